@@ -1,0 +1,177 @@
+"""A convolutional classifier for small images, whose ``fit`` is the custom loop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from hypermodels._augment import Augmentation
+from hypermodels._loop import LoopConfig, fit_loop
+from search.space import Space, define
+
+#: Every hyperparameter the model understands, with the value used when a space omits it.
+DEFAULTS: dict[str, Any] = {
+    "learning_rate": 1e-3,
+    "dense_units": 128,
+    "dropout": 0.3,
+    "augment": False,
+    "flip": True,
+    "shift": 0.1,
+    "zoom": 0.0,
+    "rotation": 0.0,
+    "preprocessing": "scale",
+    "filters": 32,
+    "conv_blocks": 2,
+    "batch_norm": True,
+    "batch_size": 64,
+}
+
+PREPROCESSING = ("scale", "standardize")
+
+
+@dataclass(frozen=True)
+class ImageStats:
+    """Pixel statistics of the training split, used by ``preprocessing = "standardize"``."""
+
+    mean: float
+    std: float
+
+    @classmethod
+    def of(cls, images: np.ndarray) -> ImageStats:
+        pixels = images.astype("float64")
+        return cls(float(pixels.mean()), float(pixels.std()) or 1.0)
+
+
+class ImageCNN(kt.HyperModel):
+    """Conv blocks (conv, optional batch norm, ReLU, max-pool), a dense layer and dropout.
+
+    The input is raw pixels (0-255); preprocessing is the model's first layer, so a saved
+    model takes images as they come. Augmentation runs inside the compiled train step.
+    """
+
+    def __init__(
+        self,
+        space: Space,
+        input_shape: tuple[int, int, int],
+        num_classes: int,
+        stats: ImageStats,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(name="image_cnn")
+        self.check_space(space)
+        self.space = space
+        self.input_shape = input_shape
+        self.num_classes = num_classes
+        self.stats = stats
+        self.seed = seed
+
+    @staticmethod
+    def check_space(space: Space) -> None:
+        """Raise ValueError if ``space`` names a hyperparameter this model does not have."""
+        unknown = [name for name in space.names if name not in DEFAULTS]
+        if unknown:
+            raise ValueError(
+                f"{space.source}: {unknown[0]}: not a hyperparameter of this model;"
+                f" known: {', '.join(DEFAULTS)}"
+            )
+        bad = [v for v in _values_of(space, "preprocessing") if v not in PREPROCESSING]
+        if bad:
+            raise ValueError(
+                f"{space.source}: preprocessing: {bad[0]!r} is not one of {', '.join(PREPROCESSING)}"
+            )
+
+    def config(self, hp: kt.HyperParameters) -> dict[str, Any]:
+        """The hyperparameter values of ``hp``, with model defaults for what the space omits."""
+        values = define(hp, self.space)
+        config = {**DEFAULTS, **values}
+        if config["preprocessing"] not in PREPROCESSING:
+            raise ValueError(
+                f"preprocessing ({config['preprocessing']!r}) must be one of {PREPROCESSING}"
+            )
+        return config
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        c = self.config(hp)
+        keras.utils.set_random_seed(self.seed)
+        inputs = keras.Input(self.input_shape, name="pixels")
+        if c["preprocessing"] == "standardize":
+            scale, offset = 1.0 / self.stats.std, -self.stats.mean / self.stats.std
+        else:
+            scale, offset = 1.0 / 255.0, 0.0
+        x = keras.layers.Rescaling(scale, offset, name="preprocessing")(inputs)
+        for block in range(c["conv_blocks"]):
+            x = keras.layers.Conv2D(
+                c["filters"] * 2**block, 3, padding="same", use_bias=not c["batch_norm"]
+            )(x)
+            if c["batch_norm"]:
+                x = keras.layers.BatchNormalization(momentum=0.9)(x)
+            x = keras.layers.ReLU()(x)
+            x = keras.layers.MaxPooling2D(2)(x)
+        x = keras.layers.Flatten()(x)
+        x = keras.layers.Dense(c["dense_units"], activation="relu", name="inner")(x)
+        x = keras.layers.Dropout(c["dropout"], seed=self.seed)(x)
+        outputs = keras.layers.Dense(self.num_classes, activation="softmax", name="classes")(x)
+        model = keras.Model(inputs, outputs, name="image_cnn")
+        model.compile(
+            optimizer=keras.optimizers.Adam(c["learning_rate"]),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        # Built now so that checkpoints carry the optimizer's state and Hyperband's
+        # continued trials resume Adam's moments instead of restarting them.
+        model.optimizer.build(model.trainable_variables)
+        return model
+
+    def augmentation(self, config: dict[str, Any]) -> Augmentation:
+        if not config["augment"]:
+            return Augmentation()
+        return Augmentation(
+            flip=config["flip"],
+            shift=config["shift"],
+            zoom=config["zoom"],
+            rotation=config["rotation"],
+        )
+
+    def fit(
+        self,
+        hp: kt.HyperParameters,
+        model: keras.Model,
+        x: np.ndarray,
+        y: np.ndarray,
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+        epochs: int = 1,
+        initial_epoch: int = 0,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        verbose: int = 0,
+    ) -> keras.callbacks.History:
+        """Train with the custom loop; same contract as ``model.fit`` for the tuner.
+
+        ``verbose`` is accepted because KerasTuner forwards it; progress is the tuner's job.
+        """
+        c = self.config(hp)
+        loop = LoopConfig(
+            batch_size=c["batch_size"], augmentation=self.augmentation(c), seed=self.seed
+        )
+        return fit_loop(
+            model,
+            x,
+            y,
+            validation_data,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            config=loop,
+        )
+
+
+def _values_of(space: Space, name: str) -> list[Any]:
+    if name not in space:
+        return []
+    param = space[name]
+    values = getattr(param, "values", None)
+    return list(values) if values is not None else [param.default]

@@ -1,0 +1,72 @@
+"""Command line: ``python -m search run|status|list|spaces``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+
+from search.cli import _list, _run, _spaces, _status
+from search.cli._parser import Parser, UsageError
+from search.errors import SearchError
+
+__all__ = ["main"]
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="search",
+        description="Hyperparameter search for Keras image classifiers.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for module in (_run, _status, _list, _spaces):
+        module.add_parser(subparsers)
+    return parser
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (2 for usage and input errors)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError:
+        return 2
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    args.argv = argv
+    if not args.debug:
+        _quiet_tensorflow()
+    # Logs and pipes get wide lines rather than rich's 80-column default.
+    width = None if sys.stdout.isatty() else 160
+    console = Console(highlight=False, soft_wrap=True, width=width)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        return args.handler(args, console)
+    except SearchError as exc:
+        if args.debug:
+            raise
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        err.print(
+            f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the"
+            " traceback)",
+            markup=False,
+            soft_wrap=True,
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""``search list``: experiments, tuners and runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from search.cli._parser import add_common
+from search.cli._runs import summarize
+from search.errors import RunFolderError
+from search.storage import find_runs
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("list", help="list experiments, tuners and runs")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from search import experiments, tuners
+
+    table = Table(title="experiments")
+    table.add_column("name")
+    table.add_column("description")
+    for name in experiments.names():
+        table.add_row(name, experiments.get(name).description)
+    console.print(table)
+    table = Table(title="tuners")
+    table.add_column("name")
+    table.add_column("description")
+    for name in tuners.names():
+        table.add_row(name, tuners.get(name).description)
+    console.print(table)
+    runs = find_runs(args.results)
+    if not runs:
+        console.print(f"no runs under {args.results}")
+        return 0
+    table = Table(title=f"runs under {args.results}")
+    for column in ("run", "experiment", "tuner", "status", "trials", "best", "test acc"):
+        table.add_column(column)
+    for run in runs:
+        try:
+            info = summarize(run)
+        except RunFolderError as exc:
+            table.add_row(str(run.path), "?", "?", f"unreadable: {exc}", "", "", "")
+            continue
+        meta, best, final = info["meta"], info["best"], info["meta"].get("final")
+        table.add_row(
+            run.name,
+            meta["experiment"],
+            meta["tuner"],
+            info["status"],
+            str(info["trials"]),
+            f"{best['best'][info['objective']]:.4f}" if best else "-",
+            f"{final['test_accuracy']:.4f}" if final else "-",
+        )
+    console.print(table)
+    return 0

@@ -1,0 +1,31 @@
+"""argparse that reports usage errors by printing the subcommand's help, not by exiting."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+
+class UsageError(Exception):
+    """A command line that does not parse; already printed."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors print its full help and raise UsageError."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_help(sys.stderr)
+        sys.stderr.write(f"\n{self.prog}: error: {message}\n")
+        raise UsageError(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stderr.write(message)
+        raise SystemExit(status)
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Options every subcommand takes."""
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and TF logs")
+    parser.add_argument("--quiet", action="store_true", help="print only results and errors")

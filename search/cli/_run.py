@@ -1,0 +1,127 @@
+"""``search run EXPERIMENT --tuner NAME``: a whole search, then the retrained best model."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from search.cli._parser import add_common
+from search.errors import SearchError
+
+TUNERS = ("random", "hyperband", "bayesian")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="search an experiment's space with a tuner",
+        description="Search an experiment's space, then retrain the best configuration on"
+        " train+validation and evaluate it once on the test set.",
+    )
+    p.add_argument("experiment", help="experiment name (see `search list`)")
+    p.add_argument("--tuner", required=True, help=f"search backend: {', '.join(TUNERS)}")
+    p.add_argument("--max-trials", type=int, help="trials to run (Hyperband: a cap)")
+    p.add_argument("--max-epochs", type=int, help="epochs per trial (Hyperband: the longest)")
+    p.add_argument("--factor", type=int, default=3, help="Hyperband's reduction factor")
+    p.add_argument("--seed", type=int, default=0, help="seed of splits, search and models")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("--name", help="run name (default: TUNER-DATE-TIME)")
+    p.add_argument("--data-dir", type=Path, help="folder with the data files")
+    p.add_argument(
+        "--train-size",
+        help="stratified subset of training images for the search, or 'all'"
+        " (default: the experiment's, 10000 for fashion)",
+    )
+    p.add_argument("--val-size", type=int, help="validation images carved from training")
+    p.add_argument("--space", type=Path, help="a TOML search-space file (default: the built-in)")
+    p.add_argument(
+        "--fix",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="fix a hyperparameter (repeatable), e.g. --fix learning_rate=0.001",
+    )
+    p.add_argument("--objective", default="val_accuracy", help="val_accuracy or val_loss")
+    p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
+    p.add_argument(
+        "--retrain-data",
+        default="full",
+        help="full: every training image (default); search: the search's train+validation",
+    )
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def _parse_fix(items: list[str]) -> dict[str, object]:
+    import json
+
+    fixed: dict[str, object] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise SearchError(f"--fix {item!r}: expected NAME=VALUE, e.g. learning_rate=0.001")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        fixed[name] = value
+    return fixed
+
+
+def _train_size(raw: str | None) -> tuple[int | None, bool]:
+    if raw is None:
+        return None, False
+    if raw == "all":
+        return None, True
+    try:
+        return int(raw), False
+    except ValueError:
+        raise SearchError(f"--train-size {raw!r}: give a number of images or 'all'") from None
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from search.engine import RunRequest, run_search
+
+    train_size, full = _train_size(args.train_size)
+    request = RunRequest(
+        experiment=args.experiment,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        max_epochs=args.max_epochs,
+        factor=args.factor,
+        seed=args.seed,
+        results=args.results,
+        name=args.name,
+        train_size=train_size,
+        full_train=full,
+        val_size=args.val_size,
+        space=args.space,
+        fix=_parse_fix(args.fix),
+        objective=args.objective,
+        data_dir=args.data_dir,
+        retrain=not args.no_retrain,
+        retrain_data=args.retrain_data,
+        command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
+            ["python", "-m", "search", *args.argv]
+        ),
+    )
+    outcome = run_search(request, console, quiet=args.quiet)
+    best = outcome.best or {}
+    metric = request.objective
+    console.print(
+        f"best trial {best.get('id')}: {metric} {best['best'][metric]:.4f}"
+        f" at epoch {best.get('best_epoch')}; hyperparameters {best.get('hyperparameters')}"
+    )
+    if outcome.final:
+        console.print(
+            f"TEST accuracy of the retrained model: {outcome.final['test_accuracy']:.4f}"
+            f" ({outcome.final['epochs']} epochs on {outcome.final['train_images']:,} images)"
+        )
+    console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
+                  f" results in {outcome.folder.path}")
+    console.print(f"status: python -m search status {shlex.quote(str(outcome.folder.path))}")
+    return 0

@@ -1,0 +1,82 @@
+"""Finding a run folder from what the user typed, and summarising it."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Any
+
+from search.errors import RunFolderError
+from search.storage import RunFolder, find_runs
+
+
+def resolve_run(ref: str | None, results: Path) -> RunFolder:
+    """A run given as a folder path or a run name under ``results`` (None: the newest)."""
+    if ref is None:
+        runs = find_runs(results)
+        if not runs:
+            raise RunFolderError(f"{results}: no runs yet; start one with `python -m search run`")
+        return runs[-1]
+    path = Path(ref)
+    if (path / "run.json").is_file():
+        return RunFolder(path)
+    matches = [r for r in find_runs(results) if r.name == ref]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        shown = ", ".join(str(m.path) for m in matches)
+        raise RunFolderError(f"run name {ref!r} is ambiguous ({shown}); give its folder")
+    raise RunFolderError(
+        f"{ref}: no such run folder, nor a run of that name under {results};"
+        " `python -m search list` shows the runs"
+    )
+
+
+def lock_holder(folder: RunFolder) -> int | None:
+    """The PID working on the run now, or None if no live process holds its lock."""
+    path = folder.path / ".lock"
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.read(fd, 64).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def summarize(folder: RunFolder) -> dict[str, Any]:
+    """Counts, best trial and state of a run, from its files alone."""
+    meta = folder.read_meta()
+    trials = folder.read_trials()
+    counts: dict[str, int] = {}
+    for trial in trials:
+        counts[trial["status"]] = counts.get(trial["status"], 0) + 1
+    status = meta.get("status", "unknown")
+    pid = lock_holder(folder)
+    if status == "running" and pid is None:
+        status = "stopped (no process is running it)"
+    objective = meta.get("objective", {}).get("name", "val_accuracy")
+    direction = meta.get("objective", {}).get("direction", "max")
+    scored = [t for t in trials if t.get("best") and objective in t["best"]]
+    best = None
+    if scored:
+        sign = 1 if direction == "max" else -1
+        best = max(scored, key=lambda t: sign * t["best"][objective])
+    seconds = sum(t.get("seconds") or 0 for t in trials)
+    return {
+        "meta": meta,
+        "status": status,
+        "pid": pid,
+        "counts": counts,
+        "trials": len(trials),
+        "best": best,
+        "objective": objective,
+        "trial_seconds": seconds,
+    }

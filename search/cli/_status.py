@@ -1,0 +1,57 @@
+"""``search status [RUN]``: where a run stands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from search.cli._parser import add_common
+from search.cli._runs import resolve_run, summarize
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "status",
+        help="trials done/running/failed, best so far and time of a run",
+        description="Show a run's state. RUN is a run folder or a run name (default: newest).",
+    )
+    p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    folder = resolve_run(args.run, args.results)
+    info = summarize(folder)
+    meta = info["meta"]
+    counts = info["counts"]
+    budget = meta.get("budget", {})
+    state = info["status"] + (f" (PID {info['pid']})" if info["pid"] else "")
+    console.print(f"run {folder.path}")
+    console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
+    console.print(
+        f"  trials: {counts.get('completed', 0)} completed, {counts.get('running', 0)} running,"
+        f" {counts.get('failed', 0)} failed, {counts.get('invalid', 0)} invalid"
+        f" (budget: max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')})"
+    )
+    best = info["best"]
+    objective = info["objective"]
+    if best is None:
+        console.print("  best so far: none yet")
+    else:
+        console.print(
+            f"  best so far: trial {best['id']}, {objective} {best['best'][objective]:.4f}"
+            f" at epoch {best['best_epoch']}: {best['hyperparameters']}"
+        )
+    minutes = (meta.get("seconds") or info["trial_seconds"]) / 60
+    console.print(f"  time: {minutes:.1f} min" + (" in all" if meta.get("seconds") else " in trials"))
+    final = meta.get("final")
+    if final:
+        console.print(
+            f"  TEST accuracy of the retrained model: {final['test_accuracy']:.4f}"
+            f" ({final['epochs']} epochs on {final['train_images']:,} images)"
+        )
+    return 0

@@ -1,0 +1,30 @@
+"""The splits an experiment works with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Train and validation (for the search) and test (for the final model only)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: str
+    x_full: np.ndarray | None = None
+    """Every labelled training image (train + validation + what --train-size left out)."""
+    y_full: np.ndarray | None = None
+
+    def describe(self) -> str:
+        return (
+            f"{len(self.x_train):,} train / {len(self.x_val):,} validation /"
+            f" {len(self.x_test):,} test images from {self.source}"
+        )

@@ -1,0 +1,133 @@
+"""Fashion-MNIST: find the four IDX files, check them, and split them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from search.data._dataset import Splits
+from search.data._idx import read_idx
+from search.data._split import split_off, stratified_indices
+from search.errors import DataError
+
+CLASS_NAMES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+FILES = {
+    "x_train": ("train-images-idx3-ubyte", (60000, 28, 28)),
+    "y_train": ("train-labels-idx1-ubyte", (60000,)),
+    "x_test": ("t10k-images-idx3-ubyte", (10000, 28, 28)),
+    "y_test": ("t10k-labels-idx1-ubyte", (10000,)),
+}
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+FIX = (
+    "fix: `apt-get install dataset-fashion-mnist`, pass --data-dir with the four original"
+    " IDX files, or run once on a machine with internet so that Keras downloads them"
+)
+
+
+def keras_cache_dir() -> Path:
+    """Where ``keras.datasets.fashion_mnist`` keeps its download."""
+    home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(home) / "datasets" / "fashion-mnist"
+
+
+def default_locations() -> list[Path]:
+    """Folders searched when no --data-dir is given, in order."""
+    return [keras_cache_dir(), DEBIAN_DIR]
+
+
+def _file_in(folder: Path, stem: str) -> Path | None:
+    for name in (stem + ".gz", stem):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def read_folder(folder: Path) -> dict[str, np.ndarray]:
+    """The four arrays from ``folder``, each checked; raise DataError naming any problem."""
+    found = {key: _file_in(folder, stem) for key, (stem, _) in FILES.items()}
+    missing = [FILES[key][0] + ".gz" for key, path in found.items() if path is None]
+    if missing:
+        raise DataError(f"{folder}: missing {', '.join(missing)}; {FIX}")
+    arrays = {key: read_idx(found[key], FILES[key][1], FIX) for key in FILES}
+    for key in ("y_train", "y_test"):
+        top = int(arrays[key].max())
+        if top > 9:
+            raise DataError(f"{found[key]}: label {top} found, labels must be 0-9; {FIX}")
+    return arrays
+
+
+def _has_any(folder: Path) -> bool:
+    return any(_file_in(folder, stem) for stem, _ in FILES.values())
+
+
+def _download() -> Path:
+    import keras
+
+    try:
+        keras.datasets.fashion_mnist.load_data()
+    except Exception as exc:  # any network or HTTP failure from keras.utils.get_file
+        raise DataError(
+            f"Fashion-MNIST is not in {keras_cache_dir()} nor {DEBIAN_DIR}, and the download"
+            f" failed ({type(exc).__name__}: {exc}); {FIX}"
+        ) from None
+    return keras_cache_dir()
+
+
+def locate(data_dir: Path | None, locations: Sequence[Path] | None = None,
+           download: bool = True) -> Path:
+    """The folder to read: ``data_dir`` if given (it must hold the files), else the first
+    default location holding any of them, else Keras' download."""
+    if data_dir is not None:
+        if not data_dir.is_dir():
+            raise DataError(f"{data_dir}: --data-dir is not a folder; {FIX}")
+        if not _has_any(data_dir):
+            raise DataError(f"{data_dir}: holds none of the Fashion-MNIST IDX files; {FIX}")
+        return data_dir
+    candidates = default_locations() if locations is None else list(locations)
+    for folder in candidates:
+        if folder.is_dir() and _has_any(folder):
+            return folder
+    if not download:
+        shown = ", ".join(str(c) for c in candidates)
+        raise DataError(f"Fashion-MNIST not found in {shown}; {FIX}")
+    return _download()
+
+
+def load_fashion(
+    data_dir: Path | None = None,
+    *,
+    val_size: int = 10000,
+    train_size: int | None = None,
+    seed: int = 0,
+    locations: Sequence[Path] | None = None,
+    download: bool = True,
+) -> Splits:
+    """Fashion-MNIST with a seeded stratified validation split carved from the training set.
+
+    ``train_size`` keeps a stratified subset of what remains for training. The test set is
+    returned untouched, for the final model only.
+    """
+    folder = locate(data_dir, locations, download)
+    arrays = read_folder(folder)
+    x, y = arrays["x_train"][..., None], arrays["y_train"]
+    if not 0 < val_size < len(x):
+        raise DataError(f"--val-size ({val_size}) must be between 1 and {len(x) - 1}")
+    rest, held = split_off(y, val_size, seed)
+    if train_size is not None:
+        if not 0 < train_size <= len(rest):
+            raise DataError(
+                f"--train-size ({train_size}) must be between 1 and {len(rest)}"
+                f" (60,000 minus the {val_size:,} validation images)"
+            )
+        rest = rest[stratified_indices(y[rest], train_size, seed + 2)]
+    return Splits(
+        x_train=x[rest], y_train=y[rest], x_val=x[held], y_val=y[held],
+        x_test=arrays["x_test"][..., None], y_test=arrays["y_test"],
+        class_names=CLASS_NAMES, source=str(folder), x_full=x, y_full=y,
+    )  # fmt: skip

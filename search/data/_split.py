@@ -1,0 +1,44 @@
+"""Seeded, stratified splits and subsets.
+
+Written with NumPy rather than scikit-learn's ``train_test_split`` to keep a heavy
+dependency out for two short functions whose exact counts the tests pin down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def stratified_indices(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Indices of ``size`` items with class proportions as in ``labels``, in random order.
+
+    Each class gets its proportional share rounded down; the remainder goes to the classes
+    with the largest fractional shares (ties to the smaller label), so counts are exact.
+    """
+    n = len(labels)
+    if not 0 < size <= n:
+        raise ValueError(f"size ({size}) must be between 1 and {n}")
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    quotas = counts * size / n
+    take = np.floor(quotas).astype(int)
+    remainder = size - take.sum()
+    order = sorted(range(len(classes)), key=lambda i: (-(quotas[i] - take[i]), classes[i]))
+    for i in order[:remainder]:
+        take[i] += 1
+    chosen = [
+        rng.permutation(np.flatnonzero(labels == cls))[:k]
+        for cls, k in zip(classes, take)
+    ]
+    return rng.permutation(np.concatenate(chosen))
+
+
+def split_off(
+    labels: np.ndarray, size: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, held_out) indices: a stratified ``size``-item split and the remainder."""
+    held = stratified_indices(labels, size, seed)
+    mask = np.ones(len(labels), dtype=bool)
+    mask[held] = False
+    rest = np.flatnonzero(mask)
+    return np.random.default_rng(seed + 1).permutation(rest), held

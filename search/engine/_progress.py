@@ -1,0 +1,123 @@
+"""Live progress of a search: trials done/left, epoch, batch, best so far, time left."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import keras_tuner as kt
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+class SearchProgress:
+    """An observer drawing two bars: the search (in epochs) and the current epoch (in batches).
+
+    Time left is estimated from epochs done against the epochs the budget plans, so it
+    accounts for Hyperband's short and long trials alike. A line is also printed per
+    finished trial, which is what a log file (no terminal) keeps.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        planned_trials: int,
+        planned_epochs: int,
+        objective: kt.Objective,
+        steps_per_epoch: Callable[[dict[str, Any]], int],
+        max_epochs: int,
+    ) -> None:
+        self.console = console
+        self.max_epochs = max_epochs
+        self.planned_trials = planned_trials
+        self.objective = objective
+        self.steps_per_epoch = steps_per_epoch
+        self.trials_done = 0
+        self.best: tuple[float, str] | None = None
+        self._trial_index = 0
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self._search = self._progress.add_task("search", total=planned_epochs)
+        self._epoch = self._progress.add_task("epoch", total=1, visible=False)
+        self._steps = 1
+        self._start = time.perf_counter()
+
+    def __enter__(self) -> SearchProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._progress.stop()
+
+    def _best_text(self) -> str:
+        if self.best is None:
+            return "best: none yet"
+        return f"best {self.objective.name} {self.best[0]:.4f} (trial {self.best[1]})"
+
+    def _describe(self, trial_id: str, epoch: int | None = None, epochs: int | None = None) -> str:
+        trial = f"trial {self._trial_index}/{max(self.planned_trials, self._trial_index)}"
+        where = f" epoch {epoch}/{epochs}" if epoch is not None else ""
+        return f"{trial}{where} · {self._best_text()}"
+
+    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
+        self._trial_index += 1
+        self._epochs = trial.hyperparameters.values.get("tuner/epochs", self.max_epochs)
+        self._steps = self.steps_per_epoch(trial.hyperparameters.values)
+        self._progress.update(self._search, description=self._describe(trial.trial_id))
+
+    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
+        self._progress.update(
+            self._search, description=self._describe(trial.trial_id, epoch + 1, self._epochs)
+        )
+        self._progress.reset(self._epoch, total=self._steps, visible=True)
+        self._progress.update(self._epoch, description=f"  epoch {epoch + 1}")
+
+    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
+        self._progress.update(self._epoch, completed=batch + 1)
+
+    def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
+        self._progress.advance(self._search)
+        value = logs.get(self.objective.name)
+        if value is not None and self._better(value):
+            self.best = (value, trial.trial_id)
+            self._progress.update(
+                self._search, description=self._describe(trial.trial_id, epoch + 1, self._epochs)
+            )
+
+    def trial_end(self, trial: kt.engine.trial.Trial) -> None:
+        self.trials_done += 1
+        self._progress.update(self._epoch, visible=False)
+        status = str(trial.status).lower()
+        score = f"{trial.score:.4f}" if trial.score is not None else "-"
+        extra = ""
+        if status != "completed":
+            lines = (trial.message or "").strip().splitlines()
+            extra = f" ({lines[-1].strip()})" if lines else ""
+        elapsed = time.perf_counter() - self._start
+        self.console.print(
+            f"trial {trial.trial_id} {status}: {self.objective.name} {score}{extra}"
+            f" · {self._best_text()} · {elapsed / 60:.1f} min elapsed"
+        )
+
+    def _better(self, value: float) -> bool:
+        if self.best is None:
+            return True
+        if self.objective.direction == "max":
+            return value > self.best[0]
+        return value < self.best[0]

@@ -1,0 +1,142 @@
+"""Trial records for trials.json, built from the tuner's events."""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from datetime import datetime, timezone
+from typing import Any
+
+import keras_tuner as kt
+
+from search.storage import RunFolder
+
+_TUNER_PREFIX = "tuner/"
+
+
+def active_values(hps: kt.HyperParameters) -> dict[str, Any]:
+    """The hyperparameters a trial really used (inactive conditional ones left out)."""
+    return {
+        hp.name: hps.values[hp.name]
+        for hp in hps.space
+        if hps.is_active(hp) and not hp.name.startswith(_TUNER_PREFIX) and hp.name in hps.values
+    }
+
+
+def failure_reason(message: str | None) -> str | None:
+    """A one-line reason from KerasTuner's stored traceback: the exception's last line."""
+    if not message:
+        return None
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
+def best_epoch(epochs: list[dict[str, Any]], objective: kt.Objective) -> dict[str, Any] | None:
+    """The epoch record with the best objective value (earliest on ties), or None."""
+    best = None
+    for record in epochs:
+        value = record.get(objective.name)
+        if value is None or not math.isfinite(value):
+            continue
+        if best is None or (
+            value > best[objective.name]
+            if objective.direction == "max"
+            else value < best[objective.name]
+        ):
+            best = record
+    return best
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class TrialRecorder:
+    """An observer that keeps ``trials.json`` current: written at every trial and epoch end."""
+
+    def __init__(self, folder: RunFolder, objective: kt.Objective) -> None:
+        self.folder = folder
+        self.objective = objective
+        self.records: dict[str, dict[str, Any]] = {
+            r["id"]: r for r in folder.read_trials()
+        }
+        self._started: dict[str, float] = {}
+        self._epoch_started = 0.0
+
+    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
+        values = trial.hyperparameters.values
+        schedule = {
+            key[len(_TUNER_PREFIX) :]: value
+            for key, value in values.items()
+            if key.startswith(_TUNER_PREFIX)
+        }
+        self._started[trial.trial_id] = time.perf_counter()
+        self.records[trial.trial_id] = {
+            "id": trial.trial_id,
+            "status": "running",
+            "hyperparameters": active_values(trial.hyperparameters),
+            "schedule": schedule,
+            "continues": schedule.get("trial_id"),
+            "epochs": [],
+            "best_epoch": None,
+            "best": None,
+            "seconds": None,
+            "started": _now(),
+            "finished": None,
+            "failure": None,
+        }
+        self._save()
+
+    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
+        self._epoch_started = time.perf_counter()
+
+    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
+        pass
+
+    def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
+        record = self.records[trial.trial_id]
+        entry = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
+        entry["seconds"] = round(time.perf_counter() - self._epoch_started, 3)
+        record["epochs"].append(entry)
+        self._set_best(record)
+        self._save()
+
+    def trial_end(self, trial: kt.engine.trial.Trial) -> None:
+        record = self.records[trial.trial_id]
+        record["status"] = str(trial.status).lower()
+        record["finished"] = _now()
+        started = self._started.pop(trial.trial_id, None)
+        if started is not None:
+            record["seconds"] = round(time.perf_counter() - started, 3)
+        if record["status"] != "completed":
+            record["failure"] = failure_reason(trial.message)
+        self._set_best(record)
+        self._save()
+
+    def record_error(self, trial_id: str, exc: BaseException) -> None:
+        """Mark a trial failed by an error that escaped the tuner."""
+        record = self.records.get(trial_id)
+        if record is not None and record["status"] == "running":
+            record["status"] = "failed"
+            record["failure"] = failure_reason("".join(traceback.format_exception_only(exc)))
+            self._save()
+
+    def _set_best(self, record: dict[str, Any]) -> None:
+        best = best_epoch(record["epochs"], self.objective)
+        record["best_epoch"] = best["epoch"] if best else None
+        record["best"] = (
+            {k: v for k, v in best.items() if k not in ("epoch", "seconds")} if best else None
+        )
+
+    def best(self) -> dict[str, Any] | None:
+        """The completed trial with the best objective at its best epoch."""
+        done = [r for r in self.records.values() if r["status"] == "completed" and r["best"]]
+        if not done:
+            return None
+        sign = 1 if self.objective.direction == "max" else -1
+        # max() keeps the first of equal values: ties go to the earlier trial.
+        return max(done, key=lambda r: sign * r["best"][self.objective.name])
+
+    def _save(self) -> None:
+        self.folder.write_trials(list(self.records.values()))

@@ -1,0 +1,70 @@
+"""What a user asked ``run`` to do, validated before any work starts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras_tuner as kt
+
+from search.errors import SearchError
+
+OBJECTIVES = {"val_accuracy": "max", "val_loss": "min"}
+RETRAIN_DATA = ("full", "search")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Every option of ``python -m search run``; None means the experiment's default."""
+
+    experiment: str
+    tuner: str
+    max_trials: int | None = None
+    max_epochs: int | None = None
+    factor: int = 3
+    seed: int = 0
+    results: Path = Path("results")
+    name: str | None = None
+    train_size: int | None = None
+    full_train: bool = False
+    val_size: int | None = None
+    space: Path | None = None
+    fix: dict[str, object] = field(default_factory=dict)
+    objective: str = "val_accuracy"
+    data_dir: Path | None = None
+    retrain: bool = True
+    retrain_data: str = "full"
+    command: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        """Raise SearchError for any out-of-range value, naming the option and the fix."""
+        _at_least("--max-trials", self.max_trials, 1)
+        _at_least("--max-epochs", self.max_epochs, 1)
+        _at_least("--factor", self.factor, 2)
+        _at_least("--train-size", self.train_size, 1)
+        _at_least("--val-size", self.val_size, 1)
+        _at_least("--seed", self.seed, 0)
+        if self.objective not in OBJECTIVES:
+            raise SearchError(
+                f"--objective {self.objective!r} is not supported; choose one of:"
+                f" {', '.join(OBJECTIVES)} (the test set is never an objective)"
+            )
+        if self.retrain_data not in RETRAIN_DATA:
+            raise SearchError(
+                f"--retrain-data {self.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
+            )
+        if self.name is not None and not _NAME.match(self.name):
+            raise SearchError(
+                f"--name {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
+                " starting with a letter or digit"
+            )
+
+    def kt_objective(self) -> kt.Objective:
+        return kt.Objective(self.objective, OBJECTIVES[self.objective])
+
+
+def _at_least(option: str, value: int | None, low: int) -> None:
+    if value is not None and value < low:
+        raise SearchError(f"{option} ({value}) must be at least {low}")

@@ -1,0 +1,222 @@
+"""Run a search end to end: check inputs, load data, search, record, retrain, evaluate."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from rich.console import Console
+
+from search import experiments, tuners
+from search.engine._records import TrialRecorder
+from search.engine._request import RunRequest
+from search.engine._retrain import retrain_best
+from search.engine._versions import package_versions
+from search.errors import SearchError
+from search.experiments import DataOptions
+from search.storage import RunFolder, RunLock, prepare_run_folder
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Where the run lives and what it found."""
+
+    folder: RunFolder
+    best: dict[str, Any] | None
+    final: dict[str, Any] | None
+    seconds: float
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def run_search(request: RunRequest, console: Console, quiet: bool = False) -> RunOutcome:
+    """Run the search described by ``request``; every input is checked before work starts."""
+    started = time.perf_counter()
+    request.check()
+    experiment = experiments.get(request.experiment)
+    backend = tuners.get(request.tuner)
+    space = experiment.load_space(request.space)
+    if request.fix:
+        try:
+            space = space.fix(request.fix)
+        except ValueError as exc:
+            raise SearchError(f"--fix: {exc}") from None
+    default_trials, default_epochs = experiment.budgets.get(request.tuner, (10, 6))
+    budget = tuners.Budget(
+        max_trials=request.max_trials if request.max_trials is not None else default_trials,
+        max_epochs=request.max_epochs or default_epochs,
+        factor=request.factor,
+    )
+    name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
+    folder = prepare_run_folder(request.results, experiment.name, name)
+    train_size = None if request.full_train else (
+        request.train_size or experiment.default_train_size
+    )
+    options = DataOptions(
+        data_dir=request.data_dir,
+        train_size=train_size,
+        val_size=request.val_size or experiment.default_val_size,
+        seed=request.seed,
+    )
+    if not quiet:
+        console.print(f"loading {experiment.name} data…")
+    splits = experiment.load(options)
+    if not quiet:
+        console.print(f"data: {splits.describe()}")
+
+    folder.path.mkdir(parents=True, exist_ok=True)
+    with RunLock(folder.path):
+        meta = {
+            "experiment": experiment.name,
+            "tuner": backend.name,
+            "name": name,
+            "status": "running",
+            "created": _now(),
+            "finished": None,
+            "seed": request.seed,
+            "objective": {"name": request.objective, "direction": request.kt_objective().direction},
+            "budget": {
+                "max_trials": budget.max_trials,
+                "max_epochs": budget.max_epochs,
+                "factor": budget.factor,
+            },
+            "space": {
+                "source": space.source,
+                "fingerprint": space.fingerprint(),
+                "params": space.to_dict(),
+            },
+            "data": {
+                "source": splits.source,
+                "train": len(splits.x_train),
+                "validation": len(splits.x_val),
+                "test": len(splits.x_test),
+                "seed": request.seed,
+            },
+            "command": list(request.command),
+            "versions": package_versions(),
+            "best": None,
+            "final": None,
+            "seconds": None,
+        }
+        folder.write_meta(meta)
+        return _search_and_retrain(
+            request, folder, experiment, backend, space, budget, splits, console, quiet, started
+        )
+
+
+def _search_and_retrain(
+    request: RunRequest,
+    folder: RunFolder,
+    experiment: experiments.Experiment,
+    backend: tuners.Backend,
+    space: Any,
+    budget: tuners.Budget,
+    splits: Any,
+    console: Console,
+    quiet: bool,
+    started: float,
+) -> RunOutcome:
+    objective = request.kt_objective()
+    recorder = TrialRecorder(folder, objective)
+    hypermodel = experiment.hypermodel(space, splits, request.seed)
+    planned_trials, planned_epochs = backend.plan(budget)
+    observers: list[Any] = [recorder]
+    progress = None
+    if not quiet:
+        from search.engine._progress import SearchProgress
+
+        n_train = len(splits.x_train)
+
+        def steps(values: dict[str, Any]) -> int:
+            return max(1, n_train // min(int(values.get("batch_size", 64)), n_train))
+
+        progress = SearchProgress(
+            console, planned_trials, planned_epochs, objective, steps, budget.max_epochs
+        )
+        observers.append(progress)
+        console.print(
+            f"searching with {backend.name}: up to {planned_trials} trials,"
+            f" {planned_epochs} epochs in all; results in {folder.path}"
+        )
+    tuner = backend.create(
+        hypermodel, objective, budget, request.seed, folder.tuner_dir, observers
+    )
+    status = "failed"
+    try:
+        search_args = (splits.x_train, splits.y_train)
+        search_kwargs = {
+            "validation_data": (splits.x_val, splits.y_val),
+            "epochs": budget.max_epochs,
+            "verbose": 0,
+        }
+        if progress is not None:
+            with progress:
+                _search(tuner, search_args, search_kwargs)
+        else:
+            _search(tuner, search_args, search_kwargs)
+        best = recorder.best()
+        if best is None:
+            raise SearchError(
+                f"no trial completed ({_failure_summary(recorder)}); see {folder.trials_file}"
+            )
+        folder.update_meta(best=_best_summary(best, request.objective))
+        final = None
+        if request.retrain:
+            final = retrain_best(
+                hypermodel, tuner, best, splits, request.retrain_data, folder, console, quiet
+            )
+        else:
+            _save_search_model(tuner, folder)
+        status = "finished"
+        seconds = round(time.perf_counter() - started, 1)
+        folder.update_meta(status=status, finished=_now(), final=final, seconds=seconds)
+        return RunOutcome(folder, best, final, seconds)
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        if status != "finished":
+            folder.update_meta(status=status, finished=_now())
+
+
+def _search(tuner: Any, args: tuple, kwargs: dict[str, Any]) -> None:
+    try:
+        tuner.search(*args, **kwargs)
+    except RuntimeError as exc:
+        # KerasTuner's oracle ends the search after too many consecutive failed trials;
+        # the trials are recorded, and the caller reports what completed.
+        if not str(exc).startswith("Number of consecutive failures"):
+            raise
+
+
+def _failure_summary(recorder: TrialRecorder) -> str:
+    reasons = [r["failure"] for r in recorder.records.values() if r.get("failure")]
+    if not reasons:
+        return "no trial ran"
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        counts[reason] = counts.get(reason, 0) + 1
+    return "; ".join(f"{n}x {reason}" for reason, n in counts.items())
+
+
+def _best_summary(best: dict[str, Any], objective: str) -> dict[str, Any]:
+    return {
+        "trial": best["id"],
+        "hyperparameters": best["hyperparameters"],
+        "best_epoch": best["best_epoch"],
+        objective: best["best"][objective],
+        "metrics": best["best"],
+    }
+
+
+def _save_search_model(tuner: Any, folder: RunFolder) -> None:
+    models = tuner.get_best_models(1)
+    if models:
+        models[0].save(folder.model_file)
+
+
+__all__ = ["RunOutcome", "run_search"]

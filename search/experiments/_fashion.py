@@ -1,0 +1,50 @@
+"""Fashion-MNIST: 28x28 grayscale clothes, 10 classes, a CNN with a custom loop."""
+
+from __future__ import annotations
+
+import keras_tuner as kt
+
+from search.data import Splits, load_fashion
+from search.experiments._registry import DataOptions, Experiment, register
+from search.space import Space
+
+
+def _load(options: DataOptions) -> Splits:
+    return load_fashion(
+        options.data_dir,
+        val_size=options.val_size,
+        train_size=options.train_size,
+        seed=options.seed,
+    )
+
+
+def _check_space(space: Space) -> None:
+    from hypermodels import ImageCNN
+
+    ImageCNN.check_space(space)
+
+
+def _hypermodel(space: Space, splits: Splits, seed: int) -> kt.HyperModel:
+    from hypermodels import ImageCNN, ImageStats
+
+    return ImageCNN(
+        space,
+        input_shape=splits.x_train.shape[1:],
+        num_classes=len(splits.class_names),
+        stats=ImageStats.of(splits.x_train),
+        seed=seed,
+    )
+
+
+FASHION = Experiment(
+    name="fashion",
+    description="Fashion-MNIST (28x28 grayscale, 10 classes): a CNN searched from scratch",
+    space_file="fashion.toml",
+    load=_load,
+    check_space=_check_space,
+    hypermodel=_hypermodel,
+    default_train_size=10000,
+    default_val_size=10000,
+    budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6)},
+)
+register(FASHION)

@@ -1,0 +1,22 @@
+"""Declarative search spaces: one definition drives every tuner backend."""
+
+from search.space._keras_tuner import define
+from search.space._load import load_space, parse_space
+from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
+from search.space._show import format_space
+from search.space._space import Space
+
+__all__ = [
+    "Bool",
+    "Choice",
+    "Condition",
+    "Fixed",
+    "Float",
+    "Int",
+    "Param",
+    "Space",
+    "define",
+    "format_space",
+    "load_space",
+    "parse_space",
+]

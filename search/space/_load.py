@@ -1,0 +1,134 @@
+"""Read a search space from a TOML file, validating every entry with a precise message."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from search.errors import SpaceError
+from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
+from search.space._space import Space
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_COMMON = {"type", "default", "condition", "help"}
+_KEYS: dict[str, set[str]] = {
+    "float": _COMMON | {"low", "high", "log", "step"},
+    "int": _COMMON | {"low", "high", "log", "step"},
+    "choice": _COMMON | {"values", "ordered"},
+    "bool": _COMMON,
+    "fixed": {"type", "value", "condition", "help"},
+}
+_TOP_LEVEL = {"description"}
+
+
+def load_space(path: str | Path) -> Space:
+    """Load and validate a space file; raise :class:`SpaceError` naming file, key and value."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpaceError(f"{path}: no such space file; give an existing TOML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpaceError(f"{path}: cannot be read ({exc})") from None
+    return parse_space(text, source=str(path))
+
+
+def parse_space(text: str, source: str = "<string>") -> Space:
+    """Parse the TOML text of a space; ``source`` names it in error messages."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpaceError(f"{source}: not valid TOML ({exc})") from None
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise SpaceError(f"{source}: description ({description!r}) must be a string")
+    params: list[Param] = []
+    for name, entry in doc.items():
+        if name in _TOP_LEVEL:
+            continue
+        if not isinstance(entry, dict):
+            raise SpaceError(
+                f"{source}: {name}: expected a table like [{name}] with a type,"
+                f" got the value {entry!r}"
+            )
+        try:
+            params.append(_param(name, entry))
+        except ValueError as exc:
+            raise SpaceError(f"{source}: {name}: {exc}") from None
+    if not params:
+        raise SpaceError(f"{source}: defines no hyperparameters; add a table per hyperparameter")
+    try:
+        return Space(tuple(params), source=source, description=description)
+    except ValueError as exc:
+        raise SpaceError(f"{source}: {exc}") from None
+
+
+def _param(name: str, entry: dict[str, Any]) -> Param:
+    kind = entry.get("type")
+    if kind not in _KEYS:
+        raise ValueError(f"type ({kind!r}) must be one of {', '.join(sorted(_KEYS))}")
+    unknown = sorted(set(entry) - _KEYS[kind])
+    if unknown:
+        raise ValueError(
+            f"unknown key {unknown[0]!r} for a {kind}; allowed: {', '.join(sorted(_KEYS[kind]))}"
+        )
+    common: dict[str, Any] = {
+        "condition": _condition(entry.get("condition")),
+        "help": _typed(entry, "help", str, ""),
+    }
+    if kind == "fixed":
+        if "value" not in entry:
+            raise ValueError("a fixed hyperparameter needs a value")
+        return Fixed(name, entry["value"], **common)
+    if "default" not in entry:
+        raise ValueError(f"a {kind} needs a default")
+    default = entry["default"]
+    if kind == "bool":
+        return Bool(name, default, **common)
+    if kind == "choice":
+        values = entry.get("values")
+        if not isinstance(values, list):
+            raise ValueError(f"values ({values!r}) must be a list")
+        ordered = _typed(entry, "ordered", bool, None)
+        return Choice(name, default, values=tuple(values), ordered=ordered, **common)
+    for key in ("low", "high"):
+        if key not in entry:
+            raise ValueError(f"a {kind} needs {key}")
+    log = _typed(entry, "log", bool, False)
+    if kind == "float":
+        if isinstance(default, int) and not isinstance(default, bool):
+            default = float(default)
+        step = entry.get("step")
+        return Float(
+            name, default, low=entry["low"], high=entry["high"], log=log, step=step, **common
+        )
+    return Int(
+        name, default, low=entry["low"], high=entry["high"], step=entry.get("step", 1),
+        log=log, **common,
+    )
+
+
+def _condition(raw: Any) -> Condition | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise ValueError(
+            f"condition ({raw!r}) must name one parent, like condition = {{ augment = true }}"
+        )
+    (parent, values), = raw.items()
+    values = values if isinstance(values, list) else [values]
+    if not values:
+        raise ValueError(f"condition on {parent!r} lists no values")
+    return Condition(parent, tuple(values))
+
+
+def _typed(entry: dict[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = entry.get(key, default)
+    if value is not default and not isinstance(value, kind):
+        raise ValueError(f"{key} ({value!r}) must be a {kind.__name__}")
+    return value

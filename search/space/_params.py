@@ -1,0 +1,190 @@
+"""Hyperparameter definitions: validated on construction, backend-neutral."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+Value = Union[bool, int, float, str]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """The hyperparameter is active only when ``parent`` takes one of ``values``."""
+
+    parent: str
+    values: tuple[Value, ...]
+
+    def describe(self) -> str:
+        shown = " or ".join(repr(v) for v in self.values)
+        return f"{self.parent} == {shown}"
+
+
+@dataclass(frozen=True)
+class Param:
+    """Base of every hyperparameter kind: a name, a default and an optional condition."""
+
+    name: str
+    default: Any
+    condition: Condition | None = field(default=None, kw_only=True)
+    help: str = field(default="", kw_only=True)
+
+    kind = "param"
+
+    def contains(self, value: Any) -> bool:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _check_default(self) -> None:
+        if not self.contains(self.default):
+            raise ValueError(f"default ({self.default!r}) must be one of {self.describe()}")
+
+
+@dataclass(frozen=True)
+class Float(Param):
+    """A real number in ``[low, high]``, on a linear or log scale, optionally stepped."""
+
+    low: float = 0.0
+    high: float = 1.0
+    log: bool = False
+    step: float | None = None
+    kind = "float"
+
+    def __post_init__(self) -> None:
+        for key in ("low", "high", "default"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{key} ({value!r}) must be a number")
+            if not math.isfinite(value):
+                raise ValueError(f"{key} ({value!r}) must be finite")
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"low ({self.low}) must be above 0 on a log scale")
+        if self.step is not None:
+            if self.log:
+                raise ValueError("step cannot be combined with a log scale")
+            if not self.step > 0:
+                raise ValueError(f"step ({self.step}) must be above 0")
+        self._check_default()
+
+    def contains(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return self.low <= value <= self.high
+
+    def describe(self) -> str:
+        scale = "log" if self.log else "linear"
+        step = f", step {self.step:g}" if self.step is not None else ""
+        return f"[{self.low:g}, {self.high:g}] ({scale}{step})"
+
+
+@dataclass(frozen=True)
+class Int(Param):
+    """An integer in ``[low, high]`` with a step, on a linear or log scale."""
+
+    low: int = 0
+    high: int = 1
+    step: int = 1
+    log: bool = False
+    kind = "int"
+
+    def __post_init__(self) -> None:
+        for key in ("low", "high", "step", "default"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{key} ({value!r}) must be an integer")
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.step < 1:
+            raise ValueError(f"step ({self.step}) must be at least 1")
+        if self.log and self.low <= 0:
+            raise ValueError(f"low ({self.low}) must be above 0 on a log scale")
+        if (self.high - self.low) % self.step and not self.log:
+            raise ValueError(
+                f"high - low ({self.high - self.low}) must be a multiple of step ({self.step})"
+            )
+        self._check_default()
+
+    def contains(self, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return False
+        on_grid = self.log or (value - self.low) % self.step == 0
+        return self.low <= value <= self.high and on_grid
+
+    def describe(self) -> str:
+        scale = "log" if self.log else "linear"
+        return f"{self.low}..{self.high} (step {self.step}, {scale})"
+
+
+@dataclass(frozen=True)
+class Choice(Param):
+    """One of a list of values, all of one type (numbers or strings)."""
+
+    values: tuple[Value, ...] = ()
+    ordered: bool | None = None
+    kind = "choice"
+
+    def __post_init__(self) -> None:
+        if len(self.values) < 2:
+            raise ValueError(f"values ({list(self.values)!r}) must hold at least two values")
+        kinds = {_value_kind(v) for v in self.values}
+        if None in kinds:
+            raise ValueError(f"values ({list(self.values)!r}) must be numbers, strings or booleans")
+        if len(kinds) > 1:
+            raise ValueError(f"values ({list(self.values)!r}) must all have one type")
+        if len(set(self.values)) != len(self.values):
+            raise ValueError(f"values ({list(self.values)!r}) must not repeat")
+        self._check_default()
+
+    def contains(self, value: Any) -> bool:
+        return any(value == v and type(value) is type(v) for v in self.values)
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+@dataclass(frozen=True)
+class Bool(Param):
+    """True or false."""
+
+    kind = "bool"
+
+    def __post_init__(self) -> None:
+        self._check_default()
+
+    def contains(self, value: Any) -> bool:
+        return isinstance(value, bool)
+
+    def describe(self) -> str:
+        return "true or false"
+
+
+@dataclass(frozen=True)
+class Fixed(Param):
+    """A value that is not searched: it is used as it is by every trial."""
+
+    kind = "fixed"
+
+    def __post_init__(self) -> None:
+        if _value_kind(self.default) is None:
+            raise ValueError(f"value ({self.default!r}) must be a number, string or boolean")
+
+    def contains(self, value: Any) -> bool:
+        return value == self.default and type(value) is type(self.default)
+
+    def describe(self) -> str:
+        return f"fixed at {self.default!r}"
+
+
+def _value_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    return None

@@ -1,0 +1,123 @@
+"""A search space: ordered hyperparameters, with the checks that span several of them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from search.space._params import Bool, Choice, Fixed, Param
+
+
+@dataclass(frozen=True)
+class Space:
+    """Hyperparameters in the order they are defined (and tuned, by importance)."""
+
+    params: tuple[Param, ...]
+    source: str = "<memory>"
+    description: str = ""
+    _by_name: dict[str, Param] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, Param] = {}
+        for param in self.params:
+            if param.name in by_name:
+                raise ValueError(f"{param.name}: defined twice")
+            if param.condition is not None:
+                _check_condition(param, by_name)
+            by_name[param.name] = param
+        object.__setattr__(self, "_by_name", by_name)
+
+    def __iter__(self) -> Iterator[Param]:
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __getitem__(self, name: str) -> Param:
+        return self._by_name[name]
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.params]
+
+    def defaults(self) -> dict[str, Any]:
+        """The default configuration, with inactive conditional values left out."""
+        return self.resolve({p.name: p.default for p in self.params})
+
+    def resolve(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Keep only the values that are active under ``values``' own parents."""
+        active: dict[str, Any] = {}
+        for param in self.params:
+            cond = param.condition
+            if cond is not None and active.get(cond.parent, _MISSING) not in cond.values:
+                continue
+            if param.name in values:
+                active[param.name] = values[param.name]
+        return active
+
+    def fix(self, values: Mapping[str, Any]) -> Space:
+        """A copy with the given hyperparameters fixed (not searched) at the given values."""
+        params = []
+        for param in self.params:
+            if param.name in values:
+                value = values[param.name]
+                if not param.contains(value):
+                    raise ValueError(
+                        f"{param.name}: {value!r} is outside its range, {param.describe()}"
+                    )
+                param = Fixed(param.name, value, condition=param.condition, help=param.help)
+            params.append(param)
+        unknown = sorted(set(values) - set(self._by_name))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not in the space (it has {self.names})")
+        return replace(self, params=tuple(params))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (stored in run.json, used to compare runs)."""
+        out: dict[str, Any] = {}
+        for p in self.params:
+            entry = {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k, v in p.__dict__.items()
+                if k not in ("name", "condition", "help") and v is not None
+            }
+            entry["type"] = p.kind
+            if p.condition is not None:
+                entry["condition"] = {p.condition.parent: list(p.condition.values)}
+            out[p.name] = entry
+        return out
+
+    def fingerprint(self) -> str:
+        """A short hash of the space's definition, independent of comments and help."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+_MISSING = object()
+
+
+def _check_condition(param: Param, earlier: Mapping[str, Param]) -> None:
+    cond = param.condition
+    assert cond is not None
+    parent = earlier.get(cond.parent)
+    if parent is None:
+        raise ValueError(
+            f"{param.name}: condition names {cond.parent!r}, which must be defined above it"
+        )
+    if not isinstance(parent, (Bool, Choice, Fixed)):
+        raise ValueError(
+            f"{param.name}: condition parent {cond.parent!r} must be a bool or a choice,"
+            f" not a {parent.kind}"
+        )
+    for value in cond.values:
+        if not parent.contains(value):
+            raise ValueError(
+                f"{param.name}: condition value {value!r} is not a value of"
+                f" {cond.parent!r} ({parent.describe()})"
+            )

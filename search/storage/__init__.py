@@ -1,0 +1,15 @@
+"""The on-disk results format shared by every backend."""
+
+from search.storage._atomic import write_atomic, write_json
+from search.storage._lock import RunLock
+from search.storage._run import FORMAT_VERSION, RunFolder, find_runs, prepare_run_folder
+
+__all__ = [
+    "FORMAT_VERSION",
+    "RunFolder",
+    "RunLock",
+    "find_runs",
+    "prepare_run_folder",
+    "write_atomic",
+    "write_json",
+]

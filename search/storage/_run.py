@@ -1,0 +1,146 @@
+"""The run folder: ``results/<experiment>/<run>/``, identical for every backend.
+
+Files (documented in README.md):
+
+- ``run.json``: what was asked (experiment, tuner, space, seed, budget, data, command,
+  versions, format version) and what came out (status, best trial, final test result).
+- ``trials.json``: one record per trial with per-epoch metrics.
+- ``tuner/``: the backend's own state (KerasTuner's project folder).
+- ``best_model.keras``: the retrained best model (or the best search checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from search.errors import RunFolderError
+from search.storage._atomic import write_json
+
+FORMAT_VERSION = 1
+RUN_FILE = "run.json"
+TRIALS_FILE = "trials.json"
+MODEL_FILE = "best_model.keras"
+TUNER_DIR = "tuner"
+
+
+class RunFolder:
+    """Paths and reads/writes of one run's files."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def run_file(self) -> Path:
+        return self.path / RUN_FILE
+
+    @property
+    def trials_file(self) -> Path:
+        return self.path / TRIALS_FILE
+
+    @property
+    def model_file(self) -> Path:
+        return self.path / MODEL_FILE
+
+    @property
+    def tuner_dir(self) -> Path:
+        return self.path / TUNER_DIR
+
+    def exists(self) -> bool:
+        return self.run_file.is_file()
+
+    def read_meta(self) -> dict[str, Any]:
+        """run.json, checked for format version; raise RunFolderError naming the problem."""
+        meta = _read_json(self.run_file, "run.json")
+        if not isinstance(meta, dict) or "format_version" not in meta:
+            raise RunFolderError(f"{self.run_file}: not a run file of this tool (no format_version)")
+        version = meta["format_version"]
+        if version != FORMAT_VERSION:
+            raise RunFolderError(
+                f"{self.run_file}: format version {version!r}, this version of the tool reads"
+                f" {FORMAT_VERSION}; use a matching version of the tool to read it"
+            )
+        return meta
+
+    def write_meta(self, meta: dict[str, Any]) -> None:
+        write_json(self.run_file, {"format_version": FORMAT_VERSION, **meta})
+
+    def update_meta(self, **changes: Any) -> dict[str, Any]:
+        meta = self.read_meta()
+        meta.update(changes)
+        self.write_meta(meta)
+        return meta
+
+    def read_trials(self) -> list[dict[str, Any]]:
+        if not self.trials_file.exists():
+            return []
+        doc = _read_json(self.trials_file, "trials.json")
+        if not isinstance(doc, dict) or not isinstance(doc.get("trials"), list):
+            raise RunFolderError(f"{self.trials_file}: expected an object with a trials list")
+        return doc["trials"]
+
+    def write_trials(self, trials: list[dict[str, Any]]) -> None:
+        write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunFolderError(f"{path}: missing; this is not a run folder") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc})") from None
+
+
+def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
+    """Check that ``results/<experiment>/<run>`` can take a new run, before any work starts.
+
+    Refuses a ``results`` folder that is itself a run folder, a run folder of another
+    experiment, one that already holds a run, and one holding files of something else.
+    """
+    if (results / RUN_FILE).is_file():
+        raise RunFolderError(
+            f"{results}: --results is a run folder, not a results root;"
+            f" pass its parent's parent (e.g. {results.parent.parent})"
+        )
+    if results.exists() and not results.is_dir():
+        raise RunFolderError(f"{results}: --results exists and is not a folder")
+    exp_dir = results / experiment
+    if (exp_dir / RUN_FILE).is_file():
+        raise RunFolderError(
+            f"{exp_dir}: holds a run's files where runs of {experiment!r} go;"
+            " pass another --results folder"
+        )
+    folder = RunFolder(exp_dir / run)
+    if folder.exists():
+        try:
+            other = folder.read_meta().get("experiment")
+        except RunFolderError:
+            other = None
+        if other not in (None, experiment):
+            raise RunFolderError(
+                f"{folder.path}: holds a run of experiment {other!r}, not {experiment!r};"
+                " pass another --results folder or --name"
+            )
+        raise RunFolderError(
+            f"{folder.path}: a run named {run!r} already exists; choose another --name"
+        )
+    if folder.path.exists() and any(folder.path.iterdir()):
+        raise RunFolderError(
+            f"{folder.path}: exists and holds files that are not a run of this tool;"
+            " choose another --name or --results"
+        )
+    return folder
+
+
+def find_runs(results: Path) -> list[RunFolder]:
+    """Every run folder under ``results`` (``<experiment>/<run>/run.json``), oldest first."""
+    if not results.is_dir():
+        return []
+    runs = [RunFolder(p.parent) for p in results.glob(f"*/*/{RUN_FILE}")]
+    return sorted(runs, key=lambda r: r.run_file.stat().st_mtime)

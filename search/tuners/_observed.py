@@ -1,0 +1,59 @@
+"""Tuner hooks forwarded to observers (progress display, trial recorder).
+
+Observers are attached to the tuner rather than passed as Keras callbacks, because
+KerasTuner deep-copies callbacks for every trial.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import keras
+import keras_tuner as kt
+
+
+class Observer(Protocol):
+    """Receives the search's events; every method is optional in spirit (no-ops allowed)."""
+
+    def trial_begin(self, trial: kt.engine.trial.Trial) -> None: ...
+
+    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None: ...
+
+    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None: ...
+
+    def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None: ...
+
+    def trial_end(self, trial: kt.engine.trial.Trial) -> None: ...
+
+
+class ObservedTuner:
+    """Mixin placed before a KerasTuner tuner class in the bases."""
+
+    observers: list[Observer]
+
+    def on_trial_begin(self, trial: Any) -> None:
+        super().on_trial_begin(trial)  # type: ignore[misc]
+        for observer in self.observers:
+            observer.trial_begin(trial)
+
+    def on_epoch_begin(self, trial: Any, model: keras.Model, epoch: int, logs: Any = None) -> None:
+        super().on_epoch_begin(trial, model, epoch, logs)  # type: ignore[misc]
+        for observer in self.observers:
+            observer.epoch_begin(trial, epoch)
+
+    def on_batch_end(self, trial: Any, model: keras.Model, batch: int, logs: Any = None) -> None:
+        super().on_batch_end(trial, model, batch, logs)  # type: ignore[misc]
+        for observer in self.observers:
+            observer.batch_end(trial, batch)
+
+    def on_epoch_end(self, trial: Any, model: keras.Model, epoch: int, logs: Any = None) -> None:
+        super().on_epoch_end(trial, model, epoch, logs)  # type: ignore[misc]
+        for observer in self.observers:
+            observer.epoch_end(trial, epoch, dict(logs or {}))
+
+    def on_trial_end(self, trial: Any) -> None:
+        try:
+            super().on_trial_end(trial)  # type: ignore[misc]
+        finally:  # the oracle raises here after too many consecutive failures
+            for observer in self.observers:
+                observer.trial_end(trial)

@@ -1,0 +1,62 @@
+"""Tuner backends by name: each turns a hypermodel and a budget into a KerasTuner tuner."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import keras_tuner as kt
+
+from search.errors import SearchError
+from search.tuners._observed import Observer
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much searching to do: trials (None: the backend's own schedule) and epochs."""
+
+    max_trials: int | None
+    max_epochs: int
+    factor: int = 3
+
+
+class Backend(Protocol):
+    """A search algorithm. New ones (Optuna) implement this and call :func:`register`."""
+
+    name: str
+    description: str
+
+    def create(
+        self,
+        hypermodel: kt.HyperModel,
+        objective: kt.Objective,
+        budget: Budget,
+        seed: int,
+        directory: Path,
+        observers: Sequence[Observer],
+    ) -> kt.Tuner: ...
+
+    def plan(self, budget: Budget) -> tuple[int, int]:
+        """(trials, epochs) the budget will run at most, for progress and time estimates."""
+        ...
+
+
+_BACKENDS: dict[str, Backend] = {}
+
+
+def register(backend: Backend) -> None:
+    _BACKENDS[backend.name] = backend
+
+
+def names() -> list[str]:
+    return list(_BACKENDS)
+
+
+def get(name: str) -> Backend:
+    """The backend called ``name``; SearchError listing the valid names otherwise."""
+    try:
+        return _BACKENDS[name]
+    except KeyError:
+        raise SearchError(f"unknown tuner {name!r}; choose one of: {', '.join(names())}") from None

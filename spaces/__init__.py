@@ -1,0 +1,1 @@
+"""Built-in search spaces (TOML files), found with ``importlib.resources``."""

@@ -1,0 +1,161 @@
+"""CLI errors and read-only commands, through main([...]) in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+from search.storage import RunFolder
+
+
+def run_args(tmp_path: Path, *extra: str) -> list[str]:
+    return ["run", "fashion", "--tuner", "random", "--results", str(tmp_path / "results"), *extra]
+
+
+def test_unknown_experiment_lists_valid_ones(tmp_path: Path, capsys) -> None:
+    assert main(["run", "mnist", "--tuner", "random", "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment 'mnist'; choose one of: fashion" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_tuner_lists_valid_ones(capsys) -> None:
+    assert main(["run", "fashion", "--tuner", "grid"]) == 2
+    assert "unknown tuner 'grid'; choose one of: random, hyperband, bayesian" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--max-trials", "0"], "--max-trials (0) must be at least 1"),
+        (["--max-epochs", "-1"], "--max-epochs (-1) must be at least 1"),
+        (["--train-size", "lots"], "--train-size 'lots'"),
+        (["--objective", "test_accuracy"], "--objective 'test_accuracy' is not supported"),
+        (["--fix", "learning_rate"], "expected NAME=VALUE"),
+        (["--fix", "learning_rate=9"], "learning_rate: 9 is outside its range"),
+        (["--name", "../escape"], "--name '../escape'"),
+    ],
+)
+def test_out_of_range_options(tmp_path: Path, capsys, option: list[str], message: str) -> None:
+    assert main(run_args(tmp_path, *option)) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
+def test_malformed_space_file(tmp_path: Path, capsys) -> None:
+    space = tmp_path / "bad.toml"
+    space.write_text('[learning_rate]\ntype = "float"\nlow = 0.5\nhigh = 0.1\ndefault = 0.2\n')
+    assert main(run_args(tmp_path, "--space", str(space))) == 2
+    assert f"{space}: learning_rate: low (0.5) must be below high (0.1)" in capsys.readouterr().err
+
+
+def test_missing_data_names_path_and_fix(tmp_path: Path, capsys) -> None:
+    empty = tmp_path / "data"
+    empty.mkdir()
+    assert main(run_args(tmp_path, "--data-dir", str(empty))) == 2
+    err = capsys.readouterr().err
+    assert str(empty) in err and "apt-get install dataset-fashion-mnist" in err
+    assert not (tmp_path / "results" / "fashion").exists()
+
+
+def test_results_folder_of_another_experiment(tmp_path: Path, capsys) -> None:
+    other = RunFolder(tmp_path / "results" / "fashion" / "mine")
+    other.path.mkdir(parents=True)
+    other.write_meta({"experiment": "clothing", "tuner": "random"})
+    before = other.run_file.read_bytes()
+    assert main(run_args(tmp_path, "--name", "mine")) == 2
+    assert "holds a run of experiment 'clothing', not 'fashion'" in capsys.readouterr().err
+    assert other.run_file.read_bytes() == before
+
+
+def test_results_pointing_at_a_run_folder(tmp_path: Path, capsys) -> None:
+    run = RunFolder(tmp_path / "r")
+    run.path.mkdir()
+    run.write_meta({"experiment": "fashion", "tuner": "random"})
+    assert main(["run", "fashion", "--tuner", "random", "--results", str(run.path)]) == 2
+    assert "is a run folder, not a results root" in capsys.readouterr().err
+
+
+def test_existing_run_name_is_not_overwritten(tmp_path: Path, capsys) -> None:
+    run = RunFolder(tmp_path / "results" / "fashion" / "keep")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "random"})
+    assert main(run_args(tmp_path, "--name", "keep")) == 2
+    assert "a run named 'keep' already exists" in capsys.readouterr().err
+
+
+def test_foreign_files_in_run_folder(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "results" / "fashion" / "x"
+    folder.mkdir(parents=True)
+    (folder / "notes.txt").write_text("mine")
+    assert main(run_args(tmp_path, "--name", "x")) == 2
+    assert "holds files that are not a run of this tool" in capsys.readouterr().err
+    assert (folder / "notes.txt").read_text() == "mine"
+
+
+def test_usage_error_prints_subcommand_help(capsys) -> None:
+    assert main(["run", "fashion"]) == 2
+    err = capsys.readouterr().err
+    assert "--max-trials" in err and "the following arguments are required: --tuner" in err
+
+
+def test_spaces_show(capsys) -> None:
+    assert main(["spaces", "show", "fashion"]) == 0
+    out = capsys.readouterr().out
+    assert "learning_rate" in out and "augment == True" in out
+
+
+def test_status_of_missing_run(tmp_path: Path, capsys) -> None:
+    assert main(["status", "nope", "--results", str(tmp_path)]) == 2
+    assert "nope: no such run folder" in capsys.readouterr().err
+
+
+def test_corrupt_run_json_is_named(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "fashion" / "broken"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text("{not json")
+    assert main(["status", str(folder)]) == 2
+    assert "run.json is unreadable or corrupt" in capsys.readouterr().err
+
+
+def test_newer_format_is_refused(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "fashion" / "future"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"format_version": 99, "experiment": "fashion"}))
+    assert main(["status", str(folder)]) == 2
+    assert "format version 99" in capsys.readouterr().err
+
+
+def test_list_shows_experiments_and_tuners(tmp_path: Path, capsys) -> None:
+    assert main(["list", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for word in ("fashion", "random", "hyperband", "bayesian", "no runs"):
+        assert word in out
+
+
+def test_second_process_on_a_run_is_refused(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from search.errors import RunFolderError
+    from search.storage import RunLock
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from search.storage import RunLock;"
+         " lock = RunLock(Path(sys.argv[1])); lock.acquire(); print('held', flush=True);"
+         " time.sleep(60)", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunFolderError, match=f"PID {holder.pid}"):
+            RunLock(tmp_path).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    with RunLock(tmp_path):  # a dead holder's lock is taken over
+        pass

@@ -1,0 +1,157 @@
+"""The custom loop honours model.fit's contract; runs on the active Keras backend."""
+
+from __future__ import annotations
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+from keras import ops
+
+from hypermodels import (
+    Augmentation,
+    ImageCNN,
+    ImageStats,
+    LoopConfig,
+    NonFiniteLossError,
+    evaluate_model,
+    fit_loop,
+)
+from search.space import Fixed, Space
+
+
+def tiny_data(n: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (np.arange(n) % 10).astype("uint8")
+    x = rng.integers(0, 60, size=(n, 28, 28, 1)).astype("uint8")
+    x[np.arange(n), y, :, 0] = 255  # a learnable stripe per class
+    return x, y
+
+
+def tiny_model(learning_rate: float = 1e-2, **overrides: object) -> tuple[ImageCNN, kt.HyperParameters, keras.Model]:
+    values = {"filters": 8, "conv_blocks": 2, "dense_units": 32, "batch_size": 32,
+              "learning_rate": learning_rate, **overrides}  # fmt: skip
+    space = Space(tuple(Fixed(k, v) for k, v in values.items()))
+    x, _ = tiny_data()
+    hypermodel = ImageCNN(space, (28, 28, 1), 10, ImageStats.of(x), seed=7)
+    hp = kt.HyperParameters()
+    return hypermodel, hp, hypermodel.build(hp)
+
+
+class Recorder(keras.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, int | None]] = []
+        self.logs: list[dict[str, float]] = []
+
+    def on_train_begin(self, logs=None):
+        self.events.append(("train_begin", None))
+
+    def on_train_end(self, logs=None):
+        self.events.append(("train_end", None))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.events.append(("epoch_begin", epoch))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.events.append(("epoch_end", epoch))
+        self.logs.append(dict(logs))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.events.append(("batch_end", batch))
+
+
+def test_epochs_initial_epoch_and_callbacks(seed: int) -> None:
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()
+    xv, yv = tiny_data(40, seed=1)
+    recorder = Recorder()
+    history = hypermodel.fit(hp, model, x, y, (xv, yv), epochs=3, initial_epoch=1,
+                             callbacks=[recorder])  # fmt: skip
+    epochs = [e for kind, e in recorder.events if kind == "epoch_begin"]
+    assert epochs == [1, 2]
+    assert recorder.events[0] == ("train_begin", None) and recorder.events[-1] == ("train_end", None)
+    batches = [e for kind, e in recorder.events if kind == "batch_end"]
+    assert batches == [0, 1, 2, 0, 1, 2]  # 96 images, batch 32
+    assert history.epoch == [1, 2]
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(history.history["loss"]) == 2
+    assert recorder.logs[-1]["val_accuracy"] == history.history["val_accuracy"][-1]
+    # The logged validation metrics are those of the model the callbacks see.
+    val_loss, val_acc = evaluate_model(model, xv, yv)
+    assert val_acc == pytest.approx(history.history["val_accuracy"][-1], abs=1e-6)
+    assert val_loss == pytest.approx(history.history["val_loss"][-1], rel=1e-4)
+
+
+def test_training_learns(seed: int) -> None:
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()
+    history = hypermodel.fit(hp, model, x, y, (x, y), epochs=6)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["val_accuracy"][-1] > 0.5
+
+
+def test_stop_training_is_honoured(seed: int) -> None:
+    class StopAfterFirst(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()
+    history = hypermodel.fit(hp, model, x, y, None, epochs=5, callbacks=[StopAfterFirst()])
+    assert history.epoch == [0]
+    assert set(history.history) == {"loss", "accuracy"}
+
+
+def test_weights_change_and_checkpoint_callbacks_see_them(seed: int, tmp_path) -> None:
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()
+    before = [np.array(w) for w in model.get_weights()]
+    path = tmp_path / "w.weights.h5"
+    saver = keras.callbacks.ModelCheckpoint(path, save_weights_only=True)
+    hypermodel.fit(hp, model, x, y, None, epochs=1, callbacks=[saver])
+    after = model.get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(before, after))
+    _, _, fresh = tiny_model()
+    fresh.load_weights(path)
+    for a, b in zip(fresh.get_weights(), after):
+        np.testing.assert_allclose(a, b)
+
+
+def test_divergence_is_reported(seed: int) -> None:
+    hypermodel, hp, model = tiny_model(learning_rate=1e12, batch_norm=False)
+    x, y = tiny_data()
+    with pytest.raises(NonFiniteLossError, match="loss became .* in epoch"):
+        hypermodel.fit(hp, model, x, y, None, epochs=3)
+
+
+def test_augmentation_is_seeded_and_flip_mirrors() -> None:
+    x = np.random.default_rng(0).uniform(0, 255, (16, 28, 28, 1)).astype("float32")
+    flip = Augmentation(flip=True)
+    seed = np.array([1, 5], dtype="int32")
+    out = ops.convert_to_numpy(flip(ops.convert_to_tensor(x), seed))
+    same = [np.allclose(o, i, atol=1e-3) for o, i in zip(out, x)]
+    mirrored = [np.allclose(o, i[:, ::-1], atol=1e-3) for o, i in zip(out, x)]
+    assert all(s or m for s, m in zip(same, mirrored))
+    assert any(same) and any(mirrored)
+    again = ops.convert_to_numpy(flip(ops.convert_to_tensor(x), seed))
+    np.testing.assert_array_equal(out, again)
+    assert Augmentation()(x, seed) is x
+
+
+def test_shift_moves_content() -> None:
+    x = np.zeros((4, 28, 28, 1), "float32")
+    x[:, 10:18, 10:18] = 255.0
+    out = ops.convert_to_numpy(
+        Augmentation(shift=0.2)(ops.convert_to_tensor(x), np.array([3, 0], "int32"))
+    )
+    assert out.shape == x.shape
+    assert not np.allclose(out, x)
+    assert out.sum() == pytest.approx(x.sum(), rel=0.05)  # moved, not destroyed
+
+
+def test_loop_rejects_mismatched_data() -> None:
+    _, _, model = tiny_model()
+    x, y = tiny_data()
+    with pytest.raises(ValueError, match="differ in length"):
+        fit_loop(model, x, y[:10], None, epochs=1, config=LoopConfig())

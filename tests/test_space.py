@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras_tuner as kt
+import pytest
+
+from search.errors import SpaceError
+from search.experiments import get
+from search.space import Bool, Choice, Fixed, Float, Int, Space, define, load_space, parse_space
+
+VALID = """
+description = "demo"
+
+[learning_rate]
+type = "float"
+low = 1e-4
+high = 1e-1
+log = true
+default = 1e-3
+
+[units]
+type = "int"
+low = 32
+high = 128
+step = 32
+default = 64
+
+[augment]
+type = "bool"
+default = false
+
+[shift]
+type = "float"
+low = 0.0
+high = 0.2
+default = 0.1
+condition = { augment = true }
+
+[mode]
+type = "choice"
+values = ["scale", "standardize"]
+default = "scale"
+
+[epochs]
+type = "fixed"
+value = 3
+"""
+
+
+def test_parses_every_type_in_order() -> None:
+    space = parse_space(VALID, source="demo.toml")
+    assert space.names == ["learning_rate", "units", "augment", "shift", "mode", "epochs"]
+    assert space.description == "demo"
+    lr = space["learning_rate"]
+    assert isinstance(lr, Float) and lr.log and (lr.low, lr.high, lr.default) == (1e-4, 0.1, 1e-3)
+    assert isinstance(space["units"], Int) and space["units"].step == 32
+    assert isinstance(space["augment"], Bool)
+    assert isinstance(space["mode"], Choice) and space["mode"].values == ("scale", "standardize")
+    assert isinstance(space["epochs"], Fixed) and space["epochs"].default == 3
+    cond = space["shift"].condition
+    assert cond is not None and (cond.parent, cond.values) == ("augment", (True,))
+
+
+def test_defaults_leave_out_inactive_conditionals() -> None:
+    space = parse_space(VALID)
+    defaults = space.defaults()
+    assert "shift" not in defaults
+    assert defaults["units"] == 64
+    assert space.resolve({**defaults, "augment": True, "shift": 0.1})["shift"] == 0.1
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            '[learning_rate]\ntype = "float"\nlow = 0.5\nhigh = 0.1\ndefault = 0.2',
+            "s.toml: learning_rate: low (0.5) must be below high (0.1)",
+        ),
+        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 2.0', "x: default (2.0)"),
+        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nlog = true\ndefault = 0.5', "above 0"),
+        ('[x]\ntype = "int"\nlow = 1\nhigh = 10\nstep = 4\ndefault = 1', "multiple of step"),
+        ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
+        ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
+        ('[x]\ntype = "int"\nlow = 1\nhigh = 3', "x: a int needs a default"),
+        ('[x]\ntype = "choice"\nvalues = [1, "a"]\ndefault = 1', "must all have one type"),
+        ('[x]\ntype = "choice"\nvalues = [1]\ndefault = 1', "at least two values"),
+        ('x = 3', "x: expected a table"),
+        ('[x]\ntype = "bool"\ndefault = true\ncondition = { y = true }', "must be defined above"),
+        (
+            '[y]\ntype = "bool"\ndefault = true\n[x]\ntype = "bool"\ndefault = true\n'
+            'condition = { y = "yes" }',
+            "condition value 'yes' is not a value of 'y'",
+        ),
+        ("[x\n", "s.toml: not valid TOML"),
+        ('description = "only"', "defines no hyperparameters"),
+    ],
+)
+def test_invalid_entries_name_file_key_and_value(entry: str, message: str) -> None:
+    with pytest.raises(SpaceError) as info:
+        parse_space(entry, source="s.toml")
+    assert message in str(info.value)
+    assert str(info.value).startswith("s.toml")
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SpaceError, match="nope.toml: no such space file"):
+        load_space(tmp_path / "nope.toml")
+
+
+def test_define_registers_conditions_with_keras_tuner() -> None:
+    space = parse_space(VALID)
+    hp = kt.HyperParameters()
+    values = define(hp, space)
+    assert values == {
+        "learning_rate": 1e-3, "units": 64, "augment": False, "mode": "scale", "epochs": 3,
+    }  # fmt: skip
+    shift = next(p for p in hp.space if p.name == "shift")
+    assert shift.conditions and not hp.is_active(shift)
+    hp.values.update(augment=True, shift=0.15)  # as an oracle would set them
+    assert define(hp, space)["shift"] == 0.15
+    assert hp.is_active(shift)
+
+
+def test_fix_replaces_with_fixed_and_checks_range() -> None:
+    space = parse_space(VALID).fix({"learning_rate": 0.01})
+    assert isinstance(space["learning_rate"], Fixed)
+    assert space["learning_rate"].default == 0.01
+    with pytest.raises(ValueError, match="outside its range"):
+        parse_space(VALID).fix({"learning_rate": 5.0})
+    with pytest.raises(ValueError, match="not in the space"):
+        parse_space(VALID).fix({"nope": 1})
+
+
+def test_fingerprint_ignores_help_but_not_ranges() -> None:
+    a = parse_space(VALID)
+    b = parse_space(VALID.replace('default = 64', 'default = 64\nhelp = "doc"'))
+    c = parse_space(VALID.replace("high = 128", "high = 160"))
+    assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+def test_builtin_fashion_space_covers_practice() -> None:
+    space = get("fashion").load_space()
+    assert space.names[:4] == ["learning_rate", "dense_units", "dropout", "augment"]
+    assert {"preprocessing", "filters", "conv_blocks", "batch_size", "shift"} <= set(space.names)
+    assert isinstance(space["learning_rate"], Float) and space["learning_rate"].log
+
+
+def test_unknown_hyperparameter_for_the_model_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text('[momentum]\ntype = "float"\nlow = 0.1\nhigh = 0.9\ndefault = 0.5\n')
+    with pytest.raises(SpaceError, match="mine.toml: momentum: not a hyperparameter"):
+        get("fashion").load_space(path)
+
+
+def test_space_rejects_duplicate_names() -> None:
+    with pytest.raises(ValueError, match="defined twice"):
+        Space((Bool("a", True), Bool("a", False)))
