@@ -28,7 +28,9 @@ def tiny_data(n: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def tiny_model(learning_rate: float = 1e-2, **overrides: object) -> tuple[ImageCNN, kt.HyperParameters, keras.Model]:
+def tiny_model(
+    learning_rate: float = 1e-2, **overrides: object
+) -> tuple[ImageCNN, kt.HyperParameters, keras.Model]:
     values = {"filters": 8, "conv_blocks": 2, "dense_units": 32, "batch_size": 32,
               "learning_rate": learning_rate, **overrides}  # fmt: skip
     space = Space(tuple(Fixed(k, v) for k, v in values.items()))
