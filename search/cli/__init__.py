@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -26,8 +27,10 @@ def build_parser() -> Parser:
 
 
 def _quiet_tensorflow() -> None:
+    """Keep TensorFlow's C++ and Python logs (e.g. per-trial retracing notes) out of the way."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,12 +16,22 @@ _TUNER_PREFIX = "tuner/"
 
 
 def active_values(hps: kt.HyperParameters) -> dict[str, Any]:
-    """The hyperparameters a trial really used (inactive conditional ones left out)."""
+    """The hyperparameters a trial really used (inactive conditional ones left out).
+
+    Floats are shown to 12 significant digits: KerasTuner's stepped floats carry
+    binary noise (0.30000000000000004) that would only clutter the results.
+    """
     return {
-        hp.name: hps.values[hp.name]
+        hp.name: _tidy(hps.values[hp.name])
         for hp in hps.space
         if hps.is_active(hp) and not hp.name.startswith(_TUNER_PREFIX) and hp.name in hps.values
     }
+
+
+def _tidy(value: Any) -> Any:
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.12g}")
+    return value
 
 
 def failure_reason(message: str | None) -> str | None:
