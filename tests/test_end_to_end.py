@@ -46,8 +46,29 @@ def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys
     if tuner == "hyperband":
         assert all("bracket" in t["schedule"] for t in trials)
 
-    top = max(trials, key=lambda t: t["best"]["val_accuracy"])
-    assert meta["best"]["trial"] == top["id"]
+    # The chosen trial follows the report's rule: converged accuracy (mean over epochs up
+    # to the best, at most 3) within 0.005 of the best, then the smallest train-val gap.
+    # Hyperband's continued trials start from their parent's epochs.
+    by_id = {t["id"]: t for t in trials}
+
+    def converged(trial: dict) -> tuple[float, float]:
+        epochs = list(trial["epochs"])
+        if trial.get("continues"):
+            parent = by_id[trial["continues"]]["epochs"]
+            epochs = [e for e in parent if e["epoch"] < epochs[0]["epoch"]] + epochs
+        best = max(epochs, key=lambda e: e["val_accuracy"])
+        window = [e for e in epochs if e["epoch"] <= best["epoch"]][-3:]
+        val = sum(e["val_accuracy"] for e in window) / len(window)
+        train = sum(e["accuracy"] for e in window) / len(window)
+        return val, train - val
+
+    scores = {t["id"]: converged(t) for t in trials}
+    top_acc = max(v for v, _ in scores.values())
+    close = {i: gap for i, (v, gap) in scores.items() if v >= top_acc - 0.005}
+    expected = min(close, key=lambda i: (close[i], -scores[i][0]))
+    top = by_id[expected]
+    assert meta["best"]["trial"] == expected
+    assert meta["best"]["rule"].startswith(f"Chose trial {expected}: val acc")
     final = meta["final"]
     assert final["trial"] == top["id"] and final["epochs"] == top["best_epoch"]
     assert final["train_images"] == 1500 and final["test_images"] == 10000
@@ -59,6 +80,10 @@ def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys
     probs = model.predict(np.zeros((3, 28, 28, 1), "float32"), verbose=0)
     assert probs.shape == (3, 10)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-4)
+
+    report = (folder / "report.html").read_text()
+    assert f"Chose trial {expected}" in report and "plotly" in report
+    assert (folder / "report.csv").read_text().count("\n") == 3  # header + 2 trials
 
     assert main(["status", str(folder)]) == 0
     status = capsys.readouterr().out

@@ -46,6 +46,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="fix a hyperparameter (repeatable), e.g. --fix learning_rate=0.001",
     )
     p.add_argument("--objective", default="val_accuracy", help="val_accuracy or val_loss")
+    p.add_argument("--converged-epochs", type=int, default=3,
+                   help="epochs averaged up to the best one when choosing (default 3)")
+    p.add_argument("--tolerance", type=float, default=0.005,
+                   help="val accuracy within which the smaller train/val gap wins (default 0.005)")
     p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
     p.add_argument(
         "--retrain-data",
@@ -83,6 +87,20 @@ def _train_size(raw: str | None) -> tuple[int | None, bool]:
         raise SearchError(f"--train-size {raw!r}: give a number of images or 'all'") from None
 
 
+def _write_report(folder, console: Console) -> None:
+    """Every search ends with its HTML report; a report failure never fails the run."""
+    from search.report import write_report
+
+    try:
+        output, reports = write_report([folder])
+    except (SearchError, ValueError, OSError) as exc:
+        console.print(f"report not written ({exc}); try: python -m search report {folder.path}")
+        return
+    if reports[0].choice is not None:
+        console.print(reports[0].choice.sentence())
+    console.print(f"report: {output}")
+
+
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.engine import RunRequest, run_search
 
@@ -105,6 +123,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         data_dir=args.data_dir,
         retrain=not args.no_retrain,
         retrain_data=args.retrain_data,
+        converged_epochs=args.converged_epochs,
+        tolerance=args.tolerance,
         command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
             ["python", "-m", "search", *args.argv]
         ),
@@ -113,7 +133,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     best = outcome.best or {}
     metric = request.objective
     console.print(
-        f"best trial {best.get('id')}: {metric} {best['best'][metric]:.4f}"
+        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f}"
         f" at epoch {best.get('best_epoch')}; hyperparameters {best.get('hyperparameters')}"
     )
     if outcome.final:
@@ -123,5 +143,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         )
     console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
                   f" results in {outcome.folder.path}")
+    _write_report(outcome.folder, console)
     console.print(f"status: python -m search status {shlex.quote(str(outcome.folder.path))}")
     return 0

@@ -36,6 +36,8 @@ class RunRequest:
     data_dir: Path | None = None
     retrain: bool = True
     retrain_data: str = "full"
+    converged_epochs: int = 3
+    tolerance: float = 0.005
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -46,6 +48,9 @@ class RunRequest:
         _at_least("--train-size", self.train_size, 1)
         _at_least("--val-size", self.val_size, 1)
         _at_least("--seed", self.seed, 0)
+        _at_least("--converged-epochs", self.converged_epochs, 1)
+        if not 0 <= self.tolerance < 1:
+            raise SearchError(f"--tolerance ({self.tolerance}) must be in [0, 1)")
         if self.objective not in OBJECTIVES:
             raise SearchError(
                 f"--objective {self.objective!r} is not supported; choose one of:"

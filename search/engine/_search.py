@@ -158,12 +158,12 @@ def _search_and_retrain(
                 _search(tuner, search_args, search_kwargs)
         else:
             _search(tuner, search_args, search_kwargs)
-        best = recorder.best()
+        best, rule = _choose(recorder, request)
         if best is None:
             raise SearchError(
                 f"no trial completed ({_failure_summary(recorder)}); see {folder.trials_file}"
             )
-        folder.update_meta(best=_best_summary(best, request.objective))
+        folder.update_meta(best={**_best_summary(best, request.objective), "rule": rule})
         final = None
         if request.retrain:
             final = retrain_best(
@@ -191,6 +191,22 @@ def _search(tuner: Any, args: tuple, kwargs: dict[str, Any]) -> None:
         # the trials are recorded, and the caller reports what completed.
         if not str(exc).startswith("Number of consecutive failures"):
             raise
+
+
+def _choose(recorder: TrialRecorder, request: RunRequest) -> tuple[dict[str, Any] | None, str]:
+    """The trial to keep: by the report's rule (converged accuracy, then the smallest gap)
+    for val_accuracy; by the best single value for other objectives."""
+    if request.objective == "val_accuracy":
+        from search.report import choose, rank_trials, trials_table
+
+        records = list(recorder.records.values())
+        table = rank_trials(trials_table(records, request.converged_epochs), request.tolerance)
+        choice = choose(table, request.tolerance)
+        if choice is not None:
+            return recorder.records[choice.trial], choice.sentence()
+        return None, ""
+    best = recorder.best()
+    return best, f"highest {request.objective}" if best else ""
 
 
 def _failure_summary(recorder: TrialRecorder) -> str:

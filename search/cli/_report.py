@@ -1,0 +1,57 @@
+"""``search report RUN [RUN ...]``: the HTML report of a run, or a comparison of runs."""
+
+from __future__ import annotations
+
+import argparse
+import webbrowser
+from pathlib import Path
+
+from rich.console import Console
+
+from search.cli._parser import add_common
+from search.cli._runs import resolve_run
+from search.errors import SearchError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report",
+        help="write a self-contained HTML report of runs",
+        description="Write one self-contained HTML file (plus CSV and JSON tables) that ranks"
+        " trials by converged validation accuracy and train/validation gap. Several runs:"
+        " a comparison.",
+    )
+    p.add_argument("runs", nargs="*", help="run folders or names (default: the newest run)")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("--output", type=Path, help="HTML file (default: RUN/report.html)")
+    p.add_argument("--open", action="store_true", help="open the report in a browser")
+    p.add_argument("--converged-epochs", type=int, default=3,
+                   help="epochs averaged up to the best one (default 3)")  # fmt: skip
+    p.add_argument("--tolerance", type=float, default=0.005,
+                   help="accuracy within which the smaller gap wins (default 0.005)")  # fmt: skip
+    p.add_argument("--top-k", type=int, default=5, help="trials highlighted in the curves")
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from search.report import write_report
+
+    if args.converged_epochs < 1:
+        raise SearchError(f"--converged-epochs ({args.converged_epochs}) must be at least 1")
+    if not 0 <= args.tolerance < 1:
+        raise SearchError(f"--tolerance ({args.tolerance}) must be in [0, 1)")
+    if args.top_k < 1:
+        raise SearchError(f"--top-k ({args.top_k}) must be at least 1")
+    folders = [resolve_run(ref, args.results) for ref in (args.runs or [None])]
+    output, reports = write_report(
+        folders, args.output, args.converged_epochs, args.tolerance, args.top_k
+    )
+    for report in reports:
+        headline = report.choice.sentence() if report.choice else "no trial scored yet"
+        state = " (still running)" if report.running else ""
+        console.print(f"{report.label}{state}: {headline}")
+    console.print(f"report: {output}")
+    if args.open:
+        webbrowser.open(output.resolve().as_uri())
+    return 0

@@ -1,0 +1,92 @@
+"""Everything a report shows about one run, read from its folder alone."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from search.errors import RunFolderError
+from search.report._importance import param_importances
+from search.report._rank import Choice, choose, rank_trials
+from search.report._table import full_history, trials_table
+from search.storage import RunFolder
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A run's metadata, ranked table, choice, importances and learning curves."""
+
+    folder: RunFolder
+    meta: dict[str, Any]
+    table: pd.DataFrame
+    choice: Choice | None
+    importances: dict[str, float]
+    curves: dict[str, list[dict[str, Any]]]
+    running: bool
+    converged_epochs: int
+    tolerance: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.meta.get('experiment')}/{self.folder.name} ({self.meta.get('tuner')})"
+
+
+def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float = 0.005) -> RunReport:
+    """Read and analyse a run; RunFolderError if it is missing or holds no trials."""
+    from search.cli._runs import lock_holder
+
+    meta = folder.read_meta()
+    trials = folder.read_trials()
+    if not trials:
+        raise RunFolderError(
+            f"{folder.path}: holds no trials yet; a report needs at least one trial"
+        )
+    table = rank_trials(trials_table(trials, converged_epochs, meta.get("final")), tolerance)
+    by_id = {t["id"]: t for t in trials}
+    curves = {t["id"]: full_history(t, by_id) for t in trials}
+    counts: dict[str, int] = {}
+    for trial in trials:
+        counts[trial.get("status", "unknown")] = counts.get(trial.get("status", "unknown"), 0) + 1
+    importances = param_importances(
+        table, meta.get("space", {}).get("params", {}), "converged_val_accuracy"
+    )
+    running = meta.get("status") == "running" and lock_holder(folder) is not None
+    return RunReport(
+        folder=folder, meta=meta, table=table, choice=choose(table, tolerance),
+        importances=importances, curves=curves, running=running,
+        converged_epochs=converged_epochs, tolerance=tolerance, counts=counts,
+    )  # fmt: skip
+
+
+def best_so_far(table: pd.DataFrame, created: str | None) -> pd.DataFrame:
+    """Best converged validation accuracy after each finished trial, by trial and wall time.
+
+    Columns: ``n`` (trials finished), ``minutes`` (since the run was created), ``best``.
+    """
+    done = table[table["finished"].notna()].copy()
+    if done.empty:
+        return pd.DataFrame(columns=["n", "minutes", "best"])
+    done["_t"] = pd.to_datetime(done["finished"], utc=True)
+    done = done.sort_values("_t", kind="stable")
+    start = pd.to_datetime(created, utc=True) if created else done["_t"].iloc[0]
+    acc = done["converged_val_accuracy"].astype(float).fillna(-math.inf).cummax()
+    return pd.DataFrame({
+        "n": range(1, len(done) + 1),
+        "minutes": ((done["_t"] - start).dt.total_seconds() / 60).to_numpy(),
+        "best": acc.replace(-math.inf, math.nan).to_numpy(),
+    })  # fmt: skip
+
+
+def wall_minutes(meta: dict[str, Any]) -> float | None:
+    if meta.get("seconds"):
+        return float(meta["seconds"]) / 60
+    created = meta.get("created")
+    if not created:
+        return None
+    start = datetime.fromisoformat(created)
+    return (datetime.now(start.tzinfo) - start).total_seconds() / 60

@@ -1,0 +1,158 @@
+"""Plotly figures of a report; each takes prepared data and only draws it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from search.report._table import HP_PREFIX, hp_columns
+
+_GREY = "rgba(150,150,150,0.35)"
+_LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+
+
+def _fig(title: str, **layout: Any) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(title=title, **{**_LAYOUT, **layout})
+    return fig
+
+
+def learning_curves_plot(
+    curves: Mapping[str, Sequence[Mapping[str, Any]]], top: Sequence[str]
+) -> go.Figure:
+    """Train (dashed) and validation accuracy per epoch; ``top`` trials in colour.
+
+    Other trials share one grey trace each for train and validation (gaps split the
+    lines), which keeps the page light at hundreds of trials.
+    """
+    fig = _fig("Learning curves (top trials in colour)", xaxis_title="epoch",
+               yaxis_title="accuracy")  # fmt: skip
+    for key, dash in (("val_accuracy", "solid"), ("accuracy", "dot")):
+        xs: list[Any] = []
+        ys: list[Any] = []
+        for trial_id, epochs in curves.items():
+            if trial_id in top:
+                continue
+            xs += [e["epoch"] for e in epochs] + [None]
+            ys += [e.get(key) for e in epochs] + [None]
+        if xs:
+            fig.add_trace(go.Scattergl(
+                x=xs, y=ys, mode="lines", line={"color": _GREY, "width": 1, "dash": dash},
+                name=f"other trials ({'validation' if key == 'val_accuracy' else 'train'})",
+                hoverinfo="skip",
+            ))  # fmt: skip
+    for i, trial_id in enumerate(top):
+        epochs = curves.get(trial_id, [])
+        color = _palette(i)
+        for key, dash, label in (("val_accuracy", "solid", "val"), ("accuracy", "dot", "train")):
+            fig.add_trace(go.Scatter(
+                x=[e["epoch"] for e in epochs], y=[e.get(key) for e in epochs],
+                mode="lines+markers", line={"color": color, "dash": dash},
+                name=f"trial {trial_id} {label}", legendgroup=trial_id,
+            ))  # fmt: skip
+    return fig
+
+
+def accuracy_vs_gap_plot(table: pd.DataFrame) -> go.Figure:
+    """Converged validation accuracy against the gap; the Pareto front joined by a line."""
+    fig = _fig("Validation accuracy vs train-validation gap",
+               xaxis_title="gap (train - validation accuracy)",
+               yaxis_title="converged validation accuracy")  # fmt: skip
+    scored = table[table["converged_val_accuracy"].notna()]
+    fig.add_trace(go.Scatter(
+        x=scored["gap_accuracy"], y=scored["converged_val_accuracy"], mode="markers",
+        text=[f"trial {t}" for t in scored["trial"]], name="trials",
+        marker={"color": "#1f77b4", "size": 8, "opacity": 0.7},
+    ))  # fmt: skip
+    front = scored[scored["pareto"]].sort_values("gap_accuracy")
+    fig.add_trace(go.Scatter(
+        x=front["gap_accuracy"], y=front["converged_val_accuracy"], mode="lines+markers",
+        text=[f"trial {t}" for t in front["trial"]], name="Pareto front",
+        line={"color": "#d62728"}, marker={"size": 11, "symbol": "diamond"},
+    ))  # fmt: skip
+    return fig
+
+
+def _numeric(series: pd.Series) -> tuple[list[float], dict[str, Any]]:
+    """Values for an axis: numbers as they are, other values as codes with tick labels."""
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        labels = [str(v) for v in series]
+        levels = sorted(set(labels))
+        codes = {label: i for i, label in enumerate(levels)}
+        return [codes[label] for label in labels], {
+            "tickvals": list(range(len(levels))), "ticktext": levels,
+        }  # fmt: skip
+    return [float(v) for v in series], {}
+
+
+def parallel_coordinates_plot(table: pd.DataFrame) -> go.Figure:
+    """Every searched hyperparameter and the converged accuracy, one line per trial."""
+    scored = table[table["converged_val_accuracy"].notna()]
+    dims = []
+    for column in hp_columns(scored):
+        series = scored[column]
+        if series.isna().any():
+            series = series.astype(object).where(series.notna(), "inactive")
+        if series.nunique() < 2:
+            continue
+        values, ticks = _numeric(series)
+        dims.append({"label": column[len(HP_PREFIX):], "values": values, **ticks})
+    dims.append({"label": "val acc", "values": list(scored["converged_val_accuracy"])})
+    fig = _fig("Parallel coordinates", height=460, margin={"l": 60, "r": 40, "t": 110, "b": 40})
+    fig.add_trace(go.Parcoords(
+        dimensions=dims,
+        line={"color": list(scored["converged_val_accuracy"]), "colorscale": "Viridis",
+              "showscale": True},
+    ))  # fmt: skip
+    return fig
+
+
+def importance_plot(importances: Mapping[str, float]) -> go.Figure:
+    """fANOVA importance of each hyperparameter for the converged validation accuracy."""
+    fig = _fig("Hyperparameter importance (fANOVA, converged val accuracy)",
+               xaxis_title="importance")  # fmt: skip
+    items = sorted(importances.items(), key=lambda kv: kv[1])
+    fig.add_trace(go.Bar(x=[v for _, v in items], y=[k for k, _ in items], orientation="h"))
+    return fig
+
+
+def slice_plot(table: pd.DataFrame, name: str, log: bool) -> go.Figure:
+    """One hyperparameter's values against converged validation accuracy."""
+    scored = table[table["converged_val_accuracy"].notna() & table[HP_PREFIX + name].notna()]
+    fig = _fig(f"{name} vs validation accuracy", xaxis_title=name,
+               yaxis_title="converged val accuracy", height=320)  # fmt: skip
+    x = scored[HP_PREFIX + name]
+    if pd.api.types.is_bool_dtype(x) or not pd.api.types.is_numeric_dtype(x):
+        x = x.astype(str)
+    fig.add_trace(go.Scatter(
+        x=x, y=scored["converged_val_accuracy"], mode="markers",
+        text=[f"trial {t}" for t in scored["trial"]], marker={"size": 8, "opacity": 0.7},
+    ))  # fmt: skip
+    if log:
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def best_so_far_plot(series: Mapping[str, pd.DataFrame], x: str) -> go.Figure:
+    """Best converged accuracy so far against ``x`` (``minutes`` or ``n``), a line per run."""
+    label = "wall time (minutes)" if x == "minutes" else "trials finished"
+    fig = _fig(f"Best so far vs {label}", xaxis_title=label, yaxis_title="best val accuracy")
+    for i, (name, frame) in enumerate(series.items()):
+        fig.add_trace(go.Scatter(
+            x=frame[x], y=frame["best"], mode="lines+markers", line={"shape": "hv",
+            "color": _palette(i)}, name=name,
+        ))  # fmt: skip
+    return fig
+
+
+def _palette(i: int) -> str:
+    colors = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+              "#17becf", "#bcbd22", "#7f7f7f")  # fmt: skip
+    return colors[i % len(colors)]
+
+
+def is_log(space: Mapping[str, Mapping[str, Any]], name: str) -> bool:
+    return bool(space.get(name, {}).get("log"))

@@ -1,0 +1,251 @@
+"""One self-contained HTML file: plotly.js embedded once, no network needed."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
+
+from search.report._data import RunReport, best_so_far, wall_minutes
+from search.report._figures import (
+    accuracy_vs_gap_plot,
+    best_so_far_plot,
+    importance_plot,
+    is_log,
+    learning_curves_plot,
+    parallel_coordinates_plot,
+    slice_plot,
+)
+from search.report._rank import RULE
+from search.report._table import HP_PREFIX, hp_columns
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; }
+.choice { font-size: 1.15em; background: #eef6ee; padding: 10px 14px; border-left: 4px solid #2ca02c; }
+.running { background: #fff4e0; border-left: 4px solid #ff7f0e; padding: 8px 14px; }
+table { border-collapse: collapse; font-size: 0.85em; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
+th { background: #f4f4f4; cursor: pointer; position: sticky; top: 0; }
+td.text { text-align: left; } tr.chosen { background: #eef6ee; font-weight: bold; }
+.scroll { max-height: 520px; overflow: auto; border: 1px solid #ddd; }
+dl.summary { display: grid; grid-template-columns: max-content auto; gap: 4px 16px; }
+dl.summary dt { font-weight: bold; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 8px; }
+"""
+
+_SORT_JS = """
+document.querySelectorAll('table.sortable').forEach(function (table) {
+  table.querySelectorAll('th').forEach(function (th, col) {
+    th.addEventListener('click', function () {
+      var body = table.tBodies[0], rows = Array.from(body.rows);
+      var asc = th.dataset.order !== 'asc'; th.dataset.order = asc ? 'asc' : 'desc';
+      rows.sort(function (a, b) {
+        var x = a.cells[col].dataset.v, y = b.cells[col].dataset.v;
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : String(x).localeCompare(String(y));
+        return asc ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+"""
+
+TABLE_COLUMNS = (
+    ("rank", "rank"), ("trial", "trial"), ("status", "status"),
+    ("converged_val_accuracy", "val acc (converged)"), ("gap_accuracy", "gap acc"),
+    ("best_val_accuracy", "best val acc"), ("best_epoch", "best epoch"),
+    ("converged_train_accuracy", "train acc"), ("gap_loss", "gap loss"),
+    ("pareto", "Pareto"), ("epochs", "epochs"), ("seconds", "seconds"),
+    ("test_accuracy", "TEST acc"),
+)  # fmt: skip
+
+
+def _fmt(value: Any) -> tuple[str, str]:
+    """(shown text, sort key) of a cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "", ""
+    if isinstance(value, bool):
+        return ("yes" if value else ""), str(int(value))
+    if isinstance(value, float):
+        text = f"{value:.4g}" if abs(value) < 1e-3 or abs(value) >= 1e4 else f"{value:.4f}"
+        if value == int(value) and abs(value) < 1e6:
+            text = str(int(value))
+        return text, repr(value)
+    return html.escape(str(value)), html.escape(str(value))
+
+
+def table_html(table: pd.DataFrame, chosen: str | None) -> str:
+    """The ranked trials as a sortable HTML table (click a header to sort)."""
+    hps = hp_columns(table)
+    head = [label for _, label in TABLE_COLUMNS] + [c[len(HP_PREFIX):] for c in hps]
+    rows = []
+    for _, row in table.iterrows():
+        cells = []
+        for column in [c for c, _ in TABLE_COLUMNS] + hps:
+            shown, key = _fmt(row.get(column))
+            cls = ' class="text"' if column in ("trial", "status") else ""
+            cells.append(f'<td{cls} data-v="{key}">{shown}</td>')
+        attr = ' class="chosen"' if chosen is not None and row["trial"] == chosen else ""
+        rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return (
+        f'<div class="scroll"><table class="sortable" id="trials"><thead><tr>{header}</tr>'
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _figure_div(fig: go.Figure) -> str:
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+
+
+def _summary(report: RunReport) -> str:
+    meta = report.meta
+    counts = report.counts
+    budget = meta.get("budget", {})
+    minutes = wall_minutes(meta)
+    final = meta.get("final") or {}
+    chosen = report.choice.trial if report.choice else "none"
+    chosen_row = report.table[report.table["trial"] == chosen]
+    config = ""
+    if not chosen_row.empty:
+        values = {c[len(HP_PREFIX):]: chosen_row.iloc[0][c] for c in hp_columns(report.table)}
+        config = ", ".join(
+            f"{k}={_fmt(v)[0]}" for k, v in values.items() if _fmt(v)[0] != ""
+        )
+    test = (
+        f"{final['test_accuracy']:.4f} (trial {final['trial']}, retrained {final['epochs']}"
+        f" epochs on {final['train_images']:,} images; test set used once, never to choose)"
+        if final else "not retrained"
+    )  # fmt: skip
+    items = {
+        "experiment": meta.get("experiment"),
+        "backend": meta.get("tuner"),
+        "status": "RUNNING" if report.running else meta.get("status"),
+        "budget": f"max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')}",
+        "wall time": f"{minutes:.1f} min" if minutes is not None else "?",
+        "trials": f"{counts.get('completed', 0)} completed, {counts.get('pruned', 0)} pruned,"
+        f" {counts.get('failed', 0) + counts.get('invalid', 0)} failed,"
+        f" {counts.get('running', 0)} running",
+        "chosen configuration": f"trial {chosen}: {config}",
+        "test accuracy": test,
+        "data": f"{meta.get('data', {}).get('train')} train /"
+        f" {meta.get('data', {}).get('validation')} validation images",
+    }
+    body = "".join(
+        f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items.items()
+    )
+    return f'<dl class="summary">{body}</dl>'
+
+
+def _failures(table: pd.DataFrame) -> str:
+    bad = table[~table["status"].isin(["completed", "running"])]
+    if bad.empty:
+        return "<p>None.</p>"
+    rows = "".join(
+        f'<tr><td class="text">{html.escape(str(r.trial))}</td>'
+        f'<td class="text">{html.escape(str(r.status))}</td><td>{r.epochs}</td>'
+        f'<td class="text">{html.escape(str(r.reason or ""))}</td></tr>'
+        for r in bad.itertuples()
+    )
+    return (
+        "<table><thead><tr><th>trial</th><th>status</th><th>epochs</th><th>reason</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
+    """Every figure of a one-run report, with its section title."""
+    table, space = report.table, report.meta.get("space", {}).get("params", {})
+    ranked = table[table["rank"].notna()]
+    top = list(ranked["trial"].head(top_k))
+    figures: list[tuple[str, go.Figure]] = [
+        ("Learning curves", learning_curves_plot(report.curves, top)),
+        ("Accuracy vs gap", accuracy_vs_gap_plot(table)),
+        ("Parallel coordinates", parallel_coordinates_plot(table)),
+    ]
+    if report.importances:
+        figures.append(("Hyperparameter importance", importance_plot(report.importances)))
+    for column in hp_columns(table):
+        name = column[len(HP_PREFIX):]
+        if table[column].nunique(dropna=True) > 1:
+            figures.append((f"Slice: {name}", slice_plot(table, name, is_log(space, name))))
+    progress = {report.folder.name: best_so_far(table, report.meta.get("created"))}
+    figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes")))
+    figures.append(("Best so far vs trials", best_so_far_plot(progress, "n")))
+    return figures
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
+        f"<body>{body}<script>{_SORT_JS}</script></body></html>\n"
+    )
+
+
+def render_run(report: RunReport, top_k: int = 5) -> str:
+    """The whole HTML page for one run."""
+    choice = report.choice
+    rule = RULE.format(k=report.converged_epochs, tol=report.tolerance)
+    headline = html.escape(choice.sentence()) if choice else "No trial has a validation accuracy yet."
+    parts = [f"<h1>Search report: {html.escape(report.label)}</h1>"]
+    if report.running:
+        parts.append('<p class="running">This run is still RUNNING: the report shows the'
+                     " trials finished so far.</p>")  # fmt: skip
+    parts += [
+        f'<p class="choice">{headline}</p>',
+        f"<p>{html.escape(rule)}</p>",
+        "<h2>Summary</h2>", _summary(report),
+        "<h2>Trials, ranked</h2>", table_html(report.table, choice.trial if choice else None),
+    ]  # fmt: skip
+    figures = run_figures(report, top_k)
+    slices = [(t, f) for t, f in figures if t.startswith("Slice")]
+    for title, fig in figures:
+        if title.startswith("Slice"):
+            continue
+        parts.append(f"<h2>{html.escape(title)}</h2>{_figure_div(fig)}")
+    if slices:
+        parts.append("<h2>Slices: each hyperparameter vs validation accuracy</h2><div class='grid'>")
+        parts += [_figure_div(fig) for _, fig in slices]
+        parts.append("</div>")
+    parts += ["<h2>Failed and pruned trials</h2>", _failures(report.table)]
+    return _page(f"Search report {report.label}", "".join(parts))
+
+
+def render_compare(reports: Sequence[RunReport]) -> str:
+    """One page comparing runs: best so far against wall time and trials, side by side."""
+    progress = {r.label: best_so_far(r.table, r.meta.get("created")) for r in reports}
+    rows = []
+    for r in reports:
+        final = r.meta.get("final") or {}
+        minutes = wall_minutes(r.meta)
+        rows.append({
+            "run": r.label, "backend": r.meta.get("tuner"),
+            "trials": int(r.counts.get("completed", 0)),
+            "wall minutes": round(minutes, 1) if minutes is not None else None,
+            "chosen": r.choice.sentence() if r.choice else "none",
+            "best val acc": r.choice.best_val_accuracy if r.choice else None,
+            "TEST acc": final.get("test_accuracy"),
+        })  # fmt: skip
+    head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="text" data-v="{_fmt(v)[1]}">{_fmt(v)[0]}</td>' for v in row.values()
+        ) + "</tr>"
+        for row in rows
+    )  # fmt: skip
+    parts = [
+        "<h1>Comparison of runs</h1>",
+        f'<table class="sortable" id="trials"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
+        "<h2>Best so far vs wall time</h2>", _figure_div(best_so_far_plot(progress, "minutes")),
+        "<h2>Best so far vs trials</h2>", _figure_div(best_so_far_plot(progress, "n")),
+    ]  # fmt: skip
+    return _page("Comparison of runs", "".join(parts))

@@ -1,0 +1,88 @@
+"""Hyperparameter importance from any run's table, with Optuna's fANOVA evaluator.
+
+Optuna's evaluators take a study; a throwaway in-memory study is filled with the table's
+completed trials (``create_trial`` + ``add_trials``), so KerasTuner runs get the same
+analysis as Optuna runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import optuna
+import pandas as pd
+
+from search.report._table import HP_PREFIX
+
+MIN_TRIALS = 4
+
+
+def distributions(space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Optuna distributions for a space as stored in run.json (fixed entries left out)."""
+    out: dict[str, Any] = {}
+    for name, entry in space.items():
+        kind = entry.get("type")
+        if kind == "float":
+            out[name] = optuna.distributions.FloatDistribution(
+                entry["low"], entry["high"], log=entry.get("log", False),
+                step=entry.get("step"),
+            )  # fmt: skip
+        elif kind == "int":
+            log = entry.get("log", False)
+            out[name] = optuna.distributions.IntDistribution(
+                entry["low"], entry["high"], log=log, step=1 if log else entry.get("step", 1)
+            )
+        elif kind == "choice":
+            out[name] = optuna.distributions.CategoricalDistribution(list(entry["values"]))
+        elif kind == "bool":
+            out[name] = optuna.distributions.CategoricalDistribution([False, True])
+    return out
+
+
+def importance_inputs(
+    frame: pd.DataFrame, space: Mapping[str, Mapping[str, Any]], target: str
+) -> list[optuna.trial.FrozenTrial]:
+    """Completed trials with a finite ``target`` as Optuna trials over the space's searched
+    parameters; values outside a distribution (e.g. from an edited space) are dropped."""
+    dists = distributions(space)
+    trials = []
+    for _, row in frame.iterrows():
+        value = row.get(target)
+        if row["status"] != "completed" or value is None or not math.isfinite(float(value)):
+            continue
+        params, used = {}, {}
+        for name, dist in dists.items():
+            raw = row.get(HP_PREFIX + name)
+            if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+                continue
+            raw = raw.item() if hasattr(raw, "item") else raw
+            if not dist._contains(dist.to_internal_repr(raw)):
+                continue
+            params[name], used[name] = raw, dist
+        trials.append(
+            optuna.trial.create_trial(value=float(value), params=params, distributions=used)
+        )
+    return trials
+
+
+def param_importances(
+    frame: pd.DataFrame, space: Mapping[str, Mapping[str, Any]], target: str, seed: int = 0
+) -> dict[str, float]:
+    """Normalized fANOVA importances of the searched hyperparameters for ``target``.
+
+    Empty when fewer than MIN_TRIALS completed trials exist or nothing varies.
+    """
+    trials = importance_inputs(frame, space, target)
+    if len(trials) < MIN_TRIALS:
+        return {}
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    study = optuna.create_study(direction="maximize")
+    study.add_trials(trials)
+    try:
+        return optuna.importance.get_param_importances(
+            study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed)
+        )
+    except (ValueError, RuntimeError):
+        return {}

@@ -1,0 +1,94 @@
+"""The ranking rule: accurate enough first, then the smallest train/validation gap."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+def rank_trials(frame: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
+    """``frame`` sorted by the rule, with ``rank``, ``within_tolerance`` and ``pareto`` columns.
+
+    Trials whose converged validation accuracy is within ``tolerance`` of the best come
+    first, by smallest accuracy gap; then the rest, by accuracy. Ties go to the higher
+    accuracy, then the earlier trial. Trials without a converged accuracy are unranked.
+    """
+    if tolerance < 0:
+        raise ValueError(f"tolerance ({tolerance}) must be at least 0")
+    frame = frame.copy()
+    acc = frame["converged_val_accuracy"].astype(float)
+    gap = frame["gap_accuracy"].astype(float)
+    scored = acc.notna()
+    best = acc.max() if scored.any() else math.nan
+    frame["within_tolerance"] = scored & (acc >= best - tolerance - 1e-12)
+    frame["pareto"] = pareto_mask(acc.to_numpy(), gap.to_numpy())
+    frame["_group"] = np.where(frame["within_tolerance"], 0, np.where(scored, 1, 2))
+    frame["_gap"] = np.where(frame["within_tolerance"], gap.fillna(math.inf), 0.0)
+    frame["_acc"] = -acc.fillna(-math.inf)
+    frame["_order"] = range(len(frame))
+    frame = frame.sort_values(["_group", "_gap", "_acc", "_order"], kind="stable")
+    frame["rank"] = [i + 1 if g < 2 else math.nan for i, g in enumerate(frame["_group"])]
+    return frame.drop(columns=["_group", "_gap", "_acc", "_order"]).reset_index(drop=True)
+
+
+def pareto_mask(acc: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """True for trials no other trial beats on both (higher accuracy, smaller gap)."""
+    acc, gap = np.asarray(acc, float), np.asarray(gap, float)
+    valid = np.isfinite(acc) & np.isfinite(gap)
+    mask = np.zeros(len(acc), dtype=bool)
+    for i in np.flatnonzero(valid):
+        others = valid & ((acc >= acc[i]) & (gap <= gap[i])) & ((acc > acc[i]) | (gap < gap[i]))
+        mask[i] = not others.any()
+    return mask
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The configuration the rule keeps, and how it compares with the most accurate one."""
+
+    trial: str
+    val_accuracy: float
+    gap: float
+    best_trial: str
+    best_val_accuracy: float
+    best_gap: float
+    tolerance: float
+
+    def sentence(self) -> str:
+        if self.trial == self.best_trial:
+            return (
+                f"Chose trial {self.trial}: val acc {self.val_accuracy:.3f} (the best),"
+                f" gap {self.gap:.3f}"
+            )
+        return (
+            f"Chose trial {self.trial}: val acc {self.val_accuracy:.3f}"
+            f" (best {self.best_val_accuracy:.3f}), gap {self.gap:.3f} vs {self.best_gap:.3f}"
+        )
+
+
+def choose(ranked: pd.DataFrame, tolerance: float = 0.005) -> Choice | None:
+    """The rank-1 trial of a ranked table, or None when no trial has a converged accuracy."""
+    scored = ranked[ranked["rank"].notna()]
+    if scored.empty:
+        return None
+    top = scored.iloc[0]
+    best = scored.loc[scored["converged_val_accuracy"].astype(float).idxmax()]
+    return Choice(
+        trial=str(top["trial"]),
+        val_accuracy=float(top["converged_val_accuracy"]),
+        gap=float(top["gap_accuracy"]),
+        best_trial=str(best["trial"]),
+        best_val_accuracy=float(best["converged_val_accuracy"]),
+        best_gap=float(best["gap_accuracy"]),
+        tolerance=tolerance,
+    )
+
+
+RULE = (
+    "Ranking rule: among trials whose converged validation accuracy (mean of the last {k}"
+    " epochs up to the best one) is within {tol} of the best, the smallest train-validation"
+    " accuracy gap wins; the other trials follow by accuracy."
+)

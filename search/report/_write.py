@@ -1,0 +1,47 @@
+"""Write a report's HTML, CSV and JSON files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from search.report._data import RunReport, load_report
+from search.report._html import render_compare, render_run
+from search.storage import RunFolder, write_atomic
+
+
+def default_output(folders: Sequence[RunFolder]) -> Path:
+    if len(folders) == 1:
+        return folders[0].path / "report.html"
+    return Path("compare-" + "-".join(f.name for f in folders)[:150] + ".html")
+
+
+def _table_json(table: pd.DataFrame) -> str:
+    records = json.loads(table.to_json(orient="records"))
+    return json.dumps(records, indent=1) + "\n"
+
+
+def write_report(
+    folders: Sequence[RunFolder],
+    output: Path | None = None,
+    converged_epochs: int = 3,
+    tolerance: float = 0.005,
+    top_k: int = 5,
+) -> tuple[Path, list[RunReport]]:
+    """Write the HTML report (one run, or a comparison of several) and, next to it, each
+    run's ranked table as CSV and JSON. Returns the HTML path and the analysed runs."""
+    reports = [load_report(f, converged_epochs, tolerance) for f in folders]
+    output = Path(output) if output is not None else default_output(folders)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    page = render_run(reports[0], top_k) if len(reports) == 1 else render_compare(reports)
+    write_atomic(output, page.encode("utf-8"))
+    for report in reports:
+        stem = output.with_suffix("") if len(reports) == 1 else output.parent / (
+            output.stem + "-" + report.folder.name
+        )
+        write_atomic(stem.with_suffix(".csv"), report.table.to_csv(index=False).encode())
+        write_atomic(stem.with_suffix(".json"), _table_json(report.table).encode())
+    return output, reports

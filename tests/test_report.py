@@ -1,0 +1,250 @@
+"""Report data functions on hand-made trials, with exact numbers; figures smoke-tested."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from search.cli import main
+from search.report import (
+    best_so_far,
+    choose,
+    converged_metrics,
+    distributions,
+    full_history,
+    importance_inputs,
+    pareto_mask,
+    rank_trials,
+    trials_table,
+    write_report,
+)
+from search.report._figures import (
+    accuracy_vs_gap_plot,
+    best_so_far_plot,
+    importance_plot,
+    learning_curves_plot,
+    parallel_coordinates_plot,
+    slice_plot,
+)
+from search.storage import RunFolder
+
+
+def epochs(*rows: tuple[float, float, float, float]) -> list[dict]:
+    """(train acc, val acc, train loss, val loss) per epoch, numbered from 1."""
+    return [
+        {"epoch": i + 1, "accuracy": a, "val_accuracy": v, "loss": lo, "val_loss": vl}
+        for i, (a, v, lo, vl) in enumerate(rows)
+    ]
+
+
+def trial(tid: str, eps: list[dict], status: str = "completed", **extra) -> dict:
+    return {"id": tid, "status": status, "epochs": eps, "hyperparameters": extra.pop("hp", {}),
+            "failure": extra.pop("failure", None), "seconds": 10.0,
+            "started": "2026-01-01T00:00:00+00:00",
+            "finished": extra.pop("finished", "2026-01-01T00:01:00+00:00"), **extra}  # fmt: skip
+
+
+def test_converged_metrics_average_up_to_the_best_epoch() -> None:
+    eps = epochs(
+        (0.5, 0.40, 1.0, 1.2), (0.7, 0.60, 0.8, 0.9), (0.8, 0.70, 0.6, 0.8),
+        (0.9, 0.80, 0.4, 0.7), (0.95, 0.75, 0.3, 0.9),
+    )  # fmt: skip
+    m = converged_metrics(eps, k=3)
+    assert m["best_epoch"] == 4 and m["best_val_accuracy"] == 0.80
+    assert m["converged_val_accuracy"] == pytest.approx((0.6 + 0.7 + 0.8) / 3)
+    assert m["converged_train_accuracy"] == pytest.approx((0.7 + 0.8 + 0.9) / 3)
+    assert m["gap_accuracy"] == pytest.approx(0.1)
+    assert m["gap_loss"] == pytest.approx((0.8 + 0.6 + 0.4) / 3 - (0.9 + 0.8 + 0.7) / 3)
+
+
+def test_converged_metrics_ties_nan_and_short_histories() -> None:
+    eps = epochs((0.6, 0.7, 1, 1), (0.8, 0.7, 1, 1), (0.9, float("nan"), 1, 1))
+    m = converged_metrics(eps, k=3)
+    assert m["best_epoch"] == 1  # ties go to the earlier epoch; NaN epochs are skipped
+    assert m["converged_val_accuracy"] == pytest.approx(0.7)
+    assert m["gap_accuracy"] == pytest.approx(-0.1)
+    empty = converged_metrics([], k=3)
+    assert all(math.isnan(v) for v in empty.values())
+    nan_only = converged_metrics(epochs((0.5, float("nan"), 1, float("nan"))), k=3)
+    assert math.isnan(nan_only["converged_val_accuracy"])
+
+
+def test_full_history_prepends_the_continued_trial() -> None:
+    parent = trial("a", epochs((0.5, 0.5, 1, 1), (0.6, 0.6, 1, 1)))
+    child_eps = [{"epoch": 3, "accuracy": 0.7, "val_accuracy": 0.7, "loss": 1, "val_loss": 1}]
+    child = trial("b", child_eps, continues="a")
+    history = full_history(child, {"a": parent, "b": child})
+    assert [e["epoch"] for e in history] == [1, 2, 3]
+
+
+def _ranked_fixture() -> pd.DataFrame:
+    trials = [
+        trial("0", epochs((0.99, 0.920, 1, 1))),   # best accuracy, big gap 0.070
+        trial("1", epochs((0.93, 0.917, 1, 1))),   # within 0.005, gap 0.013
+        trial("2", epochs((0.92, 0.916, 1, 1))),   # within 0.005, gap 0.004 -> chosen
+        trial("3", epochs((0.90, 0.900, 1, 1))),   # outside tolerance, gap 0
+        trial("4", epochs((0.95, 0.910, 1, 1))),   # outside tolerance
+        trial("5", [], status="failed", failure="FloatingPointError: loss became nan"),
+        trial("6", epochs((0.93, 0.917, 1, 1))),   # tie with 1: earlier trial first
+    ]  # fmt: skip
+    return rank_trials(trials_table(trials, converged_epochs=3), tolerance=0.005)
+
+
+def test_rank_within_tolerance_by_gap_then_rest_by_accuracy() -> None:
+    ranked = _ranked_fixture()
+    assert list(ranked["trial"]) == ["2", "1", "6", "0", "4", "3", "5"]
+    assert ranked["rank"].tolist()[:6] == [1, 2, 3, 4, 5, 6]
+    assert math.isnan(ranked["rank"].iloc[6])
+    assert ranked.set_index("trial")["within_tolerance"].to_dict() == {
+        "2": True, "1": True, "6": True, "0": True, "4": False, "3": False, "5": False,
+    }  # fmt: skip
+
+
+def test_choice_sentence_names_trial_accuracy_and_gaps() -> None:
+    choice = choose(_ranked_fixture())
+    assert choice is not None and choice.trial == "2" and choice.best_trial == "0"
+    assert choice.sentence() == "Chose trial 2: val acc 0.916 (best 0.920), gap 0.004 vs 0.070"
+
+
+def test_pareto_front() -> None:
+    acc = np.array([0.92, 0.917, 0.916, 0.90, 0.91, np.nan, 0.917])
+    gap = np.array([0.07, 0.013, 0.004, 0.0, 0.04, np.nan, 0.013])
+    assert pareto_mask(acc, gap).tolist() == [True, True, True, True, False, False, True]
+
+
+def test_only_failed_trials() -> None:
+    trials = [trial("0", [], status="failed", failure="boom"), trial("1", [], status="failed")]
+    ranked = rank_trials(trials_table(trials))
+    assert ranked["rank"].isna().all() and not ranked["pareto"].any()
+    assert choose(ranked) is None
+    assert ranked["reason"][0] == "boom" and pd.isna(ranked["reason"][1])
+
+
+def test_test_accuracy_only_on_the_retrained_trial() -> None:
+    trials = [trial("0", epochs((0.9, 0.8, 1, 1))), trial("1", epochs((0.9, 0.85, 1, 1)))]
+    table = trials_table(trials, final={"trial": "1", "test_accuracy": 0.88})
+    assert math.isnan(table["test_accuracy"][0]) and table["test_accuracy"][1] == 0.88
+
+
+def test_best_so_far_by_trials_and_minutes() -> None:
+    trials = [
+        trial("0", epochs((0.9, 0.80, 1, 1)), finished="2026-01-01T00:02:00+00:00"),
+        trial("1", epochs((0.9, 0.70, 1, 1)), finished="2026-01-01T00:05:00+00:00"),
+        trial("2", epochs((0.9, 0.85, 1, 1)), finished="2026-01-01T00:09:00+00:00"),
+    ]
+    frame = best_so_far(trials_table(trials), "2026-01-01T00:00:00+00:00")
+    assert frame["n"].tolist() == [1, 2, 3]
+    assert frame["minutes"].tolist() == [2.0, 5.0, 9.0]
+    assert frame["best"].tolist() == [0.80, 0.80, 0.85]
+
+
+SPACE = {
+    "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True, "default": 1e-3},
+    "units": {"type": "int", "low": 32, "high": 128, "step": 32, "default": 64},
+    "augment": {"type": "bool", "default": False},
+    "mode": {"type": "choice", "values": ["a", "b"], "default": "a"},
+    "fixed": {"type": "fixed", "default": 3},
+}
+
+
+def test_importance_inputs_translate_the_space() -> None:
+    dists = distributions(SPACE)
+    assert set(dists) == {"learning_rate", "units", "augment", "mode"}
+    assert dists["learning_rate"].log and dists["units"].step == 32
+    rng = np.random.default_rng(0)
+    trials = []
+    for i in range(8):
+        lr = float(10 ** rng.uniform(-4, -1))
+        hp = {"learning_rate": lr, "units": 32 * (1 + i % 4), "augment": bool(i % 2),
+              "mode": "ab"[i % 2], "fixed": 3}  # fmt: skip
+        trials.append(trial(str(i), epochs((0.9, 0.5 + 0.1 * math.log10(lr), 1, 1)), hp=hp))
+    trials.append(trial("x", [], status="failed", hp={"learning_rate": 0.01}))
+    table = rank_trials(trials_table(trials))
+    frozen = importance_inputs(table, SPACE, "converged_val_accuracy")
+    assert len(frozen) == 8
+    assert set(frozen[0].params) == {"learning_rate", "units", "augment", "mode"}
+    from search.report import param_importances
+
+    importances = param_importances(table, SPACE, "converged_val_accuracy")
+    assert max(importances, key=importances.get) == "learning_rate"
+    assert sum(importances.values()) == pytest.approx(1.0)
+
+
+def test_figures_smoke() -> None:
+    ranked = _ranked_fixture()
+    curves = {"0": epochs((0.5, 0.4, 1, 1), (0.9, 0.8, 1, 1)), "1": epochs((0.6, 0.5, 1, 1))}
+    figures = [
+        learning_curves_plot(curves, ["0"]),
+        accuracy_vs_gap_plot(ranked),
+        parallel_coordinates_plot(ranked),
+        importance_plot({"learning_rate": 0.7, "units": 0.3}),
+        best_so_far_plot({"run": pd.DataFrame({"n": [1, 2], "minutes": [1.0, 2.0],
+                                                "best": [0.5, 0.6]})}, "minutes"),  # fmt: skip
+    ]
+    for fig in figures:
+        assert fig.to_dict()["data"]
+    front = figures[1].data[1]
+    assert sorted(front.text) == sorted(f"trial {t}" for t in ["0", "1", "2", "3", "6"])
+    table = trials_table([trial("0", epochs((0.9, 0.8, 1, 1)), hp={"lr": 0.01}),
+                          trial("1", epochs((0.9, 0.7, 1, 1)), hp={"lr": 0.1})])  # fmt: skip
+    assert slice_plot(table, "lr", log=True).layout.xaxis.type == "log"
+
+
+def _write_run(root: Path, name: str, trials: list[dict], status: str = "finished") -> RunFolder:
+    folder = RunFolder(root / "fashion" / name)
+    folder.path.mkdir(parents=True)
+    folder.write_meta({"experiment": "fashion", "tuner": "random", "status": status,
+                       "created": "2026-01-01T00:00:00+00:00", "seconds": 600,
+                       "budget": {"max_trials": len(trials), "max_epochs": 2},
+                       "space": {"params": SPACE}, "final": None})  # fmt: skip
+    folder.write_trials(trials)
+    return folder
+
+
+def test_report_files_and_cli(tmp_path: Path, capsys) -> None:
+    trials = [trial(str(i), epochs((0.9, 0.8 + 0.01 * i, 1, 1)), hp={"units": 32 * (i + 1)})
+              for i in range(3)]  # fmt: skip
+    folder = _write_run(tmp_path, "r1", trials)
+    assert main(["report", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "Chose trial 2" in out
+    page = (folder.path / "report.html").read_text()
+    assert "<script src=" not in page and "<link" not in page  # nothing loaded from outside
+    assert page.count('class="plotly-graph-div"') >= 6
+    csv = pd.read_csv(folder.path / "report.csv")
+    assert csv["trial"].tolist() == [2, 1, 0] and "converged_val_accuracy" in csv
+    rows = json.loads((folder.path / "report.json").read_text())
+    assert [r["trial"] for r in rows] == ["2", "1", "0"]
+
+
+def test_compare_runs(tmp_path: Path) -> None:
+    a = _write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    b = _write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])
+    output, reports = write_report([a, b], tmp_path / "cmp.html")
+    page = output.read_text()
+    assert "Comparison of runs" in page and "fashion/a" in page and "fashion/b" in page
+    assert (tmp_path / "cmp-a.csv").exists() and (tmp_path / "cmp-b.json").exists()
+
+
+def test_report_errors(tmp_path: Path, capsys) -> None:
+    assert main(["report", str(tmp_path / "missing")]) == 2
+    assert "no such run folder" in capsys.readouterr().err
+    empty = _write_run(tmp_path, "empty", [])
+    assert main(["report", str(empty.path)]) == 2
+    assert "holds no trials yet" in capsys.readouterr().err
+    assert main(["report", str(empty.path), "--tolerance", "-1"]) == 2
+
+
+def test_running_run_is_shown_as_running(tmp_path: Path) -> None:
+    from search.storage import RunLock
+
+    folder = _write_run(tmp_path, "live", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    with RunLock(folder.path):
+        output, reports = write_report([folder])
+    assert reports[0].running
+    assert "still RUNNING" in output.read_text()
