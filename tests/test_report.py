@@ -184,7 +184,7 @@ def test_figures_smoke() -> None:
         parallel_coordinates_plot(ranked),
         importance_plot({"learning_rate": 0.7, "units": 0.3}),
         best_so_far_plot({"run": pd.DataFrame({"n": [1, 2], "minutes": [1.0, 2.0],
-                                                "best": [0.5, 0.6]})}, "minutes"),  # fmt: skip
+                                                "best": [0.5, 0.6]})}, "minutes"),
     ]
     for fig in figures:
         assert fig.to_dict()["data"]
@@ -225,7 +225,7 @@ def test_report_files_and_cli(tmp_path: Path, capsys) -> None:
 def test_compare_runs(tmp_path: Path) -> None:
     a = _write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
     b = _write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])
-    output, reports = write_report([a, b], tmp_path / "cmp.html")
+    output, _ = write_report([a, b], tmp_path / "cmp.html")
     page = output.read_text()
     assert "Comparison of runs" in page and "fashion/a" in page and "fashion/b" in page
     assert (tmp_path / "cmp-a.csv").exists() and (tmp_path / "cmp-b.json").exists()
