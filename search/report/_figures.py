@@ -39,7 +39,7 @@ def learning_curves_plot(
             xs += [e["epoch"] for e in epochs] + [None]
             ys += [e.get(key) for e in epochs] + [None]
         if xs:
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(go.Scatter(
                 x=xs, y=ys, mode="lines", line={"color": _GREY, "width": 1, "dash": dash},
                 name=f"other trials ({'validation' if key == 'val_accuracy' else 'train'})",
                 hoverinfo="skip",
