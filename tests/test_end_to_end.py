@@ -12,7 +12,7 @@ import pytest
 from search.cli import main
 
 
-@pytest.mark.parametrize("tuner", ["random", "hyperband", "bayesian"])
+@pytest.mark.parametrize("tuner", ["random", "hyperband", "bayesian", "optuna"])
 def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys) -> None:
     results = tmp_path / "results"
     code = main([

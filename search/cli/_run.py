@@ -12,7 +12,7 @@ from rich.console import Console
 from search.cli._parser import add_common
 from search.errors import SearchError
 
-TUNERS = ("random", "hyperband", "bayesian")
+TUNERS = ("random", "hyperband", "bayesian", "optuna")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -45,7 +45,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="fix a hyperparameter (repeatable), e.g. --fix learning_rate=0.001",
     )
-    p.add_argument("--objective", default="val_accuracy", help="val_accuracy or val_loss")
+    p.add_argument(
+        "--objective",
+        default="val_accuracy",
+        help="val_accuracy, val_loss, or pareto (Optuna: accuracy up and train/val gap down)",
+    )
+    p.add_argument("--sampler", help="Optuna sampler: tpe (default), random, gp, cmaes, qmc, nsga2")
+    p.add_argument(
+        "--pruner",
+        help="Optuna pruner: median (default), successive-halving, hyperband, none;"
+        " not with --objective pareto (Optuna cannot prune two objectives)",
+    )
+    p.add_argument(
+        "--storage",
+        help="Optuna storage URL, e.g. postgresql+psycopg://user:pw@host/db"
+        " (default: a journal file in the run folder)",
+    )
     p.add_argument("--converged-epochs", type=int, default=3,
                    help="epochs averaged up to the best one when choosing (default 3)")
     p.add_argument("--tolerance", type=float, default=0.005,
@@ -125,13 +140,16 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         retrain_data=args.retrain_data,
         converged_epochs=args.converged_epochs,
         tolerance=args.tolerance,
+        sampler=args.sampler,
+        pruner=args.pruner,
+        storage=args.storage,
         command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
             ["python", "-m", "search", *args.argv]
         ),
     )
     outcome = run_search(request, console, quiet=args.quiet)
     best = outcome.best or {}
-    metric = request.objective
+    metric = request.kt_objective().name
     console.print(
         f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f}"
         f" at epoch {best.get('best_epoch')}; hyperparameters {best.get('hyperparameters')}"

@@ -62,7 +62,8 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
     pid = lock_holder(folder)
     if status == "running" and pid is None:
         status = "stopped (no process is running it)"
-    objective = meta.get("objective", {}).get("name", "val_accuracy")
+    objective_meta = meta.get("objective", {})
+    objective = objective_meta.get("tracked", objective_meta.get("name", "val_accuracy"))
     direction = meta.get("objective", {}).get("direction", "max")
     scored = [t for t in trials if t.get("best") and objective in t["best"]]
     best = None

@@ -34,7 +34,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
     console.print(
         f"  trials: {counts.get('completed', 0)} completed, {counts.get('running', 0)} running,"
-        f" {counts.get('failed', 0)} failed, {counts.get('invalid', 0)} invalid"
+        f" {counts.get('pruned', 0)} pruned, {counts.get('failed', 0)} failed,"
+        f" {counts.get('invalid', 0)} invalid"
         f" (budget: max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')})"
     )
     best = info["best"]

@@ -104,6 +104,8 @@ class SearchProgress:
         self.trials_done += 1
         self._progress.update(self._epoch, visible=False)
         status = str(trial.status).lower()
+        if getattr(trial, "pruned_at", None) is not None:
+            status = f"pruned after epoch {trial.pruned_at}"
         score = f"{trial.score:.4f}" if trial.score is not None else "-"
         extra = ""
         if status != "completed":

@@ -115,12 +115,18 @@ class TrialRecorder:
     def trial_end(self, trial: kt.engine.trial.Trial) -> None:
         record = self.records[trial.trial_id]
         record["status"] = str(trial.status).lower()
+        pruned_at = getattr(trial, "pruned_at", None)
+        if pruned_at is not None:
+            record["status"] = "pruned"
+            record["pruned_at_epoch"] = pruned_at
         record["finished"] = _now()
         started = self._started.pop(trial.trial_id, None)
         if started is not None:
             record["seconds"] = round(time.perf_counter() - started, 3)
-        if record["status"] != "completed":
+        if record["status"] not in ("completed", "pruned"):
             record["failure"] = failure_reason(trial.message)
+        elif record["status"] == "pruned":
+            record["failure"] = f"pruned by the Optuna pruner after epoch {pruned_at}"
         self._set_best(record)
         self._save()
 

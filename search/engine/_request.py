@@ -10,7 +10,8 @@ import keras_tuner as kt
 
 from search.errors import SearchError
 
-OBJECTIVES = {"val_accuracy": "max", "val_loss": "min"}
+OBJECTIVES = {"val_accuracy": "max", "val_loss": "min", "pareto": "max"}
+"""``pareto`` (Optuna only): converged val accuracy up and train/val gap down, together."""
 RETRAIN_DATA = ("full", "search")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -38,6 +39,9 @@ class RunRequest:
     retrain_data: str = "full"
     converged_epochs: int = 3
     tolerance: float = 0.005
+    sampler: str | None = None
+    pruner: str | None = None
+    storage: str | None = None
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -67,7 +71,9 @@ class RunRequest:
             )
 
     def kt_objective(self) -> kt.Objective:
-        return kt.Objective(self.objective, OBJECTIVES[self.objective])
+        """What KerasTuner tracks; a Pareto search ranks its trials by val accuracy there."""
+        name = "val_accuracy" if self.objective == "pareto" else self.objective
+        return kt.Objective(name, OBJECTIVES[name])
 
 
 def _at_least(option: str, value: int | None, low: int) -> None:

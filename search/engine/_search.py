@@ -11,7 +11,7 @@ from rich.console import Console
 
 from search import experiments, tuners
 from search.engine._records import TrialRecorder
-from search.engine._request import RunRequest
+from search.engine._request import OBJECTIVES, RunRequest
 from search.engine._retrain import retrain_best
 from search.engine._versions import package_versions
 from search.errors import SearchError
@@ -52,11 +52,21 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
         factor=request.factor,
     )
     name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
+    options = tuners.TunerOptions(
+        space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
+        pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
+        study_name=f"{experiment.name}-{name}",
+    )  # fmt: skip
+    backend.check(options, budget)
+    if options.pareto and request.pruner not in (None, "none") and not quiet:
+        from search.tuners.optuna import PARETO_NOTE
+
+        console.print(PARETO_NOTE)
     folder = prepare_run_folder(request.results, experiment.name, name)
     train_size = None if request.full_train else (
         request.train_size or experiment.default_train_size
     )
-    options = DataOptions(
+    data_options = DataOptions(
         data_dir=request.data_dir,
         train_size=train_size,
         val_size=request.val_size or experiment.default_val_size,
@@ -64,7 +74,7 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
     )
     if not quiet:
         console.print(f"loading {experiment.name} data…")
-    splits = experiment.load(options)
+    splits = experiment.load(data_options)
     if not quiet:
         console.print(f"data: {splits.describe()}")
 
@@ -78,7 +88,17 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
             "created": _now(),
             "finished": None,
             "seed": request.seed,
-            "objective": {"name": request.objective, "direction": request.kt_objective().direction},
+            "objective": {
+                "name": request.objective,
+                "direction": OBJECTIVES[request.objective],
+                "tracked": request.kt_objective().name,
+            },
+            "optuna": {
+                "sampler": request.sampler or "tpe",
+                "pruner": "none" if request.objective == "pareto" else request.pruner or "median",
+                "storage": request.storage or "optuna.journal",
+                "study": options.study_name,
+            } if backend.name == "optuna" else None,
             "budget": {
                 "max_trials": budget.max_trials,
                 "max_epochs": budget.max_epochs,
@@ -104,7 +124,7 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
         }
         folder.write_meta(meta)
         return _search_and_retrain(
-            request, folder, experiment, backend, space, budget, splits, console, quiet, started
+            request, folder, experiment, backend, options, budget, splits, console, quiet, started
         )
 
 
@@ -113,7 +133,7 @@ def _search_and_retrain(
     folder: RunFolder,
     experiment: experiments.Experiment,
     backend: tuners.Backend,
-    space: Any,
+    options: tuners.TunerOptions,
     budget: tuners.Budget,
     splits: Any,
     console: Console,
@@ -122,7 +142,7 @@ def _search_and_retrain(
 ) -> RunOutcome:
     objective = request.kt_objective()
     recorder = TrialRecorder(folder, objective)
-    hypermodel = experiment.hypermodel(space, splits, request.seed)
+    hypermodel = experiment.hypermodel(options.space, splits, request.seed)
     planned_trials, planned_epochs = backend.plan(budget)
     observers: list[Any] = [recorder]
     progress = None
@@ -143,7 +163,7 @@ def _search_and_retrain(
             f" {planned_epochs} epochs in all; results in {folder.path}"
         )
     tuner = backend.create(
-        hypermodel, objective, budget, request.seed, folder.tuner_dir, observers
+        hypermodel, objective, budget, request.seed, folder.tuner_dir, observers, options
     )
     status = "failed"
     try:
@@ -163,7 +183,9 @@ def _search_and_retrain(
             raise SearchError(
                 f"no trial completed ({_failure_summary(recorder)}); see {folder.trials_file}"
             )
-        folder.update_meta(best={**_best_summary(best, request.objective), "rule": rule})
+        folder.update_meta(best={**_best_summary(best, objective.name), "rule": rule})
+        if options.pareto:
+            folder.update_meta(pareto_front=_pareto_front(tuner))
         final = None
         if request.retrain:
             final = retrain_best(
@@ -196,7 +218,7 @@ def _search(tuner: Any, args: tuple, kwargs: dict[str, Any]) -> None:
 def _choose(recorder: TrialRecorder, request: RunRequest) -> tuple[dict[str, Any] | None, str]:
     """The trial to keep: by the report's rule (converged accuracy, then the smallest gap)
     for val_accuracy; by the best single value for other objectives."""
-    if request.objective == "val_accuracy":
+    if request.objective in ("val_accuracy", "pareto"):
         from search.report import choose, rank_trials, trials_table
 
         records = list(recorder.records.values())
@@ -207,6 +229,19 @@ def _choose(recorder: TrialRecorder, request: RunRequest) -> tuple[dict[str, Any
         return None, ""
     best = recorder.best()
     return best, f"highest {request.objective}" if best else ""
+
+
+def _pareto_front(tuner: Any) -> list[dict[str, Any]]:
+    """The study's Pareto-optimal trials: KerasTuner id, accuracy and gap."""
+    study = tuner.oracle.study
+    return [
+        {
+            "trial": t.user_attrs.get("keras_tuner_trial_id"),
+            "converged_val_accuracy": t.values[0],
+            "gap_accuracy": t.values[1],
+        }
+        for t in study.best_trials
+    ]
 
 
 def _failure_summary(recorder: TrialRecorder) -> str:

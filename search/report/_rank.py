@@ -14,17 +14,18 @@ def rank_trials(frame: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
 
     Trials whose converged validation accuracy is within ``tolerance`` of the best come
     first, by smallest accuracy gap; then the rest, by accuracy. Ties go to the higher
-    accuracy, then the earlier trial. Trials without a converged accuracy are unranked.
+    accuracy, then the earlier trial. Only completed trials are ranked: failed, pruned and
+    running ones never converged.
     """
     if tolerance < 0:
         raise ValueError(f"tolerance ({tolerance}) must be at least 0")
     frame = frame.copy()
     acc = frame["converged_val_accuracy"].astype(float)
     gap = frame["gap_accuracy"].astype(float)
-    scored = acc.notna()
+    scored = acc.notna() & (frame["status"] == "completed")
     best = acc.max() if scored.any() else math.nan
     frame["within_tolerance"] = scored & (acc >= best - tolerance - 1e-12)
-    frame["pareto"] = pareto_mask(acc.to_numpy(), gap.to_numpy())
+    frame["pareto"] = pareto_mask(acc.where(scored).to_numpy(), gap.to_numpy())
     frame["_group"] = np.where(frame["within_tolerance"], 0, np.where(scored, 1, 2))
     frame["_gap"] = np.where(frame["within_tolerance"], gap.fillna(math.inf), 0.0)
     frame["_acc"] = -acc.fillna(-math.inf)

@@ -9,7 +9,7 @@ from pathlib import Path
 import keras_tuner as kt
 
 from search.tuners._observed import ObservedTuner, Observer
-from search.tuners._registry import Budget, register
+from search.tuners._registry import Budget, TunerOptions, register
 
 PROJECT = "tuner"
 MAX_CONSECUTIVE_FAILURES = 3
@@ -50,6 +50,7 @@ class RandomBackend:
         seed: int,
         directory: Path,
         observers: Sequence[Observer],
+        options: TunerOptions,
     ) -> kt.Tuner:
         tuner = RandomTuner(
             hypermodel, objective=objective, max_trials=budget.max_trials,
@@ -57,6 +58,9 @@ class RandomBackend:
         )  # fmt: skip
         tuner.observers = list(observers)
         return tuner
+
+    def check(self, options: TunerOptions, budget: Budget) -> None:
+        options.refuse_optuna_only(self.name)
 
     def plan(self, budget: Budget) -> tuple[int, int]:
         trials = budget.max_trials or 1
@@ -76,6 +80,7 @@ class BayesianBackend:
         seed: int,
         directory: Path,
         observers: Sequence[Observer],
+        options: TunerOptions,
     ) -> kt.Tuner:
         trials = budget.max_trials or 1
         tuner = BayesianTuner(
@@ -84,6 +89,9 @@ class BayesianBackend:
         )  # fmt: skip
         tuner.observers = list(observers)
         return tuner
+
+    def check(self, options: TunerOptions, budget: Budget) -> None:
+        options.refuse_optuna_only(self.name)
 
     def plan(self, budget: Budget) -> tuple[int, int]:
         trials = budget.max_trials or 1
@@ -103,6 +111,7 @@ class HyperbandBackend:
         seed: int,
         directory: Path,
         observers: Sequence[Observer],
+        options: TunerOptions,
     ) -> kt.Tuner:
         tuner = HyperbandTuner(
             hypermodel, objective=objective, max_epochs=budget.max_epochs,
@@ -112,6 +121,9 @@ class HyperbandBackend:
         tuner.oracle.max_trials = budget.max_trials
         tuner.observers = list(observers)
         return tuner
+
+    def check(self, options: TunerOptions, budget: Budget) -> None:
+        options.refuse_optuna_only(self.name)
 
     def plan(self, budget: Budget) -> tuple[int, int]:
         return hyperband_schedule(budget)

@@ -48,6 +48,10 @@ class ObservedTuner:
 
     def on_epoch_end(self, trial: Any, model: keras.Model, epoch: int, logs: Any = None) -> None:
         super().on_epoch_end(trial, model, epoch, logs)  # type: ignore[misc]
+        # Oracles that judge trials per epoch (Optuna's pruners) say when to stop one.
+        report = getattr(self.oracle, "report_epoch", None)  # type: ignore[attr-defined]
+        if report is not None and report(trial.trial_id, epoch, dict(logs or {})):
+            model.stop_training = True
         for observer in self.observers:
             observer.epoch_end(trial, epoch, dict(logs or {}))
 

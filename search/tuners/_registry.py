@@ -10,7 +10,34 @@ from typing import Protocol
 import keras_tuner as kt
 
 from search.errors import SearchError
+from search.space import Space
 from search.tuners._observed import Observer
+
+
+@dataclass(frozen=True)
+class TunerOptions:
+    """Backend-specific choices; KerasTuner's backends refuse the ones they do not have."""
+
+    space: Space | None = None
+    sampler: str | None = None
+    pruner: str | None = None
+    storage: str | None = None
+    pareto: bool = False
+    converged_epochs: int = 3
+    study_name: str = "search"
+
+    def refuse_optuna_only(self, tuner: str) -> None:
+        """SearchError if an Optuna-only option was given to another backend."""
+        given = [
+            option
+            for option, value in (("--sampler", self.sampler), ("--pruner", self.pruner),
+                                  ("--storage", self.storage))
+            if value is not None
+        ]  # fmt: skip
+        if self.pareto:
+            given.append("--objective pareto")
+        if given:
+            raise SearchError(f"{given[0]} applies to --tuner optuna only, not {tuner}")
 
 
 @dataclass(frozen=True)
@@ -36,7 +63,12 @@ class Backend(Protocol):
         seed: int,
         directory: Path,
         observers: Sequence[Observer],
+        options: TunerOptions,
     ) -> kt.Tuner: ...
+
+    def check(self, options: TunerOptions, budget: Budget) -> None:
+        """Refuse options the backend does not support, before any work starts."""
+        ...
 
     def plan(self, budget: Budget) -> tuple[int, int]:
         """(trials, epochs) the budget will run at most, for progress and time estimates."""

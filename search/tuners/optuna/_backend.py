@@ -1,0 +1,108 @@
+"""``--tuner optuna``: an Optuna study behind KerasTuner's Tuner, same results format."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras_tuner as kt
+import optuna
+
+from search.errors import SearchError
+from search.tuners._observed import ObservedTuner, Observer
+from search.tuners._registry import Budget, TunerOptions, register
+from search.tuners.optuna._choices import make_pruner, make_sampler, make_storage
+from search.tuners.optuna._oracle import OptunaOracle
+from search.tuners.optuna._translate import distributions
+
+MAX_CONSECUTIVE_FAILURES = 3
+PARETO_NOTE = (
+    "--objective pareto: Optuna does not prune studies with two objectives, so every"
+    " trial runs all its epochs"
+)
+
+
+class OptunaTuner(ObservedTuner, kt.Tuner):
+    """KerasTuner's Tuner driven by an :class:`OptunaOracle`, with observers."""
+
+
+def _study(options: TunerOptions, budget: Budget, seed: int, run_dir: Path) -> optuna.Study:
+    space = options.space
+    assert space is not None
+    sampler = make_sampler(options.sampler or "tpe", seed, options.pareto)
+    pruner = make_pruner("none" if options.pareto else options.pruner or "median",
+                         budget.max_epochs)  # fmt: skip
+    storage = make_storage(options.storage, run_dir)
+    directions = ["maximize", "minimize"] if options.pareto else ["maximize"]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        storage=storage, sampler=sampler, pruner=pruner, study_name=options.study_name,
+        directions=directions, load_if_exists=True,
+    )  # fmt: skip
+    fingerprint = study.user_attrs.get("space_fingerprint")
+    if fingerprint is None:
+        study.set_user_attr("space_fingerprint", space.fingerprint())
+        study.set_user_attr("space", space.to_dict())
+    elif fingerprint != space.fingerprint():
+        raise SearchError(
+            f"study {options.study_name!r} in {options.storage or run_dir} belongs to another"
+            f" space ({fingerprint}, this one is {space.fingerprint()}); use another run name"
+        )
+    if len(study.directions) != len(directions):
+        raise SearchError(
+            f"study {options.study_name!r} has {len(study.directions)} objective(s), this"
+            f" search {len(directions)}; use another run name"
+        )
+    return study
+
+
+@dataclass(frozen=True)
+class OptunaBackend:
+    name: str = "optuna"
+    description: str = "Optuna: TPE (or another sampler), epoch-level pruning, Pareto search"
+
+    def check(self, options: TunerOptions, budget: Budget) -> None:
+        if options.space is None:
+            raise SearchError("the Optuna backend needs the search space")
+        distributions(options.space)  # a space Optuna cannot express is refused here
+        make_sampler(options.sampler or "tpe", 0, options.pareto)
+        make_pruner(options.pruner or "median", budget.max_epochs)
+        if options.storage is not None:
+            make_storage(options.storage, Path("."))  # reachable, before any work
+
+    def create(
+        self,
+        hypermodel: kt.HyperModel,
+        objective: kt.Objective,
+        budget: Budget,
+        seed: int,
+        directory: Path,
+        observers: Sequence[Observer],
+        options: TunerOptions,
+    ) -> kt.Tuner:
+        directory.mkdir(parents=True, exist_ok=True)
+        assert options.space is not None
+        oracle = OptunaOracle(
+            objective=objective,
+            max_trials=budget.max_trials or 10,
+            space=options.space,
+            study=_study(options, budget, seed, directory.parent),
+            seed=seed,
+            pareto=options.pareto,
+            converged_epochs=options.converged_epochs,
+            max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+        )
+        tuner = OptunaTuner(
+            oracle=oracle, hypermodel=hypermodel, directory=str(directory.parent),
+            project_name=directory.name, overwrite=False,
+        )  # fmt: skip
+        tuner.observers = list(observers)
+        return tuner
+
+    def plan(self, budget: Budget) -> tuple[int, int]:
+        trials = budget.max_trials or 10
+        return trials, trials * budget.max_epochs
+
+
+register(OptunaBackend())

@@ -1,0 +1,102 @@
+"""Samplers, pruners and storages by name, each refused with a clear message."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import optuna
+
+from search.errors import SearchError
+
+SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "nsga2")
+PRUNERS = ("median", "successive-halving", "hyperband", "none")
+JOURNAL_FILE = "optuna.journal"
+
+
+def make_sampler(name: str, seed: int, multi_objective: bool) -> optuna.samplers.BaseSampler:
+    """The sampler called ``name``, seeded; TPE is multivariate (grouped for conditions)."""
+    if name not in SAMPLERS:
+        raise SearchError(f"--sampler {name!r} does not exist; choose one of: {', '.join(SAMPLERS)}")
+    if multi_objective and name in ("cmaes", "gp"):
+        raise SearchError(
+            f"--sampler {name} cannot optimize two objectives; with --objective pareto use"
+            " tpe, nsga2, random or qmc"
+        )
+    if name == "tpe":
+        with warnings.catch_warnings():  # multivariate and group are "experimental" in name only
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    if name == "qmc":
+        return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
+    if name == "cmaes":
+        _require("cmaes", "cmaes", name)
+        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    _require("torch", "torch", name)
+    return optuna.samplers.GPSampler(seed=seed)
+
+
+def _require(module: str, package: str, sampler: str) -> None:
+    try:
+        __import__(module)
+    except ImportError:
+        raise SearchError(
+            f"--sampler {sampler} needs the {package!r} package: pip install {package}"
+        ) from None
+
+
+def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
+    """The pruner called ``name``; epochs are the steps it judges trials on."""
+    if name not in PRUNERS:
+        raise SearchError(f"--pruner {name!r} does not exist; choose one of: {', '.join(PRUNERS)}")
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+    if name == "successive-halving":
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs)
+    return optuna.pruners.NopPruner()
+
+
+def make_storage(url: str | None, run_dir: Path) -> optuna.storages.BaseStorage:
+    """The study's storage: a journal file in the run folder, or a database URL.
+
+    The journal file (append-only, with a file lock) is safe for several processes on
+    one machine and is read by ``optuna.load_study`` and optuna-dashboard.
+    """
+    if url is None:
+        from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+        path = run_dir / JOURNAL_FILE
+        backend = JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path)))
+        return optuna.storages.JournalStorage(backend)
+    return connect(url)
+
+
+def connect(url: str) -> optuna.storages.BaseStorage:
+    """An RDB storage, checked now: an unreachable or wrong URL is one clear line."""
+    import sqlalchemy.exc
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        raise SearchError(
+            f"--storage {url!r} is not a database URL; e.g."
+            " postgresql+psycopg://user:password@host:5432/dbname"
+        ) from None
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 'default port'}"
+    try:
+        return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180)
+    except ImportError as exc:
+        raise SearchError(f"--storage: the database driver is missing ({exc})") from None
+    except Exception as exc:  # SQLAlchemy's OperationalError and friends
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise SearchError(
+            f"--storage: cannot reach the database at {where} ({reason}); check that the"
+            " server runs and the host, port, user and password are right"
+        ) from None

@@ -1,0 +1,99 @@
+"""A KerasTuner Oracle backed by an Optuna study: ``study.ask`` / ``study.tell``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras_tuner as kt
+import optuna
+from keras_tuner.engine.trial import TrialStatus
+
+from search.space import Space
+from search.tuners.optuna._translate import sample, unconditional
+
+
+class OptunaOracle(kt.Oracle):
+    """Each trial is ``study.ask(fixed_distributions)``, then define-by-run suggestions for
+    the conditional parameters; results go back with ``study.tell``.
+
+    With one objective, each epoch's value is reported to the study's pruner and a trial
+    it prunes stops at that epoch. With ``pareto``, the study has two objectives:
+    converged validation accuracy (maximized) and the train/validation accuracy gap
+    (minimized); Optuna does not prune such studies.
+    """
+
+    def __init__(
+        self,
+        objective: kt.Objective,
+        max_trials: int,
+        space: Space,
+        study: optuna.Study,
+        seed: int = 0,
+        pareto: bool = False,
+        converged_epochs: int = 3,
+        max_consecutive_failed_trials: int = 3,
+    ) -> None:
+        super().__init__(
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        self.space = space
+        self.study = study
+        self.pareto = pareto
+        self.converged_epochs = converged_epochs
+        self._fixed = unconditional(space)
+        self._asked: dict[str, optuna.Trial] = {}
+        self._history: dict[str, list[dict[str, float]]] = {}
+        self._pruned: dict[str, int] = {}
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        trial = self.study.ask(self._fixed)
+        self._asked[trial_id] = trial
+        self._history[trial_id] = []
+        trial.set_user_attr("keras_tuner_trial_id", trial_id)
+        return {"status": TrialStatus.RUNNING, "values": sample(trial, self.space)}
+
+    def report_epoch(self, trial_id: str, epoch: int, logs: dict[str, float]) -> bool:
+        """Record an epoch; True when the pruner says to stop the trial here."""
+        self._history.setdefault(trial_id, []).append({"epoch": epoch + 1, **logs})
+        trial = self._asked.get(trial_id)
+        value = logs.get(self.objective.name)
+        if self.pareto or trial is None or value is None or not math.isfinite(value):
+            return False
+        trial.report(float(value), step=epoch + 1)
+        if trial.should_prune():
+            self._pruned[trial_id] = epoch + 1
+            return True
+        return False
+
+    def _values(self, trial_id: str) -> list[float] | None:
+        from search.report import converged_metrics
+
+        history = self._history.get(trial_id, [])
+        if self.pareto:
+            metrics = converged_metrics(history, self.converged_epochs)
+            values = [metrics["converged_val_accuracy"], metrics["gap_accuracy"]]
+        else:
+            scores = [h[self.objective.name] for h in history if self.objective.name in h]
+            finite = [s for s in scores if math.isfinite(s)]
+            if not finite:
+                return None
+            values = [max(finite) if self.objective.direction == "max" else min(finite)]
+        return values if all(math.isfinite(v) for v in values) else None
+
+    @kt.synchronized
+    def end_trial(self, trial: kt.engine.trial.Trial) -> None:
+        ask = self._asked.pop(trial.trial_id, None)
+        if ask is not None:
+            values = self._values(trial.trial_id)
+            if trial.trial_id in self._pruned:
+                trial.pruned_at = self._pruned[trial.trial_id]
+                self.study.tell(ask, state=optuna.trial.TrialState.PRUNED)
+            elif trial.status == TrialStatus.COMPLETED and values is not None:
+                self.study.tell(ask, values)
+            else:
+                self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+        super().end_trial(trial)

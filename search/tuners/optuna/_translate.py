@@ -1,0 +1,89 @@
+"""A Space as Optuna distributions; conditional parameters are suggested define-by-run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from search.errors import SpaceError
+from search.space import Bool, Choice, Fixed, Float, Int, Param, Space
+
+
+def distribution(param: Param, source: str = "<space>") -> BaseDistribution | None:
+    """The Optuna distribution of a searched parameter (None for a fixed one).
+
+    Raises SpaceError naming the key when Optuna cannot express the parameter.
+    """
+    if isinstance(param, Fixed):
+        return None
+    if isinstance(param, Bool):
+        return CategoricalDistribution([False, True])
+    if isinstance(param, Choice):
+        return CategoricalDistribution(list(param.values))
+    if isinstance(param, Float):
+        return FloatDistribution(param.low, param.high, log=param.log, step=param.step)
+    if isinstance(param, Int):
+        if param.log and param.step != 1:
+            raise SpaceError(
+                f"{source}: {param.name}: Optuna cannot sample an int on a log scale with"
+                f" step {param.step}; use step = 1 or a linear scale"
+            )
+        return IntDistribution(param.low, param.high, log=param.log, step=param.step)
+    raise SpaceError(f"{source}: {param.name}: Optuna cannot express a {param.kind}")
+
+
+def distributions(space: Space) -> dict[str, BaseDistribution]:
+    """Every searched parameter's distribution; checks the whole space up front."""
+    out = {}
+    for param in space:
+        dist = distribution(param, space.source)
+        if dist is not None:
+            out[param.name] = dist
+    return out
+
+
+def unconditional(space: Space) -> dict[str, BaseDistribution]:
+    """Distributions of the parameters that are always active: ``study.ask``'s fixed ones."""
+    return {
+        name: dist
+        for name, dist in distributions(space).items()
+        if space[name].condition is None
+    }
+
+
+def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
+    """Values for one trial: fixed ones as given, unconditional ones from ``study.ask``'s
+    fixed distributions, conditional ones suggested only when their parent is active."""
+    values: dict[str, Any] = {}
+    for param in space:
+        cond = param.condition
+        if cond is not None and values.get(cond.parent, _MISSING) not in cond.values:
+            continue
+        if isinstance(param, Fixed):
+            values[param.name] = param.default
+        elif param.name in trial.params:
+            values[param.name] = trial.params[param.name]
+        else:
+            values[param.name] = suggest(trial, param.name, distribution(param, space.source))
+    return values
+
+
+def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution | None) -> Any:
+    """``trial.suggest_*`` for a distribution, through Optuna's public API."""
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(name, dist.choices)
+    raise TypeError(f"{name}: no suggestion for {dist!r}")
+
+
+_MISSING = object()

@@ -1,0 +1,222 @@
+"""The Optuna backend: translation, choices, pruning, Pareto search and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from search.cli import main
+from search.errors import SearchError, SpaceError
+from search.space import parse_space
+from search.tuners import Budget, TunerOptions
+from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
+from search.tuners.optuna._backend import _study
+
+SPACE = """
+[learning_rate]
+type = "float"
+low = 1e-4
+high = 1e-1
+log = true
+default = 1e-3
+
+[dropout]
+type = "float"
+low = 0.0
+high = 0.8
+step = 0.1
+default = 0.3
+
+[units]
+type = "int"
+low = 32
+high = 128
+step = 32
+default = 64
+
+[blocks]
+type = "int"
+low = 1
+high = 8
+log = true
+default = 2
+
+[augment]
+type = "bool"
+default = false
+
+[shift]
+type = "float"
+low = 0.0
+high = 0.2
+default = 0.1
+condition = { augment = true }
+
+[mode]
+type = "choice"
+values = ["scale", "standardize"]
+default = "scale"
+
+[epochs]
+type = "fixed"
+value = 3
+"""
+
+
+def test_every_type_translates() -> None:
+    dists = distributions(parse_space(SPACE))
+    assert dists["learning_rate"] == FloatDistribution(1e-4, 1e-1, log=True)
+    assert dists["dropout"] == FloatDistribution(0.0, 0.8, step=0.1)
+    assert dists["units"] == IntDistribution(32, 128, step=32)
+    assert dists["blocks"] == IntDistribution(1, 8, log=True)
+    assert dists["augment"] == CategoricalDistribution([False, True])
+    assert dists["mode"] == CategoricalDistribution(["scale", "standardize"])
+    assert "epochs" not in dists
+    assert "shift" not in unconditional(parse_space(SPACE))
+
+
+def test_conditions_are_suggested_only_when_active(seed: int) -> None:
+    space = parse_space(SPACE)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    study.enqueue_trial({"augment": True})
+    study.enqueue_trial({"augment": False})
+    on = sample(study.ask(unconditional(space)), space)
+    off = sample(study.ask(unconditional(space)), space)
+    assert on["augment"] is True and 0.0 <= on["shift"] <= 0.2
+    assert off["augment"] is False and "shift" not in off
+    assert on["epochs"] == off["epochs"] == 3
+    assert set(on) == set(space.names)
+
+
+def test_space_optuna_cannot_express_names_the_key() -> None:
+    space = parse_space('[units]\ntype = "int"\nlow = 2\nhigh = 64\nstep = 2\nlog = true\ndefault = 2',
+                        source="s.toml")  # fmt: skip
+    with pytest.raises(SpaceError, match="s.toml: units: Optuna cannot sample an int on a log"):
+        distributions(space)
+
+
+def test_samplers_and_pruners_by_name() -> None:
+    assert isinstance(make_sampler("tpe", 1, False), optuna.samplers.TPESampler)
+    assert isinstance(make_sampler("random", 1, False), optuna.samplers.RandomSampler)
+    assert isinstance(make_sampler("qmc", 1, False), optuna.samplers.QMCSampler)
+    assert isinstance(make_sampler("cmaes", 1, False), optuna.samplers.CmaEsSampler)
+    assert isinstance(make_pruner("median", 5), optuna.pruners.MedianPruner)
+    assert isinstance(make_pruner("successive-halving", 5), optuna.pruners.SuccessiveHalvingPruner)
+    assert isinstance(make_pruner("hyperband", 5), optuna.pruners.HyperbandPruner)
+    assert isinstance(make_pruner("none", 5), optuna.pruners.NopPruner)
+    with pytest.raises(SearchError, match="--sampler 'anneal' does not exist; choose one of: tpe"):
+        make_sampler("anneal", 1, False)
+    with pytest.raises(SearchError, match="cannot optimize two objectives"):
+        make_sampler("cmaes", 1, True)
+
+
+def test_study_of_another_space_is_refused(tmp_path: Path) -> None:
+    budget = Budget(max_trials=2, max_epochs=2)
+    first = TunerOptions(space=parse_space(SPACE), study_name="s")
+    _study(first, budget, 0, tmp_path)
+    other = TunerOptions(space=parse_space(SPACE.replace("high = 128", "high = 160")),
+                         study_name="s")  # fmt: skip
+    with pytest.raises(SearchError, match="belongs to another space"):
+        _study(other, budget, 0, tmp_path)
+    loaded = optuna.load_study(
+        study_name="s",
+        storage=optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(tmp_path / "optuna.journal"))
+        ),
+    )
+    assert loaded.user_attrs["space_fingerprint"] == parse_space(SPACE).fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--tuner", "optuna", "--sampler", "anneal"], "--sampler 'anneal' does not exist"),
+        (["--tuner", "optuna", "--pruner", "early"], "--pruner 'early' does not exist"),
+        (["--tuner", "hyperband", "--sampler", "tpe"], "--sampler applies to --tuner optuna only"),
+        (["--tuner", "random", "--objective", "pareto"], "--objective pareto applies to --tuner"),
+        (["--tuner", "optuna", "--storage", "postgresql+psycopg://u:p@127.0.0.1:9/db"],
+         "cannot reach the database at 127.0.0.1:9"),
+        (["--tuner", "optuna", "--storage", "not a url"], "is not a database URL"),
+    ],
+)
+def test_bad_optuna_input(tmp_path: Path, capsys, args: list[str], message: str) -> None:
+    assert main(["run", "fashion", *args, "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "fashion").exists()
+
+
+# With --seed 4 the random sampler draws fast, fast, fast, then slow learning rates:
+# the median pruner has three finished trials to judge the slow ones against.
+SLOW_LR = """
+[learning_rate]
+type = "choice"
+values = [0.002, 0.00001]
+default = 0.002
+
+[filters]
+type = "fixed"
+value = 8
+
+[batch_size]
+type = "fixed"
+value = 32
+"""
+
+
+def test_pruning_stops_bad_trials_early(tmp_path: Path, fashion_dir: Path, capsys) -> None:
+    space = tmp_path / "space.toml"
+    space.write_text(SLOW_LR)
+    code = main([
+        "run", "fashion", "--tuner", "optuna", "--sampler", "random", "--pruner", "median",
+        "--train-size", "1000", "--val-size", "300", "--max-trials", "10", "--max-epochs", "3",
+        "--space", str(space), "--no-retrain", "--data-dir", str(fashion_dir),
+        "--results", str(tmp_path), "--name", "prune", "--seed", "4", "--quiet",
+    ])  # fmt: skip
+    assert code == 0
+    folder = tmp_path / "fashion" / "prune"
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert len(trials) == 10
+    pruned = [t for t in trials if t["status"] == "pruned"]
+    assert pruned, [(t["status"], t["hyperparameters"]) for t in trials]
+    for t in pruned:
+        assert len(t["epochs"]) == t["pruned_at_epoch"] < 3
+        assert t["failure"].startswith("pruned by the Optuna pruner")
+    assert all(len(t["epochs"]) == 3 for t in trials if t["status"] == "completed")
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["optuna"]["pruner"] == "median" and meta["best"]["trial"] not in {
+        t["id"] for t in pruned
+    }
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(folder / "optuna.journal"))
+    )
+    study = optuna.load_study(study_name="fashion-prune", storage=storage)
+    states = [t.state.name for t in study.trials]
+    assert states.count("PRUNED") == len(pruned) and states.count("COMPLETE") == 10 - len(pruned)
+    capsys.readouterr()
+    assert main(["status", str(folder)]) == 0
+    assert f"{len(pruned)} pruned" in capsys.readouterr().out
+
+
+def test_pareto_search_returns_its_front(tmp_path: Path, fashion_dir: Path, capsys) -> None:
+    code = main([
+        "run", "fashion", "--tuner", "optuna", "--objective", "pareto", "--pruner", "median",
+        "--train-size", "600", "--val-size", "300", "--max-trials", "3", "--max-epochs", "2",
+        "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
+        "--results", str(tmp_path), "--name", "pareto", "--seed", "1",
+    ])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Optuna does not prune studies with two objectives" in out
+    meta = json.loads((tmp_path / "fashion" / "pareto" / "run.json").read_text())
+    front = meta["pareto_front"]
+    assert front and all({"trial", "converged_val_accuracy", "gap_accuracy"} <= set(f) for f in front)
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(tmp_path / "fashion" / "pareto" / "optuna.journal")))  # fmt: skip
+    study = optuna.load_study(study_name="fashion-pareto", storage=storage)
+    assert len(study.directions) == 2
+    assert {t.number for t in study.best_trials} == {int(f["trial"]) for f in front}
