@@ -220,3 +220,41 @@ def test_pareto_search_returns_its_front(tmp_path: Path, fashion_dir: Path, caps
     study = optuna.load_study(study_name="fashion-pareto", storage=storage)
     assert len(study.directions) == 2
     assert {t.number for t in study.best_trials} == {int(f["trial"]) for f in front}
+
+
+def test_two_workers_share_one_search(tmp_path: Path, fashion_dir: Path, capsys) -> None:
+    code = main([
+        "run", "fashion", "--tuner", "optuna", "--workers", "2", "--sampler", "random",
+        "--train-size", "600", "--val-size", "300", "--max-trials", "6", "--max-epochs", "2",
+        "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
+        "--results", str(tmp_path), "--name", "shared", "--seed", "2", "--quiet",
+    ])  # fmt: skip
+    assert code == 0
+    folder = tmp_path / "fashion" / "shared"
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert sorted(int(t["id"]) for t in trials) == list(range(6))  # none lost, none twice
+    assert all(t["status"] in ("completed", "pruned") for t in trials)
+    assert "worker 1:" in (folder / "worker-1.log").read_text()
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(folder / "optuna.journal"))
+    )
+    study = optuna.load_study(study_name="fashion-shared", storage=storage)
+    real = [t for t in study.trials if not t.user_attrs.get("surplus")]
+    assert len(real) == 6
+    assert {t.user_attrs["keras_tuner_trial_id"] for t in real} == {t["id"] for t in trials}
+    assert (folder / "best_model.keras").is_file()
+    capsys.readouterr()
+    assert main(["worker", str(folder)]) == 2
+    assert "the run is finished; nothing to join" in capsys.readouterr().err
+
+
+def test_worker_needs_an_optuna_run(tmp_path: Path, capsys) -> None:
+    from search.storage import RunFolder
+
+    run = RunFolder(tmp_path / "fashion" / "hb")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "hyperband", "status": "running"})
+    assert main(["worker", str(run.path)]) == 2
+    assert "a hyperband run cannot take workers" in capsys.readouterr().err
+    assert main(["run", "fashion", "--tuner", "random", "--workers", "2"]) == 2
+    assert "--workers 2 needs --tuner optuna" in capsys.readouterr().err

@@ -57,6 +57,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " not with --objective pareto (Optuna cannot prune two objectives)",
     )
     p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes sharing one Optuna search (--tuner optuna); more can join later"
+        " with `search worker RUN`",
+    )
+    p.add_argument(
         "--storage",
         help="Optuna storage URL, e.g. postgresql+psycopg://user:pw@host/db"
         " (default: a journal file in the run folder)",
@@ -143,6 +150,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         sampler=args.sampler,
         pruner=args.pruner,
         storage=args.storage,
+        workers=args.workers,
         command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
             ["python", "-m", "search", *args.argv]
         ),

@@ -47,6 +47,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             f"  best so far: trial {best['id']}, {objective} {best['best'][objective]:.4f}"
             f" at epoch {best['best_epoch']}: {best['hyperparameters']}"
         )
+    chosen = (meta.get("best") or {}).get("rule")
+    if chosen:
+        console.print(f"  {chosen}")
     minutes = (meta.get("seconds") or info["trial_seconds"]) / 60
     console.print(f"  time: {minutes:.1f} min" + (" in all" if meta.get("seconds") else " in trials"))
     final = meta.get("final")

@@ -2,7 +2,8 @@
 
 from search.engine._records import TrialRecorder, active_values, best_epoch, failure_reason
 from search.engine._request import OBJECTIVES, RunRequest
-from search.engine._search import RunOutcome, run_search
+from search.engine._search import RunOutcome, plan, run_search
+from search.engine._worker import run_worker, spawn_workers, wait_workers
 
 __all__ = [
     "OBJECTIVES",
@@ -12,5 +13,9 @@ __all__ = [
     "active_values",
     "best_epoch",
     "failure_reason",
+    "plan",
     "run_search",
+    "run_worker",
+    "spawn_workers",
+    "wait_workers",
 ]

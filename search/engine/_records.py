@@ -73,6 +73,7 @@ class TrialRecorder:
         }
         self._started: dict[str, float] = {}
         self._epoch_started = 0.0
+        self._mine: set[str] = set()
 
     def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         values = trial.hyperparameters.values
@@ -82,6 +83,7 @@ class TrialRecorder:
             if key.startswith(_TUNER_PREFIX)
         }
         self._started[trial.trial_id] = time.perf_counter()
+        self._mine.add(trial.trial_id)
         self.records[trial.trial_id] = {
             "id": trial.trial_id,
             "status": "running",
@@ -154,5 +156,25 @@ class TrialRecorder:
         # max() keeps the first of equal values: ties go to the earlier trial.
         return max(done, key=lambda r: sign * r["best"][self.objective.name])
 
+    @property
+    def own_trials(self) -> set[str]:
+        """Ids of the trials this process ran."""
+        return set(self._mine)
+
+    def refresh(self) -> None:
+        """Take in the records other processes (workers) wrote to trials.json."""
+        for record in self.folder.read_trials():
+            if record["id"] not in self._mine:
+                self.records[record["id"]] = record
+
     def _save(self) -> None:
-        self.folder.write_trials(list(self.records.values()))
+        # Several worker processes may share trials.json: under its lock, read theirs,
+        # replace ours, write the whole file atomically.
+        with self.folder.trials_lock():
+            self.refresh()
+            ordered = sorted(self.records.values(), key=lambda r: _order_key(r["id"]))
+            self.folder.write_trials(ordered)
+
+
+def _order_key(trial_id: str) -> tuple[int, str]:
+    return (int(trial_id), "") if trial_id.isdigit() else (1 << 62, trial_id)

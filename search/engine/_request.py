@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import keras_tuner as kt
@@ -42,6 +42,7 @@ class RunRequest:
     sampler: str | None = None
     pruner: str | None = None
     storage: str | None = None
+    workers: int = 1
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -53,6 +54,7 @@ class RunRequest:
         _at_least("--val-size", self.val_size, 1)
         _at_least("--seed", self.seed, 0)
         _at_least("--converged-epochs", self.converged_epochs, 1)
+        _at_least("--workers", self.workers, 1)
         if not 0 <= self.tolerance < 1:
             raise SearchError(f"--tolerance ({self.tolerance}) must be in [0, 1)")
         if self.objective not in OBJECTIVES:
@@ -69,6 +71,24 @@ class RunRequest:
                 f"--name {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
                 " starting with a letter or digit"
             )
+
+    def to_json(self, name: str) -> dict[str, object]:
+        """The request as stored in run.json, for workers (and resumes) to rebuild it."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out.update(name=name, command=list(self.command), fix=dict(self.fix))
+        for key in ("results", "space", "data_dir"):
+            out[key] = None if out[key] is None else str(out[key])
+        return out
+
+    @classmethod
+    def from_json(cls, stored: dict[str, object]) -> RunRequest:
+        values = dict(stored)
+        for key in ("results", "space", "data_dir"):
+            if values.get(key) is not None:
+                values[key] = Path(str(values[key]))
+        values["command"] = tuple(values.get("command") or ())
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
     def kt_objective(self) -> kt.Objective:
         """What KerasTuner tracks; a Pareto search ranks its trials by val accuracy there."""

@@ -44,7 +44,6 @@ def retrain_data(splits: Splits, which: str) -> tuple[np.ndarray, np.ndarray]:
 
 def retrain_best(
     hypermodel: kt.HyperModel,
-    tuner: kt.Tuner,
     best: dict[str, Any],
     splits: Splits,
     which: str,
@@ -58,7 +57,9 @@ def retrain_best(
     """
     from hypermodels import evaluate_model
 
-    hp = tuner.oracle.get_trial(best["id"]).hyperparameters.copy()
+    # From the record, not the tuner: with workers, another process may have run the trial.
+    hp = kt.HyperParameters()
+    hp.values = dict(best["hyperparameters"])
     epochs = int(best["best_epoch"])
     x, y = retrain_data(splits, which)
     if not quiet:

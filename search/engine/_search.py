@@ -16,6 +16,7 @@ from search.engine._retrain import retrain_best
 from search.engine._versions import package_versions
 from search.errors import SearchError
 from search.experiments import DataOptions
+from search.space import Space
 from search.storage import RunFolder, RunLock, prepare_run_folder
 
 
@@ -33,18 +34,30 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def run_search(request: RunRequest, console: Console, quiet: bool = False) -> RunOutcome:
-    """Run the search described by ``request``; every input is checked before work starts."""
-    started = time.perf_counter()
+@dataclass(frozen=True)
+class Plan:
+    """A request resolved against the experiment's defaults, every input checked."""
+
+    experiment: experiments.Experiment
+    backend: tuners.Backend
+    budget: tuners.Budget
+    options: tuners.TunerOptions
+    data: DataOptions
+    name: str
+
+
+def plan(request: RunRequest, space: Space | None = None) -> Plan:
+    """Check ``request`` and resolve its defaults; raises SearchError before any work."""
     request.check()
     experiment = experiments.get(request.experiment)
     backend = tuners.get(request.tuner)
-    space = experiment.load_space(request.space)
-    if request.fix:
-        try:
-            space = space.fix(request.fix)
-        except ValueError as exc:
-            raise SearchError(f"--fix: {exc}") from None
+    if space is None:
+        space = experiment.load_space(request.space)
+        if request.fix:
+            try:
+                space = space.fix(request.fix)
+            except ValueError as exc:
+                raise SearchError(f"--fix: {exc}") from None
     default_trials, default_epochs = experiment.budgets.get(request.tuner, (10, 6))
     budget = tuners.Budget(
         max_trials=request.max_trials if request.max_trials is not None else default_trials,
@@ -52,26 +65,41 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
         factor=request.factor,
     )
     name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
+    run_dir = request.results / experiment.name / name
     options = tuners.TunerOptions(
         space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
         pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
-        study_name=f"{experiment.name}-{name}",
+        study_name=f"{experiment.name}-{name}", run_dir=run_dir,
     )  # fmt: skip
     backend.check(options, budget)
-    if options.pareto and request.pruner not in (None, "none") and not quiet:
-        from search.tuners.optuna import PARETO_NOTE
-
-        console.print(PARETO_NOTE)
-    folder = prepare_run_folder(request.results, experiment.name, name)
+    if request.workers > 1 and backend.name != "optuna":
+        raise SearchError(
+            f"--workers {request.workers} needs --tuner optuna (a shared Optuna study),"
+            f" not {backend.name}"
+        )
     train_size = None if request.full_train else (
         request.train_size or experiment.default_train_size
     )
-    data_options = DataOptions(
+    data = DataOptions(
         data_dir=request.data_dir,
         train_size=train_size,
         val_size=request.val_size or experiment.default_val_size,
         seed=request.seed,
     )
+    return Plan(experiment, backend, budget, options, data, name)
+
+
+def run_search(request: RunRequest, console: Console, quiet: bool = False) -> RunOutcome:
+    """Run the search described by ``request``; every input is checked before work starts."""
+    started = time.perf_counter()
+    p = plan(request)
+    experiment, backend, budget, options = p.experiment, p.backend, p.budget, p.options
+    space, name, data_options = options.space, p.name, p.data
+    if options.pareto and request.pruner not in (None, "none") and not quiet:
+        from search.tuners.optuna import PARETO_NOTE
+
+        console.print(PARETO_NOTE)
+    folder = prepare_run_folder(request.results, experiment.name, name)
     if not quiet:
         console.print(f"loading {experiment.name} data…")
     splits = experiment.load(data_options)
@@ -117,6 +145,7 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
                 "seed": request.seed,
             },
             "command": list(request.command),
+            "request": request.to_json(name),
             "versions": package_versions(),
             "best": None,
             "final": None,
@@ -165,6 +194,13 @@ def _search_and_retrain(
     tuner = backend.create(
         hypermodel, objective, budget, request.seed, folder.tuner_dir, observers, options
     )
+    workers = []
+    if request.workers > 1:
+        from search.engine._worker import spawn_workers
+
+        workers = spawn_workers(folder, request.workers - 1)
+        if not quiet:
+            console.print(f"started {len(workers)} worker processes (logs: worker-K.log)")
     status = "failed"
     try:
         search_args = (splits.x_train, splits.y_train)
@@ -178,6 +214,12 @@ def _search_and_retrain(
                 _search(tuner, search_args, search_kwargs)
         else:
             _search(tuner, search_args, search_kwargs)
+        if workers:
+            from search.engine._worker import wait_workers
+
+            wait_workers(workers)
+            workers = []
+        recorder.refresh()
         best, rule = _choose(recorder, request)
         if best is None:
             raise SearchError(
@@ -189,10 +231,10 @@ def _search_and_retrain(
         final = None
         if request.retrain:
             final = retrain_best(
-                hypermodel, tuner, best, splits, request.retrain_data, folder, console, quiet
+                hypermodel, best, splits, request.retrain_data, folder, console, quiet
             )
         else:
-            _save_search_model(tuner, folder)
+            _save_search_model(hypermodel, best, folder)
         status = "finished"
         seconds = round(time.perf_counter() - started, 1)
         folder.update_meta(status=status, finished=_now(), final=final, seconds=seconds)
@@ -201,6 +243,10 @@ def _search_and_retrain(
         status = "interrupted"
         raise
     finally:
+        if workers:
+            from search.engine._worker import wait_workers
+
+            wait_workers(workers, stop=True)
         if status != "finished":
             folder.update_meta(status=status, finished=_now())
 
@@ -264,10 +310,20 @@ def _best_summary(best: dict[str, Any], objective: str) -> dict[str, Any]:
     }
 
 
-def _save_search_model(tuner: Any, folder: RunFolder) -> None:
-    models = tuner.get_best_models(1)
-    if models:
-        models[0].save(folder.model_file)
+def _save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) -> None:
+    """Save the chosen trial's best-epoch checkpoint (whichever worker wrote it) as .keras."""
+    import keras
+    import keras_tuner as kt
+
+    found = sorted(folder.tuner_dir.glob(f"**/trial_{best['id']}/checkpoint.weights.h5"))
+    if not found:
+        return
+    hp = kt.HyperParameters()
+    hp.values = dict(best["hyperparameters"])
+    keras.backend.clear_session()
+    model = hypermodel.build(hp)
+    model.load_weights(found[0])
+    model.save(folder.model_file)
 
 
 __all__ = ["RunOutcome", "run_search"]

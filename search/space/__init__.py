@@ -1,7 +1,7 @@
 """Declarative search spaces: one definition drives every tuner backend."""
 
 from search.space._keras_tuner import define
-from search.space._load import load_space, parse_space
+from search.space._load import load_space, parse_space, space_from_dict
 from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
 from search.space._show import format_space
 from search.space._space import Space
@@ -19,4 +19,5 @@ __all__ = [
     "format_space",
     "load_space",
     "parse_space",
+    "space_from_dict",
 ]

@@ -68,6 +68,20 @@ def parse_space(text: str, source: str = "<string>") -> Space:
         raise SpaceError(f"{source}: {exc}") from None
 
 
+def space_from_dict(params: dict[str, dict[str, Any]], source: str = "run.json") -> Space:
+    """The Space that :meth:`Space.to_dict` described (as stored in run.json)."""
+    out = []
+    for name, stored in params.items():
+        entry = dict(stored)
+        if entry.get("type") == "fixed":
+            entry["value"] = entry.pop("default")
+        try:
+            out.append(_param(name, entry))
+        except ValueError as exc:
+            raise SpaceError(f"{source}: {name}: {exc}") from None
+    return Space(tuple(out), source=source)
+
+
 def _param(name: str, entry: dict[str, Any]) -> Param:
     kind = entry.get("type")
     if kind not in _KEYS:

@@ -11,7 +11,11 @@ Files (documented in README.md):
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +87,17 @@ class RunFolder:
         if not isinstance(doc, dict) or not isinstance(doc.get("trials"), list):
             raise RunFolderError(f"{self.trials_file}: expected an object with a trials list")
         return doc["trials"]
+
+    @contextlib.contextmanager
+    def trials_lock(self) -> Iterator[None]:
+        """Exclusive access to trials.json among the processes of one run (workers)."""
+        fd = os.open(self.path / ".trials.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     def write_trials(self, trials: list[dict[str, Any]]) -> None:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})

@@ -25,6 +25,8 @@ class TunerOptions:
     pareto: bool = False
     converged_epochs: int = 3
     study_name: str = "search"
+    run_dir: Path | None = None
+    """The run folder (where a default Optuna journal lives); workers share it."""
 
     def refuse_optuna_only(self, tuner: str) -> None:
         """SearchError if an Optuna-only option was given to another backend."""

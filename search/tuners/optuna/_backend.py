@@ -87,7 +87,7 @@ class OptunaBackend:
             objective=objective,
             max_trials=budget.max_trials or 10,
             space=options.space,
-            study=_study(options, budget, seed, directory.parent),
+            study=_study(options, budget, seed, options.run_dir or directory.parent),
             seed=seed,
             pareto=options.pareto,
             converged_epochs=options.converged_epochs,

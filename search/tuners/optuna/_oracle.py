@@ -34,9 +34,10 @@ class OptunaOracle(kt.Oracle):
         converged_epochs: int = 3,
         max_consecutive_failed_trials: int = 3,
     ) -> None:
+        self.total_trials = max_trials
         super().__init__(
             objective=objective,
-            max_trials=max_trials,
+            max_trials=None,  # counted across workers in create_trial
             seed=seed,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
         )
@@ -55,6 +56,44 @@ class OptunaOracle(kt.Oracle):
         self._history[trial_id] = []
         trial.set_user_attr("keras_tuner_trial_id", trial_id)
         return {"status": TrialStatus.RUNNING, "values": sample(trial, self.space)}
+
+    @kt.synchronized
+    def create_trial(self, tuner_id: str) -> kt.engine.trial.Trial:
+        """A trial numbered by the study, so that workers sharing it never reuse an id, and
+        stopped once the study holds ``max_trials`` trials (across all workers).
+
+        This replaces KerasTuner's ``create_trial``, whose ids count this process's trials
+        only; the bookkeeping after the values are chosen is KerasTuner's own.
+        """
+        if tuner_id in self.ongoing_trials:
+            return self.ongoing_trials[tuner_id]
+        self.tuner_ids.add(tuner_id)
+        status, values, trial_id = TrialStatus.STOPPED, None, "stopped"
+        if len(self.study.get_trials(deepcopy=False)) < self.total_trials:
+            ask = self.study.ask(self._fixed)
+            trial_id = str(ask.number)
+            if ask.number < self.total_trials:
+                ask.set_user_attr("keras_tuner_trial_id", trial_id)
+                self._asked[trial_id] = ask
+                self._history[trial_id] = []
+                status, values = TrialStatus.RUNNING, sample(ask, self.space)
+            else:  # another worker took the last one between our count and our ask
+                ask.set_user_attr("surplus", True)
+                self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+        hyperparameters = self.hyperparameters.copy()
+        hyperparameters.values = values or {}
+        trial = kt.engine.trial.Trial(
+            hyperparameters=hyperparameters, trial_id=trial_id, status=status
+        )
+        if status == TrialStatus.RUNNING:
+            self._record_values(trial)
+            self.ongoing_trials[tuner_id] = trial
+            self.trials[trial_id] = trial
+            self.start_order.append(trial_id)
+            self._save_trial(trial)
+            self.save()
+            self._display.on_trial_begin(trial)
+        return trial
 
     def report_epoch(self, trial_id: str, epoch: int, logs: dict[str, float]) -> bool:
         """Record an epoch; True when the pruner says to stop the trial here."""

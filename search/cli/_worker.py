@@ -1,0 +1,37 @@
+"""``search worker RUN``: join a running Optuna search from another process or machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from rich.console import Console
+
+from search.cli._parser import add_common
+from search.cli._runs import resolve_run
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "worker",
+        help="join a running Optuna search (several processes share its study)",
+        description="Join the search of RUN (a --tuner optuna run that is still running) as"
+        " one more worker: it rebuilds the run's data and space from run.json and runs"
+        " trials of the shared study until the study holds --max-trials trials.",
+    )
+    p.add_argument("run", help="run folder or name")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("--index", type=int, help="worker number (default: from the process id)")
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from search.engine import run_worker
+
+    folder = resolve_run(args.run, args.results)
+    index = args.index if args.index is not None else os.getpid()
+    ran = run_worker(folder, index, console, quiet=args.quiet)
+    console.print(f"worker {index}: {ran} trials")
+    return 0

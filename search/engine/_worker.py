@@ -1,0 +1,95 @@
+"""Several processes on one Optuna search: ``run --workers N`` and ``search worker RUN``.
+
+Each worker rebuilds the run's request from run.json, loads the same data split, and runs
+its own KerasTuner Tuner on the shared study. Trial ids are the study's trial numbers;
+trials.json is merged under a lock; each worker keeps its tuner state in
+``tuner/worker-K`` and its log in ``worker-K.log``, so no two processes write one file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+from rich.console import Console
+
+from search.engine._records import TrialRecorder
+from search.engine._request import RunRequest
+from search.errors import RunFolderError, SearchError
+from search.space import space_from_dict
+from search.storage import RunFolder
+
+WORKER_SEED_STRIDE = 1000
+
+
+def spawn_workers(folder: RunFolder, count: int, first_index: int = 1) -> list[subprocess.Popen]:
+    """Start ``count`` worker processes on the run, logging to ``worker-K.log``."""
+    procs = []
+    for index in range(first_index, first_index + count):
+        log = open(folder.path / f"worker-{index}.log", "ab")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "search", "worker", str(folder.path), "--index", str(index),
+             "--quiet"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        ))  # fmt: skip
+        log.close()
+    return procs
+
+
+def wait_workers(procs: list[subprocess.Popen], stop: bool = False, timeout: float = 30) -> None:
+    """Wait for the workers to finish (or stop them first)."""
+    if stop:
+        for proc in procs:
+            proc.terminate()
+    deadline = time.monotonic() + timeout
+    for proc in procs:
+        try:
+            proc.wait(timeout=None if not stop else max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def run_worker(folder: RunFolder, index: int, console: Console, quiet: bool = True) -> int:
+    """Join the search of ``folder`` as worker ``index``; returns the trials it ran."""
+    from search.engine._search import plan
+
+    meta = folder.read_meta()
+    if meta.get("tuner") != "optuna":
+        raise SearchError(
+            f"{folder.path}: a {meta.get('tuner')} run cannot take workers; only --tuner optuna"
+            " runs share their search"
+        )
+    if meta.get("status") != "running":
+        raise SearchError(f"{folder.path}: the run is {meta.get('status')}; nothing to join")
+    if "request" not in meta:
+        raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
+    request = RunRequest.from_json({**meta["request"], "workers": 1})
+    space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
+    p = plan(request, space)
+    # The run folder is where this worker found it, whatever --results said at the start.
+    options = replace(p.options, run_dir=folder.path)
+    splits = p.experiment.load(p.data)
+    objective = request.kt_objective()
+    recorder = TrialRecorder(folder, objective)
+    hypermodel = p.experiment.hypermodel(space, splits, request.seed)
+    # Each worker samples with its own seed, or all would propose the same first trials.
+    sampler_seed = request.seed + WORKER_SEED_STRIDE * index
+    tuner = p.backend.create(
+        hypermodel, objective, p.budget, sampler_seed,
+        folder.tuner_dir / f"worker-{index}", [recorder], options,
+    )  # fmt: skip
+    before = len(recorder.own_trials)
+    tuner.search(
+        splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
+        epochs=p.budget.max_epochs, verbose=0,
+    )  # fmt: skip
+    ran = len(recorder.own_trials) - before
+    if not quiet:
+        console.print(f"worker {index} ran {ran} trials on {folder.path}")
+    return ran
+
+
+__all__ = ["run_worker", "spawn_workers", "wait_workers"]
