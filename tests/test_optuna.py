@@ -258,3 +258,54 @@ def test_worker_needs_an_optuna_run(tmp_path: Path, capsys) -> None:
     assert "a hyperband run cannot take workers" in capsys.readouterr().err
     assert main(["run", "fashion", "--tuner", "random", "--workers", "2"]) == 2
     assert "--workers 2 needs --tuner optuna" in capsys.readouterr().err
+
+
+def test_killed_worker_trial_is_failed_and_retried(tmp_path: Path, fashion_dir: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "SEARCH_HEARTBEAT_SECONDS": "2"}  # stale after 6 s
+    main_proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "run", "fashion", "--tuner", "optuna", "--workers", "2",
+         "--sampler", "random", "--pruner", "none", "--train-size", "1500", "--val-size", "300",
+         "--max-trials", "8", "--max-epochs", "3", "--fix", "filters=16", "--no-retrain",
+         "--data-dir", str(fashion_dir), "--results", str(tmp_path), "--name", "kill",
+         "--seed", "5", "--quiet"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    trials_file = tmp_path / "fashion" / "kill" / "trials.json"
+    victim = None
+    deadline = time.monotonic() + 240
+    while victim is None and time.monotonic() < deadline and main_proc.poll() is None:
+        time.sleep(0.5)
+        try:
+            trials = json.loads(trials_file.read_text())["trials"]
+        except (OSError, ValueError):
+            continue
+        for t in trials:
+            if t["status"] == "running" and t["pid"] != main_proc.pid and t["epochs"]:
+                victim = t
+    assert victim is not None, "no worker trial was seen mid-trial"
+    os.kill(victim["pid"], signal.SIGKILL)
+    out, _ = main_proc.communicate(timeout=300)
+    assert main_proc.returncode == 0, out
+
+    trials = json.loads(trials_file.read_text())["trials"]
+    killed = next(t for t in trials if t["id"] == victim["id"])
+    assert killed["status"] == "failed"
+    assert f"worker (PID {victim['pid']}) died" in killed["failure"]
+    assert "its configuration is run again" in killed["failure"]
+    done = [t for t in trials if t["status"] == "completed"]
+    assert len(done) == 8
+    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
+        str(tmp_path / "fashion" / "kill" / "optuna.journal")))  # fmt: skip
+    study = optuna.load_study(study_name="fashion-kill", storage=storage)
+    stale = [t for t in study.trials if t.user_attrs.get("stale")]
+    assert [t.number for t in stale] == [int(victim["id"])]
+    retries = [t for t in study.trials if t.user_attrs.get("retry_of") == stale[0].number]
+    assert len(retries) == 1 and retries[0].params == stale[0].params
+    assert retries[0].state == optuna.trial.TrialState.COMPLETE
+    assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]

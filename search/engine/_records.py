@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 import traceback
 from datetime import datetime, timezone
@@ -97,6 +98,7 @@ class TrialRecorder:
             "started": _now(),
             "finished": None,
             "failure": None,
+            "pid": os.getpid(),
         }
         self._save()
 
@@ -131,6 +133,24 @@ class TrialRecorder:
             record["failure"] = f"pruned by the Optuna pruner after epoch {pruned_at}"
         self._set_best(record)
         self._save()
+
+    def stale_trials(self, stale: list[dict[str, Any]]) -> None:
+        """Mark failed the trials whose worker died (no heartbeat), written by that worker."""
+        with self.folder.trials_lock():
+            self.refresh()
+            for item in stale:
+                record = self.records.get(item["id"])
+                if record is None or record["status"] != "running":
+                    continue
+                retry = "its configuration is run again" if item["retried"] else "not retried"
+                record["status"] = "failed"
+                record["finished"] = _now()
+                record["failure"] = (
+                    f"worker (PID {record.get('pid')}) died: no heartbeat for"
+                    f" {item['seconds_silent']:.0f} s; {retry}"
+                )
+            ordered = sorted(self.records.values(), key=lambda r: _order_key(r["id"]))
+            self.folder.write_trials(ordered)
 
     def record_error(self, trial_id: str, exc: BaseException) -> None:
         """Mark a trial failed by an error that escaped the tuner."""

@@ -33,6 +33,14 @@ class ObservedTuner:
 
     def on_trial_begin(self, trial: Any) -> None:
         super().on_trial_begin(trial)  # type: ignore[misc]
+        # Trials of dead workers that this process's oracle marked failed (Optuna).
+        stale = getattr(self.oracle, "stale", None)  # type: ignore[attr-defined]
+        if stale:
+            for observer in self.observers:
+                mark = getattr(observer, "stale_trials", None)
+                if mark is not None:
+                    mark(list(stale))
+            stale.clear()
         for observer in self.observers:
             observer.trial_begin(trial)
 

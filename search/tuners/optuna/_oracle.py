@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import keras_tuner as kt
@@ -10,7 +11,10 @@ import optuna
 from keras_tuner.engine.trial import TrialStatus
 
 from search.space import Space
+from search.tuners.optuna._heartbeat import INTERVAL, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import sample, unconditional
+
+IDLE_SECONDS = 1.0
 
 
 class OptunaOracle(kt.Oracle):
@@ -49,6 +53,37 @@ class OptunaOracle(kt.Oracle):
         self._asked: dict[str, optuna.Trial] = {}
         self._history: dict[str, list[dict[str, float]]] = {}
         self._pruned: dict[str, int] = {}
+        self._beats: dict[str, Heartbeat] = {}
+        self.stale: list[dict[str, Any]] = []
+        """Trials of dead workers this process marked failed: number, KerasTuner id, retry."""
+
+    def _counted(self) -> tuple[int, int]:
+        """(trials that count against max_trials, of which still running)."""
+        trials = [
+            t for t in self.study.get_trials(deepcopy=False)
+            if not t.user_attrs.get("surplus") and not t.user_attrs.get("stale")
+            and t.state != optuna.trial.TrialState.WAITING
+        ]  # fmt: skip
+        running = sum(t.state == optuna.trial.TrialState.RUNNING for t in trials)
+        return len(trials), running
+
+    def _position(self, number: int) -> int:
+        """How many counted trials the study numbered before ``number``: trial numbers are
+        handed out atomically by the storage, so exactly the first max_trials are run."""
+        return sum(
+            1 for t in self.study.get_trials(deepcopy=False)
+            if t.number < number and not t.user_attrs.get("surplus")
+            and not t.user_attrs.get("stale") and t.state != optuna.trial.TrialState.WAITING
+        )  # fmt: skip
+
+    def _recover_stale(self) -> None:
+        for trial in fail_stale_trials(self.study, grace=3 * INTERVAL):
+            self.stale.append({
+                "number": trial.number,
+                "id": trial.user_attrs.get("keras_tuner_trial_id", str(trial.number)),
+                "retried": "retry_of" not in trial.user_attrs,
+                "seconds_silent": 3 * INTERVAL,
+            })  # fmt: skip
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         trial = self.study.ask(self._fixed)
@@ -68,18 +103,27 @@ class OptunaOracle(kt.Oracle):
         if tuner_id in self.ongoing_trials:
             return self.ongoing_trials[tuner_id]
         self.tuner_ids.add(tuner_id)
+        self._recover_stale()
         status, values, trial_id = TrialStatus.STOPPED, None, "stopped"
-        if len(self.study.get_trials(deepcopy=False)) < self.total_trials:
+        waiting = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+        counted, running = self._counted()
+        if counted < self.total_trials or waiting:
             ask = self.study.ask(self._fixed)
             trial_id = str(ask.number)
-            if ask.number < self.total_trials:
+            if self._position(ask.number) < self.total_trials:
                 ask.set_user_attr("keras_tuner_trial_id", trial_id)
                 self._asked[trial_id] = ask
                 self._history[trial_id] = []
+                self._beats[trial_id] = Heartbeat(ask)
                 status, values = TrialStatus.RUNNING, sample(ask, self.space)
             else:  # another worker took the last one between our count and our ask
                 ask.set_user_attr("surplus", True)
                 self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+        elif running:
+            # The budget is handed out but other workers still run trials: wait, in case
+            # one of them dies and its trial has to be run again.
+            time.sleep(IDLE_SECONDS)
+            status = TrialStatus.IDLE
         hyperparameters = self.hyperparameters.copy()
         hyperparameters.values = values or {}
         trial = kt.engine.trial.Trial(
@@ -102,7 +146,10 @@ class OptunaOracle(kt.Oracle):
         value = logs.get(self.objective.name)
         if self.pareto or trial is None or value is None or not math.isfinite(value):
             return False
-        trial.report(float(value), step=epoch + 1)
+        try:
+            trial.report(float(value), step=epoch + 1)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            return False  # another worker judged this trial stale; see end_trial
         if trial.should_prune():
             self._pruned[trial_id] = epoch + 1
             return True
@@ -126,13 +173,28 @@ class OptunaOracle(kt.Oracle):
     @kt.synchronized
     def end_trial(self, trial: kt.engine.trial.Trial) -> None:
         ask = self._asked.pop(trial.trial_id, None)
+        beat = self._beats.pop(trial.trial_id, None)
+        if beat is not None:
+            beat.stop()
         if ask is not None:
-            values = self._values(trial.trial_id)
-            if trial.trial_id in self._pruned:
-                trial.pruned_at = self._pruned[trial.trial_id]
-                self.study.tell(ask, state=optuna.trial.TrialState.PRUNED)
-            elif trial.status == TrialStatus.COMPLETED and values is not None:
-                self.study.tell(ask, values)
-            else:
-                self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+            try:
+                self._tell(trial, ask)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # Another worker saw no heartbeat for the grace period and failed it (this
+                # process stalled): the study keeps that verdict and runs the retry.
+                trial.status = TrialStatus.FAILED
+                trial.message = (
+                    "another worker marked this trial stale (no heartbeat in time);"
+                    " its configuration was run again"
+                )
         super().end_trial(trial)
+
+    def _tell(self, trial: kt.engine.trial.Trial, ask: optuna.Trial) -> None:
+        values = self._values(trial.trial_id)
+        if trial.trial_id in self._pruned:
+            trial.pruned_at = self._pruned[trial.trial_id]
+            self.study.tell(ask, state=optuna.trial.TrialState.PRUNED)
+        elif trial.status == TrialStatus.COMPLETED and values is not None:
+            self.study.tell(ask, values)
+        else:
+            self.study.tell(ask, state=optuna.trial.TrialState.FAIL)

@@ -1,0 +1,73 @@
+"""Heartbeats for running trials and recovery of trials whose worker died.
+
+Optuna's own heartbeat works with RDB storages only, and runs inside ``study.optimize``;
+with ask/tell and the default journal file it is not available. So each running trial
+records a ``heartbeat`` user attribute every ``interval`` seconds from a daemon thread,
+on any storage. A trial whose heartbeat is older than ``grace`` seconds belonged to a
+dead worker: it is marked FAIL (``stale``) and its configuration is enqueued once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import optuna
+from optuna.trial import TrialState
+
+INTERVAL = float(os.environ.get("SEARCH_HEARTBEAT_SECONDS", "20"))
+"""Seconds between heartbeats (an environment variable, so tests can shorten it)."""
+
+
+class Heartbeat:
+    """Beats for one running trial until :meth:`stop`."""
+
+    def __init__(self, trial: optuna.Trial, interval: float = INTERVAL) -> None:
+        self._trial = trial
+        self._interval = interval
+        self._stop = threading.Event()
+        self._beat()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="heartbeat")
+        self._thread.start()
+
+    def _beat(self) -> None:
+        self._trial.set_user_attr("heartbeat", time.time())
+        self._trial.set_user_attr("pid", os.getpid())
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self._beat()
+            except Exception:  # the trial ended in between: nothing left to keep alive
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self._interval + 5)
+
+
+def fail_stale_trials(study: optuna.Study, grace: float) -> list[optuna.trial.FrozenTrial]:
+    """Mark FAIL the running trials without a heartbeat for ``grace`` seconds, and enqueue
+    each one's configuration once (a retry is not retried again). Returns the failed ones.
+    """
+    now = time.time()
+    storage = study._storage  # Optuna offers no public way to fail another process's trial
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        beat = trial.user_attrs.get("heartbeat")
+        started = trial.datetime_start.timestamp() if trial.datetime_start else now
+        if now - (beat if beat is not None else started) <= grace:
+            continue
+        try:  # attributes can only be set while the trial runs: mark it, then fail it
+            storage.set_trial_user_attr(trial._trial_id, "stale", True)
+            if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+                continue
+        except RuntimeError:  # another worker failed it first (UpdateFinishedTrialError)
+            continue
+        failed.append(trial)
+        if "retry_of" not in trial.user_attrs:
+            study.enqueue_trial(
+                trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False
+            )
+    return failed
