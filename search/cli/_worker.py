@@ -23,6 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("run", help="run folder or name")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--index", type=int, help="worker number (default: from the process id)")
+    p.add_argument("--storage", help="the run's database URL with its password, if it has one")
     add_common(p)
     p.set_defaults(handler=handle)
 
@@ -32,6 +33,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     folder = resolve_run(args.run, args.results)
     index = args.index if args.index is not None else os.getpid()
-    ran = run_worker(folder, index, console, quiet=args.quiet)
+    ran = run_worker(folder, index, console, quiet=args.quiet, storage=args.storage)
     console.print(f"worker {index}: {ran} trials")
     return 0

@@ -78,6 +78,7 @@ class RunRequest:
         out.update(name=name, command=list(self.command), fix=dict(self.fix))
         for key in ("results", "space", "data_dir"):
             out[key] = None if out[key] is None else str(out[key])
+        out["storage"] = masked_url(self.storage)
         return out
 
     @classmethod
@@ -94,6 +95,18 @@ class RunRequest:
         """What KerasTuner tracks; a Pareto search ranks its trials by val accuracy there."""
         name = "val_accuracy" if self.objective == "pareto" else self.objective
         return kt.Objective(name, OBJECTIVES[name])
+
+
+def masked_url(url: str | None) -> str | None:
+    """A database URL with its password hidden (as stored in run.json)."""
+    if url is None:
+        return None
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL: the storage check refuses it anyway
+        return url
 
 
 def _at_least(option: str, value: int | None, low: int) -> None:

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from search import experiments, tuners
 from search.engine._records import TrialRecorder
-from search.engine._request import OBJECTIVES, RunRequest
+from search.engine._request import OBJECTIVES, RunRequest, masked_url
 from search.engine._retrain import retrain_best
 from search.engine._versions import package_versions
 from search.errors import SearchError
@@ -124,7 +124,7 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
             "optuna": {
                 "sampler": request.sampler or "tpe",
                 "pruner": "none" if request.objective == "pareto" else request.pruner or "median",
-                "storage": request.storage or "optuna.journal",
+                "storage": masked_url(request.storage) or "optuna.journal",
                 "study": options.study_name,
             } if backend.name == "optuna" else None,
             "budget": {
@@ -198,7 +198,7 @@ def _search_and_retrain(
     if request.workers > 1:
         from search.engine._worker import spawn_workers
 
-        workers = spawn_workers(folder, request.workers - 1)
+        workers = spawn_workers(folder, request.workers - 1, storage=request.storage)
         if not quiet:
             console.print(f"started {len(workers)} worker processes (logs: worker-K.log)")
     status = "failed"

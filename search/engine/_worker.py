@@ -8,6 +8,7 @@ trials.json is merged under a lock; each worker keeps its tuner state in
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -24,15 +25,22 @@ from search.storage import RunFolder
 WORKER_SEED_STRIDE = 1000
 
 
-def spawn_workers(folder: RunFolder, count: int, first_index: int = 1) -> list[subprocess.Popen]:
+STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
+"""The storage URL handed to spawned workers (run.json keeps it without its password)."""
+
+
+def spawn_workers(
+    folder: RunFolder, count: int, first_index: int = 1, storage: str | None = None
+) -> list[subprocess.Popen]:
     """Start ``count`` worker processes on the run, logging to ``worker-K.log``."""
+    env = {**os.environ, **({STORAGE_ENV: storage} if storage else {})}
     procs = []
     for index in range(first_index, first_index + count):
         log = open(folder.path / f"worker-{index}.log", "ab")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "search", "worker", str(folder.path), "--index", str(index),
              "--quiet"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         ))  # fmt: skip
         log.close()
     return procs
@@ -52,8 +60,14 @@ def wait_workers(procs: list[subprocess.Popen], stop: bool = False, timeout: flo
             proc.wait()
 
 
-def run_worker(folder: RunFolder, index: int, console: Console, quiet: bool = True) -> int:
-    """Join the search of ``folder`` as worker ``index``; returns the trials it ran."""
+def run_worker(
+    folder: RunFolder, index: int, console: Console, quiet: bool = True,
+    storage: str | None = None,
+) -> int:
+    """Join the search of ``folder`` as worker ``index``; returns the trials it ran.
+
+    ``storage`` (or $SEARCH_OPTUNA_STORAGE) gives the database URL with its password.
+    """
     from search.engine._search import plan
 
     meta = folder.read_meta()
@@ -66,7 +80,14 @@ def run_worker(folder: RunFolder, index: int, console: Console, quiet: bool = Tr
         raise SearchError(f"{folder.path}: the run is {meta.get('status')}; nothing to join")
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
-    request = RunRequest.from_json({**meta["request"], "workers": 1})
+    stored = meta["request"].get("storage")
+    url = storage or os.environ.get(STORAGE_ENV) or stored
+    if url is not None and "***" in url:
+        raise SearchError(
+            f"{folder.run_file} keeps the storage URL without its password ({stored});"
+            " pass the full URL with --storage"
+        )
+    request = RunRequest.from_json({**meta["request"], "workers": 1, "storage": url})
     space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
     p = plan(request, space)
     # The run folder is where this worker found it, whatever --results said at the start.

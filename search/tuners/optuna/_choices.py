@@ -91,7 +91,7 @@ def connect(url: str) -> optuna.storages.BaseStorage:
         ) from None
     where = f"{parsed.host or 'localhost'}:{parsed.port or 'default port'}"
     try:
-        return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180)
+        return optuna.storages.RDBStorage(url)  # heartbeats: our own, see _heartbeat.py
     except ImportError as exc:
         raise SearchError(f"--storage: the database driver is missing ({exc})") from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends
