@@ -23,3 +23,13 @@ class SpaceError(SearchError):
 
 class RunFolderError(SearchError):
     """A results folder that cannot be used for this run."""
+
+
+class SearchInterrupted(SearchError):
+    """A search stopped by a signal; resumable. Printed without the ``error:`` prefix."""
+
+    plain = True
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code

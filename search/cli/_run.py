@@ -6,11 +6,15 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from search.cli._parser import add_common
 from search.errors import SearchError
+
+if TYPE_CHECKING:
+    from search.engine import RunOutcome, RunRequest
 
 TUNERS = ("random", "hyperband", "bayesian", "optuna")
 
@@ -156,6 +160,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         ),
     )
     outcome = run_search(request, console, quiet=args.quiet)
+    return report_outcome(outcome, request, console)
+
+
+def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -> int:
+    """Print what a finished search found, write its report; the exit code (0)."""
     best = outcome.best or {}
     metric = request.kt_objective().name
     console.print(

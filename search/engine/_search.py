@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import signal
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -13,8 +15,9 @@ from search import experiments, tuners
 from search.engine._records import TrialRecorder
 from search.engine._request import OBJECTIVES, RunRequest, masked_url
 from search.engine._retrain import retrain_best
+from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
 from search.engine._versions import package_versions
-from search.errors import SearchError
+from search.errors import SearchError, SearchInterrupted
 from search.experiments import DataOptions
 from search.space import Space
 from search.storage import RunFolder, RunLock, prepare_run_folder
@@ -99,7 +102,14 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
         from search.tuners.optuna import PARETO_NOTE
 
         console.print(PARETO_NOTE)
-    folder = prepare_run_folder(request.results, experiment.name, name)
+    existing = RunFolder(request.results / experiment.name / name)
+    resuming = request.name is not None and existing.exists()
+    if resuming:
+        previous = existing.read_meta()
+        _check_resumable(existing, previous, backend.name, space, budget, request)
+        folder = existing
+    else:
+        folder = prepare_run_folder(request.results, experiment.name, name)
     if not quiet:
         console.print(f"loading {experiment.name} data…")
     splits = experiment.load(data_options)
@@ -108,6 +118,18 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
 
     folder.path.mkdir(parents=True, exist_ok=True)
     with RunLock(folder.path):
+        if resuming:
+            done = sum(t["status"] == "completed" for t in folder.read_trials())
+            folder.update_meta(
+                status="running", finished=None,
+                resumed=[*previous.get("resumed", []), _now()],
+            )  # fmt: skip
+            if not quiet:
+                console.print(f"resuming run {name}: {done} trials already completed")
+            return _search_and_retrain(
+                request, folder, experiment, backend, options, budget, splits, console, quiet,
+                started,
+            )  # fmt: skip
         meta = {
             "experiment": experiment.name,
             "tuner": backend.name,
@@ -173,7 +195,8 @@ def _search_and_retrain(
     recorder = TrialRecorder(folder, objective)
     hypermodel = experiment.hypermodel(options.space, splits, request.seed)
     planned_trials, planned_epochs = backend.plan(budget)
-    observers: list[Any] = [recorder]
+    stopper = StopOnSignal()
+    observers: list[Any] = [recorder, stopper]
     progress = None
     if not quiet:
         from search.engine._progress import SearchProgress
@@ -209,11 +232,22 @@ def _search_and_retrain(
             "epochs": budget.max_epochs,
             "verbose": 0,
         }
-        if progress is not None:
-            with progress:
-                _search(tuner, search_args, search_kwargs)
-        else:
-            _search(tuner, search_args, search_kwargs)
+        try:
+            with stopper:
+                if progress is not None:
+                    with progress:
+                        _search(tuner, search_args, search_kwargs)
+                else:
+                    _search(tuner, search_args, search_kwargs)
+        except (SearchStopped, KeyboardInterrupt) as exc:
+            status = "interrupted"
+            done = sum(r["status"] == "completed" for r in recorder.records.values())
+            code = EXIT_CODES.get(getattr(exc, "signum", signal.SIGINT), 130)
+            raise SearchInterrupted(
+                f"stopped after {done} trials; resume with: python -m search resume"
+                f" {shlex.quote(str(folder.path))}",
+                code,
+            ) from None
         if workers:
             from search.engine._worker import wait_workers
 
@@ -288,6 +322,45 @@ def _pareto_front(tuner: Any) -> list[dict[str, Any]]:
         }
         for t in study.best_trials
     ]
+
+
+def _check_resumable(
+    folder: RunFolder,
+    meta: dict[str, Any],
+    tuner: str,
+    space: Space,
+    budget: tuners.Budget,
+    request: RunRequest,
+) -> None:
+    """Refuse to continue a run with another tuner, space or budget, showing the difference."""
+    name = folder.name
+    fix = f"start a new run with another --name, or `python -m search resume {folder.path}`"
+    if meta.get("status") == "finished":
+        raise SearchError(f"{folder.path}: run {name!r} is already finished; to search again,"
+                          " choose another --name")  # fmt: skip
+    differences = []
+    if meta.get("tuner") != tuner:
+        differences.append(f"tuner {meta.get('tuner')} -> {tuner}")
+    stored = (meta.get("space") or {}).get("params", {})
+    if (meta.get("space") or {}).get("fingerprint") != space.fingerprint():
+        changed = sorted(
+            k for k in set(stored) | set(space.names)
+            if stored.get(k) != space.to_dict().get(k)
+        )  # fmt: skip
+        differences.append(f"space differs in {', '.join(changed) or 'its definition'}")
+    old_budget = meta.get("budget") or {}
+    for key in ("max_trials", "max_epochs", "factor"):
+        if old_budget.get(key) != getattr(budget, key):
+            differences.append(f"{key} {old_budget.get(key)} -> {getattr(budget, key)}")
+    stored_request = meta.get("request") or {}
+    for key in ("seed", "objective", "train_size", "val_size"):
+        if key in stored_request and stored_request[key] != getattr(request, key):
+            differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
+    if differences:
+        raise SearchError(
+            f"{folder.path}: run {name!r} exists with other settings ({'; '.join(differences)});"
+            f" {fix}"
+        )
 
 
 def _failure_summary(recorder: TrialRecorder) -> str:

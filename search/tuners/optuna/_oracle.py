@@ -76,6 +76,20 @@ class OptunaOracle(kt.Oracle):
             and not t.user_attrs.get("stale") and t.state != optuna.trial.TrialState.WAITING
         )  # fmt: skip
 
+    def _adopt(self, trial_id: str) -> bool:
+        """Take back an interrupted trial after a resume, if the study still has it running
+        (no other worker judged it stale); it is then run again from its first epoch."""
+        if not trial_id.isdigit():
+            return False
+        for frozen in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            if frozen.number == int(trial_id):
+                ask = optuna.Trial(self.study, frozen._trial_id)
+                self._asked[trial_id] = ask
+                self._history[trial_id] = []
+                self._beats[trial_id] = Heartbeat(ask)
+                return True
+        return False
+
     def _recover_stale(self) -> None:
         for trial in fail_stale_trials(self.study, grace=3 * INTERVAL):
             self.stale.append({
@@ -103,6 +117,15 @@ class OptunaOracle(kt.Oracle):
         if tuner_id in self.ongoing_trials:
             return self.ongoing_trials[tuner_id]
         self.tuner_ids.add(tuner_id)
+        # KerasTuner's reload puts the trial that was running into the retry queue: run it
+        # again under its study trial, if the study still has it running.
+        while self._retry_queue:
+            trial = self.trials[self._retry_queue.pop()]
+            if self._adopt(trial.trial_id):
+                trial.status = TrialStatus.RUNNING
+                self.ongoing_trials[tuner_id] = trial
+                self.save()
+                return trial
         self._recover_stale()
         status, values, trial_id = TrialStatus.STOPPED, None, "stopped"
         waiting = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))

@@ -1,0 +1,47 @@
+"""``search resume RUN``: continue an interrupted search where it stopped."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from search.cli._parser import add_common
+from search.cli._runs import resolve_run
+from search.errors import RunFolderError, SearchError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "resume",
+        help="continue an interrupted search",
+        description="Continue RUN with the settings it was started with: finished trials are"
+        " kept, Hyperband's brackets and the Optuna study carry on, and the trial that was"
+        " running is run again. Running the same `search run ... --name RUN` does the same.",
+    )
+    p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("--storage", help="the run's database URL with its password, if it has one")
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from search.cli._run import report_outcome
+    from search.engine import RunRequest, run_search
+
+    folder = resolve_run(args.run, args.results)
+    meta = folder.read_meta()
+    if "request" not in meta:
+        raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
+    stored = dict(meta["request"])
+    storage = args.storage or stored.get("storage")
+    if storage is not None and "***" in storage:
+        raise SearchError(
+            f"{folder.run_file} keeps the storage URL without its password; pass it with --storage"
+        )
+    stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=storage)
+    request = RunRequest.from_json(stored)
+    outcome = run_search(request, console, quiet=args.quiet)
+    return report_outcome(outcome, request, console)

@@ -1,0 +1,73 @@
+"""Ctrl-C and SIGTERM stop a search at the next batch boundary, leaving it resumable."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType, TracebackType
+from typing import Any
+
+import keras_tuner as kt
+
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+class SearchStopped(kt.errors.FatalError):
+    """Raised at a batch boundary after a stop signal; KerasTuner lets FatalError through."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+class StopOnSignal:
+    """An observer (and context manager) that turns SIGINT/SIGTERM into a clean stop.
+
+    The first signal asks to stop at the next batch boundary; a second Ctrl-C stops at once
+    (KeyboardInterrupt). Either way the run stays resumable: finished trials are on disk and
+    the interrupted trial is run again on resume.
+    """
+
+    def __init__(self) -> None:
+        self.requested: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopOnSignal:
+        if threading.current_thread() is threading.main_thread():
+            for signum in EXIT_CODES:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested is not None:
+            raise KeyboardInterrupt
+        self.requested = signum
+
+    def check(self) -> None:
+        if self.requested is not None:
+            raise SearchStopped(self.requested)
+
+    def trial_begin(self, trial: Any) -> None:
+        self.check()
+
+    def epoch_begin(self, trial: Any, epoch: int) -> None:
+        self.check()
+
+    def batch_end(self, trial: Any, batch: int) -> None:
+        self.check()
+
+    def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
+        self.check()
+
+    def trial_end(self, trial: Any) -> None:
+        pass

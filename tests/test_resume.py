@@ -1,0 +1,117 @@
+"""Stopping and resuming real search processes (signals, kill -9), and refused changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+
+
+def start(tmp_path: Path, fashion_dir: Path, tuner: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "search", "run", "fashion", "--tuner", tuner,
+         "--train-size", "1500", "--val-size", "300", "--max-epochs", "3",
+         "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
+         "--results", str(tmp_path), "--name", "r", "--seed", "1", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict:
+    """Wait until ``done`` trials completed and another has finished at least one epoch."""
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.3)
+        try:
+            trials = json.loads(trials_file.read_text())["trials"]
+        except (OSError, ValueError):
+            continue
+        running = [t for t in trials if t["status"] == "running" and t["epochs"]]
+        if sum(t["status"] == "completed" for t in trials) >= done and running:
+            return running[0]
+    raise AssertionError(f"never saw a trial mid-way; output: {proc.communicate()[0][-2000:]}")
+
+
+def check_complete(folder: Path, expected: int) -> list[dict]:
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert len(trials) == expected
+    assert len({t["id"] for t in trials}) == expected
+    for t in trials:
+        assert t["status"] == "completed"
+        epochs = [e["epoch"] for e in t["epochs"]]
+        assert epochs == sorted(set(epochs))  # each epoch exactly once
+    assert json.loads((folder / "run.json").read_text())["status"] == "finished"
+    return trials
+
+
+def test_sigint_stops_cleanly_and_resume_finishes(tmp_path: Path, fashion_dir: Path) -> None:
+    proc = start(tmp_path, fashion_dir, "hyperband")
+    folder = tmp_path / "fashion" / "r"
+    victim = wait_mid_trial(proc, folder / "trials.json", done=2)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert f"resume with: python -m search resume {folder}" in out
+    assert "Traceback" not in out
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["status"] == "interrupted"
+
+    assert main(["resume", str(folder), "--quiet"]) == 0
+    trials = check_complete(folder, expected=6)  # Hyperband's schedule for max_epochs 3
+    again = next(t for t in trials if t["id"] == victim["id"])
+    assert again["schedule"] == victim["schedule"]
+    assert json.loads((folder / "run.json").read_text())["resumed"]
+
+
+@pytest.mark.parametrize("tuner", ["hyperband", "optuna"])
+def test_kill_9_mid_trial_then_resume(tuner: str, tmp_path: Path, fashion_dir: Path) -> None:
+    extra = ("--max-trials", "4", "--pruner", "none") if tuner == "optuna" else ()
+    proc = start(tmp_path, fashion_dir, tuner, *extra)
+    folder = tmp_path / "fashion" / "r"
+    wait_mid_trial(proc, folder / "trials.json", done=1)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    # The same command again continues the run.
+    assert main([
+        "run", "fashion", "--tuner", tuner, "--train-size", "1500", "--val-size", "300",
+        "--max-epochs", "3", "--fix", "filters=16", "--no-retrain", "--data-dir",
+        str(fashion_dir), "--results", str(tmp_path), "--name", "r", "--seed", "1", "--quiet",
+        *extra,
+    ]) == 0  # fmt: skip
+    check_complete(folder, expected=4 if tuner == "optuna" else 6)
+    if tuner == "optuna":
+        import optuna
+
+        storage = optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(folder / "optuna.journal"))
+        )
+        study = optuna.load_study(study_name="fashion-r", storage=storage)
+        assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4
+
+
+def test_changed_settings_are_refused(tmp_path: Path, fashion_dir: Path, capsys) -> None:
+    args = ["run", "fashion", "--tuner", "random", "--train-size", "300", "--val-size", "100",
+            "--max-trials", "1", "--max-epochs", "1", "--fix", "filters=16", "--no-retrain",
+            "--data-dir", str(fashion_dir), "--results", str(tmp_path), "--name", "c",
+            "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    assert main(args) == 2
+    assert "is already finished" in capsys.readouterr().err
+    meta_file = tmp_path / "fashion" / "c" / "run.json"
+    meta = json.loads(meta_file.read_text())
+    meta["status"] = "interrupted"
+    meta_file.write_text(json.dumps(meta))
+    changed = [a if a != "filters=16" else "filters=32" for a in args]
+    changed[changed.index("random")] = "bayesian"
+    assert main(changed) == 2
+    err = capsys.readouterr().err
+    assert "tuner random -> bayesian" in err and "space differs in filters" in err
+    assert "start a new run with another --name" in err
