@@ -79,12 +79,16 @@ def test_results_pointing_at_a_run_folder(tmp_path: Path, capsys) -> None:
     assert "is a run folder, not a results root" in capsys.readouterr().err
 
 
-def test_existing_run_name_is_not_overwritten(tmp_path: Path, capsys) -> None:
+def test_existing_run_with_other_settings_is_not_overwritten(tmp_path: Path, capsys) -> None:
     run = RunFolder(tmp_path / "results" / "fashion" / "keep")
     run.path.mkdir(parents=True)
-    run.write_meta({"experiment": "fashion", "tuner": "random"})
+    run.write_meta({"experiment": "fashion", "tuner": "hyperband", "status": "interrupted"})
+    before = run.run_file.read_bytes()
     assert main(run_args(tmp_path, "--name", "keep")) == 2
-    assert "a run named 'keep' already exists" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "run 'keep' exists with other settings (tuner hyperband -> random" in err
+    assert "start a new run with another --name" in err
+    assert run.run_file.read_bytes() == before
 
 
 def test_foreign_files_in_run_folder(tmp_path: Path, capsys) -> None:

@@ -335,6 +335,11 @@ def _check_resumable(
     """Refuse to continue a run with another tuner, space or budget, showing the difference."""
     name = folder.name
     fix = f"start a new run with another --name, or `python -m search resume {folder.path}`"
+    if meta.get("experiment") != request.experiment:
+        raise SearchError(
+            f"{folder.path}: holds a run of experiment {meta.get('experiment')!r}, not"
+            f" {request.experiment!r}; pass another --results folder or --name"
+        )
     if meta.get("status") == "finished":
         raise SearchError(f"{folder.path}: run {name!r} is already finished; to search again,"
                           " choose another --name")  # fmt: skip
