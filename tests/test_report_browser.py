@@ -55,7 +55,11 @@ def test_report_renders_offline(browser, tmp_path: Path) -> None:
     assert reports[0].meta["space"]["params"] == SPACE
 
     browser.get(output.resolve().as_uri())
-    browser.implicitly_wait(5)
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 60).until(
+        lambda d: d.execute_script("return document.body.dataset.drawn") == "all"
+    )
     figures = browser.find_elements("css selector", "div.plotly-graph-div")
     rendered = browser.execute_script(
         "return Array.from(document.querySelectorAll('div.plotly-graph-div'))"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +58,19 @@ document.querySelectorAll('table.sortable').forEach(function (table) {
 });
 """
 
+_DRAW_JS = """
+window.addEventListener('load', function () {
+  var specs = Array.from(document.querySelectorAll('script.figure')), i = 0;
+  function next() {
+    if (i >= specs.length) { document.body.dataset.drawn = 'all'; return; }
+    var node = specs[i++], spec = JSON.parse(node.textContent);
+    Plotly.newPlot(document.getElementById(node.dataset.target), spec.data, spec.layout,
+                   {displaylogo: false, responsive: true}).then(function () { setTimeout(next, 0); });
+  }
+  setTimeout(next, 0);
+});
+"""
+
 TABLE_COLUMNS = (
     ("rank", "rank"), ("trial", "trial"), ("status", "status"),
     ("converged_val_accuracy", "val acc (converged)"), ("gap_accuracy", "gap acc"),
@@ -102,7 +116,14 @@ def table_html(table: pd.DataFrame, chosen: str | None) -> str:
 
 
 def _figure_div(fig: go.Figure) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False})
+    """A placeholder div and the figure's JSON; drawn after the page is shown (_DRAW_JS)."""
+    div_id = f"fig-{uuid.uuid4().hex[:12]}"
+    height = fig.layout.height or 400
+    spec = fig.to_json().replace("</", "<\\/")  # no "</script>" inside the script element
+    return (
+        f'<div class="plotly-graph-div" id="{div_id}" style="height:{height}px"></div>'
+        f'<script type="application/json" class="figure" data-target="{div_id}">{spec}</script>'
+    )
 
 
 def _summary(report: RunReport) -> str:
@@ -183,11 +204,14 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
 
 
 def _page(title: str, body: str) -> str:
+    # plotly.js (4.6 MB) comes after the content, and figures are drawn one by one after the
+    # load event, so the summary and the table show before the charts are ready.
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
-        f"<body>{body}<script>{_SORT_JS}</script></body></html>\n"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body>{body}<script>{_SORT_JS}</script>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script>'
+        f"<script>{_DRAW_JS}</script></body></html>\n"
     )
 
 
