@@ -163,3 +163,14 @@ def test_second_process_on_a_run_is_refused(tmp_path: Path) -> None:
         holder.wait()
     with RunLock(tmp_path):  # a dead holder's lock is taken over
         pass
+
+
+def test_failure_reasons_are_one_line_with_hints() -> None:
+    from search.engine import failure_reason
+
+    trace = "Traceback (most recent call last):\n  File x\nValueError: bad shape (3, 4)\n"
+    assert failure_reason(trace) == "ValueError: bad shape (3, 4)"
+    oom = "Traceback\n  ...\ntensorflow.errors.ResourceExhaustedError: OOM when allocating tensor"
+    reason = failure_reason(oom)
+    assert reason.startswith("out of memory (") and "smaller batch_size" in reason
+    assert failure_reason(None) is None and failure_reason("  \n") is None

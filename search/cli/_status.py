@@ -52,6 +52,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         console.print(f"  {chosen}")
     minutes = (meta.get("seconds") or info["trial_seconds"]) / 60
     console.print(f"  time: {minutes:.1f} min" + (" in all" if meta.get("seconds") else " in trials"))
+    size = sum(f.stat().st_size for f in folder.path.rglob("*") if f.is_file())
+    console.print(f"  disk: {size / 2**20:.1f} MiB in {folder.path}")
     final = meta.get("final")
     if final:
         console.print(

@@ -35,12 +35,21 @@ def _tidy(value: Any) -> Any:
     return value
 
 
+_OOM_MARKERS = ("ResourceExhausted", "out of memory", "OOM when allocating", "MemoryError")
+
+
 def failure_reason(message: str | None) -> str | None:
-    """A one-line reason from KerasTuner's stored traceback: the exception's last line."""
+    """A one-line reason from KerasTuner's stored traceback: the exception's last line,
+    with a hint when the trial ran out of memory."""
     if not message:
         return None
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else None
+    if not lines:
+        return None
+    reason = lines[-1]
+    if any(marker in message for marker in _OOM_MARKERS):
+        reason = f"out of memory ({reason[:200]}); hint: a smaller batch_size or model"
+    return reason
 
 
 def best_epoch(epochs: list[dict[str, Any]], objective: kt.Objective) -> dict[str, Any] | None:
