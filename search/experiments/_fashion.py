@@ -45,6 +45,6 @@ FASHION = Experiment(
     hypermodel=_hypermodel,
     default_train_size=10000,
     default_val_size=10000,
-    budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6)},
+    budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6), "optuna": (10, 6)},
 )
 register(FASHION)

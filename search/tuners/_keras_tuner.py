@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +11,6 @@ import keras_tuner as kt
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import Budget, TunerOptions, register
 
-PROJECT = "tuner"
 MAX_CONSECUTIVE_FAILURES = 3
 
 
@@ -27,20 +26,54 @@ class BayesianTuner(ObservedTuner, kt.BayesianOptimization):
     """BayesianOptimization with observers."""
 
 
-def _common(directory: Path, seed: int) -> dict:
-    return {
-        "seed": seed,
-        "directory": str(directory.parent),
-        "project_name": directory.name,
-        "overwrite": False,
-        "max_consecutive_failed_trials": MAX_CONSECUTIVE_FAILURES,
-    }
+def _random(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
+            directory: Path) -> kt.Tuner:  # fmt: skip
+    return RandomTuner(
+        hypermodel, objective=objective, max_trials=budget.max_trials or 1, seed=seed,
+        directory=str(directory.parent), project_name=directory.name, overwrite=False,
+        max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+    )  # fmt: skip
+
+
+def _bayesian(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
+              directory: Path) -> kt.Tuner:  # fmt: skip
+    trials = budget.max_trials or 1
+    return BayesianTuner(
+        hypermodel, objective=objective, max_trials=trials,
+        num_initial_points=max(2, min(trials // 3, 10)), seed=seed,
+        directory=str(directory.parent), project_name=directory.name, overwrite=False,
+        max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+    )  # fmt: skip
+
+
+def _hyperband(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
+               directory: Path) -> kt.Tuner:  # fmt: skip
+    tuner = HyperbandTuner(
+        hypermodel, objective=objective, max_epochs=budget.max_epochs, factor=budget.factor,
+        seed=seed, directory=str(directory.parent), project_name=directory.name,
+        overwrite=False, max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+    )  # fmt: skip
+    # Hyperband runs its whole schedule; --max-trials caps it (the oracle honours it).
+    tuner.oracle.max_trials = budget.max_trials
+    return tuner
+
+
+def _trials_times_epochs(budget: Budget) -> tuple[int, int]:
+    trials = budget.max_trials or 1
+    return trials, trials * budget.max_epochs
 
 
 @dataclass(frozen=True)
-class RandomBackend:
-    name: str = "random"
-    description: str = "KerasTuner RandomSearch: independent random configurations"
+class KerasTunerBackend:
+    """One of KerasTuner's tuners; ``overwrite=False`` lets a run reload its own state."""
+
+    name: str
+    description: str
+    factory: Callable[[kt.HyperModel, kt.Objective, Budget, int, Path], kt.Tuner]
+    planner: Callable[[Budget], tuple[int, int]]
+
+    def check(self, options: TunerOptions, budget: Budget) -> None:
+        options.refuse_optuna_only(self.name)
 
     def create(
         self,
@@ -52,81 +85,12 @@ class RandomBackend:
         observers: Sequence[Observer],
         options: TunerOptions,
     ) -> kt.Tuner:
-        tuner = RandomTuner(
-            hypermodel, objective=objective, max_trials=budget.max_trials,
-            **_common(directory, seed),
-        )  # fmt: skip
+        tuner = self.factory(hypermodel, objective, budget, seed, directory)
         tuner.observers = list(observers)
         return tuner
 
-    def check(self, options: TunerOptions, budget: Budget) -> None:
-        options.refuse_optuna_only(self.name)
-
     def plan(self, budget: Budget) -> tuple[int, int]:
-        trials = budget.max_trials or 1
-        return trials, trials * budget.max_epochs
-
-
-@dataclass(frozen=True)
-class BayesianBackend:
-    name: str = "bayesian"
-    description: str = "KerasTuner BayesianOptimization: a Gaussian process picks what to try"
-
-    def create(
-        self,
-        hypermodel: kt.HyperModel,
-        objective: kt.Objective,
-        budget: Budget,
-        seed: int,
-        directory: Path,
-        observers: Sequence[Observer],
-        options: TunerOptions,
-    ) -> kt.Tuner:
-        trials = budget.max_trials or 1
-        tuner = BayesianTuner(
-            hypermodel, objective=objective, max_trials=trials,
-            num_initial_points=max(2, min(trials // 3, 10)), **_common(directory, seed),
-        )  # fmt: skip
-        tuner.observers = list(observers)
-        return tuner
-
-    def check(self, options: TunerOptions, budget: Budget) -> None:
-        options.refuse_optuna_only(self.name)
-
-    def plan(self, budget: Budget) -> tuple[int, int]:
-        trials = budget.max_trials or 1
-        return trials, trials * budget.max_epochs
-
-
-@dataclass(frozen=True)
-class HyperbandBackend:
-    name: str = "hyperband"
-    description: str = "KerasTuner Hyperband: many short trials, the best trained longer"
-
-    def create(
-        self,
-        hypermodel: kt.HyperModel,
-        objective: kt.Objective,
-        budget: Budget,
-        seed: int,
-        directory: Path,
-        observers: Sequence[Observer],
-        options: TunerOptions,
-    ) -> kt.Tuner:
-        tuner = HyperbandTuner(
-            hypermodel, objective=objective, max_epochs=budget.max_epochs,
-            factor=budget.factor, **_common(directory, seed),
-        )  # fmt: skip
-        # Hyperband runs its whole schedule; --max-trials caps it (the oracle honours it).
-        tuner.oracle.max_trials = budget.max_trials
-        tuner.observers = list(observers)
-        return tuner
-
-    def check(self, options: TunerOptions, budget: Budget) -> None:
-        options.refuse_optuna_only(self.name)
-
-    def plan(self, budget: Budget) -> tuple[int, int]:
-        return hyperband_schedule(budget)
+        return self.planner(budget)
 
 
 def hyperband_schedule(budget: Budget) -> tuple[int, int]:
@@ -151,5 +115,12 @@ def hyperband_schedule(budget: Budget) -> tuple[int, int]:
     return trials, epochs
 
 
-for _backend in (RandomBackend(), HyperbandBackend(), BayesianBackend()):
+for _backend in (
+    KerasTunerBackend("random", "KerasTuner RandomSearch: independent random configurations",
+                      _random, _trials_times_epochs),
+    KerasTunerBackend("hyperband", "KerasTuner Hyperband: many short trials, the best trained"
+                      " longer", _hyperband, hyperband_schedule),
+    KerasTunerBackend("bayesian", "KerasTuner BayesianOptimization: a Gaussian process picks"
+                      " what to try", _bayesian, _trials_times_epochs),
+):  # fmt: skip
     register(_backend)
