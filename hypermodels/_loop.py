@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
 
 from hypermodels._augment import Augmentation
+from hypermodels._state import EpochState, load_state, save_state
 from hypermodels._steps import make_steps
 
 
@@ -44,11 +46,13 @@ def fit_loop(
     initial_epoch: int = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     config: LoopConfig = LoopConfig(),
+    state_path: Path | None = None,
 ) -> keras.callbacks.History:
     """Train ``model`` (already compiled with its optimizer) from ``initial_epoch`` to ``epochs``.
 
     Returns a ``History`` whose ``history`` holds loss, accuracy, val_loss and val_accuracy
-    per epoch run, like ``model.fit``'s.
+    per epoch run, like ``model.fit``'s. With ``state_path``, the state is saved after every
+    epoch and, if the file exists at the start, training continues after its last epoch.
     """
     if len(x) != len(y):
         raise ValueError(f"x and y differ in length ({len(x)} vs {len(y)})")
@@ -56,7 +60,8 @@ def fit_loop(
         raise ValueError("no training data")
     batch_size = min(config.batch_size, len(x))
     steps_per_epoch = len(x) // batch_size  # full batches only: one compiled shape
-    steps = make_steps(model, config.augmentation)
+    restored = load_state(state_path, model) if state_path is not None else None
+    steps = make_steps(model, config.augmentation)  # after restoring: JAX copies the state
     history = keras.callbacks.History()
     callback_list = keras.callbacks.CallbackList(
         [*callbacks, history],
@@ -67,6 +72,13 @@ def fit_loop(
     )
     model.stop_training = False
     callback_list.on_train_begin()
+    done_epochs: list[int] = []
+    done_logs: list[dict[str, float]] = []
+    if restored is not None:
+        first = _replay(restored, callback_list, initial_epoch, epochs)
+        done_epochs, done_logs = restored.epochs, restored.logs
+        initial_epoch = max(initial_epoch, first)
+    logs: dict[str, float] = {}
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
         order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
@@ -91,12 +103,46 @@ def fit_loop(
             val_loss, val_acc = evaluate_arrays(steps, *validation_data, config.eval_batch_size)
             logs.update(val_loss=val_loss, val_accuracy=val_acc)
         steps.sync()
+        if state_path is not None:
+            done_epochs, done_logs = [*done_epochs, epoch], [*done_logs, dict(logs)]
+            save_state(state_path, model, done_epochs, done_logs)
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:
             break
     steps.sync()
     callback_list.on_train_end(logs=None)
+    if state_path is not None:
+        state_path.unlink(missing_ok=True)  # the trial is over: nothing left to continue
     return history
+
+
+def _replay(
+    state: EpochState,
+    callback_list: keras.callbacks.CallbackList,
+    initial_epoch: int,
+    epochs: int,
+) -> int:
+    """Hand the restored epochs to the callbacks (history, tuner, pruner) once more; returns
+    the first epoch still to train. Best-epoch checkpointers only learn the best value: the
+    checkpoint they wrote before the interruption is still the right one."""
+    model = callback_list.model
+    model.restored_epochs = True  # observers mark these epochs as restored
+    try:
+        for epoch, logs in zip(state.epochs, state.logs):
+            if not initial_epoch <= epoch < epochs:
+                continue
+            for callback in callback_list.callbacks:
+                objective = getattr(callback, "objective", None)
+                if objective is not None and hasattr(callback, "best_value"):
+                    if objective.has_value(logs) and objective.better_than(
+                        objective.get_value(logs), callback.best_value
+                    ):
+                        callback.best_value = objective.get_value(logs)
+                    continue
+                callback.on_epoch_end(epoch, dict(logs))
+    finally:
+        model.restored_epochs = False
+    return max(state.epochs) + 1 if state.epochs else initial_epoch
 
 
 def evaluate_arrays(steps, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -148,10 +149,13 @@ class ImageCNN(kt.HyperModel):
         initial_epoch: int = 0,
         callbacks: Sequence[keras.callbacks.Callback] = (),
         verbose: int = 0,
+        state_path: Path | None = None,
     ) -> keras.callbacks.History:
         """Train with the custom loop; same contract as ``model.fit`` for the tuner.
 
         ``verbose`` is accepted because KerasTuner forwards it; progress is the tuner's job.
+        ``state_path`` (set by the tuner) keeps the trial's state after every epoch, so an
+        interrupted trial continues from its last completed epoch.
         """
         c = self.config(hp)
         loop = LoopConfig(
@@ -166,6 +170,7 @@ class ImageCNN(kt.HyperModel):
             initial_epoch=initial_epoch,
             callbacks=callbacks,
             config=loop,
+            state_path=state_path,
         )
 
 

@@ -157,3 +157,46 @@ def test_loop_rejects_mismatched_data() -> None:
     x, y = tiny_data()
     with pytest.raises(ValueError, match="differ in length"):
         fit_loop(model, x, y[:10], None, epochs=1, config=LoopConfig())
+
+
+def test_interrupted_training_continues_from_its_last_epoch(seed: int, tmp_path) -> None:
+    """Stopped after epoch 2 of 4 and continued in a fresh model, training ends where an
+    uninterrupted run ends: weights, optimizer state and randomness all carried over."""
+    x, y = tiny_data()
+
+    class StopAfterSecond(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    state = tmp_path / "epoch_state.npz"
+    augmented = {"augment": True, "flip": True, "shift": 0.1}
+    hypermodel, hp, model = tiny_model(**augmented)
+    with pytest.raises(KeyboardInterrupt):
+        hypermodel.fit(hp, model, x, y, (x, y), epochs=4, callbacks=[StopAfterSecond()],
+                       state_path=state)  # fmt: skip
+    assert state.is_file()
+
+    hypermodel, hp, resumed = tiny_model(**augmented)
+    recorder = Recorder()
+    history = hypermodel.fit(hp, resumed, x, y, (x, y), epochs=4, callbacks=[recorder],
+                             state_path=state)  # fmt: skip
+    assert [e for kind, e in recorder.events if kind == "epoch_end"] == [0, 1, 2, 3]
+    assert [e for kind, e in recorder.events if kind == "epoch_begin"] == [2, 3]  # trained
+    assert history.epoch == [0, 1, 2, 3] and len(history.history["loss"]) == 4
+    assert not state.exists()  # finished: nothing left to continue
+
+    hypermodel, hp, straight = tiny_model(**augmented)
+    reference = hypermodel.fit(hp, straight, x, y, (x, y), epochs=4)
+    np.testing.assert_allclose(history.history["loss"], reference.history["loss"], rtol=1e-4)
+    for a, b in zip(resumed.get_weights(), straight.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_unusable_state_is_ignored(seed: int, tmp_path) -> None:
+    state = tmp_path / "epoch_state.npz"
+    state.write_bytes(b"not a state file")
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()
+    history = hypermodel.fit(hp, model, x, y, None, epochs=2, state_path=state)
+    assert history.epoch == [0, 1]

@@ -68,6 +68,7 @@ def test_sigint_stops_cleanly_and_resume_finishes(tmp_path: Path, fashion_dir: P
     trials = check_complete(folder, expected=6)  # Hyperband's schedule for max_epochs 3
     again = next(t for t in trials if t["id"] == victim["id"])
     assert again["schedule"] == victim["schedule"]
+    assert [e["epoch"] for e in again["epochs"] if e.get("restored")]  # continued, not rerun
     assert json.loads((folder / "run.json").read_text())["resumed"]
 
 
@@ -76,7 +77,7 @@ def test_kill_9_mid_trial_then_resume(tuner: str, tmp_path: Path, fashion_dir: P
     extra = ("--max-trials", "4", "--pruner", "none") if tuner == "optuna" else ()
     proc = start(tmp_path, fashion_dir, tuner, *extra)
     folder = tmp_path / "fashion" / "r"
-    wait_mid_trial(proc, folder / "trials.json", done=1)
+    victim = wait_mid_trial(proc, folder / "trials.json", done=1)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=60)
     # The same command again continues the run.
@@ -86,7 +87,12 @@ def test_kill_9_mid_trial_then_resume(tuner: str, tmp_path: Path, fashion_dir: P
         str(fashion_dir), "--results", str(tmp_path), "--name", "r", "--seed", "1", "--quiet",
         *extra,
     ]) == 0  # fmt: skip
-    check_complete(folder, expected=4 if tuner == "optuna" else 6)
+    trials = check_complete(folder, expected=4 if tuner == "optuna" else 6)
+    # The killed trial continued from its last saved epoch instead of starting over.
+    resumed = next(t for t in trials if t["id"] == victim["id"])
+    restored = [e["epoch"] for e in resumed["epochs"] if e.get("restored")]
+    assert len(restored) >= len(victim["epochs"])
+    assert restored == [e["epoch"] for e in resumed["epochs"]][: len(restored)]
     if tuner == "optuna":
         import optuna
 

@@ -84,6 +84,7 @@ class TrialRecorder:
         self._started: dict[str, float] = {}
         self._epoch_started = 0.0
         self._mine: set[str] = set()
+        self._previous: dict[str, list[dict[str, Any]]] = {}
 
     def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         values = trial.hyperparameters.values
@@ -94,6 +95,8 @@ class TrialRecorder:
         }
         self._started[trial.trial_id] = time.perf_counter()
         self._mine.add(trial.trial_id)
+        if trial.trial_id in self.records:  # run again after an interruption
+            self._previous[trial.trial_id] = self.records[trial.trial_id]["epochs"]
         self.records[trial.trial_id] = {
             "id": trial.trial_id,
             "status": "running",
@@ -121,6 +124,19 @@ class TrialRecorder:
         record = self.records[trial.trial_id]
         entry = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
         entry["seconds"] = round(time.perf_counter() - self._epoch_started, 3)
+        record["epochs"].append(entry)
+        self._set_best(record)
+        self._save()
+
+    def epoch_restored(
+        self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]
+    ) -> None:
+        """An epoch done before an interruption, taken back from the trial's saved state."""
+        record = self.records[trial.trial_id]
+        earlier = {e["epoch"]: e for e in self._previous.get(trial.trial_id, [])}
+        entry = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
+        entry["seconds"] = earlier.get(epoch + 1, {}).get("seconds")
+        entry["restored"] = True
         record["epochs"].append(entry)
         self._set_best(record)
         self._save()

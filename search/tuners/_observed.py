@@ -6,6 +6,7 @@ KerasTuner deep-copies callbacks for every trial.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Protocol
 
 import keras
@@ -30,6 +31,11 @@ class ObservedTuner:
     """Mixin placed before a KerasTuner tuner class in the bases."""
 
     observers: list[Observer]
+
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
+        # The trial's per-epoch state lives in its own KerasTuner folder (see hypermodels).
+        kwargs["state_path"] = Path(self.get_trial_dir(trial.trial_id)) / "epoch_state.npz"  # type: ignore[attr-defined]
+        return super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
 
     def on_trial_begin(self, trial: Any) -> None:
         super().on_trial_begin(trial)  # type: ignore[misc]
@@ -60,8 +66,12 @@ class ObservedTuner:
         report = getattr(self.oracle, "report_epoch", None)  # type: ignore[attr-defined]
         if report is not None and report(trial.trial_id, epoch, dict(logs or {})):
             model.stop_training = True
+        restored = bool(getattr(model, "restored_epochs", False))
         for observer in self.observers:
-            observer.epoch_end(trial, epoch, dict(logs or {}))
+            if restored and hasattr(observer, "epoch_restored"):
+                observer.epoch_restored(trial, epoch, dict(logs or {}))
+            else:
+                observer.epoch_end(trial, epoch, dict(logs or {}))
 
     def on_trial_end(self, trial: Any) -> None:
         try:
