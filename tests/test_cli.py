@@ -161,8 +161,8 @@ def test_second_process_on_a_run_is_refused(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.wait()
-    with RunLock(tmp_path):  # a dead holder's lock is taken over
-        pass
+    with RunLock(tmp_path) as lock:  # a dead holder's lock is taken over, and said so
+        assert lock.taken_over == holder.pid
 
 
 def test_failure_reasons_are_one_line_with_hints() -> None:
@@ -174,3 +174,12 @@ def test_failure_reasons_are_one_line_with_hints() -> None:
     reason = failure_reason(oom)
     assert reason.startswith("out of memory (") and "smaller batch_size" in reason
     assert failure_reason(None) is None and failure_reason("  \n") is None
+
+
+def test_clean_release_leaves_nothing_to_take_over(tmp_path: Path) -> None:
+    from search.storage import RunLock
+
+    with RunLock(tmp_path):
+        pass
+    with RunLock(tmp_path) as lock:
+        assert lock.taken_over is None

@@ -117,7 +117,9 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
         console.print(f"data: {splits.describe()}")
 
     folder.path.mkdir(parents=True, exist_ok=True)
-    with RunLock(folder.path):
+    with RunLock(folder.path) as lock:
+        if lock.taken_over is not None and not quiet:
+            console.print(f"took over the lock of PID {lock.taken_over}, which is not running")
         if resuming:
             done = sum(t["status"] == "completed" for t in folder.read_trials())
             folder.update_meta(

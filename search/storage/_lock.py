@@ -20,6 +20,8 @@ class RunLock:
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / ".lock"
         self._fd: int | None = None
+        self.taken_over: int | None = None
+        """PID of a dead process whose lock file this one took over, if any."""
 
     def acquire(self) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -32,12 +34,17 @@ class RunLock:
                 f"{self.path.parent}: another process (PID {holder}) is working on this run;"
                 " wait for it to finish or stop it first"
             ) from None
+        previous = os.read(fd, 64).decode(errors="replace").strip()
+        if previous.isdigit() and int(previous) != os.getpid():
+            self.taken_over = int(previous)
         os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
 
     def release(self) -> None:
         if self._fd is not None:
+            os.ftruncate(self._fd, 0)  # a clean exit leaves no PID to "take over"
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
