@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
+
+from search.storage import write_atomic
 
 
 @dataclass(frozen=True)
@@ -35,16 +35,7 @@ def save_state(path: Path, model: keras.Model, epochs: list[int], logs: list[dic
     arrays["meta"] = np.frombuffer(json.dumps({"epochs": epochs, "logs": logs}).encode(), "uint8")
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    fd, tmp = tempfile.mkstemp(prefix=".state.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(buffer.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, buffer.getvalue())
 
 
 def load_state(path: Path, model: keras.Model) -> EpochState | None:
