@@ -18,6 +18,7 @@ from search.engine._retrain import retrain_best
 from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
 from search.engine._versions import package_versions
 from search.errors import SearchError, SearchInterrupted
+from search.data import Splits
 from search.experiments import DataOptions
 from search.space import Space
 from search.storage import RunFolder, RunLock, prepare_run_folder
@@ -188,7 +189,7 @@ def _search_and_retrain(
     backend: tuners.Backend,
     options: tuners.TunerOptions,
     budget: tuners.Budget,
-    splits: Any,
+    splits: Splits,
     console: Console,
     quiet: bool,
     started: float,
