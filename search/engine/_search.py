@@ -12,13 +12,13 @@ from typing import Any
 from rich.console import Console
 
 from search import experiments, tuners
+from search.data import Splits
 from search.engine._records import TrialRecorder
 from search.engine._request import OBJECTIVES, RunRequest, masked_url
 from search.engine._retrain import retrain_best
 from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
 from search.engine._versions import package_versions
 from search.errors import SearchError, SearchInterrupted
-from search.data import Splits
 from search.experiments import DataOptions
 from search.space import Space
 from search.storage import RunFolder, RunLock, prepare_run_folder
