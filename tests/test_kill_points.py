@@ -15,6 +15,15 @@ from search.cli import main
 KILL_POINTS = 5
 
 
+def _fresh_epochs(trials_file: Path) -> int:
+    """Epochs trained (not restored) so far, as the run folder records them."""
+    try:
+        trials = json.loads(trials_file.read_text())["trials"]
+    except (OSError, ValueError, KeyError):
+        return 0
+    return sum(1 for t in trials for e in t["epochs"] if not e.get("restored"))
+
+
 def test_random_kill_points_then_completion(tmp_path: Path, fashion_dir: Path) -> None:
     rng = random.Random(20261123)
     args = ["run", "fashion", "--tuner", "hyperband", "--train-size", "3000", "--val-size",
@@ -24,10 +33,18 @@ def test_random_kill_points_then_completion(tmp_path: Path, fashion_dir: Path) -
     folder = tmp_path / "fashion" / "k"
     kills = 0
     for _ in range(KILL_POINTS):
+        # Kill points follow the search's progress, not the clock (machines differ in speed):
+        # after 1 or 2 newly trained epochs, then a random part of the next epoch.
+        start = _fresh_epochs(folder / "trials.json")
+        target = start + rng.randint(1, 2)
+        delay = rng.uniform(0.0, 1.5)
         proc = subprocess.Popen([sys.executable, "-m", "search", *args],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        # Startup (imports, data) takes a few seconds; kill anywhere after it.
-        time.sleep(rng.uniform(6.0, 14.0))
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and _fresh_epochs(folder / "trials.json") < target:
+            assert time.monotonic() < deadline, "the search made no progress in 5 minutes"
+            time.sleep(0.05)
+        time.sleep(delay)
         if proc.poll() is not None:
             break
         proc.send_signal(signal.SIGKILL)
