@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from search.cli._parser import add_common
+from search.cli._run import add_process_options
 from search.cli._runs import resolve_run
 from search.errors import RunFolderError, SearchError
 
@@ -23,6 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--storage", help="the run's database URL with its password, if it has one")
+    add_process_options(p, resume=True)
     add_common(p)
     p.set_defaults(handler=handle)
 
@@ -42,6 +44,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             f"{folder.run_file} keeps the storage URL without its password; pass it with --storage"
         )
     stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=storage)
+    for option in ("keep_best", "isolate"):  # given again: they replace the run's own
+        if option in vars(args):
+            stored[option] = getattr(args, option)
     request = RunRequest.from_json(stored)
     outcome = run_search(request, console, quiet=args.quiet)
     return report_outcome(outcome, request, console)

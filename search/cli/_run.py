@@ -76,6 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="epochs averaged up to the best one when choosing (default 3)")
     p.add_argument("--tolerance", type=float, default=0.005,
                    help="val accuracy within which the smaller train/val gap wins (default 0.005)")
+    add_process_options(p)
     p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
     p.add_argument(
         "--retrain-data",
@@ -84,6 +85,40 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_common(p)
     p.set_defaults(handler=handle)
+
+
+def add_process_options(p: argparse.ArgumentParser, resume: bool = False) -> None:
+    """Options that change how a run uses the machine, not what it finds; ``resume`` leaves
+    them unset, so that a resumed run keeps its own unless they are given again."""
+    p.add_argument(
+        "--keep-best",
+        type=keep_best,
+        default=argparse.SUPPRESS if resume else 3,
+        metavar="K|all",
+        help="keep the checkpoints of the K best finished trials, remove the others as the"
+        " search goes" + ("" if resume else " (default 3; Hyperband keeps what it may still"
+        " continue)"),
+    )
+    p.add_argument(
+        "--isolate",
+        action="store_true",
+        default=argparse.SUPPRESS if resume else False,
+        help="run each trial in a fresh process, so memory cannot grow from trial to trial"
+        " (a few seconds of start-up per trial)",
+    )
+
+
+def keep_best(raw: str) -> int | None:
+    """``--keep-best``: a count of at least 1, or 'all'."""
+    if raw == "all":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r}: give a number of trials or 'all'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{raw!r}: keep at least 1 (or 'all')")
+    return value
 
 
 def _parse_fix(items: list[str]) -> dict[str, object]:
@@ -155,6 +190,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         pruner=args.pruner,
         storage=args.storage,
         workers=args.workers,
+        keep_best=args.keep_best,
+        isolate=args.isolate,
         command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
             ["python", "-m", "search", *args.argv]
         ),

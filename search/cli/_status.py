@@ -53,7 +53,12 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     minutes = (meta.get("seconds") or info["trial_seconds"]) / 60
     console.print(f"  time: {minutes:.1f} min" + (" in all" if meta.get("seconds") else " in trials"))
     size = sum(f.stat().st_size for f in folder.path.rglob("*") if f.is_file())
-    console.print(f"  disk: {size / 2**20:.1f} MiB in {folder.path}")
+    kept = len(list(folder.tuner_dir.glob("**/trial_*/checkpoint.weights.h5")))
+    keep = (meta.get("request") or {}).get("keep_best", "all")
+    console.print(
+        f"  disk: {size / 2**20:.1f} MiB in {folder.path}; {kept} trial checkpoints"
+        f" (--keep-best {'all' if keep is None else keep})"
+    )
     final = meta.get("final")
     if final:
         console.print(

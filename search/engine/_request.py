@@ -43,6 +43,10 @@ class RunRequest:
     pruner: str | None = None
     storage: str | None = None
     workers: int = 1
+    keep_best: int | None = 3
+    """Checkpoints kept of finished trials (the best by the ranking); None keeps every one."""
+    isolate: bool = False
+    """Run each trial in a fresh process (memory is given back to the system after each)."""
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -55,6 +59,12 @@ class RunRequest:
         _at_least("--seed", self.seed, 0)
         _at_least("--converged-epochs", self.converged_epochs, 1)
         _at_least("--workers", self.workers, 1)
+        _at_least("--keep-best", self.keep_best, 1)
+        if self.isolate and self.workers > 1:
+            raise SearchError(
+                f"--isolate runs one process at a time; it cannot be combined with"
+                f" --workers {self.workers} (start more with `python -m search worker RUN`)"
+            )
         if not 0 <= self.tolerance < 1:
             raise SearchError(f"--tolerance ({self.tolerance}) must be in [0, 1)")
         if self.objective not in OBJECTIVES:

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from search import experiments, tuners
 from search.data import Splits
+from search.engine._checkpoints import CheckpointKeeper
 from search.engine._records import TrialRecorder
 from search.engine._request import OBJECTIVES, RunRequest, masked_url
 from search.engine._retrain import retrain_best
@@ -123,8 +124,13 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
             console.print(f"took over the lock of PID {lock.taken_over}, which is not running")
         if resuming:
             done = sum(t["status"] == "completed" for t in folder.read_trials())
+            stored_request = {
+                **previous.get("request", {}),
+                "keep_best": request.keep_best,
+                "isolate": request.isolate,
+            }
             folder.update_meta(
-                status="running", finished=None,
+                status="running", finished=None, request=stored_request,
                 resumed=[*previous.get("resumed", []), _now()],
             )  # fmt: skip
             if not quiet:
@@ -217,9 +223,17 @@ def _search_and_retrain(
             f"searching with {backend.name}: up to {planned_trials} trials,"
             f" {planned_epochs} epochs in all; results in {folder.path}"
         )
+    keeper = None
+    if request.keep_best is not None:
+        keeper = CheckpointKeeper(
+            folder, request.keep_best, lambda records: ranked_ids(records, request)
+        )
+        observers.insert(1, keeper)  # after the recorder: it ranks what was just recorded
     tuner = backend.create(
         hypermodel, objective, budget, request.seed, folder.tuner_dir, observers, options
     )
+    if keeper is not None:
+        keeper.oracle = tuner.oracle
     workers = []
     if request.workers > 1:
         from search.engine._worker import spawn_workers
@@ -257,6 +271,8 @@ def _search_and_retrain(
             wait_workers(workers)
             workers = []
         recorder.refresh()
+        if keeper is not None:
+            keeper.prune()  # every bracket is complete now
         best, rule = _choose(recorder, request)
         if best is None:
             raise SearchError(
@@ -298,20 +314,37 @@ def _search(tuner: Any, args: tuple, kwargs: dict[str, Any]) -> None:
             raise
 
 
+def ranked_ids(records: list[dict[str, Any]], request: RunRequest) -> list[str]:
+    """Completed trials, best first: by the report's rule (converged accuracy within the
+    tolerance, then the smallest gap) for val_accuracy; by the best single value otherwise."""
+    if request.objective in ("val_accuracy", "pareto"):
+        from search.report import rank_trials, trials_table
+
+        table = rank_trials(trials_table(records, request.converged_epochs), request.tolerance)
+        return [str(t) for t in table.loc[table["rank"].notna(), "trial"]]
+    objective = request.kt_objective()
+    sign = 1 if objective.direction == "max" else -1
+    done = [r for r in records if r["status"] == "completed" and r.get("best")]
+    # sorted() is stable: ties go to the earlier trial.
+    return [r["id"] for r in sorted(done, key=lambda r: -sign * r["best"][objective.name])]
+
+
 def _choose(recorder: TrialRecorder, request: RunRequest) -> tuple[dict[str, Any] | None, str]:
-    """The trial to keep: by the report's rule (converged accuracy, then the smallest gap)
-    for val_accuracy; by the best single value for other objectives."""
+    """The trial to keep, and the rule's sentence saying why."""
+    records = list(recorder.records.values())
     if request.objective in ("val_accuracy", "pareto"):
         from search.report import choose, rank_trials, trials_table
 
-        records = list(recorder.records.values())
         table = rank_trials(trials_table(records, request.converged_epochs), request.tolerance)
         choice = choose(table, request.tolerance)
         if choice is not None:
             return recorder.records[choice.trial], choice.sentence()
         return None, ""
-    best = recorder.best()
-    return best, f"highest {request.objective}" if best else ""
+    ranked = ranked_ids(records, request)
+    if not ranked:
+        return None, ""
+    word = "highest" if request.kt_objective().direction == "max" else "lowest"
+    return recorder.records[ranked[0]], f"{word} {request.objective}"
 
 
 def _pareto_front(tuner: Any) -> list[dict[str, Any]]:

@@ -13,9 +13,11 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from typing import Any
 
 from rich.console import Console
 
+from search.engine._checkpoints import CheckpointKeeper
 from search.engine._records import TrialRecorder
 from search.engine._request import RunRequest
 from search.errors import RunFolderError, SearchError
@@ -68,7 +70,7 @@ def run_worker(
 
     ``storage`` (or $SEARCH_OPTUNA_STORAGE) gives the database URL with its password.
     """
-    from search.engine._search import plan
+    from search.engine._search import plan, ranked_ids
 
     meta = folder.read_meta()
     if meta.get("tuner") != "optuna":
@@ -98,9 +100,14 @@ def run_worker(
     hypermodel = p.experiment.hypermodel(space, splits, request.seed)
     # Each worker samples with its own seed, or all would propose the same first trials.
     sampler_seed = request.seed + WORKER_SEED_STRIDE * index
+    observers: list[Any] = [recorder]
+    if request.keep_best is not None:
+        observers.append(CheckpointKeeper(
+            folder, request.keep_best, lambda records: ranked_ids(records, request)
+        ))  # fmt: skip
     tuner = p.backend.create(
         hypermodel, objective, p.budget, sampler_seed,
-        folder.tuner_dir / f"worker-{index}", [recorder], options,
+        folder.tuner_dir / f"worker-{index}", observers, options,
     )  # fmt: skip
     before = len(recorder.own_trials)
     tuner.search(

@@ -23,7 +23,7 @@ def rank_trials(frame: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
     acc = frame["converged_val_accuracy"].astype(float)
     gap = frame["gap_accuracy"].astype(float)
     scored = acc.notna() & (frame["status"] == "completed")
-    best = acc.max() if scored.any() else math.nan
+    best = acc[scored].max() if scored.any() else math.nan  # pruned trials never set the bar
     frame["within_tolerance"] = scored & (acc >= best - tolerance - 1e-12)
     frame["pareto"] = pareto_mask(acc.where(scored).to_numpy(), gap.to_numpy())
     frame["_group"] = np.where(frame["within_tolerance"], 0, np.where(scored, 1, 2))

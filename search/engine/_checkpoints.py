@@ -1,0 +1,84 @@
+"""Keep the best trials' checkpoints, remove the rest as the search goes (``--keep-best``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras_tuner as kt
+
+from search.storage import RunFolder
+
+CHECKPOINT = "checkpoint.weights.h5"
+FINISHED = ("completed", "pruned", "failed", "invalid")
+
+
+def pending_parents(oracle: Any) -> set[str]:
+    """Trials Hyperband may still continue: every trial of a bracket that is not complete.
+
+    KerasTuner's Hyperband builds a continued trial from its parent's checkpoint, so those
+    must stay until their bracket ends. Other oracles continue nothing.
+    """
+    brackets = getattr(oracle, "_brackets", None)
+    if not brackets:
+        return set()
+    keep: set[str] = set()
+    for bracket in brackets:
+        rounds = bracket["rounds"]
+        last = len(rounds) - 1
+        if len(rounds[last]) == oracle._get_size(bracket["bracket_num"], last):
+            continue  # complete: nothing of it will be continued
+        for round_info in rounds:
+            keep.update(info["id"] for info in round_info)
+    return keep
+
+
+class CheckpointKeeper:
+    """An observer that, after each trial, removes the checkpoints of finished trials that
+    are neither among the ``keep`` best (by the run's ranking) nor needed by the tuner."""
+
+    def __init__(
+        self,
+        folder: RunFolder,
+        keep: int,
+        ranked: Callable[[list[dict[str, Any]]], list[str]],
+    ) -> None:
+        self.folder = folder
+        self.keep = keep
+        self.ranked = ranked
+        self.oracle: Any = None
+        self.removed: list[str] = []
+
+    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
+        pass
+
+    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
+        pass
+
+    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
+        pass
+
+    def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
+        pass
+
+    def trial_end(self, trial: kt.engine.trial.Trial) -> None:
+        self.prune()
+
+    def prune(self) -> list[str]:
+        """Remove what is no longer needed; the ids of the trials whose checkpoint went."""
+        records = self.folder.read_trials()
+        finished = {r["id"] for r in records if r.get("status") in FINISHED}
+        keep = set(self.ranked(records)[: self.keep]) | pending_parents(self.oracle)
+        removed = []
+        for path in self._checkpoints():
+            trial_id = path.parent.name.removeprefix("trial_")
+            if trial_id in finished and trial_id not in keep:
+                path.unlink(missing_ok=True)
+                removed.append(trial_id)
+        self.removed.extend(removed)
+        return removed
+
+    def _checkpoints(self) -> list[Path]:
+        # Every worker's tuner folder: trials are shared, so is the ranking.
+        return sorted(self.folder.tuner_dir.glob(f"**/trial_*/{CHECKPOINT}"))
