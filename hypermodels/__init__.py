@@ -1,16 +1,26 @@
 """KerasTuner hypermodels whose ``fit`` is a custom, compiled training loop."""
 
 from hypermodels._augment import Augmentation
+from hypermodels._bases import BASES, BasePreprocess
+from hypermodels._deploy import ClassNames, class_names_of, deployable
 from hypermodels._loop import LoopConfig, NonFiniteLossError, evaluate_model, fit_loop
 from hypermodels.cnn import DEFAULTS, ImageCNN, ImageStats
+from hypermodels.transfer import TransferModel, unfreeze_top
 
 __all__ = [
+    "BASES",
     "DEFAULTS",
     "Augmentation",
+    "BasePreprocess",
+    "ClassNames",
     "ImageCNN",
     "ImageStats",
     "LoopConfig",
     "NonFiniteLossError",
+    "TransferModel",
+    "class_names_of",
+    "deployable",
     "evaluate_model",
     "fit_loop",
+    "unfreeze_top",
 ]

@@ -9,7 +9,7 @@ each batch's begin/end, and stops when a callback sets ``model.stop_training``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +18,7 @@ import numpy as np
 from keras import ops
 
 from hypermodels._augment import Augmentation
-from hypermodels._state import EpochState, load_state, save_state
+from hypermodels._state import EpochState, load_state, save_state, saved_epochs
 from hypermodels._steps import make_steps
 
 
@@ -30,6 +30,10 @@ class LoopConfig:
     eval_batch_size: int = 1024
     augmentation: Augmentation = Augmentation()
     seed: int = 0
+    switch_epoch: int | None = None
+    """From this epoch on, train as ``switch`` reconfigures the model (e.g. fine-tuning)."""
+    switch: Callable[[keras.Model], None] | None = None
+    """Changes which variables train and recompiles the optimizer; called once."""
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -47,12 +51,15 @@ def fit_loop(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     config: LoopConfig = LoopConfig(),
     state_path: Path | None = None,
+    callback_model: keras.Model | None = None,
 ) -> keras.callbacks.History:
     """Train ``model`` (already compiled with its optimizer) from ``initial_epoch`` to ``epochs``.
 
     Returns a ``History`` whose ``history`` holds loss, accuracy, val_loss and val_accuracy
     per epoch run, like ``model.fit``'s. With ``state_path``, the state is saved after every
     epoch and, if the file exists at the start, training continues after its last epoch.
+    ``callback_model`` is the model the callbacks see (and checkpoint), when ``model`` is a
+    part of it trained on its own (a head on cached features).
     """
     if len(x) != len(y):
         raise ValueError(f"x and y differ in length ({len(x)} vs {len(y)})")
@@ -60,17 +67,33 @@ def fit_loop(
         raise ValueError("no training data")
     batch_size = min(config.batch_size, len(x))
     steps_per_epoch = len(x) // batch_size  # full batches only: one compiled shape
+    switched = False
+
+    def switch_at(epoch: int) -> bool:
+        nonlocal switched
+        if switched or config.switch is None or config.switch_epoch is None:
+            return False
+        if epoch < config.switch_epoch:
+            return False
+        config.switch(model)
+        switched = True
+        return True
+
+    # A state saved after the switch holds the switched optimizer: switch before loading it.
+    done = saved_epochs(state_path) if state_path is not None else []
+    switch_at(max([initial_epoch, *(e + 1 for e in done)]))
     restored = load_state(state_path, model) if state_path is not None else None
     steps = make_steps(model, config.augmentation)  # after restoring: JAX copies the state
     history = keras.callbacks.History()
+    watched = callback_model if callback_model is not None else model
     callback_list = keras.callbacks.CallbackList(
         [*callbacks, history],
-        model=model,
+        model=watched,
         epochs=epochs,
         steps=steps_per_epoch,
         verbose=0,
     )
-    model.stop_training = False
+    watched.stop_training = False
     callback_list.on_train_begin()
     done_epochs: list[int] = []
     done_logs: list[dict[str, float]] = []
@@ -80,15 +103,23 @@ def fit_loop(
         initial_epoch = max(initial_epoch, first)
     logs: dict[str, float] = {}
     for epoch in range(initial_epoch, epochs):
+        if switch_at(epoch):
+            steps = make_steps(model, config.augmentation)  # other trainable variables
         callback_list.on_epoch_begin(epoch)
         order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
         loss_sum, correct = 0.0, 0.0
+        first_bad = -1  # the first step whose loss is not finite; tracked without a sync
         for step in range(steps_per_epoch):
             callback_list.on_train_batch_begin(step)
             idx = order[step * batch_size : (step + 1) * batch_size]
             seed = np.array([config.seed, epoch * steps_per_epoch + step], dtype="int32")
             batch_loss, batch_correct = steps.train(x[idx], y[idx], seed)
             loss_sum, correct = loss_sum + batch_loss, correct + batch_correct
+            first_bad = ops.where(
+                ops.logical_and(first_bad < 0, ops.logical_not(ops.isfinite(batch_loss))),
+                step,
+                first_bad,
+            )
             callback_list.on_train_batch_end(step)
         seen = steps_per_epoch * batch_size
         logs = {
@@ -96,8 +127,10 @@ def fit_loop(
             "accuracy": float(ops.convert_to_numpy(correct)) / seen,
         }
         if not math.isfinite(logs["loss"]):
+            bad_step = int(ops.convert_to_numpy(first_bad)) + 1
+            at = f" at step {bad_step} of {steps_per_epoch}" if bad_step > 0 else ""
             raise NonFiniteLossError(
-                f"loss became {logs['loss']} in epoch {epoch + 1}; lower the learning rate"
+                f"loss became {logs['loss']} in epoch {epoch + 1}{at}; lower the learning rate"
             )
         if validation_data is not None:
             val_loss, val_acc = evaluate_arrays(steps, *validation_data, config.eval_batch_size)
@@ -107,7 +140,7 @@ def fit_loop(
             done_epochs, done_logs = [*done_epochs, epoch], [*done_logs, dict(logs)]
             save_state(state_path, model, done_epochs, done_logs)
         callback_list.on_epoch_end(epoch, logs)
-        if model.stop_training:
+        if watched.stop_training:
             break
     steps.sync()
     callback_list.on_train_end(logs=None)

@@ -38,6 +38,17 @@ def save_state(path: Path, model: keras.Model, epochs: list[int], logs: list[dic
     write_atomic(path, buffer.getvalue())
 
 
+def saved_epochs(path: Path) -> list[int]:
+    """The epochs a state file says are done, without restoring anything ([] if none)."""
+    if not path.is_file():
+        return []
+    try:
+        with np.load(path) as data:
+            return list(json.loads(bytes(data["meta"]).decode())["epochs"])
+    except (OSError, ValueError, KeyError):
+        return []
+
+
 def load_state(path: Path, model: keras.Model) -> EpochState | None:
     """Restore ``model`` (and its optimizer) from ``path``; None if there is no usable state.
 

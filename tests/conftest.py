@@ -64,3 +64,36 @@ def fashion_dir() -> Path:
     if folder is None:
         pytest.skip("Fashion-MNIST not installed: apt-get install dataset-fashion-mnist")
     return folder
+
+
+CLOTHES = ("hat", "pants", "shoes")
+
+
+def write_image_folders(root: Path, per_class: dict[str, int], size: tuple[int, int] = (40, 48),
+                        seed: int = 0) -> Path:  # fmt: skip
+    """A small clothing-like set: ROOT/{train,validation,test}/CLASS/*.jpg, each class with
+    its own colour and stripe (learnable), image sizes varying around ``size``."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    colours = [(200, 40, 40), (40, 200, 40), (40, 40, 200)]
+    for split, count in per_class.items():
+        for label, name in enumerate(CLOTHES):
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(count):
+                h, w = size[0] + int(rng.integers(0, 8)), size[1] + int(rng.integers(0, 8))
+                pixels = rng.integers(0, 60, (h, w, 3)).astype(np.uint8)
+                pixels[:, :] += np.array(colours[label], np.uint8) // 2
+                pixels[label * h // 3 : (label + 1) * h // 3] = colours[label]
+                Image.fromarray(pixels).save(folder / f"{split}-{i}.jpg", quality=90)
+    return root
+
+
+@pytest.fixture
+def clothing_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Image folders written by the test, one corrupt JPEG among them; a private cache."""
+    monkeypatch.setenv("SEARCH_CACHE_DIR", str(tmp_path / "cache"))
+    root = write_image_folders(tmp_path / "clothes", {"train": 10, "validation": 4, "test": 4})
+    (root / "train" / "hat" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated jpeg")
+    return root

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import keras
 import keras_tuner as kt
 import numpy as np
@@ -200,3 +202,13 @@ def test_unusable_state_is_ignored(seed: int, tmp_path) -> None:
     x, y = tiny_data()
     history = hypermodel.fit(hp, model, x, y, None, epochs=2, state_path=state)
     assert history.epoch == [0, 1]
+
+
+def test_divergence_names_the_epoch_and_step(seed: int) -> None:
+    _, _, model = tiny_model(learning_rate=1e12, batch_norm=False)
+    x, y = tiny_data()
+    with pytest.raises(NonFiniteLossError) as caught:
+        fit_loop(model, x, y, None, epochs=3, config=LoopConfig(batch_size=16, seed=3))
+    found = re.search(r"loss became (nan|inf|-inf) in epoch (\d) at step (\d) of 6;", str(caught.value))
+    assert found, str(caught.value)
+    assert 1 <= int(found[2]) <= 3 and 1 <= int(found[3]) <= 6

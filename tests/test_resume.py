@@ -121,3 +121,38 @@ def test_changed_settings_are_refused(tmp_path: Path, fashion_dir: Path, capsys)
     err = capsys.readouterr().err
     assert "tuner random -> bayesian" in err and "space differs in filters" in err
     assert "start a new run with another --name" in err
+
+
+def test_damaged_tuner_state_is_named_and_nothing_is_lost(
+    tmp_path: Path, fashion_dir: Path, capsys
+) -> None:
+    proc = start(tmp_path, fashion_dir, "random", "--max-trials", "3")
+    wait_mid_trial(proc, tmp_path / "fashion" / "r" / "trials.json", done=1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    folder = tmp_path / "fashion" / "r"
+    oracle = folder / "tuner" / "oracle.json"
+    oracle.write_text(oracle.read_text()[:25])  # as a non-atomic write cut short would leave it
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    trials = (folder / "trials.json").read_text()
+    capsys.readouterr()
+    assert main(["resume", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "oracle.json: the tuner's saved state is damaged" in err and "--name" in err
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert (folder / "trials.json").read_text() == trials
+
+
+def test_kerastuner_state_files_are_written_atomically(tmp_path: Path) -> None:
+    from keras_tuner.src import utils as kt_utils
+
+    from search.tuners._atomic import save_json_atomic
+
+    assert kt_utils.save_json is save_json_atomic  # what KerasTuner's Stateful.save calls
+    path = tmp_path / "oracle.json"
+    kt_utils.save_json(str(path), {"a": 1})
+    assert json.loads(path.read_text()) == {"a": 1}
+    with pytest.raises(TypeError):
+        kt_utils.save_json(str(path), {"a": object()})  # fails before touching the file
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["oracle.json"]  # no temporary left

@@ -1,4 +1,4 @@
-"""Command line: ``python -m search run|resume|worker|status|list|report|spaces``."""
+"""Command line: ``python -m search run|resume|worker|status|list|report|export|predict|spaces``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,17 @@ import sys
 
 from rich.console import Console
 
-from search.cli import _list, _report, _resume, _run, _spaces, _status, _worker
+from search.cli import (
+    _export,
+    _list,
+    _predict,
+    _report,
+    _resume,
+    _run,
+    _spaces,
+    _status,
+    _worker,
+)
 from search.cli._parser import Parser, UsageError
 from search.errors import SearchError
 
@@ -21,7 +31,7 @@ def build_parser() -> Parser:
         description="Hyperparameter search for Keras image classifiers.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in (_run, _resume, _worker, _status, _list, _report, _spaces):
+    for module in (_run, _resume, _worker, _status, _list, _report, _export, _predict, _spaces):
         module.add_parser(subparsers)
     return parser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from rich.console import Console
@@ -30,15 +31,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.cli._run import report_outcome
-    from search.engine import RunRequest, run_search
+    from search.cli._execute import execute
+    from search.engine import RunRequest
+    from search.engine._worker import STORAGE_ENV
 
     folder = resolve_run(args.run, args.results)
     meta = folder.read_meta()
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
-    storage = args.storage or stored.get("storage")
+    storage = args.storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
     if storage is not None and "***" in storage:
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password; pass it with --storage"
@@ -48,5 +50,4 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if option in vars(args):
             stored[option] = getattr(args, option)
     request = RunRequest.from_json(stored)
-    outcome = run_search(request, console, quiet=args.quiet)
-    return report_outcome(outcome, request, console)
+    return execute(request, console, quiet=args.quiet, debug=args.debug)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +13,7 @@ from search.cli._parser import add_common
 from search.errors import SearchError
 
 if TYPE_CHECKING:
-    from search.engine import RunOutcome, RunRequest
+    pass
 
 TUNERS = ("random", "hyperband", "bayesian", "optuna")
 
@@ -42,6 +41,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--val-size", type=int, help="validation images carved from training")
     p.add_argument("--space", type=Path, help="a TOML search-space file (default: the built-in)")
+    p.add_argument(
+        "--image-size",
+        type=int,
+        help="clothing: the square image size searched at (default 150); the final model"
+        " is trained at the chosen base's own size",
+    )
+    p.add_argument(
+        "--weights",
+        help="clothing: the base's starting weights: imagenet (default; Keras downloads"
+        " them once), PATH (a weights file of the base without its top), or none",
+    )
     p.add_argument(
         "--fix",
         action="append",
@@ -148,22 +158,9 @@ def _train_size(raw: str | None) -> tuple[int | None, bool]:
         raise SearchError(f"--train-size {raw!r}: give a number of images or 'all'") from None
 
 
-def _write_report(folder, console: Console) -> None:
-    """Every search ends with its HTML report; a report failure never fails the run."""
-    from search.report import write_report
-
-    try:
-        output, reports = write_report([folder])
-    except (SearchError, ValueError, OSError) as exc:
-        console.print(f"report not written ({exc}); try: python -m search report {folder.path}")
-        return
-    if reports[0].choice is not None:
-        console.print(reports[0].choice.sentence())
-    console.print(f"report: {output}")
-
-
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.engine import RunRequest, run_search
+    from search.cli._execute import execute
+    from search.engine import RunRequest
 
     train_size, full = _train_size(args.train_size)
     request = RunRequest(
@@ -190,31 +187,12 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         pruner=args.pruner,
         storage=args.storage,
         workers=args.workers,
+        image_size=args.image_size,
+        weights=args.weights,
         keep_best=args.keep_best,
         isolate=args.isolate,
         command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
             ["python", "-m", "search", *args.argv]
         ),
     )
-    outcome = run_search(request, console, quiet=args.quiet)
-    return report_outcome(outcome, request, console)
-
-
-def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -> int:
-    """Print what a finished search found, write its report; the exit code (0)."""
-    best = outcome.best or {}
-    metric = request.kt_objective().name
-    console.print(
-        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f}"
-        f" at epoch {best.get('best_epoch')}; hyperparameters {best.get('hyperparameters')}"
-    )
-    if outcome.final:
-        console.print(
-            f"TEST accuracy of the retrained model: {outcome.final['test_accuracy']:.4f}"
-            f" ({outcome.final['epochs']} epochs on {outcome.final['train_images']:,} images)"
-        )
-    console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
-                  f" results in {outcome.folder.path}")
-    _write_report(outcome.folder, console)
-    console.print(f"status: python -m search status {shlex.quote(str(outcome.folder.path))}")
-    return 0
+    return execute(request, console, quiet=args.quiet, debug=args.debug)

@@ -1,17 +1,24 @@
 """Data loading and splitting for the experiments."""
 
+from search.data._clothing import load_clothing
 from search.data._dataset import Splits
 from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
+from search.data._folders import ImageFolders, SkippedImagesWarning, load_image_folders, scan
 from search.data._idx import read_idx
 from search.data._split import split_off, stratified_indices
 
 __all__ = [
     "CLASS_NAMES",
+    "ImageFolders",
+    "SkippedImagesWarning",
     "Splits",
+    "load_clothing",
     "load_fashion",
+    "load_image_folders",
     "locate",
     "read_folder",
     "read_idx",
+    "scan",
     "split_off",
     "stratified_indices",
 ]

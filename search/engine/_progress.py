@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import keras_tuner as kt
@@ -53,10 +53,31 @@ class SearchProgress:
             console=console,
             transient=False,
         )
+        self._planned_epochs = planned_epochs
         self._search = self._progress.add_task("search", total=planned_epochs)
         self._epoch = self._progress.add_task("epoch", total=1, visible=False)
         self._steps = 1
         self._start = time.perf_counter()
+
+    def start_from(self, records: Iterable[dict[str, Any]]) -> None:
+        """Count what earlier processes of this run did (a resumed or isolated search)."""
+        done = [r for r in records if r.get("status") not in (None, "running")]
+        if not done:
+            return
+        self._trial_index = self.trials_done = len(done)
+        epochs = sum(len(r.get("epochs") or []) for r in done)
+        # A fresh task: rich estimates the speed only from what this process advances.
+        self._progress.remove_task(self._search)
+        self._search = self._progress.add_task(
+            "search", total=self._planned_epochs, completed=epochs
+        )
+        self._progress.remove_task(self._epoch)
+        self._epoch = self._progress.add_task("epoch", total=1, visible=False)
+        for record in done:
+            value = (record.get("best") or {}).get(self.objective.name)
+            if record.get("status") == "completed" and value is not None and self._better(value):
+                self.best = (value, record["id"])
+        self._progress.update(self._search, description=self._describe(""))
 
     def __enter__(self) -> SearchProgress:
         self._progress.start()

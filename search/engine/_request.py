@@ -43,6 +43,10 @@ class RunRequest:
     pruner: str | None = None
     storage: str | None = None
     workers: int = 1
+    image_size: int | None = None
+    """Image-folder experiments: the square size searched at (the final model: the base's)."""
+    weights: str | None = None
+    """Transfer-learning experiments: "imagenet", "none" or a weights file."""
     keep_best: int | None = 3
     """Checkpoints kept of finished trials (the best by the ranking); None keeps every one."""
     isolate: bool = False
@@ -60,6 +64,7 @@ class RunRequest:
         _at_least("--converged-epochs", self.converged_epochs, 1)
         _at_least("--workers", self.workers, 1)
         _at_least("--keep-best", self.keep_best, 1)
+        _at_least("--image-size", self.image_size, 16)
         if self.isolate and self.workers > 1:
             raise SearchError(
                 f"--isolate runs one process at a time; it cannot be combined with"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -50,8 +51,10 @@ def retrain_best(
     folder: RunFolder,
     console: Console,
     quiet: bool,
+    save_to: Path | None = None,
 ) -> dict[str, Any]:
-    """Train trial ``best``'s configuration for its best epoch count; test it once; save it.
+    """Train trial ``best``'s configuration for its best epoch count; test it once; save it
+    (to the run's best_model.keras, or ``save_to``).
 
     The test set is touched here only, after every choice has been made on validation.
     """
@@ -73,8 +76,10 @@ def retrain_best(
     callbacks = [] if quiet else [_EpochLine(console, epochs)]
     history = hypermodel.fit(hp, model, x, y, None, epochs=epochs, callbacks=callbacks)
     train_seconds = time.perf_counter() - started
-    test_loss, test_accuracy = evaluate_model(model, splits.x_test, splits.y_test)
-    model.save(folder.model_file)
+    batch = getattr(hypermodel, "eval_batch_size", 1024)  # big bases need small batches
+    test_loss, test_accuracy = evaluate_model(model, splits.x_test, splits.y_test, batch)
+    target = save_to or folder.model_file
+    model.save(target)
     return {
         "trial": best["id"],
         "hyperparameters": best["hyperparameters"],
@@ -88,6 +93,6 @@ def retrain_best(
         "test_images": len(splits.x_test),
         "seconds": round(time.perf_counter() - started, 1),
         "train_seconds": round(train_seconds, 1),
-        "model": folder.model_file.name,
+        "model": target.name,
         "note": "test set evaluated once, after the search; never used to choose",
     }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shlex
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,9 +22,10 @@ from search.engine._retrain import retrain_best
 from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
 from search.engine._versions import package_versions
 from search.errors import SearchError, SearchInterrupted
-from search.experiments import DataOptions
+from search.experiments import DataOptions, ModelOptions
 from search.space import Space
 from search.storage import RunFolder, RunLock, prepare_run_folder
+from search.tuners import TrialQuotaReached
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Plan:
     budget: tuners.Budget
     options: tuners.TunerOptions
     data: DataOptions
+    model: ModelOptions
     name: str
 
 
@@ -85,22 +89,50 @@ def plan(request: RunRequest, space: Space | None = None) -> Plan:
     train_size = None if request.full_train else (
         request.train_size or experiment.default_train_size
     )
+    if request.image_size is not None and experiment.default_image_size is None:
+        raise SearchError(
+            f"--image-size {request.image_size}: {experiment.name} images have one size;"
+            " the option applies to image-folder experiments (clothing)"
+        )
+    if request.weights is not None and experiment.default_weights is None:
+        raise SearchError(
+            f"--weights {request.weights}: {experiment.name} models are trained from scratch;"
+            " the option applies to transfer-learning experiments (clothing)"
+        )
     data = DataOptions(
         data_dir=request.data_dir,
         train_size=train_size,
         val_size=request.val_size or experiment.default_val_size,
         seed=request.seed,
+        image_size=request.image_size or experiment.default_image_size,
     )
-    return Plan(experiment, backend, budget, options, data, name)
+    model = ModelOptions(seed=request.seed, weights=request.weights or experiment.default_weights)
+    if experiment.check_options is not None:
+        experiment.check_options(space, data, model)
+    return Plan(experiment, backend, budget, options, data, model, name)
 
 
-def run_search(request: RunRequest, console: Console, quiet: bool = False) -> RunOutcome:
-    """Run the search described by ``request``; every input is checked before work starts."""
-    started = time.perf_counter()
+def run_search(
+    request: RunRequest,
+    console: Console,
+    quiet: bool = False,
+    trials_per_process: int | None = None,
+    started_at: float | None = None,
+) -> RunOutcome:
+    """Run the search described by ``request``; every input is checked before work starts.
+
+    ``trials_per_process`` (``--isolate``) makes this process start at most that many
+    trials and then raise TrialQuotaReached, the run left resumable; 0 only creates (or
+    checks) the run. A process given 1 trial is one of many: it says less. ``started_at``
+    (``time.time()``) is when the run's first process began, if not this one.
+    """
+    started = time.perf_counter() - (0.0 if started_at is None else time.time() - started_at)
+    child = trials_per_process == 1
+    chatty = not quiet and not child
     p = plan(request)
     experiment, backend, budget, options = p.experiment, p.backend, p.budget, p.options
     space, name, data_options = options.space, p.name, p.data
-    if options.pareto and request.pruner not in (None, "none") and not quiet:
+    if options.pareto and request.pruner not in (None, "none") and chatty:
         from search.tuners.optuna import PARETO_NOTE
 
         console.print(PARETO_NOTE)
@@ -109,18 +141,19 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
     if resuming:
         previous = existing.read_meta()
         _check_resumable(existing, previous, backend.name, space, budget, request)
+        tuners.check_tuner_state(existing.tuner_dir)
         folder = existing
     else:
         folder = prepare_run_folder(request.results, experiment.name, name)
-    if not quiet:
+    if chatty:
         console.print(f"loading {experiment.name} data…")
     splits = experiment.load(data_options)
-    if not quiet:
+    if chatty:
         console.print(f"data: {splits.describe()}")
 
     folder.path.mkdir(parents=True, exist_ok=True)
     with RunLock(folder.path) as lock:
-        if lock.taken_over is not None and not quiet:
+        if lock.taken_over is not None and chatty:
             console.print(f"took over the lock of PID {lock.taken_over}, which is not running")
         if resuming:
             done = sum(t["status"] == "completed" for t in folder.read_trials())
@@ -129,16 +162,16 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
                 "keep_best": request.keep_best,
                 "isolate": request.isolate,
             }
+            resumed = previous.get("resumed", [])
             folder.update_meta(
                 status="running", finished=None, request=stored_request,
-                resumed=[*previous.get("resumed", []), _now()],
+                resumed=resumed if child else [*resumed, _now()],
             )  # fmt: skip
-            if not quiet:
+            if chatty:
                 console.print(f"resuming run {name}: {done} trials already completed")
             return _search_and_retrain(
-                request, folder, experiment, backend, options, budget, splits, console, quiet,
-                started,
-            )  # fmt: skip
+                request, p, folder, splits, console, quiet, started, trials_per_process
+            )
         meta = {
             "experiment": experiment.name,
             "tuner": backend.name,
@@ -174,7 +207,10 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
                 "validation": len(splits.x_val),
                 "test": len(splits.x_test),
                 "seed": request.seed,
+                "image_shape": list(splits.x_train.shape[1:]),
+                "class_names": list(splits.class_names),
             },
+            "model": {"weights": p.model.weights},
             "command": list(request.command),
             "request": request.to_json(name),
             "versions": package_versions(),
@@ -184,30 +220,35 @@ def run_search(request: RunRequest, console: Console, quiet: bool = False) -> Ru
         }
         folder.write_meta(meta)
         return _search_and_retrain(
-            request, folder, experiment, backend, options, budget, splits, console, quiet, started
+            request, p, folder, splits, console, quiet, started, trials_per_process
         )
 
 
 def _search_and_retrain(
     request: RunRequest,
+    p: Plan,
     folder: RunFolder,
-    experiment: experiments.Experiment,
-    backend: tuners.Backend,
-    options: tuners.TunerOptions,
-    budget: tuners.Budget,
     splits: Splits,
     console: Console,
     quiet: bool,
     started: float,
+    trials_per_process: int | None = None,
 ) -> RunOutcome:
+    backend, options, budget = p.backend, p.options, p.budget
     objective = request.kt_objective()
     recorder = TrialRecorder(folder, objective)
-    hypermodel = experiment.hypermodel(options.space, splits, request.seed)
+    hypermodel = p.experiment.hypermodel(options.space, splits, p.model)
     planned_trials, planned_epochs = backend.plan(budget)
     stopper = StopOnSignal()
     observers: list[Any] = [recorder, stopper]
     progress = None
-    if not quiet:
+    if not quiet and trials_per_process != 1:
+        isolated = " (each trial in its own process)" if trials_per_process == 0 else ""
+        console.print(
+            f"searching with {backend.name}: up to {planned_trials} trials,"
+            f" {planned_epochs} epochs in all{isolated}; results in {folder.path}"
+        )
+    if not quiet and trials_per_process != 0:
         from search.engine._progress import SearchProgress
 
         n_train = len(splits.x_train)
@@ -218,22 +259,21 @@ def _search_and_retrain(
         progress = SearchProgress(
             console, planned_trials, planned_epochs, objective, steps, budget.max_epochs
         )
+        progress.start_from(recorder.records.values())
         observers.append(progress)
-        console.print(
-            f"searching with {backend.name}: up to {planned_trials} trials,"
-            f" {planned_epochs} epochs in all; results in {folder.path}"
-        )
     keeper = None
     if request.keep_best is not None:
         keeper = CheckpointKeeper(
             folder, request.keep_best, lambda records: ranked_ids(records, request)
         )
         observers.insert(1, keeper)  # after the recorder: it ranks what was just recorded
-    tuner = backend.create(
-        hypermodel, objective, budget, request.seed, folder.tuner_dir, observers, options
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner"
+        tuner = backend.create(
+            hypermodel, objective, budget, request.seed, folder.tuner_dir, observers, options
+        )
     if keeper is not None:
         keeper.oracle = tuner.oracle
+    tuner.trial_quota = trials_per_process
     workers = []
     if request.workers > 1:
         from search.engine._worker import spawn_workers
@@ -256,6 +296,10 @@ def _search_and_retrain(
                         _search(tuner, search_args, search_kwargs)
                 else:
                     _search(tuner, search_args, search_kwargs)
+        except TrialQuotaReached as exc:
+            status = "running"  # other processes go on with it
+            exc.folder = folder  # type: ignore[attr-defined]
+            raise
         except (SearchStopped, KeyboardInterrupt) as exc:
             status = "interrupted"
             done = sum(r["status"] == "completed" for r in recorder.records.values())
@@ -283,8 +327,9 @@ def _search_and_retrain(
             folder.update_meta(pareto_front=_pareto_front(tuner))
         final = None
         if request.retrain:
+            final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
             final = retrain_best(
-                hypermodel, best, splits, request.retrain_data, folder, console, quiet
+                final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet
             )
         else:
             _save_search_model(hypermodel, best, folder)
@@ -300,8 +345,30 @@ def _search_and_retrain(
             from search.engine._worker import wait_workers
 
             wait_workers(workers, stop=True)
-        if status != "finished":
+        if status not in ("finished", "running"):
             folder.update_meta(status=status, finished=_now())
+
+
+def final_setup(
+    p: Plan,
+    splits: Splits,
+    hypermodel: Any,
+    best: dict[str, Any],
+    console: Console,
+    quiet: bool,
+) -> tuple[Splits, Any]:
+    """The data and hypermodel the final model trains with: the search's, or, for
+    experiments that search at a smaller image size, both at the chosen base's size."""
+    size_of = p.experiment.final_image_size
+    if size_of is None:
+        return splits, hypermodel
+    size = size_of(best["hyperparameters"])
+    if size == p.data.image_size:
+        return splits, hypermodel
+    if not quiet:
+        console.print(f"loading the images at {size}x{size} for the final model…")
+    final_splits = p.experiment.load(replace(p.data, image_size=size))
+    return final_splits, p.experiment.hypermodel(p.options.space, final_splits, p.model)
 
 
 def _search(tuner: Any, args: tuple, kwargs: dict[str, Any]) -> None:
@@ -394,7 +461,7 @@ def _check_resumable(
         if old_budget.get(key) != getattr(budget, key):
             differences.append(f"{key} {old_budget.get(key)} -> {getattr(budget, key)}")
     stored_request = meta.get("request") or {}
-    for key in ("seed", "objective", "train_size", "val_size"):
+    for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights"):
         if key in stored_request and stored_request[key] != getattr(request, key):
             differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
     if differences:

@@ -97,7 +97,7 @@ def run_worker(
     splits = p.experiment.load(p.data)
     objective = request.kt_objective()
     recorder = TrialRecorder(folder, objective)
-    hypermodel = p.experiment.hypermodel(space, splits, request.seed)
+    hypermodel = p.experiment.hypermodel(space, splits, p.model)
     # Each worker samples with its own seed, or all would propose the same first trials.
     sampler_seed = request.seed + WORKER_SEED_STRIDE * index
     observers: list[Any] = [recorder]

@@ -5,14 +5,14 @@ from __future__ import annotations
 import keras_tuner as kt
 
 from search.data import Splits, load_fashion
-from search.experiments._registry import DataOptions, Experiment, register
+from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.space import Space
 
 
 def _load(options: DataOptions) -> Splits:
     return load_fashion(
         options.data_dir,
-        val_size=options.val_size,
+        val_size=options.val_size or 10000,
         train_size=options.train_size,
         seed=options.seed,
     )
@@ -24,7 +24,7 @@ def _check_space(space: Space) -> None:
     ImageCNN.check_space(space)
 
 
-def _hypermodel(space: Space, splits: Splits, seed: int) -> kt.HyperModel:
+def _hypermodel(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperModel:
     from hypermodels import ImageCNN, ImageStats
 
     return ImageCNN(
@@ -32,7 +32,7 @@ def _hypermodel(space: Space, splits: Splits, seed: int) -> kt.HyperModel:
         input_shape=splits.x_train.shape[1:],
         num_classes=len(splits.class_names),
         stats=ImageStats.of(splits.x_train),
-        seed=seed,
+        seed=options.seed,
     )
 
 

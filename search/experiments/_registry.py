@@ -20,8 +20,19 @@ class DataOptions:
 
     data_dir: Path | None = None
     train_size: int | None = None
-    val_size: int = 10000
+    val_size: int | None = 10000
     seed: int = 0
+    image_size: int | None = None
+    """Square size images are resized to (image-folder experiments)."""
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """How the user asked models to be built."""
+
+    seed: int = 0
+    weights: str | None = None
+    """Pretrained weights of a transfer-learning base: "imagenet", a file, or "none"."""
 
 
 @dataclass(frozen=True)
@@ -33,11 +44,19 @@ class Experiment:
     space_file: str
     load: Callable[[DataOptions], Splits]
     check_space: Callable[[Space], None]
-    hypermodel: Callable[[Space, Splits, int], kt.HyperModel]
+    hypermodel: Callable[[Space, Splits, ModelOptions], kt.HyperModel]
     default_train_size: int | None = None
-    default_val_size: int = 10000
+    default_val_size: int | None = 10000
     budgets: dict[str, tuple[int | None, int]] = field(default_factory=dict)
     """Per tuner: (max_trials, max_epochs) when the user gives neither."""
+    default_image_size: int | None = None
+    """None: the images have one size (``--image-size`` is refused)."""
+    default_weights: str | None = None
+    """None: models start from random weights (``--weights`` is refused)."""
+    check_options: Callable[[Space, DataOptions, ModelOptions], None] | None = None
+    """Checks that need the space (e.g. that weights exist for every base); before any work."""
+    final_image_size: Callable[[dict[str, object]], int] | None = None
+    """The image size the final model is trained at, from the chosen hyperparameters."""
 
     def default_space_path(self) -> Path:
         return Path(str(resources.files("spaces") / self.space_file))

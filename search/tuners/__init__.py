@@ -1,19 +1,25 @@
 """Interchangeable search backends behind one interface."""
 
 from search.tuners import (
+    _atomic,
     _keras_tuner,  # noqa: F401  (registers random, hyperband, bayesian)
     optuna,  # noqa: F401  (registers optuna)
 )
+from search.tuners._atomic import check_tuner_state
 from search.tuners._keras_tuner import hyperband_schedule
-from search.tuners._observed import ObservedTuner, Observer
+from search.tuners._observed import ObservedTuner, Observer, TrialQuotaReached
 from search.tuners._registry import Backend, Budget, TunerOptions, get, names, register
+
+_atomic.install()
 
 __all__ = [
     "Backend",
     "Budget",
     "ObservedTuner",
     "Observer",
+    "TrialQuotaReached",
     "TunerOptions",
+    "check_tuner_state",
     "get",
     "hyperband_schedule",
     "names",

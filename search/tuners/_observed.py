@@ -27,10 +27,23 @@ class Observer(Protocol):
     def trial_end(self, trial: kt.engine.trial.Trial) -> None: ...
 
 
+class TrialQuotaReached(Exception):
+    """This process ran the trials it was given (``--isolate``); others will run the rest."""
+
+
 class ObservedTuner:
     """Mixin placed before a KerasTuner tuner class in the bases."""
 
     observers: list[Observer]
+    trial_quota: int | None = None
+    """Trials this process may start; None: as many as the search needs."""
+    _trials_started = 0
+
+    def pre_create_trial(self) -> None:
+        # Checked before the oracle is asked: a process that stops here changes nothing.
+        if self.trial_quota is not None and self._trials_started >= self.trial_quota:
+            raise TrialQuotaReached(f"{self._trials_started} trials run in this process")
+        super().pre_create_trial()  # type: ignore[misc]
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         # The trial's per-epoch state lives in its own KerasTuner folder (see hypermodels).
@@ -38,6 +51,7 @@ class ObservedTuner:
         return super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
 
     def on_trial_begin(self, trial: Any) -> None:
+        self._trials_started += 1
         super().on_trial_begin(trial)  # type: ignore[misc]
         # Trials of dead workers that this process's oracle marked failed (Optuna).
         stale = getattr(self.oracle, "stale", None)  # type: ignore[attr-defined]

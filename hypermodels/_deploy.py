@@ -1,0 +1,59 @@
+"""A trained model wrapped for use: raw uint8 images of any size in, class probabilities out.
+
+The class names travel inside the ``.keras`` file, in the last layer's config. Loading it
+needs this package imported (``import hypermodels``), which registers the custom layers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="hypermodels")
+class ClassNames(keras.layers.Layer):
+    """Passes class probabilities through; keeps the names of the classes in its config."""
+
+    def __init__(
+        self,
+        class_names: list[str],
+        name: str | None = "class_names",
+        trainable: bool = False,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(name=name, trainable=trainable, dtype=dtype)
+        self.class_names = [str(c) for c in class_names]
+
+    def call(self, inputs: Any) -> Any:
+        return inputs
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        return input_shape
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "class_names": self.class_names}
+
+
+def deployable(model: keras.Model, class_names: list[str] | tuple[str, ...]) -> keras.Model:
+    """``model`` (trained on H x W x C images) behind a uint8 input of any height and width,
+    resized inside (bilinear) to H x W, with the class names as the last layer."""
+    height, width, channels = model.input.shape[1:]
+    if len(class_names) != model.output.shape[-1]:
+        raise ValueError(
+            f"{len(class_names)} class names for a model with {model.output.shape[-1]} outputs"
+        )
+    pixels = keras.Input((None, None, channels), dtype="uint8", name="image")
+    resized = keras.layers.Resizing(height, width, name="resize")(pixels)
+    probabilities = ClassNames(list(class_names))(model(resized))
+    return keras.Model(pixels, probabilities, name=f"{model.name}_deployable")
+
+
+def class_names_of(model: keras.Model) -> list[str]:
+    """The class names stored by :func:`deployable`; ValueError for other models."""
+    try:
+        return list(model.get_layer("class_names").class_names)
+    except ValueError:
+        raise ValueError(
+            "the model has no class names: export it with `python -m search export RUN`"
+        ) from None

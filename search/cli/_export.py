@@ -1,0 +1,55 @@
+"""``search export RUN``: the chosen model, retrained and tested once, ready to use."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+from rich.console import Console
+
+from search.cli._parser import add_common
+from search.cli._runs import resolve_run
+from search.errors import SearchError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "export",
+        help="retrain a run's chosen configuration and save it for use",
+        description="Retrain the configuration the report's ranking rule chooses, on every"
+        " labelled training image (train + validation), at the final image size; evaluate it"
+        " once on the test set; save one .keras model that takes uint8 images of any size"
+        " (resized inside), outputs class probabilities and stores the class names.",
+    )
+    p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("--output", type=Path, help="the model file (default: RUN/export.keras)")
+    p.add_argument(
+        "--retrain-data",
+        default="full",
+        help="full: every labelled training image (default); search: the search's train+validation",
+    )
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from search.engine import RETRAIN_DATA, export_run
+
+    if args.retrain_data not in RETRAIN_DATA:
+        raise SearchError(
+            f"--retrain-data {args.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
+        )
+    folder = resolve_run(args.run, args.results)
+    output = args.output or folder.path / "export.keras"
+    done = export_run(folder, output, args.retrain_data, console, args.quiet)
+    shape = "x".join(str(d) for d in done.image_shape)
+    console.print(
+        f"exported trial {done.trial} (trained at {shape}, {done.final['epochs']} epochs on"
+        f" {done.final['train_images']:,} images): TEST accuracy"
+        f" {done.final['test_accuracy']:.4f} on {done.final['test_images']:,} images"
+    )
+    console.print(f"model: {done.output} (classes: {', '.join(done.class_names)})")
+    console.print(f"try: python -m search predict {shlex.quote(str(done.output))} IMAGE...")
+    return 0

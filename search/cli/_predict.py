@@ -1,0 +1,44 @@
+"""``search predict MODEL IMAGE...``: the top classes of images, by an exported model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from search.cli._parser import add_common
+from search.errors import SearchError
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "predict",
+        help="classify images with an exported model",
+        description="Print the most probable classes of each image, with probabilities,"
+        " using a model written by `search export`.",
+    )
+    p.add_argument("model", type=Path, help="a .keras file written by `search export`")
+    p.add_argument("images", nargs="+", type=Path, help="image files (JPEG, PNG, ...)")
+    p.add_argument("--top", type=int, default=3, help="classes shown per image (default 3)")
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from search.engine import classify, load_exported
+
+    if args.top < 1:
+        raise SearchError(f"--top ({args.top}) must be at least 1")
+    model, class_names = load_exported(args.model)
+    failed = 0
+    for path in args.images:
+        try:
+            ranked = classify(model, class_names, path, args.top)
+        except SearchError as exc:
+            console.print(f"{path}: error: {exc}", markup=False)
+            failed += 1
+            continue
+        shown = ", ".join(f"{name} {p:.3f}" for name, p in ranked)
+        console.print(f"{path}: {shown}", markup=False)
+    return 2 if failed else 0

@@ -1,0 +1,96 @@
+"""``export``: the chosen configuration of a run, retrained, tested once, saved for use."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from search.engine._request import RunRequest
+from search.engine._retrain import retrain_best
+from search.engine._search import final_setup, plan, ranked_ids
+from search.errors import RunFolderError, SearchError
+from search.space import space_from_dict
+from search.storage import RunFolder, RunLock
+
+
+@dataclass(frozen=True)
+class Export:
+    """What ``export`` wrote."""
+
+    output: Path
+    trial: str
+    final: dict[str, Any]
+    image_shape: tuple[int, ...]
+    class_names: tuple[str, ...]
+
+
+def export_run(
+    folder: RunFolder,
+    output: Path,
+    retrain_data: str,
+    console: Console,
+    quiet: bool,
+) -> Export:
+    """Retrain the run's chosen trial (by the report's rule) on ``retrain_data``, evaluate it
+    once on the test set, and write it to ``output`` as a model that takes uint8 images of
+    any size and stores the class names."""
+    import keras
+
+    from hypermodels import deployable
+
+    if output.suffix != ".keras":
+        raise SearchError(f"--output {output}: the file name must end in .keras")
+    if output.exists() and output.is_dir():
+        raise SearchError(f"--output {output}: is a folder; give a file name ending in .keras")
+    meta = folder.read_meta()
+    if "request" not in meta or "space" not in meta:
+        raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
+    stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
+              "retrain_data": retrain_data, "workers": 1, "isolate": False}  # fmt: skip
+    if stored.get("storage") and "***" in str(stored["storage"]):
+        stored["storage"] = None  # the study is not needed to export
+    request = RunRequest.from_json(stored)
+    space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
+    p = plan(request, space)
+    with RunLock(folder.path):
+        trials = folder.read_trials()
+        ranked = ranked_ids(trials, request)
+        if not ranked:
+            raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
+        best = next(t for t in trials if t["id"] == ranked[0])
+        if not quiet:
+            console.print(f"loading {p.experiment.name} data…")
+        splits = p.experiment.load(p.data)
+        hypermodel = p.experiment.hypermodel(space, splits, p.model)
+        final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
+            trained = Path(tmp) / "trained.keras"
+            final = retrain_best(
+                final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
+                save_to=trained,
+            )  # fmt: skip
+            model = keras.models.load_model(trained, compile=False)
+            wrapped = deployable(model, final_splits.class_names)
+            staged = Path(tmp) / "export.keras"
+            wrapped.save(staged)
+            staged.replace(output)  # whole or not at all
+        record = {
+            "output": str(output.resolve()),
+            "trial": best["id"],
+            "image_shape": list(final_splits.x_train.shape[1:]),
+            "test_accuracy": final["test_accuracy"],
+            "test_images": final["test_images"],
+            "train_images": final["train_images"],
+            "epochs": final["epochs"],
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])
+    return Export(
+        output, best["id"], final, tuple(final_splits.x_train.shape[1:]), final_splits.class_names
+    )

@@ -1,0 +1,55 @@
+"""Classify image files with a model written by ``export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search.errors import SearchError
+
+
+def load_exported(path: Path) -> tuple[Any, list[str]]:
+    """The model and its class names; SearchError naming the file when it is not one."""
+    import keras
+
+    import hypermodels  # noqa: F401  (registers the layers an exported model uses)
+    from hypermodels import class_names_of
+
+    if not path.is_file():
+        raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...
+        reason = " ".join(str(exc).split())[:200]
+        raise SearchError(f"{path}: not a readable Keras model ({type(exc).__name__}: {reason})") from None
+    try:
+        names = class_names_of(model)
+    except ValueError as exc:
+        raise SearchError(f"{path}: {exc}") from None
+    return model, names
+
+
+def read_image(path: Path, channels: int) -> np.ndarray:
+    """The image as uint8 (height, width, channels): grayscale or RGB as the model takes."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+    except FileNotFoundError:
+        raise SearchError("no such file") from None
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        raise SearchError(f"not a readable image ({type(exc).__name__}: {exc})") from None
+
+
+def classify(model: Any, class_names: list[str], path: Path, top: int) -> list[tuple[str, float]]:
+    """The ``top`` most probable classes of the image at ``path``, best first."""
+    channels = int(model.input.shape[-1])
+    pixels = read_image(path, channels)
+    if pixels.ndim == 2:
+        pixels = pixels[..., None]
+    probabilities = np.asarray(model.predict(pixels[None], verbose=0))[0]
+    order = np.argsort(-probabilities)[:top]
+    return [(class_names[i], float(probabilities[i])) for i in order]

@@ -1,0 +1,80 @@
+"""The image-folder loader: split and class checks, unreadable files, the decoded cache."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.data import SkippedImagesWarning, load_clothing, load_image_folders, scan
+from search.errors import DataError
+
+FIX = "the fix"
+
+
+def test_splits_and_classes_are_read(clothing_dir: Path) -> None:
+    folders = scan(clothing_dir, FIX)
+    assert folders.class_names == ("hat", "pants", "shoes")
+    assert len(folders.files["train"]) == 31 and len(folders.files["test"]) == 12
+
+
+def test_missing_split_is_named_with_the_fix(clothing_dir: Path) -> None:
+    shutil.rmtree(clothing_dir / "validation")
+    with pytest.raises(DataError, match=r"missing the split folder\(s\) validation.*the fix"):
+        scan(clothing_dir, FIX)
+
+
+def test_missing_root_is_named_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=rf"{tmp_path / 'nope'}: no such folder; the fix"):
+        scan(tmp_path / "nope", FIX)
+
+
+def test_class_lists_must_agree(clothing_dir: Path) -> None:
+    shutil.rmtree(clothing_dir / "test" / "shoes")
+    (clothing_dir / "test" / "socks").mkdir()
+    with pytest.raises(DataError, match="missing here: shoes; not in train: socks"):
+        scan(clothing_dir, FIX)
+
+
+def test_empty_class_is_refused(clothing_dir: Path) -> None:
+    for image in (clothing_dir / "train" / "pants").iterdir():
+        image.unlink()
+    with pytest.raises(DataError, match=r"train/pants: no images"):
+        scan(clothing_dir, FIX)
+
+
+def test_unreadable_image_is_skipped_with_a_warning(clothing_dir: Path) -> None:
+    with pytest.warns(SkippedImagesWarning, match=r"skipped 1 unreadable image\(s\) of 55") as caught:
+        folders, splits = load_image_folders(clothing_dir, 24, FIX)
+    assert "broken.jpg" in str(caught[0].message)
+    assert splits["train"].x.shape == (30, 24, 24, 3) and splits["train"].x.dtype == np.uint8
+    assert splits["train"].skipped[0][0].endswith("broken.jpg")
+    assert np.bincount(splits["train"].y).tolist() == [10, 10, 10]
+    # The second load comes from the cache: same arrays, same warning.
+    assert list((clothing_dir.parent / "cache" / "images").glob("*.npz"))
+    with pytest.warns(SkippedImagesWarning):
+        _, again = load_image_folders(clothing_dir, 24, FIX)
+    np.testing.assert_array_equal(again["train"].x, splits["train"].x)
+
+
+def test_a_class_whose_images_are_all_unreadable_is_refused(clothing_dir: Path) -> None:
+    for image in (clothing_dir / "train" / "shoes").iterdir():
+        image.write_bytes(b"not an image")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        with pytest.raises(DataError, match="shoes: none of its images could be read"):
+            load_image_folders(clothing_dir, 24, FIX)
+
+
+def test_subsets_are_stratified_and_the_full_set_kept(clothing_dir: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        splits = load_clothing(clothing_dir, 32, train_size=15, val_size=6, seed=1)
+    assert np.bincount(splits.y_train).tolist() == [5, 5, 5]
+    assert np.bincount(splits.y_val).tolist() == [2, 2, 2]
+    assert len(splits.x_test) == 12 and splits.x_full is not None and len(splits.x_full) == 30 + 12
+    with pytest.raises(DataError, match=r"--train-size \(99\) must be between 1 and 30"):
+        load_clothing(clothing_dir, 32, train_size=99)

@@ -1,0 +1,77 @@
+"""``--isolate``: every trial in a fresh process, stoppable and resumable like any run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from search.cli import main
+
+
+def _args(fashion_dir: Path, results: Path, tuner: str = "hyperband") -> list[str]:
+    return ["run", "fashion", "--tuner", tuner, "--train-size", "600", "--val-size", "300",
+            "--max-trials", "4", "--max-epochs", "3", "--fix", "filters=16", "--no-retrain",
+            "--data-dir", str(fashion_dir), "--results", str(results), "--name", "iso",
+            "--isolate"]  # fmt: skip
+
+
+def _trials(folder: Path) -> list[dict]:
+    try:
+        return json.loads((folder / "trials.json").read_text())["trials"]
+    except (OSError, ValueError):
+        return []
+
+
+def test_each_trial_runs_in_its_own_process(tmp_path: Path, fashion_dir: Path, capfd) -> None:
+    assert main(_args(fashion_dir, tmp_path)) == 0
+    out = capfd.readouterr().out
+    folder = tmp_path / "fashion" / "iso"
+    trials = _trials(folder)
+    assert len(trials) == 4 and all(t["status"] == "completed" for t in trials)
+    pids = [t["pid"] for t in trials]
+    assert len(set(pids)) == 4 and os.getpid() not in pids
+    assert out.count("trial process:") == 4 and "peak memory" in out
+    assert "each trial in its own process" in out
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["status"] == "finished" and meta["request"]["isolate"] is True
+    assert not meta.get("resumed")  # trial processes are not resumes
+    assert (folder / "best_model.keras").is_file() and (folder / "report.html").is_file()
+
+
+def test_sigint_stops_an_isolated_search_which_resumes(tmp_path: Path, fashion_dir: Path) -> None:
+    folder = tmp_path / "fashion" / "iso"
+    args = _args(fashion_dir, tmp_path, tuner="random")  # every trial 3 epochs long
+    proc = subprocess.Popen([sys.executable, "-m", "search", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 300
+    # Wait until the second trial process has trained an epoch, then press Ctrl-C (the parent).
+    while not any(t["status"] == "running" and t["epochs"] for t in _trials(folder)[1:]):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    assert "resume with: python -m search resume" in err
+    assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
+
+    assert main(["resume", str(folder), "--quiet"]) == 0
+    trials = _trials(folder)
+    assert len(trials) == 4 and all(t["status"] == "completed" for t in trials)
+    for trial in trials:
+        epochs = [e["epoch"] for e in trial["epochs"]]
+        assert epochs == sorted(set(epochs))
+    assert len({t["pid"] for t in trials}) == 4
+
+
+def test_isolate_refuses_workers(tmp_path: Path, capsys) -> None:
+    code = main(["run", "fashion", "--tuner", "optuna", "--isolate", "--workers", "2",
+                 "--results", str(tmp_path)])  # fmt: skip
+    assert code == 2
+    assert "--isolate" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
