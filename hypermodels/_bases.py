@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,13 @@ class Base:
             pooling="avg",
         )
         if local:
-            base.load_weights(str(weights))
+            # Keras loads a file of another network partly, with warnings: refuse it instead.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                base.load_weights(str(weights))
+            skipped = [str(w.message) for w in caught if "Skipping" in str(w.message)]
+            if skipped:
+                raise ValueError(f"{weights} does not match {self.name}: {skipped[0]}")
         return base
 
 

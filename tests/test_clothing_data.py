@@ -48,7 +48,7 @@ def test_empty_class_is_refused(clothing_dir: Path) -> None:
 
 def test_unreadable_image_is_skipped_with_a_warning(clothing_dir: Path) -> None:
     with pytest.warns(SkippedImagesWarning, match=r"skipped 1 unreadable image\(s\) of 55") as caught:
-        folders, splits = load_image_folders(clothing_dir, 24, FIX)
+        _, splits = load_image_folders(clothing_dir, 24, FIX)
     assert "broken.jpg" in str(caught[0].message)
     assert splits["train"].x.shape == (30, 24, 24, 3) and splits["train"].x.dtype == np.uint8
     assert splits["train"].skipped[0][0].endswith("broken.jpg")

@@ -22,8 +22,11 @@ def data(n: int = 48, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def model(weights: str | Path | None = None, **values: object) -> tuple[TransferModel, kt.HyperParameters, keras.Model]:
-    fixed = {"base": "mobilenet_v2", "batch_size": 16, "learning_rate": 1e-2, **values}
+Built = tuple[TransferModel, kt.HyperParameters, keras.Model]
+
+
+def model(values: dict[str, object] | None = None, weights: str | Path | None = None) -> Built:
+    fixed = {"base": "mobilenet_v2", "batch_size": 16, "learning_rate": 1e-2, **(values or {})}
     space = Space(tuple(Fixed(k, v) for k, v in fixed.items()))
     hypermodel = TransferModel(space, 32, 3, weights=weights, seed=3)
     hp = kt.HyperParameters()
@@ -67,7 +70,7 @@ FINE_TUNE = {"base": "efficientnet_b0", "fine_tune_layers": 4, "fine_tune_after"
 
 def test_fine_tuning_unfreezes_the_top_layers_after_the_head_epochs(seed: int) -> None:
     x, y = data()
-    hypermodel, hp, m = model(**FINE_TUNE)
+    hypermodel, hp, m = model(FINE_TUNE)
     base = m.get_layer("base")
     before = {w.path: np.array(w) for w in base.weights}
     seen: list[int] = []
@@ -95,12 +98,12 @@ def test_fine_tuning_trial_interrupted_after_the_switch_continues_exactly(seed: 
             if epoch == 1:
                 raise KeyboardInterrupt
 
-    hypermodel, hp, m = model(**FINE_TUNE, augment=True, flip=True, shift=0.1)
+    hypermodel, hp, m = model({**FINE_TUNE, "augment": True, "flip": True, "shift": 0.1})
     with pytest.raises(KeyboardInterrupt):
         hypermodel.fit(hp, m, x, y, (x, y), epochs=3, callbacks=[StopAfterSecond()], state_path=state)
-    hypermodel, hp, resumed = model(**FINE_TUNE, augment=True, flip=True, shift=0.1)
+    hypermodel, hp, resumed = model({**FINE_TUNE, "augment": True, "flip": True, "shift": 0.1})
     history = hypermodel.fit(hp, resumed, x, y, (x, y), epochs=3, state_path=state)
-    hypermodel, hp, straight = model(**FINE_TUNE, augment=True, flip=True, shift=0.1)
+    hypermodel, hp, straight = model({**FINE_TUNE, "augment": True, "flip": True, "shift": 0.1})
     reference = hypermodel.fit(hp, straight, x, y, (x, y), epochs=3)
     np.testing.assert_allclose(history.history["loss"], reference.history["loss"], rtol=1e-3)
     for a, b in zip(resumed.get_weights(), straight.get_weights()):

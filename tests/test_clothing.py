@@ -1,0 +1,145 @@
+"""The clothing experiment through the CLI: search, export, predict; weights errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from search.cli import main
+from search.data import SkippedImagesWarning
+
+SEARCH = ["--tuner", "random", "--weights", "none", "--fix", "base=mobilenet_v2", "--image-size",
+          "32", "--max-trials", "2", "--max-epochs", "2", "--no-retrain", "--seed", "1"]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _quiet_skips():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        yield
+
+
+def test_search_export_predict_round_trip(clothing_dir: Path, tmp_path: Path, capsys) -> None:
+    results = tmp_path / "results"
+    assert main(["run", "clothing", *SEARCH, "--data-dir", str(clothing_dir),
+                 "--results", str(results), "--name", "c"]) == 0  # fmt: skip
+    folder = results / "clothing" / "c"
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["data"]["class_names"] == ["hat", "pants", "shoes"]
+    assert meta["data"]["image_shape"] == [32, 32, 3] and meta["model"]["weights"] == "none"
+    assert meta["data"]["train"] == 30  # the broken JPEG was skipped
+
+    output = tmp_path / "model.keras"
+    capsys.readouterr()
+    assert main(["export", str(folder), "--output", str(output)]) == 0
+    out = capsys.readouterr().out
+    # The final model is trained at MobileNetV2's own size, on train + validation, tested once.
+    assert "trained at 224x224x3" in out and "on 42 images" in out and "TEST accuracy" in out
+    export = json.loads((folder / "run.json").read_text())["exports"][0]
+    assert export["trial"] == meta["best"]["trial"] and export["image_shape"] == [224, 224, 3]
+    assert export["test_images"] == 12 and 0.0 <= export["test_accuracy"] <= 1.0
+
+    from search.engine import classify, load_exported
+
+    model, names = load_exported(output)
+    assert names == ["hat", "pants", "shoes"]
+    assert model.input.dtype == "uint8" and tuple(model.input.shape) == (None, None, None, 3)
+    for size in [(17, 23), (300, 250)]:  # any size: resized inside
+        probs = model.predict(np.zeros((1, *size, 3), "uint8"), verbose=0)
+        assert probs.shape == (1, 3)
+        np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-5)
+    image = tmp_path / "photo.png"
+    Image.fromarray(np.full((60, 45, 3), 200, np.uint8)).save(image)
+    top = classify(model, names, image, 3)
+    assert sorted(n for n, _ in top) == names and top[0][1] >= top[1][1] >= top[2][1]
+
+    capsys.readouterr()
+    assert main(["predict", str(output), str(image)]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"{image}: {top[0][0]} {top[0][1]:.3f}, ")
+    assert main(["predict", str(output), str(tmp_path / "missing.jpg"), str(image)]) == 2
+    assert "missing.jpg: error: no such file" in capsys.readouterr().out
+
+
+def test_export_works_for_fashion(fashion_dir: Path, tmp_path: Path, capsys) -> None:
+    assert main(["run", "fashion", "--tuner", "random", "--train-size", "500", "--val-size",
+                 "200", "--max-trials", "1", "--max-epochs", "1", "--no-retrain", "--fix",
+                 "filters=16", "--data-dir", str(fashion_dir), "--results", str(tmp_path),
+                 "--name", "f", "--quiet"]) == 0  # fmt: skip
+    output = tmp_path / "fashion.keras"
+    assert main(["export", str(tmp_path / "fashion" / "f"), "--output", str(output),
+                 "--retrain-data", "search", "--quiet"]) == 0  # fmt: skip
+    from search.engine import load_exported
+
+    model, names = load_exported(output)
+    assert names[0] == "T-shirt/top" and len(names) == 10
+    assert tuple(model.input.shape) == (None, None, None, 1)
+    probs = model.predict(np.zeros((1, 56, 56, 1), "uint8"), verbose=0)
+    np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-5)
+
+
+def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) -> None:
+    bogus = tmp_path / "model.keras"
+    bogus.write_bytes(b"not a zip")
+    assert main(["predict", str(bogus), "x.jpg"]) == 2
+    assert f"{bogus}: not a readable Keras model" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "none.keras"), "x.jpg"]) == 2
+    assert "no such model file" in capsys.readouterr().err
+
+
+def _run_without_internet(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    """A real process whose downloads fail (proxy on a closed port, empty Keras cache)."""
+    env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras-home"),
+           "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "search", *args], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+
+
+def test_imagenet_download_failure_names_both_other_options(clothing_dir: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    done = _run_without_internet(["run", "clothing", "--tuner", "random", "--fix",
+                                  "base=mobilenet_v2", "--data-dir", str(clothing_dir),
+                                  "--results", str(results)], tmp_path)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    err = done.stderr
+    assert "--weights imagenet: could not get the ImageNet weights of mobilenet_v2" in err
+    assert "--weights PATH" in err and "--weights none" in err
+    assert "Traceback" not in err and not results.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--fix", "base=mobilenet_v2", "--weights", "/no/such.weights.h5"], "no such file"),
+        (["--weights", "__FILE__"], "one weights file fits one base"),
+        (["--fix", "base=efficientnet_b0", "--weights", "__FILE__"], "not loadable into efficientnet_b0"),
+        (["--fix", "base=xception", "--weights", "none", "--image-size", "40"], "xception needs at least 71"),
+    ],
+)
+def test_weights_and_size_errors(
+    extra: list[str], message: str, clothing_dir: Path, tmp_path: Path, capsys
+) -> None:
+    from hypermodels import BASES
+
+    weights = tmp_path / "mobilenet_v2_notop.weights.h5"
+    BASES["mobilenet_v2"].create(32, None).save_weights(weights)
+    extra = [str(weights) if e == "__FILE__" else e for e in extra]
+    results = tmp_path / "results"
+    assert main(["run", "clothing", "--tuner", "random", *extra, "--data-dir", str(clothing_dir),
+                 "--results", str(results)]) == 2  # fmt: skip
+    assert message in capsys.readouterr().err
+    assert not results.exists()
+
+
+def test_fashion_refuses_transfer_options(tmp_path: Path, capsys) -> None:
+    assert main(["run", "fashion", "--tuner", "random", "--image-size", "64",
+                 "--results", str(tmp_path)]) == 2  # fmt: skip
+    assert "--image-size 64: fashion images have one size" in capsys.readouterr().err
