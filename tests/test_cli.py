@@ -18,7 +18,7 @@ def run_args(tmp_path: Path, *extra: str) -> list[str]:
 def test_unknown_experiment_lists_valid_ones(tmp_path: Path, capsys) -> None:
     assert main(["run", "mnist", "--tuner", "random", "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "unknown experiment 'mnist'; choose one of: fashion" in err
+    assert "unknown experiment 'mnist'; choose one of: clothing, fashion" in err
     assert "Traceback" not in err
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,3 +32,29 @@ def test_backend_is_jax_in_that_process() -> None:
         env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.stdout.strip().endswith("jax")
+
+
+def test_search_and_transfer_model_on_jax_through_the_option(tmp_path: Path, fashion_dir: Path) -> None:
+    """``--backend jax``: a whole search (with Hyperband's continuation) and the transfer
+    model's tests, in processes that never import TensorFlow's Keras backend."""
+    pytest.importorskip("jax")
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    env["JAX_PLATFORMS"] = "cpu"
+    run = subprocess.run(
+        [sys.executable, "-m", "search", "run", "fashion", "--tuner", "hyperband", "--backend",
+         "jax", "--train-size", "600", "--val-size", "300", "--max-trials", "4",
+         "--max-epochs", "3", "--fix", "filters=16", "--fix", "augment=true",
+         "--retrain-data", "search", "--data-dir", str(fashion_dir), "--results",
+         str(tmp_path), "--name", "j", "--quiet"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    meta = json.loads((tmp_path / "fashion" / "j" / "run.json").read_text())
+    assert meta["versions"]["keras_backend"] == "jax" and meta["status"] == "finished"
+    assert 0.0 < meta["final"]["test_accuracy"] <= 1.0
+    env["KERAS_BACKEND"] = "jax"
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_transfer.py"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]

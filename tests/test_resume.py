@@ -26,7 +26,7 @@ def start(tmp_path: Path, fashion_dir: Path, tuner: str, *extra: str) -> subproc
 
 
 def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict:
-    """Wait until ``done`` trials completed and another has finished at least one epoch."""
+    """Wait until ``done`` trials completed and another has finished an epoch, not its last."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.3)
@@ -34,7 +34,13 @@ def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict
             trials = json.loads(trials_file.read_text())["trials"]
         except (OSError, ValueError):
             continue
-        running = [t for t in trials if t["status"] == "running" and t["epochs"]]
+        # Mid-way: an epoch done and at least one still to run (else the trial may end
+        # normally before the signal lands).
+        running = [
+            t for t in trials
+            if t["status"] == "running" and t["epochs"]
+            and t["epochs"][-1]["epoch"] < t["schedule"].get("epochs", 3)
+        ]  # fmt: skip
         if sum(t["status"] == "completed" for t in trials) >= done and running:
             return running[0]
     raise AssertionError(f"never saw a trial mid-way; output: {proc.communicate()[0][-2000:]}")

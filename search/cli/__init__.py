@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -43,6 +44,22 @@ def _quiet_tensorflow() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
+def use_backend(name: str) -> None:
+    """Make Keras use backend ``name`` (before Keras is imported; child processes inherit it)."""
+    if name == "jax" and importlib.util.find_spec("jax") is None:
+        raise SearchError("--backend jax: JAX is not installed; install it with the `jax` extra"
+                          ' (pip install -e ".[jax]")')  # fmt: skip
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.backend.backend() != name:
+            raise SearchError(
+                f"--backend {name}: Keras is already running on {keras.backend.backend()} in"
+                f" this process; start a new one (or set KERAS_BACKEND={name})"
+            )
+    os.environ["KERAS_BACKEND"] = name
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for usage and input errors)."""
     parser = build_parser()
@@ -55,11 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     if not args.debug:
         _quiet_tensorflow()
+    backend = getattr(args, "backend", None)
     # Logs and pipes get wide lines rather than rich's 80-column default.
     width = None if sys.stdout.isatty() else 160
     console = Console(highlight=False, soft_wrap=True, width=width)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
+        if backend is not None:
+            use_backend(backend)
         return args.handler(args, console)
     except SearchError as exc:
         if args.debug:

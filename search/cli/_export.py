@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from search.cli._parser import add_common
+from search.cli._parser import add_backend, add_common
 from search.cli._runs import resolve_run
 from search.errors import SearchError
 
@@ -30,6 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="full",
         help="full: every labelled training image (default); search: the search's train+validation",
     )
+    add_backend(p)
     add_common(p)
     p.set_defaults(handler=handle)
 

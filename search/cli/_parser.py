@@ -25,7 +25,20 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(status)
 
 
+BACKENDS = ("tensorflow", "jax")
+
+
 def add_common(parser: argparse.ArgumentParser) -> None:
     """Options every subcommand takes."""
     parser.add_argument("--debug", action="store_true", help="show tracebacks and TF logs")
     parser.add_argument("--quiet", action="store_true", help="print only results and errors")
+
+
+def add_backend(parser: argparse.ArgumentParser) -> None:
+    """``--backend``, for the subcommands that train or run models."""
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="Keras' backend (default: $KERAS_BACKEND, else tensorflow); jax needs the"
+        " `jax` extra",
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from search.cli._parser import add_common
+from search.cli._parser import add_backend, add_common
 from search.errors import SearchError
 
 
@@ -21,6 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("model", type=Path, help="a .keras file written by `search export`")
     p.add_argument("images", nargs="+", type=Path, help="image files (JPEG, PNG, ...)")
     p.add_argument("--top", type=int, default=3, help="classes shown per image (default 3)")
+    add_backend(p)
     add_common(p)
     p.set_defaults(handler=handle)
 

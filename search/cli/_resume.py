@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from search.cli._parser import add_common
+from search.cli._parser import add_backend, add_common
 from search.cli._run import add_process_options
 from search.cli._runs import resolve_run
 from search.errors import RunFolderError, SearchError
@@ -26,6 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--storage", help="the run's database URL with its password, if it has one")
     add_process_options(p, resume=True)
+    add_backend(p)
     add_common(p)
     p.set_defaults(handler=handle)
 

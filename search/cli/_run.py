@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from search.cli._parser import add_common
+from search.cli._parser import add_backend, add_common
 from search.errors import SearchError
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="full",
         help="full: every training image (default); search: the search's train+validation",
     )
+    add_backend(p)
     add_common(p)
     p.set_defaults(handler=handle)
 
