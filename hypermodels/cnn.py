@@ -62,6 +62,7 @@ class ImageCNN(kt.HyperModel):
         num_classes: int,
         stats: ImageStats,
         seed: int = 0,
+        dtype_policy: str = "float32",
     ) -> None:
         super().__init__(name="image_cnn")
         self.check_space(space)
@@ -70,6 +71,7 @@ class ImageCNN(kt.HyperModel):
         self.num_classes = num_classes
         self.stats = stats
         self.seed = seed
+        self.dtype_policy = dtype_policy
 
     @staticmethod
     def check_space(space: Space) -> None:
@@ -99,6 +101,9 @@ class ImageCNN(kt.HyperModel):
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         c = self.config(hp)
         keras.utils.set_random_seed(self.seed)
+        # Set here, not once per run: KerasTuner clears the Keras session (and with it the
+        # global policy) before every build.
+        keras.mixed_precision.set_global_policy(self.dtype_policy)
         inputs = keras.Input(self.input_shape, name="pixels")
         if c["preprocessing"] == "standardize":
             scale, offset = 1.0 / self.stats.std, -self.stats.mean / self.stats.std
@@ -116,7 +121,10 @@ class ImageCNN(kt.HyperModel):
         x = keras.layers.Flatten()(x)
         x = keras.layers.Dense(c["dense_units"], activation="relu", name="inner")(x)
         x = keras.layers.Dropout(c["dropout"], seed=self.seed)(x)
-        outputs = keras.layers.Dense(self.num_classes, activation="softmax", name="classes")(x)
+        # Probabilities in float32 also under a mixed policy: the loss needs their range.
+        outputs = keras.layers.Dense(
+            self.num_classes, activation="softmax", name="classes", dtype="float32"
+        )(x)
         model = keras.Model(inputs, outputs, name="image_cnn")
         model.compile(
             optimizer=keras.optimizers.Adam(c["learning_rate"]),

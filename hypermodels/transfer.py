@@ -57,6 +57,7 @@ class TransferModel(kt.HyperModel):
         num_classes: int,
         weights: str | Path | None = "imagenet",
         seed: int = 0,
+        dtype_policy: str = "float32",
     ) -> None:
         super().__init__(name="transfer")
         self.check_space(space)
@@ -65,6 +66,7 @@ class TransferModel(kt.HyperModel):
         self.num_classes = num_classes
         self.weights = weights
         self.seed = seed
+        self.dtype_policy = dtype_policy
         self._features: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     @staticmethod
@@ -87,6 +89,9 @@ class TransferModel(kt.HyperModel):
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         c = self.config(hp)
         keras.utils.set_random_seed(self.seed)
+        # Set here, not once per run: KerasTuner clears the Keras session (and with it the
+        # global policy) before every build.
+        keras.mixed_precision.set_global_policy(self.dtype_policy)
         base = BASES[c["base"]].create(self.image_size, self.weights)
         base.trainable = False
         base.name = "base"
@@ -100,7 +105,9 @@ class TransferModel(kt.HyperModel):
                 keras.Input((features.shape[-1],), name="features"),
                 keras.layers.Dense(c["dense_units"], activation="relu", name="inner"),
                 keras.layers.Dropout(c["dropout"], seed=self.seed),
-                keras.layers.Dense(self.num_classes, activation="softmax", name="classes"),
+                keras.layers.Dense(
+                    self.num_classes, activation="softmax", name="classes", dtype="float32"
+                ),
             ],
             name="head",
         )

@@ -86,6 +86,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="epochs averaged up to the best one when choosing (default 3)")
     p.add_argument("--tolerance", type=float, default=0.005,
                    help="val accuracy within which the smaller train/val gap wins (default 0.005)")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        help="auto (default: mixed on a GPU, float32 on a CPU), float32, or mixed"
+        " (bfloat16 compute, float32 variables)",
+    )
     add_process_options(p)
     p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
     p.add_argument(
@@ -190,6 +196,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         workers=args.workers,
         image_size=args.image_size,
         weights=args.weights,
+        precision=args.precision,
         keep_best=args.keep_best,
         isolate=args.isolate,
         command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(

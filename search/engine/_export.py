@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best
 from search.engine._search import final_setup, plan, ranked_ids
@@ -57,7 +58,7 @@ def export_run(
     request = RunRequest.from_json(stored)
     space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
     p = plan(request, space)
-    with RunLock(folder.path):
+    with RunLock(folder.path), precision(request.precision):
         trials = folder.read_trials()
         ranked = ranked_ids(trials, request)
         if not ranked:

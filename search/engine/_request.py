@@ -8,6 +8,7 @@ from pathlib import Path
 
 import keras_tuner as kt
 
+from search.engine._precision import PRECISIONS
 from search.errors import SearchError
 
 OBJECTIVES = {"val_accuracy": "max", "val_loss": "min", "pareto": "max"}
@@ -47,6 +48,8 @@ class RunRequest:
     """Image-folder experiments: the square size searched at (the final model: the base's)."""
     weights: str | None = None
     """Transfer-learning experiments: "imagenet", "none" or a weights file."""
+    precision: str = "auto"
+    """auto (mixed on a GPU, float32 on a CPU), float32, or mixed (bfloat16 compute)."""
     keep_best: int | None = 3
     """Checkpoints kept of finished trials (the best by the ranking); None keeps every one."""
     isolate: bool = False
@@ -76,6 +79,10 @@ class RunRequest:
             raise SearchError(
                 f"--objective {self.objective!r} is not supported; choose one of:"
                 f" {', '.join(OBJECTIVES)} (the test set is never an objective)"
+            )
+        if self.precision not in PRECISIONS:
+            raise SearchError(
+                f"--precision {self.precision!r}: choose one of {', '.join(PRECISIONS)}"
             )
         if self.retrain_data not in RETRAIN_DATA:
             raise SearchError(

@@ -16,6 +16,7 @@ from rich.console import Console
 from search import experiments, tuners
 from search.data import Splits
 from search.engine._checkpoints import CheckpointKeeper
+from search.engine._precision import policy_for, precision
 from search.engine._records import TrialRecorder
 from search.engine._request import OBJECTIVES, RunRequest, masked_url
 from search.engine._retrain import retrain_best
@@ -106,7 +107,11 @@ def plan(request: RunRequest, space: Space | None = None) -> Plan:
         seed=request.seed,
         image_size=request.image_size or experiment.default_image_size,
     )
-    model = ModelOptions(seed=request.seed, weights=request.weights or experiment.default_weights)
+    model = ModelOptions(
+        seed=request.seed,
+        weights=request.weights or experiment.default_weights,
+        dtype_policy=policy_for(request.precision),
+    )
     if experiment.check_options is not None:
         experiment.check_options(space, data, model)
     return Plan(experiment, backend, budget, options, data, model, name)
@@ -233,6 +238,23 @@ def _search_and_retrain(
     quiet: bool,
     started: float,
     trials_per_process: int | None = None,
+) -> RunOutcome:
+    with precision(request.precision) as policy:
+        folder.update_meta(precision=policy)
+        return _trials_and_retrain(
+            request, p, folder, splits, console, quiet, started, trials_per_process
+        )
+
+
+def _trials_and_retrain(
+    request: RunRequest,
+    p: Plan,
+    folder: RunFolder,
+    splits: Splits,
+    console: Console,
+    quiet: bool,
+    started: float,
+    trials_per_process: int | None,
 ) -> RunOutcome:
     backend, options, budget = p.backend, p.options, p.budget
     objective = request.kt_objective()

@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from search.engine._checkpoints import CheckpointKeeper
+from search.engine._precision import precision
 from search.engine._records import TrialRecorder
 from search.engine._request import RunRequest
 from search.errors import RunFolderError, SearchError
@@ -110,10 +111,11 @@ def run_worker(
         folder.tuner_dir / f"worker-{index}", observers, options,
     )  # fmt: skip
     before = len(recorder.own_trials)
-    tuner.search(
-        splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
-        epochs=p.budget.max_epochs, verbose=0,
-    )  # fmt: skip
+    with precision(request.precision):
+        tuner.search(
+            splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
+            epochs=p.budget.max_epochs, verbose=0,
+        )  # fmt: skip
     ran = len(recorder.own_trials) - before
     if not quiet:
         console.print(f"worker {index} ran {ran} trials on {folder.path}")

@@ -95,6 +95,7 @@ def _hypermodel(space: Space, splits: Splits, options: ModelOptions) -> kt.Hyper
         num_classes=len(splits.class_names),
         weights=weights_argument(options.weights),
         seed=options.seed,
+        dtype_policy=options.dtype_policy,
     )
 
 

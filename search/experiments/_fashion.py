@@ -33,6 +33,7 @@ def _hypermodel(space: Space, splits: Splits, options: ModelOptions) -> kt.Hyper
         num_classes=len(splits.class_names),
         stats=ImageStats.of(splits.x_train),
         seed=options.seed,
+        dtype_policy=options.dtype_policy,
     )
 
 

@@ -33,6 +33,8 @@ class ModelOptions:
     seed: int = 0
     weights: str | None = None
     """Pretrained weights of a transfer-learning base: "imagenet", a file, or "none"."""
+    dtype_policy: str = "float32"
+    """Keras' dtype policy for the models built ("float32" or "mixed_bfloat16")."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,47 @@
+"""``--precision``: float32, or mixed bfloat16 (float32 variables, bfloat16 compute)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+PRECISIONS = ("auto", "float32", "mixed")
+MIXED = "mixed_bfloat16"
+"""bfloat16 keeps float32's exponent range: no loss scaling is needed, unlike float16."""
+
+
+def has_gpu() -> bool:
+    """Whether Keras' backend sees a GPU."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return any(d.platform == "gpu" for d in jax.devices())
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    return False
+
+
+def policy_for(choice: str) -> str:
+    """The Keras dtype policy: ``auto`` is mixed on a GPU and float32 on a CPU, where
+    bfloat16 arithmetic is emulated and slower."""
+    if choice == "auto":
+        return MIXED if has_gpu() else "float32"
+    return MIXED if choice == "mixed" else "float32"
+
+
+@contextlib.contextmanager
+def precision(choice: str) -> Iterator[str]:
+    """Set Keras' global dtype policy for the block (the previous one comes back after)."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    name = policy_for(choice)
+    keras.mixed_precision.set_global_policy(name)
+    try:
+        yield name
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
