@@ -156,3 +156,15 @@ def test_unknown_hyperparameter_for_the_model_is_refused(tmp_path: Path) -> None
 def test_space_rejects_duplicate_names() -> None:
     with pytest.raises(ValueError, match="defined twice"):
         Space((Bool("a", True), Bool("a", False)))
+
+
+def test_fixing_a_parent_off_drops_its_conditional_children() -> None:
+    space = get("fashion").load_space()
+    off = space.fix({"augment": False})
+    assert "augment" in off and not any(n in off for n in ("flip", "shift", "zoom", "rotation"))
+    on = space.fix({"augment": True})
+    assert all(n in on for n in ("flip", "shift", "zoom", "rotation"))
+    with pytest.raises(ValueError, match="shift: is active only when augment == True"):
+        space.fix({"augment": False, "shift": 0.1})
+    clothing = get("clothing").load_space().fix({"fine_tune_layers": 0})
+    assert "fine_tune_learning_rate" not in clothing and "fine_tune_after" not in clothing

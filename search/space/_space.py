@@ -76,7 +76,26 @@ class Space:
         unknown = sorted(set(values) - set(self._by_name))
         if unknown:
             raise ValueError(f"{', '.join(unknown)}: not in the space (it has {self.names})")
-        return replace(self, params=tuple(params))
+        # A parent fixed to a value its children are not active for: they never are, so they
+        # leave the space (e.g. --fix augment=false drops flip, shift, zoom, rotation).
+        fixed = {p.name: p.default for p in params if isinstance(p, Fixed)}
+        dropped: set[str] = set()
+        kept = []
+        for param in params:  # parents come before their children
+            cond = param.condition
+            if cond is not None and (
+                cond.parent in dropped
+                or (cond.parent in fixed and fixed[cond.parent] not in cond.values)
+            ):
+                if param.name in values:
+                    raise ValueError(
+                        f"{param.name}: is active only when {cond.describe()}, which"
+                        f" --fix {cond.parent}={fixed.get(cond.parent)!r} rules out"
+                    )
+                dropped.add(param.name)
+                continue
+            kept.append(param)
+        return replace(self, params=tuple(kept))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (stored in run.json, used to compare runs)."""
