@@ -24,6 +24,16 @@ class Augmentation:
     zoom: float = 0.0
     rotation: float = 0.0
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Augmentation:
+        """The transforms a hypermodel's configuration asks for (none unless ``augment``)."""
+        if not config["augment"]:
+            return cls()
+        return cls(
+            flip=config["flip"], shift=config["shift"], zoom=config["zoom"],
+            rotation=config["rotation"],
+        )  # fmt: skip
+
     @property
     def active(self) -> bool:
         return self.flip or self.shift > 0 or self.zoom > 0 or self.rotation > 0

@@ -136,16 +136,6 @@ class ImageCNN(kt.HyperModel):
         model.optimizer.build(model.trainable_variables)
         return model
 
-    def augmentation(self, config: dict[str, Any]) -> Augmentation:
-        if not config["augment"]:
-            return Augmentation()
-        return Augmentation(
-            flip=config["flip"],
-            shift=config["shift"],
-            zoom=config["zoom"],
-            rotation=config["rotation"],
-        )
-
     def fit(
         self,
         hp: kt.HyperParameters,
@@ -167,7 +157,7 @@ class ImageCNN(kt.HyperModel):
         """
         c = self.config(hp)
         loop = LoopConfig(
-            batch_size=c["batch_size"], augmentation=self.augmentation(c), seed=self.seed
+            batch_size=c["batch_size"], augmentation=Augmentation.from_config(c), seed=self.seed
         )
         return fit_loop(
             model,

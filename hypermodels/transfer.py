@@ -117,14 +117,6 @@ class TransferModel(kt.HyperModel):
         model.optimizer.build(model.trainable_variables)
         return model
 
-    def augmentation(self, config: dict[str, Any]) -> Augmentation:
-        if not config["augment"]:
-            return Augmentation()
-        return Augmentation(
-            flip=config["flip"], shift=config["shift"], zoom=config["zoom"],
-            rotation=config["rotation"],
-        )  # fmt: skip
-
     def fit(
         self,
         hp: kt.HyperParameters,
@@ -144,7 +136,7 @@ class TransferModel(kt.HyperModel):
         """
         c = self.config(hp)
         fine_tunes = c["fine_tune_layers"] > 0 and epochs > c["fine_tune_after"]
-        augmentation = self.augmentation(c)
+        augmentation = Augmentation.from_config(c)
         if not fine_tunes and not augmentation.active:
             return self._fit_head(
                 model, c, x, y, validation_data, epochs, initial_epoch, callbacks, state_path

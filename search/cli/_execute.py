@@ -92,16 +92,21 @@ def _run_child(command: list[str], env: dict[str, str]) -> tuple[int, float, flo
     stops it at once, as without ``--isolate``.
     """
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, start_new_session=True)
-
     received: list[int] = []
+    procs: list[subprocess.Popen] = []
 
     def forward(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
-        proc.send_signal(signum)
+        for proc in procs:
+            proc.send_signal(signum)
 
+    # Handlers first: a signal between the start and the handlers must not be lost.
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        proc = subprocess.Popen(command, env=env, start_new_session=True)
+        procs.append(proc)
+        if received:  # arrived while the process was starting
+            proc.send_signal(received[0])
         _, status, usage = os.wait4(proc.pid, 0)
     finally:
         for sig, handler in previous.items():

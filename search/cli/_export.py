@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from search.cli._parser import add_backend, add_common
+from search.cli._parser import add_common, add_model_options
 from search.cli._runs import resolve_run
 from search.errors import SearchError
 
@@ -25,12 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--output", type=Path, help="the model file (default: RUN/export.keras)")
-    p.add_argument(
-        "--retrain-data",
-        default="full",
-        help="full: every labelled training image (default); search: the search's train+validation",
-    )
-    add_backend(p)
+    add_model_options(p)
     add_common(p)
     p.set_defaults(handler=handle)
 

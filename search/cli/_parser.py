@@ -42,3 +42,14 @@ def add_backend(parser: argparse.ArgumentParser) -> None:
         help="Keras' backend (default: $KERAS_BACKEND, else tensorflow); jax needs the"
         " `jax` extra",
     )
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """``--retrain-data`` and ``--backend``: how the final model trains (``run``, ``export``)."""
+    parser.add_argument(
+        "--retrain-data",
+        default="full",
+        help="full: every labelled training image (default); search: the search's"
+        " train+validation",
+    )
+    add_backend(parser)

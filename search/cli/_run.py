@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from search.cli._parser import add_backend, add_common
+from search.cli._parser import add_common, add_model_options
 from search.errors import SearchError
 
 if TYPE_CHECKING:
@@ -94,12 +94,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_process_options(p)
     p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
-    p.add_argument(
-        "--retrain-data",
-        default="full",
-        help="full: every training image (default); search: the search's train+validation",
-    )
-    add_backend(p)
+    add_model_options(p)
     add_common(p)
     p.set_defaults(handler=handle)
 

@@ -157,7 +157,7 @@ def run_search(
         console.print(f"data: {splits.describe()}")
 
     folder.path.mkdir(parents=True, exist_ok=True)
-    with RunLock(folder.path) as lock:
+    with RunLock(folder.path) as lock, precision(request.precision) as policy:
         if lock.taken_over is not None and chatty:
             console.print(f"took over the lock of PID {lock.taken_over}, which is not running")
         if resuming:
@@ -169,7 +169,7 @@ def run_search(
             }
             resumed = previous.get("resumed", [])
             folder.update_meta(
-                status="running", finished=None, request=stored_request,
+                status="running", finished=None, request=stored_request, precision=policy,
                 resumed=resumed if child else [*resumed, _now()],
             )  # fmt: skip
             if chatty:
@@ -216,6 +216,7 @@ def run_search(
                 "class_names": list(splits.class_names),
             },
             "model": {"weights": p.model.weights},
+            "precision": policy,
             "command": list(request.command),
             "request": request.to_json(name),
             "versions": package_versions(),
@@ -238,23 +239,6 @@ def _search_and_retrain(
     quiet: bool,
     started: float,
     trials_per_process: int | None = None,
-) -> RunOutcome:
-    with precision(request.precision) as policy:
-        folder.update_meta(precision=policy)
-        return _trials_and_retrain(
-            request, p, folder, splits, console, quiet, started, trials_per_process
-        )
-
-
-def _trials_and_retrain(
-    request: RunRequest,
-    p: Plan,
-    folder: RunFolder,
-    splits: Splits,
-    console: Console,
-    quiet: bool,
-    started: float,
-    trials_per_process: int | None,
 ) -> RunOutcome:
     backend, options, budget = p.backend, p.options, p.budget
     objective = request.kt_objective()
