@@ -76,6 +76,8 @@ def test_keep_best_leaves_the_best_checkpoints(
     folder = tmp_path / "fashion" / "k"
     trials = json.loads((folder / "trials.json").read_text())["trials"]
     assert len(trials) == 5 and all(t["status"] == "completed" for t in trials)
+    # Hyperband's schedule for max_epochs 3 has 6 trials: --max-trials 5 leaves its last
+    # bracket incomplete, and the end of the search still prunes it.
     if tuner == "hyperband":  # continued trials were built from their parent's checkpoint
         assert any(t.get("continues") for t in trials)
     request = RunRequest(experiment="fashion", tuner=tuner)

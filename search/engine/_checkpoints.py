@@ -65,11 +65,17 @@ class CheckpointKeeper:
     def trial_end(self, trial: kt.engine.trial.Trial) -> None:
         self.prune()
 
-    def prune(self) -> list[str]:
-        """Remove what is no longer needed; the ids of the trials whose checkpoint went."""
+    def prune(self, search_over: bool = False) -> list[str]:
+        """Remove what is no longer needed; the ids of the trials whose checkpoint went.
+
+        ``search_over``: nothing will be continued any more, even from a bracket that
+        ``--max-trials`` cut short.
+        """
         records = self.folder.read_trials()
         finished = {r["id"] for r in records if r.get("status") in FINISHED}
-        keep = set(self.ranked(records)[: self.keep]) | pending_parents(self.oracle)
+        keep = set(self.ranked(records)[: self.keep])
+        if not search_over:
+            keep |= pending_parents(self.oracle)
         removed = []
         for path in self._checkpoints():
             trial_id = path.parent.name.removeprefix("trial_")

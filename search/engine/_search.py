@@ -322,7 +322,7 @@ def _search_and_retrain(
             workers = []
         recorder.refresh()
         if keeper is not None:
-            keeper.prune()  # every bracket is complete now
+            keeper.prune(search_over=True)  # no bracket continues now, even one cut short
         best, rule = _choose(recorder, request)
         if best is None:
             raise SearchError(
