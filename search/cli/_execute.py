@@ -27,8 +27,11 @@ MORE_TRIALS = 75
 """A trial process's exit code when it ran its trial and the search goes on (EX_TEMPFAIL)."""
 
 
-def execute(request: RunRequest, console: Console, quiet: bool, debug: bool) -> int:
-    """Run ``request`` and print what it found; the exit code."""
+def execute(
+    request: RunRequest, console: Console, quiet: bool, debug: bool, devices: tuple[str, ...] = ()
+) -> int:
+    """Run ``request`` and print what it found; the exit code. ``devices``: the GPU of each
+    worker (``CUDA_VISIBLE_DEVICES`` entries; this process is already pinned to the first)."""
     if os.environ.get(CHILD_ENV):
         started_at = float(os.environ[CHILD_ENV])
         try:
@@ -38,7 +41,7 @@ def execute(request: RunRequest, console: Console, quiet: bool, debug: bool) -> 
         return report_outcome(outcome, request, console)
     if request.isolate:
         return _drive(request, console, quiet, debug)
-    return report_outcome(run_search(request, console, quiet), request, console)
+    return report_outcome(run_search(request, console, quiet, devices=devices), request, console)
 
 
 def _drive(request: RunRequest, console: Console, quiet: bool, debug: bool) -> int:

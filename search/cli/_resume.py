@@ -32,15 +32,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.cli._execute import execute
-    from search.engine import RunRequest
-    from search.engine._worker import STORAGE_ENV
+    from search.gpus import claim
 
     folder = resolve_run(args.run, args.results)
     meta = folder.read_meta()
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
+    # Before Keras starts, as in `run`.
+    devices = claim(tuple(str(gpu) for gpu in stored.get("gpus") or ()))
+
+    from search.cli._execute import execute
+    from search.engine import RunRequest
+    from search.engine._worker import STORAGE_ENV
+
     storage = args.storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
     if storage is not None and "***" in storage:
         raise SearchError(
@@ -51,4 +56,4 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if option in vars(args):
             stored[option] = getattr(args, option)
     request = RunRequest.from_json(stored)
-    return execute(request, console, quiet=args.quiet, debug=args.debug)
+    return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

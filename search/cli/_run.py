@@ -78,6 +78,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " with `search worker RUN`",
     )
     p.add_argument(
+        "--gpus",
+        help="GPU numbers (e.g. 0,1,2,3) or 'all': one worker process per GPU, each seeing only"
+        " its own, sharing one search (more than one GPU: --tuner optuna); without GPUs,"
+        " --workers N runs N CPU workers",
+    )
+    p.add_argument(
         "--storage",
         help="Optuna storage URL, e.g. postgresql+psycopg://user:pw@host/db"
         " (default: a journal file in the run folder)",
@@ -161,6 +167,13 @@ def _train_size(raw: str | None) -> tuple[int | None, bool]:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
+    from search.gpus import claim, parse_gpus
+
+    # Before Keras starts: this process is worker 0 on the first GPU.
+    gpus = parse_gpus(args.gpus) if args.gpus is not None else ()
+    workers = len(gpus) if gpus and args.workers == 1 else args.workers
+    devices = claim(gpus) if gpus and workers == len(gpus) else ()
+
     from search.cli._execute import execute
     from search.engine import RunRequest
 
@@ -188,7 +201,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         sampler=args.sampler,
         pruner=args.pruner,
         storage=args.storage,
-        workers=args.workers,
+        workers=workers,
+        gpus=gpus,
         image_size=args.image_size,
         weights=args.weights,
         precision=args.precision,
@@ -198,4 +212,4 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             ["python", "-m", "search", *args.argv]
         ),
     )
-    return execute(request, console, quiet=args.quiet, debug=args.debug)
+    return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

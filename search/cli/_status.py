@@ -38,6 +38,13 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         f" {counts.get('invalid', 0)} invalid"
         f" (budget: max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')})"
     )
+    running = [t for t in folder.read_trials() if t.get("status") == "running"]
+    if running and info["status"] == "running":
+        console.print("  running: " + ", ".join(
+            f"trial {t['id']} (PID {t.get('pid')}"
+            + (f", GPU {t['gpu']}" if t.get("gpu") is not None else "") + ")"
+            for t in running
+        ))  # fmt: skip
     best = info["best"]
     objective = info["objective"]
     if best is None:

@@ -34,6 +34,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     folder = resolve_run(args.run, args.results)
     index = args.index if args.index is not None else os.getpid()
+    from search.gpus import PINNED
+
     ran = run_worker(folder, index, console, quiet=args.quiet, storage=args.storage)
-    console.print(f"worker {index}: {ran} trials")
+    gpu = os.environ.get(PINNED)
+    console.print(f"worker {index}" + (f" (GPU {gpu})" if gpu else "") + f": {ran} trials")
     return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 import keras_tuner as kt
 
+from search.gpus import PINNED
 from search.storage import RunFolder
 
 _TUNER_PREFIX = "tuner/"
@@ -111,6 +112,7 @@ class TrialRecorder:
             "finished": None,
             "failure": None,
             "pid": os.getpid(),
+            "gpu": os.environ.get(PINNED),
         }
         self._save()
 

@@ -44,6 +44,8 @@ class RunRequest:
     pruner: str | None = None
     storage: str | None = None
     workers: int = 1
+    gpus: tuple[str, ...] = ()
+    """GPU numbers, one worker each (``--gpus``); the run's own process takes the first."""
     image_size: int | None = None
     """Image-folder experiments: the square size searched at (the final model: the base's)."""
     weights: str | None = None
@@ -68,6 +70,11 @@ class RunRequest:
         _at_least("--workers", self.workers, 1)
         _at_least("--keep-best", self.keep_best, 1)
         _at_least("--image-size", self.image_size, 16)
+        if self.gpus and self.workers != len(self.gpus):
+            raise SearchError(
+                f"--gpus {','.join(self.gpus)} starts one worker per GPU ({len(self.gpus)});"
+                f" leave out --workers {self.workers}"
+            )
         if self.isolate and self.workers > 1:
             raise SearchError(
                 f"--isolate runs one process at a time; it cannot be combined with"
@@ -97,7 +104,7 @@ class RunRequest:
     def to_json(self, name: str) -> dict[str, object]:
         """The request as stored in run.json, for workers (and resumes) to rebuild it."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
-        out.update(name=name, command=list(self.command), fix=dict(self.fix))
+        out.update(name=name, command=list(self.command), fix=dict(self.fix), gpus=list(self.gpus))
         for key in ("results", "space", "data_dir"):
             out[key] = None if out[key] is None else str(out[key])
         out["storage"] = masked_url(self.storage)
@@ -110,6 +117,7 @@ class RunRequest:
             if values.get(key) is not None:
                 values[key] = Path(str(values[key]))
         values["command"] = tuple(values.get("command") or ())
+        values["gpus"] = tuple(str(gpu) for gpu in values.get("gpus") or ())
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

@@ -83,9 +83,10 @@ def plan(request: RunRequest, space: Space | None = None) -> Plan:
     )  # fmt: skip
     backend.check(options, budget)
     if request.workers > 1 and backend.name != "optuna":
+        option = f"--gpus {','.join(request.gpus)}" if request.gpus else f"--workers {request.workers}"
         raise SearchError(
-            f"--workers {request.workers} needs --tuner optuna (a shared Optuna study),"
-            f" not {backend.name}"
+            f"{option} needs --tuner optuna (several workers share an Optuna study),"
+            f" not {backend.name}; one GPU (e.g. --gpus 0) works with any tuner"
         )
     train_size = None if request.full_train else (
         request.train_size or experiment.default_train_size
@@ -123,8 +124,12 @@ def run_search(
     quiet: bool = False,
     trials_per_process: int | None = None,
     started_at: float | None = None,
+    devices: tuple[str, ...] = (),
 ) -> RunOutcome:
     """Run the search described by ``request``; every input is checked before work starts.
+
+    ``devices`` (``--gpus``): each worker's ``CUDA_VISIBLE_DEVICES`` entry; this process,
+    worker 0, must already be pinned to the first (``search.gpus.claim``).
 
     ``trials_per_process`` (``--isolate``) makes this process start at most that many
     trials and then raise TrialQuotaReached, the run left resumable; 0 only creates (or
@@ -175,7 +180,7 @@ def run_search(
             if chatty:
                 console.print(f"resuming run {name}: {done} trials already completed")
             return _search_and_retrain(
-                request, p, folder, splits, console, quiet, started, trials_per_process
+                request, p, folder, splits, console, quiet, started, trials_per_process, devices
             )
         meta = {
             "experiment": experiment.name,
@@ -226,7 +231,7 @@ def run_search(
         }
         folder.write_meta(meta)
         return _search_and_retrain(
-            request, p, folder, splits, console, quiet, started, trials_per_process
+            request, p, folder, splits, console, quiet, started, trials_per_process, devices
         )
 
 
@@ -239,6 +244,7 @@ def _search_and_retrain(
     quiet: bool,
     started: float,
     trials_per_process: int | None = None,
+    devices: tuple[str, ...] = (),
 ) -> RunOutcome:
     backend, options, budget = p.backend, p.options, p.budget
     objective = request.kt_objective()
@@ -284,9 +290,12 @@ def _search_and_retrain(
     if request.workers > 1:
         from search.engine._worker import spawn_workers
 
-        workers = spawn_workers(folder, request.workers - 1, storage=request.storage)
+        workers = spawn_workers(
+            folder, request.workers - 1, storage=request.storage, devices=devices[1:]
+        )
         if not quiet:
-            console.print(f"started {len(workers)} worker processes (logs: worker-K.log)")
+            on = f" on GPUs {', '.join(devices[1:])}" if devices else ""
+            console.print(f"started {len(workers)} worker processes{on} (logs: worker-K.log)")
     status = "failed"
     try:
         search_args = (splits.x_train, splits.y_train)

@@ -33,17 +33,27 @@ STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
 
 
 def spawn_workers(
-    folder: RunFolder, count: int, first_index: int = 1, storage: str | None = None
+    folder: RunFolder,
+    count: int,
+    first_index: int = 1,
+    storage: str | None = None,
+    devices: tuple[str, ...] = (),
 ) -> list[subprocess.Popen]:
-    """Start ``count`` worker processes on the run, logging to ``worker-K.log``."""
+    """Start ``count`` worker processes on the run, logging to ``worker-K.log``; with
+    ``devices``, the K-th worker sees only GPU ``devices[K]`` (counted from ``first_index``)."""
+    from search.gpus import worker_env
+
+    if devices and len(devices) != count:
+        raise ValueError(f"{count} workers need {count} devices, got {len(devices)}")
     env = {**os.environ, **({STORAGE_ENV: storage} if storage else {})}
     procs = []
-    for index in range(first_index, first_index + count):
+    for offset, index in enumerate(range(first_index, first_index + count)):
         log = open(folder.path / f"worker-{index}.log", "ab")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "search", "worker", str(folder.path), "--index", str(index),
              "--quiet"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**env, **worker_env(devices[offset])} if devices else env,
         ))  # fmt: skip
         log.close()
     return procs
@@ -90,7 +100,9 @@ def run_worker(
             f"{folder.run_file} keeps the storage URL without its password ({stored});"
             " pass the full URL with --storage"
         )
-    request = RunRequest.from_json({**meta["request"], "workers": 1, "storage": url})
+    request = RunRequest.from_json(
+        {**meta["request"], "workers": 1, "gpus": [], "storage": url}
+    )
     space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
     p = plan(request, space)
     # The run folder is where this worker found it, whatever --results said at the start.
