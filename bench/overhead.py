@@ -50,11 +50,20 @@ class TimedSteps:
             TimedSteps.compile_total += spent
         return out
 
-    def train(self, x: Any, y: Any, seed: Any) -> Any:
-        return self._timed("train", self._steps.train, x, y, seed)
+    def put(self, array: Any) -> Any:
+        return self._steps.put(array)
 
-    def evaluate(self, x: Any, y: Any, weight: Any) -> Any:
-        return self._timed("evaluate", self._steps.evaluate, x, y, weight)
+    def train_carry(self) -> Any:
+        return self._steps.train_carry()
+
+    def eval_carry(self) -> Any:
+        return self._steps.eval_carry()
+
+    def train(self, *args: Any) -> Any:
+        return self._timed("train", self._steps.train, *args)
+
+    def evaluate(self, *args: Any) -> Any:
+        return self._timed("evaluate", self._steps.evaluate, *args)
 
     def sync(self) -> None:
         self._steps.sync()

@@ -9,9 +9,10 @@ each batch's begin/end, and stops when a callback sets ``model.stop_training``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -28,6 +29,9 @@ class LoopConfig:
 
     batch_size: int = 64
     eval_batch_size: int = 1024
+    device_data_bytes: int = 2 * 2**30
+    """Images up to this size stay on the device for the whole fit; larger sets go there
+    in parts of this size, a part at a time."""
     augmentation: Augmentation = Augmentation()
     seed: int = 0
     switch_epoch: int | None = None
@@ -102,38 +106,36 @@ def fit_loop(
         done_epochs, done_logs = restored.epochs, restored.logs
         initial_epoch = max(initial_epoch, first)
     logs: dict[str, float] = {}
+    train_data = TrainData(x, y, batch_size, config.device_data_bytes)
+    val_data = (
+        EvalData(*validation_data, config.eval_batch_size, config.device_data_bytes)
+        if validation_data is not None
+        else None
+    )
     for epoch in range(initial_epoch, epochs):
         if switch_at(epoch):
             steps = make_steps(model, config.augmentation)  # other trainable variables
         callback_list.on_epoch_begin(epoch)
         order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
-        loss_sum, correct = 0.0, 0.0
-        first_bad = -1  # the first step whose loss is not finite; tracked without a sync
-        for step in range(steps_per_epoch):
-            callback_list.on_train_batch_begin(step)
-            idx = order[step * batch_size : (step + 1) * batch_size]
-            seed = np.array([config.seed, epoch * steps_per_epoch + step], dtype="int32")
-            batch_loss, batch_correct = steps.train(x[idx], y[idx], seed)
-            loss_sum, correct = loss_sum + batch_loss, correct + batch_correct
-            first_bad = ops.where(
-                ops.logical_and(first_bad < 0, ops.logical_not(ops.isfinite(batch_loss))),
-                step,
-                first_bad,
-            )
-            callback_list.on_train_batch_end(step)
+        seed_base = steps.put(np.array([config.seed, epoch * steps_per_epoch], dtype="int32"))
+        carry = steps.train_carry()
+        for xs, ys, rows, first, count in train_data.parts(steps, order):
+            carry = (*carry[:4], steps.put(np.int32(0)))  # rows count within the part
+            for step in range(first, first + count):
+                callback_list.on_train_batch_begin(step)
+                carry = steps.train(xs, ys, rows, seed_base, carry)
+                callback_list.on_train_batch_end(step)
+        loss_sum, correct, first_bad = (ops.convert_to_numpy(v) for v in carry[:3])
         seen = steps_per_epoch * batch_size
-        logs = {
-            "loss": float(ops.convert_to_numpy(loss_sum)) / seen,
-            "accuracy": float(ops.convert_to_numpy(correct)) / seen,
-        }
+        logs = {"loss": float(loss_sum) / seen, "accuracy": float(correct) / seen}
         if not math.isfinite(logs["loss"]):
-            bad_step = int(ops.convert_to_numpy(first_bad)) + 1
+            bad_step = int(first_bad) + 1
             at = f" at step {bad_step} of {steps_per_epoch}" if bad_step > 0 else ""
             raise NonFiniteLossError(
                 f"loss became {logs['loss']} in epoch {epoch + 1}{at}; lower the learning rate"
             )
-        if validation_data is not None:
-            val_loss, val_acc = evaluate_arrays(steps, *validation_data, config.eval_batch_size)
+        if val_data is not None:
+            val_loss, val_acc = val_data.evaluate(steps)
             logs.update(val_loss=val_loss, val_accuracy=val_acc)
         steps.sync()
         if state_path is not None:
@@ -178,24 +180,101 @@ def _replay(
     return max(state.epochs) + 1 if state.epochs else initial_epoch
 
 
-def evaluate_arrays(steps, x: np.ndarray, y: np.ndarray, batch_size: int) -> tuple[float, float]:
-    """Mean loss and accuracy over all of ``x``; the last batch is padded and masked."""
-    n = len(x)
-    if n == 0:
-        raise ValueError("no evaluation data")
-    batch_size = min(batch_size, n)
-    loss_sum, correct = 0.0, 0.0
-    for start in range(0, n, batch_size):
-        xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-        weight = np.ones(batch_size, dtype="float32")
-        if len(xb) < batch_size:
-            pad = batch_size - len(xb)
+class TrainData:
+    """Training images for the device: all of them, put there once, when they fit in
+    ``limit`` bytes; else each epoch's batches in parts of at most ``limit`` bytes."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, limit: int) -> None:
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.steps = len(x) // batch_size
+        per_row = max(1, batch_size * (x.nbytes + y.nbytes) // len(x))
+        self.rows_per_part = max(1, limit // per_row)
+        self.resident = self.rows_per_part >= self.steps
+        self._on_device: tuple[Any, Any] | None = None
+
+    def parts(self, steps: Any, order: np.ndarray) -> Iterator[tuple[Any, Any, Any, int, int]]:
+        """(images, labels, index rows, first step, steps) for each part of an epoch whose
+        batches are ``order``'s (full batches only: one compiled shape)."""
+        rows = order[: self.steps * self.batch_size].reshape(self.steps, self.batch_size)
+        if self.resident:
+            if self._on_device is None:
+                self._on_device = steps.put(self.x), steps.put(self.y)
+            yield *self._on_device, steps.put(rows.astype("int32")), 0, self.steps
+            return
+        for first in range(0, self.steps, self.rows_per_part):
+            part = rows[first : first + self.rows_per_part]
+            flat = part.reshape(-1)
+            local = np.arange(flat.size, dtype="int32").reshape(part.shape)
+            yield (
+                steps.put(self.x[flat]), steps.put(self.y[flat]), steps.put(local), first,
+                len(part),
+            )  # fmt: skip
+
+
+class EvalData:
+    """Evaluation images in batches (the last one padded and masked), put on the device once
+    when they fit in ``limit`` bytes, else a part at a time on every evaluation."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, limit: int) -> None:
+        self.n = len(x)
+        if self.n == 0:
+            raise ValueError("no evaluation data")
+        if len(y) != self.n:
+            raise ValueError(f"x and y differ in length ({self.n} vs {len(y)})")
+        self.batch_size = min(batch_size, self.n)
+        self.x, self.y = x, y
+        self.batches = math.ceil(self.n / self.batch_size)
+        per_batch = max(1, self.batch_size * (x.nbytes + y.nbytes) // self.n)
+        self.batches_per_part = max(1, limit // per_batch)
+        self._on_device: list[tuple[Any, Any, Any, int]] | None = None
+
+    def _part(self, first: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        size = self.batch_size
+        start, stop = first * size, min(self.n, (first + count) * size)
+        xb, yb = self.x[start:stop], self.y[start:stop]
+        weight = np.ones(count * size, dtype="float32")
+        pad = count * size - len(xb)
+        if pad:
             weight[len(xb) :] = 0.0
             xb = np.concatenate([xb, np.zeros((pad, *xb.shape[1:]), xb.dtype)])
             yb = np.concatenate([yb, np.zeros(pad, yb.dtype)])
-        batch_loss, batch_correct = steps.evaluate(xb, yb, weight)
-        loss_sum, correct = loss_sum + batch_loss, correct + batch_correct
-    return float(ops.convert_to_numpy(loss_sum)) / n, float(ops.convert_to_numpy(correct)) / n
+        return (
+            xb.reshape(count, size, *xb.shape[1:]), yb.reshape(count, size),
+            weight.reshape(count, size),
+        )  # fmt: skip
+
+    def _parts(self, steps: Any) -> Iterator[tuple[Any, Any, Any, int]]:
+        if self._on_device is not None:
+            yield from self._on_device
+            return
+        parts = (
+            (*(steps.put(a) for a in self._part(first, count)), count)
+            for first in range(0, self.batches, self.batches_per_part)
+            for count in [min(self.batches_per_part, self.batches - first)]
+        )
+        if self.batches_per_part >= self.batches:  # one part: keep it there
+            self._on_device = list(parts)
+            yield from self._on_device
+        else:
+            yield from parts
+
+    def evaluate(self, steps: Any) -> tuple[float, float]:
+        """Mean loss and accuracy over every image."""
+        loss_sum, correct = 0.0, 0.0
+        for xs, ys, ws, count in self._parts(steps):
+            carry = steps.eval_carry()
+            for _ in range(count):
+                carry = steps.evaluate(xs, ys, ws, carry)
+            loss_sum += float(ops.convert_to_numpy(carry[0]))
+            correct += float(ops.convert_to_numpy(carry[1]))
+        return loss_sum / self.n, correct / self.n
+
+
+def evaluate_arrays(
+    steps: Any, x: np.ndarray, y: np.ndarray, batch_size: int, limit: int = 2 * 2**30
+) -> tuple[float, float]:
+    """Mean loss and accuracy over all of ``x``; the last batch is padded and masked."""
+    return EvalData(x, y, batch_size, limit).evaluate(steps)
 
 
 def evaluate_model(

@@ -40,6 +40,7 @@ def test_search_and_transfer_model_on_jax_through_the_option(tmp_path: Path, fas
     pytest.importorskip("jax")
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env["JAX_PLATFORMS"] = "cpu"
+    env["SEARCH_CACHE_DIR"] = str(tmp_path / "cache")
     run = subprocess.run(
         [sys.executable, "-m", "search", "run", "fashion", "--tuner", "hyperband", "--backend",
          "jax", "--train-size", "600", "--val-size", "300", "--max-trials", "4",
@@ -52,6 +53,12 @@ def test_search_and_transfer_model_on_jax_through_the_option(tmp_path: Path, fas
     meta = json.loads((tmp_path / "fashion" / "j" / "run.json").read_text())
     assert meta["versions"]["keras_backend"] == "jax" and meta["status"] == "finished"
     assert 0.0 < meta["final"]["test_accuracy"] <= 1.0
+    # Compiled train steps are kept on disk and reused: Hyperband's continued trial and the
+    # retrain compile nothing new (every trial builds a new model, so tracing is redone).
+    trials = json.loads((tmp_path / "fashion" / "j" / "trials.json").read_text())["trials"]
+    assert any(t["continues"] for t in trials)
+    programs = list((tmp_path / "cache" / "jax").glob("jit_train-*-cache"))
+    assert 0 < len(programs) < len(trials) + 1  # one fit per trial record, one retrain
     env["KERAS_BACKEND"] = "jax"
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_transfer.py"],

@@ -212,3 +212,20 @@ def test_divergence_names_the_epoch_and_step(seed: int) -> None:
     found = re.search(r"loss became (nan|inf|-inf) in epoch (\d) at step (\d) of 6;", str(caught.value))
     assert found, str(caught.value)
     assert 1 <= int(found[2]) <= 3 and 1 <= int(found[3]) <= 6
+
+
+def test_data_in_parts_trains_as_data_on_the_device(seed: int) -> None:
+    """Images too big for ``device_data_bytes`` go to the device a part at a time; the
+    batches, their order and the seeds stay the same, so training does too."""
+    x, y = tiny_data()
+    xv, yv = tiny_data(40, seed=1)
+    results = []
+    for limit in (2**30, 2 * 32 * 785, 1):  # whole; parts of 2 batches (1 left over); 1 batch
+        hypermodel, hp, model = tiny_model(augment=True, rotation=10.0)
+        config = LoopConfig(batch_size=32, eval_batch_size=16, seed=3, device_data_bytes=limit,
+                            augmentation=Augmentation(flip=True, rotation=10.0))  # fmt: skip
+        history = fit_loop(model, x, y, (xv, yv), epochs=2, config=config)
+        results.append(history.history)
+    for other in results[1:]:
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            np.testing.assert_allclose(other[key], results[0][key], rtol=1e-4, atol=1e-6)

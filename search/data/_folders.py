@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
+from search.cache import cache_dir
 from search.errors import DataError
 from search.storage import write_atomic
 
 SPLITS = ("train", "validation", "test")
 SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
-CACHE_ENV = "SEARCH_CACHE_DIR"
 CACHE_VERSION = 1
 
 
@@ -103,14 +103,13 @@ def _decode(path: Path, size: int) -> np.ndarray | str:
 
 
 def _cache_file(folders: ImageFolders, split: str, size: int) -> Path:
-    base = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "keras-search")
     digest = hashlib.sha256()
     digest.update(f"{CACHE_VERSION}\n{folders.root.resolve()}\n{split}\n{size}\n".encode())
     digest.update("\n".join(folders.class_names).encode())
     for path, label in folders.files[split]:
         stat = path.stat()
         digest.update(f"\n{path.name}\t{label}\t{stat.st_size}\t{stat.st_mtime_ns}".encode())
-    return base / "images" / f"{folders.root.name}-{split}-{size}-{digest.hexdigest()[:16]}.npz"
+    return cache_dir("images") / f"{folders.root.name}-{split}-{size}-{digest.hexdigest()[:16]}.npz"
 
 
 def decode_split(folders: ImageFolders, split: str, size: int, workers: int | None = None) -> DecodedSplit:
