@@ -1,11 +1,11 @@
 """Memory from trial to trial: does it grow? In one process, and with ``--isolate``.
 
 Run: ``python bench/memory.py [--trials 30] [--isolate]``. A random search of tiny trials
-(500 training images, 1 epoch). In one process, an observer prints the RSS after every
-trial, then the growth from trial 5 to the last one (the first trials include one-off
-allocations: TensorFlow's kernels, tracing). With ``--isolate`` every trial runs in a
-fresh process: the bench prints each trial process's peak RSS and its wall time, which
-includes the start-up that isolation costs.
+(500 training images, 1 epoch). In one process, an observer prints the RSS (and, on a
+GPU, the device memory in use) after every trial, then the growth from trial 5 to the
+last one (the first trials include one-off allocations: TensorFlow's kernels, tracing).
+With ``--isolate`` every trial runs in a fresh process: the bench prints each trial
+process's peak RSS and its wall time, which includes the start-up that isolation costs.
 """
 
 from __future__ import annotations
@@ -31,6 +31,27 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def device_mib() -> float | None:
+    """Memory in use on the accelerator (MiB), or None on a CPU."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        if device.platform == "cpu":
+            return None
+        stats = device.memory_stats() or {}
+        return stats.get("bytes_in_use", 0) / 2**20
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            return None
+        return tf.config.experimental.get_memory_info("GPU:0")["current"] / 2**20
+    return None
+
+
 def in_process(trials: int) -> None:
     from rich.console import Console
 
@@ -39,13 +60,18 @@ def in_process(trials: int) -> None:
 
     values: list[float] = []
     times: list[float] = []
+    on_device: list[float] = []
     original = _observed.ObservedTuner.on_trial_end
 
     def on_trial_end(self, trial):  # add the RSS probe to every tuner's observers
         original(self, trial)
         values.append(rss_mib())
         times.append(time.perf_counter())
-        print(f"trial {len(values):3d}: RSS {values[-1]:7.1f} MiB", flush=True)
+        device = device_mib()
+        shown = "" if device is None else f", device {device:7.1f} MiB"
+        if device is not None:
+            on_device.append(device)
+        print(f"trial {len(values):3d}: RSS {values[-1]:7.1f} MiB{shown}", flush=True)
 
     _observed.ObservedTuner.on_trial_end = on_trial_end
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,6 +86,10 @@ def in_process(trials: int) -> None:
           f" {values[-1]:.1f} MiB; growth {values[-1] - start:+.1f} MiB"
           f" ({(values[-1] - start) / max(1, len(values) - 5):+.2f} MiB per trial);"
           f" {per_trial:.1f} s per trial")  # fmt: skip
+    if on_device:
+        first = on_device[min(4, len(on_device) - 1)]
+        print(f"device memory in use after trial 5: {first:.1f} MiB; after trial"
+              f" {len(on_device)}: {on_device[-1]:.1f} MiB; growth {on_device[-1] - first:+.1f} MiB")
 
 
 def isolated(trials: int) -> None:
