@@ -87,13 +87,15 @@ def main() -> None:
             data_dir=args.data_dir, results=Path(tmp), name="overhead",
         )  # fmt: skip
         started = time.perf_counter()
-        run_search(request, Console(quiet=True), quiet=True)
+        outcome = run_search(request, Console(quiet=True), quiet=True)
         wall = time.perf_counter() - started
     outside = wall - TimedSteps.total
     print(f"{args.tuner}, train size {args.train_size or 'default'}, max epochs"
           f" {args.max_epochs or 'default'}, retrain {not args.no_retrain}:")  # fmt: skip
     print(f"  wall time {wall:.1f} s; inside {TimedSteps.calls:,} train/eval steps"
           f" {TimedSteps.total:.1f} s; outside {outside:.1f} s = {outside / wall:.1%} overhead")
+    if outcome.final:
+        print(f"  test accuracy of the retrained model: {outcome.final['test_accuracy']:.4f}")
     print(f"  of which the first (tracing + compiling) call of each step: {TimedSteps.compile_total:.1f} s")
 
 

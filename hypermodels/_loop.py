@@ -19,7 +19,7 @@ import numpy as np
 from keras import ops
 
 from hypermodels._augment import Augmentation
-from hypermodels._state import EpochState, load_state, save_state, saved_epochs
+from hypermodels._state import EpochState, StateWriter, load_state, saved_epochs
 from hypermodels._steps import make_steps
 
 
@@ -112,39 +112,46 @@ def fit_loop(
         if validation_data is not None
         else None
     )
-    for epoch in range(initial_epoch, epochs):
-        if switch_at(epoch):
-            steps = make_steps(model, config.augmentation)  # other trainable variables
-        callback_list.on_epoch_begin(epoch)
-        order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
-        seed_base = steps.put(np.array([config.seed, epoch * steps_per_epoch], dtype="int32"))
-        carry = steps.train_carry()
-        for xs, ys, rows, first, count in train_data.parts(steps, order):
-            carry = (*carry[:4], steps.put(np.int32(0)))  # rows count within the part
-            for step in range(first, first + count):
-                callback_list.on_train_batch_begin(step)
-                carry = steps.train(xs, ys, rows, seed_base, carry)
-                callback_list.on_train_batch_end(step)
-        loss_sum, correct, first_bad = (ops.convert_to_numpy(v) for v in carry[:3])
-        seen = steps_per_epoch * batch_size
-        logs = {"loss": float(loss_sum) / seen, "accuracy": float(correct) / seen}
-        if not math.isfinite(logs["loss"]):
-            bad_step = int(first_bad) + 1
-            at = f" at step {bad_step} of {steps_per_epoch}" if bad_step > 0 else ""
-            raise NonFiniteLossError(
-                f"loss became {logs['loss']} in epoch {epoch + 1}{at}; lower the learning rate"
-            )
-        if val_data is not None:
-            val_loss, val_acc = val_data.evaluate(steps)
-            logs.update(val_loss=val_loss, val_accuracy=val_acc)
+    # Epoch states are written while the next epoch trains; every write is complete
+    # before this function returns or raises (an interruption keeps the last epoch).
+    writer = StateWriter(state_path) if state_path is not None else None
+    try:
+        for epoch in range(initial_epoch, epochs):
+            if switch_at(epoch):
+                steps = make_steps(model, config.augmentation)  # other trainable variables
+            callback_list.on_epoch_begin(epoch)
+            order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
+            seed_base = steps.put(np.array([config.seed, epoch * steps_per_epoch], dtype="int32"))
+            carry = steps.train_carry()
+            for xs, ys, rows, first, count in train_data.parts(steps, order):
+                carry = (*carry[:4], steps.put(np.int32(0)))  # rows count within the part
+                for step in range(first, first + count):
+                    callback_list.on_train_batch_begin(step)
+                    carry = steps.train(xs, ys, rows, seed_base, carry)
+                    callback_list.on_train_batch_end(step)
+            loss_sum, correct, first_bad = (ops.convert_to_numpy(v) for v in carry[:3])
+            seen = steps_per_epoch * batch_size
+            logs = {"loss": float(loss_sum) / seen, "accuracy": float(correct) / seen}
+            if not math.isfinite(logs["loss"]):
+                bad_step = int(first_bad) + 1
+                at = f" at step {bad_step} of {steps_per_epoch}" if bad_step > 0 else ""
+                raise NonFiniteLossError(
+                    f"loss became {logs['loss']} in epoch {epoch + 1}{at}; lower the learning rate"
+                )
+            if val_data is not None:
+                val_loss, val_acc = val_data.evaluate(steps)
+                logs.update(val_loss=val_loss, val_accuracy=val_acc)
+            steps.sync()
+            if state_path is not None:
+                done_epochs, done_logs = [*done_epochs, epoch], [*done_logs, dict(logs)]
+                writer.save(model, done_epochs, done_logs)
+            callback_list.on_epoch_end(epoch, logs)
+            if watched.stop_training:
+                break
         steps.sync()
-        if state_path is not None:
-            done_epochs, done_logs = [*done_epochs, epoch], [*done_logs, dict(logs)]
-            save_state(state_path, model, done_epochs, done_logs)
-        callback_list.on_epoch_end(epoch, logs)
-        if watched.stop_training:
-            break
-    steps.sync()
+    finally:
+        if writer is not None:
+            writer.close()
     callback_list.on_train_end(logs=None)
     if state_path is not None:
         state_path.unlink(missing_ok=True)  # the trial is over: nothing left to continue

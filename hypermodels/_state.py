@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,14 +29,53 @@ class EpochState:
 
 def save_state(path: Path, model: keras.Model, epochs: list[int], logs: list[dict]) -> None:
     """Write the state atomically (temporary file, fsync, rename)."""
-    arrays = {f"m{i}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
+    _write(path, _snapshot(model, epochs, logs))
+
+
+def _snapshot(model: keras.Model, epochs: list[int], logs: list[dict]) -> dict[str, np.ndarray]:
+    """Host copies of every variable: training may go on while they are written."""
+    arrays = {f"m{i}": np.array(v.numpy()) for i, v in enumerate(model.variables)}
     arrays.update(
-        {f"o{i}": np.asarray(v.numpy()) for i, v in enumerate(model.optimizer.variables)}
+        {f"o{i}": np.array(v.numpy()) for i, v in enumerate(model.optimizer.variables)}
     )
     arrays["meta"] = np.frombuffer(json.dumps({"epochs": epochs, "logs": logs}).encode(), "uint8")
+    return arrays
+
+
+def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_atomic(path, buffer.getvalue())
+
+
+class StateWriter:
+    """Saves a trial's epoch states in a background thread, one at a time and in order.
+
+    The variables are copied to the host first (the one part that must wait for the
+    device), so the next epoch trains while the file is serialized, written and fsynced.
+    :meth:`wait` re-raises a failed write; the loop calls it before the next save, before
+    removing the file at the trial's end, and when training stops for any reason.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="epoch-state")
+        self._pending: Future[None] | None = None
+
+    def save(self, model: keras.Model, epochs: list[int], logs: list[dict]) -> None:
+        self.wait()
+        self._pending = self._pool.submit(_write, self.path, _snapshot(model, epochs, logs))
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 def saved_epochs(path: Path) -> list[int]:
