@@ -121,6 +121,9 @@ class TensorFlowSteps(Steps):
                 loss = ops.mean(per_sample)
                 if model.losses:
                     loss = loss + ops.sum(model.losses)
+                # Under mixed_float16 the optimizer is a LossScaleOptimizer: it scales the
+                # loss here and unscales (and checks) the gradients when it applies them.
+                loss = optimizer.scale_loss(loss)
             grads = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
             return _advance(carry, per_sample, _correct(y, probs))
@@ -186,10 +189,15 @@ class JaxSteps(Steps):
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
 
-        def loss_fn(trainable, non_trainable, x, y):
+        def loss_fn(trainable, non_trainable, opt_vars, x, y):
             probs, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
             per_sample = _per_sample_loss(y, probs)
-            return ops.mean(per_sample), (probs, per_sample, non_trainable)
+            loss = ops.mean(per_sample)
+            # A LossScaleOptimizer (mixed_float16) scales by its current scale, a variable.
+            mapping = list(zip(optimizer.variables, opt_vars))
+            with keras.StatelessScope(state_mapping=mapping):
+                loss = optimizer.scale_loss(loss)
+            return loss, (probs, per_sample, non_trainable)
 
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
@@ -198,7 +206,7 @@ class JaxSteps(Steps):
             x, y, seed = _train_batch(xs, ys, order, seed_base, carry)
             x = augment(x, seed)
             (_, (probs, per_sample, non_trainable)), grads = grad_fn(
-                trainable, non_trainable, x, y
+                trainable, non_trainable, opt_vars, x, y
             )
             trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
             return (trainable, non_trainable, opt_vars), _advance(

@@ -221,7 +221,7 @@ def test_data_in_parts_trains_as_data_on_the_device(seed: int) -> None:
     xv, yv = tiny_data(40, seed=1)
     results = []
     for limit in (2**30, 2 * 32 * 785, 1):  # whole; parts of 2 batches (1 left over); 1 batch
-        hypermodel, hp, model = tiny_model(augment=True, rotation=10.0)
+        _, _, model = tiny_model(augment=True, rotation=10.0)
         config = LoopConfig(batch_size=32, eval_batch_size=16, seed=3, device_data_bytes=limit,
                             augmentation=Augmentation(flip=True, rotation=10.0))  # fmt: skip
         history = fit_loop(model, x, y, (xv, yv), epochs=2, config=config)
@@ -229,3 +229,57 @@ def test_data_in_parts_trains_as_data_on_the_device(seed: int) -> None:
     for other in results[1:]:
         for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
             np.testing.assert_allclose(other[key], results[0][key], rtol=1e-4, atol=1e-6)
+
+
+def test_float16_scales_the_loss(seed: int) -> None:
+    """``--precision float16``: Keras wraps the optimizer in a LossScaleOptimizer at
+    compile; the loop scales the loss, so training learns and the scale is used."""
+    keras.mixed_precision.set_global_policy("float32")
+    x, y = tiny_data()
+    space = Space(tuple(Fixed(k, v) for k, v in {"filters": 8, "conv_blocks": 2,
+                  "dense_units": 32, "batch_size": 32, "learning_rate": 1e-2}.items()))  # fmt: skip
+    hypermodel = ImageCNN(space, (28, 28, 1), 10, ImageStats.of(x), seed=7,
+                          dtype_policy="mixed_float16")  # fmt: skip
+    hp = kt.HyperParameters()
+    try:
+        model = hypermodel.build(hp)
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        assert model.get_layer("inner").compute_dtype == "float16"
+        history = hypermodel.fit(hp, model, x, y, (x, y), epochs=4)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert all(np.isfinite(history.history["loss"]))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert history.history["val_accuracy"][-1] > 0.3
+    assert int(ops.convert_to_numpy(model.optimizer.iterations)) == 4 * 3
+
+
+def test_float16_step_updates_as_float32_does(seed: int) -> None:
+    """One SGD step under mixed_float16 moves the weights as far as in float32: the loss
+    is scaled before the gradient and unscaled after (Adam would hide a missing scale)."""
+    from hypermodels._steps import make_steps
+
+    x, y = tiny_data(32)
+    moved = {}
+    for policy in ("float32", "mixed_float16"):
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            keras.utils.set_random_seed(3)
+            model = keras.Sequential([
+                keras.Input((28, 28, 1)), keras.layers.Rescaling(1 / 255), keras.layers.Flatten(),
+                keras.layers.Dense(10, activation="softmax", dtype="float32", name="out"),
+            ])  # fmt: skip
+            model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+            model.optimizer.build(model.trainable_variables)
+            before = ops.convert_to_numpy(model.get_layer("out").kernel).copy()
+            steps = make_steps(model, Augmentation())
+            rows = steps.put(np.arange(32, dtype="int32")[None])
+            seed_base = steps.put(np.zeros(2, dtype="int32"))
+            steps.train(steps.put(x), steps.put(y), rows, seed_base, steps.train_carry())
+            steps.sync()
+            after = ops.convert_to_numpy(model.get_layer("out").kernel)
+            moved[policy] = float(np.abs(after - before).sum())
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+    assert moved["float32"] > 0
+    assert moved["mixed_float16"] == pytest.approx(moved["float32"], rel=0.05)

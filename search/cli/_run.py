@@ -95,8 +95,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--precision",
         default="auto",
-        help="auto (default: mixed on a GPU, float32 on a CPU), float32, or mixed"
-        " (bfloat16 compute, float32 variables)",
+        help="auto (default: mixed on a GPU, float32 on a CPU), float32, mixed"
+        " (bfloat16 compute, float32 variables), or float16 (float16 compute with loss"
+        " scaling, for GPUs without bfloat16)",
     )
     add_process_options(p)
     p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")

@@ -1,13 +1,17 @@
-"""``--precision``: float32, or mixed bfloat16 (float32 variables, bfloat16 compute)."""
+"""``--precision``: float32, or mixed precision (float32 variables, 16-bit compute):
+bfloat16, or float16 with loss scaling for GPUs without bfloat16."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 
-PRECISIONS = ("auto", "float32", "mixed")
+PRECISIONS = ("auto", "float32", "mixed", "float16")
 MIXED = "mixed_bfloat16"
 """bfloat16 keeps float32's exponent range: no loss scaling is needed, unlike float16."""
+MIXED_FLOAT16 = "mixed_float16"
+"""For GPUs without fast bfloat16 (before Ampere: V100, T4). Keras wraps the optimizer in a
+LossScaleOptimizer when a model is compiled under it; the loop scales the loss."""
 
 
 def has_gpu() -> bool:
@@ -30,7 +34,7 @@ def policy_for(choice: str) -> str:
     bfloat16 arithmetic is emulated and slower."""
     if choice == "auto":
         return MIXED if has_gpu() else "float32"
-    return MIXED if choice == "mixed" else "float32"
+    return {"mixed": MIXED, "float16": MIXED_FLOAT16}.get(choice, "float32")
 
 
 @contextlib.contextmanager
