@@ -124,3 +124,22 @@ def test_one_worker_per_gpu(env: None, tmp_path: Path, fashion_dir: Path) -> Non
     worker_gpus = {gpu for pid, used in by_pid.items() if pid != os.getpid() for gpu in used}
     assert worker_gpus <= {"7"}
     assert "worker 1 (GPU 7):" in (folder / "worker-1.log").read_text()
+
+
+def test_status_lists_running_trials_with_their_gpu(tmp_path: Path, capsys) -> None:
+    from search.storage import RunFolder, RunLock
+
+    run = RunFolder(tmp_path / "fashion" / "multi")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "optuna", "status": "running",
+                    "objective": {"name": "val_accuracy", "direction": "max"}})  # fmt: skip
+    run.write_trials([
+        {"id": "0", "status": "completed", "pid": 11, "gpu": "0", "epochs": [],
+         "best": {"val_accuracy": 0.8}, "best_epoch": 1, "hyperparameters": {}},
+        {"id": "1", "status": "running", "pid": 12, "gpu": "1", "epochs": []},
+        {"id": "2", "status": "running", "pid": 13, "gpu": None, "epochs": []},
+    ])  # fmt: skip
+    with RunLock(run.path):
+        assert main(["status", str(run.path)]) == 0
+    out = capsys.readouterr().out
+    assert "running: trial 1 (PID 12, GPU 1), trial 2 (PID 13)" in out
