@@ -80,10 +80,10 @@ class Steps:
         """``array`` on the device, where the steps read it."""
         return ops.convert_to_tensor(array)
 
-    def train_carry(self, step: int = 0) -> TrainCarry:
-        """A fresh carry for an epoch (or a part of one starting at ``step``)."""
+    def train_carry(self) -> TrainCarry:
+        """A fresh carry for an epoch."""
         return tuple(self.put(np.asarray(v, dtype=d)) for v, d in (
-            (0.0, "float32"), (0.0, "float32"), (-1, "int32"), (step, "int32"), (0, "int32"),
+            (0.0, "float32"), (0.0, "float32"), (-1, "int32"), (0, "int32"), (0, "int32"),
         ))  # fmt: skip
 
     def eval_carry(self) -> EvalCarry:
