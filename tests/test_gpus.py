@@ -143,3 +143,66 @@ def test_status_lists_running_trials_with_their_gpu(tmp_path: Path, capsys) -> N
         assert main(["status", str(run.path)]) == 0
     out = capsys.readouterr().out
     assert "running: trial 1 (PID 12, GPU 1), trial 2 (PID 13)" in out
+
+
+def test_resume_moves_the_run_to_other_gpus(env: None, tmp_path: Path, fashion_dir: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    os.environ[gpus.VISIBLE] = "7,9"
+    folder = tmp_path / "fashion" / "moved"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "run", "fashion", "--tuner", "optuna", "--gpus", "0",
+         "--sampler", "random", "--pruner", "none", "--train-size", "1000", "--val-size",
+         "200", "--max-trials", "5", "--max-epochs", "2", "--fix", "filters=16", "--fix",
+         "conv_blocks=2", "--no-retrain", "--data-dir", str(fashion_dir), "--results",
+         str(tmp_path), "--name", "moved", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    done: list[dict] = []
+    while not done and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.3)
+        try:
+            trials = json.loads((folder / "trials.json").read_text())["trials"]
+        except (OSError, ValueError):
+            continue
+        done = [t for t in trials if t["status"] == "completed"]
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert {t["gpu"] for t in done} == {"7"}  # --gpus 0: the first of CUDA_VISIBLE_DEVICES
+
+    assert main(["resume", str(folder), "--gpus", "1,0", "--quiet"]) == 0
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["status"] == "finished"
+    assert meta["request"]["gpus"] == ["1", "0"] and meta["request"]["workers"] == 2
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert sorted(int(t["id"]) for t in trials if t["status"] == "completed") == list(range(5))
+    after = [t for t in trials if t["pid"] != proc.pid]
+    assert after
+    assert {t["gpu"] for t in after if t["pid"] == os.getpid()} <= {"9"}
+    assert {t["gpu"] for t in after if t["pid"] != os.getpid()} <= {"7"}
+    assert "worker 1 (GPU 7):" in (folder / "worker-1.log").read_text()
+
+
+def test_resume_refuses_a_gpu_list_it_cannot_use(env: None, tmp_path: Path, capsys) -> None:
+    from search.storage import RunFolder
+
+    run = RunFolder(tmp_path / "fashion" / "old")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "hyperband", "status": "interrupted",
+                    "request": {"experiment": "fashion", "tuner": "hyperband", "gpus": ["0"],
+                                "workers": 1}})  # fmt: skip
+    before = (run.path / "run.json").read_text()
+    os.environ[gpus.VISIBLE] = "3"
+    assert main(["resume", str(run.path), "--gpus", "1"]) == 2
+    assert "--gpus 1: there is no GPU 1; this machine shows 1 (numbers 0-0)" in (
+        capsys.readouterr().err
+    )
+    os.environ[gpus.VISIBLE] = "3,4"
+    assert main(["resume", str(run.path), "--gpus", "0,1", "--workers", "3"]) == 2
+    assert "starts one worker per GPU (2); leave out --workers 3" in capsys.readouterr().err
+    assert (run.path / "run.json").read_text() == before

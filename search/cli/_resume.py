@@ -25,6 +25,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--storage", help="the run's database URL with its password, if it has one")
+    p.add_argument(
+        "--gpus",
+        default=argparse.SUPPRESS,
+        help="move the run to these GPUs (e.g. 2,3, or 'all'; one worker each), or 'none' to"
+        " go on without pinning (default: the GPUs it was started with)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="processes sharing its Optuna search from now on (default: as it was started)",
+    )
     add_process_options(p, resume=True)
     add_backend(p)
     add_common(p)
@@ -32,15 +44,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.gpus import claim
+    from search.gpus import claim, parse_gpus
 
     folder = resolve_run(args.run, args.results)
     meta = folder.read_meta()
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
+    gpus = tuple(str(gpu) for gpu in stored.get("gpus") or ())
+    workers = int(stored.get("workers", 1))
+    if "gpus" in vars(args):  # given again: the run moves to them
+        gpus = () if args.gpus.strip() == "none" else parse_gpus(args.gpus)
+        workers = len(gpus) or workers
+    workers = getattr(args, "workers", workers)
     # Before Keras starts, as in `run`.
-    devices = claim(tuple(str(gpu) for gpu in stored.get("gpus") or ()))
+    devices = claim(gpus) if gpus and workers == len(gpus) else ()
 
     from search.cli._execute import execute
     from search.engine import RunRequest
@@ -51,7 +69,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password; pass it with --storage"
         )
-    stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=storage)
+    stored.update(
+        results=str(folder.path.parent.parent), name=folder.name, storage=storage,
+        gpus=list(gpus), workers=workers,
+    )  # fmt: skip
     for option in ("keep_best", "isolate"):  # given again: they replace the run's own
         if option in vars(args):
             stored[option] = getattr(args, option)

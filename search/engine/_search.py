@@ -171,6 +171,8 @@ def run_search(
                 **previous.get("request", {}),
                 "keep_best": request.keep_best,
                 "isolate": request.isolate,
+                "workers": request.workers,
+                "gpus": list(request.gpus),
             }
             resumed = previous.get("resumed", [])
             folder.update_meta(
