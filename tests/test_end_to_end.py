@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from search.cli import main
+from search.space import space_from_dict
 
 
 @pytest.mark.parametrize("tuner", ["random", "hyperband", "bayesian", "optuna"])
@@ -45,6 +46,11 @@ def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys
         assert not any(k.startswith("tuner/") for k in trial["hyperparameters"])
     if tuner == "hyperband":
         assert all("bracket" in t["schedule"] for t in trials)
+    # The first trial is the baseline: the space's defaults; the next one is sampled.
+    defaults = space_from_dict(meta["space"]["params"]).defaults()
+    first, second = sorted(trials, key=lambda t: int(t["id"]))
+    assert first["baseline"] and first["hyperparameters"] == defaults
+    assert not second["baseline"] and second["hyperparameters"] != defaults
 
     # The chosen trial follows the report's rule: converged accuracy (mean over epochs up
     # to the best, at most 3) within 0.005 of the best, then the smallest train-val gap.

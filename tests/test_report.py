@@ -12,6 +12,7 @@ import pytest
 
 from search.cli import main
 from search.report import (
+    against_baseline,
     best_so_far,
     choose,
     converged_metrics,
@@ -111,6 +112,29 @@ def test_choice_sentence_names_trial_accuracy_and_gaps() -> None:
     assert choice.sentence() == "Chose trial 2: val acc 0.916 (best 0.920), gap 0.004 vs 0.070"
 
 
+def test_choice_against_the_baseline() -> None:
+    trials = [
+        trial("0", epochs((0.90, 0.850, 1, 1)), baseline=True),   # the defaults, 1 epoch
+        trial("1", epochs((0.93, 0.917, 1, 1))),                  # chosen
+        trial("2", epochs((0.88, 0.850, 1, 1), (0.90, 0.870, 1, 1), (0.91, 0.880, 1, 1)),
+              baseline=True, continues="0"),                      # the defaults, continued
+    ]  # fmt: skip
+    ranked = rank_trials(trials_table(trials, converged_epochs=1), tolerance=0.005)
+    choice = choose(ranked, 0.005)
+    assert choice is not None and choice.trial == "1"
+    assert against_baseline(ranked, choice) == (
+        "Against the baseline (the space's defaults, trial 2): val acc +0.037 (0.880 -> 0.917),"
+        " gap -0.017 (0.030 -> 0.013)."
+    )
+    won = rank_trials(trials_table(trials[:1] + trials[2:], converged_epochs=1), 0.005)
+    assert against_baseline(won, choose(won, 0.005)).startswith(
+        "The baseline (the space's defaults, trial 2) was chosen"
+    )
+    unmarked = [{k: v for k, v in t.items() if k != "baseline"} for t in trials]
+    plain = rank_trials(trials_table(unmarked, converged_epochs=1), 0.005)
+    assert against_baseline(plain, choose(plain, 0.005)) is None  # --no-baseline
+
+
 def test_pareto_front() -> None:
     acc = np.array([0.92, 0.917, 0.916, 0.90, 0.91, np.nan, 0.917])
     gap = np.array([0.07, 0.013, 0.004, 0.0, 0.04, np.nan, 0.013])
@@ -207,13 +231,15 @@ def _write_run(root: Path, name: str, trials: list[dict], status: str = "finishe
 
 
 def test_report_files_and_cli(tmp_path: Path, capsys) -> None:
-    trials = [trial(str(i), epochs((0.9, 0.8 + 0.01 * i, 1, 1)), hp={"units": 32 * (i + 1)})
-              for i in range(3)]  # fmt: skip
+    trials = [trial(str(i), epochs((0.9, 0.8 + 0.01 * i, 1, 1)), hp={"units": 32 * (i + 1)},
+                    baseline=i == 0) for i in range(3)]  # fmt: skip
     folder = _write_run(tmp_path, "r1", trials)
     assert main(["report", str(folder.path)]) == 0
     out = capsys.readouterr().out
     assert "Chose trial 2" in out
+    assert "Against the baseline (the space's defaults, trial 0): val acc +0.020" in out
     page = (folder.path / "report.html").read_text()
+    assert "0 (baseline)" in page and "Against the baseline" in page
     assert "<script src=" not in page and "<link" not in page  # nothing loaded from outside
     assert page.count('class="plotly-graph-div"') >= 6
     csv = pd.read_csv(folder.path / "report.csv")

@@ -129,6 +129,8 @@ def _write_report(folder, console: Console) -> None:
         return
     if reports[0].choice is not None:
         console.print(reports[0].choice.sentence())
+    if reports[0].baseline is not None:
+        console.print(reports[0].baseline)
     console.print(f"report: {output}")
 
 

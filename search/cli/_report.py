@@ -51,6 +51,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         headline = report.choice.sentence() if report.choice else "no trial scored yet"
         state = " (still running)" if report.running else ""
         console.print(f"{report.label}{state}: {headline}")
+        if report.baseline is not None:
+            console.print(f"  {report.baseline}")
     console.print(f"report: {output}")
     if args.open:
         webbrowser.open(output.resolve().as_uri())

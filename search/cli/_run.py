@@ -60,6 +60,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="fix a hyperparameter (repeatable), e.g. --fix learning_rate=0.001",
     )
     p.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="do not run the space's defaults as the first trial (the baseline every other"
+        " configuration is compared with); sample every trial",
+    )
+    p.add_argument(
         "--objective",
         default="val_accuracy",
         help="val_accuracy, val_loss, or pareto (Optuna: accuracy up and train/val gap down)",
@@ -193,6 +199,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         val_size=args.val_size,
         space=args.space,
         fix=_parse_fix(args.fix),
+        baseline=not args.no_baseline,
         objective=args.objective,
         data_dir=args.data_dir,
         retrain=not args.no_retrain,

@@ -76,9 +76,14 @@ def _now() -> str:
 class TrialRecorder:
     """An observer that keeps ``trials.json`` current: written at every trial and epoch end."""
 
-    def __init__(self, folder: RunFolder, objective: kt.Objective) -> None:
+    def __init__(
+        self, folder: RunFolder, objective: kt.Objective, baseline: dict[str, Any] | None = None
+    ) -> None:
+        """``baseline``: the space's defaults, when the search runs them first; a trial with
+        these values is marked ``"baseline": true``."""
         self.folder = folder
         self.objective = objective
+        self.baseline = None if baseline is None else {k: _tidy(v) for k, v in baseline.items()}
         self.records: dict[str, dict[str, Any]] = {
             r["id"]: r for r in folder.read_trials()
         }
@@ -98,10 +103,12 @@ class TrialRecorder:
         self._mine.add(trial.trial_id)
         if trial.trial_id in self.records:  # run again after an interruption
             self._previous[trial.trial_id] = self.records[trial.trial_id]["epochs"]
+        hyperparameters = active_values(trial.hyperparameters)
         self.records[trial.trial_id] = {
             "id": trial.trial_id,
             "status": "running",
-            "hyperparameters": active_values(trial.hyperparameters),
+            "hyperparameters": hyperparameters,
+            "baseline": hyperparameters == self.baseline,
             "schedule": schedule,
             "continues": schedule.get("trial_id"),
             "epochs": [],

@@ -34,6 +34,8 @@ class RunRequest:
     val_size: int | None = None
     space: Path | None = None
     fix: dict[str, object] = field(default_factory=dict)
+    baseline: bool = True
+    """Run the space's defaults as the first trial (``--no-baseline``: every trial sampled)."""
     objective: str = "val_accuracy"
     data_dir: Path | None = None
     retrain: bool = True

@@ -79,7 +79,7 @@ def plan(request: RunRequest, space: Space | None = None) -> Plan:
     options = tuners.TunerOptions(
         space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
         pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
-        study_name=f"{experiment.name}-{name}", run_dir=run_dir,
+        study_name=f"{experiment.name}-{name}", run_dir=run_dir, baseline=request.baseline,
     )  # fmt: skip
     backend.check(options, budget)
     if request.workers > 1 and backend.name != "optuna":
@@ -250,7 +250,8 @@ def _search_and_retrain(
 ) -> RunOutcome:
     backend, options, budget = p.backend, p.options, p.budget
     objective = request.kt_objective()
-    recorder = TrialRecorder(folder, objective)
+    baseline = options.space.defaults() if request.baseline else None
+    recorder = TrialRecorder(folder, objective, baseline)
     hypermodel = p.experiment.hypermodel(options.space, splits, p.model)
     planned_trials, planned_epochs = backend.plan(budget)
     stopper = StopOnSignal()

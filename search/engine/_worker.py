@@ -109,7 +109,8 @@ def run_worker(
     options = replace(p.options, run_dir=folder.path)
     splits = p.experiment.load(p.data)
     objective = request.kt_objective()
-    recorder = TrialRecorder(folder, objective)
+    baseline = space.defaults() if request.baseline else None
+    recorder = TrialRecorder(folder, objective, baseline)
     hypermodel = p.experiment.hypermodel(space, splits, p.model)
     # Each worker samples with its own seed, or all would propose the same first trials.
     sampler_seed = request.seed + WORKER_SEED_STRIDE * index

@@ -2,13 +2,14 @@
 
 from search.report._data import RunReport, best_so_far, load_report
 from search.report._importance import distributions, importance_inputs, param_importances
-from search.report._rank import Choice, choose, pareto_mask, rank_trials
+from search.report._rank import Choice, against_baseline, choose, pareto_mask, rank_trials
 from search.report._table import converged_metrics, full_history, trials_table
 from search.report._write import write_report
 
 __all__ = [
     "Choice",
     "RunReport",
+    "against_baseline",
     "best_so_far",
     "choose",
     "converged_metrics",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from search.errors import RunFolderError
 from search.report._importance import param_importances
-from search.report._rank import Choice, choose, rank_trials
+from search.report._rank import Choice, against_baseline, choose, rank_trials
 from search.report._table import full_history, trials_table
 from search.storage import RunFolder
 
@@ -30,6 +30,8 @@ class RunReport:
     converged_epochs: int
     tolerance: float
     counts: dict[str, int] = field(default_factory=dict)
+    baseline: str | None = None
+    """How the choice compares with the baseline trial (the space's defaults), if it ran."""
 
     @property
     def label(self) -> str:
@@ -56,10 +58,12 @@ def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float =
         table, meta.get("space", {}).get("params", {}), "converged_val_accuracy"
     )
     running = meta.get("status") == "running" and lock_holder(folder) is not None
+    choice = choose(table, tolerance)
     return RunReport(
-        folder=folder, meta=meta, table=table, choice=choose(table, tolerance),
+        folder=folder, meta=meta, table=table, choice=choice,
         importances=importances, curves=curves, running=running,
         converged_epochs=converged_epochs, tolerance=tolerance, counts=counts,
+        baseline=against_baseline(table, choice),
     )  # fmt: skip
 
 

@@ -104,6 +104,8 @@ def table_html(table: pd.DataFrame, chosen: str | None) -> str:
         cells = []
         for column in [c for c, _ in TABLE_COLUMNS] + hps:
             shown, key = _fmt(row.get(column))
+            if column == "trial" and bool(row.get("baseline", False)):
+                shown += " (baseline)"
             cls = ' class="text"' if column in ("trial", "status") else ""
             cells.append(f'<td{cls} data-v="{key}">{shown}</td>')
         attr = ' class="chosen"' if chosen is not None and row["trial"] == chosen else ""
@@ -155,6 +157,7 @@ def _summary(report: RunReport) -> str:
         f" {counts.get('failed', 0) + counts.get('invalid', 0)} failed,"
         f" {counts.get('running', 0)} running",
         "chosen configuration": f"trial {chosen}: {config}",
+        "baseline": report.baseline or "not run (--no-baseline, or it did not complete)",
         "test accuracy": test,
         "data": f"{meta.get('data', {}).get('train')} train /"
         f" {meta.get('data', {}).get('validation')} validation images",

@@ -88,6 +88,29 @@ def choose(ranked: pd.DataFrame, tolerance: float = 0.005) -> Choice | None:
     )
 
 
+def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
+    """How the chosen trial compares with the baseline (the space's defaults, run first);
+    None when the run has no completed baseline trial or nothing was chosen."""
+    if choice is None or "baseline" not in ranked:
+        return None
+    runs = ranked[ranked["baseline"].astype(bool) & ranked["rank"].notna()]
+    if runs.empty:
+        return None
+    # Hyperband may have continued the baseline: its longest-trained run speaks for it.
+    base = runs.loc[runs["converged_val_accuracy"].astype(float).idxmax()]
+    acc, gap = float(base["converged_val_accuracy"]), float(base["gap_accuracy"])
+    if bool(ranked.loc[ranked["trial"] == choice.trial, "baseline"].any()):
+        return (
+            f"The baseline (the space's defaults, trial {base['trial']}) was chosen: no"
+            f" sampled configuration beat it by the rule (val acc {acc:.3f}, gap {gap:.3f})."
+        )
+    return (
+        f"Against the baseline (the space's defaults, trial {base['trial']}): val acc"
+        f" {choice.val_accuracy - acc:+.3f} ({acc:.3f} -> {choice.val_accuracy:.3f}),"
+        f" gap {choice.gap - gap:+.3f} ({gap:.3f} -> {choice.gap:.3f})."
+    )
+
+
 RULE = (
     "Ranking rule: among trials whose converged validation accuracy (mean of the last {k}"
     " epochs up to the best one) is within {tol} of the best, the smallest train-validation"

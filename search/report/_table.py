@@ -90,6 +90,7 @@ def trials_table(
             "started": trial.get("started"),
             "finished": trial.get("finished"),
             "continues": trial.get("continues"),
+            "baseline": bool(trial.get("baseline", False)),
         }
         row.update(converged_metrics(epochs, converged_epochs))
         for name, value in (trial.get("hyperparameters") or {}).items():
@@ -99,7 +100,7 @@ def trials_table(
         )
         rows.append(row)
     columns = ["trial", "status", "reason", "epochs", "seconds", "started", "finished",
-               "continues", *METRIC_COLUMNS, "test_accuracy"]  # fmt: skip
+               "continues", "baseline", *METRIC_COLUMNS, "test_accuracy"]  # fmt: skip
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=columns)

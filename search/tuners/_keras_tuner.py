@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras_tuner as kt
 
@@ -14,48 +15,100 @@ from search.tuners._registry import Budget, TunerOptions, register
 MAX_CONSECUTIVE_FAILURES = 3
 
 
-class RandomTuner(ObservedTuner, kt.RandomSearch):
-    """RandomSearch with observers."""
+def default_values(space: kt.HyperParameters) -> dict[str, Any]:
+    """The defaults of a KerasTuner space's active hyperparameters."""
+    hps = kt.HyperParameters()
+    for hp in space.space:
+        hps.merge([hp])
+        if hps.is_active(hp):
+            hps.values[hp.name] = hp.default
+    return hps.values
+
+
+class BaselineFirst:
+    """Oracle mixin: the first configuration tried is the space's defaults, the baseline a
+    search has to beat; after it (and after a resume), the oracle's own random values."""
+
+    baseline: bool = True
+
+    def _random_values(self) -> dict[str, Any] | None:
+        if self.baseline:
+            values = default_values(self.hyperparameters)
+            if not self._duplicate(values):
+                return values
+        return super()._random_values()
+
+
+class RandomOracle(BaselineFirst, kt.oracles.RandomSearchOracle):
+    """RandomSearch's oracle, baseline first."""
+
+
+class HyperbandOracle(BaselineFirst, kt.oracles.HyperbandOracle):
+    """Hyperband's oracle; the baseline opens the first bracket."""
+
+
+class BayesianOracle(BaselineFirst, kt.oracles.BayesianOptimizationOracle):
+    """BayesianOptimization's oracle; the baseline is the first of its random points."""
+
+
+class RandomTuner(ObservedTuner, kt.Tuner):
+    """RandomSearch (KerasTuner's plain Tuner with its oracle) with observers."""
 
 
 class HyperbandTuner(ObservedTuner, kt.Hyperband):
-    """Hyperband with observers."""
+    """Hyperband with observers; built on a given oracle, so ``kt.Hyperband.__init__`` (which
+    makes its own) is skipped and only its epoch-scheduling methods are used."""
+
+    def __init__(self, hypermodel: kt.HyperModel, oracle: kt.Oracle, directory: Path) -> None:
+        kt.Tuner.__init__(
+            self, oracle=oracle, hypermodel=hypermodel, directory=str(directory.parent),
+            project_name=directory.name, overwrite=False,
+        )  # fmt: skip
 
 
-class BayesianTuner(ObservedTuner, kt.BayesianOptimization):
-    """BayesianOptimization with observers."""
+class BayesianTuner(ObservedTuner, kt.Tuner):
+    """BayesianOptimization (KerasTuner's plain Tuner with its oracle) with observers."""
+
+
+def _tuner(cls: type[kt.Tuner], hypermodel: kt.HyperModel, oracle: kt.Oracle,
+           directory: Path) -> kt.Tuner:  # fmt: skip
+    return cls(
+        oracle=oracle, hypermodel=hypermodel, directory=str(directory.parent),
+        project_name=directory.name, overwrite=False,
+    )  # fmt: skip
 
 
 def _random(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
-            directory: Path) -> kt.Tuner:  # fmt: skip
-    return RandomTuner(
-        hypermodel, objective=objective, max_trials=budget.max_trials or 1, seed=seed,
-        directory=str(directory.parent), project_name=directory.name, overwrite=False,
+            directory: Path, baseline: bool) -> kt.Tuner:  # fmt: skip
+    oracle = RandomOracle(
+        objective=objective, max_trials=budget.max_trials or 1, seed=seed,
         max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
     )  # fmt: skip
+    oracle.baseline = baseline
+    return _tuner(RandomTuner, hypermodel, oracle, directory)
 
 
 def _bayesian(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
-              directory: Path) -> kt.Tuner:  # fmt: skip
+              directory: Path, baseline: bool) -> kt.Tuner:  # fmt: skip
     trials = budget.max_trials or 1
-    return BayesianTuner(
-        hypermodel, objective=objective, max_trials=trials,
-        num_initial_points=max(2, min(trials // 3, 10)), seed=seed,
-        directory=str(directory.parent), project_name=directory.name, overwrite=False,
-        max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+    oracle = BayesianOracle(
+        objective=objective, max_trials=trials, num_initial_points=max(2, min(trials // 3, 10)),
+        seed=seed, max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
     )  # fmt: skip
+    oracle.baseline = baseline
+    return _tuner(BayesianTuner, hypermodel, oracle, directory)
 
 
 def _hyperband(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
-               directory: Path) -> kt.Tuner:  # fmt: skip
-    tuner = HyperbandTuner(
-        hypermodel, objective=objective, max_epochs=budget.max_epochs, factor=budget.factor,
-        seed=seed, directory=str(directory.parent), project_name=directory.name,
-        overwrite=False, max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+               directory: Path, baseline: bool) -> kt.Tuner:  # fmt: skip
+    oracle = HyperbandOracle(
+        objective=objective, max_epochs=budget.max_epochs, factor=budget.factor, seed=seed,
+        max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
     )  # fmt: skip
+    oracle.baseline = baseline
     # Hyperband runs its whole schedule; --max-trials caps it (the oracle honours it).
-    tuner.oracle.max_trials = budget.max_trials
-    return tuner
+    oracle.max_trials = budget.max_trials
+    return HyperbandTuner(hypermodel, oracle, directory)
 
 
 def _trials_times_epochs(budget: Budget) -> tuple[int, int]:
@@ -69,7 +122,7 @@ class KerasTunerBackend:
 
     name: str
     description: str
-    factory: Callable[[kt.HyperModel, kt.Objective, Budget, int, Path], kt.Tuner]
+    factory: Callable[[kt.HyperModel, kt.Objective, Budget, int, Path, bool], kt.Tuner]
     planner: Callable[[Budget], tuple[int, int]]
 
     def check(self, options: TunerOptions, budget: Budget) -> None:
@@ -85,7 +138,7 @@ class KerasTunerBackend:
         observers: Sequence[Observer],
         options: TunerOptions,
     ) -> kt.Tuner:
-        tuner = self.factory(hypermodel, objective, budget, seed, directory)
+        tuner = self.factory(hypermodel, objective, budget, seed, directory, options.baseline)
         tuner.observers = list(observers)
         return tuner
 

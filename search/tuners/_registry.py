@@ -27,6 +27,8 @@ class TunerOptions:
     study_name: str = "search"
     run_dir: Path | None = None
     """The run folder (where a default Optuna journal lives); workers share it."""
+    baseline: bool = True
+    """Run the space's defaults as the first trial: the configuration to beat."""
 
     def refuse_optuna_only(self, tuner: str) -> None:
         """SearchError if an Optuna-only option was given to another backend."""

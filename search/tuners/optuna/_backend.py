@@ -44,6 +44,10 @@ def _study(options: TunerOptions, budget: Budget, seed: int, run_dir: Path) -> o
     if fingerprint is None:
         study.set_user_attr("space_fingerprint", space.fingerprint())
         study.set_user_attr("space", space.to_dict())
+        if options.baseline:  # the space's defaults are the first trial, as with KerasTuner's
+            searched = distributions(space)
+            defaults = {k: v for k, v in space.defaults().items() if k in searched}
+            study.enqueue_trial(defaults, user_attrs={"baseline": True})
     elif fingerprint != space.fingerprint():
         raise SearchError(
             f"study {options.study_name!r} in {options.storage or run_dir} belongs to another"

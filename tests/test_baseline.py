@@ -1,0 +1,71 @@
+"""The baseline trial: every tuner runs the space's defaults first, once, resumes included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras_tuner as kt
+import pytest
+
+from search.tuners._keras_tuner import BayesianOracle, HyperbandOracle, RandomOracle
+
+ORACLES = {
+    "random": lambda: RandomOracle(objective=OBJECTIVE, max_trials=5, seed=3),
+    "hyperband": lambda: HyperbandOracle(objective=OBJECTIVE, max_epochs=9, factor=3, seed=3),
+    "bayesian": lambda: BayesianOracle(objective=OBJECTIVE, max_trials=5, seed=3),
+}
+OBJECTIVE = kt.Objective("val_accuracy", "max")
+DEFAULTS = {"learning_rate": 1e-3, "augment": False, "units": 128}
+
+
+def space() -> kt.HyperParameters:
+    hp = kt.HyperParameters()
+    hp.Float("learning_rate", 1e-4, 1e-1, sampling="log", default=1e-3)
+    hp.Boolean("augment", default=False)
+    with hp.conditional_scope("augment", [True]):
+        hp.Float("shift", 0.0, 0.2, step=0.05, default=0.1)
+    hp.Int("units", 32, 512, step=32, default=128)
+    return hp
+
+
+def oracle(kind: str, folder: Path, baseline: bool = True) -> kt.Oracle:
+    made = ORACLES[kind]()
+    made.baseline = baseline
+    made.hyperparameters = space()
+    made._set_project_dir(str(folder), "search")
+    return made
+
+
+def values(trial: kt.engine.trial.Trial) -> dict:
+    return {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+
+
+@pytest.mark.parametrize("kind", sorted(ORACLES))
+def test_the_defaults_come_first_then_sampled_values(kind: str, tmp_path: Path) -> None:
+    first = oracle(kind, tmp_path).create_trial("tuner0")
+    assert values(first) == DEFAULTS
+    second = oracle(kind, tmp_path / "other").create_trial("tuner0")
+    assert values(second) == DEFAULTS  # a new search: its own baseline
+
+    search = oracle(kind, tmp_path / "one")
+    trials = [search.create_trial(f"tuner{i}") for i in range(3)]
+    assert [values(t) == DEFAULTS for t in trials] == [True, False, False]
+
+
+@pytest.mark.parametrize("kind", sorted(ORACLES))
+def test_a_resumed_search_does_not_run_the_baseline_again(kind: str, tmp_path: Path) -> None:
+    search = oracle(kind, tmp_path)
+    trial = search.create_trial("tuner0")
+    assert values(trial) == DEFAULTS
+    search.update_trial(trial.trial_id, {"val_accuracy": 0.5})
+    trial.status = "COMPLETED"
+    search.end_trial(trial)
+    search.save()
+    again = oracle(kind, tmp_path)
+    again.reload()
+    assert values(again.create_trial("tuner1")) != DEFAULTS
+
+
+@pytest.mark.parametrize("kind", sorted(ORACLES))
+def test_no_baseline_samples_the_first_trial_too(kind: str, tmp_path: Path) -> None:
+    assert values(oracle(kind, tmp_path, baseline=False).create_trial("tuner0")) != DEFAULTS
