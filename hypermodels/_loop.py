@@ -118,6 +118,7 @@ def fit_loop(
     try:
         for epoch in range(initial_epoch, epochs):
             if switch_at(epoch):
+                steps.close()
                 steps = make_steps(model, config.augmentation)  # other trainable variables
             callback_list.on_epoch_begin(epoch)
             order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
@@ -150,6 +151,7 @@ def fit_loop(
                 break
         steps.sync()
     finally:
+        steps.close()
         if writer is not None:
             writer.close()
     callback_list.on_train_end(logs=None)

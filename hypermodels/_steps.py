@@ -102,6 +102,9 @@ class Steps:
     def sync(self) -> None:
         """Write the step's state back into the model's variables (before callbacks run)."""
 
+    def close(self) -> None:
+        """Let go of what the steps hold beyond their own lifetime (after the fit)."""
+
 
 class TensorFlowSteps(Steps):
     """``tf.function`` steps that update the model's variables in place."""
@@ -135,12 +138,45 @@ class TensorFlowSteps(Steps):
             return _eval_advance(carry, _per_sample_loss(y, probs) * w, _correct(y, probs) * w)
 
         self._train, self._evaluate = train, evaluate
+        self._gradients_before = _custom_gradients()
 
     def train(self, xs: Any, ys: Any, order: Any, seed_base: Any, carry: TrainCarry) -> TrainCarry:
         return self._train(xs, ys, order, seed_base, carry)
 
     def evaluate(self, xs: Any, ys: Any, ws: Any, carry: EvalCarry) -> EvalCarry:
         return self._evaluate(xs, ys, ws, carry)
+
+    def close(self) -> None:
+        """Unregister the custom gradients that tracing these steps registered.
+
+        Keras' optimizer all-reduces gradients through a ``tf.custom_gradient`` op; each
+        trace of it registers a gradient function in TensorFlow's global registry, which
+        is never emptied and holds the whole traced graph, so every trial's train step
+        stayed in memory until the process ended (``model.fit`` leaks the same way).
+        Only tracing differentiates through these ops, and the steps trace no more.
+        """
+        registry = _gradient_registry()
+        if registry is None or self._gradients_before is None:
+            return
+        for name in _custom_gradients() - self._gradients_before:  # type: ignore[operator]
+            registry.pop(name, None)
+        self._gradients_before = None
+
+
+def _gradient_registry() -> dict[str, Any] | None:
+    """TensorFlow's registry of gradient functions (private: None if it moved)."""
+    from tensorflow.python.framework import ops as tf_ops
+
+    registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
+    return registry if isinstance(registry, dict) else None
+
+
+def _custom_gradients() -> set[str] | None:
+    """The names ``tf.custom_gradient`` registered so far (None if the registry moved)."""
+    registry = _gradient_registry()
+    if registry is None:
+        return None
+    return {name for name in registry if name.startswith("CustomGradient-")}
 
 
 COMPILE_CACHE_BYTES = 2 * 2**30

@@ -283,3 +283,24 @@ def test_float16_step_updates_as_float32_does(seed: int) -> None:
             keras.mixed_precision.set_global_policy("float32")
     assert moved["float32"] > 0
     assert moved["mixed_float16"] == pytest.approx(moved["float32"], rel=0.05)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's registry")
+def test_a_finished_fit_leaves_no_traced_graph_behind(seed: int) -> None:
+    import gc
+    import weakref
+
+    from tensorflow.python.framework import ops as tf_ops
+
+    def custom_gradients() -> set[str]:
+        return {k for k in tf_ops._gradient_registry._registry if k.startswith("CustomGradient")}
+
+    before = custom_gradients()
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()
+    hypermodel.fit(hp, model, x, y, None, epochs=1)
+    assert custom_gradients() == before
+    graphs = [weakref.ref(o) for o in gc.get_objects() if type(o).__name__ == "FuncGraph"]
+    del hypermodel, model
+    gc.collect()
+    assert [g for g in graphs if g() is not None and g().name == "train"] == []
