@@ -72,7 +72,13 @@ def ours(data_dir: Path | None, results: Path) -> tuple[float, float]:
     started = time.perf_counter()
     subprocess.run(command, check=True)
     seconds = time.perf_counter() - started
-    meta = json.loads((results / "fashion" / "bench" / "run.json").read_text())
+    folder = results / "fashion" / "bench"
+    meta = json.loads((folder / "run.json").read_text())
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    chosen = next(t for t in trials if t["id"] == meta["final"]["trial"])
+    kind = "the baseline (the space's defaults)" if chosen.get("baseline") else "a sampled one"
+    print(f"ours: {meta['best']['rule']}; {kind}; {len(trials)} trials;"
+          f" {chosen['hyperparameters']}", flush=True)  # fmt: skip
     return seconds, float(meta["final"]["test_accuracy"])
 
 
