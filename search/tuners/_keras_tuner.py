@@ -15,6 +15,12 @@ from search.tuners._registry import Budget, TunerOptions, register
 MAX_CONSECUTIVE_FAILURES = 3
 
 
+def oracle_seed(seed: int) -> int:
+    """The seed for a KerasTuner oracle: they take 0 as no seed at all (a random one each
+    run), so ``--seed 0``, the default, would not repeat; every seed is shifted by one."""
+    return seed + 1
+
+
 def default_values(space: kt.HyperParameters) -> dict[str, Any]:
     """The defaults of a KerasTuner space's active hyperparameters."""
     hps = kt.HyperParameters()
@@ -81,7 +87,7 @@ def _tuner(cls: type[kt.Tuner], hypermodel: kt.HyperModel, oracle: kt.Oracle,
 def _random(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
             directory: Path, baseline: bool) -> kt.Tuner:  # fmt: skip
     oracle = RandomOracle(
-        objective=objective, max_trials=budget.max_trials or 1, seed=seed,
+        objective=objective, max_trials=budget.max_trials or 1, seed=oracle_seed(seed),
         max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
     )  # fmt: skip
     oracle.baseline = baseline
@@ -93,7 +99,7 @@ def _bayesian(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget
     trials = budget.max_trials or 1
     oracle = BayesianOracle(
         objective=objective, max_trials=trials, num_initial_points=max(2, min(trials // 3, 10)),
-        seed=seed, max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+        seed=oracle_seed(seed), max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
     )  # fmt: skip
     oracle.baseline = baseline
     return _tuner(BayesianTuner, hypermodel, oracle, directory)
@@ -102,7 +108,8 @@ def _bayesian(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget
 def _hyperband(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
                directory: Path, baseline: bool) -> kt.Tuner:  # fmt: skip
     oracle = HyperbandOracle(
-        objective=objective, max_epochs=budget.max_epochs, factor=budget.factor, seed=seed,
+        objective=objective, max_epochs=budget.max_epochs, factor=budget.factor,
+        seed=oracle_seed(seed),
         max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
     )  # fmt: skip
     oracle.baseline = baseline

@@ -1,4 +1,5 @@
-"""The baseline trial: every tuner runs the space's defaults first, once, resumes included."""
+"""KerasTuner's oracles as the backends build them: the baseline trial (the space's defaults
+first, once, resumes included) and seeds that repeat, 0 included."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import keras_tuner as kt
 import pytest
 
+from search.tuners import Budget, get
 from search.tuners._keras_tuner import BayesianOracle, HyperbandOracle, RandomOracle
 
 ORACLES = {
@@ -69,3 +71,32 @@ def test_a_resumed_search_does_not_run_the_baseline_again(kind: str, tmp_path: P
 @pytest.mark.parametrize("kind", sorted(ORACLES))
 def test_no_baseline_samples_the_first_trial_too(kind: str, tmp_path: Path) -> None:
     assert values(oracle(kind, tmp_path, baseline=False).create_trial("tuner0")) != DEFAULTS
+
+
+class TinyModel(kt.HyperModel):
+    def build(self, hp: kt.HyperParameters):
+        import keras
+
+        hp.Float("learning_rate", 1e-4, 1e-1, sampling="log", default=1e-3)
+        hp.Int("units", 32, 512, step=32, default=128)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        model.compile(optimizer="adam", loss="mse")
+        return model
+
+
+@pytest.mark.parametrize("kind", sorted(ORACLES))
+@pytest.mark.parametrize("seed", [0, 7])
+def test_the_same_seed_samples_the_same_trials(kind: str, seed: int, tmp_path: Path) -> None:
+    """KerasTuner's oracles treat seed 0 as "no seed": --seed 0 must still repeat."""
+    from search.tuners import TunerOptions
+
+    def sampled(folder: str) -> list[dict]:
+        tuner = get(kind).create(
+            TinyModel(), OBJECTIVE, Budget(max_trials=4, max_epochs=9), seed,
+            tmp_path / folder, [], TunerOptions(baseline=False),
+        )  # fmt: skip
+        return [values(tuner.oracle.create_trial(f"t{i}")) for i in range(3)]
+
+    first = sampled("a")
+    assert sampled("b") == first
+    assert len({str(v) for v in first}) == 3
