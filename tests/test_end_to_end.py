@@ -53,7 +53,8 @@ def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys
     assert not second["baseline"] and second["hyperparameters"] != defaults
 
     # The chosen trial follows the report's rule: converged accuracy (mean over epochs up
-    # to the best, at most 3) within 0.005 of the best, then the smallest train-val gap.
+    # to the best, at most 3) within 0.005 of the best, then the least overfitting (the
+    # train-val gap, 0 when negative), then accuracy.
     # Hyperband's continued trials start from their parent's epochs.
     by_id = {t["id"]: t for t in trials}
 
@@ -71,7 +72,7 @@ def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys
     scores = {t["id"]: converged(t) for t in trials}
     top_acc = max(v for v, _ in scores.values())
     close = {i: gap for i, (v, gap) in scores.items() if v >= top_acc - 0.005}
-    expected = min(close, key=lambda i: (close[i], -scores[i][0]))
+    expected = min(close, key=lambda i: (max(close[i], 0.0), -scores[i][0]))
     top = by_id[expected]
     assert meta["best"]["trial"] == expected
     assert meta["best"]["rule"].startswith(f"Chose trial {expected}: val acc")

@@ -112,6 +112,17 @@ def test_choice_sentence_names_trial_accuracy_and_gaps() -> None:
     assert choice.sentence() == "Chose trial 2: val acc 0.916 (best 0.920), gap 0.004 vs 0.070"
 
 
+def test_a_negative_gap_is_no_merit() -> None:
+    """Train below validation (dropout, augmentation) counts as no overfitting, not less."""
+    trials = [
+        trial("0", epochs((0.840, 0.866, 1, 1))),  # gap -0.026: underfit, not better
+        trial("1", epochs((0.857, 0.867, 1, 1))),  # gap -0.010, more accurate -> chosen
+        trial("2", epochs((0.875, 0.868, 1, 1))),  # gap +0.007: overfits
+    ]  # fmt: skip
+    ranked = rank_trials(trials_table(trials, converged_epochs=1), tolerance=0.005)
+    assert list(ranked["trial"]) == ["1", "0", "2"]
+
+
 def test_choice_against_the_baseline() -> None:
     trials = [
         trial("0", epochs((0.90, 0.850, 1, 1)), baseline=True),   # the defaults, 1 epoch

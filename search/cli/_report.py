@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--converged-epochs", type=int, default=3,
                    help="epochs averaged up to the best one (default 3)")  # fmt: skip
     p.add_argument("--tolerance", type=float, default=0.005,
-                   help="accuracy within which the smaller gap wins (default 0.005)")  # fmt: skip
+                   help="accuracy within which the less overfitting trial wins (default 0.005)")  # fmt: skip
     p.add_argument("--top-k", type=int, default=5, help="trials highlighted in the curves")
     add_common(p)
     p.set_defaults(handler=handle)

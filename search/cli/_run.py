@@ -97,7 +97,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--converged-epochs", type=int, default=3,
                    help="epochs averaged up to the best one when choosing (default 3)")
     p.add_argument("--tolerance", type=float, default=0.005,
-                   help="val accuracy within which the smaller train/val gap wins (default 0.005)")
+                   help="val accuracy within which the less overfitting trial wins (default 0.005)")
     p.add_argument(
         "--precision",
         default="auto",

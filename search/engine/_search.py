@@ -401,7 +401,7 @@ def _search(tuner: Any, args: tuple, kwargs: dict[str, Any]) -> None:
 
 def ranked_ids(records: list[dict[str, Any]], request: RunRequest) -> list[str]:
     """Completed trials, best first: by the report's rule (converged accuracy within the
-    tolerance, then the smallest gap) for val_accuracy; by the best single value otherwise."""
+    tolerance, then the least overfitting) for val_accuracy; by the best single value otherwise."""
     if request.objective in ("val_accuracy", "pareto"):
         from search.report import rank_trials, trials_table
 

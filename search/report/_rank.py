@@ -1,4 +1,5 @@
-"""The ranking rule: accurate enough first, then the smallest train/validation gap."""
+"""The ranking rule: accurate enough first, then the least overfitting (train above
+validation)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ def rank_trials(frame: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
     """``frame`` sorted by the rule, with ``rank``, ``within_tolerance`` and ``pareto`` columns.
 
     Trials whose converged validation accuracy is within ``tolerance`` of the best come
-    first, by smallest accuracy gap; then the rest, by accuracy. Ties go to the higher
-    accuracy, then the earlier trial. Only completed trials are ranked: failed, pruned and
-    running ones never converged.
+    first, by least overfitting: the accuracy gap where train is above validation, 0 where
+    it is not (a negative gap comes from dropout and augmentation being on while training
+    accuracy is measured; being further below validation is no merit); then the rest, by
+    accuracy. Ties go to the higher accuracy, then the earlier trial. Only completed trials
+    are ranked: failed, pruned and running ones never converged.
     """
     if tolerance < 0:
         raise ValueError(f"tolerance ({tolerance}) must be at least 0")
@@ -27,7 +30,8 @@ def rank_trials(frame: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
     frame["within_tolerance"] = scored & (acc >= best - tolerance - 1e-12)
     frame["pareto"] = pareto_mask(acc.where(scored).to_numpy(), gap.to_numpy())
     frame["_group"] = np.where(frame["within_tolerance"], 0, np.where(scored, 1, 2))
-    frame["_gap"] = np.where(frame["within_tolerance"], gap.fillna(math.inf), 0.0)
+    overfit = gap.clip(lower=0.0).fillna(math.inf)
+    frame["_gap"] = np.where(frame["within_tolerance"], overfit, 0.0)
     frame["_acc"] = -acc.fillna(-math.inf)
     frame["_order"] = range(len(frame))
     frame = frame.sort_values(["_group", "_gap", "_acc", "_order"], kind="stable")
@@ -113,6 +117,7 @@ def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
 
 RULE = (
     "Ranking rule: among trials whose converged validation accuracy (mean of the last {k}"
-    " epochs up to the best one) is within {tol} of the best, the smallest train-validation"
-    " accuracy gap wins; the other trials follow by accuracy."
+    " epochs up to the best one) is within {tol} of the best, the least overfitting wins"
+    " (train minus validation accuracy, counted as 0 when train is not above validation),"
+    " then the higher accuracy; the other trials follow by accuracy."
 )
