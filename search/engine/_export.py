@@ -74,7 +74,7 @@ def export_run(
             trained = Path(tmp) / "trained.keras"
             final = retrain_best(
                 final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
-                save_to=trained,
+                request.tolerance, save_to=trained,
             )  # fmt: skip
             model = keras.models.load_model(trained, compile=False)
             wrapped = deployable(model, final_splits.class_names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,26 @@ def retrain_data(splits: Splits, which: str) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def retrain_epochs(record: dict[str, Any], tolerance: float) -> int:
+    """How many epochs the retrain trains: the last epoch of the trial whose validation
+    accuracy is within ``tolerance`` of the accuracy at its best epoch.
+
+    A plateau, not its single best epoch: the retrain sees several times the search's
+    images, and stopping at an early peak that later epochs matched within noise leaves
+    the final model undertrained. The best epoch where no accuracy was recorded.
+    """
+    best = int(record["best_epoch"])
+    scores = {
+        int(e["epoch"]): float(e["val_accuracy"])
+        for e in record.get("epochs", [])
+        if isinstance(e.get("val_accuracy"), (int, float)) and math.isfinite(e["val_accuracy"])
+    }
+    if best not in scores:
+        return best
+    return max(epoch for epoch, score in scores.items() if score >= scores[best] - tolerance
+               or epoch == best)  # fmt: skip
+
+
 def retrain_best(
     hypermodel: kt.HyperModel,
     best: dict[str, Any],
@@ -51,9 +72,10 @@ def retrain_best(
     folder: RunFolder,
     console: Console,
     quiet: bool,
+    tolerance: float,
     save_to: Path | None = None,
 ) -> dict[str, Any]:
-    """Train trial ``best``'s configuration for its best epoch count; test it once; save it
+    """Train trial ``best``'s configuration to the end of its plateau; test it once; save it
     (to the run's best_model.keras, or ``save_to``).
 
     The test set is touched here only, after every choice has been made on validation.
@@ -63,12 +85,13 @@ def retrain_best(
     # From the record, not the tuner: with workers, another process may have run the trial.
     hp = kt.HyperParameters()
     hp.values = dict(best["hyperparameters"])
-    epochs = int(best["best_epoch"])
+    epochs = retrain_epochs(best, tolerance)
     x, y = retrain_data(splits, which)
     if not quiet:
         console.print(
             f"retraining trial {best['id']}'s configuration on {len(x):,} images"
-            f" for {epochs} epochs (its best epoch count)"
+            f" for {epochs} epochs (its last epoch within {tolerance} of its best validation"
+            f" accuracy, epoch {best['best_epoch']})"
         )
     started = time.perf_counter()
     keras.backend.clear_session()
@@ -84,6 +107,7 @@ def retrain_best(
         "trial": best["id"],
         "hyperparameters": best["hyperparameters"],
         "epochs": epochs,
+        "best_epoch": int(best["best_epoch"]),
         "train_images": len(x),
         "retrain_data": which,
         "train_loss": history.history["loss"][-1],

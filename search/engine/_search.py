@@ -347,8 +347,9 @@ def _search_and_retrain(
         if request.retrain:
             final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
             final = retrain_best(
-                final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet
-            )
+                final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
+                request.tolerance,
+            )  # fmt: skip
         else:
             _save_search_model(hypermodel, best, folder)
         status = "finished"
