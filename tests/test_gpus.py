@@ -145,20 +145,23 @@ def test_status_lists_running_trials_with_their_gpu(tmp_path: Path, capsys) -> N
     assert "running: trial 1 (PID 12, GPU 1), trial 2 (PID 13)" in out
 
 
-def test_resume_moves_the_run_to_other_gpus(env: None, tmp_path: Path, fashion_dir: Path) -> None:
+def _interrupt_after_one_trial(tmp_path: Path, fashion_dir: Path, name: str, *options: str):
+    """Start a small Optuna run in a subprocess and SIGINT it once a trial has completed.
+
+    Returns the stopped process and the trials completed before the stop.
+    """
     import signal
     import subprocess
     import sys
     import time
 
-    os.environ[gpus.VISIBLE] = "7,9"
-    folder = tmp_path / "fashion" / "moved"
+    folder = tmp_path / "fashion" / name
     proc = subprocess.Popen(
-        [sys.executable, "-m", "search", "run", "fashion", "--tuner", "optuna", "--gpus", "0",
+        [sys.executable, "-m", "search", "run", "fashion", "--tuner", "optuna", *options,
          "--sampler", "random", "--pruner", "none", "--train-size", "1000", "--val-size",
          "200", "--max-trials", "5", "--max-epochs", "2", "--fix", "filters=16", "--fix",
          "conv_blocks=2", "--no-retrain", "--data-dir", str(fashion_dir), "--results",
-         str(tmp_path), "--name", "moved", "--quiet"],
+         str(tmp_path), "--name", name, "--quiet"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     deadline = time.monotonic() + 240
@@ -173,6 +176,14 @@ def test_resume_moves_the_run_to_other_gpus(env: None, tmp_path: Path, fashion_d
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out
+    assert done, out
+    return proc, done
+
+
+def test_resume_moves_the_run_to_other_gpus(env: None, tmp_path: Path, fashion_dir: Path) -> None:
+    os.environ[gpus.VISIBLE] = "7,9"
+    folder = tmp_path / "fashion" / "moved"
+    proc, done = _interrupt_after_one_trial(tmp_path, fashion_dir, "moved", "--gpus", "0")
     assert {t["gpu"] for t in done} == {"7"}  # --gpus 0: the first of CUDA_VISIBLE_DEVICES
 
     assert main(["resume", str(folder), "--gpus", "1,0", "--quiet"]) == 0
@@ -186,6 +197,21 @@ def test_resume_moves_the_run_to_other_gpus(env: None, tmp_path: Path, fashion_d
     assert {t["gpu"] for t in after if t["pid"] == os.getpid()} <= {"9"}
     assert {t["gpu"] for t in after if t["pid"] != os.getpid()} <= {"7"}
     assert "worker 1 (GPU 7):" in (folder / "worker-1.log").read_text()
+
+
+def test_resume_adds_cpu_workers(env: None, tmp_path: Path, fashion_dir: Path) -> None:
+    folder = tmp_path / "fashion" / "more"
+    _interrupt_after_one_trial(tmp_path, fashion_dir, "more")
+    assert json.loads((folder / "run.json").read_text())["request"]["workers"] == 1
+
+    assert main(["resume", str(folder), "--workers", "2", "--quiet"]) == 0
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["status"] == "finished" and meta["request"]["workers"] == 2
+    assert meta["request"]["gpus"] == []
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert sorted(int(t["id"]) for t in trials if t["status"] == "completed") == list(range(5))
+    assert "worker 1:" in (folder / "worker-1.log").read_text()
+    assert {t["gpu"] for t in trials} == {None}
 
 
 def test_resume_refuses_a_gpu_list_it_cannot_use(env: None, tmp_path: Path, capsys) -> None:
@@ -205,4 +231,19 @@ def test_resume_refuses_a_gpu_list_it_cannot_use(env: None, tmp_path: Path, caps
     os.environ[gpus.VISIBLE] = "3,4"
     assert main(["resume", str(run.path), "--gpus", "0,1", "--workers", "3"]) == 2
     assert "starts one worker per GPU (2); leave out --workers 3" in capsys.readouterr().err
+    assert (run.path / "run.json").read_text() == before
+
+
+def test_resume_refuses_workers_a_kerastuner_run_cannot_share(
+    env: None, tmp_path: Path, capsys
+) -> None:
+    from search.storage import RunFolder
+
+    run = RunFolder(tmp_path / "fashion" / "bands")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "hyperband", "status": "interrupted",
+                    "request": {"experiment": "fashion", "tuner": "hyperband", "workers": 1}})  # fmt: skip
+    before = (run.path / "run.json").read_text()
+    assert main(["resume", str(run.path), "--workers", "2"]) == 2
+    assert "--workers 2 needs --tuner optuna" in capsys.readouterr().err
     assert (run.path / "run.json").read_text() == before

@@ -11,6 +11,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from search.cli import main
 from search.errors import SearchError, SpaceError
+from search.report import trials_table
 from search.space import parse_space
 from search.tuners import Budget, TunerOptions
 from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
@@ -214,7 +215,11 @@ def test_pareto_search_returns_its_front(tmp_path: Path, fashion_dir: Path, caps
     assert "Optuna does not prune studies with two objectives" in out
     meta = json.loads((tmp_path / "fashion" / "pareto" / "run.json").read_text())
     front = meta["pareto_front"]
-    assert front and all({"trial", "converged_val_accuracy", "gap_accuracy"} <= set(f) for f in front)
+    assert front and all({"trial", "converged_val_accuracy", "overfitting"} <= set(f) for f in front)
+    # The second objective is the gap counted as 0 below 0, as in the ranking rule.
+    table = trials_table(json.loads((tmp_path / "fashion" / "pareto" / "trials.json").read_text())["trials"])
+    gaps = dict(zip(table["trial"], table["gap_accuracy"], strict=True))
+    assert all(f["overfitting"] == pytest.approx(max(gaps[f["trial"]], 0.0)) for f in front)
     storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(
         str(tmp_path / "fashion" / "pareto" / "optuna.journal")))  # fmt: skip
     study = optuna.load_study(study_name="fashion-pareto", storage=storage)

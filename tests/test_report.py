@@ -19,6 +19,7 @@ from search.report import (
     distributions,
     full_history,
     importance_inputs,
+    overfitting,
     pareto_mask,
     rank_trials,
     trials_table,
@@ -150,6 +151,14 @@ def test_pareto_front() -> None:
     acc = np.array([0.92, 0.917, 0.916, 0.90, 0.91, np.nan, 0.917])
     gap = np.array([0.07, 0.013, 0.004, 0.0, 0.04, np.nan, 0.013])
     assert pareto_mask(acc, gap).tolist() == [True, True, True, True, False, False, True]
+
+
+def test_a_negative_gap_is_no_merit_on_the_pareto_front() -> None:
+    # Both underfit trials overfit by 0: the more accurate one dominates the other.
+    acc = np.array([0.90, 0.91, 0.92])
+    gap = np.array([-0.03, -0.01, 0.02])
+    assert pareto_mask(acc, gap).tolist() == [False, True, True]
+    assert overfitting(-0.03) == 0.0 and overfitting(0.02) == 0.02
 
 
 def test_only_failed_trials() -> None:

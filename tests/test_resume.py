@@ -41,9 +41,20 @@ def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict
             if t["status"] == "running" and t["epochs"]
             and t["epochs"][-1]["epoch"] < t["schedule"].get("epochs", 3)
         ]  # fmt: skip
-        if sum(t["status"] == "completed" for t in trials) >= done and running:
-            return running[0]
+        # Epoch states are written in the background after the epoch is recorded: kill only
+        # once the file holds the recorded epoch (a kill before that redoes the epoch).
+        saved = [t for t in running if t["epochs"][-1]["epoch"] - 1 in _saved(trials_file.parent, t)]
+        if sum(t["status"] == "completed" for t in trials) >= done and saved:
+            return saved[0]
     raise AssertionError(f"never saw a trial mid-way; output: {proc.communicate()[0][-2000:]}")
+
+
+def _saved(folder: Path, trial: dict) -> list[int]:
+    """The epochs (from 0) the trial's epoch-state file holds."""
+    from hypermodels._state import saved_epochs
+
+    files = list(folder.rglob(f"trial_{trial['id']}/epoch_state.npz"))
+    return saved_epochs(files[0]) if files else []
 
 
 def check_complete(folder: Path, expected: int) -> list[dict]:

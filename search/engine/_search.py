@@ -434,13 +434,13 @@ def _choose(recorder: TrialRecorder, request: RunRequest) -> tuple[dict[str, Any
 
 
 def _pareto_front(tuner: Any) -> list[dict[str, Any]]:
-    """The study's Pareto-optimal trials: KerasTuner id, accuracy and gap."""
+    """The study's Pareto-optimal trials: KerasTuner id, accuracy and overfitting."""
     study = tuner.oracle.study
     return [
         {
             "trial": t.user_attrs.get("keras_tuner_trial_id"),
             "converged_val_accuracy": t.values[0],
-            "gap_accuracy": t.values[1],
+            "overfitting": t.values[1],
         }
         for t in study.best_trials
     ]

@@ -2,7 +2,14 @@
 
 from search.report._data import RunReport, best_so_far, load_report
 from search.report._importance import distributions, importance_inputs, param_importances
-from search.report._rank import Choice, against_baseline, choose, pareto_mask, rank_trials
+from search.report._rank import (
+    Choice,
+    against_baseline,
+    choose,
+    overfitting,
+    pareto_mask,
+    rank_trials,
+)
 from search.report._table import converged_metrics, full_history, trials_table
 from search.report._write import write_report
 
@@ -17,6 +24,7 @@ __all__ = [
     "full_history",
     "importance_inputs",
     "load_report",
+    "overfitting",
     "param_importances",
     "pareto_mask",
     "rank_trials",

@@ -57,7 +57,11 @@ def learning_curves_plot(
 
 
 def accuracy_vs_gap_plot(table: pd.DataFrame) -> go.Figure:
-    """Converged validation accuracy against the gap; the Pareto front joined by a line."""
+    """Converged validation accuracy against the gap; the Pareto front joined by a line.
+
+    The front is judged on overfitting (gaps below 0 count as 0), so of the trials left of
+    the dotted line only the most accurate can be on it.
+    """
     fig = _fig("Validation accuracy vs train-validation gap",
                xaxis_title="gap (train - validation accuracy)",
                yaxis_title="converged validation accuracy")  # fmt: skip
@@ -67,6 +71,8 @@ def accuracy_vs_gap_plot(table: pd.DataFrame) -> go.Figure:
         text=[f"trial {t}" for t in scored["trial"]], name="trials",
         marker={"color": "#1f77b4", "size": 8, "opacity": 0.7},
     ))  # fmt: skip
+    fig.add_vline(x=0.0, line={"color": "#888", "dash": "dot"},
+                  annotation_text="below 0: no overfitting (counted as 0)")  # fmt: skip
     front = scored[scored["pareto"]].sort_values("gap_accuracy")
     fig.add_trace(go.Scatter(
         x=front["gap_accuracy"], y=front["converged_val_accuracy"], mode="lines+markers",

@@ -10,15 +10,23 @@ import numpy as np
 import pandas as pd
 
 
+def overfitting(gap: float) -> float:
+    """How much a trial overfits: its train-val accuracy gap, 0 where train is not above.
+
+    A negative gap comes from dropout and augmentation being on while training accuracy is
+    measured; being further below validation is no merit. The ranking rule, the Pareto
+    front and Optuna's ``--objective pareto`` all judge this, not the raw gap.
+    """
+    return max(float(gap), 0.0) if math.isfinite(gap) else math.nan
+
+
 def rank_trials(frame: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
     """``frame`` sorted by the rule, with ``rank``, ``within_tolerance`` and ``pareto`` columns.
 
     Trials whose converged validation accuracy is within ``tolerance`` of the best come
-    first, by least overfitting: the accuracy gap where train is above validation, 0 where
-    it is not (a negative gap comes from dropout and augmentation being on while training
-    accuracy is measured; being further below validation is no merit); then the rest, by
-    accuracy. Ties go to the higher accuracy, then the earlier trial. Only completed trials
-    are ranked: failed, pruned and running ones never converged.
+    first, by least :func:`overfitting`; then the rest, by accuracy. Ties go to the higher
+    accuracy, then the earlier trial. Only completed trials are ranked: failed, pruned and
+    running ones never converged.
     """
     if tolerance < 0:
         raise ValueError(f"tolerance ({tolerance}) must be at least 0")
@@ -40,8 +48,11 @@ def rank_trials(frame: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
 
 
 def pareto_mask(acc: np.ndarray, gap: np.ndarray) -> np.ndarray:
-    """True for trials no other trial beats on both (higher accuracy, smaller gap)."""
-    acc, gap = np.asarray(acc, float), np.asarray(gap, float)
+    """True for trials no other trial beats on both (higher accuracy, less overfitting).
+
+    Gaps are judged as :func:`overfitting`: two trials below 0 overfit equally (0).
+    """
+    acc, gap = np.asarray(acc, float), np.clip(np.asarray(gap, float), 0.0, None)
     valid = np.isfinite(acc) & np.isfinite(gap)
     mask = np.zeros(len(acc), dtype=bool)
     for i in np.flatnonzero(valid):

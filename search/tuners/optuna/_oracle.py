@@ -23,8 +23,8 @@ class OptunaOracle(kt.Oracle):
 
     With one objective, each epoch's value is reported to the study's pruner and a trial
     it prunes stops at that epoch. With ``pareto``, the study has two objectives:
-    converged validation accuracy (maximized) and the train/validation accuracy gap
-    (minimized); Optuna does not prune such studies.
+    converged validation accuracy (maximized) and overfitting, the train/validation
+    accuracy gap counted as 0 below 0 (minimized); Optuna does not prune such studies.
     """
 
     def __init__(
@@ -179,12 +179,12 @@ class OptunaOracle(kt.Oracle):
         return False
 
     def _values(self, trial_id: str) -> list[float] | None:
-        from search.report import converged_metrics
+        from search.report import converged_metrics, overfitting
 
         history = self._history.get(trial_id, [])
         if self.pareto:
             metrics = converged_metrics(history, self.converged_epochs)
-            values = [metrics["converged_val_accuracy"], metrics["gap_accuracy"]]
+            values = [metrics["converged_val_accuracy"], overfitting(metrics["gap_accuracy"])]
         else:
             scores = [h[self.objective.name] for h in history if self.objective.name in h]
             finite = [s for s in scores if math.isfinite(s)]

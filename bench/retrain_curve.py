@@ -1,0 +1,66 @@
+"""How the final model's accuracy grows with retrain epochs, to size the retrain.
+
+Run: ``python bench/retrain_curve.py [--epochs N] [--fix name=value ...]``. Trains one
+``fashion`` configuration (the space's defaults unless fixed) on the training images left
+after the 10,000-image validation split and prints, after every epoch, the train,
+validation and test accuracy and the time. The test column is for this measurement only:
+the search never looks at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+import keras
+import keras_tuner as kt
+
+from search.cli._run import _parse_fix
+from search.experiments import DataOptions, ModelOptions, get
+
+
+class _Curve(keras.callbacks.Callback):
+    def __init__(self, x_test: Any, y_test: Any) -> None:
+        super().__init__()
+        self.x_test, self.y_test = x_test, y_test
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        from hypermodels import evaluate_model
+
+        logs = logs or {}
+        _, test = evaluate_model(self.model, self.x_test, self.y_test, 1024)
+        print(
+            f"epoch {epoch + 1:2d}: train {logs.get('accuracy', float('nan')):.4f}"
+            f"  val {logs.get('val_accuracy', float('nan')):.4f}  test {test:.4f}"
+            f"  ({time.perf_counter() - self.start:.0f} s)",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--fix", action="append", default=[], help="name=value (repeatable)")
+    args = parser.parse_args()
+    experiment = get("fashion")
+    space = experiment.load_space()
+    if args.fix:
+        space = space.fix(_parse_fix(args.fix))
+    values = space.defaults()
+    splits = experiment.load(DataOptions(train_size=None))
+    print(f"backend {keras.backend.backend()}, {len(splits.x_train):,} training images,"
+          f" {len(splits.x_val):,} validation, configuration {values}")  # fmt: skip
+    hypermodel = experiment.hypermodel(space, splits, ModelOptions())
+    hp = kt.HyperParameters()
+    hp.values = dict(values)
+    model = hypermodel.build(hp)
+    hypermodel.fit(
+        hp, model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
+        epochs=args.epochs, callbacks=[_Curve(splits.x_test, splits.y_test)],
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
