@@ -31,9 +31,11 @@ class _Curve(keras.callbacks.Callback):
 
         logs = logs or {}
         _, test = evaluate_model(self.model, self.x_test, self.y_test, 1024)
+        rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         print(
             f"epoch {epoch + 1:2d}: train {logs.get('accuracy', float('nan')):.4f}"
             f"  val {logs.get('val_accuracy', float('nan')):.4f}  test {test:.4f}"
+            f"  learning rate {rate:.2g}"
             f"  ({time.perf_counter() - self.start:.0f} s)",
             flush=True,
         )
@@ -43,6 +45,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--fix", action="append", default=[], help="name=value (repeatable)")
+    parser.add_argument("--reduce-lr", type=float, default=None, metavar="FACTOR",
+                        help="multiply the learning rate by FACTOR when val accuracy stalls")
     args = parser.parse_args()
     experiment = get("fashion")
     space = experiment.load_space()
@@ -56,9 +60,14 @@ def main() -> None:
     hp = kt.HyperParameters()
     hp.values = dict(values)
     model = hypermodel.build(hp)
+    callbacks: list[keras.callbacks.Callback] = []
+    if args.reduce_lr:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            "val_accuracy", factor=args.reduce_lr, patience=1, mode="max", min_lr=1e-6))  # fmt: skip
+    callbacks.append(_Curve(splits.x_test, splits.y_test))
     hypermodel.fit(
         hp, model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
-        epochs=args.epochs, callbacks=[_Curve(splits.x_test, splits.y_test)],
+        epochs=args.epochs, callbacks=callbacks,
     )  # fmt: skip
 
 

@@ -147,6 +147,7 @@ def fit_loop(
                 done_epochs, done_logs = [*done_epochs, epoch], [*done_logs, dict(logs)]
                 writer.save(model, done_epochs, done_logs)
             callback_list.on_epoch_end(epoch, logs)
+            steps.reload()  # e.g. ReduceLROnPlateau's new learning rate
             if watched.stop_training:
                 break
         steps.sync()

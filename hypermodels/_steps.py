@@ -102,6 +102,10 @@ class Steps:
     def sync(self) -> None:
         """Write the step's state back into the model's variables (before callbacks run)."""
 
+    def reload(self) -> None:
+        """Read the state from the model's variables again (after callbacks ran): what a
+        callback assigned (a learning rate, restored weights) is what the next step uses."""
+
     def close(self) -> None:
         """Let go of what the steps hold beyond their own lifetime (after the fit)."""
 
@@ -260,11 +264,7 @@ class JaxSteps(Steps):
         # No buffer donation: after sync() the model's variables share these arrays.
         self._train = jax.jit(train)
         self._evaluate = jax.jit(evaluate)
-        self._state = (
-            [v.value for v in model.trainable_variables],
-            [v.value for v in model.non_trainable_variables],
-            [v.value for v in optimizer.variables],
-        )
+        self.reload()
 
     def put(self, array: np.ndarray) -> Any:
         return self._jax.device_put(array)
@@ -285,6 +285,14 @@ class JaxSteps(Steps):
             var.assign(value)
         for var, value in zip(model.optimizer.variables, opt_vars):
             var.assign(value)
+
+    def reload(self) -> None:
+        model = self._model
+        self._state = (
+            [v.value for v in model.trainable_variables],
+            [v.value for v in model.non_trainable_variables],
+            [v.value for v in model.optimizer.variables],
+        )
 
 
 def make_steps(model: keras.Model, augment: Augment) -> Steps:

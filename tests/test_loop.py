@@ -107,6 +107,30 @@ def test_stop_training_is_honoured(seed: int) -> None:
     assert set(history.history) == {"loss", "accuracy"}
 
 
+def test_what_callbacks_assign_is_what_the_next_epoch_trains_from(seed: int) -> None:
+    """ReduceLROnPlateau-like learning rates and restored weights reach the compiled steps
+    (JAX's steps keep their own copy of the state between epochs)."""
+
+    class Freeze(keras.callbacks.Callback):
+        def __init__(self, weights: list[np.ndarray]) -> None:
+            super().__init__()
+            self.weights = weights
+
+        def on_epoch_end(self, epoch, logs=None):
+            for variable, value in zip(self.model.trainable_variables, self.weights):
+                variable.assign(value)
+            self.model.optimizer.learning_rate = 0.0
+
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()
+    start = [np.array(v) for v in model.trainable_variables]
+    history = hypermodel.fit(hp, model, x, y, None, epochs=3, callbacks=[Freeze(start)])
+    assert history.epoch == [0, 1, 2]
+    assert float(ops.convert_to_numpy(model.optimizer.learning_rate)) == 0.0
+    for variable, value in zip(model.trainable_variables, start):
+        np.testing.assert_array_equal(np.array(variable), value)  # epochs 2-3 at rate 0
+
+
 def test_weights_change_and_checkpoint_callbacks_see_them(seed: int, tmp_path) -> None:
     hypermodel, hp, model = tiny_model()
     x, y = tiny_data()
