@@ -37,6 +37,8 @@ def test_unknown_tuner_lists_valid_ones(capsys) -> None:
         (["--fix", "learning_rate"], "expected NAME=VALUE"),
         (["--fix", "learning_rate=9"], "learning_rate: 9 is outside its range"),
         (["--name", "../escape"], "--name '../escape'"),
+        (["--retrain-max-epochs", "0"], "--retrain-max-epochs (0) must be at least 1"),
+        (["--retrain-data", "all"], "--retrain-data 'all': choose one of validated, full, search"),
     ],
 )
 def test_out_of_range_options(tmp_path: Path, capsys, option: list[str], message: str) -> None:

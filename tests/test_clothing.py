@@ -39,7 +39,7 @@ def test_search_export_predict_round_trip(clothing_dir: Path, tmp_path: Path, ca
 
     output = tmp_path / "model.keras"
     capsys.readouterr()
-    assert main(["export", str(folder), "--output", str(output)]) == 0
+    assert main(["export", str(folder), "--output", str(output), "--retrain-data", "full"]) == 0
     out = capsys.readouterr().out
     # The final model is trained at MobileNetV2's own size, on train + validation, tested once.
     assert "trained at 224x224x3" in out and "on 42 images" in out and "TEST accuracy" in out

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+
+import pytest
 
 from search.engine._retrain import retrain_epochs
 
@@ -23,3 +26,55 @@ def test_the_last_epoch_within_tolerance_of_the_best() -> None:
 def test_without_accuracies_the_best_epoch() -> None:
     assert retrain_epochs(record(2, [math.nan, math.nan]), 0.005) == 2
     assert retrain_epochs({"best_epoch": 3, "epochs": []}, 0.005) == 3
+
+
+def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(
+    seed: int, tmp_path: Path
+) -> None:
+    """Trains on the images outside the validation split, cuts the learning rate after
+    each epoch without a better val accuracy, stops after 3 such epochs, and saves the
+    best epoch's weights (the saved model scores that epoch's val accuracy again; here the
+    epochs after it score the same, so restoring is Keras' EarlyStopping's to get right)."""
+    from rich.console import Console
+
+    from hypermodels import ImageCNN, ImageStats, evaluate_model
+    from search.data import Splits
+    from search.engine._retrain import VALIDATED_FACTOR, VALIDATED_PATIENCE, retrain_best
+    from search.space import Fixed, Space
+    from search.storage import RunFolder
+    from tests.test_loop import tiny_data
+
+    x, y = tiny_data(192)
+    xv, yv = tiny_data(96, seed=1)
+    yv = yv.copy()
+    yv[::3] = (yv[::3] + 1) % 10  # a third mislabelled: validation accuracy tops out early
+    xt, yt = tiny_data(64, seed=2)
+    splits = Splits(x[:32], y[:32], xv, yv, xt, yt, tuple("abcdefghij"), "tiny",
+                    x_unsplit=x, y_unsplit=y)  # fmt: skip
+    values = {"filters": 8, "conv_blocks": 2, "dense_units": 32, "batch_size": 32,
+              "learning_rate": 1e-2}  # fmt: skip
+    space = Space(tuple(Fixed(k, v) for k, v in values.items()))
+    hypermodel = ImageCNN(space, (28, 28, 1), 10, ImageStats.of(x), seed=7)
+    folder = RunFolder(tmp_path / "run")
+    folder.path.mkdir()
+    best = {"id": "0003", "hyperparameters": {}, "best_epoch": 2, "epochs": []}
+    console = Console(record=True, width=200)
+    final = retrain_best(hypermodel, best, splits, "validated", folder, console, False,
+                         0.005, 15)  # fmt: skip
+
+    assert final["retrain_data"] == "validated" and final["train_images"] == 192
+    scores = final["val_accuracy_per_epoch"]
+    assert len(scores) == final["epochs"] < 15  # stopped before the cap
+    assert final["kept_epoch"] == scores.index(max(scores)) + 1
+    assert final["epochs"] == final["kept_epoch"] + VALIDATED_PATIENCE
+    rates = final["learning_rates"]
+    assert rates[0] == pytest.approx(1e-2) and len(rates) == final["epochs"]
+    kept = final["kept_epoch"]  # epochs after it trained at a rate cut after each one
+    assert rates[-1] == pytest.approx(rates[kept] * VALIDATED_FACTOR ** (VALIDATED_PATIENCE - 1))
+    import keras
+
+    saved = keras.models.load_model(folder.model_file)
+    _, val_accuracy = evaluate_model(saved, xv, yv)
+    assert val_accuracy == pytest.approx(final["val_accuracy"], abs=1e-6)
+    assert val_accuracy == pytest.approx(scores[final["kept_epoch"] - 1], abs=1e-5)
+    assert "retrain epoch 1 (at most 15)" in console.export_text()

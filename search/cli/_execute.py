@@ -145,9 +145,11 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
         f" at epoch {best.get('best_epoch')}; hyperparameters {best.get('hyperparameters')}"
     )
     if outcome.final:
+        from search.report import describe_training
+
         console.print(
             f"TEST accuracy of the retrained model: {outcome.final['test_accuracy']:.4f}"
-            f" ({outcome.final['epochs']} epochs on {outcome.final['train_images']:,} images)"
+            f" ({describe_training(outcome.final)})"
         )
     console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
                   f" results in {outcome.folder.path}")

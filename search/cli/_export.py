@@ -32,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.engine import RETRAIN_DATA, export_run
+    from search.report import describe_training
 
     if args.retrain_data not in RETRAIN_DATA:
         raise SearchError(
@@ -39,11 +40,17 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         )
     folder = resolve_run(args.run, args.results)
     output = args.output or folder.path / "export.keras"
-    done = export_run(folder, output, args.retrain_data, console, args.quiet)
+    if args.retrain_max_epochs < 1:
+        raise SearchError(
+            f"--retrain-max-epochs ({args.retrain_max_epochs}) must be at least 1"
+        )
+    done = export_run(
+        folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet
+    )
     shape = "x".join(str(d) for d in done.image_shape)
     console.print(
-        f"exported trial {done.trial} (trained at {shape}, {done.final['epochs']} epochs on"
-        f" {done.final['train_images']:,} images): TEST accuracy"
+        f"exported trial {done.trial} (trained at {shape}, {describe_training(done.final)}):"
+        f" TEST accuracy"
         f" {done.final['test_accuracy']:.4f} on {done.final['test_images']:,} images"
     )
     console.print(f"model: {done.output} (classes: {', '.join(done.class_names)})")

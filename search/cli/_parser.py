@@ -45,11 +45,20 @@ def add_backend(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--retrain-data`` and ``--backend``: how the final model trains (``run``, ``export``)."""
+    """``--retrain-data``, ``--retrain-max-epochs`` and ``--backend``: how the final model
+    trains (``run``, ``export``)."""
     parser.add_argument(
         "--retrain-data",
-        default="full",
-        help="full: every labelled training image (default); search: the search's"
-        " train+validation",
+        default="validated",
+        help="validated (default): every training image outside the validation split, for"
+        " as long as validation accuracy improves (the learning rate cut when it stalls, the"
+        " best epoch kept); full: every labelled training image, for the end of the chosen"
+        " trial's plateau in the search; search: the search's train+validation, likewise",
+    )
+    parser.add_argument(
+        "--retrain-max-epochs",
+        type=int,
+        default=20,
+        help="the most epochs a validated retrain trains (default 20)",
     )
     add_backend(parser)

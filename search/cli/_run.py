@@ -204,6 +204,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         data_dir=args.data_dir,
         retrain=not args.no_retrain,
         retrain_data=args.retrain_data,
+        retrain_max_epochs=args.retrain_max_epochs,
         converged_epochs=args.converged_epochs,
         tolerance=args.tolerance,
         sampler=args.sampler,

@@ -68,8 +68,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     )
     final = meta.get("final")
     if final:
+        from search.report import describe_training
+
         console.print(
             f"  TEST accuracy of the retrained model: {final['test_accuracy']:.4f}"
-            f" ({final['epochs']} epochs on {final['train_images']:,} images)"
+            f" ({describe_training(final)})"
         )
     return 0

@@ -41,6 +41,7 @@ def load_clothing(
         # The final model learns from every labelled image: both folders, whole.
         x_full=np.concatenate([train.x, val.x]),
         y_full=np.concatenate([train.y, val.y]),
+        x_unsplit=train.x, y_unsplit=train.y,
     )  # fmt: skip
 
 

@@ -22,6 +22,9 @@ class Splits:
     x_full: np.ndarray | None = None
     """Every labelled training image (train + validation + what --train-size left out)."""
     y_full: np.ndarray | None = None
+    x_unsplit: np.ndarray | None = None
+    """Every training image outside the validation split (what --train-size subsets)."""
+    y_unsplit: np.ndarray | None = None
 
     def describe(self) -> str:
         return (

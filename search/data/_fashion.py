@@ -119,6 +119,7 @@ def load_fashion(
     if not 0 < val_size < len(x):
         raise DataError(f"--val-size ({val_size}) must be between 1 and {len(x) - 1}")
     rest, held = split_off(y, val_size, seed)
+    unsplit = rest
     if train_size is not None:
         if not 0 < train_size <= len(rest):
             raise DataError(
@@ -130,4 +131,5 @@ def load_fashion(
         x_train=x[rest], y_train=y[rest], x_val=x[held], y_val=y[held],
         x_test=arrays["x_test"][..., None], y_test=arrays["y_test"],
         class_names=CLASS_NAMES, source=str(folder), x_full=x, y_full=y,
+        x_unsplit=x[unsplit], y_unsplit=y[unsplit],
     )  # fmt: skip

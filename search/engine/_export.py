@@ -34,10 +34,12 @@ def export_run(
     folder: RunFolder,
     output: Path,
     retrain_data: str,
+    retrain_max_epochs: int,
     console: Console,
     quiet: bool,
 ) -> Export:
-    """Retrain the run's chosen trial (by the report's rule) on ``retrain_data``, evaluate it
+    """Retrain the run's chosen trial (by the report's rule) on ``retrain_data`` (at most
+    ``retrain_max_epochs`` epochs when ``validated``), evaluate it
     once on the test set, and write it to ``output`` as a model that takes uint8 images of
     any size and stores the class names."""
     import keras
@@ -52,7 +54,8 @@ def export_run(
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
     stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
-              "retrain_data": retrain_data, "workers": 1, "isolate": False}  # fmt: skip
+              "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
+              "workers": 1, "isolate": False}  # fmt: skip
     if stored.get("storage") and "***" in str(stored["storage"]):
         stored["storage"] = None  # the study is not needed to export
     request = RunRequest.from_json(stored)
@@ -74,7 +77,7 @@ def export_run(
             trained = Path(tmp) / "trained.keras"
             final = retrain_best(
                 final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
-                request.tolerance, save_to=trained,
+                request.tolerance, request.retrain_max_epochs, save_to=trained,
             )  # fmt: skip
             model = keras.models.load_model(trained, compile=False)
             wrapped = deployable(model, final_splits.class_names)
@@ -89,6 +92,7 @@ def export_run(
             "test_images": final["test_images"],
             "train_images": final["train_images"],
             "epochs": final["epochs"],
+            "kept_epoch": final.get("kept_epoch"),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])

@@ -13,7 +13,7 @@ from search.errors import SearchError
 
 OBJECTIVES = {"val_accuracy": "max", "val_loss": "min", "pareto": "max"}
 """``pareto`` (Optuna only): converged val accuracy up and train/val gap down, together."""
-RETRAIN_DATA = ("full", "search")
+RETRAIN_DATA = ("validated", "full", "search")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -39,7 +39,10 @@ class RunRequest:
     objective: str = "val_accuracy"
     data_dir: Path | None = None
     retrain: bool = True
-    retrain_data: str = "full"
+    retrain_data: str = "validated"
+    retrain_max_epochs: int = 20
+    """The most epochs a ``validated`` retrain trains (it stops earlier when validation
+    accuracy stops improving)."""
     converged_epochs: int = 3
     tolerance: float = 0.005
     sampler: str | None = None
@@ -71,6 +74,7 @@ class RunRequest:
         _at_least("--converged-epochs", self.converged_epochs, 1)
         _at_least("--workers", self.workers, 1)
         _at_least("--keep-best", self.keep_best, 1)
+        _at_least("--retrain-max-epochs", self.retrain_max_epochs, 1)
         _at_least("--image-size", self.image_size, 16)
         if self.gpus and self.workers != len(self.gpus):
             raise SearchError(

@@ -17,9 +17,9 @@ from search.storage import RunFolder
 
 
 class _EpochLine(keras.callbacks.Callback):
-    def __init__(self, console: Console, epochs: int) -> None:
+    def __init__(self, console: Console, epochs: int, validated: bool) -> None:
         super().__init__()
-        self.console, self.epochs = console, epochs
+        self.console, self.epochs, self.validated = console, epochs, validated
         self._start = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
@@ -27,15 +27,40 @@ class _EpochLine(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         logs = logs or {}
+        of = f"at most {self.epochs}" if self.validated else str(self.epochs)
+        val = f", val accuracy {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else ""
         self.console.print(
-            f"  retrain epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', float('nan')):.4f},"
-            f" accuracy {logs.get('accuracy', float('nan')):.4f}"
+            f"  retrain epoch {epoch + 1} ({of}): loss {logs.get('loss', float('nan')):.4f},"
+            f" accuracy {logs.get('accuracy', float('nan')):.4f}{val}"
             f" ({time.perf_counter() - self._start:.0f} s)"
         )
 
 
+class _LearningRates(keras.callbacks.Callback):
+    """The learning rate each epoch trained at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rates: list[float] = []
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        rate = keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        self.rates.append(float(rate))
+
+
+VALIDATED_PATIENCE = 3
+"""Validated retrains stop after this many epochs without a better validation accuracy."""
+VALIDATED_FACTOR = 0.3
+"""... and multiply the learning rate by this after each epoch without one."""
+
+
 def retrain_data(splits: Splits, which: str) -> tuple[np.ndarray, np.ndarray]:
-    """``full``: every labelled training image; ``search``: the search's train + validation."""
+    """``full``: every labelled training image; ``search``: the search's train + validation;
+    ``validated``: every training image outside the validation split."""
+    if which == "validated":
+        if splits.x_unsplit is not None and splits.y_unsplit is not None:
+            return splits.x_unsplit, splits.y_unsplit
+        return splits.x_train, splits.y_train
     if which == "full" and splits.x_full is not None and splits.y_full is not None:
         return splits.x_full, splits.y_full
     return (
@@ -73,50 +98,90 @@ def retrain_best(
     console: Console,
     quiet: bool,
     tolerance: float,
+    max_epochs: int,
     save_to: Path | None = None,
 ) -> dict[str, Any]:
-    """Train trial ``best``'s configuration to the end of its plateau; test it once; save it
-    (to the run's best_model.keras, or ``save_to``).
+    """Train trial ``best``'s configuration on more data; test it once; save it (to the
+    run's best_model.keras, or ``save_to``).
 
-    The test set is touched here only, after every choice has been made on validation.
+    ``validated`` trains on the images outside the validation split for as long as
+    validation accuracy improves (at most ``max_epochs``), the learning rate cut after
+    every epoch without a better one, and keeps the best epoch's weights. ``full`` and
+    ``search`` train on their images for the end of the trial's plateau in the search
+    (:func:`retrain_epochs`). The test set is touched here only, after every choice has
+    been made on validation.
     """
     from hypermodels import evaluate_model
 
     # From the record, not the tuner: with workers, another process may have run the trial.
     hp = kt.HyperParameters()
     hp.values = dict(best["hyperparameters"])
-    epochs = retrain_epochs(best, tolerance)
+    validated = which == "validated"
+    epochs = max_epochs if validated else retrain_epochs(best, tolerance)
     x, y = retrain_data(splits, which)
     if not quiet:
-        console.print(
-            f"retraining trial {best['id']}'s configuration on {len(x):,} images"
-            f" for {epochs} epochs (its last epoch within {tolerance} of its best validation"
-            f" accuracy, epoch {best['best_epoch']})"
+        how = (
+            f"while validation accuracy improves (at most {epochs} epochs; the"
+            f" {len(splits.x_val):,} validation images are held out)"
+            if validated
+            else f"for {epochs} epochs (its last epoch within {tolerance} of its best"
+            f" validation accuracy, epoch {best['best_epoch']})"
         )
+        console.print(f"retraining trial {best['id']}'s configuration on {len(x):,} images {how}")
     started = time.perf_counter()
     keras.backend.clear_session()
     model = hypermodel.build(hp)
-    callbacks = [] if quiet else [_EpochLine(console, epochs)]
-    history = hypermodel.fit(hp, model, x, y, None, epochs=epochs, callbacks=callbacks)
+    rates = _LearningRates()
+    callbacks: list[keras.callbacks.Callback] = [rates]
+    validation = None
+    if validated:
+        validation = (splits.x_val, splits.y_val)
+        callbacks += [
+            keras.callbacks.ReduceLROnPlateau(
+                "val_accuracy", factor=VALIDATED_FACTOR, patience=1, mode="max", min_lr=1e-7
+            ),
+            keras.callbacks.EarlyStopping(
+                "val_accuracy", patience=VALIDATED_PATIENCE, mode="max", restore_best_weights=True
+            ),
+        ]
+    if not quiet:
+        callbacks.append(_EpochLine(console, epochs, validated))
+    history = hypermodel.fit(hp, model, x, y, validation, epochs=epochs, callbacks=callbacks)
     train_seconds = time.perf_counter() - started
     batch = getattr(hypermodel, "eval_batch_size", 1024)  # big bases need small batches
     test_loss, test_accuracy = evaluate_model(model, splits.x_test, splits.y_test, batch)
     target = save_to or folder.model_file
     model.save(target)
-    return {
+    curve = history.history
+    kept = len(curve["loss"])  # the last epoch's weights, unless validation chose another
+    out: dict[str, Any] = {
         "trial": best["id"],
         "hyperparameters": best["hyperparameters"],
-        "epochs": epochs,
+        "epochs": len(curve["loss"]),
         "best_epoch": int(best["best_epoch"]),
         "train_images": len(x),
         "retrain_data": which,
-        "train_loss": history.history["loss"][-1],
-        "train_accuracy": history.history["accuracy"][-1],
-        "test_loss": test_loss,
-        "test_accuracy": test_accuracy,
-        "test_images": len(splits.x_test),
-        "seconds": round(time.perf_counter() - started, 1),
-        "train_seconds": round(train_seconds, 1),
-        "model": target.name,
-        "note": "test set evaluated once, after the search; never used to choose",
     }
+    if validated:
+        scores = curve["val_accuracy"]
+        kept = int(np.argmax(scores)) + 1  # EarlyStopping restored the first best epoch
+        out.update(
+            max_epochs=max_epochs,
+            kept_epoch=kept,
+            val_accuracy=scores[kept - 1],
+            val_loss=curve["val_loss"][kept - 1],
+            val_accuracy_per_epoch=[round(float(v), 5) for v in scores],
+            learning_rates=rates.rates,
+        )
+    out.update(
+        train_loss=curve["loss"][kept - 1],
+        train_accuracy=curve["accuracy"][kept - 1],
+        test_loss=test_loss,
+        test_accuracy=test_accuracy,
+        test_images=len(splits.x_test),
+        seconds=round(time.perf_counter() - started, 1),
+        train_seconds=round(train_seconds, 1),
+        model=target.name,
+        note="test set evaluated once, after the search; never used to choose",
+    )
+    return out

@@ -348,7 +348,7 @@ def _search_and_retrain(
             final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
             final = retrain_best(
                 final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
-                request.tolerance,
+                request.tolerance, request.retrain_max_epochs,
             )  # fmt: skip
         else:
             _save_search_model(hypermodel, best, folder)

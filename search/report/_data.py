@@ -94,3 +94,12 @@ def wall_minutes(meta: dict[str, Any]) -> float | None:
         return None
     start = datetime.fromisoformat(created)
     return (datetime.now(start.tzinfo) - start).total_seconds() / 60
+
+
+def describe_training(final: dict[str, Any]) -> str:
+    """How the final model was trained, e.g. "12 epochs on 50,000 images, kept epoch 9
+    (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
+    text = f"{final['epochs']} epochs on {final['train_images']:,} images"
+    if final.get("kept_epoch") is not None:
+        text += f", kept epoch {final['kept_epoch']} (val accuracy {final['val_accuracy']:.4f})"
+    return text

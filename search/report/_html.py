@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from search.report._data import RunReport, best_so_far, wall_minutes
+from search.report._data import RunReport, best_so_far, describe_training, wall_minutes
 from search.report._figures import (
     accuracy_vs_gap_plot,
     best_so_far_plot,
@@ -143,8 +143,8 @@ def _summary(report: RunReport) -> str:
             f"{k}={_fmt(v)[0]}" for k, v in values.items() if _fmt(v)[0] != ""
         )
     test = (
-        f"{final['test_accuracy']:.4f} (trial {final['trial']}, retrained {final['epochs']}"
-        f" epochs on {final['train_images']:,} images; test set used once, never to choose)"
+        f"{final['test_accuracy']:.4f} (trial {final['trial']}, retrained"
+        f" {describe_training(final)}; test set used once, never to choose)"
         if final else "not retrained"
     )  # fmt: skip
     items = {
