@@ -294,3 +294,15 @@ def test_running_run_is_shown_as_running(tmp_path: Path) -> None:
         output, reports = write_report([folder])
     assert reports[0].running
     assert "still RUNNING" in output.read_text()
+
+
+def test_describe_training_names_the_kept_epoch_of_a_validated_retrain() -> None:
+    from search.report import describe_training
+
+    plateau = {"epochs": 6, "train_images": 60000}
+    assert describe_training(plateau) == "6 epochs on 60,000 images"
+    validated = {**plateau, "epochs": 12, "train_images": 50000, "kept_epoch": 9,
+                 "val_accuracy": 0.92351}  # fmt: skip
+    assert describe_training(validated) == (
+        "12 epochs on 50,000 images, kept epoch 9 (val accuracy 0.9235)"
+    )
