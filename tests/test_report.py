@@ -31,6 +31,7 @@ from search.report._figures import (
     importance_plot,
     learning_curves_plot,
     parallel_coordinates_plot,
+    retrain_plot,
     slice_plot,
 )
 from search.storage import RunFolder
@@ -306,3 +307,19 @@ def test_describe_training_names_the_kept_epoch_of_a_validated_retrain() -> None
     assert describe_training(validated) == (
         "12 epochs on 50,000 images, kept epoch 9 (val accuracy 0.9235)"
     )
+
+
+def test_retrain_curve_of_a_validated_retrain_only() -> None:
+    from search.report._data import retrain_curve
+
+    final = {"epochs": 4, "kept_epoch": 2, "val_accuracy": 0.9,
+             "val_accuracy_per_epoch": [0.8, 0.9, 0.89, 0.88],
+             "learning_rates": [1e-3, 1e-3, 3e-4, 9e-5]}  # fmt: skip
+    curve = retrain_curve(final)
+    assert curve is not None
+    assert curve["epoch"].tolist() == [1, 2, 3, 4]
+    assert curve["learning_rate"].tolist() == pytest.approx([1e-3, 1e-3, 3e-4, 9e-5])
+    assert retrain_curve({"epochs": 6, "train_images": 60000}) is None  # full / search
+    assert retrain_curve(None) is None
+    fig = retrain_plot(curve, 2)
+    assert fig.data[-1].x.tolist() == [2] and fig.data[-1].y.tolist() == [0.9]  # the kept one

@@ -103,3 +103,18 @@ def describe_training(final: dict[str, Any]) -> str:
     if final.get("kept_epoch") is not None:
         text += f", kept epoch {final['kept_epoch']} (val accuracy {final['val_accuracy']:.4f})"
     return text
+
+
+def retrain_curve(final: dict[str, Any] | None) -> pd.DataFrame | None:
+    """A validated retrain's epochs: ``epoch``, ``val_accuracy``, ``learning_rate``; None
+    for other retrains (they train for a fixed number of epochs and watch nothing)."""
+    scores = (final or {}).get("val_accuracy_per_epoch")
+    if not scores:
+        return None
+    rates = list(final.get("learning_rates") or [])
+    rates += [math.nan] * (len(scores) - len(rates))
+    return pd.DataFrame({
+        "epoch": range(1, len(scores) + 1),
+        "val_accuracy": [float(v) for v in scores],
+        "learning_rate": [float(r) for r in rates[: len(scores)]],
+    })  # fmt: skip

@@ -56,6 +56,26 @@ def learning_curves_plot(
     return fig
 
 
+def retrain_plot(curve: pd.DataFrame, kept: int) -> go.Figure:
+    """The final retrain's validation accuracy per epoch (the kept epoch marked) and the
+    learning rate it trained at (right axis, log scale)."""
+    fig = _fig(f"Final retrain: validation accuracy (kept epoch {kept}) and learning rate",
+               xaxis_title="epoch", yaxis_title="validation accuracy",
+               yaxis2={"title": "learning rate", "type": "log", "overlaying": "y",
+                       "side": "right"})  # fmt: skip
+    fig.add_trace(go.Scatter(x=curve["epoch"], y=curve["val_accuracy"], mode="lines+markers",
+                             name="validation accuracy", line={"color": "#1f77b4"}))  # fmt: skip
+    if curve["learning_rate"].notna().any():
+        fig.add_trace(go.Scatter(x=curve["epoch"], y=curve["learning_rate"], mode="lines",
+                                 name="learning rate", yaxis="y2",
+                                 line={"color": "#888", "shape": "hv", "dash": "dot"}))  # fmt: skip
+    at = curve[curve["epoch"] == kept]
+    fig.add_trace(go.Scatter(x=at["epoch"], y=at["val_accuracy"], mode="markers",
+                             name="kept", marker={"size": 13, "symbol": "star",
+                                                  "color": "#d62728"}))  # fmt: skip
+    return fig
+
+
 def accuracy_vs_gap_plot(table: pd.DataFrame) -> go.Figure:
     """Converged validation accuracy against the gap; the Pareto front joined by a line.
 

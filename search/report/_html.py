@@ -12,7 +12,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from search.report._data import RunReport, best_so_far, describe_training, wall_minutes
+from search.report._data import (
+    RunReport,
+    best_so_far,
+    describe_training,
+    retrain_curve,
+    wall_minutes,
+)
 from search.report._figures import (
     accuracy_vs_gap_plot,
     best_so_far_plot,
@@ -20,6 +26,7 @@ from search.report._figures import (
     is_log,
     learning_curves_plot,
     parallel_coordinates_plot,
+    retrain_plot,
     slice_plot,
 )
 from search.report._rank import RULE
@@ -200,6 +207,10 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
         name = column[len(HP_PREFIX):]
         if table[column].nunique(dropna=True) > 1:
             figures.append((f"Slice: {name}", slice_plot(table, name, is_log(space, name))))
+    final = report.meta.get("final")
+    curve = retrain_curve(final)
+    if curve is not None:
+        figures.append(("Final retrain", retrain_plot(curve, int(final["kept_epoch"]))))
     progress = {report.folder.name: best_so_far(table, report.meta.get("created"))}
     figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes")))
     figures.append(("Best so far vs trials", best_so_far_plot(progress, "n")))
