@@ -1,4 +1,4 @@
-"""The README's main job, whole: slow (about 10-15 minutes on 2 cores), not run by CI."""
+"""The README's main job, whole: slow (about 15-20 minutes on 2 cores), not run by CI."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def test_default_fashion_hyperband_run(tmp_path: Path, fashion_dir: Path) -> Non
     trials = json.loads((folder / "trials.json").read_text())["trials"]
     assert len(trials) == 10 and all(t["status"] == "completed" for t in trials)
     final = meta["final"]
-    assert final["train_images"] == 60000 and final["test_images"] == 10000
-    assert final["test_accuracy"] >= 0.88  # measured 0.895-0.901 on the project's 2-core CPU
+    # The validated retrain: the 50,000 images outside the validation split, stopped on it.
+    assert final["retrain_data"] == "validated" and final["train_images"] == 50000
+    assert final["test_images"] == 10000 and final["kept_epoch"] <= final["epochs"] <= 20
+    assert final["test_accuracy"] >= 0.91  # the goal is 0.92; see README "Default budget"
     assert (folder / "report.html").is_file() and (folder / "best_model.keras").is_file()
