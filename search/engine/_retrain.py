@@ -45,7 +45,7 @@ class _LearningRates(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         rate = keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
-        self.rates.append(float(rate))
+        self.rates.append(float(f"{float(rate):.6g}"))  # float32 noise left out
 
 
 VALIDATED_PATIENCE = 3
