@@ -47,6 +47,15 @@ def test_search_export_predict_round_trip(clothing_dir: Path, tmp_path: Path, ca
     assert export["trial"] == meta["best"]["trial"] and export["image_shape"] == [224, 224, 3]
     assert export["test_images"] == 12 and 0.0 <= export["test_accuracy"] <= 1.0
 
+    # The default, validated: the train folder only, watched on the validation folder.
+    checked = tmp_path / "validated.keras"
+    assert main(["export", str(folder), "--output", str(checked), "--retrain-max-epochs", "3",
+                 "--quiet"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "on 30 images, kept epoch" in out
+    again = json.loads((folder / "run.json").read_text())["exports"][1]
+    assert again["train_images"] == 30 and 1 <= again["kept_epoch"] <= again["epochs"] <= 3
+
     from search.engine import classify, load_exported
 
     model, names = load_exported(output)
