@@ -52,6 +52,9 @@ VALIDATED_PATIENCE = 3
 """Validated retrains stop after this many epochs without a better validation accuracy."""
 VALIDATED_FACTOR = 0.3
 """... and multiply the learning rate by this after each epoch without one."""
+VALIDATED_MIN_DELTA = 0.001
+"""A better validation accuracy counts from this much (10 of 10,000 images): smaller steps
+are noise, and a retrain that keeps creeping up by them never stops."""
 
 
 def retrain_data(splits: Splits, which: str) -> tuple[np.ndarray, np.ndarray]:
@@ -134,15 +137,18 @@ def retrain_best(
     rates = _LearningRates()
     callbacks: list[keras.callbacks.Callback] = [rates]
     validation = None
+    stopper = keras.callbacks.EarlyStopping(
+        "val_accuracy", patience=VALIDATED_PATIENCE, mode="max",
+        min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
+    )  # fmt: skip
     if validated:
         validation = (splits.x_val, splits.y_val)
         callbacks += [
             keras.callbacks.ReduceLROnPlateau(
-                "val_accuracy", factor=VALIDATED_FACTOR, patience=1, mode="max", min_lr=1e-7
+                "val_accuracy", factor=VALIDATED_FACTOR, patience=1, mode="max",
+                min_delta=VALIDATED_MIN_DELTA, min_lr=1e-7,
             ),
-            keras.callbacks.EarlyStopping(
-                "val_accuracy", patience=VALIDATED_PATIENCE, mode="max", restore_best_weights=True
-            ),
+            stopper,
         ]
     if not quiet:
         callbacks.append(_EpochLine(console, epochs, validated))
@@ -164,7 +170,7 @@ def retrain_best(
     }
     if validated:
         scores = curve["val_accuracy"]
-        kept = int(np.argmax(scores)) + 1  # EarlyStopping restored the first best epoch
+        kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
         out.update(
             max_epochs=max_epochs,
             kept_epoch=kept,
