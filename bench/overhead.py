@@ -2,7 +2,7 @@
 
 Run: ``python bench/overhead.py [--tuner hyperband] [--train-size N] [--max-epochs N]
 [--no-retrain]``; without options it is the default ``fashion`` budget (Hyperband,
-max_epochs 6, 10,000 training images, then the retrain on 60,000). Every train and eval
+max_epochs 6, 10,000 training images, then the validated retrain on 50,000). Every train and eval
 step is timed with its results read back (a sync, so device time is counted where it is
 spent). Each compiled step's first call traces and compiles it, so it counts as overhead,
 as does everything else: data loading, model builds, KerasTuner's bookkeeping,
