@@ -68,6 +68,10 @@ class TimedSteps:
     def sync(self) -> None:
         self._steps.sync()
 
+    def __getattr__(self, name: str) -> Any:
+        # Everything untimed (reload, close, and whatever the steps gain later) as it is.
+        return getattr(self._steps, name)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
