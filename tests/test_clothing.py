@@ -85,6 +85,10 @@ def test_export_works_for_fashion(fashion_dir: Path, tmp_path: Path, capsys) -> 
                  "--name", "f", "--quiet"]) == 0  # fmt: skip
     output = tmp_path / "fashion.keras"
     assert main(["export", str(tmp_path / "fashion" / "f"), "--output", str(output),
+                 "--retrain-max-epochs", "0"]) == 2  # fmt: skip
+    assert "--retrain-max-epochs (0) must be at least 1" in capsys.readouterr().err
+    assert not output.exists()
+    assert main(["export", str(tmp_path / "fashion" / "f"), "--output", str(output),
                  "--retrain-data", "search", "--quiet"]) == 0  # fmt: skip
     from search.engine import load_exported
 

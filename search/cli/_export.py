@@ -40,10 +40,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         )
     folder = resolve_run(args.run, args.results)
     output = args.output or folder.path / "export.keras"
-    if args.retrain_max_epochs < 1:
-        raise SearchError(
-            f"--retrain-max-epochs ({args.retrain_max_epochs}) must be at least 1"
-        )
     done = export_run(
         folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet
     )

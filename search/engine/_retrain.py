@@ -136,13 +136,13 @@ def retrain_best(
     model = hypermodel.build(hp)
     rates = _LearningRates()
     callbacks: list[keras.callbacks.Callback] = [rates]
-    validation = None
-    stopper = keras.callbacks.EarlyStopping(
-        "val_accuracy", patience=VALIDATED_PATIENCE, mode="max",
-        min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
-    )  # fmt: skip
+    validation, stopper = None, None
     if validated:
         validation = (splits.x_val, splits.y_val)
+        stopper = keras.callbacks.EarlyStopping(
+            "val_accuracy", patience=VALIDATED_PATIENCE, mode="max",
+            min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
+        )  # fmt: skip
         callbacks += [
             keras.callbacks.ReduceLROnPlateau(
                 "val_accuracy", factor=VALIDATED_FACTOR, patience=1, mode="max",
@@ -168,7 +168,7 @@ def retrain_best(
         "train_images": len(x),
         "retrain_data": which,
     }
-    if validated:
+    if stopper is not None:
         scores = curve["val_accuracy"]
         kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
         out.update(
