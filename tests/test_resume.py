@@ -173,3 +173,37 @@ def test_kerastuner_state_files_are_written_atomically(tmp_path: Path) -> None:
         kt_utils.save_json(str(path), {"a": object()})  # fails before touching the file
     assert json.loads(path.read_text()) == {"a": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["oracle.json"]  # no temporary left
+
+
+def test_best_epoch_checkpoints_are_written_atomically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keras
+    import keras_tuner as kt
+    import numpy as np
+    from keras_tuner.src.engine import tuner_utils
+
+    from search.tuners._atomic import AtomicSaveBestEpoch
+
+    assert tuner_utils.SaveBestEpoch is AtomicSaveBestEpoch  # what Tuner.run_trial builds
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    path = tmp_path / "checkpoint.weights.h5"
+    saver = tuner_utils.SaveBestEpoch(kt.Objective("val_accuracy", "max"), str(path))
+    saver.set_model(model)
+    saver.on_epoch_end(0, {"val_accuracy": 0.5})
+    saved = [w.copy() for w in model.get_weights()]
+    saver.on_epoch_end(1, {"val_accuracy": 0.4})  # not better: nothing written
+
+    def cut_short(filepath: str) -> None:  # a write that dies halfway, as a kill -9 would
+        Path(filepath).write_bytes(b"\x89HDF\r\n")
+        raise OSError("disk full")
+
+    model.set_weights([w + 1.0 for w in saved])
+    monkeypatch.setattr(model, "save_weights", cut_short)
+    with pytest.raises(OSError, match="disk full"):
+        saver.on_epoch_end(2, {"val_accuracy": 0.9})
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left
+    fresh = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    fresh.load_weights(str(path))  # the last whole checkpoint, untouched
+    for got, want in zip(fresh.get_weights(), saved, strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -1,24 +1,31 @@
-"""KerasTuner's own state files (oracle.json, tuner0.json, trial.json), written atomically.
+"""KerasTuner's own files (oracle.json, tuner0.json, trial.json, the trials' best-epoch
+checkpoints), written atomically.
 
-KerasTuner 1.4.8 writes them in place (``open(path, "w")``), so a ``kill -9`` or a power
-cut during a write leaves a truncated oracle.json and a run that cannot be resumed. Every
-KerasTuner state file goes through ``keras_tuner.src.utils.save_json``; this module routes
-it through our ``write_atomic`` (temporary file, fsync, ``os.replace``). There is no
-public hook for this, hence the replacement of that one function.
+KerasTuner 1.4.8 writes them in place (``open(path, "w")``, ``model.save_weights(path)``),
+so a ``kill -9`` or a power cut during a write leaves a truncated oracle.json and a run
+that cannot be resumed, or a truncated checkpoint that Hyperband cannot continue from and
+``export`` cannot load. Every KerasTuner state file goes through
+``keras_tuner.src.utils.save_json`` and every checkpoint through the ``SaveBestEpoch``
+callback that ``Tuner.run_trial`` builds; this module routes both through a temporary
+file, fsync and ``os.replace``. There is no public hook for either, hence the
+replacement of that function and that class (both looked up at call time).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from keras_tuner.src import utils as kt_utils
+from keras_tuner.src.engine import tuner_utils
 
 from search.errors import RunFolderError
 from search.storage import write_atomic
 
 _original_save_json = kt_utils.save_json
+_OriginalSaveBestEpoch = tuner_utils.SaveBestEpoch
 
 
 def save_json_atomic(path: str, obj: Any) -> str:
@@ -30,9 +37,31 @@ def save_json_atomic(path: str, obj: Any) -> str:
     return text
 
 
+class AtomicSaveBestEpoch(_OriginalSaveBestEpoch):
+    """KerasTuner's best-epoch checkpoint callback; the weights go to a temporary file in
+    the same folder (Keras wants the ``.weights.h5`` ending), then replace the checkpoint."""
+
+    def _save_model(self) -> None:
+        target = str(self.filepath)
+        if "://" in target:
+            super()._save_model()
+            return
+        path = Path(target)
+        tmp = path.with_name(f".{path.name.removesuffix('.weights.h5')}.{os.getpid()}.tmp.weights.h5")
+        try:
+            self.model.save_weights(str(tmp))
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
 def install() -> None:
-    """Make KerasTuner's state writes atomic (idempotent)."""
+    """Make KerasTuner's state and checkpoint writes atomic (idempotent)."""
     kt_utils.save_json = save_json_atomic
+    tuner_utils.SaveBestEpoch = AtomicSaveBestEpoch
 
 
 def check_tuner_state(directory: Path) -> None:
