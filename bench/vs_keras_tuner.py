@@ -12,6 +12,7 @@ and their ratios.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
@@ -87,6 +88,8 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--skip-tutorial", action="store_true", help="only our search")
     args = parser.parse_args()
+    if importlib.util.find_spec("search") is None:  # the tutorial half imports our loader
+        sys.exit("the project is not installed: run `python3 -m pip install -e .` first")
     with tempfile.TemporaryDirectory() as tmp:
         our_time, our_acc = ours(args.data_dir, Path(tmp) / "results")
         print(f"python -m search run fashion --tuner hyperband: {our_time:7.1f} s,"

@@ -31,9 +31,16 @@ def test_real_clothing_search_and_export(tmp_path: Path) -> None:
         assert meta["data"]["train"] == 3068 and meta["data"]["validation"] == 341
         assert len(meta["data"]["class_names"]) == 10
         output = tmp_path / "clothing.keras"
-        assert main(["export", str(folder), "--output", str(output), "--quiet"]) == 0
-    export = json.loads((folder / "run.json").read_text())["exports"][0]
-    assert export["image_shape"] == [224, 224, 3] and export["test_images"] == 372
-    assert export["train_images"] == 3068 + 341
+        assert main(["export", str(folder), "--output", str(output), "--retrain-max-epochs", "4",
+                     "--quiet"]) == 0  # fmt: skip
+        assert main(["export", str(folder), "--output", str(output), "--retrain-data", "full",
+                     "--quiet"]) == 0  # fmt: skip
+    validated, full = json.loads((folder / "run.json").read_text())["exports"]
+    for export in (validated, full):
+        assert export["image_shape"] == [224, 224, 3] and export["test_images"] == 372
+    # The validated retrain trains on the train folder and watches the validation folder;
+    # `full` trains on both for the search's epochs.
+    assert validated["train_images"] == 3068 and full["train_images"] == 3068 + 341
+    assert 1 <= validated["epochs"] <= 4 and 1 <= validated["kept_epoch"] <= validated["epochs"]
     # Random weights: far below what ImageNet weights give, but above chance (0.1).
-    assert export["test_accuracy"] > 0.1
+    assert validated["test_accuracy"] > 0.1 and full["test_accuracy"] > 0.1
