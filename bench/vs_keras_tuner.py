@@ -1,11 +1,11 @@
 """Our default search against the hand-written KerasTuner search of TensorFlow's tutorial.
 
 Run: ``python bench/vs_keras_tuner.py [--data-dir /usr/share/datasets/fashion-mnist]``.
-One after the other on the same machine: (1) the tutorial's script ("Introduction to the
-Keras Tuner": Flatten-Dense(units)-Dense(10), learning rate in {1e-2, 1e-3, 1e-4},
-Hyperband max_epochs=10, factor=3, early stopping, then a 50-epoch fit to find the best
-epoch and a retrain for that many epochs, test accuracy); (2) ``python -m search run
-fashion --tuner hyperband`` with its defaults. Prints wall time and test accuracy of each
+One after the other on the same machine: (1) ``python -m search run fashion --tuner
+hyperband`` with its defaults; (2) the tutorial's script ("Introduction to the Keras
+Tuner": Flatten-Dense(units)-Dense(10), learning rate in {1e-2, 1e-3, 1e-4}, Hyperband
+max_epochs=10, factor=3, early stopping, then a 50-epoch fit to find the best epoch and a
+retrain for that many epochs, test accuracy). Prints wall time and test accuracy of each
 and their ratios.
 """
 

@@ -192,7 +192,8 @@ def test_best_epoch_checkpoints_are_written_atomically(
     saver.set_model(model)
     saver.on_epoch_end(0, {"val_accuracy": 0.5})
     saved = [w.copy() for w in model.get_weights()]
-    saver.on_epoch_end(1, {"val_accuracy": 0.4})  # not better: nothing written
+    model.set_weights([w + 0.5 for w in saved])
+    saver.on_epoch_end(1, {"val_accuracy": 0.4})  # not better: nothing written (checked below)
 
     def cut_short(filepath: str) -> None:  # a write that dies halfway, as a kill -9 would
         Path(filepath).write_bytes(b"\x89HDF\r\n")
