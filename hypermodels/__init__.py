@@ -3,7 +3,8 @@
 from hypermodels._augment import Augmentation
 from hypermodels._bases import BASES, BasePreprocess
 from hypermodels._deploy import ClassNames, class_names_of, deployable
-from hypermodels._loop import LoopConfig, NonFiniteLossError, evaluate_model, fit_loop
+from hypermodels._loop import LoopConfig, NonFiniteLossError, evaluate_model, fit_loop, replay_epochs
+from hypermodels._state import load_state, save_state
 from hypermodels.cnn import DEFAULTS, ImageCNN, ImageStats
 from hypermodels.transfer import TransferModel, unfreeze_top
 
@@ -22,5 +23,8 @@ __all__ = [
     "deployable",
     "evaluate_model",
     "fit_loop",
+    "load_state",
+    "replay_epochs",
+    "save_state",
     "unfreeze_top",
 ]

@@ -102,7 +102,7 @@ def fit_loop(
     done_epochs: list[int] = []
     done_logs: list[dict[str, float]] = []
     if restored is not None:
-        first = _replay(restored, callback_list, initial_epoch, epochs)
+        first = replay_epochs(restored, callback_list, initial_epoch, epochs)
         done_epochs, done_logs = restored.epochs, restored.logs
         initial_epoch = max(initial_epoch, first)
     logs: dict[str, float] = {}
@@ -161,7 +161,7 @@ def fit_loop(
     return history
 
 
-def _replay(
+def replay_epochs(
     state: EpochState,
     callback_list: keras.callbacks.CallbackList,
     initial_epoch: int,

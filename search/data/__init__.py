@@ -1,5 +1,6 @@
 """Data loading and splitting for the experiments."""
 
+from search.data._arrays import ArrayData, array_splits, load_arrays, save_arrays
 from search.data._clothing import load_clothing
 from search.data._dataset import Splits
 from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
@@ -9,15 +10,19 @@ from search.data._split import split_off, stratified_indices
 
 __all__ = [
     "CLASS_NAMES",
+    "ArrayData",
     "ImageFolders",
     "SkippedImagesWarning",
     "Splits",
+    "array_splits",
+    "load_arrays",
     "load_clothing",
     "load_fashion",
     "load_image_folders",
     "locate",
     "read_folder",
     "read_idx",
+    "save_arrays",
     "scan",
     "split_off",
     "stratified_indices",

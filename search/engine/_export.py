@@ -78,6 +78,7 @@ def export_run(
             final = retrain_best(
                 final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
                 request.tolerance, request.retrain_max_epochs, save_to=trained,
+                monitor=request.kt_objective(),
             )  # fmt: skip
             model = keras.models.load_model(trained, compile=False)
             wrapped = deployable(model, final_splits.class_names)

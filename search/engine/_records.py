@@ -69,6 +69,18 @@ def best_epoch(epochs: list[dict[str, Any]], objective: kt.Objective) -> dict[st
     return best
 
 
+def reported_metrics(trial: kt.engine.trial.Trial) -> dict[str, float]:
+    """The best value of each metric a trial reported to KerasTuner (a hypermodel whose own
+    ``fit`` returned a float, a dict or a History without calling the epoch callbacks)."""
+    tracker = trial.metrics
+    out = {}
+    for name in tracker.metrics:
+        value = tracker.get_best_value(name)
+        if value is not None and math.isfinite(float(value)):
+            out[name] = float(value)
+    return out
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -165,7 +177,10 @@ class TrialRecorder:
             record["failure"] = failure_reason(trial.message)
         elif record["status"] == "pruned":
             record["failure"] = f"pruned by the Optuna pruner after epoch {pruned_at}"
-        self._set_best(record)
+        if record["epochs"]:
+            self._set_best(record)
+        elif record["status"] == "completed":  # a fit of its own that reported final values
+            record["best"] = reported_metrics(trial) or None
         self._save()
 
     def stale_trials(self, stale: list[dict[str, Any]]) -> None:

@@ -12,7 +12,12 @@ from search.engine._precision import PRECISIONS
 from search.errors import SearchError
 
 OBJECTIVES = {"val_accuracy": "max", "val_loss": "min", "pareto": "max"}
-"""``pareto`` (Optuna only): converged val accuracy up and train/val gap down, together."""
+"""The named objectives of the built-in experiments. ``pareto`` (Optuna only): converged
+val accuracy up and train/val gap down, together. Any other metric the model logs
+(``val_auc``, ``val_mean_absolute_error``...) is an objective too, its direction inferred
+as KerasTuner infers it, or given (``--objective NAME:max``)."""
+DIRECTIONS = ("max", "min")
+_METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -37,6 +42,13 @@ class RunRequest:
     baseline: bool = True
     """Run the space's defaults as the first trial (``--no-baseline``: every trial sampled)."""
     objective: str = "val_accuracy"
+    direction: str | None = None
+    """``max`` or ``min`` for the objective; None: inferred from its name."""
+    hypermodel: dict[str, object] | None = None
+    """How to import the user's hypermodel again (runs from Python on arrays kept in
+    RUN/data); None for experiments found by name."""
+    arrays: bool = False
+    """The data are arrays given from Python, kept in the run folder's ``data/``."""
     data_dir: Path | None = None
     retrain: bool = True
     retrain_data: str = "validated"
@@ -88,11 +100,7 @@ class RunRequest:
             )
         if not 0 <= self.tolerance < 1:
             raise SearchError(f"--tolerance ({self.tolerance}) must be in [0, 1)")
-        if self.objective not in OBJECTIVES:
-            raise SearchError(
-                f"--objective {self.objective!r} is not supported; choose one of:"
-                f" {', '.join(OBJECTIVES)} (the test set is never an objective)"
-            )
+        self._check_objective()
         if self.precision not in PRECISIONS:
             raise SearchError(
                 f"--precision {self.precision!r}: choose one of {', '.join(PRECISIONS)}"
@@ -106,6 +114,25 @@ class RunRequest:
                 f"--name {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
                 " starting with a letter or digit"
             )
+
+    def _check_objective(self) -> None:
+        if self.objective.startswith("test"):
+            raise SearchError(
+                f"--objective {self.objective!r}: the test set is never an objective; use a"
+                " validation metric such as val_accuracy"
+            )
+        if self.objective not in OBJECTIVES and not _METRIC.match(self.objective):
+            raise SearchError(
+                f"--objective {self.objective!r} is not a metric name; use one the model logs,"
+                f" e.g. {', '.join(OBJECTIVES)}, val_auc"
+            )
+        if self.direction is not None and self.direction not in DIRECTIONS:
+            raise SearchError(
+                f"--objective direction {self.direction!r}: choose max or min"
+            )
+        if self.objective == "pareto" and self.direction not in (None, "max"):
+            raise SearchError("--objective pareto has its own directions; leave out the direction")
+        self.kt_objective()  # the direction must be known
 
     def to_json(self, name: str) -> dict[str, object]:
         """The request as stored in run.json, for workers (and resumes) to rebuild it."""
@@ -130,7 +157,24 @@ class RunRequest:
     def kt_objective(self) -> kt.Objective:
         """What KerasTuner tracks; a Pareto search ranks its trials by val accuracy there."""
         name = "val_accuracy" if self.objective == "pareto" else self.objective
-        return kt.Objective(name, OBJECTIVES[name])
+        direction = self.direction or OBJECTIVES.get(name) or infer_direction(name)
+        if direction is None:
+            raise SearchError(
+                f"--objective {name!r}: cannot tell whether to maximize or minimize it; say so"
+                f" with --objective {name}:max (Python: keras_tuner.Objective({name!r}, 'max'))"
+            )
+        return kt.Objective(name, direction)
+
+    @property
+    def accuracy_rule(self) -> bool:
+        """Whether trials are ranked by the accuracy rule (converged accuracy, then the
+        least overfitting); other objectives rank by their best value."""
+        return self.objective in ("val_accuracy", "pareto")
+
+
+def infer_direction(metric: str) -> str | None:
+    """``max`` or ``min`` for a metric name, as KerasTuner infers it; None if unknown."""
+    return kt.engine.metrics_tracking.infer_metric_direction(metric)
 
 
 def masked_url(url: str | None) -> str | None:

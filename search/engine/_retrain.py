@@ -12,7 +12,9 @@ import keras_tuner as kt
 import numpy as np
 from rich.console import Console
 
+from hypermodels import evaluate_model
 from search.data import Splits
+from search.experiments import UserHyperModel
 from search.storage import RunFolder
 
 
@@ -48,6 +50,8 @@ class _LearningRates(keras.callbacks.Callback):
         self.rates.append(float(f"{float(rate):.6g}"))  # float32 noise left out
 
 
+EVAL_BATCH = 1024
+"""Test images per evaluation batch (the project's hypermodels)."""
 VALIDATED_PATIENCE = 3
 """Validated retrains stop after this many epochs without a better validation accuracy."""
 VALIDATED_FACTOR = 0.3
@@ -92,6 +96,49 @@ def retrain_epochs(record: dict[str, Any], tolerance: float) -> int:
                or epoch == best)  # fmt: skip
 
 
+VAL_ACCURACY = kt.Objective("val_accuracy", "max")
+MIN_LEARNING_RATE = 1e-7
+"""Validated retrains never cut the learning rate below this."""
+_TRAIN_KEYS = (("train_loss", "loss"), ("train_accuracy", "accuracy"))
+
+
+def _validated_summary(
+    curve: dict[str, list[float]], monitor: str, kept: int, max_epochs: int, rates: list[float]
+) -> dict[str, Any]:
+    """What a validated retrain records: the kept epoch, its validation scores, the curve."""
+    out: dict[str, Any] = {
+        "max_epochs": max_epochs,
+        "kept_epoch": kept,
+        "monitor": monitor,
+        "val_score": curve[monitor][kept - 1],
+        "learning_rates": rates,
+    }
+    if "val_accuracy" in curve:
+        out.update(
+            val_accuracy=curve["val_accuracy"][kept - 1],
+            val_accuracy_per_epoch=[round(float(v), 5) for v in curve["val_accuracy"]],
+        )
+    if "val_loss" in curve:
+        out["val_loss"] = curve["val_loss"][kept - 1]
+    return out
+
+
+def test_metrics(
+    hypermodel: kt.HyperModel, model: keras.Model, x: np.ndarray, y: np.ndarray
+) -> dict[str, float] | None:
+    """The final model's loss and metrics on the test set (evaluated once); None without
+    test data. The project's hypermodels use their own compiled evaluation step; a user's
+    model its own compiled loss and metrics (``model.evaluate``)."""
+    if len(x) == 0:
+        return None
+    if isinstance(hypermodel, UserHyperModel):
+        results = model.evaluate(x, y, return_dict=True, verbose=0)
+        return {name: float(value) for name, value in results.items()}
+    batch = getattr(hypermodel, "eval_batch_size", EVAL_BATCH)  # big bases need small batches
+    loss, accuracy = evaluate_model(model, x, y, batch)
+    return {"loss": float(loss), "accuracy": float(accuracy)}
+
+
 def retrain_best(
     hypermodel: kt.HyperModel,
     best: dict[str, Any],
@@ -103,6 +150,7 @@ def retrain_best(
     tolerance: float,
     max_epochs: int,
     save_to: Path | None = None,
+    monitor: kt.Objective = VAL_ACCURACY,
 ) -> dict[str, Any]:
     """Train trial ``best``'s configuration on more data; test it once; save it (to the
     run's best_model.keras, or ``save_to``).
@@ -112,15 +160,15 @@ def retrain_best(
     every epoch without a better one, and keeps the best epoch's weights. ``full`` and
     ``search`` train on their images for the end of the trial's plateau in the search
     (:func:`retrain_epochs`). The test set is touched here only, after every choice has
-    been made on validation.
+    been made on validation. ``monitor``: the validation metric a ``validated`` retrain
+    watches (the run's objective).
     """
-    from hypermodels import evaluate_model
-
     # From the record, not the tuner: with workers, another process may have run the trial.
     hp = kt.HyperParameters()
     hp.values = dict(best["hyperparameters"])
     validated = which == "validated"
-    epochs = max_epochs if validated else retrain_epochs(best, tolerance)
+    planned = best.get("best_epoch") is not None and not validated
+    epochs = retrain_epochs(best, tolerance) if planned else max_epochs
     x, y = retrain_data(splits, which)
     if not quiet:
         how = (
@@ -140,50 +188,46 @@ def retrain_best(
     if validated:
         validation = (splits.x_val, splits.y_val)
         stopper = keras.callbacks.EarlyStopping(
-            "val_accuracy", patience=VALIDATED_PATIENCE, mode="max",
+            monitor.name, patience=VALIDATED_PATIENCE, mode=monitor.direction,
             min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
         )  # fmt: skip
         callbacks += [
             keras.callbacks.ReduceLROnPlateau(
-                "val_accuracy", factor=VALIDATED_FACTOR, patience=1, mode="max",
-                min_delta=VALIDATED_MIN_DELTA, min_lr=1e-7,
+                monitor.name, factor=VALIDATED_FACTOR, patience=1, mode=monitor.direction,
+                min_delta=VALIDATED_MIN_DELTA, min_lr=MIN_LEARNING_RATE,
             ),
             stopper,
         ]
     if not quiet:
         callbacks.append(_EpochLine(console, epochs, validated))
-    history = hypermodel.fit(hp, model, x, y, validation, epochs=epochs, callbacks=callbacks)
+    history = hypermodel.fit(
+        hp, model, x, y, validation_data=validation, epochs=epochs, callbacks=callbacks
+    )
     train_seconds = time.perf_counter() - started
-    batch = getattr(hypermodel, "eval_batch_size", 1024)  # big bases need small batches
-    test_loss, test_accuracy = evaluate_model(model, splits.x_test, splits.y_test, batch)
+    test = test_metrics(hypermodel, model, splits.x_test, splits.y_test)
     target = save_to or folder.model_file
     model.save(target)
-    curve = history.history
-    kept = len(curve["loss"])  # the last epoch's weights, unless validation chose another
+    curve = history.history if isinstance(history, keras.callbacks.History) else {}
+    trained = len(curve.get("loss", [])) or epochs
     out: dict[str, Any] = {
         "trial": best["id"],
         "hyperparameters": best["hyperparameters"],
-        "epochs": len(curve["loss"]),
-        "best_epoch": int(best["best_epoch"]),
+        "epochs": trained,
+        "best_epoch": best.get("best_epoch"),
         "train_images": len(x),
         "retrain_data": which,
     }
-    if stopper is not None:
-        scores = curve["val_accuracy"]
+    kept = trained  # the last epoch's weights, unless validation chose another
+    if stopper is not None and curve.get(monitor.name) and stopper.best_epoch is not None:
         kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
-        out.update(
-            max_epochs=max_epochs,
-            kept_epoch=kept,
-            val_accuracy=scores[kept - 1],
-            val_loss=curve["val_loss"][kept - 1],
-            val_accuracy_per_epoch=[round(float(v), 5) for v in scores],
-            learning_rates=rates.rates,
-        )
+        out.update(_validated_summary(curve, monitor.name, kept, max_epochs, rates.rates))
+    out.update({
+        key: curve[name][kept - 1] for key, name in _TRAIN_KEYS if len(curve.get(name, [])) >= kept
+    })  # fmt: skip
     out.update(
-        train_loss=curve["loss"][kept - 1],
-        train_accuracy=curve["accuracy"][kept - 1],
-        test_loss=test_loss,
-        test_accuracy=test_accuracy,
+        test_metrics=test,
+        test_loss=(test or {}).get("loss"),
+        test_accuracy=(test or {}).get("accuracy"),
         test_images=len(splits.x_test),
         seconds=round(time.perf_counter() - started, 1),
         train_seconds=round(train_seconds, 1),

@@ -14,16 +14,17 @@ from typing import Any
 from rich.console import Console
 
 from search import experiments, tuners
-from search.data import Splits
+from search.data import Splits, save_arrays
 from search.engine._checkpoints import CheckpointKeeper
 from search.engine._precision import policy_for, precision
 from search.engine._records import TrialRecorder
-from search.engine._request import OBJECTIVES, RunRequest, masked_url
+from search.engine._request import RunRequest, masked_url
 from search.engine._retrain import retrain_best
 from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
 from search.engine._versions import package_versions
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import DataOptions, ModelOptions
+from search.report import Ranking, rank_run, trials_table
 from search.space import Space
 from search.storage import RunFolder, RunLock, prepare_run_folder
 from search.tuners import TrialQuotaReached
@@ -56,11 +57,32 @@ class Plan:
     name: str
 
 
-def plan(request: RunRequest, space: Space | None = None) -> Plan:
-    """Check ``request`` and resolve its defaults; raises SearchError before any work."""
+def experiment_of(request: RunRequest) -> experiments.Experiment:
+    """The experiment a request names: a registered one, ``file.py:NAME`` /
+    ``module:NAME``, or a run from Python on arrays kept in its folder."""
+    if not request.arrays:
+        return experiments.get(request.experiment)
+    if request.name is None:
+        raise SearchError("a run on arrays from Python is continued by its folder; give its name")
+    run_dir = request.results / request.experiment / request.name
+    space = None if request.space is None else str(request.space)
+    return experiments.from_run(request.experiment, request.hypermodel, run_dir, space)
+
+
+def plan(
+    request: RunRequest,
+    space: Space | None = None,
+    experiment: experiments.Experiment | None = None,
+) -> Plan:
+    """Check ``request`` and resolve its defaults; raises SearchError before any work.
+
+    ``experiment``: the experiment object itself (a user's hypermodel from Python);
+    None: the one the request names (:func:`experiment_of`).
+    """
     request.check()
-    experiment = experiments.get(request.experiment)
+    experiment = experiment or experiment_of(request)
     backend = tuners.get(request.tuner)
+    _check_importable(request, experiment)
     if space is None:
         space = experiment.load_space(request.space)
         if request.fix:
@@ -118,6 +140,18 @@ def plan(request: RunRequest, space: Space | None = None) -> Plan:
     return Plan(experiment, backend, budget, options, data, model, name)
 
 
+def _check_importable(request: RunRequest, experiment: experiments.Experiment) -> None:
+    """Other processes must import a user's hypermodel again: refuse before any work."""
+    if not experiment.not_importable:
+        return
+    if request.workers > 1 or request.isolate:
+        option = f"workers={request.workers}" if request.workers > 1 else "isolate=True"
+        raise SearchError(
+            f"{option} runs trials in other processes, which cannot import the hypermodel:"
+            f" {experiment.not_importable}"
+        )
+
+
 def run_search(
     request: RunRequest,
     console: Console,
@@ -125,11 +159,14 @@ def run_search(
     trials_per_process: int | None = None,
     started_at: float | None = None,
     devices: tuple[str, ...] = (),
+    experiment: experiments.Experiment | None = None,
 ) -> RunOutcome:
     """Run the search described by ``request``; every input is checked before work starts.
 
-    ``devices`` (``--gpus``): each worker's ``CUDA_VISIBLE_DEVICES`` entry; this process,
-    worker 0, must already be pinned to the first (``search.gpus.claim``).
+    ``experiment``: the experiment itself (a user's hypermodel given from Python); None:
+    the one the request names. ``devices`` (``--gpus``): each worker's
+    ``CUDA_VISIBLE_DEVICES`` entry; this process, worker 0, must already be pinned to the
+    first (``search.gpus.claim``).
 
     ``trials_per_process`` (``--isolate``) makes this process start at most that many
     trials and then raise TrialQuotaReached, the run left resumable; 0 only creates (or
@@ -139,9 +176,9 @@ def run_search(
     started = time.perf_counter() - (0.0 if started_at is None else time.time() - started_at)
     child = trials_per_process == 1
     chatty = not quiet and not child
-    p = plan(request)
+    p = plan(request, experiment=experiment)
     experiment, backend, budget, options = p.experiment, p.backend, p.budget, p.options
-    space, name, data_options = options.space, p.name, p.data
+    space, name = options.space, p.name
     if options.pareto and request.pruner not in (None, "none") and chatty:
         from search.tuners.optuna import PARETO_NOTE
 
@@ -150,14 +187,14 @@ def run_search(
     resuming = request.name is not None and existing.exists()
     if resuming:
         previous = existing.read_meta()
-        _check_resumable(existing, previous, backend.name, space, budget, request)
+        _check_resumable(existing, previous, p, request)
         tuners.check_tuner_state(existing.tuner_dir)
         folder = existing
     else:
         folder = prepare_run_folder(request.results, experiment.name, name)
     if chatty:
         console.print(f"loading {experiment.name} data…")
-    splits = experiment.load(data_options)
+    splits = _load_checked(p, request, folder, resuming)
     if chatty:
         console.print(f"data: {splits.describe()}")
 
@@ -194,9 +231,10 @@ def run_search(
             "seed": request.seed,
             "objective": {
                 "name": request.objective,
-                "direction": OBJECTIVES[request.objective],
+                "direction": request.kt_objective().direction,
                 "tracked": request.kt_objective().name,
             },
+            "hypermodel": experiment.reference,
             "optuna": {
                 "sampler": request.sampler or "tpe",
                 "pruner": "none" if request.objective == "pareto" else request.pruner or "median",
@@ -235,6 +273,23 @@ def run_search(
         return _search_and_retrain(
             request, p, folder, splits, console, quiet, started, trials_per_process, devices
         )
+
+
+def _load_checked(p: Plan, request: RunRequest, folder: RunFolder, resuming: bool) -> Splits:
+    """The experiment's data, checked against its model before any trial; a new run on
+    arrays keeps them in its folder for other processes. A refused new run leaves no folder."""
+    try:
+        splits = p.experiment.load(p.data)
+        if p.experiment.check_data is not None:
+            p.experiment.check_data(splits, request.kt_objective())
+    except SearchError:
+        if not resuming:
+            with contextlib.suppress(OSError):
+                folder.path.rmdir()  # only when empty: nothing of a run is lost
+        raise
+    if request.arrays and not resuming:
+        save_arrays(splits, folder.path)
+    return splits
 
 
 def _search_and_retrain(
@@ -348,7 +403,7 @@ def _search_and_retrain(
             final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
             final = retrain_best(
                 final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
-                request.tolerance, request.retrain_max_epochs,
+                request.tolerance, request.retrain_max_epochs, monitor=objective,
             )  # fmt: skip
         else:
             _save_search_model(hypermodel, best, folder)
@@ -400,37 +455,28 @@ def _search(tuner: Any, args: tuple, kwargs: dict[str, Any]) -> None:
             raise
 
 
-def ranked_ids(records: list[dict[str, Any]], request: RunRequest) -> list[str]:
-    """Completed trials, best first: by the report's rule (converged accuracy within the
-    tolerance, then the least overfitting) for val_accuracy; by the best single value otherwise."""
-    if request.objective in ("val_accuracy", "pareto"):
-        from search.report import rank_trials, trials_table
-
-        table = rank_trials(trials_table(records, request.converged_epochs), request.tolerance)
-        return [str(t) for t in table.loc[table["rank"].notna(), "trial"]]
+def ranking(records: list[dict[str, Any]], request: RunRequest) -> Ranking:
+    """The run's trials ranked as the report ranks them: by the rule (converged accuracy
+    within the tolerance, then the least overfitting) for val_accuracy, by the best value
+    of the objective otherwise, or when the trials logged no epochs."""
     objective = request.kt_objective()
-    sign = 1 if objective.direction == "max" else -1
-    done = [r for r in records if r["status"] == "completed" and r.get("best")]
-    # sorted() is stable: ties go to the earlier trial.
-    return [r["id"] for r in sorted(done, key=lambda r: -sign * r["best"][objective.name])]
+    table = trials_table(records, request.converged_epochs)
+    name = request.objective if request.accuracy_rule else objective.name
+    return rank_run(records, table, name, objective.direction, request.tolerance)
+
+
+def ranked_ids(records: list[dict[str, Any]], request: RunRequest) -> list[str]:
+    """Completed trials, best first (see :func:`ranking`)."""
+    table = ranking(records, request).table
+    return [str(t) for t in table.loc[table["rank"].notna(), "trial"]]
 
 
 def _choose(recorder: TrialRecorder, request: RunRequest) -> tuple[dict[str, Any] | None, str]:
     """The trial to keep, and the rule's sentence saying why."""
-    records = list(recorder.records.values())
-    if request.objective in ("val_accuracy", "pareto"):
-        from search.report import choose, rank_trials, trials_table
-
-        table = rank_trials(trials_table(records, request.converged_epochs), request.tolerance)
-        choice = choose(table, request.tolerance)
-        if choice is not None:
-            return recorder.records[choice.trial], choice.sentence()
+    choice = ranking(list(recorder.records.values()), request).choice
+    if choice is None:
         return None, ""
-    ranked = ranked_ids(records, request)
-    if not ranked:
-        return None, ""
-    word = "highest" if request.kt_objective().direction == "max" else "lowest"
-    return recorder.records[ranked[0]], f"{word} {request.objective}"
+    return recorder.records[choice.trial], choice.sentence()
 
 
 def _pareto_front(tuner: Any) -> list[dict[str, Any]]:
@@ -446,21 +492,16 @@ def _pareto_front(tuner: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _check_resumable(
-    folder: RunFolder,
-    meta: dict[str, Any],
-    tuner: str,
-    space: Space,
-    budget: tuners.Budget,
-    request: RunRequest,
-) -> None:
+def _check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: RunRequest) -> None:
     """Refuse to continue a run with another tuner, space or budget, showing the difference."""
     name = folder.name
+    tuner, space, budget = p.backend.name, p.options.space, p.budget
+    assert space is not None
     fix = f"start a new run with another --name, or `python -m search resume {folder.path}`"
-    if meta.get("experiment") != request.experiment:
+    if meta.get("experiment") != p.experiment.name:
         raise SearchError(
             f"{folder.path}: holds a run of experiment {meta.get('experiment')!r}, not"
-            f" {request.experiment!r}; pass another --results folder or --name"
+            f" {p.experiment.name!r}; pass another --results folder or --name"
         )
     if meta.get("status") == "finished":
         raise SearchError(f"{folder.path}: run {name!r} is already finished; to search again,"

@@ -4,6 +4,32 @@ from search.experiments import (
     _clothing,  # noqa: F401  (registers "clothing")
     _fashion,  # noqa: F401  (registers "fashion")
 )
-from search.experiments._registry import DataOptions, Experiment, ModelOptions, get, names, register
+from search.experiments._reference import Reference, reference_of, resolve
+from search.experiments._registry import (
+    DataOptions,
+    Experiment,
+    ModelOptions,
+    from_run,
+    get,
+    names,
+    register,
+    user_experiment,
+)
+from search.experiments._user import UserHyperModel, has_own_fit, is_hypermodel
 
-__all__ = ["DataOptions", "Experiment", "ModelOptions", "get", "names", "register"]
+__all__ = [
+    "DataOptions",
+    "Experiment",
+    "ModelOptions",
+    "Reference",
+    "UserHyperModel",
+    "from_run",
+    "get",
+    "has_own_fit",
+    "is_hypermodel",
+    "names",
+    "reference_of",
+    "register",
+    "resolve",
+    "user_experiment",
+]

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import keras_tuner as kt
 
-from search.data import Splits
+from search.data import ArrayData, Splits, load_arrays
 from search.errors import SearchError, SpaceError
+from search.experiments._reference import Reference, reference_of, resolve
+from search.experiments._user import (
+    UserHyperModel,
+    check_on_data,
+    declared_space,
+    describe,
+    is_hypermodel,
+)
 from search.space import Space, load_space
+
+DEFAULT_EPOCHS = 6
+"""Epochs of the longest trial when an experiment gives none."""
 
 
 @dataclass(frozen=True)
@@ -39,11 +51,16 @@ class ModelOptions:
 
 @dataclass(frozen=True)
 class Experiment:
-    """What ``python -m search run NAME`` searches."""
+    """What ``python -m search run NAME`` searches: data, a hypermodel and its space.
+
+    The built-in experiments are instances; so is a user's own, made with
+    :meth:`from_hypermodel` in a module or script and run as ``file.py:NAME``.
+    """
 
     name: str
     description: str
-    space_file: str
+    space_file: str | None
+    """The default space (a TOML file in ``spaces/``); None: what the hypermodel declares."""
     load: Callable[[DataOptions], Splits]
     check_space: Callable[[Space], None]
     hypermodel: Callable[[Space, Splits, ModelOptions], kt.HyperModel]
@@ -59,12 +76,62 @@ class Experiment:
     """Checks that need the space (e.g. that weights exist for every base); before any work."""
     final_image_size: Callable[[dict[str, object]], int] | None = None
     """The image size the final model is trained at, from the chosen hyperparameters."""
+    declare_space: Callable[[Space | None], Space] | None = None
+    """The space the hypermodel's own code declares (given a space file's, which wins)."""
+    check_data: Callable[[Splits, kt.Objective], None] | None = None
+    """Checks that need the data and the objective (a user's model on its data)."""
+    reference: dict[str, object] | None = None
+    """How other processes import this experiment's hypermodel again; None: they cannot
+    (workers, ``--isolate`` and ``resume`` in a new process refuse it)."""
+    not_importable: str = ""
+    """Why ``reference`` is None, with the fix."""
+
+    @classmethod
+    def from_hypermodel(
+        cls,
+        name: str,
+        hypermodel: Any,
+        data: Callable[[], ArrayData],
+        *,
+        space: str | Path | None = None,
+        max_trials: int | None = None,
+        max_epochs: int = DEFAULT_EPOCHS,
+        description: str = "",
+    ) -> Experiment:
+        """A user's experiment, for ``python -m search run file.py:NAME``.
+
+        Args:
+            name: the experiment's name (its results go to ``results/NAME/``).
+            hypermodel: a ``build(hp)`` function returning a compiled model, or a
+                ``keras_tuner.HyperModel``.
+            data: a function returning :class:`search.Data` (called once per process).
+            space: a TOML space file whose hyperparameters replace the code's own.
+            max_trials: the default number of trials (Hyperband: a cap on its schedule).
+            max_epochs: the default epochs of the longest trial.
+            description: one line for ``python -m search list``.
+
+        Returns:
+            The experiment; the same class as the built-in ones.
+        """
+        return user_experiment(
+            name, hypermodel, lambda options: data().splits(options.seed),
+            space_file=None if space is None else str(space),
+            budget=(max_trials, max_epochs), description=description,
+        )  # fmt: skip
 
     def default_space_path(self) -> Path:
-        return Path(str(resources.files("spaces") / self.space_file))
+        if self.space_file is None:
+            raise SearchError(f"{self.name}: has no space file; its hypermodel declares its space")
+        path = Path(self.space_file)
+        return path if path.is_absolute() else Path(str(resources.files("spaces") / self.space_file))
 
     def load_space(self, path: Path | None = None) -> Space:
         """The user's space file (or the default), checked against the hypermodel."""
+        if self.declare_space is not None:
+            given = load_space(path) if path is not None else None
+            if given is None and self.space_file is not None:
+                given = load_space(self.default_space_path())
+            return self.declare_space(given)
         space = load_space(path or self.default_space_path())
         try:
             self.check_space(space)
@@ -85,10 +152,89 @@ def names() -> list[str]:
 
 
 def get(name: str) -> Experiment:
-    """The experiment called ``name``; SearchError listing the valid names otherwise."""
-    try:
+    """The experiment called ``name``, or the one a reference names (``file.py:NAME`` or
+    ``package.module:NAME``); SearchError listing the valid names otherwise."""
+    if name in _EXPERIMENTS:
         return _EXPERIMENTS[name]
-    except KeyError:
+    if ":" not in name:
         raise SearchError(
-            f"unknown experiment {name!r}; choose one of: {', '.join(names())}"
-        ) from None
+            f"unknown experiment {name!r}; choose one of: {', '.join(names())}, or name your"
+            " own as path/to/file.py:NAME or package.module:NAME"
+        )
+    found = resolve(name)
+    if not isinstance(found, Experiment):
+        raise SearchError(
+            f"{name} is a {type(found).__name__}, not a search.Experiment; make one with"
+            " search.Experiment.from_hypermodel(name, hypermodel, data)"
+        )
+    return replace(found, reference={"experiment": name})
+
+
+def user_experiment(
+    name: str,
+    user: Any,
+    load: Callable[[DataOptions], Splits],
+    *,
+    space_file: str | None = None,
+    budget: tuple[int | None, int] = (None, DEFAULT_EPOCHS),
+    description: str = "",
+) -> Experiment:
+    """An experiment around a user's ``build(hp)`` function or HyperModel.
+
+    Args:
+        name: the experiment's name.
+        user: the function or HyperModel, as the user wrote it.
+        load: the data for the given options (seed).
+        space_file: a TOML space whose hyperparameters replace the code's own.
+        budget: (max_trials, max_epochs) by default; max_trials None: Hyperband's schedule,
+            DEFAULT_TRIALS for the others.
+        description: one line.
+    """
+    if not is_hypermodel(user):
+        raise SearchError(
+            f"hypermodel: a {type(user).__name__} is neither a build(hp) function nor a"
+            " keras_tuner.HyperModel instance; pass one of these"
+        )
+    reference, why = reference_of(user)
+    trials, epochs = budget
+    other = trials if trials is not None else DEFAULT_TRIALS
+    return Experiment(
+        name=name,
+        description=description or f"{describe(user)}, the user's own hypermodel",
+        space_file=space_file,
+        load=load,
+        check_space=_no_check,
+        hypermodel=lambda space, splits, options: UserHyperModel(user, space),
+        default_train_size=None,
+        default_val_size=None,
+        budgets={
+            "hyperband": (trials, epochs),
+            **{tuner: (other, epochs) for tuner in ("random", "bayesian", "optuna")},
+        },
+        declare_space=lambda given: declared_space(UserHyperModel(user, given)),
+        check_data=lambda splits, objective: check_on_data(user, splits, objective),
+        reference=None if reference is None else {"hypermodel": reference.to_json()},
+        not_importable=why,
+    )
+
+
+DEFAULT_TRIALS = 10
+"""Trials of a user's experiment when it gives none (Hyperband runs its schedule)."""
+
+
+def _no_check(space: Space) -> None:
+    """A user's hypermodel takes whatever its own code declares."""
+
+
+def from_run(
+    name: str, hypermodel: dict[str, Any] | None, run_dir: Path, space_file: str | None = None
+) -> Experiment:
+    """A run searched from Python on arrays, rebuilt in another process (resume, workers,
+    ``--isolate``): the hypermodel imported again, the arrays read from the run folder."""
+    if hypermodel is None:
+        raise SearchError(
+            f"{run_dir}: was searched from Python with a hypermodel that cannot be imported"
+            f" again; continue it from Python: search.resume({str(run_dir)!r}, hypermodel=...)"
+        )
+    user = Reference.from_json(hypermodel).load()
+    return user_experiment(name, user, lambda options: load_arrays(run_dir), space_file=space_file)

@@ -1,13 +1,22 @@
 """The HTML report: trials ranked by accuracy and train/validation gap, for every backend."""
 
-from search.report._data import RunReport, best_so_far, describe_training, load_report
+from search.report._data import (
+    RunReport,
+    best_so_far,
+    describe_test,
+    describe_training,
+    load_report,
+)
 from search.report._importance import distributions, importance_inputs, param_importances
 from search.report._rank import (
     Choice,
+    Ranking,
+    ValueChoice,
     against_baseline,
     choose,
     overfitting,
     pareto_mask,
+    rank_run,
     rank_trials,
 )
 from search.report._table import converged_metrics, full_history, trials_table
@@ -15,11 +24,14 @@ from search.report._write import write_report
 
 __all__ = [
     "Choice",
+    "Ranking",
     "RunReport",
+    "ValueChoice",
     "against_baseline",
     "best_so_far",
     "choose",
     "converged_metrics",
+    "describe_test",
     "describe_training",
     "distributions",
     "full_history",
@@ -28,6 +40,7 @@ __all__ = [
     "overfitting",
     "param_importances",
     "pareto_mask",
+    "rank_run",
     "rank_trials",
     "trials_table",
     "write_report",

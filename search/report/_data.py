@@ -11,7 +11,7 @@ import pandas as pd
 
 from search.errors import RunFolderError
 from search.report._importance import param_importances
-from search.report._rank import Choice, against_baseline, choose, rank_trials
+from search.report._rank import Choice, ValueChoice, against_baseline, rank_run
 from search.report._table import full_history, trials_table
 from search.storage import RunFolder
 
@@ -23,7 +23,7 @@ class RunReport:
     folder: RunFolder
     meta: dict[str, Any]
     table: pd.DataFrame
-    choice: Choice | None
+    choice: Choice | ValueChoice | None
     importances: dict[str, float]
     curves: dict[str, list[dict[str, Any]]]
     running: bool
@@ -32,6 +32,8 @@ class RunReport:
     counts: dict[str, int] = field(default_factory=dict)
     baseline: str | None = None
     """How the choice compares with the baseline trial (the space's defaults), if it ran."""
+    by_value: str | None = None
+    """Why the trials are ranked by the objective alone (None: by the accuracy rule)."""
 
     @property
     def label(self) -> str:
@@ -48,7 +50,13 @@ def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float =
         raise RunFolderError(
             f"{folder.path}: holds no trials yet; a report needs at least one trial"
         )
-    table = rank_trials(trials_table(trials, converged_epochs, meta.get("final")), tolerance)
+    objective = meta.get("objective") or {}
+    ranking = rank_run(
+        trials, trials_table(trials, converged_epochs, meta.get("final")),
+        str(objective.get("name", "val_accuracy")), str(objective.get("direction", "max")),
+        tolerance,
+    )  # fmt: skip
+    table, choice = ranking.table, ranking.choice
     by_id = {t["id"]: t for t in trials}
     curves = {t["id"]: full_history(t, by_id) for t in trials}
     counts: dict[str, int] = {}
@@ -58,12 +66,12 @@ def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float =
         table, meta.get("space", {}).get("params", {}), "converged_val_accuracy"
     )
     running = meta.get("status") == "running" and lock_holder(folder) is not None
-    choice = choose(table, tolerance)
     return RunReport(
         folder=folder, meta=meta, table=table, choice=choice,
         importances=importances, curves=curves, running=running,
         converged_epochs=converged_epochs, tolerance=tolerance, counts=counts,
-        baseline=against_baseline(table, choice),
+        baseline=against_baseline(table, choice) if isinstance(choice, Choice) else None,
+        by_value=ranking.by_value,
     )  # fmt: skip
 
 
@@ -96,12 +104,27 @@ def wall_minutes(meta: dict[str, Any]) -> float | None:
     return (datetime.now(start.tzinfo) - start).total_seconds() / 60
 
 
+def describe_test(final: dict[str, Any]) -> str:
+    """The final model's test result in words, e.g. "accuracy 0.9257" or "auc 0.9412,
+    loss 0.2811"; "no test data" when none was given."""
+    metrics = final.get("test_metrics")
+    if metrics is None and final.get("test_accuracy") is not None:
+        metrics = {"accuracy": final["test_accuracy"]}
+    if not metrics:
+        return "no test data"
+    first = ["accuracy"] if "accuracy" in metrics else []
+    names = first + [n for n in metrics if n not in first and n != "loss"] + ["loss"] * ("loss" in metrics)
+    return ", ".join(f"{name} {float(metrics[name]):.4f}" for name in names)
+
+
 def describe_training(final: dict[str, Any]) -> str:
     """How the final model was trained, e.g. "12 epochs on 50,000 images, kept epoch 9
     (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
     text = f"{final['epochs']} epochs on {final['train_images']:,} images"
     if final.get("kept_epoch") is not None:
-        text += f", kept epoch {final['kept_epoch']} (val accuracy {final['val_accuracy']:.4f})"
+        watched = final.get("monitor", "val_accuracy").replace("_", " ")
+        score = final.get("val_score", final.get("val_accuracy"))
+        text += f", kept epoch {final['kept_epoch']} ({watched} {score:.4f})"
     return text
 
 

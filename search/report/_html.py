@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from search.report._data import (
     RunReport,
     best_so_far,
+    describe_test,
     describe_training,
     retrain_curve,
     wall_minutes,
@@ -150,7 +151,7 @@ def _summary(report: RunReport) -> str:
             f"{k}={_fmt(v)[0]}" for k, v in values.items() if _fmt(v)[0] != ""
         )
     test = (
-        f"{final['test_accuracy']:.4f} (trial {final['trial']}, retrained"
+        f"{describe_test(final)} (trial {final['trial']}, retrained"
         f" {describe_training(final)}; test set used once, never to choose)"
         if final else "not retrained"
     )  # fmt: skip
@@ -233,6 +234,8 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
     """The whole HTML page for one run."""
     choice = report.choice
     rule = RULE.format(k=report.converged_epochs, tol=report.tolerance)
+    if report.by_value is not None:
+        rule = f"Ranking: {report.by_value}."
     headline = html.escape(choice.sentence()) if choice else "No trial has a validation accuracy yet."
     parts = [f"<h1>Search report: {html.escape(report.label)}</h1>"]
     if report.running:

@@ -132,3 +132,111 @@ RULE = (
     " (train minus validation accuracy, counted as 0 when train is not above validation),"
     " then the higher accuracy; the other trials follow by accuracy."
 )
+
+
+ACCURACY_OBJECTIVES = ("val_accuracy", "pareto")
+
+
+@dataclass(frozen=True)
+class ValueChoice:
+    """The trial with the best objective value, when the rule cannot judge (another
+    objective than accuracy, or trials that logged no epochs)."""
+
+    trial: str
+    objective: str
+    value: float
+    why: str
+
+    @property
+    def best_val_accuracy(self) -> float:
+        return math.nan
+
+    def sentence(self) -> str:
+        return f"Chose trial {self.trial}: {self.objective} {self.value:.4g} (the best; {self.why})"
+
+
+def objective_values(trials: list[dict], objective: str) -> dict[str, float]:
+    """Each trial's best value of ``objective`` (from its best epoch or its final report)."""
+    out = {}
+    for trial in trials:
+        value = (trial.get("best") or {}).get(objective)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            out[str(trial["id"])] = float(value)
+    return out
+
+
+def why_by_value(frame: pd.DataFrame, objective: str) -> str | None:
+    """Why the table is ranked by the objective alone; None when the rule applies."""
+    if objective not in ACCURACY_OBJECTIVES:
+        return f"ranked by {objective} alone; the gap rule judges accuracy"
+    done = frame[frame["status"] == "completed"]
+    if not done.empty and done["converged_val_accuracy"].astype(float).notna().any():
+        return None
+    if done.empty or (done["epochs"] > 0).any():
+        return None
+    return (
+        "ranked by val_accuracy alone: the trials logged no epochs (their fit returned"
+        " final values only), so there is no train/validation gap to judge"
+    )
+
+
+def rank_by_value(
+    frame: pd.DataFrame, values: dict[str, float], direction: str
+) -> pd.DataFrame:
+    """``frame`` with an ``objective`` column, completed trials first, best value first."""
+    frame = frame.copy()
+    frame["objective"] = [values.get(str(t), math.nan) for t in frame["trial"]]
+    scored = frame["objective"].notna() & (frame["status"] == "completed")
+    sign = -1.0 if direction == "max" else 1.0
+    frame["_key"] = np.where(scored, sign * frame["objective"].fillna(0.0), math.inf)
+    frame["_order"] = range(len(frame))
+    frame = frame.sort_values(["_key", "_order"], kind="stable")
+    frame["rank"] = [i + 1 if s else math.nan for i, s in enumerate(scored[frame.index])]
+    frame["within_tolerance"] = False
+    frame["pareto"] = False
+    return frame.drop(columns=["_key", "_order"]).reset_index(drop=True)
+
+
+def choose_by_value(ranked: pd.DataFrame, objective: str, why: str) -> ValueChoice | None:
+    scored = ranked[ranked["rank"].notna()]
+    if scored.empty:
+        return None
+    top = scored.iloc[0]
+    return ValueChoice(str(top["trial"]), objective, float(top["objective"]), why)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A run's trials ranked, the choice, and why the objective alone ranks them (if so)."""
+
+    table: pd.DataFrame
+    choice: Choice | ValueChoice | None
+    by_value: str | None
+
+
+def rank_run(
+    trials: list[dict],
+    table: pd.DataFrame,
+    objective: str = "val_accuracy",
+    direction: str = "max",
+    tolerance: float = 0.005,
+) -> Ranking:
+    """The ranking the engine chooses by and the report shows, for any objective.
+
+    Args:
+        trials: the run's trial records.
+        table: their :func:`trials_table`.
+        objective: the run's objective (``pareto`` ranks by the accuracy rule).
+        direction: ``max`` or ``min``.
+        tolerance: the rule's tolerance on converged validation accuracy.
+
+    Returns:
+        The ranked table, the choice and, when the rule does not apply, the reason.
+    """
+    why = why_by_value(table, objective)
+    if why is None:
+        ranked = rank_trials(table, tolerance)
+        return Ranking(ranked, choose(ranked, tolerance), None)
+    name = "val_accuracy" if objective in ACCURACY_OBJECTIVES else objective
+    ranked = rank_by_value(table, objective_values(trials, name), direction)
+    return Ranking(ranked, choose_by_value(ranked, name, why), why)

@@ -96,7 +96,9 @@ def trials_table(
         for name, value in (trial.get("hyperparameters") or {}).items():
             row[HP_PREFIX + name] = value
         row["test_accuracy"] = (
-            float(final["test_accuracy"]) if final and final.get("trial") == trial["id"] else math.nan
+            float(final["test_accuracy"])
+            if final and final.get("trial") == trial["id"] and final.get("test_accuracy") is not None
+            else math.nan
         )
         rows.append(row)
     columns = ["trial", "status", "reason", "epochs", "seconds", "started", "finished",

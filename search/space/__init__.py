@@ -1,6 +1,6 @@
 """Declarative search spaces: one definition drives every tuner backend."""
 
-from search.space._keras_tuner import define
+from search.space._keras_tuner import define, space_from_hyperparameters
 from search.space._load import load_space, parse_space, space_from_dict
 from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
 from search.space._show import format_space
@@ -20,4 +20,5 @@ __all__ = [
     "load_space",
     "parse_space",
     "space_from_dict",
+    "space_from_hyperparameters",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import keras_tuner as kt
 
-from search.space._params import Bool, Choice, Fixed, Float, Int, Param
+from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
 from search.space._space import Space
 
 
@@ -60,3 +60,64 @@ def _register(hp: kt.HyperParameters, param: Param) -> Any:
             default=param.default,
         )
     raise TypeError(f"{param.name}: unsupported hyperparameter kind {param.kind!r}")
+
+
+def space_from_hyperparameters(
+    hps: kt.HyperParameters, source: str = "<build(hp)>"
+) -> Space:
+    """The :class:`Space` that KerasTuner hyperparameters declare (what ``build(hp)`` and
+    ``fit`` registered), so that every backend, Optuna included, searches it.
+
+    A conditional scope becomes a :class:`Condition` on its innermost parent (the outer
+    ones are implied: a parent that is inactive makes its children inactive too).
+    Raises ValueError naming the hyperparameter when one cannot be expressed.
+    """
+    params = []
+    for hp in hps.space:
+        if hp.name.startswith(TUNER_PREFIX):
+            continue
+        try:
+            params.append(_param(hp))
+        except ValueError as exc:
+            raise ValueError(f"{hp.name}: {exc}") from None
+    return Space(tuple(params), source=source)
+
+
+TUNER_PREFIX = "tuner/"
+"""Hyperparameters KerasTuner adds for its own schedule (Hyperband's epochs, rounds)."""
+
+
+def _condition(hp: Any) -> Condition | None:
+    if not hp.conditions:
+        return None
+    innermost = hp.conditions[-1]
+    return Condition(innermost.name, tuple(innermost.values))
+
+
+def _param(hp: Any) -> Param:
+    condition = _condition(hp)
+    config = hp.get_config()
+    if isinstance(hp, kt.engine.hyperparameters.Fixed):
+        return Fixed(hp.name, hp.value, condition=condition)
+    if isinstance(hp, kt.engine.hyperparameters.Boolean):
+        return Bool(hp.name, bool(hp.default), condition=condition)
+    if isinstance(hp, kt.engine.hyperparameters.Choice):
+        values = tuple(config["values"])
+        if len(values) == 1:
+            return Fixed(hp.name, values[0], condition=condition)
+        return Choice(hp.name, hp.default, values=values, ordered=config.get("ordered"),
+                      condition=condition)  # fmt: skip
+    log = config.get("sampling") in ("log", "reverse_log")
+    low, high = config["min_value"], config["max_value"]
+    if low == high:
+        return Fixed(hp.name, low, condition=condition)
+    if isinstance(hp, kt.engine.hyperparameters.Int):
+        step = int(config.get("step") or 1)
+        return Int(hp.name, int(hp.default), low=int(low), high=int(high),
+                   step=1 if log else step, log=log, condition=condition)  # fmt: skip
+    if isinstance(hp, kt.engine.hyperparameters.Float):
+        step = config.get("step")
+        return Float(hp.name, float(hp.default), low=float(low), high=float(high),
+                     step=None if log or not step else float(step), log=log,
+                     condition=condition)  # fmt: skip
+    raise ValueError(f"KerasTuner's {type(hp).__name__} has no equivalent in a search space")

@@ -27,14 +27,17 @@ class OptunaTuner(ObservedTuner, kt.Tuner):
     """KerasTuner's Tuner driven by an :class:`OptunaOracle`, with observers."""
 
 
-def _study(options: TunerOptions, budget: Budget, seed: int, run_dir: Path) -> optuna.Study:
+def _study(
+    options: TunerOptions, budget: Budget, seed: int, run_dir: Path, objective: kt.Objective
+) -> optuna.Study:
     space = options.space
     assert space is not None
     sampler = make_sampler(options.sampler or "tpe", seed, options.pareto)
     pruner = make_pruner("none" if options.pareto else options.pruner or "median",
                          budget.max_epochs)  # fmt: skip
     storage = make_storage(options.storage, run_dir)
-    directions = ["maximize", "minimize"] if options.pareto else ["maximize"]
+    single = "maximize" if objective.direction == "max" else "minimize"
+    directions = ["maximize", "minimize"] if options.pareto else [single]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         storage=storage, sampler=sampler, pruner=pruner, study_name=options.study_name,
@@ -91,7 +94,7 @@ class OptunaBackend:
             objective=objective,
             max_trials=budget.max_trials or 10,
             space=options.space,
-            study=_study(options, budget, seed, options.run_dir or directory.parent),
+            study=_study(options, budget, seed, options.run_dir or directory.parent, objective),
             seed=seed,
             pareto=options.pareto,
             converged_epochs=options.converged_epochs,

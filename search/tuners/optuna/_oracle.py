@@ -10,7 +10,7 @@ import keras_tuner as kt
 import optuna
 from keras_tuner.engine.trial import TrialStatus
 
-from search.space import Space
+from search.space import Space, space_from_hyperparameters
 from search.tuners.optuna._heartbeat import INTERVAL, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import sample, unconditional
 
@@ -193,6 +193,27 @@ class OptunaOracle(kt.Oracle):
             values = [max(finite) if self.objective.direction == "max" else min(finite)]
         return values if all(math.isfinite(v) for v in values) else None
 
+    def _reported(self, trial: kt.engine.trial.Trial) -> float | None:
+        """The objective a trial reported once, without epochs (a ``fit`` of its own)."""
+        if self.pareto or not trial.metrics.exists(self.objective.name):
+            return None
+        value = trial.metrics.get_best_value(self.objective.name)
+        return float(value) if value is not None and math.isfinite(value) else None
+
+    def update_space(self, hyperparameters: kt.HyperParameters) -> None:
+        """Take in hyperparameters the hypermodel declared late (in ``fit``, or in a
+        branch of ``build`` the defaults do not reach): later trials sample them too."""
+        super().update_space(hyperparameters)
+        try:
+            declared = space_from_hyperparameters(self.hyperparameters, self.space.source)
+            new = [param for param in declared if param.name not in self.space]
+            grown = Space((*self.space.params, *new), self.space.source) if new else None
+        except ValueError:  # one Optuna cannot express: its default is used, as before
+            return
+        if grown is not None:
+            self.space = grown
+            self._fixed = unconditional(grown)
+
     @kt.synchronized
     def end_trial(self, trial: kt.engine.trial.Trial) -> None:
         ask = self._asked.pop(trial.trial_id, None)
@@ -219,5 +240,7 @@ class OptunaOracle(kt.Oracle):
             self.study.tell(ask, state=optuna.trial.TrialState.PRUNED)
         elif trial.status == TrialStatus.COMPLETED and values is not None:
             self.study.tell(ask, values)
+        elif trial.status == TrialStatus.COMPLETED and self._reported(trial) is not None:
+            self.study.tell(ask, self._reported(trial))
         else:
             self.study.tell(ask, state=optuna.trial.TrialState.FAIL)

@@ -1,0 +1,294 @@
+"""The Python API: ``search.run``, ``search.resume``, ``search.load`` and :class:`Run`.
+
+The engine's front door from Python, shaped like KerasTuner's ``tuner.search`` and
+Keras' ``model.fit``; the CLI runs the same engine. A run lands in the same folder format
+as the CLI's, so ``python -m search status|report RUN`` read it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import pandas as pd
+from rich.console import Console
+
+from search.data import array_splits, load_arrays
+from search.engine import RunRequest, run_search
+from search.errors import RunFolderError, SearchError
+from search.experiments import Experiment, is_hypermodel, user_experiment
+from search.experiments._user import describe
+from search.report import load_report, write_report
+from search.storage import RunFolder
+
+ARRAY_COMMAND = "search.run"
+"""What run.json records as the command of a run started from Python."""
+
+
+class Run:
+    """A run folder, read-only: what a search found. ``search.run`` returns one;
+    :func:`load` opens one from disk (finished or interrupted)."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self._folder = RunFolder(Path(folder))
+        if not self._folder.exists():
+            raise RunFolderError(f"{folder}: not a run folder (no run.json); give a run's folder")
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.folder)!r}, status={self.status!r})"
+
+    @property
+    def folder(self) -> Path:
+        """The run folder (the same format as the CLI's)."""
+        return self._folder.path
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """run.json, as it is now."""
+        return self._folder.read_meta()
+
+    @property
+    def status(self) -> str:
+        """``running``, ``interrupted``, ``failed`` or ``finished``."""
+        return str(self.meta.get("status"))
+
+    @property
+    def best_hyperparameters(self) -> dict[str, Any]:
+        """The chosen trial's hyperparameters; empty before a trial was chosen."""
+        return dict((self.meta.get("best") or {}).get("hyperparameters") or {})
+
+    def best_model(self) -> keras.Model:
+        """The final model: the retrained one if there was a retrain, else the chosen
+        trial's best-epoch checkpoint. SearchError when the run saved none (yet)."""
+        if not self._folder.model_file.is_file():
+            raise SearchError(
+                f"{self._folder.model_file}: no model saved (the run is {self.status});"
+                " resume it with search.resume(folder) to finish it"
+            )
+        return keras.saving.load_model(self._folder.model_file)
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        """The report's ranked table: one row per trial, the chosen one first."""
+        return load_report(self._folder).table
+
+    @property
+    def test_metrics(self) -> dict[str, float] | None:
+        """The final model's test metrics (evaluated once, after a retrain with test
+        data); None otherwise."""
+        final = self.meta.get("final") or {}
+        if final.get("test_metrics") is not None:
+            return dict(final["test_metrics"])
+        if final.get("test_accuracy") is not None:
+            return {"loss": final.get("test_loss"), "accuracy": final["test_accuracy"]}
+        return None
+
+    def report(self, path: str | Path | None = None) -> Path:
+        """Write the HTML report (and its CSV and JSON tables next to it).
+
+        Args:
+            path: the HTML file; None: ``report.html`` in the run folder.
+
+        Returns:
+            The HTML file's path.
+        """
+        output, _ = write_report([self._folder], None if path is None else Path(path))
+        return output
+
+
+def run(
+    hypermodel: Any,
+    x: Any = None,
+    y: Any = None,
+    *,
+    validation_data: Any = None,
+    validation_split: float = 0.2,
+    test_data: Any = None,
+    tuner: str = "hyperband",
+    objective: str | kt.Objective = "val_accuracy",
+    max_trials: int | None = None,
+    max_epochs: int | None = None,
+    results: str | Path = "results",
+    name: str | None = None,
+    seed: int = 0,
+    experiment: str | None = None,
+    space: str | Path | None = None,
+    fix: Mapping[str, Any] | None = None,
+    factor: int = 3,
+    baseline: bool = True,
+    retrain: bool = True,
+    retrain_data: str = "validated",
+    retrain_max_epochs: int = 20,
+    converged_epochs: int = 3,
+    tolerance: float = 0.005,
+    sampler: str | None = None,
+    pruner: str | None = None,
+    storage: str | None = None,
+    workers: int = 1,
+    isolate: bool = False,
+    keep_best: int | None = 3,
+    precision: str = "auto",
+    train_size: int | None = None,
+    val_size: int | None = None,
+    data_dir: str | Path | None = None,
+    image_size: int | None = None,
+    weights: str | None = None,
+    quiet: bool = False,
+) -> Run:
+    """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
+
+    Args:
+        hypermodel: a ``build(hp)`` function returning a compiled model, a
+            ``keras_tuner.HyperModel`` (its own ``fit`` too), or an experiment: a built-in
+            experiment's name (``"fashion"``), ``"file.py:NAME"`` or a
+            :class:`search.Experiment`, with no arrays.
+        x: training inputs (with a hypermodel).
+        y: training targets: class labels, one-hot rows, or values.
+        validation_data: ``(x_val, y_val)``; None: a seeded ``validation_split`` of x, y
+            (stratified for class labels).
+        validation_split: the share of x, y held out for validation.
+        test_data: ``(x_test, y_test)``, evaluated once by the final model, never to choose.
+        tuner: ``hyperband``, ``random``, ``bayesian`` or ``optuna``.
+        objective: a metric name the model logs (``val_accuracy``, ``val_auc``...), a
+            ``keras_tuner.Objective``, or ``"pareto"`` (Optuna).
+        max_trials: trials to run (Hyperband: a cap on its schedule); None: the default.
+        max_epochs: epochs of the longest trial; None: the default.
+        results: the results root; the run lands in ``results/EXPERIMENT/NAME``.
+        name: the run's name; None: ``TUNER-DATE-TIME``. An existing interrupted run of
+            that name is continued.
+        seed: seeds the split, the tuner and the models.
+        experiment: the experiment name of a run on arrays; None: the hypermodel's name.
+        space: a TOML space file; its hyperparameters replace the code's own.
+        fix: hyperparameters fixed at a value (tuning in stages).
+        factor, baseline, retrain, retrain_data, retrain_max_epochs, converged_epochs,
+        tolerance, sampler, pruner, storage, workers, isolate, keep_best, precision,
+        train_size, val_size, data_dir, image_size, weights: as the CLI's options of
+            the same names (``python -m search run --help``).
+        quiet: print nothing (progress shows by default, in a terminal or Jupyter).
+
+    Returns:
+        The :class:`Run`.
+    """
+    direction = None
+    if isinstance(objective, kt.Objective):
+        objective, direction = objective.name, objective.direction
+    options = {
+        "tuner": tuner, "objective": objective, "direction": direction, "max_trials": max_trials,
+        "max_epochs": max_epochs, "results": Path(results), "name": name, "seed": seed,
+        "space": None if space is None else Path(space), "fix": dict(fix or {}),
+        "factor": factor, "baseline": baseline, "retrain": retrain,
+        "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
+        "converged_epochs": converged_epochs, "tolerance": tolerance, "sampler": sampler,
+        "pruner": pruner, "storage": storage, "workers": workers, "isolate": isolate,
+        "keep_best": keep_best, "precision": precision, "train_size": train_size,
+        "val_size": val_size, "data_dir": None if data_dir is None else Path(data_dir),
+        "image_size": image_size, "weights": weights,
+    }  # fmt: skip
+    if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
+        return _run_experiment(hypermodel, options, quiet)
+    if x is None or y is None:
+        raise SearchError(
+            "x and y: a hypermodel needs data; pass search.run(hypermodel, x, y, ...), or an"
+            " experiment's name without arrays"
+        )
+    splits = array_splits(x, y, validation_data, validation_split, test_data, seed)
+    user = experiment_for(hypermodel, experiment, space, lambda options_: splits)
+    reference = (user.reference or {}).get("hypermodel")
+    request = RunRequest(
+        experiment=user.name, hypermodel=reference, arrays=True,
+        command=(ARRAY_COMMAND, describe(hypermodel)), **options,
+    )  # fmt: skip
+    return _execute(request, user, quiet)
+
+
+def experiment_for(
+    hypermodel: Any, name: str | None, space: str | Path | None, load: Any
+) -> Experiment:
+    """The experiment around a user's hypermodel; SearchError when it is none."""
+    if not is_hypermodel(hypermodel):
+        raise SearchError(
+            f"hypermodel: a {type(hypermodel).__name__} is neither a build(hp) function, a"
+            " keras_tuner.HyperModel, nor an experiment; pass one of these"
+        )
+    return user_experiment(
+        name or describe(hypermodel), hypermodel, load,
+        space_file=None if space is None else str(space),
+    )  # fmt: skip
+
+
+def _run_experiment(experiment: str | Experiment, options: dict[str, Any], quiet: bool) -> Run:
+    """``search.run("fashion", ...)``: the main command from Python."""
+    given = experiment if isinstance(experiment, Experiment) else None
+    target = experiment if isinstance(experiment, str) else experiment.name
+    if given is not None and given.reference is None and options["workers"] > 1:
+        raise SearchError(
+            f"workers={options['workers']}: other processes find an experiment by its name;"
+            f" pass it as 'file.py:NAME' or 'package.module:NAME', not as an object"
+        )
+    request = RunRequest(experiment=target, command=(ARRAY_COMMAND, target), **options)
+    return _execute(request, given, quiet)
+
+
+def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) -> Run:
+    console = Console(quiet=quiet, highlight=False, soft_wrap=True)
+    outcome = run_search(request, console, quiet, experiment=experiment)
+    try:
+        output, reports = write_report([outcome.folder])
+    except (SearchError, ValueError, OSError) as exc:
+        console.print(f"report not written ({exc}); try: python -m search report {outcome.folder.path}")
+    else:
+        if reports[0].choice is not None:
+            console.print(reports[0].choice.sentence(), markup=False)
+        console.print(f"report: {output}", markup=False)
+    return Run(outcome.folder.path)
+
+
+def resume(folder: str | Path, hypermodel: Any = None, *, quiet: bool = False) -> Run:
+    """Continue an interrupted run where it stopped (finished trials are kept).
+
+    Args:
+        folder: the run folder.
+        hypermodel: the run's hypermodel, for a run on arrays whose hypermodel cannot be
+            imported again (a lambda, a notebook's function); None: import what run.json
+            names.
+        quiet: print nothing.
+
+    Returns:
+        The finished :class:`Run`.
+    """
+    run_folder = RunFolder(Path(folder))
+    meta = run_folder.read_meta()
+    if "request" not in meta:
+        raise RunFolderError(f"{run_folder.run_file}: holds no request to resume the search from")
+    stored = {**meta["request"], "results": str(run_folder.path.parent.parent),
+              "name": run_folder.name}  # fmt: skip
+    request = RunRequest.from_json(stored)
+    experiment = None
+    if hypermodel is not None:
+        if not request.arrays:
+            raise SearchError(
+                f"{run_folder.path}: a run of experiment {request.experiment!r} rebuilds its own"
+                " hypermodel; resume it without hypermodel="
+            )
+        experiment = experiment_for(
+            hypermodel, request.experiment, request.space, lambda options: load_arrays(run_folder.path)
+        )  # fmt: skip
+    return _execute(request, experiment, quiet)
+
+
+def load(folder: str | Path) -> Run:
+    """A run on disk, finished or interrupted, read-only.
+
+    Args:
+        folder: the run folder.
+
+    Returns:
+        The :class:`Run`.
+    """
+    return Run(folder)
+
+
+__all__ = ["Run", "load", "resume", "run"]

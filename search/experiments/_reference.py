@@ -1,0 +1,179 @@
+"""Import a user's object again in another process (workers, ``--isolate``, resume).
+
+An object is found again by ``module:qualname`` (or ``path/to/file.py:qualname`` when its
+module is a script), and a HyperModel instance by its class plus the constructor arguments
+that are plain data. Lambdas, closures and objects defined in an interactive session
+cannot be found again: they work in the process that defined them only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search.errors import SearchError
+
+MOVE_IT = "define it at the top level of a module or script (not a lambda, a closure or a notebook cell)"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Where an object lives: ``target`` is ``module:qualname`` or ``file.py:qualname``;
+    ``args``: the constructor arguments of an instance (None for the object itself)."""
+
+    target: str
+    args: dict[str, Any] | None = field(default=None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"target": self.target, "args": self.args}
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> Reference:
+        return cls(str(stored["target"]), stored.get("args"))
+
+    def load(self) -> Any:
+        """The object, or a new instance built with ``args``; SearchError if it is gone."""
+        found = resolve(self.target)
+        if self.args is None:
+            return found
+        try:
+            return found(**self.args)
+        except (TypeError, ValueError) as exc:
+            raise SearchError(f"{self.target}: cannot be rebuilt with {self.args}: {exc}") from None
+
+
+def resolve(target: str) -> Any:
+    """The object ``target`` names: ``package.module:NAME`` or ``path/file.py:NAME``
+    (``NAME`` may be dotted, e.g. a class attribute). SearchError naming the fix otherwise."""
+    where, sep, qualname = target.rpartition(":")
+    if not sep or not where or not qualname:
+        raise SearchError(
+            f"{target!r}: name an object as path/to/file.py:NAME or package.module:NAME"
+        )
+    module = _import_file(Path(where)) if where.endswith(".py") else _import_module(where)
+    found: Any = module
+    for part in qualname.split("."):
+        if not hasattr(found, part):
+            raise SearchError(f"{target}: {where} has no {qualname!r}; check the name after ':'")
+        found = getattr(found, part)
+    return found
+
+
+def _import_module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise SearchError(
+            f"{name}: cannot import it ({exc}); check the name, or give a file path (file.py:NAME)"
+        ) from None
+
+
+def _import_file(path: Path) -> Any:
+    """A script imported as a module of its own (its ``if __name__ == "__main__"`` part
+    does not run), once per process."""
+    if not path.is_file():
+        raise SearchError(f"{path}: no such file; give the path of a Python file (file.py:NAME)")
+    resolved = path.resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
+    name = f"search_user_{resolved.stem}_{digest}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    if spec is None or spec.loader is None:
+        raise SearchError(f"{path}: cannot be imported as Python")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    # A script's own folder is importable from it, as when it runs as a script.
+    if str(resolved.parent) not in sys.path:
+        sys.path.insert(0, str(resolved.parent))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise SearchError(f"{path}: importing it failed: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+def reference_of(obj: Any) -> tuple[Reference | None, str]:
+    """How to find ``obj`` again, or (None, why not). Functions and classes by their
+    name; an instance by its class and the constructor arguments it keeps as attributes
+    of the same name (plain data only)."""
+    if inspect.isfunction(obj) or inspect.isclass(obj):
+        target, why = _target(obj)
+        return (Reference(target), "") if target else (None, why)
+    cls = type(obj)
+    target, why = _target(cls)
+    if target is None:
+        return None, why
+    args, why = _constructor_args(obj)
+    return (Reference(target, args), "") if args is not None else (None, why)
+
+
+def _target(obj: Any) -> tuple[str | None, str]:
+    qualname = getattr(obj, "__qualname__", "")
+    name = getattr(obj, "__name__", repr(obj))
+    if "<lambda>" in qualname or "<locals>" in qualname:
+        return None, f"{name} is a lambda or is defined inside a function; {MOVE_IT}"
+    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    if module is None:
+        return None, f"{name}: its module is not imported; {MOVE_IT}"
+    found: Any = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if found is not obj:
+        return None, f"{name} is not reachable as {module.__name__}.{qualname}; {MOVE_IT}"
+    if module.__name__ == "__main__" or module.__name__.startswith("search_user_"):
+        path = getattr(module, "__file__", None)
+        if path is None:
+            return None, f"{name} is defined in an interactive session; {MOVE_IT}"
+        return f"{Path(path).resolve()}:{qualname}", ""
+    return f"{module.__name__}:{qualname}", ""
+
+
+def _constructor_args(obj: Any) -> tuple[dict[str, Any] | None, str]:
+    cls_name = type(obj).__name__
+    try:
+        signature = inspect.signature(type(obj).__init__)
+    except (TypeError, ValueError):
+        return None, f"the arguments of {cls_name}() cannot be read"
+    args: dict[str, Any] = {}
+    for param in list(signature.parameters.values())[1:]:
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if not hasattr(obj, param.name):
+            if param.default is param.empty:
+                return None, (
+                    f"{cls_name}() takes {param.name!r} but keeps no attribute of that name;"
+                    f" store it as self.{param.name} so that other processes can rebuild it"
+                )
+            continue
+        value = _plain(getattr(obj, param.name))
+        if value is _NOT_PLAIN:
+            if param.default is param.empty:
+                return None, (
+                    f"{cls_name}(): {param.name} is not plain data (numbers, strings, lists,"
+                    " dicts); other processes cannot rebuild it"
+                )
+            continue
+        args[param.name] = value
+    return args, ""
+
+
+_NOT_PLAIN = object()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data (tuples as lists), or _NOT_PLAIN."""
+    if isinstance(value, tuple):
+        value = list(value)
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return _NOT_PLAIN

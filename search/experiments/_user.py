@@ -1,0 +1,201 @@
+"""A user's own model: a ``build(hp)`` function or a ``keras_tuner.HyperModel``, as it is.
+
+:class:`UserHyperModel` wraps it so that the engine's tuners, resume and retrain drive it
+the way KerasTuner would: ``build`` gives a compiled model; a HyperModel's own ``fit`` is
+called as KerasTuner calls it (and may return a History, a float or a dict); without one,
+``model.fit`` trains, and the trial's state is saved after every epoch so that an
+interrupted trial continues from its last epoch.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Union
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from hypermodels import load_state, replay_epochs, save_state
+from search.errors import SearchError
+from search.space import Space, define, space_from_hyperparameters
+
+BuildFunction = Callable[[kt.HyperParameters], keras.Model]
+HyperModelLike = Union[BuildFunction, kt.HyperModel]
+CHECK_ROWS = 4
+"""Rows of the data a model is tried on before the search (labels, shapes, metrics)."""
+
+
+def is_hypermodel(obj: Any) -> bool:
+    """A build(hp) function or a KerasTuner HyperModel instance (or class)."""
+    if isinstance(obj, kt.HyperModel):
+        return True
+    if isinstance(obj, type):
+        return False
+    return callable(obj)
+
+
+def has_own_fit(user: HyperModelLike) -> bool:
+    """Whether the user's HyperModel overrides ``fit`` (its own training or arguments)."""
+    return isinstance(user, kt.HyperModel) and type(user).fit is not kt.HyperModel.fit
+
+
+def describe(user: HyperModelLike) -> str:
+    """A short name for messages and the default experiment name."""
+    if isinstance(user, kt.HyperModel):
+        return type(user).__name__
+    return getattr(user, "__name__", type(user).__name__)
+
+
+class _EpochStates(keras.callbacks.Callback):
+    """Saves the model, its optimizer and the logs after every epoch (``model.fit``)."""
+
+    def __init__(self, path: Path, epochs: list[int], logs: list[dict[str, float]]) -> None:
+        super().__init__()
+        self.path, self.epochs, self.logs = path, list(epochs), list(logs)
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.epochs.append(epoch)
+        self.logs.append({k: float(v) for k, v in (logs or {}).items()})
+        save_state(self.path, self.model, self.epochs, self.logs)
+
+
+class UserHyperModel(kt.HyperModel):
+    """The user's hypermodel as the engine's tuners drive it.
+
+    Args:
+        user: a ``build(hp)`` function returning a compiled model, or a HyperModel.
+        space: a search space (TOML) whose definitions take precedence over the ones the
+            user's code declares with the same names; None: the code's own.
+    """
+
+    def __init__(self, user: HyperModelLike, space: Space | None = None) -> None:
+        super().__init__(name=describe(user))
+        self.user = user
+        self.space = space
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        if self.space is not None:
+            define(hp, self.space)
+        model = self.user.build(hp) if isinstance(self.user, kt.HyperModel) else self.user(hp)
+        check_model(model, describe(self.user))
+        return model
+
+    def fit(
+        self,
+        hp: kt.HyperParameters,
+        model: keras.Model,
+        *args: Any,
+        state_path: Path | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs.setdefault("verbose", 0)
+        if has_own_fit(self.user):
+            fit = self.user.fit  # type: ignore[union-attr]
+            if state_path is not None and "state_path" in inspect.signature(fit).parameters:
+                kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
+            return fit(hp, model, *args, **kwargs)
+        return _fit_resumable(model, args, kwargs, state_path)
+
+
+def _fit_resumable(
+    model: keras.Model, args: tuple, kwargs: dict[str, Any], state_path: Path | None
+) -> keras.callbacks.History:
+    """``model.fit``, continuing after the last epoch saved in ``state_path``."""
+    if state_path is None:
+        return model.fit(*args, **kwargs)
+    callbacks = list(kwargs.pop("callbacks", None) or [])
+    epochs = int(kwargs.get("epochs", 1))
+    initial = int(kwargs.pop("initial_epoch", 0))
+    restored = load_state(state_path, model) if state_path.exists() else None
+    done, logs = (restored.epochs, restored.logs) if restored is not None else ([], [])
+    if restored is not None:
+        replay = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs, verbose=0)
+        initial = max(initial, replay_epochs(restored, replay, initial, epochs))
+    states = _EpochStates(state_path, done, logs)
+    history = model.fit(*args, initial_epoch=initial, callbacks=[*callbacks, states], **kwargs)
+    for epoch_logs in reversed(logs):  # the restored epochs come first in the history
+        for key, value in epoch_logs.items():
+            history.history.setdefault(key, []).insert(0, value)
+    state_path.unlink(missing_ok=True)  # the trial is over: nothing left to continue
+    return history
+
+
+def check_model(model: Any, name: str) -> None:
+    """SearchError unless ``model`` is a compiled Keras model."""
+    if not isinstance(model, keras.Model):
+        raise SearchError(
+            f"{name} returned {type(model).__name__}, not a keras.Model; return the model"
+        )
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        raise SearchError(
+            f"{name} returned a model that is not compiled; call model.compile(optimizer=...,"
+            " loss=..., metrics=[...]) in build"
+        )
+
+
+def declared_space(hypermodel: UserHyperModel) -> Space:
+    """The space the user's code declares: KerasTuner's hyperparameters after one build
+    with every default (plus a TOML space's, when given)."""
+    hp = kt.HyperParameters()
+    try:
+        hypermodel.declare_hyperparameters(hp)
+    except SearchError:
+        raise
+    except Exception as exc:
+        raise SearchError(
+            f"{hypermodel.name} does not build with its default hyperparameters:"
+            f" {type(exc).__name__}: {exc}"
+        ) from None
+    try:
+        return space_from_hyperparameters(hp, source=f"<{hypermodel.name}>")
+    except ValueError as exc:
+        raise SearchError(f"{hypermodel.name}: {exc}") from None
+
+
+def model_metrics(
+    hypermodel: UserHyperModel, model: keras.Model, x: np.ndarray, y: np.ndarray, what: str
+) -> list[str]:
+    """The metric names ``model`` logs, tried on a few rows of ``(x, y)``; SearchError
+    naming ``what`` (e.g. "test_data") when the data do not fit the model."""
+    rows = min(CHECK_ROWS, len(x))
+    try:
+        results = model.evaluate(x[:rows], y[:rows], return_dict=True, verbose=0)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SearchError(
+            f"{what} does not fit {hypermodel.name}'s model (its input shape, or labels its"
+            f" loss takes): {first[:300]}"
+        ) from None
+    return [name for name, value in results.items() if _is_number(value)]
+
+
+def check_on_data(
+    user: HyperModelLike, splits: Any, objective: kt.Objective, space: Space | None = None
+) -> None:
+    """Before any work: the default model takes every split, and logs the objective
+    (unless the user's own ``fit`` reports it). SearchError naming the fix otherwise."""
+    hypermodel = UserHyperModel(user, space)
+    keras.backend.clear_session()
+    model = hypermodel.build(kt.HyperParameters())
+    metrics = model_metrics(hypermodel, model, splits.x_train, splits.y_train, "x, y")
+    model_metrics(hypermodel, model, splits.x_val, splits.y_val, "validation_data")
+    if len(splits.x_test):
+        model_metrics(hypermodel, model, splits.x_test, splits.y_test, "test_data")
+    keras.backend.clear_session()
+    logged = [f"val_{name}" for name in metrics] + metrics
+    if not has_own_fit(user) and objective.name not in logged:
+        raise SearchError(
+            f"objective {objective.name!r} is not among the metrics of {hypermodel.name}'s model"
+            f" ({', '.join(logged)}); compile the model with it, or choose one of these"
+        )
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
