@@ -140,8 +140,30 @@ def declared_space(hypermodel: UserHyperModel) -> Space:
     """The space the user's code declares: KerasTuner's hyperparameters after one build
     with every default (plus a TOML space's, when given)."""
     hp = kt.HyperParameters()
+    tried: list[Any] = []
+    for _ in range(MAX_DECLARING_BUILDS):  # as KerasTuner does: open every conditional scope
+        _build_once(hypermodel, hp)
+        closed = [scope for scope in hp.inactive_scopes if scope not in tried]
+        if not closed:
+            break
+        tried.append(closed[0])
+        for condition in closed[0]:
+            hp.values[condition.name] = condition.values[0]
+        hp.ensure_active_values()
     try:
-        hypermodel.declare_hyperparameters(hp)
+        return space_from_hyperparameters(hp, source=f"<{hypermodel.name}>")
+    except ValueError as exc:
+        raise SearchError(f"{hypermodel.name}: {exc}") from None
+
+
+MAX_DECLARING_BUILDS = 20
+"""Builds tried to find the hyperparameters of every conditional scope."""
+
+
+def _build_once(hypermodel: UserHyperModel, hp: kt.HyperParameters) -> None:
+    keras.backend.clear_session()
+    try:
+        hypermodel.build(hp)
     except SearchError:
         raise
     except Exception as exc:
@@ -149,10 +171,8 @@ def declared_space(hypermodel: UserHyperModel) -> Space:
             f"{hypermodel.name} does not build with its default hyperparameters:"
             f" {type(exc).__name__}: {exc}"
         ) from None
-    try:
-        return space_from_hyperparameters(hp, source=f"<{hypermodel.name}>")
-    except ValueError as exc:
-        raise SearchError(f"{hypermodel.name}: {exc}") from None
+    finally:
+        keras.backend.clear_session()
 
 
 def model_metrics(

@@ -1,0 +1,215 @@
+"""The Python API: every shape of hypermodel a KerasTuner user has, on every backend."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+import search
+from search.errors import DataError, SearchError
+from tests import user_models as um
+
+TUNERS = ["random", "hyperband", "bayesian", "optuna"]
+
+
+def _run(hypermodel: Any, tmp_path: Path, tuner: str, **options: Any) -> search.Run:
+    x, y = um.tiny_data()
+    settings: dict[str, Any] = {
+        "tuner": tuner, "max_trials": 2, "max_epochs": 2, "results": tmp_path / "results",
+        "name": "r", "retrain": False, "quiet": True, "seed": 3,
+    }  # fmt: skip
+    settings.update(options)
+    return search.run(hypermodel, x, y, **settings)
+
+
+def _trials(run: search.Run) -> list[dict[str, Any]]:
+    return json.loads((run.folder / "trials.json").read_text())["trials"]
+
+
+@pytest.mark.parametrize("tuner", TUNERS)
+@pytest.mark.parametrize("hypermodel", [um.build, um.BuildOnly(), um.TunedFit()], ids=["build", "build-only", "tuned-fit"])
+def test_hypermodels_through_model_fit(hypermodel: Any, tuner: str, tmp_path: Path) -> None:
+    run = _run(hypermodel, tmp_path, tuner)
+    assert run.status == "finished"
+    trials = _trials(run)
+    assert 1 <= len(trials) <= 2 and all(t["status"] == "completed" for t in trials)
+    for trial in trials:  # per-epoch records come through KerasTuner's callbacks
+        assert trial["epochs"] and {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(trial["epochs"][0])
+    first = min(trials, key=lambda t: int(t["id"]))
+    assert first["baseline"]  # the code's defaults run first, as for the built-in spaces
+    chosen = run.best_hyperparameters
+    assert {"units", "dropout", "learning_rate"} <= set(chosen)
+    if isinstance(hypermodel, um.TunedFit) and tuner != "hyperband":
+        # fit's own hyperparameters join the space after the first trial (Optuna too).
+        assert any("batch_size" in t["hyperparameters"] for t in trials)
+    assert run.trials["rank"].iloc[0] == 1
+    meta = json.loads((run.folder / "run.json").read_text())
+    assert meta["hypermodel"]["hypermodel"]["target"].startswith("tests.user_models:")
+
+
+@pytest.mark.parametrize("tuner", TUNERS)
+@pytest.mark.parametrize("cls", [um.FloatFit, um.DictFit, um.HistoryFit], ids=["float", "dict", "history"])
+def test_hypermodels_with_their_own_loop(cls: type, tuner: str, tmp_path: Path) -> None:
+    run = _run(cls(), tmp_path, tuner)
+    trials = _trials(run)
+    assert trials and all(t["status"] == "completed" for t in trials)
+    for trial in trials:  # no epochs logged: the reported final values are kept
+        assert trial["epochs"] == [] and 0 <= trial["best"]["val_accuracy"] <= 1
+    table = run.trials
+    assert table["rank"].iloc[0] == 1
+    best = max(trials, key=lambda t: t["best"]["val_accuracy"])
+    assert table["objective"].iloc[0] == pytest.approx(best["best"]["val_accuracy"])
+    html = run.report().read_text()
+    assert "ranked by val_accuracy alone" in html
+
+
+def test_retrain_and_one_test_evaluation_use_the_models_own_metrics(tmp_path: Path) -> None:
+    x_test, y_test = um.tiny_data(30, seed=9)
+    run = _run(um.build, tmp_path, "random", retrain=True, retrain_max_epochs=2,
+               test_data=(x_test, y_test))  # fmt: skip
+    metrics = run.test_metrics
+    assert metrics is not None and set(metrics) == {"loss", "accuracy"}
+    model = run.best_model()
+    again = model.evaluate(x_test, y_test, return_dict=True, verbose=0)
+    assert again["accuracy"] == pytest.approx(metrics["accuracy"], abs=1e-6)
+    final = run.meta["final"]
+    assert final["kept_epoch"] in (1, 2) and final["monitor"] == "val_accuracy"
+
+
+def test_any_compiled_metric_is_an_objective(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build_binary_auc, x, (y > 0).astype("float32"), tuner="optuna",
+                     objective="val_auc", max_trials=2, max_epochs=2, results=tmp_path,
+                     name="auc", retrain=False, quiet=True)  # fmt: skip
+    meta = run.meta
+    assert meta["objective"] == {"name": "val_auc", "direction": "max", "tracked": "val_auc"}
+    trials = _trials(run)
+    best = max(trials, key=lambda t: t["best"]["val_auc"])
+    assert run.trials["trial"].iloc[0] == best["id"]
+    assert "ranked by val_auc alone" in run.report().read_text()
+
+
+def test_objective_given_as_keras_tuner_objective(tmp_path: Path) -> None:
+    run = _run(um.build, tmp_path, "random", objective=kt.Objective("val_loss", "min"))
+    assert run.meta["objective"]["direction"] == "min"
+    trials = _trials(run)
+    best = min(trials, key=lambda t: t["best"]["val_loss"])
+    assert run.best_hyperparameters == best["hyperparameters"]
+
+
+def test_validation_split_is_seeded_and_stratified(tmp_path: Path) -> None:
+    run = _run(um.build, tmp_path, "random", max_trials=1, validation_split=0.3)
+    folder = run.folder / "data"
+    y_train, y_val = np.load(folder / "y_train.npy"), np.load(folder / "y_val.npy")
+    _, y = um.tiny_data()
+    assert len(y_val) == 27 and len(y_train) == 63
+    for label in np.unique(y):  # class shares kept within one row
+        assert abs((y_val == label).sum() - 0.3 * (y == label).sum()) <= 1
+
+
+def test_conditional_scopes_are_searched_by_optuna(tmp_path: Path) -> None:
+    run = _run(um.build_with_branch, tmp_path, "optuna", max_trials=5)
+    params = run.meta["space"]["params"]
+    assert params["width"]["condition"] == {"arch": ["wide"]}
+    for trial in _trials(run):
+        assert ("width" in trial["hyperparameters"]) == (trial["hyperparameters"]["arch"] == "wide")
+
+
+def test_a_toml_space_replaces_the_codes_own(tmp_path: Path) -> None:
+    space = tmp_path / "space.toml"
+    space.write_text('[units]\ntype = "choice"\nvalues = [5, 7]\ndefault = 7\n')
+    run = _run(um.build, tmp_path, "optuna", space=space, max_trials=3)
+    assert run.meta["space"]["params"]["units"]["values"] == [5, 7]
+    assert {t["hyperparameters"]["units"] for t in _trials(run)} <= {5, 7}
+
+
+@pytest.mark.parametrize("tuner", TUNERS)
+def test_keras_tuners_premade_hyper_resnet(tuner: str, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (24, 32, 32, 3)).astype("float32")
+    y = keras.utils.to_categorical(np.arange(24) % 2, 2)
+    hypermodel = kt.applications.HyperResNet(input_shape=(32, 32, 3), classes=2)
+    run = search.run(hypermodel, x, y, tuner=tuner, max_trials=1, max_epochs=1,
+                     results=tmp_path, name="resnet", retrain=False, quiet=True)  # fmt: skip
+    trials = _trials(run)
+    assert [t["status"] for t in trials] == ["completed"]
+    assert "version" in trials[0]["hyperparameters"]
+    meta = run.meta
+    assert meta["hypermodel"]["hypermodel"]["args"]["classes"] == 2
+
+
+@pytest.mark.parametrize("tuner", TUNERS)
+def test_the_projects_image_cnn_driven_by_a_toml_space(tuner: str, tmp_path: Path) -> None:
+    from hypermodels import ImageCNN, ImageStats
+    from search.space import load_space
+
+    space = load_space(Path("spaces/fashion.toml")).fix({"conv_blocks": 2, "filters": 16})
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, (60, 28, 28, 1)).astype("uint8")
+    y = np.arange(60) % 3
+    hypermodel = ImageCNN(space, input_shape=(28, 28, 1), num_classes=3, stats=ImageStats.of(x))
+    run = search.run(hypermodel, x, y, tuner=tuner, max_trials=2, max_epochs=1,
+                     results=tmp_path, name="cnn", retrain=False, quiet=True)  # fmt: skip
+    trials = _trials(run)
+    assert trials and all(t["status"] == "completed" and t["epochs"] for t in trials)
+    assert run.meta["hypermodel"] is None  # a Space argument is not plain data: in-process only
+
+
+def test_an_experiment_by_name_is_the_main_command(tmp_path: Path, synthetic_fashion: Path) -> None:
+    run = search.run("fashion", tuner="random", max_trials=1, max_epochs=1, train_size=200,
+                     val_size=100, data_dir=synthetic_fashion, results=tmp_path, name="f",
+                     retrain=False, quiet=True, fix={"conv_blocks": 2, "filters": 16})  # fmt: skip
+    assert run.status == "finished" and run.meta["experiment"] == "fashion"
+    assert search.load(run.folder).best_hyperparameters == run.best_hyperparameters
+
+
+# Bad input: one clear error, before any work (no run folder is left behind).
+
+
+def _refused(tmp_path: Path, error: type, match: str, hypermodel: Any = um.build, **data: Any) -> None:
+    x, y = um.tiny_data()
+    arguments = {"x": x, "y": y, **data}
+    with pytest.raises(error, match=match):
+        search.run(hypermodel, arguments.pop("x"), arguments.pop("y"), **arguments,
+                   tuner="random", max_trials=1, max_epochs=1, results=tmp_path / "r",
+                   name="bad", quiet=True)  # fmt: skip
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("run.json"))
+
+
+def test_bad_hypermodels_are_refused(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, "not compiled", um.build_uncompiled)
+    _refused(tmp_path, SearchError, "does not build with its default.*do not add up", um.build_broken)
+    _refused(tmp_path, SearchError, "neither a build", 42)
+
+
+def test_objective_not_among_the_models_metrics_names_the_ones_it_has(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"'val_auc' is not among .*val_accuracy", objective="val_auc")
+    _refused(tmp_path, SearchError, "cannot tell whether to maximize", objective="val_fancy_thing")
+    _refused(tmp_path, SearchError, "test set is never an objective", objective="test_accuracy")
+
+
+def test_bad_data_is_refused(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    wide_labels = np.zeros((len(y), 5), "float32")
+    _refused(tmp_path, DataError, "differ in length", x=x, y=y[:-1])
+    _refused(tmp_path, SearchError, "labels its loss takes", x=x, y=wide_labels)
+    _refused(tmp_path, DataError, "test_data: rows of shape", test_data=(x[:, :5], y))
+    _refused(tmp_path, SearchError, "validation_data does not fit", validation_data=(x, wide_labels))
+
+
+def test_a_lambda_works_in_process_but_not_across_processes(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(lambda hp: um.build(hp), x, y, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, name="ok", retrain=False, quiet=True)  # fmt: skip
+    assert run.status == "finished" and run.meta["hypermodel"] is None
+    with pytest.raises(SearchError, match="isolate=True .*lambda"):
+        search.run(lambda hp: um.build(hp), x, y, tuner="random", isolate=True,
+                   results=tmp_path, name="iso", quiet=True)  # fmt: skip
+    with pytest.raises(SearchError, match="cannot be imported again.*hypermodel="):
+        search.resume(run.folder)

@@ -1,0 +1,158 @@
+"""Hypermodels written as a KerasTuner user writes them, for the API's tests.
+
+At a module's top level, so that other processes (workers, ``isolate``, ``resume``) can
+import them again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+FEATURES, CLASSES = 8, 3
+
+
+def tiny_data(n: int = 90, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of 8 features; 3 classes, learnable from the first two features."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, FEATURES)).astype("float32")
+    y = ((x[:, 0] > 0).astype("int64") + (x[:, 1] > 0.5)).astype("int64")
+    return x, y
+
+
+def _mlp(hp: kt.HyperParameters) -> keras.Model:
+    model = keras.Sequential([
+        keras.Input((FEATURES,)),
+        keras.layers.Dense(hp.Int("units", 4, 16, step=4), activation="relu"),
+        keras.layers.Dropout(hp.Float("dropout", 0.0, 0.4, step=0.2)),
+        keras.layers.Dense(CLASSES, activation="softmax"),
+    ])  # fmt: skip
+    return model
+
+
+def build(hp: kt.HyperParameters) -> keras.Model:
+    """Shape 1: KerasTuner's getting-started ``build(hp)``, compiled."""
+    model = _mlp(hp)
+    model.compile(
+        optimizer=keras.optimizers.Adam(hp.Float("learning_rate", 1e-3, 1e-1, sampling="log")),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def build_with_branch(hp: kt.HyperParameters) -> keras.Model:
+    """A conditional scope: ``width`` only matters for the ``wide`` architecture."""
+    arch = hp.Choice("arch", ["narrow", "wide"])
+    with hp.conditional_scope("arch", ["wide"]):
+        width = hp.Int("width", 8, 32, step=8) if arch == "wide" else 4
+    model = keras.Sequential([
+        keras.Input((FEATURES,)), keras.layers.Dense(width, activation="relu"),
+        keras.layers.Dense(CLASSES, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+class BuildOnly(kt.HyperModel):
+    """Shape 2: a HyperModel with ``build`` only (KerasTuner's default ``fit``)."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return build(hp)
+
+
+class TunedFit(kt.HyperModel):
+    """Shape 3: ``fit`` tunes training arguments and calls ``model.fit``."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return build(hp)
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        return model.fit(
+            *args,
+            shuffle=hp.Boolean("shuffle"),
+            batch_size=hp.Choice("batch_size", [16, 32]),
+            **kwargs,
+        )
+
+
+def _own_loop(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int) -> None:
+    """A training loop of the user's own: no Keras callbacks are called."""
+    for _ in range(epochs):
+        model.train_on_batch(x, y)
+
+
+class FloatFit(kt.HyperModel):
+    """Shape 4: its own loop, returning one float (the objective)."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return build(hp)
+
+    def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]
+        _own_loop(model, x, y, epochs)
+        return float(model.evaluate(*validation_data, return_dict=True, verbose=0)["accuracy"])
+
+
+class DictFit(FloatFit):
+    """Shape 4: its own loop, returning a dict of metrics."""
+
+    def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]
+        _own_loop(model, x, y, epochs)
+        train = model.evaluate(x, y, return_dict=True, verbose=0)
+        val = model.evaluate(*validation_data, return_dict=True, verbose=0)
+        return {"accuracy": train["accuracy"], "val_accuracy": val["accuracy"], "val_loss": val["loss"]}
+
+
+class HistoryFit(FloatFit):
+    """Shape 4: its own loop, returning a History it filled itself."""
+
+    def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]
+        history = keras.callbacks.History()
+        history.set_model(model)
+        history.on_train_begin()
+        for epoch in range(epochs):
+            _own_loop(model, x, y, 1)
+            val = model.evaluate(*validation_data, return_dict=True, verbose=0)
+            history.on_epoch_end(epoch, {"val_accuracy": val["accuracy"], "val_loss": val["loss"]})
+        return history
+
+
+class Sized(kt.HyperModel):
+    """A HyperModel with constructor arguments, kept as attributes (rebuildable)."""
+
+    def __init__(self, units: int = 8, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.units = units
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        model = keras.Sequential([
+            keras.Input((FEATURES,)), keras.layers.Dense(self.units, activation="relu"),
+            keras.layers.Dense(CLASSES, activation="softmax"),
+        ])  # fmt: skip
+        rate = hp.Float("learning_rate", 1e-3, 1e-1, sampling="log")
+        model.compile(keras.optimizers.Adam(rate), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])  # fmt: skip
+        return model
+
+
+def build_binary_auc(hp: kt.HyperParameters) -> keras.Model:
+    """A binary classifier compiled with AUC only (no accuracy)."""
+    model = keras.Sequential([
+        keras.Input((FEATURES,)),
+        keras.layers.Dense(hp.Int("units", 4, 8, step=4), activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=[keras.metrics.AUC(name="auc")])
+    return model
+
+
+def build_uncompiled(hp: kt.HyperParameters) -> keras.Model:
+    return _mlp(hp)
+
+
+def build_broken(hp: kt.HyperParameters) -> keras.Model:
+    hp.Int("units", 4, 8)
+    raise RuntimeError("the layer sizes do not add up")
