@@ -323,3 +323,19 @@ def test_retrain_curve_of_a_validated_retrain_only() -> None:
     assert retrain_curve(None) is None
     fig = retrain_plot(curve, 2)
     assert fig.data[-1].x.tolist() == [2] and fig.data[-1].y.tolist() == [0.9]  # the kept one
+
+
+def test_budget_names_hyperbands_schedule(tmp_path: Path) -> None:
+    from search.report import describe_budget
+
+    hyperband = {"tuner": "hyperband", "budget": {"max_trials": None, "max_epochs": 6,
+                                                  "factor": 3}}  # fmt: skip
+    assert describe_budget(hyperband) == "Hyperband schedule, max_epochs 6, factor 3"
+    capped = {**hyperband, "budget": {**hyperband["budget"], "max_trials": 5}}
+    assert describe_budget(capped) == "Hyperband schedule, max_epochs 6, factor 3, capped at 5 trials"
+    random = {"tuner": "random", "budget": {"max_trials": 4, "max_epochs": 2, "factor": 3}}
+    assert describe_budget(random) == "max_trials 4, max_epochs 2"
+    folder = _write_run(tmp_path, "hb", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.write_meta({**folder.read_meta(), **hyperband})
+    page = write_report([folder])[0].read_text()
+    assert "Hyperband schedule, max_epochs 6, factor 3" in page and "max_trials None" not in page

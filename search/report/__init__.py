@@ -1,6 +1,6 @@
 """The HTML report: trials ranked by accuracy and train/validation gap, for every backend."""
 
-from search.report._data import RunReport, best_so_far, describe_training, load_report
+from search.report._data import RunReport, best_so_far, describe_budget, describe_training, load_report
 from search.report._importance import distributions, importance_inputs, param_importances
 from search.report._rank import (
     Choice,
@@ -20,6 +20,7 @@ __all__ = [
     "best_so_far",
     "choose",
     "converged_metrics",
+    "describe_budget",
     "describe_training",
     "distributions",
     "full_history",

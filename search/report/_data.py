@@ -96,6 +96,18 @@ def wall_minutes(meta: dict[str, Any]) -> float | None:
     return (datetime.now(start.tzinfo) - start).total_seconds() / 60
 
 
+def describe_budget(meta: dict[str, Any]) -> str:
+    """The run's budget in words: Hyperband's schedule (and its cap, if any), or trials
+    and epochs, e.g. "Hyperband schedule, max_epochs 6, factor 3"."""
+    budget = meta.get("budget") or {}
+    trials, epochs = budget.get("max_trials"), budget.get("max_epochs")
+    if meta.get("tuner") == "hyperband":
+        text = f"Hyperband schedule, max_epochs {epochs}, factor {budget.get('factor')}"
+        return text if trials is None else f"{text}, capped at {trials} trials"
+    shown = "the backend's default" if trials is None else trials
+    return f"max_trials {shown}, max_epochs {epochs}"
+
+
 def describe_training(final: dict[str, Any]) -> str:
     """How the final model was trained, e.g. "12 epochs on 50,000 images, kept epoch 9
     (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""

@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from search.report._data import (
     RunReport,
     best_so_far,
+    describe_budget,
     describe_training,
     retrain_curve,
     wall_minutes,
@@ -138,7 +139,6 @@ def _figure_div(fig: go.Figure) -> str:
 def _summary(report: RunReport) -> str:
     meta = report.meta
     counts = report.counts
-    budget = meta.get("budget", {})
     minutes = wall_minutes(meta)
     final = meta.get("final") or {}
     chosen = report.choice.trial if report.choice else "none"
@@ -158,7 +158,7 @@ def _summary(report: RunReport) -> str:
         "experiment": meta.get("experiment"),
         "backend": meta.get("tuner"),
         "status": "RUNNING" if report.running else meta.get("status"),
-        "budget": f"max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')}",
+        "budget": describe_budget(meta),
         "wall time": f"{minutes:.1f} min" if minutes is not None else "?",
         "trials": f"{counts.get('completed', 0)} completed, {counts.get('pruned', 0)} pruned,"
         f" {counts.get('failed', 0) + counts.get('invalid', 0)} failed,"
