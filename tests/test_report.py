@@ -339,3 +339,34 @@ def test_budget_names_hyperbands_schedule(tmp_path: Path) -> None:
     folder.write_meta({**folder.read_meta(), **hyperband})
     page = write_report([folder])[0].read_text()
     assert "Hyperband schedule, max_epochs 6, factor 3" in page and "max_trials None" not in page
+
+
+def test_slices_of_discrete_hyperparameters_show_exactly_their_values(tmp_path: Path) -> None:
+    from search.report import load_report
+    from search.report._html import run_figures
+
+    space = {**SPACE,
+             "filters": {"type": "choice", "values": [16, 32], "default": 32},
+             "batch_size": {"type": "choice", "values": [32, 64, 128], "default": 64},
+             "conv_blocks": {"type": "int", "low": 2, "high": 3, "default": 2},
+             "dense_units": {"type": "int", "low": 32, "high": 512, "step": 32, "default": 128}}
+    trials = []
+    for i in range(4):
+        hp = {"learning_rate": 10.0 ** -(i + 1), "units": 32 * (1 + i % 2), "augment": i % 2 == 0,
+              "mode": "ab"[i % 2], "filters": 16 * (1 + i % 2), "batch_size": (32, 128)[i % 2],
+              "conv_blocks": 2 + i % 2, "dense_units": 32 * (1 + 5 * i)}  # fmt: skip
+        trials.append(trial(str(i), epochs((0.9, 0.6 + 0.05 * i, 1, 1)), hp=hp))
+    folder = _write_run(tmp_path, "slices", trials)
+    folder.write_meta({**folder.read_meta(), "space": {"params": space}})
+    figures = dict(run_figures(load_report(folder), top_k=2))
+    axes = {name: figures[f"Slice: {name}"].layout.xaxis for name in space
+            if f"Slice: {name}" in figures}  # fmt: skip
+    expected = {"filters": ["16", "32"], "batch_size": ["32", "64", "128"],
+                "conv_blocks": ["2", "3"], "units": ["32", "64", "96", "128"],
+                "augment": ["False", "True"], "mode": ["a", "b"]}  # fmt: skip
+    for name, categories in expected.items():
+        assert axes[name].type == "category", name
+        assert list(axes[name].categoryarray) == categories, name
+        assert list(axes[name].range) == [-0.5, len(categories) - 0.5], name
+    assert list(figures["Slice: batch_size"].data[0].x) == ["128", "32", "128", "32"]
+    assert axes["learning_rate"].type == "log" and axes["dense_units"].type is None

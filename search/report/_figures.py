@@ -8,9 +8,12 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from search.report._data import category_label
 from search.report._table import HP_PREFIX, hp_columns
 
 _GREY = "rgba(150,150,150,0.35)"
+_CATEGORY_PAD = 0.5
+"""Room either side of a category axis's first and last value, in categories."""
 _LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 
 
@@ -145,20 +148,25 @@ def importance_plot(importances: Mapping[str, float]) -> go.Figure:
     return fig
 
 
-def slice_plot(table: pd.DataFrame, name: str, log: bool) -> go.Figure:
-    """One hyperparameter's values against converged validation accuracy."""
+def slice_plot(
+    table: pd.DataFrame, name: str, log: bool, categories: Sequence[str] | None = None
+) -> go.Figure:
+    """One hyperparameter's values against converged validation accuracy; with
+    ``categories``, on a category axis showing exactly those values, in that order."""
     scored = table[table["converged_val_accuracy"].notna() & table[HP_PREFIX + name].notna()]
     fig = _fig(f"{name} vs validation accuracy", xaxis_title=name,
                yaxis_title="converged val accuracy", height=320)  # fmt: skip
-    x = scored[HP_PREFIX + name]
-    if pd.api.types.is_bool_dtype(x) or not pd.api.types.is_numeric_dtype(x):
-        x = x.astype(str)
+    x: Any = scored[HP_PREFIX + name]
+    if categories is not None:
+        x = [category_label(v) for v in x]
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(categories),
+                         range=[-_CATEGORY_PAD, len(categories) - 1 + _CATEGORY_PAD])  # fmt: skip
+    elif log:
+        fig.update_xaxes(type="log")
     fig.add_trace(go.Scatter(
         x=x, y=scored["converged_val_accuracy"], mode="markers",
         text=[f"trial {t}" for t in scored["trial"]], marker={"size": 8, "opacity": 0.7},
     ))  # fmt: skip
-    if log:
-        fig.update_xaxes(type="log")
     return fig
 
 

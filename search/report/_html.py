@@ -18,6 +18,7 @@ from search.report._data import (
     describe_budget,
     describe_training,
     retrain_curve,
+    slice_categories,
     wall_minutes,
 )
 from search.report._figures import (
@@ -206,7 +207,9 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
     for column in hp_columns(table):
         name = column[len(HP_PREFIX):]
         if table[column].nunique(dropna=True) > 1:
-            figures.append((f"Slice: {name}", slice_plot(table, name, is_log(space, name))))
+            categories = slice_categories(space.get(name, {}), table[column])
+            fig = slice_plot(table, name, is_log(space, name), categories)
+            figures.append((f"Slice: {name}", fig))
     final = report.meta.get("final")
     curve = retrain_curve(final)
     if curve is not None:
