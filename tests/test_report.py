@@ -370,3 +370,15 @@ def test_slices_of_discrete_hyperparameters_show_exactly_their_values(tmp_path: 
         assert list(axes[name].range) == [-0.5, len(categories) - 0.5], name
     assert list(figures["Slice: batch_size"].data[0].x) == ["128", "32", "128", "32"]
     assert axes["learning_rate"].type == "log" and axes["dense_units"].type is None
+
+
+def test_slice_titles_sit_below_the_modebar() -> None:
+    from search.report._figures import MODEBAR_PX
+
+    table = trials_table([trial("0", epochs((0.9, 0.8, 1, 1)), hp={"lr": 0.01}),
+                          trial("1", epochs((0.9, 0.7, 1, 1)), hp={"lr": 0.1})])  # fmt: skip
+    layout = slice_plot(table, "lr", log=True).layout
+    assert layout.title.text == "lr vs validation accuracy"
+    assert (layout.title.yref, layout.title.y, layout.title.yanchor) == ("paper", 1, "bottom")
+    # Between the figure's top and the plot: the modebar's band, then the title above its pad.
+    assert layout.margin.t - layout.title.pad.b - layout.title.font.size >= MODEBAR_PX

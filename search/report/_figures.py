@@ -14,6 +14,11 @@ from search.report._table import HP_PREFIX, hp_columns
 _GREY = "rgba(150,150,150,0.35)"
 _CATEGORY_PAD = 0.5
 """Room either side of a category axis's first and last value, in categories."""
+MODEBAR_PX = 32
+"""Height of plotly's modebar (the tool buttons at the top right of every figure)."""
+_SLICE_TITLE_PX = 15
+_SLICE_TITLE_PAD_PX = 8
+_SLICE_HEIGHT = 350
 _LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 
 
@@ -154,8 +159,13 @@ def slice_plot(
     """One hyperparameter's values against converged validation accuracy; with
     ``categories``, on a category axis showing exactly those values, in that order."""
     scored = table[table["converged_val_accuracy"].notna() & table[HP_PREFIX + name].notna()]
-    fig = _fig(f"{name} vs validation accuracy", xaxis_title=name,
-               yaxis_title="converged val accuracy", height=320)  # fmt: skip
+    # A slice is narrow: its title sits under the modebar's band, just above the plot.
+    title = {"text": f"{name} vs validation accuracy", "font": {"size": _SLICE_TITLE_PX},
+             "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": _SLICE_TITLE_PAD_PX}}
+    top = MODEBAR_PX + _SLICE_TITLE_PX + 2 * _SLICE_TITLE_PAD_PX
+    fig = _fig("", xaxis_title=name, yaxis_title="converged val accuracy", height=_SLICE_HEIGHT,
+               margin={**_LAYOUT["margin"], "t": top})  # fmt: skip
+    fig.update_layout(title=title)
     x: Any = scored[HP_PREFIX + name]
     if categories is not None:
         x = [category_label(v) for v in x]
