@@ -382,3 +382,21 @@ def test_slice_titles_sit_below_the_modebar() -> None:
     assert (layout.title.yref, layout.title.y, layout.title.yanchor) == ("paper", 1, "bottom")
     # Between the figure's top and the plot: the modebar's band, then the title above its pad.
     assert layout.margin.t - layout.title.pad.b - layout.title.font.size >= MODEBAR_PX
+
+
+def test_epoch_and_trial_axes_tick_at_whole_numbers() -> None:
+    from search.report._data import retrain_curve
+
+    short = learning_curves_plot({"0": epochs((0.5, 0.4, 1, 1), (0.9, 0.8, 1, 1))}, ["0"])
+    axis = short.layout.xaxis
+    assert (axis.title.text, axis.tickmode, axis.tick0, axis.dtick, axis.tickformat) == (
+        "epoch", "linear", 0, 1, "d")  # fmt: skip
+    long = learning_curves_plot({"0": epochs(*[(0.5, 0.4, 1, 1)] * 60)}, ["0"])
+    assert long.layout.xaxis.dtick == 5 and long.layout.xaxis.tickformat == "d"
+    curve = retrain_curve({"epochs": 3, "kept_epoch": 2, "val_accuracy": 0.9,
+                           "val_accuracy_per_epoch": [0.8, 0.9, 0.85]})  # fmt: skip
+    assert retrain_plot(curve, 2).layout.xaxis.dtick == 1
+    progress = {"run": pd.DataFrame({"n": [1, 2, 3], "minutes": [1.0, 2.0, 3.0],
+                                     "best": [0.5, 0.6, 0.6]})}  # fmt: skip
+    assert best_so_far_plot(progress, "n").layout.xaxis.dtick == 1
+    assert best_so_far_plot(progress, "minutes").layout.xaxis.dtick is None
