@@ -400,3 +400,13 @@ def test_epoch_and_trial_axes_tick_at_whole_numbers() -> None:
                                      "best": [0.5, 0.6, 0.6]})}  # fmt: skip
     assert best_so_far_plot(progress, "n").layout.xaxis.dtick == 1
     assert best_so_far_plot(progress, "minutes").layout.xaxis.dtick is None
+
+
+def test_table_shows_seconds_to_a_tenth() -> None:
+    from search.report._html import table_html
+
+    trials = [trial("0", epochs((0.9, 0.8, 1, 1)), seconds=12.3456),
+              trial("1", epochs((0.9, 0.7, 1, 1)), seconds=10.0)]  # fmt: skip
+    page = table_html(rank_trials(trials_table(trials)), chosen="0")
+    assert 'data-v="12.3456">12.3</td>' in page and 'data-v="10.0">10.0</td>' in page
+    assert "12.3456<" not in page

@@ -89,6 +89,8 @@ TABLE_COLUMNS = (
     ("test_accuracy", "TEST acc"),
 )  # fmt: skip
 
+SECONDS_DECIMALS = 1
+
 
 def _fmt(value: Any) -> tuple[str, str]:
     """(shown text, sort key) of a cell."""
@@ -113,6 +115,8 @@ def table_html(table: pd.DataFrame, chosen: str | None) -> str:
         cells = []
         for column in [c for c, _ in TABLE_COLUMNS] + hps:
             shown, key = _fmt(row.get(column))
+            if column == "seconds" and shown:
+                shown = f"{row[column]:.{SECONDS_DECIMALS}f}"
             if column == "trial" and bool(row.get("baseline", False)):
                 shown += " (baseline)"
             cls = ' class="text"' if column in ("trial", "status") else ""
