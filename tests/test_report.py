@@ -410,3 +410,24 @@ def test_table_shows_seconds_to_a_tenth() -> None:
     page = table_html(rank_trials(trials_table(trials)), chosen="0")
     assert 'data-v="12.3456">12.3</td>' in page and 'data-v="10.0">10.0</td>' in page
     assert "12.3456<" not in page
+
+
+def test_table_says_which_trial_a_continuation_continues() -> None:
+    from search.report._html import CONTINUES_NOTE, table_html
+
+    trials = [
+        trial("0000", epochs((0.9, 0.8, 1, 1)), baseline=True),
+        trial("0001", epochs((0.9, 0.7, 1, 1))),
+        trial("0002", [{"epoch": 2, "accuracy": 0.9, "val_accuracy": 0.85, "loss": 1,
+                        "val_loss": 1}], baseline=True, continues="0000"),
+    ]  # fmt: skip
+    page = table_html(rank_trials(trials_table(trials)), chosen="0002")
+    assert "<th>trial</th><th>continues</th>" in page
+    cells = [row.split("</td>")[1:3] for row in page.split("<tr")[2:]]  # trial, continues
+    assert sorted(cells) == [
+        ['<td class="text" data-v="0000">0000 (baseline)', '<td class="text" data-v="">'],
+        ['<td class="text" data-v="0001">0001', '<td class="text" data-v="">'],
+        ['<td class="text" data-v="0002">0002 (baseline)', '<td class="text" data-v="0000">0000'],
+    ]
+    assert CONTINUES_NOTE in page
+    assert CONTINUES_NOTE not in table_html(rank_trials(trials_table(trials[:2])), chosen=None)

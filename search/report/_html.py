@@ -46,6 +46,7 @@ td.text { text-align: left; } tr.chosen { background: #eef6ee; font-weight: bold
 .scroll { max-height: 520px; overflow: auto; border: 1px solid #ddd; }
 dl.summary { display: grid; grid-template-columns: max-content auto; gap: 4px 16px; }
 dl.summary dt { font-weight: bold; }
+p.note { font-size: 0.85em; color: #555; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 8px; }
 """
 
@@ -81,7 +82,7 @@ window.addEventListener('load', function () {
 """
 
 TABLE_COLUMNS = (
-    ("rank", "rank"), ("trial", "trial"), ("status", "status"),
+    ("rank", "rank"), ("trial", "trial"), ("continues", "continues"), ("status", "status"),
     ("converged_val_accuracy", "val acc (converged)"), ("gap_accuracy", "gap acc"),
     ("best_val_accuracy", "best val acc"), ("best_epoch", "best epoch"),
     ("converged_train_accuracy", "train acc"), ("gap_loss", "gap loss"),
@@ -90,6 +91,11 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 
 SECONDS_DECIMALS = 1
+CONTINUES_NOTE = (
+    "continues: Hyperband trains a promising configuration further in its next round as a"
+    " new trial, which resumes the named trial's checkpoint; its epochs and learning curve"
+    " include those of the trial it continues."
+)
 
 
 def _fmt(value: Any) -> tuple[str, str]:
@@ -119,14 +125,15 @@ def table_html(table: pd.DataFrame, chosen: str | None) -> str:
                 shown = f"{row[column]:.{SECONDS_DECIMALS}f}"
             if column == "trial" and bool(row.get("baseline", False)):
                 shown += " (baseline)"
-            cls = ' class="text"' if column in ("trial", "status") else ""
+            cls = ' class="text"' if column in ("trial", "continues", "status") else ""
             cells.append(f'<td{cls} data-v="{key}">{shown}</td>')
         attr = ' class="chosen"' if chosen is not None and row["trial"] == chosen else ""
         rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    note = f'<p class="note">{CONTINUES_NOTE}</p>' if table["continues"].notna().any() else ""
     return (
         f'<div class="scroll"><table class="sortable" id="trials"><thead><tr>{header}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>{note}"
     )
 
 
