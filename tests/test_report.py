@@ -323,3 +323,111 @@ def test_retrain_curve_of_a_validated_retrain_only() -> None:
     assert retrain_curve(None) is None
     fig = retrain_plot(curve, 2)
     assert fig.data[-1].x.tolist() == [2] and fig.data[-1].y.tolist() == [0.9]  # the kept one
+
+
+def test_budget_names_hyperbands_schedule(tmp_path: Path) -> None:
+    from search.report import describe_budget
+
+    hyperband = {"tuner": "hyperband", "budget": {"max_trials": None, "max_epochs": 6,
+                                                  "factor": 3}}  # fmt: skip
+    assert describe_budget(hyperband) == "Hyperband schedule, max_epochs 6, factor 3"
+    capped = {**hyperband, "budget": {**hyperband["budget"], "max_trials": 5}}
+    assert describe_budget(capped) == "Hyperband schedule, max_epochs 6, factor 3, capped at 5 trials"
+    random = {"tuner": "random", "budget": {"max_trials": 4, "max_epochs": 2, "factor": 3}}
+    assert describe_budget(random) == "max_trials 4, max_epochs 2"
+    folder = _write_run(tmp_path, "hb", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.write_meta({**folder.read_meta(), **hyperband})
+    page = write_report([folder])[0].read_text()
+    assert "Hyperband schedule, max_epochs 6, factor 3" in page and "max_trials None" not in page
+
+
+def test_slices_of_discrete_hyperparameters_show_exactly_their_values(tmp_path: Path) -> None:
+    from search.report import load_report
+    from search.report._html import run_figures
+
+    space = {**SPACE,
+             "filters": {"type": "choice", "values": [16, 32], "default": 32},
+             "batch_size": {"type": "choice", "values": [32, 64, 128], "default": 64},
+             "conv_blocks": {"type": "int", "low": 2, "high": 3, "default": 2},
+             "dense_units": {"type": "int", "low": 32, "high": 512, "step": 32, "default": 128}}
+    trials = []
+    for i in range(4):
+        hp = {"learning_rate": 10.0 ** -(i + 1), "units": 32 * (1 + i % 2), "augment": i % 2 == 0,
+              "mode": "ab"[i % 2], "filters": 16 * (1 + i % 2), "batch_size": (32, 128)[i % 2],
+              "conv_blocks": 2 + i % 2, "dense_units": 32 * (1 + 5 * i)}  # fmt: skip
+        trials.append(trial(str(i), epochs((0.9, 0.6 + 0.05 * i, 1, 1)), hp=hp))
+    folder = _write_run(tmp_path, "slices", trials)
+    folder.write_meta({**folder.read_meta(), "space": {"params": space}})
+    figures = dict(run_figures(load_report(folder), top_k=2))
+    axes = {name: figures[f"Slice: {name}"].layout.xaxis for name in space
+            if f"Slice: {name}" in figures}  # fmt: skip
+    expected = {"filters": ["16", "32"], "batch_size": ["32", "64", "128"],
+                "conv_blocks": ["2", "3"], "units": ["32", "64", "96", "128"],
+                "augment": ["False", "True"], "mode": ["a", "b"]}  # fmt: skip
+    for name, categories in expected.items():
+        assert axes[name].type == "category", name
+        assert list(axes[name].categoryarray) == categories, name
+        assert list(axes[name].range) == [-0.5, len(categories) - 0.5], name
+    assert list(figures["Slice: batch_size"].data[0].x) == ["128", "32", "128", "32"]
+    assert axes["learning_rate"].type == "log" and axes["dense_units"].type is None
+
+
+def test_slice_titles_sit_below_the_modebar() -> None:
+    from search.report._figures import MODEBAR_PX
+
+    table = trials_table([trial("0", epochs((0.9, 0.8, 1, 1)), hp={"lr": 0.01}),
+                          trial("1", epochs((0.9, 0.7, 1, 1)), hp={"lr": 0.1})])  # fmt: skip
+    layout = slice_plot(table, "lr", log=True).layout
+    assert layout.title.text == "lr vs validation accuracy"
+    assert (layout.title.yref, layout.title.y, layout.title.yanchor) == ("paper", 1, "bottom")
+    # Between the figure's top and the plot: the modebar's band, then the title above its pad.
+    assert layout.margin.t - layout.title.pad.b - layout.title.font.size >= MODEBAR_PX
+
+
+def test_epoch_and_trial_axes_tick_at_whole_numbers() -> None:
+    from search.report._data import retrain_curve
+
+    short = learning_curves_plot({"0": epochs((0.5, 0.4, 1, 1), (0.9, 0.8, 1, 1))}, ["0"])
+    axis = short.layout.xaxis
+    assert (axis.title.text, axis.tickmode, axis.tick0, axis.dtick, axis.tickformat) == (
+        "epoch", "linear", 0, 1, "d")  # fmt: skip
+    long = learning_curves_plot({"0": epochs(*[(0.5, 0.4, 1, 1)] * 60)}, ["0"])
+    assert long.layout.xaxis.dtick == 5 and long.layout.xaxis.tickformat == "d"
+    curve = retrain_curve({"epochs": 3, "kept_epoch": 2, "val_accuracy": 0.9,
+                           "val_accuracy_per_epoch": [0.8, 0.9, 0.85]})  # fmt: skip
+    assert retrain_plot(curve, 2).layout.xaxis.dtick == 1
+    progress = {"run": pd.DataFrame({"n": [1, 2, 3], "minutes": [1.0, 2.0, 3.0],
+                                     "best": [0.5, 0.6, 0.6]})}  # fmt: skip
+    assert best_so_far_plot(progress, "n").layout.xaxis.dtick == 1
+    assert best_so_far_plot(progress, "minutes").layout.xaxis.dtick is None
+
+
+def test_table_shows_seconds_to_a_tenth() -> None:
+    from search.report._html import table_html
+
+    trials = [trial("0", epochs((0.9, 0.8, 1, 1)), seconds=12.3456),
+              trial("1", epochs((0.9, 0.7, 1, 1)), seconds=10.0)]  # fmt: skip
+    page = table_html(rank_trials(trials_table(trials)), chosen="0")
+    assert 'data-v="12.3456">12.3</td>' in page and 'data-v="10.0">10.0</td>' in page
+    assert "12.3456<" not in page
+
+
+def test_table_says_which_trial_a_continuation_continues() -> None:
+    from search.report._html import CONTINUES_NOTE, table_html
+
+    trials = [
+        trial("0000", epochs((0.9, 0.8, 1, 1)), baseline=True),
+        trial("0001", epochs((0.9, 0.7, 1, 1))),
+        trial("0002", [{"epoch": 2, "accuracy": 0.9, "val_accuracy": 0.85, "loss": 1,
+                        "val_loss": 1}], baseline=True, continues="0000"),
+    ]  # fmt: skip
+    page = table_html(rank_trials(trials_table(trials)), chosen="0002")
+    assert "<th>trial</th><th>continues</th>" in page
+    cells = [row.split("</td>")[1:3] for row in page.split("<tr")[2:]]  # trial, continues
+    assert sorted(cells) == [
+        ['<td class="text" data-v="0000">0000 (baseline)', '<td class="text" data-v="">'],
+        ['<td class="text" data-v="0001">0001', '<td class="text" data-v="">'],
+        ['<td class="text" data-v="0002">0002 (baseline)', '<td class="text" data-v="0000">0000'],
+    ]
+    assert CONTINUES_NOTE in page
+    assert CONTINUES_NOTE not in table_html(rank_trials(trials_table(trials[:2])), chosen=None)

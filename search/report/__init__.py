@@ -3,6 +3,7 @@
 from search.report._data import (
     RunReport,
     best_so_far,
+    describe_budget,
     describe_test,
     describe_training,
     load_report,
@@ -31,6 +32,7 @@ __all__ = [
     "best_so_far",
     "choose",
     "converged_metrics",
+    "describe_budget",
     "describe_test",
     "describe_training",
     "distributions",

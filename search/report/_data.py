@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,9 @@ from search.report._importance import param_importances
 from search.report._rank import Choice, ValueChoice, against_baseline, rank_run
 from search.report._table import full_history, trials_table
 from search.storage import RunFolder
+
+MAX_CATEGORIES = 10
+"""An int hyperparameter with at most this many values is plotted on a category axis."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,40 @@ def describe_test(final: dict[str, Any]) -> str:
     first = ["accuracy"] if "accuracy" in metrics else []
     names = first + [n for n in metrics if n not in first and n != "loss"] + ["loss"] * ("loss" in metrics)
     return ", ".join(f"{name} {float(metrics[name]):.4f}" for name in names)
+def category_label(value: Any) -> str:
+    """A hyperparameter value as an axis category: 32.0 (an int column holding NaN) is "32"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def slice_categories(spec: Mapping[str, Any], values: pd.Series) -> list[str] | None:
+    """The categories of a hyperparameter's axis, in the space's order, or None for a
+    continuous axis. Choices, booleans and ints with at most :data:`MAX_CATEGORIES` values
+    get exactly their values; other non-numeric values, those seen."""
+    kind = spec.get("type")
+    if kind == "bool":
+        return [category_label(v) for v in (False, True)]
+    if kind == "choice":
+        return [category_label(v) for v in spec["values"]]
+    if kind == "int":
+        grid = range(int(spec["low"]), int(spec["high"]) + 1, int(spec.get("step") or 1))
+        return [category_label(v) for v in grid] if len(grid) <= MAX_CATEGORIES else None
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return sorted({category_label(v) for v in values.dropna()})
+    return None
+
+
+def describe_budget(meta: dict[str, Any]) -> str:
+    """The run's budget in words: Hyperband's schedule (and its cap, if any), or trials
+    and epochs, e.g. "Hyperband schedule, max_epochs 6, factor 3"."""
+    budget = meta.get("budget") or {}
+    trials, epochs = budget.get("max_trials"), budget.get("max_epochs")
+    if meta.get("tuner") == "hyperband":
+        text = f"Hyperband schedule, max_epochs {epochs}, factor {budget.get('factor')}"
+        return text if trials is None else f"{text}, capped at {trials} trials"
+    shown = "the backend's default" if trials is None else trials
+    return f"max_trials {shown}, max_epochs {epochs}"
 
 
 def describe_training(final: dict[str, Any]) -> str:

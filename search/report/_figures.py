@@ -8,10 +8,29 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from search.report._data import category_label
 from search.report._table import HP_PREFIX, hp_columns
 
 _GREY = "rgba(150,150,150,0.35)"
+_CATEGORY_PAD = 0.5
+"""Room either side of a category axis's first and last value, in categories."""
+MODEBAR_PX = 32
+"""Height of plotly's modebar (the tool buttons at the top right of every figure)."""
+_SLICE_TITLE_PX = 15
+_SLICE_TITLE_PAD_PX = 8
+_SLICE_HEIGHT = 350
+MAX_INTEGER_TICKS = 20
+_INTEGER_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 _LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+
+
+def integer_axis(last: float) -> dict[str, Any]:
+    """Ticks of an axis counting whole things (epochs, trials) up to ``last``: whole
+    numbers only, every 1, 2, 5, 10, ... so that at most :data:`MAX_INTEGER_TICKS` show."""
+    for step in _INTEGER_STEPS:
+        if last / step <= MAX_INTEGER_TICKS:
+            return {"tickmode": "linear", "tick0": 0, "dtick": step, "tickformat": "d"}
+    return {"tickformat": "d"}
 
 
 def _fig(title: str, **layout: Any) -> go.Figure:
@@ -28,8 +47,9 @@ def learning_curves_plot(
     Other trials share one grey trace each for train and validation (gaps split the
     lines), which keeps the page light at hundreds of trials.
     """
+    last = max((e["epoch"] for epochs in curves.values() for e in epochs), default=1)
     fig = _fig("Learning curves (top trials in colour)", xaxis_title="epoch",
-               yaxis_title="accuracy")  # fmt: skip
+               yaxis_title="accuracy", xaxis=integer_axis(last))  # fmt: skip
     for key, dash in (("val_accuracy", "solid"), ("accuracy", "dot")):
         xs: list[Any] = []
         ys: list[Any] = []
@@ -60,7 +80,8 @@ def retrain_plot(curve: pd.DataFrame, kept: int) -> go.Figure:
     """The final retrain's validation accuracy per epoch (the kept epoch marked) and the
     learning rate it trained at (right axis, log scale)."""
     fig = _fig(f"Final retrain: validation accuracy (kept epoch {kept}) and learning rate",
-               xaxis_title="epoch", yaxis_title="validation accuracy",
+               xaxis_title="epoch", xaxis=integer_axis(curve["epoch"].max()),
+               yaxis_title="validation accuracy",
                yaxis2={"title": "learning rate", "type": "log", "overlaying": "y",
                        "side": "right"})  # fmt: skip
     fig.add_trace(go.Scatter(x=curve["epoch"], y=curve["val_accuracy"], mode="lines+markers",
@@ -145,20 +166,30 @@ def importance_plot(importances: Mapping[str, float]) -> go.Figure:
     return fig
 
 
-def slice_plot(table: pd.DataFrame, name: str, log: bool) -> go.Figure:
-    """One hyperparameter's values against converged validation accuracy."""
+def slice_plot(
+    table: pd.DataFrame, name: str, log: bool, categories: Sequence[str] | None = None
+) -> go.Figure:
+    """One hyperparameter's values against converged validation accuracy; with
+    ``categories``, on a category axis showing exactly those values, in that order."""
     scored = table[table["converged_val_accuracy"].notna() & table[HP_PREFIX + name].notna()]
-    fig = _fig(f"{name} vs validation accuracy", xaxis_title=name,
-               yaxis_title="converged val accuracy", height=320)  # fmt: skip
-    x = scored[HP_PREFIX + name]
-    if pd.api.types.is_bool_dtype(x) or not pd.api.types.is_numeric_dtype(x):
-        x = x.astype(str)
+    # A slice is narrow: its title sits under the modebar's band, just above the plot.
+    title = {"text": f"{name} vs validation accuracy", "font": {"size": _SLICE_TITLE_PX},
+             "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": _SLICE_TITLE_PAD_PX}}
+    top = MODEBAR_PX + _SLICE_TITLE_PX + 2 * _SLICE_TITLE_PAD_PX
+    fig = _fig("", xaxis_title=name, yaxis_title="converged val accuracy", height=_SLICE_HEIGHT,
+               margin={**_LAYOUT["margin"], "t": top})  # fmt: skip
+    fig.update_layout(title=title)
+    x: Any = scored[HP_PREFIX + name]
+    if categories is not None:
+        x = [category_label(v) for v in x]
+        fig.update_xaxes(type="category", categoryorder="array", categoryarray=list(categories),
+                         range=[-_CATEGORY_PAD, len(categories) - 1 + _CATEGORY_PAD])  # fmt: skip
+    elif log:
+        fig.update_xaxes(type="log")
     fig.add_trace(go.Scatter(
         x=x, y=scored["converged_val_accuracy"], mode="markers",
         text=[f"trial {t}" for t in scored["trial"]], marker={"size": 8, "opacity": 0.7},
     ))  # fmt: skip
-    if log:
-        fig.update_xaxes(type="log")
     return fig
 
 
@@ -166,6 +197,8 @@ def best_so_far_plot(series: Mapping[str, pd.DataFrame], x: str) -> go.Figure:
     """Best converged accuracy so far against ``x`` (``minutes`` or ``n``), a line per run."""
     label = "wall time (minutes)" if x == "minutes" else "trials finished"
     fig = _fig(f"Best so far vs {label}", xaxis_title=label, yaxis_title="best val accuracy")
+    if x == "n":
+        fig.update_xaxes(**integer_axis(max((len(f) for f in series.values()), default=1)))
     for i, (name, frame) in enumerate(series.items()):
         fig.add_trace(go.Scatter(
             x=frame[x], y=frame["best"], mode="lines+markers", line={"shape": "hv",

@@ -15,9 +15,11 @@ from plotly.offline import get_plotlyjs
 from search.report._data import (
     RunReport,
     best_so_far,
+    describe_budget,
     describe_test,
     describe_training,
     retrain_curve,
+    slice_categories,
     wall_minutes,
 )
 from search.report._figures import (
@@ -45,6 +47,7 @@ td.text { text-align: left; } tr.chosen { background: #eef6ee; font-weight: bold
 .scroll { max-height: 520px; overflow: auto; border: 1px solid #ddd; }
 dl.summary { display: grid; grid-template-columns: max-content auto; gap: 4px 16px; }
 dl.summary dt { font-weight: bold; }
+p.note { font-size: 0.85em; color: #555; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 8px; }
 """
 
@@ -80,13 +83,20 @@ window.addEventListener('load', function () {
 """
 
 TABLE_COLUMNS = (
-    ("rank", "rank"), ("trial", "trial"), ("status", "status"),
+    ("rank", "rank"), ("trial", "trial"), ("continues", "continues"), ("status", "status"),
     ("converged_val_accuracy", "val acc (converged)"), ("gap_accuracy", "gap acc"),
     ("best_val_accuracy", "best val acc"), ("best_epoch", "best epoch"),
     ("converged_train_accuracy", "train acc"), ("gap_loss", "gap loss"),
     ("pareto", "Pareto"), ("epochs", "epochs"), ("seconds", "seconds"),
     ("test_accuracy", "TEST acc"),
 )  # fmt: skip
+
+SECONDS_DECIMALS = 1
+CONTINUES_NOTE = (
+    "continues: Hyperband trains a promising configuration further in its next round as a"
+    " new trial, which resumes the named trial's checkpoint; its epochs and learning curve"
+    " include those of the trial it continues."
+)
 
 
 def _fmt(value: Any) -> tuple[str, str]:
@@ -112,16 +122,19 @@ def table_html(table: pd.DataFrame, chosen: str | None) -> str:
         cells = []
         for column in [c for c, _ in TABLE_COLUMNS] + hps:
             shown, key = _fmt(row.get(column))
+            if column == "seconds" and shown:
+                shown = f"{row[column]:.{SECONDS_DECIMALS}f}"
             if column == "trial" and bool(row.get("baseline", False)):
                 shown += " (baseline)"
-            cls = ' class="text"' if column in ("trial", "status") else ""
+            cls = ' class="text"' if column in ("trial", "continues", "status") else ""
             cells.append(f'<td{cls} data-v="{key}">{shown}</td>')
         attr = ' class="chosen"' if chosen is not None and row["trial"] == chosen else ""
         rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    note = f'<p class="note">{CONTINUES_NOTE}</p>' if table["continues"].notna().any() else ""
     return (
         f'<div class="scroll"><table class="sortable" id="trials"><thead><tr>{header}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table></div>"
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>{note}"
     )
 
 
@@ -139,7 +152,6 @@ def _figure_div(fig: go.Figure) -> str:
 def _summary(report: RunReport) -> str:
     meta = report.meta
     counts = report.counts
-    budget = meta.get("budget", {})
     minutes = wall_minutes(meta)
     final = meta.get("final") or {}
     chosen = report.choice.trial if report.choice else "none"
@@ -159,7 +171,7 @@ def _summary(report: RunReport) -> str:
         "experiment": meta.get("experiment"),
         "backend": meta.get("tuner"),
         "status": "RUNNING" if report.running else meta.get("status"),
-        "budget": f"max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')}",
+        "budget": describe_budget(meta),
         "wall time": f"{minutes:.1f} min" if minutes is not None else "?",
         "trials": f"{counts.get('completed', 0)} completed, {counts.get('pruned', 0)} pruned,"
         f" {counts.get('failed', 0) + counts.get('invalid', 0)} failed,"
@@ -207,7 +219,9 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
     for column in hp_columns(table):
         name = column[len(HP_PREFIX):]
         if table[column].nunique(dropna=True) > 1:
-            figures.append((f"Slice: {name}", slice_plot(table, name, is_log(space, name))))
+            categories = slice_categories(space.get(name, {}), table[column])
+            fig = slice_plot(table, name, is_log(space, name), categories)
+            figures.append((f"Slice: {name}", fig))
     final = report.meta.get("final")
     curve = retrain_curve(final)
     if curve is not None:
