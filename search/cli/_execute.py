@@ -18,7 +18,7 @@ from search.engine._signals import EXIT_CODES
 from search.engine._worker import STORAGE_ENV
 from search.errors import SearchError, SearchInterrupted
 from search.storage import RunFolder
-from search.tuners import TrialQuotaReached
+from search.tuners import TrialQuotaReached, show_trial_tracebacks
 
 CHILD_ENV = "SEARCH_ISOLATED_TRIAL"
 """Set in the processes that ``--isolate`` starts (to the run's start, ``time.time()``):
@@ -32,6 +32,7 @@ def execute(
 ) -> int:
     """Run ``request`` and print what it found; the exit code. ``devices``: the GPU of each
     worker (``CUDA_VISIBLE_DEVICES`` entries; this process is already pinned to the first)."""
+    show_trial_tracebacks(debug)
     if os.environ.get(CHILD_ENV):
         started_at = float(os.environ[CHILD_ENV])
         try:

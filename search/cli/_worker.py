@@ -31,6 +31,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.engine import run_worker
+    from search.tuners import show_trial_tracebacks
+
+    show_trial_tracebacks(args.debug)
 
     folder = resolve_run(args.run, args.results)
     index = args.index if args.index is not None else os.getpid()
