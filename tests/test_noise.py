@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import warnings
 from pathlib import Path
 
 from search.cli import main
@@ -45,3 +49,44 @@ def test_failed_trial_prints_one_readable_line(
     assert len(failed) == 1 and failed[0]["failure"].startswith("loss became nan")
     assert f"({failed[0]['failure']})" in captured.out
     assert "NonFiniteLossError" not in captured.out and "hypermodels." not in captured.out
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_commands_that_load_tensorflow_print_nothing_to_stderr(tmp_path: Path) -> None:
+    """TensorFlow's start-up lines (absl's notice, oneDNN's) only with --debug."""
+    script = (
+        "import sys; from search.cli import main; code = main(sys.argv[1:]);"
+        " assert 'tensorflow' in sys.modules, 'TensorFlow not loaded'; sys.exit(code)"
+    )
+    command = [sys.executable, "-c", script, "list", "--results", str(tmp_path)]
+    quiet = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=tf_env())
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+
+
+def tf_env() -> dict[str, str]:
+    """This environment, with Keras on TensorFlow and TensorFlow's own log level at its
+    quietest (which does not silence its start-up lines)."""
+    return {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def test_keras_optimizer_loading_warning_is_silenced(tmp_path: Path) -> None:
+    import keras
+    import numpy as np
+
+    def model() -> keras.Model:
+        built = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        built.compile(optimizer="adam", loss="mse")
+        return built
+
+    trained = model()
+    trained.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0)
+    path = tmp_path / "trained.weights.h5"
+    trained.save_weights(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["list", "--results", str(tmp_path)]) == 0
+        model().load_weights(path)  # a fresh model: its optimizer is not built yet
+    assert [str(w.message) for w in caught] == []
