@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
+
+import pytest
 
 from search.cli import main
 
@@ -52,6 +56,7 @@ def test_failed_trial_prints_one_readable_line(
 
 
 REPO = Path(__file__).resolve().parents[1]
+POLL_SECONDS = 0.01
 
 
 def test_commands_that_load_tensorflow_print_nothing_to_stderr(tmp_path: Path) -> None:
@@ -90,3 +95,46 @@ def test_keras_optimizer_loading_warning_is_silenced(tmp_path: Path) -> None:
         assert main(["list", "--results", str(tmp_path)]) == 0
         model().load_weights(path)  # a fresh model: its optimizer is not built yet
     assert [str(w.message) for w in caught] == []
+
+
+def test_ctrl_c_is_held_while_a_heavy_package_loads() -> None:
+    from search.cli._imports import LoadGuard
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    guard = LoadGuard()
+    guard.quiet = False
+    loaded = False
+    with pytest.raises(KeyboardInterrupt):
+        with guard:
+            signal.raise_signal(signal.SIGINT)
+            loaded = True  # the import goes on to its end
+    assert loaded
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def mapped(pid: int, library: str) -> bool:
+    """Whether process ``pid`` has loaded a shared library whose name holds ``library``."""
+    try:
+        return library in Path(f"/proc/{pid}/maps").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.parametrize("library", ["libtensorflow_framework", "_pywrap_tensorflow_internal"])
+def test_ctrl_c_while_tensorflow_loads_ends_cleanly(
+    library: str, tmp_path: Path, synthetic_fashion: Path
+) -> None:
+    """Ctrl-C as TensorFlow's native libraries load: exit 130 with one line, no
+    traceback, no C++ abort, and the run does not go on."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "run", "fashion", "--tuner", "random",
+         "--max-trials", "1", "--max-epochs", "1", "--train-size", "200", "--val-size", "100",
+         "--no-retrain", "--data-dir", str(synthetic_fashion), "--results", str(tmp_path)],
+        cwd=REPO, env=tf_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    while proc.poll() is None and not mapped(proc.pid, library):
+        time.sleep(POLL_SECONDS)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate()
+    assert (proc.returncode, err) == (130, "interrupted\n"), out
+    assert not (tmp_path / "fashion").exists()

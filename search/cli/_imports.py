@@ -1,11 +1,16 @@
 """Loading the heavy libraries (TensorFlow, Keras, KerasTuner, JAX, Optuna) from the command
-line quietly.
+line: quietly, and without Ctrl-C landing inside them.
 
 TensorFlow's native libraries log through absl before its logging is set up: "All log
 messages before absl::InitializeLog() is called are written to STDERR" and the oneDNN notice,
 once per library, whatever ``TF_CPP_MIN_LOG_LEVEL`` says. So, unless ``--debug``, what these
 packages write to the stderr file descriptor while they load is kept in a temporary file and
 shown only if the import fails.
+
+A Ctrl-C while they load would raise KeyboardInterrupt wherever the interpreter happens to
+be: in importlib's own callbacks, which ignore it (and the run goes on), or in native
+initialisation code (which can abort in C++, exit 134). It is held until the outermost of
+these imports has finished, then raised there, as an ordinary KeyboardInterrupt.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import os
+import signal
 import sys
 import tempfile
 import threading
 from collections.abc import Sequence
-from types import ModuleType, TracebackType
+from types import FrameType, ModuleType, TracebackType
 from typing import Any
 
 HEAVY_PACKAGES = frozenset({"tensorflow", "keras", "keras_tuner", "jax", "optuna"})
@@ -26,11 +32,13 @@ STDERR_FD = 2
 
 class LoadGuard:
     """Held around the loading of a heavy package; the outermost one (in the main thread)
-    holds, when ``quiet``, the stderr file descriptor."""
+    holds SIGINT and, when ``quiet``, the stderr file descriptor."""
 
     def __init__(self) -> None:
         self.quiet = True
+        self.interrupted = False
         self._depth = 0
+        self._held_sigint = False
         self._saved_fd: int | None = None
         self._capture: Any = None
 
@@ -52,9 +60,20 @@ class LoadGuard:
         self._depth -= 1
         if self._depth:
             return
-        self._release(failed=exc_type is not None)
+        self._release(failed=exc_type is not None and not issubclass(exc_type, KeyboardInterrupt))
+        if self.interrupted and exc_type is None:
+            self.interrupted = False
+            raise KeyboardInterrupt
+
+    def _record(self, signum: int, frame: FrameType | None) -> None:
+        self.interrupted = True
 
     def _hold(self) -> None:
+        self.interrupted = False
+        # Only Python's own Ctrl-C handling is held; a handler someone installed stays.
+        self._held_sigint = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        if self._held_sigint:
+            signal.signal(signal.SIGINT, self._record)
         if self.quiet:
             sys.stderr.flush()
             self._capture = tempfile.TemporaryFile()
@@ -71,6 +90,9 @@ class LoadGuard:
                 self._capture.seek(0)
                 sys.stderr.write(self._capture.read().decode(errors="replace"))
             self._capture.close()
+        if self._held_sigint:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            self._held_sigint = False
 
 
 class _GuardedLoader(importlib.abc.Loader):
