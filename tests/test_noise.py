@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -138,3 +141,33 @@ def test_ctrl_c_while_tensorflow_loads_ends_cleanly(
     out, err = proc.communicate()
     assert (proc.returncode, err) == (130, "interrupted\n"), out
     assert not (tmp_path / "fashion").exists()
+
+
+@pytest.fixture(scope="module")
+def one_trial_run(tmp_path_factory: pytest.TempPathFactory, synthetic_fashion: Path) -> tuple[Path, str]:
+    """A run of one trial of one epoch, retrained for one epoch: (its folder, what it printed)."""
+    results = tmp_path_factory.mktemp("results")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main([
+            "run", "fashion", "--tuner", "random", "--max-trials", "1", "--max-epochs", "1",
+            "--train-size", "200", "--val-size", "100", "--retrain-data", "search",
+            "--data-dir", str(synthetic_fashion), "--results", str(results), "--name", "one",
+        ])  # fmt: skip
+        assert code == 0, printed.getvalue()
+        assert main(["status", str(results / "fashion" / "one")]) == 0
+    return results / "fashion" / "one", printed.getvalue()
+
+
+def test_counts_of_one_are_singular(one_trial_run: tuple[Path, str]) -> None:
+    _, printed = one_trial_run
+    assert "up to 1 trial, 1 epoch in all" in printed
+    assert "for 1 epoch (" in printed and "(1 epoch on 300 images" in printed
+    assert "1 trial checkpoint (" in printed  # status
+    assert re.search(r"\b1 (trial|epoch|checkpoint)s\b", printed) is None
+    from search._text import plural
+
+    assert (plural(1, "trial"), plural(0, "trial"), plural(2, "epoch")) == (
+        "1 trial", "0 trials", "2 epochs"
+    )  # fmt: skip
+

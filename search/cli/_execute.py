@@ -13,6 +13,7 @@ from types import FrameType
 
 from rich.console import Console
 
+from search._text import plural
 from search.engine import RunOutcome, RunRequest, run_search
 from search.engine._signals import EXIT_CODES
 from search.engine._worker import STORAGE_ENV
@@ -70,7 +71,7 @@ def _drive(request: RunRequest, console: Console, quiet: bool, debug: bool) -> i
             folder.update_meta(status="interrupted", finished=_now())
             done = sum(t["status"] == "completed" for t in folder.read_trials())
             raise SearchInterrupted(
-                f"stopped after {done} trials; resume with: python -m search resume"
+                f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
                 f" {shlex.quote(str(folder.path))}",
                 EXIT_CODES.get(signals[0], 130),
             )

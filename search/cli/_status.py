@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from search._text import plural
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
 
@@ -63,7 +64,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     kept = len(list(folder.tuner_dir.glob("**/trial_*/checkpoint.weights.h5")))
     keep = (meta.get("request") or {}).get("keep_best", "all")
     console.print(
-        f"  disk: {size / 2**20:.1f} MiB in {folder.path}; {kept} trial checkpoints"
+        f"  disk: {size / 2**20:.1f} MiB in {folder.path}; {plural(kept, 'trial checkpoint')}"
         f" (--keep-best {'all' if keep is None else keep})"
     )
     final = meta.get("final")

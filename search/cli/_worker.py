@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from search._text import plural
 from search.cli._parser import add_backend, add_common
 from search.cli._runs import resolve_run
 
@@ -41,5 +42,5 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     ran = run_worker(folder, index, console, quiet=args.quiet, storage=args.storage)
     gpu = os.environ.get(PINNED)
-    console.print(f"worker {index}" + (f" (GPU {gpu})" if gpu else "") + f": {ran} trials")
+    console.print(f"worker {index}" + (f" (GPU {gpu})" if gpu else "") + f": {plural(ran, 'trial')}")
     return 0

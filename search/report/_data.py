@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from search._text import plural
 from search.errors import RunFolderError
 from search.report._importance import param_importances
 from search.report._rank import Choice, against_baseline, choose, rank_trials
@@ -99,7 +100,7 @@ def wall_minutes(meta: dict[str, Any]) -> float | None:
 def describe_training(final: dict[str, Any]) -> str:
     """How the final model was trained, e.g. "12 epochs on 50,000 images, kept epoch 9
     (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
-    text = f"{final['epochs']} epochs on {final['train_images']:,} images"
+    text = f"{plural(final['epochs'], 'epoch')} on {final['train_images']:,} images"
     if final.get("kept_epoch") is not None:
         text += f", kept epoch {final['kept_epoch']} (val accuracy {final['val_accuracy']:.4f})"
     return text
