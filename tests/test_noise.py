@@ -171,3 +171,8 @@ def test_counts_of_one_are_singular(one_trial_run: tuple[Path, str]) -> None:
         "1 trial", "0 trials", "2 epochs"
     )  # fmt: skip
 
+
+def test_the_chosen_trials_two_accuracies_are_labelled(one_trial_run: tuple[Path, str]) -> None:
+    _, printed = one_trial_run
+    assert re.search(r"chosen trial 0: val_accuracy \d\.\d{4} at its best epoch \(1\)", printed)
+    assert re.search(r"Chose trial 0: converged val acc \d\.\d{3}", printed)

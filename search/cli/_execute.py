@@ -143,8 +143,8 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
     best = outcome.best or {}
     metric = request.kt_objective().name
     console.print(
-        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f}"
-        f" at epoch {best.get('best_epoch')}; hyperparameters {best.get('hyperparameters')}"
+        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f} at its best epoch"
+        f" ({best.get('best_epoch')}); hyperparameters {best.get('hyperparameters')}"
     )
     if outcome.final:
         from search.report import describe_training
