@@ -176,3 +176,38 @@ def test_the_chosen_trials_two_accuracies_are_labelled(one_trial_run: tuple[Path
     _, printed = one_trial_run
     assert re.search(r"chosen trial 0: val_accuracy \d\.\d{4} at its best epoch \(1\)", printed)
     assert re.search(r"Chose trial 0: converged val acc \d\.\d{3}", printed)
+
+
+def test_run_and_export_help_describe_the_default_retrain(capsys) -> None:
+    for command in ("run", "export"):
+        assert main([command, "--help"]) == 0
+        description = capsys.readouterr().out.split("\n\n")[1]
+        assert "outside the validation split" in description, description
+        assert "train+validation" not in description and "train + validation" not in description
+
+
+def test_status_of_an_interrupted_run_lists_no_running_trial(tmp_path: Path, capsys) -> None:
+    from tests.test_report import _write_run, epochs, trial
+
+    trials = [trial("0", epochs((0.9, 0.8, 1, 1))), trial("1", [], status="running")]
+    folder = _write_run(tmp_path, "stopped", trials, status="interrupted")
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 completed, 1 interrupted (resume runs it again)," in out
+    assert "running" not in out
+
+
+def test_a_comparison_report_goes_next_to_the_first_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from tests.test_report import _write_run, epochs, trial
+
+    a = _write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    b = _write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["report", str(a.path), str(b.path)]) == 0
+    expected = tmp_path / "fashion" / "compare-a-b.html"
+    assert f"report: {expected}\n" in capsys.readouterr().out
+    assert expected.is_file() and list(elsewhere.iterdir()) == []
