@@ -170,6 +170,7 @@ def test_counts_of_one_are_singular(one_trial_run: tuple[Path, str]) -> None:
     assert (plural(1, "trial"), plural(0, "trial"), plural(2, "epoch")) == (
         "1 trial", "0 trials", "2 epochs"
     )  # fmt: skip
+    assert plural(1, "worker process", "worker processes") == "1 worker process"
 
 
 def test_the_chosen_trials_two_accuracies_are_labelled(one_trial_run: tuple[Path, str]) -> None:

@@ -299,7 +299,10 @@ def _search_and_retrain(
         )
         if not quiet:
             on = f" on GPUs {', '.join(devices[1:])}" if devices else ""
-            console.print(f"started {len(workers)} worker processes{on} (logs: worker-K.log)")
+            console.print(
+                f"started {plural(len(workers), 'worker process', 'worker processes')}{on}"
+                " (logs: worker-K.log)"
+            )
     status = "failed"
     try:
         search_args = (splits.x_train, splits.y_train)
