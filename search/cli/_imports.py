@@ -24,7 +24,7 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from types import FrameType, ModuleType, TracebackType
-from typing import Any
+from typing import IO, Any
 
 HEAVY_PACKAGES = frozenset({"tensorflow", "keras", "keras_tuner", "jax", "optuna"})
 STDERR_FD = 2
@@ -40,7 +40,7 @@ class LoadGuard:
         self._depth = 0
         self._held_sigint = False
         self._saved_fd: int | None = None
-        self._capture: Any = None
+        self._capture: IO[bytes] | None = None
 
     def __enter__(self) -> LoadGuard:
         if threading.current_thread() is threading.main_thread():
@@ -75,13 +75,16 @@ class LoadGuard:
         if self._held_sigint:
             signal.signal(signal.SIGINT, self._record)
         if self.quiet:
+            try:
+                self._capture = tempfile.TemporaryFile()
+            except OSError:  # nowhere to keep it: the lines are shown after all
+                return
             sys.stderr.flush()
-            self._capture = tempfile.TemporaryFile()
             self._saved_fd = os.dup(STDERR_FD)
             os.dup2(self._capture.fileno(), STDERR_FD)
 
     def _release(self, failed: bool) -> None:
-        if self._saved_fd is not None:
+        if self._saved_fd is not None and self._capture is not None:
             sys.stderr.flush()
             os.dup2(self._saved_fd, STDERR_FD)
             os.close(self._saved_fd)
