@@ -1,7 +1,12 @@
 """``python -m search``."""
 
+import signal
 import sys
 
-from search.cli import main
+try:
+    from search.cli import main
+except KeyboardInterrupt:  # Ctrl-C before the command line is even read
+    sys.stderr.write("interrupted\n")
+    sys.exit(128 + signal.SIGINT)
 
 sys.exit(main())

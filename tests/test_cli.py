@@ -102,10 +102,13 @@ def test_foreign_files_in_run_folder(tmp_path: Path, capsys) -> None:
     assert (folder / "notes.txt").read_text() == "mine"
 
 
-def test_usage_error_prints_subcommand_help(capsys) -> None:
+def test_usage_error_prints_the_usage_line_and_the_error(capsys) -> None:
     assert main(["run", "fashion"]) == 2
-    err = capsys.readouterr().err
-    assert "--max-trials" in err and "the following arguments are required: --tuner" in err
+    usage, error = capsys.readouterr().err.splitlines()
+    assert usage == (
+        "usage: search run [options] --tuner TUNER experiment (all options: search run --help)"
+    )
+    assert error == "search run: error: the following arguments are required: --tuner"
 
 
 def test_spaces_show(capsys) -> None:

@@ -75,7 +75,7 @@ def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys
     expected = min(close, key=lambda i: (max(close[i], 0.0), -scores[i][0]))
     top = by_id[expected]
     assert meta["best"]["trial"] == expected
-    assert meta["best"]["rule"].startswith(f"Chose trial {expected}: val acc")
+    assert meta["best"]["rule"].startswith(f"Chose trial {expected}: converged val acc")
     final = meta["final"]
     # The retrain runs to the last epoch within 0.005 of the best epoch's accuracy.
     at_best = next(e for e in top["epochs"] if e["epoch"] == top["best_epoch"])["val_accuracy"]

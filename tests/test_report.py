@@ -111,7 +111,9 @@ def test_rank_within_tolerance_by_gap_then_rest_by_accuracy() -> None:
 def test_choice_sentence_names_trial_accuracy_and_gaps() -> None:
     choice = choose(_ranked_fixture())
     assert choice is not None and choice.trial == "2" and choice.best_trial == "0"
-    assert choice.sentence() == "Chose trial 2: val acc 0.916 (best 0.920), gap 0.004 vs 0.070"
+    assert choice.sentence() == (
+        "Chose trial 2: converged val acc 0.916 (best 0.920), gap 0.004 vs 0.070"
+    )
 
 
 def test_a_negative_gap_is_no_merit() -> None:

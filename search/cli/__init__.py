@@ -6,6 +6,7 @@ import importlib.util
 import logging
 import os
 import sys
+import warnings
 
 from rich.console import Console
 
@@ -20,6 +21,7 @@ from search.cli import (
     _status,
     _worker,
 )
+from search.cli._imports import guard_heavy_imports
 from search.cli._parser import Parser, UsageError
 from search.errors import SearchError
 
@@ -37,11 +39,21 @@ def build_parser() -> Parser:
     return parser
 
 
+LIBRARY_WARNINGS = (
+    # Keras, loading a checkpoint into a model whose optimizer is not built yet (the chosen
+    # trial's model, a continued Hyperband trial): only the weights are wanted.
+    "Skipping variable loading for optimizer",
+)
+
+
 def _quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ and Python logs (e.g. per-trial retracing notes) out of the way."""
+    """Keep TensorFlow's C++ and Python logs (e.g. per-trial retracing notes) and the
+    libraries' housekeeping warnings out of the way."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    for message in LIBRARY_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=UserWarning)
 
 
 def use_backend(name: str) -> None:
@@ -72,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     if not args.debug:
         _quiet_tensorflow()
+    guard_heavy_imports(quiet=not args.debug)
     backend = getattr(args, "backend", None)
     # Logs and pipes get wide lines rather than rich's 80-column default.
     width = None if sys.stdout.isatty() else 160

@@ -13,12 +13,13 @@ from types import FrameType
 
 from rich.console import Console
 
+from search._text import plural
 from search.engine import RunOutcome, RunRequest, run_search
 from search.engine._signals import EXIT_CODES
 from search.engine._worker import STORAGE_ENV
 from search.errors import SearchError, SearchInterrupted
 from search.storage import RunFolder
-from search.tuners import TrialQuotaReached
+from search.tuners import TrialQuotaReached, show_trial_tracebacks
 
 CHILD_ENV = "SEARCH_ISOLATED_TRIAL"
 """Set in the processes that ``--isolate`` starts (to the run's start, ``time.time()``):
@@ -32,6 +33,7 @@ def execute(
 ) -> int:
     """Run ``request`` and print what it found; the exit code. ``devices``: the GPU of each
     worker (``CUDA_VISIBLE_DEVICES`` entries; this process is already pinned to the first)."""
+    show_trial_tracebacks(debug)
     if os.environ.get(CHILD_ENV):
         started_at = float(os.environ[CHILD_ENV])
         try:
@@ -69,7 +71,7 @@ def _drive(request: RunRequest, console: Console, quiet: bool, debug: bool) -> i
             folder.update_meta(status="interrupted", finished=_now())
             done = sum(t["status"] == "completed" for t in folder.read_trials())
             raise SearchInterrupted(
-                f"stopped after {done} trials; resume with: python -m search resume"
+                f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
                 f" {shlex.quote(str(folder.path))}",
                 EXIT_CODES.get(signals[0], 130),
             )
@@ -141,8 +143,8 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
     best = outcome.best or {}
     metric = request.kt_objective().name
     console.print(
-        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f}"
-        f" at epoch {best.get('best_epoch')}; hyperparameters {best.get('hyperparameters')}"
+        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f} at its best epoch"
+        f" ({best.get('best_epoch')}); hyperparameters {best.get('hyperparameters')}"
     )
     if outcome.final:
         from search.report import describe_training

@@ -17,8 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "export",
         help="retrain a run's chosen configuration and save it for use",
-        description="Retrain the configuration the report's ranking rule chooses, on every"
-        " labelled training image (train + validation), at the final image size; evaluate it"
+        description="Retrain the configuration the report's ranking rule chooses (by default"
+        " on the training images outside the validation split, which it watches; see"
+        " --retrain-data), at the final image size; evaluate it"
         " once on the test set; save one .keras model that takes uint8 images of any size"
         " (resized inside), outputs class probabilities and stores the class names.",
     )

@@ -1,4 +1,5 @@
-"""argparse that reports usage errors by printing the subcommand's help, not by exiting."""
+"""argparse that reports usage errors in two lines (the short usage, the error), not by
+exiting."""
 
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors print its full help and raise UsageError."""
+    """An ArgumentParser whose errors print the short usage and the error, and raise
+    UsageError."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_help(sys.stderr)
-        sys.stderr.write(f"\n{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{self.short_usage()}\n{self.prog}: error: {message}\n")
         raise UsageError(message)
+
+    def short_usage(self) -> str:
+        """``usage: PROG [options] ARGS``: only what the command cannot do without, and
+        where the rest is described."""
+        needed = [a for a in self._actions if a.required or not a.option_strings]
+        formatter = self._get_formatter()
+        formatter.add_usage(None, needed, [], prefix="")
+        line = " ".join(formatter.format_help().split())
+        args = line.removeprefix(self.prog).strip()
+        return f"usage: {self.prog} [options] {args} (all options: {self.prog} --help)"
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:

@@ -23,7 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("runs", nargs="*", help="run folders or names (default: the newest run)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
-    p.add_argument("--output", type=Path, help="HTML file (default: RUN/report.html)")
+    p.add_argument("--output", type=Path, help="HTML file (default: RUN/report.html; several"
+                   " runs: compare-RUN1-RUN2.html next to the first run)")  # fmt: skip
     p.add_argument("--open", action="store_true", help="open the report in a browser")
     p.add_argument("--converged-epochs", type=int, default=3,
                    help="epochs averaged up to the best one (default 3)")  # fmt: skip

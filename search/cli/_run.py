@@ -22,8 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "run",
         help="search an experiment's space with a tuner",
-        description="Search an experiment's space, then retrain the best configuration on"
-        " train+validation and evaluate it once on the test set.",
+        description="Search an experiment's space, then retrain the chosen configuration (by"
+        " default on the training images outside the validation split, which it watches;"
+        " see --retrain-data) and evaluate it once on the test set.",
     )
     p.add_argument("experiment", help="experiment name (see `search list`)")
     p.add_argument("--tuner", required=True, help=f"search backend: {', '.join(TUNERS)}")

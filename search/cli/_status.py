@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from search._text import plural
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
 
@@ -32,18 +33,22 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     state = info["status"] + (f" (PID {info['pid']})" if info["pid"] else "")
     console.print(f"run {folder.path}")
     console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
+    live = info["status"] == "running"
+    left = counts.get("running", 0)
+    # A trial a stopped run left running is not running: resume runs it again.
+    running = f"{left} running" if live or not left else f"{left} interrupted (resume runs it again)"
     console.print(
-        f"  trials: {counts.get('completed', 0)} completed, {counts.get('running', 0)} running,"
+        f"  trials: {counts.get('completed', 0)} completed, {running},"
         f" {counts.get('pruned', 0)} pruned, {counts.get('failed', 0)} failed,"
         f" {counts.get('invalid', 0)} invalid"
         f" (budget: max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')})"
     )
-    running = [t for t in folder.read_trials() if t.get("status") == "running"]
-    if running and info["status"] == "running":
+    running_trials = [t for t in folder.read_trials() if t.get("status") == "running"]
+    if running_trials and live:
         console.print("  running: " + ", ".join(
             f"trial {t['id']} (PID {t.get('pid')}"
             + (f", GPU {t['gpu']}" if t.get("gpu") is not None else "") + ")"
-            for t in running
+            for t in running_trials
         ))  # fmt: skip
     best = info["best"]
     objective = info["objective"]
@@ -63,7 +68,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     kept = len(list(folder.tuner_dir.glob("**/trial_*/checkpoint.weights.h5")))
     keep = (meta.get("request") or {}).get("keep_best", "all")
     console.print(
-        f"  disk: {size / 2**20:.1f} MiB in {folder.path}; {kept} trial checkpoints"
+        f"  disk: {size / 2**20:.1f} MiB in {folder.path}; {plural(kept, 'trial checkpoint')}"
         f" (--keep-best {'all' if keep is None else keep})"
     )
     final = meta.get("final")

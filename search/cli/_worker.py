@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from search._text import plural
 from search.cli._parser import add_backend, add_common
 from search.cli._runs import resolve_run
 
@@ -31,6 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.engine import run_worker
+    from search.tuners import show_trial_tracebacks
+
+    show_trial_tracebacks(args.debug)
 
     folder = resolve_run(args.run, args.results)
     index = args.index if args.index is not None else os.getpid()
@@ -38,5 +42,5 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     ran = run_worker(folder, index, console, quiet=args.quiet, storage=args.storage)
     gpu = os.environ.get(PINNED)
-    console.print(f"worker {index}" + (f" (GPU {gpu})" if gpu else "") + f": {ran} trials")
+    console.print(f"worker {index}" + (f" (GPU {gpu})" if gpu else "") + f": {plural(ran, 'trial')}")
     return 0

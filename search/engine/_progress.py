@@ -17,6 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from search.engine._records import failure_reason
+
 
 class SearchProgress:
     """An observer drawing two bars: the search (in epochs) and the current epoch (in batches).
@@ -128,10 +130,8 @@ class SearchProgress:
         if getattr(trial, "pruned_at", None) is not None:
             status = f"pruned after epoch {trial.pruned_at}"
         score = f"{trial.score:.4f}" if trial.score is not None else "-"
-        extra = ""
-        if status != "completed":
-            lines = (trial.message or "").strip().splitlines()
-            extra = f" ({lines[-1].strip()})" if lines else ""
+        reason = failure_reason(trial.message) if status != "completed" else None
+        extra = f" ({reason})" if reason else ""
         elapsed = time.perf_counter() - self._start
         self.console.print(
             f"trial {trial.trial_id} {status}: {self.objective.name} {score}{extra}"

@@ -13,6 +13,7 @@ import numpy as np
 from rich.console import Console
 
 from hypermodels import evaluate_model
+from search._text import plural
 from search.data import Splits
 from search.experiments import UserHyperModel
 from search.storage import RunFolder
@@ -172,10 +173,10 @@ def retrain_best(
     x, y = retrain_data(splits, which)
     if not quiet:
         how = (
-            f"while validation accuracy improves (at most {epochs} epochs; the"
+            f"while validation accuracy improves (at most {plural(epochs, 'epoch')}; the"
             f" {len(splits.x_val):,} validation images are held out)"
             if validated
-            else f"for {epochs} epochs (its last epoch within {tolerance} of its best"
+            else f"for {plural(epochs, 'epoch')} (its last epoch within {tolerance} of its best"
             f" validation accuracy, epoch {best['best_epoch']})"
         )
         console.print(f"retraining trial {best['id']}'s configuration on {len(x):,} images {how}")

@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from search import experiments, tuners
+from search._text import plural
 from search.data import Splits, save_arrays
 from search.engine._checkpoints import CheckpointKeeper
 from search.engine._precision import policy_for, precision
@@ -217,7 +218,7 @@ def run_search(
                 resumed=resumed if child else [*resumed, _now()],
             )  # fmt: skip
             if chatty:
-                console.print(f"resuming run {name}: {done} trials already completed")
+                console.print(f"resuming run {name}: {plural(done, 'trial')} already completed")
             return _search_and_retrain(
                 request, p, folder, splits, console, quiet, started, trials_per_process, devices
             )
@@ -315,8 +316,8 @@ def _search_and_retrain(
     if not quiet and trials_per_process != 1:
         isolated = " (each trial in its own process)" if trials_per_process == 0 else ""
         console.print(
-            f"searching with {backend.name}: up to {planned_trials} trials,"
-            f" {planned_epochs} epochs in all{isolated}; results in {folder.path}"
+            f"searching with {backend.name}: up to {plural(planned_trials, 'trial')},"
+            f" {plural(planned_epochs, 'epoch')} in all{isolated}; results in {folder.path}"
         )
     if not quiet and trials_per_process != 0:
         from search.engine._progress import SearchProgress
@@ -353,7 +354,10 @@ def _search_and_retrain(
         )
         if not quiet:
             on = f" on GPUs {', '.join(devices[1:])}" if devices else ""
-            console.print(f"started {len(workers)} worker processes{on} (logs: worker-K.log)")
+            console.print(
+                f"started {plural(len(workers), 'worker process', 'worker processes')}{on}"
+                " (logs: worker-K.log)"
+            )
     status = "failed"
     try:
         search_args = (splits.x_train, splits.y_train)
@@ -378,7 +382,7 @@ def _search_and_retrain(
             done = sum(r["status"] == "completed" for r in recorder.records.values())
             code = EXIT_CODES.get(getattr(exc, "signum", signal.SIGINT), 130)
             raise SearchInterrupted(
-                f"stopped after {done} trials; resume with: python -m search resume"
+                f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
                 f" {shlex.quote(str(folder.path))}",
                 code,
             ) from None

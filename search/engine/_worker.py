@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
+from search._text import plural
 from search.engine._checkpoints import CheckpointKeeper
 from search.engine._precision import precision
 from search.engine._records import TrialRecorder
@@ -131,7 +132,7 @@ def run_worker(
         )  # fmt: skip
     ran = len(recorder.own_trials) - before
     if not quiet:
-        console.print(f"worker {index} ran {ran} trials on {folder.path}")
+        console.print(f"worker {index} ran {plural(ran, 'trial')} on {folder.path}")
     return ran
 
 

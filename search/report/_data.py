@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from search._text import plural
 from search.errors import RunFolderError
 from search.report._importance import param_importances
 from search.report._rank import Choice, ValueChoice, against_baseline, rank_run
@@ -158,7 +159,7 @@ def describe_budget(meta: dict[str, Any]) -> str:
 def describe_training(final: dict[str, Any]) -> str:
     """How the final model was trained, e.g. "12 epochs on 50,000 images, kept epoch 9
     (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
-    text = f"{final['epochs']} epochs on {final['train_images']:,} images"
+    text = f"{plural(final['epochs'], 'epoch')} on {final['train_images']:,} images"
     if final.get("kept_epoch") is not None:
         watched = final.get("monitor", "val_accuracy").replace("_", " ")
         score = final.get("val_score", final.get("val_accuracy"))

@@ -74,13 +74,15 @@ class Choice:
     tolerance: float
 
     def sentence(self) -> str:
+        """The choice in a line; its accuracies are converged ones (the mean of the epochs
+        up to the best), not the best epoch's."""
         if self.trial == self.best_trial:
             return (
-                f"Chose trial {self.trial}: val acc {self.val_accuracy:.3f} (the best),"
+                f"Chose trial {self.trial}: converged val acc {self.val_accuracy:.3f} (the best),"
                 f" gap {self.gap:.3f}"
             )
         return (
-            f"Chose trial {self.trial}: val acc {self.val_accuracy:.3f}"
+            f"Chose trial {self.trial}: converged val acc {self.val_accuracy:.3f}"
             f" (best {self.best_val_accuracy:.3f}), gap {self.gap:.3f} vs {self.best_gap:.3f}"
         )
 

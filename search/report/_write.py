@@ -14,9 +14,12 @@ from search.storage import RunFolder, write_atomic
 
 
 def default_output(folders: Sequence[RunFolder]) -> Path:
+    """RUN/report.html for one run; a comparison goes next to the first run (in its
+    experiment's folder), never into the current folder."""
     if len(folders) == 1:
         return folders[0].path / "report.html"
-    return Path("compare-" + "-".join(f.name for f in folders)[:150] + ".html")
+    name = "compare-" + "-".join(f.name for f in folders)[:150] + ".html"
+    return folders[0].path.parent / name
 
 
 def _table_json(table: pd.DataFrame) -> str:

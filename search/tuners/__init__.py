@@ -6,7 +6,7 @@ from search.tuners import (
     optuna,  # noqa: F401  (registers optuna)
 )
 from search.tuners._atomic import check_tuner_state
-from search.tuners._keras_tuner import hyperband_schedule
+from search.tuners._keras_tuner import hyperband_schedule, show_trial_tracebacks
 from search.tuners._observed import ObservedTuner, Observer, TrialQuotaReached
 from search.tuners._registry import Backend, Budget, TunerOptions, get, names, register
 
@@ -24,4 +24,5 @@ __all__ = [
     "hyperband_schedule",
     "names",
     "register",
+    "show_trial_tracebacks",
 ]

@@ -8,11 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import keras_tuner as kt
+from keras_tuner.src import config as kt_config
 
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import Budget, TunerOptions, register
 
 MAX_CONSECUTIVE_FAILURES = 3
+
+
+def show_trial_tracebacks(show: bool) -> None:
+    """Whether KerasTuner prints a failed trial's traceback as it fails: its ``DEBUG`` flag,
+    on by default, with no public switch. Off unless ``--debug``: each trial's record and
+    progress line keep a one-line reason, and --debug still shows the whole traceback."""
+    kt_config.DEBUG = show
+
+
+show_trial_tracebacks(False)
 
 
 def oracle_seed(seed: int) -> int:

@@ -1,0 +1,214 @@
+"""Nothing printed but progress and results: no library tracebacks, logs or warnings."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+
+
+def test_exception_lines_lose_their_module_path() -> None:
+    from search.engine import failure_reason
+
+    trace = "Traceback (most recent call last):\n  File x\n"
+    own = trace + "hypermodels._loop.NonFiniteLossError: loss became nan in epoch 1"
+    assert failure_reason(own) == "loss became nan in epoch 1"
+    library = trace + "tensorflow.python.framework.errors_impl.InvalidArgumentError: bad input"
+    assert failure_reason(library) == "InvalidArgumentError: bad input"
+    assert failure_reason(trace + "ValueError: bad shape (3, 4)") == "ValueError: bad shape (3, 4)"
+
+
+def nan_space(tmp_path: Path) -> Path:
+    """A space whose baseline (learning rate 1e9) diverges and whose other value trains."""
+    space = tmp_path / "space.toml"
+    space.write_text(
+        '[learning_rate]\ntype = "choice"\nvalues = [1e9, 1e-3]\ndefault = 1e9\n'
+        '[batch_norm]\ntype = "fixed"\nvalue = false\n'
+    )
+    return space
+
+
+def test_failed_trial_prints_one_readable_line(
+    tmp_path: Path, synthetic_fashion: Path, capsys
+) -> None:
+    code = main([
+        "run", "fashion", "--tuner", "random", "--train-size", "200", "--val-size", "100",
+        "--max-trials", "2", "--max-epochs", "1", "--no-retrain", "--space", str(nan_space(tmp_path)),
+        "--data-dir", str(synthetic_fashion), "--results", str(tmp_path), "--name", "nan",
+    ])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Traceback" not in captured.err and "Traceback" not in captured.out
+    trials = json.loads((tmp_path / "fashion" / "nan" / "trials.json").read_text())["trials"]
+    failed = [t for t in trials if t["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["failure"].startswith("loss became nan")
+    assert f"({failed[0]['failure']})" in captured.out
+    assert "NonFiniteLossError" not in captured.out and "hypermodels." not in captured.out
+
+
+REPO = Path(__file__).resolve().parents[1]
+POLL_SECONDS = 0.01
+
+
+def test_commands_that_load_tensorflow_print_nothing_to_stderr(tmp_path: Path) -> None:
+    """TensorFlow's start-up lines (absl's notice, oneDNN's) only with --debug."""
+    script = (
+        "import sys; from search.cli import main; code = main(sys.argv[1:]);"
+        " assert 'tensorflow' in sys.modules, 'TensorFlow not loaded'; sys.exit(code)"
+    )
+    command = [sys.executable, "-c", script, "list", "--results", str(tmp_path)]
+    quiet = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=tf_env())
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+
+
+def tf_env() -> dict[str, str]:
+    """This environment, with Keras on TensorFlow and TensorFlow's own log level at its
+    quietest (which does not silence its start-up lines)."""
+    return {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+def test_keras_optimizer_loading_warning_is_silenced(tmp_path: Path) -> None:
+    import keras
+    import numpy as np
+
+    def model() -> keras.Model:
+        built = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        built.compile(optimizer="adam", loss="mse")
+        return built
+
+    trained = model()
+    trained.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0)
+    path = tmp_path / "trained.weights.h5"
+    trained.save_weights(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["list", "--results", str(tmp_path)]) == 0
+        model().load_weights(path)  # a fresh model: its optimizer is not built yet
+    assert [str(w.message) for w in caught] == []
+
+
+def test_ctrl_c_is_held_while_a_heavy_package_loads() -> None:
+    from search.cli._imports import LoadGuard
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    guard = LoadGuard()
+    guard.quiet = False
+    loaded = False
+    with pytest.raises(KeyboardInterrupt):
+        with guard:
+            signal.raise_signal(signal.SIGINT)
+            loaded = True  # the import goes on to its end
+    assert loaded
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def mapped(pid: int, library: str) -> bool:
+    """Whether process ``pid`` has loaded a shared library whose name holds ``library``."""
+    try:
+        return library in Path(f"/proc/{pid}/maps").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.parametrize("library", ["libtensorflow_framework", "_pywrap_tensorflow_internal"])
+def test_ctrl_c_while_tensorflow_loads_ends_cleanly(
+    library: str, tmp_path: Path, synthetic_fashion: Path
+) -> None:
+    """Ctrl-C as TensorFlow's native libraries load: exit 130 with one line, no
+    traceback, no C++ abort, and the run does not go on."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", "run", "fashion", "--tuner", "random",
+         "--max-trials", "1", "--max-epochs", "1", "--train-size", "200", "--val-size", "100",
+         "--no-retrain", "--data-dir", str(synthetic_fashion), "--results", str(tmp_path)],
+        cwd=REPO, env=tf_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    while proc.poll() is None and not mapped(proc.pid, library):
+        time.sleep(POLL_SECONDS)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate()
+    assert (proc.returncode, err) == (130, "interrupted\n"), out
+    assert not (tmp_path / "fashion").exists()
+
+
+@pytest.fixture(scope="module")
+def one_trial_run(tmp_path_factory: pytest.TempPathFactory, synthetic_fashion: Path) -> tuple[Path, str]:
+    """A run of one trial of one epoch, retrained for one epoch: (its folder, what it printed)."""
+    results = tmp_path_factory.mktemp("results")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main([
+            "run", "fashion", "--tuner", "random", "--max-trials", "1", "--max-epochs", "1",
+            "--train-size", "200", "--val-size", "100", "--retrain-data", "search",
+            "--data-dir", str(synthetic_fashion), "--results", str(results), "--name", "one",
+        ])  # fmt: skip
+        assert code == 0, printed.getvalue()
+        assert main(["status", str(results / "fashion" / "one")]) == 0
+    return results / "fashion" / "one", printed.getvalue()
+
+
+def test_counts_of_one_are_singular(one_trial_run: tuple[Path, str]) -> None:
+    _, printed = one_trial_run
+    assert "up to 1 trial, 1 epoch in all" in printed
+    assert "for 1 epoch (" in printed and "(1 epoch on 300 images" in printed
+    assert "1 trial checkpoint (" in printed  # status
+    assert re.search(r"\b1 (trial|epoch|checkpoint)s\b", printed) is None
+    from search._text import plural
+
+    assert (plural(1, "trial"), plural(0, "trial"), plural(2, "epoch")) == (
+        "1 trial", "0 trials", "2 epochs"
+    )  # fmt: skip
+    assert plural(1, "worker process", "worker processes") == "1 worker process"
+
+
+def test_the_chosen_trials_two_accuracies_are_labelled(one_trial_run: tuple[Path, str]) -> None:
+    _, printed = one_trial_run
+    assert re.search(r"chosen trial 0: val_accuracy \d\.\d{4} at its best epoch \(1\)", printed)
+    assert re.search(r"Chose trial 0: converged val acc \d\.\d{3}", printed)
+
+
+def test_run_and_export_help_describe_the_default_retrain(capsys) -> None:
+    for command in ("run", "export"):
+        assert main([command, "--help"]) == 0
+        description = capsys.readouterr().out.split("\n\n")[1]
+        assert "outside the validation split" in description, description
+        assert "train+validation" not in description and "train + validation" not in description
+
+
+def test_status_of_an_interrupted_run_lists_no_running_trial(tmp_path: Path, capsys) -> None:
+    from tests.test_report import _write_run, epochs, trial
+
+    trials = [trial("0", epochs((0.9, 0.8, 1, 1))), trial("1", [], status="running")]
+    folder = _write_run(tmp_path, "stopped", trials, status="interrupted")
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 completed, 1 interrupted (resume runs it again)," in out
+    assert "running" not in out
+
+
+def test_a_comparison_report_goes_next_to_the_first_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from tests.test_report import _write_run, epochs, trial
+
+    a = _write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    b = _write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["report", str(a.path), str(b.path)]) == 0
+    expected = tmp_path / "fashion" / "compare-a-b.html"
+    assert f"report: {expected}\n" in capsys.readouterr().out
+    assert expected.is_file() and list(elsewhere.iterdir()) == []
