@@ -5,15 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from search.cli._parser import add_common, add_model_options
 from search.errors import SearchError
-
-if TYPE_CHECKING:
-    pass
 
 TUNERS = ("random", "hyperband", "bayesian", "optuna")
 
@@ -26,7 +22,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " default on the training images outside the validation split, which it watches;"
         " see --retrain-data) and evaluate it once on the test set.",
     )
-    p.add_argument("experiment", help="experiment name (see `search list`)")
+    p.add_argument(
+        "experiment",
+        help="experiment name (see `search list`), or your own: path/to/file.py:NAME or"
+        " package.module:NAME, where NAME is a search.Experiment",
+    )
     p.add_argument("--tuner", required=True, help=f"search backend: {', '.join(TUNERS)}")
     p.add_argument("--max-trials", type=int, help="trials to run (Hyperband: a cap)")
     p.add_argument("--max-epochs", type=int, help="epochs per trial (Hyperband: the longest)")
@@ -69,7 +69,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--objective",
         default="val_accuracy",
-        help="val_accuracy, val_loss, or pareto (Optuna: accuracy up and train/val gap down)",
+        help="val_accuracy (default), val_loss, any metric the model logs (e.g. val_auc;"
+        " NAME:max or NAME:min when its direction is not obvious), or pareto (Optuna:"
+        " accuracy up and train/val gap down)",
     )
     p.add_argument("--sampler", help="Optuna sampler: tpe (default), random, gp, cmaes, qmc, nsga2")
     p.add_argument(
@@ -201,7 +203,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         space=args.space,
         fix=_parse_fix(args.fix),
         baseline=not args.no_baseline,
-        objective=args.objective,
+        objective=args.objective.partition(":")[0],
+        direction=args.objective.partition(":")[2] or None,
         data_dir=args.data_dir,
         retrain=not args.no_retrain,
         retrain_data=args.retrain_data,

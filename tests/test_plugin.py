@@ -1,0 +1,150 @@
+"""Your own experiment from the CLI (``file.py:NAME``), and API runs continued elsewhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import search
+from search.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+EXPERIMENT = '''
+import keras
+import numpy as np
+import search
+
+
+def build(hp):
+    model = keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(hp.Int("units", 4, 12, step=4), activation="relu"),
+        keras.layers.Dense(2, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(hp.Choice("learning_rate", [0.01, 0.003])),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def load():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(100, 6)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int64")
+    return search.Data(x[:80], y[:80], test_data=(x[80:], y[80:]))
+
+
+experiment = search.Experiment.from_hypermodel("mine", build, load, max_trials=2, max_epochs=2)
+not_an_experiment = build
+'''
+
+
+@pytest.fixture
+def plugin(tmp_path: Path) -> Path:
+    path = tmp_path / "my_experiment.py"
+    path.write_text(EXPERIMENT)
+    return path
+
+
+def test_run_an_experiment_from_a_file(plugin: Path, tmp_path: Path, capsys) -> None:
+    results = tmp_path / "results"
+    code = main(["run", f"{plugin}:experiment", "--tuner", "random", "--results", str(results),
+                 "--name", "p", "--retrain-max-epochs", "2", "--quiet"])  # fmt: skip
+    assert code == 0, capsys.readouterr()
+    meta = json.loads((results / "mine" / "p" / "run.json").read_text())
+    assert meta["experiment"] == "mine" and meta["status"] == "finished"
+    assert meta["request"]["experiment"] == f"{plugin}:experiment"
+    assert meta["budget"]["max_trials"] == 2 and meta["final"]["test_metrics"]["accuracy"] >= 0
+    trials = json.loads((results / "mine" / "p" / "trials.json").read_text())["trials"]
+    assert len(trials) == 2
+
+
+def test_isolated_trials_import_the_experiment_again(plugin: Path, tmp_path: Path, capsys) -> None:
+    results = tmp_path / "results"
+    code = main(["run", f"{plugin}:experiment", "--tuner", "optuna", "--results", str(results),
+                 "--name", "iso", "--isolate", "--no-retrain", "--quiet"])  # fmt: skip
+    assert code == 0, capsys.readouterr()
+    trials = json.loads((results / "mine" / "iso" / "trials.json").read_text())["trials"]
+    assert len(trials) == 2 and len({t["pid"] for t in trials}) == 2  # a process each
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("nosuch_file.py:experiment", "no such file"),
+        ("{plugin}:nope", "has no 'nope'"),
+        ("{plugin}:not_an_experiment", "is a function, not a search.Experiment"),
+        ("no_such_package_xyz.mod:experiment", "cannot import it"),
+    ],
+)
+def test_bad_experiment_references(target: str, message: str, plugin: Path, tmp_path: Path, capsys) -> None:
+    code = main(["run", target.format(plugin=plugin), "--tuner", "random",
+                 "--results", str(tmp_path / "r")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+
+
+SCRIPT = '''
+import sys
+import search
+from tests import user_models as um
+
+x, y = um.tiny_data(200)
+search.run(um.build, x, y, tuner="optuna", max_trials=3, max_epochs=4, results=sys.argv[1],
+           name="k", retrain=False, quiet=True)
+'''
+
+
+def _wait_for(predicate, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
+def test_an_api_run_resumes_in_a_new_process_after_sigkill(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(results)], cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    folder = results / "build" / "k"
+
+    def second_trial_has_an_epoch() -> bool:
+        trials_file = folder / "trials.json"
+        if proc.poll() is not None or not trials_file.is_file():
+            return proc.poll() is not None
+        trials = json.loads(trials_file.read_text())["trials"]
+        running = [t for t in trials if t["status"] == "running" and t["epochs"]]
+        states = list((folder / "tuner").rglob("epoch_state.npz"))
+        return any(t["status"] == "completed" for t in trials) and bool(running) and bool(states)
+
+    _wait_for(second_trial_has_an_epoch)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = json.loads((folder / "trials.json").read_text())["trials"]
+    completed = {t["id"]: t for t in before if t["status"] == "completed"}
+    assert completed, "the kill came before a trial completed"
+
+    resumed = subprocess.run(
+        [sys.executable, "-c", f"import search; print(search.resume({str(folder)!r}, quiet=True).status)"],
+        cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert resumed.stdout.strip().endswith("finished")
+    after = {t["id"]: t for t in json.loads((folder / "trials.json").read_text())["trials"]}
+    assert len(after) == 3 and all(t["status"] == "completed" for t in after.values())
+    for trial_id, record in completed.items():  # finished trials are kept as they were
+        assert after[trial_id]["epochs"] == record["epochs"]
+    interrupted = [t for t in after.values() if t["id"] not in completed]
+    assert any(e.get("restored") for t in interrupted for e in t["epochs"]), (
+        "the interrupted trial did not continue from its saved epoch"
+    )
+    run = search.load(folder)
+    assert run.status == "finished" and run.best_hyperparameters
