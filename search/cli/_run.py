@@ -49,6 +49,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " is trained at the chosen base's own size",
     )
     p.add_argument(
+        "--model",
+        help="images: cnn (default: a CNN from scratch) or transfer (a pretrained base with a"
+        " tuned head, as clothing)",
+    )
+    p.add_argument(
         "--weights",
         help="clothing: the base's starting weights: imagenet (default; Keras downloads"
         " them once), PATH (a weights file of the base without its top), or none",
@@ -218,6 +223,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         gpus=gpus,
         image_size=args.image_size,
         weights=args.weights,
+        model=args.model,
         precision=args.precision,
         keep_best=args.keep_best,
         isolate=args.isolate,

@@ -6,6 +6,7 @@ from search.data._dataset import Splits
 from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
 from search.data._folders import ImageFolders, SkippedImagesWarning, load_image_folders, scan
 from search.data._idx import read_idx
+from search.data._images import load_images
 from search.data._split import split_off, stratified_indices
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "load_clothing",
     "load_fashion",
     "load_image_folders",
+    "load_images",
     "locate",
     "read_folder",
     "read_idx",

@@ -67,6 +67,8 @@ class RunRequest:
     """Image-folder experiments: the square size searched at (the final model: the base's)."""
     weights: str | None = None
     """Transfer-learning experiments: "imagenet", "none" or a weights file."""
+    model: str | None = None
+    """Experiments with a choice of model (``images``): cnn or transfer; None: the default."""
     precision: str = "auto"
     """auto (mixed on a GPU, float32 on a CPU), float32, or mixed (bfloat16 compute)."""
     keep_best: int | None = 3

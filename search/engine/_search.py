@@ -62,7 +62,7 @@ def experiment_of(request: RunRequest) -> experiments.Experiment:
     """The experiment a request names: a registered one, ``file.py:NAME`` /
     ``module:NAME``, or a run from Python on arrays kept in its folder."""
     if not request.arrays:
-        return experiments.get(request.experiment)
+        return experiments.get(request.experiment, request.model)
     if request.name is None:
         raise SearchError("a run on arrays from Python is continued by its folder; give its name")
     run_dir = request.results / request.experiment / request.name

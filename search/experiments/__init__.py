@@ -3,6 +3,7 @@
 from search.experiments import (
     _clothing,  # noqa: F401  (registers "clothing")
     _fashion,  # noqa: F401  (registers "fashion")
+    _images,  # noqa: F401  (registers "images")
 )
 from search.experiments._reference import Reference, reference_of, resolve
 from search.experiments._registry import (
@@ -11,6 +12,7 @@ from search.experiments._registry import (
     ModelOptions,
     from_run,
     get,
+    models,
     names,
     register,
     user_experiment,
@@ -27,6 +29,7 @@ __all__ = [
     "get",
     "has_own_fit",
     "is_hypermodel",
+    "models",
     "names",
     "reference_of",
     "register",

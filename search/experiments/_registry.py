@@ -141,19 +141,43 @@ class Experiment:
 
 
 _EXPERIMENTS: dict[str, Experiment] = {}
+_VARIANTS: dict[str, dict[str, Experiment]] = {}
+"""Experiments with a choice of model (``--model``): name -> model -> experiment."""
 
 
 def register(experiment: Experiment) -> None:
     _EXPERIMENTS[experiment.name] = experiment
 
 
+def register_variants(variants: dict[str, Experiment]) -> None:
+    """Register an experiment with a choice of model; the first is the default."""
+    name = next(iter(variants.values())).name
+    _VARIANTS[name] = dict(variants)
+    register(next(iter(variants.values())))
+
+
+def models(name: str) -> list[str]:
+    """The models experiment ``name`` can use (``--model``); empty when it has one."""
+    return list(_VARIANTS.get(name, {}))
+
+
 def names() -> list[str]:
     return sorted(_EXPERIMENTS)
 
 
-def get(name: str) -> Experiment:
-    """The experiment called ``name``, or the one a reference names (``file.py:NAME`` or
-    ``package.module:NAME``); SearchError listing the valid names otherwise."""
+def get(name: str, model: str | None = None) -> Experiment:
+    """The experiment called ``name`` (with ``model``, where it has a choice), or the one a
+    reference names (``file.py:NAME`` or ``package.module:NAME``); SearchError listing the
+    valid names otherwise."""
+    if model is not None:
+        if name not in _VARIANTS:
+            raise SearchError(
+                f"--model {model}: {name} has one model; the option applies to"
+                f" {', '.join(_VARIANTS) or 'no experiment'}"
+            )
+        if model not in _VARIANTS[name]:
+            raise SearchError(f"--model {model!r}: choose one of {', '.join(_VARIANTS[name])}")
+        return _VARIANTS[name][model]
     if name in _EXPERIMENTS:
         return _EXPERIMENTS[name]
     if ":" not in name:

@@ -1,0 +1,104 @@
+"""Any folder of images, one sub-folder per class: with ``train/ validation/ test/``
+splits of its own, or as one folder that is split here (seeded and stratified)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from search.data._dataset import Splits
+from search.data._folders import SPLITS, SUFFIXES, ImageFolders, decode_split, load_image_folders
+from search.data._split import split_off, stratified_indices
+from search.errors import DataError
+
+TEST_SHARE = 0.15
+VAL_SHARE = 0.15
+"""A folder without splits of its own: these shares of each class are held out."""
+FLAT = "all"
+
+
+def has_splits(root: Path) -> bool:
+    """Whether ``root`` is laid out in split folders (any of them: a missing one is named)."""
+    return any((root / split).is_dir() for split in SPLITS)
+
+
+def load_images(
+    root: Path,
+    image_size: int,
+    fix: str,
+    train_size: int | None = None,
+    val_size: int | None = None,
+    seed: int = 0,
+) -> Splits:
+    """The images of ``root`` at ``image_size``: its own splits when it has them (the
+    test folder kept whole), else a seeded, stratified split of its class folders.
+    ``train_size``/``val_size`` take stratified subsets; DataError names the fix."""
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder; {fix}")
+    if has_splits(root):
+        folders, decoded = load_image_folders(root, image_size, fix)
+        train, val, test = decoded["train"], decoded["validation"], decoded["test"]
+        parts = (train.x, train.y, val.x, val.y, test.x, test.y)
+        skipped = sum(len(s.skipped) for s in decoded.values())
+    else:
+        folders = _scan_flat(root, fix)
+        flat = decode_split(folders, FLAT, image_size)
+        parts = _split_flat(flat.x, flat.y, seed)
+        skipped = len(flat.skipped)
+    x_train, y_train = subset(parts[0], parts[1], train_size, seed, "--train-size")
+    x_val, y_val = subset(parts[2], parts[3], val_size, seed + 1, "--val-size")
+    note = f" ({skipped} unreadable images skipped)" if skipped else ""
+    return Splits(
+        x_train, y_train, x_val, y_val, parts[4], parts[5],
+        class_names=folders.class_names,
+        source=f"{root} at {image_size}x{image_size}{note}",
+        # The final model learns from every labelled image: train and validation, whole.
+        x_full=np.concatenate([parts[0], parts[2]]),
+        y_full=np.concatenate([parts[1], parts[3]]),
+        x_unsplit=parts[0], y_unsplit=parts[1],
+    )  # fmt: skip
+
+
+def _scan_flat(root: Path, fix: str) -> ImageFolders:
+    names = sorted(p.name for p in root.iterdir() if p.is_dir())
+    if len(names) < 2:
+        raise DataError(
+            f"{root}: found {len(names)} class folders, need at least 2 (one folder of images"
+            f" per class, or {'/, '.join(SPLITS)}/ folders holding them); {fix}"
+        )
+    files = []
+    for label, name in enumerate(names):
+        found = sorted(
+            p for p in (root / name).iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
+        )  # fmt: skip
+        if len(found) < 3:
+            raise DataError(
+                f"{root / name}: {len(found)} images; a class needs at least 3 (train,"
+                " validation and test take one each)"
+            )
+        files.extend((p, label) for p in found)
+    return ImageFolders(root, tuple(names), {FLAT: files})
+
+
+def _split_flat(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
+    """Train, validation and test of one folder's images, each class in proportion."""
+    classes = len(np.unique(y))
+    test_n = max(classes, round(len(y) * TEST_SHARE))
+    rest, test = split_off(y, test_n, seed)
+    val_n = max(classes, round(len(y) * VAL_SHARE))
+    train, val = split_off(y[rest], val_n, seed + 1)
+    train, val = rest[train], rest[val]
+    return x[train], y[train], x[val], y[val], x[test], y[test]
+
+
+def subset(
+    x: np.ndarray, y: np.ndarray, size: int | None, seed: int, option: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """A stratified, seeded subset of ``size`` rows (all of them when None)."""
+    if size is None or size == len(x):
+        return x, y
+    if not 0 < size <= len(x):
+        raise DataError(f"{option} ({size}) must be between 1 and {len(x)}, the images there")
+    index = np.sort(stratified_indices(y, size, seed))
+    return x[index], y[index]

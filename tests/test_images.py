@@ -1,0 +1,74 @@
+"""``images``: any folder of class folders, split or not, a CNN or a pretrained base."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from search.cli import main
+from search.data import load_images
+from search.errors import DataError
+from tests.conftest import CLOTHES, write_image_folders
+
+TINY = ["--tuner", "random", "--max-trials", "1", "--max-epochs", "1", "--seed", "2",
+        "--retrain-max-epochs", "1", "--image-size", "32", "--quiet"]  # fmt: skip
+
+
+@pytest.fixture
+def flat_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One folder of class folders (no splits), 12 images per class."""
+    monkeypatch.setenv("SEARCH_CACHE_DIR", str(tmp_path / "cache"))
+    split = write_image_folders(tmp_path / "split", {"train": 12})
+    flat = tmp_path / "flat"
+    shutil.move(split / "train", flat)
+    return flat
+
+
+def test_one_folder_is_split_seeded_and_stratified(flat_dir: Path) -> None:
+    splits = load_images(flat_dir, 16, "fix", seed=4)
+    assert splits.class_names == CLOTHES
+    sizes = [len(splits.y_train), len(splits.y_val), len(splits.y_test)]
+    assert sum(sizes) == 36 and sizes[1] >= 3 and sizes[2] >= 3
+    for labels in (splits.y_train, splits.y_val, splits.y_test):
+        counts = [(labels == c).sum() for c in range(3)]
+        assert max(counts) - min(counts) <= 1  # each class in proportion
+    again = load_images(flat_dir, 16, "fix", seed=4)
+    assert (again.y_test == splits.y_test).all() and (again.x_val == splits.x_val).all()
+
+
+@pytest.mark.parametrize("model", ["cnn", "transfer"])
+def test_run_images_on_a_folder(model: str, flat_dir: Path, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    extra = ["--weights", "none", "--fix", "base=mobilenet_v2"] if model == "transfer" else []
+    code = main(["run", "images", "--model", model, "--data-dir", str(flat_dir),
+                 "--results", str(results), "--name", model, *TINY, *extra])  # fmt: skip
+    assert code == 0
+    meta = json.loads((results / "images" / model / "run.json").read_text())
+    assert meta["status"] == "finished" and meta["request"]["model"] == model
+    assert meta["data"]["class_names"] == list(CLOTHES)
+    assert 0.0 <= meta["final"]["test_accuracy"] <= 1.0
+
+
+def test_run_images_with_split_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEARCH_CACHE_DIR", str(tmp_path / "cache"))
+    root = write_image_folders(tmp_path / "set", {"train": 8, "validation": 3, "test": 3})
+    results = tmp_path / "results"
+    assert main(["run", "images", "--data-dir", str(root), "--results", str(results),
+                 "--name", "s", *TINY]) == 0  # fmt: skip
+    meta = json.loads((results / "images" / "s" / "run.json").read_text())
+    assert (meta["data"]["train"], meta["data"]["validation"], meta["data"]["test"]) == (24, 9, 9)
+    assert meta["data"]["image_shape"] == [32, 32, 3]
+
+
+def test_images_bad_input(tmp_path: Path, flat_dir: Path, capsys) -> None:
+    assert main(["run", "images", "--tuner", "random", "--results", str(tmp_path / "r")]) == 2
+    assert "no data folder; pass --data-dir FOLDER" in capsys.readouterr().err
+    assert main(["run", "images", "--model", "vit", "--data-dir", str(flat_dir), "--tuner", "random"]) == 2
+    assert "--model 'vit': choose one of cnn, transfer" in capsys.readouterr().err
+    assert main(["run", "fashion", "--model", "cnn", "--tuner", "random"]) == 2
+    assert "fashion has one model" in capsys.readouterr().err
+    with pytest.raises(DataError, match="need at least 2"):
+        load_images(flat_dir / "hat", 16, "fix")
