@@ -136,6 +136,7 @@ def run(
     data_dir: str | Path | None = None,
     image_size: int | None = None,
     weights: str | None = None,
+    model: str | None = None,
     quiet: bool = False,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
@@ -165,8 +166,8 @@ def run(
         fix: hyperparameters fixed at a value (tuning in stages).
         factor, baseline, retrain, retrain_data, retrain_max_epochs, converged_epochs,
         tolerance, sampler, pruner, storage, workers, isolate, keep_best, precision,
-        train_size, val_size, data_dir, image_size, weights: as the CLI's options of
-            the same names (``python -m search run --help``).
+        train_size, val_size, data_dir, image_size, weights, model: as the CLI's
+            options of the same names (``python -m search run --help``).
         quiet: print nothing (progress shows by default, in a terminal or Jupyter).
 
     Returns:
@@ -185,7 +186,7 @@ def run(
         "pruner": pruner, "storage": storage, "workers": workers, "isolate": isolate,
         "keep_best": keep_best, "precision": precision, "train_size": train_size,
         "val_size": val_size, "data_dir": None if data_dir is None else Path(data_dir),
-        "image_size": image_size, "weights": weights,
+        "image_size": image_size, "weights": weights, "model": model,
     }  # fmt: skip
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
         return _run_experiment(hypermodel, options, quiet)

@@ -1,0 +1,43 @@
+"""The examples run as printed, at a tiny budget (``--smoke``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import write_image_folders
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _example(name: str, *args: str, cwd: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / name), *args, "--smoke", "--results", str(cwd / "r")],
+        cwd=cwd, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO), "SEARCH_CACHE_DIR": str(cwd / "cache")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_build_function_example(tmp_path: Path) -> None:
+    out = _example("build_function.py", cwd=tmp_path)
+    assert "chosen: {" in out and "'accuracy'" in out and "report.html" in out
+
+
+def test_own_training_loop_example(tmp_path: Path) -> None:
+    out = _example("own_training_loop.py", cwd=tmp_path)
+    assert "chosen: {" in out and "batch_size" in out and "gap_accuracy" in out
+
+
+@pytest.mark.parametrize("model", ["cnn", "transfer"])
+def test_image_folder_example(model: str, tmp_path: Path) -> None:
+    split = write_image_folders(tmp_path / "split", {"train": 10})
+    shutil.move(split / "train", tmp_path / "photos")
+    out = _example("image_folder.py", str(tmp_path / "photos"), "--model", model, cwd=tmp_path)
+    assert "chosen: {" in out and "'accuracy'" in out
