@@ -41,3 +41,19 @@ def test_image_folder_example(model: str, tmp_path: Path) -> None:
     shutil.move(split / "train", tmp_path / "photos")
     out = _example("image_folder.py", str(tmp_path / "photos"), "--model", model, cwd=tmp_path)
     assert "chosen: {" in out and "'accuracy'" in out
+
+
+def test_the_readmes_python_example_runs_as_printed(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Use it from Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "readme_example.py"
+    script.write_text(code)
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=900, env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.strip().splitlines()  # progress first, then the four prints
+    chosen = next(i for i, line in enumerate(lines) if line.startswith("{'units': "))
+    assert lines[chosen + 1].startswith("{'accuracy': ")
+    assert lines[-1].endswith("results/build/digits/report.html")
+    assert (tmp_path / "results" / "build" / "digits" / "best_model.keras").is_file()
