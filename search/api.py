@@ -18,9 +18,11 @@ from rich.console import Console
 
 from search.data import array_splits, load_arrays
 from search.engine import RunRequest, run_search
+from search.engine._isolate import drive_isolated
 from search.errors import RunFolderError, SearchError
 from search.experiments import Experiment, is_hypermodel, user_experiment
 from search.experiments._user import describe
+from search.quiet import quiet_libraries
 from search.report import load_report, write_report
 from search.storage import RunFolder
 
@@ -234,7 +236,16 @@ def _run_experiment(experiment: str | Experiment, options: dict[str, Any], quiet
 
 
 def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) -> Run:
-    console = Console(quiet=quiet, highlight=False, soft_wrap=True)
+    console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
+    quiet_libraries()
+    if request.isolate:  # each trial process prints its outcome and writes the report
+        code, folder = drive_isolated(request, console, quiet, debug=False, experiment=experiment)
+        if code != 0:
+            raise SearchError(
+                f"the last trial process exited with code {code}; the run is kept:"
+                f" search.resume({str(folder.path)!r})"
+            )
+        return Run(folder.path)
     outcome = run_search(request, console, quiet, experiment=experiment)
     try:
         output, reports = write_report([outcome.folder])
@@ -242,8 +253,8 @@ def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) ->
         console.print(f"report not written ({exc}); try: python -m search report {outcome.folder.path}")
     else:
         if reports[0].choice is not None:
-            console.print(reports[0].choice.sentence(), markup=False)
-        console.print(f"report: {output}", markup=False)
+            console.print(reports[0].choice.sentence())
+        console.print(f"report: {output}")
     return Run(outcome.folder.path)
 
 

@@ -148,3 +148,25 @@ def test_an_api_run_resumes_in_a_new_process_after_sigkill(tmp_path: Path) -> No
     )
     run = search.load(folder)
     assert run.status == "finished" and run.best_hyperparameters
+
+
+@pytest.mark.parametrize("mode", ["workers", "isolate"])
+def test_api_runs_on_arrays_in_other_processes(mode: str, tmp_path: Path, monkeypatch) -> None:
+    from tests import user_models as um
+
+    monkeypatch.chdir(REPO)  # the processes started import tests.user_models from here
+    x, y = um.tiny_data()
+    options = {"workers": 2} if mode == "workers" else {"isolate": True}
+    run = search.run(um.Sized(units=6), x, y, tuner="optuna", max_trials=3, max_epochs=1,
+                     results=tmp_path, name=mode, retrain=False, quiet=True, **options)  # fmt: skip
+    assert run.status == "finished"
+    trials = json.loads((run.folder / "trials.json").read_text())["trials"]
+    assert len(trials) == 3 and all(t["status"] == "completed" for t in trials)
+    if mode == "isolate":  # a process per trial, each importing the hypermodel again
+        assert len({t["pid"] for t in trials}) == 3
+    else:  # the worker imported it and joined (how many trials it got is a matter of timing)
+        log = (run.folder / "worker-1.log").read_text()
+        assert "worker 1:" in log and "Error" not in log
+    assert run.meta["hypermodel"]["hypermodel"] == {
+        "target": "tests.user_models:Sized", "args": {"units": 6, "name": None},
+    }

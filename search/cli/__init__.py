@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 import sys
-import warnings
 
 from rich.console import Console
 
@@ -24,6 +22,7 @@ from search.cli import (
 from search.cli._imports import guard_heavy_imports
 from search.cli._parser import Parser, UsageError
 from search.errors import SearchError
+from search.quiet import quiet_libraries
 
 __all__ = ["main"]
 
@@ -37,23 +36,6 @@ def build_parser() -> Parser:
     for module in (_run, _resume, _worker, _status, _list, _report, _export, _predict, _spaces):
         module.add_parser(subparsers)
     return parser
-
-
-LIBRARY_WARNINGS = (
-    # Keras, loading a checkpoint into a model whose optimizer is not built yet (the chosen
-    # trial's model, a continued Hyperband trial): only the weights are wanted.
-    "Skipping variable loading for optimizer",
-)
-
-
-def _quiet_tensorflow() -> None:
-    """Keep TensorFlow's C++ and Python logs (e.g. per-trial retracing notes) and the
-    libraries' housekeeping warnings out of the way."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    for message in LIBRARY_WARNINGS:
-        warnings.filterwarnings("ignore", message=message, category=UserWarning)
 
 
 def use_backend(name: str) -> None:
@@ -83,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     args.argv = argv
     if not args.debug:
-        _quiet_tensorflow()
+        quiet_libraries()
     guard_heavy_imports(quiet=not args.debug)
     backend = getattr(args, "backend", None)
     # Logs and pipes get wide lines rather than rich's 80-column default.
