@@ -64,7 +64,9 @@ def _drive(request: RunRequest, console: Console, quiet: bool, debug: bool) -> i
         if code != MORE_TRIALS:
             break
         if not quiet:
-            console.print(f"[dim]  trial process: {seconds:.1f} s, peak memory {peak_mib:,.0f} MiB[/]")
+            console.print(
+                f"  trial process: {seconds:.1f} s, peak memory {peak_mib:,.0f} MiB", style="dim"
+            )
         if signals:  # the trial ended before its process saw the signal: stop here
             folder.update_meta(status="interrupted", finished=_now())
             done = sum(t["status"] == "completed" for t in folder.read_trials())
