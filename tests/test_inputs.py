@@ -28,3 +28,19 @@ def test_paths_are_printed_literally(root: str, tmp_path: Path, fashion_dir: Pat
     assert main(["export", str(folder), "--output", str(output), "--retrain-data", "search",
                  "--retrain-max-epochs", "1", "--quiet"]) == 0  # fmt: skip
     assert f"model: {output} (classes: T-shirt/top," in capsys.readouterr().out
+
+
+def test_a_folder_left_holding_only_its_lock_takes_the_run(
+    tmp_path: Path, fashion_dir: Path
+) -> None:
+    """A first write that failed left the run's folder with its lock file alone."""
+    from search.storage import RunLock
+
+    folder = tmp_path / "fashion" / "a"
+    folder.mkdir(parents=True)
+    with RunLock(folder):
+        pass
+    assert [p.name for p in folder.iterdir()] == [".lock"]
+    assert main(["run", "fashion", *TINY, "--data-dir", str(fashion_dir), "--results",
+                 str(tmp_path), "--name", "a", "--quiet"]) == 0  # fmt: skip
+    assert (folder / "run.json").is_file()
