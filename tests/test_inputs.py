@@ -8,6 +8,23 @@ import pytest
 
 from search.cli import main
 
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory, fashion_dir: Path) -> Path:
+    """A finished one-trial run's folder."""
+    results = tmp_path_factory.mktemp("finished")
+    assert main(["run", "fashion", *TINY, "--data-dir", str(fashion_dir), "--results",
+                 str(results), "--name", "done", "--quiet"]) == 0  # fmt: skip
+    return results / "fashion" / "done"
+
+
+def a_file(tmp_path: Path) -> Path:
+    """A regular file: no folder can be made under it, whoever runs the test (root too)."""
+    path = tmp_path / "a-file"
+    path.write_text("not a folder")
+    return path
+
+
 TINY = ["--tuner", "random", "--train-size", "100", "--val-size", "50", "--max-trials", "1",
         "--max-epochs", "1", "--fix", "filters=16", "--no-retrain"]  # fmt: skip
 
@@ -44,3 +61,32 @@ def test_a_folder_left_holding_only_its_lock_takes_the_run(
     assert main(["run", "fashion", *TINY, "--data-dir", str(fashion_dir), "--results",
                  str(tmp_path), "--name", "a", "--quiet"]) == 0  # fmt: skip
     assert (folder / "run.json").is_file()
+
+
+def test_unwritable_results_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    results = a_file(tmp_path) / "results"
+    assert main(["run", "fashion", *TINY, "--results", str(results)]) == 2
+    out, err = capsys.readouterr()
+    assert err == f"error: --results {results}: {a_file(tmp_path)} is a file, not a folder;" \
+        " give a --results folder you can write to (or make this one writable)\n"
+    assert "loading" not in out
+
+
+def test_report_output_unwritable_or_a_folder(finished: Path, tmp_path: Path, capsys) -> None:
+    unwritable = a_file(tmp_path) / "report.html"
+    assert main(["report", str(finished), "--output", str(unwritable)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --output {unwritable}: {a_file(tmp_path)} is a file, not a folder")
+    assert err.count("\n") == 1
+    assert main(["report", str(finished), "--output", str(tmp_path)]) == 2
+    assert f"--output {tmp_path}: is a folder; give a file name" in capsys.readouterr().err
+
+
+def test_export_output_unwritable_is_refused_before_the_retrain(
+    finished: Path, tmp_path: Path, capsys
+) -> None:
+    output = a_file(tmp_path) / "model.keras"
+    assert main(["export", str(finished), "--output", str(output)]) == 2
+    out, err = capsys.readouterr()
+    assert f"--output {output}: {a_file(tmp_path)} is a file, not a folder" in err
+    assert "retraining" not in out

@@ -25,8 +25,10 @@ from search.engine._versions import package_versions
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import DataOptions, ModelOptions
 from search.space import Space
-from search.storage import RunFolder, RunLock, prepare_run_folder
+from search.storage import RunFolder, RunLock, check_writable, prepare_run_folder
 from search.tuners import TrialQuotaReached
+
+WRITABLE_FIX = "give a --results folder you can write to (or make this one writable)"
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def run_search(
     started = time.perf_counter() - (0.0 if started_at is None else time.time() - started_at)
     child = trials_per_process == 1
     chatty = not quiet and not child
+    check_writable(request.results, f"--results {request.results}", WRITABLE_FIX)
     p = plan(request)
     experiment, backend, budget, options = p.experiment, p.backend, p.budget, p.options
     space, name, data_options = options.space, p.name, p.data
@@ -152,6 +155,7 @@ def run_search(
         previous = existing.read_meta()
         _check_resumable(existing, previous, backend.name, space, budget, request)
         tuners.check_tuner_state(existing.tuner_dir)
+        check_writable(existing.path, f"run folder {existing.path}", WRITABLE_FIX)
         folder = existing
     else:
         folder = prepare_run_folder(request.results, experiment.name, name)

@@ -3,11 +3,13 @@
 from search.storage._atomic import write_atomic, write_json
 from search.storage._lock import RunLock
 from search.storage._run import FORMAT_VERSION, RunFolder, find_runs, prepare_run_folder
+from search.storage._writable import check_writable
 
 __all__ = [
     "FORMAT_VERSION",
     "RunFolder",
     "RunLock",
+    "check_writable",
     "find_runs",
     "prepare_run_folder",
     "write_atomic",
