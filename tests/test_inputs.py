@@ -90,3 +90,37 @@ def test_export_output_unwritable_is_refused_before_the_retrain(
     out, err = capsys.readouterr()
     assert f"--output {output}: {a_file(tmp_path)} is a file, not a folder" in err
     assert "retraining" not in out
+
+
+def test_export_is_refused_while_an_isolated_search_runs(tmp_path: Path, fashion_dir: Path,
+                                                         capsys) -> None:  # fmt: skip
+    """``--isolate`` holds the run's lock in its own process from the first trial to the
+    last, so nothing can take the run between two trial processes."""
+    import subprocess
+    import sys
+    import time
+
+    from search.cli._runs import lock_holder
+    from search.storage import RunFolder
+
+    folder = RunFolder(tmp_path / "fashion" / "iso")
+    proc = subprocess.Popen([
+        sys.executable, "-m", "search", "run", "fashion", "--tuner", "random", "--train-size",
+        "300", "--val-size", "100", "--max-trials", "3", "--max-epochs", "2", "--fix",
+        "filters=16", "--no-retrain", "--isolate", "--data-dir", str(fashion_dir),
+        "--results", str(tmp_path), "--name", "iso", "--quiet",
+    ], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            if any(t["status"] == "completed" for t in folder.read_trials()):
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        assert lock_holder(folder) == proc.pid
+        assert main(["export", str(folder.path), "--output", str(tmp_path / "m.keras")]) == 2
+        assert f"another process (PID {proc.pid}) is working on this run" in capsys.readouterr().err
+    finally:
+        _, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0, err[-2000:]
+    assert [t["status"] for t in folder.read_trials()] == ["completed"] * 3
