@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,75 @@ def test_export_is_refused_while_an_isolated_search_runs(tmp_path: Path, fashion
         _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-2000:]
     assert [t["status"] for t in folder.read_trials()] == ["completed"] * 3
+
+
+@pytest.mark.parametrize(
+    ("experiment", "toml", "message"),
+    [
+        ("fashion", 'type = "choice"\nvalues = [0, -5]\ndefault = 0', "batch_size: 0 cannot be used;"
+         " batch_size must be an integer >= 1: change its values"),
+        ("fashion", 'type = "float"\nlow = 16.0\nhigh = 64.0\ndefault = 32.0',
+         "batch_size: 16.0 cannot be used; batch_size must be an integer >= 1: change its low/high"),
+        ("clothing", 'type = "fixed"\nvalue = -1', "batch_size: -1 cannot be used"),
+    ],
+)
+def test_batch_sizes_the_model_cannot_use(experiment: str, toml: str, message: str,
+                                         tmp_path: Path) -> None:  # fmt: skip
+    from search import experiments
+    from search.errors import SpaceError
+
+    space = tmp_path / "space.toml"
+    space.write_text(f"[batch_size]\n{toml}\n")
+    with pytest.raises(SpaceError, match="^" + re.escape(f"{space}: {message}")):
+        experiments.get(experiment).load_space(space)
+
+
+@pytest.mark.parametrize(
+    ("experiment", "name", "toml", "value"),
+    [
+        ("fashion", "learning_rate", 'type = "fixed"\nvalue = 0.0', "0.0"),
+        ("fashion", "learning_rate", 'type = "choice"\nvalues = [inf, 1e-3]\ndefault = 1e-3', "inf"),
+        ("fashion", "dropout", 'type = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 0.5', "1.0"),
+        ("fashion", "dense_units", 'type = "int"\nlow = 0\nhigh = 64\nstep = 32\ndefault = 32', "0"),
+        ("fashion", "filters", 'type = "choice"\nvalues = [-16, 32]\ndefault = 32', "-16"),
+        ("fashion", "conv_blocks", 'type = "fixed"\nvalue = 0', "0"),
+        ("fashion", "augment", 'type = "choice"\nvalues = ["yes", "no"]\ndefault = "no"', "'yes'"),
+        ("fashion", "zoom", 'type = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 0.1', "1.0"),
+        ("fashion", "shift", 'type = "fixed"\nvalue = -0.1', "-0.1"),
+        ("fashion", "rotation", 'type = "fixed"\nvalue = 720.0', "720.0"),
+        ("fashion", "batch_norm", 'type = "fixed"\nvalue = 1', "1"),
+        ("clothing", "fine_tune_layers", 'type = "fixed"\nvalue = -1', "-1"),
+        ("clothing", "fine_tune_after", 'type = "fixed"\nvalue = 1.5', "1.5"),
+        ("clothing", "fine_tune_learning_rate", 'type = "fixed"\nvalue = -1e-5', "-1e-05"),
+        ("clothing", "dropout", 'type = "fixed"\nvalue = 1', "1"),
+    ],
+)
+def test_values_each_model_cannot_use(experiment: str, name: str, toml: str, value: str,
+                                      tmp_path: Path) -> None:  # fmt: skip
+    from search import experiments
+    from search.errors import SpaceError
+
+    space = tmp_path / "space.toml"
+    space.write_text(f"[{name}]\n{toml}\n")
+    with pytest.raises(SpaceError) as caught:
+        experiments.get(experiment).load_space(space)
+    assert str(caught.value).startswith(f"{space}: {name}: {value} cannot be used; {name} must be")
+    assert "\n" not in str(caught.value) and "in the space file" in str(caught.value)
+
+
+@pytest.mark.parametrize("experiment", ["fashion", "clothing"])
+def test_default_spaces_pass_the_domain_checks(experiment: str) -> None:
+    from search import experiments
+
+    assert len(experiments.get(experiment).load_space()) > 0
+
+
+def test_a_batch_size_of_zero_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    space = tmp_path / "space.toml"
+    space.write_text('[batch_size]\ntype = "choice"\nvalues = [0, -5]\ndefault = 0\n')
+    assert main(["run", "fashion", *TINY, "--space", str(space), "--results",
+                 str(tmp_path / "results")]) == 2  # fmt: skip
+    out, err = capsys.readouterr()
+    assert err == (f"error: {space}: batch_size: 0 cannot be used; batch_size must be an integer"
+                   " >= 1: change its values in the space file\n")  # fmt: skip
+    assert not (tmp_path / "results").exists() and "loading" not in out
