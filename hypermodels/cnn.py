@@ -12,6 +12,7 @@ import keras_tuner as kt
 import numpy as np
 
 from hypermodels._augment import Augmentation
+from hypermodels._domains import AT_LEAST_ONE, BOOLEAN, COMMON, check_domains
 from hypermodels._loop import LoopConfig, fit_loop
 from search.space import Space, define
 
@@ -33,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 PREPROCESSING = ("scale", "standardize")
+DOMAINS = {**COMMON, "filters": AT_LEAST_ONE, "conv_blocks": AT_LEAST_ONE, "batch_norm": BOOLEAN}
+"""The values each numeric or boolean hyperparameter can take."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class ImageCNN(kt.HyperModel):
 
     @staticmethod
     def check_space(space: Space) -> None:
-        """Raise ValueError if ``space`` names a hyperparameter this model does not have."""
+        """Raise ValueError if ``space`` names a hyperparameter this model does not have,
+        or can give one a value the model cannot use."""
         unknown = [name for name in space.names if name not in DEFAULTS]
         if unknown:
             raise ValueError(
@@ -87,6 +91,7 @@ class ImageCNN(kt.HyperModel):
             raise ValueError(
                 f"{space.source}: preprocessing: {bad[0]!r} is not one of {', '.join(PREPROCESSING)}"
             )
+        check_domains(space, DOMAINS)
 
     def config(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """The hyperparameter values of ``hp``, with model defaults for what the space omits."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from hypermodels._augment import Augmentation
 from hypermodels._bases import BASES, BasePreprocess
+from hypermodels._domains import AT_LEAST_ZERO, COMMON, POSITIVE, check_domains
 from hypermodels._loop import LoopConfig, fit_loop
 from search.space import Space, define
 
@@ -38,6 +39,13 @@ DEFAULTS: dict[str, Any] = {
     "fine_tune_learning_rate": 1e-5,
 }
 LOSS = "sparse_categorical_crossentropy"
+DOMAINS = {
+    **COMMON,
+    "fine_tune_layers": AT_LEAST_ZERO,
+    "fine_tune_after": AT_LEAST_ZERO,
+    "fine_tune_learning_rate": POSITIVE,
+}
+"""The values each numeric or boolean hyperparameter can take."""
 
 
 class TransferModel(kt.HyperModel):
@@ -71,7 +79,8 @@ class TransferModel(kt.HyperModel):
 
     @staticmethod
     def check_space(space: Space) -> None:
-        """Raise ValueError for a hyperparameter this model does not have, or an unknown base."""
+        """Raise ValueError for a hyperparameter this model does not have, an unknown base,
+        or a value the model cannot use."""
         unknown = [name for name in space.names if name not in DEFAULTS]
         if unknown:
             raise ValueError(
@@ -81,6 +90,7 @@ class TransferModel(kt.HyperModel):
         for value in base_names(space):
             if value not in BASES:
                 raise ValueError(f"{space.source}: base: {value!r} is not one of {', '.join(BASES)}")
+        check_domains(space, DOMAINS)
 
     def config(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """The hyperparameter values of ``hp``, with model defaults for what the space omits."""

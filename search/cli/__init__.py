@@ -70,8 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     backend = getattr(args, "backend", None)
     # Logs and pipes get wide lines rather than rich's 80-column default.
     width = None if sys.stdout.isatty() else 160
-    console = Console(highlight=False, soft_wrap=True, width=width)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # No markup: paths, run names, class names and reasons are printed as they are.
+    console = Console(highlight=False, markup=False, soft_wrap=True, width=width)
+    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     try:
         if backend is not None:
             use_backend(backend)

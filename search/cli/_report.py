@@ -11,6 +11,7 @@ from rich.console import Console
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run
 from search.errors import SearchError
+from search.storage import check_writable
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -44,6 +45,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         raise SearchError(f"--tolerance ({args.tolerance}) must be in [0, 1)")
     if args.top_k < 1:
         raise SearchError(f"--top-k ({args.top_k}) must be at least 1")
+    if args.output is not None:
+        check_output(args.output)
     folders = [resolve_run(ref, args.results) for ref in (args.runs or [None])]
     output, reports = write_report(
         folders, args.output, args.converged_epochs, args.tolerance, args.top_k
@@ -58,3 +61,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.open:
         webbrowser.open(output.resolve().as_uri())
     return 0
+
+
+def check_output(output: Path) -> None:
+    """``--output``: a file (not a folder) in a folder that can be written, or SearchError."""
+    if output.is_dir():
+        raise SearchError(f"--output {output}: is a folder; give a file name, e.g. {output / 'report.html'}")
+    check_writable(output.parent, f"--output {output}", "give a file in a folder you can write to")

@@ -16,7 +16,7 @@ from search.engine._retrain import retrain_best
 from search.engine._search import final_setup, plan, ranked_ids
 from search.errors import RunFolderError, SearchError
 from search.space import space_from_dict
-from search.storage import RunFolder, RunLock
+from search.storage import RunFolder, RunLock, check_writable
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ def export_run(
         raise SearchError(f"--output {output}: the file name must end in .keras")
     if output.exists() and output.is_dir():
         raise SearchError(f"--output {output}: is a folder; give a file name ending in .keras")
+    check_writable(output.parent, f"--output {output}", "give a file in a folder you can write to")
     meta = folder.read_meta()
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")

@@ -20,7 +20,7 @@ from search.engine._signals import EXIT_CODES
 from search.engine._worker import STORAGE_ENV
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import Experiment
-from search.storage import RunFolder
+from search.storage import LOCK_FD_ENV, RunFolder, RunLock
 from search.tuners import TrialQuotaReached
 
 CHILD_ENV = "SEARCH_ISOLATED_TRIAL"
@@ -57,20 +57,27 @@ def drive_isolated(
     env = {**os.environ, CHILD_ENV: repr(started_at)}
     if request.storage:  # with its password, which run.json does not keep
         env[STORAGE_ENV] = request.storage
-    while True:
-        code, seconds, peak_mib, signals = _run_child(command, env)
-        if code != MORE_TRIALS:
-            break
-        if not quiet:
-            console.print(f"[dim]  trial process: {seconds:.1f} s, peak memory {peak_mib:,.0f} MiB[/]")
-        if signals:  # the trial ended before its process saw the signal: stop here
-            folder.update_meta(status="interrupted", finished=_now())
-            done = sum(t["status"] == "completed" for t in folder.read_trials())
-            raise SearchInterrupted(
-                f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
-                f" {shlex.quote(str(folder.path))}",
-                EXIT_CODES.get(signals[0], 130),
-            )
+    # This process holds the run's lock from the first trial process to the last; each
+    # inherits it, so that no other process can take the run between two of them.
+    with RunLock(folder.path) as lock:
+        env[LOCK_FD_ENV] = str(lock.fd)
+        while True:
+            code, seconds, peak_mib, signals = _run_child(command, env, lock.fd)
+            if code != MORE_TRIALS:
+                break
+            if not quiet:
+                console.print(
+                    f"  trial process: {seconds:.1f} s, peak memory {peak_mib:,.0f} MiB",
+                    style="dim",
+                )
+            if signals:  # the trial ended before its process saw the signal: stop here
+                folder.update_meta(status="interrupted", finished=_now())
+                done = sum(t["status"] == "completed" for t in folder.read_trials())
+                raise SearchInterrupted(
+                    f"stopped after {plural(done, 'trial')}; resume with: python -m search"
+                    f" resume {shlex.quote(str(folder.path))}",
+                    EXIT_CODES.get(signals[0], 130),
+                )
     if code < 0:
         name = signal.Signals(-code).name
         hint = " (out of memory?)" if -code == signal.SIGKILL else ""
@@ -85,8 +92,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _run_child(command: list[str], env: dict[str, str]) -> tuple[int, float, float, list[int]]:
-    """Run one trial process; (exit code, seconds, peak RSS in MiB, signals passed on).
+def _run_child(
+    command: list[str], env: dict[str, str], lock_fd: int | None
+) -> tuple[int, float, float, list[int]]:
+    """Run one trial process, which inherits ``lock_fd``; (exit code, seconds, peak RSS in
+    MiB, signals passed on).
 
     The child has its own session, so a Ctrl-C at the terminal reaches only this process,
     which passes it on once: the child then stops at the next batch, and a second Ctrl-C
@@ -104,7 +114,8 @@ def _run_child(command: list[str], env: dict[str, str]) -> tuple[int, float, flo
     # Handlers first: a signal between the start and the handlers must not be lost.
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        proc = subprocess.Popen(command, env=env, start_new_session=True)
+        fds = () if lock_fd is None else (lock_fd,)
+        proc = subprocess.Popen(command, env=env, start_new_session=True, pass_fds=fds)
         procs.append(proc)
         if received:  # arrived while the process was starting
             proc.send_signal(received[0])

@@ -46,7 +46,7 @@ class SearchProgress:
         self.best: tuple[float, str] | None = None
         self._trial_index = 0
         self._progress = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),

@@ -20,6 +20,8 @@ DIRECTIONS = ("max", "min")
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+MAX_SEED = 2**32 - 1
+"""The largest seed NumPy's and Keras' generators take."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ class RunRequest:
         _at_least("--train-size", self.train_size, 1)
         _at_least("--val-size", self.val_size, 1)
         _at_least("--seed", self.seed, 0)
+        if self.seed > MAX_SEED:
+            raise SearchError(f"--seed ({self.seed}) must be at most {MAX_SEED} (2**32 - 1)")
         _at_least("--converged-epochs", self.converged_epochs, 1)
         _at_least("--workers", self.workers, 1)
         _at_least("--keep-best", self.keep_best, 1)

@@ -27,8 +27,10 @@ from search.errors import SearchError, SearchInterrupted
 from search.experiments import DataOptions, ModelOptions
 from search.report import Ranking, rank_run, trials_table
 from search.space import Space
-from search.storage import RunFolder, RunLock, prepare_run_folder
+from search.storage import RunFolder, RunLock, check_writable, prepare_run_folder
 from search.tuners import TrialQuotaReached
+
+WRITABLE_FIX = "give a --results folder you can write to (or make this one writable)"
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ def run_search(
     started = time.perf_counter() - (0.0 if started_at is None else time.time() - started_at)
     child = trials_per_process == 1
     chatty = not quiet and not child
+    check_writable(request.results, f"--results {request.results}", WRITABLE_FIX)
     p = plan(request, experiment=experiment)
     experiment, backend, budget, options = p.experiment, p.backend, p.budget, p.options
     space, name = options.space, p.name
@@ -190,6 +193,7 @@ def run_search(
         previous = existing.read_meta()
         _check_resumable(existing, previous, p, request)
         tuners.check_tuner_state(existing.tuner_dir)
+        check_writable(existing.path, f"run folder {existing.path}", WRITABLE_FIX)
         folder = existing
     else:
         folder = prepare_run_folder(request.results, experiment.name, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ _KEYS: dict[str, set[str]] = {
     "fixed": {"type", "value", "condition", "help"},
 }
 _TOP_LEVEL = {"description"}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def load_space(path: str | Path) -> Space:
@@ -51,6 +53,11 @@ def parse_space(text: str, source: str = "<string>") -> Space:
     for name, entry in doc.items():
         if name in _TOP_LEVEL:
             continue
+        if not _NAME.fullmatch(name):
+            raise SpaceError(
+                f"{source}: {name!r}: a hyperparameter's name is letters, digits and '_',"
+                " not starting with a digit; rename it"
+            )
         if not isinstance(entry, dict):
             raise SpaceError(
                 f"{source}: {name}: expected a table like [{name}] with a type,"
@@ -84,7 +91,7 @@ def space_from_dict(params: dict[str, dict[str, Any]], source: str = "run.json")
 
 def _param(name: str, entry: dict[str, Any]) -> Param:
     kind = entry.get("type")
-    if kind not in _KEYS:
+    if not isinstance(kind, str) or kind not in _KEYS:
         raise ValueError(f"type ({kind!r}) must be one of {', '.join(sorted(_KEYS))}")
     unknown = sorted(set(entry) - _KEYS[kind])
     if unknown:

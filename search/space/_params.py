@@ -67,8 +67,10 @@ class Float(Param):
         if self.step is not None:
             if self.log:
                 raise ValueError("step cannot be combined with a log scale")
-            if not self.step > 0:
-                raise ValueError(f"step ({self.step}) must be above 0")
+            if isinstance(self.step, bool) or not isinstance(self.step, (int, float)):
+                raise ValueError(f"step ({self.step!r}) must be a number")
+            if not (math.isfinite(self.step) and self.step > 0):
+                raise ValueError(f"step ({self.step}) must be a finite number above 0")
         self._check_default()
 
     def contains(self, value: Any) -> bool:

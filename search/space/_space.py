@@ -75,7 +75,8 @@ class Space:
             params.append(param)
         unknown = sorted(set(values) - set(self._by_name))
         if unknown:
-            raise ValueError(f"{', '.join(unknown)}: not in the space (it has {self.names})")
+            shown = ", ".join(repr(name) for name in unknown)
+            raise ValueError(f"{shown}: not in the space (it has {self.names})")
         # A parent fixed to a value its children are not active for: they never are, so they
         # leave the space (e.g. --fix augment=false drops flip, shift, zoom, rotation).
         fixed = {p.name: p.default for p in params if isinstance(p, Fixed)}

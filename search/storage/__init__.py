@@ -1,13 +1,16 @@
 """The on-disk results format shared by every backend."""
 
 from search.storage._atomic import write_atomic, write_json
-from search.storage._lock import RunLock
+from search.storage._lock import LOCK_FD_ENV, RunLock
 from search.storage._run import FORMAT_VERSION, RunFolder, find_runs, prepare_run_folder
+from search.storage._writable import check_writable
 
 __all__ = [
     "FORMAT_VERSION",
+    "LOCK_FD_ENV",
     "RunFolder",
     "RunLock",
+    "check_writable",
     "find_runs",
     "prepare_run_folder",
     "write_atomic",

@@ -9,6 +9,10 @@ from types import TracebackType
 
 from search.errors import RunFolderError
 
+LOCK_FD_ENV = "SEARCH_RUN_LOCK_FD"
+"""Set by a process that holds a run's lock for the processes it starts (``--isolate``):
+the descriptor, inherited by them, through which it holds the lock."""
+
 
 class RunLock:
     """An exclusive ``flock`` on ``<run>/.lock``; the file records the holder's PID.
@@ -20,10 +24,20 @@ class RunLock:
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / ".lock"
         self._fd: int | None = None
+        self._inherited = False
         self.taken_over: int | None = None
         """PID of a dead process whose lock file this one took over, if any."""
 
+    @property
+    def fd(self) -> int | None:
+        """The descriptor holding the lock (for the processes this one starts to inherit)."""
+        return self._fd
+
     def acquire(self) -> None:
+        inherited = self._inherited_fd()
+        if inherited is not None:  # the parent holds the lock for this process
+            self._fd, self._inherited = inherited, True
+            return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -42,7 +56,24 @@ class RunLock:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
 
+    def _inherited_fd(self) -> int | None:
+        """The descriptor named by ``$SEARCH_RUN_LOCK_FD`` if it holds this run's lock."""
+        raw = os.environ.get(LOCK_FD_ENV, "")
+        if not raw.isdigit():
+            return None
+        try:
+            if not os.path.samestat(os.fstat(int(raw)), os.stat(self.path)):
+                return None
+            # Granted at once when the descriptor's open file already holds the lock.
+            fcntl.flock(int(raw), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return None
+        return int(raw)
+
     def release(self) -> None:
+        if self._inherited:  # the parent keeps holding it
+            self._fd, self._inherited = None, False
+            return
         if self._fd is not None:
             os.ftruncate(self._fd, 0)  # a clean exit leaves no PID to "take over"
             fcntl.flock(self._fd, fcntl.LOCK_UN)

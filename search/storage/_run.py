@@ -27,6 +27,8 @@ RUN_FILE = "run.json"
 TRIALS_FILE = "trials.json"
 MODEL_FILE = "best_model.keras"
 TUNER_DIR = "tuner"
+LOCK_FILES = frozenset({".lock", ".trials.lock"})
+"""Left by a process whose first write failed: a folder holding only these is empty."""
 
 
 class RunFolder:
@@ -145,7 +147,7 @@ def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
         raise RunFolderError(
             f"{folder.path}: a run named {run!r} already exists; choose another --name"
         )
-    if folder.path.exists() and any(folder.path.iterdir()):
+    if folder.path.exists() and any(p.name not in LOCK_FILES for p in folder.path.iterdir()):
         raise RunFolderError(
             f"{folder.path}: exists and holds files that are not a run of this tool;"
             " choose another --name or --results"

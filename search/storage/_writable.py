@@ -1,0 +1,27 @@
+"""Whether files can be written where the user asked, checked before any work starts."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from search.errors import SearchError
+
+
+def check_writable(path: Path, label: str, fix: str) -> None:
+    """Raise SearchError unless files can be created in the folder ``path`` (made if missing).
+
+    The nearest existing folder at or above ``path`` is tried with a temporary file, so a
+    read-only file system, a missing permission and a path through a file are all found.
+    ``label`` starts the message (e.g. "--results PATH"), ``fix`` says what to do.
+    """
+    existing = next(p for p in (path, *path.parents) if p.exists() or p == Path(p.anchor))
+    if not existing.is_dir():
+        raise SearchError(f"{label}: {existing} is a file, not a folder; {fix}")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise SearchError(
+            f"{label}: cannot write in {existing} ({exc.strerror or exc}); {fix}"
+        ) from None
