@@ -105,6 +105,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " (bfloat16 compute, float32 variables), or float16 (float16 compute with loss"
         " scaling, for GPUs without bfloat16)",
     )
+    p.add_argument(
+        "--track",
+        action="append",
+        default=[],
+        metavar="mlflow[=URI]|tensorboard",
+        help="also log the search to MLflow (URI: given, else $MLFLOW_TRACKING_URI, else"
+        " sqlite:///RESULTS/mlflow.db) or to TensorBoard (RUN/tensorboard); repeatable",
+    )
     add_process_options(p)
     p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
     add_model_options(p)
@@ -217,6 +225,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         precision=args.precision,
         keep_best=args.keep_best,
         isolate=args.isolate,
+        track=tuple(args.track),
         command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
             ["python", "-m", "search", *args.argv]
         ),
