@@ -4,6 +4,9 @@ writer (no TensorFlow: it works on every Keras backend)."""
 
 from __future__ import annotations
 
+import itertools
+import os
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,8 @@ METRICS = ("val_accuracy", "val_loss", "accuracy", "loss")
 """The metrics the HParams table shows, each a scalar of every trial."""
 _NOT_SCALARS = ("epoch", "seconds", "restored")
 _EVENTS = "events.out.tfevents.*"
+FILE_VERSION = "brain.Event:2"
+"""The event format TensorBoard reads (what its own writers put first in a file)."""
 
 
 def trial_dir(root: Path, trial_id: str) -> Path:
@@ -59,18 +64,30 @@ def _session_end(status: str) -> Any:
 
 
 class _Events:
-    """One folder's event file, written by TensorBoard's EventFileWriter."""
+    """One event file in ``folder``, in TensorBoard's record format.
+
+    TensorBoard's EventFileWriter opens files through ``tf.io.gfile``, which imports
+    TensorFlow whenever it is installed; its RecordWriter over a plain file does not."""
+
+    _serial = itertools.count()
 
     def __init__(self, folder: Path) -> None:
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+        from tensorboard.compat.proto import event_pb2
+        from tensorboard.summary.writer.record_writer import RecordWriter
 
         folder.mkdir(parents=True, exist_ok=True)
-        self.writer = EventFileWriter(str(folder))
+        name = f"events.out.tfevents.{int(time.time()):010d}.{socket.gethostname()}.{os.getpid()}"
+        self.writer = RecordWriter(open(folder / f"{name}.{next(self._serial)}", "wb"))
+        self._write(event_pb2.Event(wall_time=time.time(), file_version=FILE_VERSION))
 
     def add(self, summary: Any, step: int = 0) -> None:
         from tensorboard.compat.proto import event_pb2
 
-        self.writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+        self._write(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+
+    def _write(self, event: Any) -> None:
+        self.writer.write(event.SerializeToString())
+        self.writer.flush()
 
     def close(self) -> None:
         self.writer.close()
