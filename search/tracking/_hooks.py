@@ -117,7 +117,7 @@ def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink,
     stored = (meta.get("tracking") or {}).get("mlflow")
     if stored and stored.get("uri") != _masked(uri):
         stored = None  # ids of another store
-    sink = _sink(uri, folder, console)
+    sink = _sink(uri, folder, console, fresh=True)
     sink.silent = True
     if not sink.open_parent(meta, folder, stored):
         raise SearchError(

@@ -10,6 +10,7 @@ import time
 import warnings
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import keras_tuner as kt
 
@@ -90,7 +91,7 @@ class MlflowSink:
                 if attempt + 1 < ATTEMPTS:
                     time.sleep(delay)
                     delay *= 2
-        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        first = self._scrub(str(error).strip().splitlines()[0] if str(error).strip() else "")
         self.failed = f"{what} failed {ATTEMPTS} times: {type(error).__name__}: {first[:300]}"
         if not self.silent:
             self._say(
@@ -98,6 +99,12 @@ class MlflowSink:
                 f" send the run later with: {self.hint}"
             )
         return None
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with the URI's password hidden."""
+        password = urlsplit(self.uri).password
+        text = text.replace(self.uri, self.shown)
+        return text.replace(password, "***") if password else text
 
     def open_parent(self, meta: dict[str, Any], folder: RunFolder, stored: dict[str, Any] | None) -> bool:
         """Find or create the experiment and the run's parent run; True when both are there."""
