@@ -261,6 +261,7 @@ def mlflow_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
              "--default-artifact-root", (tmp_path / "server-artifacts").as_uri(),
              "--host", "127.0.0.1", "--port", str(state["port"]), "--workers", "1"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},  # no job runners
         )  # fmt: skip
         deadline = time.monotonic() + SERVER_START_S
         while time.monotonic() < deadline:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -181,6 +182,31 @@ def _train_size(raw: str | None) -> tuple[int | None, bool]:
         raise SearchError(f"--train-size {raw!r}: give a number of images or 'all'") from None
 
 
+_URL_OPTIONS = ("--track", "--storage")
+
+
+def _masked_argv(argv: list[str]) -> list[str]:
+    """The command line as run.json keeps it: passwords in URLs hidden."""
+    from search.engine._request import masked_url
+
+    out: list[str] = []
+    for arg in argv:
+        option, sep, value = arg.partition("=")
+        if out and out[-1] in _URL_OPTIONS:
+            arg = _masked_value(out[-1], arg, masked_url)
+        elif sep and option in _URL_OPTIONS:
+            arg = f"{option}={_masked_value(option, value, masked_url)}"
+        out.append(arg)
+    return out
+
+
+def _masked_value(option: str, value: str, masked_url: Callable[[str | None], str | None]) -> str:
+    if option == "--track":
+        name, sep, uri = value.partition("=")
+        return f"{name}={masked_url(uri)}" if sep and uri else value
+    return masked_url(value) or value
+
+
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.gpus import claim, parse_gpus
 
@@ -226,8 +252,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         keep_best=args.keep_best,
         isolate=args.isolate,
         track=tuple(args.track),
-        command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
-            ["python", "-m", "search", *args.argv]
-        ),
+        command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)
