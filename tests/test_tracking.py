@@ -244,7 +244,9 @@ def test_unreachable_store_stops_a_new_run_before_any_trial(
     assert code == 2
     assert "--track mlflow: cannot log to http://user:***@127.0.0.1" in err and "secret" not in err
     assert err.strip().count("\n") == 0, err
-    assert not (tmp_path / "fashion" / "down" / "trials.json").exists()
+    folder = tmp_path / "fashion" / "down"
+    assert not (folder / "trials.json").exists()
+    assert json.loads((folder / "run.json").read_text())["status"] == "failed"
 
 
 @pytest.fixture

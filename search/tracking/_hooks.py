@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,9 @@ def tracking_observers(
         opened = sink.open_parent(meta, folder, stored)
         sink.silent = False
         if not opened and stored is None:
+            folder.update_meta(
+                status="failed", finished=datetime.now(timezone.utc).isoformat(timespec="seconds")
+            )
             raise SearchError(f"--track mlflow: cannot log to {_masked(uri)} ({sink.failed});"
                               " start the tracking server or fix the URI")  # fmt: skip
         if opened:

@@ -122,9 +122,13 @@ class MlflowSink:
             self.parent_id = self.call("creating the parent run", self._create_parent, meta, folder)
         if self.parent_id is None:
             return False
+        self.refresh_trials()
+        return self.failed is None
+
+    def refresh_trials(self) -> None:
+        """Take in the trial runs under the parent run, those other processes made too."""
         found = self.call("listing the trial runs", self._trial_runs)
         self._trials.update(found or {})
-        return self.failed is None
 
     def _experiment(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)
@@ -347,6 +351,7 @@ def replay(sink: MlflowSink, trials: list[dict[str, Any]]) -> int:
     """Log every trial record to its nested run (created if missing), only the epochs its
     run lacks; the number of trials sent."""
     sent = 0
+    sink.refresh_trials()
     for record in trials:
         run_id = sink.trial_run(record, attempt=False)
         if run_id is None:
