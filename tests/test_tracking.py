@@ -385,3 +385,18 @@ def test_default_store_is_sqlite_in_the_results_root(tmp_path: Path, monkeypatch
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert resolve_uri(None, tmp_path) == "http://127.0.0.1:5000"
     assert resolve_uri("sqlite:///x.db", tmp_path) == "sqlite:///x.db"
+
+
+def test_trial_tags_name_hyperband_pruning_and_failure() -> None:
+    from search.tracking import trial_tags
+
+    record = {
+        "id": "7", "status": "pruned", "baseline": False, "continues": "3",
+        "schedule": {"bracket": 1, "round": 2, "epochs": 6, "trial_id": "3"},
+        "pruned_at_epoch": 2, "failure": "pruned by the Optuna pruner after epoch 2", "best_epoch": 2,
+    }  # fmt: skip
+    assert trial_tags(record) == {
+        "status": "pruned", "baseline": "false", "hyperband_bracket": "1", "hyperband_round": "2",
+        "continues_trial": "3", "pruned_at_epoch": "2", "best_epoch": "2",
+        "failure": "pruned by the Optuna pruner after epoch 2",
+    }  # fmt: skip
