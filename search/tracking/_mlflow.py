@@ -9,6 +9,7 @@ import shlex
 import time
 import warnings
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,9 @@ SEARCH_PAGE = 1000
 TRIAL_TAG = "search.trial"
 RUN_KEY_TAG = "search.run_key"
 PARENT_TAG = "mlflow.parentRunId"
+NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
+"""MLflow 3's UI shows such an experiment as model training (runs, metrics), not GenAI."""
 _NOT_METRICS = ("epoch", "seconds", "restored")
 _END_STATUS = {"completed": "FINISHED", "pruned": "FINISHED"}
 _ARTIFACTS = ("best_model.keras", "report.html", "report.csv", "run.json", "trials.json")
@@ -114,8 +118,7 @@ class MlflowSink:
         if self.experiment_id is None:
             return False
         if stored and stored.get("experiment_id") == self.experiment_id:
-            run = self.call("reading the parent run", self.client.get_run, stored["run_id"])
-            self.parent_id = None if run is None else run.info.run_id
+            self.parent_id = self.call("reading the parent run", self._stored_parent, stored["run_id"])
         if self.parent_id is None and self.failed is None:
             self.parent_id = self.call("finding the parent run", self._find_parent, meta)
         if self.parent_id is None and self.failed is None:
@@ -136,7 +139,19 @@ class MlflowSink:
             return found.experiment_id
         root = local_artifact_root(self.uri)
         location = None if root is None else (root.resolve() / name).as_uri()
-        return self.client.create_experiment(name, artifact_location=location)
+        return self.client.create_experiment(name, artifact_location=location, tags=EXPERIMENT_TAGS)
+
+    def _stored_parent(self, run_id: str) -> str | None:
+        """The parent run run.json names, if the store still has it (not deleted)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            run = self.client.get_run(run_id)
+        except MlflowException as exc:
+            if exc.error_code == NOT_FOUND:
+                return None
+            raise
+        return run.info.run_id if run.info.lifecycle_stage == "active" else None
 
     def _find_parent(self, meta: dict[str, Any]) -> str | None:
         runs = self.client.search_runs(
@@ -155,7 +170,7 @@ class MlflowSink:
         }  # fmt: skip
         if meta.get("optuna"):
             tags.update(sampler=meta["optuna"]["sampler"], pruner=meta["optuna"]["pruner"])
-        run = self.client.create_run(self.experiment_id, tags=tags)
+        run = self.client.create_run(self.experiment_id, start_time=_millis(meta.get("created")), tags=tags)
         data = meta.get("data") or {}
         params = {
             **meta["budget"], "objective": meta["objective"]["name"],
@@ -209,7 +224,7 @@ class MlflowSink:
 
         tags = {"mlflow.runName": f"trial {record['id']}", PARENT_TAG: self.parent_id,
                 TRIAL_TAG: record["id"], **trial_tags(record)}  # fmt: skip
-        run = self.client.create_run(self.experiment_id, tags=tags)
+        run = self.client.create_run(self.experiment_id, start_time=_millis(record.get("started")), tags=tags)
         params = [Param(k, str(v)) for k, v in record["hyperparameters"].items()]
         self.client.log_batch(run.info.run_id, params=params)
         return run.info.run_id
@@ -255,7 +270,8 @@ class MlflowSink:
         self.call("tagging a trial", self.client.log_batch, run_id, tags=tags)
         if record["status"] != "running":
             status = _END_STATUS.get(record["status"], "FAILED")
-            self.call("ending a trial's run", self.client.set_terminated, run_id, status)
+            ended = _millis(record.get("finished"))
+            self.call("ending a trial's run", self.client.set_terminated, run_id, status, ended)
 
     def finish(self, meta: dict[str, Any], folder: RunFolder) -> None:
         """The parent run's outcome: the chosen trial, the retrain, the test, the files."""
@@ -292,6 +308,16 @@ class MlflowSink:
         have = set(self.client.get_run(run_id).data.metrics)
         metrics = [m for m in metrics if m.key not in have]
         self.client.log_batch(run_id, metrics=metrics, tags=tags)
+
+
+def _millis(stamp: str | None) -> int | None:
+    """An ISO time of run.json or trials.json in milliseconds since the epoch (None: now)."""
+    if not stamp:
+        return None
+    try:
+        return int(datetime.fromisoformat(stamp).timestamp() * 1000)
+    except ValueError:
+        return None
 
 
 def trial_tags(record: dict[str, Any]) -> dict[str, str]:
