@@ -1,4 +1,4 @@
-"""Command line: ``python -m search run|resume|worker|status|list|report|export|predict|spaces``."""
+"""Command line: ``python -m search run|resume|worker|status|list|report|export|predict|spaces|track``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from search.cli import (
     _run,
     _spaces,
     _status,
+    _track,
     _worker,
 )
 from search.cli._imports import guard_heavy_imports
@@ -33,7 +34,9 @@ def build_parser() -> Parser:
         description="Hyperparameter search for Keras image classifiers.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for module in (_run, _resume, _worker, _status, _list, _report, _export, _predict, _spaces):
+    for module in (
+        _run, _resume, _worker, _status, _list, _report, _export, _predict, _spaces, _track,
+    ):
         module.add_parser(subparsers)
     return parser
 

@@ -67,5 +67,9 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
     console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
                   f" results in {outcome.folder.path}")
     _write_report(outcome.folder, console)
+    if request.track:
+        from search.tracking import finish_tracking
+
+        finish_tracking(outcome.folder, request, console)
     console.print(f"status: python -m search status {shlex.quote(str(outcome.folder.path))}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -113,6 +114,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " (bfloat16 compute, float32 variables), or float16 (float16 compute with loss"
         " scaling, for GPUs without bfloat16)",
     )
+    p.add_argument(
+        "--track",
+        action="append",
+        default=[],
+        metavar="mlflow[=URI]|tensorboard",
+        help="also log the search to MLflow (URI: given, else $MLFLOW_TRACKING_URI, else"
+        " sqlite:///RESULTS/mlflow.db) or to TensorBoard (RUN/tensorboard); repeatable",
+    )
     add_process_options(p)
     p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
     add_model_options(p)
@@ -181,6 +190,31 @@ def _train_size(raw: str | None) -> tuple[int | None, bool]:
         raise SearchError(f"--train-size {raw!r}: give a number of images or 'all'") from None
 
 
+_URL_OPTIONS = ("--track", "--storage")
+
+
+def _masked_argv(argv: list[str]) -> list[str]:
+    """The command line as run.json keeps it: passwords in URLs hidden."""
+    from search.engine._request import masked_url
+
+    out: list[str] = []
+    for arg in argv:
+        option, sep, value = arg.partition("=")
+        if out and out[-1] in _URL_OPTIONS:
+            arg = _masked_value(out[-1], arg, masked_url)
+        elif sep and option in _URL_OPTIONS:
+            arg = f"{option}={_masked_value(option, value, masked_url)}"
+        out.append(arg)
+    return out
+
+
+def _masked_value(option: str, value: str, masked_url: Callable[[str | None], str | None]) -> str:
+    if option == "--track":
+        name, sep, uri = value.partition("=")
+        return f"{name}={masked_url(uri)}" if sep and uri else value
+    return masked_url(value) or value
+
+
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.gpus import claim, parse_gpus
 
@@ -227,8 +261,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         precision=args.precision,
         keep_best=args.keep_best,
         isolate=args.isolate,
-        command=("python", "-m", "search", *sys.argv[1:]) if args.argv is None else tuple(
-            ["python", "-m", "search", *args.argv]
-        ),
+        track=tuple(args.track),
+        command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

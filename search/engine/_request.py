@@ -77,6 +77,8 @@ class RunRequest:
     """Checkpoints kept of finished trials (the best by the ranking); None keeps every one."""
     isolate: bool = False
     """Run each trial in a fresh process (memory is given back to the system after each)."""
+    track: tuple[str, ...] = ()
+    """``--track`` values: ``mlflow``, ``mlflow=URI``, ``tensorboard``."""
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -115,6 +117,10 @@ class RunRequest:
             raise SearchError(
                 f"--retrain-data {self.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
             )
+        if self.track:
+            from search.tracking import parse_track
+
+            parse_track(self.track)
         if self.name is not None and not _NAME.match(self.name):
             raise SearchError(
                 f"--name {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
@@ -147,6 +153,7 @@ class RunRequest:
         for key in ("results", "space", "data_dir"):
             out[key] = None if out[key] is None else str(out[key])
         out["storage"] = masked_url(self.storage)
+        out["track"] = [_masked_track(value) for value in self.track]
         return out
 
     @classmethod
@@ -157,6 +164,7 @@ class RunRequest:
                 values[key] = Path(str(values[key]))
         values["command"] = tuple(values.get("command") or ())
         values["gpus"] = tuple(str(gpu) for gpu in values.get("gpus") or ())
+        values["track"] = tuple(str(value) for value in values.get("track") or ())
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -193,6 +201,12 @@ def masked_url(url: str | None) -> str | None:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL: the storage check refuses it anyway
         return url
+
+
+def _masked_track(value: str) -> str:
+    """A ``--track`` value with the password of its URI hidden."""
+    name, sep, uri = value.partition("=")
+    return f"{name}={masked_url(uri)}" if sep and uri else value
 
 
 def _at_least(option: str, value: int | None, low: int) -> None:

@@ -336,6 +336,10 @@ def _search_and_retrain(
         )
         progress.start_from(recorder.records.values())
         observers.append(progress)
+    if request.track:
+        from search.tracking import tracking_observers
+
+        observers += tracking_observers(request, folder, recorder, console)
     keeper = None
     if request.keep_best is not None:
         keeper = CheckpointKeeper(

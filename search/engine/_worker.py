@@ -120,6 +120,10 @@ def run_worker(
         observers.append(CheckpointKeeper(
             folder, request.keep_best, lambda records: ranked_ids(records, request)
         ))  # fmt: skip
+    if request.track:
+        from search.tracking import tracking_observers
+
+        observers += tracking_observers(request, folder, recorder, console)
     tuner = p.backend.create(
         hypermodel, objective, p.budget, sampler_seed,
         folder.tuner_dir / f"worker-{index}", observers, options,

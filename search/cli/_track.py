@@ -1,0 +1,45 @@
+"""``search track RUN --to URI``: send a finished or interrupted run's trials to MLflow."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+
+from search.cli._parser import add_common
+from search.cli._runs import resolve_run
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "track",
+        help="send a run's trials to MLflow",
+        description="Log RUN to MLflow as if it had been searched with --track mlflow: one"
+        " parent run, one nested run per trial with its per-epoch metrics, and, for a finished"
+        " run, its outcome, report and model. What the store already has is not sent twice.",
+    )
+    p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
+    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument(
+        "--to",
+        metavar="URI",
+        help="MLflow tracking URI (default: the run's own, else $MLFLOW_TRACKING_URI, else"
+        " sqlite:///RESULTS/mlflow.db beside the run)",
+    )
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, console: Console) -> int:
+    from search.tracking import parse_track, send_run, tracking_uri
+
+    parse_track(["mlflow" if args.to is None else f"mlflow={args.to}"])
+    folder = resolve_run(args.run, args.results)
+    uri = args.to or tracking_uri(folder)
+    sink, sent = send_run(folder, uri, console)
+    console.print(
+        f"{sent} trials of {folder.name} in MLflow at {sink.shown} (experiment id"
+        f" {sink.experiment_id}, parent run {sink.parent_id}); {sink.new_steps} epochs were new"
+    )
+    return 0

@@ -1,0 +1,135 @@
+"""What the search calls: the tracker observers of a run, and its outcome at the end."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from search.errors import SearchError
+from search.storage import RunFolder
+from search.tracking._mlflow import MlflowSink, MlflowTracker, replay
+from search.tracking._spec import FULL_URI_ENV, URI_ENV, parse_track, resolve_uri
+from search.tracking._tensorboard import LOGDIR, TensorBoardTracker
+
+if TYPE_CHECKING:
+    from search.engine._records import TrialRecorder
+    from search.engine._request import RunRequest
+
+_SINKS: dict[tuple[str, Path], MlflowSink] = {}
+"""This process's sinks by URI and run folder: a store that failed is named once, not once
+per caller."""
+
+
+def _masked(uri: str) -> str:
+    from search.engine._request import masked_url
+
+    return masked_url(uri) or uri
+
+
+def _sink(uri: str, folder: RunFolder, console: Console, fresh: bool = False) -> MlflowSink:
+    key = (uri, folder.path.resolve())
+    if fresh or key not in _SINKS:
+        hint = f"python -m search track {shlex.quote(str(folder.path))} --to {shlex.quote(_masked(uri))}"
+        _SINKS[key] = MlflowSink(uri, _masked(uri), lambda line: console.print(line, markup=False), hint)
+    return _SINKS[key]
+
+
+def _run_uri(spec_uri: str | None, results: Path, stored: dict[str, Any] | None) -> str:
+    """The run's tracking URI with its password: the one run.json keeps, else the one
+    ``--track`` gives or resolves to; a masked password is taken from the environment."""
+    candidate = (stored or {}).get("uri") or spec_uri
+    if candidate is None:
+        return resolve_uri(None, results)
+    if "***" not in candidate:
+        return candidate
+    for full in (os.environ.get(FULL_URI_ENV), os.environ.get(URI_ENV)):
+        if full and _masked(full) == candidate:
+            return full
+    raise SearchError(
+        f"run.json keeps the MLflow URI without its password ({candidate}); set {URI_ENV} to the full URI"
+    )
+
+
+def tracking_observers(
+    request: RunRequest, folder: RunFolder, recorder: TrialRecorder, console: Console
+) -> list[Any]:
+    """The observers ``request.track`` asks for, after ``recorder`` in the list; the MLflow
+    parent run is found or created here (a new run whose store cannot be reached stops
+    with a SearchError before any trial)."""
+    observers: list[Any] = []
+    meta = folder.read_meta()
+    tracking = dict(meta.get("tracking") or {})
+    for spec in parse_track(request.track):
+        if spec.tracker == "tensorboard":
+            observers.append(TensorBoardTracker(folder, recorder, meta["space"]["params"]))
+            tracking["tensorboard"] = LOGDIR
+            continue
+        stored = tracking.get("mlflow")
+        uri = _run_uri(spec.uri, request.results, stored)
+        if _masked(uri) != uri:
+            os.environ[FULL_URI_ENV] = uri  # with its password, for workers and trial processes
+        sink = _sink(uri, folder, console, fresh=True)
+        sink.silent = stored is None
+        opened = sink.open_parent(meta, folder, stored)
+        sink.silent = False
+        if not opened and stored is None:
+            folder.update_meta(
+                status="failed", finished=datetime.now(timezone.utc).isoformat(timespec="seconds")
+            )
+            raise SearchError(f"--track mlflow: cannot log to {_masked(uri)} ({sink.failed});"
+                              " start the tracking server or fix the URI")  # fmt: skip
+        if opened:
+            tracking["mlflow"] = {"uri": _masked(uri), "experiment_id": sink.experiment_id,
+                                  "run_id": sink.parent_id}  # fmt: skip
+        observers.append(MlflowTracker(sink, recorder))
+    if tracking != (meta.get("tracking") or {}):
+        folder.update_meta(tracking=tracking)
+    return observers
+
+
+def finish_tracking(folder: RunFolder, request: RunRequest, console: Console) -> None:
+    """At the end of a run: every trial sent (the missing ones), then the parent run's
+    outcome and files (the report, the model)."""
+    meta = folder.read_meta()
+    stored = (meta.get("tracking") or {}).get("mlflow")
+    for spec in parse_track(request.track):
+        if spec.tracker != "mlflow":
+            continue
+        sink = _sink(_run_uri(spec.uri, request.results, stored), folder, console)
+        if sink.parent_id is None and not sink.open_parent(meta, folder, stored):
+            continue
+        replay(sink, folder.read_trials())
+        sink.finish(meta, folder)
+
+
+def tracking_uri(folder: RunFolder) -> str:
+    """Where ``search track`` sends a run by default: its own store, else
+    $MLFLOW_TRACKING_URI, else the SQLite store in its results root."""
+    stored = (folder.read_meta().get("tracking") or {}).get("mlflow")
+    return _run_uri(None, folder.path.parent.parent, stored)
+
+
+def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink, int]:
+    """``search track RUN --to URI``: the run's trials (and outcome, if it finished) logged
+    to ``uri``, only what is not there yet; (the sink, trials sent)."""
+    meta = folder.read_meta()
+    stored = (meta.get("tracking") or {}).get("mlflow")
+    if stored and stored.get("uri") != _masked(uri):
+        stored = None  # ids of another store
+    sink = _sink(uri, folder, console, fresh=True)
+    sink.silent = True
+    if not sink.open_parent(meta, folder, stored):
+        raise SearchError(
+            f"cannot log to {_masked(uri)} ({sink.failed}); start the tracking server or fix --to"
+        )
+    sent = replay(sink, folder.read_trials())
+    if sink.failed is None:
+        sink.finish(meta, folder)
+    if sink.failed is not None:
+        raise SearchError(f"{_masked(uri)}: {sink.failed}; {sent} trials were sent; run the command again")
+    return sink, sent

@@ -1,0 +1,121 @@
+"""``--track`` values: which trackers a run logs to, checked before any work starts."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from search.errors import SearchError
+
+TRACKERS = ("mlflow", "tensorboard")
+URI_ENV = "MLFLOW_TRACKING_URI"
+"""MLflow's own variable: the tracking URI when ``--track mlflow`` names none."""
+FULL_URI_ENV = "SEARCH_MLFLOW_TRACKING_URI"
+"""The tracking URI with its password, handed to the run's other processes (run.json
+keeps it masked)."""
+DEFAULT_STORE = "mlflow.db"
+"""The SQLite store next to the results when no URI is given."""
+_PATH_SCHEMES = ("", "file", "sqlite")
+_HOST_SCHEMES = ("http", "https", "postgresql", "mysql", "mssql")
+_INSTALL = 'install the mlflow extra: pip install -e ".[mlflow]"'
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """One ``--track`` value: ``mlflow``, ``mlflow=URI`` or ``tensorboard``."""
+
+    tracker: str
+    uri: str | None = None
+
+    def __str__(self) -> str:
+        return self.tracker if self.uri is None else f"{self.tracker}={self.uri}"
+
+
+def parse_track(values: tuple[str, ...] | list[str]) -> list[TrackSpec]:
+    """The trackers named by ``--track`` values; SearchError (one line) for a bad one."""
+    specs: list[TrackSpec] = []
+    for raw in values:
+        name, sep, uri = raw.partition("=")
+        if name not in TRACKERS:
+            raise SearchError(
+                f"--track {raw!r}: unknown tracker {name!r}; choose mlflow, mlflow=URI or tensorboard"
+            )
+        if sep and name != "mlflow":
+            raise SearchError(f"--track {raw!r}: {name} takes no URI; write --track {name}")
+        if sep and not uri:
+            raise SearchError(f"--track {raw!r}: give the tracking URI after '=', or write --track mlflow")
+        if any(spec.tracker == name for spec in specs):
+            raise SearchError(f"--track {raw!r}: {name} is named twice; give it once")
+        specs.append(TrackSpec(name, uri or None))
+    for spec in specs:
+        if spec.tracker == "mlflow":
+            check_mlflow(spec.uri)
+    return specs
+
+
+def check_mlflow(uri: str | None) -> None:
+    """MLflow installed and ``uri`` (if given) well formed, with a scheme MLflow knows."""
+    if importlib.util.find_spec("mlflow") is None:
+        raise SearchError(f"--track mlflow: MLflow is not installed; {_INSTALL}")
+    if uri is None:
+        return
+    check_uri(uri)
+
+
+def check_uri(uri: str) -> None:
+    """Raise SearchError naming a malformed URI or one whose scheme MLflow does not know."""
+    from search.engine._request import masked_url
+
+    shown = masked_url(uri)
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError as exc:
+        raise SearchError(
+            f"tracking URI {shown!r} is malformed ({exc}); e.g. http://127.0.0.1:5000"
+        ) from None
+    scheme = parts.scheme.split("+")[0]
+    known = _known_schemes()
+    if scheme not in known:
+        raise SearchError(
+            f"tracking URI {shown!r}: MLflow does not know the scheme {parts.scheme!r}; use one of"
+            f" {', '.join(s + '://' for s in known if s)} or a folder path"
+        )
+    if scheme in _HOST_SCHEMES and not parts.hostname:
+        raise SearchError(f"tracking URI {shown!r} names no host; e.g. http://127.0.0.1:5000")
+    if scheme in _PATH_SCHEMES and not (parts.path or parts.netloc):
+        raise SearchError(f"tracking URI {shown!r} names no file; e.g. sqlite:///results/mlflow.db")
+    if port == 0:
+        raise SearchError(f"tracking URI {shown!r}: port 0 is not a server's port")
+
+
+def _known_schemes() -> list[str]:
+    """The URI schemes MLflow's tracking store registry accepts."""
+    from mlflow.tracking._tracking_service.utils import _tracking_store_registry
+
+    return sorted(getattr(_tracking_store_registry, "_registry", {}))
+
+
+def resolve_uri(spec_uri: str | None, results: Path) -> str:
+    """The tracking URI a run uses: the one given, else $MLFLOW_TRACKING_URI, else a
+    SQLite store in the results root (absolute, so every process finds the same)."""
+    if spec_uri:
+        return spec_uri
+    from_env = os.environ.get(URI_ENV)
+    if from_env:
+        check_uri(from_env)
+        return from_env
+    return f"sqlite:///{(results / DEFAULT_STORE).resolve()}"
+
+
+def local_artifact_root(uri: str) -> Path | None:
+    """Where a local store (SQLite file or folder) keeps its artifacts: beside it.
+
+    None for a server, which has its own artifact root."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix):  # sqlite:///relative.db or sqlite:////absolute.db
+        return Path(uri[len(prefix) :].split("?")[0]).parent / "mlartifacts"
+    return None

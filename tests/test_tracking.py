@@ -1,0 +1,402 @@
+"""Searches tracked in a real MLflow store (SQLite, and a real `mlflow server`) and in
+TensorBoard event files read back with TensorBoard's own reader."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from search.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+SERVER_START_S = 120
+SEARCH_TIMEOUT_S = 600
+
+
+def need_mlflow() -> None:
+    """MLflow is the `mlflow` extra: missing under CI it fails, elsewhere it skips."""
+    if importlib.util.find_spec("mlflow") is None:
+        message = 'MLflow is not installed: pip install -e ".[mlflow]"'
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def tiny_run(data: Path, results: Path, name: str, *extra: str) -> list[str]:
+    return [
+        "run", "fashion", "--tuner", "random", "--train-size", "200", "--val-size", "100",
+        "--max-trials", "2", "--max-epochs", "2", "--fix", "filters=16", "--fix", "conv_blocks=2",
+        "--retrain-data", "search", "--data-dir", str(data), "--results", str(results),
+        "--name", name, *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def tracked(synthetic_fashion: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One tiny search tracked in MLflow (a SQLite store) and TensorBoard."""
+    need_mlflow()
+    root = tmp_path_factory.mktemp("tracked")
+    uri = f"sqlite:///{root / 'store.db'}"
+    argv = tiny_run(synthetic_fashion, root / "results", "t", "--track", f"mlflow={uri}",
+                    "--track", "tensorboard")  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "search", *argv], cwd=ROOT, capture_output=True, text=True,
+        timeout=SEARCH_TIMEOUT_S,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    folder = root / "results" / "fashion" / "t"
+    return {
+        "uri": uri,
+        "folder": folder,
+        "out": result.stdout + result.stderr,
+        "meta": json.loads((folder / "run.json").read_text()),
+        "trials": json.loads((folder / "trials.json").read_text())["trials"],
+    }
+
+
+def mlflow_runs(uri: str) -> tuple[Any, list[Any]]:
+    """(the parent run, the nested runs) of the fashion experiment in ``uri``."""
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=["fashion"], output_format="list")
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1, [r.data.tags for r in runs]
+    nested = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
+    assert len(nested) == len(runs) - 1
+    return parents[0], nested
+
+
+def histories(uri: str, run_id: str) -> dict[str, list[tuple[int, float]]]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
+    return {
+        key: sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
+        for key in METRICS
+    }
+
+
+def expected(trial: dict[str, Any]) -> dict[str, list[tuple[int, float]]]:
+    return {key: [(e["epoch"], e[key]) for e in trial["epochs"]] for key in METRICS}
+
+
+def test_mlflow_holds_one_parent_and_a_nested_run_per_trial(tracked: dict[str, Any]) -> None:
+    from mlflow import MlflowClient
+
+    uri, meta, trials = tracked["uri"], tracked["meta"], tracked["trials"]
+    parent, nested = mlflow_runs(uri)
+    assert meta["tracking"]["mlflow"]["run_id"] == parent.info.run_id
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["tuner"] == "random" and parent.data.tags["seed"] == "0"
+    assert parent.data.tags["space_fingerprint"] == meta["space"]["fingerprint"]
+    assert parent.data.params["max_trials"] == "2" and parent.data.params["train_images"] == "200"
+    assert parent.data.tags["chosen_trial"] == meta["best"]["trial"]
+    assert parent.data.metrics["test_accuracy"] == pytest.approx(meta["final"]["test_accuracy"])
+    artifacts = {a.path for a in MlflowClient(uri).list_artifacts(parent.info.run_id)}
+    assert {"best_model.keras", "report.html", "report.csv"} <= artifacts
+
+    by_trial = {r.data.tags["search.trial"]: r for r in nested}
+    assert sorted(by_trial) == sorted(t["id"] for t in trials)
+    for trial in trials:
+        run = by_trial[trial["id"]]
+        assert run.data.params == {k: str(v) for k, v in trial["hyperparameters"].items()}
+        assert run.data.tags["status"] == "completed" and run.info.status == "FINISHED"
+        assert run.data.tags["baseline"] == str(trial["baseline"]).lower()
+        assert histories(uri, run.info.run_id) == expected(trial)
+    assert "INFO" not in tracked["out"] and "alembic" not in tracked["out"]
+
+
+def test_search_track_sends_a_run_once(tracked: dict[str, Any], tmp_path: Path, capsys) -> None:
+    """Replaying a run into another store twice: the second time, nothing is new."""
+    uri = f"sqlite:///{tmp_path / 'other.db'}"
+    for new_epochs in (sum(len(t["epochs"]) for t in tracked["trials"]), 0):
+        assert main(["track", str(tracked["folder"]), "--to", uri]) == 0
+        assert f"{new_epochs} epochs were new" in capsys.readouterr().out
+    parent, nested = mlflow_runs(uri)
+    assert len(nested) == len(tracked["trials"]) and parent.info.status == "FINISHED"
+    for run in nested:
+        trial = next(t for t in tracked["trials"] if t["id"] == run.data.tags["search.trial"])
+        assert histories(uri, run.info.run_id) == expected(trial)
+
+
+def test_tensorboard_hparams_and_scalars(tracked: dict[str, Any]) -> None:
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.plugins.hparams import api_pb2, metadata
+    from tensorboard.util import tensor_util
+
+    logdir = tracked["folder"] / "tensorboard"
+    assert tracked["meta"]["tracking"]["tensorboard"] == "tensorboard"
+    top = ea.EventAccumulator(str(logdir), size_guidance={ea.TENSORS: 0})
+    top.Reload()
+    content = top.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG]
+    experiment = metadata.parse_experiment_plugin_data(content)
+    assert {h.name for h in experiment.hparam_infos} == set(tracked["meta"]["space"]["params"])
+    assert {m.name.tag for m in experiment.metric_infos} == set(METRICS)
+    for trial in tracked["trials"]:
+        run = ea.EventAccumulator(str(logdir / f"trial_{trial['id']}"), size_guidance={ea.TENSORS: 0})
+        run.Reload()
+        plugin = run.PluginTagToContent(metadata.PLUGIN_NAME)
+        start = metadata.parse_session_start_info_plugin_data(plugin[metadata.SESSION_START_INFO_TAG])
+        values = {k: getattr(v, v.WhichOneof("kind")) for k, v in start.hparams.items()}
+        assert values == pytest.approx(trial["hyperparameters"])
+        end = metadata.parse_session_end_info_plugin_data(plugin[metadata.SESSION_END_INFO_TAG])
+        assert end.status == api_pb2.STATUS_SUCCESS
+        for key in METRICS:
+            got = [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in run.Tensors(key)]
+            want = expected(trial)[key]
+            assert [s for s, _ in got] == [s for s, _ in want]
+            assert [v for _, v in got] == pytest.approx([v for _, v in want], rel=1e-6)
+
+
+TRACKER_WITHOUT_TF = """
+import sys
+from pathlib import Path
+import keras_tuner as kt
+from search.engine._records import TrialRecorder
+from search.storage import RunFolder
+from search.tracking import TensorBoardTracker
+
+folder = RunFolder(Path(sys.argv[1]))
+folder.path.mkdir(parents=True)
+recorder = TrialRecorder(folder, kt.Objective("val_accuracy", "max"))
+hp = kt.HyperParameters()
+hp.Float("learning_rate", 1e-4, 1e-1, sampling="log", default=1e-3)
+trial = kt.engine.trial.Trial(hp, trial_id="0", status="RUNNING")
+tracker = TensorBoardTracker(folder, recorder, {"learning_rate": {"type": "float", "low": 1e-4, "high": 0.1}})
+for observer in (recorder, tracker):
+    observer.trial_begin(trial)
+for epoch in range(2):
+    for observer in (recorder, tracker):
+        observer.epoch_begin(trial, epoch)
+        observer.epoch_end(trial, epoch, {"loss": 1.0 - epoch / 4, "val_accuracy": 0.5 + epoch / 4})
+trial.status = "COMPLETED"
+for observer in (recorder, tracker):
+    observer.trial_end(trial)
+assert "tensorflow" not in sys.modules, "the TensorBoard tracker imported TensorFlow"
+"""
+
+
+def test_tensorboard_tracker_does_not_import_tensorflow_on_jax(tmp_path: Path) -> None:
+    """On JAX the event files are written without loading TensorFlow (which is installed)."""
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    result = subprocess.run(
+        [sys.executable, "-c", TRACKER_WITHOUT_TF, str(tmp_path / "run")], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    run = ea.EventAccumulator(str(tmp_path / "run" / "tensorboard" / "trial_0"))
+    run.Reload()
+    assert [e.step for e in run.Tensors("val_accuracy")] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("track", "message"),
+    [
+        ("nosuch", "--track 'nosuch': unknown tracker 'nosuch'; choose mlflow, mlflow=URI or tensorboard"),
+        ("tensorboard=x", "--track 'tensorboard=x': tensorboard takes no URI"),
+        ("mlflow=", "give the tracking URI after '='"),
+        ("mlflow=http://", "tracking URI 'http://' names no host"),
+        ("mlflow=http://127.0.0.1:99999", "tracking URI 'http://127.0.0.1:99999' is malformed"),
+        ("mlflow=nosuch://host/x", "MLflow does not know the scheme 'nosuch'"),
+    ],
+)
+def test_bad_track_values_stop_before_any_work(
+    track: str, message: str, tmp_path: Path, capsys
+) -> None:
+    if track.startswith("mlflow"):
+        need_mlflow()
+    code = main(tiny_run(tmp_path / "no-data", tmp_path, "bad", "--track", track))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and err.strip().count("\n") == 0, err
+    assert not (tmp_path / "fashion").exists()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_store_stops_a_new_run_before_any_trial(
+    synthetic_fashion: Path, tmp_path: Path, capsys
+) -> None:
+    need_mlflow()
+    uri = f"http://user:secret@127.0.0.1:{free_port()}"
+    code = main(tiny_run(synthetic_fashion, tmp_path, "down", "--track", f"mlflow={uri}"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--track mlflow: cannot log to http://user:***@127.0.0.1" in err and "secret" not in err
+    assert err.strip().count("\n") == 0, err
+    folder = tmp_path / "fashion" / "down"
+    assert not (folder / "trials.json").exists()
+    assert json.loads((folder / "run.json").read_text())["status"] == "failed"
+
+
+@pytest.fixture
+def mlflow_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A real `mlflow server` on a free localhost port, over a SQLite store; ``start()``
+    (re)starts it, ``stop()`` kills it."""
+    need_mlflow()
+    store = f"sqlite:///{tmp_path / 'server.db'}"
+    state: dict[str, Any] = {"proc": None, "port": free_port()}
+
+    def start() -> None:
+        state["proc"] = subprocess.Popen(
+            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store,
+             "--default-artifact-root", (tmp_path / "server-artifacts").as_uri(),
+             "--host", "127.0.0.1", "--port", str(state["port"]), "--workers", "1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},  # no job runners
+        )  # fmt: skip
+        deadline = time.monotonic() + SERVER_START_S
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", state["port"]), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError("mlflow server did not start")
+
+    def stop() -> None:
+        proc = state["proc"]
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    state.update(start=start, stop=stop)
+    start()
+    try:
+        yield state
+    finally:
+        stop()
+
+
+def wait_for(trials_file: Path, proc: subprocess.Popen, ready: Any) -> list[dict[str, Any]]:
+    """Poll trials.json until ``ready(trials)``; the trials then."""
+    deadline = time.monotonic() + SEARCH_TIMEOUT_S
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            trials = json.loads(trials_file.read_text())["trials"]
+        except (OSError, ValueError):
+            trials = []
+        if ready(trials):
+            return trials
+        time.sleep(0.2)
+    raise AssertionError(f"never ready; output: {proc.communicate()[0][-3000:]}")
+
+
+def check_no_duplicates(uri: str, trials: list[dict[str, Any]]) -> None:
+    _, nested = mlflow_runs(uri)
+    ids = [r.data.tags["search.trial"] for r in nested]
+    assert sorted(ids) == sorted(t["id"] for t in trials)  # one nested run per trial
+    for run in nested:
+        trial = next(t for t in trials if t["id"] == run.data.tags["search.trial"])
+        for key, points in histories(uri, run.info.run_id).items():
+            steps = [s for s, _ in points]
+            assert steps == [e["epoch"] for e in trial["epochs"]], (key, steps)
+
+
+def test_server_killed_mid_search_then_track_fills_in(
+    mlflow_server: dict[str, Any], synthetic_fashion: Path, tmp_path: Path
+) -> None:
+    uri = f"http://user:secret@127.0.0.1:{mlflow_server['port']}"
+    argv = tiny_run(synthetic_fashion, tmp_path, "s", "--track", f"mlflow={uri}", "--no-retrain")
+    argv[argv.index("--max-trials") + 1] = "4"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", *argv], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    folder = tmp_path / "fashion" / "s"
+    wait_for(folder / "trials.json", proc, lambda ts: any(t["status"] == "completed" for t in ts))
+    mlflow_server["stop"]()
+    out, _ = proc.communicate(timeout=SEARCH_TIMEOUT_S)
+    assert proc.returncode == 0, out[-3000:]
+    assert out.count("the search goes on without MLflow") == 1, out
+    assert "send the run later with: python -m search track" in out
+    assert "secret" not in out and "secret" not in (folder / "run.json").read_text()
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert len(trials) == 4
+
+    mlflow_server["start"]()
+    result = subprocess.run(
+        [sys.executable, "-m", "search", "track", str(folder), "--to", uri], cwd=ROOT,
+        capture_output=True, text=True, timeout=SEARCH_TIMEOUT_S,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    check_no_duplicates(uri, trials)
+
+
+def test_kill_9_then_resume_logs_each_run_and_step_once(synthetic_fashion: Path, tmp_path: Path) -> None:
+    need_mlflow()
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    argv = tiny_run(synthetic_fashion, tmp_path, "k", "--track", f"mlflow={uri}", "--no-retrain")
+    argv[argv.index("--max-epochs") + 1] = "3"
+    argv[argv.index("--train-size") + 1] = "2000"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", *argv], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    folder = tmp_path / "fashion" / "k"
+
+    def mid_second_trial(trials: list[dict[str, Any]]) -> bool:
+        return any(t["status"] == "running" and t["epochs"] for t in trials) and any(
+            t["status"] == "completed" for t in trials
+        )
+
+    wait_for(folder / "trials.json", proc, mid_second_trial)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    result = subprocess.run(
+        [sys.executable, "-m", "search", "resume", str(folder)], cwd=ROOT, capture_output=True,
+        text=True, timeout=SEARCH_TIMEOUT_S,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert len(trials) == 2 and all(t["status"] == "completed" for t in trials)
+    check_no_duplicates(uri, trials)
+    parent, nested = mlflow_runs(uri)
+    assert parent.info.status == "FINISHED"
+    attempts = sorted(r.data.tags["attempts"] for r in nested)
+    assert attempts[-1] == "2"  # the trial that was running, begun again
+
+
+def test_default_store_is_sqlite_in_the_results_root(tmp_path: Path, monkeypatch) -> None:
+    from search.tracking import resolve_uri
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert resolve_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert resolve_uri(None, tmp_path) == "http://127.0.0.1:5000"
+    assert resolve_uri("sqlite:///x.db", tmp_path) == "sqlite:///x.db"
+
+
+def test_trial_tags_name_hyperband_pruning_and_failure() -> None:
+    from search.tracking import trial_tags
+
+    record = {
+        "id": "7", "status": "pruned", "baseline": False, "continues": "3",
+        "schedule": {"bracket": 1, "round": 2, "epochs": 6, "trial_id": "3"},
+        "pruned_at_epoch": 2, "failure": "pruned by the Optuna pruner after epoch 2", "best_epoch": 2,
+    }  # fmt: skip
+    assert trial_tags(record) == {
+        "status": "pruned", "baseline": "false", "hyperband_bracket": "1", "hyperband_round": "2",
+        "continues_trial": "3", "pruned_at_epoch": "2", "best_epoch": "2",
+        "failure": "pruned by the Optuna pruner after epoch 2",
+    }  # fmt: skip
