@@ -152,6 +152,7 @@ def run_search(
         previous = existing.read_meta()
         _check_resumable(existing, previous, backend.name, space, budget, request)
         tuners.check_tuner_state(existing.tuner_dir)
+        tuners.check_state_present(existing, backend.name, request.storage)
         folder = existing
     else:
         folder = prepare_run_folder(request.results, experiment.name, name)

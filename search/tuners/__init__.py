@@ -9,6 +9,7 @@ from search.tuners._atomic import check_tuner_state
 from search.tuners._keras_tuner import hyperband_schedule
 from search.tuners._observed import ObservedTuner, Observer, TrialQuotaReached
 from search.tuners._registry import Backend, Budget, TunerOptions, get, names, register
+from search.tuners._state import check_state_present
 
 _atomic.install()
 
@@ -19,6 +20,7 @@ __all__ = [
     "Observer",
     "TrialQuotaReached",
     "TunerOptions",
+    "check_state_present",
     "check_tuner_state",
     "get",
     "hyperband_schedule",
