@@ -21,6 +21,7 @@ from search.cli import (
     _worker,
 )
 from search.cli._parser import Parser, UsageError
+from search.environment import EnvironmentFailure, environment_error
 from search.errors import SearchError
 
 __all__ = ["main"]
@@ -93,6 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
+        failure = environment_error(exc)  # e.g. run.json on a full disk, after the search stopped
+        if failure is not None:
+            err.print(f"error: {EnvironmentFailure(failure)}", markup=False, soft_wrap=True)
+            return EnvironmentFailure.exit_code
         err.print(
             f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the"
             " traceback)",

@@ -22,11 +22,12 @@ from search.engine._request import OBJECTIVES, RunRequest, masked_url
 from search.engine._retrain import retrain_best
 from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
 from search.engine._versions import package_versions
+from search.environment import EnvironmentFailure
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import DataOptions, ModelOptions
 from search.space import Space
 from search.storage import RunFolder, RunLock, prepare_run_folder
-from search.tuners import TrialQuotaReached
+from search.tuners import EnvironmentStop, TrialQuotaReached
 
 
 @dataclass(frozen=True)
@@ -319,6 +320,9 @@ def _search_and_retrain(
             status = "running"  # other processes go on with it
             exc.folder = folder  # type: ignore[attr-defined]
             raise
+        except EnvironmentStop as exc:
+            status = "interrupted"  # the running trial is run again on resume
+            raise EnvironmentFailure(exc.error, folder.path) from None
         except (SearchStopped, KeyboardInterrupt) as exc:
             status = "interrupted"
             done = sum(r["status"] == "completed" for r in recorder.records.values())

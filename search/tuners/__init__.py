@@ -7,7 +7,7 @@ from search.tuners import (
 )
 from search.tuners._atomic import check_tuner_state
 from search.tuners._keras_tuner import hyperband_schedule
-from search.tuners._observed import ObservedTuner, Observer, TrialQuotaReached
+from search.tuners._observed import EnvironmentStop, ObservedTuner, Observer, TrialQuotaReached
 from search.tuners._registry import Backend, Budget, TunerOptions, get, names, register
 from search.tuners._state import check_state_present
 
@@ -16,6 +16,7 @@ _atomic.install()
 __all__ = [
     "Backend",
     "Budget",
+    "EnvironmentStop",
     "ObservedTuner",
     "Observer",
     "TrialQuotaReached",
