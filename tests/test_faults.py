@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import keras_tuner as kt
@@ -174,3 +175,130 @@ def test_a_failed_atomic_write_names_its_file(tmp_path: Path) -> None:
     assert caught.value.errno == errno.EFBIG and caught.value.filename == str(target)
     assert target.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def _interrupted_then_resumed(
+    folder: Path, proc: subprocess.Popen, codes: tuple[int, ...], trials: int
+) -> None:
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode in codes, out
+    assert f"resume with: python -m search resume {folder}" in out
+    assert "Traceback" not in out
+    assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
+    assert main(["resume", str(folder), "--quiet"]) == 0
+    done = records(folder)
+    assert [t["status"] for t in done] == ["completed"] * trials
+    for t in done:
+        epochs = [e["epoch"] for e in t["epochs"]]
+        assert epochs == sorted(set(epochs))  # each epoch exactly once
+
+
+def test_sigterm_stops_cleanly_and_resume_finishes(tmp_path: Path, fashion_dir: Path) -> None:
+    proc = start(run_args(tmp_path, fashion_dir, "random", "--max-trials", "3"))
+    folder = tmp_path / "fashion" / "r"
+    wait_mid_trial(proc, folder / "trials.json", done=1)
+    proc.send_signal(signal.SIGTERM)
+    _interrupted_then_resumed(folder, proc, (143,), trials=3)
+
+
+SECOND_SIGNAL_AFTER = 0.05
+"""Seconds between the two Ctrl-C: two signals sent at once can arrive as one."""
+
+
+def test_second_ctrl_c_stops_at_once_and_resume_finishes(tmp_path: Path, fashion_dir: Path) -> None:
+    proc = start(run_args(tmp_path, fashion_dir, "random", "--max-trials", "3"))
+    folder = tmp_path / "fashion" / "r"
+    wait_mid_trial(proc, folder / "trials.json", done=1)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(SECOND_SIGNAL_AFTER)
+    proc.send_signal(signal.SIGINT)  # impatient: the first asked to stop at the next batch
+    # 130; or, when the second lands as the process exits, death by SIGINT (130 to a shell).
+    _interrupted_then_resumed(folder, proc, (130, -signal.SIGINT), trials=3)
+
+
+def _search(tmp_path: Path, data_dir: Path, space: str, trials: int) -> int:
+    space_file = tmp_path / "space.toml"
+    space_file.write_text(space)
+    return main([
+        "run", "fashion", "--tuner", "random", "--train-size", "300", "--val-size", "100",
+        "--max-trials", str(trials), "--max-epochs", "1", "--no-retrain", "--space",
+        str(space_file), "--data-dir", str(data_dir), "--results", str(tmp_path), "--name", "f",
+        "--quiet",
+    ])  # fmt: skip
+
+
+def _error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def test_three_failed_trials_in_a_row_stop_the_search(
+    tmp_path: Path, synthetic_fashion: Path, capsys
+) -> None:
+    rates = "[1e9, 2e9, 5e9, 1e10, 2e10, 5e10]"  # the loss overflows at once with each
+    space = (f'[learning_rate]\ntype = "choice"\nvalues = {rates}\ndefault = 1e9\n'
+             '[batch_norm]\ntype = "fixed"\nvalue = false\n')  # fmt: skip
+    assert _search(tmp_path, synthetic_fashion, space, trials=6) == 2
+    trials = records(tmp_path / "fashion" / "f")
+    assert [t["status"] for t in trials] == ["failed"] * 3  # not 6: three in a row stop it
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert "no trial completed (3x" in line and "loss became" in line
+    assert json.loads((tmp_path / "fashion" / "f" / "run.json").read_text())["status"] == "failed"
+
+
+DENSE_UNITS_BEYOND_MEMORY = 10**9
+"""A dense layer of 3136 x 10**9 float32 weights: 11 TiB, refused by the allocator at once."""
+
+
+def test_out_of_memory_is_a_failed_trial_with_the_batch_hint(
+    tmp_path: Path, synthetic_fashion: Path
+) -> None:
+    # The default (the baseline, trial 0) fits; the other value, trial 1, cannot.
+    space = (f'[dense_units]\ntype = "choice"\nvalues = [32, {DENSE_UNITS_BEYOND_MEMORY}]\n'
+             "default = 32\n")  # fmt: skip
+    assert _search(tmp_path, synthetic_fashion, space, trials=2) == 0
+    first, second = records(tmp_path / "fashion" / "f")
+    assert first["status"] == "completed"
+    assert second["hyperparameters"]["dense_units"] == DENSE_UNITS_BEYOND_MEMORY
+    assert second["status"] == "failed"
+    assert second["failure"].startswith("out of memory (")
+    assert second["failure"].endswith("hint: a smaller batch_size or model")
+
+
+PAYLOAD_CHARS = 100_000_000
+"""A file large enough that a kill lands while it is being written."""
+
+_WRITER = """
+import sys
+from pathlib import Path
+from search.storage import RunFolder
+folder = RunFolder(Path(sys.argv[1]))
+blob = "y" * int(sys.argv[3])
+if sys.argv[2] == "run.json":
+    folder.write_meta({"blob": blob})
+else:
+    folder.write_trials([{"id": "0", "blob": blob}])
+"""
+
+
+@pytest.mark.parametrize("name", ["run.json", "trials.json"])
+def test_kill_during_an_atomic_write_leaves_the_previous_file_whole(
+    name: str, tmp_path: Path
+) -> None:
+    from search.storage import RunFolder
+
+    folder = RunFolder(tmp_path)
+    folder.write_meta({"blob": "x"})
+    folder.write_trials([{"id": "0", "blob": "x"}])
+    before = (tmp_path / name).read_bytes()
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), name,
+                             str(PAYLOAD_CHARS)])  # fmt: skip
+    while proc.poll() is None:  # until the temporary file holds part of the new content
+        partial = [p for p in tmp_path.glob(f".{name}.*.tmp") if p.stat().st_size > 0]
+        if partial:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "the write ended before the kill"
+    after = (tmp_path / name).read_bytes()
+    assert after == before or json.loads(after)  # the old file, or the whole new one
+    assert folder.read_meta()["blob"] in ("x", "y" * PAYLOAD_CHARS)
+    assert folder.read_trials()[0]["blob"] in ("x", "y" * PAYLOAD_CHARS)
