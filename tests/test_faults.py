@@ -302,3 +302,35 @@ def test_kill_during_an_atomic_write_leaves_the_previous_file_whole(
     assert after == before or json.loads(after)  # the old file, or the whole new one
     assert folder.read_meta()["blob"] in ("x", "y" * PAYLOAD_CHARS)
     assert folder.read_trials()[0]["blob"] in ("x", "y" * PAYLOAD_CHARS)
+
+
+def test_a_run_without_results_writes_into_the_test_folder(
+    tmp_path: Path, synthetic_fashion: Path
+) -> None:
+    from tests.conftest import ROOT
+
+    assert main(["run", "fashion", "--tuner", "random", "--train-size", "300", "--val-size",
+                 "100", "--max-trials", "1", "--max-epochs", "1", "--no-retrain", "--data-dir",
+                 str(synthetic_fashion), "--name", "nowhere", "--quiet"]) == 0  # fmt: skip
+    assert (tmp_path / "results" / "fashion" / "nowhere" / "run.json").is_file()
+    assert not (ROOT / "results" / "fashion" / "nowhere").exists()
+
+
+_NEEDS_A_COMPONENT = """
+from tests.conftest import missing
+
+def test_needs_chromium():
+    missing("chromium is not installed")
+"""
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", "1 failed"), ("", "1 skipped")])
+def test_a_missing_component_fails_under_ci(ci: str, outcome: str, tmp_path: Path) -> None:
+    test_file = tmp_path / "test_component.py"
+    test_file.write_text(_NEEDS_A_COMPONENT)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+        env={**os.environ, "CI": ci}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert outcome in result.stdout, result.stdout
+    assert result.returncode == (1 if ci else 0)
