@@ -65,6 +65,28 @@ def test_resume_without_tuner_state_refuses_and_keeps_records(
     assert (folder / "trials.json").read_text() == before
 
 
+def test_optuna_resumes_from_its_study_without_the_tuner_folder(
+    tmp_path: Path, fashion_dir: Path
+) -> None:
+    env = {**os.environ, "SEARCH_HEARTBEAT_SECONDS": "1"}  # the killed trial is stale in 3 s
+    args = run_args(tmp_path, fashion_dir, "optuna", "--max-trials", "3", "--pruner", "none")
+    proc = start(args, env=env)
+    folder = tmp_path / "fashion" / "r"
+    victim = wait_mid_trial(proc, folder / "trials.json", done=1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    shutil.rmtree(folder / "tuner")
+    finished = {t["id"]: t for t in records(folder) if t["status"] == "completed"}
+    resumed = start(["resume", str(folder), "--quiet"], env=env)
+    out, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, out
+    trials = {t["id"]: t for t in records(folder)}
+    assert all(trials[i] == record for i, record in finished.items())  # kept as they were
+    assert sum(t["status"] == "completed" for t in trials.values()) == 3
+    assert trials[victim["id"]]["status"] == "failed"  # its worker died; run again under a new id
+    assert "died" in trials[victim["id"]]["failure"]
+
+
 def _trial(trial_id: str) -> kt.engine.trial.Trial:
     hps = kt.HyperParameters()
     hps.Int("units", 1, 4)
