@@ -286,6 +286,17 @@ def test_out_of_memory_is_a_failed_trial_with_the_batch_hint(
     assert second["failure"].endswith("hint: a smaller batch_size or model")
 
 
+def test_defaults_beyond_memory_are_one_line_with_the_hint(
+    tmp_path: Path, synthetic_fashion: Path, capsys
+) -> None:
+    # KerasTuner builds the model of the space's defaults before the first trial.
+    space = f'[dense_units]\ntype = "fixed"\nvalue = {DENSE_UNITS_BEYOND_MEMORY}\n'
+    assert _search(tmp_path, synthetic_fashion, space, trials=1) == 2
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert line.startswith("error: the model of the space's defaults cannot be built: out of memory")
+    assert line.endswith("hint: a smaller batch_size or model")
+
+
 PAYLOAD_CHARS = 100_000_000
 """A file large enough that a kill lands while it is being written."""
 

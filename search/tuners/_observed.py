@@ -6,6 +6,7 @@ KerasTuner deep-copies callbacks for every trial.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -13,6 +14,10 @@ import keras
 import keras_tuner as kt
 
 from search.environment import environment_error
+from search.errors import SearchError
+
+OUT_OF_MEMORY = "out of memory"
+"""How ``failure_reason`` begins for a trial that ran out of memory."""
 
 
 class Observer(Protocol):
@@ -70,6 +75,18 @@ class ObservedTuner:
             return super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         except Exception as exc:
             _stop_if_environment(exc)
+            raise
+
+    def _populate_initial_space(self) -> None:
+        # KerasTuner builds the model of the space's defaults here, before any trial.
+        try:
+            super()._populate_initial_space()  # type: ignore[misc]
+        except Exception as exc:
+            from search.engine._records import failure_reason
+
+            reason = failure_reason("".join(traceback.format_exception_only(exc))) or ""
+            if reason.startswith(OUT_OF_MEMORY):
+                raise SearchError(f"the model of the space's defaults cannot be built: {reason}") from exc
             raise
 
     def search(self, *args: Any, **kwargs: Any) -> None:
