@@ -61,7 +61,8 @@ class EnvironmentFailure(SearchError):
 
 
 def named(exc: OSError, path: Path) -> OSError:
-    """``exc`` with ``path`` as its filename when it has none (a failed ``write``)."""
-    if exc.filename is not None or exc.errno is None:
+    """``exc`` naming ``path``, the file being written, rather than nothing (a failed
+    ``write``) or the temporary file it was written through."""
+    if exc.errno is None or exc.filename == str(path):
         return exc
     return OSError(exc.errno, exc.strerror or str(exc), str(path))

@@ -21,7 +21,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except OSError as exc:  # a failed write names no file: name the one being replaced
+    except OSError as exc:  # name the file being replaced, not none or the temporary one
         Path(tmp).unlink(missing_ok=True)
         raise named(exc, path) from exc
     except BaseException:

@@ -54,7 +54,7 @@ class AtomicSaveBestEpoch(_OriginalSaveBestEpoch):
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
-        except OSError as exc:  # h5py names the temporary file, if any: name the checkpoint
+        except OSError as exc:  # name the checkpoint, not the temporary file
             tmp.unlink(missing_ok=True)
             raise named(exc, path) from exc
         except BaseException:
