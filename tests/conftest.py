@@ -1,9 +1,20 @@
-"""Shared fixtures: a seed, synthetic IDX files, and the real data when installed."""
+"""Shared fixtures: a seed, synthetic IDX files, and the real data when installed.
+
+Every test runs in its own temporary folder (a ``run`` without ``--results`` writes there,
+never into the checkout's results/), importing this checkout's packages, in subprocesses too.
+A real component a test needs (Fashion-MNIST, Chromium, chromedriver, PostgreSQL, JAX) that
+is missing skips the test, or fails it under ``CI=true``: CI installs them all.
+"""
 
 from __future__ import annotations
 
 import gzip
+import importlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import numpy as np
 import pytest
@@ -11,6 +22,31 @@ import pytest
 from search.data._fashion import DEBIAN_DIR, keras_cache_dir
 
 SEED = 1234
+ROOT = Path(__file__).resolve().parent.parent
+CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip a test whose real component is not installed; under CI=true, fail it."""
+    if CI:
+        pytest.fail(f"{reason} (CI=true: CI installs every real component)", pytrace=False)
+    pytest.skip(reason)
+
+
+def import_or_missing(name: str) -> ModuleType:
+    """``pytest.importorskip``, failing under CI=true."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        missing(f"{name} is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run in ``tmp_path``; ``python -m search`` subprocesses import this checkout."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    yield
 
 
 @pytest.fixture
@@ -62,7 +98,7 @@ def fashion_dir() -> Path:
     """The real Fashion-MNIST (Debian's dataset-fashion-mnist, installed by .ci/run)."""
     folder = real_fashion_dir()
     if folder is None:
-        pytest.skip("Fashion-MNIST not installed: apt-get install dataset-fashion-mnist")
+        missing("Fashion-MNIST not installed: apt-get install dataset-fashion-mnist")
     return folder
 
 

@@ -14,6 +14,7 @@ import pytest
 import search
 from search.errors import DataError, SearchError
 from tests import user_models as um
+from tests.conftest import ROOT
 
 TUNERS = ["random", "hyperband", "bayesian", "optuna"]
 
@@ -152,7 +153,7 @@ def test_the_projects_image_cnn_driven_by_a_toml_space(tuner: str, tmp_path: Pat
     from hypermodels import ImageCNN, ImageStats
     from search.space import load_space
 
-    space = load_space(Path("spaces/fashion.toml")).fix({"conv_blocks": 2, "filters": 16})
+    space = load_space(ROOT / "spaces" / "fashion.toml").fix({"conv_blocks": 2, "filters": 16})
     rng = np.random.default_rng(0)
     x = rng.integers(0, 255, (60, 28, 28, 1)).astype("uint8")
     y = np.arange(60) % 3

@@ -8,14 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import import_or_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_fit_contract_on_jax() -> None:
     """The loop's tests and the validated retrain's (learning-rate cuts reach JAX's steps)."""
-    pytest.importorskip("jax")
+    import_or_missing("jax")
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_loop.py",
@@ -27,7 +27,7 @@ def test_fit_contract_on_jax() -> None:
 
 
 def test_backend_is_jax_in_that_process() -> None:
-    pytest.importorskip("jax")
+    import_or_missing("jax")
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     out = subprocess.run(
         [sys.executable, "-c", "import keras; print(keras.backend.backend())"],
@@ -39,7 +39,7 @@ def test_backend_is_jax_in_that_process() -> None:
 def test_search_and_transfer_model_on_jax_through_the_option(tmp_path: Path, fashion_dir: Path) -> None:
     """``--backend jax``: a whole search (with Hyperband's continuation) and the transfer
     model's tests, in processes that never import TensorFlow's Keras backend."""
-    pytest.importorskip("jax")
+    import_or_missing("jax")
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     env["JAX_PLATFORMS"] = "cpu"
     env["SEARCH_CACHE_DIR"] = str(tmp_path / "cache")

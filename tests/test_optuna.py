@@ -272,7 +272,9 @@ def test_killed_worker_trial_is_failed_and_retried(tmp_path: Path, fashion_dir: 
     import sys
     import time
 
-    env = {**os.environ, "SEARCH_HEARTBEAT_SECONDS": "2"}  # stale after 6 s
+    # The killed worker's trial is stale 6 s after its last beat; a live worker's never is,
+    # however late a loaded machine lets its heartbeat thread run (its process runs).
+    env = {**os.environ, "SEARCH_HEARTBEAT_SECONDS": "2"}
     main_proc = subprocess.Popen(
         [sys.executable, "-m", "search", "run", "fashion", "--tuner", "optuna", "--workers", "2",
          "--sampler", "random", "--pruner", "none", "--train-size", "1500", "--val-size", "300",
@@ -314,3 +316,26 @@ def test_killed_worker_trial_is_failed_and_retried(tmp_path: Path, fashion_dir: 
     assert len(retries) == 1 and retries[0].params == stale[0].params
     assert retries[0].state == optuna.trial.TrialState.COMPLETE
     assert not [t for t in study.trials if t.state == optuna.trial.TrialState.RUNNING]
+
+
+def test_a_slow_live_worker_is_not_stale_a_dead_one_is() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from search.tuners.optuna._heartbeat import fail_stale_trials
+
+    study = optuna.create_study(storage=optuna.storages.InMemoryStorage())
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    silent_since = time.time() - 3600  # no heartbeat for an hour
+    for pid in (os.getpid(), int(dead.stdout)):
+        trial = study.ask()
+        for key, value in (("heartbeat", silent_since), ("pid", pid), ("host", socket.gethostname())):
+            trial.set_user_attr(key, value)
+    failed = fail_stale_trials(study, grace=1.0)
+    assert [t.user_attrs["pid"] for t in failed] == [int(dead.stdout)]
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states[:2] == [optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.FAIL]

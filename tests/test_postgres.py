@@ -16,6 +16,7 @@ import optuna
 import pytest
 
 from search.cli import main
+from tests.conftest import missing
 
 
 def _pg_bin() -> Path | None:
@@ -34,7 +35,7 @@ def postgres_url() -> Iterator[str]:
     """A PostgreSQL server on localhost in a temporary data folder (Debian's postgresql)."""
     pg_bin = _pg_bin()
     if pg_bin is None:
-        pytest.skip("PostgreSQL is not installed: apt-get install postgresql")
+        missing("PostgreSQL is not installed: apt-get install postgresql")
     # Not under pytest's tmp folder: that one is private to its owner, and the server may
     # have to run as another user.
     root = Path(tempfile.mkdtemp(prefix="search-pg-"))
@@ -43,7 +44,7 @@ def postgres_url() -> Iterator[str]:
     as_user: list[str] = []
     if os.geteuid() == 0:  # the server refuses to run as root: use Debian's postgres user
         if shutil.which("runuser") is None:
-            pytest.skip("running as root without runuser")
+            missing("running as root without runuser (util-linux) to start PostgreSQL as postgres")
         shutil.chown(root, "postgres")
         shutil.chown(sockets, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from search.report import write_report
+from tests.conftest import import_or_missing, missing
 from tests.test_report import SPACE, _write_run, epochs, trial
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -17,9 +18,9 @@ CHROMEDRIVER = shutil.which("chromedriver")
 
 @pytest.fixture
 def browser(tmp_path: Path):
-    webdriver = pytest.importorskip("selenium.webdriver")
+    webdriver = import_or_missing("selenium.webdriver")
     if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
+        missing("Debian's chromium and chromium-driver are not installed")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

@@ -10,6 +10,7 @@ import pytest
 
 from search.cli import main
 from search.data import SkippedImagesWarning
+from tests.conftest import missing
 
 CLOTHING = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "clothing-dataset-small"
 
@@ -17,7 +18,7 @@ CLOTHING = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "clo
 @pytest.mark.slow
 def test_real_clothing_search_and_export(tmp_path: Path) -> None:
     if not CLOTHING.is_dir():
-        pytest.skip(f"{CLOTHING}: the clothing set is not there")
+        missing(f"{CLOTHING}: the clothing set is not there")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SkippedImagesWarning)
         code = main(["run", "clothing", "--tuner", "random", "--weights", "none", "--fix",

@@ -22,6 +22,7 @@ from search.cli import (
 )
 from search.cli._imports import guard_heavy_imports
 from search.cli._parser import Parser, UsageError
+from search.environment import EnvironmentFailure, environment_error
 from search.errors import SearchError
 from search.quiet import quiet_libraries
 
@@ -92,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
+        failure = environment_error(exc)  # e.g. run.json on a full disk, after the search stopped
+        if failure is not None:
+            err.print(f"error: {EnvironmentFailure(failure)}", markup=False, soft_wrap=True)
+            return EnvironmentFailure.exit_code
         err.print(
             f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the"
             " traceback)",

@@ -12,6 +12,7 @@ from typing import Any
 
 import keras_tuner as kt
 
+from search.errors import RunFolderError
 from search.gpus import PINNED
 from search.storage import RunFolder
 
@@ -130,6 +131,7 @@ class TrialRecorder:
             for key, value in values.items()
             if key.startswith(_TUNER_PREFIX)
         }
+        self._refuse_rerun(trial.trial_id)
         self._started[trial.trial_id] = time.perf_counter()
         self._mine.add(trial.trial_id)
         if trial.trial_id in self.records:  # run again after an interruption
@@ -153,6 +155,18 @@ class TrialRecorder:
             "gpu": os.environ.get(PINNED),
         }
         self._save()
+
+    def _refuse_rerun(self, trial_id: str) -> None:
+        """RunFolderError if trial ``trial_id`` already ended: its record is never replaced."""
+        record = self.records.get(trial_id)
+        if record is None or record["status"] == "running":
+            return
+        raise RunFolderError(
+            f"{self.folder.trials_file}: the tuner started trial {trial_id} again, which is"
+            f" already {record['status']} there; its record is kept and the search stopped"
+            " (the tuner's state does not match this run's trials). To search on, start a new"
+            " run with another --name."
+        )
 
     def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
         self._epoch_started = time.perf_counter()

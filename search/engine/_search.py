@@ -23,12 +23,13 @@ from search.engine._request import RunRequest, masked_url
 from search.engine._retrain import retrain_best
 from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
 from search.engine._versions import package_versions
+from search.environment import EnvironmentFailure
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import DataOptions, ModelOptions
 from search.report import Ranking, rank_run, trials_table
 from search.space import Space
 from search.storage import RunFolder, RunLock, check_writable, prepare_run_folder
-from search.tuners import TrialQuotaReached
+from search.tuners import EnvironmentStop, TrialQuotaReached
 
 WRITABLE_FIX = "give a --results folder you can write to (or make this one writable)"
 
@@ -193,6 +194,7 @@ def run_search(
         previous = existing.read_meta()
         _check_resumable(existing, previous, p, request)
         tuners.check_tuner_state(existing.tuner_dir)
+        tuners.check_state_present(existing, backend.name, request.storage)
         check_writable(existing.path, f"run folder {existing.path}", WRITABLE_FIX)
         folder = existing
     else:
@@ -385,6 +387,9 @@ def _search_and_retrain(
             status = "running"  # other processes go on with it
             exc.folder = folder  # type: ignore[attr-defined]
             raise
+        except EnvironmentStop as exc:
+            status = "interrupted"  # the running trial is run again on resume
+            raise EnvironmentFailure(exc.error, folder.path) from None
         except (SearchStopped, KeyboardInterrupt) as exc:
             status = "interrupted"
             done = sum(r["status"] == "completed" for r in recorder.records.values())

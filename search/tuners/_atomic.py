@@ -21,6 +21,7 @@ from typing import Any
 from keras_tuner.src import utils as kt_utils
 from keras_tuner.src.engine import tuner_utils
 
+from search.environment import named
 from search.errors import RunFolderError
 from search.storage import write_atomic
 
@@ -53,6 +54,9 @@ class AtomicSaveBestEpoch(_OriginalSaveBestEpoch):
             with open(tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
+        except OSError as exc:  # name the checkpoint, not the temporary file
+            tmp.unlink(missing_ok=True)
+            raise named(exc, path) from exc
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

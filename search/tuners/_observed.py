@@ -6,11 +6,18 @@ KerasTuner deep-copies callbacks for every trial.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Any, Protocol
 
 import keras
 import keras_tuner as kt
+
+from search.environment import environment_error
+from search.errors import SearchError
+
+OUT_OF_MEMORY = "out of memory"
+"""How ``failure_reason`` begins for a trial that ran out of memory."""
 
 
 class Observer(Protocol):
@@ -31,6 +38,22 @@ class TrialQuotaReached(Exception):
     """This process ran the trials it was given (``--isolate``); others will run the rest."""
 
 
+class EnvironmentStop(kt.errors.FatalError):
+    """A file could not be written (disk full, size limit, permission, read-only): the
+    search stops, the running trial is neither ended nor counted, and resume runs it again.
+    KerasTuner lets FatalError through instead of recording a failed trial."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _stop_if_environment(exc: BaseException) -> None:
+    error = environment_error(exc)
+    if error is not None:
+        raise EnvironmentStop(error) from exc
+
+
 class ObservedTuner:
     """Mixin placed before a KerasTuner tuner class in the bases."""
 
@@ -48,7 +71,31 @@ class ObservedTuner:
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         # The trial's per-epoch state lives in its own KerasTuner folder (see hypermodels).
         kwargs["state_path"] = Path(self.get_trial_dir(trial.trial_id)) / "epoch_state.npz"  # type: ignore[attr-defined]
-        return super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+        try:
+            return super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+        except Exception as exc:
+            _stop_if_environment(exc)
+            raise
+
+    def _populate_initial_space(self) -> None:
+        # KerasTuner builds the model of the space's defaults here, before any trial.
+        try:
+            super()._populate_initial_space()  # type: ignore[misc]
+        except Exception as exc:
+            from search.engine._records import failure_reason
+
+            reason = failure_reason("".join(traceback.format_exception_only(exc))) or ""
+            if reason.startswith(OUT_OF_MEMORY):
+                raise SearchError(f"the model of the space's defaults cannot be built: {reason}") from exc
+            raise
+
+    def search(self, *args: Any, **kwargs: Any) -> None:
+        # The oracle's and the observers' writes between trials.
+        try:
+            super().search(*args, **kwargs)  # type: ignore[misc]
+        except OSError as exc:
+            _stop_if_environment(exc)
+            raise
 
     def on_trial_begin(self, trial: Any) -> None:
         self._trials_started += 1

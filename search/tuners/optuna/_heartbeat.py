@@ -4,14 +4,19 @@ Optuna's own heartbeat works with RDB storages only, and runs inside ``study.opt
 with ask/tell and the default journal file it is not available. So each running trial
 records a ``heartbeat`` user attribute every ``interval`` seconds from a daemon thread,
 on any storage. A trial whose heartbeat is older than ``grace`` seconds belonged to a
-dead worker: it is marked FAIL (``stale``) and its configuration is enqueued once.
+dead worker: it is marked FAIL (``stale``) and its configuration is enqueued once. A worker
+on this machine whose process still runs is only slow (a loaded machine can delay its
+heartbeat thread past any grace): its trials are left running.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -34,6 +39,7 @@ class Heartbeat:
     def _beat(self) -> None:
         self._trial.set_user_attr("heartbeat", time.time())
         self._trial.set_user_attr("pid", os.getpid())
+        self._trial.set_user_attr("host", socket.gethostname())
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -47,6 +53,23 @@ class Heartbeat:
         self._thread.join(timeout=self._interval + 5)
 
 
+_GONE = ("Z", "X")
+"""Process states in /proc/PID/stat of a process that has ended (zombie, dead)."""
+
+
+def _runs_here(attrs: dict[str, Any]) -> bool:
+    """Whether the trial's worker process runs on this machine (Linux's /proc tells; elsewhere,
+    or on another machine, only the heartbeat's age does)."""
+    pid = attrs.get("pid")
+    if attrs.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no such process, or no /proc
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] not in _GONE
+
+
 def fail_stale_trials(study: optuna.Study, grace: float) -> list[optuna.trial.FrozenTrial]:
     """Mark FAIL the running trials without a heartbeat for ``grace`` seconds, and enqueue
     each one's configuration once (a retry is not retried again). Returns the failed ones.
@@ -57,7 +80,7 @@ def fail_stale_trials(study: optuna.Study, grace: float) -> list[optuna.trial.Fr
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         beat = trial.user_attrs.get("heartbeat")
         started = trial.datetime_start.timestamp() if trial.datetime_start else now
-        if now - (beat if beat is not None else started) <= grace:
+        if now - (beat if beat is not None else started) <= grace or _runs_here(trial.user_attrs):
             continue
         try:  # attributes can only be set while the trial runs: mark it, then fail it
             storage.set_trial_user_attr(trial._trial_id, "stale", True)

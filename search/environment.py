@@ -1,0 +1,68 @@
+"""Failures of the machine, not of the configuration: a full disk, a file-size limit, a
+folder without write permission, a read-only file system.
+
+A trial that hits one is not a failed trial: the search stops with one line naming the
+path and the fix, the trial stays resumable, and ``resume`` runs it again.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import shlex
+from pathlib import Path
+
+from search.errors import SearchError
+
+FIXES = {
+    errno.ENOSPC: "no space left on the device; free some space or move the run to a larger disk",
+    errno.EDQUOT: "the disk quota is used up; free some space or raise the quota",
+    errno.EFBIG: "file too large for the file-size limit (`ulimit -f`); raise the limit",
+    errno.EACCES: "permission denied; make it writable for this user",
+    errno.EPERM: "operation not permitted; make it writable for this user",
+    errno.EROFS: "read-only file system; remount it writable or move the run to a writable disk",
+}
+"""What each environment errno means for the user, and the fix."""
+
+_H5_FILENAME = re.compile(r"filename = '([^']+)'")
+"""Where h5py (Keras' weights files) names the file in its error message."""
+
+
+def environment_error(exc: BaseException) -> OSError | None:
+    """The OSError caused by the environment (``FIXES``) in ``exc`` or what led to it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in FIXES:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def error_path(error: OSError) -> str | None:
+    """The file an OSError is about: its filename, or the one h5py names in its message."""
+    if error.filename is not None:
+        return str(error.filename)
+    found = _H5_FILENAME.search(str(error))
+    return found.group(1) if found else None
+
+
+class EnvironmentFailure(SearchError):
+    """The search stopped because the machine could not write a file; resumable."""
+
+    def __init__(self, error: OSError, run: Path | None = None) -> None:
+        where = error_path(error) or (str(run) if run is not None else "a file")
+        message = f"{where}: {FIXES.get(error.errno or 0, error.strerror)}"
+        if run is not None:
+            message += f"; then resume with: python -m search resume {shlex.quote(str(run))}"
+        super().__init__(message)
+        self.error = error
+
+
+def named(exc: OSError, path: Path) -> OSError:
+    """``exc`` naming ``path``, the file being written, rather than nothing (a failed
+    ``write``) or the temporary file it was written through."""
+    if exc.errno is None or exc.filename == str(path):
+        return exc
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
