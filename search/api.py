@@ -7,7 +7,7 @@ as the CLI's, so ``python -m search status|report RUN`` read it too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from search.experiments._user import describe
 from search.quiet import quiet_libraries
 from search.report import load_report, write_report
 from search.storage import RunFolder
+from search.tracking import finish_tracking
 
 ARRAY_COMMAND = "search.run"
 """What run.json records as the command of a run started from Python."""
@@ -139,6 +140,7 @@ def run(
     image_size: int | None = None,
     weights: str | None = None,
     model: str | None = None,
+    track: str | Sequence[str] = (),
     quiet: bool = False,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
@@ -170,6 +172,8 @@ def run(
         tolerance, sampler, pruner, storage, workers, isolate, keep_best, precision,
         train_size, val_size, data_dir, image_size, weights, model: as the CLI's
             options of the same names (``python -m search run --help``).
+        track: ``"mlflow"``, ``"mlflow=URI"``, ``"tensorboard"``, or several of these:
+            where the search is tracked besides its folder.
         quiet: print nothing (progress shows by default, in a terminal or Jupyter).
 
     Returns:
@@ -189,6 +193,7 @@ def run(
         "keep_best": keep_best, "precision": precision, "train_size": train_size,
         "val_size": val_size, "data_dir": None if data_dir is None else Path(data_dir),
         "image_size": image_size, "weights": weights, "model": model,
+        "track": (track,) if isinstance(track, str) else tuple(track),
     }  # fmt: skip
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
         return _run_experiment(hypermodel, options, quiet)
@@ -255,6 +260,8 @@ def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) ->
         if reports[0].choice is not None:
             console.print(reports[0].choice.sentence())
         console.print(f"report: {output}")
+    if request.track:
+        finish_tracking(outcome.folder, request, console)
     return Run(outcome.folder.path)
 
 

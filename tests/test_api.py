@@ -217,3 +217,15 @@ def test_a_lambda_works_in_process_but_not_across_processes(tmp_path: Path) -> N
                    results=tmp_path, name="iso", quiet=True)  # fmt: skip
     with pytest.raises(SearchError, match="cannot be imported again.*hypermodel="):
         search.resume(run.folder)
+
+
+def test_an_api_run_is_tracked_in_tensorboard_and_mlflow(tmp_path: Path) -> None:
+    from tests.conftest import import_or_missing
+
+    mlflow = import_or_missing("mlflow")
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run = _run(um.build, tmp_path, "random", track=["tensorboard", f"mlflow={store}"])
+    assert any((run.folder / "tensorboard").rglob("events.out.tfevents*"))
+    mlflow.set_tracking_uri(store)
+    runs = mlflow.search_runs(experiment_names=["build"], output_format="list")
+    assert len(runs) == 1 + len(_trials(run))  # the parent and one nested run per trial
