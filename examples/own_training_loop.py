@@ -47,7 +47,7 @@ class DigitsModel(kt.HyperModel):
         model: keras.Model,
         x: np.ndarray,
         y: np.ndarray,
-        validation_data: tuple[np.ndarray, np.ndarray],
+        validation_data: tuple[np.ndarray, np.ndarray] | None = None,
         epochs: int = 1,
         callbacks: list[keras.callbacks.Callback] | None = None,
         **kwargs: Any,
@@ -63,9 +63,10 @@ class DigitsModel(kt.HyperModel):
             for start in range(0, len(x) - batch_size + 1, batch_size):
                 rows = order[start : start + batch_size]
                 model.train_on_batch(x[rows], y[rows])
-            train = model.evaluate(x, y, return_dict=True, verbose=0)
-            val = model.evaluate(*validation_data, return_dict=True, verbose=0)
-            logs = {**train, **{f"val_{name}": value for name, value in val.items()}}
+            logs = model.evaluate(x, y, return_dict=True, verbose=0)
+            if validation_data is not None:  # a final retrain on every image has none
+                val = model.evaluate(*validation_data, return_dict=True, verbose=0)
+                logs.update({f"val_{name}": value for name, value in val.items()})
             calls.on_epoch_end(epoch, logs)
             if model.stop_training:  # a pruner or EarlyStopping asked to stop
                 break

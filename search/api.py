@@ -8,6 +8,7 @@ as the CLI's, so ``python -m search status|report RUN`` read it too.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,16 @@ import pandas as pd
 from rich.console import Console
 
 from search.data import array_splits, load_arrays
-from search.engine import RunRequest, run_search
+from search.engine import RunRequest, run_search, stored_request
 from search.engine._isolate import drive_isolated
 from search.errors import RunFolderError, SearchError
-from search.experiments import Experiment, is_hypermodel, user_experiment
+from search.experiments import (
+    Experiment,
+    absolute_reference,
+    folder_name,
+    is_hypermodel,
+    user_experiment,
+)
 from search.experiments._user import describe
 from search.quiet import quiet_libraries
 from search.report import load_report, write_report
@@ -134,7 +141,7 @@ def run(
     isolate: bool = False,
     keep_best: int | None = 3,
     precision: str = "auto",
-    train_size: int | None = None,
+    train_size: int | str | None = None,
     val_size: int | None = None,
     data_dir: str | Path | None = None,
     image_size: int | None = None,
@@ -182,6 +189,14 @@ def run(
     direction = None
     if isinstance(objective, kt.Objective):
         objective, direction = objective.name, objective.direction
+    if not isinstance(objective, str):
+        raise SearchError(
+            f"objective: a {type(objective).__name__}; give one metric name, a"
+            " keras_tuner.Objective, or 'pareto'"
+        )
+    full_train = train_size == "all"
+    if isinstance(train_size, str) and not full_train:
+        raise SearchError(f"train_size {train_size!r}: give a number of images or 'all'")
     options = {
         "tuner": tuner, "objective": objective, "direction": direction, "max_trials": max_trials,
         "max_epochs": max_epochs, "results": Path(results), "name": name, "seed": seed,
@@ -190,11 +205,13 @@ def run(
         "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
         "converged_epochs": converged_epochs, "tolerance": tolerance, "sampler": sampler,
         "pruner": pruner, "storage": storage, "workers": workers, "isolate": isolate,
-        "keep_best": keep_best, "precision": precision, "train_size": train_size,
+        "keep_best": keep_best, "precision": precision,
+        "train_size": None if full_train else train_size, "full_train": full_train,
         "val_size": val_size, "data_dir": None if data_dir is None else Path(data_dir),
         "image_size": image_size, "weights": weights, "model": model,
         "track": (track,) if isinstance(track, str) else tuple(track),
     }  # fmt: skip
+    RunRequest(experiment="check", **options).check()  # every option, before any work
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
         return _run_experiment(hypermodel, options, quiet)
     if x is None or y is None:
@@ -222,22 +239,28 @@ def experiment_for(
             " keras_tuner.HyperModel, nor an experiment; pass one of these"
         )
     return user_experiment(
-        name or describe(hypermodel), hypermodel, load,
+        name or folder_name(describe(hypermodel)), hypermodel, load,
         space_file=None if space is None else str(space),
     )  # fmt: skip
 
 
 def _run_experiment(experiment: str | Experiment, options: dict[str, Any], quiet: bool) -> Run:
-    """``search.run("fashion", ...)``: the main command from Python."""
-    given = experiment if isinstance(experiment, Experiment) else None
-    target = experiment if isinstance(experiment, str) else experiment.name
-    if given is not None and given.reference is None and options["workers"] > 1:
+    """``search.run("fashion", ...)``: the main command from Python. An Experiment object
+    runs in this process; other processes (workers, isolate, resume) find an experiment by
+    its name or reference (``"file.py:NAME"``) only."""
+    if isinstance(experiment, str):
+        target = absolute_reference(experiment)
+        request = RunRequest(experiment=target, command=(ARRAY_COMMAND, target), **options)
+        return _execute(request, None, quiet)
+    found = (experiment.reference or {}).get("experiment")
+    if found is None and (options["workers"] > 1 or options["isolate"]):
         raise SearchError(
-            f"workers={options['workers']}: other processes find an experiment by its name;"
-            f" pass it as 'file.py:NAME' or 'package.module:NAME', not as an object"
+            "workers and isolate run trials in other processes, which find an experiment by"
+            " name: pass it as 'file.py:NAME' or 'package.module:NAME', not as an object"
         )
+    target = str(found or experiment.name)
     request = RunRequest(experiment=target, command=(ARRAY_COMMAND, target), **options)
-    return _execute(request, given, quiet)
+    return _execute(request, experiment, quiet)
 
 
 def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) -> Run:
@@ -265,37 +288,38 @@ def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) ->
     return Run(outcome.folder.path)
 
 
-def resume(folder: str | Path, hypermodel: Any = None, *, quiet: bool = False) -> Run:
+def resume(
+    folder: str | Path, hypermodel: Any = None, *, storage: str | None = None, quiet: bool = False
+) -> Run:
     """Continue an interrupted run where it stopped (finished trials are kept).
 
     Args:
         folder: the run folder.
         hypermodel: the run's hypermodel, for a run on arrays whose hypermodel cannot be
-            imported again (a lambda, a notebook's function); None: import what run.json
-            names.
+            imported again (a lambda, a notebook's function), or the Experiment object a
+            run was started with; None: import what run.json names.
+        storage: the Optuna database URL with its password (run.json keeps it masked).
         quiet: print nothing.
 
     Returns:
         The finished :class:`Run`.
     """
     run_folder = RunFolder(Path(folder))
-    meta = run_folder.read_meta()
-    if "request" not in meta:
-        raise RunFolderError(f"{run_folder.run_file}: holds no request to resume the search from")
-    stored = {**meta["request"], "results": str(run_folder.path.parent.parent),
-              "name": run_folder.name}  # fmt: skip
-    request = RunRequest.from_json(stored)
-    experiment = None
-    if hypermodel is not None:
-        if not request.arrays:
-            raise SearchError(
-                f"{run_folder.path}: a run of experiment {request.experiment!r} rebuilds its own"
-                " hypermodel; resume it without hypermodel="
-            )
-        experiment = experiment_for(
-            hypermodel, request.experiment, request.space, lambda options: load_arrays(run_folder.path)
-        )  # fmt: skip
-    return _execute(request, experiment, quiet)
+    request = stored_request(run_folder, storage)
+    if hypermodel is None:
+        return _execute(request, None, quiet)
+    if isinstance(hypermodel, Experiment):
+        return _execute(request, hypermodel, quiet)
+    if not request.arrays:
+        raise SearchError(
+            f"{run_folder.path}: a run of experiment {request.experiment!r} rebuilds its own"
+            " hypermodel; resume it without hypermodel="
+        )
+    experiment = experiment_for(
+        hypermodel, request.experiment, request.space, lambda options: load_arrays(run_folder.path)
+    )  # fmt: skip
+    reference = (experiment.reference or {}).get("hypermodel")
+    return _execute(replace(request, hypermodel=reference), experiment, quiet)
 
 
 def load(folder: str | Path) -> Run:

@@ -212,6 +212,7 @@ def test_a_lambda_works_in_process_but_not_across_processes(tmp_path: Path) -> N
     run = search.run(lambda hp: um.build(hp), x, y, tuner="random", max_trials=1, max_epochs=1,
                      results=tmp_path, name="ok", retrain=False, quiet=True)  # fmt: skip
     assert run.status == "finished" and run.meta["hypermodel"] is None
+    assert run.folder.parent.name == "lambda"  # a folder name, not "<lambda>"
     with pytest.raises(SearchError, match="isolate=True .*lambda"):
         search.run(lambda hp: um.build(hp), x, y, tuner="random", isolate=True,
                    results=tmp_path, name="iso", quiet=True)  # fmt: skip
@@ -229,3 +230,18 @@ def test_an_api_run_is_tracked_in_tensorboard_and_mlflow(tmp_path: Path) -> None
     mlflow.set_tracking_uri(store)
     runs = mlflow.search_runs(experiment_names=["build"], output_format="list")
     assert len(runs) == 1 + len(_trials(run))  # the parent and one nested run per trial
+
+
+def test_bad_options_are_refused_before_the_data_is_touched(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"--seed \(-1\) must be at least 0", seed=-1)
+    _refused(tmp_path, SearchError, "objective: a list", objective=["val_accuracy"])
+    _refused(tmp_path, SearchError, "train_size 'most'", train_size="most")
+
+
+def test_an_experiment_object_stays_in_this_process(tmp_path: Path) -> None:
+    experiment = search.Experiment.from_hypermodel("obj", um.build, lambda: search.Data(*um.tiny_data()))
+    with pytest.raises(SearchError, match="pass it as 'file.py:NAME'"):
+        search.run(experiment, tuner="optuna", workers=2, results=tmp_path, quiet=True)
+    with pytest.raises(SearchError, match="returned a tuple"):
+        search.run(search.Experiment.from_hypermodel("bad", um.build, um.tiny_data),
+                   tuner="random", results=tmp_path, quiet=True)  # fmt: skip

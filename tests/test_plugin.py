@@ -55,12 +55,13 @@ def plugin(tmp_path: Path) -> Path:
 
 def test_run_an_experiment_from_a_file(plugin: Path, tmp_path: Path, capsys) -> None:
     results = tmp_path / "results"
-    code = main(["run", f"{plugin}:experiment", "--tuner", "random", "--results", str(results),
+    assert Path.cwd() == tmp_path  # the file is named relative to here
+    code = main(["run", f"{plugin.name}:experiment", "--tuner", "random", "--results", str(results),
                  "--name", "p", "--retrain-max-epochs", "2", "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr()
     meta = json.loads((results / "mine" / "p" / "run.json").read_text())
     assert meta["experiment"] == "mine" and meta["status"] == "finished"
-    assert meta["request"]["experiment"] == f"{plugin}:experiment"
+    assert meta["request"]["experiment"] == f"{plugin}:experiment"  # absolute: resumable anywhere
     assert meta["budget"]["max_trials"] == 2 and meta["final"]["test_metrics"]["accuracy"] >= 0
     trials = json.loads((results / "mine" / "p" / "trials.json").read_text())["trials"]
     assert len(trials) == 2

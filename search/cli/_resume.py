@@ -61,8 +61,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     devices = claim(gpus) if gpus and workers == len(gpus) else ()
 
     from search.cli._execute import execute
-    from search.engine import RunRequest
-    from search.engine._worker import STORAGE_ENV
+    from search.engine import STORAGE_ENV, RunRequest
 
     storage = args.storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
     if storage is not None and "***" in storage:

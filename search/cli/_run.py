@@ -225,10 +225,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     from search.cli._execute import execute
     from search.engine import RunRequest
+    from search.experiments import absolute_reference
 
     train_size, full = _train_size(args.train_size)
     request = RunRequest(
-        experiment=args.experiment,
+        experiment=absolute_reference(args.experiment),
         tuner=args.tuner,
         max_trials=args.max_trials,
         max_epochs=args.max_epochs,

@@ -3,13 +3,14 @@
 from search.engine._export import Export, export_run
 from search.engine._predict import classify, load_exported
 from search.engine._records import TrialRecorder, active_values, best_epoch, failure_reason
-from search.engine._request import OBJECTIVES, RETRAIN_DATA, RunRequest
+from search.engine._request import OBJECTIVES, RETRAIN_DATA, STORAGE_ENV, RunRequest, stored_request
 from search.engine._search import RunOutcome, plan, run_search
 from search.engine._worker import run_worker, spawn_workers, wait_workers
 
 __all__ = [
     "OBJECTIVES",
     "RETRAIN_DATA",
+    "STORAGE_ENV",
     "Export",
     "RunOutcome",
     "RunRequest",
@@ -24,5 +25,6 @@ __all__ = [
     "run_search",
     "run_worker",
     "spawn_workers",
+    "stored_request",
     "wait_workers",
 ]

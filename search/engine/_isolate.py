@@ -14,10 +14,9 @@ from types import FrameType
 from rich.console import Console
 
 from search._text import plural
-from search.engine._request import RunRequest
+from search.engine._request import STORAGE_ENV, RunRequest
 from search.engine._search import run_search
 from search.engine._signals import EXIT_CODES
-from search.engine._worker import STORAGE_ENV
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import Experiment
 from search.storage import LOCK_FD_ENV, RunFolder, RunLock

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -9,7 +10,11 @@ from pathlib import Path
 import keras_tuner as kt
 
 from search.engine._precision import PRECISIONS
-from search.errors import SearchError
+from search.errors import RunFolderError, SearchError
+from search.storage import RunFolder
+
+STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
+"""The storage URL handed to spawned workers (run.json keeps it without its password)."""
 
 OBJECTIVES = {"val_accuracy": "max", "val_loss": "min", "pareto": "max"}
 """The named objectives of the built-in experiments. ``pareto`` (Optuna only): converged
@@ -184,6 +189,28 @@ class RunRequest:
         """Whether trials are ranked by the accuracy rule (converged accuracy, then the
         least overfitting); other objectives rank by their best value."""
         return self.objective in ("val_accuracy", "pareto")
+
+
+def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
+    """The request a run was started with, to continue it where its folder is now.
+
+    Args:
+        folder: the run folder.
+        storage: the Optuna database URL with its password (else $SEARCH_OPTUNA_STORAGE,
+            else run.json's, which must then have none).
+    """
+    meta = folder.read_meta()
+    if "request" not in meta:
+        raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
+    stored = dict(meta["request"])
+    url = storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
+    if url is not None and "***" in url:
+        raise SearchError(
+            f"{folder.run_file} keeps the storage URL without its password; pass it"
+            " (--storage, or storage= from Python)"
+        )
+    stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=url)
+    return RunRequest.from_json(stored)
 
 
 def infer_direction(metric: str) -> str | None:

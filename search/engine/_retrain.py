@@ -134,7 +134,7 @@ def test_metrics(
         return None
     if isinstance(hypermodel, UserHyperModel):
         results = model.evaluate(x, y, return_dict=True, verbose=0)
-        return {name: float(value) for name, value in results.items()}
+        return {name: float(value) for name, value in results.items() if np.ndim(value) == 0}
     batch = getattr(hypermodel, "eval_batch_size", EVAL_BATCH)  # big bases need small batches
     loss, accuracy = evaluate_model(model, x, y, batch)
     return {"loss": float(loss), "accuracy": float(accuracy)}
@@ -172,12 +172,15 @@ def retrain_best(
     epochs = retrain_epochs(best, tolerance) if planned else max_epochs
     x, y = retrain_data(splits, which)
     if not quiet:
+        watched = monitor.name.replace("_", " ")
         how = (
-            f"while validation accuracy improves (at most {plural(epochs, 'epoch')}; the"
+            f"while {watched} improves (at most {plural(epochs, 'epoch')}; the"
             f" {len(splits.x_val):,} validation images are held out)"
             if validated
             else f"for {plural(epochs, 'epoch')} (its last epoch within {tolerance} of its best"
             f" validation accuracy, epoch {best['best_epoch']})"
+            if planned
+            else f"for {plural(epochs, 'epoch')} (its trials logged no epochs to go by)"
         )
         console.print(f"retraining trial {best['id']}'s configuration on {len(x):,} images {how}")
     started = time.perf_counter()

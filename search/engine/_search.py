@@ -217,6 +217,7 @@ def run_search(
                 "isolate": request.isolate,
                 "workers": request.workers,
                 "gpus": list(request.gpus),
+                "hypermodel": request.hypermodel,  # given again from Python, maybe
             }
             resumed = previous.get("resumed", [])
             folder.update_meta(

@@ -21,7 +21,7 @@ from search._text import plural
 from search.engine._checkpoints import CheckpointKeeper
 from search.engine._precision import precision
 from search.engine._records import TrialRecorder
-from search.engine._request import RunRequest
+from search.engine._request import STORAGE_ENV, RunRequest
 from search.errors import RunFolderError, SearchError
 from search.space import space_from_dict
 from search.storage import RunFolder
@@ -29,8 +29,6 @@ from search.storage import RunFolder
 WORKER_SEED_STRIDE = 1000
 
 
-STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
-"""The storage URL handed to spawned workers (run.json keeps it without its password)."""
 
 
 def spawn_workers(

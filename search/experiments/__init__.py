@@ -5,11 +5,12 @@ from search.experiments import (
     _fashion,  # noqa: F401  (registers "fashion")
     _images,  # noqa: F401  (registers "images")
 )
-from search.experiments._reference import Reference, reference_of, resolve
+from search.experiments._reference import Reference, absolute_reference, reference_of, resolve
 from search.experiments._registry import (
     DataOptions,
     Experiment,
     ModelOptions,
+    folder_name,
     from_run,
     get,
     models,
@@ -25,6 +26,8 @@ __all__ = [
     "ModelOptions",
     "Reference",
     "UserHyperModel",
+    "absolute_reference",
+    "folder_name",
     "from_run",
     "get",
     "has_own_fit",

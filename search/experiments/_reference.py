@@ -66,6 +66,15 @@ def resolve(target: str) -> Any:
     return found
 
 
+def absolute_reference(target: str) -> str:
+    """``target`` with a relative ``file.py`` made absolute, so that a process started in
+    another folder (``resume``) finds the same file; other targets unchanged."""
+    where, sep, qualname = target.rpartition(":")
+    if sep and where.endswith(".py"):
+        return f"{Path(where).resolve()}:{qualname}"
+    return target
+
+
 def _import_module(name: str) -> Any:
     try:
         return importlib.import_module(name)
@@ -73,6 +82,8 @@ def _import_module(name: str) -> Any:
         raise SearchError(
             f"{name}: cannot import it ({exc}); check the name, or give a file path (file.py:NAME)"
         ) from None
+    except Exception as exc:
+        raise SearchError(f"{name}: importing it failed: {type(exc).__name__}: {exc}") from None
 
 
 def _import_file(path: Path) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -21,6 +22,17 @@ from search.experiments._user import (
     is_hypermodel,
 )
 from search.space import Space, load_space
+
+
+def _data_of(load: Callable[[], ArrayData]) -> ArrayData:
+    data = load()
+    if not isinstance(data, ArrayData):
+        raise SearchError(
+            f"the experiment's data function returned a {type(data).__name__}; return"
+            " search.Data(x, y, validation_data=..., test_data=...)"
+        )
+    return data
+
 
 DEFAULT_EPOCHS = 6
 """Epochs of the longest trial when an experiment gives none."""
@@ -114,8 +126,8 @@ class Experiment:
             The experiment; the same class as the built-in ones.
         """
         return user_experiment(
-            name, hypermodel, lambda options: data().splits(options.seed),
-            space_file=None if space is None else str(space),
+            name, hypermodel, lambda options: _data_of(data).splits(options.seed),
+            space_file=None if space is None else str(Path(space).resolve()),
             budget=(max_trials, max_epochs), description=description,
         )  # fmt: skip
 
@@ -191,7 +203,8 @@ def get(name: str, model: str | None = None) -> Experiment:
             f"{name} is a {type(found).__name__}, not a search.Experiment; make one with"
             " search.Experiment.from_hypermodel(name, hypermodel, data)"
         )
-    return replace(found, reference={"experiment": name})
+    # Other processes import this very experiment again, whatever its hypermodel is.
+    return replace(found, reference={"experiment": name}, not_importable="")
 
 
 def user_experiment(
@@ -219,6 +232,11 @@ def user_experiment(
             f"hypermodel: a {type(user).__name__} is neither a build(hp) function nor a"
             " keras_tuner.HyperModel instance; pass one of these"
         )
+    if not EXPERIMENT_NAME.match(name):
+        raise SearchError(
+            f"experiment name {name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
+            " starting with a letter or digit; it names the results folder"
+        )
     reference, why = reference_of(user)
     trials, epochs = budget
     other = trials if trials is not None else DEFAULT_TRIALS
@@ -240,6 +258,15 @@ def user_experiment(
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,
     )
+
+
+EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def folder_name(text: str) -> str:
+    """``text`` made into an experiment name (``<lambda>`` -> ``lambda``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:100]
+    return cleaned or "experiment"
 
 
 DEFAULT_TRIALS = 10

@@ -92,6 +92,8 @@ class UserHyperModel(kt.HyperModel):
         **kwargs: Any,
     ) -> Any:
         kwargs.setdefault("verbose", 0)
+        if kwargs.get("validation_data", ()) is None:
+            del kwargs["validation_data"]  # a retrain on every image: nothing held out
         if has_own_fit(self.user):
             fit = self.user.fit  # type: ignore[union-attr]
             if state_path is not None and "state_path" in inspect.signature(fit).parameters:
@@ -200,13 +202,16 @@ def check_on_data(
     hypermodel = UserHyperModel(user, space)
     keras.backend.clear_session()
     model = hypermodel.build(kt.HyperParameters())
+    if has_own_fit(user):  # its fit may prepare the data first: only the build is checked
+        keras.backend.clear_session()
+        return
     metrics = model_metrics(hypermodel, model, splits.x_train, splits.y_train, "x, y")
     model_metrics(hypermodel, model, splits.x_val, splits.y_val, "validation_data")
     if len(splits.x_test):
         model_metrics(hypermodel, model, splits.x_test, splits.y_test, "test_data")
     keras.backend.clear_session()
     logged = [f"val_{name}" for name in metrics] + metrics
-    if not has_own_fit(user) and objective.name not in logged:
+    if objective.name not in logged:
         raise SearchError(
             f"objective {objective.name!r} is not among the metrics of {hypermodel.name}'s model"
             f" ({', '.join(logged)}); compile the model with it, or choose one of these"
