@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import keras_tuner as kt
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -118,11 +119,12 @@ def test_samplers_and_pruners_by_name() -> None:
 def test_study_of_another_space_is_refused(tmp_path: Path) -> None:
     budget = Budget(max_trials=2, max_epochs=2)
     first = TunerOptions(space=parse_space(SPACE), study_name="s")
-    _study(first, budget, 0, tmp_path)
+    objective = kt.Objective("val_accuracy", "max")
+    _study(first, budget, 0, tmp_path, objective)
     other = TunerOptions(space=parse_space(SPACE.replace("high = 128", "high = 160")),
                          study_name="s")  # fmt: skip
     with pytest.raises(SearchError, match="belongs to another space"):
-        _study(other, budget, 0, tmp_path)
+        _study(other, budget, 0, tmp_path, objective)
     loaded = optuna.load_study(
         study_name="s",
         storage=optuna.storages.JournalStorage(
