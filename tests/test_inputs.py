@@ -101,8 +101,7 @@ def test_export_is_refused_while_an_isolated_search_runs(tmp_path: Path, fashion
     import sys
     import time
 
-    from search.cli._runs import lock_holder
-    from search.storage import RunFolder
+    from search.storage import RunFolder, lock_holder
 
     folder = RunFolder(tmp_path / "fashion" / "iso")
     proc = subprocess.Popen([

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 from pathlib import Path
 from typing import Any
 
 from search.errors import RunFolderError
-from search.storage import RunFolder, find_runs
+from search.storage import RunFolder, find_runs, lock_holder
 
 
 def resolve_run(ref: str | None, results: Path) -> RunFolder:
@@ -31,24 +29,6 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
         f"{ref}: no such run folder, nor a run of that name under {results};"
         " `python -m search list` shows the runs"
     )
-
-
-def lock_holder(folder: RunFolder) -> int | None:
-    """The PID working on the run now, or None if no live process holds its lock."""
-    path = folder.path / ".lock"
-    if not path.exists():
-        return None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = os.read(fd, 64).decode(errors="replace").strip()
-            return int(text) if text.isdigit() else -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
 
 
 def summarize(folder: RunFolder) -> dict[str, Any]:

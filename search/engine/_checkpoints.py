@@ -48,7 +48,6 @@ class CheckpointKeeper:
         self.keep = keep
         self.ranked = ranked
         self.oracle: Any = None
-        self.removed: list[str] = []
 
     def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         pass
@@ -82,7 +81,6 @@ class CheckpointKeeper:
             if trial_id in finished and trial_id not in keep:
                 path.unlink(missing_ok=True)
                 removed.append(trial_id)
-        self.removed.extend(removed)
         return removed
 
     def _checkpoints(self) -> list[Path]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from search.engine._retrain import retrain_best
 from search.engine._search import final_setup, plan, ranked_ids
 from search.errors import RunFolderError, SearchError
 from search.space import space_from_dict
-from search.storage import RunFolder, RunLock, check_writable
+from search.storage import RunFolder, RunLock, check_writable, utc_now
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def export_run(
             "train_images": final["train_images"],
             "epochs": final["epochs"],
             "kept_epoch": final.get("kept_epoch"),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created": utc_now(),
         }
         folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])
     return Export(

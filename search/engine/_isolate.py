@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from types import FrameType
 
 from rich.console import Console
@@ -19,7 +18,7 @@ from search.engine._search import run_search
 from search.engine._signals import EXIT_CODES
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import Experiment
-from search.storage import LOCK_FD_ENV, RunFolder, RunLock
+from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
 from search.tuners import TrialQuotaReached
 
 CHILD_ENV = "SEARCH_ISOLATED_TRIAL"
@@ -70,7 +69,7 @@ def drive_isolated(
                     style="dim",
                 )
             if signals:  # the trial ended before its process saw the signal: stop here
-                folder.update_meta(status="interrupted", finished=_now())
+                folder.update_meta(status="interrupted", finished=utc_now())
                 done = sum(t["status"] == "completed" for t in folder.read_trials())
                 raise SearchInterrupted(
                     f"stopped after {plural(done, 'trial')}; resume with: python -m search"
@@ -86,9 +85,6 @@ def drive_isolated(
         )
     return code, folder
 
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _run_child(

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import time
-import traceback
-from datetime import datetime, timezone
 from typing import Any
 
 import keras_tuner as kt
 
 from search.errors import RunFolderError
+from search.failures import failure_reason
 from search.gpus import PINNED
-from search.storage import RunFolder
+from search.storage import RunFolder, utc_now
 
 _TUNER_PREFIX = "tuner/"
 
@@ -36,41 +34,6 @@ def _tidy(value: Any) -> Any:
     if isinstance(value, float) and math.isfinite(value):
         return float(f"{value:.12g}")
     return value
-
-
-_OOM_MARKERS = ("ResourceExhausted", "out of memory", "OOM when allocating", "MemoryError")
-
-
-_EXCEPTION_LINE = re.compile(r"(?P<module>(?:[A-Za-z_]\w*\.)+)(?P<name>[A-Za-z_]\w*)(?:: (?P<text>.*))?")
-_OWN_PACKAGES = ("hypermodels.", "search.")
-"""The project's own errors say what happened in their message: shown without their type."""
-
-
-def readable_exception(line: str) -> str:
-    """A traceback's last line without the exception's module path
-    (``pkg.mod.SomeError: text`` -> ``SomeError: text``); the project's own errors as their
-    message alone (``loss became nan ...``)."""
-    match = _EXCEPTION_LINE.fullmatch(line.strip())
-    if match is None:
-        return line.strip()
-    text = match["text"]
-    if text and match["module"].startswith(_OWN_PACKAGES):
-        return text
-    return match["name"] + (f": {text}" if text is not None else "")
-
-
-def failure_reason(message: str | None) -> str | None:
-    """A one-line reason from KerasTuner's stored traceback: the exception's last line,
-    readable, with a hint when the trial ran out of memory."""
-    if not message:
-        return None
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    if not lines:
-        return None
-    reason = readable_exception(lines[-1])
-    if any(marker in message for marker in _OOM_MARKERS):
-        reason = f"out of memory ({reason[:200]}); hint: a smaller batch_size or model"
-    return reason
 
 
 def best_epoch(epochs: list[dict[str, Any]], objective: kt.Objective) -> dict[str, Any] | None:
@@ -100,9 +63,6 @@ def reported_metrics(trial: kt.engine.trial.Trial) -> dict[str, float]:
             out[name] = float(value)
     return out
 
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class TrialRecorder:
@@ -148,7 +108,7 @@ class TrialRecorder:
             "best_epoch": None,
             "best": None,
             "seconds": None,
-            "started": _now(),
+            "started": utc_now(),
             "finished": None,
             "failure": None,
             "pid": os.getpid(),
@@ -202,7 +162,7 @@ class TrialRecorder:
         if pruned_at is not None:
             record["status"] = "pruned"
             record["pruned_at_epoch"] = pruned_at
-        record["finished"] = _now()
+        record["finished"] = utc_now()
         started = self._started.pop(trial.trial_id, None)
         if started is not None:
             record["seconds"] = round(time.perf_counter() - started, 3)
@@ -226,7 +186,7 @@ class TrialRecorder:
                     continue
                 retry = "its configuration is run again" if item["retried"] else "not retried"
                 record["status"] = "failed"
-                record["finished"] = _now()
+                record["finished"] = utc_now()
                 record["failure"] = (
                     f"worker (PID {record.get('pid')}) died: no heartbeat for"
                     f" {item['seconds_silent']:.0f} s; {retry}"
@@ -234,29 +194,12 @@ class TrialRecorder:
             ordered = sorted(self.records.values(), key=lambda r: _order_key(r["id"]))
             self.folder.write_trials(ordered)
 
-    def record_error(self, trial_id: str, exc: BaseException) -> None:
-        """Mark a trial failed by an error that escaped the tuner."""
-        record = self.records.get(trial_id)
-        if record is not None and record["status"] == "running":
-            record["status"] = "failed"
-            record["failure"] = failure_reason("".join(traceback.format_exception_only(exc)))
-            self._save()
-
     def _set_best(self, record: dict[str, Any]) -> None:
         best = best_epoch(record["epochs"], self.objective)
         record["best_epoch"] = best["epoch"] if best else None
         record["best"] = (
             {k: v for k, v in best.items() if k not in ("epoch", "seconds")} if best else None
         )
-
-    def best(self) -> dict[str, Any] | None:
-        """The completed trial with the best objective at its best epoch."""
-        done = [r for r in self.records.values() if r["status"] == "completed" and r["best"]]
-        if not done:
-            return None
-        sign = 1 if self.objective.direction == "max" else -1
-        # max() keeps the first of equal values: ties go to the earlier trial.
-        return max(done, key=lambda r: sign * r["best"][self.objective.name])
 
     @property
     def own_trials(self) -> set[str]:

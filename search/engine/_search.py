@@ -8,7 +8,7 @@ import shlex
 import signal
 import time
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -28,8 +28,9 @@ from search.errors import SearchError, SearchInterrupted
 from search.experiments import DataOptions, ModelOptions
 from search.report import Ranking, rank_run, trials_table
 from search.space import Space
-from search.storage import RunFolder, RunLock, check_writable, prepare_run_folder
+from search.storage import RunFolder, RunLock, check_writable, prepare_run_folder, utc_now
 from search.tuners import EnvironmentStop, TrialQuotaReached
+from search.tuners.optuna import PARETO_NOTE
 
 WRITABLE_FIX = "give a --results folder you can write to (or make this one writable)"
 
@@ -43,9 +44,6 @@ class RunOutcome:
     final: dict[str, Any] | None
     seconds: float
 
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -185,8 +183,6 @@ def run_search(
     experiment, backend, budget, options = p.experiment, p.backend, p.budget, p.options
     space, name = options.space, p.name
     if options.pareto and request.pruner not in (None, "none") and chatty:
-        from search.tuners.optuna import PARETO_NOTE
-
         console.print(PARETO_NOTE)
     existing = RunFolder(request.results / experiment.name / name)
     resuming = request.name is not None and existing.exists()
@@ -222,7 +218,7 @@ def run_search(
             resumed = previous.get("resumed", [])
             folder.update_meta(
                 status="running", finished=None, request=stored_request, precision=policy,
-                resumed=resumed if child else [*resumed, _now()],
+                resumed=resumed if child else [*resumed, utc_now()],
             )  # fmt: skip
             if chatty:
                 console.print(f"resuming run {name}: {plural(done, 'trial')} already completed")
@@ -234,7 +230,7 @@ def run_search(
             "tuner": backend.name,
             "name": name,
             "status": "running",
-            "created": _now(),
+            "created": utc_now(),
             "finished": None,
             "seed": request.seed,
             "objective": {
@@ -427,7 +423,7 @@ def _search_and_retrain(
             _save_search_model(hypermodel, best, folder)
         status = "finished"
         seconds = round(time.perf_counter() - started, 1)
-        folder.update_meta(status=status, finished=_now(), final=final, seconds=seconds)
+        folder.update_meta(status=status, finished=utc_now(), final=final, seconds=seconds)
         return RunOutcome(folder, best, final, seconds)
     except KeyboardInterrupt:
         status = "interrupted"
@@ -438,7 +434,7 @@ def _search_and_retrain(
 
             wait_workers(workers, stop=True)
         if status not in ("finished", "running"):
-            folder.update_meta(status=status, finished=_now())
+            folder.update_meta(status=status, finished=utc_now())
 
 
 def final_setup(

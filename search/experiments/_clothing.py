@@ -6,6 +6,8 @@ from pathlib import Path
 
 import keras_tuner as kt
 
+from hypermodels import BASES, TransferModel
+from hypermodels.transfer import DEFAULTS, base_names
 from search.data import Splits, load_clothing
 from search.errors import SearchError
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
@@ -26,8 +28,6 @@ def _load(options: DataOptions) -> Splits:
 
 
 def _check_space(space: Space) -> None:
-    from hypermodels import TransferModel
-
     TransferModel.check_space(space)
 
 
@@ -43,9 +43,6 @@ def weights_argument(weights: str | None) -> str | Path | None:
 def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None:
     """Every base the space may pick can be built at the search size with these weights:
     the ImageNet download (or the local file) is tried now, not in the first trial."""
-    from hypermodels import BASES
-    from hypermodels.transfer import base_names
-
     size = data.image_size or SEARCH_SIZE
     bases = base_names(space)
     weights = weights_argument(model.weights)
@@ -87,8 +84,6 @@ def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None
 
 
 def _hypermodel(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperModel:
-    from hypermodels import TransferModel
-
     return TransferModel(
         space,
         image_size=int(splits.x_train.shape[1]),
@@ -100,9 +95,6 @@ def _hypermodel(space: Space, splits: Splits, options: ModelOptions) -> kt.Hyper
 
 
 def _final_image_size(hyperparameters: dict[str, object]) -> int:
-    from hypermodels import BASES
-    from hypermodels.transfer import DEFAULTS
-
     return BASES[str(hyperparameters.get("base", DEFAULTS["base"]))].native_size
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras_tuner as kt
 
+from hypermodels import ImageCNN, ImageStats
 from search.data import Splits, load_fashion
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.space import Space
@@ -19,14 +20,10 @@ def _load(options: DataOptions) -> Splits:
 
 
 def _check_space(space: Space) -> None:
-    from hypermodels import ImageCNN
-
     ImageCNN.check_space(space)
 
 
 def _hypermodel(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperModel:
-    from hypermodels import ImageCNN, ImageStats
-
     return ImageCNN(
         space,
         input_shape=splits.x_train.shape[1:],

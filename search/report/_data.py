@@ -15,7 +15,7 @@ from search.errors import RunFolderError
 from search.report._importance import param_importances
 from search.report._rank import Choice, ValueChoice, against_baseline, rank_run
 from search.report._table import full_history, trials_table
-from search.storage import RunFolder
+from search.storage import RunFolder, lock_holder
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
@@ -47,8 +47,6 @@ class RunReport:
 
 def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float = 0.005) -> RunReport:
     """Read and analyse a run; RunFolderError if it is missing or holds no trials."""
-    from search.cli._runs import lock_holder
-
     meta = folder.read_meta()
     trials = folder.read_trials()
     if not trials:

@@ -1,7 +1,7 @@
 """The on-disk results format shared by every backend."""
 
-from search.storage._atomic import write_atomic, write_json
-from search.storage._lock import LOCK_FD_ENV, RunLock
+from search.storage._atomic import utc_now, write_atomic, write_json
+from search.storage._lock import LOCK_FD_ENV, RunLock, lock_holder
 from search.storage._run import FORMAT_VERSION, RunFolder, find_runs, prepare_run_folder
 from search.storage._writable import check_writable
 
@@ -12,7 +12,9 @@ __all__ = [
     "RunLock",
     "check_writable",
     "find_runs",
+    "lock_holder",
     "prepare_run_folder",
+    "utc_now",
     "write_atomic",
     "write_json",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,8 @@ def _default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
+
+
+def utc_now() -> str:
+    """The time now, as run.json and trials.json record it (UTC, to the second)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

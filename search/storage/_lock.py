@@ -6,12 +6,19 @@ import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
+from typing import Protocol
 
 from search.errors import RunFolderError
 
 LOCK_FD_ENV = "SEARCH_RUN_LOCK_FD"
 """Set by a process that holds a run's lock for the processes it starts (``--isolate``):
 the descriptor, inherited by them, through which it holds the lock."""
+
+
+class RunFolderLike(Protocol):
+    """Anything with the run folder's ``path`` (a RunFolder)."""
+
+    path: Path
 
 
 class RunLock:
@@ -91,3 +98,21 @@ class RunLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def lock_holder(folder: Path | RunFolderLike) -> int | None:
+    """The PID working on the run now, or None if no live process holds its lock."""
+    path = Path(getattr(folder, "path", folder)) / ".lock"
+    if not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.read(fd, 64).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import shlex
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from search.errors import SearchError
-from search.storage import RunFolder
+from search.storage import RunFolder, utc_now
 from search.tracking._mlflow import MlflowSink, MlflowTracker, replay
 from search.tracking._spec import FULL_URI_ENV, URI_ENV, parse_track, resolve_uri
 from search.tracking._tensorboard import LOGDIR, TensorBoardTracker
@@ -79,7 +78,7 @@ def tracking_observers(
         sink.silent = False
         if not opened and stored is None:
             folder.update_meta(
-                status="failed", finished=datetime.now(timezone.utc).isoformat(timespec="seconds")
+                status="failed", finished=utc_now()
             )
             raise SearchError(f"--track mlflow: cannot log to {_masked(uri)} ({sink.failed});"
                               " start the tracking server or fix the URI")  # fmt: skip

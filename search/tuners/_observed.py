@@ -15,6 +15,7 @@ import keras_tuner as kt
 
 from search.environment import environment_error
 from search.errors import SearchError
+from search.failures import failure_reason
 
 OUT_OF_MEMORY = "out of memory"
 """How ``failure_reason`` begins for a trial that ran out of memory."""
@@ -82,8 +83,6 @@ class ObservedTuner:
         try:
             super()._populate_initial_space()  # type: ignore[misc]
         except Exception as exc:
-            from search.engine._records import failure_reason
-
             reason = failure_reason("".join(traceback.format_exception_only(exc))) or ""
             if reason.startswith(OUT_OF_MEMORY):
                 raise SearchError(f"the model of the space's defaults cannot be built: {reason}") from exc

@@ -10,6 +10,7 @@ import keras_tuner as kt
 import optuna
 from keras_tuner.engine.trial import TrialStatus
 
+from search.report import converged_metrics, overfitting
 from search.space import Space, space_from_hyperparameters
 from search.tuners.optuna._heartbeat import INTERVAL, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import sample, unconditional
@@ -179,8 +180,6 @@ class OptunaOracle(kt.Oracle):
         return False
 
     def _values(self, trial_id: str) -> list[float] | None:
-        from search.report import converged_metrics, overfitting
-
         history = self._history.get(trial_id, [])
         if self.pareto:
             metrics = converged_metrics(history, self.converged_epochs)

@@ -1,0 +1,39 @@
+"""Why a trial failed, in one line: the exception's last line, readable, with a hint."""
+
+from __future__ import annotations
+
+import re
+
+_OOM_MARKERS = ("ResourceExhausted", "out of memory", "OOM when allocating", "MemoryError")
+
+
+_EXCEPTION_LINE = re.compile(r"(?P<module>(?:[A-Za-z_]\w*\.)+)(?P<name>[A-Za-z_]\w*)(?:: (?P<text>.*))?")
+_OWN_PACKAGES = ("hypermodels.", "search.")
+"""The project's own errors say what happened in their message: shown without their type."""
+
+
+def readable_exception(line: str) -> str:
+    """A traceback's last line without the exception's module path
+    (``pkg.mod.SomeError: text`` -> ``SomeError: text``); the project's own errors as their
+    message alone (``loss became nan ...``)."""
+    match = _EXCEPTION_LINE.fullmatch(line.strip())
+    if match is None:
+        return line.strip()
+    text = match["text"]
+    if text and match["module"].startswith(_OWN_PACKAGES):
+        return text
+    return match["name"] + (f": {text}" if text is not None else "")
+
+
+def failure_reason(message: str | None) -> str | None:
+    """A one-line reason from KerasTuner's stored traceback: the exception's last line,
+    readable, with a hint when the trial ran out of memory."""
+    if not message:
+        return None
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    reason = readable_exception(lines[-1])
+    if any(marker in message for marker in _OOM_MARKERS):
+        reason = f"out of memory ({reason[:200]}); hint: a smaller batch_size or model"
+    return reason
