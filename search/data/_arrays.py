@@ -90,7 +90,7 @@ def array_splits(
         x_test, y_test = x_all[:0], y_all[:0]
     _same_shape(x_train, x_val, "validation_data")
     _same_shape(x_train, x_test, "test_data")
-    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, (), "arrays")
+    return Splits(x_train, y_train, x_val, y_val, x_test, y_test, (), "arrays", unit="rows")
 
 
 def _same_shape(x: np.ndarray, other: np.ndarray, what: str) -> None:
@@ -150,4 +150,4 @@ def load_arrays(run_dir: Path) -> Splits:
                 " process (resume it from Python with the same data: search.run(..., name=RUN))"
             )
         arrays[part] = np.load(path, allow_pickle=False)
-    return Splits(**arrays, class_names=(), source=f"arrays in {folder}")
+    return Splits(**arrays, class_names=(), source=f"arrays in {folder}", unit="rows")

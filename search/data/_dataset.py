@@ -25,9 +25,11 @@ class Splits:
     x_unsplit: np.ndarray | None = None
     """Every training image outside the validation split (what --train-size subsets)."""
     y_unsplit: np.ndarray | None = None
+    unit: str = "images"
+    """What one row is, in messages ("rows" for a user's arrays)."""
 
     def describe(self) -> str:
         return (
             f"{len(self.x_train):,} train / {len(self.x_val):,} validation /"
-            f" {len(self.x_test):,} test images from {self.source}"
+            f" {len(self.x_test):,} test {self.unit} from {self.source}"
         )
