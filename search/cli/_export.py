@@ -26,6 +26,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--output", type=Path, help="the model file (default: RUN/export.keras)")
+    p.add_argument(
+        "--trial",
+        help="export this completed trial's configuration instead of the chosen one"
+        " (e.g. the baseline, to compare)",
+    )
     add_model_options(p)
     add_common(p)
     p.set_defaults(handler=handle)
@@ -42,7 +47,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     folder = resolve_run(args.run, args.results)
     output = args.output or folder.path / "export.keras"
     done = export_run(
-        folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet
+        folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet,
+        trial=args.trial,
     )
     shape = "x".join(str(d) for d in done.image_shape)
     console.print(

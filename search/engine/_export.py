@@ -36,11 +36,12 @@ def export_run(
     retrain_max_epochs: int,
     console: Console,
     quiet: bool,
+    trial: str | None = None,
 ) -> Export:
-    """Retrain the run's chosen trial (by the report's rule) on ``retrain_data`` (at most
-    ``retrain_max_epochs`` epochs when ``validated``), evaluate it
-    once on the test set, and write it to ``output`` as a model that takes uint8 images of
-    any size and stores the class names."""
+    """Retrain the run's chosen trial (by the report's rule; or ``trial``, a completed
+    one) on ``retrain_data`` (at most ``retrain_max_epochs`` epochs when ``validated``),
+    evaluate it once on the test set, and write it to ``output`` as a model that takes
+    uint8 images of any size and stores the class names."""
     import keras
 
     from hypermodels import deployable
@@ -66,7 +67,12 @@ def export_run(
         ranked = ranked_ids(trials, request)
         if not ranked:
             raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
-        best = next(t for t in trials if t["id"] == ranked[0])
+        if trial is not None and trial not in ranked:
+            raise SearchError(
+                f"--trial {trial}: not a completed trial of {folder.path}; completed:"
+                f" {', '.join(sorted(ranked)) or 'none'}"
+            )
+        best = next(t for t in trials if t["id"] == (trial or ranked[0]))
         if not quiet:
             console.print(f"loading {p.experiment.name} data…")
         splits = p.experiment.load(p.data)

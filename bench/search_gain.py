@@ -1,0 +1,136 @@
+"""What searching buys over training the defaults: the chosen configuration's test accuracy
+against the baseline's (the space's defaults), after the same retrain.
+
+Run: ``python bench/search_gain.py [--tuners hyperband,optuna] [--budgets 1x,3x]
+[--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--smoke]``.
+
+For each tuner, budget and seed: the fashion search with its default validated retrain
+(``search.run("fashion", ...)``); then, unless the baseline itself was chosen, the baseline
+trial retrained the same way (same seed, data and retrain: ``export --trial``) and tested
+once. A budget of ``Kx`` is K times the default: Hyperband's ``max_epochs`` (its schedule
+grows with it), the other tuners' ``max_trials``. Prints one row per search, then the median
+gain per tuner and budget with its spread (min and max), and writes the rows as CSV.
+``--smoke`` runs tiny searches (300 training images, 1-2 epochs) for the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+import search
+from search.engine import export_run
+from search.experiments import get as get_experiment
+from search.storage import RunFolder
+
+SMOKE = {"train_size": 300, "val_size": 200, "retrain_max_epochs": 1}
+SMOKE_EPOCHS = 2
+SMOKE_TRIALS = 2
+
+
+@dataclass(frozen=True)
+class Row:
+    tuner: str
+    budget: str
+    seed: int
+    chosen: str
+    baseline_chosen: bool
+    test_chosen: float
+    test_baseline: float
+    gain: float
+    search_seconds: float
+    retrain_seconds: float
+    baseline_seconds: float
+
+
+def budget_of(tuner: str, factor: int, smoke: bool) -> dict[str, int | None]:
+    """``max_trials`` and ``max_epochs`` for ``factor`` times the default budget."""
+    trials, epochs = get_experiment("fashion").budgets[tuner]
+    if smoke:
+        trials, epochs = (None if tuner == "hyperband" else SMOKE_TRIALS), SMOKE_EPOCHS
+    if tuner == "hyperband":
+        return {"max_trials": trials, "max_epochs": epochs * factor}
+    return {"max_trials": (trials or SMOKE_TRIALS) * factor, "max_epochs": epochs}
+
+
+def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: Path) -> Row:
+    factor = int(budget.rstrip("x"))
+    started = time.perf_counter()
+    run = search.run(
+        "fashion", tuner=tuner, seed=seed, results=root, name=f"{tuner}-{budget}-{seed}",
+        data_dir=args.data_dir, quiet=True, **budget_of(tuner, factor, args.smoke),
+        **(SMOKE if args.smoke else {}),
+    )  # fmt: skip
+    total = time.perf_counter() - started
+    final = run.meta["final"]
+    trials = {t["id"]: t for t in RunFolder(run.folder).read_trials()}
+    chosen = final["trial"]
+    baselines = [i for i, t in trials.items() if t.get("baseline") and t["status"] == "completed"]
+    baseline_chosen = bool(trials[chosen].get("baseline"))
+    test_baseline, baseline_seconds = float(final["test_accuracy"]), 0.0
+    if not baseline_chosen and baselines:
+        begun = time.perf_counter()
+        done = export_run(
+            RunFolder(run.folder), root / f"baseline-{tuner}-{budget}-{seed}.keras",
+            "validated", final.get("max_epochs", 20), Console(quiet=True), True,
+            trial=baselines[0],
+        )  # fmt: skip
+        test_baseline = float(done.final["test_accuracy"])
+        baseline_seconds = time.perf_counter() - begun
+    test_chosen = float(final["test_accuracy"])
+    return Row(
+        tuner, budget, seed, chosen, baseline_chosen, test_chosen, test_baseline,
+        round(test_chosen - test_baseline, 4), round(total - final["seconds"], 1),
+        round(final["seconds"], 1), round(baseline_seconds, 1),
+    )  # fmt: skip
+
+
+def summary(rows: list[Row]) -> list[str]:
+    """Median gain per tuner and budget, with its spread."""
+    lines = []
+    for key in sorted({(r.tuner, r.budget) for r in rows}):
+        gains = [r.gain for r in rows if (r.tuner, r.budget) == key]
+        lines.append(
+            f"{key[0]} {key[1]}: median gain {statistics.median(gains):+.4f} over"
+            f" {len(gains)} seeds (min {min(gains):+.4f}, max {max(gains):+.4f});"
+            f" baseline chosen {sum(r.baseline_chosen for r in rows if (r.tuner, r.budget) == key)}"
+            f" of {len(gains)}"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tuners", default="hyperband,optuna")
+    parser.add_argument("--budgets", default="1x")
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--csv", type=Path, default=Path("search_gain.csv"))
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--smoke", action="store_true", help="tiny searches (for the tests)")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="gain-") as tmp:
+        for tuner in args.tuners.split(","):
+            for budget in args.budgets.split(","):
+                for seed in (int(s) for s in args.seeds.split(",")):
+                    row = measure(tuner, budget, seed, args, Path(tmp))
+                    rows.append(row)
+                    print(", ".join(f"{k} {v}" for k, v in asdict(row).items()), flush=True)
+    for line in summary(rows):
+        print(line)
+    with args.csv.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(asdict(rows[0])))
+        writer.writeheader()
+        writer.writerows(asdict(r) for r in rows)
+    print(f"rows: {args.csv}")
+
+
+if __name__ == "__main__":
+    main()
