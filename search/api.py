@@ -31,7 +31,7 @@ from search.experiments import (
 from search.experiments._user import describe
 from search.quiet import quiet_libraries
 from search.report import load_report, write_report
-from search.storage import RunFolder
+from search.storage import RunFolder, lock_holder
 from search.tracking import finish_tracking
 
 ARRAY_COMMAND = "search.run"
@@ -62,13 +62,28 @@ class Run:
 
     @property
     def status(self) -> str:
-        """``running``, ``interrupted``, ``failed`` or ``finished``."""
-        return str(self.meta.get("status"))
+        """``running`` (a live process works on it), ``interrupted``, ``failed`` or
+        ``finished``."""
+        status = str(self.meta.get("status"))
+        if status == "running" and lock_holder(self._folder) is None:
+            return "interrupted"  # killed: no process holds its lock
+        return status
 
     @property
-    def best_hyperparameters(self) -> dict[str, Any]:
-        """The chosen trial's hyperparameters; empty before a trial was chosen."""
-        return dict((self.meta.get("best") or {}).get("hyperparameters") or {})
+    def best_hyperparameters(self) -> dict[str, Any] | None:
+        """The chosen trial's hyperparameters (of a run still going or stopped: the trial the
+        rule chooses so far, as the report and ``status`` show); None before any trial
+        completed."""
+        best = self.meta.get("best")
+        if best:
+            return dict(best["hyperparameters"])
+        if not self._folder.read_trials():
+            return None
+        choice = load_report(self._folder).choice
+        if choice is None:
+            return None
+        trials = {t["id"]: t for t in self._folder.read_trials()}
+        return dict(trials[choice.trial]["hyperparameters"])
 
     def best_model(self) -> keras.Model:
         """The final model: the retrained one if there was a retrain, else the chosen
@@ -233,6 +248,11 @@ def experiment_for(
     hypermodel: Any, name: str | None, space: str | Path | None, load: Any
 ) -> Experiment:
     """The experiment around a user's hypermodel; SearchError when it is none."""
+    if isinstance(hypermodel, type) and issubclass(hypermodel, kt.HyperModel):
+        raise SearchError(
+            f"hypermodel: {hypermodel.__name__} is a class; pass an instance,"
+            f" {hypermodel.__name__}(...)"
+        )
     if not is_hypermodel(hypermodel):
         raise SearchError(
             f"hypermodel: a {type(hypermodel).__name__} is neither a build(hp) function, a"

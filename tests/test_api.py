@@ -178,11 +178,10 @@ def test_an_experiment_by_name_is_the_main_command(tmp_path: Path, synthetic_fas
 
 def _refused(tmp_path: Path, error: type, match: str, hypermodel: Any = um.build, **data: Any) -> None:
     x, y = um.tiny_data()
-    arguments = {"x": x, "y": y, **data}
+    arguments = {"tuner": "random", "max_trials": 1, "max_epochs": 1, "results": tmp_path / "r",
+                 "name": "bad", "quiet": True, "x": x, "y": y, **data}  # fmt: skip
     with pytest.raises(error, match=match):
-        search.run(hypermodel, arguments.pop("x"), arguments.pop("y"), **arguments,
-                   tuner="random", max_trials=1, max_epochs=1, results=tmp_path / "r",
-                   name="bad", quiet=True)  # fmt: skip
+        search.run(hypermodel, arguments.pop("x"), arguments.pop("y"), **arguments)
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("run.json"))
 
 
@@ -245,3 +244,26 @@ def test_an_experiment_object_stays_in_this_process(tmp_path: Path) -> None:
     with pytest.raises(SearchError, match="returned a tuple"):
         search.run(search.Experiment.from_hypermodel("bad", um.build, um.tiny_data),
                    tuner="random", results=tmp_path, quiet=True)  # fmt: skip
+
+
+def test_probed_inputs_are_refused(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    holes = x.copy()
+    holes[5, 3] = np.nan
+    _refused(tmp_path, DataError, "1 NaN or infinite values", x=holes)
+    _refused(tmp_path, SearchError, r"--max-trials \(1.5\) must be a whole number", max_trials=1.5)
+    _refused(tmp_path, SearchError, "BuildOnly is a class; pass an instance", um.BuildOnly)
+    _refused(tmp_path, SearchError, "'val_accuracy' .the default and pareto objectives.",
+             um.build_binary_auc, y=(y > 0).astype("float32"))  # fmt: skip
+
+
+def test_the_same_name_with_other_data_is_refused(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    first = _run(um.build, tmp_path, "random", max_trials=1, max_epochs=1)
+    meta = first.meta
+    first._folder.update_meta(status="interrupted")  # as if stopped, to be continued
+    with pytest.raises(SearchError, match="the data differ from the ones this run started with"):
+        search.run(um.build, x * 100 + 7, y, tuner="random", max_trials=1, max_epochs=1,
+                   results=tmp_path / "results", name="r", quiet=True, seed=3, retrain=False)  # fmt: skip
+    assert first.meta["data"] == meta["data"]
+    assert search.load(first.folder).status == "interrupted"

@@ -43,10 +43,12 @@ def test_one_folder_is_split_seeded_and_stratified(flat_dir: Path) -> None:
 def test_run_images_on_a_folder(model: str, flat_dir: Path, tmp_path: Path) -> None:
     results = tmp_path / "results"
     extra = ["--weights", "none", "--fix", "base=mobilenet_v2"] if model == "transfer" else []
-    code = main(["run", "images", "--model", model, "--data-dir", str(flat_dir),
+    assert Path.cwd() == flat_dir.parent  # the folder is given relative to here
+    code = main(["run", "images", "--model", model, "--data-dir", flat_dir.name,
                  "--results", str(results), "--name", model, *TINY, *extra])  # fmt: skip
     assert code == 0
     meta = json.loads((results / "images" / model / "run.json").read_text())
+    assert meta["request"]["data_dir"] == str(flat_dir)  # absolute: resumable from elsewhere
     assert meta["status"] == "finished" and meta["request"]["model"] == model
     assert meta["data"]["class_names"] == list(CLOTHES)
     assert 0.0 <= meta["final"]["test_accuracy"] <= 1.0

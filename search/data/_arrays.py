@@ -31,6 +31,9 @@ def _array(value: Any, what: str) -> np.ndarray:
         raise DataError(f"{what}: holds Python objects ({array.dtype}); pass numeric NumPy arrays")
     if array.ndim == 0 or len(array) == 0:
         raise DataError(f"{what}: is empty; pass at least one row")
+    if np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all():
+        bad = int(np.size(array) - np.isfinite(array).sum())
+        raise DataError(f"{what}: holds {bad} NaN or infinite values; clean or impute them first")
     return array
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,14 @@ class Splits:
     y_unsplit: np.ndarray | None = None
     unit: str = "images"
     """What one row is, in messages ("rows" for a user's arrays)."""
+
+    def fingerprint(self) -> str:
+        """A short hash of every split's contents: a resumed run must see the same data."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_val, self.y_val, self.x_test, self.y_test):
+            digest.update(f"{array.dtype}{array.shape}".encode())
+            digest.update(np.ascontiguousarray(array).data)
+        return digest.hexdigest()[:16]
 
     def describe(self) -> str:
         return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -155,8 +156,9 @@ class RunRequest:
         """The request as stored in run.json, for workers (and resumes) to rebuild it."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out.update(name=name, command=list(self.command), fix=dict(self.fix), gpus=list(self.gpus))
-        for key in ("results", "space", "data_dir"):
-            out[key] = None if out[key] is None else str(out[key])
+        out["results"] = str(self.results)
+        for key in ("space", "data_dir"):  # absolute: a resume may start in another folder
+            out[key] = None if out[key] is None else str(Path(out[key]).resolve())
         out["storage"] = masked_url(self.storage)
         out["track"] = [_masked_track(value) for value in self.track]
         return out
@@ -237,5 +239,7 @@ def _masked_track(value: str) -> str:
 
 
 def _at_least(option: str, value: int | None, low: int) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+        raise SearchError(f"{option} ({value!r}) must be a whole number")
     if value is not None and value < low:
         raise SearchError(f"{option} ({value}) must be at least {low}")

@@ -198,6 +198,8 @@ def run_search(
     if chatty:
         console.print(f"loading {experiment.name} data…")
     splits = _load_checked(p, request, folder, resuming)
+    if resuming:
+        _check_same_data(folder, previous, splits)
     if chatty:
         console.print(f"data: {splits.describe()}")
 
@@ -263,6 +265,7 @@ def run_search(
                 "seed": request.seed,
                 "image_shape": list(splits.x_train.shape[1:]),
                 "class_names": list(splits.class_names),
+                "fingerprint": splits.fingerprint(),
             },
             "model": {"weights": p.model.weights},
             "precision": policy,
@@ -294,6 +297,18 @@ def _load_checked(p: Plan, request: RunRequest, folder: RunFolder, resuming: boo
     if request.arrays and not resuming:
         save_arrays(splits, folder.path)
     return splits
+
+
+def _check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> None:
+    """Refuse to continue a run on other data than it started with (another folder, other
+    arrays under the same name): its trials would mix two data sets."""
+    stored = (meta.get("data") or {}).get("fingerprint")
+    if stored is not None and stored != splits.fingerprint():
+        raise SearchError(
+            f"{folder.path}: the data differ from the ones this run started with"
+            f" ({(meta.get('data') or {}).get('source')}); continue it on the same data,"
+            " or start a new run with another name"
+        )
 
 
 def _search_and_retrain(

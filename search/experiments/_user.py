@@ -212,9 +212,10 @@ def check_on_data(
     keras.backend.clear_session()
     logged = [f"val_{name}" for name in metrics] + metrics
     if objective.name not in logged:
+        why = " (the default and pareto objectives)" if objective.name == "val_accuracy" else ""
         raise SearchError(
-            f"objective {objective.name!r} is not among the metrics of {hypermodel.name}'s model"
-            f" ({', '.join(logged)}); compile the model with it, or choose one of these"
+            f"objective {objective.name!r}{why} is not among the metrics of {hypermodel.name}'s"
+            f" model ({', '.join(logged)}); compile the model with it, or choose one of these"
         )
 
 
