@@ -23,7 +23,8 @@ def _check_space(space: Space) -> None:
     ImageCNN.check_space(space)
 
 
-def _hypermodel(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperModel:
+def image_cnn(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperModel:
+    """The CNN from scratch for the splits' image shape and classes."""
     return ImageCNN(
         space,
         input_shape=splits.x_train.shape[1:],
@@ -40,7 +41,7 @@ FASHION = Experiment(
     space_file="fashion.toml",
     load=_load,
     check_space=_check_space,
-    hypermodel=_hypermodel,
+    hypermodel=image_cnn,
     default_train_size=10000,
     default_val_size=10000,
     budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6), "optuna": (10, 6)},

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
-import keras_tuner as kt
-
-from hypermodels import ImageCNN, ImageStats
+from hypermodels import ImageCNN
 from search.data import Splits, load_images
 from search.errors import DataError
 from search.experiments._clothing import CLOTHING, SEARCH_SIZE
-from search.experiments._registry import DataOptions, Experiment, ModelOptions, register_variants
-from search.space import Space
+from search.experiments._fashion import image_cnn
+from search.experiments._registry import DataOptions, Experiment, register_variants
 
 CNN_SIZE = 64
 """A CNN from scratch searches images at 64 x 64 unless --image-size says otherwise."""
@@ -21,7 +20,9 @@ FIX = (
 )
 
 
-def _loader(default_size: int):  # type: ignore[no-untyped-def]
+def _loader(default_size: int) -> Callable[[DataOptions], Splits]:
+    """The data loader at ``default_size`` unless --image-size says otherwise."""
+
     def load(options: DataOptions) -> Splits:
         if options.data_dir is None:
             raise DataError(f"images: no data folder; {FIX}")
@@ -33,17 +34,6 @@ def _loader(default_size: int):  # type: ignore[no-untyped-def]
     return load
 
 
-def _cnn(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperModel:
-    return ImageCNN(
-        space,
-        input_shape=splits.x_train.shape[1:],
-        num_classes=len(splits.class_names),
-        stats=ImageStats.of(splits.x_train),
-        seed=options.seed,
-        dtype_policy=options.dtype_policy,
-    )
-
-
 IMAGES_CNN = Experiment(
     name="images",
     description="any image folder (--data-dir): a CNN from scratch (--model cnn, the default)"
@@ -51,7 +41,7 @@ IMAGES_CNN = Experiment(
     space_file="images.toml",
     load=_loader(CNN_SIZE),
     check_space=ImageCNN.check_space,
-    hypermodel=_cnn,
+    hypermodel=image_cnn,
     budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6), "optuna": (10, 6)},
     default_val_size=None,
     default_image_size=CNN_SIZE,
