@@ -30,7 +30,7 @@ from search.experiments import (
 )
 from search.experiments._user import describe
 from search.quiet import quiet_libraries
-from search.report import load_report, write_report
+from search.report import load_report, report_lines, write_report
 from search.storage import RunFolder, lock_holder
 from search.tracking import finish_tracking
 
@@ -295,14 +295,8 @@ def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) ->
             )
         return Run(folder.path)
     outcome = run_search(request, console, quiet, experiment=experiment)
-    try:
-        output, reports = write_report([outcome.folder])
-    except (SearchError, ValueError, OSError) as exc:
-        console.print(f"report not written ({exc}); try: python -m search report {outcome.folder.path}")
-    else:
-        if reports[0].choice is not None:
-            console.print(reports[0].choice.sentence())
-        console.print(f"report: {output}")
+    for line in report_lines(outcome.folder):
+        console.print(line)
     if request.track:
         finish_tracking(outcome.folder, request, console)
     return Run(outcome.folder.path)

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from search.engine import RunOutcome, RunRequest, run_search
 from search.engine._isolate import CHILD_ENV, MORE_TRIALS, drive_isolated
-from search.errors import SearchError
+from search.report import report_lines
 from search.tuners import TrialQuotaReached, show_trial_tracebacks
 
 
@@ -31,24 +31,6 @@ def execute(
     return report_outcome(run_search(request, console, quiet, devices=devices), request, console)
 
 
-def _write_report(folder, console: Console) -> None:
-    """Every search ends with its HTML report; a report failure never fails the run."""
-    from search.report import write_report
-
-    try:
-        output, reports = write_report([folder])
-    except (SearchError, ValueError, OSError) as exc:
-        console.print(f"report not written ({exc}); try: python -m search report {folder.path}")
-        return
-    if reports[0].choice is not None:
-        console.print(reports[0].choice.sentence())
-    if reports[0].baseline is not None:
-        console.print(reports[0].baseline)
-    console.print(f"report: {output}")
-
-
-
-
 def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -> int:
     """Print what a finished search found, write its report; the exit code (0)."""
     best = outcome.best or {}
@@ -66,7 +48,8 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
         )
     console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
                   f" results in {outcome.folder.path}")
-    _write_report(outcome.folder, console)
+    for line in report_lines(outcome.folder):
+        console.print(line)
     if request.track:
         from search.tracking import finish_tracking
 

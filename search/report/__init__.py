@@ -21,7 +21,7 @@ from search.report._rank import (
     rank_trials,
 )
 from search.report._table import converged_metrics, full_history, trials_table
-from search.report._write import write_report
+from search.report._write import report_lines, write_report
 
 __all__ = [
     "Choice",
@@ -44,6 +44,7 @@ __all__ = [
     "pareto_mask",
     "rank_run",
     "rank_trials",
+    "report_lines",
     "trials_table",
     "write_report",
 ]

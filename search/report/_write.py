@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from search.errors import SearchError
 from search.report._data import RunReport, load_report
 from search.report._html import render_compare, render_run
 from search.storage import RunFolder, write_atomic
@@ -48,3 +49,16 @@ def write_report(
         write_atomic(stem.with_suffix(".csv"), report.table.to_csv(index=False).encode())
         write_atomic(stem.with_suffix(".json"), _table_json(report.table).encode())
     return output, reports
+
+
+def report_lines(folder: RunFolder) -> list[str]:
+    """Write a finished run's report; the lines that say what it chose, against the
+    baseline, and where the report is. A report that cannot be written never fails the
+    run: the line says so and how to write it later."""
+    try:
+        output, reports = write_report([folder])
+    except (SearchError, ValueError, OSError) as exc:
+        return [f"report not written ({exc}); try: python -m search report {folder.path}"]
+    report = reports[0]
+    said = [report.choice.sentence() if report.choice is not None else None, report.baseline]
+    return [*(line for line in said if line is not None), f"report: {output}"]
