@@ -18,6 +18,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from search.engine import RunRequest, run_search
+from search.tuners import Observer
 
 SEARCH = ["fashion", "--tuner", "random", "--max-epochs", "1", "--train-size", "500",
           "--val-size", "200", "--no-retrain", "--name", "memory"]  # fmt: skip
@@ -52,34 +58,33 @@ def device_mib() -> float | None:
     return None
 
 
-def in_process(trials: int) -> None:
-    from rich.console import Console
+class MemoryProbe(Observer):
+    """Prints the RSS (and the device memory in use) after every trial."""
 
-    from search.engine import RunRequest, run_search
-    from search.tuners import _observed
+    def __init__(self) -> None:
+        self.rss: list[float] = []
+        self.times: list[float] = []
+        self.on_device: list[float] = []
 
-    values: list[float] = []
-    times: list[float] = []
-    on_device: list[float] = []
-    original = _observed.ObservedTuner.on_trial_end
-
-    def on_trial_end(self, trial):  # add the RSS probe to every tuner's observers
-        original(self, trial)
-        values.append(rss_mib())
-        times.append(time.perf_counter())
+    def trial_end(self, trial: Any) -> None:
+        self.rss.append(rss_mib())
+        self.times.append(time.perf_counter())
         device = device_mib()
         shown = "" if device is None else f", device {device:7.1f} MiB"
         if device is not None:
-            on_device.append(device)
-        print(f"trial {len(values):3d}: RSS {values[-1]:7.1f} MiB{shown}", flush=True)
+            self.on_device.append(device)
+        print(f"trial {len(self.rss):3d}: RSS {self.rss[-1]:7.1f} MiB{shown}", flush=True)
 
-    _observed.ObservedTuner.on_trial_end = on_trial_end
+
+def in_process(trials: int) -> None:
+    probe = MemoryProbe()
     with tempfile.TemporaryDirectory() as tmp:
         request = RunRequest(
             experiment="fashion", tuner="random", max_trials=trials, max_epochs=1,
             results=Path(tmp), name="memory", train_size=500, val_size=200, retrain=False,
         )  # fmt: skip
-        run_search(request, Console(quiet=True), quiet=True)
+        run_search(request, Console(quiet=True), quiet=True, observers=[probe])
+    values, times, on_device = probe.rss, probe.times, probe.on_device
     start = values[min(4, len(values) - 1)]
     per_trial = (times[-1] - times[0]) / max(1, len(times) - 1)
     print(f"one process: RSS after trial 5: {start:.1f} MiB; after trial {len(values)}:"

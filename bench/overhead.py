@@ -1,76 +1,57 @@
-"""The share of a search's wall time spent outside the compiled train and eval steps.
+"""The share of a search's wall time spent outside its trials' epochs.
 
-Run: ``python bench/overhead.py [--tuner hyperband] [--train-size N] [--max-epochs N]
-[--no-retrain]``; without options it is the default ``fashion`` budget (Hyperband,
-max_epochs 6, 10,000 training images, then the validated retrain on 50,000). Every train and eval
-step is timed with its results read back (a sync, so device time is counted where it is
-spent). Each compiled step's first call traces and compiles it, so it counts as overhead,
-as does everything else: data loading, model builds, KerasTuner's bookkeeping,
-checkpoints, epoch state, trials.json, the report.
+Run: ``python bench/overhead.py [--tuner hyperband] [--train-size N] [--max-epochs N]``;
+without options it is the default ``fashion`` search (Hyperband, max_epochs 6, 10,000
+training images), without the retrain. An observer (``search.Observer``) times every
+epoch from its start to its end: training, validation and the per-epoch records. The
+rest of the wall time is overhead: data loading, model builds, KerasTuner's bookkeeping,
+checkpoints and state between trials, the report. The first epoch of each trial also
+traces and compiles the steps; its excess over the trial's later epochs is shown apart.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from keras import ops
 from rich.console import Console
 
-import hypermodels._loop as loop
 from search.engine import RunRequest, run_search
+from search.tuners import Observer
 
 
-class TimedSteps:
-    """A backend's steps, with the time of each call (results read back) accumulated."""
+class EpochClock(Observer):
+    """Each trial's epoch times (seconds), in order."""
 
-    total = 0.0
-    calls = 0
-    #: The first call of each compiled step traces and compiles it: overhead, not training.
-    compile_total = 0.0
+    def __init__(self) -> None:
+        self.epochs: dict[str, list[float]] = {}
+        self._started = 0.0
 
-    def __init__(self, steps: Any) -> None:
-        self._steps = steps
-        self._called: set[str] = set()
+    def epoch_begin(self, trial: Any, epoch: int) -> None:
+        self._started = time.perf_counter()
 
-    def _timed(self, kind: str, fn: Any, *args: Any) -> Any:
-        started = time.perf_counter()
-        out = fn(*args)
-        np.asarray(ops.convert_to_numpy(out[0]))  # wait for the device
-        spent = time.perf_counter() - started
-        if kind in self._called:
-            TimedSteps.total += spent
-            TimedSteps.calls += 1
-        else:
-            self._called.add(kind)
-            TimedSteps.compile_total += spent
-        return out
+    def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.setdefault(trial.trial_id, []).append(time.perf_counter() - self._started)
 
-    def put(self, array: Any) -> Any:
-        return self._steps.put(array)
+    def epoch_restored(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
+        """Replayed epochs took no time here."""
 
-    def train_carry(self) -> Any:
-        return self._steps.train_carry()
+    @property
+    def total(self) -> float:
+        return sum(sum(times) for times in self.epochs.values())
 
-    def eval_carry(self) -> Any:
-        return self._steps.eval_carry()
-
-    def train(self, *args: Any) -> Any:
-        return self._timed("train", self._steps.train, *args)
-
-    def evaluate(self, *args: Any) -> Any:
-        return self._timed("evaluate", self._steps.evaluate, *args)
-
-    def sync(self) -> None:
-        self._steps.sync()
-
-    def __getattr__(self, name: str) -> Any:
-        # Everything untimed (reload, close, and whatever the steps gain later) as it is.
-        return getattr(self._steps, name)
+    @property
+    def first_epoch_excess(self) -> float:
+        """How much longer each trial's first epoch took than its later ones (compiling)."""
+        excess = 0.0
+        for times in self.epochs.values():
+            if len(times) > 1:
+                excess += max(0.0, times[0] - statistics.median(times[1:]))
+        return excess
 
 
 def main() -> None:
@@ -79,28 +60,26 @@ def main() -> None:
     parser.add_argument("--train-size", type=int)
     parser.add_argument("--max-epochs", type=int)
     parser.add_argument("--max-trials", type=int)
-    parser.add_argument("--no-retrain", action="store_true")
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
-    original = loop.make_steps
-    loop.make_steps = lambda model, augment: TimedSteps(original(model, augment))
+    clock = EpochClock()
     with tempfile.TemporaryDirectory() as tmp:
         request = RunRequest(
             experiment="fashion", tuner=args.tuner, train_size=args.train_size,
-            max_epochs=args.max_epochs, max_trials=args.max_trials, retrain=not args.no_retrain,
+            max_epochs=args.max_epochs, max_trials=args.max_trials, retrain=False,
             data_dir=args.data_dir, results=Path(tmp), name="overhead",
         )  # fmt: skip
         started = time.perf_counter()
-        outcome = run_search(request, Console(quiet=True), quiet=True)
+        run_search(request, Console(quiet=True), quiet=True, observers=[clock])
         wall = time.perf_counter() - started
-    outside = wall - TimedSteps.total
+    epochs = sum(len(times) for times in clock.epochs.values())
+    outside = wall - clock.total
     print(f"{args.tuner}, train size {args.train_size or 'default'}, max epochs"
-          f" {args.max_epochs or 'default'}, retrain {not args.no_retrain}:")  # fmt: skip
-    print(f"  wall time {wall:.1f} s; inside {TimedSteps.calls:,} train/eval steps"
-          f" {TimedSteps.total:.1f} s; outside {outside:.1f} s = {outside / wall:.1%} overhead")
-    if outcome.final:
-        print(f"  test accuracy of the retrained model: {outcome.final['test_accuracy']:.4f}")
-    print(f"  of which the first (tracing + compiling) call of each step: {TimedSteps.compile_total:.1f} s")
+          f" {args.max_epochs or 'default'}, {len(clock.epochs)} trials, {epochs} epochs:")  # fmt: skip
+    print(f"  wall time {wall:.1f} s; inside epochs {clock.total:.1f} s;"
+          f" outside {outside:.1f} s = {outside / wall:.1%} overhead")
+    print(f"  first epochs' excess over later ones (tracing + compiling):"
+          f" {clock.first_epoch_excess:.1f} s")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ _EXPORTS = {
     "load": "search.api",
     "Run": "search.api",
     "Experiment": "search.experiments",
+    "Observer": "search.tuners",
     "Data": "search.data",
     "SearchError": "search.errors",
 }

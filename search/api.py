@@ -30,9 +30,9 @@ from search.experiments import (
 )
 from search.experiments._user import describe
 from search.quiet import quiet_libraries
-from search.report import load_report, report_lines, write_report
+from search.report import load_report, write_report
 from search.storage import RunFolder, lock_holder
-from search.tracking import finish_tracking
+from search.tuners import Observer
 
 ARRAY_COMMAND = "search.run"
 """What run.json records as the command of a run started from Python."""
@@ -163,6 +163,9 @@ def run(
     weights: str | None = None,
     model: str | None = None,
     track: str | Sequence[str] = (),
+    budget: str = "auto",
+    finalists: int | None = None,
+    observers: Sequence[Observer] = (),
     quiet: bool = False,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
@@ -196,6 +199,14 @@ def run(
             options of the same names (``python -m search run --help``).
         track: ``"mlflow"``, ``"mlflow=URI"``, ``"tensorboard"``, or several of these:
             where the search is tracked besides its folder.
+        budget: ``"cpu"``, ``"gpu"`` (more trials and epochs, every training image, 3
+            finalists) or ``"auto"`` (``gpu`` where Keras sees a GPU): the defaults of
+            what is not given.
+        finalists: train the K best distinct configurations (the baseline among them) on
+            all the training data, validated, and keep the best at that fidelity; None:
+            the budget's (1: the chosen one retrained alone; 3 on ``gpu``).
+        observers: your own :class:`search.Observer` subclasses, told of every trial and
+            epoch of the search in this process (not in workers or trial processes).
         quiet: print nothing (progress shows by default, in a terminal or Jupyter).
 
     Returns:
@@ -225,10 +236,11 @@ def run(
         "val_size": val_size, "data_dir": None if data_dir is None else Path(data_dir),
         "image_size": image_size, "weights": weights, "model": model,
         "track": (track,) if isinstance(track, str) else tuple(track),
+        "budget": budget, "finalists": finalists,
     }  # fmt: skip
     RunRequest(experiment="check", **options).check()  # every option, before any work
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
-        return _run_experiment(hypermodel, options, quiet)
+        return _run_experiment(hypermodel, options, quiet, observers)
     if x is None or y is None:
         raise SearchError(
             "x and y: a hypermodel needs data; pass search.run(hypermodel, x, y, ...), or an"
@@ -241,7 +253,7 @@ def run(
         experiment=user.name, hypermodel=reference, arrays=True,
         command=(ARRAY_COMMAND, describe(hypermodel)), **options,
     )  # fmt: skip
-    return _execute(request, user, quiet)
+    return _execute(request, user, quiet, observers)
 
 
 def experiment_for(
@@ -264,14 +276,19 @@ def experiment_for(
     )  # fmt: skip
 
 
-def _run_experiment(experiment: str | Experiment, options: dict[str, Any], quiet: bool) -> Run:
+def _run_experiment(
+    experiment: str | Experiment,
+    options: dict[str, Any],
+    quiet: bool,
+    observers: Sequence[Observer] = (),
+) -> Run:
     """``search.run("fashion", ...)``: the main command from Python. An Experiment object
     runs in this process; other processes (workers, isolate, resume) find an experiment by
     its name or reference (``"file.py:NAME"``) only."""
     if isinstance(experiment, str):
         target = absolute_reference(experiment)
         request = RunRequest(experiment=target, command=(ARRAY_COMMAND, target), **options)
-        return _execute(request, None, quiet)
+        return _execute(request, None, quiet, observers)
     found = (experiment.reference or {}).get("experiment")
     if found is None and (options["workers"] > 1 or options["isolate"]):
         raise SearchError(
@@ -280,12 +297,22 @@ def _run_experiment(experiment: str | Experiment, options: dict[str, Any], quiet
         )
     target = str(found or experiment.name)
     request = RunRequest(experiment=target, command=(ARRAY_COMMAND, target), **options)
-    return _execute(request, experiment, quiet)
+    return _execute(request, experiment, quiet, observers)
 
 
-def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) -> Run:
+def _execute(
+    request: RunRequest,
+    experiment: Experiment | None,
+    quiet: bool,
+    observers: Sequence[Observer] = (),
+) -> Run:
     console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
     quiet_libraries()
+    if request.isolate and observers:
+        raise SearchError(
+            "observers: isolate=True runs each trial in another process, where they cannot"
+            " follow it; drop isolate=True, or track the run (track='mlflow')"
+        )
     if request.isolate:  # each trial process prints its outcome and writes the report
         code, folder = drive_isolated(request, console, quiet, debug=False, experiment=experiment)
         if code != 0:
@@ -294,16 +321,19 @@ def _execute(request: RunRequest, experiment: Experiment | None, quiet: bool) ->
                 f" search.resume({str(folder.path)!r})"
             )
         return Run(folder.path)
-    outcome = run_search(request, console, quiet, experiment=experiment)
-    for line in report_lines(outcome.folder):
+    outcome = run_search(request, console, quiet, experiment=experiment, observers=observers)
+    for line in outcome.report:
         console.print(line)
-    if request.track:
-        finish_tracking(outcome.folder, request, console)
     return Run(outcome.folder.path)
 
 
 def resume(
-    folder: str | Path, hypermodel: Any = None, *, storage: str | None = None, quiet: bool = False
+    folder: str | Path,
+    hypermodel: Any = None,
+    *,
+    storage: str | None = None,
+    observers: Sequence[Observer] = (),
+    quiet: bool = False,
 ) -> Run:
     """Continue an interrupted run where it stopped (finished trials are kept).
 
@@ -313,6 +343,7 @@ def resume(
             imported again (a lambda, a notebook's function), or the Experiment object a
             run was started with; None: import what run.json names.
         storage: the Optuna database URL with its password (run.json keeps it masked).
+        observers: your own :class:`search.Observer` subclasses (see :func:`run`).
         quiet: print nothing.
 
     Returns:
@@ -321,9 +352,9 @@ def resume(
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)
     if hypermodel is None:
-        return _execute(request, None, quiet)
+        return _execute(request, None, quiet, observers)
     if isinstance(hypermodel, Experiment):
-        return _execute(request, hypermodel, quiet)
+        return _execute(request, hypermodel, quiet, observers)
     if not request.arrays:
         raise SearchError(
             f"{run_folder.path}: a run of experiment {request.experiment!r} rebuilds its own"
@@ -333,7 +364,7 @@ def resume(
         hypermodel, request.experiment, request.space, lambda options: load_arrays(run_folder.path)
     )  # fmt: skip
     reference = (experiment.reference or {}).get("hypermodel")
-    return _execute(replace(request, hypermodel=reference), experiment, quiet)
+    return _execute(replace(request, hypermodel=reference), experiment, quiet, observers)
 
 
 def load(folder: str | Path) -> Run:

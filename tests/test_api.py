@@ -267,3 +267,32 @@ def test_the_same_name_with_other_data_is_refused(tmp_path: Path) -> None:
                    results=tmp_path / "results", name="r", quiet=True, seed=3, retrain=False)  # fmt: skip
     assert first.meta["data"] == meta["data"]
     assert search.load(first.folder).status == "interrupted"
+
+
+class _Counter(search.Observer):
+    """Counts the hooks it is told of; overrides two of them only."""
+
+    def __init__(self) -> None:
+        self.begun: list[str] = []
+        self.epochs: dict[str, int] = {}
+
+    def trial_begin(self, trial: Any) -> None:
+        self.begun.append(trial.trial_id)
+
+    def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
+        assert "val_accuracy" in logs
+        self.epochs[trial.trial_id] = self.epochs.get(trial.trial_id, 0) + 1
+
+
+def test_observers_are_told_of_every_trial_and_epoch(tmp_path: Path) -> None:
+    counter = _Counter()
+    run = _run(um.build, tmp_path, "random", observers=[counter])
+    trials = _trials(run)
+    assert sorted(counter.begun) == sorted(t["id"] for t in trials)
+    assert counter.epochs == {t["id"]: len(t["epochs"]) for t in trials}
+
+
+def test_observers_with_isolate_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SearchError, match="observers: isolate=True"):
+        _run(um.build, tmp_path, "random", observers=[_Counter()], isolate=True)
+    assert not (tmp_path / "results").exists()

@@ -10,8 +10,8 @@ import pytest
 
 from search.cli import main
 from search.engine._checkpoints import pending_parents
+from search.engine._choose import ranked_ids
 from search.engine._request import RunRequest
-from search.engine._search import ranked_ids
 
 
 def _oracle(max_epochs: int = 9) -> kt.oracles.HyperbandOracle:

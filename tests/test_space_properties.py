@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from search.cli._run import _parse_fix
-from search.engine import RunRequest
-from search.engine._search import plan
+from search.engine import RunRequest, plan
 from search.errors import SearchError, SpaceError
 from search.experiments import get
 from search.space import Space, parse_space

@@ -7,10 +7,10 @@ import shlex
 
 from rich.console import Console
 
-from search.engine import RunOutcome, RunRequest, run_search
+from search.engine import RunContinues, RunOutcome, RunRequest, run_search
 from search.engine._isolate import CHILD_ENV, MORE_TRIALS, drive_isolated
-from search.report import report_lines
-from search.tuners import TrialQuotaReached, show_trial_tracebacks
+from search.report import describe_training
+from search.tuners import show_trial_tracebacks
 
 
 def execute(
@@ -23,7 +23,7 @@ def execute(
         started_at = float(os.environ[CHILD_ENV])
         try:
             outcome = run_search(request, console, quiet, trials_per_process=1, started_at=started_at)
-        except TrialQuotaReached:
+        except RunContinues:
             return MORE_TRIALS
         return report_outcome(outcome, request, console)
     if request.isolate:
@@ -40,19 +40,13 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
         f" ({best.get('best_epoch')}); hyperparameters {best.get('hyperparameters')}"
     )
     if outcome.final:
-        from search.report import describe_training
-
         console.print(
             f"TEST accuracy of the retrained model: {outcome.final['test_accuracy']:.4f}"
             f" ({describe_training(outcome.final)})"
         )
     console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
                   f" results in {outcome.folder.path}")
-    for line in report_lines(outcome.folder):
+    for line in outcome.report:
         console.print(line)
-    if request.track:
-        from search.tracking import finish_tracking
-
-        finish_tracking(outcome.folder, request, console)
     console.print(f"status: python -m search status {shlex.quote(str(outcome.folder.path))}")
     return 0

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from search.cli._parser import add_common, add_model_options
 from search.errors import SearchError
+from search.storage import masked_url
 
 TUNERS = ("random", "hyperband", "bayesian", "optuna")
 
@@ -29,12 +30,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " package.module:NAME, where NAME is a search.Experiment",
     )
     p.add_argument("--tuner", required=True, help=f"search backend: {', '.join(TUNERS)}")
+    _add_budget_options(p)
+    _add_data_options(p)
+    _add_space_options(p)
+    _add_backend_options(p)
+    _add_choice_options(p)
+    add_process_options(p)
+    p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
+    add_model_options(p)
+    add_common(p)
+    p.set_defaults(handler=handle)
+
+
+def _add_budget_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--budget",
+        default="auto",
+        help="the defaults of trials, epochs, train size and finalists: cpu, gpu (more of"
+        " each, every training image, 3 finalists), or auto (default: gpu where Keras sees a"
+        " GPU)",
+    )
     p.add_argument("--max-trials", type=int, help="trials to run (Hyperband: a cap)")
     p.add_argument("--max-epochs", type=int, help="epochs per trial (Hyperband: the longest)")
     p.add_argument("--factor", type=int, default=3, help="Hyperband's reduction factor")
     p.add_argument("--seed", type=int, default=0, help="seed of splits, search and models")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--name", help="run name (default: TUNER-DATE-TIME)")
+
+
+def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path, help="folder with the data files")
     p.add_argument(
         "--train-size",
@@ -42,7 +66,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " (default: the experiment's, 10000 for fashion)",
     )
     p.add_argument("--val-size", type=int, help="validation images carved from training")
-    p.add_argument("--space", type=Path, help="a TOML search-space file (default: the built-in)")
     p.add_argument(
         "--image-size",
         type=int,
@@ -59,6 +82,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="clothing: the base's starting weights: imagenet (default; Keras downloads"
         " them once), PATH (a weights file of the base without its top), or none",
     )
+
+
+def _add_space_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--space", type=Path, help="a TOML search-space file (default: the built-in)")
     p.add_argument(
         "--fix",
         action="append",
@@ -79,6 +106,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " NAME:max or NAME:min when its direction is not obvious), or pareto (Optuna:"
         " accuracy up and train/val gap down)",
     )
+
+
+def _add_backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sampler", help="Optuna sampler: tpe (default), random, gp, cmaes, qmc, nsga2")
     p.add_argument(
         "--pruner",
@@ -103,6 +133,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="Optuna storage URL, e.g. postgresql+psycopg://user:pw@host/db"
         " (default: a journal file in the run folder)",
     )
+
+
+def _add_choice_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--converged-epochs", type=int, default=3,
                    help="epochs averaged up to the best one when choosing (default 3)")
     p.add_argument("--tolerance", type=float, default=0.005,
@@ -122,11 +155,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="also log the search to MLflow (URI: given, else $MLFLOW_TRACKING_URI, else"
         " sqlite:///RESULTS/mlflow.db) or to TensorBoard (RUN/tensorboard); repeatable",
     )
-    add_process_options(p)
-    p.add_argument("--no-retrain", action="store_true", help="skip the final retrain and test")
-    add_model_options(p)
-    add_common(p)
-    p.set_defaults(handler=handle)
+    p.add_argument(
+        "--finalists",
+        type=int,
+        metavar="K",
+        help="train the K best distinct configurations (the baseline among them) on the full"
+        " training data, validated, and keep the best at that fidelity (default: 1 on the cpu"
+        " budget, the chosen one retrained alone; 3 on gpu)",
+    )
 
 
 def add_process_options(p: argparse.ArgumentParser, resume: bool = False) -> None:
@@ -195,8 +231,6 @@ _URL_OPTIONS = ("--track", "--storage")
 
 def _masked_argv(argv: list[str]) -> list[str]:
     """The command line as run.json keeps it: passwords in URLs hidden."""
-    from search.engine._request import masked_url
-
     out: list[str] = []
     for arg in argv:
         option, sep, value = arg.partition("=")
@@ -263,6 +297,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         keep_best=args.keep_best,
         isolate=args.isolate,
         track=tuple(args.track),
+        budget=args.budget,
+        finalists=args.finalists,
         command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

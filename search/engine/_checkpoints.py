@@ -9,6 +9,7 @@ from typing import Any
 import keras_tuner as kt
 
 from search.storage import RunFolder
+from search.tuners import Observer
 
 CHECKPOINT = "checkpoint.weights.h5"
 FINISHED = ("completed", "pruned", "failed", "invalid")
@@ -34,7 +35,7 @@ def pending_parents(oracle: Any) -> set[str]:
     return keep
 
 
-class CheckpointKeeper:
+class CheckpointKeeper(Observer):
     """An observer that, after each trial, removes the checkpoints of finished trials that
     are neither among the ``keep`` best (by the run's ranking) nor needed by the tuner."""
 
@@ -49,17 +50,6 @@ class CheckpointKeeper:
         self.ranked = ranked
         self.oracle: Any = None
 
-    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
-        pass
-
-    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
-        pass
-
-    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
-        pass
-
-    def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
-        pass
 
     def trial_end(self, trial: kt.engine.trial.Trial) -> None:
         self.prune()

@@ -7,14 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keras
 from rich.console import Console
 
+from hypermodels import deployable
+from search.data import Splits
+from search.engine._choose import ranked_ids
+from search.engine._plan import final_setup, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best
-from search.engine._search import final_setup, plan, ranked_ids
 from search.errors import RunFolderError, SearchError
-from search.space import space_from_dict
+from search.space import Space, space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, utc_now
 
 
@@ -42,37 +46,12 @@ def export_run(
     one) on ``retrain_data`` (at most ``retrain_max_epochs`` epochs when ``validated``),
     evaluate it once on the test set, and write it to ``output`` as a model that takes
     uint8 images of any size and stores the class names."""
-    import keras
-
-    from hypermodels import deployable
-
-    if output.suffix != ".keras":
-        raise SearchError(f"--output {output}: the file name must end in .keras")
-    if output.exists() and output.is_dir():
-        raise SearchError(f"--output {output}: is a folder; give a file name ending in .keras")
-    check_writable(output.parent, f"--output {output}", "give a file in a folder you can write to")
-    meta = folder.read_meta()
-    if "request" not in meta or "space" not in meta:
-        raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
-    stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
-              "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
-              "workers": 1, "isolate": False}  # fmt: skip
-    if stored.get("storage") and "***" in str(stored["storage"]):
-        stored["storage"] = None  # the study is not needed to export
-    request = RunRequest.from_json(stored)
-    space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
+    _check_output(output)
+    request, space = _stored(folder, retrain_data, retrain_max_epochs)
     p = plan(request, space)
     with RunLock(folder.path), precision(request.precision):
         trials = folder.read_trials()
-        ranked = ranked_ids(trials, request)
-        if not ranked:
-            raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
-        if trial is not None and trial not in ranked:
-            raise SearchError(
-                f"--trial {trial}: not a completed trial of {folder.path}; completed:"
-                f" {', '.join(sorted(ranked)) or 'none'}"
-            )
-        best = next(t for t in trials if t["id"] == (trial or ranked[0]))
+        best = _chosen(folder, trials, request, trial)
         if not quiet:
             console.print(f"loading {p.experiment.name} data…")
         splits = p.experiment.load(p.data)
@@ -91,18 +70,63 @@ def export_run(
             staged = Path(tmp) / "export.keras"
             wrapped.save(staged)
             staged.replace(output)  # whole or not at all
-        record = {
-            "output": str(output.resolve()),
-            "trial": best["id"],
-            "image_shape": list(final_splits.x_train.shape[1:]),
-            "test_accuracy": final["test_accuracy"],
-            "test_images": final["test_images"],
-            "train_images": final["train_images"],
-            "epochs": final["epochs"],
-            "kept_epoch": final.get("kept_epoch"),
-            "created": utc_now(),
-        }
-        folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])
+        _record_export(folder, output, best, final, final_splits)
     return Export(
         output, best["id"], final, tuple(final_splits.x_train.shape[1:]), final_splits.class_names
     )
+
+
+def _check_output(output: Path) -> None:
+    if output.suffix != ".keras":
+        raise SearchError(f"--output {output}: the file name must end in .keras")
+    if output.exists() and output.is_dir():
+        raise SearchError(f"--output {output}: is a folder; give a file name ending in .keras")
+    check_writable(output.parent, f"--output {output}", "give a file in a folder you can write to")
+
+
+def _stored(folder: RunFolder, retrain_data: str, retrain_max_epochs: int) -> tuple[RunRequest, Space]:
+    """The run's request, with the export's retrain options, and its space."""
+    meta = folder.read_meta()
+    if "request" not in meta or "space" not in meta:
+        raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
+    stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
+              "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
+              "workers": 1, "isolate": False}  # fmt: skip
+    if stored.get("storage") and "***" in str(stored["storage"]):
+        stored["storage"] = None  # the study is not needed to export
+    request = RunRequest.from_json(stored)
+    return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
+
+
+def _chosen(
+    folder: RunFolder, trials: list[dict[str, Any]], request: RunRequest, trial: str | None
+) -> dict[str, Any]:
+    """The trial to export: the rule's choice, or ``trial`` if it completed."""
+    ranked = ranked_ids(trials, request)
+    if not ranked:
+        raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
+    if trial is not None and trial not in ranked:
+        raise SearchError(
+            f"--trial {trial}: not a completed trial of {folder.path}; completed:"
+            f" {', '.join(sorted(ranked)) or 'none'}"
+        )
+    return next(t for t in trials if t["id"] == (trial or ranked[0]))
+
+
+def _record_export(
+    folder: RunFolder, output: Path, best: dict[str, Any], final: dict[str, Any], splits: Splits
+) -> None:
+    """Add the export to run.json's ``exports``."""
+    record = {
+        "output": str(output.resolve()),
+        "trial": best["id"],
+        "image_shape": list(splits.x_train.shape[1:]),
+        "test_accuracy": final["test_accuracy"],
+        "test_images": final["test_images"],
+        "train_images": final["train_images"],
+        "epochs": final["epochs"],
+        "kept_epoch": final.get("kept_epoch"),
+        "created": utc_now(),
+    }
+    folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])
+

@@ -13,13 +13,12 @@ from types import FrameType
 from rich.console import Console
 
 from search._text import plural
+from search.engine._pipeline import RunContinues, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
-from search.engine._search import run_search
 from search.engine._signals import EXIT_CODES
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import Experiment
 from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
-from search.tuners import TrialQuotaReached
 
 CHILD_ENV = "SEARCH_ISOLATED_TRIAL"
 """Set in the processes that ``--isolate`` starts (to the run's start, ``time.time()``):
@@ -46,8 +45,8 @@ def drive_isolated(
     started_at = time.time()
     try:
         outcome = run_search(request, console, quiet, trials_per_process=0, experiment=experiment)
-    except TrialQuotaReached as exc:
-        folder: RunFolder = exc.folder  # type: ignore[attr-defined]
+    except RunContinues as exc:
+        folder = exc.folder
     else:  # pragma: no cover - a quota of 0 stops before the first trial
         return 0, outcome.folder
     command = [sys.executable, "-m", "search", "resume", str(folder.path.resolve())]

@@ -5,18 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
+from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
 from search.errors import SearchError
 
 
 def load_exported(path: Path) -> tuple[Any, list[str]]:
     """The model and its class names; SearchError naming the file when it is not one."""
-    import keras
-
-    import hypermodels  # noqa: F401  (registers the layers an exported model uses)
-    from hypermodels import class_names_of
-
     if not path.is_file():
         raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
     try:

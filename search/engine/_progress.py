@@ -18,9 +18,10 @@ from rich.progress import (
 )
 
 from search.engine._records import failure_reason
+from search.tuners import Observer
 
 
-class SearchProgress:
+class SearchProgress(Observer):
     """An observer drawing two bars: the search (in epochs) and the current epoch (in batches).
 
     Time left is estimated from epochs done against the epochs the budget plans, so it

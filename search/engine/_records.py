@@ -13,6 +13,7 @@ from search.errors import RunFolderError
 from search.failures import failure_reason
 from search.gpus import PINNED
 from search.storage import RunFolder, utc_now
+from search.tuners import Observer
 
 _TUNER_PREFIX = "tuner/"
 
@@ -64,8 +65,7 @@ def reported_metrics(trial: kt.engine.trial.Trial) -> dict[str, float]:
     return out
 
 
-
-class TrialRecorder:
+class TrialRecorder(Observer):
     """An observer that keeps ``trials.json`` current: written at every trial and epoch end."""
 
     def __init__(
@@ -131,8 +131,6 @@ class TrialRecorder:
     def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
         self._epoch_started = time.perf_counter()
 
-    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
-        pass
 
     def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
         record = self.records[trial.trial_id]

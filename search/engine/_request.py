@@ -12,7 +12,8 @@ import keras_tuner as kt
 
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError
-from search.storage import RunFolder
+from search.storage import RunFolder, masked_url
+from search.tracking import parse_track
 
 STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
 """The storage URL handed to spawned workers (run.json keeps it without its password)."""
@@ -25,6 +26,7 @@ as KerasTuner infers it, or given (``--objective NAME:max``)."""
 DIRECTIONS = ("max", "min")
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
+BUDGETS = ("auto", "cpu", "gpu")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy's and Keras' generators take."""
@@ -85,6 +87,13 @@ class RunRequest:
     """Run each trial in a fresh process (memory is given back to the system after each)."""
     track: tuple[str, ...] = ()
     """``--track`` values: ``mlflow``, ``mlflow=URI``, ``tensorboard``."""
+    budget: str = "auto"
+    """The named budget when trials, epochs or train size are not given: ``cpu``, ``gpu``
+    (more trials and epochs, every training image, finalists), or ``auto`` (``gpu``
+    where Keras' backend sees a GPU)."""
+    finalists: int | None = None
+    """Configurations trained on the full training data before choosing (``--finalists``);
+    None: the budget's (1 on ``cpu``: the chosen one is retrained alone; 3 on ``gpu``)."""
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -102,6 +111,14 @@ class RunRequest:
         _at_least("--keep-best", self.keep_best, 1)
         _at_least("--retrain-max-epochs", self.retrain_max_epochs, 1)
         _at_least("--image-size", self.image_size, 16)
+        _at_least("--finalists", self.finalists, 1)
+        if self.budget not in BUDGETS:
+            raise SearchError(f"--budget {self.budget!r}: choose one of {', '.join(BUDGETS)}")
+        if (self.finalists or 1) > 1 and (not self.retrain or self.retrain_data != "validated"):
+            raise SearchError(
+                f"--finalists {self.finalists} trains the finalists validated on the full"
+                " training data; it needs the retrain with --retrain-data validated (the default)"
+            )
         if self.gpus and self.workers != len(self.gpus):
             raise SearchError(
                 f"--gpus {','.join(self.gpus)} starts one worker per GPU ({len(self.gpus)});"
@@ -124,8 +141,6 @@ class RunRequest:
                 f"--retrain-data {self.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
             )
         if self.track:
-            from search.tracking import parse_track
-
             parse_track(self.track)
         if self.name is not None and not _NAME.match(self.name):
             raise SearchError(
@@ -218,18 +233,6 @@ def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
 def infer_direction(metric: str) -> str | None:
     """``max`` or ``min`` for a metric name, as KerasTuner infers it; None if unknown."""
     return kt.engine.metrics_tracking.infer_metric_direction(metric)
-
-
-def masked_url(url: str | None) -> str | None:
-    """A database URL with its password hidden (as stored in run.json)."""
-    if url is None:
-        return None
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL: the storage check refuses it anyway
-        return url
 
 
 def _masked_track(value: str) -> str:

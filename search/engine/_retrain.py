@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,19 @@ from rich.console import Console
 from hypermodels import evaluate_model
 from search._text import plural
 from search.data import Splits
+from search.engine._context import RunContext
+from search.engine._plan import final_setup
 from search.experiments import UserHyperModel
 from search.storage import RunFolder
 
 
-class _EpochLine(keras.callbacks.Callback):
-    def __init__(self, console: Console, epochs: int, validated: bool) -> None:
+class EpochLine(keras.callbacks.Callback):
+    """One printed line per epoch of a final training (``label``: what trains)."""
+
+    def __init__(self, console: Console, epochs: int, validated: bool, label: str = "retrain") -> None:
         super().__init__()
         self.console, self.epochs, self.validated = console, epochs, validated
+        self.label = label
         self._start = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
@@ -33,7 +39,7 @@ class _EpochLine(keras.callbacks.Callback):
         of = f"at most {self.epochs}" if self.validated else str(self.epochs)
         val = f", val accuracy {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else ""
         self.console.print(
-            f"  retrain epoch {epoch + 1} ({of}): loss {logs.get('loss', float('nan')):.4f},"
+            f"  {self.label} epoch {epoch + 1} ({of}): loss {logs.get('loss', float('nan')):.4f},"
             f" accuracy {logs.get('accuracy', float('nan')):.4f}{val}"
             f" ({time.perf_counter() - self._start:.0f} s)"
         )
@@ -101,6 +107,7 @@ VAL_ACCURACY = kt.Objective("val_accuracy", "max")
 MIN_LEARNING_RATE = 1e-7
 """Validated retrains never cut the learning rate below this."""
 _TRAIN_KEYS = (("train_loss", "loss"), ("train_accuracy", "accuracy"))
+TEST_NOTE = "test set evaluated once, after the search; never used to choose"
 
 
 def _validated_summary(
@@ -172,62 +179,17 @@ def retrain_best(
     epochs = retrain_epochs(best, tolerance) if planned else max_epochs
     x, y = retrain_data(splits, which)
     if not quiet:
-        watched = monitor.name.replace("_", " ")
-        how = (
-            f"while {watched} improves (at most {plural(epochs, 'epoch')}; the"
-            f" {len(splits.x_val):,} validation images are held out)"
-            if validated
-            else f"for {plural(epochs, 'epoch')} (its last epoch within {tolerance} of its best"
-            f" validation accuracy, epoch {best['best_epoch']})"
-            if planned
-            else f"for {plural(epochs, 'epoch')} (its trials logged no epochs to go by)"
-        )
+        how = _how_long(best, monitor, epochs, len(splits.x_val), tolerance, validated, planned)
         console.print(f"retraining trial {best['id']}'s configuration on {len(x):,} images {how}")
     started = time.perf_counter()
-    keras.backend.clear_session()
-    model = hypermodel.build(hp)
-    rates = _LearningRates()
-    callbacks: list[keras.callbacks.Callback] = [rates]
-    validation, stopper = None, None
-    if validated:
-        validation = (splits.x_val, splits.y_val)
-        stopper = keras.callbacks.EarlyStopping(
-            monitor.name, patience=VALIDATED_PATIENCE, mode=monitor.direction,
-            min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
-        )  # fmt: skip
-        callbacks += [
-            keras.callbacks.ReduceLROnPlateau(
-                monitor.name, factor=VALIDATED_FACTOR, patience=1, mode=monitor.direction,
-                min_delta=VALIDATED_MIN_DELTA, min_lr=MIN_LEARNING_RATE,
-            ),
-            stopper,
-        ]
-    if not quiet:
-        callbacks.append(_EpochLine(console, epochs, validated))
-    history = hypermodel.fit(
-        hp, model, x, y, validation_data=validation, epochs=epochs, callbacks=callbacks
-    )
+    line = None if quiet else EpochLine(console, epochs, validated)
+    validation = (splits.x_val, splits.y_val) if validated else None
+    fitted = fit_configuration(hypermodel, hp, x, y, validation, epochs, monitor, line)
     train_seconds = time.perf_counter() - started
-    test = test_metrics(hypermodel, model, splits.x_test, splits.y_test)
+    test = test_metrics(hypermodel, fitted.model, splits.x_test, splits.y_test)
     target = save_to or folder.model_file
-    model.save(target)
-    curve = history.history if isinstance(history, keras.callbacks.History) else {}
-    trained = len(curve.get("loss", [])) or epochs
-    out: dict[str, Any] = {
-        "trial": best["id"],
-        "hyperparameters": best["hyperparameters"],
-        "epochs": trained,
-        "best_epoch": best.get("best_epoch"),
-        "train_images": len(x),
-        "retrain_data": which,
-    }
-    kept = trained  # the last epoch's weights, unless validation chose another
-    if stopper is not None and curve.get(monitor.name) and stopper.best_epoch is not None:
-        kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
-        out.update(_validated_summary(curve, monitor.name, kept, max_epochs, rates.rates))
-    out.update({
-        key: curve[name][kept - 1] for key, name in _TRAIN_KEYS if len(curve.get(name, [])) >= kept
-    })  # fmt: skip
+    fitted.model.save(target)
+    out = trained_record(best, which, len(x), fitted, monitor.name, max_epochs)
     out.update(
         test_metrics=test,
         test_loss=(test or {}).get("loss"),
@@ -236,6 +198,143 @@ def retrain_best(
         seconds=round(time.perf_counter() - started, 1),
         train_seconds=round(train_seconds, 1),
         model=target.name,
-        note="test set evaluated once, after the search; never used to choose",
+        note=TEST_NOTE,
     )
     return out
+
+
+def trained_record(
+    best: dict[str, Any], which: str, images: int, fitted: Fitted, monitor: str, max_epochs: int
+) -> dict[str, Any]:
+    """What run.json's ``final`` says of the training (the test figures come after)."""
+    out: dict[str, Any] = {
+        "trial": best["id"],
+        "hyperparameters": best["hyperparameters"],
+        "epochs": fitted.epochs,
+        "best_epoch": best.get("best_epoch"),
+        "train_images": images,
+        "retrain_data": which,
+    }
+    if fitted.chosen_by_validation:
+        out.update(_validated_summary(fitted.curve, monitor, fitted.kept, max_epochs, fitted.rates))
+    out.update({
+        key: fitted.curve[name][fitted.kept - 1]
+        for key, name in _TRAIN_KEYS if len(fitted.curve.get(name, [])) >= fitted.kept
+    })  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A configuration trained: the model (the kept epoch's weights), its curves, the
+    epochs trained, the epoch kept (chosen by validation, or the last), and the learning
+    rate of each epoch."""
+
+    model: keras.Model
+    curve: dict[str, list[float]]
+    epochs: int
+    kept: int
+    rates: list[float]
+    chosen_by_validation: bool
+
+
+def fit_configuration(
+    hypermodel: kt.HyperModel,
+    hp: kt.HyperParameters,
+    x: np.ndarray,
+    y: np.ndarray,
+    validation: tuple[np.ndarray, np.ndarray] | None,
+    epochs: int,
+    monitor: kt.Objective,
+    line: keras.callbacks.Callback | None,
+) -> Fitted:
+    """Build and train one configuration; with ``validation``, while ``monitor`` improves
+    (the learning rate cut after each epoch without a better one), keeping the best
+    epoch's weights; without, for ``epochs`` epochs."""
+    keras.backend.clear_session()
+    model = hypermodel.build(hp)
+    rates = _LearningRates()
+    stopper = _validated_stop(monitor) if validation is not None else None
+    callbacks: list[keras.callbacks.Callback] = [rates]
+    if stopper is not None:
+        callbacks += [_validated_cuts(monitor), stopper]
+    if line is not None:
+        callbacks.append(line)
+    history = hypermodel.fit(
+        hp, model, x, y, validation_data=validation, epochs=epochs, callbacks=callbacks
+    )
+    curve = history.history if isinstance(history, keras.callbacks.History) else {}
+    trained = len(curve.get("loss", [])) or epochs
+    if stopper is not None and curve.get(monitor.name) and stopper.best_epoch is not None:
+        kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
+        return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=True)
+    return Fitted(model, curve, trained, trained, rates.rates, chosen_by_validation=False)
+
+
+def _how_long(
+    best: dict[str, Any],
+    monitor: kt.Objective,
+    epochs: int,
+    validation_images: int,
+    tolerance: float,
+    validated: bool,
+    planned: bool,
+) -> str:
+    """How long the retrain trains, in words."""
+    if validated:
+        return (
+            f"while {monitor.name.replace('_', ' ')} improves (at most {plural(epochs, 'epoch')};"
+            f" the {validation_images:,} validation images are held out)"
+        )
+    if planned:
+        return (
+            f"for {plural(epochs, 'epoch')} (its last epoch within {tolerance} of its best"
+            f" validation accuracy, epoch {best['best_epoch']})"
+        )
+    return f"for {plural(epochs, 'epoch')} (its trials logged no epochs to go by)"
+
+
+def _validated_stop(monitor: kt.Objective) -> keras.callbacks.EarlyStopping:
+    """Stop once ``monitor`` stops improving; keep the best epoch's weights."""
+    return keras.callbacks.EarlyStopping(
+        monitor.name, patience=VALIDATED_PATIENCE, mode=monitor.direction,
+        min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
+    )  # fmt: skip
+
+
+def _validated_cuts(monitor: kt.Objective) -> keras.callbacks.ReduceLROnPlateau:
+    """Cut the learning rate after every epoch that does not improve ``monitor``."""
+    return keras.callbacks.ReduceLROnPlateau(
+        monitor.name, factor=VALIDATED_FACTOR, patience=1, mode=monitor.direction,
+        min_delta=VALIDATED_MIN_DELTA, min_lr=MIN_LEARNING_RATE,
+    )  # fmt: skip
+
+
+def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[str, Any] | None:
+    """The step after choosing: retrain the chosen configuration (``--retrain-data``) and
+    test it once; its training and test figures (None without ``retrain``, where the
+    chosen trial's best-epoch checkpoint is saved as the run's model instead)."""
+    request = ctx.request
+    if not request.retrain:
+        save_search_model(hypermodel, best, ctx.folder)
+        return None
+    final_splits, final_hypermodel = final_setup(
+        ctx.plan, ctx.splits, hypermodel, best, ctx.console, ctx.quiet
+    )
+    return retrain_best(
+        final_hypermodel, best, final_splits, request.retrain_data, ctx.folder, ctx.console,
+        ctx.quiet, request.tolerance, request.retrain_max_epochs, monitor=request.kt_objective(),
+    )  # fmt: skip
+
+
+def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) -> None:
+    """Save the chosen trial's best-epoch checkpoint (whichever worker wrote it) as .keras."""
+    found = sorted(folder.tuner_dir.glob(f"**/trial_{best['id']}/checkpoint.weights.h5"))
+    if not found:
+        return
+    hp = kt.HyperParameters()
+    hp.values = dict(best["hyperparameters"])
+    keras.backend.clear_session()
+    model = hypermodel.build(hp)
+    model.load_weights(found[0])
+    model.save(folder.model_file)

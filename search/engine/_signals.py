@@ -9,6 +9,8 @@ from typing import Any
 
 import keras_tuner as kt
 
+from search.tuners import Observer
+
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
@@ -20,7 +22,7 @@ class SearchStopped(kt.errors.FatalError):
         self.signum = signum
 
 
-class StopOnSignal:
+class StopOnSignal(Observer):
     """An observer (and context manager) that turns SIGINT/SIGTERM into a clean stop.
 
     The first signal asks to stop at the next batch boundary; a second Ctrl-C stops at once
@@ -69,5 +71,3 @@ class StopOnSignal:
     def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
         self.check()
 
-    def trial_end(self, trial: Any) -> None:
-        pass

@@ -13,18 +13,22 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from typing import Any
 
 from rich.console import Console
 
 from search._text import plural
 from search.engine._checkpoints import CheckpointKeeper
+from search.engine._choose import ranked_ids
+from search.engine._plan import plan
 from search.engine._precision import precision
 from search.engine._records import TrialRecorder
 from search.engine._request import STORAGE_ENV, RunRequest
 from search.errors import RunFolderError, SearchError
+from search.gpus import worker_env
 from search.space import space_from_dict
 from search.storage import RunFolder
+from search.tracking import tracking_observers
+from search.tuners import Observer
 
 WORKER_SEED_STRIDE = 1000
 
@@ -40,8 +44,6 @@ def spawn_workers(
 ) -> list[subprocess.Popen]:
     """Start ``count`` worker processes on the run, logging to ``worker-K.log``; with
     ``devices``, the K-th worker sees only GPU ``devices[K]`` (counted from ``first_index``)."""
-    from search.gpus import worker_env
-
     if devices and len(devices) != count:
         raise ValueError(f"{count} workers need {count} devices, got {len(devices)}")
     env = {**os.environ, **({STORAGE_ENV: storage} if storage else {})}
@@ -80,8 +82,6 @@ def run_worker(
 
     ``storage`` (or $SEARCH_OPTUNA_STORAGE) gives the database URL with its password.
     """
-    from search.engine._search import plan, ranked_ids
-
     meta = folder.read_meta()
     if meta.get("tuner") != "optuna":
         raise SearchError(
@@ -113,15 +113,13 @@ def run_worker(
     hypermodel = p.experiment.hypermodel(space, splits, p.model)
     # Each worker samples with its own seed, or all would propose the same first trials.
     sampler_seed = request.seed + WORKER_SEED_STRIDE * index
-    observers: list[Any] = [recorder]
+    observers: list[Observer] = [recorder]
     if request.keep_best is not None:
         observers.append(CheckpointKeeper(
             folder, request.keep_best, lambda records: ranked_ids(records, request)
         ))  # fmt: skip
     if request.track:
-        from search.tracking import tracking_observers
-
-        observers += tracking_observers(request, folder, recorder, console)
+        observers += tracking_observers(request.track, request.results, folder, recorder, console)
     tuner = p.backend.create(
         hypermodel, objective, p.budget, sampler_seed,
         folder.tuner_dir / f"worker-{index}", observers, options,

@@ -35,6 +35,10 @@ def image_cnn(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperMo
     )
 
 
+GPU_BUDGETS = {"hyperband": (None, 9), "random": (12, 9), "bayesian": (12, 9), "optuna": (20, 9)}
+"""On one H100/H200 (every training image, 1-3 s an epoch): the search, then 3 finalists
+of at most 20 epochs, in about 10 minutes."""
+
 FASHION = Experiment(
     name="fashion",
     description="Fashion-MNIST (28x28 grayscale, 10 classes): a CNN searched from scratch",
@@ -45,5 +49,7 @@ FASHION = Experiment(
     default_train_size=10000,
     default_val_size=10000,
     budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6), "optuna": (10, 6)},
+    gpu_budgets=GPU_BUDGETS,
+    gpu_space_file="fashion-gpu.toml",
 )
 register(FASHION)

@@ -80,6 +80,10 @@ class Experiment:
     default_val_size: int | None = 10000
     budgets: dict[str, tuple[int | None, int]] = field(default_factory=dict)
     """Per tuner: (max_trials, max_epochs) when the user gives neither."""
+    gpu_budgets: dict[str, tuple[int | None, int]] = field(default_factory=dict)
+    """The same on the ``gpu`` budget (which also trains on every image); empty: ``budgets``."""
+    gpu_space_file: str | None = None
+    """The default space on the ``gpu`` budget (wider networks); None: ``space_file``."""
     default_image_size: int | None = None
     """None: the images have one size (``--image-size`` is refused)."""
     default_weights: str | None = None
@@ -131,11 +135,14 @@ class Experiment:
             budget=(max_trials, max_epochs), description=description,
         )  # fmt: skip
 
-    def default_space_path(self) -> Path:
-        if self.space_file is None:
+    def default_space_path(self, name: str | None = None) -> Path:
+        """Where the space file ``name`` (default: ``space_file``) is: a path, or a file
+        of the ``spaces`` package."""
+        name = name or self.space_file
+        if name is None:
             raise SearchError(f"{self.name}: has no space file; its hypermodel declares its space")
-        path = Path(self.space_file)
-        return path if path.is_absolute() else Path(str(resources.files("spaces") / self.space_file))
+        path = Path(name)
+        return path if path.is_absolute() else Path(str(resources.files("spaces") / name))
 
     def load_space(self, path: Path | None = None) -> Space:
         """The user's space file (or the default), checked against the hypermodel."""

@@ -1,5 +1,19 @@
 """The HTML report: trials ranked by accuracy and train/validation gap, for every backend."""
 
+from search.ranking import (
+    Choice,
+    Ranking,
+    ValueChoice,
+    against_baseline,
+    choose,
+    converged_metrics,
+    full_history,
+    overfitting,
+    pareto_mask,
+    rank_run,
+    rank_trials,
+    trials_table,
+)
 from search.report._data import (
     RunReport,
     best_so_far,
@@ -9,18 +23,6 @@ from search.report._data import (
     load_report,
 )
 from search.report._importance import distributions, importance_inputs, param_importances
-from search.report._rank import (
-    Choice,
-    Ranking,
-    ValueChoice,
-    against_baseline,
-    choose,
-    overfitting,
-    pareto_mask,
-    rank_run,
-    rank_trials,
-)
-from search.report._table import converged_metrics, full_history, trials_table
 from search.report._write import report_lines, write_report
 
 __all__ = [

@@ -12,9 +12,15 @@ import pandas as pd
 
 from search._text import plural
 from search.errors import RunFolderError
+from search.ranking import (
+    Choice,
+    ValueChoice,
+    against_baseline,
+    full_history,
+    rank_run,
+    trials_table,
+)
 from search.report._importance import param_importances
-from search.report._rank import Choice, ValueChoice, against_baseline, rank_run
-from search.report._table import full_history, trials_table
 from search.storage import RunFolder, lock_holder
 
 MAX_CATEGORIES = 10
@@ -178,3 +184,55 @@ def retrain_curve(final: dict[str, Any] | None) -> pd.DataFrame | None:
         "val_accuracy": [float(v) for v in scores],
         "learning_rate": [float(r) for r in rates[: len(scores)]],
     })  # fmt: skip
+
+
+def finalists_table(final: Mapping[str, Any] | None) -> pd.DataFrame | None:
+    """The finalists (``--finalists``), in their search rank's order: ``trial``,
+    ``search_rank``, ``baseline``, ``epochs``, ``kept_epoch``, ``val_score``,
+    ``train_seconds``, ``chosen``; None when the run had none."""
+    finalists = (final or {}).get("finalists")
+    if not finalists:
+        return None
+    chosen = (final or {}).get("trial")
+    return pd.DataFrame([
+        {
+            "trial": f["trial"], "search_rank": f.get("search_rank"),
+            "baseline": bool(f.get("baseline")), "epochs": f.get("epochs"),
+            "kept_epoch": f.get("kept_epoch"), "val_score": f.get("val_score"),
+            "train_seconds": f.get("train_seconds"), "chosen": f["trial"] == chosen,
+        }
+        for f in finalists
+    ])  # fmt: skip
+
+
+def finalist_curves(final: Mapping[str, Any] | None) -> pd.DataFrame | None:
+    """Each finalist's validation accuracy per epoch: ``trial``, ``epoch``,
+    ``val_accuracy``; None when the run had no finalists or they logged no accuracy."""
+    rows = [
+        {"trial": f["trial"], "epoch": epoch, "val_accuracy": float(score)}
+        for f in (final or {}).get("finalists") or []
+        for epoch, score in enumerate(f.get("val_accuracy_per_epoch") or [], 1)
+    ]
+    return pd.DataFrame(rows) if rows else None
+
+
+def describe_finalists(final: Mapping[str, Any] | None) -> str | None:
+    """What the finalists found, e.g. "3 finalists trained on 50,000 images: trial 7 kept
+    (val accuracy 0.9312), +0.0041 over the baseline (trial 0)"; None without finalists."""
+    table = finalists_table(final)
+    if table is None or final is None:
+        return None
+    watched = str(final.get("monitor", "val_accuracy")).replace("_", " ")
+    text = (
+        f"{plural(len(table), 'finalist')} trained on {final['train_images']:,} images:"
+        f" trial {final['trial']} kept ({watched} {final['val_score']:.4f})"
+    )
+    baseline = table[table["baseline"]]
+    if final.get("gain_over_baseline") is not None and not baseline.empty:
+        gain = final["gain_over_baseline"]
+        trial = baseline.iloc[0]["trial"]
+        text += (
+            f", {gain:+.4f} over the baseline (trial {trial})"
+            if trial != final["trial"] else ", the baseline itself"
+        )
+    return text

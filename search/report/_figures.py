@@ -8,8 +8,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from search.ranking import HP_PREFIX, hp_columns
 from search.report._data import category_label
-from search.report._table import HP_PREFIX, hp_columns
 
 _GREY = "rgba(150,150,150,0.35)"
 _CATEGORY_PAD = 0.5
@@ -94,6 +94,22 @@ def retrain_plot(curve: pd.DataFrame, kept: int) -> go.Figure:
     fig.add_trace(go.Scatter(x=at["epoch"], y=at["val_accuracy"], mode="markers",
                              name="kept", marker={"size": 13, "symbol": "star",
                                                   "color": "#d62728"}))  # fmt: skip
+    return fig
+
+
+def finalists_plot(curves: pd.DataFrame, chosen: str) -> go.Figure:
+    """Each finalist's validation accuracy per epoch on the full training data; the
+    chosen one drawn thick."""
+    fig = _fig("Finalists at full fidelity: validation accuracy per epoch",
+               xaxis_title="epoch", xaxis=integer_axis(curves["epoch"].max()),
+               yaxis_title="validation accuracy")  # fmt: skip
+    for trial, rows in curves.groupby("trial", sort=False):
+        mine = str(trial) == str(chosen)
+        fig.add_trace(go.Scatter(
+            x=rows["epoch"], y=rows["val_accuracy"], mode="lines+markers",
+            name=f"trial {trial}{' (chosen)' if mine else ''}",
+            line={"width": 3 if mine else 1.5},
+        ))  # fmt: skip
     return fig
 
 

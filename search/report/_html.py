@@ -12,12 +12,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from search.ranking import HP_PREFIX, RULE, hp_columns
 from search.report._data import (
     RunReport,
     best_so_far,
     describe_budget,
+    describe_finalists,
     describe_test,
     describe_training,
+    finalist_curves,
     retrain_curve,
     slice_categories,
     wall_minutes,
@@ -25,6 +28,7 @@ from search.report._data import (
 from search.report._figures import (
     accuracy_vs_gap_plot,
     best_so_far_plot,
+    finalists_plot,
     importance_plot,
     is_log,
     learning_curves_plot,
@@ -32,8 +36,6 @@ from search.report._figures import (
     retrain_plot,
     slice_plot,
 )
-from search.report._rank import RULE
-from search.report._table import HP_PREFIX, hp_columns
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
@@ -155,6 +157,8 @@ def _summary(report: RunReport) -> str:
     minutes = wall_minutes(meta)
     final = meta.get("final") or {}
     chosen = report.choice.trial if report.choice else "none"
+    if final.get("finalists"):
+        chosen = final["trial"]  # the finalists' choice, at full fidelity
     chosen_row = report.table[report.table["trial"] == chosen]
     config = ""
     if not chosen_row.empty:
@@ -178,6 +182,7 @@ def _summary(report: RunReport) -> str:
         f" {counts.get('running', 0)} running",
         "chosen configuration": f"trial {chosen}: {config}",
         "baseline": report.baseline or "not run (--no-baseline, or it did not complete)",
+        "finalists": describe_finalists(final) or "none (the chosen configuration retrained alone)",
         "test accuracy": test,
         "data": f"{meta.get('data', {}).get('train')} train /"
         f" {meta.get('data', {}).get('validation')} validation images",
@@ -224,7 +229,10 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
             figures.append((f"Slice: {name}", fig))
     final = report.meta.get("final")
     curve = retrain_curve(final)
-    if curve is not None:
+    finalists = finalist_curves(final)
+    if finalists is not None:
+        figures.append(("Finalists at full fidelity", finalists_plot(finalists, final["trial"])))
+    elif curve is not None:
         figures.append(("Final retrain", retrain_plot(curve, int(final["kept_epoch"]))))
     progress = {report.folder.name: best_so_far(table, report.meta.get("created"))}
     figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes")))
@@ -251,6 +259,9 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
     if report.by_value is not None:
         rule = f"Ranking: {report.by_value}."
     headline = html.escape(choice.sentence()) if choice else "No trial has a validation accuracy yet."
+    finalists = describe_finalists(report.meta.get("final"))
+    if finalists is not None:
+        headline += f" Then {html.escape(finalists)}."
     parts = [f"<h1>Search report: {html.escape(report.label)}</h1>"]
     if report.running:
         parts.append('<p class="running">This run is still RUNNING: the report shows the'

@@ -14,7 +14,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
-from search.report._table import HP_PREFIX
+from search.ranking import HP_PREFIX
 
 MIN_TRIALS = 4
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from search.errors import SearchError
-from search.report._data import RunReport, load_report
+from search.report._data import RunReport, describe_finalists, load_report
 from search.report._html import render_compare, render_run
 from search.storage import RunFolder, write_atomic
 
@@ -60,5 +60,9 @@ def report_lines(folder: RunFolder) -> list[str]:
     except (SearchError, ValueError, OSError) as exc:
         return [f"report not written ({exc}); try: python -m search report {folder.path}"]
     report = reports[0]
-    said = [report.choice.sentence() if report.choice is not None else None, report.baseline]
+    said = [
+        report.choice.sentence() if report.choice is not None else None,
+        report.baseline,
+        describe_finalists(report.meta.get("final")),
+    ]
     return [*(line for line in said if line is not None), f"report: {output}"]

@@ -3,16 +3,34 @@
 from search.storage._atomic import utc_now, write_atomic, write_json
 from search.storage._lock import LOCK_FD_ENV, RunLock, lock_holder
 from search.storage._run import FORMAT_VERSION, RunFolder, find_runs, prepare_run_folder
+from search.storage._schema import (
+    STATUSES,
+    BudgetMeta,
+    DataMeta,
+    ObjectiveMeta,
+    OptunaMeta,
+    RunMeta,
+    SpaceMeta,
+)
+from search.storage._urls import masked_url
 from search.storage._writable import check_writable
 
 __all__ = [
     "FORMAT_VERSION",
     "LOCK_FD_ENV",
+    "STATUSES",
+    "BudgetMeta",
+    "DataMeta",
+    "ObjectiveMeta",
+    "OptunaMeta",
     "RunFolder",
     "RunLock",
+    "RunMeta",
+    "SpaceMeta",
     "check_writable",
     "find_runs",
     "lock_holder",
+    "masked_url",
     "prepare_run_folder",
     "utc_now",
     "write_atomic",

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 
 from search.errors import SearchError
-from search.storage import RunFolder, utc_now
+from search.storage import RunFolder, masked_url, utc_now
 from search.tracking._mlflow import MlflowSink, MlflowTracker, replay
-from search.tracking._spec import FULL_URI_ENV, URI_ENV, parse_track, resolve_uri
+from search.tracking._spec import FULL_URI_ENV, URI_ENV, RecordSource, parse_track, resolve_uri
 from search.tracking._tensorboard import LOGDIR, TensorBoardTracker
-
-if TYPE_CHECKING:
-    from search.engine._records import TrialRecorder
-    from search.engine._request import RunRequest
 
 _SINKS: dict[tuple[str, Path], MlflowSink] = {}
 """This process's sinks by URI and run folder: a store that failed is named once, not once
@@ -25,8 +22,6 @@ per caller."""
 
 
 def _masked(uri: str) -> str:
-    from search.engine._request import masked_url
-
     return masked_url(uri) or uri
 
 
@@ -55,21 +50,22 @@ def _run_uri(spec_uri: str | None, results: Path, stored: dict[str, Any] | None)
 
 
 def tracking_observers(
-    request: RunRequest, folder: RunFolder, recorder: TrialRecorder, console: Console
+    track: Sequence[str], results: Path, folder: RunFolder, recorder: RecordSource, console: Console
 ) -> list[Any]:
-    """The observers ``request.track`` asks for, after ``recorder`` in the list; the MLflow
+    """The observers ``track`` (``--track`` values) asks for, after ``recorder`` in the list
+    (``results``: the results root, where the default MLflow store lives); the MLflow
     parent run is found or created here (a new run whose store cannot be reached stops
     with a SearchError before any trial)."""
     observers: list[Any] = []
     meta = folder.read_meta()
     tracking = dict(meta.get("tracking") or {})
-    for spec in parse_track(request.track):
+    for spec in parse_track(track):
         if spec.tracker == "tensorboard":
             observers.append(TensorBoardTracker(folder, recorder, meta["space"]["params"]))
             tracking["tensorboard"] = LOGDIR
             continue
         stored = tracking.get("mlflow")
-        uri = _run_uri(spec.uri, request.results, stored)
+        uri = _run_uri(spec.uri, results, stored)
         if _masked(uri) != uri:
             os.environ[FULL_URI_ENV] = uri  # with its password, for workers and trial processes
         sink = _sink(uri, folder, console, fresh=True)
@@ -91,15 +87,17 @@ def tracking_observers(
     return observers
 
 
-def finish_tracking(folder: RunFolder, request: RunRequest, console: Console) -> None:
+def finish_tracking(
+    folder: RunFolder, track: Sequence[str], results: Path, console: Console
+) -> None:
     """At the end of a run: every trial sent (the missing ones), then the parent run's
     outcome and files (the report, the model)."""
     meta = folder.read_meta()
     stored = (meta.get("tracking") or {}).get("mlflow")
-    for spec in parse_track(request.track):
+    for spec in parse_track(track):
         if spec.tracker != "mlflow":
             continue
-        sink = _sink(_run_uri(spec.uri, request.results, stored), folder, console)
+        sink = _sink(_run_uri(spec.uri, results, stored), folder, console)
         if sink.parent_id is None and not sink.open_parent(meta, folder, stored):
             continue
         replay(sink, folder.read_trials())

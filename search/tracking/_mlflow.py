@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import keras_tuner as kt
 
-from search.engine._records import TrialRecorder
 from search.storage import RunFolder
-from search.tracking._spec import local_artifact_root
+from search.tracking._spec import RecordSource, local_artifact_root
+from search.tuners import Observer
 
 ATTEMPTS = 3
 """Tries of one logging call before the store is given up for this process."""
@@ -337,10 +337,10 @@ def trial_tags(record: dict[str, Any]) -> dict[str, str]:
     return tags
 
 
-class MlflowTracker:
+class MlflowTracker(Observer):
     """An observer of the search logging each trial to its nested run as it trains."""
 
-    def __init__(self, sink: MlflowSink, recorder: TrialRecorder) -> None:
+    def __init__(self, sink: MlflowSink, recorder: RecordSource) -> None:
         """``recorder`` comes first among the observers: its records are what is logged."""
         self.sink = sink
         self.recorder = recorder
@@ -351,20 +351,11 @@ class MlflowTracker:
         if run_id is not None:
             self._runs[trial.trial_id] = run_id
 
-    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
-        pass
-
-    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
-        pass
 
     def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
         run_id = self._runs.get(trial.trial_id)
         if run_id is not None:
             self.sink.log_epochs(run_id, self.recorder.records[trial.trial_id]["epochs"][-1:])
-
-    def epoch_restored(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
-        """An epoch taken back after a resume: logged only if the run does not have it."""
-        self.epoch_end(trial, epoch, logs)
 
     def trial_end(self, trial: kt.engine.trial.Trial) -> None:
         run_id = self._runs.pop(trial.trial_id, None)

@@ -6,9 +6,11 @@ import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from search.errors import SearchError
+from search.storage import masked_url
 
 TRACKERS = ("mlflow", "tensorboard")
 URI_ENV = "MLFLOW_TRACKING_URI"
@@ -21,6 +23,13 @@ DEFAULT_STORE = "mlflow.db"
 _PATH_SCHEMES = ("", "file", "sqlite")
 _HOST_SCHEMES = ("http", "https", "postgresql", "mysql", "mssql")
 _INSTALL = 'install the mlflow extra: pip install -e ".[mlflow]"'
+
+
+class RecordSource(Protocol):
+    """What the trackers read a trial's record from (the engine's trial recorder, which
+    comes before them among the observers)."""
+
+    records: dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,6 @@ def check_mlflow(uri: str | None) -> None:
 
 def check_uri(uri: str) -> None:
     """Raise SearchError naming a malformed URI or one whose scheme MLflow does not know."""
-    from search.engine._request import masked_url
-
     shown = masked_url(uri)
     try:
         parts = urlsplit(uri)

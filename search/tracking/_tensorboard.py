@@ -13,8 +13,9 @@ from typing import Any
 
 import keras_tuner as kt
 
-from search.engine._records import TrialRecorder
 from search.storage import RunFolder
+from search.tracking._spec import RecordSource
+from search.tuners import Observer
 
 LOGDIR = "tensorboard"
 """The run folder's TensorBoard log directory."""
@@ -93,10 +94,10 @@ class _Events:
         self.writer.close()
 
 
-class TensorBoardTracker:
+class TensorBoardTracker(Observer):
     """An observer of the search writing each trial's HParams session and epoch scalars."""
 
-    def __init__(self, folder: RunFolder, recorder: TrialRecorder, space: dict[str, Any]) -> None:
+    def __init__(self, folder: RunFolder, recorder: RecordSource, space: dict[str, Any]) -> None:
         """``space``: the search space as run.json keeps it (name -> type, range, values)."""
         self.root = folder.path / LOGDIR
         self.recorder = recorder
@@ -118,11 +119,6 @@ class TensorBoardTracker:
             events.add(hp.hparams_pb(values, trial_id=folder.name, start_time_secs=time.time()))
         self._open[trial.trial_id] = events
 
-    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
-        pass
-
-    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
-        pass
 
     def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
         from tensorboard.plugins.scalar.summary_v2 import scalar_pb

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import keras
 import keras_tuner as kt
@@ -21,18 +21,37 @@ OUT_OF_MEMORY = "out of memory"
 """How ``failure_reason`` begins for a trial that ran out of memory."""
 
 
-class Observer(Protocol):
-    """Receives the search's events; every method is optional in spirit (no-ops allowed)."""
+class Observer:
+    """Base class of the search's observers: subclass it and override the hooks you need.
 
-    def trial_begin(self, trial: kt.engine.trial.Trial) -> None: ...
+    The engine calls every observer's hooks in order, its own first (the trial recorder,
+    the checkpoint keeper, the progress display, the trackers), then those given to
+    ``search.run(observers=...)`` / ``run_search``. ``trial`` is KerasTuner's Trial
+    (``trial.trial_id``, ``trial.hyperparameters.values``). Every hook does nothing here.
+    """
 
-    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None: ...
+    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
+        """A trial starts (or starts again after a resume)."""
 
-    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None: ...
+    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
+        """An epoch of ``trial`` starts (``epoch`` counts from 0)."""
 
-    def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None: ...
+    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
+        """A training batch ended; stop signals are honoured here."""
 
-    def trial_end(self, trial: kt.engine.trial.Trial) -> None: ...
+    def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
+        """An epoch ended with ``logs`` (loss, accuracy, val_accuracy...)."""
+
+    def epoch_restored(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
+        """An epoch a resumed trial had already trained, replayed from its saved state;
+        by default the same as :meth:`epoch_end`."""
+        self.epoch_end(trial, epoch, logs)
+
+    def trial_end(self, trial: kt.engine.trial.Trial) -> None:
+        """A trial ended: completed, failed, or cut by a pruner (``trial.status``)."""
+
+    def stale_trials(self, stale: list[dict[str, Any]]) -> None:
+        """Trials of dead workers, marked failed by this process's oracle (Optuna)."""
 
 
 class TrialQuotaReached(Exception):
@@ -103,9 +122,7 @@ class ObservedTuner:
         stale = getattr(self.oracle, "stale", None)  # type: ignore[attr-defined]
         if stale:
             for observer in self.observers:
-                mark = getattr(observer, "stale_trials", None)
-                if mark is not None:
-                    mark(list(stale))
+                observer.stale_trials(list(stale))
             stale.clear()
         for observer in self.observers:
             observer.trial_begin(trial)
@@ -128,7 +145,7 @@ class ObservedTuner:
             model.stop_training = True
         restored = bool(getattr(model, "restored_epochs", False))
         for observer in self.observers:
-            if restored and hasattr(observer, "epoch_restored"):
+            if restored:
                 observer.epoch_restored(trial, epoch, dict(logs or {}))
             else:
                 observer.epoch_end(trial, epoch, dict(logs or {}))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from search.errors import RunFolderError
 from search.storage import RunFolder
+from search.tuners.optuna._choices import JOURNAL_FILE
 
 ORACLE_FILE = "oracle.json"
 OPTUNA = "optuna"
@@ -23,8 +24,6 @@ def missing_state(folder: RunFolder, tuner: str, storage: str | None) -> Path | 
     if tuner == OPTUNA:
         if storage is not None:  # a database: the study is loaded by name
             return None
-        from search.tuners.optuna._choices import JOURNAL_FILE
-
         needed = folder.path / JOURNAL_FILE
     else:
         needed = folder.tuner_dir / ORACLE_FILE

@@ -10,7 +10,7 @@ import keras_tuner as kt
 import optuna
 from keras_tuner.engine.trial import TrialStatus
 
-from search.report import converged_metrics, overfitting
+from search.ranking import converged_metrics, overfitting
 from search.space import Space, space_from_hyperparameters
 from search.tuners.optuna._heartbeat import INTERVAL, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import sample, unconditional

@@ -1,0 +1,84 @@
+"""Choosing the run's trial: the ranking rule applied to the recorded trials."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from search.engine._records import TrialRecorder
+from search.engine._request import RunRequest
+from search.errors import SearchError
+from search.ranking import Ranking, rank_run, trials_table
+from search.storage import RunFolder
+
+
+def ranking(records: list[dict[str, Any]], request: RunRequest) -> Ranking:
+    """The run's trials ranked as the report ranks them: by the rule (converged accuracy
+    within the tolerance, then the least overfitting) for val_accuracy, by the best value
+    of the objective otherwise, or when the trials logged no epochs."""
+    objective = request.kt_objective()
+    table = trials_table(records, request.converged_epochs)
+    name = request.objective if request.accuracy_rule else objective.name
+    return rank_run(records, table, name, objective.direction, request.tolerance)
+
+
+def ranked_ids(records: list[dict[str, Any]], request: RunRequest) -> list[str]:
+    """Completed trials, best first (see :func:`ranking`)."""
+    table = ranking(records, request).table
+    return [str(t) for t in table.loc[table["rank"].notna(), "trial"]]
+
+
+def choose_trial(
+    recorder: TrialRecorder, request: RunRequest, folder: RunFolder, study: Any = None
+) -> dict[str, Any]:
+    """The step after the search: the trial to keep, recorded in run.json as ``best`` with
+    the rule's sentence (and, for ``--objective pareto``, the Optuna ``study``'s front).
+
+    Raises:
+        SearchError: No trial completed; the message counts the failures by reason.
+    """
+    choice = ranking(list(recorder.records.values()), request).choice
+    if choice is None:
+        raise SearchError(
+            f"no trial completed ({failure_summary(recorder)}); see {folder.trials_file}"
+        )
+    best = recorder.records[choice.trial]
+    objective = request.kt_objective().name
+    folder.update_meta(best={**best_summary(best, objective), "rule": choice.sentence()})
+    if study is not None:
+        folder.update_meta(pareto_front=pareto_front(study))
+    return best
+
+
+def pareto_front(study: Any) -> list[dict[str, Any]]:
+    """An Optuna study's Pareto-optimal trials: KerasTuner id, accuracy and overfitting."""
+    return [
+        {
+            "trial": t.user_attrs.get("keras_tuner_trial_id"),
+            "converged_val_accuracy": t.values[0],
+            "overfitting": t.values[1],
+        }
+        for t in study.best_trials
+    ]
+
+
+def failure_summary(recorder: TrialRecorder) -> str:
+    """Why the trials failed, counted by reason (``2x out of memory; 1x ...``)."""
+    reasons = Counter(r["failure"] for r in recorder.records.values() if r.get("failure"))
+    if not reasons:
+        return "no trial ran"
+    return "; ".join(f"{n}x {reason}" for reason, n in reasons.items())
+
+
+def best_summary(best: dict[str, Any], objective: str) -> dict[str, Any]:
+    """The chosen trial as run.json's ``best`` keeps it."""
+    return {
+        "trial": best["id"],
+        "hyperparameters": best["hyperparameters"],
+        "best_epoch": best["best_epoch"],
+        objective: best["best"][objective],
+        "metrics": best["best"],
+    }
+
+
+__all__ = ["choose_trial", "ranked_ids", "ranking"]

@@ -1,0 +1,59 @@
+"""What every step of a run after planning shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from search.data import Splits
+from search.engine._plan import Plan
+from search.engine._request import RunRequest
+from search.storage import RunFolder
+from search.tuners import Observer
+
+
+class Say:
+    """Prints a line of what the run does, unless it is quiet."""
+
+    def __init__(self, console: Console, quiet: bool) -> None:
+        self.console, self.quiet = console, quiet
+
+    def __call__(self, line: str) -> None:
+        if not self.quiet:
+            self.console.print(line)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """A run being searched: its request and plan, folder and data, how it reports.
+
+    ``trials_per_process`` (``--isolate``): trials this process may start (0: none, the run
+    is only created; 1: one trial process of many, which says less); None: all.
+    ``devices`` (``--gpus``): each worker's ``CUDA_VISIBLE_DEVICES`` entry.
+    ``observers``: the caller's own, after the engine's.
+    """
+
+    request: RunRequest
+    plan: Plan
+    folder: RunFolder
+    splits: Splits
+    console: Console
+    quiet: bool
+    trials_per_process: int | None = None
+    devices: tuple[str, ...] = ()
+    observers: Sequence[Observer] = ()
+
+    @property
+    def say(self) -> Say:
+        """Lines for the user: none when quiet or one trial process of many."""
+        return Say(self.console, self.quiet or self.trials_per_process == 1)
+
+    @property
+    def shows_progress(self) -> bool:
+        """The live progress display: not when quiet, nor where no trial runs here."""
+        return not self.quiet and self.trials_per_process != 0
+
+
+__all__ = ["RunContext", "Say"]

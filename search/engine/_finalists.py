@@ -1,0 +1,168 @@
+"""Finalists at full fidelity (``--finalists K``): the search's best configurations each
+train on the full training data, validated, and the best of them at that fidelity is the
+final model.
+
+A search judges configurations on a share of the images and a few epochs; what pays off
+over a long run on all of them (a wider network, more dropout, augmentation) can lose
+there. The top K distinct configurations by the ranking rule, the baseline among them,
+each train as the validated retrain does (the learning rate cut on plateaus, stopped
+when the validation metric stops improving, at most ``--retrain-max-epochs``). The one
+with the best validation score at its kept epoch wins; its weights are the final model,
+tested once. The test set still decides nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import keras_tuner as kt
+
+from search.data import Splits
+from search.engine._choose import best_summary, ranked_ids
+from search.engine._context import RunContext
+from search.engine._plan import final_setup
+from search.engine._retrain import (
+    TEST_NOTE,
+    EpochLine,
+    Fitted,
+    fit_configuration,
+    retrain_data,
+    test_metrics,
+    trained_record,
+)
+
+
+def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int) -> list[dict[str, Any]]:
+    """The ``count`` best distinct configurations, best first, by ``ranked`` (trial ids by
+    the ranking rule); the baseline (the space's defaults) takes the last place if it is
+    not among them."""
+    by_id = {r["id"]: r for r in records}
+    picked: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for trial in ranked:
+        key = repr(sorted(by_id[trial]["hyperparameters"].items()))
+        if key not in seen:
+            seen.add(key)
+            picked.append(by_id[trial])
+    finalists = picked[:count]
+    baseline = next((r for r in picked if r.get("baseline")), None)
+    if baseline is not None and baseline not in finalists and count > 1:
+        finalists[-1] = baseline
+    return finalists
+
+
+@dataclass(frozen=True)
+class Finalist:
+    """One finalist trained: its search record, what its training says, its model."""
+
+    record: dict[str, Any]
+    summary: dict[str, Any]
+    fitted: Fitted
+    score: float
+    splits: Splits
+    hypermodel: Any
+
+
+def run_finalists(
+    ctx: RunContext, hypermodel: Any, records: list[dict[str, Any]], count: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Train the finalists, keep the best at full fidelity, test it once and save it.
+
+    Returns:
+        The chosen trial's record and run.json's ``final`` (with ``finalists``: each one's
+        training, and ``gain_over_baseline``: the chosen one's validation score minus
+        the baseline's, where the baseline was a finalist).
+    """
+    request = ctx.request
+    ranked = ranked_ids(records, request)
+    finalists = pick_finalists(records, ranked, count)
+    monitor = request.kt_objective()
+    names = ", ".join(f"{r['id']}{' (baseline)' if r.get('baseline') else ''}" for r in finalists)
+    ctx.say(
+        f"{len(finalists)} finalists at full fidelity (trials {names}): each trains while"
+        f" {monitor.name.replace('_', ' ')} improves, at most {request.retrain_max_epochs} epochs"
+    )
+    started = time.perf_counter()
+    rank = {trial: place for place, trial in enumerate(ranked, 1)}
+    leader: Finalist | None = None
+    summaries = []
+    for place, record in enumerate(finalists, 1):
+        finalist = _train(ctx, hypermodel, record, f"finalist {place}/{len(finalists)}")
+        summaries.append({**finalist.summary, "search_rank": rank[record["id"]]})
+        if leader is None or _better(finalist.score, leader.score, monitor):
+            leader = finalist  # the weaker one's model is let go here
+    assert leader is not None
+    final = _test_and_save(ctx, leader, started)
+    final["finalists"] = summaries
+    baseline = next((f for f in summaries if f.get("baseline")), None)
+    if baseline is not None:
+        final["gain_over_baseline"] = round(leader.score - baseline["val_score"], 5)
+    return leader.record, final
+
+
+def _better(score: float, than: float, monitor: kt.Objective) -> bool:
+    return score > than if monitor.direction == "max" else score < than
+
+
+def _train(ctx: RunContext, hypermodel: Any, record: dict[str, Any], label: str) -> Finalist:
+    splits, final_hypermodel = final_setup(
+        ctx.plan, ctx.splits, hypermodel, record, ctx.console, ctx.quiet
+    )
+    x, y = retrain_data(splits, "validated")
+    hp = kt.HyperParameters()
+    hp.values = dict(record["hyperparameters"])
+    epochs = ctx.request.retrain_max_epochs
+    ctx.say(f"{label}: trial {record['id']}'s configuration on {len(x):,} images")
+    line = None if ctx.quiet else EpochLine(ctx.console, epochs, validated=True, label=label)
+    started = time.perf_counter()
+    monitor = ctx.request.kt_objective()
+    fitted = fit_configuration(
+        final_hypermodel, hp, x, y, (splits.x_val, splits.y_val), epochs, monitor, line
+    )
+    summary = trained_record(record, "validated", len(x), fitted, monitor.name, epochs)
+    score = float(summary.get("val_score", fitted.curve.get(monitor.name, [math.nan])[-1]))
+    summary.update(
+        baseline=bool(record.get("baseline")), val_score=score,
+        train_seconds=round(time.perf_counter() - started, 1),
+    )  # fmt: skip
+    ctx.say(f"{label}: {monitor.name} {score:.4f} at epoch {fitted.kept} of {fitted.epochs}")
+    return Finalist(record, summary, fitted, score, splits, final_hypermodel)
+
+
+def _test_and_save(ctx: RunContext, leader: Finalist, started: float) -> dict[str, Any]:
+    """The chosen finalist evaluated once on the test set, saved as the run's model."""
+    splits = leader.splits
+    test = test_metrics(leader.hypermodel, leader.fitted.model, splits.x_test, splits.y_test)
+    leader.fitted.model.save(ctx.folder.model_file)
+    keras.backend.clear_session()
+    return {
+        **leader.summary,
+        "chosen_by": "validation at full fidelity among the finalists",
+        "test_metrics": test,
+        "test_loss": (test or {}).get("loss"),
+        "test_accuracy": (test or {}).get("accuracy"),
+        "test_images": len(splits.x_test),
+        "seconds": round(time.perf_counter() - started, 1),
+        "model": ctx.folder.model_file.name,
+        "note": TEST_NOTE,
+    }
+
+
+def chosen_summary(
+    record: dict[str, Any], objective: str, count: int, search_choice: str
+) -> dict[str, Any]:
+    """run.json's ``best`` when the finalists chose: the trial, and why."""
+    changed = record["id"] != search_choice
+    rule = (
+        f"Trial {record['id']} was chosen among {count} finalists trained on the full training"
+        f" data, by validation {objective} at its kept epoch"
+        + (f" (the search had ranked trial {search_choice} first)." if changed else ".")
+    )
+    return {**best_summary(record, objective), "rule": rule, "search_choice": search_choice}
+
+
+__all__ = ["chosen_summary", "pick_finalists", "run_finalists"]

@@ -1,0 +1,154 @@
+"""Opening a run: its folder made (or checked to continue), its data loaded and checked,
+and run.json written (or updated) once the run's lock is held."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from typing import Any
+
+from search import tuners
+from search.data import Splits, save_arrays
+from search.engine._context import Say
+from search.engine._plan import Plan, check_resumable, check_same_data
+from search.engine._request import RunRequest
+from search.engine._versions import package_versions
+from search.errors import SearchError
+from search.storage import (
+    BudgetMeta,
+    DataMeta,
+    ObjectiveMeta,
+    OptunaMeta,
+    RunFolder,
+    RunMeta,
+    SpaceMeta,
+    check_writable,
+    masked_url,
+    prepare_run_folder,
+    utc_now,
+)
+
+WRITABLE_FIX = "give a --results folder you can write to (or make this one writable)"
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    """A run's folder and data; ``previous``: its run.json when it continues."""
+
+    folder: RunFolder
+    splits: Splits
+    previous: dict[str, Any] | None
+
+    @property
+    def resuming(self) -> bool:
+        return self.previous is not None
+
+
+def open_run(request: RunRequest, p: Plan, say: Say) -> OpenRun:
+    """Make the run's folder, or check that the existing one may continue with ``p``
+    (same experiment, tuner, space, budget, data); then load and check the data.
+
+    Raises:
+        SearchError: The run cannot start or continue; a refused new run leaves no folder.
+    """
+    existing = RunFolder(request.results / p.experiment.name / p.name)
+    previous = None
+    if request.name is not None and existing.exists():
+        previous = existing.read_meta()
+        check_resumable(existing, previous, p, request)
+        tuners.check_tuner_state(existing.tuner_dir)
+        tuners.check_state_present(existing, p.backend.name, request.storage)
+        check_writable(existing.path, f"run folder {existing.path}", WRITABLE_FIX)
+        folder = existing
+    else:
+        folder = prepare_run_folder(request.results, p.experiment.name, p.name)
+    say(f"loading {p.experiment.name} data…")
+    splits = _load_checked(p, request, folder, resuming=previous is not None)
+    if previous is not None:
+        check_same_data(folder, previous, splits)
+    say(f"data: {splits.describe()}")
+    folder.path.mkdir(parents=True, exist_ok=True)
+    return OpenRun(folder, splits, previous)
+
+
+def _load_checked(p: Plan, request: RunRequest, folder: RunFolder, resuming: bool) -> Splits:
+    """The experiment's data, checked against its model before any trial; a new run on
+    arrays keeps them in its folder for other processes."""
+    try:
+        splits = p.experiment.load(p.data)
+        if p.experiment.check_data is not None:
+            p.experiment.check_data(splits, request.kt_objective())
+    except SearchError:
+        if not resuming:
+            with contextlib.suppress(OSError):
+                folder.path.rmdir()  # only when empty: nothing of a run is lost
+        raise
+    if request.arrays and not resuming:
+        save_arrays(splits, folder.path)
+    return splits
+
+
+def record_start(opened: OpenRun, request: RunRequest, p: Plan, policy: str, child: bool) -> None:
+    """Write run.json for a new run; for a continued one, mark it running again with the
+    options that may change between processes (``child``: one trial process of many,
+    which does not count as a resume)."""
+    folder, previous = opened.folder, opened.previous
+    if previous is None:
+        folder.write_meta(new_meta(request, p, opened.splits, policy).to_json())
+        return
+    stored = {
+        **previous.get("request", {}),
+        "keep_best": request.keep_best,
+        "isolate": request.isolate,
+        "workers": request.workers,
+        "gpus": list(request.gpus),
+        "hypermodel": request.hypermodel,  # given again from Python, maybe
+    }
+    resumed = previous.get("resumed", [])
+    folder.update_meta(
+        status="running", finished=None, request=stored, precision=policy,
+        resumed=resumed if child else [*resumed, utc_now()],
+    )  # fmt: skip
+
+
+def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMeta:
+    """run.json of a run that starts now."""
+    objective = request.kt_objective()
+    space = p.space
+    return RunMeta(
+        experiment=p.experiment.name,
+        tuner=p.backend.name,
+        name=p.name,
+        created=utc_now(),
+        seed=request.seed,
+        objective=ObjectiveMeta(request.objective, objective.direction, objective.name),
+        hypermodel=p.experiment.reference,
+        optuna=_optuna_meta(request, p) if p.backend.name == "optuna" else None,
+        budget=BudgetMeta(
+            p.budget.max_trials, p.budget.max_epochs, p.budget.factor, p.profile, p.finalists
+        ),
+        space=SpaceMeta(space.source, space.fingerprint(), space.to_dict()),
+        data=DataMeta(
+            source=splits.source, train=len(splits.x_train), validation=len(splits.x_val),
+            test=len(splits.x_test), seed=request.seed,
+            image_shape=list(splits.x_train.shape[1:]), class_names=list(splits.class_names),
+            fingerprint=splits.fingerprint(),
+        ),
+        model={"weights": p.model.weights},
+        precision=policy,
+        command=list(request.command),
+        request=replace(request, budget=p.profile).to_json(p.name),  # as resolved here
+        versions=package_versions(),
+    )
+
+
+def _optuna_meta(request: RunRequest, p: Plan) -> OptunaMeta:
+    return OptunaMeta(
+        sampler=request.sampler or "tpe",
+        pruner="none" if request.objective == "pareto" else request.pruner or "median",
+        storage=masked_url(request.storage) or "optuna.journal",
+        study=p.options.study_name,
+    )
+
+
+__all__ = ["OpenRun", "open_run", "record_start"]

@@ -1,0 +1,169 @@
+"""A run end to end, as a pipeline of named steps:
+
+plan -> open the run -> search -> choose -> retrain and test -> write the report.
+
+The API, the CLI, ``--isolate``'s trial processes all call :func:`run_search`; workers
+(``search worker``) join a run's search step with the same plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+
+from search import experiments
+from search._text import plural
+from search.engine._choose import choose_trial
+from search.engine._context import RunContext, Say
+from search.engine._finalists import chosen_summary, run_finalists
+from search.engine._open import WRITABLE_FIX, OpenRun, open_run, record_start
+from search.engine._plan import Plan, plan
+from search.engine._precision import precision
+from search.engine._request import RunRequest
+from search.engine._retrain import final_model
+from search.engine._search import RunContinues, Searched, search_trials
+from search.environment import EnvironmentFailure
+from search.errors import SearchInterrupted
+from search.report import report_lines
+from search.storage import RunFolder, RunLock, check_writable, utc_now
+from search.tracking import finish_tracking
+from search.tuners import Observer
+from search.tuners.optuna import PARETO_NOTE
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Where the run lives, what it chose, how the final model did, and the report's lines
+    (what it chose and why, against the baseline, where the report is)."""
+
+    folder: RunFolder
+    best: dict[str, Any] | None
+    final: dict[str, Any] | None
+    seconds: float
+    report: tuple[str, ...] = ()
+
+
+def run_search(
+    request: RunRequest,
+    console: Console,
+    quiet: bool = False,
+    trials_per_process: int | None = None,
+    started_at: float | None = None,
+    devices: tuple[str, ...] = (),
+    experiment: experiments.Experiment | None = None,
+    observers: Sequence[Observer] = (),
+) -> RunOutcome:
+    """Run the search described by ``request``; every input is checked before work starts.
+
+    Args:
+        request: What to run.
+        console: Where progress and results are printed.
+        quiet: Print nothing but errors.
+        trials_per_process: ``--isolate``: start at most that many trials here, then raise
+            :class:`RunContinues`, the run left resumable (0: only create or check the run;
+            1: one trial process of many, which says less).
+        started_at: ``time.time()`` when the run's first process began, if not this one.
+        devices: ``--gpus``: each worker's ``CUDA_VISIBLE_DEVICES`` entry; this process,
+            worker 0, must already be pinned to the first (``search.gpus.claim``).
+        experiment: The experiment itself (a user's hypermodel from Python); None: the one
+            the request names.
+        observers: The caller's observers of the search, after the engine's own.
+
+    Returns:
+        The finished run.
+    """
+    started = time.perf_counter() - (0.0 if started_at is None else time.time() - started_at)
+    say = Say(console, quiet or trials_per_process == 1)
+    check_writable(request.results, f"--results {request.results}", WRITABLE_FIX)
+    p = plan(request, experiment=experiment)
+    if p.options.pareto and request.pruner not in (None, "none"):
+        say(PARETO_NOTE)
+    opened = open_run(request, p, say)
+    with RunLock(opened.folder.path) as lock, precision(request.precision) as policy:
+        if lock.taken_over is not None:
+            say(f"took over the lock of PID {lock.taken_over}, which is not running")
+        record_start(opened, request, p, policy, child=trials_per_process == 1)
+        if opened.resuming:
+            done = sum(t["status"] == "completed" for t in opened.folder.read_trials())
+            say(f"resuming run {p.name}: {plural(done, 'trial')} already completed")
+        ctx = _context(request, p, opened, console, quiet, trials_per_process, devices, observers)
+        outcome = _search_and_finish(ctx, started)
+    return _with_report(outcome, request, console)
+
+
+def _context(
+    request: RunRequest,
+    p: Plan,
+    opened: OpenRun,
+    console: Console,
+    quiet: bool,
+    trials_per_process: int | None,
+    devices: tuple[str, ...],
+    observers: Sequence[Observer],
+) -> RunContext:
+    return RunContext(
+        request=request, plan=p, folder=opened.folder, splits=opened.splits, console=console,
+        quiet=quiet, trials_per_process=trials_per_process, devices=devices,
+        observers=tuple(observers),
+    )  # fmt: skip
+
+
+def _search_and_finish(ctx: RunContext, started: float) -> RunOutcome:
+    """Search, choose, retrain and test, then mark the run finished."""
+    with run_status(ctx.folder):
+        searched = search_trials(ctx)
+        study = searched.tuner.oracle.study if ctx.plan.options.pareto else None
+        best = choose_trial(searched.recorder, ctx.request, ctx.folder, study)
+        if ctx.plan.finalists > 1:
+            best, final = _finalists(ctx, searched, best)
+        else:
+            final = final_model(ctx, searched.hypermodel, best)
+        seconds = round(time.perf_counter() - started, 1)
+        ctx.folder.update_meta(status="finished", finished=utc_now(), final=final, seconds=seconds)
+    return RunOutcome(ctx.folder, best, final, seconds)
+
+
+def _finalists(
+    ctx: RunContext, searched: Searched, search_choice: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The finalists step: the best at full fidelity replaces the search's choice."""
+    records = list(searched.recorder.records.values())
+    best, final = run_finalists(ctx, searched.hypermodel, records, ctx.plan.finalists)
+    count = len(final["finalists"])
+    summary = chosen_summary(best, ctx.request.kt_objective().name, count, search_choice["id"])
+    ctx.folder.update_meta(best=summary)
+    return best, final
+
+
+@contextlib.contextmanager
+def run_status(folder: RunFolder) -> Iterator[None]:
+    """Record in run.json how a run's steps stopped, if they did not finish: ``interrupted``
+    (a signal, a file that could not be written: resumable), ``running`` (other processes
+    go on with it), else ``failed``."""
+    try:
+        yield
+    except RunContinues:
+        raise
+    except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt):
+        folder.update_meta(status="interrupted", finished=utc_now())
+        raise
+    except BaseException:
+        folder.update_meta(status="failed", finished=utc_now())
+        raise
+
+
+def _with_report(outcome: RunOutcome, request: RunRequest, console: Console) -> RunOutcome:
+    """The last step: the report written (its lines kept for the caller to print), the
+    trackers given the run's outcome."""
+    lines = tuple(report_lines(outcome.folder))
+    if request.track:
+        finish_tracking(outcome.folder, request.track, request.results, console)
+    return RunOutcome(outcome.folder, outcome.best, outcome.final, outcome.seconds, lines)
+
+
+__all__ = ["RunContinues", "RunOutcome", "run_search", "run_status"]

@@ -1,0 +1,276 @@
+"""The first step of a run: a request resolved against its experiment, every input checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+
+from search import experiments, tuners
+from search.data import Splits
+from search.engine._precision import has_gpu, policy_for
+from search.engine._request import RunRequest
+from search.errors import SearchError
+from search.experiments import DataOptions, ModelOptions
+from search.space import Space
+from search.storage import RunFolder
+
+DEFAULT_BUDGET = (10, 6)
+"""(max trials, max epochs) of a tuner the experiment names no budget for."""
+CPU_FINALISTS = 1
+"""Finalists on the ``cpu`` budget: the chosen configuration alone, retrained."""
+GPU_FINALISTS = 3
+"""Finalists on the ``gpu`` budget."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A request resolved against the experiment's defaults, every input checked."""
+
+    experiment: experiments.Experiment
+    backend: tuners.Backend
+    budget: tuners.Budget
+    options: tuners.TunerOptions
+    data: DataOptions
+    model: ModelOptions
+    name: str
+    profile: str = "cpu"
+    """The named budget the defaults came from: ``cpu`` or ``gpu``."""
+    finalists: int = CPU_FINALISTS
+    """Configurations trained on the full training data before the final choice."""
+
+    @property
+    def space(self) -> Space:
+        """The space searched (``options.space``, which :func:`plan` always sets)."""
+        assert self.options.space is not None
+        return self.options.space
+
+
+def experiment_of(request: RunRequest) -> experiments.Experiment:
+    """The experiment a request names: a registered one, ``file.py:NAME`` /
+    ``module:NAME``, or a run from Python on arrays kept in its folder."""
+    if not request.arrays:
+        return experiments.get(request.experiment, request.model)
+    if request.name is None:
+        raise SearchError("a run on arrays from Python is continued by its folder; give its name")
+    run_dir = request.results / request.experiment / request.name
+    space = None if request.space is None else str(request.space)
+    return experiments.from_run(request.experiment, request.hypermodel, run_dir, space)
+
+
+def plan(
+    request: RunRequest,
+    space: Space | None = None,
+    experiment: experiments.Experiment | None = None,
+) -> Plan:
+    """Check ``request`` and resolve its defaults; raises SearchError before any work.
+
+    Args:
+        request: What the user asked for.
+        space: The space to search (a worker's, read from run.json); None: the
+            experiment's, with ``request.space`` and ``request.fix`` applied.
+        experiment: The experiment object itself (a user's hypermodel from Python);
+            None: the one the request names (:func:`experiment_of`).
+
+    Returns:
+        The plan every later step runs on.
+    """
+    request.check()
+    experiment = experiment or experiment_of(request)
+    backend = tuners.get(request.tuner)
+    _check_importable(request, experiment)
+    profile = budget_profile(request.budget)
+    if space is None:
+        space = _space_of(request, experiment, profile)
+    budget = _budget_of(request, experiment, profile)
+    name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
+    options = tuners.TunerOptions(
+        space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
+        pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
+        study_name=f"{experiment.name}-{name}", run_dir=request.results / experiment.name / name,
+        baseline=request.baseline,
+    )  # fmt: skip
+    backend.check(options, budget)
+    _check_workers(request, backend)
+    _check_model_options(request, experiment)
+    data, model = _data_options(request, experiment, profile), _model_options(request, experiment)
+    if experiment.check_options is not None:
+        experiment.check_options(space, data, model)
+    finalists = request.finalists or _default_finalists(request, profile)
+    return Plan(experiment, backend, budget, options, data, model, name, profile, finalists)
+
+
+def budget_profile(budget: str) -> str:
+    """``cpu`` or ``gpu``: the named budget, ``auto`` resolved by the device Keras sees."""
+    if budget != "auto":
+        return budget
+    return "gpu" if has_gpu() else "cpu"
+
+
+def _default_finalists(request: RunRequest, profile: str) -> int:
+    if profile != "gpu" or not request.retrain or request.retrain_data != "validated":
+        return CPU_FINALISTS
+    return GPU_FINALISTS
+
+
+def _space_of(request: RunRequest, experiment: experiments.Experiment, profile: str) -> Space:
+    path = request.space
+    if profile == "gpu" and path is None and experiment.gpu_space_file is not None:
+        path = experiment.default_space_path(experiment.gpu_space_file)
+    space = experiment.load_space(path)
+    if not request.fix:
+        return space
+    try:
+        return space.fix(request.fix)
+    except ValueError as exc:
+        raise SearchError(f"--fix: {exc}") from None
+
+
+def _budget_of(
+    request: RunRequest, experiment: experiments.Experiment, profile: str
+) -> tuners.Budget:
+    budgets = experiment.gpu_budgets if profile == "gpu" and experiment.gpu_budgets else experiment.budgets
+    default_trials, default_epochs = budgets.get(request.tuner, DEFAULT_BUDGET)
+    return tuners.Budget(
+        max_trials=request.max_trials if request.max_trials is not None else default_trials,
+        max_epochs=request.max_epochs or default_epochs,
+        factor=request.factor,
+    )
+
+
+def _data_options(
+    request: RunRequest, experiment: experiments.Experiment, profile: str
+) -> DataOptions:
+    default = None if profile == "gpu" else experiment.default_train_size  # gpu: every image
+    train_size = None if request.full_train else request.train_size or default
+    return DataOptions(
+        data_dir=request.data_dir,
+        train_size=train_size,
+        val_size=request.val_size or experiment.default_val_size,
+        seed=request.seed,
+        image_size=request.image_size or experiment.default_image_size,
+    )
+
+
+def _model_options(request: RunRequest, experiment: experiments.Experiment) -> ModelOptions:
+    return ModelOptions(
+        seed=request.seed,
+        weights=request.weights or experiment.default_weights,
+        dtype_policy=policy_for(request.precision),
+    )
+
+
+def _check_importable(request: RunRequest, experiment: experiments.Experiment) -> None:
+    """Other processes must import a user's hypermodel again: refuse before any work."""
+    if not experiment.not_importable:
+        return
+    if request.workers > 1 or request.isolate:
+        option = f"workers={request.workers}" if request.workers > 1 else "isolate=True"
+        raise SearchError(
+            f"{option} runs trials in other processes, which cannot import the hypermodel:"
+            f" {experiment.not_importable}"
+        )
+
+
+def _check_workers(request: RunRequest, backend: tuners.Backend) -> None:
+    if request.workers > 1 and backend.name != "optuna":
+        option = f"--gpus {','.join(request.gpus)}" if request.gpus else f"--workers {request.workers}"
+        raise SearchError(
+            f"{option} needs --tuner optuna (several workers share an Optuna study),"
+            f" not {backend.name}; one GPU (e.g. --gpus 0) works with any tuner"
+        )
+
+
+def _check_model_options(request: RunRequest, experiment: experiments.Experiment) -> None:
+    if request.image_size is not None and experiment.default_image_size is None:
+        raise SearchError(
+            f"--image-size {request.image_size}: {experiment.name} images have one size;"
+            " the option applies to image-folder experiments (clothing)"
+        )
+    if request.weights is not None and experiment.default_weights is None:
+        raise SearchError(
+            f"--weights {request.weights}: {experiment.name} models are trained from scratch;"
+            " the option applies to transfer-learning experiments (clothing)"
+        )
+
+
+def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: RunRequest) -> None:
+    """Refuse to continue a run of another experiment, a finished one, or one with another
+    tuner, space, budget or data options, showing the difference."""
+    if meta.get("experiment") != p.experiment.name:
+        raise SearchError(
+            f"{folder.path}: holds a run of experiment {meta.get('experiment')!r}, not"
+            f" {p.experiment.name!r}; pass another --results folder or --name"
+        )
+    if meta.get("status") == "finished":
+        raise SearchError(f"{folder.path}: run {folder.name!r} is already finished; to search"
+                          " again, choose another --name")  # fmt: skip
+    differences = _differences(meta, p, request)
+    if differences:
+        raise SearchError(
+            f"{folder.path}: run {folder.name!r} exists with other settings"
+            f" ({'; '.join(differences)}); start a new run with another --name, or"
+            f" `python -m search resume {folder.path}`"
+        )
+
+
+def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str]:
+    space, budget = p.space, p.budget
+    differences = []
+    if meta.get("tuner") != p.backend.name:
+        differences.append(f"tuner {meta.get('tuner')} -> {p.backend.name}")
+    stored = (meta.get("space") or {}).get("params", {})
+    if (meta.get("space") or {}).get("fingerprint") != space.fingerprint():
+        changed = sorted(
+            k for k in set(stored) | set(space.names)
+            if stored.get(k) != space.to_dict().get(k)
+        )  # fmt: skip
+        differences.append(f"space differs in {', '.join(changed) or 'its definition'}")
+    old_budget = meta.get("budget") or {}
+    for key in ("max_trials", "max_epochs", "factor"):
+        if old_budget.get(key) != getattr(budget, key):
+            differences.append(f"{key} {old_budget.get(key)} -> {getattr(budget, key)}")
+    stored_request = meta.get("request") or {}
+    for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights"):
+        if key in stored_request and stored_request[key] != getattr(request, key):
+            differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
+    return differences
+
+
+def check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> None:
+    """Refuse to continue a run on other data than it started with (another folder, other
+    arrays under the same name): its trials would mix two data sets."""
+    stored = (meta.get("data") or {}).get("fingerprint")
+    if stored is not None and stored != splits.fingerprint():
+        raise SearchError(
+            f"{folder.path}: the data differ from the ones this run started with"
+            f" ({(meta.get('data') or {}).get('source')}); continue it on the same data,"
+            " or start a new run with another name"
+        )
+
+
+def final_setup(
+    p: Plan, splits: Splits, hypermodel: Any, best: dict[str, Any], console: Console, quiet: bool
+) -> tuple[Splits, Any]:
+    """The data and hypermodel the final model trains with: the search's, or, for
+    experiments that search at a smaller image size, both at the chosen base's size."""
+    size_of = p.experiment.final_image_size
+    if size_of is None:
+        return splits, hypermodel
+    size = size_of(best["hyperparameters"])
+    if size == p.data.image_size:
+        return splits, hypermodel
+    if not quiet:
+        console.print(f"loading the images at {size}x{size} for the final model…")
+    final_splits = p.experiment.load(replace(p.data, image_size=size))
+    return final_splits, p.experiment.hypermodel(p.space, final_splits, p.model)
+
+
+__all__ = [
+    "CPU_FINALISTS",
+    "DEFAULT_BUDGET",
+    "GPU_FINALISTS",
+    "Plan",
+    "budget_profile", "check_resumable", "check_same_data", "final_setup", "plan"]

@@ -1,0 +1,113 @@
+"""run.json's schema: what a run records when it starts, and what later steps add."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+STATUSES = ("running", "interrupted", "failed", "finished")
+"""A run's ``status``: ``running`` also while trial processes (``--isolate``) take turns."""
+
+
+@dataclass(frozen=True)
+class ObjectiveMeta:
+    """What the search optimizes: the name given, its direction, and the metric KerasTuner
+    tracks (``pareto`` tracks ``val_accuracy``)."""
+
+    name: str
+    direction: str
+    tracked: str
+
+
+@dataclass(frozen=True)
+class OptunaMeta:
+    """An Optuna run's sampler, pruner, storage (password hidden) and study name."""
+
+    sampler: str
+    pruner: str
+    storage: str
+    study: str
+
+
+@dataclass(frozen=True)
+class BudgetMeta:
+    """The tuner's budget: trials, epochs per trial, Hyperband's reduction factor, the
+    named budget the defaults came from (``cpu``, ``gpu``), and the finalists trained
+    on the full training data before the final choice."""
+
+    max_trials: int | None
+    max_epochs: int
+    factor: int
+    profile: str = "cpu"
+    finalists: int = 1
+
+
+@dataclass(frozen=True)
+class SpaceMeta:
+    """The searched space: where it came from, its fingerprint and its parameters."""
+
+    source: str
+    fingerprint: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DataMeta:
+    """The data split the run trains, validates and tests on."""
+
+    source: str
+    train: int
+    validation: int
+    test: int
+    seed: int
+    image_shape: list[int]
+    class_names: list[str]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class RunMeta:
+    """run.json as a run writes it when it starts.
+
+    Later steps add to it (``RunFolder.update_meta``): ``status`` and ``finished`` as the
+    run stops or ends; ``resumed`` (times); ``best`` (the chosen trial, with the rule's
+    sentence); ``pareto_front``; ``final`` (the retrained model's training and test
+    figures); ``seconds``; ``tracking`` (MLflow/TensorBoard); ``exports``.
+    """
+
+    experiment: str
+    tuner: str
+    name: str
+    created: str
+    seed: int
+    objective: ObjectiveMeta
+    hypermodel: dict[str, Any] | None
+    optuna: OptunaMeta | None
+    budget: BudgetMeta
+    space: SpaceMeta
+    data: DataMeta
+    model: dict[str, Any]
+    precision: str
+    command: list[str]
+    request: dict[str, Any]
+    versions: dict[str, str]
+    status: str = "running"
+    finished: str | None = None
+    best: dict[str, Any] | None = None
+    final: dict[str, Any] | None = None
+    seconds: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The plain-data form ``RunFolder.write_meta`` takes."""
+        return asdict(self)
+
+
+__all__ = [
+    "STATUSES",
+    "BudgetMeta",
+    "DataMeta",
+    "ObjectiveMeta",
+    "OptunaMeta",
+    "RunMeta",
+    "SpaceMeta",
+]

@@ -1,0 +1,15 @@
+"""Database and tracking URLs as run.json keeps them: without their password."""
+
+from __future__ import annotations
+
+
+def masked_url(url: str | None) -> str | None:
+    """``url`` with its password hidden; a value that is not a URL comes back as it is."""
+    if url is None:
+        return None
+    from sqlalchemy.engine import make_url  # slow to import: only where a URL is given
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL: the storage check refuses it anyway
+        return url

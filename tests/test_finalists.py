@@ -1,0 +1,111 @@
+"""Finalists at full fidelity (``--finalists K``) and the named budgets (``--budget``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import search
+from search.cli import main
+from search.engine import RunRequest, plan
+from search.engine._finalists import pick_finalists
+from search.report import load_report
+from search.report._data import describe_finalists, finalist_curves, finalists_table
+from search.report._html import render_run, run_figures
+from search.storage import RunFolder
+from tests import user_models as um
+
+
+def _record(trial: str, lr: float, baseline: bool = False) -> dict[str, Any]:
+    return {"id": trial, "hyperparameters": {"learning_rate": lr}, "baseline": baseline}
+
+
+def test_finalists_are_distinct_and_include_the_baseline() -> None:
+    records = [_record("0", 1e-3, baseline=True), _record("1", 1e-2), _record("2", 1e-2),
+               _record("3", 3e-3), _record("4", 5e-4)]  # fmt: skip
+    ranked = ["1", "2", "3", "4", "0"]  # "2" repeats "1"'s configuration
+    assert [r["id"] for r in pick_finalists(records, ranked, 3)] == ["1", "3", "0"]
+    assert [r["id"] for r in pick_finalists(records, ranked, 4)] == ["1", "3", "4", "0"]
+    assert [r["id"] for r in pick_finalists(records, ["0", "1"], 3)] == ["0", "1"]
+    assert [r["id"] for r in pick_finalists(records, ranked, 1)] == ["1"]  # one: no baseline
+
+
+def test_the_best_finalist_at_full_fidelity_is_the_final_model(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    rng = np.random.default_rng(1)
+    x_test, y_test = rng.normal(size=(40, x.shape[1])).astype("float32"), rng.integers(0, 3, 40)
+    run = search.run(
+        um.build, x, y, test_data=(x_test, y_test), tuner="random", max_trials=4, max_epochs=2,
+        finalists=3, retrain_max_epochs=3, results=tmp_path, name="f", quiet=True, seed=2,
+    )  # fmt: skip
+    meta = json.loads((run.folder / "run.json").read_text())
+    final, best = meta["final"], meta["best"]
+    finalists = final["finalists"]
+    assert 2 <= len(finalists) <= 3
+    assert any(f["baseline"] for f in finalists)  # the defaults are judged at full fidelity too
+    assert len({f["trial"] for f in finalists}) == len(finalists)
+    scores = {f["trial"]: f["val_score"] for f in finalists}
+    assert best["trial"] == final["trial"] == max(scores, key=lambda t: scores[t])
+    assert "finalists" in best["rule"] and best["search_choice"] in scores
+    assert all(1 <= f["epochs"] <= 3 and f["val_accuracy_per_epoch"] for f in finalists)
+    baseline = next(f for f in finalists if f["baseline"])
+    assert final["gain_over_baseline"] == pytest.approx(
+        scores[final["trial"]] - baseline["val_score"], abs=1e-5
+    )
+    assert final["test_images"] == 40 and final["test_accuracy"] is not None
+    assert meta["budget"]["finalists"] == 3
+    assert (run.folder / "best_model.keras").is_file()
+
+
+def test_finalists_need_the_validated_retrain(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    code = main(["run", "fashion", "--tuner", "random", "--finalists", "2", "--no-retrain",
+                 "--results", str(tmp_path)])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--finalists 2" in err and "validated" in err and "Traceback" not in err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("bad", [["--finalists", "0"], ["--budget", "huge"]])
+def test_bad_budget_options_are_refused(bad: list[str], tmp_path: Path, capsys) -> None:
+    assert main(["run", "fashion", "--tuner", "random", *bad, "--results", str(tmp_path)]) == 2
+    assert bad[0] in capsys.readouterr().err
+
+
+def test_the_gpu_budget_searches_more_on_every_image() -> None:
+    cpu = plan(RunRequest(experiment="fashion", tuner="optuna", budget="cpu"))
+    gpu = plan(RunRequest(experiment="fashion", tuner="optuna", budget="gpu"))
+    assert (cpu.profile, cpu.finalists, cpu.data.train_size) == ("cpu", 1, 10000)
+    assert (gpu.profile, gpu.finalists, gpu.data.train_size) == ("gpu", 3, None)
+    assert gpu.budget.max_trials > cpu.budget.max_trials
+    assert gpu.budget.max_epochs > cpu.budget.max_epochs
+    assert max(gpu.space["filters"].values) > max(cpu.space["filters"].values)
+    given = plan(RunRequest(experiment="fashion", tuner="optuna", budget="gpu", finalists=1,
+                            train_size=500, max_trials=2))  # fmt: skip
+    assert (given.finalists, given.data.train_size, given.budget.max_trials) == (1, 500, 2)
+    auto = plan(RunRequest(experiment="fashion", tuner="optuna"))
+    assert auto.profile == "cpu"  # CI and this machine have no GPU
+
+
+def test_the_report_shows_the_finalists(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=3, max_epochs=1, finalists=2,
+                     retrain_max_epochs=2, results=tmp_path, name="r", quiet=True)  # fmt: skip
+    report = load_report(RunFolder(run.folder))
+    final = report.meta["final"]
+    table = finalists_table(final)
+    assert table is not None and len(table) == 2 and table["chosen"].sum() == 1
+    assert table["baseline"].any()
+    curves = finalist_curves(final)
+    assert curves is not None and set(curves["trial"]) == set(table["trial"])
+    said = describe_finalists(final)
+    assert said is not None and f"trial {final['trial']} kept" in said
+    titles = [title for title, _ in run_figures(report, 5)]
+    assert "Finalists at full fidelity" in titles and "Final retrain" not in titles
+    page = render_run(report)
+    assert "2 finalists trained on" in page
+    assert describe_finalists({"trial": "1", "epochs": 2}) is None
