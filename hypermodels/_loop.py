@@ -65,87 +65,34 @@ def fit_loop(
     ``callback_model`` is the model the callbacks see (and checkpoint), when ``model`` is a
     part of it trained on its own (a head on cached features).
     """
-    if len(x) != len(y):
-        raise ValueError(f"x and y differ in length ({len(x)} vs {len(y)})")
-    if len(x) == 0:
-        raise ValueError("no training data")
+    _check_data(x, y)
     batch_size = min(config.batch_size, len(x))
-    steps_per_epoch = len(x) // batch_size  # full batches only: one compiled shape
-    switched = False
-
-    def switch_at(epoch: int) -> bool:
-        nonlocal switched
-        if switched or config.switch is None or config.switch_epoch is None:
-            return False
-        if epoch < config.switch_epoch:
-            return False
-        config.switch(model)
-        switched = True
-        return True
-
-    # A state saved after the switch holds the switched optimizer: switch before loading it.
-    done = saved_epochs(state_path) if state_path is not None else []
-    switch_at(max([initial_epoch, *(e + 1 for e in done)]))
+    switch = _Switch(model, config)
+    switch.before_restoring(state_path, initial_epoch)
     restored = load_state(state_path, model) if state_path is not None else None
     steps = make_steps(model, config.augmentation)  # after restoring: JAX copies the state
     history = keras.callbacks.History()
     watched = callback_model if callback_model is not None else model
-    callback_list = keras.callbacks.CallbackList(
-        [*callbacks, history],
-        model=watched,
-        epochs=epochs,
-        steps=steps_per_epoch,
-        verbose=0,
-    )
-    watched.stop_training = False
-    callback_list.on_train_begin()
-    done_epochs: list[int] = []
-    done_logs: list[dict[str, float]] = []
+    callback_list = _begin(callbacks, history, watched, epochs, len(x) // batch_size)
+    saver = _EpochSaver(state_path, model)
     if restored is not None:
-        first = replay_epochs(restored, callback_list, initial_epoch, epochs)
-        done_epochs, done_logs = restored.epochs, restored.logs
-        initial_epoch = max(initial_epoch, first)
-    logs: dict[str, float] = {}
+        initial_epoch = max(initial_epoch, replay_epochs(restored, callback_list, initial_epoch, epochs))
+        saver.epochs, saver.logs = restored.epochs, restored.logs
     train_data = TrainData(x, y, batch_size, config.device_data_bytes)
-    val_data = (
-        EvalData(*validation_data, config.eval_batch_size, config.device_data_bytes)
-        if validation_data is not None
-        else None
-    )
-    # Epoch states are written while the next epoch trains; every write is complete
-    # before this function returns or raises (an interruption keeps the last epoch).
-    writer = StateWriter(state_path) if state_path is not None else None
+    val_data = None if validation_data is None else EvalData(
+        *validation_data, config.eval_batch_size, config.device_data_bytes
+    )  # fmt: skip
     try:
         for epoch in range(initial_epoch, epochs):
-            if switch_at(epoch):
+            if switch.at(epoch):
                 steps.close()
                 steps = make_steps(model, config.augmentation)  # other trainable variables
             callback_list.on_epoch_begin(epoch)
-            order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
-            seed_base = steps.put(np.array([config.seed, epoch * steps_per_epoch], dtype="int32"))
-            carry = steps.train_carry()
-            for xs, ys, rows, first, count in train_data.parts(steps, order):
-                carry = (*carry[:4], steps.put(np.int32(0)))  # rows count within the part
-                for step in range(first, first + count):
-                    callback_list.on_train_batch_begin(step)
-                    carry = steps.train(xs, ys, rows, seed_base, carry)
-                    callback_list.on_train_batch_end(step)
-            loss_sum, correct, first_bad = (ops.convert_to_numpy(v) for v in carry[:3])
-            seen = steps_per_epoch * batch_size
-            logs = {"loss": float(loss_sum) / seen, "accuracy": float(correct) / seen}
-            if not math.isfinite(logs["loss"]):
-                bad_step = int(first_bad) + 1
-                at = f" at step {bad_step} of {steps_per_epoch}" if bad_step > 0 else ""
-                raise NonFiniteLossError(
-                    f"loss became {logs['loss']} in epoch {epoch + 1}{at}; lower the learning rate"
-                )
+            logs = train_epoch(steps, train_data, callback_list, config.seed, epoch)
             if val_data is not None:
-                val_loss, val_acc = val_data.evaluate(steps)
-                logs.update(val_loss=val_loss, val_accuracy=val_acc)
+                logs.update(zip(("val_loss", "val_accuracy"), val_data.evaluate(steps)))
             steps.sync()
-            if state_path is not None:
-                done_epochs, done_logs = [*done_epochs, epoch], [*done_logs, dict(logs)]
-                writer.save(model, done_epochs, done_logs)
+            saver.save(epoch, logs)
             callback_list.on_epoch_end(epoch, logs)
             steps.reload()  # e.g. ReduceLROnPlateau's new learning rate
             if watched.stop_training:
@@ -153,12 +100,117 @@ def fit_loop(
         steps.sync()
     finally:
         steps.close()
-        if writer is not None:
-            writer.close()
+        saver.close()
     callback_list.on_train_end(logs=None)
-    if state_path is not None:
-        state_path.unlink(missing_ok=True)  # the trial is over: nothing left to continue
+    saver.finish()
     return history
+
+
+def _begin(
+    callbacks: Sequence[keras.callbacks.Callback],
+    history: keras.callbacks.History,
+    watched: keras.Model,
+    epochs: int,
+    steps: int,
+) -> keras.callbacks.CallbackList:
+    """The fit's callbacks, told that training begins."""
+    callback_list = keras.callbacks.CallbackList(
+        [*callbacks, history], model=watched, epochs=epochs, steps=steps, verbose=0
+    )
+    watched.stop_training = False
+    callback_list.on_train_begin()
+    return callback_list
+
+
+def _check_data(x: np.ndarray, y: np.ndarray) -> None:
+    if len(x) != len(y):
+        raise ValueError(f"x and y differ in length ({len(x)} vs {len(y)})")
+    if len(x) == 0:
+        raise ValueError("no training data")
+
+
+class _EpochSaver:
+    """The epoch state of a fit with a ``state_path`` (nothing without one): written after
+    every epoch while the next one trains, every write complete before the fit returns or
+    raises (an interruption keeps the last epoch); removed when the fit is over."""
+
+    def __init__(self, state_path: Path | None, model: keras.Model) -> None:
+        self.state_path, self.model = state_path, model
+        self.writer = StateWriter(state_path) if state_path is not None else None
+        self.epochs: list[int] = []
+        self.logs: list[dict[str, float]] = []
+
+    def save(self, epoch: int, logs: dict[str, float]) -> None:
+        if self.writer is not None:
+            self.epochs, self.logs = [*self.epochs, epoch], [*self.logs, dict(logs)]
+            self.writer.save(self.model, self.epochs, self.logs)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def finish(self) -> None:
+        """The fit is over: nothing is left to continue."""
+        if self.state_path is not None:
+            self.state_path.unlink(missing_ok=True)
+
+
+class _Switch:
+    """Reconfigures the model once, at ``config.switch_epoch`` (e.g. fine-tuning)."""
+
+    def __init__(self, model: keras.Model, config: LoopConfig) -> None:
+        self.model, self.config, self.done = model, config, False
+
+    def before_restoring(self, state_path: Path | None, initial_epoch: int) -> None:
+        """A state saved after the switch holds the switched optimizer: switch before
+        loading it."""
+        done = saved_epochs(state_path) if state_path is not None else []
+        self.at(max([initial_epoch, *(e + 1 for e in done)]))
+
+    def at(self, epoch: int) -> bool:
+        """Switch if ``epoch`` is the switch's (or past it) and it has not happened yet."""
+        config = self.config
+        if self.done or config.switch is None or config.switch_epoch is None:
+            return False
+        if epoch < config.switch_epoch:
+            return False
+        config.switch(self.model)
+        self.done = True
+        return True
+
+
+def train_epoch(
+    steps: Any,
+    train_data: TrainData,
+    callback_list: keras.callbacks.CallbackList,
+    seed: int,
+    epoch: int,
+) -> dict[str, float]:
+    """One epoch over ``train_data`` in a seeded order: the epoch's mean loss and accuracy.
+
+    Raises:
+        NonFiniteLossError: The loss became NaN or infinite (the step it first did named).
+    """
+    steps_per_epoch = train_data.steps
+    order = np.random.default_rng([seed, epoch]).permutation(len(train_data.x))
+    seed_base = steps.put(np.array([seed, epoch * steps_per_epoch], dtype="int32"))
+    carry = steps.train_carry()
+    for xs, ys, rows, first, count in train_data.parts(steps, order):
+        carry = (*carry[:4], steps.put(np.int32(0)))  # rows count within the part
+        for step in range(first, first + count):
+            callback_list.on_train_batch_begin(step)
+            carry = steps.train(xs, ys, rows, seed_base, carry)
+            callback_list.on_train_batch_end(step)
+    loss_sum, correct, first_bad = (ops.convert_to_numpy(v) for v in carry[:3])
+    seen = steps_per_epoch * train_data.batch_size
+    logs = {"loss": float(loss_sum) / seen, "accuracy": float(correct) / seen}
+    if not math.isfinite(logs["loss"]):
+        bad_step = int(first_bad) + 1
+        at = f" at step {bad_step} of {steps_per_epoch}" if bad_step > 0 else ""
+        raise NonFiniteLossError(
+            f"loss became {logs['loss']} in epoch {epoch + 1}{at}; lower the learning rate"
+        )
+    return logs
 
 
 def replay_epochs(
