@@ -16,8 +16,8 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from search.cli._run import _parse_fix
 from search.experiments import DataOptions, ModelOptions, get
+from search.space import parse_fix
 
 
 class _Curve(keras.callbacks.Callback):
@@ -51,7 +51,7 @@ def main() -> None:
     experiment = get("fashion")
     space = experiment.load_space()
     if args.fix:
-        space = space.fix(_parse_fix(args.fix))
+        space = space.fix(parse_fix(args.fix))
     values = space.defaults()
     splits = experiment.load(DataOptions(train_size=None))
     print(f"backend {keras.backend.backend()}, {len(splits.x_train):,} training images,"

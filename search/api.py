@@ -18,17 +18,16 @@ import pandas as pd
 from rich.console import Console
 
 from search.data import array_splits, load_arrays
-from search.engine import RunRequest, run_search, stored_request
-from search.engine._isolate import drive_isolated
+from search.engine import RunRequest, drive_isolated, run_search, stored_request
 from search.errors import RunFolderError, SearchError
 from search.experiments import (
     Experiment,
     absolute_reference,
+    describe,
     folder_name,
     is_hypermodel,
     user_experiment,
 )
-from search.experiments._user import describe
 from search.quiet import quiet_libraries
 from search.report import load_report, write_report
 from search.storage import RunFolder, lock_holder

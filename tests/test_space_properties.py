@@ -12,11 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from search.cli._run import _parse_fix
 from search.engine import RunRequest, plan
 from search.errors import SearchError, SpaceError
 from search.experiments import get
-from search.space import Space, parse_space
+from search.space import Space, parse_fix, parse_space
 from search.space._load import _KEYS as ALLOWED
 
 EXAMPLES = 400
@@ -176,7 +175,7 @@ fix_names = st.sampled_from(NAMES) | st.text(max_size=8)
 @example(items=["learning\nrate=0.01"], experiment="fashion")
 def test_any_fix_is_used_or_refused_by_name(items: list[str], experiment: str) -> None:
     try:
-        fixed = _parse_fix(items)
+        fixed = parse_fix(items)
         weights = "none" if experiment == "clothing" else None  # no download
         plan(RunRequest(experiment=experiment, tuner="random", fix=fixed, weights=weights))
     except SearchError as exc:

@@ -7,8 +7,15 @@ import shlex
 
 from rich.console import Console
 
-from search.engine import RunContinues, RunOutcome, RunRequest, run_search
-from search.engine._isolate import CHILD_ENV, MORE_TRIALS, drive_isolated
+from search.engine import (
+    CHILD_ENV,
+    MORE_TRIALS,
+    RunContinues,
+    RunOutcome,
+    RunRequest,
+    drive_isolated,
+    run_search,
+)
 from search.report import describe_training
 from search.tuners import show_trial_tracebacks
 

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from search.cli._parser import add_common, add_model_options
 from search.errors import SearchError
+from search.space import parse_fix
 from search.storage import masked_url
 
 TUNERS = ("random", "hyperband", "bayesian", "optuna")
@@ -199,22 +200,6 @@ def keep_best(raw: str) -> int | None:
     return value
 
 
-def _parse_fix(items: list[str]) -> dict[str, object]:
-    import json
-
-    fixed: dict[str, object] = {}
-    for item in items:
-        name, sep, raw = item.partition("=")
-        if not sep or not name:
-            raise SearchError(f"--fix {item!r}: expected NAME=VALUE, e.g. learning_rate=0.001")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
-        fixed[name] = value
-    return fixed
-
-
 def _train_size(raw: str | None) -> tuple[int | None, bool]:
     if raw is None:
         return None, False
@@ -275,7 +260,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         full_train=full,
         val_size=args.val_size,
         space=args.space,
-        fix=_parse_fix(args.fix),
+        fix=parse_fix(args.fix),
         baseline=not args.no_baseline,
         objective=args.objective.partition(":")[0],
         direction=args.objective.partition(":")[2] or None,

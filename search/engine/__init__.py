@@ -1,6 +1,7 @@
 """The search engine: a request in, a finished run folder out."""
 
 from search.engine._export import Export, export_run
+from search.engine._isolate import CHILD_ENV, MORE_TRIALS, drive_isolated
 from search.engine._pipeline import RunContinues, RunOutcome, run_search, run_status
 from search.engine._plan import Plan, plan
 from search.engine._predict import classify, load_exported
@@ -9,6 +10,8 @@ from search.engine._request import OBJECTIVES, RETRAIN_DATA, STORAGE_ENV, RunReq
 from search.engine._worker import run_worker, spawn_workers, wait_workers
 
 __all__ = [
+    "CHILD_ENV",
+    "MORE_TRIALS",
     "OBJECTIVES",
     "RETRAIN_DATA",
     "STORAGE_ENV",
@@ -21,6 +24,7 @@ __all__ = [
     "active_values",
     "best_epoch",
     "classify",
+    "drive_isolated",
     "export_run",
     "failure_reason",
     "load_exported",

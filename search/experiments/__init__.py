@@ -18,7 +18,7 @@ from search.experiments._registry import (
     register,
     user_experiment,
 )
-from search.experiments._user import UserHyperModel, has_own_fit, is_hypermodel
+from search.experiments._user import UserHyperModel, describe, has_own_fit, is_hypermodel
 
 __all__ = [
     "DataOptions",
@@ -27,6 +27,7 @@ __all__ = [
     "Reference",
     "UserHyperModel",
     "absolute_reference",
+    "describe",
     "folder_name",
     "from_run",
     "get",

@@ -1,7 +1,7 @@
 """Declarative search spaces: one definition drives every tuner backend."""
 
 from search.space._keras_tuner import define, space_from_hyperparameters
-from search.space._load import load_space, parse_space, space_from_dict
+from search.space._load import load_space, parse_fix, parse_space, space_from_dict
 from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
 from search.space._show import format_space
 from search.space._space import Space
@@ -18,6 +18,7 @@ __all__ = [
     "define",
     "format_space",
     "load_space",
+    "parse_fix",
     "parse_space",
     "space_from_dict",
     "space_from_hyperparameters",

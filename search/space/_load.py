@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -153,3 +154,23 @@ def _typed(entry: dict[str, Any], key: str, kind: type, default: Any) -> Any:
     if value is not default and not isinstance(value, kind):
         raise ValueError(f"{key} ({value!r}) must be a {kind.__name__}")
     return value
+
+
+def parse_fix(items: list[str]) -> dict[str, object]:
+    """``--fix NAME=VALUE`` items as a mapping; a VALUE is read as JSON when it is JSON
+    (``0.001``, ``true``, ``"relu"``), else kept as the string given.
+
+    Raises:
+        SpaceError: An item is not ``NAME=VALUE``.
+    """
+    fixed: dict[str, object] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise SpaceError(f"--fix {item!r}: expected NAME=VALUE, e.g. learning_rate=0.001")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        fixed[name] = value
+    return fixed
