@@ -163,6 +163,7 @@ def run(
     weights: str | None = None,
     model: str | None = None,
     track: str | Sequence[str] = (),
+    warm_start: str | Path | Run | Sequence[str | Path | Run] = (),
     quiet: bool = False,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
@@ -196,6 +197,9 @@ def run(
             options of the same names (``python -m search run --help``).
         track: ``"mlflow"``, ``"mlflow=URI"``, ``"tensorboard"``, or several of these:
             where the search is tracked besides its folder.
+        warm_start: earlier runs (folders or :class:`Run` objects) of the same experiment
+            and objective whose finished trials the search starts from (tuning in stages);
+            their parameters must be this space's or a subset of them.
         quiet: print nothing (progress shows by default, in a terminal or Jupyter).
 
     Returns:
@@ -225,6 +229,7 @@ def run(
         "val_size": val_size, "data_dir": None if data_dir is None else Path(data_dir),
         "image_size": image_size, "weights": weights, "model": model,
         "track": (track,) if isinstance(track, str) else tuple(track),
+        "warm_start": _run_folders(warm_start),
     }  # fmt: skip
     RunRequest(experiment="check", **options).check()  # every option, before any work
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
@@ -242,6 +247,12 @@ def run(
         command=(ARRAY_COMMAND, describe(hypermodel)), **options,
     )  # fmt: skip
     return _execute(request, user, quiet)
+
+
+def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run]) -> tuple[Path, ...]:
+    """``warm_start``'s run folders: one or several paths or :class:`Run` objects."""
+    items = [runs] if isinstance(runs, (str, Path, Run)) else list(runs)
+    return tuple(item.folder if isinstance(item, Run) else Path(item) for item in items)
 
 
 def experiment_for(

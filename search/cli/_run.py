@@ -67,6 +67,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="fix a hyperparameter (repeatable), e.g. --fix learning_rate=0.001",
     )
     p.add_argument(
+        "--warm-start",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="RUN",
+        help="run folders of this experiment whose finished trials the search starts from"
+        " (tuning in stages); their parameters must be this space's or a subset of them",
+    )
+    p.add_argument(
         "--no-baseline",
         action="store_true",
         help="do not run the space's defaults as the first trial (the baseline every other"
@@ -263,6 +272,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         keep_best=args.keep_best,
         isolate=args.isolate,
         track=tuple(args.track),
+        warm_start=tuple(args.warm_start),
         command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

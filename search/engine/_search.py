@@ -23,6 +23,7 @@ from search.engine._request import RunRequest, masked_url
 from search.engine._retrain import retrain_best
 from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
 from search.engine._versions import package_versions
+from search.engine._warm import load_warm_start
 from search.environment import EnvironmentFailure
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import DataOptions, ModelOptions
@@ -104,6 +105,8 @@ def plan(
         space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
         pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
         study_name=f"{experiment.name}-{name}", run_dir=run_dir, baseline=request.baseline,
+        warm=load_warm_start(request.warm_start, experiment.name, request.objective,
+                             request.kt_objective().direction, space),
     )  # fmt: skip
     backend.check(options, budget)
     if request.workers > 1 and backend.name != "optuna":
@@ -337,6 +340,8 @@ def _search_and_retrain(
             f"searching with {backend.name}: up to {plural(planned_trials, 'trial')},"
             f" {plural(planned_epochs, 'epoch')} in all{isolated}; results in {folder.path}"
         )
+        if options.warm is not None:
+            console.print(options.warm.describe())
     if not quiet and trials_per_process != 0:
         from search.engine._progress import SearchProgress
 
