@@ -80,6 +80,8 @@ def test_optuna_study_holds_the_earlier_trials_and_the_run_only_its_own(
         assert trial.user_attrs[WARM_ATTR] == str(stage_one.folder)
     own = _trials(run)  # max_trials counts this run's trials only; none of them is warm
     assert len(own) == 2 and all(t["status"] in ("completed", "pruned") for t in own)
+    baseline = [t for t in own if t["baseline"]]  # compared with, so never pruned
+    assert len(baseline) == 1 and baseline[0]["status"] == "completed"
     assert set(run.trials["trial"]) == {t["id"] for t in own}
     assert json.loads((run.folder / "run.json").read_text())["request"]["warm_start"] == [
         str(stage_one.folder.resolve())
