@@ -83,6 +83,7 @@ def test_optuna_study_holds_the_earlier_trials_and_the_run_only_its_own(
     baseline = [t for t in own if t["baseline"]]  # compared with, so never pruned
     assert len(baseline) == 1 and baseline[0]["status"] == "completed"
     assert set(run.trials["trial"]) == {t["id"] for t in own}
+    assert f"from {stage_one.folder.resolve()} (their trials guided" in run.report().read_text()
     assert json.loads((run.folder / "run.json").read_text())["request"]["warm_start"] == [
         str(stage_one.folder.resolve())
     ]
