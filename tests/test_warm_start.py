@@ -177,13 +177,15 @@ def test_bad_warm_start_folders_are_one_line_errors(
     assert not (tmp_path / "r").exists()  # refused before any work
 
     cases = [
+        ("random", {"name": stage_one.folder.name, "results": stage_one.folder.parent.parent},
+         "is this run itself"),
         ("random", {"objective": "val_loss"}, "same objective"),
         ("hyperband", {}, "use --tuner bayesian or optuna"),
         ("optuna", {"objective": "pareto"}, "two objectives"),
     ]
     for tuner, options, phrase in cases:
         with pytest.raises(SearchError, match=phrase) as caught:
-            _run(tmp_path, tuner, "stage2", warm_start=[stage_one], **options)
+            _run(tmp_path, tuner, options.pop("name", "stage2"), warm_start=[stage_one], **options)
         assert "\n" not in str(caught.value)
 
 

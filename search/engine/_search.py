@@ -105,7 +105,7 @@ def plan(
         space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
         pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
         study_name=f"{experiment.name}-{name}", run_dir=run_dir, baseline=request.baseline,
-        warm=load_warm_start(request.warm_start, experiment.name, request.objective,
+        warm=load_warm_start(request.warm_start, run_dir, experiment.name, request.objective,
                              request.kt_objective().direction, space),
     )  # fmt: skip
     backend.check(options, budget)

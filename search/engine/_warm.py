@@ -17,12 +17,17 @@ OPTION = "--warm-start"
 
 
 def load_warm_start(
-    folders: Sequence[Path], experiment: str, objective: str, direction: str, space: Space
+    folders: Sequence[Path],
+    run_dir: Path,
+    experiment: str,
+    objective: str,
+    direction: str,
+    space: Space,
 ) -> WarmTrials | None:
-    """The completed trials of ``folders`` whose values lie in ``space``; SearchError,
-    naming the folder and the fix, for a folder that is no run of this experiment and
-    objective, whose space has parameters this one lacks, or that holds no finished trial.
-    None when no folder is given."""
+    """The completed trials of ``folders`` whose values lie in ``space``, for the run in
+    ``run_dir``; SearchError, naming the folder and the fix, for a folder that is that run,
+    no run of this experiment and objective, one whose space has parameters this one lacks,
+    or one that holds no finished trial. None when no folder is given."""
     if not folders:
         return None
     if objective == "pareto":
@@ -34,6 +39,10 @@ def load_warm_start(
     skipped = 0
     for path in folders:
         folder = _run_folder(path)
+        if folder.path.resolve() == Path(run_dir).resolve():
+            raise SearchError(
+                f"{OPTION} {path}: is this run itself; warm-start from an earlier run"
+            )
         _check_run(folder, experiment, objective, direction, space)
         finished = _finished(folder, objective)
         if not finished:
