@@ -165,6 +165,7 @@ def run(
     budget: str = "auto",
     finalists: int | None = None,
     observers: Sequence[Observer] = (),
+    warm_start: str | Path | Run | Sequence[str | Path | Run] = (),
     quiet: bool = False,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
@@ -206,6 +207,9 @@ def run(
             the budget's (1: the chosen one retrained alone; 3 on ``gpu``).
         observers: your own :class:`search.Observer` subclasses, told of every trial and
             epoch of the search in this process (not in workers or trial processes).
+        warm_start: earlier runs (folders or :class:`Run` objects) of the same experiment
+            and objective whose finished trials the search starts from (tuning in stages);
+            their parameters must be this space's or a subset of them.
         quiet: print nothing (progress shows by default, in a terminal or Jupyter).
 
     Returns:
@@ -236,6 +240,7 @@ def run(
         "image_size": image_size, "weights": weights, "model": model,
         "track": (track,) if isinstance(track, str) else tuple(track),
         "budget": budget, "finalists": finalists,
+        "warm_start": _run_folders(warm_start),
     }  # fmt: skip
     RunRequest(experiment="check", **options).check()  # every option, before any work
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
@@ -253,6 +258,12 @@ def run(
         command=(ARRAY_COMMAND, describe(hypermodel)), **options,
     )  # fmt: skip
     return _execute(request, user, quiet, observers)
+
+
+def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run]) -> tuple[Path, ...]:
+    """``warm_start``'s run folders: one or several paths or :class:`Run` objects."""
+    items = [runs] if isinstance(runs, (str, Path, Run)) else list(runs)
+    return tuple(item.folder if isinstance(item, Run) else Path(item) for item in items)
 
 
 def experiment_for(

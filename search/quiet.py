@@ -10,6 +10,8 @@ LIBRARY_WARNINGS = (
     # Keras, loading a checkpoint into a model whose optimizer is not built yet (the chosen
     # trial's model, a continued Hyperband trial): only the weights are wanted.
     "Skipping variable loading for optimizer",
+    # scikit-learn, fitting BayesianOptimization's Gaussian process on few trials.
+    "The optimal value found for dimension",
 )
 
 

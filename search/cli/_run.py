@@ -95,6 +95,15 @@ def _add_space_options(p: argparse.ArgumentParser) -> None:
         help="fix a hyperparameter (repeatable), e.g. --fix learning_rate=0.001",
     )
     p.add_argument(
+        "--warm-start",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="RUN",
+        help="run folders of this experiment whose finished trials the search starts from"
+        " (tuning in stages); their parameters must be this space's or a subset of them",
+    )
+    p.add_argument(
         "--no-baseline",
         action="store_true",
         help="do not run the space's defaults as the first trial (the baseline every other"
@@ -284,6 +293,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         track=tuple(args.track),
         budget=args.budget,
         finalists=args.finalists,
+        warm_start=tuple(args.warm_start),
         command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

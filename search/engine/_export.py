@@ -91,7 +91,7 @@ def _stored(folder: RunFolder, retrain_data: str, retrain_max_epochs: int) -> tu
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
     stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
               "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
-              "workers": 1, "isolate": False}  # fmt: skip
+              "workers": 1, "isolate": False, "warm_start": []}  # fmt: skip
     if stored.get("storage") and "***" in str(stored["storage"]):
         stored["storage"] = None  # the study is not needed to export
     request = RunRequest.from_json(stored)

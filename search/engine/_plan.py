@@ -12,6 +12,7 @@ from search import experiments, tuners
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
 from search.engine._request import RunRequest
+from search.engine._warm import load_warm_start
 from search.errors import SearchError
 from search.experiments import DataOptions, ModelOptions
 from search.space import Space
@@ -86,11 +87,13 @@ def plan(
         space = _space_of(request, experiment, profile)
     budget = _budget_of(request, experiment, profile)
     name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
+    run_dir = request.results / experiment.name / name
     options = tuners.TunerOptions(
         space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
         pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
-        study_name=f"{experiment.name}-{name}", run_dir=request.results / experiment.name / name,
-        baseline=request.baseline,
+        study_name=f"{experiment.name}-{name}", run_dir=run_dir, baseline=request.baseline,
+        warm=load_warm_start(request.warm_start, run_dir, experiment.name, request.objective,
+                             request.kt_objective().direction, space),
     )  # fmt: skip
     backend.check(options, budget)
     _check_workers(request, backend)

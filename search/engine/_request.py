@@ -94,6 +94,8 @@ class RunRequest:
     finalists: int | None = None
     """Configurations trained on the full training data before choosing (``--finalists``);
     None: the budget's (1 on ``cpu``: the chosen one is retrained alone; 3 on ``gpu``)."""
+    warm_start: tuple[Path, ...] = ()
+    """Run folders whose finished trials the search starts from (``--warm-start``)."""
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -142,6 +144,12 @@ class RunRequest:
             )
         if self.track:
             parse_track(self.track)
+        for folder in self.warm_start:
+            if not RunFolder(Path(folder)).exists():
+                raise SearchError(
+                    f"--warm-start {folder}: not a run folder (no run.json); give a run's"
+                    " folder, results/EXPERIMENT/RUN"
+                )
         if self.name is not None and not _NAME.match(self.name):
             raise SearchError(
                 f"--name {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
@@ -174,6 +182,7 @@ class RunRequest:
         out["results"] = str(self.results)
         for key in ("space", "data_dir"):  # absolute: a resume may start in another folder
             out[key] = None if out[key] is None else str(Path(out[key]).resolve())
+        out["warm_start"] = [str(Path(folder).resolve()) for folder in self.warm_start]
         out["storage"] = masked_url(self.storage)
         out["track"] = [_masked_track(value) for value in self.track]
         return out
@@ -187,6 +196,7 @@ class RunRequest:
         values["command"] = tuple(values.get("command") or ())
         values["gpus"] = tuple(str(gpu) for gpu in values.get("gpus") or ())
         values["track"] = tuple(str(value) for value in values.get("track") or ())
+        values["warm_start"] = tuple(Path(str(f)) for f in values.get("warm_start") or ())
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

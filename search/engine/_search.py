@@ -127,6 +127,8 @@ def _announce(ctx: RunContext) -> None:
         f"searching with {ctx.plan.backend.name}: up to {plural(planned_trials, 'trial')},"
         f" {plural(planned_epochs, 'epoch')} in all{isolated}; results in {ctx.folder.path}"
     )
+    if ctx.plan.options.warm is not None:
+        ctx.say(ctx.plan.options.warm.describe())
 
 
 @contextlib.contextmanager

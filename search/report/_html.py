@@ -187,6 +187,12 @@ def _summary(report: RunReport) -> str:
         "data": f"{meta.get('data', {}).get('train')} train /"
         f" {meta.get('data', {}).get('validation')} validation images",
     }
+    warm = (meta.get("request") or {}).get("warm_start") or []
+    if warm:
+        items["warm start"] = (
+            f"from {', '.join(str(folder) for folder in warm)} (their trials guided the search;"
+            " only this run's are ranked)"
+        )
     body = "".join(
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items.items()
     )

@@ -8,7 +8,7 @@ from search.tuners import (
 from search.tuners._atomic import check_tuner_state
 from search.tuners._keras_tuner import hyperband_schedule, show_trial_tracebacks
 from search.tuners._observed import EnvironmentStop, ObservedTuner, Observer, TrialQuotaReached
-from search.tuners._registry import Backend, Budget, TunerOptions, get, names, register
+from search.tuners._registry import Backend, Budget, TunerOptions, WarmTrials, get, names, register
 from search.tuners._state import check_state_present
 
 _atomic.install()
@@ -21,6 +21,7 @@ __all__ = [
     "Observer",
     "TrialQuotaReached",
     "TunerOptions",
+    "WarmTrials",
     "check_state_present",
     "check_tuner_state",
     "get",

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import keras_tuner as kt
+from keras_tuner.engine.trial import TrialStatus
 from keras_tuner.src import config as kt_config
 
+from search.errors import SearchError
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import Budget, TunerOptions, register
 
 MAX_CONSECUTIVE_FAILURES = 3
+WARM_ID = "warm-"
+"""Prefix of the ids warm-start trials have while an oracle sees them (never a run's id)."""
+HYPERBAND_WARM = (
+    "--warm-start with --tuner hyperband: Hyperband's brackets promote only trials they ran"
+    " themselves, so earlier trials would be ignored; use --tuner bayesian or optuna (they"
+    " learn from them) or random (it does not repeat them)"
+)
 
 
 def show_trial_tracebacks(show: bool) -> None:
@@ -42,30 +52,92 @@ def default_values(space: kt.HyperParameters) -> dict[str, Any]:
     return hps.values
 
 
+def filled_values(space: kt.HyperParameters, given: dict[str, Any]) -> dict[str, Any]:
+    """The active values of a KerasTuner space: ``given``'s, else the defaults."""
+    hps = kt.HyperParameters()
+    for hp in space.space:
+        hps.merge([hp])
+        if hps.is_active(hp):
+            hps.values[hp.name] = given.get(hp.name, hp.default)
+    return hps.values
+
+
 class BaselineFirst:
     """Oracle mixin: the first configuration tried is the space's defaults, the baseline a
-    search has to beat; after it (and after a resume), the oracle's own random values."""
+    search has to beat; after it (and after a resume), the oracle's own random values.
+    The baseline runs even when an earlier run's trial (``--warm-start``) had its values:
+    each run is judged against its own baseline."""
 
     baseline: bool = True
 
-    def _random_values(self) -> dict[str, Any] | None:
+    def baseline_due(self) -> dict[str, Any] | None:
+        """The defaults, while this run has not tried them and is asked to; else None."""
         if self.baseline:
-            values = default_values(self.hyperparameters)
-            if not self._duplicate(values):
+            values = default_values(self.hyperparameters)  # type: ignore[attr-defined]
+            if not _tried_here(self, values):
                 return values
-        return super()._random_values()
+        return None
+
+    def _random_values(self) -> dict[str, Any] | None:
+        values = self.baseline_due()
+        return values if values is not None else super()._random_values()  # type: ignore[misc]
 
 
-class RandomOracle(BaselineFirst, kt.oracles.RandomSearchOracle):
-    """RandomSearch's oracle, baseline first."""
+class WarmStarted(BaselineFirst):
+    """Oracle mixin: earlier runs' finished trials (``--warm-start``) as what the oracle
+    already knows. They are not its trials: never run, saved, numbered or counted against
+    ``max_trials``. While it picks a trial's values they are shown to it as completed
+    trials (BayesianOptimization fits its Gaussian process on them, and needs that many
+    fewer random points), and random values equal to one of them are drawn again. Values
+    the earlier run did not have are the space's defaults."""
+
+    warm: tuple[dict[str, Any], ...] = ()
+    """trials.json records of the earlier runs, checked against this space."""
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        if not self.warm:
+            return super().populate_space(trial_id)  # type: ignore[misc]
+        values = self.baseline_due()
+        if values is not None:
+            return {"status": TrialStatus.RUNNING, "values": values}
+        with _shown(self, self.warm_trials()):
+            return super().populate_space(trial_id)  # type: ignore[misc]
+
+    def warm_trials(self) -> list[kt.engine.trial.Trial]:
+        """The earlier trials as completed KerasTuner trials of this space, with their score."""
+        space: kt.HyperParameters = self.hyperparameters  # type: ignore[attr-defined]
+        name = self.objective.name  # type: ignore[attr-defined]
+        trials = []
+        for number, record in enumerate(self.warm):
+            hps = space.copy()
+            hps.values = filled_values(space, record["hyperparameters"])
+            trial = kt.engine.trial.Trial(
+                hyperparameters=hps, trial_id=f"{WARM_ID}{number}", status=TrialStatus.COMPLETED
+            )
+            trial.score = float(record["best"][name])
+            trials.append(trial)
+        return trials
+
+    def _duplicate(self, values: dict[str, Any]) -> bool:
+        if super()._duplicate(values):  # type: ignore[misc]
+            return True
+        return any(
+            _values_hash(self, values) == _values_hash(self, t.hyperparameters.values)
+            for t in self.warm_trials()
+        )
+
+
+class RandomOracle(WarmStarted, kt.oracles.RandomSearchOracle):
+    """RandomSearch's oracle, baseline first; it does not repeat warm-start trials."""
 
 
 class HyperbandOracle(BaselineFirst, kt.oracles.HyperbandOracle):
     """Hyperband's oracle; the baseline opens the first bracket."""
 
 
-class BayesianOracle(BaselineFirst, kt.oracles.BayesianOptimizationOracle):
-    """BayesianOptimization's oracle; the baseline is the first of its random points."""
+class BayesianOracle(WarmStarted, kt.oracles.BayesianOptimizationOracle):
+    """BayesianOptimization's oracle; the baseline is the first of its random points; its
+    Gaussian process is fitted on the warm-start trials too."""
 
 
 class RandomTuner(ObservedTuner, kt.Tuner):
@@ -142,9 +214,13 @@ class KerasTunerBackend:
     description: str
     factory: Callable[[kt.HyperModel, kt.Objective, Budget, int, Path, bool], kt.Tuner]
     planner: Callable[[Budget], tuple[int, int]]
+    warm_refused: str | None = None
+    """Why ``--warm-start`` is refused (None: the oracle takes earlier trials)."""
 
     def check(self, options: TunerOptions, budget: Budget) -> None:
         options.refuse_optuna_only(self.name)
+        if options.warm is not None and self.warm_refused is not None:
+            raise SearchError(self.warm_refused)
 
     def create(
         self,
@@ -158,6 +234,8 @@ class KerasTunerBackend:
     ) -> kt.Tuner:
         tuner = self.factory(hypermodel, objective, budget, seed, directory, options.baseline)
         tuner.observers = list(observers)
+        if options.warm is not None:
+            tuner.oracle.warm = options.warm.records
         return tuner
 
     def plan(self, budget: Budget) -> tuple[int, int]:
@@ -190,8 +268,33 @@ for _backend in (
     KerasTunerBackend("random", "KerasTuner RandomSearch: independent random configurations",
                       _random, _trials_times_epochs),
     KerasTunerBackend("hyperband", "KerasTuner Hyperband: many short trials, the best trained"
-                      " longer", _hyperband, hyperband_schedule),
+                      " longer", _hyperband, hyperband_schedule, HYPERBAND_WARM),
     KerasTunerBackend("bayesian", "KerasTuner BayesianOptimization: a Gaussian process picks"
                       " what to try", _bayesian, _trials_times_epochs),
 ):  # fmt: skip
     register(_backend)
+
+
+# KerasTuner's oracle internals, used here only.
+
+
+def _tried_here(oracle: Any, values: dict[str, Any]) -> bool:
+    """Whether the oracle ran these values itself (its own ``_duplicate``)."""
+    return bool(kt.Oracle._duplicate(oracle, values))
+
+
+def _values_hash(oracle: Any, values: dict[str, Any]) -> str:
+    """The oracle's hash of a configuration, as it compares tried values."""
+    return str(oracle._compute_values_hash(values))
+
+
+@contextlib.contextmanager
+def _shown(oracle: Any, trials: list[kt.engine.trial.Trial]) -> Iterator[None]:
+    """The oracle's ``trials`` hold ``trials`` too, for the time it picks values."""
+    for trial in trials:
+        oracle.trials[trial.trial_id] = trial
+    try:
+        yield
+    finally:
+        for trial in trials:
+            oracle.trials.pop(trial.trial_id, None)

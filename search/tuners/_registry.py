@@ -5,13 +5,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import keras_tuner as kt
 
+from search._text import plural
 from search.errors import SearchError
 from search.space import Space
 from search.tuners._observed import Observer
+
+
+@dataclass(frozen=True)
+class WarmTrials:
+    """Finished trials of earlier runs (``--warm-start``), given to a new search as what it
+    already knows: their records (trials.json's, each with its full ``epochs`` and its
+    ``run`` folder), never run again, recorded or ranked by the new run."""
+
+    records: tuple[dict[str, Any], ...]
+    sources: tuple[str, ...]
+    skipped: int = 0
+    """Finished trials left out: values outside this search's space."""
+
+    def describe(self) -> str:
+        """The line the run prints: how many trials from where, how many skipped."""
+        skipped = f"; {self.skipped} outside this space skipped" if self.skipped else ""
+        return f"warm start: {plural(len(self.records), 'trial')} from {', '.join(self.sources)}{skipped}"
 
 
 @dataclass(frozen=True)
@@ -29,6 +47,8 @@ class TunerOptions:
     """The run folder (where a default Optuna journal lives); workers share it."""
     baseline: bool = True
     """Run the space's defaults as the first trial: the configuration to beat."""
+    warm: WarmTrials | None = None
+    """Earlier runs' finished trials the search starts from (``--warm-start``)."""
 
     def refuse_optuna_only(self, tuner: str) -> None:
         """SearchError if an Optuna-only option was given to another backend."""

@@ -13,7 +13,7 @@ from search.errors import SearchError
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import Budget, TunerOptions, register
 from search.tuners.optuna._choices import make_pruner, make_sampler, make_storage
-from search.tuners.optuna._oracle import OptunaOracle
+from search.tuners.optuna._oracle import OptunaOracle, warm_trials
 from search.tuners.optuna._translate import distributions
 
 MAX_CONSECUTIVE_FAILURES = 3
@@ -47,6 +47,8 @@ def _study(
     if fingerprint is None:
         study.set_user_attr("space_fingerprint", space.fingerprint())
         study.set_user_attr("space", space.to_dict())
+        if options.warm is not None:  # a new study only: a resumed one has them already
+            study.add_trials(warm_trials(options.warm.records, space, objective))
         if options.baseline:  # the space's defaults are the first trial, as with KerasTuner's
             searched = distributions(space)
             defaults = {k: v for k, v in space.defaults().items() if k in searched}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import keras_tuner as kt
@@ -13,9 +14,11 @@ from keras_tuner.engine.trial import TrialStatus
 from search.ranking import converged_metrics, overfitting
 from search.space import Space, space_from_hyperparameters
 from search.tuners.optuna._heartbeat import INTERVAL, Heartbeat, fail_stale_trials
-from search.tuners.optuna._translate import sample, unconditional
+from search.tuners.optuna._translate import distributions, sample, unconditional
 
 IDLE_SECONDS = 1.0
+WARM_ATTR = "warm_start"
+"""User attribute of a study's warm-start trials: the run folder each came from."""
 
 
 class OptunaOracle(kt.Oracle):
@@ -63,7 +66,7 @@ class OptunaOracle(kt.Oracle):
         trials = [
             t for t in self.study.get_trials(deepcopy=False)
             if not t.user_attrs.get("surplus") and not t.user_attrs.get("stale")
-            and t.state != optuna.trial.TrialState.WAITING
+            and not t.user_attrs.get(WARM_ATTR) and t.state != optuna.trial.TrialState.WAITING
         ]  # fmt: skip
         running = sum(t.state == optuna.trial.TrialState.RUNNING for t in trials)
         return len(trials), running
@@ -74,7 +77,8 @@ class OptunaOracle(kt.Oracle):
         return sum(
             1 for t in self.study.get_trials(deepcopy=False)
             if t.number < number and not t.user_attrs.get("surplus")
-            and not t.user_attrs.get("stale") and t.state != optuna.trial.TrialState.WAITING
+            and not t.user_attrs.get("stale") and not t.user_attrs.get(WARM_ATTR)
+            and t.state != optuna.trial.TrialState.WAITING
         )  # fmt: skip
 
     def _adopt(self, trial_id: str) -> bool:
@@ -174,7 +178,9 @@ class OptunaOracle(kt.Oracle):
             trial.report(float(value), step=epoch + 1)
         except optuna.exceptions.UpdateFinishedTrialError:
             return False  # another worker judged this trial stale; see end_trial
-        if trial.should_prune():
+        if trial.should_prune() and not trial.user_attrs.get("baseline"):
+            # The baseline runs all its epochs: it is what the run's choice is compared with
+            # (after a warm start the pruner already knows better trials).
             self._pruned[trial_id] = epoch + 1
             return True
         return False
@@ -243,3 +249,35 @@ class OptunaOracle(kt.Oracle):
             self.study.tell(ask, self._reported(trial))
         else:
             self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+
+
+def warm_trials(
+    records: Sequence[dict[str, Any]], space: Space, objective: kt.Objective
+) -> list[optuna.trial.FrozenTrial]:
+    """Earlier runs' finished trials (``--warm-start``) as completed Optuna trials: the
+    values of this space's searched parameters they had (the sampler, TPE by default, takes
+    trials with some parameters missing), their objective value, and one intermediate value
+    per epoch for the pruner. Marked with :data:`WARM_ATTR`: not counted against
+    ``max_trials``, never run or recorded by this run."""
+    searched = distributions(space)
+    out = []
+    for record in records:
+        params = {
+            name: value for name, value in space.resolve(record["hyperparameters"]).items()
+            if name in searched
+        }  # fmt: skip
+        steps = {
+            int(epoch["epoch"]): float(epoch[objective.name])
+            for epoch in record.get("epochs") or []
+            if isinstance(epoch.get(objective.name), (int, float))
+            and math.isfinite(epoch[objective.name])
+        }  # fmt: skip
+        try:
+            out.append(optuna.trial.create_trial(
+                params=params, distributions={name: searched[name] for name in params},
+                value=float(record["best"][objective.name]), intermediate_values=steps,
+                user_attrs={WARM_ATTR: record.get("run", "")},
+            ))  # fmt: skip
+        except ValueError:  # a value Optuna finds off its grid: the trial is left out
+            continue
+    return out

@@ -1,0 +1,124 @@
+"""``--warm-start RUN``: an earlier run's finished trials, checked against a new search."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from search.errors import RunFolderError, SearchError
+from search.ranking import full_history
+from search.space import Space
+from search.storage import RunFolder
+from search.tuners import WarmTrials
+
+OPTION = "--warm-start"
+
+
+def load_warm_start(
+    folders: Sequence[Path],
+    run_dir: Path,
+    experiment: str,
+    objective: str,
+    direction: str,
+    space: Space,
+) -> WarmTrials | None:
+    """The completed trials of ``folders`` whose values lie in ``space``, for the run in
+    ``run_dir``; SearchError, naming the folder and the fix, for a folder that is that run,
+    no run of this experiment and objective, one whose space has parameters this one lacks,
+    or one that holds no finished trial. None when no folder is given."""
+    if not folders:
+        return None
+    if objective == "pareto":
+        raise SearchError(
+            f"{OPTION} with --objective pareto: earlier trials cannot be given to a search with"
+            " two objectives; warm-start a val_accuracy search (the default objective)"
+        )
+    records: list[dict[str, Any]] = []
+    skipped = 0
+    for path in folders:
+        folder = _run_folder(path)
+        if folder.path.resolve() == Path(run_dir).resolve():
+            raise SearchError(
+                f"{OPTION} {path}: is this run itself; warm-start from an earlier run"
+            )
+        _check_run(folder, experiment, objective, direction, space)
+        finished = _finished(folder, objective)
+        if not finished:
+            raise SearchError(
+                f"{OPTION} {path}: holds no completed trial with a {objective} value;"
+                " give a run with finished trials"
+            )
+        for record in finished:
+            if _inside(record["hyperparameters"], space):
+                records.append(record)
+            else:
+                skipped += 1
+    sources = tuple(str(Path(path)) for path in folders)
+    return WarmTrials(records=tuple(records), sources=sources, skipped=skipped)
+
+
+def _run_folder(path: Path) -> RunFolder:
+    folder = RunFolder(Path(path))
+    if not folder.exists():
+        raise SearchError(
+            f"{OPTION} {path}: not a run folder (no run.json); give a run's folder,"
+            " results/EXPERIMENT/RUN"
+        )
+    try:
+        folder.read_meta()
+        folder.read_trials()
+    except RunFolderError as exc:
+        raise SearchError(f"{OPTION} {path}: {exc}") from None
+    return folder
+
+
+def _check_run(
+    folder: RunFolder, experiment: str, objective: str, direction: str, space: Space
+) -> None:
+    """Refuse a run of another experiment or objective, or with parameters not in ``space``."""
+    meta = folder.read_meta()
+    if meta.get("experiment") != experiment:
+        raise SearchError(
+            f"{OPTION} {folder.path}: a run of experiment {meta.get('experiment')!r}, not"
+            f" {experiment!r}; warm-start from a run of the same experiment"
+        )
+    stored = meta.get("objective") or {}
+    if (stored.get("name"), stored.get("direction")) != (objective, direction):
+        raise SearchError(
+            f"{OPTION} {folder.path}: its objective is {stored.get('name')}"
+            f" ({stored.get('direction')}), this search's {objective} ({direction});"
+            " warm-start from a run with the same objective"
+        )
+    params = (meta.get("space") or {}).get("params") or {}
+    extra = sorted(set(params) - set(space.names))
+    if extra:
+        raise SearchError(
+            f"{OPTION} {folder.path}: its space has {', '.join(extra)}, which this search's"
+            " space has not; warm-start from a run whose parameters are this space's or a"
+            " subset of them"
+        )
+
+
+def _finished(folder: RunFolder, objective: str) -> list[dict[str, Any]]:
+    """Completed trials with a finite objective value, each with its whole learning curve
+    (a Hyperband trial's parents' epochs before its own) and its run's folder; a trial
+    another one continued is left out (the one continuing it has its curve)."""
+    trials = folder.read_trials()
+    by_id = {t["id"]: t for t in trials}
+    continued = {t.get("continues") for t in trials if t.get("status") == "completed"}
+    out = []
+    for trial in trials:
+        value = (trial.get("best") or {}).get(objective)
+        if trial.get("status") != "completed" or trial["id"] in continued:
+            continue
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            continue
+        out.append({**trial, "epochs": full_history(trial, by_id), "run": str(folder.path)})
+    return out
+
+
+def _inside(values: dict[str, Any], space: Space) -> bool:
+    """Whether every value of a space parameter lies in this space's range or choices."""
+    return all(space[name].contains(value) for name, value in values.items() if name in space)

@@ -1,0 +1,205 @@
+"""``--warm-start RUN``: tuning in stages, one run building on another's finished trials."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from rich.console import Console
+
+import search
+from search.api import experiment_for
+from search.cli import main
+from search.data import array_splits
+from search.engine import RunRequest, plan, run_search, stored_request
+from search.errors import SearchError
+from search.storage import RunFolder
+from search.tuners import TrialQuotaReached
+from search.tuners.optuna._choices import make_storage
+from search.tuners.optuna._oracle import WARM_ATTR
+from tests import user_models as um
+
+SEED = 3
+STAGE_ONE_TRIALS = 3
+LR_ONLY = {"units": 8, "dropout": 0.0}
+"""Stage one tunes the learning rate alone, the other parameters fixed."""
+
+
+def _run(tmp_path: Path, tuner: str, name: str, **options: Any) -> search.Run:
+    x, y = um.tiny_data()
+    settings: dict[str, Any] = {
+        "tuner": tuner, "max_trials": 2, "max_epochs": 2, "results": tmp_path / "results",
+        "name": name, "retrain": False, "quiet": True, "seed": SEED,
+    }  # fmt: skip
+    settings.update(options)
+    return search.run(um.build, x, y, **settings)
+
+
+def _trials(run: search.Run | Path) -> list[dict[str, Any]]:
+    folder = run.folder if isinstance(run, search.Run) else run
+    return json.loads((folder / "trials.json").read_text())["trials"]
+
+
+@pytest.fixture(scope="module")
+def stage_one(tmp_path_factory: pytest.TempPathFactory) -> search.Run:
+    """A learning-rate-only run: the first stage."""
+    root = tmp_path_factory.mktemp("stage-one")
+    return _run(root, "random", "lr", max_trials=STAGE_ONE_TRIALS, fix=LR_ONLY)
+
+
+def _study(run: search.Run) -> optuna.Study:
+    return optuna.load_study(
+        study_name=run.meta["optuna"]["study"], storage=make_storage(None, run.folder)
+    )
+
+
+def _warm(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in study.get_trials() if WARM_ATTR in t.user_attrs]
+
+
+def test_optuna_study_holds_the_earlier_trials_and_the_run_only_its_own(
+    stage_one: search.Run, tmp_path: Path
+) -> None:
+    earlier = _trials(stage_one)
+    assert len(earlier) == STAGE_ONE_TRIALS
+    run = _run(tmp_path, "optuna", "stage2", warm_start=[stage_one])
+    warm = _warm(_study(run))
+    assert len(warm) == STAGE_ONE_TRIALS
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in warm)
+    by_rate = {round(t.params["learning_rate"], 9): t for t in warm}
+    for record in earlier:  # each earlier trial, its values, score and learning curve
+        trial = by_rate[round(record["hyperparameters"]["learning_rate"], 9)]
+        assert trial.params["units"] == LR_ONLY["units"]
+        assert trial.value == pytest.approx(record["best"]["val_accuracy"])
+        assert trial.intermediate_values == {
+            e["epoch"]: pytest.approx(e["val_accuracy"]) for e in record["epochs"]
+        }
+        assert trial.user_attrs[WARM_ATTR] == str(stage_one.folder)
+    own = _trials(run)  # max_trials counts this run's trials only; none of them is warm
+    assert len(own) == 2 and all(t["status"] in ("completed", "pruned") for t in own)
+    baseline = [t for t in own if t["baseline"]]  # compared with, so never pruned
+    assert len(baseline) == 1 and baseline[0]["status"] == "completed"
+    assert set(run.trials["trial"]) == {t["id"] for t in own}
+    assert f"from {stage_one.folder.resolve()} (their trials guided" in run.report().read_text()
+    assert json.loads((run.folder / "run.json").read_text())["request"]["warm_start"] == [
+        str(stage_one.folder.resolve())
+    ]
+
+
+@pytest.mark.parametrize("tuner", ["bayesian", "random"])
+def test_keras_tuner_oracles_see_the_earlier_trials(
+    tuner: str, stage_one: search.Run, tmp_path: Path
+) -> None:
+    run = _run(tmp_path, tuner, "stage2", warm_start=[stage_one.folder])
+    own = _trials(run)
+    assert len(own) == 2 and {t["id"] for t in own} == {"0", "1"}
+    assert own[0]["baseline"]  # the run's own baseline still comes first
+    oracle = _reloaded_oracle(run.folder)
+    warm = oracle.warm_trials()
+    assert len(warm) == STAGE_ONE_TRIALS
+    rates = sorted(t.hyperparameters.values["learning_rate"] for t in warm)
+    earlier = sorted(t["hyperparameters"]["learning_rate"] for t in _trials(stage_one))
+    assert rates == pytest.approx(earlier)
+    assert all(t.hyperparameters.values["dropout"] == LR_ONLY["dropout"] for t in warm)
+    assert all(oracle._duplicate(t.hyperparameters.values) for t in warm)  # not repeated
+    oracle.populate_space("probe")
+    if tuner == "bayesian":  # its Gaussian process was fitted on its own and the earlier trials
+        assert len(oracle.gpr.X_train_) == len(own) + STAGE_ONE_TRIALS
+    assert not any(str(t).startswith("warm") for t in oracle.trials)
+
+
+def _reloaded_oracle(folder: Path) -> Any:
+    """The run's oracle, reloaded from its folder as a resume rebuilds it."""
+    request = stored_request(RunFolder(folder))
+    p = plan(request)
+    splits = p.experiment.load(p.data)
+    hypermodel = p.experiment.hypermodel(p.options.space, splits, p.model)
+    tuner = p.backend.create(
+        hypermodel, request.kt_objective(), p.budget, request.seed,
+        RunFolder(folder).tuner_dir, [], p.options,
+    )  # fmt: skip
+    return tuner.oracle
+
+
+def test_trials_outside_the_new_space_are_skipped_and_counted(
+    stage_one: search.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = _run(tmp_path, "random", "stage2", max_trials=1, max_epochs=1, quiet=False,
+               fix={"units": 12}, warm_start=[stage_one])  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"warm start: 0 trials from {stage_one.folder}; 3 outside this space skipped" in out
+    assert len(_trials(run)) == 1
+
+
+def _request(tmp_path: Path, name: str, **options: Any) -> tuple[RunRequest, Any]:
+    """A run on arrays as ``search.run`` builds it, to drive the engine a trial at a time."""
+    x, y = um.tiny_data()
+    splits = array_splits(x, y, None, 0.2, None, SEED)
+    user = experiment_for(um.build, None, None, lambda options_: splits)
+    request = RunRequest(
+        experiment=user.name, hypermodel=(user.reference or {}).get("hypermodel"), arrays=True,
+        tuner="optuna", max_trials=2, max_epochs=2, results=tmp_path / "results", name=name,
+        retrain=False, seed=SEED, command=("search.run",), **options,
+    )  # fmt: skip
+    return request, user
+
+
+def test_a_resumed_run_does_not_add_the_trials_twice(stage_one: search.Run, tmp_path: Path) -> None:
+    request, user = _request(tmp_path, "stage2", warm_start=(stage_one.folder,))
+    with pytest.raises(TrialQuotaReached):  # one trial, then the run is left to resume
+        run_search(request, Console(quiet=True), quiet=True, trials_per_process=1, experiment=user)
+    folder = tmp_path / "results" / user.name / "stage2"
+    assert len(_trials(folder)) == 1
+    run = search.resume(folder, quiet=True)
+    assert run.status == "finished"
+    assert len(_warm(_study(run))) == STAGE_ONE_TRIALS
+    assert len(_trials(run)) == 2
+
+
+def _one_line_error(capsys: pytest.CaptureFixture[str], *phrases: str) -> None:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    for phrase in phrases:
+        assert phrase in err
+
+
+def test_bad_warm_start_folders_are_one_line_errors(
+    stage_one: search.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["run", "fashion", "--tuner", "random", "--results", str(tmp_path / "r")]
+    assert main([*base, "--warm-start", str(tmp_path)]) == 2
+    _one_line_error(capsys, str(tmp_path), "not a run folder", "results/EXPERIMENT/RUN")
+    assert main([*base, "--warm-start", str(stage_one.folder)]) == 2
+    _one_line_error(capsys, str(stage_one.folder), "'build', not 'fashion'", "same experiment")
+    assert not (tmp_path / "r").exists()  # refused before any work
+
+    cases = [
+        ("random", {"name": stage_one.folder.name, "results": stage_one.folder.parent.parent},
+         "is this run itself"),
+        ("random", {"objective": "val_loss"}, "same objective"),
+        ("hyperband", {}, "use --tuner bayesian or optuna"),
+        ("optuna", {"objective": "pareto"}, "two objectives"),
+    ]
+    for tuner, options, phrase in cases:
+        with pytest.raises(SearchError, match=phrase) as caught:
+            _run(tmp_path, tuner, options.pop("name", "stage2"), warm_start=[stage_one], **options)
+        assert "\n" not in str(caught.value)
+
+
+def test_a_run_with_parameters_the_new_space_lacks_or_no_finished_trial_is_refused(
+    tmp_path: Path,
+) -> None:
+    space = tmp_path / "extra.toml"
+    space.write_text('[extra]\ntype = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 0.5\n')
+    wider = _run(tmp_path, "random", "wider", max_trials=1, max_epochs=1, space=space)
+    with pytest.raises(SearchError, match=r"its space has extra, which this search's space"):
+        _run(tmp_path, "random", "stage2", warm_start=[wider])
+    request, user = _request(tmp_path, "empty")
+    with pytest.raises(TrialQuotaReached):  # a run created, no trial run yet
+        run_search(request, Console(quiet=True), quiet=True, trials_per_process=0, experiment=user)
+    empty = tmp_path / "results" / user.name / "empty"
+    with pytest.raises(SearchError, match="holds no completed trial"):
+        _run(tmp_path, "optuna", "stage2", warm_start=[empty])
