@@ -14,10 +14,9 @@ import search
 from search.api import experiment_for
 from search.cli import main
 from search.data import array_splits
-from search.engine import RunRequest, plan, run_search, stored_request
+from search.engine import RunContinues, RunRequest, plan, run_search, stored_request
 from search.errors import SearchError
 from search.storage import RunFolder
-from search.tuners import TrialQuotaReached
 from search.tuners.optuna._choices import make_storage
 from search.tuners.optuna._oracle import WARM_ATTR
 from tests import user_models as um
@@ -149,7 +148,7 @@ def _request(tmp_path: Path, name: str, **options: Any) -> tuple[RunRequest, Any
 
 def test_a_resumed_run_does_not_add_the_trials_twice(stage_one: search.Run, tmp_path: Path) -> None:
     request, user = _request(tmp_path, "stage2", warm_start=(stage_one.folder,))
-    with pytest.raises(TrialQuotaReached):  # one trial, then the run is left to resume
+    with pytest.raises(RunContinues):  # one trial, then the run is left to resume
         run_search(request, Console(quiet=True), quiet=True, trials_per_process=1, experiment=user)
     folder = tmp_path / "results" / user.name / "stage2"
     assert len(_trials(folder)) == 1
@@ -157,6 +156,16 @@ def test_a_resumed_run_does_not_add_the_trials_twice(stage_one: search.Run, tmp_
     assert run.status == "finished"
     assert len(_warm(_study(run))) == STAGE_ONE_TRIALS
     assert len(_trials(run)) == 2
+
+
+def test_an_interrupted_run_continues_only_with_its_own_warm_start(
+    stage_one: search.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request, user = _request(tmp_path, "again", warm_start=(stage_one.folder,))
+    with pytest.raises(RunContinues):
+        run_search(request, Console(quiet=True), quiet=True, trials_per_process=1, experiment=user)
+    with pytest.raises(SearchError, match="warm_start"):  # the same name, no warm start now
+        _run(tmp_path, "optuna", "again", experiment=user.name)
 
 
 def _one_line_error(capsys: pytest.CaptureFixture[str], *phrases: str) -> None:
@@ -198,7 +207,7 @@ def test_a_run_with_parameters_the_new_space_lacks_or_no_finished_trial_is_refus
     with pytest.raises(SearchError, match=r"its space has extra, which this search's space"):
         _run(tmp_path, "random", "stage2", warm_start=[wider])
     request, user = _request(tmp_path, "empty")
-    with pytest.raises(TrialQuotaReached):  # a run created, no trial run yet
+    with pytest.raises(RunContinues):  # a run created, no trial run yet
         run_search(request, Console(quiet=True), quiet=True, trials_per_process=0, experiment=user)
     empty = tmp_path / "results" / user.name / "empty"
     with pytest.raises(SearchError, match="holds no completed trial"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -239,6 +240,9 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights"):
         if key in stored_request and stored_request[key] != getattr(request, key):
             differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
+    warm = [str(Path(folder).resolve()) for folder in request.warm_start]
+    if "warm_start" in stored_request and stored_request["warm_start"] != warm:
+        differences.append(f"warm_start {stored_request['warm_start']} -> {warm}")
     return differences
 
 
