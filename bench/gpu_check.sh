@@ -54,13 +54,13 @@ if ((smoke)); then
     MEMORY_ARGS=(--trials 3)
     GAIN_ARGS=(--smoke --retrain-data search)
 else
-    TOTAL=530; SETUP=75; DEVICE=20; MAIN=230; LOOP=45; MEMORY=55; GAIN=100
+    TOTAL=520; SETUP=70; DEVICE=15; MAIN=250; LOOP=45; MEMORY=50; GAIN=110
     MAIN_ARGS=(--train-size all --max-epochs 9 --retrain-max-epochs 20)
     LOOP_ARGS=(--images 32768 --filters 32 --batch-size 128)
-    MEMORY_ARGS=(--trials 10)
+    MEMORY_ARGS=(--trials 8)
     GAIN_ARGS=(--retrain-max-epochs 10)
 fi
-KILL_AFTER=20  # seconds between the interrupt and the kill of a step out of time
+KILL_AFTER=10  # seconds between the interrupt and the kill of a step out of time
 begun=$SECONDS
 : >"$out/steps.tsv"
 

@@ -188,7 +188,12 @@ def same_space(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[fl
     import keras_tuner as kt
 
     from search.data import load_fashion
-    from search.engine._retrain import MIN_LEARNING_RATE, VALIDATED_FACTOR, VALIDATED_PATIENCE
+    from search.engine._retrain import (
+        MIN_LEARNING_RATE,
+        VALIDATED_FACTOR,
+        VALIDATED_PATIENCE,
+        retrain_data,
+    )
     from search.engine._retrain import VALIDATED_MIN_DELTA as MIN_DELTA
 
     started = time.perf_counter()
@@ -204,7 +209,7 @@ def same_space(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[fl
     print(f"same-space: {len(tuner.oracle.trials)} trials; {best_hps.values}", flush=True)
     # The validated retrain: every image outside the validation split (the search's own
     # in the smoke), the learning rate cut when validation accuracy stalls, the best kept.
-    x_all, y_all = (x_train, y_train) if budget.smoke else (splits.x_unsplit, splits.y_unsplit)
+    x_all, y_all = (x_train, y_train) if budget.smoke else retrain_data(splits, "validated")
     model = hypermodel.build(best_hps)
     callbacks = [
         keras.callbacks.ReduceLROnPlateau("val_accuracy", factor=VALIDATED_FACTOR, patience=1,
