@@ -61,7 +61,7 @@ set_limits() {
         GAIN_ARGS=(--smoke --retrain-data search)
     else
         TOTAL=520; SETUP=70; DEVICE=15; MAIN=250; LOOP=45; MEMORY=50; GAIN=110
-        MAIN_ARGS=(--train-size all --max-epochs 9 --retrain-max-epochs 20)
+        MAIN_ARGS=(--train-size all --max-epochs 9 --retrain-max-epochs 15)
         LOOP_ARGS=(--images 32768 --filters 32 --batch-size 128)
         MEMORY_ARGS=(--trials 8)
         GAIN_ARGS=(--retrain-max-epochs 10)
