@@ -1,14 +1,17 @@
 """Images/s of the custom loop against ``model.fit`` on the same model and data.
 
-Run: ``python bench/loop_vs_fit.py [--images N] [--filters F] [--batch-size B]``
-(set KERAS_BACKEND=jax for JAX). Prints one line per case and the loop/fit ratio,
-measured in this one run; the first epoch (tracing) is not timed.
+Run: ``python bench/loop_vs_fit.py [--images N] [--filters F] [--batch-size B] [--json FILE]``
+(set KERAS_BACKEND=jax for JAX). Prints one line per case (without and with augmentation)
+and the loop/fit ratio, measured in this one run; the first epoch (tracing) is not timed.
+``--json`` also writes the figures to a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 import keras
 import keras_tuner as kt
@@ -41,33 +44,46 @@ def _fit_model(config: dict) -> keras.Model:
     return wrapped
 
 
+def measure(x: np.ndarray, y: np.ndarray, config: dict) -> tuple[float, float]:
+    """Images/s of the custom loop and of ``model.fit``, each over its second epoch."""
+    hypermodel, hp, model = _model(config)
+    hypermodel.fit(hp, model, x, y, None, epochs=1)
+    start = time.perf_counter()
+    hypermodel.fit(hp, model, x, y, None, epochs=2, initial_epoch=1)
+    loop = len(x) / (time.perf_counter() - start)
+    fit_model = _fit_model(config)
+    xf = x.astype("float32")
+    fit_model.fit(xf, y, batch_size=config["batch_size"], epochs=1, verbose=0)
+    start = time.perf_counter()
+    fit_model.fit(xf, y, batch_size=config["batch_size"], epochs=1, verbose=0)
+    return loop, len(x) / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--images", type=int, default=8192)
     parser.add_argument("--filters", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (args.images, 28, 28, 1), dtype=np.uint8)
     y = rng.integers(0, 10, args.images).astype("uint8")
     print(f"backend {keras.backend.backend()}, {args.images} images, filters {args.filters},"
           f" batch {args.batch_size}")
+    figures: dict[str, object] = {"backend": keras.backend.backend(), "images": args.images,
+                                  "filters": args.filters, "batch_size": args.batch_size}  # fmt: skip
     for augment in (False, True):
         config = {"filters": args.filters, "conv_blocks": 2, "batch_size": args.batch_size,
                   "augment": augment, "flip": True, "shift": 0.1}  # fmt: skip
-        hypermodel, hp, model = _model(config)
-        hypermodel.fit(hp, model, x, y, None, epochs=1)
-        start = time.perf_counter()
-        hypermodel.fit(hp, model, x, y, None, epochs=2, initial_epoch=1)
-        loop = args.images / (time.perf_counter() - start)
-        fit_model = _fit_model(config)
-        xf = x.astype("float32")
-        fit_model.fit(xf, y, batch_size=args.batch_size, epochs=1, verbose=0)
-        start = time.perf_counter()
-        fit_model.fit(xf, y, batch_size=args.batch_size, epochs=1, verbose=0)
-        fit = args.images / (time.perf_counter() - start)
+        loop, fit = measure(x, y, config)
+        key = "augment" if augment else "plain"
+        figures[key] = {"loop_images_per_s": round(loop), "fit_images_per_s": round(fit),
+                        "ratio": round(loop / fit, 2)}  # fmt: skip
         label = "with augmentation" if augment else "no augmentation  "
         print(f"{label}: loop {loop:8.0f} img/s, model.fit {fit:8.0f} img/s, ratio {loop / fit:.2f}x")
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,19 @@
 """Memory from trial to trial: does it grow? In one process, and with ``--isolate``.
 
-Run: ``python bench/memory.py [--trials 30] [--isolate]``. A random search of tiny trials
+Run: ``python bench/memory.py [--trials 30] [--isolate] [--data-dir DIR] [--json FILE]``.
+A random search of tiny trials
 (500 training images, 1 epoch). In one process, an observer prints the RSS (and, on a
 GPU, the device memory in use) after every trial, then the growth from trial 5 to the
 last one (the first trials include one-off allocations: TensorFlow's kernels, tracing).
 With ``--isolate`` every trial runs in a fresh process: the bench prints each trial
 process's peak RSS and its wall time, which includes the start-up that isolation costs.
+``--json`` also writes the figures to a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import resource
 import subprocess
@@ -76,12 +79,13 @@ class MemoryProbe(Observer):
         print(f"trial {len(self.rss):3d}: RSS {self.rss[-1]:7.1f} MiB{shown}", flush=True)
 
 
-def in_process(trials: int) -> None:
+def in_process(trials: int, data_dir: Path | None) -> dict[str, object]:
     probe = MemoryProbe()
     with tempfile.TemporaryDirectory() as tmp:
         request = RunRequest(
             experiment="fashion", tuner="random", max_trials=trials, max_epochs=1,
             results=Path(tmp), name="memory", train_size=500, val_size=200, retrain=False,
+            data_dir=data_dir,
         )  # fmt: skip
         run_search(request, Console(quiet=True), quiet=True, observers=[probe])
     values, times, on_device = probe.rss, probe.times, probe.on_device
@@ -91,16 +95,25 @@ def in_process(trials: int) -> None:
           f" {values[-1]:.1f} MiB; growth {values[-1] - start:+.1f} MiB"
           f" ({(values[-1] - start) / max(1, len(values) - 5):+.2f} MiB per trial);"
           f" {per_trial:.1f} s per trial")  # fmt: skip
+    figures: dict[str, object] = {
+        "mode": "one process", "trials": len(values), "rss_mib": [round(v, 1) for v in values],
+        "rss_growth_mib": round(values[-1] - start, 1), "seconds_per_trial": round(per_trial, 2),
+        "device_mib": [round(v, 1) for v in on_device] or None,
+    }  # fmt: skip
     if on_device:
         first = on_device[min(4, len(on_device) - 1)]
+        figures["device_growth_mib"] = round(on_device[-1] - first, 1)
         print(f"device memory in use after trial 5: {first:.1f} MiB; after trial"
               f" {len(on_device)}: {on_device[-1]:.1f} MiB; growth {on_device[-1] - first:+.1f} MiB")
+    return figures
 
 
-def isolated(trials: int) -> None:
+def isolated(trials: int, data_dir: Path | None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         command = [sys.executable, "-m", "search", "run", *SEARCH, "--max-trials", str(trials),
                    "--results", tmp, "--isolate"]  # fmt: skip
+        if data_dir is not None:
+            command += ["--data-dir", str(data_dir)]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     found = re.findall(r"trial process: ([\d.]+) s, peak memory ([\d,]+) MiB", out)
     peaks = [float(m.replace(",", "")) for _, m in found]
@@ -110,14 +123,19 @@ def isolated(trials: int) -> None:
     print(f"--isolate: peak RSS per trial process {min(peaks):.0f}-{max(peaks):.0f} MiB"
           f" (first {peaks[0]:.0f}, last {peaks[-1]:.0f}); {sum(seconds) / len(seconds):.1f} s"
           " per trial process, start-up included")  # fmt: skip
+    return {"mode": "isolate", "trials": len(peaks), "peak_rss_mib": peaks, "seconds": seconds}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--isolate", action="store_true", help="one process per trial")
+    parser.add_argument("--data-dir", type=Path, help="folder with Fashion-MNIST's IDX files")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    (isolated if args.isolate else in_process)(args.trials)
+    figures = (isolated if args.isolate else in_process)(args.trials, args.data_dir)
+    if args.json is not None:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 against the baseline's (the space's defaults), after the same retrain.
 
 Run: ``python bench/search_gain.py [--tuners hyperband,optuna] [--budgets 1x,3x]
-[--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--smoke]``.
+[--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--retrain-data validated]
+[--retrain-max-epochs 20] [--smoke]``.
 
 For each tuner, budget and seed: the fashion search with its default validated retrain
 (``search.run("fashion", ...)``); then, unless the baseline itself was chosen, the baseline
@@ -10,7 +11,8 @@ trial retrained the same way (same seed, data and retrain: ``export --trial``) a
 once. A budget of ``Kx`` is K times the default: Hyperband's ``max_epochs`` (its schedule
 grows with it), the other tuners' ``max_trials``. Prints one row per search, then the median
 gain per tuner and budget with its spread (min and max), and writes the rows as CSV.
-``--smoke`` runs tiny searches (300 training images, 1-2 epochs) for the tests.
+``--smoke`` runs tiny searches (300 training images, 1-2 epochs) for the tests; with
+``--retrain-data search`` their retrains are tiny too (the search's 500 images).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from search.engine import export_run
 from search.experiments import get as get_experiment
 from search.storage import RunFolder
 
-SMOKE = {"train_size": 300, "val_size": 200, "retrain_max_epochs": 1}
+SMOKE = {"train_size": 300, "val_size": 200}
+SMOKE_RETRAIN_EPOCHS = 1
 SMOKE_EPOCHS = 2
 SMOKE_TRIALS = 2
 
@@ -62,10 +65,12 @@ def budget_of(tuner: str, factor: int, smoke: bool) -> dict[str, int | None]:
 
 def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: Path) -> Row:
     factor = int(budget.rstrip("x"))
+    retrain_epochs = SMOKE_RETRAIN_EPOCHS if args.smoke else args.retrain_max_epochs
     started = time.perf_counter()
     run = search.run(
         "fashion", tuner=tuner, seed=seed, results=root, name=f"{tuner}-{budget}-{seed}",
         data_dir=args.data_dir, quiet=True, **budget_of(tuner, factor, args.smoke),
+        retrain_data=args.retrain_data, retrain_max_epochs=retrain_epochs,
         **(SMOKE if args.smoke else {}),
     )  # fmt: skip
     total = time.perf_counter() - started
@@ -79,7 +84,7 @@ def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: 
         begun = time.perf_counter()
         done = export_run(
             RunFolder(run.folder), root / f"baseline-{tuner}-{budget}-{seed}.keras",
-            "validated", final.get("max_epochs", 20), Console(quiet=True), True,
+            args.retrain_data, retrain_epochs, Console(quiet=True), True,
             trial=baselines[0],
         )  # fmt: skip
         test_baseline = float(done.final["test_accuracy"])
@@ -113,6 +118,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--csv", type=Path, default=Path("search_gain.csv"))
     parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--retrain-data", default="validated", help="as `search run`'s")
+    parser.add_argument("--retrain-max-epochs", type=int, default=20, help="as `search run`'s")
     parser.add_argument("--smoke", action="store_true", help="tiny searches (for the tests)")
     args = parser.parse_args()
     rows = []

@@ -1,12 +1,24 @@
-"""Our default search against the hand-written KerasTuner search of TensorFlow's tutorial.
+"""Our default search against two hand-written KerasTuner searches of Fashion-MNIST.
 
-Run: ``python bench/vs_keras_tuner.py [--data-dir /usr/share/datasets/fashion-mnist]``.
-One after the other on the same machine: (1) ``python -m search run fashion --tuner
-hyperband`` with its defaults; (2) the tutorial's script ("Introduction to the Keras
-Tuner": Flatten-Dense(units)-Dense(10), learning rate in {1e-2, 1e-3, 1e-4}, Hyperband
-max_epochs=10, factor=3, early stopping, then a 50-epoch fit to find the best epoch and a
-retrain for that many epochs, test accuracy). Prints wall time and test accuracy of each
-and their ratios.
+Run: ``python bench/vs_keras_tuner.py [--data-dir /usr/share/datasets/fashion-mnist]
+[--peers ours,tutorial,same-space] [--smoke]``. One after the other on the same machine:
+
+- ``ours``: ``python -m search run fashion --tuner hyperband`` with its defaults;
+- ``tutorial``: the script of TensorFlow's tutorial ("Introduction to the Keras Tuner":
+  Flatten-Dense(units)-Dense(10), learning rate in {1e-2, 1e-3, 1e-4}, Hyperband
+  max_epochs=10, factor=3, early stopping, then a 50-epoch fit to find the best epoch and a
+  retrain for that many epochs, test accuracy);
+- ``same-space``: this project's fashion space (spaces/fashion.toml, the CNN of
+  hypermodels/cnn.py) written as a KerasTuner user would: ``kt.Hyperband`` over a
+  ``build(hp)`` with the same ranges and defaults, ``model.fit`` with Keras' augmentation
+  layers inside the model, early stopping; our default budget (the same train and
+  validation images, Hyperband max_epochs=6, factor=3; no baseline trial: KerasTuner has
+  none); then our validated retrain (the images outside the validation split, the learning
+  rate cut when validation accuracy stalls, the best epoch kept) and the test accuracy.
+
+Prints a table of wall time and test accuracy of each, with their ratios to ours.
+``--smoke`` runs every peer at tiny sizes (300 training images, 1-2 epochs) for the tests:
+its figures mean nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +30,38 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+PEERS = ("ours", "tutorial", "same-space")
 
 
-def tutorial(data_dir: Path | None, workdir: Path) -> tuple[float, float]:
-    """The tutorial's code, as written there (data from our loader: the same IDX files)."""
+@dataclass(frozen=True)
+class Budget:
+    """The sizes a comparison runs at: our default, or tiny ones for the tests."""
+
+    train_size: int | None  # the search's training images (None: all; the tutorial's)
+    val_size: int
+    max_epochs: int  # Hyperband's (ours and same-space)
+    tutorial_max_epochs: int
+    tutorial_fit_epochs: int
+    retrain_max_epochs: int
+    smoke: bool = False
+
+
+DEFAULT = Budget(train_size=10000, val_size=10000, max_epochs=6, tutorial_max_epochs=10,
+                 tutorial_fit_epochs=50, retrain_max_epochs=20)  # fmt: skip
+SMOKE = Budget(train_size=300, val_size=200, max_epochs=2, tutorial_max_epochs=2,
+               tutorial_fit_epochs=2, retrain_max_epochs=1, smoke=True)  # fmt: skip
+SAME_SPACE_PATIENCE = 3
+"""Epochs without a lower validation loss before a search trial stops (the tutorial's
+callback, with a patience that can act within 6 epochs)."""
+
+
+def tutorial(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[float, float]:
+    """The tutorial's code, as written there (data from our loader: the same IDX files;
+    its epoch counts from ``budget``, the tutorial's own by default)."""
     import keras
     import keras_tuner as kt
 
@@ -32,6 +71,8 @@ def tutorial(data_dir: Path | None, workdir: Path) -> tuple[float, float]:
     splits = load_fashion(data_dir, val_size=1, train_size=None, seed=0)
     img_train = splits.x_full.reshape(-1, 28, 28).astype("float32") / 255.0
     label_train = splits.y_full
+    if budget.smoke:
+        img_train, label_train = img_train[: budget.train_size], label_train[: budget.train_size]
     img_test = splits.x_test.reshape(-1, 28, 28).astype("float32") / 255.0
     label_test = splits.y_test
 
@@ -49,14 +90,16 @@ def tutorial(data_dir: Path | None, workdir: Path) -> tuple[float, float]:
         )
         return model
 
-    tuner = kt.Hyperband(model_builder, objective="val_accuracy", max_epochs=10, factor=3,
+    tuner = kt.Hyperband(model_builder, objective="val_accuracy",
+                         max_epochs=budget.tutorial_max_epochs, factor=3,
                          directory=str(workdir), project_name="intro_to_kt")  # fmt: skip
     stop_early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5)
-    tuner.search(img_train, label_train, epochs=50, validation_split=0.2,
+    tuner.search(img_train, label_train, epochs=budget.tutorial_fit_epochs, validation_split=0.2,
                  callbacks=[stop_early], verbose=0)  # fmt: skip
     best_hps = tuner.get_best_hyperparameters(num_trials=1)[0]
     model = tuner.hypermodel.build(best_hps)
-    history = model.fit(img_train, label_train, epochs=50, validation_split=0.2, verbose=0)
+    history = model.fit(img_train, label_train, epochs=budget.tutorial_fit_epochs,
+                        validation_split=0.2, verbose=0)  # fmt: skip
     val_acc_per_epoch = history.history["val_accuracy"]
     best_epoch = val_acc_per_epoch.index(max(val_acc_per_epoch)) + 1
     hypermodel = tuner.hypermodel.build(best_hps)
@@ -65,9 +108,128 @@ def tutorial(data_dir: Path | None, workdir: Path) -> tuple[float, float]:
     return time.perf_counter() - started, float(test_acc)
 
 
-def ours(data_dir: Path | None, results: Path) -> tuple[float, float]:
+def _augmentation(hp: Any, x: Any) -> Any:
+    """Keras' augmentation layers for the space's transforms (active when ``augment``)."""
+    import keras
+
+    with hp.conditional_scope("augment", [True]):
+        flip = hp.Boolean("flip", default=True)
+        shift = hp.Float("shift", 0.0, 0.15, step=0.05, default=0.1)
+        zoom = hp.Float("zoom", 0.0, 0.15, step=0.05, default=0.05)
+        rotation = hp.Float("rotation", 0.0, 15.0, step=5.0, default=0.0)
+    if flip:
+        x = keras.layers.RandomFlip("horizontal")(x)
+    if shift > 0:
+        x = keras.layers.RandomTranslation(shift, shift, fill_mode="constant")(x)
+    if zoom > 0:
+        x = keras.layers.RandomZoom((-zoom, zoom), fill_mode="constant")(x)
+    if rotation > 0:
+        x = keras.layers.RandomRotation(rotation / 360.0, fill_mode="constant")(x)
+    return x
+
+
+def build_same_space(hp: Any, mean: float, std: float) -> Any:
+    """spaces/fashion.toml's ranges and defaults, the CNN of hypermodels/cnn.py."""
+    import keras
+
+    learning_rate = hp.Float("learning_rate", 1e-4, 1e-1, sampling="log", default=1e-3)
+    dense_units = hp.Int("dense_units", 32, 512, step=32, default=128)
+    dropout = hp.Float("dropout", 0.0, 0.8, step=0.1, default=0.3)
+    augment = hp.Boolean("augment", default=False)
+    preprocessing = hp.Choice("preprocessing", ["scale", "standardize"], default="scale")
+    filters = hp.Choice("filters", [16, 32], default=32)
+    conv_blocks = hp.Int("conv_blocks", 2, 3, default=2)
+    batch_norm = hp.Boolean("batch_norm", default=True)
+    inputs = keras.Input((28, 28, 1))
+    x = _augmentation(hp, inputs) if augment else inputs
+    if preprocessing == "standardize":
+        x = keras.layers.Rescaling(1.0 / std, -mean / std)(x)
+    else:
+        x = keras.layers.Rescaling(1.0 / 255.0)(x)
+    for block in range(conv_blocks):
+        x = keras.layers.Conv2D(filters * 2**block, 3, padding="same", use_bias=not batch_norm)(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(momentum=0.9)(x)
+        x = keras.layers.ReLU()(x)
+        x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(dense_units, activation="relu")(x)
+    x = keras.layers.Dropout(dropout)(x)
+    outputs = keras.layers.Dense(10, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+    return model
+
+
+def same_space_hypermodel(mean: float, std: float) -> Any:
+    """A ``kt.HyperModel`` whose ``fit`` tunes the batch size, as KerasTuner's guide shows."""
+    import keras_tuner as kt
+
+    class SameSpace(kt.HyperModel):
+        def build(self, hp: Any) -> Any:
+            return build_same_space(hp, mean, std)
+
+        def fit(self, hp: Any, model: Any, x: Any, y: Any, validation_data: Any = None,
+                epochs: int = 1, initial_epoch: int = 0, callbacks: Any = None,
+                verbose: int = 0) -> Any:  # fmt: skip
+            batch_size = hp.Choice("batch_size", [32, 64, 128], default=64)
+            return model.fit(x, y, batch_size=batch_size, validation_data=validation_data,
+                             epochs=epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                             verbose=verbose)  # fmt: skip
+
+    return SameSpace()
+
+
+def same_space(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[float, float]:
+    """Our space and budget searched by a hand-written ``kt.Hyperband``, then our
+    validated retrain and the test accuracy."""
+    import keras
+    import keras_tuner as kt
+
+    from search.data import load_fashion
+    from search.engine._retrain import (
+        MIN_LEARNING_RATE,
+        VALIDATED_FACTOR,
+        VALIDATED_PATIENCE,
+        retrain_data,
+    )
+    from search.engine._retrain import VALIDATED_MIN_DELTA as MIN_DELTA
+
+    started = time.perf_counter()
+    splits = load_fashion(data_dir, val_size=budget.val_size, train_size=budget.train_size, seed=0)
+    x_train, y_train = splits.x_train.astype("float32"), splits.y_train
+    validation = (splits.x_val.astype("float32"), splits.y_val)
+    hypermodel = same_space_hypermodel(float(x_train.mean()), float(x_train.std()))
+    tuner = kt.Hyperband(hypermodel, objective="val_accuracy", max_epochs=budget.max_epochs,
+                         factor=3, seed=0, directory=str(workdir), project_name="same_space")  # fmt: skip
+    stop_early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=SAME_SPACE_PATIENCE)
+    tuner.search(x_train, y_train, validation_data=validation, callbacks=[stop_early], verbose=0)
+    best_hps = tuner.get_best_hyperparameters(num_trials=1)[0]
+    print(f"same-space: {len(tuner.oracle.trials)} trials; {best_hps.values}", flush=True)
+    # The validated retrain: every image outside the validation split (the search's own
+    # in the smoke), the learning rate cut when validation accuracy stalls, the best kept.
+    x_all, y_all = (x_train, y_train) if budget.smoke else retrain_data(splits, "validated")
+    model = hypermodel.build(best_hps)
+    callbacks = [
+        keras.callbacks.ReduceLROnPlateau("val_accuracy", factor=VALIDATED_FACTOR, patience=1,
+                                          mode="max", min_delta=MIN_DELTA,
+                                          min_lr=MIN_LEARNING_RATE),
+        keras.callbacks.EarlyStopping("val_accuracy", patience=VALIDATED_PATIENCE, mode="max",
+                                      min_delta=MIN_DELTA, restore_best_weights=True),
+    ]  # fmt: skip
+    hypermodel.fit(best_hps, model, x_all.astype("float32"), y_all, validation_data=validation,
+                   epochs=budget.retrain_max_epochs, callbacks=callbacks, verbose=0)  # fmt: skip
+    _, test_acc = model.evaluate(splits.x_test.astype("float32"), splits.y_test, verbose=0)
+    return time.perf_counter() - started, float(test_acc)
+
+
+def ours(data_dir: Path | None, results: Path, budget: Budget) -> tuple[float, float]:
     command = [sys.executable, "-m", "search", "run", "fashion", "--tuner", "hyperband",
                "--results", str(results), "--name", "bench", "--quiet"]  # fmt: skip
+    if budget.smoke:  # the defaults otherwise; a tiny retrain on the search's images
+        command += ["--train-size", str(budget.train_size), "--val-size", str(budget.val_size),
+                    "--max-epochs", str(budget.max_epochs), "--retrain-data", "search"]  # fmt: skip
     if data_dir is not None:
         command += ["--data-dir", str(data_dir)]
     started = time.perf_counter()
@@ -83,23 +245,52 @@ def ours(data_dir: Path | None, results: Path) -> tuple[float, float]:
     return seconds, float(meta["final"]["test_accuracy"])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data-dir", type=Path)
-    parser.add_argument("--skip-tutorial", action="store_true", help="only our search")
-    args = parser.parse_args()
-    if importlib.util.find_spec("search") is None:  # the tutorial half imports our loader
-        sys.exit("the project is not installed: run `python3 -m pip install -e .` first")
-    with tempfile.TemporaryDirectory() as tmp:
-        our_time, our_acc = ours(args.data_dir, Path(tmp) / "results")
-        print(f"python -m search run fashion --tuner hyperband: {our_time:7.1f} s,"
-              f" test accuracy {our_acc:.4f}", flush=True)  # fmt: skip
-        if args.skip_tutorial:
-            return
-        kt_time, kt_acc = tutorial(args.data_dir, Path(tmp) / "kt")
-    print(f"hand-written KerasTuner (tutorial):            {kt_time:7.1f} s, test accuracy {kt_acc:.4f}")
-    print(f"ratio (ours / tutorial): time {our_time / kt_time:.2f}x, accuracy {our_acc - kt_acc:+.4f}")
+def table(figures: dict[str, tuple[float, float]]) -> list[str]:
+    """Wall time and test accuracy per peer; with ours, each one's time ratio to ours and
+    accuracy difference from ours."""
+    lines = [f"{'peer':<12}{'wall s':>9}{'test acc':>10}{'time/ours':>11}{'acc-ours':>10}"]
+    base = figures.get("ours")
+    for peer, (seconds, accuracy) in figures.items():
+        ratio = f"{seconds / base[0]:.2f}x" if base else "-"
+        delta = f"{accuracy - base[1]:+.4f}" if base else "-"
+        lines.append(f"{peer:<12}{seconds:>9.1f}{accuracy:>10.4f}{ratio:>11}{delta:>10}")
+    return lines
 
+
+def peers(text: str) -> tuple[str, ...]:
+    """``--peers``: a comma-separated subset of PEERS."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in PEERS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: {unknown[0] if unknown else 'no peer'} is not one of {', '.join(PEERS)}"
+        )
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--peers", type=peers, default=PEERS, help=f"default: {','.join(PEERS)}")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes (for the tests)")
+    args = parser.parse_args(argv)
+    if importlib.util.find_spec("search") is None:  # the KerasTuner peers import our loader
+        print("the project is not installed: run `python3 -m pip install -e .` first", file=sys.stderr)
+        return 2
+    budget = SMOKE if args.smoke else DEFAULT
+    figures: dict[str, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for peer in args.peers:
+            if peer == "ours":
+                figures[peer] = ours(args.data_dir, Path(tmp) / "results", budget)
+            elif peer == "tutorial":
+                figures[peer] = tutorial(args.data_dir, Path(tmp) / "kt", budget)
+            else:
+                figures[peer] = same_space(args.data_dir, Path(tmp) / "same", budget)
+            seconds, accuracy = figures[peer]
+            print(f"{peer}: {seconds:.1f} s, test accuracy {accuracy:.4f}", flush=True)
+    print("\n".join(table(figures)))
+    return 0
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

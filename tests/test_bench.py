@@ -24,3 +24,34 @@ def test_search_gain_smoke(tmp_path: Path, fashion_dir: Path) -> None:
     assert abs(float(row["gain"]) - (float(row["test_chosen"]) - float(row["test_baseline"]))) < 1e-3
     assert (row["baseline_chosen"] == "True") == (float(row["baseline_seconds"]) == 0.0)
     assert "hyperband 1x: median gain" in done.stdout
+
+
+def _vs_keras_tuner(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "vs_keras_tuner.py"), *args],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+
+
+def test_vs_keras_tuner_smoke(fashion_dir: Path) -> None:
+    done = _vs_keras_tuner("--smoke", "--peers", "ours,tutorial,same-space", "--data-dir",
+                           str(fashion_dir))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    header = lines.index(next(line for line in lines if line.startswith("peer ")))
+    rows = {line.split()[0]: line.split()[1:] for line in lines[header + 1 :]}
+    assert list(rows) == ["ours", "tutorial", "same-space"]
+    assert rows["ours"][2:] == ["1.00x", "+0.0000"]
+    for peer, (seconds, accuracy, ratio, delta) in rows.items():
+        assert float(seconds) > 0 and 0.0 < float(accuracy) <= 1.0, peer
+        ours_seconds, ours_accuracy = (float(v) for v in rows["ours"][:2])
+        assert abs(float(ratio.rstrip("x")) - float(seconds) / ours_seconds) < 0.01
+        assert abs(float(delta) - (float(accuracy) - ours_accuracy)) < 1e-3
+    same_space = next(line for line in lines if line.startswith("same-space: ") and "trials" in line)
+    assert "'filters': " in same_space and "'batch_size': " in same_space
+
+
+def test_vs_keras_tuner_refuses_an_unknown_peer() -> None:
+    done = _vs_keras_tuner("--peers", "ours,optuna")
+    assert done.returncode == 2
+    assert "'ours,optuna': optuna is not one of ours, tutorial, same-space" in done.stderr

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# The whole GPU measurement as one script, for a machine with JAX and CUDA but no TensorFlow
+# and no package index, lent for a few minutes: under 9 minutes on one H100/H200.
+#
+#   bash bench/gpu_check.sh OUTDIR --wheels DIR --data DIR [--smoke]
+#
+# PYTHON: the interpreter with JAX (default python3).
+# --wheels: a folder of wheels filled by bench/gpu_wheels.sh (Python 3.12, manylinux x86-64);
+# they go into a virtual environment that also sees the system's packages (JAX, CUDA), and the
+# project goes in with --no-deps. --data: Fashion-MNIST's IDX files. Steps, each under its own
+# time limit (a step that fails or runs out of time is recorded and the next one runs):
+#   setup   the virtual environment (skipped without --wheels: the current environment)
+#   device  nvidia-smi, jax.devices() and the versions, in OUTDIR/device.txt
+#   main    python -m search run fashion --backend jax --tuner hyperband at a GPU budget
+#   loop    bench/loop_vs_fit.py on JAX, without and with augmentation
+#   memory  bench/memory.py: RSS and device memory after every trial
+#   gain    bench/search_gain.py: the chosen configuration's test accuracy over the baseline's
+# Every step's log, JSON and CSV lands in OUTDIR, the figures in OUTDIR/summary.md.
+# --smoke runs every step at tiny sizes (on a CPU, in under two minutes); the tests use it.
+set -euo pipefail
+
+usage="usage: bash bench/gpu_check.sh OUTDIR --wheels DIR --data DIR [--smoke]"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="" wheels="" data="" smoke=0 begun=0
+fail() { echo "error: $1" >&2; exit 2; }
+
+# parse_args ARGS...: set out, wheels, data and smoke; refuse bad input before any work.
+parse_args() {
+    while (($#)); do
+        case "$1" in
+            --wheels) wheels="${2:?$usage}"; shift 2 ;;
+            --data) data="${2:?$usage}"; shift 2 ;;
+            --smoke) smoke=1; shift ;;
+            -h|--help) echo "$usage"; exit 0 ;;
+            -*) echo "error: unknown option $1; $usage" >&2; exit 2 ;;
+            *) out="$1"; shift ;;
+        esac
+    done
+    [[ -n "$out" ]] || fail "no OUTDIR given; $usage"
+    [[ -n "$data" ]] || fail "no --data given: the folder with Fashion-MNIST's IDX files; $usage"
+    ls "$data"/train-images-idx3-ubyte* >/dev/null 2>&1 \
+        || fail "--data $data: no train-images-idx3-ubyte[.gz] there; give the folder with Fashion-MNIST's IDX files"
+    if [[ -n "$wheels" ]]; then
+        [[ -d "$wheels" ]] || fail "--wheels $wheels: not a folder; fill one with bench/gpu_wheels.sh DIR"
+    elif ((!smoke)); then
+        fail "no --wheels given: a folder filled by bench/gpu_wheels.sh (only --smoke may run without)"
+    fi
+    mkdir -p "$out"
+    out="$(cd "$out" && pwd)"
+    data="$(cd "$data" && pwd)"
+}
+
+# Seconds each step may take, and all of them together (the machine is lent for 15 minutes,
+# its start-up included). --smoke: generous limits, for a loaded CI machine.
+set_limits() {
+    if ((smoke)); then
+        TOTAL=420; SETUP=120; DEVICE=60; MAIN=120; LOOP=120; MEMORY=120; GAIN=120
+        MAIN_ARGS=(--train-size 300 --val-size 200 --max-epochs 2 --retrain-data search)
+        LOOP_ARGS=(--images 128 --filters 4 --batch-size 64)
+        MEMORY_ARGS=(--trials 3)
+        GAIN_ARGS=(--smoke --retrain-data search)
+    else
+        TOTAL=520; SETUP=70; DEVICE=15; MAIN=250; LOOP=45; MEMORY=50; GAIN=110
+        MAIN_ARGS=(--train-size all --max-epochs 9 --retrain-max-epochs 15)
+        LOOP_ARGS=(--images 32768 --filters 32 --batch-size 128)
+        MEMORY_ARGS=(--trials 8)
+        GAIN_ARGS=(--retrain-max-epochs 10)
+    fi
+}
+KILL_AFTER=10  # seconds between the interrupt and the kill of a step out of time
+
+# step NAME LIMIT COMMAND...: run COMMAND in OUTDIR under min(LIMIT, the time left), its
+# output in OUTDIR/NAME.log; record NAME, its status, seconds and limit in steps.tsv.
+step() {
+    local name="$1" limit="$2" rc=0 status start
+    shift 2
+    local left=$((TOTAL - (SECONDS - begun)))
+    ((limit < left)) || limit=$left
+    if ((limit <= 0)); then
+        printf '%s\tskipped (no time left)\t0\t0\n' "$name" >>"$out/steps.tsv"
+        echo "step $name: skipped, no time left"
+        return
+    fi
+    start=$SECONDS
+    (cd "$out" && timeout --signal=INT --kill-after="$KILL_AFTER" "$limit" "$@") \
+        >"$out/$name.log" 2>&1 || rc=$?
+    case "$rc" in
+        0) status="ok" ;;
+        124|137) status="timed out after ${limit} s" ;;
+        *) status="failed (exit $rc)" ;;
+    esac
+    printf '%s\t%s\t%s\t%s\n' "$name" "$status" "$((SECONDS - start))" "$limit" >>"$out/steps.tsv"
+    echo "step $name: $status in $((SECONDS - start)) s (log: $out/$name.log)"
+}
+
+# make_venv VENV WHEELS ROOT PYTHON: a virtual environment of PYTHON over the system's
+# packages, with the project's non-TensorFlow requirements from WHEELS and the project
+# itself (no dependencies). Without ensurepip there, the system's pip installs into it.
+make_venv() {
+    "$4" -m venv --system-site-packages "$1" || "$4" -m venv --system-site-packages --without-pip "$1"
+    "$4" "$3/bench/gpu_requirements.py" >"$1/requirements.txt"
+    "$1/bin/python" -m pip install --no-index --find-links "$2" -r "$1/requirements.txt"
+    "$1/bin/python" -m pip install --no-index --find-links "$2" --no-deps "$3"
+}
+export -f make_venv
+
+# device_info PYTHON: the accelerator, the versions, and whether TensorFlow is there at all.
+device_info() {
+    nvidia-smi || echo "nvidia-smi: not available"
+    "$1" - <<'PY'
+import importlib.util
+import sys
+
+import jax
+import keras
+import keras_tuner
+import optuna
+
+print("python", sys.version.split()[0], "jax", jax.__version__, "keras", keras.__version__,
+      "keras-tuner", keras_tuner.__version__, "optuna", optuna.__version__)
+print("tensorflow", "installed" if importlib.util.find_spec("tensorflow") else "not installed")
+print("devices", jax.devices())
+PY
+}
+export -f device_info
+
+# run_steps: every step, then OUTDIR/summary.md.
+run_steps() {
+    begun=$SECONDS
+    : >"$out/steps.tsv"
+    python="${PYTHON:-python3}"
+    if [[ -n "$wheels" ]]; then
+        venv="$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-venv.XXXXXX")"
+        trap 'rm -rf "$venv"' EXIT
+        step setup "$SETUP" bash -c 'make_venv "$@"' _ "$venv" "$(cd "$wheels" && pwd)" "$root" \
+            "$python"
+        [[ -x "$venv/bin/python" ]] && python="$venv/bin/python"
+    else
+        export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"  # this checkout's packages
+    fi
+    export KERAS_BACKEND=jax
+
+    # The built-in space with wider filters: a GPU has the time for them.
+    sed '/^\[filters\]/,/^\[/ s/^values = .*/values = [32, 64]/' "$root/spaces/fashion.toml" \
+        >"$out/gpu_fashion.toml"
+    grep -q '^values = \[32, 64\]' "$out/gpu_fashion.toml" \
+        || echo "warning: spaces/fashion.toml has no [filters] values line; the space's own widths" >&2
+
+    step device "$DEVICE" bash -c 'device_info "$1" >device.txt' _ "$python"
+    step main "$MAIN" "$python" -m search run fashion --backend jax --tuner hyperband \
+        --data-dir "$data" --results "$out/results" --name main --space "$out/gpu_fashion.toml" \
+        "${MAIN_ARGS[@]}"
+    step loop "$LOOP" "$python" "$root/bench/loop_vs_fit.py" --json loop_vs_fit.json "${LOOP_ARGS[@]}"
+    step memory "$MEMORY" "$python" "$root/bench/memory.py" --data-dir "$data" --json memory.json \
+        "${MEMORY_ARGS[@]}"
+    step gain "$GAIN" "$python" "$root/bench/search_gain.py" --tuners hyperband --budgets 1x \
+        --seeds 0 --csv search_gain.csv --data-dir "$data" "${GAIN_ARGS[@]}"
+
+    "${PYTHON:-python3}" "$root/bench/gpu_summary.py" "$out" --seconds "$((SECONDS - begun))"
+    echo "summary: $out/summary.md"
+}
+
+# Everything is in functions, so bash has read the whole file before it runs a step.
+main() {
+    parse_args "$@"
+    set_limits
+    run_steps
+}
+
+main "$@"

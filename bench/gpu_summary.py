@@ -1,0 +1,130 @@
+"""OUTDIR/summary.md from what ``bench/gpu_check.sh`` left in OUTDIR: each step's status and
+seconds, then its figures (or where its log is, when it failed).
+
+Run: ``python bench/gpu_summary.py OUTDIR [--seconds N]``. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+MAIN_RUN = Path("results") / "fashion" / "main"
+AGAINST_BASELINE = re.compile(r"Against the baseline.*?: val acc ([+-][\d.]+)")
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def device_lines(out: Path) -> list[str]:
+    """The GPU's name and memory (nvidia-smi) and the Python-side versions and devices."""
+    path = out / "device.txt"
+    if not path.is_file():
+        return ["- no device.txt"]
+    text = path.read_text().splitlines()
+    gpus = [line.strip(" |") for line in text if re.search(r"\b(H100|H200|A100|L4|NVIDIA)\b", line)]
+    ours = [line for line in text if line.startswith(("python ", "tensorflow ", "devices "))]
+    return [f"- {line}" for line in [*gpus[:2], *ours]]
+
+
+def main_lines(out: Path, seconds: str) -> list[str]:
+    """The main command: wall time, trials, chosen trial, test accuracy, gain over baseline."""
+    meta = _json(out / MAIN_RUN / "run.json")
+    if not meta or "final" not in meta:
+        return ["- no finished run: see main.log"]
+    trials = (_json(out / MAIN_RUN / "trials.json") or {}).get("trials", [])
+    final = meta["final"]
+    chosen = next((t for t in trials if t["id"] == final["trial"]), {})
+    log = out / "main.log"
+    gain = AGAINST_BASELINE.search(log.read_text()) if log.is_file() else None
+    return [
+        f"- wall time {seconds} s (the run's own: {meta.get('seconds', '?')} s);"
+        f" {len(trials)} trials; retrain {final.get('seconds', '?')} s,"
+        f" {final.get('epochs', '?')} epochs on {final.get('train_images', '?')} images",
+        f"- **test accuracy {final['test_accuracy']:.4f}**; chosen trial {final['trial']}"
+        f" ({'the baseline' if chosen.get('baseline') else 'sampled'}):"
+        f" {final['hyperparameters']}",
+        f"- val accuracy gain over the baseline (converged): {gain.group(1) if gain else 'n/a'}",
+    ]
+
+
+def loop_lines(out: Path) -> list[str]:
+    figures = _json(out / "loop_vs_fit.json")
+    if not figures:
+        return ["- no loop_vs_fit.json: see loop.log"]
+    lines = [f"- backend {figures['backend']}, {figures['images']} images, filters"
+             f" {figures['filters']}, batch {figures['batch_size']}"]  # fmt: skip
+    for key, label in (("plain", "no augmentation"), ("augment", "with augmentation")):
+        case = figures[key]
+        lines.append(f"- {label}: loop {case['loop_images_per_s']} img/s, model.fit"
+                     f" {case['fit_images_per_s']} img/s, ratio {case['ratio']}x")  # fmt: skip
+    return lines
+
+
+def memory_lines(out: Path) -> list[str]:
+    figures = _json(out / "memory.json")
+    if not figures:
+        return ["- no memory.json: see memory.log"]
+    device = figures.get("device_mib")
+    shown = f"{device} MiB, growth {figures.get('device_growth_mib')} MiB" if device else "none (a CPU)"
+    return [
+        f"- {figures['trials']} trials, {figures['seconds_per_trial']} s per trial",
+        f"- RSS per trial {figures['rss_mib']} MiB, growth from trial 5 {figures['rss_growth_mib']} MiB",
+        f"- device memory in use per trial: {shown}",
+    ]
+
+
+def gain_lines(out: Path) -> list[str]:
+    path = out / "search_gain.csv"
+    if not path.is_file():
+        return ["- no search_gain.csv: see gain.log"]
+    return [
+        f"- {r['tuner']} {r['budget']} seed {r['seed']}: test chosen {r['test_chosen']},"
+        f" baseline {r['test_baseline']}, **gain {r['gain']}** (baseline chosen:"
+        f" {r['baseline_chosen']}); search {r['search_seconds']} s, retrain {r['retrain_seconds']} s"
+        for r in csv.DictReader(path.open())
+    ]
+
+
+def _readable(lines: Any, out: Path, *args: str) -> list[str]:
+    """``lines(out, *args)``, or one line saying what in OUTDIR could not be read."""
+    try:
+        return lines(out, *args)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [f"- could not read the step's output: {type(exc).__name__}: {exc}"]
+
+
+def summary(out: Path, seconds: int) -> str:
+    steps = [line.split("\t") for line in (out / "steps.tsv").read_text().splitlines() if line]
+    took = {name: secs for name, _, secs, _ in steps}
+    lines = ["# GPU check", "", f"{seconds} s in all.", "", "| step | status | seconds | limit |",
+             "|---|---|---|---|"]  # fmt: skip
+    lines += [f"| {name} | {status} | {secs} | {limit} |" for name, status, secs, limit in steps]
+    sections = (
+        ("Device", _readable(device_lines, out)),
+        ("Main command (`python -m search run fashion --backend jax --tuner hyperband`)",
+         _readable(main_lines, out, took.get("main", "?"))),
+        ("Custom loop against model.fit (`bench/loop_vs_fit.py`)", _readable(loop_lines, out)),
+        ("Memory per trial (`bench/memory.py`)", _readable(memory_lines, out)),
+        ("Search gain (`bench/search_gain.py`)", _readable(gain_lines, out)),
+    )  # fmt: skip
+    for title, body in sections:
+        lines += ["", f"## {title}", "", *body]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="gpu_check.sh's OUTDIR")
+    parser.add_argument("--seconds", type=int, default=0, help="the whole check's wall time")
+    args = parser.parse_args()
+    (args.out / "summary.md").write_text(summary(args.out, args.seconds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""bench/gpu_check.sh, the prepared GPU measurement, in its smoke mode on the CPU: every step
+runs, leaves its output in OUTDIR, and the summary carries their figures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, import_or_missing, missing, real_fashion_dir
+
+SMOKE_TIMEOUT = 1800
+"""Seconds the smoke check may take here (it sets tighter limits on each of its steps)."""
+STEPS = ("device", "main", "loop", "memory", "gain")
+
+
+@pytest.fixture(scope="module")
+def smoke_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OUTDIR of one smoke run of the check on the real Fashion-MNIST."""
+    data = real_fashion_dir()
+    if data is None:
+        missing("Fashion-MNIST not installed: apt-get install dataset-fashion-mnist")
+    import_or_missing("jax")
+    if shutil.which("timeout") is None:
+        missing("coreutils' timeout is not installed")
+    out = tmp_path_factory.mktemp("gpu-check") / "out"
+    done = subprocess.run(
+        ["bash", str(ROOT / "bench" / "gpu_check.sh"), str(out), "--data", str(data), "--smoke"],
+        capture_output=True, text=True, timeout=SMOKE_TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"summary: {out}/summary.md" in done.stdout
+    return out
+
+
+def test_every_step_succeeds(smoke_out: Path) -> None:
+    rows = [line.split("\t") for line in (smoke_out / "steps.tsv").read_text().splitlines()]
+    assert [(name, status) for name, status, *_ in rows] == [(s, "ok") for s in STEPS], rows
+    for name in STEPS:
+        assert (smoke_out / f"{name}.log").is_file()
+
+
+def test_step_outputs_hold_numbers(smoke_out: Path) -> None:
+    assert "devices" in (smoke_out / "device.txt").read_text()
+    meta = json.loads((smoke_out / "results" / "fashion" / "main" / "run.json").read_text())
+    assert meta["versions"]["keras_backend"] == "jax"
+    assert 0.0 < meta["final"]["test_accuracy"] <= 1.0
+    loop = json.loads((smoke_out / "loop_vs_fit.json").read_text())
+    assert loop["backend"] == "jax"
+    assert all(loop[case]["loop_images_per_s"] > 0 for case in ("plain", "augment"))
+    memory = json.loads((smoke_out / "memory.json").read_text())
+    assert memory["trials"] == len(memory["rss_mib"]) > 0
+    rows = list(csv.DictReader((smoke_out / "search_gain.csv").open()))
+    assert len(rows) == 1 and 0.0 < float(rows[0]["test_chosen"]) <= 1.0
+
+
+def test_summary_carries_the_figures(smoke_out: Path) -> None:
+    text = (smoke_out / "summary.md").read_text()
+    meta = json.loads((smoke_out / "results" / "fashion" / "main" / "run.json").read_text())
+    assert f"test accuracy {meta['final']['test_accuracy']:.4f}" in text
+    loop = json.loads((smoke_out / "loop_vs_fit.json").read_text())
+    assert f"ratio {loop['augment']['ratio']}x" in text
+    gain = next(csv.DictReader((smoke_out / "search_gain.csv").open()))["gain"]
+    assert f"gain {gain}" in text
+    assert re.search(r"\| main \| ok \| \d+ \|", text)
+    assert "could not read" not in text and "no finished run" not in text
+
+
+def test_bad_data_folder_is_refused(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["bash", str(ROOT / "bench" / "gpu_check.sh"), str(tmp_path / "out"), "--data",
+         str(tmp_path), "--smoke"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: --data {tmp_path}: no train-images-idx3-ubyte")
+    assert not (tmp_path / "out").exists()
+
+
+def test_wheels_are_required_outside_smoke(tmp_path: Path) -> None:
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    done = subprocess.run(
+        ["bash", str(ROOT / "bench" / "gpu_check.sh"), str(tmp_path / "out"), "--data",
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: no --wheels given")
+    assert not (tmp_path / "out").exists()
