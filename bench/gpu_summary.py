@@ -50,6 +50,8 @@ def main_lines(out: Path, seconds: str) -> list[str]:
         f" ({'the baseline' if chosen.get('baseline') else 'sampled'}):"
         f" {final['hyperparameters']}",
         f"- val accuracy gain over the baseline (converged): {gain.group(1) if gain else 'n/a'}",
+        f"- finalists: {len(final.get('finalists') or [])}; val gain of the chosen over the"
+        f" baseline at full fidelity: {final.get('gain_over_baseline', 'n/a')}",
     ]
 
 

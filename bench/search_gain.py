@@ -71,7 +71,7 @@ def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: 
         "fashion", tuner=tuner, seed=seed, results=root, name=f"{tuner}-{budget}-{seed}",
         data_dir=args.data_dir, quiet=True, **budget_of(tuner, factor, args.smoke),
         retrain_data=args.retrain_data, retrain_max_epochs=retrain_epochs,
-        **(SMOKE if args.smoke else {}),
+        budget="cpu", finalists=args.finalists, **(SMOKE if args.smoke else {}),
     )  # fmt: skip
     total = time.perf_counter() - started
     final = run.meta["final"]
@@ -120,6 +120,11 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--retrain-data", default="validated", help="as `search run`'s")
     parser.add_argument("--retrain-max-epochs", type=int, default=20, help="as `search run`'s")
+    parser.add_argument(
+        "--finalists", type=int, default=1,
+        help="as `search run`'s: the K best configurations trained at full fidelity before"
+        " the choice (the baseline among them)",
+    )  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="tiny searches (for the tests)")
     args = parser.parse_args()
     rows = []
