@@ -8,6 +8,8 @@ _OOM_MARKERS = ("ResourceExhausted", "out of memory", "OOM when allocating", "Me
 
 
 _EXCEPTION_LINE = re.compile(r"(?P<module>(?:[A-Za-z_]\w*\.)+)(?P<name>[A-Za-z_]\w*)(?:: (?P<text>.*))?")
+_NOTES = ("For simplicity, JAX has removed its internal frames",)
+"""Notes libraries add after the exception's line (``__notes__``): not the reason."""
 _OWN_PACKAGES = ("hypermodels.", "search.")
 """The project's own errors say what happened in their message: shown without their type."""
 
@@ -30,7 +32,10 @@ def failure_reason(message: str | None) -> str | None:
     readable, with a hint when the trial ran out of memory."""
     if not message:
         return None
-    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    lines = [
+        line.strip() for line in message.strip().splitlines()
+        if line.strip().strip("-") and not line.strip().startswith(_NOTES)
+    ]  # fmt: skip
     if not lines:
         return None
     reason = readable_exception(lines[-1])

@@ -27,6 +27,12 @@ def test_exception_lines_lose_their_module_path() -> None:
     assert failure_reason(own) == "loss became nan in epoch 1"
     library = trace + "tensorflow.python.framework.errors_impl.InvalidArgumentError: bad input"
     assert failure_reason(library) == "InvalidArgumentError: bad input"
+    jax_note = (
+        "Traceback (most recent call last):\n  File \"x.py\", line 1\nImportError: no module x\n"
+        "--------------------\nFor simplicity, JAX has removed its internal frames from the"
+        " traceback of the following exception. Set JAX_TRACEBACK_FILTERING=off to include these."
+    )
+    assert failure_reason(jax_note) == "ImportError: no module x"
     assert failure_reason(trace + "ValueError: bad shape (3, 4)") == "ValueError: bad shape (3, 4)"
 
 
