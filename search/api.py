@@ -318,6 +318,12 @@ def _execute(
 ) -> Run:
     console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
     quiet_libraries()
+    for observer in observers:
+        if not isinstance(observer, Observer):
+            raise SearchError(
+                f"observers: a {type(observer).__name__} is not a search.Observer; subclass"
+                " search.Observer and override the hooks you need"
+            )
     if request.isolate and observers:
         raise SearchError(
             "observers: isolate=True runs each trial in another process, where they cannot"

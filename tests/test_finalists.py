@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import keras
+import keras_tuner as kt
 import numpy as np
 import pytest
 
@@ -109,3 +111,30 @@ def test_the_report_shows_the_finalists(tmp_path: Path) -> None:
     page = render_run(report)
     assert "2 finalists trained on" in page
     assert describe_finalists({"trial": "1", "epochs": 2}) is None
+
+
+class FailsAtFullFidelity(kt.HyperModel):
+    """Trains in the search; at full fidelity (validated, EarlyStopping given) every
+    configuration but the defaults diverges."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return um.build(hp)
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        validated = any(isinstance(c, keras.callbacks.EarlyStopping) for c in kwargs["callbacks"])
+        defaults = {p.name: p.default for p in hp.space}
+        if validated and hp.values != defaults:
+            raise FloatingPointError("loss became nan in epoch 1; lower the learning rate")
+        return model.fit(*args, **kwargs)
+
+
+def test_a_failing_finalist_is_recorded_and_the_others_go_on(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(FailsAtFullFidelity(), x, y, tuner="random", max_trials=4, max_epochs=1,
+                     finalists=3, retrain_max_epochs=2, results=tmp_path, name="x", quiet=True)  # fmt: skip
+    assert run.status == "finished"
+    final = run.meta["final"]
+    failed = [f for f in final["finalists"] if "failure" in f]
+    assert failed and all("loss became nan" in f["failure"] for f in failed)
+    assert final["trial"] == next(f["trial"] for f in final["finalists"] if f["baseline"])
+    assert "gain_over_baseline" in final

@@ -2,7 +2,7 @@
 
 from search.engine._export import Export, export_run
 from search.engine._isolate import CHILD_ENV, MORE_TRIALS, drive_isolated
-from search.engine._pipeline import RunContinues, RunOutcome, run_search, run_status
+from search.engine._pipeline import RunContinues, RunOutcome, run_search
 from search.engine._plan import Plan, plan
 from search.engine._predict import classify, load_exported
 from search.engine._records import TrialRecorder, active_values, best_epoch, failure_reason
@@ -30,7 +30,6 @@ __all__ = [
     "load_exported",
     "plan",
     "run_search",
-    "run_status",
     "run_worker",
     "spawn_workers",
     "stored_request",

@@ -137,7 +137,7 @@ def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMe
         model={"weights": p.model.weights},
         precision=policy,
         command=list(request.command),
-        request=replace(request, budget=p.profile).to_json(p.name),  # as resolved here
+        request=replace(request, budget=p.profile, finalists=p.finalists).to_json(p.name),
         versions=package_versions(),
     )
 

@@ -240,6 +240,8 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights"):
         if key in stored_request and stored_request[key] != getattr(request, key):
             differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
+    if stored_request.get("budget", p.profile) != p.profile:
+        differences.append(f"budget {stored_request['budget']} -> {p.profile}")
     warm = [str(Path(folder).resolve()) for folder in request.warm_start]
     if "warm_start" in stored_request and stored_request["warm_start"] != warm:
         differences.append(f"warm_start {stored_request['warm_start']} -> {warm}")

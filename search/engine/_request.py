@@ -190,6 +190,7 @@ class RunRequest:
     @classmethod
     def from_json(cls, stored: dict[str, object]) -> RunRequest:
         values = dict(stored)
+        values.setdefault("budget", "cpu")  # runs stored before budgets had the cpu one
         for key in ("results", "space", "data_dir"):
             if values.get(key) is not None:
                 values[key] = Path(str(values[key]))

@@ -148,10 +148,10 @@ def _workers(ctx: RunContext) -> Iterator[list[subprocess.Popen]]:
     )
     try:
         yield workers
+        wait_workers(workers)
     except BaseException:
         wait_workers(workers, stop=True)
         raise
-    wait_workers(workers)
 
 
 def _run(

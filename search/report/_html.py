@@ -182,7 +182,8 @@ def _summary(report: RunReport) -> str:
         f" {counts.get('running', 0)} running",
         "chosen configuration": f"trial {chosen}: {config}",
         "baseline": report.baseline or "not run (--no-baseline, or it did not complete)",
-        "finalists": describe_finalists(final) or "none (the chosen configuration retrained alone)",
+        "finalists": describe_finalists(final)
+        or ("none (the chosen configuration retrained alone)" if final else "none"),
         "test accuracy": test,
         "data": f"{meta.get('data', {}).get('train')} train /"
         f" {meta.get('data', {}).get('validation')} validation images",

@@ -60,9 +60,9 @@ def report_lines(folder: RunFolder) -> list[str]:
     except (SearchError, ValueError, OSError) as exc:
         return [f"report not written ({exc}); try: python -m search report {folder.path}"]
     report = reports[0]
-    said = [
-        report.choice.sentence() if report.choice is not None else None,
-        report.baseline,
-        describe_finalists(report.meta.get("final")),
-    ]
+    finalists = describe_finalists(report.meta.get("final"))
+    choice = report.choice.sentence() if report.choice is not None else None
+    if finalists is not None and choice is not None:
+        choice = f"In the search: {choice}"  # the finalists chose at full fidelity after it
+    said = [finalists, choice, report.baseline]
     return [*(line for line in said if line is not None), f"report: {output}"]

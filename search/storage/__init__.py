@@ -4,7 +4,6 @@ from search.storage._atomic import utc_now, write_atomic, write_json
 from search.storage._lock import LOCK_FD_ENV, RunLock, lock_holder
 from search.storage._run import FORMAT_VERSION, RunFolder, find_runs, prepare_run_folder
 from search.storage._schema import (
-    STATUSES,
     BudgetMeta,
     DataMeta,
     ObjectiveMeta,
@@ -18,7 +17,6 @@ from search.storage._writable import check_writable
 __all__ = [
     "FORMAT_VERSION",
     "LOCK_FD_ENV",
-    "STATUSES",
     "BudgetMeta",
     "DataMeta",
     "ObjectiveMeta",

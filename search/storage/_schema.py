@@ -5,9 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-STATUSES = ("running", "interrupted", "failed", "finished")
-"""A run's ``status``: ``running`` also while trial processes (``--isolate``) take turns."""
-
 
 @dataclass(frozen=True)
 class ObjectiveMeta:
@@ -67,7 +64,8 @@ class DataMeta:
 
 @dataclass(frozen=True)
 class RunMeta:
-    """run.json as a run writes it when it starts.
+    """run.json as a run writes it when it starts (``status``: ``running``, then
+    ``finished``, ``interrupted`` (resumable), or ``failed``).
 
     Later steps add to it (``RunFolder.update_meta``): ``status`` and ``finished`` as the
     run stops or ends; ``resumed`` (times); ``best`` (the chosen trial, with the rule's
@@ -103,7 +101,6 @@ class RunMeta:
 
 
 __all__ = [
-    "STATUSES",
     "BudgetMeta",
     "DataMeta",
     "ObjectiveMeta",
