@@ -28,12 +28,11 @@ from search.engine._choose import best_summary, ranked_ids
 from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup
 from search.engine._retrain import (
-    TEST_NOTE,
     EpochLine,
     Fitted,
     fit_configuration,
     retrain_data,
-    test_metrics,
+    tested,
     trained_record,
 )
 from search.environment import environment_error
@@ -181,24 +180,17 @@ def _train(
 
 def _test_and_save(ctx: RunContext, leader: Finalist, started: float) -> dict[str, Any]:
     """The chosen finalist evaluated once on the test set, saved as the run's model."""
-    splits, fitted = leader.splits, leader.fitted
-    assert fitted is not None
-    test = test_metrics(leader.hypermodel, fitted.model, splits.x_test, splits.y_test)
-    fitted.model.save(ctx.folder.model_file)
+    assert leader.fitted is not None
+    out = tested(leader.hypermodel, leader.fitted.model, leader.splits, ctx.folder.model_file)
     keras.backend.clear_session()
     return {
         **leader.summary,
+        **out,
         "chosen_by": (
             "validation at full fidelity among the finalists" if math.isfinite(leader.score)
             else "the search's rank: no finalist logged its validation score"
         ),
-        "test_metrics": test,
-        "test_loss": (test or {}).get("loss"),
-        "test_accuracy": (test or {}).get("accuracy"),
-        "test_images": len(splits.x_test),
         "seconds": round(time.perf_counter() - started, 1),
-        "model": ctx.folder.model_file.name,
-        "note": TEST_NOTE,
     }
 
 

@@ -186,21 +186,27 @@ def retrain_best(
     validation = (splits.x_val, splits.y_val) if validated else None
     fitted = fit_configuration(hypermodel, hp, x, y, validation, epochs, monitor, line)
     train_seconds = time.perf_counter() - started
-    test = test_metrics(hypermodel, fitted.model, splits.x_test, splits.y_test)
-    target = save_to or folder.model_file
-    fitted.model.save(target)
     out = trained_record(best, which, len(x), fitted, monitor.name, max_epochs)
+    out.update(tested(hypermodel, fitted.model, splits, save_to or folder.model_file))
     out.update(
-        test_metrics=test,
-        test_loss=(test or {}).get("loss"),
-        test_accuracy=(test or {}).get("accuracy"),
-        test_images=len(splits.x_test),
-        seconds=round(time.perf_counter() - started, 1),
-        train_seconds=round(train_seconds, 1),
-        model=target.name,
-        note=TEST_NOTE,
+        seconds=round(time.perf_counter() - started, 1), train_seconds=round(train_seconds, 1)
     )
     return out
+
+
+def tested(hypermodel: kt.HyperModel, model: keras.Model, splits: Splits, target: Path) -> dict[str, Any]:
+    """The final model evaluated once on the test set and saved to ``target``: what
+    run.json's ``final`` says of it."""
+    test = test_metrics(hypermodel, model, splits.x_test, splits.y_test)
+    model.save(target)
+    return {
+        "test_metrics": test,
+        "test_loss": (test or {}).get("loss"),
+        "test_accuracy": (test or {}).get("accuracy"),
+        "test_images": len(splits.x_test),
+        "model": target.name,
+        "note": TEST_NOTE,
+    }
 
 
 def trained_record(
