@@ -6,7 +6,7 @@ points up the layers or hides inside a function.
 
 Layers, top to bottom (an import may only point down): cli -> api -> (engine, tracking: the engine's
 observers) -> (tuners, experiments, report) -> (hypermodels, data, ranking, space, storage) ->
-errors. Read with ``ast``: nothing is imported.
+(errors, compat: the adapters for libraries' internals). Read with ``ast``: nothing is imported.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ LAYERS = [
     {"hypermodels", "search.data", "search.ranking", "search.space", "search.storage",
      "search.gpus", "search.cache", "search.environment", "search.quiet", "search._text",
      "search.failures"},
-    {"search.errors"},
+    {"search.errors", "search.compat"},
 ]
 
 
