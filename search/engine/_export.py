@@ -13,7 +13,7 @@ from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best
 from search.engine._search import final_setup, plan, ranked_ids
-from search.errors import RunFolderError, SearchError
+from search.errors import RunFolderError, SearchError, option
 from search.space import space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, utc_now
 
@@ -47,10 +47,10 @@ def export_run(
     from hypermodels import deployable
 
     if output.suffix != ".keras":
-        raise SearchError(f"--output {output}: the file name must end in .keras")
+        raise SearchError(f"{option('output')} {output}: the file name must end in .keras")
     if output.exists() and output.is_dir():
-        raise SearchError(f"--output {output}: is a folder; give a file name ending in .keras")
-    check_writable(output.parent, f"--output {output}", "give a file in a folder you can write to")
+        raise SearchError(f"{option('output')} {output}: is a folder; give a file name ending in .keras")
+    check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
     meta = folder.read_meta()
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
@@ -69,7 +69,7 @@ def export_run(
             raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
         if trial is not None and trial not in ranked:
             raise SearchError(
-                f"--trial {trial}: not a completed trial of {folder.path}; completed:"
+                f"{option('trial')} {trial}: not a completed trial of {folder.path}; completed:"
                 f" {', '.join(sorted(ranked)) or 'none'}"
             )
         best = next(t for t in trials if t["id"] == (trial or ranked[0]))

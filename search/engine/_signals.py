@@ -9,7 +9,11 @@ from typing import Any
 
 import keras_tuner as kt
 
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals that stop a search at the next batch boundary."""
+EXIT_CODES = {signum: signum for signum in STOP_SIGNALS}
+"""Each stop signal by number: ``search.engine._search`` looks its SearchInterrupted's
+``signum`` up here (the command line maps signals to exit codes)."""
 
 
 class SearchStopped(kt.errors.FatalError):
@@ -34,7 +38,7 @@ class StopOnSignal:
 
     def __enter__(self) -> StopOnSignal:
         if threading.current_thread() is threading.main_thread():
-            for signum in EXIT_CODES:
+            for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
         return self
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from search.compat import keras_tuner as compat_kt
 from search.environment import named
-from search.errors import RunFolderError
+from search.errors import RunFolderError, option
 from search.storage import write_atomic
 
 
@@ -64,6 +64,6 @@ def check_tuner_state(directory: Path) -> None:
             raise RunFolderError(
                 f"{path}: the tuner's saved state is damaged ({exc}), so the search cannot"
                 " continue from it. Its finished trials are still in trials.json: `python -m"
-                " search report` reads them. To search on, start a new run with another --name"
+                f" search report` reads them. To search on, start a new run with another {option('name')}"
                 " (this run's folder is left as it is)."
             ) from None
