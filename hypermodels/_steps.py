@@ -19,6 +19,7 @@ import numpy as np
 from keras import ops
 
 from search.cache import cache_dir
+from search.compat import tensorflow as compat_tf
 
 Augment = Callable[[Any, Any], Any]
 TrainCarry = tuple[Any, Any, Any, Any, Any]
@@ -159,7 +160,7 @@ class TensorFlowSteps(Steps):
         stayed in memory until the process ended (``model.fit`` leaks the same way).
         Only tracing differentiates through these ops, and the steps trace no more.
         """
-        registry = _gradient_registry()
+        registry = compat_tf.gradient_registry()
         if registry is None or self._gradients_before is None:
             return
         for name in _custom_gradients() - self._gradients_before:  # type: ignore[operator]
@@ -167,17 +168,9 @@ class TensorFlowSteps(Steps):
         self._gradients_before = None
 
 
-def _gradient_registry() -> dict[str, Any] | None:
-    """TensorFlow's registry of gradient functions (private: None if it moved)."""
-    from tensorflow.python.framework import ops as tf_ops
-
-    registry = getattr(getattr(tf_ops, "_gradient_registry", None), "_registry", None)
-    return registry if isinstance(registry, dict) else None
-
-
 def _custom_gradients() -> set[str] | None:
     """The names ``tf.custom_gradient`` registered so far (None if the registry moved)."""
-    registry = _gradient_registry()
+    registry = compat_tf.gradient_registry()
     if registry is None:
         return None
     return {name for name in registry if name.startswith("CustomGradient-")}

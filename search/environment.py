@@ -48,7 +48,7 @@ def error_path(error: OSError) -> str | None:
     return found.group(1) if found else None
 
 
-class EnvironmentFailure(SearchError):
+class EnvironmentFailure(SearchError, RuntimeError):
     """The search stopped because the machine could not write a file; resumable."""
 
     def __init__(self, error: OSError, run: Path | None = None) -> None:

@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 
-from search.errors import SearchError
+from search.errors import SearchError, option
 
 VISIBLE = "CUDA_VISIBLE_DEVICES"
 PINNED = "SEARCH_GPU"
@@ -27,12 +27,13 @@ def parse_gpus(raw: str) -> tuple[str, ...]:
     items = [item.strip() for item in raw.split(",")]
     if not items or any(not item.isdigit() for item in items):
         raise SearchError(
-            f"--gpus {raw!r}: give GPU numbers separated by commas (e.g. --gpus 0,1) or 'all'"
+            f"{option('gpus')} {raw!r}: give GPU numbers separated by commas"
+            f" (e.g. {option('gpus')} 0,1) or 'all'"
         )
     duplicates = sorted({item for item in items if items.count(item) > 1})
     if duplicates:
         raise SearchError(
-            f"--gpus {raw!r}: GPU {duplicates[0]} is listed twice; each GPU takes one worker"
+            f"{option('gpus')} {raw!r}: GPU {duplicates[0]} is listed twice; each GPU takes one worker"
         )
     return tuple(str(int(item)) for item in items)
 
@@ -74,8 +75,8 @@ def _available_or_error(shown: str) -> list[str]:
             else "nvidia-smi lists no GPU (or is not installed)"
         )
         raise SearchError(
-            f"--gpus {shown}: this machine shows no GPU ({where}); to run several CPU"
-            " workers on one search use --workers N"
+            f"{option('gpus')} {shown}: this machine shows no GPU ({where}); to run several CPU"
+            f" workers on one search use {option('workers')} N"
         )
     return available
 
@@ -88,7 +89,7 @@ def resolve_gpus(requested: tuple[str, ...]) -> tuple[str, ...]:
     missing = [gpu for gpu in requested if int(gpu) >= len(available)]
     if missing:
         raise SearchError(
-            f"--gpus {shown}: there is no GPU {missing[0]}; this machine shows"
+            f"{option('gpus')} {shown}: there is no GPU {missing[0]}; this machine shows"
             f" {len(available)} (numbers 0-{len(available) - 1})"
         )
     return tuple(available[int(gpu)] for gpu in requested)

@@ -232,7 +232,7 @@ def test_an_api_run_is_tracked_in_tensorboard_and_mlflow(tmp_path: Path) -> None
 
 
 def test_bad_options_are_refused_before_the_data_is_touched(tmp_path: Path) -> None:
-    _refused(tmp_path, SearchError, r"--seed \(-1\) must be at least 0", seed=-1)
+    _refused(tmp_path, SearchError, r"^seed \(-1\) must be at least 0", seed=-1)
     _refused(tmp_path, SearchError, "objective: a list", objective=["val_accuracy"])
     _refused(tmp_path, SearchError, "train_size 'most'", train_size="most")
 
@@ -251,7 +251,7 @@ def test_probed_inputs_are_refused(tmp_path: Path) -> None:
     holes = x.copy()
     holes[5, 3] = np.nan
     _refused(tmp_path, DataError, "1 NaN or infinite values", x=holes)
-    _refused(tmp_path, SearchError, r"--max-trials \(1.5\) must be a whole number", max_trials=1.5)
+    _refused(tmp_path, SearchError, r"^max_trials \(1.5\) must be a whole number", max_trials=1.5)
     _refused(tmp_path, SearchError, "BuildOnly is a class; pass an instance", um.BuildOnly)
     _refused(tmp_path, SearchError, "'val_accuracy' .the default and pareto objectives.",
              um.build_binary_auc, y=(y > 0).astype("float32"))  # fmt: skip

@@ -76,7 +76,7 @@ def test_missing_files_are_listed(tmp_path: Path) -> None:
         load_fashion(tmp_path)
     text = str(info.value)
     assert "missing train-images-idx3-ubyte.gz" in text
-    assert "apt-get install dataset-fashion-mnist" in text and "--data-dir" in text
+    assert "apt-get install dataset-fashion-mnist" in text and "pass data_dir" in text
 
 
 def test_label_out_of_range_is_refused(tmp_path: Path, synthetic_fashion: Path) -> None:
@@ -108,7 +108,7 @@ def test_keras_home_is_searched_first(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 
 def test_sizes_out_of_range(synthetic_fashion: Path) -> None:
-    with pytest.raises(DataError, match="--val-size"):
+    with pytest.raises(DataError, match="^val_size"):
         load_fashion(synthetic_fashion, val_size=60000)
-    with pytest.raises(DataError, match="--train-size"):
+    with pytest.raises(DataError, match="^train_size"):
         load_fashion(synthetic_fashion, val_size=10000, train_size=50001)

@@ -68,7 +68,7 @@ def test_gpu_numbers_count_within_the_visible_ones(env: None) -> None:
 
 def test_no_gpu_names_the_cpu_way(env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gpus.shutil, "which", lambda name: None)
-    with pytest.raises(SearchError, match="shows no GPU .*use --workers N"):
+    with pytest.raises(SearchError, match="shows no GPU .*use workers N"):
         gpus.resolve_gpus(("0",))
     os.environ[gpus.VISIBLE] = "-1"
     with pytest.raises(SearchError, match="CUDA_VISIBLE_DEVICES='-1' hides every GPU"):

@@ -110,7 +110,7 @@ def test_samplers_and_pruners_by_name() -> None:
     assert isinstance(make_pruner("successive-halving", 5), optuna.pruners.SuccessiveHalvingPruner)
     assert isinstance(make_pruner("hyperband", 5), optuna.pruners.HyperbandPruner)
     assert isinstance(make_pruner("none", 5), optuna.pruners.NopPruner)
-    with pytest.raises(SearchError, match="--sampler 'anneal' does not exist; choose one of: tpe"):
+    with pytest.raises(SearchError, match="sampler 'anneal' does not exist; choose one of: tpe"):
         make_sampler("anneal", 1, False)
     with pytest.raises(SearchError, match="cannot optimize two objectives"):
         make_sampler("cmaes", 1, True)

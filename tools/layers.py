@@ -6,10 +6,10 @@ points up the layers or hides inside a function.
 
 Layers, top to bottom (an import may only point down): cli -> api -> engine -> (tuners,
 experiments, report, tracking: observers of the search) -> (hypermodels, data, ranking,
-space, storage) -> errors. Also reported: cycles between modules (``a`` imports ``b``
-which imports ``a``, at any depth), and imports inside functions, except in the CLI, which
-imports the engine only once ``--backend`` has chosen Keras' backend. Read with ``ast``:
-nothing is imported.
+space, storage) -> (errors, compat: the adapters for libraries' internals). Also reported:
+cycles between modules (``a`` imports ``b`` which imports ``a``, at any depth), and imports
+inside functions, except in the CLI, which imports the engine only once ``--backend`` has
+chosen Keras' backend. Read with ``ast``: nothing is imported.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ LAYERS = [
     {"hypermodels", "search.data", "search.ranking", "search.space", "search.storage",
      "search.gpus", "search.cache", "search.environment", "search.quiet", "search._text",
      "search.failures"},
-    {"search.errors"},
+    {"search.errors", "search.compat"},
 ]
 
 

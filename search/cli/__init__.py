@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
+import signal
 import sys
+from collections.abc import Callable
 
 from rich.console import Console
 
@@ -23,10 +26,17 @@ from search.cli import (
 from search.cli._imports import guard_heavy_imports
 from search.cli._parser import Parser, UsageError
 from search.environment import EnvironmentFailure, environment_error
-from search.errors import SearchError
+from search.errors import SearchError, SearchInterrupted, render
 from search.quiet import quiet_libraries
 
 __all__ = ["main"]
+
+ERROR_EXIT = 2
+"""The exit code of a usage or input error (and of an environment failure)."""
+SIGNAL_EXIT_BASE = 128
+"""A run stopped by signal N exits with 128 + N, as the shell reports a killed process."""
+INTERRUPTED_EXIT = SIGNAL_EXIT_BASE + signal.SIGINT
+"""Ctrl-C: 130."""
 
 
 def build_parser() -> Parser:
@@ -58,13 +68,40 @@ def use_backend(name: str) -> None:
     os.environ["KERAS_BACKEND"] = name
 
 
+def flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each option's flag by its destination (``max_trials`` -> ``--max-trials``), over
+    the parser and its subcommands."""
+    found: dict[str, str] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                for dest, flag in flags(sub).items():
+                    found.setdefault(dest, flag)
+        elif action.option_strings:
+            found.setdefault(action.dest, max(action.option_strings, key=len))
+    return found
+
+
+def flag_of(parser: argparse.ArgumentParser) -> Callable[[str], str]:
+    """A parameter's name as this command line spells it: its flag, else ``--name-with-dashes``."""
+    known = flags(parser)
+    return lambda name: known.get(name, "--" + name.replace("_", "-"))
+
+
+def exit_code(exc: SearchError) -> int:
+    """The exit code of a run that ended with ``exc``."""
+    if isinstance(exc, SearchInterrupted):
+        return SIGNAL_EXIT_BASE + exc.signum
+    return ERROR_EXIT
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for usage and input errors)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except UsageError:
-        return 2
+        return ERROR_EXIT
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     args.argv = argv
@@ -84,19 +121,19 @@ def main(argv: list[str] | None = None) -> int:
     except SearchError as exc:
         if args.debug:
             raise
-        prefix = "" if getattr(exc, "plain", False) else "error: "
-        err.print(f"{prefix}{exc}", markup=False, soft_wrap=True)
-        return exc.exit_code
+        prefix = "" if isinstance(exc, SearchInterrupted) else "error: "
+        err.print(f"{prefix}{render(exc.template, flag_of(parser))}", markup=False, soft_wrap=True)
+        return exit_code(exc)
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
-        return 130
+        return INTERRUPTED_EXIT
     except Exception as exc:
         if args.debug:
             raise
         failure = environment_error(exc)  # e.g. run.json on a full disk, after the search stopped
         if failure is not None:
             err.print(f"error: {EnvironmentFailure(failure)}", markup=False, soft_wrap=True)
-            return EnvironmentFailure.exit_code
+            return ERROR_EXIT
         err.print(
             f"error: unexpected {type(exc).__name__}: {exc} (run again with --debug for the"
             " traceback)",

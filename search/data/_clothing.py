@@ -6,11 +6,12 @@ from pathlib import Path
 
 from search.data._dataset import Splits
 from search.data._images import load_images
+from search.errors import option
 
 DEFAULT_DIR = Path("data/clothing-dataset-small")
 FIX = (
     "get the data with `git clone https://github.com/alexeygrigorev/clothing-dataset-small"
-    " data/clothing-dataset-small`, or pass --data-dir FOLDER"
+    f" data/clothing-dataset-small`, or pass {option('data_dir')} FOLDER"
 )
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from search.data._dataset import Splits
 from search.data._idx import read_idx
 from search.data._split import split_off, stratified_indices
-from search.errors import DataError
+from search.errors import DataError, option
 
 CLASS_NAMES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -25,7 +25,7 @@ FILES = {
 }
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FIX = (
-    "fix: `apt-get install dataset-fashion-mnist`, pass --data-dir with the four original"
+    f"fix: `apt-get install dataset-fashion-mnist`, pass {option('data_dir')} with the four original"
     " IDX files, or run once on a machine with internet so that Keras downloads them"
 )
 
@@ -85,7 +85,7 @@ def locate(data_dir: Path | None, locations: Sequence[Path] | None = None,
     default location holding any of them, else Keras' download."""
     if data_dir is not None:
         if not data_dir.is_dir():
-            raise DataError(f"{data_dir}: --data-dir is not a folder; {FIX}")
+            raise DataError(f"{data_dir}: {option('data_dir')} is not a folder; {FIX}")
         if not _has_any(data_dir):
             raise DataError(f"{data_dir}: holds none of the Fashion-MNIST IDX files; {FIX}")
         return data_dir
@@ -117,13 +117,13 @@ def load_fashion(
     arrays = read_folder(folder)
     x, y = arrays["x_train"][..., None], arrays["y_train"]
     if not 0 < val_size < len(x):
-        raise DataError(f"--val-size ({val_size}) must be between 1 and {len(x) - 1}")
+        raise DataError(f"{option('val_size')} ({val_size}) must be between 1 and {len(x) - 1}")
     rest, held = split_off(y, val_size, seed)
     unsplit = rest
     if train_size is not None:
         if not 0 < train_size <= len(rest):
             raise DataError(
-                f"--train-size ({train_size}) must be between 1 and {len(rest)}"
+                f"{option('train_size')} ({train_size}) must be between 1 and {len(rest)}"
                 f" (60,000 minus the {val_size:,} validation images)"
             )
         rest = rest[stratified_indices(y[rest], train_size, seed + 2)]

@@ -10,7 +10,7 @@ import numpy as np
 from search.data._dataset import Splits
 from search.data._folders import SPLITS, SUFFIXES, ImageFolders, decode_split, load_image_folders
 from search.data._split import split_off, stratified_indices
-from search.errors import DataError
+from search.errors import DataError, option
 
 TEST_SHARE = 0.15
 VAL_SHARE = 0.15
@@ -46,8 +46,8 @@ def load_images(
         flat = decode_split(folders, FLAT, image_size)
         parts = _split_flat(flat.x, flat.y, seed)
         skipped = len(flat.skipped)
-    x_train, y_train = subset(parts[0], parts[1], train_size, seed, "--train-size")
-    x_val, y_val = subset(parts[2], parts[3], val_size, seed + 1, "--val-size")
+    x_train, y_train = subset(parts[0], parts[1], train_size, seed, option("train_size"))
+    x_val, y_val = subset(parts[2], parts[3], val_size, seed + 1, option("val_size"))
     note = f" ({skipped} unreadable images skipped)" if skipped else ""
     return Splits(
         x_train, y_train, x_val, y_val, parts[4], parts[5],

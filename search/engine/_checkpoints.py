@@ -8,6 +8,7 @@ from typing import Any
 
 import keras_tuner as kt
 
+from search.compat import keras_tuner as compat_kt
 from search.storage import RunFolder
 from search.tuners import Observer
 
@@ -21,14 +22,14 @@ def pending_parents(oracle: Any) -> set[str]:
     KerasTuner's Hyperband builds a continued trial from its parent's checkpoint, so those
     must stay until their bracket ends. Other oracles continue nothing.
     """
-    brackets = getattr(oracle, "_brackets", None)
+    brackets = compat_kt.brackets(oracle)
     if not brackets:
         return set()
     keep: set[str] = set()
     for bracket in brackets:
         rounds = bracket["rounds"]
         last = len(rounds) - 1
-        if len(rounds[last]) == oracle._get_size(bracket["bracket_num"], last):
+        if len(rounds[last]) == compat_kt.round_size(oracle, bracket["bracket_num"], last):
             continue  # complete: nothing of it will be continued
         for round_info in rounds:
             keep.update(info["id"] for info in round_info)

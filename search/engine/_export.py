@@ -17,7 +17,7 @@ from search.engine._plan import final_setup, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best
-from search.errors import RunFolderError, SearchError
+from search.errors import RunFolderError, SearchError, option
 from search.space import Space, space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, utc_now
 
@@ -78,10 +78,10 @@ def export_run(
 
 def _check_output(output: Path) -> None:
     if output.suffix != ".keras":
-        raise SearchError(f"--output {output}: the file name must end in .keras")
+        raise SearchError(f"{option('output')} {output}: the file name must end in .keras")
     if output.exists() and output.is_dir():
-        raise SearchError(f"--output {output}: is a folder; give a file name ending in .keras")
-    check_writable(output.parent, f"--output {output}", "give a file in a folder you can write to")
+        raise SearchError(f"{option('output')} {output}: is a folder; give a file name ending in .keras")
+    check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
 
 
 def _stored(folder: RunFolder, retrain_data: str, retrain_max_epochs: int) -> tuple[RunRequest, Space]:
@@ -107,7 +107,7 @@ def _chosen(
         raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
     if trial is not None and trial not in ranked:
         raise SearchError(
-            f"--trial {trial}: not a completed trial of {folder.path}; completed:"
+            f"{option('trial')} {trial}: not a completed trial of {folder.path}; completed:"
             f" {', '.join(sorted(ranked)) or 'none'}"
         )
     return next(t for t in trials if t["id"] == (trial or ranked[0]))

@@ -15,7 +15,6 @@ from rich.console import Console
 from search._text import plural
 from search.engine._pipeline import RunContinues, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
-from search.engine._signals import EXIT_CODES
 from search.errors import SearchError, SearchInterrupted
 from search.experiments import Experiment
 from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
@@ -73,7 +72,7 @@ def drive_isolated(
                 raise SearchInterrupted(
                     f"stopped after {plural(done, 'trial')}; resume with: python -m search"
                     f" resume {shlex.quote(str(folder.path))}",
-                    EXIT_CODES.get(signals[0], 130),
+                    signals[0],
                 )
     if code < 0:
         name = signal.Signals(-code).name

@@ -13,7 +13,7 @@ from search.engine._context import Say
 from search.engine._plan import Plan, check_resumable, check_same_data
 from search.engine._request import RunRequest
 from search.engine._versions import package_versions
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.storage import (
     BudgetMeta,
     DataMeta,
@@ -28,7 +28,7 @@ from search.storage import (
     utc_now,
 )
 
-WRITABLE_FIX = "give a --results folder you can write to (or make this one writable)"
+WRITABLE_FIX = f"give a {option('results')} folder you can write to (or make this one writable)"
 
 
 @dataclass(frozen=True)

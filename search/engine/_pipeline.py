@@ -28,7 +28,7 @@ from search.engine._request import RunRequest
 from search.engine._retrain import final_model
 from search.engine._search import RunContinues, Searched, search_trials
 from search.environment import EnvironmentFailure
-from search.errors import SearchInterrupted
+from search.errors import SearchInterrupted, option
 from search.report import report_lines
 from search.storage import RunFolder, RunLock, check_writable, utc_now
 from search.tracking import finish_tracking
@@ -79,7 +79,7 @@ def run_search(
     """
     started = time.perf_counter() - (0.0 if started_at is None else time.time() - started_at)
     say = Say(console, quiet or trials_per_process == 1)
-    check_writable(request.results, f"--results {request.results}", WRITABLE_FIX)
+    check_writable(request.results, f"{option('results')} {request.results}", WRITABLE_FIX)
     p = plan(request, experiment=experiment)
     if p.options.pareto and request.pruner not in (None, "none"):
         say(PARETO_NOTE)

@@ -14,7 +14,7 @@ from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
 from search.engine._request import RunRequest
 from search.engine._warm import load_warm_start
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.experiments import DataOptions, ModelOptions
 from search.space import Space
 from search.storage import RunFolder
@@ -129,7 +129,7 @@ def _space_of(request: RunRequest, experiment: experiments.Experiment, profile: 
     try:
         return space.fix(request.fix)
     except ValueError as exc:
-        raise SearchError(f"--fix: {exc}") from None
+        raise SearchError(f"{option('fix')}: {exc}") from None
 
 
 def _budget_of(
@@ -171,31 +171,34 @@ def _check_importable(request: RunRequest, experiment: experiments.Experiment) -
     if not experiment.not_importable:
         return
     if request.workers > 1 or request.isolate:
-        option = f"workers={request.workers}" if request.workers > 1 else "isolate=True"
+        given = f"{option('workers')} {request.workers}" if request.workers > 1 else option("isolate")
         raise SearchError(
-            f"{option} runs trials in other processes, which cannot import the hypermodel:"
+            f"{given} runs trials in other processes, which cannot import the hypermodel:"
             f" {experiment.not_importable}"
         )
 
 
 def _check_workers(request: RunRequest, backend: tuners.Backend) -> None:
     if request.workers > 1 and backend.name != "optuna":
-        option = f"--gpus {','.join(request.gpus)}" if request.gpus else f"--workers {request.workers}"
+        given = (
+            f"{option('gpus')} {','.join(request.gpus)}" if request.gpus
+            else f"{option('workers')} {request.workers}"
+        )  # fmt: skip
         raise SearchError(
-            f"{option} needs --tuner optuna (several workers share an Optuna study),"
-            f" not {backend.name}; one GPU (e.g. --gpus 0) works with any tuner"
+            f"{given} needs {option('tuner')} optuna (several workers share an Optuna study),"
+            f" not {backend.name}; one GPU (e.g. {option('gpus')} 0) works with any tuner"
         )
 
 
 def _check_model_options(request: RunRequest, experiment: experiments.Experiment) -> None:
     if request.image_size is not None and experiment.default_image_size is None:
         raise SearchError(
-            f"--image-size {request.image_size}: {experiment.name} images have one size;"
+            f"{option('image_size')} {request.image_size}: {experiment.name} images have one size;"
             " the option applies to image-folder experiments (clothing)"
         )
     if request.weights is not None and experiment.default_weights is None:
         raise SearchError(
-            f"--weights {request.weights}: {experiment.name} models are trained from scratch;"
+            f"{option('weights')} {request.weights}: {experiment.name} models are trained from scratch;"
             " the option applies to transfer-learning experiments (clothing)"
         )
 
@@ -206,16 +209,16 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
     if meta.get("experiment") != p.experiment.name:
         raise SearchError(
             f"{folder.path}: holds a run of experiment {meta.get('experiment')!r}, not"
-            f" {p.experiment.name!r}; pass another --results folder or --name"
+            f" {p.experiment.name!r}; pass another {option('results')} folder or {option('name')}"
         )
     if meta.get("status") == "finished":
         raise SearchError(f"{folder.path}: run {folder.name!r} is already finished; to search"
-                          " again, choose another --name")  # fmt: skip
+                          f" again, choose another {option('name')}")  # fmt: skip
     differences = _differences(meta, p, request)
     if differences:
         raise SearchError(
             f"{folder.path}: run {folder.name!r} exists with other settings"
-            f" ({'; '.join(differences)}); start a new run with another --name, or"
+            f" ({'; '.join(differences)}); start a new run with another {option('name')}, or"
             f" `python -m search resume {folder.path}`"
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import keras_tuner as kt
 
-from search.errors import RunFolderError
+from search.errors import RunFolderError, option
 from search.failures import failure_reason
 from search.gpus import PINNED
 from search.storage import RunFolder, utc_now
@@ -125,7 +125,7 @@ class TrialRecorder(Observer):
             f"{self.folder.trials_file}: the tuner started trial {trial_id} again, which is"
             f" already {record['status']} there; its record is kept and the search stopped"
             " (the tuner's state does not match this run's trials). To search on, start a new"
-            " run with another --name."
+            f" run with another {option('name')}."
         )
 
     def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:

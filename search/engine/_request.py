@@ -11,7 +11,7 @@ from pathlib import Path
 import keras_tuner as kt
 
 from search.engine._precision import PRECISIONS
-from search.errors import RunFolderError, SearchError
+from search.errors import RunFolderError, SearchError, option
 from search.storage import RunFolder, masked_url
 from search.tracking import parse_track
 
@@ -100,79 +100,79 @@ class RunRequest:
 
     def check(self) -> None:
         """Raise SearchError for any out-of-range value, naming the option and the fix."""
-        _at_least("--max-trials", self.max_trials, 1)
-        _at_least("--max-epochs", self.max_epochs, 1)
-        _at_least("--factor", self.factor, 2)
-        _at_least("--train-size", self.train_size, 1)
-        _at_least("--val-size", self.val_size, 1)
-        _at_least("--seed", self.seed, 0)
+        _at_least(option("max_trials"), self.max_trials, 1)
+        _at_least(option("max_epochs"), self.max_epochs, 1)
+        _at_least(option("factor"), self.factor, 2)
+        _at_least(option("train_size"), self.train_size, 1)
+        _at_least(option("val_size"), self.val_size, 1)
+        _at_least(option("seed"), self.seed, 0)
         if self.seed > MAX_SEED:
-            raise SearchError(f"--seed ({self.seed}) must be at most {MAX_SEED} (2**32 - 1)")
-        _at_least("--converged-epochs", self.converged_epochs, 1)
-        _at_least("--workers", self.workers, 1)
-        _at_least("--keep-best", self.keep_best, 1)
-        _at_least("--retrain-max-epochs", self.retrain_max_epochs, 1)
-        _at_least("--image-size", self.image_size, 16)
-        _at_least("--finalists", self.finalists, 1)
+            raise SearchError(f"{option('seed')} ({self.seed}) must be at most {MAX_SEED} (2**32 - 1)")
+        _at_least(option("converged_epochs"), self.converged_epochs, 1)
+        _at_least(option("workers"), self.workers, 1)
+        _at_least(option("keep_best"), self.keep_best, 1)
+        _at_least(option("retrain_max_epochs"), self.retrain_max_epochs, 1)
+        _at_least(option("image_size"), self.image_size, 16)
+        _at_least(option("finalists"), self.finalists, 1)
         if self.budget not in BUDGETS:
-            raise SearchError(f"--budget {self.budget!r}: choose one of {', '.join(BUDGETS)}")
+            raise SearchError(f"{option('budget')} {self.budget!r}: choose one of {', '.join(BUDGETS)}")
         if (self.finalists or 1) > 1 and (not self.retrain or self.retrain_data != "validated"):
             raise SearchError(
-                f"--finalists {self.finalists} trains the finalists validated on the full"
+                f"{option('finalists')} {self.finalists} trains the finalists validated on the full"
                 " training data; it needs the retrain with --retrain-data validated (the default)"
             )
         if self.gpus and self.workers != len(self.gpus):
             raise SearchError(
-                f"--gpus {','.join(self.gpus)} starts one worker per GPU ({len(self.gpus)});"
-                f" leave out --workers {self.workers}"
+                f"{option('gpus')} {','.join(self.gpus)} starts one worker per GPU ({len(self.gpus)});"
+                f" leave out {option('workers')} {self.workers}"
             )
         if self.isolate and self.workers > 1:
             raise SearchError(
-                f"--isolate runs one process at a time; it cannot be combined with"
-                f" --workers {self.workers} (start more with `python -m search worker RUN`)"
+                f"{option('isolate')} runs one process at a time; it cannot be combined with"
+                f" {option('workers')} {self.workers} (start more with `python -m search worker RUN`)"
             )
         if not 0 <= self.tolerance < 1:
-            raise SearchError(f"--tolerance ({self.tolerance}) must be in [0, 1)")
+            raise SearchError(f"{option('tolerance')} ({self.tolerance}) must be in [0, 1)")
         self._check_objective()
         if self.precision not in PRECISIONS:
             raise SearchError(
-                f"--precision {self.precision!r}: choose one of {', '.join(PRECISIONS)}"
+                f"{option('precision')} {self.precision!r}: choose one of {', '.join(PRECISIONS)}"
             )
         if self.retrain_data not in RETRAIN_DATA:
             raise SearchError(
-                f"--retrain-data {self.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
+                f"{option('retrain_data')} {self.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
             )
         if self.track:
             parse_track(self.track)
         for folder in self.warm_start:
             if not RunFolder(Path(folder)).exists():
                 raise SearchError(
-                    f"--warm-start {folder}: not a run folder (no run.json); give a run's"
+                    f"{option('warm_start')} {folder}: not a run folder (no run.json); give a run's"
                     " folder, results/EXPERIMENT/RUN"
                 )
         if self.name is not None and not _NAME.match(self.name):
             raise SearchError(
-                f"--name {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
+                f"{option('name')} {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
                 " starting with a letter or digit"
             )
 
     def _check_objective(self) -> None:
         if self.objective.startswith("test"):
             raise SearchError(
-                f"--objective {self.objective!r}: the test set is never an objective; use a"
+                f"{option('objective')} {self.objective!r}: the test set is never an objective; use a"
                 " validation metric such as val_accuracy"
             )
         if self.objective not in OBJECTIVES and not _METRIC.match(self.objective):
             raise SearchError(
-                f"--objective {self.objective!r} is not a metric name; use one the model logs,"
+                f"{option('objective')} {self.objective!r} is not a metric name; use one the model logs,"
                 f" e.g. {', '.join(OBJECTIVES)}, val_auc"
             )
         if self.direction is not None and self.direction not in DIRECTIONS:
             raise SearchError(
-                f"--objective direction {self.direction!r}: choose max or min"
+                f"{option('objective')} direction {self.direction!r}: choose max or min"
             )
         if self.objective == "pareto" and self.direction not in (None, "max"):
-            raise SearchError("--objective pareto has its own directions; leave out the direction")
+            raise SearchError(f"{option('objective')} pareto has its own directions; leave out the direction")
         self.kt_objective()  # the direction must be known
 
     def to_json(self, name: str) -> dict[str, object]:
@@ -207,8 +207,8 @@ class RunRequest:
         direction = self.direction or OBJECTIVES.get(name) or infer_direction(name)
         if direction is None:
             raise SearchError(
-                f"--objective {name!r}: cannot tell whether to maximize or minimize it; say so"
-                f" with --objective {name}:max (Python: keras_tuner.Objective({name!r}, 'max'))"
+                f"{option('objective')} {name!r}: cannot tell whether to maximize or minimize it; say so"
+                f" with {option('objective')} {name}:max (Python: keras_tuner.Objective({name!r}, 'max'))"
             )
         return kt.Objective(name, direction)
 
@@ -235,7 +235,7 @@ def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
     if url is not None and "***" in url:
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password; pass it"
-            " (--storage, or storage= from Python)"
+            f" with {option('storage')}"
         )
     stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=url)
     return RunRequest.from_json(stored)

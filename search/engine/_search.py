@@ -18,7 +18,7 @@ from search.engine._choose import ranked_ids
 from search.engine._context import RunContext
 from search.engine._progress import SearchProgress
 from search.engine._records import TrialRecorder
-from search.engine._signals import EXIT_CODES, SearchStopped, StopOnSignal
+from search.engine._signals import SearchStopped, StopOnSignal
 from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
 from search.errors import SearchInterrupted
@@ -175,11 +175,10 @@ def _run(
         raise EnvironmentFailure(exc.error, ctx.folder.path) from None
     except (SearchStopped, KeyboardInterrupt) as exc:
         done = sum(r["status"] == "completed" for r in recorder.records.values())
-        code = EXIT_CODES.get(getattr(exc, "signum", signal.SIGINT), 130)
         raise SearchInterrupted(
             f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
             f" {shlex.quote(str(ctx.folder.path))}",
-            code,
+            getattr(exc, "signum", signal.SIGINT),
         ) from None
     except RuntimeError as exc:
         # KerasTuner's oracle ends the search after too many consecutive failed trials;

@@ -11,7 +11,8 @@ import keras_tuner as kt
 
 from search.tuners import Observer
 
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals that stop a search at the next batch boundary."""
 
 
 class SearchStopped(kt.errors.FatalError):
@@ -36,7 +37,7 @@ class StopOnSignal(Observer):
 
     def __enter__(self) -> StopOnSignal:
         if threading.current_thread() is threading.main_thread():
-            for signum in EXIT_CODES:
+            for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
         return self
 

@@ -23,7 +23,7 @@ from search.engine._plan import plan
 from search.engine._precision import precision
 from search.engine._records import TrialRecorder
 from search.engine._request import STORAGE_ENV, RunRequest
-from search.errors import RunFolderError, SearchError
+from search.errors import RunFolderError, SearchError, option
 from search.gpus import worker_env
 from search.space import space_from_dict
 from search.storage import RunFolder
@@ -85,7 +85,7 @@ def run_worker(
     meta = folder.read_meta()
     if meta.get("tuner") != "optuna":
         raise SearchError(
-            f"{folder.path}: a {meta.get('tuner')} run cannot take workers; only --tuner optuna"
+            f"{folder.path}: a {meta.get('tuner')} run cannot take workers; only {option('tuner')} optuna"
             " runs share their search"
         )
     if meta.get("status") != "running":
@@ -97,7 +97,7 @@ def run_worker(
     if url is not None and "***" in url:
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password ({stored});"
-            " pass the full URL with --storage"
+            f" pass the full URL with {option('storage')}"
         )
     request = RunRequest.from_json(
         {**meta["request"], "workers": 1, "gpus": [], "storage": url}

@@ -9,7 +9,7 @@ import keras_tuner as kt
 from hypermodels import BASES, TransferModel
 from hypermodels.transfer import DEFAULTS, base_names
 from search.data import Splits, load_clothing
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.space import Space
 
@@ -49,19 +49,20 @@ def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None
     for name in bases:
         if size < BASES[name].min_size:
             raise SearchError(
-                f"--image-size {size}: {name} needs at least {BASES[name].min_size} pixels;"
-                f" use a larger size or another base (--fix base=...)"
+                f"{option('image_size')} {size}: {name} needs at least {BASES[name].min_size} pixels;"
+                f" use a larger size or another base ({option('fix')} base=...)"
             )
     if isinstance(weights, Path):
         if len(bases) > 1:
             raise SearchError(
-                f"--weights {weights}: one weights file fits one base, but the space chooses"
-                f" among {', '.join(bases)}; fix the base with --fix base=NAME"
+                f"{option('weights')} {weights}: one weights file fits one base, but the space chooses"
+                f" among {', '.join(bases)}; fix the base with {option('fix')} base=NAME"
             )
         if not weights.is_file():
             raise SearchError(
-                f"--weights {weights}: no such file; give a weights file of {bases[0]} without"
-                " its top (e.g. saved with base.save_weights), --weights imagenet, or --weights none"
+                f"{option('weights')} {weights}: no such file; give a weights file of {bases[0]} without"
+                f" its top (e.g. saved with base.save_weights), {option('weights')} imagenet, or"
+                f" {option('weights')} none"
             )
     if weights is None:
         return
@@ -72,14 +73,15 @@ def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None
             reason = " ".join(str(exc).split())[:300]
             if isinstance(weights, Path):
                 raise SearchError(
-                    f"--weights {weights}: not loadable into {name} without its top ({reason});"
-                    " give that base's weights file, --weights imagenet, or --weights none"
+                    f"{option('weights')} {weights}: not loadable into {name} without its top ({reason});"
+                    f" give that base's weights file, {option('weights')} imagenet, or"
+                    f" {option('weights')} none"
                 ) from None
             raise SearchError(
-                f"--weights imagenet: could not get the ImageNet weights of {name} ({reason})."
+                f"{option('weights')} imagenet: could not get the ImageNet weights of {name} ({reason})."
                 " Keras downloads them once into ~/.keras/models; without internet access,"
-                " pass a local weights file with --weights PATH, or start from random weights"
-                " with --weights none"
+                f" pass a local weights file with {option('weights')} PATH, or start from random weights"
+                f" with {option('weights')} none"
             ) from None
 
 

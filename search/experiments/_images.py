@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from hypermodels import ImageCNN
 from search.data import Splits, load_images
-from search.errors import DataError
+from search.errors import DataError, option
 from search.experiments._clothing import CLOTHING, SEARCH_SIZE
 from search.experiments._fashion import image_cnn
 from search.experiments._registry import DataOptions, Experiment, register_variants
@@ -15,7 +15,7 @@ from search.experiments._registry import DataOptions, Experiment, register_varia
 CNN_SIZE = 64
 """A CNN from scratch searches images at 64 x 64 unless --image-size says otherwise."""
 FIX = (
-    "pass --data-dir FOLDER: a folder with one sub-folder of images per class, or"
+    f"pass {option('data_dir')} FOLDER: a folder with one sub-folder of images per class, or"
     " train/, validation/ and test/ folders holding such sub-folders"
 )
 

@@ -12,7 +12,7 @@ from typing import Any
 import keras_tuner as kt
 
 from search.data import ArrayData, Splits, load_arrays
-from search.errors import SearchError, SpaceError
+from search.errors import SearchError, SpaceError, option
 from search.experiments._reference import Reference, reference_of, resolve
 from search.experiments._user import (
     UserHyperModel,
@@ -191,11 +191,11 @@ def get(name: str, model: str | None = None) -> Experiment:
     if model is not None:
         if name not in _VARIANTS:
             raise SearchError(
-                f"--model {model}: {name} has one model; the option applies to"
+                f"{option('model')} {model}: {name} has one model; the option applies to"
                 f" {', '.join(_VARIANTS) or 'no experiment'}"
             )
         if model not in _VARIANTS[name]:
-            raise SearchError(f"--model {model!r}: choose one of {', '.join(_VARIANTS[name])}")
+            raise SearchError(f"{option('model')} {model!r}: choose one of {', '.join(_VARIANTS[name])}")
         return _VARIANTS[name][model]
     if name in _EXPERIMENTS:
         return _EXPERIMENTS[name]

@@ -14,6 +14,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
+from search.compat import optuna as compat_optuna
 from search.ranking import HP_PREFIX
 
 MIN_TRIALS = 4
@@ -46,6 +47,7 @@ def importance_inputs(
 ) -> list[optuna.trial.FrozenTrial]:
     """Completed trials with a finite ``target`` as Optuna trials over the space's searched
     parameters; values outside a distribution (e.g. from an edited space) are dropped."""
+    compat_optuna.check_version()
     dists = distributions(space)
     trials = []
     for _, row in frame.iterrows():
@@ -58,7 +60,7 @@ def importance_inputs(
             if raw is None or (isinstance(raw, float) and math.isnan(raw)):
                 continue
             raw = raw.item() if hasattr(raw, "item") else raw
-            if not dist._contains(dist.to_internal_repr(raw)):
+            if not compat_optuna.contains(dist, raw):
                 continue
             params[name], used[name] = raw, dist
         trials.append(

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from search.errors import RunFolderError
+from search.errors import RunFolderError, option
 from search.storage._atomic import write_json
 
 FORMAT_VERSION = 1
@@ -122,16 +122,16 @@ def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
     """
     if (results / RUN_FILE).is_file():
         raise RunFolderError(
-            f"{results}: --results is a run folder, not a results root;"
+            f"{results}: {option('results')} is a run folder, not a results root;"
             f" pass its parent's parent (e.g. {results.parent.parent})"
         )
     if results.exists() and not results.is_dir():
-        raise RunFolderError(f"{results}: --results exists and is not a folder")
+        raise RunFolderError(f"{results}: {option('results')} exists and is not a folder")
     exp_dir = results / experiment
     if (exp_dir / RUN_FILE).is_file():
         raise RunFolderError(
             f"{exp_dir}: holds a run's files where runs of {experiment!r} go;"
-            " pass another --results folder"
+            f" pass another {option('results')} folder"
         )
     folder = RunFolder(exp_dir / run)
     if folder.exists():
@@ -142,15 +142,15 @@ def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
         if other not in (None, experiment):
             raise RunFolderError(
                 f"{folder.path}: holds a run of experiment {other!r}, not {experiment!r};"
-                " pass another --results folder or --name"
+                f" pass another {option('results')} folder or {option('name')}"
             )
         raise RunFolderError(
-            f"{folder.path}: a run named {run!r} already exists; choose another --name"
+            f"{folder.path}: a run named {run!r} already exists; choose another {option('name')}"
         )
     if folder.path.exists() and any(p.name not in LOCK_FILES for p in folder.path.iterdir()):
         raise RunFolderError(
             f"{folder.path}: exists and holds files that are not a run of this tool;"
-            " choose another --name or --results"
+            f" choose another {option('name')} or {option('results')}"
         )
     return folder
 

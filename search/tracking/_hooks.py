@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.storage import RunFolder, masked_url, utc_now
 from search.tracking._mlflow import MlflowSink, MlflowTracker, replay
 from search.tracking._spec import FULL_URI_ENV, URI_ENV, RecordSource, parse_track, resolve_uri
@@ -76,7 +76,7 @@ def tracking_observers(
             folder.update_meta(
                 status="failed", finished=utc_now()
             )
-            raise SearchError(f"--track mlflow: cannot log to {_masked(uri)} ({sink.failed});"
+            raise SearchError(f"{option('track')} mlflow: cannot log to {_masked(uri)} ({sink.failed});"
                               " start the tracking server or fix the URI")  # fmt: skip
         if opened:
             tracking["mlflow"] = {"uri": _masked(uri), "experiment_id": sink.experiment_id,
@@ -122,7 +122,7 @@ def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink,
     sink.silent = True
     if not sink.open_parent(meta, folder, stored):
         raise SearchError(
-            f"cannot log to {_masked(uri)} ({sink.failed}); start the tracking server or fix --to"
+            f"cannot log to {_masked(uri)} ({sink.failed}); start the tracking server or fix {option('to')}"
         )
     sent = replay(sink, folder.read_trials())
     if sink.failed is None:

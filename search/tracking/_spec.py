@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.storage import masked_url
 
 TRACKERS = ("mlflow", "tensorboard")
@@ -50,14 +50,20 @@ def parse_track(values: tuple[str, ...] | list[str]) -> list[TrackSpec]:
         name, sep, uri = raw.partition("=")
         if name not in TRACKERS:
             raise SearchError(
-                f"--track {raw!r}: unknown tracker {name!r}; choose mlflow, mlflow=URI or tensorboard"
+                f"{option('track')} {raw!r}: unknown tracker {name!r}; choose mlflow, mlflow=URI"
+                " or tensorboard"
             )
         if sep and name != "mlflow":
-            raise SearchError(f"--track {raw!r}: {name} takes no URI; write --track {name}")
+            raise SearchError(
+                f"{option('track')} {raw!r}: {name} takes no URI; write {option('track')} {name}"
+            )
         if sep and not uri:
-            raise SearchError(f"--track {raw!r}: give the tracking URI after '=', or write --track mlflow")
+            raise SearchError(
+                f"{option('track')} {raw!r}: give the tracking URI after '=', or write"
+                f" {option('track')} mlflow"
+            )
         if any(spec.tracker == name for spec in specs):
-            raise SearchError(f"--track {raw!r}: {name} is named twice; give it once")
+            raise SearchError(f"{option('track')} {raw!r}: {name} is named twice; give it once")
         specs.append(TrackSpec(name, uri or None))
     for spec in specs:
         if spec.tracker == "mlflow":
@@ -68,7 +74,7 @@ def parse_track(values: tuple[str, ...] | list[str]) -> list[TrackSpec]:
 def check_mlflow(uri: str | None) -> None:
     """MLflow installed and ``uri`` (if given) well formed, with a scheme MLflow knows."""
     if importlib.util.find_spec("mlflow") is None:
-        raise SearchError(f"--track mlflow: MLflow is not installed; {_INSTALL}")
+        raise SearchError(f"{option('track')} mlflow: MLflow is not installed; {_INSTALL}")
     if uri is None:
         return
     check_uri(uri)

@@ -1,7 +1,6 @@
 """Interchangeable search backends behind one interface."""
 
 from search.tuners import (
-    _atomic,
     _keras_tuner,  # noqa: F401  (registers random, hyperband, bayesian)
     optuna,  # noqa: F401  (registers optuna)
 )
@@ -10,8 +9,6 @@ from search.tuners._keras_tuner import hyperband_schedule, show_trial_tracebacks
 from search.tuners._observed import EnvironmentStop, ObservedTuner, Observer, TrialQuotaReached
 from search.tuners._registry import Backend, Budget, TunerOptions, WarmTrials, get, names, register
 from search.tuners._state import check_state_present
-
-_atomic.install()
 
 __all__ = [
     "Backend",

@@ -4,11 +4,9 @@ checkpoints), written atomically.
 KerasTuner 1.4.8 writes them in place (``open(path, "w")``, ``model.save_weights(path)``),
 so a ``kill -9`` or a power cut during a write leaves a truncated oracle.json and a run
 that cannot be resumed, or a truncated checkpoint that Hyperband cannot continue from and
-``export`` cannot load. Every KerasTuner state file goes through
-``keras_tuner.src.utils.save_json`` and every checkpoint through the ``SaveBestEpoch``
-callback that ``Tuner.run_trial`` builds; this module routes both through a temporary
-file, fsync and ``os.replace``. There is no public hook for either, hence the
-replacement of that function and that class (both looked up at call time).
+``export`` cannot load. :func:`install` routes both through a temporary file, fsync and
+``os.replace`` (``search.compat.keras_tuner.patch``); the backends call it where they
+create a tuner.
 """
 
 from __future__ import annotations
@@ -18,54 +16,41 @@ import os
 from pathlib import Path
 from typing import Any
 
-from keras_tuner.src import utils as kt_utils
-from keras_tuner.src.engine import tuner_utils
-
+from search.compat import keras_tuner as compat_kt
 from search.environment import named
-from search.errors import RunFolderError
+from search.errors import RunFolderError, option
 from search.storage import write_atomic
-
-_original_save_json = kt_utils.save_json
-_OriginalSaveBestEpoch = tuner_utils.SaveBestEpoch
 
 
 def save_json_atomic(path: str, obj: Any) -> str:
-    """``keras_tuner.src.utils.save_json``, atomic for local paths."""
-    if "://" in str(path):  # gs:// and other remote file systems: KerasTuner's own way
-        return _original_save_json(path, obj)
+    """KerasTuner's ``save_json(path, obj)``, atomic: the JSON text written."""
     text = json.dumps(obj)
     write_atomic(Path(path), text.encode())
     return text
 
 
-class AtomicSaveBestEpoch(_OriginalSaveBestEpoch):
-    """KerasTuner's best-epoch checkpoint callback; the weights go to a temporary file in
-    the same folder (Keras wants the ``.weights.h5`` ending), then replace the checkpoint."""
-
-    def _save_model(self) -> None:
-        target = str(self.filepath)
-        if "://" in target:
-            super()._save_model()
-            return
-        path = Path(target)
-        tmp = path.with_name(f".{path.name.removesuffix('.weights.h5')}.{os.getpid()}.tmp.weights.h5")
-        try:
-            self.model.save_weights(str(tmp))
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except OSError as exc:  # name the checkpoint, not the temporary file
-            tmp.unlink(missing_ok=True)
-            raise named(exc, path) from exc
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+def save_weights_atomic(model: Any, target: str) -> None:
+    """A best-epoch checkpoint, written to a temporary file in the same folder (Keras wants
+    the ``.weights.h5`` ending) that then replaces the checkpoint."""
+    path = Path(target)
+    tmp = path.with_name(f".{path.name.removesuffix('.weights.h5')}.{os.getpid()}.tmp.weights.h5")
+    try:
+        model.save_weights(str(tmp))
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:  # name the checkpoint, not the temporary file
+        tmp.unlink(missing_ok=True)
+        raise named(exc, path) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def install() -> None:
-    """Make KerasTuner's state and checkpoint writes atomic (idempotent)."""
-    kt_utils.save_json = save_json_atomic
-    tuner_utils.SaveBestEpoch = AtomicSaveBestEpoch
+    """Make KerasTuner's state and checkpoint writes atomic (checks KerasTuner's version;
+    idempotent)."""
+    compat_kt.patch(save_json_atomic, save_weights_atomic)
 
 
 def check_tuner_state(directory: Path) -> None:
@@ -79,6 +64,6 @@ def check_tuner_state(directory: Path) -> None:
             raise RunFolderError(
                 f"{path}: the tuner's saved state is damaged ({exc}), so the search cannot"
                 " continue from it. Its finished trials are still in trials.json: `python -m"
-                " search report` reads them. To search on, start a new run with another --name"
+                f" search report` reads them. To search on, start a new run with another {option('name')}"
                 " (this run's folder is left as it is)."
             ) from None

@@ -10,9 +10,10 @@ from typing import Any
 
 import keras_tuner as kt
 from keras_tuner.engine.trial import TrialStatus
-from keras_tuner.src import config as kt_config
 
+from search.compat import keras_tuner as compat_kt
 from search.errors import SearchError
+from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import Budget, TunerOptions, register
 
@@ -30,7 +31,7 @@ def show_trial_tracebacks(show: bool) -> None:
     """Whether KerasTuner prints a failed trial's traceback as it fails: its ``DEBUG`` flag,
     on by default, with no public switch. Off unless ``--debug``: each trial's record and
     progress line keep a one-line reason, and --debug still shows the whole traceback."""
-    kt_config.DEBUG = show
+    compat_kt.set_debug(show)
 
 
 show_trial_tracebacks(False)
@@ -232,6 +233,7 @@ class KerasTunerBackend:
         observers: Sequence[Observer],
         options: TunerOptions,
     ) -> kt.Tuner:
+        prepare()
         tuner = self.factory(hypermodel, objective, budget, seed, directory, options.baseline)
         tuner.observers = list(observers)
         if options.warm is not None:
@@ -250,11 +252,12 @@ def hyperband_schedule(budget: Budget) -> tuple[int, int]:
         factor=budget.factor,
     )
     trials = epochs = 0
-    for bracket in reversed(range(oracle._get_num_brackets())):
+    compat_kt.check_version()
+    for bracket in reversed(range(compat_kt.bracket_count(oracle))):
         previous = 0
-        for round_ in range(oracle._get_num_rounds(bracket)):
-            size = oracle._get_size(bracket, round_)
-            round_epochs = oracle._get_epochs(bracket, round_)
+        for round_ in range(compat_kt.round_count(oracle, bracket)):
+            size = compat_kt.round_size(oracle, bracket, round_)
+            round_epochs = compat_kt.round_epochs(oracle, bracket, round_)
             trials += size
             epochs += size * (round_epochs - previous)
             previous = round_epochs

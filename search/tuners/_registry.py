@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import keras_tuner as kt
 
 from search._text import plural
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.space import Space
 from search.tuners._observed import Observer
 
@@ -53,15 +53,15 @@ class TunerOptions:
     def refuse_optuna_only(self, tuner: str) -> None:
         """SearchError if an Optuna-only option was given to another backend."""
         given = [
-            option
-            for option, value in (("--sampler", self.sampler), ("--pruner", self.pruner),
-                                  ("--storage", self.storage))
+            flag
+            for flag, value in ((option("sampler"), self.sampler), (option("pruner"), self.pruner),
+                                (option("storage"), self.storage))
             if value is not None
         ]  # fmt: skip
         if self.pareto:
-            given.append("--objective pareto")
+            given.append(f"{option('objective')} pareto")
         if given:
-            raise SearchError(f"{given[0]} applies to --tuner optuna only, not {tuner}")
+            raise SearchError(f"{given[0]} applies to {option('tuner')} optuna only, not {tuner}")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from search.errors import RunFolderError
+from search.errors import RunFolderError, option
 from search.storage import RunFolder
 from search.tuners.optuna._choices import JOURNAL_FILE
 
@@ -43,5 +43,5 @@ def check_state_present(folder: RunFolder, tuner: str, storage: str | None) -> N
         f"{needed}: missing, so the tuner would start over and run the {len(finished)} finished"
         " trials again, overwriting their records. They are still in trials.json:"
         f" `python -m search report {shlex.quote(str(folder.path))}` reads them. To search on,"
-        " start a new run with another --name (this run's folder is left as it is)."
+        f" start a new run with another {option('name')} (this run's folder is left as it is)."
     )

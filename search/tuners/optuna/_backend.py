@@ -9,7 +9,9 @@ from pathlib import Path
 import keras_tuner as kt
 import optuna
 
+from search.compat import optuna as compat_optuna
 from search.errors import SearchError
+from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import Budget, TunerOptions, register
 from search.tuners.optuna._choices import make_pruner, make_sampler, make_storage
@@ -90,6 +92,8 @@ class OptunaBackend:
         observers: Sequence[Observer],
         options: TunerOptions,
     ) -> kt.Tuner:
+        compat_optuna.check_version()
+        prepare()
         directory.mkdir(parents=True, exist_ok=True)
         assert options.space is not None
         oracle = OptunaOracle(

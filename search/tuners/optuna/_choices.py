@@ -7,7 +7,7 @@ from pathlib import Path
 
 import optuna
 
-from search.errors import SearchError
+from search.errors import SearchError, option
 
 SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "nsga2")
 PRUNERS = ("median", "successive-halving", "hyperband", "none")
@@ -17,11 +17,13 @@ JOURNAL_FILE = "optuna.journal"
 def make_sampler(name: str, seed: int, multi_objective: bool) -> optuna.samplers.BaseSampler:
     """The sampler called ``name``, seeded; TPE is multivariate (grouped for conditions)."""
     if name not in SAMPLERS:
-        raise SearchError(f"--sampler {name!r} does not exist; choose one of: {', '.join(SAMPLERS)}")
+        raise SearchError(
+            f"{option('sampler')} {name!r} does not exist; choose one of: {', '.join(SAMPLERS)}"
+        )
     if multi_objective and name in ("cmaes", "gp"):
         raise SearchError(
-            f"--sampler {name} cannot optimize two objectives; with --objective pareto use"
-            " tpe, nsga2, random or qmc"
+            f"{option('sampler')} {name} cannot optimize two objectives; with"
+            f" {option('objective')} pareto use tpe, nsga2, random or qmc"
         )
     if name == "tpe":
         with warnings.catch_warnings():  # multivariate and group are "experimental" in name only
@@ -45,14 +47,14 @@ def _require(module: str, package: str, sampler: str) -> None:
         __import__(module)
     except ImportError:
         raise SearchError(
-            f"--sampler {sampler} needs the {package!r} package: pip install {package}"
+            f"{option('sampler')} {sampler} needs the {package!r} package: pip install {package}"
         ) from None
 
 
 def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
     """The pruner called ``name``; epochs are the steps it judges trials on."""
     if name not in PRUNERS:
-        raise SearchError(f"--pruner {name!r} does not exist; choose one of: {', '.join(PRUNERS)}")
+        raise SearchError(f"{option('pruner')} {name!r} does not exist; choose one of: {', '.join(PRUNERS)}")
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
     if name == "successive-halving":
@@ -86,17 +88,17 @@ def connect(url: str) -> optuna.storages.BaseStorage:
         parsed = make_url(url)
     except sqlalchemy.exc.ArgumentError:
         raise SearchError(
-            f"--storage {url!r} is not a database URL; e.g."
+            f"{option('storage')} {url!r} is not a database URL; e.g."
             " postgresql+psycopg://user:password@host:5432/dbname"
         ) from None
     where = f"{parsed.host or 'localhost'}:{parsed.port or 'default port'}"
     try:
         return optuna.storages.RDBStorage(url)  # heartbeats: our own, see _heartbeat.py
     except ImportError as exc:
-        raise SearchError(f"--storage: the database driver is missing ({exc})") from None
+        raise SearchError(f"{option('storage')}: the database driver is missing ({exc})") from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise SearchError(
-            f"--storage: cannot reach the database at {where} ({reason}); check that the"
+            f"{option('storage')}: cannot reach the database at {where} ({reason}); check that the"
             " server runs and the host, port, user and password are right"
         ) from None

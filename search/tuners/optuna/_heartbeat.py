@@ -21,6 +21,8 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from search.compat import optuna as compat_optuna
+
 INTERVAL = float(os.environ.get("SEARCH_HEARTBEAT_SECONDS", "20"))
 """Seconds between heartbeats (an environment variable, so tests can shorten it)."""
 
@@ -75,19 +77,14 @@ def fail_stale_trials(study: optuna.Study, grace: float) -> list[optuna.trial.Fr
     each one's configuration once (a retry is not retried again). Returns the failed ones.
     """
     now = time.time()
-    storage = study._storage  # Optuna offers no public way to fail another process's trial
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         beat = trial.user_attrs.get("heartbeat")
         started = trial.datetime_start.timestamp() if trial.datetime_start else now
         if now - (beat if beat is not None else started) <= grace or _runs_here(trial.user_attrs):
             continue
-        try:  # attributes can only be set while the trial runs: mark it, then fail it
-            storage.set_trial_user_attr(trial._trial_id, "stale", True)
-            if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
-                continue
-        except RuntimeError:  # another worker failed it first (UpdateFinishedTrialError)
-            continue
+        if not compat_optuna.fail_trial(study, trial, {"stale": True}):
+            continue  # another worker failed it first
         failed.append(trial)
         if "retry_of" not in trial.user_attrs:
             study.enqueue_trial(

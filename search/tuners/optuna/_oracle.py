@@ -11,6 +11,8 @@ import keras_tuner as kt
 import optuna
 from keras_tuner.engine.trial import TrialStatus
 
+from search.compat import keras_tuner as compat_kt
+from search.compat import optuna as compat_optuna
 from search.ranking import converged_metrics, overfitting
 from search.space import Space, space_from_hyperparameters
 from search.tuners.optuna._heartbeat import INTERVAL, Heartbeat, fail_stale_trials
@@ -88,7 +90,7 @@ class OptunaOracle(kt.Oracle):
             return False
         for frozen in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             if frozen.number == int(trial_id):
-                ask = optuna.Trial(self.study, frozen._trial_id)
+                ask = compat_optuna.running_trial(self.study, frozen)
                 self._asked[trial_id] = ask
                 self._history[trial_id] = []
                 self._beats[trial_id] = Heartbeat(ask)
@@ -124,8 +126,9 @@ class OptunaOracle(kt.Oracle):
         self.tuner_ids.add(tuner_id)
         # KerasTuner's reload puts the trial that was running into the retry queue: run it
         # again under its study trial, if the study still has it running.
-        while self._retry_queue:
-            trial = self.trials[self._retry_queue.pop()]
+        retry = compat_kt.retry_queue(self)
+        while retry:
+            trial = self.trials[retry.pop()]
             if self._adopt(trial.trial_id):
                 trial.status = TrialStatus.RUNNING
                 self.ongoing_trials[tuner_id] = trial
@@ -158,11 +161,11 @@ class OptunaOracle(kt.Oracle):
             hyperparameters=hyperparameters, trial_id=trial_id, status=status
         )
         if status == TrialStatus.RUNNING:
-            self._record_values(trial)
+            compat_kt.record_values(self, trial)
             self.ongoing_trials[tuner_id] = trial
             self.trials[trial_id] = trial
             self.start_order.append(trial_id)
-            self._save_trial(trial)
+            compat_kt.save_trial(self, trial)
             self.save()
             self._display.on_trial_begin(trial)
         return trial

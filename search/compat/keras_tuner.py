@@ -1,0 +1,127 @@
+"""KerasTuner's private internals, in one place: the Hyperband schedule, the oracle's
+bookkeeping, its debug flag and the writes of its state files and checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import keras_tuner as kt
+from keras_tuner.src import config as kt_config
+from keras_tuner.src import utils as kt_utils
+from keras_tuner.src.engine import tuner_utils
+
+from search.compat._versions import require
+
+KERAS_TUNER_TESTED = (">=1.4.7", "<1.5")
+"""The KerasTuner versions these adapters are tested with (pip specifiers)."""
+DISTRIBUTIONS = ("keras-tuner",)
+
+_ORIGINAL_SAVE_JSON = kt_utils.save_json
+_ORIGINAL_SAVE_BEST_EPOCH = tuner_utils.SaveBestEpoch
+
+
+def check_version() -> None:
+    """Raise SearchError unless the installed KerasTuner is a tested version."""
+    require("KerasTuner", DISTRIBUTIONS, KERAS_TUNER_TESTED)
+
+
+def set_debug(show: bool) -> None:
+    """KerasTuner's ``DEBUG`` flag: whether a failed trial's traceback is printed as it
+    fails (on by default, with no public switch)."""
+    kt_config.DEBUG = show
+
+
+def bracket_count(oracle: kt.oracles.HyperbandOracle) -> int:
+    """How many brackets one Hyperband iteration has."""
+    return int(oracle._get_num_brackets())
+
+
+def round_count(oracle: kt.oracles.HyperbandOracle, bracket: int) -> int:
+    """How many rounds Hyperband's ``bracket`` has."""
+    return int(oracle._get_num_rounds(bracket))
+
+
+def round_size(oracle: kt.oracles.HyperbandOracle, bracket: int, round_: int) -> int:
+    """How many trials round ``round_`` of Hyperband's ``bracket`` holds."""
+    return int(oracle._get_size(bracket, round_))
+
+
+def round_epochs(oracle: kt.oracles.HyperbandOracle, bracket: int, round_: int) -> int:
+    """The epochs each trial of round ``round_`` of Hyperband's ``bracket`` trains to."""
+    return int(oracle._get_epochs(bracket, round_))
+
+
+def brackets(oracle: Any) -> list[dict[str, Any]]:
+    """A Hyperband oracle's brackets in progress (``bracket_num`` and ``rounds``, each a
+    list of ``{"id": trial_id, ...}``); empty for any other oracle."""
+    return list(getattr(oracle, "_brackets", None) or [])
+
+
+def retry_queue(oracle: kt.Oracle) -> list[str]:
+    """The oracle's queue of trial ids to run again (a reload puts the trial that was
+    running there); the list itself, so popping an id takes it off the queue."""
+    queue: list[str] = oracle._retry_queue
+    return queue
+
+
+def record_values(oracle: kt.Oracle, trial: kt.engine.trial.Trial) -> None:
+    """Note a new trial's values as tried (so the oracle does not propose them again)."""
+    oracle._record_values(trial)
+
+
+def save_trial(oracle: kt.Oracle, trial: kt.engine.trial.Trial) -> None:
+    """Write a new trial's ``trial.json`` into its folder."""
+    oracle._save_trial(trial)
+
+
+def _remote(path: str) -> bool:
+    """A path on another file system (``gs://``...), written KerasTuner's own way."""
+    return "://" in path
+
+
+def _checkpoint_class(save_weights: Callable[[Any, str], None]) -> type:
+    class SaveBestEpoch(_ORIGINAL_SAVE_BEST_EPOCH):  # type: ignore[misc, valid-type]
+        """KerasTuner's best-epoch checkpoint callback, saving local checkpoints with
+        ``save_weights(model, path)``."""
+
+        def _save_model(self) -> None:
+            if _remote(str(self.filepath)):
+                super()._save_model()
+            else:
+                save_weights(self.model, str(self.filepath))
+
+    return SaveBestEpoch
+
+
+@cache
+def _routes(
+    save_json: Callable[[str, Any], str], save_weights: Callable[[Any, str], None]
+) -> tuple[Callable[[str, Any], str], type]:
+    """KerasTuner's ``save_json`` and ``SaveBestEpoch`` going through the given functions."""
+
+    def routed_save_json(path: str, obj: Any) -> str:
+        if _remote(str(path)):
+            return str(_ORIGINAL_SAVE_JSON(path, obj))
+        return save_json(path, obj)
+
+    return routed_save_json, _checkpoint_class(save_weights)
+
+
+def patch(save_json: Callable[[str, Any], str], save_weights: Callable[[Any, str], None]) -> None:
+    """Route KerasTuner's state-file writes (``oracle.json``, ``trial.json``...: its
+    ``save_json(path, obj) -> text``) and its trials' best-epoch checkpoints
+    (``save_weights(model, path)``) through the given functions, for local paths.
+
+    There is no public hook for either, so KerasTuner's ``save_json`` and the
+    ``SaveBestEpoch`` class ``Tuner.run_trial`` builds are replaced (both are looked up at
+    call time). Checks the version first; idempotent.
+    """
+    check_version()
+    kt_utils.save_json, tuner_utils.SaveBestEpoch = _routes(save_json, save_weights)
+
+
+def patched() -> bool:
+    """Whether :func:`patch` replaced KerasTuner's writes in this process."""
+    return kt_utils.save_json is not _ORIGINAL_SAVE_JSON
