@@ -30,7 +30,7 @@ ADAPTERS = [
 PRIVATE_NAMES = {
     # KerasTuner
     "_retry_queue", "_record_values", "_save_trial", "_get_size", "_get_num_brackets",
-    "_get_num_rounds", "_get_epochs", "_brackets",
+    "_get_num_rounds", "_get_epochs", "_brackets", "_compute_values_hash",
     # Optuna
     "_storage", "_trial_id", "_contains",
     # TensorFlow

@@ -3,7 +3,8 @@ bookkeeping, its debug flag and the writes of its state files and checkpoints.""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -125,3 +126,27 @@ def patch(save_json: Callable[[str, Any], str], save_weights: Callable[[Any, str
 def patched() -> bool:
     """Whether :func:`patch` replaced KerasTuner's writes in this process."""
     return kt_utils.save_json is not _ORIGINAL_SAVE_JSON
+
+
+def ran_values(oracle: kt.Oracle, values: dict[str, Any]) -> bool:
+    """Whether the oracle ran these values itself (KerasTuner's own duplicate check, not
+    a subclass's)."""
+    return bool(kt.Oracle._duplicate(oracle, values))
+
+
+def values_hash(oracle: kt.Oracle, values: dict[str, Any]) -> str:
+    """The oracle's hash of a configuration, as it compares tried values."""
+    return str(oracle._compute_values_hash(values))
+
+
+@contextlib.contextmanager
+def trials_shown(oracle: kt.Oracle, trials: list[kt.engine.trial.Trial]) -> Iterator[None]:
+    """The oracle's ``trials`` hold ``trials`` too, for the time it picks values (earlier
+    runs' trials, which it must not save or number)."""
+    for trial in trials:
+        oracle.trials[trial.trial_id] = trial
+    try:
+        yield
+    finally:
+        for trial in trials:
+            oracle.trials.pop(trial.trial_id, None)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +74,7 @@ class BaselineFirst:
         """The defaults, while this run has not tried them and is asked to; else None."""
         if self.baseline:
             values = default_values(self.hyperparameters)  # type: ignore[attr-defined]
-            if not _tried_here(self, values):
+            if not compat_kt.ran_values(self, values):
                 return values
         return None
 
@@ -101,7 +100,7 @@ class WarmStarted(BaselineFirst):
         values = self.baseline_due()
         if values is not None:
             return {"status": TrialStatus.RUNNING, "values": values}
-        with _shown(self, self.warm_trials()):
+        with compat_kt.trials_shown(self, self.warm_trials()):
             return super().populate_space(trial_id)  # type: ignore[misc]
 
     def warm_trials(self) -> list[kt.engine.trial.Trial]:
@@ -123,7 +122,7 @@ class WarmStarted(BaselineFirst):
         if super()._duplicate(values):  # type: ignore[misc]
             return True
         return any(
-            _values_hash(self, values) == _values_hash(self, t.hyperparameters.values)
+            compat_kt.values_hash(self, values) == compat_kt.values_hash(self, t.hyperparameters.values)
             for t in self.warm_trials()
         )
 
@@ -276,28 +275,3 @@ for _backend in (
                       " what to try", _bayesian, _trials_times_epochs),
 ):  # fmt: skip
     register(_backend)
-
-
-# KerasTuner's oracle internals, used here only.
-
-
-def _tried_here(oracle: Any, values: dict[str, Any]) -> bool:
-    """Whether the oracle ran these values itself (its own ``_duplicate``)."""
-    return bool(kt.Oracle._duplicate(oracle, values))
-
-
-def _values_hash(oracle: Any, values: dict[str, Any]) -> str:
-    """The oracle's hash of a configuration, as it compares tried values."""
-    return str(oracle._compute_values_hash(values))
-
-
-@contextlib.contextmanager
-def _shown(oracle: Any, trials: list[kt.engine.trial.Trial]) -> Iterator[None]:
-    """The oracle's ``trials`` hold ``trials`` too, for the time it picks values."""
-    for trial in trials:
-        oracle.trials[trial.trial_id] = trial
-    try:
-        yield
-    finally:
-        for trial in trials:
-            oracle.trials.pop(trial.trial_id, None)
