@@ -143,7 +143,7 @@ def fit_loop(
                 val_loss, val_acc = val_data.evaluate(steps)
                 logs.update(val_loss=val_loss, val_accuracy=val_acc)
             steps.sync()
-            if state_path is not None:
+            if writer is not None:
                 done_epochs, done_logs = [*done_epochs, epoch], [*done_logs, dict(logs)]
                 writer.save(model, done_epochs, done_logs)
             callback_list.on_epoch_end(epoch, logs)

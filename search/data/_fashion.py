@@ -54,7 +54,9 @@ def read_folder(folder: Path) -> dict[str, np.ndarray]:
     missing = [FILES[key][0] + ".gz" for key, path in found.items() if path is None]
     if missing:
         raise DataError(f"{folder}: missing {', '.join(missing)}; {FIX}")
-    arrays = {key: read_idx(found[key], FILES[key][1], FIX) for key in FILES}
+    arrays = {
+        key: read_idx(path, FILES[key][1], FIX) for key, path in found.items() if path is not None
+    }
     for key in ("y_train", "y_test"):
         top = int(arrays[key].max())
         if top > 9:

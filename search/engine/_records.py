@@ -148,7 +148,7 @@ class TrialRecorder:
         """An epoch done before an interruption, taken back from the trial's saved state."""
         record = self.records[trial.trial_id]
         earlier = {e["epoch"]: e for e in self._previous.get(trial.trial_id, [])}
-        entry = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
+        entry: dict[str, float | None] = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
         entry["seconds"] = earlier.get(epoch + 1, {}).get("seconds")
         entry["restored"] = True
         record["epochs"].append(entry)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numbers
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import keras_tuner as kt
 
@@ -164,8 +166,9 @@ class RunRequest:
         return out
 
     @classmethod
-    def from_json(cls, stored: dict[str, object]) -> RunRequest:
-        values = dict(stored)
+    def from_json(cls, stored: Mapping[str, Any]) -> RunRequest:
+        """The request :meth:`to_json` stored (JSON: paths and tuples are rebuilt)."""
+        values: dict[str, Any] = dict(stored)
         for key in ("results", "space", "data_dir"):
             if values.get(key) is not None:
                 values[key] = Path(str(values[key]))

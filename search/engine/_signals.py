@@ -9,7 +9,8 @@ from typing import Any
 
 import keras_tuner as kt
 
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+"""The exit code of a run stopped by each signal (128 + its number, as a shell reports it)."""
 
 
 class SearchStopped(kt.errors.FatalError):

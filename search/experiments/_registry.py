@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import keras_tuner as kt
 
@@ -22,6 +22,14 @@ from search.experiments._user import (
     is_hypermodel,
 )
 from search.space import Space, load_space
+
+
+class ExperimentReference(TypedDict, total=False):
+    """How another process finds an experiment again: by its ``experiment`` name (or
+    ``file.py:NAME``), or a user's hypermodel by its ``hypermodel`` (``Reference.to_json``)."""
+
+    experiment: str
+    hypermodel: dict[str, Any]
 
 
 def _data_of(load: Callable[[], ArrayData]) -> ArrayData:
@@ -92,7 +100,7 @@ class Experiment:
     """The space the hypermodel's own code declares (given a space file's, which wins)."""
     check_data: Callable[[Splits, kt.Objective], None] | None = None
     """Checks that need the data and the objective (a user's model on its data)."""
-    reference: dict[str, object] | None = None
+    reference: ExperimentReference | None = None
     """How other processes import this experiment's hypermodel again; None: they cannot
     (workers, ``--isolate`` and ``resume`` in a new process refuse it)."""
     not_importable: str = ""

@@ -168,7 +168,8 @@ def describe_training(final: dict[str, Any]) -> str:
 def retrain_curve(final: dict[str, Any] | None) -> pd.DataFrame | None:
     """A validated retrain's epochs: ``epoch``, ``val_accuracy``, ``learning_rate``; None
     for other retrains (they train for a fixed number of epochs and watch nothing)."""
-    scores = (final or {}).get("val_accuracy_per_epoch")
+    final = final or {}
+    scores = final.get("val_accuracy_per_epoch")
     if not scores:
         return None
     rates = list(final.get("learning_rates") or [])

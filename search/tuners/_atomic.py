@@ -26,7 +26,6 @@ from search.errors import RunFolderError
 from search.storage import write_atomic
 
 _original_save_json = kt_utils.save_json
-_OriginalSaveBestEpoch = tuner_utils.SaveBestEpoch
 
 
 def save_json_atomic(path: str, obj: Any) -> str:
@@ -38,7 +37,7 @@ def save_json_atomic(path: str, obj: Any) -> str:
     return text
 
 
-class AtomicSaveBestEpoch(_OriginalSaveBestEpoch):
+class AtomicSaveBestEpoch(tuner_utils.SaveBestEpoch):
     """KerasTuner's best-epoch checkpoint callback; the weights go to a temporary file in
     the same folder (Keras wants the ``.weights.h5`` ending), then replace the checkpoint."""
 

@@ -42,7 +42,7 @@ def default_values(space: kt.HyperParameters) -> dict[str, Any]:
     return hps.values
 
 
-class BaselineFirst:
+class BaselineFirst(kt.Oracle):
     """Oracle mixin: the first configuration tried is the space's defaults, the baseline a
     search has to beat; after it (and after a resume), the oracle's own random values."""
 

@@ -56,8 +56,15 @@ class Budget:
 class Backend(Protocol):
     """A search algorithm. New ones (Optuna) implement this and call :func:`register`."""
 
-    name: str
-    description: str
+    @property
+    def name(self) -> str:
+        """What ``--tuner`` calls it."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for ``search list``."""
+        ...
 
     def create(
         self,

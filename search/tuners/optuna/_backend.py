@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import keras_tuner as kt
 import optuna
@@ -16,6 +17,8 @@ from search.tuners.optuna._choices import make_pruner, make_sampler, make_storag
 from search.tuners.optuna._oracle import OptunaOracle
 from search.tuners.optuna._translate import distributions
 
+StudyGoal = Literal["maximize", "minimize"]
+"""An Optuna study direction, as ``optuna.create_study`` takes it."""
 MAX_CONSECUTIVE_FAILURES = 3
 PARETO_NOTE = (
     "--objective pareto: Optuna does not prune studies with two objectives, so every"
@@ -36,8 +39,8 @@ def _study(
     pruner = make_pruner("none" if options.pareto else options.pruner or "median",
                          budget.max_epochs)  # fmt: skip
     storage = make_storage(options.storage, run_dir)
-    single = "maximize" if objective.direction == "max" else "minimize"
-    directions = ["maximize", "minimize"] if options.pareto else [single]
+    single: StudyGoal = "maximize" if objective.direction == "max" else "minimize"
+    directions: list[StudyGoal] = ["maximize", "minimize"] if options.pareto else [single]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         storage=storage, sampler=sampler, pruner=pruner, study_name=options.study_name,
