@@ -12,8 +12,6 @@ from rich.console import Console
 from search.cli._parser import add_common, add_model_options
 from search.errors import SearchError
 
-TUNERS = ("random", "hyperband", "bayesian", "optuna")
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -28,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="experiment name (see `search list`), or your own: path/to/file.py:NAME or"
         " package.module:NAME, where NAME is a search.Experiment",
     )
-    p.add_argument("--tuner", required=True, help=f"search backend: {', '.join(TUNERS)}")
+    p.add_argument("--tuner", required=True, help="search backend (see `search list`)")
     p.add_argument("--max-trials", type=int, help="trials to run (Hyperband: a cap)")
     p.add_argument("--max-epochs", type=int, help="epochs per trial (Hyperband: the longest)")
     p.add_argument("--factor", type=int, default=3, help="Hyperband's reduction factor")

@@ -10,7 +10,7 @@ import numpy as np
 
 from search.data._dataset import Splits
 from search.data._idx import read_idx
-from search.data._split import split_off, stratified_indices
+from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
 from search.errors import DataError
 
 CLASS_NAMES = (
@@ -104,7 +104,7 @@ def locate(data_dir: Path | None, locations: Sequence[Path] | None = None,
 def load_fashion(
     data_dir: Path | None = None,
     *,
-    val_size: int = 10000,
+    val_size: int = DEFAULT_VAL_SIZE,
     train_size: int | None = None,
     seed: int = 0,
     locations: Sequence[Path] | None = None,

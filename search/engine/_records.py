@@ -43,11 +43,7 @@ def best_epoch(epochs: list[dict[str, Any]], objective: kt.Objective) -> dict[st
         value = record.get(objective.name)
         if value is None or not math.isfinite(value):
             continue
-        if best is None or (
-            value > best[objective.name]
-            if objective.direction == "max"
-            else value < best[objective.name]
-        ):
+        if best is None or objective.better_than(value, best[objective.name]):
             best = record
     return best
 

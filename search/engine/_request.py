@@ -14,7 +14,7 @@ import keras_tuner as kt
 
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError
-from search.storage import RunFolder
+from search.storage import RunFolder, is_masked
 
 STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
 """The storage URL handed to spawned workers (run.json keeps it without its password)."""
@@ -209,7 +209,7 @@ def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
     url = storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
-    if url is not None and "***" in url:
+    if is_masked(url):
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password; pass it"
             " (--storage, or storage= from Python)"

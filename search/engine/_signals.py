@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
 import keras_tuner as kt
 
+from search._text import plural
+from search.errors import SearchInterrupted
+
 EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 """The exit code of a run stopped by each signal (128 + its number, as a shell reports it)."""
+
+
+def interrupted(trials: Iterable[Mapping[str, Any]], folder: Path, signum: int) -> SearchInterrupted:
+    """What a search stopped by ``signum`` ends with: the trials it completed, how to resume
+    it, and the signal's exit code."""
+    done = sum(t["status"] == "completed" for t in trials)
+    return SearchInterrupted(
+        f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
+        f" {shlex.quote(str(folder))}",
+        EXIT_CODES.get(signum, EXIT_CODES[signal.SIGINT]),
+    )
 
 
 class SearchStopped(kt.errors.FatalError):

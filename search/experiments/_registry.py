@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 
 import keras_tuner as kt
 
-from search.data import ArrayData, Splits, load_arrays
+from search.data import DEFAULT_VAL_SIZE, ArrayData, Splits, load_arrays
 from search.errors import SearchError, SpaceError
 from search.experiments._reference import Reference, reference_of, resolve
 from search.experiments._user import (
@@ -52,7 +52,7 @@ class DataOptions:
 
     data_dir: Path | None = None
     train_size: int | None = None
-    val_size: int | None = 10000
+    val_size: int | None = DEFAULT_VAL_SIZE
     seed: int = 0
     image_size: int | None = None
     """Square size images are resized to (image-folder experiments)."""
@@ -85,7 +85,7 @@ class Experiment:
     check_space: Callable[[Space], None]
     hypermodel: Callable[[Space, Splits, ModelOptions], kt.HyperModel]
     default_train_size: int | None = None
-    default_val_size: int | None = 10000
+    default_val_size: int | None = DEFAULT_VAL_SIZE
     budgets: dict[str, tuple[int | None, int]] = field(default_factory=dict)
     """Per tuner: (max_trials, max_epochs) when the user gives neither."""
     default_image_size: int | None = None

@@ -15,7 +15,7 @@ from search.errors import RunFolderError
 from search.report._importance import param_importances
 from search.report._rank import Choice, ValueChoice, against_baseline, rank_run
 from search.report._table import full_history, trials_table
-from search.storage import RunFolder, lock_holder
+from search.storage import RunFolder, lock_holder, status_counts
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
@@ -62,9 +62,7 @@ def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float =
     table, choice = ranking.table, ranking.choice
     by_id = {t["id"]: t for t in trials}
     curves = {t["id"]: full_history(t, by_id) for t in trials}
-    counts: dict[str, int] = {}
-    for trial in trials:
-        counts[trial.get("status", "unknown")] = counts.get(trial.get("status", "unknown"), 0) + 1
+    counts = status_counts(trials)
     importances = param_importances(
         table, meta.get("space", {}).get("params", {}), "converged_val_accuracy"
     )

@@ -2,18 +2,28 @@
 
 from search.storage._atomic import utc_now, write_atomic, write_json
 from search.storage._lock import LOCK_FD_ENV, RunLock, lock_holder
-from search.storage._run import FORMAT_VERSION, RunFolder, find_runs, prepare_run_folder
+from search.storage._run import (
+    FORMAT_VERSION,
+    RunFolder,
+    find_runs,
+    prepare_run_folder,
+    status_counts,
+)
+from search.storage._urls import MASK, is_masked
 from search.storage._writable import check_writable
 
 __all__ = [
     "FORMAT_VERSION",
     "LOCK_FD_ENV",
+    "MASK",
     "RunFolder",
     "RunLock",
     "check_writable",
     "find_runs",
+    "is_masked",
     "lock_holder",
     "prepare_run_folder",
+    "status_counts",
     "utc_now",
     "write_atomic",
     "write_json",

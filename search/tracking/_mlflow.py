@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import keras_tuner as kt
 
 from search.engine._records import TrialRecorder
-from search.storage import RunFolder
+from search.storage import MASK, RunFolder
 from search.tracking._spec import local_artifact_root
 
 ATTEMPTS = 3
@@ -109,7 +109,7 @@ class MlflowSink:
         """``text`` with the URI's password hidden."""
         password = urlsplit(self.uri).password
         text = text.replace(self.uri, self.shown)
-        return text.replace(password, "***") if password else text
+        return text.replace(password, MASK) if password else text
 
     def open_parent(self, meta: dict[str, Any], folder: RunFolder, stored: dict[str, Any] | None) -> bool:
         """Find or create the experiment and the run's parent run; True when both are there."""

@@ -11,9 +11,12 @@ import keras_tuner as kt
 from keras_tuner.src import config as kt_config
 
 from search.tuners._observed import ObservedTuner, Observer
-from search.tuners._registry import Budget, TunerOptions, register
+from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
 
-MAX_CONSECUTIVE_FAILURES = 3
+MIN_INITIAL_POINTS = 2
+MAX_INITIAL_POINTS = 10
+INITIAL_SHARE = 3
+"""BayesianOptimization starts from random points: a third of the trials, 2 to 10."""
 
 
 def show_trial_tracebacks(show: bool) -> None:
@@ -105,11 +108,16 @@ def _random(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, 
     return _tuner(RandomTuner, hypermodel, oracle, directory)
 
 
+def initial_points(trials: int) -> int:
+    """The random points BayesianOptimization fits its first Gaussian process on."""
+    return max(MIN_INITIAL_POINTS, min(trials // INITIAL_SHARE, MAX_INITIAL_POINTS))
+
+
 def _bayesian(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
               directory: Path, baseline: bool) -> kt.Tuner:  # fmt: skip
     trials = budget.max_trials or 1
     oracle = BayesianOracle(
-        objective=objective, max_trials=trials, num_initial_points=max(2, min(trials // 3, 10)),
+        objective=objective, max_trials=trials, num_initial_points=initial_points(trials),
         seed=oracle_seed(seed), max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
     )  # fmt: skip
     oracle.baseline = baseline

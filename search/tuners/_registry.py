@@ -13,6 +13,9 @@ from search.errors import SearchError
 from search.space import Space
 from search.tuners._observed import Observer
 
+MAX_CONSECUTIVE_FAILURES = 3
+"""Trials failing in a row before a search stops: the configuration, not the trial, is wrong."""
+
 
 @dataclass(frozen=True)
 class TunerOptions:

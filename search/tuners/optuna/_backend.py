@@ -12,14 +12,15 @@ import optuna
 
 from search.errors import SearchError
 from search.tuners._observed import ObservedTuner, Observer
-from search.tuners._registry import Budget, TunerOptions, register
+from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
 from search.tuners.optuna._choices import make_pruner, make_sampler, make_storage
 from search.tuners.optuna._oracle import OptunaOracle
 from search.tuners.optuna._translate import distributions
 
 StudyGoal = Literal["maximize", "minimize"]
 """An Optuna study direction, as ``optuna.create_study`` takes it."""
-MAX_CONSECUTIVE_FAILURES = 3
+DEFAULT_TRIALS = 10
+"""Trials of an Optuna search whose budget gives none."""
 PARETO_NOTE = (
     "--objective pareto: Optuna does not prune studies with two objectives, so every"
     " trial runs all its epochs"
@@ -95,7 +96,7 @@ class OptunaBackend:
         assert options.space is not None
         oracle = OptunaOracle(
             objective=objective,
-            max_trials=budget.max_trials or 10,
+            max_trials=budget.max_trials or DEFAULT_TRIALS,
             space=options.space,
             study=_study(options, budget, seed, options.run_dir or directory.parent, objective),
             seed=seed,
@@ -111,7 +112,7 @@ class OptunaBackend:
         return tuner
 
     def plan(self, budget: Budget) -> tuple[int, int]:
-        trials = budget.max_trials or 10
+        trials = budget.max_trials or DEFAULT_TRIALS
         return trials, trials * budget.max_epochs
 
 
