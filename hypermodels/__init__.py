@@ -3,7 +3,14 @@
 from hypermodels._augment import Augmentation
 from hypermodels._bases import BASES, BasePreprocess
 from hypermodels._deploy import ClassNames, class_names_of, deployable
-from hypermodels._loop import LoopConfig, NonFiniteLossError, evaluate_model, fit_loop, replay_epochs
+from hypermodels._loop import (
+    EVAL_BATCH_SIZE,
+    LoopConfig,
+    NonFiniteLossError,
+    evaluate_model,
+    fit_loop,
+    replay_epochs,
+)
 from hypermodels._state import load_state, save_state
 from hypermodels.cnn import DEFAULTS, ImageCNN, ImageStats
 from hypermodels.transfer import TransferModel, unfreeze_top
@@ -11,6 +18,7 @@ from hypermodels.transfer import TransferModel, unfreeze_top
 __all__ = [
     "BASES",
     "DEFAULTS",
+    "EVAL_BATCH_SIZE",
     "Augmentation",
     "BasePreprocess",
     "ClassNames",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +93,40 @@ def check_domains(space: Space, domains: Mapping[str, Domain]) -> None:
                     f"{space.source}: {param.name}: {value!r} cannot be used; {param.name} must"
                     f" be {domain.describe()}: change its {_where(param)} in the space file"
                 )
+
+
+def values_of(space: Space, name: str, default: Any) -> list[Any]:
+    """The values ``space`` can give ``name``: a choice's values, else its default;
+    ``default`` when the space leaves ``name`` out."""
+    if name not in space:
+        return [default]
+    param = space[name]
+    values = getattr(param, "values", None)
+    return list(values) if values is not None else [param.default]
+
+
+def check_model_space(
+    space: Space,
+    defaults: Mapping[str, Any],
+    domains: Mapping[str, Domain],
+    named: Mapping[str, Collection[str]],
+) -> None:
+    """Raise ValueError naming the file and the hyperparameter for the first of ``space``'s
+    hyperparameters a model does not have (not in ``defaults``), value of a ``named`` one
+    (``preprocessing``, ``base``) outside its names, or value outside its domain."""
+    unknown = [name for name in space.names if name not in defaults]
+    if unknown:
+        raise ValueError(
+            f"{space.source}: {unknown[0]}: not a hyperparameter of this model;"
+            f" known: {', '.join(defaults)}"
+        )
+    for name, allowed in named.items():
+        for value in values_of(space, name, defaults[name]):
+            if value not in allowed:
+                raise ValueError(
+                    f"{space.source}: {name}: {value!r} is not one of {', '.join(allowed)}"
+                )
+    check_domains(space, domains)
 
 
 def _where(param: Param) -> str:

@@ -22,13 +22,16 @@ from hypermodels._augment import Augmentation
 from hypermodels._state import EpochState, StateWriter, load_state, saved_epochs
 from hypermodels._steps import make_steps
 
+EVAL_BATCH_SIZE = 1024
+"""Images per evaluation step: no gradients are kept, so far more fit than in training."""
+
 
 @dataclass(frozen=True)
 class LoopConfig:
     """What the loop needs besides the model and data."""
 
     batch_size: int = 64
-    eval_batch_size: int = 1024
+    eval_batch_size: int = EVAL_BATCH_SIZE
     device_data_bytes: int = 2 * 2**30
     """Images up to this size stay on the device for the whole fit; larger sets go there
     in parts of this size, a part at a time."""
@@ -340,7 +343,7 @@ def evaluate_arrays(
 
 
 def evaluate_model(
-    model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = 1024
+    model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH_SIZE
 ) -> tuple[float, float]:
     """Loss and accuracy of ``model`` on (x, y), with the same compiled eval step."""
     steps = make_steps(model, Augmentation())

@@ -44,7 +44,7 @@ def _snapshot(model: keras.Model, epochs: list[int], logs: list[dict]) -> dict[s
 
 def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub: **arrays could be allow_pickle
     write_atomic(path, buffer.getvalue())
 
 

@@ -26,6 +26,8 @@ TrainCarry = tuple[Any, Any, Any, Any, Any]
 """(loss sum, correct predictions, first non-finite step or -1, step, row of the order)."""
 EvalCarry = tuple[Any, Any, Any]
 """(weighted loss sum, weighted correct predictions, batch)."""
+JaxState = tuple[list[Any], list[Any], list[Any]]
+"""(trainable, non-trainable, optimizer variables): the arrays a JAX step takes and returns."""
 
 
 def _per_sample_loss(y: Any, probs: Any) -> Any:
@@ -77,7 +79,7 @@ def _eval_advance(carry: EvalCarry, loss: Any, hits: Any) -> EvalCarry:
 class Steps:
     """The interface of a backend's steps."""
 
-    def put(self, array: np.ndarray) -> Any:
+    def put(self, array: np.ndarray | np.generic) -> Any:
         """``array`` on the device, where the steps read it."""
         return ops.convert_to_tensor(array)
 
@@ -192,8 +194,9 @@ def use_compilation_cache() -> Path | None:
     """
     import jax
 
-    if jax.config.jax_compilation_cache_dir:
-        return Path(jax.config.jax_compilation_cache_dir)
+    given = jax.config.jax_compilation_cache_dir  # type: ignore[attr-defined]  # a flag, set at run time
+    if given:
+        return Path(given)
     folder = cache_dir("jax")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -254,12 +257,13 @@ class JaxSteps(Steps):
 
         self._model = model
         self._jax = jax
+        self._state: JaxState
         # No buffer donation: after sync() the model's variables share these arrays.
         self._train = jax.jit(train)
         self._evaluate = jax.jit(evaluate)
         self.reload()
 
-    def put(self, array: np.ndarray) -> Any:
+    def put(self, array: np.ndarray | np.generic) -> Any:
         return self._jax.device_put(array)
 
     def train(self, xs: Any, ys: Any, order: Any, seed_base: Any, carry: TrainCarry) -> TrainCarry:

@@ -12,7 +12,7 @@ import keras_tuner as kt
 import numpy as np
 
 from hypermodels._augment import Augmentation
-from hypermodels._domains import AT_LEAST_ONE, BOOLEAN, COMMON, check_domains
+from hypermodels._domains import AT_LEAST_ONE, BOOLEAN, COMMON, check_model_space
 from hypermodels._loop import LoopConfig, fit_loop
 from search.space import Space, define
 
@@ -80,18 +80,7 @@ class ImageCNN(kt.HyperModel):
     def check_space(space: Space) -> None:
         """Raise ValueError if ``space`` names a hyperparameter this model does not have,
         or can give one a value the model cannot use."""
-        unknown = [name for name in space.names if name not in DEFAULTS]
-        if unknown:
-            raise ValueError(
-                f"{space.source}: {unknown[0]}: not a hyperparameter of this model;"
-                f" known: {', '.join(DEFAULTS)}"
-            )
-        bad = [v for v in _values_of(space, "preprocessing") if v not in PREPROCESSING]
-        if bad:
-            raise ValueError(
-                f"{space.source}: preprocessing: {bad[0]!r} is not one of {', '.join(PREPROCESSING)}"
-            )
-        check_domains(space, DOMAINS)
+        check_model_space(space, DEFAULTS, DOMAINS, {"preprocessing": PREPROCESSING})
 
     def config(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """The hyperparameter values of ``hp``, with model defaults for what the space omits."""
@@ -175,11 +164,3 @@ class ImageCNN(kt.HyperModel):
             config=loop,
             state_path=state_path,
         )
-
-
-def _values_of(space: Space, name: str) -> list[Any]:
-    if name not in space:
-        return []
-    param = space[name]
-    values = getattr(param, "values", None)
-    return list(values) if values is not None else [param.default]

@@ -18,8 +18,8 @@ import numpy as np
 
 from hypermodels._augment import Augmentation
 from hypermodels._bases import BASES, BasePreprocess
-from hypermodels._domains import AT_LEAST_ZERO, COMMON, POSITIVE, check_domains
-from hypermodels._loop import LoopConfig, fit_loop
+from hypermodels._domains import AT_LEAST_ZERO, COMMON, POSITIVE, check_model_space, values_of
+from hypermodels._loop import EVAL_BATCH_SIZE, LoopConfig, fit_loop
 from search.space import Space, define
 
 #: Every hyperparameter the model understands, with the value used when a space omits it.
@@ -81,16 +81,7 @@ class TransferModel(kt.HyperModel):
     def check_space(space: Space) -> None:
         """Raise ValueError for a hyperparameter this model does not have, an unknown base,
         or a value the model cannot use."""
-        unknown = [name for name in space.names if name not in DEFAULTS]
-        if unknown:
-            raise ValueError(
-                f"{space.source}: {unknown[0]}: not a hyperparameter of this model;"
-                f" known: {', '.join(DEFAULTS)}"
-            )
-        for value in base_names(space):
-            if value not in BASES:
-                raise ValueError(f"{space.source}: base: {value!r} is not one of {', '.join(BASES)}")
-        check_domains(space, DOMAINS)
+        check_model_space(space, DEFAULTS, DOMAINS, {"base": BASES})
 
     def config(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """The hyperparameter values of ``hp``, with model defaults for what the space omits."""
@@ -185,7 +176,7 @@ class TransferModel(kt.HyperModel):
         f_val = None
         if validation_data is not None:
             f_val = (self.features(model, c["base"], validation_data[0]), validation_data[1])
-        loop = LoopConfig(batch_size=c["batch_size"], eval_batch_size=1024, seed=self.seed)
+        loop = LoopConfig(batch_size=c["batch_size"], eval_batch_size=EVAL_BATCH_SIZE, seed=self.seed)
         return fit_loop(
             head, f_train, y, f_val, epochs=epochs, initial_epoch=initial_epoch,
             callbacks=callbacks, config=loop, state_path=state_path, callback_model=model,
@@ -222,11 +213,7 @@ def unfreeze_top(model: keras.Model, layers: int, learning_rate: float) -> None:
 
 def base_names(space: Space) -> list[str]:
     """The bases a space may choose (the default's when it does not mention ``base``)."""
-    if "base" not in space:
-        return [DEFAULTS["base"]]
-    param = space["base"]
-    values = getattr(param, "values", None)
-    return [str(v) for v in values] if values is not None else [str(param.default)]
+    return [str(v) for v in values_of(space, "base", DEFAULTS["base"])]
 
 
 def _fingerprint(base: keras.Model) -> str:

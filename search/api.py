@@ -215,7 +215,7 @@ def run(
     Returns:
         The :class:`Run`.
     """
-    direction = None
+    direction: str | None = None
     if isinstance(objective, kt.Objective):
         objective, direction = objective.name, objective.direction
     if not isinstance(objective, str):
@@ -226,23 +226,22 @@ def run(
     full_train = train_size == "all"
     if isinstance(train_size, str) and not full_train:
         raise SearchError(f"train_size {train_size!r}: give a number of images or 'all'")
-    options = {
-        "tuner": tuner, "objective": objective, "direction": direction, "max_trials": max_trials,
-        "max_epochs": max_epochs, "results": Path(results), "name": name, "seed": seed,
-        "space": None if space is None else Path(space), "fix": dict(fix or {}),
-        "factor": factor, "baseline": baseline, "retrain": retrain,
-        "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
-        "converged_epochs": converged_epochs, "tolerance": tolerance, "sampler": sampler,
-        "pruner": pruner, "storage": storage, "workers": workers, "isolate": isolate,
-        "keep_best": keep_best, "precision": precision,
-        "train_size": None if full_train else train_size, "full_train": full_train,
-        "val_size": val_size, "data_dir": None if data_dir is None else Path(data_dir),
-        "image_size": image_size, "weights": weights, "model": model,
-        "track": (track,) if isinstance(track, str) else tuple(track),
-        "budget": budget, "finalists": finalists,
-        "warm_start": _run_folders(warm_start),
-    }  # fmt: skip
-    RunRequest(experiment="check", **options).check()  # every option, before any work
+    options = RunRequest(
+        experiment="check", tuner=tuner, objective=objective, direction=direction,
+        max_trials=max_trials, max_epochs=max_epochs, results=Path(results), name=name, seed=seed,
+        space=None if space is None else Path(space), fix=dict(fix or {}),
+        factor=factor, baseline=baseline, retrain=retrain,
+        retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs,
+        converged_epochs=converged_epochs, tolerance=tolerance, sampler=sampler,
+        pruner=pruner, storage=storage, workers=workers, isolate=isolate,
+        keep_best=keep_best, precision=precision,
+        train_size=None if isinstance(train_size, str) else train_size, full_train=full_train,
+        val_size=val_size, data_dir=None if data_dir is None else Path(data_dir),
+        image_size=image_size, weights=weights, model=model,
+        track=(track,) if isinstance(track, str) else tuple(track),
+        budget=budget, finalists=finalists, warm_start=_run_folders(warm_start),
+    )  # fmt: skip
+    options.check()  # every option, before any work
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
         return _run_experiment(hypermodel, options, quiet, observers)
     if x is None or y is None:
@@ -253,9 +252,9 @@ def run(
     splits = array_splits(x, y, validation_data, validation_split, test_data, seed)
     user = experiment_for(hypermodel, experiment, space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
-    request = RunRequest(
-        experiment=user.name, hypermodel=reference, arrays=True,
-        command=(ARRAY_COMMAND, describe(hypermodel)), **options,
+    request = replace(
+        options, experiment=user.name, hypermodel=reference, arrays=True,
+        command=(ARRAY_COMMAND, describe(hypermodel)),
     )  # fmt: skip
     return _execute(request, user, quiet, observers)
 
@@ -288,7 +287,7 @@ def experiment_for(
 
 def _run_experiment(
     experiment: str | Experiment,
-    options: dict[str, Any],
+    options: RunRequest,
     quiet: bool,
     observers: Sequence[Observer] = (),
 ) -> Run:
@@ -297,16 +296,16 @@ def _run_experiment(
     its name or reference (``"file.py:NAME"``) only."""
     if isinstance(experiment, str):
         target = absolute_reference(experiment)
-        request = RunRequest(experiment=target, command=(ARRAY_COMMAND, target), **options)
+        request = replace(options, experiment=target, command=(ARRAY_COMMAND, target))
         return _execute(request, None, quiet, observers)
     found = (experiment.reference or {}).get("experiment")
-    if found is None and (options["workers"] > 1 or options["isolate"]):
+    if found is None and (options.workers > 1 or options.isolate):
         raise SearchError(
             "workers and isolate run trials in other processes, which find an experiment by"
             " name: pass it as 'file.py:NAME' or 'package.module:NAME', not as an object"
         )
     target = str(found or experiment.name)
-    request = RunRequest(experiment=target, command=(ARRAY_COMMAND, target), **options)
+    request = replace(options, experiment=target, command=(ARRAY_COMMAND, target))
     return _execute(request, experiment, quiet, observers)
 
 

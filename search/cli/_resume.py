@@ -12,6 +12,7 @@ from search.cli._parser import add_backend, add_common
 from search.cli._run import add_process_options
 from search.cli._runs import resolve_run
 from search.errors import RunFolderError, SearchError
+from search.storage import is_masked
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -64,7 +65,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     from search.engine import STORAGE_ENV, RunRequest
 
     storage = args.storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
-    if storage is not None and "***" in storage:
+    if is_masked(storage):
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password; pass it with --storage"
         )

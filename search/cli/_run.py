@@ -14,8 +14,6 @@ from search.errors import SearchError
 from search.space import parse_fix
 from search.storage import masked_url
 
-TUNERS = ("random", "hyperband", "bayesian", "optuna")
-
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -30,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="experiment name (see `search list`), or your own: path/to/file.py:NAME or"
         " package.module:NAME, where NAME is a search.Experiment",
     )
-    p.add_argument("--tuner", required=True, help=f"search backend: {', '.join(TUNERS)}")
+    p.add_argument("--tuner", required=True, help="search backend (see `search list`)")
     _add_budget_options(p)
     _add_data_options(p)
     _add_space_options(p)

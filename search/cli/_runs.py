@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from search.errors import RunFolderError
-from search.storage import RunFolder, find_runs, lock_holder
+from search.storage import RunFolder, find_runs, lock_holder, status_counts
 
 
 def resolve_run(ref: str | None, results: Path) -> RunFolder:
@@ -35,9 +35,7 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
     """Counts, best trial and state of a run, from its files alone."""
     meta = folder.read_meta()
     trials = folder.read_trials()
-    counts: dict[str, int] = {}
-    for trial in trials:
-        counts[trial["status"]] = counts.get(trial["status"], 0) + 1
+    counts = status_counts(trials)
     status = meta.get("status", "unknown")
     pid = lock_holder(folder)
     if status == "running" and pid is None:

@@ -7,10 +7,11 @@ from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
 from search.data._folders import ImageFolders, SkippedImagesWarning, load_image_folders, scan
 from search.data._idx import read_idx
 from search.data._images import load_images
-from search.data._split import split_off, stratified_indices
+from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
 
 __all__ = [
     "CLASS_NAMES",
+    "DEFAULT_VAL_SIZE",
     "ArrayData",
     "ImageFolders",
     "SkippedImagesWarning",

@@ -10,7 +10,7 @@ import numpy as np
 
 from search.data._dataset import Splits
 from search.data._idx import read_idx
-from search.data._split import split_off, stratified_indices
+from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
 from search.errors import DataError, option
 
 CLASS_NAMES = (
@@ -54,7 +54,9 @@ def read_folder(folder: Path) -> dict[str, np.ndarray]:
     missing = [FILES[key][0] + ".gz" for key, path in found.items() if path is None]
     if missing:
         raise DataError(f"{folder}: missing {', '.join(missing)}; {FIX}")
-    arrays = {key: read_idx(found[key], FILES[key][1], FIX) for key in FILES}
+    arrays = {
+        key: read_idx(path, FILES[key][1], FIX) for key, path in found.items() if path is not None
+    }
     for key in ("y_train", "y_test"):
         top = int(arrays[key].max())
         if top > 9:
@@ -102,7 +104,7 @@ def locate(data_dir: Path | None, locations: Sequence[Path] | None = None,
 def load_fashion(
     data_dir: Path | None = None,
     *,
-    val_size: int = 10000,
+    val_size: int = DEFAULT_VAL_SIZE,
     train_size: int | None = None,
     seed: int = 0,
     locations: Sequence[Path] | None = None,

@@ -95,8 +95,8 @@ def _decode(path: Path, size: int) -> np.ndarray | str:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            image = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+        with Image.open(path) as opened:
+            image = opened.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
             return np.asarray(image, dtype=np.uint8)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
         return f"{type(exc).__name__}: {exc}"

@@ -67,7 +67,7 @@ def _scan_flat(root: Path, fix: str) -> ImageFolders:
             f"{root}: found {len(names)} class folders, need at least 2 (one folder of images"
             f" per class, or {'/, '.join(SPLITS)}/ folders holding them); {fix}"
         )
-    files = []
+    files: list[tuple[Path, int]] = []
     for label, name in enumerate(names):
         found = sorted(
             p for p in (root / name).iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
@@ -81,7 +81,9 @@ def _scan_flat(root: Path, fix: str) -> ImageFolders:
     return ImageFolders(root, tuple(names), {FLAT: files})
 
 
-def _split_flat(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, ...]:
+def _split_flat(
+    x: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Train, validation and test of one folder's images, each class in proportion."""
     classes = len(np.unique(y))
     test_n = max(classes, round(len(y) * TEST_SHARE))

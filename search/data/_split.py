@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+DEFAULT_VAL_SIZE = 10000
+"""Validation images carved from the training set when an experiment gives no number
+(Fashion-MNIST's: as many as its test set)."""
+
 
 def stratified_indices(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
     """Indices of ``size`` items with class proportions as in ``labels``, in random order.

@@ -19,7 +19,7 @@ from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best
 from search.errors import RunFolderError, SearchError, option
 from search.space import Space, space_from_dict
-from search.storage import RunFolder, RunLock, check_writable, utc_now
+from search.storage import RunFolder, RunLock, check_writable, is_masked, utc_now
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _stored(folder: RunFolder, retrain_data: str, retrain_max_epochs: int) -> tu
     stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
               "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
               "workers": 1, "isolate": False, "warm_start": []}  # fmt: skip
-    if stored.get("storage") and "***" in str(stored["storage"]):
+    if is_masked(stored.get("storage")):
         stored["storage"] = None  # the study is not needed to export
     request = RunRequest.from_json(stored)
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))

@@ -12,10 +12,10 @@ from types import FrameType
 
 from rich.console import Console
 
-from search._text import plural
 from search.engine._pipeline import RunContinues, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
-from search.errors import SearchError, SearchInterrupted
+from search.engine._signals import interrupted
+from search.errors import SearchError
 from search.experiments import Experiment
 from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
 
@@ -68,12 +68,7 @@ def drive_isolated(
                 )
             if signals:  # the trial ended before its process saw the signal: stop here
                 folder.update_meta(status="interrupted", finished=utc_now())
-                done = sum(t["status"] == "completed" for t in folder.read_trials())
-                raise SearchInterrupted(
-                    f"stopped after {plural(done, 'trial')}; resume with: python -m search"
-                    f" resume {shlex.quote(str(folder.path))}",
-                    signals[0],
-                )
+                raise interrupted(folder.read_trials(), folder.path, signals[0])
     if code < 0:
         name = signal.Signals(-code).name
         hint = " (out of memory?)" if -code == signal.SIGKILL else ""

@@ -119,6 +119,7 @@ def _search_and_finish(ctx: RunContext, started: float) -> RunOutcome:
         searched = search_trials(ctx)
         study = searched.tuner.oracle.study if ctx.plan.options.pareto else None
         best = choose_trial(searched.recorder, ctx.request, ctx.folder, study)
+        final: dict[str, Any] | None
         if ctx.plan.finalists > 1:
             best, final = _finalists(ctx, searched, best)
         else:

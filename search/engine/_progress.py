@@ -140,8 +140,4 @@ class SearchProgress(Observer):
         )
 
     def _better(self, value: float) -> bool:
-        if self.best is None:
-            return True
-        if self.objective.direction == "max":
-            return value > self.best[0]
-        return value < self.best[0]
+        return self.best is None or self.objective.better_than(value, self.best[0])

@@ -44,11 +44,7 @@ def best_epoch(epochs: list[dict[str, Any]], objective: kt.Objective) -> dict[st
         value = record.get(objective.name)
         if value is None or not math.isfinite(value):
             continue
-        if best is None or (
-            value > best[objective.name]
-            if objective.direction == "max"
-            else value < best[objective.name]
-        ):
+        if best is None or objective.better_than(value, best[objective.name]):
             best = record
     return best
 
@@ -146,7 +142,7 @@ class TrialRecorder(Observer):
         """An epoch done before an interruption, taken back from the trial's saved state."""
         record = self.records[trial.trial_id]
         earlier = {e["epoch"]: e for e in self._previous.get(trial.trial_id, [])}
-        entry = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
+        entry: dict[str, float | None] = {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}
         entry["seconds"] = earlier.get(epoch + 1, {}).get("seconds")
         entry["restored"] = True
         record["epochs"].append(entry)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import numbers
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import keras_tuner as kt
 
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, option
-from search.storage import RunFolder, masked_url
+from search.storage import RunFolder, is_masked, masked_url
 from search.tracking import parse_track
 
 STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
@@ -188,8 +190,9 @@ class RunRequest:
         return out
 
     @classmethod
-    def from_json(cls, stored: dict[str, object]) -> RunRequest:
-        values = dict(stored)
+    def from_json(cls, stored: Mapping[str, Any]) -> RunRequest:
+        """The request :meth:`to_json` stored (JSON: paths and tuples are rebuilt)."""
+        values: dict[str, Any] = dict(stored)
         values.setdefault("budget", "cpu")  # runs stored before budgets had the cpu one
         for key in ("results", "space", "data_dir"):
             if values.get(key) is not None:
@@ -232,7 +235,7 @@ def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
     url = storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
-    if url is not None and "***" in url:
+    if is_masked(url):
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password; pass it"
             f" with {option('storage')}"

@@ -13,7 +13,7 @@ import keras_tuner as kt
 import numpy as np
 from rich.console import Console
 
-from hypermodels import evaluate_model
+from hypermodels import EVAL_BATCH_SIZE, evaluate_model
 from search._text import plural
 from search.data import Splits
 from search.engine._context import RunContext
@@ -57,8 +57,6 @@ class _LearningRates(keras.callbacks.Callback):
         self.rates.append(float(f"{float(rate):.6g}"))  # float32 noise left out
 
 
-EVAL_BATCH = 1024
-"""Test images per evaluation batch (the project's hypermodels)."""
 VALIDATED_PATIENCE = 3
 """Validated retrains stop after this many epochs without a better validation accuracy."""
 VALIDATED_FACTOR = 0.3
@@ -142,7 +140,7 @@ def test_metrics(
     if isinstance(hypermodel, UserHyperModel):
         results = model.evaluate(x, y, return_dict=True, verbose=0)
         return {name: float(value) for name, value in results.items() if np.ndim(value) == 0}
-    batch = getattr(hypermodel, "eval_batch_size", EVAL_BATCH)  # big bases need small batches
+    batch = getattr(hypermodel, "eval_batch_size", EVAL_BATCH_SIZE)  # big bases need small batches
     loss, accuracy = evaluate_model(model, x, y, batch)
     return {"loss": float(loss), "accuracy": float(accuracy)}
 

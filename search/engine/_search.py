@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shlex
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -18,10 +17,9 @@ from search.engine._choose import ranked_ids
 from search.engine._context import RunContext
 from search.engine._progress import SearchProgress
 from search.engine._records import TrialRecorder
-from search.engine._signals import SearchStopped, StopOnSignal
+from search.engine._signals import SearchStopped, StopOnSignal, interrupted
 from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
-from search.errors import SearchInterrupted
 from search.storage import RunFolder
 from search.tracking import tracking_observers
 from search.tuners import EnvironmentStop, Observer, TrialQuotaReached
@@ -174,12 +172,8 @@ def _run(
     except EnvironmentStop as exc:  # the running trial is run again on resume
         raise EnvironmentFailure(exc.error, ctx.folder.path) from None
     except (SearchStopped, KeyboardInterrupt) as exc:
-        done = sum(r["status"] == "completed" for r in recorder.records.values())
-        raise SearchInterrupted(
-            f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
-            f" {shlex.quote(str(ctx.folder.path))}",
-            getattr(exc, "signum", signal.SIGINT),
-        ) from None
+        signum = getattr(exc, "signum", signal.SIGINT)
+        raise interrupted(recorder.records.values(), ctx.folder.path, signum) from None
     except RuntimeError as exc:
         # KerasTuner's oracle ends the search after too many consecutive failed trials;
         # the trials are recorded, and the next step reports what completed.

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
 import keras_tuner as kt
 
+from search._text import plural
+from search.errors import SearchInterrupted
 from search.tuners import Observer
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """The signals that stop a search at the next batch boundary."""
+
+
+def interrupted(trials: Iterable[Mapping[str, Any]], folder: Path, signum: int) -> SearchInterrupted:
+    """What a search stopped by ``signum`` ends with: the trials it completed and how to
+    resume it (the command line turns the signal into its exit code)."""
+    done = sum(t["status"] == "completed" for t in trials)
+    return SearchInterrupted(
+        f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
+        f" {shlex.quote(str(folder))}",
+        signum,
+    )
 
 
 class SearchStopped(kt.errors.FatalError):

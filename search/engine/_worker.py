@@ -26,7 +26,7 @@ from search.engine._request import STORAGE_ENV, RunRequest
 from search.errors import RunFolderError, SearchError, option
 from search.gpus import worker_env
 from search.space import space_from_dict
-from search.storage import RunFolder
+from search.storage import RunFolder, is_masked
 from search.tracking import tracking_observers
 from search.tuners import Observer
 
@@ -94,7 +94,7 @@ def run_worker(
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
     stored = meta["request"].get("storage")
     url = storage or os.environ.get(STORAGE_ENV) or stored
-    if url is not None and "***" in url:
+    if is_masked(url):
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password ({stored});"
             f" pass the full URL with {option('storage')}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras_tuner as kt
 
 from hypermodels import ImageCNN, ImageStats
-from search.data import Splits, load_fashion
+from search.data import DEFAULT_VAL_SIZE, Splits, load_fashion
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.space import Space
 
@@ -13,7 +13,7 @@ from search.space import Space
 def _load(options: DataOptions) -> Splits:
     return load_fashion(
         options.data_dir,
-        val_size=options.val_size or 10000,
+        val_size=options.val_size or DEFAULT_VAL_SIZE,
         train_size=options.train_size,
         seed=options.seed,
     )
@@ -47,7 +47,7 @@ FASHION = Experiment(
     check_space=_check_space,
     hypermodel=image_cnn,
     default_train_size=10000,
-    default_val_size=10000,
+    default_val_size=DEFAULT_VAL_SIZE,
     budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6), "optuna": (10, 6)},
     gpu_budgets=GPU_BUDGETS,
     gpu_space_file="fashion-gpu.toml",

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import keras_tuner as kt
 
-from search.data import ArrayData, Splits, load_arrays
+from search.data import DEFAULT_VAL_SIZE, ArrayData, Splits, load_arrays
 from search.errors import SearchError, SpaceError, option
 from search.experiments._reference import Reference, reference_of, resolve
 from search.experiments._user import (
@@ -22,6 +22,14 @@ from search.experiments._user import (
     is_hypermodel,
 )
 from search.space import Space, load_space
+
+
+class ExperimentReference(TypedDict, total=False):
+    """How another process finds an experiment again: by its ``experiment`` name (or
+    ``file.py:NAME``), or a user's hypermodel by its ``hypermodel`` (``Reference.to_json``)."""
+
+    experiment: str
+    hypermodel: dict[str, Any]
 
 
 def _data_of(load: Callable[[], ArrayData]) -> ArrayData:
@@ -44,7 +52,7 @@ class DataOptions:
 
     data_dir: Path | None = None
     train_size: int | None = None
-    val_size: int | None = 10000
+    val_size: int | None = DEFAULT_VAL_SIZE
     seed: int = 0
     image_size: int | None = None
     """Square size images are resized to (image-folder experiments)."""
@@ -77,7 +85,7 @@ class Experiment:
     check_space: Callable[[Space], None]
     hypermodel: Callable[[Space, Splits, ModelOptions], kt.HyperModel]
     default_train_size: int | None = None
-    default_val_size: int | None = 10000
+    default_val_size: int | None = DEFAULT_VAL_SIZE
     budgets: dict[str, tuple[int | None, int]] = field(default_factory=dict)
     """Per tuner: (max_trials, max_epochs) when the user gives neither."""
     gpu_budgets: dict[str, tuple[int | None, int]] = field(default_factory=dict)
@@ -96,7 +104,7 @@ class Experiment:
     """The space the hypermodel's own code declares (given a space file's, which wins)."""
     check_data: Callable[[Splits, kt.Objective], None] | None = None
     """Checks that need the data and the objective (a user's model on its data)."""
-    reference: dict[str, object] | None = None
+    reference: ExperimentReference | None = None
     """How other processes import this experiment's hypermodel again; None: they cannot
     (workers, ``--isolate`` and ``resume`` in a new process refuse it)."""
     not_importable: str = ""

@@ -21,7 +21,7 @@ from search.ranking import (
     trials_table,
 )
 from search.report._importance import param_importances
-from search.storage import RunFolder, lock_holder
+from search.storage import RunFolder, lock_holder, status_counts
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
@@ -68,9 +68,7 @@ def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float =
     table, choice = ranking.table, ranking.choice
     by_id = {t["id"]: t for t in trials}
     curves = {t["id"]: full_history(t, by_id) for t in trials}
-    counts: dict[str, int] = {}
-    for trial in trials:
-        counts[trial.get("status", "unknown")] = counts.get(trial.get("status", "unknown"), 0) + 1
+    counts = status_counts(trials)
     importances = param_importances(
         table, meta.get("space", {}).get("params", {}), "converged_val_accuracy"
     )
@@ -174,7 +172,8 @@ def describe_training(final: dict[str, Any]) -> str:
 def retrain_curve(final: dict[str, Any] | None) -> pd.DataFrame | None:
     """A validated retrain's epochs: ``epoch``, ``val_accuracy``, ``learning_rate``; None
     for other retrains (they train for a fixed number of epochs and watch nothing)."""
-    scores = (final or {}).get("val_accuracy_per_epoch")
+    final = final or {}
+    scores = final.get("val_accuracy_per_epoch")
     if not scores:
         return None
     rates = list(final.get("learning_rates") or [])

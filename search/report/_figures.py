@@ -21,7 +21,8 @@ _SLICE_TITLE_PAD_PX = 8
 _SLICE_HEIGHT = 350
 MAX_INTEGER_TICKS = 20
 _INTEGER_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-_LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+_MARGIN = {"l": 60, "r": 20, "t": 50, "b": 50}
+_LAYOUT = {"template": "plotly_white", "height": 380, "margin": _MARGIN}
 
 
 def integer_axis(last: float) -> dict[str, Any]:
@@ -193,7 +194,7 @@ def slice_plot(
              "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": _SLICE_TITLE_PAD_PX}}
     top = MODEBAR_PX + _SLICE_TITLE_PX + 2 * _SLICE_TITLE_PAD_PX
     fig = _fig("", xaxis_title=name, yaxis_title="converged val accuracy", height=_SLICE_HEIGHT,
-               margin={**_LAYOUT["margin"], "t": top})  # fmt: skip
+               margin={**_MARGIN, "t": top})  # fmt: skip
     fig.update_layout(title=title)
     x: Any = scored[HP_PREFIX + name]
     if categories is not None:

@@ -234,7 +234,7 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
             categories = slice_categories(space.get(name, {}), table[column])
             fig = slice_plot(table, name, is_log(space, name), categories)
             figures.append((f"Slice: {name}", fig))
-    final = report.meta.get("final")
+    final: dict[str, Any] = report.meta.get("final") or {}
     curve = retrain_curve(final)
     finalists = finalist_curves(final)
     if finalists is not None:

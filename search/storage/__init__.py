@@ -2,7 +2,13 @@
 
 from search.storage._atomic import utc_now, write_atomic, write_json
 from search.storage._lock import LOCK_FD_ENV, RunLock, lock_holder
-from search.storage._run import FORMAT_VERSION, RunFolder, find_runs, prepare_run_folder
+from search.storage._run import (
+    FORMAT_VERSION,
+    RunFolder,
+    find_runs,
+    prepare_run_folder,
+    status_counts,
+)
 from search.storage._schema import (
     BudgetMeta,
     DataMeta,
@@ -11,12 +17,13 @@ from search.storage._schema import (
     RunMeta,
     SpaceMeta,
 )
-from search.storage._urls import masked_url
+from search.storage._urls import MASK, is_masked, masked_url
 from search.storage._writable import check_writable
 
 __all__ = [
     "FORMAT_VERSION",
     "LOCK_FD_ENV",
+    "MASK",
     "BudgetMeta",
     "DataMeta",
     "ObjectiveMeta",
@@ -27,9 +34,11 @@ __all__ = [
     "SpaceMeta",
     "check_writable",
     "find_runs",
+    "is_masked",
     "lock_holder",
     "masked_url",
     "prepare_run_folder",
+    "status_counts",
     "utc_now",
     "write_atomic",
     "write_json",

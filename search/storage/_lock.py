@@ -102,7 +102,7 @@ class RunLock:
 
 def lock_holder(folder: Path | RunFolderLike) -> int | None:
     """The PID working on the run now, or None if no live process holds its lock."""
-    path = Path(getattr(folder, "path", folder)) / ".lock"
+    path = (folder if isinstance(folder, Path) else folder.path) / ".lock"
     if not path.exists():
         return None
     fd = os.open(path, os.O_RDONLY)

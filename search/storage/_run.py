@@ -15,7 +15,8 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,11 @@ def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
             f" choose another {option('name')} or {option('results')}"
         )
     return folder
+
+
+def status_counts(trials: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """How many trials of trials.json have each status (``unknown``: a record without one)."""
+    return dict(Counter(t.get("status", "unknown") for t in trials))
 
 
 def find_runs(results: Path) -> list[RunFolder]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -79,7 +80,7 @@ class RunMeta:
     created: str
     seed: int
     objective: ObjectiveMeta
-    hypermodel: dict[str, Any] | None
+    hypermodel: Mapping[str, Any] | None
     optuna: OptunaMeta | None
     budget: BudgetMeta
     space: SpaceMeta

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+MASK = "***"
+"""What stands for the password in a URL run.json keeps."""
+
+
+def is_masked(url: str | None) -> bool:
+    """Whether ``url`` is one run.json keeps, its password hidden: it cannot connect."""
+    return url is not None and MASK in url
+
 
 def masked_url(url: str | None) -> str | None:
     """``url`` with its password hidden; a value that is not a URL comes back as it is."""

@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from search.errors import SearchError, option
-from search.storage import RunFolder, masked_url, utc_now
+from search.storage import RunFolder, is_masked, masked_url, utc_now
 from search.tracking._mlflow import MlflowSink, MlflowTracker, replay
 from search.tracking._spec import FULL_URI_ENV, URI_ENV, RecordSource, parse_track, resolve_uri
 from search.tracking._tensorboard import LOGDIR, TensorBoardTracker
@@ -39,7 +39,7 @@ def _run_uri(spec_uri: str | None, results: Path, stored: dict[str, Any] | None)
     candidate = (stored or {}).get("uri") or spec_uri
     if candidate is None:
         return resolve_uri(None, results)
-    if "***" not in candidate:
+    if not is_masked(candidate):
         return candidate
     for full in (os.environ.get(FULL_URI_ENV), os.environ.get(URI_ENV)):
         if full and _masked(full) == candidate:

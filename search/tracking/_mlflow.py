@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import keras_tuner as kt
 
-from search.storage import RunFolder
+from search.storage import MASK, RunFolder
 from search.tracking._spec import RecordSource, local_artifact_root
 from search.tuners import Observer
 
@@ -109,7 +109,7 @@ class MlflowSink:
         """``text`` with the URI's password hidden."""
         password = urlsplit(self.uri).password
         text = text.replace(self.uri, self.shown)
-        return text.replace(password, "***") if password else text
+        return text.replace(password, MASK) if password else text
 
     def open_parent(self, meta: dict[str, Any], folder: RunFolder, stored: dict[str, Any] | None) -> bool:
         """Find or create the experiment and the run's parent run; True when both are there."""
@@ -133,6 +133,11 @@ class MlflowSink:
         found = self.call("listing the trial runs", self._trial_runs)
         self._trials.update(found or {})
 
+    def _experiment_found(self) -> str:
+        """The experiment's id; :meth:`open_parent` finds it before any run is looked up."""
+        assert self.experiment_id is not None, "open_parent finds the experiment first"
+        return self.experiment_id
+
     def _experiment(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)
         if found is not None:
@@ -155,7 +160,7 @@ class MlflowSink:
 
     def _find_parent(self, meta: dict[str, Any]) -> str | None:
         runs = self.client.search_runs(
-            [self.experiment_id], f"tags.`{RUN_KEY_TAG}` = '{run_key(meta)}'", max_results=1
+            [self._experiment_found()], f"tags.`{RUN_KEY_TAG}` = '{run_key(meta)}'", max_results=1
         )
         return runs[0].info.run_id if runs else None
 
@@ -170,7 +175,9 @@ class MlflowSink:
         }  # fmt: skip
         if meta.get("optuna"):
             tags.update(sampler=meta["optuna"]["sampler"], pruner=meta["optuna"]["pruner"])
-        run = self.client.create_run(self.experiment_id, start_time=_millis(meta.get("created")), tags=tags)
+        run = self.client.create_run(
+            self._experiment_found(), start_time=_millis(meta.get("created")), tags=tags
+        )
         data = meta.get("data") or {}
         params = {
             **meta["budget"], "objective": meta["objective"]["name"],
@@ -186,7 +193,7 @@ class MlflowSink:
         token = None
         while True:
             page = self.client.search_runs(
-                [self.experiment_id], f"tags.`{PARENT_TAG}` = '{self.parent_id}'",
+                [self._experiment_found()], f"tags.`{PARENT_TAG}` = '{self.parent_id}'",
                 max_results=SEARCH_PAGE, page_token=token,
             )  # fmt: skip
             for run in page:
@@ -224,7 +231,9 @@ class MlflowSink:
 
         tags = {"mlflow.runName": f"trial {record['id']}", PARENT_TAG: self.parent_id,
                 TRIAL_TAG: record["id"], **trial_tags(record)}  # fmt: skip
-        run = self.client.create_run(self.experiment_id, start_time=_millis(record.get("started")), tags=tags)
+        run = self.client.create_run(
+            self._experiment_found(), start_time=_millis(record.get("started")), tags=tags
+        )
         params = [Param(k, str(v)) for k, v in record["hyperparameters"].items()]
         self.client.log_batch(run.info.run_id, params=params)
         return run.info.run_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,7 +44,7 @@ class TrackSpec:
         return self.tracker if self.uri is None else f"{self.tracker}={self.uri}"
 
 
-def parse_track(values: tuple[str, ...] | list[str]) -> list[TrackSpec]:
+def parse_track(values: Sequence[str]) -> list[TrackSpec]:
     """The trackers named by ``--track`` values; SearchError (one line) for a bad one."""
     specs: list[TrackSpec] = []
     for raw in values:

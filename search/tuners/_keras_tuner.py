@@ -14,9 +14,8 @@ from search.compat import keras_tuner as compat_kt
 from search.errors import SearchError
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
-from search.tuners._registry import Budget, TunerOptions, register
+from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
 
-MAX_CONSECUTIVE_FAILURES = 3
 WARM_ID = "warm-"
 """Prefix of the ids warm-start trials have while an oracle sees them (never a run's id)."""
 HYPERBAND_WARM = (
@@ -24,6 +23,10 @@ HYPERBAND_WARM = (
     " themselves, so earlier trials would be ignored; use --tuner bayesian or optuna (they"
     " learn from them) or random (it does not repeat them)"
 )
+MIN_INITIAL_POINTS = 2
+MAX_INITIAL_POINTS = 10
+INITIAL_SHARE = 3
+"""BayesianOptimization starts from random points: a third of the trials, 2 to 10."""
 
 
 def show_trial_tracebacks(show: bool) -> None:
@@ -62,7 +65,7 @@ def filled_values(space: kt.HyperParameters, given: dict[str, Any]) -> dict[str,
     return hps.values
 
 
-class BaselineFirst:
+class BaselineFirst(kt.Oracle):
     """Oracle mixin: the first configuration tried is the space's defaults, the baseline a
     search has to beat; after it (and after a resume), the oracle's own random values.
     The baseline runs even when an earlier run's trial (``--warm-start``) had its values:
@@ -73,14 +76,14 @@ class BaselineFirst:
     def baseline_due(self) -> dict[str, Any] | None:
         """The defaults, while this run has not tried them and is asked to; else None."""
         if self.baseline:
-            values = default_values(self.hyperparameters)  # type: ignore[attr-defined]
+            values = default_values(self.hyperparameters)
             if not compat_kt.ran_values(self, values):
                 return values
         return None
 
     def _random_values(self) -> dict[str, Any] | None:
         values = self.baseline_due()
-        return values if values is not None else super()._random_values()  # type: ignore[misc]
+        return values if values is not None else super()._random_values()
 
 
 class WarmStarted(BaselineFirst):
@@ -96,17 +99,17 @@ class WarmStarted(BaselineFirst):
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         if not self.warm:
-            return super().populate_space(trial_id)  # type: ignore[misc]
+            return super().populate_space(trial_id)
         values = self.baseline_due()
         if values is not None:
             return {"status": TrialStatus.RUNNING, "values": values}
         with compat_kt.trials_shown(self, self.warm_trials()):
-            return super().populate_space(trial_id)  # type: ignore[misc]
+            return super().populate_space(trial_id)
 
     def warm_trials(self) -> list[kt.engine.trial.Trial]:
         """The earlier trials as completed KerasTuner trials of this space, with their score."""
-        space: kt.HyperParameters = self.hyperparameters  # type: ignore[attr-defined]
-        name = self.objective.name  # type: ignore[attr-defined]
+        space: kt.HyperParameters = self.hyperparameters
+        name = self.objective.name
         trials = []
         for number, record in enumerate(self.warm):
             hps = space.copy()
@@ -119,7 +122,7 @@ class WarmStarted(BaselineFirst):
         return trials
 
     def _duplicate(self, values: dict[str, Any]) -> bool:
-        if super()._duplicate(values):  # type: ignore[misc]
+        if super()._duplicate(values):
             return True
         return any(
             compat_kt.values_hash(self, values) == compat_kt.values_hash(self, t.hyperparameters.values)
@@ -177,11 +180,16 @@ def _random(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, 
     return _tuner(RandomTuner, hypermodel, oracle, directory)
 
 
+def initial_points(trials: int) -> int:
+    """The random points BayesianOptimization fits its first Gaussian process on."""
+    return max(MIN_INITIAL_POINTS, min(trials // INITIAL_SHARE, MAX_INITIAL_POINTS))
+
+
 def _bayesian(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, seed: int,
               directory: Path, baseline: bool) -> kt.Tuner:  # fmt: skip
     trials = budget.max_trials or 1
     oracle = BayesianOracle(
-        objective=objective, max_trials=trials, num_initial_points=max(2, min(trials // 3, 10)),
+        objective=objective, max_trials=trials, num_initial_points=initial_points(trials),
         seed=oracle_seed(seed), max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
     )  # fmt: skip
     oracle.baseline = baseline

@@ -14,6 +14,9 @@ from search.errors import SearchError, option
 from search.space import Space
 from search.tuners._observed import Observer
 
+MAX_CONSECUTIVE_FAILURES = 3
+"""Trials failing in a row before a search stops: the configuration, not the trial, is wrong."""
+
 
 @dataclass(frozen=True)
 class WarmTrials:
@@ -76,8 +79,15 @@ class Budget:
 class Backend(Protocol):
     """A search algorithm. New ones (Optuna) implement this and call :func:`register`."""
 
-    name: str
-    description: str
+    @property
+    def name(self) -> str:
+        """What ``--tuner`` calls it."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for ``search list``."""
+        ...
 
     def create(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import keras_tuner as kt
 import optuna
@@ -13,12 +14,15 @@ from search.compat import optuna as compat_optuna
 from search.errors import SearchError
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
-from search.tuners._registry import Budget, TunerOptions, register
+from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
 from search.tuners.optuna._choices import make_pruner, make_sampler, make_storage
 from search.tuners.optuna._oracle import OptunaOracle, warm_trials
 from search.tuners.optuna._translate import distributions
 
-MAX_CONSECUTIVE_FAILURES = 3
+StudyGoal = Literal["maximize", "minimize"]
+"""An Optuna study direction, as ``optuna.create_study`` takes it."""
+DEFAULT_TRIALS = 10
+"""Trials of an Optuna search whose budget gives none."""
 PARETO_NOTE = (
     "--objective pareto: Optuna does not prune studies with two objectives, so every"
     " trial runs all its epochs"
@@ -38,8 +42,8 @@ def _study(
     pruner = make_pruner("none" if options.pareto else options.pruner or "median",
                          budget.max_epochs)  # fmt: skip
     storage = make_storage(options.storage, run_dir)
-    single = "maximize" if objective.direction == "max" else "minimize"
-    directions = ["maximize", "minimize"] if options.pareto else [single]
+    single: StudyGoal = "maximize" if objective.direction == "max" else "minimize"
+    directions: list[StudyGoal] = ["maximize", "minimize"] if options.pareto else [single]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         storage=storage, sampler=sampler, pruner=pruner, study_name=options.study_name,
@@ -98,7 +102,7 @@ class OptunaBackend:
         assert options.space is not None
         oracle = OptunaOracle(
             objective=objective,
-            max_trials=budget.max_trials or 10,
+            max_trials=budget.max_trials or DEFAULT_TRIALS,
             space=options.space,
             study=_study(options, budget, seed, options.run_dir or directory.parent, objective),
             seed=seed,
@@ -114,7 +118,7 @@ class OptunaBackend:
         return tuner
 
     def plan(self, budget: Budget) -> tuple[int, int]:
-        trials = budget.max_trials or 10
+        trials = budget.max_trials or DEFAULT_TRIALS
         return trials, trials * budget.max_epochs
 
 

@@ -12,6 +12,8 @@ from search.errors import SearchError, option
 SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "nsga2")
 PRUNERS = ("median", "successive-halving", "hyperband", "none")
 JOURNAL_FILE = "optuna.journal"
+MEDIAN_STARTUP_TRIALS = 3
+"""Trials that run whole before the median pruner judges any (it needs a median)."""
 
 
 def make_sampler(name: str, seed: int, multi_objective: bool) -> optuna.samplers.BaseSampler:
@@ -56,7 +58,7 @@ def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
     if name not in PRUNERS:
         raise SearchError(f"{option('pruner')} {name!r} does not exist; choose one of: {', '.join(PRUNERS)}")
     if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+        return optuna.pruners.MedianPruner(n_startup_trials=MEDIAN_STARTUP_TRIALS, n_warmup_steps=1)
     if name == "successive-halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     if name == "hyperband":

@@ -25,6 +25,8 @@ from search.compat import optuna as compat_optuna
 
 INTERVAL = float(os.environ.get("SEARCH_HEARTBEAT_SECONDS", "20"))
 """Seconds between heartbeats (an environment variable, so tests can shorten it)."""
+STALE_AFTER = 3 * INTERVAL
+"""Seconds without a heartbeat after which a running trial's worker is taken for dead."""
 
 
 class Heartbeat:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from functools import reduce
 from typing import Any
 
 import keras_tuner as kt
@@ -15,7 +16,8 @@ from search.compat import keras_tuner as compat_kt
 from search.compat import optuna as compat_optuna
 from search.ranking import converged_metrics, overfitting
 from search.space import Space, space_from_hyperparameters
-from search.tuners.optuna._heartbeat import INTERVAL, Heartbeat, fail_stale_trials
+from search.tuners._registry import MAX_CONSECUTIVE_FAILURES
+from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import distributions, sample, unconditional
 
 IDLE_SECONDS = 1.0
@@ -42,7 +44,7 @@ class OptunaOracle(kt.Oracle):
         seed: int = 0,
         pareto: bool = False,
         converged_epochs: int = 3,
-        max_consecutive_failed_trials: int = 3,
+        max_consecutive_failed_trials: int = MAX_CONSECUTIVE_FAILURES,
     ) -> None:
         self.total_trials = max_trials
         super().__init__(
@@ -98,12 +100,12 @@ class OptunaOracle(kt.Oracle):
         return False
 
     def _recover_stale(self) -> None:
-        for trial in fail_stale_trials(self.study, grace=3 * INTERVAL):
+        for trial in fail_stale_trials(self.study, grace=STALE_AFTER):
             self.stale.append({
                 "number": trial.number,
                 "id": trial.user_attrs.get("keras_tuner_trial_id", str(trial.number)),
                 "retried": "retry_of" not in trial.user_attrs,
-                "seconds_silent": 3 * INTERVAL,
+                "seconds_silent": STALE_AFTER,
             })  # fmt: skip
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
@@ -198,7 +200,7 @@ class OptunaOracle(kt.Oracle):
             finite = [s for s in scores if math.isfinite(s)]
             if not finite:
                 return None
-            values = [max(finite) if self.objective.direction == "max" else min(finite)]
+            values = [reduce(lambda best, s: s if self.objective.better_than(s, best) else best, finite)]
         return values if all(math.isfinite(v) for v in values) else None
 
     def _reported(self, trial: kt.engine.trial.Trial) -> float | None:
