@@ -171,7 +171,8 @@ def _check_importable(request: RunRequest, experiment: experiments.Experiment) -
     if not experiment.not_importable:
         return
     if request.workers > 1 or request.isolate:
-        given = f"{option('workers')} {request.workers}" if request.workers > 1 else option("isolate")
+        # Only from Python: the command line names importable experiments.
+        given = f"workers={request.workers}" if request.workers > 1 else "isolate=True"
         raise SearchError(
             f"{given} runs trials in other processes, which cannot import the hypermodel:"
             f" {experiment.not_importable}"
