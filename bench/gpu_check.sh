@@ -55,8 +55,9 @@ parse_args() {
 set_limits() {
     if ((smoke)); then
         TOTAL=420; SETUP=120; DEVICE=60; MAIN=120; LOOP=120; MEMORY=120; GAIN=120
-        MAIN_ARGS=(--budget gpu --train-size 300 --val-size 200 --max-epochs 2 --finalists 2
-                   --retrain-max-epochs 1)
+        # The gpu budget's path (finalists included) on the cpu space's small networks.
+        MAIN_ARGS=(--budget gpu --space "$root/spaces/fashion.toml" --train-size 300
+                   --val-size 200 --max-epochs 2 --finalists 2 --retrain-max-epochs 1)
         LOOP_ARGS=(--images 128 --filters 4 --batch-size 64)
         MEMORY_ARGS=(--trials 3)
         GAIN_ARGS=(--smoke --retrain-data search)

@@ -218,3 +218,12 @@ def test_a_comparison_report_goes_next_to_the_first_run(
     expected = tmp_path / "fashion" / "compare-a-b.html"
     assert f"report: {expected}\n" in capsys.readouterr().out
     assert expected.is_file() and list(elsewhere.iterdir()) == []
+
+
+def test_the_command_line_loads_no_keras_before_it_chooses_the_backend() -> None:
+    code = (
+        "import sys, search.cli;"
+        " print(sorted(m for m in ('keras', 'tensorflow', 'keras_tuner', 'jax') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -179,5 +179,5 @@ def test_any_fix_is_used_or_refused_by_name(items: list[str], experiment: str) -
         weights = "none" if experiment == "clothing" else None  # no download
         plan(RunRequest(experiment=experiment, tuner="random", fix=fixed, weights=weights))
     except SearchError as exc:
-        assert str(exc).startswith("--fix"), str(exc)
+        assert str(exc).startswith("fix"), str(exc)  # the command line says --fix
         assert "\n" not in str(exc), str(exc)

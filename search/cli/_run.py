@@ -11,7 +11,6 @@ from rich.console import Console
 
 from search.cli._parser import add_common, add_model_options
 from search.errors import SearchError
-from search.space import parse_fix
 from search.storage import masked_url
 
 
@@ -252,6 +251,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     from search.cli._execute import execute
     from search.engine import RunRequest
     from search.experiments import absolute_reference
+    from search.space import parse_fix
 
     train_size, full = _train_size(args.train_size)
     request = RunRequest(

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from search.errors import SpaceError
+from search.errors import SpaceError, option
 from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
 from search.space._space import Space
 
@@ -167,7 +167,7 @@ def parse_fix(items: list[str]) -> dict[str, object]:
     for item in items:
         name, sep, raw = item.partition("=")
         if not sep or not name:
-            raise SpaceError(f"--fix {item!r}: expected NAME=VALUE, e.g. learning_rate=0.001")
+            raise SpaceError(f"{option('fix')} {item!r}: expected NAME=VALUE, e.g. learning_rate=0.001")
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
