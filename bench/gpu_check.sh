@@ -5,11 +5,11 @@
 #   bash bench/gpu_check.sh OUTDIR --wheels DIR --data DIR [--smoke]
 #
 # PYTHON: the interpreter with JAX (default python3).
-# --wheels: a folder of wheels filled by bench/gpu_wheels.sh (Python 3.12, manylinux x86-64);
-# they go into a virtual environment that also sees the system's packages (JAX, CUDA), and the
-# project goes in with --no-deps. --data: Fashion-MNIST's IDX files. Steps, each under its own
+# --wheels: a folder of wheels filled by bench/gpu_wheels.sh (Python 3.12, manylinux x86-64):
+# what PYTHON lacks, installed without dependencies into a folder on PYTHONPATH, before
+# PYTHON's own packages (JAX, CUDA); the project itself runs from this checkout. --data: Fashion-MNIST's IDX files. Steps, each under its own
 # time limit (a step that fails or runs out of time is recorded and the next one runs):
-#   setup   the virtual environment (skipped without --wheels: the current environment)
+#   setup   the wheels (skipped without --wheels: the current environment)
 #   device  nvidia-smi, jax.devices() and the versions, in OUTDIR/device.txt
 #   main    python -m search run fashion --backend jax --tuner hyperband at a GPU budget
 #   loop    bench/loop_vs_fit.py on JAX, without and with augmentation
@@ -54,7 +54,7 @@ parse_args() {
 # its start-up included). --smoke: generous limits, for a loaded CI machine.
 set_limits() {
     if ((smoke)); then
-        TOTAL=420; SETUP=120; DEVICE=60; MAIN=120; LOOP=120; MEMORY=120; GAIN=120
+        TOTAL=600; SETUP=120; DEVICE=60; MAIN=240; LOOP=120; MEMORY=120; GAIN=120
         # The gpu budget's path (finalists included) on the cpu space's small networks.
         MAIN_ARGS=(--budget gpu --space "$root/spaces/fashion.toml" --train-size 300
                    --val-size 200 --max-epochs 2 --finalists 2 --retrain-max-epochs 1)
@@ -62,7 +62,7 @@ set_limits() {
         MEMORY_ARGS=(--trials 3)
         GAIN_ARGS=(--smoke --retrain-data search)
     else
-        TOTAL=520; SETUP=70; DEVICE=15; MAIN=270; LOOP=45; MEMORY=50; GAIN=90
+        TOTAL=530; SETUP=60; DEVICE=20; MAIN=330; LOOP=40; MEMORY=40; GAIN=90
         # The gpu budget (every image, fashion-gpu.toml, 3 finalists), shortened to fit here.
         MAIN_ARGS=(--budget gpu --max-epochs 6 --retrain-max-epochs 12)
         LOOP_ARGS=(--images 32768 --filters 32 --batch-size 128)
@@ -71,6 +71,7 @@ set_limits() {
     fi
 }
 KILL_AFTER=10  # seconds between the interrupt and the kill of a step out of time
+MONITOR_EVERY=5  # seconds between two readings of the GPU's use (OUTDIR/gpu_use.csv)
 
 # step NAME LIMIT COMMAND...: run COMMAND in OUTDIR under min(LIMIT, the time left), its
 # output in OUTDIR/NAME.log; record NAME, its status, seconds and limit in steps.tsv.
@@ -96,16 +97,13 @@ step() {
     echo "step $name: $status in $((SECONDS - start)) s (log: $out/$name.log)"
 }
 
-# make_venv VENV WHEELS ROOT PYTHON: a virtual environment of PYTHON over the system's
-# packages, with the project's non-TensorFlow requirements from WHEELS and the project
-# itself (no dependencies). Without ensurepip there, the system's pip installs into it.
-make_venv() {
-    "$4" -m venv --system-site-packages "$1" || "$4" -m venv --system-site-packages --without-pip "$1"
-    "$4" "$3/bench/gpu_requirements.py" >"$1/requirements.txt"
-    "$1/bin/python" -m pip install --no-index --find-links "$2" -r "$1/requirements.txt"
-    "$1/bin/python" -m pip install --no-index --find-links "$2" --no-deps "$3"
+# install_wheels SITE WHEELS PYTHON: the wheels in WHEELS (the packages the machine lacks)
+# into the folder SITE, which PYTHONPATH puts before PYTHON's own packages (JAX, CUDA).
+install_wheels() {
+    "$3" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir --target "$1" \
+        "$2"/*.whl
 }
-export -f make_venv
+export -f install_wheels
 
 # device_info PYTHON: the accelerator, the versions, and whether TensorFlow is there at all.
 device_info() {
@@ -122,25 +120,42 @@ import optuna
 print("python", sys.version.split()[0], "jax", jax.__version__, "keras", keras.__version__,
       "keras-tuner", keras_tuner.__version__, "optuna", optuna.__version__)
 print("tensorflow", "installed" if importlib.util.find_spec("tensorflow") else "not installed")
+print("keras from", keras.__file__)
 print("devices", jax.devices())
 PY
 }
 export -f device_info
+
+# monitor: the GPU's use and memory every MONITOR_EVERY seconds in OUTDIR/gpu_use.csv, in the
+# background until the script ends (nothing without nvidia-smi).
+monitor() {
+    command -v nvidia-smi >/dev/null || return 0
+    nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv \
+        --loop="$MONITOR_EVERY" >"$out/gpu_use.csv" 2>&1 &
+    monitor_pid=$!
+}
+
+# cleanup: stop the monitor, remove the installed wheels.
+cleanup() {
+    [[ -z "$monitor_pid" ]] || kill "$monitor_pid" 2>/dev/null || true
+    [[ -z "$site" ]] || rm -rf "$site"
+}
 
 # run_steps: every step, then OUTDIR/summary.md.
 run_steps() {
     begun=$SECONDS
     : >"$out/steps.tsv"
     python="${PYTHON:-python3}"
+    site="" monitor_pid="" paths="$root"  # this checkout's packages, without installing it
+    trap cleanup EXIT
+    monitor
     if [[ -n "$wheels" ]]; then
-        venv="$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-venv.XXXXXX")"
-        trap 'rm -rf "$venv"' EXIT
-        step setup "$SETUP" bash -c 'make_venv "$@"' _ "$venv" "$(cd "$wheels" && pwd)" "$root" \
+        site="$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-site.XXXXXX")"
+        step setup "$SETUP" bash -c 'install_wheels "$@"' _ "$site" "$(cd "$wheels" && pwd)" \
             "$python"
-        [[ -x "$venv/bin/python" ]] && python="$venv/bin/python"
-    else
-        export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"  # this checkout's packages
+        paths="$site:$root"
     fi
+    export PYTHONPATH="$paths${PYTHONPATH:+:$PYTHONPATH}"
     export KERAS_BACKEND=jax
 
     step device "$DEVICE" bash -c 'device_info "$1" >device.txt' _ "$python"

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 MAIN_RUN = Path("results") / "fashion" / "main"
+USE_COLUMNS = 3
+"""gpu_use.csv: timestamp, utilization.gpu [%], memory.used [MiB]."""
 AGAINST_BASELINE = re.compile(r"Against the baseline.*?: val acc ([+-][\d.]+)")
 
 
@@ -93,6 +95,22 @@ def gain_lines(out: Path) -> list[str]:
     ]
 
 
+def use_lines(out: Path) -> list[str]:
+    """The GPU's use over the whole check, from nvidia-smi's readings in gpu_use.csv."""
+    path = out / "gpu_use.csv"
+    if not path.is_file():
+        return ["- no gpu_use.csv (no nvidia-smi)"]
+    rows = [r for r in csv.reader(path.open()) if len(r) == USE_COLUMNS and r[1].strip()[0].isdigit()]
+    if not rows:
+        return ["- no reading in gpu_use.csv"]
+    use = [int(r[1].split()[0]) for r in rows]
+    memory = [int(r[2].split()[0]) for r in rows]
+    return [
+        f"- {len(rows)} readings: GPU use mean {sum(use) / len(use):.0f} %, max {max(use)} %;"
+        f" memory used at most {max(memory)} MiB"
+    ]
+
+
 def _readable(lines: Any, out: Path, *args: str) -> list[str]:
     """``lines(out, *args)``, or one line saying what in OUTDIR could not be read."""
     try:
@@ -114,6 +132,7 @@ def summary(out: Path, seconds: int) -> str:
         ("Custom loop against model.fit (`bench/loop_vs_fit.py`)", _readable(loop_lines, out)),
         ("Memory per trial (`bench/memory.py`)", _readable(memory_lines, out)),
         ("Search gain (`bench/search_gain.py`)", _readable(gain_lines, out)),
+        ("GPU use (`nvidia-smi`, every few seconds)", _readable(use_lines, out)),
     )  # fmt: skip
     for title, body in sections:
         lines += ["", f"## {title}", "", *body]

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,26 @@ def test_wheels_are_required_outside_smoke(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("error: no --wheels given")
     assert not (tmp_path / "out").exists()
+
+
+def test_wheels_leave_out_what_the_gpu_machine_has(tmp_path: Path) -> None:
+    report = {"install": [{"metadata": {"name": n, "version": v}} for n, v in
+                          (("Keras_Tuner", "1.4.8"), ("numpy", "2.5.5"), ("optuna", "5.0.0"))]}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    (tmp_path / "have.txt").write_text("# the machine's packages\nNumPy\nrich  # a comment\n")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "gpu_requirements.py"), "--missing",
+         str(tmp_path / "report.json"), str(tmp_path / "have.txt")],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert done.stdout.splitlines() == ["keras-tuner==1.4.8", "optuna==5.0.0"]
+
+
+def test_requirements_leave_out_tensorflow_and_jax() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "gpu_requirements.py")],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    names = [re.split(r"[\[<>=;]", line)[0] for line in done.stdout.splitlines()]
+    assert "keras" in names and "optuna" in names
+    assert not [n for n in names if n.startswith(("tensorflow", "jax"))]
