@@ -3,7 +3,7 @@ against the baseline's (the space's defaults), after the same retrain.
 
 Run: ``python bench/search_gain.py [--tuners hyperband,optuna] [--budgets 1x,3x]
 [--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--retrain-data validated]
-[--retrain-max-epochs 20] [--smoke]``.
+[--retrain-max-epochs 20] [--finalists K] [--budget cpu|gpu] [--smoke]``.
 
 For each tuner, budget and seed: the fashion search with its default validated retrain
 (``search.run("fashion", ...)``); then, unless the baseline itself was chosen, the baseline
@@ -53,9 +53,10 @@ class Row:
     baseline_seconds: float
 
 
-def budget_of(tuner: str, factor: int, smoke: bool) -> dict[str, int | None]:
-    """``max_trials`` and ``max_epochs`` for ``factor`` times the default budget."""
-    trials, epochs = get_experiment("fashion").budgets[tuner]
+def budget_of(tuner: str, factor: int, smoke: bool, named: str = "cpu") -> dict[str, int | None]:
+    """``max_trials`` and ``max_epochs`` for ``factor`` times the ``named`` budget's."""
+    experiment = get_experiment("fashion")
+    trials, epochs = (experiment.gpu_budgets if named == "gpu" else experiment.budgets)[tuner]
     if smoke:
         trials, epochs = (None if tuner == "hyperband" else SMOKE_TRIALS), SMOKE_EPOCHS
     if tuner == "hyperband":
@@ -69,9 +70,9 @@ def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: 
     started = time.perf_counter()
     run = search.run(
         "fashion", tuner=tuner, seed=seed, results=root, name=f"{tuner}-{budget}-{seed}",
-        data_dir=args.data_dir, quiet=True, **budget_of(tuner, factor, args.smoke),
+        data_dir=args.data_dir, quiet=True, **budget_of(tuner, factor, args.smoke, args.budget),
         retrain_data=args.retrain_data, retrain_max_epochs=retrain_epochs,
-        budget="cpu", finalists=args.finalists, **(SMOKE if args.smoke else {}),
+        budget=args.budget, finalists=args.finalists, **(SMOKE if args.smoke else {}),
     )  # fmt: skip
     total = time.perf_counter() - started
     final = run.meta["final"]
@@ -124,6 +125,11 @@ def main() -> None:
         "--finalists", type=int, default=1,
         help="as `search run`'s: the K best configurations trained at full fidelity before"
         " the choice (the baseline among them)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--budget", choices=("cpu", "gpu"), default="cpu",
+        help="as `search run`'s: the named budget that --budgets multiplies (gpu: every"
+        " training image and the gpu space)",
     )  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="tiny searches (for the tests)")
     args = parser.parse_args()
