@@ -6,18 +6,20 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
 
 import search
-from hypermodels import DataFidelity, fidelity_images
+from hypermodels import DataFidelity, LoopConfig, fidelity_images, fit_loop
 from search.cli import main
 from search.engine import RunRequest, plan
 from search.errors import SearchError
 from search.report._data import describe_budget
 from search.storage import RunFolder
 from tests import user_models as um
+from tests.test_loop import tiny_data, tiny_model
 
 TRAIN, BATCH = 288, 32
 """The search's training images and the fixed batch size of the CNN searches."""
@@ -57,6 +59,32 @@ def test_each_epoch_or_the_fits_budget_and_nested_subsets() -> None:
     assert sorted(large) == list(range(100))
     assert not np.array_equal(small, np.arange(25))  # a seeded order, not the first rows
     assert np.array_equal(DataFidelity(4, seed=5).rows(1, 100), per_epoch.rows(1, 100))
+
+
+class EpochBatches(keras.callbacks.Callback):
+    """Training batches per epoch of one fit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.batches.append(0)
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        self.batches[-1] += 1
+
+
+@pytest.mark.parametrize("device_bytes", [2**30, 40_000], ids=["resident", "in-parts"])
+def test_the_loop_trains_each_epoch_on_its_subset(device_bytes: int) -> None:
+    x, y = tiny_data(n=128)
+    *_, model = tiny_model()
+    counted = EpochBatches()
+    config = LoopConfig(batch_size=32, device_data_bytes=device_bytes, seed=7,
+                        fidelity=DataFidelity(max_epochs=4, seed=1))  # fmt: skip
+    history = fit_loop(model, x, y, (x[:20], y[:20]), epochs=4, callbacks=[counted], config=config)
+    assert counted.batches == [1, 2, 3, 4]  # 32, 64, 96, then all 128 images
+    assert len(history.history["val_accuracy"]) == 4
 
 
 class BatchCounter(search.Observer):
