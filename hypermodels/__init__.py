@@ -3,6 +3,7 @@
 from hypermodels._augment import Augmentation
 from hypermodels._bases import BASES, BasePreprocess
 from hypermodels._deploy import ClassNames, class_names_of, deployable
+from hypermodels._fidelity import DataFidelity, fidelity_images
 from hypermodels._loop import (
     EVAL_BATCH_SIZE,
     LoopConfig,
@@ -22,6 +23,7 @@ __all__ = [
     "Augmentation",
     "BasePreprocess",
     "ClassNames",
+    "DataFidelity",
     "ImageCNN",
     "ImageStats",
     "LoopConfig",
@@ -30,6 +32,7 @@ __all__ = [
     "class_names_of",
     "deployable",
     "evaluate_model",
+    "fidelity_images",
     "fit_loop",
     "load_state",
     "replay_epochs",

@@ -19,6 +19,7 @@ import numpy as np
 from keras import ops
 
 from hypermodels._augment import Augmentation
+from hypermodels._fidelity import DataFidelity
 from hypermodels._state import EpochState, StateWriter, load_state, saved_epochs
 from hypermodels._steps import make_steps
 
@@ -41,6 +42,9 @@ class LoopConfig:
     """From this epoch on, train as ``switch`` reconfigures the model (e.g. fine-tuning)."""
     switch: Callable[[keras.Model], None] | None = None
     """Changes which variables train and recompiles the optimizer; called once."""
+    fidelity: DataFidelity | None = None
+    """Each epoch trains on the growing subset of the images it names (``--fidelity data``);
+    None: on all of them."""
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -91,7 +95,7 @@ def fit_loop(
                 steps.close()
                 steps = make_steps(model, config.augmentation)  # other trainable variables
             callback_list.on_epoch_begin(epoch)
-            logs = train_epoch(steps, train_data, callback_list, config.seed, epoch)
+            logs = train_epoch(steps, train_data, callback_list, config.seed, epoch, config.fidelity)
             if val_data is not None:
                 logs.update(zip(("val_loss", "val_accuracy"), val_data.evaluate(steps)))
             steps.sync()
@@ -188,14 +192,21 @@ def train_epoch(
     callback_list: keras.callbacks.CallbackList,
     seed: int,
     epoch: int,
+    fidelity: DataFidelity | None = None,
 ) -> dict[str, float]:
-    """One epoch over ``train_data`` in a seeded order: the epoch's mean loss and accuracy.
+    """One epoch over ``train_data`` (the subset ``fidelity`` names for the epoch, when
+    given) in a seeded order: the epoch's mean loss and accuracy.
 
     Raises:
         NonFiniteLossError: The loss became NaN or infinite (the step it first did named).
     """
-    steps_per_epoch = train_data.steps
-    order = np.random.default_rng([seed, epoch]).permutation(len(train_data.x))
+    rng = np.random.default_rng([seed, epoch])
+    if fidelity is None:
+        order = rng.permutation(len(train_data.x))
+    else:
+        subset = fidelity.rows(epoch, len(train_data.x), train_data.batch_size)
+        order = subset[rng.permutation(len(subset))]
+    steps_per_epoch = len(order) // train_data.batch_size
     seed_base = steps.put(np.array([seed, epoch * steps_per_epoch], dtype="int32"))
     carry = steps.train_carry()
     for xs, ys, rows, first, count in train_data.parts(steps, order):
@@ -259,14 +270,18 @@ class TrainData:
 
     def parts(self, steps: Any, order: np.ndarray) -> Iterator[tuple[Any, Any, Any, int, int]]:
         """(images, labels, index rows, first step, steps) for each part of an epoch whose
-        batches are ``order``'s (full batches only: one compiled shape)."""
-        rows = order[: self.steps * self.batch_size].reshape(self.steps, self.batch_size)
+        batches are ``order``'s (full batches only: one compiled shape). An order of fewer
+        rows (``--fidelity data``) runs fewer steps over index rows of the same shape."""
+        count = len(order) // self.batch_size
+        rows = order[: count * self.batch_size].reshape(count, self.batch_size)
         if self.resident:
             if self._on_device is None:
                 self._on_device = steps.put(self.x), steps.put(self.y)
-            yield *self._on_device, steps.put(rows.astype("int32")), 0, self.steps
+            if count < self.steps:  # padded, never reached: the compiled step is reused
+                rows = np.concatenate([rows, np.zeros((self.steps - count, self.batch_size), rows.dtype)])
+            yield *self._on_device, steps.put(rows.astype("int32")), 0, count
             return
-        for first in range(0, self.steps, self.rows_per_part):
+        for first in range(0, count, self.rows_per_part):
             part = rows[first : first + self.rows_per_part]
             flat = part.reshape(-1)
             local = np.arange(flat.size, dtype="int32").reshape(part.shape)

@@ -13,6 +13,7 @@ import numpy as np
 
 from hypermodels._augment import Augmentation
 from hypermodels._domains import AT_LEAST_ONE, BOOLEAN, COMMON, check_model_space
+from hypermodels._fidelity import DataFidelity
 from hypermodels._loop import LoopConfig, fit_loop
 from search.space import Space, define
 
@@ -142,17 +143,20 @@ class ImageCNN(kt.HyperModel):
         callbacks: Sequence[keras.callbacks.Callback] = (),
         verbose: int = 0,
         state_path: Path | None = None,
+        fidelity: DataFidelity | None = None,
     ) -> keras.callbacks.History:
         """Train with the custom loop; same contract as ``model.fit`` for the tuner.
 
         ``verbose`` is accepted because KerasTuner forwards it; progress is the tuner's job.
         ``state_path`` (set by the tuner) keeps the trial's state after every epoch, so an
-        interrupted trial continues from its last completed epoch.
+        interrupted trial continues from its last completed epoch. ``fidelity`` (set by the
+        tuner under ``--fidelity data``): the growing subset of ``x`` each epoch trains on.
         """
         c = self.config(hp)
         loop = LoopConfig(
-            batch_size=c["batch_size"], augmentation=Augmentation.from_config(c), seed=self.seed
-        )
+            batch_size=c["batch_size"], augmentation=Augmentation.from_config(c), seed=self.seed,
+            fidelity=fidelity,
+        )  # fmt: skip
         return fit_loop(
             model,
             x,

@@ -19,6 +19,7 @@ import numpy as np
 from hypermodels._augment import Augmentation
 from hypermodels._bases import BASES, BasePreprocess
 from hypermodels._domains import AT_LEAST_ZERO, COMMON, POSITIVE, check_model_space, values_of
+from hypermodels._fidelity import DataFidelity
 from hypermodels._loop import EVAL_BATCH_SIZE, LoopConfig, fit_loop
 from search.space import Space, define
 
@@ -130,6 +131,7 @@ class TransferModel(kt.HyperModel):
         callbacks: Sequence[keras.callbacks.Callback] = (),
         verbose: int = 0,
         state_path: Path | None = None,
+        fidelity: DataFidelity | None = None,
     ) -> keras.callbacks.History:
         """Train with the custom loop (``model.fit``'s contract, as the CNN's ``fit``).
 
@@ -140,8 +142,9 @@ class TransferModel(kt.HyperModel):
         augmentation = Augmentation.from_config(c)
         if not fine_tunes and not augmentation.active:
             return self._fit_head(
-                model, c, x, y, validation_data, epochs, initial_epoch, callbacks, state_path
-            )
+                model, c, x, y, validation_data, epochs, initial_epoch, callbacks, state_path,
+                fidelity,
+            )  # fmt: skip
         loop = LoopConfig(
             batch_size=c["batch_size"],
             eval_batch_size=self.eval_batch_size,
@@ -150,6 +153,7 @@ class TransferModel(kt.HyperModel):
             switch_epoch=c["fine_tune_after"] if fine_tunes else None,
             switch=(lambda m: unfreeze_top(m, c["fine_tune_layers"], c["fine_tune_learning_rate"]))
             if fine_tunes else None,
+            fidelity=fidelity,
         )  # fmt: skip
         return fit_loop(
             model, x, y, validation_data, epochs=epochs, initial_epoch=initial_epoch,
@@ -167,6 +171,7 @@ class TransferModel(kt.HyperModel):
         initial_epoch: int,
         callbacks: Sequence[keras.callbacks.Callback],
         state_path: Path | None,
+        fidelity: DataFidelity | None,
     ) -> keras.callbacks.History:
         """Train the head alone on the frozen base's features, computed once per image set."""
         head = model.get_layer("head")
@@ -176,7 +181,10 @@ class TransferModel(kt.HyperModel):
         f_val = None
         if validation_data is not None:
             f_val = (self.features(model, c["base"], validation_data[0]), validation_data[1])
-        loop = LoopConfig(batch_size=c["batch_size"], eval_batch_size=EVAL_BATCH_SIZE, seed=self.seed)
+        loop = LoopConfig(
+            batch_size=c["batch_size"], eval_batch_size=EVAL_BATCH_SIZE, seed=self.seed,
+            fidelity=fidelity,
+        )  # fmt: skip
         return fit_loop(
             head, f_train, y, f_val, epochs=epochs, initial_epoch=initial_epoch,
             callbacks=callbacks, config=loop, state_path=state_path, callback_model=model,

@@ -164,6 +164,7 @@ def run(
     track: str | Sequence[str] = (),
     budget: str = "auto",
     finalists: int | None = None,
+    fidelity: str = "epochs",
     observers: Sequence[Observer] = (),
     warm_start: str | Path | Run | Sequence[str | Path | Run] = (),
     quiet: bool = False,
@@ -205,6 +206,10 @@ def run(
         finalists: train the K best distinct configurations (the baseline among them) on
             all the training data, validated, and keep the best at that fidelity; None:
             the budget's (1: the chosen one retrained alone; 3 on ``gpu``).
+        fidelity: what a trial's budget grows in: ``"epochs"`` (every epoch sees all the
+            search's training images), ``"data"`` (at an epoch budget b of max_epochs R, the
+            first ceil(N * b / R) of the N images, at least one batch; the top rung sees all
+            N) or ``"both"`` (``"data"`` on every training image unless train_size is given).
         observers: your own :class:`search.Observer` subclasses, told of every trial and
             epoch of the search in this process (not in workers or trial processes).
         warm_start: earlier runs (folders or :class:`Run` objects) of the same experiment
@@ -239,7 +244,7 @@ def run(
         val_size=val_size, data_dir=None if data_dir is None else Path(data_dir),
         image_size=image_size, weights=weights, model=model,
         track=(track,) if isinstance(track, str) else tuple(track),
-        budget=budget, finalists=finalists, warm_start=_run_folders(warm_start),
+        budget=budget, finalists=finalists, fidelity=fidelity, warm_start=_run_folders(warm_start),
     )  # fmt: skip
     options.check()  # every option, before any work
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:

@@ -51,6 +51,16 @@ def _add_budget_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-trials", type=int, help="trials to run (Hyperband: a cap)")
     p.add_argument("--max-epochs", type=int, help="epochs per trial (Hyperband: the longest)")
     p.add_argument("--factor", type=int, default=3, help="Hyperband's reduction factor")
+    p.add_argument(
+        "--fidelity",
+        default="epochs",
+        metavar="epochs|data|both",
+        help="what a trial's budget grows in: epochs (default: every epoch sees all the search's"
+        " training images), data (at an epoch budget b of max-epochs R, a trial trains on the"
+        " first ceil(N*b/R) of the N images, at least one batch: Hyperband's early rungs and"
+        " the pruners' early epochs are cheaper, the top rung sees all N), or both (data, with"
+        " every training image as N unless --train-size is given); validation always uses all",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of splits, search and models")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--name", help="run name (default: TUNER-DATE-TIME)")
@@ -291,6 +301,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         track=tuple(args.track),
         budget=args.budget,
         finalists=args.finalists,
+        fidelity=args.fidelity,
         warm_start=tuple(args.warm_start),
         command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -24,6 +25,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle)
 
 
+def _fidelity(budget: dict[str, Any]) -> str:
+    """``, fidelity data`` when a trial's images grew with its epochs; empty otherwise."""
+    fidelity = budget.get("fidelity", "epochs")
+    return "" if fidelity == "epochs" else f", fidelity {fidelity}"
+
+
 def handle(args: argparse.Namespace, console: Console) -> int:
     folder = resolve_run(args.run, args.results)
     info = summarize(folder)
@@ -41,7 +48,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         f"  trials: {counts.get('completed', 0)} completed, {running},"
         f" {counts.get('pruned', 0)} pruned, {counts.get('failed', 0)} failed,"
         f" {counts.get('invalid', 0)} invalid"
-        f" (budget: max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')})"
+        f" (budget: max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')}"
+        f"{_fidelity(budget)})"
     )
     running_trials = [t for t in folder.read_trials() if t.get("status") == "running"]
     if running_trials and live:

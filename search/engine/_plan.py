@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
+from hypermodels import DataFidelity
 from search import experiments, tuners
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
@@ -83,6 +84,8 @@ def plan(
     experiment = experiment or experiment_of(request)
     backend = tuners.get(request.tuner)
     _check_importable(request, experiment)
+    if request.fidelity != "epochs" and experiment.fidelity_refused:
+        raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
     profile = budget_profile(request.budget)
     if space is None:
         space = _space_of(request, experiment, profile)
@@ -95,6 +98,7 @@ def plan(
         study_name=f"{experiment.name}-{name}", run_dir=run_dir, baseline=request.baseline,
         warm=load_warm_start(request.warm_start, run_dir, experiment.name, request.objective,
                              request.kt_objective().direction, space),
+        fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
     )  # fmt: skip
     backend.check(options, budget)
     _check_workers(request, backend)
@@ -147,7 +151,9 @@ def _budget_of(
 def _data_options(
     request: RunRequest, experiment: experiments.Experiment, profile: str
 ) -> DataOptions:
-    default = None if profile == "gpu" else experiment.default_train_size  # gpu: every image
+    default = experiment.default_train_size
+    if profile == "gpu" or request.fidelity == "both":  # every image
+        default = None
     train_size = None if request.full_train else request.train_size or default
     return DataOptions(
         data_dir=request.data_dir,
@@ -246,6 +252,9 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
             differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
     if stored_request.get("budget", p.profile) != p.profile:
         differences.append(f"budget {stored_request['budget']} -> {p.profile}")
+    fidelity = stored_request.get("fidelity", "epochs")  # runs from before the option: epochs
+    if fidelity != request.fidelity:
+        differences.append(f"{option('fidelity')} {fidelity} -> {request.fidelity}")
     warm = [str(Path(folder).resolve()) for folder in request.warm_start]
     if "warm_start" in stored_request and stored_request["warm_start"] != warm:
         differences.append(f"warm_start {stored_request['warm_start']} -> {warm}")

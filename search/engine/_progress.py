@@ -35,7 +35,7 @@ class SearchProgress(Observer):
         planned_trials: int,
         planned_epochs: int,
         objective: kt.Objective,
-        steps_per_epoch: Callable[[dict[str, Any]], int],
+        steps_per_epoch: Callable[[dict[str, Any], int], int],
         max_epochs: int,
     ) -> None:
         self.console = console
@@ -59,7 +59,7 @@ class SearchProgress(Observer):
         self._planned_epochs = planned_epochs
         self._search = self._progress.add_task("search", total=planned_epochs)
         self._epoch = self._progress.add_task("epoch", total=1, visible=False)
-        self._steps = 1
+        self._values: dict[str, Any] = {}
         self._start = time.perf_counter()
 
     def start_from(self, records: Iterable[dict[str, Any]]) -> None:
@@ -102,14 +102,15 @@ class SearchProgress(Observer):
     def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         self._trial_index += 1
         self._epochs = trial.hyperparameters.values.get("tuner/epochs", self.max_epochs)
-        self._steps = self.steps_per_epoch(trial.hyperparameters.values)
+        self._values = trial.hyperparameters.values
         self._progress.update(self._search, description=self._describe(trial.trial_id))
 
     def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
         self._progress.update(
             self._search, description=self._describe(trial.trial_id, epoch + 1, self._epochs)
         )
-        self._progress.reset(self._epoch, total=self._steps, visible=True)
+        steps = self.steps_per_epoch(self._values, epoch)
+        self._progress.reset(self._epoch, total=steps, visible=True)
         self._progress.update(self._epoch, description=f"  epoch {epoch + 1}")
 
     def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:

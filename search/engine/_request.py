@@ -29,6 +29,10 @@ DIRECTIONS = ("max", "min")
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 BUDGETS = ("auto", "cpu", "gpu")
+FIDELITIES = ("epochs", "data", "both")
+"""What a trial's budget grows in: ``epochs`` (every epoch sees all the search's training
+images), ``data`` (the images grow with the epoch budget, up to all at the top rung),
+``both`` (``data``, searching on every training image unless a train size is given)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy's and Keras' generators take."""
@@ -98,6 +102,8 @@ class RunRequest:
     None: the budget's (1 on ``cpu``: the chosen one is retrained alone; 3 on ``gpu``)."""
     warm_start: tuple[Path, ...] = ()
     """Run folders whose finished trials the search starts from (``--warm-start``)."""
+    fidelity: str = "epochs"
+    """One of :data:`FIDELITIES` (``--fidelity``)."""
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -116,8 +122,7 @@ class RunRequest:
         _at_least(option("retrain_max_epochs"), self.retrain_max_epochs, 1)
         _at_least(option("image_size"), self.image_size, 16)
         _at_least(option("finalists"), self.finalists, 1)
-        if self.budget not in BUDGETS:
-            raise SearchError(f"{option('budget')} {self.budget!r}: choose one of {', '.join(BUDGETS)}")
+        self._check_choices()
         if (self.finalists or 1) > 1 and (not self.retrain or self.retrain_data != "validated"):
             raise SearchError(
                 f"{option('finalists')} {self.finalists} trains the finalists validated on the full"
@@ -136,14 +141,6 @@ class RunRequest:
         if not 0 <= self.tolerance < 1:
             raise SearchError(f"{option('tolerance')} ({self.tolerance}) must be in [0, 1)")
         self._check_objective()
-        if self.precision not in PRECISIONS:
-            raise SearchError(
-                f"{option('precision')} {self.precision!r}: choose one of {', '.join(PRECISIONS)}"
-            )
-        if self.retrain_data not in RETRAIN_DATA:
-            raise SearchError(
-                f"{option('retrain_data')} {self.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
-            )
         if self.track:
             parse_track(self.track)
         for folder in self.warm_start:
@@ -157,6 +154,14 @@ class RunRequest:
                 f"{option('name')} {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
                 " starting with a letter or digit"
             )
+
+    def _check_choices(self) -> None:
+        """The options that name one of a few values."""
+        for name, choices in (("budget", BUDGETS), ("fidelity", FIDELITIES),
+                              ("precision", PRECISIONS), ("retrain_data", RETRAIN_DATA)):  # fmt: skip
+            value = getattr(self, name)
+            if value not in choices:
+                raise SearchError(f"{option(name)} {value!r}: choose one of {', '.join(choices)}")
 
     def _check_objective(self) -> None:
         if self.objective.startswith("test"):

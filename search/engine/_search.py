@@ -8,7 +8,7 @@ import io
 import signal
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from search._text import plural
@@ -105,10 +105,14 @@ def _observers(
 
 def _progress(ctx: RunContext, recorder: TrialRecorder) -> SearchProgress:
     planned_trials, planned_epochs = ctx.plan.backend.plan(ctx.plan.budget)
-    n_train = len(ctx.splits.x_train)
+    n_train, fidelity = len(ctx.splits.x_train), ctx.plan.options.fidelity
 
-    def steps(values: dict[str, Any]) -> int:
-        return max(1, n_train // min(int(values.get("batch_size", 64)), n_train))
+    def steps(values: dict[str, Any], epoch: int) -> int:
+        batch = min(int(values.get("batch_size", 64)), n_train)
+        if fidelity is None:
+            return max(1, n_train // batch)
+        at = replace(fidelity, budget=values.get("tuner/epochs"))  # as the tuner tells fit
+        return max(1, at.images(epoch, n_train, batch) // batch)
 
     progress = SearchProgress(
         ctx.console, planned_trials, planned_epochs, ctx.request.kt_objective(), steps,

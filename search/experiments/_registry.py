@@ -19,6 +19,7 @@ from search.experiments._user import (
     check_on_data,
     declared_space,
     describe,
+    fidelity_refusal,
     is_hypermodel,
 )
 from search.space import Space, load_space
@@ -109,6 +110,8 @@ class Experiment:
     (workers, ``--isolate`` and ``resume`` in a new process refuse it)."""
     not_importable: str = ""
     """Why ``reference`` is None, with the fix."""
+    fidelity_refused: str = ""
+    """Why ``--fidelity data`` cannot apply to the hypermodel, with the fix; empty: it can."""
 
     @classmethod
     def from_hypermodel(
@@ -272,6 +275,7 @@ def user_experiment(
         check_data=lambda splits, objective: check_on_data(user, splits, objective),
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,
+        fidelity_refused=fidelity_refusal(user),
     )
 
 

@@ -18,7 +18,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from hypermodels import load_state, replay_epochs, save_state
+from hypermodels import DataFidelity, load_state, replay_epochs, save_state
 from search.errors import SearchError
 from search.space import Space, define, space_from_hyperparameters
 
@@ -26,6 +26,8 @@ BuildFunction = Callable[[kt.HyperParameters], keras.Model]
 HyperModelLike = Union[BuildFunction, kt.HyperModel]
 CHECK_ROWS = 4
 """Rows of the data a model is tried on before the search (labels, shapes, metrics)."""
+KERAS_BATCH_SIZE = 32
+"""``model.fit``'s batch size when none is given: the fewest images a growing subset has."""
 
 
 def is_hypermodel(obj: Any) -> bool:
@@ -40,6 +42,18 @@ def is_hypermodel(obj: Any) -> bool:
 def has_own_fit(user: HyperModelLike) -> bool:
     """Whether the user's HyperModel overrides ``fit`` (its own training or arguments)."""
     return isinstance(user, kt.HyperModel) and type(user).fit is not kt.HyperModel.fit
+
+
+def fidelity_refusal(user: HyperModelLike) -> str:
+    """Why ``--fidelity data`` cannot apply to ``user`` (its own ``fit`` does not take the
+    growing subsets), with the fix; empty when it can."""
+    if not has_own_fit(user) or "fidelity" in inspect.signature(user.fit).parameters:  # type: ignore[union-attr]
+        return ""
+    return (
+        f"{describe(user)}'s own fit trains on all the x it is given; give it a `fidelity`"
+        " parameter (None, or a hypermodels.DataFidelity: train epoch e on"
+        " x[fidelity.rows(e, len(x))]), or leave training to model.fit"
+    )
 
 
 def describe(user: HyperModelLike) -> str:
@@ -89,6 +103,7 @@ class UserHyperModel(kt.HyperModel):
         model: keras.Model,
         *args: Any,
         state_path: Path | None = None,
+        fidelity: DataFidelity | None = None,
         **kwargs: Any,
     ) -> Any:
         kwargs.setdefault("verbose", 0)
@@ -98,16 +113,50 @@ class UserHyperModel(kt.HyperModel):
             fit = self.user.fit  # type: ignore[union-attr]
             if state_path is not None and "state_path" in inspect.signature(fit).parameters:
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
+            if fidelity is not None:  # a fit without the parameter is refused before the search
+                kwargs["fidelity"] = fidelity
             return fit(hp, model, *args, **kwargs)
-        return _fit_resumable(model, args, kwargs, state_path)
+        return _fit_resumable(model, args, kwargs, state_path, fidelity)
+
+
+def _fit_growing(
+    model: keras.Model, args: tuple, kwargs: dict[str, Any], fidelity: DataFidelity | None
+) -> keras.callbacks.History:
+    """``model.fit``; under ``fidelity``, one fit per run of epochs on the same images
+    (``x`` and ``y``, the first two of ``args``), their histories joined."""
+    if fidelity is None:
+        return model.fit(*args, **kwargs)
+    (x, y, *rest), fit_args = args, dict(kwargs)
+    epochs, epoch = int(fit_args.pop("epochs", 1)), int(fit_args.pop("initial_epoch", 0))
+    minimum = int(fit_args.get("batch_size") or KERAS_BATCH_SIZE)
+    history = keras.callbacks.History()
+    history.epoch = []
+    while epoch < epochs:
+        size, end = fidelity.images(epoch, len(x), minimum), epoch + 1
+        while end < epochs and fidelity.images(end, len(x), minimum) == size:
+            end += 1
+        rows = fidelity.rows(epoch, len(x), minimum)
+        part = model.fit(x[rows], y[rows], *rest, initial_epoch=epoch, epochs=end, **fit_args)
+        history.epoch += part.epoch
+        for key, values in part.history.items():
+            history.history.setdefault(key, []).extend(values)
+        if model.stop_training:  # a pruner stopped the trial
+            break
+        epoch = end
+    return history
 
 
 def _fit_resumable(
-    model: keras.Model, args: tuple, kwargs: dict[str, Any], state_path: Path | None
+    model: keras.Model,
+    args: tuple,
+    kwargs: dict[str, Any],
+    state_path: Path | None,
+    fidelity: DataFidelity | None = None,
 ) -> keras.callbacks.History:
-    """``model.fit``, continuing after the last epoch saved in ``state_path``."""
+    """``model.fit`` (on growing subsets under ``fidelity``), continuing after the last
+    epoch saved in ``state_path``."""
     if state_path is None:
-        return model.fit(*args, **kwargs)
+        return _fit_growing(model, args, kwargs, fidelity)
     callbacks = list(kwargs.pop("callbacks", None) or [])
     epochs = int(kwargs.get("epochs", 1))
     initial = int(kwargs.pop("initial_epoch", 0))
@@ -117,7 +166,8 @@ def _fit_resumable(
         replay = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs, verbose=0)
         initial = max(initial, replay_epochs(restored, replay, initial, epochs))
     states = _EpochStates(state_path, done, logs)
-    history = model.fit(*args, initial_epoch=initial, callbacks=[*callbacks, states], **kwargs)
+    kwargs.update(initial_epoch=initial, callbacks=[*callbacks, states])
+    history = _fit_growing(model, args, kwargs, fidelity)
     for epoch_logs in reversed(logs):  # the restored epochs come first in the history
         for key, value in epoch_logs.items():
             history.history.setdefault(key, []).insert(0, value)

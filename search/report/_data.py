@@ -148,14 +148,17 @@ def slice_categories(spec: Mapping[str, Any], values: pd.Series) -> list[str] | 
 
 def describe_budget(meta: dict[str, Any]) -> str:
     """The run's budget in words: Hyperband's schedule (and its cap, if any), or trials
-    and epochs, e.g. "Hyperband schedule, max_epochs 6, factor 3"."""
+    and epochs, e.g. "Hyperband schedule, max_epochs 6, factor 3", and the fidelity when
+    the training images grew with the epochs (``--fidelity data``/``both``)."""
     budget = meta.get("budget") or {}
     trials, epochs = budget.get("max_trials"), budget.get("max_epochs")
+    fidelity = budget.get("fidelity", "epochs")
+    grows = "" if fidelity == "epochs" else f"; fidelity {fidelity} (training images grow with epochs)"
     if meta.get("tuner") == "hyperband":
         text = f"Hyperband schedule, max_epochs {epochs}, factor {budget.get('factor')}"
-        return text if trials is None else f"{text}, capped at {trials} trials"
+        return (text if trials is None else f"{text}, capped at {trials} trials") + grows
     shown = "the backend's default" if trials is None else trials
-    return f"max_trials {shown}, max_epochs {epochs}"
+    return f"max_trials {shown}, max_epochs {epochs}{grows}"
 
 
 def describe_training(final: dict[str, Any]) -> str:

@@ -30,14 +30,16 @@ class OptunaMeta:
 @dataclass(frozen=True)
 class BudgetMeta:
     """The tuner's budget: trials, epochs per trial, Hyperband's reduction factor, the
-    named budget the defaults came from (``cpu``, ``gpu``), and the finalists trained
-    on the full training data before the final choice."""
+    named budget the defaults came from (``cpu``, ``gpu``), the finalists trained
+    on the full training data before the final choice, and what a trial's budget grows
+    in (``--fidelity``: ``epochs``, ``data`` or ``both``; the request keeps it too)."""
 
     max_trials: int | None
     max_epochs: int
     factor: int
     profile: str = "cpu"
     finalists: int = 1
+    fidelity: str = "epochs"
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,7 @@ class KerasTunerBackend:
         prepare()
         tuner = self.factory(hypermodel, objective, budget, seed, directory, options.baseline)
         tuner.observers = list(observers)
+        tuner.fidelity = options.fidelity
         if options.warm is not None:
             tuner.oracle.warm = options.warm.records
         return tuner

@@ -7,12 +7,14 @@ KerasTuner deep-copies callbacks for every trial.
 from __future__ import annotations
 
 import traceback
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import keras
 import keras_tuner as kt
 
+from hypermodels._fidelity import DataFidelity
 from search.environment import environment_error
 from search.errors import SearchError
 from search.failures import failure_reason
@@ -80,6 +82,8 @@ class ObservedTuner:
     observers: list[Observer]
     trial_quota: int | None = None
     """Trials this process may start; None: as many as the search needs."""
+    fidelity: DataFidelity | None = None
+    """``--fidelity data``: given to the hypermodel's ``fit`` with the trial's epoch budget."""
     _trials_started = 0
 
     def pre_create_trial(self) -> None:
@@ -91,6 +95,9 @@ class ObservedTuner:
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         # The trial's per-epoch state lives in its own KerasTuner folder (see hypermodels).
         kwargs["state_path"] = Path(self.get_trial_dir(trial.trial_id)) / "epoch_state.npz"  # type: ignore[attr-defined]
+        if self.fidelity is not None:  # Hyperband's round: its epochs; others: each epoch's
+            budget = trial.hyperparameters.values.get("tuner/epochs")
+            kwargs["fidelity"] = replace(self.fidelity, budget=budget)
         try:
             return super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         except Exception as exc:

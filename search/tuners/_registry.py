@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import keras_tuner as kt
 
+from hypermodels._fidelity import DataFidelity
 from search._text import plural
 from search.errors import SearchError, option
 from search.space import Space
@@ -52,6 +53,9 @@ class TunerOptions:
     """Run the space's defaults as the first trial: the configuration to beat."""
     warm: WarmTrials | None = None
     """Earlier runs' finished trials the search starts from (``--warm-start``)."""
+    fidelity: DataFidelity | None = None
+    """``--fidelity data``/``both``: each trial's training images grow with its epoch
+    budget (the tuner tells its hypermodel's ``fit``); None: every epoch sees all of them."""
 
     def refuse_optuna_only(self, tuner: str) -> None:
         """SearchError if an Optuna-only option was given to another backend."""

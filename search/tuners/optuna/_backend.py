@@ -115,6 +115,7 @@ class OptunaBackend:
             project_name=directory.name, overwrite=False,
         )  # fmt: skip
         tuner.observers = list(observers)
+        tuner.fidelity = options.fidelity
         return tuner
 
     def plan(self, budget: Budget) -> tuple[int, int]:
