@@ -1,0 +1,131 @@
+"""A run interrupted among its finalists (``--finalists K``) resumes at finalist and epoch
+granularity: finished finalists are not trained again, the interrupted one continues after
+its last epoch, and the choice is the one an uninterrupted run makes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+import search
+from search.cli import main
+from tests import user_models as um
+
+FINALISTS = 3
+EPOCHS = 4
+"""Each finalist's most epochs: with EarlyStopping's patience of 3, every one trains all."""
+INTERRUPTED_FIT, INTERRUPTED_EPOCH = 2, 2
+"""Ctrl-C as the second finalist begins its third epoch (two epochs done)."""
+
+
+class _CtrlC(keras.callbacks.Callback):
+    """Raises what Ctrl-C raises as epoch ``at`` begins."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+class _Epochs(keras.callbacks.Callback):
+    """The epochs a fit trains."""
+
+    def __init__(self, into: list[int]) -> None:
+        super().__init__()
+        self.into = into
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.into.append(epoch)
+
+
+class Finalists(kt.HyperModel):
+    """``um.build``'s models, seeded and trained unshuffled (reproducible); every training
+    at full fidelity (EarlyStopping given) is recorded: its configuration and the epochs it
+    trains. ``interrupt``: the fit (from 1) that a Ctrl-C interrupts."""
+
+    def __init__(self, interrupt: int | None = None) -> None:
+        super().__init__()
+        self.interrupt = interrupt
+        self.fits: list[tuple[dict[str, Any], list[int]]] = []
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        keras.utils.set_random_seed(0)
+        return um.build(hp)
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        callbacks = list(kwargs.pop("callbacks", []))
+        if any(isinstance(c, keras.callbacks.EarlyStopping) for c in callbacks):
+            epochs: list[int] = []
+            self.fits.append((dict(hp.values), epochs))
+            callbacks.append(_Epochs(epochs))
+            if len(self.fits) == self.interrupt:
+                callbacks.append(_CtrlC(INTERRUPTED_EPOCH))
+        return model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
+
+
+def _run(hypermodel: Finalists, results: Path, name: str) -> search.Run:
+    x, y = um.tiny_data()
+    rng = np.random.default_rng(1)
+    test = rng.normal(size=(30, x.shape[1])).astype("float32"), rng.integers(0, 3, 30)
+    return search.run(
+        hypermodel, x, y, test_data=test, tuner="random", max_trials=4, max_epochs=1,
+        finalists=FINALISTS, retrain_max_epochs=EPOCHS, results=results, name=name, quiet=True,
+        seed=3,
+    )  # fmt: skip
+
+
+def _training(final: dict[str, Any], close: bool = False) -> list[tuple[Any, ...]]:
+    """What each finalist's training came to, in the finalists' order (``close``: its
+    figures to within float noise)."""
+    near = (lambda v: pytest.approx(v, abs=1e-6)) if close else (lambda v: v)
+    return [
+        (f["trial"], f["epochs"], f["kept_epoch"], f["learning_rates"],
+         near(f["val_accuracy_per_epoch"]), near(f["val_score"]), near(f["val_loss"]),
+         near(f["train_loss"]))
+        for f in final["finalists"]
+    ]  # fmt: skip
+
+
+def test_an_interrupted_finalist_continues_and_finished_ones_are_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    whole = Finalists()
+    reference = _run(whole, tmp_path / "whole", "w").meta["final"]
+    assert len(whole.fits) == FINALISTS and all(e == list(range(EPOCHS)) for _, e in whole.fits)
+
+    first = Finalists(interrupt=INTERRUPTED_FIT)
+    with pytest.raises(KeyboardInterrupt):
+        _run(first, tmp_path / "cut", "c")
+    folder = next((tmp_path / "cut").glob("*/c"))
+    assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
+    finalists = folder / "finalists"
+    done = whole.fits[0][0]
+    assert [hp for hp, _ in first.fits] == [hp for hp, _ in whole.fits[:INTERRUPTED_FIT]]
+    assert len(list(finalists.glob("*.json"))) == 1 and len(list(finalists.glob("*.state.npz"))) == 1
+
+    assert main(["status", str(folder)]) == 0
+    assert f"finalists: 1 of {FINALISTS} done" in capsys.readouterr().out
+
+    again = Finalists()
+    run = search.resume(folder, hypermodel=again, quiet=True)
+    assert run.status == "finished"
+    # Finalist 1 is not trained again; finalist 2 continues after its second epoch.
+    assert done not in [hp for hp, _ in again.fits]
+    assert again.fits == [
+        (whole.fits[1][0], list(range(INTERRUPTED_EPOCH, EPOCHS))),
+        (whole.fits[2][0], list(range(EPOCHS))),
+    ]
+    final = run.meta["final"]
+    assert final["trial"] == reference["trial"] and run.meta["best"]["trial"] == reference["trial"]
+    assert _training(final) == _training(reference, close=True)
+    assert final["test_accuracy"] == pytest.approx(reference["test_accuracy"], abs=1e-6)
+    assert not list(finalists.glob("*.npz")) and len(list(finalists.glob("*.json"))) == FINALISTS
