@@ -129,3 +129,60 @@ def test_an_interrupted_finalist_continues_and_finished_ones_are_kept(
     assert _training(final) == _training(reference, close=True)
     assert final["test_accuracy"] == pytest.approx(reference["test_accuracy"], abs=1e-6)
     assert not list(finalists.glob("*.npz")) and len(list(finalists.glob("*.json"))) == FINALISTS
+
+
+class _Trains(keras.callbacks.Callback):
+    """The epochs a training trains; raises what Ctrl-C raises as epoch ``stop_at`` begins."""
+
+    def __init__(self, stop_at: int | None = None) -> None:
+        super().__init__()
+        self.stop_at = stop_at
+        self.epochs: list[int] = []
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        if epoch == self.stop_at:
+            raise KeyboardInterrupt
+        self.epochs.append(epoch)
+
+
+def test_the_custom_loop_continues_after_the_best_epoch_as_if_never_stopped(tmp_path: Path) -> None:
+    """ImageCNN's own loop, interrupted after its best epoch (the weights EarlyStopping
+    restores at the end are saved ones), continues to the same epochs, learning rates, curve
+    and final weights; a training whose state says it ended does not train again."""
+    from hypermodels import ImageCNN, ImageStats
+    from search.engine._retrain import VAL_ACCURACY, fit_configuration
+    from search.space import Fixed, Space
+    from tests.test_loop import tiny_data
+
+    x, y = tiny_data(192)
+    xv, yv = tiny_data(96, seed=1)
+    yv = yv.copy()
+    yv[::3] = (yv[::3] + 1) % 10  # a third mislabelled: validation accuracy tops out early
+    values = {"filters": 8, "conv_blocks": 2, "dense_units": 32, "batch_size": 32,
+              "learning_rate": 1e-2}  # fmt: skip
+    hypermodel = ImageCNN(Space(tuple(Fixed(k, v) for k, v in values.items())), (28, 28, 1), 10,
+                          ImageStats.of(x), seed=7)  # fmt: skip
+    hp = kt.HyperParameters()
+
+    def fit(line: _Trains, state: Path | None) -> Any:
+        return fit_configuration(hypermodel, hp, x, y, (xv, yv), 15, VAL_ACCURACY, line, state)
+
+    whole = fit(_Trains(), None)
+    assert whole.kept < whole.epochs < 15  # stopped on validation, an earlier epoch kept
+    state = tmp_path / "0001.state.npz"
+    with pytest.raises(KeyboardInterrupt):
+        fit(_Trains(stop_at=whole.kept + 1), state)  # mid-patience, after the best epoch
+    rest = _Trains()
+    again = fit(rest, state)
+    assert rest.epochs == list(range(whole.kept + 1, whole.epochs))
+    assert (again.epochs, again.kept, again.rates) == (whole.epochs, whole.kept, whole.rates)
+    for key in ("loss", "val_loss", "val_accuracy"):
+        assert again.curve[key] == pytest.approx(whole.curve[key], abs=1e-6)
+    for mine, theirs in zip(again.model.get_weights(), whole.model.get_weights()):
+        np.testing.assert_allclose(mine, theirs, atol=1e-6)
+
+    ended = _Trains()
+    over = fit(ended, state)  # the state of a training that ended
+    assert ended.epochs == [] and (over.epochs, over.kept) == (whole.epochs, whole.kept)
+    for mine, theirs in zip(over.model.get_weights(), whole.model.get_weights()):
+        np.testing.assert_allclose(mine, theirs, atol=1e-6)
