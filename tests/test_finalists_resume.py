@@ -5,6 +5,10 @@ its last epoch, and the choice is the one an uninterrupted run makes."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +29,16 @@ INTERRUPTED_FIT, INTERRUPTED_EPOCH = 2, 2
 
 
 class _CtrlC(keras.callbacks.Callback):
-    """Raises what Ctrl-C raises as epoch ``at`` begins."""
+    """Raises what Ctrl-C raises as epoch ``at`` begins (``kill``: kill -9s the process)."""
 
-    def __init__(self, at: int) -> None:
+    def __init__(self, at: int, kill: bool = False) -> None:
         super().__init__()
-        self.at = at
+        self.at, self.kill = at, kill
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         if epoch == self.at:
+            if self.kill:
+                os.kill(os.getpid(), signal.SIGKILL)
             raise KeyboardInterrupt
 
 
@@ -50,11 +56,11 @@ class _Epochs(keras.callbacks.Callback):
 class Finalists(kt.HyperModel):
     """``um.build``'s models, seeded and trained unshuffled (reproducible); every training
     at full fidelity (EarlyStopping given) is recorded: its configuration and the epochs it
-    trains. ``interrupt``: the fit (from 1) that a Ctrl-C interrupts."""
+    trains. ``interrupt``: the fit (from 1) that a Ctrl-C (``kill``: a kill -9) interrupts."""
 
-    def __init__(self, interrupt: int | None = None) -> None:
+    def __init__(self, interrupt: int | None = None, kill: bool = False) -> None:
         super().__init__()
-        self.interrupt = interrupt
+        self.interrupt, self.kill = interrupt, kill
         self.fits: list[tuple[dict[str, Any], list[int]]] = []
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
@@ -68,7 +74,7 @@ class Finalists(kt.HyperModel):
             self.fits.append((dict(hp.values), epochs))
             callbacks.append(_Epochs(epochs))
             if len(self.fits) == self.interrupt:
-                callbacks.append(_CtrlC(INTERRUPTED_EPOCH))
+                callbacks.append(_CtrlC(INTERRUPTED_EPOCH, self.kill))
         return model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
 
 
@@ -81,6 +87,42 @@ def _run(hypermodel: Finalists, results: Path, name: str) -> search.Run:
         finalists=FINALISTS, retrain_max_epochs=EPOCHS, results=results, name=name, quiet=True,
         seed=3,
     )  # fmt: skip
+
+
+def test_a_finalist_killed_with_9_continues_in_the_next_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    code = (
+        "from pathlib import Path; from tests.test_finalists_resume import Finalists, _run;"
+        f" _run(Finalists({INTERRUPTED_FIT}, kill=True), Path({str(tmp_path)!r}), 'k')"
+    )
+    root = Path(__file__).resolve().parent.parent
+    killed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    folder = next(tmp_path.glob("*/k"))
+    (record,) = (folder / "finalists").glob("*.json")
+    written = record.stat().st_mtime_ns
+    summary = json.loads(record.read_text())
+
+    assert main(["status", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"finalists: 1 of {FINALISTS} done; trial" in out
+    assert f"interrupted after {INTERRUPTED_EPOCH} epochs (resume continues it)" in out
+
+    again = Finalists()
+    run = search.resume(folder, hypermodel=again)
+    said = capsys.readouterr().out
+    assert f"finalist 1/{FINALISTS}: trial {summary['trial']} already trained" in said
+    assert f"continued after epoch {INTERRUPTED_EPOCH}" in said
+    assert [epochs for _, epochs in again.fits] == [
+        list(range(INTERRUPTED_EPOCH, EPOCHS)), list(range(EPOCHS))
+    ]
+    assert summary["hyperparameters"] not in [hp for hp, _ in again.fits]
+    assert record.stat().st_mtime_ns == written  # kept as it was written
+    final = run.meta["final"]
+    first = {k: v for k, v in final["finalists"][0].items() if k != "search_rank"}
+    assert first == {k: v for k, v in summary.items() if k != "weights"}
+    assert run.status == "finished" and len(final["finalists"]) == FINALISTS
 
 
 def _training(final: dict[str, Any], close: bool = False) -> list[tuple[Any, ...]]:
