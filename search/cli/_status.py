@@ -11,6 +11,7 @@ from rich.console import Console
 from search._text import plural
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
+from search.storage import FinalistFiles, RunFolder
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -70,6 +71,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     chosen = (meta.get("best") or {}).get("rule")
     if chosen:
         console.print(f"  {chosen}")
+    finalists = _finalists_line(folder, meta)
+    if finalists:
+        console.print(finalists)
     minutes = (meta.get("seconds") or info["trial_seconds"]) / 60
     console.print(f"  time: {minutes:.1f} min" + (" in all" if meta.get("seconds") else " in trials"))
     size = sum(f.stat().st_size for f in folder.path.rglob("*") if f.is_file())
@@ -88,3 +92,18 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             f" ({describe_training(final)})"
         )
     return 0
+
+
+def _finalists_line(folder: RunFolder, meta: dict[str, Any]) -> str | None:
+    """How far the finalists (``--finalists``) got while the run has no final model yet;
+    None before them and once the run has its final model."""
+    files = FinalistFiles(folder.path)
+    done, training = files.done(), files.training()
+    if meta.get("final") or not (done or training):
+        return None
+    count = (meta.get("budget") or {}).get("finalists") or len(done) + len(training)
+    failed = sum("failure" in f for f in done)
+    line = f"  finalists: {len(done)} of {count} done" + (f" ({failed} failed)" if failed else "")
+    for trial, epochs in training.items():
+        line += f"; trial {trial} interrupted after {plural(epochs, 'epoch')} (resume continues it)"
+    return line

@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from dataclasses import dataclass
 from typing import Any
 
 import keras
 import keras_tuner as kt
 
+from hypermodels import load_state, save_state
 from search._text import plural
 from search.data import Splits
 from search.engine._choose import best_summary, ranked_ids
@@ -29,15 +29,15 @@ from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup
 from search.engine._retrain import (
     EpochLine,
-    Fitted,
     fit_configuration,
     retrain_data,
     tested,
     trained_record,
 )
 from search.environment import environment_error
-from search.errors import SearchError
+from search.errors import RunFolderError, SearchError
 from search.failures import failure_reason
+from search.storage import FinalistFiles, saved_epochs
 
 
 def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int) -> list[dict[str, Any]]:
@@ -59,26 +59,15 @@ def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int)
     return finalists
 
 
-@dataclass(frozen=True)
-class Finalist:
-    """One finalist trained: its search record, what its training says, its model."""
-
-    record: dict[str, Any]
-    summary: dict[str, Any]
-    fitted: Fitted | None
-    """None: it failed (``summary["failure"]`` says why)."""
-    score: float
-    splits: Splits
-    hypermodel: Any
-
-
 def run_finalists(
     ctx: RunContext, hypermodel: Any, records: list[dict[str, Any]], count: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train the finalists, keep the best at full fidelity, test it once and save it.
 
     A finalist that fails (its loss diverges on the full data, it runs out of memory) is
-    recorded with its reason and left out; the others go on.
+    recorded with its reason and left out; the others go on. Each finished finalist is
+    kept on disk (:class:`FinalistFiles`) as it finishes: a resumed run trains only the
+    ones left, the interrupted one from its last epoch, and chooses as it would have.
 
     Returns:
         The chosen trial's record and run.json's ``final`` (with ``finalists``: each one's
@@ -92,6 +81,7 @@ def run_finalists(
     ranked = ranked_ids(records, request)
     finalists = pick_finalists(records, ranked, count)
     monitor = request.kt_objective()
+    files = FinalistFiles(ctx.folder.path)
     names = ", ".join(f"{r['id']}{' (baseline)' if r.get('baseline') else ''}" for r in finalists)
     say(
         f"{plural(len(finalists), 'finalist')} at full fidelity (trials {names}): each trains"
@@ -101,30 +91,52 @@ def run_finalists(
     started = time.perf_counter()
     rank = {trial: place for place, trial in enumerate(ranked, 1)}
     setups: dict[Any, tuple[Splits, Any]] = {}
-    leader: Finalist | None = None
     summaries = []
     for place, record in enumerate(finalists, 1):
         label = f"finalist {place}/{len(finalists)}"
-        finalist = _train(ctx, _setup(ctx, hypermodel, record, setups), record, label, say)
-        summaries.append({**finalist.summary, "search_rank": rank[record["id"]]})
-        if finalist.fitted is not None and (leader is None or _better(finalist, leader, monitor)):
-            leader = finalist
-        del finalist  # a losing finalist's model goes before the next one is built
+        summary = files.finished(record)
+        if summary is None:
+            summary = _train(ctx, _setup(ctx, hypermodel, record, setups), record, label, say)
+        else:
+            say(f"{label}: trial {record['id']} already trained: {_outcome(summary, monitor.name)}")
+        summary.pop("weights", None)
+        summaries.append({**summary, "search_rank": rank[record["id"]]})
+    leader = _leader(summaries, monitor)
     if leader is None:
         reasons = "; ".join(f"trial {f['trial']}: {f['failure']}" for f in summaries)
         raise SearchError(f"every finalist failed ({reasons}); see {ctx.folder.run_file}")
-    final = _test_and_save(ctx, leader, started)
+    chosen = next(r for r in finalists if r["id"] == leader["trial"])
+    final = _test_and_save(ctx, _setup(ctx, hypermodel, chosen, setups), leader, started)
     final["finalists"] = summaries
     baseline = next((f for f in summaries if f.get("baseline") and "failure" not in f), None)
-    if baseline is not None and math.isfinite(leader.score):
+    if baseline is not None and math.isfinite(leader["val_score"]):
         sign = 1 if monitor.direction == "max" else -1
-        final["gain_over_baseline"] = round(sign * (leader.score - baseline["val_score"]), 5)
-    return leader.record, final
+        final["gain_over_baseline"] = round(sign * (leader["val_score"] - baseline["val_score"]), 5)
+    return chosen, final
 
 
-def _better(finalist: Finalist, than: Finalist, monitor: kt.Objective) -> bool:
-    """Whether ``finalist`` validates better than ``than``; a score beats no score (NaN)."""
-    score, other = finalist.score, than.score
+def _outcome(summary: dict[str, Any], monitor: str) -> str:
+    """A finished finalist in words: its score and kept epoch, or why it failed."""
+    if "failure" in summary:
+        return f"failed ({summary['failure']})"
+    kept = summary.get("kept_epoch", summary["epochs"])
+    return f"{monitor} {summary['val_score']:.4f} at epoch {kept} of {summary['epochs']}"
+
+
+def _leader(summaries: list[dict[str, Any]], monitor: kt.Objective) -> dict[str, Any] | None:
+    """The finalist that validates best (the first of equals, in the finalists' order);
+    None if every one failed."""
+    leader = None
+    for summary in summaries:
+        if "failure" not in summary and (
+            leader is None or _better(summary["val_score"], leader["val_score"], monitor)
+        ):
+            leader = summary
+    return leader
+
+
+def _better(score: float, other: float, monitor: kt.Objective) -> bool:
+    """Whether ``score`` validates better than ``other``; a score beats no score (NaN)."""
     if not math.isfinite(other):
         return math.isfinite(score)
     if not math.isfinite(score):
@@ -146,48 +158,73 @@ def _setup(
 
 def _train(
     ctx: RunContext, setup: tuple[Splits, Any], record: dict[str, Any], label: str, say: Say
-) -> Finalist:
-    """One finalist trained validated on the full training data; a failure is recorded
-    with its one-line reason (``fitted`` None), the environment's stops the run."""
+) -> dict[str, Any]:
+    """One finalist trained validated on the full training data (continued from its last
+    epoch if a run was interrupted in it), its summary and weights kept on disk; a failure
+    is recorded with its one-line reason, the environment's stop the run."""
     splits, final_hypermodel = setup
+    files = FinalistFiles(ctx.folder.path)
     x, y = retrain_data(splits, "validated")
-    hp = kt.HyperParameters()
-    hp.values = dict(record["hyperparameters"])
     epochs, monitor = ctx.request.retrain_max_epochs, ctx.request.kt_objective()
-    say(f"{label}: trial {record['id']}'s configuration on {len(x):,} images")
+    state = files.state_file(record["id"])
+    done = saved_epochs(state)
+    say(f"{label}: trial {record['id']}'s configuration on {len(x):,} images"
+        + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     line = None if ctx.quiet else EpochLine(ctx.console, epochs, validated=True, label=label)
     started = time.perf_counter()
     try:
         fitted = fit_configuration(
-            final_hypermodel, hp, x, y, (splits.x_val, splits.y_val), epochs, monitor, line
-        )
+            final_hypermodel, _hyperparameters(record), x, y, (splits.x_val, splits.y_val),
+            epochs, monitor, line, state=state,
+        )  # fmt: skip
     except Exception as exc:
         if environment_error(exc) is not None:
             raise
         reason = failure_reason("".join(traceback.format_exception_only(exc))) or repr(exc)
         say(f"{label}: failed ({reason})")
-        failed = {"trial": record["id"], "baseline": bool(record.get("baseline")), "failure": reason}
-        return Finalist(record, failed, None, math.nan, splits, final_hypermodel)
+        failed = {"trial": record["id"], "hyperparameters": record["hyperparameters"],
+                  "baseline": bool(record.get("baseline")), "failure": reason}  # fmt: skip
+        files.record(failed)
+        return failed
     summary = trained_record(record, "validated", len(x), fitted, monitor.name, epochs)
     score = float(summary.get("val_score", fitted.curve.get(monitor.name, [math.nan])[-1]))
-    summary.update(
-        baseline=bool(record.get("baseline")), val_score=score,
-        train_seconds=round(time.perf_counter() - started, 1),
-    )  # fmt: skip
-    say(f"{label}: {monitor.name} {score:.4f} at epoch {fitted.kept} of {fitted.epochs}")
-    return Finalist(record, summary, fitted, score, splits, final_hypermodel)
+    seconds = fitted.earlier_seconds + time.perf_counter() - started
+    summary.update(baseline=bool(record.get("baseline")), val_score=score,
+                   train_seconds=round(seconds, 1))  # fmt: skip
+    save_state(files.weights_file(record["id"]), fitted.model, [], [])
+    files.record({**summary, "weights": files.weights_file(record["id"]).name})
+    say(f"{label}: {_outcome(summary, monitor.name)}")
+    return summary
 
 
-def _test_and_save(ctx: RunContext, leader: Finalist, started: float) -> dict[str, Any]:
-    """The chosen finalist evaluated once on the test set, saved as the run's model."""
-    assert leader.fitted is not None
-    out = tested(leader.hypermodel, leader.fitted.model, leader.splits, ctx.folder.model_file)
+def _hyperparameters(record: dict[str, Any]) -> kt.HyperParameters:
+    hp = kt.HyperParameters()
+    hp.values = dict(record["hyperparameters"])
+    return hp
+
+
+def _test_and_save(
+    ctx: RunContext, setup: tuple[Splits, Any], leader: dict[str, Any], started: float
+) -> dict[str, Any]:
+    """The chosen finalist's kept weights evaluated once on the test set, saved as the
+    run's model."""
+    splits, final_hypermodel = setup
+    keras.backend.clear_session()
+    model = final_hypermodel.build(_hyperparameters(leader))
+    weights = FinalistFiles(ctx.folder.path).weights_file(leader["trial"])
+    if not model.optimizer.built:  # as it was saved: trained
+        model.optimizer.build(model.trainable_variables)
+    if load_state(weights, model) is None:
+        raise RunFolderError(f"{weights}: the chosen finalist's weights are unreadable;"
+                             f" remove {weights.with_suffix('').with_suffix('.json')} and resume"
+                             " to train it again")  # fmt: skip
+    out = tested(final_hypermodel, model, splits, ctx.folder.model_file)
     keras.backend.clear_session()
     return {
-        **leader.summary,
+        **{key: value for key, value in leader.items() if key != "search_rank"},
         **out,
         "chosen_by": (
-            "validation at full fidelity among the finalists" if math.isfinite(leader.score)
+            "validation at full fidelity among the finalists" if math.isfinite(leader["val_score"])
             else "the search's rank: no finalist logged its validation score"
         ),
         "seconds": round(time.perf_counter() - started, 1),

@@ -30,7 +30,7 @@ from search.engine._search import RunContinues, Searched, search_trials
 from search.environment import EnvironmentFailure
 from search.errors import SearchInterrupted, option
 from search.report import report_lines
-from search.storage import RunFolder, RunLock, check_writable, utc_now
+from search.storage import FinalistFiles, RunFolder, RunLock, check_writable, utc_now
 from search.tracking import finish_tracking
 from search.tuners import Observer
 from search.tuners.optuna import PARETO_NOTE
@@ -126,6 +126,8 @@ def _search_and_finish(ctx: RunContext, started: float) -> RunOutcome:
             final = final_model(ctx, searched.hypermodel, best)
         seconds = round(time.perf_counter() - started, 1)
         ctx.folder.update_meta(status="finished", finished=utc_now(), final=final, seconds=seconds)
+    if ctx.plan.finalists > 1:
+        FinalistFiles(ctx.folder.path).remove_weights()  # the chosen one's are the model now
     return RunOutcome(ctx.folder, best, final, seconds)
 
 

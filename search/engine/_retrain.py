@@ -18,6 +18,7 @@ from search._text import plural
 from search.data import Splits
 from search.engine._context import RunContext
 from search.engine._plan import final_setup
+from search.engine._resumable import TrainingState
 from search.experiments import UserHyperModel
 from search.storage import RunFolder
 
@@ -240,6 +241,8 @@ class Fitted:
     kept: int
     rates: list[float]
     chosen_by_validation: bool
+    earlier_seconds: float = 0.0
+    """Seconds trained by earlier processes (a resumed training)."""
 
 
 def fit_configuration(
@@ -251,28 +254,47 @@ def fit_configuration(
     epochs: int,
     monitor: kt.Objective,
     line: keras.callbacks.Callback | None,
+    state: Path | None = None,
 ) -> Fitted:
     """Build and train one configuration; with ``validation``, while ``monitor`` improves
     (the learning rate cut after each epoch without a better one), keeping the best
-    epoch's weights; without, for ``epochs`` epochs."""
+    epoch's weights; without, for ``epochs`` epochs. ``state`` (validated only): where the
+    training keeps its state after every epoch, and continues from if it is there."""
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
     stopper = _validated_stop(monitor) if validation is not None else None
     callbacks: list[keras.callbacks.Callback] = [rates]
+    keeper = None
     if stopper is not None:
-        callbacks += [_validated_cuts(monitor), stopper]
+        cuts = _validated_cuts(monitor)
+        callbacks += [cuts, stopper]
+        if state is not None:
+            keeper = TrainingState(state, rates, cuts, stopper)
+            callbacks.append(keeper)
     if line is not None:
         callbacks.append(line)
-    history = hypermodel.fit(
-        hp, model, x, y, validation_data=validation, epochs=epochs, callbacks=callbacks
-    )
-    curve = history.history if isinstance(history, keras.callbacks.History) else {}
+    done = keeper.restore(model) if keeper is not None else 0
+    curve: dict[str, list[float]] = {}
+    if keeper is None or not keeper.over(epochs):
+        more = {"initial_epoch": done} if done else {}  # a fit of one's own may not take it
+        history = hypermodel.fit(
+            hp, model, x, y, validation_data=validation, epochs=epochs, callbacks=callbacks,
+            **more,
+        )  # fmt: skip
+        curve = history.history if isinstance(history, keras.callbacks.History) else {}
+    elif stopper is not None and stopper.best_weights is not None:
+        model.set_weights(stopper.best_weights)  # what EarlyStopping did at the end
+    if keeper is not None:
+        curve = keeper.curve  # the epochs of earlier processes too
     trained = len(curve.get("loss", [])) or epochs
+    earlier = keeper.seconds if keeper is not None else 0.0
     if stopper is not None and curve.get(monitor.name) and stopper.best_epoch is not None:
         kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
-        return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=True)
-    return Fitted(model, curve, trained, trained, rates.rates, chosen_by_validation=False)
+        return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=True,
+                      earlier_seconds=earlier)  # fmt: skip
+    return Fitted(model, curve, trained, trained, rates.rates, chosen_by_validation=False,
+                  earlier_seconds=earlier)  # fmt: skip
 
 
 def _how_long(

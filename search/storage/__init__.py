@@ -1,6 +1,7 @@
 """The on-disk results format shared by every backend."""
 
 from search.storage._atomic import utc_now, write_atomic, write_json
+from search.storage._finalists import FINALISTS_DIR, FinalistFiles, saved_epochs
 from search.storage._lock import LOCK_FD_ENV, RunLock, lock_holder
 from search.storage._run import (
     FORMAT_VERSION,
@@ -21,11 +22,13 @@ from search.storage._urls import MASK, is_masked, masked_url
 from search.storage._writable import check_writable
 
 __all__ = [
+    "FINALISTS_DIR",
     "FORMAT_VERSION",
     "LOCK_FD_ENV",
     "MASK",
     "BudgetMeta",
     "DataMeta",
+    "FinalistFiles",
     "ObjectiveMeta",
     "OptunaMeta",
     "RunFolder",
@@ -38,6 +41,7 @@ __all__ = [
     "lock_holder",
     "masked_url",
     "prepare_run_folder",
+    "saved_epochs",
     "status_counts",
     "utc_now",
     "write_atomic",

@@ -6,6 +6,7 @@ Files (documented in README.md):
   versions, format version) and what came out (status, best trial, final test result).
 - ``trials.json``: one record per trial with per-epoch metrics.
 - ``tuner/``: the backend's own state (KerasTuner's project folder).
+- ``finalists/``: the finalists' summaries, weights and training states (``--finalists``).
 - ``best_model.keras``: the retrained best model (or the best search checkpoint).
 """
 

@@ -1,0 +1,156 @@
+"""A validated training that an interruption does not lose (a finalist's): its whole state
+after every epoch, so that a resumed run continues after the last epoch done.
+
+The state is what the next epoch depends on: every model and optimizer variable (the
+learning rate, as cut, among them), the best epoch's weights that EarlyStopping restores at
+the end, the counters of EarlyStopping and ReduceLROnPlateau, the learning rate of each
+epoch and the curve. Shuffling and augmentation are functions of (seed, epoch), so the
+continued training is the one that was interrupted.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from search.storage import write_atomic
+
+_STOP_FIELDS = ("wait", "stopped_epoch", "best", "best_epoch")
+_CUT_FIELDS = ("wait", "best", "cooldown_counter")
+
+
+class TrainingState(keras.callbacks.Callback):
+    """Saves the training's state to ``path`` (atomically) after every epoch; placed after
+    the learning-rate ``cuts`` and the ``stopper`` in the callbacks, so that it keeps what
+    they made of the epoch. ``rates``: the callback recording each epoch's learning rate
+    (a ``rates`` list attribute)."""
+
+    def __init__(
+        self,
+        path: Path,
+        rates: Any,
+        cuts: keras.callbacks.ReduceLROnPlateau,
+        stopper: keras.callbacks.EarlyStopping,
+    ) -> None:
+        super().__init__()
+        self.path, self.rates, self.cuts, self.stopper = path, rates, cuts, stopper
+        self.curve: dict[str, list[float]] = {}
+        self.epochs_done = 0
+        self.stopped = False
+        self.seconds = 0.0
+        """Seconds trained in earlier processes."""
+        self._counters: dict[str, dict[str, Any]] | None = None
+        self._best_weights: list[np.ndarray] | None = None
+        self._started = time.perf_counter()
+
+    def restore(self, model: keras.Model) -> int:
+        """Load the saved state into ``model`` and the callbacks; the number of epochs it
+        says are done (0: none, or a state that does not fit this model)."""
+        arrays = _read(self.path)
+        if arrays is None:
+            return 0
+        meta = json.loads(bytes(arrays["meta"]).decode())
+        if not _assign(model, arrays, meta):
+            return 0
+        self.curve = {k: [float(v) for v in values] for k, values in meta["curve"].items()}
+        self.epochs_done, self.stopped = int(meta["epochs"]), bool(meta["stopped"])
+        self.seconds = float(meta["seconds"])
+        self.rates.rates = list(meta["rates"])
+        self._counters = meta["counters"]
+        count = int(meta["best_weights"])
+        self._best_weights = [arrays[f"b{i}"] for i in range(count)] if count else None
+        self._give_back()
+        return self.epochs_done
+
+    def over(self, epochs: int) -> bool:
+        """Whether the saved training had already ended (stopped, or ``epochs`` done)."""
+        return self.stopped or self.epochs_done >= epochs
+
+    def train_seconds(self) -> float:
+        """Seconds trained, earlier processes included."""
+        return self.seconds + time.perf_counter() - self._started
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        # The cuts and the stopper have just reset their counters: give them back.
+        self._started = time.perf_counter()
+        self._give_back()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        for key, value in (logs or {}).items():
+            if np.ndim(value) == 0:
+                self.curve.setdefault(key, []).append(float(value))
+        self.epochs_done, self.stopped = epoch + 1, bool(self.model.stop_training)
+        self._save(self.model)
+
+    def _give_back(self) -> None:
+        if self._counters is None:
+            return
+        for callback, fields in ((self.stopper, _STOP_FIELDS), (self.cuts, _CUT_FIELDS)):
+            saved = self._counters[type(callback).__name__]
+            for field in fields:
+                setattr(callback, field, saved[field])
+        self.stopper.best_weights = self._best_weights
+
+    def _save(self, model: keras.Model) -> None:
+        best = self.stopper.best_weights or []
+        counters = {
+            type(callback).__name__: {f: _plain(getattr(callback, f)) for f in fields}
+            for callback, fields in ((self.stopper, _STOP_FIELDS), (self.cuts, _CUT_FIELDS))
+        }
+        meta = {
+            "epochs": self.epochs_done, "stopped": self.stopped, "curve": self.curve,
+            "rates": self.rates.rates, "counters": counters, "best_weights": len(best),
+            "seconds": self.train_seconds(),
+        }  # fmt: skip
+        arrays = {f"m{i}": np.array(v.numpy()) for i, v in enumerate(model.variables)}
+        arrays.update({f"o{i}": np.array(v.numpy()) for i, v in enumerate(model.optimizer.variables)})
+        arrays.update({f"b{i}": np.asarray(w) for i, w in enumerate(best)})
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), "uint8")
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub: **arrays could be allow_pickle
+        write_atomic(self.path, buffer.getvalue())
+
+
+def _read(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a state file; None if there is none or it cannot be read."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError):
+        return None
+
+
+def _assign(model: keras.Model, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> bool:
+    """Give ``model`` and its optimizer the saved values; False (nothing changed) if they
+    do not fit (another architecture)."""
+    optimizer = model.optimizer
+    if not optimizer.built:  # a user's model builds it on the first step
+        optimizer.build(model.trainable_variables)
+    targets = [*model.variables, *optimizer.variables]
+    values = [
+        *(arrays.get(f"m{i}") for i in range(len(model.variables))),
+        *(arrays.get(f"o{i}") for i in range(len(optimizer.variables))),
+    ]
+    if any(v is None or tuple(t.shape) != v.shape for t, v in zip(targets, values)):
+        return False
+    if sum(name[0] in "mo" and name[1:].isdigit() for name in arrays) != len(targets):
+        return False
+    for target, value in zip(targets, values):
+        target.assign(value)
+    return True
+
+
+def _plain(value: Any) -> Any:
+    """A counter as JSON keeps it (NumPy scalars as Python numbers)."""
+    return value.item() if hasattr(value, "item") else value
+
+
+__all__ = ["TrainingState"]
