@@ -3,7 +3,7 @@ against the baseline's (the space's defaults), after the same retrain.
 
 Run: ``python bench/search_gain.py [--tuners hyperband,optuna] [--budgets 1x,3x]
 [--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--retrain-data validated]
-[--retrain-max-epochs 20] [--finalists K] [--budget cpu|gpu] [--smoke]``.
+[--retrain-max-epochs 20] [--finalists K] [--budget cpu|gpu] [--fidelity epochs|data|both] [--smoke]``.
 
 For each tuner, budget and seed: the fashion search with its default validated retrain
 (``search.run("fashion", ...)``); then, unless the baseline itself was chosen, the baseline
@@ -72,7 +72,8 @@ def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: 
         "fashion", tuner=tuner, seed=seed, results=root, name=f"{tuner}-{budget}-{seed}",
         data_dir=args.data_dir, quiet=True, **budget_of(tuner, factor, args.smoke, args.budget),
         retrain_data=args.retrain_data, retrain_max_epochs=retrain_epochs,
-        budget=args.budget, finalists=args.finalists, **(SMOKE if args.smoke else {}),
+        budget=args.budget, finalists=args.finalists, fidelity=args.fidelity,
+        **(SMOKE if args.smoke else {}),
     )  # fmt: skip
     total = time.perf_counter() - started
     final = run.meta["final"]
@@ -130,6 +131,10 @@ def main() -> None:
         "--budget", choices=("cpu", "gpu"), default="cpu",
         help="as `search run`'s: the named budget that --budgets multiplies (gpu: every"
         " training image and the gpu space)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--fidelity", choices=("epochs", "data", "both"), default="epochs",
+        help="as `search run`'s: what the search's short trials save on",
     )  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="tiny searches (for the tests)")
     args = parser.parse_args()

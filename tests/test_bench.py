@@ -16,8 +16,8 @@ def test_search_gain_smoke(tmp_path: Path, fashion_dir: Path) -> None:
     out = tmp_path / "gain.csv"
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "search_gain.py"), "--smoke", "--tuners",
-         "hyperband", "--seeds", "0", "--finalists", "2", "--csv", str(out), "--data-dir",
-         str(fashion_dir)],
+         "hyperband", "--seeds", "0", "--finalists", "2", "--fidelity", "data", "--csv", str(out),
+         "--data-dir", str(fashion_dir)],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
