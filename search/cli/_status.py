@@ -11,7 +11,7 @@ from rich.console import Console
 from search._text import plural
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
-from search.storage import FinalistFiles, RunFolder
+from search.storage import FinalistFiles, RunFolder, saved_epochs
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -71,9 +71,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     chosen = (meta.get("best") or {}).get("rule")
     if chosen:
         console.print(f"  {chosen}")
-    finalists = _finalists_line(folder, meta)
-    if finalists:
-        console.print(finalists)
+    for line in (_finalists_line(folder, meta), _retrain_line(folder, meta)):
+        if line:
+            console.print(line)
     minutes = (meta.get("seconds") or info["trial_seconds"]) / 60
     console.print(f"  time: {minutes:.1f} min" + (" in all" if meta.get("seconds") else " in trials"))
     size = sum(f.stat().st_size for f in folder.path.rglob("*") if f.is_file())
@@ -107,3 +107,15 @@ def _finalists_line(folder: RunFolder, meta: dict[str, Any]) -> str | None:
     for trial, epochs in training.items():
         line += f"; trial {trial} interrupted after {plural(epochs, 'epoch')} (resume continues it)"
     return line
+
+
+def _retrain_line(folder: RunFolder, meta: dict[str, Any]) -> str | None:
+    """How far the retrain got while the run has no final model yet; None before it (or
+    before its first epoch) and once the run has its final model."""
+    if meta.get("final"):
+        return None
+    training = [(trial, saved_epochs(path)) for trial, path in folder.retrain_states()]
+    return "\n".join(
+        f"  retrain: trial {trial} interrupted after {plural(epochs, 'epoch')} (resume continues it)"
+        for trial, epochs in training if epochs
+    ) or None  # fmt: skip

@@ -128,6 +128,7 @@ def _search_and_finish(ctx: RunContext, started: float) -> RunOutcome:
         ctx.folder.update_meta(status="finished", finished=utc_now(), final=final, seconds=seconds)
     if ctx.plan.finalists > 1:
         FinalistFiles(ctx.folder.path).remove_weights()  # the chosen one's are the model now
+    ctx.folder.remove_retrain_states()
     return RunOutcome(ctx.folder, best, final, seconds)
 
 

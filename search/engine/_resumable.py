@@ -1,5 +1,5 @@
-"""A validated training that an interruption does not lose (a finalist's): its whole state
-after every epoch, so that a resumed run continues after the last epoch done.
+"""A final training that an interruption does not lose (a finalist's, the retrain's): its
+whole state after every epoch, so that a resumed run continues after the last epoch done.
 
 The state is what the next epoch depends on: every model and optimizer variable (the
 learning rate, as cut, among them), the best epoch's weights that EarlyStopping restores at
@@ -28,15 +28,16 @@ _CUT_FIELDS = ("wait", "best", "cooldown_counter")
 class TrainingState(keras.callbacks.Callback):
     """Saves the training's state to ``path`` (atomically) after every epoch; placed after
     the learning-rate ``cuts`` and the ``stopper`` in the callbacks, so that it keeps what
-    they made of the epoch. ``rates``: the callback recording each epoch's learning rate
-    (a ``rates`` list attribute)."""
+    they made of the epoch (None for both: a training of a planned number of epochs).
+    ``rates``: the callback recording each epoch's learning rate (a ``rates`` list
+    attribute)."""
 
     def __init__(
         self,
         path: Path,
         rates: Any,
-        cuts: keras.callbacks.ReduceLROnPlateau,
-        stopper: keras.callbacks.EarlyStopping,
+        cuts: keras.callbacks.ReduceLROnPlateau | None = None,
+        stopper: keras.callbacks.EarlyStopping | None = None,
     ) -> None:
         super().__init__()
         self.path, self.rates, self.cuts, self.stopper = path, rates, cuts, stopper
@@ -51,12 +52,13 @@ class TrainingState(keras.callbacks.Callback):
 
     def restore(self, model: keras.Model) -> int:
         """Load the saved state into ``model`` and the callbacks; the number of epochs it
-        says are done (0: none, or a state that does not fit this model)."""
+        says are done (0: none, or a state that does not fit this model and callbacks)."""
         arrays = _read(self.path)
         if arrays is None:
             return 0
         meta = json.loads(bytes(arrays["meta"]).decode())
-        if not _assign(model, arrays, meta):
+        watched = {type(callback).__name__ for callback, _ in self._watched()}
+        if set(meta["counters"]) != watched or not _assign(model, arrays, meta):
             return 0
         self.curve = {k: [float(v) for v in values] for k, values in meta["curve"].items()}
         self.epochs_done, self.stopped = int(meta["epochs"]), bool(meta["stopped"])
@@ -91,17 +93,23 @@ class TrainingState(keras.callbacks.Callback):
     def _give_back(self) -> None:
         if self._counters is None:
             return
-        for callback, fields in ((self.stopper, _STOP_FIELDS), (self.cuts, _CUT_FIELDS)):
+        for callback, fields in self._watched():
             saved = self._counters[type(callback).__name__]
             for field in fields:
                 setattr(callback, field, saved[field])
-        self.stopper.best_weights = self._best_weights
+        if self.stopper is not None:
+            self.stopper.best_weights = self._best_weights
+
+    def _watched(self) -> list[tuple[keras.callbacks.Callback, tuple[str, ...]]]:
+        """The callbacks whose counters the state keeps, with those counters' names."""
+        pairs = ((self.stopper, _STOP_FIELDS), (self.cuts, _CUT_FIELDS))
+        return [(callback, fields) for callback, fields in pairs if callback is not None]
 
     def _save(self, model: keras.Model) -> None:
-        best = self.stopper.best_weights or []
+        best = (self.stopper.best_weights if self.stopper is not None else None) or []
         counters = {
             type(callback).__name__: {f: _plain(getattr(callback, f)) for f in fields}
-            for callback, fields in ((self.stopper, _STOP_FIELDS), (self.cuts, _CUT_FIELDS))
+            for callback, fields in self._watched()
         }
         meta = {
             "epochs": self.epochs_done, "stopped": self.stopped, "curve": self.curve,

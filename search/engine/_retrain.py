@@ -20,7 +20,7 @@ from search.engine._context import RunContext
 from search.engine._plan import final_setup
 from search.engine._resumable import TrainingState
 from search.experiments import UserHyperModel
-from search.storage import RunFolder
+from search.storage import RunFolder, saved_epochs
 
 
 class EpochLine(keras.callbacks.Callback):
@@ -158,9 +158,11 @@ def retrain_best(
     max_epochs: int,
     save_to: Path | None = None,
     monitor: kt.Objective = VAL_ACCURACY,
+    state: Path | None = None,
 ) -> dict[str, Any]:
     """Train trial ``best``'s configuration on more data; test it once; save it (to the
-    run's best_model.keras, or ``save_to``).
+    run's best_model.keras, or ``save_to``). ``state``: where the training keeps its state
+    after every epoch, and continues from after an interruption.
 
     ``validated`` trains on the images outside the validation split for as long as
     validation accuracy improves (at most ``max_epochs``), the learning rate cut after
@@ -179,17 +181,18 @@ def retrain_best(
     x, y = retrain_data(splits, which)
     if not quiet:
         how = _how_long(best, monitor, epochs, len(splits.x_val), tolerance, validated, planned)
-        console.print(f"retraining trial {best['id']}'s configuration on {len(x):,} images {how}")
+        done = saved_epochs(state) if state is not None else 0
+        console.print(f"retraining trial {best['id']}'s configuration on {len(x):,} images {how}"
+                      + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
     line = None if quiet else EpochLine(console, epochs, validated)
     validation = (splits.x_val, splits.y_val) if validated else None
-    fitted = fit_configuration(hypermodel, hp, x, y, validation, epochs, monitor, line)
-    train_seconds = time.perf_counter() - started
+    fitted = fit_configuration(hypermodel, hp, x, y, validation, epochs, monitor, line, state)
+    train_seconds = fitted.earlier_seconds + time.perf_counter() - started
     out = trained_record(best, which, len(x), fitted, monitor.name, max_epochs)
     out.update(tested(hypermodel, fitted.model, splits, save_to or folder.model_file))
-    out.update(
-        seconds=round(time.perf_counter() - started, 1), train_seconds=round(train_seconds, 1)
-    )
+    seconds = fitted.earlier_seconds + time.perf_counter() - started
+    out.update(seconds=round(seconds, 1), train_seconds=round(train_seconds, 1))
     return out
 
 
@@ -258,20 +261,17 @@ def fit_configuration(
 ) -> Fitted:
     """Build and train one configuration; with ``validation``, while ``monitor`` improves
     (the learning rate cut after each epoch without a better one), keeping the best
-    epoch's weights; without, for ``epochs`` epochs. ``state`` (validated only): where the
-    training keeps its state after every epoch, and continues from if it is there."""
+    epoch's weights; without, for ``epochs`` epochs. ``state``: where the training keeps
+    its state after every epoch, and continues from if it is there."""
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
     stopper = _validated_stop(monitor) if validation is not None else None
-    callbacks: list[keras.callbacks.Callback] = [rates]
-    keeper = None
-    if stopper is not None:
-        cuts = _validated_cuts(monitor)
-        callbacks += [cuts, stopper]
-        if state is not None:
-            keeper = TrainingState(state, rates, cuts, stopper)
-            callbacks.append(keeper)
+    cuts = _validated_cuts(monitor) if validation is not None else None
+    callbacks: list[keras.callbacks.Callback] = [c for c in (rates, cuts, stopper) if c is not None]
+    keeper = None if state is None else TrainingState(state, rates, cuts, stopper)
+    if keeper is not None:
+        callbacks.append(keeper)
     if line is not None:
         callbacks.append(line)
     done = keeper.restore(model) if keeper is not None else 0
@@ -350,6 +350,7 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
     return retrain_best(
         final_hypermodel, best, final_splits, request.retrain_data, ctx.folder, ctx.console,
         ctx.quiet, request.tolerance, request.retrain_max_epochs, monitor=request.kt_objective(),
+        state=ctx.folder.retrain_state(best["id"], request.retrain_data),
     )  # fmt: skip
 
 

@@ -7,6 +7,9 @@ Files (documented in README.md):
 - ``trials.json``: one record per trial with per-epoch metrics.
 - ``tuner/``: the backend's own state (KerasTuner's project folder).
 - ``finalists/``: the finalists' summaries, weights and training states (``--finalists``).
+- ``retrain.TRIAL.DATA.state.npz``: the state of the retrain in progress (trial TRIAL's
+  configuration on ``--retrain-data`` DATA), kept after every epoch so that a resumed run
+  continues it; removed when the run finishes.
 - ``best_model.keras``: the retrained best model (or the best search checkpoint).
 """
 
@@ -29,6 +32,8 @@ RUN_FILE = "run.json"
 TRIALS_FILE = "trials.json"
 MODEL_FILE = "best_model.keras"
 TUNER_DIR = "tuner"
+_RETRAIN_PREFIX, _STATE_SUFFIX = "retrain.", ".state.npz"
+RETRAIN_STATE = _RETRAIN_PREFIX + "{trial}.{data}" + _STATE_SUFFIX
 LOCK_FILES = frozenset({".lock", ".trials.lock"})
 """Left by a process whose first write failed: a folder holding only these is empty."""
 
@@ -58,6 +63,24 @@ class RunFolder:
     @property
     def tuner_dir(self) -> Path:
         return self.path / TUNER_DIR
+
+    def retrain_state(self, trial: str, data: str) -> Path:
+        """Where the retrain of trial ``trial``'s configuration on ``data`` (its
+        ``--retrain-data``) keeps its state after every epoch."""
+        return self.path / RETRAIN_STATE.format(trial=trial, data=data)
+
+    def retrain_states(self) -> list[tuple[str, Path]]:
+        """The retrains interrupted in training: (trial id, state file) each."""
+        return [
+            (path.name.removeprefix(_RETRAIN_PREFIX).removesuffix(_STATE_SUFFIX).rsplit(".", 1)[0],
+             path)
+            for path in sorted(self.path.glob(f"{_RETRAIN_PREFIX}*{_STATE_SUFFIX}"))
+        ]  # fmt: skip
+
+    def remove_retrain_states(self) -> None:
+        """The run is finished (its model saved): the retrain's state goes."""
+        for _, path in self.retrain_states():
+            path.unlink(missing_ok=True)
 
     def exists(self) -> bool:
         return self.run_file.is_file()

@@ -1,0 +1,168 @@
+"""A run interrupted in its retrain (one finalist: the chosen configuration retrained alone)
+continues the retrain after its last epoch, validated or not, and records what an
+uninterrupted run records."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+import search
+from search.cli import main
+from search.engine._retrain import _LearningRates
+from search.storage import saved_epochs
+from tests import user_models as um
+from tests.test_finalists_resume import Finalists, _CtrlC, _Epochs
+
+EPOCHS = 5
+"""The search's and the retrain's most epochs."""
+INTERRUPTED_AT = 2
+"""Ctrl-C (or kill -9) as the retrain begins its third epoch (two epochs done)."""
+EVERY_EPOCH = 0.99
+"""A tolerance every epoch of the trial is within: a planned retrain trains them all."""
+
+
+class Retrains(Finalists):
+    """``Finalists``' models; the retrain's fits (the ones recording learning rates) are
+    recorded, validated or not; ``interrupt`` 1: the first of them is interrupted."""
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        callbacks = list(kwargs.pop("callbacks", []))
+        if any(isinstance(c, _LearningRates) for c in callbacks):
+            epochs: list[int] = []
+            self.fits.append((dict(hp.values), epochs))
+            callbacks.append(_Epochs(epochs))
+            if len(self.fits) == self.interrupt:
+                callbacks.append(_CtrlC(INTERRUPTED_AT, self.kill))
+        return model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
+
+
+def _run(hypermodel: Retrains, results: Path, name: str, data: str = "validated") -> search.Run:
+    x, y = um.tiny_data()
+    rng = np.random.default_rng(1)
+    test = rng.normal(size=(30, x.shape[1])).astype("float32"), rng.integers(0, 3, 30)
+    return search.run(
+        hypermodel, x, y, test_data=test, tuner="random", max_trials=2, max_epochs=EPOCHS,
+        finalists=1, retrain_data=data, retrain_max_epochs=EPOCHS, tolerance=EVERY_EPOCH,
+        results=results, name=name, quiet=True, seed=3,
+    )  # fmt: skip
+
+
+def _training(final: dict[str, Any], close: bool = False) -> tuple[Any, ...]:
+    """What the retrain came to (``close``: its figures to within float noise)."""
+    near = (lambda v: pytest.approx(v, abs=1e-6)) if close else (lambda v: v)
+    keys = ("trial", "epochs", "kept_epoch", "learning_rates", "retrain_data", "train_images")
+    figures = ("val_accuracy_per_epoch", "val_score", "val_loss", "train_loss", "train_accuracy",
+               "test_accuracy", "test_loss")  # fmt: skip
+    return (*(final.get(k) for k in keys), *(near(final.get(k)) for k in figures))
+
+
+def _state(folder: Path) -> Path:
+    (state,) = folder.glob("retrain.*.state.npz")
+    return state
+
+
+def _seconds(state: Path) -> float:
+    with np.load(state) as arrays:
+        return float(json.loads(bytes(arrays["meta"]).decode())["seconds"])
+
+
+@pytest.mark.parametrize("data", ["validated", "search"])
+def test_an_interrupted_retrain_continues_after_its_last_epoch(
+    data: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    whole = Retrains()
+    reference = _run(whole, tmp_path / "whole", "w", data).meta["final"]
+    ((_, trained),) = whole.fits
+    assert len(trained) > INTERRUPTED_AT  # the interruption lands inside the retrain
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(Retrains(interrupt=1), tmp_path / "cut", "c", data)
+    folder = next((tmp_path / "cut").glob("*/c"))
+    assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
+    state = _state(folder)
+    assert saved_epochs(state) == INTERRUPTED_AT
+    earlier = _seconds(state)
+
+    assert main(["status", str(folder)]) == 0
+    trial = reference["trial"]
+    said = capsys.readouterr().out
+    assert f"retrain: trial {trial} interrupted after {INTERRUPTED_AT} epochs (resume continues it)" in said
+
+    again = Retrains()
+    run = search.resume(folder, hypermodel=again, quiet=True)
+    assert run.status == "finished"
+    assert again.fits == [(whole.fits[0][0], list(range(INTERRUPTED_AT, len(trained))))]
+    final = run.meta["final"]
+    assert _training(final) == _training(reference, close=True)
+    assert final["train_seconds"] >= round(earlier, 1) and final["seconds"] >= final["train_seconds"]
+    assert not list(folder.glob("*.npz"))  # the state goes when the run finishes
+
+
+def test_a_retrain_killed_with_9_continues_when_the_run_is_run_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    whole = Retrains()
+    reference = _run(whole, tmp_path / "whole", "w").meta["final"]
+    ((_, trained),) = whole.fits
+
+    code = (
+        "from pathlib import Path; from tests.test_retrain_resume import Retrains, _run;"
+        f" _run(Retrains(1, kill=True), Path({str(tmp_path / 'cut')!r}), 'k')"
+    )
+    root = Path(__file__).resolve().parent.parent
+    killed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    folder = next((tmp_path / "cut").glob("*/k"))
+    assert saved_epochs(_state(folder)) == INTERRUPTED_AT
+
+    assert main(["status", str(folder)]) == 0
+    assert f"interrupted after {INTERRUPTED_AT} epochs (resume continues it)" in capsys.readouterr().out
+
+    again = Retrains()
+    run = _run(again, tmp_path / "cut", "k")  # the same run again
+    assert again.fits == [(whole.fits[0][0], list(range(INTERRUPTED_AT, len(trained))))]
+    assert run.status == "finished"
+    assert _training(run.meta["final"]) == _training(reference, close=True)
+    assert not list(folder.glob("*.npz"))
+
+
+def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_path: Path) -> None:
+    """ImageCNN's own loop trained a planned number of epochs without validation
+    (``--retrain-data search|full``), interrupted, continues to the same curve and weights."""
+    from hypermodels import ImageCNN, ImageStats
+    from search.engine._retrain import VAL_ACCURACY, fit_configuration
+    from search.space import Fixed, Space
+    from tests.test_finalists_resume import _Trains
+    from tests.test_loop import tiny_data
+
+    x, y = tiny_data(192)
+    values = {"filters": 8, "conv_blocks": 2, "dense_units": 32, "batch_size": 32,
+              "learning_rate": 1e-2, "augment": True}  # fmt: skip
+    hypermodel = ImageCNN(Space(tuple(Fixed(k, v) for k, v in values.items())), (28, 28, 1), 10,
+                          ImageStats.of(x), seed=7)  # fmt: skip
+    hp = kt.HyperParameters()
+
+    def fit(line: _Trains, state: Path | None) -> Any:
+        return fit_configuration(hypermodel, hp, x, y, None, EPOCHS, VAL_ACCURACY, line, state)
+
+    whole = fit(_Trains(), None)
+    state = tmp_path / "retrain.state.npz"
+    with pytest.raises(KeyboardInterrupt):
+        fit(_Trains(stop_at=INTERRUPTED_AT), state)
+    rest = _Trains()
+    again = fit(rest, state)
+    assert rest.epochs == list(range(INTERRUPTED_AT, EPOCHS))
+    assert (again.epochs, again.kept, again.rates) == (whole.epochs, whole.kept, whole.rates)
+    assert again.curve["loss"] == pytest.approx(whole.curve["loss"], abs=1e-6)
+    for mine, theirs in zip(again.model.get_weights(), whole.model.get_weights()):
+        np.testing.assert_allclose(mine, theirs, atol=1e-6)
