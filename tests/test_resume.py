@@ -14,11 +14,16 @@ import pytest
 
 from search.cli import main
 
+TRAIN_SIZE = "2400"
+"""Training images of these searches: epochs long enough (about a second) for the tests to
+see a trial between two epochs, after its epoch state is written and before the next ends."""
+POLL_SECONDS = 0.05
+
 
 def start(tmp_path: Path, fashion_dir: Path, tuner: str, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "search", "run", "fashion", "--tuner", tuner,
-         "--train-size", "1500", "--val-size", "300", "--max-epochs", "3",
+         "--train-size", TRAIN_SIZE, "--val-size", "300", "--max-epochs", "3",
          "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
          "--results", str(tmp_path), "--name", "r", "--seed", "1", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -29,7 +34,7 @@ def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict
     """Wait until ``done`` trials completed and another has finished an epoch, not its last."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.3)
+        time.sleep(POLL_SECONDS)
         try:
             trials = json.loads(trials_file.read_text())["trials"]
         except (OSError, ValueError):
@@ -99,7 +104,7 @@ def test_kill_9_mid_trial_then_resume(tuner: str, tmp_path: Path, fashion_dir: P
     proc.wait(timeout=60)
     # The same command again continues the run.
     assert main([
-        "run", "fashion", "--tuner", tuner, "--train-size", "1500", "--val-size", "300",
+        "run", "fashion", "--tuner", tuner, "--train-size", TRAIN_SIZE, "--val-size", "300",
         "--max-epochs", "3", "--fix", "filters=16", "--no-retrain", "--data-dir",
         str(fashion_dir), "--results", str(tmp_path), "--name", "r", "--seed", "1", "--quiet",
         *extra,
