@@ -89,6 +89,13 @@ def _run(hypermodel: Finalists, results: Path, name: str) -> search.Run:
     )  # fmt: skip
 
 
+def run_killed(code: str) -> None:
+    """Run ``code`` in a fresh Python at the repository's root; it must die of SIGKILL."""
+    root = Path(__file__).resolve().parent.parent
+    killed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+
+
 def test_a_finalist_killed_with_9_continues_in_the_next_process(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -96,9 +103,7 @@ def test_a_finalist_killed_with_9_continues_in_the_next_process(
         "from pathlib import Path; from tests.test_finalists_resume import Finalists, _run;"
         f" _run(Finalists({INTERRUPTED_FIT}, kill=True), Path({str(tmp_path)!r}), 'k')"
     )
-    root = Path(__file__).resolve().parent.parent
-    killed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    run_killed(code)
     folder = next(tmp_path.glob("*/k"))
     (record,) = (folder / "finalists").glob("*.json")
     written = record.stat().st_mtime_ns

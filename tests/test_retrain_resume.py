@@ -5,9 +5,6 @@ uninterrupted run records."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,7 @@ from search.cli import main
 from search.engine._retrain import _LearningRates
 from search.storage import saved_epochs
 from tests import user_models as um
-from tests.test_finalists_resume import Finalists, _CtrlC, _Epochs
+from tests.test_finalists_resume import Finalists, _CtrlC, _Epochs, run_killed
 
 EPOCHS = 5
 """The search's and the retrain's most epochs."""
@@ -119,9 +116,7 @@ def test_a_retrain_killed_with_9_continues_when_the_run_is_run_again(
         "from pathlib import Path; from tests.test_retrain_resume import Retrains, _run;"
         f" _run(Retrains(1, kill=True), Path({str(tmp_path / 'cut')!r}), 'k')"
     )
-    root = Path(__file__).resolve().parent.parent
-    killed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    run_killed(code)
     folder = next((tmp_path / "cut").glob("*/k"))
     assert saved_epochs(_state(folder)) == INTERRUPTED_AT
 
