@@ -12,7 +12,14 @@ from hypermodels._loop import (
     fit_loop,
     replay_epochs,
 )
-from hypermodels._state import load_state, save_state
+from hypermodels._state import (
+    assign_variables,
+    load_state,
+    read_arrays,
+    save_state,
+    variable_arrays,
+    write_arrays,
+)
 from hypermodels.cnn import DEFAULTS, ImageCNN, ImageStats
 from hypermodels.transfer import TransferModel, unfreeze_top
 
@@ -29,13 +36,17 @@ __all__ = [
     "LoopConfig",
     "NonFiniteLossError",
     "TransferModel",
+    "assign_variables",
     "class_names_of",
     "deployable",
     "evaluate_model",
     "fidelity_images",
     "fit_loop",
     "load_state",
+    "read_arrays",
     "replay_epochs",
     "save_state",
     "unfreeze_top",
+    "variable_arrays",
+    "write_arrays",
 ]

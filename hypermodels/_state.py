@@ -29,23 +29,60 @@ class EpochState:
 
 def save_state(path: Path, model: keras.Model, epochs: list[int], logs: list[dict]) -> None:
     """Write the state atomically (temporary file, fsync, rename)."""
-    _write(path, _snapshot(model, epochs, logs))
+    write_arrays(path, _snapshot(model, epochs, logs))
 
 
-def _snapshot(model: keras.Model, epochs: list[int], logs: list[dict]) -> dict[str, np.ndarray]:
-    """Host copies of every variable: training may go on while they are written."""
+def variable_arrays(model: keras.Model, meta: dict) -> dict[str, np.ndarray]:
+    """Host copies of every model (``m0``...) and optimizer (``o0``...) variable, and
+    ``meta`` as JSON: what a state file holds (training may go on while it is written)."""
     arrays = {f"m{i}": np.array(v.numpy()) for i, v in enumerate(model.variables)}
     arrays.update(
         {f"o{i}": np.array(v.numpy()) for i, v in enumerate(model.optimizer.variables)}
     )
-    arrays["meta"] = np.frombuffer(json.dumps({"epochs": epochs, "logs": logs}).encode(), "uint8")
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), "uint8")
     return arrays
 
 
-def _write(path: Path, arrays: dict[str, np.ndarray]) -> None:
+def _snapshot(model: keras.Model, epochs: list[int], logs: list[dict]) -> dict[str, np.ndarray]:
+    return variable_arrays(model, {"epochs": epochs, "logs": logs})
+
+
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write a state file atomically (temporary file, fsync, rename)."""
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub: **arrays could be allow_pickle
     write_atomic(path, buffer.getvalue())
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a state file; None if there is none or it cannot be read."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError):
+        return None
+
+
+def assign_variables(model: keras.Model, arrays: dict[str, np.ndarray]) -> bool:
+    """Give ``model`` and its optimizer the values of :func:`variable_arrays`; False
+    (nothing changed) if they do not fit (another architecture)."""
+    optimizer = model.optimizer
+    if not optimizer.built:  # a user's model builds it on the first step
+        optimizer.build(model.trainable_variables)
+    targets = [*model.variables, *optimizer.variables]
+    values = [
+        *(arrays.get(f"m{i}") for i in range(len(model.variables))),
+        *(arrays.get(f"o{i}") for i in range(len(optimizer.variables))),
+    ]
+    if any(v is None or tuple(t.shape) != v.shape for t, v in zip(targets, values)):
+        return False
+    if sum(name[0] in "mo" and name[1:].isdigit() for name in arrays) != len(targets):
+        return False
+    for target, value in zip(targets, values):
+        target.assign(value)
+    return True
 
 
 class StateWriter:
@@ -64,7 +101,7 @@ class StateWriter:
 
     def save(self, model: keras.Model, epochs: list[int], logs: list[dict]) -> None:
         self.wait()
-        self._pending = self._pool.submit(_write, self.path, _snapshot(model, epochs, logs))
+        self._pending = self._pool.submit(write_arrays, self.path, _snapshot(model, epochs, logs))
 
     def wait(self) -> None:
         pending, self._pending = self._pending, None
@@ -95,18 +132,8 @@ def load_state(path: Path, model: keras.Model) -> EpochState | None:
     A state that does not match the model (another architecture) or cannot be read is
     ignored: the trial then starts from its first epoch.
     """
-    if not path.is_file():
+    arrays = read_arrays(path)
+    if arrays is None or "meta" not in arrays or not assign_variables(model, arrays):
         return None
-    try:
-        with np.load(path) as data:
-            meta = json.loads(bytes(data["meta"]).decode())
-            model_values = [data[f"m{i}"] for i in range(len(model.variables))]
-            opt_values = [data[f"o{i}"] for i in range(len(model.optimizer.variables))]
-    except (OSError, ValueError, KeyError):
-        return None
-    pairs = [*zip(model.variables, model_values), *zip(model.optimizer.variables, opt_values)]
-    if any(tuple(v.shape) != value.shape for v, value in pairs):
-        return None
-    for variable, value in pairs:
-        variable.assign(value)
+    meta = json.loads(bytes(arrays["meta"]).decode())
     return EpochState(epochs=list(meta["epochs"]), logs=list(meta["logs"]))

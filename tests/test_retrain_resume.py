@@ -16,7 +16,7 @@ import pytest
 import search
 from search.cli import main
 from search.engine._retrain import _LearningRates
-from search.storage import saved_epochs
+from search.storage import trained_epochs
 from tests import user_models as um
 from tests.test_finalists_resume import Finalists, _CtrlC, _Epochs, run_killed
 
@@ -87,7 +87,7 @@ def test_an_interrupted_retrain_continues_after_its_last_epoch(
     folder = next((tmp_path / "cut").glob("*/c"))
     assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
     state = _state(folder)
-    assert saved_epochs(state) == INTERRUPTED_AT
+    assert trained_epochs(state) == INTERRUPTED_AT
     earlier = _seconds(state)
 
     assert main(["status", str(folder)]) == 0
@@ -118,7 +118,7 @@ def test_a_retrain_killed_with_9_continues_when_the_run_is_run_again(
     )
     run_killed(code)
     folder = next((tmp_path / "cut").glob("*/k"))
-    assert saved_epochs(_state(folder)) == INTERRUPTED_AT
+    assert trained_epochs(_state(folder)) == INTERRUPTED_AT
 
     assert main(["status", str(folder)]) == 0
     assert f"interrupted after {INTERRUPTED_AT} epochs (resume continues it)" in capsys.readouterr().out

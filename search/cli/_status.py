@@ -11,7 +11,7 @@ from rich.console import Console
 from search._text import plural
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
-from search.storage import FinalistFiles, RunFolder, saved_epochs
+from search.storage import FinalistFiles, RunFolder, trained_epochs
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -114,7 +114,7 @@ def _retrain_line(folder: RunFolder, meta: dict[str, Any]) -> str | None:
     before its first epoch) and once the run has its final model."""
     if meta.get("final"):
         return None
-    training = [(trial, saved_epochs(path)) for trial, path in folder.retrain_states()]
+    training = [(trial, trained_epochs(path)) for trial, path in folder.retrain_states()]
     return "\n".join(
         f"  retrain: trial {trial} interrupted after {plural(epochs, 'epoch')} (resume continues it)"
         for trial, epochs in training if epochs

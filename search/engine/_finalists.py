@@ -37,7 +37,7 @@ from search.engine._retrain import (
 from search.environment import environment_error
 from search.errors import RunFolderError, SearchError
 from search.failures import failure_reason
-from search.storage import FinalistFiles, saved_epochs
+from search.storage import FinalistFiles, trained_epochs
 
 
 def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int) -> list[dict[str, Any]]:
@@ -167,7 +167,7 @@ def _train(
     x, y = retrain_data(splits, "validated")
     epochs, monitor = ctx.request.retrain_max_epochs, ctx.request.kt_objective()
     state = files.state_file(record["id"])
-    done = saved_epochs(state)
+    done = trained_epochs(state)
     say(f"{label}: trial {record['id']}'s configuration on {len(x):,} images"
         + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     line = None if ctx.quiet else EpochLine(ctx.console, epochs, validated=True, label=label)

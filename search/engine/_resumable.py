@@ -10,7 +10,6 @@ continued training is the one that was interrupted.
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from search.storage import write_atomic
+from hypermodels import assign_variables, read_arrays, variable_arrays, write_arrays
 
 _STOP_FIELDS = ("wait", "stopped_epoch", "best", "best_epoch")
 _CUT_FIELDS = ("wait", "best", "cooldown_counter")
@@ -53,12 +52,12 @@ class TrainingState(keras.callbacks.Callback):
     def restore(self, model: keras.Model) -> int:
         """Load the saved state into ``model`` and the callbacks; the number of epochs it
         says are done (0: none, or a state that does not fit this model and callbacks)."""
-        arrays = _read(self.path)
-        if arrays is None:
+        arrays = read_arrays(self.path)
+        if arrays is None or "meta" not in arrays:
             return 0
         meta = json.loads(bytes(arrays["meta"]).decode())
         watched = {type(callback).__name__ for callback, _ in self._watched()}
-        if set(meta["counters"]) != watched or not _assign(model, arrays, meta):
+        if set(meta["counters"]) != watched or not assign_variables(model, arrays):
             return 0
         self.curve = {k: [float(v) for v in values] for k, values in meta["curve"].items()}
         self.epochs_done, self.stopped = int(meta["epochs"]), bool(meta["stopped"])
@@ -116,44 +115,9 @@ class TrainingState(keras.callbacks.Callback):
             "rates": self.rates.rates, "counters": counters, "best_weights": len(best),
             "seconds": self.train_seconds(),
         }  # fmt: skip
-        arrays = {f"m{i}": np.array(v.numpy()) for i, v in enumerate(model.variables)}
-        arrays.update({f"o{i}": np.array(v.numpy()) for i, v in enumerate(model.optimizer.variables)})
+        arrays = variable_arrays(model, meta)
         arrays.update({f"b{i}": np.asarray(w) for i, w in enumerate(best)})
-        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), "uint8")
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub: **arrays could be allow_pickle
-        write_atomic(self.path, buffer.getvalue())
-
-
-def _read(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays of a state file; None if there is none or it cannot be read."""
-    if not path.is_file():
-        return None
-    try:
-        with np.load(path) as data:
-            return {name: data[name] for name in data.files}
-    except (OSError, ValueError):
-        return None
-
-
-def _assign(model: keras.Model, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> bool:
-    """Give ``model`` and its optimizer the saved values; False (nothing changed) if they
-    do not fit (another architecture)."""
-    optimizer = model.optimizer
-    if not optimizer.built:  # a user's model builds it on the first step
-        optimizer.build(model.trainable_variables)
-    targets = [*model.variables, *optimizer.variables]
-    values = [
-        *(arrays.get(f"m{i}") for i in range(len(model.variables))),
-        *(arrays.get(f"o{i}") for i in range(len(optimizer.variables))),
-    ]
-    if any(v is None or tuple(t.shape) != v.shape for t, v in zip(targets, values)):
-        return False
-    if sum(name[0] in "mo" and name[1:].isdigit() for name in arrays) != len(targets):
-        return False
-    for target, value in zip(targets, values):
-        target.assign(value)
-    return True
+        write_arrays(self.path, arrays)
 
 
 def _plain(value: Any) -> Any:

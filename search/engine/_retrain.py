@@ -20,7 +20,7 @@ from search.engine._context import RunContext
 from search.engine._plan import final_setup
 from search.engine._resumable import TrainingState
 from search.experiments import UserHyperModel
-from search.storage import RunFolder, saved_epochs
+from search.storage import RunFolder, trained_epochs
 
 
 class EpochLine(keras.callbacks.Callback):
@@ -181,7 +181,7 @@ def retrain_best(
     x, y = retrain_data(splits, which)
     if not quiet:
         how = _how_long(best, monitor, epochs, len(splits.x_val), tolerance, validated, planned)
-        done = saved_epochs(state) if state is not None else 0
+        done = trained_epochs(state) if state is not None else 0
         console.print(f"retraining trial {best['id']}'s configuration on {len(x):,} images {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """The on-disk results format shared by every backend."""
 
 from search.storage._atomic import utc_now, write_atomic, write_json
-from search.storage._finalists import FINALISTS_DIR, FinalistFiles, saved_epochs
+from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs
 from search.storage._lock import LOCK_FD_ENV, RunLock, lock_holder
 from search.storage._run import (
     FORMAT_VERSION,
@@ -41,8 +41,8 @@ __all__ = [
     "lock_holder",
     "masked_url",
     "prepare_run_folder",
-    "saved_epochs",
     "status_counts",
+    "trained_epochs",
     "utc_now",
     "write_atomic",
     "write_json",

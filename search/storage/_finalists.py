@@ -75,7 +75,7 @@ class FinalistFiles:
     def training(self) -> dict[str, int]:
         """The finalists interrupted in training: trial id -> epochs their state holds."""
         return {
-            path.name.removesuffix(STATE_SUFFIX): saved_epochs(path)
+            path.name.removesuffix(STATE_SUFFIX): trained_epochs(path)
             for path in sorted(self.path.glob(f"*{STATE_SUFFIX}"))
         }
 
@@ -87,7 +87,7 @@ class FinalistFiles:
                 path.unlink(missing_ok=True)
 
 
-def saved_epochs(path: Path) -> int:
+def trained_epochs(path: Path) -> int:
     """How many epochs the training state ``path`` holds (0: none, or unreadable)."""
     if not path.is_file():
         return 0
@@ -98,4 +98,4 @@ def saved_epochs(path: Path) -> int:
         return 0
 
 
-__all__ = ["FINALISTS_DIR", "FinalistFiles", "saved_epochs"]
+__all__ = ["FINALISTS_DIR", "FinalistFiles", "trained_epochs"]
