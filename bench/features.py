@@ -15,6 +15,7 @@ import time
 import warnings
 from pathlib import Path
 
+import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 import keras_tuner as kt
 
 from hypermodels import LoopConfig, TransferModel, fit_loop

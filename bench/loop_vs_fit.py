@@ -13,6 +13,7 @@ import json
 import time
 from pathlib import Path
 
+import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 import keras
 import keras_tuner as kt
 import numpy as np

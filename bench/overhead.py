@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 from rich.console import Console
 
 from search.engine import RunRequest, run_search

@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 import numpy as np
 
 from search.report import write_report

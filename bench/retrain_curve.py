@@ -13,6 +13,7 @@ import argparse
 import time
 from typing import Any
 
+import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 import keras
 import keras_tuner as kt
 

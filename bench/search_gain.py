@@ -25,6 +25,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 from rich.console import Console
 
 import search
