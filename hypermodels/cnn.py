@@ -30,12 +30,16 @@ DEFAULTS: dict[str, Any] = {
     "preprocessing": "scale",
     "filters": 32,
     "conv_blocks": 2,
+    "convs_per_block": 1,
     "batch_norm": True,
     "batch_size": 64,
 }
 
 PREPROCESSING = ("scale", "standardize")
-DOMAINS = {**COMMON, "filters": AT_LEAST_ONE, "conv_blocks": AT_LEAST_ONE, "batch_norm": BOOLEAN}
+DOMAINS = {
+    **COMMON, "filters": AT_LEAST_ONE, "conv_blocks": AT_LEAST_ONE,
+    "convs_per_block": AT_LEAST_ONE, "batch_norm": BOOLEAN,
+}  # fmt: skip
 """The values each numeric or boolean hyperparameter can take."""
 
 
@@ -53,7 +57,8 @@ class ImageStats:
 
 
 class ImageCNN(kt.HyperModel):
-    """Conv blocks (conv, optional batch norm, ReLU, max-pool), a dense layer and dropout.
+    """Conv blocks (``convs_per_block`` times conv, optional batch norm and ReLU; then a
+    max-pool), a dense layer and dropout.
 
     The input is raw pixels (0-255); preprocessing is the model's first layer, so a saved
     model takes images as they come. Augmentation runs inside the compiled train step.
@@ -106,12 +111,13 @@ class ImageCNN(kt.HyperModel):
             scale, offset = 1.0 / 255.0, 0.0
         x = keras.layers.Rescaling(scale, offset, name="preprocessing")(inputs)
         for block in range(c["conv_blocks"]):
-            x = keras.layers.Conv2D(
-                c["filters"] * 2**block, 3, padding="same", use_bias=not c["batch_norm"]
-            )(x)
-            if c["batch_norm"]:
-                x = keras.layers.BatchNormalization(momentum=0.9)(x)
-            x = keras.layers.ReLU()(x)
+            for _ in range(c["convs_per_block"]):
+                x = keras.layers.Conv2D(
+                    c["filters"] * 2**block, 3, padding="same", use_bias=not c["batch_norm"]
+                )(x)
+                if c["batch_norm"]:
+                    x = keras.layers.BatchNormalization(momentum=0.9)(x)
+                x = keras.layers.ReLU()(x)
             x = keras.layers.MaxPooling2D(2)(x)
         x = keras.layers.Flatten()(x)
         x = keras.layers.Dense(c["dense_units"], activation="relu", name="inner")(x)

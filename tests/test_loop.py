@@ -330,3 +330,21 @@ def test_a_finished_fit_leaves_no_traced_graph_behind(seed: int) -> None:
     del hypermodel, model
     gc.collect()
     assert [g for g in graphs if g() is not None and g().name == "train"] == []
+
+
+@pytest.mark.parametrize("convs", [1, 2])
+def test_convs_per_block_stacks_convolutions_before_each_pool(convs: int) -> None:
+    hypermodel, hp, model = tiny_model(convs_per_block=convs, conv_blocks=2)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    per_pool = [block.count("Conv2D") for block in "-".join(kinds).split("MaxPooling2D")[:-1]]
+    assert per_pool == [convs, convs]
+    widths = [layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert widths == [8] * convs + [16] * convs  # the width doubles per block, not per conv
+    x, y = tiny_data()
+    history = hypermodel.fit(hp, model, x, y, (x, y), epochs=1)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_convs_per_block_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="convs_per_block"):
+        tiny_model(convs_per_block=0)
