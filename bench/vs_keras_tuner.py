@@ -13,8 +13,10 @@ Run: ``python bench/vs_keras_tuner.py [--data-dir /usr/share/datasets/fashion-mn
   ``build(hp)`` with the same ranges and defaults, ``model.fit`` with Keras' augmentation
   layers inside the model, early stopping; our default budget (the same train and
   validation images, Hyperband max_epochs=6, factor=3; no baseline trial: KerasTuner has
-  none); then our validated retrain (the images outside the validation split, the learning
-  rate cut when validation accuracy stalls, the best epoch kept) and the test accuracy.
+  none); then our validated retrain as Keras' own callbacks write it (the images outside
+  the validation split, the learning rate cut when validation accuracy stalls, the best
+  epoch kept; ``EarlyStopping``'s fixed patience of 3, not our retrain's shrinking one) and
+  the test accuracy.
 
 Prints a table of wall time and test accuracy of each, with their ratios to ours.
 ``--smoke`` runs every peer at tiny sizes (300 training images, 1-2 epochs) for the tests:

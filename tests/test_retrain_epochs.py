@@ -32,14 +32,20 @@ def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(
     seed: int, tmp_path: Path
 ) -> None:
     """Trains on the images outside the validation split, cuts the learning rate after
-    each epoch without a better val accuracy, stops after 3 such epochs, and saves the
+    each epoch without a better val accuracy, stops after 3 such epochs (2 once the best
+    epoch trained at a rate already cut), and saves the
     best epoch's weights (the saved model scores that epoch's val accuracy again; here the
     epochs after it score the same, so restoring is Keras' EarlyStopping's to get right)."""
     from rich.console import Console
 
     from hypermodels import ImageCNN, ImageStats, evaluate_model
     from search.data import Splits
-    from search.engine._retrain import VALIDATED_FACTOR, VALIDATED_PATIENCE, retrain_best
+    from search.engine._retrain import (
+        VALIDATED_FACTOR,
+        VALIDATED_PATIENCE,
+        VALIDATED_PATIENCE_AFTER_CUT,
+        retrain_best,
+    )
     from search.space import Fixed, Space
     from search.storage import RunFolder
     from tests.test_loop import tiny_data
@@ -66,11 +72,12 @@ def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(
     scores = final["val_accuracy_per_epoch"]
     assert len(scores) == final["epochs"] < 15  # stopped before the cap
     assert final["kept_epoch"] == scores.index(max(scores)) + 1
-    assert final["epochs"] == final["kept_epoch"] + VALIDATED_PATIENCE
     rates = final["learning_rates"]
     assert rates[0] == pytest.approx(1e-2) and len(rates) == final["epochs"]
     kept = final["kept_epoch"]  # epochs after it trained at a rate cut after each one
-    assert rates[-1] == pytest.approx(rates[kept] * VALIDATED_FACTOR ** (VALIDATED_PATIENCE - 1))
+    patience = VALIDATED_PATIENCE_AFTER_CUT if rates[kept - 1] < rates[0] else VALIDATED_PATIENCE
+    assert final["epochs"] == kept + patience
+    assert rates[-1] == pytest.approx(rates[kept] * VALIDATED_FACTOR ** (patience - 1))
     import keras
 
     saved = keras.models.load_model(folder.model_file)

@@ -59,7 +59,11 @@ class _LearningRates(keras.callbacks.Callback):
 
 
 VALIDATED_PATIENCE = 3
-"""Validated retrains stop after this many epochs without a better validation accuracy."""
+"""Validated retrains stop after this many epochs without a better validation accuracy ..."""
+VALIDATED_PATIENCE_AFTER_CUT = 2
+"""... or this many, once their best epoch trained at a learning rate already cut: then one
+epoch at the next cut rate tells, and a further cut rarely gives a better epoch
+(``bench/retrain_stop.py`` reads what each rule costs off finished runs' curves)."""
 VALIDATED_FACTOR = 0.3
 """... and multiply the learning rate by this after each epoch without one."""
 VALIDATED_MIN_DELTA = 0.001
@@ -266,7 +270,7 @@ def fit_configuration(
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
-    stopper = _validated_stop(monitor) if validation is not None else None
+    stopper = ValidatedStop(monitor, rates) if validation is not None else None
     cuts = _validated_cuts(monitor) if validation is not None else None
     callbacks: list[keras.callbacks.Callback] = [c for c in (rates, cuts, stopper) if c is not None]
     keeper = None if state is None else TrainingState(state, rates, cuts, stopper)
@@ -320,12 +324,26 @@ def _how_long(
     return f"for {plural(epochs, 'epoch')} (its trials logged no epochs to go by)"
 
 
-def _validated_stop(monitor: kt.Objective) -> keras.callbacks.EarlyStopping:
-    """Stop once ``monitor`` stops improving; keep the best epoch's weights."""
-    return keras.callbacks.EarlyStopping(
-        monitor.name, patience=VALIDATED_PATIENCE, mode=monitor.direction,
-        min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
-    )  # fmt: skip
+class ValidatedStop(keras.callbacks.EarlyStopping):
+    """Stop once ``monitor`` stops improving; keep the best epoch's weights.
+
+    The patience shrinks from ``VALIDATED_PATIENCE`` to ``VALIDATED_PATIENCE_AFTER_CUT``
+    once the best epoch so far trained at a learning rate below the first (``rates``: the
+    callback recording each epoch's rate, kept with the training's state on resume).
+    """
+
+    def __init__(self, monitor: kt.Objective, rates: _LearningRates) -> None:
+        super().__init__(
+            monitor.name, patience=VALIDATED_PATIENCE, mode=monitor.direction,
+            min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
+        )  # fmt: skip
+        self.rates = rates
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        rates, best = self.rates.rates, self.best_epoch
+        cut = best is not None and best < len(rates) and rates[best] < rates[0]
+        self.patience = VALIDATED_PATIENCE_AFTER_CUT if cut else VALIDATED_PATIENCE
+        super().on_epoch_end(epoch, logs)
 
 
 def _validated_cuts(monitor: kt.Objective) -> keras.callbacks.ReduceLROnPlateau:
