@@ -3,7 +3,8 @@ against the baseline's (the space's defaults), after the same retrain.
 
 Run: ``python bench/search_gain.py [--tuners hyperband,optuna] [--budgets 1x,3x]
 [--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--retrain-data validated]
-[--retrain-max-epochs 20] [--finalists K] [--budget cpu|gpu] [--fidelity epochs|data|both] [--smoke]``.
+[--retrain-max-epochs 20] [--finalists K] [--budget cpu|gpu] [--fidelity epochs|data|both] [--smoke]``,
+or ``python bench/search_gain.py --runs RUN [RUN ...]`` for runs already finished.
 
 For each tuner, budget and seed: the fashion search with its default validated retrain
 (``search.run("fashion", ...)``); then, unless the baseline itself was chosen, the baseline
@@ -11,6 +12,8 @@ trial retrained the same way (same seed, data and retrain: ``export --trial``) a
 once. A budget of ``Kx`` is K times the default: Hyperband's ``max_epochs`` (its schedule
 grows with it), the other tuners' ``max_trials``. Prints one row per search, then the median
 gain per tuner and budget with its spread (min and max), and writes the rows as CSV.
+``--runs`` measures finished runs instead (the main command's, say): only their baselines
+are retrained, as each run retrained its choice.
 ``--smoke`` runs tiny searches (300 training images, 1-2 epochs) for the tests; with
 ``--retrain-data search`` their retrains are tiny too (the search's 500 images).
 """
@@ -22,6 +25,7 @@ import csv
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -66,6 +70,7 @@ def budget_of(tuner: str, factor: int, smoke: bool, named: str = "cpu") -> dict[
 
 
 def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: Path) -> Row:
+    """Search at ``budget`` (``Kx``) with ``seed``, then the gain of what it chose."""
     factor = int(budget.rstrip("x"))
     retrain_epochs = SMOKE_RETRAIN_EPOCHS if args.smoke else args.retrain_max_epochs
     started = time.perf_counter()
@@ -77,8 +82,15 @@ def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: 
         **(SMOKE if args.smoke else {}),
     )  # fmt: skip
     total = time.perf_counter() - started
-    final = run.meta["final"]
-    trials = {t["id"]: t for t in RunFolder(run.folder).read_trials()}
+    return gain(RunFolder(run.folder), budget, total, root)
+
+
+def gain(folder: RunFolder, budget: str, total: float, root: Path) -> Row:
+    """The finished run's chosen test accuracy against its baseline's, retrained as the run
+    retrained its choice (same seed, data and retrain) unless it chose the baseline."""
+    meta = folder.read_meta()
+    final, request = meta["final"], meta["request"]
+    trials = {t["id"]: t for t in folder.read_trials()}
     chosen = final["trial"]
     baselines = [i for i, t in trials.items() if t.get("baseline") and t["status"] == "completed"]
     baseline_chosen = bool(trials[chosen].get("baseline"))
@@ -86,18 +98,31 @@ def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: 
     if not baseline_chosen and baselines:
         begun = time.perf_counter()
         done = export_run(
-            RunFolder(run.folder), root / f"baseline-{tuner}-{budget}-{seed}.keras",
-            args.retrain_data, retrain_epochs, Console(quiet=True), True,
-            trial=baselines[0],
+            folder, root / f"baseline-{folder.path.name}.keras", request["retrain_data"],
+            request["retrain_max_epochs"], Console(quiet=True), True, trial=baselines[0],
         )  # fmt: skip
         test_baseline = float(done.final["test_accuracy"])
         baseline_seconds = time.perf_counter() - begun
     test_chosen = float(final["test_accuracy"])
     return Row(
-        tuner, budget, seed, chosen, baseline_chosen, test_chosen, test_baseline,
-        round(test_chosen - test_baseline, 4), round(total - final["seconds"], 1),
+        meta["tuner"], budget, int(meta["seed"]), chosen, baseline_chosen, test_chosen,
+        test_baseline, round(test_chosen - test_baseline, 4), round(total - final["seconds"], 1),
         round(final["seconds"], 1), round(baseline_seconds, 1),
     )  # fmt: skip
+
+
+def finished_run(text: str) -> RunFolder:
+    """``--runs``: a finished run's folder, with its final model tested."""
+    folder = RunFolder(Path(text))
+    if not folder.exists():
+        raise argparse.ArgumentTypeError(f"{text}: not a run folder (no run.json); give a run's folder")
+    final = folder.read_meta().get("final") or {}
+    if final.get("test_accuracy") is None:
+        raise argparse.ArgumentTypeError(
+            f"{text}: no tested final model in run.json; give a finished run with test data"
+            " and a retrain (not --no-retrain)"
+        )
+    return folder
 
 
 def summary(rows: list[Row]) -> list[str]:
@@ -112,6 +137,18 @@ def summary(rows: list[Row]) -> list[str]:
             f" of {len(gains)}"
         )
     return lines
+
+
+def _rows(args: argparse.Namespace, root: Path) -> Iterator[Row]:
+    """A row per given run, or per tuner, budget and seed searched."""
+    if args.runs:
+        for folder in args.runs:
+            yield gain(folder, "run", float(folder.read_meta().get("seconds") or 0.0), root)
+        return
+    for tuner in args.tuners.split(","):
+        for budget in args.budgets.split(","):
+            for seed in (int(s) for s in args.seeds.split(",")):
+                yield measure(tuner, budget, seed, args, root)
 
 
 def main() -> None:
@@ -138,15 +175,17 @@ def main() -> None:
         help="as `search run`'s: what the search's short trials save on",
     )  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="tiny searches (for the tests)")
+    parser.add_argument(
+        "--runs", nargs="+", type=finished_run, metavar="RUN",
+        help="measure these finished runs instead of searching (their baselines retrained as"
+        " each run retrained its choice); the search options above do not apply",
+    )  # fmt: skip
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="gain-") as tmp:
-        for tuner in args.tuners.split(","):
-            for budget in args.budgets.split(","):
-                for seed in (int(s) for s in args.seeds.split(",")):
-                    row = measure(tuner, budget, seed, args, Path(tmp))
-                    rows.append(row)
-                    print(", ".join(f"{k} {v}" for k, v in asdict(row).items()), flush=True)
+        for row in _rows(args, Path(tmp)):
+            rows.append(row)
+            print(", ".join(f"{k} {v}" for k, v in asdict(row).items()), flush=True)
     for line in summary(rows):
         print(line)
     with args.csv.open("w", newline="") as out:

@@ -30,6 +30,16 @@ def test_search_gain_smoke(tmp_path: Path, fashion_dir: Path) -> None:
     assert "absl" not in done.stderr and "oneDNN" not in done.stderr  # TensorFlow's start-up lines
 
 
+def test_search_gain_refuses_a_folder_that_is_not_a_finished_run(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "search_gain.py"), "--runs", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"{tmp_path}: not a run folder (no run.json); give a run's folder" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def _vs_keras_tuner(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "bench" / "vs_keras_tuner.py"), *args],

@@ -58,6 +58,7 @@ def test_step_outputs_hold_numbers(smoke_out: Path) -> None:
     assert memory["trials"] == len(memory["rss_mib"]) > 0
     rows = list(csv.DictReader((smoke_out / "search_gain.csv").open()))
     assert len(rows) == 1 and 0.0 < float(rows[0]["test_chosen"]) <= 1.0
+    assert rows[0]["budget"] == "run" and rows[0]["tuner"] == meta["tuner"]  # the main run's gain
 
 
 def test_summary_carries_the_figures(smoke_out: Path) -> None:
