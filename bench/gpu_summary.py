@@ -64,7 +64,10 @@ def loop_lines(out: Path) -> list[str]:
     lines = [f"- backend {figures['backend']}, {figures['images']} images, filters"
              f" {figures['filters']}, batch {figures['batch_size']}"]  # fmt: skip
     for key, label in (("plain", "no augmentation"), ("augment", "with augmentation")):
-        case = figures[key]
+        case = figures.get(key)
+        if case is None:
+            lines.append(f"- {label}: not measured (out of time? see loop.log)")
+            continue
         lines.append(f"- {label}: loop {case['loop_images_per_s']} img/s, model.fit"
                      f" {case['fit_images_per_s']} img/s, ratio {case['ratio']}x")  # fmt: skip
     return lines

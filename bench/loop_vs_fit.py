@@ -3,7 +3,7 @@
 Run: ``python bench/loop_vs_fit.py [--images N] [--filters F] [--batch-size B] [--json FILE]``
 (set KERAS_BACKEND=jax for JAX). Prints one line per case (without and with augmentation)
 and the loop/fit ratio, measured in this one run; the first epoch (tracing) is not timed.
-``--json`` also writes the figures to a file.
+``--json`` also writes the figures to a file, after each case.
 """
 
 from __future__ import annotations
@@ -82,9 +82,10 @@ def main() -> None:
         figures[key] = {"loop_images_per_s": round(loop), "fit_images_per_s": round(fit),
                         "ratio": round(loop / fit, 2)}  # fmt: skip
         label = "with augmentation" if augment else "no augmentation  "
-        print(f"{label}: loop {loop:8.0f} img/s, model.fit {fit:8.0f} img/s, ratio {loop / fit:.2f}x")
-    if args.json is not None:
-        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+        print(f"{label}: loop {loop:8.0f} img/s, model.fit {fit:8.0f} img/s, ratio {loop / fit:.2f}x",
+              flush=True)  # fmt: skip
+        if args.json is not None:  # after each case: a case out of time keeps the ones before
+            args.json.write_text(json.dumps(figures, indent=1) + "\n")
 
 
 if __name__ == "__main__":

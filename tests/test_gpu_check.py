@@ -117,3 +117,19 @@ def test_requirements_leave_out_tensorflow_and_jax() -> None:
     names = [re.split(r"[\[<>=;]", line)[0] for line in done.stdout.splitlines()]
     assert "keras" in names and "optuna" in names
     assert not [n for n in names if n.startswith(("tensorflow", "jax"))]
+
+
+def test_summary_says_which_loop_case_ran_out_of_time(tmp_path: Path) -> None:
+    plain = {"loop_images_per_s": 1000, "fit_images_per_s": 900, "ratio": 1.11}
+    (tmp_path / "loop_vs_fit.json").write_text(json.dumps(
+        {"backend": "jax", "images": 64, "filters": 4, "batch_size": 32, "plain": plain}
+    ))  # fmt: skip
+    (tmp_path / "steps.tsv").write_text("loop\ttimed out after 60 s\t60\t60\n")
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "gpu_summary.py"), str(tmp_path), "--seconds", "1"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "summary.md").read_text()
+    assert "- no augmentation: loop 1000 img/s, model.fit 900 img/s, ratio 1.11x" in text
+    assert "- with augmentation: not measured (out of time? see loop.log)" in text
