@@ -1,8 +1,9 @@
 """Images/s of the custom loop against ``model.fit`` on the same model and data.
 
-Run: ``python bench/loop_vs_fit.py [--images N] [--filters F] [--batch-size B] [--json FILE]``
-(set KERAS_BACKEND=jax for JAX). Prints one line per case (without and with augmentation)
-and the loop/fit ratio, measured in this one run; the first epoch (tracing) is not timed.
+Run: ``python bench/loop_vs_fit.py [--images N] [--filters F] [--batch-size B] [--repeats R]
+[--json FILE]`` (set KERAS_BACKEND=jax for JAX). Prints one line per case (without and with
+augmentation) and the loop/fit ratio, measured in this one run: the best of R epochs of each
+side, in turns; the first epoch (tracing) is not timed.
 ``--json`` also writes the figures to a file, after each case.
 """
 
@@ -45,19 +46,24 @@ def _fit_model(config: dict) -> keras.Model:
     return wrapped
 
 
-def measure(x: np.ndarray, y: np.ndarray, config: dict) -> tuple[float, float]:
-    """Images/s of the custom loop and of ``model.fit``, each over its second epoch."""
+def measure(x: np.ndarray, y: np.ndarray, config: dict, repeats: int) -> tuple[float, float]:
+    """Images/s of the custom loop and of ``model.fit``: the best of ``repeats`` epochs of
+    each, taken in turns (loop, fit, loop, ...) after an untimed first epoch of each, so
+    that a busy spell of a shared machine slows both sides alike or neither."""
     hypermodel, hp, model = _model(config)
-    hypermodel.fit(hp, model, x, y, None, epochs=1)
-    start = time.perf_counter()
-    hypermodel.fit(hp, model, x, y, None, epochs=2, initial_epoch=1)
-    loop = len(x) / (time.perf_counter() - start)
     fit_model = _fit_model(config)
     xf = x.astype("float32")
+    hypermodel.fit(hp, model, x, y, None, epochs=1)
     fit_model.fit(xf, y, batch_size=config["batch_size"], epochs=1, verbose=0)
-    start = time.perf_counter()
-    fit_model.fit(xf, y, batch_size=config["batch_size"], epochs=1, verbose=0)
-    return loop, len(x) / (time.perf_counter() - start)
+    loop = fit = 0.0
+    for epoch in range(1, repeats + 1):
+        start = time.perf_counter()
+        hypermodel.fit(hp, model, x, y, None, epochs=epoch + 1, initial_epoch=epoch)
+        loop = max(loop, len(x) / (time.perf_counter() - start))
+        start = time.perf_counter()
+        fit_model.fit(xf, y, batch_size=config["batch_size"], epochs=1, verbose=0)
+        fit = max(fit, len(x) / (time.perf_counter() - start))
+    return loop, fit
 
 
 def main() -> None:
@@ -65,6 +71,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=8192)
     parser.add_argument("--filters", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs of each side")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
@@ -77,7 +84,7 @@ def main() -> None:
     for augment in (False, True):
         config = {"filters": args.filters, "conv_blocks": 2, "batch_size": args.batch_size,
                   "augment": augment, "flip": True, "shift": 0.1}  # fmt: skip
-        loop, fit = measure(x, y, config)
+        loop, fit = measure(x, y, config, args.repeats)
         key = "augment" if augment else "plain"
         figures[key] = {"loop_images_per_s": round(loop), "fit_images_per_s": round(fit),
                         "ratio": round(loop / fit, 2)}  # fmt: skip
