@@ -60,17 +60,17 @@ set_limits() {
         # The gpu budget's path (finalists included) on the cpu space's small networks.
         MAIN_ARGS=(--budget gpu --space "$root/spaces/fashion.toml" --train-size 300
                    --val-size 200 --max-epochs 2 --finalists 2 --retrain-max-epochs 1)
-        LOOP_ARGS=(--images 128 --filters 4 --batch-size 64)
+        LOOP_ARGS=(--images 128 --filters 4 --batch-size 64 --repeats 1)
         MEMORY_ARGS=(--trials 3)
     else
-        # On an H200 (2026-11-30) the main step took 147 s with the gpu space of one convolution
-        # per block and no augmentation by default (two and augmentation now: more is left to
-        # it), memory 45 s, a baseline's retrain 28 s; the loop's case with augmentation did
-        # not finish in 60 s.
+        # Sized from an H200's figures (bench/RESULTS.md): the main step is most of the time;
+        # setup and device take seconds, not their limits, and gain gets at most what is left.
+        # The loop's case with augmentation may run out of time (Keras' augmentation layers
+        # compile slowly on JAX): the case without it is written first.
         TOTAL=540; SETUP=60; DEVICE=20; MAIN=330; LOOP=60; MEMORY=50; GAIN=80
         # The gpu budget as `--budget gpu` gives it: every image, fashion-gpu.toml, 3 finalists.
         MAIN_ARGS=(--budget gpu)
-        LOOP_ARGS=(--images 32768 --filters 32 --batch-size 128)
+        LOOP_ARGS=(--images 32768 --filters 32 --batch-size 128 --repeats 1)
         MEMORY_ARGS=(--trials 8)
     fi
 }

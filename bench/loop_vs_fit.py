@@ -3,7 +3,7 @@
 Run: ``python bench/loop_vs_fit.py [--images N] [--filters F] [--batch-size B] [--repeats R]
 [--json FILE]`` (set KERAS_BACKEND=jax for JAX). Prints one line per case (without and with
 augmentation) and the loop/fit ratio, measured in this one run: the best of R epochs of each
-side, in turns; the first epoch (tracing) is not timed.
+side, each side in one fit whose first epoch (tracing) is not timed.
 ``--json`` also writes the figures to a file, after each case.
 """
 
@@ -46,24 +46,32 @@ def _fit_model(config: dict) -> keras.Model:
     return wrapped
 
 
+class _EpochSeconds(keras.callbacks.Callback):
+    """Each epoch's seconds, as a fit's callbacks see them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.seconds.append(time.perf_counter() - self._start)
+
+
 def measure(x: np.ndarray, y: np.ndarray, config: dict, repeats: int) -> tuple[float, float]:
     """Images/s of the custom loop and of ``model.fit``: the best of ``repeats`` epochs of
-    each, taken in turns (loop, fit, loop, ...) after an untimed first epoch of each, so
-    that a busy spell of a shared machine slows both sides alike or neither."""
+    each, in one fit of 1 + ``repeats`` epochs per side, the first (tracing) not timed."""
     hypermodel, hp, model = _model(config)
+    loop = _EpochSeconds()
+    hypermodel.fit(hp, model, x, y, None, epochs=1 + repeats, callbacks=[loop])
     fit_model = _fit_model(config)
-    xf = x.astype("float32")
-    hypermodel.fit(hp, model, x, y, None, epochs=1)
-    fit_model.fit(xf, y, batch_size=config["batch_size"], epochs=1, verbose=0)
-    loop = fit = 0.0
-    for epoch in range(1, repeats + 1):
-        start = time.perf_counter()
-        hypermodel.fit(hp, model, x, y, None, epochs=epoch + 1, initial_epoch=epoch)
-        loop = max(loop, len(x) / (time.perf_counter() - start))
-        start = time.perf_counter()
-        fit_model.fit(xf, y, batch_size=config["batch_size"], epochs=1, verbose=0)
-        fit = max(fit, len(x) / (time.perf_counter() - start))
-    return loop, fit
+    fit = _EpochSeconds()
+    fit_model.fit(x.astype("float32"), y, batch_size=config["batch_size"], epochs=1 + repeats,
+                  verbose=0, callbacks=[fit])  # fmt: skip
+    return len(x) / min(loop.seconds[1:]), len(x) / min(fit.seconds[1:])
 
 
 def main() -> None:

@@ -43,6 +43,8 @@ RULES: dict[str, Patience] = {
 
 @dataclass(frozen=True)
 class Stop:
+    """Where a rule stops on a curve: epochs trained, the epoch kept and its score."""
+
     epochs: int
     kept: int
     val: float
@@ -76,11 +78,14 @@ def curves(folder: Path) -> Iterator[tuple[str, list[float], bool]]:
             curve = training.get("val_accuracy_per_epoch")
             if not curve or training.get("max_epochs") is None:
                 continue
+            if training.get("monitor", "val_accuracy") != "val_accuracy":
+                continue  # stopped on another objective: this curve did not decide
             label = f"{meta_file.parent.name}/{training.get('trial')}"
             yield label, [float(v) for v in curve], len(curve) < training["max_epochs"]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Print every curve's stop under each rule, then each rule's totals."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
     args = parser.parse_args(argv)

@@ -151,7 +151,8 @@ def _rows(args: argparse.Namespace, root: Path) -> Iterator[Row]:
                 yield measure(tuner, budget, seed, args, root)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Search (or read ``--runs``), print a row per search and the summary, write the CSV."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tuners", default="hyperband,optuna")
     parser.add_argument("--budgets", default="1x")
@@ -180,7 +181,7 @@ def main() -> None:
         help="measure these finished runs instead of searching (their baselines retrained as"
         " each run retrained its choice); the search options above do not apply",
     )  # fmt: skip
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory(prefix="gain-") as tmp:
         for row in _rows(args, Path(tmp)):
@@ -193,7 +194,8 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(asdict(r) for r in rows)
     print(f"rows: {args.csv}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
+from typing import Any
 
 import keras
 import pytest
 
+from search.engine._resumable import TrainingState
 from search.engine._retrain import (
     VAL_ACCURACY,
     VALIDATED_FACTOR,
@@ -23,24 +26,43 @@ from tests.conftest import ROOT
 FIRST_RATE = 1e-2
 
 
-def replay(curve: list[float]) -> tuple[int, int, list[float]]:
-    """Feed ``curve`` (val accuracy per epoch) to the retrain's callbacks, as a fit would:
-    (epochs until the stop, kept epoch, learning rate of each epoch)."""
+def _callbacks(model: keras.Model, state: Path | None) -> tuple[keras.callbacks.CallbackList, Any]:
+    rates = _LearningRates()
+    stopper, cuts = ValidatedStop(VAL_ACCURACY), _validated_cuts(VAL_ACCURACY)
+    keeper = None if state is None else TrainingState(state, rates, cuts, stopper)
+    callbacks = [c for c in (rates, cuts, stopper, keeper) if c is not None]
+    return keras.callbacks.CallbackList(callbacks, model=model), (rates, stopper, keeper)
+
+
+def _model() -> keras.Model:
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(FIRST_RATE), loss="mse")
-    rates = _LearningRates()
-    callbacks = keras.callbacks.CallbackList(
-        [rates, _validated_cuts(VAL_ACCURACY), ValidatedStop(VAL_ACCURACY, rates)], model=model
-    )
-    stopper = callbacks.callbacks[2]
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def replay(
+    curve: list[float], state: Path | None = None, until: int | None = None,
+    rate_at: dict[int, float] | None = None,
+) -> tuple[int, int, list[float]]:
+    """Feed ``curve`` (val accuracy per epoch) to the retrain's callbacks, as a fit would:
+    (epochs until the stop, kept epoch, learning rate of each epoch). ``state``: keep the
+    training's state there and continue from it; ``until``: stop feeding after that many
+    epochs (an interruption); ``rate_at``: epoch -> a learning rate set before it trains
+    (as a fine-tuning switch recompiles with its own)."""
+    model = _model()
+    callbacks, (rates, stopper, keeper) = _callbacks(model, state)
+    first = keeper.restore(model) if keeper is not None else 0
     model.stop_training = False
     callbacks.on_train_begin()
-    for epoch, value in enumerate(curve):
+    for epoch in range(first, len(curve) if until is None else until):
+        if epoch in (rate_at or {}):
+            model.optimizer.learning_rate.assign(rate_at[epoch])
         callbacks.on_epoch_begin(epoch)
-        callbacks.on_epoch_end(epoch, {"val_accuracy": value})
+        callbacks.on_epoch_end(epoch, {"val_accuracy": curve[epoch], "loss": 0.0})
         if model.stop_training:
             return epoch + 1, stopper.best_epoch + 1, rates.rates
-    return len(curve), stopper.best_epoch + 1, rates.rates
+    return len(rates.rates), stopper.best_epoch + 1, rates.rates
 
 
 # epochs 1-3 improve, 4 does not (a cut), 5 improves at the cut rate, then nothing does.
@@ -66,6 +88,27 @@ def test_an_improvement_on_the_last_patient_epoch_carries_on() -> None:
     curve = [0.80, 0.85, 0.85, 0.85, 0.87, 0.88, 0.88, 0.88, 0.88]  # 5 improves after 2 cuts
     epochs, kept, _ = replay(curve)
     assert kept == 6 and epochs == kept + VALIDATED_PATIENCE_AFTER_CUT
+
+
+def test_smaller_steps_than_min_delta_are_not_better() -> None:
+    curve = [0.80, 0.85, 0.8505, 0.8509, 0.8508, 0.86, 0.87]  # 3-5: +0.0005 .. +0.0009 over 2
+    epochs, kept, _ = replay(curve)
+    assert kept == 2 and epochs == 2 + VALIDATED_PATIENCE
+
+
+def test_a_rate_set_by_the_model_is_no_cut() -> None:
+    """A fine-tuning switch lowers the rate by design: the patience stays until an epoch
+    without a better score came before the best one."""
+    epochs, kept, rates = replay(NO_CUT_YET, rate_at={2: FIRST_RATE / 100})
+    assert rates[2] == pytest.approx(FIRST_RATE / 100)
+    assert kept == 3 and epochs == kept + VALIDATED_PATIENCE
+
+
+@pytest.mark.parametrize("until", [4, 5, 6])
+def test_a_resumed_training_stops_where_an_uninterrupted_one_does(tmp_path: Path, until: int) -> None:
+    state = tmp_path / "state.npz"
+    assert replay(AFTER_A_CUT, state=state, until=until)[0] == until  # interrupted
+    assert replay(AFTER_A_CUT, state=state) == replay(AFTER_A_CUT)
 
 
 @pytest.mark.parametrize("curve", [AFTER_A_CUT, NO_CUT_YET, [0.7, 0.8, 0.79, 0.81, 0.83, 0.83,

@@ -22,6 +22,8 @@ from hypermodels import assign_variables, read_arrays, variable_arrays, write_ar
 
 _STOP_FIELDS = ("wait", "stopped_epoch", "best", "best_epoch")
 _CUT_FIELDS = ("wait", "best", "cooldown_counter")
+_STOPPER, _CUTS = "EarlyStopping", "ReduceLROnPlateau"
+"""The names the counters are kept under: Keras' classes, whatever subclass is used."""
 
 
 class TrainingState(keras.callbacks.Callback):
@@ -56,7 +58,7 @@ class TrainingState(keras.callbacks.Callback):
         if arrays is None or "meta" not in arrays:
             return 0
         meta = json.loads(bytes(arrays["meta"]).decode())
-        watched = {type(callback).__name__ for callback, _ in self._watched()}
+        watched = {name for name, _, _ in self._watched()}
         if set(meta["counters"]) != watched or not assign_variables(model, arrays):
             return 0
         self.curve = {k: [float(v) for v in values] for k, values in meta["curve"].items()}
@@ -92,23 +94,29 @@ class TrainingState(keras.callbacks.Callback):
     def _give_back(self) -> None:
         if self._counters is None:
             return
-        for callback, fields in self._watched():
-            saved = self._counters[type(callback).__name__]
+        for name, callback, fields in self._watched():
+            saved = self._counters[name]
             for field in fields:
-                setattr(callback, field, saved[field])
+                if field in saved:  # a field a later version added keeps its start value
+                    setattr(callback, field, saved[field])
         if self.stopper is not None:
             self.stopper.best_weights = self._best_weights
 
-    def _watched(self) -> list[tuple[keras.callbacks.Callback, tuple[str, ...]]]:
-        """The callbacks whose counters the state keeps, with those counters' names."""
-        pairs = ((self.stopper, _STOP_FIELDS), (self.cuts, _CUT_FIELDS))
-        return [(callback, fields) for callback, fields in pairs if callback is not None]
+    def _watched(self) -> list[tuple[str, keras.callbacks.Callback, tuple[str, ...]]]:
+        """The callbacks whose counters the state keeps: the name they are kept under, the
+        callback, and its counters' names (Keras' own, and any its class lists in
+        ``STATE_FIELDS``)."""
+        pairs = ((_STOPPER, self.stopper, _STOP_FIELDS), (_CUTS, self.cuts, _CUT_FIELDS))
+        return [
+            (name, callback, fields + tuple(getattr(callback, "STATE_FIELDS", ())))
+            for name, callback, fields in pairs if callback is not None
+        ]  # fmt: skip
 
     def _save(self, model: keras.Model) -> None:
         best = (self.stopper.best_weights if self.stopper is not None else None) or []
         counters = {
-            type(callback).__name__: {f: _plain(getattr(callback, f)) for f in fields}
-            for callback, fields in self._watched()
+            name: {f: _plain(getattr(callback, f)) for f in fields}
+            for name, callback, fields in self._watched()
         }
         meta = {
             "epochs": self.epochs_done, "stopped": self.stopped, "curve": self.curve,

@@ -61,14 +61,14 @@ class _LearningRates(keras.callbacks.Callback):
 VALIDATED_PATIENCE = 3
 """Validated retrains stop after this many epochs without a better validation accuracy ..."""
 VALIDATED_PATIENCE_AFTER_CUT = 2
-"""... or this many, once their best epoch trained at a learning rate already cut: then one
-epoch at the next cut rate tells, and a further cut rarely gives a better epoch
+"""... or this many, once an epoch without a better one (and so a cut) came before their best
+epoch: one epoch at the next cut rate tells, and a further cut rarely gives a better epoch
 (``bench/retrain_stop.py`` reads what each rule costs off finished runs' curves)."""
 VALIDATED_FACTOR = 0.3
 """... and multiply the learning rate by this after each epoch without one."""
 VALIDATED_MIN_DELTA = 0.001
-"""A better validation accuracy counts from this much (10 of 10,000 images): smaller steps
-are noise, and a retrain that keeps creeping up by them never stops."""
+"""A validation accuracy is better when it is more than this much higher (11 of 10,000
+images): smaller steps are noise, and a retrain that keeps creeping up by them never stops."""
 
 
 def retrain_data(splits: Splits, which: str) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +270,7 @@ def fit_configuration(
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
-    stopper = ValidatedStop(monitor, rates) if validation is not None else None
+    stopper = ValidatedStop(monitor) if validation is not None else None
     cuts = _validated_cuts(monitor) if validation is not None else None
     callbacks: list[keras.callbacks.Callback] = [c for c in (rates, cuts, stopper) if c is not None]
     keeper = None if state is None else TrainingState(state, rates, cuts, stopper)
@@ -327,23 +327,36 @@ def _how_long(
 class ValidatedStop(keras.callbacks.EarlyStopping):
     """Stop once ``monitor`` stops improving; keep the best epoch's weights.
 
-    The patience shrinks from ``VALIDATED_PATIENCE`` to ``VALIDATED_PATIENCE_AFTER_CUT``
-    once the best epoch so far trained at a learning rate below the first (``rates``: the
-    callback recording each epoch's rate, kept with the training's state on resume).
+    The patience is ``VALIDATED_PATIENCE``, or ``VALIDATED_PATIENCE_AFTER_CUT`` once an
+    epoch without a better score (after which the learning rate was cut) came before the
+    best epoch so far. ``misses`` counts the epochs without a better score,
+    ``misses_at_best`` those before the best epoch; a resumed training gets them back with
+    the other counters (``STATE_FIELDS``).
     """
 
-    def __init__(self, monitor: kt.Objective, rates: _LearningRates) -> None:
+    STATE_FIELDS = ("misses", "misses_at_best")
+
+    def __init__(self, monitor: kt.Objective) -> None:
         super().__init__(
             monitor.name, patience=VALIDATED_PATIENCE, mode=monitor.direction,
             min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
         )  # fmt: skip
-        self.rates = rates
+        self.misses = self.misses_at_best = 0
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        super().on_train_begin(logs)
+        self.misses = self.misses_at_best = 0
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-        rates, best = self.rates.rates, self.best_epoch
-        cut = best is not None and best < len(rates) and rates[best] < rates[0]
-        self.patience = VALIDATED_PATIENCE_AFTER_CUT if cut else VALIDATED_PATIENCE
+        if self.get_monitor_value(logs or {}) is None:
+            super().on_epoch_end(epoch, logs)
+            return
+        self.patience = VALIDATED_PATIENCE_AFTER_CUT if self.misses_at_best else VALIDATED_PATIENCE
         super().on_epoch_end(epoch, logs)
+        if self.wait == 0:  # a better score: the best epoch
+            self.misses_at_best = self.misses
+        else:
+            self.misses += 1
 
 
 def _validated_cuts(monitor: kt.Objective) -> keras.callbacks.ReduceLROnPlateau:
