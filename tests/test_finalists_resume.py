@@ -23,7 +23,9 @@ from tests import user_models as um
 
 FINALISTS = 3
 EPOCHS = 4
-"""Each finalist's most epochs: with EarlyStopping's patience of 3, every one trains all."""
+"""Each finalist's most epochs: the validated stop ends a training at its 4th epoch at the
+earliest (3 epochs without a better score after the first; 2 only after a miss and then a
+better epoch, 5 in all), so every one trains all."""
 INTERRUPTED_FIT, INTERRUPTED_EPOCH = 2, 2
 """Ctrl-C as the second finalist begins its third epoch (two epochs done)."""
 
