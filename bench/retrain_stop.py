@@ -21,6 +21,7 @@ from pathlib import Path
 import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 
 from search.engine._retrain import (
+    VALIDATED_CUTS_BEFORE_SHRINK,
     VALIDATED_MIN_DELTA,
     VALIDATED_PATIENCE,
     VALIDATED_PATIENCE_AFTER_CUT,
@@ -34,8 +35,10 @@ RULES: dict[str, Patience] = {
     LONGEST: lambda cuts: VALIDATED_PATIENCE,
     "patience 2": lambda cuts: 2,
     "patience 1": lambda cuts: 1,
-    f"{VALIDATED_PATIENCE}, then {VALIDATED_PATIENCE_AFTER_CUT} after a cut": (
-        lambda cuts: VALIDATED_PATIENCE if cuts == 0 else VALIDATED_PATIENCE_AFTER_CUT
+    f"{VALIDATED_PATIENCE}, then 2 after a cut": lambda cuts: VALIDATED_PATIENCE if cuts < 1 else 2,
+    f"{VALIDATED_PATIENCE}, then {VALIDATED_PATIENCE_AFTER_CUT} after {VALIDATED_CUTS_BEFORE_SHRINK} cuts": (
+        lambda cuts: VALIDATED_PATIENCE if cuts < VALIDATED_CUTS_BEFORE_SHRINK
+        else VALIDATED_PATIENCE_AFTER_CUT
     ),
 }
 """The rules compared; the last is the retrain's own (``ValidatedStop``)."""
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    totals = {name: [0, 0.0] for name in RULES}
+    totals = {name: [0, 0.0, 0] for name in RULES}  # epochs, val change, curves made worse
     seen: set[tuple[str, tuple[float, ...]]] = set()
     count = short = 0
     for folder in args.runs:
@@ -106,12 +109,14 @@ def main(argv: list[str] | None = None) -> int:
                 stop = simulate(curve, rule)
                 totals[name][0] += stop.epochs
                 totals[name][1] += stop.val - full.val
+                totals[name][2] += stop.val < full.val
                 print(f"{label:<28}{name:<24}{stop.epochs:>4} epochs, kept {stop.kept:>2},"
                       f" val {stop.val:.4f} ({stop.val - full.val:+.4f})")  # fmt: skip
     print(f"\n{count} validated trainings that {LONGEST} stopped ({short} more stopped sooner"
           " by a shorter rule: they cannot say what a longer one would have kept)")
-    for name, (epochs, lost) in totals.items():
-        print(f"{name:<24}{epochs:>5} epochs in all, mean val change {lost / max(count, 1):+.4f}")
+    for name, (epochs, lost, worse) in totals.items():
+        print(f"{name:<24}{epochs:>5} epochs in all, mean val change {lost / max(count, 1):+.4f},"
+              f" a worse kept epoch in {worse} of {count}")  # fmt: skip
     return 0
 
 

@@ -32,8 +32,8 @@ def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(
     seed: int, tmp_path: Path
 ) -> None:
     """Trains on the images outside the validation split, cuts the learning rate after
-    each epoch without a better val accuracy, stops after 3 such epochs (2 once the best
-    epoch trained at a rate already cut), and saves the
+    each epoch without a better val accuracy, stops after 3 such epochs (2 once two came
+    before the best epoch), and saves the
     best epoch's weights (the saved model scores that epoch's val accuracy again; here the
     epochs after it score the same, so restoring is Keras' EarlyStopping's to get right)."""
     from rich.console import Console
@@ -41,6 +41,7 @@ def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(
     from hypermodels import ImageCNN, ImageStats, evaluate_model
     from search.data import Splits
     from search.engine._retrain import (
+        VALIDATED_CUTS_BEFORE_SHRINK,
         VALIDATED_FACTOR,
         VALIDATED_PATIENCE,
         VALIDATED_PATIENCE_AFTER_CUT,
@@ -75,7 +76,9 @@ def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(
     rates = final["learning_rates"]
     assert rates[0] == pytest.approx(1e-2) and len(rates) == final["epochs"]
     kept = final["kept_epoch"]  # epochs after it trained at a rate cut after each one
-    patience = VALIDATED_PATIENCE_AFTER_CUT if rates[kept - 1] < rates[0] else VALIDATED_PATIENCE
+    cuts = round(math.log(rates[kept - 1] / rates[0]) / math.log(VALIDATED_FACTOR))
+    shrunk = cuts >= VALIDATED_CUTS_BEFORE_SHRINK
+    patience = VALIDATED_PATIENCE_AFTER_CUT if shrunk else VALIDATED_PATIENCE
     assert final["epochs"] == kept + patience
     assert rates[-1] == pytest.approx(rates[kept] * VALIDATED_FACTOR ** (patience - 1))
     import keras

@@ -1,5 +1,6 @@
-"""The validated retrain's stop: patience 3, then 2 once the best epoch trained at a cut
-learning rate; and ``bench/retrain_stop.py``'s reading of curves agrees with it."""
+"""The validated retrain's stop: patience 3, then 2 once two epochs without a better score
+(two cuts) came before the best one; and ``bench/retrain_stop.py``'s reading of curves
+agrees with it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from search.engine._resumable import TrainingState
 from search.engine._retrain import (
     VAL_ACCURACY,
+    VALIDATED_CUTS_BEFORE_SHRINK,
     VALIDATED_FACTOR,
     VALIDATED_PATIENCE,
     VALIDATED_PATIENCE_AFTER_CUT,
@@ -65,16 +67,25 @@ def replay(
     return len(rates.rates), stopper.best_epoch + 1, rates.rates
 
 
-# epochs 1-3 improve, 4 does not (a cut), 5 improves at the cut rate, then nothing does.
+# epochs 3 and 5 are no better (two cuts), 6 is the best, then nothing is.
+AFTER_TWO_CUTS = [0.80, 0.85, 0.85, 0.87, 0.87, 0.89, 0.89, 0.89, 0.89, 0.89]
+# epoch 4 is no better (one cut), 5 is the best at the cut rate, then nothing is.
 AFTER_A_CUT = [0.80, 0.85, 0.88, 0.88, 0.90, 0.90, 0.90, 0.90, 0.90]
 # the first plateau: the best epoch trained at the first rate.
 NO_CUT_YET = [0.80, 0.85, 0.88, 0.88, 0.88, 0.88, 0.88]
 
 
-def test_patience_shrinks_once_the_best_epoch_trained_at_a_cut_rate() -> None:
+def test_patience_shrinks_once_two_cuts_came_before_the_best_epoch() -> None:
+    assert VALIDATED_CUTS_BEFORE_SHRINK == 2
+    epochs, kept, rates = replay(AFTER_TWO_CUTS)
+    assert kept == 6 and rates[kept - 1] == pytest.approx(FIRST_RATE * VALIDATED_FACTOR**2)
+    assert epochs == kept + VALIDATED_PATIENCE_AFTER_CUT
+
+
+def test_full_patience_after_a_single_cut() -> None:
     epochs, kept, rates = replay(AFTER_A_CUT)
     assert kept == 5 and rates[kept - 1] == pytest.approx(FIRST_RATE * VALIDATED_FACTOR)
-    assert epochs == kept + VALIDATED_PATIENCE_AFTER_CUT
+    assert epochs == kept + VALIDATED_PATIENCE
 
 
 def test_full_patience_while_the_best_epoch_trained_at_the_first_rate() -> None:
@@ -99,19 +110,19 @@ def test_smaller_steps_than_min_delta_are_not_better() -> None:
 def test_a_rate_set_by_the_model_is_no_cut() -> None:
     """A fine-tuning switch lowers the rate by design: the patience stays until an epoch
     without a better score came before the best one."""
-    epochs, kept, rates = replay(NO_CUT_YET, rate_at={2: FIRST_RATE / 100})
+    epochs, kept, rates = replay(NO_CUT_YET, rate_at={1: FIRST_RATE / 10, 2: FIRST_RATE / 100})
     assert rates[2] == pytest.approx(FIRST_RATE / 100)
     assert kept == 3 and epochs == kept + VALIDATED_PATIENCE
 
 
-@pytest.mark.parametrize("until", [4, 5, 6])
+@pytest.mark.parametrize("until", [4, 6, 7])
 def test_a_resumed_training_stops_where_an_uninterrupted_one_does(tmp_path: Path, until: int) -> None:
     state = tmp_path / "state.npz"
-    assert replay(AFTER_A_CUT, state=state, until=until)[0] == until  # interrupted
-    assert replay(AFTER_A_CUT, state=state) == replay(AFTER_A_CUT)
+    assert replay(AFTER_TWO_CUTS, state=state, until=until)[0] == until  # interrupted
+    assert replay(AFTER_TWO_CUTS, state=state) == replay(AFTER_TWO_CUTS)
 
 
-@pytest.mark.parametrize("curve", [AFTER_A_CUT, NO_CUT_YET, [0.7, 0.8, 0.79, 0.81, 0.83, 0.83,
+@pytest.mark.parametrize("curve", [AFTER_TWO_CUTS, AFTER_A_CUT, NO_CUT_YET, [0.7, 0.8, 0.79, 0.81, 0.83, 0.83,
                                    0.835, 0.8358, 0.84, 0.84, 0.84]])  # fmt: skip
 def test_the_bench_reads_curves_as_the_retrain_stops(curve: list[float], monkeypatch) -> None:
     monkeypatch.syspath_prepend(str(ROOT / "bench"))

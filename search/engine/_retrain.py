@@ -61,9 +61,12 @@ class _LearningRates(keras.callbacks.Callback):
 VALIDATED_PATIENCE = 3
 """Validated retrains stop after this many epochs without a better validation accuracy ..."""
 VALIDATED_PATIENCE_AFTER_CUT = 2
-"""... or this many, once an epoch without a better one (and so a cut) came before their best
-epoch: one epoch at the next cut rate tells, and a further cut rarely gives a better epoch
-(``bench/retrain_stop.py`` reads what each rule costs off finished runs' curves)."""
+"""... or this many, once ``VALIDATED_CUTS_BEFORE_SHRINK`` epochs without a better one (and so
+as many cuts) came before their best epoch: one epoch at the next cut rate tells, and a
+further cut rarely gives a better epoch (``bench/retrain_stop.py`` reads what each rule
+costs off finished runs' curves)."""
+VALIDATED_CUTS_BEFORE_SHRINK = 2
+"""After a single cut, a rate still high enough to improve on further cuts is common."""
 VALIDATED_FACTOR = 0.3
 """... and multiply the learning rate by this after each epoch without one."""
 VALIDATED_MIN_DELTA = 0.001
@@ -327,9 +330,10 @@ def _how_long(
 class ValidatedStop(keras.callbacks.EarlyStopping):
     """Stop once ``monitor`` stops improving; keep the best epoch's weights.
 
-    The patience is ``VALIDATED_PATIENCE``, or ``VALIDATED_PATIENCE_AFTER_CUT`` once an
-    epoch without a better score (after which the learning rate was cut) came before the
-    best epoch so far. ``misses`` counts the epochs without a better score,
+    The patience is ``VALIDATED_PATIENCE``, or ``VALIDATED_PATIENCE_AFTER_CUT`` once
+    ``VALIDATED_CUTS_BEFORE_SHRINK`` epochs without a better score (after each of which the
+    learning rate was cut) came before the best epoch so far. ``misses`` counts the epochs
+    without a better score,
     ``misses_at_best`` those before the best epoch; a resumed training gets them back with
     the other counters (``STATE_FIELDS``).
     """
@@ -351,7 +355,8 @@ class ValidatedStop(keras.callbacks.EarlyStopping):
         if self.get_monitor_value(logs or {}) is None:
             super().on_epoch_end(epoch, logs)
             return
-        self.patience = VALIDATED_PATIENCE_AFTER_CUT if self.misses_at_best else VALIDATED_PATIENCE
+        shrunk = self.misses_at_best >= VALIDATED_CUTS_BEFORE_SHRINK
+        self.patience = VALIDATED_PATIENCE_AFTER_CUT if shrunk else VALIDATED_PATIENCE
         super().on_epoch_end(epoch, logs)
         if self.wait == 0:  # a better score: the best epoch
             self.misses_at_best = self.misses
