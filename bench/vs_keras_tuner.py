@@ -286,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     if importlib.util.find_spec("search") is None:  # the KerasTuner peers import our loader
         print("the project is not installed: run `python3 -m pip install -e .` first", file=sys.stderr)
         return 2
+    import _quiet  # noqa: F401  (before the peers load Keras: TensorFlow's start-up lines stay out)
+
     budget = SMOKE if args.smoke else DEFAULT
     figures: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -51,6 +51,7 @@ def test_vs_keras_tuner_smoke(fashion_dir: Path) -> None:
     done = _vs_keras_tuner("--smoke", "--peers", "ours,tutorial,same-space", "--data-dir",
                            str(fashion_dir))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "absl" not in done.stderr and "oneDNN" not in done.stderr  # TensorFlow's start-up lines
     lines = done.stdout.splitlines()
     header = lines.index(next(line for line in lines if line.startswith("peer ")))
     rows = {line.split()[0]: line.split()[1:] for line in lines[header + 1 :]}
