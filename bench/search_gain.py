@@ -100,6 +100,7 @@ def gain(folder: RunFolder, budget: str, total: float, root: Path) -> Row:
         done = export_run(
             folder, root / f"baseline-{folder.path.name}.keras", request["retrain_data"],
             request["retrain_max_epochs"], Console(quiet=True), True, trial=baselines[0],
+            retrain_from=request.get("retrain_from", "scratch"),
         )  # fmt: skip
         test_baseline = float(done.final["test_accuracy"])
         baseline_seconds = time.perf_counter() - begun

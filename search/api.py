@@ -146,6 +146,7 @@ def run(
     retrain: bool = True,
     retrain_data: str = "validated",
     retrain_max_epochs: int = 20,
+    retrain_from: str = "checkpoint",
     converged_epochs: int = 3,
     tolerance: float = 0.005,
     sampler: str | None = None,
@@ -194,7 +195,7 @@ def run(
         experiment: the experiment name of a run on arrays; None: the hypermodel's name.
         space: a TOML space file; its hyperparameters replace the code's own.
         fix: hyperparameters fixed at a value (tuning in stages).
-        factor, baseline, retrain, retrain_data, retrain_max_epochs, converged_epochs,
+        factor, baseline, retrain, retrain_data, retrain_max_epochs, retrain_from, converged_epochs,
         tolerance, sampler, pruner, storage, workers, isolate, keep_best, precision,
         train_size, val_size, data_dir, image_size, weights, model: as the CLI's
             options of the same names (``python -m search run --help``).
@@ -236,7 +237,7 @@ def run(
         max_trials=max_trials, max_epochs=max_epochs, results=Path(results), name=name, seed=seed,
         space=None if space is None else Path(space), fix=dict(fix or {}),
         factor=factor, baseline=baseline, retrain=retrain,
-        retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs,
+        retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs, retrain_from=retrain_from,
         converged_epochs=converged_epochs, tolerance=tolerance, sampler=sampler,
         pruner=pruner, storage=storage, workers=workers, isolate=isolate,
         keep_best=keep_best, precision=precision,

@@ -37,18 +37,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.engine import RETRAIN_DATA, export_run
+    from search.engine import RETRAIN_DATA, RETRAIN_FROM, export_run
     from search.report import describe_training
 
     if args.retrain_data not in RETRAIN_DATA:
         raise SearchError(
             f"--retrain-data {args.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
         )
+    if args.retrain_from not in RETRAIN_FROM:
+        raise SearchError(
+            f"--retrain-from {args.retrain_from!r}: choose one of {', '.join(RETRAIN_FROM)}"
+        )
     folder = resolve_run(args.run, args.results)
     output = args.output or folder.path / "export.keras"
     done = export_run(
         folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet,
-        trial=args.trial,
+        trial=args.trial, retrain_from=args.retrain_from,
     )
     shape = "x".join(str(d) for d in done.image_shape)
     console.print(

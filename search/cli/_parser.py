@@ -56,8 +56,8 @@ def add_backend(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """``--retrain-data``, ``--retrain-max-epochs`` and ``--backend``: how the final model
-    trains (``run``, ``export``)."""
+    """``--retrain-data``, ``--retrain-max-epochs``, ``--retrain-from`` and ``--backend``: how
+    the final model trains (``run``, ``export``)."""
     parser.add_argument(
         "--retrain-data",
         default="validated",
@@ -71,5 +71,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=20,
         help="the most epochs a validated retrain trains (default 20)",
+    )
+    parser.add_argument(
+        "--retrain-from",
+        default="checkpoint",
+        help="where a validated retrain (and each finalist) starts: checkpoint (default: its"
+        " trial's best epoch in the search, when that checkpoint is kept and fits) or scratch",
     )
     add_backend(parser)

@@ -192,7 +192,7 @@ def add_process_options(p: argparse.ArgumentParser, resume: bool = False) -> Non
         metavar="K|all",
         help="keep the checkpoints of the K best finished trials, remove the others as the"
         " search goes" + ("" if resume else " (default 3; Hyperband keeps what it may still"
-        " continue)"),
+        " continue, and the finalists' and the baseline's stay to start from)"),
     )
     p.add_argument(
         "--isolate",
@@ -285,6 +285,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         retrain=not args.no_retrain,
         retrain_data=args.retrain_data,
         retrain_max_epochs=args.retrain_max_epochs,
+        retrain_from=args.retrain_from,
         converged_epochs=args.converged_epochs,
         tolerance=args.tolerance,
         sampler=args.sampler,

@@ -6,7 +6,14 @@ from search.engine._pipeline import RunContinues, RunOutcome, run_search
 from search.engine._plan import Plan, plan
 from search.engine._predict import classify, load_exported
 from search.engine._records import TrialRecorder, active_values, best_epoch, failure_reason
-from search.engine._request import OBJECTIVES, RETRAIN_DATA, STORAGE_ENV, RunRequest, stored_request
+from search.engine._request import (
+    OBJECTIVES,
+    RETRAIN_DATA,
+    RETRAIN_FROM,
+    STORAGE_ENV,
+    RunRequest,
+    stored_request,
+)
 from search.engine._worker import run_worker, spawn_workers, wait_workers
 
 __all__ = [
@@ -14,6 +21,7 @@ __all__ = [
     "MORE_TRIALS",
     "OBJECTIVES",
     "RETRAIN_DATA",
+    "RETRAIN_FROM",
     "STORAGE_ENV",
     "Export",
     "Plan",

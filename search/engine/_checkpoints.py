@@ -9,11 +9,20 @@ from typing import Any
 import keras_tuner as kt
 
 from search.compat import keras_tuner as compat_kt
+from search.engine._choose import ranked_ids, start_points
+from search.engine._request import RunRequest
 from search.storage import RunFolder
 from search.tuners import Observer
 
 CHECKPOINT = "checkpoint.weights.h5"
 FINISHED = ("completed", "pruned", "failed", "invalid")
+
+
+def search_checkpoint(folder: RunFolder, trial: str) -> Path | None:
+    """Trial ``trial``'s best-epoch checkpoint from the search (whichever worker wrote it);
+    None once ``--keep-best`` removed it."""
+    found = sorted(folder.tuner_dir.glob(f"**/trial_{trial}/{CHECKPOINT}"))
+    return found[0] if found else None
 
 
 def pending_parents(oracle: Any) -> set[str]:
@@ -38,17 +47,21 @@ def pending_parents(oracle: Any) -> set[str]:
 
 class CheckpointKeeper(Observer):
     """An observer that, after each trial, removes the checkpoints of finished trials that
-    are neither among the ``keep`` best (by the run's ranking) nor needed by the tuner."""
+    are neither among the ``keep`` best (by the run's ranking), nor in ``also``, nor needed
+    by the tuner."""
 
     def __init__(
         self,
         folder: RunFolder,
         keep: int,
         ranked: Callable[[list[dict[str, Any]]], list[str]],
+        also: Callable[[list[dict[str, Any]]], set[str]] | None = None,
     ) -> None:
         self.folder = folder
         self.keep = keep
         self.ranked = ranked
+        self.also = also
+        """The trials kept whatever their rank (those the final step starts from)."""
         self.oracle: Any = None
 
 
@@ -64,6 +77,8 @@ class CheckpointKeeper(Observer):
         records = self.folder.read_trials()
         finished = {r["id"] for r in records if r.get("status") in FINISHED}
         keep = set(self.ranked(records)[: self.keep])
+        if self.also is not None:
+            keep |= self.also(records)
         if not search_over:
             keep |= pending_parents(self.oracle)
         removed = []
@@ -77,3 +92,14 @@ class CheckpointKeeper(Observer):
     def _checkpoints(self) -> list[Path]:
         # Every worker's tuner folder: trials are shared, so is the ranking.
         return sorted(self.folder.tuner_dir.glob(f"**/trial_*/{CHECKPOINT}"))
+
+
+def checkpoint_keeper(folder: RunFolder, request: RunRequest, finalists: int) -> CheckpointKeeper | None:
+    """The run's keeper (None with ``--keep-best all``): the best trials by its ranking, and
+    those its final step starts from (:func:`start_points` of its ``finalists``)."""
+    if request.keep_best is None:
+        return None
+    return CheckpointKeeper(
+        folder, request.keep_best, lambda records: ranked_ids(records, request),
+        also=lambda records: start_points(records, request, finalists),
+    )  # fmt: skip

@@ -82,3 +82,32 @@ def best_summary(best: dict[str, Any], objective: str) -> dict[str, Any]:
 
 
 __all__ = ["choose_trial", "ranked_ids", "ranking"]
+
+
+def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int) -> list[dict[str, Any]]:
+    """The ``count`` best distinct configurations, best first, by ``ranked`` (trial ids by
+    the ranking rule); the baseline (the space's defaults) takes the last place if it is
+    not among them."""
+    by_id = {r["id"]: r for r in records}
+    picked: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for trial in ranked:
+        key = repr(sorted(by_id[trial]["hyperparameters"].items()))
+        if key not in seen:
+            seen.add(key)
+            picked.append(by_id[trial])
+    finalists = picked[:count]
+    baseline = next((r for r in picked if r.get("baseline")), None)
+    if baseline is not None and baseline not in finalists and count > 1:
+        finalists[-1] = baseline
+    return finalists
+
+
+def start_points(records: list[dict[str, Any]], request: RunRequest, count: int) -> set[str]:
+    """The trials whose search checkpoints the final step may start from
+    (``--retrain-from checkpoint``): the ``count`` finalists and the baseline (retrained to
+    compare, by ``export --trial`` or the gain bench); none with ``scratch``."""
+    if request.retrain_from != "checkpoint" or not request.retrain:
+        return set()
+    picked = {r["id"] for r in pick_finalists(records, ranked_ids(records, request), count)}
+    return picked | {r["id"] for r in records if r.get("baseline") and r.get("status") == "completed"}

@@ -16,7 +16,7 @@ from search.engine._choose import ranked_ids
 from search.engine._plan import final_setup, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
-from search.engine._retrain import retrain_best
+from search.engine._retrain import retrain_best, retrain_start
 from search.errors import RunFolderError, SearchError, option
 from search.space import Space, space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, is_masked, utc_now
@@ -41,13 +41,15 @@ def export_run(
     console: Console,
     quiet: bool,
     trial: str | None = None,
+    retrain_from: str = "checkpoint",
 ) -> Export:
     """Retrain the run's chosen trial (by the report's rule; or ``trial``, a completed
-    one) on ``retrain_data`` (at most ``retrain_max_epochs`` epochs when ``validated``),
-    evaluate it once on the test set, and write it to ``output`` as a model that takes
-    uint8 images of any size and stores the class names."""
+    one) on ``retrain_data`` (at most ``retrain_max_epochs`` epochs when ``validated``,
+    starting where ``retrain_from`` says), evaluate it once on the test set, and write it
+    to ``output`` as a model that takes uint8 images of any size and stores the class
+    names."""
     _check_output(output)
-    request, space = _stored(folder, retrain_data, retrain_max_epochs)
+    request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
     p = plan(request, space)
     with RunLock(folder.path), precision(request.precision):
         trials = folder.read_trials()
@@ -64,6 +66,7 @@ def export_run(
                 final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
                 request.tolerance, request.retrain_max_epochs, save_to=trained,
                 monitor=request.kt_objective(),
+                start=retrain_start(request, folder, best, final_hypermodel is hypermodel),
             )  # fmt: skip
             model = keras.models.load_model(trained, compile=False)
             wrapped = deployable(model, final_splits.class_names)
@@ -84,13 +87,16 @@ def _check_output(output: Path) -> None:
     check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
 
 
-def _stored(folder: RunFolder, retrain_data: str, retrain_max_epochs: int) -> tuple[RunRequest, Space]:
+def _stored(
+    folder: RunFolder, retrain_data: str, retrain_max_epochs: int, retrain_from: str
+) -> tuple[RunRequest, Space]:
     """The run's request, with the export's retrain options, and its space."""
     meta = folder.read_meta()
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
     stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
               "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
+              "retrain_from": retrain_from,
               "workers": 1, "isolate": False, "warm_start": []}  # fmt: skip
     if is_masked(stored.get("storage")):
         stored["storage"] = None  # the study is not needed to export

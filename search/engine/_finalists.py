@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -24,13 +25,14 @@ import keras_tuner as kt
 from hypermodels import load_state, save_state
 from search._text import plural
 from search.data import Splits
-from search.engine._choose import best_summary, ranked_ids
+from search.engine._choose import best_summary, pick_finalists, ranked_ids
 from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup
 from search.engine._retrain import (
     EpochLine,
     fit_configuration,
     retrain_data,
+    retrain_start,
     tested,
     trained_record,
 )
@@ -38,25 +40,6 @@ from search.environment import environment_error
 from search.errors import RunFolderError, SearchError
 from search.failures import failure_reason
 from search.storage import FinalistFiles, trained_epochs
-
-
-def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int) -> list[dict[str, Any]]:
-    """The ``count`` best distinct configurations, best first, by ``ranked`` (trial ids by
-    the ranking rule); the baseline (the space's defaults) takes the last place if it is
-    not among them."""
-    by_id = {r["id"]: r for r in records}
-    picked: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for trial in ranked:
-        key = repr(sorted(by_id[trial]["hyperparameters"].items()))
-        if key not in seen:
-            seen.add(key)
-            picked.append(by_id[trial])
-    finalists = picked[:count]
-    baseline = next((r for r in picked if r.get("baseline")), None)
-    if baseline is not None and baseline not in finalists and count > 1:
-        finalists[-1] = baseline
-    return finalists
 
 
 def run_finalists(
@@ -96,7 +79,9 @@ def run_finalists(
         label = f"finalist {place}/{len(finalists)}"
         summary = files.finished(record)
         if summary is None:
-            summary = _train(ctx, _setup(ctx, hypermodel, record, setups), record, label, say)
+            setup = _setup(ctx, hypermodel, record, setups)
+            start = retrain_start(request, ctx.folder, record, setup[1] is hypermodel)
+            summary = _train(ctx, setup, record, label, say, start)
         else:
             say(f"{label}: trial {record['id']} already trained: {_outcome(summary, monitor.name)}")
         summary.pop("weights", None)
@@ -157,25 +142,32 @@ def _setup(
 
 
 def _train(
-    ctx: RunContext, setup: tuple[Splits, Any], record: dict[str, Any], label: str, say: Say
+    ctx: RunContext,
+    setup: tuple[Splits, Any],
+    record: dict[str, Any],
+    label: str,
+    say: Say,
+    start: Path | None,
 ) -> dict[str, Any]:
-    """One finalist trained validated on the full training data (continued from its last
-    epoch if a run was interrupted in it), its summary and weights kept on disk; a failure
-    is recorded with its one-line reason, the environment's stop the run."""
+    """One finalist trained validated on the full training data (from ``start``, its search
+    checkpoint, or new weights; continued from its last epoch if a run was interrupted in
+    it), its summary and weights kept on disk; a failure is recorded with its one-line
+    reason, the environment's stop the run."""
     splits, final_hypermodel = setup
     files = FinalistFiles(ctx.folder.path)
     x, y = retrain_data(splits, "validated")
     epochs, monitor = ctx.request.retrain_max_epochs, ctx.request.kt_objective()
     state = files.state_file(record["id"])
     done = trained_epochs(state)
-    say(f"{label}: trial {record['id']}'s configuration on {len(x):,} images"
+    origin = "" if start is None else f" from its search checkpoint (epoch {record.get('best_epoch')})"
+    say(f"{label}: trial {record['id']}'s configuration{origin} on {len(x):,} images"
         + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     line = None if ctx.quiet else EpochLine(ctx.console, epochs, validated=True, label=label)
     started = time.perf_counter()
     try:
         fitted = fit_configuration(
             final_hypermodel, _hyperparameters(record), x, y, (splits.x_val, splits.y_val),
-            epochs, monitor, line, state=state,
+            epochs, monitor, line, state=state, start=start,
         )  # fmt: skip
     except Exception as exc:
         if environment_error(exc) is not None:

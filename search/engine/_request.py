@@ -28,6 +28,9 @@ as KerasTuner infers it, or given (``--objective NAME:max``)."""
 DIRECTIONS = ("max", "min")
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
+RETRAIN_FROM = ("checkpoint", "scratch")
+"""Where a validated retrain or finalist starts: its trial's best search checkpoint (when
+one is on disk and fits the final model), or new weights."""
 BUDGETS = ("auto", "cpu", "gpu")
 FIDELITIES = ("epochs", "data", "both")
 """What a trial's budget grows in: ``epochs`` (every epoch sees all the search's training
@@ -71,6 +74,8 @@ class RunRequest:
     retrain_max_epochs: int = 20
     """The most epochs a ``validated`` retrain trains (it stops earlier when validation
     accuracy stops improving)."""
+    retrain_from: str = "checkpoint"
+    """One of :data:`RETRAIN_FROM` (``--retrain-from``)."""
     converged_epochs: int = 3
     tolerance: float = 0.005
     sampler: str | None = None
@@ -158,7 +163,8 @@ class RunRequest:
     def _check_choices(self) -> None:
         """The options that name one of a few values."""
         for name, choices in (("budget", BUDGETS), ("fidelity", FIDELITIES),
-                              ("precision", PRECISIONS), ("retrain_data", RETRAIN_DATA)):  # fmt: skip
+                              ("precision", PRECISIONS), ("retrain_data", RETRAIN_DATA),
+                              ("retrain_from", RETRAIN_FROM)):  # fmt: skip
             value = getattr(self, name)
             if value not in choices:
                 raise SearchError(f"{option(name)} {value!r}: choose one of {', '.join(choices)}")
@@ -199,6 +205,7 @@ class RunRequest:
         """The request :meth:`to_json` stored (JSON: paths and tuples are rebuilt)."""
         values: dict[str, Any] = dict(stored)
         values.setdefault("budget", "cpu")  # runs stored before budgets had the cpu one
+        values.setdefault("retrain_from", "scratch")  # and before retrains started from checkpoints
         for key in ("results", "space", "data_dir"):
             if values.get(key) is not None:
                 values[key] = Path(str(values[key]))

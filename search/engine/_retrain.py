@@ -16,8 +16,10 @@ from rich.console import Console
 from hypermodels import EVAL_BATCH_SIZE, evaluate_model
 from search._text import plural
 from search.data import Splits
+from search.engine._checkpoints import search_checkpoint
 from search.engine._context import RunContext
 from search.engine._plan import final_setup
+from search.engine._request import RunRequest
 from search.engine._resumable import TrainingState
 from search.experiments import UserHyperModel
 from search.storage import RunFolder, trained_epochs
@@ -166,10 +168,12 @@ def retrain_best(
     save_to: Path | None = None,
     monitor: kt.Objective = VAL_ACCURACY,
     state: Path | None = None,
+    start: Path | None = None,
 ) -> dict[str, Any]:
     """Train trial ``best``'s configuration on more data; test it once; save it (to the
     run's best_model.keras, or ``save_to``). ``state``: where the training keeps its state
-    after every epoch, and continues from after an interruption.
+    after every epoch, and continues from after an interruption. ``start``: the weights it
+    starts from (:func:`retrain_start`); None: new ones.
 
     ``validated`` trains on the images outside the validation split for as long as
     validation accuracy improves (at most ``max_epochs``), the learning rate cut after
@@ -189,12 +193,13 @@ def retrain_best(
     if not quiet:
         how = _how_long(best, monitor, epochs, len(splits.x_val), tolerance, validated, planned)
         done = trained_epochs(state) if state is not None else 0
-        console.print(f"retraining trial {best['id']}'s configuration on {len(x):,} images {how}"
+        origin = "" if start is None else f" from its search checkpoint (epoch {best.get('best_epoch')})"
+        console.print(f"retraining trial {best['id']}'s configuration{origin} on {len(x):,} images {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
     line = None if quiet else EpochLine(console, epochs, validated)
     validation = (splits.x_val, splits.y_val) if validated else None
-    fitted = fit_configuration(hypermodel, hp, x, y, validation, epochs, monitor, line, state)
+    fitted = fit_configuration(hypermodel, hp, x, y, validation, epochs, monitor, line, state, start)
     train_seconds = fitted.earlier_seconds + time.perf_counter() - started
     out = trained_record(best, which, len(x), fitted, monitor.name, max_epochs)
     out.update(tested(hypermodel, fitted.model, splits, save_to or folder.model_file))
@@ -229,6 +234,7 @@ def trained_record(
         "best_epoch": best.get("best_epoch"),
         "train_images": images,
         "retrain_data": which,
+        "started_from": fitted.started_from,
     }
     if fitted.chosen_by_validation:
         out.update(_validated_summary(fitted.curve, monitor, fitted.kept, max_epochs, fitted.rates))
@@ -253,6 +259,8 @@ class Fitted:
     chosen_by_validation: bool
     earlier_seconds: float = 0.0
     """Seconds trained by earlier processes (a resumed training)."""
+    started_from: str = "scratch"
+    """``checkpoint`` (a search checkpoint's weights) or ``scratch`` (new weights)."""
 
 
 def fit_configuration(
@@ -265,11 +273,13 @@ def fit_configuration(
     monitor: kt.Objective,
     line: keras.callbacks.Callback | None,
     state: Path | None = None,
+    start: Path | None = None,
 ) -> Fitted:
     """Build and train one configuration; with ``validation``, while ``monitor`` improves
     (the learning rate cut after each epoch without a better one), keeping the best
     epoch's weights; without, for ``epochs`` epochs. ``state``: where the training keeps
-    its state after every epoch, and continues from if it is there."""
+    its state after every epoch, and continues from if it is there; else ``start``: a
+    weights file of this configuration (its search checkpoint) to start from."""
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
@@ -282,6 +292,7 @@ def fit_configuration(
     if line is not None:
         callbacks.append(line)
     done = keeper.restore(model) if keeper is not None else 0
+    started_from = _load_start(model, start) if not done else _start_name(start)
     curve: dict[str, list[float]] = {}
     if keeper is None or not keeper.over(epochs):
         more = {"initial_epoch": done} if done else {}  # a fit of one's own may not take it
@@ -299,9 +310,39 @@ def fit_configuration(
     if stopper is not None and curve.get(monitor.name) and stopper.best_epoch is not None:
         kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
         return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=True,
-                      earlier_seconds=earlier)  # fmt: skip
+                      earlier_seconds=earlier, started_from=started_from)  # fmt: skip
     return Fitted(model, curve, trained, trained, rates.rates, chosen_by_validation=False,
-                  earlier_seconds=earlier)  # fmt: skip
+                  earlier_seconds=earlier, started_from=started_from)  # fmt: skip
+
+
+def retrain_start(
+    request: RunRequest, folder: RunFolder, record: dict[str, Any], same_model: bool
+) -> Path | None:
+    """Where a validated training of ``record``'s configuration starts: its search
+    checkpoint (``--retrain-from checkpoint``, when the final model is the search's, not
+    one at another image size, and ``--keep-best`` kept the checkpoint), else None: new
+    weights. A fixed-length retrain (``full``, ``search``) always starts anew: its epochs
+    are counted from the search's first."""
+    if request.retrain_from != "checkpoint" or request.retrain_data != "validated" or not same_model:
+        return None
+    return search_checkpoint(folder, record["id"])
+
+
+def _load_start(model: keras.Model, start: Path | None) -> str:
+    """Load ``start``'s weights into the new ``model``: ``checkpoint``; ``scratch`` without
+    one, or when it does not fit the model."""
+    if start is None:
+        return "scratch"
+    try:
+        model.load_weights(start)
+    except (OSError, ValueError):
+        return "scratch"
+    return "checkpoint"
+
+
+def _start_name(start: Path | None) -> str:
+    """How a resumed training started: as its first process did, from the same file."""
+    return "scratch" if start is None else "checkpoint"
 
 
 def _how_long(
@@ -387,17 +428,18 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
         final_hypermodel, best, final_splits, request.retrain_data, ctx.folder, ctx.console,
         ctx.quiet, request.tolerance, request.retrain_max_epochs, monitor=request.kt_objective(),
         state=ctx.folder.retrain_state(best["id"], request.retrain_data),
+        start=retrain_start(request, ctx.folder, best, final_hypermodel is hypermodel),
     )  # fmt: skip
 
 
 def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) -> None:
     """Save the chosen trial's best-epoch checkpoint (whichever worker wrote it) as .keras."""
-    found = sorted(folder.tuner_dir.glob(f"**/trial_{best['id']}/checkpoint.weights.h5"))
-    if not found:
+    found = search_checkpoint(folder, best["id"])
+    if found is None:
         return
     hp = kt.HyperParameters()
     hp.values = dict(best["hyperparameters"])
     keras.backend.clear_session()
     model = hypermodel.build(hp)
-    model.load_weights(found[0])
+    model.load_weights(found)
     model.save(folder.model_file)

@@ -12,8 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from search._text import plural
-from search.engine._checkpoints import CheckpointKeeper
-from search.engine._choose import ranked_ids
+from search.engine._checkpoints import CheckpointKeeper, checkpoint_keeper
 from search.engine._context import RunContext
 from search.engine._progress import SearchProgress
 from search.engine._records import TrialRecorder
@@ -61,11 +60,7 @@ def search_trials(ctx: RunContext) -> Searched:
     hypermodel = p.experiment.hypermodel(p.space, ctx.splits, p.model)
     stopper = StopOnSignal()
     progress = _progress(ctx, recorder) if ctx.shows_progress else None
-    keeper = (
-        CheckpointKeeper(folder, request.keep_best, lambda records: ranked_ids(records, request))
-        if request.keep_best is not None
-        else None
-    )
+    keeper = checkpoint_keeper(folder, request, p.finalists)
     observers = _observers(ctx, recorder, stopper, keeper, progress)
     with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner"
         tuner = p.backend.create(

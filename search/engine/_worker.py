@@ -17,8 +17,7 @@ from dataclasses import replace
 from rich.console import Console
 
 from search._text import plural
-from search.engine._checkpoints import CheckpointKeeper
-from search.engine._choose import ranked_ids
+from search.engine._checkpoints import checkpoint_keeper
 from search.engine._plan import plan
 from search.engine._precision import precision
 from search.engine._records import TrialRecorder
@@ -113,11 +112,8 @@ def run_worker(
     hypermodel = p.experiment.hypermodel(space, splits, p.model)
     # Each worker samples with its own seed, or all would propose the same first trials.
     sampler_seed = request.seed + WORKER_SEED_STRIDE * index
-    observers: list[Observer] = [recorder]
-    if request.keep_best is not None:
-        observers.append(CheckpointKeeper(
-            folder, request.keep_best, lambda records: ranked_ids(records, request)
-        ))  # fmt: skip
+    keeper = checkpoint_keeper(folder, request, p.finalists)
+    observers: list[Observer] = [recorder] + ([] if keeper is None else [keeper])
     if request.track:
         observers += tracking_observers(request.track, request.results, folder, recorder, console)
     tuner = p.backend.create(

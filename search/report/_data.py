@@ -162,9 +162,11 @@ def describe_budget(meta: dict[str, Any]) -> str:
 
 
 def describe_training(final: dict[str, Any]) -> str:
-    """How the final model was trained, e.g. "12 epochs on 50,000 images, kept epoch 9
-    (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
+    """How the final model was trained, e.g. "12 epochs on 50,000 images from its search
+    checkpoint, kept epoch 9 (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
     text = f"{plural(final['epochs'], 'epoch')} on {final['train_images']:,} images"
+    if final.get("started_from") == "checkpoint":
+        text += " from its search checkpoint"
     if final.get("kept_epoch") is not None:
         watched = final.get("monitor", "val_accuracy").replace("_", " ")
         score = final.get("val_score", final.get("val_accuracy"))

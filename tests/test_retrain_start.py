@@ -1,0 +1,199 @@
+"""A validated retrain, and each finalist, starts from its trial's best search checkpoint
+(``--retrain-from checkpoint``, the default) or from new weights (``scratch``); the
+checkpoints it needs survive ``--keep-best``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+import search
+from search.cli import main
+from search.engine import RunRequest
+from search.engine._checkpoints import search_checkpoint
+from search.engine._choose import ranked_ids, start_points
+from search.engine._retrain import fit_configuration, retrain_start
+from search.storage import RunFolder
+from tests import user_models as um
+from tests.test_finalists_resume import Finalists
+
+VAL_ACCURACY = kt.Objective("val_accuracy", "max")
+
+
+class _FirstWeights(keras.callbacks.Callback):
+    """Keeps the model's weights as training begins."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weights: list[np.ndarray] = []
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self.weights = [np.array(w) for w in self.model.get_weights()]
+
+
+class Starts(Finalists):
+    """``Finalists``' models; each full-fidelity training records its configuration and its
+    weights as it begins."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starts: list[tuple[dict[str, Any], list[np.ndarray]]] = []
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        callbacks = list(kwargs.pop("callbacks", []))
+        if any(isinstance(c, keras.callbacks.EarlyStopping) for c in callbacks):
+            first = _FirstWeights()
+            callbacks.append(first)
+            history = model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
+            self.starts.append((dict(hp.values), first.weights))
+            return history
+        return model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
+
+
+def _hp(units: int) -> kt.HyperParameters:
+    hp = kt.HyperParameters()
+    hp.values = {"units": units, "dropout": 0.0, "learning_rate": 0.01}
+    return hp
+
+
+def _same(left: list[np.ndarray], right: list[np.ndarray]) -> bool:
+    return len(left) == len(right) and all(np.array_equal(a, b) for a, b in zip(left, right))
+
+
+def _saved(units: int, path: Path) -> list[np.ndarray]:
+    """A trained-looking model of ``units`` saved to ``path``; its weights."""
+    model = um.build(_hp(units))
+    model.set_weights([np.full(w.shape, 0.01 * i, "float32") for i, w in enumerate(model.get_weights())])
+    model.save_weights(path)
+    return model.get_weights()
+
+
+@pytest.mark.parametrize("units, started", [(8, "checkpoint"), (12, "scratch")])
+def test_a_training_starts_from_a_checkpoint_that_fits(units: int, started: str, tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.weights.h5"
+    weights = _saved(units, checkpoint)
+    x, y = um.tiny_data()
+    first = _FirstWeights()
+    hypermodel = kt.HyperModel()
+    hypermodel.build = um.build  # type: ignore[method-assign]
+    fitted = fit_configuration(
+        hypermodel, _hp(8), x, y, (x, y), 1, VAL_ACCURACY, first, start=checkpoint
+    )
+    assert fitted.started_from == started
+    assert _same(first.weights, weights) == (started == "checkpoint")  # another width: new weights
+
+
+def _folder_with_checkpoint(tmp_path: Path, trial: str) -> RunFolder:
+    folder = RunFolder(tmp_path / "run")
+    path = folder.tuner_dir / "search" / f"trial_{trial}" / "checkpoint.weights.h5"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"weights")
+    return folder
+
+
+@pytest.mark.parametrize(
+    "options, same_model, found",
+    [
+        ({}, True, True),
+        ({"retrain_from": "scratch"}, True, False),
+        ({"retrain_data": "full"}, True, False),  # fixed epochs, counted from the search's first
+        ({}, False, False),  # the final model at another image size
+    ],
+)
+def test_retrain_start_is_the_search_checkpoint_only_where_it_fits(
+    options: dict[str, str], same_model: bool, found: bool, tmp_path: Path
+) -> None:
+    folder = _folder_with_checkpoint(tmp_path, "0003")
+    request = RunRequest(experiment="fashion", tuner="random", **options)  # type: ignore[arg-type]
+    start = retrain_start(request, folder, {"id": "0003"}, same_model)
+    assert (start == search_checkpoint(folder, "0003")) if found else start is None
+    assert retrain_start(request, folder, {"id": "0004"}, same_model) is None  # removed
+
+
+def _record(trial: str, val: float, baseline: bool = False) -> dict[str, Any]:
+    epoch = {"epoch": 1, "val_accuracy": val, "accuracy": val, "val_loss": 1 - val, "loss": 1 - val}
+    return {"id": trial, "status": "completed", "baseline": baseline, "epochs": [epoch],
+            "hyperparameters": {"lr": val}, "best": epoch, "best_epoch": 1}  # fmt: skip
+
+
+def test_start_points_are_the_finalists_and_the_baseline() -> None:
+    records = [_record("0", 0.5, baseline=True), _record("1", 0.9), _record("2", 0.8), _record("3", 0.7)]
+    request = RunRequest(experiment="fashion", tuner="random")
+    assert ranked_ids(records, request)[:2] == ["1", "2"]
+    assert start_points(records, request, 1) == {"1", "0"}
+    assert start_points(records, request, 3) == {"1", "2", "0"}
+    for other in ({"retrain_from": "scratch"}, {"retrain": False}):
+        assert start_points(records, RunRequest(experiment="f", tuner="random", **other), 3) == set()  # type: ignore[arg-type]
+
+
+def _run(hypermodel: Starts, results: Path, finalists: int, start: str) -> search.Run:
+    x, y = um.tiny_data()
+    rng = np.random.default_rng(1)
+    test = rng.normal(size=(30, x.shape[1])).astype("float32"), rng.integers(0, 3, 30)
+    return search.run(
+        hypermodel, x, y, test_data=test, tuner="random", max_trials=4, max_epochs=2,
+        finalists=finalists, retrain_max_epochs=2, retrain_from=start, keep_best=1,
+        results=results, name=start, quiet=True, seed=3,
+    )  # fmt: skip
+
+
+def _checkpoint_weights(folder: RunFolder, trial: dict[str, Any]) -> list[np.ndarray]:
+    hp = kt.HyperParameters()
+    hp.values = dict(trial["hyperparameters"])
+    model = um.build(hp)
+    path = search_checkpoint(folder, trial["id"])
+    assert path is not None, f"trial {trial['id']}'s checkpoint was removed"
+    model.load_weights(path)
+    return model.get_weights()
+
+
+@pytest.mark.parametrize("finalists", [1, 2])
+def test_the_final_trainings_start_from_their_trials_checkpoints(finalists: int, tmp_path: Path) -> None:
+    hypermodel = Starts()
+    run = _run(hypermodel, tmp_path, finalists, "checkpoint")
+    folder = RunFolder(run.folder)
+    meta, trials = folder.read_meta(), {t["id"]: t for t in folder.read_trials()}
+    trained = meta["final"].get("finalists") or [meta["final"]]
+    assert len(hypermodel.starts) == len(trained) == finalists
+    for summary, (values, weights) in zip(trained, hypermodel.starts):
+        trial = trials[summary["trial"]]
+        assert values == trial["hyperparameters"] and summary["started_from"] == "checkpoint"
+        assert _same(weights, _checkpoint_weights(folder, trial))
+    assert meta["final"]["started_from"] == "checkpoint"
+    baseline = next(t for t in trials.values() if t.get("baseline"))
+    assert search_checkpoint(folder, baseline["id"]) is not None  # kept to compare with
+
+
+def test_scratch_starts_from_new_weights_and_keeps_only_the_best(tmp_path: Path) -> None:
+    hypermodel = Starts()
+    run = _run(hypermodel, tmp_path, 1, "scratch")
+    folder = RunFolder(run.folder)
+    meta, trials = folder.read_meta(), folder.read_trials()
+    ((values, weights),) = hypermodel.starts
+    hp = kt.HyperParameters()
+    hp.values = values
+    assert _same(weights, hypermodel.build(hp).get_weights())  # seeded: a fresh build's
+    assert meta["final"]["started_from"] == "scratch"
+    kept = {p.parent.name.removeprefix("trial_") for p in folder.tuner_dir.glob("**/checkpoint.weights.h5")}
+    assert kept == {ranked_ids(trials, RunRequest(experiment="f", tuner="random"))[0]}
+
+
+def test_a_bad_retrain_from_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    for command in (["run", "fashion", "--tuner", "random"], ["export", str(tmp_path / "nowhere")]):
+        assert main([*command, "--retrain-from", "warm", "--results", str(tmp_path)]) == 2
+        err = capsys.readouterr().err
+        assert "--retrain-from 'warm'" in err and "checkpoint, scratch" in err
+        assert "Traceback" not in err
+    assert not any(tmp_path.iterdir())
+
+
+def test_runs_stored_before_it_keep_starting_from_scratch() -> None:
+    stored = json.loads(json.dumps(RunRequest(experiment="fashion", tuner="random").to_json("r")))
+    stored.pop("retrain_from")
+    assert RunRequest.from_json(stored).retrain_from == "scratch"
