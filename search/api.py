@@ -146,7 +146,7 @@ def run(
     retrain: bool = True,
     retrain_data: str = "validated",
     retrain_max_epochs: int = 20,
-    retrain_from: str = "checkpoint",
+    retrain_from: str = "scratch",
     converged_epochs: int = 3,
     tolerance: float = 0.005,
     sampler: str | None = None,

@@ -4,7 +4,6 @@ checkpoints it needs survive ``--keep-best``."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +109,8 @@ def test_retrain_start_is_the_search_checkpoint_only_where_it_fits(
     options: dict[str, str], same_model: bool, found: bool, tmp_path: Path
 ) -> None:
     folder = _folder_with_checkpoint(tmp_path, "0003")
-    request = RunRequest(experiment="fashion", tuner="random", **options)  # type: ignore[arg-type]
+    chosen = {"retrain_from": "checkpoint", **options}
+    request = RunRequest(experiment="fashion", tuner="random", **chosen)  # type: ignore[arg-type]
     start = retrain_start(request, folder, {"id": "0003"}, same_model)
     assert (start == search_checkpoint(folder, "0003")) if found else start is None
     assert retrain_start(request, folder, {"id": "0004"}, same_model) is None  # removed
@@ -124,12 +124,13 @@ def _record(trial: str, val: float, baseline: bool = False) -> dict[str, Any]:
 
 def test_start_points_are_the_finalists_and_the_baseline() -> None:
     records = [_record("0", 0.5, baseline=True), _record("1", 0.9), _record("2", 0.8), _record("3", 0.7)]
-    request = RunRequest(experiment="fashion", tuner="random")
+    request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
     assert ranked_ids(records, request)[:2] == ["1", "2"]
     assert start_points(records, request, 1) == {"1", "0"}
     assert start_points(records, request, 3) == {"1", "2", "0"}
-    for other in ({"retrain_from": "scratch"}, {"retrain": False}):
-        assert start_points(records, RunRequest(experiment="f", tuner="random", **other), 3) == set()  # type: ignore[arg-type]
+    assert start_points(records, RunRequest(experiment="f", tuner="random"), 3) == set()  # scratch
+    unused = RunRequest(experiment="f", tuner="random", retrain_from="checkpoint", retrain=False)
+    assert start_points(records, unused, 3) == set()
 
 
 def _run(hypermodel: Starts, results: Path, finalists: int, start: str) -> search.Run:
@@ -192,8 +193,3 @@ def test_a_bad_retrain_from_is_refused_before_any_work(tmp_path: Path, capsys) -
         assert "Traceback" not in err
     assert not any(tmp_path.iterdir())
 
-
-def test_runs_stored_before_it_keep_starting_from_scratch() -> None:
-    stored = json.loads(json.dumps(RunRequest(experiment="fashion", tuner="random").to_json("r")))
-    stored.pop("retrain_from")
-    assert RunRequest.from_json(stored).retrain_from == "scratch"

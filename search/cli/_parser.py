@@ -74,8 +74,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--retrain-from",
-        default="checkpoint",
-        help="where a validated retrain (and each finalist) starts: checkpoint (default: its"
-        " trial's best epoch in the search, when that checkpoint is kept and fits) or scratch",
+        default="scratch",
+        help="where a validated retrain (and each finalist) starts: scratch (default: new"
+        " weights) or checkpoint (its trial's best epoch in the search, when that checkpoint"
+        " is kept and fits the final model)",
     )
     add_backend(parser)

@@ -41,7 +41,7 @@ def export_run(
     console: Console,
     quiet: bool,
     trial: str | None = None,
-    retrain_from: str = "checkpoint",
+    retrain_from: str = "scratch",
 ) -> Export:
     """Retrain the run's chosen trial (by the report's rule; or ``trial``, a completed
     one) on ``retrain_data`` (at most ``retrain_max_epochs`` epochs when ``validated``,

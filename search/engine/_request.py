@@ -74,7 +74,7 @@ class RunRequest:
     retrain_max_epochs: int = 20
     """The most epochs a ``validated`` retrain trains (it stops earlier when validation
     accuracy stops improving)."""
-    retrain_from: str = "checkpoint"
+    retrain_from: str = "scratch"
     """One of :data:`RETRAIN_FROM` (``--retrain-from``)."""
     converged_epochs: int = 3
     tolerance: float = 0.005
@@ -205,7 +205,6 @@ class RunRequest:
         """The request :meth:`to_json` stored (JSON: paths and tuples are rebuilt)."""
         values: dict[str, Any] = dict(stored)
         values.setdefault("budget", "cpu")  # runs stored before budgets had the cpu one
-        values.setdefault("retrain_from", "scratch")  # and before retrains started from checkpoints
         for key in ("results", "space", "data_dir"):
             if values.get(key) is not None:
                 values[key] = Path(str(values[key]))
