@@ -14,7 +14,7 @@ import pytest
 import search
 from search.cli import main
 from search.engine import RunRequest, plan
-from search.engine._finalists import pick_finalists
+from search.engine._choose import pick_finalists
 from search.report import load_report
 from search.report._data import describe_finalists, finalist_curves, finalists_table
 from search.report._html import render_run, run_figures

@@ -18,6 +18,7 @@ from search.engine import RunRequest
 from search.engine._checkpoints import search_checkpoint
 from search.engine._choose import ranked_ids, start_points
 from search.engine._retrain import fit_configuration, retrain_start
+from search.report import describe_training
 from search.storage import RunFolder
 from tests import user_models as um
 from tests.test_finalists_resume import Finalists
@@ -73,19 +74,51 @@ def _saved(units: int, path: Path) -> list[np.ndarray]:
     return model.get_weights()
 
 
-@pytest.mark.parametrize("units, started", [(8, "checkpoint"), (12, "scratch")])
-def test_a_training_starts_from_a_checkpoint_that_fits(units: int, started: str, tmp_path: Path) -> None:
+def _first_layer_only(path: Path) -> None:
+    """A checkpoint whose first layer fits ``_hp(8)``'s model and nothing after it."""
+    model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(8)])
+    model.save_weights(path)
+
+
+def test_a_training_starts_from_a_checkpoint_that_fits(tmp_path: Path) -> None:
     checkpoint = tmp_path / "checkpoint.weights.h5"
-    weights = _saved(units, checkpoint)
+    weights = _saved(8, checkpoint)
     x, y = um.tiny_data()
     first = _FirstWeights()
-    hypermodel = kt.HyperModel()
-    hypermodel.build = um.build  # type: ignore[method-assign]
-    fitted = fit_configuration(
-        hypermodel, _hp(8), x, y, (x, y), 1, VAL_ACCURACY, first, start=checkpoint
+    fitted = fit_configuration(Finalists(), _hp(8), x, y, (x, y), 1, VAL_ACCURACY, first, start=checkpoint)
+    assert fitted.started_from == "checkpoint"
+    assert _same(first.weights, weights)
+
+
+@pytest.mark.parametrize("write", [lambda path: _saved(12, path), _first_layer_only])
+def test_a_checkpoint_that_does_not_fit_leaves_new_weights(write: Any, tmp_path: Path) -> None:
+    checkpoint = tmp_path / "checkpoint.weights.h5"
+    write(checkpoint)
+    x, y = um.tiny_data()
+    first = _FirstWeights()
+    fitted = fit_configuration(Finalists(), _hp(8), x, y, (x, y), 1, VAL_ACCURACY, first, start=checkpoint)
+    assert fitted.started_from == "scratch"
+    assert _same(first.weights, Finalists().build(_hp(8)).get_weights())  # seeded: a fresh build's, whole
+
+
+@pytest.mark.parametrize("first_start", ["checkpoint", "scratch"])
+def test_a_resumed_training_continues_its_state_and_says_how_it_began(
+    first_start: str, tmp_path: Path
+) -> None:
+    checkpoint, state = tmp_path / "checkpoint.weights.h5", tmp_path / "retrain.state.npz"
+    _saved(8, checkpoint)
+    x, y = um.tiny_data()
+    begun = fit_configuration(
+        Finalists(), _hp(8), x, y, (x, y), 1, VAL_ACCURACY, None, state=state,
+        start=checkpoint if first_start == "checkpoint" else None,
+    )  # fmt: skip
+    first = _FirstWeights()
+    resumed = fit_configuration(
+        Finalists(), _hp(8), x, y, (x, y), 2, VAL_ACCURACY, first, state=state, start=checkpoint
     )
-    assert fitted.started_from == started
-    assert _same(first.weights, weights) == (started == "checkpoint")  # another width: new weights
+    assert resumed.started_from == begun.started_from == first_start
+    assert _same(first.weights, begun.model.get_weights())  # the state's, not the checkpoint's
+    assert resumed.epochs == 2
 
 
 def _folder_with_checkpoint(tmp_path: Path, trial: str) -> RunFolder:
@@ -111,26 +144,42 @@ def test_retrain_start_is_the_search_checkpoint_only_where_it_fits(
     folder = _folder_with_checkpoint(tmp_path, "0003")
     chosen = {"retrain_from": "checkpoint", **options}
     request = RunRequest(experiment="fashion", tuner="random", **chosen)  # type: ignore[arg-type]
-    start = retrain_start(request, folder, {"id": "0003"}, same_model)
+    start = retrain_start(request, folder, {"id": "0003", "best_epoch": 2}, same_model)
     assert (start == search_checkpoint(folder, "0003")) if found else start is None
-    assert retrain_start(request, folder, {"id": "0004"}, same_model) is None  # removed
+    assert retrain_start(request, folder, {"id": "0004", "best_epoch": 2}, same_model) is None  # removed
+    assert retrain_start(request, folder, {"id": "0003", "best_epoch": None}, same_model) is None
 
 
-def _record(trial: str, val: float, baseline: bool = False) -> dict[str, Any]:
-    epoch = {"epoch": 1, "val_accuracy": val, "accuracy": val, "val_loss": 1 - val, "loss": 1 - val}
+def _record(trial: str, val: float, baseline: bool = False, train: float | None = None) -> dict[str, Any]:
+    fit = val if train is None else train
+    epoch = {"epoch": 1, "val_accuracy": val, "accuracy": fit, "val_loss": 1 - val, "loss": 1 - fit}
     return {"id": trial, "status": "completed", "baseline": baseline, "epochs": [epoch],
             "hyperparameters": {"lr": val}, "best": epoch, "best_epoch": 1}  # fmt: skip
 
 
 def test_start_points_are_the_finalists_and_the_baseline() -> None:
-    records = [_record("0", 0.5, baseline=True), _record("1", 0.9), _record("2", 0.8), _record("3", 0.7)]
+    records = [_record("0", 0.5, baseline=True), _record("1", 0.9), _record("2", 0.8), _record("3", 0.7),
+               _record("4", 0.4, baseline=True)]  # fmt: skip
     request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
     assert ranked_ids(records, request)[:2] == ["1", "2"]
-    assert start_points(records, request, 1) == {"1", "0"}
+    assert start_points(records, request, 1) == {"1", "0"}  # the best baseline trial only
     assert start_points(records, request, 3) == {"1", "2", "0"}
     assert start_points(records, RunRequest(experiment="f", tuner="random"), 3) == set()  # scratch
     unused = RunRequest(experiment="f", tuner="random", retrain_from="checkpoint", retrain=False)
-    assert start_points(records, unused, 3) == set()
+    assert start_points(records, unused, 3) == {"1"}  # --no-retrain: only the choice's
+
+
+def test_start_points_keep_every_trial_the_rule_may_still_choose() -> None:
+    # Within the tolerance of the best, the least overfitting ranks first; a later best can
+    # push some of them out of the tolerance and reorder the rest.
+    records = [_record("0", 0.900, train=0.90), _record("1", 0.898, train=0.95),
+               _record("2", 0.897, train=0.99), _record("3", 0.80)]  # fmt: skip
+    request = RunRequest(experiment="fashion", tuner="random", retrain=False)
+    assert ranked_ids(records, request) == ["0", "1", "2", "3"]
+    assert start_points(records, request, 1) == {"0", "1", "2"}
+    checkpoint = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
+    assert start_points(records, checkpoint, 1) == {"0", "1", "2"}
+    assert start_points(records, RunRequest(experiment="fashion", tuner="random"), 1) == set()
 
 
 def _run(hypermodel: Starts, results: Path, finalists: int, start: str) -> search.Run:
@@ -167,6 +216,7 @@ def test_the_final_trainings_start_from_their_trials_checkpoints(finalists: int,
         assert values == trial["hyperparameters"] and summary["started_from"] == "checkpoint"
         assert _same(weights, _checkpoint_weights(folder, trial))
     assert meta["final"]["started_from"] == "checkpoint"
+    assert "from its search checkpoint" in describe_training(meta["final"])
     baseline = next(t for t in trials.values() if t.get("baseline"))
     assert search_checkpoint(folder, baseline["id"]) is not None  # kept to compare with
 

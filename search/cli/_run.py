@@ -192,7 +192,7 @@ def add_process_options(p: argparse.ArgumentParser, resume: bool = False) -> Non
         metavar="K|all",
         help="keep the checkpoints of the K best finished trials, remove the others as the"
         " search goes" + ("" if resume else " (default 3; Hyperband keeps what it may still"
-        " continue, and the finalists' and the baseline's stay to start from)"),
+        " continue, and those the final model may start from)"),
     )
     p.add_argument(
         "--isolate",

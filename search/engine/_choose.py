@@ -81,7 +81,6 @@ def best_summary(best: dict[str, Any], objective: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["choose_trial", "ranked_ids", "ranking"]
 
 
 def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int) -> list[dict[str, Any]]:
@@ -104,10 +103,22 @@ def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int)
 
 
 def start_points(records: list[dict[str, Any]], request: RunRequest, count: int) -> set[str]:
-    """The trials whose search checkpoints the final step may start from
-    (``--retrain-from checkpoint``): the ``count`` finalists and the baseline (retrained to
-    compare, by ``export --trial`` or the gain bench); none with ``scratch``."""
-    if request.retrain_from != "checkpoint" or not request.retrain:
+    """The trials whose search checkpoints the final step may need, whatever their rank now:
+    every trial within the rule's tolerance of the best (a later trial can reorder them, by
+    their overfitting) for ``--no-retrain``'s saved checkpoint; with ``--retrain-from
+    checkpoint`` also the ``count`` finalists and the best baseline trial (retrained to
+    compare, by ``export --trial`` or the gain bench)."""
+    table = ranking(records, request).table
+    close = {str(t) for t in table.loc[table["within_tolerance"].astype(bool), "trial"]}
+    if not request.retrain:
+        return close
+    if request.retrain_from != "checkpoint" or request.retrain_data != "validated":
         return set()
-    picked = {r["id"] for r in pick_finalists(records, ranked_ids(records, request), count)}
-    return picked | {r["id"] for r in records if r.get("baseline") and r.get("status") == "completed"}
+    ranked = [str(t) for t in table.loc[table["rank"].notna(), "trial"]]
+    picked = {r["id"] for r in pick_finalists(records, ranked, count)}
+    by_id = {r["id"]: r for r in records}
+    baseline = next((t for t in ranked if by_id[t].get("baseline")), None)
+    return close | picked | ({baseline} if baseline is not None else set())
+
+
+__all__ = ["choose_trial", "pick_finalists", "ranked_ids", "ranking", "start_points"]

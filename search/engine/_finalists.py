@@ -236,4 +236,4 @@ def chosen_summary(
     return {**best_summary(record, objective), "rule": rule, "search_choice": search_choice}
 
 
-__all__ = ["chosen_summary", "pick_finalists", "run_finalists"]
+__all__ = ["chosen_summary", "run_finalists"]

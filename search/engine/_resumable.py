@@ -47,6 +47,8 @@ class TrainingState(keras.callbacks.Callback):
         self.stopped = False
         self.seconds = 0.0
         """Seconds trained in earlier processes."""
+        self.started_from = "scratch"
+        """Where the training started (``checkpoint``: a search checkpoint's weights)."""
         self._counters: dict[str, dict[str, Any]] | None = None
         self._best_weights: list[np.ndarray] | None = None
         self._started = time.perf_counter()
@@ -64,6 +66,7 @@ class TrainingState(keras.callbacks.Callback):
         self.curve = {k: [float(v) for v in values] for k, values in meta["curve"].items()}
         self.epochs_done, self.stopped = int(meta["epochs"]), bool(meta["stopped"])
         self.seconds = float(meta["seconds"])
+        self.started_from = str(meta.get("started_from", "scratch"))
         self.rates.rates = list(meta["rates"])
         self._counters = meta["counters"]
         count = int(meta["best_weights"])
@@ -121,7 +124,7 @@ class TrainingState(keras.callbacks.Callback):
         meta = {
             "epochs": self.epochs_done, "stopped": self.stopped, "curve": self.curve,
             "rates": self.rates.rates, "counters": counters, "best_weights": len(best),
-            "seconds": self.train_seconds(),
+            "seconds": self.train_seconds(), "started_from": self.started_from,
         }  # fmt: skip
         arrays = variable_arrays(model, meta)
         arrays.update({f"b{i}": np.asarray(w) for i, w in enumerate(best)})

@@ -292,7 +292,11 @@ def fit_configuration(
     if line is not None:
         callbacks.append(line)
     done = keeper.restore(model) if keeper is not None else 0
-    started_from = _load_start(model, start) if not done else _start_name(start)
+    started_from = keeper.started_from if done and keeper is not None else "scratch"
+    if not done and start is not None:
+        model, started_from = _started(hypermodel, hp, model, start)
+    if keeper is not None:
+        keeper.started_from = started_from
     curve: dict[str, list[float]] = {}
     if keeper is None or not keeper.over(epochs):
         more = {"initial_epoch": done} if done else {}  # a fit of one's own may not take it
@@ -322,27 +326,25 @@ def retrain_start(
     checkpoint (``--retrain-from checkpoint``, when the final model is the search's, not
     one at another image size, and ``--keep-best`` kept the checkpoint), else None: new
     weights. A fixed-length retrain (``full``, ``search``) always starts anew: its epochs
-    are counted from the search's first."""
+    are counted from the search's first; so does a trial that logged no epochs."""
     if request.retrain_from != "checkpoint" or request.retrain_data != "validated" or not same_model:
+        return None
+    if record.get("best_epoch") is None:  # no epochs logged: its checkpoint is not its best
         return None
     return search_checkpoint(folder, record["id"])
 
 
-def _load_start(model: keras.Model, start: Path | None) -> str:
-    """Load ``start``'s weights into the new ``model``: ``checkpoint``; ``scratch`` without
-    one, or when it does not fit the model."""
-    if start is None:
-        return "scratch"
+def _started(
+    hypermodel: kt.HyperModel, hp: kt.HyperParameters, model: keras.Model, start: Path
+) -> tuple[keras.Model, str]:
+    """``model`` with ``start``'s weights, and ``checkpoint``; where they do not fit (Keras
+    may have loaded some layers before it failed), a new build, and ``scratch``."""
     try:
         model.load_weights(start)
     except (OSError, ValueError):
-        return "scratch"
-    return "checkpoint"
-
-
-def _start_name(start: Path | None) -> str:
-    """How a resumed training started: as its first process did, from the same file."""
-    return "scratch" if start is None else "checkpoint"
+        keras.backend.clear_session()
+        return hypermodel.build(hp), "scratch"
+    return model, "checkpoint"
 
 
 def _how_long(
