@@ -81,8 +81,6 @@ def best_summary(best: dict[str, Any], objective: str) -> dict[str, Any]:
     }
 
 
-
-
 def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int) -> list[dict[str, Any]]:
     """The ``count`` best distinct configurations, best first, by ``ranked`` (trial ids by
     the ranking rule); the baseline (the space's defaults) takes the last place if it is

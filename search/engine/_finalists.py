@@ -33,6 +33,7 @@ from search.engine._retrain import (
     fit_configuration,
     retrain_data,
     retrain_start,
+    start_words,
     tested,
     trained_record,
 )
@@ -159,8 +160,7 @@ def _train(
     epochs, monitor = ctx.request.retrain_max_epochs, ctx.request.kt_objective()
     state = files.state_file(record["id"])
     done = trained_epochs(state)
-    origin = "" if start is None else f" from its search checkpoint (epoch {record.get('best_epoch')})"
-    say(f"{label}: trial {record['id']}'s configuration{origin} on {len(x):,} images"
+    say(f"{label}: trial {record['id']}'s configuration{start_words(record, start)} on {len(x):,} images"
         + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     line = None if ctx.quiet else EpochLine(ctx.console, epochs, validated=True, label=label)
     started = time.perf_counter()

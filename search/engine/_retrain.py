@@ -193,8 +193,8 @@ def retrain_best(
     if not quiet:
         how = _how_long(best, monitor, epochs, len(splits.x_val), tolerance, validated, planned)
         done = trained_epochs(state) if state is not None else 0
-        origin = "" if start is None else f" from its search checkpoint (epoch {best.get('best_epoch')})"
-        console.print(f"retraining trial {best['id']}'s configuration{origin} on {len(x):,} images {how}"
+        console.print(f"retraining trial {best['id']}'s configuration{start_words(best, start)} on"
+                      f" {len(x):,} images {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
     line = None if quiet else EpochLine(console, epochs, validated)
@@ -332,6 +332,11 @@ def retrain_start(
     if record.get("best_epoch") is None:  # no epochs logged: its checkpoint is not its best
         return None
     return search_checkpoint(folder, record["id"])
+
+
+def start_words(record: dict[str, Any], start: Path | None) -> str:
+    """Where a final training of ``record``'s configuration starts, for its first line."""
+    return "" if start is None else f" from its search checkpoint (epoch {record.get('best_epoch')})"
 
 
 def _started(
