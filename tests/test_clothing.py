@@ -97,6 +97,12 @@ def test_export_works_for_fashion(fashion_dir: Path, tmp_path: Path, capsys) -> 
     assert tuple(model.input.shape) == (None, None, None, 1)
     probs = model.predict(np.zeros((1, 56, 56, 1), "uint8"), verbose=0)
     np.testing.assert_allclose(probs.sum(), 1.0, rtol=1e-5)
+    capsys.readouterr()
+    assert main(["export", str(tmp_path / "fashion" / "f"), "--output", str(output),
+                 "--retrain-from", "checkpoint", "--retrain-max-epochs", "1"]) == 0  # fmt: skip
+    assert "configuration from its search checkpoint (epoch 1) on" in capsys.readouterr().out
+    exports = json.loads((tmp_path / "fashion" / "f" / "run.json").read_text())["exports"]
+    assert [e["started_from"] for e in exports] == ["scratch", "checkpoint"]
 
 
 def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) -> None:

@@ -17,7 +17,7 @@ from search.cli import main
 from search.engine import RunRequest
 from search.engine._checkpoints import search_checkpoint
 from search.engine._choose import ranked_ids, start_points
-from search.engine._retrain import fit_configuration, retrain_start
+from search.engine._retrain import fit_configuration, retrain_start, trained_record
 from search.report import describe_training
 from search.storage import RunFolder
 from tests import user_models as um
@@ -95,10 +95,18 @@ def test_a_checkpoint_that_does_not_fit_leaves_new_weights(write: Any, tmp_path:
     checkpoint = tmp_path / "checkpoint.weights.h5"
     write(checkpoint)
     x, y = um.tiny_data()
-    first = _FirstWeights()
-    fitted = fit_configuration(Finalists(), _hp(8), x, y, (x, y), 1, VAL_ACCURACY, first, start=checkpoint)
-    assert fitted.started_from == "scratch"
+    first, said = _FirstWeights(), []
+    fitted = fit_configuration(
+        Finalists(), _hp(8), x, y, (x, y), 1, VAL_ACCURACY, first, start=checkpoint, say=said.append
+    )
+    assert fitted.started_from == "scratch" and fitted.start_problem
     assert _same(first.weights, Finalists().build(_hp(8)).get_weights())  # seeded: a fresh build's, whole
+    assert said == [f"  its search checkpoint {checkpoint} does not fit this model ({fitted.start_problem}):"
+                    " new weights instead"]  # fmt: skip
+    trial = {"id": "0001", "hyperparameters": {}}
+    record = trained_record(trial, "validated", len(x), fitted, "val_accuracy", 1)
+    assert record["started_from"] == "scratch" and record["start_problem"] == fitted.start_problem
+    assert "from new weights (its search checkpoint did not fit)" in describe_training(record)
 
 
 @pytest.mark.parametrize("first_start", ["checkpoint", "scratch"])

@@ -132,6 +132,7 @@ def _record_export(
         "train_images": final["train_images"],
         "epochs": final["epochs"],
         "kept_epoch": final.get("kept_epoch"),
+        "started_from": final.get("started_from", "scratch"),
         "created": utc_now(),
     }
     folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])

@@ -167,7 +167,7 @@ def _train(
     try:
         fitted = fit_configuration(
             final_hypermodel, _hyperparameters(record), x, y, (splits.x_val, splits.y_val),
-            epochs, monitor, line, state=state, start=start,
+            epochs, monitor, line, state=state, start=start, say=say,
         )  # fmt: skip
     except Exception as exc:
         if environment_error(exc) is not None:

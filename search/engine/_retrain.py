@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,7 +200,10 @@ def retrain_best(
     started = time.perf_counter()
     line = None if quiet else EpochLine(console, epochs, validated)
     validation = (splits.x_val, splits.y_val) if validated else None
-    fitted = fit_configuration(hypermodel, hp, x, y, validation, epochs, monitor, line, state, start)
+    fitted = fit_configuration(
+        hypermodel, hp, x, y, validation, epochs, monitor, line, state, start,
+        say=None if quiet else console.print,
+    )  # fmt: skip
     train_seconds = fitted.earlier_seconds + time.perf_counter() - started
     out = trained_record(best, which, len(x), fitted, monitor.name, max_epochs)
     out.update(tested(hypermodel, fitted.model, splits, save_to or folder.model_file))
@@ -236,6 +240,8 @@ def trained_record(
         "retrain_data": which,
         "started_from": fitted.started_from,
     }
+    if fitted.start_problem is not None:
+        out["start_problem"] = fitted.start_problem
     if fitted.chosen_by_validation:
         out.update(_validated_summary(fitted.curve, monitor, fitted.kept, max_epochs, fitted.rates))
     out.update({
@@ -261,6 +267,8 @@ class Fitted:
     """Seconds trained by earlier processes (a resumed training)."""
     started_from: str = "scratch"
     """``checkpoint`` (a search checkpoint's weights) or ``scratch`` (new weights)."""
+    start_problem: str | None = None
+    """Why the search checkpoint it was to start from was not used (it did not fit)."""
 
 
 def fit_configuration(
@@ -274,12 +282,14 @@ def fit_configuration(
     line: keras.callbacks.Callback | None,
     state: Path | None = None,
     start: Path | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> Fitted:
     """Build and train one configuration; with ``validation``, while ``monitor`` improves
     (the learning rate cut after each epoch without a better one), keeping the best
     epoch's weights; without, for ``epochs`` epochs. ``state``: where the training keeps
     its state after every epoch, and continues from if it is there; else ``start``: a
-    weights file of this configuration (its search checkpoint) to start from."""
+    weights file of this configuration (its search checkpoint) to start from. ``say``:
+    where to print that ``start`` did not fit (the training then starts anew)."""
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
@@ -293,8 +303,12 @@ def fit_configuration(
         callbacks.append(line)
     done = keeper.restore(model) if keeper is not None else 0
     started_from = keeper.started_from if done and keeper is not None else "scratch"
+    problem = None
     if not done and start is not None:
-        model, started_from = _started(hypermodel, hp, model, start)
+        model, problem = _started(hypermodel, hp, model, start)
+        started_from = "checkpoint" if problem is None else "scratch"
+        if problem is not None and say is not None:
+            say(f"  its search checkpoint {start} does not fit this model ({problem}): new weights instead")
     if keeper is not None:
         keeper.started_from = started_from
     curve: dict[str, list[float]] = {}
@@ -314,9 +328,10 @@ def fit_configuration(
     if stopper is not None and curve.get(monitor.name) and stopper.best_epoch is not None:
         kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
         return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=True,
-                      earlier_seconds=earlier, started_from=started_from)  # fmt: skip
+                      earlier_seconds=earlier, started_from=started_from,
+                      start_problem=problem)  # fmt: skip
     return Fitted(model, curve, trained, trained, rates.rates, chosen_by_validation=False,
-                  earlier_seconds=earlier, started_from=started_from)  # fmt: skip
+                  earlier_seconds=earlier, started_from=started_from, start_problem=problem)  # fmt: skip
 
 
 def retrain_start(
@@ -341,15 +356,16 @@ def start_words(record: dict[str, Any], start: Path | None) -> str:
 
 def _started(
     hypermodel: kt.HyperModel, hp: kt.HyperParameters, model: keras.Model, start: Path
-) -> tuple[keras.Model, str]:
-    """``model`` with ``start``'s weights, and ``checkpoint``; where they do not fit (Keras
-    may have loaded some layers before it failed), a new build, and ``scratch``."""
+) -> tuple[keras.Model, str | None]:
+    """``model`` with ``start``'s weights, and None; where they do not fit (Keras may have
+    loaded some layers before it failed), a new build, and why (the error's first line)."""
     try:
         model.load_weights(start)
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
         keras.backend.clear_session()
-        return hypermodel.build(hp), "scratch"
-    return model, "checkpoint"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return hypermodel.build(hp), reason
+    return model, None
 
 
 def _how_long(

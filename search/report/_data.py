@@ -167,6 +167,8 @@ def describe_training(final: dict[str, Any]) -> str:
     text = f"{plural(final['epochs'], 'epoch')} on {final['train_images']:,} images"
     if final.get("started_from") == "checkpoint":
         text += " from its search checkpoint"
+    elif final.get("start_problem"):
+        text += " from new weights (its search checkpoint did not fit)"
     if final.get("kept_epoch") is not None:
         watched = final.get("monitor", "val_accuracy").replace("_", " ")
         score = final.get("val_score", final.get("val_accuracy"))
