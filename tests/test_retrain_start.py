@@ -17,7 +17,9 @@ from search.cli import main
 from search.engine import RunRequest
 from search.engine._checkpoints import search_checkpoint
 from search.engine._choose import ranked_ids, start_points
+from search.engine._export import _stored as stored_request
 from search.engine._retrain import fit_configuration, retrain_start, trained_record
+from search.errors import SearchError
 from search.report import describe_training
 from search.storage import RunFolder
 from tests import user_models as um
@@ -138,24 +140,48 @@ def _folder_with_checkpoint(tmp_path: Path, trial: str) -> RunFolder:
 
 
 @pytest.mark.parametrize(
-    "options, same_model, found",
+    "options, same_model, why",
     [
-        ({}, True, True),
-        ({"retrain_from": "scratch"}, True, False),
-        ({"retrain_data": "full"}, True, False),  # fixed epochs, counted from the search's first
-        ({}, False, False),  # the final model at another image size
+        ({}, True, None),
+        ({"retrain_from": "scratch"}, True, ""),  # asked for new weights: nothing to say
+        ({}, False, "the final model is built at another image size than the search's"),
     ],
 )
 def test_retrain_start_is_the_search_checkpoint_only_where_it_fits(
-    options: dict[str, str], same_model: bool, found: bool, tmp_path: Path
+    options: dict[str, str], same_model: bool, why: str | None, tmp_path: Path
 ) -> None:
     folder = _folder_with_checkpoint(tmp_path, "0003")
     chosen = {"retrain_from": "checkpoint", **options}
     request = RunRequest(experiment="fashion", tuner="random", **chosen)  # type: ignore[arg-type]
-    start = retrain_start(request, folder, {"id": "0003", "best_epoch": 2}, same_model)
-    assert (start == search_checkpoint(folder, "0003")) if found else start is None
-    assert retrain_start(request, folder, {"id": "0004", "best_epoch": 2}, same_model) is None  # removed
-    assert retrain_start(request, folder, {"id": "0003", "best_epoch": None}, same_model) is None
+    said: list[str] = []
+    start = retrain_start(request, folder, {"id": "0003", "best_epoch": 2}, same_model, said.append)
+    assert (start == search_checkpoint(folder, "0003")) if why is None else start is None
+    assert said == ([f"trial 0003 starts from new weights: {why}"] if why else [])
+
+
+def test_a_checkpoint_that_is_not_there_or_not_the_best_epoch_is_not_used(tmp_path: Path) -> None:
+    folder = _folder_with_checkpoint(tmp_path, "0003")
+    request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
+    said: list[str] = []
+    assert retrain_start(request, folder, {"id": "0004", "best_epoch": 2}, True, said.append) is None
+    assert retrain_start(request, folder, {"id": "0003", "best_epoch": None}, True, said.append) is None
+    assert said == [
+        f"trial 0004 starts from new weights: its search checkpoint is not in {folder.tuner_dir}"
+        " (removed, or never written)",
+        "trial 0003 starts from new weights: it logged no epochs, so its checkpoint is not its best epoch",
+    ]
+
+
+@pytest.mark.parametrize(
+    "options, used",
+    [({"retrain": False}, "the retrain skipped"), ({"retrain_data": "full"}, "retrain_data full")],
+)
+def test_retrain_from_checkpoint_without_a_validated_retrain_is_refused(
+    options: dict[str, Any], used: str
+) -> None:
+    request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint", **options)
+    with pytest.raises(SearchError, match=f"with {used} nothing would use it: leave out retrain_from"):
+        request.check()
 
 
 def _record(trial: str, val: float, baseline: bool = False, train: float | None = None) -> dict[str, Any]:
@@ -250,4 +276,24 @@ def test_a_bad_retrain_from_is_refused_before_any_work(tmp_path: Path, capsys) -
         assert "--retrain-from 'warm'" in err and "checkpoint, scratch" in err
         assert "Traceback" not in err
     assert not any(tmp_path.iterdir())
+    assert main(["run", "fashion", "--tuner", "random", "--no-retrain", "--retrain-from", "checkpoint",
+                 "--results", str(tmp_path)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--retrain-from checkpoint starts the validated retrain" in err
+    assert "leave out --retrain-from, or retrain with --retrain-data validated (the default)" in err
+    assert not any(tmp_path.iterdir())
 
+
+
+@pytest.mark.parametrize("retrain", [{"retrain": False}, {"finalists": 3}])
+def test_an_export_retrains_its_choice_whatever_the_run_did(retrain: dict[str, Any], tmp_path: Path) -> None:
+    """A run without a retrain, or with finalists, is exported with any retrain and start."""
+    folder = RunFolder(tmp_path / "fashion" / "run")
+    folder.path.mkdir(parents=True)
+    run = RunRequest(experiment="fashion", tuner="random", **retrain)  # type: ignore[arg-type]
+    run.check()
+    folder.write_meta({"request": run.to_json("run"), "space": {"params": {}}})
+    for data, start in (("full", "scratch"), ("search", "scratch"), ("validated", "checkpoint")):
+        request, _ = stored_request(folder, data, 5, start)
+        request.check()
+        assert (request.retrain, request.retrain_data, request.retrain_from) == (True, data, start)

@@ -13,6 +13,7 @@ from rich.console import Console
 from hypermodels import deployable
 from search.data import Splits
 from search.engine._choose import ranked_ids
+from search.engine._context import Say
 from search.engine._plan import final_setup, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
@@ -66,7 +67,9 @@ def export_run(
                 final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
                 request.tolerance, request.retrain_max_epochs, save_to=trained,
                 monitor=request.kt_objective(),
-                start=retrain_start(request, folder, best, final_hypermodel is hypermodel),
+                start=retrain_start(
+                    request, folder, best, final_hypermodel is hypermodel, Say(console, quiet)
+                ),
             )  # fmt: skip
             model = keras.models.load_model(trained, compile=False)
             wrapped = deployable(model, final_splits.class_names)
@@ -97,6 +100,7 @@ def _stored(
     stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
               "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
               "retrain_from": retrain_from,
+              "retrain": True, "finalists": None,  # an export retrains its one choice, whatever the run did
               "workers": 1, "isolate": False, "warm_start": []}  # fmt: skip
     if is_masked(stored.get("storage")):
         stored["storage"] = None  # the study is not needed to export

@@ -133,6 +133,7 @@ class RunRequest:
                 f"{option('finalists')} {self.finalists} trains the finalists validated on the full"
                 " training data; it needs the retrain with --retrain-data validated (the default)"
             )
+        self._check_retrain_from()
         if self.gpus and self.workers != len(self.gpus):
             raise SearchError(
                 f"{option('gpus')} {','.join(self.gpus)} starts one worker per GPU ({len(self.gpus)});"
@@ -159,6 +160,17 @@ class RunRequest:
                 f"{option('name')} {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
                 " starting with a letter or digit"
             )
+
+    def _check_retrain_from(self) -> None:
+        """``checkpoint`` only where a validated retrain (or finalists) will start from it."""
+        if self.retrain_from != "checkpoint" or (self.retrain and self.retrain_data == "validated"):
+            return
+        used = f"{option('retrain_data')} {self.retrain_data}" if self.retrain else "the retrain skipped"
+        raise SearchError(
+            f"{option('retrain_from')} checkpoint starts the validated retrain from the chosen"
+            f" trial's search checkpoint; with {used} nothing would use it: leave out"
+            f" {option('retrain_from')}, or retrain with {option('retrain_data')} validated (the default)"
+        )
 
     def _check_choices(self) -> None:
         """The options that name one of a few values."""

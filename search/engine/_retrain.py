@@ -18,7 +18,7 @@ from hypermodels import EVAL_BATCH_SIZE, evaluate_model
 from search._text import plural
 from search.data import Splits
 from search.engine._checkpoints import search_checkpoint
-from search.engine._context import RunContext
+from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup
 from search.engine._request import RunRequest
 from search.engine._resumable import TrainingState
@@ -335,18 +335,32 @@ def fit_configuration(
 
 
 def retrain_start(
-    request: RunRequest, folder: RunFolder, record: dict[str, Any], same_model: bool
+    request: RunRequest,
+    folder: RunFolder,
+    record: dict[str, Any],
+    same_model: bool,
+    say: Callable[[str], None] | None = None,
 ) -> Path | None:
     """Where a validated training of ``record``'s configuration starts: its search
     checkpoint (``--retrain-from checkpoint``, when the final model is the search's, not
     one at another image size, and ``--keep-best`` kept the checkpoint), else None: new
     weights. A fixed-length retrain (``full``, ``search``) always starts anew: its epochs
-    are counted from the search's first; so does a trial that logged no epochs."""
-    if request.retrain_from != "checkpoint" or request.retrain_data != "validated" or not same_model:
+    are counted from the search's first; so does a trial that logged no epochs. ``say``:
+    where to print why a requested checkpoint is not used."""
+    if request.retrain_from != "checkpoint" or request.retrain_data != "validated":
         return None
-    if record.get("best_epoch") is None:  # no epochs logged: its checkpoint is not its best
-        return None
-    return search_checkpoint(folder, record["id"])
+    found = search_checkpoint(folder, record["id"])
+    if not same_model:
+        why = "the final model is built at another image size than the search's"
+    elif record.get("best_epoch") is None:
+        why = "it logged no epochs, so its checkpoint is not its best epoch"
+    elif found is None:
+        why = f"its search checkpoint is not in {folder.tuner_dir} (removed, or never written)"
+    else:
+        return found
+    if say is not None:
+        say(f"trial {record['id']} starts from new weights: {why}")
+    return None
 
 
 def start_words(record: dict[str, Any], start: Path | None) -> str:
@@ -451,7 +465,9 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
         final_hypermodel, best, final_splits, request.retrain_data, ctx.folder, ctx.console,
         ctx.quiet, request.tolerance, request.retrain_max_epochs, monitor=request.kt_objective(),
         state=ctx.folder.retrain_state(best["id"], request.retrain_data),
-        start=retrain_start(request, ctx.folder, best, final_hypermodel is hypermodel),
+        start=retrain_start(
+            request, ctx.folder, best, final_hypermodel is hypermodel, Say(ctx.console, ctx.quiet)
+        ),
     )  # fmt: skip
 
 
