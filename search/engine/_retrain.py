@@ -302,15 +302,9 @@ def fit_configuration(
     if line is not None:
         callbacks.append(line)
     done = keeper.restore(model) if keeper is not None else 0
-    started_from = keeper.started_from if done and keeper is not None else "scratch"
-    problem = None
-    if not done and start is not None:
-        model, problem = _started(hypermodel, hp, model, start)
-        started_from = "checkpoint" if problem is None else "scratch"
-        if problem is not None and say is not None:
-            say(f"  its search checkpoint {start} does not fit this model ({problem}): new weights instead")
-    if keeper is not None:
-        keeper.started_from = started_from
+    model, started_from, problem = _started(hypermodel, hp, model, None if done else start, say)
+    if keeper is not None:  # a resumed training began as its state says
+        keeper.started_from = started_from = keeper.started_from if done else started_from
     curve: dict[str, list[float]] = {}
     if keeper is None or not keeper.over(epochs):
         more = {"initial_epoch": done} if done else {}  # a fit of one's own may not take it
@@ -325,12 +319,9 @@ def fit_configuration(
         curve = keeper.curve  # the epochs of earlier processes too
     trained = len(curve.get("loss", [])) or epochs
     earlier = keeper.seconds if keeper is not None else 0.0
-    if stopper is not None and curve.get(monitor.name) and stopper.best_epoch is not None:
-        kept = int(stopper.best_epoch) + 1  # whose weights EarlyStopping restored
-        return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=True,
-                      earlier_seconds=earlier, started_from=started_from,
-                      start_problem=problem)  # fmt: skip
-    return Fitted(model, curve, trained, trained, rates.rates, chosen_by_validation=False,
+    best = stopper.best_epoch if stopper is not None and curve.get(monitor.name) else None
+    kept = trained if best is None else int(best) + 1  # whose weights EarlyStopping restored
+    return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=best is not None,
                   earlier_seconds=earlier, started_from=started_from, start_problem=problem)  # fmt: skip
 
 
@@ -369,17 +360,26 @@ def start_words(record: dict[str, Any], start: Path | None) -> str:
 
 
 def _started(
-    hypermodel: kt.HyperModel, hp: kt.HyperParameters, model: keras.Model, start: Path
-) -> tuple[keras.Model, str | None]:
-    """``model`` with ``start``'s weights, and None; where they do not fit (Keras may have
-    loaded some layers before it failed), a new build, and why (the error's first line)."""
+    hypermodel: kt.HyperModel,
+    hp: kt.HyperParameters,
+    model: keras.Model,
+    start: Path | None,
+    say: Callable[[str], None] | None,
+) -> tuple[keras.Model, str, str | None]:
+    """``model`` with ``start``'s weights: ``checkpoint``; without ``start``: ``scratch``.
+    Where the weights do not fit (Keras may have loaded some layers before it failed), a
+    new build, ``scratch``, and why (the error's first line, also given to ``say``)."""
+    if start is None:
+        return model, "scratch", None
     try:
         model.load_weights(start)
     except (OSError, ValueError) as exc:
         keras.backend.clear_session()
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return hypermodel.build(hp), reason
-    return model, None
+        if say is not None:
+            say(f"  its search checkpoint {start} does not fit this model ({reason}): new weights instead")
+        return hypermodel.build(hp), "scratch", reason
+    return model, "checkpoint", None
 
 
 def _how_long(
