@@ -17,7 +17,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "export",
         help="retrain a run's chosen configuration and save it for use",
-        description="Retrain the configuration the report's ranking rule chooses (by default"
+        description="Retrain the run's chosen configuration (the finalists' winner where they"
+        " chose, else the one the report's ranking rule chooses; by default"
         " on the training images outside the validation split, which it watches; see"
         " --retrain-data), at the final image size; evaluate it"
         " once on the test set; save one .keras model that takes uint8 images of any size"
@@ -25,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
-    p.add_argument("--output", type=Path, help="the model file (default: RUN/export.keras)")
+    p.add_argument("--output", help="the model file (default: RUN/export.keras)")
     p.add_argument(
         "--trial",
         help="export this completed trial's configuration instead of the chosen one"
@@ -37,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.engine import RETRAIN_DATA, RETRAIN_FROM, export_run
+    from search.engine import EXPORT_FILE, RETRAIN_DATA, RETRAIN_FROM, export_run
     from search.report import describe_training
 
     if args.retrain_data not in RETRAIN_DATA:
@@ -48,8 +49,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         raise SearchError(
             f"--retrain-from {args.retrain_from!r}: choose one of {', '.join(RETRAIN_FROM)}"
         )
+    if args.output is not None and not args.output.strip():
+        raise SearchError(f"--output {args.output!r}: give a file name ending in .keras, e.g. model.keras")
     folder = resolve_run(args.run, args.results)
-    output = args.output or folder.path / "export.keras"
+    output = Path(args.output) if args.output is not None else folder.path / EXPORT_FILE
     done = export_run(
         folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet,
         trial=args.trial, retrain_from=args.retrain_from,

@@ -22,6 +22,9 @@ from search.errors import RunFolderError, SearchError, option
 from search.space import Space, space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, is_masked, utc_now
 
+EXPORT_FILE = "export.keras"
+"""Where ``export`` writes its model in the run folder unless given ``--output``."""
+
 
 @dataclass(frozen=True)
 class Export:
@@ -44,12 +47,12 @@ def export_run(
     trial: str | None = None,
     retrain_from: str = "scratch",
 ) -> Export:
-    """Retrain the run's chosen trial (by the report's rule; or ``trial``, a completed
-    one) on ``retrain_data`` (at most ``retrain_max_epochs`` epochs when ``validated``,
-    starting where ``retrain_from`` says), evaluate it once on the test set, and write it
-    to ``output`` as a model that takes uint8 images of any size and stores the class
-    names."""
-    _check_output(output)
+    """Retrain the run's chosen trial (the finalists' winner where they chose, else the
+    rule's; or ``trial``, a completed one) on ``retrain_data`` (at most
+    ``retrain_max_epochs`` epochs when ``validated``, starting where ``retrain_from``
+    says), evaluate it once on the test set, and write it to ``output`` as a model that
+    takes uint8 images of any size and stores the class names."""
+    _check_output(output, folder)
     request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
     p = plan(request, space)
     with RunLock(folder.path), precision(request.precision):
@@ -82,12 +85,22 @@ def export_run(
     )
 
 
-def _check_output(output: Path) -> None:
+def _check_output(output: Path, folder: RunFolder) -> None:
+    """``output`` a .keras file that can be written and is not the run's own model; the run
+    folder writable (the export is recorded in its run.json)."""
     if output.suffix != ".keras":
-        raise SearchError(f"{option('output')} {output}: the file name must end in .keras")
+        raise SearchError(f"{option('output')} {output}: give a file name ending in .keras, e.g. model.keras")
     if output.exists() and output.is_dir():
         raise SearchError(f"{option('output')} {output}: is a folder; give a file name ending in .keras")
+    if output.resolve() == folder.model_file.resolve():
+        raise SearchError(
+            f"{option('output')} {output}: is the run's own model, which run.json's final describes;"
+            f" give another file, e.g. {folder.path / EXPORT_FILE}"
+        )
     check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
+    check_writable(
+        folder.path, f"run folder {folder.path}", "an export is recorded in its run.json: make it writable"
+    )
 
 
 def _stored(
@@ -111,7 +124,8 @@ def _stored(
 def _chosen(
     folder: RunFolder, trials: list[dict[str, Any]], request: RunRequest, trial: str | None
 ) -> dict[str, Any]:
-    """The trial to export: the rule's choice, or ``trial`` if it completed."""
+    """The trial to export: ``trial`` if it completed, else the run's choice (run.json's
+    ``best``: the finalists' winner where they chose), else the rule's first."""
     ranked = ranked_ids(trials, request)
     if not ranked:
         raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
@@ -120,7 +134,8 @@ def _chosen(
             f"{option('trial')} {trial}: not a completed trial of {folder.path}; completed:"
             f" {', '.join(sorted(ranked)) or 'none'}"
         )
-    return next(t for t in trials if t["id"] == (trial or ranked[0]))
+    chosen = (folder.read_meta().get("best") or {}).get("trial")
+    return next(t for t in trials if t["id"] == (trial or (chosen if chosen in ranked else ranked[0])))
 
 
 def _record_export(
