@@ -93,7 +93,7 @@ def test_export_output_unwritable_is_refused_before_the_retrain(
     assert "retraining" not in out
 
 
-def test_export_is_refused_while_an_isolated_search_runs(tmp_path: Path, fashion_dir: Path,
+def test_export_and_resume_are_refused_while_an_isolated_search_runs(tmp_path: Path, fashion_dir: Path,
                                                          capsys) -> None:  # fmt: skip
     """``--isolate`` holds the run's lock in its own process from the first trial to the
     last, so nothing can take the run between two trial processes."""
@@ -120,6 +120,11 @@ def test_export_is_refused_while_an_isolated_search_runs(tmp_path: Path, fashion
         assert lock_holder(folder) == proc.pid
         assert main(["export", str(folder.path), "--output", str(tmp_path / "m.keras")]) == 2
         assert f"another process (PID {proc.pid}) is working on this run" in capsys.readouterr().err
+        assert main(["resume", str(folder.path)]) == 2
+        out, err = capsys.readouterr()
+        assert f"another process (PID {proc.pid}) is working on this run" in err
+        assert "loading" not in out  # refused before the data loads
+        assert lock_holder(folder) == proc.pid
     finally:
         _, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-2000:]

@@ -46,6 +46,26 @@ class RunLock:
             self._fd, self._inherited = inherited, True
             return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        self._take(fd)
+        previous = os.read(fd, 64).decode(errors="replace").strip()
+        if previous.isdigit() and int(previous) != os.getpid():
+            self.taken_over = int(previous)
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def check_free(self) -> None:
+        """Raise RunFolderError now if another process holds the lock: before slow work
+        (loading data) that the lock's holder makes pointless. Takes nothing."""
+        if not self.path.exists() or self._inherited_fd() is not None:
+            return
+        fd = os.open(self.path, os.O_RDONLY)
+        self._take(fd)  # closes it when another process holds the lock
+        os.close(fd)  # and with it the lock just taken
+
+    def _take(self, fd: int) -> None:
+        """Lock ``fd`` or close it and raise RunFolderError naming the holder's PID."""
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -55,13 +75,6 @@ class RunLock:
                 f"{self.path.parent}: another process (PID {holder}) is working on this run;"
                 " wait for it to finish or stop it first"
             ) from None
-        previous = os.read(fd, 64).decode(errors="replace").strip()
-        if previous.isdigit() and int(previous) != os.getpid():
-            self.taken_over = int(previous)
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
 
     def _inherited_fd(self) -> int | None:
         """The descriptor named by ``$SEARCH_RUN_LOCK_FD`` if it holds this run's lock."""
