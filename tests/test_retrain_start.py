@@ -176,11 +176,14 @@ def test_a_checkpoint_that_is_not_there_or_not_the_best_epoch_is_not_used(tmp_pa
     "options, used",
     [({"retrain": False}, "the retrain skipped"), ({"retrain_data": "full"}, "retrain_data full")],
 )
-def test_retrain_from_checkpoint_without_a_validated_retrain_is_refused(
+def test_retrain_from_checkpoint_or_finalists_without_a_validated_retrain_are_refused(
     options: dict[str, Any], used: str
 ) -> None:
     request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint", **options)
     with pytest.raises(SearchError, match=f"with {used} nothing would use it: leave out retrain_from"):
+        request.check()
+    request = RunRequest(experiment="fashion", tuner="random", finalists=2, **options)
+    with pytest.raises(SearchError, match=f"training data, which {used} does not: leave out finalists"):
         request.check()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,10 @@ import numpy as np
 from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
 from search.errors import SearchError
 
+REASON_WIDTH = 200
+"""At most this many characters of Keras' reason for not loading a file (it can run to
+paragraphs), cut between words."""
+
 
 def load_exported(path: Path) -> tuple[Any, list[str]]:
     """The model and its class names; SearchError naming the file when it is not one."""
@@ -19,7 +24,7 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...
-        reason = " ".join(str(exc).split())[:200]
+        reason = textwrap.shorten(str(exc), REASON_WIDTH, placeholder=" …")  # whole words
         raise SearchError(f"{path}: not a readable Keras model ({type(exc).__name__}: {reason})") from None
     try:
         names = class_names_of(model)

@@ -131,7 +131,8 @@ class RunRequest:
         if (self.finalists or 1) > 1 and (not self.retrain or self.retrain_data != "validated"):
             raise SearchError(
                 f"{option('finalists')} {self.finalists} trains the finalists validated on the full"
-                " training data; it needs the retrain with --retrain-data validated (the default)"
+                f" training data, which {self._retrain_words()} does not: leave out"
+                f" {option('finalists')}, or retrain with {option('retrain_data')} validated (the default)"
             )
         self._check_retrain_from()
         if self.gpus and self.workers != len(self.gpus):
@@ -165,12 +166,15 @@ class RunRequest:
         """``checkpoint`` only where a validated retrain (or finalists) will start from it."""
         if self.retrain_from != "checkpoint" or (self.retrain and self.retrain_data == "validated"):
             return
-        used = f"{option('retrain_data')} {self.retrain_data}" if self.retrain else "the retrain skipped"
         raise SearchError(
             f"{option('retrain_from')} checkpoint starts the validated retrain from the chosen"
-            f" trial's search checkpoint; with {used} nothing would use it: leave out"
+            f" trial's search checkpoint; with {self._retrain_words()} nothing would use it: leave out"
             f" {option('retrain_from')}, or retrain with {option('retrain_data')} validated (the default)"
         )
+
+    def _retrain_words(self) -> str:
+        """The final step this request asks for, when it is not a validated retrain."""
+        return f"{option('retrain_data')} {self.retrain_data}" if self.retrain else "the retrain skipped"
 
     def _check_choices(self) -> None:
         """The options that name one of a few values."""
