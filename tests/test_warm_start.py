@@ -183,7 +183,14 @@ def test_bad_warm_start_folders_are_one_line_errors(
     _one_line_error(capsys, str(tmp_path), "not a run folder", "results/EXPERIMENT/RUN")
     assert main([*base, "--warm-start", str(stage_one.folder)]) == 2
     _one_line_error(capsys, str(stage_one.folder), "'build', not 'fashion'", "same experiment")
+    assert main([*base, "--warm-start", str(stage_one.folder), f"{stage_one.folder}/"]) == 2
+    _one_line_error(capsys, str(stage_one.folder), "given twice", "give each run once")
     assert not (tmp_path / "r").exists()  # refused before any work
+    results = str(stage_one.folder.parent.parent)  # a run's name is its folder under --results
+    assert main(["run", "fashion", "--tuner", "random", "--results", results, "--warm-start", "lr"]) == 2
+    _one_line_error(capsys, str(stage_one.folder), "'build', not 'fashion'", "same experiment")
+    assert main(["run", "fashion", "--tuner", "random", "--results", results, "--warm-start", "nope"]) == 2
+    _one_line_error(capsys, "--warm-start nope", "not a run folder", "results/EXPERIMENT/RUN")
 
     cases = [
         ("random", {"name": stage_one.folder.name, "results": stage_one.folder.parent.parent},

@@ -10,7 +10,8 @@ from pathlib import Path
 from rich.console import Console
 
 from search.cli._parser import add_common, add_model_options
-from search.errors import SearchError
+from search.cli._runs import resolve_run
+from search.errors import RunFolderError, SearchError
 from search.storage import masked_url
 
 
@@ -107,8 +108,9 @@ def _add_space_options(p: argparse.ArgumentParser) -> None:
         type=Path,
         default=[],
         metavar="RUN",
-        help="run folders of this experiment whose finished trials the search starts from"
-        " (tuning in stages); their parameters must be this space's or a subset of them",
+        help="runs of this experiment (folders, or names under --results) whose finished trials"
+        " the search starts from (tuning in stages); their parameters must be this space's or a"
+        " subset of them",
     )
     p.add_argument(
         "--no-baseline",
@@ -303,7 +305,22 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         budget=args.budget,
         finalists=args.finalists,
         fidelity=args.fidelity,
-        warm_start=tuple(args.warm_start),
+        warm_start=warm_folders(args.warm_start, args.results),
         command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)
+
+
+def warm_folders(refs: list[Path], results: Path) -> tuple[Path, ...]:
+    """``--warm-start``'s runs as folders: a run's name (one path part, no run.json there)
+    becomes its folder under ``results`` where exactly one run has it; anything else is
+    passed on as it is, for the run's checks to name."""
+    folders = []
+    for ref in refs:
+        if len(ref.parts) == 1 and not (ref / "run.json").is_file():
+            try:
+                ref = resolve_run(str(ref), results).path
+            except RunFolderError:
+                pass  # not a run's name either: "not a run folder", with the fix, from the checks
+        folders.append(ref)
+    return tuple(folders)

@@ -150,7 +150,11 @@ class RunRequest:
         self._check_objective()
         if self.track:
             parse_track(self.track)
+        seen: set[Path] = set()
         for folder in self.warm_start:
+            if Path(folder).resolve() in seen:
+                raise SearchError(f"{option('warm_start')} {folder}: given twice; give each run once")
+            seen.add(Path(folder).resolve())
             if not RunFolder(Path(folder)).exists():
                 raise SearchError(
                     f"{option('warm_start')} {folder}: not a run folder (no run.json); give a run's"
