@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from search.cli import main
+from search.engine import RunRequest
 from search.storage import RunFolder
 
 
@@ -92,6 +93,21 @@ def test_existing_run_with_other_settings_is_not_overwritten(tmp_path: Path, cap
     assert "run 'keep' exists with other settings (tuner hyperband -> random" in err
     assert "start a new run with another --name" in err
     assert run.run_file.read_bytes() == before
+
+
+def test_a_run_is_not_continued_with_another_final_step(tmp_path: Path, capsys) -> None:
+    """Its keeper, its retrain's saved state and run.json were made with the first ones."""
+    run = RunFolder(tmp_path / "results" / "fashion" / "keep")
+    run.path.mkdir(parents=True)
+    first = RunRequest(experiment="fashion", tuner="random", retrain_max_epochs=3, tolerance=0.01)
+    run.write_meta({"experiment": "fashion", "tuner": "random", "status": "interrupted",
+                    "request": first.to_json("keep")})  # fmt: skip
+    before = run.run_file.read_bytes()
+    assert main(run_args(tmp_path, "--name", "keep", "--retrain-max-epochs", "1", "--tolerance", "0.01",
+                         "--retrain-data", "search")) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "retrain_data validated -> search; retrain_max_epochs 3 -> 1" in err
+    assert "tolerance" not in err and run.run_file.read_bytes() == before
 
 
 def test_foreign_files_in_run_folder(tmp_path: Path, capsys) -> None:

@@ -210,9 +210,15 @@ def _check_model_options(request: RunRequest, experiment: experiments.Experiment
         )
 
 
+_FINAL_STEP = ("converged_epochs", "tolerance", "retrain", "retrain_data", "retrain_max_epochs",
+               "retrain_from", "finalists")  # fmt: skip
+"""How a run chooses and trains its final model: a continued run keeps them (its keeper, its
+retrain's saved state and run.json were made with them); ``export`` retrains otherwise."""
+
+
 def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: RunRequest) -> None:
     """Refuse to continue a run of another experiment, a finished one, or one with another
-    tuner, space, budget or data options, showing the difference."""
+    tuner, space, budget, data options or final step, showing the difference."""
     if meta.get("experiment") != p.experiment.name:
         raise SearchError(
             f"{folder.path}: holds a run of experiment {meta.get('experiment')!r}, not"
@@ -247,7 +253,7 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
         if old_budget.get(key) != getattr(budget, key):
             differences.append(f"{key} {old_budget.get(key)} -> {getattr(budget, key)}")
     stored_request = meta.get("request") or {}
-    for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights"):
+    for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
         if key in stored_request and stored_request[key] != getattr(request, key):
             differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
     if stored_request.get("budget", p.profile) != p.profile:
