@@ -19,9 +19,11 @@ from search.report import (
     distributions,
     full_history,
     importance_inputs,
+    load_report,
     overfitting,
     pareto_mask,
     rank_trials,
+    report_lines,
     trials_table,
     write_report,
 )
@@ -433,3 +435,94 @@ def test_table_says_which_trial_a_continuation_continues() -> None:
     ]
     assert CONTINUES_NOTE in page
     assert CONTINUES_NOTE not in table_html(rank_trials(trials_table(trials[:2])), chosen=None)
+
+
+def _write_finalists_run(root: Path) -> RunFolder:
+    """The search ranks the baseline (trial 0) first; the finalists choose trial 1."""
+    trials = [trial("0", epochs((0.85, 0.80, 1, 1)), hp={"units": 32}, baseline=True),
+              trial("1", epochs((0.80, 0.78, 1, 1)), hp={"units": 64})]  # fmt: skip
+    folder = _write_run(root, "f5", trials)
+    finalists = [
+        {"trial": "0", "baseline": True, "search_rank": 1, "epochs": 1, "kept_epoch": 1,
+         "val_score": 0.70, "val_accuracy_per_epoch": [0.70]},
+        {"trial": "1", "baseline": False, "search_rank": 2, "epochs": 1, "kept_epoch": 1,
+         "val_score": 0.705, "val_accuracy_per_epoch": [0.705]},
+    ]  # fmt: skip
+    final = {"trial": "1", "epochs": 1, "kept_epoch": 1, "train_images": 50000,
+             "monitor": "val_accuracy", "val_score": 0.705, "test_accuracy": 0.7,
+             "chosen_by": "validation at full fidelity among the finalists",
+             "finalists": finalists, "gain_over_baseline": 0.005}  # fmt: skip
+    best = {"trial": "1", "search_choice": "0", "hyperparameters": {"units": 64},
+            "rule": "Trial 1 was chosen among 2 finalists trained on the full training data,"
+                    " by validation val_accuracy at its kept epoch (the search had ranked"
+                    " trial 0 first)."}  # fmt: skip
+    folder.update_meta(final=final, best=best)
+    return folder
+
+
+def test_the_report_says_the_finalists_overturned_the_search(tmp_path: Path, capsys) -> None:
+    folder = _write_finalists_run(tmp_path)
+    assert main(["report", str(folder.path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    chose = ("Chose trial 1 among 2 finalists, by validation at full fidelity; the search had"
+             " ranked trial 0 first.")  # fmt: skip
+    base = ("The baseline (the space's defaults, trial 0) ranked first in the search (val acc"
+            " 0.800, gap 0.050); the finalists chose trial 1 (+0.0050 val accuracy over the"
+            " baseline's finalist, trial 0).")  # fmt: skip
+    assert chose in out and base in out
+    assert "In the search, trial 0 ranked first: converged val acc 0.800" in out
+    assert "Chose trial 0" not in out and "was chosen: no sampled" not in out
+    page = (folder.path / "report.html").read_text()
+    assert chose in page.replace("&#x27;", "'") and base in page.replace("&#x27;", "'")
+    assert "Chose trial 0" not in page and "was chosen: no sampled" not in page
+    assert '<tr class="chosen"><td data-v="2">2</td><td class="text" data-v="1">1<' in page
+    csv = pd.read_csv(folder.path / "report.csv", dtype={"trial": str})
+    assert csv["trial"].tolist() == ["0", "1"]  # the search's order
+    assert csv["chosen"].tolist() == [False, True]  # the finalists' choice
+    assert csv["finalist_val_score"].tolist() == [0.70, 0.705]
+    lines = report_lines(folder)
+    assert lines[0] == chose and base in lines
+
+
+def test_the_report_ranks_by_the_runs_own_rule(tmp_path: Path, capsys) -> None:
+    # trial 1 is the more accurate; within a 0.9 tolerance trial 0 overfits less.
+    trials = [trial("0", epochs((0.70, 0.65, 1, 1))), trial("1", epochs((0.95, 0.70, 1, 1)))]
+    folder = _write_run(tmp_path, "tol", trials)
+    folder.update_meta(request={"tolerance": 0.9, "converged_epochs": 3})
+    report = load_report(folder)
+    assert (report.tolerance, report.choice.trial, report.rule_note) == (0.9, "0", None)
+    assert report_lines(folder)[0].startswith("Chose trial 0")
+    assert pd.read_csv(folder.path / "report.csv")["trial"].tolist() == [0, 1]
+    assert "within 0.9 of the best" in (folder.path / "report.html").read_text()
+    assert main(["report", str(folder.path), "--tolerance", "0.005"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Chose trial 1" in out
+    assert "Ranked with --tolerance 0.005 (the run chose with 0.9), not the run's own rule" in out
+    assert pd.read_csv(folder.path / "report.csv")["trial"].tolist() == [1, 0]
+
+
+def test_the_runs_own_converged_epochs(tmp_path: Path) -> None:
+    # the last epoch alone: trial 0 (0.85); the mean of 3: trial 1 (0.80 against 0.733).
+    trials = [trial("0", epochs((0.7, 0.70, 1, 1), (0.7, 0.65, 1, 1), (0.9, 0.85, 1, 1))),
+              trial("1", epochs((0.8, 0.80, 1, 1), (0.8, 0.80, 1, 1), (0.8, 0.80, 1, 1)))]  # fmt: skip
+    folder = _write_run(tmp_path, "conv", trials)
+    folder.update_meta(request={"tolerance": 0.005, "converged_epochs": 1})
+    assert load_report(folder).choice.trial == "0"
+    given = load_report(folder, converged_epochs=3)
+    assert given.choice.trial == "1"
+    assert given.rule_note.startswith("Ranked with --converged-epochs 3 (the run chose with 1)")
+
+
+def test_a_comparison_ranks_each_run_by_its_own_rule_and_says_they_differ(tmp_path: Path) -> None:
+    trials = [trial("0", epochs((0.70, 0.65, 1, 1))), trial("1", epochs((0.95, 0.70, 1, 1)))]
+    loose = _write_run(tmp_path, "loose", trials)
+    loose.update_meta(request={"tolerance": 0.9, "converged_epochs": 3})
+    strict = _write_run(tmp_path, "strict", trials)
+    output, reports = write_report([loose, strict], tmp_path / "cmp.html")
+    assert [r.choice.trial for r in reports] == ["0", "1"]
+    page = output.read_text()
+    assert "These runs chose by different ranking rules; each is ranked by its own" in page
+    assert "converged epochs 3, tolerance 0.9" in page and "tolerance 0.005" in page
+    _, given = write_report([loose, strict], tmp_path / "cmp.html", tolerance=0.005)
+    assert [r.choice.trial for r in given] == ["1", "1"]
+    assert "ranked with the rule given to the report" in (tmp_path / "cmp.html").read_text()

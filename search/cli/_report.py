@@ -27,21 +27,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--output", type=Path, help="HTML file (default: RUN/report.html; several"
                    " runs: compare-RUN1-RUN2.html next to the first run)")  # fmt: skip
     p.add_argument("--open", action="store_true", help="open the report in a browser")
-    p.add_argument("--converged-epochs", type=int, default=3,
-                   help="epochs averaged up to the best one (default 3)")  # fmt: skip
-    p.add_argument("--tolerance", type=float, default=0.005,
-                   help="accuracy within which the less overfitting trial wins (default 0.005)")  # fmt: skip
+    p.add_argument("--converged-epochs", type=int,
+                   help="epochs averaged up to the best one (default: the run's own)")  # fmt: skip
+    p.add_argument("--tolerance", type=float,
+                   help="accuracy within which the less overfitting trial wins (default: the"
+                   " run's own)")  # fmt: skip
     p.add_argument("--top-k", type=int, default=5, help="trials highlighted in the curves")
     add_common(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.report import write_report
+    from search.report import choice_lines, write_report
 
-    if args.converged_epochs < 1:
+    if args.converged_epochs is not None and args.converged_epochs < 1:
         raise SearchError(f"--converged-epochs ({args.converged_epochs}) must be at least 1")
-    if not 0 <= args.tolerance < 1:
+    if args.tolerance is not None and not 0 <= args.tolerance < 1:
         raise SearchError(f"--tolerance ({args.tolerance}) must be in [0, 1)")
     if args.top_k < 1:
         raise SearchError(f"--top-k ({args.top_k}) must be at least 1")
@@ -52,11 +53,12 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         folders, args.output, args.converged_epochs, args.tolerance, args.top_k
     )
     for report in reports:
-        headline = report.choice.sentence() if report.choice else "no trial scored yet"
+        lines = choice_lines(report) or ["no trial scored yet"]
         state = " (still running)" if report.running else ""
-        console.print(f"{report.label}{state}: {headline}")
-        if report.baseline is not None:
-            console.print(f"  {report.baseline}")
+        console.print(f"{report.label}{state}: {lines[0]}")
+        for line in [*lines[1:], report.baseline, report.rule_note]:
+            if line is not None:
+                console.print(f"  {line}")
     console.print(f"report: {output}")
     if args.open:
         webbrowser.open(output.resolve().as_uri())

@@ -76,14 +76,16 @@ class Choice:
     def sentence(self) -> str:
         """The choice in a line; its accuracies are converged ones (the mean of the epochs
         up to the best), not the best epoch's."""
+        return f"Chose trial {self.trial}: {self.details()}"
+
+    def details(self) -> str:
+        """The chosen trial's scores, e.g. "converged val acc 0.921 (best 0.924), gap 0.012
+        vs 0.048"."""
         if self.trial == self.best_trial:
-            return (
-                f"Chose trial {self.trial}: converged val acc {self.val_accuracy:.3f} (the best),"
-                f" gap {self.gap:.3f}"
-            )
+            return f"converged val acc {self.val_accuracy:.3f} (the best), gap {self.gap:.3f}"
         return (
-            f"Chose trial {self.trial}: converged val acc {self.val_accuracy:.3f}"
-            f" (best {self.best_val_accuracy:.3f}), gap {self.gap:.3f} vs {self.best_gap:.3f}"
+            f"converged val acc {self.val_accuracy:.3f} (best {self.best_val_accuracy:.3f}),"
+            f" gap {self.gap:.3f} vs {self.best_gap:.3f}"
         )
 
 
@@ -105,16 +107,23 @@ def choose(ranked: pd.DataFrame, tolerance: float = 0.005) -> Choice | None:
     )
 
 
-def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
-    """How the chosen trial compares with the baseline (the space's defaults, run first);
-    None when the run has no completed baseline trial or nothing was chosen."""
-    if choice is None or "baseline" not in ranked:
+def baseline_row(ranked: pd.DataFrame) -> pd.Series | None:
+    """The ranked row that speaks for the baseline (the space's defaults): its best
+    converged run, as Hyperband may have continued it; None when none completed."""
+    if "baseline" not in ranked:
         return None
     runs = ranked[ranked["baseline"].astype(bool) & ranked["rank"].notna()]
     if runs.empty:
         return None
-    # Hyperband may have continued the baseline: its longest-trained run speaks for it.
-    base = runs.loc[runs["converged_val_accuracy"].astype(float).idxmax()]
+    return runs.loc[runs["converged_val_accuracy"].astype(float).idxmax()]
+
+
+def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
+    """How the chosen trial compares with the baseline (the space's defaults, run first);
+    None when the run has no completed baseline trial or nothing was chosen."""
+    base = baseline_row(ranked)
+    if choice is None or base is None:
+        return None
     acc, gap = float(base["converged_val_accuracy"]), float(base["gap_accuracy"])
     if bool(ranked.loc[ranked["trial"] == choice.trial, "baseline"].any()):
         return (
@@ -154,7 +163,10 @@ class ValueChoice:
         return math.nan
 
     def sentence(self) -> str:
-        return f"Chose trial {self.trial}: {self.objective} {self.value:.4g} (the best; {self.why})"
+        return f"Chose trial {self.trial}: {self.details()}"
+
+    def details(self) -> str:
+        return f"{self.objective} {self.value:.4g} (the best; {self.why})"
 
 
 def objective_values(trials: list[dict], objective: str) -> dict[str, float]:

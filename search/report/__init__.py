@@ -17,6 +17,7 @@ from search.ranking import (
 from search.report._data import (
     RunReport,
     best_so_far,
+    choice_lines,
     describe_budget,
     describe_test,
     describe_training,
@@ -32,6 +33,7 @@ __all__ = [
     "ValueChoice",
     "against_baseline",
     "best_so_far",
+    "choice_lines",
     "choose",
     "converged_metrics",
     "describe_budget",

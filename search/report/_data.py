@@ -16,6 +16,7 @@ from search.ranking import (
     Choice,
     ValueChoice,
     against_baseline,
+    baseline_row,
     full_history,
     rank_run,
     trials_table,
@@ -25,6 +26,48 @@ from search.storage import RunFolder, lock_holder, status_counts
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
+DEFAULT_CONVERGED_EPOCHS = 3
+"""The rule's converged epochs for a run that stored none (as ``run``'s default)."""
+DEFAULT_TOLERANCE = 0.005
+"""The rule's tolerance for a run that stored none (as ``run``'s default)."""
+
+
+@dataclass(frozen=True)
+class RankRule:
+    """The ranking rule's options a report ranks with, and how they differ from the run's."""
+
+    converged_epochs: int
+    tolerance: float
+    note: str | None = None
+    """Which given option differs from the run's own (None: the run's rule)."""
+
+    @property
+    def words(self) -> str:
+        return f"converged epochs {self.converged_epochs}, tolerance {self.tolerance:g}"
+
+
+def rank_rule(
+    meta: Mapping[str, Any], converged_epochs: int | None = None, tolerance: float | None = None
+) -> RankRule:
+    """The run's own rule (run.json's request: ``--converged-epochs``, ``--tolerance``),
+    where an option given here wins; the note says which given one differs from the run's."""
+    request = meta.get("request") or {}
+    own_epochs = int(request.get("converged_epochs", DEFAULT_CONVERGED_EPOCHS))
+    own_tolerance = float(request.get("tolerance", DEFAULT_TOLERANCE))
+    epochs = own_epochs if converged_epochs is None else converged_epochs
+    tol = own_tolerance if tolerance is None else tolerance
+    differ = [
+        f"--{name} {used:g} (the run chose with {own:g})"
+        for name, used, own in (("converged-epochs", epochs, own_epochs), ("tolerance", tol, own_tolerance))
+        if used != own
+    ]  # fmt: skip
+    note = None
+    if differ:
+        note = (
+            f"Ranked with {' and '.join(differ)}, not the run's own rule: this order and"
+            " choice may differ from the run's."
+        )
+    return RankRule(epochs, tol, note)
 
 
 @dataclass(frozen=True)
@@ -45,30 +88,45 @@ class RunReport:
     """How the choice compares with the baseline trial (the space's defaults), if it ran."""
     by_value: str | None = None
     """Why the trials are ranked by the objective alone (None: by the accuracy rule)."""
+    rule_note: str | None = None
+    """How the rule differs from the run's own, when the report was given other options."""
+
+    @property
+    def rule(self) -> RankRule:
+        """The rule's options this report ranked with."""
+        return RankRule(self.converged_epochs, self.tolerance, self.rule_note)
 
     @property
     def label(self) -> str:
         return f"{self.meta.get('experiment')}/{self.folder.name} ({self.meta.get('tuner')})"
 
 
-def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float = 0.005) -> RunReport:
-    """Read and analyse a run; RunFolderError if it is missing or holds no trials."""
+def load_report(
+    folder: RunFolder, converged_epochs: int | None = None, tolerance: float | None = None
+) -> RunReport:
+    """Read and analyse a run; RunFolderError if it is missing or holds no trials.
+
+    The trials are ranked by the run's own rule (its ``--converged-epochs`` and
+    ``--tolerance``, from run.json's request); an option given here wins, and the report
+    says it differs from the run's.
+    """
     meta = folder.read_meta()
     trials = folder.read_trials()
     if not trials:
         raise RunFolderError(
             f"{folder.path}: holds no trials yet; a report needs at least one trial"
         )
+    rule = rank_rule(meta, converged_epochs, tolerance)
     objective = meta.get("objective") or {}
+    final = meta.get("final")
     ranking = rank_run(
-        trials, trials_table(trials, converged_epochs, meta.get("final")),
+        trials, trials_table(trials, rule.converged_epochs, final),
         str(objective.get("name", "val_accuracy")), str(objective.get("direction", "max")),
-        tolerance,
+        rule.tolerance,
     )  # fmt: skip
-    table, choice = ranking.table, ranking.choice
+    table, choice = mark_final(ranking.table, final, ranking.choice), ranking.choice
     by_id = {t["id"]: t for t in trials}
     curves = {t["id"]: full_history(t, by_id) for t in trials}
-    counts = status_counts(trials)
     importances = param_importances(
         table, meta.get("space", {}).get("params", {}), "converged_val_accuracy"
     )
@@ -76,10 +134,102 @@ def load_report(folder: RunFolder, converged_epochs: int = 3, tolerance: float =
     return RunReport(
         folder=folder, meta=meta, table=table, choice=choice,
         importances=importances, curves=curves, running=running,
-        converged_epochs=converged_epochs, tolerance=tolerance, counts=counts,
-        baseline=against_baseline(table, choice) if isinstance(choice, Choice) else None,
-        by_value=ranking.by_value,
+        converged_epochs=rule.converged_epochs, tolerance=rule.tolerance,
+        counts=status_counts(trials), baseline=baseline_line(table, choice, final),
+        by_value=ranking.by_value, rule_note=rule.note,
     )  # fmt: skip
+
+
+def mark_final(
+    table: pd.DataFrame, final: Mapping[str, Any] | None, choice: Choice | ValueChoice | None
+) -> pd.DataFrame:
+    """The ranked table with ``chosen`` (the final model's trial: the finalists' choice
+    where they chose, else the rule's) and ``finalist_val_score`` (each finalist's
+    validation score at full fidelity; NaN for the others)."""
+    finalists = (final or {}).get("finalists") or []
+    chosen = (final or {}).get("trial") if finalists else (choice.trial if choice else None)
+    scores = {str(f["trial"]): f.get("val_score", math.nan) for f in finalists}
+    table = table.copy()
+    table["chosen"] = table["trial"] == chosen
+    table["finalist_val_score"] = [float(scores.get(t, math.nan)) for t in table["trial"]]
+    return table
+
+
+def search_first(meta: Mapping[str, Any], choice: Choice | ValueChoice | None) -> str | None:
+    """The trial the search ranked first: run.json's ``best.search_choice`` where the
+    finalists chose after it, else the rule's choice."""
+    return (meta.get("best") or {}).get("search_choice") or (choice.trial if choice else None)
+
+
+def choice_lines(report: RunReport) -> list[str]:
+    """What the run chose, in lines: the finalists' choice at full fidelity first (and
+    what they found) where they chose, then the search's first choice by the rule."""
+    choice, final = report.choice, report.meta.get("final") or {}
+    if not final.get("finalists"):
+        return [choice.sentence()] if choice is not None else []
+    first = search_first(report.meta, choice)
+    by = (
+        "validation at full fidelity" if math.isfinite(float(final.get("val_score", math.nan)))
+        else "the search's rank (no finalist logged its validation score)"
+    )
+    after = (
+        "the search had ranked it first too" if first == final["trial"]
+        else f"the search had ranked trial {first} first"
+    )
+    lines = [
+        f"Chose trial {final['trial']} among {plural(len(final['finalists']), 'finalist')},"
+        f" by {by}; {after}."
+    ]
+    lines += [f"Then {text}." for text in [describe_finalists(final)] if text is not None]
+    if choice is not None:
+        lines.append(f"In the search, trial {choice.trial} ranked first: {choice.details()}.")
+    return lines
+
+
+def baseline_line(
+    table: pd.DataFrame, choice: Choice | ValueChoice | None, final: Mapping[str, Any] | None
+) -> str | None:
+    """How the choice compares with the baseline: in the search (:func:`against_baseline`)
+    and, where the finalists chose, with the baseline's finalist at full fidelity."""
+    if not isinstance(choice, Choice):
+        return None
+    base = baseline_row(table)
+    if base is None or not (final or {}).get("finalists"):
+        return against_baseline(table, choice)
+    acc, gap = float(base["converged_val_accuracy"]), float(base["gap_accuracy"])
+    if choice.trial == base["trial"]:
+        search = (
+            f"The baseline (the space's defaults, trial {base['trial']}) ranked first in the"
+            f" search (val acc {acc:.3f}, gap {gap:.3f})"
+        )
+    else:
+        search = (
+            f"In the search, trial {choice.trial} ranked above the baseline (the space's"
+            f" defaults, trial {base['trial']}): val acc"
+            f" {choice.val_accuracy - acc:+.3f} ({acc:.3f} -> {choice.val_accuracy:.3f}),"
+            f" gap {choice.gap - gap:+.3f} ({gap:.3f} -> {choice.gap:.3f})"
+        )
+    return f"{search}; {finalists_verdict(final or {})}."
+
+
+def finalists_verdict(final: Mapping[str, Any]) -> str:
+    """What the finalists chose, against the baseline's finalist."""
+    chosen = final["trial"]
+    base = next((f for f in final["finalists"] if f.get("baseline")), None)
+    if base is None:
+        return f"the finalists chose trial {chosen} (the baseline was not among them)"
+    if "failure" in base:
+        return f"the finalists chose trial {chosen} (the baseline's finalist failed: {base['failure']})"
+    if base["trial"] == chosen:
+        return f"the finalists chose the baseline (trial {chosen}) at full fidelity"
+    gain = final.get("gain_over_baseline")
+    if gain is None:
+        return f"the finalists chose trial {chosen}"
+    watched = str(final.get("monitor", "val_accuracy")).replace("_", " ")
+    return (
+        f"the finalists chose trial {chosen} ({gain:+.4f} {watched} over the baseline's"
+        f" finalist, trial {base['trial']})"
+    )
 
 
 def best_so_far(table: pd.DataFrame, created: str | None) -> pd.DataFrame:

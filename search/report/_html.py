@@ -16,6 +16,7 @@ from search.ranking import HP_PREFIX, RULE, hp_columns
 from search.report._data import (
     RunReport,
     best_so_far,
+    choice_lines,
     describe_budget,
     describe_finalists,
     describe_test,
@@ -261,14 +262,14 @@ def _page(title: str, body: str) -> str:
 
 def render_run(report: RunReport, top_k: int = 5) -> str:
     """The whole HTML page for one run."""
-    choice = report.choice
     rule = RULE.format(k=report.converged_epochs, tol=report.tolerance)
     if report.by_value is not None:
         rule = f"Ranking: {report.by_value}."
-    headline = html.escape(choice.sentence()) if choice else "No trial has a validation accuracy yet."
-    finalists = describe_finalists(report.meta.get("final"))
-    if finalists is not None:
-        headline += f" Then {html.escape(finalists)}."
+    if report.rule_note is not None:
+        rule += f" {report.rule_note}"
+    said = choice_lines(report)
+    headline = html.escape(" ".join(said)) if said else "No trial has a validation accuracy yet."
+    chosen = report.table.loc[report.table["chosen"].astype(bool), "trial"]
     parts = [f"<h1>Search report: {html.escape(report.label)}</h1>"]
     if report.running:
         parts.append('<p class="running">This run is still RUNNING: the report shows the'
@@ -277,7 +278,7 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
         f'<p class="choice">{headline}</p>',
         f"<p>{html.escape(rule)}</p>",
         "<h2>Summary</h2>", _summary(report),
-        "<h2>Trials, ranked</h2>", table_html(report.table, choice.trial if choice else None),
+        "<h2>Trials, ranked</h2>", table_html(report.table, chosen.iloc[0] if len(chosen) else None),
     ]  # fmt: skip
     figures = run_figures(report, top_k)
     slices = [(t, f) for t, f in figures if t.startswith("Slice")]
@@ -304,7 +305,8 @@ def render_compare(reports: Sequence[RunReport]) -> str:
             "run": r.label, "backend": r.meta.get("tuner"),
             "trials": int(r.counts.get("completed", 0)),
             "wall minutes": round(minutes, 1) if minutes is not None else None,
-            "chosen": r.choice.sentence() if r.choice else "none",
+            "chosen": " ".join(choice_lines(r)) or "none",
+            "ranking rule": r.rule.words + (" (given to the report)" if r.rule_note else ""),
             "best val acc": r.choice.best_val_accuracy if r.choice else None,
             "TEST acc": final.get("test_accuracy"),
         })  # fmt: skip
@@ -317,8 +319,25 @@ def render_compare(reports: Sequence[RunReport]) -> str:
     )  # fmt: skip
     parts = [
         "<h1>Comparison of runs</h1>",
+        f"<p>{html.escape(compare_note(reports))}</p>",
         f'<table class="sortable" id="trials"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
         "<h2>Best so far vs wall time</h2>", _figure_div(best_so_far_plot(progress, "minutes")),
         "<h2>Best so far vs trials</h2>", _figure_div(best_so_far_plot(progress, "n")),
     ]  # fmt: skip
     return _page("Comparison of runs", "".join(parts))
+
+
+def compare_note(reports: Sequence[RunReport]) -> str:
+    """Which ranking rule ranks each run: its own, unless the report was given one."""
+    given = any(r.rule_note is not None for r in reports)
+    if given:
+        return (
+            "Every run is ranked with the rule given to the report (its ranking rule column),"
+            " not by each run's own: a run's order and choice may differ from its own."
+        )
+    if len({r.rule.words for r in reports}) > 1:
+        return (
+            "These runs chose by different ranking rules; each is ranked by its own (its"
+            " ranking rule column), so their choices are not judged alike."
+        )
+    return f"Every run is ranked by its own rule, the same for all: {reports[0].rule.words}."

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from search.errors import SearchError
-from search.report._data import RunReport, describe_finalists, load_report
+from search.report._data import RunReport, choice_lines, load_report
 from search.report._html import render_compare, render_run
 from search.storage import RunFolder, write_atomic
 
@@ -31,12 +31,15 @@ def _table_json(table: pd.DataFrame) -> str:
 def write_report(
     folders: Sequence[RunFolder],
     output: Path | None = None,
-    converged_epochs: int = 3,
-    tolerance: float = 0.005,
+    converged_epochs: int | None = None,
+    tolerance: float | None = None,
     top_k: int = 5,
 ) -> tuple[Path, list[RunReport]]:
     """Write the HTML report (one run, or a comparison of several) and, next to it, each
-    run's ranked table as CSV and JSON. Returns the HTML path and the analysed runs."""
+    run's ranked table as CSV and JSON. Returns the HTML path and the analysed runs.
+
+    Each run is ranked by its own rule unless ``converged_epochs`` or ``tolerance`` is
+    given (see :func:`load_report`)."""
     reports = [load_report(f, converged_epochs, tolerance) for f in folders]
     output = Path(output) if output is not None else default_output(folders)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -60,9 +63,5 @@ def report_lines(folder: RunFolder) -> list[str]:
     except (SearchError, ValueError, OSError) as exc:
         return [f"report not written ({exc}); try: python -m search report {folder.path}"]
     report = reports[0]
-    finalists = describe_finalists(report.meta.get("final"))
-    choice = report.choice.sentence() if report.choice is not None else None
-    if finalists is not None and choice is not None:
-        choice = f"In the search: {choice}"  # the finalists chose at full fidelity after it
-    said = [finalists, choice, report.baseline]
+    said = [*choice_lines(report), report.baseline]
     return [*(line for line in said if line is not None), f"report: {output}"]
