@@ -99,7 +99,9 @@ def test_a_run_is_not_continued_with_another_final_step(tmp_path: Path, capsys) 
     """Its keeper, its retrain's saved state and run.json were made with the first ones."""
     run = RunFolder(tmp_path / "results" / "fashion" / "keep")
     run.path.mkdir(parents=True)
-    first = RunRequest(experiment="fashion", tuner="random", retrain_max_epochs=3, tolerance=0.01)
+    first = RunRequest(
+        experiment="fashion", tuner="random", retrain_max_epochs=3, tolerance=0.01, finalists=1
+    )
     run.write_meta({"experiment": "fashion", "tuner": "random", "status": "interrupted",
                     "request": first.to_json("keep")})  # fmt: skip
     before = run.run_file.read_bytes()
@@ -107,7 +109,10 @@ def test_a_run_is_not_continued_with_another_final_step(tmp_path: Path, capsys) 
                          "--retrain-data", "search")) == 2  # fmt: skip
     err = capsys.readouterr().err
     assert "retrain_data validated -> search; retrain_max_epochs 3 -> 1" in err
-    assert "tolerance" not in err and run.run_file.read_bytes() == before
+    assert "tolerance" not in err and "finalists" not in err and run.run_file.read_bytes() == before
+    assert main(run_args(tmp_path, "--name", "keep", "--retrain-max-epochs", "3", "--tolerance", "0.01",
+                         "--finalists", "2")) == 2  # fmt: skip
+    assert "run 'keep' exists with other settings (finalists 1 -> 2)" in capsys.readouterr().err
 
 
 def test_foreign_files_in_run_folder(tmp_path: Path, capsys) -> None:

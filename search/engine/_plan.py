@@ -211,7 +211,7 @@ def _check_model_options(request: RunRequest, experiment: experiments.Experiment
 
 
 _FINAL_STEP = ("converged_epochs", "tolerance", "retrain", "retrain_data", "retrain_max_epochs",
-               "retrain_from", "finalists")  # fmt: skip
+               "retrain_from")  # fmt: skip
 """How a run chooses and trains its final model: a continued run keeps them (its keeper, its
 retrain's saved state and run.json were made with them); ``export`` retrains otherwise."""
 
@@ -256,6 +256,8 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
         if key in stored_request and stored_request[key] != getattr(request, key):
             differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
+    if stored_request.get("finalists", p.finalists) != p.finalists:  # stored as the plan resolved it
+        differences.append(f"finalists {stored_request['finalists']} -> {p.finalists}")
     if stored_request.get("budget", p.profile) != p.profile:
         differences.append(f"budget {stored_request['budget']} -> {p.profile}")
     fidelity = stored_request.get("fidelity", "epochs")  # runs from before the option: epochs
