@@ -116,6 +116,8 @@ def test_a_signal_in_the_retrain_stops_it_resumably(
     (state,) = folder.glob("retrain.*.state.npz")
     assert trained_epochs(state) == SIGNALLED_EPOCH  # saved at the epoch's end, then stopped
     assert "retrain epoch 1 " in done.stdout and "retrain epoch 2 " not in done.stdout
+    assert main(["status", str(folder)]) == 0
+    assert f"time: {stopped['seconds'] / 60:.1f} min in all" in capsys.readouterr().out
 
     assert main(["resume", str(folder)]) == 0
     out = capsys.readouterr().out
