@@ -19,6 +19,7 @@ import pytest
 
 import search
 from search.cli import main
+from search.errors import SearchInterrupted
 from tests import user_models as um
 
 FINALISTS = 3
@@ -152,7 +153,7 @@ def test_an_interrupted_finalist_continues_and_finished_ones_are_kept(
     assert len(whole.fits) == FINALISTS and all(e == list(range(EPOCHS)) for _, e in whole.fits)
 
     first = Finalists(interrupt=INTERRUPTED_FIT)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SearchInterrupted):  # a second Ctrl-C, as in the search
         _run(first, tmp_path / "cut", "c")
     folder = next((tmp_path / "cut").glob("*/c"))
     assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"

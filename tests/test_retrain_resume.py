@@ -16,6 +16,7 @@ import pytest
 import search
 from search.cli import main
 from search.engine._retrain import _LearningRates
+from search.errors import SearchInterrupted
 from search.storage import trained_epochs
 from tests import user_models as um
 from tests.test_finalists_resume import Finalists, _CtrlC, _Epochs, run_killed
@@ -82,7 +83,7 @@ def test_an_interrupted_retrain_continues_after_its_last_epoch(
     ((_, trained),) = whole.fits
     assert len(trained) > INTERRUPTED_AT  # the interruption lands inside the retrain
 
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(SearchInterrupted):  # a second Ctrl-C, as in the search
         _run(Retrains(interrupt=1), tmp_path / "cut", "c", data)
     folder = next((tmp_path / "cut").glob("*/c"))
     assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"

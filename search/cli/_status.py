@@ -74,8 +74,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     for line in (_finalists_line(folder, meta), _retrain_line(folder, meta)):
         if line:
             console.print(line)
-    minutes = (meta.get("seconds") or info["trial_seconds"]) / 60
-    console.print(f"  time: {minutes:.1f} min" + (" in all" if meta.get("seconds") else " in trials"))
+    console.print(f"  time: {_time(meta, info['trial_seconds'])}")
     size = sum(f.stat().st_size for f in folder.path.rglob("*") if f.is_file())
     kept = len(list(folder.tuner_dir.glob("**/trial_*/checkpoint.weights.h5")))
     keep = (meta.get("request") or {}).get("keep_best", "all")
@@ -92,6 +91,16 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             f" ({describe_training(final)})"
         )
     return 0
+
+
+def _time(meta: dict[str, Any], trial_seconds: float) -> str:
+    """The run's time: in all its processes (so far, if it stopped), that of its earlier
+    processes while one runs it, else its trials' (none recorded one)."""
+    seconds = meta.get("seconds")
+    if not seconds:
+        return f"{trial_seconds / 60:.1f} min in trials"
+    where = " in its earlier processes" if meta.get("status") == "running" else " in all"
+    return f"{seconds / 60:.1f} min{where}"
 
 
 def _finalists_line(folder: RunFolder, meta: dict[str, Any]) -> str | None:

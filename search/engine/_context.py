@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.console import Console
 
 from search.data import Splits
 from search.engine._plan import Plan
 from search.engine._request import RunRequest
+from search.engine._signals import StopOnSignal
 from search.storage import RunFolder
 from search.tuners import Observer
 
@@ -32,7 +33,8 @@ class RunContext:
     ``trials_per_process`` (``--isolate``): trials this process may start (0: none, the run
     is only created; 1: one trial process of many, which says less); None: all.
     ``devices`` (``--gpus``): each worker's ``CUDA_VISIBLE_DEVICES`` entry.
-    ``observers``: the caller's own, after the engine's.
+    ``observers``: the caller's own, after the engine's. ``stopper``: the stop on
+    SIGINT/SIGTERM, for the search and the final training (entered around both).
     """
 
     request: RunRequest
@@ -44,6 +46,7 @@ class RunContext:
     trials_per_process: int | None = None
     devices: tuple[str, ...] = ()
     observers: Sequence[Observer] = ()
+    stopper: StopOnSignal = field(default_factory=StopOnSignal)
 
     @property
     def say(self) -> Say:

@@ -37,6 +37,7 @@ from search.engine._retrain import (
     tested,
     trained_record,
 )
+from search.engine._signals import SearchStopped
 from search.environment import environment_error
 from search.errors import RunFolderError, SearchError
 from search.failures import failure_reason
@@ -167,8 +168,10 @@ def _train(
     try:
         fitted = fit_configuration(
             final_hypermodel, _hyperparameters(record), x, y, (splits.x_val, splits.y_val),
-            epochs, monitor, line, state=state, start=start, say=say,
+            epochs, monitor, line, state=state, start=start, say=say, stop=ctx.stopper,
         )  # fmt: skip
+    except SearchStopped:
+        raise  # a signal, not the finalist's failure: it goes on after its last epoch on resume
     except Exception as exc:
         if environment_error(exc) is not None:
             raise
@@ -201,6 +204,7 @@ def _test_and_save(
     """The chosen finalist's kept weights evaluated once on the test set, saved as the
     run's model."""
     splits, final_hypermodel = setup
+    ctx.stopper.check()  # a signal after the last finalist's last batch: the resumed run tests
     keras.backend.clear_session()
     model = final_hypermodel.build(_hyperparameters(leader))
     weights = FinalistFiles(ctx.folder.path).weights_file(leader["trial"])

@@ -12,7 +12,7 @@ from types import FrameType
 
 from rich.console import Console
 
-from search.engine._pipeline import RunContinues, run_search
+from search.engine._pipeline import RunContinues, earlier_seconds, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
 from search.engine._signals import interrupted
 from search.errors import SearchError
@@ -67,7 +67,8 @@ def drive_isolated(
                     style="dim",
                 )
             if signals:  # the trial ended before its process saw the signal: stop here
-                folder.update_meta(status="interrupted", finished=utc_now())
+                seconds = earlier_seconds(folder.read_meta()) + time.time() - started_at
+                folder.update_meta(status="interrupted", finished=utc_now(), seconds=round(seconds, 1))
                 raise interrupted(folder.read_trials(), folder.path, signals[0])
     if code < 0:
         name = signal.Signals(-code).name

@@ -9,6 +9,7 @@ The API, the CLI, ``--isolate``'s trial processes all call :func:`run_search`; w
 from __future__ import annotations
 
 import contextlib
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import final_model
 from search.engine._search import RunContinues, Searched, search_trials
+from search.engine._signals import SearchStopped, interrupted
 from search.environment import EnvironmentFailure
 from search.errors import SearchInterrupted, option
 from search.report import report_lines
@@ -92,7 +94,7 @@ def run_search(
             done = sum(t["status"] == "completed" for t in opened.folder.read_trials())
             say(f"resuming run {p.name}: {plural(done, 'trial')} already completed")
         ctx = _context(request, p, opened, console, quiet, trials_per_process, devices, observers)
-        outcome = _search_and_finish(ctx, started)
+        outcome = _search_and_finish(ctx, RunClock(started, earlier_seconds(opened.previous)))
     return _with_report(outcome, request, console)
 
 
@@ -113,9 +115,41 @@ def _context(
     )  # fmt: skip
 
 
-def _search_and_finish(ctx: RunContext, started: float) -> RunOutcome:
-    """Search, choose, retrain and test, then mark the run finished."""
-    with run_status(ctx.folder):
+@dataclass(frozen=True)
+class RunClock:
+    """A run's time: ``earlier`` seconds its earlier processes recorded, and this process's
+    since ``started`` (``time.perf_counter()``)."""
+
+    started: float
+    earlier: float = 0.0
+
+    def seconds(self) -> float:
+        """The run's seconds so far, in all its processes that recorded theirs."""
+        return round(self.earlier + time.perf_counter() - self.started, 1)
+
+
+def earlier_seconds(previous: dict[str, Any] | None) -> float:
+    """The seconds a continued run's earlier processes recorded in run.json (0: a new run)."""
+    seconds = (previous or {}).get("seconds")
+    return float(seconds) if isinstance(seconds, (int, float)) else 0.0
+
+
+def recorded_seconds(folder: RunFolder, final: dict[str, Any] | None, workers: int) -> float:
+    """What a run's own records add up to: its trials' seconds (one after another: not with
+    workers, where they overlap) and its final training's, earlier processes' epochs
+    included; a floor for a run whose earlier process was killed before it recorded its
+    time."""
+    trials = sum(t.get("seconds") or 0 for t in folder.read_trials()) if workers <= 1 else 0
+    final = final or {}
+    finalists = sum(f.get("train_seconds") or 0 for f in final.get("finalists", []))
+    return round(trials + max(final.get("seconds") or 0, finalists), 1)
+
+
+def _search_and_finish(ctx: RunContext, clock: RunClock) -> RunOutcome:
+    """Search, choose, retrain and test, then mark the run finished; a stop signal stops
+    the search or the final training at its next batch boundary (one that comes during
+    the test lets the run finish)."""
+    with run_status(ctx.folder, clock), ctx.stopper, _final_stops(ctx):
         searched = search_trials(ctx)
         study = searched.tuner.oracle.study if ctx.plan.options.pareto else None
         best = choose_trial(searched.recorder, ctx.request, ctx.folder, study)
@@ -124,7 +158,7 @@ def _search_and_finish(ctx: RunContext, started: float) -> RunOutcome:
             best, final = _finalists(ctx, searched, best)
         else:
             final = final_model(ctx, searched.hypermodel, best)
-        seconds = round(time.perf_counter() - started, 1)
+        seconds = max(clock.seconds(), recorded_seconds(ctx.folder, final, ctx.request.workers))
         ctx.folder.update_meta(status="finished", finished=utc_now(), final=final, seconds=seconds)
     if ctx.plan.finalists > 1:
         FinalistFiles(ctx.folder.path).remove_weights()  # the chosen one's are the model now
@@ -145,20 +179,36 @@ def _finalists(
 
 
 @contextlib.contextmanager
-def run_status(folder: RunFolder) -> Iterator[None]:
+def _final_stops(ctx: RunContext) -> Iterator[None]:
+    """A stop signal after the search (in the retrain, a finalist) as in the search: the
+    run's resumable :func:`interrupted`."""
+    try:
+        yield
+    except (SearchStopped, KeyboardInterrupt) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum) from None
+
+
+@contextlib.contextmanager
+def run_status(folder: RunFolder, clock: RunClock | None = None) -> Iterator[None]:
     """Record in run.json how a run's steps stopped, if they did not finish: ``interrupted``
     (a signal, a file that could not be written: resumable), ``running`` (other processes
-    go on with it), else ``failed``."""
+    go on with it), else ``failed``; with the run's ``seconds`` so far (``clock``), which
+    a resumed run goes on from."""
     try:
         yield
     except RunContinues:
         raise
     except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt):
-        folder.update_meta(status="interrupted", finished=utc_now())
+        folder.update_meta(status="interrupted", finished=utc_now(), **_seconds(clock))
         raise
     except BaseException:
-        folder.update_meta(status="failed", finished=utc_now())
+        folder.update_meta(status="failed", finished=utc_now(), **_seconds(clock))
         raise
+
+
+def _seconds(clock: RunClock | None) -> dict[str, float]:
+    return {} if clock is None else {"seconds": clock.seconds()}
 
 
 def _with_report(outcome: RunOutcome, request: RunRequest, console: Console) -> RunOutcome:

@@ -22,6 +22,7 @@ from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup
 from search.engine._request import RunRequest
 from search.engine._resumable import TrainingState
+from search.engine._signals import StopOnSignal
 from search.experiments import UserHyperModel
 from search.storage import RunFolder, trained_epochs
 
@@ -170,11 +171,13 @@ def retrain_best(
     monitor: kt.Objective = VAL_ACCURACY,
     state: Path | None = None,
     start: Path | None = None,
+    stop: StopOnSignal | None = None,
 ) -> dict[str, Any]:
     """Train trial ``best``'s configuration on more data; test it once; save it (to the
     run's best_model.keras, or ``save_to``). ``state``: where the training keeps its state
     after every epoch, and continues from after an interruption. ``start``: the weights it
-    starts from (:func:`retrain_start`); None: new ones.
+    starts from (:func:`retrain_start`); None: new ones. ``stop``: the run's stop on a
+    signal, checked at every batch boundary and before the test.
 
     ``validated`` trains on the images outside the validation split for as long as
     validation accuracy improves (at most ``max_epochs``), the learning rate cut after
@@ -202,9 +205,11 @@ def retrain_best(
     validation = (splits.x_val, splits.y_val) if validated else None
     fitted = fit_configuration(
         hypermodel, hp, x, y, validation, epochs, monitor, line, state, start,
-        say=None if quiet else console.print,
+        say=None if quiet else console.print, stop=stop,
     )  # fmt: skip
     train_seconds = fitted.earlier_seconds + time.perf_counter() - started
+    if stop is not None:
+        stop.check()  # a signal after the last batch: the test waits for the resumed run
     out = trained_record(best, which, len(x), fitted, monitor.name, max_epochs)
     out.update(tested(hypermodel, fitted.model, splits, save_to or folder.model_file))
     seconds = fitted.earlier_seconds + time.perf_counter() - started
@@ -283,13 +288,16 @@ def fit_configuration(
     state: Path | None = None,
     start: Path | None = None,
     say: Callable[[str], None] | None = None,
+    stop: StopOnSignal | None = None,
 ) -> Fitted:
     """Build and train one configuration; with ``validation``, while ``monitor`` improves
     (the learning rate cut after each epoch without a better one), keeping the best
     epoch's weights; without, for ``epochs`` epochs. ``state``: where the training keeps
     its state after every epoch, and continues from if it is there; else ``start``: a
     weights file of this configuration (its search checkpoint) to start from. ``say``:
-    where to print that ``start`` did not fit (the training then starts anew)."""
+    where to print that ``start`` did not fit (the training then starts anew). ``stop``:
+    the run's stop on a signal, checked at every batch boundary (after the epoch's state is
+    saved)."""
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
@@ -301,6 +309,8 @@ def fit_configuration(
         callbacks.append(keeper)
     if line is not None:
         callbacks.append(line)
+    if stop is not None:
+        callbacks.append(stop.callback())
     done = keeper.restore(model) if keeper is not None else 0
     model, started_from, problem = _started(hypermodel, hp, model, None if done else start, say)
     if keeper is not None:  # a resumed training began as its state says
@@ -468,6 +478,7 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
         start=retrain_start(
             request, ctx.folder, best, final_hypermodel is hypermodel, Say(ctx.console, ctx.quiet)
         ),
+        stop=ctx.stopper,
     )  # fmt: skip
 
 

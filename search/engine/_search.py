@@ -51,14 +51,15 @@ def search_trials(ctx: RunContext) -> Searched:
 
     Raises:
         RunContinues: This process ran its quota of trials (``--isolate``).
-        SearchInterrupted: A stop signal (Ctrl-C, SIGTERM); the run is resumable.
+        SearchInterrupted: A stop signal (Ctrl-C, SIGTERM; ``ctx.stopper``, which the
+            caller has entered); the run is resumable.
         EnvironmentFailure: A file could not be written; the run is resumable.
     """
     request, p, folder = ctx.request, ctx.plan, ctx.folder
     baseline = p.space.defaults() if request.baseline else None
     recorder = TrialRecorder(folder, request.kt_objective(), baseline)
     hypermodel = p.experiment.hypermodel(p.space, ctx.splits, p.model)
-    stopper = StopOnSignal()
+    stopper = ctx.stopper
     progress = _progress(ctx, recorder) if ctx.shows_progress else None
     keeper = checkpoint_keeper(folder, request, p.finalists)
     observers = _observers(ctx, recorder, stopper, keeper, progress)
@@ -72,7 +73,7 @@ def search_trials(ctx: RunContext) -> Searched:
     tuner.trial_quota = ctx.trials_per_process
     _announce(ctx)
     with _workers(ctx):
-        _run(ctx, tuner, stopper, progress, recorder)
+        _run(ctx, tuner, progress, recorder)
     recorder.refresh()
     if keeper is not None:
         keeper.prune(search_over=True)  # no bracket continues now, even one cut short
@@ -154,14 +155,13 @@ def _workers(ctx: RunContext) -> Iterator[list[subprocess.Popen]]:
 def _run(
     ctx: RunContext,
     tuner: Any,
-    stopper: StopOnSignal,
     progress: SearchProgress | None,
     recorder: TrialRecorder,
 ) -> None:
     """``tuner.search`` on the run's data, with stops turned into the engine's errors."""
     splits = ctx.splits
     try:
-        with stopper, progress if progress is not None else contextlib.nullcontext():
+        with progress if progress is not None else contextlib.nullcontext():
             tuner.search(
                 splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
                 epochs=ctx.plan.budget.max_epochs, verbose=0,

@@ -1,4 +1,5 @@
-"""Ctrl-C and SIGTERM stop a search at the next batch boundary, leaving it resumable."""
+"""Ctrl-C and SIGTERM stop a run (its search, its final training) at the next batch
+boundary, leaving it resumable."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+import keras
 import keras_tuner as kt
 
 from search._text import plural
@@ -43,8 +45,9 @@ class StopOnSignal(Observer):
     """An observer (and context manager) that turns SIGINT/SIGTERM into a clean stop.
 
     The first signal asks to stop at the next batch boundary; a second Ctrl-C stops at once
-    (KeyboardInterrupt). Either way the run stays resumable: finished trials are on disk and
-    the interrupted trial is run again on resume.
+    (KeyboardInterrupt). Either way the run stays resumable: finished trials are on disk,
+    the interrupted trial is run again on resume, and a final training (:meth:`callback`)
+    continues after its last epoch.
     """
 
     def __init__(self) -> None:
@@ -87,4 +90,29 @@ class StopOnSignal(Observer):
 
     def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
         self.check()
+
+    def callback(self) -> keras.callbacks.Callback:
+        """The same stop for a final training (the retrain, a finalist): a Keras callback."""
+        return StopCheck(self)
+
+
+class StopCheck(keras.callbacks.Callback):
+    """Raises :class:`SearchStopped` at the batch boundary after a stop signal, in training
+    and in its validation; placed last, so that an epoch's state is saved before it stops."""
+
+    def __init__(self, stopper: StopOnSignal) -> None:
+        super().__init__()
+        self.stopper = stopper
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.stopper.check()
+
+    def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+        self.stopper.check()
+
+    def on_test_batch_end(self, batch: int, logs: Any = None) -> None:
+        self.stopper.check()
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.stopper.check()
 
