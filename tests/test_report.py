@@ -301,6 +301,15 @@ def test_running_run_is_shown_as_running(tmp_path: Path) -> None:
     assert "still RUNNING" in output.read_text()
 
 
+def test_a_killed_run_is_shown_as_stopped(tmp_path: Path, capsys) -> None:
+    """run.json still says running, but no live process holds the run's lock."""
+    folder = _write_run(tmp_path, "killed", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    assert main(["report", str(folder.path)]) == 0
+    assert "fashion/killed (random) (stopped (no process is running it)): " in capsys.readouterr().out
+    page = (folder.path / "report.html").read_text()
+    assert "stopped (no process is running it)" in page and "still RUNNING" not in page
+
+
 def test_describe_training_names_the_kept_epoch_of_a_validated_retrain() -> None:
     from search.report import describe_training
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run
 from search.errors import SearchError
-from search.storage import check_writable
+from search.storage import STOPPED, check_writable
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -54,7 +54,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     )
     for report in reports:
         lines = choice_lines(report) or ["no trial scored yet"]
-        state = " (still running)" if report.running else ""
+        state = " (still running)" if report.running else f" ({STOPPED})" if report.state == STOPPED else ""
         console.print(f"{report.label}{state}: {lines[0]}")
         for line in [*lines[1:], report.baseline, report.rule_note]:
             if line is not None:

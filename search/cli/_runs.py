@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from search.errors import RunFolderError
-from search.storage import RunFolder, find_runs, lock_holder, status_counts
+from search.storage import RunFolder, find_runs, lock_holder, run_state, status_counts
 
 
 def resolve_run(ref: str | None, results: Path) -> RunFolder:
@@ -36,10 +36,8 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
     meta = folder.read_meta()
     trials = folder.read_trials()
     counts = status_counts(trials)
-    status = meta.get("status", "unknown")
+    status = run_state(folder, meta.get("status", "unknown"))
     pid = lock_holder(folder)
-    if status == "running" and pid is None:
-        status = "stopped (no process is running it)"
     objective_meta = meta.get("objective", {})
     objective = objective_meta.get("tracked", objective_meta.get("name", "val_accuracy"))
     direction = meta.get("objective", {}).get("direction", "max")

@@ -22,7 +22,7 @@ from search.ranking import (
     trials_table,
 )
 from search.report._importance import param_importances
-from search.storage import RunFolder, lock_holder, status_counts
+from search.storage import RunFolder, run_state, status_counts
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
@@ -84,6 +84,8 @@ class RunReport:
     converged_epochs: int
     tolerance: float
     counts: dict[str, int] = field(default_factory=dict)
+    state: str = "unknown"
+    """run.json's status, or ``stopped (no process is running it)`` for a killed run."""
     baseline: str | None = None
     """How the choice compares with the baseline trial (the space's defaults), if it ran."""
     by_value: str | None = None
@@ -130,10 +132,10 @@ def load_report(
     importances = param_importances(
         table, meta.get("space", {}).get("params", {}), "converged_val_accuracy"
     )
-    running = meta.get("status") == "running" and lock_holder(folder) is not None
+    state = run_state(folder, str(meta.get("status", "unknown")))
     return RunReport(
         folder=folder, meta=meta, table=table, choice=choice,
-        importances=importances, curves=curves, running=running,
+        importances=importances, curves=curves, running=state == "running", state=state,
         converged_epochs=rule.converged_epochs, tolerance=rule.tolerance,
         counts=status_counts(trials), baseline=baseline_line(table, choice, final),
         by_value=ranking.by_value, rule_note=rule.note,

@@ -175,7 +175,7 @@ def _summary(report: RunReport) -> str:
     items = {
         "experiment": meta.get("experiment"),
         "backend": meta.get("tuner"),
-        "status": "RUNNING" if report.running else meta.get("status"),
+        "status": "RUNNING" if report.running else report.state,
         "budget": describe_budget(meta),
         "wall time": f"{minutes:.1f} min" if minutes is not None else "?",
         "trials": f"{counts.get('completed', 0)} completed, {counts.get('pruned', 0)} pruned,"

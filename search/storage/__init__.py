@@ -2,7 +2,7 @@
 
 from search.storage._atomic import utc_now, write_atomic, write_json
 from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs
-from search.storage._lock import LOCK_FD_ENV, RunLock, lock_holder
+from search.storage._lock import LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
 from search.storage._run import (
     FORMAT_VERSION,
     RunFolder,
@@ -26,6 +26,7 @@ __all__ = [
     "FORMAT_VERSION",
     "LOCK_FD_ENV",
     "MASK",
+    "STOPPED",
     "BudgetMeta",
     "DataMeta",
     "FinalistFiles",
@@ -41,6 +42,7 @@ __all__ = [
     "lock_holder",
     "masked_url",
     "prepare_run_folder",
+    "run_state",
     "status_counts",
     "trained_epochs",
     "utc_now",

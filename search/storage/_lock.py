@@ -129,3 +129,13 @@ def lock_holder(folder: Path | RunFolderLike) -> int | None:
         return None
     finally:
         os.close(fd)
+
+
+STOPPED = "stopped (no process is running it)"
+"""A run that run.json says is running, whose lock no live process holds: killed."""
+
+
+def run_state(folder: Path | RunFolderLike, status: str) -> str:
+    """run.json's ``status`` of the run in ``folder``, or :data:`STOPPED` where it says
+    ``running`` but no live process holds the run's lock (its process was killed)."""
+    return STOPPED if status == "running" and lock_holder(folder) is None else status
