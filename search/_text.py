@@ -2,8 +2,39 @@
 
 from __future__ import annotations
 
+import re
+
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``count`` and ``noun``, the noun in the plural unless the count is one: "1 trial",
     "0 trials", "3 epochs"; ``nouns``: the plural where it is not the noun and an s."""
     return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|m|min|h)?")
+_SECONDS_PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+SECONDS_PER_MINUTE = 60.0
+SECONDS_PER_HOUR = 3600.0
+DURATION_FORMS = "a number with s, m or h, e.g. 90s, 10m, 1.5h (a bare number is seconds)"
+"""How a duration is written on the command line, for help texts and errors."""
+
+
+def parse_duration(raw: str) -> float:
+    """The seconds ``raw`` says: ``"90s"``, ``"10m"``, ``"1.5h"``, ``"300"`` (seconds).
+
+    Raises:
+        ValueError: ``raw`` is none of these forms.
+    """
+    match = _DURATION.fullmatch(raw.strip().lower())
+    if match is None:
+        raise ValueError(f"{raw!r} is not a duration: write {DURATION_FORMS}")
+    return float(match[1]) * _SECONDS_PER[match[2] or "s"]
+
+
+def duration_words(seconds: float) -> str:
+    """A duration as people say it: "90 s", "6 min", "1.5 h"."""
+    if seconds < 2 * SECONDS_PER_MINUTE:
+        return f"{round(seconds, 1):g} s"
+    if seconds < SECONDS_PER_HOUR:
+        return f"{round(seconds / SECONDS_PER_MINUTE, 1):g} min"
+    return f"{round(seconds / SECONDS_PER_HOUR, 1):g} h"

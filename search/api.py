@@ -17,6 +17,7 @@ import keras_tuner as kt
 import pandas as pd
 from rich.console import Console
 
+from search._text import parse_duration
 from search.data import array_splits, load_arrays
 from search.engine import RunRequest, drive_isolated, run_search, stored_request
 from search.errors import RunFolderError, SearchError
@@ -166,6 +167,7 @@ def run(
     budget: str = "auto",
     finalists: int | None = None,
     fidelity: str = "epochs",
+    max_search_time: float | str | None = None,
     observers: Sequence[Observer] = (),
     warm_start: str | Path | Run | Sequence[str | Path | Run] = (),
     quiet: bool = False,
@@ -211,6 +213,9 @@ def run(
             search's training images), ``"data"`` (at an epoch budget b of max_epochs R, the
             first ceil(N * b / R) of the N images, at least one batch; the top rung sees all
             N) or ``"both"`` (``"data"`` on every training image unless train_size is given).
+        max_search_time: seconds (or ``"90s"``, ``"10m"``, ``"1.5h"``) of searching after
+            which no new trial starts; the running ones finish, then the finalists and the
+            retrain. None: the budget's (6 minutes on ``gpu`` unless max_trials is given).
         observers: your own :class:`search.Observer` subclasses, told of every trial and
             epoch of the search in this process (not in workers or trial processes).
         warm_start: earlier runs (folders or :class:`Run` objects) of the same experiment
@@ -246,6 +251,7 @@ def run(
         image_size=image_size, weights=weights, model=model,
         track=(track,) if isinstance(track, str) else tuple(track),
         budget=budget, finalists=finalists, fidelity=fidelity, warm_start=_run_folders(warm_start),
+        max_search_time=_seconds(max_search_time),
     )  # fmt: skip
     options.check()  # every option, before any work
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
@@ -263,6 +269,22 @@ def run(
         command=(ARRAY_COMMAND, describe(hypermodel)),
     )  # fmt: skip
     return _execute(request, user, quiet, observers)
+
+
+def _seconds(duration: float | str | None) -> float | None:
+    """``max_search_time`` in seconds: a number as it is, a string as ``"10m"`` says."""
+    if duration is None:
+        return None
+    if isinstance(duration, str):
+        try:
+            return parse_duration(duration)
+        except ValueError as exc:
+            raise SearchError(f"max_search_time: {exc}") from None
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+        raise SearchError(
+            f"max_search_time: a {type(duration).__name__}; give seconds or a duration such as '10m'"
+        )
+    return float(duration)
 
 
 def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run]) -> tuple[Path, ...]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from search._text import parse_duration
 from search.cli._parser import add_common, add_model_options
 from search.cli._runs import resolve_run
 from search.errors import RunFolderError, SearchError
@@ -52,6 +53,14 @@ def _add_budget_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-trials", type=int, help="trials to run (Hyperband: a cap)")
     p.add_argument("--max-epochs", type=int, help="epochs per trial (Hyperband: the longest)")
     p.add_argument("--factor", type=int, default=3, help="Hyperband's reduction factor")
+    p.add_argument(
+        "--max-search-time",
+        type=duration,
+        metavar="DURATION",
+        help="start no new trial after this much searching (running trials finish; the"
+        " finalists and the retrain come after): 90s, 10m, 1.5h (default: 6m on the gpu"
+        " budget unless --max-trials is given, none on cpu)",
+    )
     p.add_argument(
         "--fidelity",
         default="epochs",
@@ -218,6 +227,14 @@ def keep_best(raw: str) -> int | None:
     return value
 
 
+def duration(raw: str) -> float:
+    """``--max-search-time``: seconds from 90s, 10m, 1.5h or a bare number of seconds."""
+    try:
+        return parse_duration(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _train_size(raw: str | None) -> tuple[int | None, bool]:
     if raw is None:
         return None, False
@@ -305,6 +322,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         budget=args.budget,
         finalists=args.finalists,
         fidelity=args.fidelity,
+        max_search_time=args.max_search_time,
         warm_start=warm_folders(args.warm_start, args.results),
         command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )

@@ -26,10 +26,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle)
 
 
-def _fidelity(budget: dict[str, Any]) -> str:
-    """``, fidelity data`` when a trial's images grew with its epochs; empty otherwise."""
+def _budget_words(meta: dict[str, Any]) -> str:
+    """``max_trials 30, max_epochs 6``, with ``, fidelity data`` when a trial's images grew
+    with its epochs and the search's time limit when it had one."""
+    from search.report import time_limit_words
+
+    budget = meta.get("budget", {})
     fidelity = budget.get("fidelity", "epochs")
-    return "" if fidelity == "epochs" else f", fidelity {fidelity}"
+    grows = "" if fidelity == "epochs" else f", fidelity {fidelity}"
+    return (
+        f"max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')}{grows}"
+        f"{time_limit_words(meta)}"
+    )
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
@@ -37,7 +45,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     info = summarize(folder)
     meta = info["meta"]
     counts = info["counts"]
-    budget = meta.get("budget", {})
     state = info["status"] + (f" (PID {info['pid']})" if info["pid"] else "")
     console.print(f"run {folder.path}")
     console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
@@ -49,8 +56,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         f"  trials: {counts.get('completed', 0)} completed, {running},"
         f" {counts.get('pruned', 0)} pruned, {counts.get('failed', 0)} failed,"
         f" {counts.get('invalid', 0)} invalid"
-        f" (budget: max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')}"
-        f"{_fidelity(budget)})"
+        f" (budget: {_budget_words(meta)})"
     )
     running_trials = [t for t in folder.read_trials() if t.get("status") == "running"]
     if running_trials and live:

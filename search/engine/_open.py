@@ -128,7 +128,7 @@ def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMe
         optuna=_optuna_meta(request, p) if p.backend.name == "optuna" else None,
         budget=BudgetMeta(
             p.budget.max_trials, p.budget.max_epochs, p.budget.factor, p.profile, p.finalists,
-            request.fidelity,
+            request.fidelity, p.budget.max_search_seconds,
         ),
         space=SpaceMeta(space.source, space.fingerprint(), space.to_dict()),
         data=DataMeta(

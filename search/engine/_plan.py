@@ -11,9 +11,10 @@ from rich.console import Console
 
 from hypermodels import DataFidelity
 from search import experiments, tuners
+from search._text import duration_words
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
-from search.engine._request import RunRequest
+from search.engine._request import GPU_SEARCH_SECONDS, RunRequest
 from search.engine._warm import load_warm_start
 from search.errors import SearchError, option
 from search.experiments import DataOptions, ModelOptions
@@ -141,10 +142,14 @@ def _budget_of(
 ) -> tuners.Budget:
     budgets = experiment.gpu_budgets if profile == "gpu" and experiment.gpu_budgets else experiment.budgets
     default_trials, default_epochs = budgets.get(request.tuner, DEFAULT_BUDGET)
+    limit = request.max_search_time
+    if limit is None and profile == "gpu" and request.max_trials is None:
+        limit = GPU_SEARCH_SECONDS
     return tuners.Budget(
         max_trials=request.max_trials if request.max_trials is not None else default_trials,
         max_epochs=request.max_epochs or default_epochs,
         factor=request.factor,
+        max_search_seconds=limit,
     )
 
 
@@ -252,6 +257,10 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     for key in ("max_trials", "max_epochs", "factor"):
         if old_budget.get(key) != getattr(budget, key):
             differences.append(f"{key} {old_budget.get(key)} -> {getattr(budget, key)}")
+    limit = budget.max_search_seconds  # runs from before the limit: the one planned now
+    if old_budget.get("max_search_seconds", limit) != limit:
+        old = _seconds(old_budget["max_search_seconds"])
+        differences.append(f"{option('max_search_time')} {old} -> {_seconds(limit)}")
     stored_request = meta.get("request") or {}
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
         if key in stored_request and stored_request[key] != getattr(request, key):
@@ -267,6 +276,10 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     if "warm_start" in stored_request and stored_request["warm_start"] != warm:
         differences.append(f"warm_start {stored_request['warm_start']} -> {warm}")
     return differences
+
+
+def _seconds(limit: float | None) -> str:
+    return "none" if limit is None else duration_words(limit)
 
 
 def check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> None:

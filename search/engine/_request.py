@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
 import re
@@ -37,6 +38,8 @@ FIDELITIES = ("epochs", "data", "both")
 images), ``data`` (the images grow with the epoch budget, up to all at the top rung),
 ``both`` (``data``, searching on every training image unless a train size is given)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+GPU_SEARCH_SECONDS = 360.0
+"""The ``gpu`` budget's search time: 6 minutes, which leaves its finalists the rest of 10."""
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy's and Keras' generators take."""
 
@@ -109,6 +112,10 @@ class RunRequest:
     """Run folders whose finished trials the search starts from (``--warm-start``)."""
     fidelity: str = "epochs"
     """One of :data:`FIDELITIES` (``--fidelity``)."""
+    max_search_time: float | None = None
+    """Seconds of searching after which no new trial starts (the running ones finish);
+    None: the budget's (``gpu``: :data:`GPU_SEARCH_SECONDS` unless ``max_trials`` is
+    given; ``cpu``: no limit)."""
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -127,6 +134,11 @@ class RunRequest:
         _at_least(option("retrain_max_epochs"), self.retrain_max_epochs, 1)
         _at_least(option("image_size"), self.image_size, 16)
         _at_least(option("finalists"), self.finalists, 1)
+        if self.max_search_time is not None and not 0 < self.max_search_time < math.inf:
+            raise SearchError(
+                f"{option('max_search_time')} ({self.max_search_time:g} s) must be more than 0 s and"
+                " finite; give e.g. 10m, or leave it out for no limit"
+            )
         self._check_choices()
         if (self.finalists or 1) > 1 and (not self.retrain or self.retrain_data != "validated"):
             raise SearchError(

@@ -7,11 +7,12 @@ import contextlib
 import io
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from search._text import plural
+from search._text import duration_words, plural
 from search.engine._checkpoints import CheckpointKeeper, checkpoint_keeper
 from search.engine._context import RunContext
 from search.engine._progress import SearchProgress
@@ -21,7 +22,7 @@ from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
 from search.storage import RunFolder
 from search.tracking import tracking_observers
-from search.tuners import EnvironmentStop, Observer, TrialQuotaReached
+from search.tuners import EnvironmentStop, Observer, SearchTimeUp, TrialQuotaReached
 
 KT_TOO_MANY_FAILURES = "Number of consecutive failures"
 """How KerasTuner's oracle begins the error that ends a search after too many failed trials."""
@@ -71,13 +72,72 @@ def search_trials(ctx: RunContext) -> Searched:
     if keeper is not None:
         keeper.oracle = tuner.oracle
     tuner.trial_quota = ctx.trials_per_process
+    clock = SearchClock(earlier_search_seconds(folder, request.workers))
+    tuner.search_ends_at = _time_limit(ctx, clock)
     _announce(ctx)
-    with _workers(ctx):
-        _run(ctx, tuner, progress, recorder)
+    try:
+        with _workers(ctx):
+            time_up = _run(ctx, tuner, progress, recorder)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the error on its way is the one to report
+            folder.update_meta(search_seconds=clock.seconds())
+        raise
+    folder.update_meta(search_seconds=clock.seconds(), search_time_up=time_up)
     recorder.refresh()
+    if time_up:
+        _say_time_up(ctx, recorder)
     if keeper is not None:
         keeper.prune(search_over=True)  # no bracket continues now, even one cut short
     return Searched(recorder, tuner, hypermodel)
+
+
+@dataclass(frozen=True)
+class SearchClock:
+    """The search step's time in all of a run's processes: ``earlier`` seconds that its
+    earlier processes recorded, and this one's since ``started`` (``time.perf_counter()``)."""
+
+    earlier: float
+    started: float = field(default_factory=time.perf_counter)
+
+    def seconds(self) -> float:
+        """The search's seconds so far."""
+        return round(self.earlier + time.perf_counter() - self.started, 1)
+
+
+def earlier_search_seconds(folder: RunFolder, workers: int) -> float:
+    """The seconds a continued run has searched: what run.json recorded, or, where a
+    process was killed before it recorded its time, at least its trials' seconds (not with
+    workers, whose trials overlap)."""
+    recorded = folder.read_meta().get("search_seconds")
+    earlier = float(recorded) if isinstance(recorded, (int, float)) else 0.0
+    if workers <= 1:
+        earlier = max(earlier, sum(t.get("seconds") or 0 for t in folder.read_trials()))
+    return earlier
+
+
+def _time_limit(ctx: RunContext, clock: SearchClock) -> float | None:
+    """When (``time.time()``) the search starts no new trial, kept in run.json for the
+    workers that join it and the trial processes of ``--isolate`` (which take the one their
+    first process set: their start-up counts); None: no limit."""
+    limit = ctx.plan.budget.max_search_seconds
+    if limit is None:
+        return None
+    if ctx.trials_per_process == 1:
+        ends_at = ctx.folder.read_meta().get("search_ends_at")
+        if isinstance(ends_at, (int, float)):
+            return float(ends_at)
+    ends_at = time.time() + max(0.0, limit - clock.earlier)
+    ctx.folder.update_meta(search_ends_at=round(ends_at, 3))
+    return ends_at
+
+
+def _say_time_up(ctx: RunContext, recorder: TrialRecorder) -> None:
+    limit = ctx.plan.budget.max_search_seconds or 0.0
+    done = sum(r.get("status") == "completed" for r in recorder.records.values())
+    ctx.say(
+        f"the search reached its time limit ({duration_words(limit)}) with"
+        f" {plural(done, 'trial')} completed; no new trial starts"
+    )
 
 
 def _observers(
@@ -121,9 +181,11 @@ def _progress(ctx: RunContext, recorder: TrialRecorder) -> SearchProgress:
 def _announce(ctx: RunContext) -> None:
     planned_trials, planned_epochs = ctx.plan.backend.plan(ctx.plan.budget)
     isolated = " (each trial in its own process)" if ctx.trials_per_process == 0 else ""
+    limit = ctx.plan.budget.max_search_seconds
+    within = "" if limit is None else f", for at most {duration_words(limit)}"
     ctx.say(
         f"searching with {ctx.plan.backend.name}: up to {plural(planned_trials, 'trial')},"
-        f" {plural(planned_epochs, 'epoch')} in all{isolated}; results in {ctx.folder.path}"
+        f" {plural(planned_epochs, 'epoch')} in all{within}{isolated}; results in {ctx.folder.path}"
     )
     if ctx.plan.options.warm is not None:
         ctx.say(ctx.plan.options.warm.describe())
@@ -157,8 +219,12 @@ def _run(
     tuner: Any,
     progress: SearchProgress | None,
     recorder: TrialRecorder,
-) -> None:
-    """``tuner.search`` on the run's data, with stops turned into the engine's errors."""
+) -> bool:
+    """``tuner.search`` on the run's data, with stops turned into the engine's errors.
+
+    Returns:
+        Whether the search ended at its time limit.
+    """
     splits = ctx.splits
     try:
         with progress if progress is not None else contextlib.nullcontext():
@@ -166,6 +232,8 @@ def _run(
                 splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
                 epochs=ctx.plan.budget.max_epochs, verbose=0,
             )  # fmt: skip
+    except SearchTimeUp:
+        return True
     except TrialQuotaReached:
         raise RunContinues(ctx.folder) from None
     except EnvironmentStop as exc:  # the running trial is run again on resume
@@ -178,6 +246,7 @@ def _run(
         # the trials are recorded, and the next step reports what completed.
         if not str(exc).startswith(KT_TOO_MANY_FAILURES):
             raise
+    return False
 
 
 __all__ = ["RunContinues", "Searched", "search_trials"]

@@ -8,6 +8,7 @@ trials.json is merged under a lock; each worker keeps its tuner state in
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -27,7 +28,7 @@ from search.gpus import worker_env
 from search.space import space_from_dict
 from search.storage import RunFolder, is_masked
 from search.tracking import tracking_observers
-from search.tuners import Observer
+from search.tuners import Observer, SearchTimeUp
 
 WORKER_SEED_STRIDE = 1000
 
@@ -120,8 +121,10 @@ def run_worker(
         hypermodel, objective, p.budget, sampler_seed,
         folder.tuner_dir / f"worker-{index}", observers, options,
     )  # fmt: skip
+    ends_at = meta.get("search_ends_at")  # the run's time limit, as its process set it
+    tuner.search_ends_at = float(ends_at) if isinstance(ends_at, (int, float)) else None
     before = len(recorder.own_trials)
-    with precision(request.precision):
+    with precision(request.precision), contextlib.suppress(SearchTimeUp):
         tuner.search(
             splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
             epochs=p.budget.max_epochs, verbose=0,

@@ -22,6 +22,7 @@ from search.report._data import (
     describe_test,
     describe_training,
     load_report,
+    time_limit_words,
 )
 from search.report._importance import distributions, importance_inputs, param_importances
 from search.report._write import report_lines, write_report
@@ -49,6 +50,7 @@ __all__ = [
     "rank_run",
     "rank_trials",
     "report_lines",
+    "time_limit_words",
     "trials_table",
     "write_report",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from search._text import plural
+from search._text import duration_words, plural
 from search.errors import RunFolderError
 from search.ranking import (
     Choice,
@@ -301,16 +301,27 @@ def slice_categories(spec: Mapping[str, Any], values: pd.Series) -> list[str] | 
 def describe_budget(meta: dict[str, Any]) -> str:
     """The run's budget in words: Hyperband's schedule (and its cap, if any), or trials
     and epochs, e.g. "Hyperband schedule, max_epochs 6, factor 3", and the fidelity when
-    the training images grew with the epochs (``--fidelity data``/``both``)."""
+    the training images grew with the epochs (``--fidelity data``/``both``), and the
+    search's time limit, if it had one."""
     budget = meta.get("budget") or {}
     trials, epochs = budget.get("max_trials"), budget.get("max_epochs")
     fidelity = budget.get("fidelity", "epochs")
     grows = "" if fidelity == "epochs" else f"; fidelity {fidelity} (training images grow with epochs)"
+    grows += time_limit_words(meta)
     if meta.get("tuner") == "hyperband":
         text = f"Hyperband schedule, max_epochs {epochs}, factor {budget.get('factor')}"
         return (text if trials is None else f"{text}, capped at {trials} trials") + grows
     shown = "the backend's default" if trials is None else trials
     return f"max_trials {shown}, max_epochs {epochs}{grows}"
+
+
+def time_limit_words(meta: dict[str, Any]) -> str:
+    """``; at most 6 min of search (reached)`` for a run with a time limit; empty otherwise."""
+    limit = (meta.get("budget") or {}).get("max_search_seconds")
+    if limit is None:
+        return ""
+    reached = " (reached)" if meta.get("search_time_up") else ""
+    return f"; at most {duration_words(limit)} of search{reached}"
 
 
 def describe_training(final: dict[str, Any]) -> str:

@@ -31,8 +31,9 @@ class OptunaMeta:
 class BudgetMeta:
     """The tuner's budget: trials, epochs per trial, Hyperband's reduction factor, the
     named budget the defaults came from (``cpu``, ``gpu``), the finalists trained
-    on the full training data before the final choice, and what a trial's budget grows
-    in (``--fidelity``: ``epochs``, ``data`` or ``both``; the request keeps it too)."""
+    on the full training data before the final choice, what a trial's budget grows
+    in (``--fidelity``: ``epochs``, ``data`` or ``both``; the request keeps it too), and
+    the seconds after which the search starts no new trial (None: no limit)."""
 
     max_trials: int | None
     max_epochs: int
@@ -40,6 +41,7 @@ class BudgetMeta:
     profile: str = "cpu"
     finalists: int = 1
     fidelity: str = "epochs"
+    max_search_seconds: float | None = None
 
 
 @dataclass(frozen=True)

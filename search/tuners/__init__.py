@@ -6,7 +6,13 @@ from search.tuners import (
 )
 from search.tuners._atomic import check_tuner_state
 from search.tuners._keras_tuner import hyperband_schedule, show_trial_tracebacks
-from search.tuners._observed import EnvironmentStop, ObservedTuner, Observer, TrialQuotaReached
+from search.tuners._observed import (
+    EnvironmentStop,
+    ObservedTuner,
+    Observer,
+    SearchTimeUp,
+    TrialQuotaReached,
+)
 from search.tuners._registry import Backend, Budget, TunerOptions, WarmTrials, get, names, register
 from search.tuners._state import check_state_present
 
@@ -16,6 +22,7 @@ __all__ = [
     "EnvironmentStop",
     "ObservedTuner",
     "Observer",
+    "SearchTimeUp",
     "TrialQuotaReached",
     "TunerOptions",
     "WarmTrials",

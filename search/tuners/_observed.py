@@ -6,6 +6,7 @@ KerasTuner deep-copies callbacks for every trial.
 
 from __future__ import annotations
 
+import time
 import traceback
 from dataclasses import replace
 from pathlib import Path
@@ -60,6 +61,10 @@ class TrialQuotaReached(Exception):
     """This process ran the trials it was given (``--isolate``); others will run the rest."""
 
 
+class SearchTimeUp(Exception):
+    """The search ran for its time limit: no new trial starts; what finished is chosen from."""
+
+
 class EnvironmentStop(kt.errors.FatalError):
     """A file could not be written (disk full, size limit, permission, read-only): the
     search stops, the running trial is neither ended nor counted, and resume runs it again.
@@ -82,6 +87,9 @@ class ObservedTuner:
     observers: list[Observer]
     trial_quota: int | None = None
     """Trials this process may start; None: as many as the search needs."""
+    search_ends_at: float | None = None
+    """``time.time()`` after which no new trial starts (the budget's time limit), once one
+    has completed; None: never."""
     fidelity: DataFidelity | None = None
     """``--fidelity data``: given to the hypermodel's ``fit`` with the trial's epoch budget."""
     _trials_started = 0
@@ -90,7 +98,17 @@ class ObservedTuner:
         # Checked before the oracle is asked: a process that stops here changes nothing.
         if self.trial_quota is not None and self._trials_started >= self.trial_quota:
             raise TrialQuotaReached(f"{self._trials_started} trials run in this process")
+        if self._time_is_up():
+            raise SearchTimeUp(f"the time limit came after {self._trials_started} trials in this process")
         super().pre_create_trial()  # type: ignore[misc]
+
+    def _time_is_up(self) -> bool:
+        """The search's time limit has passed and a trial has completed: a search that has
+        none to choose from goes on to its first."""
+        if self.search_ends_at is None or time.time() < self.search_ends_at:
+            return False
+        trials = self.oracle.trials.values()  # type: ignore[attr-defined]
+        return any(t.status == kt.engine.trial.TrialStatus.COMPLETED for t in trials)
 
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         # The trial's per-epoch state lives in its own KerasTuner folder (see hypermodels).

@@ -73,11 +73,13 @@ class TunerOptions:
 
 @dataclass(frozen=True)
 class Budget:
-    """How much searching to do: trials (None: the backend's own schedule) and epochs."""
+    """How much searching to do: trials (None: the backend's own schedule), epochs, and
+    the seconds after which no new trial starts (None: no limit)."""
 
     max_trials: int | None
     max_epochs: int
     factor: int = 3
+    max_search_seconds: float | None = None
 
 
 class Backend(Protocol):

@@ -1,0 +1,137 @@
+"""``--max-search-time``: no new trial starts once the search has run that long."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import search
+from search._text import duration_words, parse_duration
+from search.cli import main
+from search.engine import RunRequest, plan
+from search.engine._request import GPU_SEARCH_SECONDS
+from search.engine._search import earlier_search_seconds
+from search.errors import SearchError
+from search.report import describe_budget
+from search.storage import RunFolder
+from tests import user_models as um
+
+MANY_TRIALS = 40
+"""More trials than a search stopped by its time limit can run."""
+NO_TIME = 0.001
+"""A limit that has passed by the time the first trial ends."""
+PROCESS_START_UP = 2.0
+"""Less than a trial process takes to start (it imports Keras), more than a tiny trial
+takes in a process already started."""
+
+
+def _run(tmp_path: Path, **options: Any) -> search.Run:
+    x, y = um.tiny_data()
+    settings: dict[str, Any] = {
+        "tuner": "random", "max_trials": MANY_TRIALS, "max_epochs": 1,
+        "results": tmp_path / "results", "name": "r", "retrain": False, "quiet": True,
+    }  # fmt: skip
+    settings.update(options)
+    return search.run(um.build, x, y, **settings)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds", "words"),
+    [("90s", 90, "90 s"), ("10m", 600, "10 min"), ("1.5h", 5400, "1.5 h"), ("300", 300, "5 min"),
+     ("2 min", 120, "2 min"), ("3h", 10800, "3 h"), ("0.5s", 0.5, "0.5 s")],
+)  # fmt: skip
+def test_durations_are_read_and_said(raw: str, seconds: float, words: str) -> None:
+    assert parse_duration(raw) == seconds
+    assert duration_words(seconds) == words
+
+
+@pytest.mark.parametrize("raw", ["", "ten", "-5m", "10d", "5 m s"])
+def test_a_malformed_duration_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration: write a number with s, m or h"):
+        parse_duration(raw)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("10d", "--max-search-time: '10d' is not a duration: write a number with s, m or h"),
+     ("0", "--max-search-time (0 s) must be more than 0 s and finite; give e.g. 10m")],
+)  # fmt: skip
+def test_the_cli_refuses_a_bad_limit_before_any_work(tmp_path: Path, capsys, value: str, message: str) -> None:
+    args = ["run", "fashion", "--tuner", "random", "--results", str(tmp_path / "results")]
+    assert main([*args, "--max-search-time", value]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("value", [float("inf"), -1.0, [10], True])
+def test_the_api_refuses_a_bad_limit(tmp_path: Path, value: Any) -> None:
+    with pytest.raises(SearchError, match="max_search_time"):
+        _run(tmp_path, max_search_time=value)
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("budget", "options", "limit"),
+    [("gpu", {}, GPU_SEARCH_SECONDS), ("gpu", {"max_trials": 5}, None), ("cpu", {}, None),
+     ("cpu", {"max_search_time": 90.0}, 90.0), ("gpu", {"max_search_time": 30.0}, 30.0)],
+)  # fmt: skip
+def test_the_gpu_budget_limits_its_search_unless_trials_are_given(
+    budget: str, options: dict[str, Any], limit: float | None
+) -> None:
+    p = plan(RunRequest(experiment="fashion", tuner="hyperband", budget=budget, **options))
+    assert p.budget.max_search_seconds == limit
+
+
+def test_the_search_stops_starting_trials_at_its_limit(tmp_path: Path, capsys) -> None:
+    run = _run(tmp_path, max_search_time=NO_TIME, quiet=False)
+    trials = json.loads((run.folder / "trials.json").read_text())["trials"]
+    assert [t["status"] for t in trials] == ["completed"]  # the first ends, then no other starts
+    meta = run.meta
+    assert run.status == "finished" and meta["search_time_up"] is True
+    assert meta["budget"]["max_search_seconds"] == NO_TIME
+    assert meta["search_seconds"] >= trials[0]["seconds"]
+    out = capsys.readouterr().out
+    assert "for at most 0 s" in out
+    assert "the search reached its time limit (0 s) with 1 trial completed; no new trial starts" in out
+    assert describe_budget(meta).endswith("; at most 0 s of search (reached)")
+    assert main(["status", str(run.folder)]) == 0
+    assert "at most 0 s of search (reached))" in capsys.readouterr().out
+
+
+def test_a_limit_not_reached_changes_nothing(tmp_path: Path) -> None:
+    run = _run(tmp_path, max_trials=2, max_search_time="1h")
+    assert len(json.loads((run.folder / "trials.json").read_text())["trials"]) == 2
+    assert run.meta["search_time_up"] is False
+    assert describe_budget(run.meta).endswith("; at most 1 h of search")
+
+
+def test_a_run_is_not_continued_with_another_limit(tmp_path: Path) -> None:
+    run = _run(tmp_path, max_trials=1, max_search_time="1h")
+    folder = RunFolder(run.folder)
+    folder.update_meta(status="interrupted")
+    with pytest.raises(SearchError, match="max_search_time 1 h -> 2 h"):
+        _run(tmp_path, max_trials=1, max_search_time="2h")
+
+
+def test_a_continued_search_counts_its_earlier_time(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path / "run")
+    folder.path.mkdir()
+    folder.write_meta({"search_seconds": 12.5})
+    assert earlier_search_seconds(folder, workers=1) == 12.5
+    # A process killed before it recorded its time: its trials' seconds, at least.
+    folder.write_trials([{"id": "0", "status": "completed", "seconds": 20.0}])
+    assert earlier_search_seconds(folder, workers=1) == 20.0
+    assert earlier_search_seconds(folder, workers=2) == 12.5  # overlapping trials: not summed
+
+
+def test_isolated_trials_count_their_processes_start_up(tmp_path: Path) -> None:
+    """Each trial process takes the limit its run's first process set: a process that
+    starts after it runs no trial but the first."""
+    run = _run(tmp_path, isolate=True, max_search_time=PROCESS_START_UP)
+    trials = json.loads((run.folder / "trials.json").read_text())["trials"]
+    assert [t["status"] for t in trials] == ["completed"]
+    assert run.meta["search_time_up"] is True
