@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -217,6 +218,28 @@ def test_second_process_on_a_run_is_refused(tmp_path: Path) -> None:
         holder.wait()
     with RunLock(tmp_path) as lock:  # a dead holder's lock is taken over, and said so
         assert lock.taken_over == holder.pid
+
+
+def test_check_free_and_lock_holder_name_the_same_holder(tmp_path: Path) -> None:
+    """Both probe the lock without taking it: free, held (its PID), held by a silent file."""
+    from search.errors import RunFolderError
+    from search.storage import RunLock, lock_holder
+
+    probe = RunLock(tmp_path)
+    probe.check_free()  # no lock file
+    assert lock_holder(tmp_path) is None
+    with RunLock(tmp_path):  # held through another open file, as by another process
+        with pytest.raises(RunFolderError, match=rf"another process \(PID {os.getpid()}\) is working"):
+            probe.check_free()
+        assert lock_holder(tmp_path) == os.getpid()
+        (tmp_path / ".lock").write_text("")
+        with pytest.raises(RunFolderError, match=r"another process \(PID unknown\) is working"):
+            probe.check_free()
+        assert lock_holder(tmp_path) == -1
+    probe.check_free()
+    assert lock_holder(tmp_path) is None
+    with RunLock(tmp_path) as lock:  # the probes took nothing
+        assert lock.taken_over is None
 
 
 def test_failure_reasons_are_one_line_with_hints() -> None:
