@@ -19,7 +19,7 @@ from rich.console import Console
 
 from search._text import parse_duration
 from search.data import array_splits, load_arrays
-from search.engine import RunRequest, drive_isolated, run_search, stored_request
+from search.engine import RETRAIN_MAX_EPOCHS, RunRequest, drive_isolated, run_search, stored_request
 from search.errors import RunFolderError, SearchError
 from search.experiments import (
     Experiment,
@@ -146,7 +146,7 @@ def run(
     baseline: bool = True,
     retrain: bool = True,
     retrain_data: str = "validated",
-    retrain_max_epochs: int = 20,
+    retrain_max_epochs: int = RETRAIN_MAX_EPOCHS,
     retrain_from: str = "scratch",
     converged_epochs: int = 3,
     tolerance: float = 0.005,

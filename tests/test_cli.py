@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from search.cli import main
-from search.engine import RunRequest
+import search
+from search.cli import build_parser, main
+from search.engine import RETRAIN_MAX_EPOCHS, RunRequest
+from search.errors import SearchError
 from search.storage import RunFolder
 
 
@@ -21,6 +24,30 @@ def test_unknown_experiment_lists_valid_ones(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "unknown experiment 'mnist'; choose one of: clothing, fashion" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("keyword", "value"), [("retrain_data", "full"), ("retrain_data", "search"), ("retrain_max_epochs", 5)]
+)
+def test_retrain_options_without_the_retrain_are_refused(
+    tmp_path: Path, capsys, keyword: str, value: object
+) -> None:
+    flag = "--" + keyword.replace("_", "-")
+    assert main(run_args(tmp_path, "--no-retrain", flag, str(value))) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {flag} {value} says how the final model retrains;")
+    assert f"leave out {flag}, or do not skip the retrain" in err and len(err.splitlines()) == 1
+    with pytest.raises(SearchError, match=f"^{keyword} {value} says how the final model retrains"):
+        search.run("fashion", tuner="random", results=tmp_path / "results", retrain=False, **{keyword: value})
+    assert not (tmp_path / "results").exists()
+
+
+def test_the_retrain_defaults_are_the_requests(tmp_path: Path) -> None:
+    """What ``--no-retrain`` alone is checked against: the options' defaults."""
+    args = build_parser().parse_args(run_args(tmp_path, "--no-retrain"))
+    assert (args.retrain_data, args.retrain_max_epochs) == ("validated", RETRAIN_MAX_EPOCHS)
+    RunRequest(experiment="fashion", tuner="random", retrain=False, retrain_data=args.retrain_data,
+               retrain_max_epochs=args.retrain_max_epochs).check()  # fmt: skip
 
 
 def test_unknown_tuner_lists_valid_ones(capsys) -> None:
@@ -191,6 +218,28 @@ def test_second_process_on_a_run_is_refused(tmp_path: Path) -> None:
         holder.wait()
     with RunLock(tmp_path) as lock:  # a dead holder's lock is taken over, and said so
         assert lock.taken_over == holder.pid
+
+
+def test_check_free_and_lock_holder_name_the_same_holder(tmp_path: Path) -> None:
+    """Both probe the lock without taking it: free, held (its PID), held by a silent file."""
+    from search.errors import RunFolderError
+    from search.storage import RunLock, lock_holder
+
+    probe = RunLock(tmp_path)
+    probe.check_free()  # no lock file
+    assert lock_holder(tmp_path) is None
+    with RunLock(tmp_path):  # held through another open file, as by another process
+        with pytest.raises(RunFolderError, match=rf"another process \(PID {os.getpid()}\) is working"):
+            probe.check_free()
+        assert lock_holder(tmp_path) == os.getpid()
+        (tmp_path / ".lock").write_text("")
+        with pytest.raises(RunFolderError, match=r"another process \(PID unknown\) is working"):
+            probe.check_free()
+        assert lock_holder(tmp_path) == -1
+    probe.check_free()
+    assert lock_holder(tmp_path) is None
+    with RunLock(tmp_path) as lock:  # the probes took nothing
+        assert lock.taken_over is None
 
 
 def test_failure_reasons_are_one_line_with_hints() -> None:

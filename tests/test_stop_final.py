@@ -156,3 +156,30 @@ def test_a_run_killed_with_9_counts_at_least_its_trials_and_final_training(tmp_p
     trials = json.loads((folder / "trials.json").read_text())["trials"]
     final = run.meta["final"]
     assert run.meta["seconds"] >= round(sum(t["seconds"] for t in trials) + final["seconds"], 1)
+
+
+@pytest.mark.parametrize(
+    ("signals", "signum"), [("SIGTERM", signal.SIGTERM), ("SIGINT,SIGINT", signal.SIGINT)]
+)
+def test_a_signal_in_an_export_stops_it_writing_nothing(tmp_path: Path, signals: str, signum: int) -> None:
+    """An export stopped in its retrain leaves no model, staged or not, and the run as it was."""
+    script = tmp_path / "stops.py"
+    script.write_text(STOPPING)
+    folder = tmp_path / "results" / "stops" / "s"
+    assert main(["run", f"{script}:experiment", "--tuner", "random", "--max-trials", "2", "--max-epochs",
+                 "1", "--no-retrain", "--seed", "1", "--results", str(folder.parent.parent), "--name", "s",
+                 "--quiet"]) == 0  # fmt: skip
+    paths = set(folder.rglob("*"))
+    before = {p: p.read_bytes() for p in paths if p.is_file()}
+    done = subprocess.run(
+        [sys.executable, "-m", "search", "export", str(folder), "--retrain-max-epochs", "3"],
+        cwd=ROOT, env={**os.environ, "STOP_SIGNALS": signals}, capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode == 128 + signum, out[-3000:]
+    stopped = f"export stopped by {signal.Signals(signum).name}: nothing written to {folder / 'export.keras'}"
+    assert f"{stopped}; the run is unchanged" in out
+    assert "Traceback" not in out
+    assert set(folder.rglob("*")) == paths  # no staged model or folder left behind
+    assert {p: p.read_bytes() for p in paths if p.is_file()} == before

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,8 @@ from search.engine._plan import final_setup, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best, retrain_start
-from search.errors import RunFolderError, SearchError, option
+from search.engine._signals import SearchStopped, StopOnSignal
+from search.errors import RunFolderError, SearchError, SearchInterrupted, option
 from search.space import Space, space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, is_masked, utc_now
 
@@ -56,33 +60,52 @@ def export_run(
     request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
     p = plan(request, space)
     with RunLock(folder.path), precision(request.precision):
-        trials = folder.read_trials()
-        best = _chosen(folder, trials, request, trial)
-        if not quiet:
-            console.print(f"loading {p.experiment.name} data…")
-        splits = p.experiment.load(p.data)
-        hypermodel = p.experiment.hypermodel(space, splits, p.model)
-        final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
-            trained = Path(tmp) / "trained.keras"
-            final = retrain_best(
-                final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
-                request.tolerance, request.retrain_max_epochs, save_to=trained,
-                monitor=request.kt_objective(),
-                start=retrain_start(
-                    request, folder, best, final_hypermodel is hypermodel, Say(console, quiet)
-                ),
-            )  # fmt: skip
-            model = keras.models.load_model(trained, compile=False)
-            wrapped = deployable(model, final_splits.class_names)
-            staged = Path(tmp) / "export.keras"
-            wrapped.save(staged)
-            staged.replace(output)  # whole or not at all
+        with _stops(output) as stop:
+            trials = folder.read_trials()
+            best = _chosen(folder, trials, request, trial)
+            if not quiet:
+                console.print(f"loading {p.experiment.name} data…")
+            splits = p.experiment.load(p.data)
+            hypermodel = p.experiment.hypermodel(space, splits, p.model)
+            final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=output.parent) as tmp:  # removed on a stop too
+                trained = Path(tmp) / "trained.keras"
+                final = retrain_best(
+                    final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
+                    request.tolerance, request.retrain_max_epochs, save_to=trained,
+                    monitor=request.kt_objective(),
+                    start=retrain_start(
+                        request, folder, best, final_hypermodel is hypermodel, Say(console, quiet)
+                    ),
+                    stop=stop,
+                )  # fmt: skip
+                model = keras.models.load_model(trained, compile=False)
+                wrapped = deployable(model, final_splits.class_names)
+                staged = Path(tmp) / "export.keras"
+                wrapped.save(staged)
+                stop.check()  # a signal while it tested and saved: still nothing written
+                staged.replace(output)  # whole or not at all
         _record_export(folder, output, best, final, final_splits)
     return Export(
         output, best["id"], final, tuple(final_splits.x_train.shape[1:]), final_splits.class_names
     )
+
+
+@contextlib.contextmanager
+def _stops(output: Path) -> Iterator[StopOnSignal]:
+    """Ctrl-C and SIGTERM stop the export at the next batch boundary (a second Ctrl-C at
+    once), before it writes ``output``: SearchInterrupted, saying that nothing was written."""
+    with StopOnSignal() as stop:
+        try:
+            yield stop
+        except (SearchStopped, KeyboardInterrupt) as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            raise SearchInterrupted(
+                f"export stopped by {signal.Signals(signum).name}: nothing written to {output};"
+                " the run is unchanged",
+                signum,
+            ) from None
 
 
 def _check_output(output: Path, folder: RunFolder) -> None:

@@ -29,6 +29,8 @@ as KerasTuner infers it, or given (``--objective NAME:max``)."""
 DIRECTIONS = ("max", "min")
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
+RETRAIN_MAX_EPOCHS = 20
+"""The most epochs a ``validated`` retrain trains unless ``--retrain-max-epochs`` says."""
 RETRAIN_FROM = ("checkpoint", "scratch")
 """Where a validated retrain or finalist starts: its trial's best search checkpoint (when
 one is on disk and fits the final model), or new weights."""
@@ -74,7 +76,7 @@ class RunRequest:
     data_dir: Path | None = None
     retrain: bool = True
     retrain_data: str = "validated"
-    retrain_max_epochs: int = 20
+    retrain_max_epochs: int = RETRAIN_MAX_EPOCHS
     """The most epochs a ``validated`` retrain trains (it stops earlier when validation
     accuracy stops improving)."""
     retrain_from: str = "scratch"
@@ -146,6 +148,7 @@ class RunRequest:
                 f" training data, which {self._retrain_words()} does not: leave out"
                 f" {option('finalists')}, or retrain with {option('retrain_data')} validated (the default)"
             )
+        self._check_retrain_options()
         self._check_retrain_from()
         if self.gpus and self.workers != len(self.gpus):
             raise SearchError(
@@ -177,6 +180,19 @@ class RunRequest:
                 f"{option('name')} {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
                 " starting with a letter or digit"
             )
+
+    def _check_retrain_options(self) -> None:
+        """No retrain option where the retrain is skipped: nothing would use it."""
+        if self.retrain:
+            return
+        defaults = {"retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS}
+        for name, default in defaults.items():
+            value = getattr(self, name)
+            if value != default:
+                raise SearchError(
+                    f"{option(name)} {value} says how the final model retrains; with the retrain"
+                    f" skipped nothing would use it: leave out {option(name)}, or do not skip the retrain"
+                )
 
     def _check_retrain_from(self) -> None:
         """``checkpoint`` only where a validated retrain (or finalists) will start from it."""

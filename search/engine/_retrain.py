@@ -344,10 +344,11 @@ def retrain_start(
 ) -> Path | None:
     """Where a validated training of ``record``'s configuration starts: its search
     checkpoint (``--retrain-from checkpoint``, when the final model is the search's, not
-    one at another image size, and ``--keep-best`` kept the checkpoint), else None: new
-    weights. A fixed-length retrain (``full``, ``search``) always starts anew: its epochs
-    are counted from the search's first; so does a trial that logged no epochs. ``say``:
-    where to print why a requested checkpoint is not used."""
+    one at another image size, the trial logged epochs, and ``--keep-best`` kept the
+    checkpoint), else None: new weights. None also for a request that is not
+    ``checkpoint`` with a ``validated`` retrain (:meth:`RunRequest.check` refuses
+    ``checkpoint`` with any other). ``say``: where to print why a requested checkpoint is
+    not used."""
     if request.retrain_from != "checkpoint" or request.retrain_data != "validated":
         return None
     found = search_checkpoint(folder, record["id"])

@@ -13,6 +13,8 @@ from search.errors import RunFolderError
 LOCK_FD_ENV = "SEARCH_RUN_LOCK_FD"
 """Set by a process that holds a run's lock for the processes it starts (``--isolate``):
 the descriptor, inherited by them, through which it holds the lock."""
+_PID_BYTES = 64
+"""The most bytes of the lock file read for its holder's PID."""
 
 
 class RunFolderLike(Protocol):
@@ -47,7 +49,7 @@ class RunLock:
             return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         self._take(fd)
-        previous = os.read(fd, 64).decode(errors="replace").strip()
+        previous = _read_pid(fd)
         if previous.isdigit() and int(previous) != os.getpid():
             self.taken_over = int(previous)
         os.ftruncate(fd, 0)
@@ -58,23 +60,28 @@ class RunLock:
     def check_free(self) -> None:
         """Raise RunFolderError now if another process holds the lock: before slow work
         (loading data) that the lock's holder makes pointless. Takes nothing."""
-        if not self.path.exists() or self._inherited_fd() is not None:
+        if self._inherited_fd() is not None:
             return
-        fd = os.open(self.path, os.O_RDONLY)
-        self._take(fd)  # closes it when another process holds the lock
-        os.close(fd)  # and with it the lock just taken
+        holder = _probe(self.path)
+        if holder is not None:
+            raise self._held_by(holder)
 
     def _take(self, fd: int) -> None:
         """Lock ``fd`` or close it and raise RunFolderError naming the holder's PID."""
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            holder = _read_pid(fd)
             os.close(fd)
-            raise RunFolderError(
-                f"{self.path.parent}: another process (PID {holder}) is working on this run;"
-                " wait for it to finish or stop it first"
-            ) from None
+            raise self._held_by(holder) from None
+
+    def _held_by(self, holder: str) -> RunFolderError:
+        """The error of a run whose lock another process holds (``holder``: its PID, as the
+        lock file says)."""
+        return RunFolderError(
+            f"{self.path.parent}: another process (PID {holder or 'unknown'}) is working on this"
+            " run; wait for it to finish or stop it first"
+        )
 
     def _inherited_fd(self) -> int | None:
         """The descriptor named by ``$SEARCH_RUN_LOCK_FD`` if it holds this run's lock."""
@@ -115,7 +122,15 @@ class RunLock:
 
 def lock_holder(folder: Path | RunFolderLike) -> int | None:
     """The PID working on the run now, or None if no live process holds its lock."""
-    path = (folder if isinstance(folder, Path) else folder.path) / ".lock"
+    holder = _probe((folder if isinstance(folder, Path) else folder.path) / ".lock")
+    if holder is None:
+        return None
+    return int(holder) if holder.isdigit() else -1
+
+
+def _probe(path: Path) -> str | None:
+    """What the lock file ``path`` says of the live process holding it (its PID; "" when it
+    says nothing), or None where no process holds it (or there is none). Takes nothing."""
     if not path.exists():
         return None
     fd = os.open(path, os.O_RDONLY)
@@ -123,12 +138,16 @@ def lock_holder(folder: Path | RunFolderLike) -> int | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            text = os.read(fd, 64).decode(errors="replace").strip()
-            return int(text) if text.isdigit() else -1
+            return _read_pid(fd)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:
         os.close(fd)
+
+
+def _read_pid(fd: int) -> str:
+    """The holder's PID as the lock file open at ``fd`` records it ("" if none)."""
+    return os.read(fd, _PID_BYTES).decode(errors="replace").strip()
 
 
 STOPPED = "stopped (no process is running it)"
