@@ -59,7 +59,9 @@ def test_a_malformed_duration_is_refused(raw: str) -> None:
     [("10d", "--max-search-time: '10d' is not a duration: write a number with s, m or h"),
      ("0", "--max-search-time (0 s) must be more than 0 s and finite; give e.g. 10m")],
 )  # fmt: skip
-def test_the_cli_refuses_a_bad_limit_before_any_work(tmp_path: Path, capsys, value: str, message: str) -> None:
+def test_the_cli_refuses_a_bad_limit_before_any_work(
+    tmp_path: Path, capsys, value: str, message: str
+) -> None:
     args = ["run", "fashion", "--tuner", "random", "--results", str(tmp_path / "results")]
     assert main([*args, "--max-search-time", value]) == 2
     err = capsys.readouterr().err
