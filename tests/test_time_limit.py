@@ -137,3 +137,10 @@ def test_isolated_trials_count_their_processes_start_up(tmp_path: Path) -> None:
     trials = json.loads((run.folder / "trials.json").read_text())["trials"]
     assert [t["status"] for t in trials] == ["completed"]
     assert run.meta["search_time_up"] is True
+
+
+def test_workers_stop_at_the_limit_their_run_set(tmp_path: Path) -> None:
+    run = _run(tmp_path, tuner="optuna", workers=2, max_search_time=NO_TIME)
+    trials = json.loads((run.folder / "trials.json").read_text())["trials"]
+    assert 1 <= len(trials) <= 2  # each process's first trial at most, not the 40 planned
+    assert run.meta["search_time_up"] is True
