@@ -134,10 +134,11 @@ def _time_limit(ctx: RunContext, clock: SearchClock) -> float | None:
 def _say_time_up(ctx: RunContext, recorder: TrialRecorder) -> None:
     limit = ctx.plan.budget.max_search_seconds or 0.0
     done = sum(r.get("status") == "completed" for r in recorder.records.values())
-    ctx.say(
-        f"the search reached its time limit ({duration_words(limit)}) with"
-        f" {plural(done, 'trial')} completed; no new trial starts"
-    )
+    if not ctx.quiet:  # a trial process of --isolate's too: the one that ends the search
+        ctx.console.print(
+            f"the search reached its time limit ({duration_words(limit)}) with"
+            f" {plural(done, 'trial')} completed; no new trial starts"
+        )
 
 
 def _observers(
