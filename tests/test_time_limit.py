@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 import search
-from search._text import duration_words, parse_duration
+from search._text import SECONDS_PER_HOUR, duration_words, parse_duration
 from search.cli import main
 from search.engine import RunRequest, plan
 from search.engine._request import GPU_SEARCH_SECONDS
 from search.engine._search import earlier_search_seconds
-from search.errors import SearchError
+from search.errors import SearchError, SearchInterrupted
 from search.report import describe_budget
 from search.storage import RunFolder
 from tests import user_models as um
@@ -143,4 +143,29 @@ def test_workers_stop_at_the_limit_their_run_set(tmp_path: Path) -> None:
     run = _run(tmp_path, tuner="optuna", workers=2, max_search_time=NO_TIME)
     trials = json.loads((run.folder / "trials.json").read_text())["trials"]
     assert 1 <= len(trials) <= 2  # each process's first trial at most, not the 40 planned
+    assert run.meta["search_time_up"] is True
+
+
+class _StopAtSecondTrial(search.Observer):
+    """Stops the search as its second trial begins, as a Ctrl-C there would."""
+
+    def __init__(self) -> None:
+        self.begun = 0
+
+    def trial_begin(self, trial: Any) -> None:
+        self.begun += 1
+        if self.begun == 2:
+            raise KeyboardInterrupt
+
+
+def test_a_trial_stopped_before_the_limit_finishes_on_resume(tmp_path: Path) -> None:
+    """A trial that was running when the run stopped is run again on resume, even once
+    the limit has passed: it started before it; the run is not left with a trial running."""
+    with pytest.raises(SearchInterrupted):
+        _run(tmp_path, max_trials=3, max_search_time="1h", observers=[_StopAtSecondTrial()])
+    folder = RunFolder(tmp_path / "results" / "build" / "r")
+    assert [t["status"] for t in folder.read_trials()] == ["completed", "running"]
+    folder.update_meta(search_seconds=2 * SECONDS_PER_HOUR)  # the limit passed before the resume
+    run = search.resume(folder.path, quiet=True)
+    assert [t["status"] for t in folder.read_trials()] == ["completed", "completed"]
     assert run.meta["search_time_up"] is True

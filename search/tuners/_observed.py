@@ -16,6 +16,7 @@ import keras
 import keras_tuner as kt
 
 from hypermodels._fidelity import DataFidelity
+from search.compat import keras_tuner as compat_kt
 from search.environment import environment_error
 from search.errors import SearchError
 from search.failures import failure_reason
@@ -104,8 +105,11 @@ class ObservedTuner:
 
     def _time_is_up(self) -> bool:
         """The search's time limit has passed and a trial has completed: a search that has
-        none to choose from goes on to its first."""
+        none to choose from goes on to its first, and the trial an earlier process was
+        running (which the oracle's reload queues to run again) finishes."""
         if self.search_ends_at is None or time.time() < self.search_ends_at:
+            return False
+        if compat_kt.retry_queue(self.oracle):  # type: ignore[attr-defined]
             return False
         trials = self.oracle.trials.values()  # type: ignore[attr-defined]
         return any(t.status == kt.engine.trial.TrialStatus.COMPLETED for t in trials)
