@@ -7,6 +7,7 @@ as the CLI's, so ``python -m search status|report RUN`` read it too.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -280,9 +281,10 @@ def _seconds(duration: float | str | None) -> float | None:
             return parse_duration(duration)
         except ValueError as exc:
             raise SearchError(f"max_search_time: {exc}") from None
-    if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+    if isinstance(duration, bool) or not isinstance(duration, numbers.Real):  # NumPy's too
         raise SearchError(
-            f"max_search_time: a {type(duration).__name__}; give seconds or a duration such as '10m'"
+            f"max_search_time: {duration!r} ({type(duration).__name__}); give seconds or a"
+            " duration such as '10m'"
         )
     return float(duration)
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import search
@@ -74,6 +75,12 @@ def test_the_api_refuses_a_bad_limit(tmp_path: Path, value: Any) -> None:
     with pytest.raises(SearchError, match="max_search_time"):
         _run(tmp_path, max_search_time=value)
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("value", [np.float32(3600.0), np.int64(3600)])
+def test_the_api_takes_numpys_numbers(tmp_path: Path, value: Any) -> None:
+    run = _run(tmp_path, max_trials=1, max_search_time=value)
+    assert run.meta["budget"]["max_search_seconds"] == SECONDS_PER_HOUR
 
 
 @pytest.mark.parametrize(
