@@ -126,6 +126,13 @@ def test_a_run_is_not_continued_with_another_limit(tmp_path: Path) -> None:
         _run(tmp_path, max_trials=1, max_search_time="2h")
 
 
+def test_limits_said_alike_are_told_apart_in_seconds(tmp_path: Path) -> None:
+    run = _run(tmp_path, max_trials=1, max_search_time="10m")
+    RunFolder(run.folder).update_meta(status="interrupted")
+    with pytest.raises(SearchError, match="max_search_time 600 s -> 601 s"):
+        _run(tmp_path, max_trials=1, max_search_time=601)
+
+
 def test_a_continued_search_counts_its_earlier_time(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path / "run")
     folder.path.mkdir()

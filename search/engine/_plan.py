@@ -259,8 +259,7 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
             differences.append(f"{key} {old_budget.get(key)} -> {getattr(budget, key)}")
     limit = budget.max_search_seconds  # runs from before the limit: the one planned now
     if old_budget.get("max_search_seconds", limit) != limit:
-        old = _seconds(old_budget["max_search_seconds"])
-        differences.append(f"{option('max_search_time')} {old} -> {_seconds(limit)}")
+        differences.append(f"{option('max_search_time')} {_limits(old_budget['max_search_seconds'], limit)}")
     stored_request = meta.get("request") or {}
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
         if key in stored_request and stored_request[key] != getattr(request, key):
@@ -280,6 +279,14 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
 
 def _seconds(limit: float | None) -> str:
     return "none" if limit is None else duration_words(limit)
+
+
+def _limits(old: float | None, new: float | None) -> str:
+    """``10 min -> 20 min``; in seconds where the words round two limits alike."""
+    words = _seconds(old), _seconds(new)
+    if words[0] == words[1]:
+        words = f"{old:g} s", f"{new:g} s"
+    return f"{words[0]} -> {words[1]}"
 
 
 def check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> None:
