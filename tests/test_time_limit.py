@@ -126,6 +126,17 @@ def test_a_run_is_not_continued_with_another_limit(tmp_path: Path) -> None:
         _run(tmp_path, max_trials=1, max_search_time="2h")
 
 
+def test_a_run_from_before_the_limit_records_the_one_it_goes_on_with(tmp_path: Path) -> None:
+    run = _run(tmp_path, max_trials=1)
+    meta = json.loads((run.folder / "run.json").read_text())
+    del meta["budget"]["max_search_seconds"], meta["request"]["max_search_time"]
+    meta["status"] = "interrupted"
+    (run.folder / "run.json").write_text(json.dumps(meta))
+    run = _run(tmp_path, max_trials=1, max_search_time="1h")
+    assert run.meta["budget"]["max_search_seconds"] == SECONDS_PER_HOUR
+    assert describe_budget(run.meta).endswith("; at most 1 h of search")
+
+
 def test_limits_said_alike_are_told_apart_in_seconds(tmp_path: Path) -> None:
     run = _run(tmp_path, max_trials=1, max_search_time="10m")
     RunFolder(run.folder).update_meta(status="interrupted")

@@ -107,8 +107,10 @@ def record_start(opened: OpenRun, request: RunRequest, p: Plan, policy: str, chi
         "hypermodel": request.hypermodel,  # given again from Python, maybe
     }
     resumed = previous.get("resumed", [])
+    # A run from before the time limit goes on with the one planned now: run.json says it.
+    budget = {**previous.get("budget", {}), "max_search_seconds": p.budget.max_search_seconds}
     folder.update_meta(
-        status="running", finished=None, request=stored, precision=policy,
+        status="running", finished=None, request=stored, precision=policy, budget=budget,
         resumed=resumed if child else [*resumed, utc_now()],
     )  # fmt: skip
 
