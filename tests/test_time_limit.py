@@ -194,3 +194,12 @@ def test_a_trial_stopped_before_the_limit_finishes_on_resume(tmp_path: Path) -> 
     run = search.resume(folder.path, quiet=True)
     assert [t["status"] for t in folder.read_trials()] == ["completed", "completed"]
     assert run.meta["search_time_up"] is True
+
+
+def test_status_and_list_show_a_retrained_run_without_test_data(tmp_path: Path, capsys) -> None:
+    run = _run(tmp_path, max_trials=1, retrain=True, retrain_max_epochs=1, max_search_time=NO_TIME)
+    assert run.meta["final"]["test_accuracy"] is None  # arrays given without test data
+    assert main(["status", str(run.folder)]) == 0
+    assert main(["list", "--results", str(tmp_path / "results")]) == 0
+    out = capsys.readouterr().out
+    assert "TEST accuracy of the retrained model: none (no test data)" in out

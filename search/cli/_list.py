@@ -57,7 +57,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             info["status"],
             str(info["trials"]),
             f"{best['best'][info['objective']]:.4f}" if best else "-",
-            f"{final['test_accuracy']:.4f}" if final else "-",
+            f"{final['test_accuracy']:.4f}" if (final or {}).get("test_accuracy") is not None else "-",
         )
     console.print(table)
     return 0

@@ -92,10 +92,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if final:
         from search.report import describe_training
 
-        console.print(
-            f"  TEST accuracy of the retrained model: {final['test_accuracy']:.4f}"
-            f" ({describe_training(final)})"
-        )
+        test = final.get("test_accuracy")  # None: a run on arrays given without test data
+        shown = "none (no test data)" if test is None else f"{test:.4f}"
+        console.print(f"  TEST accuracy of the retrained model: {shown} ({describe_training(final)})")
     return 0
 
 
