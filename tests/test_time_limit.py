@@ -203,3 +203,9 @@ def test_status_and_list_show_a_retrained_run_without_test_data(tmp_path: Path, 
     assert main(["list", "--results", str(tmp_path / "results")]) == 0
     out = capsys.readouterr().out
     assert "TEST accuracy of the retrained model: none (no test data)" in out
+
+
+def test_finalists_cut_to_one_by_the_limit_are_said_so(tmp_path: Path) -> None:
+    run = _run(tmp_path, finalists=2, retrain=True, retrain_max_epochs=1, max_search_time=NO_TIME)
+    assert len(run.meta["final"]["finalists"]) == 1  # one trial completed in the time
+    assert "chosen among 1 finalist trained on" in run.meta["best"]["rule"]

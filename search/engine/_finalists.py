@@ -233,7 +233,7 @@ def chosen_summary(
     """run.json's ``best`` when the finalists chose: the trial, and why."""
     changed = record["id"] != search_choice
     rule = (
-        f"Trial {record['id']} was chosen among {count} finalists trained on the full training"
+        f"Trial {record['id']} was chosen among {plural(count, 'finalist')} trained on the full training"
         f" data, by validation {objective} at its kept epoch"
         + (f" (the search had ranked trial {search_choice} first)." if changed else ".")
     )
