@@ -118,6 +118,12 @@ def test_a_limit_not_reached_changes_nothing(tmp_path: Path) -> None:
     assert describe_budget(run.meta).endswith("; at most 1 h of search")
 
 
+def test_a_search_that_ran_every_trial_did_not_reach_its_limit(tmp_path: Path, capsys) -> None:
+    run = _run(tmp_path, max_trials=1, max_search_time=NO_TIME, quiet=False)
+    assert run.meta["search_time_up"] is False  # no trial was left to start
+    assert "time limit" not in capsys.readouterr().out
+
+
 def test_a_run_is_not_continued_with_another_limit(tmp_path: Path) -> None:
     run = _run(tmp_path, max_trials=1, max_search_time="1h")
     folder = RunFolder(run.folder)

@@ -111,6 +111,9 @@ class ObservedTuner:
             return False
         if compat_kt.retry_queue(self.oracle):  # type: ignore[attr-defined]
             return False
+        planned = self.oracle.max_trials  # type: ignore[attr-defined]
+        if planned is not None and len(self.oracle.trials) >= planned:  # type: ignore[attr-defined]
+            return False  # every trial ran: the search ends by itself, not at its limit
         trials = self.oracle.trials.values()  # type: ignore[attr-defined]
         return any(t.status == kt.engine.trial.TrialStatus.COMPLETED for t in trials)
 
