@@ -7,6 +7,7 @@ as the CLI's, so ``python -m search status|report RUN`` read it too.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -286,7 +287,10 @@ def _seconds(duration: float | str | None) -> float | None:
             f"max_search_time: {duration!r} ({type(duration).__name__}); give seconds or a"
             " duration such as '10m'"
         )
-    return float(duration)
+    try:
+        return float(duration)
+    except OverflowError:  # an int too large for a float: no finite limit, which check refuses
+        return math.inf
 
 
 def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run]) -> tuple[Path, ...]:

@@ -70,7 +70,7 @@ def test_the_cli_refuses_a_bad_limit_before_any_work(
     assert not (tmp_path / "results").exists()
 
 
-@pytest.mark.parametrize("value", [float("inf"), -1.0, [10], True])
+@pytest.mark.parametrize("value", [float("inf"), -1.0, [10], True, float("nan"), 10**400])
 def test_the_api_refuses_a_bad_limit(tmp_path: Path, value: Any) -> None:
     with pytest.raises(SearchError, match="max_search_time"):
         _run(tmp_path, max_search_time=value)
