@@ -32,7 +32,10 @@ def parse_duration(raw: str) -> float:
 
 
 def duration_words(seconds: float) -> str:
-    """A duration as people say it: "90 s", "6 min", "1.5 h"."""
+    """A duration as people say it: "90 s", "6 min", "1.5 h"; "0.001 s" under a second
+    (rounded to tenths, a positive limit would read "0 s")."""
+    if seconds < 1:
+        return f"{seconds:.2g} s"
     if seconds < 2 * SECONDS_PER_MINUTE:
         return f"{round(seconds, 1):g} s"
     if seconds < SECONDS_PER_HOUR:

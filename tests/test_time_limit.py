@@ -42,7 +42,8 @@ def _run(tmp_path: Path, **options: Any) -> search.Run:
 @pytest.mark.parametrize(
     ("raw", "seconds", "words"),
     [("90s", 90, "90 s"), ("10m", 600, "10 min"), ("1.5h", 5400, "1.5 h"), ("300", 300, "5 min"),
-     ("2 min", 120, "2 min"), ("3h", 10800, "3 h"), ("0.5s", 0.5, "0.5 s")],
+     ("2 min", 120, "2 min"), ("3h", 10800, "3 h"), ("0.5s", 0.5, "0.5 s"),
+     ("0.001s", 0.001, "0.001 s")],
 )  # fmt: skip
 def test_durations_are_read_and_said(raw: str, seconds: float, words: str) -> None:
     assert parse_duration(raw) == seconds
@@ -104,11 +105,11 @@ def test_the_search_stops_starting_trials_at_its_limit(tmp_path: Path, capsys) -
     assert meta["budget"]["max_search_seconds"] == NO_TIME
     assert meta["search_seconds"] >= round(trials[0]["seconds"], 1)  # both rounded alike
     out = capsys.readouterr().out
-    assert "for at most 0 s" in out
-    assert "the search reached its time limit (0 s) with 1 trial completed; no new trial starts" in out
-    assert describe_budget(meta).endswith("; at most 0 s of search (reached)")
+    assert "for at most 0.001 s" in out
+    assert "the search reached its time limit (0.001 s) with 1 trial completed; no new trial starts" in out
+    assert describe_budget(meta).endswith("; at most 0.001 s of search (reached)")
     assert main(["status", str(run.folder)]) == 0
-    assert "at most 0 s of search (reached))" in capsys.readouterr().out
+    assert "at most 0.001 s of search (reached))" in capsys.readouterr().out
 
 
 def test_a_limit_not_reached_changes_nothing(tmp_path: Path) -> None:
