@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+import keras_tuner as kt
 import pytest
+from rich.console import Console
 
 import search
 from search._text import duration_words, parse_duration
 from search.cli import main
 from search.engine import RunRequest, plan
+from search.engine._progress import SearchProgress, TimeLeftColumn
 from search.engine._request import GPU_SEARCH_SECONDS
 from search.engine._search import earlier_search_seconds
 from search.errors import SearchError
@@ -144,3 +149,16 @@ def test_workers_stop_at_the_limit_their_run_set(tmp_path: Path) -> None:
     trials = json.loads((run.folder / "trials.json").read_text())["trials"]
     assert 1 <= len(trials) <= 2  # each process's first trial at most, not the 40 planned
     assert run.meta["search_time_up"] is True
+
+
+def test_the_progress_caps_the_searchs_time_left_at_its_limit() -> None:
+    progress = SearchProgress(
+        Console(file=io.StringIO()), 10, 100, kt.Objective("val_accuracy", "max"),
+        lambda values, epoch: 1, 3,
+    )  # fmt: skip
+    column = TimeLeftColumn(progress._time_cap)
+    search_task, epoch_task = progress._progress.tasks
+    assert column.render(search_task).plain == "-:--:--"  # no limit, no estimate yet
+    progress.ends_at = time.time() + 90.9
+    assert column.render(search_task).plain == "0:01:30"
+    assert column.render(epoch_task).plain == "-:--:--"  # the running epoch ends past it
