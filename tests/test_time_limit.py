@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ def test_a_malformed_duration_is_refused(raw: str) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [("10d", "--max-search-time: '10d' is not a duration: write a number with s, m or h"),
-     ("0", "--max-search-time (0 s) must be more than 0 s and finite; give e.g. 10m")],
+     ("0", "--max-search-time (0 s) must be more than 0 s; give e.g. 10m, or none for no limit")],
 )  # fmt: skip
 def test_the_cli_refuses_a_bad_limit_before_any_work(
     tmp_path: Path, capsys, value: str, message: str
@@ -74,7 +75,7 @@ def test_the_cli_refuses_a_bad_limit_before_any_work(
     assert not (tmp_path / "results").exists()
 
 
-@pytest.mark.parametrize("value", [float("inf"), -1.0, [10], True])
+@pytest.mark.parametrize("value", [float("nan"), -1.0, -math.inf, [10], True, "10 parsecs"])
 def test_the_api_refuses_a_bad_limit(tmp_path: Path, value: Any) -> None:
     with pytest.raises(SearchError, match="max_search_time"):
         _run(tmp_path, max_search_time=value)
@@ -84,13 +85,23 @@ def test_the_api_refuses_a_bad_limit(tmp_path: Path, value: Any) -> None:
 @pytest.mark.parametrize(
     ("budget", "options", "limit"),
     [("gpu", {}, GPU_SEARCH_SECONDS), ("gpu", {"max_trials": 5}, None), ("cpu", {}, None),
-     ("cpu", {"max_search_time": 90.0}, 90.0), ("gpu", {"max_search_time": 30.0}, 30.0)],
+     ("cpu", {"max_search_time": 90.0}, 90.0), ("gpu", {"max_search_time": 30.0}, 30.0),
+     ("gpu", {"max_search_time": math.inf}, None)],
 )  # fmt: skip
 def test_the_gpu_budget_limits_its_search_unless_trials_are_given(
     budget: str, options: dict[str, Any], limit: float | None
 ) -> None:
     p = plan(RunRequest(experiment="fashion", tuner="hyperband", budget=budget, **options))
     assert p.budget.max_search_seconds == limit
+
+
+def test_no_limit_is_said_none_and_kept_so() -> None:
+    assert parse_duration(" None ") == math.inf
+    request = RunRequest(experiment="fashion", tuner="hyperband", max_search_time=math.inf)
+    stored = request.to_json("r")
+    assert stored["max_search_time"] == "none"
+    json.dumps(stored, allow_nan=False)  # run.json stays plain JSON
+    assert RunRequest.from_json(stored).max_search_time == math.inf
 
 
 def test_the_search_stops_starting_trials_at_its_limit(tmp_path: Path, capsys) -> None:
