@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import statistics
 import tempfile
 import time
@@ -81,6 +82,7 @@ def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: 
         retrain_data=args.retrain_data, retrain_max_epochs=retrain_epochs,
         retrain_from=args.retrain_from,
         budget=args.budget, finalists=args.finalists, fidelity=args.fidelity,
+        max_search_time=math.inf,  # a budget of Kx is its trials and epochs, whatever they take
         **(SMOKE if args.smoke else {}),
     )  # fmt: skip
     total = time.perf_counter() - started

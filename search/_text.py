@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 
@@ -15,16 +16,23 @@ _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|m|min|h)?")
 _SECONDS_PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 SECONDS_PER_MINUTE = 60.0
 SECONDS_PER_HOUR = 3600.0
-DURATION_FORMS = "a number with s, m or h, e.g. 90s, 10m, 1.5h (a bare number is seconds)"
+NO_LIMIT = "none"
+"""How a limit that is not there is written: ``--max-search-time none``."""
+DURATION_FORMS = (
+    f"a number with s, m or h, e.g. 90s, 10m, 1.5h (a bare number is seconds), or {NO_LIMIT}"
+)
 """How a duration is written on the command line, for help texts and errors."""
 
 
 def parse_duration(raw: str) -> float:
-    """The seconds ``raw`` says: ``"90s"``, ``"10m"``, ``"1.5h"``, ``"300"`` (seconds).
+    """The seconds ``raw`` says: ``"90s"``, ``"10m"``, ``"1.5h"``, ``"300"`` (seconds), or
+    ``"none"``: infinity, no limit.
 
     Raises:
         ValueError: ``raw`` is none of these forms.
     """
+    if raw.strip().lower() == NO_LIMIT:
+        return math.inf
     match = _DURATION.fullmatch(raw.strip().lower())
     if match is None:
         raise ValueError(f"{raw!r} is not a duration: write {DURATION_FORMS}")

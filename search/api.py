@@ -217,7 +217,8 @@ def run(
             N) or ``"both"`` (``"data"`` on every training image unless train_size is given).
         max_search_time: seconds (or ``"90s"``, ``"10m"``, ``"1.5h"``) of searching after
             which no new trial starts; the running ones finish, then the finalists and the
-            retrain. None: the budget's (6 minutes on ``gpu`` unless max_trials is given).
+            retrain. ``"none"`` or ``math.inf``: no limit; None: the budget's (6 minutes on
+            ``gpu`` unless max_trials is given).
         observers: your own :class:`search.Observer` subclasses, told of every trial and
             epoch of the search in this process (not in workers or trial processes).
         warm_start: earlier runs (folders or :class:`Run` objects) of the same experiment
@@ -289,7 +290,7 @@ def _seconds(duration: float | str | None) -> float | None:
         )
     try:
         return float(duration)
-    except OverflowError:  # an int too large for a float: no finite limit, which check refuses
+    except OverflowError:  # an int too large for a float: no limit, as math.inf
         return math.inf
 
 

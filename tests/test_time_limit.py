@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import time
 from pathlib import Path
 from typing import Any
 
+import keras_tuner as kt
 import numpy as np
 import pytest
+from rich.console import Console
 
 import search
 from search._text import SECONDS_PER_HOUR, duration_words, parse_duration
 from search.cli import main
 from search.engine import RunRequest, plan
+from search.engine._progress import SearchProgress, TimeLeftColumn
 from search.engine._request import GPU_SEARCH_SECONDS
 from search.engine._search import earlier_search_seconds
 from search.errors import SearchError, SearchInterrupted
@@ -59,7 +65,7 @@ def test_a_malformed_duration_is_refused(raw: str) -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [("10d", "--max-search-time: '10d' is not a duration: write a number with s, m or h"),
-     ("0", "--max-search-time (0 s) must be more than 0 s and finite; give e.g. 10m")],
+     ("0", "--max-search-time (0 s) must be more than 0 s; give e.g. 10m, or none for no limit")],
 )  # fmt: skip
 def test_the_cli_refuses_a_bad_limit_before_any_work(
     tmp_path: Path, capsys, value: str, message: str
@@ -71,29 +77,45 @@ def test_the_cli_refuses_a_bad_limit_before_any_work(
     assert not (tmp_path / "results").exists()
 
 
-@pytest.mark.parametrize("value", [float("inf"), -1.0, [10], True, float("nan"), 10**400])
+@pytest.mark.parametrize("value", [float("nan"), -1.0, -math.inf, [10], True, "10 parsecs"])
 def test_the_api_refuses_a_bad_limit(tmp_path: Path, value: Any) -> None:
     with pytest.raises(SearchError, match="max_search_time"):
         _run(tmp_path, max_search_time=value)
     assert not (tmp_path / "results").exists()
 
 
-@pytest.mark.parametrize("value", [np.float32(3600.0), np.int64(3600)])
-def test_the_api_takes_numpys_numbers(tmp_path: Path, value: Any) -> None:
+@pytest.mark.parametrize(
+    ("value", "limit"),
+    [(np.float32(3600.0), SECONDS_PER_HOUR), (np.int64(3600), SECONDS_PER_HOUR),
+     (10**400, None)],  # more seconds than a float holds: no limit, as math.inf
+)  # fmt: skip
+def test_the_api_takes_numpys_numbers_and_huge_ones(
+    tmp_path: Path, value: Any, limit: float | None
+) -> None:
     run = _run(tmp_path, max_trials=1, max_search_time=value)
-    assert run.meta["budget"]["max_search_seconds"] == SECONDS_PER_HOUR
+    assert run.meta["budget"]["max_search_seconds"] == limit
 
 
 @pytest.mark.parametrize(
     ("budget", "options", "limit"),
     [("gpu", {}, GPU_SEARCH_SECONDS), ("gpu", {"max_trials": 5}, None), ("cpu", {}, None),
-     ("cpu", {"max_search_time": 90.0}, 90.0), ("gpu", {"max_search_time": 30.0}, 30.0)],
+     ("cpu", {"max_search_time": 90.0}, 90.0), ("gpu", {"max_search_time": 30.0}, 30.0),
+     ("gpu", {"max_search_time": math.inf}, None)],
 )  # fmt: skip
 def test_the_gpu_budget_limits_its_search_unless_trials_are_given(
     budget: str, options: dict[str, Any], limit: float | None
 ) -> None:
     p = plan(RunRequest(experiment="fashion", tuner="hyperband", budget=budget, **options))
     assert p.budget.max_search_seconds == limit
+
+
+def test_no_limit_is_said_none_and_kept_so() -> None:
+    assert parse_duration(" None ") == math.inf
+    request = RunRequest(experiment="fashion", tuner="hyperband", max_search_time=math.inf)
+    stored = request.to_json("r")
+    assert stored["max_search_time"] == "none"
+    json.dumps(stored, allow_nan=False)  # run.json stays plain JSON
+    assert RunRequest.from_json(stored).max_search_time == math.inf
 
 
 def test_the_search_stops_starting_trials_at_its_limit(tmp_path: Path, capsys) -> None:
@@ -216,3 +238,16 @@ def test_finalists_cut_to_one_by_the_limit_are_said_so(tmp_path: Path) -> None:
     run = _run(tmp_path, finalists=2, retrain=True, retrain_max_epochs=1, max_search_time=NO_TIME)
     assert len(run.meta["final"]["finalists"]) == 1  # one trial completed in the time
     assert "chosen among 1 finalist trained on" in run.meta["best"]["rule"]
+
+
+def test_the_progress_caps_the_searchs_time_left_at_its_limit() -> None:
+    progress = SearchProgress(
+        Console(file=io.StringIO()), 10, 100, kt.Objective("val_accuracy", "max"),
+        lambda values, epoch: 1, 3,
+    )  # fmt: skip
+    column = TimeLeftColumn(progress._time_cap)
+    search_task, epoch_task = progress._progress.tasks
+    assert column.render(search_task).plain == "-:--:--"  # no limit, no estimate yet
+    progress.ends_at = time.time() + 90.9
+    assert column.render(search_task).plain == "0:01:30"
+    assert column.render(epoch_task).plain == "-:--:--"  # the running epoch ends past it

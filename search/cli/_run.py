@@ -58,8 +58,8 @@ def _add_budget_options(p: argparse.ArgumentParser) -> None:
         type=duration,
         metavar="DURATION",
         help="start no new trial after this much searching (running trials finish; the"
-        " finalists and the retrain come after): 90s, 10m, 1.5h (default: 6m on the gpu"
-        " budget unless --max-trials is given, none on cpu)",
+        " finalists and the retrain come after): 90s, 10m, 1.5h, or none (default: 6m on"
+        " the gpu budget unless --max-trials is given, none on cpu)",
     )
     p.add_argument(
         "--fidelity",

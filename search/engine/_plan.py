@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -145,6 +146,8 @@ def _budget_of(
     limit = request.max_search_time
     if limit is None and profile == "gpu" and request.max_trials is None:
         limit = GPU_SEARCH_SECONDS
+    if limit == math.inf:
+        limit = None
     return tuners.Budget(
         max_trials=request.max_trials if request.max_trials is not None else default_trials,
         max_epochs=request.max_epochs or default_epochs,

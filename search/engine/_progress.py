@@ -12,22 +12,47 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from search.engine._records import failure_reason
 from search.tuners import Observer
+
+SECONDS_PER_MINUTE = 60
+
+
+class TimeLeftColumn(TimeRemainingColumn):
+    """Rich's estimate of a task's time left, capped where ``cap(task)`` gives seconds
+    (the search's time limit): a search that stops at its limit ends sooner than its
+    planned epochs would."""
+
+    def __init__(self, cap: Callable[[Task], float | None]) -> None:
+        super().__init__()
+        self.cap = cap
+
+    def render(self, task: Task) -> Text:
+        cap = self.cap(task)
+        if cap is None or (task.time_remaining is not None and task.time_remaining <= cap):
+            return super().render(task)
+        minutes, seconds = divmod(int(cap), SECONDS_PER_MINUTE)
+        hours, minutes = divmod(minutes, SECONDS_PER_MINUTE)
+        return Text(f"{hours:d}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
 
 
 class SearchProgress(Observer):
     """An observer drawing two bars: the search (in epochs) and the current epoch (in batches).
 
     Time left is estimated from epochs done against the epochs the budget plans, so it
-    accounts for Hyperband's short and long trials alike. A line is also printed per
-    finished trial, which is what a log file (no terminal) keeps.
+    accounts for Hyperband's short and long trials alike, and capped at the search's time
+    limit (``ends_at``, ``time.time()``). A line is also printed per finished trial, which
+    is what a log file (no terminal) keeps.
     """
+
+    ends_at: float | None = None
 
     def __init__(
         self,
@@ -52,7 +77,7 @@ class SearchProgress(Observer):
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("left"),
-            TimeRemainingColumn(),
+            TimeLeftColumn(self._time_cap),
             console=console,
             transient=False,
         )
@@ -81,6 +106,12 @@ class SearchProgress(Observer):
             if record.get("status") == "completed" and value is not None and self._better(value):
                 self.best = (value, record["id"])
         self._progress.update(self._search, description=self._describe(""))
+
+    def _time_cap(self, task: Task) -> float | None:
+        """The search's seconds left before its time limit; None: no limit, or another task."""
+        if self.ends_at is None or task.id != self._search:
+            return None
+        return max(0.0, self.ends_at - time.time())
 
     def __enter__(self) -> SearchProgress:
         self._progress.start()

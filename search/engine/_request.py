@@ -13,6 +13,7 @@ from typing import Any
 
 import keras_tuner as kt
 
+from search._text import NO_LIMIT
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, option
 from search.storage import RunFolder, is_masked, masked_url
@@ -116,8 +117,8 @@ class RunRequest:
     """One of :data:`FIDELITIES` (``--fidelity``)."""
     max_search_time: float | None = None
     """Seconds of searching after which no new trial starts (the running ones finish);
-    None: the budget's (``gpu``: :data:`GPU_SEARCH_SECONDS` unless ``max_trials`` is
-    given; ``cpu``: no limit)."""
+    ``math.inf``: no limit; None: the budget's (``gpu``: :data:`GPU_SEARCH_SECONDS` unless
+    ``max_trials`` is given; ``cpu``: no limit)."""
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
@@ -136,10 +137,10 @@ class RunRequest:
         _at_least(option("retrain_max_epochs"), self.retrain_max_epochs, 1)
         _at_least(option("image_size"), self.image_size, 16)
         _at_least(option("finalists"), self.finalists, 1)
-        if self.max_search_time is not None and not 0 < self.max_search_time < math.inf:
+        if self.max_search_time is not None and not 0 < self.max_search_time:
             raise SearchError(
-                f"{option('max_search_time')} ({self.max_search_time:g} s) must be more than 0 s and"
-                " finite; give e.g. 10m, or leave it out for no limit"
+                f"{option('max_search_time')} ({self.max_search_time:g} s) must be more than 0 s;"
+                f" give e.g. 10m, or {NO_LIMIT} for no limit"
             )
         self._check_choices()
         if (self.finalists or 1) > 1 and (not self.retrain or self.retrain_data != "validated"):
@@ -246,6 +247,8 @@ class RunRequest:
         out["warm_start"] = [str(Path(folder).resolve()) for folder in self.warm_start]
         out["storage"] = masked_url(self.storage)
         out["track"] = [_masked_track(value) for value in self.track]
+        if self.max_search_time == math.inf:  # JSON has no infinity
+            out["max_search_time"] = NO_LIMIT
         return out
 
     @classmethod
@@ -260,6 +263,8 @@ class RunRequest:
         values["gpus"] = tuple(str(gpu) for gpu in values.get("gpus") or ())
         values["track"] = tuple(str(value) for value in values.get("track") or ())
         values["warm_start"] = tuple(Path(str(f)) for f in values.get("warm_start") or ())
+        if values.get("max_search_time") == NO_LIMIT:
+            values["max_search_time"] = math.inf
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

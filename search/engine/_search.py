@@ -74,6 +74,8 @@ def search_trials(ctx: RunContext) -> Searched:
     tuner.trial_quota = ctx.trials_per_process
     clock = SearchClock(earlier_search_seconds(folder, request.workers))
     tuner.search_ends_at = _time_limit(ctx, clock)
+    if progress is not None:
+        progress.ends_at = tuner.search_ends_at
     _announce(ctx)
     try:
         with _workers(ctx):
