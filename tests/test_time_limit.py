@@ -212,7 +212,7 @@ class _StopAtSecondTrial(search.Observer):
             raise KeyboardInterrupt
 
 
-def test_a_trial_stopped_before_the_limit_finishes_on_resume(tmp_path: Path) -> None:
+def test_a_trial_stopped_before_the_limit_finishes_on_resume(tmp_path: Path, capsys) -> None:
     """A trial that was running when the run stopped is run again on resume, even once
     the limit has passed: it started before it; the run is not left with a trial running."""
     with pytest.raises(SearchInterrupted):
@@ -220,9 +220,10 @@ def test_a_trial_stopped_before_the_limit_finishes_on_resume(tmp_path: Path) -> 
     folder = RunFolder(tmp_path / "results" / "build" / "r")
     assert [t["status"] for t in folder.read_trials()] == ["completed", "running"]
     folder.update_meta(search_seconds=2 * SECONDS_PER_HOUR)  # the limit passed before the resume
-    run = search.resume(folder.path, quiet=True)
+    run = search.resume(folder.path)
     assert [t["status"] for t in folder.read_trials()] == ["completed", "completed"]
     assert run.meta["search_time_up"] is True
+    assert "for at most 1 h (0 s left)" in capsys.readouterr().out  # the resume says so
 
 
 def test_status_and_list_show_a_retrained_run_without_test_data(tmp_path: Path, capsys) -> None:

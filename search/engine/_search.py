@@ -76,7 +76,7 @@ def search_trials(ctx: RunContext) -> Searched:
     tuner.search_ends_at = _time_limit(ctx, clock)
     if progress is not None:
         progress.ends_at = tuner.search_ends_at
-    _announce(ctx)
+    _announce(ctx, clock.earlier)
     try:
         with _workers(ctx):
             time_up = _run(ctx, tuner, progress, recorder)
@@ -181,11 +181,15 @@ def _progress(ctx: RunContext, recorder: TrialRecorder) -> SearchProgress:
     return progress
 
 
-def _announce(ctx: RunContext) -> None:
+def _announce(ctx: RunContext, searched: float) -> None:
+    """What the search will run; a continued one's time left under its limit, after the
+    ``searched`` seconds of its earlier processes."""
     planned_trials, planned_epochs = ctx.plan.backend.plan(ctx.plan.budget)
     isolated = " (each trial in its own process)" if ctx.trials_per_process == 0 else ""
     limit = ctx.plan.budget.max_search_seconds
     within = "" if limit is None else f", for at most {duration_words(limit)}"
+    if limit is not None and searched > 0:
+        within += f" ({duration_words(max(0.0, limit - searched))} left)"
     ctx.say(
         f"searching with {ctx.plan.backend.name}: up to {plural(planned_trials, 'trial')},"
         f" {plural(planned_epochs, 'epoch')} in all{within}{isolated}; results in {ctx.folder.path}"
