@@ -105,13 +105,14 @@ class ObservedTuner:
 
     def _time_is_up(self) -> bool:
         """The search's time limit has passed and a trial has completed: a search that has
-        none to choose from goes on to its first, and the trial an earlier process was
-        running (which the oracle's reload queues to run again) finishes."""
+        none to choose from goes on to its first, the trial an earlier process was running
+        (which the oracle's reload queues to run again) finishes, and one that ran all its
+        planned trials ends by itself."""
         if self.search_ends_at is None or time.time() < self.search_ends_at:
             return False
         if compat_kt.retry_queue(self.oracle):  # type: ignore[attr-defined]
             return False
-        planned = self.oracle.max_trials  # type: ignore[attr-defined]
+        planned = getattr(self.oracle, "max_trials", None)  # type: ignore[attr-defined]
         if planned is not None and len(self.oracle.trials) >= planned:  # type: ignore[attr-defined]
             return False  # every trial ran: the search ends by itself, not at its limit
         trials = self.oracle.trials.values()  # type: ignore[attr-defined]
