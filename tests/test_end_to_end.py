@@ -29,7 +29,7 @@ def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys
     assert (meta["experiment"], meta["tuner"], meta["status"]) == ("fashion", tuner, "finished")
     assert meta["budget"] == {
         "max_trials": 2, "max_epochs": 2, "factor": 3, "profile": "cpu", "finalists": 1,
-        "fidelity": "epochs",
+        "fidelity": "epochs", "max_search_seconds": None,
     }  # fmt: skip
     assert meta["data"]["train"] == 1000 and meta["data"]["validation"] == 500
     assert meta["space"]["params"]["learning_rate"]["type"] == "float"
