@@ -20,7 +20,7 @@ from search.cli import main
 from search.engine import RunRequest, plan
 from search.engine._progress import SearchProgress, TimeLeftColumn
 from search.engine._request import GPU_SEARCH_SECONDS
-from search.engine._search import earlier_search_seconds
+from search.engine._search import earlier_search_seconds, trials_span
 from search.errors import SearchError, SearchInterrupted
 from search.report import describe_budget
 from search.storage import RunFolder
@@ -177,11 +177,27 @@ def test_a_continued_search_counts_its_earlier_time(tmp_path: Path) -> None:
     folder = RunFolder(tmp_path / "run")
     folder.path.mkdir()
     folder.write_meta({"search_seconds": 12.5})
-    assert earlier_search_seconds(folder, workers=1) == 12.5
-    # A process killed before it recorded its time: its trials' seconds, at least.
-    folder.write_trials([{"id": "0", "status": "completed", "seconds": 20.0}])
-    assert earlier_search_seconds(folder, workers=1) == 20.0
-    assert earlier_search_seconds(folder, workers=2) == 12.5  # overlapping trials: not summed
+    assert earlier_search_seconds(folder) == 12.5
+    # A process killed before it recorded its time: the time its trials ran, at least.
+    folder.write_trials([
+        {"id": "0", "status": "completed", "seconds": 10.0, "finished": "2026-01-01T00:00:10+00:00"},
+        {"id": "1", "status": "completed", "seconds": 10.0, "finished": "2026-01-01T00:00:20+00:00"},
+        {"id": "2", "status": "running", "seconds": None, "finished": None},
+    ])  # fmt: skip
+    assert earlier_search_seconds(folder) == 20.0
+
+
+def test_trials_of_workers_that_overlapped_count_once(tmp_path: Path) -> None:
+    """Whatever the workers are now: a run of 2 workers continued with one."""
+    folder = RunFolder(tmp_path / "run")
+    folder.path.mkdir()
+    folder.write_meta({"search_seconds": 12.5})
+    folder.write_trials([
+        {"id": "0", "status": "completed", "seconds": 10.0, "finished": "2026-01-01T00:00:10+00:00"},
+        {"id": "1", "status": "completed", "seconds": 10.0, "finished": "2026-01-01T00:00:11+00:00"},
+    ])  # fmt: skip
+    assert earlier_search_seconds(folder) == 12.5  # 11 s of trials, not 20
+    assert trials_span(folder.read_trials()) == 11.0
 
 
 def test_isolated_trials_count_their_processes_start_up(tmp_path: Path) -> None:

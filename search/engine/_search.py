@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from search._text import duration_words, plural
@@ -72,7 +74,7 @@ def search_trials(ctx: RunContext) -> Searched:
     if keeper is not None:
         keeper.oracle = tuner.oracle
     tuner.trial_quota = ctx.trials_per_process
-    clock = SearchClock(earlier_search_seconds(folder, request.workers))
+    clock = SearchClock(earlier_search_seconds(folder))
     tuner.search_ends_at = _time_limit(ctx, clock)
     if progress is not None:
         progress.ends_at = tuner.search_ends_at
@@ -106,15 +108,29 @@ class SearchClock:
         return round(self.earlier + time.perf_counter() - self.started, 1)
 
 
-def earlier_search_seconds(folder: RunFolder, workers: int) -> float:
+def earlier_search_seconds(folder: RunFolder) -> float:
     """The seconds a continued run has searched: what run.json recorded, or, where a
-    process was killed before it recorded its time, at least its trials' seconds (not with
-    workers, whose trials overlap)."""
+    process was killed before it recorded its time, at least the time its trials ran in
+    (trials of workers that overlapped count once, whatever the workers are now)."""
     recorded = folder.read_meta().get("search_seconds")
     earlier = float(recorded) if isinstance(recorded, (int, float)) else 0.0
-    if workers <= 1:
-        earlier = max(earlier, sum(t.get("seconds") or 0 for t in folder.read_trials()))
-    return earlier
+    return max(earlier, trials_span(folder.read_trials()))
+
+
+def trials_span(trials: list[dict[str, Any]]) -> float:
+    """The seconds in which at least one of ``trials`` ran: the union of each finished
+    one's span, its ``seconds`` up to its ``finished`` time."""
+    spans = sorted(
+        (end - float(t["seconds"]), end)
+        for t in trials
+        if t.get("seconds") and t.get("finished")
+        for end in [datetime.fromisoformat(t["finished"]).timestamp()]
+    )
+    total, reached = 0.0, -math.inf
+    for start, end in spans:
+        total += max(0.0, end - max(start, reached))
+        reached = max(reached, end)
+    return round(total, 1)
 
 
 def _time_limit(ctx: RunContext, clock: SearchClock) -> float | None:
