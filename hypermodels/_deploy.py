@@ -35,17 +35,19 @@ class ClassNames(keras.layers.Layer):
         return {**super().get_config(), "class_names": self.class_names}
 
 
-def deployable(model: keras.Model, class_names: list[str] | tuple[str, ...]) -> keras.Model:
-    """``model`` (trained on H x W x C images) behind a uint8 input of any height and width,
-    resized inside (bilinear) to H x W, with the class names as the last layer."""
-    height, width, channels = model.input.shape[1:]
-    if len(class_names) != model.output.shape[-1]:
-        raise ValueError(
-            f"{len(class_names)} class names for a model with {model.output.shape[-1]} outputs"
-        )
+def deployable(
+    model: keras.Model, class_names: list[str] | tuple[str, ...], image_shape: tuple[int, ...]
+) -> keras.Model:
+    """``model`` (trained on ``image_shape``, H x W x C, images) behind a uint8 input of any
+    height and width, resized inside (bilinear) to H x W, with the class names as the last
+    layer. ValueError when the model has not one output per class name."""
+    height, width, channels = image_shape
     pixels = keras.Input((None, None, channels), dtype="uint8", name="image")
     resized = keras.layers.Resizing(height, width, name="resize")(pixels)
-    probabilities = ClassNames(list(class_names))(model(resized))
+    outputs = model(resized)  # a Sequential model loaded from a file has no input until called
+    if len(class_names) != outputs.shape[-1]:
+        raise ValueError(f"{len(class_names)} class names for a model with {outputs.shape[-1]} outputs")
+    probabilities = ClassNames(list(class_names))(outputs)
     return keras.Model(pixels, probabilities, name=f"{model.name}_deployable")
 
 
@@ -55,5 +57,7 @@ def class_names_of(model: keras.Model) -> list[str]:
         return list(model.get_layer("class_names").class_names)
     except ValueError:
         raise ValueError(
-            "the model has no class names: export it with `python -m search export RUN`"
+            "the model has no class names: predict takes image classifiers that"
+            " `python -m search export RUN` wrote (it saves other models as they trained:"
+            " load those with keras.saving.load_model)"
         ) from None

@@ -5,13 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import keras
+import numpy as np
 import pytest
 
+import search
+from hypermodels import class_names_of
 from search.cli import main
 from search.engine import RunRequest
 from search.engine._export import _chosen as chosen_trial
 from search.errors import SearchError
 from search.storage import RunFolder
+from tests import user_models as um
 
 
 def _trial(trial: str, val: float) -> dict[str, Any]:
@@ -72,3 +77,34 @@ def test_a_bad_output_is_refused_before_any_work(output: str, message: str, tmp_
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert folder.model_file.read_bytes() == b"the run's model"
     assert sorted(p.name for p in folder.path.iterdir()) == ["best_model.keras", "run.json", "trials.json"]
+
+
+def test_a_run_on_arrays_exports_its_own_model(tmp_path: Path, capsys) -> None:
+    """A user's model of other inputs than images is saved as it trained, to load with Keras."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="rows", retrain=False, quiet=True,
+                     test_data=um.tiny_data(n=30, seed=1))  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "TEST accuracy" in out and "on 30 rows" in out
+    assert "(inputs of shape 8, as it trained; load it with keras.saving.load_model)" in out
+    model = keras.saving.load_model(run.folder / "export.keras")
+    assert model.predict(x[:4], verbose=0).shape == (4, um.CLASSES)
+    assert main(["predict", str(run.folder / "export.keras"), str(tmp_path / "any.png")]) == 2
+    err = capsys.readouterr().err
+    assert "predict takes image classifiers that `python -m search export RUN` wrote" in err
+
+
+def test_a_sequential_image_classifier_exports_for_predict(tmp_path: Path, capsys) -> None:
+    """A Sequential model loaded from a file has no input until called: the wrapper calls it."""
+    x, y = um.tiny_images()
+    run = search.run(um.build_sequential_cnn, x, y, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, name="cnn", retrain=False, quiet=True,
+                     test_data=um.tiny_images(n=30, seed=1))  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 0
+    assert "try: python -m search predict" in capsys.readouterr().out
+    model = keras.saving.load_model(run.folder / "export.keras")
+    assert class_names_of(model) == ["0", "1", "2"]
+    pixels = np.full((1, 12, 16, 1), 200, dtype="uint8")  # any size: resized inside
+    assert model.predict(pixels, verbose=0).shape == (1, um.CLASSES)

@@ -156,3 +156,24 @@ def build_uncompiled(hp: kt.HyperParameters) -> keras.Model:
 def build_broken(hp: kt.HyperParameters) -> keras.Model:
     hp.Int("units", 4, 8)
     raise RuntimeError("the layer sizes do not add up")
+
+
+def tiny_images(n: int = 60, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """8x8 grayscale images as floats in [0, 1]; 3 classes by which third is brightest."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=(n, 8, 8, 1)).astype("float32")
+    y = np.argmax([x[:, :3].mean(axis=(1, 2, 3)), x[:, 3:5].mean(axis=(1, 2, 3)),
+                   x[:, 5:].mean(axis=(1, 2, 3))], axis=0).astype("int64")  # fmt: skip
+    return x, y
+
+
+def build_sequential_cnn(hp: kt.HyperParameters) -> keras.Model:
+    """A KerasTuner user's image classifier: a Sequential CNN, compiled."""
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(hp.Choice("filters", [4, 8]), 3, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(CLASSES, activation="softmax"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

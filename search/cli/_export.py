@@ -39,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.engine import EXPORT_FILE, RETRAIN_DATA, RETRAIN_FROM, export_run
-    from search.report import describe_training
+    from search.report import describe_test, describe_training
 
     if args.retrain_data not in RETRAIN_DATA:
         raise SearchError(
@@ -58,11 +58,15 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         trial=args.trial, retrain_from=args.retrain_from,
     )
     shape = "x".join(str(d) for d in done.image_shape)
+    tested, noun = done.final.get("test_images") or 0, "images" if done.takes_images else "rows"
     console.print(
         f"exported trial {done.trial} (trained at {shape}, {describe_training(done.final)}):"
-        f" TEST accuracy"
-        f" {done.final['test_accuracy']:.4f} on {done.final['test_images']:,} images"
+        f" TEST {describe_test(done.final)}" + (f" on {tested:,} {noun}" if tested else "")
     )
+    if not done.takes_images:
+        console.print(f"model: {done.output} (inputs of shape {shape}, as it trained; load it with"
+                      " keras.saving.load_model)")  # fmt: skip
+        return 0
     console.print(f"model: {done.output} (classes: {', '.join(done.class_names)})")
     console.print(f"try: python -m search predict {shlex.quote(str(done.output))} IMAGE...")
     return 0

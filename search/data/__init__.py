@@ -1,6 +1,6 @@
 """Data loading and splitting for the experiments."""
 
-from search.data._arrays import ArrayData, array_splits, load_arrays, save_arrays
+from search.data._arrays import ArrayData, array_splits, class_names, load_arrays, save_arrays
 from search.data._clothing import load_clothing
 from search.data._dataset import Splits
 from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
@@ -17,6 +17,7 @@ __all__ = [
     "SkippedImagesWarning",
     "Splits",
     "array_splits",
+    "class_names",
     "load_arrays",
     "load_clothing",
     "load_fashion",

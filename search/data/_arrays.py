@@ -55,6 +55,14 @@ def _strata(y: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def class_names(splits: Splits, outputs: int) -> tuple[str, ...]:
+    """The names of a classifier's ``outputs`` classes: the data's own, or, for arrays of
+    class labels (integers, one-hot rows), each class's index; () for other targets."""
+    if splits.class_names:
+        return splits.class_names
+    return tuple(str(i) for i in range(outputs)) if _strata(splits.y_train) is not None else ()
+
+
 def array_splits(
     x: Any,
     y: Any,

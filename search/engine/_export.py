@@ -14,7 +14,7 @@ import keras
 from rich.console import Console
 
 from hypermodels import deployable
-from search.data import Splits
+from search.data import Splits, class_names
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
 from search.engine._plan import final_setup, plan
@@ -28,6 +28,8 @@ from search.storage import RunFolder, RunLock, check_writable, is_masked, utc_no
 
 EXPORT_FILE = "export.keras"
 """Where ``export`` writes its model in the run folder unless given ``--output``."""
+IMAGE_DIMS = 3
+"""An image's dimensions: height, width, channels."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class Export:
     final: dict[str, Any]
     image_shape: tuple[int, ...]
     class_names: tuple[str, ...]
+    takes_images: bool = True
+    """The model takes uint8 images of any size and knows its class names (``predict``);
+    False: a model of other inputs or outputs, saved as it trained."""
 
 
 def export_run(
@@ -81,15 +86,32 @@ def export_run(
                     stop=stop,
                 )  # fmt: skip
                 model = keras.models.load_model(trained, compile=False)
-                wrapped = deployable(model, final_splits.class_names)
+                wrapped, names = for_use(model, final_splits)
                 staged = Path(tmp) / "export.keras"
                 wrapped.save(staged)
                 stop.check()  # a signal while it tested and saved: still nothing written
                 staged.replace(output)  # whole or not at all
         _record_export(folder, output, best, final, final_splits)
     return Export(
-        output, best["id"], final, tuple(final_splits.x_train.shape[1:]), final_splits.class_names
-    )
+        output, best["id"], final, tuple(final_splits.x_train.shape[1:]), names,
+        takes_images=bool(names),
+    )  # fmt: skip
+
+
+def for_use(model: keras.Model, splits: Splits) -> tuple[keras.Model, tuple[str, ...]]:
+    """An image classifier behind uint8 images of any size, with its class names (what
+    ``predict`` takes), and the names; any other model (a user's, on other inputs or
+    targets) as it is, and no names."""
+    shape = tuple(splits.x_train.shape[1:])
+    if len(shape) != IMAGE_DIMS:
+        return model, ()
+    names = class_names(splits, int(model.compute_output_shape((None, *shape))[-1]))
+    if not names:
+        return model, ()
+    try:
+        return deployable(model, names, shape), names
+    except ValueError:  # not one output per class
+        return model, ()
 
 
 @contextlib.contextmanager
