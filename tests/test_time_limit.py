@@ -268,3 +268,13 @@ def test_the_progress_caps_the_searchs_time_left_at_its_limit() -> None:
     progress.ends_at = time.time() + 90.9
     assert column.render(search_task).plain == "0:01:30"
     assert column.render(epoch_task).plain == "-:--:--"  # the running epoch ends past it
+
+
+def test_a_hyperband_search_that_ran_its_schedule_did_not_reach_its_limit(tmp_path: Path, capsys) -> None:
+    """Hyperband plans no max_trials: its schedule's end, not the limit, ends it."""
+    run = _run(tmp_path, tuner="hyperband", max_trials=None, max_epochs=1, max_search_time=NO_TIME,
+               quiet=False)  # fmt: skip
+    trials = json.loads((run.folder / "trials.json").read_text())["trials"]
+    assert [t["status"] for t in trials] == ["completed"]  # the whole schedule: one trial
+    assert run.meta["search_time_up"] is False
+    assert "time limit" not in capsys.readouterr().out

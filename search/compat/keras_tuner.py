@@ -60,6 +60,19 @@ def brackets(oracle: Any) -> list[dict[str, Any]]:
     return list(getattr(oracle, "_brackets", None) or [])
 
 
+def schedule_done(oracle: kt.Oracle) -> bool:
+    """Whether a Hyperband oracle has created every trial of its schedule (it would stop
+    rather than create another); False for any other oracle."""
+    if not isinstance(oracle, kt.oracles.HyperbandOracle):
+        return False
+    started = [
+        b for b in oracle._brackets
+        if len(b["rounds"][-1]) != oracle._get_size(b["bracket_num"], len(b["rounds"]) - 1)
+    ]  # fmt: skip
+    last_bracket = oracle._current_bracket == 0
+    return not started and last_bracket and oracle._current_iteration + 1 == oracle.hyperband_iterations
+
+
 def retry_queue(oracle: kt.Oracle) -> list[str]:
     """The oracle's queue of trial ids to run again (a reload puts the trial that was
     running there); the list itself, so popping an id takes it off the queue."""

@@ -113,7 +113,8 @@ class ObservedTuner:
         if compat_kt.retry_queue(self.oracle):  # type: ignore[attr-defined]
             return False
         planned = getattr(self.oracle, "max_trials", None)  # type: ignore[attr-defined]
-        if planned is not None and len(self.oracle.trials) >= planned:  # type: ignore[attr-defined]
+        ran_all = planned is not None and len(self.oracle.trials) >= planned  # type: ignore[attr-defined]
+        if ran_all or compat_kt.schedule_done(self.oracle):  # type: ignore[attr-defined]
             return False  # every trial ran: the search ends by itself, not at its limit
         trials = self.oracle.trials.values()  # type: ignore[attr-defined]
         return any(t.status == kt.engine.trial.TrialStatus.COMPLETED for t in trials)
