@@ -36,14 +36,20 @@ class ClassNames(keras.layers.Layer):
 
 
 def deployable(
-    model: keras.Model, class_names: list[str] | tuple[str, ...], image_shape: tuple[int, ...]
+    model: keras.Model,
+    class_names: list[str] | tuple[str, ...],
+    image_shape: tuple[int, ...],
+    scale: float = 1.0,
 ) -> keras.Model:
     """``model`` (trained on ``image_shape``, H x W x C, images) behind a uint8 input of any
-    height and width, resized inside (bilinear) to H x W, with the class names as the last
-    layer. ValueError when the model has not one output per class name."""
+    height and width, resized inside (bilinear) to H x W and multiplied by ``scale`` (the
+    model's inputs per pixel value, e.g. 1/255 for images in [0, 1]), with the class names
+    as the last layer. ValueError when the model has not one output per class name."""
     height, width, channels = image_shape
     pixels = keras.Input((None, None, channels), dtype="uint8", name="image")
     resized = keras.layers.Resizing(height, width, name="resize")(pixels)
+    if scale != 1.0:
+        resized = keras.layers.Rescaling(scale, name="rescale")(resized)
     outputs = model(resized)  # a Sequential model loaded from a file has no input until called
     if len(class_names) != outputs.shape[-1]:
         raise ValueError(f"{len(class_names)} class names for a model with {outputs.shape[-1]} outputs")

@@ -108,3 +108,17 @@ def test_a_sequential_image_classifier_exports_for_predict(tmp_path: Path, capsy
     assert class_names_of(model) == ["0", "1", "2"]
     pixels = np.full((1, 12, 16, 1), 200, dtype="uint8")  # any size: resized inside
     assert model.predict(pixels, verbose=0).shape == (1, um.CLASSES)
+
+
+def test_an_export_of_images_in_0_1_scales_the_pixels_it_takes(tmp_path: Path) -> None:
+    """Images given in [0, 1]: the exported model takes 0-255 pixels, as predict gives
+    them, and classifies them as the trained model does the images it trained on."""
+    x, y = um.tiny_images()
+    run = search.run(um.build_sequential_cnn, x, y, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, name="cnn", retrain=False, quiet=True)  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 0
+    model = keras.saving.load_model(run.folder / "export.keras")
+    trained = next(layer for layer in model.layers if isinstance(layer, keras.Sequential))
+    pixels = np.round(x[:5] * 255).astype("uint8")
+    expected = trained.predict(pixels.astype("float32") / 255, verbose=0)
+    np.testing.assert_allclose(model.predict(pixels, verbose=0), expected, rtol=1e-4, atol=1e-5)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 from rich.console import Console
 
 from hypermodels import deployable
@@ -30,6 +31,8 @@ EXPORT_FILE = "export.keras"
 """Where ``export`` writes its model in the run folder unless given ``--output``."""
 IMAGE_DIMS = 3
 """An image's dimensions: height, width, channels."""
+MAX_PIXEL = 255
+"""The largest value of a pixel as ``predict`` reads it (uint8)."""
 
 
 @dataclass(frozen=True)
@@ -106,12 +109,23 @@ def for_use(model: keras.Model, splits: Splits) -> tuple[keras.Model, tuple[str,
     if len(shape) != IMAGE_DIMS:
         return model, ()
     names = class_names(splits, int(model.compute_output_shape((None, *shape))[-1]))
-    if not names:
+    scale = 1.0 if splits.class_names else pixel_scale(splits.x_train)  # the experiments': pixels
+    if not names or scale is None:
         return model, ()
     try:
-        return deployable(model, names, shape), names
+        return deployable(model, names, shape, scale), names
     except ValueError:  # not one output per class
         return model, ()
+
+
+def pixel_scale(x: np.ndarray) -> float | None:
+    """What a model trained on the images ``x`` takes per pixel value (0-255): 1 where
+    ``x`` holds pixels, 1/255 where it holds floats in [0, 1]; None for other values
+    (standardized images), which no fixed scale turns pixels into."""
+    low, high = float(x.min()), float(x.max())
+    if low < 0 or high > MAX_PIXEL:
+        return None
+    return 1.0 / MAX_PIXEL if np.issubdtype(x.dtype, np.floating) and high <= 1 else 1.0
 
 
 @contextlib.contextmanager
