@@ -122,3 +122,16 @@ def test_an_export_of_images_in_0_1_scales_the_pixels_it_takes(tmp_path: Path) -
     pixels = np.round(x[:5] * 255).astype("uint8")
     expected = trained.predict(pixels.astype("float32") / 255, verbose=0)
     np.testing.assert_allclose(model.predict(pixels, verbose=0), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_a_binary_classifier_of_one_output_is_saved_as_it_trained(tmp_path: Path, capsys) -> None:
+    """One sigmoid output is no distribution over classes: named "0" its probability of
+    class 1 would read as class 0's."""
+    x, y = um.tiny_images()
+    run = search.run(um.build_binary_cnn, x, (y > 0).astype("int64"), tuner="random", max_trials=1,
+                     max_epochs=1, results=tmp_path, name="binary", retrain=False, quiet=True)  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 0
+    assert "as it trained; load it with keras.saving.load_model" in capsys.readouterr().out
+    model = keras.saving.load_model(run.folder / "export.keras")
+    with pytest.raises(ValueError, match="the model has no class names"):
+        class_names_of(model)

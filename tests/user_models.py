@@ -177,3 +177,15 @@ def build_sequential_cnn(hp: kt.HyperParameters) -> keras.Model:
     ])  # fmt: skip
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def build_binary_cnn(hp: kt.HyperParameters) -> keras.Model:
+    """A KerasTuner user's binary image classifier: one sigmoid output, compiled."""
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Conv2D(hp.Choice("filters", [4, 8]), 3, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model

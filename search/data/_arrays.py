@@ -20,6 +20,8 @@ ARRAYS_DIR = "data"
 PARTS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 MAX_CLASSES = 1000
 """Integer labels with at most this many distinct values are split stratified."""
+MIN_CLASSES = 2
+"""The fewest outputs of a model that gives one probability per class."""
 
 
 def _array(value: Any, what: str) -> np.ndarray:
@@ -57,10 +59,14 @@ def _strata(y: np.ndarray) -> np.ndarray | None:
 
 def class_names(splits: Splits, outputs: int) -> tuple[str, ...]:
     """The names of a classifier's ``outputs`` classes: the data's own, or, for arrays of
-    class labels (integers, one-hot rows), each class's index; () for other targets."""
+    class labels (integers, one-hot rows) and one output per class, each class's index;
+    () for other targets, and for one output (a sigmoid's or a value: no class each)."""
     if splits.class_names:
         return splits.class_names
-    return tuple(str(i) for i in range(outputs)) if _strata(splits.y_train) is not None else ()
+    labels = _strata(splits.y_train)
+    if labels is None or outputs < MIN_CLASSES or int(labels.max()) >= outputs:
+        return ()
+    return tuple(str(i) for i in range(outputs))
 
 
 def array_splits(
