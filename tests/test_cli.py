@@ -50,6 +50,21 @@ def test_the_retrain_defaults_are_the_requests(tmp_path: Path) -> None:
                retrain_max_epochs=args.retrain_max_epochs).check()  # fmt: skip
 
 
+def test_a_run_from_before_the_refusal_with_unused_retrain_options_resumes(tmp_path: Path) -> None:
+    """``--no-retrain --retrain-data full`` was taken before it was refused: such a run on
+    disk still resumes (the options were never used)."""
+    from tests import user_models as um
+
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="old", retrain=False, quiet=True)  # fmt: skip
+    meta = json.loads((run.folder / "run.json").read_text())
+    meta["request"].update(retrain_data="full", retrain_max_epochs=5)
+    meta["status"] = "interrupted"
+    (run.folder / "run.json").write_text(json.dumps(meta))
+    assert search.resume(run.folder, quiet=True).status == "finished"
+
+
 def test_unknown_tuner_lists_valid_ones(capsys) -> None:
     assert main(["run", "fashion", "--tuner", "grid"]) == 2
     assert "unknown tuner 'grid'; choose one of: random, hyperband, bayesian" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from search import experiments, tuners
 from search._text import duration_words
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
-from search.engine._request import GPU_SEARCH_SECONDS, RunRequest
+from search.engine._request import GPU_SEARCH_SECONDS, RETRAIN_DEFAULTS, RunRequest
 from search.engine._warm import load_warm_start
 from search.errors import SearchError, option
 from search.experiments import DataOptions, ModelOptions
@@ -264,8 +264,9 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     if old_budget.get("max_search_seconds", limit) != limit:
         differences.append(f"{option('max_search_time')} {_limits(old_budget['max_search_seconds'], limit)}")
     stored_request = meta.get("request") or {}
+    unused = () if stored_request.get("retrain", True) or request.retrain else tuple(RETRAIN_DEFAULTS)
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
-        if key in stored_request and stored_request[key] != getattr(request, key):
+        if key in stored_request and key not in unused and stored_request[key] != getattr(request, key):
             differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
     if stored_request.get("finalists", p.finalists) != p.finalists:  # stored as the plan resolved it
         differences.append(f"finalists {stored_request['finalists']} -> {p.finalists}")

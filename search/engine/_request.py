@@ -32,6 +32,8 @@ _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 RETRAIN_MAX_EPOCHS = 20
 """The most epochs a ``validated`` retrain trains unless ``--retrain-max-epochs`` says."""
+RETRAIN_DEFAULTS: dict[str, Any] = {"retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS}
+"""The options of a retrain that a run without one leaves as they are."""
 RETRAIN_FROM = ("checkpoint", "scratch")
 """Where a validated retrain or finalist starts: its trial's best search checkpoint (when
 one is on disk and fits the final model), or new weights."""
@@ -186,8 +188,7 @@ class RunRequest:
         """No retrain option where the retrain is skipped: nothing would use it."""
         if self.retrain:
             return
-        defaults = {"retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS}
-        for name, default in defaults.items():
+        for name, default in RETRAIN_DEFAULTS.items():
             value = getattr(self, name)
             if value != default:
                 raise SearchError(
@@ -265,6 +266,8 @@ class RunRequest:
         values["warm_start"] = tuple(Path(str(f)) for f in values.get("warm_start") or ())
         if values.get("max_search_time") == NO_LIMIT:
             values["max_search_time"] = math.inf
+        if values.get("retrain") is False:  # runs stored before unused retrain options were refused
+            values.update(RETRAIN_DEFAULTS)
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
