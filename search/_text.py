@@ -13,9 +13,11 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|m|min|h)?")
-_SECONDS_PER = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 SECONDS_PER_MINUTE = 60.0
 SECONDS_PER_HOUR = 3600.0
+_SECONDS_PER = {
+    "s": 1.0, "sec": 1.0, "m": SECONDS_PER_MINUTE, "min": SECONDS_PER_MINUTE, "h": SECONDS_PER_HOUR,
+}  # fmt: skip
 NO_LIMIT = "none"
 """How a limit that is not there is written: ``--max-search-time none``."""
 DURATION_FORMS = (

@@ -19,10 +19,9 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from search._text import SECONDS_PER_MINUTE
 from search.engine._records import failure_reason
 from search.tuners import Observer
-
-SECONDS_PER_MINUTE = 60
 
 
 class TimeLeftColumn(TimeRemainingColumn):
@@ -38,8 +37,8 @@ class TimeLeftColumn(TimeRemainingColumn):
         cap = self.cap(task)
         if cap is None or (task.time_remaining is not None and task.time_remaining <= cap):
             return super().render(task)
-        minutes, seconds = divmod(int(cap), SECONDS_PER_MINUTE)
-        hours, minutes = divmod(minutes, SECONDS_PER_MINUTE)
+        minutes, seconds = divmod(int(cap), int(SECONDS_PER_MINUTE))
+        hours, minutes = divmod(minutes, int(SECONDS_PER_MINUTE))
         return Text(f"{hours:d}:{minutes:02d}:{seconds:02d}", style="progress.remaining")
 
 
