@@ -35,11 +35,12 @@ def need_mlflow() -> None:
 
 
 def tiny_run(data: Path, results: Path, name: str, *extra: str) -> list[str]:
+    """A tiny fashion run; its quick retrain (on the search's images) unless it skips it."""
+    retrain = [] if "--no-retrain" in extra else ["--retrain-data", "search"]
     return [
         "run", "fashion", "--tuner", "random", "--train-size", "200", "--val-size", "100",
         "--max-trials", "2", "--max-epochs", "2", "--fix", "filters=16", "--fix", "conv_blocks=2",
-        "--retrain-data", "search", "--data-dir", str(data), "--results", str(results),
-        "--name", name, *extra,
+        *retrain, "--data-dir", str(data), "--results", str(results), "--name", name, *extra,
     ]  # fmt: skip
 
 
