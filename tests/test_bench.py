@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import importlib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from search.experiments import DataOptions, get
 from tests.conftest import ROOT
 
 
@@ -71,3 +73,53 @@ def test_vs_keras_tuner_refuses_an_unknown_peer() -> None:
     done = _vs_keras_tuner("--peers", "ours,optuna")
     assert done.returncode == 2
     assert "'ours,optuna': optuna is not one of ours, tutorial, same-space" in done.stderr
+
+
+def _schedule_ceiling(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "schedule_ceiling.py"), *args],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_schedule_ceiling_smoke(fashion_dir: Path) -> None:
+    done = _schedule_ceiling("--smoke", "--data-dir", str(fashion_dir))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "absl" not in done.stderr and "oneDNN" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("backend ") and "300 training images, 1 epoch(s)" in lines[0]
+    epochs = {line.split(":")[0]: line for line in lines if ": epoch  1" in line}
+    assert list(epochs) == ["constant", "cosine", "smoothing"]
+    header = lines.index(next(line for line in lines if line.startswith("schedule ")))
+    rows = {line.split()[0]: line.split()[1:] for line in lines[header + 1 :]}
+    assert list(rows) == list(epochs)
+    for schedule, (count, seconds, val, test) in rows.items():
+        assert count == "1" and float(seconds) > 0, schedule
+        # The table repeats each schedule's last epoch.
+        assert f"val {val}  test {test}" in epochs[schedule]
+        assert 0.0 < float(test) <= 1.0
+
+
+def test_schedule_ceiling_compiles_each_schedule(fashion_dir: Path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    bench = importlib.import_module("schedule_ceiling")
+    experiment = get("fashion")
+    splits = experiment.load(DataOptions(data_dir=fashion_dir, train_size=100, val_size=100))
+    steps = 40
+    for schedule, smoothing in (("constant", 0.0), ("cosine", 0.0), ("smoothing", 0.1)):
+        model = bench.compiled_baseline(experiment, splits, schedule, steps)
+        assert model.loss.get_config()["label_smoothing"] == smoothing, schedule
+        rate = model.optimizer.get_config()["learning_rate"]
+        if schedule == "constant":
+            assert rate == pytest.approx(1e-3)
+        else:  # from the space's default rate to zero at the last step
+            assert rate["class_name"] == "CosineDecay"
+            config = rate["config"]
+            assert config["initial_learning_rate"] == pytest.approx(1e-3)
+            assert (config["decay_steps"], config["alpha"]) == (steps, 0.0)
+
+
+def test_schedule_ceiling_refuses_an_unknown_schedule() -> None:
+    done = _schedule_ceiling("--schedules", "cosine,onecycle")
+    assert done.returncode == 2
+    assert "'cosine,onecycle': onecycle is not one of constant, cosine, smoothing" in done.stderr
