@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import search
+from search.cli import main
 from search.errors import DataError, SearchError
 from tests import user_models as um
 from tests.conftest import ROOT
@@ -298,3 +299,18 @@ def test_observers_with_isolate_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SearchError, match="observers: a object is not a search.Observer"):
         _run(um.build, tmp_path, "random", observers=[object()])
     assert not (tmp_path / "results").exists()
+
+
+def test_a_run_on_arrays_speaks_of_rows_not_images(tmp_path: Path, capsys) -> None:
+    run = _run(um.build, tmp_path, "random", max_trials=1, retrain=True, retrain_max_epochs=2,
+               quiet=False, test_data=um.tiny_data(n=30, seed=1))  # fmt: skip
+    out = capsys.readouterr().out
+    data = run.meta["data"]
+    assert data["unit"] == "rows" and run.meta["final"]["train_unit"] == "rows"
+    assert f"on {data['train']:,} rows while val accuracy improves" in out
+    assert f"the {data['validation']:,} validation rows are held out" in out
+    assert "images" not in out
+    assert main(["report", str(run.folder), "--quiet"]) == 0
+    page = (run.folder / "report.html").read_text()
+    assert f"{data['train']} train / {data['validation']} validation rows" in page
+    assert f" on {data['train']:,} rows, kept epoch " in page  # how the final model trained

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,9 @@ def test_a_run_on_arrays_exports_its_own_model(tmp_path: Path, capsys) -> None:
     assert main(["export", str(run.folder), "--retrain-max-epochs", "2", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "TEST accuracy" in out and "on 30 rows" in out
+    assert f"epochs on {run.meta['data']['train']:,} rows" in out
+    assert "images" not in out and "trained at" not in out  # rows are not images
+    assert json.loads((run.folder / "run.json").read_text())["exports"][0]["train_unit"] == "rows"
     assert "(inputs of shape 8, as it trained; load it with keras.saving.load_model)" in out
     model = keras.saving.load_model(run.folder / "export.keras")
     assert model.predict(x[:4], verbose=0).shape == (4, um.CLASSES)

@@ -320,6 +320,8 @@ def test_describe_training_names_the_kept_epoch_of_a_validated_retrain() -> None
     assert describe_training(validated) == (
         "12 epochs on 50,000 images, kept epoch 9 (val accuracy 0.9235)"
     )
+    rows = {**plateau, "train_images": 800, "train_unit": "rows"}  # a user's arrays
+    assert describe_training(rows) == "6 epochs on 800 rows"
 
 
 def test_retrain_curve_of_a_validated_retrain_only() -> None:

@@ -106,7 +106,7 @@ def test_a_checkpoint_that_does_not_fit_leaves_new_weights(write: Any, tmp_path:
     assert said == [f"  its search checkpoint {checkpoint} does not fit this model ({fitted.start_problem}):"
                     " new weights instead"]  # fmt: skip
     trial = {"id": "0001", "hyperparameters": {}}
-    record = trained_record(trial, "validated", len(x), fitted, "val_accuracy", 1)
+    record = trained_record(trial, "validated", (len(x), "rows"), fitted, "val_accuracy", 1)
     assert record["started_from"] == "scratch" and record["start_problem"] == fitted.start_problem
     assert "from new weights (its search checkpoint did not fit)" in describe_training(record)
 

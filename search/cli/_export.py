@@ -58,10 +58,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         trial=args.trial, retrain_from=args.retrain_from,
     )
     shape = "x".join(str(d) for d in done.image_shape)
-    tested, noun = done.final.get("test_images") or 0, "images" if done.takes_images else "rows"
+    tested, unit = done.final.get("test_images") or 0, done.final.get("train_unit", "images")
+    size = f"trained at {shape}, " if done.takes_images else ""
     console.print(
-        f"exported trial {done.trial} (trained at {shape}, {describe_training(done.final)}):"
-        f" TEST {describe_test(done.final)}" + (f" on {tested:,} {noun}" if tested else "")
+        f"exported trial {done.trial} ({size}{describe_training(done.final)}):"
+        f" TEST {describe_test(done.final)}" + (f" on {tested:,} {unit}" if tested else "")
     )
     if not done.takes_images:
         console.print(f"model: {done.output} (inputs of shape {shape}, as it trained; load it with"

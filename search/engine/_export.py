@@ -208,6 +208,7 @@ def _record_export(
         "test_accuracy": final["test_accuracy"],
         "test_images": final["test_images"],
         "train_images": final["train_images"],
+        "train_unit": final.get("train_unit", splits.unit),
         "epochs": final["epochs"],
         "kept_epoch": final.get("kept_epoch"),
         "started_from": final.get("started_from", "scratch"),

@@ -161,8 +161,8 @@ def _train(
     epochs, monitor = ctx.request.retrain_max_epochs, ctx.request.kt_objective()
     state = files.state_file(record["id"])
     done = trained_epochs(state)
-    say(f"{label}: trial {record['id']}'s configuration{start_words(record, start)} on {len(x):,} images"
-        + (f", continued after epoch {done}" if done else ""))  # fmt: skip
+    say(f"{label}: trial {record['id']}'s configuration{start_words(record, start)} on"
+        f" {len(x):,} {splits.unit}" + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     line = None if ctx.quiet else EpochLine(ctx.console, epochs, validated=True, label=label)
     started = time.perf_counter()
     try:
@@ -181,7 +181,8 @@ def _train(
                   "baseline": bool(record.get("baseline")), "failure": reason}  # fmt: skip
         files.record(failed)
         return failed
-    summary = trained_record(record, "validated", len(x), fitted, monitor.name, epochs)
+    trained = (len(x), splits.unit)
+    summary = trained_record(record, "validated", trained, fitted, monitor.name, epochs)
     score = float(summary.get("val_score", fitted.curve.get(monitor.name, [math.nan])[-1]))
     seconds = fitted.earlier_seconds + time.perf_counter() - started
     summary.update(baseline=bool(record.get("baseline")), val_score=score,

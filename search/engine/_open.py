@@ -137,7 +137,7 @@ def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMe
             source=splits.source, train=len(splits.x_train), validation=len(splits.x_val),
             test=len(splits.x_test), seed=request.seed,
             image_shape=list(splits.x_train.shape[1:]), class_names=list(splits.class_names),
-            fingerprint=splits.fingerprint(),
+            fingerprint=splits.fingerprint(), unit=splits.unit,
         ),
         model={"weights": p.model.weights},
         precision=policy,

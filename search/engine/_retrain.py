@@ -195,10 +195,11 @@ def retrain_best(
     epochs = retrain_epochs(best, tolerance) if planned else max_epochs
     x, y = retrain_data(splits, which)
     if not quiet:
-        how = _how_long(best, monitor, epochs, len(splits.x_val), tolerance, validated, planned)
+        how = _how_long(best, monitor, epochs, f"{len(splits.x_val):,} validation {splits.unit}",
+                        tolerance, validated, planned)
         done = trained_epochs(state) if state is not None else 0
         console.print(f"retraining trial {best['id']}'s configuration{start_words(best, start)} on"
-                      f" {len(x):,} images {how}"
+                      f" {len(x):,} {splits.unit} {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
     line = None if quiet else EpochLine(console, epochs, validated)
@@ -210,7 +211,7 @@ def retrain_best(
     train_seconds = fitted.earlier_seconds + time.perf_counter() - started
     if stop is not None:
         stop.check()  # a signal after the last batch: the test waits for the resumed run
-    out = trained_record(best, which, len(x), fitted, monitor.name, max_epochs)
+    out = trained_record(best, which, (len(x), splits.unit), fitted, monitor.name, max_epochs)
     out.update(tested(hypermodel, fitted.model, splits, save_to or folder.model_file))
     seconds = fitted.earlier_seconds + time.perf_counter() - started
     out.update(seconds=round(seconds, 1), train_seconds=round(train_seconds, 1))
@@ -233,15 +234,18 @@ def tested(hypermodel: kt.HyperModel, model: keras.Model, splits: Splits, target
 
 
 def trained_record(
-    best: dict[str, Any], which: str, images: int, fitted: Fitted, monitor: str, max_epochs: int
+    best: dict[str, Any], which: str, trained: tuple[int, str], fitted: Fitted, monitor: str,
+    max_epochs: int,
 ) -> dict[str, Any]:
-    """What run.json's ``final`` says of the training (the test figures come after)."""
+    """What run.json's ``final`` says of the training (the test figures come after);
+    ``trained``: how many examples it trained on, and what one is ("images" or "rows")."""
     out: dict[str, Any] = {
         "trial": best["id"],
         "hyperparameters": best["hyperparameters"],
         "epochs": fitted.epochs,
         "best_epoch": best.get("best_epoch"),
-        "train_images": images,
+        "train_images": trained[0],
+        "train_unit": trained[1],
         "retrain_data": which,
         "started_from": fitted.started_from,
     }
@@ -397,16 +401,16 @@ def _how_long(
     best: dict[str, Any],
     monitor: kt.Objective,
     epochs: int,
-    validation_images: int,
+    held_out: str,
     tolerance: float,
     validated: bool,
     planned: bool,
 ) -> str:
-    """How long the retrain trains, in words."""
+    """How long the retrain trains, in words; ``held_out``: the validation split in words."""
     if validated:
         return (
             f"while {monitor.name.replace('_', ' ')} improves (at most {plural(epochs, 'epoch')};"
-            f" the {validation_images:,} validation images are held out)"
+            f" the {held_out} are held out)"
         )
     if planned:
         return (

@@ -327,7 +327,8 @@ def time_limit_words(meta: dict[str, Any]) -> str:
 def describe_training(final: dict[str, Any]) -> str:
     """How the final model was trained, e.g. "12 epochs on 50,000 images from its search
     checkpoint, kept epoch 9 (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
-    text = f"{plural(final['epochs'], 'epoch')} on {final['train_images']:,} images"
+    unit = final.get("train_unit", "images")
+    text = f"{plural(final['epochs'], 'epoch')} on {final['train_images']:,} {unit}"
     if final.get("started_from") == "checkpoint":
         text += " from its search checkpoint"
     elif final.get("start_problem"):
@@ -393,7 +394,8 @@ def describe_finalists(final: Mapping[str, Any] | None) -> str | None:
         return None
     watched = str(final.get("monitor", "val_accuracy")).replace("_", " ")
     text = (
-        f"{plural(len(table), 'finalist')} trained on {final['train_images']:,} images:"
+        f"{plural(len(table), 'finalist')} trained on {final['train_images']:,}"
+        f" {final.get('train_unit', 'images')}:"
         f" trial {final['trial']} kept ({watched} {final['val_score']:.4f})"
     )
     baseline = table[table["baseline"]]

@@ -157,6 +157,7 @@ def _summary(report: RunReport) -> str:
     counts = report.counts
     minutes = wall_minutes(meta)
     final = meta.get("final") or {}
+    data = meta.get("data") or {}
     chosen = report.choice.trial if report.choice else "none"
     if final.get("finalists"):
         chosen = final["trial"]  # the finalists' choice, at full fidelity
@@ -186,8 +187,8 @@ def _summary(report: RunReport) -> str:
         "finalists": describe_finalists(final)
         or ("none (the chosen configuration retrained alone)" if final else "none"),
         "test accuracy": test,
-        "data": f"{meta.get('data', {}).get('train')} train /"
-        f" {meta.get('data', {}).get('validation')} validation images",
+        "data": f"{data.get('train')} train / {data.get('validation')} validation"
+        f" {data.get('unit', 'images')}",
     }
     warm = (meta.get("request") or {}).get("warm_start") or []
     if warm:

@@ -65,6 +65,8 @@ class DataMeta:
     image_shape: list[int]
     class_names: list[str]
     fingerprint: str
+    unit: str = "images"
+    """What one training example is, in messages: "images", or "rows" for a user's arrays."""
 
 
 @dataclass(frozen=True)
