@@ -9,6 +9,7 @@ from rich.console import Console
 
 from search.engine import (
     CHILD_ENV,
+    LAUNCHED_ENV,
     MORE_TRIALS,
     RunContinues,
     RunOutcome,
@@ -28,8 +29,12 @@ def execute(
     show_trial_tracebacks(debug)
     if os.environ.get(CHILD_ENV):
         started_at = float(os.environ[CHILD_ENV])
+        launched = os.environ.get(LAUNCHED_ENV)
         try:
-            outcome = run_search(request, console, quiet, trials_per_process=1, started_at=started_at)
+            outcome = run_search(
+                request, console, quiet, trials_per_process=1, started_at=started_at,
+                launched_at=None if launched is None else float(launched),
+            )  # fmt: skip
         except RunContinues:
             return MORE_TRIALS
         return report_outcome(outcome, request, console)

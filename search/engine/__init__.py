@@ -1,7 +1,7 @@
 """The search engine: a request in, a finished run folder out."""
 
 from search.engine._export import EXPORT_FILE, Export, export_run
-from search.engine._isolate import CHILD_ENV, MORE_TRIALS, drive_isolated
+from search.engine._isolate import CHILD_ENV, LAUNCHED_ENV, MORE_TRIALS, drive_isolated
 from search.engine._pipeline import RunContinues, RunOutcome, run_search
 from search.engine._plan import Plan, plan
 from search.engine._predict import classify, load_exported
@@ -20,6 +20,7 @@ from search.engine._worker import run_worker, spawn_workers, wait_workers
 __all__ = [
     "CHILD_ENV",
     "EXPORT_FILE",
+    "LAUNCHED_ENV",
     "MORE_TRIALS",
     "OBJECTIVES",
     "RETRAIN_DATA",

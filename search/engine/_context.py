@@ -35,6 +35,7 @@ class RunContext:
     ``devices`` (``--gpus``): each worker's ``CUDA_VISIBLE_DEVICES`` entry.
     ``observers``: the caller's own, after the engine's. ``stopper``: the stop on
     SIGINT/SIGTERM, for the search and the final training (entered around both).
+    ``launched_at``: when this trial process of ``--isolate`` was started (``time.time()``).
     """
 
     request: RunRequest
@@ -47,6 +48,7 @@ class RunContext:
     devices: tuple[str, ...] = ()
     observers: Sequence[Observer] = ()
     stopper: StopOnSignal = field(default_factory=StopOnSignal)
+    launched_at: float | None = None
 
     @property
     def say(self) -> Say:

@@ -22,6 +22,9 @@ from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
 CHILD_ENV = "SEARCH_ISOLATED_TRIAL"
 """Set in the processes that ``--isolate`` starts (to the run's start, ``time.time()``):
 each runs one trial and exits."""
+LAUNCHED_ENV = "SEARCH_TRIAL_PROCESS_LAUNCHED"
+"""Set in each of those processes to when it was started (``time.time()``): its start-up
+(importing Keras, loading the data) counts as search time."""
 MORE_TRIALS = 75
 """A trial process's exit code when it ran its trial and the search goes on (EX_TEMPFAIL)."""
 
@@ -58,6 +61,7 @@ def drive_isolated(
     with RunLock(folder.path) as lock:
         env[LOCK_FD_ENV] = str(lock.fd)
         while True:
+            env[LAUNCHED_ENV] = repr(time.time())
             code, seconds, peak_mib, signals = _run_child(command, env, lock.fd)
             if code != MORE_TRIALS:
                 break

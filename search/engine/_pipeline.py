@@ -12,7 +12,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.console import Console
@@ -56,6 +56,7 @@ def run_search(
     quiet: bool = False,
     trials_per_process: int | None = None,
     started_at: float | None = None,
+    launched_at: float | None = None,
     devices: tuple[str, ...] = (),
     experiment: experiments.Experiment | None = None,
     observers: Sequence[Observer] = (),
@@ -70,6 +71,8 @@ def run_search(
             :class:`RunContinues`, the run left resumable (0: only create or check the run;
             1: one trial process of many, which says less).
         started_at: ``time.time()`` when the run's first process began, if not this one.
+        launched_at: ``time.time()`` when this trial process of ``--isolate`` was started:
+            its start-up counts as search time.
         devices: ``--gpus``: each worker's ``CUDA_VISIBLE_DEVICES`` entry; this process,
             worker 0, must already be pinned to the first (``search.gpus.claim``).
         experiment: The experiment itself (a user's hypermodel from Python); None: the one
@@ -94,6 +97,8 @@ def run_search(
             done = sum(t["status"] == "completed" for t in opened.folder.read_trials())
             say(f"resuming run {p.name}: {plural(done, 'trial')} already completed")
         ctx = _context(request, p, opened, console, quiet, trials_per_process, devices, observers)
+        if launched_at is not None:
+            ctx = replace(ctx, launched_at=launched_at)
         outcome = _search_and_finish(ctx, RunClock(started, earlier_seconds(opened.previous)))
     return _with_report(outcome, request, console)
 

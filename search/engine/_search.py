@@ -74,7 +74,8 @@ def search_trials(ctx: RunContext) -> Searched:
     if keeper is not None:
         keeper.oracle = tuner.oracle
     tuner.trial_quota = ctx.trials_per_process
-    clock = SearchClock(earlier_search_seconds(folder))
+    start_up = 0.0 if ctx.launched_at is None else max(0.0, time.time() - ctx.launched_at)
+    clock = SearchClock(earlier_search_seconds(folder), time.perf_counter() - start_up)
     tuner.search_ends_at = _time_limit(ctx, clock)
     if progress is not None:
         progress.ends_at = tuner.search_ends_at
