@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import search
 from hypermodels import class_names_of
 from search.cli import main
 from search.engine import RunRequest
-from search.engine._export import _chosen as chosen_trial
+from search.engine import _export as export_engine
 from search.errors import SearchError
 from search.storage import RunFolder
 from tests import user_models as um
@@ -51,13 +53,13 @@ def test_the_run_s_own_choice_is_exported(
 ) -> None:
     folder, trials = _run(tmp_path, best)
     request = RunRequest(experiment="fashion", tuner="random")
-    assert chosen_trial(folder, trials, request, asked)["id"] == exported
+    assert export_engine._chosen(folder, trials, request, asked)["id"] == exported
 
 
 def test_a_trial_that_did_not_complete_is_refused(tmp_path: Path) -> None:
     folder, trials = _run(tmp_path, "1")
     with pytest.raises(SearchError, match="trial 9: not a completed trial of .*; completed: 0, 1, 2"):
-        chosen_trial(folder, trials, RunRequest(experiment="fashion", tuner="random"), "9")
+        export_engine._chosen(folder, trials, RunRequest(experiment="fashion", tuner="random"), "9")
 
 
 @pytest.mark.parametrize(
@@ -139,3 +141,21 @@ def test_a_binary_classifier_of_one_output_is_saved_as_it_trained(tmp_path: Path
     model = keras.saving.load_model(run.folder / "export.keras")
     with pytest.raises(ValueError, match="the model has no class names"):
         class_names_of(model)
+
+
+def test_a_signal_once_the_model_is_written_waits_for_its_record(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C just after the model is moved into place: the export ends listed in run.json."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+    record = export_engine._record_export
+
+    def signalled(*args: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        record(*args)
+
+    monkeypatch.setattr(export_engine, "_record_export", signalled)
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 0
+    (listed,) = run.meta["exports"]
+    assert Path(listed["output"]) == (run.folder / "export.keras").resolve()
+    assert (run.folder / "export.keras").is_file()

@@ -94,7 +94,8 @@ def export_run(
                 wrapped.save(staged)
                 stop.check()  # a signal while it tested and saved: still nothing written
                 staged.replace(output)  # whole or not at all
-        _record_export(folder, output, best, final, final_splits)
+                # Still under the stop: a first signal from here on waits for the record.
+                _record_export(folder, output, best, final, final_splits)
     return Export(
         output, best["id"], final, tuple(final_splits.x_train.shape[1:]), names,
         takes_images=bool(names),
