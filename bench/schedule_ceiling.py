@@ -8,7 +8,11 @@ validation split, for a fixed number of epochs, once per schedule:
 - ``constant``: Adam at the space's default learning rate, as the retrain starts;
 - ``cosine``: Adam from that rate decayed to zero over the epochs (Keras' ``CosineDecay``):
   the schedule that needs the epoch count known in advance;
-- ``smoothing``: ``cosine`` with the labels smoothed by 0.1.
+- ``smoothing``: ``cosine`` with the labels smoothed by 0.1;
+- ``plateau``: the validated retrain's schedule: the rate cut by its factor whenever
+  validation accuracy stalls for an epoch (Keras' ``ReduceLROnPlateau``, as
+  ``bench/vs_keras_tuner.py`` writes it), every epoch run (no early stop);
+- ``plateau-smoothing``: ``plateau`` with the labels smoothed by 0.1.
 
 After every epoch it prints validation and test accuracy and the seconds so far, then a
 table of each schedule's last epoch. The test column is for this measurement only.
@@ -30,9 +34,11 @@ import keras_tuner as kt
 import numpy as np
 
 from search.data import Splits
+from search.engine._retrain import MIN_LEARNING_RATE, VALIDATED_FACTOR, VALIDATED_MIN_DELTA
 from search.experiments import DataOptions, Experiment, ModelOptions, get
 
-SCHEDULES = ("constant", "cosine", "smoothing")
+SCHEDULES = ("constant", "cosine", "smoothing", "plateau", "plateau-smoothing")
+DEFAULT_SCHEDULES = SCHEDULES[:3]
 LABEL_SMOOTHING = 0.1
 BATCH_SIZE = 64
 """The space's default batch size."""
@@ -69,10 +75,9 @@ def compiled_baseline(experiment: Experiment, splits: Splits, schedule: str,
     hp.values = dict(space.defaults())
     model = experiment.hypermodel(space, splits, ModelOptions()).build(hp)
     rate = float(hp.values["learning_rate"])
-    learning_rate = (
-        rate if schedule == "constant" else keras.optimizers.schedules.CosineDecay(rate, steps)
-    )
-    smoothing = LABEL_SMOOTHING if schedule == "smoothing" else 0.0
+    cosine = schedule in ("cosine", "smoothing")
+    learning_rate = keras.optimizers.schedules.CosineDecay(rate, steps) if cosine else rate
+    smoothing = LABEL_SMOOTHING if schedule.endswith("smoothing") else 0.0
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=smoothing),
@@ -81,38 +86,54 @@ def compiled_baseline(experiment: Experiment, splits: Splits, schedule: str,
     return model
 
 
+class _Figures(keras.callbacks.Callback):
+    """After every epoch: the test accuracy, printed and kept with the epoch's validation
+    accuracy and the seconds of training so far (its own test passes left out)."""
+
+    def __init__(self, schedule: str, test: tuple[np.ndarray, np.ndarray]) -> None:
+        super().__init__()
+        self.schedule, self.test = schedule, test
+        self.figures: list[Epoch] = []
+        self.started, self.testing = time.perf_counter(), 0.0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        seconds = time.perf_counter() - self.started - self.testing
+        before = time.perf_counter()
+        test = float(self.model.evaluate(*self.test, batch_size=EVAL_BATCH_SIZE, verbose=0)[1])
+        self.testing += time.perf_counter() - before
+        val = float((logs or {})["val_accuracy"])
+        self.figures.append(Epoch(seconds, val, test))
+        print(f"{self.schedule}: epoch {epoch + 1:2d}  val {val:.4f}  test {test:.4f}"
+              f"  ({seconds:.0f} s of training)", flush=True)  # fmt: skip
+
+
 def train(experiment: Experiment, splits: Splits, schedule: str, epochs: int) -> list[Epoch]:
-    """Train the baseline under ``schedule``, printing each epoch; its figures."""
+    """Train the baseline under ``schedule`` in one ``fit``, printing each epoch; its figures."""
     classes = int(splits.y_train.max()) + 1
-    x, y = splits.x_train.astype("float32"), keras.utils.to_categorical(splits.y_train, classes)
-    held = {
-        "val": (splits.x_val.astype("float32"), keras.utils.to_categorical(splits.y_val, classes)),
-        "test": (splits.x_test.astype("float32"),
-                 keras.utils.to_categorical(splits.y_test, classes)),
-    }  # fmt: skip
+    def one_hot(labels: np.ndarray) -> np.ndarray:
+        return keras.utils.to_categorical(labels, classes)
+
+    x = splits.x_train.astype("float32")
     steps = epochs * int(np.ceil(len(x) / BATCH_SIZE))
     model = compiled_baseline(experiment, splits, schedule, steps)
-    figures: list[Epoch] = []
-    started = time.perf_counter()
-    for epoch in range(epochs):
-        model.fit(x, y, batch_size=BATCH_SIZE, epochs=epoch + 1, initial_epoch=epoch, verbose=0)
-        seconds = time.perf_counter() - started
-        val, test = (
-            float(model.evaluate(*held[part], batch_size=EVAL_BATCH_SIZE, verbose=0)[1])
-            for part in ("val", "test")
-        )
-        figures.append(Epoch(seconds, val, test))
-        print(f"{schedule}: epoch {epoch + 1:2d}  val {val:.4f}  test {test:.4f}"
-              f"  ({seconds:.0f} s of training)", flush=True)  # fmt: skip
-    return figures
+    figures = _Figures(schedule, (splits.x_test.astype("float32"), one_hot(splits.y_test)))
+    callbacks: list[keras.callbacks.Callback] = [figures]
+    if schedule.startswith("plateau"):
+        callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(
+            "val_accuracy", factor=VALIDATED_FACTOR, patience=1, mode="max",
+            min_delta=VALIDATED_MIN_DELTA, min_lr=MIN_LEARNING_RATE))  # fmt: skip
+    model.fit(x, one_hot(splits.y_train), batch_size=BATCH_SIZE, epochs=epochs, verbose=0,
+              validation_data=(splits.x_val.astype("float32"), one_hot(splits.y_val)),
+              callbacks=callbacks)  # fmt: skip
+    return figures.figures
 
 
 def table(results: dict[str, list[Epoch]]) -> list[str]:
     """Each schedule's last epoch: training seconds, validation and test accuracy."""
-    lines = [f"{'schedule':<12}{'epochs':>7}{'train s':>9}{'val':>8}{'test':>8}"]
+    lines = [f"{'schedule':<19}{'epochs':>7}{'train s':>9}{'val':>8}{'test':>8}"]
     for schedule, figures in results.items():
         last = figures[-1]
-        lines.append(f"{schedule:<12}{len(figures):>7}{last.seconds:>9.1f}{last.val:>8.4f}"
+        lines.append(f"{schedule:<19}{len(figures):>7}{last.seconds:>9.1f}{last.val:>8.4f}"
                      f"{last.test:>8.4f}")  # fmt: skip
     return lines
 
@@ -120,8 +141,8 @@ def table(results: dict[str, list[Epoch]]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--schedules", type=schedules, default=SCHEDULES,
-                        help=f"default: {','.join(SCHEDULES)}")  # fmt: skip
+    parser.add_argument("--schedules", type=schedules, default=DEFAULT_SCHEDULES,
+                        help=f"of {','.join(SCHEDULES)}; default: {','.join(DEFAULT_SCHEDULES)}")  # fmt: skip
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for the tests")
     args = parser.parse_args(argv)

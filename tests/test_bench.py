@@ -83,13 +83,14 @@ def _schedule_ceiling(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_schedule_ceiling_smoke(fashion_dir: Path) -> None:
-    done = _schedule_ceiling("--smoke", "--data-dir", str(fashion_dir))
+    every = "constant,cosine,smoothing,plateau,plateau-smoothing"
+    done = _schedule_ceiling("--smoke", "--data-dir", str(fashion_dir), "--schedules", every)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "absl" not in done.stderr and "oneDNN" not in done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith("backend ") and "300 training images, 1 epoch(s)" in lines[0]
     epochs = {line.split(":")[0]: line for line in lines if ": epoch  1" in line}
-    assert list(epochs) == ["constant", "cosine", "smoothing"]
+    assert list(epochs) == every.split(",")
     header = lines.index(next(line for line in lines if line.startswith("schedule ")))
     rows = {line.split()[0]: line.split()[1:] for line in lines[header + 1 :]}
     assert list(rows) == list(epochs)
@@ -106,11 +107,14 @@ def test_schedule_ceiling_compiles_each_schedule(fashion_dir: Path, monkeypatch)
     experiment = get("fashion")
     splits = experiment.load(DataOptions(data_dir=fashion_dir, train_size=100, val_size=100))
     steps = 40
-    for schedule, smoothing in (("constant", 0.0), ("cosine", 0.0), ("smoothing", 0.1)):
+    smoothed = {"constant": 0.0, "cosine": 0.0, "smoothing": 0.1, "plateau": 0.0,
+                "plateau-smoothing": 0.1}  # fmt: skip
+    assert set(smoothed) == set(bench.SCHEDULES)
+    for schedule, smoothing in smoothed.items():
         model = bench.compiled_baseline(experiment, splits, schedule, steps)
         assert model.loss.get_config()["label_smoothing"] == smoothing, schedule
         rate = model.optimizer.get_config()["learning_rate"]
-        if schedule == "constant":
+        if schedule in ("constant", "plateau", "plateau-smoothing"):  # plateau: its callback cuts it
             assert rate == pytest.approx(1e-3)
         else:  # from the space's default rate to zero at the last step
             assert rate["class_name"] == "CosineDecay"
