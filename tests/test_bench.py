@@ -13,15 +13,23 @@ import pytest
 from search.experiments import DataOptions, get
 from tests.conftest import ROOT
 
+BENCH_TIMEOUT = 900
+"""Seconds a benchmark's smoke run may take here before the test fails."""
+
+
+def _bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``bench/SCRIPT`` with ``args``, its output captured."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *args],
+        capture_output=True, text=True, timeout=BENCH_TIMEOUT,
+    )  # fmt: skip
+
 
 def test_search_gain_smoke(tmp_path: Path, fashion_dir: Path) -> None:
     out = tmp_path / "gain.csv"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "search_gain.py"), "--smoke", "--tuners",
-         "hyperband", "--seeds", "0", "--finalists", "2", "--fidelity", "data", "--csv", str(out),
-         "--data-dir", str(fashion_dir)],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+    done = _bench("search_gain.py", "--smoke", "--tuners", "hyperband", "--seeds", "0",
+                  "--finalists", "2", "--fidelity", "data", "--csv", str(out),
+                  "--data-dir", str(fashion_dir))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 1 and rows[0]["tuner"] == "hyperband"
@@ -33,24 +41,14 @@ def test_search_gain_smoke(tmp_path: Path, fashion_dir: Path) -> None:
 
 
 def test_search_gain_refuses_a_folder_that_is_not_a_finished_run(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "search_gain.py"), "--runs", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    done = _bench("search_gain.py", "--runs", str(tmp_path))
     assert done.returncode == 2
     assert f"{tmp_path}: not a run folder (no run.json); give a run's folder" in done.stderr
     assert "Traceback" not in done.stderr
 
 
-def _vs_keras_tuner(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "vs_keras_tuner.py"), *args],
-        capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
-
-
 def test_vs_keras_tuner_smoke(fashion_dir: Path) -> None:
-    done = _vs_keras_tuner("--smoke", "--peers", "ours,tutorial,same-space", "--data-dir",
+    done = _bench("vs_keras_tuner.py", "--smoke", "--peers", "ours,tutorial,same-space", "--data-dir",
                            str(fashion_dir))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert "absl" not in done.stderr and "oneDNN" not in done.stderr  # TensorFlow's start-up lines
@@ -70,21 +68,14 @@ def test_vs_keras_tuner_smoke(fashion_dir: Path) -> None:
 
 
 def test_vs_keras_tuner_refuses_an_unknown_peer() -> None:
-    done = _vs_keras_tuner("--peers", "ours,optuna")
+    done = _bench("vs_keras_tuner.py", "--peers", "ours,optuna")
     assert done.returncode == 2
     assert "'ours,optuna': optuna is not one of ours, tutorial, same-space" in done.stderr
 
 
-def _schedule_ceiling(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "schedule_ceiling.py"), *args],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-
-
 def test_schedule_ceiling_smoke(fashion_dir: Path) -> None:
     every = "constant,cosine,smoothing,plateau,plateau-smoothing"
-    done = _schedule_ceiling("--smoke", "--data-dir", str(fashion_dir), "--schedules", every)
+    done = _bench("schedule_ceiling.py", "--smoke", "--data-dir", str(fashion_dir), "--schedules", every)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "absl" not in done.stderr and "oneDNN" not in done.stderr
     lines = done.stdout.splitlines()
@@ -124,6 +115,25 @@ def test_schedule_ceiling_compiles_each_schedule(fashion_dir: Path, monkeypatch)
 
 
 def test_schedule_ceiling_refuses_an_unknown_schedule() -> None:
-    done = _schedule_ceiling("--schedules", "cosine,onecycle")
+    done = _bench("schedule_ceiling.py", "--schedules", "cosine,onecycle")
     assert done.returncode == 2
     assert "'cosine,onecycle': onecycle is not one of constant, cosine, smoothing" in done.stderr
+
+
+@pytest.mark.parametrize(("precision", "compute"), [("float32", "float32"), ("mixed", "bfloat16")])
+def test_loop_vs_fit_builds_both_sides_under_its_precision(precision: str, compute: str,
+                                                            monkeypatch) -> None:  # fmt: skip
+    import keras
+
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    bench = importlib.import_module("loop_vs_fit")
+    config = {"filters": 4, "conv_blocks": 2, "batch_size": 8, "augment": True, "flip": True,
+              "shift": 0.1}  # fmt: skip
+    try:
+        _, _, loop_model = bench._model(config, bench.POLICIES[precision])
+        fit_model = bench._fit_model(config, bench.POLICIES[precision])
+        inner = [m.get_layer("inner") for m in (loop_model, fit_model.layers[-1])]
+        assert [layer.compute_dtype for layer in inner] == [compute, compute]
+        assert loop_model.get_layer("classes").compute_dtype == "float32"  # probabilities
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
