@@ -32,6 +32,7 @@ import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 import keras
 import keras_tuner as kt
 import numpy as np
+from _args import names
 
 from search.data import Splits
 from search.engine._retrain import MIN_LEARNING_RATE, VALIDATED_FACTOR, VALIDATED_MIN_DELTA
@@ -55,16 +56,8 @@ class Epoch:
     test: float
 
 
-def schedules(text: str) -> tuple[str, ...]:
-    """``--schedules``: a comma-separated subset of SCHEDULES."""
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [name for name in names if name not in SCHEDULES]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: {unknown[0] if unknown else 'no schedule'} is not one of"
-            f" {', '.join(SCHEDULES)}"
-        )
-    return names
+schedules = names(SCHEDULES, "schedule")
+"""``--schedules``: a comma-separated subset of SCHEDULES."""
 
 
 def compiled_baseline(experiment: Experiment, splits: Splits, schedule: str,

@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
+from _args import counts, multiples, names
 from rich.console import Console
 
 import search
@@ -150,18 +151,20 @@ def _rows(args: argparse.Namespace, root: Path) -> Iterator[Row]:
         for folder in args.runs:
             yield gain(folder, "run", float(folder.read_meta().get("seconds") or 0.0), root)
         return
-    for tuner in args.tuners.split(","):
-        for budget in args.budgets.split(","):
-            for seed in (int(s) for s in args.seeds.split(",")):
+    for tuner in args.tuners:
+        for budget in args.budgets:
+            for seed in args.seeds:
                 yield measure(tuner, budget, seed, args, root)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Search (or read ``--runs``), print a row per search and the summary, write the CSV."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tuners", default="hyperband,optuna")
-    parser.add_argument("--budgets", default="1x")
-    parser.add_argument("--seeds", default="0")
+    tuners = tuple(get_experiment("fashion").budgets)
+    parser.add_argument("--tuners", type=names(tuners, "tuner"), default=("hyperband", "optuna"),
+                        help=f"of {','.join(tuners)}; default: hyperband,optuna")  # fmt: skip
+    parser.add_argument("--budgets", type=multiples, default=("1x",), help="default: 1x")
+    parser.add_argument("--seeds", type=counts, default=(0,), help="default: 0")
     parser.add_argument("--csv", type=Path, default=Path("search_gain.csv"))
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--retrain-data", default="validated", help="as `search run`'s")

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _args import names
+
 PEERS = ("ours", "tutorial", "same-space")
 
 
@@ -266,15 +268,8 @@ def table(figures: dict[str, tuple[float, float]]) -> list[str]:
     return lines
 
 
-def peers(text: str) -> tuple[str, ...]:
-    """``--peers``: a comma-separated subset of PEERS."""
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [name for name in names if name not in PEERS]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: {unknown[0] if unknown else 'no peer'} is not one of {', '.join(PEERS)}"
-        )
-    return names
+peers = names(PEERS, "peer")
+"""``--peers``: a comma-separated subset of PEERS."""
 
 
 def main(argv: list[str] | None = None) -> int:

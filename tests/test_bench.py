@@ -47,6 +47,21 @@ def test_search_gain_refuses_a_folder_that_is_not_a_finished_run(tmp_path: Path)
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--seeds", "0,x", "'0,x': x is not a whole number; give e.g. 0,1,2"),
+    ("--budgets", "1x,3", "'1x,3': 3 is not a multiple like 1x or 3x"),
+    ("--budgets", "0x", "'0x': 0x is not a multiple like 1x or 3x"),
+    ("--tuners", "hyperband,tpe", "'hyperband,tpe': tpe is not one of hyperband, random,"),
+])  # fmt: skip
+def test_search_gain_refuses_a_bad_list_before_searching(tmp_path: Path, option: str,
+                                                          value: str, message: str) -> None:  # fmt: skip
+    out = tmp_path / "gain.csv"
+    done = _bench("search_gain.py", "--smoke", option, value, "--csv", str(out))
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and not out.exists()
+
+
 def test_vs_keras_tuner_smoke(fashion_dir: Path) -> None:
     done = _bench("vs_keras_tuner.py", "--smoke", "--peers", "ours,tutorial,same-space", "--data-dir",
                            str(fashion_dir))  # fmt: skip
