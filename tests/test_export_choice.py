@@ -116,6 +116,18 @@ def test_a_sequential_image_classifier_exports_for_predict(tmp_path: Path, capsy
     assert model.predict(pixels, verbose=0).shape == (1, um.CLASSES)
 
 
+def test_a_subclassed_image_classifier_exports_for_predict(tmp_path: Path) -> None:
+    """A subclassed model has no output shape until called: export asks it for one row."""
+    x, y = um.tiny_images()
+    run = search.run(um.build_subclassed_cnn, x, y, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, name="sub", retrain=False, quiet=True)  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 0
+    model = keras.saving.load_model(run.folder / "export.keras")
+    assert class_names_of(model) == ["0", "1", "2"]
+    pixels = np.full((2, 10, 10, 1), 100, dtype="uint8")
+    assert model.predict(pixels, verbose=0).shape == (2, um.CLASSES)
+
+
 def test_an_export_of_images_in_0_1_scales_the_pixels_it_takes(tmp_path: Path) -> None:
     """Images given in [0, 1]: the exported model takes 0-255 pixels, as predict gives
     them, and classifies them as the trained model does the images it trained on."""

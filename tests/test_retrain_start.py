@@ -272,6 +272,24 @@ def test_scratch_starts_from_new_weights_and_keeps_only_the_best(tmp_path: Path)
     assert kept == {ranked_ids(trials, RunRequest(experiment="f", tuner="random"))[0]}
 
 
+def test_a_subclassed_model_starts_from_its_checkpoint_and_is_saved_without_a_retrain(
+    tmp_path: Path,
+) -> None:
+    """A ``keras.Model`` subclass has no variables until called: the search builds it on a
+    row of the data, so that its checkpoint loads (the retrain's start, the saved model)."""
+    x, y = um.tiny_images()
+    options = {"tuner": "random", "max_trials": 2, "max_epochs": 2, "results": tmp_path,
+               "quiet": True}  # fmt: skip
+    run = search.run(um.build_subclassed_cnn, x, y, name="start", retrain_from="checkpoint",
+                     retrain_max_epochs=2, **options)  # fmt: skip
+    final = RunFolder(run.folder).read_meta()["final"]
+    assert final["started_from"] == "checkpoint" and "start_problem" not in final
+    kept = search.run(um.build_subclassed_cnn, x, y, name="kept", retrain=False, **options)
+    model = kept.best_model()
+    assert isinstance(model, um.SubclassedCNN)
+    assert model.predict(x[:2], verbose=0).shape == (2, um.CLASSES)
+
+
 def test_a_bad_retrain_from_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
     for command in (["run", "fashion", "--tuner", "random"], ["export", str(tmp_path / "nowhere")]):
         assert main([*command, "--retrain-from", "warm", "--results", str(tmp_path)]) == 2

@@ -189,3 +189,28 @@ def build_binary_cnn(hp: kt.HyperParameters) -> keras.Model:
     ])  # fmt: skip
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     return model
+
+
+@keras.saving.register_keras_serializable(package="tests")
+class SubclassedCNN(keras.Model):
+    """A subclassed image classifier: its output shape is known only by calling it."""
+
+    def __init__(self, filters: int = 4, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.filters = filters
+        self.conv = keras.layers.Conv2D(filters, 3, activation="relu")
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.out = keras.layers.Dense(CLASSES, activation="softmax")
+
+    def call(self, inputs: Any) -> Any:
+        return self.out(self.pool(self.conv(inputs)))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "filters": self.filters}
+
+
+def build_subclassed_cnn(hp: kt.HyperParameters) -> keras.Model:
+    """A KerasTuner user's image classifier written as a ``keras.Model`` subclass, compiled."""
+    model = SubclassedCNN(hp.Choice("filters", [4, 8]))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

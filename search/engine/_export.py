@@ -109,7 +109,7 @@ def for_use(model: keras.Model, splits: Splits) -> tuple[keras.Model, tuple[str,
     shape = tuple(splits.x_train.shape[1:])
     if len(shape) != IMAGE_DIMS:
         return model, ()
-    names = class_names(splits, int(model.compute_output_shape((None, *shape))[-1]))
+    names = class_names(splits, _outputs(model, splits.x_train[:1]))
     scale = 1.0 if splits.class_names else pixel_scale(splits.x_train)  # the experiments': pixels
     if not names or scale is None:
         return model, ()
@@ -117,6 +117,14 @@ def for_use(model: keras.Model, splits: Splits) -> tuple[keras.Model, tuple[str,
         return deployable(model, names, shape, scale), names
     except ValueError:  # not one output per class
         return model, ()
+
+
+def _outputs(model: keras.Model, row: np.ndarray) -> int:
+    """The size of ``model``'s output for one ``row`` (a batch of one), asked of the model
+    itself: a subclassed one does not know its output shape before a call; 0 for a
+    model of several outputs."""
+    output = model.predict(row, verbose=0)
+    return int(output.shape[-1]) if isinstance(output, np.ndarray) and output.ndim > 1 else 0
 
 
 def pixel_scale(x: np.ndarray) -> float | None:

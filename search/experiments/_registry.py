@@ -20,6 +20,7 @@ from search.experiments._user import (
     declared_space,
     describe,
     fidelity_refusal,
+    first_row,
     is_hypermodel,
 )
 from search.space import Space, load_space
@@ -264,7 +265,9 @@ def user_experiment(
         space_file=space_file,
         load=load,
         check_space=_no_check,
-        hypermodel=lambda space, splits, options: UserHyperModel(user, space),
+        hypermodel=lambda space, splits, options: UserHyperModel(
+            user, space, first_row(splits.x_train)
+        ),
         default_train_size=None,
         default_val_size=None,
         budgets={

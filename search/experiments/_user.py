@@ -83,18 +83,26 @@ class UserHyperModel(kt.HyperModel):
         user: a ``build(hp)`` function returning a compiled model, or a HyperModel.
         space: a search space (TOML) whose definitions take precedence over the ones the
             user's code declares with the same names; None: the code's own.
+        sample: the first row of the training inputs. A model that has no variables
+            until it is called (a ``keras.Model`` subclass) is called on it in ``build``,
+            so that saved weights can be loaded into it (resume, retrain, export). Not for
+            a HyperModel with its own ``fit``, which may prepare the inputs first.
     """
 
-    def __init__(self, user: HyperModelLike, space: Space | None = None) -> None:
+    def __init__(self, user: HyperModelLike, space: Space | None = None,
+                 sample: Any = None) -> None:  # fmt: skip
         super().__init__(name=describe(user))
         self.user = user
         self.space = space
+        self.sample = sample
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         if self.space is not None:
             define(hp, self.space)
         model = self.user.build(hp) if isinstance(self.user, kt.HyperModel) else self.user(hp)
         check_model(model, describe(self.user))
+        if not model.built and self.sample is not None and not has_own_fit(self.user):
+            model(self.sample, training=False)  # its variables exist from here on
         return model
 
     def fit(
@@ -175,6 +183,12 @@ def _fit_resumable(
     return history
 
 
+def first_row(x: Any) -> Any:
+    """The first row of inputs ``x`` (an array, or a list or dict of arrays), kept as a
+    batch of one."""
+    return keras.tree.map_structure(lambda array: array[:1], x)
+
+
 def check_model(model: Any, name: str) -> None:
     """SearchError unless ``model`` is a compiled Keras model."""
     if not isinstance(model, keras.Model):
@@ -249,7 +263,7 @@ def check_on_data(
 ) -> None:
     """Before any work: the default model takes every split, and logs the objective
     (unless the user's own ``fit`` reports it). SearchError naming the fix otherwise."""
-    hypermodel = UserHyperModel(user, space)
+    hypermodel = UserHyperModel(user, space, first_row(splits.x_train))
     keras.backend.clear_session()
     model = hypermodel.build(kt.HyperParameters())
     if has_own_fit(user):  # its fit may prepare the data first: only the build is checked
