@@ -99,7 +99,9 @@ def gain(folder: RunFolder, budget: str, total: float, root: Path) -> Row:
     baselines = [i for i, t in trials.items() if t.get("baseline") and t["status"] == "completed"]
     baseline_chosen = bool(trials[chosen].get("baseline"))
     test_baseline, baseline_seconds = float(final["test_accuracy"]), 0.0
-    if not baseline_chosen and baselines:
+    if not baseline_chosen and not baselines:  # --no-baseline, or it failed: nothing to gain over
+        test_baseline = math.nan
+    elif not baseline_chosen:
         begun = time.perf_counter()
         done = export_run(
             folder, root / f"baseline-{folder.path.name}.keras", request["retrain_data"],
@@ -131,15 +133,20 @@ def finished_run(text: str) -> RunFolder:
 
 
 def summary(rows: list[Row]) -> list[str]:
-    """Median gain per tuner and budget, with its spread."""
+    """Median gain per tuner and budget, with its spread; a search without a completed
+    baseline (its gain NaN: nothing to compare with) is counted apart, not as a gain."""
     lines = []
     for key in sorted({(r.tuner, r.budget) for r in rows}):
-        gains = [r.gain for r in rows if (r.tuner, r.budget) == key]
+        mine = [r for r in rows if (r.tuner, r.budget) == key]
+        gains = [r.gain for r in mine if math.isfinite(r.gain)]
+        text = (
+            f"median gain {statistics.median(gains):+.4f} over {len(gains)} seeds"
+            f" (min {min(gains):+.4f}, max {max(gains):+.4f})" if gains else "no gain measured"
+        )
+        missing = len(mine) - len(gains)
         lines.append(
-            f"{key[0]} {key[1]}: median gain {statistics.median(gains):+.4f} over"
-            f" {len(gains)} seeds (min {min(gains):+.4f}, max {max(gains):+.4f});"
-            f" baseline chosen {sum(r.baseline_chosen for r in rows if (r.tuner, r.budget) == key)}"
-            f" of {len(gains)}"
+            f"{key[0]} {key[1]}: {text}; baseline chosen {sum(r.baseline_chosen for r in mine)}"
+            f" of {len(mine)}" + (f"; no completed baseline in {missing}" if missing else "")
         )
     return lines
 

@@ -1,0 +1,59 @@
+"""bench/search_gain.py's arithmetic on finished runs' records (no training)."""
+
+from __future__ import annotations
+
+import importlib
+import math
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from search.storage import RunFolder
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    return importlib.import_module("search_gain")
+
+
+def _run(path: Path, trials: list[dict[str, Any]], final: dict[str, Any]) -> RunFolder:
+    folder = RunFolder(path)
+    path.mkdir(parents=True)
+    folder.write_meta({
+        "tuner": "random", "seed": 0, "final": final,
+        "request": {"retrain_data": "validated", "retrain_max_epochs": 2},
+    })  # fmt: skip
+    folder.write_trials(trials)
+    return folder
+
+
+def test_no_completed_baseline_is_no_gain(bench: ModuleType, tmp_path: Path) -> None:
+    trials = [
+        {"id": "0", "baseline": True, "status": "failed", "hyperparameters": {"lr": 1e-3}},
+        {"id": "1", "baseline": False, "status": "completed", "hyperparameters": {"lr": 1e-2}},
+    ]
+    folder = _run(tmp_path / "r", trials, {"trial": "1", "test_accuracy": 0.9, "seconds": 5.0})
+    row = bench.gain(folder, "1x", 10.0, tmp_path)
+    assert not row.baseline_chosen
+    assert math.isnan(row.test_baseline) and math.isnan(row.gain)  # not a gain of 0
+    measured = row.__class__(**{**row.__dict__, "seed": 1, "gain": 0.01, "test_baseline": 0.89})
+    lines = bench.summary([row, measured])
+    assert lines == [
+        "random 1x: median gain +0.0100 over 1 seeds (min +0.0100, max +0.0100); baseline"
+        " chosen 0 of 2; no completed baseline in 1"
+    ]
+
+
+def test_median_of_an_even_count_and_the_sign(bench: ModuleType) -> None:
+    rows = [
+        bench.Row("optuna", "3x", seed, "1", False, 0.9, 0.9 - gain, gain, 1.0, 1.0, 1.0)
+        for seed, gain in enumerate([0.004, -0.002, 0.01, 0.0])
+    ]
+    assert bench.summary(rows) == [
+        "optuna 3x: median gain +0.0020 over 4 seeds (min -0.0020, max +0.0100); baseline"
+        " chosen 0 of 4"
+    ]
