@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import math
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,10 +23,9 @@ def bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 def _run(path: Path, trials: list[dict[str, Any]], final: dict[str, Any]) -> RunFolder:
     folder = RunFolder(path)
     path.mkdir(parents=True)
-    folder.write_meta({
-        "tuner": "random", "seed": 0, "final": final,
-        "request": {"retrain_data": "validated", "retrain_max_epochs": 2},
-    })  # fmt: skip
+    request = {"experiment": "fashion", "tuner": "hyperband", "retrain_data": "validated",
+               "retrain_max_epochs": 2, "retrain_from": "checkpoint"}  # fmt: skip
+    folder.write_meta({"tuner": "hyperband", "seed": 0, "final": final, "request": request})
     folder.write_trials(trials)
     return folder
 
@@ -43,7 +42,7 @@ def test_no_completed_baseline_is_no_gain(bench: ModuleType, tmp_path: Path) -> 
     measured = row.__class__(**{**row.__dict__, "seed": 1, "gain": 0.01, "test_baseline": 0.89})
     lines = bench.summary([row, measured])
     assert lines == [
-        "random 1x: median gain +0.0100 over 1 seeds (min +0.0100, max +0.0100); baseline"
+        "hyperband 1x: median gain +0.0100 over 1 seeds (min +0.0100, max +0.0100); baseline"
         " chosen 0 of 2; no completed baseline in 1"
     ]
 
@@ -57,3 +56,45 @@ def test_median_of_an_even_count_and_the_sign(bench: ModuleType) -> None:
         "optuna 3x: median gain +0.0020 over 4 seeds (min -0.0020, max +0.0100); baseline"
         " chosen 0 of 4"
     ]
+
+
+def _trial(
+    trial: str, accuracies: list[float], baseline: bool, continues: str | None = None
+) -> dict[str, Any]:
+    epochs = [
+        {"epoch": n, "accuracy": a, "val_accuracy": a, "loss": 1 - a, "val_loss": 1 - a}
+        for n, a in enumerate(accuracies, 1)
+    ]
+    best = max(epochs, key=lambda e: e["val_accuracy"])
+    return {
+        "id": trial, "status": "completed", "baseline": baseline, "continues": continues,
+        "hyperparameters": {"lr": 1e-3 if baseline else 1e-2}, "epochs": epochs,
+        "best_epoch": best["epoch"], "best": best,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("finalists", [False, True])
+def test_the_baseline_retrained_is_the_best_ranked_one(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, finalists: bool
+) -> None:
+    """Hyperband ran the defaults twice (trial 0, then 3 continuing it); the run kept the
+    checkpoint of the one its rule ranks first, and its finalists trained that one."""
+    trials = [
+        _trial("0", [0.5, 0.6], baseline=True),
+        _trial("1", [0.7, 0.9], baseline=False),
+        _trial("3", [0.8, 0.85], baseline=True, continues="0"),
+    ]
+    final = {"trial": "1", "test_accuracy": 0.9, "seconds": 5.0}
+    if finalists:
+        final["finalists"] = [{"trial": "1", "baseline": False}, {"trial": "3", "baseline": True}]
+    folder = _run(tmp_path / "r", trials, final)
+    asked = []
+
+    def export_run(*args: Any, trial: str, **kwargs: Any) -> Any:
+        asked.append(trial)
+        return SimpleNamespace(final={"test_accuracy": 0.88})
+
+    monkeypatch.setattr(bench, "export_run", export_run)
+    row = bench.gain(folder, "1x", 10.0, tmp_path)
+    assert asked == ["3"]
+    assert row.test_baseline == 0.88 and row.gain == 0.02
