@@ -195,9 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrain-max-epochs", type=int, default=20, help="as `search run`'s")
     parser.add_argument("--retrain-from", default="scratch", help="as `search run`'s")
     parser.add_argument(
-        "--finalists", type=int, default=1,
+        "--finalists", type=int, default=None,
         help="as `search run`'s: the K best configurations trained at full fidelity before"
-        " the choice (the baseline among them)",
+        " the choice (the baseline among them); default: the --budget's (1 on cpu, 3 on gpu)",
     )  # fmt: skip
     parser.add_argument(
         "--budget", choices=("cpu", "gpu"), default="cpu",

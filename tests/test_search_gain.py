@@ -98,3 +98,21 @@ def test_the_baseline_retrained_is_the_best_ranked_one(
     row = bench.gain(folder, "1x", 10.0, tmp_path)
     assert asked == ["3"]
     assert row.test_baseline == 0.88 and row.gain == 0.02
+
+
+@pytest.mark.parametrize(("given", "finalists"), [([], None), (["--finalists", "2"], 2)])
+def test_the_budget_names_the_finalists_unless_given(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: list[str],
+    finalists: int | None,
+) -> None:
+    """`--budget gpu` searches as `search run --budget gpu` does: 3 finalists by default."""
+    asked: dict[str, Any] = {}
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        asked.update(kwargs)
+        raise KeyboardInterrupt  # no search here
+
+    monkeypatch.setattr(bench.search, "run", run)
+    with pytest.raises(KeyboardInterrupt):
+        bench.main(["--tuners", "optuna", "--budget", "gpu", "--csv", str(tmp_path / "g.csv"), *given])
+    assert asked["finalists"] == finalists and asked["budget"] == "gpu"
