@@ -143,12 +143,14 @@ def test_a_failing_finalist_is_recorded_and_the_others_go_on(tmp_path: Path) -> 
 class BaselineUnscoredAtFullFidelity(kt.HyperModel):
     """At full fidelity the defaults log no validation accuracy (NaN); the others do."""
 
+    every = False
+
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         return um.build(hp)
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
         validated = any(isinstance(c, keras.callbacks.EarlyStopping) for c in kwargs["callbacks"])
-        if validated and hp.values == {p.name: p.default for p in hp.space}:
+        if validated and (self.every or hp.values == {p.name: p.default for p in hp.space}):
             kwargs["callbacks"] = [_Unscored(), *kwargs["callbacks"]]
         return model.fit(*args, **kwargs)
 
@@ -169,3 +171,17 @@ def test_no_gain_is_stated_over_a_baseline_without_a_score(tmp_path: Path) -> No
     assert final.get("gain_over_baseline") is None  # not NaN
     line = load_report(RunFolder(run.folder)).baseline
     assert line is not None and "nan" not in line, line
+
+
+class NoneScoredAtFullFidelity(BaselineUnscoredAtFullFidelity):
+    every = True
+
+
+def test_finalists_without_scores_are_said_to_be_chosen_by_rank(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(NoneScoredAtFullFidelity(), x, y, tuner="random", max_trials=3,
+                     max_epochs=1, finalists=2, retrain_max_epochs=1, results=tmp_path,
+                     name="x", quiet=True)  # fmt: skip
+    final, best = run.meta["final"], run.meta["best"]
+    assert final["chosen_by"] == "the search's rank: no finalist logged its validation score"
+    assert "by the search's rank" in best["rule"] and "by validation" not in best["rule"]

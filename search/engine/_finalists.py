@@ -230,13 +230,18 @@ def _test_and_save(
 
 
 def chosen_summary(
-    record: dict[str, Any], objective: str, count: int, search_choice: str
+    record: dict[str, Any], objective: str, count: int, search_choice: str, scored: bool = True
 ) -> dict[str, Any]:
-    """run.json's ``best`` when the finalists chose: the trial, and why."""
+    """run.json's ``best`` when the finalists chose: the trial, and why (``scored``: by
+    their validation scores; False: no finalist logged one, so by the search's rank)."""
     changed = record["id"] != search_choice
+    how = (
+        f"by validation {objective} at its kept epoch" if scored
+        else "by the search's rank (no finalist logged its validation score)"
+    )
     rule = (
         f"Trial {record['id']} was chosen among {plural(count, 'finalist')} trained on the full training"
-        f" data, by validation {objective} at its kept epoch"
+        f" data, {how}"
         + (f" (the search had ranked trial {search_choice} first)." if changed else ".")
     )
     return {**best_summary(record, objective), "rule": rule, "search_choice": search_choice}
