@@ -30,13 +30,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 from _args import counts, multiples, names
 from rich.console import Console
 
 import search
-from search.engine import export_run
+from search.engine import RunRequest, export_run
+from search.engine._choose import ranked_ids
 from search.experiments import get as get_experiment
 from search.storage import RunFolder
 
@@ -97,14 +99,16 @@ def gain(folder: RunFolder, budget: str, total: float, root: Path) -> Row:
     final, request = meta["final"], meta["request"]
     trials = {t["id"]: t for t in folder.read_trials()}
     chosen = final["trial"]
-    baselines = [i for i, t in trials.items() if t.get("baseline") and t["status"] == "completed"]
+    baseline = baseline_trial(folder, meta, list(trials.values()))
     baseline_chosen = bool(trials[chosen].get("baseline"))
     test_baseline, baseline_seconds = float(final["test_accuracy"]), 0.0
-    if not baseline_chosen and baselines:
+    if not baseline_chosen and baseline is None:  # --no-baseline, or it failed: nothing to gain over
+        test_baseline = math.nan
+    elif not baseline_chosen:
         begun = time.perf_counter()
         done = export_run(
             folder, root / f"baseline-{folder.path.name}.keras", request["retrain_data"],
-            request["retrain_max_epochs"], Console(quiet=True), True, trial=baselines[0],
+            request["retrain_max_epochs"], Console(quiet=True), True, trial=baseline,
             retrain_from=request.get("retrain_from", "scratch"),
         )  # fmt: skip
         test_baseline = float(done.final["test_accuracy"])
@@ -115,6 +119,24 @@ def gain(folder: RunFolder, budget: str, total: float, root: Path) -> Row:
         test_baseline, round(test_chosen - test_baseline, 4), round(total - final["seconds"], 1),
         round(final["seconds"], 1), round(baseline_seconds, 1),
     )  # fmt: skip
+
+
+def baseline_trial(
+    folder: RunFolder, meta: dict[str, Any], trials: list[dict[str, Any]]
+) -> str | None:
+    """The baseline trial to retrain as the run retrained its choice: the finalists' own
+    baseline where it was one, else the completed baseline trial the run's rule ranks
+    first (Hyperband may have run the defaults in several trials; this is the one whose
+    search checkpoint the run kept for ``--retrain-from checkpoint``); None: none completed."""
+    finalists = (meta.get("final") or {}).get("finalists") or []
+    own = next((f for f in finalists if f.get("baseline") and "failure" not in f), None)
+    if own is not None:
+        return str(own["trial"])
+    stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
+              "storage": None}  # fmt: skip
+    by_id = {t["id"]: t for t in trials}
+    ranked = ranked_ids(trials, RunRequest.from_json(stored))
+    return next((t for t in ranked if by_id[t].get("baseline")), None)
 
 
 def finished_run(text: str) -> RunFolder:
@@ -132,15 +154,20 @@ def finished_run(text: str) -> RunFolder:
 
 
 def summary(rows: list[Row]) -> list[str]:
-    """Median gain per tuner and budget, with its spread."""
+    """Median gain per tuner and budget, with its spread; a search without a completed
+    baseline (its gain NaN: nothing to compare with) is counted apart, not as a gain."""
     lines = []
     for key in sorted({(r.tuner, r.budget) for r in rows}):
-        gains = [r.gain for r in rows if (r.tuner, r.budget) == key]
+        mine = [r for r in rows if (r.tuner, r.budget) == key]
+        gains = [r.gain for r in mine if math.isfinite(r.gain)]
+        text = (
+            f"median gain {statistics.median(gains):+.4f} over {len(gains)} seeds"
+            f" (min {min(gains):+.4f}, max {max(gains):+.4f})" if gains else "no gain measured"
+        )
+        missing = len(mine) - len(gains)
         lines.append(
-            f"{key[0]} {key[1]}: median gain {statistics.median(gains):+.4f} over"
-            f" {len(gains)} seeds (min {min(gains):+.4f}, max {max(gains):+.4f});"
-            f" baseline chosen {sum(r.baseline_chosen for r in rows if (r.tuner, r.budget) == key)}"
-            f" of {len(gains)}"
+            f"{key[0]} {key[1]}: {text}; baseline chosen {sum(r.baseline_chosen for r in mine)}"
+            f" of {len(mine)}" + (f"; no completed baseline in {missing}" if missing else "")
         )
     return lines
 
@@ -171,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrain-max-epochs", type=int, default=20, help="as `search run`'s")
     parser.add_argument("--retrain-from", default="scratch", help="as `search run`'s")
     parser.add_argument(
-        "--finalists", type=int, default=1,
+        "--finalists", type=int, default=None,
         help="as `search run`'s: the K best configurations trained at full fidelity before"
-        " the choice (the baseline among them)",
+        " the choice (the baseline among them); default: the --budget's (1 on cpu, 3 on gpu)",
     )  # fmt: skip
     parser.add_argument(
         "--budget", choices=("cpu", "gpu"), default="cpu",

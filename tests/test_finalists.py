@@ -138,3 +138,50 @@ def test_a_failing_finalist_is_recorded_and_the_others_go_on(tmp_path: Path) -> 
     assert failed and all("loss became nan" in f["failure"] for f in failed)
     assert final["trial"] == next(f["trial"] for f in final["finalists"] if f["baseline"])
     assert "gain_over_baseline" in final
+
+
+class BaselineUnscoredAtFullFidelity(kt.HyperModel):
+    """At full fidelity the defaults log no validation accuracy (NaN); the others do."""
+
+    every = False
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return um.build(hp)
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        validated = any(isinstance(c, keras.callbacks.EarlyStopping) for c in kwargs["callbacks"])
+        if validated and (self.every or hp.values == {p.name: p.default for p in hp.space}):
+            kwargs["callbacks"] = [_Unscored(), *kwargs["callbacks"]]
+        return model.fit(*args, **kwargs)
+
+
+class _Unscored(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        logs["val_accuracy"] = float("nan")  # what the callbacks after it see
+
+
+def test_no_gain_is_stated_over_a_baseline_without_a_score(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(BaselineUnscoredAtFullFidelity(), x, y, tuner="random", max_trials=3,
+                     max_epochs=1, finalists=2, retrain_max_epochs=1, results=tmp_path,
+                     name="x", quiet=True)  # fmt: skip
+    final = run.meta["final"]
+    base = next(f for f in final["finalists"] if f["baseline"])
+    assert np.isnan(base["val_score"]) and final["trial"] != base["trial"]
+    assert final.get("gain_over_baseline") is None  # not NaN
+    line = load_report(RunFolder(run.folder)).baseline
+    assert line is not None and "nan" not in line, line
+
+
+class NoneScoredAtFullFidelity(BaselineUnscoredAtFullFidelity):
+    every = True
+
+
+def test_finalists_without_scores_are_said_to_be_chosen_by_rank(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(NoneScoredAtFullFidelity(), x, y, tuner="random", max_trials=3,
+                     max_epochs=1, finalists=2, retrain_max_epochs=1, results=tmp_path,
+                     name="x", quiet=True)  # fmt: skip
+    final, best = run.meta["final"], run.meta["best"]
+    assert final["chosen_by"] == "the search's rank: no finalist logged its validation score"
+    assert "by the search's rank" in best["rule"] and "by validation" not in best["rule"]

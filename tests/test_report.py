@@ -27,6 +27,7 @@ from search.report import (
     trials_table,
     write_report,
 )
+from search.report._data import baseline_line
 from search.report._figures import (
     accuracy_vs_gap_plot,
     best_so_far_plot,
@@ -150,6 +151,32 @@ def test_choice_against_the_baseline() -> None:
     unmarked = [{k: v for k, v in t.items() if k != "baseline"} for t in trials]
     plain = rank_trials(trials_table(unmarked, converged_epochs=1), 0.005)
     assert against_baseline(plain, choose(plain, 0.005)) is None  # --no-baseline
+
+
+def test_the_rule_may_choose_a_shorter_run_of_the_baseline() -> None:
+    """Hyperband ran the defaults twice; the rule chose the shorter run (within the
+    tolerance, less overfitting): the baseline lines speak of that run, not the other."""
+    trials = [
+        trial("0", epochs((0.850, 0.850, 1, 1)), baseline=True),   # chosen: gap 0
+        trial("1", epochs((0.800, 0.800, 1, 1)), hp={"lr": 0.01}),
+        trial("2", epochs((0.900, 0.853, 1, 1)), baseline=True, continues="0"),  # gap 0.047
+    ]  # fmt: skip
+    ranked = rank_trials(trials_table(trials, converged_epochs=1), tolerance=0.005)
+    choice = choose(ranked, 0.005)
+    assert choice is not None and choice.trial == "0"
+    assert against_baseline(ranked, choice) == (
+        "The baseline (the space's defaults, trial 0) was chosen: no sampled configuration"
+        " beat it by the rule (val acc 0.850, gap 0.000)."
+    )
+    final = {"trial": "1", "gain_over_baseline": 0.01, "finalists": [
+        {"trial": "0", "baseline": True, "val_score": 0.90},
+        {"trial": "1", "baseline": False, "val_score": 0.91},
+    ]}  # fmt: skip
+    assert baseline_line(ranked, choice, final) == (
+        "The baseline (the space's defaults, trial 0) ranked first in the search (val acc"
+        " 0.850, gap 0.000); the finalists chose trial 1 (+0.0100 val accuracy over the"
+        " baseline's finalist, trial 0)."
+    )
 
 
 def test_pareto_front() -> None:

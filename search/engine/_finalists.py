@@ -57,7 +57,8 @@ def run_finalists(
     Returns:
         The chosen trial's record and run.json's ``final`` (with ``finalists``: each one's
         training, and ``gain_over_baseline``: how much better the chosen one's validation
-        score is than the baseline's, where the baseline was a finalist).
+        score is than the baseline's, where the baseline was a finalist and both logged
+        their score).
 
     Raises:
         SearchError: Every finalist failed.
@@ -96,7 +97,7 @@ def run_finalists(
     final = _test_and_save(ctx, _setup(ctx, hypermodel, chosen, setups), leader, started)
     final["finalists"] = summaries
     baseline = next((f for f in summaries if f.get("baseline") and "failure" not in f), None)
-    if baseline is not None and math.isfinite(leader["val_score"]):
+    if baseline is not None and math.isfinite(leader["val_score"]) and math.isfinite(baseline["val_score"]):
         sign = 1 if monitor.direction == "max" else -1
         final["gain_over_baseline"] = round(sign * (leader["val_score"] - baseline["val_score"]), 5)
     return chosen, final
@@ -229,13 +230,18 @@ def _test_and_save(
 
 
 def chosen_summary(
-    record: dict[str, Any], objective: str, count: int, search_choice: str
+    record: dict[str, Any], objective: str, count: int, search_choice: str, scored: bool = True
 ) -> dict[str, Any]:
-    """run.json's ``best`` when the finalists chose: the trial, and why."""
+    """run.json's ``best`` when the finalists chose: the trial, and why (``scored``: by
+    their validation scores; False: no finalist logged one, so by the search's rank)."""
     changed = record["id"] != search_choice
+    how = (
+        f"by validation {objective} at its kept epoch" if scored
+        else "by the search's rank (no finalist logged its validation score)"
+    )
     rule = (
         f"Trial {record['id']} was chosen among {plural(count, 'finalist')} trained on the full training"
-        f" data, by validation {objective} at its kept epoch"
+        f" data, {how}"
         + (f" (the search had ranked trial {search_choice} first)." if changed else ".")
     )
     return {**best_summary(record, objective), "rule": rule, "search_choice": search_choice}

@@ -9,6 +9,7 @@ The API, the CLI, ``--isolate``'s trial processes all call :func:`run_search`; w
 from __future__ import annotations
 
 import contextlib
+import math
 import signal
 import time
 from collections.abc import Iterator, Sequence
@@ -178,7 +179,8 @@ def _finalists(
     records = list(searched.recorder.records.values())
     best, final = run_finalists(ctx, searched.hypermodel, records, ctx.plan.finalists)
     count = len(final["finalists"])
-    summary = chosen_summary(best, ctx.request.kt_objective().name, count, search_choice["id"])
+    scored = math.isfinite(float(final.get("val_score", math.nan)))
+    summary = chosen_summary(best, ctx.request.kt_objective().name, count, search_choice["id"], scored)
     ctx.folder.update_meta(best=summary)
     return best, final
 

@@ -107,21 +107,26 @@ def choose(ranked: pd.DataFrame, tolerance: float = 0.005) -> Choice | None:
     )
 
 
-def baseline_row(ranked: pd.DataFrame) -> pd.Series | None:
-    """The ranked row that speaks for the baseline (the space's defaults): its best
-    converged run, as Hyperband may have continued it; None when none completed."""
+def baseline_row(ranked: pd.DataFrame, chosen: str | None = None) -> pd.Series | None:
+    """The ranked row that speaks for the baseline (the space's defaults): trial
+    ``chosen`` where it is one of the baseline's runs (the rule may choose a shorter run of
+    the defaults that overfits less), else its best converged run, as Hyperband may have
+    continued it; None when none completed."""
     if "baseline" not in ranked:
         return None
     runs = ranked[ranked["baseline"].astype(bool) & ranked["rank"].notna()]
     if runs.empty:
         return None
+    mine = runs[runs["trial"] == chosen]
+    if not mine.empty:
+        return mine.iloc[0]
     return runs.loc[runs["converged_val_accuracy"].astype(float).idxmax()]
 
 
 def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
     """How the chosen trial compares with the baseline (the space's defaults, run first);
     None when the run has no completed baseline trial or nothing was chosen."""
-    base = baseline_row(ranked)
+    base = baseline_row(ranked, None if choice is None else choice.trial)
     if choice is None or base is None:
         return None
     acc, gap = float(base["converged_val_accuracy"]), float(base["gap_accuracy"])

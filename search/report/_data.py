@@ -195,7 +195,7 @@ def baseline_line(
     and, where the finalists chose, with the baseline's finalist at full fidelity."""
     if not isinstance(choice, Choice):
         return None
-    base = baseline_row(table)
+    base = baseline_row(table, choice.trial)
     if base is None or not (final or {}).get("finalists"):
         return against_baseline(table, choice)
     acc, gap = float(base["converged_val_accuracy"]), float(base["gap_accuracy"])
