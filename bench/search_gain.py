@@ -37,7 +37,7 @@ from _args import counts, multiples, names
 from rich.console import Console
 
 import search
-from search.engine import RunRequest, export_run
+from search.engine import export_run, stored_request
 from search.engine._choose import ranked_ids
 from search.experiments import get as get_experiment
 from search.storage import RunFolder
@@ -132,10 +132,8 @@ def baseline_trial(
     own = next((f for f in finalists if f.get("baseline") and "failure" not in f), None)
     if own is not None:
         return str(own["trial"])
-    stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
-              "storage": None}  # fmt: skip
     by_id = {t["id"]: t for t in trials}
-    ranked = ranked_ids(trials, RunRequest.from_json(stored))
+    ranked = ranked_ids(trials, stored_request(folder))
     return next((t for t in ranked if by_id[t].get("baseline")), None)
 
 
