@@ -16,7 +16,12 @@ from search.cli import main
 from search.engine import RunRequest, plan
 from search.engine._choose import pick_finalists
 from search.report import load_report
-from search.report._data import describe_finalists, finalist_curves, finalists_table
+from search.report._data import (
+    describe_finalists,
+    finalist_curves,
+    finalists_table,
+    finalists_verdict,
+)
 from search.report._html import render_run, run_figures
 from search.storage import RunFolder
 from tests import user_models as um
@@ -91,6 +96,22 @@ def test_the_gpu_budget_searches_more_on_every_image() -> None:
     assert (given.finalists, given.data.train_size, given.budget.max_trials) == (1, 500, 2)
     auto = plan(RunRequest(experiment="fashion", tuner="optuna"))
     assert auto.profile == "cpu"  # CI and this machine have no GPU
+
+
+@pytest.mark.parametrize(("gain", "words"), [
+    (0.0042, "0.0042 better in val loss than"),  # the chosen one's loss is lower
+    (-0.0042, "0.0042 worse in val loss than"),
+])  # fmt: skip
+def test_a_gain_on_a_loss_reads_as_better_or_worse(gain: float, words: str) -> None:
+    """run.json's gain is positive where the chosen one is better, whatever the direction:
+    for a loss the words say better or worse, not "+0.0042 val loss" (a higher loss)."""
+    finalists = [{"trial": "3", "val_score": 0.30, "train_images": 800},
+                 {"trial": "0", "baseline": True, "val_score": 0.30 + gain, "train_images": 800}]  # fmt: skip
+    final = {"trial": "3", "monitor": "val_loss", "val_score": 0.30, "train_images": 800,
+             "finalists": finalists, "gain_over_baseline": gain}  # fmt: skip
+    assert f"({words} the baseline's finalist, trial 0)" in finalists_verdict(final)
+    said = describe_finalists(final)
+    assert said is not None and f"{words} the baseline (trial 0)" in said
 
 
 def test_the_report_shows_the_finalists(tmp_path: Path) -> None:

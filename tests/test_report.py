@@ -174,7 +174,7 @@ def test_the_rule_may_choose_a_shorter_run_of_the_baseline() -> None:
     ]}  # fmt: skip
     assert baseline_line(ranked, choice, final) == (
         "The baseline (the space's defaults, trial 0) ranked first in the search (val acc"
-        " 0.850, gap 0.000); the finalists chose trial 1 (+0.0100 val accuracy over the"
+        " 0.850, gap 0.000); the finalists chose trial 1 (0.0100 better in val accuracy than the"
         " baseline's finalist, trial 0)."
     )
 
@@ -505,7 +505,7 @@ def test_the_report_says_the_finalists_overturned_the_search(tmp_path: Path, cap
     chose = ("Chose trial 1 among 2 finalists, by validation at full fidelity; the search had"
              " ranked trial 0 first.")  # fmt: skip
     base = ("The baseline (the space's defaults, trial 0) ranked first in the search (val acc"
-            " 0.800, gap 0.050); the finalists chose trial 1 (+0.0050 val accuracy over the"
+            " 0.800, gap 0.050); the finalists chose trial 1 (0.0050 better in val accuracy than the"
             " baseline's finalist, trial 0).")  # fmt: skip
     assert chose in out and base in out
     assert "In the search, trial 0 ranked first: converged val acc 0.800" in out

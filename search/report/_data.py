@@ -229,9 +229,15 @@ def finalists_verdict(final: Mapping[str, Any]) -> str:
         return f"the finalists chose trial {chosen}"
     watched = str(final.get("monitor", "val_accuracy")).replace("_", " ")
     return (
-        f"the finalists chose trial {chosen} ({gain:+.4f} {watched} over the baseline's"
+        f"the finalists chose trial {chosen} ({versus(gain, watched)} the baseline's"
         f" finalist, trial {base['trial']})"
     )
+
+
+def versus(gain: float, watched: str) -> str:
+    """A gain over the baseline in words, for either direction of the objective (``gain``
+    is positive where the chosen one is better: higher accuracy, lower loss)."""
+    return f"{abs(gain):.4f} {'better' if gain >= 0 else 'worse'} in {watched} than"
 
 
 def best_so_far(table: pd.DataFrame, created: str | None) -> pd.DataFrame:
@@ -388,7 +394,8 @@ def finalist_curves(final: Mapping[str, Any] | None) -> pd.DataFrame | None:
 
 def describe_finalists(final: Mapping[str, Any] | None) -> str | None:
     """What the finalists found, e.g. "3 finalists trained on 50,000 images: trial 7 kept
-    (val accuracy 0.9312), +0.0041 over the baseline (trial 0)"; None without finalists."""
+    (val accuracy 0.9312), 0.0041 better in val accuracy than the baseline (trial 0)"; None
+    without finalists."""
     table = finalists_table(final)
     if table is None or final is None:
         return None
@@ -403,7 +410,7 @@ def describe_finalists(final: Mapping[str, Any] | None) -> str | None:
         gain = final["gain_over_baseline"]
         trial = baseline.iloc[0]["trial"]
         text += (
-            f", {gain:+.4f} over the baseline (trial {trial})"
+            f", {versus(gain, watched)} the baseline (trial {trial})"
             if trial != final["trial"] else ", the baseline itself"
         )
     return text
