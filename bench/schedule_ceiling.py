@@ -1,9 +1,9 @@
 """How accurate the baseline gets in a fixed number of epochs, by learning-rate schedule.
 
 Run: ``python bench/schedule_ceiling.py [--epochs 10] [--schedules constant,cosine,smoothing]
-[--data-dir DIR] [--smoke]``. Trains the ``fashion`` space's defaults (the baseline every
-search also retrains) with Keras' ``model.fit`` on the 50,000 images outside the
-validation split, for a fixed number of epochs, once per schedule:
+[--data-dir DIR] [--smoke]``. Trains the ``fashion`` space's defaults (the baseline: every
+search's first trial, what a search must beat) with Keras' ``model.fit`` on the 50,000
+images outside the validation split, for a fixed number of epochs, once per schedule:
 
 - ``constant``: Adam at the space's default learning rate, as the retrain starts;
 - ``cosine``: Adam from that rate decayed to zero over the epochs (Keras' ``CosineDecay``):
