@@ -290,6 +290,14 @@ def test_a_subclassed_model_starts_from_its_checkpoint_and_is_saved_without_a_re
     assert model.predict(x[:2], verbose=0).shape == (2, um.CLASSES)
 
 
+def test_a_checkpoint_that_does_not_load_into_a_new_build_says_what_to_do(tmp_path: Path) -> None:
+    x, y = um.tiny_images()
+    with pytest.raises(SearchError, match=r"trial \S+'s checkpoint .* does not load into a new"
+                       r" build of its model \(.*\); create the model's variables in build"):  # fmt: skip
+        search.run(um.SubclassedOwnFit(), x, y, tuner="random", max_trials=1, max_epochs=1,
+                   results=tmp_path, name="own", retrain=False, quiet=True)  # fmt: skip
+
+
 def test_a_bad_retrain_from_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
     for command in (["run", "fashion", "--tuner", "random"], ["export", str(tmp_path / "nowhere")]):
         assert main([*command, "--retrain-from", "warm", "--results", str(tmp_path)]) == 2

@@ -214,3 +214,14 @@ def build_subclassed_cnn(hp: kt.HyperParameters) -> keras.Model:
     model = SubclassedCNN(hp.Choice("filters", [4, 8]))
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+class SubclassedOwnFit(kt.HyperModel):
+    """A subclassed model trained by a ``fit`` of the user's own: the search cannot know
+    what that fit gives the model, so it does not build the model before it."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return build_subclassed_cnn(hp)
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
+        return model.fit(*args, **kwargs)

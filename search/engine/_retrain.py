@@ -23,6 +23,7 @@ from search.engine._plan import final_setup
 from search.engine._request import RunRequest
 from search.engine._resumable import TrainingState
 from search.engine._signals import StopOnSignal
+from search.errors import SearchError
 from search.experiments import UserHyperModel
 from search.storage import RunFolder, trained_epochs
 
@@ -488,7 +489,12 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
 
 
 def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) -> None:
-    """Save the chosen trial's best-epoch checkpoint (whichever worker wrote it) as .keras."""
+    """Save the chosen trial's best-epoch checkpoint (whichever worker wrote it) as .keras.
+
+    Raises:
+        SearchError: The checkpoint does not load into a new build of the trial's model (a
+            model whose variables exist only once its own ``fit`` has called it).
+    """
     found = search_checkpoint(folder, best["id"])
     if found is None:
         return
@@ -496,5 +502,13 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
     hp.values = dict(best["hyperparameters"])
     keras.backend.clear_session()
     model = hypermodel.build(hp)
-    model.load_weights(found)
+    try:
+        model.load_weights(found)
+    except ValueError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SearchError(
+            f"trial {best['id']}'s checkpoint {found} does not load into a new build of its"
+            f" model ({reason}); create the model's variables in build (e.g. model.build("
+            "input_shape)), or retrain the final model (leave out --no-retrain)"
+        ) from None
     model.save(folder.model_file)
