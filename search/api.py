@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -171,7 +172,7 @@ def run(
     fidelity: str = "epochs",
     max_search_time: float | str | None = None,
     observers: Sequence[Observer] = (),
-    warm_start: str | Path | Run | Sequence[str | Path | Run] = (),
+    warm_start: str | Path | Run | Sequence[str | Path | Run] | None = (),
     quiet: bool = False,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
@@ -294,10 +295,22 @@ def _seconds(duration: float | str | None) -> float | None:
         return math.inf
 
 
-def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run]) -> tuple[Path, ...]:
-    """``warm_start``'s run folders: one or several paths or :class:`Run` objects."""
-    items = [runs] if isinstance(runs, (str, Path, Run)) else list(runs)
-    return tuple(item.folder if isinstance(item, Run) else Path(item) for item in items)
+def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run] | None) -> tuple[Path, ...]:
+    """``warm_start``'s run folders: one or several paths or :class:`Run` objects (None:
+    none); SearchError for anything else."""
+    if runs is None:
+        return ()
+    single = isinstance(runs, (str, os.PathLike, Run))
+    items: list[Any] = [runs] if single or not isinstance(runs, Sequence) else list(runs)
+    folders = []
+    for item in items:
+        if not isinstance(item, (str, os.PathLike, Run)):
+            raise SearchError(
+                f"warm_start: {item!r} ({type(item).__name__}) is not a run; give run folders"
+                " (str or Path) or search.Run objects, e.g. warm_start=[earlier_run]"
+            )
+        folders.append(item.folder if isinstance(item, Run) else Path(item))
+    return tuple(folders)
 
 
 def experiment_for(

@@ -238,6 +238,17 @@ def test_bad_options_are_refused_before_the_data_is_touched(tmp_path: Path) -> N
     _refused(tmp_path, SearchError, "train_size 'most'", train_size="most")
 
 
+def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^warm_start: 123 \(int\) is not a run", warm_start=123)
+    _refused(tmp_path, SearchError, r"^warm_start: None \(NoneType\) is not a run", warm_start=[None])
+    _refused(tmp_path, SearchError, r"^warm_start: \[123\] \(list\) is not a run", warm_start=[[123]])
+
+
+def test_none_warm_start_is_no_warm_start(tmp_path: Path) -> None:
+    run = _run(um.build, tmp_path, "random", max_trials=1, max_epochs=1, warm_start=None)
+    assert run.meta["request"]["warm_start"] == []
+
+
 def test_an_experiment_object_stays_in_this_process(tmp_path: Path) -> None:
     experiment = search.Experiment.from_hypermodel("obj", um.build, lambda: search.Data(*um.tiny_data()))
     with pytest.raises(SearchError, match="pass it as 'file.py:NAME'"):
