@@ -244,6 +244,14 @@ def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^warm_start: \[123\] \(list\) is not a run", warm_start=[[123]])
 
 
+def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^retrain_max_epochs \(None\) must be a whole number",
+             retrain_max_epochs=None)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^converged_epochs \(None\) must be a whole number",
+             converged_epochs=None)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^retrain \('no'\): give True or False", retrain="no")
+
+
 def test_none_warm_start_is_no_warm_start(tmp_path: Path) -> None:
     run = _run(um.build, tmp_path, "random", max_trials=1, max_epochs=1, warm_start=None)
     assert run.meta["request"]["warm_start"] == []
