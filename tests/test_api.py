@@ -252,6 +252,13 @@ def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Pa
     _refused(tmp_path, SearchError, r"^retrain \('no'\): give True or False", retrain="no")
 
 
+def test_keep_best_all_keeps_every_checkpoint_as_on_the_command_line(tmp_path: Path) -> None:
+    run = _run(um.build, tmp_path, "random", max_trials=2, max_epochs=1, keep_best="all")
+    assert run.meta["request"]["keep_best"] is None
+    _refused(tmp_path, SearchError, r"^keep_best 'most': give a number of trials, 'all' or None",
+             keep_best="most")  # fmt: skip
+
+
 def test_none_warm_start_is_no_warm_start(tmp_path: Path) -> None:
     run = _run(um.build, tmp_path, "random", max_trials=1, max_epochs=1, warm_start=None)
     assert run.meta["request"]["warm_start"] == []
