@@ -13,6 +13,7 @@ from rich.console import Console
 import search
 from search.api import experiment_for
 from search.cli import main
+from search.cli._run import warm_folders
 from search.data import array_splits
 from search.engine import RunContinues, RunRequest, plan, run_search, stored_request
 from search.errors import SearchError
@@ -219,3 +220,12 @@ def test_a_run_with_parameters_the_new_space_lacks_or_no_finished_trial_is_refus
     empty = tmp_path / "results" / user.name / "empty"
     with pytest.raises(SearchError, match="holds no completed trial"):
         _run(tmp_path, "optuna", "stage2", warm_start=[empty])
+
+
+def test_a_run_name_is_this_experiments_run_where_others_have_one_of_that_name(tmp_path: Path) -> None:
+    for experiment in ("fashion", "mine"):
+        (tmp_path / experiment / "lr").mkdir(parents=True)
+        (tmp_path / experiment / "lr" / "run.json").write_text("{}")
+    assert warm_folders([Path("lr")], tmp_path, "mine") == (tmp_path / "mine" / "lr",)
+    assert warm_folders([Path("lr")], tmp_path, "fashion") == (tmp_path / "fashion" / "lr",)
+    assert warm_folders([Path("lr")], tmp_path, "other") == (Path("lr"),)  # ambiguous: named by the checks
