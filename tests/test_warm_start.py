@@ -159,6 +159,22 @@ def test_a_resumed_run_does_not_add_the_trials_twice(stage_one: search.Run, tmp_
     assert len(_trials(run)) == 2
 
 
+def test_resuming_a_run_whose_warm_start_run_is_gone_says_to_put_it_back(tmp_path: Path) -> None:
+    source = _run(tmp_path / "src", "random", "first", max_trials=1, max_epochs=1)
+    request, user = _request(tmp_path, "second", warm_start=(source.folder,))
+    with pytest.raises(RunContinues):
+        run_search(request, Console(quiet=True), quiet=True, trials_per_process=1, experiment=user)
+    moved = source.folder.rename(source.folder.with_name("moved"))
+    folder = tmp_path / "results" / user.name / "second"
+    with pytest.raises(SearchError, match=rf"^{folder}/run.json: this run was warm-started from"
+                       rf" {source.folder}, which is no longer a run folder .no run.json.; move"
+                       " that run back there to resume this one$"):  # fmt: skip
+        search.resume(folder, quiet=True)
+    assert main(["resume", str(folder), "--quiet"]) == 2
+    moved.rename(source.folder)
+    assert search.resume(folder, quiet=True).status == "finished"
+
+
 def test_an_interrupted_run_continues_only_with_its_own_warm_start(
     stage_one: search.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

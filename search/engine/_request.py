@@ -310,7 +310,20 @@ def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
             f" with {option('storage')}"
         )
     stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=url)
-    return RunRequest.from_json(stored)
+    request = RunRequest.from_json(stored)
+    check_warm_sources(folder, request.warm_start)
+    return request
+
+
+def check_warm_sources(folder: RunFolder, warm_start: tuple[Path, ...]) -> None:
+    """SearchError, before a resume of the run in ``folder`` starts, when a run it was
+    warm-started from is no longer where run.json says (its trials are given again)."""
+    for source in warm_start:
+        if not RunFolder(Path(source)).exists():
+            raise SearchError(
+                f"{folder.run_file}: this run was warm-started from {source}, which is no longer a"
+                " run folder (no run.json); move that run back there to resume this one"
+            )
 
 
 def infer_direction(metric: str) -> str | None:
