@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -157,7 +158,7 @@ def run(
     storage: str | None = None,
     workers: int = 1,
     isolate: bool = False,
-    keep_best: int | None = 3,
+    keep_best: int | str | None = 3,
     precision: str = "auto",
     train_size: int | str | None = None,
     val_size: int | None = None,
@@ -171,7 +172,7 @@ def run(
     fidelity: str = "epochs",
     max_search_time: float | str | None = None,
     observers: Sequence[Observer] = (),
-    warm_start: str | Path | Run | Sequence[str | Path | Run] = (),
+    warm_start: str | Path | Run | Sequence[str | Path | Run] | None = (),
     quiet: bool = False,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
@@ -202,7 +203,8 @@ def run(
         factor, baseline, retrain, retrain_data, retrain_max_epochs, retrain_from, converged_epochs,
         tolerance, sampler, pruner, storage, workers, isolate, keep_best, precision,
         train_size, val_size, data_dir, image_size, weights, model: as the CLI's
-            options of the same names (``python -m search run --help``).
+            options of the same names (``python -m search run --help``); keep_best:
+            a number, or ``"all"`` or None (every checkpoint kept).
         track: ``"mlflow"``, ``"mlflow=URI"``, ``"tensorboard"``, or several of these:
             where the search is tracked besides its folder.
         budget: ``"cpu"``, ``"gpu"`` (more trials and epochs, every training image, 3
@@ -237,6 +239,9 @@ def run(
             f"objective: a {type(objective).__name__}; give one metric name, a"
             " keras_tuner.Objective, or 'pareto'"
         )
+    kept = None if keep_best == "all" else keep_best
+    if isinstance(kept, str):
+        raise SearchError(f"keep_best {kept!r}: give a number of trials, 'all' or None (every one)")
     full_train = train_size == "all"
     if isinstance(train_size, str) and not full_train:
         raise SearchError(f"train_size {train_size!r}: give a number of images or 'all'")
@@ -248,7 +253,7 @@ def run(
         retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs, retrain_from=retrain_from,
         converged_epochs=converged_epochs, tolerance=tolerance, sampler=sampler,
         pruner=pruner, storage=storage, workers=workers, isolate=isolate,
-        keep_best=keep_best, precision=precision,
+        keep_best=kept, precision=precision,
         train_size=None if isinstance(train_size, str) else train_size, full_train=full_train,
         val_size=val_size, data_dir=None if data_dir is None else Path(data_dir),
         image_size=image_size, weights=weights, model=model,
@@ -294,10 +299,22 @@ def _seconds(duration: float | str | None) -> float | None:
         return math.inf
 
 
-def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run]) -> tuple[Path, ...]:
-    """``warm_start``'s run folders: one or several paths or :class:`Run` objects."""
-    items = [runs] if isinstance(runs, (str, Path, Run)) else list(runs)
-    return tuple(item.folder if isinstance(item, Run) else Path(item) for item in items)
+def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run] | None) -> tuple[Path, ...]:
+    """``warm_start``'s run folders: one or several paths or :class:`Run` objects (None:
+    none); SearchError for anything else."""
+    if runs is None:
+        return ()
+    single = isinstance(runs, (str, os.PathLike, Run))
+    items: list[Any] = [runs] if single or not isinstance(runs, Sequence) else list(runs)
+    folders = []
+    for item in items:
+        if not isinstance(item, (str, os.PathLike, Run)):
+            raise SearchError(
+                f"warm_start: {item!r} ({type(item).__name__}) is not a run; give run folders"
+                " (str or Path) or search.Run objects, e.g. warm_start=[earlier_run]"
+            )
+        folders.append(item.folder if isinstance(item, Run) else Path(item))
+    return tuple(folders)
 
 
 def experiment_for(

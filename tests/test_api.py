@@ -238,6 +238,32 @@ def test_bad_options_are_refused_before_the_data_is_touched(tmp_path: Path) -> N
     _refused(tmp_path, SearchError, "train_size 'most'", train_size="most")
 
 
+def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^warm_start: 123 \(int\) is not a run", warm_start=123)
+    _refused(tmp_path, SearchError, r"^warm_start: None \(NoneType\) is not a run", warm_start=[None])
+    _refused(tmp_path, SearchError, r"^warm_start: \[123\] \(list\) is not a run", warm_start=[[123]])
+
+
+def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^retrain_max_epochs \(None\) must be a whole number",
+             retrain_max_epochs=None)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^converged_epochs \(None\) must be a whole number",
+             converged_epochs=None)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^retrain \('no'\): give True or False", retrain="no")
+
+
+def test_keep_best_all_keeps_every_checkpoint_as_on_the_command_line(tmp_path: Path) -> None:
+    run = _run(um.build, tmp_path, "random", max_trials=2, max_epochs=1, keep_best="all")
+    assert run.meta["request"]["keep_best"] is None
+    _refused(tmp_path, SearchError, r"^keep_best 'most': give a number of trials, 'all' or None",
+             keep_best="most")  # fmt: skip
+
+
+def test_none_warm_start_is_no_warm_start(tmp_path: Path) -> None:
+    run = _run(um.build, tmp_path, "random", max_trials=1, max_epochs=1, warm_start=None)
+    assert run.meta["request"]["warm_start"] == []
+
+
 def test_an_experiment_object_stays_in_this_process(tmp_path: Path) -> None:
     experiment = search.Experiment.from_hypermodel("obj", um.build, lambda: search.Data(*um.tiny_data()))
     with pytest.raises(SearchError, match="pass it as 'file.py:NAME'"):

@@ -179,6 +179,20 @@ def test_the_rule_may_choose_a_shorter_run_of_the_baseline() -> None:
     )
 
 
+def test_a_baseline_that_ran_alone_is_not_said_to_have_beaten_anything() -> None:
+    """A search that completed only the baseline (a tiny --max-search-time, --max-trials 1)
+    compared it with nothing: the report says so, not that no sampled one beat it."""
+    alone = [trial("0", epochs((0.90, 0.850, 1, 1)), baseline=True)]
+    ranked = rank_trials(trials_table(alone, converged_epochs=1), 0.005)
+    assert against_baseline(ranked, choose(ranked, 0.005)) == (
+        "The baseline (the space's defaults, trial 0) was chosen: no sampled configuration"
+        " completed to compare it with (val acc 0.850, gap 0.050)."
+    )
+    beaten = [*alone, trial("1", epochs((0.80, 0.800, 1, 1)))]
+    ranked = rank_trials(trials_table(beaten, converged_epochs=1), 0.005)
+    assert "no sampled configuration beat it by the rule" in against_baseline(ranked, choose(ranked, 0.005))
+
+
 def test_pareto_front() -> None:
     acc = np.array([0.92, 0.917, 0.916, 0.90, 0.91, np.nan, 0.917])
     gap = np.array([0.07, 0.013, 0.004, 0.0, 0.04, np.nan, 0.013])

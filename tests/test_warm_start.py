@@ -13,6 +13,7 @@ from rich.console import Console
 import search
 from search.api import experiment_for
 from search.cli import main
+from search.cli._run import warm_folders
 from search.data import array_splits
 from search.engine import RunContinues, RunRequest, plan, run_search, stored_request
 from search.errors import SearchError
@@ -158,6 +159,22 @@ def test_a_resumed_run_does_not_add_the_trials_twice(stage_one: search.Run, tmp_
     assert len(_trials(run)) == 2
 
 
+def test_resuming_a_run_whose_warm_start_run_is_gone_says_to_put_it_back(tmp_path: Path) -> None:
+    source = _run(tmp_path / "src", "random", "first", max_trials=1, max_epochs=1)
+    request, user = _request(tmp_path, "second", warm_start=(source.folder,))
+    with pytest.raises(RunContinues):
+        run_search(request, Console(quiet=True), quiet=True, trials_per_process=1, experiment=user)
+    moved = source.folder.rename(source.folder.with_name("moved"))
+    folder = tmp_path / "results" / user.name / "second"
+    with pytest.raises(SearchError, match=rf"^{folder}/run.json: this run was warm-started from"
+                       rf" {source.folder}, which is no longer a run folder .no run.json.; move"
+                       " that run back there to resume this one$"):  # fmt: skip
+        search.resume(folder, quiet=True)
+    assert main(["resume", str(folder), "--quiet"]) == 2
+    moved.rename(source.folder)
+    assert search.resume(folder, quiet=True).status == "finished"
+
+
 def test_an_interrupted_run_continues_only_with_its_own_warm_start(
     stage_one: search.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -219,3 +236,12 @@ def test_a_run_with_parameters_the_new_space_lacks_or_no_finished_trial_is_refus
     empty = tmp_path / "results" / user.name / "empty"
     with pytest.raises(SearchError, match="holds no completed trial"):
         _run(tmp_path, "optuna", "stage2", warm_start=[empty])
+
+
+def test_a_run_name_is_this_experiments_run_where_others_have_one_of_that_name(tmp_path: Path) -> None:
+    for experiment in ("fashion", "mine"):
+        (tmp_path / experiment / "lr").mkdir(parents=True)
+        (tmp_path / experiment / "lr" / "run.json").write_text("{}")
+    assert warm_folders([Path("lr")], tmp_path, "mine") == (tmp_path / "mine" / "lr",)
+    assert warm_folders([Path("lr")], tmp_path, "fashion") == (tmp_path / "fashion" / "lr",)
+    assert warm_folders([Path("lr")], tmp_path, "other") == (Path("lr"),)  # ambiguous: named by the checks

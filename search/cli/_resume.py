@@ -63,6 +63,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     from search.cli._execute import execute
     from search.engine import STORAGE_ENV, RunRequest
+    from search.engine._request import check_warm_sources
 
     storage = args.storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
     if is_masked(storage):
@@ -77,4 +78,5 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if option in vars(args):
             stored[option] = getattr(args, option)
     request = RunRequest.from_json(stored)
+    check_warm_sources(folder, request.warm_start)
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

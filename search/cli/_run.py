@@ -323,19 +323,34 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         finalists=args.finalists,
         fidelity=args.fidelity,
         max_search_time=args.max_search_time,
-        warm_start=warm_folders(args.warm_start, args.results),
+        warm_start=warm_folders(args.warm_start, args.results, _folder_of(args) if args.warm_start else None),
         command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)
 
 
-def warm_folders(refs: list[Path], results: Path) -> tuple[Path, ...]:
+def _folder_of(args: argparse.Namespace) -> str | None:
+    """The experiment's folder under ``--results`` (its name); None where the experiment
+    is not one (the run's checks name it)."""
+    from search.experiments import absolute_reference, get
+
+    try:
+        return get(absolute_reference(args.experiment), args.model).name
+    except SearchError:
+        return None
+
+
+def warm_folders(refs: list[Path], results: Path, experiment: str | None = None) -> tuple[Path, ...]:
     """``--warm-start``'s runs as folders: a run's name (one path part, no run.json there)
-    becomes its folder under ``results`` where exactly one run has it; anything else is
-    passed on as it is, for the run's checks to name."""
+    becomes this ``experiment``'s run of that name under ``results``, else its folder
+    under ``results`` where exactly one run has it; anything else is passed on as it is,
+    for the run's checks to name."""
     folders = []
     for ref in refs:
-        if len(ref.parts) == 1 and not (ref / "run.json").is_file():
+        own = results / experiment / ref if experiment is not None else None
+        if len(ref.parts) == 1 and own is not None and (own / "run.json").is_file():
+            ref = own
+        elif len(ref.parts) == 1 and not (ref / "run.json").is_file():
             try:
                 ref = resolve_run(str(ref), results).path
             except RunFolderError:

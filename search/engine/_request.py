@@ -125,20 +125,7 @@ class RunRequest:
 
     def check(self) -> None:
         """Raise SearchError for any out-of-range value, naming the option and the fix."""
-        _at_least(option("max_trials"), self.max_trials, 1)
-        _at_least(option("max_epochs"), self.max_epochs, 1)
-        _at_least(option("factor"), self.factor, 2)
-        _at_least(option("train_size"), self.train_size, 1)
-        _at_least(option("val_size"), self.val_size, 1)
-        _at_least(option("seed"), self.seed, 0)
-        if self.seed > MAX_SEED:
-            raise SearchError(f"{option('seed')} ({self.seed}) must be at most {MAX_SEED} (2**32 - 1)")
-        _at_least(option("converged_epochs"), self.converged_epochs, 1)
-        _at_least(option("workers"), self.workers, 1)
-        _at_least(option("keep_best"), self.keep_best, 1)
-        _at_least(option("retrain_max_epochs"), self.retrain_max_epochs, 1)
-        _at_least(option("image_size"), self.image_size, 16)
-        _at_least(option("finalists"), self.finalists, 1)
+        self._check_numbers()
         if self.max_search_time is not None and not 0 < self.max_search_time:
             raise SearchError(
                 f"{option('max_search_time')} ({self.max_search_time:g} s) must be more than 0 s;"
@@ -183,6 +170,21 @@ class RunRequest:
                 f"{option('name')} {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
                 " starting with a letter or digit"
             )
+
+    def _check_numbers(self) -> None:
+        """Whole numbers in range (those without a default of None given), and yes/no
+        options given as True or False."""
+        for name, low in (("max_trials", 1), ("max_epochs", 1), ("train_size", 1), ("val_size", 1),
+                          ("keep_best", 1), ("image_size", 16), ("finalists", 1)):  # fmt: skip
+            _at_least(option(name), getattr(self, name), low)
+        for name, low in (("factor", 2), ("seed", 0), ("converged_epochs", 1), ("workers", 1),
+                          ("retrain_max_epochs", 1)):  # fmt: skip
+            _at_least(option(name), getattr(self, name), low, required=True)
+        if self.seed > MAX_SEED:
+            raise SearchError(f"{option('seed')} ({self.seed}) must be at most {MAX_SEED} (2**32 - 1)")
+        for name in ("retrain", "baseline", "isolate"):
+            if not isinstance(getattr(self, name), bool):
+                raise SearchError(f"{option(name)} ({getattr(self, name)!r}): give True or False")
 
     def _check_retrain_options(self) -> None:
         """No retrain option where the retrain is skipped: nothing would use it."""
@@ -308,7 +310,20 @@ def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
             f" with {option('storage')}"
         )
     stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=url)
-    return RunRequest.from_json(stored)
+    request = RunRequest.from_json(stored)
+    check_warm_sources(folder, request.warm_start)
+    return request
+
+
+def check_warm_sources(folder: RunFolder, warm_start: tuple[Path, ...]) -> None:
+    """SearchError, before a resume of the run in ``folder`` starts, when a run it was
+    warm-started from is no longer where run.json says (its trials are given again)."""
+    for source in warm_start:
+        if not RunFolder(Path(source)).exists():
+            raise SearchError(
+                f"{folder.run_file}: this run was warm-started from {source}, which is no longer a"
+                " run folder (no run.json); move that run back there to resume this one"
+            )
 
 
 def infer_direction(metric: str) -> str | None:
@@ -322,8 +337,12 @@ def _masked_track(value: str) -> str:
     return f"{name}={masked_url(uri)}" if sep and uri else value
 
 
-def _at_least(option: str, value: int | None, low: int) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+def _at_least(option: str, value: int | None, low: int, required: bool = False) -> None:
+    """SearchError unless ``value`` is a whole number of at least ``low`` (or None, where
+    not ``required``)."""
+    if (value is not None or required) and (
+        isinstance(value, bool) or not isinstance(value, numbers.Integral)
+    ):
         raise SearchError(f"{option} ({value!r}) must be a whole number")
     if value is not None and value < low:
         raise SearchError(f"{option} ({value}) must be at least {low}")

@@ -131,9 +131,11 @@ def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
         return None
     acc, gap = float(base["converged_val_accuracy"]), float(base["gap_accuracy"])
     if bool(ranked.loc[ranked["trial"] == choice.trial, "baseline"].any()):
+        sampled = ranked["rank"].notna() & ~ranked["baseline"].astype(bool)
+        why = "beat it by the rule" if sampled.any() else "completed to compare it with"
         return (
             f"The baseline (the space's defaults, trial {base['trial']}) was chosen: no"
-            f" sampled configuration beat it by the rule (val acc {acc:.3f}, gap {gap:.3f})."
+            f" sampled configuration {why} (val acc {acc:.3f}, gap {gap:.3f})."
         )
     return (
         f"Against the baseline (the space's defaults, trial {base['trial']}): val acc"
