@@ -62,8 +62,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     devices = claim(gpus) if gpus and workers == len(gpus) else ()
 
     from search.cli._execute import execute
-    from search.engine import STORAGE_ENV, RunRequest
-    from search.engine._request import check_warm_sources
+    from search.engine import STORAGE_ENV, RunRequest, check_warm_sources
 
     storage = args.storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
     if is_masked(storage):

@@ -13,6 +13,7 @@ from search.engine._request import (
     RETRAIN_MAX_EPOCHS,
     STORAGE_ENV,
     RunRequest,
+    check_warm_sources,
     stored_request,
 )
 from search.engine._worker import run_worker, spawn_workers, wait_workers
@@ -35,6 +36,7 @@ __all__ = [
     "TrialRecorder",
     "active_values",
     "best_epoch",
+    "check_warm_sources",
     "classify",
     "drive_isolated",
     "export_run",
