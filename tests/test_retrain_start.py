@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import search
+from hypermodels import load_state, save_state
 from search.cli import main
 from search.engine import RunRequest
 from search.engine._checkpoints import search_checkpoint
@@ -20,6 +21,8 @@ from search.engine._choose import ranked_ids, start_points
 from search.engine._export import _stored as stored_request
 from search.engine._retrain import fit_configuration, retrain_start, trained_record
 from search.errors import SearchError
+from search.experiments import UserHyperModel
+from search.experiments._user import first_row
 from search.report import describe_training
 from search.storage import RunFolder
 from tests import user_models as um
@@ -288,6 +291,22 @@ def test_a_subclassed_model_starts_from_its_checkpoint_and_is_saved_without_a_re
     model = kept.best_model()
     assert isinstance(model, um.SubclassedCNN)
     assert model.predict(x[:2], verbose=0).shape == (2, um.CLASSES)
+
+
+def test_a_subclassed_models_epoch_state_loads_into_a_new_build(tmp_path: Path) -> None:
+    """What a resumed trial does: a new build of the subclass (called on the sample row by
+    the search's build) takes the state saved after an epoch, weights and optimizer."""
+    x, y = um.tiny_images()
+    hypermodel = UserHyperModel(um.build_subclassed_cnn, None, first_row(x))
+    trained = hypermodel.build(kt.HyperParameters())
+    trained.fit(x, y, epochs=1, verbose=0)
+    save_state(tmp_path / "state.npz", trained, [0], [{"loss": 1.0}])
+    fresh = hypermodel.build(kt.HyperParameters())
+    restored = load_state(tmp_path / "state.npz", fresh)
+    assert restored is not None and restored.epochs == [0]
+    assert _same(fresh.get_weights(), trained.get_weights())
+    unbuilt = UserHyperModel(um.build_subclassed_cnn).build(kt.HyperParameters())
+    assert load_state(tmp_path / "state.npz", unbuilt) is None  # why the sample is needed
 
 
 def test_a_checkpoint_that_does_not_load_into_a_new_build_says_what_to_do(tmp_path: Path) -> None:

@@ -263,7 +263,7 @@ def check_on_data(
 ) -> None:
     """Before any work: the default model takes every split, and logs the objective
     (unless the user's own ``fit`` reports it). SearchError naming the fix otherwise."""
-    hypermodel = UserHyperModel(user, space, first_row(splits.x_train))
+    hypermodel = UserHyperModel(user, space)  # no sample: model_metrics' call names a misfit
     keras.backend.clear_session()
     model = hypermodel.build(kt.HyperParameters())
     if has_own_fit(user):  # its fit may prepare the data first: only the build is checked
