@@ -149,6 +149,23 @@ def test_ctrl_c_while_tensorflow_loads_ends_cleanly(
     assert not (tmp_path / "fashion").exists()
 
 
+SHUTDOWN_CTRL_C = """
+import atexit, os, signal, time
+from search.cli import exit_quietly
+atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(30)))
+print("finished")
+exit_quietly(3)
+"""
+"""A command that has finished and said so, then a Ctrl-C while the interpreter shuts down
+(in the test, from an exit handler; in a run, multiprocessing's or a library's)."""
+
+
+def test_ctrl_c_after_the_command_finished_ends_the_process_at_once_with_its_code() -> None:
+    proc = subprocess.run([sys.executable, "-c", SHUTDOWN_CTRL_C], cwd=REPO, capture_output=True,
+                          text=True, timeout=20)  # fmt: skip
+    assert (proc.returncode, proc.stdout, proc.stderr) == (3, "finished\n", "")
+
+
 @pytest.fixture(scope="module")
 def one_trial_run(tmp_path_factory: pytest.TempPathFactory, synthetic_fashion: Path) -> tuple[Path, str]:
     """A run of one trial of one epoch, retrained for one epoch: (its folder, what it printed)."""

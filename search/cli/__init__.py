@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from types import FrameType
+from typing import NoReturn
 
 from rich.console import Console
 
@@ -29,7 +31,7 @@ from search.environment import EnvironmentFailure, environment_error
 from search.errors import SearchError, SearchInterrupted, render
 from search.quiet import quiet_libraries
 
-__all__ = ["main"]
+__all__ = ["command", "exit_quietly", "main"]
 
 ERROR_EXIT = 2
 """The exit code of a usage or input error (and of an environment failure)."""
@@ -143,5 +145,34 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def exit_quietly(code: int) -> NoReturn:
+    """End the process with ``code`` once the command has finished and said so.
+
+    Its output is flushed first; a Ctrl-C while the interpreter shuts down (exit handlers,
+    libraries' finalizers) then ends the process at once with the same code, where
+    Python would print a KeyboardInterrupt traceback.
+
+    Args:
+        code: the exit code, as :func:`main` returned it.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError:  # a closed pipe: Python's own shutdown reports it
+            pass
+
+    def end_now(signum: int, frame: FrameType | None) -> None:
+        os._exit(code)
+
+    signal.signal(signal.SIGINT, end_now)
+    sys.exit(code)
+
+
+def command() -> NoReturn:
+    """The ``search`` console script and ``python -m search``: :func:`main`, then exit."""
+    exit_quietly(main())
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    command()
