@@ -46,3 +46,10 @@ def test_the_functions_tool_lists_long_functions(tmp_path: Path) -> None:
     out = _tool("functions.py", tmp_path)
     assert "search/m.py:5 long" in out and "short" not in out
     assert "1 functions over 60 lines of 2" in out
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    command = readme.split("# run the tests (what CI runs)\n", 1)[1].splitlines()[0]
+    assert command.startswith("python3 -m pytest"), command
+    assert command in (ROOT / ".ci" / "run").read_text().splitlines()
