@@ -343,3 +343,19 @@ def test_a_run_on_arrays_speaks_of_rows_not_images(tmp_path: Path, capsys) -> No
     page = (run.folder / "report.html").read_text()
     assert f"{data['train']} train / {data['validation']} validation rows" in page
     assert f" on {data['train']:,} rows, kept epoch " in page  # how the final model trained
+
+
+@pytest.mark.parametrize("which", ["full", "search"])
+def test_a_fixed_length_retrain_trains_at_most_retrain_max_epochs(
+    tmp_path: Path, which: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``full`` and ``search`` train to the end of the trial's plateau (with a tolerance
+    of 0.99, its last epoch: 3), capped like a validated retrain."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=3, results=tmp_path,
+                     name=which, retrain_data=which, retrain_max_epochs=2, tolerance=0.99)  # fmt: skip
+    final = run.meta["final"]
+    assert (final["retrain_data"], final["epochs"]) == (which, 2)
+    out = capsys.readouterr().out
+    assert "for 2 epochs, the most a retrain trains (its last epoch within 0.99 of its best" in out
+    assert "is epoch 3)" in out

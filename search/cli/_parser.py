@@ -70,7 +70,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
         "--retrain-max-epochs",
         type=int,
         default=20,
-        help="the most epochs a validated retrain trains (default 20)",
+        help="the most epochs the retrain trains (default 20): a validated one stops sooner"
+        " when validation stalls; full and search train to the end of the chosen trial's"
+        " plateau, at most this",
     )
     parser.add_argument(
         "--retrain-from",

@@ -61,9 +61,9 @@ def export_run(
 ) -> Export:
     """Retrain the run's chosen trial (the finalists' winner where they chose, else the
     rule's; or ``trial``, a completed one) on ``retrain_data`` (at most
-    ``retrain_max_epochs`` epochs when ``validated``, starting where ``retrain_from``
-    says), evaluate it once on the test set, and write it to ``output`` as a model that
-    takes uint8 images of any size and stores the class names."""
+    ``retrain_max_epochs`` epochs, starting where ``retrain_from`` says), evaluate it once
+    on the test set, and write it to ``output`` as a model that takes uint8 images of any
+    size and stores the class names."""
     _check_output(output, folder)
     request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
     p = plan(request, space)

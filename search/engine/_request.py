@@ -31,7 +31,7 @@ DIRECTIONS = ("max", "min")
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 RETRAIN_MAX_EPOCHS = 20
-"""The most epochs a ``validated`` retrain trains unless ``--retrain-max-epochs`` says."""
+"""The most epochs a retrain trains unless ``--retrain-max-epochs`` says."""
 RETRAIN_DEFAULTS: dict[str, Any] = {"retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS}
 """The options of a retrain that a run without one leaves as they are."""
 RETRAIN_FROM = ("checkpoint", "scratch")

@@ -184,20 +184,21 @@ def retrain_best(
     validation accuracy improves (at most ``max_epochs``), the learning rate cut after
     every epoch without a better one, and keeps the best epoch's weights. ``full`` and
     ``search`` train on their images for the end of the trial's plateau in the search
-    (:func:`retrain_epochs`). The test set is touched here only, after every choice has
-    been made on validation. ``monitor``: the validation metric a ``validated`` retrain
-    watches (the run's objective).
+    (:func:`retrain_epochs`), at most ``max_epochs``. The test set is touched here only,
+    after every choice has been made on validation. ``monitor``: the validation metric a
+    ``validated`` retrain watches (the run's objective).
     """
     # From the record, not the tuner: with workers, another process may have run the trial.
     hp = kt.HyperParameters()
     hp.values = dict(best["hyperparameters"])
     validated = which == "validated"
     planned = best.get("best_epoch") is not None and not validated
-    epochs = retrain_epochs(best, tolerance) if planned else max_epochs
+    plateau = retrain_epochs(best, tolerance) if planned else None
+    epochs = max_epochs if plateau is None else min(plateau, max_epochs)
     x, y = retrain_data(splits, which)
     if not quiet:
-        how = _how_long(best, monitor, epochs, f"{len(splits.x_val):,} validation {splits.unit}",
-                        tolerance, validated, planned)
+        how = _how_long(best, monitor, (epochs, plateau), f"{len(splits.x_val):,} validation {splits.unit}",
+                        tolerance, validated)
         done = trained_epochs(state) if state is not None else 0
         console.print(f"retraining trial {best['id']}'s configuration{start_words(best, start)} on"
                       f" {len(x):,} {splits.unit} {how}"
@@ -401,24 +402,26 @@ def _started(
 def _how_long(
     best: dict[str, Any],
     monitor: kt.Objective,
-    epochs: int,
+    epochs: tuple[int, int | None],
     held_out: str,
     tolerance: float,
     validated: bool,
-    planned: bool,
 ) -> str:
-    """How long the retrain trains, in words; ``held_out``: the validation split in words."""
+    """How long the retrain trains, in words. ``epochs``: the most it trains, and the end
+    of the trial's plateau it goes by (None: by validation, or no epochs logged);
+    ``held_out``: the validation split in words."""
+    most, plateau = epochs
     if validated:
         return (
-            f"while {monitor.name.replace('_', ' ')} improves (at most {plural(epochs, 'epoch')};"
+            f"while {monitor.name.replace('_', ' ')} improves (at most {plural(most, 'epoch')};"
             f" the {held_out} are held out)"
         )
-    if planned:
-        return (
-            f"for {plural(epochs, 'epoch')} (its last epoch within {tolerance} of its best"
-            f" validation accuracy, epoch {best['best_epoch']})"
-        )
-    return f"for {plural(epochs, 'epoch')} (its trials logged no epochs to go by)"
+    if plateau is None:
+        return f"for {plural(most, 'epoch')} (its trials logged no epochs to go by)"
+    end = f"its last epoch within {tolerance} of its best validation accuracy, epoch {best['best_epoch']}"
+    if plateau > most:
+        return f"for {plural(most, 'epoch')}, the most a retrain trains ({end}, is epoch {plateau})"
+    return f"for {plural(most, 'epoch')} ({end})"
 
 
 class ValidatedStop(keras.callbacks.EarlyStopping):
