@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import signal
@@ -156,11 +157,8 @@ def exit_quietly(code: int) -> NoReturn:
         code: the exit code, as :func:`main` returned it.
     """
     for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except OSError:  # a closed pipe: Python's own shutdown reports it
-            pass
+        with contextlib.suppress(AttributeError, OSError):  # none, or a closed pipe
+            stream.flush()
 
     def end_now(signum: int, frame: FrameType | None) -> None:
         os._exit(code)
