@@ -211,7 +211,7 @@ def test_run_and_export_help_describe_the_default_retrain(capsys) -> None:
 
 
 def test_status_of_an_interrupted_run_lists_no_running_trial(tmp_path: Path, capsys) -> None:
-    from tests.test_report import _write_run, epochs, trial
+    from tests.search.report.test_report import _write_run, epochs, trial
 
     trials = [trial("0", epochs((0.9, 0.8, 1, 1))), trial("1", [], status="running")]
     folder = _write_run(tmp_path, "stopped", trials, status="interrupted")
@@ -224,7 +224,7 @@ def test_status_of_an_interrupted_run_lists_no_running_trial(tmp_path: Path, cap
 def test_a_comparison_report_goes_next_to_the_first_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    from tests.test_report import _write_run, epochs, trial
+    from tests.search.report.test_report import _write_run, epochs, trial
 
     a = _write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
     b = _write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])

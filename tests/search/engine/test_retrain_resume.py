@@ -19,7 +19,7 @@ from search.engine._retrain import _LearningRates
 from search.errors import SearchInterrupted
 from search.storage import trained_epochs
 from tests import user_models as um
-from tests.test_finalists_resume import Finalists, _CtrlC, _Epochs, run_killed
+from tests.search.engine.test_finalists_resume import Finalists, _CtrlC, _Epochs, run_killed
 
 EPOCHS = 5
 """The search's and the retrain's most epochs."""
@@ -114,7 +114,7 @@ def test_a_retrain_killed_with_9_continues_when_the_run_is_run_again(
     ((_, trained),) = whole.fits
 
     code = (
-        "from pathlib import Path; from tests.test_retrain_resume import Retrains, _run;"
+        "from pathlib import Path; from tests.search.engine.test_retrain_resume import Retrains, _run;"
         f" _run(Retrains(1, kill=True), Path({str(tmp_path / 'cut')!r}), 'k')"
     )
     run_killed(code)
@@ -138,8 +138,8 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
     from hypermodels import ImageCNN, ImageStats
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.space import Fixed, Space
-    from tests.test_finalists_resume import _Trains
-    from tests.test_loop import tiny_data
+    from tests.hypermodels.test_loop import tiny_data
+    from tests.search.engine.test_finalists_resume import _Trains
 
     x, y = tiny_data(192)
     values = {"filters": 8, "conv_blocks": 2, "dense_units": 32, "batch_size": 32,

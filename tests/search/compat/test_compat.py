@@ -18,8 +18,7 @@ from search.compat import keras_tuner as compat_kt
 from search.compat import optuna as compat_optuna
 from search.compat import tensorflow as compat_tf
 from search.errors import SearchError
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 ADAPTERS = [
     (compat_kt, "KerasTuner", compat_kt.KERAS_TUNER_TESTED, "keras-tuner"),

@@ -14,8 +14,7 @@ import pytest
 
 import search
 from search.cli import main
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT
 
 EXPERIMENT = '''
 import keras
@@ -113,8 +112,8 @@ def _wait_for(predicate, seconds: float = 300) -> None:
 
 def test_an_api_run_resumes_in_a_new_process_after_sigkill(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(results)], cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(results)], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
     folder = results / "build" / "k"
 
     def second_trial_has_an_epoch() -> bool:
@@ -135,7 +134,7 @@ def test_an_api_run_resumes_in_a_new_process_after_sigkill(tmp_path: Path) -> No
 
     resumed = subprocess.run(
         [sys.executable, "-c", f"import search; print(search.resume({str(folder)!r}, quiet=True).status)"],
-        cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert resumed.stdout.strip().endswith("finished")
@@ -155,7 +154,7 @@ def test_an_api_run_resumes_in_a_new_process_after_sigkill(tmp_path: Path) -> No
 def test_api_runs_on_arrays_in_other_processes(mode: str, tmp_path: Path, monkeypatch) -> None:
     from tests import user_models as um
 
-    monkeypatch.chdir(REPO)  # the processes started import tests.user_models from here
+    monkeypatch.chdir(ROOT)  # the processes started import tests.user_models from here
     x, y = um.tiny_data()
     options = {"workers": 2} if mode == "workers" else {"isolate": True}
     run = search.run(um.Sized(units=6), x, y, tuner="optuna", max_trials=3, max_epochs=1,

@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import import_or_missing
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT, import_or_missing
 
 
 def test_fit_contract_on_jax() -> None:
@@ -18,8 +16,8 @@ def test_fit_contract_on_jax() -> None:
     import_or_missing("jax")
     env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_loop.py",
-         "tests/test_retrain_epochs.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/hypermodels/test_loop.py", "tests/search/engine/test_retrain_epochs.py"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -63,7 +61,8 @@ def test_search_and_transfer_model_on_jax_through_the_option(tmp_path: Path, fas
     assert 0 < len(programs) < len(trials) + 1  # one fit per trial record, one retrain
     env["KERAS_BACKEND"] = "jax"
     tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_transfer.py"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/hypermodels/test_transfer.py"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]

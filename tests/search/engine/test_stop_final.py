@@ -15,9 +15,9 @@ import pytest
 
 from search.cli import main
 from search.storage import trained_epochs
-from tests.test_retrain_resume import Retrains, _run, run_killed
+from tests.conftest import ROOT
+from tests.search.engine.test_retrain_resume import Retrains, _run, run_killed
 
-ROOT = Path(__file__).resolve().parent.parent
 SIGNALLED_EPOCH = 1
 """The signals come as the final training's second epoch begins (one epoch done)."""
 
@@ -147,7 +147,7 @@ def test_a_signal_in_a_finalist_stops_it_resumably(tmp_path: Path, capsys: pytes
 def test_a_run_killed_with_9_counts_at_least_its_trials_and_final_training(tmp_path: Path) -> None:
     """Nothing recorded the killed process's time: the run's own records are its floor."""
     code = (
-        "from pathlib import Path; from tests.test_retrain_resume import Retrains, _run;"
+        "from pathlib import Path; from tests.search.engine.test_retrain_resume import Retrains, _run;"
         f" _run(Retrains(1, kill=True), Path({str(tmp_path)!r}), 'k')"
     )
     run_killed(code)

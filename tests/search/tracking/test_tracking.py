@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from search.cli import main
+from tests.conftest import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 SERVER_START_S = 120
 SEARCH_TIMEOUT_S = 600

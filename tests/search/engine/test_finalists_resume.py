@@ -21,6 +21,7 @@ import search
 from search.cli import main
 from search.errors import SearchInterrupted
 from tests import user_models as um
+from tests.conftest import ROOT
 
 FINALISTS = 3
 EPOCHS = 4
@@ -94,7 +95,7 @@ def _run(hypermodel: Finalists, results: Path, name: str) -> search.Run:
 
 def run_killed(code: str) -> None:
     """Run ``code`` in a fresh Python at the repository's root; it must die of SIGKILL."""
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     killed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
 
@@ -103,7 +104,7 @@ def test_a_finalist_killed_with_9_continues_in_the_next_process(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     code = (
-        "from pathlib import Path; from tests.test_finalists_resume import Finalists, _run;"
+        "from pathlib import Path; from tests.search.engine.test_finalists_resume import Finalists, _run;"
         f" _run(Finalists({INTERRUPTED_FIT}, kill=True), Path({str(tmp_path)!r}), 'k')"
     )
     run_killed(code)
@@ -202,7 +203,7 @@ def test_the_custom_loop_continues_after_the_best_epoch_as_if_never_stopped(tmp_
     from hypermodels import ImageCNN, ImageStats
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.space import Fixed, Space
-    from tests.test_loop import tiny_data
+    from tests.hypermodels.test_loop import tiny_data
 
     x, y = tiny_data(192)
     xv, yv = tiny_data(96, seed=1)

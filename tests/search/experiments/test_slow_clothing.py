@@ -10,9 +10,9 @@ import pytest
 
 from search.cli import main
 from search.data import SkippedImagesWarning
-from tests.conftest import missing
+from tests.conftest import ROOT, missing
 
-CLOTHING = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "clothing-dataset-small"
+CLOTHING = ROOT.parent / "shared" / "data" / "clothing-dataset-small"
 
 
 @pytest.mark.slow

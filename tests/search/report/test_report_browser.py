@@ -10,7 +10,7 @@ import pytest
 
 from search.report import write_report
 from tests.conftest import import_or_missing, missing
-from tests.test_report import SPACE, _write_run, epochs, trial
+from tests.search.report.test_report import SPACE, _write_run, epochs, trial
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
