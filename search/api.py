@@ -21,7 +21,7 @@ import pandas as pd
 from rich.console import Console
 
 from search._text import parse_duration
-from search.data import array_splits, load_arrays
+from search.data import array_splits, load_arrays, refuse_streams
 from search.engine import RETRAIN_MAX_EPOCHS, RunRequest, drive_isolated, run_search, stored_request
 from search.errors import RunFolderError, SearchError
 from search.experiments import (
@@ -264,6 +264,7 @@ def run(
     options.check()  # every option, before any work
     if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
         return _run_experiment(hypermodel, options, quiet, observers)
+    refuse_streams(x, y, validation_data, test_data)  # before "needs data": x may be a stream
     if x is None or y is None:
         raise SearchError(
             "x and y: a hypermodel needs data; pass search.run(hypermodel, x, y, ...), or an"

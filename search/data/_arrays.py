@@ -6,6 +6,7 @@ a new process, workers and ``--isolate`` trial processes read exactly the same s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,64 @@ MAX_CLASSES = 1000
 """Integer labels with at most this many distinct values are split stratified."""
 MIN_CLASSES = 2
 """The fewest outputs of a model that gives one probability per class."""
+
+
+PARTS_NAMED = {"x": ("x", "y"), "validation_data": ("x_val", "y_val"), "test_data": ("x_test", "y_test")}
+"""The arrays a pair (or a part of one) is collected into, as a message names them."""
+
+
+def _stream_kind(value: Any) -> str | None:
+    """What kind of batch stream ``value`` is (a ``tf.data.Dataset``, a Keras
+    ``PyDataset``, a PyTorch loader, a generator or other iterator); None for anything
+    else. Duck-typed: neither TensorFlow nor Keras is imported for it."""
+    if hasattr(value, "element_spec") and hasattr(value, "as_numpy_iterator"):
+        return "tf.data.Dataset"
+    bases = [(base.__module__, base.__name__) for base in type(value).__mro__]
+    if any(module.startswith("keras") and name == "PyDataset" for module, name in bases):
+        return "keras.utils.PyDataset"
+    if type(value).__module__.startswith("torch.utils.data"):
+        return "torch.utils.data object"
+    if isinstance(value, Iterator):
+        return "generator" if type(value).__name__ == "generator" else "iterator"
+    return None
+
+
+def refuse_streams(x: Any, y: Any, validation_data: Any = None, test_data: Any = None) -> None:
+    """DataError for a dataset, loader or generator given where arrays are due: one line
+    naming it, its type and how to collect a finite one into arrays."""
+    _refuse_stream(x, "x", ("x", "y") if y is None else ("x",))
+    _refuse_stream(y, "y", ("y",))
+    for what, pair in (("validation_data", validation_data), ("test_data", test_data)):
+        names = PARTS_NAMED[what]
+        _refuse_stream(pair, what, names)
+        if isinstance(pair, (tuple, list)) and len(pair) == 2:
+            for index, part in enumerate(pair):
+                _refuse_stream(part, f"{what}[{index}]", names[index : index + 1])
+
+
+def _refuse_stream(value: Any, what: str, names: tuple[str, ...]) -> None:
+    kind = _stream_kind(value)
+    if kind is not None:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise DataError(
+            f"{what}: {article} {kind} ({type(value).__name__}); search.run takes NumPy arrays,"
+            " which it splits and keeps in the run folder: collect a finite one first, e.g."
+            f" {_collect(kind, names)}"
+        )
+
+
+def _collect(kind: str, names: tuple[str, ...]) -> str:
+    """A line of code that collects a finite stream of ``kind`` into the arrays ``names``."""
+    target = ", ".join(names)
+    if kind == "tf.data.Dataset":
+        rows = "dataset.unbatch().as_numpy_iterator()"
+        if len(names) == 1:
+            return f"{target} = np.stack(list({rows})) (without .unbatch() if it is not batched)"
+        return f"{target} = map(np.stack, zip(*{rows})) (without .unbatch() if it is not batched)"
+    batches = "(dataset[i] for i in range(len(dataset)))" if kind == "keras.utils.PyDataset" else "batches"
+    if len(names) == 1:
+        return f"{target} = np.concatenate(list({batches}))"
+    return f"{target} = map(np.concatenate, zip(*{batches})) (for batches of (x, y) arrays)"
 
 
 def _array(value: Any, what: str) -> np.ndarray:
@@ -79,6 +138,7 @@ def array_splits(
 ) -> Splits:
     """Train, validation and test splits of arrays. Without ``validation_data``, a seeded
     split of ``validation_split`` of ``(x, y)`` (stratified for class labels)."""
+    refuse_streams(x, y, validation_data, test_data)
     x_all, y_all = _pair((x, y), "x, y")
     if validation_data is not None:
         x_train, y_train = x_all, y_all
