@@ -397,3 +397,23 @@ def test_datasets_and_generators_are_refused_with_how_to_get_arrays(tmp_path: Pa
     _refused(tmp_path, DataError, r"^y: an iterator \(iterator\); .*y = np.concatenate", y=iter(y))
     for message in _message(tmp_path, x=dataset, y=None), _message(tmp_path, validation_data=_Batches()):
         assert "\n" not in message
+
+
+def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    _refused(tmp_path, DataError, r"^x: holds Python objects", x=np.array([object()] * len(y)))
+    _refused(tmp_path, DataError, r"^y: holds strings \(<U1\); encode the labels as integers first,"
+             r" e.g. classes, y = np.unique\(y, return_inverse=True\)",
+             y=np.array(["a", "b", "c"])[y])  # fmt: skip
+    _refused(tmp_path, DataError, r"^x: holds strings \(<U\d+\); pass numbers", x=x.astype(str))
+    _refused(tmp_path, DataError, r"^x: holds complex numbers \(complex128\); pass real", x=x.astype(complex))
+    _refused(tmp_path, DataError, r"^x: a single value \(int\), not rows; pass an array", x=5)
+    _refused(tmp_path, DataError, r"^x: is empty", x=x[:0])
+    _refused(tmp_path, DataError, r"^x and y differ in length \(90 vs 89 rows\); pass", y=y[:-1])
+    _refused(tmp_path, SearchError, r"^y: missing; pass the targets too: search.run\(hypermod", y=None)
+    _refused(tmp_path, SearchError, r"^x: missing; pass the inputs too", x=None)
+    _refused(tmp_path, SearchError, r"^x and y: missing; pass search.run\(hypermodel, x, y", x=None, y=None)
+    _refused(tmp_path, SearchError, r"^x, y: an experiment \('fashion'\) loads its own data; drop x and y",
+             "fashion")  # fmt: skip
+    _refused(tmp_path, SearchError, r"^test_data: an experiment \('fashion'\) loads its own data; drop test_",
+             "fashion", x=None, y=None, test_data=(x, y))  # fmt: skip

@@ -83,28 +83,56 @@ def _collect(kind: str, names: tuple[str, ...]) -> str:
     return f"{target} = map(np.concatenate, zip(*{batches})) (for batches of (x, y) arrays)"
 
 
-def _array(value: Any, what: str) -> np.ndarray:
+def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
+    """``value`` as an array of finite numbers, one row each; DataError naming ``what``
+    (``targets``: labels or values, whose fix differs) and the fix otherwise."""
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{what}: not an array ({exc}); pass NumPy arrays") from None
-    if array.dtype == object:
-        raise DataError(f"{what}: holds Python objects ({array.dtype}); pass numeric NumPy arrays")
-    if array.ndim == 0 or len(array) == 0:
+    if array.ndim == 0:
+        raise DataError(f"{what}: a single value ({type(value).__name__}), not rows; pass an array of rows")
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"{what}: {_not_numbers(array.dtype, targets)}")
+    if len(array) == 0:
         raise DataError(f"{what}: is empty; pass at least one row")
-    if np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all():
+    if not np.isfinite(array).all():
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise DataError(f"{what}: holds {bad} NaN or infinite values; clean or impute them first")
     return array
 
 
+def _not_numbers(dtype: np.dtype, targets: bool) -> str:
+    """What an array of ``dtype`` holds instead of real numbers, and the fix."""
+    if dtype.kind in "US" and targets:
+        return (
+            f"holds strings ({dtype}); encode the labels as integers first, e.g."
+            " classes, y = np.unique(y, return_inverse=True)"
+        )
+    if dtype.kind in "US":
+        return f"holds strings ({dtype}); pass numbers (encode text or categories first)"
+    if dtype.kind == "c":
+        return f"holds complex numbers ({dtype}); pass real numbers (e.g. np.real(x), np.abs(x))"
+    if dtype.kind == "O":
+        return f"holds Python objects ({dtype}); pass numeric NumPy arrays"
+    return f"holds {dtype} values; pass numbers"
+
+
 def _pair(pair: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         raise DataError(f"{what}: must be a pair (x, y), got {type(pair).__name__}")
-    x, y = _array(pair[0], f"{what}[0] (x)"), _array(pair[1], f"{what}[1] (y)")
-    if len(x) != len(y):
-        raise DataError(f"{what}: x and y differ in length ({len(x)} vs {len(y)}); pass matching rows")
-    return x, y
+    return _rows(pair[0], pair[1], (f"{what}[0] (x)", f"{what}[1] (y)", f"{what}: x and y"))
+
+
+def _rows(x: Any, y: Any, names: tuple[str, str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ``x`` and targets ``y`` as arrays of as many rows; ``names``: how a message
+    names x, y and the two together."""
+    x_array, y_array = _array(x, names[0]), _array(y, names[1], targets=True)
+    if len(x_array) != len(y_array):
+        raise DataError(
+            f"{names[2]} differ in length ({len(x_array)} vs {len(y_array)} rows); pass matching rows"
+        )
+    return x_array, y_array
 
 
 def _strata(y: np.ndarray) -> np.ndarray | None:
@@ -139,7 +167,7 @@ def array_splits(
     """Train, validation and test splits of arrays. Without ``validation_data``, a seeded
     split of ``validation_split`` of ``(x, y)`` (stratified for class labels)."""
     refuse_streams(x, y, validation_data, test_data)
-    x_all, y_all = _pair((x, y), "x, y")
+    x_all, y_all = _rows(x, y, ("x", "y", "x and y"))
     if validation_data is not None:
         x_train, y_train = x_all, y_all
         x_val, y_val = _pair(validation_data, "validation_data")
