@@ -417,3 +417,11 @@ def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
              "fashion")  # fmt: skip
     _refused(tmp_path, SearchError, r"^test_data: an experiment \('fashion'\) loads its own data; drop test_",
              "fashion", x=None, y=None, test_data=(x, y))  # fmt: skip
+
+
+def test_a_validation_split_that_is_not_a_number_is_one_line(tmp_path: Path) -> None:
+    for bad in ("0.2", None, True):
+        _refused(tmp_path, DataError, rf"^validation_split \({bad!r}\) must be a number between 0 and 1",
+                 validation_split=bad)  # fmt: skip
+    _refused(tmp_path, DataError, r"^validation_split \(1\) must be a number between 0 and 1",
+             validation_split=1)  # fmt: skip

@@ -6,6 +6,7 @@ a new process, workers and ``--isolate`` trial processes read exactly the same s
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,9 +173,11 @@ def array_splits(
         x_train, y_train = x_all, y_all
         x_val, y_val = _pair(validation_data, "validation_data")
     else:
-        if not 0 < validation_split < 1:
+        share = validation_split
+        if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 < share < 1:
             raise DataError(
-                f"validation_split ({validation_split}) must be between 0 and 1; or pass validation_data"
+                f"validation_split ({share!r}) must be a number between 0 and 1 (the share held"
+                " out, e.g. 0.2); or pass validation_data"
             )
         size = round(len(x_all) * validation_split)
         if not 1 <= size < len(x_all):
