@@ -425,3 +425,23 @@ def test_a_validation_split_that_is_not_a_number_is_one_line(tmp_path: Path) -> 
                  validation_split=bad)  # fmt: skip
     _refused(tmp_path, DataError, r"^validation_split \(1\) must be a number between 0 and 1",
              validation_split=1)  # fmt: skip
+
+
+def test_inputs_or_targets_of_several_arrays_are_refused_as_such(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    several = r"search.run takes one array for {}, .*: join them into one"
+    _refused(tmp_path, DataError, r"^x: a list of 2 arrays of 90 rows each \(a multi-input model's inputs\); "
+             + several.format("x"), x=[x, x])  # fmt: skip
+    _refused(tmp_path, DataError, r"^x: a list of 2 arrays of 90 rows each", x=[x, x[:, :3]])
+    _refused(tmp_path, DataError, r"^x: a dict of 1 arrays \('a'\) \(a multi-input model's inputs\)",
+             x={"a": x})  # fmt: skip
+    _refused(tmp_path, DataError, r"^y: a tuple of 2 arrays of 90 rows each \(a multi-output model's",
+             y=(y, y))  # fmt: skip
+    _refused(tmp_path, DataError, r"^y: a dict of 1 arrays \('out'\) \(a multi-output model's targets\)",
+             y={"out": y})  # fmt: skip
+    _refused(tmp_path, DataError, r"^validation_data\[0\] \(x\): a list of 2 arrays of 30 rows each",
+             validation_data=([x[:30], x[:30]], y[:30]))  # fmt: skip
+    rows = [row for row in x]  # a list of rows, each an array, is rows: no refusal
+    run = search.run(um.build, rows, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     retrain=False, quiet=True)  # fmt: skip
+    assert run.status == "finished"

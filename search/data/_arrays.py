@@ -7,7 +7,7 @@ a new process, workers and ``--isolate`` trial processes read exactly the same s
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,12 +128,50 @@ def _pair(pair: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
 def _rows(x: Any, y: Any, names: tuple[str, str, str]) -> tuple[np.ndarray, np.ndarray]:
     """Inputs ``x`` and targets ``y`` as arrays of as many rows; ``names``: how a message
     names x, y and the two together."""
+    _refuse_several(x, y, names[0], targets=False)
+    _refuse_several(y, x, names[1], targets=True)
     x_array, y_array = _array(x, names[0]), _array(y, names[1], targets=True)
     if len(x_array) != len(y_array):
         raise DataError(
             f"{names[2]} differ in length ({len(x_array)} vs {len(y_array)} rows); pass matching rows"
         )
     return x_array, y_array
+
+
+def _parts_rows(value: Any) -> int | None:
+    """The rows of each part of a list or tuple of arrays (a multi-input model's inputs)
+    when they agree; None for anything else."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    shapes = [tuple(getattr(part, "shape", None) or ()) for part in value]
+    if not all(shapes):
+        return None
+    rows = {shape[0] for shape in shapes}
+    return int(rows.pop()) if len(rows) == 1 else None
+
+
+def _refuse_several(value: Any, other: Any, what: str, targets: bool) -> None:
+    """DataError for several arrays (a list, tuple or dict of them: a multi-input model's
+    inputs or a multi-output model's targets) where ``search.run`` takes one. A list of
+    arrays is taken as several when each has the rows of ``other``, and those are not as
+    many as the arrays in the list (a list of rows, each an array, stays rows)."""
+    if isinstance(value, Mapping):
+        several = f"a dict of {len(value)} arrays ({', '.join(repr(key) for key in value)})"
+    else:
+        rows = _parts_rows(value)
+        other_rows = _parts_rows(other) or (len(other) if hasattr(other, "__len__") else None)
+        if rows is None or rows != other_rows or rows == len(value):
+            return
+        several = f"a {type(value).__name__} of {len(value)} arrays of {rows} rows each"
+    if targets:
+        role, fix = "a multi-output model's targets", "give the model one output"
+    else:
+        role = "a multi-input model's inputs"
+        fix = "join them into one array (e.g. np.concatenate(parts, axis=-1)) and split it inside the model"
+    raise DataError(
+        f"{what}: {several} ({role}); search.run takes one array for {'y' if targets else 'x'},"
+        f" which it splits and keeps in the run folder: {fix}"
+    )
 
 
 def _strata(y: np.ndarray) -> np.ndarray | None:
