@@ -445,3 +445,10 @@ def test_inputs_or_targets_of_several_arrays_are_refused_as_such(tmp_path: Path)
     run = search.run(um.build, rows, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
                      retrain=False, quiet=True)  # fmt: skip
     assert run.status == "finished"
+
+
+def test_labels_out_of_the_models_range_are_refused_before_any_trial(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    order = np.argsort(y == 2, kind="stable")  # the first rows tried hold labels 0 and 1 only
+    _refused(tmp_path, SearchError, r"^x, y does not fit build's model .*label value of 4",
+             x=x[order], y=y[order] * 2)  # fmt: skip
