@@ -21,7 +21,7 @@ import pandas as pd
 from rich.console import Console
 
 from search._text import parse_duration
-from search.data import array_splits, load_arrays
+from search.data import array_splits, load_arrays, refuse_streams
 from search.engine import RETRAIN_MAX_EPOCHS, RunRequest, drive_isolated, run_search, stored_request
 from search.errors import RunFolderError, SearchError
 from search.experiments import (
@@ -262,13 +262,10 @@ def run(
         max_search_time=_seconds(max_search_time),
     )  # fmt: skip
     options.check()  # every option, before any work
-    if isinstance(hypermodel, (str, Experiment)) and x is None and y is None:
+    data = {"x": x, "y": y, "validation_data": validation_data, "test_data": test_data}
+    if isinstance(hypermodel, (str, Experiment)) and all(value is None for value in data.values()):
         return _run_experiment(hypermodel, options, quiet, observers)
-    if x is None or y is None:
-        raise SearchError(
-            "x and y: a hypermodel needs data; pass search.run(hypermodel, x, y, ...), or an"
-            " experiment's name without arrays"
-        )
+    _check_given(hypermodel, data)
     splits = array_splits(x, y, validation_data, validation_split, test_data, seed)
     user = experiment_for(hypermodel, experiment, space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
@@ -277,6 +274,28 @@ def run(
         command=(ARRAY_COMMAND, describe(hypermodel)),
     )  # fmt: skip
     return _execute(request, user, quiet, observers)
+
+
+def _check_given(hypermodel: Any, data: dict[str, Any]) -> None:
+    """SearchError for ``data`` (x, y, validation_data, test_data) given in a form
+    ``search.run`` cannot take, or not given: a stream (before "missing": x may be one),
+    a missing x or y, arrays with an experiment, which loads its own."""
+    x, y = data["x"], data["y"]
+    refuse_streams(x, y, data["validation_data"], data["test_data"])
+    if isinstance(hypermodel, (str, Experiment)):
+        name = hypermodel if isinstance(hypermodel, str) else hypermodel.name
+        given = [what for what, value in data.items() if value is not None]
+        raise SearchError(
+            f"{', '.join(given)}: an experiment ({name!r}) loads its own data; drop"
+            f" {' and '.join(given)}, or pass a build(hp) function or keras_tuner.HyperModel"
+            " with them"
+        )
+    usage = "search.run(hypermodel, x, y, ...)"
+    if x is None and y is None:
+        raise SearchError(f"x and y: missing; pass {usage}, or an experiment's name without arrays")
+    if x is None or y is None:
+        what, role = ("x", "inputs") if x is None else ("y", "targets")
+        raise SearchError(f"{what}: missing; pass the {role} too: {usage}")
 
 
 def _seconds(duration: float | str | None) -> float | None:

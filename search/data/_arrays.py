@@ -6,6 +6,8 @@ a new process, workers and ``--isolate`` trial processes read exactly the same s
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,28 +26,152 @@ MIN_CLASSES = 2
 """The fewest outputs of a model that gives one probability per class."""
 
 
-def _array(value: Any, what: str) -> np.ndarray:
+PARTS_NAMED = {"x": ("x", "y"), "validation_data": ("x_val", "y_val"), "test_data": ("x_test", "y_test")}
+"""The arrays a pair (or a part of one) is collected into, as a message names them."""
+
+
+def _stream_kind(value: Any) -> str | None:
+    """What kind of batch stream ``value`` is (a ``tf.data.Dataset``, a Keras
+    ``PyDataset``, a PyTorch loader, a generator or other iterator); None for anything
+    else. Duck-typed: neither TensorFlow nor Keras is imported for it."""
+    if hasattr(value, "element_spec") and hasattr(value, "as_numpy_iterator"):
+        return "tf.data.Dataset"
+    bases = [(base.__module__, base.__name__) for base in type(value).__mro__]
+    if any(module.startswith("keras") and name == "PyDataset" for module, name in bases):
+        return "keras.utils.PyDataset"
+    if type(value).__module__.startswith("torch.utils.data"):
+        return "torch.utils.data object"
+    if isinstance(value, Iterator):
+        return "generator" if type(value).__name__ == "generator" else "iterator"
+    return None
+
+
+def refuse_streams(x: Any, y: Any, validation_data: Any = None, test_data: Any = None) -> None:
+    """DataError for a dataset, loader or generator given where arrays are due: one line
+    naming it, its type and how to collect a finite one into arrays."""
+    _refuse_stream(x, "x", ("x", "y") if y is None else ("x",))
+    _refuse_stream(y, "y", ("y",))
+    for what, pair in (("validation_data", validation_data), ("test_data", test_data)):
+        names = PARTS_NAMED[what]
+        _refuse_stream(pair, what, names)
+        if isinstance(pair, (tuple, list)) and len(pair) == 2:
+            for index, part in enumerate(pair):
+                _refuse_stream(part, f"{what}[{index}]", names[index : index + 1])
+
+
+def _refuse_stream(value: Any, what: str, names: tuple[str, ...]) -> None:
+    kind = _stream_kind(value)
+    if kind is not None:
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise DataError(
+            f"{what}: {article} {kind} ({type(value).__name__}); search.run takes NumPy arrays,"
+            " which it splits and keeps in the run folder: collect a finite one first, e.g."
+            f" {_collect(kind, names)}"
+        )
+
+
+def _collect(kind: str, names: tuple[str, ...]) -> str:
+    """A line of code that collects a finite stream of ``kind`` into the arrays ``names``."""
+    target = ", ".join(names)
+    if kind == "tf.data.Dataset":
+        rows = "dataset.unbatch().as_numpy_iterator()"
+        if len(names) == 1:
+            return f"{target} = np.stack(list({rows})) (without .unbatch() if it is not batched)"
+        return f"{target} = map(np.stack, zip(*{rows})) (without .unbatch() if it is not batched)"
+    batches = "(dataset[i] for i in range(len(dataset)))" if kind == "keras.utils.PyDataset" else "batches"
+    if len(names) == 1:
+        return f"{target} = np.concatenate(list({batches}))"
+    return f"{target} = map(np.concatenate, zip(*{batches})) (for batches of (x, y) arrays)"
+
+
+def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
+    """``value`` as an array of finite numbers, one row each; DataError naming ``what``
+    (``targets``: labels or values, whose fix differs) and the fix otherwise."""
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
         raise DataError(f"{what}: not an array ({exc}); pass NumPy arrays") from None
-    if array.dtype == object:
-        raise DataError(f"{what}: holds Python objects ({array.dtype}); pass numeric NumPy arrays")
-    if array.ndim == 0 or len(array) == 0:
+    if array.ndim == 0:
+        raise DataError(f"{what}: a single value ({type(value).__name__}), not rows; pass an array of rows")
+    if array.dtype.kind not in "biuf":
+        raise DataError(f"{what}: {_not_numbers(array.dtype, targets)}")
+    if len(array) == 0:
         raise DataError(f"{what}: is empty; pass at least one row")
-    if np.issubdtype(array.dtype, np.number) and not np.isfinite(array).all():
+    if not np.isfinite(array).all():
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise DataError(f"{what}: holds {bad} NaN or infinite values; clean or impute them first")
     return array
 
 
+def _not_numbers(dtype: np.dtype, targets: bool) -> str:
+    """What an array of ``dtype`` holds instead of real numbers, and the fix."""
+    if dtype.kind in "US" and targets:
+        return (
+            f"holds strings ({dtype}); encode the labels as integers first, e.g."
+            " classes, y = np.unique(y, return_inverse=True)"
+        )
+    if dtype.kind in "US":
+        return f"holds strings ({dtype}); pass numbers (encode text or categories first)"
+    if dtype.kind == "c":
+        return f"holds complex numbers ({dtype}); pass real numbers (e.g. np.real(x), np.abs(x))"
+    if dtype.kind == "O":
+        return f"holds Python objects ({dtype}); pass numeric NumPy arrays"
+    return f"holds {dtype} values; pass numbers"
+
+
 def _pair(pair: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
         raise DataError(f"{what}: must be a pair (x, y), got {type(pair).__name__}")
-    x, y = _array(pair[0], f"{what}[0] (x)"), _array(pair[1], f"{what}[1] (y)")
-    if len(x) != len(y):
-        raise DataError(f"{what}: x and y differ in length ({len(x)} vs {len(y)}); pass matching rows")
-    return x, y
+    return _rows(pair[0], pair[1], (f"{what}[0] (x)", f"{what}[1] (y)", f"{what}: x and y"))
+
+
+def _rows(x: Any, y: Any, names: tuple[str, str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ``x`` and targets ``y`` as arrays of as many rows; ``names``: how a message
+    names x, y and the two together."""
+    _refuse_several(x, y, names[0], targets=False)
+    _refuse_several(y, x, names[1], targets=True)
+    x_array, y_array = _array(x, names[0]), _array(y, names[1], targets=True)
+    if len(x_array) != len(y_array):
+        raise DataError(
+            f"{names[2]} differ in length ({len(x_array)} vs {len(y_array)} rows); pass matching rows"
+        )
+    return x_array, y_array
+
+
+def _parts_rows(value: Any) -> int | None:
+    """The rows of each part of a list or tuple of arrays (a multi-input model's inputs)
+    when they agree; None for anything else."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    shapes = [tuple(getattr(part, "shape", None) or ()) for part in value]
+    if not all(shapes):
+        return None
+    rows = {shape[0] for shape in shapes}
+    return int(rows.pop()) if len(rows) == 1 else None
+
+
+def _refuse_several(value: Any, other: Any, what: str, targets: bool) -> None:
+    """DataError for several arrays (a list, tuple or dict of them: a multi-input model's
+    inputs or a multi-output model's targets) where ``search.run`` takes one. A list of
+    arrays is taken as several when each has the rows of ``other``, and those are not as
+    many as the arrays in the list (a list of rows, each an array, stays rows)."""
+    if isinstance(value, Mapping):
+        several = f"a dict of {len(value)} arrays ({', '.join(repr(key) for key in value)})"
+    else:
+        rows = _parts_rows(value)
+        other_rows = _parts_rows(other) or (len(other) if hasattr(other, "__len__") else None)
+        if rows is None or rows != other_rows or rows == len(value):
+            return
+        several = f"a {type(value).__name__} of {len(value)} arrays of {rows} rows each"
+    if targets:
+        role, fix = "a multi-output model's targets", "give the model one output"
+    else:
+        role = "a multi-input model's inputs"
+        fix = "join them into one array (e.g. np.concatenate(parts, axis=-1)) and split it inside the model"
+    raise DataError(
+        f"{what}: {several} ({role}); search.run takes one array for {'y' if targets else 'x'},"
+        f" which it splits and keeps in the run folder: {fix}"
+    )
 
 
 def _strata(y: np.ndarray) -> np.ndarray | None:
@@ -79,14 +205,17 @@ def array_splits(
 ) -> Splits:
     """Train, validation and test splits of arrays. Without ``validation_data``, a seeded
     split of ``validation_split`` of ``(x, y)`` (stratified for class labels)."""
-    x_all, y_all = _pair((x, y), "x, y")
+    refuse_streams(x, y, validation_data, test_data)
+    x_all, y_all = _rows(x, y, ("x", "y", "x and y"))
     if validation_data is not None:
         x_train, y_train = x_all, y_all
         x_val, y_val = _pair(validation_data, "validation_data")
     else:
-        if not 0 < validation_split < 1:
+        share = validation_split
+        if isinstance(share, bool) or not isinstance(share, numbers.Real) or not 0 < share < 1:
             raise DataError(
-                f"validation_split ({validation_split}) must be between 0 and 1; or pass validation_data"
+                f"validation_split ({share!r}) must be a number between 0 and 1 (the share held"
+                " out, e.g. 0.2); or pass validation_data"
             )
         size = round(len(x_all) * validation_split)
         if not 1 <= size < len(x_all):

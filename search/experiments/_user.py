@@ -246,16 +246,32 @@ def model_metrics(
 ) -> list[str]:
     """The metric names ``model`` logs, tried on a few rows of ``(x, y)``; SearchError
     naming ``what`` (e.g. "test_data") when the data do not fit the model."""
-    rows = min(CHECK_ROWS, len(x))
+    rows = _check_rows(y)
     try:
-        results = model.evaluate(x[:rows], y[:rows], return_dict=True, verbose=0)
+        results = model.evaluate(x[rows], y[rows], return_dict=True, verbose=0)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SearchError(
             f"{what} does not fit {hypermodel.name}'s model (its input shape, or labels its"
-            f" loss takes): {first[:300]}"
+            f" loss takes): {_reason(exc)[:300]}"
         ) from None
     return [name for name, value in results.items() if _is_number(value)]
+
+
+def _check_rows(y: np.ndarray) -> np.ndarray:
+    """The rows a model is tried on: the first few, and those holding the smallest and the
+    largest target (a label out of the model's range shows before the search)."""
+    flat = y.reshape(len(y), -1)
+    extremes = [int(flat.min(axis=1).argmin()), int(flat.max(axis=1).argmax())]
+    return np.unique(np.concatenate([np.arange(min(CHECK_ROWS, len(y))), extremes]))
+
+
+def _reason(exc: Exception) -> str:
+    """An exception's message in one line: TensorFlow's own line (``Received a label value
+    of 4 ...``), not its "Graph execution error" header, node names or call stack."""
+    noise = ("Graph execution error", "Detected at node", 'File "', "[[", "{{")
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    told = [line for line in lines if not line.startswith(noise)]
+    return (told or lines or [type(exc).__name__])[0]
 
 
 def check_on_data(

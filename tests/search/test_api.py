@@ -15,7 +15,7 @@ import search
 from search.cli import main
 from search.errors import DataError, SearchError
 from tests import user_models as um
-from tests.conftest import ROOT
+from tests.conftest import ROOT, import_or_missing
 
 TUNERS = ["random", "hyperband", "bayesian", "optuna"]
 
@@ -186,6 +186,15 @@ def _refused(tmp_path: Path, error: type, match: str, hypermodel: Any = um.build
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").rglob("run.json"))
 
 
+def _message(tmp_path: Path, **data: Any) -> str:
+    """The message search.run refuses ``data`` with (the tiny data's x, y otherwise)."""
+    x, y = um.tiny_data()
+    arguments = {"tuner": "random", "results": tmp_path / "r", "quiet": True, "x": x, "y": y, **data}
+    with pytest.raises(SearchError) as refused:
+        search.run(um.build, arguments.pop("x"), arguments.pop("y"), **arguments)
+    return str(refused.value)
+
+
 def test_bad_hypermodels_are_refused(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, "not compiled", um.build_uncompiled)
     _refused(tmp_path, SearchError, "does not build with its default.*do not add up", um.build_broken)
@@ -224,8 +233,6 @@ def test_a_lambda_works_in_process_but_not_across_processes(tmp_path: Path) -> N
 
 
 def test_an_api_run_is_tracked_in_tensorboard_and_mlflow(tmp_path: Path) -> None:
-    from tests.conftest import import_or_missing
-
     mlflow = import_or_missing("mlflow")
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     run = _run(um.build, tmp_path, "random", track=["tensorboard", f"mlflow={store}"])
@@ -359,3 +366,89 @@ def test_a_fixed_length_retrain_trains_at_most_retrain_max_epochs(
     out = capsys.readouterr().out
     assert "for 2 epochs, the most a retrain trains (its last epoch within 0.99 of its best" in out
     assert "is epoch 3)" in out
+
+
+class _Batches(keras.utils.PyDataset):
+    """A keras.utils.PyDataset of two batches of the tiny data."""
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        x, y = um.tiny_data()
+        return x[index * 45 : (index + 1) * 45], y[index * 45 : (index + 1) * 45]
+
+
+def test_datasets_and_generators_are_refused_with_how_to_get_arrays(tmp_path: Path) -> None:
+    tf = import_or_missing("tensorflow")
+    x, y = um.tiny_data()
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    tf_fix = r"collect a finite one first, e.g. x, y = map\(np.stack, zip\(\*dataset.unbatch"
+    _refused(tmp_path, DataError, rf"^x: a tf.data.Dataset \(_BatchDataset\); search.run takes .*{tf_fix}",
+             x=dataset, y=None)  # fmt: skip
+    _refused(tmp_path, DataError, r"^x: a tf.data.Dataset .* x = np.stack\(list\(dataset.unbatch",
+             x=tf.data.Dataset.from_tensor_slices(x))  # fmt: skip
+    _refused(tmp_path, DataError, r"^x: a keras.utils.PyDataset \(_Batches\);.*np.concatenate",
+             x=_Batches(), y=None)  # fmt: skip
+    _refused(tmp_path, DataError, r"^x: a generator \(generator\);", x=(b for b in [(x, y)]), y=None)
+    _refused(tmp_path, DataError, r"^validation_data: a tf.data.Dataset .* x_val, y_val = map",
+             validation_data=dataset)  # fmt: skip
+    _refused(tmp_path, DataError, r"^test_data: a keras.utils.PyDataset", test_data=_Batches())
+    _refused(tmp_path, DataError, r"^y: an iterator \(iterator\); .*y = np.concatenate", y=iter(y))
+    for message in _message(tmp_path, x=dataset, y=None), _message(tmp_path, validation_data=_Batches()):
+        assert "\n" not in message
+
+
+def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    _refused(tmp_path, DataError, r"^x: holds Python objects", x=np.array([object()] * len(y)))
+    _refused(tmp_path, DataError, r"^y: holds strings \(<U1\); encode the labels as integers first,"
+             r" e.g. classes, y = np.unique\(y, return_inverse=True\)",
+             y=np.array(["a", "b", "c"])[y])  # fmt: skip
+    _refused(tmp_path, DataError, r"^x: holds strings \(<U\d+\); pass numbers", x=x.astype(str))
+    _refused(tmp_path, DataError, r"^x: holds complex numbers \(complex128\); pass real", x=x.astype(complex))
+    _refused(tmp_path, DataError, r"^x: a single value \(int\), not rows; pass an array", x=5)
+    _refused(tmp_path, DataError, r"^x: is empty", x=x[:0])
+    _refused(tmp_path, DataError, r"^x and y differ in length \(90 vs 89 rows\); pass", y=y[:-1])
+    _refused(tmp_path, SearchError, r"^y: missing; pass the targets too: search.run\(hypermod", y=None)
+    _refused(tmp_path, SearchError, r"^x: missing; pass the inputs too", x=None)
+    _refused(tmp_path, SearchError, r"^x and y: missing; pass search.run\(hypermodel, x, y", x=None, y=None)
+    _refused(tmp_path, SearchError, r"^x, y: an experiment \('fashion'\) loads its own data; drop x and y",
+             "fashion")  # fmt: skip
+    _refused(tmp_path, SearchError, r"^test_data: an experiment \('fashion'\) loads its own data; drop test_",
+             "fashion", x=None, y=None, test_data=(x, y))  # fmt: skip
+
+
+def test_a_validation_split_that_is_not_a_number_is_one_line(tmp_path: Path) -> None:
+    for bad in ("0.2", None, True):
+        _refused(tmp_path, DataError, rf"^validation_split \({bad!r}\) must be a number between 0 and 1",
+                 validation_split=bad)  # fmt: skip
+    _refused(tmp_path, DataError, r"^validation_split \(1\) must be a number between 0 and 1",
+             validation_split=1)  # fmt: skip
+
+
+def test_inputs_or_targets_of_several_arrays_are_refused_as_such(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    several = r"search.run takes one array for {}, .*: join them into one"
+    _refused(tmp_path, DataError, r"^x: a list of 2 arrays of 90 rows each \(a multi-input model's inputs\); "
+             + several.format("x"), x=[x, x])  # fmt: skip
+    _refused(tmp_path, DataError, r"^x: a list of 2 arrays of 90 rows each", x=[x, x[:, :3]])
+    _refused(tmp_path, DataError, r"^x: a dict of 1 arrays \('a'\) \(a multi-input model's inputs\)",
+             x={"a": x})  # fmt: skip
+    _refused(tmp_path, DataError, r"^y: a tuple of 2 arrays of 90 rows each \(a multi-output model's",
+             y=(y, y))  # fmt: skip
+    _refused(tmp_path, DataError, r"^y: a dict of 1 arrays \('out'\) \(a multi-output model's targets\)",
+             y={"out": y})  # fmt: skip
+    _refused(tmp_path, DataError, r"^validation_data\[0\] \(x\): a list of 2 arrays of 30 rows each",
+             validation_data=([x[:30], x[:30]], y[:30]))  # fmt: skip
+    rows = [row for row in x]  # a list of rows, each an array, is rows: no refusal
+    run = search.run(um.build, rows, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     retrain=False, quiet=True)  # fmt: skip
+    assert run.status == "finished"
+
+
+def test_labels_out_of_the_models_range_are_refused_before_any_trial(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    order = np.argsort(y == 2, kind="stable")  # the first rows tried hold labels 0 and 1 only
+    _refused(tmp_path, SearchError, r"^x, y does not fit build's model .*label value of 4",
+             x=x[order], y=y[order] * 2)  # fmt: skip
