@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -452,3 +453,43 @@ def test_labels_out_of_the_models_range_are_refused_before_any_trial(tmp_path: P
     order = np.argsort(y == 2, kind="stable")  # the first rows tried hold labels 0 and 1 only
     _refused(tmp_path, SearchError, r"^x, y does not fit build's model .*label value of 4",
              x=x[order], y=y[order] * 2)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (None, r"None \(does it end with a return statement\?\)"),
+        ("0.9", r"a str \('0.9'\)"),
+        ({"accuracy": 0.5, "loss": 1.0}, r"a dict without 'val_accuracy' \(keys: 'accuracy', 'loss'\)"),
+    ],
+    ids=["none", "str", "dict"],
+)
+def test_an_own_fit_returning_what_keras_tuner_cannot_take_stops_the_run(
+    value: Any, said: str, tmp_path: Path
+) -> None:
+    with pytest.raises(SearchError) as refused:
+        _run(um.ReturnsFit(value), tmp_path, "random")
+    message = str(refused.value)
+    assert "\n" not in message
+    assert re.match(rf"ReturnsFit's fit returned {said}; .*History.*float.*dict", message), message
+    folder = tmp_path / "results" / "ReturnsFit" / "r"
+    assert json.loads((folder / "run.json").read_text())["status"] == "failed"
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert len(trials) == 1  # the first trial stops the run: no other configuration is tried
+
+
+def test_an_own_fit_returning_what_keras_tuner_cannot_take_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "none_fit.py").write_text(
+        "import search\nfrom tests import user_models as um\n\n"
+        "experiment = search.Experiment.from_hypermodel(\n"
+        "    'none_fit', um.ReturnsFit(None), lambda: search.Data(*um.tiny_data()),\n"
+        "    max_trials=2, max_epochs=1,\n"
+        ")\n"
+    )
+    code = main(["run", str(tmp_path / "none_fit.py") + ":experiment", "--tuner", "random",
+                 "--results", str(tmp_path / "results"), "--name", "n", "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ReturnsFit's fit returned None (") and "Traceback" not in err
