@@ -493,3 +493,15 @@ def test_an_own_fit_returning_what_keras_tuner_cannot_take_exits_2(
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.startswith("error: ReturnsFit's fit returned None (") and "Traceback" not in err
+
+
+def test_an_own_fit_returning_nan_says_the_trials_ran_and_their_objective_was_nan(tmp_path: Path) -> None:
+    with pytest.raises(SearchError) as refused:
+        _run(um.ReturnsFit(float("nan")), tmp_path, "random")
+    message = str(refused.value)
+    assert "no trial ran" not in message and "\n" not in message
+    said = r"no trial completed \(2x ran to the end, but its val_accuracy was NaN; .*learning rate.*data"
+    assert re.match(said, message), message
+    trials = json.loads((tmp_path / "results" / "ReturnsFit" / "r" / "trials.json").read_text())["trials"]
+    assert [t["status"] for t in trials] == ["failed"] * 2
+    assert all("val_accuracy was NaN" in t["failure"] for t in trials)
