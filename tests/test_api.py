@@ -14,6 +14,7 @@ import pytest
 
 import search
 from search.cli import main
+from search.data import array_splits
 from search.errors import DataError, SearchError
 from tests import user_models as um
 from tests.conftest import ROOT, import_or_missing
@@ -505,3 +506,36 @@ def test_an_own_fit_returning_nan_says_the_trials_ran_and_their_objective_was_na
     trials = json.loads((tmp_path / "results" / "ReturnsFit" / "r" / "trials.json").read_text())["trials"]
     assert [t["status"] for t in trials] == ["failed"] * 2
     assert all("val_accuracy was NaN" in t["failure"] for t in trials)
+
+
+def test_pandas_nullable_numbers_and_booleans_are_numbers(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    x, y = um.tiny_data()
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])]).astype("Float32")
+    labels = pd.Series(y, dtype="Int64")
+    splits = array_splits(frame, labels)
+    assert splits.x_train.dtype == np.float32 and splits.y_train.dtype == np.int64
+    flags = pd.Series(y > 0, dtype="boolean")
+    assert array_splits(frame.astype({"f0": "Int64"}), flags).y_train.dtype == bool
+    run = search.run(um.build, frame, labels, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, retrain=False, quiet=True)  # fmt: skip
+    assert run.status == "finished"
+
+
+def test_pandas_missing_values_and_columns_not_numbers_are_one_line(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    x, y = um.tiny_data()
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])]).astype("Float32")
+    holed = frame.copy()
+    holed.iloc[3, 1] = pd.NA
+    with pytest.raises(DataError, match=r"^x: holds 1 NaN or infinite values; clean or impute"):
+        array_splits(holed, y)
+    with pytest.raises(DataError, match=r"^y: holds 1 NaN"):
+        array_splits(frame, pd.Series([None, *y[1:]], dtype="Int64"))
+    mixed = frame.assign(city="Oslo", size=pd.Categorical(["s", "m", "l"] * 30))
+    with pytest.raises(DataError) as refused:
+        array_splits(mixed, y)
+    assert re.match(r"x: a DataFrame with 2 columns not of numbers \('city' \(str\), 'size' \(category\)\); "
+                    r"encode them .*get_dummies", str(refused.value)), refused.value  # fmt: skip
+    with pytest.raises(DataError, match=r"^y: a pandas Series of str values.*encode the labels as integers"):
+        array_splits(frame, pd.Series(np.array(["a", "b", "c"])[y], dtype="str"))
