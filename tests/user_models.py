@@ -225,3 +225,15 @@ class SubclassedOwnFit(kt.HyperModel):
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
         return model.fit(*args, **kwargs)
+
+
+class ReturnsFit(FloatFit):
+    """Its own loop, returning ``value`` whatever it trained (None, a string, a dict...)."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+    def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]
+        _own_loop(model, x, y, 1)
+        return self.value

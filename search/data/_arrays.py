@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from search._text import plural
 from search.data._dataset import Splits
 from search.data._split import split_off
 from search.errors import DataError
@@ -87,6 +88,7 @@ def _collect(kind: str, names: tuple[str, ...]) -> str:
 def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
     """``value`` as an array of finite numbers, one row each; DataError naming ``what``
     (``targets``: labels or values, whose fix differs) and the fix otherwise."""
+    value = _from_pandas(value, what, targets)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -101,6 +103,34 @@ def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise DataError(f"{what}: holds {bad} NaN or infinite values; clean or impute them first")
     return array
+
+
+def _from_pandas(value: Any, what: str, targets: bool) -> Any:
+    """A pandas DataFrame or Series of numbers or booleans as a NumPy array, its nullable
+    columns (``Float32``, ``Int64``, ``boolean``) too, a missing value as NaN (which the
+    NaN check refuses); DataError naming the columns that are not numbers. Anything else as
+    it is. Duck-typed: pandas is not imported for it."""
+    if not type(value).__module__.startswith("pandas") or not hasattr(value, "to_numpy"):
+        return value
+    columns = dict(value.dtypes.items()) if hasattr(value, "columns") else {None: value.dtype}
+    others = {name: dtype for name, dtype in columns.items() if getattr(dtype, "kind", "O") not in "biuf"}
+    if others and None in others:
+        hint = "encode the labels as integers first" if targets else "encode them as numbers first"
+        raise DataError(f"{what}: a pandas Series of {others[None]} values, not numbers; {hint}")
+    if others:
+        named = ", ".join(f"{name!r} ({dtype})" for name, dtype in list(others.items())[:5])
+        more = f" and {len(others) - 5} more" if len(others) > 5 else ""
+        raise DataError(
+            f"{what}: a DataFrame with {plural(len(others), 'column')} not of numbers ({named}{more});"
+            " encode them first"
+            " (e.g. pd.get_dummies(df, columns=[...]), or .cat.codes for a category) or drop them"
+        )
+    if not columns:
+        return value
+    dtype = np.result_type(*(getattr(d, "numpy_dtype", d) for d in columns.values()))
+    if bool(np.asarray(value.isna()).any()):  # a missing value becomes NaN
+        return value.to_numpy(dtype=np.result_type(dtype, np.float32), na_value=np.nan)
+    return value.to_numpy(dtype=dtype)
 
 
 def _not_numbers(dtype: np.dtype, targets: bool) -> str:

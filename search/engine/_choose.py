@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from search._text import plural
 from search.engine._records import TrialRecorder
 from search.engine._request import RunRequest
 from search.errors import SearchError
@@ -64,9 +65,10 @@ def pareto_front(study: Any) -> list[dict[str, Any]]:
 
 def failure_summary(recorder: TrialRecorder) -> str:
     """Why the trials failed, counted by reason (``2x out of memory; 1x ...``)."""
-    reasons = Counter(r["failure"] for r in recorder.records.values() if r.get("failure"))
+    records = recorder.records.values()
+    reasons = Counter(r["failure"] for r in records if r.get("failure"))
     if not reasons:
-        return "no trial ran"
+        return f"{plural(len(records), 'trial')} ran, none to the end" if records else "no trial ran"
     return "; ".join(f"{n}x {reason}" for reason, n in reasons.items())
 
 

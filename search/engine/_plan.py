@@ -177,6 +177,7 @@ def _model_options(request: RunRequest, experiment: experiments.Experiment) -> M
         seed=request.seed,
         weights=request.weights or experiment.default_weights,
         dtype_policy=policy_for(request.precision),
+        objective=request.kt_objective().name,
     )
 
 

@@ -161,7 +161,7 @@ class TrialRecorder(Observer):
         if started is not None:
             record["seconds"] = round(time.perf_counter() - started, 3)
         if record["status"] not in ("completed", "pruned"):
-            record["failure"] = failure_reason(trial.message)
+            record["failure"] = failure_reason(trial.message) or self._not_finite(trial)
         elif record["status"] == "pruned":
             record["failure"] = f"pruned by the Optuna pruner after epoch {pruned_at}"
         if record["epochs"]:
@@ -169,6 +169,18 @@ class TrialRecorder(Observer):
         elif record["status"] == "completed":  # a fit of its own that reported final values
             record["best"] = reported_metrics(trial) or None
         self._save()
+
+    def _not_finite(self, trial: kt.engine.trial.Trial) -> str | None:
+        """Why a trial that ran to its end failed: KerasTuner fails one whose objective is
+        NaN, with no message; None when its score is a number."""
+        score = getattr(trial, "score", None)
+        if score is None or math.isfinite(float(score)):
+            return None
+        value = "NaN" if math.isnan(float(score)) else f"{float(score)} (not finite)"
+        return (
+            f"ran to the end, but its {self.objective.name} was {value}; check the loss, the"
+            " learning rate (try a smaller one) and the data for NaN or huge values"
+        )
 
     def stale_trials(self, stale: list[dict[str, Any]]) -> None:
         """Mark failed the trials whose worker died (no heartbeat), written by that worker."""

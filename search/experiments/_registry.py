@@ -69,6 +69,9 @@ class ModelOptions:
     """Pretrained weights of a transfer-learning base: "imagenet", a file, or "none"."""
     dtype_policy: str = "float32"
     """Keras' dtype policy for the models built ("float32" or "mixed_bfloat16")."""
+    objective: str | None = None
+    """The search's objective (KerasTuner's name), which a dict returned by a user's own
+    ``fit`` must hold; None: not checked."""
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,7 @@ def user_experiment(
         load=load,
         check_space=_no_check,
         hypermodel=lambda space, splits, options: UserHyperModel(
-            user, space, first_row(splits.x_train)
+            user, space, first_row(splits.x_train), options.objective
         ),
         default_train_size=None,
         default_val_size=None,

@@ -87,14 +87,17 @@ class UserHyperModel(kt.HyperModel):
             until it is called (a ``keras.Model`` subclass) is called on it in ``build``,
             so that saved weights can be loaded into it (resume, retrain, export). Not for
             a HyperModel with its own ``fit``, which may prepare the inputs first.
+        objective: the name of the search's objective, which a dict (or History) returned
+            by the HyperModel's own ``fit`` must hold; None: not checked.
     """
 
     def __init__(self, user: HyperModelLike, space: Space | None = None,
-                 sample: Any = None) -> None:  # fmt: skip
+                 sample: Any = None, objective: str | None = None) -> None:  # fmt: skip
         super().__init__(name=describe(user))
         self.user = user
         self.space = space
         self.sample = sample
+        self.objective = objective
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         if self.space is not None:
@@ -123,8 +126,53 @@ class UserHyperModel(kt.HyperModel):
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search
                 kwargs["fidelity"] = fidelity
-            return fit(hp, model, *args, **kwargs)
+            return fit_result(fit(hp, model, *args, **kwargs), self.name, self.objective)
         return _fit_resumable(model, args, kwargs, state_path, fidelity)
+
+
+class FitResultError(SearchError, kt.errors.FatalError):
+    """A HyperModel's own ``fit`` returned what KerasTuner cannot take. Every trial would
+    fail alike: as a FatalError, KerasTuner lets it through, and the search stops at once."""
+
+
+def fit_result(result: Any, name: str, objective: str | None) -> Any:
+    """What the HyperModel ``name``'s own ``fit`` returned, as KerasTuner takes it (a
+    number-like value as a float); FitResultError saying what it was, and the fix, when
+    KerasTuner cannot take it (``objective``: the key a dict must hold)."""
+    if isinstance(result, list) and result:  # one result per execution, as KerasTuner takes them
+        return [fit_result(item, name, objective) for item in result]
+    refused = _refused_result(result, objective)
+    if refused:
+        wanted = "the objective" if objective is None else repr(objective)
+        raise FitResultError(
+            f"{name}'s fit returned {refused}; KerasTuner takes a keras.callbacks.History (what"
+            f" model.fit returns), a float (the objective's value) or a dict holding {wanted}:"
+            f" return one of these at the end of {name}.fit"
+        )
+    if isinstance(result, (dict, keras.callbacks.History, float)):
+        return result
+    return float(result)
+
+
+def _refused_result(result: Any, objective: str | None) -> str:
+    """What ``result`` is, when a HyperModel's ``fit`` may not return it; "" otherwise."""
+    if result is None:
+        return "None (does it end with a return statement?)"
+    if isinstance(result, dict):
+        if objective is None or objective in result:
+            return ""
+        keys = ", ".join(repr(key) for key in result) or "none"
+        return f"a dict without {objective!r} (keys: {keys})"
+    if isinstance(result, keras.callbacks.History):
+        logged = result.history or {}
+        if objective is None or not logged or objective in logged:
+            return ""
+        return f"a History without {objective!r} (logged: {', '.join(map(repr, logged))})"
+    if isinstance(result, str):
+        return f"a str ({result[:40]!r})"
+    if isinstance(result, bytes) or not _is_number(result):
+        return f"a {type(result).__name__}"
+    return ""
 
 
 def _fit_growing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 import search
 from search.cli import main
+from search.data import array_splits
 from search.errors import DataError, SearchError
 from tests import user_models as um
 from tests.conftest import ROOT, import_or_missing
@@ -452,3 +454,88 @@ def test_labels_out_of_the_models_range_are_refused_before_any_trial(tmp_path: P
     order = np.argsort(y == 2, kind="stable")  # the first rows tried hold labels 0 and 1 only
     _refused(tmp_path, SearchError, r"^x, y does not fit build's model .*label value of 4",
              x=x[order], y=y[order] * 2)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (None, r"None \(does it end with a return statement\?\)"),
+        ("0.9", r"a str \('0.9'\)"),
+        ({"accuracy": 0.5, "loss": 1.0}, r"a dict without 'val_accuracy' \(keys: 'accuracy', 'loss'\)"),
+    ],
+    ids=["none", "str", "dict"],
+)
+def test_an_own_fit_returning_what_keras_tuner_cannot_take_stops_the_run(
+    value: Any, said: str, tmp_path: Path
+) -> None:
+    with pytest.raises(SearchError) as refused:
+        _run(um.ReturnsFit(value), tmp_path, "random")
+    message = str(refused.value)
+    assert "\n" not in message
+    assert re.match(rf"ReturnsFit's fit returned {said}; .*History.*float.*dict", message), message
+    folder = tmp_path / "results" / "ReturnsFit" / "r"
+    assert json.loads((folder / "run.json").read_text())["status"] == "failed"
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert len(trials) == 1  # the first trial stops the run: no other configuration is tried
+
+
+def test_an_own_fit_returning_what_keras_tuner_cannot_take_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "none_fit.py").write_text(
+        "import search\nfrom tests import user_models as um\n\n"
+        "experiment = search.Experiment.from_hypermodel(\n"
+        "    'none_fit', um.ReturnsFit(None), lambda: search.Data(*um.tiny_data()),\n"
+        "    max_trials=2, max_epochs=1,\n"
+        ")\n"
+    )
+    code = main(["run", str(tmp_path / "none_fit.py") + ":experiment", "--tuner", "random",
+                 "--results", str(tmp_path / "results"), "--name", "n", "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ReturnsFit's fit returned None (") and "Traceback" not in err
+
+
+def test_an_own_fit_returning_nan_says_the_trials_ran_and_their_objective_was_nan(tmp_path: Path) -> None:
+    with pytest.raises(SearchError) as refused:
+        _run(um.ReturnsFit(float("nan")), tmp_path, "random")
+    message = str(refused.value)
+    assert "no trial ran" not in message and "\n" not in message
+    said = r"no trial completed \(2x ran to the end, but its val_accuracy was NaN; .*learning rate.*data"
+    assert re.match(said, message), message
+    trials = json.loads((tmp_path / "results" / "ReturnsFit" / "r" / "trials.json").read_text())["trials"]
+    assert [t["status"] for t in trials] == ["failed"] * 2
+    assert all("val_accuracy was NaN" in t["failure"] for t in trials)
+
+
+def test_pandas_nullable_numbers_and_booleans_are_numbers(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    x, y = um.tiny_data()
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])]).astype("Float32")
+    labels = pd.Series(y, dtype="Int64")
+    splits = array_splits(frame, labels)
+    assert splits.x_train.dtype == np.float32 and splits.y_train.dtype == np.int64
+    flags = pd.Series(y > 0, dtype="boolean")
+    assert array_splits(frame.astype({"f0": "Int64"}), flags).y_train.dtype == bool
+    run = search.run(um.build, frame, labels, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, retrain=False, quiet=True)  # fmt: skip
+    assert run.status == "finished"
+
+
+def test_pandas_missing_values_and_columns_not_numbers_are_one_line(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    x, y = um.tiny_data()
+    frame = pd.DataFrame(x, columns=[f"f{i}" for i in range(x.shape[1])]).astype("Float32")
+    holed = frame.copy()
+    holed.iloc[3, 1] = pd.NA
+    with pytest.raises(DataError, match=r"^x: holds 1 NaN or infinite values; clean or impute"):
+        array_splits(holed, y)
+    with pytest.raises(DataError, match=r"^y: holds 1 NaN"):
+        array_splits(frame, pd.Series([None, *y[1:]], dtype="Int64"))
+    mixed = frame.assign(city="Oslo", size=pd.Categorical(["s", "m", "l"] * 30))
+    with pytest.raises(DataError) as refused:
+        array_splits(mixed, y)
+    assert re.match(r"x: a DataFrame with 2 columns not of numbers \('city' \(str\), 'size' \(category\)\); "
+                    r"encode them .*get_dummies", str(refused.value)), refused.value  # fmt: skip
+    with pytest.raises(DataError, match=r"^y: a pandas Series of str values.*encode the labels as integers"):
+        array_splits(frame, pd.Series(np.array(["a", "b", "c"])[y], dtype="str"))
