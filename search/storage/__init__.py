@@ -7,6 +7,7 @@ from search.storage._run import (
     FORMAT_VERSION,
     RunFolder,
     find_runs,
+    owning_run,
     prepare_run_folder,
     status_counts,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "is_masked",
     "lock_holder",
     "masked_url",
+    "owning_run",
     "prepare_run_folder",
     "run_state",
     "status_counts",

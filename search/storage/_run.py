@@ -26,6 +26,7 @@ from typing import Any
 
 from search.errors import RunFolderError, option
 from search.storage._atomic import write_json
+from search.storage._finalists import FINALISTS_DIR
 
 FORMAT_VERSION = 1
 RUN_FILE = "run.json"
@@ -36,6 +37,8 @@ _RETRAIN_PREFIX, _STATE_SUFFIX = "retrain.", ".state.npz"
 RETRAIN_STATE = _RETRAIN_PREFIX + "{trial}.{data}" + _STATE_SUFFIX
 LOCK_FILES = frozenset({".lock", ".trials.lock"})
 """Left by a process whose first write failed: a folder holding only these is empty."""
+OWN_SUFFIXES = frozenset({".keras", ".npz", ".h5"})
+"""Models, weights and training states: a run's own files wherever they lie in its folder."""
 
 
 class RunFolder:
@@ -178,6 +181,25 @@ def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
             f" choose another {option('name')} or {option('results')}"
         )
     return folder
+
+
+def owning_run(path: Path) -> RunFolder | None:
+    """The run folder of which ``path`` is (or would be) one of the run's own files, else None.
+
+    Its own files are run.json, trials.json, the lock files, models, weights and states
+    (``OWN_SUFFIXES``) and everything in ``tuner/`` and ``finalists/``; what a report or a
+    user put next to them (``report.html``) is not."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if (parent / RUN_FILE).is_file():
+            inside = resolved.relative_to(parent).parts
+            own = (
+                inside[0] in {TUNER_DIR, FINALISTS_DIR}
+                if len(inside) > 1
+                else resolved.name in {RUN_FILE, TRIALS_FILE, *LOCK_FILES} or resolved.suffix in OWN_SUFFIXES
+            )
+            return RunFolder(parent) if own else None
+    return None
 
 
 def status_counts(trials: Iterable[Mapping[str, Any]]) -> dict[str, int]:

@@ -578,3 +578,18 @@ def test_a_comparison_ranks_each_run_by_its_own_rule_and_says_they_differ(tmp_pa
     _, given = write_report([loose, strict], tmp_path / "cmp.html", tolerance=0.005)
     assert [r.choice.trial for r in given] == ["1", "1"]
     assert "ranked with the rule given to the report" in (tmp_path / "cmp.html").read_text()
+
+
+@pytest.mark.parametrize("name", ["run.json", "run.html", "trials.html", "run", "best_model.keras",
+                                  "tuner/x.html"])
+def test_output_never_replaces_the_runs_own_files(name: str, tmp_path: Path, capsys) -> None:
+    """``--output RUN/run.html`` would write its JSON table over RUN/run.json."""
+    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    (folder.tuner_dir).mkdir()
+    (folder.tuner_dir / "x.json").write_text("{}")
+    folder.model_file.write_bytes(b"model")
+    before = {p: p.read_bytes() for p in folder.path.rglob("*") if p.is_file()}
+    assert main(["report", str(folder.path), "--output", str(folder.path / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--output" in err and "a file of run" in err
+    assert {p: p.read_bytes() for p in folder.path.rglob("*") if p.is_file()} == before
