@@ -33,7 +33,7 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
 
 def summarize(folder: RunFolder) -> dict[str, Any]:
     """Counts, best trial and state of a run, from its files alone."""
-    meta = folder.read_meta()
+    meta = folder.read_meta(require=("experiment", "tuner"))
     trials = folder.read_trials()
     counts = status_counts(trials)
     status = run_state(folder, meta.get("status", "unknown"))

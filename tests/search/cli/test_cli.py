@@ -195,6 +195,45 @@ def test_corrupt_run_json_is_named(tmp_path: Path, capsys) -> None:
     assert "run.json is unreadable or corrupt" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("meta", "field"),
+    [({}, "experiment"), ({"experiment": 3, "tuner": "random"}, "experiment"),
+     ({"experiment": "fashion", "tuner": "random", "objective": None}, "objective"),
+     ({"experiment": "fashion", "tuner": "random", "request": [1]}, "request"),
+     ({"experiment": "fashion", "tuner": "random", "final": "x"}, "final")],
+)  # fmt: skip
+def test_run_json_with_missing_or_mistyped_fields_is_named(
+    meta: dict, field: str, tmp_path: Path, capsys
+) -> None:
+    """Valid JSON of the right version whose fields are not a run's: one line, exit 2, and
+    ``list`` still lists the other runs."""
+    good = RunFolder(tmp_path / "fashion" / "good")
+    good.path.mkdir(parents=True)
+    good.write_meta({"experiment": "fashion", "tuner": "random"})
+    folder = tmp_path / "fashion" / "odd"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"format_version": 1, **meta}))
+    commands = ["status"] if field not in meta else ["status", "report", "resume"]
+    for command in commands:
+        assert main([command, str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder / 'run.json'}: field {field!r}" in err
+    assert main(["list", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "good" in out and "unreadable" in out
+
+
+def test_trials_json_with_a_record_that_is_not_an_object_is_named(tmp_path: Path, capsys) -> None:
+    folder = RunFolder(tmp_path / "fashion" / "odd")
+    folder.path.mkdir(parents=True)
+    folder.write_meta({"experiment": "fashion", "tuner": "random"})
+    folder.trials_file.write_text(json.dumps({"format_version": 1, "trials": [{"id": "0"}, 7]}))
+    for command in (["status", str(folder.path)], ["report", str(folder.path)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.trials_file}: trial record 2 is 7" in err
+
+
 def test_newer_format_is_refused(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "fashion" / "future"
     folder.mkdir(parents=True)
