@@ -5,6 +5,7 @@ from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epoc
 from search.storage._lock import LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
 from search.storage._run import (
     FORMAT_VERSION,
+    RUN_FILE,
     RunFolder,
     find_runs,
     owning_run,
@@ -27,6 +28,7 @@ __all__ = [
     "FORMAT_VERSION",
     "LOCK_FD_ENV",
     "MASK",
+    "RUN_FILE",
     "STOPPED",
     "BudgetMeta",
     "DataMeta",

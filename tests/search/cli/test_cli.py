@@ -314,3 +314,31 @@ def test_clean_release_leaves_nothing_to_take_over(tmp_path: Path) -> None:
         pass
     with RunLock(tmp_path) as lock:
         assert lock.taken_over is None
+
+
+def test_a_run_given_as_something_else_is_named_with_the_fix(tmp_path: Path, capsys) -> None:
+    """A file, a folder without run.json, an experiment folder, a results root, a missing
+    results root: each named for what it is, one line, exit 2."""
+    run = RunFolder(tmp_path / "res" / "fashion" / "r1")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "random"})
+    lost = tmp_path / "res" / "fashion" / "lost"
+    lost.mkdir()
+    (lost / "trials.json").write_text("{}")
+    cases = {
+        str(run.run_file): f"is a run's run.json; give its folder, {run.path}",
+        str(lost): "holds no run.json, so it is not a run folder",
+        str(run.path.parent): f"is an experiment's folder of runs; give one of them, e.g. {run.path}",
+        str(tmp_path / "res"): "is a results root; give one of its runs",
+    }
+    for ref, message in cases.items():
+        for command in ("status", "report", "resume", "export"):
+            assert main([command, ref, "--results", str(tmp_path / "res")]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"{ref}: {message}" in err, err
+    assert main(["status", "--results", str(tmp_path / "nowhere")]) == 2
+    assert f"--results {tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
+    assert main(["status", "r1", "--results", str(tmp_path / "nowhere")]) == 2
+    assert f"under {tmp_path / 'nowhere'} (no such folder: give the results root with --results)" in (
+        capsys.readouterr().err
+    )
