@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import search.storage._writable as writable
 from search.cli import main
 from search.report import (
     against_baseline,
@@ -593,3 +596,23 @@ def test_output_never_replaces_the_runs_own_files(name: str, tmp_path: Path, cap
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--output" in err and "a file of run" in err
     assert {p: p.read_bytes() for p in folder.path.rglob("*") if p.is_file()} == before
+
+
+def test_a_read_only_run_folder_is_named_with_output_as_the_fix(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before any work: the run folder, why, and --output; not a temporary file's name."""
+    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    real = writable.tempfile.TemporaryFile
+
+    def read_only(*args: Any, dir: Path, **kwargs: Any) -> Any:
+        if Path(dir) == folder.path:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    assert main(["report", str(folder.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"run folder {folder.path}: cannot write in {folder.path}" in err
+    assert "Read-only file system" in err and "--output FILE" in err
+    assert not (folder.path / "report.html").exists()
