@@ -14,7 +14,7 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
     if ref is None:
         runs = find_runs(results)
         if not runs:
-            _check_results(results)
+            check_results(results)
             raise RunFolderError(f"{results}: no runs yet; start one with `python -m search run`")
         return runs[-1]
     path = Path(ref)
@@ -35,14 +35,20 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
     )
 
 
-def _check_results(results: Path) -> None:
-    """RunFolderError where the results root ``results`` is missing or a file."""
+def check_results(results: Path, missing_ok: bool = False) -> None:
+    """RunFolderError where the results root ``results`` is missing (unless ``missing_ok``),
+    a file, a run folder or an experiment's folder."""
+    label = f"{option('results')} {results}"
     if not results.exists():
-        raise RunFolderError(
-            f"{option('results')} {results}: no such folder; pass the results root your runs are in"
-        )
+        if missing_ok:
+            return
+        raise RunFolderError(f"{label}: no such folder; pass the results root your runs are in")
     if not results.is_dir():
-        raise RunFolderError(f"{option('results')} {results}: is a file, not a folder of runs")
+        raise RunFolderError(f"{label}: is a file, not a folder of runs")
+    if (results / RUN_FILE).is_file():
+        raise RunFolderError(f"{label}: is a run folder, not a results root; pass {results.parent.parent}")
+    if any(results.glob(f"*/{RUN_FILE}")):
+        raise RunFolderError(f"{label}: is an experiment's folder, not a results root; pass {results.parent}")
 
 
 def _not_a_run(path: Path) -> str:

@@ -342,3 +342,22 @@ def test_a_run_given_as_something_else_is_named_with_the_fix(tmp_path: Path, cap
     assert f"under {tmp_path / 'nowhere'} (no such folder: give the results root with --results)" in (
         capsys.readouterr().err
     )
+
+
+def test_list_and_status_name_a_results_root_that_is_not_one(tmp_path: Path, capsys) -> None:
+    """A file, a run folder or an experiment's folder as --results: one line with the
+    root to give, exit 2 (list said "no runs under" it and exited 0)."""
+    run = RunFolder(tmp_path / "res" / "fashion" / "r1")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "random"})
+    cases = {
+        run.run_file: "is a file, not a folder of runs",
+        run.path: f"is a run folder, not a results root; pass {tmp_path / 'res'}",
+        run.path.parent: f"is an experiment's folder, not a results root; pass {tmp_path / 'res'}",
+    }
+    for results, message in cases.items():
+        for command in (["list"], ["status"]):
+            assert main([*command, "--results", str(results)]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"--results {results}: {message}" in err, err
+    assert main(["list", "--results", str(tmp_path / "nowhere")]) == 0  # no runs yet
