@@ -361,3 +361,26 @@ def test_list_and_status_name_a_results_root_that_is_not_one(tmp_path: Path, cap
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and f"--results {results}: {message}" in err, err
     assert main(["list", "--results", str(tmp_path / "nowhere")]) == 0  # no runs yet
+
+
+def _stored_run(tmp_path: Path, **request: object) -> RunFolder:
+    """An interrupted run whose run.json stores a request with ``request``'s values."""
+    folder = RunFolder(tmp_path / "fashion" / "r1")
+    folder.path.mkdir(parents=True)
+    stored = {**RunRequest(experiment="fashion", tuner="random").to_json("r1"), **request}
+    folder.write_meta({"experiment": "fashion", "tuner": "random", "status": "interrupted",
+                       "request": stored})  # fmt: skip
+    return folder
+
+
+def test_resume_names_run_json_for_a_value_it_stored_not_an_option(tmp_path: Path, capsys) -> None:
+    """A damaged or edited run.json: not "--max-trials ('lots')", which the user never gave."""
+    folder = _stored_run(tmp_path, max_trials="lots")
+    assert main(["resume", str(folder.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{folder.run_file}: the request stored there is not valid" in err
+    assert "max_trials ('lots') must be a whole number" in err and "--max-trials" not in err
+    folder = _stored_run(tmp_path / "again", isolate=True)
+    assert main(["resume", str(folder.path), "--workers", "2"]) == 2  # given now: the user's
+    err = capsys.readouterr().err
+    assert err.startswith("error: --isolate runs one process at a time") and "run.json" not in err
