@@ -25,13 +25,23 @@ def default_output(folders: Sequence[RunFolder]) -> Path:
 
 def report_files(output: Path, reports: Sequence[RunReport]) -> dict[Path, tuple[Path, Path]]:
     """Where each run's ranked table goes next to the HTML file ``output``: (CSV, JSON) by
-    run folder; ``OUT.csv`` for one run, ``OUT-RUN.csv`` in a comparison."""
-    files = {}
+    run folder; ``OUT.csv`` for one run, ``OUT-RUN.csv`` in a comparison (``OUT-RUN-2.csv``
+    for a second run of the same name, from another experiment or results root)."""
+    if len(reports) == 1:
+        stem = output.with_suffix("")
+        return {reports[0].folder.path: (stem.with_suffix(".csv"), stem.with_suffix(".json"))}
+    files: dict[Path, tuple[Path, Path]] = {}
+    labels: set[str] = set()
     for report in reports:
-        stem = output.with_suffix("") if len(reports) == 1 else output.parent / (
-            output.stem + "-" + report.folder.name
-        )
-        files[report.folder.path] = (stem.with_suffix(".csv"), stem.with_suffix(".json"))
+        if report.folder.path in files:  # the same run given twice
+            continue
+        label, count = report.folder.name, 1
+        while label in labels:
+            count += 1
+            label = f"{report.folder.name}-{count}"
+        labels.add(label)
+        name = f"{output.stem}-{label}"  # a run's name may hold dots (v1.2): no with_suffix
+        files[report.folder.path] = (output.parent / f"{name}.csv", output.parent / f"{name}.json")
     return files
 
 

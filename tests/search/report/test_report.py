@@ -326,6 +326,19 @@ def test_compare_runs(tmp_path: Path) -> None:
     assert (tmp_path / "cmp-a.csv").exists() and (tmp_path / "cmp-b.json").exists()
 
 
+@pytest.mark.parametrize("names", [("a", "a"), ("v1.2", "v1.3")])
+def test_compare_runs_of_the_same_name_keeps_each_table(names: tuple[str, str], tmp_path: Path) -> None:
+    """Two runs named a (in two results roots), or v1.2 and v1.3 (whose tables were both
+    cmp-v1.csv): each run's table in its own files; the second overwrote the first's."""
+    a = _write_run(tmp_path / "one", names[0], [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    two = [trial("0", epochs((0.9, 0.85, 1, 1))), trial("1", epochs((0.9, 0.7, 1, 1)))]
+    b = _write_run(tmp_path / "two", names[1], two)
+    write_report([a, b], tmp_path / "cmp.html")
+    tables = sorted(tmp_path.glob("cmp-*.json"))
+    assert len(tables) == 2 and sorted(len(json.loads(t.read_text())) for t in tables) == [1, 2]
+    assert len(list(tmp_path.glob("cmp-*.csv"))) == 2
+
+
 def test_report_errors(tmp_path: Path, capsys) -> None:
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "no such run folder" in capsys.readouterr().err
