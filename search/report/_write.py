@@ -27,9 +27,8 @@ def report_files(output: Path, reports: Sequence[RunReport]) -> dict[Path, tuple
     """Where each run's ranked table goes next to the HTML file ``output``: (CSV, JSON) by
     run folder; ``OUT.csv`` for one run, ``OUT-RUN.csv`` in a comparison (``OUT-RUN-2.csv``
     for a second run of the same name, from another experiment or results root)."""
-    if len(reports) == 1:
-        stem = output.with_suffix("")
-        return {reports[0].folder.path: (stem.with_suffix(".csv"), stem.with_suffix(".json"))}
+    if len(reports) == 1:  # report.v2.html: report.v2.csv
+        return {reports[0].folder.path: (output.with_suffix(".csv"), output.with_suffix(".json"))}
     files: dict[Path, tuple[Path, Path]] = {}
     labels: set[str] = set()
     for report in reports:

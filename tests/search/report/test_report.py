@@ -339,6 +339,14 @@ def test_compare_runs_of_the_same_name_keeps_each_table(names: tuple[str, str], 
     assert len(list(tmp_path.glob("cmp-*.csv"))) == 2
 
 
+def test_an_output_name_with_dots_keeps_them_in_its_tables(tmp_path: Path) -> None:
+    """``report.v2.html``: ``report.v2.csv``, not ``report.csv`` (another report's)."""
+    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    write_report([folder], tmp_path / "report.v2.html")
+    written = sorted(p.name for p in tmp_path.glob("report*"))
+    assert written == ["report.v2.csv", "report.v2.html", "report.v2.json"]
+
+
 def test_report_errors(tmp_path: Path, capsys) -> None:
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "no such run folder" in capsys.readouterr().err
