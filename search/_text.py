@@ -5,6 +5,10 @@ from __future__ import annotations
 import math
 import re
 
+UNREADABLE = "unreadable: "
+"""How a final training's ``start_problem`` starts where its search checkpoint could not be
+read at all (a zero-byte or truncated file), not merely did not fit the model."""
+
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``count`` and ``noun``, the noun in the plural unless the count is one: "1 trial",

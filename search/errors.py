@@ -25,6 +25,11 @@ def keyword(name: str) -> str:
     return name
 
 
+def named_options(message: str) -> set[str]:
+    """The parameters ``message`` names with :func:`option` (their Python keywords)."""
+    return set(_OPTION.findall(message))
+
+
 def render(message: str, spell: Callable[[str], str] = keyword) -> str:
     """``message`` with each :func:`option` marker replaced by ``spell(name)``."""
     return _OPTION.sub(lambda found: spell(found.group(1)), message)

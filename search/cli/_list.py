@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from search.cli._parser import add_common
-from search.cli._runs import summarize
+from search.cli._runs import check_results, summarize
 from search.errors import RunFolderError
 from search.storage import find_runs
 
@@ -24,6 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search import experiments, tuners
 
+    check_results(args.results, missing_ok=True)
     table = Table(title="experiments")
     table.add_column("name")
     table.add_column("description")

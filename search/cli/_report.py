@@ -38,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.report import choice_lines, write_report
+    from search.report import choice_lines, default_output, write_report
 
     if args.converged_epochs is not None and args.converged_epochs < 1:
         raise SearchError(f"--converged-epochs ({args.converged_epochs}) must be at least 1")
@@ -49,6 +49,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.output is not None:
         check_output(args.output)
     folders = [resolve_run(ref, args.results) for ref in (args.runs or [None])]
+    if args.output is None:
+        where = default_output(folders).parent
+        label = f"run folder {where}" if len(folders) == 1 else f"folder {where}"
+        check_writable(where, label, "pass --output FILE in a folder you can write to")
     output, reports = write_report(
         folders, args.output, args.converged_epochs, args.tolerance, args.top_k
     )

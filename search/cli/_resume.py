@@ -14,6 +14,9 @@ from search.cli._runs import resolve_run
 from search.errors import RunFolderError, SearchError
 from search.storage import is_masked
 
+RESUME_OPTIONS = ("gpus", "workers", "keep_best", "isolate", "storage")
+"""The options that ``resume`` takes again, replacing the run's own."""
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -62,7 +65,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     devices = claim(gpus) if gpus and workers == len(gpus) else ()
 
     from search.cli._execute import execute
-    from search.engine import STORAGE_ENV, RunRequest, check_warm_sources
+    from search.engine import STORAGE_ENV, RunRequest, check_stored, check_warm_sources
 
     storage = args.storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
     if is_masked(storage):
@@ -77,5 +80,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if option in vars(args):
             stored[option] = getattr(args, option)
     request = RunRequest.from_json(stored)
+    given = [name for name in RESUME_OPTIONS if getattr(args, name, None) is not None]
+    check_stored(folder, request, given)
     check_warm_sources(folder, request.warm_start)
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

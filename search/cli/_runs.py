@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from search.errors import RunFolderError
-from search.storage import RunFolder, find_runs, lock_holder, run_state, status_counts
+from search.errors import RunFolderError, option
+from search.storage import RUN_FILE, RunFolder, find_runs, lock_holder, run_state, status_counts
 
 
 def resolve_run(ref: str | None, results: Path) -> RunFolder:
@@ -14,10 +14,11 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
     if ref is None:
         runs = find_runs(results)
         if not runs:
+            check_results(results)
             raise RunFolderError(f"{results}: no runs yet; start one with `python -m search run`")
         return runs[-1]
     path = Path(ref)
-    if (path / "run.json").is_file():
+    if (path / RUN_FILE).is_file():
         return RunFolder(path)
     matches = [r for r in find_runs(results) if r.name == ref]
     if len(matches) == 1:
@@ -25,15 +26,52 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
     if len(matches) > 1:
         shown = ", ".join(str(m.path) for m in matches)
         raise RunFolderError(f"run name {ref!r} is ambiguous ({shown}); give its folder")
+    if path.exists():
+        raise RunFolderError(f"{ref}: {_not_a_run(path)}")
+    where = "" if results.is_dir() else f" (no such folder: give the results root with {option('results')})"
     raise RunFolderError(
-        f"{ref}: no such run folder, nor a run of that name under {results};"
+        f"{ref}: no such run folder, nor a run of that name under {results}{where};"
         " `python -m search list` shows the runs"
+    )
+
+
+def check_results(results: Path, missing_ok: bool = False) -> None:
+    """RunFolderError where the results root ``results`` is missing (unless ``missing_ok``),
+    a file, a run folder or an experiment's folder."""
+    label = f"{option('results')} {results}"
+    if not results.exists():
+        if missing_ok:
+            return
+        raise RunFolderError(f"{label}: no such folder; pass the results root your runs are in")
+    if not results.is_dir():
+        raise RunFolderError(f"{label}: is a file, not a folder of runs")
+    if (results / RUN_FILE).is_file():
+        raise RunFolderError(f"{label}: is a run folder, not a results root; pass {results.parent.parent}")
+    if any(results.glob(f"*/{RUN_FILE}")):
+        raise RunFolderError(f"{label}: is an experiment's folder, not a results root; pass {results.parent}")
+
+
+def _not_a_run(path: Path) -> str:
+    """What the existing ``path``, given as a run, is instead, and what to give."""
+    if path.is_file():
+        if path.name == RUN_FILE:
+            return f"is a run's run.json; give its folder, {path.parent}"
+        return "is a file, not a run folder; give a run's folder (the one holding run.json) or its name"
+    runs = sorted(p.parent for p in path.glob(f"*/{RUN_FILE}"))
+    if runs:
+        return f"is an experiment's folder of runs; give one of them, e.g. {runs[-1]}"
+    runs = sorted(p.parent for p in path.glob(f"*/*/{RUN_FILE}"))
+    if runs:
+        return f"is a results root; give one of its runs, e.g. {runs[-1]}, or pass it as {option('results')}"
+    return (
+        "holds no run.json, so it is not a run folder (a run's run.json was lost if this was"
+        " one: nothing can read it without one); give a run's folder or name"
     )
 
 
 def summarize(folder: RunFolder) -> dict[str, Any]:
     """Counts, best trial and state of a run, from its files alone."""
-    meta = folder.read_meta()
+    meta = folder.read_meta(require=("experiment", "tuner"))
     trials = folder.read_trials()
     counts = status_counts(trials)
     status = run_state(folder, meta.get("status", "unknown"))

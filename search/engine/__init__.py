@@ -13,6 +13,7 @@ from search.engine._request import (
     RETRAIN_MAX_EPOCHS,
     STORAGE_ENV,
     RunRequest,
+    check_stored,
     check_warm_sources,
     stored_request,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "TrialRecorder",
     "active_values",
     "best_epoch",
+    "check_stored",
     "check_warm_sources",
     "classify",
     "drive_isolated",

@@ -25,7 +25,7 @@ from search.engine._retrain import retrain_best, retrain_start
 from search.engine._signals import SearchStopped, StopOnSignal
 from search.errors import RunFolderError, SearchError, SearchInterrupted, option
 from search.space import Space, space_from_dict
-from search.storage import RunFolder, RunLock, check_writable, is_masked, utc_now
+from search.storage import RunFolder, RunLock, check_writable, is_masked, owning_run, utc_now
 
 EXPORT_FILE = "export.keras"
 """Where ``export`` writes its model in the run folder unless given ``--output``."""
@@ -154,8 +154,9 @@ def _stops(output: Path) -> Iterator[StopOnSignal]:
 
 
 def _check_output(output: Path, folder: RunFolder) -> None:
-    """``output`` a .keras file that can be written and is not the run's own model; the run
-    folder writable (the export is recorded in its run.json)."""
+    """``output`` a .keras file that can be written and is not the run's own model, nor a
+    file of another run (or in this run's subfolders); the run folder writable (the export
+    is recorded in its run.json)."""
     if output.suffix != ".keras":
         raise SearchError(f"{option('output')} {output}: give a file name ending in .keras, e.g. model.keras")
     if output.exists() and output.is_dir():
@@ -164,6 +165,12 @@ def _check_output(output: Path, folder: RunFolder) -> None:
         raise SearchError(
             f"{option('output')} {output}: is the run's own model, which run.json's final describes;"
             f" give another file, e.g. {folder.path / EXPORT_FILE}"
+        )
+    owner = owning_run(output)
+    if owner is not None and (owner.path.resolve(), output.parent.resolve()) != (folder.path.resolve(),) * 2:
+        raise SearchError(
+            f"{option('output')} {output}: would replace a file of run {owner.path}; give another file,"
+            f" e.g. {folder.path / EXPORT_FILE}"
         )
     check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
     check_writable(

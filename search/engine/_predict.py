@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
+from search.engine._export import EXPORT_FILE
 from search.errors import SearchError
 
 REASON_WIDTH = 200
@@ -19,6 +20,14 @@ paragraphs), cut between words."""
 
 def load_exported(path: Path) -> tuple[Any, list[str]]:
     """The model and its class names; SearchError naming the file when it is not one."""
+    if path.is_dir():
+        inside = path / EXPORT_FILE
+        if inside.is_file():
+            raise SearchError(f"{path}: is a folder; give its model file, e.g. {inside}")
+        raise SearchError(
+            f"{path}: is a folder, not a model file; give the .keras file that"
+            " `python -m search export RUN` wrote"
+        )
     if not path.is_file():
         raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
     try:
@@ -42,6 +51,8 @@ def read_image(path: Path, channels: int) -> np.ndarray:
             return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
     except FileNotFoundError:
         raise SearchError("no such file") from None
+    except IsADirectoryError:
+        raise SearchError(f"is a folder; give the image files in it, e.g. {path / '*.png'}") from None
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
         raise SearchError(f"not a readable image ({type(exc).__name__}: {exc})") from None
 

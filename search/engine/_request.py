@@ -6,7 +6,7 @@ import math
 import numbers
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ import keras_tuner as kt
 
 from search._text import NO_LIMIT
 from search.engine._precision import PRECISIONS
-from search.errors import RunFolderError, SearchError, option
+from search.errors import RunFolderError, SearchError, named_options, option
 from search.storage import RunFolder, is_masked, masked_url
 from search.tracking import parse_track
 
@@ -313,6 +313,22 @@ def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
     request = RunRequest.from_json(stored)
     check_warm_sources(folder, request.warm_start)
     return request
+
+
+def check_stored(folder: RunFolder, request: RunRequest, given: Collection[str] = ()) -> None:
+    """``request.check()`` of a request rebuilt from run.json; where it fails on a value
+    that none of ``given`` (the options given again to continue the run) set, a
+    RunFolderError naming run.json: the file is damaged or was edited, and the message
+    must not name an option the user never typed."""
+    try:
+        request.check()
+    except SearchError as exc:
+        if named_options(exc.template) & set(given):
+            raise
+        raise RunFolderError(
+            f"{folder.run_file}: the request stored there is not valid ({exc}); the file is damaged"
+            f" or was edited: restore it, or start a new run with another {option('name')}"
+        ) from None
 
 
 def check_warm_sources(folder: RunFolder, warm_start: tuple[Path, ...]) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 from rich.console import Console
 
 from hypermodels import EVAL_BATCH_SIZE, evaluate_model
-from search._text import plural
+from search._text import UNREADABLE, plural
 from search.data import Splits
 from search.engine._checkpoints import search_checkpoint
 from search.engine._context import RunContext, Say
@@ -384,8 +384,9 @@ def _started(
     say: Callable[[str], None] | None,
 ) -> tuple[keras.Model, str, str | None]:
     """``model`` with ``start``'s weights: ``checkpoint``; without ``start``: ``scratch``.
-    Where the weights do not fit (Keras may have loaded some layers before it failed), a
-    new build, ``scratch``, and why (the error's first line, also given to ``say``)."""
+    Where the weights do not fit (Keras may have loaded some layers before it failed) or
+    cannot be read, a new build, ``scratch``, and why (the error's first line, after
+    ``UNREADABLE`` for a file that cannot be read; also given to ``say``)."""
     if start is None:
         return model, "scratch", None
     try:
@@ -393,9 +394,11 @@ def _started(
     except (OSError, ValueError) as exc:
         keras.backend.clear_session()
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        unreadable = isinstance(exc, OSError)  # h5py: no HDF5 file there (empty, cut short)
         if say is not None:
-            say(f"  its search checkpoint {start} does not fit this model ({reason}): new weights instead")
-        return hypermodel.build(hp), "scratch", reason
+            problem = "cannot be read" if unreadable else "does not fit this model"
+            say(f"  its search checkpoint {start} {problem} ({reason}): new weights instead")
+        return hypermodel.build(hp), "scratch", (UNREADABLE if unreadable else "") + reason
     return model, "checkpoint", None
 
 

@@ -25,7 +25,7 @@ from search.report._data import (
     time_limit_words,
 )
 from search.report._importance import distributions, importance_inputs, param_importances
-from search.report._write import report_lines, write_report
+from search.report._write import default_output, report_lines, write_report
 
 __all__ = [
     "Choice",
@@ -37,6 +37,7 @@ __all__ = [
     "choice_lines",
     "choose",
     "converged_metrics",
+    "default_output",
     "describe_budget",
     "describe_test",
     "describe_training",

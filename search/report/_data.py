@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from search._text import duration_words, plural
+from search._text import UNREADABLE, duration_words, plural
 from search.errors import RunFolderError
 from search.ranking import (
     Choice,
@@ -338,7 +338,8 @@ def describe_training(final: dict[str, Any]) -> str:
     if final.get("started_from") == "checkpoint":
         text += " from its search checkpoint"
     elif final.get("start_problem"):
-        text += " from new weights (its search checkpoint did not fit)"
+        problem = "cannot be read" if final["start_problem"].startswith(UNREADABLE) else "did not fit"
+        text += f" from new weights (its search checkpoint {problem})"
     if final.get("kept_epoch") is not None:
         watched = final.get("monitor", "val_accuracy").replace("_", " ")
         score = final.get("val_score", final.get("val_accuracy"))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.report._data import RunReport, choice_lines, load_report
 from search.report._html import render_compare, render_run
-from search.storage import RunFolder, write_atomic
+from search.storage import RunFolder, owning_run, write_atomic
 
 
 def default_output(folders: Sequence[RunFolder]) -> Path:
@@ -21,6 +21,39 @@ def default_output(folders: Sequence[RunFolder]) -> Path:
         return folders[0].path / "report.html"
     name = "compare-" + "-".join(f.name for f in folders)[:150] + ".html"
     return folders[0].path.parent / name
+
+
+def report_files(output: Path, reports: Sequence[RunReport]) -> dict[Path, tuple[Path, Path]]:
+    """Where each run's ranked table goes next to the HTML file ``output``: (CSV, JSON) by
+    run folder; ``OUT.csv`` for one run, ``OUT-RUN.csv`` in a comparison (``OUT-RUN-2.csv``
+    for a second run of the same name, from another experiment or results root)."""
+    if len(reports) == 1:  # report.v2.html: report.v2.csv
+        return {reports[0].folder.path: (output.with_suffix(".csv"), output.with_suffix(".json"))}
+    files: dict[Path, tuple[Path, Path]] = {}
+    labels: set[str] = set()
+    for report in reports:
+        if report.folder.path in files:  # the same run given twice
+            continue
+        label, count = report.folder.name, 1
+        while label in labels:
+            count += 1
+            label = f"{report.folder.name}-{count}"
+        labels.add(label)
+        name = f"{output.stem}-{label}"  # a run's name may hold dots (v1.2): no with_suffix
+        files[report.folder.path] = (output.parent / f"{name}.csv", output.parent / f"{name}.json")
+    return files
+
+
+def _check_targets(output: Path, targets: Sequence[Path]) -> None:
+    """SearchError, before anything is written, where a file the report would write is one
+    of a run's own (``--output RUN/run.html`` would write its table over RUN/run.json)."""
+    for target in targets:
+        run = owning_run(target)
+        if run is not None:
+            raise SearchError(
+                f"{option('output')} {output}: would write {target}, a file of run {run.path};"
+                f" give another file name, e.g. {run.path / 'report.html'}"
+            )
 
 
 def _table_json(table: pd.DataFrame) -> str:
@@ -42,15 +75,15 @@ def write_report(
     given (see :func:`load_report`)."""
     reports = [load_report(f, converged_epochs, tolerance) for f in folders]
     output = Path(output) if output is not None else default_output(folders)
+    files = report_files(output, reports)
+    _check_targets(output, [output, *(path for pair in files.values() for path in pair)])
     output.parent.mkdir(parents=True, exist_ok=True)
     page = render_run(reports[0], top_k) if len(reports) == 1 else render_compare(reports)
     write_atomic(output, page.encode("utf-8"))
     for report in reports:
-        stem = output.with_suffix("") if len(reports) == 1 else output.parent / (
-            output.stem + "-" + report.folder.name
-        )
-        write_atomic(stem.with_suffix(".csv"), report.table.to_csv(index=False).encode())
-        write_atomic(stem.with_suffix(".json"), _table_json(report.table).encode())
+        csv, table = files[report.folder.path]
+        write_atomic(csv, report.table.to_csv(index=False).encode())
+        write_atomic(table, _table_json(report.table).encode())
     return output, reports
 
 

@@ -5,8 +5,10 @@ from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epoc
 from search.storage._lock import LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
 from search.storage._run import (
     FORMAT_VERSION,
+    RUN_FILE,
     RunFolder,
     find_runs,
+    owning_run,
     prepare_run_folder,
     status_counts,
 )
@@ -26,6 +28,7 @@ __all__ = [
     "FORMAT_VERSION",
     "LOCK_FD_ENV",
     "MASK",
+    "RUN_FILE",
     "STOPPED",
     "BudgetMeta",
     "DataMeta",
@@ -41,6 +44,7 @@ __all__ = [
     "is_masked",
     "lock_holder",
     "masked_url",
+    "owning_run",
     "prepare_run_folder",
     "run_state",
     "status_counts",

@@ -26,6 +26,7 @@ from typing import Any
 
 from search.errors import RunFolderError, option
 from search.storage._atomic import write_json
+from search.storage._finalists import FINALISTS_DIR
 
 FORMAT_VERSION = 1
 RUN_FILE = "run.json"
@@ -36,6 +37,14 @@ _RETRAIN_PREFIX, _STATE_SUFFIX = "retrain.", ".state.npz"
 RETRAIN_STATE = _RETRAIN_PREFIX + "{trial}.{data}" + _STATE_SUFFIX
 LOCK_FILES = frozenset({".lock", ".trials.lock"})
 """Left by a process whose first write failed: a folder holding only these is empty."""
+TEXT_FIELDS = ("experiment", "tuner", "status")
+"""run.json's fields that are text where present."""
+OBJECT_FIELDS = ("objective", "budget", "space", "data", "model", "request")
+"""run.json's fields that are objects where present."""
+OPTIONAL_OBJECT_FIELDS = ("best", "final", "hypermodel", "optuna")
+"""run.json's fields that are objects or null where present."""
+OWN_SUFFIXES = frozenset({".keras", ".npz", ".h5"})
+"""Models, weights and training states: a run's own files wherever they lie in its folder."""
 
 
 class RunFolder:
@@ -85,8 +94,9 @@ class RunFolder:
     def exists(self) -> bool:
         return self.run_file.is_file()
 
-    def read_meta(self) -> dict[str, Any]:
-        """run.json, checked for format version; raise RunFolderError naming the problem."""
+    def read_meta(self, require: tuple[str, ...] = ()) -> dict[str, Any]:
+        """run.json, checked for format version and its fields' types (and the presence of
+        those in ``require``); raise RunFolderError naming the problem."""
         meta = _read_json(self.run_file, "run.json")
         if not isinstance(meta, dict) or "format_version" not in meta:
             raise RunFolderError(f"{self.run_file}: not a run file of this tool (no format_version)")
@@ -96,6 +106,7 @@ class RunFolder:
                 f"{self.run_file}: format version {version!r}, this version of the tool reads"
                 f" {FORMAT_VERSION}; use a matching version of the tool to read it"
             )
+        _check_fields(self.run_file, meta, require)
         return meta
 
     def write_meta(self, meta: dict[str, Any]) -> None:
@@ -113,6 +124,13 @@ class RunFolder:
         doc = _read_json(self.trials_file, "trials.json")
         if not isinstance(doc, dict) or not isinstance(doc.get("trials"), list):
             raise RunFolderError(f"{self.trials_file}: expected an object with a trials list")
+        for number, record in enumerate(doc["trials"], 1):
+            if not isinstance(record, dict):
+                raise RunFolderError(
+                    f"{self.trials_file}: trial record {number} is {json.dumps(record)[:40]}, not an"
+                    " object; the file is damaged: restore it, or start a new run with another"
+                    f" {option('name')}"
+                )
         return doc["trials"]
 
     @contextlib.contextmanager
@@ -128,6 +146,27 @@ class RunFolder:
 
     def write_trials(self, trials: list[dict[str, Any]]) -> None:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
+
+
+def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) -> None:
+    """RunFolderError naming the first field of run.json ``meta`` that is of the wrong type
+    where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS``; objects or null:
+    ``OPTIONAL_OBJECT_FIELDS``), or missing though in ``require``."""
+    wrong = [(f, "present") for f in require if f not in meta]
+    wrong += [(f, "text") for f in TEXT_FIELDS if f in meta and not isinstance(meta[f], str)]
+    wrong += [(f, "an object") for f in OBJECT_FIELDS if f in meta and not isinstance(meta[f], dict)]
+    wrong += [
+        (f, "an object or null")
+        for f in OPTIONAL_OBJECT_FIELDS
+        if meta.get(f) is not None and not isinstance(meta[f], dict)
+    ]
+    if wrong:
+        field, kind = wrong[0]
+        found = "missing" if field not in meta else f"{json.dumps(meta[field])[:40]}"
+        raise RunFolderError(
+            f"{path}: field {field!r} is {found}, not {kind}; the file is damaged or not this"
+            f" tool's: restore it, or start a new run with another {option('name')}"
+        )
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -178,6 +217,25 @@ def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
             f" choose another {option('name')} or {option('results')}"
         )
     return folder
+
+
+def owning_run(path: Path) -> RunFolder | None:
+    """The run folder of which ``path`` is (or would be) one of the run's own files, else None.
+
+    Its own files are run.json, trials.json, the lock files, models, weights and states
+    (``OWN_SUFFIXES``) and everything in ``tuner/`` and ``finalists/``; what a report or a
+    user put next to them (``report.html``) is not."""
+    resolved = path.resolve()
+    for parent in resolved.parents:
+        if (parent / RUN_FILE).is_file():
+            inside = resolved.relative_to(parent).parts
+            own = (
+                inside[0] in {TUNER_DIR, FINALISTS_DIR}
+                if len(inside) > 1
+                else resolved.name in {RUN_FILE, TRIALS_FILE, *LOCK_FILES} or resolved.suffix in OWN_SUFFIXES
+            )
+            return RunFolder(parent) if own else None
+    return None
 
 
 def status_counts(trials: Iterable[Mapping[str, Any]]) -> dict[str, int]:

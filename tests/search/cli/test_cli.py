@@ -195,6 +195,45 @@ def test_corrupt_run_json_is_named(tmp_path: Path, capsys) -> None:
     assert "run.json is unreadable or corrupt" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("meta", "field"),
+    [({}, "experiment"), ({"experiment": 3, "tuner": "random"}, "experiment"),
+     ({"experiment": "fashion", "tuner": "random", "objective": None}, "objective"),
+     ({"experiment": "fashion", "tuner": "random", "request": [1]}, "request"),
+     ({"experiment": "fashion", "tuner": "random", "final": "x"}, "final")],
+)  # fmt: skip
+def test_run_json_with_missing_or_mistyped_fields_is_named(
+    meta: dict, field: str, tmp_path: Path, capsys
+) -> None:
+    """Valid JSON of the right version whose fields are not a run's: one line, exit 2, and
+    ``list`` still lists the other runs."""
+    good = RunFolder(tmp_path / "fashion" / "good")
+    good.path.mkdir(parents=True)
+    good.write_meta({"experiment": "fashion", "tuner": "random"})
+    folder = tmp_path / "fashion" / "odd"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps({"format_version": 1, **meta}))
+    commands = ["status"] if field not in meta else ["status", "report", "resume"]
+    for command in commands:
+        assert main([command, str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder / 'run.json'}: field {field!r}" in err
+    assert main(["list", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "good" in out and "unreadable" in out
+
+
+def test_trials_json_with_a_record_that_is_not_an_object_is_named(tmp_path: Path, capsys) -> None:
+    folder = RunFolder(tmp_path / "fashion" / "odd")
+    folder.path.mkdir(parents=True)
+    folder.write_meta({"experiment": "fashion", "tuner": "random"})
+    folder.trials_file.write_text(json.dumps({"format_version": 1, "trials": [{"id": "0"}, 7]}))
+    for command in (["status", str(folder.path)], ["report", str(folder.path)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.trials_file}: trial record 2 is 7" in err
+
+
 def test_newer_format_is_refused(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "fashion" / "future"
     folder.mkdir(parents=True)
@@ -275,3 +314,73 @@ def test_clean_release_leaves_nothing_to_take_over(tmp_path: Path) -> None:
         pass
     with RunLock(tmp_path) as lock:
         assert lock.taken_over is None
+
+
+def test_a_run_given_as_something_else_is_named_with_the_fix(tmp_path: Path, capsys) -> None:
+    """A file, a folder without run.json, an experiment folder, a results root, a missing
+    results root: each named for what it is, one line, exit 2."""
+    run = RunFolder(tmp_path / "res" / "fashion" / "r1")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "random"})
+    lost = tmp_path / "res" / "fashion" / "lost"
+    lost.mkdir()
+    (lost / "trials.json").write_text("{}")
+    cases = {
+        str(run.run_file): f"is a run's run.json; give its folder, {run.path}",
+        str(lost): "holds no run.json, so it is not a run folder",
+        str(run.path.parent): f"is an experiment's folder of runs; give one of them, e.g. {run.path}",
+        str(tmp_path / "res"): "is a results root; give one of its runs",
+    }
+    for ref, message in cases.items():
+        for command in ("status", "report", "resume", "export"):
+            assert main([command, ref, "--results", str(tmp_path / "res")]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"{ref}: {message}" in err, err
+    assert main(["status", "--results", str(tmp_path / "nowhere")]) == 2
+    assert f"--results {tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
+    assert main(["status", "r1", "--results", str(tmp_path / "nowhere")]) == 2
+    assert f"under {tmp_path / 'nowhere'} (no such folder: give the results root with --results)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_list_and_status_name_a_results_root_that_is_not_one(tmp_path: Path, capsys) -> None:
+    """A file, a run folder or an experiment's folder as --results: one line with the
+    root to give, exit 2 (list said "no runs under" it and exited 0)."""
+    run = RunFolder(tmp_path / "res" / "fashion" / "r1")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "random"})
+    cases = {
+        run.run_file: "is a file, not a folder of runs",
+        run.path: f"is a run folder, not a results root; pass {tmp_path / 'res'}",
+        run.path.parent: f"is an experiment's folder, not a results root; pass {tmp_path / 'res'}",
+    }
+    for results, message in cases.items():
+        for command in (["list"], ["status"]):
+            assert main([*command, "--results", str(results)]) == 2
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and f"--results {results}: {message}" in err, err
+    assert main(["list", "--results", str(tmp_path / "nowhere")]) == 0  # no runs yet
+
+
+def _stored_run(tmp_path: Path, **request: object) -> RunFolder:
+    """An interrupted run whose run.json stores a request with ``request``'s values."""
+    folder = RunFolder(tmp_path / "fashion" / "r1")
+    folder.path.mkdir(parents=True)
+    stored = {**RunRequest(experiment="fashion", tuner="random").to_json("r1"), **request}
+    folder.write_meta({"experiment": "fashion", "tuner": "random", "status": "interrupted",
+                       "request": stored})  # fmt: skip
+    return folder
+
+
+def test_resume_names_run_json_for_a_value_it_stored_not_an_option(tmp_path: Path, capsys) -> None:
+    """A damaged or edited run.json: not "--max-trials ('lots')", which the user never gave."""
+    folder = _stored_run(tmp_path, max_trials="lots")
+    assert main(["resume", str(folder.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{folder.run_file}: the request stored there is not valid" in err
+    assert "max_trials ('lots') must be a whole number" in err and "--max-trials" not in err
+    folder = _stored_run(tmp_path / "again", isolate=True)
+    assert main(["resume", str(folder.path), "--workers", "2"]) == 2  # given now: the user's
+    err = capsys.readouterr().err
+    assert err.startswith("error: --isolate runs one process at a time") and "run.json" not in err

@@ -82,6 +82,21 @@ def test_a_bad_output_is_refused_before_any_work(output: str, message: str, tmp_
     assert sorted(p.name for p in folder.path.iterdir()) == ["best_model.keras", "run.json", "trials.json"]
 
 
+@pytest.mark.parametrize("name", ["best_model.keras", "tuner/trial_0/model.keras", "export.keras"])
+def test_an_output_over_another_runs_files_is_refused(name: str, tmp_path: Path, capsys) -> None:
+    """Another run's model or export (which its run.json describes) or a file in its tuner state."""
+    folder, _ = _run(tmp_path, "1")
+    other = RunFolder(tmp_path / "fashion" / "other")
+    other.path.mkdir()
+    other.write_meta({})
+    other.model_file.write_bytes(b"the other run's model")
+    assert main(["export", str(folder.path), "--output", str(other.path / name)]) == 2
+    err = capsys.readouterr().err
+    assert f"a file of run {other.path}; give another file" in err and len(err.strip().splitlines()) == 1
+    assert other.model_file.read_bytes() == b"the other run's model"
+    assert sorted(p.name for p in other.path.iterdir()) == ["best_model.keras", "run.json"]
+
+
 def test_a_run_on_arrays_exports_its_own_model(tmp_path: Path, capsys) -> None:
     """A user's model of other inputs than images is saved as it trained, to load with Keras."""
     x, y = um.tiny_data()

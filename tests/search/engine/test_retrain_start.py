@@ -114,6 +114,26 @@ def test_a_checkpoint_that_does_not_fit_leaves_new_weights(write: Any, tmp_path:
     assert "from new weights (its search checkpoint did not fit)" in describe_training(record)
 
 
+@pytest.mark.parametrize("size", [0, 300])
+def test_a_damaged_checkpoint_is_said_to_be_unreadable_not_to_not_fit(size: int, tmp_path: Path) -> None:
+    """A zero-byte or truncated checkpoint (a full disk, a copy cut short) cannot be read;
+    "does not fit this model" would send the user looking at the model."""
+    checkpoint = tmp_path / "checkpoint.weights.h5"
+    _saved(8, checkpoint)
+    checkpoint.write_bytes(checkpoint.read_bytes()[:size])
+    x, y = um.tiny_data()
+    said: list[str] = []
+    fitted = fit_configuration(
+        Finalists(), _hp(8), x, y, (x, y), 1, VAL_ACCURACY, _FirstWeights(), start=checkpoint, say=said.append
+    )
+    assert fitted.started_from == "scratch" and fitted.start_problem.startswith("unreadable: ")
+    reason = fitted.start_problem.removeprefix("unreadable: ")
+    assert said == [f"  its search checkpoint {checkpoint} cannot be read ({reason}): new weights instead"]
+    record = trained_record({"id": "0", "hyperparameters": {}}, "validated", (len(x), "rows"), fitted,
+                            "val_accuracy", 1)  # fmt: skip
+    assert "from new weights (its search checkpoint cannot be read)" in describe_training(record)
+
+
 @pytest.mark.parametrize("first_start", ["checkpoint", "scratch"])
 def test_a_resumed_training_continues_its_state_and_says_how_it_began(
     first_start: str, tmp_path: Path

@@ -15,6 +15,8 @@ from PIL import Image
 
 from search.cli import main
 from search.data import SkippedImagesWarning
+from search.engine._predict import read_image
+from search.errors import SearchError
 
 SEARCH = ["--tuner", "random", "--weights", "none", "--fix", "base=mobilenet_v2", "--image-size",
           "32", "--max-trials", "2", "--max-epochs", "2", "--no-retrain", "--seed", "1"]  # fmt: skip
@@ -118,6 +120,20 @@ def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) ->
     assert len(err.splitlines()) == 1
     assert main(["predict", str(tmp_path / "none.keras"), "x.jpg"]) == 2
     assert "no such model file" in capsys.readouterr().err
+
+
+def test_predict_names_a_folder_given_as_the_model_or_an_image(tmp_path: Path, capsys) -> None:
+    """A folder is not "no such model file" nor an IsADirectoryError: say what to give."""
+    run = tmp_path / "fashion" / "r1"
+    run.mkdir(parents=True)
+    assert main(["predict", str(run), "x.jpg"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{run}: is a folder, not a model file; give the .keras file" in err
+    (run / "export.keras").write_bytes(b"zip")
+    assert main(["predict", str(run), "x.jpg"]) == 2
+    assert f"{run}: is a folder; give its model file, e.g. {run / 'export.keras'}" in capsys.readouterr().err
+    with pytest.raises(SearchError, match=r"is a folder; give the image files in it, e.g. .*\*\.png"):
+        read_image(tmp_path, 1)
 
 
 def _run_without_internet(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import search.storage._writable as writable
 from search.cli import main
 from search.report import (
     against_baseline,
@@ -323,6 +326,27 @@ def test_compare_runs(tmp_path: Path) -> None:
     assert (tmp_path / "cmp-a.csv").exists() and (tmp_path / "cmp-b.json").exists()
 
 
+@pytest.mark.parametrize("names", [("a", "a"), ("v1.2", "v1.3")])
+def test_compare_runs_of_the_same_name_keeps_each_table(names: tuple[str, str], tmp_path: Path) -> None:
+    """Two runs named a (in two results roots), or v1.2 and v1.3 (whose tables were both
+    cmp-v1.csv): each run's table in its own files; the second overwrote the first's."""
+    a = _write_run(tmp_path / "one", names[0], [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    two = [trial("0", epochs((0.9, 0.85, 1, 1))), trial("1", epochs((0.9, 0.7, 1, 1)))]
+    b = _write_run(tmp_path / "two", names[1], two)
+    write_report([a, b], tmp_path / "cmp.html")
+    tables = sorted(tmp_path.glob("cmp-*.json"))
+    assert len(tables) == 2 and sorted(len(json.loads(t.read_text())) for t in tables) == [1, 2]
+    assert len(list(tmp_path.glob("cmp-*.csv"))) == 2
+
+
+def test_an_output_name_with_dots_keeps_them_in_its_tables(tmp_path: Path) -> None:
+    """``report.v2.html``: ``report.v2.csv``, not ``report.csv`` (another report's)."""
+    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    write_report([folder], tmp_path / "report.v2.html")
+    written = sorted(p.name for p in tmp_path.glob("report*"))
+    assert written == ["report.v2.csv", "report.v2.html", "report.v2.json"]
+
+
 def test_report_errors(tmp_path: Path, capsys) -> None:
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "no such run folder" in capsys.readouterr().err
@@ -578,3 +602,38 @@ def test_a_comparison_ranks_each_run_by_its_own_rule_and_says_they_differ(tmp_pa
     _, given = write_report([loose, strict], tmp_path / "cmp.html", tolerance=0.005)
     assert [r.choice.trial for r in given] == ["1", "1"]
     assert "ranked with the rule given to the report" in (tmp_path / "cmp.html").read_text()
+
+
+@pytest.mark.parametrize("name", ["run.json", "run.html", "trials.html", "run", "best_model.keras",
+                                  "tuner/x.html"])
+def test_output_never_replaces_the_runs_own_files(name: str, tmp_path: Path, capsys) -> None:
+    """``--output RUN/run.html`` would write its JSON table over RUN/run.json."""
+    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    (folder.tuner_dir).mkdir()
+    (folder.tuner_dir / "x.json").write_text("{}")
+    folder.model_file.write_bytes(b"model")
+    before = {p: p.read_bytes() for p in folder.path.rglob("*") if p.is_file()}
+    assert main(["report", str(folder.path), "--output", str(folder.path / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--output" in err and "a file of run" in err
+    assert {p: p.read_bytes() for p in folder.path.rglob("*") if p.is_file()} == before
+
+
+def test_a_read_only_run_folder_is_named_with_output_as_the_fix(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before any work: the run folder, why, and --output; not a temporary file's name."""
+    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    real = writable.tempfile.TemporaryFile
+
+    def read_only(*args: Any, dir: Path, **kwargs: Any) -> Any:
+        if Path(dir) == folder.path:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    assert main(["report", str(folder.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"run folder {folder.path}: cannot write in {folder.path}" in err
+    assert "Read-only file system" in err and "--output FILE" in err
+    assert not (folder.path / "report.html").exists()
