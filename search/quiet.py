@@ -13,6 +13,9 @@ LIBRARY_WARNINGS = (
     # scikit-learn, fitting BayesianOptimization's Gaussian process on few trials.
     "The optimal value found for dimension",
 )
+NAN_WARNINGS = "All-NaN (axis|slice) encountered"
+"""NumPy's, from KerasTuner's metric history when a trial's objective is NaN: the trial
+is recorded failed with why, which the progress line says."""
 
 
 def quiet_libraries() -> None:
@@ -23,3 +26,4 @@ def quiet_libraries() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     for message in LIBRARY_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=UserWarning)
+    warnings.filterwarnings("ignore", message=NAN_WARNINGS, category=RuntimeWarning, module="keras_tuner")

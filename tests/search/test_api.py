@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -497,8 +498,11 @@ def test_an_own_fit_returning_what_keras_tuner_cannot_take_exits_2(
 
 
 def test_an_own_fit_returning_nan_says_the_trials_ran_and_their_objective_was_nan(tmp_path: Path) -> None:
-    with pytest.raises(SearchError) as refused:
+    with warnings.catch_warnings(record=True) as caught, pytest.raises(SearchError) as refused:
+        warnings.simplefilter("always")
         _run(um.ReturnsFit(float("nan")), tmp_path, "random")
+    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert said == []  # not NumPy's "All-NaN axis encountered", from KerasTuner
     message = str(refused.value)
     assert "no trial ran" not in message and "\n" not in message
     said = r"no trial completed \(2x ran to the end, but its val_accuracy was NaN; .*learning rate.*data"
