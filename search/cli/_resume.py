@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from search.cli._parser import add_backend, add_common
 from search.cli._run import add_process_options
 from search.cli._runs import resolve_run
-from search.errors import RunFolderError, SearchError
-from search.storage import is_masked
-
-RESUME_OPTIONS = ("gpus", "workers", "keep_best", "isolate", "storage")
-"""The options that ``resume`` takes again, replacing the run's own."""
+from search.gpus import claim, parse_gpus
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -48,39 +44,36 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.gpus import claim, parse_gpus
-
     folder = resolve_run(args.run, args.results)
-    meta = folder.read_meta()
-    if "request" not in meta:
-        raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
-    stored = dict(meta["request"])
-    gpus = tuple(str(gpu) for gpu in stored.get("gpus") or ())
-    workers = int(stored.get("workers", 1))
-    if "gpus" in vars(args):  # given again: the run moves to them
-        gpus = () if args.gpus.strip() == "none" else parse_gpus(args.gpus)
-        workers = len(gpus) or workers
-    workers = getattr(args, "workers", workers)
+    stored = folder.read_meta().get("request")
+    given = _given_again(args, stored if isinstance(stored, dict) else {})
+    gpus, workers = _processes(given, stored if isinstance(stored, dict) else {})
     # Before Keras starts, as in `run`.
     devices = claim(gpus) if gpus and workers == len(gpus) else ()
 
     from search.cli._execute import execute
-    from search.engine import STORAGE_ENV, RunRequest, check_stored, check_warm_sources
+    from search.engine import stored_request
 
-    storage = args.storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
-    if is_masked(storage):
-        raise SearchError(
-            f"{folder.run_file} keeps the storage URL without its password; pass it with --storage"
-        )
-    stored.update(
-        results=str(folder.path.parent.parent), name=folder.name, storage=storage,
-        gpus=list(gpus), workers=workers,
-    )  # fmt: skip
-    for option in ("keep_best", "isolate"):  # given again: they replace the run's own
-        if option in vars(args):
-            stored[option] = getattr(args, option)
-    request = RunRequest.from_json(stored)
-    given = [name for name in RESUME_OPTIONS if getattr(args, name, None) is not None]
-    check_stored(folder, request, given)
-    check_warm_sources(folder, request.warm_start)
+    request = stored_request(folder, args.storage, given)
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)
+
+
+def _given_again(args: argparse.Namespace, stored: dict[str, Any]) -> dict[str, Any]:
+    """The options given again, which replace the run's own; ``--gpus`` moves the run to
+    those GPUs, one worker each unless ``--workers`` says otherwise."""
+    given: dict[str, Any] = {
+        name: getattr(args, name) for name in ("keep_best", "isolate", "workers") if name in vars(args)
+    }
+    if "gpus" in vars(args):
+        gpus = () if args.gpus.strip() == "none" else parse_gpus(args.gpus)
+        given["gpus"] = list(gpus)
+        given.setdefault("workers", len(gpus) or stored.get("workers", 1))
+    return given
+
+
+def _processes(given: dict[str, Any], stored: dict[str, Any]) -> tuple[tuple[str, ...], Any]:
+    """The GPUs and the workers the continued run has: as given again, else as it was
+    started (a damaged value is named when the request is checked)."""
+    gpus = given.get("gpus", stored.get("gpus"))
+    workers = given.get("workers", stored.get("workers", 1))
+    return (tuple(str(gpu) for gpu in gpus) if isinstance(gpus, list) else ()), workers

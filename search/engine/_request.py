@@ -291,13 +291,20 @@ class RunRequest:
         return self.objective in ("val_accuracy", "pareto")
 
 
-def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
-    """The request a run was started with, to continue it where its folder is now.
+def stored_request(
+    folder: RunFolder,
+    storage: str | None = None,
+    given: Mapping[str, Any] | None = None,
+) -> RunRequest:
+    """The request a run was started with, to continue it where its folder is now, checked.
 
     Args:
         folder: the run folder.
         storage: the Optuna database URL with its password (else $SEARCH_OPTUNA_STORAGE,
             else run.json's, which must then have none).
+        given: options given again to continue the run (``workers``, ``gpus``,
+            ``keep_best``, ``isolate``), replacing the run's own; a value of these that
+            fails the check is the user's, any other run.json's (RunFolderError).
     """
     meta = folder.read_meta()
     if "request" not in meta:
@@ -309,8 +316,10 @@ def stored_request(folder: RunFolder, storage: str | None = None) -> RunRequest:
             f"{folder.run_file} keeps the storage URL without its password; pass it"
             f" with {option('storage')}"
         )
+    stored.update(given or {})
     stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=url)
     request = RunRequest.from_json(stored)
+    check_stored(folder, request, [*(given or {}), *(["storage"] if storage else [])])
     check_warm_sources(folder, request.warm_start)
     return request
 

@@ -11,7 +11,7 @@ import pytest
 import search
 from search.cli import build_parser, main
 from search.engine import RETRAIN_MAX_EPOCHS, RunRequest
-from search.errors import SearchError
+from search.errors import RunFolderError, SearchError
 from search.storage import RunFolder
 
 
@@ -384,3 +384,16 @@ def test_resume_names_run_json_for_a_value_it_stored_not_an_option(tmp_path: Pat
     assert main(["resume", str(folder.path), "--workers", "2"]) == 2  # given now: the user's
     err = capsys.readouterr().err
     assert err.startswith("error: --isolate runs one process at a time") and "run.json" not in err
+
+
+def test_resume_from_python_names_run_json_too(tmp_path: Path) -> None:
+    folder = _stored_run(tmp_path, max_trials="lots")
+    with pytest.raises(RunFolderError, match=r"run\.json: the request stored there is not valid"):
+        search.resume(folder.path)
+
+
+def test_resume_names_run_json_for_damaged_workers(tmp_path: Path, capsys) -> None:
+    folder = _stored_run(tmp_path, workers="two")
+    assert main(["resume", str(folder.path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{folder.run_file}: the request stored there is not valid" in err
