@@ -118,15 +118,17 @@ class UserHyperModel(kt.HyperModel):
         **kwargs: Any,
     ) -> Any:
         kwargs.setdefault("verbose", 0)
+        objective = self.objective
         if kwargs.get("validation_data", ()) is None:
             del kwargs["validation_data"]  # a retrain on every image: nothing held out
+            objective = None  # nor an objective to log: the retrain reads the curves
         if has_own_fit(self.user):
             fit = self.user.fit  # type: ignore[union-attr]
             if state_path is not None and "state_path" in inspect.signature(fit).parameters:
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search
                 kwargs["fidelity"] = fidelity
-            return fit_result(fit(hp, model, *args, **kwargs), self.name, self.objective)
+            return fit_result(fit(hp, model, *args, **kwargs), self.name, objective)
         return _fit_resumable(model, args, kwargs, state_path, fidelity)
 
 

@@ -543,3 +543,13 @@ def test_pandas_missing_values_and_columns_not_numbers_are_one_line(tmp_path: Pa
                     r"encode them .*get_dummies", str(refused.value)), refused.value  # fmt: skip
     with pytest.raises(DataError, match=r"^y: a pandas Series of str values.*encode the labels as integers"):
         array_splits(frame, pd.Series(np.array(["a", "b", "c"])[y], dtype="str"))
+
+
+@pytest.mark.parametrize("retrain_data", ["full", "search"])
+def test_an_own_fit_retrained_without_validation_data_is_not_asked_for_the_objective(
+    tmp_path: Path, retrain_data: str
+) -> None:
+    """The retrain reads the History's curves: without validation data there is no
+    val_accuracy to log, and none is needed."""
+    run = _run(um.TunedFit(), tmp_path, "random", retrain=True, retrain_data=retrain_data, max_trials=1)
+    assert run.meta["status"] == "finished" and run.best_model() is not None
