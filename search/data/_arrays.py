@@ -180,17 +180,27 @@ def _parts_rows(value: Any) -> int | None:
     return int(rows.pop()) if len(rows) == 1 else None
 
 
+def _length(value: Any) -> int | None:
+    """The rows of ``value``: for a list or tuple of arrays that each have more rows than
+    it has arrays, their rows (a multi-input or multi-output model's parts); else its length
+    (an array's, a list of rows'); None for what has none."""
+    rows = _parts_rows(value)
+    if rows is not None and rows > len(value):
+        return rows
+    return len(value) if hasattr(value, "__len__") else None
+
+
 def _refuse_several(value: Any, other: Any, what: str, targets: bool) -> None:
     """DataError for several arrays (a list, tuple or dict of them: a multi-input model's
     inputs or a multi-output model's targets) where ``search.run`` takes one. A list of
-    arrays is taken as several when each has the rows of ``other``, and those are not as
-    many as the arrays in the list (a list of rows, each an array, stays rows)."""
+    arrays is taken as several when each has the rows of ``other`` (see ``_length``), and
+    those are not as many as the arrays in the list (a list of rows, each an array, stays
+    rows)."""
     if isinstance(value, Mapping):
         several = f"a dict of {len(value)} arrays ({', '.join(repr(key) for key in value)})"
     else:
         rows = _parts_rows(value)
-        other_rows = _parts_rows(other) or (len(other) if hasattr(other, "__len__") else None)
-        if rows is None or rows != other_rows or rows == len(value):
+        if rows is None or rows != _length(other) or rows == len(value):
             return
         several = f"a {type(value).__name__} of {len(value)} arrays of {rows} rows each"
     if targets:

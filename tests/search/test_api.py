@@ -553,3 +553,16 @@ def test_an_own_fit_retrained_without_validation_data_is_not_asked_for_the_objec
     val_accuracy to log, and none is needed."""
     run = _run(um.TunedFit(), tmp_path, "random", retrain=True, retrain_data=retrain_data, max_trials=1)
     assert run.meta["status"] == "finished" and run.best_model() is not None
+
+
+def test_lists_of_rows_are_rows_whatever_their_widths() -> None:
+    """Rows of x and of y as lists (of as many values as there are rows of the other, or
+    not) are rows; lists of whole arrays for both are a multi-input, multi-output model's."""
+    rng = np.random.default_rng(0)
+    x, targets = rng.normal(size=(90, 2)).astype("float32"), rng.normal(size=(90, 2))
+    one_hot = np.eye(3)[rng.integers(0, 3, 90)]
+    for inputs, outputs in ((x, targets), (rng.normal(size=(90, 3)), one_hot)):
+        splits = array_splits(list(inputs), list(outputs), validation_split=0.2)
+        assert splits.x_train.shape == (72, inputs.shape[1]) and len(splits.y_val) == 18
+    with pytest.raises(DataError, match=r"^x: a list of 2 arrays of 90 rows each"):
+        array_splits([x, x], [targets, targets])
