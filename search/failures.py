@@ -11,6 +11,8 @@ _EXCEPTION_LINE = re.compile(r"(?P<module>(?:[A-Za-z_]\w*\.)+)(?P<name>[A-Za-z_]
 _NOTES = ("For simplicity, JAX has removed its internal frames",)
 """Notes libraries add after the exception's line (``__notes__``): not the reason."""
 _OWN_PACKAGES = ("hypermodels.", "search.")
+_TENSORFLOW_NOISE = ("Graph execution error", "Detected at node", 'File "', "[[", "{{")
+"""The lines TensorFlow wraps an op's error in: its header, node names and call stack."""
 """The project's own errors say what happened in their message: shown without their type."""
 
 
@@ -42,3 +44,12 @@ def failure_reason(message: str | None) -> str | None:
     if any(marker in message for marker in _OOM_MARKERS):
         reason = f"out of memory ({reason[:200]}); hint: a smaller batch_size or model"
     return reason
+
+
+def exception_line(exc: BaseException) -> str:
+    """An exception's message in one line: its first (TensorFlow's own line, ``Received a
+    label value of 4 ...``, not its "Graph execution error" header or node names); the
+    exception's type when it has no message."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    told = [line for line in lines if not line.startswith(_TENSORFLOW_NOISE)]
+    return (told or lines or [type(exc).__name__])[0]

@@ -169,7 +169,8 @@ def _check_output(output: Path, folder: RunFolder) -> None:
     owner = owning_run(output)
     if owner is not None and (owner.path.resolve(), output.parent.resolve()) != (folder.path.resolve(),) * 2:
         raise SearchError(
-            f"{option('output')} {output}: would replace a file of run {owner.path}; give another file,"
+            f"{option('output')} {output}: {'would replace' if output.exists() else 'would be'} a file"
+            f" of run {owner.path}; give another file,"
             f" e.g. {folder.path / EXPORT_FILE}"
         )
     check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")

@@ -16,7 +16,7 @@ import keras_tuner as kt
 from search._text import NO_LIMIT
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
-from search.storage import RunFolder, is_masked, masked_url
+from search.storage import RunFolder, damaged_file, is_masked, masked_url
 from search.tracking import parse_track
 
 STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
@@ -335,8 +335,8 @@ def check_stored(folder: RunFolder, request: RunRequest, given: Collection[str] 
         if named_options(exc.template) & set(given):
             raise
         raise RunFolderError(
-            f"{folder.run_file}: the request stored there is not valid ({exc}); the file is damaged"
-            f" or was edited: restore it, or start a new run with another {option('name')}"
+            f"{folder.run_file}: the request stored there is not valid ({exc});"
+            f" {damaged_file('damaged or was edited')}"
         ) from None
 
 

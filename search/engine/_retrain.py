@@ -25,6 +25,7 @@ from search.engine._resumable import TrainingState
 from search.engine._signals import StopOnSignal
 from search.errors import SearchError
 from search.experiments import UserHyperModel
+from search.failures import exception_line
 from search.storage import RunFolder, trained_epochs
 
 
@@ -393,7 +394,7 @@ def _started(
         model.load_weights(start)
     except (OSError, ValueError) as exc:
         keras.backend.clear_session()
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = exception_line(exc)
         unreadable = isinstance(exc, OSError)  # h5py: no HDF5 file there (empty, cut short)
         if say is not None:
             problem = "cannot be read" if unreadable else "does not fit this model"
@@ -511,7 +512,7 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
     try:
         model.load_weights(found)
     except ValueError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = exception_line(exc)
         raise SearchError(
             f"trial {best['id']}'s checkpoint {found} does not load into a new build of its"
             f" model ({reason}); create the model's variables in build (e.g. model.build("

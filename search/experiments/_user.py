@@ -20,6 +20,7 @@ import numpy as np
 
 from hypermodels import DataFidelity, load_state, replay_epochs, save_state
 from search.errors import SearchError
+from search.failures import exception_line
 from search.space import Space, define, space_from_hyperparameters
 
 BuildFunction = Callable[[kt.HyperParameters], keras.Model]
@@ -296,13 +297,13 @@ def model_metrics(
 ) -> list[str]:
     """The metric names ``model`` logs, tried on a few rows of ``(x, y)``; SearchError
     naming ``what`` (e.g. "test_data") when the data do not fit the model."""
-    rows = _check_rows(y)
     try:
+        rows = _check_rows(y)
         results = model.evaluate(x[rows], y[rows], return_dict=True, verbose=0)
     except Exception as exc:
         raise SearchError(
             f"{what} does not fit {hypermodel.name}'s model (its input shape, or labels its"
-            f" loss takes): {_reason(exc)[:300]}"
+            f" loss takes): {exception_line(exc)[:300]}"
         ) from None
     return [name for name, value in results.items() if _is_number(value)]
 
@@ -313,15 +314,6 @@ def _check_rows(y: np.ndarray) -> np.ndarray:
     flat = y.reshape(len(y), -1)
     extremes = [int(flat.min(axis=1).argmin()), int(flat.max(axis=1).argmax())]
     return np.unique(np.concatenate([np.arange(min(CHECK_ROWS, len(y))), extremes]))
-
-
-def _reason(exc: Exception) -> str:
-    """An exception's message in one line: TensorFlow's own line (``Received a label value
-    of 4 ...``), not its "Graph execution error" header, node names or call stack."""
-    noise = ("Graph execution error", "Detected at node", 'File "', "[[", "{{")
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    told = [line for line in lines if not line.startswith(noise)]
-    return (told or lines or [type(exc).__name__])[0]
 
 
 def check_on_data(

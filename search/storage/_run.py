@@ -128,8 +128,7 @@ class RunFolder:
             if not isinstance(record, dict):
                 raise RunFolderError(
                     f"{self.trials_file}: trial record {number} is {json.dumps(record)[:40]}, not an"
-                    " object; the file is damaged: restore it, or start a new run with another"
-                    f" {option('name')}"
+                    f" object; {damaged_file()}"
                 )
         return doc["trials"]
 
@@ -148,6 +147,11 @@ class RunFolder:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
 
 
+def damaged_file(how: str = "damaged") -> str:
+    """What to do about a run's file that is ``how`` ("damaged", "damaged or was edited")."""
+    return f"the file is {how}: restore it, or start a new run with another {option('name')}"
+
+
 def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) -> None:
     """RunFolderError naming the first field of run.json ``meta`` that is of the wrong type
     where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS``; objects or null:
@@ -163,10 +167,8 @@ def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) ->
     if wrong:
         field, kind = wrong[0]
         found = "missing" if field not in meta else f"{json.dumps(meta[field])[:40]}"
-        raise RunFolderError(
-            f"{path}: field {field!r} is {found}, not {kind}; the file is damaged or not this"
-            f" tool's: restore it, or start a new run with another {option('name')}"
-        )
+        fix = damaged_file("damaged or not this tool's")
+        raise RunFolderError(f"{path}: field {field!r} is {found}, not {kind}; {fix}")
 
 
 def _read_json(path: Path, what: str) -> Any:
