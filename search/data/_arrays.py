@@ -99,6 +99,9 @@ def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
         raise DataError(f"{what}: {_not_numbers(array.dtype, targets)}")
     if len(array) == 0:
         raise DataError(f"{what}: is empty; pass at least one row")
+    if array.size == 0:
+        shape = array.shape
+        raise DataError(f"{what}: its rows hold no values (shape {shape}); pass one value a row, or more")
     if not np.isfinite(array).all():
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise DataError(f"{what}: holds {bad} NaN or infinite values; clean or impute them first")

@@ -556,6 +556,12 @@ def test_an_own_fit_retrained_without_validation_data_is_not_asked_for_the_objec
     assert run.meta["status"] == "finished" and run.best_model() is not None
 
 
+def test_rows_without_values_are_refused(tmp_path: Path) -> None:
+    _refused(tmp_path, DataError, r"^y: its rows hold no values \(shape \(90, 0\)\); pass one value",
+             y=np.zeros((90, 0)))  # fmt: skip
+    _refused(tmp_path, DataError, r"^x: its rows hold no values \(shape \(90, 0\)\)", x=np.zeros((90, 0)))
+
+
 def test_lists_of_rows_are_rows_whatever_their_widths() -> None:
     """Rows of x and of y as lists (of as many values as there are rows of the other, or
     not) are rows; lists of whole arrays for both are a multi-input, multi-output model's."""
