@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
@@ -15,7 +16,7 @@ from rich.console import Console
 from search.engine._pipeline import RunContinues, earlier_seconds, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
 from search.engine._signals import interrupted
-from search.errors import SearchError
+from search.errors import ERROR_FILE_ENV, SearchError
 from search.experiments import Experiment
 from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
 
@@ -35,10 +36,14 @@ def drive_isolated(
     quiet: bool,
     debug: bool,
     experiment: Experiment | None = None,
+    error_file: Path | None = None,
 ) -> tuple[int, RunFolder]:
     """``--isolate``: check and create (or check and reopen) the run here, then start one
     process per trial (``python -m search resume RUN``) until one of them finishes the
     search, stops, or fails.
+
+    ``error_file``: where a trial process writes the error it stopped with, instead of
+    printing it (``search.run``, which raises it).
 
     Returns:
         The last trial process's exit code (0: the search finished, and that process
@@ -54,6 +59,8 @@ def drive_isolated(
     command = [sys.executable, "-m", "search", "resume", str(folder.path.resolve())]
     command += ["--quiet"] * quiet + ["--debug"] * debug
     env = {**os.environ, CHILD_ENV: repr(started_at)}
+    if error_file is not None:
+        env[ERROR_FILE_ENV] = str(error_file)
     if request.storage:  # with its password, which run.json does not keep
         env[STORAGE_ENV] = request.storage
     # This process holds the run's lock from the first trial process to the last; each
@@ -82,7 +89,6 @@ def drive_isolated(
             f" python -m search resume {shlex.quote(str(folder.path))}"
         )
     return code, folder
-
 
 
 def _run_child(
