@@ -404,7 +404,8 @@ def _execute(
         with tempfile.TemporaryDirectory(prefix="search-isolate-") as scratch:
             error_file = Path(scratch) / "error"
             code, folder = drive_isolated(
-                request, console, quiet, debug=False, experiment=experiment, error_file=error_file
+                request, console, quiet, debug=False, experiment=experiment, error_file=error_file,
+                silent=quiet,
             )  # fmt: skip
             handed = error_file.read_text(encoding="utf-8") if error_file.exists() else ""
         if code != 0 and handed:  # the trial process's own error, in Python's words

@@ -37,13 +37,15 @@ def drive_isolated(
     debug: bool,
     experiment: Experiment | None = None,
     error_file: Path | None = None,
+    silent: bool = False,
 ) -> tuple[int, RunFolder]:
     """``--isolate``: check and create (or check and reopen) the run here, then start one
     process per trial (``python -m search resume RUN``) until one of them finishes the
     search, stops, or fails.
 
     ``error_file``: where a trial process writes the error it stopped with, instead of
-    printing it (``search.run``, which raises it).
+    printing it (``search.run``, which raises it); ``silent``: the trial processes' output
+    (their results lines) discarded (``search.run(quiet=True)``).
 
     Returns:
         The last trial process's exit code (0: the search finished, and that process
@@ -69,7 +71,7 @@ def drive_isolated(
         env[LOCK_FD_ENV] = str(lock.fd)
         while True:
             env[LAUNCHED_ENV] = repr(time.time())
-            code, seconds, peak_mib, signals = _run_child(command, env, lock.fd)
+            code, seconds, peak_mib, signals = _run_child(command, env, lock.fd, silent)
             if code != MORE_TRIALS:
                 break
             if not quiet:
@@ -92,10 +94,10 @@ def drive_isolated(
 
 
 def _run_child(
-    command: list[str], env: dict[str, str], lock_fd: int | None
+    command: list[str], env: dict[str, str], lock_fd: int | None, silent: bool = False
 ) -> tuple[int, float, float, list[int]]:
-    """Run one trial process, which inherits ``lock_fd``; (exit code, seconds, peak RSS in
-    MiB, signals passed on).
+    """Run one trial process, which inherits ``lock_fd`` (``silent``: its standard output
+    discarded); (exit code, seconds, peak RSS in MiB, signals passed on).
 
     The child has its own session, so a Ctrl-C at the terminal reaches only this process,
     which passes it on once: the child then stops at the next batch, and a second Ctrl-C
@@ -114,7 +116,8 @@ def _run_child(
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         fds = () if lock_fd is None else (lock_fd,)
-        proc = subprocess.Popen(command, env=env, start_new_session=True, pass_fds=fds)
+        out = subprocess.DEVNULL if silent else None
+        proc = subprocess.Popen(command, env=env, start_new_session=True, pass_fds=fds, stdout=out)
         procs.append(proc)
         if received:  # arrived while the process was starting
             proc.send_signal(received[0])

@@ -92,3 +92,12 @@ def test_an_isolated_trials_error_is_the_one_search_run_raises(tmp_path: Path, c
     err = capfd.readouterr().err
     assert "ReturnsFit's fit returned" not in err, err  # said once: the trial process did not print it
     assert json.loads((tmp_path / "ReturnsFit" / "r" / "run.json").read_text())["status"] == "failed"
+
+
+def test_quiet_isolated_search_run_prints_nothing(tmp_path: Path, capfd) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="q", retrain=False, quiet=True, isolate=True)  # fmt: skip
+    assert run.status == "finished"
+    out = capfd.readouterr().out
+    assert out == "", out  # quiet=True silences the trial processes too (their results lines)
