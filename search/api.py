@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -400,7 +401,15 @@ def _execute(
             " follow it; drop isolate=True, or track the run (track='mlflow')"
         )
     if request.isolate:  # each trial process prints its outcome and writes the report
-        code, folder = drive_isolated(request, console, quiet, debug=False, experiment=experiment)
+        with tempfile.TemporaryDirectory(prefix="search-isolate-") as scratch:
+            error_file = Path(scratch) / "error"
+            code, folder = drive_isolated(
+                request, console, quiet, debug=False, experiment=experiment, error_file=error_file,
+                silent=quiet,
+            )  # fmt: skip
+            handed = error_file.read_text(encoding="utf-8") if error_file.exists() else ""
+        if code != 0 and handed:  # the trial process's own error, in Python's words
+            raise SearchError(handed)
         if code != 0:
             raise SearchError(
                 f"the last trial process exited with code {code}; the run is kept:"

@@ -12,6 +12,9 @@ from collections.abc import Callable
 
 _OPTION = re.compile(r"\{opt:([A-Za-z_][A-Za-z0-9_]*)\}")
 """A parameter's marker in a message: ``{opt:NAME}``."""
+ERROR_FILE_ENV = "SEARCH_ERROR_FILE"
+"""Set by ``search.run(isolate=True)`` in its trial processes: the file where one writes the
+error it stopped with (its template), for the caller to raise instead of it being printed."""
 
 
 def option(name: str) -> str:

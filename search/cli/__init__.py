@@ -29,7 +29,7 @@ from search.cli import (
 from search.cli._imports import guard_heavy_imports
 from search.cli._parser import Parser, UsageError
 from search.environment import EnvironmentFailure, environment_error
-from search.errors import SearchError, SearchInterrupted, render
+from search.errors import ERROR_FILE_ENV, SearchError, SearchInterrupted, render
 from search.quiet import quiet_libraries
 
 __all__ = ["command", "exit_quietly", "main"]
@@ -98,6 +98,20 @@ def exit_code(exc: SearchError) -> int:
     return ERROR_EXIT
 
 
+def _hand_error(exc: SearchError) -> bool:
+    """A trial process of ``search.run(isolate=True)``: give its error to the caller, which
+    raises it (in Python's words) instead of this process printing it; False elsewhere."""
+    path = os.environ.get(ERROR_FILE_ENV)
+    if not path or isinstance(exc, SearchInterrupted):
+        return False
+    try:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(exc.template)
+    except OSError:
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for usage and input errors)."""
     parser = build_parser()
@@ -124,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     except SearchError as exc:
         if args.debug:
             raise
-        prefix = "" if isinstance(exc, SearchInterrupted) else "error: "
-        err.print(f"{prefix}{render(exc.template, flag_of(parser))}", markup=False, soft_wrap=True)
+        if not _hand_error(exc):
+            prefix = "" if isinstance(exc, SearchInterrupted) else "error: "
+            err.print(f"{prefix}{render(exc.template, flag_of(parser))}", markup=False, soft_wrap=True)
         return exit_code(exc)
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from types import FrameType
 
 from rich.console import Console
@@ -15,7 +16,7 @@ from rich.console import Console
 from search.engine._pipeline import RunContinues, earlier_seconds, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
 from search.engine._signals import interrupted
-from search.errors import SearchError
+from search.errors import ERROR_FILE_ENV, SearchError
 from search.experiments import Experiment
 from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
 
@@ -35,10 +36,16 @@ def drive_isolated(
     quiet: bool,
     debug: bool,
     experiment: Experiment | None = None,
+    error_file: Path | None = None,
+    silent: bool = False,
 ) -> tuple[int, RunFolder]:
     """``--isolate``: check and create (or check and reopen) the run here, then start one
     process per trial (``python -m search resume RUN``) until one of them finishes the
     search, stops, or fails.
+
+    ``error_file``: where a trial process writes the error it stopped with, instead of
+    printing it (``search.run``, which raises it); ``silent``: the trial processes' output
+    (their results lines) discarded (``search.run(quiet=True)``).
 
     Returns:
         The last trial process's exit code (0: the search finished, and that process
@@ -54,6 +61,8 @@ def drive_isolated(
     command = [sys.executable, "-m", "search", "resume", str(folder.path.resolve())]
     command += ["--quiet"] * quiet + ["--debug"] * debug
     env = {**os.environ, CHILD_ENV: repr(started_at)}
+    if error_file is not None:
+        env[ERROR_FILE_ENV] = str(error_file)
     if request.storage:  # with its password, which run.json does not keep
         env[STORAGE_ENV] = request.storage
     # This process holds the run's lock from the first trial process to the last; each
@@ -62,7 +71,7 @@ def drive_isolated(
         env[LOCK_FD_ENV] = str(lock.fd)
         while True:
             env[LAUNCHED_ENV] = repr(time.time())
-            code, seconds, peak_mib, signals = _run_child(command, env, lock.fd)
+            code, seconds, peak_mib, signals = _run_child(command, env, lock.fd, silent)
             if code != MORE_TRIALS:
                 break
             if not quiet:
@@ -84,12 +93,11 @@ def drive_isolated(
     return code, folder
 
 
-
 def _run_child(
-    command: list[str], env: dict[str, str], lock_fd: int | None
+    command: list[str], env: dict[str, str], lock_fd: int | None, silent: bool = False
 ) -> tuple[int, float, float, list[int]]:
-    """Run one trial process, which inherits ``lock_fd``; (exit code, seconds, peak RSS in
-    MiB, signals passed on).
+    """Run one trial process, which inherits ``lock_fd`` (``silent``: its standard output
+    discarded); (exit code, seconds, peak RSS in MiB, signals passed on).
 
     The child has its own session, so a Ctrl-C at the terminal reaches only this process,
     which passes it on once: the child then stops at the next batch, and a second Ctrl-C
@@ -108,7 +116,8 @@ def _run_child(
     previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         fds = () if lock_fd is None else (lock_fd,)
-        proc = subprocess.Popen(command, env=env, start_new_session=True, pass_fds=fds)
+        out = subprocess.DEVNULL if silent else None
+        proc = subprocess.Popen(command, env=env, start_new_session=True, pass_fds=fds, stdout=out)
         procs.append(proc)
         if received:  # arrived while the process was starting
             proc.send_signal(received[0])

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import keras_tuner as kt
 
+from search.errors import SearchError, option
 from search.storage import MASK, RunFolder
 from search.tracking._spec import RecordSource, local_artifact_root
 from search.tuners import Observer
@@ -59,6 +60,16 @@ def _transient() -> tuple[type[BaseException], ...]:
     return (MlflowException, OSError, SQLAlchemyError)
 
 
+def _refused_store(text: str, shown: str) -> str:
+    """The one-line error for a tracking store MLflow will not open (``text``: its reason)."""
+    reason = text.strip().split(". ")[0].splitlines()[0][:200] if text.strip() else "no reason given"
+    if "MLFLOW_ALLOW_FILE_STORE" in text:
+        fix = "use a database, e.g. sqlite:///results/mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true"
+    else:
+        fix = "fix the URI, or use a database, e.g. sqlite:///results/mlflow.db"
+    return f"{option('track')} mlflow: MLflow cannot use {shown} ({reason}); {fix}"
+
+
 def run_key(meta: dict[str, Any]) -> str:
     """What identifies a search run in MLflow whatever its folder is called now."""
     return f"{meta['experiment']}/{meta['name']}/{meta['created']}"
@@ -73,7 +84,10 @@ class MlflowSink:
         from mlflow import MlflowClient
 
         self.uri, self.shown, self.hint = uri, shown, hint
-        self.client = MlflowClient(tracking_uri=uri)
+        try:
+            self.client = MlflowClient(tracking_uri=uri)
+        except _transient() as exc:  # a store MLflow refuses (a folder, on MLflow 3)
+            raise SearchError(_refused_store(self._scrub(str(exc)), shown)) from None
         self.failed: str | None = None
         self.silent = False
         self._say = say

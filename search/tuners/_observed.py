@@ -148,9 +148,18 @@ class ObservedTuner:
         except OSError as exc:
             _stop_if_environment(exc)
             raise
+        finally:  # a trial stopped by an error or a signal: its process no longer runs it
+            stop = getattr(self.oracle, "stop_heartbeats", None)  # type: ignore[attr-defined]
+            if stop is not None:
+                stop()
 
     def on_trial_begin(self, trial: Any) -> None:
         self._trials_started += 1
+        # KerasTuner writes tuner0.json, which a resume needs to reload the oracle and run
+        # the trial it was running again, only when a trial ends: a run stopped in its first
+        # trial (a fit that returned None, kill -9) would start a fresh oracle, and Optuna's
+        # study trial would be left running until its heartbeat grace, then failed.
+        self.save()  # type: ignore[attr-defined]
         super().on_trial_begin(trial)  # type: ignore[misc]
         # Trials of dead workers that this process's oracle marked failed (Optuna).
         stale = getattr(self.oracle, "stale", None)  # type: ignore[attr-defined]

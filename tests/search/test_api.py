@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -478,6 +479,22 @@ def test_an_own_fit_returning_what_keras_tuner_cannot_take_stops_the_run(
     assert json.loads((folder / "run.json").read_text())["status"] == "failed"
     trials = json.loads((folder / "trials.json").read_text())["trials"]
     assert len(trials) == 1  # the first trial stops the run: no other configuration is tried
+
+
+@pytest.mark.parametrize("tuner", ["optuna", "random"])
+def test_a_run_stopped_by_its_fit_goes_on_with_its_first_trial_once_fit_is_fixed(
+    tuner: str, tmp_path: Path
+) -> None:
+    with pytest.raises(SearchError, match=r"^ReturnsFit's fit returned None"):
+        _run(um.ReturnsFit(None), tmp_path, tuner)
+    started = time.monotonic()
+    run = _run(um.ReturnsFit(0.5), tmp_path, tuner)  # the user fixed fit: the same run goes on
+    # The stopped first trial is run again as itself (the baseline, Optuna's study trial 0):
+    # not left to a dead worker's 60 s heartbeat grace, then failed as "worker died".
+    assert time.monotonic() - started < 40
+    trials = _trials(run)
+    assert [(t["id"], t["status"]) for t in trials] == [("0", "completed"), ("1", "completed")], trials
+    assert trials[0]["baseline"]
 
 
 def test_an_own_fit_returning_what_keras_tuner_cannot_take_exits_2(

@@ -99,6 +99,14 @@ class OptunaOracle(kt.Oracle):
                 return True
         return False
 
+    def stop_heartbeats(self) -> None:
+        """Stop the heartbeats of the trials this process left running (the search stopped
+        in one): a resume in this same process (a notebook) can then adopt them, and other
+        workers judge them by their age."""
+        for beat in self._beats.values():
+            beat.stop()
+        self._beats.clear()
+
     def _recover_stale(self) -> None:
         for trial in fail_stale_trials(self.study, grace=STALE_AFTER):
             self.stale.append({

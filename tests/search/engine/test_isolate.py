@@ -10,7 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+import search
 from search.cli import main
+from search.errors import SearchError
+from tests import user_models as um
 
 
 def _args(fashion_dir: Path, results: Path, tuner: str = "hyperband") -> list[str]:
@@ -75,3 +80,24 @@ def test_isolate_refuses_workers(tmp_path: Path, capsys) -> None:
     assert code == 2
     assert "--isolate" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_an_isolated_trials_error_is_the_one_search_run_raises(tmp_path: Path, capfd) -> None:
+    x, y = um.tiny_data()
+    with pytest.raises(SearchError) as refused:
+        search.run(um.ReturnsFit(None), x, y, tuner="random", max_trials=2, max_epochs=1,
+                   results=tmp_path, name="r", retrain=False, quiet=True, isolate=True)  # fmt: skip
+    message = str(refused.value)
+    assert message.startswith("ReturnsFit's fit returned None ("), message  # why, not an exit code
+    err = capfd.readouterr().err
+    assert "ReturnsFit's fit returned" not in err, err  # said once: the trial process did not print it
+    assert json.loads((tmp_path / "ReturnsFit" / "r" / "run.json").read_text())["status"] == "failed"
+
+
+def test_quiet_isolated_search_run_prints_nothing(tmp_path: Path, capfd) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="q", retrain=False, quiet=True, isolate=True)  # fmt: skip
+    assert run.status == "finished"
+    out = capfd.readouterr().out
+    assert out == "", out  # quiet=True silences the trial processes too (their results lines)

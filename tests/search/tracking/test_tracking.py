@@ -250,6 +250,21 @@ def test_unreachable_store_stops_a_new_run_before_any_trial(
     assert json.loads((folder / "run.json").read_text())["status"] == "failed"
 
 
+def test_a_store_mlflow_refuses_stops_a_new_run_with_one_line_and_exit_2(
+    synthetic_fashion: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    need_mlflow()
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    uri = f"file:{tmp_path / 'mlruns'}"  # MLflow 3 refuses a folder store unless told to take it
+    code = main(tiny_run(synthetic_fashion, tmp_path, "files", "--track", f"mlflow={uri}"))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith(f"error: --track mlflow: MLflow cannot use {uri} (") and "unexpected" not in err
+    assert "sqlite:///" in err and "MLFLOW_ALLOW_FILE_STORE=true" in err  # the fixes
+    assert err.strip().count("\n") == 0, err
+    assert not (tmp_path / "fashion" / "files" / "trials.json").exists()
+
+
 @pytest.fixture
 def mlflow_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A real `mlflow server` on a free localhost port, over a SQLite store; ``start()``
