@@ -60,11 +60,7 @@ def drive_isolated(
         return 0, outcome.folder
     command = [sys.executable, "-m", "search", "resume", str(folder.path.resolve())]
     command += ["--quiet"] * quiet + ["--debug"] * debug
-    env = {**os.environ, CHILD_ENV: repr(started_at)}
-    if error_file is not None:
-        env[ERROR_FILE_ENV] = str(error_file)
-    if request.storage:  # with its password, which run.json does not keep
-        env[STORAGE_ENV] = request.storage
+    env = _child_env(started_at, request.storage, error_file)
     # This process holds the run's lock from the first trial process to the last; each
     # inherits it, so that no other process can take the run between two of them.
     with RunLock(folder.path) as lock:
@@ -91,6 +87,17 @@ def drive_isolated(
             f" python -m search resume {shlex.quote(str(folder.path))}"
         )
     return code, folder
+
+
+def _child_env(started_at: float, storage: str | None, error_file: Path | None) -> dict[str, str]:
+    """The trial processes' environment: the search's start, the storage URL with its
+    password (which run.json does not keep), the file for the error a process stops with."""
+    env = {**os.environ, CHILD_ENV: repr(started_at)}
+    if error_file is not None:
+        env[ERROR_FILE_ENV] = str(error_file)
+    if storage:
+        env[STORAGE_ENV] = storage
+    return env
 
 
 def _run_child(
