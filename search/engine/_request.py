@@ -319,8 +319,8 @@ def stored_request(
     stored.update(given or {})
     stored.update(results=str(folder.path.parent.parent), name=folder.name, storage=url)
     request = RunRequest.from_json(stored)
+    check_warm_sources(folder, request.warm_start)  # first: its message says where to put it
     check_stored(folder, request, [*(given or {}), *(["storage"] if storage else [])])
-    check_warm_sources(folder, request.warm_start)
     return request
 
 
