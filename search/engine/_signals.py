@@ -79,6 +79,9 @@ class StopOnSignal(Observer):
         if self.requested is not None:
             raise SearchStopped(self.requested)
 
+    def trial_wanted(self) -> None:
+        self.check()
+
     def trial_begin(self, trial: Any) -> None:
         self.check()
 

@@ -34,6 +34,11 @@ class Observer:
     (``trial.trial_id``, ``trial.hyperparameters.values``). Every hook does nothing here.
     """
 
+    def trial_wanted(self) -> None:
+        """The search is about to ask for its next trial: before the first, after each, and
+        again after each wait while other workers run the last trials; stop signals are
+        honoured here too."""
+
     def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         """A trial starts (or starts again after a resume)."""
 
@@ -97,6 +102,8 @@ class ObservedTuner:
 
     def pre_create_trial(self) -> None:
         # Checked before the oracle is asked: a process that stops here changes nothing.
+        for observer in self.observers:
+            observer.trial_wanted()
         if self.trial_quota is not None and self._trials_started >= self.trial_quota:
             raise TrialQuotaReached(f"{self._trials_started} trials run in this process")
         if self._time_is_up():
