@@ -55,6 +55,7 @@ def open_run(request: RunRequest, p: Plan, say: Say) -> OpenRun:
     existing = RunFolder(request.results / p.experiment.name / p.name)
     previous = None
     if request.name is not None and existing.exists():
+        existing.check_lock_files()
         RunLock(existing.path).check_free()  # before the data loads: the lock is taken after
         previous = existing.read_meta()
         check_resumable(existing, previous, p, request)

@@ -47,7 +47,7 @@ class RunLock:
         if inherited is not None:  # the parent holds the lock for this process
             self._fd, self._inherited = inherited, True
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock_file(self.path)
         self._take(fd)
         previous = _read_pid(fd)
         if previous.isdigit() and int(previous) != os.getpid():
@@ -118,6 +118,21 @@ class RunLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def check_lock_file(path: Path) -> None:
+    """Raise RunFolderError where the run's lock file ``path`` exists as something else (a
+    folder), which no process could lock."""
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise RunFolderError(f"{path}: is {kind}, not the run's lock file; remove or rename it")
+
+
+def open_lock_file(path: Path) -> int:
+    """A read-write descriptor of the run's lock file ``path``, made if missing; RunFolderError
+    where something else is there."""
+    check_lock_file(path)
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
 
 
 def lock_holder(folder: Path | RunFolderLike) -> int | None:

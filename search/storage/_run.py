@@ -27,6 +27,7 @@ from typing import Any
 from search.errors import RunFolderError, option
 from search.storage._atomic import write_json
 from search.storage._finalists import FINALISTS_DIR
+from search.storage._lock import check_lock_file, open_lock_file
 
 FORMAT_VERSION = 1
 RUN_FILE = "run.json"
@@ -135,13 +136,19 @@ class RunFolder:
     @contextlib.contextmanager
     def trials_lock(self) -> Iterator[None]:
         """Exclusive access to trials.json among the processes of one run (workers)."""
-        fd = os.open(self.path / ".trials.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock_file(self.path / ".trials.lock")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+    def check_lock_files(self) -> None:
+        """Raise RunFolderError where one of the run's lock files exists as something else
+        (a folder): before any work, which could not take it."""
+        for name in sorted(LOCK_FILES):
+            check_lock_file(self.path / name)
 
     def write_trials(self, trials: list[dict[str, Any]]) -> None:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
@@ -218,6 +225,7 @@ def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
             f"{folder.path}: exists and holds files that are not a run of this tool;"
             f" choose another {option('name')} or {option('results')}"
         )
+    folder.check_lock_files()
     return folder
 
 

@@ -64,6 +64,44 @@ def test_a_folder_left_holding_only_its_lock_takes_the_run(
     assert (folder / "run.json").is_file()
 
 
+def _files(folder: Path) -> dict[Path, bytes | None]:
+    """Every path under ``folder`` with its bytes (None for a folder)."""
+    return {p: p.read_bytes() if p.is_file() else None for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize("lock", [".lock", ".trials.lock"])
+def test_a_lock_file_that_is_a_folder_is_named_before_any_work(
+    lock: str, tmp_path: Path, fashion_dir: Path, capsys
+) -> None:
+    """A folder where a run keeps a lock file: one line naming it and the fix, exit 2, for a
+    new run, a resumed one and an export, and nothing on disk changed."""
+    from search.storage import RunFolder
+
+    def refused(command: list[str], path: Path) -> None:
+        assert main(command) == 2
+        out, err = capsys.readouterr()
+        assert err == f"error: {path}: is a folder, not the run's lock file; remove or rename it\n"
+        assert "loading" not in out
+
+    tiny = ["run", "fashion", *TINY, "--data-dir", str(fashion_dir), "--results", str(tmp_path)]
+    new = tmp_path / "fashion" / "new"
+    (new / lock).mkdir(parents=True)
+    refused([*tiny, "--name", "new"], new / lock)
+    assert _files(new) == {new / lock: None}
+    old = RunFolder(tmp_path / "fashion" / "old")
+    assert main([*tiny, "--name", "old", "--quiet"]) == 0
+    old.update_meta(status="interrupted")
+    (old.path / lock).unlink(missing_ok=True)
+    (old.path / lock).mkdir()
+    before = _files(old.path)
+    refused([*tiny, "--name", "old"], old.path / lock)
+    refused(["resume", str(old.path)], old.path / lock)
+    if lock == ".lock":  # an export takes no other
+        refused(["export", str(old.path), "--output", str(tmp_path / "m.keras"), "--retrain-data",
+                 "search", "--retrain-max-epochs", "1"], old.path / lock)  # fmt: skip
+    assert _files(old.path) == before and not (tmp_path / "m.keras").exists()
+
+
 def test_unwritable_results_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
     results = a_file(tmp_path) / "results"
     assert main(["run", "fashion", *TINY, "--results", str(results)]) == 2
