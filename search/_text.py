@@ -16,6 +16,23 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {nouns or noun + 's'}"
 
 
+ELLIPSIS = " …"
+"""What ends a text cut short by :func:`one_line`."""
+
+
+def one_line(text: str, width: int) -> str:
+    """``text`` on one line (every run of whitespace one space), at most ``width``
+    characters: where longer, cut after its last whole word that fits (inside the first
+    word where that one alone does not) and ended with :data:`ELLIPSIS`."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    head = flat[: width - len(ELLIPSIS)]
+    if flat[len(head)] != " " and " " in head:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip() + ELLIPSIS
+
+
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|m|min|h)?")
 SECONDS_PER_MINUTE = 60.0
 SECONDS_PER_HOUR = 3600.0

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import keras_tuner as kt
 
+from search._text import one_line
 from search.errors import SearchError, option
 from search.storage import MASK, RunFolder
 from search.tracking._spec import RecordSource, local_artifact_root
@@ -62,7 +63,7 @@ def _transient() -> tuple[type[BaseException], ...]:
 
 def _refused_store(text: str, shown: str) -> str:
     """The one-line error for a tracking store MLflow will not open (``text``: its reason)."""
-    reason = text.strip().split(". ")[0].splitlines()[0][:200] if text.strip() else "no reason given"
+    reason = one_line(text.strip().split(". ")[0].splitlines()[0], 200) if text.strip() else "no reason given"
     if "MLFLOW_ALLOW_FILE_STORE" in text:
         fix = "use a database, e.g. sqlite:///results/mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true"
     else:
@@ -111,7 +112,7 @@ class MlflowSink:
                     time.sleep(delay)
                     delay *= 2
         first = self._scrub(str(error).strip().splitlines()[0] if str(error).strip() else "")
-        self.failed = f"{what} failed {ATTEMPTS} times: {type(error).__name__}: {first[:300]}"
+        self.failed = f"{what} failed {ATTEMPTS} times: {type(error).__name__}: {one_line(first, 300)}"
         if not self.silent:
             self._say(
                 f"MLflow at {self.shown}: {self.failed}; the search goes on without MLflow;"

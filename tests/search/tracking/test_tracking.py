@@ -416,3 +416,37 @@ def test_trial_tags_name_hyperband_pruning_and_failure() -> None:
         "continues_trial": "3", "pruned_at_epoch": "2", "best_epoch": "2",
         "failure": "pruned by the Optuna pruner after epoch 2",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    ["connection refused by the tracking server " * 12, "http://127.0.0.1:5000/" + "x" * 400],
+    ids=["words", "one-long-word"],
+)
+def test_a_failed_stores_long_reason_is_cut_at_a_word_and_marked(
+    first_line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reason MLflow gave, on one line, at most 300 characters: cut after a whole word
+    (inside the first where that one alone is longer) and ending with " …"."""
+    need_mlflow()
+    from search.tracking import _mlflow
+
+    monkeypatch.setattr(_mlflow, "FIRST_BACKOFF_S", 0.0)
+    said: list[str] = []
+    sink = _mlflow.MlflowSink(f"sqlite:///{tmp_path / 'm.db'}", "the store", said.append, "search track")
+
+    def fails() -> None:
+        raise OSError(f"{first_line}\nsecond line")
+
+    assert sink.call("logging", fails) is None
+    head = "logging failed 3 times: OSError: "
+    assert sink.failed is not None and sink.failed.startswith(head) and sink.failed.endswith(" …")
+    reason = sink.failed.removeprefix(head)
+    kept = reason.removesuffix(" …")
+    assert len(reason) <= 300 and "\n" not in reason and first_line.startswith(kept)
+    if " " in kept:
+        assert first_line[len(kept)] == " " and len(kept) > 250
+    assert len(said) == 1 and "\n" not in said[0]
+    refused = _mlflow._refused_store(f"{first_line}. More", "the store")
+    reason = refused.split("(", 1)[1].split("); ", 1)[0]
+    assert len(reason) <= 200 and reason.endswith(" …") and first_line.startswith(reason[:-2])
