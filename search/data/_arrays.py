@@ -247,8 +247,8 @@ def array_splits(
     seed: int = 0,
 ) -> Splits:
     """Train, validation and test splits of arrays. Without ``validation_data``, a seeded
-    split of ``validation_split`` of ``(x, y)`` (stratified for class labels)."""
-    refuse_streams(x, y, validation_data, test_data)
+    split of ``validation_split`` of ``(x, y)`` (stratified for class labels). Streams are
+    refused by the callers (:func:`refuse_streams`), before any work."""
     x_all, y_all = _rows(x, y, ("x", "y", "x and y"))
     if validation_data is not None:
         x_train, y_train = x_all, y_all
@@ -311,6 +311,7 @@ class ArrayData:
 
     def splits(self, seed: int = 0) -> Splits:
         """The train, validation and test splits (checked: DataError on bad input)."""
+        refuse_streams(self.x, self.y, self.validation_data, self.test_data)
         return array_splits(
             self.x, self.y, self.validation_data, self.validation_split, self.test_data, seed
         )

@@ -403,6 +403,31 @@ def test_datasets_and_generators_are_refused_with_how_to_get_arrays(tmp_path: Pa
         assert "\n" not in message
 
 
+def test_streams_are_looked_for_once_per_run_and_refused_by_data_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """search.run looks for a stream once, before any work; an experiment's search.Data
+    still refuses one when it splits."""
+    import search.api
+    import search.data._arrays as arrays
+
+    calls: list[tuple[Any, ...]] = []
+    looked = arrays.refuse_streams
+
+    def counted(*args: Any) -> None:
+        calls.append(args)
+        looked(*args)
+
+    monkeypatch.setattr(search.api, "refuse_streams", counted)
+    monkeypatch.setattr(arrays, "refuse_streams", counted)
+    monkeypatch.setattr(search.api, "_execute", lambda *args: "searched")
+    x, y = um.tiny_data()
+    assert search.run(um.build, x, y, tuner="random", results=tmp_path / "r", quiet=True) == "searched"
+    assert len(calls) == 1
+    with pytest.raises(DataError, match=r"^x: a generator \(generator\); search.run takes NumPy arrays"):
+        search.Data(x=(row for row in x), y=y).splits()
+
+
 def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     _refused(tmp_path, DataError, r"^x: holds Python objects", x=np.array([object()] * len(y)))
