@@ -11,7 +11,7 @@ from rich.console import Console
 from search._text import plural
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
-from search.storage import FinalistFiles, RunFolder, trained_epochs
+from search.storage import FinalistFiles, RunFolder, running_trials, trained_epochs
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -49,21 +49,19 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     console.print(f"run {folder.path}")
     console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
     live = info["status"] == "running"
-    left = counts.get("running", 0)
-    # A trial a stopped run left running is not running: resume runs it again.
-    running = f"{left} running" if live or not left else f"{left} interrupted (resume runs it again)"
+    running = running_trials(counts.get("running", 0), live)
     console.print(
         f"  trials: {counts.get('completed', 0)} completed, {running},"
         f" {counts.get('pruned', 0)} pruned, {counts.get('failed', 0)} failed,"
         f" {counts.get('invalid', 0)} invalid"
         f" (budget: {_budget_words(meta)})"
     )
-    running_trials = [t for t in folder.read_trials() if t.get("status") == "running"]
-    if running_trials and live:
+    still_running = [t for t in folder.read_trials() if t.get("status") == "running"]
+    if still_running and live:
         console.print("  running: " + ", ".join(
             f"trial {t['id']} (PID {t.get('pid')}"
             + (f", GPU {t['gpu']}" if t.get("gpu") is not None else "") + ")"
-            for t in running_trials
+            for t in still_running
         ))  # fmt: skip
     best = info["best"]
     objective = info["objective"]

@@ -37,6 +37,7 @@ from search.report._figures import (
     retrain_plot,
     slice_plot,
 )
+from search.storage import running_trials
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
@@ -181,7 +182,7 @@ def _summary(report: RunReport) -> str:
         "wall time": f"{minutes:.1f} min" if minutes is not None else "?",
         "trials": f"{counts.get('completed', 0)} completed, {counts.get('pruned', 0)} pruned,"
         f" {counts.get('failed', 0) + counts.get('invalid', 0)} failed,"
-        f" {counts.get('running', 0)} running",
+        f" {running_trials(counts.get('running', 0), report.running)}",
         "chosen configuration": f"trial {chosen}: {config}",
         "baseline": report.baseline or "not run (--no-baseline, or it did not complete)",
         "finalists": describe_finalists(final)

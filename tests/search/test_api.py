@@ -506,6 +506,21 @@ def test_an_own_fit_returning_what_keras_tuner_cannot_take_stops_the_run(
     assert len(trials) == 1  # the first trial stops the run: no other configuration is tried
 
 
+def test_the_trial_a_run_stopped_by_its_fit_left_is_shown_as_interrupted(tmp_path: Path, capsys) -> None:
+    """Its record stays "running" for resume to run it again as itself (recorded failed, it
+    could not be): status and the report both say so, neither that it is running."""
+    with pytest.raises(SearchError, match=r"^ReturnsFit's fit returned None"):
+        _run(um.ReturnsFit(None), tmp_path, "random")
+    folder = tmp_path / "results" / "ReturnsFit" / "r"
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    assert [t["status"] for t in trials] == ["running"]
+    assert main(["status", str(folder)]) == 0
+    assert "0 completed, 1 interrupted (resume runs it again), 0 pruned" in capsys.readouterr().out
+    assert main(["report", str(folder)]) == 0
+    page = (folder / "report.html").read_text()
+    assert "0 failed, 1 interrupted (resume runs it again)</dd>" in page and "1 running" not in page
+
+
 @pytest.mark.parametrize("tuner", ["optuna", "random"])
 def test_a_run_stopped_by_its_fit_goes_on_with_its_first_trial_once_fit_is_fixed(
     tuner: str, tmp_path: Path
