@@ -48,6 +48,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     state = info["status"] + (f" (PID {info['pid']})" if info["pid"] else "")
     console.print(f"run {folder.path}")
     console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
+    if meta.get("reason") and info["status"] in ("failed", "interrupted"):
+        console.print(f"  {info['status']}: {meta['reason']}")
     live = info["status"] == "running"
     running = running_trials(counts.get("running", 0), live)
     console.print(

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from search.engine._pipeline import RunContinues, earlier_seconds, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
-from search.engine._signals import interrupted
+from search.engine._signals import interrupted, stop_reason
 from search.errors import ERROR_FILE_ENV, SearchError
 from search.experiments import Experiment
 from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
@@ -77,8 +77,12 @@ def drive_isolated(
                 )
             if signals:  # the trial ended before its process saw the signal: stop here
                 seconds = earlier_seconds(folder.read_meta()) + time.time() - started_at
-                folder.update_meta(status="interrupted", finished=utc_now(), seconds=round(seconds, 1))
-                raise interrupted(folder.read_trials(), folder.path, signals[0])
+                stop = interrupted(folder.read_trials(), folder.path, signals[0])
+                folder.update_meta(
+                    status="interrupted", finished=utc_now(), reason=stop_reason(stop),
+                    seconds=round(seconds, 1),
+                )  # fmt: skip
+                raise stop
     if code < 0:
         name = signal.Signals(-code).name
         hint = " (out of memory?)" if -code == signal.SIGKILL else ""

@@ -29,7 +29,7 @@ from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import final_model
 from search.engine._search import RunContinues, Searched, search_trials
-from search.engine._signals import SearchStopped, interrupted
+from search.engine._signals import SearchStopped, interrupted, stop_reason
 from search.environment import EnvironmentFailure
 from search.errors import SearchInterrupted, option
 from search.report import report_lines
@@ -185,6 +185,7 @@ def _finalists(
     return best, final
 
 
+
 @contextlib.contextmanager
 def _final_stops(ctx: RunContext) -> Iterator[None]:
     """A stop signal after the search (in the retrain, a finalist) as in the search: the
@@ -200,17 +201,21 @@ def _final_stops(ctx: RunContext) -> Iterator[None]:
 def run_status(folder: RunFolder, clock: RunClock | None = None) -> Iterator[None]:
     """Record in run.json how a run's steps stopped, if they did not finish: ``interrupted``
     (a signal, a file that could not be written: resumable), ``running`` (other processes
-    go on with it), else ``failed``; with the run's ``seconds`` so far (``clock``), which
-    a resumed run goes on from."""
+    go on with it), else ``failed``; with its ``reason`` (the error's line) and the run's
+    ``seconds`` so far (``clock``), which a resumed run goes on from."""
     try:
         yield
     except RunContinues:
         raise
-    except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt):
-        folder.update_meta(status="interrupted", finished=utc_now(), **_seconds(clock))
+    except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt) as exc:
+        folder.update_meta(
+            status="interrupted", finished=utc_now(), reason=stop_reason(exc), **_seconds(clock)
+        )
         raise
-    except BaseException:
-        folder.update_meta(status="failed", finished=utc_now(), **_seconds(clock))
+    except BaseException as exc:
+        folder.update_meta(
+            status="failed", finished=utc_now(), reason=stop_reason(exc), **_seconds(clock)
+        )
         raise
 
 

@@ -16,6 +16,7 @@ import keras_tuner as kt
 
 from search._text import plural
 from search.errors import SearchInterrupted
+from search.failures import exception_line
 from search.tuners import Observer
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -31,6 +32,16 @@ def interrupted(trials: Iterable[Mapping[str, Any]], folder: Path, signum: int) 
         f" {shlex.quote(str(folder))}",
         signum,
     )
+
+
+def stop_reason(error: BaseException) -> str:
+    """run.json's ``reason`` for a run that ``error`` stopped, in one line: the signal and
+    what the run says to do, Ctrl-C for a KeyboardInterrupt, else the error's line."""
+    if isinstance(error, SearchInterrupted):
+        return f"{signal.Signals(error.signum).name}: {error}"
+    if isinstance(error, KeyboardInterrupt):
+        return "Ctrl-C (KeyboardInterrupt)"
+    return exception_line(error)
 
 
 class SearchStopped(kt.errors.FatalError):

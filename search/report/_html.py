@@ -153,6 +153,12 @@ def _figure_div(fig: go.Figure) -> str:
     )
 
 
+def _state(state: str, meta: dict[str, Any]) -> str:
+    """The run's state, with why it stopped where it failed or was interrupted."""
+    reason = meta.get("reason")
+    return f"{state}: {reason}" if reason and state in ("failed", "interrupted") else state
+
+
 def _summary(report: RunReport) -> str:
     meta = report.meta
     counts = report.counts
@@ -177,7 +183,7 @@ def _summary(report: RunReport) -> str:
     items = {
         "experiment": meta.get("experiment"),
         "backend": meta.get("tuner"),
-        "status": "RUNNING" if report.running else report.state,
+        "status": "RUNNING" if report.running else _state(report.state, meta),
         "budget": describe_budget(meta),
         "wall time": f"{minutes:.1f} min" if minutes is not None else "?",
         "trials": f"{counts.get('completed', 0)} completed, {counts.get('pruned', 0)} pruned,"

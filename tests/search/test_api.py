@@ -514,11 +514,16 @@ def test_the_trial_a_run_stopped_by_its_fit_left_is_shown_as_interrupted(tmp_pat
     folder = tmp_path / "results" / "ReturnsFit" / "r"
     trials = json.loads((folder / "trials.json").read_text())["trials"]
     assert [t["status"] for t in trials] == ["running"]
+    reason = json.loads((folder / "run.json").read_text())["reason"]
+    assert reason.startswith("ReturnsFit's fit returned None") and "\n" not in reason
     assert main(["status", str(folder)]) == 0
-    assert "0 completed, 1 interrupted (resume runs it again), 0 pruned" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 completed, 1 interrupted (resume runs it again), 0 pruned" in out
+    assert "  failed: ReturnsFit's fit returned None" in out
     assert main(["report", str(folder)]) == 0
     page = (folder / "report.html").read_text()
     assert "0 failed, 1 interrupted (resume runs it again)</dd>" in page and "1 running" not in page
+    assert "<dd>failed: ReturnsFit&#x27;s fit returned None" in page
 
 
 @pytest.mark.parametrize("tuner", ["optuna", "random"])
@@ -529,6 +534,7 @@ def test_a_run_stopped_by_its_fit_goes_on_with_its_first_trial_once_fit_is_fixed
         _run(um.ReturnsFit(None), tmp_path, tuner)
     started = time.monotonic()
     run = _run(um.ReturnsFit(0.5), tmp_path, tuner)  # the user fixed fit: the same run goes on
+    assert run.meta["status"] == "finished" and run.meta["reason"] is None  # the failure's, cleared
     # The stopped first trial is run again as itself (the baseline, Optuna's study trial 0):
     # not left to a dead worker's 60 s heartbeat grace, then failed as "worker died".
     assert time.monotonic() - started < 40

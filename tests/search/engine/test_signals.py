@@ -41,4 +41,5 @@ def test_a_stop_between_trials_ends_the_search_before_it_asks_for_another(tmp_pa
     assert stopped.value.signum == signal.SIGTERM
     folder = RunFolder(tmp_path / "build" / "r")
     assert folder.read_meta()["status"] == "interrupted"
+    assert folder.read_meta()["reason"] == f"SIGTERM: {stopped.value}"  # status and report show it
     assert [t["status"] for t in folder.read_trials()] == ["completed"]
