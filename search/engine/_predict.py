@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,7 @@ import keras
 import numpy as np
 
 from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
+from search._text import one_line
 from search.engine._export import EXPORT_FILE
 from search.errors import SearchError
 
@@ -33,7 +33,7 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...
-        reason = textwrap.shorten(str(exc), REASON_WIDTH, placeholder=" …")  # whole words
+        reason = one_line(str(exc), REASON_WIDTH)
         raise SearchError(f"{path}: not a readable Keras model ({type(exc).__name__}: {reason})") from None
     try:
         names = class_names_of(model)
