@@ -203,7 +203,7 @@ def test_the_custom_loop_continues_after_the_best_epoch_as_if_never_stopped(tmp_
     from hypermodels import ImageCNN, ImageStats
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.space import Fixed, Space
-    from tests.hypermodels.test_loop import tiny_data
+    from tests.helpers.images import tiny_data
 
     x, y = tiny_data(192)
     xv, yv = tiny_data(96, seed=1)

@@ -138,7 +138,7 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
     from hypermodels import ImageCNN, ImageStats
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.space import Fixed, Space
-    from tests.hypermodels.test_loop import tiny_data
+    from tests.helpers.images import tiny_data
     from tests.search.engine.test_finalists_resume import _Trains
 
     x, y = tiny_data(192)
