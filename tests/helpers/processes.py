@@ -1,11 +1,15 @@
-"""Search processes of their own, caught at a given point (mid-trial) or killed with 9."""
+"""Search processes of their own, caught mid-trial, or killed with 9."""
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+from tests.conftest import ROOT
 
 POLL_SECONDS = 0.05
 """How often ``wait_mid_trial`` reads the trials file."""
@@ -41,3 +45,10 @@ def _saved(folder: Path, trial: dict) -> list[int]:
 
     files = list(folder.rglob(f"trial_{trial['id']}/epoch_state.npz"))
     return saved_epochs(files[0]) if files else []
+
+
+def run_killed(code: str) -> None:
+    """Run ``code`` in a fresh Python at the repository's root; it must die of SIGKILL."""
+    root = ROOT
+    killed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]

@@ -19,7 +19,9 @@ from search.engine._retrain import _LearningRates
 from search.errors import SearchInterrupted
 from search.storage import trained_epochs
 from tests import user_models as um
-from tests.search.engine.test_finalists_resume import Finalists, _CtrlC, _Epochs, run_killed
+from tests.helpers.callbacks import CtrlC, Epochs, Trains
+from tests.helpers.finalists import Finalists
+from tests.helpers.processes import run_killed
 
 EPOCHS = 5
 """The search's and the retrain's most epochs."""
@@ -38,9 +40,9 @@ class Retrains(Finalists):
         if any(isinstance(c, _LearningRates) for c in callbacks):
             epochs: list[int] = []
             self.fits.append((dict(hp.values), epochs))
-            callbacks.append(_Epochs(epochs))
+            callbacks.append(Epochs(epochs))
             if len(self.fits) == self.interrupt:
-                callbacks.append(_CtrlC(INTERRUPTED_AT, self.kill))
+                callbacks.append(CtrlC(INTERRUPTED_AT, self.kill))
         return model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
 
 
@@ -139,7 +141,6 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.space import Fixed, Space
     from tests.helpers.images import tiny_data
-    from tests.search.engine.test_finalists_resume import _Trains
 
     x, y = tiny_data(192)
     values = {"filters": 8, "conv_blocks": 2, "dense_units": 32, "batch_size": 32,
@@ -148,14 +149,14 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
                           ImageStats.of(x), seed=7)  # fmt: skip
     hp = kt.HyperParameters()
 
-    def fit(line: _Trains, state: Path | None) -> Any:
+    def fit(line: Trains, state: Path | None) -> Any:
         return fit_configuration(hypermodel, hp, x, y, None, EPOCHS, VAL_ACCURACY, line, state)
 
-    whole = fit(_Trains(), None)
+    whole = fit(Trains(), None)
     state = tmp_path / "retrain.state.npz"
     with pytest.raises(KeyboardInterrupt):
-        fit(_Trains(stop_at=INTERRUPTED_AT), state)
-    rest = _Trains()
+        fit(Trains(stop_at=INTERRUPTED_AT), state)
+    rest = Trains()
     again = fit(rest, state)
     assert rest.epochs == list(range(INTERRUPTED_AT, EPOCHS))
     assert (again.epochs, again.kept, again.rates) == (whole.epochs, whole.kept, whole.rates)
