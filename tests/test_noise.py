@@ -211,10 +211,10 @@ def test_run_and_export_help_describe_the_default_retrain(capsys) -> None:
 
 
 def test_status_of_an_interrupted_run_lists_no_running_trial(tmp_path: Path, capsys) -> None:
-    from tests.search.report.test_report import _write_run, epochs, trial
+    from tests.helpers.runs import epochs, trial, write_run
 
     trials = [trial("0", epochs((0.9, 0.8, 1, 1))), trial("1", [], status="running")]
-    folder = _write_run(tmp_path, "stopped", trials, status="interrupted")
+    folder = write_run(tmp_path, "stopped", trials, status="interrupted")
     assert main(["status", str(folder.path)]) == 0
     out = capsys.readouterr().out
     assert "1 completed, 1 interrupted (resume runs it again)," in out
@@ -224,10 +224,10 @@ def test_status_of_an_interrupted_run_lists_no_running_trial(tmp_path: Path, cap
 def test_a_comparison_report_goes_next_to_the_first_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    from tests.search.report.test_report import _write_run, epochs, trial
+    from tests.helpers.runs import epochs, trial, write_run
 
-    a = _write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
-    b = _write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])
+    a = write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    b = write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)

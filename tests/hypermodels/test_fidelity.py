@@ -19,7 +19,7 @@ from search.errors import SearchError
 from search.report._data import describe_budget
 from search.storage import RunFolder
 from tests import user_models as um
-from tests.hypermodels.test_loop import tiny_data, tiny_model
+from tests.helpers.images import tiny_data, tiny_model
 
 TRAIN, BATCH = 288, 32
 """The search's training images and the fixed batch size of the CNN searches."""

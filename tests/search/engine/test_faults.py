@@ -18,7 +18,7 @@ import keras_tuner as kt
 import pytest
 
 from search.cli import main
-from tests.search.engine.test_resume import wait_mid_trial
+from tests.helpers.processes import wait_mid_trial
 
 TRAIN_SIZE = "4000"
 """Large enough that a trial's epochs take long enough to be caught mid-way on a fast machine."""

@@ -5,14 +5,9 @@ its last epoch, and the choice is the one an uninterrupted run makes."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
@@ -20,92 +15,24 @@ import pytest
 import search
 from search.cli import main
 from search.errors import SearchInterrupted
-from tests import user_models as um
-from tests.conftest import ROOT
-
-FINALISTS = 3
-EPOCHS = 4
-"""Each finalist's most epochs: the validated stop ends a training at its 4th epoch at the
-earliest (3 epochs without a better score after the first; 2 only after a miss and then a
-better epoch, 5 in all), so every one trains all."""
-INTERRUPTED_FIT, INTERRUPTED_EPOCH = 2, 2
-"""Ctrl-C as the second finalist begins its third epoch (two epochs done)."""
-
-
-class _CtrlC(keras.callbacks.Callback):
-    """Raises what Ctrl-C raises as epoch ``at`` begins (``kill``: kill -9s the process)."""
-
-    def __init__(self, at: int, kill: bool = False) -> None:
-        super().__init__()
-        self.at, self.kill = at, kill
-
-    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        if epoch == self.at:
-            if self.kill:
-                os.kill(os.getpid(), signal.SIGKILL)
-            raise KeyboardInterrupt
-
-
-class _Epochs(keras.callbacks.Callback):
-    """The epochs a fit trains."""
-
-    def __init__(self, into: list[int]) -> None:
-        super().__init__()
-        self.into = into
-
-    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        self.into.append(epoch)
-
-
-class Finalists(kt.HyperModel):
-    """``um.build``'s models, seeded and trained unshuffled (reproducible); every training
-    at full fidelity (EarlyStopping given) is recorded: its configuration and the epochs it
-    trains. ``interrupt``: the fit (from 1) that a Ctrl-C (``kill``: a kill -9) interrupts."""
-
-    def __init__(self, interrupt: int | None = None, kill: bool = False) -> None:
-        super().__init__()
-        self.interrupt, self.kill = interrupt, kill
-        self.fits: list[tuple[dict[str, Any], list[int]]] = []
-
-    def build(self, hp: kt.HyperParameters) -> keras.Model:
-        keras.utils.set_random_seed(0)
-        return um.build(hp)
-
-    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
-        callbacks = list(kwargs.pop("callbacks", []))
-        if any(isinstance(c, keras.callbacks.EarlyStopping) for c in callbacks):
-            epochs: list[int] = []
-            self.fits.append((dict(hp.values), epochs))
-            callbacks.append(_Epochs(epochs))
-            if len(self.fits) == self.interrupt:
-                callbacks.append(_CtrlC(INTERRUPTED_EPOCH, self.kill))
-        return model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
-
-
-def _run(hypermodel: Finalists, results: Path, name: str) -> search.Run:
-    x, y = um.tiny_data()
-    rng = np.random.default_rng(1)
-    test = rng.normal(size=(30, x.shape[1])).astype("float32"), rng.integers(0, 3, 30)
-    return search.run(
-        hypermodel, x, y, test_data=test, tuner="random", max_trials=4, max_epochs=1,
-        finalists=FINALISTS, retrain_max_epochs=EPOCHS, results=results, name=name, quiet=True,
-        seed=3,
-    )  # fmt: skip
-
-
-def run_killed(code: str) -> None:
-    """Run ``code`` in a fresh Python at the repository's root; it must die of SIGKILL."""
-    root = ROOT
-    killed = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+from tests.helpers.callbacks import Trains
+from tests.helpers.finalists import (
+    EPOCHS,
+    FINALISTS,
+    INTERRUPTED_EPOCH,
+    INTERRUPTED_FIT,
+    Finalists,
+    run_finalists,
+)
+from tests.helpers.processes import run_killed
 
 
 def test_a_finalist_killed_with_9_continues_in_the_next_process(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     code = (
-        "from pathlib import Path; from tests.search.engine.test_finalists_resume import Finalists, _run;"
-        f" _run(Finalists({INTERRUPTED_FIT}, kill=True), Path({str(tmp_path)!r}), 'k')"
+        "from pathlib import Path; from tests.helpers.finalists import Finalists, run_finalists;"
+        f" run_finalists(Finalists({INTERRUPTED_FIT}, kill=True), Path({str(tmp_path)!r}), 'k')"
     )
     run_killed(code)
     folder = next(tmp_path.glob("*/k"))
@@ -150,12 +77,12 @@ def test_an_interrupted_finalist_continues_and_finished_ones_are_kept(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     whole = Finalists()
-    reference = _run(whole, tmp_path / "whole", "w").meta["final"]
+    reference = run_finalists(whole, tmp_path / "whole", "w").meta["final"]
     assert len(whole.fits) == FINALISTS and all(e == list(range(EPOCHS)) for _, e in whole.fits)
 
     first = Finalists(interrupt=INTERRUPTED_FIT)
     with pytest.raises(SearchInterrupted):  # a second Ctrl-C, as in the search
-        _run(first, tmp_path / "cut", "c")
+        run_finalists(first, tmp_path / "cut", "c")
     folder = next((tmp_path / "cut").glob("*/c"))
     assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
     finalists = folder / "finalists"
@@ -182,20 +109,6 @@ def test_an_interrupted_finalist_continues_and_finished_ones_are_kept(
     assert not list(finalists.glob("*.npz")) and len(list(finalists.glob("*.json"))) == FINALISTS
 
 
-class _Trains(keras.callbacks.Callback):
-    """The epochs a training trains; raises what Ctrl-C raises as epoch ``stop_at`` begins."""
-
-    def __init__(self, stop_at: int | None = None) -> None:
-        super().__init__()
-        self.stop_at = stop_at
-        self.epochs: list[int] = []
-
-    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        if epoch == self.stop_at:
-            raise KeyboardInterrupt
-        self.epochs.append(epoch)
-
-
 def test_the_custom_loop_continues_after_the_best_epoch_as_if_never_stopped(tmp_path: Path) -> None:
     """ImageCNN's own loop, interrupted after its best epoch (the weights EarlyStopping
     restores at the end are saved ones), continues to the same epochs, learning rates, curve
@@ -203,7 +116,7 @@ def test_the_custom_loop_continues_after_the_best_epoch_as_if_never_stopped(tmp_
     from hypermodels import ImageCNN, ImageStats
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.space import Fixed, Space
-    from tests.hypermodels.test_loop import tiny_data
+    from tests.helpers.images import tiny_data
 
     x, y = tiny_data(192)
     xv, yv = tiny_data(96, seed=1)
@@ -215,15 +128,15 @@ def test_the_custom_loop_continues_after_the_best_epoch_as_if_never_stopped(tmp_
                           ImageStats.of(x), seed=7)  # fmt: skip
     hp = kt.HyperParameters()
 
-    def fit(line: _Trains, state: Path | None) -> Any:
+    def fit(line: Trains, state: Path | None) -> Any:
         return fit_configuration(hypermodel, hp, x, y, (xv, yv), 15, VAL_ACCURACY, line, state)
 
-    whole = fit(_Trains(), None)
+    whole = fit(Trains(), None)
     assert whole.kept < whole.epochs < 15  # stopped on validation, an earlier epoch kept
     state = tmp_path / "0001.state.npz"
     with pytest.raises(KeyboardInterrupt):
-        fit(_Trains(stop_at=whole.kept + 1), state)  # mid-patience, after the best epoch
-    rest = _Trains()
+        fit(Trains(stop_at=whole.kept + 1), state)  # mid-patience, after the best epoch
+    rest = Trains()
     again = fit(rest, state)
     assert rest.epochs == list(range(whole.kept + 1, whole.epochs))
     assert (again.epochs, again.kept, again.rates) == (whole.epochs, whole.kept, whole.rates)
@@ -232,7 +145,7 @@ def test_the_custom_loop_continues_after_the_best_epoch_as_if_never_stopped(tmp_
     for mine, theirs in zip(again.model.get_weights(), whole.model.get_weights()):
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
 
-    ended = _Trains()
+    ended = Trains()
     over = fit(ended, state)  # the state of a training that ended
     assert ended.epochs == [] and (over.epochs, over.kept) == (whole.epochs, whole.kept)
     for mine, theirs in zip(over.model.get_weights(), whole.model.get_weights()):

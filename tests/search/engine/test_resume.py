@@ -7,17 +7,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from search.cli import main
+from tests.helpers.processes import wait_mid_trial
 
 TRAIN_SIZE = "2400"
 """Training images of these searches: epochs long enough (about a second) for the tests to
 see a trial between two epochs, after its epoch state is written and before the next ends."""
-POLL_SECONDS = 0.05
 
 
 def start(tmp_path: Path, fashion_dir: Path, tuner: str, *extra: str) -> subprocess.Popen:
@@ -28,38 +27,6 @@ def start(tmp_path: Path, fashion_dir: Path, tuner: str, *extra: str) -> subproc
          "--results", str(tmp_path), "--name", "r", "--seed", "1", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-
-
-def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict:
-    """Wait until ``done`` trials completed and another has finished an epoch, not its last."""
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(POLL_SECONDS)
-        try:
-            trials = json.loads(trials_file.read_text())["trials"]
-        except (OSError, ValueError):
-            continue
-        # Mid-way: an epoch done and at least one still to run (else the trial may end
-        # normally before the signal lands).
-        running = [
-            t for t in trials
-            if t["status"] == "running" and t["epochs"]
-            and t["epochs"][-1]["epoch"] < t["schedule"].get("epochs", 3)
-        ]  # fmt: skip
-        # Epoch states are written in the background after the epoch is recorded: kill only
-        # once the file holds the recorded epoch (a kill before that redoes the epoch).
-        saved = [t for t in running if t["epochs"][-1]["epoch"] - 1 in _saved(trials_file.parent, t)]
-        if sum(t["status"] == "completed" for t in trials) >= done and saved:
-            return saved[0]
-    raise AssertionError(f"never saw a trial mid-way; output: {proc.communicate()[0][-2000:]}")
-
-
-def _saved(folder: Path, trial: dict) -> list[int]:
-    """The epochs (from 0) the trial's epoch-state file holds."""
-    from hypermodels._state import saved_epochs
-
-    files = list(folder.rglob(f"trial_{trial['id']}/epoch_state.npz"))
-    return saved_epochs(files[0]) if files else []
 
 
 def check_complete(folder: Path, expected: int) -> list[dict]:

@@ -49,7 +49,7 @@ def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(
     )
     from search.space import Fixed, Space
     from search.storage import RunFolder
-    from tests.hypermodels.test_loop import tiny_data
+    from tests.helpers.images import tiny_data
 
     x, y = tiny_data(192)
     xv, yv = tiny_data(96, seed=1)

@@ -8,51 +8,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
 
 import search
 from search.cli import main
-from search.engine._retrain import _LearningRates
 from search.errors import SearchInterrupted
 from search.storage import trained_epochs
-from tests import user_models as um
-from tests.search.engine.test_finalists_resume import Finalists, _CtrlC, _Epochs, run_killed
-
-EPOCHS = 5
-"""The search's and the retrain's most epochs."""
-INTERRUPTED_AT = 2
-"""Ctrl-C (or kill -9) as the retrain begins its third epoch (two epochs done)."""
-EVERY_EPOCH = 0.99
-"""A tolerance every epoch of the trial is within: a planned retrain trains them all."""
-
-
-class Retrains(Finalists):
-    """``Finalists``' models; the retrain's fits (the ones recording learning rates) are
-    recorded, validated or not; ``interrupt`` 1: the first of them is interrupted."""
-
-    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
-        callbacks = list(kwargs.pop("callbacks", []))
-        if any(isinstance(c, _LearningRates) for c in callbacks):
-            epochs: list[int] = []
-            self.fits.append((dict(hp.values), epochs))
-            callbacks.append(_Epochs(epochs))
-            if len(self.fits) == self.interrupt:
-                callbacks.append(_CtrlC(INTERRUPTED_AT, self.kill))
-        return model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
-
-
-def _run(hypermodel: Retrains, results: Path, name: str, data: str = "validated") -> search.Run:
-    x, y = um.tiny_data()
-    rng = np.random.default_rng(1)
-    test = rng.normal(size=(30, x.shape[1])).astype("float32"), rng.integers(0, 3, 30)
-    return search.run(
-        hypermodel, x, y, test_data=test, tuner="random", max_trials=2, max_epochs=EPOCHS,
-        finalists=1, retrain_data=data, retrain_max_epochs=EPOCHS, tolerance=EVERY_EPOCH,
-        results=results, name=name, quiet=True, seed=3,
-    )  # fmt: skip
+from tests.helpers.callbacks import Trains
+from tests.helpers.processes import run_killed
+from tests.helpers.retrains import EPOCHS, INTERRUPTED_AT, Retrains, run_retrain
 
 
 def _training(final: dict[str, Any], close: bool = False) -> tuple[Any, ...]:
@@ -79,12 +45,12 @@ def test_an_interrupted_retrain_continues_after_its_last_epoch(
     data: str, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     whole = Retrains()
-    reference = _run(whole, tmp_path / "whole", "w", data).meta["final"]
+    reference = run_retrain(whole, tmp_path / "whole", "w", data).meta["final"]
     ((_, trained),) = whole.fits
     assert len(trained) > INTERRUPTED_AT  # the interruption lands inside the retrain
 
     with pytest.raises(SearchInterrupted):  # a second Ctrl-C, as in the search
-        _run(Retrains(interrupt=1), tmp_path / "cut", "c", data)
+        run_retrain(Retrains(interrupt=1), tmp_path / "cut", "c", data)
     folder = next((tmp_path / "cut").glob("*/c"))
     assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
     state = _state(folder)
@@ -110,12 +76,12 @@ def test_a_retrain_killed_with_9_continues_when_the_run_is_run_again(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     whole = Retrains()
-    reference = _run(whole, tmp_path / "whole", "w").meta["final"]
+    reference = run_retrain(whole, tmp_path / "whole", "w").meta["final"]
     ((_, trained),) = whole.fits
 
     code = (
-        "from pathlib import Path; from tests.search.engine.test_retrain_resume import Retrains, _run;"
-        f" _run(Retrains(1, kill=True), Path({str(tmp_path / 'cut')!r}), 'k')"
+        "from pathlib import Path; from tests.helpers.retrains import Retrains, run_retrain;"
+        f" run_retrain(Retrains(1, kill=True), Path({str(tmp_path / 'cut')!r}), 'k')"
     )
     run_killed(code)
     folder = next((tmp_path / "cut").glob("*/k"))
@@ -125,7 +91,7 @@ def test_a_retrain_killed_with_9_continues_when_the_run_is_run_again(
     assert f"interrupted after {INTERRUPTED_AT} epochs (resume continues it)" in capsys.readouterr().out
 
     again = Retrains()
-    run = _run(again, tmp_path / "cut", "k")  # the same run again
+    run = run_retrain(again, tmp_path / "cut", "k")  # the same run again
     assert again.fits == [(whole.fits[0][0], list(range(INTERRUPTED_AT, len(trained))))]
     assert run.status == "finished"
     assert _training(run.meta["final"]) == _training(reference, close=True)
@@ -138,8 +104,7 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
     from hypermodels import ImageCNN, ImageStats
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.space import Fixed, Space
-    from tests.hypermodels.test_loop import tiny_data
-    from tests.search.engine.test_finalists_resume import _Trains
+    from tests.helpers.images import tiny_data
 
     x, y = tiny_data(192)
     values = {"filters": 8, "conv_blocks": 2, "dense_units": 32, "batch_size": 32,
@@ -148,14 +113,14 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
                           ImageStats.of(x), seed=7)  # fmt: skip
     hp = kt.HyperParameters()
 
-    def fit(line: _Trains, state: Path | None) -> Any:
+    def fit(line: Trains, state: Path | None) -> Any:
         return fit_configuration(hypermodel, hp, x, y, None, EPOCHS, VAL_ACCURACY, line, state)
 
-    whole = fit(_Trains(), None)
+    whole = fit(Trains(), None)
     state = tmp_path / "retrain.state.npz"
     with pytest.raises(KeyboardInterrupt):
-        fit(_Trains(stop_at=INTERRUPTED_AT), state)
-    rest = _Trains()
+        fit(Trains(stop_at=INTERRUPTED_AT), state)
+    rest = Trains()
     again = fit(rest, state)
     assert rest.epochs == list(range(INTERRUPTED_AT, EPOCHS))
     assert (again.epochs, again.kept, again.rates) == (whole.epochs, whole.kept, whole.rates)

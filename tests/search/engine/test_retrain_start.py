@@ -26,7 +26,7 @@ from search.experiments._user import first_row
 from search.report import describe_training
 from search.storage import RunFolder
 from tests import user_models as um
-from tests.search.engine.test_finalists_resume import Finalists
+from tests.helpers.finalists import Finalists
 
 VAL_ACCURACY = kt.Objective("val_accuracy", "max")
 

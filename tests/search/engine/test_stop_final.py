@@ -16,7 +16,8 @@ import pytest
 from search.cli import main
 from search.storage import trained_epochs
 from tests.conftest import ROOT
-from tests.search.engine.test_retrain_resume import Retrains, _run, run_killed
+from tests.helpers.processes import run_killed
+from tests.helpers.retrains import Retrains, run_retrain
 
 SIGNALLED_EPOCH = 1
 """The signals come as the final training's second epoch begins (one epoch done)."""
@@ -147,12 +148,12 @@ def test_a_signal_in_a_finalist_stops_it_resumably(tmp_path: Path, capsys: pytes
 def test_a_run_killed_with_9_counts_at_least_its_trials_and_final_training(tmp_path: Path) -> None:
     """Nothing recorded the killed process's time: the run's own records are its floor."""
     code = (
-        "from pathlib import Path; from tests.search.engine.test_retrain_resume import Retrains, _run;"
-        f" _run(Retrains(1, kill=True), Path({str(tmp_path)!r}), 'k')"
+        "from pathlib import Path; from tests.helpers.retrains import Retrains, run_retrain;"
+        f" run_retrain(Retrains(1, kill=True), Path({str(tmp_path)!r}), 'k')"
     )
     run_killed(code)
     folder = next(tmp_path.glob("*/k"))
-    run = _run(Retrains(), tmp_path, "k")  # the same run again
+    run = run_retrain(Retrains(), tmp_path, "k")  # the same run again
     trials = json.loads((folder / "trials.json").read_text())["trials"]
     final = run.meta["final"]
     assert run.meta["seconds"] >= round(sum(t["seconds"] for t in trials) + final["seconds"], 1)

@@ -41,21 +41,7 @@ from search.report._figures import (
     slice_plot,
 )
 from search.storage import RunFolder
-
-
-def epochs(*rows: tuple[float, float, float, float]) -> list[dict]:
-    """(train acc, val acc, train loss, val loss) per epoch, numbered from 1."""
-    return [
-        {"epoch": i + 1, "accuracy": a, "val_accuracy": v, "loss": lo, "val_loss": vl}
-        for i, (a, v, lo, vl) in enumerate(rows)
-    ]
-
-
-def trial(tid: str, eps: list[dict], status: str = "completed", **extra) -> dict:
-    return {"id": tid, "status": status, "epochs": eps, "hyperparameters": extra.pop("hp", {}),
-            "failure": extra.pop("failure", None), "seconds": 10.0,
-            "started": "2026-01-01T00:00:00+00:00",
-            "finished": extra.pop("finished", "2026-01-01T00:01:00+00:00"), **extra}  # fmt: skip
+from tests.helpers.runs import SPACE, epochs, trial, write_run
 
 
 def test_converged_metrics_average_up_to_the_best_epoch() -> None:
@@ -236,15 +222,6 @@ def test_best_so_far_by_trials_and_minutes() -> None:
     assert frame["best"].tolist() == [0.80, 0.80, 0.85]
 
 
-SPACE = {
-    "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True, "default": 1e-3},
-    "units": {"type": "int", "low": 32, "high": 128, "step": 32, "default": 64},
-    "augment": {"type": "bool", "default": False},
-    "mode": {"type": "choice", "values": ["a", "b"], "default": "a"},
-    "fixed": {"type": "fixed", "default": 3},
-}
-
-
 def test_importance_inputs_translate_the_space() -> None:
     dists = distributions(SPACE)
     assert set(dists) == {"learning_rate", "units", "augment", "mode"}
@@ -288,21 +265,10 @@ def test_figures_smoke() -> None:
     assert slice_plot(table, "lr", log=True).layout.xaxis.type == "log"
 
 
-def _write_run(root: Path, name: str, trials: list[dict], status: str = "finished") -> RunFolder:
-    folder = RunFolder(root / "fashion" / name)
-    folder.path.mkdir(parents=True)
-    folder.write_meta({"experiment": "fashion", "tuner": "random", "status": status,
-                       "created": "2026-01-01T00:00:00+00:00", "seconds": 600,
-                       "budget": {"max_trials": len(trials), "max_epochs": 2},
-                       "space": {"params": SPACE}, "final": None})  # fmt: skip
-    folder.write_trials(trials)
-    return folder
-
-
 def test_report_files_and_cli(tmp_path: Path, capsys) -> None:
     trials = [trial(str(i), epochs((0.9, 0.8 + 0.01 * i, 1, 1)), hp={"units": 32 * (i + 1)},
                     baseline=i == 0) for i in range(3)]  # fmt: skip
-    folder = _write_run(tmp_path, "r1", trials)
+    folder = write_run(tmp_path, "r1", trials)
     assert main(["report", str(folder.path)]) == 0
     out = capsys.readouterr().out
     assert "Chose trial 2" in out
@@ -318,8 +284,8 @@ def test_report_files_and_cli(tmp_path: Path, capsys) -> None:
 
 
 def test_compare_runs(tmp_path: Path) -> None:
-    a = _write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
-    b = _write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])
+    a = write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    b = write_run(tmp_path, "b", [trial("0", epochs((0.9, 0.85, 1, 1)))])
     output, _ = write_report([a, b], tmp_path / "cmp.html")
     page = output.read_text()
     assert "Comparison of runs" in page and "fashion/a" in page and "fashion/b" in page
@@ -330,9 +296,9 @@ def test_compare_runs(tmp_path: Path) -> None:
 def test_compare_runs_of_the_same_name_keeps_each_table(names: tuple[str, str], tmp_path: Path) -> None:
     """Two runs named a (in two results roots), or v1.2 and v1.3 (whose tables were both
     cmp-v1.csv): each run's table in its own files; the second overwrote the first's."""
-    a = _write_run(tmp_path / "one", names[0], [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    a = write_run(tmp_path / "one", names[0], [trial("0", epochs((0.9, 0.8, 1, 1)))])
     two = [trial("0", epochs((0.9, 0.85, 1, 1))), trial("1", epochs((0.9, 0.7, 1, 1)))]
-    b = _write_run(tmp_path / "two", names[1], two)
+    b = write_run(tmp_path / "two", names[1], two)
     write_report([a, b], tmp_path / "cmp.html")
     tables = sorted(tmp_path.glob("cmp-*.json"))
     assert len(tables) == 2 and sorted(len(json.loads(t.read_text())) for t in tables) == [1, 2]
@@ -341,7 +307,7 @@ def test_compare_runs_of_the_same_name_keeps_each_table(names: tuple[str, str], 
 
 def test_an_output_name_with_dots_keeps_them_in_its_tables(tmp_path: Path) -> None:
     """``report.v2.html``: ``report.v2.csv``, not ``report.csv`` (another report's)."""
-    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
     write_report([folder], tmp_path / "report.v2.html")
     written = sorted(p.name for p in tmp_path.glob("report*"))
     assert written == ["report.v2.csv", "report.v2.html", "report.v2.json"]
@@ -350,7 +316,7 @@ def test_an_output_name_with_dots_keeps_them_in_its_tables(tmp_path: Path) -> No
 def test_report_errors(tmp_path: Path, capsys) -> None:
     assert main(["report", str(tmp_path / "missing")]) == 2
     assert "no such run folder" in capsys.readouterr().err
-    empty = _write_run(tmp_path, "empty", [])
+    empty = write_run(tmp_path, "empty", [])
     assert main(["report", str(empty.path)]) == 2
     assert "holds no trials yet" in capsys.readouterr().err
     assert main(["report", str(empty.path), "--tolerance", "-1"]) == 2
@@ -359,7 +325,7 @@ def test_report_errors(tmp_path: Path, capsys) -> None:
 def test_running_run_is_shown_as_running(tmp_path: Path) -> None:
     from search.storage import RunLock
 
-    folder = _write_run(tmp_path, "live", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    folder = write_run(tmp_path, "live", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
     with RunLock(folder.path):
         output, reports = write_report([folder])
     assert reports[0].running
@@ -368,7 +334,7 @@ def test_running_run_is_shown_as_running(tmp_path: Path) -> None:
 
 def test_a_killed_run_is_shown_as_stopped(tmp_path: Path, capsys) -> None:
     """run.json still says running, but no live process holds the run's lock."""
-    folder = _write_run(tmp_path, "killed", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    folder = write_run(tmp_path, "killed", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
     assert main(["report", str(folder.path)]) == 0
     assert "fashion/killed (random) (stopped (no process is running it)): " in capsys.readouterr().out
     page = (folder.path / "report.html").read_text()
@@ -415,7 +381,7 @@ def test_budget_names_hyperbands_schedule(tmp_path: Path) -> None:
     assert describe_budget(capped) == "Hyperband schedule, max_epochs 6, factor 3, capped at 5 trials"
     random = {"tuner": "random", "budget": {"max_trials": 4, "max_epochs": 2, "factor": 3}}
     assert describe_budget(random) == "max_trials 4, max_epochs 2"
-    folder = _write_run(tmp_path, "hb", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder = write_run(tmp_path, "hb", [trial("0", epochs((0.9, 0.8, 1, 1)))])
     folder.write_meta({**folder.read_meta(), **hyperband})
     page = write_report([folder])[0].read_text()
     assert "Hyperband schedule, max_epochs 6, factor 3" in page and "max_trials None" not in page
@@ -436,7 +402,7 @@ def test_slices_of_discrete_hyperparameters_show_exactly_their_values(tmp_path: 
               "mode": "ab"[i % 2], "filters": 16 * (1 + i % 2), "batch_size": (32, 128)[i % 2],
               "conv_blocks": 2 + i % 2, "dense_units": 32 * (1 + 5 * i)}  # fmt: skip
         trials.append(trial(str(i), epochs((0.9, 0.6 + 0.05 * i, 1, 1)), hp=hp))
-    folder = _write_run(tmp_path, "slices", trials)
+    folder = write_run(tmp_path, "slices", trials)
     folder.write_meta({**folder.read_meta(), "space": {"params": space}})
     figures = dict(run_figures(load_report(folder), top_k=2))
     axes = {name: figures[f"Slice: {name}"].layout.xaxis for name in space
@@ -517,7 +483,7 @@ def _write_finalists_run(root: Path) -> RunFolder:
     """The search ranks the baseline (trial 0) first; the finalists choose trial 1."""
     trials = [trial("0", epochs((0.85, 0.80, 1, 1)), hp={"units": 32}, baseline=True),
               trial("1", epochs((0.80, 0.78, 1, 1)), hp={"units": 64})]  # fmt: skip
-    folder = _write_run(root, "f5", trials)
+    folder = write_run(root, "f5", trials)
     finalists = [
         {"trial": "0", "baseline": True, "search_rank": 1, "epochs": 1, "kept_epoch": 1,
          "val_score": 0.70, "val_accuracy_per_epoch": [0.70]},
@@ -563,7 +529,7 @@ def test_the_report_says_the_finalists_overturned_the_search(tmp_path: Path, cap
 def test_the_report_ranks_by_the_runs_own_rule(tmp_path: Path, capsys) -> None:
     # trial 1 is the more accurate; within a 0.9 tolerance trial 0 overfits less.
     trials = [trial("0", epochs((0.70, 0.65, 1, 1))), trial("1", epochs((0.95, 0.70, 1, 1)))]
-    folder = _write_run(tmp_path, "tol", trials)
+    folder = write_run(tmp_path, "tol", trials)
     folder.update_meta(request={"tolerance": 0.9, "converged_epochs": 3})
     report = load_report(folder)
     assert (report.tolerance, report.choice.trial, report.rule_note) == (0.9, "0", None)
@@ -581,7 +547,7 @@ def test_the_runs_own_converged_epochs(tmp_path: Path) -> None:
     # the last epoch alone: trial 0 (0.85); the mean of 3: trial 1 (0.80 against 0.733).
     trials = [trial("0", epochs((0.7, 0.70, 1, 1), (0.7, 0.65, 1, 1), (0.9, 0.85, 1, 1))),
               trial("1", epochs((0.8, 0.80, 1, 1), (0.8, 0.80, 1, 1), (0.8, 0.80, 1, 1)))]  # fmt: skip
-    folder = _write_run(tmp_path, "conv", trials)
+    folder = write_run(tmp_path, "conv", trials)
     folder.update_meta(request={"tolerance": 0.005, "converged_epochs": 1})
     assert load_report(folder).choice.trial == "0"
     given = load_report(folder, converged_epochs=3)
@@ -591,9 +557,9 @@ def test_the_runs_own_converged_epochs(tmp_path: Path) -> None:
 
 def test_a_comparison_ranks_each_run_by_its_own_rule_and_says_they_differ(tmp_path: Path) -> None:
     trials = [trial("0", epochs((0.70, 0.65, 1, 1))), trial("1", epochs((0.95, 0.70, 1, 1)))]
-    loose = _write_run(tmp_path, "loose", trials)
+    loose = write_run(tmp_path, "loose", trials)
     loose.update_meta(request={"tolerance": 0.9, "converged_epochs": 3})
-    strict = _write_run(tmp_path, "strict", trials)
+    strict = write_run(tmp_path, "strict", trials)
     output, reports = write_report([loose, strict], tmp_path / "cmp.html")
     assert [r.choice.trial for r in reports] == ["0", "1"]
     page = output.read_text()
@@ -608,7 +574,7 @@ def test_a_comparison_ranks_each_run_by_its_own_rule_and_says_they_differ(tmp_pa
                                   "tuner/x.html"])
 def test_output_never_replaces_the_runs_own_files(name: str, tmp_path: Path, capsys) -> None:
     """``--output RUN/run.html`` would write its JSON table over RUN/run.json."""
-    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
     (folder.tuner_dir).mkdir()
     (folder.tuner_dir / "x.json").write_text("{}")
     folder.model_file.write_bytes(b"model")
@@ -623,7 +589,7 @@ def test_a_read_only_run_folder_is_named_with_output_as_the_fix(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before any work: the run folder, why, and --output; not a temporary file's name."""
-    folder = _write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
     real = writable.tempfile.TemporaryFile
 
     def read_only(*args: Any, dir: Path, **kwargs: Any) -> Any:

@@ -10,7 +10,7 @@ import pytest
 
 from search.report import write_report
 from tests.conftest import import_or_missing, missing
-from tests.search.report.test_report import SPACE, _write_run, epochs, trial
+from tests.helpers.runs import SPACE, epochs, trial, write_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -51,7 +51,7 @@ def test_report_renders_offline(browser, tmp_path: Path) -> None:
                        for e in range(4)])  # fmt: skip
         trials.append(trial(str(i), eps, hp=hp))
     trials.append(trial("12", [], status="failed", failure="NonFiniteLossError: loss became nan"))
-    folder = _write_run(tmp_path, "browser", trials)
+    folder = write_run(tmp_path, "browser", trials)
     output, reports = write_report([folder])
     assert reports[0].meta["space"]["params"] == SPACE
 
