@@ -14,9 +14,11 @@ import pytest
 from search.cli import main
 from tests.helpers.processes import wait_mid_trial
 
-TRAIN_SIZE = "2400"
-"""Training images of these searches: epochs long enough (about a second) for the tests to
-see a trial between two epochs, after its epoch state is written and before the next ends."""
+TRAIN_SIZE = "4000"
+"""Training images of these searches: epochs long enough (about two seconds) for the tests to
+see a trial between two epochs, after its epoch state is written (in the background, fsynced:
+slow on a busy disk) and before the next ends. At 2,400 (about a second) a loaded machine
+missed every such moment of a search about once in fifteen runs."""
 
 
 def start(tmp_path: Path, fashion_dir: Path, tuner: str, *extra: str) -> subprocess.Popen:
