@@ -17,7 +17,7 @@ from search.engine import (
     drive_isolated,
     run_search,
 )
-from search.report import describe_training
+from search.report import describe_training, tested_line
 from search.tuners import show_trial_tracebacks
 
 
@@ -52,10 +52,7 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
         f" ({best.get('best_epoch')}); hyperparameters {best.get('hyperparameters')}"
     )
     if outcome.final:
-        console.print(
-            f"TEST accuracy of the retrained model: {outcome.final['test_accuracy']:.4f}"
-            f" ({describe_training(outcome.final)})"
-        )
+        console.print(f"{tested_line(outcome.final)} ({describe_training(outcome.final)})")
     console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
                   f" results in {outcome.folder.path}")
     for line in outcome.report:

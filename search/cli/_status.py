@@ -90,11 +90,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     )
     final = meta.get("final")
     if final:
-        from search.report import describe_training
+        from search.report import describe_training, tested_line
 
-        test = final.get("test_accuracy")  # None: a run on arrays given without test data
-        shown = "none (no test data)" if test is None else f"{test:.4f}"
-        console.print(f"  TEST accuracy of the retrained model: {shown} ({describe_training(final)})")
+        console.print(f"  {tested_line(final)} ({describe_training(final)})")
     return 0
 
 
