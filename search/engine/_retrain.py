@@ -30,12 +30,16 @@ from search.storage import RunFolder, trained_epochs
 
 
 class EpochLine(keras.callbacks.Callback):
-    """One printed line per epoch of a final training (``label``: what trains)."""
+    """One printed line per epoch of a final training (``label``: what trains): its loss,
+    its accuracy where the model logs one, and the validation ``monitor`` it watches."""
 
-    def __init__(self, console: Console, epochs: int, validated: bool, label: str = "retrain") -> None:
+    def __init__(
+        self, console: Console, epochs: int, validated: bool, label: str = "retrain",
+        monitor: str = "val_accuracy",
+    ) -> None:  # fmt: skip
         super().__init__()
         self.console, self.epochs, self.validated = console, epochs, validated
-        self.label = label
+        self.label, self.monitor = label, monitor
         self._start = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
@@ -44,11 +48,11 @@ class EpochLine(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         logs = logs or {}
         of = f"at most {self.epochs}" if self.validated else str(self.epochs)
-        val = f", val accuracy {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else ""
+        shown = [name for name in ("loss", "accuracy", "val_accuracy") if name in logs]
+        shown += [self.monitor] if self.monitor in logs and self.monitor not in shown else []
+        words = ", ".join(f"{name.replace('_', ' ')} {float(logs[name]):.4f}" for name in shown)
         self.console.print(
-            f"  {self.label} epoch {epoch + 1} ({of}): loss {logs.get('loss', float('nan')):.4f},"
-            f" accuracy {logs.get('accuracy', float('nan')):.4f}{val}"
-            f" ({time.perf_counter() - self._start:.0f} s)"
+            f"  {self.label} epoch {epoch + 1} ({of}): {words} ({time.perf_counter() - self._start:.0f} s)"
         )
 
 
@@ -205,7 +209,7 @@ def retrain_best(
                       f" {len(x):,} {splits.unit} {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
-    line = None if quiet else EpochLine(console, epochs, validated)
+    line = None if quiet else EpochLine(console, epochs, validated, monitor=monitor.name)
     validation = (splits.x_val, splits.y_val) if validated else None
     fitted = fit_configuration(
         hypermodel, hp, x, y, validation, epochs, monitor, line, state, start,
