@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras_tuner as kt
+import numpy as np
 import pytest
 
 from search.errors import SpaceError
@@ -130,6 +131,20 @@ def test_fix_replaces_with_fixed_and_checks_range() -> None:
         parse_space(VALID).fix({"learning_rate": 5.0})
     with pytest.raises(ValueError, match="not in the space"):
         parse_space(VALID).fix({"nope": 1})
+
+
+def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
+    """Tuning in stages from Python: ``fix={"units": run.trials.iloc[0]["hp_units"]}``."""
+    space = parse_space(VALID).fix({"units": np.int64(96), "learning_rate": np.float32(0.01),
+                                    "augment": np.bool_(True), "mode": np.str_("scale")})  # fmt: skip
+    fixed = {name: space[name].default for name in ("units", "learning_rate", "augment", "mode")}
+    assert fixed == {"units": 96, "learning_rate": pytest.approx(0.01), "augment": True, "mode": "scale"}
+    assert [type(v) for v in fixed.values()] == [int, float, bool, str]
+
+
+def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
+    with pytest.raises(ValueError, match=r"learning_rate: '0.01' is a str, not a float in \[0.0001, 0.1\]"):
+        parse_space(VALID).fix({"learning_rate": "0.01"})
 
 
 def test_fingerprint_ignores_help_but_not_ranges() -> None:
