@@ -129,7 +129,9 @@ class UserHyperModel(kt.HyperModel):
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search
                 kwargs["fidelity"] = fidelity
-            return fit_result(fit(hp, model, *args, **kwargs), self.name, objective)
+            result = fit_result(fit(hp, model, *args, **kwargs), self.name, objective)
+            _check_float(result, model, self.name, objective)
+            return result
         return _fit_resumable(model, args, kwargs, state_path, fidelity)
 
 
@@ -155,6 +157,25 @@ def fit_result(result: Any, name: str, objective: str | None) -> Any:
     if isinstance(result, (dict, keras.callbacks.History, float)):
         return result
     return float(result)
+
+
+def _check_float(result: Any, model: keras.Model, name: str, objective: str | None) -> None:
+    """FitResultError when ``name``'s fit returned a bare float, which KerasTuner takes as
+    the objective's value, while the model it trained does not log the objective's metric
+    (a regression's loss taken as ``val_accuracy`` would be maximized)."""
+    if objective is None or not isinstance(result, float):
+        return
+    try:
+        logged = list(model.get_metrics_result())
+    except Exception:  # metrics never built (a loop of its own): nothing to tell by
+        return
+    if not logged or objective in logged or objective.removeprefix("val_") in logged:
+        return
+    raise FitResultError(
+        f"{name}'s fit returned a float, taken as {objective!r}, a metric its model does not"
+        f" log (it logs {', '.join(logged)}); name what the float is, e.g."
+        " objective=keras_tuner.Objective('val_loss', 'min') (command line: --objective val_loss:min)"
+    )
 
 
 def _refused_result(result: Any, objective: str | None) -> str:
