@@ -16,6 +16,7 @@ from search.ranking import (
     Choice,
     ValueChoice,
     against_baseline,
+    against_baseline_by_value,
     baseline_row,
     full_history,
     rank_run,
@@ -193,6 +194,8 @@ def baseline_line(
 ) -> str | None:
     """How the choice compares with the baseline: in the search (:func:`against_baseline`)
     and, where the finalists chose, with the baseline's finalist at full fidelity."""
+    if isinstance(choice, ValueChoice):
+        return against_baseline_by_value(table, choice)
     if not isinstance(choice, Choice):
         return None
     base = baseline_row(table, choice.trial)
