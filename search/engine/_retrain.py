@@ -119,6 +119,16 @@ def retrain_epochs(record: dict[str, Any], tolerance: float) -> int:
                or epoch == best)  # fmt: skip
 
 
+def _accuracy_scored(record: dict[str, Any]) -> bool:
+    """Whether :func:`retrain_epochs` goes by the record's validation accuracy (logged at
+    its best epoch), rather than by the best epoch alone."""
+    best = record.get("best_epoch")
+    return any(
+        e.get("epoch") == best and isinstance(e.get("val_accuracy"), (int, float))
+        and math.isfinite(e["val_accuracy"]) for e in record.get("epochs", [])
+    )  # fmt: skip
+
+
 VAL_ACCURACY = kt.Objective("val_accuracy", "max")
 MIN_LEARNING_RATE = 1e-7
 """Validated retrains never cut the learning rate below this."""
@@ -426,7 +436,10 @@ def _how_long(
         )
     if plateau is None:
         return f"for {plural(most, 'epoch')} (its trials logged no epochs to go by)"
-    end = f"its last epoch within {tolerance} of its best validation accuracy, epoch {best['best_epoch']}"
+    end = (
+        f"its last epoch within {tolerance} of its best validation accuracy, epoch {best['best_epoch']}"
+        if _accuracy_scored(best) else f"its best epoch by {monitor.name}, epoch {best['best_epoch']}"
+    )  # fmt: skip
     if plateau > most:
         return f"for {plural(most, 'epoch')}, the most a retrain trains ({end}, is epoch {plateau})"
     return f"for {plural(most, 'epoch')} ({end})"
