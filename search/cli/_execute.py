@@ -47,9 +47,10 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
     """Print what a finished search found, write its report; the exit code (0)."""
     best = outcome.best or {}
     metric = request.kt_objective().name
+    epoch = "" if best.get("best_epoch") is None else f" at its best epoch ({best['best_epoch']})"
     console.print(
-        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f} at its best epoch"
-        f" ({best.get('best_epoch')}); hyperparameters {best.get('hyperparameters')}"
+        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f}{epoch};"
+        f" hyperparameters {best.get('hyperparameters')}"
     )
     if outcome.final:
         console.print(f"{tested_line(outcome.final)} ({describe_training(outcome.final)})")

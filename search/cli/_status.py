@@ -70,9 +70,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if best is None:
         console.print("  best so far: none yet")
     else:
+        epoch = "" if best.get("best_epoch") is None else f" at epoch {best['best_epoch']}"
         console.print(
             f"  best so far: trial {best['id']}, {objective} {best['best'][objective]:.4f}"
-            f" at epoch {best['best_epoch']}: {best['hyperparameters']}"
+            f"{epoch}: {best['hyperparameters']}"
         )
     chosen = (meta.get("best") or {}).get("rule")
     if chosen:

@@ -45,3 +45,17 @@ def test_run_and_status_of_a_regression_name_its_test_metrics(tmp_path: Path, ca
     assert main(["status", str(results / "reg" / "r")]) == 0
     status = capsys.readouterr().out
     assert "TEST mean_absolute_error" in status and "no test data" not in status
+
+
+def test_status_of_a_run_whose_fit_returned_numbers_names_no_epoch(tmp_path: Path, capsys) -> None:
+    """A fit of its own that returns a float logs no epochs: no "at epoch None"."""
+    import search
+    from tests import user_models as um
+
+    x, y = um.tiny_data(60)
+    run = search.run(um.FloatFit(), x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
+                     results=tmp_path, name="f", quiet=True)  # fmt: skip
+    capsys.readouterr()
+    assert main(["status", str(run.folder)]) == 0
+    out = capsys.readouterr().out
+    assert "best so far: trial 0, val_accuracy" in out and "epoch None" not in out, out
