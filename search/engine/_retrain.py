@@ -81,7 +81,14 @@ VALIDATED_FACTOR = 0.3
 """... and multiply the learning rate by this after each epoch without one."""
 VALIDATED_MIN_DELTA = 0.001
 """A validation accuracy is better when it is more than this much higher (11 of 10,000
-images): smaller steps are noise, and a retrain that keeps creeping up by them never stops."""
+images): smaller steps are noise, and a retrain that keeps creeping up by them never stops.
+So is any score maximized (AUC, precision...: shares); a minimized one (a loss, an error) has
+the scale of its targets, so any lower value is better (:func:`validated_min_delta`)."""
+
+
+def validated_min_delta(monitor: kt.Objective) -> float:
+    """How much better ``monitor`` must get to count as better in a validated retrain."""
+    return VALIDATED_MIN_DELTA if monitor.direction == "max" else 0.0
 
 
 def retrain_data(splits: Splits, which: str) -> tuple[np.ndarray, np.ndarray]:
@@ -461,7 +468,7 @@ class ValidatedStop(keras.callbacks.EarlyStopping):
     def __init__(self, monitor: kt.Objective) -> None:
         super().__init__(
             monitor.name, patience=VALIDATED_PATIENCE, mode=monitor.direction,
-            min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
+            min_delta=validated_min_delta(monitor), restore_best_weights=True,
         )  # fmt: skip
         self.misses = self.misses_at_best = 0
 
@@ -486,7 +493,7 @@ def _validated_cuts(monitor: kt.Objective) -> keras.callbacks.ReduceLROnPlateau:
     """Cut the learning rate after every epoch that does not improve ``monitor``."""
     return keras.callbacks.ReduceLROnPlateau(
         monitor.name, factor=VALIDATED_FACTOR, patience=1, mode=monitor.direction,
-        min_delta=VALIDATED_MIN_DELTA, min_lr=MIN_LEARNING_RATE,
+        min_delta=validated_min_delta(monitor), min_lr=MIN_LEARNING_RATE,
     )  # fmt: skip
 
 
