@@ -33,7 +33,7 @@ experiment = search.Experiment.from_hypermodel("reg", build, load, max_trials=2,
 '''
 
 
-def test_run_and_status_of_a_regression_name_its_test_metrics(tmp_path: Path, capsys) -> None:
+def test_run_status_and_list_of_a_regression_name_its_metrics(tmp_path: Path, capsys, monkeypatch) -> None:
     (tmp_path / "reg_experiment.py").write_text(REGRESSION)
     results = tmp_path / "results"
     code = main(["run", f"{tmp_path / 'reg_experiment.py'}:experiment", "--tuner", "random",
@@ -45,6 +45,10 @@ def test_run_and_status_of_a_regression_name_its_test_metrics(tmp_path: Path, ca
     assert main(["status", str(results / "reg" / "r")]) == 0
     status = capsys.readouterr().out
     assert "TEST mean_absolute_error" in status and "no test data" not in status
+    monkeypatch.setenv("COLUMNS", "250")
+    assert main(["list", "--results", str(results)]) == 0
+    listed = capsys.readouterr().out
+    assert "val_loss " in listed and "mean_absolute_error " in listed, listed
 
 
 def test_status_of_a_run_whose_fit_returned_numbers_names_no_epoch(tmp_path: Path, capsys) -> None:
