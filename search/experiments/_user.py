@@ -294,6 +294,24 @@ def declared_space(hypermodel: UserHyperModel) -> Space:
         raise SearchError(f"{hypermodel.name}: {exc}") from None
 
 
+def declared_with(user: HyperModelLike, given: Space | None) -> Space:
+    """The space ``user`` declares, ``given`` (a TOML space) replacing its definitions of
+    the same names; SearchError naming a hyperparameter of ``given`` that its build never
+    declares (searched, it would change nothing), unless a ``fit`` of its own may."""
+    space = declared_space(UserHyperModel(user, given))
+    if given is None or has_own_fit(user):
+        return space
+    code = declared_space(UserHyperModel(user))
+    unknown = [name for name in given.names if name not in code]
+    if unknown:
+        raise SearchError(
+            f"{given.source}: {', '.join(unknown)}: not a hyperparameter {describe(user)} declares"
+            f" (it declares {', '.join(code.names)}); remove it from the space file, or read it"
+            " in build with hp.*"
+        )
+    return space
+
+
 MAX_DECLARING_BUILDS = 20
 """Builds tried to find the hyperparameters of every conditional scope."""
 

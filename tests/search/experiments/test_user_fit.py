@@ -31,3 +31,20 @@ def test_a_float_of_a_metric_the_model_does_not_log_is_not_taken_as_the_objectiv
 def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:
     assert isinstance(_fit(um.LossFloatFit(), "val_loss"), float)
     assert np.isfinite(_fit(um.FloatFit(), "val_accuracy"))
+
+
+def test_a_space_file_naming_what_the_build_never_declares_is_refused(tmp_path) -> None:
+    """As for the built-in experiments: a TOML hyperparameter the model never reads would be
+    searched for nothing. A fit of its own may declare it: not refused there."""
+    import search
+    from search.errors import SearchError
+
+    toml = tmp_path / "mine.toml"
+    toml.write_text('[momentum]\ntype = "float"\nlow = 0.1\nhigh = 0.9\ndefault = 0.5\n')
+    x, y = um.tiny_data(40)
+    with pytest.raises(SearchError, match=r"mine.toml: momentum: not a hyperparameter build declares"
+                       r" \(it declares units, dropout, learning_rate\)"):  # fmt: skip
+        search.run(um.build, x, y, space=toml, results=tmp_path / "r", quiet=True)
+    assert not (tmp_path / "r").exists()
+    own = search.Experiment.from_hypermodel("own", um.TunedFit(), lambda: None).load_space(toml)
+    assert "momentum" in own.names
