@@ -91,7 +91,7 @@ class Space:
                 if param.name in values:
                     raise ValueError(
                         f"{param.name}: is active only when {cond.describe()}, which"
-                        f" --fix {cond.parent}={fixed.get(cond.parent)!r} rules out"
+                        f" fixing {cond.parent} to {fixed.get(cond.parent)!r} rules out"
                     )
                 dropped.add(param.name)
                 continue

@@ -179,7 +179,8 @@ def test_fixing_a_parent_off_drops_its_conditional_children() -> None:
     assert "augment" in off and not any(n in off for n in ("flip", "shift", "zoom", "rotation"))
     on = space.fix({"augment": True})
     assert all(n in on for n in ("flip", "shift", "zoom", "rotation"))
-    with pytest.raises(ValueError, match="shift: is active only when augment == True"):
+    with pytest.raises(ValueError, match="shift: is active only when augment == True") as refused:
         space.fix({"augment": False, "shift": 0.1})
+    assert str(refused.value).endswith("which fixing augment to False rules out")  # not "--fix"
     clothing = get("clothing").load_space().fix({"fine_tune_layers": 0})
     assert "fine_tune_learning_rate" not in clothing and "fine_tune_after" not in clothing
