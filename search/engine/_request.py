@@ -309,12 +309,6 @@ def stored_request(
     meta = folder.read_meta()
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
-    if meta.get("status") == "finished":
-        raise SearchError(
-            f"{folder.path}: run {folder.name!r} is already finished: nothing to resume; read it"
-            f" with `python -m search status {folder.path}` (search.load(folder) from Python),"
-            " or search again in a run of another name"
-        )
     stored = dict(meta["request"])
     url = storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
     if is_masked(url):
