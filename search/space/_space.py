@@ -131,8 +131,8 @@ def _misfit(param: Param, value: Any) -> str:
     """Why ``value`` cannot fix ``param``: of another type, or outside its range."""
     numbers = {"float": (int, float), "int": (int,)}.get(param.kind)
     if numbers is not None and (isinstance(value, bool) or not isinstance(value, numbers)):
-        kind = type(value).__name__
-        return f"{param.name}: {value!r} is a {kind}, not a {param.kind} in {param.describe()}"
+        kind, article = type(value).__name__, "an" if param.kind == "int" else "a"
+        return f"{param.name}: {value!r} is a {kind}, not {article} {param.kind} in {param.describe()}"
     if param.kind == "bool" and not isinstance(value, bool):
         return f"{param.name}: {value!r} is a {type(value).__name__}, not true or false"
     return f"{param.name}: {value!r} is outside its range, {param.describe()}"

@@ -145,6 +145,8 @@ def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
 def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
     with pytest.raises(ValueError, match=r"learning_rate: '0.01' is a str, not a float in \[0.0001, 0.1\]"):
         parse_space(VALID).fix({"learning_rate": "0.01"})
+    with pytest.raises(ValueError, match=r"units: 64.0 is a float, not an int in 32..128"):
+        parse_space(VALID).fix({"units": 64.0})
 
 
 def test_fingerprint_ignores_help_but_not_ranges() -> None:
