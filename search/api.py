@@ -11,7 +11,7 @@ import math
 import numbers
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -389,12 +389,7 @@ def _execute(
 ) -> Run:
     console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
     quiet_libraries()
-    for observer in observers:
-        if not isinstance(observer, Observer):
-            raise SearchError(
-                f"observers: a {type(observer).__name__} is not a search.Observer; subclass"
-                " search.Observer and override the hooks you need"
-            )
+    observers = _observer_list(observers)
     if request.isolate and observers:
         raise SearchError(
             "observers: isolate=True runs each trial in another process, where they cannot"
@@ -420,6 +415,20 @@ def _execute(
     for line in outcome.report:
         console.print(line)
     return Run(outcome.folder.path)
+
+
+def _observer_list(observers: Any) -> list[Observer]:
+    """``observers`` as a list (one Observer given alone too); SearchError naming what is
+    not a search.Observer."""
+    iterable = isinstance(observers, Iterable) and not isinstance(observers, (str, Observer))
+    many = list(observers) if iterable else [observers]
+    for observer in many:
+        if not isinstance(observer, Observer):
+            raise SearchError(
+                f"observers: a {type(observer).__name__} is not a search.Observer; subclass"
+                " search.Observer and override the hooks you need"
+            )
+    return many
 
 
 def resume(

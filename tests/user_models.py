@@ -237,3 +237,26 @@ class ReturnsFit(FloatFit):
     def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]
         _own_loop(model, x, y, 1)
         return self.value
+
+
+def build_regression(hp: kt.HyperParameters) -> keras.Model:
+    """A regression on the 8 features: one linear output, mean squared error."""
+    model = keras.Sequential([
+        keras.Input((FEATURES,)),
+        keras.layers.Dense(hp.Int("units", 4, 8, step=4), activation="relu"),
+        keras.layers.Dense(1),
+    ])  # fmt: skip
+    model.compile(optimizer="adam", loss="mse", metrics=["mean_absolute_error"])
+    return model
+
+
+class LossFloatFit(kt.HyperModel):
+    """A regression whose own ``fit`` returns its validation loss as one float (KerasTuner,
+    given no objective, minimizes it)."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return build_regression(hp)
+
+    def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]
+        model.fit(x, y, epochs=epochs, verbose=0)
+        return float(model.evaluate(*validation_data, return_dict=True, verbose=0)["loss"])

@@ -17,7 +17,7 @@ from search.engine import (
     drive_isolated,
     run_search,
 )
-from search.report import describe_training
+from search.report import describe_training, tested_line
 from search.tuners import show_trial_tracebacks
 
 
@@ -47,15 +47,13 @@ def report_outcome(outcome: RunOutcome, request: RunRequest, console: Console) -
     """Print what a finished search found, write its report; the exit code (0)."""
     best = outcome.best or {}
     metric = request.kt_objective().name
+    epoch = "" if best.get("best_epoch") is None else f" at its best epoch ({best['best_epoch']})"
     console.print(
-        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f} at its best epoch"
-        f" ({best.get('best_epoch')}); hyperparameters {best.get('hyperparameters')}"
+        f"chosen trial {best.get('id')}: {metric} {best['best'][metric]:.4f}{epoch};"
+        f" hyperparameters {best.get('hyperparameters')}"
     )
     if outcome.final:
-        console.print(
-            f"TEST accuracy of the retrained model: {outcome.final['test_accuracy']:.4f}"
-            f" ({describe_training(outcome.final)})"
-        )
+        console.print(f"{tested_line(outcome.final)} ({describe_training(outcome.final)})")
     console.print(f"run {outcome.folder.name} finished in {outcome.seconds / 60:.1f} min;"
                   f" results in {outcome.folder.path}")
     for line in outcome.report:

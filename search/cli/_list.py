@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -42,7 +43,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         console.print(f"no runs under {args.results}")
         return 0
     table = Table(title=f"runs under {args.results}")
-    for column in ("run", "experiment", "tuner", "status", "trials", "best", "test acc"):
+    for column in ("run", "experiment", "tuner", "status", "trials", "best", "test"):
         table.add_column(column)
     for run in runs:
         try:
@@ -57,8 +58,17 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             meta["tuner"],
             info["status"],
             str(info["trials"]),
-            f"{best['best'][info['objective']]:.4f}" if best else "-",
-            f"{final['test_accuracy']:.4f}" if (final or {}).get("test_accuracy") is not None else "-",
+            f"{info['objective']} {best['best'][info['objective']]:.4f}" if best else "-",
+            _first_test(final),
         )
     console.print(table)
     return 0
+
+
+def _first_test(final: dict[str, Any] | None) -> str:
+    """The final model's first test metric ("accuracy 0.9257", a regression's
+    "mean_absolute_error 0.7880"); "-" when it was not tested."""
+    from search.report import describe_test
+
+    words = describe_test(final or {})
+    return "-" if words == "no test data" else words.split(", ")[0]

@@ -70,9 +70,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if best is None:
         console.print("  best so far: none yet")
     else:
+        epoch = "" if best.get("best_epoch") is None else f" at epoch {best['best_epoch']}"
         console.print(
             f"  best so far: trial {best['id']}, {objective} {best['best'][objective]:.4f}"
-            f" at epoch {best['best_epoch']}: {best['hyperparameters']}"
+            f"{epoch}: {best['hyperparameters']}"
         )
     chosen = (meta.get("best") or {}).get("rule")
     if chosen:
@@ -90,11 +91,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     )
     final = meta.get("final")
     if final:
-        from search.report import describe_training
+        from search.report import describe_training, tested_line
 
-        test = final.get("test_accuracy")  # None: a run on arrays given without test data
-        shown = "none (no test data)" if test is None else f"{test:.4f}"
-        console.print(f"  TEST accuracy of the retrained model: {shown} ({describe_training(final)})")
+        console.print(f"  {tested_line(final)} ({describe_training(final)})")
     return 0
 
 

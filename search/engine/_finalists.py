@@ -164,7 +164,7 @@ def _train(
     done = trained_epochs(state)
     say(f"{label}: trial {record['id']}'s configuration{start_words(record, start)} on"
         f" {len(x):,} {splits.unit}" + (f", continued after epoch {done}" if done else ""))  # fmt: skip
-    line = None if ctx.quiet else EpochLine(ctx.console, epochs, validated=True, label=label)
+    line = None if ctx.quiet else EpochLine(ctx.console, epochs, True, label, monitor.name)
     started = time.perf_counter()
     try:
         fitted = fit_configuration(

@@ -234,8 +234,11 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
             f" {p.experiment.name!r}; pass another {option('results')} folder or {option('name')}"
         )
     if meta.get("status") == "finished":
-        raise SearchError(f"{folder.path}: run {folder.name!r} is already finished; to search"
-                          f" again, choose another {option('name')}")  # fmt: skip
+        raise SearchError(
+            f"{folder.path}: run {folder.name!r} is already finished: nothing to resume; read it"
+            f" with `python -m search status {folder.path}` (search.load(folder) from Python),"
+            " or search again in a run of another name"
+        )
     differences = _differences(meta, p, request)
     if differences:
         raise SearchError(

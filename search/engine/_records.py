@@ -157,6 +157,10 @@ class TrialRecorder(Observer):
             record["status"] = "pruned"
             record["pruned_at_epoch"] = pruned_at
         record["finished"] = utc_now()
+        # Hyperparameters a fit of its own declared in its first trial (the baseline): their
+        # defaults trained it, as KerasTuner's trial records.
+        for name, value in active_values(trial.hyperparameters).items():
+            record["hyperparameters"].setdefault(name, value)
         started = self._started.pop(trial.trial_id, None)
         if started is not None:
             record["seconds"] = round(time.perf_counter() - started, 3)

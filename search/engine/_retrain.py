@@ -30,12 +30,16 @@ from search.storage import RunFolder, trained_epochs
 
 
 class EpochLine(keras.callbacks.Callback):
-    """One printed line per epoch of a final training (``label``: what trains)."""
+    """One printed line per epoch of a final training (``label``: what trains): its loss,
+    its accuracy where the model logs one, and the validation ``monitor`` it watches."""
 
-    def __init__(self, console: Console, epochs: int, validated: bool, label: str = "retrain") -> None:
+    def __init__(
+        self, console: Console, epochs: int, validated: bool, label: str = "retrain",
+        monitor: str = "val_accuracy",
+    ) -> None:  # fmt: skip
         super().__init__()
         self.console, self.epochs, self.validated = console, epochs, validated
-        self.label = label
+        self.label, self.monitor = label, monitor
         self._start = 0.0
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
@@ -44,11 +48,11 @@ class EpochLine(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         logs = logs or {}
         of = f"at most {self.epochs}" if self.validated else str(self.epochs)
-        val = f", val accuracy {logs['val_accuracy']:.4f}" if "val_accuracy" in logs else ""
+        shown = [name for name in ("loss", "accuracy", "val_accuracy") if name in logs]
+        shown += [self.monitor] if self.monitor in logs and self.monitor not in shown else []
+        words = ", ".join(f"{name.replace('_', ' ')} {float(logs[name]):.4f}" for name in shown)
         self.console.print(
-            f"  {self.label} epoch {epoch + 1} ({of}): loss {logs.get('loss', float('nan')):.4f},"
-            f" accuracy {logs.get('accuracy', float('nan')):.4f}{val}"
-            f" ({time.perf_counter() - self._start:.0f} s)"
+            f"  {self.label} epoch {epoch + 1} ({of}): {words} ({time.perf_counter() - self._start:.0f} s)"
         )
 
 
@@ -77,7 +81,14 @@ VALIDATED_FACTOR = 0.3
 """... and multiply the learning rate by this after each epoch without one."""
 VALIDATED_MIN_DELTA = 0.001
 """A validation accuracy is better when it is more than this much higher (11 of 10,000
-images): smaller steps are noise, and a retrain that keeps creeping up by them never stops."""
+images): smaller steps are noise, and a retrain that keeps creeping up by them never stops.
+So is any score maximized (AUC, precision...: shares); a minimized one (a loss, an error) has
+the scale of its targets, so any lower value is better (:func:`validated_min_delta`)."""
+
+
+def validated_min_delta(monitor: kt.Objective) -> float:
+    """How much better ``monitor`` must get to count as better in a validated retrain."""
+    return VALIDATED_MIN_DELTA if monitor.direction == "max" else 0.0
 
 
 def retrain_data(splits: Splits, which: str) -> tuple[np.ndarray, np.ndarray]:
@@ -113,6 +124,16 @@ def retrain_epochs(record: dict[str, Any], tolerance: float) -> int:
         return best
     return max(epoch for epoch, score in scores.items() if score >= scores[best] - tolerance
                or epoch == best)  # fmt: skip
+
+
+def _accuracy_scored(record: dict[str, Any]) -> bool:
+    """Whether :func:`retrain_epochs` goes by the record's validation accuracy (logged at
+    its best epoch), rather than by the best epoch alone."""
+    best = record.get("best_epoch")
+    return any(
+        e.get("epoch") == best and isinstance(e.get("val_accuracy"), (int, float))
+        and math.isfinite(e["val_accuracy"]) for e in record.get("epochs", [])
+    )  # fmt: skip
 
 
 VAL_ACCURACY = kt.Objective("val_accuracy", "max")
@@ -205,7 +226,7 @@ def retrain_best(
                       f" {len(x):,} {splits.unit} {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
-    line = None if quiet else EpochLine(console, epochs, validated)
+    line = None if quiet else EpochLine(console, epochs, validated, monitor=monitor.name)
     validation = (splits.x_val, splits.y_val) if validated else None
     fitted = fit_configuration(
         hypermodel, hp, x, y, validation, epochs, monitor, line, state, start,
@@ -422,7 +443,10 @@ def _how_long(
         )
     if plateau is None:
         return f"for {plural(most, 'epoch')} (its trials logged no epochs to go by)"
-    end = f"its last epoch within {tolerance} of its best validation accuracy, epoch {best['best_epoch']}"
+    end = (
+        f"its last epoch within {tolerance} of its best validation accuracy, epoch {best['best_epoch']}"
+        if _accuracy_scored(best) else f"its best epoch by {monitor.name}, epoch {best['best_epoch']}"
+    )  # fmt: skip
     if plateau > most:
         return f"for {plural(most, 'epoch')}, the most a retrain trains ({end}, is epoch {plateau})"
     return f"for {plural(most, 'epoch')} ({end})"
@@ -444,7 +468,7 @@ class ValidatedStop(keras.callbacks.EarlyStopping):
     def __init__(self, monitor: kt.Objective) -> None:
         super().__init__(
             monitor.name, patience=VALIDATED_PATIENCE, mode=monitor.direction,
-            min_delta=VALIDATED_MIN_DELTA, restore_best_weights=True,
+            min_delta=validated_min_delta(monitor), restore_best_weights=True,
         )  # fmt: skip
         self.misses = self.misses_at_best = 0
 
@@ -469,7 +493,7 @@ def _validated_cuts(monitor: kt.Objective) -> keras.callbacks.ReduceLROnPlateau:
     """Cut the learning rate after every epoch that does not improve ``monitor``."""
     return keras.callbacks.ReduceLROnPlateau(
         monitor.name, factor=VALIDATED_FACTOR, patience=1, mode=monitor.direction,
-        min_delta=VALIDATED_MIN_DELTA, min_lr=MIN_LEARNING_RATE,
+        min_delta=validated_min_delta(monitor), min_lr=MIN_LEARNING_RATE,
     )  # fmt: skip
 
 

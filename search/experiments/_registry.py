@@ -17,7 +17,7 @@ from search.experiments._reference import Reference, reference_of, resolve
 from search.experiments._user import (
     UserHyperModel,
     check_on_data,
-    declared_space,
+    declared_with,
     describe,
     fidelity_refusal,
     first_row,
@@ -277,7 +277,7 @@ def user_experiment(
             "hyperband": (trials, epochs),
             **{tuner: (other, epochs) for tuner in ("random", "bayesian", "optuna")},
         },
-        declare_space=lambda given: declared_space(UserHyperModel(user, given)),
+        declare_space=lambda given: declared_with(user, given),
         check_data=lambda splits, objective: check_on_data(user, splits, objective),
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,

@@ -129,7 +129,9 @@ class UserHyperModel(kt.HyperModel):
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search
                 kwargs["fidelity"] = fidelity
-            return fit_result(fit(hp, model, *args, **kwargs), self.name, objective)
+            result = fit_result(fit(hp, model, *args, **kwargs), self.name, objective)
+            _check_float(result, model, self.name, objective)
+            return result
         return _fit_resumable(model, args, kwargs, state_path, fidelity)
 
 
@@ -155,6 +157,25 @@ def fit_result(result: Any, name: str, objective: str | None) -> Any:
     if isinstance(result, (dict, keras.callbacks.History, float)):
         return result
     return float(result)
+
+
+def _check_float(result: Any, model: keras.Model, name: str, objective: str | None) -> None:
+    """FitResultError when ``name``'s fit returned a bare float, which KerasTuner takes as
+    the objective's value, while the model it trained does not log the objective's metric
+    (a regression's loss taken as ``val_accuracy`` would be maximized)."""
+    if objective is None or not isinstance(result, float):
+        return
+    try:
+        logged = list(model.get_metrics_result())
+    except Exception:  # metrics never built (a loop of its own): nothing to tell by
+        return
+    if not logged or objective in logged or objective.removeprefix("val_") in logged:
+        return
+    raise FitResultError(
+        f"{name}'s fit returned a float, taken as {objective!r}, a metric its model does not"
+        f" log (it logs {', '.join(logged)}); name what the float is, e.g."
+        " objective=keras_tuner.Objective('val_loss', 'min') (command line: --objective val_loss:min)"
+    )
 
 
 def _refused_result(result: Any, objective: str | None) -> str:
@@ -271,6 +292,24 @@ def declared_space(hypermodel: UserHyperModel) -> Space:
         return space_from_hyperparameters(hp, source=f"<{hypermodel.name}>")
     except ValueError as exc:
         raise SearchError(f"{hypermodel.name}: {exc}") from None
+
+
+def declared_with(user: HyperModelLike, given: Space | None) -> Space:
+    """The space ``user`` declares, ``given`` (a TOML space) replacing its definitions of
+    the same names; SearchError naming a hyperparameter of ``given`` that its build never
+    declares (searched, it would change nothing), unless a ``fit`` of its own may."""
+    space = declared_space(UserHyperModel(user, given))
+    if given is None or has_own_fit(user):
+        return space
+    code = declared_space(UserHyperModel(user))
+    unknown = [name for name in given.names if name not in code]
+    if unknown:
+        raise SearchError(
+            f"{given.source}: {', '.join(unknown)}: not a hyperparameter {describe(user)} declares"
+            f" (it declares {', '.join(code.names)}); remove it from the space file, or read it"
+            " in build with hp.*"
+        )
+    return space
 
 
 MAX_DECLARING_BUILDS = 20

@@ -144,6 +144,25 @@ def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
     )
 
 
+def against_baseline_by_value(ranked: pd.DataFrame, choice: ValueChoice) -> str | None:
+    """How the chosen trial's objective value compares with the baseline's (its best run,
+    the first ranked); None when no run of the baseline has a value."""
+    if "baseline" not in ranked or "objective" not in ranked:
+        return None
+    runs = ranked[ranked["baseline"].astype(bool) & ranked["rank"].notna()]
+    if runs.empty:
+        return None
+    base = runs.iloc[0]
+    where = f"the space's defaults, trial {base['trial']}"
+    if choice.trial in set(runs["trial"]):
+        return (
+            f"The baseline ({where}) was chosen: no sampled configuration beat its"
+            f" {choice.objective} ({float(base['objective']):.4g})."
+        )
+    value = float(base["objective"])
+    return f"Against the baseline ({where}): {choice.objective} {value:.4g} -> {choice.value:.4g}."
+
+
 RULE = (
     "Ranking rule: among trials whose converged validation accuracy (mean of the last {k}"
     " epochs up to the best one) is within {tol} of the best, the least overfitting wins"

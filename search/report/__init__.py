@@ -22,6 +22,7 @@ from search.report._data import (
     describe_test,
     describe_training,
     load_report,
+    tested_line,
     time_limit_words,
 )
 from search.report._importance import distributions, importance_inputs, param_importances
@@ -51,6 +52,7 @@ __all__ = [
     "rank_run",
     "rank_trials",
     "report_lines",
+    "tested_line",
     "time_limit_words",
     "trials_table",
     "write_report",

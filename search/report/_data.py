@@ -16,6 +16,7 @@ from search.ranking import (
     Choice,
     ValueChoice,
     against_baseline,
+    against_baseline_by_value,
     baseline_row,
     full_history,
     rank_run,
@@ -193,6 +194,8 @@ def baseline_line(
 ) -> str | None:
     """How the choice compares with the baseline: in the search (:func:`against_baseline`)
     and, where the finalists chose, with the baseline's finalist at full fidelity."""
+    if isinstance(choice, ValueChoice):
+        return against_baseline_by_value(table, choice)
     if not isinstance(choice, Choice):
         return None
     base = baseline_row(table, choice.trial)
@@ -269,17 +272,35 @@ def wall_minutes(meta: dict[str, Any]) -> float | None:
     return (datetime.now(start.tzinfo) - start).total_seconds() / 60
 
 
-def describe_test(final: dict[str, Any]) -> str:
-    """The final model's test result in words, e.g. "accuracy 0.9257" or "auc 0.9412,
-    loss 0.2811"; "no test data" when none was given."""
+def _test_results(final: dict[str, Any]) -> list[tuple[str, float]]:
+    """The final model's test metrics, accuracy first and loss last; empty without test data."""
     metrics = final.get("test_metrics")
     if metrics is None and final.get("test_accuracy") is not None:
         metrics = {"accuracy": final["test_accuracy"]}
     if not metrics:
-        return "no test data"
+        return []
     first = ["accuracy"] if "accuracy" in metrics else []
     names = first + [n for n in metrics if n not in first and n != "loss"] + ["loss"] * ("loss" in metrics)
-    return ", ".join(f"{name} {float(metrics[name]):.4f}" for name in names)
+    return [(name, float(metrics[name])) for name in names]
+
+
+def describe_test(final: dict[str, Any]) -> str:
+    """The final model's test result in words, e.g. "accuracy 0.9257" or "auc 0.9412,
+    loss 0.2811"; "no test data" when none was given."""
+    results = _test_results(final)
+    return ", ".join(f"{name} {value:.4f}" for name, value in results) or "no test data"
+
+
+def tested_line(final: dict[str, Any]) -> str:
+    """The final model's test result as ``run`` and ``status`` print it, named by the
+    model's own first metric: "TEST accuracy of the retrained model: 0.9257", "TEST
+    mean_absolute_error of the retrained model: 0.7880, loss 1.1970"."""
+    results = _test_results(final)
+    if not results:
+        return "TEST of the retrained model: none (no test data)"
+    (name, value), rest = results[0], results[1:]
+    others = "".join(f", {other} {score:.4f}" for other, score in rest if name != "accuracy")
+    return f"TEST {name} of the retrained model: {value:.4f}{others}"
 def category_label(value: Any) -> str:
     """A hyperparameter value as an axis category: 32.0 (an int column holding NaN) is "32"."""
     if isinstance(value, float) and value.is_integer():

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from search.ranking import HP_PREFIX, RULE, hp_columns
+from search.ranking import HP_PREFIX, RULE, ValueChoice, hp_columns
 from search.report._data import (
     RunReport,
     best_so_far,
@@ -117,14 +117,18 @@ def _fmt(value: Any) -> tuple[str, str]:
     return html.escape(str(value)), html.escape(str(value))
 
 
-def table_html(table: pd.DataFrame, chosen: str | None) -> str:
-    """The ranked trials as a sortable HTML table (click a header to sort)."""
+def table_html(table: pd.DataFrame, chosen: str | None, objective: str | None = None) -> str:
+    """The ranked trials as a sortable HTML table (click a header to sort); ``objective``:
+    the metric of the table's ``objective`` column, shown after the status, where it ranks."""
     hps = hp_columns(table)
-    head = [label for _, label in TABLE_COLUMNS] + [c[len(HP_PREFIX):] for c in hps]
+    columns = list(TABLE_COLUMNS)
+    if objective is not None and "objective" in table:
+        columns.insert(4, ("objective", objective))
+    head = [label for _, label in columns] + [c[len(HP_PREFIX):] for c in hps]
     rows = []
     for _, row in table.iterrows():
         cells = []
-        for column in [c for c, _ in TABLE_COLUMNS] + hps:
+        for column in [c for c, _ in columns] + hps:
             shown, key = _fmt(row.get(column))
             if column == "seconds" and shown:
                 shown = f"{row[column]:.{SECONDS_DECIMALS}f}"
@@ -193,7 +197,7 @@ def _summary(report: RunReport) -> str:
         "baseline": report.baseline or "not run (--no-baseline, or it did not complete)",
         "finalists": describe_finalists(final)
         or ("none (the chosen configuration retrained alone)" if final else "none"),
-        "test accuracy": test,
+        "test": test,
         "data": f"{data.get('train')} train / {data.get('validation')} validation"
         f" {data.get('unit', 'images')}",
     }
@@ -278,6 +282,7 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
     said = choice_lines(report)
     headline = html.escape(" ".join(said)) if said else "No trial has a validation accuracy yet."
     chosen = report.table.loc[report.table["chosen"].astype(bool), "trial"]
+    ranked_by = report.choice.objective if isinstance(report.choice, ValueChoice) else None
     parts = [f"<h1>Search report: {html.escape(report.label)}</h1>"]
     if report.running:
         parts.append('<p class="running">This run is still RUNNING: the report shows the'
@@ -286,7 +291,8 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
         f'<p class="choice">{headline}</p>',
         f"<p>{html.escape(rule)}</p>",
         "<h2>Summary</h2>", _summary(report),
-        "<h2>Trials, ranked</h2>", table_html(report.table, chosen.iloc[0] if len(chosen) else None),
+        "<h2>Trials, ranked</h2>",
+        table_html(report.table, chosen.iloc[0] if len(chosen) else None, ranked_by),
     ]  # fmt: skip
     figures = run_figures(report, top_k)
     slices = [(t, f) for t, f in figures if t.startswith("Slice")]

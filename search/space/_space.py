@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from search.space._params import Bool, Choice, Fixed, Param
 
 
@@ -66,11 +68,9 @@ class Space:
         params = []
         for param in self.params:
             if param.name in values:
-                value = values[param.name]
+                value = _plain(values[param.name])
                 if not param.contains(value):
-                    raise ValueError(
-                        f"{param.name}: {value!r} is outside its range, {param.describe()}"
-                    )
+                    raise ValueError(_misfit(param, value))
                 param = Fixed(param.name, value, condition=param.condition, help=param.help)
             params.append(param)
         unknown = sorted(set(values) - set(self._by_name))
@@ -91,7 +91,7 @@ class Space:
                 if param.name in values:
                     raise ValueError(
                         f"{param.name}: is active only when {cond.describe()}, which"
-                        f" --fix {cond.parent}={fixed.get(cond.parent)!r} rules out"
+                        f" fixing {cond.parent} to {fixed.get(cond.parent)!r} rules out"
                     )
                 dropped.add(param.name)
                 continue
@@ -120,6 +120,22 @@ class Space:
 
 
 _MISSING = object()
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar (a value read off a trials table) as the Python value it holds."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _misfit(param: Param, value: Any) -> str:
+    """Why ``value`` cannot fix ``param``: of another type, or outside its range."""
+    numbers = {"float": (int, float), "int": (int,)}.get(param.kind)
+    if numbers is not None and (isinstance(value, bool) or not isinstance(value, numbers)):
+        kind, article = type(value).__name__, "an" if param.kind == "int" else "a"
+        return f"{param.name}: {value!r} is a {kind}, not {article} {param.kind} in {param.describe()}"
+    if param.kind == "bool" and not isinstance(value, bool):
+        return f"{param.name}: {value!r} is a {type(value).__name__}, not true or false"
+    return f"{param.name}: {value!r} is outside its range, {param.describe()}"
 
 
 def _check_condition(param: Param, earlier: Mapping[str, Param]) -> None:

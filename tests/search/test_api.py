@@ -341,6 +341,15 @@ def test_observers_with_isolate_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "results").exists()
 
 
+def test_one_observer_given_alone_is_taken(tmp_path: Path) -> None:
+    """As ``track=`` takes one name: ``observers=Counter()``, not a TypeError."""
+    counter = _Counter()
+    run = _run(um.build, tmp_path, "random", max_trials=1, max_epochs=1, observers=counter)
+    assert counter.begun == [t["id"] for t in _trials(run)]
+    with pytest.raises(SearchError, match="observers: a function is not a search.Observer"):
+        _run(um.build, tmp_path / "other", "random", observers=lambda trial: None)
+
+
 def test_a_run_on_arrays_speaks_of_rows_not_images(tmp_path: Path, capsys) -> None:
     run = _run(um.build, tmp_path, "random", max_trials=1, retrain=True, retrain_max_epochs=2,
                quiet=False, test_data=um.tiny_data(n=30, seed=1))  # fmt: skip

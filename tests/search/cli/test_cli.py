@@ -397,3 +397,19 @@ def test_resume_names_run_json_for_damaged_workers(tmp_path: Path, capsys) -> No
     assert main(["resume", str(folder.path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{folder.run_file}: the request stored there is not valid" in err
+
+
+def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path: Path, capsys) -> None:
+    """Not "choose another --name", an option resume does not have."""
+    from tests import user_models as um
+
+    x, y = um.tiny_data(40)
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
+                     results=tmp_path, name="r1", quiet=True)  # fmt: skip
+    capsys.readouterr()
+    assert main(["resume", str(run.folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run 'r1' is already finished: nothing to resume" in err, err
+    assert f"python -m search status {run.folder}" in err and "--name" not in err
+    with pytest.raises(SearchError, match=r"nothing to resume; .*search\.load"):
+        search.resume(run.folder)

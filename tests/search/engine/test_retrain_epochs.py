@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import keras_tuner as kt
 import pytest
 
-from search.engine._retrain import retrain_epochs
+from search.engine._retrain import _how_long, retrain_epochs
 
 
 def record(best: int, accuracies: list[float], first: int = 1) -> dict:
@@ -26,6 +27,18 @@ def test_the_last_epoch_within_tolerance_of_the_best() -> None:
 def test_without_accuracies_the_best_epoch() -> None:
     assert retrain_epochs(record(2, [math.nan, math.nan]), 0.005) == 2
     assert retrain_epochs({"best_epoch": 3, "epochs": []}, 0.005) == 3
+
+
+def test_a_retrain_by_the_best_epoch_says_which_metric_chose_it() -> None:
+    """A regression's trial logs no accuracy: its retrain runs to the objective's best
+    epoch, and says so, not "within 0.005 of its best validation accuracy"."""
+    losses = [{"epoch": 1, "val_loss": 3.0}, {"epoch": 2, "val_loss": 1.5}]
+    regression = {"id": "1", "best_epoch": 2, "epochs": losses}
+    words = _how_long(regression, kt.Objective("val_loss", "min"), (2, 2), "", 0.005, False)
+    assert words == "for 2 epochs (its best epoch by val_loss, epoch 2)"
+    accuracy = kt.Objective("val_accuracy", "max")
+    classifier = _how_long(record(2, [0.8, 0.9]), accuracy, (2, 2), "", 0.005, False)
+    assert classifier == "for 2 epochs (its last epoch within 0.005 of its best validation accuracy, epoch 2)"
 
 
 def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(

@@ -249,7 +249,7 @@ def test_status_and_list_show_a_retrained_run_without_test_data(tmp_path: Path, 
     assert main(["status", str(run.folder)]) == 0
     assert main(["list", "--results", str(tmp_path / "results")]) == 0
     out = capsys.readouterr().out
-    assert "TEST accuracy of the retrained model: none (no test data)" in out
+    assert "TEST of the retrained model: none (no test data)" in out
 
 
 def test_finalists_cut_to_one_by_the_limit_are_said_so(tmp_path: Path) -> None:

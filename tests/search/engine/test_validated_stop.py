@@ -134,3 +134,22 @@ def test_the_bench_reads_curves_as_the_retrain_stops(curve: list[float], monkeyp
         assert stop.stopped
     finally:
         sys.modules.pop("retrain_stop", None)
+
+
+def test_a_loss_on_a_small_scale_that_keeps_improving_keeps_training() -> None:
+    """A regression on small targets: its val_loss improves by less than the accuracy's
+    min_delta (0.001) every epoch; each improvement counts, so no cut and no early stop."""
+    import keras_tuner as kt
+
+    monitor = kt.Objective("val_loss", "min")
+    model = _model()
+    rates, stopper, cuts = _LearningRates(), ValidatedStop(monitor), _validated_cuts(monitor)
+    callbacks = keras.callbacks.CallbackList([rates, cuts, stopper], model=model)
+    model.stop_training = False
+    callbacks.on_train_begin()
+    curve = [4e-4, 3e-4, 2e-4, 1.5e-4, 1e-4, 8e-5]
+    for epoch, value in enumerate(curve):
+        callbacks.on_epoch_begin(epoch)
+        callbacks.on_epoch_end(epoch, {"val_loss": value, "loss": value})
+        assert not model.stop_training, f"stopped after epoch {epoch + 1}"
+    assert stopper.best_epoch + 1 == len(curve) and rates.rates == [FIRST_RATE] * len(curve)

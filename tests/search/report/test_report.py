@@ -603,3 +603,34 @@ def test_a_read_only_run_folder_is_named_with_output_as_the_fix(
     assert err.count("\n") == 1 and f"run folder {folder.path}: cannot write in {folder.path}" in err
     assert "Read-only file system" in err and "--output FILE" in err
     assert not (folder.path / "report.html").exists()
+
+
+def _regression_run(chosen_is_baseline: bool) -> tuple[pd.DataFrame, Any]:
+    """Three trials of a regression ranked by val_mae (min); trial 0 the baseline."""
+    maes = {"0": 0.5 if chosen_is_baseline else 1.5, "1": 0.6, "2": 1.4}
+    trials = [
+        trial(tid, [{"epoch": 1, "loss": 2.0, "val_loss": 2.0, "val_mae": mae}], baseline=tid == "0",
+              best={"val_mae": mae}, hp={"units": 4})
+        for tid, mae in maes.items()
+    ]  # fmt: skip
+    from search.ranking import rank_run
+
+    ranking = rank_run(trials, trials_table(trials), "val_mae", "min")
+    return ranking.table, ranking.choice
+
+
+def test_a_run_ranked_by_another_objective_names_its_baseline_and_shows_the_objective() -> None:
+    from search.report._html import table_html
+
+    table, choice = _regression_run(chosen_is_baseline=False)
+    assert choice.trial == "1"
+    assert baseline_line(table, choice, None) == (
+        "Against the baseline (the space's defaults, trial 0): val_mae 1.5 -> 0.6."
+    )
+    shown = table_html(table, choice.trial, "val_mae")
+    assert "<th>val_mae</th>" in shown and 'data-v="0.6"' in shown
+    table, choice = _regression_run(chosen_is_baseline=True)
+    assert baseline_line(table, choice, None) == (
+        "The baseline (the space's defaults, trial 0) was chosen: no sampled configuration"
+        " beat its val_mae (0.5)."
+    )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras_tuner as kt
+import numpy as np
 import pytest
 
 from search.errors import SpaceError
@@ -132,6 +133,22 @@ def test_fix_replaces_with_fixed_and_checks_range() -> None:
         parse_space(VALID).fix({"nope": 1})
 
 
+def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
+    """Tuning in stages from Python: ``fix={"units": run.trials.iloc[0]["hp_units"]}``."""
+    space = parse_space(VALID).fix({"units": np.int64(96), "learning_rate": np.float32(0.01),
+                                    "augment": np.bool_(True), "mode": np.str_("scale")})  # fmt: skip
+    fixed = {name: space[name].default for name in ("units", "learning_rate", "augment", "mode")}
+    assert fixed == {"units": 96, "learning_rate": pytest.approx(0.01), "augment": True, "mode": "scale"}
+    assert [type(v) for v in fixed.values()] == [int, float, bool, str]
+
+
+def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
+    with pytest.raises(ValueError, match=r"learning_rate: '0.01' is a str, not a float in \[0.0001, 0.1\]"):
+        parse_space(VALID).fix({"learning_rate": "0.01"})
+    with pytest.raises(ValueError, match=r"units: 64.0 is a float, not an int in 32..128"):
+        parse_space(VALID).fix({"units": 64.0})
+
+
 def test_fingerprint_ignores_help_but_not_ranges() -> None:
     a = parse_space(VALID)
     b = parse_space(VALID.replace('default = 64', 'default = 64\nhelp = "doc"'))
@@ -164,7 +181,8 @@ def test_fixing_a_parent_off_drops_its_conditional_children() -> None:
     assert "augment" in off and not any(n in off for n in ("flip", "shift", "zoom", "rotation"))
     on = space.fix({"augment": True})
     assert all(n in on for n in ("flip", "shift", "zoom", "rotation"))
-    with pytest.raises(ValueError, match="shift: is active only when augment == True"):
+    with pytest.raises(ValueError, match="shift: is active only when augment == True") as refused:
         space.fix({"augment": False, "shift": 0.1})
+    assert str(refused.value).endswith("which fixing augment to False rules out")  # not "--fix"
     clothing = get("clothing").load_space().fix({"fine_tune_layers": 0})
     assert "fine_tune_learning_rate" not in clothing and "fine_tune_after" not in clothing

@@ -1,0 +1,50 @@
+"""What a HyperModel's own ``fit`` may return, as the search takes it."""
+
+from __future__ import annotations
+
+import keras_tuner as kt
+import numpy as np
+import pytest
+
+from search.experiments import UserHyperModel
+from search.experiments._user import FitResultError
+from tests import user_models as um
+
+
+def _fit(user: kt.HyperModel, objective: str) -> object:
+    x, y = um.tiny_data(40)
+    hypermodel = UserHyperModel(user, objective=objective)
+    hp = kt.HyperParameters()
+    model = hypermodel.build(hp)
+    return hypermodel.fit(hp, model, x, y.astype("float32"), validation_data=(x, y), epochs=1)
+
+
+def test_a_float_of_a_metric_the_model_does_not_log_is_not_taken_as_the_objective() -> None:
+    """A regression's fit returns its loss; taken as val_accuracy (the default objective),
+    the search would maximize the loss."""
+    with pytest.raises(FitResultError, match=r"LossFloatFit's fit returned a float, taken as 'val_accuracy'"
+                       r", a metric its model does not log \(it logs .*mean_absolute_error"
+                       r".*\); .*objective=keras_tuner.Objective\('val_loss', 'min'\)"):  # fmt: skip
+        _fit(um.LossFloatFit(), "val_accuracy")
+
+
+def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:
+    assert isinstance(_fit(um.LossFloatFit(), "val_loss"), float)
+    assert np.isfinite(_fit(um.FloatFit(), "val_accuracy"))
+
+
+def test_a_space_file_naming_what_the_build_never_declares_is_refused(tmp_path) -> None:
+    """As for the built-in experiments: a TOML hyperparameter the model never reads would be
+    searched for nothing. A fit of its own may declare it: not refused there."""
+    import search
+    from search.errors import SearchError
+
+    toml = tmp_path / "mine.toml"
+    toml.write_text('[momentum]\ntype = "float"\nlow = 0.1\nhigh = 0.9\ndefault = 0.5\n')
+    x, y = um.tiny_data(40)
+    with pytest.raises(SearchError, match=r"mine.toml: momentum: not a hyperparameter build declares"
+                       r" \(it declares units, dropout, learning_rate\)"):  # fmt: skip
+        search.run(um.build, x, y, space=toml, results=tmp_path / "r", quiet=True)
+    assert not (tmp_path / "r").exists()
+    own = search.Experiment.from_hypermodel("own", um.TunedFit(), lambda: None).load_space(toml)
+    assert "momentum" in own.names
