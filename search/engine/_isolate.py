@@ -16,7 +16,7 @@ from rich.console import Console
 from search.engine._pipeline import RunContinues, earlier_seconds, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
 from search.engine._signals import interrupted, stop_reason
-from search.errors import ERROR_FILE_ENV, SearchError
+from search.errors import ERROR_FILE_ENV, SearchError, SearchInterrupted
 from search.experiments import Experiment
 from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
 
@@ -76,13 +76,7 @@ def drive_isolated(
                     style="dim",
                 )
             if signals:  # the trial ended before its process saw the signal: stop here
-                seconds = earlier_seconds(folder.read_meta()) + time.time() - started_at
-                stop = interrupted(folder.read_trials(), folder.path, signals[0])
-                folder.update_meta(
-                    status="interrupted", finished=utc_now(), reason=stop_reason(stop),
-                    seconds=round(seconds, 1),
-                )  # fmt: skip
-                raise stop
+                raise _stopped_between(folder, signals[0], started_at)
     if code < 0:
         name = signal.Signals(-code).name
         hint = " (out of memory?)" if -code == signal.SIGKILL else ""
@@ -91,6 +85,17 @@ def drive_isolated(
             f" python -m search resume {shlex.quote(str(folder.path))}"
         )
     return code, folder
+
+
+def _stopped_between(folder: RunFolder, signum: int, started_at: float) -> SearchInterrupted:
+    """A run stopped by ``signum`` between two trial processes, recorded as interrupted
+    in run.json (with its reason and time so far): the error to raise."""
+    seconds = earlier_seconds(folder.read_meta()) + time.time() - started_at
+    stop = interrupted(folder.read_trials(), folder.path, signum)
+    folder.update_meta(
+        status="interrupted", finished=utc_now(), reason=stop_reason(stop), seconds=round(seconds, 1)
+    )
+    return stop
 
 
 def _child_env(started_at: float, storage: str | None, error_file: Path | None) -> dict[str, str]:

@@ -63,7 +63,8 @@ def test_sigint_stops_an_isolated_search_which_resumes(tmp_path: Path, fashion_d
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, (out, err)
     assert "resume with: python -m search resume" in err
-    assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["status"] == "interrupted" and meta["reason"].startswith("SIGINT: stopped after"), meta
 
     assert main(["resume", str(folder), "--quiet"]) == 0
     trials = _trials(folder)
