@@ -22,7 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " on the training images outside the validation split, which it watches; see"
         " --retrain-data), at the final image size; evaluate it"
         " once on the test set; save one .keras model that takes uint8 images of any size"
-        " (resized inside), outputs class probabilities and stores the class names.",
+        " (resized inside), outputs class probabilities and stores the class names."
+        " --retrain-data, --retrain-max-epochs and --retrain-from default to the run's own.",
     )
     p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
@@ -33,6 +34,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " (e.g. the baseline, to compare)",
     )
     add_model_options(p)
+    p.set_defaults(retrain_data=None, retrain_max_epochs=None, retrain_from=None)  # the run's own
     add_common(p)
     p.set_defaults(handler=handle)
 
@@ -41,11 +43,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     from search.engine import EXPORT_FILE, RETRAIN_DATA, RETRAIN_FROM, export_run
     from search.report import describe_test, describe_training
 
-    if args.retrain_data not in RETRAIN_DATA:
+    if args.retrain_data is not None and args.retrain_data not in RETRAIN_DATA:
         raise SearchError(
             f"--retrain-data {args.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
         )
-    if args.retrain_from not in RETRAIN_FROM:
+    if args.retrain_from is not None and args.retrain_from not in RETRAIN_FROM:
         raise SearchError(
             f"--retrain-from {args.retrain_from!r}: choose one of {', '.join(RETRAIN_FROM)}"
         )

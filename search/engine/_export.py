@@ -52,18 +52,18 @@ class Export:
 def export_run(
     folder: RunFolder,
     output: Path,
-    retrain_data: str,
-    retrain_max_epochs: int,
+    retrain_data: str | None,
+    retrain_max_epochs: int | None,
     console: Console,
     quiet: bool,
     trial: str | None = None,
-    retrain_from: str = "scratch",
+    retrain_from: str | None = None,
 ) -> Export:
     """Retrain the run's chosen trial (the finalists' winner where they chose, else the
     rule's; or ``trial``, a completed one) on ``retrain_data`` (at most
-    ``retrain_max_epochs`` epochs, starting where ``retrain_from`` says), evaluate it once
-    on the test set, and write it to ``output`` as a model that takes uint8 images of any
-    size and stores the class names."""
+    ``retrain_max_epochs`` epochs, starting where ``retrain_from`` says; each None: as the
+    run retrained), evaluate it once on the test set, and write it to ``output`` as a model
+    that takes uint8 images of any size and stores the class names."""
     _check_output(output, folder)
     request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
     p = plan(request, space)
@@ -80,7 +80,7 @@ def export_run(
             with tempfile.TemporaryDirectory(dir=output.parent) as tmp:  # removed on a stop too
                 trained = Path(tmp) / "trained.keras"
                 final = retrain_best(
-                    final_hypermodel, best, final_splits, retrain_data, folder, console, quiet,
+                    final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
                     request.tolerance, request.retrain_max_epochs, save_to=trained,
                     monitor=request.kt_objective(),
                     start=retrain_start(
@@ -180,15 +180,17 @@ def _check_output(output: Path, folder: RunFolder) -> None:
 
 
 def _stored(
-    folder: RunFolder, retrain_data: str, retrain_max_epochs: int, retrain_from: str
+    folder: RunFolder, retrain_data: str | None, retrain_max_epochs: int | None, retrain_from: str | None
 ) -> tuple[RunRequest, Space]:
-    """The run's request, with the export's retrain options, and its space."""
+    """The run's request, with the export's retrain options where given (else the run's
+    own), and its space."""
     meta = folder.read_meta()
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
+    given = {"retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
+             "retrain_from": retrain_from}  # fmt: skip
     stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
-              "retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
-              "retrain_from": retrain_from,
+              **{key: value for key, value in given.items() if value is not None},
               "retrain": True, "finalists": None,  # an export retrains its one choice, whatever the run did
               "workers": 1, "isolate": False, "warm_start": []}  # fmt: skip
     if is_masked(stored.get("storage")):

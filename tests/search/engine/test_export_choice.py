@@ -188,3 +188,24 @@ def test_a_signal_once_the_model_is_written_waits_for_its_record(tmp_path: Path,
     (listed,) = run.meta["exports"]
     assert Path(listed["output"]) == (run.folder / "export.keras").resolve()
     assert (run.folder / "export.keras").is_file()
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        ((None, None, None), ("full", 3, "checkpoint")),  # as the run retrained
+        (("validated", 7, "scratch"), ("validated", 7, "scratch")),  # what the export says
+        ((None, 5, None), ("full", 5, "checkpoint")),
+    ],
+)
+def test_an_export_retrains_as_its_run_did_unless_told_otherwise(
+    given: tuple[Any, Any, Any], expected: tuple[Any, Any, Any], tmp_path: Path
+) -> None:
+    folder, _ = _run(tmp_path, "0")
+    request = RunRequest(
+        experiment="fashion", tuner="random", retrain_data="full", retrain_max_epochs=3,
+        retrain_from="checkpoint",
+    )  # fmt: skip
+    folder.update_meta(request=request.to_json("run"), space={"params": {}})
+    stored, _ = export_engine._stored(folder, *given)
+    assert (stored.retrain_data, stored.retrain_max_epochs, stored.retrain_from) == expected
