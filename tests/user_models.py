@@ -251,8 +251,7 @@ def build_regression(hp: kt.HyperParameters) -> keras.Model:
 
 
 class LossFloatFit(kt.HyperModel):
-    """A regression whose own ``fit`` returns its validation loss as one float (KerasTuner,
-    given no objective, minimizes it)."""
+    """A regression whose own ``fit`` returns its validation loss as one float."""
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         return build_regression(hp)
@@ -260,3 +259,18 @@ class LossFloatFit(kt.HyperModel):
     def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]
         model.fit(x, y, epochs=epochs, verbose=0)
         return float(model.evaluate(*validation_data, return_dict=True, verbose=0)["loss"])
+
+
+class LossOnlyAccuracyFit(kt.HyperModel):
+    """A classifier compiled with its loss alone, whose own ``fit`` returns the validation
+    accuracy it counts itself: the float is what the default objective names."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        model = _mlp(hp)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        return model
+
+    def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]
+        model.fit(x, y, epochs=epochs, verbose=0)
+        x_val, y_val = validation_data
+        return float(np.mean(model.predict(x_val, verbose=0).argmax(axis=1) == y_val))

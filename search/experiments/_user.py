@@ -19,7 +19,7 @@ import keras_tuner as kt
 import numpy as np
 
 from hypermodels import DataFidelity, load_state, replay_epochs, save_state
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.failures import exception_line
 from search.space import Space, define, space_from_hyperparameters
 
@@ -161,20 +161,22 @@ def fit_result(result: Any, name: str, objective: str | None) -> Any:
 
 def _check_float(result: Any, model: keras.Model, name: str, objective: str | None) -> None:
     """FitResultError when ``name``'s fit returned a bare float, which KerasTuner takes as
-    the objective's value, while the model it trained does not log the objective's metric
-    (a regression's loss taken as ``val_accuracy`` would be maximized)."""
-    if objective is None or not isinstance(result, float):
+    the objective's value, under the default objective ``val_accuracy`` while the model it
+    trained logs metrics besides its loss and no accuracy (a regression's loss taken as
+    ``val_accuracy`` would be maximized). A named objective is the user's word for it."""
+    if objective != "val_accuracy" or not isinstance(result, float):
         return
     try:
         logged = list(model.get_metrics_result())
-    except Exception:  # metrics never built (a loop of its own): nothing to tell by
+    except (RuntimeError, ValueError, AttributeError):  # metrics never built: nothing to tell by
         return
-    if not logged or objective in logged or objective.removeprefix("val_") in logged:
+    if not set(logged) - {"loss"} or any("accuracy" in metric for metric in logged):
         return
     raise FitResultError(
-        f"{name}'s fit returned a float, taken as {objective!r}, a metric its model does not"
-        f" log (it logs {', '.join(logged)}); name what the float is, e.g."
-        " objective=keras_tuner.Objective('val_loss', 'min') (command line: --objective val_loss:min)"
+        f"{name}'s fit returned a float, taken as {objective!r} (the default objective), a"
+        f" metric its model does not log (it logs {', '.join(logged)}); name what the float is,"
+        f" e.g. {option('objective')} val_loss:min (Python: keras_tuner.Objective('val_loss', 'min')),"
+        " or compile the model with metrics=['accuracy']"
     )
 
 

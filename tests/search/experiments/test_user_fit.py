@@ -23,14 +23,24 @@ def test_a_float_of_a_metric_the_model_does_not_log_is_not_taken_as_the_objectiv
     """A regression's fit returns its loss; taken as val_accuracy (the default objective),
     the search would maximize the loss."""
     with pytest.raises(FitResultError, match=r"LossFloatFit's fit returned a float, taken as 'val_accuracy'"
-                       r", a metric its model does not log \(it logs .*mean_absolute_error"
-                       r".*\); .*objective=keras_tuner.Objective\('val_loss', 'min'\)"):  # fmt: skip
+                       r" \(the default objective\), a metric its model does not log \(it logs"
+                       r" .*mean_absolute_error.*\); .* val_loss:min \(Python:"
+                       r" keras_tuner.Objective\('val_loss', 'min'\)\), or compile the model with"
+                       r" metrics=\['accuracy'\]$"):  # fmt: skip
         _fit(um.LossFloatFit(), "val_accuracy")
 
 
 def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:
     assert isinstance(_fit(um.LossFloatFit(), "val_loss"), float)
     assert np.isfinite(_fit(um.FloatFit(), "val_accuracy"))
+
+
+def test_a_float_is_taken_as_the_objective_the_user_named_or_where_the_model_logs_its_loss_alone() -> None:
+    """The check guards the default objective against a float of another metric: a named
+    objective is the user's word for what the float is, and a model that logs only its
+    loss tells nothing either way."""
+    assert isinstance(_fit(um.LossFloatFit(), "val_rmse"), float)
+    assert 0.0 <= _fit(um.LossOnlyAccuracyFit(), "val_accuracy") <= 1.0
 
 
 def test_a_space_file_naming_what_the_build_never_declares_is_refused(tmp_path) -> None:
