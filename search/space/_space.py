@@ -68,7 +68,7 @@ class Space:
         params = []
         for param in self.params:
             if param.name in values:
-                value = _plain(values[param.name])
+                value = _plain(values[param.name], param)
                 if not param.contains(value):
                     raise ValueError(_misfit(param, value))
                 param = Fixed(param.name, value, condition=param.condition, help=param.help)
@@ -122,9 +122,24 @@ class Space:
 _MISSING = object()
 
 
-def _plain(value: Any) -> Any:
-    """A NumPy scalar (a value read off a trials table) as the Python value it holds."""
-    return value.item() if isinstance(value, np.generic) else value
+def _plain(value: Any, param: Param) -> Any:
+    """``value`` as ``param`` takes it: a NumPy scalar (read off a trials table) as the Python
+    value it holds, a float32 as the decimal it shows (0.01, not 0.009999999776), and a whole
+    float as an int where ``param`` holds ints (a table's int column with gaps is float)."""
+    if isinstance(value, np.floating) and not isinstance(value, np.float64):
+        value = float(str(value))
+    elif isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer() and _holds_ints(param):
+        return int(value)
+    return value
+
+
+def _holds_ints(param: Param) -> bool:
+    """Whether ``param``'s values are ints: an Int, or a Choice of ints."""
+    if isinstance(param, Choice):
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in param.values)
+    return param.kind == "int"
 
 
 def _misfit(param: Param, value: Any) -> str:

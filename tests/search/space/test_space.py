@@ -138,15 +138,19 @@ def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
     space = parse_space(VALID).fix({"units": np.int64(96), "learning_rate": np.float32(0.01),
                                     "augment": np.bool_(True), "mode": np.str_("scale")})  # fmt: skip
     fixed = {name: space[name].default for name in ("units", "learning_rate", "augment", "mode")}
-    assert fixed == {"units": 96, "learning_rate": pytest.approx(0.01), "augment": True, "mode": "scale"}
+    assert fixed == {"units": 96, "learning_rate": 0.01, "augment": True, "mode": "scale"}  # 0.01 exactly
     assert [type(v) for v in fixed.values()] == [int, float, bool, str]
+    # An int column with gaps (a conditional hyperparameter) is float in a pandas table.
+    assert parse_space(VALID).fix({"units": np.float64(96.0)})["units"].default == 96
+    filters = parse_space('[filters]\ntype = "choice"\nvalues = [16, 32]\ndefault = 16\n')
+    assert type(filters.fix({"filters": np.float64(32.0)})["filters"].default) is int
 
 
 def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
     with pytest.raises(ValueError, match=r"learning_rate: '0.01' is a str, not a float in \[0.0001, 0.1\]"):
         parse_space(VALID).fix({"learning_rate": "0.01"})
-    with pytest.raises(ValueError, match=r"units: 64.0 is a float, not an int in 32..128"):
-        parse_space(VALID).fix({"units": 64.0})
+    with pytest.raises(ValueError, match=r"units: 64.5 is a float, not an int in 32..128"):
+        parse_space(VALID).fix({"units": 64.5})
 
 
 def test_fingerprint_ignores_help_but_not_ranges() -> None:
