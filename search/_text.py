@@ -20,16 +20,24 @@ ELLIPSIS = " …"
 """What ends a text cut short by :func:`one_line`."""
 
 
+KEPT_AT_A_WORD = 2 / 3
+"""The least share of its room a text cut at a word keeps: a longer last word (a path, a
+URL) is cut inside instead, so that the cut keeps the start of what it names."""
+
+
 def one_line(text: str, width: int) -> str:
     """``text`` on one line (every run of whitespace one space), at most ``width``
-    characters: where longer, cut after its last whole word that fits (inside the first
-    word where that one alone does not) and ended with :data:`ELLIPSIS`."""
+    characters: where longer, cut after its last whole word that fits, or inside that word
+    where cutting before it would drop more than a third of the room, and ended with
+    :data:`ELLIPSIS`."""
     flat = " ".join(text.split())
     if len(flat) <= width:
         return flat
-    head = flat[: width - len(ELLIPSIS)]
-    if flat[len(head)] != " " and " " in head:
-        head = head.rsplit(" ", 1)[0]
+    room = width - len(ELLIPSIS)
+    head = flat[:room]
+    if flat[room] != " " and " " in head:
+        at_word = head.rsplit(" ", 1)[0]
+        head = at_word if len(at_word) >= room * KEPT_AT_A_WORD else head
     return head.rstrip() + ELLIPSIS
 
 

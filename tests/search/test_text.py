@@ -1,0 +1,22 @@
+"""Words for messages: one_line."""
+
+from __future__ import annotations
+
+from search._text import ELLIPSIS, one_line
+
+
+def test_a_short_text_is_folded_onto_one_line_whole() -> None:
+    assert one_line("a  reason\nover\tlines", 40) == "a reason over lines"
+
+
+def test_a_long_text_is_cut_after_a_whole_word_and_marked() -> None:
+    cut = one_line("word " * 30, 40)
+    assert len(cut) <= 40 and cut.endswith(ELLIPSIS) and cut[: -len(ELLIPSIS)].split(" ")[-1] == "word"
+
+
+def test_a_long_last_word_is_cut_inside_so_the_start_of_what_it_names_stays() -> None:
+    """A path after a short first word: cutting before it would leave "File not found: …"."""
+    path = "/results/fashion/" + "a" * 300 + ".keras"
+    cut = one_line(f"File not found: filepath={path}. Please check it", 100)
+    assert len(cut) == 100 and cut.startswith("File not found: filepath=/results/fashion/aaa")
+    assert one_line("x" * 300, 50) == "x" * (50 - len(ELLIPSIS)) + ELLIPSIS
