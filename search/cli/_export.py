@@ -18,9 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="retrain a run's chosen configuration and save it for use",
         description="Retrain the run's chosen configuration (the finalists' winner where they"
-        " chose, else the one the report's ranking rule chooses; by default"
-        " on the training images outside the validation split, which it watches; see"
-        " --retrain-data), at the final image size; evaluate it"
+        " chose, else the one the report's ranking rule chooses) as the run retrained, at"
+        " the final image size; evaluate it"
         " once on the test set; save one .keras model that takes uint8 images of any size"
         " (resized inside), outputs class probabilities and stores the class names."
         " --retrain-data, --retrain-max-epochs and --retrain-from default to the run's own.",
@@ -33,8 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="export this completed trial's configuration instead of the chosen one"
         " (e.g. the baseline, to compare)",
     )
-    add_model_options(p)
-    p.set_defaults(retrain_data=None, retrain_max_epochs=None, retrain_from=None)  # the run's own
+    add_model_options(p, runs_own=True)
     add_common(p)
     p.set_defaults(handler=handle)
 

@@ -55,30 +55,37 @@ def add_backend(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
+def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -> None:
     """``--retrain-data``, ``--retrain-max-epochs``, ``--retrain-from`` and ``--backend``: how
-    the final model trains (``run``, ``export``)."""
+    the final model trains (``run``; ``export``, where ``runs_own``: each defaults to what
+    the run used, None until read from it)."""
+    defaults: dict[str, object] = {"data": "validated", "epochs": 20, "start": "scratch"}
+    shown = {key: f"default {value}" for key, value in defaults.items()}
+    if runs_own:
+        defaults = dict.fromkeys(defaults)
+        shown = dict.fromkeys(shown, "default: the run's own")
     parser.add_argument(
         "--retrain-data",
-        default="validated",
-        help="validated (default): every training image outside the validation split, for"
-        " as long as validation accuracy improves (the learning rate cut when it stalls, the"
-        " best epoch kept); full: every labelled training image, for the end of the chosen"
-        " trial's plateau in the search; search: the search's train+validation, likewise",
+        default=defaults["data"],
+        help=f"validated, full or search ({shown['data']}). validated: every training image"
+        " outside the validation split, for as long as validation accuracy improves (the"
+        " learning rate cut when it stalls, the best epoch kept); full: every labelled training"
+        " image, for the end of the chosen trial's plateau in the search; search: the search's"
+        " train+validation, likewise",
     )
     parser.add_argument(
         "--retrain-max-epochs",
         type=int,
-        default=20,
-        help="the most epochs the retrain trains (default 20): a validated one stops sooner"
-        " when validation stalls; full and search train to the end of the chosen trial's"
-        " plateau, at most this",
+        default=defaults["epochs"],
+        help=f"the most epochs the retrain trains ({shown['epochs']}): a validated one stops"
+        " sooner when validation stalls; full and search train to the end of the chosen"
+        " trial's plateau, at most this",
     )
     parser.add_argument(
         "--retrain-from",
-        default="scratch",
-        help="where a validated retrain (and each finalist) starts: scratch (default: new"
-        " weights) or checkpoint (its trial's best epoch in the search, when that checkpoint"
-        " is kept and fits the final model)",
+        default=defaults["start"],
+        help=f"where a validated retrain (and each finalist) starts ({shown['start']}): scratch"
+        " (new weights) or checkpoint (its trial's best epoch in the search, when that"
+        " checkpoint is kept and fits the final model)",
     )
     add_backend(parser)
