@@ -185,7 +185,6 @@ def _finalists(
     return best, final
 
 
-
 @contextlib.contextmanager
 def _final_stops(ctx: RunContext) -> Iterator[None]:
     """A stop signal after the search (in the retrain, a finalist) as in the search: the

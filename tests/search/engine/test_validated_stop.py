@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import keras_tuner as kt
 import pytest
 
 from search.engine._resumable import TrainingState
@@ -139,7 +140,6 @@ def test_the_bench_reads_curves_as_the_retrain_stops(curve: list[float], monkeyp
 def test_a_loss_on_a_small_scale_that_keeps_improving_keeps_training() -> None:
     """A regression on small targets: its val_loss improves by less than the accuracy's
     min_delta (0.001) every epoch; each improvement counts, so no cut and no early stop."""
-    import keras_tuner as kt
 
     monitor = kt.Objective("val_loss", "min")
     model = _model()

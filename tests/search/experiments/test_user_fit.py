@@ -6,6 +6,8 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
+import search
+from search.errors import SearchError
 from search.experiments import UserHyperModel
 from search.experiments._user import FitResultError
 from tests import user_models as um
@@ -46,9 +48,6 @@ def test_a_float_is_taken_as_the_objective_the_user_named_or_where_the_model_log
 def test_a_space_file_naming_what_the_build_never_declares_is_refused(tmp_path) -> None:
     """As for the built-in experiments: a TOML hyperparameter the model never reads would be
     searched for nothing. A fit of its own may declare it: not refused there."""
-    import search
-    from search.errors import SearchError
-
     toml = tmp_path / "mine.toml"
     toml.write_text('[momentum]\ntype = "float"\nlow = 0.1\nhigh = 0.9\ndefault = 0.5\n')
     x, y = um.tiny_data(40)
