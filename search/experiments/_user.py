@@ -308,7 +308,7 @@ def declared_with(user: HyperModelLike, given: Space | None) -> Space:
     if unknown:
         raise SearchError(
             f"{given.source}: {', '.join(unknown)}: not a hyperparameter {describe(user)} declares"
-            f" (it declares {', '.join(code.names)}); remove it from the space file, or read it"
+            f" (it declares {', '.join(code.names) or 'none'}); remove it from the space file, or read it"
             " in build with hp.*"
         )
     return space
