@@ -634,3 +634,56 @@ def test_a_run_ranked_by_another_objective_names_its_baseline_and_shows_the_obje
         "The baseline (the space's defaults, trial 0) was chosen: no sampled configuration"
         " beat its val_mae (0.5)."
     )
+
+
+def _objective_run(root: Path, objective: dict[str, str], train: str | None) -> RunFolder:
+    """Six regression trials (no accuracy logged) of ``objective``: trial 0's three epochs
+    by hand, then the objective growing as the learning rate falls; ``train`` (the
+    training counterpart) logged unless None."""
+    name = objective["tracked"]
+    hand = [(1.0, 0.9), (0.6, 0.5), (0.8, 0.3)]  # (validation, train) per epoch
+    trials = [trial("0", [{"epoch": i + 1, name: v, **({train: t} if train else {})}
+                          for i, (v, t) in enumerate(hand)],
+                    hp={"learning_rate": 1e-4, "units": 32}, finished="2026-01-01T00:01:00+00:00")]
+    for i in range(1, 6):
+        lr = 10 ** (-1 - 0.5 * i)
+        v = 0.3 - 0.1 * math.log10(lr)
+        eps = [{"epoch": 1, name: v + 0.2, **({train: v + 0.1} if train else {})},
+               {"epoch": 2, name: v, **({train: v - 0.1} if train else {})}]
+        trials.append(trial(str(i), eps, hp={"learning_rate": lr, "units": 32 * (1 + i % 4)},
+                            finished=f"2026-01-01T00:0{i + 1}:00+00:00"))
+    folder = write_run(root, "regression", trials)
+    folder.write_meta({**folder.read_meta(), "objective": objective})
+    return folder
+
+
+def test_a_run_ranked_by_another_objective_gives_its_figures_that_objective(tmp_path: Path) -> None:
+    from search.report._data import ReportMetric
+
+    folder = _objective_run(tmp_path, {"name": "val_loss", "direction": "min", "tracked": "val_loss"}, "loss")
+    report = load_report(folder)
+    assert report.metric == ReportMetric("val_loss", "min", "loss")
+    assert report.metric.column == "converged_objective" and report.metric.gap_column == "gap_objective"
+    row = report.table.set_index("trial").loc["0"]  # best epoch 2 (lowest): epochs 1-2 averaged
+    assert row["converged_objective"] == pytest.approx(0.8)
+    assert row["converged_train_objective"] == pytest.approx(0.7)
+    assert row["gap_objective"] == pytest.approx(0.1)  # train better (lower) than validation
+    progress = best_so_far(report.table, report.meta["created"], report.metric)
+    values = report.table.set_index("trial")["converged_objective"]
+    expected = np.minimum.accumulate([values[str(i)] for i in range(6)])
+    assert progress["best"].tolist() == pytest.approx(expected.tolist())  # the running min
+    assert report.importances and max(report.importances, key=report.importances.get) == "learning_rate"
+
+
+def test_an_objective_without_a_logged_training_counterpart_has_no_gap(tmp_path: Path) -> None:
+    from search.report._data import ReportMetric, objective_columns, report_metric
+
+    mae = {"name": "val_mae", "direction": "min", "tracked": "val_mean_absolute_error"}
+    report = load_report(_objective_run(tmp_path, mae, None))
+    assert report.metric == ReportMetric("val_mean_absolute_error", "min", None)
+    assert report.table["converged_objective"].notna().all()
+    assert report.table["gap_objective"].isna().all()
+    assert report_metric({}, {}) == ReportMetric()  # an accuracy run: as it always was
+    assert report_metric({"objective": {"name": "pareto", "tracked": "val_accuracy"}}, {}).is_accuracy
+    table = trials_table([trial("0", epochs((0.9, 0.8, 1, 1)))])
+    assert objective_columns(table, {}, ReportMetric(), 3) is table
