@@ -353,6 +353,18 @@ def best_so_far(
     })  # fmt: skip
 
 
+def best_title(metrics: Sequence[ReportMetric]) -> str:
+    """The best-so-far axis title for runs of these metrics: "best val accuracy", "best
+    val_loss (lowest)", or, for runs of different objectives, each run's own."""
+    names = {(m.name, m.direction) for m in metrics} or {("val_accuracy", "max")}
+    if len(names) > 1:
+        return "best objective (each run's own)"
+    name, direction = names.pop()
+    if name == "val_accuracy":
+        return "best val accuracy"
+    return f"best {name} ({'lowest' if direction == 'min' else 'highest'})"
+
+
 def wall_minutes(meta: dict[str, Any]) -> float | None:
     if meta.get("seconds"):
         return float(meta["seconds"]) / 60

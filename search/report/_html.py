@@ -16,6 +16,7 @@ from search.ranking import HP_PREFIX, RULE, ValueChoice, hp_columns
 from search.report._data import (
     RunReport,
     best_so_far,
+    best_title,
     choice_lines,
     describe_budget,
     describe_finalists,
@@ -232,20 +233,22 @@ def _failures(table: pd.DataFrame) -> str:
 def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
     """Every figure of a one-run report, with its section title."""
     table, space = report.table, report.meta.get("space", {}).get("params", {})
+    metric = report.metric
     ranked = table[table["rank"].notna()]
     top = list(ranked["trial"].head(top_k))
     figures: list[tuple[str, go.Figure]] = [
-        ("Learning curves", learning_curves_plot(report.curves, top)),
-        ("Accuracy vs gap", accuracy_vs_gap_plot(table)),
-        ("Parallel coordinates", parallel_coordinates_plot(table)),
-    ]
+        ("Learning curves", learning_curves_plot(report.curves, top, metric)),
+        ("Accuracy vs gap" if metric.is_accuracy else f"{metric.name} vs gap",
+         accuracy_vs_gap_plot(table, metric)),
+        ("Parallel coordinates", parallel_coordinates_plot(table, metric)),
+    ]  # fmt: skip
     if report.importances:
-        figures.append(("Hyperparameter importance", importance_plot(report.importances)))
+        figures.append(("Hyperparameter importance", importance_plot(report.importances, metric)))
     for column in hp_columns(table):
         name = column[len(HP_PREFIX):]
         if table[column].nunique(dropna=True) > 1:
             categories = slice_categories(space.get(name, {}), table[column])
-            fig = slice_plot(table, name, is_log(space, name), categories)
+            fig = slice_plot(table, name, is_log(space, name), categories, metric)
             figures.append((f"Slice: {name}", fig))
     final: dict[str, Any] = report.meta.get("final") or {}
     curve = retrain_curve(final)
@@ -254,9 +257,10 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
         figures.append(("Finalists at full fidelity", finalists_plot(finalists, final["trial"])))
     elif curve is not None:
         figures.append(("Final retrain", retrain_plot(curve, int(final["kept_epoch"]))))
-    progress = {report.folder.name: best_so_far(table, report.meta.get("created"))}
-    figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes")))
-    figures.append(("Best so far vs trials", best_so_far_plot(progress, "n")))
+    progress = {report.folder.name: best_so_far(table, report.meta.get("created"), metric)}
+    title = best_title([metric])
+    figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes", title)))
+    figures.append(("Best so far vs trials", best_so_far_plot(progress, "n", title)))
     return figures
 
 
@@ -310,7 +314,8 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
 
 def render_compare(reports: Sequence[RunReport]) -> str:
     """One page comparing runs: best so far against wall time and trials, side by side."""
-    progress = {r.label: best_so_far(r.table, r.meta.get("created")) for r in reports}
+    progress = {r.label: best_so_far(r.table, r.meta.get("created"), r.metric) for r in reports}
+    title = best_title([r.metric for r in reports])
     rows = []
     for r in reports:
         final = r.meta.get("final") or {}
@@ -335,8 +340,8 @@ def render_compare(reports: Sequence[RunReport]) -> str:
         "<h1>Comparison of runs</h1>",
         f"<p>{html.escape(compare_note(reports))}</p>",
         f'<table class="sortable" id="trials"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
-        "<h2>Best so far vs wall time</h2>", _figure_div(best_so_far_plot(progress, "minutes")),
-        "<h2>Best so far vs trials</h2>", _figure_div(best_so_far_plot(progress, "n")),
+        "<h2>Best so far vs wall time</h2>", _figure_div(best_so_far_plot(progress, "minutes", title)),
+        "<h2>Best so far vs trials</h2>", _figure_div(best_so_far_plot(progress, "n", title)),
     ]  # fmt: skip
     return _page("Comparison of runs", "".join(parts))
 

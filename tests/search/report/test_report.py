@@ -644,14 +644,15 @@ def _objective_run(root: Path, objective: dict[str, str], train: str | None) -> 
     hand = [(1.0, 0.9), (0.6, 0.5), (0.8, 0.3)]  # (validation, train) per epoch
     trials = [trial("0", [{"epoch": i + 1, name: v, **({train: t} if train else {})}
                           for i, (v, t) in enumerate(hand)],
-                    hp={"learning_rate": 1e-4, "units": 32}, finished="2026-01-01T00:01:00+00:00")]
+                    hp={"learning_rate": 1e-4, "units": 32}, best={name: 0.6},
+                    finished="2026-01-01T00:01:00+00:00")]
     for i in range(1, 6):
         lr = 10 ** (-1 - 0.5 * i)
         v = 0.3 - 0.1 * math.log10(lr)
         eps = [{"epoch": 1, name: v + 0.2, **({train: v + 0.1} if train else {})},
                {"epoch": 2, name: v, **({train: v - 0.1} if train else {})}]
         trials.append(trial(str(i), eps, hp={"learning_rate": lr, "units": 32 * (1 + i % 4)},
-                            finished=f"2026-01-01T00:0{i + 1}:00+00:00"))
+                            best={name: v}, finished=f"2026-01-01T00:0{i + 1}:00+00:00"))
     folder = write_run(root, "regression", trials)
     folder.write_meta({**folder.read_meta(), "objective": objective})
     return folder
@@ -687,3 +688,37 @@ def test_an_objective_without_a_logged_training_counterpart_has_no_gap(tmp_path:
     assert report_metric({"objective": {"name": "pareto", "tracked": "val_accuracy"}}, {}).is_accuracy
     table = trials_table([trial("0", epochs((0.9, 0.8, 1, 1)))])
     assert objective_columns(table, {}, ReportMetric(), 3) is table
+
+
+def test_the_best_so_far_axis_names_the_objective() -> None:
+    from search.report._data import ReportMetric, best_title
+
+    loss, auc = ReportMetric("val_loss", "min", "loss"), ReportMetric("val_auc", "max", "auc")
+    assert best_title([ReportMetric()]) == best_title([]) == "best val accuracy"
+    assert best_title([loss, loss]) == "best val_loss (lowest)"
+    assert best_title([auc]) == "best val_auc (highest)"
+    assert best_title([loss, ReportMetric()]) == "best objective (each run's own)"
+
+
+def test_figures_of_another_objective_smoke(tmp_path: Path) -> None:
+    from search.report._html import render_run, run_figures
+
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    report = load_report(_objective_run(tmp_path / "loss", loss, "loss"))
+    figures = dict(run_figures(report, 3))
+    for title, fig in figures.items():
+        assert fig.to_dict()["data"], title
+        assert "accuracy" not in json.dumps(fig.to_dict()["layout"]), title
+    assert "val_loss" in figures["Learning curves"].layout.title.text
+    assert {t.name for t in figures["Learning curves"].data} >= {"trial 1 val", "trial 1 train"}
+    assert figures["val_loss vs gap"].layout.xaxis.title.text.startswith("gap (validation - train loss")
+    assert figures["Parallel coordinates"].data[0].line.reversescale
+    assert figures["Slice: learning_rate"].layout.title.text == "learning_rate vs val_loss"
+    assert figures["Best so far vs trials"].layout.yaxis.title.text == "best val_loss (lowest)"
+    mae = {"name": "val_mae", "direction": "min", "tracked": "val_mean_absolute_error"}
+    report = load_report(_objective_run(tmp_path / "mae", mae, None))
+    figures = dict(run_figures(report, 3))
+    gap = figures["val_mean_absolute_error vs gap"]
+    assert "no training mean_absolute_error" in gap.layout.annotations[0].text
+    assert "validation only" in figures["Learning curves"].layout.title.text
+    assert "Search report" in render_run(report)
