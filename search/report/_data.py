@@ -487,6 +487,27 @@ def retrain_curve(final: dict[str, Any] | None) -> pd.DataFrame | None:
     })  # fmt: skip
 
 
+def final_curve_note(final: Mapping[str, Any] | None) -> str | None:
+    """Why a validated retrain (or its finalists) that watched another metric than
+    val_accuracy has no curve to plot (the run records it per epoch for val_accuracy
+    only); None where there is a curve, or nothing was watched."""
+    final = final or {}
+    monitor, finalists = str(final.get("monitor", "val_accuracy")), final.get("finalists") or []
+    if monitor == "val_accuracy" or final.get("kept_epoch") is None:
+        return None
+    if final.get("val_accuracy_per_epoch") or any(f.get("val_accuracy_per_epoch") for f in finalists):
+        return None
+    who = f"The {plural(len(finalists), 'finalist')}" if finalists else "The final retrain"
+    score = final.get("val_score")
+    kept = f"kept epoch {final['kept_epoch']}" + (
+        f", {monitor} {float(score):.4f}" if isinstance(score, (int, float)) else ""
+    )
+    return (
+        f"{who} watched {monitor} ({kept}); the run records its curve per epoch for"
+        " val_accuracy only, so there is none to plot."
+    )
+
+
 def finalists_table(final: Mapping[str, Any] | None) -> pd.DataFrame | None:
     """The finalists (``--finalists``), in their search rank's order: ``trial``,
     ``search_rank``, ``baseline``, ``epochs``, ``kept_epoch``, ``val_score``,

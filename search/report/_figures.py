@@ -132,17 +132,23 @@ def finalists_plot(curves: pd.DataFrame, chosen: str) -> go.Figure:
     return fig
 
 
+def note_plot(title: str, text: str) -> go.Figure:
+    """A figure that says in words why there is nothing to plot."""
+    fig = _fig(title, xaxis={"visible": False}, yaxis={"visible": False})
+    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    return fig
+
+
 def objective_vs_gap_plot(table: pd.DataFrame, metric: ReportMetric) -> go.Figure:
     """Converged ``metric`` (not accuracy) against its gap, positive where train is better
     than validation; where no training counterpart was logged, a figure that says so."""
     train = _train_name(metric)
     if metric.train is None:
-        fig = _fig(f"{metric.name} vs train-validation gap: not available")
-        fig.add_annotation(
-            text=f"The trials logged no training {train}, so there is no train-validation gap of"
-            f" {metric.name} to plot.", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-        )  # fmt: skip
-        return fig
+        return note_plot(
+            f"{metric.name} vs train-validation gap: not available",
+            f"The trials logged no training {train}, so there is no train-validation gap of"
+            f" {metric.name} to plot.",
+        )
     order = "validation - train" if metric.direction == "min" else "train - validation"
     fig = _fig(f"{metric.label} vs train-validation gap",
                xaxis_title=f"gap ({order} {train}; > 0: overfitting)",

@@ -22,6 +22,7 @@ from search.report._data import (
     describe_finalists,
     describe_test,
     describe_training,
+    final_curve_note,
     finalist_curves,
     retrain_curve,
     slice_categories,
@@ -34,6 +35,7 @@ from search.report._figures import (
     importance_plot,
     is_log,
     learning_curves_plot,
+    note_plot,
     parallel_coordinates_plot,
     retrain_plot,
     slice_plot,
@@ -257,6 +259,8 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
         figures.append(("Finalists at full fidelity", finalists_plot(finalists, final["trial"])))
     elif curve is not None:
         figures.append(("Final retrain", retrain_plot(curve, int(final["kept_epoch"]))))
+    elif (note := final_curve_note(final)) is not None:
+        figures.append(("Final retrain", note_plot("Final retrain: no curve recorded", note)))
     progress = {report.folder.name: best_so_far(table, report.meta.get("created"), metric)}
     title = best_title([metric])
     figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes", title)))

@@ -722,3 +722,23 @@ def test_figures_of_another_objective_smoke(tmp_path: Path) -> None:
     assert "no training mean_absolute_error" in gap.layout.annotations[0].text
     assert "validation only" in figures["Learning curves"].layout.title.text
     assert "Search report" in render_run(report)
+
+
+def test_a_final_retrain_that_watched_another_objective_says_its_curve_is_not_recorded() -> None:
+    from search.report._data import final_curve_note
+
+    validated = {"epochs": 4, "kept_epoch": 2, "monitor": "val_loss", "val_score": 0.31}
+    assert final_curve_note(validated) == (
+        "The final retrain watched val_loss (kept epoch 2, val_loss 0.3100); the run records"
+        " its curve per epoch for val_accuracy only, so there is none to plot."
+    )
+    finalists = {**validated, "trial": "3", "finalists": [{"trial": "3"}, {"trial": "1"}]}
+    assert final_curve_note(finalists).startswith("The 2 finalists watched val_loss (kept epoch 2")
+    assert final_curve_note({**validated, "monitor": "val_accuracy"}) is None
+    assert final_curve_note({**validated, "val_accuracy_per_epoch": [0.8, 0.9]}) is None
+    assert final_curve_note({"epochs": 6, "train_images": 600}) is None  # not validated
+    assert final_curve_note(None) is None
+    from search.report._figures import note_plot
+
+    fig = note_plot("Final retrain: no curve recorded", final_curve_note(validated) or "")
+    assert "watched val_loss" in fig.layout.annotations[0].text and not fig.layout.xaxis.visible
