@@ -365,6 +365,17 @@ def best_title(metrics: Sequence[ReportMetric]) -> str:
     return f"best {name} ({'lowest' if direction == 'min' else 'highest'})"
 
 
+def best_objective_words(report: RunReport) -> str | None:
+    """The chosen trial's objective value, for a comparison of runs of different objectives:
+    "val_loss 0.45 (trial 1)", "val_accuracy 0.8 (trial 0)" (converged); None without a choice."""
+    choice = report.choice
+    if isinstance(choice, ValueChoice):
+        return f"{choice.objective} {choice.value:.4g} (trial {choice.trial})"
+    if isinstance(choice, Choice):
+        return f"val_accuracy {choice.val_accuracy:.4g} (trial {choice.trial})"
+    return None
+
+
 def wall_minutes(meta: dict[str, Any]) -> float | None:
     if meta.get("seconds"):
         return float(meta["seconds"]) / 60

@@ -15,6 +15,7 @@ from plotly.offline import get_plotlyjs
 from search.ranking import HP_PREFIX, RULE, ValueChoice, hp_columns
 from search.report._data import (
     RunReport,
+    best_objective_words,
     best_so_far,
     best_title,
     choice_lines,
@@ -320,6 +321,7 @@ def render_compare(reports: Sequence[RunReport]) -> str:
     """One page comparing runs: best so far against wall time and trials, side by side."""
     progress = {r.label: best_so_far(r.table, r.meta.get("created"), r.metric) for r in reports}
     title = best_title([r.metric for r in reports])
+    others = any(not r.metric.is_accuracy for r in reports)
     rows = []
     for r in reports:
         final = r.meta.get("final") or {}
@@ -333,6 +335,8 @@ def render_compare(reports: Sequence[RunReport]) -> str:
             "best val acc": r.choice.best_val_accuracy if r.choice else None,
             "TEST acc": final.get("test_accuracy"),
         })  # fmt: skip
+        if others:  # runs of another objective: each one's own, and its model's test metrics
+            rows[-1].update({"best objective": best_objective_words(r), "test": describe_test(final)})
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
     body = "".join(
         "<tr>" + "".join(

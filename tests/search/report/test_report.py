@@ -742,3 +742,17 @@ def test_a_final_retrain_that_watched_another_objective_says_its_curve_is_not_re
 
     fig = note_plot("Final retrain: no curve recorded", final_curve_note(validated) or "")
     assert "watched val_loss" in fig.layout.annotations[0].text and not fig.layout.xaxis.visible
+
+
+def test_a_comparison_names_each_runs_best_objective(tmp_path: Path) -> None:
+    from search.report._data import best_objective_words
+    from search.report._html import render_compare
+
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    report = load_report(_objective_run(tmp_path / "loss", loss, "loss"))
+    assert best_objective_words(report) == "val_loss 0.45 (trial 1)"
+    accuracy = load_report(write_run(tmp_path, "acc", [trial("0", epochs((0.9, 0.8, 1, 1)))]))
+    assert best_objective_words(accuracy) == "val_accuracy 0.8 (trial 0)"
+    page = render_compare([accuracy, report])
+    assert "<th>best objective</th>" in page and "val_loss 0.45 (trial 1)" in page
+    assert "<th>best objective</th>" not in render_compare([accuracy])
