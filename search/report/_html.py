@@ -14,6 +14,7 @@ from plotly.offline import get_plotlyjs
 
 from search.ranking import HP_PREFIX, RULE, ValueChoice, hp_columns
 from search.report._data import (
+    ReportMetric,
     RunReport,
     best_objective_words,
     best_so_far,
@@ -121,13 +122,22 @@ def _fmt(value: Any) -> tuple[str, str]:
     return html.escape(str(value)), html.escape(str(value))
 
 
-def table_html(table: pd.DataFrame, chosen: str | None, objective: str | None = None) -> str:
+def table_html(
+    table: pd.DataFrame, chosen: str | None, objective: str | None = None,
+    metric: ReportMetric | None = None,
+) -> str:
     """The ranked trials as a sortable HTML table (click a header to sort); ``objective``:
-    the metric of the table's ``objective`` column, shown after the status, where it ranks."""
+    the metric of the table's ``objective`` column, shown after the status, where it ranks;
+    another ``metric`` than accuracy adds its converged value and gap after it."""
     hps = hp_columns(table)
     columns = list(TABLE_COLUMNS)
     if objective is not None and "objective" in table:
         columns.insert(4, ("objective", objective))
+    if metric is not None and not metric.is_accuracy and metric.column in table:
+        at = 5 if columns[4][0] == "objective" else 4
+        columns[at:at] = [
+            (metric.column, f"{metric.name} (converged)"), (metric.gap_column, f"gap {metric.name}")
+        ]
     head = [label for _, label in columns] + [c[len(HP_PREFIX):] for c in hps]
     rows = []
     for _, row in table.iterrows():
@@ -289,7 +299,8 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
     if report.rule_note is not None:
         rule += f" {report.rule_note}"
     said = choice_lines(report)
-    headline = html.escape(" ".join(said)) if said else "No trial has a validation accuracy yet."
+    scored = "validation accuracy" if report.metric.is_accuracy else f"{report.metric.name} value"
+    headline = html.escape(" ".join(said)) if said else f"No trial has a {scored} yet."
     chosen = report.table.loc[report.table["chosen"].astype(bool), "trial"]
     ranked_by = report.choice.objective if isinstance(report.choice, ValueChoice) else None
     parts = [f"<h1>Search report: {html.escape(report.label)}</h1>"]
@@ -301,7 +312,7 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
         f"<p>{html.escape(rule)}</p>",
         "<h2>Summary</h2>", _summary(report),
         "<h2>Trials, ranked</h2>",
-        table_html(report.table, chosen.iloc[0] if len(chosen) else None, ranked_by),
+        table_html(report.table, chosen.iloc[0] if len(chosen) else None, ranked_by, report.metric),
     ]  # fmt: skip
     figures = run_figures(report, top_k)
     slices = [(t, f) for t, f in figures if t.startswith("Slice")]

@@ -721,7 +721,8 @@ def test_figures_of_another_objective_smoke(tmp_path: Path) -> None:
     gap = figures["val_mean_absolute_error vs gap"]
     assert "no training mean_absolute_error" in gap.layout.annotations[0].text
     assert "validation only" in figures["Learning curves"].layout.title.text
-    assert "Search report" in render_run(report)
+    page = render_run(report)
+    assert "<th>val_mean_absolute_error (converged)</th><th>gap val_mean_absolute_error</th>" in page
 
 
 def test_a_final_retrain_that_watched_another_objective_says_its_curve_is_not_recorded() -> None:
