@@ -321,7 +321,8 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
             continue
         parts.append(f"<h2>{html.escape(title)}</h2>{_figure_div(fig)}")
     if slices:
-        parts.append("<h2>Slices: each hyperparameter vs validation accuracy</h2><div class='grid'>")
+        against = "validation accuracy" if report.metric.is_accuracy else report.metric.name
+        parts.append(f"<h2>Slices: each hyperparameter vs {against}</h2><div class='grid'>")
         parts += [_figure_div(fig) for _, fig in slices]
         parts.append("</div>")
     parts += ["<h2>Failed and pruned trials</h2>", _failures(report.table)]

@@ -722,6 +722,7 @@ def test_figures_of_another_objective_smoke(tmp_path: Path) -> None:
     assert "no training mean_absolute_error" in gap.layout.annotations[0].text
     assert "validation only" in figures["Learning curves"].layout.title.text
     page = render_run(report)
+    assert "<h2>Slices: each hyperparameter vs val_mean_absolute_error</h2>" in page
     assert "<th>val_mean_absolute_error (converged)</th><th>gap val_mean_absolute_error</th>" in page
 
 
