@@ -100,6 +100,12 @@ TABLE_COLUMNS = (
     ("test_accuracy", "TEST acc"),
 )  # fmt: skip
 
+ACCURACY_COLUMNS = (
+    "converged_val_accuracy", "gap_accuracy", "best_val_accuracy", "best_epoch",
+    "converged_train_accuracy", "test_accuracy",
+)  # fmt: skip
+"""The table's accuracy columns, left out of a run of another objective whose trials logged none."""
+
 SECONDS_DECIMALS = 1
 CONTINUES_NOTE = (
     "continues: Hyperband trains a promising configuration further in its next round as a"
@@ -138,6 +144,7 @@ def table_html(
         columns[at:at] = [
             (metric.column, f"{metric.name} (converged)"), (metric.gap_column, f"gap {metric.name}")
         ]
+        columns = [(c, label) for c, label in columns if c not in ACCURACY_COLUMNS or table[c].notna().any()]
     head = [label for _, label in columns] + [c[len(HP_PREFIX):] for c in hps]
     rows = []
     for _, row in table.iterrows():

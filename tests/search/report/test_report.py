@@ -723,6 +723,7 @@ def test_figures_of_another_objective_smoke(tmp_path: Path) -> None:
     assert "validation only" in figures["Learning curves"].layout.title.text
     page = render_run(report)
     assert "<h2>Slices: each hyperparameter vs val_mean_absolute_error</h2>" in page
+    assert "<th>val acc (converged)</th>" not in page and "<th>best val acc</th>" not in page
     assert "<th>val_mean_absolute_error (converged)</th><th>gap val_mean_absolute_error</th>" in page
 
 
