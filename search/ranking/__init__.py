@@ -6,6 +6,7 @@ overfits least comes first. Any other objective ranks by its own best value.
 """
 
 from search.ranking._rule import (
+    ACCURACY_OBJECTIVES,
     RULE,
     Choice,
     Ranking,
@@ -29,6 +30,7 @@ from search.ranking._table import (
 )
 
 __all__ = [
+    "ACCURACY_OBJECTIVES",
     "HP_PREFIX",
     "METRIC_COLUMNS",
     "RULE",

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from search._text import UNREADABLE, duration_words, plural
 from search.errors import RunFolderError
 from search.ranking import (
+    ACCURACY_OBJECTIVES,
     Choice,
     ValueChoice,
     against_baseline,
@@ -72,6 +74,86 @@ def rank_rule(
 
 
 @dataclass(frozen=True)
+class ReportMetric:
+    """The metric a report's figures plot: the run's objective, validation accuracy by
+    default. ``train`` is its training counterpart where the trials logged one."""
+
+    name: str = "val_accuracy"
+    direction: str = "max"
+    train: str | None = "accuracy"
+
+    @property
+    def is_accuracy(self) -> bool:
+        return self.name == "val_accuracy"
+
+    @property
+    def column(self) -> str:
+        """The table's column of each trial's converged value."""
+        return "converged_val_accuracy" if self.is_accuracy else "converged_objective"
+
+    @property
+    def gap_column(self) -> str:
+        """The table's column of each trial's gap (positive: train better than validation)."""
+        return "gap_accuracy" if self.is_accuracy else "gap_objective"
+
+    @property
+    def label(self) -> str:
+        """The metric in words, e.g. "validation accuracy", "val_loss (lower is better)"."""
+        if self.is_accuracy:
+            return "validation accuracy"
+        return f"{self.name} ({'lower' if self.direction == 'min' else 'higher'} is better)"
+
+
+def report_metric(
+    meta: Mapping[str, Any], curves: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> ReportMetric:
+    """The metric the figures plot: run.json's objective (the metric KerasTuner tracks) and
+    its direction; its training counterpart (``loss`` for ``val_loss``) where logged."""
+    objective = meta.get("objective") or {}
+    name = str(objective.get("tracked") or objective.get("name") or "val_accuracy")
+    if name in ACCURACY_OBJECTIVES or objective.get("name") in ACCURACY_OBJECTIVES:
+        return ReportMetric()
+    train = name[len("val_"):] if name.startswith("val_") else None
+    logged = train is not None and any(
+        _finite(e.get(train)) for epochs in curves.values() for e in epochs
+    )
+    return ReportMetric(name, str(objective.get("direction", "max")), train if logged else None)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def objective_columns(
+    table: pd.DataFrame, curves: Mapping[str, Sequence[Mapping[str, Any]]], metric: ReportMetric, k: int
+) -> pd.DataFrame:
+    """``table`` with each trial's converged objective (mean of the last ``k`` epochs up to
+    its best one by the objective's direction), its training counterpart and the gap
+    (positive where train is better than validation); unchanged for validation accuracy."""
+    if metric.is_accuracy:
+        return table
+    sign = 1.0 if metric.direction == "max" else -1.0
+    rows = []
+    for trial_id in table["trial"]:
+        scored = [e for e in curves.get(str(trial_id), []) if _finite(e.get(metric.name))]
+        if not scored:
+            rows.append((math.nan, math.nan))
+            continue
+        best = max(scored, key=lambda e: sign * e[metric.name])  # max keeps the earliest tie
+        window = [e for e in scored if e["epoch"] <= best["epoch"]][-k:]
+        train = [e[metric.train] for e in window if metric.train and _finite(e.get(metric.train))]
+        rows.append((
+            float(np.mean([e[metric.name] for e in window])),
+            float(np.mean(train)) if train else math.nan,
+        ))  # fmt: skip
+    table = table.copy()
+    table["converged_objective"] = [value for value, _ in rows]
+    table["converged_train_objective"] = [train for _, train in rows]
+    table["gap_objective"] = sign * (table["converged_train_objective"] - table["converged_objective"])
+    return table
+
+
+@dataclass(frozen=True)
 class RunReport:
     """A run's metadata, ranked table, choice, importances and learning curves."""
 
@@ -93,6 +175,8 @@ class RunReport:
     """Why the trials are ranked by the objective alone (None: by the accuracy rule)."""
     rule_note: str | None = None
     """How the rule differs from the run's own, when the report was given other options."""
+    metric: ReportMetric = field(default_factory=ReportMetric)
+    """The metric the figures plot: the run's objective."""
 
     @property
     def rule(self) -> RankRule:
@@ -127,11 +211,13 @@ def load_report(
         str(objective.get("name", "val_accuracy")), str(objective.get("direction", "max")),
         rule.tolerance,
     )  # fmt: skip
-    table, choice = mark_final(ranking.table, final, ranking.choice), ranking.choice
     by_id = {t["id"]: t for t in trials}
     curves = {t["id"]: full_history(t, by_id) for t in trials}
+    metric = report_metric(meta, curves)
+    table = objective_columns(ranking.table, curves, metric, rule.converged_epochs)
+    table, choice = mark_final(table, final, ranking.choice), ranking.choice
     importances = param_importances(
-        table, meta.get("space", {}).get("params", {}), "converged_val_accuracy"
+        table, meta.get("space", {}).get("params", {}), metric.column, direction=metric.direction
     )
     state = run_state(folder, str(meta.get("status", "unknown")))
     return RunReport(
@@ -139,7 +225,7 @@ def load_report(
         importances=importances, curves=curves, running=state == "running", state=state,
         converged_epochs=rule.converged_epochs, tolerance=rule.tolerance,
         counts=status_counts(trials), baseline=baseline_line(table, choice, final),
-        by_value=ranking.by_value, rule_note=rule.note,
+        by_value=ranking.by_value, rule_note=rule.note, metric=metric,
     )  # fmt: skip
 
 
@@ -243,8 +329,11 @@ def versus(gain: float, watched: str) -> str:
     return f"{abs(gain):.4f} {'better' if gain >= 0 else 'worse'} in {watched} than"
 
 
-def best_so_far(table: pd.DataFrame, created: str | None) -> pd.DataFrame:
-    """Best converged validation accuracy after each finished trial, by trial and wall time.
+def best_so_far(
+    table: pd.DataFrame, created: str | None, metric: ReportMetric | None = None
+) -> pd.DataFrame:
+    """Best converged value of ``metric`` (validation accuracy by default) after each
+    finished trial, by trial and wall time: the running max, or min for a minimized one.
 
     Columns: ``n`` (trials finished), ``minutes`` (since the run was created), ``best``.
     """
@@ -254,12 +343,37 @@ def best_so_far(table: pd.DataFrame, created: str | None) -> pd.DataFrame:
     done["_t"] = pd.to_datetime(done["finished"], utc=True)
     done = done.sort_values("_t", kind="stable")
     start = pd.to_datetime(created, utc=True) if created else done["_t"].iloc[0]
-    acc = done["converged_val_accuracy"].astype(float).fillna(-math.inf).cummax()
+    metric = metric or ReportMetric()
+    sign = 1.0 if metric.direction == "max" else -1.0
+    acc = (sign * done[metric.column].astype(float)).fillna(-math.inf).cummax()
     return pd.DataFrame({
         "n": range(1, len(done) + 1),
         "minutes": ((done["_t"] - start).dt.total_seconds() / 60).to_numpy(),
-        "best": acc.replace(-math.inf, math.nan).to_numpy(),
+        "best": (sign * acc.replace(-math.inf, math.nan)).to_numpy(),
     })  # fmt: skip
+
+
+def best_title(metrics: Sequence[ReportMetric]) -> str:
+    """The best-so-far axis title for runs of these metrics: "best val accuracy", "best
+    val_loss (lowest)", or, for runs of different objectives, each run's own."""
+    names = {(m.name, m.direction) for m in metrics} or {("val_accuracy", "max")}
+    if len(names) > 1:
+        return "best objective (each run's own)"
+    name, direction = names.pop()
+    if name == "val_accuracy":
+        return "best val accuracy"
+    return f"best {name} ({'lowest' if direction == 'min' else 'highest'})"
+
+
+def best_objective_words(report: RunReport) -> str | None:
+    """The chosen trial's objective value, for a comparison of runs of different objectives:
+    "val_loss 0.45 (trial 1)", "val_accuracy 0.8 (trial 0)" (converged); None without a choice."""
+    choice = report.choice
+    if isinstance(choice, ValueChoice):
+        return f"{choice.objective} {choice.value:.4g} (trial {choice.trial})"
+    if isinstance(choice, Choice):
+        return f"val_accuracy {choice.val_accuracy:.4g} (trial {choice.trial})"
+    return None
 
 
 def wall_minutes(meta: dict[str, Any]) -> float | None:
@@ -382,6 +496,27 @@ def retrain_curve(final: dict[str, Any] | None) -> pd.DataFrame | None:
         "val_accuracy": [float(v) for v in scores],
         "learning_rate": [float(r) for r in rates[: len(scores)]],
     })  # fmt: skip
+
+
+def final_curve_note(final: Mapping[str, Any] | None) -> str | None:
+    """Why a validated retrain (or its finalists) that watched another metric than
+    val_accuracy has no curve to plot (the run records it per epoch for val_accuracy
+    only); None where there is a curve, or nothing was watched."""
+    final = final or {}
+    monitor, finalists = str(final.get("monitor", "val_accuracy")), final.get("finalists") or []
+    if monitor == "val_accuracy" or final.get("kept_epoch") is None:
+        return None
+    if final.get("val_accuracy_per_epoch") or any(f.get("val_accuracy_per_epoch") for f in finalists):
+        return None
+    who = f"The {plural(len(finalists), 'finalist')}" if finalists else "The final retrain"
+    score = final.get("val_score")
+    kept = f"kept epoch {final['kept_epoch']}" + (
+        f", {monitor} {float(score):.4f}" if isinstance(score, (int, float)) else ""
+    )
+    return (
+        f"{who} watched {monitor} ({kept}); the run records its curve per epoch for"
+        " val_accuracy only, so there is none to plot."
+    )
 
 
 def finalists_table(final: Mapping[str, Any] | None) -> pd.DataFrame | None:

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from search.ranking import HP_PREFIX, hp_columns
-from search.report._data import category_label
+from search.report._data import ReportMetric, category_label
 
 _GREY = "rgba(150,150,150,0.35)"
 _CATEGORY_PAD = 0.5
@@ -40,18 +40,36 @@ def _fig(title: str, **layout: Any) -> go.Figure:
     return fig
 
 
+def _curve_title(metric: ReportMetric) -> str:
+    if metric.is_accuracy:
+        return "Learning curves (top trials in colour)"
+    alone = "" if metric.train else f"; validation only: no training {_train_name(metric)} logged"
+    return f"Learning curves: {metric.label} (top trials in colour{alone})"
+
+
+def _train_name(metric: ReportMetric) -> str:
+    """The training counterpart a validation metric would have (``loss`` for ``val_loss``)."""
+    return metric.name[len("val_"):] if metric.name.startswith("val_") else f"counterpart of {metric.name}"
+
+
 def learning_curves_plot(
-    curves: Mapping[str, Sequence[Mapping[str, Any]]], top: Sequence[str]
+    curves: Mapping[str, Sequence[Mapping[str, Any]]], top: Sequence[str],
+    metric: ReportMetric | None = None,
 ) -> go.Figure:
-    """Train (dashed) and validation accuracy per epoch; ``top`` trials in colour.
+    """Train (dashed) and validation ``metric`` (accuracy by default) per epoch; ``top``
+    trials in colour; validation alone where no training counterpart was logged.
 
     Other trials share one grey trace each for train and validation (gaps split the
     lines), which keeps the page light at hundreds of trials.
     """
+    metric = metric or ReportMetric()
+    pairs = [(metric.name, "solid", "val"), (metric.train, "dot", "train")]
+    keys = [(key, dash, label) for key, dash, label in pairs if key is not None]
     last = max((e["epoch"] for epochs in curves.values() for e in epochs), default=1)
-    fig = _fig("Learning curves (top trials in colour)", xaxis_title="epoch",
-               yaxis_title="accuracy", xaxis=integer_axis(last))  # fmt: skip
-    for key, dash in (("val_accuracy", "solid"), ("accuracy", "dot")):
+    fig = _fig(_curve_title(metric), xaxis_title="epoch",
+               yaxis_title="accuracy" if metric.is_accuracy else metric.name,
+               xaxis=integer_axis(last))  # fmt: skip
+    for key, dash, label in keys:
         xs: list[Any] = []
         ys: list[Any] = []
         for trial_id, epochs in curves.items():
@@ -62,13 +80,13 @@ def learning_curves_plot(
         if xs:
             fig.add_trace(go.Scatter(
                 x=xs, y=ys, mode="lines", line={"color": _GREY, "width": 1, "dash": dash},
-                name=f"other trials ({'validation' if key == 'val_accuracy' else 'train'})",
+                name=f"other trials ({'validation' if label == 'val' else 'train'})",
                 hoverinfo="skip",
             ))  # fmt: skip
     for i, trial_id in enumerate(top):
         epochs = curves.get(trial_id, [])
         color = _palette(i)
-        for key, dash, label in (("val_accuracy", "solid", "val"), ("accuracy", "dot", "train")):
+        for key, dash, label in keys:
             fig.add_trace(go.Scatter(
                 x=[e["epoch"] for e in epochs], y=[e.get(key) for e in epochs],
                 mode="lines+markers", line={"color": color, "dash": dash},
@@ -114,12 +132,47 @@ def finalists_plot(curves: pd.DataFrame, chosen: str) -> go.Figure:
     return fig
 
 
-def accuracy_vs_gap_plot(table: pd.DataFrame) -> go.Figure:
+def note_plot(title: str, text: str) -> go.Figure:
+    """A figure that says in words why there is nothing to plot."""
+    fig = _fig(title, xaxis={"visible": False}, yaxis={"visible": False})
+    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5)
+    return fig
+
+
+def objective_vs_gap_plot(table: pd.DataFrame, metric: ReportMetric) -> go.Figure:
+    """Converged ``metric`` (not accuracy) against its gap, positive where train is better
+    than validation; where no training counterpart was logged, a figure that says so."""
+    train = _train_name(metric)
+    if metric.train is None:
+        return note_plot(
+            f"{metric.name} vs train-validation gap: not available",
+            f"The trials logged no training {train}, so there is no train-validation gap of"
+            f" {metric.name} to plot.",
+        )
+    order = "validation - train" if metric.direction == "min" else "train - validation"
+    fig = _fig(f"{metric.label} vs train-validation gap",
+               xaxis_title=f"gap ({order} {train}; > 0: overfitting)",
+               yaxis_title=f"converged {metric.name}")  # fmt: skip
+    scored = table[table[metric.column].notna()]
+    fig.add_trace(go.Scatter(
+        x=scored[metric.gap_column], y=scored[metric.column], mode="markers",
+        text=[f"trial {t}" for t in scored["trial"]], name="trials",
+        marker={"color": "#1f77b4", "size": 8, "opacity": 0.7},
+    ))  # fmt: skip
+    fig.add_vline(x=0.0, line={"color": "#888", "dash": "dot"},
+                  annotation_text="below 0: no overfitting")  # fmt: skip
+    return fig
+
+
+def accuracy_vs_gap_plot(table: pd.DataFrame, metric: ReportMetric | None = None) -> go.Figure:
     """Converged validation accuracy against the gap; the Pareto front joined by a line.
+    Another ``metric`` is drawn by :func:`objective_vs_gap_plot`.
 
     The front is judged on overfitting (gaps below 0 count as 0), so of the trials left of
     the dotted line only the most accurate can be on it.
     """
+    if metric is not None and not metric.is_accuracy:
+        return objective_vs_gap_plot(table, metric)
     fig = _fig("Validation accuracy vs train-validation gap",
                xaxis_title="gap (train - validation accuracy)",
                yaxis_title="converged validation accuracy")  # fmt: skip
@@ -152,9 +205,11 @@ def _numeric(series: pd.Series) -> tuple[list[float], dict[str, Any]]:
     return [float(v) for v in series], {}
 
 
-def parallel_coordinates_plot(table: pd.DataFrame) -> go.Figure:
-    """Every searched hyperparameter and the converged accuracy, one line per trial."""
-    scored = table[table["converged_val_accuracy"].notna()]
+def parallel_coordinates_plot(table: pd.DataFrame, metric: ReportMetric | None = None) -> go.Figure:
+    """Every searched hyperparameter and the converged ``metric`` (accuracy by default),
+    one line per trial; the better trials in the scale's bright end whatever the direction."""
+    metric = metric or ReportMetric()
+    scored = table[table[metric.column].notna()]
     dims = []
     for column in hp_columns(scored):
         series = scored[column]
@@ -164,19 +219,23 @@ def parallel_coordinates_plot(table: pd.DataFrame) -> go.Figure:
             continue
         values, ticks = _numeric(series)
         dims.append({"label": column[len(HP_PREFIX):], "values": values, **ticks})
-    dims.append({"label": "val acc", "values": list(scored["converged_val_accuracy"])})
+    label = "val acc" if metric.is_accuracy else metric.name
+    dims.append({"label": label, "values": list(scored[metric.column])})
     fig = _fig("Parallel coordinates", height=460, margin={"l": 60, "r": 40, "t": 110, "b": 40})
     fig.add_trace(go.Parcoords(
         dimensions=dims,
-        line={"color": list(scored["converged_val_accuracy"]), "colorscale": "Viridis",
-              "showscale": True},
+        line={"color": list(scored[metric.column]), "colorscale": "Viridis",
+              "showscale": True, **({"reversescale": True} if metric.direction == "min" else {})},
     ))  # fmt: skip
     return fig
 
 
-def importance_plot(importances: Mapping[str, float]) -> go.Figure:
-    """fANOVA importance of each hyperparameter for the converged validation accuracy."""
-    fig = _fig("Hyperparameter importance (fANOVA, converged val accuracy)",
+def importance_plot(importances: Mapping[str, float], metric: ReportMetric | None = None) -> go.Figure:
+    """fANOVA importance of each hyperparameter for the converged ``metric`` (validation
+    accuracy by default)."""
+    metric = metric or ReportMetric()
+    target = "val accuracy" if metric.is_accuracy else metric.name
+    fig = _fig(f"Hyperparameter importance (fANOVA, converged {target})",
                xaxis_title="importance")  # fmt: skip
     items = sorted(importances.items(), key=lambda kv: kv[1])
     fig.add_trace(go.Bar(x=[v for _, v in items], y=[k for k, _ in items], orientation="h"))
@@ -184,16 +243,20 @@ def importance_plot(importances: Mapping[str, float]) -> go.Figure:
 
 
 def slice_plot(
-    table: pd.DataFrame, name: str, log: bool, categories: Sequence[str] | None = None
+    table: pd.DataFrame, name: str, log: bool, categories: Sequence[str] | None = None,
+    metric: ReportMetric | None = None,
 ) -> go.Figure:
-    """One hyperparameter's values against converged validation accuracy; with
-    ``categories``, on a category axis showing exactly those values, in that order."""
-    scored = table[table["converged_val_accuracy"].notna() & table[HP_PREFIX + name].notna()]
+    """One hyperparameter's values against the converged ``metric`` (validation accuracy by
+    default); with ``categories``, on a category axis showing exactly those values, in order."""
+    metric = metric or ReportMetric()
+    scored = table[table[metric.column].notna() & table[HP_PREFIX + name].notna()]
+    against = "validation accuracy" if metric.is_accuracy else metric.name
     # A slice is narrow: its title sits under the modebar's band, just above the plot.
-    title = {"text": f"{name} vs validation accuracy", "font": {"size": _SLICE_TITLE_PX},
+    title = {"text": f"{name} vs {against}", "font": {"size": _SLICE_TITLE_PX},
              "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": _SLICE_TITLE_PAD_PX}}
     top = MODEBAR_PX + _SLICE_TITLE_PX + 2 * _SLICE_TITLE_PAD_PX
-    fig = _fig("", xaxis_title=name, yaxis_title="converged val accuracy", height=_SLICE_HEIGHT,
+    y_title = "converged val accuracy" if metric.is_accuracy else f"converged {metric.name}"
+    fig = _fig("", xaxis_title=name, yaxis_title=y_title, height=_SLICE_HEIGHT,
                margin={**_MARGIN, "t": top})  # fmt: skip
     fig.update_layout(title=title)
     x: Any = scored[HP_PREFIX + name]
@@ -204,16 +267,19 @@ def slice_plot(
     elif log:
         fig.update_xaxes(type="log")
     fig.add_trace(go.Scatter(
-        x=x, y=scored["converged_val_accuracy"], mode="markers",
+        x=x, y=scored[metric.column], mode="markers",
         text=[f"trial {t}" for t in scored["trial"]], marker={"size": 8, "opacity": 0.7},
     ))  # fmt: skip
     return fig
 
 
-def best_so_far_plot(series: Mapping[str, pd.DataFrame], x: str) -> go.Figure:
-    """Best converged accuracy so far against ``x`` (``minutes`` or ``n``), a line per run."""
+def best_so_far_plot(
+    series: Mapping[str, pd.DataFrame], x: str, y_title: str = "best val accuracy"
+) -> go.Figure:
+    """Best converged objective so far (its :func:`best_so_far`) against ``x`` (``minutes``
+    or ``n``), a line per run; ``y_title`` names the objective."""
     label = "wall time (minutes)" if x == "minutes" else "trials finished"
-    fig = _fig(f"Best so far vs {label}", xaxis_title=label, yaxis_title="best val accuracy")
+    fig = _fig(f"Best so far vs {label}", xaxis_title=label, yaxis_title=y_title)
     if x == "n":
         fig.update_xaxes(**integer_axis(max((len(f) for f in series.values()), default=1)))
     for i, (name, frame) in enumerate(series.items()):

@@ -14,13 +14,17 @@ from plotly.offline import get_plotlyjs
 
 from search.ranking import HP_PREFIX, RULE, ValueChoice, hp_columns
 from search.report._data import (
+    ReportMetric,
     RunReport,
+    best_objective_words,
     best_so_far,
+    best_title,
     choice_lines,
     describe_budget,
     describe_finalists,
     describe_test,
     describe_training,
+    final_curve_note,
     finalist_curves,
     retrain_curve,
     slice_categories,
@@ -33,6 +37,7 @@ from search.report._figures import (
     importance_plot,
     is_log,
     learning_curves_plot,
+    note_plot,
     parallel_coordinates_plot,
     retrain_plot,
     slice_plot,
@@ -95,6 +100,12 @@ TABLE_COLUMNS = (
     ("test_accuracy", "TEST acc"),
 )  # fmt: skip
 
+ACCURACY_COLUMNS = (
+    "converged_val_accuracy", "gap_accuracy", "best_val_accuracy", "best_epoch",
+    "converged_train_accuracy", "test_accuracy",
+)  # fmt: skip
+"""The table's accuracy columns, left out of a run of another objective whose trials logged none."""
+
 SECONDS_DECIMALS = 1
 CONTINUES_NOTE = (
     "continues: Hyperband trains a promising configuration further in its next round as a"
@@ -117,13 +128,23 @@ def _fmt(value: Any) -> tuple[str, str]:
     return html.escape(str(value)), html.escape(str(value))
 
 
-def table_html(table: pd.DataFrame, chosen: str | None, objective: str | None = None) -> str:
+def table_html(
+    table: pd.DataFrame, chosen: str | None, objective: str | None = None,
+    metric: ReportMetric | None = None,
+) -> str:
     """The ranked trials as a sortable HTML table (click a header to sort); ``objective``:
-    the metric of the table's ``objective`` column, shown after the status, where it ranks."""
+    the metric of the table's ``objective`` column, shown after the status, where it ranks;
+    another ``metric`` than accuracy adds its converged value and gap after it."""
     hps = hp_columns(table)
     columns = list(TABLE_COLUMNS)
     if objective is not None and "objective" in table:
         columns.insert(4, ("objective", objective))
+    if metric is not None and not metric.is_accuracy and metric.column in table:
+        at = 5 if columns[4][0] == "objective" else 4
+        columns[at:at] = [
+            (metric.column, f"{metric.name} (converged)"), (metric.gap_column, f"gap {metric.name}")
+        ]
+        columns = [(c, label) for c, label in columns if c not in ACCURACY_COLUMNS or table[c].notna().any()]
     head = [label for _, label in columns] + [c[len(HP_PREFIX):] for c in hps]
     rows = []
     for _, row in table.iterrows():
@@ -232,20 +253,22 @@ def _failures(table: pd.DataFrame) -> str:
 def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
     """Every figure of a one-run report, with its section title."""
     table, space = report.table, report.meta.get("space", {}).get("params", {})
+    metric = report.metric
     ranked = table[table["rank"].notna()]
     top = list(ranked["trial"].head(top_k))
     figures: list[tuple[str, go.Figure]] = [
-        ("Learning curves", learning_curves_plot(report.curves, top)),
-        ("Accuracy vs gap", accuracy_vs_gap_plot(table)),
-        ("Parallel coordinates", parallel_coordinates_plot(table)),
-    ]
+        ("Learning curves", learning_curves_plot(report.curves, top, metric)),
+        ("Accuracy vs gap" if metric.is_accuracy else f"{metric.name} vs gap",
+         accuracy_vs_gap_plot(table, metric)),
+        ("Parallel coordinates", parallel_coordinates_plot(table, metric)),
+    ]  # fmt: skip
     if report.importances:
-        figures.append(("Hyperparameter importance", importance_plot(report.importances)))
+        figures.append(("Hyperparameter importance", importance_plot(report.importances, metric)))
     for column in hp_columns(table):
         name = column[len(HP_PREFIX):]
         if table[column].nunique(dropna=True) > 1:
             categories = slice_categories(space.get(name, {}), table[column])
-            fig = slice_plot(table, name, is_log(space, name), categories)
+            fig = slice_plot(table, name, is_log(space, name), categories, metric)
             figures.append((f"Slice: {name}", fig))
     final: dict[str, Any] = report.meta.get("final") or {}
     curve = retrain_curve(final)
@@ -254,9 +277,12 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
         figures.append(("Finalists at full fidelity", finalists_plot(finalists, final["trial"])))
     elif curve is not None:
         figures.append(("Final retrain", retrain_plot(curve, int(final["kept_epoch"]))))
-    progress = {report.folder.name: best_so_far(table, report.meta.get("created"))}
-    figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes")))
-    figures.append(("Best so far vs trials", best_so_far_plot(progress, "n")))
+    elif (note := final_curve_note(final)) is not None:
+        figures.append(("Final retrain", note_plot("Final retrain: no curve recorded", note)))
+    progress = {report.folder.name: best_so_far(table, report.meta.get("created"), metric)}
+    title = best_title([metric])
+    figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes", title)))
+    figures.append(("Best so far vs trials", best_so_far_plot(progress, "n", title)))
     return figures
 
 
@@ -280,7 +306,8 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
     if report.rule_note is not None:
         rule += f" {report.rule_note}"
     said = choice_lines(report)
-    headline = html.escape(" ".join(said)) if said else "No trial has a validation accuracy yet."
+    scored = "validation accuracy" if report.metric.is_accuracy else f"{report.metric.name} value"
+    headline = html.escape(" ".join(said)) if said else f"No trial has a {scored} yet."
     chosen = report.table.loc[report.table["chosen"].astype(bool), "trial"]
     ranked_by = report.choice.objective if isinstance(report.choice, ValueChoice) else None
     parts = [f"<h1>Search report: {html.escape(report.label)}</h1>"]
@@ -292,7 +319,7 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
         f"<p>{html.escape(rule)}</p>",
         "<h2>Summary</h2>", _summary(report),
         "<h2>Trials, ranked</h2>",
-        table_html(report.table, chosen.iloc[0] if len(chosen) else None, ranked_by),
+        table_html(report.table, chosen.iloc[0] if len(chosen) else None, ranked_by, report.metric),
     ]  # fmt: skip
     figures = run_figures(report, top_k)
     slices = [(t, f) for t, f in figures if t.startswith("Slice")]
@@ -301,7 +328,8 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
             continue
         parts.append(f"<h2>{html.escape(title)}</h2>{_figure_div(fig)}")
     if slices:
-        parts.append("<h2>Slices: each hyperparameter vs validation accuracy</h2><div class='grid'>")
+        against = "validation accuracy" if report.metric.is_accuracy else report.metric.name
+        parts.append(f"<h2>Slices: each hyperparameter vs {against}</h2><div class='grid'>")
         parts += [_figure_div(fig) for _, fig in slices]
         parts.append("</div>")
     parts += ["<h2>Failed and pruned trials</h2>", _failures(report.table)]
@@ -310,7 +338,9 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
 
 def render_compare(reports: Sequence[RunReport]) -> str:
     """One page comparing runs: best so far against wall time and trials, side by side."""
-    progress = {r.label: best_so_far(r.table, r.meta.get("created")) for r in reports}
+    progress = {r.label: best_so_far(r.table, r.meta.get("created"), r.metric) for r in reports}
+    title = best_title([r.metric for r in reports])
+    others = any(not r.metric.is_accuracy for r in reports)
     rows = []
     for r in reports:
         final = r.meta.get("final") or {}
@@ -324,6 +354,8 @@ def render_compare(reports: Sequence[RunReport]) -> str:
             "best val acc": r.choice.best_val_accuracy if r.choice else None,
             "TEST acc": final.get("test_accuracy"),
         })  # fmt: skip
+        if others:  # runs of another objective: each one's own, and its model's test metrics
+            rows[-1].update({"best objective": best_objective_words(r), "test": describe_test(final)})
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
     body = "".join(
         "<tr>" + "".join(
@@ -335,8 +367,8 @@ def render_compare(reports: Sequence[RunReport]) -> str:
         "<h1>Comparison of runs</h1>",
         f"<p>{html.escape(compare_note(reports))}</p>",
         f'<table class="sortable" id="trials"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>',
-        "<h2>Best so far vs wall time</h2>", _figure_div(best_so_far_plot(progress, "minutes")),
-        "<h2>Best so far vs trials</h2>", _figure_div(best_so_far_plot(progress, "n")),
+        "<h2>Best so far vs wall time</h2>", _figure_div(best_so_far_plot(progress, "minutes", title)),
+        "<h2>Best so far vs trials</h2>", _figure_div(best_so_far_plot(progress, "n", title)),
     ]  # fmt: skip
     return _page("Comparison of runs", "".join(parts))
 

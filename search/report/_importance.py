@@ -70,9 +70,11 @@ def importance_inputs(
 
 
 def param_importances(
-    frame: pd.DataFrame, space: Mapping[str, Mapping[str, Any]], target: str, seed: int = 0
+    frame: pd.DataFrame, space: Mapping[str, Mapping[str, Any]], target: str, seed: int = 0,
+    direction: str = "max",
 ) -> dict[str, float]:
-    """Normalized fANOVA importances of the searched hyperparameters for ``target``.
+    """Normalized fANOVA importances of the searched hyperparameters for ``target``, in
+    a study of its ``direction`` (``max`` or ``min``).
 
     Empty when fewer than MIN_TRIALS completed trials exist or nothing varies.
     """
@@ -80,7 +82,7 @@ def param_importances(
     if len(trials) < MIN_TRIALS:
         return {}
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.create_study(direction="maximize")
+    study = optuna.create_study(direction="maximize" if direction == "max" else "minimize")
     study.add_trials(trials)
     try:
         return optuna.importance.get_param_importances(

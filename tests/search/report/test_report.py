@@ -634,3 +634,128 @@ def test_a_run_ranked_by_another_objective_names_its_baseline_and_shows_the_obje
         "The baseline (the space's defaults, trial 0) was chosen: no sampled configuration"
         " beat its val_mae (0.5)."
     )
+
+
+def _objective_run(root: Path, objective: dict[str, str], train: str | None) -> RunFolder:
+    """Six regression trials (no accuracy logged) of ``objective``: trial 0's three epochs
+    by hand, then the objective growing as the learning rate falls; ``train`` (the
+    training counterpart) logged unless None."""
+    name = objective["tracked"]
+    hand = [(1.0, 0.9), (0.6, 0.5), (0.8, 0.3)]  # (validation, train) per epoch
+    trials = [trial("0", [{"epoch": i + 1, name: v, **({train: t} if train else {})}
+                          for i, (v, t) in enumerate(hand)],
+                    hp={"learning_rate": 1e-4, "units": 32}, best={name: 0.6},
+                    finished="2026-01-01T00:01:00+00:00")]
+    for i in range(1, 6):
+        lr = 10 ** (-1 - 0.5 * i)
+        v = 0.3 - 0.1 * math.log10(lr)
+        eps = [{"epoch": 1, name: v + 0.2, **({train: v + 0.1} if train else {})},
+               {"epoch": 2, name: v, **({train: v - 0.1} if train else {})}]
+        trials.append(trial(str(i), eps, hp={"learning_rate": lr, "units": 32 * (1 + i % 4)},
+                            best={name: v}, finished=f"2026-01-01T00:0{i + 1}:00+00:00"))
+    folder = write_run(root, "regression", trials)
+    folder.write_meta({**folder.read_meta(), "objective": objective})
+    return folder
+
+
+def test_a_run_ranked_by_another_objective_gives_its_figures_that_objective(tmp_path: Path) -> None:
+    from search.report._data import ReportMetric
+
+    folder = _objective_run(tmp_path, {"name": "val_loss", "direction": "min", "tracked": "val_loss"}, "loss")
+    report = load_report(folder)
+    assert report.metric == ReportMetric("val_loss", "min", "loss")
+    assert report.metric.column == "converged_objective" and report.metric.gap_column == "gap_objective"
+    row = report.table.set_index("trial").loc["0"]  # best epoch 2 (lowest): epochs 1-2 averaged
+    assert row["converged_objective"] == pytest.approx(0.8)
+    assert row["converged_train_objective"] == pytest.approx(0.7)
+    assert row["gap_objective"] == pytest.approx(0.1)  # train better (lower) than validation
+    progress = best_so_far(report.table, report.meta["created"], report.metric)
+    values = report.table.set_index("trial")["converged_objective"]
+    expected = np.minimum.accumulate([values[str(i)] for i in range(6)])
+    assert progress["best"].tolist() == pytest.approx(expected.tolist())  # the running min
+    assert report.importances and max(report.importances, key=report.importances.get) == "learning_rate"
+
+
+def test_an_objective_without_a_logged_training_counterpart_has_no_gap(tmp_path: Path) -> None:
+    from search.report._data import ReportMetric, objective_columns, report_metric
+
+    mae = {"name": "val_mae", "direction": "min", "tracked": "val_mean_absolute_error"}
+    report = load_report(_objective_run(tmp_path, mae, None))
+    assert report.metric == ReportMetric("val_mean_absolute_error", "min", None)
+    assert report.table["converged_objective"].notna().all()
+    assert report.table["gap_objective"].isna().all()
+    assert report_metric({}, {}) == ReportMetric()  # an accuracy run: as it always was
+    assert report_metric({"objective": {"name": "pareto", "tracked": "val_accuracy"}}, {}).is_accuracy
+    table = trials_table([trial("0", epochs((0.9, 0.8, 1, 1)))])
+    assert objective_columns(table, {}, ReportMetric(), 3) is table
+
+
+def test_the_best_so_far_axis_names_the_objective() -> None:
+    from search.report._data import ReportMetric, best_title
+
+    loss, auc = ReportMetric("val_loss", "min", "loss"), ReportMetric("val_auc", "max", "auc")
+    assert best_title([ReportMetric()]) == best_title([]) == "best val accuracy"
+    assert best_title([loss, loss]) == "best val_loss (lowest)"
+    assert best_title([auc]) == "best val_auc (highest)"
+    assert best_title([loss, ReportMetric()]) == "best objective (each run's own)"
+
+
+def test_figures_of_another_objective_smoke(tmp_path: Path) -> None:
+    from search.report._html import render_run, run_figures
+
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    report = load_report(_objective_run(tmp_path / "loss", loss, "loss"))
+    figures = dict(run_figures(report, 3))
+    for title, fig in figures.items():
+        assert fig.to_dict()["data"], title
+        assert "accuracy" not in json.dumps(fig.to_dict()["layout"]), title
+    assert "val_loss" in figures["Learning curves"].layout.title.text
+    assert {t.name for t in figures["Learning curves"].data} >= {"trial 1 val", "trial 1 train"}
+    assert figures["val_loss vs gap"].layout.xaxis.title.text.startswith("gap (validation - train loss")
+    assert figures["Parallel coordinates"].data[0].line.reversescale
+    assert figures["Slice: learning_rate"].layout.title.text == "learning_rate vs val_loss"
+    assert figures["Best so far vs trials"].layout.yaxis.title.text == "best val_loss (lowest)"
+    mae = {"name": "val_mae", "direction": "min", "tracked": "val_mean_absolute_error"}
+    report = load_report(_objective_run(tmp_path / "mae", mae, None))
+    figures = dict(run_figures(report, 3))
+    gap = figures["val_mean_absolute_error vs gap"]
+    assert "no training mean_absolute_error" in gap.layout.annotations[0].text
+    assert "validation only" in figures["Learning curves"].layout.title.text
+    page = render_run(report)
+    assert "<h2>Slices: each hyperparameter vs val_mean_absolute_error</h2>" in page
+    assert "<th>val acc (converged)</th>" not in page and "<th>best val acc</th>" not in page
+    assert "<th>val_mean_absolute_error (converged)</th><th>gap val_mean_absolute_error</th>" in page
+
+
+def test_a_final_retrain_that_watched_another_objective_says_its_curve_is_not_recorded() -> None:
+    from search.report._data import final_curve_note
+
+    validated = {"epochs": 4, "kept_epoch": 2, "monitor": "val_loss", "val_score": 0.31}
+    assert final_curve_note(validated) == (
+        "The final retrain watched val_loss (kept epoch 2, val_loss 0.3100); the run records"
+        " its curve per epoch for val_accuracy only, so there is none to plot."
+    )
+    finalists = {**validated, "trial": "3", "finalists": [{"trial": "3"}, {"trial": "1"}]}
+    assert final_curve_note(finalists).startswith("The 2 finalists watched val_loss (kept epoch 2")
+    assert final_curve_note({**validated, "monitor": "val_accuracy"}) is None
+    assert final_curve_note({**validated, "val_accuracy_per_epoch": [0.8, 0.9]}) is None
+    assert final_curve_note({"epochs": 6, "train_images": 600}) is None  # not validated
+    assert final_curve_note(None) is None
+    from search.report._figures import note_plot
+
+    fig = note_plot("Final retrain: no curve recorded", final_curve_note(validated) or "")
+    assert "watched val_loss" in fig.layout.annotations[0].text and not fig.layout.xaxis.visible
+
+
+def test_a_comparison_names_each_runs_best_objective(tmp_path: Path) -> None:
+    from search.report._data import best_objective_words
+    from search.report._html import render_compare
+
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    report = load_report(_objective_run(tmp_path / "loss", loss, "loss"))
+    assert best_objective_words(report) == "val_loss 0.45 (trial 1)"
+    accuracy = load_report(write_run(tmp_path, "acc", [trial("0", epochs((0.9, 0.8, 1, 1)))]))
+    assert best_objective_words(accuracy) == "val_accuracy 0.8 (trial 0)"
+    page = render_compare([accuracy, report])
+    assert "<th>best objective</th>" in page and "val_loss 0.45 (trial 1)" in page
+    assert "<th>best objective</th>" not in render_compare([accuracy])
