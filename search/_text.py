@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
+from typing import Any
 
 UNREADABLE = "unreadable: "
 """How a final training's ``start_problem`` starts where its search checkpoint could not be
@@ -80,3 +82,16 @@ def duration_words(seconds: float) -> str:
     if seconds < SECONDS_PER_HOUR:
         return f"{round(seconds / SECONDS_PER_MINUTE, 1):g} min"
     return f"{round(seconds / SECONDS_PER_HOUR, 1):g} h"
+
+
+def running_trials(count: int, live: bool) -> str:
+    """The ``count`` trials trials.json says are running, in a run that is running (``live``)
+    or not: a trial a stopped run left running is not running, and resume runs it again."""
+    return f"{count} running" if live or not count else f"{count} interrupted (resume runs it again)"
+
+
+def stopped_because(meta: Mapping[str, Any], state: str) -> str | None:
+    """Why a run whose state is ``state`` stopped (run.json's ``reason``), where it failed
+    or was interrupted; None otherwise."""
+    reason = meta.get("reason")
+    return str(reason) if reason and state in ("failed", "interrupted") else None

@@ -68,7 +68,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 def _first_test(final: dict[str, Any] | None) -> str:
     """The final model's first test metric ("accuracy 0.9257", a regression's
     "mean_absolute_error 0.7880"); "-" when it was not tested."""
-    from search.report import describe_test
+    from search.report import first_test
 
-    words = describe_test(final or {})
-    return "-" if words == "no test data" else words.split(", ")[0]
+    return first_test(final or {}) or "-"

@@ -8,10 +8,10 @@ from typing import Any
 
 from rich.console import Console
 
-from search._text import plural
+from search._text import plural, running_trials, stopped_because
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
-from search.storage import FinalistFiles, RunFolder, running_trials, trained_epochs
+from search.storage import FinalistFiles, RunFolder, trained_epochs
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -48,8 +48,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     state = info["status"] + (f" (PID {info['pid']})" if info["pid"] else "")
     console.print(f"run {folder.path}")
     console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
-    if meta.get("reason") and info["status"] in ("failed", "interrupted"):
-        console.print(f"  {info['status']}: {meta['reason']}")
+    reason = stopped_because(meta, info["status"])
+    if reason:
+        console.print(f"  {info['status']}: {reason}")
     live = info["status"] == "running"
     running = running_trials(counts.get("running", 0), live)
     console.print(

@@ -405,6 +405,13 @@ def describe_test(final: dict[str, Any]) -> str:
     return ", ".join(f"{name} {value:.4f}" for name, value in results) or "no test data"
 
 
+def first_test(final: dict[str, Any]) -> str | None:
+    """The final model's first test metric in words ("accuracy 0.9257", a regression's
+    "mean_absolute_error 0.7880"); None when it was not tested."""
+    results = _test_results(final)
+    return f"{results[0][0]} {results[0][1]:.4f}" if results else None
+
+
 def tested_line(final: dict[str, Any]) -> str:
     """The final model's test result as ``run`` and ``status`` print it, named by the
     model's own first metric: "TEST accuracy of the retrained model: 0.9257", "TEST
@@ -415,6 +422,8 @@ def tested_line(final: dict[str, Any]) -> str:
     (name, value), rest = results[0], results[1:]
     others = "".join(f", {other} {score:.4f}" for other, score in rest if name != "accuracy")
     return f"TEST {name} of the retrained model: {value:.4f}{others}"
+
+
 def category_label(value: Any) -> str:
     """A hyperparameter value as an axis category: 32.0 (an int column holding NaN) is "32"."""
     if isinstance(value, float) and value.is_integer():

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from search._text import running_trials, stopped_because
 from search.ranking import HP_PREFIX, RULE, ValueChoice, hp_columns
 from search.report._data import (
     ReportMetric,
@@ -42,7 +43,6 @@ from search.report._figures import (
     retrain_plot,
     slice_plot,
 )
-from search.storage import running_trials
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
@@ -180,8 +180,8 @@ def _figure_div(fig: go.Figure) -> str:
 
 def _state(state: str, meta: dict[str, Any]) -> str:
     """The run's state, with why it stopped where it failed or was interrupted."""
-    reason = meta.get("reason")
-    return f"{state}: {reason}" if reason and state in ("failed", "interrupted") else state
+    reason = stopped_because(meta, state)
+    return f"{state}: {reason}" if reason else state
 
 
 def _summary(report: RunReport) -> str:

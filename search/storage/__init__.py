@@ -2,7 +2,7 @@
 
 from search.storage._atomic import utc_now, write_atomic, write_json
 from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs
-from search.storage._lock import LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state, running_trials
+from search.storage._lock import LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
 from search.storage._run import (
     FORMAT_VERSION,
     RUN_FILE,
@@ -49,7 +49,6 @@ __all__ = [
     "owning_run",
     "prepare_run_folder",
     "run_state",
-    "running_trials",
     "status_counts",
     "trained_epochs",
     "utc_now",

@@ -173,9 +173,3 @@ def run_state(folder: Path | RunFolderLike, status: str) -> str:
     """run.json's ``status`` of the run in ``folder``, or :data:`STOPPED` where it says
     ``running`` but no live process holds the run's lock (its process was killed)."""
     return STOPPED if status == "running" and lock_holder(folder) is None else status
-
-
-def running_trials(count: int, live: bool) -> str:
-    """The ``count`` trials trials.json says are running, in a run that is running (``live``)
-    or not: a trial a stopped run left running is not running, and resume runs it again."""
-    return f"{count} running" if live or not count else f"{count} interrupted (resume runs it again)"
