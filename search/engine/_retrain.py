@@ -159,6 +159,8 @@ def _validated_summary(
             val_accuracy=curve["val_accuracy"][kept - 1],
             val_accuracy_per_epoch=[round(float(v), 5) for v in curve["val_accuracy"]],
         )
+    if monitor != "val_accuracy":  # the report's curve of what chose the kept epoch
+        out["val_score_per_epoch"] = [round(float(v), 5) for v in curve[monitor]]
     if "val_loss" in curve:
         out["val_loss"] = curve["val_loss"][kept - 1]
     return out

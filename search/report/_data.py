@@ -491,18 +491,28 @@ def describe_training(final: dict[str, Any]) -> str:
     return text
 
 
+def watched_curve(record: Mapping[str, Any] | None) -> tuple[str, list[float]]:
+    """The metric a validated training (the retrain, a finalist) recorded per epoch and its
+    values: the one it watched (``val_score_per_epoch``) where recorded, else validation
+    accuracy; ``("val_accuracy", [])`` for a training that watched nothing."""
+    record = record or {}
+    if record.get("val_score_per_epoch"):
+        return str(record.get("monitor")), [float(v) for v in record["val_score_per_epoch"]]
+    return "val_accuracy", [float(v) for v in record.get("val_accuracy_per_epoch") or []]
+
+
 def retrain_curve(final: dict[str, Any] | None) -> pd.DataFrame | None:
-    """A validated retrain's epochs: ``epoch``, ``val_accuracy``, ``learning_rate``; None
-    for other retrains (they train for a fixed number of epochs and watch nothing)."""
-    final = final or {}
-    scores = final.get("val_accuracy_per_epoch")
+    """A validated retrain's epochs: ``epoch``, the watched metric (:func:`watched_curve`:
+    ``val_accuracy``, ``val_loss``...), ``learning_rate``; None for other retrains (they
+    train for a fixed number of epochs and watch nothing)."""
+    metric, scores = watched_curve(final)
     if not scores:
         return None
-    rates = list(final.get("learning_rates") or [])
+    rates = list((final or {}).get("learning_rates") or [])
     rates += [math.nan] * (len(scores) - len(rates))
     return pd.DataFrame({
         "epoch": range(1, len(scores) + 1),
-        "val_accuracy": [float(v) for v in scores],
+        metric: scores,
         "learning_rate": [float(r) for r in rates[: len(scores)]],
     })  # fmt: skip
 
@@ -515,7 +525,7 @@ def final_curve_note(final: Mapping[str, Any] | None) -> str | None:
     monitor, finalists = str(final.get("monitor", "val_accuracy")), final.get("finalists") or []
     if monitor == "val_accuracy" or final.get("kept_epoch") is None:
         return None
-    if final.get("val_accuracy_per_epoch") or any(f.get("val_accuracy_per_epoch") for f in finalists):
+    if watched_curve(final)[1] or any(watched_curve(f)[1] for f in finalists):
         return None
     who = f"The {plural(len(finalists), 'finalist')}" if finalists else "The final retrain"
     score = final.get("val_score")
@@ -523,8 +533,8 @@ def final_curve_note(final: Mapping[str, Any] | None) -> str | None:
         f", {monitor} {float(score):.4f}" if isinstance(score, (int, float)) else ""
     )
     return (
-        f"{who} watched {monitor} ({kept}); the run records its curve per epoch for"
-        " val_accuracy only, so there is none to plot."
+        f"{who} watched {monitor} ({kept}); the run recorded no curve of it per epoch, so"
+        " there is none to plot."
     )
 
 
@@ -548,12 +558,14 @@ def finalists_table(final: Mapping[str, Any] | None) -> pd.DataFrame | None:
 
 
 def finalist_curves(final: Mapping[str, Any] | None) -> pd.DataFrame | None:
-    """Each finalist's validation accuracy per epoch: ``trial``, ``epoch``,
-    ``val_accuracy``; None when the run had no finalists or they logged no accuracy."""
+    """Each finalist's watched metric per epoch (:func:`watched_curve`): ``trial``,
+    ``epoch`` and the metric's column (``val_accuracy``, ``val_loss``...); None when the run
+    had no finalists or they recorded no curve."""
     rows = [
-        {"trial": f["trial"], "epoch": epoch, "val_accuracy": float(score)}
+        {"trial": f["trial"], "epoch": epoch, metric: score}
         for f in (final or {}).get("finalists") or []
-        for epoch, score in enumerate(f.get("val_accuracy_per_epoch") or [], 1)
+        for metric, scores in [watched_curve(f)]
+        for epoch, score in enumerate(scores, 1)
     ]
     return pd.DataFrame(rows) if rows else None
 

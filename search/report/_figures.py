@@ -95,37 +95,44 @@ def learning_curves_plot(
     return fig
 
 
-def retrain_plot(curve: pd.DataFrame, kept: int) -> go.Figure:
-    """The final retrain's validation accuracy per epoch (the kept epoch marked) and the
+def _watched_label(metric: str) -> str:
+    """How a figure names the metric a validated training watched."""
+    return "validation accuracy" if metric == "val_accuracy" else metric
+
+
+def retrain_plot(curve: pd.DataFrame, kept: int, metric: str = "val_accuracy") -> go.Figure:
+    """The final retrain's watched ``metric`` per epoch (the kept epoch marked) and the
     learning rate it trained at (right axis, log scale)."""
-    fig = _fig(f"Final retrain: validation accuracy (kept epoch {kept}) and learning rate",
+    label = _watched_label(metric)
+    fig = _fig(f"Final retrain: {label} (kept epoch {kept}) and learning rate",
                xaxis_title="epoch", xaxis=integer_axis(curve["epoch"].max()),
-               yaxis_title="validation accuracy",
+               yaxis_title=label,
                yaxis2={"title": "learning rate", "type": "log", "overlaying": "y",
                        "side": "right"})  # fmt: skip
-    fig.add_trace(go.Scatter(x=curve["epoch"], y=curve["val_accuracy"], mode="lines+markers",
-                             name="validation accuracy", line={"color": "#1f77b4"}))  # fmt: skip
+    fig.add_trace(go.Scatter(x=curve["epoch"], y=curve[metric], mode="lines+markers",
+                             name=label, line={"color": "#1f77b4"}))  # fmt: skip
     if curve["learning_rate"].notna().any():
         fig.add_trace(go.Scatter(x=curve["epoch"], y=curve["learning_rate"], mode="lines",
                                  name="learning rate", yaxis="y2",
                                  line={"color": "#888", "shape": "hv", "dash": "dot"}))  # fmt: skip
     at = curve[curve["epoch"] == kept]
-    fig.add_trace(go.Scatter(x=at["epoch"], y=at["val_accuracy"], mode="markers",
+    fig.add_trace(go.Scatter(x=at["epoch"], y=at[metric], mode="markers",
                              name="kept", marker={"size": 13, "symbol": "star",
                                                   "color": "#d62728"}))  # fmt: skip
     return fig
 
 
-def finalists_plot(curves: pd.DataFrame, chosen: str) -> go.Figure:
-    """Each finalist's validation accuracy per epoch on the full training data; the
-    chosen one drawn thick."""
-    fig = _fig("Finalists at full fidelity: validation accuracy per epoch",
+def finalists_plot(curves: pd.DataFrame, chosen: str, metric: str = "val_accuracy") -> go.Figure:
+    """Each finalist's watched ``metric`` per epoch on the full training data; the chosen
+    one drawn thick."""
+    label = _watched_label(metric)
+    fig = _fig(f"Finalists at full fidelity: {label} per epoch",
                xaxis_title="epoch", xaxis=integer_axis(curves["epoch"].max()),
-               yaxis_title="validation accuracy")  # fmt: skip
+               yaxis_title=label)  # fmt: skip
     for trial, rows in curves.groupby("trial", sort=False):
         mine = str(trial) == str(chosen)
         fig.add_trace(go.Scatter(
-            x=rows["epoch"], y=rows["val_accuracy"], mode="lines+markers",
+            x=rows["epoch"], y=rows[metric], mode="lines+markers",
             name=f"trial {trial}{' (chosen)' if mine else ''}",
             line={"width": 3 if mine else 1.5},
         ))  # fmt: skip

@@ -30,6 +30,7 @@ from search.report._data import (
     retrain_curve,
     slice_categories,
     wall_minutes,
+    watched_curve,
 )
 from search.report._figures import (
     accuracy_vs_gap_plot,
@@ -274,9 +275,11 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
     curve = retrain_curve(final)
     finalists = finalist_curves(final)
     if finalists is not None:
-        figures.append(("Finalists at full fidelity", finalists_plot(finalists, final["trial"])))
+        watched = next(metric for metric, scores in map(watched_curve, final["finalists"]) if scores)
+        figures.append(("Finalists at full fidelity", finalists_plot(finalists, final["trial"], watched)))
     elif curve is not None:
-        figures.append(("Final retrain", retrain_plot(curve, int(final["kept_epoch"]))))
+        watched = watched_curve(final)[0]
+        figures.append(("Final retrain", retrain_plot(curve, int(final["kept_epoch"]), watched)))
     elif (note := final_curve_note(final)) is not None:
         figures.append(("Final retrain", note_plot("Final retrain: no curve recorded", note)))
     progress = {report.folder.name: best_so_far(table, report.meta.get("created"), metric)}

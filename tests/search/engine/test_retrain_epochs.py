@@ -8,7 +8,7 @@ from pathlib import Path
 import keras_tuner as kt
 import pytest
 
-from search.engine._retrain import _how_long, retrain_epochs
+from search.engine._retrain import _how_long, _validated_summary, retrain_epochs
 
 
 def record(best: int, accuracies: list[float], first: int = 1) -> dict:
@@ -101,3 +101,13 @@ def test_validated_retrain_stops_on_validation_and_keeps_the_best_epoch(
     assert val_accuracy == pytest.approx(final["val_accuracy"], abs=1e-6)
     assert val_accuracy == pytest.approx(scores[final["kept_epoch"] - 1], abs=1e-5)
     assert "retrain epoch 1 (at most 15)" in console.export_text()
+
+
+def test_a_validated_training_records_the_curve_of_the_metric_it_watched() -> None:
+    """The report plots what chose the kept epoch: val_loss's curve where it watched val_loss
+    (besides validation accuracy's, where logged); an accuracy run's record is unchanged."""
+    curve = {"val_loss": [0.5, 0.31, 0.4], "val_accuracy": [0.8, 0.9, 0.85]}
+    by_loss = _validated_summary(curve, "val_loss", 2, 5, [1e-3, 1e-3, 3e-4])
+    assert by_loss["val_score_per_epoch"] == [0.5, 0.31, 0.4] and by_loss["val_score"] == 0.31
+    assert by_loss["val_accuracy_per_epoch"] == [0.8, 0.9, 0.85]
+    assert "val_score_per_epoch" not in _validated_summary(curve, "val_accuracy", 2, 5, [])

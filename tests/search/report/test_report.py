@@ -732,13 +732,14 @@ def test_a_final_retrain_that_watched_another_objective_says_its_curve_is_not_re
 
     validated = {"epochs": 4, "kept_epoch": 2, "monitor": "val_loss", "val_score": 0.31}
     assert final_curve_note(validated) == (
-        "The final retrain watched val_loss (kept epoch 2, val_loss 0.3100); the run records"
-        " its curve per epoch for val_accuracy only, so there is none to plot."
+        "The final retrain watched val_loss (kept epoch 2, val_loss 0.3100); the run recorded"
+        " no curve of it per epoch, so there is none to plot."
     )
     finalists = {**validated, "trial": "3", "finalists": [{"trial": "3"}, {"trial": "1"}]}
     assert final_curve_note(finalists).startswith("The 2 finalists watched val_loss (kept epoch 2")
     assert final_curve_note({**validated, "monitor": "val_accuracy"}) is None
     assert final_curve_note({**validated, "val_accuracy_per_epoch": [0.8, 0.9]}) is None
+    assert final_curve_note({**validated, "val_score_per_epoch": [0.5, 0.31, 0.4, 0.45]}) is None
     assert final_curve_note({"epochs": 6, "train_images": 600}) is None  # not validated
     assert final_curve_note(None) is None
     from search.report._figures import note_plot
@@ -759,3 +760,26 @@ def test_a_comparison_names_each_runs_best_objective(tmp_path: Path) -> None:
     page = render_compare([accuracy, report])
     assert "<th>best objective</th>" in page and "val_loss 0.45 (trial 1)" in page
     assert "<th>best objective</th>" not in render_compare([accuracy])
+
+
+def test_the_final_curves_plot_the_metric_the_trainings_watched() -> None:
+    """A retrain (or finalists) ranked by val_loss keeps the epoch val_loss chose: its
+    curve is val_loss's, named so, not validation accuracy's."""
+    from search.report._data import finalist_curves, retrain_curve
+    from search.report._figures import finalists_plot
+
+    final = {"epochs": 3, "kept_epoch": 2, "monitor": "val_loss", "val_score": 0.31,
+             "val_score_per_epoch": [0.5, 0.31, 0.4], "val_accuracy_per_epoch": [0.8, 0.9, 0.85],
+             "learning_rates": [1e-3, 1e-3, 3e-4]}  # fmt: skip
+    curve = retrain_curve(final)
+    assert curve is not None and curve["val_loss"].tolist() == [0.5, 0.31, 0.4]
+    fig = retrain_plot(curve, 2, "val_loss")
+    assert fig.layout.yaxis.title.text == "val_loss" and "val_loss (kept epoch 2)" in fig.layout.title.text
+    assert list(fig.data[-1].y) == [0.31]  # the kept epoch's star
+    failed = {"trial": "4", "failure": "out of memory"}
+    finalists = {**final, "trial": "3", "finalists": [failed, {**final, "trial": "3"}]}
+    curves = finalist_curves(finalists)
+    assert curves is not None and curves["val_loss"].tolist() == [0.5, 0.31, 0.4]
+    assert finalists_plot(curves, "3", "val_loss").layout.yaxis.title.text == "val_loss"
+    accuracy = {k: v for k, v in final.items() if k not in ("monitor", "val_score_per_epoch")}
+    assert retrain_curve(accuracy)["val_accuracy"].tolist() == [0.8, 0.9, 0.85]  # as before
