@@ -155,8 +155,10 @@ def against_baseline_by_value(ranked: pd.DataFrame, choice: ValueChoice) -> str 
     base = runs.iloc[0]
     where = f"the space's defaults, trial {base['trial']}"
     if choice.trial in set(runs["trial"]):
+        sampled = ranked["rank"].notna() & ~ranked["baseline"].astype(bool)
+        why = "beat" if sampled.any() else "completed to compare with"
         return (
-            f"The baseline ({where}) was chosen: no sampled configuration beat its"
+            f"The baseline ({where}) was chosen: no sampled configuration {why} its"
             f" {choice.objective} ({float(base['objective']):.4g})."
         )
     value = float(base["objective"])
