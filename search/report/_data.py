@@ -281,7 +281,10 @@ def baseline_line(
     """How the choice compares with the baseline: in the search (:func:`against_baseline`)
     and, where the finalists chose, with the baseline's finalist at full fidelity."""
     if isinstance(choice, ValueChoice):
-        return against_baseline_by_value(table, choice)
+        line = against_baseline_by_value(table, choice)
+        if line is None or not (final or {}).get("finalists"):
+            return line
+        return f"In the search, {line[0].lower()}{line[1:].rstrip('.')}; {finalists_verdict(final or {})}."
     if not isinstance(choice, Choice):
         return None
     base = baseline_row(table, choice.trial)

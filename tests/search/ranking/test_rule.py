@@ -33,3 +33,4 @@ def test_a_sampled_choice_is_compared_with_the_baseline_s_value() -> None:
         "Against the baseline (the space's defaults, trial 0): val_mae 0.41 -> 0.33."
     )
     assert against_baseline_by_value(_ranked(("1", False, 0.33)), choice) is None  # no baseline
+

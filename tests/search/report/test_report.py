@@ -14,6 +14,7 @@ import pytest
 
 import search.storage._writable as writable
 from search.cli import main
+from search.ranking import ValueChoice
 from search.report import (
     against_baseline,
     best_so_far,
@@ -783,3 +784,18 @@ def test_the_final_curves_plot_the_metric_the_trainings_watched() -> None:
     assert finalists_plot(curves, "3", "val_loss").layout.yaxis.title.text == "val_loss"
     accuracy = {k: v for k, v in final.items() if k not in ("monitor", "val_score_per_epoch")}
     assert retrain_curve(accuracy)["val_accuracy"].tolist() == [0.8, 0.9, 0.85]  # as before
+
+
+def test_by_another_objective_with_finalists_the_baseline_line_says_what_they_chose() -> None:
+    """The finalists' winner is the final model: the line does not stop at the search's
+    first choice."""
+    choice = ValueChoice("1", "val_mae", 0.33, "lowest val_mae")
+    ranked = pd.DataFrame({"trial": ["1", "0"], "baseline": [False, True], "objective": [0.33, 0.41],
+                           "rank": [1, 2]})  # fmt: skip
+    final = {"trial": "0", "monitor": "val_mae", "finalists": [
+        {"trial": "1", "baseline": False}, {"trial": "0", "baseline": True}]}  # fmt: skip
+    assert baseline_line(ranked, choice, final) == (
+        "In the search, against the baseline (the space's defaults, trial 0): val_mae 0.41 ->"
+        " 0.33; the finalists chose the baseline (trial 0) at full fidelity."
+    )
+    assert baseline_line(ranked, choice, None).startswith("Against the baseline")
