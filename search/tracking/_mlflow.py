@@ -316,10 +316,13 @@ class MlflowSink:
         now = int(time.time() * 1000)
         best, final = meta.get("best") or {}, meta.get("final") or {}
         metrics = [Metric(f"chosen_{k}", float(v), now, 0) for k, v in (best.get("metrics") or {}).items()]
-        for key in ("test_accuracy", "test_loss", "train_accuracy", "train_loss"):
+        metrics += [Metric(f"test_{name}", value, now, 0) for name, value in _tested(final).items()]
+        for key in ("train_accuracy", "train_loss"):
             if final.get(key) is not None:
                 metrics.append(Metric(key, float(final[key]), now, 0))
+        watched = str(final.get("monitor", "val_accuracy"))
         for key, curve in (("retrain_val_accuracy", "val_accuracy_per_epoch"),
+                           (f"retrain_{watched}", "val_score_per_epoch"),
                            ("retrain_learning_rate", "learning_rates")):  # fmt: skip
             metrics += [Metric(key, float(v), now, i + 1) for i, v in enumerate(final.get(curve) or [])]
         tags = [RunTag("status", str(meta.get("status")))]
@@ -332,6 +335,15 @@ class MlflowSink:
         have = set(self.client.get_run(run_id).data.metrics)
         metrics = [m for m in metrics if m.key not in have]
         self.client.log_batch(run_id, metrics=metrics, tags=tags)
+
+
+def _tested(final: dict[str, Any]) -> dict[str, float]:
+    """The final model's test metrics by name (``accuracy``, a regression's
+    ``mean_absolute_error``...): run.json's ``test_metrics``, else its test accuracy and loss."""
+    if final.get("test_metrics"):
+        return {str(name): float(value) for name, value in final["test_metrics"].items()}
+    named = {"accuracy": final.get("test_accuracy"), "loss": final.get("test_loss")}
+    return {name: float(value) for name, value in named.items() if value is not None}
 
 
 def _millis(stamp: str | None) -> int | None:

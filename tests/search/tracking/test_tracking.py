@@ -450,3 +450,27 @@ def test_a_failed_stores_long_reason_is_cut_at_a_word_and_marked(
     refused = _mlflow._refused_store(f"{first_line}. More", "the store")
     reason = refused.split("(", 1)[1].split("); ", 1)[0]
     assert len(reason) <= 200 and reason.endswith(" …") and first_line.startswith(reason[:-2])
+
+
+def test_the_outcome_logs_a_regression_s_own_test_metrics_and_watched_curve(tmp_path: Path) -> None:
+    """A run ranked by val_loss: MLflow gets test_mean_absolute_error (not only accuracy,
+    which it has none of) and the retrain's val_loss per epoch."""
+    need_mlflow()
+    from mlflow import MlflowClient
+
+    from search.tracking._mlflow import MlflowSink
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    sink = MlflowSink(uri, uri, print, "")
+    run_id = sink.client.create_run(sink.client.create_experiment("regression")).info.run_id
+    final = {"monitor": "val_loss", "val_score_per_epoch": [0.5, 0.31], "learning_rates": [1e-3, 1e-3],
+             "test_metrics": {"loss": 1.2, "mean_absolute_error": 0.79}}  # fmt: skip
+    sink._log_outcome(run_id, {"status": "finished", "final": final})
+    client = MlflowClient(uri)
+    assert client.get_run(run_id).data.metrics == {
+        "test_loss": 1.2, "test_mean_absolute_error": 0.79, "retrain_val_loss": 0.31,
+        "retrain_learning_rate": 1e-3,
+    }
+    assert [(m.step, m.value) for m in client.get_metric_history(run_id, "retrain_val_loss")] == [
+        (1, 0.5), (2, 0.31)
+    ]
