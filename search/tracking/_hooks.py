@@ -61,7 +61,8 @@ def tracking_observers(
     tracking = dict(meta.get("tracking") or {})
     for spec in parse_track(track):
         if spec.tracker == "tensorboard":
-            observers.append(TensorBoardTracker(folder, recorder, meta["space"]["params"]))
+            tracked = (meta.get("objective") or {}).get("tracked") or "val_accuracy"
+            observers.append(TensorBoardTracker(folder, recorder, meta["space"]["params"], tracked))
             tracking["tensorboard"] = LOGDIR
             continue
         stored = tracking.get("mlflow")

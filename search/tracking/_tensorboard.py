@@ -97,13 +97,21 @@ class _Events:
 class TensorBoardTracker(Observer):
     """An observer of the search writing each trial's HParams session and epoch scalars."""
 
-    def __init__(self, folder: RunFolder, recorder: RecordSource, space: dict[str, Any]) -> None:
-        """``space``: the search space as run.json keeps it (name -> type, range, values)."""
+    def __init__(
+        self,
+        folder: RunFolder,
+        recorder: RecordSource,
+        space: dict[str, Any],
+        objective: str = "val_accuracy",
+    ) -> None:
+        """``space``: the search space as run.json keeps it (name -> type, range, values);
+        ``objective``: the metric the search ranks by, shown per trial with its training
+        counterpart besides accuracy and loss."""
         self.root = folder.path / LOGDIR
         self.recorder = recorder
         self._open: dict[str, _Events] = {}
         if not any(self.root.glob(_EVENTS)):
-            write_config(self.root, space)
+            write_config(self.root, space, objective)
 
     def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         from tensorboard.plugins.hparams import summary_v2 as hp
@@ -144,12 +152,14 @@ class TensorBoardTracker(Observer):
         events.close()
 
 
-def write_config(root: Path, space: dict[str, Any]) -> None:
-    """The HParams experiment: the space's parameters and the metrics shown per trial."""
+def write_config(root: Path, space: dict[str, Any], objective: str = "val_accuracy") -> None:
+    """The HParams experiment: the space's parameters and the metrics shown per trial
+    (:data:`METRICS`, and ``objective`` with its training counterpart where they differ)."""
     from tensorboard.plugins.hparams import summary_v2 as hp
 
     hparams = [_hparam(name, spec) for name, spec in space.items()]
-    metrics = [hp.Metric(name) for name in METRICS]
+    names = dict.fromkeys([*METRICS, objective, objective.removeprefix("val_")])
+    metrics = [hp.Metric(name) for name in names]
     events = _Events(root)
     events.add(hp.hparams_config_pb(hparams, metrics))
     events.close()

@@ -474,3 +474,19 @@ def test_the_outcome_logs_a_regression_s_own_test_metrics_and_watched_curve(tmp_
     assert [(m.step, m.value) for m in client.get_metric_history(run_id, "retrain_val_loss")] == [
         (1, 0.5), (2, 0.31)
     ]
+
+
+def test_tensorboard_hparams_show_the_objective_and_its_training_counterpart(tmp_path: Path) -> None:
+    """A regression ranked by val_mean_absolute_error: its HParams table has that column
+    (and mean_absolute_error's), not only accuracy's and loss's."""
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.plugins.hparams import metadata
+
+    from search.tracking._tensorboard import METRICS, write_config
+
+    write_config(tmp_path, {"units": {"type": "int", "low": 4, "high": 8}}, "val_mean_absolute_error")
+    events = ea.EventAccumulator(str(tmp_path), size_guidance={ea.TENSORS: 0})
+    events.Reload()
+    content = events.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG]
+    shown = [m.name.tag for m in metadata.parse_experiment_plugin_data(content).metric_infos]
+    assert shown == [*METRICS, "val_mean_absolute_error", "mean_absolute_error"]
