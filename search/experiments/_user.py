@@ -90,17 +90,23 @@ class UserHyperModel(kt.HyperModel):
             a HyperModel with its own ``fit``, which may prepare the inputs first.
         objective: the name of the search's objective, which a dict (or History) returned
             by the HyperModel's own ``fit`` must hold; None: not checked.
+        seed: seeds Keras, TensorFlow, NumPy and Python before each build, so that a
+            configuration trains the same way each time (its initial weights, dropout,
+            shuffling); None: not seeded.
     """
 
-    def __init__(self, user: HyperModelLike, space: Space | None = None,
-                 sample: Any = None, objective: str | None = None) -> None:  # fmt: skip
+    def __init__(self, user: HyperModelLike, space: Space | None = None, sample: Any = None,
+                 objective: str | None = None, seed: int | None = None) -> None:  # fmt: skip
         super().__init__(name=describe(user))
         self.user = user
         self.space = space
         self.sample = sample
         self.objective = objective
+        self.seed = seed
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
         if self.space is not None:
             define(hp, self.space)
         model = self.user.build(hp) if isinstance(self.user, kt.HyperModel) else self.user(hp)

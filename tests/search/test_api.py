@@ -645,3 +645,15 @@ def test_lists_of_rows_are_rows_whatever_their_widths() -> None:
         assert splits.x_train.shape == (72, inputs.shape[1]) and len(splits.y_val) == 18
     with pytest.raises(DataError, match=r"^x: a list of 2 arrays of 90 rows each"):
         array_splits([x, x], [targets, targets])
+
+
+def test_a_seed_makes_a_user_s_search_repeat_itself(tmp_path: Path) -> None:
+    """``seed`` seeds the models too: the same configurations train alike (initial weights,
+    dropout, shuffling), epoch for epoch; another seed trains them otherwise."""
+
+    def curves(run: search.Run) -> list[list[float]]:
+        return [[e["val_loss"] for e in t["epochs"]] for t in _trials(run)]
+
+    first = curves(_run(um.build, tmp_path, "random", name="a"))
+    assert curves(_run(um.build, tmp_path, "random", name="b")) == first
+    assert curves(_run(um.build, tmp_path, "random", name="c", seed=4)) != first
