@@ -30,6 +30,12 @@ def test_build_function_example(tmp_path: Path) -> None:
     assert "chosen: {" in out and "'accuracy'" in out and "report.html" in out
 
 
+def test_regression_example(tmp_path: Path) -> None:
+    out = _example("regression.py", cwd=tmp_path)
+    assert "chosen: {" in out and "'mean_absolute_error'" in out and "report.html" in out
+    assert "Against the baseline" in out or "The baseline" in out  # ranked by val MAE, minimized
+
+
 def test_own_training_loop_example(tmp_path: Path) -> None:
     out = _example("own_training_loop.py", cwd=tmp_path)
     assert "chosen: {" in out and "batch_size" in out and "gap_accuracy" in out
