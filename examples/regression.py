@@ -4,7 +4,8 @@
     python examples/regression.py --smoke    # a few seconds' worth, as the tests run it
 
 The data: scikit-learn's diabetes progression (442 patients, 10 features, shipped with
-scikit-learn). The model normalizes its inputs itself, so the saved model takes raw rows.
+scikit-learn). The model normalizes its inputs itself with the training rows' statistics
+(not the validation or test rows'), so the saved model takes raw rows.
 """
 
 from __future__ import annotations
@@ -51,9 +52,10 @@ def main() -> None:
     args = parser.parse_args()
     x, y = load_diabetes(return_X_y=True)
     x, y = x.astype("float32"), y.astype("float32")
-    x_test, y_test, x, y = x[:80], y[:80], x[80:], y[80:]
+    x_test, y_test, x_val, y_val, x, y = x[:80], y[:80], x[80:150], y[80:150], x[150:], y[150:]
     run = search.run(
-        make_build(x), x, y, test_data=(x_test, y_test), tuner="optuna", objective=OBJECTIVE,
+        make_build(x), x, y, validation_data=(x_val, y_val), test_data=(x_test, y_test),
+        tuner="optuna", objective=OBJECTIVE,
         experiment="diabetes", max_trials=2 if args.smoke else 20, max_epochs=2 if args.smoke else 60,
         retrain_from="checkpoint", retrain_max_epochs=2 if args.smoke else 200, results=args.results,
     )  # fmt: skip

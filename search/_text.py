@@ -29,18 +29,20 @@ URL) is cut inside instead, so that the cut keeps the start of what it names."""
 
 def one_line(text: str, width: int) -> str:
     """``text`` on one line (every run of whitespace one space), at most ``width``
-    characters: where longer, cut after its last whole word that fits, or inside that word
-    where cutting before it would drop more than a third of the room, and ended with
-    :data:`ELLIPSIS`."""
+    characters: where longer, cut after its last whole word that fits and ended with
+    :data:`ELLIPSIS`, or cut inside that word (the mark right after it) where cutting
+    before it would drop more than a third of the room."""
     flat = " ".join(text.split())
     if len(flat) <= width:
         return flat
     room = width - len(ELLIPSIS)
     head = flat[:room]
-    if flat[room] != " " and " " in head:
-        at_word = head.rsplit(" ", 1)[0]
-        head = at_word if len(at_word) >= room * KEPT_AT_A_WORD else head
-    return head.rstrip() + ELLIPSIS
+    if flat[room] == " ":  # the cut falls between two words
+        return head.rstrip() + ELLIPSIS
+    at_word = head.rsplit(" ", 1)[0] if " " in head else ""
+    if len(at_word) >= room * KEPT_AT_A_WORD:
+        return at_word.rstrip() + ELLIPSIS
+    return head + ELLIPSIS.strip()
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|m|min|h)?")
@@ -87,7 +89,9 @@ def duration_words(seconds: float) -> str:
 def running_trials(count: int, live: bool) -> str:
     """The ``count`` trials trials.json says are running, in a run that is running (``live``)
     or not: a trial a stopped run left running is not running, and resume runs it again."""
-    return f"{count} running" if live or not count else f"{count} interrupted (resume runs it again)"
+    if live or not count:
+        return f"{count} running"
+    return f"{count} interrupted (resume runs {'it' if count == 1 else 'them'} again)"
 
 
 def stopped_because(meta: Mapping[str, Any], state: str) -> str | None:

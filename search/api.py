@@ -18,6 +18,7 @@ from typing import Any
 
 import keras
 import keras_tuner as kt
+import numpy as np
 import pandas as pd
 from rich.console import Console
 
@@ -246,6 +247,7 @@ def run(
     full_train = train_size == "all"
     if isinstance(train_size, str) and not full_train:
         raise SearchError(f"train_size {train_size!r}: give a number of images or 'all'")
+    seed = int(seed) if isinstance(seed, np.integer) else seed  # a NumPy seed, as Keras takes it
     options = RunRequest(
         experiment="check", tuner=tuner, objective=objective, direction=direction,
         max_trials=max_trials, max_epochs=max_epochs, results=Path(results), name=name, seed=seed,

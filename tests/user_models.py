@@ -262,12 +262,16 @@ class LossFloatFit(kt.HyperModel):
 
 
 class LossOnlyAccuracyFit(kt.HyperModel):
-    """A classifier compiled with its loss alone, whose own ``fit`` returns the validation
-    accuracy it counts itself: the float is what the default objective names."""
+    """A classifier compiled with its loss alone (or ``metrics``), whose own ``fit`` returns
+    the validation accuracy it counts itself: the float is what the default objective names."""
+
+    def __init__(self, metrics: list[str] | None = None) -> None:
+        super().__init__()
+        self.metrics = metrics
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         model = _mlp(hp)
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=self.metrics)
         return model
 
     def fit(self, hp, model, x, y, validation_data=None, epochs=1, **kwargs):  # type: ignore[no-untyped-def]

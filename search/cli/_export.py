@@ -20,8 +20,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Retrain the run's chosen configuration (the finalists' winner where they"
         " chose, else the one the report's ranking rule chooses) as the run retrained, at"
         " the final image size; evaluate it"
-        " once on the test set; save one .keras model that takes uint8 images of any size"
-        " (resized inside), outputs class probabilities and stores the class names."
+        " once on the test set; save one .keras model: an image classifier's takes uint8"
+        " images of any size (resized inside), outputs class probabilities and stores the"
+        " class names; another model is saved as it trained."
         " --retrain-data, --retrain-max-epochs and --retrain-from default to the run's own.",
     )
     p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")

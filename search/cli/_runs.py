@@ -6,7 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from search.errors import RunFolderError, option
-from search.storage import RUN_FILE, RunFolder, find_runs, lock_holder, run_state, status_counts
+from search.storage import (
+    RUN_FILE,
+    RunFolder,
+    find_runs,
+    lock_holder,
+    run_state,
+    status_counts,
+    tracked_objective,
+)
 
 
 def resolve_run(ref: str | None, results: Path) -> RunFolder:
@@ -76,8 +84,7 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
     counts = status_counts(trials)
     status = run_state(folder, meta.get("status", "unknown"))
     pid = lock_holder(folder)
-    objective_meta = meta.get("objective", {})
-    objective = objective_meta.get("tracked", objective_meta.get("name", "val_accuracy"))
+    objective = tracked_objective(meta)
     direction = meta.get("objective", {}).get("direction", "max")
     scored = [t for t in trials if t.get("best") and objective in t["best"]]
     best = None

@@ -160,7 +160,7 @@ def _validated_summary(
             val_accuracy_per_epoch=[round(float(v), 5) for v in curve["val_accuracy"]],
         )
     if monitor != "val_accuracy":  # the report's curve of what chose the kept epoch
-        out["val_score_per_epoch"] = [round(float(v), 5) for v in curve[monitor]]
+        out["val_score_per_epoch"] = [float(f"{float(v):.6g}") for v in curve[monitor]]  # any scale
     if "val_loss" in curve:
         out["val_loss"] = curve["val_loss"][kept - 1]
     return out

@@ -176,7 +176,7 @@ def _check_float(result: Any, model: keras.Model, name: str, objective: str | No
         logged = list(model.get_metrics_result())
     except (RuntimeError, ValueError, AttributeError):  # metrics never built: nothing to tell by
         return
-    if not set(logged) - {"loss"} or any("accuracy" in metric for metric in logged):
+    if not set(logged) - {"loss"} or any(_is_accuracy(metric) for metric in logged):
         return
     raise FitResultError(
         f"{name}'s fit returned a float, taken as {objective!r} (the default objective), a"
@@ -184,6 +184,12 @@ def _check_float(result: Any, model: keras.Model, name: str, objective: str | No
         f" e.g. {option('objective')} val_loss:min (Python: keras_tuner.Objective('val_loss', 'min')),"
         " or compile the model with metrics=['accuracy']"
     )
+
+
+def _is_accuracy(metric: str) -> bool:
+    """Whether Keras logs ``metric`` as an accuracy: ``accuracy``, ``sparse_categorical_accuracy``,
+    or ``acc`` as compiled (``metrics=["acc"]`` keeps that name)."""
+    return "accuracy" in metric or metric == "acc" or metric.endswith("_acc")
 
 
 def _refused_result(result: Any, objective: str | None) -> str:

@@ -25,7 +25,7 @@ from search.ranking import (
     trials_table,
 )
 from search.report._importance import param_importances
-from search.storage import RunFolder, run_state, status_counts
+from search.storage import RunFolder, run_state, status_counts, tracked_objective
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
@@ -97,6 +97,11 @@ class ReportMetric:
         return "gap_accuracy" if self.is_accuracy else "gap_objective"
 
     @property
+    def short_label(self) -> str:
+        """The metric's name in a heading: "validation accuracy", else as logged ("val_loss")."""
+        return "validation accuracy" if self.is_accuracy else self.name
+
+    @property
     def label(self) -> str:
         """The metric in words, e.g. "validation accuracy", "val_loss (lower is better)"."""
         if self.is_accuracy:
@@ -110,7 +115,7 @@ def report_metric(
     """The metric the figures plot: run.json's objective (the metric KerasTuner tracks) and
     its direction; its training counterpart (``loss`` for ``val_loss``) where logged."""
     objective = meta.get("objective") or {}
-    name = str(objective.get("tracked") or objective.get("name") or "val_accuracy")
+    name = tracked_objective(meta)
     if name in ACCURACY_OBJECTIVES or objective.get("name") in ACCURACY_OBJECTIVES:
         return ReportMetric()
     train = name[len("val_"):] if name.startswith("val_") else None

@@ -257,7 +257,7 @@ def slice_plot(
     default); with ``categories``, on a category axis showing exactly those values, in order."""
     metric = metric or ReportMetric()
     scored = table[table[metric.column].notna() & table[HP_PREFIX + name].notna()]
-    against = "validation accuracy" if metric.is_accuracy else metric.name
+    against = metric.short_label
     # A slice is narrow: its title sits under the modebar's band, just above the plot.
     title = {"text": f"{name} vs {against}", "font": {"size": _SLICE_TITLE_PX},
              "yref": "paper", "y": 1, "yanchor": "bottom", "pad": {"b": _SLICE_TITLE_PAD_PX}}

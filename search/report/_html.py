@@ -331,7 +331,7 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
             continue
         parts.append(f"<h2>{html.escape(title)}</h2>{_figure_div(fig)}")
     if slices:
-        against = "validation accuracy" if report.metric.is_accuracy else report.metric.name
+        against = report.metric.short_label
         parts.append(f"<h2>Slices: each hyperparameter vs {against}</h2><div class='grid'>")
         parts += [_figure_div(fig) for _, fig in slices]
         parts.append("</div>")

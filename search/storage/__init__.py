@@ -20,6 +20,7 @@ from search.storage._schema import (
     OptunaMeta,
     RunMeta,
     SpaceMeta,
+    tracked_objective,
 )
 from search.storage._urls import MASK, is_masked, masked_url
 from search.storage._writable import check_writable
@@ -50,6 +51,7 @@ __all__ = [
     "prepare_run_folder",
     "run_state",
     "status_counts",
+    "tracked_objective",
     "trained_epochs",
     "utc_now",
     "write_atomic",

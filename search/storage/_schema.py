@@ -17,6 +17,14 @@ class ObjectiveMeta:
     tracked: str
 
 
+def tracked_objective(meta: Mapping[str, Any]) -> str:
+    """The metric a run's search ranked by, as its trials log it: run.json's objective's
+    ``tracked``, else its ``name`` (``val_accuracy`` for ``pareto``, or where none is)."""
+    objective = meta.get("objective") or {}
+    name = str(objective.get("tracked") or objective.get("name") or "val_accuracy")
+    return "val_accuracy" if name == "pareto" else name
+
+
 @dataclass(frozen=True)
 class OptunaMeta:
     """An Optuna run's sampler, pruner, storage (password hidden) and study name."""

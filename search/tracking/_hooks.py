@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from search.errors import SearchError, option
-from search.storage import RunFolder, is_masked, masked_url, utc_now
+from search.storage import RunFolder, is_masked, masked_url, tracked_objective, utc_now
 from search.tracking._mlflow import MlflowSink, MlflowTracker, replay
 from search.tracking._spec import FULL_URI_ENV, URI_ENV, RecordSource, parse_track, resolve_uri
 from search.tracking._tensorboard import LOGDIR, TensorBoardTracker
@@ -61,8 +61,8 @@ def tracking_observers(
     tracking = dict(meta.get("tracking") or {})
     for spec in parse_track(track):
         if spec.tracker == "tensorboard":
-            tracked = (meta.get("objective") or {}).get("tracked") or "val_accuracy"
-            observers.append(TensorBoardTracker(folder, recorder, meta["space"]["params"], tracked))
+            objective = tracked_objective(meta)
+            observers.append(TensorBoardTracker(folder, recorder, meta["space"]["params"], objective))
             tracking["tensorboard"] = LOGDIR
             continue
         stored = tracking.get("mlflow")

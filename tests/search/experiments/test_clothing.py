@@ -112,11 +112,11 @@ def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) ->
     bogus.write_bytes(b"not a zip")
     assert main(["predict", str(bogus), "x.jpg"]) == 2
     assert f"{bogus}: not a readable Keras model" in capsys.readouterr().err
-    text = tmp_path / "model.txt"  # Keras' reason runs to a paragraph: cut between words
+    text = tmp_path / "model.txt"  # Keras' reason runs to a paragraph: cut and marked
     text.write_text("not a model")
     assert main(["predict", str(text), "x.jpg"]) == 2
     err = capsys.readouterr().err.strip()
-    assert f"{text}: not a readable Keras model (ValueError: " in err and err.endswith(" …)")
+    assert f"{text}: not a readable Keras model (ValueError: " in err and err.endswith("…)")
     assert len(err.splitlines()) == 1
     assert main(["predict", str(tmp_path / "none.keras"), "x.jpg"]) == 2
     assert "no such model file" in capsys.readouterr().err

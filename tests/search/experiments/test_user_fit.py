@@ -43,6 +43,7 @@ def test_a_float_is_taken_as_the_objective_the_user_named_or_where_the_model_log
     loss tells nothing either way."""
     assert isinstance(_fit(um.LossFloatFit(), "val_rmse"), float)
     assert 0.0 <= _fit(um.LossOnlyAccuracyFit(), "val_accuracy") <= 1.0
+    assert 0.0 <= _fit(um.LossOnlyAccuracyFit(metrics=["acc"]), "val_accuracy") <= 1.0  # Keras keeps "acc"
 
 
 def test_a_space_file_naming_what_the_build_never_declares_is_refused(tmp_path) -> None:

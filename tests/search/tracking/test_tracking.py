@@ -427,7 +427,7 @@ def test_a_failed_stores_long_reason_is_cut_at_a_word_and_marked(
     first_line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The reason MLflow gave, on one line, at most 300 characters: cut after a whole word
-    (inside the first where that one alone is longer) and ending with " …"."""
+    and ending with " …", or inside one long word with "…" right after it."""
     need_mlflow()
     from search.tracking import _mlflow
 
@@ -440,16 +440,19 @@ def test_a_failed_stores_long_reason_is_cut_at_a_word_and_marked(
 
     assert sink.call("logging", fails) is None
     head = "logging failed 3 times: OSError: "
-    assert sink.failed is not None and sink.failed.startswith(head) and sink.failed.endswith(" …")
+    assert sink.failed is not None and sink.failed.startswith(head) and sink.failed.endswith("…")
     reason = sink.failed.removeprefix(head)
-    kept = reason.removesuffix(" …")
+    kept = reason.removesuffix("…").rstrip()
     assert len(reason) <= 300 and "\n" not in reason and first_line.startswith(kept)
-    if " " in kept:
-        assert first_line[len(kept)] == " " and len(kept) > 250
+    if " " in kept:  # cut between two words, the mark apart
+        assert reason.endswith(" …") and first_line[len(kept)] == " " and len(kept) > 250
+    else:  # cut inside the one long word, the mark right after it
+        assert reason.endswith("x…") and len(kept) > 250
     assert len(said) == 1 and "\n" not in said[0]
     refused = _mlflow._refused_store(f"{first_line}. More", "the store")
     reason = refused.split("(", 1)[1].split("); ", 1)[0]
-    assert len(reason) <= 200 and reason.endswith(" …") and first_line.startswith(reason[:-2])
+    assert len(reason) <= 200 and reason.endswith("…")
+    assert first_line.startswith(reason.removesuffix("…").rstrip())
 
 
 def test_the_outcome_logs_a_regression_s_own_test_metrics_and_watched_curve(tmp_path: Path) -> None:
@@ -474,6 +477,9 @@ def test_the_outcome_logs_a_regression_s_own_test_metrics_and_watched_curve(tmp_
     assert [(m.step, m.value) for m in client.get_metric_history(run_id, "retrain_val_loss")] == [
         (1, 0.5), (2, 0.31)
     ]
+    older = client.create_run(client.get_run(run_id).info.experiment_id).info.run_id
+    sink._log_outcome(older, {"final": {"test_accuracy": 0.9, "test_loss": 0.3}})  # no test_metrics
+    assert client.get_run(older).data.metrics == {"test_accuracy": 0.9, "test_loss": 0.3}
 
 
 def test_tensorboard_hparams_show_the_objective_and_its_training_counterpart(tmp_path: Path) -> None:
