@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import keras
+import keras_tuner as kt
 import optuna
 import pytest
 from rich.console import Console
@@ -34,8 +36,15 @@ def _run(tmp_path: Path, tuner: str, name: str, **options: Any) -> search.Run:
         "tuner": tuner, "max_trials": 2, "max_epochs": 2, "results": tmp_path / "results",
         "name": name, "retrain": False, "quiet": True, "seed": SEED,
     }  # fmt: skip
+    hypermodel = options.pop("hypermodel", um.build)
     settings.update(options)
-    return search.run(um.build, x, y, **settings)
+    return search.run(hypermodel, x, y, **settings)
+
+
+def _build_with_extra(hp: kt.HyperParameters) -> keras.Model:
+    """``um.build`` declaring one more hyperparameter, which it does not use."""
+    hp.Float("extra", 0.0, 1.0, default=0.5)
+    return um.build(hp)
 
 
 def _trials(run: search.Run | Path) -> list[dict[str, Any]]:
@@ -225,9 +234,8 @@ def test_bad_warm_start_folders_are_one_line_errors(
 def test_a_run_with_parameters_the_new_space_lacks_or_no_finished_trial_is_refused(
     tmp_path: Path,
 ) -> None:
-    space = tmp_path / "extra.toml"
-    space.write_text('[extra]\ntype = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 0.5\n')
-    wider = _run(tmp_path, "random", "wider", max_trials=1, max_epochs=1, space=space)
+    wider = _run(tmp_path, "random", "wider", max_trials=1, max_epochs=1, hypermodel=_build_with_extra,
+                 experiment="build")  # the same experiment, a wider space
     with pytest.raises(SearchError, match=r"its space has extra, which this search's space"):
         _run(tmp_path, "random", "stage2", warm_start=[wider])
     request, user = _request(tmp_path, "empty")
