@@ -135,6 +135,33 @@ def test_schedule_ceiling_refuses_an_unknown_schedule() -> None:
     assert "'cosine,onecycle': onecycle is not one of constant, cosine, smoothing" in done.stderr
 
 
+def test_retrain_start_smoke() -> None:
+    done = _bench("retrain_start.py", "--smoke")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "absl" not in done.stderr and "oneDNN" not in done.stderr
+    lines = done.stdout.splitlines()
+    runs = {line.split()[3]: line for line in lines if line.startswith("digits    seed 0")}
+    assert list(runs) == ["scratch", "checkpoint"]
+    for line in runs.values():
+        assert "epochs   2 (kept   2)" in line, line  # the smoke run's 2 retrain epochs
+        assert 0.0 < float(line.split(" test ")[1].split()[0]) <= 1.0, line
+    header = lines.index(next(line for line in lines if line.startswith("dataset ")))
+    assert lines[header + 1].split()[:3] == ["digits", "2", "2"]
+
+
+def test_retrain_start_measures_the_objective_in_its_direction(monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    bench = importlib.import_module("retrain_start")
+    diabetes = bench.dataset("diabetes", None)
+    assert diabetes.objective.direction == "min" and diabetes.y.dtype == "float32"
+    assert bench.better(diabetes, checkpoint=40.0, scratch=45.0) == pytest.approx(5.0)
+    digits = bench.dataset("digits", None)
+    assert bench.better(digits, checkpoint=0.95, scratch=0.97) == pytest.approx(-0.02)
+    assert len(digits.x_test) == round(1797 * bench.TEST_SHARE) and len(digits.x) + len(digits.x_test) == 1797
+    final = {"test_metrics": {"loss": 3000.0, "mean_absolute_error": 44.5}}
+    assert bench.test_score(final, diabetes.objective) == 44.5
+
+
 @pytest.mark.parametrize(("precision", "compute"), [("float32", "float32"), ("mixed", "bfloat16")])
 def test_loop_vs_fit_builds_both_sides_under_its_precision(precision: str, compute: str,
                                                             monkeypatch) -> None:  # fmt: skip
