@@ -121,8 +121,8 @@ def _check_objective_logged(request: RunRequest, experiment: experiments.Experim
     logged = [f"val_{name}" for name in experiment.metrics] + list(experiment.metrics)
     if request.kt_objective().name not in logged:
         raise SearchError(
-            f"{option('objective')} {request.objective!r}: {experiment.name}'s models log only"
-            f" {', '.join(logged)}; choose one of these"
+            f"{option('objective')} {request.objective!r}: the {experiment.name} experiment's models log"
+            f" only {', '.join(logged)}; choose one of these"
         )
 
 

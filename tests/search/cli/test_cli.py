@@ -97,7 +97,8 @@ def test_an_objective_the_builtin_models_do_not_log_is_refused_before_any_work(
     tiny = ["--max-trials", "1", "--max-epochs", "1", "--train-size", "100", "--val-size", "100"]
     assert main(run_args(tmp_path, *tiny, "--no-retrain", "--objective", "val_auc")) == 2
     err = capsys.readouterr().err
-    assert "--objective 'val_auc': fashion's models log only val_accuracy, val_loss, accuracy, loss" in err
+    logged = "val_accuracy, val_loss, accuracy, loss"
+    assert f"--objective 'val_auc': the fashion experiment's models log only {logged}" in err
     assert not (tmp_path / "results").exists()
 
 
