@@ -26,6 +26,10 @@ _EXPORTS = {
     "Observer": "search.tuners",
     "Data": "search.data",
     "SearchError": "search.errors",
+    "DataError": "search.errors",
+    "SpaceError": "search.errors",
+    "RunFolderError": "search.errors",
+    "SearchInterrupted": "search.errors",
 }
 _RENAMED = {"Data": "ArrayData"}
 

@@ -86,6 +86,7 @@ def plan(
     experiment = experiment or experiment_of(request)
     backend = tuners.get(request.tuner)
     _check_importable(request, experiment)
+    _check_objective_logged(request, experiment)
     if request.fidelity != "epochs" and experiment.fidelity_refused:
         raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
     profile = budget_profile(request.budget)
@@ -110,6 +111,19 @@ def plan(
         experiment.check_options(space, data, model)
     finalists = request.finalists or _default_finalists(request, profile)
     return Plan(experiment, backend, budget, options, data, model, name, profile, finalists)
+
+
+def _check_objective_logged(request: RunRequest, experiment: experiments.Experiment) -> None:
+    """An objective the experiment's models do not log is refused (a user's model is tried
+    on its data instead, by ``check_data``)."""
+    if not experiment.metrics or request.objective == "pareto":
+        return
+    logged = [f"val_{name}" for name in experiment.metrics] + list(experiment.metrics)
+    if request.kt_objective().name not in logged:
+        raise SearchError(
+            f"{option('objective')} {request.objective!r}: the {experiment.name} experiment's models log"
+            f" only {', '.join(logged)}; choose one of these"
+        )
 
 
 def budget_profile(budget: str) -> str:

@@ -115,5 +115,6 @@ CLOTHING = Experiment(
     default_weights="imagenet",
     check_options=_check_options,
     final_image_size=_final_image_size,
+    metrics=("accuracy", "loss"),
 )
 register(CLOTHING)

@@ -51,5 +51,6 @@ FASHION = Experiment(
     budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6), "optuna": (10, 6)},
     gpu_budgets=GPU_BUDGETS,
     gpu_space_file="fashion-gpu.toml",
+    metrics=("accuracy", "loss"),
 )
 register(FASHION)

@@ -45,6 +45,7 @@ IMAGES_CNN = Experiment(
     budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6), "optuna": (10, 6)},
     default_val_size=None,
     default_image_size=CNN_SIZE,
+    metrics=("accuracy", "loss"),
 )
 IMAGES_TRANSFER = replace(CLOTHING, name="images", description=IMAGES_CNN.description,
                           load=_loader(SEARCH_SIZE))  # fmt: skip

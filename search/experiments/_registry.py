@@ -109,6 +109,9 @@ class Experiment:
     """The space the hypermodel's own code declares (given a space file's, which wins)."""
     check_data: Callable[[Splits, kt.Objective], None] | None = None
     """Checks that need the data and the objective (a user's model on its data)."""
+    metrics: tuple[str, ...] = ()
+    """The metrics its models log, each also as ``val_NAME`` (the objective must be one,
+    checked before any work); empty: unknown until ``check_data`` tries the model."""
     reference: ExperimentReference | None = None
     """How other processes import this experiment's hypermodel again; None: they cannot
     (workers, ``--isolate`` and ``resume`` in a new process refuse it)."""

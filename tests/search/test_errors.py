@@ -86,6 +86,12 @@ def test_the_errors_are_value_and_runtime_errors_without_exit_codes() -> None:
         assert not hasattr(error, "exit_code")
 
 
+def test_the_documented_errors_are_importable_from_search() -> None:
+    for cls in (SearchError, DataError, SpaceError, RunFolderError, SearchInterrupted):
+        assert getattr(search, cls.__name__) is cls
+        assert cls.__name__ in search.__all__
+
+
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_stop_signal_exits_with_128_plus_its_number(
     signum: int, code: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]

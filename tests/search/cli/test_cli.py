@@ -91,6 +91,17 @@ def test_out_of_range_options(tmp_path: Path, capsys, option: list[str], message
     assert not (tmp_path / "results").exists()
 
 
+def test_an_objective_the_builtin_models_do_not_log_is_refused_before_any_work(
+    tmp_path: Path, capsys
+) -> None:
+    tiny = ["--max-trials", "1", "--max-epochs", "1", "--train-size", "100", "--val-size", "100"]
+    assert main(run_args(tmp_path, *tiny, "--no-retrain", "--objective", "val_auc")) == 2
+    err = capsys.readouterr().err
+    logged = "val_accuracy, val_loss, accuracy, loss"
+    assert f"--objective 'val_auc': the fashion experiment's models log only {logged}" in err
+    assert not (tmp_path / "results").exists()
+
+
 def test_malformed_space_file(tmp_path: Path, capsys) -> None:
     space = tmp_path / "bad.toml"
     space.write_text('[learning_rate]\ntype = "float"\nlow = 0.5\nhigh = 0.1\ndefault = 0.2\n')
