@@ -69,6 +69,9 @@ class SearchProgress(Observer):
         self.steps_per_epoch = steps_per_epoch
         self.trials_done = 0
         self.best: tuple[float, str] | None = None
+        """The best objective value of a completed trial, and that trial."""
+        self._trial_best: tuple[float, str] | None = None
+        """The running trial's best epoch so far: shown, kept only if the trial completes."""
         self._trial_index = 0
         self._progress = Progress(
             TextColumn("{task.description}", markup=False),
@@ -119,10 +122,16 @@ class SearchProgress(Observer):
     def __exit__(self, *exc: Any) -> None:
         self._progress.stop()
 
+    def _shown_best(self) -> tuple[float, str] | None:
+        if self._trial_best is not None and self._better(self._trial_best[0]):
+            return self._trial_best
+        return self.best
+
     def _best_text(self) -> str:
-        if self.best is None:
+        best = self._shown_best()
+        if best is None:
             return "best: none yet"
-        return f"best {self.objective.name} {self.best[0]:.4f} (trial {self.best[1]})"
+        return f"best {self.objective.name} {best[0]:.4f} (trial {best[1]})"
 
     def _describe(self, trial_id: str, epoch: int | None = None, epochs: int | None = None) -> str:
         trial = f"trial {self._trial_index}/{max(self.planned_trials, self._trial_index)}"
@@ -144,13 +153,16 @@ class SearchProgress(Observer):
         self._progress.update(self._epoch, description=f"  epoch {epoch + 1}")
 
     def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
+        task = next(task for task in self._progress.tasks if task.id == self._epoch)
+        if task.total is not None and batch + 1 > task.total:
+            task.total = None  # a fit of the model's own, with its own batch size: unknown
         self._progress.update(self._epoch, completed=batch + 1)
 
     def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
         self._progress.advance(self._search)
         value = logs.get(self.objective.name)
-        if value is not None and self._better(value):
-            self.best = (value, trial.trial_id)
+        if value is not None and (self._trial_best is None or self._better(value, self._trial_best)):
+            self._trial_best = (value, trial.trial_id)
             self._progress.update(
                 self._search, description=self._describe(trial.trial_id, epoch + 1, self._epochs)
             )
@@ -159,6 +171,9 @@ class SearchProgress(Observer):
         self.trials_done += 1
         self._progress.update(self._epoch, visible=False)
         status = str(trial.status).lower()
+        if status == "completed" and self._shown_best() is self._trial_best:
+            self.best = self._trial_best
+        self._trial_best = None  # a failed trial's epochs are no one's best
         if getattr(trial, "pruned_at", None) is not None:
             status = f"pruned after epoch {trial.pruned_at}"
         score = f"{trial.score:.4f}" if trial.score is not None else "-"
@@ -170,5 +185,7 @@ class SearchProgress(Observer):
             f" · {self._best_text()} · {elapsed / 60:.1f} min elapsed"
         )
 
-    def _better(self, value: float) -> bool:
-        return self.best is None or self.objective.better_than(value, self.best[0])
+    def _better(self, value: float, than: tuple[float, str] | None = None) -> bool:
+        """Whether ``value`` beats ``than`` (default: the best completed trial's)."""
+        than = self.best if than is None else than
+        return than is None or self.objective.better_than(value, than[0])

@@ -9,11 +9,12 @@ import math
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from hypermodels import DataFidelity
 from search._text import duration_words, plural
 from search.engine._checkpoints import CheckpointKeeper, checkpoint_keeper
 from search.engine._context import RunContext
@@ -22,6 +23,7 @@ from search.engine._records import TrialRecorder
 from search.engine._signals import SearchStopped, StopOnSignal, interrupted
 from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
+from search.experiments import KERAS_BATCH_SIZE, UserHyperModel
 from search.storage import RunFolder
 from search.tracking import tracking_observers
 from search.tuners import EnvironmentStop, Observer, SearchTimeUp, TrialQuotaReached
@@ -63,7 +65,8 @@ def search_trials(ctx: RunContext) -> Searched:
     recorder = TrialRecorder(folder, request.kt_objective(), baseline)
     hypermodel = p.experiment.hypermodel(p.space, ctx.splits, p.model)
     stopper = ctx.stopper
-    progress = _progress(ctx, recorder) if ctx.shows_progress else None
+    model_fit = isinstance(hypermodel, UserHyperModel)  # else the custom loop
+    progress = _progress(ctx, recorder, model_fit) if ctx.shows_progress else None
     keeper = checkpoint_keeper(folder, request, p.finalists)
     observers = _observers(ctx, recorder, stopper, keeper, progress)
     with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner"
@@ -179,17 +182,29 @@ def _observers(
     return [*observers, *ctx.observers]
 
 
-def _progress(ctx: RunContext, recorder: TrialRecorder) -> SearchProgress:
-    planned_trials, planned_epochs = ctx.plan.backend.plan(ctx.plan.budget)
-    n_train, fidelity = len(ctx.splits.x_train), ctx.plan.options.fidelity
+def batches_per_epoch(
+    n_train: int, fidelity: DataFidelity | None, model_fit: bool
+) -> Callable[[dict[str, Any], int], int]:
+    """How many batches a trial's epoch trains, from its hyperparameters and the epoch: of
+    its ``batch_size``, else ``model.fit``'s default (a user's model that declares none), on
+    the ``n_train`` images or the share ``fidelity`` gives that epoch. ``model_fit``: the
+    trials train with ``model.fit``, whose last batch may be partial; else with the
+    custom loop, which trains whole batches only."""
+    count = math.ceil if model_fit else math.floor
 
     def steps(values: dict[str, Any], epoch: int) -> int:
-        batch = min(int(values.get("batch_size", 64)), n_train)
+        batch = min(int(values.get("batch_size", KERAS_BATCH_SIZE)), n_train)
         if fidelity is None:
-            return max(1, n_train // batch)
+            return max(1, count(n_train / batch))
         at = replace(fidelity, budget=values.get("tuner/epochs"))  # as the tuner tells fit
-        return max(1, at.images(epoch, n_train, batch) // batch)
+        return max(1, count(at.images(epoch, n_train, batch) / batch))
 
+    return steps
+
+
+def _progress(ctx: RunContext, recorder: TrialRecorder, model_fit: bool) -> SearchProgress:
+    planned_trials, planned_epochs = ctx.plan.backend.plan(ctx.plan.budget)
+    steps = batches_per_epoch(len(ctx.splits.x_train), ctx.plan.options.fidelity, model_fit)
     progress = SearchProgress(
         ctx.console, planned_trials, planned_epochs, ctx.request.kt_objective(), steps,
         ctx.plan.budget.max_epochs,

@@ -18,9 +18,10 @@ from search.experiments._registry import (
     register,
     user_experiment,
 )
-from search.experiments._user import UserHyperModel, describe, has_own_fit, is_hypermodel
+from search.experiments._user import KERAS_BATCH_SIZE, UserHyperModel, describe, has_own_fit, is_hypermodel
 
 __all__ = [
+    "KERAS_BATCH_SIZE",
     "DataOptions",
     "Experiment",
     "ModelOptions",

@@ -1,0 +1,89 @@
+"""The search's live progress: its best-so-far and its batch counts."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import keras_tuner as kt
+from rich.console import Console
+
+from hypermodels import DataFidelity
+from search.engine._progress import SearchProgress
+from search.engine._search import batches_per_epoch
+from search.experiments import KERAS_BATCH_SIZE
+
+BATCHES = 18
+"""The batches an epoch is planned to train."""
+
+
+def _progress(direction: str = "max") -> tuple[SearchProgress, io.StringIO]:
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    objective = kt.Objective("val_score", direction)
+    return SearchProgress(console, 3, 9, objective, lambda values, epoch: BATCHES, 3), out
+
+
+def _trial(trial_id: str, status: str = "COMPLETED") -> SimpleNamespace:
+    return SimpleNamespace(trial_id=trial_id, status=status, score=None, message=None,
+                           hyperparameters=kt.HyperParameters())  # fmt: skip
+
+
+def _epochs(progress: SearchProgress, trial: SimpleNamespace, values: list[float]) -> None:
+    progress.trial_begin(trial)
+    for epoch, value in enumerate(values):
+        progress.epoch_begin(trial, epoch)
+        progress.epoch_end(trial, epoch, {"val_score": value})
+
+
+def test_a_failed_trials_epochs_are_not_the_best() -> None:
+    progress, out = _progress()
+    first, failed = _trial("0000"), _trial("0001", status="FAILED")
+    _epochs(progress, first, [0.5, 0.6])
+    progress.trial_end(first)
+    _epochs(progress, failed, [0.9])
+    assert "best val_score 0.9000 (trial 0001)" in progress._describe("0001")  # shown while it runs
+    progress.trial_end(failed)
+    assert progress.best == (0.6, "0000")
+    last = out.getvalue().splitlines()[-1]
+    assert last.startswith("trial 0001 failed: val_score - · best val_score 0.6000 (trial 0000)"), last
+
+
+def test_a_completed_trial_keeps_its_best_epoch_in_the_objectives_direction() -> None:
+    progress, _ = _progress("min")
+    first, second = _trial("0000"), _trial("0001")
+    _epochs(progress, first, [3.0, 2.0, 2.5])
+    progress.trial_end(first)
+    _epochs(progress, second, [4.0, 1.5])
+    progress.trial_end(second)
+    assert progress.best == (1.5, "0001")
+    _epochs(progress, _trial("0002"), [1.7])
+    progress.trial_end(_trial("0002"))
+    assert progress.best == (1.5, "0001")
+
+
+def test_more_batches_than_planned_make_the_count_unknown() -> None:
+    progress, _ = _progress()
+    trial = _trial("0000")
+    progress.trial_begin(trial)
+    progress.epoch_begin(trial, 0)
+    epoch_task = next(task for task in progress._progress.tasks if task.id == progress._epoch)
+    progress.batch_end(trial, BATCHES - 1)
+    assert (epoch_task.completed, epoch_task.total) == (BATCHES, BATCHES)
+    progress.batch_end(trial, BATCHES)  # a fit of its own, batches smaller than planned
+    assert (epoch_task.completed, epoch_task.total) == (BATCHES + 1, None)
+    progress.epoch_begin(trial, 1)
+    assert (epoch_task.completed, epoch_task.total) == (0, BATCHES)
+
+
+def test_batches_per_epoch_follow_how_the_trials_train() -> None:
+    images = 1000
+    loop = batches_per_epoch(images, None, model_fit=False)
+    fit = batches_per_epoch(images, None, model_fit=True)
+    assert loop({"batch_size": 64}, 0) == 15  # the custom loop trains whole batches only
+    assert fit({"batch_size": 64}, 0) == 16  # model.fit's last batch is partial
+    assert fit({}, 0) == -(-images // KERAS_BATCH_SIZE)  # model.fit's default batch size
+    assert fit({"batch_size": 5000}, 0) == 1
+    growing = batches_per_epoch(images, DataFidelity(max_epochs=3, seed=0), model_fit=True)
+    assert growing({"batch_size": 10}, 0) < growing({"batch_size": 10}, 2) == 100  # a pruner's trial
+    assert growing({"batch_size": 10, "tuner/epochs": 1}, 2) == growing({"batch_size": 10}, 0)  # Hyperband's
