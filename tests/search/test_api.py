@@ -91,6 +91,14 @@ def test_retrain_and_one_test_evaluation_use_the_models_own_metrics(tmp_path: Pa
     assert final["kept_epoch"] in (1, 2) and final["monitor"] == "val_accuracy"
 
 
+def test_the_best_model_of_a_run_without_retrain_loads_without_warnings(tmp_path: Path) -> None:
+    run = _run(um.build, tmp_path, "random", max_trials=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = run.best_model()
+    assert model.optimizer is not None and model.optimizer.built
+
+
 def test_any_compiled_metric_is_an_objective(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     run = search.run(um.build_binary_auc, x, (y > 0).astype("float32"), tuner="optuna",
