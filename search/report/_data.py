@@ -133,8 +133,9 @@ def objective_columns(
     table: pd.DataFrame, curves: Mapping[str, Sequence[Mapping[str, Any]]], metric: ReportMetric, k: int
 ) -> pd.DataFrame:
     """``table`` with each trial's converged objective (mean of the last ``k`` epochs up to
-    its best one by the objective's direction), its training counterpart and the gap
-    (positive where train is better than validation); unchanged for validation accuracy."""
+    its best one by the objective's direction, which is its ``best_epoch``), its training
+    counterpart and the gap (positive where train is better than validation); unchanged
+    for validation accuracy."""
     if metric.is_accuracy:
         return table
     sign = 1.0 if metric.direction == "max" else -1.0
@@ -142,7 +143,7 @@ def objective_columns(
     for trial_id in table["trial"]:
         scored = [e for e in curves.get(str(trial_id), []) if _finite(e.get(metric.name))]
         if not scored:
-            rows.append((math.nan, math.nan))
+            rows.append((math.nan, math.nan, math.nan))
             continue
         best = max(scored, key=lambda e: sign * e[metric.name])  # max keeps the earliest tie
         window = [e for e in scored if e["epoch"] <= best["epoch"]][-k:]
@@ -150,10 +151,12 @@ def objective_columns(
         rows.append((
             float(np.mean([e[metric.name] for e in window])),
             float(np.mean(train)) if train else math.nan,
+            float(best["epoch"]),
         ))  # fmt: skip
     table = table.copy()
-    table["converged_objective"] = [value for value, _ in rows]
-    table["converged_train_objective"] = [train for _, train in rows]
+    table["best_epoch"] = [epoch for _, _, epoch in rows]
+    table["converged_objective"] = [value for value, _, _ in rows]
+    table["converged_train_objective"] = [train for _, train, _ in rows]
     table["gap_objective"] = sign * (table["converged_train_objective"] - table["converged_objective"])
     return table
 

@@ -107,12 +107,22 @@ ACCURACY_COLUMNS = (
 )  # fmt: skip
 """The table's accuracy columns, left out of a run of another objective whose trials logged none."""
 
+EMPTY_UNLESS_ACCURACY = (*ACCURACY_COLUMNS, "gap_loss", "pareto")
+"""Columns of the accuracy rule, left out of a run of another objective where no trial has one."""
+
 SECONDS_DECIMALS = 1
 CONTINUES_NOTE = (
     "continues: Hyperband trains a promising configuration further in its next round as a"
     " new trial, which resumes the named trial's checkpoint; its epochs and learning curve"
     " include those of the trial it continues."
 )
+
+
+def _filled(column: pd.Series) -> bool:
+    """Whether a column shows anything: a number in any row, or a yes for a flag."""
+    if column.dtype == bool:
+        return bool(column.any())
+    return bool(column.notna().any())
 
 
 def _fmt(value: Any) -> tuple[str, str]:
@@ -145,7 +155,7 @@ def table_html(
         columns[at:at] = [
             (metric.column, f"{metric.name} (converged)"), (metric.gap_column, f"gap {metric.name}")
         ]
-        columns = [(c, label) for c, label in columns if c not in ACCURACY_COLUMNS or table[c].notna().any()]
+        columns = [(c, label) for c, label in columns if c not in EMPTY_UNLESS_ACCURACY or _filled(table[c])]
     head = [label for _, label in columns] + [c[len(HP_PREFIX):] for c in hps]
     rows = []
     for _, row in table.iterrows():

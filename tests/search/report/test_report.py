@@ -691,6 +691,20 @@ def test_an_objective_without_a_logged_training_counterpart_has_no_gap(tmp_path:
     assert objective_columns(table, {}, ReportMetric(), 3) is table
 
 
+def test_a_run_of_another_objective_gives_each_trials_best_epoch_by_it_and_no_empty_columns(
+    tmp_path: Path,
+) -> None:
+    from search.report._html import table_html
+
+    mae = {"name": "val_mae", "direction": "min", "tracked": "val_mean_absolute_error"}
+    report = load_report(_objective_run(tmp_path, mae, None))
+    best = report.table.set_index("trial")["best_epoch"]
+    assert best["0"] == 2 and best["3"] == 2  # the lowest epoch of each, as run.json's best says
+    shown = table_html(report.table, "5", "val_mean_absolute_error", report.metric)
+    assert "<th>best epoch</th>" in shown
+    assert "gap loss" not in shown and "Pareto" not in shown  # nothing to show in either
+
+
 def test_the_best_so_far_axis_names_the_objective() -> None:
     from search.report._data import ReportMetric, best_title
 
