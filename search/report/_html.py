@@ -363,12 +363,13 @@ def render_compare(reports: Sequence[RunReport]) -> str:
             "trials": int(r.counts.get("completed", 0)),
             "wall minutes": round(minutes, 1) if minutes is not None else None,
             "chosen": " ".join(choice_lines(r)) or "none",
-            "ranking rule": r.rule.words + (" (given to the report)" if r.rule_note else ""),
+            "ranking rule": _rule_words(r) + (" (given to the report)" if r.rule_note else ""),
             "best val acc": r.choice.best_val_accuracy if r.choice else None,
             "TEST acc": final.get("test_accuracy"),
         })  # fmt: skip
         if others:  # runs of another objective: each one's own, and its model's test metrics
-            rows[-1].update({"best objective": best_objective_words(r), "test": describe_test(final)})
+            test = describe_test(final) if final else "not retrained"
+            rows[-1].update({"best objective": best_objective_words(r), "test": test})
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
     body = "".join(
         "<tr>" + "".join(
@@ -394,9 +395,14 @@ def compare_note(reports: Sequence[RunReport]) -> str:
             "Every run is ranked with the rule given to the report (its ranking rule column),"
             " not by each run's own: a run's order and choice may differ from its own."
         )
-    if len({r.rule.words for r in reports}) > 1:
+    if len({_rule_words(r) for r in reports}) > 1:
         return (
             "These runs chose by different ranking rules; each is ranked by its own (its"
             " ranking rule column), so their choices are not judged alike."
         )
-    return f"Every run is ranked by its own rule, the same for all: {reports[0].rule.words}."
+    return f"Every run is ranked by its own rule, the same for all: {_rule_words(reports[0])}."
+
+
+def _rule_words(report: RunReport) -> str:
+    """How a run is ranked: the accuracy rule's options, or why by its objective alone."""
+    return report.by_value or report.rule.words

@@ -777,6 +777,19 @@ def test_a_comparison_names_each_runs_best_objective(tmp_path: Path) -> None:
     assert "<th>best objective</th>" not in render_compare([accuracy])
 
 
+def test_a_comparison_says_how_each_run_ranked_and_which_was_not_retrained(tmp_path: Path) -> None:
+    from search.report._html import compare_note, render_compare
+
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    report = load_report(_objective_run(tmp_path / "loss", loss, "loss"))
+    accuracy = load_report(write_run(tmp_path, "acc", [trial("0", epochs((0.9, 0.8, 1, 1)))]))
+    page = render_compare([accuracy, report])
+    assert "ranked by val_loss alone" in page
+    assert "no test data" not in page and page.count(">not retrained<") == 2  # neither has a final
+    assert "the same for all" not in compare_note([accuracy, report])
+    assert "the same for all" in compare_note([accuracy, accuracy])
+
+
 def test_the_final_curves_plot_the_metric_the_trainings_watched() -> None:
     """A retrain (or finalists) ranked by val_loss keeps the epoch val_loss chose: its
     curve is val_loss's, named so, not validation accuracy's."""
