@@ -351,9 +351,26 @@ def check_warm_sources(folder: RunFolder, warm_start: tuple[Path, ...]) -> None:
             )
 
 
+MAXIMIZED = frozenset({
+    "r2_score", "f1_score", "fbeta_score", "iou", "mean_iou", "binary_iou", "one_hot_iou",
+    "one_hot_mean_iou", "cosine_similarity", "pearson_correlation", "concordance_correlation",
+    "precision_at_recall", "recall_at_precision", "sensitivity_at_specificity",
+    "specificity_at_sensitivity",
+})  # fmt: skip
+"""Keras metrics that grow as the model improves, which KerasTuner 1.4 would minimize (any
+metric Keras knows but its list does not) or fails on (one that needs an argument)."""
+
+
 def infer_direction(metric: str) -> str | None:
-    """``max`` or ``min`` for a metric name, as KerasTuner infers it; None if unknown."""
-    return kt.engine.metrics_tracking.infer_metric_direction(metric)
+    """``max`` or ``min`` for a metric name, as KerasTuner infers it (Keras metrics it gets
+    wrong or fails on: :data:`MAXIMIZED`); None if unknown."""
+    name = metric.removeprefix("val_").removeprefix("weighted_")
+    if name in MAXIMIZED:
+        return "max"
+    try:
+        return kt.engine.metrics_tracking.infer_metric_direction(metric)
+    except (TypeError, ValueError):  # a metric class Keras cannot make without arguments
+        return None
 
 
 def _masked_track(value: str) -> str:
