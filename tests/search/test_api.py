@@ -219,6 +219,14 @@ def test_objective_not_among_the_models_metrics_names_the_ones_it_has(tmp_path: 
     _refused(tmp_path, SearchError, "test set is never an objective", objective="test_accuracy")
 
 
+def test_a_regression_under_the_default_objective_is_told_which_objective_to_set(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    with pytest.raises(SearchError) as refused:
+        search.run(um.build_regression, x, y.astype("float32"), tuner="random", results=tmp_path, quiet=True)
+    message = str(refused.value)
+    assert "set objective to one of these, e.g. 'val_mean_absolute_error'" in message, message
+
+
 def test_bad_data_is_refused(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     wide_labels = np.zeros((len(y), 5), "float32")
