@@ -32,6 +32,7 @@ from search.experiments import (
     describe,
     folder_name,
     is_hypermodel,
+    refuse_search_on_import,
     user_experiment,
 )
 from search.quiet import quiet_libraries
@@ -455,6 +456,7 @@ def resume(
     Returns:
         The finished :class:`Run`.
     """
+    refuse_search_on_import("search.resume")
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)
     if hypermodel is None:

@@ -16,6 +16,7 @@ import keras_tuner as kt
 from search._text import NO_LIMIT
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
+from search.experiments import refuse_search_on_import
 from search.storage import RunFolder, damaged_file, is_masked, masked_url
 from search.tracking import parse_track
 
@@ -124,7 +125,9 @@ class RunRequest:
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
-        """Raise SearchError for any out-of-range value, naming the option and the fix."""
+        """Raise SearchError for any out-of-range value, naming the option and the fix (and
+        for a search started by a script imported for its objects)."""
+        refuse_search_on_import("search.run")
         self._check_numbers()
         if self.max_search_time is not None and not 0 < self.max_search_time:
             raise SearchError(
