@@ -222,7 +222,7 @@ def test_bad_warm_start_folders_are_one_line_errors(
         ("random", {"name": stage_one.folder.name, "results": stage_one.folder.parent.parent},
          "is this run itself"),
         ("random", {"objective": "val_loss"}, "same objective"),
-        ("hyperband", {}, "use --tuner bayesian or optuna"),
+        ("hyperband", {}, "^warm_start with tuner hyperband: .*; use tuner bayesian or optuna"),
         ("optuna", {"objective": "pareto"}, "two objectives"),
     ]
     for tuner, options, phrase in cases:
