@@ -229,6 +229,7 @@ def test_bad_warm_start_folders_are_one_line_errors(
         with pytest.raises(SearchError, match=phrase) as caught:
             _run(tmp_path, tuner, options.pop("name", "stage2"), warm_start=[stage_one], **options)
         assert "\n" not in str(caught.value)
+        assert "--" not in str(caught.value) and "warm_start" in str(caught.value)  # Python's words
 
 
 def test_a_run_with_parameters_the_new_space_lacks_or_no_finished_trial_is_refused(
