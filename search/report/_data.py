@@ -233,8 +233,16 @@ def load_report(
         importances=importances, curves=curves, running=state == "running", state=state,
         converged_epochs=rule.converged_epochs, tolerance=rule.tolerance,
         counts=status_counts(trials), baseline=baseline_line(table, choice, final),
-        by_value=ranking.by_value, rule_note=rule.note, metric=metric,
+        by_value=ranking.by_value, rule_note=_note(rule.note, ranking.by_value), metric=metric,
     )  # fmt: skip
+
+
+def _note(given: str | None, by_value: str | None) -> str | None:
+    """The report's word on ranking options given to it: the rule's note, or, for a run
+    ranked by its objective's value, that they change nothing."""
+    if given is None or by_value is None:
+        return given
+    return f"The ranking options given to the report do not change this run's order or choice: {by_value}."
 
 
 def mark_final(

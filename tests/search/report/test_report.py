@@ -705,6 +705,18 @@ def test_a_run_of_another_objective_gives_each_trials_best_epoch_by_it_and_no_em
     assert "gap loss" not in shown and "Pareto" not in shown  # nothing to show in either
 
 
+def test_ranking_options_given_to_the_report_of_a_run_ranked_by_its_objective_say_they_change_nothing(
+    tmp_path: Path,
+) -> None:
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    folder = _objective_run(tmp_path, loss, "loss")
+    own = load_report(folder)
+    given = load_report(folder, tolerance=0.05)
+    assert given.table["trial"].tolist() == own.table["trial"].tolist()
+    assert given.rule_note is not None and "may differ" not in given.rule_note
+    assert "do not change this run's order" in given.rule_note and "val_loss alone" in given.rule_note
+
+
 def test_the_best_so_far_axis_names_the_objective() -> None:
     from search.report._data import ReportMetric, best_title
 
