@@ -99,6 +99,17 @@ def test_the_best_model_of_a_run_without_retrain_loads_without_warnings(tmp_path
     assert model.optimizer is not None and model.optimizer.built
 
 
+def test_the_trials_of_a_regression_hold_no_accuracy_columns(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build_regression, x, y.astype("float32"), tuner="random", max_trials=2,
+                     max_epochs=2, objective=kt.Objective("val_mean_absolute_error", "min"),
+                     results=tmp_path, retrain=False, quiet=True)  # fmt: skip
+    table = run.trials
+    assert not [c for c in table.columns if "accuracy" in c], list(table.columns)
+    assert {"objective", "converged_objective", "gap_objective", "best_epoch"} <= set(table.columns)
+    assert table["best_epoch"].notna().all()
+
+
 def test_any_compiled_metric_is_an_objective(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     run = search.run(um.build_binary_auc, x, (y > 0).astype("float32"), tuner="optuna",
