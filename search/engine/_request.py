@@ -29,6 +29,8 @@ val accuracy up and train/val gap down, together. Any other metric the model log
 (``val_auc``, ``val_mean_absolute_error``...) is an objective too, its direction inferred
 as KerasTuner infers it, or given (``--objective NAME:max``)."""
 DIRECTIONS = ("max", "min")
+_LOSS = re.compile(r"^(loss|mse|mae|mape|msle|rmse)$|error|crossentropy|hinge|divergence|log_cosh|poisson")
+"""Metric names that fall as the model improves: maximizing one is a mistake."""
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 RETRAIN_MAX_EPOCHS = 20
@@ -241,7 +243,13 @@ class RunRequest:
             )
         if self.objective == "pareto" and self.direction not in (None, "max"):
             raise SearchError(f"{option('objective')} pareto has its own directions; leave out the direction")
-        self.kt_objective()  # the direction must be known
+        objective = self.kt_objective()  # the direction must be known
+        if objective.direction == "max" and _LOSS.search(objective.name.removeprefix("val_")):
+            raise SearchError(
+                f"{option('objective')} {objective.name}:max would choose the worst model, the one"
+                f" whose {objective.name} is the largest; minimize it: {option('objective')}"
+                f" {objective.name}:min (Python: keras_tuner.Objective({objective.name!r}, 'min'))"
+            )
 
     def to_json(self, name: str) -> dict[str, object]:
         """The request as stored in run.json, for workers (and resumes) to rebuild it."""

@@ -6,6 +6,7 @@ import pytest
 
 from search.engine import RunRequest
 from search.engine._request import infer_direction
+from search.errors import SearchError
 
 HIGHER_IS_BETTER = (
     "val_r2_score", "val_f1_score", "val_fbeta_score", "val_iou", "val_mean_iou", "val_binary_iou",
@@ -29,3 +30,12 @@ def test_a_keras_metric_that_grows_as_the_model_improves_is_maximized(metric: st
 )  # fmt: skip
 def test_other_directions_are_keras_tuners(metric: str, direction: str | None) -> None:
     assert infer_direction(metric) == direction
+
+LOSSES = ["val_loss", "val_mean_absolute_error", "val_mse", "val_binary_crossentropy"]
+
+
+@pytest.mark.parametrize("metric", LOSSES)
+def test_an_error_or_a_loss_to_maximize_is_refused(metric: str) -> None:
+    with pytest.raises(SearchError, match=rf"^objective {metric}:max would choose the worst model"):
+        RunRequest(experiment="fashion", tuner="random", objective=metric, direction="max").check()
+    RunRequest(experiment="fashion", tuner="random", objective=metric, direction="min").check()
