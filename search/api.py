@@ -32,12 +32,27 @@ from search.experiments import (
     describe,
     folder_name,
     is_hypermodel,
+    refuse_search_on_import,
     user_experiment,
 )
 from search.quiet import quiet_libraries
 from search.report import load_report, write_report
 from search.storage import RunFolder, lock_holder
 from search.tuners import Observer
+
+RULE_COLUMNS = (
+    "best_val_accuracy", "converged_val_accuracy", "converged_train_accuracy", "gap_accuracy",
+    "converged_val_loss", "converged_train_loss", "gap_loss", "test_accuracy", "within_tolerance",
+    "pareto",
+)  # fmt: skip
+"""The accuracy rule's columns of the trials table, empty in a run of another objective
+whose trials logged no accuracy."""
+
+
+def _filled(column: pd.Series) -> bool:
+    """Whether a column holds anything: a number in any row, or a True flag."""
+    return bool(column.any()) if column.dtype == bool else bool(column.notna().any())
+
 
 ARRAY_COMMAND = "search.run"
 """What run.json records as the command of a run started from Python."""
@@ -102,8 +117,12 @@ class Run:
 
     @property
     def trials(self) -> pd.DataFrame:
-        """The report's ranked table: one row per trial, the chosen one first."""
-        return load_report(self._folder).table
+        """The report's ranked table: one row per trial, the chosen one first (a run of
+        another objective than val_accuracy without the accuracy rule's empty columns)."""
+        report = load_report(self._folder)
+        if report.metric.is_accuracy:
+            return report.table
+        return report.table.drop(columns=[c for c in RULE_COLUMNS if not _filled(report.table[c])])
 
     @property
     def test_metrics(self) -> dict[str, float] | None:
@@ -455,6 +474,7 @@ def resume(
     Returns:
         The finished :class:`Run`.
     """
+    refuse_search_on_import("search.resume")
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)
     if hypermodel is None:

@@ -11,7 +11,7 @@ from rich.console import Console
 from search._text import plural, running_trials, stopped_because
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
-from search.storage import FinalistFiles, RunFolder, trained_epochs
+from search.storage import STOPPED, FinalistFiles, RunFolder, trained_epochs
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -51,6 +51,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     reason = stopped_because(meta, info["status"])
     if reason:
         console.print(f"  {info['status']}: {reason}")
+    elif info["status"] == STOPPED:
+        console.print(f"  its process ended unannounced; resume with: python -m search resume {folder.path}")
     live = info["status"] == "running"
     running = running_trials(counts.get("running", 0), live)
     console.print(

@@ -16,6 +16,7 @@ import keras_tuner as kt
 from search._text import NO_LIMIT
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
+from search.experiments import refuse_search_on_import
 from search.storage import RunFolder, damaged_file, is_masked, masked_url
 from search.tracking import parse_track
 
@@ -28,6 +29,8 @@ val accuracy up and train/val gap down, together. Any other metric the model log
 (``val_auc``, ``val_mean_absolute_error``...) is an objective too, its direction inferred
 as KerasTuner infers it, or given (``--objective NAME:max``)."""
 DIRECTIONS = ("max", "min")
+_LOSS = re.compile(r"^(loss|mse|mae|mape|msle|rmse)$|error|crossentropy|hinge|divergence|log_cosh|poisson")
+"""Metric names that fall as the model improves: maximizing one is a mistake."""
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 RETRAIN_MAX_EPOCHS = 20
@@ -124,7 +127,9 @@ class RunRequest:
     command: tuple[str, ...] = ()
 
     def check(self) -> None:
-        """Raise SearchError for any out-of-range value, naming the option and the fix."""
+        """Raise SearchError for any out-of-range value, naming the option and the fix (and
+        for a search started by a script imported for its objects)."""
+        refuse_search_on_import("search.run")
         self._check_numbers()
         if self.max_search_time is not None and not 0 < self.max_search_time:
             raise SearchError(
@@ -238,7 +243,13 @@ class RunRequest:
             )
         if self.objective == "pareto" and self.direction not in (None, "max"):
             raise SearchError(f"{option('objective')} pareto has its own directions; leave out the direction")
-        self.kt_objective()  # the direction must be known
+        objective = self.kt_objective()  # the direction must be known
+        if objective.direction == "max" and _LOSS.search(objective.name.removeprefix("val_")):
+            raise SearchError(
+                f"{option('objective')} {objective.name}:max would choose the worst model, the one"
+                f" whose {objective.name} is the largest; minimize it: {option('objective')}"
+                f" {objective.name}:min (Python: keras_tuner.Objective({objective.name!r}, 'min'))"
+            )
 
     def to_json(self, name: str) -> dict[str, object]:
         """The request as stored in run.json, for workers (and resumes) to rebuild it."""
@@ -351,9 +362,26 @@ def check_warm_sources(folder: RunFolder, warm_start: tuple[Path, ...]) -> None:
             )
 
 
+MAXIMIZED = frozenset({
+    "r2_score", "f1_score", "fbeta_score", "iou", "mean_iou", "binary_iou", "one_hot_iou",
+    "one_hot_mean_iou", "cosine_similarity", "pearson_correlation", "concordance_correlation",
+    "precision_at_recall", "recall_at_precision", "sensitivity_at_specificity",
+    "specificity_at_sensitivity",
+})  # fmt: skip
+"""Keras metrics that grow as the model improves, which KerasTuner 1.4 would minimize (any
+metric Keras knows but its list does not) or fails on (one that needs an argument)."""
+
+
 def infer_direction(metric: str) -> str | None:
-    """``max`` or ``min`` for a metric name, as KerasTuner infers it; None if unknown."""
-    return kt.engine.metrics_tracking.infer_metric_direction(metric)
+    """``max`` or ``min`` for a metric name, as KerasTuner infers it (Keras metrics it gets
+    wrong or fails on: :data:`MAXIMIZED`); None if unknown."""
+    name = metric.removeprefix("val_").removeprefix("weighted_")
+    if name in MAXIMIZED:
+        return "max"
+    try:
+        return kt.engine.metrics_tracking.infer_metric_direction(metric)
+    except (TypeError, ValueError):  # a metric class Keras cannot make without arguments
+        return None
 
 
 def _masked_track(value: str) -> str:

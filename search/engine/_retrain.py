@@ -544,4 +544,6 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
             f" model ({reason}); create the model's variables in build (e.g. model.build("
             "input_shape)), or retrain the final model (leave out --no-retrain)"
         ) from None
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)  # else loading it warns of its variables
     model.save(folder.model_file)

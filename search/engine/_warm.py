@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from search.errors import RunFolderError, SearchError
+from search.errors import RunFolderError, SearchError, option
 from search.ranking import full_history
 from search.space import Space
 from search.storage import RunFolder
 from search.tuners import WarmTrials
 
-OPTION = "--warm-start"
+OPTION = option("warm_start")
 
 
 def load_warm_start(
@@ -32,7 +32,7 @@ def load_warm_start(
         return None
     if objective == "pareto":
         raise SearchError(
-            f"{OPTION} with --objective pareto: earlier trials cannot be given to a search with"
+            f"{OPTION} with {option('objective')} pareto: earlier trials cannot be given to a search with"
             " two objectives; warm-start a val_accuracy search (the default objective)"
         )
     records: list[dict[str, Any]] = []

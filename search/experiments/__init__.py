@@ -5,7 +5,13 @@ from search.experiments import (
     _fashion,  # noqa: F401  (registers "fashion")
     _images,  # noqa: F401  (registers "images")
 )
-from search.experiments._reference import Reference, absolute_reference, reference_of, resolve
+from search.experiments._reference import (
+    Reference,
+    absolute_reference,
+    reference_of,
+    refuse_search_on_import,
+    resolve,
+)
 from search.experiments._registry import (
     DataOptions,
     Experiment,
@@ -37,6 +43,7 @@ __all__ = [
     "models",
     "names",
     "reference_of",
+    "refuse_search_on_import",
     "register",
     "resolve",
     "user_experiment",

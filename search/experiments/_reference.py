@@ -22,6 +22,24 @@ from search.errors import SearchError
 
 MOVE_IT = "define it at the top level of a module or script (not a lambda, a closure or a notebook cell)"
 
+_IMPORTING: list[Path] = []
+"""The scripts being imported for an object of theirs, innermost last."""
+
+
+class SearchOnImport(SearchError):
+    """A script started a search while it was imported for an object of it."""
+
+
+def refuse_search_on_import(call: str) -> None:
+    """SearchOnImport while a script is imported for its build or experiment (resume,
+    export, workers): a search at its top level would run again there."""
+    if _IMPORTING:
+        raise SearchOnImport(
+            f"{_IMPORTING[-1]}: calls {call} when imported, so importing it for its objects"
+            f" (resume, export, workers) would search again; put that call under"
+            f' `if __name__ == "__main__":`'
+        )
+
 
 @dataclass(frozen=True)
 class Reference:
@@ -104,11 +122,17 @@ def _import_file(path: Path) -> Any:
     # A script's own folder is importable from it, as when it runs as a script.
     if str(resolved.parent) not in sys.path:
         sys.path.insert(0, str(resolved.parent))
+    _IMPORTING.append(path)
     try:
         spec.loader.exec_module(module)
+    except SearchOnImport:
+        del sys.modules[name]
+        raise
     except Exception as exc:
         del sys.modules[name]
         raise SearchError(f"{path}: importing it failed: {type(exc).__name__}: {exc}") from None
+    finally:
+        _IMPORTING.pop()
     return module
 
 

@@ -388,9 +388,12 @@ def check_on_data(
     logged = [f"val_{name}" for name in metrics] + metrics
     if objective.name not in logged:
         why = " (the default and pareto objectives)" if objective.name == "val_accuracy" else ""
+        validated = [name for name in logged if name.startswith("val_") and name != "val_loss"]
+        example = (validated or ["val_loss"])[0]
         raise SearchError(
             f"objective {objective.name!r}{why} is not among the metrics of {hypermodel.name}'s"
-            f" model ({', '.join(logged)}); compile the model with it, or choose one of these"
+            f" model ({', '.join(logged)}); set {option('objective')} to one of these, e.g."
+            f" {example!r}, or compile the model with {objective.name.removeprefix('val_')!r}"
         )
 
 

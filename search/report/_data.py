@@ -133,8 +133,9 @@ def objective_columns(
     table: pd.DataFrame, curves: Mapping[str, Sequence[Mapping[str, Any]]], metric: ReportMetric, k: int
 ) -> pd.DataFrame:
     """``table`` with each trial's converged objective (mean of the last ``k`` epochs up to
-    its best one by the objective's direction), its training counterpart and the gap
-    (positive where train is better than validation); unchanged for validation accuracy."""
+    its best one by the objective's direction, which is its ``best_epoch``), its training
+    counterpart and the gap (positive where train is better than validation); unchanged
+    for validation accuracy."""
     if metric.is_accuracy:
         return table
     sign = 1.0 if metric.direction == "max" else -1.0
@@ -142,7 +143,7 @@ def objective_columns(
     for trial_id in table["trial"]:
         scored = [e for e in curves.get(str(trial_id), []) if _finite(e.get(metric.name))]
         if not scored:
-            rows.append((math.nan, math.nan))
+            rows.append((math.nan, math.nan, math.nan))
             continue
         best = max(scored, key=lambda e: sign * e[metric.name])  # max keeps the earliest tie
         window = [e for e in scored if e["epoch"] <= best["epoch"]][-k:]
@@ -150,10 +151,12 @@ def objective_columns(
         rows.append((
             float(np.mean([e[metric.name] for e in window])),
             float(np.mean(train)) if train else math.nan,
+            float(best["epoch"]),
         ))  # fmt: skip
     table = table.copy()
-    table["converged_objective"] = [value for value, _ in rows]
-    table["converged_train_objective"] = [train for _, train in rows]
+    table["best_epoch"] = [epoch for _, _, epoch in rows]
+    table["converged_objective"] = [value for value, _, _ in rows]
+    table["converged_train_objective"] = [train for _, train, _ in rows]
     table["gap_objective"] = sign * (table["converged_train_objective"] - table["converged_objective"])
     return table
 
@@ -230,8 +233,16 @@ def load_report(
         importances=importances, curves=curves, running=state == "running", state=state,
         converged_epochs=rule.converged_epochs, tolerance=rule.tolerance,
         counts=status_counts(trials), baseline=baseline_line(table, choice, final),
-        by_value=ranking.by_value, rule_note=rule.note, metric=metric,
+        by_value=ranking.by_value, rule_note=_note(rule.note, ranking.by_value), metric=metric,
     )  # fmt: skip
+
+
+def _note(given: str | None, by_value: str | None) -> str | None:
+    """The report's word on ranking options given to it: the rule's note, or, for a run
+    ranked by its objective's value, that they change nothing."""
+    if given is None or by_value is None:
+        return given
+    return f"The ranking options given to the report do not change this run's order or choice: {by_value}."
 
 
 def mark_final(

@@ -107,12 +107,22 @@ ACCURACY_COLUMNS = (
 )  # fmt: skip
 """The table's accuracy columns, left out of a run of another objective whose trials logged none."""
 
+EMPTY_UNLESS_ACCURACY = (*ACCURACY_COLUMNS, "gap_loss", "pareto")
+"""Columns of the accuracy rule, left out of a run of another objective where no trial has one."""
+
 SECONDS_DECIMALS = 1
 CONTINUES_NOTE = (
     "continues: Hyperband trains a promising configuration further in its next round as a"
     " new trial, which resumes the named trial's checkpoint; its epochs and learning curve"
     " include those of the trial it continues."
 )
+
+
+def _filled(column: pd.Series) -> bool:
+    """Whether a column shows anything: a number in any row, or a yes for a flag."""
+    if column.dtype == bool:
+        return bool(column.any())
+    return bool(column.notna().any())
 
 
 def _fmt(value: Any) -> tuple[str, str]:
@@ -145,7 +155,7 @@ def table_html(
         columns[at:at] = [
             (metric.column, f"{metric.name} (converged)"), (metric.gap_column, f"gap {metric.name}")
         ]
-        columns = [(c, label) for c, label in columns if c not in ACCURACY_COLUMNS or table[c].notna().any()]
+        columns = [(c, label) for c, label in columns if c not in EMPTY_UNLESS_ACCURACY or _filled(table[c])]
     head = [label for _, label in columns] + [c[len(HP_PREFIX):] for c in hps]
     rows = []
     for _, row in table.iterrows():
@@ -353,12 +363,13 @@ def render_compare(reports: Sequence[RunReport]) -> str:
             "trials": int(r.counts.get("completed", 0)),
             "wall minutes": round(minutes, 1) if minutes is not None else None,
             "chosen": " ".join(choice_lines(r)) or "none",
-            "ranking rule": r.rule.words + (" (given to the report)" if r.rule_note else ""),
+            "ranking rule": _rule_words(r) + (" (given to the report)" if r.rule_note else ""),
             "best val acc": r.choice.best_val_accuracy if r.choice else None,
             "TEST acc": final.get("test_accuracy"),
         })  # fmt: skip
         if others:  # runs of another objective: each one's own, and its model's test metrics
-            rows[-1].update({"best objective": best_objective_words(r), "test": describe_test(final)})
+            test = describe_test(final) if final else "not retrained"
+            rows[-1].update({"best objective": best_objective_words(r), "test": test})
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
     body = "".join(
         "<tr>" + "".join(
@@ -384,9 +395,14 @@ def compare_note(reports: Sequence[RunReport]) -> str:
             "Every run is ranked with the rule given to the report (its ranking rule column),"
             " not by each run's own: a run's order and choice may differ from its own."
         )
-    if len({r.rule.words for r in reports}) > 1:
+    if len({_rule_words(r) for r in reports}) > 1:
         return (
             "These runs chose by different ranking rules; each is ranked by its own (its"
             " ranking rule column), so their choices are not judged alike."
         )
-    return f"Every run is ranked by its own rule, the same for all: {reports[0].rule.words}."
+    return f"Every run is ranked by its own rule, the same for all: {_rule_words(reports[0])}."
+
+
+def _rule_words(report: RunReport) -> str:
+    """How a run is ranked: the accuracy rule's options, or why by its objective alone."""
+    return report.by_value or report.rule.words

@@ -11,7 +11,7 @@ import keras_tuner as kt
 from keras_tuner.engine.trial import TrialStatus
 
 from search.compat import keras_tuner as compat_kt
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
@@ -19,9 +19,9 @@ from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptio
 WARM_ID = "warm-"
 """Prefix of the ids warm-start trials have while an oracle sees them (never a run's id)."""
 HYPERBAND_WARM = (
-    "--warm-start with --tuner hyperband: Hyperband's brackets promote only trials they ran"
-    " themselves, so earlier trials would be ignored; use --tuner bayesian or optuna (they"
-    " learn from them) or random (it does not repeat them)"
+    f"{option('warm_start')} with {option('tuner')} hyperband: Hyperband's brackets promote only"
+    f" trials they ran themselves, so earlier trials would be ignored; use {option('tuner')}"
+    " bayesian or optuna (they learn from them) or random (it does not repeat them)"
 )
 MIN_INITIAL_POINTS = 2
 MAX_INITIAL_POINTS = 10

@@ -91,6 +91,25 @@ def test_retrain_and_one_test_evaluation_use_the_models_own_metrics(tmp_path: Pa
     assert final["kept_epoch"] in (1, 2) and final["monitor"] == "val_accuracy"
 
 
+def test_the_best_model_of_a_run_without_retrain_loads_without_warnings(tmp_path: Path) -> None:
+    run = _run(um.build, tmp_path, "random", max_trials=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = run.best_model()
+    assert model.optimizer is not None and model.optimizer.built
+
+
+def test_the_trials_of_a_regression_hold_no_accuracy_columns(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build_regression, x, y.astype("float32"), tuner="random", max_trials=2,
+                     max_epochs=2, objective=kt.Objective("val_mean_absolute_error", "min"),
+                     results=tmp_path, retrain=False, quiet=True)  # fmt: skip
+    table = run.trials
+    assert not [c for c in table.columns if "accuracy" in c], list(table.columns)
+    assert {"objective", "converged_objective", "gap_objective", "best_epoch"} <= set(table.columns)
+    assert table["best_epoch"].notna().all()
+
+
 def test_any_compiled_metric_is_an_objective(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     run = search.run(um.build_binary_auc, x, (y > 0).astype("float32"), tuner="optuna",
@@ -209,6 +228,14 @@ def test_objective_not_among_the_models_metrics_names_the_ones_it_has(tmp_path: 
     _refused(tmp_path, SearchError, r"'val_auc' is not among .*val_accuracy", objective="val_auc")
     _refused(tmp_path, SearchError, "cannot tell whether to maximize", objective="val_fancy_thing")
     _refused(tmp_path, SearchError, "test set is never an objective", objective="test_accuracy")
+
+
+def test_a_regression_under_the_default_objective_is_told_which_objective_to_set(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    with pytest.raises(SearchError) as refused:
+        search.run(um.build_regression, x, y.astype("float32"), tuner="random", results=tmp_path, quiet=True)
+    message = str(refused.value)
+    assert "set objective to one of these, e.g. 'val_mean_absolute_error'" in message, message
 
 
 def test_bad_data_is_refused(tmp_path: Path) -> None:

@@ -69,6 +69,8 @@ def _study(
             f"study {options.study_name!r} has {len(study.directions)} objective(s), this"
             f" search {len(directions)}; use another run name"
         )
+    if fingerprint is not None and study.trials:  # resumed: seeded as new, it would repeat them
+        study.sampler = make_sampler(options.sampler or "tpe", seed + len(study.trials), options.pareto)
     return study
 
 

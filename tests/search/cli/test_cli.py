@@ -198,6 +198,16 @@ def test_status_of_missing_run(tmp_path: Path, capsys) -> None:
     assert "nope: no such run folder" in capsys.readouterr().err
 
 
+def test_status_of_a_killed_run_says_how_to_resume_it(tmp_path: Path, capsys) -> None:
+    """run.json still says running, but no process holds the run's lock (kill -9, a crash)."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "killed", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert f"resume with: python -m search resume {folder.path}" in out, out
+
+
 def test_corrupt_run_json_is_named(tmp_path: Path, capsys) -> None:
     folder = tmp_path / "fashion" / "broken"
     folder.mkdir(parents=True)

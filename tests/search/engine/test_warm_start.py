@@ -222,13 +222,14 @@ def test_bad_warm_start_folders_are_one_line_errors(
         ("random", {"name": stage_one.folder.name, "results": stage_one.folder.parent.parent},
          "is this run itself"),
         ("random", {"objective": "val_loss"}, "same objective"),
-        ("hyperband", {}, "use --tuner bayesian or optuna"),
+        ("hyperband", {}, "^warm_start with tuner hyperband: .*; use tuner bayesian or optuna"),
         ("optuna", {"objective": "pareto"}, "two objectives"),
     ]
     for tuner, options, phrase in cases:
         with pytest.raises(SearchError, match=phrase) as caught:
             _run(tmp_path, tuner, options.pop("name", "stage2"), warm_start=[stage_one], **options)
         assert "\n" not in str(caught.value)
+        assert "--" not in str(caught.value) and "warm_start" in str(caught.value)  # Python's words
 
 
 def test_a_run_with_parameters_the_new_space_lacks_or_no_finished_trial_is_refused(

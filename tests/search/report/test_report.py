@@ -691,6 +691,32 @@ def test_an_objective_without_a_logged_training_counterpart_has_no_gap(tmp_path:
     assert objective_columns(table, {}, ReportMetric(), 3) is table
 
 
+def test_a_run_of_another_objective_gives_each_trials_best_epoch_by_it_and_no_empty_columns(
+    tmp_path: Path,
+) -> None:
+    from search.report._html import table_html
+
+    mae = {"name": "val_mae", "direction": "min", "tracked": "val_mean_absolute_error"}
+    report = load_report(_objective_run(tmp_path, mae, None))
+    best = report.table.set_index("trial")["best_epoch"]
+    assert best["0"] == 2 and best["3"] == 2  # the lowest epoch of each, as run.json's best says
+    shown = table_html(report.table, "5", "val_mean_absolute_error", report.metric)
+    assert "<th>best epoch</th>" in shown
+    assert "gap loss" not in shown and "Pareto" not in shown  # nothing to show in either
+
+
+def test_ranking_options_given_to_the_report_of_a_run_ranked_by_its_objective_say_they_change_nothing(
+    tmp_path: Path,
+) -> None:
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    folder = _objective_run(tmp_path, loss, "loss")
+    own = load_report(folder)
+    given = load_report(folder, tolerance=0.05)
+    assert given.table["trial"].tolist() == own.table["trial"].tolist()
+    assert given.rule_note is not None and "may differ" not in given.rule_note
+    assert "do not change this run's order" in given.rule_note and "val_loss alone" in given.rule_note
+
+
 def test_the_best_so_far_axis_names_the_objective() -> None:
     from search.report._data import ReportMetric, best_title
 
@@ -761,6 +787,19 @@ def test_a_comparison_names_each_runs_best_objective(tmp_path: Path) -> None:
     page = render_compare([accuracy, report])
     assert "<th>best objective</th>" in page and "val_loss 0.45 (trial 1)" in page
     assert "<th>best objective</th>" not in render_compare([accuracy])
+
+
+def test_a_comparison_says_how_each_run_ranked_and_which_was_not_retrained(tmp_path: Path) -> None:
+    from search.report._html import compare_note, render_compare
+
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    report = load_report(_objective_run(tmp_path / "loss", loss, "loss"))
+    accuracy = load_report(write_run(tmp_path, "acc", [trial("0", epochs((0.9, 0.8, 1, 1)))]))
+    page = render_compare([accuracy, report])
+    assert "ranked by val_loss alone" in page
+    assert "no test data" not in page and page.count(">not retrained<") == 2  # neither has a final
+    assert "the same for all" not in compare_note([accuracy, report])
+    assert "the same for all" in compare_note([accuracy, accuracy])
 
 
 def test_the_final_curves_plot_the_metric_the_trainings_watched() -> None:

@@ -134,6 +134,29 @@ def test_study_of_another_space_is_refused(tmp_path: Path) -> None:
     assert loaded.user_attrs["space_fingerprint"] == parse_space(SPACE).fingerprint()
 
 
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_a_resumed_study_does_not_sample_its_first_trials_again(sampler: str, tmp_path: Path) -> None:
+    """A resume creates the seeded sampler again: with the run's own seed it would propose
+    the configurations the search began with, trying them twice."""
+    budget = Budget(max_trials=6, max_epochs=2)
+    options = TunerOptions(space=parse_space(SPACE), study_name="s", sampler=sampler, baseline=False)
+    objective = kt.Objective("val_accuracy", "max")
+    space = distributions(options.space)
+
+    def ask_and_tell(study: optuna.Study, count: int) -> list[dict]:
+        asked = [study.ask(space) for _ in range(count)]
+        for trial in asked:
+            study.tell(trial, 0.5)
+        return [trial.params for trial in asked]
+
+    before = ask_and_tell(_study(options, budget, 0, tmp_path, objective), 3)
+    after = ask_and_tell(_study(options, budget, 0, tmp_path, objective), 3)
+    assert not [params for params in after if params in before]
+    again = ask_and_tell(_study(TunerOptions(space=parse_space(SPACE), study_name="t", sampler=sampler,
+                                             baseline=False), budget, 0, tmp_path, objective), 3)  # fmt: skip
+    assert again == before  # a new study with the same seed: the same search
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

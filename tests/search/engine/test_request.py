@@ -1,0 +1,41 @@
+"""The objective's direction: inferred as KerasTuner does, where KerasTuner knows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.engine import RunRequest
+from search.engine._request import infer_direction
+from search.errors import SearchError
+
+HIGHER_IS_BETTER = (
+    "val_r2_score", "val_f1_score", "val_fbeta_score", "val_iou", "val_mean_iou", "val_binary_iou",
+    "val_one_hot_iou", "val_one_hot_mean_iou", "val_cosine_similarity", "val_pearson_correlation",
+    "val_concordance_correlation", "val_precision_at_recall", "val_recall_at_precision",
+    "val_sensitivity_at_specificity", "val_specificity_at_sensitivity",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("metric", HIGHER_IS_BETTER)
+def test_a_keras_metric_that_grows_as_the_model_improves_is_maximized(metric: str) -> None:
+    assert infer_direction(metric) == "max"
+    request = RunRequest(experiment="fashion", tuner="random", objective=metric)
+    assert request.kt_objective().direction == "max"
+
+
+@pytest.mark.parametrize(
+    ("metric", "direction"),
+    [("val_mean_absolute_error", "min"), ("val_loss", "min"), ("val_auc", "max"),
+     ("val_root_mean_squared_error", "min"), ("val_fancy_thing", None)],
+)  # fmt: skip
+def test_other_directions_are_keras_tuners(metric: str, direction: str | None) -> None:
+    assert infer_direction(metric) == direction
+
+LOSSES = ["val_loss", "val_mean_absolute_error", "val_mse", "val_binary_crossentropy"]
+
+
+@pytest.mark.parametrize("metric", LOSSES)
+def test_an_error_or_a_loss_to_maximize_is_refused(metric: str) -> None:
+    with pytest.raises(SearchError, match=rf"^objective {metric}:max would choose the worst model"):
+        RunRequest(experiment="fashion", tuner="random", objective=metric, direction="max").check()
+    RunRequest(experiment="fashion", tuner="random", objective=metric, direction="min").check()
