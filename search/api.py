@@ -36,23 +36,9 @@ from search.experiments import (
     user_experiment,
 )
 from search.quiet import quiet_libraries
-from search.report import load_report, write_report
+from search.report import empty_rule_columns, load_report, write_report
 from search.storage import RunFolder, lock_holder
 from search.tuners import Observer
-
-RULE_COLUMNS = (
-    "best_val_accuracy", "converged_val_accuracy", "converged_train_accuracy", "gap_accuracy",
-    "converged_val_loss", "converged_train_loss", "gap_loss", "test_accuracy", "within_tolerance",
-    "pareto",
-)  # fmt: skip
-"""The accuracy rule's columns of the trials table, empty in a run of another objective
-whose trials logged no accuracy."""
-
-
-def _filled(column: pd.Series) -> bool:
-    """Whether a column holds anything: a number in any row, or a True flag."""
-    return bool(column.any()) if column.dtype == bool else bool(column.notna().any())
-
 
 ARRAY_COMMAND = "search.run"
 """What run.json records as the command of a run started from Python."""
@@ -122,7 +108,7 @@ class Run:
         report = load_report(self._folder)
         if report.metric.is_accuracy:
             return report.table
-        return report.table.drop(columns=[c for c in RULE_COLUMNS if not _filled(report.table[c])])
+        return report.table.drop(columns=empty_rule_columns(report.table))
 
     @property
     def test_metrics(self) -> dict[str, float] | None:

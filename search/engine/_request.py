@@ -31,6 +31,8 @@ as KerasTuner infers it, or given (``--objective NAME:max``)."""
 DIRECTIONS = ("max", "min")
 _LOSS = re.compile(r"^(loss|mse|mae|mape|msle|rmse)$|error|crossentropy|hinge|divergence|log_cosh|poisson")
 """Metric names that fall as the model improves: maximizing one is a mistake."""
+_NEGATED = ("neg_", "negative_")
+"""How a metric that negates a loss or an error is named (``neg_mean_squared_error``)."""
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 RETRAIN_MAX_EPOCHS = 20
@@ -244,7 +246,8 @@ class RunRequest:
         if self.objective == "pareto" and self.direction not in (None, "max"):
             raise SearchError(f"{option('objective')} pareto has its own directions; leave out the direction")
         objective = self.kt_objective()  # the direction must be known
-        if objective.direction == "max" and _LOSS.search(objective.name.removeprefix("val_")):
+        name = objective.name.removeprefix("val_")
+        if objective.direction == "max" and _LOSS.search(name) and not name.startswith(_NEGATED):
             raise SearchError(
                 f"{option('objective')} {objective.name}:max would choose the worst model, the one"
                 f" whose {objective.name} is the largest; minimize it: {option('objective')}"

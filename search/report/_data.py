@@ -129,6 +129,24 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+RULE_COLUMNS = (
+    "best_val_accuracy", "best_epoch", "converged_val_accuracy", "converged_train_accuracy",
+    "gap_accuracy", "converged_val_loss", "converged_train_loss", "gap_loss", "test_accuracy",
+    "within_tolerance", "pareto",
+)  # fmt: skip
+"""The trials table's columns of the accuracy rule."""
+
+
+def empty_rule_columns(table: pd.DataFrame) -> list[str]:
+    """The accuracy rule's columns of ``table`` that hold nothing (no number in any row, no
+    True flag): a run of another objective whose trials logged no accuracy."""
+
+    def filled(column: pd.Series) -> bool:
+        return bool(column.any()) if column.dtype == bool else bool(column.notna().any())
+
+    return [c for c in RULE_COLUMNS if c in table and not filled(table[c])]
+
+
 def objective_columns(
     table: pd.DataFrame, curves: Mapping[str, Sequence[Mapping[str, Any]]], metric: ReportMetric, k: int
 ) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from search.report._data import (
     describe_finalists,
     describe_test,
     describe_training,
+    empty_rule_columns,
     final_curve_note,
     finalist_curves,
     retrain_curve,
@@ -101,28 +102,12 @@ TABLE_COLUMNS = (
     ("test_accuracy", "TEST acc"),
 )  # fmt: skip
 
-ACCURACY_COLUMNS = (
-    "converged_val_accuracy", "gap_accuracy", "best_val_accuracy", "best_epoch",
-    "converged_train_accuracy", "test_accuracy",
-)  # fmt: skip
-"""The table's accuracy columns, left out of a run of another objective whose trials logged none."""
-
-EMPTY_UNLESS_ACCURACY = (*ACCURACY_COLUMNS, "gap_loss", "pareto")
-"""Columns of the accuracy rule, left out of a run of another objective where no trial has one."""
-
 SECONDS_DECIMALS = 1
 CONTINUES_NOTE = (
     "continues: Hyperband trains a promising configuration further in its next round as a"
     " new trial, which resumes the named trial's checkpoint; its epochs and learning curve"
     " include those of the trial it continues."
 )
-
-
-def _filled(column: pd.Series) -> bool:
-    """Whether a column shows anything: a number in any row, or a yes for a flag."""
-    if column.dtype == bool:
-        return bool(column.any())
-    return bool(column.notna().any())
 
 
 def _fmt(value: Any) -> tuple[str, str]:
@@ -155,7 +140,8 @@ def table_html(
         columns[at:at] = [
             (metric.column, f"{metric.name} (converged)"), (metric.gap_column, f"gap {metric.name}")
         ]
-        columns = [(c, label) for c, label in columns if c not in EMPTY_UNLESS_ACCURACY or _filled(table[c])]
+        empty = empty_rule_columns(table)
+        columns = [(c, label) for c, label in columns if c not in empty]
     head = [label for _, label in columns] + [c[len(HP_PREFIX):] for c in hps]
     rows = []
     for _, row in table.iterrows():

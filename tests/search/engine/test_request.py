@@ -39,3 +39,10 @@ def test_an_error_or_a_loss_to_maximize_is_refused(metric: str) -> None:
     with pytest.raises(SearchError, match=rf"^objective {metric}:max would choose the worst model"):
         RunRequest(experiment="fashion", tuner="random", objective=metric, direction="max").check()
     RunRequest(experiment="fashion", tuner="random", objective=metric, direction="min").check()
+
+
+@pytest.mark.parametrize("metric", ["val_neg_mean_squared_error", "val_negative_log_cosh"])
+def test_a_negated_error_may_be_maximized(metric: str) -> None:
+    request = RunRequest(experiment="fashion", tuner="random", objective=metric, direction="max")
+    request.check()
+    assert request.kt_objective().direction == "max"
