@@ -137,7 +137,7 @@ def one_run(data: Data, seed: int, start: str, args: argparse.Namespace, root: P
         name=f"{data.name}-{seed}-{start}", experiment=data.name, quiet=True, **sizes,
     )  # fmt: skip
     final = run.meta["final"]
-    return Outcome(str(final["trial"]), int(final["epochs"]), int(final.get("kept_epoch") or 0),
+    return Outcome(str(final["trial"]), int(final["epochs"] or 0), int(final.get("kept_epoch") or 0),
                    float(final.get("val_score", math.nan)), test_score(final, data.objective),
                    float(final.get("train_seconds", math.nan)))  # fmt: skip
 

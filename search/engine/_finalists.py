@@ -108,6 +108,8 @@ def _outcome(summary: dict[str, Any], monitor: str) -> str:
     if "failure" in summary:
         return f"failed ({summary['failure']})"
     kept = summary.get("kept_epoch", summary["epochs"])
+    if kept is None:  # a fit of the model's own that reported no epochs
+        return f"{monitor} {summary['val_score']:.4f}"
     return f"{monitor} {summary['val_score']:.4f} at epoch {kept} of {summary['epochs']}"
 
 

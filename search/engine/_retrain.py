@@ -277,6 +277,8 @@ def trained_record(
     }
     if fitted.start_problem is not None:
         out["start_problem"] = fitted.start_problem
+    if fitted.kept is None:
+        return out
     if fitted.chosen_by_validation:
         out.update(_validated_summary(fitted.curve, monitor, fitted.kept, max_epochs, fitted.rates))
     out.update({
@@ -294,8 +296,9 @@ class Fitted:
 
     model: keras.Model
     curve: dict[str, list[float]]
-    epochs: int
-    kept: int
+    epochs: int | None
+    """None: a fit of the model's own that told nothing of its epochs."""
+    kept: int | None
     rates: list[float]
     chosen_by_validation: bool
     earlier_seconds: float = 0.0
@@ -355,11 +358,13 @@ def fit_configuration(
         curve = history.history if isinstance(history, keras.callbacks.History) else {}
     elif stopper is not None and stopper.best_weights is not None:
         model.set_weights(stopper.best_weights)  # what EarlyStopping did at the end
-    if keeper is not None:
+    if keeper is not None and keeper.curve:  # empty: a fit of its own never called it
         curve = keeper.curve  # the epochs of earlier processes too
-    trained = len(curve.get("loss", [])) or epochs
+    # A fit of the model's own that neither returns a History nor calls the callbacks: unknown.
+    trained = max(map(len, curve.values()), default=0) or len(rates.rates) or None
     earlier = keeper.seconds if keeper is not None else 0.0
-    best = stopper.best_epoch if stopper is not None and curve.get(monitor.name) else None
+    # None where the fit never called the stopper (a History filled by a fit of its own).
+    best = getattr(stopper, "best_epoch", None) if curve.get(monitor.name) else None
     kept = trained if best is None else int(best) + 1  # whose weights EarlyStopping restored
     return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=best is not None,
                   earlier_seconds=earlier, started_from=started_from, start_problem=problem)  # fmt: skip

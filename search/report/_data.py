@@ -515,7 +515,9 @@ def describe_training(final: dict[str, Any]) -> str:
     """How the final model was trained, e.g. "12 epochs on 50,000 images from its search
     checkpoint, kept epoch 9 (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
     unit = final.get("train_unit", "images")
-    text = f"{plural(final['epochs'], 'epoch')} on {final['train_images']:,} {unit}"
+    epochs = final.get("epochs")
+    trained = "epochs its own fit did not report" if epochs is None else plural(epochs, "epoch")
+    text = f"{trained} on {final['train_images']:,} {unit}"
     if final.get("started_from") == "checkpoint":
         text += " from its search checkpoint"
     elif final.get("start_problem"):

@@ -329,8 +329,8 @@ class MlflowSink:
         if best:
             tags += [RunTag("chosen_trial", str(best.get("trial"))),
                      RunTag("chosen_rule", str(best.get("rule", ""))[:MAX_TAG_CHARS])]  # fmt: skip
-        if final:
-            tags.append(RunTag("retrain_epochs", str(final.get("epochs"))))
+        if final and final.get("epochs") is not None:
+            tags.append(RunTag("retrain_epochs", str(final["epochs"])))
         # The outcome is logged once per finish: steps already there are not sent again.
         have = set(self.client.get_run(run_id).data.metrics)
         metrics = [m for m in metrics if m.key not in have]

@@ -8,7 +8,16 @@ from pathlib import Path
 import keras_tuner as kt
 import pytest
 
-from search.engine._retrain import _how_long, _validated_summary, retrain_epochs
+from search.engine._retrain import (
+    VAL_ACCURACY,
+    _how_long,
+    _validated_summary,
+    fit_configuration,
+    retrain_epochs,
+    trained_record,
+)
+from search.report import describe_training
+from tests import user_models as um
 
 
 def record(best: int, accuracies: list[float], first: int = 1) -> dict:
@@ -111,3 +120,20 @@ def test_a_validated_training_records_the_curve_of_the_metric_it_watched() -> No
     assert by_loss["val_score_per_epoch"] == [0.5, 0.31, 0.4] and by_loss["val_score"] == 0.31
     assert by_loss["val_accuracy_per_epoch"] == [0.8, 0.9, 0.85]
     assert "val_score_per_epoch" not in _validated_summary(curve, "val_accuracy", 2, 5, [])
+
+
+@pytest.mark.parametrize(("cls", "epochs"), [(um.DictFit, None), (um.HistoryFit, 3)], ids=["dict", "history"])
+@pytest.mark.parametrize("kept_state", [False, True], ids=["", "with-state"])
+def test_a_fit_of_its_own_is_said_to_have_trained_the_epochs_it_told(
+    cls: type, epochs: int | None, kept_state: bool, tmp_path: Path
+) -> None:
+    x, y = um.tiny_data()
+    state = tmp_path / "retrain.state.npz" if kept_state else None  # as a run's retrain keeps it
+    fitted = fit_configuration(cls(), kt.HyperParameters(), x, y, (x, y), 3, VAL_ACCURACY, None, state)
+    assert fitted.epochs == epochs
+    final = trained_record({"id": "0001", "hyperparameters": {}}, "validated", (90, "rows"), fitted,
+                           "val_accuracy", 20)  # fmt: skip
+    assert final["epochs"] == epochs
+    words = describe_training(final)
+    said = "epochs its own fit did not report" if epochs is None else "3 epochs"
+    assert words.startswith(f"{said} on 90 rows"), words
