@@ -547,7 +547,7 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
         raise SearchError(
             f"trial {best['id']}'s checkpoint {found} does not load into a new build of its"
             f" model ({reason}); create the model's variables in build (e.g. model.build("
-            "input_shape)), or retrain the final model (leave out --no-retrain)"
+            "input_shape)), or let the run retrain its final model (the default)"
         ) from None
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)  # else loading it warns of its variables
