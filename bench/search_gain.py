@@ -3,7 +3,7 @@ against the baseline's (the space's defaults), after the same retrain.
 
 Run: ``python bench/search_gain.py [--tuners hyperband,optuna] [--budgets 1x,3x]
 [--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--retrain-data validated]
-[--retrain-from scratch|checkpoint]
+[--retrain-from auto|scratch|checkpoint]
 [--retrain-max-epochs 20] [--finalists K] [--budget cpu|gpu] [--fidelity epochs|data|both] [--smoke]``,
 or ``python bench/search_gain.py --runs RUN [RUN ...]`` for runs already finished.
 
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--retrain-data", default="validated", help="as `search run`'s")
     parser.add_argument("--retrain-max-epochs", type=int, default=20, help="as `search run`'s")
-    parser.add_argument("--retrain-from", default="scratch", help="as `search run`'s")
+    parser.add_argument("--retrain-from", default="auto", help="as `search run`'s")
     parser.add_argument(
         "--finalists", type=int, default=None,
         help="as `search run`'s: the K best configurations trained at full fidelity before"

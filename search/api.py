@@ -157,7 +157,7 @@ def run(
     retrain: bool = True,
     retrain_data: str = "validated",
     retrain_max_epochs: int = RETRAIN_MAX_EPOCHS,
-    retrain_from: str = "scratch",
+    retrain_from: str = "auto",
     converged_epochs: int = 3,
     tolerance: float = 0.005,
     sampler: str | None = None,

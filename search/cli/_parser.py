@@ -59,7 +59,7 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
     """``--retrain-data``, ``--retrain-max-epochs``, ``--retrain-from`` and ``--backend``: how
     the final model trains (``run``; ``export``, where ``runs_own``: each defaults to what
     the run used, None until read from it)."""
-    defaults: dict[str, object] = {"data": "validated", "epochs": 20, "start": "scratch"}
+    defaults: dict[str, object] = {"data": "validated", "epochs": 20, "start": "auto"}
     shown = {key: f"default {value}" for key, value in defaults.items()}
     if runs_own:
         defaults = dict.fromkeys(defaults)
@@ -85,7 +85,9 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
         "--retrain-from",
         default=defaults["start"],
         help=f"where a validated retrain (and each finalist) starts ({shown['start']}): scratch"
-        " (new weights) or checkpoint (its trial's best epoch in the search, when that"
-        " checkpoint is kept and fits the final model)",
+        " (new weights), checkpoint (its trial's best epoch in the search, when that"
+        " checkpoint is kept and fits the final model), or auto: checkpoint where the search"
+        " trained on every example the retrain trains on (your own arrays, --train-size all),"
+        " else scratch",
     )
     add_backend(parser)

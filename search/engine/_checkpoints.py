@@ -94,12 +94,15 @@ class CheckpointKeeper(Observer):
         return sorted(self.folder.tuner_dir.glob(f"**/trial_*/{CHECKPOINT}"))
 
 
-def checkpoint_keeper(folder: RunFolder, request: RunRequest, finalists: int) -> CheckpointKeeper | None:
+def checkpoint_keeper(
+    folder: RunFolder, request: RunRequest, finalists: int, from_checkpoint: bool
+) -> CheckpointKeeper | None:
     """The run's keeper (None with ``--keep-best all``): the best trials by its ranking, and
-    those its final step starts from (:func:`start_points` of its ``finalists``)."""
+    those its final step starts from (:func:`start_points` of its ``finalists``, where
+    ``from_checkpoint``)."""
     if request.keep_best is None:
         return None
     return CheckpointKeeper(
         folder, request.keep_best, lambda records: ranked_ids(records, request),
-        also=lambda records: start_points(records, request, finalists),
+        also=lambda records: start_points(records, request, finalists, from_checkpoint),
     )  # fmt: skip

@@ -102,17 +102,20 @@ def pick_finalists(records: list[dict[str, Any]], ranked: list[str], count: int)
     return finalists
 
 
-def start_points(records: list[dict[str, Any]], request: RunRequest, count: int) -> set[str]:
+def start_points(
+    records: list[dict[str, Any]], request: RunRequest, count: int, from_checkpoint: bool
+) -> set[str]:
     """The trials whose search checkpoints the final step may need, whatever their rank now:
     every trial within the rule's tolerance of the best (a later trial can reorder them, by
-    their overfitting) for ``--no-retrain``'s saved checkpoint; with ``--retrain-from
-    checkpoint`` also the ``count`` finalists and the best baseline trial (retrained to
-    compare, by ``export --trial`` or the gain bench)."""
+    their overfitting) for ``--no-retrain``'s saved checkpoint; where the final trainings
+    start from checkpoints (``from_checkpoint``: :func:`starts_from_checkpoint`) also the
+    ``count`` finalists and the best baseline trial (retrained to compare, by ``export
+    --trial`` or the gain bench)."""
     table = ranking(records, request).table
     close = {str(t) for t in table.loc[table["within_tolerance"].astype(bool), "trial"]}
     if not request.retrain:
         return close
-    if request.retrain_from != "checkpoint" or request.retrain_data != "validated":
+    if not from_checkpoint:
         return set()
     ranked = [str(t) for t in table.loc[table["rank"].notna(), "trial"]]
     picked = {r["id"] for r in pick_finalists(records, ranked, count)}

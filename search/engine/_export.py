@@ -84,7 +84,7 @@ def export_run(
                     request.tolerance, request.retrain_max_epochs, save_to=trained,
                     monitor=request.kt_objective(),
                     start=retrain_start(
-                        request, folder, best, final_hypermodel is hypermodel, Say(console, quiet)
+                        request, folder, best, (splits, final_hypermodel is hypermodel), Say(console, quiet)
                     ),
                     stop=stop,
                 )  # fmt: skip

@@ -83,7 +83,7 @@ def run_finalists(
         summary = files.finished(record)
         if summary is None:
             setup = _setup(ctx, hypermodel, record, setups)
-            start = retrain_start(request, ctx.folder, record, setup[1] is hypermodel, say)
+            start = retrain_start(request, ctx.folder, record, (ctx.splits, setup[1] is hypermodel), say)
             summary = _train(ctx, setup, record, label, say, start)
         else:
             say(f"{label}: trial {record['id']} already trained: {_outcome(summary, monitor.name)}")

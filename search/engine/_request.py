@@ -14,6 +14,7 @@ from typing import Any
 import keras_tuner as kt
 
 from search._text import NO_LIMIT
+from search.data import Splits
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
@@ -39,9 +40,10 @@ RETRAIN_MAX_EPOCHS = 20
 """The most epochs a retrain trains unless ``--retrain-max-epochs`` says."""
 RETRAIN_DEFAULTS: dict[str, Any] = {"retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS}
 """The options of a retrain that a run without one leaves as they are."""
-RETRAIN_FROM = ("checkpoint", "scratch")
+RETRAIN_FROM = ("auto", "checkpoint", "scratch")
 """Where a validated retrain or finalist starts: its trial's best search checkpoint (when
-one is on disk and fits the final model), or new weights."""
+one is on disk and fits the final model), or new weights; ``auto``: the checkpoint where the
+search trained on every example the retrain trains on (:func:`starts_from_checkpoint`)."""
 BUDGETS = ("auto", "cpu", "gpu")
 FIDELITIES = ("epochs", "data", "both")
 """What a trial's budget grows in: ``epochs`` (every epoch sees all the search's training
@@ -87,7 +89,7 @@ class RunRequest:
     retrain_max_epochs: int = RETRAIN_MAX_EPOCHS
     """The most epochs a ``validated`` retrain trains (it stops earlier when validation
     accuracy stops improving)."""
-    retrain_from: str = "scratch"
+    retrain_from: str = "auto"
     """One of :data:`RETRAIN_FROM` (``--retrain-from``)."""
     converged_epochs: int = 3
     tolerance: float = 0.005
@@ -373,6 +375,19 @@ MAXIMIZED = frozenset({
 })  # fmt: skip
 """Keras metrics that grow as the model improves, which KerasTuner 1.4 would minimize (any
 metric Keras knows but its list does not) or fails on (one that needs an argument)."""
+
+
+def starts_from_checkpoint(request: RunRequest, splits: Splits) -> bool:
+    """Whether the validated final trainings (the retrain, each finalist) start from their
+    trial's search checkpoint: with ``checkpoint``, and with ``auto`` where the search trained
+    on every example outside the validation split (a user's arrays, ``--train-size all``),
+    so that the checkpoint has already learned from what the retrain trains on. A search
+    on a subset (the built-in experiments' default) starts them from new weights: measured
+    no better from its checkpoint (``bench/RESULTS.md``, fifth stop)."""
+    if request.retrain_data != "validated" or request.retrain_from == "scratch":
+        return False
+    every_row = splits.x_unsplit is None or len(splits.x_unsplit) == len(splits.x_train)
+    return request.retrain_from == "checkpoint" or every_row
 
 
 def infer_direction(metric: str) -> str | None:

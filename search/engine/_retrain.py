@@ -20,7 +20,7 @@ from search.data import Splits
 from search.engine._checkpoints import search_checkpoint
 from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup
-from search.engine._request import RunRequest
+from search.engine._request import RunRequest, starts_from_checkpoint
 from search.engine._resumable import TrainingState
 from search.engine._signals import StopOnSignal
 from search.errors import SearchError
@@ -374,18 +374,23 @@ def retrain_start(
     request: RunRequest,
     folder: RunFolder,
     record: dict[str, Any],
-    same_model: bool,
+    search: tuple[Splits, bool],
     say: Callable[[str], None] | None = None,
 ) -> Path | None:
     """Where a validated training of ``record``'s configuration starts: its search
-    checkpoint (``--retrain-from checkpoint``, when the final model is the search's, not
-    one at another image size, the trial logged epochs, and ``--keep-best`` kept the
-    checkpoint), else None: new weights. None also for a request that is not
-    ``checkpoint`` with a ``validated`` retrain (:meth:`RunRequest.check` refuses
-    ``checkpoint`` with any other). ``say``: where to print why a requested checkpoint is
-    not used."""
-    if request.retrain_from != "checkpoint" or request.retrain_data != "validated":
+    checkpoint (where :func:`starts_from_checkpoint` says so for the search's splits, the
+    final model is the search's, not one at another image size, the trial logged epochs,
+    and ``--keep-best`` kept the checkpoint), else None: new weights.
+
+    Args:
+        search: the search's splits, and whether the final model is built as the search's.
+        say: where to print why a checkpoint asked for (``checkpoint``, not ``auto``) is
+            not used.
+    """
+    splits, same_model = search
+    if not starts_from_checkpoint(request, splits):
         return None
+    say = say if request.retrain_from == "checkpoint" else None
     found = search_checkpoint(folder, record["id"])
     if not same_model:
         why = "the final model is built at another image size than the search's"
@@ -520,7 +525,8 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
         ctx.quiet, request.tolerance, request.retrain_max_epochs, monitor=request.kt_objective(),
         state=ctx.folder.retrain_state(best["id"], request.retrain_data),
         start=retrain_start(
-            request, ctx.folder, best, final_hypermodel is hypermodel, Say(ctx.console, ctx.quiet)
+            request, ctx.folder, best, (ctx.splits, final_hypermodel is hypermodel),
+            Say(ctx.console, ctx.quiet),
         ),
         stop=ctx.stopper,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from search.engine._checkpoints import CheckpointKeeper, checkpoint_keeper
 from search.engine._context import RunContext
 from search.engine._progress import SearchProgress
 from search.engine._records import TrialRecorder
+from search.engine._request import starts_from_checkpoint
 from search.engine._signals import SearchStopped, StopOnSignal, interrupted
 from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
@@ -67,7 +68,7 @@ def search_trials(ctx: RunContext) -> Searched:
     stopper = ctx.stopper
     model_fit = isinstance(hypermodel, UserHyperModel)  # else the custom loop
     progress = _progress(ctx, recorder, model_fit) if ctx.shows_progress else None
-    keeper = checkpoint_keeper(folder, request, p.finalists)
+    keeper = checkpoint_keeper(folder, request, p.finalists, starts_from_checkpoint(request, ctx.splits))
     observers = _observers(ctx, recorder, stopper, keeper, progress)
     with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner"
         tuner = p.backend.create(

@@ -22,7 +22,7 @@ from search.engine._checkpoints import checkpoint_keeper
 from search.engine._plan import plan
 from search.engine._precision import precision
 from search.engine._records import TrialRecorder
-from search.engine._request import STORAGE_ENV, RunRequest
+from search.engine._request import STORAGE_ENV, RunRequest, starts_from_checkpoint
 from search.errors import RunFolderError, SearchError, option
 from search.gpus import worker_env
 from search.space import space_from_dict
@@ -113,7 +113,7 @@ def run_worker(
     hypermodel = p.experiment.hypermodel(space, splits, p.model)
     # Each worker samples with its own seed, or all would propose the same first trials.
     sampler_seed = request.seed + WORKER_SEED_STRIDE * index
-    keeper = checkpoint_keeper(folder, request, p.finalists)
+    keeper = checkpoint_keeper(folder, request, p.finalists, starts_from_checkpoint(request, splits))
     observers: list[Observer] = [recorder] + ([] if keeper is None else [keeper])
     if request.track:
         observers += tracking_observers(request.track, request.results, folder, recorder, console)

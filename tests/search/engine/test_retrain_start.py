@@ -1,6 +1,6 @@
 """A validated retrain, and each finalist, starts from its trial's best search checkpoint
-(``--retrain-from checkpoint``, the default) or from new weights (``scratch``); the
-checkpoints it needs survive ``--keep-best``."""
+(``--retrain-from checkpoint``; ``auto``, the default, where the search trained on every
+example) or from new weights (``scratch``); the checkpoints it needs survive ``--keep-best``."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ import pytest
 import search
 from hypermodels import load_state, save_state
 from search.cli import main
+from search.data import Splits
 from search.engine import RunRequest
 from search.engine._checkpoints import search_checkpoint
 from search.engine._choose import ranked_ids, start_points
 from search.engine._export import _stored as stored_request
+from search.engine._request import starts_from_checkpoint
 from search.engine._retrain import fit_configuration, retrain_start, trained_record
 from search.errors import SearchError
 from search.experiments import UserHyperModel
@@ -162,32 +164,56 @@ def _folder_with_checkpoint(tmp_path: Path, trial: str) -> RunFolder:
     return folder
 
 
+def _splits(searched: int, outside_validation: int | None) -> Splits:
+    """Splits whose search trains on ``searched`` rows of ``outside_validation`` (None: the
+    search's rows are all of them, as for a user's arrays)."""
+    rows = np.zeros((searched, 2), "float32")
+    unsplit = None if outside_validation is None else np.zeros((outside_validation, 2), "float32")
+    return Splits(rows, rows[:, 0], rows[:2], rows[:2, 0], rows[:0], rows[:0, 0], (), "test",
+                  x_unsplit=unsplit, y_unsplit=None if unsplit is None else unsplit[:, 0])  # fmt: skip
+
+
+EVERY_ROW, SUBSET = _splits(8, None), _splits(8, 20)
+
+
 @pytest.mark.parametrize(
-    "options, same_model, why",
+    "options, search, why",
     [
-        ({}, True, None),
-        ({"retrain_from": "scratch"}, True, ""),  # asked for new weights: nothing to say
-        ({}, False, "the final model is built at another image size than the search's"),
+        ({}, (SUBSET, True), None),
+        ({"retrain_from": "scratch"}, (EVERY_ROW, True), ""),  # asked for new weights: nothing to say
+        ({}, (SUBSET, False), "the final model is built at another image size than the search's"),
+        ({"retrain_from": "auto"}, (EVERY_ROW, True), None),  # the search saw every row
+        ({"retrain_from": "auto"}, (_splits(8, 8), True), None),  # --train-size all
+        ({"retrain_from": "auto"}, (SUBSET, True), ""),  # a subset: new weights, said by none
+        ({"retrain_from": "auto"}, (EVERY_ROW, False), ""),  # not asked for: nothing said
     ],
 )
 def test_retrain_start_is_the_search_checkpoint_only_where_it_fits(
-    options: dict[str, str], same_model: bool, why: str | None, tmp_path: Path
+    options: dict[str, str], search: tuple[Splits, bool], why: str | None, tmp_path: Path
 ) -> None:
     folder = _folder_with_checkpoint(tmp_path, "0003")
     chosen = {"retrain_from": "checkpoint", **options}
     request = RunRequest(experiment="fashion", tuner="random", **chosen)  # type: ignore[arg-type]
     said: list[str] = []
-    start = retrain_start(request, folder, {"id": "0003", "best_epoch": 2}, same_model, said.append)
+    start = retrain_start(request, folder, {"id": "0003", "best_epoch": 2}, search, said.append)
     assert (start == search_checkpoint(folder, "0003")) if why is None else start is None
     assert said == ([f"trial 0003 starts from new weights: {why}"] if why else [])
+
+
+@pytest.mark.parametrize("data", ["full", "search"])
+def test_auto_starts_a_fixed_length_retrain_anew(data: str) -> None:
+    request = RunRequest(experiment="fashion", tuner="random", retrain_data=data)
+    request.check()  # auto is the default with every retrain
+    assert request.retrain_from == "auto" and not starts_from_checkpoint(request, EVERY_ROW)
 
 
 def test_a_checkpoint_that_is_not_there_or_not_the_best_epoch_is_not_used(tmp_path: Path) -> None:
     folder = _folder_with_checkpoint(tmp_path, "0003")
     request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
     said: list[str] = []
-    assert retrain_start(request, folder, {"id": "0004", "best_epoch": 2}, True, said.append) is None
-    assert retrain_start(request, folder, {"id": "0003", "best_epoch": None}, True, said.append) is None
+    search = (SUBSET, True)
+    assert retrain_start(request, folder, {"id": "0004", "best_epoch": 2}, search, said.append) is None
+    assert retrain_start(request, folder, {"id": "0003", "best_epoch": None}, search, said.append) is None
     assert said == [
         f"trial 0004 starts from new weights: its search checkpoint is not in {folder.tuner_dir}"
         " (removed, or never written)",
@@ -222,11 +248,11 @@ def test_start_points_are_the_finalists_and_the_baseline() -> None:
                _record("4", 0.4, baseline=True)]  # fmt: skip
     request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
     assert ranked_ids(records, request)[:2] == ["1", "2"]
-    assert start_points(records, request, 1) == {"1", "0"}  # the best baseline trial only
-    assert start_points(records, request, 3) == {"1", "2", "0"}
-    assert start_points(records, RunRequest(experiment="f", tuner="random"), 3) == set()  # scratch
+    assert start_points(records, request, 1, True) == {"1", "0"}  # the best baseline trial only
+    assert start_points(records, request, 3, True) == {"1", "2", "0"}
+    assert start_points(records, RunRequest(experiment="f", tuner="random"), 3, False) == set()  # scratch
     unused = RunRequest(experiment="f", tuner="random", retrain_from="checkpoint", retrain=False)
-    assert start_points(records, unused, 3) == {"1"}  # --no-retrain: only the choice's
+    assert start_points(records, unused, 3, False) == {"1"}  # --no-retrain: only the choice's
 
 
 def test_start_points_keep_every_trial_the_rule_may_still_choose() -> None:
@@ -236,10 +262,10 @@ def test_start_points_keep_every_trial_the_rule_may_still_choose() -> None:
                _record("2", 0.897, train=0.99), _record("3", 0.80)]  # fmt: skip
     request = RunRequest(experiment="fashion", tuner="random", retrain=False)
     assert ranked_ids(records, request) == ["0", "1", "2", "3"]
-    assert start_points(records, request, 1) == {"0", "1", "2"}
+    assert start_points(records, request, 1, False) == {"0", "1", "2"}
     checkpoint = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
-    assert start_points(records, checkpoint, 1) == {"0", "1", "2"}
-    assert start_points(records, RunRequest(experiment="fashion", tuner="random"), 1) == set()
+    assert start_points(records, checkpoint, 1, True) == {"0", "1", "2"}
+    assert start_points(records, RunRequest(experiment="fashion", tuner="random"), 1, False) == set()
 
 
 def _run(hypermodel: Starts, results: Path, finalists: int, start: str) -> search.Run:
