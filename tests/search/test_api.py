@@ -389,7 +389,9 @@ def test_a_run_on_arrays_speaks_of_rows_not_images(tmp_path: Path, capsys) -> No
     assert main(["report", str(run.folder), "--quiet"]) == 0
     page = (run.folder / "report.html").read_text()
     assert f"{data['train']} train / {data['validation']} validation rows" in page
-    assert f" on {data['train']:,} rows, kept epoch " in page  # how the final model trained
+    # how the final model trained: from the search's checkpoint, which saw every row
+    assert f" on {data['train']:,} rows from its search checkpoint, kept epoch " in page
+    assert run.meta["final"]["started_from"] == "checkpoint"
 
 
 @pytest.mark.parametrize("which", ["full", "search"])
