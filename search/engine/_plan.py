@@ -15,7 +15,7 @@ from search import experiments, tuners
 from search._text import duration_words
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
-from search.engine._request import GPU_SEARCH_SECONDS, RETRAIN_DEFAULTS, RunRequest
+from search.engine._request import GPU_SEARCH_SECONDS, RETRAIN_DEFAULTS, RETRAIN_FROM, RunRequest
 from search.engine._warm import load_warm_start
 from search.errors import SearchError, option
 from search.experiments import DataOptions, ModelOptions
@@ -284,6 +284,8 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     stored_request = meta.get("request") or {}
     unused = () if stored_request.get("retrain", True) or request.retrain else tuple(RETRAIN_DEFAULTS)
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
+        if key == "retrain_from" and request.retrain_from == "auto":
+            continue  # the default: a run from before it existed goes on as it began (own_retrain_from)
         if key in stored_request and key not in unused and stored_request[key] != getattr(request, key):
             differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
     if stored_request.get("finalists", p.finalists) != p.finalists:  # stored as the plan resolved it
@@ -297,6 +299,16 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     if "warm_start" in stored_request and stored_request["warm_start"] != warm:
         differences.append(f"warm_start {stored_request['warm_start']} -> {warm}")
     return differences
+
+
+def own_retrain_from(request: RunRequest, meta: dict[str, Any] | None) -> RunRequest:
+    """``request`` continuing the run ``meta`` describes (None: a new run) with that run's
+    own ``retrain_from`` where it asks for ``auto``, the default: a run stored with
+    ``scratch`` before ``auto`` existed keeps starting its retrain from new weights."""
+    stored = ((meta or {}).get("request") or {}).get("retrain_from")
+    if request.retrain_from != "auto" or stored not in RETRAIN_FROM:
+        return request
+    return replace(request, retrain_from=stored)
 
 
 def _seconds(limit: float | None) -> str:
@@ -345,4 +357,4 @@ __all__ = [
     "DEFAULT_BUDGET",
     "GPU_FINALISTS",
     "Plan",
-    "budget_profile", "check_resumable", "check_same_data", "final_setup", "plan"]
+    "budget_profile", "check_resumable", "check_same_data", "final_setup", "own_retrain_from", "plan"]

@@ -391,3 +391,22 @@ def test_an_export_retrains_its_choice_whatever_the_run_did(retrain: dict[str, A
         request, _ = stored_request(folder, data, 5, start)
         request.check()
         assert (request.retrain, request.retrain_data, request.retrain_from) == (True, data, start)
+
+
+def test_a_run_stored_before_auto_goes_on_from_new_weights(tmp_path: Path) -> None:
+    """A run from before ``auto`` (its run.json says scratch, then the default) continued
+    with the default is not refused as 'other settings', and keeps its own start (on
+    arrays, auto would start from the checkpoint)."""
+    x, y = um.tiny_data()
+    options: dict[str, Any] = {
+        "tuner": "random", "max_trials": 1, "max_epochs": 2, "results": tmp_path, "name": "old",
+        "quiet": True, "test_data": um.tiny_data(30, seed=1),
+    }  # fmt: skip
+    run = search.run(um.build, x, y, retrain=False, **options)
+    request = {**run.meta["request"], "retrain": True, "retrain_from": "scratch", "retrain_max_epochs": 1}
+    RunFolder(run.folder).update_meta(status="interrupted", request=request, final=None)
+    with pytest.raises(SearchError, match=r"other settings \(retrain_from scratch -> checkpoint\)"):
+        search.run(um.build, x, y, retrain_from="checkpoint", retrain_max_epochs=1, **options)
+    again = search.run(um.build, x, y, retrain_max_epochs=1, **options)
+    assert again.meta["final"]["started_from"] == "scratch"
+    assert again.meta["request"]["retrain_from"] == "scratch"
