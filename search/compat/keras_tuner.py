@@ -163,3 +163,26 @@ def trials_shown(oracle: kt.Oracle, trials: list[kt.engine.trial.Trial]) -> Iter
     finally:
         for trial in trials:
             oracle.trials.pop(trial.trial_id, None)
+
+
+MAXIMIZED = frozenset({
+    "r2_score", "f1_score", "fbeta_score", "iou", "mean_iou", "binary_iou", "one_hot_iou",
+    "one_hot_mean_iou", "cosine_similarity", "pearson_correlation", "concordance_correlation",
+    "precision_at_recall", "recall_at_precision", "sensitivity_at_specificity",
+    "specificity_at_sensitivity",
+})  # fmt: skip
+"""Keras metrics that grow as the model improves, which KerasTuner 1.4 would minimize (any
+metric Keras knows but its list does not) or fails on (one that needs an argument)."""
+
+
+def infer_metric_direction(metric: str) -> str | None:
+    """``max`` or ``min`` for a metric name as KerasTuner's private inference gives it,
+    with :data:`MAXIMIZED` corrected; None if unknown, or where the inference fails (a
+    metric class Keras cannot make without arguments)."""
+    name = metric.removeprefix("val_").removeprefix("weighted_")
+    if name in MAXIMIZED:
+        return "max"
+    try:
+        return kt.engine.metrics_tracking.infer_metric_direction(metric)
+    except (TypeError, ValueError):
+        return None

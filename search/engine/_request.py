@@ -14,6 +14,7 @@ from typing import Any
 import keras_tuner as kt
 
 from search._text import NO_LIMIT
+from search.compat import keras_tuner as compat_kt
 from search.data import Splits
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
@@ -367,16 +368,6 @@ def check_warm_sources(folder: RunFolder, warm_start: tuple[Path, ...]) -> None:
             )
 
 
-MAXIMIZED = frozenset({
-    "r2_score", "f1_score", "fbeta_score", "iou", "mean_iou", "binary_iou", "one_hot_iou",
-    "one_hot_mean_iou", "cosine_similarity", "pearson_correlation", "concordance_correlation",
-    "precision_at_recall", "recall_at_precision", "sensitivity_at_specificity",
-    "specificity_at_sensitivity",
-})  # fmt: skip
-"""Keras metrics that grow as the model improves, which KerasTuner 1.4 would minimize (any
-metric Keras knows but its list does not) or fails on (one that needs an argument)."""
-
-
 def starts_from_checkpoint(request: RunRequest, splits: Splits) -> bool:
     """Whether the validated final trainings (the retrain, each finalist) start from their
     trial's search checkpoint: with ``checkpoint``, and with ``auto`` where the search trained
@@ -391,15 +382,9 @@ def starts_from_checkpoint(request: RunRequest, splits: Splits) -> bool:
 
 
 def infer_direction(metric: str) -> str | None:
-    """``max`` or ``min`` for a metric name, as KerasTuner infers it (Keras metrics it gets
-    wrong or fails on: :data:`MAXIMIZED`); None if unknown."""
-    name = metric.removeprefix("val_").removeprefix("weighted_")
-    if name in MAXIMIZED:
-        return "max"
-    try:
-        return kt.engine.metrics_tracking.infer_metric_direction(metric)
-    except (TypeError, ValueError):  # a metric class Keras cannot make without arguments
-        return None
+    """``max`` or ``min`` for a metric name, as KerasTuner infers it (corrected where it
+    gets a Keras metric wrong); None if unknown."""
+    return compat_kt.infer_metric_direction(metric)
 
 
 def _masked_track(value: str) -> str:
