@@ -6,10 +6,11 @@ arrays trains every trial on the same rows its validated retrain trains on (unli
 built-in experiments, whose search trains on a subset), so the chosen trial's best
 checkpoint has already trained on the retrain's rows. For each dataset and seed, the same
 ``search.run`` twice, one after the other, differing only in ``retrain_from``
-(``scratch``: new weights, the default; ``checkpoint``: the chosen trial's best epoch in
-the search), then one line each: the chosen trial, the retrain's epochs and kept epoch,
-its validation score, its test score and its training seconds. The table after it sums
-the epochs and counts the test scores that were better with ``checkpoint``.
+(``scratch``: new weights; ``checkpoint``: the chosen trial's best epoch in the search,
+which the default ``auto`` chooses for arrays since this bench measured it), then one
+line each: the chosen trial, the retrain's epochs and kept epoch, its validation score,
+its test score and its training seconds. The table after it sums the epochs and counts
+the test scores that were better with ``checkpoint``.
 
 The datasets, each split once (seeded) into rows to search on and test rows:
 

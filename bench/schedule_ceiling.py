@@ -1,9 +1,12 @@
 """How accurate the baseline gets in a fixed number of epochs, by learning-rate schedule.
 
 Run: ``python bench/schedule_ceiling.py [--epochs 10] [--schedules constant,cosine,smoothing]
-[--data-dir DIR] [--smoke]``. Trains the ``fashion`` space's defaults (the baseline: every
-search's first trial, what a search must beat) with Keras' ``model.fit`` on the 50,000
-images outside the validation split, for a fixed number of epochs, once per schedule:
+[--set NAME=VALUE ...] [--data-dir DIR] [--smoke]``. Trains the ``fashion`` space's
+defaults (the baseline: every search's first trial, what a search must beat) with Keras'
+``model.fit`` on the 50,000 images outside the validation split, for a fixed number of
+epochs, once per schedule. ``--set`` changes the network first (any hyperparameter the
+model has, in the space or not: ``--set convs_per_block=2 --set filters=16``), to ask
+the same of another default model. The schedules:
 
 - ``constant``: Adam at the space's default learning rate, as the retrain starts;
 - ``cosine``: Adam from that rate decayed to zero over the epochs (Keras' ``CosineDecay``):
@@ -37,12 +40,11 @@ from _args import names
 from search.data import Splits
 from search.engine._retrain import MIN_LEARNING_RATE, VALIDATED_FACTOR, VALIDATED_MIN_DELTA
 from search.experiments import DataOptions, Experiment, ModelOptions, get
+from search.space import Fixed, Space, parse_fix
 
 SCHEDULES = ("constant", "cosine", "smoothing", "plateau", "plateau-smoothing")
 DEFAULT_SCHEDULES = SCHEDULES[:3]
 LABEL_SMOOTHING = 0.1
-BATCH_SIZE = 64
-"""The space's default batch size."""
 EVAL_BATCH_SIZE = 1024
 SMOKE_IMAGES = 300
 
@@ -60,12 +62,30 @@ schedules = names(SCHEDULES, "schedule")
 """``--schedules``: a comma-separated subset of SCHEDULES."""
 
 
+def with_settings(space: Space, settings: dict[str, object]) -> Space:
+    """``space`` with each of ``settings`` fixed at its value, in the space's range or not
+    (the model checks it), a hyperparameter the space leaves out added as a fixed one."""
+    params = tuple(
+        Fixed(p.name, settings[p.name], condition=p.condition, help=p.help) if p.name in settings else p
+        for p in space.params
+    )
+    added = tuple(Fixed(name, value) for name, value in settings.items() if name not in space)
+    return Space(params + added, space.source, space.description)
+
+
+def baseline_values(space: Space) -> dict[str, object]:
+    """The hyperparameter values the baseline of ``space`` trains with."""
+    return dict(space.defaults())
+
+
 def compiled_baseline(experiment: Experiment, splits: Splits, schedule: str,
-                      steps: int) -> keras.Model:  # fmt: skip
-    """The space defaults' network, compiled for ``schedule`` over ``steps`` steps."""
-    space = experiment.load_space()
+                      steps: int, space: Space | None = None) -> keras.Model:  # fmt: skip
+    """The defaults' network of ``space`` (None: the experiment's), compiled for
+    ``schedule`` over ``steps`` steps."""
+    space = experiment.load_space() if space is None else space
     hp = kt.HyperParameters()
-    hp.values = dict(space.defaults())
+    hp.values = baseline_values(space)
+    # The model checks the space: a hyperparameter it does not have is refused here.
     model = experiment.hypermodel(space, splits, ModelOptions()).build(hp)
     rate = float(hp.values["learning_rate"])
     cosine = schedule in ("cosine", "smoothing")
@@ -100,22 +120,25 @@ class _Figures(keras.callbacks.Callback):
               f"  ({seconds:.0f} s of training)", flush=True)  # fmt: skip
 
 
-def train(experiment: Experiment, splits: Splits, schedule: str, epochs: int) -> list[Epoch]:
-    """Train the baseline under ``schedule`` in one ``fit``, printing each epoch; its figures."""
+def train(experiment: Experiment, splits: Splits, schedule: str, epochs: int,
+          space: Space) -> list[Epoch]:  # fmt: skip
+    """Train the baseline of ``space`` under ``schedule`` in one ``fit``, printing each
+    epoch; its figures."""
     classes = int(splits.y_train.max()) + 1
     def one_hot(labels: np.ndarray) -> np.ndarray:
         return keras.utils.to_categorical(labels, classes)
 
     x = splits.x_train.astype("float32")
-    steps = epochs * int(np.ceil(len(x) / BATCH_SIZE))
-    model = compiled_baseline(experiment, splits, schedule, steps)
+    batch_size = int(baseline_values(space)["batch_size"])
+    steps = epochs * int(np.ceil(len(x) / batch_size))
+    model = compiled_baseline(experiment, splits, schedule, steps, space)
     figures = _Figures(schedule, (splits.x_test.astype("float32"), one_hot(splits.y_test)))
     callbacks: list[keras.callbacks.Callback] = [figures]
     if schedule.startswith("plateau"):
         callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(
             "val_accuracy", factor=VALIDATED_FACTOR, patience=1, mode="max",
             min_delta=VALIDATED_MIN_DELTA, min_lr=MIN_LEARNING_RATE))  # fmt: skip
-    model.fit(x, one_hot(splits.y_train), batch_size=BATCH_SIZE, epochs=epochs, verbose=0,
+    model.fit(x, one_hot(splits.y_train), batch_size=batch_size, epochs=epochs, verbose=0,
               validation_data=(splits.x_val.astype("float32"), one_hot(splits.y_val)),
               callbacks=callbacks)  # fmt: skip
     return figures.figures
@@ -136,21 +159,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--schedules", type=schedules, default=DEFAULT_SCHEDULES,
                         help=f"of {','.join(SCHEDULES)}; default: {','.join(DEFAULT_SCHEDULES)}")  # fmt: skip
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a hyperparameter of the network, instead of its default")  # fmt: skip
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for the tests")
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error(f"--epochs {args.epochs}: give at least 1")
     experiment = get("fashion")
+    try:
+        space = with_settings(experiment.load_space(), parse_fix(args.set))
+        experiment.check_space(space)
+    except ValueError as exc:  # SpaceError is one
+        parser.error(f"--set {' '.join(args.set)}: {exc}")
     if args.smoke:
         data = DataOptions(data_dir=args.data_dir, train_size=SMOKE_IMAGES, val_size=SMOKE_IMAGES)
     else:
         data = DataOptions(data_dir=args.data_dir, train_size=None)
     splits = experiment.load(data)
     epochs = 1 if args.smoke else args.epochs
+    values = baseline_values(space)
     print(f"backend {keras.backend.backend()}, {len(splits.x_train):,} training images,"
-          f" {epochs} epoch(s), batch {BATCH_SIZE}", flush=True)  # fmt: skip
-    results = {schedule: train(experiment, splits, schedule, epochs) for schedule in args.schedules}
+          f" {epochs} epoch(s), batch {values['batch_size']}", flush=True)  # fmt: skip
+    if args.set:
+        print("network: " + ", ".join(f"{name}={value}" for name, value in values.items()))
+    results = {schedule: train(experiment, splits, schedule, epochs, space)
+               for schedule in args.schedules}  # fmt: skip
     print("\n".join(table(results)))
     return 0
 

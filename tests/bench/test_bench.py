@@ -129,6 +129,27 @@ def test_schedule_ceiling_compiles_each_schedule(fashion_dir: Path, monkeypatch)
             assert (config["decay_steps"], config["alpha"]) == (steps, 0.0)
 
 
+def test_schedule_ceiling_sets_the_network(fashion_dir: Path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    bench = importlib.import_module("schedule_ceiling")
+    experiment = get("fashion")
+    splits = experiment.load(DataOptions(data_dir=fashion_dir, train_size=100, val_size=100))
+    # convs_per_block is the model's, not the space's; filters 24 is outside the space's choice.
+    space = bench.with_settings(experiment.load_space(), {"convs_per_block": 2, "filters": 24})
+    values = bench.baseline_values(space)
+    assert (values["convs_per_block"], values["filters"], values["dense_units"]) == (2, 24, 128)
+    model = bench.compiled_baseline(experiment, splits, "constant", 10, space)
+    convs = [layer.filters for layer in model.layers if type(layer).__name__ == "Conv2D"]
+    assert convs == [24, 24, 48, 48]
+
+
+def test_schedule_ceiling_refuses_a_setting_the_model_lacks() -> None:
+    done = _bench("schedule_ceiling.py", "--set", "convs_per_block=2", "--set", "depth=3")
+    assert done.returncode == 2
+    assert "--set convs_per_block=2 depth=3: " in done.stderr
+    assert "depth: not a hyperparameter of this model" in done.stderr
+
+
 def test_schedule_ceiling_refuses_an_unknown_schedule() -> None:
     done = _bench("schedule_ceiling.py", "--schedules", "cosine,onecycle")
     assert done.returncode == 2
