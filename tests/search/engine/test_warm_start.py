@@ -89,6 +89,8 @@ def test_optuna_study_holds_the_earlier_trials_and_the_run_only_its_own(
         assert trial.user_attrs[WARM_ATTR] == str(stage_one.folder)
     own = _trials(run)  # max_trials counts this run's trials only; none of them is warm
     assert len(own) == 2 and all(t["status"] in ("completed", "pruned") for t in own)
+    # The study numbers every trial it holds, the earlier ones first (README says so).
+    assert [t["id"] for t in own] == [str(STAGE_ONE_TRIALS), str(STAGE_ONE_TRIALS + 1)]
     baseline = [t for t in own if t["baseline"]]  # compared with, so never pruned
     assert len(baseline) == 1 and baseline[0]["status"] == "completed"
     assert set(run.trials["trial"]) == {t["id"] for t in own}
