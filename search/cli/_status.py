@@ -81,7 +81,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     chosen = (meta.get("best") or {}).get("rule")
     if chosen:
         console.print(f"  {chosen}")
-    for line in (_finalists_line(folder, meta), _retrain_line(folder, meta)):
+    for line in (_finalists_line(folder, meta, live), _retrain_line(folder, meta, live)):
         if line:
             console.print(line)
     console.print(f"  time: {_time(meta, info['trial_seconds'])}")
@@ -110,9 +110,17 @@ def _time(meta: dict[str, Any], trial_seconds: float) -> str:
     return f"{seconds / 60:.1f} min{where}"
 
 
-def _finalists_line(folder: RunFolder, meta: dict[str, Any]) -> str | None:
-    """How far the finalists (``--finalists``) got while the run has no final model yet;
-    None before them and once the run has its final model."""
+def _in_training(trial: str, epochs: int, live: bool) -> str:
+    """A final training's progress: in training while the run's process runs, else
+    interrupted (and resumable)."""
+    if live:
+        return f"trial {trial} training: {plural(epochs, 'epoch')} done"
+    return f"trial {trial} interrupted after {plural(epochs, 'epoch')} (resume continues it)"
+
+
+def _finalists_line(folder: RunFolder, meta: dict[str, Any], live: bool) -> str | None:
+    """How far the finalists (``--finalists``) got while the run has no final model yet
+    (``live``: its process runs); None before them and once the run has its final model."""
     files = FinalistFiles(folder.path)
     done, training = files.done(), files.training()
     if meta.get("final") or not (done or training):
@@ -121,17 +129,17 @@ def _finalists_line(folder: RunFolder, meta: dict[str, Any]) -> str | None:
     failed = sum("failure" in f for f in done)
     line = f"  finalists: {len(done)} of {count} done" + (f" ({failed} failed)" if failed else "")
     for trial, epochs in training.items():
-        line += f"; trial {trial} interrupted after {plural(epochs, 'epoch')} (resume continues it)"
+        line += f"; {_in_training(trial, epochs, live)}"
     return line
 
 
-def _retrain_line(folder: RunFolder, meta: dict[str, Any]) -> str | None:
-    """How far the retrain got while the run has no final model yet; None before it (or
-    before its first epoch) and once the run has its final model."""
+def _retrain_line(folder: RunFolder, meta: dict[str, Any], live: bool) -> str | None:
+    """How far the retrain got while the run has no final model yet (``live``: its process
+    runs); None before it (or before its first epoch) and once the run has its final model."""
     if meta.get("final"):
         return None
     training = [(trial, trained_epochs(path)) for trial, path in folder.retrain_states()]
     return "\n".join(
-        f"  retrain: trial {trial} interrupted after {plural(epochs, 'epoch')} (resume continues it)"
+        f"  retrain: {_in_training(trial, epochs, live)}"
         for trial, epochs in training if epochs
     ) or None  # fmt: skip

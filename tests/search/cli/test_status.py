@@ -1,0 +1,42 @@
+"""``search status`` on a run whose final step (a retrain, a finalist) is in training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search.cli import main
+from search.storage import FinalistFiles, RunLock
+from tests.helpers.runs import epochs, trial, write_run
+
+
+def _state(path: Path, trained: int) -> None:
+    """A training state file holding ``trained`` epochs."""
+    meta = np.frombuffer(json.dumps({"epochs": trained}).encode(), dtype=np.uint8)
+    with path.open("wb") as file:
+        np.savez(file, meta=meta)
+
+
+@pytest.mark.parametrize("step", ["retrain", "finalist"])
+def test_status_of_a_live_run_says_its_final_step_is_training_not_interrupted(
+    step: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """While the run's process trains the retrain (or a finalist), status says it is in
+    training; only a run no process holds was interrupted and resumes."""
+    folder = write_run(tmp_path, "live", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    state = folder.retrain_state("0", "validated") if step == "retrain" else FinalistFiles(
+        folder.path).state_file("0")
+    _state(state, 2)
+
+    with RunLock(folder.path):
+        assert main(["status", str(folder.path)]) == 0
+    live = capsys.readouterr().out
+    assert "trial 0 training: 2 epochs done" in live, live
+    assert "interrupted" not in live and "resume" not in live, live
+
+    assert main(["status", str(folder.path)]) == 0
+    stopped = capsys.readouterr().out
+    assert "trial 0 interrupted after 2 epochs (resume continues it)" in stopped, stopped
