@@ -266,7 +266,7 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     space, budget = p.space, p.budget
     differences = []
     if meta.get("tuner") != p.backend.name:
-        differences.append(f"tuner {meta.get('tuner')} -> {p.backend.name}")
+        differences.append(f"{option('tuner')} {meta.get('tuner')} -> {p.backend.name}")
     stored = (meta.get("space") or {}).get("params", {})
     if (meta.get("space") or {}).get("fingerprint") != space.fingerprint():
         changed = sorted(
@@ -277,7 +277,7 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     old_budget = meta.get("budget") or {}
     for key in ("max_trials", "max_epochs", "factor"):
         if old_budget.get(key) != getattr(budget, key):
-            differences.append(f"{key} {old_budget.get(key)} -> {getattr(budget, key)}")
+            differences.append(f"{option(key)} {old_budget.get(key)} -> {getattr(budget, key)}")
     limit = budget.max_search_seconds  # runs from before the limit: the one planned now
     if old_budget.get("max_search_seconds", limit) != limit:
         differences.append(f"{option('max_search_time')} {_limits(old_budget['max_search_seconds'], limit)}")
@@ -287,18 +287,26 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
         if key == "retrain_from" and request.retrain_from == "auto":
             continue  # the default: a run from before it existed goes on as it began (own_retrain_from)
         if key in stored_request and key not in unused and stored_request[key] != getattr(request, key):
-            differences.append(f"{key} {stored_request[key]} -> {getattr(request, key)}")
+            differences.append(_change(key, stored_request[key], getattr(request, key)))
     if stored_request.get("finalists", p.finalists) != p.finalists:  # stored as the plan resolved it
-        differences.append(f"finalists {stored_request['finalists']} -> {p.finalists}")
+        differences.append(f"{option('finalists')} {stored_request['finalists']} -> {p.finalists}")
     if stored_request.get("budget", p.profile) != p.profile:
-        differences.append(f"budget {stored_request['budget']} -> {p.profile}")
+        differences.append(f"{option('budget')} {stored_request['budget']} -> {p.profile}")
     fidelity = stored_request.get("fidelity", "epochs")  # runs from before the option: epochs
     if fidelity != request.fidelity:
         differences.append(f"{option('fidelity')} {fidelity} -> {request.fidelity}")
     warm = [str(Path(folder).resolve()) for folder in request.warm_start]
     if "warm_start" in stored_request and stored_request["warm_start"] != warm:
-        differences.append(f"warm_start {stored_request['warm_start']} -> {warm}")
+        differences.append(f"{option('warm_start')} {stored_request['warm_start']} -> {warm}")
     return differences
+
+
+def _change(key: str, old: Any, new: Any) -> str:
+    """A changed setting named by its option; the final retrain skipped or done in words
+    (its flag, ``--no-retrain``, has no keyword of its own)."""
+    if key == "retrain":
+        return f"the final retrain {'done' if old else 'skipped'} -> {'done' if new else 'skipped'}"
+    return f"{option(key)} {old} -> {new}"
 
 
 def own_retrain_from(request: RunRequest, meta: dict[str, Any] | None) -> RunRequest:

@@ -143,9 +143,26 @@ def test_existing_run_with_other_settings_is_not_overwritten(tmp_path: Path, cap
     before = run.run_file.read_bytes()
     assert main(run_args(tmp_path, "--name", "keep")) == 2
     err = capsys.readouterr().err
-    assert "run 'keep' exists with other settings (tuner hyperband -> random" in err
+    assert "run 'keep' exists with other settings (--tuner hyperband -> random" in err
     assert "start a new run with another --name" in err
     assert run.run_file.read_bytes() == before
+
+
+def test_other_settings_of_an_existing_run_are_named_by_their_flags(tmp_path: Path, capsys) -> None:
+    """Each difference names the option to change on the command line (``--finalists``,
+    ``--retrain-from``), not its keyword in run.json."""
+    run = RunFolder(tmp_path / "results" / "fashion" / "keep")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "random", "status": "interrupted",
+                    "request": {"finalists": 2, "retrain_from": "scratch", "seed": 5,
+                                "tolerance": 0.01, "retrain": True}})  # fmt: skip
+    options = ("--name", "keep", "--retrain-from", "checkpoint", "--finalists", "3")
+    assert main(run_args(tmp_path, *options)) == 2
+    err = capsys.readouterr().err
+    for change in ("--retrain-from scratch -> checkpoint", "--finalists 2 -> 3", "--seed 5 -> 0",
+                   "--tolerance 0.01 -> 0.005"):
+        assert change in err, err
+    assert "(tuner " not in err and "--tuner random -> random" not in err, err
 
 
 def test_a_run_is_not_continued_with_another_final_step(tmp_path: Path, capsys) -> None:
@@ -161,12 +178,12 @@ def test_a_run_is_not_continued_with_another_final_step(tmp_path: Path, capsys) 
     assert main(run_args(tmp_path, "--name", "keep", "--retrain-max-epochs", "1", "--tolerance", "0.01",
                          "--retrain-data", "search")) == 2  # fmt: skip
     err = capsys.readouterr().err
-    assert "retrain_data validated -> search; retrain_max_epochs 3 -> 1" in err
+    assert "--retrain-data validated -> search; --retrain-max-epochs 3 -> 1" in err
     assert "tolerance" not in err and "finalists" not in err and run.run_file.read_bytes() == before
     assert main(run_args(tmp_path, "--name", "keep", "--retrain-max-epochs", "3", "--tolerance", "0.01",
                          "--finalists", "2")) == 2  # fmt: skip
     err = capsys.readouterr().err  # (its space and budget differ too: this run.json holds none)
-    assert "; finalists 1 -> 2;" in err and "retrain" not in err.split("start a new run")[0]
+    assert "; --finalists 1 -> 2;" in err and "retrain" not in err.split("start a new run")[0]
 
 
 def test_foreign_files_in_run_folder(tmp_path: Path, capsys) -> None:
