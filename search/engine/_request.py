@@ -39,7 +39,8 @@ _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 RETRAIN_MAX_EPOCHS = 20
 """The most epochs a retrain trains unless ``--retrain-max-epochs`` says."""
-RETRAIN_DEFAULTS: dict[str, Any] = {"retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS}
+RETRAIN_DEFAULTS: dict[str, Any] = {
+    "retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS, "retrain_from": "auto"}
 """The options of a retrain that a run without one leaves as they are."""
 RETRAIN_FROM = ("auto", "checkpoint", "scratch")
 """Where a validated retrain or finalist starts: its trial's best search checkpoint (when
@@ -148,8 +149,8 @@ class RunRequest:
                 f" training data, which {self._retrain_words()} does not: leave out"
                 f" {option('finalists')}, or retrain with {option('retrain_data')} validated (the default)"
             )
-        self._check_retrain_options()
         self._check_retrain_from()
+        self._check_retrain_options()
         if self.gpus and self.workers != len(self.gpus):
             raise SearchError(
                 f"{option('gpus')} {','.join(self.gpus)} starts one worker per GPU ({len(self.gpus)});"
