@@ -78,7 +78,7 @@ def _not_a_run(path: Path) -> str:
 
 
 def summarize(folder: RunFolder) -> dict[str, Any]:
-    """Counts, best trial and state of a run, from its files alone."""
+    """Counts, best completed trial and state of a run, from its files alone."""
     meta = folder.read_meta(require=("experiment", "tuner"))
     trials = folder.read_trials()
     counts = status_counts(trials)
@@ -86,7 +86,7 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
     pid = lock_holder(folder)
     objective = tracked_objective(meta)
     direction = meta.get("objective", {}).get("direction", "max")
-    scored = [t for t in trials if t.get("best") and objective in t["best"]]
+    scored = [t for t in trials if t.get("status") == "completed" and objective in (t.get("best") or {})]
     best = None
     if scored:
         sign = 1 if direction == "max" else -1

@@ -40,3 +40,17 @@ def test_status_of_a_live_run_says_its_final_step_is_training_not_interrupted(
     assert main(["status", str(folder.path)]) == 0
     stopped = capsys.readouterr().out
     assert "trial 0 interrupted after 2 epochs (resume continues it)" in stopped, stopped
+
+
+@pytest.mark.parametrize("status", ["running", "failed"])
+def test_best_so_far_counts_completed_trials_only(
+    status: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A trial killed mid-way (or failed) that had scored higher is not the best so far: it
+    is run again on resume (or was discarded), and the run's choice is among completed ones."""
+    done = trial("0", epochs((0.7, 0.6, 1, 1)), best={"val_accuracy": 0.6}, best_epoch=1)
+    cut = trial("1", epochs((0.95, 0.9, 1, 1)), status, best={"val_accuracy": 0.9}, best_epoch=1)
+    folder = write_run(tmp_path, "killed", [done, cut], "running")
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "best so far: trial 0, val_accuracy 0.6000" in out, out
