@@ -171,9 +171,15 @@ class RunRequest:
             if Path(folder).resolve() in seen:
                 raise SearchError(f"{option('warm_start')} {folder}: given twice; give each run once")
             seen.add(Path(folder).resolve())
-            if not RunFolder(Path(folder)).exists():
+            if Path(folder).is_file():
                 raise SearchError(
-                    f"{option('warm_start')} {folder}: not a run folder (no run.json); give a run's"
+                    f"{option('warm_start')} {folder}: a file, not a run folder; give its folder,"
+                    f" {Path(folder).parent}"
+                )
+            if not RunFolder(Path(folder)).exists():
+                what = "no run.json" if Path(folder).is_dir() else "no such folder"
+                raise SearchError(
+                    f"{option('warm_start')} {folder}: not a run folder ({what}); give a run's"
                     " folder, results/EXPERIMENT/RUN"
                 )
         if self.name is not None and not _NAME.match(self.name):

@@ -256,3 +256,20 @@ def test_a_run_name_is_this_experiments_run_where_others_have_one_of_that_name(t
     assert warm_folders([Path("lr")], tmp_path, "mine") == (tmp_path / "mine" / "lr",)
     assert warm_folders([Path("lr")], tmp_path, "fashion") == (tmp_path / "fashion" / "lr",)
     assert warm_folders([Path("lr")], tmp_path, "other") == (Path("lr"),)  # ambiguous: named by the checks
+
+
+def test_a_warm_start_path_that_is_no_folder_says_what_it_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run's run.json given for its folder names the folder to give; a path that is not
+    there says so, rather than that it holds no run.json."""
+    run = RunFolder(tmp_path / "r" / "fashion" / "old")
+    run.path.mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "random", "status": "finished"})
+    base = ["run", "fashion", "--tuner", "random", "--results", str(tmp_path / "new")]
+    assert main([*base, "--warm-start", str(run.run_file)]) == 2
+    _one_line_error(capsys, f"{run.run_file}: a file, not a run folder", f"give its folder, {run.path}")
+    assert main([*base, "--warm-start", str(tmp_path / "gone")]) == 2
+    gone = tmp_path / "gone"
+    _one_line_error(capsys, f"{gone}: not a run folder (no such folder)", "results/EXPERIMENT/RUN")
+    assert not (tmp_path / "new").exists()
