@@ -88,10 +88,11 @@ def duration_words(seconds: float) -> str:
 
 def running_trials(count: int, live: bool) -> str:
     """The ``count`` trials trials.json says are running, in a run that is running (``live``)
-    or not: a trial a stopped run left running is not running, and resume runs it again."""
+    or not: a trial a stopped run left running is not running, and resume continues it
+    from its last completed epoch."""
     if live or not count:
         return f"{count} running"
-    return f"{count} interrupted (resume runs {'it' if count == 1 else 'them'} again)"
+    return f"{count} interrupted (resume continues {'it' if count == 1 else 'them'})"
 
 
 def stopped_because(meta: Mapping[str, Any], state: str) -> str | None:

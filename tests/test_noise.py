@@ -219,7 +219,7 @@ def test_status_of_an_interrupted_run_lists_no_running_trial(tmp_path: Path, cap
     folder = write_run(tmp_path, "stopped", trials, status="interrupted")
     assert main(["status", str(folder.path)]) == 0
     out = capsys.readouterr().out
-    assert "1 completed, 1 interrupted (resume runs it again)," in out
+    assert "1 completed, 1 interrupted (resume continues it)," in out
     assert "running" not in out
 
 

@@ -556,11 +556,11 @@ def test_the_trial_a_run_stopped_by_its_fit_left_is_shown_as_interrupted(tmp_pat
     assert reason.startswith("ReturnsFit's fit returned None") and "\n" not in reason
     assert main(["status", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "0 completed, 1 interrupted (resume runs it again), 0 pruned" in out
+    assert "0 completed, 1 interrupted (resume continues it), 0 pruned" in out
     assert "  failed: ReturnsFit's fit returned None" in out
     assert main(["report", str(folder)]) == 0
     page = (folder / "report.html").read_text()
-    assert "0 failed, 1 interrupted (resume runs it again)</dd>" in page and "1 running" not in page
+    assert "0 failed, 1 interrupted (resume continues it)</dd>" in page and "1 running" not in page
     assert "<dd>failed: ReturnsFit&#x27;s fit returned None" in page
 
 
