@@ -89,6 +89,7 @@ def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
     """``value`` as an array of finite numbers, one row each; DataError naming ``what``
     (``targets``: labels or values, whose fix differs) and the fix otherwise."""
     value = _from_pandas(value, what, targets)
+    _refuse_sparse(value, what)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -106,6 +107,17 @@ def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise DataError(f"{what}: holds {bad} NaN or infinite values; clean or impute them first")
     return array
+
+
+def _refuse_sparse(value: Any, what: str) -> None:
+    """DataError for a SciPy sparse matrix or array (which NumPy takes as one object, not
+    rows). Duck-typed: SciPy is not imported for it."""
+    if type(value).__module__.startswith("scipy.sparse") and hasattr(value, "toarray"):
+        shape = "x".join(str(size) for size in getattr(value, "shape", ()))
+        raise DataError(
+            f"{what}: a SciPy sparse matrix ({type(value).__name__}, {shape}); search.run takes dense"
+            " NumPy arrays, which it splits and keeps in the run folder: pass it dense, e.g. x.toarray()"
+        )
 
 
 def _from_pandas(value: Any, what: str, targets: bool) -> Any:

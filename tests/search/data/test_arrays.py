@@ -1,0 +1,21 @@
+"""Arrays given from Python: what array_splits takes, and the one line it refuses with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from search.data import array_splits
+from search.errors import DataError
+
+X = np.arange(80, dtype="float32").reshape(20, 4)
+Y = np.arange(20) % 2
+
+
+def test_a_sparse_matrix_is_named_with_its_fix() -> None:
+    with pytest.raises(DataError, match=r"^x: a SciPy sparse matrix \(csr_matrix, 20x4\); .*x.toarray\(\)"):
+        array_splits(scipy.sparse.csr_matrix(X), Y)
+    with pytest.raises(DataError, match=r"^test_data\[0\] \(x\): a SciPy sparse matrix \(coo_array, 20x4\)"):
+        array_splits(X, Y, test_data=(scipy.sparse.coo_array(X), Y))
+
