@@ -166,8 +166,18 @@ def _not_numbers(dtype: np.dtype, targets: bool) -> str:
 
 def _pair(pair: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise DataError(f"{what}: must be a pair (x, y), got {type(pair).__name__}")
+        raise DataError(f"{what}: {_not_pair(pair)}; pass {what}=({', '.join(PARTS_NAMED[what])})")
     return _rows(pair[0], pair[1], (f"{what}[0] (x)", f"{what}[1] (y)", f"{what}: x and y"))
+
+
+def _not_pair(value: Any) -> str:
+    """What ``value``, given where a pair (x, y) is due, is instead."""
+    kind = type(value).__name__
+    if not isinstance(value, (tuple, list)):
+        return f"one {kind}, not a pair"
+    if len(value) == 3:
+        return f"a {kind} of 3 (x, y and sample weights?); search.run takes (x, y) only"
+    return f"a {kind} of {len(value)}, not a pair"
 
 
 def _rows(x: Any, y: Any, names: tuple[str, str, str]) -> tuple[np.ndarray, np.ndarray]:

@@ -19,3 +19,11 @@ def test_a_sparse_matrix_is_named_with_its_fix() -> None:
     with pytest.raises(DataError, match=r"^test_data\[0\] \(x\): a SciPy sparse matrix \(coo_array, 20x4\)"):
         array_splits(X, Y, test_data=(scipy.sparse.coo_array(X), Y))
 
+
+def test_a_pair_of_another_length_or_one_array_is_named_with_its_fix() -> None:
+    with pytest.raises(DataError, match=r"^validation_data: a tuple of 3 \(x, y and sample weights\?\);"
+                       r" search.run takes \(x, y\)"):  # fmt: skip
+        array_splits(X, Y, validation_data=(X, Y, np.ones(20)))
+    with pytest.raises(DataError, match=r"^test_data: one ndarray, not a pair; pass test_data=\(x_test,"):
+        array_splits(X, Y, test_data=X)
+
