@@ -6,6 +6,7 @@ a new process, workers and ``--isolate`` trial processes read exactly the same s
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -301,6 +302,8 @@ def array_splits(
         x_test, y_test = x_all[:0], y_all[:0]
     _same_shape(x_train, x_val, "validation_data")
     _same_shape(x_train, x_test, "test_data")
+    _same_targets(y_train, y_val, "validation_data")
+    _same_targets(y_train, y_test, "test_data")
     return Splits(x_train, y_train, x_val, y_val, x_test, y_test, (), "arrays", unit="rows")
 
 
@@ -309,6 +312,23 @@ def _same_shape(x: np.ndarray, other: np.ndarray, what: str) -> None:
         raise DataError(
             f"{what}: rows of shape {other.shape[1:]}, but x has {x.shape[1:]}; pass rows of one shape"
         )
+
+
+def _same_targets(y: np.ndarray, other: np.ndarray, what: str) -> None:
+    """DataError for targets of ``what`` shaped unlike ``y``'s (a model compiled once takes
+    one shape: Keras fails on the other after a search)."""
+    shape = y.shape[1:]
+    if not len(other) or other.shape[1:] == shape:
+        return
+    name = PARTS_NAMED[what][1]
+    if math.prod(other.shape[1:]) == math.prod(shape):
+        fix = f"e.g. {name}.reshape({', '.join(str(size) for size in (-1, *shape))})"
+    else:
+        fix = "(class labels in every split, or one-hot rows in every split)"
+    raise DataError(
+        f"{what}: targets of shape {other.shape[1:]} a row, but y has {shape}; pass targets of one"
+        f" shape, {fix}"
+    )
 
 
 @dataclass(frozen=True)

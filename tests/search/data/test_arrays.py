@@ -27,3 +27,16 @@ def test_a_pair_of_another_length_or_one_array_is_named_with_its_fix() -> None:
     with pytest.raises(DataError, match=r"^test_data: one ndarray, not a pair; pass test_data=\(x_test,"):
         array_splits(X, Y, test_data=X)
 
+
+def test_targets_of_another_shape_than_ys_are_refused() -> None:
+    with pytest.raises(DataError, match=r"^test_data: targets of shape \(1,\) a row, but y has \(\);"
+                       r" pass targets of one shape, e.g. y_test.reshape\(-1\)"):  # fmt: skip
+        array_splits(X, Y, test_data=(X, Y[:, None]))
+    with pytest.raises(DataError, match=r"^validation_data: targets of shape \(\) a row, but y has \(1,\);"
+                       r" .* e.g. y_val.reshape\(-1, 1\)"):  # fmt: skip
+        array_splits(X, Y[:, None], validation_data=(X, Y))
+    splits = array_splits(X, Y[:, None], test_data=(X, Y[:, None]))
+    assert splits.y_test.shape == (20, 1)
+    with pytest.raises(DataError, match=r"^test_data: targets of shape \(3,\) a row, but y has \(\); .*"
+                       r" \(class labels in every split, or one-hot rows in every split\)"):  # fmt: skip
+        array_splits(X, Y, test_data=(X, np.eye(3)[Y]))
