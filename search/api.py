@@ -353,6 +353,11 @@ def experiment_for(
             f"hypermodel: {hypermodel.__name__} is a class; pass an instance,"
             f" {hypermodel.__name__}(...)"
         )
+    if isinstance(hypermodel, keras.Model):
+        raise SearchError(
+            f"hypermodel: a keras.Model ({type(hypermodel).__name__}), built already; pass the function"
+            " that builds it, search.run(build, x, y), where build(hp) returns a compiled model"
+        )
     if not is_hypermodel(hypermodel):
         raise SearchError(
             f"hypermodel: a {type(hypermodel).__name__} is neither a build(hp) function, a"

@@ -32,10 +32,11 @@ KERAS_BATCH_SIZE = 32
 
 
 def is_hypermodel(obj: Any) -> bool:
-    """A build(hp) function or a KerasTuner HyperModel instance (or class)."""
+    """A build(hp) function or a KerasTuner HyperModel instance (or class); not a Keras
+    layer or model, callable on inputs rather than on hyperparameters."""
     if isinstance(obj, kt.HyperModel):
         return True
-    if isinstance(obj, type):
+    if isinstance(obj, (type, keras.layers.Layer)):
         return False
     return callable(obj)
 

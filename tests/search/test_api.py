@@ -222,6 +222,10 @@ def test_bad_hypermodels_are_refused(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, "not compiled", um.build_uncompiled)
     _refused(tmp_path, SearchError, "does not build with its default.*do not add up", um.build_broken)
     _refused(tmp_path, SearchError, "neither a build", 42)
+    model = um.build(kt.HyperParameters())
+    _refused(tmp_path, SearchError, r"^hypermodel: a keras.Model \(Sequential\), built already; pass the"
+             r" function that builds it, search.run\(build, x, y\), where build\(hp\) returns",
+             model)  # fmt: skip
 
 
 def test_objective_not_among_the_models_metrics_names_the_ones_it_has(tmp_path: Path) -> None:
