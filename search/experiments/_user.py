@@ -381,6 +381,14 @@ def check_on_data(
     if has_own_fit(user):  # its fit may prepare the data first: only the build is checked
         keras.backend.clear_session()
         return
+    outputs = len(getattr(model, "outputs", None) or ())
+    if outputs > 1:
+        keras.backend.clear_session()
+        raise SearchError(
+            f"{hypermodel.name}'s model has {outputs} outputs; search.run takes one array for y:"
+            " give the model one output (several targets side by side in y's columns, split inside"
+            " the loss, or a model of its own per target)"
+        )
     metrics = model_metrics(hypermodel, model, splits.x_train, splits.y_train, "x, y")
     model_metrics(hypermodel, model, splits.x_val, splits.y_val, "validation_data")
     if len(splits.x_test):

@@ -228,6 +228,20 @@ def test_bad_hypermodels_are_refused(tmp_path: Path) -> None:
              model)  # fmt: skip
 
 
+def _two_outputs(hp: kt.HyperParameters) -> keras.Model:
+    inputs = keras.Input((8,))
+    hidden = keras.layers.Dense(hp.Int("units", 4, 8, step=4))(inputs)
+    model = keras.Model(inputs, [keras.layers.Dense(um.CLASSES, activation="softmax")(hidden),
+                                 keras.layers.Dense(1)(hidden)])  # fmt: skip
+    model.compile("adam", ["sparse_categorical_crossentropy", "mse"])
+    return model
+
+
+def test_a_model_of_several_outputs_is_refused_as_such(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^_two_outputs's model has 2 outputs; search.run takes one array for y:"
+             r" give the model one output", _two_outputs)  # fmt: skip
+
+
 def test_objective_not_among_the_models_metrics_names_the_ones_it_has(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"'val_auc' is not among .*val_accuracy", objective="val_auc")
     _refused(tmp_path, SearchError, "cannot tell whether to maximize", objective="val_fancy_thing")
