@@ -50,6 +50,11 @@ class Run:
 
     def __init__(self, folder: str | Path) -> None:
         self._folder = RunFolder(Path(folder))
+        if Path(folder).is_file() and RunFolder(Path(folder).parent).exists():
+            raise RunFolderError(
+                f"{folder}: a file, not a run folder; give the run's folder:"
+                f" search.load({str(Path(folder).parent)!r})"
+            )
         if not self._folder.exists():
             raise RunFolderError(f"{folder}: not a run folder (no run.json); give a run's folder")
 

@@ -709,3 +709,13 @@ def test_a_seed_makes_a_user_s_search_repeat_itself(tmp_path: Path) -> None:
     three = curves(_run(um.build, tmp_path, "random", name="d", **pinned))
     assert curves(_run(um.build, tmp_path, "random", name="e", **pinned)) == three
     assert curves(_run(um.build, tmp_path, "random", name="f", seed=4, **pinned)) != three
+
+
+def test_load_given_a_file_of_a_run_names_the_runs_folder(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    given, folder = re.escape(str(tmp_path / "run.json")), re.escape(str(tmp_path))
+    with pytest.raises(search.RunFolderError, match=rf"^{given}: a file, not a run folder; give the run's"
+                       rf" folder: search.load\('{folder}'\)$"):  # fmt: skip
+        search.load(tmp_path / "run.json")
+    with pytest.raises(search.RunFolderError, match=r"not a run folder \(no run.json\)"):
+        search.load(tmp_path / "nope")
