@@ -278,7 +278,7 @@ def run(
     data = {"x": x, "y": y, "validation_data": validation_data, "test_data": test_data}
     if isinstance(hypermodel, (str, Experiment)) and all(value is None for value in data.values()):
         return _run_experiment(hypermodel, options, quiet, observers)
-    _check_given(hypermodel, data)
+    _check_given(hypermodel, data, options)
     splits = array_splits(x, y, validation_data, validation_split, test_data, seed)
     user = experiment_for(hypermodel, experiment, space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
@@ -289,10 +289,11 @@ def run(
     return _execute(request, user, quiet, observers)
 
 
-def _check_given(hypermodel: Any, data: dict[str, Any]) -> None:
+def _check_given(hypermodel: Any, data: dict[str, Any], options: RunRequest) -> None:
     """SearchError for ``data`` (x, y, validation_data, test_data) given in a form
     ``search.run`` cannot take, or not given: a stream (before "missing": x may be one),
-    a missing x or y, arrays with an experiment, which loads its own."""
+    a missing x or y, arrays with an experiment, which loads its own; or given with
+    ``options`` that choose what an experiment loads."""
     x, y = data["x"], data["y"]
     refuse_streams(x, y, data["validation_data"], data["test_data"])
     if isinstance(hypermodel, (str, Experiment)):
@@ -309,6 +310,29 @@ def _check_given(hypermodel: Any, data: dict[str, Any]) -> None:
     if x is None or y is None:
         what, role = ("x", "inputs") if x is None else ("y", "targets")
         raise SearchError(f"{what}: missing; pass the {role} too: {usage}")
+    _refuse_loading_options(options)
+
+
+def _refuse_loading_options(options: RunRequest) -> None:
+    """SearchError for an option that chooses what an experiment loads (its data, its
+    model), given with arrays: a run on them would ignore it."""
+    data = {
+        "train_size": "all" if options.full_train else options.train_size,
+        "val_size": options.val_size,
+        "data_dir": None if options.data_dir is None else str(options.data_dir),
+    }
+    for name, value in data.items():
+        if value is not None:
+            raise SearchError(
+                f"{name} {value!r}: a run on arrays searches the x, y (and validation_data) given; the"
+                " option applies to experiments that load their own data (fashion, clothing, images):"
+                " leave it out, or pass fewer rows (x[:N], y[:N])"
+            )
+    if options.model is not None:
+        raise SearchError(
+            f"model {options.model!r}: a run on arrays searches the hypermodel given; the option"
+            " applies to experiments of several models (clothing): leave it out"
+        )
 
 
 def _seconds(duration: float | str | None) -> float | None:

@@ -719,3 +719,18 @@ def test_load_given_a_file_of_a_run_names_the_runs_folder(tmp_path: Path) -> Non
         search.load(tmp_path / "run.json")
     with pytest.raises(search.RunFolderError, match=r"not a run folder \(no run.json\)"):
         search.load(tmp_path / "nope")
+
+
+def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(tmp_path: Path) -> None:
+    """train_size, val_size, data_dir and model choose what an experiment loads; a run on
+    arrays would ignore them."""
+    own = r": a run on arrays searches the x, y \(and validation_data\) given; the option applies to"
+    _refused(tmp_path, SearchError, r"^train_size 10" + own + r" experiments that load their own data"
+             r" \(fashion, clothing, images\): leave it out, or pass fewer rows \(x\[:N\], y\[:N\]\)$",
+             train_size=10)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^train_size 'all'" + own, train_size="all")
+    _refused(tmp_path, SearchError, r"^val_size 20" + own, val_size=20)
+    _refused(tmp_path, SearchError, r"^data_dir '/tmp'" + own, data_dir="/tmp")
+    _refused(tmp_path, SearchError, r"^model 'resnet50': a run on arrays searches the hypermodel given;"
+             r" the option applies to experiments of several models \(clothing\): leave it out$",
+             model="resnet50")  # fmt: skip
