@@ -35,6 +35,7 @@ from search.experiments import (
     refuse_search_on_import,
     user_experiment,
 )
+from search.failures import exception_line
 from search.quiet import quiet_libraries
 from search.report import empty_rule_columns, load_report, write_report
 from search.storage import RunFolder, lock_holder
@@ -96,15 +97,34 @@ class Run:
         trials = {t["id"]: t for t in self._folder.read_trials()}
         return dict(trials[choice.trial]["hyperparameters"])
 
-    def best_model(self) -> keras.Model:
+    def best_model(
+        self, custom_objects: Mapping[str, Any] | None = None, safe_mode: bool = True
+    ) -> keras.Model:
         """The final model: the retrained one if there was a retrain, else the chosen
-        trial's best-epoch checkpoint. SearchError when the run saved none (yet)."""
-        if not self._folder.model_file.is_file():
+        trial's best-epoch checkpoint. SearchError when the run saved none (yet), or when
+        Keras cannot load it.
+
+        Args:
+            custom_objects: your own layers, losses and metrics that Keras does not know by
+                name (not registered with ``keras.saving.register_keras_serializable``).
+            safe_mode: False loads a ``Lambda`` layer's Python code (a file you trust).
+        """
+        file = self._folder.model_file
+        if not file.is_file():
             raise SearchError(
-                f"{self._folder.model_file}: no model saved (the run is {self.status});"
+                f"{file}: no model saved (the run is {self.status});"
                 " resume it with search.resume(folder) to finish it"
             )
-        return keras.saving.load_model(self._folder.model_file)
+        try:
+            objects = dict(custom_objects or {})
+            return keras.saving.load_model(file, custom_objects=objects, safe_mode=safe_mode)
+        except (TypeError, ValueError) as exc:
+            why = exception_line(_innermost(exc)).split(". ")[0].rstrip(".")
+            raise SearchError(
+                f"{file}: Keras cannot load it ({why}); pass your own classes"
+                " and functions: run.best_model(custom_objects={'Name': Name}), or register them with"
+                " @keras.saving.register_keras_serializable(); a Lambda layer you trust: safe_mode=False"
+            ) from None
 
     @property
     def trials(self) -> pd.DataFrame:
@@ -137,6 +157,13 @@ class Run:
         """
         output, _ = write_report([self._folder], None if path is None else Path(path))
         return output
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """The exception that caused ``exc`` first (Keras wraps the one that names a class)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return exc
 
 
 def run(

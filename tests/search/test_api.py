@@ -734,3 +734,30 @@ def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(t
     _refused(tmp_path, SearchError, r"^model 'resnet50': a run on arrays searches the hypermodel given;"
              r" the option applies to experiments of several models \(clothing\): leave it out$",
              model="resnet50")  # fmt: skip
+
+
+class _Doubled(keras.layers.Layer):
+    """A layer of the user's, not registered with Keras: a saved model names it only."""
+
+    def call(self, inputs: Any) -> Any:
+        return inputs * 2.0
+
+
+def _build_unregistered(hp: kt.HyperParameters) -> keras.Model:
+    units = hp.Int("units", 4, 8, step=4)
+    model = keras.Sequential([keras.Input((8,)), _Doubled(), keras.layers.Dense(units),
+                              keras.layers.Dense(um.CLASSES, activation="softmax")])  # fmt: skip
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_best_model_of_the_users_own_layers_loads_with_them(tmp_path: Path) -> None:
+    """Keras loads a layer it cannot find by name only when told of it: best_model takes
+    load_model's custom_objects and safe_mode, and says so when they are missing."""
+    run = _run(_build_unregistered, tmp_path, "random", max_trials=1)
+    file = re.escape(str(run.folder / "best_model.keras"))
+    with pytest.raises(SearchError, match=rf"^{file}: Keras cannot load it \(Could not locate class"
+                       r" '_Doubled'\); pass your own classes and functions: run.best_model\(custom_"):
+        run.best_model()
+    model = run.best_model(custom_objects={"_Doubled": _Doubled})
+    assert isinstance(model.layers[0], _Doubled)
