@@ -241,9 +241,12 @@ def _refuse_several(value: Any, other: Any, what: str, targets: bool) -> None:
 
 
 def _strata(y: np.ndarray) -> np.ndarray | None:
-    """Class labels to stratify on: integer labels or one-hot rows; None for targets."""
+    """Class labels to stratify on: integer labels (in a column of their own too) or
+    one-hot rows; None for targets."""
     if y.ndim == 2 and y.shape[1] > 1 and np.isin(y, (0, 1)).all():
         return y.argmax(axis=1)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
     if y.ndim == 1 and np.issubdtype(y.dtype, np.integer) and len(np.unique(y)) <= MAX_CLASSES:
         return y
     return None

@@ -40,3 +40,12 @@ def test_targets_of_another_shape_than_ys_are_refused() -> None:
     with pytest.raises(DataError, match=r"^test_data: targets of shape \(3,\) a row, but y has \(\); .*"
                        r" \(class labels in every split, or one-hot rows in every split\)"):  # fmt: skip
         array_splits(X, Y, test_data=(X, np.eye(3)[Y]))
+
+
+def test_labels_in_a_column_are_split_stratified_as_labels_are() -> None:
+    labels = np.repeat([0, 1, 2], [50, 30, 20])
+    x = np.zeros((100, 4), "float32")
+    flat = array_splits(x, labels, validation_split=0.2)
+    column = array_splits(x, labels[:, None], validation_split=0.2)
+    assert np.bincount(flat.y_val).tolist() == [10, 6, 4]
+    assert np.bincount(column.y_val[:, 0]).tolist() == [10, 6, 4]
