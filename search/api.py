@@ -38,7 +38,7 @@ from search.experiments import (
 from search.failures import exception_line
 from search.quiet import quiet_libraries
 from search.report import empty_rule_columns, load_report, write_report
-from search.storage import RunFolder, lock_holder
+from search.storage import RunFolder, check_writable, lock_holder
 from search.tuners import Observer
 
 ARRAY_COMMAND = "search.run"
@@ -155,8 +155,17 @@ class Run:
         Returns:
             The HTML file's path.
         """
+        if path is not None:
+            _check_report_path(Path(path))
         output, _ = write_report([self._folder], None if path is None else Path(path))
         return output
+
+
+def _check_report_path(path: Path) -> None:
+    """SearchError unless ``path`` is a file in a folder that can be written."""
+    if path.is_dir():
+        raise SearchError(f"path {path}: is a folder; give a file name, e.g. {path / 'report.html'}")
+    check_writable(path.parent, f"path {path}", "give a file in a folder you can write to")
 
 
 def _innermost(exc: BaseException) -> BaseException:

@@ -761,3 +761,16 @@ def test_a_best_model_of_the_users_own_layers_loads_with_them(tmp_path: Path) ->
         run.best_model()
     model = run.best_model(custom_objects={"_Doubled": _Doubled})
     assert isinstance(model.layers[0], _Doubled)
+
+
+def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    run = search.load(tmp_path)
+    folder = re.escape(str(tmp_path))
+    with pytest.raises(SearchError, match=rf"^path {folder}: is a folder; give a file name, e.g."
+                       rf" {folder}/report.html$"):  # fmt: skip
+        run.report(tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SearchError, match=rf"^path {folder}/file/r.html: {folder}/file is a file, not a"
+                       " folder; give a file in a folder you can write to$"):  # fmt: skip
+        run.report(tmp_path / "file" / "r.html")
