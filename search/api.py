@@ -51,11 +51,7 @@ class Run:
 
     def __init__(self, folder: str | Path) -> None:
         self._folder = RunFolder(Path(folder))
-        if Path(folder).is_file() and RunFolder(Path(folder).parent).exists():
-            raise RunFolderError(
-                f"{folder}: a file, not a run folder; give the run's folder:"
-                f" search.load({str(Path(folder).parent)!r})"
-            )
+        _refuse_run_file(folder, "search.load")
         if not self._folder.exists():
             raise RunFolderError(f"{folder}: not a run folder (no run.json); give a run's folder")
 
@@ -159,6 +155,15 @@ class Run:
             _check_report_path(Path(path))
         output, _ = write_report([self._folder], None if path is None else Path(path))
         return output
+
+
+def _refuse_run_file(given: str | Path, call: str) -> None:
+    """RunFolderError for a file of a run (its run.json, its report) given as the run."""
+    path = Path(given)
+    if path.is_file() and RunFolder(path.parent).exists():
+        raise RunFolderError(
+            f"{given}: a file, not a run folder; give the run's folder: {call}({str(path.parent)!r})"
+        )
 
 
 def _check_report_path(path: Path) -> None:
@@ -531,6 +536,7 @@ def resume(
         The finished :class:`Run`.
     """
     refuse_search_on_import("search.resume")
+    _refuse_run_file(folder, "search.resume")
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)
     if hypermodel is None:

@@ -774,3 +774,11 @@ def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> Non
     with pytest.raises(SearchError, match=rf"^path {folder}/file/r.html: {folder}/file is a file, not a"
                        " folder; give a file in a folder you can write to$"):  # fmt: skip
         run.report(tmp_path / "file" / "r.html")
+
+
+def test_resume_given_a_file_of_a_run_names_the_runs_folder(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    given, folder = re.escape(str(tmp_path / "run.json")), re.escape(str(tmp_path))
+    with pytest.raises(search.RunFolderError, match=rf"^{given}: a file, not a run folder; give the run's"
+                       rf" folder: search.resume\('{folder}'\)$"):  # fmt: skip
+        search.resume(tmp_path / "run.json")
