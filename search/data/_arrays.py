@@ -252,6 +252,19 @@ def _strata(y: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def _refuse_one_class(y: np.ndarray) -> None:
+    """DataError for class labels (integers, or one-hot rows) of a single class."""
+    labels = _strata(y)
+    if labels is None or (y.ndim == 2 and y.shape[1] > 1 and not (y.sum(axis=1) == 1).all()):
+        return  # values, or several labels a row
+    classes = np.unique(labels)
+    if len(classes) == 1:
+        raise DataError(
+            f"y: every label is {classes[0]} (one class); a classifier learns nothing from it: pass"
+            " rows of two classes or more"
+        )
+
+
 def class_names(splits: Splits, outputs: int) -> tuple[str, ...]:
     """The names of a classifier's ``outputs`` classes: the data's own, or, for arrays of
     class labels (integers, one-hot rows) and one output per class, each class's index;
@@ -276,6 +289,7 @@ def array_splits(
     split of ``validation_split`` of ``(x, y)`` (stratified for class labels). Streams are
     refused by the callers (:func:`refuse_streams`), before any work."""
     x_all, y_all = _rows(x, y, ("x", "y", "x and y"))
+    _refuse_one_class(y_all)
     if validation_data is not None:
         x_train, y_train = x_all, y_all
         x_val, y_val = _pair(validation_data, "validation_data")

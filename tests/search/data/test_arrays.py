@@ -49,3 +49,12 @@ def test_labels_in_a_column_are_split_stratified_as_labels_are() -> None:
     column = array_splits(x, labels[:, None], validation_split=0.2)
     assert np.bincount(flat.y_val).tolist() == [10, 6, 4]
     assert np.bincount(column.y_val[:, 0]).tolist() == [10, 6, 4]
+
+
+def test_labels_of_one_class_are_refused() -> None:
+    with pytest.raises(DataError, match=r"^y: every label is 2 \(one class\); a classifier learns nothing"
+                       r" from it: pass rows of two classes or more$"):  # fmt: skip
+        array_splits(X, np.full(20, 2))
+    with pytest.raises(DataError, match=r"^y: every label is 0 \(one class\)"):
+        array_splits(X, np.eye(3)[np.zeros(20, int)], validation_data=(X, np.eye(3)[Y]))
+    assert len(array_splits(X, np.full(20, 2.5)).y_train) == 16  # a constant target is no label
