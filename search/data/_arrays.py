@@ -339,12 +339,12 @@ def _same_targets(y: np.ndarray, other: np.ndarray, what: str) -> None:
         return
     name = PARTS_NAMED[what][1]
     if math.prod(other.shape[1:]) == math.prod(shape):
-        fix = f"e.g. {name}.reshape({', '.join(str(size) for size in (-1, *shape))})"
+        fix = f", e.g. {name}.reshape({', '.join(str(size) for size in (-1, *shape))})"
     else:
-        fix = "(class labels in every split, or one-hot rows in every split)"
+        fix = ": class labels in every split, or one-hot rows in every split"
     raise DataError(
         f"{what}: targets of shape {other.shape[1:]} a row, but y has {shape}; pass targets of one"
-        f" shape, {fix}"
+        f" shape{fix}"
     )
 
 

@@ -262,7 +262,9 @@ def test_bad_data_is_refused(tmp_path: Path) -> None:
     _refused(tmp_path, DataError, "differ in length", x=x, y=y[:-1])
     _refused(tmp_path, SearchError, "labels its loss takes", x=x, y=wide_labels)
     _refused(tmp_path, DataError, "test_data: rows of shape", test_data=(x[:, :5], y))
-    _refused(tmp_path, SearchError, "validation_data does not fit", validation_data=(x, wide_labels))
+    _refused(tmp_path, SearchError, "validation_data does not fit", validation_data=(x, np.full_like(y, 7)))
+    _refused(tmp_path, DataError, r"^validation_data: targets of shape \(5,\) a row, but y has \(\);",
+             validation_data=(x, wide_labels))  # fmt: skip
     # a subclassed model is first called on the data by this check, which names the misfit
     _refused(tmp_path, SearchError, r"^x, y does not fit build_subclassed_cnn's model",
              um.build_subclassed_cnn)  # fmt: skip

@@ -38,7 +38,7 @@ def test_targets_of_another_shape_than_ys_are_refused() -> None:
     splits = array_splits(X, Y[:, None], test_data=(X, Y[:, None]))
     assert splits.y_test.shape == (20, 1)
     with pytest.raises(DataError, match=r"^test_data: targets of shape \(3,\) a row, but y has \(\); .*"
-                       r" \(class labels in every split, or one-hot rows in every split\)"):  # fmt: skip
+                       r": class labels in every split, or one-hot rows in every split$"):  # fmt: skip
         array_splits(X, Y, test_data=(X, np.eye(3)[Y]))
 
 
