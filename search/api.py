@@ -35,9 +35,10 @@ from search.experiments import (
     refuse_search_on_import,
     user_experiment,
 )
+from search.failures import exception_line
 from search.quiet import quiet_libraries
 from search.report import empty_rule_columns, load_report, write_report
-from search.storage import RunFolder, lock_holder
+from search.storage import RunFolder, check_writable, lock_holder
 from search.tuners import Observer
 
 ARRAY_COMMAND = "search.run"
@@ -50,6 +51,7 @@ class Run:
 
     def __init__(self, folder: str | Path) -> None:
         self._folder = RunFolder(Path(folder))
+        _refuse_run_file(folder, "search.load")
         if not self._folder.exists():
             raise RunFolderError(f"{folder}: not a run folder (no run.json); give a run's folder")
 
@@ -91,15 +93,34 @@ class Run:
         trials = {t["id"]: t for t in self._folder.read_trials()}
         return dict(trials[choice.trial]["hyperparameters"])
 
-    def best_model(self) -> keras.Model:
+    def best_model(
+        self, custom_objects: Mapping[str, Any] | None = None, safe_mode: bool = True
+    ) -> keras.Model:
         """The final model: the retrained one if there was a retrain, else the chosen
-        trial's best-epoch checkpoint. SearchError when the run saved none (yet)."""
-        if not self._folder.model_file.is_file():
+        trial's best-epoch checkpoint. SearchError when the run saved none (yet), or when
+        Keras cannot load it.
+
+        Args:
+            custom_objects: your own layers, losses and metrics that Keras does not know by
+                name (not registered with ``keras.saving.register_keras_serializable``).
+            safe_mode: False loads a ``Lambda`` layer's Python code (a file you trust).
+        """
+        file = self._folder.model_file
+        if not file.is_file():
             raise SearchError(
-                f"{self._folder.model_file}: no model saved (the run is {self.status});"
+                f"{file}: no model saved (the run is {self.status});"
                 " resume it with search.resume(folder) to finish it"
             )
-        return keras.saving.load_model(self._folder.model_file)
+        try:
+            objects = dict(custom_objects or {})
+            return keras.saving.load_model(file, custom_objects=objects, safe_mode=safe_mode)
+        except (TypeError, ValueError) as exc:
+            why = exception_line(_innermost(exc)).split(". ")[0].rstrip(".")
+            raise SearchError(
+                f"{file}: Keras cannot load it ({why}); pass your own classes"
+                " and functions: run.best_model(custom_objects={'Name': Name}), or register them with"
+                " @keras.saving.register_keras_serializable(); a Lambda layer you trust: safe_mode=False"
+            ) from None
 
     @property
     def trials(self) -> pd.DataFrame:
@@ -130,8 +151,33 @@ class Run:
         Returns:
             The HTML file's path.
         """
+        if path is not None:
+            _check_report_path(Path(path))
         output, _ = write_report([self._folder], None if path is None else Path(path))
         return output
+
+
+def _refuse_run_file(given: str | Path, call: str) -> None:
+    """RunFolderError for a file of a run (its run.json, its report) given as the run."""
+    path = Path(given)
+    if path.is_file() and RunFolder(path.parent).exists():
+        raise RunFolderError(
+            f"{given}: a file, not a run folder; give the run's folder: {call}({str(path.parent)!r})"
+        )
+
+
+def _check_report_path(path: Path) -> None:
+    """SearchError unless ``path`` is a file in a folder that can be written."""
+    if path.is_dir():
+        raise SearchError(f"path {path}: is a folder; give a file name, e.g. {path / 'report.html'}")
+    check_writable(path.parent, f"path {path}", "give a file in a folder you can write to")
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """The exception that caused ``exc`` first (Keras wraps the one that names a class)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return exc
 
 
 def run(
@@ -273,7 +319,7 @@ def run(
     data = {"x": x, "y": y, "validation_data": validation_data, "test_data": test_data}
     if isinstance(hypermodel, (str, Experiment)) and all(value is None for value in data.values()):
         return _run_experiment(hypermodel, options, quiet, observers)
-    _check_given(hypermodel, data)
+    _check_given(hypermodel, data, options)
     splits = array_splits(x, y, validation_data, validation_split, test_data, seed)
     user = experiment_for(hypermodel, experiment, space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
@@ -284,10 +330,11 @@ def run(
     return _execute(request, user, quiet, observers)
 
 
-def _check_given(hypermodel: Any, data: dict[str, Any]) -> None:
+def _check_given(hypermodel: Any, data: dict[str, Any], options: RunRequest) -> None:
     """SearchError for ``data`` (x, y, validation_data, test_data) given in a form
     ``search.run`` cannot take, or not given: a stream (before "missing": x may be one),
-    a missing x or y, arrays with an experiment, which loads its own."""
+    a missing x or y, arrays with an experiment, which loads its own; or given with
+    ``options`` that choose what an experiment loads."""
     x, y = data["x"], data["y"]
     refuse_streams(x, y, data["validation_data"], data["test_data"])
     if isinstance(hypermodel, (str, Experiment)):
@@ -304,6 +351,29 @@ def _check_given(hypermodel: Any, data: dict[str, Any]) -> None:
     if x is None or y is None:
         what, role = ("x", "inputs") if x is None else ("y", "targets")
         raise SearchError(f"{what}: missing; pass the {role} too: {usage}")
+    _refuse_loading_options(options)
+
+
+def _refuse_loading_options(options: RunRequest) -> None:
+    """SearchError for an option that chooses what an experiment loads (its data, its
+    model), given with arrays: a run on them would ignore it."""
+    data = {
+        "train_size": "all" if options.full_train else options.train_size,
+        "val_size": options.val_size,
+        "data_dir": None if options.data_dir is None else str(options.data_dir),
+    }
+    for name, value in data.items():
+        if value is not None:
+            raise SearchError(
+                f"{name} {value!r}: a run on arrays searches the x, y (and validation_data) given; the"
+                " option applies to experiments that load their own data (fashion, clothing, images):"
+                " leave it out, or pass fewer rows (x[:N], y[:N])"
+            )
+    if options.model is not None:
+        raise SearchError(
+            f"model {options.model!r}: a run on arrays searches the hypermodel given; the option"
+            " applies to experiments of several models (clothing): leave it out"
+        )
 
 
 def _seconds(duration: float | str | None) -> float | None:
@@ -352,6 +422,11 @@ def experiment_for(
         raise SearchError(
             f"hypermodel: {hypermodel.__name__} is a class; pass an instance,"
             f" {hypermodel.__name__}(...)"
+        )
+    if isinstance(hypermodel, keras.Model):
+        raise SearchError(
+            f"hypermodel: a keras.Model ({type(hypermodel).__name__}), built already; pass the function"
+            " that builds it, search.run(build, x, y), where build(hp) returns a compiled model"
         )
     if not is_hypermodel(hypermodel):
         raise SearchError(
@@ -461,6 +536,7 @@ def resume(
         The finished :class:`Run`.
     """
     refuse_search_on_import("search.resume")
+    _refuse_run_file(folder, "search.resume")
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)
     if hypermodel is None:

@@ -6,6 +6,7 @@ a new process, workers and ``--isolate`` trial processes read exactly the same s
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -89,6 +90,7 @@ def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
     """``value`` as an array of finite numbers, one row each; DataError naming ``what``
     (``targets``: labels or values, whose fix differs) and the fix otherwise."""
     value = _from_pandas(value, what, targets)
+    _refuse_sparse(value, what)
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as exc:
@@ -106,6 +108,17 @@ def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise DataError(f"{what}: holds {bad} NaN or infinite values; clean or impute them first")
     return array
+
+
+def _refuse_sparse(value: Any, what: str) -> None:
+    """DataError for a SciPy sparse matrix or array (which NumPy takes as one object, not
+    rows). Duck-typed: SciPy is not imported for it."""
+    if type(value).__module__.startswith("scipy.sparse") and hasattr(value, "toarray"):
+        shape = "x".join(str(size) for size in getattr(value, "shape", ()))
+        raise DataError(
+            f"{what}: a SciPy sparse matrix ({type(value).__name__}, {shape}); search.run takes dense"
+            " NumPy arrays, which it splits and keeps in the run folder: pass it dense, e.g. x.toarray()"
+        )
 
 
 def _from_pandas(value: Any, what: str, targets: bool) -> Any:
@@ -154,8 +167,18 @@ def _not_numbers(dtype: np.dtype, targets: bool) -> str:
 
 def _pair(pair: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise DataError(f"{what}: must be a pair (x, y), got {type(pair).__name__}")
+        raise DataError(f"{what}: {_not_pair(pair)}; pass {what}=({', '.join(PARTS_NAMED[what])})")
     return _rows(pair[0], pair[1], (f"{what}[0] (x)", f"{what}[1] (y)", f"{what}: x and y"))
+
+
+def _not_pair(value: Any) -> str:
+    """What ``value``, given where a pair (x, y) is due, is instead."""
+    kind = type(value).__name__
+    if not isinstance(value, (tuple, list)):
+        return f"one {kind}, not a pair"
+    if len(value) == 3:
+        return f"a {kind} of 3 (x, y and sample weights?); search.run takes (x, y) only"
+    return f"a {kind} of {len(value)}, not a pair"
 
 
 def _rows(x: Any, y: Any, names: tuple[str, str, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -218,12 +241,28 @@ def _refuse_several(value: Any, other: Any, what: str, targets: bool) -> None:
 
 
 def _strata(y: np.ndarray) -> np.ndarray | None:
-    """Class labels to stratify on: integer labels or one-hot rows; None for targets."""
+    """Class labels to stratify on: integer labels (in a column of their own too) or
+    one-hot rows; None for targets."""
     if y.ndim == 2 and y.shape[1] > 1 and np.isin(y, (0, 1)).all():
         return y.argmax(axis=1)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
     if y.ndim == 1 and np.issubdtype(y.dtype, np.integer) and len(np.unique(y)) <= MAX_CLASSES:
         return y
     return None
+
+
+def _refuse_one_class(y: np.ndarray) -> None:
+    """DataError for class labels (integers, or one-hot rows) of a single class."""
+    labels = _strata(y)
+    if labels is None or (y.ndim == 2 and y.shape[1] > 1 and not (y.sum(axis=1) == 1).all()):
+        return  # values, or several labels a row
+    classes = np.unique(labels)
+    if len(classes) == 1:
+        raise DataError(
+            f"y: every label is {classes[0]} (one class); a classifier learns nothing from it: pass"
+            " rows of two classes or more"
+        )
 
 
 def class_names(splits: Splits, outputs: int) -> tuple[str, ...]:
@@ -250,6 +289,7 @@ def array_splits(
     split of ``validation_split`` of ``(x, y)`` (stratified for class labels). Streams are
     refused by the callers (:func:`refuse_streams`), before any work."""
     x_all, y_all = _rows(x, y, ("x", "y", "x and y"))
+    _refuse_one_class(y_all)
     if validation_data is not None:
         x_train, y_train = x_all, y_all
         x_val, y_val = _pair(validation_data, "validation_data")
@@ -279,6 +319,8 @@ def array_splits(
         x_test, y_test = x_all[:0], y_all[:0]
     _same_shape(x_train, x_val, "validation_data")
     _same_shape(x_train, x_test, "test_data")
+    _same_targets(y_train, y_val, "validation_data")
+    _same_targets(y_train, y_test, "test_data")
     return Splits(x_train, y_train, x_val, y_val, x_test, y_test, (), "arrays", unit="rows")
 
 
@@ -287,6 +329,23 @@ def _same_shape(x: np.ndarray, other: np.ndarray, what: str) -> None:
         raise DataError(
             f"{what}: rows of shape {other.shape[1:]}, but x has {x.shape[1:]}; pass rows of one shape"
         )
+
+
+def _same_targets(y: np.ndarray, other: np.ndarray, what: str) -> None:
+    """DataError for targets of ``what`` shaped unlike ``y``'s (a model compiled once takes
+    one shape: Keras fails on the other after a search)."""
+    shape = y.shape[1:]
+    if not len(other) or other.shape[1:] == shape:
+        return
+    name = PARTS_NAMED[what][1]
+    if math.prod(other.shape[1:]) == math.prod(shape):
+        fix = f", e.g. {name}.reshape({', '.join(str(size) for size in (-1, *shape))})"
+    else:
+        fix = ": class labels in every split, or one-hot rows in every split"
+    raise DataError(
+        f"{what}: targets of shape {other.shape[1:]} a row, but y has {shape}; pass targets of one"
+        f" shape{fix}"
+    )
 
 
 @dataclass(frozen=True)

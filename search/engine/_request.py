@@ -258,11 +258,9 @@ class RunRequest:
         objective = self.kt_objective()  # the direction must be known
         name = objective.name.removeprefix("val_")
         if objective.direction == "max" and _LOSS.search(name) and not name.startswith(_NEGATED):
-            raise SearchError(
-                f"{option('objective')} {objective.name}:max would choose the worst model, the one"
-                f" whose {objective.name} is the largest; minimize it: {option('objective')}"
-                f" {objective.name}:min (Python: keras_tuner.Objective({objective.name!r}, 'min'))"
-            )
+            _refuse_direction(objective.name, "max")
+        if objective.direction == "min" and infer_direction(objective.name) == "max":
+            _refuse_direction(objective.name, "min")
 
     def to_json(self, name: str) -> dict[str, object]:
         """The request as stored in run.json, for workers (and resumes) to rebuild it."""
@@ -386,6 +384,17 @@ def starts_from_checkpoint(request: RunRequest, splits: Splits) -> bool:
         return False
     every_row = splits.x_unsplit is None or len(splits.x_unsplit) == len(splits.x_train)
     return request.retrain_from == "checkpoint" or every_row
+
+
+def _refuse_direction(metric: str, direction: str) -> None:
+    """SearchError for ``metric`` given the ``direction`` that would choose the worst model."""
+    most, other = ("largest", "min") if direction == "max" else ("smallest", "max")
+    verb = "minimize" if other == "min" else "maximize"
+    raise SearchError(
+        f"{option('objective')} {metric}:{direction} would choose the worst model, the one whose"
+        f" {metric} is the {most}; {verb} it: {option('objective')} {metric}:{other}"
+        f" (Python: keras_tuner.Objective({metric!r}, {other!r}))"
+    )
 
 
 def infer_direction(metric: str) -> str | None:

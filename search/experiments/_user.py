@@ -32,10 +32,11 @@ KERAS_BATCH_SIZE = 32
 
 
 def is_hypermodel(obj: Any) -> bool:
-    """A build(hp) function or a KerasTuner HyperModel instance (or class)."""
+    """A build(hp) function or a KerasTuner HyperModel instance (or class); not a Keras
+    layer or model, callable on inputs rather than on hyperparameters."""
     if isinstance(obj, kt.HyperModel):
         return True
-    if isinstance(obj, type):
+    if isinstance(obj, (type, keras.layers.Layer)):
         return False
     return callable(obj)
 
@@ -380,6 +381,14 @@ def check_on_data(
     if has_own_fit(user):  # its fit may prepare the data first: only the build is checked
         keras.backend.clear_session()
         return
+    outputs = len(getattr(model, "outputs", None) or ())
+    if outputs > 1:
+        keras.backend.clear_session()
+        raise SearchError(
+            f"{hypermodel.name}'s model has {outputs} outputs; search.run takes one array for y:"
+            " give the model one output (several targets side by side in y's columns, split inside"
+            " the loss, or a model of its own per target)"
+        )
     metrics = model_metrics(hypermodel, model, splits.x_train, splits.y_train, "x, y")
     model_metrics(hypermodel, model, splits.x_val, splits.y_val, "validation_data")
     if len(splits.x_test):

@@ -222,6 +222,24 @@ def test_bad_hypermodels_are_refused(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, "not compiled", um.build_uncompiled)
     _refused(tmp_path, SearchError, "does not build with its default.*do not add up", um.build_broken)
     _refused(tmp_path, SearchError, "neither a build", 42)
+    model = um.build(kt.HyperParameters())
+    _refused(tmp_path, SearchError, r"^hypermodel: a keras.Model \(Sequential\), built already; pass the"
+             r" function that builds it, search.run\(build, x, y\), where build\(hp\) returns",
+             model)  # fmt: skip
+
+
+def _two_outputs(hp: kt.HyperParameters) -> keras.Model:
+    inputs = keras.Input((8,))
+    hidden = keras.layers.Dense(hp.Int("units", 4, 8, step=4))(inputs)
+    model = keras.Model(inputs, [keras.layers.Dense(um.CLASSES, activation="softmax")(hidden),
+                                 keras.layers.Dense(1)(hidden)])  # fmt: skip
+    model.compile("adam", ["sparse_categorical_crossentropy", "mse"])
+    return model
+
+
+def test_a_model_of_several_outputs_is_refused_as_such(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^_two_outputs's model has 2 outputs; search.run takes one array for y:"
+             r" give the model one output", _two_outputs)  # fmt: skip
 
 
 def test_objective_not_among_the_models_metrics_names_the_ones_it_has(tmp_path: Path) -> None:
@@ -244,7 +262,9 @@ def test_bad_data_is_refused(tmp_path: Path) -> None:
     _refused(tmp_path, DataError, "differ in length", x=x, y=y[:-1])
     _refused(tmp_path, SearchError, "labels its loss takes", x=x, y=wide_labels)
     _refused(tmp_path, DataError, "test_data: rows of shape", test_data=(x[:, :5], y))
-    _refused(tmp_path, SearchError, "validation_data does not fit", validation_data=(x, wide_labels))
+    _refused(tmp_path, SearchError, "validation_data does not fit", validation_data=(x, np.full_like(y, 7)))
+    _refused(tmp_path, DataError, r"^validation_data: targets of shape \(5,\) a row, but y has \(\);",
+             validation_data=(x, wide_labels))  # fmt: skip
     # a subclassed model is first called on the data by this check, which names the misfit
     _refused(tmp_path, SearchError, r"^x, y does not fit build_subclassed_cnn's model",
              um.build_subclassed_cnn)  # fmt: skip
@@ -691,3 +711,76 @@ def test_a_seed_makes_a_user_s_search_repeat_itself(tmp_path: Path) -> None:
     three = curves(_run(um.build, tmp_path, "random", name="d", **pinned))
     assert curves(_run(um.build, tmp_path, "random", name="e", **pinned)) == three
     assert curves(_run(um.build, tmp_path, "random", name="f", seed=4, **pinned)) != three
+
+
+def test_load_given_a_file_of_a_run_names_the_runs_folder(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    given, folder = re.escape(str(tmp_path / "run.json")), re.escape(str(tmp_path))
+    with pytest.raises(search.RunFolderError, match=rf"^{given}: a file, not a run folder; give the run's"
+                       rf" folder: search.load\('{folder}'\)$"):  # fmt: skip
+        search.load(tmp_path / "run.json")
+    with pytest.raises(search.RunFolderError, match=r"not a run folder \(no run.json\)"):
+        search.load(tmp_path / "nope")
+
+
+def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(tmp_path: Path) -> None:
+    """train_size, val_size, data_dir and model choose what an experiment loads; a run on
+    arrays would ignore them."""
+    own = r": a run on arrays searches the x, y \(and validation_data\) given; the option applies to"
+    _refused(tmp_path, SearchError, r"^train_size 10" + own + r" experiments that load their own data"
+             r" \(fashion, clothing, images\): leave it out, or pass fewer rows \(x\[:N\], y\[:N\]\)$",
+             train_size=10)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^train_size 'all'" + own, train_size="all")
+    _refused(tmp_path, SearchError, r"^val_size 20" + own, val_size=20)
+    _refused(tmp_path, SearchError, r"^data_dir '/tmp'" + own, data_dir="/tmp")
+    _refused(tmp_path, SearchError, r"^model 'resnet50': a run on arrays searches the hypermodel given;"
+             r" the option applies to experiments of several models \(clothing\): leave it out$",
+             model="resnet50")  # fmt: skip
+
+
+class _Doubled(keras.layers.Layer):
+    """A layer of the user's, not registered with Keras: a saved model names it only."""
+
+    def call(self, inputs: Any) -> Any:
+        return inputs * 2.0
+
+
+def _build_unregistered(hp: kt.HyperParameters) -> keras.Model:
+    units = hp.Int("units", 4, 8, step=4)
+    model = keras.Sequential([keras.Input((8,)), _Doubled(), keras.layers.Dense(units),
+                              keras.layers.Dense(um.CLASSES, activation="softmax")])  # fmt: skip
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_best_model_of_the_users_own_layers_loads_with_them(tmp_path: Path) -> None:
+    """Keras loads a layer it cannot find by name only when told of it: best_model takes
+    load_model's custom_objects and safe_mode, and says so when they are missing."""
+    run = _run(_build_unregistered, tmp_path, "random", max_trials=1)
+    file = re.escape(str(run.folder / "best_model.keras"))
+    with pytest.raises(SearchError, match=rf"^{file}: Keras cannot load it \(Could not locate class"
+                       r" '_Doubled'\); pass your own classes and functions: run.best_model\(custom_"):
+        run.best_model()
+    model = run.best_model(custom_objects={"_Doubled": _Doubled})
+    assert isinstance(model.layers[0], _Doubled)
+
+
+def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    run = search.load(tmp_path)
+    folder = re.escape(str(tmp_path))
+    with pytest.raises(SearchError, match=rf"^path {folder}: is a folder; give a file name, e.g."
+                       rf" {folder}/report.html$"):  # fmt: skip
+        run.report(tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SearchError, match=rf"^path {folder}/file/r.html: {folder}/file is a file, not a"
+                       " folder; give a file in a folder you can write to$"):  # fmt: skip
+        run.report(tmp_path / "file" / "r.html")
+
+
+def test_resume_given_a_file_of_a_run_names_the_runs_folder(tmp_path: Path) -> None:
+    (tmp_path / "run.json").write_text("{}")
+    given, folder = re.escape(str(tmp_path / "run.json")), re.escape(str(tmp_path))
+    with pytest.raises(search.RunFolderError, match=rf"^{given}: a file, not a run folder; give the run's"
+                       rf" folder: search.resume\('{folder}'\)$"):  # fmt: skip
+        search.resume(tmp_path / "run.json")

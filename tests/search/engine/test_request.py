@@ -46,3 +46,14 @@ def test_a_negated_error_may_be_maximized(metric: str) -> None:
     request = RunRequest(experiment="fashion", tuner="random", objective=metric, direction="max")
     request.check()
     assert request.kt_objective().direction == "max"
+
+
+@pytest.mark.parametrize("metric", ["val_accuracy", "val_auc", "val_f1_score", "val_precision"])
+def test_a_score_to_minimize_is_refused(metric: str) -> None:
+    """A metric that grows as the model improves, given min, would choose the worst model
+    (and the accuracy rule would still choose the best by val_accuracy: two directions)."""
+    with pytest.raises(SearchError, match=rf"^objective {metric}:min would choose the worst model, the one"
+                       rf" whose {metric} is the smallest; maximize it: .*Objective\('{metric}', 'max'\)"):
+        RunRequest(experiment="fashion", tuner="random", objective=metric, direction="min").check()
+    RunRequest(experiment="fashion", tuner="random", objective=metric, direction="max").check()
+    RunRequest(experiment="fashion", tuner="random", objective="val_fancy_thing", direction="min").check()
