@@ -20,7 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="continue an interrupted search",
         description="Continue RUN with the settings it was started with: finished trials are"
         " kept, Hyperband's brackets and the Optuna study carry on, and the trial that was"
-        " running continues from its last completed epoch. Running the same `search run ... --name RUN` does the same.",
+        " running continues from its last completed epoch. Running the same"
+        " `search run ... --name RUN` does the same.",
     )
     p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
