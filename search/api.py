@@ -35,7 +35,7 @@ from search.experiments import (
     refuse_search_on_import,
     user_experiment,
 )
-from search.failures import exception_line
+from search.failures import exception_line, innermost_cause
 from search.quiet import quiet_libraries
 from search.report import empty_rule_columns, load_report, write_report
 from search.storage import RunFolder, check_writable, lock_holder
@@ -115,7 +115,7 @@ class Run:
             objects = dict(custom_objects or {})
             return keras.saving.load_model(file, custom_objects=objects, safe_mode=safe_mode)
         except (TypeError, ValueError) as exc:
-            why = exception_line(_innermost(exc)).split(". ")[0].rstrip(".")
+            why = exception_line(innermost_cause(exc)).split(". ")[0].rstrip(".")
             raise SearchError(
                 f"{file}: Keras cannot load it ({why}); pass your own classes"
                 " and functions: run.best_model(custom_objects={'Name': Name}), or register them with"
@@ -171,13 +171,6 @@ def _check_report_path(path: Path) -> None:
     if path.is_dir():
         raise SearchError(f"path {path}: is a folder; give a file name, e.g. {path / 'report.html'}")
     check_writable(path.parent, f"path {path}", "give a file in a folder you can write to")
-
-
-def _innermost(exc: BaseException) -> BaseException:
-    """The exception that caused ``exc`` first (Keras wraps the one that names a class)."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return exc
 
 
 def run(

@@ -53,3 +53,11 @@ def exception_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     told = [line for line in lines if not line.startswith(_TENSORFLOW_NOISE)]
     return (told or lines or [type(exc).__name__])[0]
+
+
+def innermost_cause(exc: BaseException) -> BaseException:
+    """The exception that caused ``exc`` first (Keras wraps the one that names a class it
+    could not find in others that print its whole config)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return exc

@@ -24,6 +24,8 @@ from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best, retrain_start
 from search.engine._signals import SearchStopped, StopOnSignal
 from search.errors import RunFolderError, SearchError, SearchInterrupted, option
+from search.experiments import own_objects
+from search.failures import exception_line, innermost_cause
 from search.space import Space, space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, is_masked, owning_run, utc_now
 
@@ -88,7 +90,7 @@ def export_run(
                     ),
                     stop=stop,
                 )  # fmt: skip
-                model = keras.models.load_model(trained, compile=False)
+                model = _load_trained(trained, final_hypermodel)
                 wrapped, names = for_use(model, final_splits)
                 staged = Path(tmp) / "export.keras"
                 wrapped.save(staged)
@@ -100,6 +102,21 @@ def export_run(
         output, best["id"], final, tuple(final_splits.x_train.shape[1:]), names,
         takes_images=bool(names),
     )  # fmt: skip
+
+
+def _load_trained(file: Path, hypermodel: Any) -> keras.Model:
+    """The retrained model, read back to be wrapped for use; the layers of a user's own
+    that Keras does not know by name are taken from the module that defines the user's
+    build or HyperModel. SearchError when Keras cannot load it even so."""
+    try:
+        return keras.models.load_model(file, compile=False, custom_objects=own_objects(hypermodel))
+    except (TypeError, ValueError) as exc:
+        why = exception_line(innermost_cause(exc)).split(". ")[0].rstrip(".")
+        raise SearchError(
+            f"the retrained model: Keras cannot load it back ({why}); register your own classes"
+            " and functions with @keras.saving.register_keras_serializable() where they are"
+            " defined, or define them in the module of your build(hp) or HyperModel"
+        ) from None
 
 
 def for_use(model: keras.Model, splits: Splits) -> tuple[keras.Model, tuple[str, ...]]:

@@ -24,7 +24,14 @@ from search.experiments._registry import (
     register,
     user_experiment,
 )
-from search.experiments._user import KERAS_BATCH_SIZE, UserHyperModel, describe, has_own_fit, is_hypermodel
+from search.experiments._user import (
+    KERAS_BATCH_SIZE,
+    UserHyperModel,
+    describe,
+    has_own_fit,
+    is_hypermodel,
+    own_objects,
+)
 
 __all__ = [
     "KERAS_BATCH_SIZE",
@@ -42,6 +49,7 @@ __all__ = [
     "is_hypermodel",
     "models",
     "names",
+    "own_objects",
     "reference_of",
     "refuse_search_on_import",
     "register",

@@ -65,6 +65,21 @@ def describe(user: HyperModelLike) -> str:
     return getattr(user, "__name__", type(user).__name__)
 
 
+def own_objects(hypermodel: kt.HyperModel) -> dict[str, Any]:
+    """The classes and functions, by name, of the module that defines a user's
+    ``build(hp)`` or HyperModel (``hypermodel``, wrapped or not): what Keras needs to load
+    a model saved with layers of the user's own that are not registered with it."""
+    user = hypermodel.user if isinstance(hypermodel, UserHyperModel) else hypermodel
+    module = inspect.getmodule(user if inspect.isfunction(user) else type(user))
+    if module is None:
+        return {}
+    return {
+        name: value for name, value in vars(module).items()
+        if (inspect.isclass(value) or inspect.isfunction(value))
+        and getattr(value, "__module__", None) == module.__name__
+    }  # fmt: skip
+
+
 class _EpochStates(keras.callbacks.Callback):
     """Saves the model, its optimizer and the logs after every epoch (``model.fit``)."""
 

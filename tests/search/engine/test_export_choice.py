@@ -119,6 +119,51 @@ def test_a_run_on_arrays_exports_its_own_model(tmp_path: Path, capsys) -> None:
     assert "predict takes image classifiers that `python -m search export RUN` wrote" in err
 
 
+class _Doubled(keras.layers.Layer):
+    """A layer of the user's own, not registered with Keras: a saved model names it only."""
+
+    def call(self, inputs: Any) -> Any:
+        return inputs * 2.0
+
+
+def _build_with_own_layer(hp: Any, layer: type[keras.layers.Layer] = _Doubled) -> keras.Model:
+    model = keras.Sequential([keras.Input((8,)), layer(), keras.layers.Dense(hp.Int("units", 4, 8, step=4)),
+                              keras.layers.Dense(um.CLASSES, activation="softmax")])  # fmt: skip
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _build_with_hidden_layer(hp: Any) -> keras.Model:
+    class Hidden(_Doubled):
+        """Defined where Keras cannot find it by name, not even in this module."""
+
+    return _build_with_own_layer(hp, Hidden)
+
+
+def test_a_model_of_the_users_own_unregistered_layers_exports(tmp_path: Path, capsys) -> None:
+    """The retrained model is read back with the classes of the build's own module."""
+    x, y = um.tiny_data()
+    run = search.run(_build_with_own_layer, x, y, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, name="own", retrain=False, quiet=True)  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 0
+    model = keras.saving.load_model(run.folder / "export.keras", custom_objects={"_Doubled": _Doubled})
+    assert isinstance(model.layers[0], _Doubled)
+
+
+def test_a_model_keras_cannot_load_back_is_one_line(tmp_path: Path, capsys) -> None:
+    x, y = um.tiny_data()
+    run = search.run(_build_with_hidden_layer, x, y, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, name="hidden", retrain=False, quiet=True)  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "error: the retrained model: Keras cannot load it back (Could not locate class 'Hidden');"
+        " register your own classes and functions with @keras.saving.register_keras_serializable()"
+        " where they are defined, or define them in the module of your build(hp) or HyperModel"
+    ]
+    assert not (run.folder / "export.keras").exists()
+
+
 def test_a_sequential_image_classifier_exports_for_predict(tmp_path: Path, capsys) -> None:
     """A Sequential model loaded from a file has no input until called: the wrapper calls it."""
     x, y = um.tiny_images()
