@@ -24,6 +24,8 @@ ARRAYS_DIR = "data"
 PARTS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 MAX_CLASSES = 1000
 """Integer labels with at most this many distinct values are split stratified."""
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+FLOAT32_BYTES = 4
 MIN_CLASSES = 2
 """The fewest outputs of a model that gives one probability per class."""
 
@@ -107,7 +109,21 @@ def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
     if not np.isfinite(array).all():
         bad = int(np.size(array) - np.isfinite(array).sum())
         raise DataError(f"{what}: holds {bad} NaN or infinite values; clean or impute them first")
+    _refuse_beyond_float32(array, what)
     return array
+
+
+def _refuse_beyond_float32(array: np.ndarray, what: str) -> None:
+    """DataError for floats too large for float32, which Keras trains in: they would turn
+    into infinities there, and the loss into NaN."""
+    if array.dtype.kind != "f" or array.dtype.itemsize <= FLOAT32_BYTES:
+        return
+    peak = float(np.abs(array).max())
+    if peak > FLOAT32_MAX:
+        raise DataError(
+            f"{what}: holds values up to {peak:.3g}, beyond float32's {FLOAT32_MAX:.3g}, which Keras"
+            " trains in; rescale them first (e.g. divide by their largest, or take their log)"
+        )
 
 
 def _refuse_sparse(value: Any, what: str) -> None:

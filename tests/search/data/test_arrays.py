@@ -58,3 +58,14 @@ def test_labels_of_one_class_are_refused() -> None:
     with pytest.raises(DataError, match=r"^y: every label is 0 \(one class\)"):
         array_splits(X, np.eye(3)[np.zeros(20, int)], validation_data=(X, np.eye(3)[Y]))
     assert len(array_splits(X, np.full(20, 2.5)).y_train) == 16  # a constant target is no label
+
+
+def test_floats_beyond_float32_are_refused_before_keras_makes_them_infinite() -> None:
+    huge = X.astype("float64")
+    huge[3, 1] = -1e40
+    with pytest.raises(DataError, match=r"^x: holds values up to 1e\+40, beyond float32's 3.4e\+38, which"
+                       r" Keras trains in; rescale them first"):  # fmt: skip
+        array_splits(huge, Y)
+    with pytest.raises(DataError, match=r"^test_data\[1\] \(y\): holds values up to 1e\+39"):
+        array_splits(X, Y.astype("float64"), test_data=(X, np.full(20, 1e39)))
+    assert array_splits(huge / 1e10, Y).x_train.dtype == np.float64  # in range: taken as given
