@@ -24,7 +24,14 @@ from rich.console import Console
 
 from search._text import parse_duration
 from search.data import array_splits, load_arrays, refuse_streams
-from search.engine import RETRAIN_MAX_EPOCHS, RunRequest, drive_isolated, run_search, stored_request
+from search.engine import (
+    RETRAIN_MAX_EPOCHS,
+    RunRequest,
+    drive_isolated,
+    load_saved,
+    run_search,
+    stored_request,
+)
 from search.errors import RunFolderError, SearchError
 from search.experiments import (
     Experiment,
@@ -35,7 +42,6 @@ from search.experiments import (
     refuse_search_on_import,
     user_experiment,
 )
-from search.failures import exception_line, innermost_cause
 from search.quiet import quiet_libraries
 from search.report import empty_rule_columns, load_report, write_report
 from search.storage import RunFolder, check_writable, lock_holder
@@ -111,16 +117,11 @@ class Run:
                 f"{file}: no model saved (the run is {self.status});"
                 " resume it with search.resume(folder) to finish it"
             )
-        try:
-            objects = dict(custom_objects or {})
-            return keras.saving.load_model(file, custom_objects=objects, safe_mode=safe_mode)
-        except (TypeError, ValueError) as exc:
-            why = exception_line(innermost_cause(exc)).split(". ")[0].rstrip(".")
-            raise SearchError(
-                f"{file}: Keras cannot load it ({why}); pass your own classes"
-                " and functions: run.best_model(custom_objects={'Name': Name}), or register them with"
-                " @keras.saving.register_keras_serializable(); a Lambda layer you trust: safe_mode=False"
-            ) from None
+        return load_saved(
+            file, str(file), "pass your own classes and functions: run.best_model(custom_objects="
+            "{'Name': Name}), or register them with @keras.saving.register_keras_serializable();"
+            " a Lambda layer you trust: safe_mode=False", custom_objects, safe_mode,
+        )  # fmt: skip
 
     @property
     def trials(self) -> pd.DataFrame:

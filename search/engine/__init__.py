@@ -17,6 +17,7 @@ from search.engine._request import (
     check_warm_sources,
     stored_request,
 )
+from search.engine._saved import load_saved
 from search.engine._worker import run_worker, spawn_workers, wait_workers
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "export_run",
     "failure_reason",
     "load_exported",
+    "load_saved",
     "plan",
     "run_search",
     "run_worker",

@@ -22,10 +22,10 @@ from search.engine._plan import final_setup, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best, retrain_start
+from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
 from search.errors import RunFolderError, SearchError, SearchInterrupted, option
 from search.experiments import own_objects
-from search.failures import exception_line, innermost_cause
 from search.space import Space, space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, is_masked, owning_run, utc_now
 
@@ -107,16 +107,12 @@ def export_run(
 def _load_trained(file: Path, hypermodel: Any) -> keras.Model:
     """The retrained model, read back to be wrapped for use; the layers of a user's own
     that Keras does not know by name are taken from the module that defines the user's
-    build or HyperModel. SearchError when Keras cannot load it even so."""
-    try:
-        return keras.models.load_model(file, compile=False, custom_objects=own_objects(hypermodel))
-    except (TypeError, ValueError) as exc:
-        why = exception_line(innermost_cause(exc)).split(". ")[0].rstrip(".")
-        raise SearchError(
-            f"the retrained model: Keras cannot load it back ({why}); register your own classes"
-            " and functions with @keras.saving.register_keras_serializable() where they are"
-            " defined, or define them in the module of your build(hp) or HyperModel"
-        ) from None
+    build or HyperModel."""
+    return load_saved(
+        file, "the retrained model", "register your own classes and functions with"
+        " @keras.saving.register_keras_serializable() where they are defined, or define them in the"
+        " module of your build(hp) or HyperModel", own_objects(hypermodel), compile=False,
+    )  # fmt: skip
 
 
 def for_use(model: keras.Model, splits: Splits) -> tuple[keras.Model, tuple[str, ...]]:

@@ -157,7 +157,7 @@ def test_a_model_keras_cannot_load_back_is_one_line(tmp_path: Path, capsys) -> N
     assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.splitlines() == [
-        "error: the retrained model: Keras cannot load it back (Could not locate class 'Hidden');"
+        "error: the retrained model: Keras cannot load it (Could not locate class 'Hidden');"
         " register your own classes and functions with @keras.saving.register_keras_serializable()"
         " where they are defined, or define them in the module of your build(hp) or HyperModel"
     ]

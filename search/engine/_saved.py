@@ -1,0 +1,33 @@
+"""A model file Keras saved, read back, or one line saying what Keras could not find."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from search.errors import SearchError
+from search.failures import exception_line, innermost_cause
+
+
+def load_saved(
+    file: Path, named: str, fix: str, custom_objects: Mapping[str, Any] | None = None,
+    safe_mode: bool = True, compile: bool = True,
+) -> keras.Model:  # fmt: skip
+    """``file`` as Keras loads it (``custom_objects``, ``safe_mode`` and ``compile`` as
+    ``keras.saving.load_model`` takes them).
+
+    Raises:
+        SearchError: Keras cannot load it: ``named`` (how the message names the model),
+            the first line of what Keras could not find, and ``fix``.
+    """
+    try:
+        return keras.saving.load_model(
+            file, custom_objects=dict(custom_objects or {}), safe_mode=safe_mode, compile=compile
+        )
+    except (TypeError, ValueError) as exc:
+        # Keras wraps the error naming the class in others that print its whole config.
+        why = exception_line(innermost_cause(exc)).split(". ")[0].rstrip(".")
+        raise SearchError(f"{named}: Keras cannot load it ({why}); {fix}") from None
