@@ -713,12 +713,16 @@ def test_a_seed_makes_a_user_s_search_repeat_itself(tmp_path: Path) -> None:
     assert curves(_run(um.build, tmp_path, "random", name="f", seed=4, **pinned)) != three
 
 
-def test_load_given_a_file_of_a_run_names_the_runs_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("call", ["load", "resume"])
+def test_a_file_of_a_run_given_as_the_run_names_the_runs_folder(tmp_path: Path, call: str) -> None:
     (tmp_path / "run.json").write_text("{}")
     given, folder = re.escape(str(tmp_path / "run.json")), re.escape(str(tmp_path))
     with pytest.raises(search.RunFolderError, match=rf"^{given}: a file, not a run folder; give the run's"
-                       rf" folder: search.load\('{folder}'\)$"):  # fmt: skip
-        search.load(tmp_path / "run.json")
+                       rf" folder: search.{call}\('{folder}'\)$"):  # fmt: skip
+        getattr(search, call)(tmp_path / "run.json")
+
+
+def test_load_of_no_run_says_so(tmp_path: Path) -> None:
     with pytest.raises(search.RunFolderError, match=r"not a run folder \(no run.json\)"):
         search.load(tmp_path / "nope")
 
@@ -776,11 +780,3 @@ def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> Non
     with pytest.raises(SearchError, match=rf"^path {folder}/file/r.html: {folder}/file is a file, not a"
                        " folder; give a file in a folder you can write to$"):  # fmt: skip
         run.report(tmp_path / "file" / "r.html")
-
-
-def test_resume_given_a_file_of_a_run_names_the_runs_folder(tmp_path: Path) -> None:
-    (tmp_path / "run.json").write_text("{}")
-    given, folder = re.escape(str(tmp_path / "run.json")), re.escape(str(tmp_path))
-    with pytest.raises(search.RunFolderError, match=rf"^{given}: a file, not a run folder; give the run's"
-                       rf" folder: search.resume\('{folder}'\)$"):  # fmt: skip
-        search.resume(tmp_path / "run.json")
