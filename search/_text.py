@@ -45,7 +45,7 @@ def one_line(text: str, width: int) -> str:
     return head + ELLIPSIS.strip()
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|m|min|h)?")
+_DURATION = re.compile(r"(-?)\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|sec|m|min|h)?")
 SECONDS_PER_MINUTE = 60.0
 SECONDS_PER_HOUR = 3600.0
 _SECONDS_PER = {
@@ -64,14 +64,16 @@ def parse_duration(raw: str) -> float:
     ``"none"``: infinity, no limit.
 
     Raises:
-        ValueError: ``raw`` is none of these forms.
+        ValueError: ``raw`` is none of these forms, or negative.
     """
     if raw.strip().lower() == NO_LIMIT:
         return math.inf
     match = _DURATION.fullmatch(raw.strip().lower())
     if match is None:
         raise ValueError(f"{raw!r} is not a duration: write {DURATION_FORMS}")
-    return float(match[1]) * _SECONDS_PER[match[2] or "s"]
+    if match[1]:
+        raise ValueError(f"{raw!r} is negative: give a time above 0, {DURATION_FORMS}")
+    return float(match[2]) * _SECONDS_PER[match[3] or "s"]
 
 
 def duration_words(seconds: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -55,15 +56,22 @@ def test_durations_are_read_and_said(raw: str, seconds: float, words: str) -> No
     assert duration_words(seconds) == words
 
 
-@pytest.mark.parametrize("raw", ["", "ten", "-5m", "10d", "5 m s"])
+@pytest.mark.parametrize("raw", ["", "ten", "--5m", "10d", "5 m s", "5-"])
 def test_a_malformed_duration_is_refused(raw: str) -> None:
     with pytest.raises(ValueError, match="is not a duration: write a number with s, m or h"):
+        parse_duration(raw)
+
+
+@pytest.mark.parametrize("raw", ["-5", "-5m", " - 1.5h"])
+def test_a_negative_duration_is_refused_as_negative(raw: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(repr(raw))} is negative: give a time above 0,"):
         parse_duration(raw)
 
 
 @pytest.mark.parametrize(
     ("value", "message"),
     [("10d", "--max-search-time: '10d' is not a duration: write a number with s, m or h"),
+     ("-5", "--max-search-time: '-5' is negative: give a time above 0, a number with s, m or h"),
      ("0", "--max-search-time (0 s) must be more than 0 s; give e.g. 10m, or none for no limit")],
 )  # fmt: skip
 def test_the_cli_refuses_a_bad_limit_before_any_work(
