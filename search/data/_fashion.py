@@ -10,7 +10,7 @@ import numpy as np
 
 from search.data._dataset import Splits
 from search.data._idx import read_idx
-from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
+from search.data._split import DEFAULT_VAL_SIZE, check_size, split_off, stratified_indices
 from search.errors import DataError, option
 
 CLASS_NAMES = (
@@ -118,16 +118,12 @@ def load_fashion(
     folder = locate(data_dir, locations, download)
     arrays = read_folder(folder)
     x, y = arrays["x_train"][..., None], arrays["y_train"]
-    if not 0 < val_size < len(x):
-        raise DataError(f"{option('val_size')} ({val_size}) must be between 1 and {len(x) - 1}")
+    check_size(val_size, y, option("val_size"), " (one image of each class left to train on)", spare=1)
     rest, held = split_off(y, val_size, seed)
     unsplit = rest
     if train_size is not None:
-        if not 0 < train_size <= len(rest):
-            raise DataError(
-                f"{option('train_size')} ({train_size}) must be between 1 and {len(rest)}"
-                f" (60,000 minus the {val_size:,} validation images)"
-            )
+        where = f" ({len(x):,} minus the {val_size:,} validation images)"
+        check_size(train_size, y[rest], option("train_size"), where)
         rest = rest[stratified_indices(y[rest], train_size, seed + 2)]
     return Splits(
         x_train=x[rest], y_train=y[rest], x_val=x[held], y_val=y[held],

@@ -9,7 +9,7 @@ import numpy as np
 
 from search.data._dataset import Splits
 from search.data._folders import SPLITS, SUFFIXES, ImageFolders, decode_split, load_image_folders
-from search.data._split import split_off, stratified_indices
+from search.data._split import check_size, split_off, stratified_indices
 from search.errors import DataError, option
 
 TEST_SHARE = 0.15
@@ -100,7 +100,6 @@ def subset(
     """A stratified, seeded subset of ``size`` rows (all of them when None)."""
     if size is None or size == len(x):
         return x, y
-    if not 0 < size <= len(x):
-        raise DataError(f"{option} ({size}) must be between 1 and {len(x)}, the images there")
+    check_size(size, y, option, ", the images there")
     index = np.sort(stratified_indices(y, size, seed))
     return x[index], y[index]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from search.errors import DataError
+
 DEFAULT_VAL_SIZE = 10000
 """Validation images carved from the training set when an experiment gives no number
 (Fashion-MNIST's: as many as its test set)."""
@@ -35,6 +37,27 @@ def stratified_indices(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
         for cls, k in zip(classes, take)
     ]
     return rng.permutation(np.concatenate(chosen))
+
+
+def check_size(size: int, labels: np.ndarray, option: str, where: str = "", *, spare: int = 0) -> None:
+    """DataError unless ``size`` items can be a stratified subset of ``labels`` with every
+    class in it: at least one item of each class, at most all of them but ``spare`` items
+    of each class.
+
+    Args:
+        size: the subset's size, as given.
+        labels: the class labels the subset is drawn from.
+        option: the option that gave ``size``, as the user wrote it.
+        where: what the largest size is, said after it (" (60,000 minus ...)").
+        spare: items of each class to leave out of the subset (for the other split).
+    """
+    classes = len(np.unique(labels))
+    largest = len(labels) - spare * classes
+    if not classes <= size <= largest:
+        raise DataError(
+            f"{option} ({size}) must be between {classes} (one image of each class) and"
+            f" {largest}{where}"
+        )
 
 
 def split_off(

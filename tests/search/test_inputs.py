@@ -239,3 +239,14 @@ def test_a_batch_size_of_zero_is_refused_before_any_work(tmp_path: Path, capsys)
     assert err == (f"error: {space}: batch_size: 0 cannot be used; batch_size must be an integer"
                    " >= 1: change its values in the space file\n")  # fmt: skip
     assert not (tmp_path / "results").exists() and "loading" not in out
+
+
+def test_a_training_subset_smaller_than_the_classes_is_refused_before_any_work(
+    tmp_path: Path, fashion_dir: Path, capsys
+) -> None:
+    results = tmp_path / "results"
+    assert main(["run", "fashion", "--tuner", "random", "--train-size", "5", "--data-dir",
+                 str(fashion_dir), "--results", str(results)]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--train-size (5) must be between 10 (one image of each class) and" in err
+    assert "Traceback" not in err and not results.exists()

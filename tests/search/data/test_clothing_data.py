@@ -76,5 +76,8 @@ def test_subsets_are_stratified_and_the_full_set_kept(clothing_dir: Path) -> Non
     assert np.bincount(splits.y_train).tolist() == [5, 5, 5]
     assert np.bincount(splits.y_val).tolist() == [2, 2, 2]
     assert len(splits.x_test) == 12 and splits.x_full is not None and len(splits.x_full) == 30 + 12
-    with pytest.raises(DataError, match=r"^train_size \(99\) must be between 1 and 30"):
+    each = r"must be between 3 \(one image of each class\)"
+    with pytest.raises(DataError, match=rf"^train_size \(99\) {each} and 30"):
         load_clothing(clothing_dir, 32, train_size=99)
+    with pytest.raises(DataError, match=rf"^val_size \(2\) {each}"):
+        load_clothing(clothing_dir, 32, val_size=2)

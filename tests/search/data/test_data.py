@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -112,3 +113,18 @@ def test_sizes_out_of_range(synthetic_fashion: Path) -> None:
         load_fashion(synthetic_fashion, val_size=60000)
     with pytest.raises(DataError, match="^train_size"):
         load_fashion(synthetic_fashion, val_size=10000, train_size=50001)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [({"val_size": 9}, "val_size (9) must be between 10 (one image of each class) and"),
+     ({"val_size": 59995}, "val_size (59995) must be between 10 (one image of each class) and 59990"
+      " (one image of each class left to train on)"),
+     ({"val_size": 100, "train_size": 5}, "train_size (5) must be between 10 (one image of each class)"
+      " and 59900 (60,000 minus the 100 validation images)")],
+)  # fmt: skip
+def test_a_subset_too_small_for_every_class_is_refused(
+    synthetic_fashion: Path, sizes: dict[str, int], message: str
+) -> None:
+    with pytest.raises(DataError, match=f"^{re.escape(message)}"):
+        load_fashion(synthetic_fashion, **sizes)
