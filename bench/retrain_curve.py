@@ -1,10 +1,13 @@
 """How the final model's accuracy grows with retrain epochs, to size the retrain.
 
-Run: ``python bench/retrain_curve.py [--epochs N] [--fix name=value ...]``. Trains one
+Run: ``python bench/retrain_curve.py [--epochs N] [--fix name=value ...] [--reduce-lr FACTOR]
+[--mirrored]``. Trains one
 ``fashion`` configuration (the space's defaults unless fixed) on the training images left
 after the 10,000-image validation split and prints, after every epoch, the train,
-validation and test accuracy and the time. The test column is for this measurement only:
-the search never looks at it.
+validation and test accuracy and the time; with ``--mirrored`` also the test accuracy
+when each image's probabilities are averaged with its left-right mirror's (test-time
+augmentation). The test columns are for this measurement only: the search never looks at
+them.
 """
 
 from __future__ import annotations
@@ -16,15 +19,26 @@ from typing import Any
 import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
 import keras
 import keras_tuner as kt
+import numpy as np
 
 from search.experiments import DataOptions, ModelOptions, get
 from search.space import parse_fix
 
+PREDICT_BATCH_SIZE = 1024
+
+
+def mirrored_accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    """Accuracy of ``model`` on (x, y) when each image's class probabilities are averaged
+    with its left-right mirror's (test-time augmentation; NHWC images)."""
+    probs = model.predict(x, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+    probs = probs + model.predict(x[:, :, ::-1], batch_size=PREDICT_BATCH_SIZE, verbose=0)
+    return float(np.mean(np.argmax(probs, axis=1) == y.reshape(-1)))
+
 
 class _Curve(keras.callbacks.Callback):
-    def __init__(self, x_test: Any, y_test: Any) -> None:
+    def __init__(self, x_test: Any, y_test: Any, mirrored: bool = False) -> None:
         super().__init__()
-        self.x_test, self.y_test = x_test, y_test
+        self.x_test, self.y_test, self.mirrored = x_test, y_test, mirrored
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
@@ -33,9 +47,13 @@ class _Curve(keras.callbacks.Callback):
         logs = logs or {}
         _, test = evaluate_model(self.model, self.x_test, self.y_test, 1024)
         rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        both = ""
+        if self.mirrored:
+            both = f"  with mirrored {mirrored_accuracy(self.model, self.x_test, self.y_test):.4f}"
         print(
             f"epoch {epoch + 1:2d}: train {logs.get('accuracy', float('nan')):.4f}"
             f"  val {logs.get('val_accuracy', float('nan')):.4f}  test {test:.4f}"
+            f"{both}"
             f"  learning rate {rate:.2g}"
             f"  ({time.perf_counter() - self.start:.0f} s)",
             flush=True,
@@ -46,6 +64,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--fix", action="append", default=[], help="name=value (repeatable)")
+    parser.add_argument("--mirrored", action="store_true",
+                        help="also the test accuracy with each image averaged with its mirror")
     parser.add_argument("--reduce-lr", type=float, default=None, metavar="FACTOR",
                         help="multiply the learning rate by FACTOR when val accuracy stalls")
     args = parser.parse_args()
@@ -65,7 +85,7 @@ def main() -> None:
     if args.reduce_lr:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             "val_accuracy", factor=args.reduce_lr, patience=1, mode="max", min_lr=1e-6))  # fmt: skip
-    callbacks.append(_Curve(splits.x_test, splits.y_test))
+    callbacks.append(_Curve(splits.x_test, splits.y_test, args.mirrored))
     hypermodel.fit(
         hp, model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
         epochs=args.epochs, callbacks=callbacks,
