@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
+import numpy as np
 import pytest
 
 from search.experiments import DataOptions, get
@@ -154,6 +156,23 @@ def test_schedule_ceiling_refuses_an_unknown_schedule() -> None:
     done = _bench("schedule_ceiling.py", "--schedules", "cosine,onecycle")
     assert done.returncode == 2
     assert "'cosine,onecycle': onecycle is not one of constant, cosine, smoothing" in done.stderr
+
+
+def test_retrain_curve_averages_each_image_with_its_mirror(monkeypatch) -> None:
+    """A model that scores class 0 by the top-left pixel and class 1 by twice the top-right
+    one: right on every image alone, wrong once each image's mirror is added in."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    bench = importlib.import_module("retrain_curve")
+    inputs = keras.Input((2, 3, 1))
+    corners = keras.layers.Lambda(
+        lambda t: keras.ops.stack([t[:, 0, 0, 0], 2.0 * t[:, 0, -1, 0]], axis=1)
+    )(inputs)
+    model = keras.Model(inputs, corners)
+    x = np.zeros((4, 2, 3, 1), "float32")
+    x[:, 0, 0, 0], x[:, 0, -1, 0] = 3.0, 1.0  # alone: [3, 2], class 0; mirror: [1, 6]
+    y = np.zeros(4, "int64")
+    assert float(np.mean(np.argmax(model.predict(x, verbose=0), axis=1) == y)) == 1.0
+    assert bench.mirrored_accuracy(model, x, y) == 0.0
 
 
 def test_retrain_start_smoke() -> None:
