@@ -1,8 +1,8 @@
 """Adapters for the private internals of third-party libraries, one module per library.
 
 Every use of a library's private attributes or modules goes through its adapter
-(``search.compat.keras_tuner``, ``search.compat.optuna``, ``search.compat.tensorflow``),
-each with the version range it is tested on and a ``check_version()`` that refuses another
-version with a clear message. The adapters import their library themselves: import the
-module you need, nothing is imported here.
+(``search.compat.keras_tuner``, ``search.compat.mlflow``, ``search.compat.optuna``,
+``search.compat.tensorflow``), each with the version range it is tested on and a
+``check_version()`` that refuses another version with a clear message. The adapters import
+their library themselves: import the module you need, nothing is imported here.
 """

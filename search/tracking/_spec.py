@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from search.compat import mlflow as compat_mlflow
 from search.errors import SearchError, option
 from search.storage import masked_url
 
@@ -92,7 +93,8 @@ def check_uri(uri: str) -> None:
             f"tracking URI {shown!r} is malformed ({exc}); e.g. http://127.0.0.1:5000"
         ) from None
     scheme = parts.scheme.split("+")[0]
-    known = _known_schemes()
+    compat_mlflow.check_version()
+    known = compat_mlflow.tracking_schemes()
     if scheme not in known:
         raise SearchError(
             f"tracking URI {shown!r}: MLflow does not know the scheme {parts.scheme!r}; use one of"
@@ -104,13 +106,6 @@ def check_uri(uri: str) -> None:
         raise SearchError(f"tracking URI {shown!r} names no file; e.g. sqlite:///results/mlflow.db")
     if port == 0:
         raise SearchError(f"tracking URI {shown!r}: port 0 is not a server's port")
-
-
-def _known_schemes() -> list[str]:
-    """The URI schemes MLflow's tracking store registry accepts."""
-    from mlflow.tracking._tracking_service.utils import _tracking_store_registry
-
-    return sorted(getattr(_tracking_store_registry, "_registry", {}))
 
 
 def resolve_uri(spec_uri: str | None, results: Path) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from search.compat import _versions
 from search.compat import keras_tuner as compat_kt
+from search.compat import mlflow as compat_mlflow
 from search.compat import optuna as compat_optuna
 from search.compat import tensorflow as compat_tf
 from search.errors import SearchError
@@ -22,6 +23,7 @@ from tests.conftest import ROOT
 
 ADAPTERS = [
     (compat_kt, "KerasTuner", compat_kt.KERAS_TUNER_TESTED, "keras-tuner"),
+    (compat_mlflow, "MLflow", compat_mlflow.MLFLOW_TESTED, "mlflow"),
     (compat_optuna, "Optuna", compat_optuna.OPTUNA_TESTED, "optuna"),
     (compat_tf, "TensorFlow", compat_tf.TENSORFLOW_TESTED, "tensorflow"),
 ]
@@ -34,8 +36,10 @@ PRIVATE_NAMES = {
     "_storage", "_trial_id", "_contains",
     # TensorFlow
     "_gradient_registry",
+    # MLflow
+    "_tracking_store_registry", "_registry",
 }  # fmt: skip
-PRIVATE_MODULES = ("keras_tuner.src", "tensorflow.python", "optuna._")
+PRIVATE_MODULES = ("keras_tuner.src", "tensorflow.python", "optuna._", "mlflow.tracking._")
 
 
 def private_uses(path: Path) -> list[str]:
@@ -85,6 +89,12 @@ def test_keras_tuner_outside_its_range_is_refused(version: str, monkeypatch: pyt
     monkeypatch.setattr(_versions, "installed", lambda distributions: version)
     with pytest.raises(SearchError, match=f"KerasTuner {version} is installed"):
         compat_kt.check_version()
+
+
+def test_mlflow_tracking_schemes_are_its_store_registry() -> None:
+    schemes = compat_mlflow.tracking_schemes()
+    assert {"", "file", "sqlite", "http", "https"} <= set(schemes)
+    assert schemes == sorted(schemes)
 
 
 def test_creating_a_tuner_checks_keras_tuner_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
