@@ -15,7 +15,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from hypermodels._fidelity import DataFidelity
+from hypermodels import DataFidelity
 from search.compat import keras_tuner as compat_kt
 from search.environment import environment_error
 from search.errors import SearchError

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import keras_tuner as kt
 
-from hypermodels._fidelity import DataFidelity
+from hypermodels import DataFidelity
 from search._text import plural
 from search.errors import SearchError, option
 from search.space import Space
