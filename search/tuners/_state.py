@@ -13,7 +13,7 @@ from pathlib import Path
 
 from search.errors import RunFolderError, option
 from search.storage import RunFolder
-from search.tuners.optuna._choices import JOURNAL_FILE
+from search.tuners.optuna import JOURNAL_FILE
 
 ORACLE_FILE = "oracle.json"
 OPTUNA = "optuna"

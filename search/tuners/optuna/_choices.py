@@ -12,6 +12,7 @@ from search.errors import SearchError, option
 SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "nsga2")
 PRUNERS = ("median", "successive-halving", "hyperband", "none")
 JOURNAL_FILE = "optuna.journal"
+"""The study's journal file in the run folder, when no ``--storage`` database is given."""
 MEDIAN_STARTUP_TRIALS = 3
 """Trials that run whole before the median pruner judges any (it needs a median)."""
 
