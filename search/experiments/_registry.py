@@ -183,6 +183,7 @@ _VARIANTS: dict[str, dict[str, Experiment]] = {}
 
 
 def register(experiment: Experiment) -> None:
+    """Make ``experiment`` a built-in experiment, under its name (replacing one of that name)."""
     _EXPERIMENTS[experiment.name] = experiment
 
 
@@ -199,6 +200,7 @@ def models(name: str) -> list[str]:
 
 
 def names() -> list[str]:
+    """The built-in experiments' names, sorted."""
     return sorted(_EXPERIMENTS)
 
 

@@ -111,4 +111,5 @@ def trials_table(
 
 
 def hp_columns(frame: pd.DataFrame) -> list[str]:
+    """The hyperparameter columns of ``frame`` (named with :data:`HP_PREFIX`), in order."""
     return [c for c in frame.columns if c.startswith(HP_PREFIX)]

@@ -119,10 +119,12 @@ _BACKENDS: dict[str, Backend] = {}
 
 
 def register(backend: Backend) -> None:
+    """Make ``backend`` a ``--tuner`` choice, under its name (replacing one of that name)."""
     _BACKENDS[backend.name] = backend
 
 
 def names() -> list[str]:
+    """The ``--tuner`` choices, in the order they were registered."""
     return list(_BACKENDS)
 
 

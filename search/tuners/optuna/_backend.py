@@ -76,6 +76,8 @@ def _study(
 
 @dataclass(frozen=True)
 class OptunaBackend:
+    """The ``--tuner optuna`` backend: an :class:`OptunaTuner` on the run's study."""
+
     name: str = "optuna"
     description: str = "Optuna: TPE (or another sampler), epoch-level pruning, Pareto search"
 
