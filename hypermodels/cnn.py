@@ -89,7 +89,8 @@ class ImageCNN(kt.HyperModel):
         check_model_space(space, DEFAULTS, DOMAINS, {"preprocessing": PREPROCESSING})
 
     def config(self, hp: kt.HyperParameters) -> dict[str, Any]:
-        """The hyperparameter values of ``hp``, with model defaults for what the space omits."""
+        """The CNN's hyperparameter values of ``hp``, with :data:`DEFAULTS` for what the space
+        omits; ValueError for a ``preprocessing`` it does not have."""
         values = define(hp, self.space)
         config = {**DEFAULTS, **values}
         if config["preprocessing"] not in PREPROCESSING:

@@ -85,7 +85,8 @@ class TransferModel(kt.HyperModel):
         check_model_space(space, DEFAULTS, DOMAINS, {"base": BASES})
 
     def config(self, hp: kt.HyperParameters) -> dict[str, Any]:
-        """The hyperparameter values of ``hp``, with model defaults for what the space omits."""
+        """The transfer model's hyperparameter values of ``hp``, with its :data:`DEFAULTS` for
+        what the space omits."""
         return {**DEFAULTS, **define(hp, self.space)}
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:

@@ -58,3 +58,19 @@ def test_every_exported_function_and_class_has_a_docstring() -> None:
 def test_the_exports_are_read_from_all() -> None:
     init = ast.parse("from a._b import f, g as h\nfrom a._c import K\n__all__ = ['K', 'h']\n")
     assert exported(init) == {"K": ("a._c", "K"), "h": ("a._b", "g")}
+
+
+def shared_docstrings() -> list[list[str]]:
+    """``file:line name`` of the functions and classes that share a docstring, by text."""
+    by_text: dict[str, list[str]] = {}
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                text = " ".join((ast.get_docstring(node) or "").split())
+                if text:
+                    by_text.setdefault(text, []).append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    return [where for where in by_text.values() if len(where) > 1]
+
+
+def test_no_two_functions_share_a_docstring() -> None:
+    assert shared_docstrings() == []
