@@ -16,8 +16,9 @@ def masked_url(url: str | None) -> str | None:
     if url is None:
         return None
     from sqlalchemy.engine import make_url  # slow to import: only where a URL is given
+    from sqlalchemy.exc import ArgumentError
 
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL: the storage check refuses it anyway
-        return url
+    except (ArgumentError, ValueError):  # not a URL (ValueError: a port that is not a number)
+        return url  # the storage check refuses it anyway

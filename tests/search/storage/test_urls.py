@@ -1,0 +1,32 @@
+"""URLs as run.json keeps them: the password hidden, a value that is not a URL as given,
+and any other error let through."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy.engine
+
+from search.storage import is_masked, masked_url
+
+
+@pytest.mark.parametrize(
+    "value", ["not a url", "", "a b://c", "postgresql://u:p@h:notaport/db", "postgresql://u:p@[::1/db"]
+)
+def test_a_value_that_is_not_a_url_comes_back_as_given(value: str) -> None:
+    assert masked_url(value) == value
+
+
+def test_the_password_is_hidden() -> None:
+    masked = masked_url("postgresql+psycopg://user:secret@db:5432/search")
+    assert masked is not None and "secret" not in masked and is_masked(masked)
+
+
+def test_an_unexpected_error_is_not_taken_for_a_value_that_is_not_a_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(url: str) -> None:
+        raise RuntimeError("a bug in the parser")
+
+    monkeypatch.setattr(sqlalchemy.engine, "make_url", broken)
+    with pytest.raises(RuntimeError, match="a bug in the parser"):
+        masked_url("postgresql://user:secret@db/search")
