@@ -11,6 +11,7 @@ skipped before any training starts instead of failing mid-trial.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import warnings
@@ -140,8 +141,6 @@ def decode_split(folders: ImageFolders, split: str, size: int, workers: int | No
 
 
 def _write_npz(path: Path, split: DecodedSplit) -> None:
-    import io
-
     buffer = io.BytesIO()
     np.savez(buffer, x=split.x, y=split.y, skipped=np.array(json.dumps(split.skipped)))
     write_atomic(path, buffer.getvalue())
