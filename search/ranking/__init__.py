@@ -8,6 +8,7 @@ overfits least comes first. Any other objective ranks by its own best value.
 from search.ranking._rule import (
     ACCURACY_OBJECTIVES,
     RULE,
+    TOLERANCE,
     Choice,
     Ranking,
     ValueChoice,
@@ -21,6 +22,7 @@ from search.ranking._rule import (
     rank_trials,
 )
 from search.ranking._table import (
+    CONVERGED_EPOCHS,
     HP_PREFIX,
     METRIC_COLUMNS,
     converged_metrics,
@@ -31,9 +33,11 @@ from search.ranking._table import (
 
 __all__ = [
     "ACCURACY_OBJECTIVES",
+    "CONVERGED_EPOCHS",
     "HP_PREFIX",
     "METRIC_COLUMNS",
     "RULE",
+    "TOLERANCE",
     "Choice",
     "Ranking",
     "ValueChoice",

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+TOLERANCE = 0.005
+"""The rule's default tolerance (``--tolerance``): a converged validation accuracy this
+close to the best one counts as accurate enough."""
+
 
 def overfitting(gap: float) -> float:
     """How much a trial overfits: its train-val accuracy gap, 0 where train is not above.
@@ -20,7 +24,7 @@ def overfitting(gap: float) -> float:
     return max(float(gap), 0.0) if math.isfinite(gap) else math.nan
 
 
-def rank_trials(frame: pd.DataFrame, tolerance: float = 0.005) -> pd.DataFrame:
+def rank_trials(frame: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFrame:
     """``frame`` sorted by the rule, with ``rank``, ``within_tolerance`` and ``pareto`` columns.
 
     Trials whose converged validation accuracy is within ``tolerance`` of the best come
@@ -89,7 +93,7 @@ class Choice:
         )
 
 
-def choose(ranked: pd.DataFrame, tolerance: float = 0.005) -> Choice | None:
+def choose(ranked: pd.DataFrame, tolerance: float = TOLERANCE) -> Choice | None:
     """The rank-1 trial of a ranked table, or None when no trial has a converged accuracy."""
     scored = ranked[ranked["rank"].notna()]
     if scored.empty:
@@ -261,7 +265,7 @@ def rank_run(
     table: pd.DataFrame,
     objective: str = "val_accuracy",
     direction: str = "max",
-    tolerance: float = 0.005,
+    tolerance: float = TOLERANCE,
 ) -> Ranking:
     """The ranking the engine chooses by and the report shows, for any objective.
 

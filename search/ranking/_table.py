@@ -10,6 +10,9 @@ import numpy as np
 import pandas as pd
 
 HP_PREFIX = "hp_"
+CONVERGED_EPOCHS = 3
+"""The rule's default converged epochs (``--converged-epochs``): a trial's converged metrics
+are the mean of this many epochs up to its best one."""
 METRIC_COLUMNS = (
     "best_val_accuracy", "best_epoch", "converged_val_accuracy", "converged_train_accuracy",
     "gap_accuracy", "converged_val_loss", "converged_train_loss", "gap_loss",
@@ -71,7 +74,7 @@ def converged_metrics(epochs: Sequence[Mapping[str, Any]], k: int) -> dict[str, 
 
 def trials_table(
     trials: Sequence[Mapping[str, Any]],
-    converged_epochs: int = 3,
+    converged_epochs: int = CONVERGED_EPOCHS,
     final: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The trials of one run as a DataFrame, in the order they started."""
