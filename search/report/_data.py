@@ -15,6 +15,8 @@ from search._text import UNREADABLE, duration_words, plural
 from search.errors import RunFolderError
 from search.ranking import (
     ACCURACY_OBJECTIVES,
+    CONVERGED_EPOCHS,
+    TOLERANCE,
     Choice,
     ValueChoice,
     against_baseline,
@@ -29,10 +31,6 @@ from search.storage import RunFolder, run_state, status_counts, tracked_objectiv
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
-DEFAULT_CONVERGED_EPOCHS = 3
-"""The rule's converged epochs for a run that stored none (as ``run``'s default)."""
-DEFAULT_TOLERANCE = 0.005
-"""The rule's tolerance for a run that stored none (as ``run``'s default)."""
 
 
 @dataclass(frozen=True)
@@ -55,8 +53,8 @@ def rank_rule(
     """The run's own rule (run.json's request: ``--converged-epochs``, ``--tolerance``),
     where an option given here wins; the note says which given one differs from the run's."""
     request = meta.get("request") or {}
-    own_epochs = int(request.get("converged_epochs", DEFAULT_CONVERGED_EPOCHS))
-    own_tolerance = float(request.get("tolerance", DEFAULT_TOLERANCE))
+    own_epochs = int(request.get("converged_epochs", CONVERGED_EPOCHS))
+    own_tolerance = float(request.get("tolerance", TOLERANCE))
     epochs = own_epochs if converged_epochs is None else converged_epochs
     tol = own_tolerance if tolerance is None else tolerance
     differ = [
