@@ -19,6 +19,7 @@ from search.data import Splits
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
+from search.ranking import CONVERGED_EPOCHS, TOLERANCE
 from search.storage import RunFolder, damaged_file, is_masked, masked_url
 from search.tracking import parse_track
 
@@ -93,8 +94,8 @@ class RunRequest:
     accuracy stops improving)."""
     retrain_from: str = "auto"
     """One of :data:`RETRAIN_FROM` (``--retrain-from``)."""
-    converged_epochs: int = 3
-    tolerance: float = 0.005
+    converged_epochs: int = CONVERGED_EPOCHS
+    tolerance: float = TOLERANCE
     sampler: str | None = None
     pruner: str | None = None
     storage: str | None = None
