@@ -43,6 +43,7 @@ from search.experiments import (
     user_experiment,
 )
 from search.quiet import quiet_libraries
+from search.ranking import CONVERGED_EPOCHS, TOLERANCE
 from search.report import empty_rule_columns, load_report, write_report
 from search.storage import RunFolder, check_writable, lock_holder
 from search.tuners import Observer
@@ -198,8 +199,8 @@ def run(
     retrain_data: str = "validated",
     retrain_max_epochs: int = RETRAIN_MAX_EPOCHS,
     retrain_from: str = "auto",
-    converged_epochs: int = 3,
-    tolerance: float = 0.005,
+    converged_epochs: int = CONVERGED_EPOCHS,
+    tolerance: float = TOLERANCE,
     sampler: str | None = None,
     pruner: str | None = None,
     storage: str | None = None,
