@@ -1,5 +1,6 @@
 """KerasTuner's private internals, in one place: the Hyperband schedule, the oracle's
-bookkeeping, its debug flag and the writes of its state files and checkpoints."""
+bookkeeping, the hooks a subclass overrides, its debug flag and the writes of its state
+files and checkpoints."""
 
 from __future__ import annotations
 
@@ -150,6 +151,38 @@ def ran_values(oracle: kt.Oracle, values: dict[str, Any]) -> bool:
 def values_hash(oracle: kt.Oracle, values: dict[str, Any]) -> str:
     """The oracle's hash of a configuration, as it compares tried values."""
     return str(oracle._compute_values_hash(values))
+
+
+class OracleHooks(kt.Oracle):
+    """An Oracle whose private hooks a subclass overrides under public names:
+    :meth:`random_values` (``_random_values``) and :meth:`is_duplicate` (``_duplicate``)."""
+
+    def _random_values(self) -> dict[str, Any] | None:
+        return self.random_values()
+
+    def _duplicate(self, values: dict[str, Any]) -> bool:
+        return self.is_duplicate(values)
+
+    def random_values(self) -> dict[str, Any] | None:
+        """Values for a new trial by the oracle's own rule; None when it finds none untried."""
+        values: dict[str, Any] | None = super()._random_values()
+        return values
+
+    def is_duplicate(self, values: dict[str, Any]) -> bool:
+        """Whether the oracle takes ``values`` for ones it has tried (and draws again)."""
+        return bool(super()._duplicate(values))
+
+
+class TunerHooks:
+    """A Tuner mixin whose private hook a subclass overrides under a public name:
+    :meth:`populate_initial_space` (``_populate_initial_space``)."""
+
+    def _populate_initial_space(self) -> None:
+        self.populate_initial_space()
+
+    def populate_initial_space(self) -> None:
+        """KerasTuner's own: the space of the hypermodel's defaults, its model built once."""
+        super()._populate_initial_space()  # type: ignore[misc]
 
 
 @contextlib.contextmanager

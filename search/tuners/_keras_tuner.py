@@ -65,7 +65,7 @@ def filled_values(space: kt.HyperParameters, given: dict[str, Any]) -> dict[str,
     return hps.values
 
 
-class BaselineFirst(kt.Oracle):
+class BaselineFirst(compat_kt.OracleHooks):
     """Oracle mixin: the first configuration tried is the space's defaults, the baseline a
     search has to beat; after it (and after a resume), the oracle's own random values.
     The baseline runs even when an earlier run's trial (``--warm-start``) had its values:
@@ -81,9 +81,10 @@ class BaselineFirst(kt.Oracle):
                 return values
         return None
 
-    def _random_values(self) -> dict[str, Any] | None:
+    def random_values(self) -> dict[str, Any] | None:
+        """The defaults while they are due (:meth:`baseline_due`), then the oracle's own."""
         values = self.baseline_due()
-        return values if values is not None else super()._random_values()
+        return values if values is not None else super().random_values()
 
 
 class WarmStarted(BaselineFirst):
@@ -121,8 +122,9 @@ class WarmStarted(BaselineFirst):
             trials.append(trial)
         return trials
 
-    def _duplicate(self, values: dict[str, Any]) -> bool:
-        if super()._duplicate(values):
+    def is_duplicate(self, values: dict[str, Any]) -> bool:
+        """Tried by this oracle, or equal to one of the earlier runs' trials."""
+        if super().is_duplicate(values):
             return True
         return any(
             compat_kt.values_hash(self, values) == compat_kt.values_hash(self, t.hyperparameters.values)
