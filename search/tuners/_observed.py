@@ -87,7 +87,7 @@ def _stop_if_environment(exc: BaseException) -> None:
         raise EnvironmentStop(error) from exc
 
 
-class ObservedTuner:
+class ObservedTuner(compat_kt.TunerHooks):
     """Mixin placed before a KerasTuner tuner class in the bases."""
 
     observers: list[Observer]
@@ -138,10 +138,10 @@ class ObservedTuner:
             _stop_if_environment(exc)
             raise
 
-    def _populate_initial_space(self) -> None:
+    def populate_initial_space(self) -> None:
         # KerasTuner builds the model of the space's defaults here, before any trial.
         try:
-            super()._populate_initial_space()  # type: ignore[misc]
+            super().populate_initial_space()
         except Exception as exc:
             reason = failure_reason("".join(traceback.format_exception_only(exc))) or ""
             if reason.startswith(OUT_OF_MEMORY):

@@ -32,6 +32,7 @@ PRIVATE_NAMES = {
     # KerasTuner
     "_retry_queue", "_record_values", "_save_trial", "_get_size", "_get_num_brackets",
     "_get_num_rounds", "_get_epochs", "_brackets", "_compute_values_hash",
+    "_random_values", "_duplicate", "_populate_initial_space",
     # Optuna
     "_storage", "_trial_id", "_contains",
     # TensorFlow
@@ -43,13 +44,16 @@ PRIVATE_MODULES = ("keras_tuner.src", "tensorflow.python", "optuna._", "mlflow.t
 
 
 def private_uses(path: Path) -> list[str]:
-    """Each use of a third-party private name or module in ``path``, as ``file:line: name``."""
+    """Each use (or override) of a third-party private name or module in ``path``, as
+    ``file:line: name``."""
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Attribute) and node.attr in PRIVATE_NAMES:
             found.append((node.lineno, node.attr))
         elif isinstance(node, ast.Constant) and node.value in PRIVATE_NAMES:  # getattr(x, "_y")
             found.append((node.lineno, node.value))
+        elif isinstance(node, ast.FunctionDef) and node.name in PRIVATE_NAMES:  # an override
+            found.append((node.lineno, node.name))
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.startswith(PRIVATE_MODULES):
                 found.append((node.lineno, node.module))
