@@ -91,6 +91,11 @@ def save_trial(oracle: kt.Oracle, trial: kt.engine.trial.Trial) -> None:
     oracle._save_trial(trial)
 
 
+def show_trial_begin(oracle: kt.Oracle, trial: kt.engine.trial.Trial) -> None:
+    """Show a new trial's start on the oracle's display, as KerasTuner's own oracles do."""
+    oracle._display.on_trial_begin(trial)
+
+
 def _remote(path: str) -> bool:
     """A path on another file system (``gs://``...), written KerasTuner's own way."""
     return "://" in path

@@ -177,7 +177,7 @@ class OptunaOracle(kt.Oracle):
             self.start_order.append(trial_id)
             compat_kt.save_trial(self, trial)
             self.save()
-            self._display.on_trial_begin(trial)
+            compat_kt.show_trial_begin(self, trial)
         return trial
 
     def report_epoch(self, trial_id: str, epoch: int, logs: dict[str, float]) -> bool:

@@ -32,7 +32,7 @@ PRIVATE_NAMES = {
     # KerasTuner
     "_retry_queue", "_record_values", "_save_trial", "_get_size", "_get_num_brackets",
     "_get_num_rounds", "_get_epochs", "_brackets", "_compute_values_hash",
-    "_random_values", "_duplicate", "_populate_initial_space",
+    "_random_values", "_duplicate", "_populate_initial_space", "_display",
     # Optuna
     "_storage", "_trial_id", "_contains",
     # TensorFlow
