@@ -25,6 +25,9 @@ from hypermodels._steps import make_steps
 
 EVAL_BATCH_SIZE = 1024
 """Images per evaluation step: no gradients are kept, so far more fit than in training."""
+DEVICE_DATA_BYTES = 2 * 2**30
+"""Images up to this size (2 GiB) stay on the device for a whole fit or evaluation; larger
+sets go there in parts of this size, a part at a time."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class LoopConfig:
 
     batch_size: int = 64
     eval_batch_size: int = EVAL_BATCH_SIZE
-    device_data_bytes: int = 2 * 2**30
+    device_data_bytes: int = DEVICE_DATA_BYTES
     """Images up to this size stay on the device for the whole fit; larger sets go there
     in parts of this size, a part at a time."""
     augmentation: Augmentation = Augmentation()
@@ -351,7 +354,7 @@ class EvalData:
 
 
 def evaluate_arrays(
-    steps: Any, x: np.ndarray, y: np.ndarray, batch_size: int, limit: int = 2 * 2**30
+    steps: Any, x: np.ndarray, y: np.ndarray, batch_size: int, limit: int = DEVICE_DATA_BYTES
 ) -> tuple[float, float]:
     """Mean loss and accuracy over all of ``x``; the last batch is padded and masked."""
     return EvalData(x, y, batch_size, limit).evaluate(steps)
