@@ -46,3 +46,32 @@ def test_the_scan_tells_a_package_from_its_neighbours() -> None:
     assert private_imports("from hypermodels._loop import fit_loop\n", "search.tuners") == [
         (1, "hypermodels._loop")
     ]
+
+
+def undeclared_exports() -> list[str]:
+    """Each package ``__init__`` with no literal ``__all__``, or naming there what it neither
+    binds nor holds as a submodule."""
+    found = []
+    for init in sorted(p for name in PACKAGES for p in (ROOT / name).glob("**/__init__.py")):
+        tree = ast.parse(init.read_text())
+        bound = {a.asname or a.name.split(".")[0] for n in tree.body
+                 if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}  # fmt: skip
+        bound |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        declared = None
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if any(getattr(t, "id", None) == "__all__" for t in targets):
+                declared = node.value
+        where = init.relative_to(ROOT)
+        if declared is None:
+            found.append(f"{where}: no __all__")
+        elif isinstance(declared, ast.List):
+            for name in ast.literal_eval(declared):
+                submodule = (init.parent / f"{name}.py").is_file() or (init.parent / name).is_dir()
+                if name not in bound and not submodule:
+                    found.append(f"{where}: {name}")
+    return found
+
+
+def test_every_package_declares_its_exports() -> None:
+    assert undeclared_exports() == []

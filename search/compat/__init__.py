@@ -6,3 +6,5 @@ Every use of a library's private attributes or modules goes through its adapter
 ``check_version()`` that refuses another version with a clear message. The adapters import
 their library themselves: import the module you need, nothing is imported here.
 """
+
+__all__ = ["keras_tuner", "mlflow", "optuna", "tensorflow"]
