@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import keras
+
 PRECISIONS = ("auto", "float32", "mixed", "float16")
 MIXED = "mixed_bfloat16"
 """bfloat16 keeps float32's exponent range: no loss scaling is needed, unlike float16."""
@@ -16,14 +18,12 @@ LossScaleOptimizer when a model is compiled under it; the loop scales the loss."
 
 def has_gpu() -> bool:
     """Whether Keras' backend sees a GPU."""
-    import keras
-
     if keras.backend.backend() == "jax":
-        import jax
+        import jax  # the backend's own library, only when Keras runs on it (JAX is optional)
 
         return any(d.platform == "gpu" for d in jax.devices())
     if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # the backend's own (the JAX machines have no TensorFlow)
 
         return bool(tf.config.list_physical_devices("GPU"))
     return False
@@ -41,8 +41,6 @@ def policy_for(choice: str) -> str:
 @contextlib.contextmanager
 def precision(choice: str) -> Iterator[str]:
     """Set Keras' global dtype policy for the block (the previous one comes back after)."""
-    import keras
-
     previous = keras.mixed_precision.global_policy()
     name = policy_for(choice)
     keras.mixed_precision.set_global_policy(name)

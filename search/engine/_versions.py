@@ -5,6 +5,8 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+import keras
+
 PACKAGES = (
     "keras-search", "keras", "keras-tuner", "tensorflow-cpu", "tensorflow", "jax",
     "optuna", "numpy", "pandas", "plotly",
@@ -13,8 +15,6 @@ PACKAGES = (
 
 def package_versions() -> dict[str, str]:
     """Installed versions of the packages that shape results, plus Python and Keras' backend."""
-    import keras
-
     versions = {"python": platform.python_version(), "keras_backend": keras.backend.backend()}
     for name in PACKAGES:
         try:
