@@ -1,5 +1,8 @@
 """MLflow: one experiment per search experiment, one parent run per search run, one nested
-run per trial, logged from the trial records (``trials.json``) without duplicates."""
+run per trial, logged from the trial records (``trials.json``) without duplicates.
+
+MLflow is an optional extra (``.[mlflow]``): it is imported inside the functions that use
+it, so that a search without ``--track mlflow`` runs without it."""
 
 from __future__ import annotations
 
