@@ -11,9 +11,9 @@ _EXCEPTION_LINE = re.compile(r"(?P<module>(?:[A-Za-z_]\w*\.)+)(?P<name>[A-Za-z_]
 _NOTES = ("For simplicity, JAX has removed its internal frames",)
 """Notes libraries add after the exception's line (``__notes__``): not the reason."""
 _OWN_PACKAGES = ("hypermodels.", "search.")
+"""The project's own errors say what happened in their message: shown without their type."""
 _TENSORFLOW_NOISE = ("Graph execution error", "Detected at node", 'File "', "[[", "{{")
 """The lines TensorFlow wraps an op's error in: its header, node names and call stack."""
-"""The project's own errors say what happened in their message: shown without their type."""
 
 
 def readable_exception(line: str) -> str:
