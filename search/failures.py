@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 _OOM_MARKERS = ("ResourceExhausted", "out of memory", "OOM when allocating", "MemoryError")
+OOM_REASON_WIDTH = 200
+"""The most characters of the library's own message an out-of-memory reason keeps."""
 
 
 _EXCEPTION_LINE = re.compile(r"(?P<module>(?:[A-Za-z_]\w*\.)+)(?P<name>[A-Za-z_]\w*)(?:: (?P<text>.*))?")
@@ -42,7 +44,7 @@ def failure_reason(message: str | None) -> str | None:
         return None
     reason = readable_exception(lines[-1])
     if any(marker in message for marker in _OOM_MARKERS):
-        reason = f"out of memory ({reason[:200]}); hint: a smaller batch_size or model"
+        reason = f"out of memory ({reason[:OOM_REASON_WIDTH]}); hint: a smaller batch_size or model"
     return reason
 
 
