@@ -138,6 +138,12 @@ class Choice(Param):
             raise ValueError(f"values ({list(self.values)!r}) must be numbers, strings or booleans")
         if len(kinds) > 1:
             raise ValueError(f"values ({list(self.values)!r}) must all have one type")
+        ints = [v for v in self.values if isinstance(v, int) and not isinstance(v, bool)]
+        if ints and len(ints) < len(self.values) and kinds == {"number"}:
+            raise ValueError(
+                f"values ({list(self.values)!r}) mix integers and floats;"
+                f" write the integers as floats ({float(ints[0])!r})"
+            )
         if len(set(self.values)) != len(self.values):
             raise ValueError(f"values ({list(self.values)!r}) must not repeat")
         self._check_default()
