@@ -71,12 +71,17 @@ class Float(Param):
                 raise ValueError(f"step ({self.step!r}) must be a number")
             if not (math.isfinite(self.step) and self.step > 0):
                 raise ValueError(f"step ({self.step}) must be a finite number above 0")
+            if not _whole((self.high - self.low) / self.step):
+                raise ValueError(
+                    f"high - low ({self.high - self.low:g}) must be a multiple of step ({self.step:g})"
+                )
         self._check_default()
 
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        return self.low <= value <= self.high
+        on_grid = self.step is None or _whole((value - self.low) / self.step)
+        return self.low <= value <= self.high and on_grid
 
     def describe(self) -> str:
         scale = "log" if self.log else "linear"
@@ -186,6 +191,11 @@ class Fixed(Param):
 
     def describe(self) -> str:
         return f"fixed at {self.default!r}"
+
+
+def _whole(ratio: float) -> bool:
+    """Whether ``ratio`` is a whole number, up to float rounding (0.8 / 0.1 is 8.000000000000002)."""
+    return abs(ratio - round(ratio)) <= 1e-9 * max(1.0, abs(ratio))
 
 
 def _value_kind(value: Any) -> str | None:

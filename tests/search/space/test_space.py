@@ -81,6 +81,12 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
         ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 2.0', "x: default (2.0)"),
         ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nlog = true\ndefault = 0.5', "above 0"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 10\nstep = 4\ndefault = 1', "multiple of step"),
+        (
+            '[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 0.3\ndefault = 0.3',
+            "x: high - low (1) must be a multiple of step (0.3)",
+        ),
+        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 5.0\ndefault = 0.0', "multiple of step (5)"),
+        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 0.25\ndefault = 0.3', "x: default (0.3)"),
         ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 3', "x: a int needs a default"),
@@ -135,6 +141,13 @@ def test_fix_replaces_with_fixed_and_checks_range() -> None:
         parse_space(VALID).fix({"learning_rate": 5.0})
     with pytest.raises(ValueError, match="not in the space"):
         parse_space(VALID).fix({"nope": 1})
+
+
+def test_fix_off_a_floats_step_is_refused() -> None:
+    dropout = parse_space('[dropout]\ntype = "float"\nlow = 0.0\nhigh = 0.8\nstep = 0.1\ndefault = 0.3\n')
+    assert dropout.fix({"dropout": 0.7})["dropout"].default == 0.7
+    with pytest.raises(ValueError, match=r"dropout: 0.35 is outside its range, \[0, 0.8\] \(linear, step"):
+        dropout.fix({"dropout": 0.35})
 
 
 def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
