@@ -35,7 +35,9 @@ def define(hp: kt.HyperParameters, space: Space) -> dict[str, Any]:
 def _register(hp: kt.HyperParameters, param: Param) -> Any:
     if isinstance(param, Fixed):
         return hp.Fixed(param.name, param.default)
-    if isinstance(param, Bool):
+    if isinstance(param, Bool) or (
+        isinstance(param, Choice) and all(isinstance(v, bool) for v in param.values)
+    ):
         return hp.Boolean(param.name, default=param.default)
     if isinstance(param, Choice):
         return hp.Choice(

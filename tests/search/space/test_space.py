@@ -133,6 +133,18 @@ def test_define_registers_conditions_with_keras_tuner() -> None:
     assert hp.is_active(shift)
 
 
+def test_a_choice_of_booleans_gives_keras_tuner_booleans_not_ints() -> None:
+    space = parse_space('[augment]\ntype = "choice"\nvalues = [true, false]\ndefault = true\n'
+                        '[flip]\ntype = "bool"\ndefault = false\ncondition = { augment = true }\n')
+    hp = kt.HyperParameters()
+    values = define(hp, space)
+    assert values == {"augment": True, "flip": False}
+    assert type(values["augment"]) is bool and type(hp.values["augment"]) is bool
+    hp.values["augment"] = False  # as an oracle would set it
+    assert define(hp, space) == {"augment": False}
+    assert {type(hp.space[0].random_sample(seed)) for seed in range(8)} == {bool}
+
+
 def test_fix_replaces_with_fixed_and_checks_range() -> None:
     space = parse_space(VALID).fix({"learning_rate": 0.01})
     assert isinstance(space["learning_rate"], Fixed)
