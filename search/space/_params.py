@@ -66,7 +66,9 @@ class Float(Param):
             raise ValueError(f"low ({self.low}) must be above 0 on a log scale")
         if self.step is not None:
             if self.log:
-                raise ValueError("step cannot be combined with a log scale")
+                raise ValueError(
+                    f"step ({self.step!r}) cannot be combined with a log scale; drop step or log"
+                )
             if isinstance(self.step, bool) or not isinstance(self.step, (int, float)):
                 raise ValueError(f"step ({self.step!r}) must be a number")
             if not (math.isfinite(self.step) and self.step > 0):
@@ -110,6 +112,8 @@ class Int(Param):
             raise ValueError(f"step ({self.step}) must be at least 1")
         if self.log and self.low <= 0:
             raise ValueError(f"low ({self.low}) must be above 0 on a log scale")
+        if self.log and self.step != 1:
+            raise ValueError(f"step ({self.step}) cannot be combined with a log scale; drop step or log")
         if (self.high - self.low) % self.step and not self.log:
             raise ValueError(
                 f"high - low ({self.high - self.low}) must be a multiple of step ({self.step})"

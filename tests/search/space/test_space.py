@@ -87,6 +87,10 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
         ),
         ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 5.0\ndefault = 0.0', "multiple of step (5)"),
         ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 0.25\ndefault = 0.3', "x: default (0.3)"),
+        (
+            '[x]\ntype = "int"\nlow = 1\nhigh = 64\nlog = true\nstep = 8\ndefault = 8',
+            "x: step (8) cannot be combined with a log scale",
+        ),
         ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 3', "x: a int needs a default"),
