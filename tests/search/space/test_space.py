@@ -8,7 +8,18 @@ import pytest
 
 from search.errors import SpaceError
 from search.experiments import get
-from search.space import Bool, Choice, Fixed, Float, Int, Space, define, load_space, parse_space
+from search.space import (
+    Bool,
+    Choice,
+    Fixed,
+    Float,
+    Int,
+    Space,
+    define,
+    load_space,
+    parse_fix,
+    parse_space,
+)
 
 VALID = """
 description = "demo"
@@ -164,6 +175,13 @@ def test_fix_off_a_floats_step_is_refused() -> None:
     assert dropout.fix({"dropout": 0.7})["dropout"].default == 0.7
     with pytest.raises(ValueError, match=r"dropout: 0.35 is outside its range, \[0, 0.8\] \(linear, step"):
         dropout.fix({"dropout": 0.35})
+
+
+def test_a_name_fixed_twice_is_refused_not_silently_the_last() -> None:
+    assert parse_fix(["units=64", "augment=true"]) == {"units": 64, "augment": True}
+    with pytest.raises(SpaceError) as info:
+        parse_fix(["learning_rate=0.01", "units=64", "learning_rate=0.5"])
+    assert str(info.value) == "fix: learning_rate given twice (0.01, then 0.5); fix it once"
 
 
 def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
