@@ -305,6 +305,11 @@ def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^warm_start: \[123\] \(list\) is not a run", warm_start=[[123]])
 
 
+def test_a_space_that_is_not_a_path_is_one_line(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^space: 12 \(int\) is not a path; give a TOML space file", space=12)
+    _refused(tmp_path, SearchError, r"^space: \{'lr': 1\} \(dict\) is not a path", space={"lr": 1})
+
+
 def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^retrain_max_epochs \(None\) must be a whole number",
              retrain_max_epochs=None)  # fmt: skip
