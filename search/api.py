@@ -296,7 +296,7 @@ def run(
     options = RunRequest(
         experiment="check", tuner=tuner, objective=objective, direction=direction,
         max_trials=max_trials, max_epochs=max_epochs, results=Path(results), name=name, seed=seed,
-        space=_space_path(space), fix=dict(fix or {}),
+        space=_space_path(space), fix=_fixed(fix),
         factor=factor, baseline=baseline, retrain=retrain,
         retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs, retrain_from=retrain_from,
         converged_epochs=converged_epochs, tolerance=tolerance, sampler=sampler,
@@ -400,6 +400,18 @@ def _space_path(space: Any) -> Path | None:
             " (str or Path), e.g. space='spaces/fashion.toml'"
         )
     return Path(space)
+
+
+def _fixed(fix: Any) -> dict[str, Any]:
+    """``fix`` as a dict of values by name (None: none); SearchError for anything else."""
+    if fix is None:
+        return {}
+    if not isinstance(fix, Mapping):
+        raise SearchError(
+            f"fix: {fix!r} ({type(fix).__name__}) is not a mapping; give a dict such as"
+            " fix={'learning_rate': 0.001}"
+        )
+    return dict(fix)
 
 
 def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run] | None) -> tuple[Path, ...]:

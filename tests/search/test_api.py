@@ -310,6 +310,12 @@ def test_a_space_that_is_not_a_path_is_one_line(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^space: \{'lr': 1\} \(dict\) is not a path", space={"lr": 1})
 
 
+def test_a_fix_that_is_not_a_mapping_is_one_line(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^fix: 'units=64' \(str\) is not a mapping; give a dict such as"
+             r" fix=\{'learning_rate': 0.001\}", fix="units=64")  # fmt: skip
+    _refused(tmp_path, SearchError, r"^fix: \['units=64'\] \(list\) is not a mapping", fix=["units=64"])
+
+
 def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^retrain_max_epochs \(None\) must be a whole number",
              retrain_max_epochs=None)  # fmt: skip
