@@ -19,6 +19,7 @@ from search.space import (
     load_space,
     parse_fix,
     parse_space,
+    space_from_hyperparameters,
 )
 
 VALID = """
@@ -158,6 +159,27 @@ def test_a_choice_of_booleans_gives_keras_tuner_booleans_not_ints() -> None:
     hp.values["augment"] = False  # as an oracle would set it
     assert define(hp, space) == {"augment": False}
     assert {type(hp.space[0].random_sample(seed)) for seed in range(8)} == {bool}
+
+
+def test_a_keras_tuner_step_becomes_the_values_keras_tuner_samples() -> None:
+    """A step that does not divide the range stops at the last step below high; a step on
+    a log scale multiplies (KerasTuner's grids), and the space keeps to them."""
+    hp = kt.HyperParameters()
+    hp.Int("a", 1, 10, step=4)
+    hp.Float("b", 0.0, 0.5, step=0.2)
+    hp.Int("c", 2, 64, step=2, sampling="log")
+    hp.Float("e", 0.001, 1.0, step=10, sampling="log")
+    hp.Int("f", 2, 3, step=2, sampling="log")
+    hp.Int("g", 1, 3, step=4)
+    space = space_from_hyperparameters(hp)
+    a, b, c, e = space["a"], space["b"], space["c"], space["e"]
+    assert isinstance(a, Int) and (a.low, a.high, a.step) == (1, 9, 4)
+    assert isinstance(b, Float) and (b.low, b.high, b.step) == (0.0, 0.4, 0.2)
+    assert isinstance(c, Choice) and c.values == (2, 4, 8, 16, 32, 64) and c.ordered and c.default == 2
+    assert isinstance(e, Choice) and e.values == (0.001, 0.01, 0.1, 1.0)
+    assert space["f"] == Fixed("f", 2) and space["g"] == Fixed("g", 1)
+    for param in hp.space:
+        assert all(space[param.name].contains(param.random_sample(seed)) for seed in range(40))
 
 
 def test_fix_replaces_with_fixed_and_checks_range() -> None:
