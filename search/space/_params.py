@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -141,7 +142,11 @@ class Choice(Param):
 
     def __post_init__(self) -> None:
         if len(self.values) < 2:
-            raise ValueError(f"values ({list(self.values)!r}) must hold at least two values")
+            one = (
+                f"; for one, write type = \"fixed\" and value = {_toml(self.values[0])}"
+                if self.values else ""
+            )
+            raise ValueError(f"values ({list(self.values)!r}) must hold at least two values{one}")
         kinds = {_value_kind(v) for v in self.values}
         if None in kinds:
             raise ValueError(f"values ({list(self.values)!r}) must be numbers, strings or booleans")
@@ -195,6 +200,13 @@ class Fixed(Param):
 
     def describe(self) -> str:
         return f"fixed at {self.default!r}"
+
+
+def _toml(value: Any) -> str:
+    """``value`` as a TOML file writes it (true, 1, "relu")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
 def _whole(ratio: float) -> bool:

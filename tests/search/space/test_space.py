@@ -107,7 +107,11 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 3', "x: a int needs a default"),
         ('[x]\ntype = "choice"\nvalues = [1, "a"]\ndefault = 1', "must all have one type"),
-        ('[x]\ntype = "choice"\nvalues = [1]\ndefault = 1', "at least two values"),
+        (
+            '[x]\ntype = "choice"\nvalues = [1]\ndefault = 1',
+            "x: values ([1]) must hold at least two values; for one, write type = \"fixed\" and value = 1",
+        ),
+        ('[x]\ntype = "choice"\nvalues = []\ndefault = 1', "x: values ([]) must hold at least two values"),
         (
             '[x]\ntype = "choice"\nvalues = [0.001, 1]\ndefault = 1',
             "x: values ([0.001, 1]) mix integers and floats; write the integers as floats (1.0)",
