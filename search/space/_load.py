@@ -174,7 +174,7 @@ def parse_fix(items: list[str]) -> dict[str, object]:
             value = raw
         if name in fixed:
             raise SpaceError(
-                f"{option('fix')}: {name} given twice ({fixed[name]!r}, then {value!r}); fix it once"
+                f"{option('fix')}: {name!r} given twice ({fixed[name]!r}, then {value!r}); fix it once"
             )
         fixed[name] = value
     return fixed

@@ -207,7 +207,7 @@ def test_a_name_fixed_twice_is_refused_not_silently_the_last() -> None:
     assert parse_fix(["units=64", "augment=true"]) == {"units": 64, "augment": True}
     with pytest.raises(SpaceError) as info:
         parse_fix(["learning_rate=0.01", "units=64", "learning_rate=0.5"])
-    assert str(info.value) == "fix: learning_rate given twice (0.01, then 0.5); fix it once"
+    assert str(info.value) == "fix: 'learning_rate' given twice (0.01, then 0.5); fix it once"
 
 
 def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
