@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import keras_tuner as kt
@@ -99,6 +100,15 @@ def test_space_optuna_cannot_express_names_the_key() -> None:
                         source="s.toml")  # fmt: skip
     with pytest.raises(SpaceError, match="s.toml: units: Optuna cannot sample an int on a log"):
         distributions(space)
+
+
+@pytest.mark.parametrize("name", ["tpe", "random", "qmc", "cmaes", "nsga2"])
+def test_a_sampler_is_made_without_a_warning(name: str) -> None:
+    """Optuna's "experimental" warnings would print among the progress lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_sampler(name, 1, False)
+    assert [str(w.message) for w in caught] == []
 
 
 def test_samplers_and_pruners_by_name() -> None:
