@@ -12,7 +12,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from search.cli import main
-from search.errors import SearchError, SpaceError
+from search.errors import SearchError
 from search.report import trials_table
 from search.space import parse_space
 from search.tuners import Budget, TunerOptions
@@ -93,13 +93,6 @@ def test_conditions_are_suggested_only_when_active(seed: int) -> None:
     assert off["augment"] is False and "shift" not in off
     assert on["epochs"] == off["epochs"] == 3
     assert set(on) == set(space.names)
-
-
-def test_space_optuna_cannot_express_names_the_key() -> None:
-    space = parse_space('[units]\ntype = "int"\nlow = 2\nhigh = 64\nstep = 2\nlog = true\ndefault = 2',
-                        source="s.toml")  # fmt: skip
-    with pytest.raises(SpaceError, match="s.toml: units: Optuna cannot sample an int on a log"):
-        distributions(space)
 
 
 @pytest.mark.parametrize("name", ["tpe", "random", "qmc", "cmaes", "nsga2"])
