@@ -20,17 +20,25 @@ def define(hp: kt.HyperParameters, space: Space) -> dict[str, Any]:
     """
     values: dict[str, Any] = {}
     for param in space:
-        cond = param.condition
-        scope = (
-            hp.conditional_scope(cond.parent, list(cond.values))
-            if cond is not None
-            else contextlib.nullcontext()
-        )
-        with scope:
+        with contextlib.ExitStack() as scopes:
+            for scope in _conditions(space, param):
+                scopes.enter_context(hp.conditional_scope(scope.parent, list(scope.values)))
             value = _register(hp, param)
+        cond = param.condition
         if value is not None and (cond is None or values.get(cond.parent) in cond.values):
             values[param.name] = value
     return values
+
+
+def _conditions(space: Space, param: Param) -> list[Condition]:
+    """``param``'s condition after its parent's own, outermost first: KerasTuner finds a
+    conditional parent only inside the scopes it was defined in."""
+    chain: list[Condition] = []
+    cond = param.condition
+    while cond is not None:
+        chain.insert(0, cond)
+        cond = space[cond.parent].condition
+    return chain
 
 
 def _register(hp: kt.HyperParameters, param: Param) -> Any:

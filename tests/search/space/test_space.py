@@ -186,6 +186,36 @@ def test_a_keras_tuner_step_becomes_the_values_keras_tuner_samples() -> None:
         assert all(space[param.name].contains(param.random_sample(seed)) for seed in range(40))
 
 
+NESTED = """
+[augment]
+type = "bool"
+default = false
+[flip]
+type = "bool"
+default = true
+condition = { augment = true }
+[shift]
+type = "float"
+low = 0.0
+high = 0.1
+default = 0.05
+condition = { flip = true }
+"""
+
+
+def test_define_nests_the_scopes_of_a_condition_on_a_conditional_parent() -> None:
+    space = parse_space(NESTED)
+    hp = kt.HyperParameters()
+    assert define(hp, space) == {"augment": False}
+    shift = next(p for p in hp.space if p.name == "shift")
+    assert [c.name for c in shift.conditions] == ["augment", "flip"]
+    hp.values.update(augment=True, flip=True, shift=0.02)  # as an oracle would set them
+    assert define(hp, space) == {"augment": True, "flip": True, "shift": 0.02}
+    hp.values.update(flip=False)
+    assert define(hp, space) == {"augment": True, "flip": False}
+    assert [p.name for p in hp.space] == ["augment", "flip", "shift"]
+
+
 def test_fix_replaces_with_fixed_and_checks_range() -> None:
     space = parse_space(VALID).fix({"learning_rate": 0.01})
     assert isinstance(space["learning_rate"], Fixed)
