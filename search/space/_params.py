@@ -41,7 +41,9 @@ class Param:
 
     def _check_default(self) -> None:
         if not self.contains(self.default):
-            raise ValueError(f"default ({self.default!r}) must be one of {self.describe()}")
+            values = self.describe()
+            where = "" if values.startswith("one of") or self.kind == "bool" else "in "
+            raise ValueError(f"default ({self.default!r}) must be {where}{values}")
 
 
 @dataclass(frozen=True)

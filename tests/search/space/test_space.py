@@ -90,7 +90,9 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             '[learning_rate]\ntype = "float"\nlow = 0.5\nhigh = 0.1\ndefault = 0.2',
             "s.toml: learning_rate: low (0.5) must be below high (0.1)",
         ),
-        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 2.0', "x: default (2.0)"),
+        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 2.0', "x: default (2.0) must be in [0, 1]"),
+        ('[x]\ntype = "choice"\nvalues = [1, 2]\ndefault = 3', "x: default (3) must be one of 1, 2"),
+        ('[x]\ntype = "bool"\ndefault = 1', "x: default (1) must be true or false"),
         ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nlog = true\ndefault = 0.5', "above 0"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 10\nstep = 4\ndefault = 1', "multiple of step"),
         (
