@@ -146,11 +146,16 @@ def _misfit(param: Param, value: Any) -> str:
     """Why ``value`` cannot fix ``param``: of another type, or outside its range."""
     numbers = {"float": (int, float), "int": (int,)}.get(param.kind)
     if numbers is not None and (isinstance(value, bool) or not isinstance(value, numbers)):
-        kind, article = type(value).__name__, "an" if param.kind == "int" else "a"
-        return f"{param.name}: {value!r} is a {kind}, not {article} {param.kind} in {param.describe()}"
+        given, wanted = _a(type(value).__name__), _a(param.kind)
+        return f"{param.name}: {value!r} is {given}, not {wanted} in {param.describe()}"
     if param.kind == "bool" and not isinstance(value, bool):
-        return f"{param.name}: {value!r} is a {type(value).__name__}, not true or false"
+        return f"{param.name}: {value!r} is {_a(type(value).__name__)}, not true or false"
     return f"{param.name}: {value!r} is outside its range, {param.describe()}"
+
+
+def _a(kind: str) -> str:
+    """``kind`` after its article: "an int", "a float"."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def _check_condition(param: Param, earlier: Mapping[str, Param]) -> None:

@@ -260,6 +260,8 @@ def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
         parse_space(VALID).fix({"learning_rate": "0.01"})
     with pytest.raises(ValueError, match=r"units: 64.5 is a float, not an int in 32..128"):
         parse_space(VALID).fix({"units": 64.5})
+    with pytest.raises(ValueError, match=r"^augment: 1 is an int, not true or false$"):
+        parse_space(VALID).fix({"augment": 1})
 
 
 def test_fingerprint_ignores_help_but_not_ranges() -> None:
