@@ -18,6 +18,7 @@ from search.space import parse_space
 from search.tuners import Budget, TunerOptions
 from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
 from search.tuners.optuna._backend import _study
+from search.tuners.optuna._oracle import OptunaOracle
 
 SPACE = """
 [learning_rate]
@@ -102,6 +103,17 @@ def test_a_sampler_is_made_without_a_warning(name: str) -> None:
         warnings.simplefilter("always")
         make_sampler(name, 1, False)
     assert [str(w.message) for w in caught] == []
+
+
+def test_a_space_with_nothing_to_search_runs_one_trial(tmp_path: Path) -> None:
+    """Every trial of an all-fixed space would train the same configuration again."""
+    space = parse_space('[units]\ntype = "fixed"\nvalue = 8\n[augment]\ntype = "fixed"\nvalue = true\n')
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 3, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    first = oracle.create_trial("a")
+    assert first.status == "RUNNING" and first.hyperparameters.values == {"units": 8, "augment": True}
+    assert oracle.create_trial("b").status != "RUNNING"
 
 
 def test_samplers_and_pruners_by_name() -> None:
