@@ -255,6 +255,13 @@ def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
     assert type(filters.fix({"filters": np.float64(32.0)})["filters"].default) is int
 
 
+def test_fix_takes_a_whole_number_for_a_choice_of_floats() -> None:
+    """--fix scale=1 reads 1 as an int; the choice holds 1.0."""
+    space = parse_space('[scale]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = 0.5\n')
+    fixed = space.fix({"scale": 1})["scale"].default
+    assert fixed == 1.0 and type(fixed) is float
+
+
 def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
     with pytest.raises(ValueError, match=r"learning_rate: '0.01' is a str, not a float in \[0.0001, 0.1\]"):
         parse_space(VALID).fix({"learning_rate": "0.01"})
