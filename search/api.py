@@ -297,7 +297,7 @@ def run(
     options = RunRequest(
         experiment="check", tuner=tuner, objective=objective, direction=direction,
         max_trials=max_trials, max_epochs=max_epochs, results=Path(results), name=name, seed=seed,
-        space=None if space is None else Path(space), fix=dict(fix or {}),
+        space=_space_path(space), fix=_fixed(fix),
         factor=factor, baseline=baseline, retrain=retrain,
         retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs, retrain_from=retrain_from,
         converged_epochs=converged_epochs, tolerance=tolerance, sampler=sampler,
@@ -316,7 +316,7 @@ def run(
         return _run_experiment(hypermodel, options, quiet, observers)
     _check_given(hypermodel, data, options)
     splits = array_splits(x, y, validation_data, validation_split, test_data, seed)
-    user = experiment_for(hypermodel, experiment, space, lambda options_: splits)
+    user = experiment_for(hypermodel, experiment, options.space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
     request = replace(
         options, experiment=user.name, hypermodel=reference, arrays=True,
@@ -389,6 +389,30 @@ def _seconds(duration: float | str | None) -> float | None:
         return float(duration)
     except OverflowError:  # an int too large for a float: no limit, as math.inf
         return math.inf
+
+
+def _space_path(space: Any) -> Path | None:
+    """``space`` as the path of a space file (None: the code's own); SearchError for anything else."""
+    if space is None:
+        return None
+    if not isinstance(space, (str, os.PathLike)):
+        raise SearchError(
+            f"space: {space!r} ({type(space).__name__}) is not a path; give a TOML space file"
+            " (str or Path), e.g. space='spaces/fashion.toml'"
+        )
+    return Path(space)
+
+
+def _fixed(fix: Any) -> dict[str, Any]:
+    """``fix`` as a dict of values by name (None: none); SearchError for anything else."""
+    if fix is None:
+        return {}
+    if not isinstance(fix, Mapping):
+        raise SearchError(
+            f"fix: {fix!r} ({type(fix).__name__}) is not a mapping; give a dict such as"
+            " fix={'learning_rate': 0.001}"
+        )
+    return dict(fix)
 
 
 def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run] | None) -> tuple[Path, ...]:

@@ -10,6 +10,7 @@ interrupted trial continues from its last epoch.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
@@ -21,7 +22,7 @@ import numpy as np
 from hypermodels import DataFidelity, load_state, replay_epochs, save_state
 from search.errors import SearchError, option
 from search.failures import exception_line
-from search.space import Space, define, space_from_hyperparameters
+from search.space import Condition, Space, define, space_from_hyperparameters
 
 BuildFunction = Callable[[kt.HyperParameters], keras.Model]
 HyperModelLike = Union[BuildFunction, kt.HyperModel]
@@ -328,10 +329,15 @@ def declared_with(user: HyperModelLike, given: Space | None) -> Space:
     """The space ``user`` declares, ``given`` (a TOML space) replacing its definitions of
     the same names; SearchError naming a hyperparameter of ``given`` that its build never
     declares (searched, it would change nothing), unless a ``fit`` of its own may."""
-    space = declared_space(UserHyperModel(user, given))
-    if given is None or has_own_fit(user):
-        return space
+    if given is None:
+        return declared_space(UserHyperModel(user))
     code = declared_space(UserHyperModel(user))
+    for param in given:
+        if param.name in code and not _same(code[param.name].condition, param.condition):
+            raise SearchError(_condition_clash(given, param.name, code[param.name].condition, describe(user)))
+    space = declared_space(UserHyperModel(user, given))
+    if has_own_fit(user):
+        return space
     unknown = [name for name in given.names if name not in code]
     if unknown:
         raise SearchError(
@@ -340,6 +346,31 @@ def declared_with(user: HyperModelLike, given: Space | None) -> Space:
             " in build with hp.*"
         )
     return space
+
+
+def _same(a: Condition | None, b: Condition | None) -> bool:
+    """Whether two conditions activate on the same parent's same values, in any order."""
+    if a is None or b is None:
+        return a is b
+    return a.parent == b.parent and set(a.values) == set(b.values)
+
+
+def _condition_clash(given: Space, name: str, declared: Condition | None, who: str) -> str:
+    """Why ``given``'s ``name`` cannot replace the one ``who`` declares under ``declared``."""
+    def when(cond: Condition | None) -> str:
+        return f"active only when {cond.describe()}" if cond is not None else "always"
+
+    if declared is None:
+        fix = f"remove the condition of [{name}]"
+    else:
+        shown = [json.dumps(v) for v in declared.values]
+        values = shown[0] if len(shown) == 1 else f"[{', '.join(shown)}]"
+        inline = f"condition = {{ {declared.parent} = {values} }}"
+        fix = f"make it {inline} in [{name}]" if given[name].condition else f"add {inline} to [{name}]"
+    return (
+        f"{given.source}: {name}: {who} declares it {when(declared)}, the space file"
+        f" {when(given[name].condition).removeprefix('active ')}; {fix}"
+    )
 
 
 MAX_DECLARING_BUILDS = 20

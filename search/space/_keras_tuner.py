@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Any
 
 import keras_tuner as kt
@@ -19,23 +20,33 @@ def define(hp: kt.HyperParameters, space: Space) -> dict[str, Any]:
     """
     values: dict[str, Any] = {}
     for param in space:
-        cond = param.condition
-        scope = (
-            hp.conditional_scope(cond.parent, list(cond.values))
-            if cond is not None
-            else contextlib.nullcontext()
-        )
-        with scope:
+        with contextlib.ExitStack() as scopes:
+            for scope in _conditions(space, param):
+                scopes.enter_context(hp.conditional_scope(scope.parent, list(scope.values)))
             value = _register(hp, param)
+        cond = param.condition
         if value is not None and (cond is None or values.get(cond.parent) in cond.values):
             values[param.name] = value
     return values
 
 
+def _conditions(space: Space, param: Param) -> list[Condition]:
+    """``param``'s condition after its parent's own, outermost first: KerasTuner finds a
+    conditional parent only inside the scopes it was defined in."""
+    chain: list[Condition] = []
+    cond = param.condition
+    while cond is not None:
+        chain.insert(0, cond)
+        cond = space[cond.parent].condition
+    return chain
+
+
 def _register(hp: kt.HyperParameters, param: Param) -> Any:
     if isinstance(param, Fixed):
         return hp.Fixed(param.name, param.default)
-    if isinstance(param, Bool):
+    if isinstance(param, Bool) or (
+        isinstance(param, Choice) and all(isinstance(v, bool) for v in param.values)
+    ):
         return hp.Boolean(param.name, default=param.default)
     if isinstance(param, Choice):
         return hp.Choice(
@@ -87,6 +98,29 @@ TUNER_PREFIX = "tuner/"
 """Hyperparameters KerasTuner adds for its own schedule (Hyperband's epochs, rounds)."""
 
 
+def _log_grid(low: float, high: float, step: float, is_int: bool) -> list[Any]:
+    """KerasTuner's values of a log scale with a step: low, low * step, ... up to high."""
+    values: list[Any] = []
+    value = low
+    while value <= high * (1 + 1e-9):
+        values.append(round(value) if is_int else _decimal(value))
+        value *= step
+    return values
+
+
+def _choice(name: str, values: list[Any], default: Any, condition: Condition | None) -> Param:
+    """A choice of ``values`` (a fixed value when there is one), ordered as given."""
+    if len(values) == 1:
+        return Fixed(name, values[0], condition=condition)
+    default = default if default in values else values[0]
+    return Choice(name, default, values=tuple(values), ordered=True, condition=condition)
+
+
+def _decimal(value: float) -> float:
+    """``value`` as the decimal it is meant to be (0.4, not 0.4000000000000001)."""
+    return float(f"{value:.12g}")
+
+
 def _condition(hp: Any) -> Condition | None:
     if not hp.conditions:
         return None
@@ -108,15 +142,19 @@ def _param(hp: Any) -> Param:
         return Choice(hp.name, hp.default, values=values, ordered=config.get("ordered"),
                       condition=condition)  # fmt: skip
     log = config.get("sampling") in ("log", "reverse_log")
-    low, high = config["min_value"], config["max_value"]
+    low, high, step = config["min_value"], config["max_value"], config.get("step")
+    is_int = isinstance(hp, kt.engine.hyperparameters.Int)
+    if log and step and step > 1:
+        return _choice(hp.name, _log_grid(low, high, step, is_int), hp.default, condition)
+    if step and not log:  # KerasTuner's last value is the last step below high
+        high = low + math.floor((high - low) / step + 1e-9) * step
+        high = high if is_int else _decimal(high)
     if low == high:
         return Fixed(hp.name, low, condition=condition)
-    if isinstance(hp, kt.engine.hyperparameters.Int):
-        step = int(config.get("step") or 1)
+    if is_int:
         return Int(hp.name, int(hp.default), low=int(low), high=int(high),
-                   step=1 if log else step, log=log, condition=condition)  # fmt: skip
+                   step=1 if log else int(step or 1), log=log, condition=condition)  # fmt: skip
     if isinstance(hp, kt.engine.hyperparameters.Float):
-        step = config.get("step")
         return Float(hp.name, float(hp.default), low=float(low), high=float(high),
                      step=None if log or not step else float(step), log=log,
                      condition=condition)  # fmt: skip

@@ -161,7 +161,7 @@ def parse_fix(items: list[str]) -> dict[str, object]:
     (``0.001``, ``true``, ``"relu"``), else kept as the string given.
 
     Raises:
-        SpaceError: An item is not ``NAME=VALUE``.
+        SpaceError: An item is not ``NAME=VALUE``, or names a hyperparameter fixed already.
     """
     fixed: dict[str, object] = {}
     for item in items:
@@ -172,5 +172,9 @@ def parse_fix(items: list[str]) -> dict[str, object]:
             value = json.loads(raw)
         except json.JSONDecodeError:
             value = raw
+        if name in fixed:
+            raise SpaceError(
+                f"{option('fix')}: {name!r} given twice ({fixed[name]!r}, then {value!r}); fix it once"
+            )
         fixed[name] = value
     return fixed

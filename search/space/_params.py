@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -40,7 +41,9 @@ class Param:
 
     def _check_default(self) -> None:
         if not self.contains(self.default):
-            raise ValueError(f"default ({self.default!r}) must be one of {self.describe()}")
+            values = self.describe()
+            where = "" if values.startswith("one of") or self.kind == "bool" else "in "
+            raise ValueError(f"default ({self.default!r}) must be {where}{values}")
 
 
 @dataclass(frozen=True)
@@ -66,17 +69,24 @@ class Float(Param):
             raise ValueError(f"low ({self.low}) must be above 0 on a log scale")
         if self.step is not None:
             if self.log:
-                raise ValueError("step cannot be combined with a log scale")
+                raise ValueError(
+                    f"step ({self.step!r}) cannot be combined with a log scale; drop step or log"
+                )
             if isinstance(self.step, bool) or not isinstance(self.step, (int, float)):
                 raise ValueError(f"step ({self.step!r}) must be a number")
             if not (math.isfinite(self.step) and self.step > 0):
                 raise ValueError(f"step ({self.step}) must be a finite number above 0")
+            if not _whole((self.high - self.low) / self.step):
+                raise ValueError(
+                    f"high - low ({self.high - self.low:g}) must be a multiple of step ({self.step:g})"
+                )
         self._check_default()
 
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        return self.low <= value <= self.high
+        on_grid = self.step is None or _whole((value - self.low) / self.step)
+        return self.low <= value <= self.high and on_grid
 
     def describe(self) -> str:
         scale = "log" if self.log else "linear"
@@ -105,6 +115,8 @@ class Int(Param):
             raise ValueError(f"step ({self.step}) must be at least 1")
         if self.log and self.low <= 0:
             raise ValueError(f"low ({self.low}) must be above 0 on a log scale")
+        if self.log and self.step != 1:
+            raise ValueError(f"step ({self.step}) cannot be combined with a log scale; drop step or log")
         if (self.high - self.low) % self.step and not self.log:
             raise ValueError(
                 f"high - low ({self.high - self.low}) must be a multiple of step ({self.step})"
@@ -132,12 +144,22 @@ class Choice(Param):
 
     def __post_init__(self) -> None:
         if len(self.values) < 2:
-            raise ValueError(f"values ({list(self.values)!r}) must hold at least two values")
+            one = (
+                f"; for one, write type = \"fixed\" and value = {_toml(self.values[0])}"
+                if self.values else ""
+            )
+            raise ValueError(f"values ({list(self.values)!r}) must hold at least two values{one}")
         kinds = {_value_kind(v) for v in self.values}
         if None in kinds:
             raise ValueError(f"values ({list(self.values)!r}) must be numbers, strings or booleans")
         if len(kinds) > 1:
             raise ValueError(f"values ({list(self.values)!r}) must all have one type")
+        ints = [v for v in self.values if isinstance(v, int) and not isinstance(v, bool)]
+        if ints and len(ints) < len(self.values) and kinds == {"number"}:
+            raise ValueError(
+                f"values ({list(self.values)!r}) mix integers and floats;"
+                f" write the integers as floats ({float(ints[0])!r})"
+            )
         if len(set(self.values)) != len(self.values):
             raise ValueError(f"values ({list(self.values)!r}) must not repeat")
         self._check_default()
@@ -180,6 +202,18 @@ class Fixed(Param):
 
     def describe(self) -> str:
         return f"fixed at {self.default!r}"
+
+
+def _toml(value: Any) -> str:
+    """``value`` as a TOML file writes it (true, 1, "relu")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, str) else repr(value)
+
+
+def _whole(ratio: float) -> bool:
+    """Whether ``ratio`` is a whole number, up to float rounding (0.8 / 0.1 is 8.000000000000002)."""
+    return abs(ratio - round(ratio)) <= 1e-9 * max(1.0, abs(ratio))
 
 
 def _value_kind(value: Any) -> str | None:

@@ -125,14 +125,22 @@ _MISSING = object()
 def _plain(value: Any, param: Param) -> Any:
     """``value`` as ``param`` takes it: a NumPy scalar (read off a trials table) as the Python
     value it holds, a float32 as the decimal it shows (0.01, not 0.009999999776), and a whole
-    float as an int where ``param`` holds ints (a table's int column with gaps is float)."""
+    float as an int where ``param`` holds ints (a table's int column with gaps is float), an int
+    as a float where it holds floats."""
     if isinstance(value, np.floating) and not isinstance(value, np.float64):
         value = float(str(value))
     elif isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and value.is_integer() and _holds_ints(param):
         return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and _holds_floats(param):
+        return float(value)
     return value
+
+
+def _holds_floats(param: Param) -> bool:
+    """Whether ``param`` is a Choice of floats (``--fix`` reads 1 as an int, the choice holds 1.0)."""
+    return isinstance(param, Choice) and all(isinstance(v, float) for v in param.values)
 
 
 def _holds_ints(param: Param) -> bool:
@@ -146,11 +154,16 @@ def _misfit(param: Param, value: Any) -> str:
     """Why ``value`` cannot fix ``param``: of another type, or outside its range."""
     numbers = {"float": (int, float), "int": (int,)}.get(param.kind)
     if numbers is not None and (isinstance(value, bool) or not isinstance(value, numbers)):
-        kind, article = type(value).__name__, "an" if param.kind == "int" else "a"
-        return f"{param.name}: {value!r} is a {kind}, not {article} {param.kind} in {param.describe()}"
+        given, wanted = _a(type(value).__name__), _a(param.kind)
+        return f"{param.name}: {value!r} is {given}, not {wanted} in {param.describe()}"
     if param.kind == "bool" and not isinstance(value, bool):
-        return f"{param.name}: {value!r} is a {type(value).__name__}, not true or false"
+        return f"{param.name}: {value!r} is {_a(type(value).__name__)}, not true or false"
     return f"{param.name}: {value!r} is outside its range, {param.describe()}"
+
+
+def _a(kind: str) -> str:
+    """``kind`` after its article: "an int", "a float"."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def _check_condition(param: Param, earlier: Mapping[str, Param]) -> None:

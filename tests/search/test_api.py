@@ -305,6 +305,25 @@ def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^warm_start: \[123\] \(list\) is not a run", warm_start=[[123]])
 
 
+def test_a_space_that_is_not_a_path_is_one_line(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^space: 12 \(int\) is not a path; give a TOML space file", space=12)
+    _refused(tmp_path, SearchError, r"^space: \{'lr': 1\} \(dict\) is not a path", space={"lr": 1})
+
+
+def test_a_fix_that_is_not_a_mapping_is_one_line(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^fix: 'units=64' \(str\) is not a mapping; give a dict such as"
+             r" fix=\{'learning_rate': 0.001\}", fix="units=64")  # fmt: skip
+    _refused(tmp_path, SearchError, r"^fix: \['units=64'\] \(list\) is not a mapping", fix=["units=64"])
+
+
+def test_a_space_without_the_condition_the_build_declares_says_which(tmp_path: Path) -> None:
+    space = tmp_path / "space.toml"
+    space.write_text('[width]\ntype = "int"\nlow = 8\nhigh = 16\nstep = 8\ndefault = 8\n')
+    _refused(tmp_path, SearchError, r"space.toml: width: build_with_branch declares it active only when"
+             r" arch == 'wide', the space file always; add condition = \{ arch = \"wide\" \} to \[width\]$",
+             hypermodel=um.build_with_branch, space=space)  # fmt: skip
+
+
 def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^retrain_max_epochs \(None\) must be a whole number",
              retrain_max_epochs=None)  # fmt: skip

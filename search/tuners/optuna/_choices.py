@@ -37,7 +37,9 @@ def make_sampler(name: str, seed: int, multi_objective: bool) -> optuna.samplers
     if name == "nsga2":
         return optuna.samplers.NSGAIISampler(seed=seed)
     if name == "qmc":
-        return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
+        with warnings.catch_warnings():  # a sampler of Optuna's since 3.0, "experimental" in name
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
     if name == "cmaes":
         _require("cmaes", "cmaes", name)
         return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)

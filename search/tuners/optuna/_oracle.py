@@ -15,7 +15,7 @@ from keras_tuner.engine.trial import TrialStatus
 from search.compat import keras_tuner as compat_kt
 from search.compat import optuna as compat_optuna
 from search.ranking import converged_metrics, overfitting
-from search.space import Space, space_from_hyperparameters
+from search.space import Fixed, Space, space_from_hyperparameters
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES
 from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import distributions, sample, unconditional
@@ -46,7 +46,8 @@ class OptunaOracle(kt.Oracle):
         converged_epochs: int = 3,
         max_consecutive_failed_trials: int = MAX_CONSECUTIVE_FAILURES,
     ) -> None:
-        self.total_trials = max_trials
+        searched = any(not isinstance(param, Fixed) for param in space)
+        self.total_trials = max_trials if searched else min(max_trials, 1)  # one configuration
         super().__init__(
             objective=objective,
             max_trials=None,  # counted across workers in create_trial

@@ -30,11 +30,6 @@ def distribution(param: Param, source: str = "<space>") -> BaseDistribution | No
     if isinstance(param, Float):
         return FloatDistribution(param.low, param.high, log=param.log, step=param.step)
     if isinstance(param, Int):
-        if param.log and param.step != 1:
-            raise SpaceError(
-                f"{source}: {param.name}: Optuna cannot sample an int on a log scale with"
-                f" step {param.step}; use step = 1 or a linear scale"
-            )
         return IntDistribution(param.low, param.high, log=param.log, step=param.step)
     raise SpaceError(f"{source}: {param.name}: Optuna cannot express a {param.kind}")
 

@@ -8,7 +8,19 @@ import pytest
 
 from search.errors import SpaceError
 from search.experiments import get
-from search.space import Bool, Choice, Fixed, Float, Int, Space, define, load_space, parse_space
+from search.space import (
+    Bool,
+    Choice,
+    Fixed,
+    Float,
+    Int,
+    Space,
+    define,
+    load_space,
+    parse_fix,
+    parse_space,
+    space_from_hyperparameters,
+)
 
 VALID = """
 description = "demo"
@@ -78,14 +90,34 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             '[learning_rate]\ntype = "float"\nlow = 0.5\nhigh = 0.1\ndefault = 0.2',
             "s.toml: learning_rate: low (0.5) must be below high (0.1)",
         ),
-        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 2.0', "x: default (2.0)"),
+        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\ndefault = 2.0', "x: default (2.0) must be in [0, 1]"),
+        ('[x]\ntype = "choice"\nvalues = [1, 2]\ndefault = 3', "x: default (3) must be one of 1, 2"),
+        ('[x]\ntype = "bool"\ndefault = 1', "x: default (1) must be true or false"),
         ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nlog = true\ndefault = 0.5', "above 0"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 10\nstep = 4\ndefault = 1', "multiple of step"),
+        (
+            '[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 0.3\ndefault = 0.3',
+            "x: high - low (1) must be a multiple of step (0.3)",
+        ),
+        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 5.0\ndefault = 0.0', "multiple of step (5)"),
+        ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 0.25\ndefault = 0.3', "x: default (0.3)"),
+        (
+            '[x]\ntype = "int"\nlow = 1\nhigh = 64\nlog = true\nstep = 8\ndefault = 8',
+            "x: step (8) cannot be combined with a log scale",
+        ),
         ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 3', "x: a int needs a default"),
         ('[x]\ntype = "choice"\nvalues = [1, "a"]\ndefault = 1', "must all have one type"),
-        ('[x]\ntype = "choice"\nvalues = [1]\ndefault = 1', "at least two values"),
+        (
+            '[x]\ntype = "choice"\nvalues = [1]\ndefault = 1',
+            "x: values ([1]) must hold at least two values; for one, write type = \"fixed\" and value = 1",
+        ),
+        ('[x]\ntype = "choice"\nvalues = []\ndefault = 1', "x: values ([]) must hold at least two values"),
+        (
+            '[x]\ntype = "choice"\nvalues = [0.001, 1]\ndefault = 1',
+            "x: values ([0.001, 1]) mix integers and floats; write the integers as floats (1.0)",
+        ),
         ('x = 3', "x: expected a table"),
         ('[x]\ntype = "bool"\ndefault = true\ncondition = { y = true }', "must be defined above"),
         (
@@ -123,6 +155,69 @@ def test_define_registers_conditions_with_keras_tuner() -> None:
     assert hp.is_active(shift)
 
 
+def test_a_choice_of_booleans_gives_keras_tuner_booleans_not_ints() -> None:
+    space = parse_space('[augment]\ntype = "choice"\nvalues = [true, false]\ndefault = true\n'
+                        '[flip]\ntype = "bool"\ndefault = false\ncondition = { augment = true }\n')
+    hp = kt.HyperParameters()
+    values = define(hp, space)
+    assert values == {"augment": True, "flip": False}
+    assert type(values["augment"]) is bool and type(hp.values["augment"]) is bool
+    hp.values["augment"] = False  # as an oracle would set it
+    assert define(hp, space) == {"augment": False}
+    assert {type(hp.space[0].random_sample(seed)) for seed in range(8)} == {bool}
+
+
+def test_a_keras_tuner_step_becomes_the_values_keras_tuner_samples() -> None:
+    """A step that does not divide the range stops at the last step below high; a step on
+    a log scale multiplies (KerasTuner's grids), and the space keeps to them."""
+    hp = kt.HyperParameters()
+    hp.Int("a", 1, 10, step=4)
+    hp.Float("b", 0.0, 0.5, step=0.2)
+    hp.Int("c", 2, 64, step=2, sampling="log")
+    hp.Float("e", 0.001, 1.0, step=10, sampling="log")
+    hp.Int("f", 2, 3, step=2, sampling="log")
+    hp.Int("g", 1, 3, step=4)
+    space = space_from_hyperparameters(hp)
+    a, b, c, e = space["a"], space["b"], space["c"], space["e"]
+    assert isinstance(a, Int) and (a.low, a.high, a.step) == (1, 9, 4)
+    assert isinstance(b, Float) and (b.low, b.high, b.step) == (0.0, 0.4, 0.2)
+    assert isinstance(c, Choice) and c.values == (2, 4, 8, 16, 32, 64) and c.ordered and c.default == 2
+    assert isinstance(e, Choice) and e.values == (0.001, 0.01, 0.1, 1.0)
+    assert space["f"] == Fixed("f", 2) and space["g"] == Fixed("g", 1)
+    for param in hp.space:
+        assert all(space[param.name].contains(param.random_sample(seed)) for seed in range(40))
+
+
+NESTED = """
+[augment]
+type = "bool"
+default = false
+[flip]
+type = "bool"
+default = true
+condition = { augment = true }
+[shift]
+type = "float"
+low = 0.0
+high = 0.1
+default = 0.05
+condition = { flip = true }
+"""
+
+
+def test_define_nests_the_scopes_of_a_condition_on_a_conditional_parent() -> None:
+    space = parse_space(NESTED)
+    hp = kt.HyperParameters()
+    assert define(hp, space) == {"augment": False}
+    shift = next(p for p in hp.space if p.name == "shift")
+    assert [c.name for c in shift.conditions] == ["augment", "flip"]
+    hp.values.update(augment=True, flip=True, shift=0.02)  # as an oracle would set them
+    assert define(hp, space) == {"augment": True, "flip": True, "shift": 0.02}
+    hp.values.update(flip=False)
+    assert define(hp, space) == {"augment": True, "flip": False}
+    assert [p.name for p in hp.space] == ["augment", "flip", "shift"]
+
+
 def test_fix_replaces_with_fixed_and_checks_range() -> None:
     space = parse_space(VALID).fix({"learning_rate": 0.01})
     assert isinstance(space["learning_rate"], Fixed)
@@ -131,6 +226,20 @@ def test_fix_replaces_with_fixed_and_checks_range() -> None:
         parse_space(VALID).fix({"learning_rate": 5.0})
     with pytest.raises(ValueError, match="not in the space"):
         parse_space(VALID).fix({"nope": 1})
+
+
+def test_fix_off_a_floats_step_is_refused() -> None:
+    dropout = parse_space('[dropout]\ntype = "float"\nlow = 0.0\nhigh = 0.8\nstep = 0.1\ndefault = 0.3\n')
+    assert dropout.fix({"dropout": 0.7})["dropout"].default == 0.7
+    with pytest.raises(ValueError, match=r"dropout: 0.35 is outside its range, \[0, 0.8\] \(linear, step"):
+        dropout.fix({"dropout": 0.35})
+
+
+def test_a_name_fixed_twice_is_refused_not_silently_the_last() -> None:
+    assert parse_fix(["units=64", "augment=true"]) == {"units": 64, "augment": True}
+    with pytest.raises(SpaceError) as info:
+        parse_fix(["learning_rate=0.01", "units=64", "learning_rate=0.5"])
+    assert str(info.value) == "fix: 'learning_rate' given twice (0.01, then 0.5); fix it once"
 
 
 def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
@@ -146,11 +255,20 @@ def test_fix_takes_numpy_values_as_a_trials_table_holds_them() -> None:
     assert type(filters.fix({"filters": np.float64(32.0)})["filters"].default) is int
 
 
+def test_fix_takes_a_whole_number_for_a_choice_of_floats() -> None:
+    """--fix scale=1 reads 1 as an int; the choice holds 1.0."""
+    space = parse_space('[scale]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = 0.5\n')
+    fixed = space.fix({"scale": 1})["scale"].default
+    assert fixed == 1.0 and type(fixed) is float
+
+
 def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
     with pytest.raises(ValueError, match=r"learning_rate: '0.01' is a str, not a float in \[0.0001, 0.1\]"):
         parse_space(VALID).fix({"learning_rate": "0.01"})
     with pytest.raises(ValueError, match=r"units: 64.5 is a float, not an int in 32..128"):
         parse_space(VALID).fix({"units": 64.5})
+    with pytest.raises(ValueError, match=r"^augment: 1 is an int, not true or false$"):
+        parse_space(VALID).fix({"augment": 1})
 
 
 def test_fingerprint_ignores_help_but_not_ranges() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import keras_tuner as kt
@@ -11,12 +12,13 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from search.cli import main
-from search.errors import SearchError, SpaceError
+from search.errors import SearchError
 from search.report import trials_table
 from search.space import parse_space
 from search.tuners import Budget, TunerOptions
 from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
 from search.tuners.optuna._backend import _study
+from search.tuners.optuna._oracle import OptunaOracle
 
 SPACE = """
 [learning_rate]
@@ -94,11 +96,24 @@ def test_conditions_are_suggested_only_when_active(seed: int) -> None:
     assert set(on) == set(space.names)
 
 
-def test_space_optuna_cannot_express_names_the_key() -> None:
-    space = parse_space('[units]\ntype = "int"\nlow = 2\nhigh = 64\nstep = 2\nlog = true\ndefault = 2',
-                        source="s.toml")  # fmt: skip
-    with pytest.raises(SpaceError, match="s.toml: units: Optuna cannot sample an int on a log"):
-        distributions(space)
+@pytest.mark.parametrize("name", ["tpe", "random", "qmc", "cmaes", "nsga2"])
+def test_a_sampler_is_made_without_a_warning(name: str) -> None:
+    """Optuna's "experimental" warnings would print among the progress lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_sampler(name, 1, False)
+    assert [str(w.message) for w in caught] == []
+
+
+def test_a_space_with_nothing_to_search_runs_one_trial(tmp_path: Path) -> None:
+    """Every trial of an all-fixed space would train the same configuration again."""
+    space = parse_space('[units]\ntype = "fixed"\nvalue = 8\n[augment]\ntype = "fixed"\nvalue = true\n')
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 3, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    first = oracle.create_trial("a")
+    assert first.status == "RUNNING" and first.hyperparameters.values == {"units": 8, "augment": True}
+    assert oracle.create_trial("b").status != "RUNNING"
 
 
 def test_samplers_and_pruners_by_name() -> None:
