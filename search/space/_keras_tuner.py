@@ -8,7 +8,7 @@ from typing import Any
 
 import keras_tuner as kt
 
-from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
+from search.space._params import ROUNDING, Bool, Choice, Condition, Fixed, Float, Int, Param
 from search.space._space import Space
 
 
@@ -53,10 +53,13 @@ def _register(hp: kt.HyperParameters, param: Param) -> Any:
             param.name, list(param.values), ordered=param.ordered, default=param.default
         )
     if isinstance(param, Float):
+        # KerasTuner counts a stepped float's values as floor((high - low) / step) + 1, and
+        # 0.15 / 0.05 is 2.9999999999999996: without the slack the top value is never drawn.
+        slack = 0.0 if param.step is None else ROUNDING * param.step
         return hp.Float(
             param.name,
             min_value=param.low,
-            max_value=param.high,
+            max_value=param.high + slack,
             step=param.step,
             sampling="log" if param.log else "linear",
             default=param.default,

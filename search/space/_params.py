@@ -86,7 +86,8 @@ class Float(Param):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
         on_grid = self.step is None or _whole((value - self.low) / self.step)
-        return self.low <= value <= self.high and on_grid
+        slack = ROUNDING * (self.high - self.low)  # a grid's top, low + n * step, may overshoot
+        return self.low - slack <= value <= self.high + slack and on_grid
 
     def describe(self) -> str:
         scale = "log" if self.log else "linear"
@@ -211,9 +212,14 @@ def _toml(value: Any) -> str:
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
+ROUNDING = 1e-9
+"""Relative error of float arithmetic a grid check forgives: 0.8 / 0.1 is
+8.000000000000002, and 0 + 3 * 0.05 is 0.15000000000000002."""
+
+
 def _whole(ratio: float) -> bool:
-    """Whether ``ratio`` is a whole number, up to float rounding (0.8 / 0.1 is 8.000000000000002)."""
-    return abs(ratio - round(ratio)) <= 1e-9 * max(1.0, abs(ratio))
+    """Whether ``ratio`` is a whole number, up to float rounding (:data:`ROUNDING`)."""
+    return abs(ratio - round(ratio)) <= ROUNDING * max(1.0, abs(ratio))
 
 
 def _value_kind(value: Any) -> str | None:
