@@ -1,4 +1,5 @@
-"""``search spaces show NAME|FILE``: print a search space readably."""
+"""``search spaces [list]``: the shipped space files; ``search spaces show NAME|FILE``: one
+space, readably."""
 
 from __future__ import annotations
 
@@ -6,13 +7,24 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
 from search.cli._parser import add_common
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("spaces", help="show search spaces")
-    actions = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    p = subparsers.add_parser(
+        "spaces", help="list or show search spaces",
+        description="List the space files that come with the package (the default), or show one.",
+    )  # fmt: skip
+    actions = p.add_subparsers(dest="action", parser_class=type(p))
+    listed = actions.add_parser(
+        "list", help="the space files that come with the package (the default action)",
+        description="List the space files that come with the package: their hyperparameters,"
+        " the experiments (and budgets) that search them by default, their descriptions.",
+    )  # fmt: skip
+    add_common(listed)
+    listed.set_defaults(handler=handle_list)
     show = actions.add_parser(
         "show", help="print a space", description="Print an experiment's space or a space file."
     )
@@ -20,6 +32,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_common(show)
     show.set_defaults(handler=handle_show)
     add_common(p)
+    p.set_defaults(handler=handle_list)
 
 
 def handle_show(args: argparse.Namespace, console: Console) -> int:
@@ -32,4 +45,30 @@ def handle_show(args: argparse.Namespace, console: Console) -> int:
     else:
         space = experiments.get(args.space).load_space()
     console.print(format_space(space))
+    return 0
+
+
+def handle_list(args: argparse.Namespace, console: Console) -> int:
+    from search import experiments
+    from search.space import load_space
+
+    files: dict[Path, list[str]] = {}  # each space file: who searches it by default
+    for name in experiments.names():
+        experiment = experiments.get(name)
+        budgets = {"cpu": experiment.space_file, "gpu": experiment.gpu_space_file or experiment.space_file}
+        for budget, file in budgets.items():
+            shown = name if len(set(budgets.values())) == 1 else f"{name} ({budget} budget)"
+            users = [] if file is None else files.setdefault(experiment.default_space_path(file), [])
+            if file is not None and shown not in users:
+                users.append(shown)
+    folders = sorted({str(path.parent) for path in files})
+    table = Table(title=f"space files in {', '.join(folders)}")
+    for column in ("file", "hyperparameters", "searched by default by", "description"):
+        table.add_column(column, overflow="fold")
+    for path in sorted(files):
+        space = load_space(path)
+        table.add_row(path.name, str(len(space)), ", ".join(files[path]), space.description)
+    console.print(table)
+    if not args.quiet:
+        console.print("show one: search spaces show NAME|FILE; search with another: search run --space FILE")
     return 0

@@ -214,6 +214,18 @@ def test_spaces_show(capsys) -> None:
     assert "learning_rate" in out and "augment == True" in out
 
 
+@pytest.mark.parametrize("argv", [["spaces", "list"], ["spaces"]])
+def test_spaces_list_names_every_shipped_space_file_and_who_uses_it(argv: list[str], capsys) -> None:
+    assert main([*argv, "--quiet"]) == 0
+    cells = [[cell.strip() for cell in line.split("│")[1:-1]]
+             for line in capsys.readouterr().out.splitlines()]  # fmt: skip
+    rows = {row[0]: row[1:3] for row in cells if row and row[0].endswith(".toml")}
+    assert sorted(rows) == ["clothing.toml", "fashion-gpu.toml", "fashion.toml", "images.toml"]
+    assert rows["fashion.toml"] == ["13", "fashion (cpu budget)"]
+    assert rows["fashion-gpu.toml"] == ["14", "fashion (gpu budget)"]
+    assert rows["clothing.toml"][1] == "clothing"
+
+
 def test_status_of_missing_run(tmp_path: Path, capsys) -> None:
     assert main(["status", "nope", "--results", str(tmp_path)]) == 2
     assert "nope: no such run folder" in capsys.readouterr().err
