@@ -265,6 +265,27 @@ def test_run_json_with_missing_or_mistyped_fields_is_named(
     assert "good" in out and "unreadable" in out
 
 
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [("seconds", {"seconds": "long"}), ("space.params", {"space": {"params": []}}),
+     ("final.test_accuracy", {"final": {"trial": "0", "test_accuracy": "high"}}),
+     ("final.test_metrics", {"final": {"trial": "0", "test_metrics": [1]}})],
+)  # fmt: skip
+def test_run_json_with_mistyped_numbers_or_inner_fields_is_named(
+    field: str, change: dict, tmp_path: Path, capsys
+) -> None:
+    """A finished run whose run.json holds text for a number, or a list for an object,
+    deeper than its top level: status and report say which field, in one line."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "odd", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.update_meta(**change)
+    for command in ("status", "report"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.run_file}: field {field!r}" in err, err
+
+
 def test_trials_json_with_a_record_that_is_not_an_object_is_named(tmp_path: Path, capsys) -> None:
     folder = RunFolder(tmp_path / "fashion" / "odd")
     folder.path.mkdir(parents=True)
