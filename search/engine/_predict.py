@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,17 @@ def read_image(path: Path, channels: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        size = re.search(r"\((\d+) pixels\)", str(exc))
+        raise SearchError(
+            f"{f'{int(size[1]):,}' if size else 'more'} pixels, more than {Image.MAX_IMAGE_PIXELS:,}"
+            " (Pillow's limit, against decompression bombs): resize it; the model resizes every image"
+            " to its own input size anyway"
+        ) from None
     except FileNotFoundError:
         raise SearchError("no such file") from None
     except IsADirectoryError:

@@ -136,6 +136,21 @@ def test_predict_names_a_folder_given_as_the_model_or_an_image(tmp_path: Path, c
         read_image(tmp_path, 1)
 
 
+@pytest.mark.parametrize("side", [12, 15])
+def test_an_image_beyond_pillows_pixel_limit_is_refused_in_one_line(
+    side: int, tmp_path: Path, monkeypatch
+) -> None:
+    """Past Pillow's limit (here 100 pixels) it warns, past twice that it raises its own
+    error: either way one SearchError with the size and the fix, and no warning printed."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    image = tmp_path / "big.png"
+    Image.new("L", (side, side)).save(image)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SearchError, match=rf"^{side * side:,} pixels, more than 100 .*: resize it"):
+            read_image(image, 1)
+
+
 def _run_without_internet(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     """A real process whose downloads fail (proxy on a closed port, empty Keras cache)."""
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras-home"),
