@@ -13,6 +13,7 @@ import numpy as np
 from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
 from search._text import one_line
 from search.engine._export import EXPORT_FILE
+from search.engine._saved import check_archive
 from search.errors import SearchError
 
 REASON_WIDTH = 200
@@ -32,6 +33,7 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
         )
     if not path.is_file():
         raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
+    check_archive(path, str(path), "give the .keras file that `python -m search export RUN` wrote")
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...

@@ -111,7 +111,8 @@ def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) ->
     bogus = tmp_path / "model.keras"
     bogus.write_bytes(b"not a zip")
     assert main(["predict", str(bogus), "x.jpg"]) == 2
-    assert f"{bogus}: not a readable Keras model" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{bogus}: not a Keras model file (not a .keras zip archive)" in err and "not found" not in err
     text = tmp_path / "model.txt"  # Keras' reason runs to a paragraph: cut and marked
     text.write_text("not a model")
     assert main(["predict", str(text), "x.jpg"]) == 2
