@@ -205,8 +205,12 @@ def _read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RunFolderError(f"{path}: missing; this is not a run folder") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc})") from None
+    except OSError as exc:
+        raise RunFolderError(
+            f"{path}: {what} is unreadable ({exc.strerror or exc}); make it readable (chmod u+r)"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc}); {damaged_file()}") from None
 
 
 def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:

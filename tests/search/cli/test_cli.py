@@ -234,7 +234,13 @@ def test_corrupt_run_json_is_named(tmp_path: Path, capsys) -> None:
     folder.mkdir(parents=True)
     (folder / "run.json").write_text("{not json")
     assert main(["status", str(folder)]) == 2
-    assert "run.json is unreadable or corrupt" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "run.json is unreadable or corrupt" in err and "the file is damaged: restore it" in err, err
+    (folder / "trials.json").write_text("[{")
+    RunFolder(folder).write_meta({"experiment": "fashion", "tuner": "random"})
+    assert main(["status", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "trials.json is unreadable or corrupt" in err and "the file is damaged: restore it" in err, err
 
 
 @pytest.mark.parametrize(
