@@ -127,7 +127,15 @@ class RunFolder:
         return meta
 
     def read_trials(self) -> list[dict[str, Any]]:
+        """trials.json's records; none before the first trial, but RunFolderError where
+        run.json records a chosen trial (the file was lost)."""
         if not self.trials_file.exists():
+            best = self.read_meta().get("best") if self.exists() else None
+            if best is not None:
+                raise RunFolderError(
+                    f"{self.trials_file}: missing, though run.json records trial {best.get('trial')!r}"
+                    f" as chosen; {damaged_file('lost')}"
+                )
             return []
         doc = _read_json(self.trials_file, "trials.json")
         if not isinstance(doc, dict) or not isinstance(doc.get("trials"), list):

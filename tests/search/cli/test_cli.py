@@ -292,6 +292,19 @@ def test_run_json_with_mistyped_numbers_or_inner_fields_is_named(
         assert err.count("\n") == 1 and f"{folder.run_file}: field {field!r}" in err, err
 
 
+def test_a_lost_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: Path, capsys) -> None:
+    """run.json records a chosen trial but trials.json is gone: not "no trials yet"."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "lost", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.update_meta(best={"trial": "0", "hyperparameters": {}})
+    folder.trials_file.unlink()
+    for command in ("status", "report"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.trials_file}: missing, though" in err, err
+
+
 def test_trials_json_with_a_record_that_is_not_an_object_is_named(tmp_path: Path, capsys) -> None:
     folder = RunFolder(tmp_path / "fashion" / "odd")
     folder.path.mkdir(parents=True)
