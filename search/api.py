@@ -112,6 +112,12 @@ class Run:
             safe_mode: False loads a ``Lambda`` layer's Python code (a file you trust).
         """
         file = self._folder.model_file
+        if not file.is_file() and self.status == "finished":
+            raise SearchError(
+                f"{file}: missing, though the run finished (the file was deleted or moved); restore it,"
+                f" or retrain the chosen configuration with `python -m search export {self._folder.path}`"
+                " and load the file it writes with keras.saving.load_model"
+            )
         if not file.is_file():
             raise SearchError(
                 f"{file}: no model saved (the run is {self.status});"

@@ -780,3 +780,15 @@ def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> Non
     with pytest.raises(SearchError, match=rf"^path {folder}/file/r.html: {folder}/file is a file, not a"
                        " folder; give a file in a folder you can write to$"):  # fmt: skip
         run.report(tmp_path / "file" / "r.html")
+
+
+def test_best_model_of_a_finished_run_whose_model_file_is_gone_says_how_to_get_one(tmp_path: Path) -> None:
+    """Resuming a finished run is refused, so the message must not send the user there."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    with pytest.raises(SearchError) as caught:
+        search.load(folder.path).best_model()
+    message = str(caught.value)
+    assert "resume" not in message and f"python -m search export {folder.path}" in message, message
+    assert message.startswith(f"{folder.model_file}: missing"), message
