@@ -56,7 +56,7 @@ class Run:
     :func:`load` opens one from disk (finished or interrupted)."""
 
     def __init__(self, folder: str | Path) -> None:
-        self._folder = RunFolder(Path(folder))
+        self._folder = RunFolder(_as_path(folder, "folder", "a run's folder, e.g. 'results/fashion/NAME'"))
         _refuse_run_file(folder, "search.load")
         if not self._folder.exists():
             raise RunFolderError(f"{folder}: not a run folder (no run.json); give a run's folder")
@@ -159,9 +159,17 @@ class Run:
             The HTML file's path.
         """
         if path is not None:
-            _check_report_path(Path(path))
-        output, _ = write_report([self._folder], None if path is None else Path(path))
+            path = _as_path(path, "path", "a file name, e.g. 'report.html'")
+            _check_report_path(path)
+        output, _ = write_report([self._folder], None if path is None else path)
         return output
+
+
+def _as_path(given: Any, keyword: str, wanted: str) -> Path:
+    """``given`` as a Path; SearchError naming ``keyword`` unless it is a str or os.PathLike."""
+    if not isinstance(given, str | os.PathLike):
+        raise SearchError(f"{keyword} ({given!r}): give {wanted}, as a str or pathlib.Path")
+    return Path(given)
 
 
 def _refuse_run_file(given: str | Path, call: str) -> None:
@@ -536,6 +544,7 @@ def resume(
         The finished :class:`Run`.
     """
     refuse_search_on_import("search.resume")
+    _as_path(folder, "folder", "a run's folder, e.g. 'results/fashion/NAME'")
     _refuse_run_file(folder, "search.resume")
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)

@@ -792,3 +792,16 @@ def test_best_model_of_a_finished_run_whose_model_file_is_gone_says_how_to_get_o
     message = str(caught.value)
     assert "resume" not in message and f"python -m search export {folder.path}" in message, message
     assert message.startswith(f"{folder.model_file}: missing"), message
+
+
+@pytest.mark.parametrize("given", [5, None, ["results/fashion/r1"]])
+def test_a_run_folder_or_report_path_that_is_not_a_path_is_named(given: Any, tmp_path: Path) -> None:
+    from tests.helpers.runs import epochs, trial, write_run
+
+    for call in (search.load, search.resume):
+        with pytest.raises(SearchError, match=rf"^folder \({re.escape(repr(given))}\): give a run's folder"):
+            call(given)
+    if given is not None:
+        folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+        with pytest.raises(SearchError, match=rf"^path \({re.escape(repr(given))}\): give a file"):
+            search.load(folder.path).report(given)
