@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import warnings
@@ -805,3 +806,18 @@ def test_a_run_folder_or_report_path_that_is_not_a_path_is_named(given: Any, tmp
         folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
         with pytest.raises(SearchError, match=rf"^path \({re.escape(repr(given))}\): give a file"):
             search.load(folder.path).report(given)
+
+
+def test_the_api_loading_keras_itself_prints_nothing(tmp_path: Path) -> None:
+    """TensorFlow's native libraries log through absl as they load, whatever
+    TF_CPP_MIN_LOG_LEVEL says: where the API is what loads them, none of it is shown."""
+    import subprocess
+    import sys
+
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    code = f"import search; print(search.load({str(folder.path)!r}).status)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, "finished\n", ""), done.stderr
