@@ -54,6 +54,8 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                if image.mode.startswith("I"):
+                    return _sixteen_bits(np.asarray(image), image.mode, channels)
                 return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         size = re.search(r"\((\d+) pixels\)", str(exc))
@@ -68,6 +70,15 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         raise SearchError(f"is a folder; give the image files in it, e.g. {path / '*.png'}") from None
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
         raise SearchError(f"not a readable image ({type(exc).__name__}: {exc})") from None
+
+
+def _sixteen_bits(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
+    """A grayscale image of 16-bit pixels (Pillow's ``I;16`` modes, or ``I`` holding values
+    past 255) as 8-bit ones, scaled (Pillow's own conversion clips them: a 16-bit image
+    would come out nearly all white), repeated into ``channels``."""
+    scale = 257 if mode.startswith("I;16") or (pixels.size and pixels.max() > 255) else 1
+    gray = np.clip(np.round(pixels.astype(np.float64) / scale), 0, 255).astype(np.uint8)
+    return gray if channels == 1 else np.repeat(gray[..., None], channels, axis=-1)
 
 
 def classify(model: Any, class_names: list[str], path: Path, top: int) -> list[tuple[str, float]]:

@@ -152,6 +152,22 @@ def test_an_image_beyond_pillows_pixel_limit_is_refused_in_one_line(
             read_image(image, 1)
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_16_bit_grayscale_image_keeps_its_shades(channels: int, tmp_path: Path) -> None:
+    """Pillow's own conversion of 16-bit pixels to 8 bits clips them (nearly all white):
+    the image must reach the model scaled, dark still dark."""
+    ramp = np.linspace(0, 65535, 400).reshape(20, 20).astype(np.uint16)
+    image = tmp_path / "deep.png"
+    Image.fromarray(ramp).save(image)
+    pixels = read_image(image, channels)
+    assert pixels.dtype == np.uint8 and pixels.shape == ((20, 20) if channels == 1 else (20, 20, 3))
+    gray = pixels if channels == 1 else pixels[..., 0]
+    np.testing.assert_allclose(gray, np.round(ramp / 257), atol=1)
+    shallow = tmp_path / "shallow.tiff"  # 32-bit integer pixels of 8-bit values: kept as they are
+    Image.fromarray((ramp // 257).astype(np.int32)).save(shallow)
+    np.testing.assert_array_equal(read_image(shallow, 1), (ramp // 257).astype(np.uint8))
+
+
 def _run_without_internet(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     """A real process whose downloads fail (proxy on a closed port, empty Keras cache)."""
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras-home"),
