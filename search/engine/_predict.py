@@ -54,8 +54,8 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
-                if image.mode.startswith("I"):
-                    return _sixteen_bits(np.asarray(image), image.mode, channels)
+                if image.mode.startswith("I") or image.mode == "F":
+                    return _deep_gray(np.asarray(image), image.mode, channels)
                 return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         size = re.search(r"\((\d+) pixels\)", str(exc))
@@ -72,12 +72,17 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         raise SearchError(f"not a readable image ({type(exc).__name__}: {exc})") from None
 
 
-def _sixteen_bits(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
+def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
     """A grayscale image of 16-bit pixels (Pillow's ``I;16`` modes, or ``I`` holding values
-    past 255) as 8-bit ones, scaled (Pillow's own conversion clips them: a 16-bit image
-    would come out nearly all white), repeated into ``channels``."""
-    scale = 257 if mode.startswith("I;16") or (pixels.size and pixels.max() > 255) else 1
-    gray = np.clip(np.round(pixels.astype(np.float64) / scale), 0, 255).astype(np.uint8)
+    past 255) or of floats in [0, 1] (``F``) as 8-bit pixels, scaled (Pillow's own
+    conversion clips them: nearly all white, or all black), repeated into ``channels``."""
+    values = np.nan_to_num(pixels.astype(np.float64))
+    high = float(values.max()) if values.size else 0.0
+    if mode == "F":
+        scale = 1 / 255 if high <= 1 else 1
+    else:
+        scale = 257 if mode.startswith("I;16") or high > 255 else 1
+    gray = np.clip(np.round(values / scale), 0, 255).astype(np.uint8)
     return gray if channels == 1 else np.repeat(gray[..., None], channels, axis=-1)
 
 

@@ -168,6 +168,14 @@ def test_a_16_bit_grayscale_image_keeps_its_shades(channels: int, tmp_path: Path
     np.testing.assert_array_equal(read_image(shallow, 1), (ramp // 257).astype(np.uint8))
 
 
+def test_a_floating_point_grayscale_image_of_0_to_1_keeps_its_shades(tmp_path: Path) -> None:
+    """A float TIFF of shades in [0, 1]: Pillow's conversion to 8 bits makes it black."""
+    ramp = np.linspace(0, 1, 400, dtype=np.float32).reshape(20, 20)
+    image = tmp_path / "float.tiff"
+    Image.fromarray(ramp).save(image)
+    np.testing.assert_allclose(read_image(image, 1), np.round(ramp * 255), atol=1)
+
+
 def _run_without_internet(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
     """A real process whose downloads fail (proxy on a closed port, empty Keras cache)."""
     env = {**os.environ, "KERAS_HOME": str(tmp_path / "keras-home"),
