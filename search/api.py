@@ -32,7 +32,7 @@ from search.engine import (
     run_search,
     stored_request,
 )
-from search.errors import RunFolderError, SearchError
+from search.errors import RunFolderError, SearchError, named_options, render
 from search.experiments import (
     Experiment,
     absolute_reference,
@@ -161,7 +161,13 @@ class Run:
         if path is not None:
             path = _as_path(path, "path", "a file name, e.g. 'report.html'")
             _check_report_path(path)
-        output, _ = write_report([self._folder], None if path is None else path)
+        try:
+            output, _ = write_report([self._folder], None if path is None else path)
+        except SearchError as exc:
+            if type(exc) is not SearchError or "output" not in named_options(exc.template):
+                raise
+            spelled = render(exc.template, lambda name: "path" if name == "output" else name)
+            raise SearchError(spelled) from None
         return output
 
 

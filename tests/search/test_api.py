@@ -821,3 +821,13 @@ def test_the_api_loading_keras_itself_prints_nothing(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
     assert (done.returncode, done.stdout, done.stderr) == (0, "finished\n", ""), done.stderr
+
+
+def test_run_report_names_its_own_keyword_when_it_refuses_a_path(tmp_path: Path) -> None:
+    """``Run.report(path)`` writing its table over the run's run.json: the message names
+    ``path``, the keyword the caller used, not the command line's ``output``."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    with pytest.raises(SearchError, match=rf"^path {re.escape(str(folder.path / 'run.html'))}: would write"):
+        search.load(folder.path).report(folder.path / "run.html")
