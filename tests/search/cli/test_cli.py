@@ -219,6 +219,14 @@ def test_status_of_missing_run(tmp_path: Path, capsys) -> None:
     assert "nope: no such run folder" in capsys.readouterr().err
 
 
+def test_status_of_a_run_name_under_a_results_root_that_is_a_file(tmp_path: Path, capsys) -> None:
+    results = tmp_path / "results"
+    results.write_text("x")
+    assert main(["status", "nope", "--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert f"under {results} (a file, not a folder: give the results root with --results)" in err, err
+
+
 def test_status_of_a_killed_run_says_how_to_resume_it(tmp_path: Path, capsys) -> None:
     """run.json still says running, but no process holds the run's lock (kill -9, a crash)."""
     from tests.helpers.runs import epochs, trial, write_run
