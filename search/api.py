@@ -111,6 +111,11 @@ class Run:
                 name (not registered with ``keras.saving.register_keras_serializable``).
             safe_mode: False loads a ``Lambda`` layer's Python code (a file you trust).
         """
+        if custom_objects is not None and not isinstance(custom_objects, Mapping):
+            raise SearchError(
+                f"custom_objects ({custom_objects!r}): give a dict of the names Keras looks up to your"
+                " classes and functions, e.g. {'Name': Name}"
+            )
         file = self._folder.model_file
         if not file.is_file() and self.status == "finished":
             raise SearchError(

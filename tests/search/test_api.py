@@ -831,3 +831,14 @@ def test_run_report_names_its_own_keyword_when_it_refuses_a_path(tmp_path: Path)
     folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
     with pytest.raises(SearchError, match=rf"^path {re.escape(str(folder.path / 'run.html'))}: would write"):
         search.load(folder.path).report(folder.path / "run.html")
+
+
+@pytest.mark.parametrize("given", [5, ["Layer"]])
+def test_best_model_given_custom_objects_that_are_not_a_mapping_says_so(given: Any, tmp_path: Path) -> None:
+    """Not "Keras cannot load it ('int' object is not iterable)" with a hint to do what was done."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.model_file.write_bytes(b"PK")
+    with pytest.raises(SearchError, match=rf"^custom_objects \({re.escape(repr(given))}\): give a dict"):
+        search.load(folder.path).best_model(custom_objects=given)
