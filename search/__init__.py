@@ -13,7 +13,10 @@ before Keras loads.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
+
+from search.quiet import stderr_kept_back
 
 __version__ = "0.1.0"
 
@@ -39,7 +42,12 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'search' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), _RENAMED.get(name, name))
+    module = _EXPORTS[name]
+    if module in sys.modules or "tensorflow" in sys.modules:
+        value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
+    else:  # the API is what loads Keras (and TensorFlow): without their loading notices
+        with stderr_kept_back():
+            value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
     globals()[name] = value
     return value
 

@@ -32,7 +32,7 @@ from search.engine import (
     run_search,
     stored_request,
 )
-from search.errors import RunFolderError, SearchError
+from search.errors import RunFolderError, SearchError, named_options, render
 from search.experiments import (
     Experiment,
     absolute_reference,
@@ -57,7 +57,7 @@ class Run:
     :func:`load` opens one from disk (finished or interrupted)."""
 
     def __init__(self, folder: str | Path) -> None:
-        self._folder = RunFolder(Path(folder))
+        self._folder = RunFolder(_as_path(folder, "folder", "a run's folder, e.g. 'results/fashion/NAME'"))
         _refuse_run_file(folder, "search.load")
         if not self._folder.exists():
             raise RunFolderError(f"{folder}: not a run folder (no run.json); give a run's folder")
@@ -112,7 +112,18 @@ class Run:
                 name (not registered with ``keras.saving.register_keras_serializable``).
             safe_mode: False loads a ``Lambda`` layer's Python code (a file you trust).
         """
+        if custom_objects is not None and not isinstance(custom_objects, Mapping):
+            raise SearchError(
+                f"custom_objects ({custom_objects!r}): give a dict of the names Keras looks up to your"
+                " classes and functions, e.g. {'Name': Name}"
+            )
         file = self._folder.model_file
+        if not file.is_file() and self.status == "finished":
+            raise SearchError(
+                f"{file}: missing, though the run finished (the file was deleted or moved); restore it,"
+                f" or retrain the chosen configuration with `python -m search export {self._folder.path}`"
+                " and load the file it writes with keras.saving.load_model"
+            )
         if not file.is_file():
             raise SearchError(
                 f"{file}: no model saved (the run is {self.status});"
@@ -154,9 +165,23 @@ class Run:
             The HTML file's path.
         """
         if path is not None:
-            _check_report_path(Path(path))
-        output, _ = write_report([self._folder], None if path is None else Path(path))
+            path = _as_path(path, "path", "a file name, e.g. 'report.html'")
+            _check_report_path(path)
+        try:
+            output, _ = write_report([self._folder], None if path is None else path)
+        except SearchError as exc:
+            if type(exc) is not SearchError or "output" not in named_options(exc.template):
+                raise
+            spelled = render(exc.template, lambda name: "path" if name == "output" else name)
+            raise SearchError(spelled) from None
         return output
+
+
+def _as_path(given: Any, keyword: str, wanted: str) -> Path:
+    """``given`` as a Path; SearchError naming ``keyword`` unless it is a str or os.PathLike."""
+    if not isinstance(given, str | os.PathLike):
+        raise SearchError(f"{keyword} ({given!r}): give {wanted}, as a str or pathlib.Path")
+    return Path(given)
 
 
 def _refuse_run_file(given: str | Path, call: str) -> None:
@@ -555,6 +580,7 @@ def resume(
         The finished :class:`Run`.
     """
     refuse_search_on_import("search.resume")
+    _as_path(folder, "folder", "a run's folder, e.g. 'results/fashion/NAME'")
     _refuse_run_file(folder, "search.resume")
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
+import tempfile
 import warnings
+from collections.abc import Iterator
 
 LIBRARY_WARNINGS = (
     # Keras, loading a checkpoint into a model whose optimizer is not built yet (the chosen
@@ -13,6 +17,7 @@ LIBRARY_WARNINGS = (
     # scikit-learn, fitting BayesianOptimization's Gaussian process on few trials.
     "The optimal value found for dimension",
 )
+STDERR_FD = 2
 NAN_WARNINGS = "All-NaN (axis|slice) encountered"
 """NumPy's, from KerasTuner's metric history when a trial's objective is NaN: the trial
 is recorded failed with why, which the progress line says."""
@@ -27,3 +32,30 @@ def quiet_libraries() -> None:
     for message in LIBRARY_WARNINGS:
         warnings.filterwarnings("ignore", message=message, category=UserWarning)
     warnings.filterwarnings("ignore", message=NAN_WARNINGS, category=RuntimeWarning, module="keras_tuner")
+
+
+@contextlib.contextmanager
+def stderr_kept_back() -> Iterator[None]:
+    """What is written to the stderr file descriptor meanwhile (TensorFlow's native libraries
+    log through absl as they load, whatever ``TF_CPP_MIN_LOG_LEVEL`` says) kept back, and
+    shown only if the block raises."""
+    try:
+        capture = tempfile.TemporaryFile()
+        sys.stderr.flush()
+        saved = os.dup(STDERR_FD)
+    except (OSError, ValueError):  # nowhere to keep it, or no stderr: nothing to hide
+        yield
+        return
+    os.dup2(capture.fileno(), STDERR_FD)
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, STDERR_FD)
+        os.close(saved)
+        if failed:
+            capture.seek(0)
+            sys.stderr.write(capture.read().decode(errors="replace"))
+        capture.close()

@@ -36,7 +36,8 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
         raise RunFolderError(f"run name {ref!r} is ambiguous ({shown}); give its folder")
     if path.exists():
         raise RunFolderError(f"{ref}: {_not_a_run(path)}")
-    where = "" if results.is_dir() else f" (no such folder: give the results root with {option('results')})"
+    what = "a file, not a folder" if results.exists() else "no such folder"
+    where = "" if results.is_dir() else f" ({what}: give the results root with {option('results')})"
     raise RunFolderError(
         f"{ref}: no such run folder, nor a run of that name under {results}{where};"
         " `python -m search list` shows the runs"

@@ -404,7 +404,7 @@ def save_arrays(splits: Splits, run_dir: Path) -> None:
 
 
 def load_arrays(run_dir: Path) -> Splits:
-    """The splits a run on arrays kept; DataError naming the missing file."""
+    """The splits a run on arrays kept; DataError naming a missing or damaged file."""
     folder = run_dir / ARRAYS_DIR
     arrays = {}
     for part in PARTS:
@@ -414,5 +414,12 @@ def load_arrays(run_dir: Path) -> Splits:
                 f"{path}: missing; this run's arrays are gone, so it cannot go on in another"
                 " process (resume it from Python with the same data: search.run(..., name=RUN))"
             )
-        arrays[part] = np.load(path, allow_pickle=False)
+        try:
+            arrays[part] = np.load(path, allow_pickle=False)
+        except (OSError, ValueError, EOFError) as exc:
+            reason = str(exc).split(". ")[0].rstrip(".")
+            raise DataError(
+                f"{path}: not a readable NumPy array ({reason}); the file is damaged: restore it, or"
+                " search again in a run of another name"
+            ) from None
     return Splits(**arrays, class_names=(), source=f"arrays in {folder}", unit="rows")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import numpy as np
 from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
 from search._text import one_line
 from search.engine._export import EXPORT_FILE
+from search.engine._saved import check_archive
 from search.errors import SearchError
 
 REASON_WIDTH = 200
@@ -30,6 +33,7 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
         )
     if not path.is_file():
         raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
+    check_archive(path, str(path), "give the .keras file that `python -m search export RUN` wrote")
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...
@@ -47,14 +51,39 @@ def read_image(path: Path, channels: int) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                if image.mode.startswith("I") or image.mode == "F":
+                    return _deep_gray(np.asarray(image), image.mode, channels)
+                return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        size = re.search(r"\((\d+) pixels\)", str(exc))
+        raise SearchError(
+            f"{f'{int(size[1]):,}' if size else 'more'} pixels, more than {Image.MAX_IMAGE_PIXELS:,}"
+            " (Pillow's limit, against decompression bombs): resize it; the model resizes every image"
+            " to its own input size anyway"
+        ) from None
     except FileNotFoundError:
         raise SearchError("no such file") from None
     except IsADirectoryError:
         raise SearchError(f"is a folder; give the image files in it, e.g. {path / '*.png'}") from None
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
         raise SearchError(f"not a readable image ({type(exc).__name__}: {exc})") from None
+
+
+def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
+    """A grayscale image of 16-bit pixels (Pillow's ``I;16`` modes, or ``I`` holding values
+    past 255) or of floats in [0, 1] (``F``) as 8-bit pixels, scaled (Pillow's own
+    conversion clips them: nearly all white, or all black), repeated into ``channels``."""
+    values = np.nan_to_num(pixels.astype(np.float64))
+    high = float(values.max()) if values.size else 0.0
+    if mode == "F":
+        scale = 1 / 255 if high <= 1 else 1
+    else:
+        scale = 257 if mode.startswith("I;16") or high > 255 else 1
+    gray = np.clip(np.round(values / scale), 0, 255).astype(np.uint8)
+    return gray if channels == 1 else np.repeat(gray[..., None], channels, axis=-1)
 
 
 def classify(model: Any, class_names: list[str], path: Path, top: int) -> list[tuple[str, float]]:

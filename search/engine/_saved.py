@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ def load_saved(
         SearchError: Keras cannot load it: ``named`` (how the message names the model),
             the first line of what Keras could not find, and ``fix``.
     """
+    check_archive(file, named, "the file is damaged or was replaced: restore it")
     try:
         return keras.saving.load_model(
             file, custom_objects=dict(custom_objects or {}), safe_mode=safe_mode, compile=compile
@@ -31,3 +33,10 @@ def load_saved(
         # Keras wraps the error naming the class in others that print its whole config.
         why = exception_line(innermost_cause(exc)).split(". ")[0].rstrip(".")
         raise SearchError(f"{named}: Keras cannot load it ({why}); {fix}") from None
+
+
+def check_archive(file: Path, named: str, fix: str) -> None:
+    """SearchError naming a ``.keras`` file that is not a zip archive (Keras would say
+    "File not found" of it): ``named`` as the message names it, and ``fix``."""
+    if file.suffix == ".keras" and file.is_file() and not zipfile.is_zipfile(file):
+        raise SearchError(f"{named}: not a Keras model file (not a .keras zip archive); {fix}")

@@ -42,8 +42,15 @@ TEXT_FIELDS = ("experiment", "tuner", "status")
 """run.json's fields that are text where present."""
 OBJECT_FIELDS = ("objective", "budget", "space", "data", "model", "request")
 """run.json's fields that are objects where present."""
-OPTIONAL_OBJECT_FIELDS = ("best", "final", "hypermodel", "optuna")
+OPTIONAL_OBJECT_FIELDS = ("best", "final", "hypermodel", "optuna", "best.hyperparameters",
+                          "final.hyperparameters", "final.test_metrics")  # fmt: skip
 """run.json's fields that are objects or null where present."""
+INNER_OBJECT_FIELDS = ("space.params",)
+"""run.json's fields inside its objects that are objects where present."""
+NUMBER_FIELDS = ("seconds", "search_seconds", "final.epochs", "final.train_images", "final.test_images",
+                 "final.kept_epoch", "final.test_accuracy", "final.test_loss", "final.val_accuracy",
+                 "final.seconds")  # fmt: skip
+"""run.json's fields (``outer.inner`` inside its objects) that are numbers or null where present."""
 OWN_SUFFIXES = frozenset({".keras", ".npz", ".h5"})
 """Models, weights and training states: a run's own files wherever they lie in its folder."""
 
@@ -120,7 +127,15 @@ class RunFolder:
         return meta
 
     def read_trials(self) -> list[dict[str, Any]]:
+        """trials.json's records; none before the first trial, but RunFolderError where
+        run.json records a chosen trial (the file was lost)."""
         if not self.trials_file.exists():
+            best = self.read_meta().get("best") if self.exists() else None
+            if best is not None:
+                raise RunFolderError(
+                    f"{self.trials_file}: missing, though run.json records trial {best.get('trial')!r}"
+                    f" as chosen; {damaged_file('lost')}"
+                )
             return []
         doc = _read_json(self.trials_file, "trials.json")
         if not isinstance(doc, dict) or not isinstance(doc.get("trials"), list):
@@ -161,21 +176,36 @@ def damaged_file(how: str = "damaged") -> str:
 
 def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) -> None:
     """RunFolderError naming the first field of run.json ``meta`` that is of the wrong type
-    where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS``; objects or null:
-    ``OPTIONAL_OBJECT_FIELDS``), or missing though in ``require``."""
+    where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS`` and ``INNER_OBJECT_FIELDS``;
+    objects or null: ``OPTIONAL_OBJECT_FIELDS``; numbers or null: ``NUMBER_FIELDS``), or
+    missing though in ``require``."""
     wrong = [(f, "present") for f in require if f not in meta]
-    wrong += [(f, "text") for f in TEXT_FIELDS if f in meta and not isinstance(meta[f], str)]
-    wrong += [(f, "an object") for f in OBJECT_FIELDS if f in meta and not isinstance(meta[f], dict)]
-    wrong += [
-        (f, "an object or null")
-        for f in OPTIONAL_OBJECT_FIELDS
-        if meta.get(f) is not None and not isinstance(meta[f], dict)
-    ]
+    kinds = [(TEXT_FIELDS, "text", lambda v: isinstance(v, str)),
+             (OBJECT_FIELDS + INNER_OBJECT_FIELDS, "an object", lambda v: isinstance(v, dict)),
+             (OPTIONAL_OBJECT_FIELDS, "an object or null", lambda v: v is None or isinstance(v, dict)),
+             (NUMBER_FIELDS, "a number or null", _is_number_or_null)]  # fmt: skip
+    for fields, kind, fits in kinds:
+        wrong += [(f, kind) for f in fields if _has(meta, f) and not fits(_field(meta, f))]
     if wrong:
         field, kind = wrong[0]
-        found = "missing" if field not in meta else f"{json.dumps(meta[field])[:40]}"
+        found = "missing" if not _has(meta, field) else f"{json.dumps(_field(meta, field))[:40]}"
         fix = damaged_file("damaged or not this tool's")
         raise RunFolderError(f"{path}: field {field!r} is {found}, not {kind}; {fix}")
+
+
+def _has(meta: dict[str, Any], field: str) -> bool:
+    """Whether run.json holds ``field`` (``outer.inner``: inside an ``outer`` object)."""
+    outer, _, inner = field.partition(".")
+    return outer in meta and (not inner or (isinstance(meta[outer], dict) and inner in meta[outer]))
+
+
+def _field(meta: dict[str, Any], field: str) -> Any:
+    outer, _, inner = field.partition(".")
+    return meta[outer][inner] if inner else meta[outer]
+
+
+def _is_number_or_null(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -183,8 +213,12 @@ def _read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RunFolderError(f"{path}: missing; this is not a run folder") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc})") from None
+    except OSError as exc:
+        raise RunFolderError(
+            f"{path}: {what} is unreadable ({exc.strerror or exc}); make it readable (chmod u+r)"
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc}); {damaged_file()}") from None
 
 
 def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import warnings
@@ -799,3 +800,64 @@ def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> Non
     with pytest.raises(SearchError, match=rf"^path {folder}/file/r.html: {folder}/file is a file, not a"
                        " folder; give a file in a folder you can write to$"):  # fmt: skip
         run.report(tmp_path / "file" / "r.html")
+
+
+def test_best_model_of_a_finished_run_whose_model_file_is_gone_says_how_to_get_one(tmp_path: Path) -> None:
+    """Resuming a finished run is refused, so the message must not send the user there."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    with pytest.raises(SearchError) as caught:
+        search.load(folder.path).best_model()
+    message = str(caught.value)
+    assert "resume" not in message and f"python -m search export {folder.path}" in message, message
+    assert message.startswith(f"{folder.model_file}: missing"), message
+
+
+@pytest.mark.parametrize("given", [5, None, ["results/fashion/r1"]])
+def test_a_run_folder_or_report_path_that_is_not_a_path_is_named(given: Any, tmp_path: Path) -> None:
+    from tests.helpers.runs import epochs, trial, write_run
+
+    for call in (search.load, search.resume):
+        with pytest.raises(SearchError, match=rf"^folder \({re.escape(repr(given))}\): give a run's folder"):
+            call(given)
+    if given is not None:
+        folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+        with pytest.raises(SearchError, match=rf"^path \({re.escape(repr(given))}\): give a file"):
+            search.load(folder.path).report(given)
+
+
+def test_the_api_loading_keras_itself_prints_nothing(tmp_path: Path) -> None:
+    """TensorFlow's native libraries log through absl as they load, whatever
+    TF_CPP_MIN_LOG_LEVEL says: where the API is what loads them, none of it is shown."""
+    import subprocess
+    import sys
+
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    code = f"import search; print(search.load({str(folder.path)!r}).status)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    assert (done.returncode, done.stdout, done.stderr) == (0, "finished\n", ""), done.stderr
+
+
+def test_run_report_names_its_own_keyword_when_it_refuses_a_path(tmp_path: Path) -> None:
+    """``Run.report(path)`` writing its table over the run's run.json: the message names
+    ``path``, the keyword the caller used, not the command line's ``output``."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    with pytest.raises(SearchError, match=rf"^path {re.escape(str(folder.path / 'run.html'))}: would write"):
+        search.load(folder.path).report(folder.path / "run.html")
+
+
+@pytest.mark.parametrize("given", [5, ["Layer"]])
+def test_best_model_given_custom_objects_that_are_not_a_mapping_says_so(given: Any, tmp_path: Path) -> None:
+    """Not "Keras cannot load it ('int' object is not iterable)" with a hint to do what was done."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.model_file.write_bytes(b"PK")
+    with pytest.raises(SearchError, match=rf"^custom_objects \({re.escape(repr(given))}\): give a dict"):
+        search.load(folder.path).best_model(custom_objects=given)

@@ -231,6 +231,14 @@ def test_status_of_missing_run(tmp_path: Path, capsys) -> None:
     assert "nope: no such run folder" in capsys.readouterr().err
 
 
+def test_status_of_a_run_name_under_a_results_root_that_is_a_file(tmp_path: Path, capsys) -> None:
+    results = tmp_path / "results"
+    results.write_text("x")
+    assert main(["status", "nope", "--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert f"under {results} (a file, not a folder: give the results root with --results)" in err, err
+
+
 def test_status_of_a_killed_run_says_how_to_resume_it(tmp_path: Path, capsys) -> None:
     """run.json still says running, but no process holds the run's lock (kill -9, a crash)."""
     from tests.helpers.runs import epochs, trial, write_run
@@ -246,7 +254,13 @@ def test_corrupt_run_json_is_named(tmp_path: Path, capsys) -> None:
     folder.mkdir(parents=True)
     (folder / "run.json").write_text("{not json")
     assert main(["status", str(folder)]) == 2
-    assert "run.json is unreadable or corrupt" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "run.json is unreadable or corrupt" in err and "the file is damaged: restore it" in err, err
+    (folder / "trials.json").write_text("[{")
+    RunFolder(folder).write_meta({"experiment": "fashion", "tuner": "random"})
+    assert main(["status", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "trials.json is unreadable or corrupt" in err and "the file is damaged: restore it" in err, err
 
 
 @pytest.mark.parametrize(
@@ -275,6 +289,40 @@ def test_run_json_with_missing_or_mistyped_fields_is_named(
     assert main(["list", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "good" in out and "unreadable" in out
+
+
+@pytest.mark.parametrize(
+    ("field", "change"),
+    [("seconds", {"seconds": "long"}), ("space.params", {"space": {"params": []}}),
+     ("final.test_accuracy", {"final": {"trial": "0", "test_accuracy": "high"}}),
+     ("final.test_metrics", {"final": {"trial": "0", "test_metrics": [1]}})],
+)  # fmt: skip
+def test_run_json_with_mistyped_numbers_or_inner_fields_is_named(
+    field: str, change: dict, tmp_path: Path, capsys
+) -> None:
+    """A finished run whose run.json holds text for a number, or a list for an object,
+    deeper than its top level: status and report say which field, in one line."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "odd", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.update_meta(**change)
+    for command in ("status", "report"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.run_file}: field {field!r}" in err, err
+
+
+def test_a_lost_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: Path, capsys) -> None:
+    """run.json records a chosen trial but trials.json is gone: not "no trials yet"."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "lost", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.update_meta(best={"trial": "0", "hyperparameters": {}})
+    folder.trials_file.unlink()
+    for command in ("status", "report"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.trials_file}: missing, though" in err, err
 
 
 def test_trials_json_with_a_record_that_is_not_an_object_is_named(tmp_path: Path, capsys) -> None:

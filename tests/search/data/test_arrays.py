@@ -69,3 +69,18 @@ def test_floats_beyond_float32_are_refused_before_keras_makes_them_infinite() ->
     with pytest.raises(DataError, match=r"^test_data\[1\] \(y\): holds values up to 1e\+39"):
         array_splits(X, Y.astype("float64"), test_data=(X, np.full(20, 1e39)))
     assert array_splits(huge / 1e10, Y).x_train.dtype == np.float64  # in range: taken as given
+
+
+@pytest.mark.parametrize("content", [b"junk\n", b"\x93NUMPY\x01\x00"])
+def test_a_kept_array_that_is_damaged_is_named(content: bytes, tmp_path) -> None:
+    """A run's data/*.npy overwritten or cut short: one DataError naming the file."""
+    from search.data._arrays import PARTS, load_arrays
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for part in PARTS:
+        np.save(folder / f"{part}.npy", np.zeros((4, 2), np.float32))
+    (folder / "x_val.npy").write_bytes(content)
+    damaged = r"x_val\.npy: not a readable NumPy array \(.*\); the file is damaged"
+    with pytest.raises(DataError, match=damaged):
+        load_arrays(tmp_path)

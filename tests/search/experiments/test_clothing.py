@@ -111,7 +111,8 @@ def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) ->
     bogus = tmp_path / "model.keras"
     bogus.write_bytes(b"not a zip")
     assert main(["predict", str(bogus), "x.jpg"]) == 2
-    assert f"{bogus}: not a readable Keras model" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{bogus}: not a Keras model file (not a .keras zip archive)" in err and "not found" not in err
     text = tmp_path / "model.txt"  # Keras' reason runs to a paragraph: cut and marked
     text.write_text("not a model")
     assert main(["predict", str(text), "x.jpg"]) == 2
@@ -134,6 +135,45 @@ def test_predict_names_a_folder_given_as_the_model_or_an_image(tmp_path: Path, c
     assert f"{run}: is a folder; give its model file, e.g. {run / 'export.keras'}" in capsys.readouterr().err
     with pytest.raises(SearchError, match=r"is a folder; give the image files in it, e.g. .*\*\.png"):
         read_image(tmp_path, 1)
+
+
+@pytest.mark.parametrize("side", [12, 15])
+def test_an_image_beyond_pillows_pixel_limit_is_refused_in_one_line(
+    side: int, tmp_path: Path, monkeypatch
+) -> None:
+    """Past Pillow's limit (here 100 pixels) it warns, past twice that it raises its own
+    error: either way one SearchError with the size and the fix, and no warning printed."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    image = tmp_path / "big.png"
+    Image.new("L", (side, side)).save(image)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SearchError, match=rf"^{side * side:,} pixels, more than 100 .*: resize it"):
+            read_image(image, 1)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_a_16_bit_grayscale_image_keeps_its_shades(channels: int, tmp_path: Path) -> None:
+    """Pillow's own conversion of 16-bit pixels to 8 bits clips them (nearly all white):
+    the image must reach the model scaled, dark still dark."""
+    ramp = np.linspace(0, 65535, 400).reshape(20, 20).astype(np.uint16)
+    image = tmp_path / "deep.png"
+    Image.fromarray(ramp).save(image)
+    pixels = read_image(image, channels)
+    assert pixels.dtype == np.uint8 and pixels.shape == ((20, 20) if channels == 1 else (20, 20, 3))
+    gray = pixels if channels == 1 else pixels[..., 0]
+    np.testing.assert_allclose(gray, np.round(ramp / 257), atol=1)
+    shallow = tmp_path / "shallow.tiff"  # 32-bit integer pixels of 8-bit values: kept as they are
+    Image.fromarray((ramp // 257).astype(np.int32)).save(shallow)
+    np.testing.assert_array_equal(read_image(shallow, 1), (ramp // 257).astype(np.uint8))
+
+
+def test_a_floating_point_grayscale_image_of_0_to_1_keeps_its_shades(tmp_path: Path) -> None:
+    """A float TIFF of shades in [0, 1]: Pillow's conversion to 8 bits makes it black."""
+    ramp = np.linspace(0, 1, 400, dtype=np.float32).reshape(20, 20)
+    image = tmp_path / "float.tiff"
+    Image.fromarray(ramp).save(image)
+    np.testing.assert_allclose(read_image(image, 1), np.round(ramp * 255), atol=1)
 
 
 def _run_without_internet(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
