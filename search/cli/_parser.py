@@ -86,8 +86,8 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
         default=defaults["start"],
         help=f"where a validated retrain (and each finalist) starts ({shown['start']}): scratch"
         " (new weights), checkpoint (its trial's best epoch in the search, when that"
-        " checkpoint is kept and fits the final model), or auto: checkpoint where the search"
-        " trained on every example the retrain trains on (your own arrays, --train-size all),"
-        " else scratch",
+        " checkpoint fits the final model; refused where it was removed), or auto: checkpoint"
+        " where the search trained on every example the retrain trains on (your own arrays,"
+        " --train-size all), else scratch",
     )
     add_backend(parser)

@@ -23,7 +23,7 @@ from search.engine._plan import final_setup
 from search.engine._request import RunRequest, starts_from_checkpoint
 from search.engine._resumable import TrainingState
 from search.engine._signals import StopOnSignal
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.experiments import UserHyperModel
 from search.failures import exception_line
 from search.storage import RunFolder, trained_epochs
@@ -384,25 +384,42 @@ def retrain_start(
 
     Args:
         search: the search's splits, and whether the final model is built as the search's.
-        say: where to print why a checkpoint asked for (``checkpoint``, not ``auto``) is
-            not used.
+        say: where to print why a checkpoint asked for (``checkpoint``) is not used, or
+            that ``auto``'s is gone.
+
+    Raises:
+        SearchError: ``checkpoint`` asked for a checkpoint that is gone.
     """
     splits, same_model = search
     if not starts_from_checkpoint(request, splits):
         return None
-    say = say if request.retrain_from == "checkpoint" else None
+    asked = request.retrain_from == "checkpoint"
     found = search_checkpoint(folder, record["id"])
     if not same_model:
         why = "the final model is built at another image size than the search's"
     elif record.get("best_epoch") is None:
         why = "it logged no epochs, so its checkpoint is not its best epoch"
     elif found is None:
+        _refuse_missing(folder, record, asked)
         why = f"its search checkpoint is not in {folder.tuner_dir} (removed, or never written)"
+        asked = True  # auto would have started from it: said too
     else:
         return found
-    if say is not None:
+    if say is not None and asked:
         say(f"trial {record['id']} starts from new weights: {why}")
     return None
+
+
+def _refuse_missing(folder: RunFolder, record: dict[str, Any], asked: bool) -> None:
+    """SearchError where ``retrain_from`` checkpoint asked for ``record``'s search checkpoint
+    and it is gone, before any training."""
+    if asked:
+        raise SearchError(
+            f"trial {record['id']}: its search checkpoint is not in {folder.tuner_dir} (removed by"
+            f" {option('keep_best')}, or deleted), so {option('retrain_from')} checkpoint cannot start"
+            f" from it: retrain from new weights with {option('retrain_from')} scratch, or search"
+            f" again keeping the checkpoints with {option('keep_best')} all"
+        )
 
 
 def start_words(record: dict[str, Any], start: Path | None) -> str:

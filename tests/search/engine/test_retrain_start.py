@@ -207,18 +207,60 @@ def test_auto_starts_a_fixed_length_retrain_anew(data: str) -> None:
     assert request.retrain_from == "auto" and not starts_from_checkpoint(request, EVERY_ROW)
 
 
-def test_a_checkpoint_that_is_not_there_or_not_the_best_epoch_is_not_used(tmp_path: Path) -> None:
+def test_a_checkpoint_that_is_not_the_best_epoch_is_not_used(tmp_path: Path) -> None:
     folder = _folder_with_checkpoint(tmp_path, "0003")
     request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
     said: list[str] = []
     search = (SUBSET, True)
-    assert retrain_start(request, folder, {"id": "0004", "best_epoch": 2}, search, said.append) is None
     assert retrain_start(request, folder, {"id": "0003", "best_epoch": None}, search, said.append) is None
+    assert said == [
+        "trial 0003 starts from new weights: it logged no epochs, so its checkpoint is not its best epoch",
+    ]
+
+
+def test_a_checkpoint_asked_for_that_is_gone_is_refused_before_any_training(tmp_path: Path) -> None:
+    folder = _folder_with_checkpoint(tmp_path, "0003")
+    request = RunRequest(experiment="fashion", tuner="random", retrain_from="checkpoint")
+    said: list[str] = []
+    with pytest.raises(SearchError) as raised:
+        retrain_start(request, folder, {"id": "0004", "best_epoch": 2}, (SUBSET, True), said.append)
+    message = str(raised.value)
+    assert "\n" not in message and said == []
+    assert message.startswith(f"trial 0004: its search checkpoint is not in {folder.tuner_dir}")
+    assert "retrain_from scratch" in message and "keep_best" in message
+
+
+def test_auto_says_that_a_missing_checkpoint_leaves_new_weights(tmp_path: Path) -> None:
+    folder = _folder_with_checkpoint(tmp_path, "0003")
+    request = RunRequest(experiment="fashion", tuner="random", retrain_from="auto")
+    said: list[str] = []
+    search = (EVERY_ROW, True)
+    assert retrain_start(request, folder, {"id": "0004", "best_epoch": 2}, search, said.append) is None
     assert said == [
         f"trial 0004 starts from new weights: its search checkpoint is not in {folder.tuner_dir}"
         " (removed, or never written)",
-        "trial 0003 starts from new weights: it logged no epochs, so its checkpoint is not its best epoch",
     ]
+
+
+def _exported_run(tmp_path: Path) -> RunFolder:
+    """A tiny finished run on arrays, its checkpoints kept."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=2, max_epochs=2, results=tmp_path,
+                     name="gone", retrain=False, quiet=True, keep_best=None)  # fmt: skip
+    return RunFolder(run.folder)
+
+
+def test_export_refuses_a_checkpoint_that_is_gone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _exported_run(tmp_path)
+    for path in folder.tuner_dir.glob("**/checkpoint.weights.h5"):
+        path.unlink()
+    assert main(["export", str(folder.path), "--retrain-from", "checkpoint"]) == 2
+    out, err = capsys.readouterr()
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "retraining" not in out
+    assert "its search checkpoint is not in" in err and "--retrain-from scratch" in err
+    assert "--keep-best all" in err
+    assert main(["export", str(folder.path), "--retrain-max-epochs", "1"]) == 0  # auto: new weights, said
+    assert f"trial {folder.read_meta()['best']['trial']} starts from new weights" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
