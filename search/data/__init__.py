@@ -1,6 +1,14 @@
 """Data loading and splitting for the experiments."""
 
-from search.data._arrays import ArrayData, array_splits, class_names, load_arrays, refuse_streams, save_arrays
+from search.data._arrays import (
+    ArrayData,
+    array_splits,
+    class_names,
+    load_arrays,
+    missing_arrays,
+    refuse_streams,
+    save_arrays,
+)
 from search.data._clothing import load_clothing
 from search.data._dataset import Splits
 from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
@@ -24,6 +32,7 @@ __all__ = [
     "load_image_folders",
     "load_images",
     "locate",
+    "missing_arrays",
     "read_folder",
     "read_idx",
     "refuse_streams",

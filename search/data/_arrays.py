@@ -403,17 +403,27 @@ def save_arrays(splits: Splits, run_dir: Path) -> None:
         temporary.replace(target)
 
 
+def missing_arrays(run_dir: Path) -> Path | None:
+    """The first of the files ``run_dir``'s run on arrays kept that is not there; None: all are."""
+    return next((path for path in _array_files(run_dir) if not path.is_file()), None)
+
+
+def _array_files(run_dir: Path) -> list[Path]:
+    """The files :func:`save_arrays` keeps in ``run_dir``, one per split."""
+    return [run_dir / ARRAYS_DIR / f"{part}.npy" for part in PARTS]
+
+
 def load_arrays(run_dir: Path) -> Splits:
     """The splits a run on arrays kept; DataError naming a missing or damaged file."""
     folder = run_dir / ARRAYS_DIR
+    gone = missing_arrays(run_dir)
+    if gone is not None:
+        raise DataError(
+            f"{gone}: missing; this run's arrays are gone, so it cannot go on in another"
+            " process (resume it from Python with the same data: search.run(..., name=RUN))"
+        )
     arrays = {}
-    for part in PARTS:
-        path = folder / f"{part}.npy"
-        if not path.is_file():
-            raise DataError(
-                f"{path}: missing; this run's arrays are gone, so it cannot go on in another"
-                " process (resume it from Python with the same data: search.run(..., name=RUN))"
-            )
+    for part, path in zip(PARTS, _array_files(run_dir), strict=True):
         try:
             arrays[part] = np.load(path, allow_pickle=False)
         except (OSError, ValueError, EOFError) as exc:

@@ -15,7 +15,7 @@ import numpy as np
 from rich.console import Console
 
 from hypermodels import deployable
-from search.data import Splits, class_names
+from search.data import Splits, class_names, missing_arrays
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
 from search.engine._plan import final_setup, plan
@@ -24,7 +24,7 @@ from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best, retrain_start
 from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
-from search.errors import RunFolderError, SearchError, SearchInterrupted, option
+from search.errors import DataError, RunFolderError, SearchError, SearchInterrupted, option
 from search.experiments import own_objects
 from search.space import Space, space_from_dict
 from search.storage import RunFolder, RunLock, check_writable, is_masked, owning_run, utc_now
@@ -68,6 +68,8 @@ def export_run(
     that takes uint8 images of any size and stores the class names."""
     _check_output(output, folder)
     request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
+    if request.arrays:
+        _check_arrays(folder)
     p = plan(request, space)
     with RunLock(folder.path), precision(request.precision):
         with _stops(output) as stop:
@@ -189,6 +191,21 @@ def _check_output(output: Path, folder: RunFolder) -> None:
     check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
     check_writable(
         folder.path, f"run folder {folder.path}", "an export is recorded in its run.json: make it writable"
+    )
+
+
+def _check_arrays(folder: RunFolder) -> None:
+    """DataError where the arrays a run from Python on arrays kept in its folder are gone:
+    the export retrains on them."""
+    gone = missing_arrays(folder.path)
+    if gone is None:
+        return
+    model = (f", or use the model it saved: search.load({str(folder.path)!r}).best_model()"
+             if folder.model_file.is_file() else "")  # fmt: skip
+    raise DataError(
+        f"{gone}: missing; the run's saved arrays ({gone.parent}) are gone, so export cannot retrain"
+        f" it: restore that folder, or call search.run(build, x, y, name={folder.name!r}) again with"
+        f" the arrays{model}"
     )
 
 

@@ -254,3 +254,27 @@ def test_an_export_retrains_as_its_run_did_unless_told_otherwise(
     folder.update_meta(request=request.to_json("run"), space={"params": {}})
     stored, _ = export_engine._stored(folder, *given)
     assert (stored.retrain_data, stored.retrain_max_epochs, stored.retrain_from) == expected
+
+
+@pytest.mark.parametrize("gone", ["folder", "x_train.npy"])
+def test_an_arrays_run_whose_saved_arrays_are_gone_says_export_cannot_retrain_it(
+    gone: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="arrays", retrain=False, quiet=True)  # fmt: skip
+    data = Path(run.folder) / "data"
+    if gone == "folder":
+        for file in data.iterdir():
+            file.unlink()
+        data.rmdir()
+    else:
+        (data / gone).unlink()
+    capsys.readouterr()
+    assert main(["export", str(run.folder)]) == 2
+    out, err = capsys.readouterr()
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and "retraining" not in out
+    assert f"{data}" in err and "saved arrays" in err and "export cannot retrain" in err
+    assert "restore" in err and "search.run" in err and "best_model()" in err
+    assert "resume" not in err and "another process" not in err
+    assert not (Path(run.folder) / "export.keras").exists()
