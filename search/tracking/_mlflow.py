@@ -132,8 +132,7 @@ class MlflowSink:
     def open_parent(self, meta: dict[str, Any], folder: RunFolder, stored: dict[str, Any] | None) -> bool:
         """Find or create the experiment and the run's parent run; True when both are there."""
         self.parent_id = None
-        self.experiment_id = self.call("finding the experiment", self._experiment, meta["experiment"])
-        if self.experiment_id is None:
+        if not self.reach(meta["experiment"]):
             return False
         if stored and stored.get("experiment_id") == self.experiment_id:
             self.parent_id = self.call("reading the parent run", self._stored_parent, stored["run_id"])
@@ -145,6 +144,11 @@ class MlflowSink:
             return False
         self.refresh_trials()
         return self.failed is None
+
+    def reach(self, experiment: str) -> bool:
+        """Find or make ``experiment``: True when the store answers and takes writes."""
+        self.experiment_id = self.call("finding the experiment", self._experiment, experiment)
+        return self.experiment_id is not None
 
     def refresh_trials(self) -> None:
         """Take in the trial runs under the parent run, those other processes made too."""

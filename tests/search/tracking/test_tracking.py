@@ -235,19 +235,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_unreachable_store_stops_a_new_run_before_any_trial(
+def test_unreachable_store_stops_a_new_run_before_it_loads_data_or_makes_its_folder(
     synthetic_fashion: Path, tmp_path: Path, capsys
 ) -> None:
     need_mlflow()
     uri = f"http://user:secret@127.0.0.1:{free_port()}"
     code = main(tiny_run(synthetic_fashion, tmp_path, "down", "--track", f"mlflow={uri}"))
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 2
     assert "--track mlflow: cannot log to http://user:***@127.0.0.1" in err and "secret" not in err
     assert err.strip().count("\n") == 0, err
-    folder = tmp_path / "fashion" / "down"
-    assert not (folder / "trials.json").exists()
-    assert json.loads((folder / "run.json").read_text())["status"] == "failed"
+    assert "loading" not in out
+    assert not (tmp_path / "fashion" / "down").exists()  # refused before the data and the folder
 
 
 def test_a_store_mlflow_refuses_stops_a_new_run_with_one_line_and_exit_2(
@@ -262,7 +261,7 @@ def test_a_store_mlflow_refuses_stops_a_new_run_with_one_line_and_exit_2(
     assert err.startswith(f"error: --track mlflow: MLflow cannot use {uri} (") and "unexpected" not in err
     assert "sqlite:///" in err and "MLFLOW_ALLOW_FILE_STORE=true" in err  # the fixes
     assert err.strip().count("\n") == 0, err
-    assert not (tmp_path / "fashion" / "files" / "trials.json").exists()
+    assert not (tmp_path / "fashion" / "files").exists()
 
 
 @pytest.fixture
