@@ -9,7 +9,7 @@ from search.tracking._hooks import (
     tracking_uri,
 )
 from search.tracking._mlflow import MlflowSink, MlflowTracker, replay, trial_tags
-from search.tracking._spec import TRACKERS, TrackSpec, check_uri, parse_track, resolve_uri
+from search.tracking._spec import TRACKERS, TrackSpec, check_mlflow, check_uri, parse_track, resolve_uri
 from search.tracking._tensorboard import LOGDIR, TensorBoardTracker, write_config
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "MlflowTracker",
     "TensorBoardTracker",
     "TrackSpec",
+    "check_mlflow",
     "check_stores",
     "check_uri",
     "finish_tracking",

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from search.errors import SearchError, option
 from search.storage import RunFolder, is_masked, masked_url, tracked_objective, utc_now
-from search.tracking._mlflow import MlflowSink, MlflowTracker, replay
+from search.tracking._mlflow import RUN_GIVEN, MlflowSink, MlflowTracker, replay
 from search.tracking._spec import DEFAULT_STORE, FULL_URI_ENV, URI_ENV, RecordSource, parse_track, resolve_uri
 from search.tracking._tensorboard import LOGDIR, TensorBoardTracker
 
@@ -25,11 +25,14 @@ def _masked(uri: str) -> str:
     return masked_url(uri) or uri
 
 
-def _sink(uri: str, folder: RunFolder, console: Console, fresh: bool = False) -> MlflowSink:
+def _sink(
+    uri: str, folder: RunFolder, console: Console, fresh: bool = False, given: tuple[str, str] = RUN_GIVEN
+) -> MlflowSink:
     key = (uri, folder.path.resolve())
     if fresh or key not in _SINKS:
         hint = f"python -m search track {shlex.quote(str(folder.path))} --to {shlex.quote(_masked(uri))}"
-        _SINKS[key] = MlflowSink(uri, _masked(uri), lambda line: console.print(line, markup=False), hint)
+        say = lambda line: console.print(line, markup=False)  # noqa: E731
+        _SINKS[key] = MlflowSink(uri, _masked(uri), say, hint, given)
     return _SINKS[key]
 
 
@@ -134,11 +137,12 @@ def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink,
     stored = (meta.get("tracking") or {}).get("mlflow")
     if stored and stored.get("uri") != _masked(uri):
         stored = None  # ids of another store
-    sink = _sink(uri, folder, console, fresh=True)
+    given = f"{option('to')} {_masked(uri)}"
+    sink = _sink(uri, folder, console, fresh=True, given=(given, option("to")))
     sink.silent = True
     if not sink.open_parent(meta, folder, stored):
         raise SearchError(
-            f"cannot log to {_masked(uri)} ({sink.failed}); start the tracking server or fix {option('to')}"
+            f"{given}: cannot log to it ({sink.failed}); start the tracking server or fix {option('to')}"
         )
     sent = replay(sink, folder.read_trials())
     if sink.failed is None:

@@ -495,3 +495,26 @@ def test_tensorboard_hparams_show_the_objective_and_its_training_counterpart(tmp
     content = events.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG]
     shown = [m.name.tag for m in metadata.parse_experiment_plugin_data(content).metric_infos]
     assert shown == [*METRICS, "val_mean_absolute_error", "mean_absolute_error"]
+
+
+@pytest.mark.parametrize(
+    ("to", "message", "fix"),
+    [
+        ("", "--to '': give a tracking URI", "leave --to out"),
+        ("file:{tmp}/mlruns", "--to file:{tmp}/mlruns: MLflow cannot use file:{tmp}/mlruns (",
+         "MLFLOW_ALLOW_FILE_STORE=true"),
+        ("sqlite:///{tmp}/afile/m.db", "--to sqlite:///{tmp}/afile/m.db: MLflow cannot use", "fix --to"),
+    ],
+)
+def test_search_track_names_its_own_option_in_errors(
+    to: str, message: str, fix: str, tracked: dict[str, Any], tmp_path: Path, capsys,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    (tmp_path / "afile").touch()  # no folder can be made under a file
+    code = main(["track", str(tracked["folder"]), "--to", to.format(tmp=tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith(f"error: {message.format(tmp=tmp_path)}"), err
+    assert "--track" not in err and err.strip().count("\n") == 0, err
+    assert fix in err, err
