@@ -9,6 +9,7 @@ from rich.console import Console
 
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run
+from search.errors import SearchError, option
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -32,9 +33,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.tracking import parse_track, send_run, tracking_uri
+    from search.tracking import check_mlflow, send_run, tracking_uri
 
-    parse_track(["mlflow" if args.to is None else f"mlflow={args.to}"])
+    if args.to is not None and not args.to.strip():
+        raise SearchError(
+            f"{option('to')} {args.to!r}: give a tracking URI, e.g. sqlite:///results/mlflow.db"
+            " or http://127.0.0.1:5000 (or leave --to out for the run's own store)"
+        )
+    check_mlflow(args.to, given=f"{option('to')} {args.to}" if args.to else option("to"))
     folder = resolve_run(args.run, args.results)
     uri = args.to or tracking_uri(folder)
     sink, sent = send_run(folder, uri, console)

@@ -34,7 +34,7 @@ from search.environment import EnvironmentFailure
 from search.errors import SearchInterrupted, option
 from search.report import report_lines
 from search.storage import FinalistFiles, RunFolder, RunLock, check_writable, utc_now
-from search.tracking import finish_tracking
+from search.tracking import check_stores, finish_tracking
 from search.tuners import Observer
 from search.tuners.optuna import PARETO_NOTE
 
@@ -89,6 +89,9 @@ def run_search(
     p = plan(request, experiment=experiment)
     if p.options.pareto and request.pruner not in (None, "none"):
         say(PARETO_NOTE)
+    if request.track and trials_per_process != 1:
+        folder = RunFolder(request.results / p.experiment.name / p.name)
+        check_stores(request.track, request.results, folder, p.experiment.name)
     opened = open_run(request, p, say)
     request = own_retrain_from(request, opened.previous)
     with RunLock(opened.folder.path) as lock, precision(request.precision) as policy:

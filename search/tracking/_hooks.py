@@ -12,8 +12,8 @@ from rich.console import Console
 
 from search.errors import SearchError, option
 from search.storage import RunFolder, is_masked, masked_url, tracked_objective, utc_now
-from search.tracking._mlflow import MlflowSink, MlflowTracker, replay
-from search.tracking._spec import FULL_URI_ENV, URI_ENV, RecordSource, parse_track, resolve_uri
+from search.tracking._mlflow import RUN_GIVEN, MlflowSink, MlflowTracker, replay
+from search.tracking._spec import DEFAULT_STORE, FULL_URI_ENV, URI_ENV, RecordSource, parse_track, resolve_uri
 from search.tracking._tensorboard import LOGDIR, TensorBoardTracker
 
 _SINKS: dict[tuple[str, Path], MlflowSink] = {}
@@ -25,11 +25,14 @@ def _masked(uri: str) -> str:
     return masked_url(uri) or uri
 
 
-def _sink(uri: str, folder: RunFolder, console: Console, fresh: bool = False) -> MlflowSink:
+def _sink(
+    uri: str, folder: RunFolder, console: Console, fresh: bool = False, given: tuple[str, str] = RUN_GIVEN
+) -> MlflowSink:
     key = (uri, folder.path.resolve())
     if fresh or key not in _SINKS:
         hint = f"python -m search track {shlex.quote(str(folder.path))} --to {shlex.quote(_masked(uri))}"
-        _SINKS[key] = MlflowSink(uri, _masked(uri), lambda line: console.print(line, markup=False), hint)
+        say = lambda line: console.print(line, markup=False)  # noqa: E731
+        _SINKS[key] = MlflowSink(uri, _masked(uri), say, hint, given)
     return _SINKS[key]
 
 
@@ -47,6 +50,21 @@ def _run_uri(spec_uri: str | None, results: Path, stored: dict[str, Any] | None)
     raise SearchError(
         f"run.json keeps the MLflow URI without its password ({candidate}); set {URI_ENV} to the full URI"
     )
+
+
+def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experiment: str) -> None:
+    """Every MLflow store ``track`` names reached and its experiment found or made, before
+    the run loads data or makes ``folder``; SearchError (one line) for one that is not."""
+    stored = (folder.read_meta().get("tracking") or {}).get("mlflow") if folder.exists() else None
+    for spec in parse_track(track):
+        uri = _run_uri(spec.uri, results, stored) if spec.tracker == "mlflow" else None
+        if uri is None or uri == f"sqlite:///{(results / DEFAULT_STORE).resolve()}":
+            continue  # the default store lives in the results root, already checked writable
+        sink = MlflowSink(uri, _masked(uri), lambda line: None, "")
+        sink.silent = True
+        if not sink.reach(experiment):
+            raise SearchError(f"{option('track')} mlflow: cannot log to {_masked(uri)} ({sink.failed});"
+                              " start the tracking server or fix the URI")  # fmt: skip
 
 
 def tracking_observers(
@@ -119,11 +137,12 @@ def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink,
     stored = (meta.get("tracking") or {}).get("mlflow")
     if stored and stored.get("uri") != _masked(uri):
         stored = None  # ids of another store
-    sink = _sink(uri, folder, console, fresh=True)
+    given = f"{option('to')} {_masked(uri)}"
+    sink = _sink(uri, folder, console, fresh=True, given=(given, option("to")))
     sink.silent = True
     if not sink.open_parent(meta, folder, stored):
         raise SearchError(
-            f"cannot log to {_masked(uri)} ({sink.failed}); start the tracking server or fix {option('to')}"
+            f"{given}: cannot log to it ({sink.failed}); start the tracking server or fix {option('to')}"
         )
     sent = replay(sink, folder.read_trials())
     if sink.failed is None:

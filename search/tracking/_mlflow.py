@@ -64,14 +64,19 @@ def _transient() -> tuple[type[BaseException], ...]:
     return (MlflowException, OSError, SQLAlchemyError)
 
 
-def _refused_store(text: str, shown: str) -> str:
-    """The one-line error for a tracking store MLflow will not open (``text``: its reason)."""
+RUN_GIVEN = (f"{option('track')} mlflow", "the URI")
+"""How a run's errors name where its tracking URI came from, and what to fix."""
+
+
+def _refused_store(text: str, shown: str, given: tuple[str, str] = RUN_GIVEN) -> str:
+    """The one-line error for a tracking store MLflow will not open (``text``: its reason;
+    ``given``: the option that gave the URI, and what to fix)."""
     reason = one_line(text.strip().split(". ")[0].splitlines()[0], 200) if text.strip() else "no reason given"
     if "MLFLOW_ALLOW_FILE_STORE" in text:
         fix = "use a database, e.g. sqlite:///results/mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true"
     else:
-        fix = "fix the URI, or use a database, e.g. sqlite:///results/mlflow.db"
-    return f"{option('track')} mlflow: MLflow cannot use {shown} ({reason}); {fix}"
+        fix = f"fix {given[1]}, or use a database, e.g. sqlite:///results/mlflow.db"
+    return f"{given[0]}: MLflow cannot use {shown} ({reason}); {fix}"
 
 
 def run_key(meta: dict[str, Any]) -> str:
@@ -83,7 +88,9 @@ class MlflowSink:
     """One tracking store, written with retries and backoff; once a call fails every try,
     the failure is named once and every later call is skipped (the search goes on)."""
 
-    def __init__(self, uri: str, shown: str, say: Callable[[str], None], hint: str) -> None:
+    def __init__(
+        self, uri: str, shown: str, say: Callable[[str], None], hint: str, given: tuple[str, str] = RUN_GIVEN
+    ) -> None:
         _quiet_mlflow()
         from mlflow import MlflowClient
 
@@ -91,7 +98,7 @@ class MlflowSink:
         try:
             self.client = MlflowClient(tracking_uri=uri)
         except _transient() as exc:  # a store MLflow refuses (a folder, on MLflow 3)
-            raise SearchError(_refused_store(self._scrub(str(exc)), shown)) from None
+            raise SearchError(_refused_store(self._scrub(str(exc)), shown, given)) from None
         self.failed: str | None = None
         self.silent = False
         self._say = say
@@ -132,8 +139,7 @@ class MlflowSink:
     def open_parent(self, meta: dict[str, Any], folder: RunFolder, stored: dict[str, Any] | None) -> bool:
         """Find or create the experiment and the run's parent run; True when both are there."""
         self.parent_id = None
-        self.experiment_id = self.call("finding the experiment", self._experiment, meta["experiment"])
-        if self.experiment_id is None:
+        if not self.reach(meta["experiment"]):
             return False
         if stored and stored.get("experiment_id") == self.experiment_id:
             self.parent_id = self.call("reading the parent run", self._stored_parent, stored["run_id"])
@@ -145,6 +151,11 @@ class MlflowSink:
             return False
         self.refresh_trials()
         return self.failed is None
+
+    def reach(self, experiment: str) -> bool:
+        """Find or make ``experiment``: True when the store answers and takes writes."""
+        self.experiment_id = self.call("finding the experiment", self._experiment, experiment)
+        return self.experiment_id is not None
 
     def refresh_trials(self) -> None:
         """Take in the trial runs under the parent run, those other processes made too."""

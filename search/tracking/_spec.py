@@ -73,10 +73,11 @@ def parse_track(values: Sequence[str]) -> list[TrackSpec]:
     return specs
 
 
-def check_mlflow(uri: str | None) -> None:
-    """MLflow installed and ``uri`` (if given) well formed, with a scheme MLflow knows."""
+def check_mlflow(uri: str | None, given: str | None = None) -> None:
+    """MLflow installed and ``uri`` (if given) well formed, with a scheme MLflow knows
+    (``given``: the option that names MLflow in errors; ``--track mlflow`` by default)."""
     if importlib.util.find_spec("mlflow") is None:
-        raise SearchError(f"{option('track')} mlflow: MLflow is not installed; {_INSTALL}")
+        raise SearchError(f"{given or option('track') + ' mlflow'}: MLflow is not installed; {_INSTALL}")
     if uri is None:
         return
     check_uri(uri)

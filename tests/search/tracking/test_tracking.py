@@ -235,19 +235,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_unreachable_store_stops_a_new_run_before_any_trial(
+def test_unreachable_store_stops_a_new_run_before_it_loads_data_or_makes_its_folder(
     synthetic_fashion: Path, tmp_path: Path, capsys
 ) -> None:
     need_mlflow()
     uri = f"http://user:secret@127.0.0.1:{free_port()}"
     code = main(tiny_run(synthetic_fashion, tmp_path, "down", "--track", f"mlflow={uri}"))
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 2
     assert "--track mlflow: cannot log to http://user:***@127.0.0.1" in err and "secret" not in err
     assert err.strip().count("\n") == 0, err
-    folder = tmp_path / "fashion" / "down"
-    assert not (folder / "trials.json").exists()
-    assert json.loads((folder / "run.json").read_text())["status"] == "failed"
+    assert "loading" not in out
+    assert not (tmp_path / "fashion" / "down").exists()  # refused before the data and the folder
 
 
 def test_a_store_mlflow_refuses_stops_a_new_run_with_one_line_and_exit_2(
@@ -262,7 +261,7 @@ def test_a_store_mlflow_refuses_stops_a_new_run_with_one_line_and_exit_2(
     assert err.startswith(f"error: --track mlflow: MLflow cannot use {uri} (") and "unexpected" not in err
     assert "sqlite:///" in err and "MLFLOW_ALLOW_FILE_STORE=true" in err  # the fixes
     assert err.strip().count("\n") == 0, err
-    assert not (tmp_path / "fashion" / "files" / "trials.json").exists()
+    assert not (tmp_path / "fashion" / "files").exists()
 
 
 @pytest.fixture
@@ -496,3 +495,26 @@ def test_tensorboard_hparams_show_the_objective_and_its_training_counterpart(tmp
     content = events.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG]
     shown = [m.name.tag for m in metadata.parse_experiment_plugin_data(content).metric_infos]
     assert shown == [*METRICS, "val_mean_absolute_error", "mean_absolute_error"]
+
+
+@pytest.mark.parametrize(
+    ("to", "message", "fix"),
+    [
+        ("", "--to '': give a tracking URI", "leave --to out"),
+        ("file:{tmp}/mlruns", "--to file:{tmp}/mlruns: MLflow cannot use file:{tmp}/mlruns (",
+         "MLFLOW_ALLOW_FILE_STORE=true"),
+        ("sqlite:///{tmp}/afile/m.db", "--to sqlite:///{tmp}/afile/m.db: MLflow cannot use", "fix --to"),
+    ],
+)
+def test_search_track_names_its_own_option_in_errors(
+    to: str, message: str, fix: str, tracked: dict[str, Any], tmp_path: Path, capsys,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    (tmp_path / "afile").touch()  # no folder can be made under a file
+    code = main(["track", str(tracked["folder"]), "--to", to.format(tmp=tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith(f"error: {message.format(tmp=tmp_path)}"), err
+    assert "--track" not in err and err.strip().count("\n") == 0, err
+    assert fix in err, err
