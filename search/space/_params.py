@@ -85,9 +85,10 @@ class Float(Param):
     def contains(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        on_grid = self.step is None or _whole((value - self.low) / self.step)
         slack = ROUNDING * (self.high - self.low)  # a grid's top, low + n * step, may overshoot
-        return self.low - slack <= value <= self.high + slack and on_grid
+        if not self.low - slack <= value <= self.high + slack:  # infinities and NaN too
+            return False
+        return self.step is None or _whole((value - self.low) / self.step)
 
     def describe(self) -> str:
         scale = "log" if self.log else "linear"

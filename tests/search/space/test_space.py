@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import keras_tuner as kt
@@ -247,6 +248,7 @@ def test_keras_tuner_samples_the_top_of_a_stepped_float_and_the_space_holds_it()
     assert len(grid) == 4 and grid[-1] == pytest.approx(0.15)
     assert all(shift["shift"].contains(value) for value in grid)
     assert not shift["shift"].contains(0.15 + 1e-6) and not shift["shift"].contains(-1e-6)
+    assert not any(shift["shift"].contains(value) for value in (math.inf, -math.inf, math.nan))
 
 
 def test_a_name_fixed_twice_is_refused_not_silently_the_last() -> None:
