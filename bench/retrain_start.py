@@ -42,6 +42,7 @@ from _args import counts, names
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 
 import search
+from search.data import CLASS_NAMES
 from search.experiments import DataOptions, get
 
 STARTS = ("scratch", "checkpoint")
@@ -92,7 +93,9 @@ def dense_build(x: np.ndarray, outputs: int) -> Build:
 
 def _rows(name: str, data_dir: Path | None) -> tuple[np.ndarray, np.ndarray]:
     if name == "fashion":
-        splits = get("fashion").load(DataOptions(data_dir=data_dir, train_size=FASHION_ROWS, val_size=1))
+        # FASHION_ROWS of nearly all 60,000: the smallest validation split, one image of each class.
+        options = DataOptions(data_dir=data_dir, train_size=FASHION_ROWS, val_size=len(CLASS_NAMES))
+        splits = get("fashion").load(options)
         return splits.x_train.reshape(len(splits.x_train), -1), splits.y_train
     loader = {"digits": load_digits, "cancer": load_breast_cancer, "diabetes": load_diabetes}[name]
     return loader(return_X_y=True)
