@@ -395,31 +395,31 @@ def retrain_start(
         return None
     asked = request.retrain_from == "checkpoint"
     found = search_checkpoint(folder, record["id"])
+    tell = asked  # why a start asked for is not used; auto's own choices go unsaid
     if not same_model:
         why = "the final model is built at another image size than the search's"
     elif record.get("best_epoch") is None:
         why = "it logged no epochs, so its checkpoint is not its best epoch"
     elif found is None:
-        _refuse_missing(folder, record, asked)
+        if asked:
+            raise SearchError(_missing_checkpoint(folder, record))
         why = f"its search checkpoint is not in {folder.tuner_dir} (removed, or never written)"
-        asked = True  # auto would have started from it: said too
+        tell = True  # auto expected to start from it: the fallback is said
     else:
         return found
-    if say is not None and asked:
+    if say is not None and tell:
         say(f"trial {record['id']} starts from new weights: {why}")
     return None
 
 
-def _refuse_missing(folder: RunFolder, record: dict[str, Any], asked: bool) -> None:
-    """SearchError where ``retrain_from`` checkpoint asked for ``record``'s search checkpoint
-    and it is gone, before any training."""
-    if asked:
-        raise SearchError(
-            f"trial {record['id']}: its search checkpoint is not in {folder.tuner_dir} (removed by"
-            f" {option('keep_best')}, or deleted), so {option('retrain_from')} checkpoint cannot start"
-            f" from it: retrain from new weights with {option('retrain_from')} scratch, or search"
-            f" again keeping the checkpoints with {option('keep_best')} all"
-        )
+def _missing_checkpoint(folder: RunFolder, record: dict[str, Any]) -> str:
+    """Why ``--retrain-from checkpoint`` cannot start ``record``'s training, with the fixes."""
+    return (
+        f"trial {record['id']}: its search checkpoint is not in {folder.tuner_dir} (removed by"
+        f" {option('keep_best')}, or deleted), so {option('retrain_from')} checkpoint cannot start"
+        f" from it: retrain from new weights with {option('retrain_from')} scratch, or search"
+        f" again keeping the checkpoints with {option('keep_best')} all"
+    )
 
 
 def start_words(record: dict[str, Any], start: Path | None) -> str:
