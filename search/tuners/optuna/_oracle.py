@@ -25,6 +25,14 @@ WARM_ATTR = "warm_start"
 """User attribute of a study's warm-start trials: the run folder each came from."""
 
 
+def _trials_for(space: Space, max_trials: int) -> int:
+    """``max_trials``, or one where ``space`` has nothing to search (every hyperparameter
+    fixed: each trial would train the same configuration, and KerasTuner's tuners stop
+    after one too) until the hypermodel declares more (:meth:`OptunaOracle.update_space`)."""
+    searched = any(not isinstance(param, Fixed) for param in space)
+    return max_trials if searched else min(max_trials, 1)
+
+
 class OptunaOracle(kt.Oracle):
     """Each trial is ``study.ask(fixed_distributions)``, then define-by-run suggestions for
     the conditional parameters; results go back with ``study.tell``.
@@ -46,8 +54,8 @@ class OptunaOracle(kt.Oracle):
         converged_epochs: int = 3,
         max_consecutive_failed_trials: int = MAX_CONSECUTIVE_FAILURES,
     ) -> None:
-        searched = any(not isinstance(param, Fixed) for param in space)
-        self.total_trials = max_trials if searched else min(max_trials, 1)  # one configuration
+        self.max_trials_given = max_trials
+        self.total_trials = _trials_for(space, max_trials)
         super().__init__(
             objective=objective,
             max_trials=None,  # counted across workers in create_trial
@@ -232,6 +240,7 @@ class OptunaOracle(kt.Oracle):
         if grown is not None:
             self.space = grown
             self._fixed = unconditional(grown)
+            self.total_trials = _trials_for(grown, self.max_trials_given)
 
     @kt.synchronized
     def end_trial(self, trial: kt.engine.trial.Trial) -> None:

@@ -116,6 +116,20 @@ def test_a_space_with_nothing_to_search_runs_one_trial(tmp_path: Path) -> None:
     assert oracle.create_trial("b").status != "RUNNING"
 
 
+def test_a_space_grown_by_fit_is_searched_after_its_first_trial(tmp_path: Path) -> None:
+    """A HyperModel that declares its hyperparameters in ``fit`` starts with nothing to
+    search; once its first trial declared them, the budget's trials run."""
+    space = parse_space('[units]\ntype = "fixed"\nvalue = 8\n')
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 3, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    declared = oracle.create_trial("a").hyperparameters.copy()
+    declared.Choice("batch_size", [8, 16, 32])
+    oracle.update_space(declared)
+    second = oracle.create_trial("b")
+    assert second.status == "RUNNING" and second.hyperparameters.values["batch_size"] in (8, 16, 32)
+
+
 def test_samplers_and_pruners_by_name() -> None:
     assert isinstance(make_sampler("tpe", 1, False), optuna.samplers.TPESampler)
     assert isinstance(make_sampler("random", 1, False), optuna.samplers.RandomSampler)
