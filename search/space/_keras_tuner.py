@@ -105,7 +105,7 @@ def _log_grid(low: float, high: float, step: float, is_int: bool) -> list[Any]:
     """KerasTuner's values of a log scale with a step: low, low * step, ... up to high."""
     values: list[Any] = []
     value = low
-    while value <= high * (1 + 1e-9):
+    while value <= high * (1 + ROUNDING):
         values.append(round(value) if is_int else _decimal(value))
         value *= step
     return values
@@ -150,7 +150,7 @@ def _param(hp: Any) -> Param:
     if log and step and step > 1:
         return _choice(hp.name, _log_grid(low, high, step, is_int), hp.default, condition)
     if step and not log:  # KerasTuner's last value is the last step below high
-        high = low + math.floor((high - low) / step + 1e-9) * step
+        high = low + math.floor((high - low) / step + ROUNDING) * step
         high = high if is_int else _decimal(high)
     if low == high:
         return Fixed(hp.name, low, condition=condition)
