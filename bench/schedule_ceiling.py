@@ -15,7 +15,11 @@ the same of another default model. The schedules:
 - ``plateau``: the validated retrain's schedule: the rate cut by its factor whenever
   validation accuracy stalls for an epoch (Keras' ``ReduceLROnPlateau``, as
   ``bench/vs_keras_tuner.py`` writes it), every epoch run (no early stop);
-- ``plateau-smoothing``: ``plateau`` with the labels smoothed by 0.1.
+- ``plateau-smoothing``: ``plateau`` with the labels smoothed by 0.1;
+- ``ema`` and ``plateau-ema``: ``constant`` and ``plateau`` with Adam keeping an
+  exponential moving average of the weights (Keras' ``use_ema``, momentum 0.999); each
+  epoch is validated and tested with the averaged weights (the plateau cuts follow their
+  validation accuracy), then training goes on from the raw ones.
 
 After every epoch it prints validation and test accuracy and the seconds so far, then a
 table of each schedule's last epoch. The test column is for this measurement only.
@@ -42,9 +46,10 @@ from search.engine._retrain import MIN_LEARNING_RATE, VALIDATED_FACTOR, VALIDATE
 from search.experiments import DataOptions, Experiment, ModelOptions, get
 from search.space import Fixed, Space, parse_fix
 
-SCHEDULES = ("constant", "cosine", "smoothing", "plateau", "plateau-smoothing")
+SCHEDULES = ("constant", "cosine", "smoothing", "plateau", "plateau-smoothing", "ema", "plateau-ema")
 DEFAULT_SCHEDULES = SCHEDULES[:3]
 LABEL_SMOOTHING = 0.1
+EMA_MOMENTUM = 0.999
 EVAL_BATCH_SIZE = 1024
 SMOKE_IMAGES = 300
 
@@ -91,8 +96,9 @@ def compiled_baseline(experiment: Experiment, splits: Splits, schedule: str,
     cosine = schedule in ("cosine", "smoothing")
     learning_rate = keras.optimizers.schedules.CosineDecay(rate, steps) if cosine else rate
     smoothing = LABEL_SMOOTHING if schedule.endswith("smoothing") else 0.0
+    averaged = schedule.endswith("ema")
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.Adam(learning_rate, use_ema=averaged, ema_momentum=EMA_MOMENTUM),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=smoothing),
         metrics=["accuracy"],
     )
@@ -120,6 +126,28 @@ class _Figures(keras.callbacks.Callback):
               f"  ({seconds:.0f} s of training)", flush=True)  # fmt: skip
 
 
+class _Averaged(keras.callbacks.Callback):
+    """Validates each epoch with the optimizer's averaged weights: they replace the raw ones
+    and ``val_accuracy`` in the epoch's logs (first of the callbacks, so the plateau cuts
+    and the test pass that follow see them); ``restore`` puts the raw ones back."""
+
+    def __init__(self, validation: tuple[np.ndarray, np.ndarray]) -> None:
+        super().__init__()
+        self.validation = validation
+        self.raw: list[np.ndarray] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self.raw = self.model.get_weights()
+        self.model.optimizer.finalize_variable_values(self.model.trainable_variables)
+        val = self.model.evaluate(*self.validation, batch_size=EVAL_BATCH_SIZE, verbose=0)[1]
+        if logs is not None:
+            logs["val_accuracy"] = float(val)
+
+    def restore(self) -> keras.callbacks.Callback:
+        """A callback to go last: the raw weights back after each epoch's passes."""
+        return keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: self.model.set_weights(self.raw))
+
+
 def train(experiment: Experiment, splits: Splits, schedule: str, epochs: int,
           space: Space) -> list[Epoch]:  # fmt: skip
     """Train the baseline of ``space`` under ``schedule`` in one ``fit``, printing each
@@ -133,14 +161,17 @@ def train(experiment: Experiment, splits: Splits, schedule: str, epochs: int,
     steps = epochs * int(np.ceil(len(x) / batch_size))
     model = compiled_baseline(experiment, splits, schedule, steps, space)
     figures = _Figures(schedule, (splits.x_test.astype("float32"), one_hot(splits.y_test)))
+    validation = (splits.x_val.astype("float32"), one_hot(splits.y_val))
     callbacks: list[keras.callbacks.Callback] = [figures]
     if schedule.startswith("plateau"):
         callbacks.insert(0, keras.callbacks.ReduceLROnPlateau(
             "val_accuracy", factor=VALIDATED_FACTOR, patience=1, mode="max",
             min_delta=VALIDATED_MIN_DELTA, min_lr=MIN_LEARNING_RATE))  # fmt: skip
+    if schedule.endswith("ema"):
+        averaged = _Averaged(validation)
+        callbacks = [averaged, *callbacks, averaged.restore()]
     model.fit(x, one_hot(splits.y_train), batch_size=batch_size, epochs=epochs, verbose=0,
-              validation_data=(splits.x_val.astype("float32"), one_hot(splits.y_val)),
-              callbacks=callbacks)  # fmt: skip
+              validation_data=validation, callbacks=callbacks)  # fmt: skip
     return figures.figures
 
 

@@ -116,13 +116,14 @@ def test_schedule_ceiling_compiles_each_schedule(fashion_dir: Path, monkeypatch)
     splits = experiment.load(DataOptions(data_dir=fashion_dir, train_size=100, val_size=100))
     steps = 40
     smoothed = {"constant": 0.0, "cosine": 0.0, "smoothing": 0.1, "plateau": 0.0,
-                "plateau-smoothing": 0.1}  # fmt: skip
+                "plateau-smoothing": 0.1, "ema": 0.0, "plateau-ema": 0.0}  # fmt: skip
     assert set(smoothed) == set(bench.SCHEDULES)
     for schedule, smoothing in smoothed.items():
         model = bench.compiled_baseline(experiment, splits, schedule, steps)
         assert model.loss.get_config()["label_smoothing"] == smoothing, schedule
+        assert model.optimizer.use_ema == schedule.endswith("ema"), schedule
         rate = model.optimizer.get_config()["learning_rate"]
-        if schedule in ("constant", "plateau", "plateau-smoothing"):  # plateau: its callback cuts it
+        if schedule in ("constant", "plateau", "plateau-smoothing", "ema", "plateau-ema"):
             assert rate == pytest.approx(1e-3)
         else:  # from the space's default rate to zero at the last step
             assert rate["class_name"] == "CosineDecay"
