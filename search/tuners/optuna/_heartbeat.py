@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from optuna.exceptions import StorageInternalError, UpdateFinishedTrialError
 from optuna.trial import TrialState
 
 from search.compat import optuna as compat_optuna
@@ -49,8 +50,10 @@ class Heartbeat:
         while not self._stop.wait(self._interval):
             try:
                 self._beat()
-            except Exception:  # the trial ended in between: nothing left to keep alive
+            except UpdateFinishedTrialError:  # the trial ended in between: nothing left to keep alive
                 return
+            except (OSError, StorageInternalError):  # the storage failed this beat: try the next
+                continue
 
     def stop(self) -> None:
         self._stop.set()
