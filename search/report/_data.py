@@ -137,7 +137,14 @@ RULE_COLUMNS = (
 
 def empty_rule_columns(table: pd.DataFrame) -> list[str]:
     """The accuracy rule's columns of ``table`` that hold nothing (no number in any row, no
-    True flag): a run of another objective whose trials logged no accuracy."""
+    True flag): a run of another objective whose trials logged no accuracy.
+
+    Args:
+        table: a ranked trials table.
+
+    Returns:
+        Those columns' names, in :data:`RULE_COLUMNS`' order (to drop from what is shown).
+    """
 
     def filled(column: pd.Series) -> bool:
         return bool(column.any()) if column.dtype == bool else bool(column.notna().any())
@@ -220,6 +227,17 @@ def load_report(
     The trials are ranked by the run's own rule (its ``--converged-epochs`` and
     ``--tolerance``, from run.json's request); an option given here wins, and the report
     says it differs from the run's.
+
+    Args:
+        folder: the run folder, finished or not.
+        converged_epochs: the rule's converged epochs; None: the run's own.
+        tolerance: the rule's tolerance on converged validation accuracy; None: the run's own.
+
+    Returns:
+        Everything the report shows of the run.
+
+    Raises:
+        RunFolderError: run.json or trials.json is missing or damaged, or no trial was recorded.
     """
     meta = folder.read_meta()
     trials = folder.read_trials()
@@ -284,7 +302,14 @@ def search_first(meta: Mapping[str, Any], choice: Choice | ValueChoice | None) -
 
 def choice_lines(report: RunReport) -> list[str]:
     """What the run chose, in lines: the finalists' choice at full fidelity first (and
-    what they found) where they chose, then the search's first choice by the rule."""
+    what they found) where they chose, then the search's first choice by the rule.
+
+    Args:
+        report: the run's analysis.
+
+    Returns:
+        Sentences to print one a line; empty where nothing was chosen (no trial scored).
+    """
     choice, final = report.choice, report.meta.get("final") or {}
     if not final.get("finalists"):
         return [choice.sentence()] if choice is not None else []
@@ -371,6 +396,14 @@ def best_so_far(
     finished trial, by trial and wall time: the running max, or min for a minimized one.
 
     Columns: ``n`` (trials finished), ``minutes`` (since the run was created), ``best``.
+
+    Args:
+        table: a report's ranked table (``finished`` and the metric's converged column).
+        created: run.json's ``created`` time; None: minutes count from the first trial's end.
+        metric: the metric and its direction; None: validation accuracy.
+
+    Returns:
+        One row per finished trial, in order of finishing; ``best`` is NaN until one scored.
     """
     done = table[table["finished"].notna()].copy()
     if done.empty:
@@ -435,14 +468,28 @@ def _test_results(final: dict[str, Any]) -> list[tuple[str, float]]:
 
 def describe_test(final: dict[str, Any]) -> str:
     """The final model's test result in words, e.g. "accuracy 0.9257" or "auc 0.9412,
-    loss 0.2811"; "no test data" when none was given."""
+    loss 0.2811"; "no test data" when none was given.
+
+    Args:
+        final: run.json's ``final`` (its ``test_metrics``, else ``test_accuracy``).
+
+    Returns:
+        Every test metric, accuracy first and loss last, to four decimals.
+    """
     results = _test_results(final)
     return ", ".join(f"{name} {value:.4f}" for name, value in results) or "no test data"
 
 
 def first_test(final: dict[str, Any]) -> str | None:
     """The final model's first test metric in words ("accuracy 0.9257", a regression's
-    "mean_absolute_error 0.7880"); None when it was not tested."""
+    "mean_absolute_error 0.7880"); None when it was not tested.
+
+    Args:
+        final: run.json's ``final``; empty for a run not retrained.
+
+    Returns:
+        Accuracy where it was measured, else the first other metric, to four decimals.
+    """
     results = _test_results(final)
     return f"{results[0][0]} {results[0][1]:.4f}" if results else None
 
@@ -450,7 +497,15 @@ def first_test(final: dict[str, Any]) -> str | None:
 def tested_line(final: dict[str, Any]) -> str:
     """The final model's test result as ``run`` and ``status`` print it, named by the
     model's own first metric: "TEST accuracy of the retrained model: 0.9257", "TEST
-    mean_absolute_error of the retrained model: 0.7880, loss 1.1970"."""
+    mean_absolute_error of the retrained model: 0.7880, loss 1.1970".
+
+    Args:
+        final: run.json's ``final``.
+
+    Returns:
+        The line: accuracy alone where it was measured, else the first metric and then the
+        others; "none (no test data)" where there was none.
+    """
     results = _test_results(final)
     if not results:
         return "TEST of the retrained model: none (no test data)"
@@ -487,7 +542,14 @@ def describe_budget(meta: dict[str, Any]) -> str:
     """The run's budget in words: Hyperband's schedule (and its cap, if any), or trials
     and epochs, e.g. "Hyperband schedule, max_epochs 6, factor 3", and the fidelity when
     the training images grew with the epochs (``--fidelity data``/``both``), and the
-    search's time limit, if it had one."""
+    search's time limit, if it had one.
+
+    Args:
+        meta: run.json's content (its ``tuner``, ``budget`` and ``search_time_up``).
+
+    Returns:
+        One line of text for the report's run summary.
+    """
     budget = meta.get("budget") or {}
     trials, epochs = budget.get("max_trials"), budget.get("max_epochs")
     fidelity = budget.get("fidelity", "epochs")
@@ -501,7 +563,14 @@ def describe_budget(meta: dict[str, Any]) -> str:
 
 
 def time_limit_words(meta: dict[str, Any]) -> str:
-    """``; at most 6 min of search (reached)`` for a run with a time limit; empty otherwise."""
+    """``; at most 6 min of search (reached)`` for a run with a time limit; empty otherwise.
+
+    Args:
+        meta: run.json's content (its ``budget.max_search_seconds`` and ``search_time_up``).
+
+    Returns:
+        The words, to append to a budget's; "(reached)" where the limit stopped the search.
+    """
     limit = (meta.get("budget") or {}).get("max_search_seconds")
     if limit is None:
         return ""
@@ -511,7 +580,14 @@ def time_limit_words(meta: dict[str, Any]) -> str:
 
 def describe_training(final: dict[str, Any]) -> str:
     """How the final model was trained, e.g. "12 epochs on 50,000 images from its search
-    checkpoint, kept epoch 9 (val accuracy 0.9235)" or "6 epochs on 60,000 images"."""
+    checkpoint, kept epoch 9 (val accuracy 0.9235)" or "6 epochs on 60,000 images".
+
+    Args:
+        final: run.json's ``final`` of a retrained model (it must hold ``train_images``).
+
+    Returns:
+        The epochs and examples, where it started from, and the epoch kept with its score.
+    """
     unit = final.get("train_unit", "images")
     epochs = final.get("epochs")
     trained = "epochs its own fit did not report" if epochs is None else plural(epochs, "epoch")

@@ -21,7 +21,14 @@ MIN_TRIALS = 4
 
 
 def distributions(space: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Optuna distributions for a space as stored in run.json (fixed entries left out)."""
+    """Optuna distributions for a space as stored in run.json (fixed entries left out).
+
+    Args:
+        space: run.json's ``space.params``: each hyperparameter's entry by name.
+
+    Returns:
+        Each float, int, choice or bool hyperparameter's distribution by name.
+    """
     out: dict[str, Any] = {}
     for name, entry in space.items():
         kind = entry.get("type")
@@ -46,7 +53,16 @@ def importance_inputs(
     frame: pd.DataFrame, space: Mapping[str, Mapping[str, Any]], target: str
 ) -> list[optuna.trial.FrozenTrial]:
     """Completed trials with a finite ``target`` as Optuna trials over the space's searched
-    parameters; values outside a distribution (e.g. from an edited space) are dropped."""
+    parameters; values outside a distribution (e.g. from an edited space) are dropped.
+
+    Args:
+        frame: a ranked trials table (``status``, ``hp_NAME`` columns and ``target``).
+        space: run.json's ``space.params``.
+        target: the column the trials are scored by, e.g. ``converged_val_accuracy``.
+
+    Returns:
+        One completed Optuna trial per row kept, holding the values that fit the space.
+    """
     compat_optuna.check_version()
     dists = distributions(space)
     trials = []
@@ -77,6 +93,16 @@ def param_importances(
     a study of its ``direction`` (``max`` or ``min``).
 
     Empty when fewer than MIN_TRIALS completed trials exist or nothing varies.
+
+    Args:
+        frame: a ranked trials table (see :func:`importance_inputs`).
+        space: run.json's ``space.params``.
+        target: the column the trials are scored by.
+        seed: the fANOVA evaluator's seed.
+        direction: ``max`` or ``min``: the direction of ``target``.
+
+    Returns:
+        Each hyperparameter's importance by name, summing to 1, most important first.
     """
     trials = importance_inputs(frame, space, target)
     if len(trials) < MIN_TRIALS:

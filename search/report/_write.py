@@ -16,7 +16,14 @@ from search.storage import RunFolder, owning_run, write_atomic
 
 def default_output(folders: Sequence[RunFolder]) -> Path:
     """RUN/report.html for one run; a comparison goes next to the first run (in its
-    experiment's folder), never into the current folder."""
+    experiment's folder), never into the current folder.
+
+    Args:
+        folders: the runs of the report; one: its own report.
+
+    Returns:
+        ``RUN/report.html``, or ``compare-RUN1-RUN2....html`` in the first run's experiment folder.
+    """
     if len(folders) == 1:
         return folders[0].path / "report.html"
     name = "compare-" + "-".join(f.name for f in folders)[:150] + ".html"
@@ -69,10 +76,25 @@ def write_report(
     top_k: int = 5,
 ) -> tuple[Path, list[RunReport]]:
     """Write the HTML report (one run, or a comparison of several) and, next to it, each
-    run's ranked table as CSV and JSON. Returns the HTML path and the analysed runs.
+    run's ranked table as CSV and JSON.
 
     Each run is ranked by its own rule unless ``converged_epochs`` or ``tolerance`` is
-    given (see :func:`load_report`)."""
+    given (see :func:`load_report`).
+
+    Args:
+        folders: the runs; one gets its own report, several a comparison.
+        output: the HTML file (its folder made if missing); None: :func:`default_output`.
+        converged_epochs: the rule's converged epochs for every run; None: each run's own.
+        tolerance: the rule's tolerance for every run; None: each run's own.
+        top_k: how many top-ranked trials a one-run report plots the learning curves of.
+
+    Returns:
+        The HTML file's path, and each run's analysis in the order of ``folders``.
+
+    Raises:
+        RunFolderError: A run cannot be read or holds no trials.
+        SearchError: A file the report would write is one of a run's own (nothing is written).
+    """
     reports = [load_report(f, converged_epochs, tolerance) for f in folders]
     output = Path(output) if output is not None else default_output(folders)
     files = report_files(output, reports)
@@ -90,7 +112,15 @@ def write_report(
 def report_lines(folder: RunFolder) -> list[str]:
     """Write a finished run's report; the lines that say what it chose, against the
     baseline, and where the report is. A report that cannot be written never fails the
-    run: the line says so and how to write it later."""
+    run: the line says so and how to write it later.
+
+    Args:
+        folder: the run folder; the report goes to ``RUN/report.html``.
+
+    Returns:
+        The choice's lines, the baseline's (if it ran) and the report's path; or one line
+        saying why the report was not written.
+    """
     try:
         output, reports = write_report([folder])
     except (SearchError, ValueError, OSError) as exc:

@@ -17,6 +17,14 @@ def define(hp: kt.HyperParameters, space: Space) -> dict[str, Any]:
 
     Conditional parameters use ``hp.conditional_scope``, so KerasTuner's oracles know
     when they are inactive; inactive ones are left out of the returned dict.
+
+    Args:
+        hp: the hyperparameters of the trial being built (``build(hp)``'s).
+        space: the space to register, parents before their children.
+
+    Returns:
+        The value of each active hyperparameter by name: the trial's, or its default the
+        first time it is registered.
     """
     values: dict[str, Any] = {}
     for param in space:
@@ -84,7 +92,17 @@ def space_from_hyperparameters(
 
     A conditional scope becomes a :class:`Condition` on its innermost parent (the outer
     ones are implied: a parent that is inactive makes its children inactive too).
-    Raises ValueError naming the hyperparameter when one cannot be expressed.
+
+    Args:
+        hps: the registered hyperparameters; KerasTuner's own (``tuner/...``) are left out.
+        source: what they came from, kept as the space's ``source``.
+
+    Returns:
+        The space, in the order the hyperparameters were registered; a stepped log scale
+        becomes an ordered choice of its values, a range of one value a fixed one.
+
+    Raises:
+        ValueError: A hyperparameter cannot be expressed in a space; the message names it.
     """
     params = []
     for hp in hps.space:

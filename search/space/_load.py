@@ -30,7 +30,17 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def load_space(path: str | Path) -> Space:
-    """Load and validate a space file; raise :class:`SpaceError` naming file, key and value."""
+    """Load and validate a space file; raise :class:`SpaceError` naming file, key and value.
+
+    Args:
+        path: the TOML file; it names the space (its ``source``) in messages and reports.
+
+    Returns:
+        The space the file defines, with its description.
+
+    Raises:
+        SpaceError: The file is missing or unreadable, or it is not a valid space.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -42,7 +52,19 @@ def load_space(path: str | Path) -> Space:
 
 
 def parse_space(text: str, source: str = "<string>") -> Space:
-    """Parse the TOML text of a space; ``source`` names it in error messages."""
+    """Parse the TOML text of a space; ``source`` names it in error messages.
+
+    Args:
+        text: the TOML: an optional top-level ``description`` and one table per hyperparameter.
+        source: what the text came from, named in messages and kept as the space's ``source``.
+
+    Returns:
+        The space, its hyperparameters in the order the tables are written.
+
+    Raises:
+        SpaceError: Not TOML, a bad name, key or value, no hyperparameter, or a condition that
+            does not fit its parent (defined above it, a bool or choice holding the values).
+    """
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -77,7 +99,18 @@ def parse_space(text: str, source: str = "<string>") -> Space:
 
 
 def space_from_dict(params: dict[str, dict[str, Any]], source: str = "run.json") -> Space:
-    """The Space that :meth:`Space.to_dict` described (as stored in run.json)."""
+    """The Space that :meth:`Space.to_dict` described (as stored in run.json).
+
+    Args:
+        params: each hyperparameter's stored entry by name (a fixed one's value under ``default``).
+        source: what the entries came from, named in messages and kept as the space's ``source``.
+
+    Returns:
+        The space, without the help texts and description that ``to_dict`` leaves out.
+
+    Raises:
+        SpaceError: An entry is not a valid hyperparameter.
+    """
     out = []
     for name, stored in params.items():
         entry = dict(stored)
@@ -159,6 +192,12 @@ def _typed(entry: dict[str, Any], key: str, kind: type, default: Any) -> Any:
 def parse_fix(items: list[str]) -> dict[str, object]:
     """``--fix NAME=VALUE`` items as a mapping; a VALUE is read as JSON when it is JSON
     (``0.001``, ``true``, ``"relu"``), else kept as the string given.
+
+    Args:
+        items: the ``--fix`` values as given, in order.
+
+    Returns:
+        Each value by its hyperparameter's name (unchecked against any space).
 
     Raises:
         SpaceError: An item is not ``NAME=VALUE``, or names a hyperparameter fixed already.

@@ -9,7 +9,15 @@ from search.space._space import Space
 
 
 def format_space(space: Space, title: str | None = None) -> Table:
-    """A table with one row per hyperparameter, in tuning order."""
+    """A table with one row per hyperparameter, in tuning order.
+
+    Args:
+        space: the space to show; its description is the table's caption.
+        title: the table's title; None: the space's source.
+
+    Returns:
+        A rich table: number, name, type, range or values, default, when active, help.
+    """
     table = Table(title=title or space.source, caption=space.description or None)
     for column in ("#", "name", "type", "range or values", "default", "active when"):
         table.add_column(column, no_wrap=True)

@@ -13,7 +13,15 @@ from search.environment import named
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half."""
+    """Replace ``path`` with ``data`` so that readers see the old or the new file, never half.
+
+    Args:
+        path: the file to write, in an existing folder; its permissions become 0644.
+        data: its whole new content.
+
+    Raises:
+        OSError: The write failed; ``path`` is left as it was.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)
@@ -36,7 +44,15 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Write ``value`` as indented JSON, atomically."""
+    """Write ``value`` as indented JSON, atomically.
+
+    Args:
+        path: the file to replace (see :func:`write_atomic`).
+        value: what to store; NumPy scalars and paths are stored as numbers and text, NaN as ``NaN``.
+
+    Raises:
+        TypeError: ``value`` holds something else JSON cannot store.
+    """
     text = json.dumps(value, indent=2, sort_keys=False, allow_nan=True, default=_default)
     write_atomic(path, (text + "\n").encode("utf-8"))
 
@@ -50,5 +66,9 @@ def _default(value: Any) -> Any:
 
 
 def utc_now() -> str:
-    """The time now, as run.json and trials.json record it (UTC, to the second)."""
+    """The time now, as run.json and trials.json record it (UTC, to the second).
+
+    Returns:
+        ISO 8601 text with its offset, e.g. ``2026-01-31T12:00:00+00:00``.
+    """
     return datetime.now(timezone.utc).isoformat(timespec="seconds")

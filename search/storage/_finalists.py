@@ -88,7 +88,14 @@ class FinalistFiles:
 
 
 def trained_epochs(path: Path) -> int:
-    """How many epochs the training state ``path`` holds (0: none, or unreadable)."""
+    """How many epochs the training state ``path`` holds (0: none, or unreadable).
+
+    Args:
+        path: a finalist's or retrain's ``.state.npz``, which may be missing.
+
+    Returns:
+        The ``epochs`` its ``meta`` records; 0 where the file is missing or unreadable.
+    """
     if not path.is_file():
         return 0
     try:

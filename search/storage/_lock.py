@@ -136,7 +136,15 @@ def open_lock_file(path: Path) -> int:
 
 
 def lock_holder(folder: Path | RunFolderLike) -> int | None:
-    """The PID working on the run now, or None if no live process holds its lock."""
+    """The PID working on the run now, or None if no live process holds its lock.
+
+    Args:
+        folder: the run folder (its path or a :class:`RunFolder`); nothing is locked.
+
+    Returns:
+        The holder's PID as its lock file records it; -1 where the lock is held but the file
+        names no PID; None where no live process holds it (or there is no lock file).
+    """
     holder = _probe((folder if isinstance(folder, Path) else folder.path) / ".lock")
     if holder is None:
         return None
@@ -171,5 +179,13 @@ STOPPED = "stopped (no process is running it)"
 
 def run_state(folder: Path | RunFolderLike, status: str) -> str:
     """run.json's ``status`` of the run in ``folder``, or :data:`STOPPED` where it says
-    ``running`` but no live process holds the run's lock (its process was killed)."""
+    ``running`` but no live process holds the run's lock (its process was killed).
+
+    Args:
+        folder: the run folder (its path or a :class:`RunFolder`).
+        status: the ``status`` its run.json records.
+
+    Returns:
+        ``status`` as given, or :data:`STOPPED` in place of a ``running`` nobody is running.
+    """
     return STOPPED if status == "running" and lock_holder(folder) is None else status

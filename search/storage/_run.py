@@ -170,7 +170,14 @@ class RunFolder:
 
 
 def damaged_file(how: str = "damaged") -> str:
-    """What to do about a run's file that is ``how`` ("damaged", "damaged or was edited")."""
+    """What to do about a run's file that is ``how`` ("damaged", "damaged or was edited").
+
+    Args:
+        how: what happened to the file, completing "the file is ...".
+
+    Returns:
+        The end of an error message: restore the file or start a new run under another ``--name``.
+    """
     return f"the file is {how}: restore it, or start a new run with another {option('name')}"
 
 
@@ -226,6 +233,17 @@ def prepare_run_folder(results: Path, experiment: str, run: str) -> RunFolder:
 
     Refuses a ``results`` folder that is itself a run folder, a run folder of another
     experiment, one that already holds a run, and one holding files of something else.
+
+    Args:
+        results: the results root (``--results``), which may not exist yet.
+        experiment: the experiment's name, the folder its runs go in.
+        run: the new run's name (``--name``).
+
+    Returns:
+        The run folder, not made here: it is missing, or empty but for a failed start's lock files.
+
+    Raises:
+        RunFolderError: One of the cases above, or a lock file that is something else (a folder).
     """
     if (results / RUN_FILE).is_file():
         raise RunFolderError(
@@ -268,7 +286,15 @@ def owning_run(path: Path) -> RunFolder | None:
 
     Its own files are run.json, trials.json, the lock files, models, weights and states
     (``OWN_SUFFIXES``) and everything in ``tuner/`` and ``finalists/``; what a report or a
-    user put next to them (``report.html``) is not."""
+    user put next to them (``report.html``) is not.
+
+    Args:
+        path: a file to be written, which need not exist; it is resolved first.
+
+    Returns:
+        The nearest run folder above ``path`` if ``path`` is one of that run's own files; None
+        where it is not, or where no folder above it holds a run.json.
+    """
     resolved = path.resolve()
     for parent in resolved.parents:
         if (parent / RUN_FILE).is_file():
@@ -283,12 +309,26 @@ def owning_run(path: Path) -> RunFolder | None:
 
 
 def status_counts(trials: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """How many trials of trials.json have each status (``unknown``: a record without one)."""
+    """How many trials of trials.json have each status (``unknown``: a record without one).
+
+    Args:
+        trials: trial records, as :meth:`RunFolder.read_trials` returns them.
+
+    Returns:
+        The count of each status found, by status, in order of first appearance.
+    """
     return dict(Counter(t.get("status", "unknown") for t in trials))
 
 
 def find_runs(results: Path) -> list[RunFolder]:
-    """Every run folder under ``results`` (``<experiment>/<run>/run.json``), oldest first."""
+    """Every run folder under ``results`` (``<experiment>/<run>/run.json``), oldest first.
+
+    Args:
+        results: the results root; one that is missing or not a folder holds no run.
+
+    Returns:
+        The run folders, by the time their run.json was last written: the latest last.
+    """
     if not results.is_dir():
         return []
     runs = [RunFolder(p.parent) for p in results.glob(f"*/*/{RUN_FILE}")]

@@ -19,7 +19,14 @@ class ObjectiveMeta:
 
 def tracked_objective(meta: Mapping[str, Any]) -> str:
     """The metric a run's search ranked by, as its trials log it: run.json's objective's
-    ``tracked``, else its ``name`` (``val_accuracy`` for ``pareto``, or where none is)."""
+    ``tracked``, else its ``name`` (``val_accuracy`` for ``pareto``, or where none is).
+
+    Args:
+        meta: run.json's content (only its ``objective`` is read).
+
+    Returns:
+        The metric's name as a trial record's metrics key it, e.g. ``val_accuracy``.
+    """
     objective = meta.get("objective") or {}
     name = str(objective.get("tracked") or objective.get("name") or "val_accuracy")
     return "val_accuracy" if name == "pareto" else name

@@ -7,12 +7,26 @@ MASK = "***"
 
 
 def is_masked(url: str | None) -> bool:
-    """Whether ``url`` is one run.json keeps, its password hidden: it cannot connect."""
+    """Whether ``url`` is one run.json keeps, its password hidden: it cannot connect.
+
+    Args:
+        url: a database or tracking URL; None: none was given.
+
+    Returns:
+        True where it holds :data:`MASK`; False for None.
+    """
     return url is not None and MASK in url
 
 
 def masked_url(url: str | None) -> str | None:
-    """``url`` with its password hidden; a value that is not a URL comes back as it is."""
+    """``url`` with its password hidden; a value that is not a URL comes back as it is.
+
+    Args:
+        url: a database or tracking URL; None: none was given.
+
+    Returns:
+        The URL with :data:`MASK` for its password (as it was where it has none); None for None.
+    """
     if url is None:
         return None
     from sqlalchemy.engine import make_url  # slow to import: only where a URL is given

@@ -14,6 +14,14 @@ def check_writable(path: Path, label: str, fix: str) -> None:
     The nearest existing folder at or above ``path`` is tried with a temporary file, so a
     read-only file system, a missing permission and a path through a file are all found.
     ``label`` starts the message (e.g. "--results PATH"), ``fix`` says what to do.
+
+    Args:
+        path: the folder files will be written in; it need not exist (nothing is made here).
+        label: what the user gave, starting the message.
+        fix: what to do instead, ending the message.
+
+    Raises:
+        SearchError: The nearest existing folder is a file, or no file can be created in it.
     """
     existing = next(p for p in (path, *path.parents) if p.exists() or p == Path(p.anchor))
     if not existing.is_dir():

@@ -54,7 +54,18 @@ def _run_uri(spec_uri: str | None, results: Path, stored: dict[str, Any] | None)
 
 def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experiment: str) -> None:
     """Every MLflow store ``track`` names reached and its experiment found or made, before
-    the run loads data or makes ``folder``; SearchError (one line) for one that is not."""
+    the run loads data or makes ``folder``; SearchError (one line) for one that is not.
+
+    Args:
+        track: the ``--track`` values; TensorBoard and the default store need no check.
+        results: the results root, where the default SQLite store lives.
+        folder: the run folder; a run being resumed gives the store its run.json keeps.
+        experiment: the MLflow experiment's name (the search experiment's).
+
+    Raises:
+        SearchError: A store cannot be reached or written, or its URI is unusable (a bad
+            ``$MLFLOW_TRACKING_URI``, or run.json's masked one with no full one in the environment).
+    """
     stored = (folder.read_meta().get("tracking") or {}).get("mlflow") if folder.exists() else None
     for spec in parse_track(track):
         uri = _run_uri(spec.uri, results, stored) if spec.tracker == "mlflow" else None
@@ -73,7 +84,22 @@ def tracking_observers(
     """The observers ``track`` (``--track`` values) asks for, after ``recorder`` in the list
     (``results``: the results root, where the default MLflow store lives); the MLflow
     parent run is found or created here (a new run whose store cannot be reached stops
-    with a SearchError before any trial)."""
+    with a SearchError before any trial).
+
+    Args:
+        track: the ``--track`` values.
+        results: the results root.
+        folder: the run folder; run.json gets the trackers' ``tracking`` entry.
+        recorder: the trial recorder whose records the trackers log.
+        console: where MLflow's failures are printed (once per store).
+
+    Returns:
+        A :class:`TensorBoardTracker` and/or :class:`MlflowTracker`, in ``track``'s order.
+
+    Raises:
+        SearchError: A new run's store cannot be reached (the run is then marked failed), or a
+            store's URI is refused.
+    """
     observers: list[Any] = []
     meta = folder.read_meta()
     tracking = dict(meta.get("tracking") or {})
@@ -110,7 +136,14 @@ def finish_tracking(
     folder: RunFolder, track: Sequence[str], results: Path, console: Console
 ) -> None:
     """At the end of a run: every trial sent (the missing ones), then the parent run's
-    outcome and files (the report, the model)."""
+    outcome and files (the report, the model).
+
+    Args:
+        folder: the finished (or stopped) run's folder.
+        track: the ``--track`` values; only MLflow's are finished.
+        results: the results root.
+        console: where a store's failure is printed; a store that fails is skipped.
+    """
     meta = folder.read_meta()
     stored = (meta.get("tracking") or {}).get("mlflow")
     for spec in parse_track(track):
@@ -125,14 +158,39 @@ def finish_tracking(
 
 def tracking_uri(folder: RunFolder) -> str:
     """Where ``search track`` sends a run by default: its own store, else
-    $MLFLOW_TRACKING_URI, else the SQLite store in its results root."""
+    $MLFLOW_TRACKING_URI, else the SQLite store in its results root.
+
+    Args:
+        folder: the run folder, in ``<results>/<experiment>/``.
+
+    Returns:
+        The URI with its password (taken from the environment where run.json keeps it masked).
+
+    Raises:
+        SearchError: run.json's URI is masked and the environment has no full one, or
+            ``$MLFLOW_TRACKING_URI`` is malformed.
+    """
     stored = (folder.read_meta().get("tracking") or {}).get("mlflow")
     return _run_uri(None, folder.path.parent.parent, stored)
 
 
 def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink, int]:
     """``search track RUN --to URI``: the run's trials (and outcome, if it finished) logged
-    to ``uri``, only what is not there yet; (the sink, trials sent)."""
+    to ``uri``, only what is not there yet; (the sink, trials sent).
+
+    Args:
+        folder: the run folder.
+        uri: the tracking URI with its password; run.json's MLflow ids are used only if it
+            keeps the same URI.
+        console: the sink's output, silent here: its failures are raised instead.
+
+    Returns:
+        The sink (its experiment and parent run ids, ``new_steps``: epochs new to the store)
+        and the number of trials sent.
+
+    Raises:
+        SearchError: The store refuses the URI, cannot be reached, or fails part way.
+    """
     meta = folder.read_meta()
     stored = (meta.get("tracking") or {}).get("mlflow")
     if stored and stored.get("uri") != _masked(uri):

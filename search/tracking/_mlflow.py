@@ -371,7 +371,14 @@ def _millis(stamp: str | None) -> int | None:
 
 
 def trial_tags(record: dict[str, Any]) -> dict[str, str]:
-    """A trial record's tags: status, baseline, pruning, failure, Hyperband's schedule."""
+    """A trial record's tags: status, baseline, pruning, failure, Hyperband's schedule.
+
+    Args:
+        record: one trial record of trials.json.
+
+    Returns:
+        The tags by name, as text; absent optional ones left out, long ones cut to MLflow's limit.
+    """
     tags = {"status": record["status"], "baseline": str(bool(record.get("baseline"))).lower()}
     schedule = record.get("schedule") or {}
     for key in ("bracket", "round"):
@@ -416,7 +423,15 @@ class MlflowTracker(Observer):
 
 def replay(sink: MlflowSink, trials: list[dict[str, Any]]) -> int:
     """Log every trial record to its nested run (created if missing), only the epochs its
-    run lacks; the number of trials sent."""
+    run lacks; the number of trials sent.
+
+    Args:
+        sink: the store, its parent run opened (:meth:`MlflowSink.open_parent`).
+        trials: trials.json's records, in order.
+
+    Returns:
+        How many trials were sent in full before the store failed (all of them if it did not).
+    """
     sent = 0
     sink.refresh_trials()
     for record in trials:

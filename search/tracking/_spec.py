@@ -46,7 +46,18 @@ class TrackSpec:
 
 
 def parse_track(values: Sequence[str]) -> list[TrackSpec]:
-    """The trackers named by ``--track`` values; SearchError (one line) for a bad one."""
+    """The trackers named by ``--track`` values; SearchError (one line) for a bad one.
+
+    Args:
+        values: the ``--track`` values as given.
+
+    Returns:
+        One spec per value, in order.
+
+    Raises:
+        SearchError: An unknown tracker, a URI where none or an empty one is given, a tracker
+            named twice, or (for MLflow) what :func:`check_mlflow` refuses.
+    """
     specs: list[TrackSpec] = []
     for raw in values:
         name, sep, uri = raw.partition("=")
@@ -75,7 +86,15 @@ def parse_track(values: Sequence[str]) -> list[TrackSpec]:
 
 def check_mlflow(uri: str | None, given: str | None = None) -> None:
     """MLflow installed and ``uri`` (if given) well formed, with a scheme MLflow knows
-    (``given``: the option that names MLflow in errors; ``--track mlflow`` by default)."""
+    (``given``: the option that names MLflow in errors; ``--track mlflow`` by default).
+
+    Args:
+        uri: the tracking URI given; None: none, so only the install is checked.
+        given: what the not-installed error starts with; None: ``--track mlflow``.
+
+    Raises:
+        SearchError: MLflow is not installed, or :func:`check_uri` refuses ``uri``.
+    """
     if importlib.util.find_spec("mlflow") is None:
         raise SearchError(f"{given or option('track') + ' mlflow'}: MLflow is not installed; {_INSTALL}")
     if uri is None:
@@ -84,7 +103,15 @@ def check_mlflow(uri: str | None, given: str | None = None) -> None:
 
 
 def check_uri(uri: str) -> None:
-    """Raise SearchError naming a malformed URI or one whose scheme MLflow does not know."""
+    """Raise SearchError naming a malformed URI or one whose scheme MLflow does not know.
+
+    Args:
+        uri: the tracking URI; messages show it with its password hidden.
+
+    Raises:
+        SearchError: Malformed, a scheme MLflow does not know, no host or file, port 0, or an
+            MLflow version that was not tested.
+    """
     shown = masked_url(uri)
     try:
         parts = urlsplit(uri)
@@ -111,7 +138,18 @@ def check_uri(uri: str) -> None:
 
 def resolve_uri(spec_uri: str | None, results: Path) -> str:
     """The tracking URI a run uses: the one given, else $MLFLOW_TRACKING_URI, else a
-    SQLite store in the results root (absolute, so every process finds the same)."""
+    SQLite store in the results root (absolute, so every process finds the same).
+
+    Args:
+        spec_uri: the URI ``--track mlflow=URI`` gave (unchecked here); None or empty: none.
+        results: the results root.
+
+    Returns:
+        The URI, with its password where it has one.
+
+    Raises:
+        SearchError: ``$MLFLOW_TRACKING_URI`` is used and :func:`check_uri` refuses it.
+    """
     if spec_uri:
         return spec_uri
     from_env = os.environ.get(URI_ENV)

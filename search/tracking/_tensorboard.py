@@ -154,7 +154,13 @@ class TensorBoardTracker(Observer):
 
 def write_config(root: Path, space: dict[str, Any], objective: str = "val_accuracy") -> None:
     """The HParams experiment: the space's parameters and the metrics shown per trial
-    (:data:`METRICS`, and ``objective`` with its training counterpart where they differ)."""
+    (:data:`METRICS`, and ``objective`` with its training counterpart where they differ).
+
+    Args:
+        root: the run's TensorBoard folder (made if missing); a new event file is written in it.
+        space: the search space as run.json keeps it (name -> type, range, values).
+        objective: the metric the search ranks by.
+    """
     from tensorboard.plugins.hparams import summary_v2 as hp
 
     hparams = [_hparam(name, spec) for name, spec in space.items()]

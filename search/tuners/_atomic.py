@@ -54,7 +54,14 @@ def install() -> None:
 
 
 def check_tuner_state(directory: Path) -> None:
-    """Raise RunFolderError naming the first KerasTuner state file that is not valid JSON."""
+    """Raise RunFolderError naming the first KerasTuner state file that is not valid JSON.
+
+    Args:
+        directory: the run's ``tuner/`` folder, searched at every depth; missing: nothing to check.
+
+    Raises:
+        RunFolderError: A ``.json`` file in it is unreadable or not JSON (the run cannot resume).
+    """
     if not directory.is_dir():
         return
     for path in sorted(directory.rglob("*.json")):

@@ -32,7 +32,11 @@ INITIAL_SHARE = 3
 def show_trial_tracebacks(show: bool) -> None:
     """Whether KerasTuner prints a failed trial's traceback as it fails: its ``DEBUG`` flag,
     on by default, with no public switch. Off unless ``--debug``: each trial's record and
-    progress line keep a one-line reason, and --debug still shows the whole traceback."""
+    progress line keep a one-line reason, and --debug still shows the whole traceback.
+
+    Args:
+        show: print the tracebacks (``--debug``); False: only the one-line reasons.
+    """
     compat_kt.set_debug(show)
 
 
@@ -255,7 +259,16 @@ class KerasTunerBackend:
 
 
 def hyperband_schedule(budget: Budget) -> tuple[int, int]:
-    """(trials, epochs) of one Hyperband iteration, as KerasTuner's oracle schedules it."""
+    """(trials, epochs) of one Hyperband iteration, as KerasTuner's oracle schedules it.
+
+    Args:
+        budget: its ``max_epochs`` and ``factor`` shape the brackets; its ``max_trials``, if
+            fewer, cuts the iteration short.
+
+    Returns:
+        The trials, and the epochs they train in all (a trial continued in a later round
+        counts only its new epochs), both scaled down to ``max_trials`` where it is fewer.
+    """
     oracle = kt.oracles.HyperbandOracle(
         objective=kt.Objective("val_accuracy", "max"),
         max_epochs=budget.max_epochs,

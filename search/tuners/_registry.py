@@ -119,17 +119,35 @@ _BACKENDS: dict[str, Backend] = {}
 
 
 def register(backend: Backend) -> None:
-    """Make ``backend`` a ``--tuner`` choice, under its name (replacing one of that name)."""
+    """Make ``backend`` a ``--tuner`` choice, under its name (replacing one of that name).
+
+    Args:
+        backend: the backend; its ``name`` is what ``--tuner`` and :func:`get` take.
+    """
     _BACKENDS[backend.name] = backend
 
 
 def names() -> list[str]:
-    """The ``--tuner`` choices, in the order they were registered."""
+    """The ``--tuner`` choices, in the order they were registered.
+
+    Returns:
+        The backends' names (a replaced backend keeps its first place).
+    """
     return list(_BACKENDS)
 
 
 def get(name: str) -> Backend:
-    """The backend called ``name``; SearchError listing the valid names otherwise."""
+    """The backend called ``name``; SearchError listing the valid names otherwise.
+
+    Args:
+        name: a ``--tuner`` value.
+
+    Returns:
+        The registered backend of that name.
+
+    Raises:
+        SearchError: No backend has that name.
+    """
     try:
         return _BACKENDS[name]
     except KeyError:

@@ -32,7 +32,18 @@ def missing_state(folder: RunFolder, tuner: str, storage: str | None) -> Path | 
 
 def check_state_present(folder: RunFolder, tuner: str, storage: str | None) -> None:
     """Raise RunFolderError, naming the missing file and the way out, when trials.json holds
-    finished trials but the tuner's state to continue after them is gone."""
+    finished trials but the tuner's state to continue after them is gone.
+
+    Args:
+        folder: the run folder being resumed.
+        tuner: the run's ``--tuner``: ``optuna`` needs its journal, the others ``tuner/oracle.json``.
+        storage: Optuna's database URL; None: its journal in the run folder. A database is
+            not checked here.
+
+    Raises:
+        RunFolderError: The state file is missing though trials finished (or trials.json is
+            damaged).
+    """
     finished = [r for r in folder.read_trials() if r.get("status") != "running"]
     if not finished:
         return

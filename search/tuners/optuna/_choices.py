@@ -18,7 +18,20 @@ MEDIAN_STARTUP_TRIALS = 3
 
 
 def make_sampler(name: str, seed: int, multi_objective: bool) -> optuna.samplers.BaseSampler:
-    """The sampler called ``name``, seeded; TPE is multivariate (grouped for conditions)."""
+    """The sampler called ``name``, seeded; TPE is multivariate (grouped for conditions).
+
+    Args:
+        name: a ``--sampler`` value, one of :data:`SAMPLERS`.
+        seed: the sampler's seed.
+        multi_objective: the study has two objectives (``--objective pareto``).
+
+    Returns:
+        A new sampler.
+
+    Raises:
+        SearchError: An unknown name, ``cmaes`` or ``gp`` with two objectives, or the package
+            the sampler needs (``cmaes``, ``torch``) is not installed.
+    """
     if name not in SAMPLERS:
         raise SearchError(
             f"{option('sampler')} {name!r} does not exist; choose one of: {', '.join(SAMPLERS)}"
@@ -57,7 +70,18 @@ def _require(module: str, package: str, sampler: str) -> None:
 
 
 def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
-    """The pruner called ``name``; epochs are the steps it judges trials on."""
+    """The pruner called ``name``; epochs are the steps it judges trials on.
+
+    Args:
+        name: a ``--pruner`` value, one of :data:`PRUNERS` (``none``: no pruning).
+        max_epochs: a trial's most epochs: the ``hyperband`` pruner's largest resource.
+
+    Returns:
+        A new pruner.
+
+    Raises:
+        SearchError: An unknown name.
+    """
     if name not in PRUNERS:
         raise SearchError(f"{option('pruner')} {name!r} does not exist; choose one of: {', '.join(PRUNERS)}")
     if name == "median":
@@ -74,6 +98,17 @@ def make_storage(url: str | None, run_dir: Path) -> optuna.storages.BaseStorage:
 
     The journal file (append-only, with a file lock) is safe for several processes on
     one machine and is read by ``optuna.load_study`` and optuna-dashboard.
+
+    Args:
+        url: the database URL (``--storage``), with its password; None: the journal file.
+        run_dir: the run folder, where the journal file lives.
+
+    Returns:
+        The storage; a database is connected to now.
+
+    Raises:
+        SearchError: The URL is not a database URL, its driver is missing, or the database
+            cannot be reached.
     """
     if url is None:
         from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock

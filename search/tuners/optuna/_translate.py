@@ -19,7 +19,15 @@ from search.space import Bool, Choice, Fixed, Float, Int, Param, Space
 def distribution(param: Param, source: str = "<space>") -> BaseDistribution | None:
     """The Optuna distribution of a searched parameter (None for a fixed one).
 
-    Raises SpaceError naming the key when Optuna cannot express the parameter.
+    Args:
+        param: the hyperparameter.
+        source: the space's source, named in the error.
+
+    Returns:
+        A categorical (bools and choices), float or int distribution; None for a fixed value.
+
+    Raises:
+        SpaceError: Optuna cannot express the parameter's kind; the message names it.
     """
     if isinstance(param, Fixed):
         return None
@@ -35,7 +43,17 @@ def distribution(param: Param, source: str = "<space>") -> BaseDistribution | No
 
 
 def distributions(space: Space) -> dict[str, BaseDistribution]:
-    """Every searched parameter's distribution; checks the whole space up front."""
+    """Every searched parameter's distribution; checks the whole space up front.
+
+    Args:
+        space: the search space.
+
+    Returns:
+        Each distribution by name, in the space's order, fixed parameters left out.
+
+    Raises:
+        SpaceError: Optuna cannot express one of the parameters.
+    """
     out = {}
     for param in space:
         dist = distribution(param, space.source)
@@ -45,7 +63,17 @@ def distributions(space: Space) -> dict[str, BaseDistribution]:
 
 
 def unconditional(space: Space) -> dict[str, BaseDistribution]:
-    """Distributions of the parameters that are always active: ``study.ask``'s fixed ones."""
+    """Distributions of the parameters that are always active: ``study.ask``'s fixed ones.
+
+    Args:
+        space: the search space.
+
+    Returns:
+        Each unconditional searched parameter's distribution by name, in the space's order.
+
+    Raises:
+        SpaceError: Optuna cannot express one of the space's parameters.
+    """
     return {
         name: dist
         for name, dist in distributions(space).items()
@@ -55,7 +83,15 @@ def unconditional(space: Space) -> dict[str, BaseDistribution]:
 
 def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
     """Values for one trial: fixed ones as given, unconditional ones from ``study.ask``'s
-    fixed distributions, conditional ones suggested only when their parent is active."""
+    fixed distributions, conditional ones suggested only when their parent is active.
+
+    Args:
+        trial: the trial ``study.ask`` gave, its unconditional values already drawn.
+        space: the search space.
+
+    Returns:
+        The value of each active parameter by name, in the space's order; inactive ones left out.
+    """
     values: dict[str, Any] = {}
     for param in space:
         cond = param.condition
