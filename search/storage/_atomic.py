@@ -22,7 +22,10 @@ def write_atomic(path: Path, data: bytes) -> None:
     Raises:
         OSError: The write failed; ``path`` is left as it was.
     """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # no folder, or not writable: name the file, not a temporary one
+        raise named(exc, path) from exc
     try:
         os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as handle:

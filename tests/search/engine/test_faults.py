@@ -199,6 +199,16 @@ def test_a_failed_atomic_write_names_its_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
 
 
+def test_an_atomic_write_into_a_folder_gone_names_its_file(tmp_path: Path) -> None:
+    """The temporary file cannot even be made (the run folder was deleted under the run)."""
+    from search.storage import write_atomic
+
+    target = tmp_path / "run" / "trials.json"
+    with pytest.raises(OSError) as caught:
+        write_atomic(target, b"{}")
+    assert caught.value.errno == errno.ENOENT and caught.value.filename == str(target)
+
+
 def _interrupted_then_resumed(
     folder: Path, proc: subprocess.Popen, codes: tuple[int, ...], trials: int
 ) -> None:
