@@ -109,7 +109,8 @@ def space_from_dict(params: dict[str, dict[str, Any]], source: str = "run.json")
         The space, without the help texts and description that ``to_dict`` leaves out.
 
     Raises:
-        SpaceError: An entry is not a valid hyperparameter.
+        SpaceError: An entry is not a valid hyperparameter, or the entries do not make a
+            space together (a condition on a later or missing entry).
     """
     out = []
     for name, stored in params.items():
@@ -120,7 +121,10 @@ def space_from_dict(params: dict[str, dict[str, Any]], source: str = "run.json")
             out.append(_param(name, entry))
         except ValueError as exc:
             raise SpaceError(f"{source}: {name}: {exc}") from None
-    return Space(tuple(out), source=source)
+    try:
+        return Space(tuple(out), source=source)
+    except ValueError as exc:  # across entries: a condition on a later or missing one
+        raise SpaceError(f"{source}: {exc}") from None
 
 
 def _param(name: str, entry: dict[str, Any]) -> Param:

@@ -20,6 +20,7 @@ from search.space import (
     load_space,
     parse_fix,
     parse_space,
+    space_from_dict,
     space_from_hyperparameters,
 )
 
@@ -324,3 +325,14 @@ def test_fixing_a_parent_off_drops_its_conditional_children() -> None:
     assert str(refused.value).endswith("which fixing augment to False rules out")  # not "--fix"
     clothing = get("clothing").load_space().fix({"fine_tune_layers": 0})
     assert "fine_tune_learning_rate" not in clothing and "fine_tune_after" not in clothing
+
+
+def test_a_stored_space_whose_condition_names_a_later_entry_is_a_space_error() -> None:
+    """A damaged or hand-edited run.json: refused as a space, in one line, like a TOML file."""
+    stored = {
+        "shift": {"type": "float", "low": 0.0, "high": 0.2, "default": 0.1,
+                  "condition": {"augment": [True]}},
+        "augment": {"type": "bool", "default": False},
+    }  # fmt: skip
+    with pytest.raises(SpaceError, match=r"^run.json: shift: condition names 'augment'"):
+        space_from_dict(stored)
