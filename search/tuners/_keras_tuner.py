@@ -146,7 +146,20 @@ class HyperbandOracle(BaselineFirst, kt.oracles.HyperbandOracle):
 
 class BayesianOracle(WarmStarted, kt.oracles.BayesianOptimizationOracle):
     """BayesianOptimization's oracle; the baseline is the first of its random points; its
-    Gaussian process is fitted on the warm-start trials too."""
+    Gaussian process is fitted on the warm-start trials too. A configuration the process
+    proposes again is replaced by random untried values, and the search stops when none
+    are left (KerasTuner's own would train it again)."""
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        response: dict[str, Any] = super().populate_space(trial_id)
+        values = response.get("values")
+        if response["status"] != TrialStatus.RUNNING or values is None or self.baseline_due() is not None:
+            return response
+        if self.is_duplicate(values):
+            values = self.random_values()
+            status = TrialStatus.STOPPED if values is None else TrialStatus.RUNNING
+            return {"status": status, "values": values}
+        return response
 
 
 class RandomTuner(ObservedTuner, kt.Tuner):

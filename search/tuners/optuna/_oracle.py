@@ -23,6 +23,21 @@ from search.tuners.optuna._translate import distributions, sample, unconditional
 IDLE_SECONDS = 1.0
 WARM_ATTR = "warm_start"
 """User attribute of a study's warm-start trials: the run folder each came from."""
+DUPLICATE_ATTR = "duplicate_of"
+"""User attribute of a trial told FAIL unrun: the number of the earlier trial whose
+configuration the sampler proposed again."""
+MAX_COLLISIONS = 20
+"""Proposals in a row of configurations already tried after which the search stops (the
+space is spent, or the sampler keeps to what it has seen), as KerasTuner's oracles do."""
+_NOT_COUNTED = ("surplus", "stale", DUPLICATE_ATTR, WARM_ATTR)
+"""User attributes of the study's trials that are not this run's trials."""
+_TRIED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
+
+
+def _counts(trial: optuna.trial.FrozenTrial) -> bool:
+    """Whether a trial of the study counts against ``max_trials``."""
+    unrun = any(key in trial.user_attrs for key in _NOT_COUNTED)
+    return not unrun and trial.state != optuna.trial.TrialState.WAITING
 
 
 def _trials_for(space: Space, max_trials: int) -> int:
@@ -76,23 +91,14 @@ class OptunaOracle(kt.Oracle):
 
     def _counted(self) -> tuple[int, int]:
         """(trials that count against max_trials, of which still running)."""
-        trials = [
-            t for t in self.study.get_trials(deepcopy=False)
-            if not t.user_attrs.get("surplus") and not t.user_attrs.get("stale")
-            and not t.user_attrs.get(WARM_ATTR) and t.state != optuna.trial.TrialState.WAITING
-        ]  # fmt: skip
+        trials = [t for t in self.study.get_trials(deepcopy=False) if _counts(t)]
         running = sum(t.state == optuna.trial.TrialState.RUNNING for t in trials)
         return len(trials), running
 
     def _position(self, number: int) -> int:
         """How many counted trials the study numbered before ``number``: trial numbers are
         handed out atomically by the storage, so exactly the first max_trials are run."""
-        return sum(
-            1 for t in self.study.get_trials(deepcopy=False)
-            if t.number < number and not t.user_attrs.get("surplus")
-            and not t.user_attrs.get("stale") and not t.user_attrs.get(WARM_ATTR)
-            and t.state != optuna.trial.TrialState.WAITING
-        )  # fmt: skip
+        return sum(1 for t in self.study.get_trials(deepcopy=False) if t.number < number and _counts(t))
 
     def _adopt(self, trial_id: str) -> bool:
         """Take back an interrupted trial after a resume, if the study still has it running
@@ -125,6 +131,31 @@ class OptunaOracle(kt.Oracle):
                 "seconds_silent": STALE_AFTER,
             })  # fmt: skip
 
+    def _tried_as(self, ask: optuna.Trial) -> int | None:
+        """The number of an earlier trial (finished, pruned, running, or an earlier run's)
+        with ``ask``'s configuration; None for a new one, the baseline, or a retry."""
+        if "baseline" in ask.user_attrs or "retry_of" in ask.user_attrs:
+            return None
+        params = ask.params
+        for trial in self.study.get_trials(deepcopy=False, states=_TRIED):
+            if trial.number != ask.number and trial.params == params:
+                return trial.number
+        return None
+
+    def _ask_new(self) -> tuple[optuna.Trial, dict[str, Any]] | None:
+        """A study trial and its values, of a configuration not tried yet; a proposal of a
+        tried one is told FAIL (:data:`DUPLICATE_ATTR`) unrun and the sampler asked again.
+        None after :data:`MAX_COLLISIONS` such proposals in a row."""
+        for _ in range(MAX_COLLISIONS):
+            ask = self.study.ask(self._fixed)
+            values = sample(ask, self.space)
+            earlier = self._tried_as(ask)
+            if earlier is None:
+                return ask, values
+            ask.set_user_attr(DUPLICATE_ATTR, earlier)
+            self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+        return None
+
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         trial = self.study.ask(self._fixed)
         self._asked[trial_id] = trial
@@ -132,10 +163,25 @@ class OptunaOracle(kt.Oracle):
         trial.set_user_attr("keras_tuner_trial_id", trial_id)
         return {"status": TrialStatus.RUNNING, "values": sample(trial, self.space)}
 
+    def _start(self, ask: optuna.Trial, values: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str]:
+        """Status, values and id of a new trial: RUNNING, unless another worker took the
+        budget's last trial between our count and our ask (``surplus``: told FAIL)."""
+        trial_id = str(ask.number)
+        if self._position(ask.number) >= self.total_trials:
+            ask.set_user_attr("surplus", True)
+            self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+            return TrialStatus.STOPPED, None, trial_id
+        ask.set_user_attr("keras_tuner_trial_id", trial_id)
+        self._asked[trial_id] = ask
+        self._history[trial_id] = []
+        self._beats[trial_id] = Heartbeat(ask)
+        return TrialStatus.RUNNING, values, trial_id
+
     @kt.synchronized
     def create_trial(self, tuner_id: str) -> kt.engine.trial.Trial:
         """A trial numbered by the study, so that workers sharing it never reuse an id, and
-        stopped once the study holds ``max_trials`` trials (across all workers).
+        stopped once the study holds ``max_trials`` trials (across all workers) or the
+        sampler proposes only configurations tried already (:meth:`_ask_new`).
 
         This replaces KerasTuner's ``create_trial``, whose ids count this process's trials
         only; the bookkeeping after the values are chosen is KerasTuner's own.
@@ -158,17 +204,9 @@ class OptunaOracle(kt.Oracle):
         waiting = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
         counted, running = self._counted()
         if counted < self.total_trials or waiting:
-            ask = self.study.ask(self._fixed)
-            trial_id = str(ask.number)
-            if self._position(ask.number) < self.total_trials:
-                ask.set_user_attr("keras_tuner_trial_id", trial_id)
-                self._asked[trial_id] = ask
-                self._history[trial_id] = []
-                self._beats[trial_id] = Heartbeat(ask)
-                status, values = TrialStatus.RUNNING, sample(ask, self.space)
-            else:  # another worker took the last one between our count and our ask
-                ask.set_user_attr("surplus", True)
-                self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+            new = self._ask_new()  # None: the search stops, its space spent
+            if new is not None:
+                status, values, trial_id = self._start(*new)
         elif running:
             # The budget is handed out but other workers still run trials: wait, in case
             # one of them dies and its trial has to be run again.

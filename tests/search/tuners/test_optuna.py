@@ -130,6 +130,46 @@ def test_a_space_grown_by_fit_is_searched_after_its_first_trial(tmp_path: Path) 
     assert second.status == "RUNNING" and second.hyperparameters.values["batch_size"] in (8, 16, 32)
 
 
+def _finished(oracle: OptunaOracle, tuner_id: str, score: float) -> kt.engine.trial.Trial:
+    trial = oracle.create_trial(tuner_id)
+    if trial.status == "RUNNING":
+        oracle.report_epoch(trial.trial_id, 0, {"val_accuracy": score})
+        oracle.update_trial(trial.trial_id, {"val_accuracy": score})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+    return trial
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_each_configuration_of_a_small_space_runs_once(sampler: str, tmp_path: Path) -> None:
+    """Samplers propose configurations again; each proposal of a tried one is told FAIL
+    unrun (not counted), and the search stops once only tried ones are proposed."""
+    space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8, 16]\ndefault = 4\n')
+    study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, 0, False))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 8, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    trials = [_finished(oracle, f"t{i}", 0.5) for i in range(8)]
+    ran = [t.hyperparameters.values["units"] for t in trials if t.status == "COMPLETED"]
+    assert sorted(ran) == [4, 8, 16]
+    assert trials[-1].status == "STOPPED"
+    unrun = [t for t in study.trials if "duplicate_of" in t.user_attrs]
+    assert unrun and all(t.state == optuna.trial.TrialState.FAIL for t in unrun)
+    assert oracle._counted() == (3, 0)
+
+
+def test_an_earlier_runs_configuration_is_not_run_again(tmp_path: Path) -> None:
+    space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    study.add_trial(optuna.trial.create_trial(
+        params={"units": 8}, distributions=distributions(space), value=0.9,
+        user_attrs={"warm_start": "earlier"},
+    ))  # fmt: skip
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 4, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    trials = [_finished(oracle, f"t{i}", 0.5) for i in range(3)]
+    assert [t.hyperparameters.values.get("units") for t in trials if t.status == "COMPLETED"] == [4]
+
+
 def test_samplers_and_pruners_by_name() -> None:
     assert isinstance(make_sampler("tpe", 1, False), optuna.samplers.TPESampler)
     assert isinstance(make_sampler("random", 1, False), optuna.samplers.RandomSampler)

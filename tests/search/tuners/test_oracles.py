@@ -100,3 +100,32 @@ def test_the_same_seed_samples_the_same_trials(kind: str, seed: int, tmp_path: P
     first = sampled("a")
     assert sampled("b") == first
     assert len({str(v) for v in first}) == 3
+
+
+def _small_space() -> kt.HyperParameters:
+    hp = kt.HyperParameters()
+    hp.Choice("units", [4, 8, 16], default=4)
+    return hp
+
+
+def _finish(search: kt.Oracle, trial: kt.engine.trial.Trial, score: float) -> None:
+    search.update_trial(trial.trial_id, {"val_accuracy": score})
+    trial.status = "COMPLETED"
+    search.end_trial(trial)
+
+
+def test_bayesian_runs_each_configuration_of_a_small_space_once(tmp_path: Path) -> None:
+    """Its Gaussian process proposes the best configuration again once the random points
+    are done; KerasTuner's own oracle would train it again for the rest of the budget."""
+    search = BayesianOracle(objective=OBJECTIVE, max_trials=8, num_initial_points=2, seed=3)
+    search.hyperparameters = _small_space()
+    search._set_project_dir(str(tmp_path), "search")
+    ran = []
+    for i in range(8):
+        trial = search.create_trial(f"tuner{i}")
+        if trial.status != "RUNNING":
+            break
+        ran.append(values(trial)["units"])
+        _finish(search, trial, 0.9 if ran[-1] == 8 else 0.5)
+    assert sorted(ran) == [4, 8, 16]
+    assert trial.status == "STOPPED"
