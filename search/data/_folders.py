@@ -54,8 +54,19 @@ class DecodedSplit:
 
 
 def scan(root: Path, fix: str) -> ImageFolders:
-    """List the images of ``root``'s splits; DataError (naming the path and ``fix``) when
-    a split is missing, the class lists differ between splits, or a class has no images."""
+    """List the images of ``root``'s splits, without reading them.
+
+    Args:
+        root: a folder holding ``train/``, ``validation/`` and ``test/``, each one folder per class.
+        fix: what the user can do, appended to a message on a missing folder.
+
+    Returns:
+        The class names (train's folders, sorted) and each split's (file, label) list.
+
+    Raises:
+        DataError: ``root`` or a split is missing, there are fewer than 2 classes, the class
+            lists differ between splits, or a class has no images in train.
+    """
     if not root.is_dir():
         raise DataError(f"{root}: no such folder; {fix}")
     missing = [s for s in SPLITS if not (root / s).is_dir()]
@@ -149,8 +160,20 @@ def _write_npz(path: Path, split: DecodedSplit) -> None:
 def load_image_folders(
     root: Path, size: int, fix: str
 ) -> tuple[ImageFolders, dict[str, DecodedSplit]]:
-    """Every split of ``root`` at ``size``; unreadable images are skipped with a warning
-    that counts them and names the first ones; a class left empty in train is an error."""
+    """Every split of ``root`` at ``size``; unreadable images are skipped with a
+    :class:`SkippedImagesWarning` that counts them and names the first ones.
+
+    Args:
+        root: a folder laid out as :func:`scan` expects.
+        size: the side, in pixels, every image is resized to (square, RGB).
+        fix: what the user can do, for :func:`scan`'s messages.
+
+    Returns:
+        The folders :func:`scan` found, and each split's decoded images by split name.
+
+    Raises:
+        DataError: :func:`scan`'s, or a class has no readable image left in train.
+    """
     folders = scan(root, fix)
     splits = {split: decode_split(folders, split, size) for split in SPLITS}
     skipped = [item for split in SPLITS for item in splits[split].skipped]
