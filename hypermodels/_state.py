@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,7 +89,7 @@ def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path) as data:
             return {name: data[name] for name in data.files}
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # a zero-byte or cut-short file
         return None
 
 
@@ -158,7 +159,7 @@ def saved_epochs(path: Path) -> list[int]:
     try:
         with np.load(path) as data:
             return list(json.loads(bytes(data["meta"]).decode())["epochs"])
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return []
 
 
