@@ -15,6 +15,7 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +133,7 @@ def decode_split(folders: ImageFolders, split: str, size: int, workers: int | No
             with np.load(cache, allow_pickle=False) as stored:
                 skipped = json.loads(str(stored["skipped"]))
                 return DecodedSplit(stored["x"], stored["y"], [tuple(s) for s in skipped])
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # a damaged cache is rebuilt below
     entries = folders.files[split]
     with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 2) * 2)) as pool:
