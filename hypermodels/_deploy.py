@@ -44,7 +44,20 @@ def deployable(
     """``model`` (trained on ``image_shape``, H x W x C, images) behind a uint8 input of any
     height and width, resized inside (bilinear) to H x W and multiplied by ``scale`` (the
     model's inputs per pixel value, e.g. 1/255 for images in [0, 1]), with the class names
-    as the last layer. ValueError when the model has not one output per class name."""
+    as the last layer.
+
+    Args:
+        model: the trained classifier, one output (probability) per class.
+        class_names: the names of its outputs, in order; stored in the returned model.
+        image_shape: the (height, width, channels) the model was trained on.
+        scale: what each pixel value is multiplied by before the model (1.0: nothing).
+
+    Returns:
+        A new model taking uint8 images of shape (batch, any height, any width, channels).
+
+    Raises:
+        ValueError: the model has not one output per class name.
+    """
     height, width, channels = image_shape
     pixels = keras.Input((None, None, channels), dtype="uint8", name="image")
     resized = keras.layers.Resizing(height, width, name="resize")(pixels)
@@ -58,7 +71,17 @@ def deployable(
 
 
 def class_names_of(model: keras.Model) -> list[str]:
-    """The class names stored by :func:`deployable`; ValueError for other models."""
+    """The class names stored by :func:`deployable`.
+
+    Args:
+        model: a model :func:`deployable` built (or one loaded from its ``.keras`` file).
+
+    Returns:
+        The names of its outputs, in order.
+
+    Raises:
+        ValueError: the model has no ``class_names`` layer (one :func:`deployable` did not build).
+    """
     try:
         return list(model.get_layer("class_names").class_names)
     except ValueError:

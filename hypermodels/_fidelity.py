@@ -22,6 +22,15 @@ def fidelity_images(budget: int, max_epochs: int, available: int, minimum: int =
     """Training images at an epoch budget of ``budget`` out of ``max_epochs``:
     ``ceil(available * budget / max_epochs)``, at least ``minimum``, at most ``available``.
 
+    Args:
+        budget: the trial's epoch budget; one above ``max_epochs`` counts as ``max_epochs``.
+        max_epochs: the search's most epochs per trial (the top rung, which gets every image).
+        available: the search's training images.
+        minimum: the fewest images returned (a batch), unless ``available`` is fewer.
+
+    Returns:
+        The number of training images, from 1 to ``available``.
+
     Raises:
         ValueError: ``budget``, ``max_epochs`` or ``available`` is below 1.
     """

@@ -69,11 +69,25 @@ def fit_loop(
 ) -> keras.callbacks.History:
     """Train ``model`` (already compiled with its optimizer) from ``initial_epoch`` to ``epochs``.
 
-    Returns a ``History`` whose ``history`` holds loss, accuracy, val_loss and val_accuracy
-    per epoch run, like ``model.fit``'s. With ``state_path``, the state is saved after every
-    epoch and, if the file exists at the start, training continues after its last epoch.
-    ``callback_model`` is the model the callbacks see (and checkpoint), when ``model`` is a
-    part of it trained on its own (a head on cached features).
+    Args:
+        model: the model to train.
+        x: the training images.
+        y: their integer labels.
+        validation_data: (images, labels) evaluated after every epoch; None: no ``val_`` logs.
+        epochs: the epoch to stop before, as ``model.fit``'s (not a count from ``initial_epoch``).
+        initial_epoch: the first epoch to train (KerasTuner's continuation).
+        callbacks: called as ``model.fit`` calls them, a ``History`` added.
+        config: batch sizes, augmentation, seed, fine-tuning switch and data fidelity.
+        state_path: saved to after every epoch, removed at the end; one found at the start is
+            continued after its last epoch. None: nothing is saved.
+        callback_model: the model the callbacks see (and checkpoint), when ``model`` is a part
+            of it trained on its own (a head on cached features); None: ``model``.
+
+    Returns:
+        A ``History`` with loss, accuracy, val_loss and val_accuracy per epoch, as ``model.fit``'s.
+
+    Raises:
+        NonFiniteLossError: the loss became NaN or infinite.
     """
     _check_data(x, y)
     batch_size = min(config.batch_size, len(x))
@@ -236,9 +250,19 @@ def replay_epochs(
     initial_epoch: int,
     epochs: int,
 ) -> int:
-    """Hand the restored epochs to the callbacks (history, tuner, pruner) once more; returns
-    the first epoch still to train. Best-epoch checkpointers only learn the best value: the
-    checkpoint they wrote before the interruption is still the right one."""
+    """Hand the restored epochs to the callbacks (history, tuner, pruner) once more. Best-epoch
+    checkpointers only learn the best value: the checkpoint they wrote before the interruption
+    is still the right one.
+
+    Args:
+        state: the epochs and logs :func:`load_state` restored.
+        callback_list: the fit's callbacks; ``model.restored_epochs`` is True while they replay.
+        initial_epoch: restored epochs before this one are not replayed.
+        epochs: the fit's end; restored epochs from this one on are not replayed.
+
+    Returns:
+        The first epoch still to train: the last restored one + 1 (``initial_epoch`` if none).
+    """
     model = callback_list.model
     model.restored_epochs = True  # observers mark these epochs as restored
     try:
@@ -363,6 +387,16 @@ def evaluate_arrays(
 def evaluate_model(
     model: keras.Model, x: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH_SIZE
 ) -> tuple[float, float]:
-    """Loss and accuracy of ``model`` on (x, y), with the same compiled eval step."""
+    """Loss and accuracy of ``model`` on (x, y), with the same compiled eval step.
+
+    Args:
+        model: a classifier compiled with an optimizer, its outputs class probabilities.
+        x: the images.
+        y: their integer labels.
+        batch_size: images per evaluation step.
+
+    Returns:
+        (mean sparse categorical cross-entropy, accuracy) over every image.
+    """
     steps = make_steps(model, Augmentation())
     return evaluate_arrays(steps, x, y, batch_size)

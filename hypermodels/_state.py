@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +29,28 @@ class EpochState:
 
 
 def save_state(path: Path, model: keras.Model, epochs: list[int], logs: list[dict]) -> None:
-    """Write the state atomically (temporary file, fsync, rename)."""
+    """Write the state atomically (temporary file, fsync, rename).
+
+    Args:
+        path: the state file, replaced if it exists.
+        model: the model whose variables and optimizer variables are saved.
+        epochs: the epochs done, from 0.
+        logs: each done epoch's logs, in the order of ``epochs``.
+    """
     write_arrays(path, _snapshot(model, epochs, logs))
 
 
 def variable_arrays(model: keras.Model, meta: dict) -> dict[str, np.ndarray]:
     """Host copies of every model (``m0``...) and optimizer (``o0``...) variable, and
-    ``meta`` as JSON: what a state file holds (training may go on while it is written)."""
+    ``meta`` as JSON: what a state file holds (training may go on while it is written).
+
+    Args:
+        model: a compiled model (its optimizer's variables are copied too).
+        meta: JSON-serializable data stored under ``meta`` as UTF-8 bytes.
+
+    Returns:
+        The arrays by name, ready for :func:`write_arrays`.
+    """
     arrays = {f"m{i}": np.array(v.numpy()) for i, v in enumerate(model.variables)}
     arrays.update(
         {f"o{i}": np.array(v.numpy()) for i, v in enumerate(model.optimizer.variables)}
@@ -48,26 +64,47 @@ def _snapshot(model: keras.Model, epochs: list[int], logs: list[dict]) -> dict[s
 
 
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write a state file atomically (temporary file, fsync, rename)."""
+    """Write a state file atomically (temporary file, fsync, rename).
+
+    Args:
+        path: the file, replaced if it exists.
+        arrays: the arrays by name, stored as an uncompressed ``.npz``.
+    """
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)  # type: ignore[arg-type]  # numpy's stub: **arrays could be allow_pickle
     write_atomic(path, buffer.getvalue())
 
 
 def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays of a state file; None if there is none or it cannot be read."""
+    """The arrays of a state file, read into memory.
+
+    Args:
+        path: the state file.
+
+    Returns:
+        The arrays by name; None if there is no such file or it cannot be read.
+    """
     if not path.is_file():
         return None
     try:
         with np.load(path) as data:
             return {name: data[name] for name in data.files}
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):  # a zero-byte or cut-short file
         return None
 
 
 def assign_variables(model: keras.Model, arrays: dict[str, np.ndarray]) -> bool:
-    """Give ``model`` and its optimizer the values of :func:`variable_arrays`; False
-    (nothing changed) if they do not fit (another architecture)."""
+    """Give ``model`` and its optimizer the values of :func:`variable_arrays` (building the
+    optimizer first if it is not yet).
+
+    Args:
+        model: a compiled model.
+        arrays: what :func:`variable_arrays` returned (or :func:`read_arrays` read).
+
+    Returns:
+        True if every variable was assigned; False (nothing assigned) if the arrays do not
+        fit: missing, of other shapes or other in number (another architecture).
+    """
     optimizer = model.optimizer
     if not optimizer.built:  # a user's model builds it on the first step
         optimizer.build(model.trainable_variables)
@@ -122,15 +159,22 @@ def saved_epochs(path: Path) -> list[int]:
     try:
         with np.load(path) as data:
             return list(json.loads(bytes(data["meta"]).decode())["epochs"])
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return []
 
 
 def load_state(path: Path, model: keras.Model) -> EpochState | None:
-    """Restore ``model`` (and its optimizer) from ``path``; None if there is no usable state.
+    """Restore ``model`` (and its optimizer) from ``path``.
 
     A state that does not match the model (another architecture) or cannot be read is
     ignored: the trial then starts from its first epoch.
+
+    Args:
+        path: the state file :func:`save_state` wrote.
+        model: a compiled model of the architecture that saved it.
+
+    Returns:
+        The epochs done and their logs; None if there is no usable state (nothing restored).
     """
     arrays = read_arrays(path)
     if arrays is None or "meta" not in arrays or not assign_variables(model, arrays):

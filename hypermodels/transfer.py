@@ -208,7 +208,13 @@ class TransferModel(kt.HyperModel):
 
 def unfreeze_top(model: keras.Model, layers: int, learning_rate: float) -> None:
     """Make the top ``layers`` layers of the base trainable (batch norm excepted) and
-    recompile with a fresh Adam at ``learning_rate``."""
+    recompile with a fresh Adam at ``learning_rate``.
+
+    Args:
+        model: a model with a nested pretrained base named ``base`` (:class:`TransferModel`'s).
+        layers: how many of the base's last layers train (0 or less: none).
+        learning_rate: the new Adam's learning rate.
+    """
     base = model.get_layer("base")
     base.trainable = True
     for layer in base.layers[: max(0, len(base.layers) - layers)]:

@@ -51,8 +51,17 @@ def _stream_kind(value: Any) -> str | None:
 
 
 def refuse_streams(x: Any, y: Any, validation_data: Any = None, test_data: Any = None) -> None:
-    """DataError for a dataset, loader or generator given where arrays are due: one line
-    naming it, its type and how to collect a finite one into arrays."""
+    """Refuse a dataset, loader or generator given where arrays are due.
+
+    Args:
+        x: the inputs given to ``search.run``.
+        y: the targets given (None: ``x`` was meant to hold both).
+        validation_data: the ``(x_val, y_val)`` pair given, or None; each part is checked too.
+        test_data: the ``(x_test, y_test)`` pair given, or None; each part is checked too.
+
+    Raises:
+        DataError: one line naming the stream, its type and how to collect a finite one into arrays.
+    """
     _refuse_stream(x, "x", ("x", "y") if y is None else ("x",))
     _refuse_stream(y, "y", ("y",))
     for what, pair in (("validation_data", validation_data), ("test_data", test_data)):
@@ -282,9 +291,17 @@ def _refuse_one_class(y: np.ndarray) -> None:
 
 
 def class_names(splits: Splits, outputs: int) -> tuple[str, ...]:
-    """The names of a classifier's ``outputs`` classes: the data's own, or, for arrays of
-    class labels (integers, one-hot rows) and one output per class, each class's index;
-    () for other targets, and for one output (a sigmoid's or a value: no class each)."""
+    """The names of a classifier's ``outputs`` classes.
+
+    Args:
+        splits: the data; its own ``class_names`` win when it has them.
+        outputs: the model's outputs (the last layer's units).
+
+    Returns:
+        The data's names; else, for class labels (integers, one-hot rows) that all fit in
+        ``outputs``, each class's index as text; () for other targets, and for one output
+        (a sigmoid's or a value: no class each).
+    """
     if splits.class_names:
         return splits.class_names
     labels = _strata(splits.y_train)
@@ -301,9 +318,24 @@ def array_splits(
     test_data: Any = None,
     seed: int = 0,
 ) -> Splits:
-    """Train, validation and test splits of arrays. Without ``validation_data``, a seeded
-    split of ``validation_split`` of ``(x, y)`` (stratified for class labels). Streams are
-    refused by the callers (:func:`refuse_streams`), before any work."""
+    """Checked train, validation and test splits of arrays (callers refuse streams first).
+
+    Args:
+        x: the inputs (NumPy arrays, pandas frames or anything ``np.asarray`` takes).
+        y: the targets, one row per row of ``x``.
+        validation_data: ``(x_val, y_val)``; None: hold out ``validation_split`` of x, y.
+        validation_split: the share of x, y held out when ``validation_data`` is None (stratified
+            for class labels when there are no more classes than held-out rows).
+        test_data: ``(x_test, y_test)``; None: empty test splits.
+        seed: the seed of the held-out rows.
+
+    Returns:
+        The splits, without class names (see :func:`class_names`).
+
+    Raises:
+        DataError: an input is not one array (or pair) of finite numbers, rows or shapes differ, the
+            labels are of one class, or ``validation_split`` is not in (0, 1) or leaves no rows.
+    """
     x_all, y_all = _rows(x, y, ("x", "y", "x and y"))
     _refuse_one_class(y_all)
     if validation_data is not None:
@@ -393,7 +425,12 @@ class ArrayData:
 
 
 def save_arrays(splits: Splits, run_dir: Path) -> None:
-    """Keep the splits in ``run_dir/data/`` for other processes of the run."""
+    """Keep the splits in ``run_dir/data/`` for other processes of the run.
+
+    Args:
+        splits: the run's splits; each of its six arrays goes to a ``.npy`` file.
+        run_dir: the run folder (``data/`` is created in it).
+    """
     folder = run_dir / ARRAYS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for part in PARTS:
@@ -404,7 +441,14 @@ def save_arrays(splits: Splits, run_dir: Path) -> None:
 
 
 def missing_arrays(run_dir: Path) -> Path | None:
-    """The first of the files ``run_dir``'s run on arrays kept that is not there; None: all are."""
+    """The first of the files ``run_dir``'s run on arrays kept that is not there.
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        The path of the first missing ``.npy`` file; None: all are there.
+    """
     return next((path for path in _array_files(run_dir) if not path.is_file()), None)
 
 
@@ -414,7 +458,17 @@ def _array_files(run_dir: Path) -> list[Path]:
 
 
 def load_arrays(run_dir: Path) -> Splits:
-    """The splits a run on arrays kept; DataError naming a missing or damaged file."""
+    """The splits a run on arrays kept (:func:`save_arrays`).
+
+    Args:
+        run_dir: the run folder.
+
+    Returns:
+        The splits, without class names, their source naming ``run_dir/data``.
+
+    Raises:
+        DataError: a file is missing or damaged (one line naming it and what to do).
+    """
     folder = run_dir / ARRAYS_DIR
     gone = missing_arrays(run_dir)
     if gone is not None:

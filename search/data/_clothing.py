@@ -22,6 +22,19 @@ def load_clothing(
     val_size: int | None = None,
     seed: int = 0,
 ) -> Splits:
-    """The set's own splits at ``image_size``; ``train_size``/``val_size`` take stratified,
-    seeded subsets of its train and validation folders. The test folder is kept whole."""
+    """The set's own splits at ``image_size``. The test folder is kept whole.
+
+    Args:
+        data_dir: the set's folder; None: ``data/clothing-dataset-small``.
+        image_size: the side, in pixels, every image is resized to (square, RGB).
+        train_size: a stratified, seeded subset of the train folder's images; None: all of them.
+        val_size: a stratified, seeded subset of the validation folder's images; None: all of them.
+        seed: the seed of the subsets.
+
+    Returns:
+        The splits, with the class folders' names as class names.
+
+    Raises:
+        DataError: the folder is missing or malformed, or a size does not fit (naming how to get the set).
+    """
     return load_images(data_dir or DEFAULT_DIR, image_size, FIX, train_size, val_size, seed)

@@ -49,7 +49,18 @@ def _file_in(folder: Path, stem: str) -> Path | None:
 
 
 def read_folder(folder: Path) -> dict[str, np.ndarray]:
-    """The four arrays from ``folder``, each checked; raise DataError naming any problem."""
+    """The four arrays from ``folder``, each checked.
+
+    Args:
+        folder: a folder holding the four original IDX files (gzipped or not).
+
+    Returns:
+        ``x_train``, ``y_train``, ``x_test`` and ``y_test`` by name, as the files hold them
+        (images 28 x 28, no channel axis).
+
+    Raises:
+        DataError: a file is missing, unreadable, of another shape, or has a label above 9.
+    """
     found = {key: _file_in(folder, stem) for key, (stem, _) in FILES.items()}
     missing = [FILES[key][0] + ".gz" for key, path in found.items() if path is None]
     if missing:
@@ -83,8 +94,21 @@ def _download() -> Path:
 
 def locate(data_dir: Path | None, locations: Sequence[Path] | None = None,
            download: bool = True) -> Path:
-    """The folder to read: ``data_dir`` if given (it must hold the files), else the first
-    default location holding any of them, else Keras' download."""
+    """The folder to read Fashion-MNIST from.
+
+    Args:
+        data_dir: the folder the user gave; None: look in ``locations``.
+        locations: the folders searched, in order; None: Keras' cache, then the Debian package's.
+        download: when no location holds the files, have Keras download them.
+
+    Returns:
+        ``data_dir`` if given, else the first location holding any of the files, else Keras' cache
+        after the download.
+
+    Raises:
+        DataError: ``data_dir`` is not a folder or holds none of the files; or nothing was found
+            and ``download`` is False or the download failed.
+    """
     if data_dir is not None:
         if not data_dir.is_dir():
             raise DataError(f"{data_dir}: {option('data_dir')} is not a folder; {FIX}")
@@ -111,9 +135,22 @@ def load_fashion(
     download: bool = True,
 ) -> Splits:
     """Fashion-MNIST with a seeded stratified validation split carved from the training set.
+    The test set is returned untouched, for the final model only.
 
-    ``train_size`` keeps a stratified subset of what remains for training. The test set is
-    returned untouched, for the final model only.
+    Args:
+        data_dir: the folder of the IDX files; None: found by :func:`locate`.
+        val_size: the validation images taken from the training set.
+        train_size: a stratified subset of what remains kept for training; None: all of it.
+        seed: the seed of the split and the subset.
+        locations: the folders searched when ``data_dir`` is None (see :func:`locate`).
+        download: whether Keras may download the set when it is found nowhere.
+
+    Returns:
+        The splits, images 28 x 28 x 1 uint8, with the ten class names and ``x_full``
+        (every training image) and ``x_unsplit`` (those outside the validation split).
+
+    Raises:
+        DataError: the files are missing or damaged, or a size does not fit the training set.
     """
     folder = locate(data_dir, locations, download)
     arrays = read_folder(folder)

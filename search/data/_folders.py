@@ -15,6 +15,7 @@ import io
 import json
 import os
 import warnings
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +55,19 @@ class DecodedSplit:
 
 
 def scan(root: Path, fix: str) -> ImageFolders:
-    """List the images of ``root``'s splits; DataError (naming the path and ``fix``) when
-    a split is missing, the class lists differ between splits, or a class has no images."""
+    """List the images of ``root``'s splits, without reading them.
+
+    Args:
+        root: a folder holding ``train/``, ``validation/`` and ``test/``, each one folder per class.
+        fix: what the user can do, appended to a message on a missing folder.
+
+    Returns:
+        The class names (train's folders, sorted) and each split's (file, label) list.
+
+    Raises:
+        DataError: ``root`` or a split is missing, there are fewer than 2 classes, the class
+            lists differ between splits, or a class has no images in train.
+    """
     if not root.is_dir():
         raise DataError(f"{root}: no such folder; {fix}")
     missing = [s for s in SPLITS if not (root / s).is_dir()]
@@ -121,7 +133,7 @@ def decode_split(folders: ImageFolders, split: str, size: int, workers: int | No
             with np.load(cache, allow_pickle=False) as stored:
                 skipped = json.loads(str(stored["skipped"]))
                 return DecodedSplit(stored["x"], stored["y"], [tuple(s) for s in skipped])
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # a damaged cache is rebuilt below
     entries = folders.files[split]
     with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 2) * 2)) as pool:
@@ -149,8 +161,20 @@ def _write_npz(path: Path, split: DecodedSplit) -> None:
 def load_image_folders(
     root: Path, size: int, fix: str
 ) -> tuple[ImageFolders, dict[str, DecodedSplit]]:
-    """Every split of ``root`` at ``size``; unreadable images are skipped with a warning
-    that counts them and names the first ones; a class left empty in train is an error."""
+    """Every split of ``root`` at ``size``; unreadable images are skipped with a
+    :class:`SkippedImagesWarning` that counts them and names the first ones.
+
+    Args:
+        root: a folder laid out as :func:`scan` expects.
+        size: the side, in pixels, every image is resized to (square, RGB).
+        fix: what the user can do, for :func:`scan`'s messages.
+
+    Returns:
+        The folders :func:`scan` found, and each split's decoded images by split name.
+
+    Raises:
+        DataError: :func:`scan`'s, or a class has no readable image left in train.
+    """
     folders = scan(root, fix)
     splits = {split: decode_split(folders, split, size) for split in SPLITS}
     skipped = [item for split in SPLITS for item in splits[split].skipped]

@@ -16,7 +16,17 @@ _UBYTE = 0x08
 def read_idx(path: Path, expected_shape: tuple[int, ...], fix: str) -> np.ndarray:
     """The uint8 array stored in ``path`` (gzipped or not), which must have ``expected_shape``.
 
-    Raises :class:`DataError` naming the path, what is wrong and ``fix``.
+    Args:
+        path: the IDX file.
+        expected_shape: the shape the file must hold.
+        fix: what the user can do, appended to every message.
+
+    Returns:
+        The array, read-only (a view of the file's bytes).
+
+    Raises:
+        DataError: the file cannot be read, is not an unsigned-byte IDX file, is of another
+            shape, or is truncated or too long; naming the path, what is wrong and ``fix``.
     """
     try:
         raw = path.read_bytes()

@@ -33,7 +33,22 @@ def load_images(
 ) -> Splits:
     """The images of ``root`` at ``image_size``: its own splits when it has them (the
     test folder kept whole), else a seeded, stratified split of its class folders.
-    ``train_size``/``val_size`` take stratified subsets; DataError names the fix."""
+
+    Args:
+        root: a folder of ``train/``, ``validation/`` and ``test/`` folders, or of class folders.
+        image_size: the side, in pixels, every image is resized to (square, RGB).
+        fix: what the user can do, appended to a message on a missing or malformed folder.
+        train_size: a stratified, seeded subset of the training images; None: all of them.
+        val_size: a stratified, seeded subset of the validation images; None: all of them.
+        seed: the seed of the split and the subsets.
+
+    Returns:
+        The splits, with the class folders' names, and ``x_full`` (train and validation whole).
+
+    Raises:
+        DataError: the folder is missing or malformed, a class has too few images, or a size
+            does not fit.
+    """
     if not root.is_dir():
         raise DataError(f"{root}: no such folder; {fix}")
     if has_splits(root):

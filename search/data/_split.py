@@ -20,6 +20,17 @@ def stratified_indices(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
 
     Each class gets its proportional share rounded down; the remainder goes to the classes
     with the largest fractional shares (ties to the smaller label), so counts are exact.
+
+    Args:
+        labels: the class label of each item.
+        size: how many items to choose.
+        seed: the seed of the choice and its order.
+
+    Returns:
+        ``size`` distinct indices into ``labels``, shuffled.
+
+    Raises:
+        ValueError: ``size`` is not between 1 and the number of labels.
     """
     n = len(labels)
     if not 0 < size <= n:
@@ -63,7 +74,16 @@ def check_size(size: int, labels: np.ndarray, option: str, where: str = "", *, s
 def split_off(
     labels: np.ndarray, size: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(rest, held_out) indices: a stratified ``size``-item split and the remainder."""
+    """Hold out a stratified ``size``-item split (:func:`stratified_indices`).
+
+    Args:
+        labels: the class label of each item.
+        size: how many items to hold out.
+        seed: the seed of the split (``seed + 1`` shuffles the rest).
+
+    Returns:
+        (rest, held_out): the indices of the remaining items, shuffled, and of those held out.
+    """
     held = stratified_indices(labels, size, seed)
     mask = np.ones(len(labels), dtype=bool)
     mask[held] = False

@@ -61,11 +61,31 @@ def export_run(
     trial: str | None = None,
     retrain_from: str | None = None,
 ) -> Export:
-    """Retrain the run's chosen trial (the finalists' winner where they chose, else the
-    rule's; or ``trial``, a completed one) on ``retrain_data`` (at most
-    ``retrain_max_epochs`` epochs, starting where ``retrain_from`` says; each None: as the
-    run retrained), evaluate it once on the test set, and write it to ``output`` as a model
-    that takes uint8 images of any size and stores the class names."""
+    """Retrain the run's chosen trial, evaluate it once on the test set, and write it to
+    ``output``: an image classifier as a model that takes uint8 images of any size and stores
+    the class names; any other model as it trained. The export is recorded in run.json.
+
+    Args:
+        folder: the run folder.
+        output: the ``.keras`` file to write (replaced whole, or not at all).
+        retrain_data: ``validated``, ``full`` or ``search``; None: as the run retrained.
+        retrain_max_epochs: the most epochs of the retrain; None: as the run retrained.
+        console: where progress is printed.
+        quiet: print no progress.
+        trial: a completed trial's id to export; None: the run's choice (the finalists'
+            winner where they chose, else the rule's first).
+        retrain_from: ``auto``, ``checkpoint`` or ``scratch``; None: as the run retrained.
+
+    Returns:
+        What was written: the file, the trial, the retrain's results, image shape and class names.
+
+    Raises:
+        SearchError: ``output`` is not a writable ``.keras`` file of its own, the run folder is
+            not writable, ``trial`` is not a completed trial, or no trial completed.
+        RunFolderError: run.json holds no request to rebuild the search from.
+        DataError: the run's saved arrays are gone.
+        SearchInterrupted: Ctrl-C or SIGTERM stopped it; nothing was written.
+    """
     _check_output(output, folder)
     request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
     if request.arrays:

@@ -43,13 +43,24 @@ def drive_isolated(
     process per trial (``python -m search resume RUN``) until one of them finishes the
     search, stops, or fails.
 
-    ``error_file``: where a trial process writes the error it stopped with, instead of
-    printing it (``search.run``, which raises it); ``silent``: the trial processes' output
-    (their results lines) discarded (``search.run(quiet=True)``).
+    Args:
+        request: what to run.
+        console: where progress is printed.
+        quiet: print no progress (passed on as ``--quiet``).
+        debug: passed on to the trial processes as ``--debug``.
+        experiment: the experiment object itself (a user's hypermodel from Python); None:
+            the one the request names.
+        error_file: where a trial process writes the error it stopped with, instead of
+            printing it (``search.run``, which raises it); None: printed.
+        silent: discard the trial processes' output (their results lines; ``search.run(quiet=True)``).
 
     Returns:
         The last trial process's exit code (0: the search finished, and that process
         printed its outcome) and the run folder.
+
+    Raises:
+        SearchError: a trial process was killed by a signal (the run is kept, resumable).
+        SearchInterrupted: a signal came between two trial processes (recorded in run.json).
     """
     started_at = time.time()
     try:

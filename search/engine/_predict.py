@@ -22,7 +22,18 @@ paragraphs), cut between words."""
 
 
 def load_exported(path: Path) -> tuple[Any, list[str]]:
-    """The model and its class names; SearchError naming the file when it is not one."""
+    """A model ``export`` wrote, loaded uncompiled.
+
+    Args:
+        path: its ``.keras`` file.
+
+    Returns:
+        The model and its class names.
+
+    Raises:
+        SearchError: naming ``path`` when it is a folder, missing, not a readable Keras model,
+            or a model without class names.
+    """
     if path.is_dir():
         inside = path / EXPORT_FILE
         if inside.is_file():
@@ -87,7 +98,21 @@ def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
 
 
 def classify(model: Any, class_names: list[str], path: Path, top: int) -> list[tuple[str, float]]:
-    """The ``top`` most probable classes of the image at ``path``, best first."""
+    """The ``top`` most probable classes of the image at ``path``, best first.
+
+    Args:
+        model: a model :func:`load_exported` loaded (its input's last axis: the channels).
+        class_names: its class names, one per output.
+        path: the image file, read as grayscale or RGB as the model takes.
+        top: how many classes to return (all of them when there are fewer).
+
+    Returns:
+        (class name, probability) pairs.
+
+    Raises:
+        SearchError: the image is missing, a folder, unreadable or too large; the message
+            does not name ``path``.
+    """
     channels = int(model.input.shape[-1])
     pixels = read_image(path, channels)
     if pixels.ndim == 2:

@@ -23,6 +23,12 @@ def active_values(hps: kt.HyperParameters) -> dict[str, Any]:
 
     Floats are shown to 12 significant digits: KerasTuner's stepped floats carry
     binary noise (0.30000000000000004) that would only clutter the results.
+
+    Args:
+        hps: a trial's hyperparameters.
+
+    Returns:
+        Each active hyperparameter's value by name, KerasTuner's own (``tuner/...``) left out.
     """
     return {
         hp.name: _tidy(hps.values[hp.name])
@@ -38,7 +44,15 @@ def _tidy(value: Any) -> Any:
 
 
 def best_epoch(epochs: list[dict[str, Any]], objective: kt.Objective) -> dict[str, Any] | None:
-    """The epoch record with the best objective value (earliest on ties), or None."""
+    """The epoch record with the best objective value (earliest on ties).
+
+    Args:
+        epochs: a trial's epoch records, in order.
+        objective: what "best" means: the metric's name and direction.
+
+    Returns:
+        That record; None when no record has a finite value of the objective.
+    """
     best = None
     for record in epochs:
         value = record.get(objective.name)

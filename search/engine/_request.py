@@ -328,6 +328,14 @@ def stored_request(
         given: options given again to continue the run (``workers``, ``gpus``,
             ``keep_best``, ``isolate``), replacing the run's own; a value of these that
             fails the check is the user's, any other run.json's (RunFolderError).
+
+    Returns:
+        The request, its results folder and name where the folder is now.
+
+    Raises:
+        RunFolderError: run.json holds no request, or an invalid value the user did not give.
+        SearchError: the storage URL's password is needed, a run it was warm-started from is
+            gone, or a value given again is invalid.
     """
     meta = folder.read_meta()
     if "request" not in meta:
@@ -348,10 +356,18 @@ def stored_request(
 
 
 def check_stored(folder: RunFolder, request: RunRequest, given: Collection[str] = ()) -> None:
-    """``request.check()`` of a request rebuilt from run.json; where it fails on a value
-    that none of ``given`` (the options given again to continue the run) set, a
-    RunFolderError naming run.json: the file is damaged or was edited, and the message
-    must not name an option the user never typed."""
+    """``request.check()`` of a request rebuilt from run.json.
+
+    Args:
+        folder: the run folder, named in the error.
+        request: the rebuilt request.
+        given: the options given again to continue the run.
+
+    Raises:
+        SearchError: the check failed on a value one of ``given`` set (the user's to fix).
+        RunFolderError: it failed on any other value: run.json is damaged or was edited (the
+            message must not name an option the user never typed).
+    """
     try:
         request.check()
     except SearchError as exc:
@@ -364,8 +380,16 @@ def check_stored(folder: RunFolder, request: RunRequest, given: Collection[str] 
 
 
 def check_warm_sources(folder: RunFolder, warm_start: tuple[Path, ...]) -> None:
-    """SearchError, before a resume of the run in ``folder`` starts, when a run it was
-    warm-started from is no longer where run.json says (its trials are given again)."""
+    """Check, before a resume of the run in ``folder`` starts, that the runs it was
+    warm-started from are still where run.json says (their trials are given again).
+
+    Args:
+        folder: the run to resume, named in the error.
+        warm_start: the run folders it was warm-started from.
+
+    Raises:
+        SearchError: one of them is no longer a run folder (no run.json).
+    """
     for source in warm_start:
         if not RunFolder(Path(source)).exists():
             raise SearchError(

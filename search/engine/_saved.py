@@ -17,12 +17,22 @@ def load_saved(
     file: Path, named: str, fix: str, custom_objects: Mapping[str, Any] | None = None,
     safe_mode: bool = True, compile: bool = True,
 ) -> keras.Model:  # fmt: skip
-    """``file`` as Keras loads it (``custom_objects``, ``safe_mode`` and ``compile`` as
-    ``keras.saving.load_model`` takes them).
+    """``file`` as Keras loads it (``keras.saving.load_model``).
+
+    Args:
+        file: the saved model.
+        named: how a message names the model (e.g. "the retrained model").
+        fix: what the user can do when Keras cannot load it.
+        custom_objects: classes and functions Keras does not know by name; None: none.
+        safe_mode: False loads a ``Lambda`` layer's Python code.
+        compile: restore the model's compiled loss, metrics and optimizer.
+
+    Returns:
+        The model.
 
     Raises:
-        SearchError: Keras cannot load it: ``named`` (how the message names the model),
-            the first line of what Keras could not find, and ``fix``.
+        SearchError: ``file`` is not a ``.keras`` zip archive, or Keras cannot load it
+            (``named``, the first line of what Keras could not find, and ``fix``).
     """
     check_archive(file, named, "the file is damaged or was replaced: restore it")
     try:

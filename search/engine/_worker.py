@@ -42,8 +42,23 @@ def spawn_workers(
     storage: str | None = None,
     devices: tuple[str, ...] = (),
 ) -> list[subprocess.Popen]:
-    """Start ``count`` worker processes on the run, logging to ``worker-K.log``; with
-    ``devices``, the K-th worker sees only GPU ``devices[K]`` (counted from ``first_index``)."""
+    """Start ``count`` worker processes on the run (``python -m search worker``), each
+    logging to ``worker-K.log`` in the run folder, K its index.
+
+    Args:
+        folder: the run to join.
+        count: how many workers to start.
+        first_index: the first worker's index; the others follow.
+        storage: the Optuna database URL with its password, passed in the environment; None:
+            the workers read it from $SEARCH_OPTUNA_STORAGE or run.json.
+        devices: one GPU per worker: the i-th started sees only ``devices[i]``; (): all GPUs.
+
+    Returns:
+        The started processes, in the order of their indices.
+
+    Raises:
+        ValueError: ``devices`` is given but not one per worker.
+    """
     if devices and len(devices) != count:
         raise ValueError(f"{count} workers need {count} devices, got {len(devices)}")
     env = {**os.environ, **({STORAGE_ENV: storage} if storage else {})}
@@ -61,7 +76,14 @@ def spawn_workers(
 
 
 def wait_workers(procs: list[subprocess.Popen], stop: bool = False, timeout: float = 30) -> None:
-    """Wait for the workers to finish (or stop them first)."""
+    """Wait for the workers to finish (or stop them first).
+
+    Args:
+        procs: the worker processes :func:`spawn_workers` started.
+        stop: send each SIGTERM first, and kill those still running after ``timeout``.
+        timeout: with ``stop``, the seconds all of them together get to exit; without, unused
+            (the wait lasts as long as they run).
+    """
     if stop:
         for proc in procs:
             proc.terminate()
@@ -78,9 +100,22 @@ def run_worker(
     folder: RunFolder, index: int, console: Console, quiet: bool = True,
     storage: str | None = None,
 ) -> int:
-    """Join the search of ``folder`` as worker ``index``; returns the trials it ran.
+    """Join the search of ``folder`` as worker ``index`` until its budget or time limit is spent.
 
-    ``storage`` (or $SEARCH_OPTUNA_STORAGE) gives the database URL with its password.
+    Args:
+        folder: a running ``--tuner optuna`` run.
+        index: this worker's index: it seeds its sampler and names its tuner folder.
+        console: where the closing line is printed.
+        quiet: print nothing.
+        storage: the database URL with its password; None: $SEARCH_OPTUNA_STORAGE, else run.json's.
+
+    Returns:
+        How many trials this worker ran.
+
+    Raises:
+        SearchError: the run is not an Optuna one, not running, or keeps its storage URL without
+            the password and none was given.
+        RunFolderError: run.json holds no request to rebuild the search from.
     """
     meta = folder.read_meta()
     if meta.get("tuner") != "optuna":

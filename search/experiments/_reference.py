@@ -31,8 +31,15 @@ class SearchOnImport(SearchError):
 
 
 def refuse_search_on_import(call: str) -> None:
-    """SearchOnImport while a script is imported for its build or experiment (resume,
-    export, workers): a search at its top level would run again there."""
+    """Refuse a search started while a script is imported for its build or experiment
+    (resume, export, workers): a search at its top level would run again there.
+
+    Args:
+        call: how the message names the call that started it (e.g. ``search.run()``).
+
+    Raises:
+        SearchOnImport: a script is being imported for an object of it.
+    """
     if _IMPORTING:
         raise SearchOnImport(
             f"{_IMPORTING[-1]}: calls {call} when imported, so importing it for its objects"
@@ -68,8 +75,20 @@ class Reference:
 
 
 def resolve(target: str) -> Any:
-    """The object ``target`` names: ``package.module:NAME`` or ``path/file.py:NAME``
-    (``NAME`` may be dotted, e.g. a class attribute). SearchError naming the fix otherwise."""
+    """The object ``target`` names, its module or script imported (a script once per process).
+
+    Args:
+        target: ``package.module:NAME`` or ``path/file.py:NAME`` (``NAME`` may be dotted, e.g. a
+            class attribute).
+
+    Returns:
+        The object.
+
+    Raises:
+        SearchError: ``target`` is malformed, its module or file cannot be imported, or has no
+            such name (naming the fix).
+        SearchOnImport: the script started a search when imported.
+    """
     where, sep, qualname = target.rpartition(":")
     if not sep or not where or not qualname:
         raise SearchError(
@@ -85,8 +104,15 @@ def resolve(target: str) -> Any:
 
 
 def absolute_reference(target: str) -> str:
-    """``target`` with a relative ``file.py`` made absolute, so that a process started in
-    another folder (``resume``) finds the same file; other targets unchanged."""
+    """Pin a ``file.py:NAME`` target to its file, so that a process started in another folder
+    (``resume``) finds the same file.
+
+    Args:
+        target: a target as :func:`resolve` takes it.
+
+    Returns:
+        ``target`` with its ``file.py`` path made absolute; other targets unchanged.
+    """
     where, sep, qualname = target.rpartition(":")
     if sep and where.endswith(".py"):
         return f"{Path(where).resolve()}:{qualname}"
@@ -137,9 +163,16 @@ def _import_file(path: Path) -> Any:
 
 
 def reference_of(obj: Any) -> tuple[Reference | None, str]:
-    """How to find ``obj`` again, or (None, why not). Functions and classes by their
-    name; an instance by its class and the constructor arguments it keeps as attributes
-    of the same name (plain data only)."""
+    """How to find ``obj`` again in another process. Functions and classes by their name; an
+    instance by its class and the constructor arguments it keeps as attributes of the same
+    name (plain data only; an optional one that is not is left to its default).
+
+    Args:
+        obj: a function, class or instance of the user's.
+
+    Returns:
+        (its reference, ""); or (None, why it cannot be found again and how to fix that).
+    """
     if inspect.isfunction(obj) or inspect.isclass(obj):
         target, why = _target(obj)
         return (Reference(target), "") if target else (None, why)

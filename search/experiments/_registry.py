@@ -183,7 +183,11 @@ _VARIANTS: dict[str, dict[str, Experiment]] = {}
 
 
 def register(experiment: Experiment) -> None:
-    """Make ``experiment`` a built-in experiment, under its name (replacing one of that name)."""
+    """Make ``experiment`` a built-in experiment, under its name (replacing one of that name).
+
+    Args:
+        experiment: the experiment; ``python -m search run`` and :func:`get` find it by its name.
+    """
     _EXPERIMENTS[experiment.name] = experiment
 
 
@@ -195,19 +199,40 @@ def register_variants(variants: dict[str, Experiment]) -> None:
 
 
 def models(name: str) -> list[str]:
-    """The models experiment ``name`` can use (``--model``); empty when it has one."""
+    """The models experiment ``name`` can use (``--model``).
+
+    Args:
+        name: a built-in experiment's name.
+
+    Returns:
+        The models' names, the default first; empty when it has one model (or is unknown).
+    """
     return list(_VARIANTS.get(name, {}))
 
 
 def names() -> list[str]:
-    """The built-in experiments' names, sorted."""
+    """The built-in experiments' names.
+
+    Returns:
+        The names :func:`register` was given, sorted.
+    """
     return sorted(_EXPERIMENTS)
 
 
 def get(name: str, model: str | None = None) -> Experiment:
-    """The experiment called ``name`` (with ``model``, where it has a choice), or the one a
-    reference names (``file.py:NAME`` or ``package.module:NAME``); SearchError listing the
-    valid names otherwise."""
+    """The experiment called ``name``, or the one a reference names.
+
+    Args:
+        name: a built-in experiment's name, or ``file.py:NAME`` or ``package.module:NAME``.
+        model: one of the experiment's models (``--model``); None: its default.
+
+    Returns:
+        The experiment; a referenced one with ``reference`` set, for other processes.
+
+    Raises:
+        SearchError: the name is unknown (listing the valid ones), ``model`` is not one of its
+            models, or the reference cannot be imported or is not an :class:`Experiment`.
+    """
     if model is not None:
         if name not in _VARIANTS:
             raise SearchError(
@@ -252,7 +277,13 @@ def user_experiment(
         space_file: a TOML space whose hyperparameters replace the code's own.
         budget: (max_trials, max_epochs) by default; max_trials None: Hyperband's schedule,
             DEFAULT_TRIALS for the others.
-        description: one line.
+        description: one line; empty: one that describes ``user``.
+
+    Returns:
+        The experiment; ``reference`` None (``not_importable``: why) if ``user`` cannot be imported again.
+
+    Raises:
+        SearchError: ``user`` is neither a build function nor a HyperModel, or ``name`` is invalid.
     """
     if not is_hypermodel(user):
         raise SearchError(
@@ -294,7 +325,15 @@ EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def folder_name(text: str) -> str:
-    """``text`` made into an experiment name (``<lambda>`` -> ``lambda``)."""
+    """``text`` made into an experiment name (``<lambda>`` -> ``lambda``).
+
+    Args:
+        text: any text, e.g. a function's name.
+
+    Returns:
+        Its runs of other characters than letters, digits, ``.``, ``_`` and ``-`` as ``_``, those
+        three stripped from both ends, then cut to 100 characters; ``experiment`` if none is left.
+    """
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:100]
     return cleaned or "experiment"
 
@@ -311,7 +350,21 @@ def from_run(
     name: str, hypermodel: dict[str, Any] | None, run_dir: Path, space_file: str | None = None
 ) -> Experiment:
     """A run searched from Python on arrays, rebuilt in another process (resume, workers,
-    ``--isolate``): the hypermodel imported again, the arrays read from the run folder."""
+    ``--isolate``): the hypermodel imported again, the arrays read from the run folder.
+
+    Args:
+        name: the experiment's name.
+        hypermodel: the hypermodel's reference as run.json keeps it (``Reference.to_json``);
+            None: it could not be imported again.
+        run_dir: the run folder, holding the arrays.
+        space_file: the space file the run was given, if any.
+
+    Returns:
+        The experiment.
+
+    Raises:
+        SearchError: ``hypermodel`` is None, or the hypermodel cannot be imported or rebuilt.
+    """
     if hypermodel is None:
         raise SearchError(
             f"{run_dir}: was searched from Python with a hypermodel that cannot be imported"

@@ -33,8 +33,16 @@ KERAS_BATCH_SIZE = 32
 
 
 def is_hypermodel(obj: Any) -> bool:
-    """A build(hp) function or a KerasTuner HyperModel instance (or class); not a Keras
-    layer or model, callable on inputs rather than on hyperparameters."""
+    """Whether ``obj`` can be a user's hypermodel.
+
+    Args:
+        obj: what the user passed as the hypermodel.
+
+    Returns:
+        True for a KerasTuner HyperModel instance or another callable (a ``build(hp)``
+        function); False for a class (a HyperModel class too: it must be instantiated) and
+        for a Keras layer or model, callable on inputs rather than on hyperparameters.
+    """
     if isinstance(obj, kt.HyperModel):
         return True
     if isinstance(obj, (type, keras.layers.Layer)):
@@ -43,7 +51,14 @@ def is_hypermodel(obj: Any) -> bool:
 
 
 def has_own_fit(user: HyperModelLike) -> bool:
-    """Whether the user's HyperModel overrides ``fit`` (its own training or arguments)."""
+    """Whether the user's HyperModel overrides ``fit`` (its own training or arguments).
+
+    Args:
+        user: the user's build function or HyperModel.
+
+    Returns:
+        True for a HyperModel whose class defines its own ``fit``; False otherwise.
+    """
     return isinstance(user, kt.HyperModel) and type(user).fit is not kt.HyperModel.fit
 
 
@@ -60,16 +75,30 @@ def fidelity_refusal(user: HyperModelLike) -> str:
 
 
 def describe(user: HyperModelLike) -> str:
-    """A short name for messages and the default experiment name."""
+    """A short name for messages and the default experiment name.
+
+    Args:
+        user: the user's build function or HyperModel.
+
+    Returns:
+        A HyperModel's class name, a function's name (else its type's name).
+    """
     if isinstance(user, kt.HyperModel):
         return type(user).__name__
     return getattr(user, "__name__", type(user).__name__)
 
 
 def own_objects(hypermodel: kt.HyperModel) -> dict[str, Any]:
-    """The classes and functions, by name, of the module that defines a user's
-    ``build(hp)`` or HyperModel (``hypermodel``, wrapped or not): what Keras needs to load
-    a model saved with layers of the user's own that are not registered with it."""
+    """What Keras needs to load a model saved with layers of the user's own that are not
+    registered with it.
+
+    Args:
+        hypermodel: a user's ``build(hp)`` or HyperModel, wrapped in :class:`UserHyperModel` or not.
+
+    Returns:
+        The classes and functions, by name, defined in the module that defines it; {} when
+        that module is unknown.
+    """
     user = hypermodel.user if isinstance(hypermodel, UserHyperModel) else hypermodel
     module = inspect.getmodule(user if inspect.isfunction(user) else type(user))
     if module is None:

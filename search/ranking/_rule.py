@@ -20,6 +20,12 @@ def overfitting(gap: float) -> float:
     A negative gap comes from dropout and augmentation being on while training accuracy is
     measured; being further below validation is no merit. The ranking rule, the Pareto
     front and Optuna's ``--objective pareto`` all judge this, not the raw gap.
+
+    Args:
+        gap: converged train minus validation accuracy.
+
+    Returns:
+        The gap where positive, else 0.0; NaN for a NaN or infinite gap.
     """
     return max(float(gap), 0.0) if math.isfinite(gap) else math.nan
 
@@ -31,6 +37,18 @@ def rank_trials(frame: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFra
     first, by least :func:`overfitting`; then the rest, by accuracy. Ties go to the higher
     accuracy, then the earlier trial. Only completed trials are ranked: failed, pruned and
     running ones never converged.
+
+    Args:
+        frame: a :func:`trials_table` (its ``status``, ``converged_val_accuracy`` and
+            ``gap_accuracy`` columns are used).
+        tolerance: how far below the best converged validation accuracy is accurate enough.
+
+    Returns:
+        A new table, reindexed from 0; ``rank`` is 1, 2, ... for completed trials with a
+        converged accuracy, NaN for the others (last).
+
+    Raises:
+        ValueError: ``tolerance`` is negative.
     """
     if tolerance < 0:
         raise ValueError(f"tolerance ({tolerance}) must be at least 0")
@@ -55,6 +73,13 @@ def pareto_mask(acc: np.ndarray, gap: np.ndarray) -> np.ndarray:
     """True for trials no other trial beats on both (higher accuracy, less overfitting).
 
     Gaps are judged as :func:`overfitting`: two trials below 0 overfit equally (0).
+
+    Args:
+        acc: each trial's converged validation accuracy (NaN: not judged).
+        gap: each trial's accuracy gap, in the same order (NaN: not judged).
+
+    Returns:
+        A boolean array, one per trial; False for a trial with a NaN or infinite value.
     """
     acc, gap = np.asarray(acc, float), np.clip(np.asarray(gap, float), 0.0, None)
     valid = np.isfinite(acc) & np.isfinite(gap)
@@ -94,7 +119,15 @@ class Choice:
 
 
 def choose(ranked: pd.DataFrame, tolerance: float = TOLERANCE) -> Choice | None:
-    """The rank-1 trial of a ranked table, or None when no trial has a converged accuracy."""
+    """The rank-1 trial of a ranked table, compared with the most accurate one.
+
+    Args:
+        ranked: what :func:`rank_trials` returned.
+        tolerance: the tolerance it ranked with, kept in the choice.
+
+    Returns:
+        The choice; None when no trial has a rank (none completed with a converged accuracy).
+    """
     scored = ranked[ranked["rank"].notna()]
     if scored.empty:
         return None
@@ -115,7 +148,15 @@ def baseline_row(ranked: pd.DataFrame, chosen: str | None = None) -> pd.Series |
     """The ranked row that speaks for the baseline (the space's defaults): trial
     ``chosen`` where it is one of the baseline's runs (the rule may choose a shorter run of
     the defaults that overfits less), else its best converged run, as Hyperband may have
-    continued it; None when none completed."""
+    continued it.
+
+    Args:
+        ranked: a ranked table (:func:`rank_trials`) with a ``baseline`` column.
+        chosen: the chosen trial's id; None: none chosen.
+
+    Returns:
+        The row; None when the table has no ``baseline`` column or no ranked baseline run.
+    """
     if "baseline" not in ranked:
         return None
     runs = ranked[ranked["baseline"].astype(bool) & ranked["rank"].notna()]
@@ -128,8 +169,17 @@ def baseline_row(ranked: pd.DataFrame, chosen: str | None = None) -> pd.Series |
 
 
 def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
-    """How the chosen trial compares with the baseline (the space's defaults, run first);
-    None when the run has no completed baseline trial or nothing was chosen."""
+    """How the chosen trial compares with the baseline (the space's defaults, run first).
+
+    Args:
+        ranked: a ranked table (:func:`rank_trials`) with a ``baseline`` column.
+        choice: what :func:`choose` returned.
+
+    Returns:
+        One sentence: the differences in converged validation accuracy and gap, or that the
+        baseline itself was chosen; None when the run has no ranked baseline trial or nothing
+        was chosen.
+    """
     base = baseline_row(ranked, None if choice is None else choice.trial)
     if choice is None or base is None:
         return None
@@ -150,7 +200,16 @@ def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
 
 def against_baseline_by_value(ranked: pd.DataFrame, choice: ValueChoice) -> str | None:
     """How the chosen trial's objective value compares with the baseline's (its best run,
-    the first ranked); None when no run of the baseline has a value."""
+    the first ranked).
+
+    Args:
+        ranked: a table ranked by value (with ``baseline`` and ``objective`` columns).
+        choice: the trial chosen by its value.
+
+    Returns:
+        One sentence: the baseline's value and the chosen one's, or that the baseline itself
+        was chosen; None when the table has no such columns or no baseline run has a rank.
+    """
     if "baseline" not in ranked or "objective" not in ranked:
         return None
     runs = ranked[ranked["baseline"].astype(bool) & ranked["rank"].notna()]

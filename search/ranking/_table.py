@@ -24,6 +24,13 @@ def full_history(trial: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]
 
     A continued trial starts from its parent's checkpoint, so its learning curve is the
     parent's up to the continuation epoch, then its own.
+
+    Args:
+        trial: a trial record (its ``epochs`` and ``continues``).
+        by_id: every trial record of the run, by id; a parent missing here ends the chain.
+
+    Returns:
+        Copies of the epoch records, the earliest ancestor's first.
     """
     own = [dict(e) for e in trial.get("epochs") or []]
     parent_id = trial.get("continues")
@@ -47,6 +54,14 @@ def converged_metrics(epochs: Sequence[Mapping[str, Any]], k: int) -> dict[str, 
     The best epoch has the highest validation accuracy (earliest on ties). Converged
     values are means over the last ``k`` epochs up to and including it; the gaps are
     train minus validation (accuracy gap > 0 and loss gap < 0 mean overfitting).
+
+    Args:
+        epochs: a trial's epoch records (its :func:`full_history`), in order.
+        k: how many epochs the converged values average, at least 1.
+
+    Returns:
+        Each of :data:`METRIC_COLUMNS` by name; NaN where it cannot be computed (all of them
+        when no epoch has a validation accuracy).
     """
     out = {name: math.nan for name in METRIC_COLUMNS}
     scored = [e for e in epochs if _finite(e.get("val_accuracy"))]
@@ -77,7 +92,22 @@ def trials_table(
     converged_epochs: int = CONVERGED_EPOCHS,
     final: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """The trials of one run as a DataFrame, in the order they started."""
+    """The trials of one run as a DataFrame, in the order they started.
+
+    Args:
+        trials: the run's trial records (trials.json); the rows keep their order.
+        converged_epochs: the epochs :func:`converged_metrics` averages.
+        final: run.json's final model record; its test accuracy fills its trial's row. None:
+            every ``test_accuracy`` is NaN.
+
+    Returns:
+        One row per trial: id, status, failure reason, epochs, times, the trial it continues,
+        whether it is a baseline run, :data:`METRIC_COLUMNS`, test accuracy, then one ``hp_``
+        column per hyperparameter.
+
+    Raises:
+        ValueError: ``converged_epochs`` is below 1.
+    """
     if converged_epochs < 1:
         raise ValueError(f"converged_epochs ({converged_epochs}) must be at least 1")
     by_id = {t["id"]: t for t in trials}
@@ -114,5 +144,12 @@ def trials_table(
 
 
 def hp_columns(frame: pd.DataFrame) -> list[str]:
-    """The hyperparameter columns of ``frame`` (named with :data:`HP_PREFIX`), in order."""
+    """The hyperparameter columns of ``frame``.
+
+    Args:
+        frame: a :func:`trials_table` (ranked or not).
+
+    Returns:
+        The names of its columns that start with :data:`HP_PREFIX`, in their order.
+    """
     return [c for c in frame.columns if c.startswith(HP_PREFIX)]

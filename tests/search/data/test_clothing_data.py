@@ -60,6 +60,18 @@ def test_unreadable_image_is_skipped_with_a_warning(clothing_dir: Path) -> None:
     np.testing.assert_array_equal(again["train"].x, splits["train"].x)
 
 
+@pytest.mark.parametrize("keep", [0.0, 0.5])
+def test_a_cut_short_cache_is_decoded_again(keep: float, clothing_dir: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        _, splits = load_image_folders(clothing_dir, 24, FIX)
+        for cache in (clothing_dir.parent / "cache" / "images").glob("*.npz"):
+            whole = cache.read_bytes()
+            cache.write_bytes(whole[: int(len(whole) * keep)])
+        _, again = load_image_folders(clothing_dir, 24, FIX)
+    np.testing.assert_array_equal(again["train"].x, splits["train"].x)
+
+
 def test_a_class_whose_images_are_all_unreadable_is_refused(clothing_dir: Path) -> None:
     for image in (clothing_dir / "train" / "shoes").iterdir():
         image.write_bytes(b"not an image")
