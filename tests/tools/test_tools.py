@@ -48,6 +48,15 @@ def test_the_functions_tool_lists_long_functions(tmp_path: Path) -> None:
     assert "1 functions over 60 lines of 2" in out
 
 
+def test_the_functions_tool_leaves_docstrings_out(tmp_path: Path) -> None:
+    (tmp_path / "search").mkdir()
+    documented = "".join(f"    x{i}: line {i}\n" for i in range(70))
+    source = f'def f(x):\n    """Doc.\n\n{documented}    """\n    return x\n'
+    (tmp_path / "search" / "m.py").write_text(source)
+    out = _tool("functions.py", tmp_path)
+    assert "0 functions over 60 lines of 1" in out, out
+
+
 def test_ci_runs_the_readmes_test_command() -> None:
     readme = (ROOT / "README.md").read_text()
     command = readme.split("# run the tests (what CI runs)\n", 1)[1].splitlines()[0]
