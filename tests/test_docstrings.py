@@ -1,5 +1,6 @@
 """The docstrings house style asks for: every function or class a package exports (its
-``__init__``'s ``__all__``) has one, and no two functions share the same text."""
+``__init__``'s ``__all__``) has one, an exported function's says what its arguments mean
+and what it returns (``Args:``, ``Returns:``), and no two functions share the same text."""
 
 from __future__ import annotations
 
@@ -34,21 +35,67 @@ def exported(init: ast.Module) -> dict[str, tuple[str, str]]:
     return {name: origins[name] for name in names if name in origins}
 
 
-def undocumented_exports() -> list[str]:
-    """``module.name`` of each exported function or class without a docstring."""
+def _exported_nodes() -> dict[str, ast.FunctionDef | ast.ClassDef]:
+    """Each exported function or class by ``module.name`` where it is defined."""
     defined = {}
     for path in _sources():
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 defined[(_module(path), node.name)] = node
-    missing = []
+    found = {}
     for path in _sources():
         if path.name == "__init__.py":
             for origin in exported(ast.parse(path.read_text())).values():
-                node = defined.get(origin)
-                if node is not None and not ast.get_docstring(node):
-                    missing.append(".".join(origin))
-    return sorted(set(missing))
+                if origin in defined:
+                    found[".".join(origin)] = defined[origin]
+    return found
+
+
+def undocumented_exports() -> list[str]:
+    """``module.name`` of each exported function or class without a docstring."""
+    return sorted(name for name, node in _exported_nodes().items() if not ast.get_docstring(node))
+
+
+def _returns_something(node: ast.FunctionDef) -> bool:
+    annotation = node.returns
+    if annotation is None or (isinstance(annotation, ast.Constant) and annotation.value is None):
+        return False
+    return not (isinstance(annotation, ast.Name) and annotation.id == "NoReturn")
+
+
+def missing_sections(node: ast.FunctionDef) -> list[str]:
+    """The sections a function's docstring lacks: ``Args:`` when it takes arguments,
+    ``Returns:`` (or ``Yields:``) when it returns something."""
+    text = ast.get_docstring(node) or ""
+    arguments = [
+        a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)
+        if a.arg not in ("self", "cls")
+    ]  # fmt: skip
+    missing = []
+    if arguments and "Args:" not in text:
+        missing.append("Args:")
+    if _returns_something(node) and "Returns:" not in text and "Yields:" not in text:
+        missing.append("Returns:")
+    return missing
+
+
+def test_every_exported_function_says_what_it_takes_and_returns() -> None:
+    lacking = {
+        name: missing_sections(node) for name, node in _exported_nodes().items()
+        if isinstance(node, ast.FunctionDef) and missing_sections(node)
+    }  # fmt: skip
+    assert lacking == {}
+
+
+def test_the_sections_a_docstring_lacks_are_found() -> None:
+    module = ast.parse(
+        'def f(a, b=1) -> int:\n    """Sum."""\n\n'
+        'def g(a) -> None:\n    """Nothing.\n\n    Args:\n        a: one.\n    """\n\n'
+        'def h() -> int:\n    """One.\n\n    Returns:\n        1.\n    """\n'
+    )
+    f, g, h = (node for node in module.body if isinstance(node, ast.FunctionDef))
+    assert missing_sections(f) == ["Args:", "Returns:"]
+    assert missing_sections(g) == [] and missing_sections(h) == []
 
 
 def test_every_exported_function_and_class_has_a_docstring() -> None:
