@@ -245,12 +245,15 @@ def test_bad_optuna_input(tmp_path: Path, capsys, args: list[str], message: str)
     assert not (tmp_path / "fashion").exists()
 
 
-# With --seed 4 the random sampler draws fast, fast, fast, then slow learning rates:
-# the median pruner has three finished trials to judge the slow ones against.
+# Ten fast and ten slow learning rates (no configuration runs twice, so a search of ten
+# trials needs ten of them): the median pruner judges the slow ones against the fast.
 SLOW_LR = """
 [learning_rate]
 type = "choice"
-values = [0.002, 0.00001]
+values = [
+    0.0020, 0.0021, 0.0022, 0.0023, 0.0024, 0.0025, 0.0026, 0.0027, 0.0028, 0.0029,
+    1.00e-05, 1.10e-05, 1.20e-05, 1.30e-05, 1.40e-05, 1.50e-05, 1.60e-05, 1.70e-05, 1.80e-05, 1.90e-05,
+]
 default = 0.002
 
 [filters]
