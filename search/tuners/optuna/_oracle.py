@@ -27,8 +27,8 @@ DUPLICATE_ATTR = "duplicate_of"
 """User attribute of a trial told FAIL unrun: the number of the earlier trial whose
 configuration the sampler proposed again."""
 MAX_COLLISIONS = 20
-"""Proposals in a row of configurations already tried after which the search stops (the
-space is spent, or the sampler keeps to what it has seen), as KerasTuner's oracles do."""
+"""Proposals in a row of configurations already tried (the sampler's, then random ones)
+after which the search stops: the space is spent, as KerasTuner's oracles judge it."""
 _NOT_COUNTED = ("surplus", "stale", DUPLICATE_ATTR, WARM_ATTR)
 """User attributes of the study's trials that are not this run's trials."""
 _TRIED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
@@ -144,16 +144,22 @@ class OptunaOracle(kt.Oracle):
 
     def _ask_new(self) -> tuple[optuna.Trial, dict[str, Any]] | None:
         """A study trial and its values, of a configuration not tried yet; a proposal of a
-        tried one is told FAIL (:data:`DUPLICATE_ATTR`) unrun and the sampler asked again.
-        None after :data:`MAX_COLLISIONS` such proposals in a row."""
-        for _ in range(MAX_COLLISIONS):
-            ask = self.study.ask(self._fixed)
-            values = sample(ask, self.space)
-            earlier = self._tried_as(ask)
-            if earlier is None:
-                return ask, values
-            ask.set_user_attr(DUPLICATE_ATTR, earlier)
-            self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+        tried one is told FAIL (:data:`DUPLICATE_ATTR`) unrun, and random values are drawn
+        instead (a sampler such as TPE, which learns nothing from it, proposes the same
+        again). None after :data:`MAX_COLLISIONS` such proposals in a row."""
+        sampler = self.study.sampler
+        try:
+            for _ in range(MAX_COLLISIONS):
+                ask = self.study.ask(self._fixed)
+                values = sample(ask, self.space)
+                earlier = self._tried_as(ask)
+                if earlier is None:
+                    return ask, values
+                ask.set_user_attr(DUPLICATE_ATTR, earlier)
+                self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+                self.study.sampler = optuna.samplers.RandomSampler(seed=self.seed + ask.number)
+        finally:
+            self.study.sampler = sampler
         return None
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:

@@ -157,6 +157,24 @@ def test_each_configuration_of_a_small_space_runs_once(sampler: str, tmp_path: P
     assert oracle._counted() == (3, 0)
 
 
+def test_a_sampler_keeping_to_what_it_has_seen_does_not_end_a_large_space_early(tmp_path: Path) -> None:
+    """TPE proposes its best configuration again and again (told FAIL, it learns nothing);
+    with 125 configurations and 30 trials asked for, all 30 run, each a new one."""
+    space = parse_space("".join(
+        f'[{name}]\ntype = "choice"\nvalues = [1, 2, 3, 4, 5]\ndefault = 1\n' for name in "abc"
+    ))  # fmt: skip
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", 0, False))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 30, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    ran = []
+    for i in range(31):
+        values = oracle.create_trial(f"t{i}").hyperparameters.values
+        if values:
+            ran.append(tuple(values[name] for name in "abc"))
+            _finished(oracle, f"t{i}", 1.0 - sum(abs(v - 4) for v in ran[-1]) / 30)
+    assert len(ran) == 30 and len(set(ran)) == 30
+
+
 def test_an_earlier_runs_configuration_is_not_run_again(tmp_path: Path) -> None:
     space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
