@@ -263,13 +263,20 @@ def test_bad_optuna_input(tmp_path: Path, capsys, args: list[str], message: str)
     assert not (tmp_path / "fashion").exists()
 
 
-# With --seed 4 the random sampler draws fast, fast, fast, then slow learning rates:
-# the median pruner has three finished trials to judge the slow ones against.
+# Half the configurations learn slowly: the median pruner judges them against the fast ones
+# (sixteen configurations, so that the ten trials asked for are ten different ones).
 SLOW_LR = """
 [learning_rate]
 type = "choice"
 values = [0.002, 0.00001]
 default = 0.002
+
+[dense_units]
+type = "int"
+low = 32
+high = 256
+step = 32
+default = 64
 
 [filters]
 type = "fixed"
