@@ -76,6 +76,8 @@ class BaselineFirst(compat_kt.OracleHooks):
     each run is judged against its own baseline."""
 
     baseline: bool = True
+    space_spent: bool = False
+    """The oracle found no untried values (:meth:`random_values`): the search stopped."""
 
     def baseline_due(self) -> dict[str, Any] | None:
         """The defaults, while this run has not tried them and is asked to; else None."""
@@ -86,9 +88,13 @@ class BaselineFirst(compat_kt.OracleHooks):
         return None
 
     def random_values(self) -> dict[str, Any] | None:
-        """The defaults while they are due (:meth:`baseline_due`), then the oracle's own."""
+        """The defaults while they are due (:meth:`baseline_due`), then the oracle's own;
+        None (and :attr:`space_spent`) when it draws only tried ones."""
         values = self.baseline_due()
-        return values if values is not None else super().random_values()
+        if values is None:
+            values = super().random_values()
+            self.space_spent = values is None
+        return values
 
 
 class WarmStarted(BaselineFirst):

@@ -88,6 +88,8 @@ class OptunaOracle(kt.Oracle):
         self._beats: dict[str, Heartbeat] = {}
         self.stale: list[dict[str, Any]] = []
         """Trials of dead workers this process marked failed: number, KerasTuner id, retry."""
+        self.space_spent = False
+        """The search stopped for want of an untried configuration (:meth:`_ask_new`)."""
 
     def _counted(self) -> tuple[int, int]:
         """(trials that count against max_trials, of which still running)."""
@@ -211,6 +213,7 @@ class OptunaOracle(kt.Oracle):
         counted, running = self._counted()
         if counted < self.total_trials or waiting:
             new = self._ask_new()  # None: the search stops, its space spent
+            self.space_spent = new is None
             if new is not None:
                 status, values, trial_id = self._start(*new)
         elif running:
