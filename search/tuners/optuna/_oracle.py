@@ -15,7 +15,7 @@ from keras_tuner.engine.trial import TrialStatus
 from search.compat import keras_tuner as compat_kt
 from search.compat import optuna as compat_optuna
 from search.ranking import converged_metrics, overfitting
-from search.space import Fixed, Space, space_from_hyperparameters
+from search.space import Fixed, Space, comparable, space_from_hyperparameters
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES
 from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import distributions, sample, unconditional
@@ -138,9 +138,9 @@ class OptunaOracle(kt.Oracle):
         with ``ask``'s configuration; None for a new one, the baseline, or a retry."""
         if "baseline" in ask.user_attrs or "retry_of" in ask.user_attrs:
             return None
-        params = ask.params
+        params = comparable(ask.params)
         for trial in self.study.get_trials(deepcopy=False, states=_TRIED):
-            if trial.number != ask.number and trial.params == params:
+            if trial.number != ask.number and comparable(trial.params) == params:
                 return trial.number
         return None
 

@@ -175,6 +175,20 @@ def test_a_sampler_keeping_to_what_it_has_seen_does_not_end_a_large_space_early(
     assert len(ran) == 30 and len(set(ran)) == 30
 
 
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_a_stepped_float_default_is_the_grid_value_the_sampler_draws(sampler: str, tmp_path: Path) -> None:
+    """The baseline's dropout 0.3 is the 0.30000000000000004 Optuna draws as 0 + 3 * 0.1:
+    the same configuration, not run again; the 9 values run once each."""
+    space = parse_space('[dropout]\ntype = "float"\nlow = 0.0\nhigh = 0.8\nstep = 0.1\ndefault = 0.3\n')
+    study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, 0, False))
+    study.enqueue_trial(space.defaults(), user_attrs={"baseline": True})
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 12, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    trials = [_finished(oracle, f"t{i}", 0.5) for i in range(12)]
+    ran = [round(t.hyperparameters.values["dropout"], 6) for t in trials if t.status == "COMPLETED"]
+    assert sorted(ran) == [round(i / 10, 6) for i in range(9)]
+
+
 def test_an_earlier_runs_configuration_is_not_run_again(tmp_path: Path) -> None:
     space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
