@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Sequence
 from functools import reduce
@@ -18,7 +19,7 @@ from search.ranking import converged_metrics, overfitting
 from search.space import Fixed, Space, comparable, space_from_hyperparameters
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES
 from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials
-from search.tuners.optuna._translate import distributions, sample, unconditional
+from search.tuners.optuna._translate import distributions, grid, sample, unconditional
 
 IDLE_SECONDS = 1.0
 WARM_ATTR = "warm_start"
@@ -27,11 +28,16 @@ DUPLICATE_ATTR = "duplicate_of"
 """User attribute of a trial told FAIL unrun: the number of the earlier trial whose
 configuration the sampler proposed again."""
 MAX_COLLISIONS = 20
-"""Proposals in a row of configurations already tried (the sampler's, then random ones)
-after which the search stops: the space is spent, as KerasTuner's oracles judge it."""
+"""Proposals in a row of configurations already tried after which the search stops. In a
+space whose configurations :func:`grid` lists, it stops as soon as none is left untried."""
 _NOT_COUNTED = ("surplus", "stale", DUPLICATE_ATTR, WARM_ATTR)
 """User attributes of the study's trials that are not this run's trials."""
 _TRIED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
+
+
+def _key(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """A configuration as configurations are compared (:func:`~search.space.comparable`)."""
+    return tuple(sorted(comparable(params).items()))
 
 
 def _counts(trial: optuna.trial.FrozenTrial) -> bool:
@@ -146,9 +152,9 @@ class OptunaOracle(kt.Oracle):
 
     def _ask_new(self) -> tuple[optuna.Trial, dict[str, Any]] | None:
         """A study trial and its values, of a configuration not tried yet; a proposal of a
-        tried one is told FAIL (:data:`DUPLICATE_ATTR`) unrun, and random values are drawn
-        instead (a sampler such as TPE, which learns nothing from it, proposes the same
-        again). None after :data:`MAX_COLLISIONS` such proposals in a row."""
+        tried one is told FAIL (:data:`DUPLICATE_ATTR`) unrun, and another is asked for
+        (:meth:`_instead`). None once none is left, or after :data:`MAX_COLLISIONS` such
+        proposals in a row."""
         sampler = self.study.sampler
         try:
             for _ in range(MAX_COLLISIONS):
@@ -159,10 +165,26 @@ class OptunaOracle(kt.Oracle):
                     return ask, values
                 ask.set_user_attr(DUPLICATE_ATTR, earlier)
                 self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
-                self.study.sampler = optuna.samplers.RandomSampler(seed=self.seed + ask.number)
+                if not self._instead(ask.number):
+                    return None
         finally:
             self.study.sampler = sampler
         return None
+
+    def _instead(self, number: int) -> bool:
+        """Prepare the next ask after trial ``number`` proposed a tried configuration (a
+        sampler such as TPE, which learns nothing from a FAIL, proposes it again): one of the
+        untried configurations enqueued, where :func:`grid` lists the space's (False: none is
+        left), else random values."""
+        configs = grid(self.space)
+        if configs is None:
+            self.study.sampler = optuna.samplers.RandomSampler(seed=self.seed + number)
+            return True
+        tried = {_key(t.params) for t in self.study.get_trials(deepcopy=False, states=_TRIED)}
+        untried = [config for config in configs if _key(config) not in tried]
+        if untried:
+            self.study.enqueue_trial(random.Random(self.seed + number).choice(untried), skip_if_exists=False)
+        return bool(untried)
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         trial = self.study.ask(self._fixed)

@@ -19,6 +19,7 @@ from search.tuners import Budget, TunerOptions
 from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
 from search.tuners.optuna._backend import _study
 from search.tuners.optuna._oracle import OptunaOracle
+from search.tuners.optuna._translate import grid
 
 SPACE = """
 [learning_rate]
@@ -187,6 +188,45 @@ def test_a_stepped_float_default_is_the_grid_value_the_sampler_draws(sampler: st
     trials = [_finished(oracle, f"t{i}", 0.5) for i in range(12)]
     ran = [round(t.hyperparameters.values["dropout"], 6) for t in trials if t.status == "COMPLETED"]
     assert sorted(ran) == [round(i / 10, 6) for i in range(9)]
+
+
+CONDITIONAL = """
+[augment]
+type = "bool"
+default = false
+
+[shift]
+type = "choice"
+values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+default = 1
+condition = { augment = true }
+"""
+
+
+def test_the_grid_lists_a_finite_space_only() -> None:
+    configs = grid(parse_space(CONDITIONAL))
+    assert configs is not None and len(configs) == 11
+    assert {"augment": False} in configs and {"augment": True, "shift": 10} in configs
+    assert grid(parse_space(SPACE)) is None  # learning_rate is continuous
+    assert grid(parse_space(CONDITIONAL), limit=10) is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_small_space_stops_only_once_every_configuration_ran(seed: int, tmp_path: Path) -> None:
+    """11 configurations: augment off, or on with one of 10 shifts. Random draws find the
+    last shifts rarely (1 in 20 draws), so 20 tried ones in a row did not mean none was left."""
+    space = parse_space(CONDITIONAL)
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("random", seed, False))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 15, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    ran = []
+    for i in range(15):  # as a tuner does: until the first trial that does not run
+        trial = _finished(oracle, f"t{i}", 0.5)
+        if trial.status != "COMPLETED":
+            break
+        ran.append(tuple(sorted(trial.hyperparameters.values.items())))
+    assert len(ran) == len(set(ran)) == 11
+    assert trial.status == "STOPPED" and oracle.space_spent
 
 
 def test_an_earlier_runs_configuration_is_not_run_again(tmp_path: Path) -> None:
