@@ -172,7 +172,7 @@ def _say_space_spent(ctx: RunContext, recorder: TrialRecorder) -> None:
     if not ctx.quiet:
         ctx.console.print(
             f"the search stopped after {plural(len(recorder.records), 'trial')} of the {asked}"
-            " asked for: every configuration of its space was tried"
+            " asked for: the tuner found no configuration of its space left untried"
         )
 
 

@@ -562,8 +562,9 @@ def describe_budget(meta: dict[str, Any]) -> str:
     return f"max_trials {shown}, max_epochs {epochs}{grows}"
 
 
-SPACE_SPENT = "stopped early: every configuration of the space was tried"
-"""Why a search ran fewer trials than its ``max_trials``: its space had no more."""
+SPACE_SPENT = "stopped early: no untried configuration of the space found"
+"""Why a search ran fewer trials than its ``max_trials``: its tuner drew only tried
+configurations (Optuna lists a finite space's; KerasTuner's oracles stop after 20 draws)."""
 
 
 def time_limit_words(meta: dict[str, Any]) -> str:
