@@ -35,11 +35,6 @@ _NOT_COUNTED = ("surplus", "stale", DUPLICATE_ATTR, WARM_ATTR)
 _TRIED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
 
 
-def _key(params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """A configuration as configurations are compared (:func:`~search.space.comparable`)."""
-    return tuple(sorted(comparable(params).items()))
-
-
 def _counts(trial: optuna.trial.FrozenTrial) -> bool:
     """Whether a trial of the study counts against ``max_trials``."""
     unrun = any(key in trial.user_attrs for key in _NOT_COUNTED)
@@ -88,6 +83,7 @@ class OptunaOracle(kt.Oracle):
         self.pareto = pareto
         self.converged_epochs = converged_epochs
         self._fixed = unconditional(space)
+        self._searched = frozenset(distributions(space))
         self._asked: dict[str, optuna.Trial] = {}
         self._history: dict[str, list[dict[str, float]]] = {}
         self._pruned: dict[str, int] = {}
@@ -139,14 +135,23 @@ class OptunaOracle(kt.Oracle):
                 "seconds_silent": STALE_AFTER,
             })  # fmt: skip
 
+    def _key(self, params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """A trial's configuration as configurations are compared (floats as
+        :func:`~search.space.comparable` gives them); a searched parameter it lacks is taken
+        at its default: one declared after the trial ran (:meth:`update_space`), which it
+        ran with, or one the space of the earlier run it came from had not."""
+        values = self.space.resolve({**{p.name: p.default for p in self.space}, **params})
+        searched = {k: v for k, v in values.items() if k in self._searched}
+        return tuple(sorted(comparable(searched).items()))
+
     def _tried_as(self, ask: optuna.Trial) -> int | None:
         """The number of an earlier trial (finished, pruned, running, or an earlier run's)
         with ``ask``'s configuration; None for a new one, the baseline, or a retry."""
         if "baseline" in ask.user_attrs or "retry_of" in ask.user_attrs:
             return None
-        params = comparable(ask.params)
+        key = self._key(ask.params)
         for trial in self.study.get_trials(deepcopy=False, states=_TRIED):
-            if trial.number != ask.number and comparable(trial.params) == params:
+            if trial.number != ask.number and self._key(trial.params) == key:
                 return trial.number
         return None
 
@@ -180,8 +185,8 @@ class OptunaOracle(kt.Oracle):
         if configs is None:
             self.study.sampler = optuna.samplers.RandomSampler(seed=self.seed + number)
             return True
-        tried = {_key(t.params) for t in self.study.get_trials(deepcopy=False, states=_TRIED)}
-        untried = [config for config in configs if _key(config) not in tried]
+        tried = {self._key(t.params) for t in self.study.get_trials(deepcopy=False, states=_TRIED)}
+        untried = [config for config in configs if self._key(config) not in tried]
         if untried:
             self.study.enqueue_trial(random.Random(self.seed + number).choice(untried), skip_if_exists=False)
         return bool(untried)
@@ -309,6 +314,7 @@ class OptunaOracle(kt.Oracle):
         if grown is not None:
             self.space = grown
             self._fixed = unconditional(grown)
+            self._searched = frozenset(distributions(grown))
             self.total_trials = _trials_for(grown, self.max_trials_given)
 
     @kt.synchronized

@@ -229,6 +229,30 @@ def test_a_small_space_stops_only_once_every_configuration_ran(seed: int, tmp_pa
     assert trial.status == "STOPPED" and oracle.space_spent
 
 
+def test_the_first_trial_of_a_space_grown_by_fit_ran_its_defaults(tmp_path: Path) -> None:
+    """The first trial declared batch_size in ``fit`` and ran its default, 16: a later
+    proposal of 16 is that configuration again, so 3 batch sizes make 3 trials."""
+    space = parse_space('[units]\ntype = "fixed"\nvalue = 8\n')
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 6, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    first = oracle.create_trial("t0")
+    declared = first.hyperparameters.copy()
+    declared.Choice("batch_size", [8, 16, 32], default=16)
+    oracle.update_space(declared)
+    oracle.report_epoch(first.trial_id, 0, {"val_accuracy": 0.5})
+    oracle.update_trial(first.trial_id, {"val_accuracy": 0.5})
+    first.status = "COMPLETED"
+    oracle.end_trial(first)
+    ran = [16]
+    for i in range(1, 6):
+        trial = _finished(oracle, f"t{i}", 0.5)
+        if trial.status != "COMPLETED":
+            break
+        ran.append(trial.hyperparameters.values["batch_size"])
+    assert sorted(ran) == [8, 16, 32]
+
+
 def test_an_earlier_runs_configuration_is_not_run_again(tmp_path: Path) -> None:
     space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
