@@ -181,15 +181,22 @@ class OptunaOracle(kt.Oracle):
         sampler such as TPE, which learns nothing from a FAIL, proposes it again): one of the
         untried configurations enqueued, where :func:`grid` lists the space's (False: none is
         left), else random values."""
-        configs = grid(self.space)
-        if configs is None:
+        untried = self._untried()
+        if untried is None:
             self.study.sampler = optuna.samplers.RandomSampler(seed=self.seed + number)
             return True
-        tried = {self._key(t.params) for t in self.study.get_trials(deepcopy=False, states=_TRIED)}
-        untried = [config for config in configs if self._key(config) not in tried]
         if untried:
             self.study.enqueue_trial(random.Random(self.seed + number).choice(untried), skip_if_exists=False)
         return bool(untried)
+
+    def _untried(self) -> list[dict[str, Any]] | None:
+        """The space's configurations no trial has tried or is running; None where
+        :func:`grid` does not list them."""
+        configs = grid(self.space)
+        if configs is None:
+            return None
+        tried = {self._key(t.params) for t in self.study.get_trials(deepcopy=False, states=_TRIED)}
+        return [config for config in configs if self._key(config) not in tried]
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         trial = self.study.ask(self._fixed)
@@ -211,6 +218,23 @@ class OptunaOracle(kt.Oracle):
         self._history[trial_id] = []
         self._beats[trial_id] = Heartbeat(ask)
         return TrialStatus.RUNNING, values, trial_id
+
+    def _next(self) -> tuple[str, dict[str, Any] | None, str]:
+        """Status, values and id of the next trial: a new configuration while the budget
+        lasts and the space has one; IDLE while other workers run the last trials (one may
+        die, and its trial have to be run again); else STOPPED."""
+        waiting = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+        counted, running = self._counted()
+        if counted < self.total_trials or waiting:
+            # A listed space with nothing untried left stops unasked: an idle worker asks nothing.
+            new = None if not waiting and self._untried() == [] else self._ask_new()
+            self.space_spent = new is None
+            if new is not None:
+                return self._start(*new)
+        if running and (self.space_spent or counted >= self.total_trials):
+            time.sleep(IDLE_SECONDS)
+            return TrialStatus.IDLE, None, "stopped"
+        return TrialStatus.STOPPED, None, "stopped"
 
     @kt.synchronized
     def create_trial(self, tuner_id: str) -> kt.engine.trial.Trial:
@@ -235,19 +259,7 @@ class OptunaOracle(kt.Oracle):
                 self.save()
                 return trial
         self._recover_stale()
-        status, values, trial_id = TrialStatus.STOPPED, None, "stopped"
-        waiting = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
-        counted, running = self._counted()
-        if counted < self.total_trials or waiting:
-            new = self._ask_new()  # None: the search stops, its space spent
-            self.space_spent = new is None
-            if new is not None:
-                status, values, trial_id = self._start(*new)
-        elif running:
-            # The budget is handed out but other workers still run trials: wait, in case
-            # one of them dies and its trial has to be run again.
-            time.sleep(IDLE_SECONDS)
-            status = TrialStatus.IDLE
+        status, values, trial_id = self._next()
         hyperparameters = self.hyperparameters.copy()
         hyperparameters.values = values or {}
         trial = kt.engine.trial.Trial(

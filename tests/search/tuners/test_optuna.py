@@ -253,6 +253,28 @@ def test_the_first_trial_of_a_space_grown_by_fit_ran_its_defaults(tmp_path: Path
     assert sorted(ran) == [8, 16, 32]
 
 
+def test_a_worker_whose_space_is_spent_waits_while_another_runs(tmp_path: Path, monkeypatch) -> None:
+    """Two workers, two configurations: the one that finds none left untried waits (its
+    trial may have to be run again, if the other worker dies), asking the sampler nothing,
+    and stops once the other's trial ended."""
+    monkeypatch.setattr("search.tuners.optuna._oracle.IDLE_SECONDS", 0.0)
+    space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    first, second = (OptunaOracle(kt.Objective("val_accuracy", "max"), 6, space, study) for _ in range(2))
+    first._set_project_dir(str(tmp_path / "a"), "p")
+    second._set_project_dir(str(tmp_path / "b"), "p")
+    running = first.create_trial("a0")
+    assert _finished(second, "b0", 0.5).status == "COMPLETED"
+    asked = len(study.trials)
+    assert second.create_trial("b1").status == "IDLE"
+    assert len(study.trials) == asked
+    first.update_trial(running.trial_id, {"val_accuracy": 0.5})
+    running.status = "COMPLETED"
+    first.end_trial(running)
+    assert second.create_trial("b2").status == "STOPPED" and second.space_spent
+    first.stop_heartbeats()
+
+
 def test_an_earlier_runs_configuration_is_not_run_again(tmp_path: Path) -> None:
     space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
