@@ -29,14 +29,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def _budget_words(meta: dict[str, Any]) -> str:
     """``max_trials 30, max_epochs 6``, with ``, fidelity data`` when a trial's images grew
     with its epochs and the search's time limit when it had one."""
-    from search.report import time_limit_words
+    from search.report import space_spent_words, time_limit_words
 
     budget = meta.get("budget", {})
     fidelity = budget.get("fidelity", "epochs")
     grows = "" if fidelity == "epochs" else f", fidelity {fidelity}"
     return (
         f"max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')}{grows}"
-        f"{time_limit_words(meta)}"
+        f"{time_limit_words(meta)}{space_spent_words(meta)}"
     )
 
 

@@ -160,7 +160,15 @@ def values_hash(oracle: kt.Oracle, values: dict[str, Any]) -> str:
 
 class OracleHooks(kt.Oracle):
     """An Oracle whose private hooks a subclass overrides under public names:
-    :meth:`random_values` (``_random_values``) and :meth:`is_duplicate` (``_duplicate``)."""
+    :meth:`random_values` (``_random_values``), :meth:`is_duplicate` (``_duplicate``) and
+    :meth:`hash_values` (``_compute_values_hash``)."""
+
+    def _compute_values_hash(self, values: dict[str, Any]) -> str:
+        return self.hash_values(values)
+
+    def hash_values(self, values: dict[str, Any]) -> str:
+        """The hash by which the oracle compares configurations."""
+        return str(super()._compute_values_hash(values))
 
     def _random_values(self) -> dict[str, Any] | None:
         return self.random_values()

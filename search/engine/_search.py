@@ -91,10 +91,13 @@ def search_trials(ctx: RunContext) -> Searched:
         with contextlib.suppress(OSError):  # the error on its way is the one to report
             folder.update_meta(search_seconds=clock.seconds())
         raise
-    folder.update_meta(search_seconds=clock.seconds(), search_time_up=time_up)
+    spent = not time_up and tuner.space_spent()
+    folder.update_meta(search_seconds=clock.seconds(), search_time_up=time_up, space_spent=spent)
     recorder.refresh()
     if time_up:
         _say_time_up(ctx, recorder)
+    elif spent:
+        _say_space_spent(ctx, recorder)
     if keeper is not None:
         keeper.prune(search_over=True)  # no bracket continues now, even one cut short
     return Searched(recorder, tuner, hypermodel)
@@ -161,6 +164,15 @@ def _say_time_up(ctx: RunContext, recorder: TrialRecorder) -> None:
         ctx.console.print(
             f"the search reached its time limit ({duration_words(limit)}) with"
             f" {plural(done, 'trial')} completed; no new trial starts"
+        )
+
+
+def _say_space_spent(ctx: RunContext, recorder: TrialRecorder) -> None:
+    asked, _ = ctx.plan.backend.plan(ctx.plan.budget)
+    if not ctx.quiet:
+        ctx.console.print(
+            f"the search stopped after {plural(len(recorder.records), 'trial')} of the {asked}"
+            " asked for: the tuner found no configuration of its space left untried"
         )
 
 

@@ -24,6 +24,7 @@ from search.report._data import (
     empty_rule_columns,
     first_test,
     load_report,
+    space_spent_words,
     tested_line,
     time_limit_words,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "rank_run",
     "rank_trials",
     "report_lines",
+    "space_spent_words",
     "tested_line",
     "time_limit_words",
     "trials_table",

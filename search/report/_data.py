@@ -554,12 +554,17 @@ def describe_budget(meta: dict[str, Any]) -> str:
     trials, epochs = budget.get("max_trials"), budget.get("max_epochs")
     fidelity = budget.get("fidelity", "epochs")
     grows = "" if fidelity == "epochs" else f"; fidelity {fidelity} (training images grow with epochs)"
-    grows += time_limit_words(meta)
+    grows += time_limit_words(meta) + space_spent_words(meta)
     if meta.get("tuner") == "hyperband":
         text = f"Hyperband schedule, max_epochs {epochs}, factor {budget.get('factor')}"
         return (text if trials is None else f"{text}, capped at {trials} trials") + grows
     shown = "the backend's default" if trials is None else trials
     return f"max_trials {shown}, max_epochs {epochs}{grows}"
+
+
+SPACE_SPENT = "stopped early: no untried configuration of the space found"
+"""Why a search ran fewer trials than its ``max_trials``: its tuner drew only tried
+configurations (Optuna lists a finite space's; KerasTuner's oracles stop after 20 draws)."""
 
 
 def time_limit_words(meta: dict[str, Any]) -> str:
@@ -576,6 +581,19 @@ def time_limit_words(meta: dict[str, Any]) -> str:
         return ""
     reached = " (reached)" if meta.get("search_time_up") else ""
     return f"; at most {duration_words(limit)} of search{reached}"
+
+
+def space_spent_words(meta: dict[str, Any]) -> str:
+    """``; stopped early: ...`` for a search that ran out of untried configurations before
+    its ``max_trials``; empty otherwise.
+
+    Args:
+        meta: run.json's content (its ``space_spent``).
+
+    Returns:
+        The words, to append to a budget's.
+    """
+    return f"; {SPACE_SPENT}" if meta.get("space_spent") else ""
 
 
 def describe_training(final: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from search.space._keras_tuner import define, space_from_hyperparameters
 from search.space._load import load_space, parse_fix, parse_space, space_from_dict
 from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
 from search.space._show import format_space
-from search.space._space import Space
+from search.space._space import Space, comparable
 
 __all__ = [
     "Bool",
@@ -15,6 +15,7 @@ __all__ = [
     "Int",
     "Param",
     "Space",
+    "comparable",
     "define",
     "format_space",
     "load_space",

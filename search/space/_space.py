@@ -120,6 +120,25 @@ class Space:
 
 
 _MISSING = object()
+SIGNIFICANT_DIGITS = 12
+"""Digits to which float values are compared: a grid's 0 + 3 * 0.1 is the 0.3 a default gives."""
+
+
+def comparable(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A configuration's values as configurations are compared: each float to
+    :data:`SIGNIFICANT_DIGITS` significant digits, so that a stepped value a sampler computed
+    (0.30000000000000004) is the one a default or a record gives (0.3).
+
+    Args:
+        values: hyperparameter values by name.
+
+    Returns:
+        The same values, floats rounded; others as given.
+    """
+    return {
+        name: float(f"{value:.{SIGNIFICANT_DIGITS}g}") if isinstance(value, float) else value
+        for name, value in values.items()
+    }
 
 
 def _plain(value: Any, param: Param) -> Any:

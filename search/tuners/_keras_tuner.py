@@ -12,6 +12,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from search.compat import keras_tuner as compat_kt
 from search.errors import SearchError, option
+from search.space import comparable
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
@@ -76,6 +77,13 @@ class BaselineFirst(compat_kt.OracleHooks):
     each run is judged against its own baseline."""
 
     baseline: bool = True
+    space_spent: bool = False
+    """The oracle found no untried values (:meth:`random_values`): the search stopped."""
+
+    def hash_values(self, values: dict[str, Any]) -> str:
+        """KerasTuner's hash of the values as :func:`~search.space.comparable` gives them: a
+        stepped float it drew (0.30000000000000004) is the default (0.3)."""
+        return super().hash_values(comparable(values))
 
     def baseline_due(self) -> dict[str, Any] | None:
         """The defaults, while this run has not tried them and is asked to; else None."""
@@ -86,9 +94,13 @@ class BaselineFirst(compat_kt.OracleHooks):
         return None
 
     def random_values(self) -> dict[str, Any] | None:
-        """The defaults while they are due (:meth:`baseline_due`), then the oracle's own."""
+        """The defaults while they are due (:meth:`baseline_due`), then the oracle's own;
+        None (and :attr:`space_spent`) when it draws only tried ones."""
         values = self.baseline_due()
-        return values if values is not None else super().random_values()
+        if values is None:
+            values = super().random_values()
+            self.space_spent = values is None
+        return values
 
 
 class WarmStarted(BaselineFirst):

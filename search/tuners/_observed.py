@@ -160,6 +160,10 @@ class ObservedTuner(compat_kt.TunerHooks):
             if stop is not None:
                 stop()
 
+    def space_spent(self) -> bool:
+        """Whether the oracle stopped the search for want of an untried configuration."""
+        return bool(getattr(self.oracle, "space_spent", False))  # type: ignore[attr-defined]
+
     def on_trial_begin(self, trial: Any) -> None:
         self._trials_started += 1
         # KerasTuner writes tuner0.json, which a resume needs to reload the oracle and run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections.abc import Sequence
 from functools import reduce
@@ -15,10 +16,10 @@ from keras_tuner.engine.trial import TrialStatus
 from search.compat import keras_tuner as compat_kt
 from search.compat import optuna as compat_optuna
 from search.ranking import converged_metrics, overfitting
-from search.space import Fixed, Space, space_from_hyperparameters
+from search.space import Fixed, Space, comparable, space_from_hyperparameters
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES
 from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials
-from search.tuners.optuna._translate import distributions, sample, unconditional
+from search.tuners.optuna._translate import distributions, grid, sample, unconditional
 
 IDLE_SECONDS = 1.0
 WARM_ATTR = "warm_start"
@@ -27,8 +28,8 @@ DUPLICATE_ATTR = "duplicate_of"
 """User attribute of a trial told FAIL unrun: the number of the earlier trial whose
 configuration the sampler proposed again."""
 MAX_COLLISIONS = 20
-"""Proposals in a row of configurations already tried after which the search stops (the
-space is spent, or the sampler keeps to what it has seen), as KerasTuner's oracles do."""
+"""Proposals in a row of configurations already tried after which the search stops. In a
+space whose configurations :func:`grid` lists, it stops as soon as none is left untried."""
 _NOT_COUNTED = ("surplus", "stale", DUPLICATE_ATTR, WARM_ATTR)
 """User attributes of the study's trials that are not this run's trials."""
 _TRIED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.RUNNING)
@@ -82,12 +83,15 @@ class OptunaOracle(kt.Oracle):
         self.pareto = pareto
         self.converged_epochs = converged_epochs
         self._fixed = unconditional(space)
+        self._searched = frozenset(distributions(space))
         self._asked: dict[str, optuna.Trial] = {}
         self._history: dict[str, list[dict[str, float]]] = {}
         self._pruned: dict[str, int] = {}
         self._beats: dict[str, Heartbeat] = {}
         self.stale: list[dict[str, Any]] = []
         """Trials of dead workers this process marked failed: number, KerasTuner id, retry."""
+        self.space_spent = False
+        """The search stopped for want of an untried configuration (:meth:`_ask_new`)."""
 
     def _counted(self) -> tuple[int, int]:
         """(trials that count against max_trials, of which still running)."""
@@ -131,30 +135,68 @@ class OptunaOracle(kt.Oracle):
                 "seconds_silent": STALE_AFTER,
             })  # fmt: skip
 
+    def _key(self, params: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """A trial's configuration as configurations are compared (floats as
+        :func:`~search.space.comparable` gives them); a searched parameter it lacks is taken
+        at its default: one declared after the trial ran (:meth:`update_space`), which it
+        ran with, or one the space of the earlier run it came from had not."""
+        values = self.space.resolve({**{p.name: p.default for p in self.space}, **params})
+        searched = {k: v for k, v in values.items() if k in self._searched}
+        return tuple(sorted(comparable(searched).items()))
+
     def _tried_as(self, ask: optuna.Trial) -> int | None:
         """The number of an earlier trial (finished, pruned, running, or an earlier run's)
         with ``ask``'s configuration; None for a new one, the baseline, or a retry."""
         if "baseline" in ask.user_attrs or "retry_of" in ask.user_attrs:
             return None
-        params = ask.params
+        key = self._key(ask.params)
         for trial in self.study.get_trials(deepcopy=False, states=_TRIED):
-            if trial.number != ask.number and trial.params == params:
+            if trial.number != ask.number and self._key(trial.params) == key:
                 return trial.number
         return None
 
     def _ask_new(self) -> tuple[optuna.Trial, dict[str, Any]] | None:
         """A study trial and its values, of a configuration not tried yet; a proposal of a
-        tried one is told FAIL (:data:`DUPLICATE_ATTR`) unrun and the sampler asked again.
-        None after :data:`MAX_COLLISIONS` such proposals in a row."""
-        for _ in range(MAX_COLLISIONS):
-            ask = self.study.ask(self._fixed)
-            values = sample(ask, self.space)
-            earlier = self._tried_as(ask)
-            if earlier is None:
-                return ask, values
-            ask.set_user_attr(DUPLICATE_ATTR, earlier)
-            self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+        tried one is told FAIL (:data:`DUPLICATE_ATTR`) unrun, and another is asked for
+        (:meth:`_instead`). None once none is left, or after :data:`MAX_COLLISIONS` such
+        proposals in a row."""
+        sampler = self.study.sampler
+        try:
+            for _ in range(MAX_COLLISIONS):
+                ask = self.study.ask(self._fixed)
+                values = sample(ask, self.space)
+                earlier = self._tried_as(ask)
+                if earlier is None:
+                    return ask, values
+                ask.set_user_attr(DUPLICATE_ATTR, earlier)
+                self.study.tell(ask, state=optuna.trial.TrialState.FAIL)
+                if not self._instead(ask.number):
+                    return None
+        finally:
+            self.study.sampler = sampler
         return None
+
+    def _instead(self, number: int) -> bool:
+        """Prepare the next ask after trial ``number`` proposed a tried configuration (a
+        sampler such as TPE, which learns nothing from a FAIL, proposes it again): one of the
+        untried configurations enqueued, where :func:`grid` lists the space's (False: none is
+        left), else random values."""
+        untried = self._untried()
+        if untried is None:
+            self.study.sampler = optuna.samplers.RandomSampler(seed=self.seed + number)
+            return True
+        if untried:
+            self.study.enqueue_trial(random.Random(self.seed + number).choice(untried), skip_if_exists=False)
+        return bool(untried)
+
+    def _untried(self) -> list[dict[str, Any]] | None:
+        """The space's configurations no trial has tried or is running; None where
+        :func:`grid` does not list them."""
+        configs = grid(self.space)
+        if configs is None:
+            return None
+        tried = {self._key(t.params) for t in self.study.get_trials(deepcopy=False, states=_TRIED)}
+        return [config for config in configs if self._key(config) not in tried]
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         trial = self.study.ask(self._fixed)
@@ -176,6 +218,23 @@ class OptunaOracle(kt.Oracle):
         self._history[trial_id] = []
         self._beats[trial_id] = Heartbeat(ask)
         return TrialStatus.RUNNING, values, trial_id
+
+    def _next(self) -> tuple[str, dict[str, Any] | None, str]:
+        """Status, values and id of the next trial: a new configuration while the budget
+        lasts and the space has one; IDLE while other workers run the last trials (one may
+        die, and its trial have to be run again); else STOPPED."""
+        waiting = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
+        counted, running = self._counted()
+        if counted < self.total_trials or waiting:
+            # A listed space with nothing untried left stops unasked: an idle worker asks nothing.
+            new = None if not waiting and self._untried() == [] else self._ask_new()
+            self.space_spent = new is None
+            if new is not None:
+                return self._start(*new)
+        if running and (self.space_spent or counted >= self.total_trials):
+            time.sleep(IDLE_SECONDS)
+            return TrialStatus.IDLE, None, "stopped"
+        return TrialStatus.STOPPED, None, "stopped"
 
     @kt.synchronized
     def create_trial(self, tuner_id: str) -> kt.engine.trial.Trial:
@@ -200,18 +259,7 @@ class OptunaOracle(kt.Oracle):
                 self.save()
                 return trial
         self._recover_stale()
-        status, values, trial_id = TrialStatus.STOPPED, None, "stopped"
-        waiting = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
-        counted, running = self._counted()
-        if counted < self.total_trials or waiting:
-            new = self._ask_new()  # None: the search stops, its space spent
-            if new is not None:
-                status, values, trial_id = self._start(*new)
-        elif running:
-            # The budget is handed out but other workers still run trials: wait, in case
-            # one of them dies and its trial has to be run again.
-            time.sleep(IDLE_SECONDS)
-            status = TrialStatus.IDLE
+        status, values, trial_id = self._next()
         hyperparameters = self.hyperparameters.copy()
         hyperparameters.values = values or {}
         trial = kt.engine.trial.Trial(
@@ -278,6 +326,7 @@ class OptunaOracle(kt.Oracle):
         if grown is not None:
             self.space = grown
             self._fixed = unconditional(grown)
+            self._searched = frozenset(distributions(grown))
             self.total_trials = _trials_for(grown, self.max_trials_given)
 
     @kt.synchronized

@@ -106,6 +106,53 @@ def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
     return values
 
 
+MAX_GRID = 10_000
+"""Configurations of a space beyond which :func:`grid` does not list them."""
+
+
+def _grid_values(dist: BaseDistribution | None) -> list[Any] | None:
+    """Every value a distribution takes, as Optuna's params hold them; None for a continuous one."""
+    if isinstance(dist, CategoricalDistribution):
+        return list(dist.choices)
+    if isinstance(dist, IntDistribution):
+        return list(range(dist.low, dist.high + 1, dist.step))
+    if isinstance(dist, FloatDistribution) and dist.step is not None:
+        count = round((dist.high - dist.low) / dist.step)
+        return [min(dist.low + i * dist.step, dist.high) for i in range(count + 1)]
+    return None
+
+
+def grid(space: Space, limit: int = MAX_GRID) -> list[dict[str, Any]] | None:
+    """Every configuration of a space's searched parameters, each as a trial's params hold
+    it (a conditional one only where its parent's value makes it active).
+
+    Args:
+        space: the search space.
+        limit: the most configurations listed.
+
+    Returns:
+        The configurations; None where a parameter is continuous or they are more than ``limit``.
+    """
+    configs: list[dict[str, Any]] = [{}]
+    for param in space:
+        dist = distribution(param, space.source)
+        choices = [param.default] if dist is None else _grid_values(dist)
+        if choices is None:
+            return None
+        grown = []
+        for config in configs:
+            cond = param.condition
+            if cond is not None and config.get(cond.parent, _MISSING) not in cond.values:
+                grown.append(config)
+            else:
+                grown += [{**config, param.name: value} for value in choices]
+        if len(grown) > limit:
+            return None
+        configs = grown
+    searched = distributions(space)
+    return [{k: v for k, v in config.items() if k in searched} for config in configs]
+
+
 def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution | None) -> Any:
     """``trial.suggest_*`` for a distribution, through Optuna's public API."""
     if isinstance(dist, FloatDistribution):

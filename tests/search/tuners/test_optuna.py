@@ -19,6 +19,7 @@ from search.tuners import Budget, TunerOptions
 from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
 from search.tuners.optuna._backend import _study
 from search.tuners.optuna._oracle import OptunaOracle
+from search.tuners.optuna._translate import grid
 
 SPACE = """
 [learning_rate]
@@ -157,6 +158,123 @@ def test_each_configuration_of_a_small_space_runs_once(sampler: str, tmp_path: P
     assert oracle._counted() == (3, 0)
 
 
+def test_a_sampler_keeping_to_what_it_has_seen_does_not_end_a_large_space_early(tmp_path: Path) -> None:
+    """TPE proposes its best configuration again and again (told FAIL, it learns nothing);
+    with 125 configurations and 30 trials asked for, all 30 run, each a new one."""
+    space = parse_space("".join(
+        f'[{name}]\ntype = "choice"\nvalues = [1, 2, 3, 4, 5]\ndefault = 1\n' for name in "abc"
+    ))  # fmt: skip
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("tpe", 0, False))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 30, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    ran = []
+    for i in range(31):
+        values = oracle.create_trial(f"t{i}").hyperparameters.values
+        if values:
+            ran.append(tuple(values[name] for name in "abc"))
+            _finished(oracle, f"t{i}", 1.0 - sum(abs(v - 4) for v in ran[-1]) / 30)
+    assert len(ran) == 30 and len(set(ran)) == 30
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_a_stepped_float_default_is_the_grid_value_the_sampler_draws(sampler: str, tmp_path: Path) -> None:
+    """The baseline's dropout 0.3 is the 0.30000000000000004 Optuna draws as 0 + 3 * 0.1:
+    the same configuration, not run again; the 9 values run once each."""
+    space = parse_space('[dropout]\ntype = "float"\nlow = 0.0\nhigh = 0.8\nstep = 0.1\ndefault = 0.3\n')
+    study = optuna.create_study(direction="maximize", sampler=make_sampler(sampler, 0, False))
+    study.enqueue_trial(space.defaults(), user_attrs={"baseline": True})
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 12, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    trials = [_finished(oracle, f"t{i}", 0.5) for i in range(12)]
+    ran = [round(t.hyperparameters.values["dropout"], 6) for t in trials if t.status == "COMPLETED"]
+    assert sorted(ran) == [round(i / 10, 6) for i in range(9)]
+
+
+CONDITIONAL = """
+[augment]
+type = "bool"
+default = false
+
+[shift]
+type = "choice"
+values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+default = 1
+condition = { augment = true }
+"""
+
+
+def test_the_grid_lists_a_finite_space_only() -> None:
+    configs = grid(parse_space(CONDITIONAL))
+    assert configs is not None and len(configs) == 11
+    assert {"augment": False} in configs and {"augment": True, "shift": 10} in configs
+    assert grid(parse_space(SPACE)) is None  # learning_rate is continuous
+    assert grid(parse_space(CONDITIONAL), limit=10) is None
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_small_space_stops_only_once_every_configuration_ran(seed: int, tmp_path: Path) -> None:
+    """11 configurations: augment off, or on with one of 10 shifts. Random draws find the
+    last shifts rarely (1 in 20 draws), so 20 tried ones in a row did not mean none was left."""
+    space = parse_space(CONDITIONAL)
+    study = optuna.create_study(direction="maximize", sampler=make_sampler("random", seed, False))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 15, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    ran = []
+    for i in range(15):  # as a tuner does: until the first trial that does not run
+        trial = _finished(oracle, f"t{i}", 0.5)
+        if trial.status != "COMPLETED":
+            break
+        ran.append(tuple(sorted(trial.hyperparameters.values.items())))
+    assert len(ran) == len(set(ran)) == 11
+    assert trial.status == "STOPPED" and oracle.space_spent
+
+
+def test_the_first_trial_of_a_space_grown_by_fit_ran_its_defaults(tmp_path: Path) -> None:
+    """The first trial declared batch_size in ``fit`` and ran its default, 16: a later
+    proposal of 16 is that configuration again, so 3 batch sizes make 3 trials."""
+    space = parse_space('[units]\ntype = "fixed"\nvalue = 8\n')
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 6, space, study)
+    oracle._set_project_dir(str(tmp_path), "p")
+    first = oracle.create_trial("t0")
+    declared = first.hyperparameters.copy()
+    declared.Choice("batch_size", [8, 16, 32], default=16)
+    oracle.update_space(declared)
+    oracle.report_epoch(first.trial_id, 0, {"val_accuracy": 0.5})
+    oracle.update_trial(first.trial_id, {"val_accuracy": 0.5})
+    first.status = "COMPLETED"
+    oracle.end_trial(first)
+    ran = [16]
+    for i in range(1, 6):
+        trial = _finished(oracle, f"t{i}", 0.5)
+        if trial.status != "COMPLETED":
+            break
+        ran.append(trial.hyperparameters.values["batch_size"])
+    assert sorted(ran) == [8, 16, 32]
+
+
+def test_a_worker_whose_space_is_spent_waits_while_another_runs(tmp_path: Path, monkeypatch) -> None:
+    """Two workers, two configurations: the one that finds none left untried waits (its
+    trial may have to be run again, if the other worker dies), asking the sampler nothing,
+    and stops once the other's trial ended."""
+    monkeypatch.setattr("search.tuners.optuna._oracle.IDLE_SECONDS", 0.0)
+    space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    first, second = (OptunaOracle(kt.Objective("val_accuracy", "max"), 6, space, study) for _ in range(2))
+    first._set_project_dir(str(tmp_path / "a"), "p")
+    second._set_project_dir(str(tmp_path / "b"), "p")
+    running = first.create_trial("a0")
+    assert _finished(second, "b0", 0.5).status == "COMPLETED"
+    asked = len(study.trials)
+    assert second.create_trial("b1").status == "IDLE"
+    assert len(study.trials) == asked
+    first.update_trial(running.trial_id, {"val_accuracy": 0.5})
+    running.status = "COMPLETED"
+    first.end_trial(running)
+    assert second.create_trial("b2").status == "STOPPED" and second.space_spent
+    first.stop_heartbeats()
+
+
 def test_an_earlier_runs_configuration_is_not_run_again(tmp_path: Path) -> None:
     space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
@@ -245,16 +363,20 @@ def test_bad_optuna_input(tmp_path: Path, capsys, args: list[str], message: str)
     assert not (tmp_path / "fashion").exists()
 
 
-# Ten fast and ten slow learning rates (no configuration runs twice, so a search of ten
-# trials needs ten of them): the median pruner judges the slow ones against the fast.
+# Half the configurations learn slowly: the median pruner judges them against the fast ones
+# (sixteen configurations, so that the ten trials asked for are ten different ones).
 SLOW_LR = """
 [learning_rate]
 type = "choice"
-values = [
-    0.0020, 0.0021, 0.0022, 0.0023, 0.0024, 0.0025, 0.0026, 0.0027, 0.0028, 0.0029,
-    1.00e-05, 1.10e-05, 1.20e-05, 1.30e-05, 1.40e-05, 1.50e-05, 1.60e-05, 1.70e-05, 1.80e-05, 1.90e-05,
-]
+values = [0.002, 0.00001]
 default = 0.002
+
+[dense_units]
+type = "int"
+low = 32
+high = 256
+step = 32
+default = 64
 
 [filters]
 type = "fixed"

@@ -129,3 +129,23 @@ def test_bayesian_runs_each_configuration_of_a_small_space_once(tmp_path: Path) 
         _finish(search, trial, 0.9 if ran[-1] == 8 else 0.5)
     assert sorted(ran) == [4, 8, 16]
     assert trial.status == "STOPPED"
+
+
+@pytest.mark.parametrize("kind", ["random", "bayesian"])
+def test_a_stepped_float_default_is_the_grid_value_the_oracle_draws(kind: str, tmp_path: Path) -> None:
+    """The baseline's dropout 0.3 is the 0.30000000000000004 the oracle draws as 0 + 3 * 0.1:
+    the same configuration, not run again; the 9 values run once each."""
+    search = ORACLES[kind]()
+    search.max_trials = 12
+    hp = kt.HyperParameters()
+    hp.Float("dropout", 0.0, 0.8, step=0.1, default=0.3)
+    search.hyperparameters = hp
+    search._set_project_dir(str(tmp_path), "search")
+    ran = []
+    for i in range(12):
+        trial = search.create_trial(f"tuner{i}")
+        if trial.status != "RUNNING":
+            break
+        ran.append(round(values(trial)["dropout"], 6))
+        _finish(search, trial, 0.5 + i / 100)
+    assert sorted(ran) == [round(i / 10, 6) for i in range(9)]
