@@ -91,9 +91,9 @@ def search_trials(ctx: RunContext) -> Searched:
         with contextlib.suppress(OSError):  # the error on its way is the one to report
             folder.update_meta(search_seconds=clock.seconds())
         raise
-    spent = not time_up and tuner.space_spent()
-    folder.update_meta(search_seconds=clock.seconds(), search_time_up=time_up, space_spent=spent)
     recorder.refresh()
+    spent = not time_up and tuner.space_spent() and len(recorder.records) < _asked(ctx)
+    folder.update_meta(search_seconds=clock.seconds(), search_time_up=time_up, space_spent=spent)
     if time_up:
         _say_time_up(ctx, recorder)
     elif spent:
@@ -167,11 +167,16 @@ def _say_time_up(ctx: RunContext, recorder: TrialRecorder) -> None:
         )
 
 
-def _say_space_spent(ctx: RunContext, recorder: TrialRecorder) -> None:
+def _asked(ctx: RunContext) -> int:
+    """The trials the run's budget plans (Hyperband: its schedule's, or the cap)."""
     asked, _ = ctx.plan.backend.plan(ctx.plan.budget)
+    return asked
+
+
+def _say_space_spent(ctx: RunContext, recorder: TrialRecorder) -> None:
     if not ctx.quiet:
         ctx.console.print(
-            f"the search stopped after {plural(len(recorder.records), 'trial')} of the {asked}"
+            f"the search stopped after {plural(len(recorder.records), 'trial')} of the {_asked(ctx)}"
             " asked for: the tuner found no configuration of its space left untried"
         )
 

@@ -42,8 +42,13 @@ def test_a_spent_space_is_said_in_the_run_the_status_and_the_report(
     assert f"(budget: max_trials 8, max_epochs 1; {SPENT})" in capsys.readouterr().out
 
 
-def test_a_search_its_budget_ended_says_nothing_of_its_space(tmp_path: Path, capsys) -> None:
-    run = _run(tmp_path, "optuna", max_trials=2)
+@pytest.mark.parametrize(("tuner", "max_trials"), [("optuna", 2), ("random", 5), ("optuna", 5)])
+def test_a_search_its_budget_ended_says_nothing_of_its_space(
+    tuner: str, max_trials: int, tmp_path: Path, capsys
+) -> None:
+    """Its budget's trials all ran (5: each configuration once): nothing to explain."""
+    run = _run(tmp_path, tuner, max_trials=max_trials)
+    assert len(json.loads((run.folder / "trials.json").read_text())["trials"]) == max_trials
     assert run.meta["space_spent"] is False
     assert "untried" not in capsys.readouterr().out
-    assert describe_budget(run.meta) == "max_trials 2, max_epochs 1"
+    assert describe_budget(run.meta) == f"max_trials {max_trials}, max_epochs 1"
