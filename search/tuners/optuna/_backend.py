@@ -113,6 +113,7 @@ class OptunaBackend:
             pareto=options.pareto,
             converged_epochs=options.converged_epochs,
             max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+            max_epochs=budget.max_epochs,
         )
         tuner = OptunaTuner(
             oracle=oracle, hypermodel=hypermodel, directory=str(directory.parent),

@@ -69,6 +69,7 @@ class OptunaOracle(kt.Oracle):
         pareto: bool = False,
         converged_epochs: int = 3,
         max_consecutive_failed_trials: int = MAX_CONSECUTIVE_FAILURES,
+        max_epochs: int | None = None,
     ) -> None:
         self.max_trials_given = max_trials
         self.total_trials = _trials_for(space, max_trials)
@@ -82,6 +83,8 @@ class OptunaOracle(kt.Oracle):
         self.study = study
         self.pareto = pareto
         self.converged_epochs = converged_epochs
+        self.max_epochs = max_epochs
+        """A trial's epochs: it is not pruned after the last (None: unknown)."""
         self._fixed = unconditional(space)
         self._searched = frozenset(distributions(space))
         self._asked: dict[str, optuna.Trial] = {}
@@ -276,19 +279,22 @@ class OptunaOracle(kt.Oracle):
         return trial
 
     def report_epoch(self, trial_id: str, epoch: int, logs: dict[str, float]) -> bool:
-        """Record an epoch; True when the pruner says to stop the trial here."""
+        """Record an epoch; True when the pruner says to stop the trial here (never after
+        its last epoch, :attr:`max_epochs`)."""
         self._history.setdefault(trial_id, []).append({"epoch": epoch + 1, **logs})
         trial = self._asked.get(trial_id)
         value = logs.get(self.objective.name)
         if self.pareto or trial is None or value is None or not math.isfinite(value):
             return False
+        last = self.max_epochs is not None and epoch + 1 >= self.max_epochs
         try:
             trial.report(float(value), step=epoch + 1)
         except optuna.exceptions.UpdateFinishedTrialError:
             return False  # another worker judged this trial stale; see end_trial
-        if trial.should_prune() and not trial.user_attrs.get("baseline"):
+        if not last and trial.should_prune() and not trial.user_attrs.get("baseline"):
             # The baseline runs all its epochs: it is what the run's choice is compared with
-            # (after a warm start the pruner already knows better trials).
+            # (after a warm start the pruner already knows better trials). After its last
+            # epoch a trial has nothing left to save: it completed.
             self._pruned[trial_id] = epoch + 1
             return True
         return False

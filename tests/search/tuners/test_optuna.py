@@ -288,6 +288,18 @@ def test_an_earlier_runs_configuration_is_not_run_again(tmp_path: Path) -> None:
     assert [t.hyperparameters.values.get("units") for t in trials if t.status == "COMPLETED"] == [4]
 
 
+@pytest.mark.parametrize(("max_epochs", "pruned"), [(1, False), (2, True)])
+def test_a_trial_is_not_pruned_after_its_last_epoch(max_epochs: int, pruned: bool, tmp_path: Path) -> None:
+    """Stopping after the last epoch saves nothing: the trial ran all its epochs and is
+    recorded as completed (a pruned one is never chosen)."""
+    space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
+    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.9))
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 2, space, study, max_epochs=max_epochs)
+    oracle._set_project_dir(str(tmp_path), "p")
+    trial = oracle.create_trial("a")
+    assert oracle.report_epoch(trial.trial_id, 0, {"val_accuracy": 0.5}) is pruned
+
+
 def test_samplers_and_pruners_by_name() -> None:
     assert isinstance(make_sampler("tpe", 1, False), optuna.samplers.TPESampler)
     assert isinstance(make_sampler("random", 1, False), optuna.samplers.RandomSampler)
