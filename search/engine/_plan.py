@@ -15,7 +15,13 @@ from search import experiments, tuners
 from search._text import duration_words
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
-from search.engine._request import GPU_SEARCH_SECONDS, RETRAIN_DEFAULTS, RETRAIN_FROM, RunRequest
+from search.engine._request import (
+    GPU_SEARCH_SECONDS,
+    RETRAIN_DEFAULTS,
+    RETRAIN_FROM,
+    RunRequest,
+    refuse_finished,
+)
 from search.engine._warm import load_warm_start
 from search.errors import SearchError, option
 from search.experiments import DataOptions, ModelOptions
@@ -247,12 +253,7 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
             f"{folder.path}: holds a run of experiment {meta.get('experiment')!r}, not"
             f" {p.experiment.name!r}; pass another {option('results')} folder or {option('name')}"
         )
-    if meta.get("status") == "finished":
-        raise SearchError(
-            f"{folder.path}: run {folder.name!r} is already finished: nothing to resume; read it"
-            f" with `python -m search status {folder.path}` (search.load(folder) from Python),"
-            " or search again in a run of another name"
-        )
+    refuse_finished(folder, meta)
     differences = _differences(meta, p, request)
     if differences:
         raise SearchError(

@@ -186,6 +186,14 @@ def test_resuming_a_run_whose_warm_start_run_is_gone_says_to_put_it_back(tmp_pat
     assert search.resume(folder, quiet=True).status == "finished"
 
 
+def test_resuming_a_finished_run_whose_warm_start_run_is_gone_says_it_is_finished(tmp_path: Path) -> None:
+    source = _run(tmp_path / "src", "random", "first", max_trials=1, max_epochs=1)
+    done = _run(tmp_path, "random", "second", max_trials=1, max_epochs=1, warm_start=[source.folder])
+    source.folder.rename(source.folder.with_name("moved"))
+    with pytest.raises(SearchError, match="is already finished: nothing to resume"):
+        search.resume(done.folder, quiet=True)
+
+
 def test_an_interrupted_run_continues_only_with_its_own_warm_start(
     stage_one: search.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
