@@ -296,10 +296,30 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     fidelity = stored_request.get("fidelity", "epochs")  # runs from before the option: epochs
     if fidelity != request.fidelity:
         differences.append(f"{option('fidelity')} {fidelity} -> {request.fidelity}")
+    differences.extend(_optuna_differences(stored_request, request))
     warm = [str(Path(folder).resolve()) for folder in request.warm_start]
     if "warm_start" in stored_request and stored_request["warm_start"] != warm:
         differences.append(f"{option('warm_start')} {stored_request['warm_start']} -> {warm}")
     return differences
+
+
+_OPTUNA_DEFAULTS = {"sampler": "tpe", "pruner": "median"}
+"""What an Optuna run that names no sampler or pruner uses (run.json's request keeps None)."""
+
+
+def _optuna_differences(stored_request: dict[str, Any], request: RunRequest) -> list[str]:
+    """Another ``--sampler`` or ``--pruner`` than an Optuna run was started with: the
+    continued study would sample or prune with it, while run.json names the first."""
+    if stored_request.get("tuner", request.tuner) != "optuna":
+        return []
+    changes = []
+    for key, default in _OPTUNA_DEFAULTS.items():
+        if key == "pruner" and request.objective == "pareto":
+            continue  # two objectives are never pruned, whatever was given
+        old, new = stored_request.get(key) or default, getattr(request, key) or default
+        if old != new:
+            changes.append(_change(key, old, new))
+    return changes
 
 
 def _change(key: str, old: Any, new: Any) -> str:
