@@ -516,3 +516,20 @@ def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path: Path
     with pytest.raises(SearchError, match=r"nothing to resume; .*search\.load"):
         search.resume(run.folder)
 
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [(["--max-trials", "5"], "--max-trials 5"), (["--fix", "learning_rate=0.1"], "--fix learning_rate=0.1"),
+     (["--no-retrain"], "--no-retrain"), (["--warm-start", "a", "b"], "--warm-start a b"),
+     (["--tuner", "optuna"], "--tuner optuna")],
+)
+def test_resume_refuses_a_run_setting_in_one_line_naming_it(
+    tmp_path: Path, capsys, extra: list[str], named: str
+) -> None:
+    """Not argparse's "unrecognized arguments", which took --fix's value for the run."""
+    assert main(["resume", "r1", "--results", str(tmp_path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"error: {named}: a setting of the run, kept from its start;"), err
+    assert "search resume --help" in err and "--warm-start" in err
