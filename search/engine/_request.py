@@ -339,6 +339,7 @@ def stored_request(
     """
     meta = folder.read_meta()
     refuse_finished(folder, meta)  # before the checks of a request that nothing will run
+    _refuse_moved(folder, meta)
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
@@ -372,6 +373,18 @@ def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:
             f"{folder.path}: run {folder.name!r} is already finished: nothing to resume; read it"
             f" with `python -m search status {folder.path}` (search.load(folder) from Python),"
             " or search again in a run of another name"
+        )
+
+
+def _refuse_moved(folder: RunFolder, meta: Mapping[str, Any]) -> None:
+    """SearchError for a run folder not in a folder named after its experiment: continued,
+    the run would be RESULTS/EXPERIMENT/NAME beside it, a new one."""
+    experiment = meta.get("experiment")
+    if isinstance(experiment, str) and folder.path.resolve().parent.name != experiment:
+        place = folder.path.parent / experiment / folder.name
+        raise SearchError(
+            f"{folder.path}: a run of experiment {experiment!r} resumes only in a folder named"
+            f" {experiment}; move it to {place}"
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -533,3 +534,19 @@ def test_resume_refuses_a_run_setting_in_one_line_naming_it(
     assert err.count("\n") == 1, err
     assert err.startswith(f"error: {named}: a setting of the run, kept from its start;"), err
     assert "search resume --help" in err and "--warm-start" in err
+
+
+def test_resume_of_a_run_moved_out_of_its_experiment_folder_is_refused(tmp_path: Path, capsys) -> None:
+    """It would start a new run in RESULTS/fashion/r1 beside it and train every trial again."""
+    folder = _stored_run(tmp_path)
+    moved = tmp_path / "elsewhere" / "r1"
+    moved.parent.mkdir()
+    folder.path.rename(moved)
+    words = (f"{moved}: a run of experiment 'fashion' resumes only in a folder named fashion;"
+             f" move it to {tmp_path / 'elsewhere' / 'fashion' / 'r1'}")  # fmt: skip
+    assert main(["resume", str(moved)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err, err
+    with pytest.raises(SearchError, match=re.escape(words)):
+        search.resume(moved)
+    assert not (tmp_path / "fashion" / "r1").exists()
