@@ -337,6 +337,7 @@ def stored_request(
         SearchError: the storage URL's password is needed, a run it was warm-started from is
             gone, or a value given again is invalid.
     """
+    folder = RunFolder(folder.path.resolve())  # `resume .` or a link too: its name and results root
     meta = folder.read_meta()
     refuse_finished(folder, meta)  # before the checks of a request that nothing will run
     _refuse_moved(folder, meta)
@@ -380,7 +381,7 @@ def _refuse_moved(folder: RunFolder, meta: Mapping[str, Any]) -> None:
     """SearchError for a run folder not in a folder named after its experiment: continued,
     the run would be RESULTS/EXPERIMENT/NAME beside it, a new one."""
     experiment = meta.get("experiment")
-    if isinstance(experiment, str) and folder.path.resolve().parent.name != experiment:
+    if isinstance(experiment, str) and folder.path.parent.name != experiment:
         place = folder.path.parent / experiment / folder.name
         raise SearchError(
             f"{folder.path}: a run of experiment {experiment!r} resumes only in a folder named"

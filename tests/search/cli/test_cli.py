@@ -550,3 +550,13 @@ def test_resume_of_a_run_moved_out_of_its_experiment_folder_is_refused(tmp_path:
     with pytest.raises(SearchError, match=re.escape(words)):
         search.resume(moved)
     assert not (tmp_path / "fashion" / "r1").exists()
+
+
+def test_resume_of_the_current_folder_continues_that_run(tmp_path: Path, monkeypatch) -> None:
+    """`cd results/fashion/r1 && search resume .`: not a run named '' in '.'."""
+    from search.engine import stored_request
+
+    folder = _stored_run(tmp_path)
+    monkeypatch.chdir(folder.path)
+    request = stored_request(RunFolder(Path(".")))
+    assert (request.results / request.experiment / request.name).resolve() == folder.path.resolve()
