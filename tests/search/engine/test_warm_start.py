@@ -17,7 +17,7 @@ from search.api import experiment_for
 from search.cli import main
 from search.cli._run import warm_folders
 from search.data import array_splits
-from search.engine import RunContinues, RunRequest, plan, run_search, stored_request
+from search.engine import RunContinues, RunRequest, plan, run_search
 from search.errors import SearchError
 from search.storage import RunFolder
 from search.tuners.optuna._choices import make_storage
@@ -123,8 +123,9 @@ def test_keras_tuner_oracles_see_the_earlier_trials(
 
 
 def _reloaded_oracle(folder: Path) -> Any:
-    """The run's oracle, reloaded from its folder as a resume rebuilds it."""
-    request = stored_request(RunFolder(folder))
+    """The run's oracle, reloaded from its folder as a resume rebuilds it (the run is
+    finished, which ``stored_request`` refuses to continue)."""
+    request = RunRequest.from_json(RunFolder(folder).read_meta()["request"])
     p = plan(request)
     splits = p.experiment.load(p.data)
     hypermodel = p.experiment.hypermodel(p.options.space, splits, p.model)
