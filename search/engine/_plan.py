@@ -15,7 +15,13 @@ from search import experiments, tuners
 from search._text import duration_words
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
-from search.engine._request import GPU_SEARCH_SECONDS, RETRAIN_DEFAULTS, RETRAIN_FROM, RunRequest
+from search.engine._request import (
+    GPU_SEARCH_SECONDS,
+    RETRAIN_DEFAULTS,
+    RETRAIN_FROM,
+    RunRequest,
+    refuse_finished,
+)
 from search.engine._warm import load_warm_start
 from search.errors import SearchError, option
 from search.experiments import DataOptions, ModelOptions
@@ -247,12 +253,7 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
             f"{folder.path}: holds a run of experiment {meta.get('experiment')!r}, not"
             f" {p.experiment.name!r}; pass another {option('results')} folder or {option('name')}"
         )
-    if meta.get("status") == "finished":
-        raise SearchError(
-            f"{folder.path}: run {folder.name!r} is already finished: nothing to resume; read it"
-            f" with `python -m search status {folder.path}` (search.load(folder) from Python),"
-            " or search again in a run of another name"
-        )
+    refuse_finished(folder, meta)
     differences = _differences(meta, p, request)
     if differences:
         raise SearchError(
@@ -295,10 +296,30 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     fidelity = stored_request.get("fidelity", "epochs")  # runs from before the option: epochs
     if fidelity != request.fidelity:
         differences.append(f"{option('fidelity')} {fidelity} -> {request.fidelity}")
+    differences.extend(_optuna_differences(stored_request, request))
     warm = [str(Path(folder).resolve()) for folder in request.warm_start]
     if "warm_start" in stored_request and stored_request["warm_start"] != warm:
         differences.append(f"{option('warm_start')} {stored_request['warm_start']} -> {warm}")
     return differences
+
+
+_OPTUNA_DEFAULTS = {"sampler": "tpe", "pruner": "median"}
+"""What an Optuna run that names no sampler or pruner uses (run.json's request keeps None)."""
+
+
+def _optuna_differences(stored_request: dict[str, Any], request: RunRequest) -> list[str]:
+    """Another ``--sampler`` or ``--pruner`` than an Optuna run was started with: the
+    continued study would sample or prune with it, while run.json names the first."""
+    if stored_request.get("tuner", request.tuner) != "optuna":
+        return []
+    changes = []
+    for key, default in _OPTUNA_DEFAULTS.items():
+        if key == "pruner" and request.objective == "pareto":
+            continue  # two objectives are never pruned, whatever was given
+        old, new = stored_request.get(key) or default, getattr(request, key) or default
+        if old != new:
+            changes.append(_change(key, old, new))
+    return changes
 
 
 def _change(key: str, old: Any, new: Any) -> str:

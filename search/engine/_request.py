@@ -337,7 +337,10 @@ def stored_request(
         SearchError: the storage URL's password is needed, a run it was warm-started from is
             gone, or a value given again is invalid.
     """
+    folder = RunFolder(folder.path.resolve())  # `resume .` or a link too: its name and results root
     meta = folder.read_meta()
+    refuse_finished(folder, meta)  # before the checks of a request that nothing will run
+    _refuse_moved(folder, meta)
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
@@ -353,6 +356,37 @@ def stored_request(
     check_warm_sources(folder, request.warm_start)  # first: its message says where to put it
     check_stored(folder, request, [*(given or {}), *(["storage"] if storage else [])])
     return request
+
+
+def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:
+    """SearchError for continuing the run in ``folder`` (run.json's ``meta``) once it has
+    finished, saying where to read it instead.
+
+    Args:
+        folder: the run folder.
+        meta: its run.json.
+
+    Raises:
+        SearchError: the run is finished.
+    """
+    if meta.get("status") == "finished":
+        raise SearchError(
+            f"{folder.path}: run {folder.name!r} is already finished: nothing to resume; read it"
+            f" with `python -m search status {folder.path}` (search.load(folder) from Python),"
+            " or search again in a run of another name"
+        )
+
+
+def _refuse_moved(folder: RunFolder, meta: Mapping[str, Any]) -> None:
+    """SearchError for a run folder not in a folder named after its experiment: continued,
+    the run would be RESULTS/EXPERIMENT/NAME beside it, a new one."""
+    experiment = meta.get("experiment")
+    if isinstance(experiment, str) and folder.path.parent.name != experiment:
+        place = folder.path.parent / experiment / folder.name
+        raise SearchError(
+            f"{folder.path}: a run of experiment {experiment!r} resumes only in a folder named"
+            f" {experiment}; move it to {place}"
+        )
 
 
 def check_stored(folder: RunFolder, request: RunRequest, given: Collection[str] = ()) -> None:

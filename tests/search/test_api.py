@@ -280,6 +280,10 @@ def test_a_lambda_works_in_process_but_not_across_processes(tmp_path: Path) -> N
     with pytest.raises(SearchError, match="isolate=True .*lambda"):
         search.run(lambda hp: um.build(hp), x, y, tuner="random", isolate=True,
                    results=tmp_path, name="iso", quiet=True)  # fmt: skip
+    with pytest.raises(SearchError, match="is already finished: nothing to resume"):
+        search.resume(run.folder)
+    meta = json.loads((run.folder / "run.json").read_text())
+    (run.folder / "run.json").write_text(json.dumps({**meta, "status": "interrupted"}))
     with pytest.raises(SearchError, match="cannot be imported again.*hypermodel="):
         search.resume(run.folder)
 

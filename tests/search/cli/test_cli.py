@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -516,3 +517,46 @@ def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path: Path
     with pytest.raises(SearchError, match=r"nothing to resume; .*search\.load"):
         search.resume(run.folder)
 
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [(["--max-trials", "5"], "--max-trials 5"), (["--fix", "learning_rate=0.1"], "--fix learning_rate=0.1"),
+     (["--no-retrain"], "--no-retrain"), (["--warm-start", "a", "b"], "--warm-start a b"),
+     (["--tuner", "optuna"], "--tuner optuna")],
+)
+def test_resume_refuses_a_run_setting_in_one_line_naming_it(
+    tmp_path: Path, capsys, extra: list[str], named: str
+) -> None:
+    """Not argparse's "unrecognized arguments", which took --fix's value for the run."""
+    assert main(["resume", "r1", "--results", str(tmp_path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"error: {named}: a setting of the run, kept from its start;"), err
+    assert "search resume --help" in err and "--warm-start" in err
+
+
+def test_resume_of_a_run_moved_out_of_its_experiment_folder_is_refused(tmp_path: Path, capsys) -> None:
+    """It would start a new run in RESULTS/fashion/r1 beside it and train every trial again."""
+    folder = _stored_run(tmp_path)
+    moved = tmp_path / "elsewhere" / "r1"
+    moved.parent.mkdir()
+    folder.path.rename(moved)
+    words = (f"{moved}: a run of experiment 'fashion' resumes only in a folder named fashion;"
+             f" move it to {tmp_path / 'elsewhere' / 'fashion' / 'r1'}")  # fmt: skip
+    assert main(["resume", str(moved)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err, err
+    with pytest.raises(SearchError, match=re.escape(words)):
+        search.resume(moved)
+    assert not (tmp_path / "fashion" / "r1").exists()
+
+
+def test_resume_of_the_current_folder_continues_that_run(tmp_path: Path, monkeypatch) -> None:
+    """`cd results/fashion/r1 && search resume .`: not a run named '' in '.'."""
+    from search.engine import stored_request
+
+    folder = _stored_run(tmp_path)
+    monkeypatch.chdir(folder.path)
+    request = stored_request(RunFolder(Path(".")))
+    assert (request.results / request.experiment / request.name).resolve() == folder.path.resolve()

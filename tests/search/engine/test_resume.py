@@ -114,6 +114,26 @@ def test_changed_settings_are_refused(tmp_path: Path, fashion_dir: Path, capsys)
     assert "start a new run with another --name" in err
 
 
+def test_another_optuna_sampler_or_pruner_is_refused(tmp_path: Path, fashion_dir: Path, capsys) -> None:
+    """The same --name with another sampler would continue the study with it, while
+    run.json says the first."""
+    args = ["run", "fashion", "--tuner", "optuna", "--train-size", "300", "--val-size", "100",
+            "--max-trials", "1", "--max-epochs", "1", "--fix", "filters=16", "--no-retrain",
+            "--data-dir", str(fashion_dir), "--results", str(tmp_path), "--name", "o",
+            "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    meta_file = tmp_path / "fashion" / "o" / "run.json"
+    meta = json.loads(meta_file.read_text())
+    meta["status"] = "interrupted"
+    meta_file.write_text(json.dumps(meta))
+    capsys.readouterr()
+    assert main([*args, "--sampler", "random", "--pruner", "none"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert "--sampler tpe -> random" in err and "--pruner median -> none" in err, err
+    assert main([*args, "--sampler", "tpe", "--pruner", "median"]) == 0  # the defaults, spelled out
+
+
 def test_damaged_tuner_state_is_named_and_nothing_is_lost(
     tmp_path: Path, fashion_dir: Path, capsys
 ) -> None:

@@ -17,7 +17,7 @@ from search.api import experiment_for
 from search.cli import main
 from search.cli._run import warm_folders
 from search.data import array_splits
-from search.engine import RunContinues, RunRequest, plan, run_search, stored_request
+from search.engine import RunContinues, RunRequest, plan, run_search
 from search.errors import SearchError
 from search.storage import RunFolder
 from search.tuners.optuna._choices import make_storage
@@ -123,8 +123,9 @@ def test_keras_tuner_oracles_see_the_earlier_trials(
 
 
 def _reloaded_oracle(folder: Path) -> Any:
-    """The run's oracle, reloaded from its folder as a resume rebuilds it."""
-    request = stored_request(RunFolder(folder))
+    """The run's oracle, reloaded from its folder as a resume rebuilds it (the run is
+    finished, which ``stored_request`` refuses to continue)."""
+    request = RunRequest.from_json(RunFolder(folder).read_meta()["request"])
     p = plan(request)
     splits = p.experiment.load(p.data)
     hypermodel = p.experiment.hypermodel(p.options.space, splits, p.model)
@@ -184,6 +185,14 @@ def test_resuming_a_run_whose_warm_start_run_is_gone_says_to_put_it_back(tmp_pat
     assert main(["resume", str(folder), "--quiet"]) == 2
     moved.rename(source.folder)
     assert search.resume(folder, quiet=True).status == "finished"
+
+
+def test_resuming_a_finished_run_whose_warm_start_run_is_gone_says_it_is_finished(tmp_path: Path) -> None:
+    source = _run(tmp_path / "src", "random", "first", max_trials=1, max_epochs=1)
+    done = _run(tmp_path, "random", "second", max_trials=1, max_epochs=1, warm_start=[source.folder])
+    source.folder.rename(source.folder.with_name("moved"))
+    with pytest.raises(SearchError, match="is already finished: nothing to resume"):
+        search.resume(done.folder, quiet=True)
 
 
 def test_an_interrupted_run_continues_only_with_its_own_warm_start(
