@@ -171,6 +171,8 @@ class SearchProgress(Observer):
         self.trials_done += 1
         self._progress.update(self._epoch, visible=False)
         status = str(trial.status).lower()
+        if self._trial_best is None and trial.score is not None:
+            self._trial_best = (trial.score, trial.trial_id)  # a fit that returned final values
         if status == "completed" and self._shown_best() is self._trial_best:
             self.best = self._trial_best
         self._trial_best = None  # a failed trial's epochs are no one's best

@@ -62,6 +62,19 @@ def test_a_completed_trial_keeps_its_best_epoch_in_the_objectives_direction() ->
     assert progress.best == (1.5, "0001")
 
 
+def test_a_trial_whose_fit_returned_only_a_value_is_the_best_by_its_score() -> None:
+    progress, out = _progress()
+    for trial_id, score in (("0000", 0.4), ("0001", 0.7), ("0002", 0.5)):
+        trial = _trial(trial_id)
+        trial.score = score
+        progress.trial_begin(trial)  # a fit of its own that returned a float: no epochs
+        progress.trial_end(trial)
+    assert progress.best == (0.7, "0001")
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("trial 0000 completed: val_score 0.4000 · best val_score 0.4000 (trial 0000)")
+    assert "best val_score 0.7000 (trial 0001)" in lines[-1], lines[-1]
+
+
 def test_more_batches_than_planned_make_the_count_unknown() -> None:
     progress, _ = _progress()
     trial = _trial("0000")
