@@ -247,6 +247,7 @@ def run(
     observers: Sequence[Observer] = (),
     warm_start: str | Path | Run | Sequence[str | Path | Run] | None = (),
     quiet: bool = False,
+    **keras_tuner_options: Any,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
 
@@ -300,18 +301,15 @@ def run(
             and objective whose finished trials the search starts from (tuning in stages);
             their parameters must be this space's or a subset of them.
         quiet: print nothing (progress shows by default, in a terminal or Jupyter).
+        **keras_tuner_options: none taken: KerasTuner's ``tuner.search`` and ``model.fit``
+            keywords (``epochs``, ``callbacks``, ``batch_size``...) are refused with what to
+            give instead; any other is a TypeError, as for any function.
 
     Returns:
         The :class:`Run`.
     """
-    direction: str | None = None
-    if isinstance(objective, kt.Objective):
-        objective, direction = objective.name, objective.direction
-    if not isinstance(objective, str):
-        raise SearchError(
-            f"objective: a {type(objective).__name__}; give one metric name, a"
-            " keras_tuner.Objective, or 'pareto'"
-        )
+    _refuse_keras_tuner_options(keras_tuner_options)
+    objective, direction = _objective(objective)
     kept = None if keep_best == "all" else keep_best
     if isinstance(kept, str):
         raise SearchError(f"keep_best {kept!r}: give a number of trials, 'all' or None (every one)")
@@ -348,6 +346,67 @@ def run(
         command=(ARRAY_COMMAND, describe(hypermodel)),
     )  # fmt: skip
     return _execute(request, user, quiet, observers)
+
+
+def _objective(objective: Any) -> tuple[str, str | None]:
+    """``objective``'s metric name and direction (None: inferred); SearchError for anything else."""
+    if isinstance(objective, kt.Objective):
+        return objective.name, objective.direction
+    if not isinstance(objective, str):
+        raise SearchError(
+            f"objective: a {type(objective).__name__}; give one metric name, a"
+            " keras_tuner.Objective, or 'pareto'"
+        )
+    return objective, None
+
+
+FIT_KEYWORDS = (
+    "batch_size", "shuffle", "class_weight", "steps_per_epoch", "validation_steps",
+    "validation_batch_size", "validation_freq", "initial_epoch",
+)  # fmt: skip
+"""``model.fit`` keywords a ``HyperModel``'s own ``fit`` can pass on."""
+
+RENAMED = {
+    "epochs": "search.run trains a trial for at most max_epochs; give max_epochs={value!r}",
+    "verbose": "search.run shows its own progress; give quiet=True to print nothing",
+    "directory": "the runs' root folder is results=; give results={value!r}",
+    "project_name": "a run's folder is named by name=; give name={value!r}",
+    "overwrite": "a run of an existing name= is continued, never overwritten; give another name=,"
+    " or delete its folder",
+    "callbacks": "search.run stops trials itself (Hyperband, Optuna's pruner, the retrain's early"
+    " stop); follow the epochs with observers=[...] (search.Observer subclasses), or pass them to"
+    " model.fit, with the callbacks it is given, in a keras_tuner.HyperModel's"
+    " fit(self, hp, model, *args, **kwargs)",
+    "sample_weight": "search.run splits and keeps x, y itself, so weights per row cannot follow"
+    " them; weigh classes instead with class_weight, passed to model.fit in a"
+    " keras_tuner.HyperModel's fit(self, hp, model, *args, **kwargs)",
+}
+"""KerasTuner's ``tuner.search`` (and tuner) keywords ``search.run`` does not take, and what to give."""
+
+
+def _shown(value: Any) -> str:
+    """``value`` in a message: an array as such, callbacks by their class."""
+    if hasattr(value, "shape"):
+        return "an array"
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float, str)) for v in value):
+        return "[" + ", ".join(type(v).__name__ for v in value) + "]"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _refuse_keras_tuner_options(given: Mapping[str, Any]) -> None:
+    """SearchError for a KerasTuner keyword, saying what to give instead; TypeError for
+    any other keyword ``search.run`` does not take."""
+    for keyword, value in given.items():
+        if keyword in FIT_KEYWORDS:
+            raise SearchError(
+                f"{keyword} ({_shown(value)}): search.run calls model.fit itself; pass it to"
+                " model.fit in a keras_tuner.HyperModel's fit(self, hp, model, *args, **kwargs)"
+                " (or tune it there with hp.*)"
+            )
+        if keyword in RENAMED:
+            raise SearchError(f"{keyword} ({_shown(value)}): " + RENAMED[keyword].format(value=value))
+        raise TypeError(f"run() got an unexpected keyword argument {keyword!r}")
 
 
 def _check_given(hypermodel: Any, data: dict[str, Any], options: RunRequest) -> None:

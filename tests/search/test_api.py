@@ -300,6 +300,23 @@ def test_bad_options_are_refused_before_the_data_is_touched(tmp_path: Path) -> N
     _refused(tmp_path, SearchError, "train_size 'most'", train_size="most")
 
 
+def test_keras_tuners_search_keywords_are_refused_with_what_to_give_instead(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^epochs \(2\): search\.run trains a trial for at most max_epochs;"
+             r" give max_epochs=2$", epochs=2)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^verbose \(0\): .*give quiet=True", verbose=0)
+    _refused(tmp_path, SearchError, r"^directory \('d'\): .*give results='d'", directory="d")
+    _refused(tmp_path, SearchError, r"^project_name \('p'\): .*give name='p'", project_name="p")
+    for keyword, value in (("batch_size", 16), ("class_weight", {0: 2.0}), ("shuffle", False)):
+        _refused(tmp_path, SearchError, rf"^{keyword} \({re.escape(repr(value))}\): search\.run calls"
+                 r" model\.fit itself; pass it to model\.fit in a keras_tuner\.HyperModel's"
+                 r" fit\(self, hp, model, \*args, \*\*kwargs\)", **{keyword: value})  # fmt: skip
+    _refused(tmp_path, SearchError, r"^callbacks \(\[EarlyStopping\]\): .*observers=", callbacks=[
+        keras.callbacks.EarlyStopping()])  # fmt: skip
+    _refused(tmp_path, SearchError, r"^sample_weight \(an array\): .*class_weight", sample_weight=np.ones(3))
+    with pytest.raises(TypeError, match=r"^run\(\) got an unexpected keyword argument 'epochz'$"):
+        search.run(um.build, *um.tiny_data(), epochz=2)
+
+
 def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^warm_start: 123 \(int\) is not a run", warm_start=123)
     _refused(tmp_path, SearchError, r"^warm_start: None \(NoneType\) is not a run", warm_start=[None])
