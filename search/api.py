@@ -263,7 +263,8 @@ def run(
         validation_split: the share of x, y held out for validation.
         test_data: ``(x_test, y_test)``, evaluated once by the final model, never to choose.
         tuner: ``hyperband``, ``random``, ``bayesian`` or ``optuna``.
-        objective: a metric name the model logs (``val_accuracy``, ``val_auc``...), a
+        objective: a metric name the model logs (``val_accuracy``, ``val_auc``...), with
+            ``:min`` or ``:max`` where its direction is not obvious (``"val_rmse:min"``), a
             ``keras_tuner.Objective``, or ``"pareto"`` (Optuna).
         max_trials: trials to run (Hyperband: a cap on its schedule); None: the default.
         max_epochs: epochs of the longest trial; None: the default.
@@ -349,7 +350,9 @@ def run(
 
 
 def _objective(objective: Any) -> tuple[str, str | None]:
-    """``objective``'s metric name and direction (None: inferred); SearchError for anything else."""
+    """``objective``'s metric name and direction (None: inferred), from a
+    ``keras_tuner.Objective`` or a name with an optional ``:min``/``:max`` as on the
+    command line; SearchError for anything else."""
     if isinstance(objective, kt.Objective):
         return objective.name, objective.direction
     if not isinstance(objective, str):
@@ -357,7 +360,8 @@ def _objective(objective: Any) -> tuple[str, str | None]:
             f"objective: a {type(objective).__name__}; give one metric name, a"
             " keras_tuner.Objective, or 'pareto'"
         )
-    return objective, None
+    name, _, direction = objective.partition(":")
+    return name, direction or None
 
 
 FIT_KEYWORDS = (

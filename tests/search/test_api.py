@@ -249,6 +249,14 @@ def test_objective_not_among_the_models_metrics_names_the_ones_it_has(tmp_path: 
     _refused(tmp_path, SearchError, "test set is never an objective", objective="test_accuracy")
 
 
+def test_an_objective_of_unknown_direction_is_told_the_form_python_takes(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^objective 'val_rmse': cannot tell whether to maximize or minimize"
+             r" it; say so with objective val_rmse:min or val_rmse:max \(from Python also"
+             r" keras_tuner.Objective\('val_rmse', 'min'\)\)$", objective="val_rmse")  # fmt: skip
+    _refused(tmp_path, SearchError, r"^objective direction 'low': choose", objective="val_rmse:low")
+    _refused(tmp_path, SearchError, r"'val_fancy' is not among .*val_accuracy", objective="val_fancy:min")
+
+
 def test_a_regression_under_the_default_objective_is_told_which_objective_to_set(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     with pytest.raises(SearchError) as refused:
