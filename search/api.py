@@ -100,6 +100,19 @@ class Run:
         trials = {t["id"]: t for t in self._folder.read_trials()}
         return dict(trials[choice.trial]["hyperparameters"])
 
+    @property
+    def best_hp(self) -> kt.HyperParameters | None:
+        """:attr:`best_hyperparameters` as a ``keras_tuner.HyperParameters``, what
+        ``build(hp)`` takes (as KerasTuner's ``get_best_hyperparameters()[0]``):
+        ``build(run.best_hp)`` builds the chosen model, untrained. None before any trial
+        completed."""
+        chosen = self.best_hyperparameters
+        if chosen is None:
+            return None
+        hp = kt.HyperParameters()
+        hp.values = dict(chosen)  # build's hp.* calls return these values
+        return hp
+
     def best_model(
         self, custom_objects: Mapping[str, Any] | None = None, safe_mode: bool = True
     ) -> keras.Model:

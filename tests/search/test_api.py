@@ -190,6 +190,14 @@ def test_the_projects_image_cnn_driven_by_a_toml_space(tuner: str, tmp_path: Pat
     assert run.meta["hypermodel"] is None  # a Space argument is not plain data: in-process only
 
 
+def test_best_hp_rebuilds_the_chosen_model_as_keras_tuners_best_hyperparameters_do(tmp_path: Path) -> None:
+    run = _run(um.build_with_branch, tmp_path, "random", max_epochs=1, fix={"arch": "wide"})
+    chosen = run.best_hyperparameters
+    assert isinstance(run.best_hp, kt.HyperParameters) and run.best_hp.values == chosen
+    model = um.build_with_branch(search.load(run.folder).best_hp)  # KerasTuner's build(best_hps[0])
+    assert model.layers[0].units == chosen["width"]
+
+
 def test_an_experiment_by_name_is_the_main_command(tmp_path: Path, synthetic_fashion: Path) -> None:
     run = search.run("fashion", tuner="random", max_trials=1, max_epochs=1, train_size=200,
                      val_size=100, data_dir=synthetic_fashion, results=tmp_path, name="f",
