@@ -176,6 +176,7 @@ class SearchProgress(Observer):
         if status == "completed" and self._shown_best() is self._trial_best:
             self.best = self._trial_best
         self._trial_best = None  # a failed trial's epochs are no one's best
+        self._progress.update(self._search, description=self._describe(trial.trial_id))
         if getattr(trial, "pruned_at", None) is not None:
             status = f"pruned after epoch {trial.pruned_at}"
         score = f"{trial.score:.4f}" if trial.score is not None else "-"

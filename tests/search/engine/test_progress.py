@@ -75,6 +75,23 @@ def test_a_trial_whose_fit_returned_only_a_value_is_the_best_by_its_score() -> N
     assert "best val_score 0.7000 (trial 0001)" in lines[-1], lines[-1]
 
 
+def test_the_bar_shows_the_best_as_the_last_trial_left_it() -> None:
+    """The bar's line is what a terminal keeps at the end: not the best before the last
+    trial, nor a failed trial's epoch."""
+    progress, _ = _progress()
+    first, better = _trial("0000"), _trial("0001")
+    _epochs(progress, first, [0.5])
+    progress.trial_end(first)
+    better.score = 0.7
+    progress.trial_begin(better)
+    progress.trial_end(better)
+    failed = _trial("0002", status="FAILED")
+    _epochs(progress, failed, [0.9])
+    progress.trial_end(failed)
+    bar = next(task for task in progress._progress.tasks if task.id == progress._search)
+    assert bar.description.endswith("best val_score 0.7000 (trial 0001)"), bar.description
+
+
 def test_more_batches_than_planned_make_the_count_unknown() -> None:
     progress, _ = _progress()
     trial = _trial("0000")
