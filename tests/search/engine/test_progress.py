@@ -117,3 +117,17 @@ def test_batches_per_epoch_follow_how_the_trials_train() -> None:
     growing = batches_per_epoch(images, DataFidelity(max_epochs=3, seed=0), model_fit=True)
     assert growing({"batch_size": 10}, 0) < growing({"batch_size": 10}, 2) == 100  # a pruner's trial
     assert growing({"batch_size": 10, "tuner/epochs": 1}, 2) == growing({"batch_size": 10}, 0)  # Hyperband's
+
+
+def test_a_completed_trial_that_logged_no_epochs_counts_its_planned_epochs_done() -> None:
+    """A fit returning a float tells no epochs: the bar (in epochs) would stay at 0 and its
+    time left unknown to the end."""
+    progress, _ = _progress()
+    trial = _trial("0000")
+    trial.score = 0.5
+    progress.trial_begin(trial)
+    progress.trial_end(trial)
+    _epochs(progress, _trial("0001"), [0.4, 0.6])
+    progress.trial_end(_trial("0001"))
+    bar = next(task for task in progress._progress.tasks if task.id == progress._search)
+    assert bar.completed == 3 + 2  # the first trial's planned max_epochs (3), the second's 2
