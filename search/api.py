@@ -35,10 +35,12 @@ from search.engine import (
 from search.errors import RunFolderError, SearchError, named_options, render
 from search.experiments import (
     Experiment,
+    Reference,
     absolute_reference,
     describe,
     folder_name,
     is_hypermodel,
+    own_objects,
     refuse_search_on_import,
     user_experiment,
 )
@@ -117,7 +119,9 @@ class Run:
         self, custom_objects: Mapping[str, Any] | None = None, safe_mode: bool = True
     ) -> keras.Model:
         """The final model: the retrained one if there was a retrain, else the chosen
-        trial's best-epoch checkpoint. SearchError when the run saved none (yet), or when
+        trial's best-epoch checkpoint; your own classes and functions that Keras does not
+        know by name are looked for, without custom_objects, in the module that defines
+        the run's build or HyperModel. SearchError when the run saved none (yet), or when
         Keras cannot load it.
 
         Args:
@@ -142,11 +146,29 @@ class Run:
                 f"{file}: no model saved (the run is {self.status});"
                 " resume it with search.resume(folder) to finish it"
             )
-        return load_saved(
-            file, str(file), "pass your own classes and functions: run.best_model(custom_objects="
-            "{'Name': Name}), or register them with @keras.saving.register_keras_serializable();"
-            " a Lambda layer you trust: safe_mode=False", custom_objects, safe_mode,
-        )  # fmt: skip
+        fix = (
+            "pass your own classes and functions: run.best_model(custom_objects={'Name': Name}), or"
+            " register them with @keras.saving.register_keras_serializable(); a Lambda layer you"
+            " trust: safe_mode=False"
+        )
+        try:
+            return load_saved(file, str(file), fix, custom_objects, safe_mode)
+        except SearchError:
+            found = self._own_objects() if custom_objects is None else {}
+            if not found:
+                raise
+        return load_saved(file, str(file), fix, found, safe_mode)
+
+    def _own_objects(self) -> dict[str, Any]:
+        """The classes and functions of the module that defines the run's build or
+        HyperModel, imported again as ``resume`` and ``export`` do; {} where it cannot be."""
+        stored = (self.meta.get("hypermodel") or {}).get("hypermodel")
+        if not stored:
+            return {}
+        try:
+            return own_objects(Reference.from_json(stored).load())
+        except SearchError:  # gone or broken since: the caller's message stands
+            return {}
 
     @property
     def trials(self) -> pd.DataFrame:

@@ -811,15 +811,18 @@ def _build_unregistered(hp: kt.HyperParameters) -> keras.Model:
 
 
 def test_a_best_model_of_the_users_own_layers_loads_with_them(tmp_path: Path) -> None:
-    """Keras loads a layer it cannot find by name only when told of it: best_model takes
-    load_model's custom_objects and safe_mode, and says so when they are missing."""
+    """Keras loads a layer it cannot find by name only when told of it: best_model finds
+    it in the module that defines the build (as export does), takes load_model's
+    custom_objects and safe_mode, and says so when they are missing."""
     run = _run(_build_unregistered, tmp_path, "random", max_trials=1)
-    file = re.escape(str(run.folder / "best_model.keras"))
-    with pytest.raises(SearchError, match=rf"^{file}: Keras cannot load it \(Could not locate class"
-                       r" '_Doubled'\); pass your own classes and functions: run.best_model\(custom_"):
-        run.best_model()
+    assert isinstance(search.load(run.folder).best_model().layers[0], _Doubled)
     model = run.best_model(custom_objects={"_Doubled": _Doubled})
     assert isinstance(model.layers[0], _Doubled)
+    closure = _run(lambda hp: _build_unregistered(hp), tmp_path, "random", max_trials=1, name="c")
+    file = re.escape(str(closure.folder / "best_model.keras"))
+    with pytest.raises(SearchError, match=rf"^{file}: Keras cannot load it \(Could not locate class"
+                       r" '_Doubled'\); pass your own classes and functions: run.best_model\(custom_"):
+        closure.best_model()  # no module to look in
 
 
 def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
