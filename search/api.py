@@ -35,10 +35,12 @@ from search.engine import (
 from search.errors import RunFolderError, SearchError, named_options, render
 from search.experiments import (
     Experiment,
+    Reference,
     absolute_reference,
     describe,
     folder_name,
     is_hypermodel,
+    own_objects,
     refuse_search_on_import,
     user_experiment,
 )
@@ -100,11 +102,26 @@ class Run:
         trials = {t["id"]: t for t in self._folder.read_trials()}
         return dict(trials[choice.trial]["hyperparameters"])
 
+    @property
+    def best_hp(self) -> kt.HyperParameters | None:
+        """:attr:`best_hyperparameters` as a ``keras_tuner.HyperParameters``, what
+        ``build(hp)`` takes (as KerasTuner's ``get_best_hyperparameters()[0]``):
+        ``build(run.best_hp)`` builds the chosen model, untrained. None before any trial
+        completed."""
+        chosen = self.best_hyperparameters
+        if chosen is None:
+            return None
+        hp = kt.HyperParameters()
+        hp.values = dict(chosen)  # build's hp.* calls return these values
+        return hp
+
     def best_model(
         self, custom_objects: Mapping[str, Any] | None = None, safe_mode: bool = True
     ) -> keras.Model:
         """The final model: the retrained one if there was a retrain, else the chosen
-        trial's best-epoch checkpoint. SearchError when the run saved none (yet), or when
+        trial's best-epoch checkpoint; your own classes and functions that Keras does not
+        know by name are looked for, without custom_objects, in the module that defines
+        the run's build or HyperModel. SearchError when the run saved none (yet), or when
         Keras cannot load it.
 
         Args:
@@ -129,11 +146,29 @@ class Run:
                 f"{file}: no model saved (the run is {self.status});"
                 " resume it with search.resume(folder) to finish it"
             )
-        return load_saved(
-            file, str(file), "pass your own classes and functions: run.best_model(custom_objects="
-            "{'Name': Name}), or register them with @keras.saving.register_keras_serializable();"
-            " a Lambda layer you trust: safe_mode=False", custom_objects, safe_mode,
-        )  # fmt: skip
+        fix = (
+            "pass your own classes and functions: run.best_model(custom_objects={'Name': Name}), or"
+            " register them with @keras.saving.register_keras_serializable(); a Lambda layer you"
+            " trust: safe_mode=False"
+        )
+        try:
+            return load_saved(file, str(file), fix, custom_objects, safe_mode)
+        except SearchError:
+            found = self._own_objects() if custom_objects is None else {}
+            if not found:
+                raise
+        return load_saved(file, str(file), fix, found, safe_mode)
+
+    def _own_objects(self) -> dict[str, Any]:
+        """The classes and functions of the module that defines the run's build or
+        HyperModel, imported again as ``resume`` and ``export`` do; {} where it cannot be."""
+        stored = (self.meta.get("hypermodel") or {}).get("hypermodel")
+        if not stored:
+            return {}
+        try:
+            return own_objects(Reference.from_json(stored).load())
+        except SearchError:  # gone or broken since: the caller's message stands
+            return {}
 
     @property
     def trials(self) -> pd.DataFrame:
@@ -247,6 +282,7 @@ def run(
     observers: Sequence[Observer] = (),
     warm_start: str | Path | Run | Sequence[str | Path | Run] | None = (),
     quiet: bool = False,
+    **keras_tuner_options: Any,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
 
@@ -262,7 +298,8 @@ def run(
         validation_split: the share of x, y held out for validation.
         test_data: ``(x_test, y_test)``, evaluated once by the final model, never to choose.
         tuner: ``hyperband``, ``random``, ``bayesian`` or ``optuna``.
-        objective: a metric name the model logs (``val_accuracy``, ``val_auc``...), a
+        objective: a metric name the model logs (``val_accuracy``, ``val_auc``...), with
+            ``:min`` or ``:max`` where its direction is not obvious (``"val_rmse:min"``), a
             ``keras_tuner.Objective``, or ``"pareto"`` (Optuna).
         max_trials: trials to run (Hyperband: a cap on its schedule); None: the default.
         max_epochs: epochs of the longest trial; None: the default.
@@ -300,18 +337,15 @@ def run(
             and objective whose finished trials the search starts from (tuning in stages);
             their parameters must be this space's or a subset of them.
         quiet: print nothing (progress shows by default, in a terminal or Jupyter).
+        **keras_tuner_options: none taken: KerasTuner's ``tuner.search`` and ``model.fit``
+            keywords (``epochs``, ``callbacks``, ``batch_size``...) are refused with what to
+            give instead; any other is a TypeError, as for any function.
 
     Returns:
         The :class:`Run`.
     """
-    direction: str | None = None
-    if isinstance(objective, kt.Objective):
-        objective, direction = objective.name, objective.direction
-    if not isinstance(objective, str):
-        raise SearchError(
-            f"objective: a {type(objective).__name__}; give one metric name, a"
-            " keras_tuner.Objective, or 'pareto'"
-        )
+    _refuse_keras_tuner_options(keras_tuner_options)
+    objective, direction = _objective(objective)
     kept = None if keep_best == "all" else keep_best
     if isinstance(kept, str):
         raise SearchError(f"keep_best {kept!r}: give a number of trials, 'all' or None (every one)")
@@ -348,6 +382,70 @@ def run(
         command=(ARRAY_COMMAND, describe(hypermodel)),
     )  # fmt: skip
     return _execute(request, user, quiet, observers)
+
+
+def _objective(objective: Any) -> tuple[str, str | None]:
+    """``objective``'s metric name and direction (None: inferred), from a
+    ``keras_tuner.Objective`` or a name with an optional ``:min``/``:max`` as on the
+    command line; SearchError for anything else."""
+    if isinstance(objective, kt.Objective):
+        return objective.name, objective.direction
+    if not isinstance(objective, str):
+        raise SearchError(
+            f"objective: a {type(objective).__name__}; give one metric name, a"
+            " keras_tuner.Objective, or 'pareto'"
+        )
+    name, _, direction = objective.partition(":")
+    return name, direction or None
+
+
+FIT_KEYWORDS = (
+    "batch_size", "shuffle", "class_weight", "steps_per_epoch", "validation_steps",
+    "validation_batch_size", "validation_freq", "initial_epoch",
+)  # fmt: skip
+"""``model.fit`` keywords a ``HyperModel``'s own ``fit`` can pass on."""
+
+RENAMED = {
+    "epochs": "search.run trains a trial for at most max_epochs; give max_epochs={value!r}",
+    "verbose": "search.run shows its own progress; give quiet=True to print nothing",
+    "directory": "the runs' root folder is results=; give results={value!r}",
+    "project_name": "a run's folder is named by name=; give name={value!r}",
+    "overwrite": "a run of an existing name= is continued, never overwritten; give another name=,"
+    " or delete its folder",
+    "callbacks": "search.run stops trials itself (Hyperband, Optuna's pruner, the retrain's early"
+    " stop); follow the epochs with observers=[...] (search.Observer subclasses), or pass them to"
+    " model.fit, with the callbacks it is given, in a keras_tuner.HyperModel's"
+    " fit(self, hp, model, *args, **kwargs)",
+    "sample_weight": "search.run splits and keeps x, y itself, so weights per row cannot follow"
+    " them; weigh classes instead with class_weight, passed to model.fit in a"
+    " keras_tuner.HyperModel's fit(self, hp, model, *args, **kwargs)",
+}
+"""KerasTuner's ``tuner.search`` (and tuner) keywords ``search.run`` does not take, and what to give."""
+
+
+def _shown(value: Any) -> str:
+    """``value`` in a message: an array as such, callbacks by their class."""
+    if hasattr(value, "shape"):
+        return "an array"
+    if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float, str)) for v in value):
+        return "[" + ", ".join(type(v).__name__ for v in value) + "]"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _refuse_keras_tuner_options(given: Mapping[str, Any]) -> None:
+    """SearchError for a KerasTuner keyword, saying what to give instead; TypeError for
+    any other keyword ``search.run`` does not take."""
+    for keyword, value in given.items():
+        if keyword in FIT_KEYWORDS:
+            raise SearchError(
+                f"{keyword} ({_shown(value)}): search.run calls model.fit itself; pass it to"
+                " model.fit in a keras_tuner.HyperModel's fit(self, hp, model, *args, **kwargs)"
+                " (or tune it there with hp.*)"
+            )
+        if keyword in RENAMED:
+            raise SearchError(f"{keyword} ({_shown(value)}): " + RENAMED[keyword].format(value=value))
+        raise TypeError(f"run() got an unexpected keyword argument {keyword!r}")
 
 
 def _check_given(hypermodel: Any, data: dict[str, Any], options: RunRequest) -> None:

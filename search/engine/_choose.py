@@ -8,7 +8,7 @@ from typing import Any
 from search._text import plural
 from search.engine._records import TrialRecorder
 from search.engine._request import RunRequest
-from search.errors import SearchError
+from search.errors import SearchError, option
 from search.ranking import Ranking, rank_run, trials_table
 from search.storage import RunFolder
 
@@ -40,15 +40,27 @@ def choose_trial(
     """
     choice = ranking(list(recorder.records.values()), request).choice
     if choice is None:
-        raise SearchError(
-            f"no trial completed ({failure_summary(recorder)}); see {folder.trials_file}"
-        )
+        raise SearchError(_none_completed(recorder, request, folder))
     best = recorder.records[choice.trial]
     objective = request.kt_objective().name
     folder.update_meta(best={**best_summary(best, objective), "rule": choice.sentence()})
     if study is not None:
         folder.update_meta(pareto_front=pareto_front(study))
     return best
+
+
+def _none_completed(recorder: TrialRecorder, request: RunRequest, folder: RunFolder) -> str:
+    """Why no trial completed: the failures' reasons, and whether they are an earlier
+    process's (a run continued after a fix, whose budget they had spent: none ran now)."""
+    summary = failure_summary(recorder)
+    alone = request.workers == 1 and not request.isolate  # else other processes ran the trials
+    if recorder.records and not recorder.own_trials and alone:
+        return (
+            f"no trial completed: the run's {plural(len(recorder.records), 'trial')} failed before this"
+            f" process went on with it ({summary}), which ran none (failed trials count against the"
+            f" run's budget); search again under another {option('name')}, or delete {folder.path}"
+        )
+    return f"no trial completed ({summary}); see {folder.trials_file}"
 
 
 def pareto_front(study: Any) -> list[dict[str, Any]]:

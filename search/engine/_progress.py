@@ -87,6 +87,8 @@ class SearchProgress(Observer):
         self._search = self._progress.add_task("search", total=planned_epochs)
         self._epoch = self._progress.add_task("epoch", total=1, visible=False)
         self._values: dict[str, Any] = {}
+        self._epochs_done = 0
+        """Epochs the running trial logged."""
         self._start = time.perf_counter()
 
     def start_from(self, records: Iterable[dict[str, Any]]) -> None:
@@ -141,6 +143,7 @@ class SearchProgress(Observer):
     def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         self._trial_index += 1
         self._epochs = trial.hyperparameters.values.get("tuner/epochs", self.max_epochs)
+        self._epochs_done = 0
         self._values = trial.hyperparameters.values
         self._progress.update(self._search, description=self._describe(trial.trial_id))
 
@@ -160,6 +163,7 @@ class SearchProgress(Observer):
 
     def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
         self._progress.advance(self._search)
+        self._epochs_done += 1
         value = logs.get(self.objective.name)
         if value is not None and (self._trial_best is None or self._better(value, self._trial_best)):
             self._trial_best = (value, trial.trial_id)
@@ -171,9 +175,15 @@ class SearchProgress(Observer):
         self.trials_done += 1
         self._progress.update(self._epoch, visible=False)
         status = str(trial.status).lower()
+        if status == "completed" and not self._epochs_done:  # a fit that told no epochs
+            planned = self._epochs - int(self._values.get("tuner/initial_epoch", 0))
+            self._progress.advance(self._search, planned)
+        if self._trial_best is None and trial.score is not None:
+            self._trial_best = (trial.score, trial.trial_id)  # a fit that returned final values
         if status == "completed" and self._shown_best() is self._trial_best:
             self.best = self._trial_best
         self._trial_best = None  # a failed trial's epochs are no one's best
+        self._progress.update(self._search, description=self._describe(trial.trial_id))
         if getattr(trial, "pruned_at", None) is not None:
             status = f"pruned after epoch {trial.pruned_at}"
         score = f"{trial.score:.4f}" if trial.score is not None else "-"

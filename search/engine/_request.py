@@ -303,7 +303,8 @@ class RunRequest:
         if direction is None:
             raise SearchError(
                 f"{option('objective')} {name!r}: cannot tell whether to maximize or minimize it; say so"
-                f" with {option('objective')} {name}:max (Python: keras_tuner.Objective({name!r}, 'max'))"
+                f" with {option('objective')} {name}:min or {name}:max (from Python also"
+                f" keras_tuner.Objective({name!r}, 'min'))"
             )
         return kt.Objective(name, direction)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
@@ -181,10 +182,36 @@ class UserHyperModel(kt.HyperModel):
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search
                 kwargs["fidelity"] = fidelity
-            result = fit_result(fit(hp, model, *args, **kwargs), self.name, objective)
+            result = fit_result(_call_fit(fit, self.name, hp, model, args, kwargs), self.name, objective)
             _check_float(result, model, self.name, objective)
             return result
         return _fit_resumable(model, args, kwargs, state_path, fidelity)
+
+
+class FitCallError(SearchError, kt.errors.FatalError):
+    """A HyperModel's own ``fit`` passes ``model.fit`` a keyword that the search passes it
+    too. Every trial would fail alike: as a FatalError, KerasTuner lets it through."""
+
+
+_REPEATED = re.compile(r"got multiple values for keyword argument '(\w+)'")
+
+
+def _call_fit(fit: Callable[..., Any], name: str, hp: kt.HyperParameters, model: keras.Model,
+              args: tuple, kwargs: dict[str, Any]) -> Any:  # fmt: skip
+    """``fit(hp, model, *args, **kwargs)``; FitCallError, with the fix, where it passed
+    ``model.fit`` one of ``kwargs`` a second time (``epochs=hp.Int(...)``, as KerasTuner
+    users do when ``tuner.search`` is given no epochs)."""
+    try:
+        return fit(hp, model, *args, **kwargs)
+    except TypeError as exc:
+        repeated = _REPEATED.search(str(exc))
+        if repeated is None or repeated[1] not in kwargs:
+            raise
+        raise FitCallError(
+            f"{name}'s fit passes {repeated[1]}= to model.fit besides the **kwargs it is given, which"
+            f" hold it already (the search passes {', '.join(sorted(set(kwargs) - {'verbose'}))}):"
+            f" set kwargs[{repeated[1]!r}] = ... before model.fit(*args, **kwargs) instead"
+        ) from None
 
 
 class FitResultError(SearchError, kt.errors.FatalError):

@@ -280,8 +280,9 @@ def why_by_value(frame: pd.DataFrame, objective: str) -> str | None:
     if done.empty or (done["epochs"] > 0).any():
         return None
     return (
-        "ranked by val_accuracy alone: the trials logged no epochs (their fit returned"
-        " final values only), so there is no train/validation gap to judge"
+        "ranked by val_accuracy alone: the trials logged no epochs (their fit called none of the"
+        " callbacks it is given; pass them to model.fit for per-epoch records), so there is no"
+        " train/validation gap to judge"
     )
 
 

@@ -190,6 +190,14 @@ def test_the_projects_image_cnn_driven_by_a_toml_space(tuner: str, tmp_path: Pat
     assert run.meta["hypermodel"] is None  # a Space argument is not plain data: in-process only
 
 
+def test_best_hp_rebuilds_the_chosen_model_as_keras_tuners_best_hyperparameters_do(tmp_path: Path) -> None:
+    run = _run(um.build_with_branch, tmp_path, "random", max_epochs=1, fix={"arch": "wide"})
+    chosen = run.best_hyperparameters
+    assert isinstance(run.best_hp, kt.HyperParameters) and run.best_hp.values == chosen
+    model = um.build_with_branch(search.load(run.folder).best_hp)  # KerasTuner's build(best_hps[0])
+    assert model.layers[0].units == chosen["width"]
+
+
 def test_an_experiment_by_name_is_the_main_command(tmp_path: Path, synthetic_fashion: Path) -> None:
     run = search.run("fashion", tuner="random", max_trials=1, max_epochs=1, train_size=200,
                      val_size=100, data_dir=synthetic_fashion, results=tmp_path, name="f",
@@ -249,6 +257,14 @@ def test_objective_not_among_the_models_metrics_names_the_ones_it_has(tmp_path: 
     _refused(tmp_path, SearchError, "test set is never an objective", objective="test_accuracy")
 
 
+def test_an_objective_of_unknown_direction_is_told_the_form_python_takes(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^objective 'val_rmse': cannot tell whether to maximize or minimize"
+             r" it; say so with objective val_rmse:min or val_rmse:max \(from Python also"
+             r" keras_tuner.Objective\('val_rmse', 'min'\)\)$", objective="val_rmse")  # fmt: skip
+    _refused(tmp_path, SearchError, r"^objective direction 'low': choose", objective="val_rmse:low")
+    _refused(tmp_path, SearchError, r"'val_fancy' is not among .*val_accuracy", objective="val_fancy:min")
+
+
 def test_a_regression_under_the_default_objective_is_told_which_objective_to_set(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     with pytest.raises(SearchError) as refused:
@@ -302,6 +318,23 @@ def test_bad_options_are_refused_before_the_data_is_touched(tmp_path: Path) -> N
     _refused(tmp_path, SearchError, r"^seed \(-1\) must be at least 0", seed=-1)
     _refused(tmp_path, SearchError, "objective: a list", objective=["val_accuracy"])
     _refused(tmp_path, SearchError, "train_size 'most'", train_size="most")
+
+
+def test_keras_tuners_search_keywords_are_refused_with_what_to_give_instead(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^epochs \(2\): search\.run trains a trial for at most max_epochs;"
+             r" give max_epochs=2$", epochs=2)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^verbose \(0\): .*give quiet=True", verbose=0)
+    _refused(tmp_path, SearchError, r"^directory \('d'\): .*give results='d'", directory="d")
+    _refused(tmp_path, SearchError, r"^project_name \('p'\): .*give name='p'", project_name="p")
+    for keyword, value in (("batch_size", 16), ("class_weight", {0: 2.0}), ("shuffle", False)):
+        _refused(tmp_path, SearchError, rf"^{keyword} \({re.escape(repr(value))}\): search\.run calls"
+                 r" model\.fit itself; pass it to model\.fit in a keras_tuner\.HyperModel's"
+                 r" fit\(self, hp, model, \*args, \*\*kwargs\)", **{keyword: value})  # fmt: skip
+    _refused(tmp_path, SearchError, r"^callbacks \(\[EarlyStopping\]\): .*observers=", callbacks=[
+        keras.callbacks.EarlyStopping()])  # fmt: skip
+    _refused(tmp_path, SearchError, r"^sample_weight \(an array\): .*class_weight", sample_weight=np.ones(3))
+    with pytest.raises(TypeError, match=r"^run\(\) got an unexpected keyword argument 'epochz'$"):
+        search.run(um.build, *um.tiny_data(), epochz=2)
 
 
 def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
@@ -782,15 +815,18 @@ def _build_unregistered(hp: kt.HyperParameters) -> keras.Model:
 
 
 def test_a_best_model_of_the_users_own_layers_loads_with_them(tmp_path: Path) -> None:
-    """Keras loads a layer it cannot find by name only when told of it: best_model takes
-    load_model's custom_objects and safe_mode, and says so when they are missing."""
+    """Keras loads a layer it cannot find by name only when told of it: best_model finds
+    it in the module that defines the build (as export does), takes load_model's
+    custom_objects and safe_mode, and says so when they are missing."""
     run = _run(_build_unregistered, tmp_path, "random", max_trials=1)
-    file = re.escape(str(run.folder / "best_model.keras"))
-    with pytest.raises(SearchError, match=rf"^{file}: Keras cannot load it \(Could not locate class"
-                       r" '_Doubled'\); pass your own classes and functions: run.best_model\(custom_"):
-        run.best_model()
+    assert isinstance(search.load(run.folder).best_model().layers[0], _Doubled)
     model = run.best_model(custom_objects={"_Doubled": _Doubled})
     assert isinstance(model.layers[0], _Doubled)
+    closure = _run(lambda hp: _build_unregistered(hp), tmp_path, "random", max_trials=1, name="c")
+    file = re.escape(str(closure.folder / "best_model.keras"))
+    with pytest.raises(SearchError, match=rf"^{file}: Keras cannot load it \(Could not locate class"
+                       r" '_Doubled'\); pass your own classes and functions: run.best_model\(custom_"):
+        closure.best_model()  # no module to look in
 
 
 def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:

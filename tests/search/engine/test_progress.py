@@ -62,6 +62,36 @@ def test_a_completed_trial_keeps_its_best_epoch_in_the_objectives_direction() ->
     assert progress.best == (1.5, "0001")
 
 
+def test_a_trial_whose_fit_returned_only_a_value_is_the_best_by_its_score() -> None:
+    progress, out = _progress()
+    for trial_id, score in (("0000", 0.4), ("0001", 0.7), ("0002", 0.5)):
+        trial = _trial(trial_id)
+        trial.score = score
+        progress.trial_begin(trial)  # a fit of its own that returned a float: no epochs
+        progress.trial_end(trial)
+    assert progress.best == (0.7, "0001")
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("trial 0000 completed: val_score 0.4000 · best val_score 0.4000 (trial 0000)")
+    assert "best val_score 0.7000 (trial 0001)" in lines[-1], lines[-1]
+
+
+def test_the_bar_shows_the_best_as_the_last_trial_left_it() -> None:
+    """The bar's line is what a terminal keeps at the end: not the best before the last
+    trial, nor a failed trial's epoch."""
+    progress, _ = _progress()
+    first, better = _trial("0000"), _trial("0001")
+    _epochs(progress, first, [0.5])
+    progress.trial_end(first)
+    better.score = 0.7
+    progress.trial_begin(better)
+    progress.trial_end(better)
+    failed = _trial("0002", status="FAILED")
+    _epochs(progress, failed, [0.9])
+    progress.trial_end(failed)
+    bar = next(task for task in progress._progress.tasks if task.id == progress._search)
+    assert bar.description.endswith("best val_score 0.7000 (trial 0001)"), bar.description
+
+
 def test_more_batches_than_planned_make_the_count_unknown() -> None:
     progress, _ = _progress()
     trial = _trial("0000")
@@ -87,3 +117,17 @@ def test_batches_per_epoch_follow_how_the_trials_train() -> None:
     growing = batches_per_epoch(images, DataFidelity(max_epochs=3, seed=0), model_fit=True)
     assert growing({"batch_size": 10}, 0) < growing({"batch_size": 10}, 2) == 100  # a pruner's trial
     assert growing({"batch_size": 10, "tuner/epochs": 1}, 2) == growing({"batch_size": 10}, 0)  # Hyperband's
+
+
+def test_a_completed_trial_that_logged_no_epochs_counts_its_planned_epochs_done() -> None:
+    """A fit returning a float tells no epochs: the bar (in epochs) would stay at 0 and its
+    time left unknown to the end."""
+    progress, _ = _progress()
+    trial = _trial("0000")
+    trial.score = 0.5
+    progress.trial_begin(trial)
+    progress.trial_end(trial)
+    _epochs(progress, _trial("0001"), [0.4, 0.6])
+    progress.trial_end(_trial("0001"))
+    bar = next(task for task in progress._progress.tasks if task.id == progress._search)
+    assert bar.completed == 3 + 2  # the first trial's planned max_epochs (3), the second's 2

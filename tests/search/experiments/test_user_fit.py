@@ -9,7 +9,7 @@ import pytest
 import search
 from search.errors import SearchError
 from search.experiments import UserHyperModel
-from search.experiments._user import FitResultError
+from search.experiments._user import FitCallError, FitResultError
 from tests import user_models as um
 
 
@@ -30,6 +30,22 @@ def test_a_float_of_a_metric_the_model_does_not_log_is_not_taken_as_the_objectiv
                        r" keras_tuner.Objective\('val_loss', 'min'\)\), or compile the model with"
                        r" metrics=\['accuracy'\]$"):  # fmt: skip
         _fit(um.LossFloatFit(), "val_accuracy")
+
+
+class EpochsClash(um.BuildOnly):
+    """KerasTuner's habit of tuning epochs in fit, which works there when ``tuner.search``
+    was given no ``epochs``."""
+
+    def fit(self, hp: kt.HyperParameters, model: object, x: object, y: object, **kwargs: object) -> object:
+        return model.fit(x, y, epochs=hp.Int("epochs", 1, 2), **kwargs)  # type: ignore[attr-defined]
+
+
+def test_a_fit_passing_a_keyword_the_search_passes_too_stops_with_how_to_set_it() -> None:
+    with pytest.raises(FitCallError, match=r"^EpochsClash's fit passes epochs= to model.fit besides the"
+                       r" \*\*kwargs it is given, which hold it already \(the search passes epochs,"
+                       r" validation_data\): set kwargs\['epochs'\] = \.\.\. before"
+                       r" model.fit\(\*args, \*\*kwargs\) instead$"):  # fmt: skip
+        _fit(EpochsClash(), "val_accuracy")
 
 
 def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from search.ranking import ValueChoice
-from search.ranking._rule import against_baseline_by_value
+from search.ranking._rule import against_baseline_by_value, why_by_value
 
 
 def _ranked(*rows: tuple[str, bool, float | None]) -> pd.DataFrame:
@@ -34,3 +34,15 @@ def test_a_sampled_choice_is_compared_with_the_baseline_s_value() -> None:
     )
     assert against_baseline_by_value(_ranked(("1", False, 0.33)), choice) is None  # no baseline
 
+
+
+def test_trials_without_epochs_say_how_their_fit_would_log_them() -> None:
+    """A fit returning a float, a dict or a History of its own alike: the search sees epochs
+    only through the callbacks it gives fit."""
+    frame = pd.DataFrame({"trial": ["0", "1"], "status": ["completed"] * 2, "epochs": [0, 0],
+                          "converged_val_accuracy": [float("nan")] * 2})  # fmt: skip
+    assert why_by_value(frame, "val_accuracy") == (
+        "ranked by val_accuracy alone: the trials logged no epochs (their fit called none of the"
+        " callbacks it is given; pass them to model.fit for per-epoch records), so there is no"
+        " train/validation gap to judge"
+    )
