@@ -90,6 +90,8 @@ class OptunaOracle(kt.Oracle):
         self._asked: dict[str, optuna.Trial] = {}
         self._history: dict[str, list[dict[str, float]]] = {}
         self._pruned: dict[str, int] = {}
+        self._told: dict[str, set[int]] = {}
+        """Steps (epochs) each trial reported to the study, a resumed one's earlier ones too."""
         self._beats: dict[str, Heartbeat] = {}
         self.stale: list[dict[str, Any]] = []
         """Trials of dead workers this process marked failed: number, KerasTuner id, retry."""
@@ -115,6 +117,7 @@ class OptunaOracle(kt.Oracle):
         for frozen in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             if frozen.number == int(trial_id):
                 ask = compat_optuna.running_trial(self.study, frozen)
+                self._told[trial_id] = set(frozen.intermediate_values)
                 self._asked[trial_id] = ask
                 self._history[trial_id] = []
                 self._beats[trial_id] = Heartbeat(ask)
@@ -287,8 +290,11 @@ class OptunaOracle(kt.Oracle):
         if self.pareto or trial is None or value is None or not math.isfinite(value):
             return False
         last = self.max_epochs is not None and epoch + 1 >= self.max_epochs
+        told = self._told.setdefault(trial_id, set())
         try:
-            trial.report(float(value), step=epoch + 1)
+            if epoch + 1 not in told:  # run again after a resume: Optuna keeps the first
+                trial.report(float(value), step=epoch + 1)
+                told.add(epoch + 1)
         except optuna.exceptions.UpdateFinishedTrialError:
             return False  # another worker judged this trial stale; see end_trial
         if not last and trial.should_prune() and not trial.user_attrs.get("baseline"):

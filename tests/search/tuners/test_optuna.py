@@ -300,6 +300,21 @@ def test_a_trial_is_not_pruned_after_its_last_epoch(max_epochs: int, pruned: boo
     assert oracle.report_epoch(trial.trial_id, 0, {"val_accuracy": 0.5}) is pruned
 
 
+def test_an_epoch_reported_again_warns_nothing(tmp_path: Path) -> None:
+    """A trial adopted after a resume runs again from its first epoch: Optuna would warn
+    (on the user's console) of each step it had already been told."""
+    space = parse_space('[units]\ntype = "choice"\nvalues = [4, 8]\ndefault = 4\n')
+    study = optuna.create_study(direction="maximize")
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 2, space, study, max_epochs=3)
+    oracle._set_project_dir(str(tmp_path), "p")
+    trial = oracle.create_trial("a")
+    oracle.report_epoch(trial.trial_id, 0, {"val_accuracy": 0.5})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        oracle.report_epoch(trial.trial_id, 0, {"val_accuracy": 0.5})
+    assert [str(w.message) for w in caught] == []
+
+
 def test_samplers_and_pruners_by_name() -> None:
     assert isinstance(make_sampler("tpe", 1, False), optuna.samplers.TPESampler)
     assert isinstance(make_sampler("random", 1, False), optuna.samplers.RandomSampler)
