@@ -3,7 +3,9 @@ first, once, resumes included) and seeds that repeat, 0 included."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import keras_tuner as kt
 import pytest
@@ -114,21 +116,27 @@ def _finish(search: kt.Oracle, trial: kt.engine.trial.Trial, score: float) -> No
     search.end_trial(trial)
 
 
+def _run_until_stopped(search: kt.Oracle, trials: int, name: str, score: Callable[[Any], float]) -> list:
+    """The values of ``name`` each trial ran with, ``score`` of them as each one's result,
+    until the oracle stops giving trials (or ``trials`` ran)."""
+    ran: list = []
+    for i in range(trials):
+        trial = search.create_trial(f"tuner{i}")
+        if trial.status != "RUNNING":
+            return ran
+        ran.append(values(trial)[name])
+        _finish(search, trial, score(ran[-1]))
+    return ran
+
+
 def test_bayesian_runs_each_configuration_of_a_small_space_once(tmp_path: Path) -> None:
     """Its Gaussian process proposes the best configuration again once the random points
     are done; KerasTuner's own oracle would train it again for the rest of the budget."""
     search = BayesianOracle(objective=OBJECTIVE, max_trials=8, num_initial_points=2, seed=3)
     search.hyperparameters = _small_space()
     search._set_project_dir(str(tmp_path), "search")
-    ran = []
-    for i in range(8):
-        trial = search.create_trial(f"tuner{i}")
-        if trial.status != "RUNNING":
-            break
-        ran.append(values(trial)["units"])
-        _finish(search, trial, 0.9 if ran[-1] == 8 else 0.5)
+    ran = _run_until_stopped(search, 8, "units", lambda units: 0.9 if units == 8 else 0.5)
     assert sorted(ran) == [4, 8, 16]
-    assert trial.status == "STOPPED"
 
 
 @pytest.mark.parametrize("kind", ["random", "bayesian"])
@@ -141,11 +149,5 @@ def test_a_stepped_float_default_is_the_grid_value_the_oracle_draws(kind: str, t
     hp.Float("dropout", 0.0, 0.8, step=0.1, default=0.3)
     search.hyperparameters = hp
     search._set_project_dir(str(tmp_path), "search")
-    ran = []
-    for i in range(12):
-        trial = search.create_trial(f"tuner{i}")
-        if trial.status != "RUNNING":
-            break
-        ran.append(round(values(trial)["dropout"], 6))
-        _finish(search, trial, 0.5 + i / 100)
-    assert sorted(ran) == [round(i / 10, 6) for i in range(9)]
+    ran = _run_until_stopped(search, 12, "dropout", lambda dropout: 0.5 + dropout / 10)
+    assert sorted(round(d, 6) for d in ran) == [round(i / 10, 6) for i in range(9)]
