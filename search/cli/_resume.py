@@ -8,11 +8,10 @@ from typing import Any
 
 from rich.console import Console
 
-from search.cli import _run
 from search.cli._parser import add_backend, add_common
 from search.cli._run import add_process_options
+from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
-from search.errors import SearchError
 from search.gpus import claim, parse_gpus
 
 
@@ -43,51 +42,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_process_options(p, resume=True)
     add_backend(p)
     add_common(p)
-    _add_run_settings(p)
+    add_run_settings(p)
     p.set_defaults(handler=handle)
 
 
-REFUSED = "refused:"
-"""Prefix of the hidden destinations of ``run``'s settings, which resume refuses by name."""
-
-
-def _add_run_settings(p: argparse.ArgumentParser) -> None:
-    """``run``'s options that resume does not take, hidden: parsed as ``run`` parses them
-    (so that a value is not taken for the run), then refused naming the option."""
-    scratch = argparse.ArgumentParser(add_help=False)
-    _run.add_parser(scratch.add_subparsers())
-    own = {flag for action in p._actions for flag in action.option_strings}
-    for action in _run_parser(scratch)._actions:
-        flags = [flag for flag in action.option_strings if flag not in own]
-        if not flags:
-            continue
-        dest, hidden = REFUSED + max(flags, key=len), argparse.SUPPRESS
-        if action.nargs == 0:
-            p.add_argument(*flags, dest=dest, action="store_const", const="", default=hidden, help=hidden)
-        else:
-            p.add_argument(*flags, dest=dest, nargs=action.nargs, default=hidden, help=hidden)
-
-
-def _run_parser(scratch: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    subparsers = next(a for a in scratch._actions if isinstance(a, argparse._SubParsersAction))
-    return subparsers.choices["run"]
-
-
-def _refuse_run_settings(args: argparse.Namespace) -> None:
-    """SearchError naming the first of ``run``'s settings given to resume."""
-    for dest, value in vars(args).items():
-        if dest.startswith(REFUSED):
-            shown = " ".join([dest.removeprefix(REFUSED), *([value] if isinstance(value, str) else value)])
-            raise SearchError(
-                f"{shown.strip()}: a setting of the run, kept from its start; resume takes only"
-                " what `search resume --help` lists (where the run lives and how it uses the"
-                " machine); to search with other settings, start a new run (--warm-start RUN"
-                " starts it from this one's trials)"
-            )
-
-
 def handle(args: argparse.Namespace, console: Console) -> int:
-    _refuse_run_settings(args)
+    refuse_run_settings(args, "resume")
     folder = resolve_run(args.run, args.results)
     stored = folder.read_meta().get("request")
     given = _given_again(args, stored if isinstance(stored, dict) else {})

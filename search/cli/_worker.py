@@ -10,6 +10,7 @@ from rich.console import Console
 
 from search._text import plural
 from search.cli._parser import add_backend, add_common
+from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
 
 
@@ -27,6 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--storage", help="the run's database URL with its password, if it has one")
     add_backend(p)
     add_common(p)
+    add_run_settings(p)
     p.set_defaults(handler=handle)
 
 
@@ -35,6 +37,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     from search.tuners import show_trial_tracebacks
 
     show_trial_tracebacks(args.debug)
+    refuse_run_settings(args, "worker")
 
     folder = resolve_run(args.run, args.results)
     index = args.index if args.index is not None else os.getpid()

@@ -525,15 +525,16 @@ def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path: Path
      (["--no-retrain"], "--no-retrain"), (["--warm-start", "a", "b"], "--warm-start a b"),
      (["--tuner", "optuna"], "--tuner optuna")],
 )
+@pytest.mark.parametrize("command", ["resume", "worker"])
 def test_resume_refuses_a_run_setting_in_one_line_naming_it(
-    tmp_path: Path, capsys, extra: list[str], named: str
+    tmp_path: Path, capsys, extra: list[str], named: str, command: str
 ) -> None:
     """Not argparse's "unrecognized arguments", which took --fix's value for the run."""
-    assert main(["resume", "r1", "--results", str(tmp_path), *extra]) == 2
+    assert main([command, "r1", "--results", str(tmp_path), *extra]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     assert err.startswith(f"error: {named}: a setting of the run, kept from its start;"), err
-    assert "search resume --help" in err and "--warm-start" in err
+    assert f"search {command} --help" in err and "--warm-start" in err
 
 
 def test_resume_of_a_run_moved_out_of_its_experiment_folder_is_refused(tmp_path: Path, capsys) -> None:
