@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from search.errors import SearchError, option
 from search.space import comparable
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
-from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
+from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, MAX_LISTED, Budget, TunerOptions, register
 
 WARM_ID = "warm-"
 """Prefix of the ids warm-start trials have while an oracle sees them (never a run's id)."""
@@ -70,6 +71,48 @@ def filled_values(space: kt.HyperParameters, given: dict[str, Any]) -> dict[str,
     return hps.values
 
 
+def _hp_values(hp: Any) -> list[Any] | None:
+    """Every value a KerasTuner hyperparameter draws; None for a float without a step (or a
+    type of its own)."""
+    if isinstance(hp, kt.engine.hyperparameters.Fixed):
+        return [hp.value]
+    if isinstance(hp, kt.engine.hyperparameters.Float) and hp.step is None:
+        return None
+    if isinstance(hp, kt.engine.hyperparameters.Int):
+        return [int(value) for value in hp.values]
+    if isinstance(hp, (kt.engine.hyperparameters.Float, kt.engine.hyperparameters.Choice,
+                       kt.engine.hyperparameters.Boolean)):  # fmt: skip
+        return list(hp.values)
+    return None
+
+
+def listed_values(space: kt.HyperParameters, limit: int = MAX_LISTED) -> list[dict[str, Any]] | None:
+    """Every configuration of a KerasTuner space, each with its active values only.
+
+    Args:
+        space: the space, its conditional hyperparameters after their parents.
+        limit: the most configurations listed.
+
+    Returns:
+        The configurations; None where a float has no step or they are more than ``limit``.
+    """
+    configs: list[dict[str, Any]] = [{}]
+    for hp in space.space:
+        choices = _hp_values(hp)
+        if choices is None:
+            return None
+        grown = []
+        for config in configs:
+            if all(condition.is_active(config) for condition in hp.conditions):
+                grown += [{**config, hp.name: value} for value in choices]
+            else:
+                grown.append(config)
+        if len(grown) > limit:
+            return None
+        configs = grown
+    return configs
+
+
 class BaselineFirst(compat_kt.OracleHooks):
     """Oracle mixin: the first configuration tried is the space's defaults, the baseline a
     search has to beat; after it (and after a resume), the oracle's own random values.
@@ -95,12 +138,25 @@ class BaselineFirst(compat_kt.OracleHooks):
 
     def random_values(self) -> dict[str, Any] | None:
         """The defaults while they are due (:meth:`baseline_due`), then the oracle's own;
-        None (and :attr:`space_spent`) when it draws only tried ones."""
+        when it draws only tried ones, an untried configuration of a listed space
+        (:meth:`untried_values`); None (and :attr:`space_spent`) when none is left."""
         values = self.baseline_due()
         if values is None:
             values = super().random_values()
+            if values is None:
+                values = self.untried_values()
             self.space_spent = values is None
         return values
+
+    def untried_values(self) -> dict[str, Any] | None:
+        """A configuration of the space not tried yet, drawn with the oracle's seed; None
+        when every one was tried, or the space cannot be listed (:func:`listed_values`).
+        KerasTuner gives up after a run of tried draws, with untried ones left."""
+        listed = listed_values(self.hyperparameters)
+        untried = [values for values in listed or [] if not self.is_duplicate(values)]
+        if not untried:
+            return None
+        return random.Random(f"{self.seed}/{len(self.trials)}").choice(untried)
 
 
 class WarmStarted(BaselineFirst):

@@ -14,6 +14,7 @@ from optuna.distributions import (
 
 from search.errors import SpaceError
 from search.space import Bool, Choice, Fixed, Float, Int, Param, Space
+from search.tuners._registry import MAX_LISTED
 
 
 def distribution(param: Param, source: str = "<space>") -> BaseDistribution | None:
@@ -106,10 +107,6 @@ def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
     return values
 
 
-MAX_GRID = 10_000
-"""Configurations of a space beyond which :func:`grid` does not list them."""
-
-
 def _grid_values(dist: BaseDistribution | None) -> list[Any] | None:
     """Every value a distribution takes, as Optuna's params hold them; None for a continuous one."""
     if isinstance(dist, CategoricalDistribution):
@@ -122,7 +119,7 @@ def _grid_values(dist: BaseDistribution | None) -> list[Any] | None:
     return None
 
 
-def grid(space: Space, limit: int = MAX_GRID) -> list[dict[str, Any]] | None:
+def grid(space: Space, limit: int = MAX_LISTED) -> list[dict[str, Any]] | None:
     """Every configuration of a space's searched parameters, each as a trial's params hold
     it (a conditional one only where its parent's value makes it active).
 

@@ -11,7 +11,7 @@ import keras_tuner as kt
 import pytest
 
 from search.tuners import Budget, get
-from search.tuners._keras_tuner import BayesianOracle, HyperbandOracle, RandomOracle
+from search.tuners._keras_tuner import BayesianOracle, HyperbandOracle, RandomOracle, listed_values
 
 ORACLES = {
     "random": lambda: RandomOracle(objective=OBJECTIVE, max_trials=5, seed=3),
@@ -151,3 +151,46 @@ def test_a_stepped_float_default_is_the_grid_value_the_oracle_draws(kind: str, t
     search._set_project_dir(str(tmp_path), "search")
     ran = _run_until_stopped(search, 12, "dropout", lambda dropout: 0.5 + dropout / 10)
     assert sorted(round(d, 6) for d in ran) == [round(i / 10, 6) for i in range(9)]
+
+
+@pytest.mark.parametrize("kind", ["random", "bayesian"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_search_stops_only_when_every_configuration_ran(kind: str, seed: int, tmp_path: Path) -> None:
+    """KerasTuner gives up after 20 draws of tried values in a row: with one of 40
+    configurations left it would stop early more often than not. The last ones are listed."""
+    made = {"random": RandomOracle, "bayesian": BayesianOracle}[kind]
+    search = made(objective=OBJECTIVE, max_trials=60, seed=seed)
+    hp = kt.HyperParameters()
+    hp.Boolean("wide", default=False)
+    with hp.conditional_scope("wide", [True]):
+        hp.Int("units", 1, 38, default=1)
+    hp.Choice("act", ["relu"], default="relu")
+    search.hyperparameters = hp
+    search._set_project_dir(str(tmp_path), "search")
+    ran = _run_until_stopped(search, 60, "wide", lambda wide: 0.5)
+    assert len(ran) == 39
+    assert search.space_spent
+
+
+def test_a_continuous_space_is_not_listed() -> None:
+    hp = kt.HyperParameters()
+    hp.Float("learning_rate", 1e-4, 1e-1, sampling="log")
+    assert listed_values(hp) is None
+    hp = kt.HyperParameters()
+    hp.Int("units", 1, 10_000)
+    hp.Choice("act", ["relu", "gelu"])
+    assert listed_values(hp, limit=10_000) is None
+
+
+def test_a_listed_space_holds_each_active_configuration_once() -> None:
+    hp = kt.HyperParameters()
+    hp.Boolean("augment", default=False)
+    with hp.conditional_scope("augment", [True]):
+        hp.Float("shift", 0.0, 0.1, step=0.05)
+    hp.Int("filters", 16, 64, step=2, sampling="log")
+    hp.Fixed("blocks", 2)
+    listed = listed_values(hp)
+    assert listed is not None and len(listed) == (1 + 3) * 3
+    assert {"augment": False, "filters": 32, "blocks": 2} in listed
+    assert all(isinstance(v["filters"], int) for v in listed)
+    assert sum(1 for v in listed if "shift" in v) == 9
