@@ -97,7 +97,9 @@ def plan(
         raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
     profile = budget_profile(request.budget)
     if space is None:
-        space = _space_of(request, experiment, profile)
+        space, unfixed = _space_of(request, experiment, profile)
+    else:
+        unfixed = space.defaults()
     budget = _budget_of(request, experiment, profile)
     name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
     run_dir = request.results / experiment.name / name
@@ -106,7 +108,7 @@ def plan(
         pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
         study_name=f"{experiment.name}-{name}", run_dir=run_dir, baseline=request.baseline,
         warm=load_warm_start(request.warm_start, run_dir, experiment.name, request.objective,
-                             request.kt_objective().direction, space),
+                             request.kt_objective().direction, space, unfixed),
         fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
     )  # fmt: skip
     backend.check(options, budget)
@@ -145,15 +147,18 @@ def _default_finalists(request: RunRequest, profile: str) -> int:
     return GPU_FINALISTS
 
 
-def _space_of(request: RunRequest, experiment: experiments.Experiment, profile: str) -> Space:
+def _space_of(
+    request: RunRequest, experiment: experiments.Experiment, profile: str
+) -> tuple[Space, dict[str, Any]]:
+    """The space to search, ``--fix`` applied, and its defaults before that."""
     path = request.space
     if profile == "gpu" and path is None and experiment.gpu_space_file is not None:
         path = experiment.default_space_path(experiment.gpu_space_file)
     space = experiment.load_space(path)
     if not request.fix:
-        return space
+        return space, space.defaults()
     try:
-        return space.fix(request.fix)
+        return space.fix(request.fix), space.defaults()
     except ValueError as exc:
         raise SearchError(f"{option('fix')}: {exc}") from None
 

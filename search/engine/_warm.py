@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,14 @@ def load_warm_start(
     objective: str,
     direction: str,
     space: Space,
+    unfixed: Mapping[str, Any] | None = None,
 ) -> WarmTrials | None:
     """The completed trials of ``folders`` whose values lie in ``space``, for the run in
     ``run_dir``; SearchError, naming the folder and the fix, for a folder that is that run,
     no run of this experiment and objective, one whose space has parameters this one lacks,
-    or one that holds no finished trial. None when no folder is given."""
+    or one that holds no finished trial. None when no folder is given. A parameter an
+    earlier run did not have counts at its default in ``unfixed`` (the space's defaults
+    before ``--fix``: what that run's models were built with), else in ``space``."""
     if not folders:
         return None
     if objective == "pareto":
@@ -51,7 +54,7 @@ def load_warm_start(
                 " give a run with finished trials"
             )
         for record in finished:
-            if _inside(record["hyperparameters"], space):
+            if _inside(_ran_with(record["hyperparameters"], unfixed or {}, space), space):
                 records.append(record)
             else:
                 skipped += 1
@@ -117,6 +120,12 @@ def _finished(folder: RunFolder, objective: str) -> list[dict[str, Any]]:
             continue
         out.append({**trial, "epochs": full_history(trial, by_id), "run": str(folder.path)})
     return out
+
+
+def _ran_with(values: dict[str, Any], unfixed: Mapping[str, Any], space: Space) -> dict[str, Any]:
+    """An earlier trial's active values in ``space``, those its run had not at their
+    ``unfixed`` defaults."""
+    return space.resolve({**unfixed, **values})
 
 
 def _inside(values: dict[str, Any], space: Space) -> bool:

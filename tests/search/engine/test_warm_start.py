@@ -146,6 +146,19 @@ def test_trials_outside_the_new_space_are_skipped_and_counted(
     assert len(_trials(run)) == 1
 
 
+@pytest.mark.parametrize(("extra", "given"), [(0.9, 0), (0.5, STAGE_ONE_TRIALS)])
+def test_trials_of_a_run_without_a_parameter_ran_with_its_default_not_the_fixed_value(
+    stage_one: search.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: float, given: int
+) -> None:
+    """Stage one had no ``extra``, so its trials ran with extra's default, 0.5: a search
+    fixing it at 0.9 is not told they ran at 0.9."""
+    _run(tmp_path, "random", "stage2", max_trials=1, max_epochs=1, quiet=False,
+         hypermodel=_build_with_extra, experiment="build", fix={**LR_ONLY, "extra": extra},
+         warm_start=[stage_one])  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"warm start: {given} trials from {stage_one.folder}" in out
+
+
 def _request(tmp_path: Path, name: str, **options: Any) -> tuple[RunRequest, Any]:
     """A run on arrays as ``search.run`` builds it, to drive the engine a trial at a time."""
     x, y = um.tiny_data()
