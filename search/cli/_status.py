@@ -11,7 +11,7 @@ from rich.console import Console
 from search._text import plural, running_trials, stopped_because
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run, summarize
-from search.storage import STOPPED, FinalistFiles, RunFolder, trained_epochs
+from search.storage import STOPPED, FinalistFiles, RunFolder, trained_epochs, trained_seconds
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -84,7 +84,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     for line in (_finalists_line(folder, meta, live), _retrain_line(folder, meta, live)):
         if line:
             console.print(line)
-    console.print(f"  time: {_time(meta, info['trial_seconds'])}")
+    console.print(f"  time: {_time(meta, info['trial_seconds'], _final_seconds(folder))}")
     size = sum(f.stat().st_size for f in folder.path.rglob("*") if f.is_file())
     kept = len(list(folder.tuner_dir.glob("**/trial_*/checkpoint.weights.h5")))
     keep = (meta.get("request") or {}).get("keep_best", "all")
@@ -100,14 +100,22 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _time(meta: dict[str, Any], trial_seconds: float) -> str:
+def _time(meta: dict[str, Any], trial_seconds: float, final_seconds: float) -> str:
     """The run's time: in all its processes (so far, if it stopped), that of its earlier
-    processes while one runs it, else its trials' (none recorded one)."""
+    processes while one runs it, else (none recorded one) its trials' and its final
+    training's (``final_seconds``: the finalists' or the retrain's, as their states hold)."""
     seconds = meta.get("seconds")
     if not seconds:
-        return f"{trial_seconds / 60:.1f} min in trials"
+        spent = (trial_seconds + final_seconds) / 60
+        return f"{spent:.1f} min in trials" + (" and the final training" if final_seconds else "")
     where = " in its earlier processes" if meta.get("status") == "running" else " in all"
     return f"{seconds / 60:.1f} min{where}"
+
+
+def _final_seconds(folder: RunFolder) -> float:
+    """The seconds the finalists and the retrain have trained so far, as their files hold them."""
+    retrains = sum(trained_seconds(path) for _, path in folder.retrain_states())
+    return FinalistFiles(folder.path).seconds() + retrains
 
 
 def _in_training(trial: str, epochs: int, live: bool) -> str:

@@ -1,7 +1,7 @@
 """The on-disk results format shared by every backend."""
 
 from search.storage._atomic import utc_now, write_atomic, write_json
-from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs
+from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs, trained_seconds
 from search.storage._lock import LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
 from search.storage._run import (
     FORMAT_VERSION,
@@ -53,6 +53,7 @@ __all__ = [
     "status_counts",
     "tracked_objective",
     "trained_epochs",
+    "trained_seconds",
     "utc_now",
     "write_atomic",
     "write_json",

@@ -79,12 +79,29 @@ class FinalistFiles:
             for path in sorted(self.path.glob(f"*{STATE_SUFFIX}"))
         }
 
+    def seconds(self) -> float:
+        """The finalists' training seconds so far: the finished ones' and the interrupted ones'."""
+        done = sum(float(summary.get("train_seconds") or 0) for summary in self.done())
+        return done + sum(trained_seconds(path) for path in self.path.glob(f"*{STATE_SUFFIX}"))
+
     def remove_weights(self) -> None:
         """The run is finished (its model saved): the weights and states go, the
         summaries stay."""
         for pattern in (f"*{WEIGHTS_SUFFIX}", f"*{STATE_SUFFIX}"):
             for path in self.path.glob(pattern):
                 path.unlink(missing_ok=True)
+
+
+def _state_meta(path: Path) -> dict[str, Any]:
+    """The ``meta`` a training state ``path`` holds; {} where it is missing or unreadable."""
+    if not path.is_file():
+        return {}
+    try:
+        with np.load(path) as data:
+            meta = json.loads(bytes(data["meta"]).decode())
+    except (OSError, ValueError, KeyError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def trained_epochs(path: Path) -> int:
@@ -96,13 +113,21 @@ def trained_epochs(path: Path) -> int:
     Returns:
         The ``epochs`` its ``meta`` records; 0 where the file is missing or unreadable.
     """
-    if not path.is_file():
-        return 0
-    try:
-        with np.load(path) as data:
-            return int(json.loads(bytes(data["meta"]).decode())["epochs"])
-    except (OSError, ValueError, KeyError):
-        return 0
+    epochs = _state_meta(path).get("epochs", 0)
+    return int(epochs) if isinstance(epochs, (int, float)) else 0
 
 
-__all__ = ["FINALISTS_DIR", "FinalistFiles", "trained_epochs"]
+def trained_seconds(path: Path) -> float:
+    """The seconds the training state ``path`` has trained, in all processes (0: none).
+
+    Args:
+        path: a finalist's or retrain's ``.state.npz``, which may be missing.
+
+    Returns:
+        The ``seconds`` its ``meta`` records; 0 where the file is missing or unreadable.
+    """
+    seconds = _state_meta(path).get("seconds", 0)
+    return float(seconds) if isinstance(seconds, (int, float)) else 0.0
+
+
+__all__ = ["FINALISTS_DIR", "FinalistFiles", "trained_epochs", "trained_seconds"]

@@ -88,7 +88,11 @@ def test_a_retrain_killed_with_9_continues_when_the_run_is_run_again(
     assert trained_epochs(_state(folder)) == INTERRUPTED_AT
 
     assert main(["status", str(folder)]) == 0
-    assert f"interrupted after {INTERRUPTED_AT} epochs (resume continues it)" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert f"interrupted after {INTERRUPTED_AT} epochs (resume continues it)" in said
+    trials = sum(t["seconds"] for t in json.loads((folder / "trials.json").read_text())["trials"])
+    spent = (trials + _seconds(_state(folder))) / 60  # no process lived to record the run's time
+    assert f"time: {spent:.1f} min in trials and the final training" in said, said
 
     again = Retrains()
     run = run_retrain(again, tmp_path / "cut", "k")  # the same run again
