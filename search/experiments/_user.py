@@ -182,6 +182,9 @@ class UserHyperModel(kt.HyperModel):
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search
                 kwargs["fidelity"] = fidelity
+            if "epochs" in kwargs:
+                cap = _EpochCap(self.name, int(kwargs["epochs"]))
+                kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), cap]
             result = fit_result(_call_fit(fit, self.name, hp, model, args, kwargs), self.name, objective)
             _check_float(result, model, self.name, objective)
             return result
@@ -190,7 +193,29 @@ class UserHyperModel(kt.HyperModel):
 
 class FitCallError(SearchError, kt.errors.FatalError):
     """A HyperModel's own ``fit`` passes ``model.fit`` a keyword that the search passes it
-    too. Every trial would fail alike: as a FatalError, KerasTuner lets it through."""
+    too, or trains past the epochs it is given. Every trial would fail alike: as a
+    FatalError, KerasTuner lets it through."""
+
+
+EPOCHS_SET = "the search sets each training's epochs (up to max_epochs, Hyperband's rungs, the retrain's cap)"
+TRAIN_LONGER = f"give {option('max_epochs')} to train longer"
+
+
+class _EpochCap(keras.callbacks.Callback):
+    """FitCallError at the end of an epoch past the ``epochs`` a HyperModel's own ``fit`` was
+    given (it set ``kwargs["epochs"]`` higher): the budget, the progress and the retrain's
+    cap count the search's epochs. Fewer are its own business."""
+
+    def __init__(self, name: str, epochs: int) -> None:
+        super().__init__()
+        self.name, self.epochs = name, epochs
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if epoch >= self.epochs:
+            raise FitCallError(
+                f"{self.name}'s fit trains epoch {epoch + 1} where the search gave it"
+                f" {self.epochs}: {EPOCHS_SET}; leave kwargs['epochs'] as given, and {TRAIN_LONGER}"
+            )
 
 
 _REPEATED = re.compile(r"got multiple values for keyword argument '(\w+)'")
@@ -207,6 +232,11 @@ def _call_fit(fit: Callable[..., Any], name: str, hp: kt.HyperParameters, model:
         repeated = _REPEATED.search(str(exc))
         if repeated is None or repeated[1] not in kwargs:
             raise
+        if repeated[1] == "epochs":
+            raise FitCallError(
+                f"{name}'s fit passes epochs= to model.fit besides the **kwargs it is given, which"
+                f" hold it already: {EPOCHS_SET}; drop epochs= and {TRAIN_LONGER}"
+            ) from None
         raise FitCallError(
             f"{name}'s fit passes {repeated[1]}= to model.fit besides the **kwargs it is given, which"
             f" hold it already (the search passes {', '.join(sorted(set(kwargs) - {'verbose'}))}):"

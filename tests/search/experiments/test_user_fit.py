@@ -40,12 +40,56 @@ class EpochsClash(um.BuildOnly):
         return model.fit(x, y, epochs=hp.Int("epochs", 1, 2), **kwargs)  # type: ignore[attr-defined]
 
 
+class BatchClash(um.BuildOnly):
+    def fit(self, hp: kt.HyperParameters, model: object, x: object, y: object, **kwargs: object) -> object:
+        return model.fit(x, y, verbose=hp.Choice("verbose", [0]), **kwargs)  # type: ignore[attr-defined]
+
+
 def test_a_fit_passing_a_keyword_the_search_passes_too_stops_with_how_to_set_it() -> None:
-    with pytest.raises(FitCallError, match=r"^EpochsClash's fit passes epochs= to model.fit besides the"
-                       r" \*\*kwargs it is given, which hold it already \(the search passes epochs,"
-                       r" validation_data\): set kwargs\['epochs'\] = \.\.\. before"
+    with pytest.raises(FitCallError, match=r"^BatchClash's fit passes verbose= to model.fit besides the"
+                       r" \*\*kwargs it is given, which hold it already \(the search passes"
+                       r" callbacks, epochs, validation_data\): set kwargs\['verbose'\] = \.\.\. before"
                        r" model.fit\(\*args, \*\*kwargs\) instead$"):  # fmt: skip
+        _fit(BatchClash(), "val_accuracy")
+
+
+def test_a_fit_passing_epochs_stops_with_where_the_epochs_are_set() -> None:
+    with pytest.raises(FitCallError, match=r"^EpochsClash's fit passes epochs= to model.fit besides the"
+                       r" \*\*kwargs it is given, which hold it already: the search sets each"
+                       r" training's epochs \(up to max_epochs, Hyperband's rungs, the retrain's"
+                       r" cap\); drop epochs= and give max_epochs to train longer$"):  # fmt: skip
         _fit(EpochsClash(), "val_accuracy")
+
+
+class LongerFit(um.BuildOnly):
+    """Sets more epochs than the search gives it."""
+
+    def fit(self, hp: kt.HyperParameters, model: object, *args: object, **kwargs: object) -> object:
+        kwargs["epochs"] = 3
+        return model.fit(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+class ShorterFit(um.BuildOnly):
+    def fit(self, hp: kt.HyperParameters, model: object, *args: object, **kwargs: object) -> object:
+        kwargs["epochs"] = 1
+        return model.fit(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_a_fit_training_past_the_epochs_it_is_given_stops_at_the_first_one_over() -> None:
+    """The budget, the progress and the retrain's cap count the epochs the search gives."""
+    with pytest.raises(FitCallError, match=r"^LongerFit's fit trains epoch 2 where the search gave it 1:"
+                       r" the search sets each training's epochs \(up to max_epochs, Hyperband's"
+                       r" rungs, the retrain's cap\); leave kwargs\['epochs'\] as given, and give"
+                       r" max_epochs to train longer$"):  # fmt: skip
+        _fit(LongerFit(), "val_accuracy")
+
+
+def test_a_fit_may_train_fewer_epochs_than_it_is_given() -> None:
+    x, y = um.tiny_data(40)
+    hypermodel = UserHyperModel(ShorterFit(), objective="val_accuracy")
+    hp = kt.HyperParameters()
+    history = hypermodel.fit(hp, hypermodel.build(hp), x, y, validation_data=(x, y), epochs=2)
+    assert history.epoch == [0]
 
 
 def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:
