@@ -87,8 +87,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--image-size",
         type=int,
-        help="clothing: the square image size searched at (default 150); the final model"
-        " is trained at the chosen base's own size",
+        help="clothing and images: the square image size searched at (default 150; images"
+        " --model cnn: 64); a pretrained base's final model is trained at its own size",
     )
     p.add_argument(
         "--model",
@@ -97,8 +97,9 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--weights",
-        help="clothing: the base's starting weights: imagenet (default; Keras downloads"
-        " them once), PATH (a weights file of the base without its top), or none",
+        help="clothing and images --model transfer: the base's starting weights: imagenet"
+        " (default; Keras downloads them once), PATH (a weights file of the base without its"
+        " top), or none",
     )
 
 
