@@ -114,13 +114,14 @@ def _add_space_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--warm-start",
+        action="extend",  # repeated, it adds runs: the last one does not replace the others
         nargs="+",
         type=Path,
         default=[],
         metavar="RUN",
         help="runs of this experiment (folders, or names under --results) whose finished trials"
-        " the search starts from (tuning in stages); their parameters must be this space's or a"
-        " subset of them",
+        " the search starts from (tuning in stages; repeatable); their parameters must be this"
+        " space's or a subset of them",
     )
     p.add_argument(
         "--no-baseline",
