@@ -87,8 +87,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--image-size",
         type=int,
-        help="clothing: the square image size searched at (default 150); the final model"
-        " is trained at the chosen base's own size",
+        help="clothing and images: the square image size searched at (default 150; images"
+        " --model cnn: 64); a pretrained base's final model is trained at its own size",
     )
     p.add_argument(
         "--model",
@@ -97,8 +97,9 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--weights",
-        help="clothing: the base's starting weights: imagenet (default; Keras downloads"
-        " them once), PATH (a weights file of the base without its top), or none",
+        help="clothing and images --model transfer: the base's starting weights: imagenet"
+        " (default; Keras downloads them once), PATH (a weights file of the base without its"
+        " top), or none",
     )
 
 
@@ -113,13 +114,14 @@ def _add_space_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--warm-start",
+        action="extend",  # repeated, it adds runs: the last one does not replace the others
         nargs="+",
         type=Path,
         default=[],
         metavar="RUN",
         help="runs of this experiment (folders, or names under --results) whose finished trials"
-        " the search starts from (tuning in stages); their parameters must be this space's or a"
-        " subset of them",
+        " the search starts from (tuning in stages; repeatable); their parameters must be this"
+        " space's or a subset of them",
     )
     p.add_argument(
         "--no-baseline",

@@ -232,15 +232,22 @@ def _check_workers(request: RunRequest, backend: tuners.Backend) -> None:
 
 
 def _check_model_options(request: RunRequest, experiment: experiments.Experiment) -> None:
+    """Refuse ``--image-size`` and ``--weights`` where ``experiment`` (with ``--model``) has no
+    use for them, naming the experiments (and models) that take them."""
+    variants = experiments.models(experiment.name)
+    label = (
+        f"{experiment.name} ({option('model')} {request.model or variants[0]})" if variants
+        else experiment.name
+    )  # fmt: skip
     if request.image_size is not None and experiment.default_image_size is None:
         raise SearchError(
-            f"{option('image_size')} {request.image_size}: {experiment.name} images have one size;"
-            " the option applies to image-folder experiments (clothing)"
+            f"{option('image_size')} {request.image_size}: {label} images have one size;"
+            " the option applies to image-folder experiments (clothing, images)"
         )
     if request.weights is not None and experiment.default_weights is None:
         raise SearchError(
-            f"{option('weights')} {request.weights}: {experiment.name} models are trained from scratch;"
-            " the option applies to transfer-learning experiments (clothing)"
+            f"{option('weights')} {request.weights}: {label} trains from scratch; the option"
+            f" applies to transfer-learning experiments (clothing; images with {option('model')} transfer)"
         )
 
 

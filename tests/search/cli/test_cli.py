@@ -561,3 +561,10 @@ def test_resume_of_the_current_folder_continues_that_run(tmp_path: Path, monkeyp
     monkeypatch.chdir(folder.path)
     request = stored_request(RunFolder(Path(".")))
     assert (request.results / request.experiment / request.name).resolve() == folder.path.resolve()
+
+
+def test_warm_start_given_twice_keeps_every_run(tmp_path: Path) -> None:
+    """``--warm-start a --warm-start b`` is ``--warm-start a b``: the first is not dropped."""
+    args = build_parser().parse_args(run_args(tmp_path, "--warm-start", "a", "--warm-start", "b", "c"))
+    assert args.warm_start == [Path("a"), Path("b"), Path("c")]
+    assert build_parser().parse_args(run_args(tmp_path)).warm_start == []

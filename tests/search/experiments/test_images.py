@@ -74,3 +74,14 @@ def test_images_bad_input(tmp_path: Path, flat_dir: Path, capsys) -> None:
     assert "fashion has one model" in capsys.readouterr().err
     with pytest.raises(DataError, match="need at least 2"):
         load_images(flat_dir / "hat", 16, "fix")
+
+
+def test_transfer_options_refused_name_where_they_apply(flat_dir: Path, tmp_path: Path, capsys) -> None:
+    results = str(tmp_path / "r")
+    assert main(["run", "images", "--weights", "none", "--data-dir", str(flat_dir),
+                 "--tuner", "random", "--results", results]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert "--weights none: images (--model cnn) trains from scratch" in err
+    assert "images with --model transfer" in err, err
+    assert main(["run", "fashion", "--image-size", "32", "--tuner", "random", "--results", results]) == 2
+    assert "image-folder experiments (clothing, images)" in capsys.readouterr().err
