@@ -16,6 +16,10 @@ _OWN_PACKAGES = ("hypermodels.", "search.")
 """The project's own errors say what happened in their message: shown without their type."""
 _TENSORFLOW_NOISE = ("Graph execution error", "Detected at node", 'File "', "[[", "{{")
 """The lines TensorFlow wraps an op's error in: its header, node names and call stack."""
+_KERAS_NOISE = ("Exception encountered when calling",)
+"""The header Keras wraps a layer's error in (its reason follows, then the arguments)."""
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+"""Terminal styles (Keras shows a layer's reason in bold)."""
 
 
 def readable_exception(line: str) -> str:
@@ -50,10 +54,11 @@ def failure_reason(message: str | None) -> str | None:
 
 def exception_line(exc: BaseException) -> str:
     """An exception's message in one line: its first (TensorFlow's own line, ``Received a
-    label value of 4 ...``, not its "Graph execution error" header or node names); the
-    exception's type when it has no message."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    told = [line for line in lines if not line.startswith(_TENSORFLOW_NOISE)]
+    label value of 4 ...``, not its "Graph execution error" header or node names; a Keras
+    layer's reason, not its "Exception encountered when calling" header), without terminal
+    styles; the exception's type when it has no message."""
+    lines = [line.strip() for line in _ANSI_ESCAPE.sub("", str(exc)).splitlines() if line.strip()]
+    told = [line for line in lines if not line.startswith(_TENSORFLOW_NOISE + _KERAS_NOISE)]
     return (told or lines or [type(exc).__name__])[0]
 
 
