@@ -20,6 +20,10 @@ _KERAS_NOISE = ("Exception encountered when calling",)
 """The header Keras wraps a layer's error in (its reason follows, then the arguments)."""
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 """Terminal styles (Keras shows a layer's reason in bold)."""
+_KERAS_CALL = re.compile(
+    r"^(?P<type>\S+: )?Exception encountered when calling .*\n\s*(?P<reason>\S.*)$", re.MULTILINE
+)
+"""A Keras layer's error: its header, then its reason (then the arguments it was called with)."""
 
 
 def readable_exception(line: str) -> str:
@@ -36,8 +40,9 @@ def readable_exception(line: str) -> str:
 
 
 def failure_reason(message: str | None) -> str | None:
-    """A one-line reason from KerasTuner's stored traceback: the exception's last line,
-    readable, with a hint when the trial ran out of memory."""
+    """A one-line reason from KerasTuner's stored traceback: the exception's last line
+    (a Keras layer's error: its reason, not the arguments it lists last), readable, with a
+    hint when the trial ran out of memory."""
     if not message:
         return None
     lines = [
@@ -46,10 +51,20 @@ def failure_reason(message: str | None) -> str | None:
     ]  # fmt: skip
     if not lines:
         return None
-    reason = readable_exception(lines[-1])
+    reason = _keras_call_reason(message) or readable_exception(lines[-1])
     if any(marker in message for marker in _OOM_MARKERS):
         reason = f"out of memory ({reason[:OOM_REASON_WIDTH]}); hint: a smaller batch_size or model"
     return reason
+
+
+def _keras_call_reason(message: str) -> str | None:
+    """The reason of the last exception in ``message`` when Keras wrapped it as a layer's
+    error (``ValueError: Input 0 ... is incompatible``), readable; None otherwise."""
+    last = _ANSI_ESCAPE.sub("", message).rsplit("Traceback (most recent call last):", 1)[-1]
+    found = list(_KERAS_CALL.finditer(last))
+    if not found:
+        return None
+    return readable_exception((found[-1]["type"] or "") + found[-1]["reason"].strip())
 
 
 def exception_line(exc: BaseException) -> str:

@@ -30,3 +30,16 @@ def test_a_keras_call_error_is_told_by_its_reason_not_its_header() -> None:
         "Input 0 with name 'None' of layer 'dense' is incompatible with the layer: expected axis -1"
         " of input shape to have value 8, but received input with shape (None, 5)"
     )
+
+
+def test_a_trial_failed_by_a_keras_call_error_is_told_by_its_reason_not_its_arguments() -> None:
+    """A hyperparameter value that makes a layer refuse its inputs: KerasTuner keeps the
+    traceback, whose last line is the last argument Keras lists, not why."""
+    message = (
+        'Traceback (most recent call last):\n  File "keras/src/layers/input_spec.py", line 239\n'
+        "    raise ValueError(\nValueError: " + KERAS_CALL_ERROR + "\n  • kwargs=<class 'inspect._empty'>\n"
+    )
+    assert failure_reason(message) == (
+        "ValueError: Input 0 with name 'None' of layer 'dense' is incompatible with the layer:"
+        " expected axis -1 of input shape to have value 8, but received input with shape (None, 5)"
+    )
