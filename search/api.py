@@ -694,6 +694,11 @@ def resume(
     """
     refuse_search_on_import("search.resume")
     _as_path(folder, "folder", "a run's folder, e.g. 'results/fashion/NAME'")
+    if storage is not None and not isinstance(storage, str):
+        raise SearchError(
+            f"storage ({storage!r}): give the Optuna database URL as a str, e.g."
+            " 'postgresql+psycopg://user:password@host:5432/dbname'"
+        )
     _refuse_run_file(folder, "search.resume")
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)

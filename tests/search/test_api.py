@@ -392,6 +392,15 @@ def test_options_of_the_wrong_type_are_one_line_errors(
     _refused(tmp_path, SearchError, match, **{keyword: value})
 
 
+def test_resume_given_a_storage_that_is_not_a_str_says_so(tmp_path: Path) -> None:
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "stopped", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
+    with pytest.raises(SearchError, match=r"^storage \(5\): give the Optuna database URL as a str, e.g."
+                       r" 'postgresql\+psycopg://user:password@host:5432/dbname'$"):  # fmt: skip
+        search.resume(folder.path, storage=5)  # type: ignore[arg-type]
+
+
 def test_keep_best_all_keeps_every_checkpoint_as_on_the_command_line(tmp_path: Path) -> None:
     run = _run(um.build, tmp_path, "random", max_trials=2, max_epochs=1, keep_best="all")
     assert run.meta["request"]["keep_best"] is None
