@@ -22,6 +22,7 @@ from search.experiments._user import (
     describe,
     fidelity_refusal,
     first_row,
+    has_own_fit,
     is_hypermodel,
 )
 from search.space import Space, load_space
@@ -140,6 +141,9 @@ class Experiment:
     """Why ``reference`` is None, with the fix."""
     fidelity_refused: str = ""
     """Why ``--fidelity data`` cannot apply to the hypermodel, with the fix; empty: it can."""
+    own_fit: str = ""
+    """The user's HyperModel's own ``fit`` (``Name.fit``), whose hyperparameters join the
+    space only once a trial runs; empty: it has none."""
 
     @classmethod
     def from_hypermodel(
@@ -340,6 +344,7 @@ def user_experiment(
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,
         fidelity_refused=fidelity_refusal(user),
+        own_fit=f"{describe(user)}.fit" if has_own_fit(user) else "",
     )
 
 
