@@ -355,8 +355,8 @@ def run(
     seed = int(seed) if isinstance(seed, np.integer) else seed  # a NumPy seed, as Keras takes it
     options = RunRequest(
         experiment="check", tuner=tuner, objective=objective, direction=direction,
-        max_trials=max_trials, max_epochs=max_epochs, results=Path(results), name=name, seed=seed,
-        space=_space_path(space), fix=_fixed(fix),
+        max_trials=max_trials, max_epochs=max_epochs, name=name, seed=seed, fix=_fixed(fix),
+        results=_as_path(results, "results", "the results root, e.g. 'results'"), space=_space_path(space),
         factor=factor, baseline=baseline, retrain=retrain,
         retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs, retrain_from=retrain_from,
         converged_epochs=converged_epochs, tolerance=tolerance, sampler=sampler,
@@ -365,7 +365,7 @@ def run(
         train_size=None if isinstance(train_size, str) else train_size, full_train=full_train,
         val_size=val_size, data_dir=None if data_dir is None else Path(data_dir),
         image_size=image_size, weights=weights, model=model,
-        track=(track,) if isinstance(track, str) else tuple(track),
+        track=_trackers(track),
         budget=budget, finalists=finalists, fidelity=fidelity, warm_start=_run_folders(warm_start),
         max_search_time=_seconds(max_search_time),
     )  # fmt: skip
@@ -494,6 +494,17 @@ def _refuse_loading_options(options: RunRequest) -> None:
         )
 
 
+def _trackers(track: Any) -> tuple[str, ...]:
+    """``track`` as a tuple of tracker specs (one given alone too); SearchError for anything
+    but a str or a list or tuple of them."""
+    given = (track,) if isinstance(track, str) else track
+    if not isinstance(given, (list, tuple)) or not all(isinstance(spec, str) for spec in given):
+        raise SearchError(
+            f"track ({_shown(track)}): give 'mlflow', 'mlflow=URI', 'tensorboard', or a list of these"
+        )
+    return tuple(given)
+
+
 def _seconds(duration: float | str | None) -> float | None:
     """``max_search_time`` in seconds: a number as it is, a string as ``"10m"`` says."""
     if duration is None:
@@ -574,6 +585,10 @@ def experiment_for(
         raise SearchError(
             f"hypermodel: a {type(hypermodel).__name__} is neither a build(hp) function, a"
             " keras_tuner.HyperModel, nor an experiment; pass one of these"
+        )
+    if name is not None and not isinstance(name, str):
+        raise SearchError(
+            f"experiment ({name!r}): give the experiment's name as a str, e.g. experiment='mnist'"
         )
     return user_experiment(
         name or folder_name(describe(hypermodel)), hypermodel, load,
@@ -679,6 +694,11 @@ def resume(
     """
     refuse_search_on_import("search.resume")
     _as_path(folder, "folder", "a run's folder, e.g. 'results/fashion/NAME'")
+    if storage is not None and not isinstance(storage, str):
+        raise SearchError(
+            f"storage ({storage!r}): give the Optuna database URL as a str, e.g."
+            " 'postgresql+psycopg://user:password@host:5432/dbname'"
+        )
     _refuse_run_file(folder, "search.resume")
     run_folder = RunFolder(Path(folder))
     request = stored_request(run_folder, storage)

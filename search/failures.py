@@ -16,6 +16,14 @@ _OWN_PACKAGES = ("hypermodels.", "search.")
 """The project's own errors say what happened in their message: shown without their type."""
 _TENSORFLOW_NOISE = ("Graph execution error", "Detected at node", 'File "', "[[", "{{")
 """The lines TensorFlow wraps an op's error in: its header, node names and call stack."""
+_KERAS_NOISE = ("Exception encountered when calling",)
+"""The header Keras wraps a layer's error in (its reason follows, then the arguments)."""
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+"""Terminal styles (Keras shows a layer's reason in bold)."""
+_KERAS_CALL = re.compile(
+    r"^(?P<type>\S+: )?Exception encountered when calling .*\n\s*(?P<reason>\S.*)$", re.MULTILINE
+)
+"""A Keras layer's error: its header, then its reason (then the arguments it was called with)."""
 
 
 def readable_exception(line: str) -> str:
@@ -32,8 +40,9 @@ def readable_exception(line: str) -> str:
 
 
 def failure_reason(message: str | None) -> str | None:
-    """A one-line reason from KerasTuner's stored traceback: the exception's last line,
-    readable, with a hint when the trial ran out of memory."""
+    """A one-line reason from KerasTuner's stored traceback: the exception's last line
+    (a Keras layer's error: its reason, not the arguments it lists last), readable, with a
+    hint when the trial ran out of memory."""
     if not message:
         return None
     lines = [
@@ -42,18 +51,29 @@ def failure_reason(message: str | None) -> str | None:
     ]  # fmt: skip
     if not lines:
         return None
-    reason = readable_exception(lines[-1])
+    reason = _keras_call_reason(message) or readable_exception(lines[-1])
     if any(marker in message for marker in _OOM_MARKERS):
         reason = f"out of memory ({reason[:OOM_REASON_WIDTH]}); hint: a smaller batch_size or model"
     return reason
 
 
+def _keras_call_reason(message: str) -> str | None:
+    """The reason of the last exception in ``message`` when Keras wrapped it as a layer's
+    error (``ValueError: Input 0 ... is incompatible``), readable; None otherwise."""
+    last = _ANSI_ESCAPE.sub("", message).rsplit("Traceback (most recent call last):", 1)[-1]
+    found = list(_KERAS_CALL.finditer(last))
+    if not found:
+        return None
+    return readable_exception((found[-1]["type"] or "") + found[-1]["reason"].strip())
+
+
 def exception_line(exc: BaseException) -> str:
     """An exception's message in one line: its first (TensorFlow's own line, ``Received a
-    label value of 4 ...``, not its "Graph execution error" header or node names); the
-    exception's type when it has no message."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    told = [line for line in lines if not line.startswith(_TENSORFLOW_NOISE)]
+    label value of 4 ...``, not its "Graph execution error" header or node names; a Keras
+    layer's reason, not its "Exception encountered when calling" header), without terminal
+    styles; the exception's type when it has no message."""
+    lines = [line.strip() for line in _ANSI_ESCAPE.sub("", str(exc)).splitlines() if line.strip()]
+    told = [line for line in lines if not line.startswith(_TENSORFLOW_NOISE + _KERAS_NOISE)]
     return (told or lines or [type(exc).__name__])[0]
 
 

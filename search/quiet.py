@@ -35,10 +35,11 @@ def quiet_libraries() -> None:
 
 
 @contextlib.contextmanager
-def stderr_kept_back() -> Iterator[None]:
+def stderr_kept_back(shown_if_raised: bool = True) -> Iterator[None]:
     """What is written to the stderr file descriptor meanwhile (TensorFlow's native libraries
-    log through absl as they load, whatever ``TF_CPP_MIN_LOG_LEVEL`` says) kept back, and
-    shown only if the block raises."""
+    log through absl as they load, whatever ``TF_CPP_MIN_LOG_LEVEL`` says, and once loaded
+    the op that failed, whatever it says then) kept back, and shown only if the block raises
+    (never, without ``shown_if_raised``: the caller tells the error itself)."""
     try:
         capture = tempfile.TemporaryFile()
         sys.stderr.flush()
@@ -55,7 +56,7 @@ def stderr_kept_back() -> Iterator[None]:
         sys.stderr.flush()
         os.dup2(saved, STDERR_FD)
         os.close(saved)
-        if failed:
+        if failed and shown_if_raised:
             capture.seek(0)
             sys.stderr.write(capture.read().decode(errors="replace"))
         capture.close()

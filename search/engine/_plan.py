@@ -160,7 +160,12 @@ def _space_of(
     try:
         return space.fix(request.fix), space.defaults()
     except ValueError as exc:
-        raise SearchError(f"{option('fix')}: {exc}") from None
+        unknown = [name for name in request.fix if name not in space.names]
+        hint = (
+            f"; one that {experiment.own_fit} declares joins the space only once a trial runs: declare"
+            f" it in a space= TOML file too ([{unknown[0]}] with its type and values), then fix it"
+        ) if experiment.own_fit and unknown else ""  # fmt: skip
+        raise SearchError(f"{option('fix')}: {exc}{hint}") from None
 
 
 def _budget_of(

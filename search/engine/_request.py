@@ -162,6 +162,8 @@ class RunRequest:
                 f"{option('isolate')} runs one process at a time; it cannot be combined with"
                 f" {option('workers')} {self.workers} (start more with `python -m search worker RUN`)"
             )
+        if isinstance(self.tolerance, bool) or not isinstance(self.tolerance, numbers.Real):
+            raise SearchError(f"{option('tolerance')} ({self.tolerance!r}) must be a number in [0, 1)")
         if not 0 <= self.tolerance < 1:
             raise SearchError(f"{option('tolerance')} ({self.tolerance}) must be in [0, 1)")
         self._check_objective()
@@ -183,6 +185,8 @@ class RunRequest:
                     f"{option('warm_start')} {folder}: not a run folder ({what}); give a run's"
                     " folder, results/EXPERIMENT/RUN"
                 )
+        if self.name is not None and not isinstance(self.name, str):
+            raise SearchError(f"name ({self.name!r}): give the run's name as a str, e.g. name='lr-stage'")
         if self.name is not None and not _NAME.match(self.name):
             raise SearchError(
                 f"{option('name')} {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"

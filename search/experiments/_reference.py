@@ -132,10 +132,15 @@ def _import_module(name: str) -> Any:
 
 def _import_file(path: Path) -> Any:
     """A script imported as a module of its own (its ``if __name__ == "__main__"`` part
-    does not run), once per process."""
+    does not run), once per process; the script running as ``__main__`` is that module
+    itself (imported again, its search at the top level would run again)."""
     if not path.is_file():
         raise SearchError(f"{path}: no such file; give the path of a Python file (file.py:NAME)")
     resolved = path.resolve()
+    running = sys.modules.get("__main__")
+    running_file = getattr(running, "__file__", None)
+    if running_file and Path(running_file).resolve() == resolved:
+        return running
     digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:12]
     name = f"search_user_{resolved.stem}_{digest}"
     if name in sys.modules:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,7 @@ from search.experiments._user import (
     describe,
     fidelity_refusal,
     first_row,
+    has_own_fit,
     is_hypermodel,
 )
 from search.space import Space, load_space
@@ -46,6 +48,26 @@ def _data_of(load: Callable[[], ArrayData]) -> ArrayData:
 
 DEFAULT_EPOCHS = 6
 """Epochs of the longest trial when an experiment gives none."""
+
+
+def _check_user_experiment(name: Any, data: Any, max_trials: Any, max_epochs: Any) -> None:
+    """SearchError for what ``Experiment.from_hypermodel`` is given that a run could not
+    take (a run would fail on it only once started, or take ``max_trials`` 0 for none)."""
+    if not isinstance(name, str):
+        raise SearchError(f"name ({name!r}): give the experiment's name as a str, e.g. 'mnist'")
+    if not callable(data):
+        shown = "search.Data" if isinstance(data, ArrayData) else type(data).__name__
+        raise SearchError(
+            f"data (a {shown}): give a function that returns search.Data(x, y, ...),"
+            " called once per process, e.g. data=load where def load(): return search.Data(x, y)"
+        )
+    for keyword, value in (("max_trials", max_trials), ("max_epochs", max_epochs)):
+        if value is None and keyword == "max_trials":
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise SearchError(f"{keyword} ({value!r}) must be a whole number")
+        if value < 1:
+            raise SearchError(f"{keyword} ({value}) must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,9 @@ class Experiment:
     """Why ``reference`` is None, with the fix."""
     fidelity_refused: str = ""
     """Why ``--fidelity data`` cannot apply to the hypermodel, with the fix; empty: it can."""
+    own_fit: str = ""
+    """The user's HyperModel's own ``fit`` (``Name.fit``), whose hyperparameters join the
+    space only once a trial runs; empty: it has none."""
 
     @classmethod
     def from_hypermodel(
@@ -147,6 +172,7 @@ class Experiment:
         Returns:
             The experiment; the same class as the built-in ones.
         """
+        _check_user_experiment(name, data, max_trials, max_epochs)
         return user_experiment(
             name, hypermodel, lambda options: _data_of(data).splits(options.seed),
             space_file=None if space is None else str(Path(space).resolve()),
@@ -318,6 +344,7 @@ def user_experiment(
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,
         fidelity_refused=fidelity_refusal(user),
+        own_fit=f"{describe(user)}.fit" if has_own_fit(user) else "",
     )
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from hypermodels import DataFidelity, load_state, replay_epochs, save_state
 from search.errors import SearchError, option
 from search.failures import exception_line
+from search.quiet import stderr_kept_back
 from search.space import Condition, Space, define, space_from_hyperparameters
 
 BuildFunction = Callable[[kt.HyperParameters], keras.Model]
@@ -485,7 +486,8 @@ def model_metrics(
     naming ``what`` (e.g. "test_data") when the data do not fit the model."""
     try:
         rows = _check_rows(y)
-        results = model.evaluate(x[rows], y[rows], return_dict=True, verbose=0)
+        with stderr_kept_back(shown_if_raised=False):  # TensorFlow logs the failed op: told below
+            results = model.evaluate(x[rows], y[rows], return_dict=True, verbose=0)
     except Exception as exc:
         raise SearchError(
             f"{what} does not fit {hypermodel.name}'s model (its input shape, or labels its"

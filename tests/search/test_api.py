@@ -370,6 +370,37 @@ def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Pa
     _refused(tmp_path, SearchError, r"^retrain \('no'\): give True or False", retrain="no")
 
 
+@pytest.mark.parametrize(
+    ("keyword", "value", "match"),
+    [
+        ("name", 5, r"^name \(5\): give the run's name as a str, e.g. name='lr-stage'$"),
+        ("name", b"r", r"^name \(b'r'\): give the run's name as a str"),
+        ("experiment", 5, r"^experiment \(5\): give the experiment's name as a str"),
+        ("results", 5, r"^results \(5\): give the results root, e.g. 'results', as a str or pathlib.Path$"),
+        ("results", None, r"^results \(None\): give the results root"),
+        ("track", 5, r"^track \(5\): give 'mlflow', 'mlflow=URI', 'tensorboard', or a list of these$"),
+        ("track", [5], r"^track \(\[5\]\): give 'mlflow'"),
+        ("tolerance", "x", r"^tolerance \('x'\) must be a number in \[0, 1\)$"),
+        ("tolerance", None, r"^tolerance \(None\) must be a number in \[0, 1\)$"),
+    ],
+)
+def test_options_of_the_wrong_type_are_one_line_errors(
+    keyword: str, value: Any, match: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a TypeError from a regular expression or pathlib inside the library."""
+    monkeypatch.chdir(tmp_path)  # results=None must not land a run in the tests' folder
+    _refused(tmp_path, SearchError, match, **{keyword: value})
+
+
+def test_resume_given_a_storage_that_is_not_a_str_says_so(tmp_path: Path) -> None:
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "stopped", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
+    with pytest.raises(SearchError, match=r"^storage \(5\): give the Optuna database URL as a str, e.g."
+                       r" 'postgresql\+psycopg://user:password@host:5432/dbname'$"):  # fmt: skip
+        search.resume(folder.path, storage=5)  # type: ignore[arg-type]
+
+
 def test_keep_best_all_keeps_every_checkpoint_as_on_the_command_line(tmp_path: Path) -> None:
     run = _run(um.build, tmp_path, "random", max_trials=2, max_epochs=1, keep_best="all")
     assert run.meta["request"]["keep_best"] is None

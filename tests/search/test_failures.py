@@ -3,7 +3,7 @@ library's message, then the hint."""
 
 from __future__ import annotations
 
-from search.failures import OOM_REASON_WIDTH, failure_reason
+from search.failures import OOM_REASON_WIDTH, exception_line, failure_reason
 
 
 def test_an_out_of_memory_reason_keeps_a_bounded_part_of_the_message() -> None:
@@ -13,3 +13,33 @@ def test_an_out_of_memory_reason_keeps_a_bounded_part_of_the_message() -> None:
     detail = reason[len("out of memory (") : reason.index("); hint:")]
     assert len(detail) == OOM_REASON_WIDTH
     assert reason.endswith("); hint: a smaller batch_size or model")
+
+
+KERAS_CALL_ERROR = (
+    "Exception encountered when calling Sequential.call().\n\n\x1b[1mInput 0 with name 'None' of"
+    " layer 'dense' is incompatible with the layer: expected axis -1 of input shape to have value 8,"
+    " but received input with shape (None, 5)\x1b[0m\n\nArguments received by Sequential.call():\n"
+    "  • inputs=tf.Tensor(shape=(None, 5), dtype=float32)\n  • training=False\n  • mask=None"
+)
+"""Keras 3's message for a layer called on inputs it does not take, as it is."""
+
+
+def test_a_keras_call_error_is_told_by_its_reason_not_its_header() -> None:
+    line = exception_line(ValueError(KERAS_CALL_ERROR))
+    assert line == (
+        "Input 0 with name 'None' of layer 'dense' is incompatible with the layer: expected axis -1"
+        " of input shape to have value 8, but received input with shape (None, 5)"
+    )
+
+
+def test_a_trial_failed_by_a_keras_call_error_is_told_by_its_reason_not_its_arguments() -> None:
+    """A hyperparameter value that makes a layer refuse its inputs: KerasTuner keeps the
+    traceback, whose last line is the last argument Keras lists, not why."""
+    message = (
+        'Traceback (most recent call last):\n  File "keras/src/layers/input_spec.py", line 239\n'
+        "    raise ValueError(\nValueError: " + KERAS_CALL_ERROR + "\n  • kwargs=<class 'inspect._empty'>\n"
+    )
+    assert failure_reason(message) == (
+        "ValueError: Input 0 with name 'None' of layer 'dense' is incompatible with the layer:"
+        " expected axis -1 of input shape to have value 8, but received input with shape (None, 5)"
+    )

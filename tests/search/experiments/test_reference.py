@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,19 @@ def test_a_script_that_resumes_when_imported_is_told_to_guard_it(tmp_path: Path)
     script.write_text("import search\n\ndef build(hp):\n    pass\n\nsearch.resume('somewhere')\n")
     with pytest.raises(SearchError, match=r"calls search.resume when imported"):
         resolve(f"{script}:build")
+
+
+def test_an_object_of_the_script_running_as_main_is_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script that searches at its top level and then asks for its run's best model (whose
+    layers of its own are looked for in the build's module): the script is not imported
+    again, which would search again, but is the one running."""
+    script = tmp_path / "my_search.py"
+    script.write_text(SCRIPT.replace("RESULTS", repr(str(tmp_path / "results"))))
+    running = types.ModuleType("__main__")
+    running.__file__ = str(script)
+    running.build = lambda hp: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "__main__", running)
+    assert resolve(f"{script}:build") is running.build  # type: ignore[attr-defined]
+    assert not (tmp_path / "results").exists()

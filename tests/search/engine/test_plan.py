@@ -1,0 +1,24 @@
+"""What a run plans before its first trial: its space (with what is fixed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import search
+from search.errors import SearchError
+from tests import user_models as um
+
+
+def test_fixing_what_a_hypermodels_own_fit_declares_says_how(tmp_path: Path) -> None:
+    """Its trials search batch_size, yet the space read before the first trial lacks it:
+    "not in the space" alone reads as a typo."""
+    with pytest.raises(SearchError, match=r"^fix: 'batch_size': not in the space \(it has .*\); one that"
+                       r" TunedFit.fit declares joins the space only once a trial runs: declare it in a"
+                       r" space= TOML file too \(\[batch_size\] with its type and values\), then fix it$"):
+        search.run(um.TunedFit(), *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1,
+                   results=tmp_path, quiet=True, fix={"batch_size": 32})  # fmt: skip
+    with pytest.raises(SearchError, match=r"^fix: 'batch_sise': not in the space \(it has .*\)$"):
+        search.run(um.build, *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1,
+                   results=tmp_path, quiet=True, fix={"batch_sise": 32})  # fmt: skip
