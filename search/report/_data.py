@@ -262,6 +262,8 @@ def load_report(
         table, meta.get("space", {}).get("params", {}), metric.column, direction=metric.direction
     )
     state = run_state(folder, str(meta.get("status", "unknown")))
+    if state != "running":
+        table = _left_running(table)
     return RunReport(
         folder=folder, meta=meta, table=table, choice=choice,
         importances=importances, curves=curves, running=state == "running", state=state,
@@ -269,6 +271,21 @@ def load_report(
         counts=status_counts(trials), baseline=baseline_line(table, choice, final),
         by_value=ranking.by_value, rule_note=_note(rule.note, ranking.by_value), metric=metric,
     )  # fmt: skip
+
+
+LEFT_RUNNING = "the run stopped in it; resume continues it"
+
+
+def _left_running(table: pd.DataFrame) -> pd.DataFrame:
+    """The trials a stopped run left ``running`` in trials.json shown as what they are:
+    interrupted, nothing runs them (resume continues them)."""
+    left = table["status"] == "running"
+    if not left.any():
+        return table
+    table = table.copy()
+    table.loc[left, "status"] = "interrupted"
+    table.loc[left, "reason"] = LEFT_RUNNING
+    return table
 
 
 def _note(given: str | None, by_value: str | None) -> str | None:

@@ -342,6 +342,18 @@ def test_a_killed_run_is_shown_as_stopped(tmp_path: Path, capsys) -> None:
     assert "stopped (no process is running it)" in page and "still RUNNING" not in page
 
 
+@pytest.mark.parametrize("status", ["running", "interrupted"])
+def test_a_trial_a_stopped_run_left_running_is_shown_interrupted(tmp_path: Path, status: str) -> None:
+    """The table, report.csv and Run.trials say what status says: nothing runs it."""
+    trials = [trial("0", epochs((0.9, 0.8, 1, 1))), trial("1", epochs((0.9, 0.8, 1, 1)), "running")]
+    folder = write_run(tmp_path, status, trials, status)
+    output, (report,) = write_report([folder])
+    shown = report.table.set_index("trial").loc["1"]
+    assert (shown["status"], shown["reason"]) == ("interrupted", "the run stopped in it; resume continues it")
+    page = output.read_text()
+    assert "the run stopped in it; resume continues it" in page
+
+
 def test_describe_training_names_the_kept_epoch_of_a_validated_retrain() -> None:
     from search.report import describe_training
 
