@@ -27,6 +27,30 @@ KEPT_AT_A_WORD = 2 / 3
 URL) is cut inside instead, so that the cut keeps the start of what it names."""
 
 
+def article(word: str) -> str:
+    """``word`` after its article, for a message: "an int", "a float".
+
+    Args:
+        word: a noun (a type's name, a kind of hyperparameter).
+
+    Returns:
+        The word after "a" or "an".
+    """
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def a_kind(value: Any) -> str:
+    """The type of ``value`` after its article: "an int", "a list".
+
+    Args:
+        value: any object.
+
+    Returns:
+        ``type(value).__name__`` after "a" or "an".
+    """
+    return article(type(value).__name__)
+
+
 def one_line(text: str, width: int) -> str:
     """``text`` on one line (every run of whitespace one space), at most ``width``
     characters: where longer, cut after its last whole word that fits and ended with

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from search._text import parse_duration
+from search._text import a_kind, parse_duration
 from search.data import array_splits, load_arrays, refuse_streams
 from search.engine import (
     RETRAIN_MAX_EPOCHS,
@@ -392,7 +392,7 @@ def _objective(objective: Any) -> tuple[str, str | None]:
         return objective.name, objective.direction
     if not isinstance(objective, str):
         raise SearchError(
-            f"objective: a {type(objective).__name__}; give one metric name, a"
+            f"objective: {a_kind(objective)}; give one metric name, a"
             " keras_tuner.Objective, or 'pareto'"
         )
     name, _, direction = objective.partition(":")
@@ -583,7 +583,7 @@ def experiment_for(
         )
     if not is_hypermodel(hypermodel):
         raise SearchError(
-            f"hypermodel: a {type(hypermodel).__name__} is neither a build(hp) function, a"
+            f"hypermodel: {a_kind(hypermodel)} is neither a build(hp) function, a"
             " keras_tuner.HyperModel, nor an experiment; pass one of these"
         )
     if name is not None and not isinstance(name, str):
@@ -664,7 +664,7 @@ def _observer_list(observers: Any) -> list[Observer]:
     for observer in many:
         if not isinstance(observer, Observer):
             raise SearchError(
-                f"observers: a {type(observer).__name__} is not a search.Observer; subclass"
+                f"observers: {a_kind(observer)} is not a search.Observer; subclass"
                 " search.Observer and override the hooks you need"
             )
     return many

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from search._text import plural
+from search._text import a_kind, plural
 from search.data._dataset import Splits
 from search.data._split import split_off
 from search.errors import DataError
@@ -253,7 +253,7 @@ def _refuse_several(value: Any, other: Any, what: str, targets: bool) -> None:
         rows = _parts_rows(value)
         if rows is None or rows != _length(other) or rows == len(value):
             return
-        several = f"a {type(value).__name__} of {len(value)} arrays of {rows} rows each"
+        several = f"{a_kind(value)} of {len(value)} arrays of {rows} rows each"
     if targets:
         role, fix = "a multi-output model's targets", "give the model one output"
     else:

@@ -12,6 +12,7 @@ from typing import Any, TypedDict
 
 import keras_tuner as kt
 
+from search._text import a_kind
 from search.data import DEFAULT_VAL_SIZE, ArrayData, Splits, load_arrays
 from search.errors import SearchError, SpaceError, option
 from search.experiments._reference import Reference, reference_of, resolve
@@ -40,7 +41,7 @@ def _data_of(load: Callable[[], ArrayData]) -> ArrayData:
     data = load()
     if not isinstance(data, ArrayData):
         raise SearchError(
-            f"the experiment's data function returned a {type(data).__name__}; return"
+            f"the experiment's data function returned {a_kind(data)}; return"
             " search.Data(x, y, validation_data=..., test_data=...)"
         )
     return data
@@ -278,7 +279,7 @@ def get(name: str, model: str | None = None) -> Experiment:
     found = resolve(name)
     if not isinstance(found, Experiment):
         raise SearchError(
-            f"{name} is a {type(found).__name__}, not a search.Experiment; make one with"
+            f"{name} is {a_kind(found)}, not a search.Experiment; make one with"
             " search.Experiment.from_hypermodel(name, hypermodel, data)"
         )
     # Other processes import this very experiment again, whatever its hypermodel is.
@@ -313,7 +314,7 @@ def user_experiment(
     """
     if not is_hypermodel(user):
         raise SearchError(
-            f"hypermodel: a {type(user).__name__} is neither a build(hp) function nor a"
+            f"hypermodel: {a_kind(user)} is neither a build(hp) function nor a"
             " keras_tuner.HyperModel instance; pass one of these"
         )
     if not EXPERIMENT_NAME.match(name):

@@ -21,6 +21,7 @@ import keras_tuner as kt
 import numpy as np
 
 from hypermodels import DataFidelity, load_state, replay_epochs, save_state
+from search._text import a_kind
 from search.errors import SearchError, option
 from search.failures import exception_line
 from search.quiet import stderr_kept_back
@@ -313,7 +314,7 @@ def _refused_result(result: Any, objective: str | None) -> str:
     if isinstance(result, str):
         return f"a str ({result[:40]!r})"
     if isinstance(result, bytes) or not _is_number(result):
-        return f"a {type(result).__name__}"
+        return a_kind(result)
     return ""
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from search._text import article
 from search.errors import SpaceError, option
 from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
 from search.space._space import Space
@@ -145,7 +146,7 @@ def _param(name: str, entry: dict[str, Any]) -> Param:
             raise ValueError("a fixed hyperparameter needs a value")
         return Fixed(name, entry["value"], **common)
     if "default" not in entry:
-        raise ValueError(f"a {kind} needs a default")
+        raise ValueError(f"{article(kind)} needs a default")
     default = entry["default"]
     if kind == "bool":
         return Bool(name, default, **common)

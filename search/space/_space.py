@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from search._text import a_kind, article
 from search.space._params import Bool, Choice, Fixed, Param
 
 
@@ -173,16 +174,11 @@ def _misfit(param: Param, value: Any) -> str:
     """Why ``value`` cannot fix ``param``: of another type, or outside its range."""
     numbers = {"float": (int, float), "int": (int,)}.get(param.kind)
     if numbers is not None and (isinstance(value, bool) or not isinstance(value, numbers)):
-        given, wanted = _a(type(value).__name__), _a(param.kind)
+        given, wanted = a_kind(value), article(param.kind)
         return f"{param.name}: {value!r} is {given}, not {wanted} in {param.describe()}"
     if param.kind == "bool" and not isinstance(value, bool):
-        return f"{param.name}: {value!r} is {_a(type(value).__name__)}, not true or false"
+        return f"{param.name}: {value!r} is {a_kind(value)}, not true or false"
     return f"{param.name}: {value!r} is outside its range, {param.describe()}"
-
-
-def _a(kind: str) -> str:
-    """``kind`` after its article: "an int", "a float"."""
-    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def _check_condition(param: Param, earlier: Mapping[str, Param]) -> None:

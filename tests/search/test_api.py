@@ -471,7 +471,7 @@ def test_observers_are_told_of_every_trial_and_epoch(tmp_path: Path) -> None:
 def test_observers_with_isolate_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SearchError, match="observers: isolate=True"):
         _run(um.build, tmp_path, "random", observers=[_Counter()], isolate=True)
-    with pytest.raises(SearchError, match="observers: a object is not a search.Observer"):
+    with pytest.raises(SearchError, match="observers: an object is not a search.Observer"):
         _run(um.build, tmp_path, "random", observers=[object()])
     assert not (tmp_path / "results").exists()
 

@@ -109,7 +109,7 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
         ),
         ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
-        ('[x]\ntype = "int"\nlow = 1\nhigh = 3', "x: a int needs a default"),
+        ('[x]\ntype = "int"\nlow = 1\nhigh = 3', "x: an int needs a default"),
         ('[x]\ntype = "choice"\nvalues = [1, "a"]\ndefault = 1', "must all have one type"),
         (
             '[x]\ntype = "choice"\nvalues = [1]\ndefault = 1',
