@@ -27,7 +27,7 @@ from search.environment import EnvironmentFailure
 from search.experiments import KERAS_BATCH_SIZE, UserHyperModel
 from search.storage import RunFolder
 from search.tracking import tracking_observers
-from search.tuners import EnvironmentStop, Observer, SearchTimeUp, TrialQuotaReached
+from search.tuners import EnvironmentStop, Guarded, Observer, SearchTimeUp, TrialQuotaReached
 
 KT_TOO_MANY_FAILURES = "Number of consecutive failures"
 """How KerasTuner's oracle begins the error that ends a search after too many failed trials."""
@@ -189,7 +189,8 @@ def _observers(
     progress: SearchProgress | None,
 ) -> list[Observer]:
     """The recorder first (the others read its records), the keeper after it (it ranks
-    what was just recorded), then the stop handler, progress, trackers, the caller's."""
+    what was just recorded), then the stop handler, progress, trackers, the caller's
+    (each :class:`~search.tuners.Guarded`: its errors stop the search, naming it)."""
     observers: list[Observer] = [recorder, *([keeper] if keeper else []), stopper]
     if progress is not None:
         observers.append(progress)
@@ -197,7 +198,7 @@ def _observers(
         observers += tracking_observers(
             ctx.request.track, ctx.request.results, ctx.folder, recorder, ctx.console
         )
-    return [*observers, *ctx.observers]
+    return [*observers, *(Guarded(observer) for observer in ctx.observers)]
 
 
 def batches_per_epoch(

@@ -8,8 +8,10 @@ from search.tuners._atomic import check_tuner_state
 from search.tuners._keras_tuner import hyperband_schedule, show_trial_tracebacks
 from search.tuners._observed import (
     EnvironmentStop,
+    Guarded,
     ObservedTuner,
     Observer,
+    ObserverError,
     SearchTimeUp,
     TrialQuotaReached,
 )
@@ -20,8 +22,10 @@ __all__ = [
     "Backend",
     "Budget",
     "EnvironmentStop",
+    "Guarded",
     "ObservedTuner",
     "Observer",
+    "ObserverError",
     "SearchTimeUp",
     "TrialQuotaReached",
     "TunerOptions",

@@ -19,7 +19,7 @@ from hypermodels import DataFidelity
 from search.compat import keras_tuner as compat_kt
 from search.environment import environment_error
 from search.errors import SearchError
-from search.failures import failure_reason
+from search.failures import exception_line, failure_reason
 
 OUT_OF_MEMORY = "out of memory"
 """How ``failure_reason`` begins for a trial that ran out of memory."""
@@ -61,6 +61,52 @@ class Observer:
 
     def stale_trials(self, stale: list[dict[str, Any]]) -> None:
         """Trials of dead workers, marked failed by this process's oracle (Optuna)."""
+
+
+class ObserverError(SearchError, kt.errors.FatalError):
+    """A caller's observer raised: the search stops at once, in whichever hook it was (as a
+    FatalError, KerasTuner lets it through a trial instead of failing the trial)."""
+
+
+class Guarded(Observer):
+    """A caller's observer (``search.run(observers=...)``) whose errors stop the search as an
+    :class:`ObserverError` naming it and the hook; KeyboardInterrupt and the like go through."""
+
+    def __init__(self, observer: Observer) -> None:
+        self.observer = observer
+
+    def _call(self, hook: str, *args: Any) -> None:
+        try:
+            getattr(self.observer, hook)(*args)
+        except Exception as exc:
+            raise ObserverError(
+                f"observers: {type(self.observer).__name__}.{hook} raised {type(exc).__name__}:"
+                f" {exception_line(exc)}; fix it, or leave it out of observers="
+            ) from exc
+
+    def trial_wanted(self) -> None:
+        self._call("trial_wanted")
+
+    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
+        self._call("trial_begin", trial)
+
+    def epoch_begin(self, trial: kt.engine.trial.Trial, epoch: int) -> None:
+        self._call("epoch_begin", trial, epoch)
+
+    def batch_end(self, trial: kt.engine.trial.Trial, batch: int) -> None:
+        self._call("batch_end", trial, batch)
+
+    def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
+        self._call("epoch_end", trial, epoch, logs)
+
+    def epoch_restored(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
+        self._call("epoch_restored", trial, epoch, logs)
+
+    def trial_end(self, trial: kt.engine.trial.Trial) -> None:
+        self._call("trial_end", trial)
+
+    def stale_trials(self, stale: list[dict[str, Any]]) -> None:
+        self._call("stale_trials", stale)
 
 
 class TrialQuotaReached(Exception):

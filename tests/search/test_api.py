@@ -468,6 +468,34 @@ def test_observers_are_told_of_every_trial_and_epoch(tmp_path: Path) -> None:
     assert counter.epochs == {t["id"]: len(t["epochs"]) for t in trials}
 
 
+class _Broken(search.Observer):
+    """Raises in the hook it is made for."""
+
+    def __init__(self, hook: str) -> None:
+        self.hook = hook
+
+    def trial_begin(self, trial: Any) -> None:
+        if self.hook == "trial_begin":
+            raise RuntimeError("no trials today")
+
+    def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
+        if self.hook == "epoch_end":
+            raise ValueError("bad epoch")
+
+
+@pytest.mark.parametrize(("hook", "raised"), [("trial_begin", "RuntimeError: no trials today"),
+                                              ("epoch_end", "ValueError: bad epoch")])  # fmt: skip
+def test_an_observer_that_raises_stops_the_search_at_once_naming_itself(
+    tmp_path: Path, hook: str, raised: str
+) -> None:
+    """Wherever it raises: not trials recorded failed one after another for its fault."""
+    with pytest.raises(SearchError, match=rf"^observers: _Broken.{hook} raised {raised}; fix it, or leave"
+                       r" it out of observers=$"):  # fmt: skip
+        _run(um.build, tmp_path, "random", max_trials=2, max_epochs=1, observers=[_Broken(hook)], name="b")
+    (folder,) = (tmp_path / "results").glob("*/b")
+    assert not [t for t in _trials(search.load(folder)) if t["status"] == "failed"]
+
+
 def test_observers_with_isolate_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SearchError, match="observers: isolate=True"):
         _run(um.build, tmp_path, "random", observers=[_Counter()], isolate=True)
