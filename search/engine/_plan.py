@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -264,7 +265,7 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
         raise SearchError(
             f"{folder.path}: run {folder.name!r} exists with other settings"
             f" ({'; '.join(differences)}); start a new run with another {option('name')}, or"
-            f" `python -m search resume {folder.path}`"
+            f" `python -m search resume {shlex.quote(str(folder.path))}`"
         )
 
 

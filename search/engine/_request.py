@@ -6,6 +6,7 @@ import math
 import numbers
 import os
 import re
+import shlex
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -371,9 +372,10 @@ def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:
         SearchError: the run is finished.
     """
     if meta.get("status") == "finished":
+        command = f"python -m search status {shlex.quote(str(folder.path))}"
         raise SearchError(
             f"{folder.path}: run {folder.name!r} is already finished: nothing to resume; read it"
-            f" with `python -m search status {folder.path}` (search.load(folder) from Python),"
+            f" with `{command}` (search.load(folder) from Python),"
             " or search again in a run of another name"
         )
 
