@@ -174,10 +174,10 @@ class RunRequest:
                 raise SearchError(f"{option('warm_start')} {folder}: given twice; give each run once")
             seen.add(Path(folder).resolve())
             if Path(folder).is_file():
-                raise SearchError(
-                    f"{option('warm_start')} {folder}: a file, not a run folder; give its folder,"
-                    f" {Path(folder).parent}"
-                )
+                parent = Path(folder).parent
+                where = f"its folder, {parent}" if RunFolder(parent).exists() else (
+                    "a run's folder, results/EXPERIMENT/RUN")
+                raise SearchError(f"{option('warm_start')} {folder}: a file, not a run folder; give {where}")
             if not RunFolder(Path(folder)).exists():
                 what = "no run.json" if Path(folder).is_dir() else "no such folder"
                 raise SearchError(
