@@ -11,7 +11,7 @@ from rich.console import Console
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run
 from search.errors import SearchError
-from search.storage import STOPPED, check_writable
+from search.storage import STOPPED, RunFolder, check_writable
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +49,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.output is not None:
         check_output(args.output)
     folders = [resolve_run(ref, args.results) for ref in (args.runs or [None])]
+    check_distinct(args.runs, folders)
     if args.output is None:
         where = default_output(folders).parent
         label = f"run folder {where}" if len(folders) == 1 else f"folder {where}"
@@ -67,6 +68,17 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.open:
         webbrowser.open(output.resolve().as_uri())
     return 0
+
+
+def check_distinct(refs: list[str], folders: list[RunFolder]) -> None:
+    """SearchError where two of ``refs`` (as given) name the same run folder: a run is
+    not compared with itself."""
+    seen: dict[Path, str] = {}
+    for ref, folder in zip(refs, folders, strict=False):
+        where = folder.path.resolve()
+        if where in seen:
+            raise SearchError(f"{where}: given twice ({seen[where]}, {ref}); name each run once")
+        seen[where] = ref
 
 
 def check_output(output: Path) -> None:

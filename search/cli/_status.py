@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if reason:
         console.print(f"  {info['status']}: {reason}")
     elif info["status"] == STOPPED:
-        console.print(f"  its process ended unannounced; resume with: python -m search resume {folder.path}")
+        command = f"python -m search resume {shlex.quote(str(folder.path))}"
+        console.print(f"  its process ended unannounced; resume with: {command}")
     live = info["status"] == "running"
     running = running_trials(counts.get("running", 0), live)
     console.print(

@@ -258,12 +258,23 @@ def _chosen(
     if not ranked:
         raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
     if trial is not None and trial not in ranked:
+        trial = _same_number(trial, ranked)
+    if trial is not None and trial not in ranked:
         raise SearchError(
             f"{option('trial')} {trial}: not a completed trial of {folder.path}; completed:"
             f" {', '.join(sorted(ranked)) or 'none'}"
         )
     chosen = (folder.read_meta().get("best") or {}).get("trial")
     return next(t for t in trials if t["id"] == (trial or (chosen if chosen in ranked else ranked[0])))
+
+
+def _same_number(trial: str, ids: list[str]) -> str:
+    """The one of ``ids`` that is ``trial`` as a number (``1`` for KerasTuner's padded ``01``),
+    else ``trial`` itself."""
+    if not trial.isdecimal():
+        return trial
+    same = [i for i in ids if i.isdecimal() and int(i) == int(trial)]
+    return same[0] if len(same) == 1 else trial
 
 
 def _record_export(

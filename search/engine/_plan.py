@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from search.engine._request import (
     refuse_finished,
 )
 from search.engine._warm import load_warm_start
-from search.errors import SearchError, option
+from search.errors import RunFolderError, SearchError, option
 from search.experiments import DataOptions, ModelOptions
 from search.space import Space
 from search.storage import RunFolder
@@ -106,7 +107,8 @@ def plan(
     options = tuners.TunerOptions(
         space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
         pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
-        study_name=f"{experiment.name}-{name}", run_dir=run_dir, baseline=request.baseline,
+        study_name=_study_name(run_dir, f"{experiment.name}-{name}"), run_dir=run_dir,
+        baseline=request.baseline,
         warm=load_warm_start(request.warm_start, run_dir, experiment.name, request.objective,
                              request.kt_objective().direction, space, unfixed),
         fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
@@ -119,6 +121,21 @@ def plan(
         experiment.check_options(space, data, model)
     finalists = request.finalists or _default_finalists(request, profile)
     return Plan(experiment, backend, budget, options, data, model, name, profile, finalists)
+
+
+def _study_name(run_dir: Path, default: str) -> str:
+    """The Optuna study of the run in ``run_dir``: the one its run.json names (a run folder
+    copied or moved under another name keeps its study), else ``default``, a new run's; a
+    run.json that cannot be read is left to the checks that name it."""
+    folder = RunFolder(run_dir)
+    if not folder.exists():
+        return default
+    try:
+        optuna_meta = folder.read_meta().get("optuna")
+    except RunFolderError:
+        return default
+    study = optuna_meta.get("study") if isinstance(optuna_meta, dict) else None
+    return study if isinstance(study, str) and study else default
 
 
 def _check_objective_logged(request: RunRequest, experiment: experiments.Experiment) -> None:
@@ -276,7 +293,7 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
         raise SearchError(
             f"{folder.path}: run {folder.name!r} exists with other settings"
             f" ({'; '.join(differences)}); start a new run with another {option('name')}, or"
-            f" `python -m search resume {folder.path}`"
+            f" `python -m search resume {shlex.quote(str(folder.path))}`"
         )
 
 

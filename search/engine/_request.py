@@ -6,6 +6,7 @@ import math
 import numbers
 import os
 import re
+import shlex
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -175,10 +176,10 @@ class RunRequest:
                 raise SearchError(f"{option('warm_start')} {folder}: given twice; give each run once")
             seen.add(Path(folder).resolve())
             if Path(folder).is_file():
-                raise SearchError(
-                    f"{option('warm_start')} {folder}: a file, not a run folder; give its folder,"
-                    f" {Path(folder).parent}"
-                )
+                parent = Path(folder).parent
+                where = f"its folder, {parent}" if RunFolder(parent).exists() else (
+                    "a run's folder, results/EXPERIMENT/RUN")
+                raise SearchError(f"{option('warm_start')} {folder}: a file, not a run folder; give {where}")
             if not RunFolder(Path(folder)).exists():
                 what = "no run.json" if Path(folder).is_dir() else "no such folder"
                 raise SearchError(
@@ -375,9 +376,10 @@ def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:
         SearchError: the run is finished.
     """
     if meta.get("status") == "finished":
+        command = f"python -m search status {shlex.quote(str(folder.path))}"
         raise SearchError(
             f"{folder.path}: run {folder.name!r} is already finished: nothing to resume; read it"
-            f" with `python -m search status {folder.path}` (search.load(folder) from Python),"
+            f" with `{command}` (search.load(folder) from Python),"
             " or search again in a run of another name"
         )
 

@@ -47,8 +47,13 @@ def load_space(path: str | Path) -> Space:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpaceError(f"{path}: no such space file; give an existing TOML file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpaceError(f"{path}: cannot be read ({exc})") from None
+    except IsADirectoryError:
+        raise SpaceError(f"{path}: a folder, not a space file; give a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise SpaceError(f"{path}: not UTF-8 text ({exc}); save the TOML file as UTF-8") from None
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise SpaceError(f"{path}: cannot be read ({reason}); make it readable (chmod u+r)") from None
     return parse_space(text, source=str(path))
 
 

@@ -107,7 +107,8 @@ class RunFolder:
         those in ``require``); raise RunFolderError naming the problem."""
         meta = _read_json(self.run_file, "run.json")
         if not isinstance(meta, dict) or "format_version" not in meta:
-            raise RunFolderError(f"{self.run_file}: not a run file of this tool (no format_version)")
+            fix = damaged_file("damaged or not this tool's")
+            raise RunFolderError(f"{self.run_file}: not a run file of this tool (no format_version); {fix}")
         version = meta["format_version"]
         if version != FORMAT_VERSION:
             raise RunFolderError(
@@ -139,7 +140,10 @@ class RunFolder:
             return []
         doc = _read_json(self.trials_file, "trials.json")
         if not isinstance(doc, dict) or not isinstance(doc.get("trials"), list):
-            raise RunFolderError(f"{self.trials_file}: expected an object with a trials list")
+            found = json.dumps(doc)[:40]
+            raise RunFolderError(
+                f"{self.trials_file}: expected an object with a trials list, found {found}; {damaged_file()}"
+            )
         for number, record in enumerate(doc["trials"], 1):
             if not isinstance(record, dict):
                 raise RunFolderError(

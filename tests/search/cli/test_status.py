@@ -54,3 +54,21 @@ def test_best_so_far_counts_completed_trials_only(
     assert main(["status", str(folder.path)]) == 0
     out = capsys.readouterr().out
     assert "best so far: trial 0, val_accuracy 0.6000" in out, out
+
+
+def test_the_commands_status_and_run_print_are_quoted_for_the_shell(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A run under a path with a space: the resume and status commands the messages give
+    can be pasted into a shell as they are."""
+    root = tmp_path / "my results"
+    folder = write_run(root, "cut", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    quoted = f"'{folder.path}'"
+    assert main(["status", str(folder.path)]) == 0
+    assert f"resume with: python -m search resume {quoted}\n" in capsys.readouterr().out
+    args = ["run", "fashion", "--tuner", "random", "--results", str(root), "--name", "cut", "--quiet"]
+    assert main([*args, "--max-trials", "5"]) == 2
+    assert f"`python -m search resume {quoted}`" in capsys.readouterr().err
+    folder.update_meta(status="finished")
+    assert main(args) == 2
+    assert f"`python -m search status {quoted}`" in capsys.readouterr().err

@@ -56,6 +56,19 @@ def test_the_run_s_own_choice_is_exported(
     assert export_engine._chosen(folder, trials, request, asked)["id"] == exported
 
 
+@pytest.mark.parametrize("asked", ["1", "01", "001"])
+def test_a_trial_number_finds_its_padded_id(asked: str, tmp_path: Path) -> None:
+    """KerasTuner pads trial ids to --max-trials' width (``01`` of 50 trials): ``--trial 1``
+    names the same trial, as the progress lines count it."""
+    folder = RunFolder(tmp_path / "fashion" / "run")
+    folder.path.mkdir(parents=True)
+    trials = [_trial("00", 0.90), _trial("01", 0.85)]
+    folder.write_trials(trials)
+    folder.write_meta({"best": {"trial": "00"}})
+    request = RunRequest(experiment="fashion", tuner="random")
+    assert export_engine._chosen(folder, trials, request, asked)["id"] == "01"
+
+
 def test_a_trial_that_did_not_complete_is_refused(tmp_path: Path) -> None:
     folder, trials = _run(tmp_path, "1")
     with pytest.raises(SearchError, match="trial 9: not a completed trial of .*; completed: 0, 1, 2"):

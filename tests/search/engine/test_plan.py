@@ -1,4 +1,5 @@
-"""What a run plans before its first trial: its space (with what is fixed)."""
+"""What a run plans before its first trial: its space (with what is fixed), and what a
+resumed run takes from its folder."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from pathlib import Path
 import pytest
 
 import search
+from search.engine import RunRequest
+from search.engine._plan import plan
 from search.errors import SearchError
+from search.storage import RunFolder
 from tests import user_models as um
 
 
@@ -22,3 +26,17 @@ def test_fixing_what_a_hypermodels_own_fit_declares_says_how(tmp_path: Path) -> 
     with pytest.raises(SearchError, match=r"^fix: 'batch_sise': not in the space \(it has .*\)$"):
         search.run(um.build, *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1,
                    results=tmp_path, quiet=True, fix={"batch_sise": 32})  # fmt: skip
+
+
+def test_a_renamed_optuna_run_keeps_the_study_its_run_json_names(tmp_path: Path) -> None:
+    """A run folder copied or moved under another name resumes its own study (run.json's
+    ``optuna.study``), not a new empty one named after the folder, which would train trial 0
+    again and stop the run."""
+    folder = RunFolder(tmp_path / "fashion" / "renamed")
+    folder.path.mkdir(parents=True)
+    folder.write_meta({"experiment": "fashion", "tuner": "optuna", "status": "interrupted",
+                       "optuna": {"study": "fashion-original", "storage": "optuna.journal"}})  # fmt: skip
+    request = RunRequest(experiment="fashion", tuner="optuna", results=tmp_path, name="renamed")
+    assert plan(request).options.study_name == "fashion-original"
+    fresh = RunRequest(experiment="fashion", tuner="optuna", results=tmp_path, name="new")
+    assert plan(fresh).options.study_name == "fashion-new"

@@ -57,3 +57,23 @@ def test_a_score_to_minimize_is_refused(metric: str) -> None:
         RunRequest(experiment="fashion", tuner="random", objective=metric, direction="min").check()
     RunRequest(experiment="fashion", tuner="random", objective=metric, direction="max").check()
     RunRequest(experiment="fashion", tuner="random", objective="val_fancy_thing", direction="min").check()
+
+
+def test_warm_start_given_a_file_points_at_a_run_folder(tmp_path, monkeypatch) -> None:
+    """A run's own file (run.json) points at its folder; any other file at the form a run
+    folder takes, not at the folder the file lies in (``.``), which holds no run."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("")
+    request = RunRequest(experiment="fashion", tuner="random", warm_start=("notes.txt",))
+    with pytest.raises(SearchError) as caught:
+        request.check()
+    assert str(caught.value) == (
+        "warm_start notes.txt: a file, not a run folder; give a run's folder, results/EXPERIMENT/RUN")
+    run = tmp_path / "fashion" / "a"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text("{}")
+    request = RunRequest(experiment="fashion", tuner="random", warm_start=(str(run / "run.json"),))
+    with pytest.raises(SearchError) as caught:
+        request.check()
+    expected = f"warm_start {run / 'run.json'}: a file, not a run folder; give its folder, {run}"
+    assert str(caught.value) == expected

@@ -143,6 +143,19 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         load_space(tmp_path / "nope.toml")
 
 
+def test_a_folder_or_undecodable_file_is_named_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(SpaceError) as caught:
+        load_space(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: a folder, not a space file; give a TOML file"
+    binary = tmp_path / "space.toml"
+    binary.write_bytes(b"\xff\xfe[lr]\n")
+    with pytest.raises(SpaceError) as caught:
+        load_space(binary)
+    message = str(caught.value)
+    assert message.startswith(f"{binary}: not UTF-8 text (")
+    assert message.endswith("); save the TOML file as UTF-8") and len(message.splitlines()) == 1
+
+
 def test_define_registers_conditions_with_keras_tuner() -> None:
     space = parse_space(VALID)
     hp = kt.HyperParameters()
