@@ -133,14 +133,21 @@ def space_from_dict(params: dict[str, dict[str, Any]], source: str = "run.json")
         raise SpaceError(f"{source}: {exc}") from None
 
 
+_MEANT = {"min": "low", "max": "high", "min_value": "low", "max_value": "high", "choices": "values",
+          "sampling": "log", "value": "default"}
+"""Keys other libraries use (KerasTuner's min_value, Optuna's choices), by the key meant here."""
+
+
 def _param(name: str, entry: dict[str, Any]) -> Param:
     kind = entry.get("type")
     if not isinstance(kind, str) or kind not in _KEYS:
         raise ValueError(f"type ({kind!r}) must be one of {', '.join(sorted(_KEYS))}")
     unknown = sorted(set(entry) - _KEYS[kind])
     if unknown:
+        meant = _MEANT.get(unknown[0])
+        hint = f" ({meant} is the key)" if meant in _KEYS[kind] else ""
         raise ValueError(
-            f"unknown key {unknown[0]!r} for a {kind}; allowed: {', '.join(sorted(_KEYS[kind]))}"
+            f"unknown key {unknown[0]!r} for {article(kind)}{hint}; allowed: {', '.join(sorted(_KEYS[kind]))}"
         )
     common: dict[str, Any] = {
         "condition": _condition(entry.get("condition")),

@@ -109,6 +109,8 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
         ),
         ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
+        ('[x]\ntype = "int"\nmin = 1\nhigh = 3\ndefault = 1', "'min' for an int (low is the key)"),
+        ('[x]\ntype = "choice"\nchoices = [1, 2]\ndefault = 1', "'choices' for a choice (values is"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 3', "x: an int needs a default"),
         ('[x]\ntype = "choice"\nvalues = [1, "a"]\ndefault = 1', "must all have one type"),
         (
