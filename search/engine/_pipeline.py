@@ -197,7 +197,7 @@ def _final_stops(ctx: RunContext) -> Iterator[None]:
         yield
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
-        raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum) from None
+        raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum, final=True) from None
 
 
 @contextlib.contextmanager

@@ -23,15 +23,18 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """The signals that stop a search at the next batch boundary."""
 
 
-def interrupted(trials: Iterable[Mapping[str, Any]], folder: Path, signum: int) -> SearchInterrupted:
-    """What a search stopped by ``signum`` ends with: the trials it completed and how to
-    resume it (the command line turns the signal into its exit code)."""
-    done = sum(t["status"] == "completed" for t in trials)
-    return SearchInterrupted(
-        f"stopped after {plural(done, 'trial')}; resume with: python -m search resume"
-        f" {shlex.quote(str(folder))}",
-        signum,
-    )
+def interrupted(
+    trials: Iterable[Mapping[str, Any]], folder: Path, signum: int, final: bool = False
+) -> SearchInterrupted:
+    """What a search stopped by ``signum`` ends with: the trials it completed, whether it
+    stopped in its ``final`` training (a finalist, the retrain), and how to resume it (the
+    command line turns the signal into its exit code)."""
+    done = plural(sum(t["status"] == "completed" for t in trials), "trial")
+    command = f"python -m search resume {shlex.quote(str(folder))}"
+    if final:
+        said = f"stopped in the final training, after {done}; resume continues it: {command}"
+        return SearchInterrupted(said, signum)
+    return SearchInterrupted(f"stopped after {done}; resume with: {command}", signum)
 
 
 def stop_reason(error: BaseException) -> str:

@@ -97,7 +97,8 @@ def _check_stopped(done: subprocess.CompletedProcess, folder: Path, signum: int)
     the seconds so far; no traceback."""
     out = done.stdout + done.stderr
     assert done.returncode == 128 + signum, out[-3000:]
-    assert f"stopped after 2 trials; resume with: python -m search resume {folder}" in out
+    said = "stopped in the final training, after 2 trials; resume continues it: python -m search resume"
+    assert f"{said} {folder}" in out
     assert "Traceback" not in out
     meta = _meta(folder)
     assert meta["status"] == "interrupted"
