@@ -72,11 +72,12 @@ def filled_values(space: kt.HyperParameters, given: dict[str, Any]) -> dict[str,
 
 
 def _hp_values(hp: Any) -> list[Any] | None:
-    """Every value a KerasTuner hyperparameter draws; None for a float without a step (or a
+    """Every value a KerasTuner hyperparameter draws; None for a number without a step (or a
     type of its own)."""
     if isinstance(hp, kt.engine.hyperparameters.Fixed):
         return [hp.value]
-    if isinstance(hp, kt.engine.hyperparameters.Float) and hp.step is None:
+    numerical = (kt.engine.hyperparameters.Float, kt.engine.hyperparameters.Int)
+    if isinstance(hp, numerical) and hp.step is None:  # a log-scale int has no step either
         return None
     if isinstance(hp, kt.engine.hyperparameters.Int):
         return [int(value) for value in hp.values]
@@ -94,7 +95,7 @@ def listed_values(space: kt.HyperParameters, limit: int = MAX_LISTED) -> list[di
         limit: the most configurations listed.
 
     Returns:
-        The configurations; None where a float has no step or they are more than ``limit``.
+        The configurations; None where a number has no step or they are more than ``limit``.
     """
     configs: list[dict[str, Any]] = [{}]
     for hp in space.space:
@@ -169,6 +170,8 @@ class WarmStarted(BaselineFirst):
 
     warm: tuple[dict[str, Any], ...] = ()
     """trials.json records of the earlier runs, checked against this space."""
+    warm_hashes: tuple[tuple[dict[str, Any], ...], frozenset[str]] | None = None
+    """:attr:`warm` and its trials' hashes, once :meth:`is_duplicate` has made them."""
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         if not self.warm:
@@ -198,10 +201,10 @@ class WarmStarted(BaselineFirst):
         """Tried by this oracle, or equal to one of the earlier runs' trials."""
         if super().is_duplicate(values):
             return True
-        return any(
-            compat_kt.values_hash(self, values) == compat_kt.values_hash(self, t.hyperparameters.values)
-            for t in self.warm_trials()
-        )
+        if self.warm_hashes is None or self.warm_hashes[0] is not self.warm:  # hashed once
+            hashes = {compat_kt.values_hash(self, t.hyperparameters.values) for t in self.warm_trials()}
+            self.warm_hashes = (self.warm, frozenset(hashes))
+        return compat_kt.values_hash(self, values) in self.warm_hashes[1]
 
 
 class RandomOracle(WarmStarted, kt.oracles.RandomSearchOracle):
