@@ -100,7 +100,7 @@ def plan(
     if space is None:
         space, unfixed = _space_of(request, experiment, profile)
     else:
-        unfixed = space.defaults()
+        unfixed = space.all_defaults()  # a worker's, or an export's: fixed already
     budget = _budget_of(request, experiment, profile)
     name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
     run_dir = request.results / experiment.name / name
@@ -167,21 +167,22 @@ def _default_finalists(request: RunRequest, profile: str) -> int:
 def _space_of(
     request: RunRequest, experiment: experiments.Experiment, profile: str
 ) -> tuple[Space, dict[str, Any]]:
-    """The space to search, ``--fix`` applied, and its defaults before that."""
+    """The space to search, ``--fix`` applied, and every parameter's default before that
+    (the children of a parent's other values too)."""
     path = request.space
     if profile == "gpu" and path is None and experiment.gpu_space_file is not None:
         path = experiment.default_space_path(experiment.gpu_space_file)
     space = experiment.load_space(path)
     if not request.fix:
-        return space, space.defaults()
+        return space, space.all_defaults()
     try:
-        return space.fix(request.fix), space.defaults()
+        return space.fix(request.fix), space.all_defaults()
     except ValueError as exc:
         unknown = [name for name in request.fix if name not in space.names]
         hint = (
             f"; one that {experiment.own_fit} declares joins the space only once a trial runs: declare"
             f" it in a space= TOML file too ([{unknown[0]}] with its type and values), then fix it"
-        ) if experiment.own_fit and unknown else ""  # fmt: skip
+        ) if experiment.own_fit and unknown and "not in the space" in str(exc) else ""  # fmt: skip
         raise SearchError(f"{option('fix')}: {exc}{hint}") from None
 
 

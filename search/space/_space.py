@@ -51,7 +51,11 @@ class Space:
 
     def defaults(self) -> dict[str, Any]:
         """The default configuration, with inactive conditional values left out."""
-        return self.resolve({p.name: p.default for p in self.params})
+        return self.resolve(self.all_defaults())
+
+    def all_defaults(self) -> dict[str, Any]:
+        """Every parameter's default, those its parent's default leaves inactive too."""
+        return {p.name: p.default for p in self.params}
 
     def resolve(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Keep only the values that are active under ``values``' own parents."""

@@ -159,6 +159,33 @@ def test_trials_of_a_run_without_a_parameter_ran_with_its_default_not_the_fixed_
     assert f"warm start: {given} trials from {stage_one.folder}" in out
 
 
+def _build_with_wide(hp: kt.HyperParameters) -> keras.Model:
+    """``um.build`` declaring a parent and, active under one of its values, a child."""
+    hp.Boolean("wide", default=False)
+    with hp.conditional_scope("wide", [True]):
+        hp.Boolean("flip", default=False)
+    return um.build(hp)
+
+
+def _build_with_wide_only(hp: kt.HyperParameters) -> keras.Model:
+    hp.Boolean("wide", default=False)
+    return um.build(hp)
+
+
+def test_a_child_the_earlier_run_lacked_counts_at_its_default_under_a_parent_it_had(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stage one had ``wide`` but no ``flip``: its wide trials trained with flip's default
+    (false), not with the true that stage two fixes it to; its narrow ones have no flip."""
+    one = _run(tmp_path, "random", "one", max_trials=6, max_epochs=1, hypermodel=_build_with_wide_only,
+               experiment="build", fix=LR_ONLY)  # fmt: skip
+    narrow = sum(not t["hyperparameters"]["wide"] for t in _trials(one) if t["status"] == "completed")
+    assert 0 < narrow < 6
+    _run(tmp_path, "random", "two", max_trials=1, max_epochs=1, hypermodel=_build_with_wide, quiet=False,
+         experiment="build", fix={**LR_ONLY, "flip": True}, warm_start=[one])  # fmt: skip
+    assert f"warm start: {narrow} trials from {one.folder}; {6 - narrow} outside" in capsys.readouterr().out
+
+
 def _request(tmp_path: Path, name: str, **options: Any) -> tuple[RunRequest, Any]:
     """A run on arrays as ``search.run`` builds it, to drive the engine a trial at a time."""
     x, y = um.tiny_data()
