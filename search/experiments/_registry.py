@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 
 import keras_tuner as kt
 
-from search._text import a_kind
+from search._text import a_kind, article
 from search.data import DEFAULT_VAL_SIZE, ArrayData, Splits, load_arrays
 from search.errors import SearchError, SpaceError, option
 from search.experiments._reference import Reference, reference_of, resolve
@@ -59,7 +59,7 @@ def _check_user_experiment(name: Any, data: Any, max_trials: Any, max_epochs: An
     if not callable(data):
         shown = "search.Data" if isinstance(data, ArrayData) else type(data).__name__
         raise SearchError(
-            f"data (a {shown}): give a function that returns search.Data(x, y, ...),"
+            f"data ({article(shown)}): give a function that returns search.Data(x, y, ...),"
             " called once per process, e.g. data=load where def load(): return search.Data(x, y)"
         )
     for keyword, value in (("max_trials", max_trials), ("max_epochs", max_epochs)):
