@@ -186,7 +186,7 @@ class UserHyperModel(kt.HyperModel):
                 kwargs["fidelity"] = fidelity
             if "epochs" in kwargs:
                 cap = _EpochCap(self.name, int(kwargs["epochs"]))
-                kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), cap]
+                kwargs["callbacks"] = [cap, *(kwargs.get("callbacks") or [])]  # before the recorder
             result = fit_result(_call_fit(fit, self.name, hp, model, args, kwargs), self.name, objective)
             _check_float(result, model, self.name, objective)
             return result

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import keras_tuner as kt
 import numpy as np
 import pytest
@@ -118,3 +121,12 @@ def test_a_space_file_naming_what_the_build_never_declares_is_refused(tmp_path) 
     assert not (tmp_path / "r").exists()
     own = search.Experiment.from_hypermodel("own", um.TunedFit(), lambda: None).load_space(toml)
     assert "momentum" in own.names
+
+
+def test_the_epoch_past_the_given_ones_is_not_recorded(tmp_path: Path) -> None:
+    """The cap speaks before the search's own callbacks record the epoch."""
+    with pytest.raises(FitCallError, match="LongerFit's fit trains epoch 2 where the search gave it 1"):
+        search.run(LongerFit(), *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1,
+                   results=tmp_path, quiet=True, retrain=False)  # fmt: skip
+    (trials,) = tmp_path.glob("*/*/trials.json")
+    assert [len(t["epochs"]) for t in json.loads(trials.read_text())["trials"]] == [1]
