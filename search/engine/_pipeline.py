@@ -159,17 +159,19 @@ def _search_and_finish(ctx: RunContext, clock: RunClock) -> RunOutcome:
     """Search, choose, retrain and test, then mark the run finished; a stop signal stops
     the search or the final training at its next batch boundary (one that comes during
     the test lets the run finish)."""
-    with run_status(ctx.folder, clock), ctx.stopper, _final_stops(ctx):
-        searched = search_trials(ctx)
-        study = searched.tuner.oracle.study if ctx.plan.options.pareto else None
-        best = choose_trial(searched.recorder, ctx.request, ctx.folder, study)
-        final: dict[str, Any] | None
-        if ctx.plan.finalists > 1:
-            best, final = _finalists(ctx, searched, best)
-        else:
-            final = final_model(ctx, searched.hypermodel, best)
-        seconds = max(clock.seconds(), recorded_seconds(ctx.folder, final, ctx.request.workers))
-        ctx.folder.update_meta(status="finished", finished=utc_now(), final=final, seconds=seconds)
+    with run_status(ctx.folder, clock), ctx.stopper:
+        with _stops(ctx, final=False):
+            searched = search_trials(ctx)
+        with _stops(ctx, final=True):
+            study = searched.tuner.oracle.study if ctx.plan.options.pareto else None
+            best = choose_trial(searched.recorder, ctx.request, ctx.folder, study)
+            final: dict[str, Any] | None
+            if ctx.plan.finalists > 1:
+                best, final = _finalists(ctx, searched, best)
+            else:
+                final = final_model(ctx, searched.hypermodel, best)
+            seconds = max(clock.seconds(), recorded_seconds(ctx.folder, final, ctx.request.workers))
+            ctx.folder.update_meta(status="finished", finished=utc_now(), final=final, seconds=seconds)
     if ctx.plan.finalists > 1:
         FinalistFiles(ctx.folder.path).remove_weights()  # the chosen one's are the model now
     ctx.folder.remove_retrain_states()
@@ -190,14 +192,15 @@ def _finalists(
 
 
 @contextlib.contextmanager
-def _final_stops(ctx: RunContext) -> Iterator[None]:
-    """A stop signal after the search (in the retrain, a finalist) as in the search: the
-    run's resumable :func:`interrupted`."""
+def _stops(ctx: RunContext, final: bool) -> Iterator[None]:
+    """A stop signal the search's own handling did not turn into its message (one while it
+    sets up or waits for other workers; in the ``final`` training: the retrain, a
+    finalist): the run's resumable :func:`interrupted`, saying in which step it stopped."""
     try:
         yield
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
-        raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum, final=True) from None
+        raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum, final=final) from None
 
 
 @contextlib.contextmanager

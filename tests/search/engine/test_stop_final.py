@@ -10,11 +10,16 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 
 from search.cli import main
-from search.storage import trained_epochs
+from search.engine._context import RunContext
+from search.engine._pipeline import _stops
+from search.errors import SearchInterrupted
+from search.storage import RunFolder, trained_epochs
 from tests.conftest import ROOT
 from tests.helpers.processes import run_killed
 from tests.helpers.retrains import Retrains, run_retrain
@@ -185,3 +190,18 @@ def test_a_signal_in_an_export_stops_it_writing_nothing(tmp_path: Path, signals:
     assert "Traceback" not in out
     assert set(folder.rglob("*")) == paths  # no staged model or folder left behind
     assert {p: p.read_bytes() for p in paths if p.is_file()} == before
+
+
+def test_a_stop_outside_the_final_training_is_not_said_to_be_in_it(tmp_path: Path) -> None:
+    """A Ctrl-C while the search sets up or waits for other workers' last trials comes
+    through outside KerasTuner's loop: it is a stop in the search, not in the final training."""
+    folder = RunFolder(tmp_path / "r")
+    folder.path.mkdir()
+    folder.write_trials([])
+    ctx = cast(RunContext, SimpleNamespace(folder=folder))
+    with pytest.raises(SearchInterrupted, match=r"^stopped after 0 trials; resume with: python -m search"):
+        with _stops(ctx, final=False):
+            raise KeyboardInterrupt
+    with pytest.raises(SearchInterrupted, match=r"^stopped in the final training, after 0 trials; resume"):
+        with _stops(ctx, final=True):
+            raise KeyboardInterrupt
