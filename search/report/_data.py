@@ -263,7 +263,7 @@ def load_report(
     )
     state = run_state(folder, str(meta.get("status", "unknown")))
     if state != "running":
-        table = _left_running(table)
+        table = _left_running(table, state)
     return RunReport(
         folder=folder, meta=meta, table=table, choice=choice,
         importances=importances, curves=curves, running=state == "running", state=state,
@@ -274,17 +274,19 @@ def load_report(
 
 
 LEFT_RUNNING = "the run stopped in it; resume continues it"
+LEFT_BY_WORKER = "its worker stopped in it; the run finished without it"
 
 
-def _left_running(table: pd.DataFrame) -> pd.DataFrame:
-    """The trials a stopped run left ``running`` in trials.json shown as what they are:
-    interrupted, nothing runs them (resume continues them)."""
+def _left_running(table: pd.DataFrame, state: str) -> pd.DataFrame:
+    """The trials a run in ``state`` (not running) left ``running`` in trials.json shown as
+    what they are: interrupted, nothing runs them (resume continues them, or, in a finished
+    run, a worker killed in one left it)."""
     left = table["status"] == "running"
     if not left.any():
         return table
     table = table.copy()
     table.loc[left, "status"] = "interrupted"
-    table.loc[left, "reason"] = LEFT_RUNNING
+    table.loc[left, "reason"] = LEFT_BY_WORKER if state == "finished" else LEFT_RUNNING
     return table
 
 

@@ -352,6 +352,10 @@ def test_a_trial_a_stopped_run_left_running_is_shown_interrupted(tmp_path: Path,
     assert (shown["status"], shown["reason"]) == ("interrupted", "the run stopped in it; resume continues it")
     page = output.read_text()
     assert "the run stopped in it; resume continues it" in page
+    finished = write_run(tmp_path, f"{status}-done", trials, "finished")
+    _, (done,) = write_report([finished])
+    reason = done.table.set_index("trial").loc["1", "reason"]
+    assert reason == "its worker stopped in it; the run finished without it"
 
 
 def test_describe_training_names_the_kept_epoch_of_a_validated_retrain() -> None:
