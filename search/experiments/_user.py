@@ -484,7 +484,8 @@ def model_metrics(
     hypermodel: UserHyperModel, model: keras.Model, x: np.ndarray, y: np.ndarray, what: str
 ) -> list[str]:
     """The metric names ``model`` logs, tried on a few rows of ``(x, y)``; SearchError
-    naming ``what`` (e.g. "test_data") when the data do not fit the model."""
+    naming ``what`` (e.g. "test_data") when the data do not fit the model. What the try
+    writes to stderr (TensorFlow's log of a failed op, a layer's warnings) is not shown."""
     try:
         rows = _check_rows(y)
         with stderr_kept_back(shown_if_raised=False):  # TensorFlow logs the failed op: told below

@@ -51,9 +51,13 @@ def load_space(path: str | Path) -> Space:
         raise SpaceError(f"{path}: a folder, not a space file; give a TOML file") from None
     except UnicodeDecodeError as exc:
         raise SpaceError(f"{path}: not UTF-8 text ({exc}); save the TOML file as UTF-8") from None
+    except PermissionError as exc:
+        raise SpaceError(f"{path}: cannot be read ({exc.strerror}); make it readable (chmod u+r)") from None
     except OSError as exc:
         reason = exc.strerror or exc
-        raise SpaceError(f"{path}: cannot be read ({reason}); make it readable (chmod u+r)") from None
+        raise SpaceError(
+            f"{path}: cannot be read ({reason}); check the file and its disk, or give another"
+        ) from None
     return parse_space(text, source=str(path))
 
 

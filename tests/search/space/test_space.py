@@ -158,6 +158,25 @@ def test_a_folder_or_undecodable_file_is_named_with_the_fix(tmp_path: Path) -> N
     assert message.endswith("); save the TOML file as UTF-8") and len(message.splitlines()) == 1
 
 
+@pytest.mark.parametrize(("error", "fix"), [
+    (PermissionError(13, "Permission denied"), "(Permission denied); make it readable (chmod u+r)"),
+    (OSError(5, "Input/output error"), "(Input/output error); check the file and its disk, or give another"),
+])  # fmt: skip
+def test_a_space_file_that_cannot_be_read_is_told_the_fix_for_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: OSError, fix: str
+) -> None:
+    space = tmp_path / "space.toml"
+    space.write_text("")
+
+    def refuse(self: Path, *args: object, **kwargs: object) -> str:
+        raise error
+
+    monkeypatch.setattr(Path, "read_text", refuse)
+    with pytest.raises(SpaceError) as caught:
+        load_space(space)
+    assert str(caught.value) == f"{space}: cannot be read {fix}"
+
+
 def test_define_registers_conditions_with_keras_tuner() -> None:
     space = parse_space(VALID)
     hp = kt.HyperParameters()
