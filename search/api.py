@@ -236,53 +236,25 @@ def _check_report_path(path: Path) -> None:
 
 
 def run(
-    hypermodel: Any,
-    x: Any = None,
-    y: Any = None,
-    *,
-    validation_data: Any = None,
-    validation_split: float = 0.2,
-    test_data: Any = None,
-    tuner: str = "hyperband",
-    objective: str | kt.Objective = "val_accuracy",
-    max_trials: int | None = None,
-    max_epochs: int | None = None,
-    results: str | Path = "results",
-    name: str | None = None,
-    seed: int = 0,
-    experiment: str | None = None,
-    space: str | Path | None = None,
-    fix: Mapping[str, Any] | None = None,
-    factor: int = 3,
-    baseline: bool = True,
-    retrain: bool = True,
-    retrain_data: str = "validated",
-    retrain_max_epochs: int = RETRAIN_MAX_EPOCHS,
-    retrain_from: str = "auto",
-    converged_epochs: int = CONVERGED_EPOCHS,
-    tolerance: float = TOLERANCE,
-    sampler: str | None = None,
-    pruner: str | None = None,
-    storage: str | None = None,
-    workers: int = 1,
-    isolate: bool = False,
-    keep_best: int | str | None = 3,
-    precision: str = "auto",
-    train_size: int | str | None = None,
-    val_size: int | None = None,
-    data_dir: str | Path | None = None,
-    image_size: int | None = None,
-    weights: str | None = None,
-    model: str | None = None,
-    track: str | Sequence[str] = (),
-    budget: str = "auto",
-    finalists: int | None = None,
-    fidelity: str = "epochs",
-    max_search_time: float | str | None = None,
-    observers: Sequence[Observer] = (),
+    hypermodel: Any, x: Any = None, y: Any = None, *,
+    validation_data: Any = None, validation_split: float = 0.2, test_data: Any = None,
+    tuner: str = "hyperband", objective: str | kt.Objective = "val_accuracy",
+    max_trials: int | None = None, max_epochs: int | None = None,
+    results: str | Path = "results", name: str | None = None, seed: int = 0,
+    experiment: str | None = None, space: str | Path | None = None,
+    fix: Mapping[str, Any] | None = None, factor: int = 3, baseline: bool = True,
+    retrain: bool = True, retrain_data: str = "validated",
+    retrain_max_epochs: int = RETRAIN_MAX_EPOCHS, retrain_from: str = "auto",
+    converged_epochs: int = CONVERGED_EPOCHS, tolerance: float = TOLERANCE,
+    sampler: str | None = None, pruner: str | None = None, storage: str | None = None,
+    workers: int = 1, isolate: bool = False, keep_best: int | str | None = 3,
+    precision: str = "auto", train_size: int | str | None = None, val_size: int | None = None,
+    data_dir: str | Path | None = None, image_size: int | None = None,
+    weights: str | None = None, model: str | None = None, track: str | Sequence[str] = (),
+    budget: str = "auto", finalists: int | None = None, fidelity: str = "epochs",
+    max_search_time: float | str | None = None, observers: Sequence[Observer] = (),
     warm_start: str | Path | Run | Sequence[str | Path | Run] | None = (),
-    quiet: bool = False,
-    **keras_tuner_options: Any,
+    quiet: bool = False, **keras_tuner_options: Any,
 ) -> Run:
     """Search ``hypermodel``'s space, choose a configuration, retrain it and test it once.
 
@@ -346,12 +318,6 @@ def run(
     """
     _refuse_keras_tuner_options(keras_tuner_options)
     objective, direction = _objective(objective)
-    kept = None if keep_best == "all" else keep_best
-    if isinstance(kept, str):
-        raise SearchError(f"keep_best {kept!r}: give a number of trials, 'all' or None (every one)")
-    full_train = train_size == "all"
-    if isinstance(train_size, str) and not full_train:
-        raise SearchError(f"train_size {train_size!r}: give a number of images or 'all'")
     seed = int(seed) if isinstance(seed, np.integer) else seed  # a NumPy seed, as Keras takes it
     options = RunRequest(
         experiment="check", tuner=tuner, objective=objective, direction=direction,
@@ -361,8 +327,8 @@ def run(
         retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs, retrain_from=retrain_from,
         converged_epochs=converged_epochs, tolerance=tolerance, sampler=sampler,
         pruner=pruner, storage=storage, workers=workers, isolate=isolate,
-        keep_best=kept, precision=precision,
-        train_size=None if isinstance(train_size, str) else train_size, full_train=full_train,
+        keep_best=_kept(keep_best), precision=precision,
+        train_size=_train_size(train_size), full_train=train_size == "all",
         val_size=val_size, data_dir=None if data_dir is None else Path(data_dir),
         image_size=image_size, weights=weights, model=model,
         track=_trackers(track),
@@ -382,6 +348,25 @@ def run(
         command=(ARRAY_COMMAND, describe(hypermodel)),
     )  # fmt: skip
     return _execute(request, user, quiet, observers)
+
+
+def _kept(keep_best: int | str | None) -> int | None:
+    """``keep_best``'s number of checkpoints (None: every one); SearchError for any other text."""
+    if keep_best == "all":
+        return None
+    if isinstance(keep_best, str):
+        raise SearchError(f"keep_best {keep_best!r}: give a number of trials, 'all' or None (every one)")
+    return keep_best
+
+
+def _train_size(train_size: int | str | None) -> int | None:
+    """``train_size``'s number of images (None for ``"all"``: every one); SearchError for any
+    other text."""
+    if isinstance(train_size, str):
+        if train_size != "all":
+            raise SearchError(f"train_size {train_size!r}: give a number of images or 'all'")
+        return None
+    return train_size
 
 
 def _objective(objective: Any) -> tuple[str, str | None]:
