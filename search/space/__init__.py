@@ -1,5 +1,6 @@
 """Declarative search spaces: one definition drives every tuner backend."""
 
+from search.space._grid import cross_product
 from search.space._keras_tuner import define, space_from_hyperparameters
 from search.space._load import load_space, parse_fix, parse_space, space_from_dict
 from search.space._params import Bool, Choice, Condition, Fixed, Float, Int, Param
@@ -16,6 +17,7 @@ __all__ = [
     "Param",
     "Space",
     "comparable",
+    "cross_product",
     "define",
     "format_space",
     "load_space",

@@ -13,7 +13,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from search.compat import keras_tuner as compat_kt
 from search.errors import SearchError, option
-from search.space import comparable
+from search.space import comparable, cross_product
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, MAX_LISTED, Budget, TunerOptions, register
@@ -97,21 +97,10 @@ def listed_values(space: kt.HyperParameters, limit: int = MAX_LISTED) -> list[di
     Returns:
         The configurations; None where a number has no step or they are more than ``limit``.
     """
-    configs: list[dict[str, Any]] = [{}]
-    for hp in space.space:
-        choices = _hp_values(hp)
-        if choices is None:
-            return None
-        grown = []
-        for config in configs:
-            if all(condition.is_active(config) for condition in hp.conditions):
-                grown += [{**config, hp.name: value} for value in choices]
-            else:
-                grown.append(config)
-        if len(grown) > limit:
-            return None
-        configs = grown
-    return configs
+    return cross_product(
+        space.space, _hp_values, lambda hp: hp.name,
+        lambda hp, config: all(condition.is_active(config) for condition in hp.conditions), limit,
+    )  # fmt: skip
 
 
 class BaselineFirst(compat_kt.OracleHooks):

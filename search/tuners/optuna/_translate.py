@@ -13,7 +13,7 @@ from optuna.distributions import (
 )
 
 from search.errors import SpaceError
-from search.space import Bool, Choice, Fixed, Float, Int, Param, Space
+from search.space import Bool, Choice, Fixed, Float, Int, Param, Space, cross_product
 from search.tuners._registry import MAX_LISTED
 
 
@@ -95,8 +95,7 @@ def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
     """
     values: dict[str, Any] = {}
     for param in space:
-        cond = param.condition
-        if cond is not None and values.get(cond.parent, _MISSING) not in cond.values:
+        if not _is_active(param, values):
             continue
         if isinstance(param, Fixed):
             values[param.name] = param.default
@@ -119,6 +118,18 @@ def _grid_values(dist: BaseDistribution | None) -> list[Any] | None:
     return None
 
 
+def _param_values(param: Param, source: str) -> list[Any] | None:
+    """Every value a parameter takes (a fixed one: its value); None for a continuous one."""
+    dist = distribution(param, source)
+    return [param.default] if dist is None else _grid_values(dist)
+
+
+def _is_active(param: Param, values: dict[str, Any]) -> bool:
+    """Whether ``param`` is active given its parent's value in ``values``."""
+    cond = param.condition
+    return cond is None or values.get(cond.parent, _MISSING) in cond.values
+
+
 def grid(space: Space, limit: int = MAX_LISTED) -> list[dict[str, Any]] | None:
     """Every configuration of a space's searched parameters, each as a trial's params hold
     it (a conditional one only where its parent's value makes it active).
@@ -130,22 +141,10 @@ def grid(space: Space, limit: int = MAX_LISTED) -> list[dict[str, Any]] | None:
     Returns:
         The configurations; None where a parameter is continuous or they are more than ``limit``.
     """
-    configs: list[dict[str, Any]] = [{}]
-    for param in space:
-        dist = distribution(param, space.source)
-        choices = [param.default] if dist is None else _grid_values(dist)
-        if choices is None:
-            return None
-        grown = []
-        for config in configs:
-            cond = param.condition
-            if cond is not None and config.get(cond.parent, _MISSING) not in cond.values:
-                grown.append(config)
-            else:
-                grown += [{**config, param.name: value} for value in choices]
-        if len(grown) > limit:
-            return None
-        configs = grown
+    configs = cross_product(space, lambda param: _param_values(param, space.source),
+                            lambda param: param.name, _is_active, limit)
+    if configs is None:
+        return None
     searched = distributions(space)
     return [{k: v for k, v in config.items() if k in searched} for config in configs]
 
