@@ -94,6 +94,11 @@ def resolve(target: str) -> Any:
         raise SearchError(
             f"{target!r}: name an object as path/to/file.py:NAME or package.module:NAME"
         )
+    if ":" in where and not Path(where).exists():
+        raise SearchError(
+            f"{target!r}: one ':' goes between the file or module and the object's name; give"
+            " path/to/file.py:NAME or package.module:NAME"
+        )
     module = _import_file(Path(where)) if where.endswith(".py") else _import_module(where)
     found: Any = module
     for part in qualname.split("."):

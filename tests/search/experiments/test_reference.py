@@ -62,3 +62,10 @@ def test_an_object_of_the_script_running_as_main_is_its_own(
     monkeypatch.setitem(sys.modules, "__main__", running)
     assert resolve(f"{script}:build") is running.build  # type: ignore[attr-defined]
     assert not (tmp_path / "results").exists()
+
+
+def test_a_target_with_two_colons_is_told_to_name_one_object(tmp_path: Path) -> None:
+    script = tmp_path / "exp.py"
+    script.write_text("def build(hp):\n    return None\n")
+    with pytest.raises(SearchError, match=r"exp.py:build:extra'.*one ':'.*path/to/file.py:NAME"):
+        resolve(f"{script}:build:extra")
