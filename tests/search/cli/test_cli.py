@@ -568,3 +568,22 @@ def test_warm_start_given_twice_keeps_every_run(tmp_path: Path) -> None:
     args = build_parser().parse_args(run_args(tmp_path, "--warm-start", "a", "--warm-start", "b", "c"))
     assert args.warm_start == [Path("a"), Path("b"), Path("c")]
     assert build_parser().parse_args(run_args(tmp_path)).warm_start == []
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [(["--max-search-time", "-5s"], "--max-search-time: '-5s' is negative: give a time above 0,"),
+     (["--max-search-time=-5s"], "--max-search-time: '-5s' is negative: give a time above 0,"),
+     (["--max-search-time", "-1.5h"], "--max-search-time: '-1.5h' is negative: give a time above 0,"),
+     (["--max-search-time", "-.5m"], "--max-search-time: '-.5m' is negative: give a time above 0,"),
+     (["--max-search-time", "0"], "--max-search-time (0 s) must be more than 0 s; give e.g. 10m")],
+)  # fmt: skip
+def test_a_negative_or_zero_search_time_is_one_line_naming_the_option(
+    tmp_path: Path, capsys, given: list[str], message: str
+) -> None:
+    """``-5s`` is the option's value, not an unknown option: refused in the run's own words."""
+    assert main(run_args(tmp_path, *given)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and len(err.splitlines()) == 1
+    assert "90s, 10m" in err or "10m, or none" in err
+    assert not (tmp_path / "results").exists()
