@@ -88,6 +88,8 @@ def test_unknown_tuner_lists_valid_ones(capsys) -> None:
         (["--retrain-max-epochs", "0"], "--retrain-max-epochs (0) must be at least 1"),
         (["--retrain-data", "all"], "--retrain-data 'all': choose one of validated, full, search"),
         (["--seed", str(2**32)], "--seed (4294967296) must be at most 4294967295 (2**32 - 1)"),
+        (["--max-trials", "9" * 20], f"--max-trials ({'9' * 20}) must be at most 1000000; give"
+         " --max-search-time"),
     ],
 )
 def test_out_of_range_options(tmp_path: Path, capsys, option: list[str], message: str) -> None:
