@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
 from search.errors import RunFolderError, option
 from search.storage import (
+    EXPORT_FILE,
     RUN_FILE,
     RunFolder,
     find_runs,
@@ -103,3 +105,16 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
         "objective": objective,
         "trial_seconds": seconds,
     }
+
+
+def missing_model(folder: RunFolder, meta: dict[str, Any]) -> str | None:
+    """What to do where the final model run.json's ``final`` names is gone from ``folder``
+    (deleted or moved); None where it is there, or the run has none (yet)."""
+    final = meta.get("final")
+    if not isinstance(final, dict) or not final.get("model") or folder.model_file.is_file():
+        return None
+    command = f"python -m search export {shlex.quote(str(folder.path))}"
+    return (
+        f"final model {folder.model_file}: missing (deleted or moved); restore it, or retrain the"
+        f" chosen configuration into {folder.path / EXPORT_FILE} with `{command}`"
+    )

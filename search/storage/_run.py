@@ -33,6 +33,8 @@ FORMAT_VERSION = 1
 RUN_FILE = "run.json"
 TRIALS_FILE = "trials.json"
 MODEL_FILE = "best_model.keras"
+EXPORT_FILE = "export.keras"
+"""Where ``export`` writes its model in the run folder unless given ``--output``."""
 TUNER_DIR = "tuner"
 _RETRAIN_PREFIX, _STATE_SUFFIX = "retrain.", ".state.npz"
 RETRAIN_STATE = _RETRAIN_PREFIX + "{trial}.{data}" + _STATE_SUFFIX
