@@ -57,6 +57,10 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
     return model, names
 
 
+IMAGE_FILES = "give image files Pillow reads: PNG, JPEG, BMP, GIF, TIFF, WebP, ..."
+"""What ``predict`` takes, for its errors."""
+
+
 def read_image(path: Path, channels: int) -> np.ndarray:
     """The image as uint8 (height, width, channels): grayscale or RGB as the model takes."""
     from PIL import Image, UnidentifiedImageError
@@ -79,8 +83,15 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         raise SearchError("no such file") from None
     except IsADirectoryError:
         raise SearchError(f"is a folder; give the image files in it, e.g. {path / '*.png'}") from None
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-        raise SearchError(f"not a readable image ({type(exc).__name__}: {exc})") from None
+    except UnidentifiedImageError:
+        what = "an empty file (0 bytes)" if path.stat().st_size == 0 else (
+            "not an image (Pillow knows no image format in it)")
+        raise SearchError(f"{what}; {IMAGE_FILES}") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise SearchError(
+            f"not a readable image ({type(exc).__name__}: {exc}): damaged or cut short; give the"
+            " whole file (or save it again from an image editor)"
+        ) from None
 
 
 def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
