@@ -192,7 +192,7 @@ def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) ->
     where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS`` and ``INNER_OBJECT_FIELDS``;
     objects or null: ``OPTIONAL_OBJECT_FIELDS``; numbers or null: ``NUMBER_FIELDS``), or
     missing though in ``require``."""
-    wrong = [(f, "present") for f in require if f not in meta]
+    wrong = [(f, "present") for f in require if not _has(meta, f)]
     kinds = [(TEXT_FIELDS, "text", lambda v: isinstance(v, str)),
              (OBJECT_FIELDS + INNER_OBJECT_FIELDS, "an object", lambda v: isinstance(v, dict)),
              (OPTIONAL_OBJECT_FIELDS, "an object or null", lambda v: v is None or isinstance(v, dict)),
