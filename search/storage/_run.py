@@ -131,14 +131,9 @@ class RunFolder:
 
     def read_trials(self) -> list[dict[str, Any]]:
         """trials.json's records; none before the first trial, but RunFolderError where
-        run.json records a chosen trial (the file was lost)."""
+        run.json records a chosen trial (the file was lost, or emptied)."""
         if not self.trials_file.exists():
-            best = self.read_meta().get("best") if self.exists() else None
-            if best is not None:
-                raise RunFolderError(
-                    f"{self.trials_file}: missing, though run.json records trial {best.get('trial')!r}"
-                    f" as chosen; {damaged_file('lost')}"
-                )
+            self._check_none_chosen("missing", "lost")
             return []
         doc = _read_json(self.trials_file, "trials.json")
         if not isinstance(doc, dict) or not isinstance(doc.get("trials"), list):
@@ -152,7 +147,19 @@ class RunFolder:
                     f"{self.trials_file}: trial record {number} is {json.dumps(record)[:40]}, not an"
                     f" object; {damaged_file()}"
                 )
+        if not doc["trials"]:
+            self._check_none_chosen("holds no trial", "damaged")
         return doc["trials"]
+
+    def _check_none_chosen(self, found: str, how: str) -> None:
+        """RunFolderError where run.json records a chosen trial, though trials.json is
+        ``found`` (the file is ``how``)."""
+        best = self.read_meta().get("best") if self.exists() else None
+        if best is not None:
+            raise RunFolderError(
+                f"{self.trials_file}: {found}, though run.json records trial {best.get('trial')!r}"
+                f" as chosen; {damaged_file(how)}"
+            )
 
     @contextlib.contextmanager
     def trials_lock(self) -> Iterator[None]:

@@ -328,6 +328,22 @@ def test_a_lost_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: Path,
         assert err.count("\n") == 1 and f"{folder.trials_file}: missing, though" in err, err
 
 
+def test_an_emptied_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: Path, capsys) -> None:
+    """trials.json holds no record though run.json records a chosen trial: status does not
+    go on as if the run were whole, nor report say "no trials yet"."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "emptied", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.update_meta(best={"trial": "0", "hyperparameters": {}})
+    folder.write_trials([])
+    for command in ("status", "report"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        named = f"{folder.trials_file}: holds no trial, though run.json records trial '0' as chosen"
+        assert named in err, err
+
+
 def test_trials_json_with_a_record_that_is_not_an_object_is_named(tmp_path: Path, capsys) -> None:
     folder = RunFolder(tmp_path / "fashion" / "odd")
     folder.path.mkdir(parents=True)
