@@ -21,6 +21,10 @@ REASON_WIDTH = 200
 paragraphs), cut between words."""
 
 
+EXPORTED = "give the .keras file that `python -m search export RUN` wrote"
+"""What ``predict`` takes as its model, for its errors."""
+
+
 def load_exported(path: Path) -> tuple[Any, list[str]]:
     """A model ``export`` wrote, loaded uncompiled.
 
@@ -44,12 +48,14 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
         )
     if not path.is_file():
         raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
-    check_archive(path, str(path), "give the .keras file that `python -m search export RUN` wrote")
+    check_archive(path, str(path), EXPORTED)
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...
         reason = one_line(str(exc), REASON_WIDTH)
-        raise SearchError(f"{path}: not a readable Keras model ({type(exc).__name__}: {reason})") from None
+        raise SearchError(
+            f"{path}: not a readable Keras model ({type(exc).__name__}: {reason}); {EXPORTED}"
+        ) from None
     try:
         names = class_names_of(model)
     except ValueError as exc:

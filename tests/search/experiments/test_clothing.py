@@ -118,7 +118,8 @@ def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) ->
     text.write_text("not a model")
     assert main(["predict", str(text), "x.jpg"]) == 2
     err = capsys.readouterr().err.strip()
-    assert f"{text}: not a readable Keras model (ValueError: " in err and err.endswith("…)")
+    assert f"{text}: not a readable Keras model (ValueError: " in err
+    assert err.endswith("…); give the .keras file that `python -m search export RUN` wrote"), err
     assert len(err.splitlines()) == 1
     assert main(["predict", str(tmp_path / "none.keras"), "x.jpg"]) == 2
     assert "no such model file" in capsys.readouterr().err
