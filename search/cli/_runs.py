@@ -68,6 +68,11 @@ def _not_a_run(path: Path) -> str:
         if path.name == RUN_FILE:
             return f"is a run's run.json; give its folder, {path.parent}"
         return "is a file, not a run folder; give a run's folder (the one holding run.json) or its name"
+    if (path / RUN_FILE).is_dir():
+        return (
+            f"its run.json, {path / RUN_FILE}, is a folder, not a file; restore the run's run.json"
+            " (nothing can read the run without it), or give another run's folder or name"
+        )
     runs = sorted(p.parent for p in path.glob(f"*/{RUN_FILE}"))
     if runs:
         return f"is an experiment's folder of runs; give one of them, e.g. {runs[-1]}"

@@ -446,9 +446,12 @@ def test_a_run_given_as_something_else_is_named_with_the_fix(tmp_path: Path, cap
     lost = tmp_path / "res" / "fashion" / "lost"
     lost.mkdir()
     (lost / "trials.json").write_text("{}")
+    odd = tmp_path / "res" / "fashion" / "odd"
+    (odd / "run.json").mkdir(parents=True)
     cases = {
         str(run.run_file): f"is a run's run.json; give its folder, {run.path}",
         str(lost): "holds no run.json, so it is not a run folder",
+        str(odd): f"its run.json, {odd / 'run.json'}, is a folder, not a file; restore the run's run.json",
         str(run.path.parent): f"is an experiment's folder of runs; give one of them, e.g. {run.path}",
         str(tmp_path / "res"): "is a results root; give one of its runs",
     }
