@@ -543,3 +543,21 @@ def test_search_track_of_a_damaged_run_refuses_before_making_the_stores_folders(
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1, err
     assert not (tmp_path / "deep").exists()
+
+
+def test_search_track_of_a_run_a_process_runs_is_refused_before_the_store_is_made(
+    tmp_path: Path, capsys
+) -> None:
+    """``track`` sends a finished or stopped run: a live one is refused (its trials are
+    still being written), naming the process, and no store is made."""
+    need_mlflow()
+    from search.storage import RunLock
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path / "results", "live", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    with RunLock(folder.path):
+        assert main(["track", str(folder.path), "--to", f"sqlite:///{tmp_path}/deep/m.db"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder.path}: the run is running (PID {os.getpid()}); track it once"), err
+    assert "--track mlflow" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "deep").exists()
