@@ -20,7 +20,7 @@ import fcntl
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +147,27 @@ class RunFolder:
                     f"{self.trials_file}: trial record {number} is {json.dumps(record)[:40]}, not an"
                     f" object; {damaged_file()}"
                 )
+        for number, record in enumerate(doc["trials"], 1):
+            self._check_record(number, record)
         if not doc["trials"]:
             self._check_none_chosen("holds no trial", "damaged")
         return doc["trials"]
+
+    def _check_record(self, number: int, record: dict[str, Any]) -> None:
+        """RunFolderError naming trial record ``number``'s first field that is missing though
+        every record has it, or of the wrong type."""
+        wrong = [(f, "present") for f in RECORD_TEXT_FIELDS if f not in record]
+        wrong += [(f, "text") for f in RECORD_TEXT_FIELDS if f in record and not isinstance(record[f], str)]
+        for field, kind, fits in _RECORD_KINDS:
+            if record.get(field) is not None and not fits(record[field]):
+                wrong.append((field, kind))
+        if wrong:
+            field, kind = wrong[0]
+            found = json.dumps(record[field])[:40] if field in record else "missing"
+            raise RunFolderError(
+                f"{self.trials_file}: trial record {number}'s field {field!r} is {found}, not {kind};"
+                f" {damaged_file('damaged or was edited')}"
+            )
 
     def _check_none_chosen(self, found: str, how: str) -> None:
         """RunFolderError where run.json records a chosen trial, though trials.json is
@@ -180,6 +198,16 @@ class RunFolder:
 
     def write_trials(self, trials: list[dict[str, Any]]) -> None:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
+
+
+RECORD_TEXT_FIELDS = ("id", "status")
+"""The fields every trial record of trials.json has, as text."""
+_RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
+    ("hyperparameters", "an object", lambda v: isinstance(v, dict)),
+    ("epochs", "a list", lambda v: isinstance(v, list)),
+    ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(
+        isinstance(x, str | bool) for x in v.values())),
+)  # fmt: skip
 
 
 def damaged_file(how: str = "damaged") -> str:

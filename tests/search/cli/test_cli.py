@@ -344,6 +344,28 @@ def test_an_emptied_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: P
         assert named in err, err
 
 
+@pytest.mark.parametrize(
+    ("record", "named"),
+    [({}, "field 'id' is missing"), ({"id": "0"}, "field 'status' is missing"),
+     ({"id": "0", "status": "completed", "best": {"val_accuracy": "x"}},
+      "field 'best' is {\"val_accuracy\": \"x\"}"),
+     ({"id": "0", "status": "completed", "epochs": 3}, "field 'epochs' is 3")],
+)  # fmt: skip
+def test_trials_json_with_a_record_missing_or_mistyping_a_field_is_named(
+    tmp_path: Path, capsys, record: dict, named: str
+) -> None:
+    """A hand-edited record: one line naming trials.json, the record and the field, not an
+    unexpected KeyError or ValueError."""
+    from tests.helpers.runs import write_run
+
+    folder = write_run(tmp_path, "edited", [])
+    folder.trials_file.write_text(json.dumps({"trials": [record]}))
+    for command in ("status", "report"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.trials_file}: trial record 1's {named}" in err, err
+
+
 def test_trials_json_with_a_record_that_is_not_an_object_is_named(tmp_path: Path, capsys) -> None:
     folder = RunFolder(tmp_path / "fashion" / "odd")
     folder.path.mkdir(parents=True)
