@@ -27,8 +27,20 @@ KEPT_AT_A_WORD = 2 / 3
 URL) is cut inside instead, so that the cut keeps the start of what it names."""
 
 
+SOUNDS_LIKE_A = (
+    "uint", "unit", "uniq", "unif", "union", "univ", "unic", "unix", "use", "usu", "uti", "ute",
+    "ufunc", "uuid", "eu", "one", "once",
+)
+"""Beginnings spelled with a vowel but said with a consonant ("a uint8", "a user", "a one")."""
+SOUNDS_LIKE_AN = ("hour", "honest", "honor", "heir", "nd")
+"""Beginnings spelled with a consonant but said with a vowel ("an hour", "an ndarray")."""
+LETTERS_SAID_WITH_A_VOWEL = "aefhilmnorsx"
+"""The letters whose names start with a vowel sound, as an initialism's first ("an HTTPError")."""
+
+
 def article(word: str) -> str:
-    """``word`` after its article, for a message: "an int", "a float".
+    """``word`` after its article, by the sound it starts with: "an int", "a float",
+    "a uint8", "an ndarray", "an HTTPError".
 
     Args:
         word: a noun (a type's name, a kind of hyperparameter).
@@ -36,7 +48,14 @@ def article(word: str) -> str:
     Returns:
         The word after "a" or "an".
     """
-    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+    lower = word.lower()
+    if word[:1].isupper() and (len(word) == 1 or word[1].isupper()):  # said letter by letter
+        vowel = lower[:1] in LETTERS_SAID_WITH_A_VOWEL
+    elif lower.startswith(SOUNDS_LIKE_A):
+        vowel = False
+    else:
+        vowel = lower.startswith(SOUNDS_LIKE_AN) or lower[:1] in "aeiou"
+    return f"{'an' if vowel else 'a'} {word}"
 
 
 def a_kind(value: Any) -> str:

@@ -4,17 +4,28 @@ exiting."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 class UsageError(Exception):
     """A command line that does not parse; already printed."""
 
 
+NEGATIVE_VALUE = re.compile(r"^-\.?\d")
+"""A word that is a value, not an option: a dash, then a digit (``-5s``, ``-1.5h``, ``-.5m``),
+so that the option before it gets it and refuses it in its own words; argparse takes only
+a plain negative number (``-5``) so."""
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors print the short usage and the error, and raise
-    UsageError."""
+    UsageError; a word such as ``-5s`` is the value of the option before it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_VALUE
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.short_usage()}\n{self.prog}: error: {message}\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from search.cli._parser import add_common
-from search.cli._runs import resolve_run
+from search.cli._runs import missing_model, resolve_run
 from search.errors import SearchError
 from search.storage import STOPPED, RunFolder, check_writable
 
@@ -64,6 +64,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         for line in [*lines[1:], report.baseline, report.rule_note]:
             if line is not None:
                 console.print(f"  {line}")
+    for folder in folders:
+        gone = missing_model(folder, folder.read_meta())
+        if gone:
+            console.print(gone)
     console.print(f"report: {output}")
     if args.open:
         webbrowser.open(output.resolve().as_uri())

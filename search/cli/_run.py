@@ -55,7 +55,6 @@ def _add_budget_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--factor", type=int, default=3, help="Hyperband's reduction factor")
     p.add_argument(
         "--max-search-time",
-        type=duration,
         metavar="DURATION",
         help="start no new trial after this much searching (running trials finish; the"
         " finalists and the retrain come after): 90s, 10m, 1.5h, or none (default: 6m on"
@@ -229,12 +228,19 @@ def keep_best(raw: str) -> int | None:
     return value
 
 
-def duration(raw: str) -> float:
-    """``--max-search-time``: seconds from 90s, 10m, 1.5h or a bare number of seconds."""
+def search_time(raw: str | None) -> float | None:
+    """``--max-search-time``: seconds from 90s, 10m, 1.5h, a bare number of seconds or none;
+    None where not given.
+
+    Raises:
+        SearchError: ``raw`` is not a duration, or negative; in one line naming the option.
+    """
+    if raw is None:
+        return None
     try:
         return parse_duration(raw)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise SearchError(f"--max-search-time: {exc}") from None
 
 
 def _train_size(raw: str | None) -> tuple[int | None, bool]:
@@ -324,7 +330,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         budget=args.budget,
         finalists=args.finalists,
         fidelity=args.fidelity,
-        max_search_time=args.max_search_time,
+        max_search_time=search_time(args.max_search_time),
         warm_start=warm_folders(args.warm_start, args.results, _folder_of(args) if args.warm_start else None),
         command=("python", "-m", "search", *_masked_argv(sys.argv[1:] if args.argv is None else args.argv)),
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
 from search.errors import RunFolderError, option
 from search.storage import (
+    EXPORT_FILE,
     RUN_FILE,
     RunFolder,
     find_runs,
@@ -66,6 +68,11 @@ def _not_a_run(path: Path) -> str:
         if path.name == RUN_FILE:
             return f"is a run's run.json; give its folder, {path.parent}"
         return "is a file, not a run folder; give a run's folder (the one holding run.json) or its name"
+    if (path / RUN_FILE).is_dir():
+        return (
+            f"its run.json, {path / RUN_FILE}, is a folder, not a file; restore the run's run.json"
+            " (nothing can read the run without it), or give another run's folder or name"
+        )
     runs = sorted(p.parent for p in path.glob(f"*/{RUN_FILE}"))
     if runs:
         return f"is an experiment's folder of runs; give one of them, e.g. {runs[-1]}"
@@ -103,3 +110,16 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
         "objective": objective,
         "trial_seconds": seconds,
     }
+
+
+def missing_model(folder: RunFolder, meta: dict[str, Any]) -> str | None:
+    """What to do where the final model run.json's ``final`` names is gone from ``folder``
+    (deleted or moved); None where it is there, or the run has none (yet)."""
+    final = meta.get("final")
+    if not isinstance(final, dict) or not final.get("model") or folder.model_file.is_file():
+        return None
+    command = f"python -m search export {shlex.quote(str(folder.path))}"
+    return (
+        f"final model {folder.model_file}: missing (deleted or moved); restore it, or retrain the"
+        f" chosen configuration into {folder.path / EXPORT_FILE} with `{command}`"
+    )

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from search._text import plural, running_trials, stopped_because
 from search.cli._parser import add_common
-from search.cli._runs import resolve_run, summarize
+from search.cli._runs import missing_model, resolve_run, summarize
 from search.storage import STOPPED, FinalistFiles, RunFolder, trained_epochs, trained_seconds
 
 
@@ -87,19 +87,27 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if line:
             console.print(line)
     console.print(f"  time: {_time(meta, info['trial_seconds'], _final_seconds(folder))}")
-    size = sum(f.stat().st_size for f in folder.path.rglob("*") if f.is_file())
-    kept = len(list(folder.tuner_dir.glob("**/trial_*/checkpoint.weights.h5")))
-    keep = (meta.get("request") or {}).get("keep_best", "all")
-    console.print(
-        f"  disk: {size / 2**20:.1f} MiB in {folder.path}; {plural(kept, 'trial checkpoint')}"
-        f" (--keep-best {'all' if keep is None else keep})"
-    )
+    console.print(_disk_line(folder, meta))
     final = meta.get("final")
     if final:
         from search.report import describe_training, tested_line
 
         console.print(f"  {tested_line(final)} ({describe_training(final)})")
+    gone = missing_model(folder, meta)
+    if gone:
+        console.print(f"  {gone}")
     return 0
+
+
+def _disk_line(folder: RunFolder, meta: dict[str, Any]) -> str:
+    """The run folder's size and the trial checkpoints it keeps."""
+    size = sum(f.stat().st_size for f in folder.path.rglob("*") if f.is_file())
+    kept = len(list(folder.tuner_dir.glob("**/trial_*/checkpoint.weights.h5")))
+    keep = (meta.get("request") or {}).get("keep_best", "all")
+    return (
+        f"  disk: {size / 2**20:.1f} MiB in {folder.path}; {plural(kept, 'trial checkpoint')}"
+        f" (--keep-best {'all' if keep is None else keep})"
+    )
 
 
 def _time(meta: dict[str, Any], trial_seconds: float, final_seconds: float) -> str:

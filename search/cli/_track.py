@@ -10,6 +10,7 @@ from rich.console import Console
 from search.cli._parser import add_common
 from search.cli._runs import resolve_run
 from search.errors import SearchError, option
+from search.storage import lock_holder
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,6 +43,12 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         )
     check_mlflow(args.to, given=f"{option('to')} {args.to}" if args.to else option("to"))
     folder = resolve_run(args.run, args.results)
+    pid = lock_holder(folder)
+    if pid:
+        raise SearchError(
+            f"{folder.path}: the run is running (PID {pid}); track it once it finished or stopped"
+            " (a run started with --track mlflow logs itself as it goes)"
+        )
     uri = args.to or tracking_uri(folder)
     sink, sent = send_run(folder, uri, console)
     console.print(

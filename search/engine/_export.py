@@ -27,10 +27,16 @@ from search.engine._signals import SearchStopped, StopOnSignal
 from search.errors import DataError, RunFolderError, SearchError, SearchInterrupted, option
 from search.experiments import own_objects
 from search.space import Space, space_from_dict
-from search.storage import RunFolder, RunLock, check_writable, is_masked, owning_run, utc_now
+from search.storage import (
+    EXPORT_FILE,
+    RunFolder,
+    RunLock,
+    check_writable,
+    is_masked,
+    owning_run,
+    utc_now,
+)
 
-EXPORT_FILE = "export.keras"
-"""Where ``export`` writes its model in the run folder unless given ``--output``."""
 IMAGE_DIMS = 3
 """An image's dimensions: height, width, channels."""
 MAX_PIXEL = 255

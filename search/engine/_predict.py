@@ -21,6 +21,10 @@ REASON_WIDTH = 200
 paragraphs), cut between words."""
 
 
+EXPORTED = "give the .keras file that `python -m search export RUN` wrote"
+"""What ``predict`` takes as its model, for its errors."""
+
+
 def load_exported(path: Path) -> tuple[Any, list[str]]:
     """A model ``export`` wrote, loaded uncompiled.
 
@@ -44,17 +48,23 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
         )
     if not path.is_file():
         raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
-    check_archive(path, str(path), "give the .keras file that `python -m search export RUN` wrote")
+    check_archive(path, str(path), EXPORTED)
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises ValueError, OSError, zipfile errors, ...
         reason = one_line(str(exc), REASON_WIDTH)
-        raise SearchError(f"{path}: not a readable Keras model ({type(exc).__name__}: {reason})") from None
+        raise SearchError(
+            f"{path}: not a readable Keras model ({type(exc).__name__}: {reason}); {EXPORTED}"
+        ) from None
     try:
         names = class_names_of(model)
     except ValueError as exc:
         raise SearchError(f"{path}: {exc}") from None
     return model, names
+
+
+IMAGE_FILES = "give image files Pillow reads: PNG, JPEG, BMP, GIF, TIFF, WebP, ..."
+"""What ``predict`` takes, for its errors."""
 
 
 def read_image(path: Path, channels: int) -> np.ndarray:
@@ -79,8 +89,15 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         raise SearchError("no such file") from None
     except IsADirectoryError:
         raise SearchError(f"is a folder; give the image files in it, e.g. {path / '*.png'}") from None
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
-        raise SearchError(f"not a readable image ({type(exc).__name__}: {exc})") from None
+    except UnidentifiedImageError:
+        what = "an empty file (0 bytes)" if path.stat().st_size == 0 else (
+            "not an image (Pillow knows no image format in it)")
+        raise SearchError(f"{what}; {IMAGE_FILES}") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise SearchError(
+            f"not a readable image ({type(exc).__name__}: {exc}): damaged or cut short; give the"
+            " whole file (or save it again from an image editor)"
+        ) from None
 
 
 def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:

@@ -58,6 +58,9 @@ GPU_SEARCH_SECONDS = 360.0
 """The ``gpu`` budget's search time: 6 minutes, which leaves its finalists the rest of 10."""
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy's and Keras' generators take."""
+MAX_TRIALS = 10**6
+"""The most trials a search may be given: more than any search runs (KerasTuner names each
+trial's folder with as many digits as the cap, too long for a file system at 10**300)."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +208,11 @@ class RunRequest:
             _at_least(option(name), getattr(self, name), low, required=True)
         if self.seed > MAX_SEED:
             raise SearchError(f"{option('seed')} ({self.seed}) must be at most {MAX_SEED} (2**32 - 1)")
+        if self.max_trials is not None and self.max_trials > MAX_TRIALS:
+            raise SearchError(
+                f"{option('max_trials')} ({self.max_trials}) must be at most {MAX_TRIALS}; give"
+                f" {option('max_search_time')} (e.g. 8h) to search for a while rather than a count"
+            )
         for name in ("retrain", "baseline", "isolate"):
             if not isinstance(getattr(self, name), bool):
                 raise SearchError(f"{option(name)} ({getattr(self, name)!r}): give True or False")

@@ -20,7 +20,7 @@ import fcntl
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ FORMAT_VERSION = 1
 RUN_FILE = "run.json"
 TRIALS_FILE = "trials.json"
 MODEL_FILE = "best_model.keras"
+EXPORT_FILE = "export.keras"
+"""Where ``export`` writes its model in the run folder unless given ``--output``."""
 TUNER_DIR = "tuner"
 _RETRAIN_PREFIX, _STATE_SUFFIX = "retrain.", ".state.npz"
 RETRAIN_STATE = _RETRAIN_PREFIX + "{trial}.{data}" + _STATE_SUFFIX
@@ -129,14 +131,9 @@ class RunFolder:
 
     def read_trials(self) -> list[dict[str, Any]]:
         """trials.json's records; none before the first trial, but RunFolderError where
-        run.json records a chosen trial (the file was lost)."""
+        run.json records a chosen trial (the file was lost, or emptied)."""
         if not self.trials_file.exists():
-            best = self.read_meta().get("best") if self.exists() else None
-            if best is not None:
-                raise RunFolderError(
-                    f"{self.trials_file}: missing, though run.json records trial {best.get('trial')!r}"
-                    f" as chosen; {damaged_file('lost')}"
-                )
+            self._check_none_chosen("missing", "lost")
             return []
         doc = _read_json(self.trials_file, "trials.json")
         if not isinstance(doc, dict) or not isinstance(doc.get("trials"), list):
@@ -150,7 +147,37 @@ class RunFolder:
                     f"{self.trials_file}: trial record {number} is {json.dumps(record)[:40]}, not an"
                     f" object; {damaged_file()}"
                 )
+        for number, record in enumerate(doc["trials"], 1):
+            self._check_record(number, record)
+        if not doc["trials"]:
+            self._check_none_chosen("holds no trial", "damaged")
         return doc["trials"]
+
+    def _check_record(self, number: int, record: dict[str, Any]) -> None:
+        """RunFolderError naming trial record ``number``'s first field that is missing though
+        every record has it, or of the wrong type."""
+        wrong = [(f, "present") for f in RECORD_TEXT_FIELDS if f not in record]
+        wrong += [(f, "text") for f in RECORD_TEXT_FIELDS if f in record and not isinstance(record[f], str)]
+        for field, kind, fits in _RECORD_KINDS:
+            if record.get(field) is not None and not fits(record[field]):
+                wrong.append((field, kind))
+        if wrong:
+            field, kind = wrong[0]
+            found = json.dumps(record[field])[:40] if field in record else "missing"
+            raise RunFolderError(
+                f"{self.trials_file}: trial record {number}'s field {field!r} is {found}, not {kind};"
+                f" {damaged_file('damaged or was edited')}"
+            )
+
+    def _check_none_chosen(self, found: str, how: str) -> None:
+        """RunFolderError where run.json records a chosen trial, though trials.json is
+        ``found`` (the file is ``how``)."""
+        best = self.read_meta().get("best") if self.exists() else None
+        if best is not None:
+            raise RunFolderError(
+                f"{self.trials_file}: {found}, though run.json records trial {best.get('trial')!r}"
+                f" as chosen; {damaged_file(how)}"
+            )
 
     @contextlib.contextmanager
     def trials_lock(self) -> Iterator[None]:
@@ -173,6 +200,16 @@ class RunFolder:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
 
 
+RECORD_TEXT_FIELDS = ("id", "status")
+"""The fields every trial record of trials.json has, as text."""
+_RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
+    ("hyperparameters", "an object", lambda v: isinstance(v, dict)),
+    ("epochs", "a list", lambda v: isinstance(v, list)),
+    ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(
+        isinstance(x, str | bool) for x in v.values())),
+)  # fmt: skip
+
+
 def damaged_file(how: str = "damaged") -> str:
     """What to do about a run's file that is ``how`` ("damaged", "damaged or was edited").
 
@@ -190,7 +227,7 @@ def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) ->
     where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS`` and ``INNER_OBJECT_FIELDS``;
     objects or null: ``OPTIONAL_OBJECT_FIELDS``; numbers or null: ``NUMBER_FIELDS``), or
     missing though in ``require``."""
-    wrong = [(f, "present") for f in require if f not in meta]
+    wrong = [(f, "present") for f in require if not _has(meta, f)]
     kinds = [(TEXT_FIELDS, "text", lambda v: isinstance(v, str)),
              (OBJECT_FIELDS + INNER_OBJECT_FIELDS, "an object", lambda v: isinstance(v, dict)),
              (OPTIONAL_OBJECT_FIELDS, "an object or null", lambda v: v is None or isinstance(v, dict)),

@@ -25,6 +25,12 @@ def _masked(uri: str) -> str:
     return masked_url(uri) or uri
 
 
+TRACKED_FIELDS = (
+    "experiment", "name", "created", "tuner", "seed", "space.fingerprint", "budget", "objective.name",
+)
+"""The fields of run.json a run's MLflow parent run is made of."""
+
+
 def _sink(
     uri: str, folder: RunFolder, console: Console, fresh: bool = False, given: tuple[str, str] = RUN_GIVEN
 ) -> MlflowSink:
@@ -191,7 +197,8 @@ def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink,
     Raises:
         SearchError: The store refuses the URI, cannot be reached, or fails part way.
     """
-    meta = folder.read_meta()
+    meta = folder.read_meta(require=TRACKED_FIELDS)
+    trials = folder.read_trials()  # a damaged run is refused before the store is made
     stored = (meta.get("tracking") or {}).get("mlflow")
     if stored and stored.get("uri") != _masked(uri):
         stored = None  # ids of another store
@@ -202,7 +209,7 @@ def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink,
         raise SearchError(
             f"{given}: cannot log to it ({sink.failed}); start the tracking server or fix {option('to')}"
         )
-    sent = replay(sink, folder.read_trials())
+    sent = replay(sink, trials)
     if sink.failed is None:
         sink.finish(meta, folder)
     if sink.failed is not None:

@@ -1,8 +1,11 @@
-"""Words for messages: one_line."""
+"""Words for messages: one_line, article."""
 
 from __future__ import annotations
 
-from search._text import ELLIPSIS, one_line
+import numpy as np
+import pytest
+
+from search._text import ELLIPSIS, a_kind, article, one_line
 
 
 def test_a_short_text_is_folded_onto_one_line_whole() -> None:
@@ -21,3 +24,18 @@ def test_a_long_last_word_is_cut_inside_so_the_start_of_what_it_names_stays() ->
     assert len(cut) <= 100 and cut.startswith("File not found: filepath=/results/fashion/aaa")
     assert cut.endswith("aaa…")  # the mark right after the cut word: it did not end there
     assert one_line("x" * 300, 50) == "x" * (50 - len(ELLIPSIS)) + "…"
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    ["a uint8", "a unit", "a user", "a one", "a uniform", "a unique", "a union", "a ufunc",
+     "a European", "a float", "a str", "an int", "an object", "an unknown", "an uninitialized",
+     "an ndarray", "an hour", "an HTTPError", "an ellipsis"],
+)  # fmt: skip
+def test_a_words_article_follows_its_first_sound_not_its_first_letter(phrase: str) -> None:
+    assert article(phrase.split(" ", 1)[1]) == phrase
+
+
+def test_a_numpy_scalars_kind_reads_a_uint8() -> None:
+    assert (a_kind(np.uint8(1)), a_kind(np.int64(1)), a_kind(np.zeros(1))) == (
+        "a uint8", "an int64", "an ndarray")

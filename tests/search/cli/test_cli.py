@@ -88,6 +88,8 @@ def test_unknown_tuner_lists_valid_ones(capsys) -> None:
         (["--retrain-max-epochs", "0"], "--retrain-max-epochs (0) must be at least 1"),
         (["--retrain-data", "all"], "--retrain-data 'all': choose one of validated, full, search"),
         (["--seed", str(2**32)], "--seed (4294967296) must be at most 4294967295 (2**32 - 1)"),
+        (["--max-trials", "9" * 20], f"--max-trials ({'9' * 20}) must be at most 1000000; give"
+         " --max-search-time"),
     ],
 )
 def test_out_of_range_options(tmp_path: Path, capsys, option: list[str], message: str) -> None:
@@ -326,6 +328,44 @@ def test_a_lost_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: Path,
         assert err.count("\n") == 1 and f"{folder.trials_file}: missing, though" in err, err
 
 
+def test_an_emptied_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: Path, capsys) -> None:
+    """trials.json holds no record though run.json records a chosen trial: status does not
+    go on as if the run were whole, nor report say "no trials yet"."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "emptied", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.update_meta(best={"trial": "0", "hyperparameters": {}})
+    folder.write_trials([])
+    for command in ("status", "report"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1, err
+        named = f"{folder.trials_file}: holds no trial, though run.json records trial '0' as chosen"
+        assert named in err, err
+
+
+@pytest.mark.parametrize(
+    ("record", "named"),
+    [({}, "field 'id' is missing"), ({"id": "0"}, "field 'status' is missing"),
+     ({"id": "0", "status": "completed", "best": {"val_accuracy": "x"}},
+      "field 'best' is {\"val_accuracy\": \"x\"}"),
+     ({"id": "0", "status": "completed", "epochs": 3}, "field 'epochs' is 3")],
+)  # fmt: skip
+def test_trials_json_with_a_record_missing_or_mistyping_a_field_is_named(
+    tmp_path: Path, capsys, record: dict, named: str
+) -> None:
+    """A hand-edited record: one line naming trials.json, the record and the field, not an
+    unexpected KeyError or ValueError."""
+    from tests.helpers.runs import write_run
+
+    folder = write_run(tmp_path, "edited", [])
+    folder.trials_file.write_text(json.dumps({"trials": [record]}))
+    for command in ("status", "report"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.trials_file}: trial record 1's {named}" in err, err
+
+
 def test_trials_json_with_a_record_that_is_not_an_object_is_named(tmp_path: Path, capsys) -> None:
     folder = RunFolder(tmp_path / "fashion" / "odd")
     folder.path.mkdir(parents=True)
@@ -428,9 +468,12 @@ def test_a_run_given_as_something_else_is_named_with_the_fix(tmp_path: Path, cap
     lost = tmp_path / "res" / "fashion" / "lost"
     lost.mkdir()
     (lost / "trials.json").write_text("{}")
+    odd = tmp_path / "res" / "fashion" / "odd"
+    (odd / "run.json").mkdir(parents=True)
     cases = {
         str(run.run_file): f"is a run's run.json; give its folder, {run.path}",
         str(lost): "holds no run.json, so it is not a run folder",
+        str(odd): f"its run.json, {odd / 'run.json'}, is a folder, not a file; restore the run's run.json",
         str(run.path.parent): f"is an experiment's folder of runs; give one of them, e.g. {run.path}",
         str(tmp_path / "res"): "is a results root; give one of its runs",
     }
@@ -568,3 +611,22 @@ def test_warm_start_given_twice_keeps_every_run(tmp_path: Path) -> None:
     args = build_parser().parse_args(run_args(tmp_path, "--warm-start", "a", "--warm-start", "b", "c"))
     assert args.warm_start == [Path("a"), Path("b"), Path("c")]
     assert build_parser().parse_args(run_args(tmp_path)).warm_start == []
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [(["--max-search-time", "-5s"], "--max-search-time: '-5s' is negative: give a time above 0,"),
+     (["--max-search-time=-5s"], "--max-search-time: '-5s' is negative: give a time above 0,"),
+     (["--max-search-time", "-1.5h"], "--max-search-time: '-1.5h' is negative: give a time above 0,"),
+     (["--max-search-time", "-.5m"], "--max-search-time: '-.5m' is negative: give a time above 0,"),
+     (["--max-search-time", "0"], "--max-search-time (0 s) must be more than 0 s; give e.g. 10m")],
+)  # fmt: skip
+def test_a_negative_or_zero_search_time_is_one_line_naming_the_option(
+    tmp_path: Path, capsys, given: list[str], message: str
+) -> None:
+    """``-5s`` is the option's value, not an unknown option: refused in the run's own words."""
+    assert main(run_args(tmp_path, *given)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and len(err.splitlines()) == 1
+    assert "90s, 10m" in err or "10m, or none" in err
+    assert not (tmp_path / "results").exists()

@@ -72,3 +72,32 @@ def test_the_commands_status_and_run_print_are_quoted_for_the_shell(
     folder.update_meta(status="finished")
     assert main(args) == 2
     assert f"`python -m search status {quoted}`" in capsys.readouterr().err
+
+
+FINAL = {
+    "trial": "0", "hyperparameters": {}, "epochs": 1, "best_epoch": 1, "train_images": 900,
+    "train_unit": "images", "retrain_data": "validated", "started_from": "scratch", "max_epochs": 1,
+    "kept_epoch": 1, "monitor": "val_accuracy", "val_score": 0.88, "val_accuracy": 0.88,
+    "test_metrics": {"accuracy": 0.86}, "test_accuracy": 0.86, "test_images": 100,
+    "model": "best_model.keras", "seconds": 3.0, "train_seconds": 2.0,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["status", "report"])
+def test_a_finished_runs_deleted_model_is_named_with_the_fix(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.update_meta(final=FINAL)
+    folder.model_file.write_bytes(b"kept")
+    assert main([command, str(folder.path)]) == 0
+    assert "missing" not in capsys.readouterr().out
+
+    folder.model_file.unlink()
+    assert main([command, str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        f"final model {folder.model_file}: missing (deleted or moved); restore it, or retrain the"
+        f" chosen configuration into {folder.path / 'export.keras'} with"
+        f" `python -m search export {folder.path}`"
+    ) in out, out

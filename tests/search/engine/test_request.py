@@ -77,3 +77,17 @@ def test_warm_start_given_a_file_points_at_a_run_folder(tmp_path, monkeypatch) -
         request.check()
     expected = f"warm_start {run / 'run.json'}: a file, not a run folder; give its folder, {run}"
     assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("trials", [10**6 + 1, 10**12, 99999999999999999999, 10**300])
+def test_more_trials_than_any_search_runs_are_refused(trials: int) -> None:
+    """KerasTuner names a trial's folder with as many digits as the cap has: 10**300 made a
+    name too long for the file system, after the search had started."""
+    request = RunRequest(experiment="fashion", tuner="random", max_trials=trials)
+    refused = rf"^max_trials \({trials}\) must be at most 1000000; .*max_search_time"
+    with pytest.raises(SearchError, match=refused):
+        request.check()
+
+
+def test_a_million_trials_are_taken() -> None:
+    RunRequest(experiment="fashion", tuner="random", max_trials=10**6).check()

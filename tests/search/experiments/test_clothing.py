@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -117,7 +118,8 @@ def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) ->
     text.write_text("not a model")
     assert main(["predict", str(text), "x.jpg"]) == 2
     err = capsys.readouterr().err.strip()
-    assert f"{text}: not a readable Keras model (ValueError: " in err and err.endswith("…)")
+    assert f"{text}: not a readable Keras model (ValueError: " in err
+    assert err.endswith("…); give the .keras file that `python -m search export RUN` wrote"), err
     assert len(err.splitlines()) == 1
     assert main(["predict", str(tmp_path / "none.keras"), "x.jpg"]) == 2
     assert "no such model file" in capsys.readouterr().err
@@ -224,3 +226,28 @@ def test_fashion_refuses_transfer_options(tmp_path: Path, capsys) -> None:
     assert main(["run", "fashion", "--tuner", "random", "--image-size", "64",
                  "--results", str(tmp_path)]) == 2  # fmt: skip
     assert "--image-size 64: fashion images have one size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "what"),
+    [("notes.txt", b"hello\n", "not an image"), ("table.csv", b"a,b\n1,2\n", "not an image"),
+     ("empty.png", b"", "an empty file (0 bytes)")],
+)  # fmt: skip
+def test_a_file_that_is_not_an_image_is_named_with_what_predict_takes(
+    name: str, content: bytes, what: str, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    fix = "give image files Pillow reads: PNG, JPEG, BMP, GIF, TIFF, WebP"
+    with pytest.raises(SearchError, match=rf"^{re.escape(what)}.*; {fix}"):
+        read_image(path, 1)
+
+
+def test_a_truncated_image_is_named_with_the_fix(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.png"
+    Image.new("L", (40, 40), 128).save(whole)
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole.read_bytes()[:60])
+    damaged = r"^not a readable image \(.*\): damaged or cut short; give the whole file"
+    with pytest.raises(SearchError, match=damaged):
+        read_image(cut, 1)

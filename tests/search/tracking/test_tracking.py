@@ -518,3 +518,46 @@ def test_search_track_names_its_own_option_in_errors(
     assert err.startswith(f"error: {message.format(tmp=tmp_path)}"), err
     assert "--track" not in err and err.strip().count("\n") == 0, err
     assert fix in err, err
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [("trials", "trials.json is unreadable or corrupt"),
+     ("name", "run.json: field 'name' is missing, not present")],
+)  # fmt: skip
+def test_search_track_of_a_damaged_run_refuses_before_making_the_stores_folders(
+    damage: str, message: str, tmp_path: Path, capsys
+) -> None:
+    """A run whose trials.json is damaged (or run.json lacks the run's name) is refused in
+    one line before MLflow opens the store: no folders (nor a database) left behind."""
+    need_mlflow()
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path / "results", "cut", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    if damage == "trials":
+        space = {**folder.read_meta()["space"], "fingerprint": "f"}
+        folder.update_meta(name="cut", seed=0, space=space, objective={"name": "val_accuracy"})
+        (folder.path / "trials.json").write_text("{")
+    to = f"sqlite:///{tmp_path}/deep/er/m.db"
+    assert main(["track", str(folder.path), "--to", to]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "deep").exists()
+
+
+def test_search_track_of_a_run_a_process_runs_is_refused_before_the_store_is_made(
+    tmp_path: Path, capsys
+) -> None:
+    """``track`` sends a finished or stopped run: a live one is refused (its trials are
+    still being written), naming the process, and no store is made."""
+    need_mlflow()
+    from search.storage import RunLock
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path / "results", "live", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    with RunLock(folder.path):
+        assert main(["track", str(folder.path), "--to", f"sqlite:///{tmp_path}/deep/m.db"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder.path}: the run is running (PID {os.getpid()}); track it once"), err
+    assert "--track mlflow" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "deep").exists()
