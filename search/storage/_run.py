@@ -173,6 +173,28 @@ class RunFolder:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
 
 
+def not_a_run(path: Path, by_name: bool = True) -> str:
+    """What the existing ``path``, given as a run, is instead, and what to give; ``by_name``:
+    the command line, which also takes a run's name and the results root as an option."""
+    folder = "a run's folder or name" if by_name else "a run's folder"
+    if path.is_file():
+        if path.name == RUN_FILE:
+            return f"is a run's run.json; give its folder, {path.parent}"
+        name = " or its name" if by_name else ""
+        return f"is a file, not a run folder; give a run's folder (the one holding run.json){name}"
+    runs = sorted(p.parent for p in path.glob(f"*/{RUN_FILE}"))
+    if runs:
+        return f"is an experiment's folder of runs; give one of them, e.g. {runs[-1]}"
+    runs = sorted(p.parent for p in path.glob(f"*/*/{RUN_FILE}"))
+    if runs:
+        also = f", or pass it as {option('results')}" if by_name else ""
+        return f"is a results root; give one of its runs, e.g. {runs[-1]}{also}"
+    return (
+        "holds no run.json, so it is not a run folder (a run's run.json was lost if this was"
+        f" one: nothing can read it without one); give {folder}"
+    )
+
+
 def damaged_file(how: str = "damaged") -> str:
     """What to do about a run's file that is ``how`` ("damaged", "damaged or was edited").
 

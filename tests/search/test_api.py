@@ -838,6 +838,27 @@ def test_a_file_of_a_run_given_as_the_run_names_the_runs_folder(tmp_path: Path, 
         getattr(search, call)(tmp_path / "run.json")
 
 
+@pytest.mark.parametrize("call", ["load", "resume"])
+def test_a_results_root_an_experiment_folder_or_a_file_given_as_the_run_says_what_it_is(
+    tmp_path: Path, call: str
+) -> None:
+    """Not 'run.json is unreadable (Not a directory); chmod u+r' for a file, nor 'not a run
+    folder' alone for the folder of runs above one."""
+    from tests.helpers.runs import write_run
+
+    run = write_run(tmp_path, "a", [], status="interrupted")
+    (tmp_path / "notes.txt").write_text("x")
+    shown = re.escape(str(run.path))
+    cases = {
+        tmp_path: rf"is a results root; give one of its runs, e.g. {shown}$",
+        tmp_path / "fashion": rf"is an experiment's folder of runs; give one of them, e.g. {shown}$",
+        tmp_path / "notes.txt": r"is a file, not a run folder; give a run's folder \(the one holding run.json\)$",  # noqa: E501
+    }
+    for given, match in cases.items():
+        with pytest.raises(search.RunFolderError, match=rf"^{re.escape(str(given))}: {match}"):
+            getattr(search, call)(given)
+
+
 def test_load_of_no_run_says_so(tmp_path: Path) -> None:
     with pytest.raises(search.RunFolderError, match=r"not a run folder \(no run.json\)"):
         search.load(tmp_path / "nope")
