@@ -246,9 +246,15 @@ def _read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RunFolderError(f"{path}: missing; this is not a run folder") from None
-    except OSError as exc:
+    except IsADirectoryError:
+        raise RunFolderError(f"{path}: a folder, not {what}; {damaged_file()}") from None
+    except PermissionError as exc:
         raise RunFolderError(
             f"{path}: {what} is unreadable ({exc.strerror or exc}); make it readable (chmod u+r)"
+        ) from None
+    except OSError as exc:
+        raise RunFolderError(
+            f"{path}: {what} cannot be read ({exc.strerror or exc}); check the file and its disk"
         ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc}); {damaged_file()}") from None
