@@ -629,6 +629,8 @@ def _execute(
     quiet: bool,
     observers: Sequence[Observer] = (),
 ) -> Run:
+    if not isinstance(quiet, bool):
+        raise SearchError(f"quiet ({quiet!r}): give True or False")
     console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
     quiet_libraries()
     observers = _observer_list(observers)

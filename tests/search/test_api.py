@@ -18,6 +18,7 @@ import pytest
 import search
 from search.cli import main
 from search.data import array_splits
+from search.engine import RunRequest
 from search.errors import DataError, SearchError
 from tests import user_models as um
 from tests.conftest import ROOT, import_or_missing
@@ -981,3 +982,15 @@ def test_best_model_given_custom_objects_that_are_not_a_mapping_says_so(given: A
     folder.model_file.write_bytes(b"PK")
     with pytest.raises(SearchError, match=rf"^custom_objects \({re.escape(repr(given))}\): give a dict"):
         search.load(folder.path).best_model(custom_objects=given)
+
+
+def test_quiet_that_is_not_a_bool_is_refused(tmp_path: Path) -> None:
+    """Not quiet='no' silencing the run: a str is always true."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    with pytest.raises(SearchError, match=r"^quiet \('no'\): give True or False$"):
+        search.run(um.build, *um.tiny_data(), results=tmp_path, quiet="no")  # type: ignore[arg-type]
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
+    folder.update_meta(request=RunRequest(experiment="fashion", tuner="random").to_json("r1"))
+    with pytest.raises(SearchError, match=r"^quiet \(1\): give True or False$"):
+        search.resume(folder.path, quiet=1)  # type: ignore[arg-type]
