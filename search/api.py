@@ -47,7 +47,7 @@ from search.experiments import (
 from search.quiet import quiet_libraries
 from search.ranking import CONVERGED_EPOCHS, TOLERANCE
 from search.report import empty_rule_columns, load_report, write_report
-from search.storage import RunFolder, check_writable, lock_holder
+from search.storage import RunFolder, check_writable, lock_holder, not_a_run
 from search.tuners import Observer
 
 ARRAY_COMMAND = "search.run"
@@ -220,12 +220,15 @@ def _as_path(given: Any, keyword: str, wanted: str) -> Path:
 
 
 def _refuse_run_file(given: str | Path, call: str) -> None:
-    """RunFolderError for a file of a run (its run.json, its report) given as the run."""
+    """RunFolderError for a file of a run (its run.json, its report), or another existing
+    path that is not a run folder (a file, a results root), given as the run."""
     path = Path(given)
     if path.is_file() and RunFolder(path.parent).exists():
         raise RunFolderError(
             f"{given}: a file, not a run folder; give the run's folder: {call}({str(path.parent)!r})"
         )
+    if path.exists() and not RunFolder(path).exists():
+        raise RunFolderError(f"{given}: {not_a_run(path, by_name=False)}")
 
 
 def _check_report_path(path: Path) -> None:
@@ -611,6 +614,8 @@ def _execute(
     quiet: bool,
     observers: Sequence[Observer] = (),
 ) -> Run:
+    if not isinstance(quiet, bool):
+        raise SearchError(f"quiet ({quiet!r}): give True or False")
     console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
     quiet_libraries()
     observers = _observer_list(observers)

@@ -13,6 +13,7 @@ from search.storage import (
     RunFolder,
     find_runs,
     lock_holder,
+    not_a_run,
     run_state,
     status_counts,
     tracked_objective,
@@ -37,7 +38,7 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
         shown = ", ".join(str(m.path) for m in matches)
         raise RunFolderError(f"run name {ref!r} is ambiguous ({shown}); give its folder")
     if path.exists():
-        raise RunFolderError(f"{ref}: {_not_a_run(path)}")
+        raise RunFolderError(f"{ref}: {not_a_run(path)}")
     what = "a file, not a folder" if results.exists() else "no such folder"
     where = "" if results.is_dir() else f" ({what}: give the results root with {option('results')})"
     raise RunFolderError(
@@ -60,29 +61,6 @@ def check_results(results: Path, missing_ok: bool = False) -> None:
         raise RunFolderError(f"{label}: is a run folder, not a results root; pass {results.parent.parent}")
     if any(results.glob(f"*/{RUN_FILE}")):
         raise RunFolderError(f"{label}: is an experiment's folder, not a results root; pass {results.parent}")
-
-
-def _not_a_run(path: Path) -> str:
-    """What the existing ``path``, given as a run, is instead, and what to give."""
-    if path.is_file():
-        if path.name == RUN_FILE:
-            return f"is a run's run.json; give its folder, {path.parent}"
-        return "is a file, not a run folder; give a run's folder (the one holding run.json) or its name"
-    if (path / RUN_FILE).is_dir():
-        return (
-            f"its run.json, {path / RUN_FILE}, is a folder, not a file; restore the run's run.json"
-            " (nothing can read the run without it), or give another run's folder or name"
-        )
-    runs = sorted(p.parent for p in path.glob(f"*/{RUN_FILE}"))
-    if runs:
-        return f"is an experiment's folder of runs; give one of them, e.g. {runs[-1]}"
-    runs = sorted(p.parent for p in path.glob(f"*/*/{RUN_FILE}"))
-    if runs:
-        return f"is a results root; give one of its runs, e.g. {runs[-1]}, or pass it as {option('results')}"
-    return (
-        "holds no run.json, so it is not a run folder (a run's run.json was lost if this was"
-        " one: nothing can read it without one); give a run's folder or name"
-    )
 
 
 def summarize(folder: RunFolder) -> dict[str, Any]:

@@ -187,8 +187,9 @@ class OracleHooks(kt.Oracle):
 
 
 class TunerHooks:
-    """A Tuner mixin whose private hook a subclass overrides under a public name:
-    :meth:`populate_initial_space` (``_populate_initial_space``)."""
+    """A Tuner mixin whose private hooks a subclass overrides under public names:
+    :meth:`populate_initial_space` (``_populate_initial_space``) and :meth:`build_model`
+    (``_build_hypermodel``)."""
 
     def _populate_initial_space(self) -> None:
         self.populate_initial_space()
@@ -196,6 +197,19 @@ class TunerHooks:
     def populate_initial_space(self) -> None:
         """KerasTuner's own: the space of the hypermodel's defaults, its model built once."""
         super()._populate_initial_space()  # type: ignore[misc]
+
+    def _build_hypermodel(self, hp: kt.HyperParameters) -> Any:
+        return self.build_model(hp)
+
+    def build_model(self, hp: kt.HyperParameters) -> Any:
+        """KerasTuner's own: the trial's model (Hyperband's continuation loads its parent
+        trial's checkpoint, :func:`checkpoint_file`)."""
+        return super()._build_hypermodel(hp)  # type: ignore[misc]
+
+
+def checkpoint_file(tuner: kt.Tuner, trial_id: str) -> str:
+    """Where ``tuner`` keeps trial ``trial_id``'s best-epoch checkpoint."""
+    return str(tuner._get_checkpoint_fname(trial_id))
 
 
 @contextlib.contextmanager

@@ -298,6 +298,14 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
         )
 
 
+def _edited(meta: dict[str, Any], request: RunRequest) -> str:
+    """Where the run's own space file was edited since it started: that file, to restore."""
+    stored = (meta.get("request") or {}).get("space")
+    if request.space is None or stored is None or Path(stored) != request.space.resolve():
+        return ""
+    return f": its space file {request.space} is not the one the run started with; restore it to continue"
+
+
 def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str]:
     space, budget = p.space, p.budget
     differences = []
@@ -309,7 +317,8 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
             k for k in set(stored) | set(space.names)
             if stored.get(k) != space.to_dict().get(k)
         )  # fmt: skip
-        differences.append(f"space differs in {', '.join(changed) or 'its definition'}")
+        edited = _edited(meta, request)
+        differences.append(f"space differs in {', '.join(changed) or 'its definition'}{edited}")
     old_budget = meta.get("budget") or {}
     for key in ("max_trials", "max_epochs", "factor"):
         if old_budget.get(key) != getattr(budget, key):

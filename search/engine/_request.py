@@ -21,7 +21,7 @@ from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
 from search.ranking import CONVERGED_EPOCHS, TOLERANCE
-from search.storage import RunFolder, damaged_file, is_masked, masked_url
+from search.storage import RunFolder, check_writable, damaged_file, is_masked, masked_url
 from search.tracking import parse_track
 
 STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
@@ -355,6 +355,7 @@ def stored_request(
     meta = folder.read_meta()
     refuse_finished(folder, meta)  # before the checks of a request that nothing will run
     _refuse_moved(folder, meta)
+    _refuse_read_only(folder, meta)
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
@@ -369,6 +370,11 @@ def stored_request(
     request = RunRequest.from_json(stored)
     check_warm_sources(folder, request.warm_start)  # first: its message says where to put it
     check_stored(folder, request, [*(given or {}), *(["storage"] if storage else [])])
+    if request.space is not None and not request.space.exists():
+        raise SearchError(
+            f"{folder.path}: its space file {request.space} is gone; put it back there (the run"
+            f" goes on searching the space it defines), or start a new run with another {option('name')}"
+        )
     return request
 
 
@@ -402,6 +408,18 @@ def _refuse_moved(folder: RunFolder, meta: Mapping[str, Any]) -> None:
             f"{folder.path}: a run of experiment {experiment!r} resumes only in a folder named"
             f" {experiment}; move it to {place}"
         )
+
+
+def _refuse_read_only(folder: RunFolder, meta: Mapping[str, Any]) -> None:
+    """SearchError naming the run folder, before its results root is checked, where files
+    cannot be written in it: what to make writable, or where a copy resumes."""
+    where, chmod = f"a folder named {meta.get('experiment')}", shlex.quote(str(folder.path))
+    check_writable(
+        folder.path,
+        f"run folder {folder.path}",
+        f"make it writable (chmod -R u+w {chmod}), or copy it into {where} that you can write"
+        " to and resume it there",
+    )
 
 
 def check_stored(folder: RunFolder, request: RunRequest, given: Collection[str] = ()) -> None:

@@ -23,10 +23,10 @@ from search.engine._plan import final_setup
 from search.engine._request import RunRequest, starts_from_checkpoint
 from search.engine._resumable import TrainingState
 from search.engine._signals import StopOnSignal
-from search.errors import SearchError, option
+from search.errors import RunFolderError, SearchError, option
 from search.experiments import UserHyperModel
 from search.failures import exception_line
-from search.storage import RunFolder, trained_epochs
+from search.storage import RunFolder, damaged_file, trained_epochs
 
 
 class EpochLine(keras.callbacks.Callback):
@@ -555,6 +555,7 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
     Raises:
         SearchError: The checkpoint does not load into a new build of the trial's model (a
             model whose variables exist only once its own ``fit`` has called it).
+        RunFolderError: The checkpoint cannot be read (damaged, truncated).
     """
     found = search_checkpoint(folder, best["id"])
     if found is None:
@@ -565,6 +566,11 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
     model = hypermodel.build(hp)
     try:
         model.load_weights(found)
+    except OSError as exc:
+        raise RunFolderError(
+            f"trial {best['id']}'s checkpoint {found} cannot be read ({exception_line(exc)});"
+            f" {damaged_file()}"
+        ) from None
     except ValueError as exc:
         reason = exception_line(exc)
         raise SearchError(

@@ -208,6 +208,31 @@ _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(
         isinstance(x, str | bool) for x in v.values())),
 )  # fmt: skip
+def not_a_run(path: Path, by_name: bool = True) -> str:
+    """What the existing ``path``, given as a run, is instead, and what to give; ``by_name``:
+    the command line, which also takes a run's name and the results root as an option."""
+    folder = "a run's folder or name" if by_name else "a run's folder"
+    if path.is_file():
+        if path.name == RUN_FILE:
+            return f"is a run's run.json; give its folder, {path.parent}"
+        name = " or its name" if by_name else ""
+        return f"is a file, not a run folder; give a run's folder (the one holding run.json){name}"
+    if (path / RUN_FILE).is_dir():
+        return (
+            f"its run.json, {path / RUN_FILE}, is a folder, not a file; restore the run's run.json"
+            f" (nothing can read the run without it), or give another {folder.removeprefix('a ')}"
+        )
+    runs = sorted(p.parent for p in path.glob(f"*/{RUN_FILE}"))
+    if runs:
+        return f"is an experiment's folder of runs; give one of them, e.g. {runs[-1]}"
+    runs = sorted(p.parent for p in path.glob(f"*/*/{RUN_FILE}"))
+    if runs:
+        also = f", or pass it as {option('results')}" if by_name else ""
+        return f"is a results root; give one of its runs, e.g. {runs[-1]}{also}"
+    return (
+        "holds no run.json, so it is not a run folder (a run's run.json was lost if this was"
+        f" one: nothing can read it without one); give {folder}"
+    )
 
 
 def damaged_file(how: str = "damaged") -> str:
@@ -261,9 +286,15 @@ def _read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RunFolderError(f"{path}: missing; this is not a run folder") from None
-    except OSError as exc:
+    except IsADirectoryError:
+        raise RunFolderError(f"{path}: a folder, not {what}; {damaged_file()}") from None
+    except PermissionError as exc:
         raise RunFolderError(
             f"{path}: {what} is unreadable ({exc.strerror or exc}); make it readable (chmod u+r)"
+        ) from None
+    except OSError as exc:
+        raise RunFolderError(
+            f"{path}: {what} cannot be read ({exc.strerror or exc}); check the file and its disk"
         ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc}); {damaged_file()}") from None

@@ -13,6 +13,7 @@ from keras_tuner.engine.trial import TrialStatus
 
 from search.compat import keras_tuner as compat_kt
 from search.errors import SearchError, option
+from search.failures import exception_line
 from search.space import comparable, cross_product
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
@@ -29,6 +30,10 @@ MIN_INITIAL_POINTS = 2
 MAX_INITIAL_POINTS = 10
 INITIAL_SHARE = 3
 """BayesianOptimization starts from random points: a third of the trials, 2 to 10."""
+
+PARENT = "tuner/trial_id"
+"""The hyperparameter by which KerasTuner's Hyperband names the trial a continuation
+trains on from (its checkpoint)."""
 
 
 def show_trial_tracebacks(show: bool) -> None:
@@ -235,6 +240,21 @@ class HyperbandTuner(ObservedTuner, kt.Hyperband):
             self, oracle=oracle, hypermodel=hypermodel, directory=str(directory.parent),
             project_name=directory.name, overwrite=False,
         )  # fmt: skip
+
+    def build_model(self, hp: kt.HyperParameters) -> Any:
+        """The trial's model; a continuation's parent checkpoint that cannot be read fails
+        the trial with an OSError naming that trial and its file."""
+        try:
+            return super().build_model(hp)
+        except OSError as exc:
+            parent = hp.values.get(PARENT)
+            if parent is None:
+                raise
+            raise OSError(
+                f"trial {parent}'s checkpoint {compat_kt.checkpoint_file(self, parent)} cannot be"
+                f" read ({exception_line(exc)}); Hyperband continues this trial from it: restore"
+                " the file, or search on in a new run"
+            ) from None
 
 
 class BayesianTuner(ObservedTuner, kt.Tuner):

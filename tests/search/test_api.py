@@ -18,6 +18,7 @@ import pytest
 import search
 from search.cli import main
 from search.data import array_splits
+from search.engine import RunRequest
 from search.errors import DataError, SearchError
 from tests import user_models as um
 from tests.conftest import ROOT, import_or_missing
@@ -838,6 +839,27 @@ def test_a_file_of_a_run_given_as_the_run_names_the_runs_folder(tmp_path: Path, 
         getattr(search, call)(tmp_path / "run.json")
 
 
+@pytest.mark.parametrize("call", ["load", "resume"])
+def test_a_results_root_an_experiment_folder_or_a_file_given_as_the_run_says_what_it_is(
+    tmp_path: Path, call: str
+) -> None:
+    """Not 'run.json is unreadable (Not a directory); chmod u+r' for a file, nor 'not a run
+    folder' alone for the folder of runs above one."""
+    from tests.helpers.runs import write_run
+
+    run = write_run(tmp_path, "a", [], status="interrupted")
+    (tmp_path / "notes.txt").write_text("x")
+    shown = re.escape(str(run.path))
+    cases = {
+        tmp_path: rf"is a results root; give one of its runs, e.g. {shown}$",
+        tmp_path / "fashion": rf"is an experiment's folder of runs; give one of them, e.g. {shown}$",
+        tmp_path / "notes.txt": r"is a file, not a run folder; give a run's folder \(the one holding run.json\)$",  # noqa: E501
+    }
+    for given, match in cases.items():
+        with pytest.raises(search.RunFolderError, match=rf"^{re.escape(str(given))}: {match}"):
+            getattr(search, call)(given)
+
+
 def test_load_of_no_run_says_so(tmp_path: Path) -> None:
     with pytest.raises(search.RunFolderError, match=r"not a run folder \(no run.json\)"):
         search.load(tmp_path / "nope")
@@ -960,3 +982,15 @@ def test_best_model_given_custom_objects_that_are_not_a_mapping_says_so(given: A
     folder.model_file.write_bytes(b"PK")
     with pytest.raises(SearchError, match=rf"^custom_objects \({re.escape(repr(given))}\): give a dict"):
         search.load(folder.path).best_model(custom_objects=given)
+
+
+def test_quiet_that_is_not_a_bool_is_refused(tmp_path: Path) -> None:
+    """Not quiet='no' silencing the run: a str is always true."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    with pytest.raises(SearchError, match=r"^quiet \('no'\): give True or False$"):
+        search.run(um.build, *um.tiny_data(), results=tmp_path, quiet="no")  # type: ignore[arg-type]
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
+    folder.update_meta(request=RunRequest(experiment="fashion", tuner="random").to_json("r1"))
+    with pytest.raises(SearchError, match=r"^quiet \(1\): give True or False$"):
+        search.resume(folder.path, quiet=1)  # type: ignore[arg-type]

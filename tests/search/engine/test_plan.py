@@ -3,13 +3,14 @@ resumed run takes from its folder."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import search
 from search.engine import RunRequest
-from search.engine._plan import plan
+from search.engine._plan import check_resumable, plan
 from search.errors import SearchError
 from search.storage import RunFolder
 from tests import user_models as um
@@ -40,3 +41,24 @@ def test_a_renamed_optuna_run_keeps_the_study_its_run_json_names(tmp_path: Path)
     assert plan(request).options.study_name == "fashion-original"
     fresh = RunRequest(experiment="fashion", tuner="optuna", results=tmp_path, name="new")
     assert plan(fresh).options.study_name == "fashion-new"
+
+
+def test_a_run_whose_space_file_changed_names_the_file(tmp_path: Path) -> None:
+    """Resumed, the run reads its --space file again: where that file was edited, the
+    message says so, rather than only that the space differs."""
+    space = tmp_path / "my.toml"
+    space.write_text((Path(__file__).parents[3] / "spaces" / "fashion.toml").read_text())
+    request = RunRequest(experiment="fashion", tuner="random", max_trials=2, max_epochs=1, space=space,
+                         results=tmp_path / "results", name="r1")  # fmt: skip
+    p = plan(request)
+    folder = RunFolder(tmp_path / "results" / "fashion" / "r1")
+    meta = {"experiment": "fashion", "tuner": "random", "status": "interrupted",
+            "space": {"fingerprint": "other", "params": {**p.space.to_dict(), "dropout": {}}},
+            "budget": {"max_trials": 2, "max_epochs": 1, "factor": 3},
+            "request": {"space": str(space.resolve())}}  # fmt: skip
+    with pytest.raises(SearchError, match=rf"\(space differs in dropout: its space file {space} is not the"
+                       r" one the run started with; restore it to continue\)"):  # fmt: skip
+        check_resumable(folder, meta, p, request)
+    other = replace(request, space=tmp_path / "other.toml")  # another file given: no such hint
+    with pytest.raises(SearchError, match=r"\(space differs in dropout\)"):
+        check_resumable(folder, meta, p, other)

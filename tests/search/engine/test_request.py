@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from search.cli import main
 from search.engine import RunRequest
 from search.engine._request import infer_direction
 from search.errors import SearchError
+from search.storage import _writable as writable
+from tests.helpers.runs import epochs, trial, write_run
 
 HIGHER_IS_BETTER = (
     "val_r2_score", "val_f1_score", "val_fbeta_score", "val_iou", "val_mean_iou", "val_binary_iou",
@@ -91,3 +98,39 @@ def test_more_trials_than_any_search_runs_are_refused(trials: int) -> None:
 
 def test_a_million_trials_are_taken() -> None:
     RunRequest(experiment="fashion", tuner="random", max_trials=10**6).check()
+def test_resuming_a_read_only_run_names_the_run_folder_not_the_results_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not '--results ROOT: cannot write ...; give a --results folder': resume is given the
+    run, which is what to make writable or copy elsewhere."""
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
+    real = writable.tempfile.TemporaryFile
+
+    def read_only(*args: Any, dir: Path, **kwargs: Any) -> Any:
+        if folder.path.is_relative_to(dir):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    assert main(["resume", str(folder.path)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: run folder {folder.path}: cannot write in {folder.path} (Read-only file system);"
+        f" make it writable (chmod -R u+w {folder.path}), or copy it into a folder named fashion"
+        " that you can write to and resume it there\n"
+    )
+
+
+def test_resuming_a_run_whose_space_file_is_gone_says_to_put_it_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not 'no such space file; give an existing TOML file': resume takes no space to give."""
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
+    gone = tmp_path / "gone.toml"
+    request = RunRequest(experiment="fashion", tuner="random", space=gone).to_json("r1")
+    folder.update_meta(request=request)
+    assert main(["resume", str(folder.path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder.path}: its space file {gone} is gone; put it back there (the run goes"
+        " on searching the space it defines), or start a new run with another --name\n"
+    )

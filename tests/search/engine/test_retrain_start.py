@@ -21,7 +21,7 @@ from search.engine._checkpoints import search_checkpoint
 from search.engine._choose import ranked_ids, start_points
 from search.engine._export import _stored as stored_request
 from search.engine._request import starts_from_checkpoint
-from search.engine._retrain import fit_configuration, retrain_start, trained_record
+from search.engine._retrain import fit_configuration, retrain_start, save_search_model, trained_record
 from search.errors import SearchError
 from search.experiments import UserHyperModel
 from search.experiments._user import first_row
@@ -452,3 +452,25 @@ def test_a_run_stored_before_auto_goes_on_from_new_weights(tmp_path: Path) -> No
     again = search.run(um.build, x, y, retrain_max_epochs=1, **options)
     assert again.meta["final"]["started_from"] == "scratch"
     assert again.meta["request"]["retrain_from"] == "scratch"
+
+
+def test_a_damaged_checkpoint_saved_as_the_model_is_named_not_an_unexpected_error(tmp_path: Path) -> None:
+    """Without a retrain the chosen trial's checkpoint becomes the model: a truncated one
+    (a disk that filled, a copy cut short) is a one-line RunFolderError naming it, not
+    h5py's OSError (exit 1, 'unexpected')."""
+    folder = RunFolder(tmp_path / "fashion" / "r")
+    checkpoint = folder.tuner_dir / "trial_1" / "checkpoint.weights.h5"
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(100))
+    best = {"id": "1", "hyperparameters": {"units": 8, "dropout": 0.0, "learning_rate": 0.01}}
+    with pytest.raises(search.RunFolderError) as caught:
+        save_search_model(_Built(), best, folder)
+    message = str(caught.value)
+    assert message.startswith(f"trial 1's checkpoint {checkpoint} cannot be read (")
+    assert message.endswith("; the file is damaged: restore it, or start a new run with another name")
+    assert "\n" not in message and not folder.model_file.exists()
+
+
+class _Built(kt.HyperModel):
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return um.build(hp)
