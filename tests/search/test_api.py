@@ -960,3 +960,15 @@ def test_best_model_given_custom_objects_that_are_not_a_mapping_says_so(given: A
     folder.model_file.write_bytes(b"PK")
     with pytest.raises(SearchError, match=rf"^custom_objects \({re.escape(repr(given))}\): give a dict"):
         search.load(folder.path).best_model(custom_objects=given)
+
+
+def test_the_trials_of_a_run_before_its_first_trial_are_an_empty_table(tmp_path: Path) -> None:
+    """``run.trials`` of a run stopped before any trial raised 'a report needs at least one
+    trial'; it is the table's columns without rows, as best_hyperparameters is None."""
+    from tests.helpers.runs import write_run
+
+    folder = write_run(tmp_path, "early", [], status="interrupted")
+    run = search.load(folder.path)
+    assert run.best_hyperparameters is None
+    table = run.trials
+    assert len(table) == 0 and {"trial", "status", "epochs"} <= set(table.columns)
