@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -207,6 +208,11 @@ def _check_output(output: Path, folder: RunFolder) -> None:
             f"{option('output')} {output}: {'would replace' if output.exists() else 'would be'} a file"
             f" of run {owner.path}; give another file,"
             f" e.g. {folder.path / EXPORT_FILE}"
+        )
+    if output.exists() and not zipfile.is_zipfile(output):
+        raise SearchError(
+            f"{option('output')} {output}: would replace a file that is not a Keras model (not a"
+            " .keras zip archive); give another file name, or move that file away"
         )
     check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
     check_writable(

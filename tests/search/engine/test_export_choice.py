@@ -95,6 +95,18 @@ def test_a_bad_output_is_refused_before_any_work(output: str, message: str, tmp_
     assert sorted(p.name for p in folder.path.iterdir()) == ["best_model.keras", "run.json", "trials.json"]
 
 
+def test_an_output_that_is_not_a_model_is_never_replaced(tmp_path: Path, capsys) -> None:
+    """``--output notes.keras`` over a file that is not a Keras model wrote the model over
+    it: an earlier export (a Keras archive) is replaced, anything else is kept and named."""
+    folder, _ = _run(tmp_path, "1")
+    mine = tmp_path / "notes.keras"
+    mine.write_text("my notes")
+    assert main(["export", str(folder.path), "--output", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert f"--output {mine}: would replace a file that is not a Keras model" in err
+    assert len(err.strip().splitlines()) == 1 and mine.read_text() == "my notes"
+
+
 @pytest.mark.parametrize("name", ["best_model.keras", "tuner/trial_0/model.keras", "export.keras"])
 def test_an_output_over_another_runs_files_is_refused(name: str, tmp_path: Path, capsys) -> None:
     """Another run's model or export (which its run.json describes) or a file in its tuner state."""
