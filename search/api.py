@@ -141,6 +141,11 @@ class Run:
                 f" or retrain the chosen configuration with `python -m search export {self._folder.path}`"
                 " and load the file it writes with keras.saving.load_model"
             )
+        if not file.is_file() and self.status == "failed":
+            raise SearchError(
+                f"{file}: no model saved: the run failed (see the reason column of run.trials);"
+                " fix the cause and search again"
+            )
         if not file.is_file():
             raise SearchError(
                 f"{file}: no model saved (the run is {self.status});"
