@@ -255,6 +255,10 @@ def _stored(
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
 
 
+ENDED = ("finished", "failed")
+"""The states of a run that will complete no more trials."""
+
+
 def _chosen(
     folder: RunFolder, trials: list[dict[str, Any]], request: RunRequest, trial: str | None
 ) -> dict[str, Any]:
@@ -262,7 +266,10 @@ def _chosen(
     ``best``: the finalists' winner where they chose), else the rule's first."""
     ranked = ranked_ids(trials, request)
     if not ranked:
-        raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
+        status = folder.read_meta().get("status")
+        failed = sum(t.get("status") == "failed" for t in trials)
+        said = f": the run {status} with {failed} failed trials" if status in ENDED else " yet"
+        raise SearchError(f"{folder.path}: no trial completed{said}; nothing to export")
     if trial is not None and trial not in ranked:
         trial = _same_number(trial, ranked)
     if trial is not None and trial not in ranked:

@@ -76,6 +76,26 @@ def test_a_trial_that_did_not_complete_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "status, said",
+    [
+        ("running", "no trial completed yet"),
+        ("failed", "no trial completed: the run failed with 2 failed trials"),
+    ],
+)
+def test_a_run_without_a_completed_trial_says_whether_one_may_come(
+    status: str, said: str, tmp_path: Path
+) -> None:
+    """A failed run (every trial NaN) said 'no trial completed yet', as if one might."""
+    folder = RunFolder(tmp_path / "fashion" / "run")
+    folder.path.mkdir(parents=True)
+    trials = [{**_trial(i, 0.5), "status": "failed"} for i in ("0", "1")]
+    folder.write_trials(trials)
+    folder.write_meta({"status": status})
+    with pytest.raises(SearchError, match=f"run: {said}; nothing to export"):
+        export_engine._chosen(folder, trials, RunRequest(experiment="fashion", tuner="random"), None)
+
+
+@pytest.mark.parametrize(
     "output, message",
     [
         ("best_model.keras", "is the run's own model, which run.json's final describes; give another file"),
