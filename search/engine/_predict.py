@@ -17,6 +17,8 @@ from search.engine._export import EXPORT_FILE
 from search.engine._saved import check_archive
 from search.errors import SearchError
 
+NOT_AN_IMAGE = "not an image file (JPEG, PNG, ... as Pillow reads them); give image files"
+"""What predict says of a file Pillow does not recognise as an image (a .npy array, text)."""
 BATCH = 64
 """Images read, and those of one size predicted together, at most at a time."""
 REASON_WIDTH = 200
@@ -82,7 +84,9 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         raise SearchError("no such file") from None
     except IsADirectoryError:
         raise SearchError(f"is a folder; give the image files in it, e.g. {path / '*.png'}") from None
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+    except UnidentifiedImageError:
+        raise SearchError(NOT_AN_IMAGE) from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise SearchError(f"not a readable image ({type(exc).__name__}: {exc})") from None
 
 

@@ -41,3 +41,14 @@ def test_images_of_one_size_are_predicted_in_one_batch_in_their_order(tmp_path: 
     assert isinstance(results[2][1], SearchError) and "no such file" in str(results[2][1])
     assert [r[0][0] for _, r in results if not isinstance(r, SearchError)] == ["dark"] * 3 + ["bright"] * 3
     assert sorted(model.batches) == [1, 5]
+
+
+def test_a_file_that_is_no_image_is_named_once_with_what_predict_takes(tmp_path: Path) -> None:
+    """An array saved with np.save said 'not a readable image (UnidentifiedImageError: cannot
+    identify image file '/path/arr.npy')', the path a second time after predict's own."""
+    array = tmp_path / "arr.npy"
+    np.save(array, np.zeros((4, 4), np.uint8))
+    model: Any = _Counting()
+    [(_, error)] = list(classify_all(model, ["dark", "bright"], [array], 1))
+    assert isinstance(error, SearchError) and str(array) not in str(error)
+    assert str(error) == "not an image file (JPEG, PNG, ... as Pillow reads them); give image files"
