@@ -45,7 +45,7 @@ from search.experiments import (
     user_experiment,
 )
 from search.quiet import quiet_libraries
-from search.ranking import CONVERGED_EPOCHS, TOLERANCE
+from search.ranking import CONVERGED_EPOCHS, TOLERANCE, trials_table
 from search.report import empty_rule_columns, load_report, write_report
 from search.storage import RunFolder, check_writable, lock_holder, not_a_run
 from search.tuners import Observer
@@ -141,6 +141,11 @@ class Run:
                 f" or retrain the chosen configuration with `python -m search export {self._folder.path}`"
                 " and load the file it writes with keras.saving.load_model"
             )
+        if not file.is_file() and self.status == "failed":
+            raise SearchError(
+                f"{file}: no model saved: the run failed (see the reason column of run.trials);"
+                " fix the cause and search again"
+            )
         if not file.is_file():
             raise SearchError(
                 f"{file}: no model saved (the run is {self.status});"
@@ -173,7 +178,13 @@ class Run:
     @property
     def trials(self) -> pd.DataFrame:
         """The report's ranked table: one row per trial, the chosen one first (a run of
-        another objective than val_accuracy without the accuracy rule's empty columns)."""
+        another objective than val_accuracy without the accuracy rule's empty columns); no
+        rows before the first trial."""
+        if not self._folder.read_trials():
+            empty = trials_table([], CONVERGED_EPOCHS, None)
+            if (self.meta.get("objective") or {}).get("name", "val_accuracy") == "val_accuracy":
+                return empty
+            return empty.drop(columns=empty_rule_columns(empty))
         report = load_report(self._folder)
         if report.metric.is_accuracy:
             return report.table

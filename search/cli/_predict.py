@@ -27,17 +27,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.engine import classify, load_exported
+    from search.engine import classify_all, load_exported
 
     if args.top < 1:
         raise SearchError(f"--top ({args.top}) must be at least 1")
     model, class_names = load_exported(args.model)
     failed = 0
-    for path in args.images:
-        try:
-            ranked = classify(model, class_names, path, args.top)
-        except SearchError as exc:
-            console.print(f"{path}: error: {exc}", markup=False)
+    for path, ranked in classify_all(model, class_names, args.images, args.top):
+        if isinstance(ranked, SearchError):
+            console.print(f"{path}: error: {ranked}", markup=False)
             failed += 1
             continue
         shown = ", ".join(f"{name} {p:.3f}" for name, p in ranked)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import webbrowser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -12,6 +13,12 @@ from search.cli._parser import add_common
 from search.cli._runs import missing_model, resolve_run
 from search.errors import SearchError
 from search.storage import STOPPED, RunFolder, check_writable
+
+if TYPE_CHECKING:
+    from search.report import RunReport
+
+ENDED = ("finished", "failed")
+"""The states of a run that will score no more trials."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -58,7 +65,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         folders, args.output, args.converged_epochs, args.tolerance, args.top_k
     )
     for report in reports:
-        lines = choice_lines(report) or ["no trial scored yet"]
+        lines = choice_lines(report) or [nothing_scored(report)]
         state = " (still running)" if report.running else f" ({STOPPED})" if report.state == STOPPED else ""
         console.print(f"{report.label}{state}: {lines[0]}")
         for line in [*lines[1:], report.baseline, report.rule_note]:
@@ -72,6 +79,19 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.open:
         webbrowser.open(output.resolve().as_uri())
     return 0
+
+
+def nothing_scored(report: RunReport) -> str:
+    """Why a run has no choice: no trial scored yet, or, in a run that ended, how many
+    failed and the first one's reason."""
+    if report.running or report.state not in ENDED:
+        return "no trial scored yet"
+    failed = report.table[report.table["status"] == "failed"]
+    if failed.empty:
+        return "no trial scored"
+    first = failed.iloc[0]
+    why = f"trial {first['trial']}: {first['reason']}"
+    return f"no trial scored: {len(failed)} of {len(report.table)} failed ({why})"
 
 
 def check_distinct(refs: list[str], folders: list[RunFolder]) -> None:

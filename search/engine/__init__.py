@@ -4,7 +4,7 @@ from search.engine._export import EXPORT_FILE, Export, export_run
 from search.engine._isolate import CHILD_ENV, LAUNCHED_ENV, MORE_TRIALS, drive_isolated
 from search.engine._pipeline import RunContinues, RunOutcome, run_search
 from search.engine._plan import Plan, plan
-from search.engine._predict import classify, load_exported
+from search.engine._predict import classify, classify_all, load_exported
 from search.engine._records import TrialRecorder, active_values, best_epoch, failure_reason
 from search.engine._request import (
     OBJECTIVES,
@@ -41,6 +41,7 @@ __all__ = [
     "check_stored",
     "check_warm_sources",
     "classify",
+    "classify_all",
     "drive_isolated",
     "export_run",
     "failure_reason",

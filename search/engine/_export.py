@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +215,11 @@ def _check_output(output: Path, folder: RunFolder) -> None:
             f" of run {owner.path}; give another file,"
             f" e.g. {folder.path / EXPORT_FILE}"
         )
+    if output.exists() and not zipfile.is_zipfile(output):
+        raise SearchError(
+            f"{option('output')} {output}: would replace a file that is not a Keras model (not a"
+            " .keras zip archive); give another file name, or move that file away"
+        )
     check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
     check_writable(
         folder.path, f"run folder {folder.path}", "an export is recorded in its run.json: make it writable"
@@ -255,6 +261,10 @@ def _stored(
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
 
 
+ENDED = ("finished", "failed")
+"""The states of a run that will complete no more trials."""
+
+
 def _chosen(
     folder: RunFolder, trials: list[dict[str, Any]], request: RunRequest, trial: str | None
 ) -> dict[str, Any]:
@@ -262,7 +272,10 @@ def _chosen(
     ``best``: the finalists' winner where they chose), else the rule's first."""
     ranked = ranked_ids(trials, request)
     if not ranked:
-        raise SearchError(f"{folder.path}: no trial completed yet; nothing to export")
+        status = folder.read_meta().get("status")
+        failed = sum(t.get("status") == "failed" for t in trials)
+        said = f": the run {status} with {failed} failed trials" if status in ENDED else " yet"
+        raise SearchError(f"{folder.path}: no trial completed{said}; nothing to export")
     if trial is not None and trial not in ranked:
         trial = _same_number(trial, ranked)
     if trial is not None and trial not in ranked:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from search.engine._export import EXPORT_FILE
 from search.engine._saved import check_archive
 from search.errors import SearchError
 
+BATCH = 64
+"""Images read, and those of one size predicted together, at most at a time."""
 REASON_WIDTH = 200
 """At most this many characters of Keras' reason for not loading a file (it can run to
 paragraphs), cut between words."""
@@ -130,10 +133,52 @@ def classify(model: Any, class_names: list[str], path: Path, top: int) -> list[t
         SearchError: the image is missing, a folder, unreadable or too large; the message
             does not name ``path``.
     """
+    pixels = _pixels(path, int(model.input.shape[-1]))
+    return _ranked(np.asarray(model.predict(pixels[None], verbose=0))[0], class_names, top)
+
+
+def classify_all(
+    model: Any, class_names: list[str], paths: Sequence[Path], top: int, batch: int = BATCH
+) -> Iterator[tuple[Path, list[tuple[str, float]] | SearchError]]:
+    """:func:`classify` of many images, in their order: those of one size in one call to
+    the model (at most ``batch`` images read at a time), an image's error in its place.
+
+    Args:
+        model: a model :func:`load_exported` loaded.
+        class_names: its class names, one per output.
+        paths: the image files.
+        top: how many classes each result holds.
+        batch: how many images are read, and predicted together, at most.
+
+    Yields:
+        (path, its ranked classes, or the SearchError that says why it was not classified).
+    """
     channels = int(model.input.shape[-1])
+    for start in range(0, len(paths), batch):
+        chunk = paths[start : start + batch]
+        results: dict[int, list[tuple[str, float]] | SearchError] = {}
+        sizes: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+        for i, path in enumerate(chunk):
+            try:
+                pixels = _pixels(path, channels)
+            except SearchError as exc:
+                results[i] = exc
+                continue
+            sizes.setdefault(pixels.shape, []).append((i, pixels))
+        for same in sizes.values():
+            probabilities = np.asarray(model.predict(np.stack([p for _, p in same]), verbose=0))
+            for (i, _), row in zip(same, probabilities, strict=True):
+                results[i] = _ranked(row, class_names, top)
+        yield from ((path, results[i]) for i, path in enumerate(chunk))
+
+
+def _pixels(path: Path, channels: int) -> np.ndarray:
+    """The image at ``path`` as uint8 (height, width, channels)."""
     pixels = read_image(path, channels)
-    if pixels.ndim == 2:
-        pixels = pixels[..., None]
-    probabilities = np.asarray(model.predict(pixels[None], verbose=0))[0]
+    return pixels[..., None] if pixels.ndim == 2 else pixels
+
+
+def _ranked(probabilities: np.ndarray, class_names: list[str], top: int) -> list[tuple[str, float]]:
+    """The ``top`` (class name, probability) pairs of one image's ``probabilities``, best first."""
     order = np.argsort(-probabilities)[:top]
     return [(class_names[i], float(probabilities[i])) for i in order]

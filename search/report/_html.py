@@ -285,12 +285,22 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
     return figures
 
 
+PAGE_START = '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>'
+"""How every report page begins, up to its title."""
+REPORT_TITLES = ("Search report ", "Comparison of runs")
+"""How a one-run report's title and a comparison's begin."""
+
+
+def is_report_page(head: str) -> bool:
+    """Whether ``head``, the start of a file, is the start of a page this module wrote."""
+    return head.startswith(PAGE_START) and head[len(PAGE_START):].startswith(REPORT_TITLES)
+
+
 def _page(title: str, body: str) -> str:
     # plotly.js (4.6 MB) comes after the content, and figures are drawn one by one after the
     # load event, so the summary and the table show before the charts are ready.
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"{PAGE_START}{html.escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{body}<script>{_SORT_JS}</script>"
         f'<script type="text/javascript">{get_plotlyjs()}</script>'
         f"<script>{_DRAW_JS}</script></body></html>\n"

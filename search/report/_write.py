@@ -10,7 +10,7 @@ import pandas as pd
 
 from search.errors import SearchError, option
 from search.report._data import RunReport, choice_lines, load_report
-from search.report._html import render_compare, render_run
+from search.report._html import is_report_page, render_compare, render_run
 from search.storage import RunFolder, owning_run, write_atomic
 
 
@@ -63,6 +63,37 @@ def _check_targets(output: Path, targets: Sequence[Path]) -> None:
             )
 
 
+HEAD_CHARS = 4096
+"""How much of an existing file is read to tell whether a report wrote it."""
+TABLE_HEADER = "trial,"
+"""How the first line of a report's CSV table begins."""
+
+
+def _is_report_file(path: Path) -> bool:
+    """Whether the existing file ``path`` is one a report wrote (its page, or a ranked
+    table as CSV or JSON), which a report written again may replace."""
+    try:
+        if path.suffix == ".json":
+            rows = json.loads(path.read_text(encoding="utf-8"))
+            return isinstance(rows, list) and all(isinstance(r, dict) and "trial" in r for r in rows)
+        with path.open(encoding="utf-8") as file:
+            head = file.read(HEAD_CHARS)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return head.startswith(TABLE_HEADER) if path.suffix == ".csv" else is_report_page(head)
+
+
+def _check_replaced(output: Path, targets: Sequence[Path]) -> None:
+    """SearchError, before anything is written, where a file the report would write exists
+    and is not a report's: a user's own file is never replaced."""
+    for target in targets:
+        if (target.exists() or target.is_symlink()) and not _is_report_file(target):
+            raise SearchError(
+                f"{option('output')} {output}: would replace {target}, which is not a report's;"
+                " give another file name (a report writes NAME.html, NAME.csv and NAME.json)"
+            )
+
+
 def _table_json(table: pd.DataFrame) -> str:
     records = json.loads(table.to_json(orient="records"))
     return json.dumps(records, indent=1) + "\n"
@@ -98,7 +129,9 @@ def write_report(
     reports = [load_report(f, converged_epochs, tolerance) for f in folders]
     output = Path(output) if output is not None else default_output(folders)
     files = report_files(output, reports)
-    _check_targets(output, [output, *(path for pair in files.values() for path in pair)])
+    targets = [output, *(path for pair in files.values() for path in pair)]
+    _check_targets(output, targets)
+    _check_replaced(output, targets)
     output.parent.mkdir(parents=True, exist_ok=True)
     page = render_run(reports[0], top_k) if len(reports) == 1 else render_compare(reports)
     write_atomic(output, page.encode("utf-8"))

@@ -994,3 +994,26 @@ def test_quiet_that_is_not_a_bool_is_refused(tmp_path: Path) -> None:
     folder.update_meta(request=RunRequest(experiment="fashion", tuner="random").to_json("r1"))
     with pytest.raises(SearchError, match=r"^quiet \(1\): give True or False$"):
         search.resume(folder.path, quiet=1)  # type: ignore[arg-type]
+
+
+def test_the_trials_of_a_run_before_its_first_trial_are_an_empty_table(tmp_path: Path) -> None:
+    """``run.trials`` of a run stopped before any trial raised 'a report needs at least one
+    trial'; it is the table's columns without rows, as best_hyperparameters is None."""
+    from tests.helpers.runs import write_run
+
+    folder = write_run(tmp_path, "early", [], status="interrupted")
+    run = search.load(folder.path)
+    assert run.best_hyperparameters is None
+    table = run.trials
+    assert len(table) == 0 and {"trial", "status", "epochs"} <= set(table.columns)
+
+
+def test_the_model_of_a_failed_run_is_refused_in_words_that_fit(tmp_path: Path) -> None:
+    """'no model saved (the run is failed); resume it ... to finish it', which reran none of
+    its failed trials: a failed run says that it failed and where to read why."""
+    from tests.helpers.runs import trial, write_run
+
+    folder = write_run(tmp_path, "nan", [trial("0", [], "failed", failure="its val_loss was NaN")], "failed")
+    with pytest.raises(SearchError, match=r"best_model.keras: no model saved: the run failed \(see the reason"
+                       r" column of run.trials\); fix the cause and search again$"):  # fmt: skip
+        search.load(folder.path).best_model()

@@ -18,3 +18,21 @@ def test_a_run_named_twice_is_refused_not_compared_with_itself(
     err = capsys.readouterr().err
     assert err == (f"error: {folder.path.resolve()}: given twice (a, {folder.path}); name each run once\n")
     assert not (tmp_path / "fashion" / "compare-a-a.html").exists()
+
+
+@pytest.mark.parametrize("status", ["failed", "finished"])
+def test_a_run_whose_trials_all_failed_says_why_not_yet(
+    status: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A run that ended with every trial failed said 'no trial scored yet', as if one might."""
+    why = "ran to the end, but its val_loss was NaN; check the learning rate"
+    folder = write_run(tmp_path, "a", [trial(str(i), [], "failed", failure=why) for i in range(2)], status)
+    assert main(["report", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert f"no trial scored: 2 of 2 failed (trial 0: {why})" in out and "yet" not in out
+
+
+def test_a_run_still_going_without_a_score_says_yet(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    folder = write_run(tmp_path, "a", [trial("0", [], "failed", failure="boom")], "interrupted")
+    assert main(["report", str(folder.path)]) == 0
+    assert "no trial scored yet" in capsys.readouterr().out

@@ -76,6 +76,26 @@ def test_a_trial_that_did_not_complete_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "status, said",
+    [
+        ("running", "no trial completed yet"),
+        ("failed", "no trial completed: the run failed with 2 failed trials"),
+    ],
+)
+def test_a_run_without_a_completed_trial_says_whether_one_may_come(
+    status: str, said: str, tmp_path: Path
+) -> None:
+    """A failed run (every trial NaN) said 'no trial completed yet', as if one might."""
+    folder = RunFolder(tmp_path / "fashion" / "run")
+    folder.path.mkdir(parents=True)
+    trials = [{**_trial(i, 0.5), "status": "failed"} for i in ("0", "1")]
+    folder.write_trials(trials)
+    folder.write_meta({"status": status})
+    with pytest.raises(SearchError, match=f"run: {said}; nothing to export"):
+        export_engine._chosen(folder, trials, RunRequest(experiment="fashion", tuner="random"), None)
+
+
+@pytest.mark.parametrize(
     "output, message",
     [
         ("best_model.keras", "is the run's own model, which run.json's final describes; give another file"),
@@ -93,6 +113,18 @@ def test_a_bad_output_is_refused_before_any_work(output: str, message: str, tmp_
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert folder.model_file.read_bytes() == b"the run's model"
     assert sorted(p.name for p in folder.path.iterdir()) == ["best_model.keras", "run.json", "trials.json"]
+
+
+def test_an_output_that_is_not_a_model_is_never_replaced(tmp_path: Path, capsys) -> None:
+    """``--output notes.keras`` over a file that is not a Keras model wrote the model over
+    it: an earlier export (a Keras archive) is replaced, anything else is kept and named."""
+    folder, _ = _run(tmp_path, "1")
+    mine = tmp_path / "notes.keras"
+    mine.write_text("my notes")
+    assert main(["export", str(folder.path), "--output", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert f"--output {mine}: would replace a file that is not a Keras model" in err
+    assert len(err.strip().splitlines()) == 1 and mine.read_text() == "my notes"
 
 
 @pytest.mark.parametrize("name", ["best_model.keras", "tuner/trial_0/model.keras", "export.keras"])

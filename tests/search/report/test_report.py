@@ -602,6 +602,36 @@ def test_output_never_replaces_the_runs_own_files(name: str, tmp_path: Path, cap
     assert {p: p.read_bytes() for p in folder.path.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.parametrize("name", ["data.npy", "notes.html", "results.html", "results.json.html"])
+def test_output_never_replaces_a_users_own_files(name: str, tmp_path: Path, capsys) -> None:
+    """``--output data.npy`` wrote HTML over data.npy; ``--output results.html`` wrote its
+    table over the user's results.csv: a file that is not a report's is kept, and named."""
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "data.npy").write_bytes(b"\x93NUMPY")
+    (mine / "notes.html").write_text("<p>my notes</p>")
+    (mine / "results.csv").write_text("a,b\n1,2\n")
+    (mine / "results.json.json").write_text('{"mine": 1}')
+    before = {p: p.read_bytes() for p in mine.iterdir()}
+    assert main(["report", str(folder.path), "--output", str(mine / name)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--output" in err and "not a report's" in err
+    assert {p: p.read_bytes() for p in mine.iterdir()} == before
+
+
+def test_output_replaces_an_earlier_report(tmp_path: Path) -> None:
+    """A report written again to the same file replaces the first, tables included."""
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    other = write_run(tmp_path, "r2", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    write_report([folder], tmp_path / "out.html")
+    write_report([folder], tmp_path / "out.html")
+    write_report([folder, other], tmp_path / "cmp.html")
+    write_report([folder, other], tmp_path / "cmp.html")
+    assert main(["report", str(folder.path)]) == 0
+    assert main(["report", str(folder.path)]) == 0
+
+
 def test_a_read_only_run_folder_is_named_with_output_as_the_fix(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
