@@ -8,6 +8,8 @@ import re
 import sys
 from typing import Any, NoReturn
 
+from search.compat.argparse import take_as_values
+
 
 class UsageError(Exception):
     """A command line that does not parse; already printed."""
@@ -25,7 +27,7 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._negative_number_matcher = NEGATIVE_VALUE
+        take_as_values(self, NEGATIVE_VALUE)
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.short_usage()}\n{self.prog}: error: {message}\n")

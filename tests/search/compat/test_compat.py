@@ -3,7 +3,9 @@ private names are used, and KerasTuner's atomic writes as an explicit call."""
 
 from __future__ import annotations
 
+import argparse
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,7 @@ import keras_tuner as kt
 import pytest
 
 from search.compat import _versions
+from search.compat import argparse as compat_argparse
 from search.compat import keras_tuner as compat_kt
 from search.compat import mlflow as compat_mlflow
 from search.compat import optuna as compat_optuna
@@ -39,6 +42,8 @@ PRIVATE_NAMES = {
     "_gradient_registry",
     # MLflow
     "_tracking_store_registry", "_registry",
+    # argparse
+    "_negative_number_matcher",
 }  # fmt: skip
 PRIVATE_MODULES = ("keras_tuner.src", "tensorflow.python", "optuna._", "mlflow.tracking._")
 
@@ -148,3 +153,13 @@ def test_importing_the_tuners_patches_nothing() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert done.stdout.split() == ["False", "keras_tuner.src.utils", "keras_tuner.src.engine.tuner_utils"]
+
+
+def test_this_python_s_argparse_is_a_tested_one_with_the_pattern() -> None:
+    """The command line takes ``--max-search-time -5s`` as a value (to refuse it in its own
+    words) through argparse's private pattern: a Python that drops it must fail here."""
+    assert compat_argparse.check_version()
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--limit")
+    compat_argparse.take_as_values(parser, re.compile(r"^-\.?\d"))
+    assert parser.parse_args(["--limit", "-5s"]).limit == "-5s"
