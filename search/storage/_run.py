@@ -206,11 +206,21 @@ _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("hyperparameters", "an object", lambda v: isinstance(v, dict)),
     ("epochs", "a list", lambda v: isinstance(v, list)),
     ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(
-        isinstance(x, str | bool) for x in v.values())),
+        isinstance(x, str) for x in v.values())),  # a restored epoch's flag is a bool
 )  # fmt: skip
+
+
 def not_a_run(path: Path, by_name: bool = True) -> str:
-    """What the existing ``path``, given as a run, is instead, and what to give; ``by_name``:
-    the command line, which also takes a run's name and the results root as an option."""
+    """What the existing ``path``, given as a run, is instead, and what to give.
+
+    Args:
+        path: an existing path given as a run.
+        by_name: for the command line, which also takes a run's name and the results root
+            as an option.
+
+    Returns:
+        The reason and the fix, to follow the path in a message.
+    """
     folder = "a run's folder or name" if by_name else "a run's folder"
     if path.is_file():
         if path.name == RUN_FILE:
