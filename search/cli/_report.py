@@ -12,13 +12,11 @@ from rich.console import Console
 from search.cli._parser import add_common
 from search.cli._runs import missing_model, resolve_run
 from search.errors import SearchError
-from search.storage import STOPPED, RunFolder, check_writable
+from search.storage import ENDED, STOPPED, RunFolder, check_writable
 
 if TYPE_CHECKING:
     from search.report import RunReport
 
-ENDED = ("finished", "failed")
-"""The states of a run that will score no more trials."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from rich.console import Console
 
 from hypermodels import deployable
+from search._text import plural
 from search.data import Splits, class_names, missing_arrays
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
@@ -29,6 +30,7 @@ from search.errors import DataError, RunFolderError, SearchError, SearchInterrup
 from search.experiments import own_objects
 from search.space import Space, space_from_dict
 from search.storage import (
+    ENDED,
     EXPORT_FILE,
     RunFolder,
     RunLock,
@@ -261,8 +263,6 @@ def _stored(
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
 
 
-ENDED = ("finished", "failed")
-"""The states of a run that will complete no more trials."""
 
 
 def _chosen(
@@ -274,7 +274,7 @@ def _chosen(
     if not ranked:
         status = folder.read_meta().get("status")
         failed = sum(t.get("status") == "failed" for t in trials)
-        said = f": the run {status} with {failed} failed trials" if status in ENDED else " yet"
+        said = f": the run {status} with {plural(failed, 'failed trial')}" if status in ENDED else " yet"
         raise SearchError(f"{folder.path}: no trial completed{said}; nothing to export")
     if trial is not None and trial not in ranked:
         trial = _same_number(trial, ranked)

@@ -2,7 +2,7 @@
 
 from search.storage._atomic import utc_now, write_atomic, write_json
 from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs, trained_seconds
-from search.storage._lock import LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
+from search.storage._lock import ENDED, LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
 from search.storage._run import (
     EXPORT_FILE,
     FORMAT_VERSION,
@@ -28,6 +28,7 @@ from search.storage._urls import MASK, is_masked, masked_url
 from search.storage._writable import check_writable
 
 __all__ = [
+    "ENDED",
     "EXPORT_FILE",
     "FINALISTS_DIR",
     "FORMAT_VERSION",

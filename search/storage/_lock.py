@@ -175,6 +175,8 @@ def _read_pid(fd: int) -> str:
 
 STOPPED = "stopped (no process is running it)"
 """A run that run.json says is running, whose lock no live process holds: killed."""
+ENDED = ("finished", "failed")
+"""The statuses of a run that will complete no more trials."""
 
 
 def run_state(folder: Path | RunFolderLike, status: str) -> str:
