@@ -215,7 +215,7 @@ def same_space(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[fl
     print(f"same-space: {len(tuner.oracle.trials)} trials; {best_hps.values}", flush=True)
     # The validated retrain: every image outside the validation split (the search's own
     # in the smoke), the learning rate cut when validation accuracy stalls, the best kept.
-    x_all, y_all = (x_train, y_train) if budget.smoke else retrain_data(splits, "validated")
+    x_all, y_all = (x_train, y_train) if budget.smoke else retrain_data(splits, "validated")[:2]
     model = hypermodel.build(best_hps)
     callbacks = [
         keras.callbacks.ReduceLROnPlateau("val_accuracy", factor=VALIDATED_FACTOR, patience=1,

@@ -17,6 +17,7 @@ from hypermodels._state import (
     load_state,
     read_arrays,
     save_state,
+    state_damage,
     variable_arrays,
     write_arrays,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "read_arrays",
     "replay_epochs",
     "save_state",
+    "state_damage",
     "unfreeze_top",
     "variable_arrays",
     "write_arrays",

@@ -86,7 +86,7 @@ def class_names_of(model: keras.Model) -> list[str]:
         return list(model.get_layer("class_names").class_names)
     except ValueError:
         raise ValueError(
-            "the model has no class names: predict takes image classifiers that"
-            " `python -m search export RUN` wrote (it saves other models as they trained:"
-            " load those with keras.saving.load_model)"
+            "the model has no class names: predict takes only the image classifiers that"
+            " `python -m search export RUN` writes; it saves other models (this one) as they"
+            " trained: load them with keras.saving.load_model and call its predict"
         ) from None

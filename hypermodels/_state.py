@@ -163,6 +163,28 @@ def saved_epochs(path: Path) -> list[int]:
         return []
 
 
+def state_damage(path: Path) -> str | None:
+    """Why the state file at ``path`` cannot be read.
+
+    Args:
+        path: a state file :func:`save_state` wrote.
+
+    Returns:
+        The reason, in one line; None when the file reads whole or there is none (nothing
+        saved yet).
+    """
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            json.loads(bytes(data["meta"]).decode())["epochs"]
+            for name in data.files:  # a file cut short fails on the arrays it lost
+                data[name]
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return None
+
+
 def load_state(path: Path, model: keras.Model) -> EpochState | None:
     """Restore ``model`` (and its optimizer) from ``path``.
 

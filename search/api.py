@@ -250,7 +250,8 @@ def _check_report_path(path: Path) -> None:
 
 
 def run(
-    hypermodel: Any, x: Any = None, y: Any = None, *,
+    hypermodel: Any, x: Any = None, y: Any = None, *, sample_weight: Any = None,
+    class_weight: Mapping[int, float] | None = None,
     validation_data: Any = None, validation_split: float = 0.2, test_data: Any = None,
     tuner: str = "hyperband", objective: str | kt.Objective = "val_accuracy",
     max_trials: int | None = None, max_epochs: int | None = None,
@@ -277,12 +278,22 @@ def run(
             ``keras_tuner.HyperModel`` (its own ``fit`` too), or an experiment: a built-in
             experiment's name (``"fashion"``), ``"file.py:NAME"`` or a
             :class:`search.Experiment`, with no arrays.
-        x: training inputs (with a hypermodel).
+        x: training inputs (with a hypermodel): one array, or a multi-input model's list
+            or dict of arrays (keyed by its inputs' names), each holding every row.
         y: training targets: class labels, one-hot rows, or values.
-        validation_data: ``(x_val, y_val)``; None: a seeded ``validation_split`` of x, y
-            (stratified for class labels).
+        sample_weight: a weight of 0 or more per row of x, as ``model.fit`` takes it (with a
+            ``build(hp)``, or a HyperModel whose own ``fit`` takes it): the loss, and the
+            metrics compiled as ``weighted_metrics``, weigh each row by it; None: rows
+            weigh alike.
+        class_weight: a weight of 0 or more per class label (``{0: 1.0, 1: 5.0}``), as
+            ``model.fit`` takes it: each training row's weight is multiplied by its class's
+            (1 for a class without one); validation and test rows are not weighted by it.
+        validation_data: ``(x_val, y_val)`` or ``(x_val, y_val, val_sample_weight)``; None:
+            a seeded ``validation_split`` of x, y and sample_weight (stratified for class
+            labels).
         validation_split: the share of x, y held out for validation.
-        test_data: ``(x_test, y_test)``, evaluated once by the final model, never to choose.
+        test_data: ``(x_test, y_test)`` or ``(x_test, y_test, test_sample_weight)``,
+            evaluated once by the final model, never to choose.
         tuner: ``hyperband``, ``random``, ``bayesian`` or ``optuna``.
         objective: a metric name the model logs (``val_accuracy``, ``val_auc``...), with
             ``:min`` or ``:max`` where its direction is not obvious (``"val_rmse:min"``), a
@@ -350,11 +361,14 @@ def run(
         max_search_time=_seconds(max_search_time),
     )  # fmt: skip
     options.check()  # every option, before any work
-    data = {"x": x, "y": y, "validation_data": validation_data, "test_data": test_data}
+    data = {"x": x, "y": y, "validation_data": validation_data, "test_data": test_data,
+            "sample_weight": sample_weight, "class_weight": class_weight}  # fmt: skip
     if isinstance(hypermodel, (str, Experiment)) and all(value is None for value in data.values()):
         return _run_experiment(hypermodel, options, quiet, observers)
     _check_given(hypermodel, data, options)
-    splits = array_splits(x, y, validation_data, validation_split, test_data, seed)
+    splits = array_splits(
+        x, y, validation_data, validation_split, test_data, seed, sample_weight, class_weight
+    )
     user = experiment_for(hypermodel, experiment, options.space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
     request = replace(
@@ -399,7 +413,7 @@ def _objective(objective: Any) -> tuple[str, str | None]:
 
 
 FIT_KEYWORDS = (
-    "batch_size", "shuffle", "class_weight", "steps_per_epoch", "validation_steps",
+    "batch_size", "shuffle", "steps_per_epoch", "validation_steps",
     "validation_batch_size", "validation_freq", "initial_epoch",
 )  # fmt: skip
 """``model.fit`` keywords a ``HyperModel``'s own ``fit`` can pass on."""
@@ -415,9 +429,6 @@ RENAMED = {
     " stop); follow the epochs with observers=[...] (search.Observer subclasses), or pass them to"
     " model.fit, with the callbacks it is given, in a keras_tuner.HyperModel's"
     " fit(self, hp, model, *args, **kwargs)",
-    "sample_weight": "search.run splits and keeps x, y itself, so weights per row cannot follow"
-    " them; weigh classes instead with class_weight, passed to model.fit in a"
-    " keras_tuner.HyperModel's fit(self, hp, model, *args, **kwargs)",
 }
 """KerasTuner's ``tuner.search`` (and tuner) keywords ``search.run`` does not take, and what to give."""
 
@@ -448,7 +459,7 @@ def _refuse_keras_tuner_options(given: Mapping[str, Any]) -> None:
 
 
 def _check_given(hypermodel: Any, data: dict[str, Any], options: RunRequest) -> None:
-    """SearchError for ``data`` (x, y, validation_data, test_data) given in a form
+    """SearchError for ``data`` (x, y, validation_data, test_data, the weights) given in a form
     ``search.run`` cannot take, or not given: a stream (before "missing": x may be one),
     a missing x or y, arrays with an experiment, which loads its own; or given with
     ``options`` that choose what an experiment loads."""

@@ -71,10 +71,15 @@ def exception_line(exc: BaseException) -> str:
     """An exception's message in one line: its first (TensorFlow's own line, ``Received a
     label value of 4 ...``, not its "Graph execution error" header or node names; a Keras
     layer's reason, not its "Exception encountered when calling" header), without terminal
-    styles; the exception's type when it has no message."""
-    lines = [line.strip() for line in _ANSI_ESCAPE.sub("", str(exc)).splitlines() if line.strip()]
+    styles; the exception's type when it has no message. A KeyError's message (its key: a
+    dict of inputs without one a model's ``call`` reads) as its text, not as ``str`` gives
+    it (its repr, Keras' header, newlines and styles escaped), after ``KeyError:``."""
+    keyed = isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str)
+    text = exc.args[0] if keyed else str(exc)
+    lines = [line.strip() for line in _ANSI_ESCAPE.sub("", text).splitlines() if line.strip()]
     told = [line for line in lines if not line.startswith(_TENSORFLOW_NOISE + _KERAS_NOISE)]
-    return (told or lines or [type(exc).__name__])[0]
+    line = (told or lines or [type(exc).__name__])[0]
+    return f"KeyError: {line}" if keyed else line
 
 
 def innermost_cause(exc: BaseException) -> BaseException:

@@ -44,6 +44,26 @@ def build(hp: kt.HyperParameters) -> keras.Model:
     return model
 
 
+def _two_inputs(hp: kt.HyperParameters, listed: bool) -> keras.Model:
+    first, second = keras.Input((5,), name="a"), keras.Input((FEATURES - 5,), name="b")
+    joined = keras.layers.Concatenate()([first, second])
+    hidden = keras.layers.Dense(hp.Int("units", 4, 16, step=4), activation="relu")(joined)
+    inputs = [first, second] if listed else {"a": first, "b": second}
+    model = keras.Model(inputs, keras.layers.Dense(CLASSES, activation="softmax")(hidden))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def build_two_inputs(hp: kt.HyperParameters) -> keras.Model:
+    """A multi-input model: the first 5 features as input ``a``, the rest as ``b`` (a dict)."""
+    return _two_inputs(hp, listed=False)
+
+
+def build_two_listed_inputs(hp: kt.HyperParameters) -> keras.Model:
+    """The same model taking its two inputs as a list."""
+    return _two_inputs(hp, listed=True)
+
+
 def build_with_branch(hp: kt.HyperParameters) -> keras.Model:
     """A conditional scope: ``width`` only matters for the ``wide`` architecture."""
     arch = hp.Choice("arch", ["narrow", "wide"])

@@ -66,7 +66,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         f" TEST {describe_test(done.final)}" + (f" on {tested:,} {unit}" if tested else "")
     )
     if not done.takes_images:
-        console.print(f"model: {done.output} (inputs of shape {shape}, as it trained; load it with"
+        inputs = f"inputs of shape {shape}" if shape else "several inputs"
+        console.print(f"model: {done.output} ({inputs}, as it trained; load it with"
                       " keras.saving.load_model)")  # fmt: skip
         return 0
     console.print(f"model: {done.output} (classes: {', '.join(done.class_names)})")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from search.compat.argparse import take_as_values
@@ -28,6 +29,20 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         take_as_values(self, NEGATIVE_VALUE)
+        self.stray_word: Callable[[str], str] | None = None
+        """Where set: the error for a first word that names none of the parser's subcommands
+        (its options before them take no value), given the word."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: Any = None
+    ) -> tuple[Any, list[str]]:
+        """argparse's parse, but a first word that names no subcommand is refused in
+        :attr:`stray_word`'s words where it is set."""
+        words = [a for a in (sys.argv[1:] if args is None else args) if not a.startswith("-")]
+        commands = [a.choices for a in self._actions if a.nargs == argparse.PARSER]
+        if self.stray_word is not None and words and commands and words[0] not in (commands[0] or {}):
+            self.error(self.stray_word(words[0]))
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.short_usage()}\n{self.prog}: error: {message}\n")
@@ -47,6 +62,13 @@ class Parser(argparse.ArgumentParser):
         if message:
             sys.stderr.write(message)
         raise SystemExit(status)
+
+
+def refuse_stray_word(parser: argparse.ArgumentParser, error: Callable[[str], str]) -> None:
+    """Make ``parser`` (one of ours) refuse a first word that names none of its subcommands
+    with ``error(word)``, not argparse's "invalid choice"."""
+    if isinstance(parser, Parser):
+        parser.stray_word = error
 
 
 BACKENDS = ("tensorflow", "jax")

@@ -4,12 +4,13 @@ space, readably."""
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from search.cli._parser import add_common
+from search.cli._parser import add_common, refuse_stray_word
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -33,6 +34,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=handle_show)
     add_common(p)
     p.set_defaults(handler=handle_list)
+    refuse_stray_word(p, _show_instead)
+
+
+def _show_instead(word: str) -> str:
+    """The error for ``search spaces WORD``: WORD is taken for a space to show."""
+    return (
+        f"{word!r} is not an action of search spaces (list, show); to show that space:"
+        f" python -m search spaces show {shlex.quote(word)}; to list the spaces: python -m search spaces"
+    )
 
 
 def handle_show(args: argparse.Namespace, console: Console) -> int:

@@ -15,6 +15,7 @@ from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
 from search.data._folders import ImageFolders, SkippedImagesWarning, load_image_folders, scan
 from search.data._idx import read_idx
 from search.data._images import load_images
+from search.data._inputs import Inputs, form_words, join, parts, row_shape, row_shapes, rows, single, take
 from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
 
 __all__ = [
@@ -22,10 +23,13 @@ __all__ = [
     "DEFAULT_VAL_SIZE",
     "ArrayData",
     "ImageFolders",
+    "Inputs",
     "SkippedImagesWarning",
     "Splits",
     "array_splits",
     "class_names",
+    "form_words",
+    "join",
     "load_arrays",
     "load_clothing",
     "load_fashion",
@@ -33,11 +37,17 @@ __all__ = [
     "load_images",
     "locate",
     "missing_arrays",
+    "parts",
     "read_folder",
     "read_idx",
     "refuse_streams",
+    "row_shape",
+    "row_shapes",
+    "rows",
     "save_arrays",
     "scan",
+    "single",
     "split_off",
     "stratified_indices",
+    "take",
 ]

@@ -120,7 +120,12 @@ def _cache_file(folders: ImageFolders, split: str, size: int) -> Path:
     digest.update(f"{CACHE_VERSION}\n{folders.root.resolve()}\n{split}\n{size}\n".encode())
     digest.update("\n".join(folders.class_names).encode())
     for path, label in folders.files[split]:
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise DataError(
+                f"{path}: deleted while the data set was read; run again once its folders stay as they are"
+            ) from None
         digest.update(f"\n{path.name}\t{label}\t{stat.st_size}\t{stat.st_mtime_ns}".encode())
     return cache_dir("images") / f"{folders.root.name}-{split}-{size}-{digest.hexdigest()[:16]}.npz"
 

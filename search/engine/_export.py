@@ -17,7 +17,7 @@ from rich.console import Console
 
 from hypermodels import deployable
 from search._text import plural
-from search.data import Splits, class_names, missing_arrays
+from search.data import Splits, class_names, missing_arrays, row_shape, single
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
 from search.engine._plan import final_setup, plan
@@ -130,7 +130,7 @@ def export_run(
                 # Still under the stop: a first signal from here on waits for the record.
                 _record_export(folder, output, best, final, final_splits)
     return Export(
-        output, best["id"], final, tuple(final_splits.x_train.shape[1:]), names,
+        output, best["id"], final, row_shape(final_splits.x_train), names,
         takes_images=bool(names),
     )  # fmt: skip
 
@@ -150,11 +150,12 @@ def for_use(model: keras.Model, splits: Splits) -> tuple[keras.Model, tuple[str,
     """An image classifier behind uint8 images of any size, with its class names (what
     ``predict`` takes), and the names; any other model (a user's, on other inputs or
     targets) as it is, and no names."""
-    shape = tuple(splits.x_train.shape[1:])
-    if len(shape) != IMAGE_DIMS:
+    shape = row_shape(splits.x_train)
+    if len(shape) != IMAGE_DIMS:  # several inputs too
         return model, ()
-    names = class_names(splits, _outputs(model, splits.x_train[:1]))
-    scale = 1.0 if splits.class_names else pixel_scale(splits.x_train)  # the experiments': pixels
+    images = single(splits.x_train, "images")
+    names = class_names(splits, _outputs(model, images[:1]))
+    scale = 1.0 if splits.class_names else pixel_scale(images)  # the experiments': pixels
     if not names or scale is None:
         return model, ()
     try:
@@ -303,7 +304,7 @@ def _record_export(
     record = {
         "output": str(output.resolve()),
         "trial": best["id"],
-        "image_shape": list(splits.x_train.shape[1:]),
+        "image_shape": list(row_shape(splits.x_train)),
         "test_accuracy": final["test_accuracy"],
         "test_images": final["test_images"],
         "train_images": final["train_images"],

@@ -160,18 +160,19 @@ def _train(
     reason, the environment's stop the run."""
     splits, final_hypermodel = setup
     files = FinalistFiles(ctx.folder.path)
-    x, y = retrain_data(splits, "validated")
+    x, y, weights = retrain_data(splits, "validated")
     epochs, monitor = ctx.request.retrain_max_epochs, ctx.request.kt_objective()
     state = files.state_file(record["id"])
     done = trained_epochs(state)
     say(f"{label}: trial {record['id']}'s configuration{start_words(record, start)} on"
-        f" {len(x):,} {splits.unit}" + (f", continued after epoch {done}" if done else ""))  # fmt: skip
+        f" {len(y):,} {splits.unit}" + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     line = None if ctx.quiet else EpochLine(ctx.console, epochs, True, label, monitor.name)
     started = time.perf_counter()
     try:
         fitted = fit_configuration(
-            final_hypermodel, _hyperparameters(record), x, y, (splits.x_val, splits.y_val),
+            final_hypermodel, _hyperparameters(record), x, y, splits.validation_data(),
             epochs, monitor, line, state=state, start=start, say=say, stop=ctx.stopper,
+            sample_weight=weights,
         )  # fmt: skip
     except SearchStopped:
         raise  # a signal, not the finalist's failure: it goes on after its last epoch on resume
@@ -184,7 +185,7 @@ def _train(
                   "baseline": bool(record.get("baseline")), "failure": reason}  # fmt: skip
         files.record(failed)
         return failed
-    trained = (len(x), splits.unit)
+    trained = (len(y), splits.unit)
     summary = trained_record(record, "validated", trained, fitted, monitor.name, epochs)
     score = float(summary.get("val_score", fitted.curve.get(monitor.name, [math.nan])[-1]))
     seconds = fitted.earlier_seconds + time.perf_counter() - started

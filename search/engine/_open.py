@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from search import tuners
-from search.data import Splits, save_arrays
+from search.data import Inputs, Splits, row_shape, row_shapes, rows, save_arrays
 from search.engine._context import Say
 from search.engine._plan import Plan, check_resumable, check_same_data
 from search.engine._request import RunRequest
@@ -135,10 +135,12 @@ def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMe
         ),
         space=SpaceMeta(space.source, space.fingerprint(), space.to_dict()),
         data=DataMeta(
-            source=splits.source, train=len(splits.x_train), validation=len(splits.x_val),
-            test=len(splits.x_test), seed=request.seed,
-            image_shape=list(splits.x_train.shape[1:]), class_names=list(splits.class_names),
+            source=splits.source, train=rows(splits.x_train), validation=rows(splits.x_val),
+            test=rows(splits.x_test), seed=request.seed,
+            image_shape=list(row_shape(splits.x_train)), inputs=_several_shapes(splits.x_train),
+            class_names=list(splits.class_names),
             fingerprint=splits.fingerprint(), unit=splits.unit,
+            weighted=splits.weighted(),
         ),
         model={"weights": p.model.weights},
         precision=policy,
@@ -155,6 +157,13 @@ def _optuna_meta(request: RunRequest, p: Plan) -> OptunaMeta:
         storage=masked_url(request.storage) or "optuna.journal",
         study=p.options.study_name,
     )
+
+
+
+def _several_shapes(x: Inputs) -> dict[str, list[int]]:
+    """The shape of a row of each array of a multi-input model's inputs ``x``, by name;
+    {} for one array."""
+    return {name: list(shape) for name, shape in row_shapes(x).items() if name}
 
 
 __all__ = ["OpenRun", "open_run", "record_start"]

@@ -399,11 +399,14 @@ def _limits(old: float | None, new: float | None) -> str:
 def check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> None:
     """Refuse to continue a run on other data than it started with (another folder, other
     arrays under the same name): its trials would mix two data sets."""
-    stored = (meta.get("data") or {}).get("fingerprint")
+    data = meta.get("data") or {}
+    stored = data.get("fingerprint")
     if stored is not None and stored != splits.fingerprint():
+        then, now = (", ".join(kinds) or "none" for kinds in (data.get("weighted") or [], splits.weighted()))
+        weights = "" if then == now else f"; weighted rows: {then} then, {now} now"
         raise SearchError(
             f"{folder.path}: the data differ from the ones this run started with"
-            f" ({(meta.get('data') or {}).get('source')}); continue it on the same data,"
+            f" ({data.get('source')}{weights}); continue it on the same data (and weights),"
             " or start a new run with another name"
         )
 

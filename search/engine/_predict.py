@@ -93,14 +93,22 @@ def read_image(path: Path, channels: int) -> np.ndarray:
     except IsADirectoryError:
         raise SearchError(f"is a folder; give the image files in it, e.g. {path / '*.png'}") from None
     except UnidentifiedImageError:
-        what = "an empty file (0 bytes)" if path.stat().st_size == 0 else (
-            "not an image (Pillow knows no image format in it)")
-        raise SearchError(f"{what}; {IMAGE_FILES}") from None
+        raise SearchError(_not_an_image(path)) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise SearchError(
             f"not a readable image ({type(exc).__name__}: {exc}): damaged or cut short; give the"
             " whole file (or save it again from an image editor)"
         ) from None
+
+
+def _not_an_image(path: Path) -> str:
+    """Why the file Pillow knows no image format in is refused: empty, not an image, or gone."""
+    try:
+        empty = path.stat().st_size == 0
+    except FileNotFoundError:
+        return "no such file"
+    what = "an empty file (0 bytes)" if empty else "not an image (Pillow knows no image format in it)"
+    return f"{what}; {IMAGE_FILES}"
 
 
 def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:

@@ -16,7 +16,7 @@ import keras_tuner as kt
 
 from search._text import NO_LIMIT
 from search.compat import keras_tuner as compat_kt
-from search.data import Splits
+from search.data import Splits, rows
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
@@ -474,7 +474,7 @@ def starts_from_checkpoint(request: RunRequest, splits: Splits) -> bool:
     no better from its checkpoint (``bench/RESULTS.md``, fifth stop)."""
     if request.retrain_data != "validated" or request.retrain_from == "scratch":
         return False
-    every_row = splits.x_unsplit is None or len(splits.x_unsplit) == len(splits.x_train)
+    every_row = splits.x_unsplit is None or rows(splits.x_unsplit) == rows(splits.x_train)
     return request.retrain_from == "checkpoint" or every_row
 
 

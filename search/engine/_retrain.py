@@ -14,9 +14,9 @@ import keras_tuner as kt
 import numpy as np
 from rich.console import Console
 
-from hypermodels import EVAL_BATCH_SIZE, evaluate_model
+from hypermodels import EVAL_BATCH_SIZE, evaluate_model, state_damage
 from search._text import UNREADABLE, plural
-from search.data import Splits
+from search.data import Inputs, Splits, join, rows, single
 from search.engine._checkpoints import search_checkpoint
 from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup
@@ -91,19 +91,23 @@ def validated_min_delta(monitor: kt.Objective) -> float:
     return VALIDATED_MIN_DELTA if monitor.direction == "max" else 0.0
 
 
-def retrain_data(splits: Splits, which: str) -> tuple[np.ndarray, np.ndarray]:
-    """``full``: every labelled training image; ``search``: the search's train + validation;
-    ``validated``: every training image outside the validation split."""
+def retrain_data(splits: Splits, which: str) -> tuple[Inputs, np.ndarray, np.ndarray | None]:
+    """The inputs, targets and row weights (their own and their classes'; None: rows weigh
+    alike) a retrain trains on. ``full``: every labelled training image; ``search``: the
+    search's train + validation; ``validated``: every training image outside the
+    validation split."""
     if which == "validated":
         if splits.x_unsplit is not None and splits.y_unsplit is not None:
-            return splits.x_unsplit, splits.y_unsplit
-        return splits.x_train, splits.y_train
+            return splits.x_unsplit, splits.y_unsplit, None  # an experiment's images: no weights
+        return splits.x_train, splits.y_train, splits.training_weights(splits.y_train, splits.w_train)
     if which == "full" and splits.x_full is not None and splits.y_full is not None:
-        return splits.x_full, splits.y_full
-    return (
-        np.concatenate([splits.x_train, splits.x_val]),
-        np.concatenate([splits.y_train, splits.y_val]),
-    )
+        return splits.x_full, splits.y_full, None
+    y = np.concatenate([splits.y_train, splits.y_val])
+    weights = None
+    if splits.w_train is not None or splits.w_val is not None:  # a part without weights: 1 a row
+        parts = ((splits.w_train, splits.x_train), (splits.w_val, splits.x_val))
+        weights = np.concatenate([np.ones(rows(x), np.float32) if w is None else w for w, x in parts])
+    return join(splits.x_train, splits.x_val), y, splits.training_weights(y, weights)
 
 
 def retrain_epochs(record: dict[str, Any], tolerance: float) -> int:
@@ -167,18 +171,23 @@ def _validated_summary(
 
 
 def test_metrics(
-    hypermodel: kt.HyperModel, model: keras.Model, x: np.ndarray, y: np.ndarray
+    hypermodel: kt.HyperModel,
+    model: keras.Model,
+    x: Inputs,
+    y: np.ndarray,
+    sample_weight: np.ndarray | None = None,
 ) -> dict[str, float] | None:
     """The final model's loss and metrics on the test set (evaluated once); None without
     test data. The project's hypermodels use their own compiled evaluation step; a user's
-    model its own compiled loss and metrics (``model.evaluate``)."""
-    if len(x) == 0:
+    model its own compiled loss and metrics (``model.evaluate``, the loss and weighted
+    metrics weighted by ``sample_weight`` where given)."""
+    if len(y) == 0:
         return None
     if isinstance(hypermodel, UserHyperModel):
-        results = model.evaluate(x, y, return_dict=True, verbose=0)
+        results = model.evaluate(x, y, sample_weight=sample_weight, return_dict=True, verbose=0)
         return {name: float(value) for name, value in results.items() if np.ndim(value) == 0}
     batch = getattr(hypermodel, "eval_batch_size", EVAL_BATCH_SIZE)  # big bases need small batches
-    loss, accuracy = evaluate_model(model, x, y, batch)
+    loss, accuracy = evaluate_model(model, single(x, "test data"), y, batch)
     return {"loss": float(loss), "accuracy": float(accuracy)}
 
 
@@ -219,25 +228,25 @@ def retrain_best(
     planned = best.get("best_epoch") is not None and not validated
     plateau = retrain_epochs(best, tolerance) if planned else None
     epochs = max_epochs if plateau is None else min(plateau, max_epochs)
-    x, y = retrain_data(splits, which)
+    x, y, weights = retrain_data(splits, which)
     if not quiet:
-        how = _how_long(best, monitor, (epochs, plateau), f"{len(splits.x_val):,} validation {splits.unit}",
+        how = _how_long(best, monitor, (epochs, plateau), f"{rows(splits.x_val):,} validation {splits.unit}",
                         tolerance, validated)
         done = trained_epochs(state) if state is not None else 0
         console.print(f"retraining trial {best['id']}'s configuration{start_words(best, start)} on"
-                      f" {len(x):,} {splits.unit} {how}"
+                      f" {len(y):,} {splits.unit} {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
     line = None if quiet else EpochLine(console, epochs, validated, monitor=monitor.name)
-    validation = (splits.x_val, splits.y_val) if validated else None
+    validation = splits.validation_data() if validated else None
     fitted = fit_configuration(
         hypermodel, hp, x, y, validation, epochs, monitor, line, state, start,
-        say=None if quiet else console.print, stop=stop,
+        say=None if quiet else console.print, stop=stop, sample_weight=weights,
     )  # fmt: skip
     train_seconds = fitted.earlier_seconds + time.perf_counter() - started
     if stop is not None:
         stop.check()  # a signal after the last batch: the test waits for the resumed run
-    out = trained_record(best, which, (len(x), splits.unit), fitted, monitor.name, max_epochs)
+    out = trained_record(best, which, (len(y), splits.unit), fitted, monitor.name, max_epochs)
     out.update(tested(hypermodel, fitted.model, splits, save_to or folder.model_file))
     seconds = fitted.earlier_seconds + time.perf_counter() - started
     out.update(seconds=round(seconds, 1), train_seconds=round(train_seconds, 1))
@@ -247,13 +256,13 @@ def retrain_best(
 def tested(hypermodel: kt.HyperModel, model: keras.Model, splits: Splits, target: Path) -> dict[str, Any]:
     """The final model evaluated once on the test set and saved to ``target``: what
     run.json's ``final`` says of it."""
-    test = test_metrics(hypermodel, model, splits.x_test, splits.y_test)
+    test = test_metrics(hypermodel, model, splits.x_test, splits.y_test, splits.w_test)
     model.save(target)
     return {
         "test_metrics": test,
         "test_loss": (test or {}).get("loss"),
         "test_accuracy": (test or {}).get("accuracy"),
-        "test_images": len(splits.x_test),
+        "test_images": rows(splits.x_test),
         "model": target.name,
         "note": TEST_NOTE,
     }
@@ -309,12 +318,20 @@ class Fitted:
     """Why the search checkpoint it was to start from was not used (it did not fit)."""
 
 
+def _tell_damaged(state: Path, say: Callable[[str], None] | None) -> None:
+    """Say that the saved state of a training interrupted earlier cannot be read: the
+    training starts again from its first epoch."""
+    damage = state_damage(state)
+    if damage is not None and say is not None:
+        say(f"{state}: this training's saved state is damaged ({damage}); it restarts from epoch 1")
+
+
 def fit_configuration(
     hypermodel: kt.HyperModel,
     hp: kt.HyperParameters,
-    x: np.ndarray,
+    x: Inputs,
     y: np.ndarray,
-    validation: tuple[np.ndarray, np.ndarray] | None,
+    validation: tuple[Inputs, ...] | None,
     epochs: int,
     monitor: kt.Objective,
     line: keras.callbacks.Callback | None,
@@ -322,6 +339,7 @@ def fit_configuration(
     start: Path | None = None,
     say: Callable[[str], None] | None = None,
     stop: StopOnSignal | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> Fitted:
     """Build and train one configuration; with ``validation``, while ``monitor`` improves
     (the learning rate cut after each epoch without a better one), keeping the best
@@ -330,7 +348,7 @@ def fit_configuration(
     weights file of this configuration (its search checkpoint) to start from. ``say``:
     where to print that ``start`` did not fit (the training then starts anew). ``stop``:
     the run's stop on a signal, checked at every batch boundary (after the epoch's state is
-    saved)."""
+    saved). ``sample_weight``: a weight per row of ``x`` (None: rows weigh alike)."""
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
@@ -345,12 +363,16 @@ def fit_configuration(
     if stop is not None:
         callbacks.append(stop.callback())
     done = keeper.restore(model) if keeper is not None else 0
+    if state is not None and not done:
+        _tell_damaged(state, say)
     model, started_from, problem = _started(hypermodel, hp, model, None if done else start, say)
     if keeper is not None:  # a resumed training began as its state says
         keeper.started_from = started_from = keeper.started_from if done else started_from
     curve: dict[str, list[float]] = {}
     if keeper is None or not keeper.over(epochs):
-        more = {"initial_epoch": done} if done else {}  # a fit of one's own may not take it
+        more: dict[str, Any] = {"initial_epoch": done} if done else {}  # a fit of its own may not take it
+        if sample_weight is not None:
+            more["sample_weight"] = sample_weight
         history = hypermodel.fit(
             hp, model, x, y, validation_data=validation, epochs=epochs, callbacks=callbacks,
             **more,

@@ -16,8 +16,9 @@ from typing import Any
 
 from hypermodels import DataFidelity
 from search._text import duration_words, plural
+from search.data import rows
 from search.engine._checkpoints import CheckpointKeeper, checkpoint_keeper
-from search.engine._context import RunContext
+from search.engine._context import RunContext, Say
 from search.engine._progress import SearchProgress
 from search.engine._records import TrialRecorder
 from search.engine._request import starts_from_checkpoint
@@ -78,6 +79,7 @@ def search_trials(ctx: RunContext) -> Searched:
     if keeper is not None:
         keeper.oracle = tuner.oracle
     tuner.trial_quota = ctx.trials_per_process
+    tuner.say = Say(ctx.console, ctx.quiet)  # a trial process of --isolate too
     start_up = 0.0 if ctx.launched_at is None else max(0.0, time.time() - ctx.launched_at)
     clock = SearchClock(earlier_search_seconds(folder), time.perf_counter() - start_up)
     tuner.search_ends_at = _time_limit(ctx, clock)
@@ -223,7 +225,7 @@ def batches_per_epoch(
 
 def _progress(ctx: RunContext, recorder: TrialRecorder, model_fit: bool) -> SearchProgress:
     planned_trials, planned_epochs = ctx.plan.backend.plan(ctx.plan.budget)
-    steps = batches_per_epoch(len(ctx.splits.x_train), ctx.plan.options.fidelity, model_fit)
+    steps = batches_per_epoch(rows(ctx.splits.x_train), ctx.plan.options.fidelity, model_fit)
     progress = SearchProgress(
         ctx.console, planned_trials, planned_epochs, ctx.request.kt_objective(), steps,
         ctx.plan.budget.max_epochs,
@@ -287,8 +289,8 @@ def _run(
     try:
         with progress if progress is not None else contextlib.nullcontext():
             tuner.search(
-                splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
-                epochs=ctx.plan.budget.max_epochs, verbose=0,
+                splits.x_train, splits.y_train, validation_data=splits.validation_data(),
+                epochs=ctx.plan.budget.max_epochs, verbose=0, **splits.weight_keyword(),
             )  # fmt: skip
     except SearchTimeUp:
         return True

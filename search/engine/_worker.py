@@ -19,6 +19,7 @@ from rich.console import Console
 
 from search._text import plural
 from search.engine._checkpoints import checkpoint_keeper
+from search.engine._context import Say
 from search.engine._plan import plan
 from search.engine._precision import precision
 from search.engine._records import TrialRecorder
@@ -158,11 +159,12 @@ def run_worker(
     )  # fmt: skip
     ends_at = meta.get("search_ends_at")  # the run's time limit, as its process set it
     tuner.search_ends_at = float(ends_at) if isinstance(ends_at, (int, float)) else None
+    tuner.say = Say(console, quiet)
     before = len(recorder.own_trials)
     with precision(request.precision), contextlib.suppress(SearchTimeUp):
         tuner.search(
-            splits.x_train, splits.y_train, validation_data=(splits.x_val, splits.y_val),
-            epochs=p.budget.max_epochs, verbose=0,
+            splits.x_train, splits.y_train, validation_data=splits.validation_data(),
+            epochs=p.budget.max_epochs, verbose=0, **splits.weight_keyword(),
         )  # fmt: skip
     ran = len(recorder.own_trials) - before
     if not quiet:

@@ -8,7 +8,7 @@ import keras_tuner as kt
 
 from hypermodels import BASES, TransferModel
 from hypermodels.transfer import DEFAULTS, base_names
-from search.data import Splits, load_clothing
+from search.data import Splits, load_clothing, single
 from search.errors import SearchError, option
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.space import Space
@@ -88,7 +88,7 @@ def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None
 def _hypermodel(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperModel:
     return TransferModel(
         space,
-        image_size=int(splits.x_train.shape[1]),
+        image_size=int(single(splits.x_train, "clothing").shape[1]),
         num_classes=len(splits.class_names),
         weights=weights_argument(options.weights),
         seed=options.seed,

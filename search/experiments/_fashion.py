@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras_tuner as kt
 
 from hypermodels import ImageCNN, ImageStats
-from search.data import DEFAULT_VAL_SIZE, Splits, load_fashion
+from search.data import DEFAULT_VAL_SIZE, Splits, load_fashion, single
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.space import Space
 
@@ -27,9 +27,9 @@ def image_cnn(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperMo
     """The CNN from scratch for the splits' image shape and classes."""
     return ImageCNN(
         space,
-        input_shape=splits.x_train.shape[1:],
+        input_shape=single(splits.x_train, "fashion").shape[1:],
         num_classes=len(splits.class_names),
-        stats=ImageStats.of(splits.x_train),
+        stats=ImageStats.of(single(splits.x_train, "fashion")),
         seed=options.seed,
         dtype_policy=options.dtype_policy,
     )

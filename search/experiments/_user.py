@@ -21,7 +21,8 @@ import keras_tuner as kt
 import numpy as np
 
 from hypermodels import DataFidelity, load_state, replay_epochs, save_state
-from search._text import a_kind
+from search._text import a_kind, plural
+from search.data import Inputs, form_words, parts, take
 from search.errors import SearchError, option
 from search.failures import exception_line
 from search.quiet import stderr_kept_back
@@ -74,6 +75,21 @@ def fidelity_refusal(user: HyperModelLike) -> str:
         f"{describe(user)}'s own fit trains on all the x it is given; give it a `fidelity`"
         " parameter (None, or a hypermodels.DataFidelity: train epoch e on"
         " x[fidelity.rows(e, len(x))]), or leave training to model.fit"
+    )
+
+
+def weights_refusal(user: HyperModelLike) -> str:
+    """Why row weights cannot reach ``user``'s training (its own ``fit`` takes neither a
+    ``sample_weight`` parameter nor ``**kwargs``), with the fix; empty when they can."""
+    if not has_own_fit(user):
+        return ""
+    parameters = inspect.signature(user.fit).parameters.values()  # type: ignore[union-attr]
+    if any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in parameters):
+        return ""
+    return (
+        f"sample_weight: {describe(user)}'s own fit takes no sample_weight, which brings the rows'"
+        " weights (class_weight's too); give it a sample_weight parameter (passed on to"
+        " model.fit), or search without sample_weight and class_weight in a new run"
     )
 
 
@@ -322,20 +338,24 @@ def _fit_growing(
     model: keras.Model, args: tuple, kwargs: dict[str, Any], fidelity: DataFidelity | None
 ) -> keras.callbacks.History:
     """``model.fit``; under ``fidelity``, one fit per run of epochs on the same images
-    (``x`` and ``y``, the first two of ``args``), their histories joined."""
+    (``x``, one array or a multi-input model's several, and ``y``, the first two of
+    ``args``, and their ``sample_weight``), their histories joined."""
     if fidelity is None:
         return model.fit(*args, **kwargs)
     (x, y, *rest), fit_args = args, dict(kwargs)
     epochs, epoch = int(fit_args.pop("epochs", 1)), int(fit_args.pop("initial_epoch", 0))
     minimum = int(fit_args.get("batch_size") or KERAS_BATCH_SIZE)
+    weights = fit_args.pop("sample_weight", None)
     history = keras.callbacks.History()
     history.epoch = []
     while epoch < epochs:
-        size, end = fidelity.images(epoch, len(x), minimum), epoch + 1
-        while end < epochs and fidelity.images(end, len(x), minimum) == size:
+        size, end = fidelity.images(epoch, len(y), minimum), epoch + 1
+        while end < epochs and fidelity.images(end, len(y), minimum) == size:
             end += 1
-        rows = fidelity.rows(epoch, len(x), minimum)
-        part = model.fit(x[rows], y[rows], *rest, initial_epoch=epoch, epochs=end, **fit_args)
+        rows = fidelity.rows(epoch, len(y), minimum)
+        if weights is not None:  # the rows' weights follow them
+            fit_args["sample_weight"] = weights[rows]
+        part = model.fit(take(x, rows), y[rows], *rest, initial_epoch=epoch, epochs=end, **fit_args)
         history.epoch += part.epoch
         for key, values in part.history.items():
             history.history.setdefault(key, []).extend(values)
@@ -481,7 +501,7 @@ def _build_once(hypermodel: UserHyperModel, hp: kt.HyperParameters) -> None:
 
 
 def model_metrics(
-    hypermodel: UserHyperModel, model: keras.Model, x: np.ndarray, y: np.ndarray, what: str
+    hypermodel: UserHyperModel, model: keras.Model, x: Inputs, y: np.ndarray, what: str
 ) -> list[str]:
     """The metric names ``model`` logs, tried on a few rows of ``(x, y)``; SearchError
     naming ``what`` (e.g. "test_data") when the data do not fit the model. What the try
@@ -489,13 +509,38 @@ def model_metrics(
     try:
         rows = _check_rows(y)
         with stderr_kept_back(shown_if_raised=False):  # TensorFlow logs the failed op: told below
-            results = model.evaluate(x[rows], y[rows], return_dict=True, verbose=0)
+            results = model.evaluate(take(x, rows), y[rows], return_dict=True, verbose=0)
     except Exception as exc:
         raise SearchError(
             f"{what} does not fit {hypermodel.name}'s model (its input shape, or labels its"
             f" loss takes): {exception_line(exc)[:300]}"
         ) from None
     return [name for name, value in results.items() if _is_number(value)]
+
+
+def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
+    """SearchError where the arrays of ``x`` do not match the inputs of ``name``'s model:
+    their count, or their form (a dict for a model called on a dict of inputs, with its
+    keys). Keras would feed them anyway, in another order or without some, with a
+    warning. Not checked for a model whose inputs are unknown before a call (a subclass)."""
+    known = getattr(model, "inputs", None) or []
+    if not known:
+        return
+    try:
+        keyed = isinstance(model.input, dict)  # a model called on a dict of inputs
+    except (AttributeError, ValueError):
+        keyed = False
+    names = list(model.input) if keyed else []
+    given = parts(x)
+    if len(known) == len(given) and isinstance(x, dict) == keyed and sorted(given) == sorted(names or given):
+        return
+    if keyed:
+        form = f"a dict of arrays {', '.join(map(repr, names))}"
+    else:
+        form = "one array" if len(known) == 1 else f"a list of {len(known)} arrays, in its inputs' order"
+    raise SearchError(
+        f"x: {form_words(x)}, but {name}'s model takes {plural(len(known), 'input')}; pass x as {form}"
+    )
 
 
 def _check_rows(y: np.ndarray) -> np.ndarray:
@@ -511,6 +556,8 @@ def check_on_data(
 ) -> None:
     """Before any work: the default model takes every split, and logs the objective
     (unless the user's own ``fit`` reports it). SearchError naming the fix otherwise."""
+    if splits.weighted() and weights_refusal(user):
+        raise SearchError(weights_refusal(user))
     hypermodel = UserHyperModel(user, space)  # no sample: model_metrics' call names a misfit
     keras.backend.clear_session()
     model = hypermodel.build(kt.HyperParameters())
@@ -525,9 +572,10 @@ def check_on_data(
             " give the model one output (several targets side by side in y's columns, split inside"
             " the loss, or a model of its own per target)"
         )
+    _check_inputs(hypermodel.name, model, splits.x_train)
     metrics = model_metrics(hypermodel, model, splits.x_train, splits.y_train, "x, y")
     model_metrics(hypermodel, model, splits.x_val, splits.y_val, "validation_data")
-    if len(splits.x_test):
+    if len(splits.y_test):
         model_metrics(hypermodel, model, splits.x_test, splits.y_test, "test_data")
     keras.backend.clear_session()
     logged = [f"val_{name}" for name in metrics] + metrics

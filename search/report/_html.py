@@ -217,7 +217,7 @@ def _summary(report: RunReport) -> str:
         or ("none (the chosen configuration retrained alone)" if final else "none"),
         "test": test,
         "data": f"{data.get('train')} train / {data.get('validation')} validation"
-        f" {data.get('unit', 'images')}",
+        f" {data.get('unit', 'images')}" + _weighted(data),
     }
     warm = (meta.get("request") or {}).get("warm_start") or []
     if warm:
@@ -229,6 +229,12 @@ def _summary(report: RunReport) -> str:
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items.items()
     )
     return f'<dl class="summary">{body}</dl>'
+
+
+def _weighted(data: dict[str, Any]) -> str:
+    """What the summary's data line adds for rows given weights (``sample_weight``)."""
+    weighted = data.get("weighted") or []
+    return f", weighted rows ({', '.join(map(str, weighted))})" if weighted else ""
 
 
 def _failures(table: pd.DataFrame) -> str:

@@ -155,11 +155,12 @@ class RunFolder:
 
     def _check_record(self, number: int, record: dict[str, Any]) -> None:
         """RunFolderError naming trial record ``number``'s first field that is missing though
-        every record has it, or of the wrong type."""
+        every record has it (``RECORD_TEXT_FIELDS``, ``RECORD_OBJECT_FIELDS``), or of the wrong type."""
         wrong = [(f, "present") for f in RECORD_TEXT_FIELDS if f not in record]
         wrong += [(f, "text") for f in RECORD_TEXT_FIELDS if f in record and not isinstance(record[f], str)]
         for field, kind, fits in _RECORD_KINDS:
-            if record.get(field) is not None and not fits(record[field]):
+            required = field in RECORD_OBJECT_FIELDS
+            if (required or record.get(field) is not None) and not fits(record.get(field)):
                 wrong.append((field, kind))
         if wrong:
             field, kind = wrong[0]
@@ -202,6 +203,8 @@ class RunFolder:
 
 RECORD_TEXT_FIELDS = ("id", "status")
 """The fields every trial record of trials.json has, as text."""
+RECORD_OBJECT_FIELDS = ("hyperparameters",)
+"""The fields every trial record of trials.json has, as objects (never null)."""
 _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("hyperparameters", "an object", lambda v: isinstance(v, dict)),
     ("epochs", "a list", lambda v: isinstance(v, list)),

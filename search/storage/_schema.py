@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -82,6 +82,11 @@ class DataMeta:
     fingerprint: str
     unit: str = "images"
     """What one training example is, in messages: "images", or "rows" for a user's arrays."""
+    inputs: dict[str, list[int]] = field(default_factory=dict)
+    """A multi-input model's inputs: the shape of a row of each, by name (a list's by
+    index); empty for one array, whose row shape ``image_shape`` holds."""
+    weighted: list[str] = field(default_factory=list)
+    """The splits whose rows carry weights (``sample_weight``): ``train``, ``validation``, ``test``."""
 
 
 @dataclass(frozen=True)

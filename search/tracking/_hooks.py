@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,15 @@ from rich.console import Console
 from search.errors import SearchError, option
 from search.storage import RunFolder, is_masked, masked_url, tracked_objective, utc_now
 from search.tracking._mlflow import RUN_GIVEN, MlflowSink, MlflowTracker, replay
-from search.tracking._spec import DEFAULT_STORE, FULL_URI_ENV, URI_ENV, RecordSource, parse_track, resolve_uri
+from search.tracking._spec import (
+    DEFAULT_STORE,
+    FULL_URI_ENV,
+    URI_ENV,
+    RecordSource,
+    local_store_paths,
+    parse_track,
+    resolve_uri,
+)
 from search.tracking._tensorboard import LOGDIR, TensorBoardTracker
 
 _SINKS: dict[tuple[str, Path], MlflowSink] = {}
@@ -77,11 +87,12 @@ def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experim
         uri = _run_uri(spec.uri, results, stored) if spec.tracker == "mlflow" else None
         if uri is None or uri == f"sqlite:///{(results / DEFAULT_STORE).resolve()}":
             continue  # the default store lives in the results root, already checked writable
-        sink = MlflowSink(uri, _masked(uri), lambda line: None, "")
-        sink.silent = True
-        if not sink.reach(experiment):
-            raise SearchError(f"{option('track')} mlflow: cannot log to {_masked(uri)} ({sink.failed});"
-                              " start the tracking server or fix the URI")  # fmt: skip
+        with _removed_if_failed(uri):
+            sink = MlflowSink(uri, _masked(uri), lambda line: None, "")
+            sink.silent = True
+            if not sink.reach(experiment):
+                raise SearchError(f"{option('track')} mlflow: cannot log to {_masked(uri)} ({sink.failed});"
+                                  " start the tracking server or fix the URI")  # fmt: skip
 
 
 def tracking_observers(
@@ -180,6 +191,36 @@ def tracking_uri(folder: RunFolder) -> str:
     return _run_uri(None, folder.path.parent.parent, stored)
 
 
+@contextlib.contextmanager
+def _removed_if_failed(uri: str) -> Iterator[None]:
+    """Where the block fails, remove the files and folders of ``uri``'s local store that it
+    made (each missing one's outermost missing folder); what existed before stays.
+
+    Args:
+        uri: the tracking URI; a server's store has nothing here to remove.
+    """
+    made = {new for new in map(_outermost_missing, local_store_paths(uri)) if new is not None}
+    try:
+        yield
+    except BaseException:
+        for path in made:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+        raise
+
+
+def _outermost_missing(path: Path) -> Path | None:
+    """The outermost of ``path`` and its folders that does not exist; None if ``path`` exists."""
+    if path.exists() or path.is_symlink():
+        return None
+    while path.parent != path and not path.parent.exists():
+        path = path.parent
+    return path
+
+
 def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink, int]:
     """``search track RUN --to URI``: the run's trials (and outcome, if it finished) logged
     to ``uri``, only what is not there yet; (the sink, trials sent).
@@ -203,12 +244,13 @@ def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink,
     if stored and stored.get("uri") != _masked(uri):
         stored = None  # ids of another store
     given = f"{option('to')} {_masked(uri)}"
-    sink = _sink(uri, folder, console, fresh=True, given=(given, option("to")))
-    sink.silent = True
-    if not sink.open_parent(meta, folder, stored):
-        raise SearchError(
-            f"{given}: cannot log to it ({sink.failed}); start the tracking server or fix {option('to')}"
-        )
+    with _removed_if_failed(uri):
+        sink = _sink(uri, folder, console, fresh=True, given=(given, option("to")))
+        sink.silent = True
+        if not sink.open_parent(meta, folder, stored):
+            raise SearchError(
+                f"{given}: cannot log to it ({sink.failed}); start the tracking server or fix {option('to')}"
+            )
     sent = replay(sink, trials)
     if sink.failed is None:
         sink.finish(meta, folder)

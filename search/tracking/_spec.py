@@ -24,6 +24,8 @@ DEFAULT_STORE = "mlflow.db"
 """The SQLite store next to the results when no URI is given."""
 _PATH_SCHEMES = ("", "file", "sqlite")
 _HOST_SCHEMES = ("http", "https", "postgresql", "mysql", "mssql")
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
+"""What SQLite keeps beside a database while it writes."""
 _INSTALL = 'install the mlflow extra: pip install -e ".[mlflow]"'
 
 
@@ -167,3 +169,17 @@ def local_artifact_root(uri: str) -> Path | None:
     if uri.startswith(prefix):  # sqlite:///relative.db or sqlite:////absolute.db
         return Path(uri[len(prefix) :].split("?")[0]).parent / "mlartifacts"
     return None
+
+
+def local_store_paths(uri: str) -> list[Path]:
+    """The files and folders opening a local store makes: a SQLite database with its journals
+    and artifact root, or a file store's folder; none for a server."""
+    parts = urlsplit(uri)
+    if parts.scheme in ("", "file"):
+        return [Path(parts.path)]
+    root = local_artifact_root(uri)
+    if root is None:
+        return []
+    database = root.parent / Path(parts.path).name
+    return [database, *(database.with_name(database.name + end) for end in _SQLITE_SIDE_FILES), root]
+

@@ -11,10 +11,13 @@ create a tuner.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+import h5py
 
 from search.compat import keras_tuner as compat_kt
 from search.environment import named
@@ -34,17 +37,36 @@ def save_weights_atomic(model: Any, target: str) -> None:
     the ``.weights.h5`` ending) that then replaces the checkpoint."""
     path = Path(target)
     tmp = path.with_name(f".{path.name.removesuffix('.weights.h5')}.{os.getpid()}.tmp.weights.h5")
+    before = _open_h5_files()
     try:
         model.save_weights(str(tmp))
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:  # name the checkpoint, not the temporary file
+        _close_h5_files(before)
         tmp.unlink(missing_ok=True)
         raise named(exc, path) from exc
     except BaseException:
+        _close_h5_files(before)
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _open_h5_files() -> set[int]:
+    """The identifiers of the HDF5 files this process holds open."""
+    return {fid.id for fid in h5py.h5f.get_obj_ids(types=h5py.h5f.OBJ_FILE)}
+
+
+def _close_h5_files(before: set[int]) -> None:
+    """Close the HDF5 files opened since ``before`` (:func:`_open_h5_files`): Keras closes the
+    file ``save_weights`` writes only when every write succeeded. One left open after a write
+    failed (a full disk) holds its space, and is flushed again when the interpreter exits,
+    which then dies of a segmentation fault instead of exiting with the run's code."""
+    for fid in h5py.h5f.get_obj_ids(types=h5py.h5f.OBJ_FILE):
+        if fid.id not in before:
+            with contextlib.suppress(Exception):  # its last flush fails too, as its driver says
+                h5py.File(fid).close()
 
 
 def install() -> None:

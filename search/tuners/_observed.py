@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from hypermodels import DataFidelity
+from hypermodels import DataFidelity, state_damage
 from search.compat import keras_tuner as compat_kt
 from search.environment import environment_error
 from search.errors import SearchError
@@ -144,6 +145,8 @@ class ObservedTuner(compat_kt.TunerHooks):
     has completed; None: never."""
     fidelity: DataFidelity | None = None
     """``--fidelity data``: given to the hypermodel's ``fit`` with the trial's epoch budget."""
+    say: Callable[[str], None] | None = None
+    """Lines for the user (the run's, silent when quiet); None: nothing is said."""
     _trials_started = 0
 
     def pre_create_trial(self) -> None:
@@ -175,6 +178,7 @@ class ObservedTuner(compat_kt.TunerHooks):
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         # The trial's per-epoch state lives in its own KerasTuner folder (see hypermodels).
         kwargs["state_path"] = Path(self.get_trial_dir(trial.trial_id)) / "epoch_state.npz"  # type: ignore[attr-defined]
+        self._tell_damaged_state(trial, kwargs["state_path"])
         if self.fidelity is not None:  # Hyperband's round: its epochs; others: each epoch's
             budget = trial.hyperparameters.values.get("tuner/epochs")
             kwargs["fidelity"] = replace(self.fidelity, budget=budget)
@@ -183,6 +187,17 @@ class ObservedTuner(compat_kt.TunerHooks):
         except Exception as exc:
             _stop_if_environment(exc)
             raise
+
+    def _tell_damaged_state(self, trial: Any, path: Path) -> None:
+        """Say that the epoch state a resumed trial left cannot be read: the fit ignores it,
+        and the trial trains again from its first epoch."""
+        if self.say is None or state_damage(path) is None:
+            return
+        first = int(trial.hyperparameters.values.get("tuner/initial_epoch", 0)) + 1
+        self.say(
+            f"trial {trial.trial_id}: its saved epoch state {path} is damaged; the trial"
+            f" restarts from epoch {first}"
+        )
 
     def populate_initial_space(self) -> None:
         # KerasTuner builds the model of the space's defaults here, before any trial.

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hypermodels import read_arrays
-from hypermodels._state import saved_epochs
+from hypermodels._state import saved_epochs, state_damage
 
 
 def _state_bytes() -> bytes:
@@ -36,3 +36,16 @@ def test_a_truncated_state_file_is_no_state(keep: float, tmp_path: Path) -> None
     state.write_bytes(whole[: int(len(whole) * keep)])
     assert read_arrays(state) is None
     assert saved_epochs(state) == []
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage, not an npz", "cut"])
+def test_a_damaged_state_file_says_why(damage: bytes | str, tmp_path: Path) -> None:
+    """A file there that cannot be read is damaged (a missing one is not: nothing saved yet)."""
+    whole = _state_bytes()
+    state = tmp_path / "epoch_state.npz"
+    assert state_damage(state) is None
+    state.write_bytes(whole)
+    assert state_damage(state) is None
+    state.write_bytes(whole[: len(whole) // 2] if damage == "cut" else damage)  # type: ignore[arg-type]
+    reason = state_damage(state)
+    assert reason and "\n" not in reason

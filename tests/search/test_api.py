@@ -8,7 +8,7 @@ import re
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import keras_tuner as kt
@@ -327,13 +327,14 @@ def test_keras_tuners_search_keywords_are_refused_with_what_to_give_instead(tmp_
     _refused(tmp_path, SearchError, r"^verbose \(0\): .*give quiet=True", verbose=0)
     _refused(tmp_path, SearchError, r"^directory \('d'\): .*give results='d'", directory="d")
     _refused(tmp_path, SearchError, r"^project_name \('p'\): .*give name='p'", project_name="p")
-    for keyword, value in (("batch_size", 16), ("class_weight", {0: 2.0}), ("shuffle", False)):
+    for keyword, value in (("batch_size", 16), ("steps_per_epoch", 3), ("shuffle", False)):
         _refused(tmp_path, SearchError, rf"^{keyword} \({re.escape(repr(value))}\): search\.run calls"
                  r" model\.fit itself; pass it to model\.fit in a keras_tuner\.HyperModel's"
                  r" fit\(self, hp, model, \*args, \*\*kwargs\)", **{keyword: value})  # fmt: skip
     _refused(tmp_path, SearchError, r"^callbacks \(\[EarlyStopping\]\): .*observers=", callbacks=[
         keras.callbacks.EarlyStopping()])  # fmt: skip
-    _refused(tmp_path, SearchError, r"^sample_weight \(an array\): .*class_weight", sample_weight=np.ones(3))
+    _refused(tmp_path, DataError, r"^sample_weight: 3 weights for 90 rows; pass one weight a row$",
+             sample_weight=np.ones(3))  # fmt: skip
     with pytest.raises(TypeError, match=r"^run\(\) got an unexpected keyword argument 'epochz'$"):
         search.run(um.build, *um.tiny_data(), epochz=2)
 
@@ -631,19 +632,20 @@ def test_a_validation_split_that_is_not_a_number_is_one_line(tmp_path: Path) -> 
              validation_split=1)  # fmt: skip
 
 
-def test_inputs_or_targets_of_several_arrays_are_refused_as_such(tmp_path: Path) -> None:
+def test_targets_of_several_arrays_are_refused_and_inputs_of_several_must_fit(tmp_path: Path) -> None:
     x, y = um.tiny_data()
-    several = r"search.run takes one array for {}, .*: join them into one"
-    _refused(tmp_path, DataError, r"^x: a list of 2 arrays of 90 rows each \(a multi-input model's inputs\); "
-             + several.format("x"), x=[x, x])  # fmt: skip
-    _refused(tmp_path, DataError, r"^x: a list of 2 arrays of 90 rows each", x=[x, x[:, :3]])
-    _refused(tmp_path, DataError, r"^x: a dict of 1 arrays \('a'\) \(a multi-input model's inputs\)",
-             x={"a": x})  # fmt: skip
-    _refused(tmp_path, DataError, r"^y: a tuple of 2 arrays of 90 rows each \(a multi-output model's",
-             y=(y, y))  # fmt: skip
-    _refused(tmp_path, DataError, r"^y: a dict of 1 arrays \('out'\) \(a multi-output model's targets\)",
-             y={"out": y})  # fmt: skip
-    _refused(tmp_path, DataError, r"^validation_data\[0\] \(x\): a list of 2 arrays of 30 rows each",
+    several = r" \(a multi-output model's targets\); search.run takes one array for y, .*: give the model"
+    _refused(tmp_path, DataError, r"^y: a tuple of 2 arrays of 90 rows each" + several, y=(y, y))
+    _refused(tmp_path, DataError, r"^y: a dict of 1 arrays \('out'\)" + several, y={"out": y})
+    one = r"but build's model takes 1 input; pass x as one array$"
+    _refused(tmp_path, SearchError, r"^x: a list of 2 arrays, " + one, x=[x, x[:, :3]])
+    _refused(tmp_path, SearchError, r"^x: a dict of arrays 'a', " + one, x={"a": x})
+    two = r"but build_two_inputs's model takes 2 inputs; pass x as a dict of arrays 'a', 'b'$"
+    _refused(tmp_path, SearchError, r"^x: a list of 2 arrays, " + two, hypermodel=um.build_two_inputs,
+             x=[x[:, :5], x[:, 5:]])  # fmt: skip
+    _refused(tmp_path, SearchError, r"^x: a dict of arrays 'a', 'c', " + two, hypermodel=um.build_two_inputs,
+             x={"a": x[:, :5], "c": x[:, 5:]})  # fmt: skip
+    _refused(tmp_path, DataError, r"^validation_data: a list of 2 arrays as inputs, but x is one array;",
              validation_data=([x[:30], x[:30]], y[:30]))  # fmt: skip
     rows = [row for row in x]  # a list of rows, each an array, is rows: no refusal
     run = search.run(um.build, rows, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
@@ -802,14 +804,15 @@ def test_rows_without_values_are_refused(tmp_path: Path) -> None:
 
 def test_lists_of_rows_are_rows_whatever_their_widths() -> None:
     """Rows of x and of y as lists (of as many values as there are rows of the other, or
-    not) are rows; lists of whole arrays for both are a multi-input, multi-output model's."""
+    not) are rows; lists of whole arrays for both are a multi-input, multi-output model's
+    (the targets refused)."""
     rng = np.random.default_rng(0)
     x, targets = rng.normal(size=(90, 2)).astype("float32"), rng.normal(size=(90, 2))
     one_hot = np.eye(3)[rng.integers(0, 3, 90)]
     for inputs, outputs in ((x, targets), (rng.normal(size=(90, 3)), one_hot)):
         splits = array_splits(list(inputs), list(outputs), validation_split=0.2)
         assert splits.x_train.shape == (72, inputs.shape[1]) and len(splits.y_val) == 18
-    with pytest.raises(DataError, match=r"^x: a list of 2 arrays of 90 rows each"):
+    with pytest.raises(DataError, match=r"^y: a list of 2 arrays of 90 rows each"):
         array_splits([x, x], [targets, targets])
 
 
@@ -1017,3 +1020,117 @@ def test_the_model_of_a_failed_run_is_refused_in_words_that_fit(tmp_path: Path) 
     with pytest.raises(SearchError, match=r"best_model.keras: no model saved: the run failed \(see the reason"
                        r" column of run.trials\); fix the cause and search again$"):  # fmt: skip
         search.load(folder.path).best_model()
+
+
+
+def _contradicted(n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row of a learnable rule twice, the second time with the other label and weight 0."""
+    x, y = um.tiny_data(n)
+    y = (y > 0).astype("int64")
+    return np.concatenate([x, x]), np.concatenate([y, 1 - y]), np.repeat([1.0, 0.0], n)
+
+
+def _weighted_build(hp: kt.HyperParameters) -> keras.Model:
+    model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(hp.Float("learning_rate", 0.01, 0.1, default=0.05)),
+                  loss="sparse_categorical_crossentropy", weighted_metrics=["accuracy"])  # fmt: skip
+    return model
+
+
+def test_sample_weight_trains_the_search_and_the_retrain_as_model_fit_does(tmp_path: Path) -> None:
+    x, y, weights = _contradicted()
+    x_test, y_test = um.tiny_data(100, seed=1)
+    run = search.run(_weighted_build, x, y, sample_weight=weights, test_data=(x_test, (y_test > 0) * 1),
+                     tuner="random", max_trials=2, max_epochs=8, results=tmp_path, quiet=True)  # fmt: skip
+    assert run.meta["data"]["weighted"] == ["train", "validation"]
+    assert run.test_metrics["accuracy"] > 0.85  # unweighted, each row's labels contradict: about 0.5
+    assert run.meta["best"]["val_accuracy"] > 0.85  # the validation rows weighted too
+    assert "weighted rows (train, validation)" in run.report(tmp_path / "report.html").read_text()
+    assert (run.folder / "data" / "w_val.npy").is_file()  # for resume, workers and trial processes
+
+
+class _RecordsWeights(kt.HyperModel):
+    """A HyperModel whose own fit passes the weights on, noting the rows and weights it was given."""
+
+    seen: ClassVar[list[tuple[int, int, int]]] = []
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return um.build(hp)
+
+    def fit(self, hp: Any, model: keras.Model, x: Any, y: Any, sample_weight: Any = None,
+            validation_data: Any = None, **kwargs: Any) -> Any:  # fmt: skip
+        val_weights = validation_data[2] if validation_data is not None and len(validation_data) == 3 else ()
+        _RecordsWeights.seen.append((len(x), len(sample_weight), len(val_weights)))
+        return model.fit(x, y, sample_weight=sample_weight, validation_data=validation_data, **kwargs)
+
+
+def test_a_hypermodels_own_fit_is_given_the_weights_in_the_search_and_the_finalists(tmp_path: Path) -> None:
+    _RecordsWeights.seen = []
+    x, y = um.tiny_data()
+    search.run(_RecordsWeights(), x, y, sample_weight=np.linspace(0.5, 1.5, len(x)), tuner="random",
+               max_trials=2, max_epochs=2, finalists=2, results=tmp_path, quiet=True)  # fmt: skip
+    assert len(_RecordsWeights.seen) >= 4  # 2 trials, then 2 finalists
+    assert set(_RecordsWeights.seen) == {(72, 72, 18)}  # 90 rows, 18 held out with their weights
+
+
+class _NoWeights(kt.HyperModel):
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return um.build(hp)
+
+    def fit(self, hp: Any, model: keras.Model, x: Any, y: Any, validation_data: Any = None,
+            epochs: int = 1, callbacks: Any = None, verbose: int = 0) -> Any:  # fmt: skip
+        return model.fit(x, y, validation_data=validation_data, epochs=epochs, callbacks=callbacks)
+
+
+def test_weights_a_hypermodels_own_fit_cannot_take_are_refused_before_any_work(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^sample_weight: _NoWeights's own fit takes no sample_weight, which"
+             r" brings the rows' weights \(class_weight's too\); give it a sample_weight parameter"
+             r" \(passed on to model\.fit\), or search without sample_weight and class_weight in a new run$",
+             hypermodel=_NoWeights(), sample_weight=np.ones(90))  # fmt: skip
+    _refused(tmp_path, SearchError, r"^sample_weight: _NoWeights's own fit", hypermodel=_NoWeights(),
+             class_weight={0: 2.0})  # fmt: skip
+    with pytest.raises(SearchError, match=r"^sample_weight: an experiment \('fashion'\) loads its own data"):
+        search.run("fashion", sample_weight=np.ones(3), results=tmp_path, quiet=True)
+    with pytest.raises(SearchError, match=r"^class_weight: an experiment \('fashion'\) loads its own data"):
+        search.run("fashion", class_weight={0: 2.0}, results=tmp_path, quiet=True)
+
+
+class _RecordsClassWeights(kt.HyperModel):
+    """A HyperModel whose own fit passes the weights on, noting each fit's labels and weights."""
+
+    seen: ClassVar[list[tuple[np.ndarray, np.ndarray, int]]] = []
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return um.build(hp)
+
+    def fit(self, hp: Any, model: keras.Model, x: Any, y: Any, sample_weight: Any = None,
+            validation_data: Any = None, **kwargs: Any) -> Any:  # fmt: skip
+        _RecordsClassWeights.seen.append((y, sample_weight, len(validation_data or ())))
+        return model.fit(x, y, sample_weight=sample_weight, validation_data=validation_data, **kwargs)
+
+
+def test_class_weight_weighs_each_training_row_by_its_class_as_model_fit_does(tmp_path: Path) -> None:
+    _RecordsClassWeights.seen = []
+    x, y = um.tiny_data()
+    run = search.run(_RecordsClassWeights(), x, y, class_weight={0: 2.0, 2: 0.5}, tuner="random",
+                     max_trials=1, max_epochs=1, results=tmp_path, quiet=True)  # fmt: skip
+    assert len(_RecordsClassWeights.seen) == 2  # the trial, then the retrain
+    for labels, weights, validation in _RecordsClassWeights.seen:
+        np.testing.assert_allclose(weights, np.select([labels == 0, labels == 2], [2.0, 0.5], 1.0))
+        assert validation == 2  # (x_val, y_val): validation rows are not weighted by class
+    assert run.meta["data"]["weighted"] == ["classes"]
+
+
+@pytest.mark.parametrize("form", ["dict", "list"])
+def test_a_multi_input_model_is_searched_retrained_and_exported(form: str, tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    inputs = {"a": x[:, :5], "b": x[:, 5:]}
+    given = inputs if form == "dict" else list(inputs.values())
+    run = search.run(um.build_two_inputs if form == "dict" else um.build_two_listed_inputs, given, y,
+                     test_data=(given, y), tuner="random", max_trials=2, max_epochs=2, finalists=2,
+                     results=tmp_path, quiet=True)  # fmt: skip
+    assert run.status == "finished" and run.test_metrics["accuracy"] > 0
+    names = ["a", "b"] if form == "dict" else ["0", "1"]
+    assert run.meta["data"]["inputs"] == dict(zip(names, [[5], [3]], strict=True))
+    assert run.best_model().predict(given, verbose=0).shape == (90, um.CLASSES)
+    assert main(["export", str(run.folder), "--quiet"]) == 0  # retrained from the arrays in RUN/data

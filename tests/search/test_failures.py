@@ -43,3 +43,15 @@ def test_a_trial_failed_by_a_keras_call_error_is_told_by_its_reason_not_its_argu
         "ValueError: Input 0 with name 'None' of layer 'dense' is incompatible with the layer:"
         " expected axis -1 of input shape to have value 8, but received input with shape (None, 5)"
     )
+
+
+def test_a_key_error_is_told_by_its_key_not_its_escaped_repr() -> None:
+    """A subclassed model's call reading a key its dict of inputs lacks: Keras wraps the
+    KeyError, whose str is the repr of its whole message, newlines and styles escaped."""
+    wrapped = KeyError(
+        "Exception encountered when calling Sub.call().\n\n\x1b[1mb\x1b[0m\n\nArguments received by"
+        " Sub.call():\n  • inputs={'a': 'tf.Tensor(shape=(None, 2), dtype=float32)'}"
+    )
+    assert exception_line(wrapped) == "KeyError: b"
+    assert exception_line(KeyError("b")) == "KeyError: b"
+    assert exception_line(KeyError(3)) == "3"

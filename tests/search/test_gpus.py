@@ -136,8 +136,8 @@ def test_status_lists_running_trials_with_their_gpu(tmp_path: Path, capsys) -> N
     run.write_trials([
         {"id": "0", "status": "completed", "pid": 11, "gpu": "0", "epochs": [],
          "best": {"val_accuracy": 0.8}, "best_epoch": 1, "hyperparameters": {}},
-        {"id": "1", "status": "running", "pid": 12, "gpu": "1", "epochs": []},
-        {"id": "2", "status": "running", "pid": 13, "gpu": None, "epochs": []},
+        {"id": "1", "status": "running", "pid": 12, "gpu": "1", "epochs": [], "hyperparameters": {}},
+        {"id": "2", "status": "running", "pid": 13, "gpu": None, "epochs": [], "hyperparameters": {}},
     ])  # fmt: skip
     with RunLock(run.path):
         assert main(["status", str(run.path)]) == 0

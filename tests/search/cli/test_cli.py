@@ -217,6 +217,17 @@ def test_spaces_show(capsys) -> None:
     assert "learning_rate" in out and "augment == True" in out
 
 
+@pytest.mark.parametrize("word", ["fashion", "spaces/fashion.toml"])
+def test_spaces_given_a_space_says_to_show_it(word: str, capsys) -> None:
+    """``spaces`` takes an action, not a space: the error says what to run instead."""
+    assert main(["spaces", word]) == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error == (
+        f"search spaces: error: {word!r} is not an action of search spaces (list, show); to show"
+        f" that space: python -m search spaces show {word}; to list the spaces: python -m search spaces"
+    )
+
+
 @pytest.mark.parametrize("argv", [["spaces", "list"], ["spaces"]])
 def test_spaces_list_names_every_shipped_space_file_and_who_uses_it(argv: list[str], capsys) -> None:
     assert main([*argv, "--quiet"]) == 0
@@ -347,9 +358,10 @@ def test_an_emptied_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: P
 @pytest.mark.parametrize(
     ("record", "named"),
     [({}, "field 'id' is missing"), ({"id": "0"}, "field 'status' is missing"),
-     ({"id": "0", "status": "completed", "best": {"val_accuracy": "x"}},
+     ({"id": "0", "status": "completed", "epochs": []}, "field 'hyperparameters' is missing"),
+     ({"id": "0", "status": "completed", "hyperparameters": {}, "best": {"val_accuracy": "x"}},
       "field 'best' is {\"val_accuracy\": \"x\"}"),
-     ({"id": "0", "status": "completed", "epochs": 3}, "field 'epochs' is 3")],
+     ({"id": "0", "status": "completed", "hyperparameters": {}, "epochs": 3}, "field 'epochs' is 3")],
 )  # fmt: skip
 def test_trials_json_with_a_record_missing_or_mistyping_a_field_is_named(
     tmp_path: Path, capsys, record: dict, named: str

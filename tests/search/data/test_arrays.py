@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from search.data import array_splits
+from search.data import ArrayData, array_splits, load_arrays, missing_arrays, parts, rows, save_arrays
 from search.errors import DataError
 
 X = np.arange(80, dtype="float32").reshape(20, 4)
@@ -21,9 +21,9 @@ def test_a_sparse_matrix_is_named_with_its_fix() -> None:
 
 
 def test_a_pair_of_another_length_or_one_array_is_named_with_its_fix() -> None:
-    with pytest.raises(DataError, match=r"^validation_data: a tuple of 3 \(x, y and sample weights\?\);"
-                       r" search.run takes \(x, y\)"):  # fmt: skip
-        array_splits(X, Y, validation_data=(X, Y, np.ones(20)))
+    with pytest.raises(DataError, match=r"^validation_data: a tuple of 4, not a pair \(x, y\) nor a triple"
+                       r" \(x, y, sample_weight\); pass validation_data=\(x_val, y_val\)$"):  # fmt: skip
+        array_splits(X, Y, validation_data=(X, Y, np.ones(20), None))
     with pytest.raises(DataError, match=r"^test_data: one ndarray, not a pair; pass test_data=\(x_test,"):
         array_splits(X, Y, test_data=X)
 
@@ -84,3 +84,199 @@ def test_a_kept_array_that_is_damaged_is_named(content: bytes, tmp_path) -> None
     damaged = r"x_val\.npy: not a readable NumPy array \(.*\); the file is damaged"
     with pytest.raises(DataError, match=damaged):
         load_arrays(tmp_path)
+
+
+W = np.linspace(0.5, 2.0, 20)
+
+
+def test_row_weights_follow_their_rows_into_each_split() -> None:
+    splits = array_splits(X, Y, validation_split=0.25, sample_weight=W)
+    assert splits.w_train is not None and splits.w_val is not None and splits.w_test is None
+    for x, w in ((splits.x_train, splits.w_train), (splits.x_val, splits.w_val)):
+        rows = (x[:, 0] / 4).astype(int)  # X's row i starts with 4 * i
+        np.testing.assert_allclose(w, W[rows].astype("float32"))
+    assert splits.weighted() == ["train", "validation"]
+    assert splits.validation_data()[2] is splits.w_val
+    assert splits.weight_keyword() == {"sample_weight": splits.w_train}
+
+
+def test_validation_and_test_triples_carry_their_own_weights() -> None:
+    splits = array_splits(X, Y, validation_data=(X, Y, W), test_data=(X, Y, 2 * W))
+    assert splits.w_train is None and splits.weight_keyword() == {}
+    np.testing.assert_allclose(splits.w_test, 2 * W)
+    assert splits.weighted() == ["validation", "test"]
+    plain = array_splits(X, Y, validation_data=(X, Y, None))
+    assert plain.weights() == {} and len(plain.validation_data()) == 2
+
+
+def test_weights_change_the_fingerprint_and_survive_the_run_folder(tmp_path) -> None:
+    weighted = array_splits(X, Y, sample_weight=W)
+    assert weighted.fingerprint() != array_splits(X, Y).fingerprint()
+    save_arrays(weighted, tmp_path)
+    kept = load_arrays(tmp_path)
+    assert kept.fingerprint() == weighted.fingerprint() and kept.weighted() == ["train", "validation"]
+    save_arrays(array_splits(X, Y), tmp_path)  # the same folder, now without weights
+    assert load_arrays(tmp_path).weights() == {}
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        (np.ones(19), r"^sample_weight: 19 weights for 20 rows; pass one weight a row$"),
+        (np.ones((20, 2)), r"^sample_weight: an array of shape \(20, 2\); pass one weight a row, shape"),
+        (-W, r"^sample_weight: holds 20 negative weights; pass weights of 0 or more$"),
+        (np.zeros(20), r"^sample_weight: every weight is 0, so no row counts; .* above 0$"),
+        (np.array(["a"] * 20), r"^sample_weight: holds strings"),
+        (np.full(20, np.nan), r"^sample_weight: holds 20 NaN or infinite values"),
+        (iter(W), r"^sample_weight: an iterator"),
+    ],
+)
+def test_bad_weights_are_named_with_their_fix(weights, message) -> None:
+    with pytest.raises(DataError, match=message):
+        array_splits(X, Y, sample_weight=weights)
+
+
+def test_bad_weights_of_a_triple_are_named_by_their_place() -> None:
+    with pytest.raises(DataError, match=r"^test_data\[2\] \(sample weights\): 3 weights for 20 rows;"):
+        array_splits(X, Y, test_data=(X, Y, np.ones(3)))
+
+
+def test_an_experiments_data_carries_its_weights() -> None:
+    splits = ArrayData(X, Y, validation_split=0.25, sample_weight=W).splits(seed=1)
+    assert splits.weighted() == ["train", "validation"] and len(splits.w_val) == 5
+
+
+def test_class_weights_multiply_the_training_rows_weights_only() -> None:
+    splits = array_splits(X, Y, validation_split=0.25, sample_weight=W, class_weight={1: 3.0})
+    assert splits.weighted() == ["train", "validation", "classes"]
+    trained = splits.weight_keyword()["sample_weight"]
+    np.testing.assert_allclose(trained, splits.w_train * np.where(splits.y_train == 1, 3.0, 1.0))
+    assert splits.validation_data()[2] is splits.w_val  # validation rows: their own weights only
+    one_hot = array_splits(X, np.eye(2)[Y], class_weight={0: 0.5})
+    expected = np.where(one_hot.y_train[:, 0] == 1, 0.5, 1)
+    np.testing.assert_allclose(one_hot.weight_keyword()["sample_weight"], expected)
+    soft = array_splits(X, np.stack([0.8 - 0.6 * Y, 0.2 + 0.6 * Y], 1), class_weight={0: 0.5})
+    likeliest = np.where(soft.y_train[:, 0] > 0.5, 0.5, 1)  # soft labels: their likeliest class, as Keras
+    np.testing.assert_allclose(soft.weight_keyword()["sample_weight"], likeliest)
+
+
+def test_class_weights_survive_the_run_folder_and_change_the_fingerprint(tmp_path) -> None:
+    weighted = array_splits(X, Y, class_weight={0: 2.0, 1: 0.5})
+    assert weighted.fingerprint() != array_splits(X, Y, class_weight={0: 2.0}).fingerprint()
+    save_arrays(weighted, tmp_path)
+    assert load_arrays(tmp_path).class_weight == {0: 2.0, 1: 0.5}
+    assert load_arrays(tmp_path).fingerprint() == weighted.fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("class_weight", "y", "message"),
+    [
+        ([1.0, 2.0], Y, r"^class_weight: a list; pass a dict of class label to weight, e.g. \{0: 1.0"),
+        ({"cat": 2.0}, Y, r"^class_weight: key 'cat' is not a class label; give the labels y holds"),
+        ({0: -1.0}, Y, r"^class_weight\[0\]: -1.0; give each class a finite weight of 0 or more$"),
+        ({0: float("nan")}, Y, r"^class_weight\[0\]: nan; give each class a finite weight"),
+        ({0: 0, 1: 0.0}, Y, r"^class_weight: every class y holds weighs 0, so no row counts"),
+        ({0: 2.0}, Y + 0.5, r"^class_weight: y holds values, not class labels .*; weigh rows with"),
+        ({0: 1.0, 2: 5.0}, Y, r"^class_weight: key 2 is no label of y \(its labels run from 0 to 1\), so"),
+        ({1: 1.0, 2: 5.0}, np.eye(2)[Y], r"^class_weight: key 2 is no label of y \(its labels run from 0"),
+        ({0: 2.0}, np.stack([Y, Y], 1), r"^class_weight: y holds rows of several labels, or none .multi"),
+        ({0: 2.0}, np.stack([Y, Y * 0.5 + 2], 1), r"^class_weight: y holds values, not class labels"),
+        ({0: 2.0}, np.stack([Y, Y], 1)[:, :, None], r"^class_weight: y holds values, not class labels"),
+    ],
+)
+def test_bad_class_weights_are_named_with_their_fix(class_weight, y, message) -> None:
+    with pytest.raises(DataError, match=message):
+        array_splits(X, y, class_weight=class_weight)
+
+
+XA, XB = X[:, :2], X[:, 2:] * 10
+
+
+@pytest.mark.parametrize("several", [[XA, XB], (XA, XB), {"a": XA, "b": XB}])
+def test_a_multi_input_models_arrays_are_split_row_by_row(several) -> None:
+    splits = array_splits(several, Y, validation_split=0.25, sample_weight=W)
+    assert type(splits.x_train) is (dict if isinstance(several, dict) else list)
+    first, second = parts(splits.x_train).values()
+    np.testing.assert_array_equal(second, first * 10 + 20)  # each row's parts stay together
+    rows_taken = (first[:, 0] / 4).astype(int)
+    np.testing.assert_allclose(splits.w_train, W[rows_taken].astype("float32"))
+    assert rows(splits.x_val) == 5 and rows(splits.x_test) == 0
+
+
+@pytest.mark.parametrize("several", [[XA, XB], {"a": XA, "b": XB}])
+def test_a_multi_input_run_folder_gives_back_the_same_inputs(several, tmp_path) -> None:
+    splits = array_splits(several, Y, test_data=(several, Y))
+    save_arrays(splits, tmp_path)
+    kept = load_arrays(tmp_path)
+    assert kept.fingerprint() == splits.fingerprint() and type(kept.x_test) is type(splits.x_test)
+    assert list(parts(kept.x_train)) == list(parts(splits.x_train))
+    (tmp_path / "data" / "x_val.1.npy").unlink()
+    assert missing_arrays(tmp_path) == tmp_path / "data" / "x_val.1.npy"
+    save_arrays(array_splits(X, Y), tmp_path)  # one array again: the inputs' files go
+    assert not list((tmp_path / "data").glob("x_train.*.npy"))
+    assert load_arrays(tmp_path).x_train.shape == (16, 4)
+
+
+def test_a_multi_input_fingerprint_differs_from_its_joined_array() -> None:
+    joined, named = array_splits(X, Y).fingerprint(), array_splits({"a": XA, "b": XB}, Y).fingerprint()
+    assert array_splits([XA, XB], Y).fingerprint() != joined != named
+
+
+@pytest.mark.parametrize(
+    ("several", "data", "message"),
+    [
+        ({"a": XA, "b": XB[:19]}, {}, r"^x\['b'\] and y differ in length \(19 vs 20 rows\); pass matching"),
+        ({"a": XA, "b": np.array(["s"] * 20)}, {}, r"^x\['b'\]: holds strings"),
+        ([XA, XB], {"validation_data": (XA, Y)},
+         r"^validation_data: one array as inputs, but x is a list of 2 arrays; pass inputs in x's form$"),
+        ({"a": XA, "b": XB}, {"test_data": ({"a": XA, "c": XB}, Y)},
+         r"^test_data: a dict of arrays 'a', 'c' as inputs, but x is a dict of arrays 'a', 'b'; pass"),
+        ([XA, XB], {"test_data": ([XA, X], Y)},
+         r"^test_data\[1\]: rows of shape \(4,\), but x\[1\] has \(2,\); pass rows of one shape$"),
+    ],
+)
+def test_multi_input_arrays_that_do_not_fit_are_named(several, data, message) -> None:
+    with pytest.raises(DataError, match=message):
+        array_splits(several, Y, **data)
+
+
+def test_dict_inputs_of_another_key_order_are_taken_in_xs_order(tmp_path) -> None:
+    """Keras feeds a dict by its keys: validation and test inputs keyed alike, in another
+    order, are the same inputs, kept in x's order so that each array keeps its name."""
+    val, test = {"b": XB[:6], "a": XA[:6]}, {"b": XB[6:], "a": XA[6:]}
+    splits = array_splits({"a": XA, "b": XB}, Y, validation_data=(val, Y[:6]), test_data=(test, Y[6:]))
+    assert list(splits.x_val) == list(splits.x_test) == ["a", "b"]
+    save_arrays(splits, tmp_path)
+    kept = load_arrays(tmp_path)
+    for x, given in ((kept.x_val, val), (kept.x_test, test)):
+        assert all(np.array_equal(x[name], given[name]) for name in ("a", "b"))
+
+
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [
+        ({}, r"^x: an empty dict; pass one array per input of the model, keyed by its name$"),
+        ([XA, XB[:19]], r"^x\[1\] and y differ in length \(19 vs 20 rows\); pass matching rows$"),
+        ((XA[:18], XB[:19]), r"^x\[0\] and y differ in length \(18 vs 20 rows\); pass matching rows$"),
+    ],
+)
+def test_inputs_of_no_array_or_of_unequal_rows_are_named(x, message) -> None:
+    with pytest.raises(DataError, match=message):
+        array_splits(x, Y)
+    with pytest.raises(DataError, match=r"^test_data\[0\] \(x\)\[1\] and test_data\[1\] \(y\) differ"):
+        array_splits([XA, XB], Y, test_data=([XA, XB[:19]], Y))
+
+
+def test_a_split_that_leaves_one_side_weighing_nothing_is_refused() -> None:
+    held = array_splits(X, Y, validation_split=0.25).x_val[:, 0] / 4  # the rows held out
+    only_held, only_kept = np.zeros(20), np.ones(20)
+    only_held[held.astype(int)], only_kept[held.astype(int)] = 1.0, 0.0
+    with pytest.raises(DataError, match=r"^sample_weight: every training row weighs 0 once validation_split"
+                       r" held out its 5 rows \(the rows above 0 all went to validation\)"):  # fmt: skip
+        array_splits(X, Y, validation_split=0.25, sample_weight=only_held)
+    with pytest.raises(DataError, match=r"^sample_weight: every one of the 5 validation rows validation_split"
+                       r" held out weighs 0, so validation measures nothing; give more rows"):  # fmt: skip
+        array_splits(X, Y, validation_split=0.25, sample_weight=only_kept)
+    with pytest.raises(DataError, match=r"^class_weight: every training row with a sample_weight above 0 is"
+                       r" of a class that weighs 0, so no row counts"):  # fmt: skip
+        array_splits(X, Y, validation_data=(X, Y), sample_weight=Y, class_weight={1: 0.0})

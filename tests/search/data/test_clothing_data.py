@@ -60,6 +60,21 @@ def test_unreadable_image_is_skipped_with_a_warning(clothing_dir: Path) -> None:
     np.testing.assert_array_equal(again["train"].x, splits["train"].x)
 
 
+def test_an_image_deleted_after_the_scan_is_named(clothing_dir: Path) -> None:
+    """A file removed between the listing and the reading: one line naming it, not a raw
+    FileNotFoundError."""
+    from search.data._folders import decode_split
+
+    folders = scan(clothing_dir, FIX)
+    gone = folders.files["train"][3][0]
+    gone.unlink()
+    with pytest.raises(DataError) as caught:
+        decode_split(folders, "train", 24)
+    assert str(caught.value) == (
+        f"{gone}: deleted while the data set was read; run again once its folders stay as they are"
+    )
+
+
 @pytest.mark.parametrize("keep", [0.0, 0.5])
 def test_a_cut_short_cache_is_decoded_again(keep: float, clothing_dir: Path) -> None:
     with warnings.catch_warnings():

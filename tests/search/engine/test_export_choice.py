@@ -161,7 +161,8 @@ def test_a_run_on_arrays_exports_its_own_model(tmp_path: Path, capsys) -> None:
     assert model.predict(x[:4], verbose=0).shape == (4, um.CLASSES)
     assert main(["predict", str(run.folder / "export.keras"), str(tmp_path / "any.png")]) == 2
     err = capsys.readouterr().err
-    assert "predict takes image classifiers that `python -m search export RUN` wrote" in err
+    assert "predict takes only the image classifiers that `python -m search export RUN` writes" in err
+    assert "load them with keras.saving.load_model" in err
 
 
 class _Doubled(keras.layers.Layer):

@@ -319,7 +319,7 @@ blob = "y" * int(sys.argv[3])
 if sys.argv[2] == "run.json":
     folder.write_meta({"blob": blob})
 else:
-    folder.write_trials([{"id": "0", "status": "completed", "blob": blob}])
+    folder.write_trials([{"id": "0", "status": "completed", "hyperparameters": {}, "blob": blob}])
 """
 
 
@@ -331,7 +331,7 @@ def test_kill_during_an_atomic_write_leaves_the_previous_file_whole(
 
     folder = RunFolder(tmp_path)
     folder.write_meta({"blob": "x"})
-    folder.write_trials([{"id": "0", "status": "completed", "blob": "x"}])
+    folder.write_trials([{"id": "0", "status": "completed", "hyperparameters": {}, "blob": "x"}])
     before = (tmp_path / name).read_bytes()
     proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), name,
                              str(PAYLOAD_CHARS)])  # fmt: skip

@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import search
+from search.data import array_splits
 from search.engine import RunRequest
-from search.engine._plan import check_resumable, plan
+from search.engine._plan import check_resumable, check_same_data, plan
 from search.errors import SearchError
 from search.storage import RunFolder
 from tests import user_models as um
@@ -62,3 +64,16 @@ def test_a_run_whose_space_file_changed_names_the_file(tmp_path: Path) -> None:
     other = replace(request, space=tmp_path / "other.toml")  # another file given: no such hint
     with pytest.raises(SearchError, match=r"\(space differs in dropout\)"):
         check_resumable(folder, meta, p, other)
+
+
+def test_a_run_continued_with_other_weights_says_which_weights(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    started = array_splits(x, y, sample_weight=np.ones(len(y)), class_weight={0: 2.0})
+    data = {"source": "arrays", "fingerprint": started.fingerprint(), "weighted": started.weighted()}
+    meta = {"data": data}
+    with pytest.raises(SearchError, match=r"the data differ from the ones this run started with \(arrays;"
+                       r" weighted rows: train, validation, classes then, none now\); continue"):  # fmt: skip
+        check_same_data(RunFolder(tmp_path), meta, array_splits(x, y))
+    with pytest.raises(SearchError, match=r"started with \(arrays\); continue it on the same data"):
+        check_same_data(RunFolder(tmp_path), meta, array_splits(x, y, sample_weight=np.full(len(y), 2.0),
+                                                                 class_weight={0: 2.0}))  # fmt: skip

@@ -6,13 +6,16 @@ import math
 from pathlib import Path
 
 import keras_tuner as kt
+import numpy as np
 import pytest
 
+from search.data import array_splits
 from search.engine._retrain import (
     VAL_ACCURACY,
     _how_long,
     _validated_summary,
     fit_configuration,
+    retrain_data,
     retrain_epochs,
     trained_record,
 )
@@ -137,3 +140,15 @@ def test_a_fit_of_its_own_is_said_to_have_trained_the_epochs_it_told(
     words = describe_training(final)
     said = "epochs its own fit did not report" if epochs is None else "3 epochs"
     assert words.startswith(f"{said} on 90 rows"), words
+
+
+def test_a_retrain_on_train_and_validation_weighs_both_parts_rows_and_classes() -> None:
+    x, y = um.tiny_data(20)
+    val = (x[:5], y[:5], np.full(5, 3.0))
+    splits = array_splits(x, y, validation_data=val, class_weight={0: 2.0})
+    rows, labels, weights = retrain_data(splits, "search")
+    assert len(rows) == len(labels) == len(weights) == 25
+    expected = np.concatenate([np.ones(20), np.full(5, 3.0)]) * np.where(labels == 0, 2.0, 1.0)
+    np.testing.assert_allclose(weights, expected)  # the training part weighs 1 a row of its own
+    assert retrain_data(array_splits(x, y), "search")[2] is None
+    np.testing.assert_allclose(retrain_data(splits, "validated")[2], np.where(y == 0, 2.0, 1.0))

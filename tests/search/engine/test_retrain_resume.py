@@ -131,3 +131,27 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
     assert again.curve["loss"] == pytest.approx(whole.curve["loss"], abs=1e-6)
     for mine, theirs in zip(again.model.get_weights(), whole.model.get_weights()):
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
+
+
+def test_a_damaged_state_of_a_final_training_is_told_and_the_training_starts_anew(tmp_path: Path) -> None:
+    from search.engine._retrain import VAL_ACCURACY, fit_configuration
+    from search.experiments import UserHyperModel
+    from tests import user_models as um
+
+    x, y = um.tiny_data()
+    hypermodel, hp = UserHyperModel(um.build, seed=0), kt.HyperParameters()
+    state, said = tmp_path / "retrain.state.npz", []
+
+    def fit(line: Trains) -> Any:
+        return fit_configuration(hypermodel, hp, x, y, (x, y), EPOCHS, VAL_ACCURACY, line, state,
+                                 say=said.append)  # fmt: skip
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(Trains(stop_at=INTERRUPTED_AT))
+    assert said == [] and state.is_file()
+    state.write_bytes(state.read_bytes()[:100])  # cut short, as a full disk leaves it
+    rest = Trains()
+    fit(rest)
+    assert rest.epochs[0] == 0
+    assert len(said) == 1 and said[0].startswith(f"{state}: this training's saved state is damaged (")
+    assert said[0].endswith("); it restarts from epoch 1")

@@ -187,9 +187,11 @@ def test_a_continued_search_counts_its_earlier_time(tmp_path: Path) -> None:
     assert earlier_search_seconds(folder) == 12.5
     # A process killed before it recorded its time: the time its trials ran, at least.
     folder.write_trials([
-        {"id": "0", "status": "completed", "seconds": 10.0, "finished": "2026-01-01T00:00:10+00:00"},
-        {"id": "1", "status": "completed", "seconds": 10.0, "finished": "2026-01-01T00:00:20+00:00"},
-        {"id": "2", "status": "running", "seconds": None, "finished": None},
+        {"id": "0", "status": "completed", "hyperparameters": {}, "seconds": 10.0,
+         "finished": "2026-01-01T00:00:10+00:00"},
+        {"id": "1", "status": "completed", "hyperparameters": {}, "seconds": 10.0,
+         "finished": "2026-01-01T00:00:20+00:00"},
+        {"id": "2", "status": "running", "hyperparameters": {}, "seconds": None, "finished": None},
     ])  # fmt: skip
     assert earlier_search_seconds(folder) == 20.0
 
@@ -200,8 +202,10 @@ def test_trials_of_workers_that_overlapped_count_once(tmp_path: Path) -> None:
     folder.path.mkdir()
     folder.write_meta({"search_seconds": 12.5})
     folder.write_trials([
-        {"id": "0", "status": "completed", "seconds": 10.0, "finished": "2026-01-01T00:00:10+00:00"},
-        {"id": "1", "status": "completed", "seconds": 10.0, "finished": "2026-01-01T00:00:11+00:00"},
+        {"id": "0", "status": "completed", "hyperparameters": {}, "seconds": 10.0,
+         "finished": "2026-01-01T00:00:10+00:00"},
+        {"id": "1", "status": "completed", "hyperparameters": {}, "seconds": 10.0,
+         "finished": "2026-01-01T00:00:11+00:00"},
     ])  # fmt: skip
     assert earlier_search_seconds(folder) == 12.5  # 11 s of trials, not 20
     assert trials_span(folder.read_trials()) == 11.0

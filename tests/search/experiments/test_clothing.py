@@ -139,6 +139,23 @@ def test_predict_names_a_folder_given_as_the_model_or_an_image(tmp_path: Path, c
         read_image(tmp_path, 1)
 
 
+def test_an_image_deleted_while_pillow_reads_it_is_named_gone(tmp_path: Path, monkeypatch) -> None:
+    """Pillow found no image in the file, which is gone when its size is looked at: "no such
+    file", not a raw FileNotFoundError."""
+    from PIL import UnidentifiedImageError
+
+    image = tmp_path / "x.png"
+    image.write_bytes(b"not an image")
+
+    def deleted_then_unread(path: Path, *args: object) -> None:
+        Path(path).unlink()
+        raise UnidentifiedImageError(f"cannot identify image file {path}")
+
+    monkeypatch.setattr(Image, "open", deleted_then_unread)
+    with pytest.raises(SearchError, match=r"^no such file$"):
+        read_image(image, 1)
+
+
 @pytest.mark.parametrize("side", [12, 15])
 def test_an_image_beyond_pillows_pixel_limit_is_refused_in_one_line(
     side: int, tmp_path: Path, monkeypatch

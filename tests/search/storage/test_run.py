@@ -54,3 +54,27 @@ def test_a_run_file_that_is_a_folder_or_fails_to_read_is_not_told_to_chmod(
     with pytest.raises(RunFolderError, match=r"^\S+run.json: run.json cannot be read \(Input/output error\);"
                        r" check the file and its disk$"):  # fmt: skip
         folder.read_meta()
+
+
+@pytest.mark.parametrize(("hyperparameters", "found"), [(..., "missing"), (None, "null"), ([1], "[1]")])
+def test_a_trial_record_without_its_hyperparameters_is_named(
+    tmp_path: Path, hyperparameters: object, found: str
+) -> None:
+    """Every record holds its configuration: one missing or not an object is named in one
+    line (the file, the record, the fix), for the run's every reader."""
+    import search
+    from tests.helpers.runs import epochs, trial, write_run
+
+    record = trial("1", epochs((0.5, 0.4, 1.0, 1.1)))
+    del record["hyperparameters"]
+    if hyperparameters is not ...:
+        record["hyperparameters"] = hyperparameters
+    folder = write_run(tmp_path, "edited", [trial("0", epochs((0.5, 0.4, 1.0, 1.1))), record])
+    expected = (
+        f"{folder.trials_file}: trial record 2's field 'hyperparameters' is {found}, not an object;"
+        " the file is damaged or was edited: restore it, or start a new run with another name"
+    )
+    for read in (folder.read_trials, lambda: search.load(folder.path).trials):
+        with pytest.raises(RunFolderError) as caught:
+            read()
+        assert str(caught.value) == expected

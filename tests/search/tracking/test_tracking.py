@@ -561,3 +561,62 @@ def test_search_track_of_a_run_a_process_runs_is_refused_before_the_store_is_mad
     assert err.startswith(f"error: {folder.path}: the run is running (PID {os.getpid()}); track it once"), err
     assert "--track mlflow" in err and err.count("\n") == 1, err
     assert not (tmp_path / "deep").exists()
+
+
+@pytest.mark.parametrize("before", ["nothing", "its folder", "its database"])
+def test_search_track_that_fails_opening_the_parent_run_removes_only_what_it_made(
+    before: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLflow fails once the store is made: the command ends in one line and removes the
+    folders and files it made (the database, its artifact root), never what was there."""
+    need_mlflow()
+    from mlflow.exceptions import MlflowException
+
+    from search.tracking import _mlflow
+    from tests.helpers.runs import epochs, trial, write_run
+
+    def refused(*args: Any) -> str:
+        raise MlflowException("the store refused the run")
+
+    monkeypatch.setattr(_mlflow, "FIRST_BACKOFF_S", 0.0)
+    monkeypatch.setattr(_mlflow.MlflowSink, "_create_parent", refused)
+    folder = write_run(tmp_path / "results", "sent", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    space = {**folder.read_meta()["space"], "fingerprint": "f"}
+    folder.update_meta(name="sent", seed=0, space=space, objective={"name": "val_accuracy"})
+    store = tmp_path / "deep" / "er" / "m.db"
+    if before != "nothing":
+        store.parent.mkdir(parents=True)
+        (store.parent / "notes.txt").write_text("mine")
+    if before == "its database":
+        store.touch()  # an empty SQLite database
+    assert main(["track", str(folder.path), "--to", f"sqlite:///{store}"]) == 2
+    err = capsys.readouterr().err
+    assert "creating the parent run failed 3 times" in err and err.count("\n") == 1, err
+    if before == "nothing":
+        assert not (tmp_path / "deep").exists()
+    else:
+        assert sorted(p.name for p in store.parent.iterdir()) == sorted(
+            ["notes.txt"] + (["m.db"] if before == "its database" else [])
+        )
+
+
+def test_a_new_run_whose_store_fails_removes_the_store_it_made(
+    synthetic_fashion: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run --track mlflow=URI``: MLflow fails once the store is made, before the run
+    starts; the run stops in one line and leaves no database or folder behind."""
+    need_mlflow()
+    from mlflow.exceptions import MlflowException
+
+    from search.tracking import _mlflow
+
+    def refused(*args: Any) -> str:
+        raise MlflowException("the store refused the experiment")
+
+    monkeypatch.setattr(_mlflow, "FIRST_BACKOFF_S", 0.0)
+    monkeypatch.setattr(_mlflow.MlflowSink, "_experiment", refused)
+    uri = f"sqlite:///{tmp_path / 'deep' / 'm.db'}"
+    code = main(tiny_run(synthetic_fashion, tmp_path / "results", "down", "--track", f"mlflow={uri}"))
+    err = capsys.readouterr().err
+    assert code == 2 and "finding the experiment failed 3 times" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "deep").exists()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 import search
 from tests import user_models as um
@@ -28,3 +31,45 @@ def test_trial_wanted_comes_before_every_request_for_a_trial(tmp_path: Path) -> 
     search.run(um.build, x, y, tuner="random", max_trials=2, max_epochs=1, results=tmp_path,
                retrain=False, quiet=True, observers=[asks])  # fmt: skip
     assert asks.calls == ["wanted", "begin", "wanted", "begin", "wanted"]
+
+
+class _StopAfterFirstEpoch(search.Observer):
+    """Interrupts the search as trial 0's second epoch begins (its first saved), as a Ctrl-C would."""
+
+    def epoch_begin(self, trial, epoch: int) -> None:  # type: ignore[no-untyped-def]
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+
+def _interrupted_run(tmp_path: Path) -> Path:
+    x, y = um.tiny_data()
+    with pytest.raises(search.SearchInterrupted):
+        search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=3, results=tmp_path,
+                   name="r", retrain=False, quiet=True, observers=[_StopAfterFirstEpoch()])  # fmt: skip
+    return tmp_path / "build" / "r"
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_damaged_epoch_state_is_said_on_resume(quiet: bool, tmp_path: Path, capsys) -> None:
+    """The interrupted trial's saved epoch, damaged, is named in one line (not when quiet):
+    the trial restarts from epoch 1 rather than continuing."""
+    folder = _interrupted_run(tmp_path)
+    (state,) = folder.rglob("epoch_state.npz")
+    state.write_bytes(b"garbage")
+    capsys.readouterr()
+    search.resume(folder, quiet=quiet)
+    said = [line for line in capsys.readouterr().out.splitlines() if "epoch_state.npz" in line]
+    expected = [f"trial 0: its saved epoch state {state} is damaged; the trial restarts from epoch 1"]
+    assert said == ([] if quiet else expected)
+    (trial,) = json.loads((folder / "trials.json").read_text())["trials"]
+    assert trial["status"] == "completed" and len(trial["epochs"]) == 3
+    assert not any(e.get("restored") for e in trial["epochs"])
+
+
+def test_a_missing_epoch_state_is_not_said(tmp_path: Path, capsys) -> None:
+    folder = _interrupted_run(tmp_path)
+    (state,) = folder.rglob("epoch_state.npz")
+    state.unlink()
+    capsys.readouterr()
+    search.resume(folder)
+    assert "epoch state" not in capsys.readouterr().out
