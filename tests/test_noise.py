@@ -166,6 +166,27 @@ def test_ctrl_c_after_the_command_finished_ends_the_process_at_once_with_its_cod
     assert (proc.returncode, proc.stdout, proc.stderr) == (3, "finished\n", "")
 
 
+LATE_CTRL_C = """
+import os, signal, sys
+import search.cli
+
+def main() -> int:
+    print("interrupted", file=sys.stderr)
+    os.kill(os.getpid(), signal.SIGINT)  # lands as main returns, before exit_quietly
+    return search.cli.INTERRUPTED_EXIT
+
+search.cli.main = main
+search.cli.command()
+"""
+"""A second Ctrl-C after main has handled the first and said so, before it has returned."""
+
+
+def test_ctrl_c_as_the_command_returns_ends_with_its_code_and_no_traceback() -> None:
+    proc = subprocess.run([sys.executable, "-c", LATE_CTRL_C], cwd=REPO, capture_output=True,
+                          text=True, timeout=20)  # fmt: skip
+    assert (proc.returncode, proc.stderr) == (130, "interrupted\n")
+
+
 @pytest.fixture(scope="module")
 def one_trial_run(tmp_path_factory: pytest.TempPathFactory, synthetic_fashion: Path) -> tuple[Path, str]:
     """A run of one trial of one epoch, retrained for one epoch: (its folder, what it printed)."""

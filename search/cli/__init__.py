@@ -164,27 +164,36 @@ def main(argv: list[str] | None = None) -> int:
 def exit_quietly(code: int) -> NoReturn:
     """End the process with ``code`` once the command has finished and said so.
 
-    Its output is flushed first; a Ctrl-C while the interpreter shuts down (exit handlers,
-    libraries' finalizers) then ends the process at once with the same code, where
-    Python would print a KeyboardInterrupt traceback.
+    A Ctrl-C from here on (while the output is flushed, or the interpreter shuts down:
+    exit handlers, libraries' finalizers) ends the process at once with the same code,
+    where Python would print a KeyboardInterrupt traceback.
 
     Args:
         code: the exit code, as :func:`main` returned it.
     """
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(AttributeError, OSError):  # none, or a closed pipe
-            stream.flush()
 
     def end_now(signum: int, frame: FrameType | None) -> None:
         os._exit(code)
 
     signal.signal(signal.SIGINT, end_now)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError):  # none, or a closed pipe
+            stream.flush()
     sys.exit(code)
 
 
 def command() -> NoReturn:
-    """The ``search`` console script and ``python -m search``: :func:`main`, then exit."""
-    exit_quietly(main())
+    """The ``search`` console script and ``python -m search``: :func:`main`, then exit.
+
+    A Ctrl-C that lands after :func:`main` has handled the first one, but before
+    :func:`exit_quietly` takes over the signal, ends the process with the same code.
+    """
+    code = INTERRUPTED_EXIT
+    try:
+        code = main()
+        exit_quietly(code)
+    except KeyboardInterrupt:
+        exit_quietly(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
