@@ -343,22 +343,20 @@ def run(
     """
     _refuse_keras_tuner_options(keras_tuner_options)
     objective, direction = _objective(objective)
-    seed = int(seed) if isinstance(seed, np.integer) else seed  # a NumPy seed, as Keras takes it
     options = RunRequest(
         experiment="check", tuner=tuner, objective=objective, direction=direction,
-        max_trials=max_trials, max_epochs=max_epochs, name=name, seed=seed, fix=_fixed(fix),
-        results=_as_path(results, "results", "the results root, e.g. 'results'"), space=_space_path(space),
-        factor=factor, baseline=baseline, retrain=retrain,
-        retrain_data=retrain_data, retrain_max_epochs=retrain_max_epochs, retrain_from=retrain_from,
-        converged_epochs=converged_epochs, tolerance=tolerance, sampler=sampler,
-        pruner=pruner, storage=storage, workers=workers, isolate=isolate,
-        keep_best=_kept(keep_best), precision=precision,
-        train_size=_train_size(train_size), full_train=train_size == "all",
-        val_size=val_size, data_dir=None if data_dir is None else Path(data_dir),
-        image_size=image_size, weights=weights, model=model,
-        track=_trackers(track),
-        budget=budget, finalists=finalists, fidelity=fidelity, warm_start=_run_folders(warm_start),
-        max_search_time=_seconds(max_search_time),
+        max_trials=_plain(max_trials), max_epochs=_plain(max_epochs), name=name, seed=_plain(seed),
+        fix=_fixed(fix), results=_as_path(results, "results", "the results root, e.g. 'results'"),
+        space=_space_path(space), factor=_plain(factor), baseline=baseline, retrain=retrain,
+        retrain_data=retrain_data, retrain_max_epochs=_plain(retrain_max_epochs), retrain_from=retrain_from,
+        converged_epochs=_plain(converged_epochs), tolerance=_plain(tolerance), sampler=sampler,
+        pruner=pruner, storage=storage, workers=_plain(workers), isolate=isolate,
+        keep_best=_kept(_plain(keep_best)), precision=precision,
+        train_size=_train_size(_plain(train_size)), full_train=train_size == "all",
+        val_size=_plain(val_size), data_dir=None if data_dir is None else Path(data_dir),
+        image_size=_plain(image_size), weights=weights, model=model,
+        track=_trackers(track), budget=budget, finalists=_plain(finalists), fidelity=fidelity,
+        warm_start=_run_folders(warm_start), max_search_time=_seconds(max_search_time),
     )  # fmt: skip
     options.check()  # every option, before any work
     data = {"x": x, "y": y, "validation_data": validation_data, "test_data": test_data,
@@ -376,6 +374,24 @@ def run(
         command=(ARRAY_COMMAND, describe(hypermodel)),
     )  # fmt: skip
     return _execute(request, user, quiet, observers)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy number (``run.trials["epochs"].max()``, ``np.int64(3)``) as Python's, as Keras
+    takes it: KerasTuner's state files are JSON, which has no NumPy types; anything else as
+    it is (the request's check names what is wrong with it).
+
+    Args:
+        value: a keyword's value.
+
+    Returns:
+        ``value``, a NumPy integer as an int and a NumPy float as a float.
+    """
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
 
 
 def _kept(keep_best: int | str | None) -> int | None:

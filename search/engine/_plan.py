@@ -17,6 +17,7 @@ from search._text import duration_words
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
 from search.engine._request import (
+    FACTOR,
     GPU_SEARCH_SECONDS,
     RETRAIN_DEFAULTS,
     RETRAIN_FROM,
@@ -115,6 +116,7 @@ def plan(
     )  # fmt: skip
     backend.check(options, budget)
     _check_workers(request, backend)
+    _check_factor(request, backend)
     _check_model_options(request, experiment)
     data, model = _data_options(request, experiment, profile), _model_options(request, experiment)
     if experiment.check_options is not None:
@@ -254,6 +256,16 @@ def _check_workers(request: RunRequest, backend: tuners.Backend) -> None:
         )
 
 
+def _check_factor(request: RunRequest, backend: tuners.Backend) -> None:
+    """``--factor`` shapes Hyperband's brackets; another tuner would ignore it."""
+    if request.factor != FACTOR and backend.name != "hyperband":
+        raise SearchError(
+            f"{option('factor')} {request.factor} is Hyperband's reduction factor;"
+            f" {option('tuner')} {backend.name} has none and would ignore it: leave out"
+            f" {option('factor')}, or search with {option('tuner')} hyperband"
+        )
+
+
 def _check_model_options(request: RunRequest, experiment: experiments.Experiment) -> None:
     """Refuse ``--image-size`` and ``--weights`` where ``experiment`` (with ``--model``) has no
     use for them, naming the experiments (and models) that take them."""
@@ -321,6 +333,8 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
         differences.append(f"space differs in {', '.join(changed) or 'its definition'}{edited}")
     old_budget = meta.get("budget") or {}
     for key in ("max_trials", "max_epochs", "factor"):
+        if key == "factor" and p.backend.name != "hyperband":
+            continue  # the others have none (a run from before it was refused may hold one)
         if old_budget.get(key) != getattr(budget, key):
             differences.append(f"{option(key)} {old_budget.get(key)} -> {getattr(budget, key)}")
     limit = budget.max_search_seconds  # runs from before the limit: the one planned now

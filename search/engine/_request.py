@@ -58,6 +58,8 @@ GPU_SEARCH_SECONDS = 360.0
 """The ``gpu`` budget's search time: 6 minutes, which leaves its finalists the rest of 10."""
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy's and Keras' generators take."""
+FACTOR = 3
+"""Hyperband's reduction factor unless ``--factor`` says; the other tuners have none."""
 MAX_TRIALS = 10**6
 """The most trials a search may be given: more than any search runs (KerasTuner names each
 trial's folder with as many digits as the cap, too long for a file system at 10**300)."""
@@ -71,7 +73,8 @@ class RunRequest:
     tuner: str
     max_trials: int | None = None
     max_epochs: int | None = None
-    factor: int = 3
+    factor: int = FACTOR
+    """Hyperband's reduction factor (``--factor``); refused with another tuner."""
     seed: int = 0
     results: Path = Path("results")
     name: str | None = None
@@ -306,6 +309,8 @@ class RunRequest:
             values["max_search_time"] = math.inf
         if values.get("retrain") is False:  # runs stored before unused retrain options were refused
             values.update(RETRAIN_DEFAULTS)
+        if values.get("tuner") != "hyperband":  # runs stored before an unused factor was refused
+            values["factor"] = FACTOR
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 

@@ -1134,3 +1134,14 @@ def test_a_multi_input_model_is_searched_retrained_and_exported(form: str, tmp_p
     assert run.meta["data"]["inputs"] == dict(zip(names, [[5], [3]], strict=True))
     assert run.best_model().predict(given, verbose=0).shape == (90, um.CLASSES)
     assert main(["export", str(run.folder), "--quiet"]) == 0  # retrained from the arrays in RUN/data
+
+
+def test_numpy_numbers_are_taken_as_pythons(tmp_path: Path) -> None:
+    """Values read off a DataFrame or an array (``np.int64``) reached KerasTuner's oracle,
+    whose JSON state file cannot hold them: a TypeError after the run folder was made."""
+    run = _run(um.build, tmp_path, "hyperband", factor=np.int64(2), max_epochs=np.int64(2),
+               max_trials=np.int64(1), seed=np.uint32(3), tolerance=np.float32(0.01))  # fmt: skip
+    assert run.status == "finished"
+    budget = run.meta["budget"]
+    assert (budget["factor"], budget["max_epochs"], budget["max_trials"]) == (2, 2, 1)
+    assert run.meta["request"]["tolerance"] == pytest.approx(0.01)
