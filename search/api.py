@@ -589,6 +589,11 @@ def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run] | None) -> 
                 f"warm_start: {item!r} ({type(item).__name__}) is not a run; give run folders"
                 " (str or Path) or search.Run objects, e.g. warm_start=[earlier_run]"
             )
+        if isinstance(item, str) and not item.strip():  # Path("") would be the current folder
+            raise SearchError(
+                f"warm_start: {item!r} is an empty path; give an earlier run's folder or its"
+                " search.Run, e.g. warm_start=[earlier_run]"
+            )
         folders.append(item.folder if isinstance(item, Run) else Path(item))
     return tuple(folders)
 

@@ -343,6 +343,8 @@ def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^warm_start: 123 \(int\) is not a run", warm_start=123)
     _refused(tmp_path, SearchError, r"^warm_start: None \(NoneType\) is not a run", warm_start=[None])
     _refused(tmp_path, SearchError, r"^warm_start: \[123\] \(list\) is not a run", warm_start=[[123]])
+    _refused(tmp_path, SearchError, r"^warm_start: '' is an empty path; give", warm_start="")
+    _refused(tmp_path, SearchError, r"^warm_start: ' ' is an empty path; give", warm_start=[" "])
 
 
 def test_a_space_that_is_not_a_path_is_one_line(tmp_path: Path) -> None:
