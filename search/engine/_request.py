@@ -20,7 +20,7 @@ from search.data import Splits, rows
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
-from search.ranking import CONVERGED_EPOCHS, TOLERANCE
+from search.ranking import ACCURACY_OBJECTIVES, CONVERGED_EPOCHS, TOLERANCE
 from search.storage import RunFolder, check_writable, damaged_file, is_masked, masked_url
 from search.tracking import parse_track
 
@@ -174,6 +174,7 @@ class RunRequest:
         if not 0 <= self.tolerance < 1:
             raise SearchError(f"{option('tolerance')} ({self.tolerance}) must be in [0, 1)")
         self._check_objective()
+        self._check_tolerance_used()
         if self.track:
             parse_track(self.track)
         seen: set[Path] = set()
@@ -240,6 +241,19 @@ class RunRequest:
             f"{option('retrain_from')} checkpoint starts the validated retrain from the chosen"
             f" trial's search checkpoint; with {self._retrain_words()} nothing would use it: leave out"
             f" {option('retrain_from')}, or retrain with {option('retrain_data')} validated (the default)"
+        )
+
+    def _check_tolerance_used(self) -> None:
+        """``--tolerance`` where nothing would read it: an objective ranked by its value
+        alone, and no retrain that sets its epochs by the plateau of validation accuracy."""
+        if self.tolerance == TOLERANCE or not _tolerance_unused(self.objective, self.retrain_data):
+            return
+        final = "the validated retrain stops on that objective" if self.retrain else "the retrain is skipped"
+        raise SearchError(
+            f"{option('tolerance')} {self.tolerance:g} widens the accuracy rule, but"
+            f" {option('objective')} {self.objective} ranks trials by its value alone and {final},"
+            f" so nothing would use it: leave out {option('tolerance')}, or search with"
+            f" {option('objective')} val_accuracy"
         )
 
     def _retrain_words(self) -> str:
@@ -311,6 +325,9 @@ class RunRequest:
             values.update(RETRAIN_DEFAULTS)
         if values.get("tuner") != "hyperband":  # runs stored before an unused factor was refused
             values["factor"] = FACTOR
+        retrain_data = values.get("retrain_data", RETRAIN_DEFAULTS["retrain_data"])
+        if _tolerance_unused(values.get("objective", "val_accuracy"), retrain_data):
+            values["tolerance"] = TOLERANCE  # runs stored before an unused tolerance was refused
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -330,7 +347,14 @@ class RunRequest:
     def accuracy_rule(self) -> bool:
         """Whether trials are ranked by the accuracy rule (converged accuracy, then the
         least overfitting); other objectives rank by their best value."""
-        return self.objective in ("val_accuracy", "pareto")
+        return self.objective in ACCURACY_OBJECTIVES
+
+
+def _tolerance_unused(objective: Any, retrain_data: Any) -> bool:
+    """Whether a run's tolerance goes unread: its objective is ranked by value (not the
+    accuracy rule), and its retrain is validated or skipped (a skipped one is stored as
+    ``validated``), not one trained for the plateau of a trial's validation accuracy."""
+    return objective not in ACCURACY_OBJECTIVES and retrain_data == "validated"
 
 
 def stored_request(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import keras_tuner as kt
 import numpy as np
 import pytest
 
@@ -100,3 +101,35 @@ def test_a_run_stored_with_an_unused_factor_continues(tmp_path: Path) -> None:
             "space": {"fingerprint": p.space.fingerprint(), "params": p.space.to_dict()},
             "budget": {"max_trials": 2, "max_epochs": 1, "factor": 5}, "request": stored}  # fmt: skip
     check_resumable(RunFolder(tmp_path / "fashion" / "r1"), meta, p, request)
+
+
+@pytest.mark.parametrize(("retrain", "final"), [({}, "the validated retrain stops on that objective"),
+                                                ({"retrain": False}, "the retrain is skipped")])  # fmt: skip
+def test_a_tolerance_nothing_reads_is_refused(tmp_path: Path, retrain: dict, final: str) -> None:
+    """A run ranked by val_loss alone never reads the accuracy rule's tolerance; it ran as
+    if it were not given."""
+    with pytest.raises(SearchError, match=rf"^tolerance 0.02 widens the accuracy rule, but objective val_loss"
+                       rf" ranks trials by its value alone and {final}, so nothing would use it: leave out"
+                       r" tolerance, or search with objective val_accuracy$"):
+        search.run(um.build, *um.tiny_data(), tuner="random", objective=kt.Objective("val_loss", "min"),
+                   tolerance=0.02, max_trials=1, max_epochs=1, results=tmp_path, quiet=True,
+                   **retrain)  # fmt: skip
+    assert not any(tmp_path.iterdir())  # refused before any work
+
+
+def test_a_tolerance_read_by_a_planned_retrain_or_the_rule_is_taken() -> None:
+    """``full`` and ``search`` retrains train to the end of the chosen trial's validation
+    accuracy plateau, within the tolerance, whatever the objective."""
+    for objective, data in (("val_loss", "full"), ("val_loss", "search"), ("pareto", "validated")):
+        RunRequest(experiment="fashion", tuner="optuna", objective=objective, retrain_data=data,
+                   tolerance=0.02).check()  # fmt: skip
+
+
+def test_a_run_stored_with_an_unused_tolerance_continues() -> None:
+    """A val_loss run from before the refusal kept the tolerance it was given: it goes on,
+    and a run whose retrain reads it keeps it."""
+    stored = RunRequest(experiment="fashion", tuner="random", objective="val_loss").to_json("r1")
+    assert RunRequest.from_json({**stored, "tolerance": 0.02}).tolerance == 0.005
+    kept = RunRequest.from_json({**stored, "tolerance": 0.02, "retrain_data": "full"})
+    assert kept.tolerance == 0.02
+    kept.check()
