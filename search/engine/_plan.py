@@ -103,6 +103,7 @@ def plan(
     else:
         unfixed = space.all_defaults()  # a worker's, or an export's: fixed already
     budget = _budget_of(request, experiment, profile)
+    _check_fidelity(request, budget)
     name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
     run_dir = request.results / experiment.name / name
     options = tuners.TunerOptions(
@@ -264,6 +265,19 @@ def _check_factor(request: RunRequest, backend: tuners.Backend) -> None:
             f" {option('tuner')} {backend.name} has none and would ignore it: leave out"
             f" {option('factor')}, or search with {option('tuner')} hyperband"
         )
+
+
+def _check_fidelity(request: RunRequest, budget: tuners.Budget) -> None:
+    """``--fidelity data`` grows a trial's images with its epochs: one epoch has no smaller
+    budget to grow from (``both`` still searches on every image, which is used)."""
+    if request.fidelity != "data" or budget.max_epochs > 1:
+        return
+    raise SearchError(
+        f"{option('fidelity')} data grows a trial's training images with its epochs, up to all"
+        f" of them at {option('max_epochs')}; with {option('max_epochs')} 1 every trial trains"
+        f" one epoch on all of them, so nothing would grow: leave out {option('fidelity')}, or"
+        f" give {option('max_epochs')} 2 or more"
+    )
 
 
 def _check_model_options(request: RunRequest, experiment: experiments.Experiment) -> None:

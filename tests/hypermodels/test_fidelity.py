@@ -169,6 +169,26 @@ def test_a_bad_fidelity_is_refused_before_any_work(tmp_path: Path, capsys) -> No
     assert not list(tmp_path.rglob("run.json"))
 
 
+def test_data_fidelity_with_one_epoch_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    """One epoch is the top rung already: every trial trained on all its images, yet the
+    run and its report named the data fidelity."""
+    args = ["run", "fashion", "--tuner", "random", "--max-epochs", "1", "--results", str(tmp_path)]
+    assert main([*args, "--fidelity", "data"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --fidelity data grows a trial's training images with its epochs, up to"
+                          " all of them at --max-epochs; with --max-epochs 1 every trial trains one epoch"
+                          " on all of them, so nothing would grow: leave out --fidelity, or give"
+                          " --max-epochs 2 or more")
+    assert len(err.strip().splitlines()) == 1
+    x, y = um.tiny_data()
+    with pytest.raises(SearchError, match=r"^fidelity data grows .* give max_epochs 2 or more$"):
+        search.run(um.build, x, y, tuner="optuna", max_epochs=1, fidelity="data", results=tmp_path,
+                   quiet=True)
+    assert not list(tmp_path.rglob("run.json"))
+    both = plan(RunRequest(experiment="fashion", tuner="random", max_epochs=1, fidelity="both"))
+    assert both.data.train_size is None  # still searches on every image
+
+
 class OwnFit(kt.HyperModel):
     """A HyperModel whose own fit knows nothing of growing subsets."""
 
@@ -189,7 +209,7 @@ def test_an_own_fit_without_the_parameter_is_refused(tmp_path: Path) -> None:
 def test_a_run_is_not_continued_with_another_fidelity(
     tmp_path: Path, capsys: pytest.CaptureFixture, synthetic_fashion: Path
 ) -> None:
-    args = ["run", "fashion", "--tuner", "random", "--max-trials", "1", "--max-epochs", "1",
+    args = ["run", "fashion", "--tuner", "random", "--max-trials", "1", "--max-epochs", "2",
             "--train-size", "100", "--val-size", "50", "--data-dir", str(synthetic_fashion),
             "--results", str(tmp_path), "--name", "grow", "--no-retrain", "--quiet",
             "--fix", "conv_blocks=2", "--fix", "filters=16"]  # fmt: skip
