@@ -41,6 +41,7 @@ from search.engine._signals import SearchStopped
 from search.environment import environment_error
 from search.errors import RunFolderError, SearchError
 from search.failures import failure_reason
+from search.report import fewer_finalists
 from search.storage import FinalistFiles, trained_epochs
 
 
@@ -70,8 +71,8 @@ def run_finalists(
     files = FinalistFiles(ctx.folder.path)
     names = ", ".join(f"{r['id']}{' (baseline)' if r.get('baseline') else ''}" for r in finalists)
     say(
-        f"{plural(len(finalists), 'finalist')} at full fidelity (trials {names}): each trains"
-        f" while {monitor.name.replace('_', ' ')} improves, at most"
+        f"{plural(len(finalists), 'finalist')}{fewer_finalists(len(finalists), count)} at full fidelity"
+        f" (trials {names}): each trains while {monitor.name.replace('_', ' ')} improves, at most"
         f" {plural(request.retrain_max_epochs, 'epoch')}"
     )
     started = time.perf_counter()
@@ -95,7 +96,7 @@ def run_finalists(
         raise SearchError(f"every finalist failed ({reasons}); see {ctx.folder.run_file}")
     chosen = next(r for r in finalists if r["id"] == leader["trial"])
     final = _test_and_save(ctx, _setup(ctx, hypermodel, chosen, setups), leader, started)
-    final["finalists"] = summaries
+    final["finalists"], final["finalists_asked"] = summaries, count
     baseline = next((f for f in summaries if f.get("baseline") and "failure" not in f), None)
     if baseline is not None and math.isfinite(leader["val_score"]) and math.isfinite(baseline["val_score"]):
         sign = 1 if monitor.direction == "max" else -1

@@ -319,6 +319,22 @@ def search_first(meta: Mapping[str, Any], choice: Choice | ValueChoice | None) -
     return (meta.get("best") or {}).get("search_choice") or (choice.trial if choice else None)
 
 
+def fewer_finalists(trained: int, asked: int) -> str:
+    """Words after the finalists' count where the search had fewer distinct configurations
+    than ``--finalists`` asked for; "" otherwise.
+
+    Args:
+        trained: the finalists trained.
+        asked: ``--finalists``.
+
+    Returns:
+        E.g. " (4 asked; the search scored only 2 distinct configurations)".
+    """
+    if trained >= asked:
+        return ""
+    return f" ({asked} asked; the search scored only {plural(trained, 'distinct configuration')})"
+
+
 def choice_lines(report: RunReport) -> list[str]:
     """What the run chose, in lines: the finalists' choice at full fidelity first (and
     what they found) where they chose, then the search's first choice by the rule.
@@ -342,7 +358,8 @@ def choice_lines(report: RunReport) -> list[str]:
         else f"the search had ranked trial {first} first"
     )
     lines = [
-        f"Chose trial {final['trial']} among {plural(len(final['finalists']), 'finalist')},"
+        f"Chose trial {final['trial']} among {plural(len(final['finalists']), 'finalist')}"
+        f"{fewer_finalists(len(final['finalists']), int(final.get('finalists_asked') or 0))},"
         f" by {by}; {after}."
     ]
     lines += [f"Then {text}." for text in [describe_finalists(final)] if text is not None]

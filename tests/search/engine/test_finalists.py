@@ -15,7 +15,7 @@ import search
 from search.cli import main
 from search.engine import RunRequest, plan
 from search.engine._choose import pick_finalists
-from search.report import load_report
+from search.report import choice_lines, fewer_finalists, load_report
 from search.report._data import (
     describe_finalists,
     finalist_curves,
@@ -66,6 +66,20 @@ def test_the_best_finalist_at_full_fidelity_is_the_final_model(tmp_path: Path) -
     assert final["test_images"] == 40 and final["test_accuracy"] is not None
     assert meta["budget"]["finalists"] == 3
     assert (run.folder / "best_model.keras").is_file()
+
+
+def test_fewer_finalists_than_asked_say_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Two trials give two distinct configurations: four finalists asked, two trained,
+    and the progress line, run.json and the report say why (nothing did with quiet=True)."""
+    run = search.run(um.build, *um.tiny_data(), tuner="random", max_trials=2, max_epochs=1, finalists=4,
+                     retrain_max_epochs=1, results=tmp_path, name="few", seed=2)  # fmt: skip
+    words = "(4 asked; the search scored only 2 distinct configurations)"
+    assert f"2 finalists {words} at full fidelity" in capsys.readouterr().out
+    final = run.meta["final"]
+    assert len(final["finalists"]) == 2 and final["finalists_asked"] == 4
+    (line, *_) = choice_lines(load_report(RunFolder(run.folder)))
+    assert line.startswith(f"Chose trial {final['trial']} among 2 finalists {words}, by validation")
+    assert fewer_finalists(3, 3) == ""
 
 
 def test_finalists_need_the_validated_retrain(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
