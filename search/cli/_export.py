@@ -29,6 +29,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--results", type=Path, default=Path("results"), help="results root")
     p.add_argument("--output", help="the model file (default: RUN/export.keras)")
     p.add_argument(
+        "--overwrite", action="store_true",
+        help="replace a Keras model at --output that this run did not export",
+    )
+    p.add_argument(
         "--trial",
         help="export this completed trial's configuration instead of the chosen one"
         " (e.g. the baseline, to compare)",
@@ -56,7 +60,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     output = Path(args.output) if args.output is not None else folder.path / EXPORT_FILE
     done = export_run(
         folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet,
-        trial=args.trial, retrain_from=args.retrain_from,
+        trial=args.trial, retrain_from=args.retrain_from, overwrite=args.overwrite,
     )
     shape = "x".join(str(d) for d in done.image_shape)
     tested, unit = done.final.get("test_images") or 0, done.final.get("train_unit", "images")

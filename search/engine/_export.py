@@ -69,6 +69,7 @@ def export_run(
     quiet: bool,
     trial: str | None = None,
     retrain_from: str | None = None,
+    overwrite: bool = False,
 ) -> Export:
     """Retrain the run's chosen trial, evaluate it once on the test set, and write it to
     ``output``: an image classifier as a model that takes uint8 images of any size and stores
@@ -84,6 +85,8 @@ def export_run(
         trial: a completed trial's id to export; None: the run's choice (the finalists'
             winner where they chose, else the rule's first).
         retrain_from: ``auto``, ``checkpoint`` or ``scratch``; None: as the run retrained.
+        overwrite: replace a Keras model at ``output`` that this run did not export (one it
+            exported is replaced by a new export of it anyway).
 
     Returns:
         What was written: the file, the trial, the retrain's results, image shape and class names.
@@ -96,6 +99,8 @@ def export_run(
         SearchInterrupted: Ctrl-C or SIGTERM stopped it; nothing was written.
     """
     _check_output(output, folder)
+    if not overwrite:
+        _check_not_foreign(output, folder)
     request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
     if request.arrays:
         _check_arrays(folder)
@@ -226,6 +231,22 @@ def _check_output(output: Path, folder: RunFolder) -> None:
     check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
     check_writable(
         folder.path, f"run folder {folder.path}", "an export is recorded in its run.json: make it writable"
+    )
+
+
+def _check_not_foreign(output: Path, folder: RunFolder) -> None:
+    """``output`` is new, or a model this run exported before (run.json's ``exports``): a
+    Keras model of the user's own is not replaced without ``--overwrite``. A file in the
+    run folder itself is the run's (:func:`_check_output` guards its own model)."""
+    if not output.exists() or output.parent.resolve() == folder.path.resolve():
+        return
+    exported = {Path(e["output"]) for e in folder.read_meta().get("exports", []) if isinstance(e, dict)
+                and isinstance(e.get("output"), str)}  # fmt: skip
+    if output.resolve() in exported:
+        return
+    raise SearchError(
+        f"{option('output')} {output}: would replace a Keras model this run did not export;"
+        f" give another file name, or {option('overwrite')} to replace it"
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import keras_tuner
 import numpy as np
 import pytest
 
@@ -142,6 +143,27 @@ def test_an_output_over_another_runs_files_is_refused(name: str, tmp_path: Path,
     assert len(err.strip().splitlines()) == 1
     assert other.model_file.read_bytes() == b"the other run's model"
     assert sorted(p.name for p in other.path.iterdir()) == ["best_model.keras", "run.json"]
+
+
+def test_a_users_own_keras_model_is_replaced_only_with_overwrite(tmp_path: Path, capsys) -> None:
+    """``--output mine.keras`` over a model of the user's own replaced it, as model.save does;
+    a model this run exported is replaced by a new export without being asked."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+    mine = tmp_path / "mine.keras"
+    um.build(keras_tuner.HyperParameters()).save(mine)
+    before = mine.read_bytes()
+    args = ["export", str(run.folder), "--output", str(mine), "--retrain-max-epochs", "1", "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (f"error: --output {mine}: would replace a Keras model this run did not export;"
+                           " give another file name, or --overwrite to replace it")  # fmt: skip
+    assert mine.read_bytes() == before and "exports" not in RunFolder(run.folder).read_meta()
+    assert main([*args, "--overwrite"]) == 0
+    assert mine.read_bytes() != before
+    assert main(args) == 0  # its own export now
+    assert [Path(e["output"]) for e in RunFolder(run.folder).read_meta()["exports"]] == [mine.resolve()] * 2
 
 
 def test_a_run_on_arrays_exports_its_own_model(tmp_path: Path, capsys) -> None:
