@@ -1,7 +1,8 @@
 """Our default search against two hand-written KerasTuner searches of Fashion-MNIST.
 
 Run: ``python bench/vs_keras_tuner.py [--data-dir /usr/share/datasets/fashion-mnist]
-[--peers ours,tutorial,same-space] [--smoke]``. One after the other on the same machine:
+[--peers ours,tutorial,same-space] [--seeds 0,1,2] [--smoke]``. One after the other on the
+same machine, for each seed (of the splits, the searches and the models' weights):
 
 - ``ours``: ``python -m search run fashion --tuner hyperband`` with its defaults;
 - ``tutorial``: the script of TensorFlow's tutorial ("Introduction to the Keras Tuner":
@@ -18,7 +19,9 @@ Run: ``python bench/vs_keras_tuner.py [--data-dir /usr/share/datasets/fashion-mn
   epoch kept; ``EarlyStopping``'s fixed patience of 3, not our retrain's shrinking one) and
   the test accuracy.
 
-Prints a table of wall time and test accuracy of each, with their ratios to ours.
+Prints a table of wall time and test accuracy of each, with their ratios to ours, for each
+seed; with several seeds, then each peer's medians and spreads (min to max) over them: one
+run's test accuracy moves by a few thousandths with the seed, as much as the peers differ.
 ``--smoke`` runs every peer at tiny sizes (300 training images, 1-2 epochs) for the tests:
 its figures mean nothing.
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _args import names
+from _args import counts, names
 
 PEERS = ("ours", "tutorial", "same-space")
 
@@ -63,7 +67,7 @@ SAME_SPACE_PATIENCE = 3
 callback, with a patience that can act within 6 epochs)."""
 
 
-def tutorial(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[float, float]:
+def tutorial(data_dir: Path | None, workdir: Path, budget: Budget, seed: int) -> tuple[float, float]:
     """The tutorial's code, as written there (data from our loader: the same IDX files;
     its epoch counts from ``budget``, the tutorial's own by default)."""
     import keras
@@ -72,6 +76,7 @@ def tutorial(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[floa
     from search.data import CLASS_NAMES, load_fashion
 
     started = time.perf_counter()
+    keras.utils.set_random_seed(seed)  # the tutorial seeds nothing: its weights, for repeatability
     # The tutorial trains on every image (x_full): the smallest validation split load_fashion takes.
     splits = load_fashion(data_dir, val_size=len(CLASS_NAMES), train_size=None, seed=0)
     img_train = splits.x_full.reshape(-1, 28, 28).astype("float32") / 255.0
@@ -186,7 +191,7 @@ def same_space_hypermodel(mean: float, std: float) -> Any:
     return SameSpace()
 
 
-def same_space(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[float, float]:
+def same_space(data_dir: Path | None, workdir: Path, budget: Budget, seed: int) -> tuple[float, float]:
     """Our space and budget searched by a hand-written ``kt.Hyperband``, then our
     validated retrain and the test accuracy."""
     import keras
@@ -202,12 +207,13 @@ def same_space(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[fl
     from search.engine._retrain import VALIDATED_MIN_DELTA as MIN_DELTA
 
     started = time.perf_counter()
-    splits = load_fashion(data_dir, val_size=budget.val_size, train_size=budget.train_size, seed=0)
+    keras.utils.set_random_seed(seed)
+    splits = load_fashion(data_dir, val_size=budget.val_size, train_size=budget.train_size, seed=seed)
     x_train, y_train = splits.x_train.astype("float32"), splits.y_train
     validation = (splits.x_val.astype("float32"), splits.y_val)
     hypermodel = same_space_hypermodel(float(x_train.mean()), float(x_train.std()))
     tuner = kt.Hyperband(hypermodel, objective="val_accuracy", max_epochs=budget.max_epochs,
-                         factor=3, seed=0, directory=str(workdir), project_name="same_space")  # fmt: skip
+                         factor=3, seed=seed, directory=str(workdir), project_name="same_space")  # fmt: skip
     stop_early = keras.callbacks.EarlyStopping(monitor="val_loss", patience=SAME_SPACE_PATIENCE)
     tuner.search(x_train, y_train, validation_data=validation, callbacks=[stop_early], verbose=0)
     best_hps = tuner.get_best_hyperparameters(num_trials=1)[0]
@@ -233,9 +239,9 @@ def same_space(data_dir: Path | None, workdir: Path, budget: Budget) -> tuple[fl
     return seconds, float(test_acc)
 
 
-def ours(data_dir: Path | None, results: Path, budget: Budget) -> tuple[float, float]:
+def ours(data_dir: Path | None, results: Path, budget: Budget, seed: int) -> tuple[float, float]:
     command = [sys.executable, "-m", "search", "run", "fashion", "--tuner", "hyperband",
-               "--results", str(results), "--name", "bench", "--quiet"]  # fmt: skip
+               "--results", str(results), "--name", "bench", "--seed", str(seed), "--quiet"]  # fmt: skip
     if budget.smoke:  # the defaults otherwise; a tiny retrain on the search's images
         command += ["--train-size", str(budget.train_size), "--val-size", str(budget.val_size),
                     "--max-epochs", str(budget.max_epochs), "--retrain-data", "search"]  # fmt: skip
@@ -269,14 +275,36 @@ def table(figures: dict[str, tuple[float, float]]) -> list[str]:
     return lines
 
 
+def summary(runs: dict[int, dict[str, tuple[float, float]]]) -> list[str]:
+    """Each peer's median wall time, test accuracy and (with ours) median time ratio and
+    accuracy difference over the seeds, each with its min to max."""
+    lines = [f"{'peer':<12}{'wall s':>9}{'test acc':>10}{'time/ours':>11}{'acc-ours':>10}"
+             f"  spread over {len(runs)} seeds (min..max)"]  # fmt: skip
+    for peer in next(iter(runs.values())):
+        seconds = [figures[peer][0] for figures in runs.values()]
+        accuracy = [figures[peer][1] for figures in runs.values()]
+        line = f"{peer:<12}{statistics.median(seconds):>9.1f}{statistics.median(accuracy):>10.4f}"
+        spread = f"acc {min(accuracy):.4f}..{max(accuracy):.4f}"
+        if all("ours" in figures for figures in runs.values()):
+            ratios = [f[peer][0] / f["ours"][0] for f in runs.values()]
+            deltas = [f[peer][1] - f["ours"][1] for f in runs.values()]
+            line += f"{statistics.median(ratios):>10.2f}x{statistics.median(deltas):>+10.4f}"
+            spread += (f", time/ours {min(ratios):.2f}..{max(ratios):.2f}x,"
+                       f" acc-ours {min(deltas):+.4f}..{max(deltas):+.4f}")  # fmt: skip
+        lines.append(f"{line}  {spread}")
+    return lines
+
+
 peers = names(PEERS, "peer")
 """``--peers``: a comma-separated subset of PEERS."""
+PEER_RUNS = {"ours": ours, "tutorial": tutorial, "same-space": same_space}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--peers", type=peers, default=PEERS, help=f"default: {','.join(PEERS)}")
+    parser.add_argument("--seeds", type=counts, default=(0,), help="default: 0")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (for the tests)")
     args = parser.parse_args(argv)
     if importlib.util.find_spec("search") is None:  # the KerasTuner peers import our loader
@@ -285,19 +313,20 @@ def main(argv: list[str] | None = None) -> int:
     import _quiet  # noqa: F401  (before the peers load Keras: TensorFlow's start-up lines stay out)
 
     budget = SMOKE if args.smoke else DEFAULT
-    figures: dict[str, tuple[float, float]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for peer in args.peers:
-            if peer == "ours":
-                figures[peer] = ours(args.data_dir, Path(tmp) / "results", budget)
-            elif peer == "tutorial":
-                figures[peer] = tutorial(args.data_dir, Path(tmp) / "kt", budget)
-            else:
-                figures[peer] = same_space(args.data_dir, Path(tmp) / "same", budget)
-            seconds, accuracy = figures[peer]
-            print(f"{peer}: {seconds:.1f} s, test accuracy {accuracy:.4f}", flush=True)
-    print("\n".join(table(figures)))
+    runs: dict[int, dict[str, tuple[float, float]]] = {}
+    for seed in args.seeds:
+        figures = runs.setdefault(seed, {})
+        with tempfile.TemporaryDirectory() as tmp:
+            for peer in args.peers:
+                figures[peer] = PEER_RUNS[peer](args.data_dir, Path(tmp) / peer, budget, seed)
+                seconds, accuracy = figures[peer]
+                print(f"{peer}: seed {seed}: {seconds:.1f} s, test accuracy {accuracy:.4f}", flush=True)
+        heading = [f"seed {seed}:"] if len(args.seeds) > 1 else []
+        print(*heading, *table(figures), sep="\n")
+    if len(args.seeds) > 1:
+        print("medians:", *summary(runs), sep="\n")
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -84,6 +84,24 @@ def test_vs_keras_tuner_smoke(fashion_dir: Path) -> None:
     assert "'filters': " in same_space and "'batch_size': " in same_space
 
 
+def test_vs_keras_tuner_summarizes_the_seeds(monkeypatch) -> None:
+    """Medians over the seeds of each peer's figures and of its ratios to ours, seed by seed."""
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    bench = importlib.import_module("vs_keras_tuner")
+    runs = {0: {"ours": (100.0, 0.92), "same-space": (150.0, 0.93)},
+            1: {"ours": (200.0, 0.90), "same-space": (160.0, 0.91)},
+            2: {"ours": (120.0, 0.93), "same-space": (180.0, 0.92)}}  # fmt: skip
+    header, ours, peer = bench.summary(runs)
+    assert header.endswith("spread over 3 seeds (min..max)")
+    assert ours.split()[:5] == ["ours", "120.0", "0.9200", "1.00x", "+0.0000"]
+    # Ratios 1.5, 0.8, 1.5 and differences +0.01, +0.01, -0.01, seed by seed.
+    assert peer.split()[:5] == ["same-space", "160.0", "0.9200", "1.50x", "+0.0100"]
+    assert peer.endswith("acc 0.9100..0.9300, time/ours 0.80..1.50x, acc-ours -0.0100..+0.0100")
+    alone = {seed: {"same-space": figures["same-space"]} for seed, figures in runs.items()}
+    (_, peer) = bench.summary(alone)  # without ours: no ratios
+    assert peer.split()[:3] == ["same-space", "160.0", "0.9200"] and "time/ours" not in peer
+
+
 def test_vs_keras_tuner_refuses_an_unknown_peer() -> None:
     done = _bench("vs_keras_tuner.py", "--peers", "ours,optuna")
     assert done.returncode == 2
