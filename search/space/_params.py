@@ -65,6 +65,11 @@ class Float(Param):
                 raise ValueError(f"{key} ({value!r}) must be finite")
         if not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if not math.isfinite(self.high - self.low):  # the samplers draw low + u * (high - low)
+            raise ValueError(
+                f"low ({self.low:g}) and high ({self.high:g}) are too far apart: high - low"
+                " overflows a float; narrow the range"
+            )
         if self.log and self.low <= 0:
             raise ValueError(f"low ({self.low}) must be above 0 on a log scale")
         if self.step is not None:

@@ -107,6 +107,11 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             '[x]\ntype = "int"\nlow = 1\nhigh = 64\nlog = true\nstep = 8\ndefault = 8',
             "x: step (8) cannot be combined with a log scale",
         ),
+        (
+            '[x]\ntype = "float"\nlow = -1e308\nhigh = 1e308\ndefault = 0.0',
+            "x: low (-1e+308) and high (1e+308) are too far apart: high - low overflows a float;"
+            " narrow the range",
+        ),
         ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
         ('[x]\ntype = "int"\nmin = 1\nhigh = 3\ndefault = 1', "'min' for an int (low is the key)"),
