@@ -112,6 +112,11 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             "x: low (-1e+308) and high (1e+308) are too far apart: high - low overflows a float;"
             " narrow the range",
         ),
+        (
+            '[x]\ntype = "choice"\nvalues = [nan, 0.01]\ndefault = 0.01',
+            "x: values ([nan, 0.01]) must be numbers, not nan; remove nan",
+        ),
+        ('[x]\ntype = "fixed"\nvalue = nan', "x: value (nan) must be a number, not nan; give the value"),
         ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
         ('[x]\ntype = "int"\nmin = 1\nhigh = 3\ndefault = 1', "'min' for an int (low is the key)"),
