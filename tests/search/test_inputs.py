@@ -175,7 +175,9 @@ def test_export_and_resume_are_refused_while_an_isolated_search_runs(tmp_path: P
         ("fashion", 'type = "choice"\nvalues = [0, -5]\ndefault = 0', "batch_size: 0 cannot be used;"
          " batch_size must be an integer >= 1: change its values"),
         ("fashion", 'type = "float"\nlow = 16.0\nhigh = 64.0\ndefault = 32.0',
-         "batch_size: 16.0 cannot be used; batch_size must be an integer >= 1: change its low/high"),
+         "batch_size: 16.0 cannot be used; batch_size must be an integer >= 1: make it type = \"int\""),
+        ("fashion", 'type = "float"\nlow = 16\nhigh = 64\ndefault = 32',  # drawn as 16.0...64.0
+         "batch_size: 16.0 cannot be used; batch_size must be an integer >= 1: make it type = \"int\""),
         ("clothing", 'type = "fixed"\nvalue = -1', "batch_size: -1 cannot be used"),
     ],
 )
