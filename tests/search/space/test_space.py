@@ -155,6 +155,12 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         load_space(tmp_path / "nope.toml")
 
 
+def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode())
+    assert load_space(path).names == parse_space(VALID).names
+
+
 def test_a_folder_or_undecodable_file_is_named_with_the_fix(tmp_path: Path) -> None:
     with pytest.raises(SpaceError) as caught:
         load_space(tmp_path)
