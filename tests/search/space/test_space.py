@@ -12,6 +12,7 @@ from search.experiments import get
 from search.space import (
     Bool,
     Choice,
+    Condition,
     Fixed,
     Float,
     Int,
@@ -372,9 +373,23 @@ def test_fixing_a_parent_off_drops_its_conditional_children() -> None:
     assert all(n in on for n in ("flip", "shift", "zoom", "rotation"))
     with pytest.raises(ValueError, match="shift: is active only when augment == True") as refused:
         space.fix({"augment": False, "shift": 0.1})
-    assert str(refused.value).endswith("which fixing augment to False rules out")  # not "--fix"
+    assert str(refused.value).endswith(  # not "--fix": also fix= from Python
+        "which fixing augment to False rules out; leave shift unfixed, or fix augment to a value"
+        " that activates it"
+    )
     clothing = get("clothing").load_space().fix({"fine_tune_layers": 0})
     assert "fine_tune_learning_rate" not in clothing and "fine_tune_after" not in clothing
+
+
+def test_fixing_the_child_of_a_dropped_parent_names_the_fixing_that_drops_it() -> None:
+    space = Space((Bool("augment", True), Bool("flip", True, condition=Condition("augment", (True,))),
+                   Fixed("shift", 0.1, condition=Condition("flip", (True,)))))  # fmt: skip
+    with pytest.raises(ValueError) as refused:
+        space.fix({"augment": False, "shift": 0.1})
+    assert str(refused.value) == (
+        "shift: is active only when flip == True, which fixing augment to False rules out (flip is"
+        " then never active); leave shift unfixed, or fix augment to a value that activates it"
+    )
 
 
 def test_a_stored_space_whose_condition_names_a_later_entry_is_a_space_error() -> None:
