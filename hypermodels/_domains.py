@@ -71,7 +71,9 @@ COMMON: dict[str, Domain] = {
 def candidates(param: Param) -> list[Any]:
     """The values ``param`` can give: a range's two ends (the domains are intervals), a
     choice's values, a fixed value."""
-    if isinstance(param, (Float, Int)):
+    if isinstance(param, Float):  # drawn as floats, also where low and high are written as ints
+        return [float(param.low), float(param.high)]
+    if isinstance(param, Int):
         return [param.low, param.high]
     if isinstance(param, Choice):
         return list(param.values)
@@ -91,7 +93,7 @@ def check_domains(space: Space, domains: Mapping[str, Domain]) -> None:
             if not domain.admits(value):
                 raise ValueError(
                     f"{space.source}: {param.name}: {value!r} cannot be used; {param.name} must"
-                    f" be {domain.describe()}: change its {_where(param)} in the space file"
+                    f" be {domain.describe()}: {_fix(param, domain)} in the space file"
                 )
 
 
@@ -127,6 +129,13 @@ def check_model_space(
                     f"{space.source}: {name}: {value!r} is not one of {', '.join(allowed)}"
                 )
     check_domains(space, domains)
+
+
+def _fix(param: Param, domain: Domain) -> str:
+    """How to change ``param`` so that ``domain`` admits its values."""
+    if isinstance(param, Float) and domain.kind == "int":
+        return 'make it type = "int"'
+    return f"change its {_where(param)}"
 
 
 def _where(param: Param) -> str:

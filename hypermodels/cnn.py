@@ -12,7 +12,7 @@ import keras_tuner as kt
 import numpy as np
 
 from hypermodels._augment import Augmentation
-from hypermodels._domains import AT_LEAST_ONE, BOOLEAN, COMMON, check_model_space
+from hypermodels._domains import AT_LEAST_ONE, BOOLEAN, COMMON, candidates, check_model_space
 from hypermodels._fidelity import DataFidelity
 from hypermodels._loop import LoopConfig, fit_loop
 from search.space import Space, define
@@ -87,6 +87,19 @@ class ImageCNN(kt.HyperModel):
         """Raise ValueError if ``space`` names a hyperparameter this model does not have,
         or can give one a value the model cannot use."""
         check_model_space(space, DEFAULTS, DOMAINS, {"preprocessing": PREPROCESSING})
+
+    @staticmethod
+    def check_image_size(space: Space, size: int) -> None:
+        """Raise ValueError if ``space`` can give more conv blocks than images of ``size``
+        pixels a side can pass: each block's pool halves them, and a pool needs two."""
+        given = candidates(space["conv_blocks"]) if "conv_blocks" in space else [DEFAULTS["conv_blocks"]]
+        blocks, most = max(given), size.bit_length() - 1
+        if blocks > most:
+            raise ValueError(
+                f"{space.source}: conv_blocks: {blocks} cannot be used on {size}x{size} images,"
+                f" which each block halves: at most {most} fit ({blocks} need {2**blocks}x{2**blocks});"
+                " lower conv_blocks in the space file"
+            )
 
     def config(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """The CNN's hyperparameter values of ``hp``, with :data:`DEFAULTS` for what the space

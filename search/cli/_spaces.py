@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
@@ -49,13 +50,23 @@ def handle_show(args: argparse.Namespace, console: Console) -> int:
     from search import experiments
     from search.space import format_space, load_space
 
-    path = Path(args.space)
+    path = _shipped(args.space)
     if path.suffix == ".toml" or path.exists():
         space = load_space(path)
     else:
         space = experiments.get(args.space).load_space()
     console.print(format_space(space))
     return 0
+
+
+def _shipped(given: str) -> Path:
+    """``given`` as a path; a bare file name that names no file here but a space file of the
+    package (as ``spaces list`` shows it: ``fashion-gpu.toml``) as that file."""
+    path = Path(given)
+    shipped = Path(str(resources.files("spaces") / given))
+    if path.exists() or path.name != given or not given.endswith(".toml") or not shipped.is_file():
+        return path
+    return shipped
 
 
 def handle_list(args: argparse.Namespace, console: Console) -> int:

@@ -6,8 +6,12 @@ import keras_tuner as kt
 
 from hypermodels import ImageCNN, ImageStats
 from search.data import DEFAULT_VAL_SIZE, Splits, load_fashion, single
+from search.errors import SpaceError
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.space import Space
+
+IMAGE_SIZE = 28
+"""Fashion-MNIST's images are 28 x 28 (the loader checks it)."""
 
 
 def _load(options: DataOptions) -> Splits:
@@ -21,6 +25,14 @@ def _load(options: DataOptions) -> Splits:
 
 def _check_space(space: Space) -> None:
     ImageCNN.check_space(space)
+
+
+def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None:
+    """The CNN's blocks fit the 28 x 28 images (the search's space, ``--fix`` applied)."""
+    try:
+        ImageCNN.check_image_size(space, IMAGE_SIZE)
+    except ValueError as exc:
+        raise SpaceError(str(exc)) from None
 
 
 def image_cnn(space: Space, splits: Splits, options: ModelOptions) -> kt.HyperModel:
@@ -45,6 +57,7 @@ FASHION = Experiment(
     space_file="fashion.toml",
     load=_load,
     check_space=_check_space,
+    check_options=_check_options,
     hypermodel=image_cnn,
     default_train_size=10000,
     default_val_size=DEFAULT_VAL_SIZE,

@@ -7,10 +7,11 @@ from dataclasses import replace
 
 from hypermodels import ImageCNN
 from search.data import Splits, load_images
-from search.errors import DataError, option
+from search.errors import DataError, SpaceError, option
 from search.experiments._clothing import CLOTHING, SEARCH_SIZE
 from search.experiments._fashion import image_cnn
-from search.experiments._registry import DataOptions, Experiment, register_variants
+from search.experiments._registry import DataOptions, Experiment, ModelOptions, register_variants
+from search.space import Space
 
 CNN_SIZE = 64
 """A CNN from scratch searches images at 64 x 64 unless --image-size says otherwise."""
@@ -34,6 +35,14 @@ def _loader(default_size: int) -> Callable[[DataOptions], Splits]:
     return load
 
 
+def _check_cnn_options(space: Space, data: DataOptions, model: ModelOptions) -> None:
+    """The CNN's blocks fit the images at the size searched (``--image-size``)."""
+    try:
+        ImageCNN.check_image_size(space, data.image_size or CNN_SIZE)
+    except ValueError as exc:
+        raise SpaceError(f"{exc}, or search larger images ({option('image_size')})") from None
+
+
 IMAGES_CNN = Experiment(
     name="images",
     description="any image folder (--data-dir): a CNN from scratch (--model cnn, the default)"
@@ -41,6 +50,7 @@ IMAGES_CNN = Experiment(
     space_file="images.toml",
     load=_loader(CNN_SIZE),
     check_space=ImageCNN.check_space,
+    check_options=_check_cnn_options,
     hypermodel=image_cnn,
     budgets={"hyperband": (None, 6), "random": (6, 6), "bayesian": (6, 6), "optuna": (10, 6)},
     default_val_size=None,

@@ -44,7 +44,7 @@ def load_space(path: str | Path) -> Space:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Windows editors may start with a BOM
     except FileNotFoundError:
         raise SpaceError(f"{path}: no such space file; give an existing TOML file") from None
     except IsADirectoryError:

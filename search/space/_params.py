@@ -65,6 +65,11 @@ class Float(Param):
                 raise ValueError(f"{key} ({value!r}) must be finite")
         if not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if not math.isfinite(self.high - self.low):  # the samplers draw low + u * (high - low)
+            raise ValueError(
+                f"low ({self.low:g}) and high ({self.high:g}) are too far apart: high - low"
+                " overflows a float; narrow the range"
+            )
         if self.log and self.low <= 0:
             raise ValueError(f"low ({self.low}) must be above 0 on a log scale")
         if self.step is not None:
@@ -156,6 +161,8 @@ class Choice(Param):
             raise ValueError(f"values ({list(self.values)!r}) must be numbers, strings or booleans")
         if len(kinds) > 1:
             raise ValueError(f"values ({list(self.values)!r}) must all have one type")
+        if any(_is_nan(v) for v in self.values):
+            raise ValueError(f"values ({list(self.values)!r}) must be numbers, not nan; remove nan")
         ints = [v for v in self.values if isinstance(v, int) and not isinstance(v, bool)]
         if ints and len(ints) < len(self.values) and kinds == {"number"}:
             raise ValueError(
@@ -198,6 +205,8 @@ class Fixed(Param):
     def __post_init__(self) -> None:
         if _value_kind(self.default) is None:
             raise ValueError(f"value ({self.default!r}) must be a number, string or boolean")
+        if _is_nan(self.default):
+            raise ValueError("value (nan) must be a number, not nan; give the value to use")
 
     def contains(self, value: Any) -> bool:
         return value == self.default and type(value) is type(self.default)
@@ -221,6 +230,11 @@ ROUNDING = 1e-9
 def _whole(ratio: float) -> bool:
     """Whether ``ratio`` is a whole number, up to float rounding (:data:`ROUNDING`)."""
     return abs(ratio - round(ratio)) <= ROUNDING * max(1.0, abs(ratio))
+
+
+def _is_nan(value: Any) -> bool:
+    """Whether ``value`` is a float NaN, which equals no value, itself included."""
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _value_kind(value: Any) -> str | None:

@@ -82,26 +82,7 @@ class Space:
         if unknown:
             shown = ", ".join(repr(name) for name in unknown)
             raise ValueError(f"{shown}: not in the space (it has {self.names})")
-        # A parent fixed to a value its children are not active for: they never are, so they
-        # leave the space (e.g. --fix augment=false drops flip, shift, zoom, rotation).
-        fixed = {p.name: p.default for p in params if isinstance(p, Fixed)}
-        dropped: set[str] = set()
-        kept = []
-        for param in params:  # parents come before their children
-            cond = param.condition
-            if cond is not None and (
-                cond.parent in dropped
-                or (cond.parent in fixed and fixed[cond.parent] not in cond.values)
-            ):
-                if param.name in values:
-                    raise ValueError(
-                        f"{param.name}: is active only when {cond.describe()}, which"
-                        f" fixing {cond.parent} to {fixed.get(cond.parent)!r} rules out"
-                    )
-                dropped.add(param.name)
-                continue
-            kept.append(param)
-        return replace(self, params=tuple(kept))
+        return replace(self, params=_drop_inactive(params, values))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (stored in run.json, used to compare runs)."""
@@ -183,6 +164,30 @@ def _misfit(param: Param, value: Any) -> str:
     if param.kind == "bool" and not isinstance(value, bool):
         return f"{param.name}: {value!r} is {a_kind(value)}, not true or false"
     return f"{param.name}: {value!r} is outside its range, {param.describe()}"
+
+
+def _drop_inactive(params: list[Param], values: Mapping[str, Any]) -> tuple[Param, ...]:
+    """``params`` less those a fixed parent (or a dropped one) never activates: e.g. fixing
+    augment to False drops flip, shift, zoom, rotation; ValueError where ``values`` fixes one."""
+    fixed = {p.name: p.default for p in params if isinstance(p, Fixed)}
+    dropped: dict[str, str] = {}  # name -> the fixing that rules it out ("augment to False")
+    kept = []
+    for param in params:  # parents come before their children
+        cond = param.condition
+        off = cond is not None and cond.parent in fixed and fixed[cond.parent] not in cond.values
+        if cond is None or not (off or cond.parent in dropped):
+            kept.append(param)
+            continue
+        cause = f"{cond.parent} to {fixed[cond.parent]!r}" if off else dropped[cond.parent]
+        if param.name in values:
+            never = "" if off else f" ({cond.parent} is then never active)"
+            raise ValueError(
+                f"{param.name}: is active only when {cond.describe()}, which fixing {cause}"
+                f" rules out{never}; leave {param.name} unfixed, or fix {cause.split()[0]} to a"
+                " value that activates it"
+            )
+        dropped[param.name] = cause
+    return tuple(kept)
 
 
 def _check_condition(param: Param, earlier: Mapping[str, Param]) -> None:

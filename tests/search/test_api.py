@@ -358,6 +358,11 @@ def test_a_fix_that_is_not_a_mapping_is_one_line(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^fix: \['units=64'\] \(list\) is not a mapping", fix=["units=64"])
 
 
+def test_a_fix_keyed_by_other_than_names_is_one_line(tmp_path: Path) -> None:
+    _refused(tmp_path, SearchError, r"^fix: the key 1 \(int\) is not a hyperparameter's name; give"
+             r" names as str", fix={1: 2, "nope": 3})  # fmt: skip
+
+
 def test_a_space_without_the_condition_the_build_declares_says_which(tmp_path: Path) -> None:
     space = tmp_path / "space.toml"
     space.write_text('[width]\ntype = "int"\nlow = 8\nhigh = 16\nstep = 8\ndefault = 8\n')

@@ -175,7 +175,9 @@ def test_export_and_resume_are_refused_while_an_isolated_search_runs(tmp_path: P
         ("fashion", 'type = "choice"\nvalues = [0, -5]\ndefault = 0', "batch_size: 0 cannot be used;"
          " batch_size must be an integer >= 1: change its values"),
         ("fashion", 'type = "float"\nlow = 16.0\nhigh = 64.0\ndefault = 32.0',
-         "batch_size: 16.0 cannot be used; batch_size must be an integer >= 1: change its low/high"),
+         "batch_size: 16.0 cannot be used; batch_size must be an integer >= 1: make it type = \"int\""),
+        ("fashion", 'type = "float"\nlow = 16\nhigh = 64\ndefault = 32',  # drawn as 16.0...64.0
+         "batch_size: 16.0 cannot be used; batch_size must be an integer >= 1: make it type = \"int\""),
         ("clothing", 'type = "fixed"\nvalue = -1', "batch_size: -1 cannot be used"),
     ],
 )
@@ -250,3 +252,23 @@ def test_a_training_subset_smaller_than_the_classes_is_refused_before_any_work(
     err = capsys.readouterr().err
     assert "--train-size (5) must be between 10 (one image of each class) and" in err
     assert "Traceback" not in err and not results.exists()
+
+
+@pytest.mark.parametrize(("experiment", "given", "message"), [
+    ("fashion", [], "conv_blocks: 5 cannot be used on 28x28 images, which each block halves: at most 4"
+     " fit (5 need 32x32); lower conv_blocks in the space file\n"),
+    ("images", ["--image-size", "16", "--data-dir", "."], "conv_blocks: 5 cannot be used on 16x16"
+     " images, which each block halves: at most 4 fit (5 need 32x32); lower conv_blocks in the space"
+     " file, or search larger images (--image-size)\n"),
+])
+def test_more_conv_blocks_than_the_images_take_are_refused_before_any_work(
+    experiment: str, given: list[str], message: str, tmp_path: Path, capsys
+) -> None:
+    space = tmp_path / "space.toml"
+    space.write_text('[conv_blocks]\ntype = "int"\nlow = 2\nhigh = 5\ndefault = 2\n')
+    tiny = [arg for arg in TINY if arg not in ("--fix", "filters=16")]  # the space has no filters
+    assert main(["run", experiment, *tiny, *given, "--space", str(space), "--results",
+                 str(tmp_path / "results")]) == 2  # fmt: skip
+    out, err = capsys.readouterr()
+    assert err == f"error: {space}: {message}"
+    assert not (tmp_path / "results").exists() and "loading" not in out

@@ -217,6 +217,15 @@ def test_spaces_show(capsys) -> None:
     assert "learning_rate" in out and "augment == True" in out
 
 
+def test_spaces_show_takes_a_file_name_that_spaces_list_shows(tmp_path: Path, monkeypatch,
+                                                               capsys) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # elsewhere than the package's spaces/ folder
+    assert main(["spaces", "show", "fashion-gpu.toml"]) == 0
+    assert "convs_per_block" in capsys.readouterr().out
+    assert main(["spaces", "show", "nope.toml"]) == 2
+    assert capsys.readouterr().err == "error: nope.toml: no such space file; give an existing TOML file\n"
+
+
 @pytest.mark.parametrize("word", ["fashion", "spaces/fashion.toml"])
 def test_spaces_given_a_space_says_to_show_it(word: str, capsys) -> None:
     """``spaces`` takes an action, not a space: the error says what to run instead."""

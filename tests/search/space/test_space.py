@@ -12,6 +12,7 @@ from search.experiments import get
 from search.space import (
     Bool,
     Choice,
+    Condition,
     Fixed,
     Float,
     Int,
@@ -107,6 +108,16 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             '[x]\ntype = "int"\nlow = 1\nhigh = 64\nlog = true\nstep = 8\ndefault = 8',
             "x: step (8) cannot be combined with a log scale",
         ),
+        (
+            '[x]\ntype = "float"\nlow = -1e308\nhigh = 1e308\ndefault = 0.0',
+            "x: low (-1e+308) and high (1e+308) are too far apart: high - low overflows a float;"
+            " narrow the range",
+        ),
+        (
+            '[x]\ntype = "choice"\nvalues = [nan, 0.01]\ndefault = 0.01',
+            "x: values ([nan, 0.01]) must be numbers, not nan; remove nan",
+        ),
+        ('[x]\ntype = "fixed"\nvalue = nan', "x: value (nan) must be a number, not nan; give the value"),
         ('[x]\ntype = "real"\ndefault = 1', "x: type ('real') must be one of"),
         ('[x]\ntype = "int"\nlow = 1\nhgh = 3\ndefault = 1', "unknown key 'hgh'"),
         ('[x]\ntype = "int"\nmin = 1\nhigh = 3\ndefault = 1', "'min' for an int (low is the key)"),
@@ -143,6 +154,12 @@ def test_invalid_entries_name_file_key_and_value(entry: str, message: str) -> No
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(SpaceError, match="nope.toml: no such space file"):
         load_space(tmp_path / "nope.toml")
+
+
+def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode())
+    assert load_space(path).names == parse_space(VALID).names
 
 
 def test_a_folder_or_undecodable_file_is_named_with_the_fix(tmp_path: Path) -> None:
@@ -356,9 +373,23 @@ def test_fixing_a_parent_off_drops_its_conditional_children() -> None:
     assert all(n in on for n in ("flip", "shift", "zoom", "rotation"))
     with pytest.raises(ValueError, match="shift: is active only when augment == True") as refused:
         space.fix({"augment": False, "shift": 0.1})
-    assert str(refused.value).endswith("which fixing augment to False rules out")  # not "--fix"
+    assert str(refused.value).endswith(  # not "--fix": also fix= from Python
+        "which fixing augment to False rules out; leave shift unfixed, or fix augment to a value"
+        " that activates it"
+    )
     clothing = get("clothing").load_space().fix({"fine_tune_layers": 0})
     assert "fine_tune_learning_rate" not in clothing and "fine_tune_after" not in clothing
+
+
+def test_fixing_the_child_of_a_dropped_parent_names_the_fixing_that_drops_it() -> None:
+    space = Space((Bool("augment", True), Bool("flip", True, condition=Condition("augment", (True,))),
+                   Fixed("shift", 0.1, condition=Condition("flip", (True,)))))  # fmt: skip
+    with pytest.raises(ValueError) as refused:
+        space.fix({"augment": False, "shift": 0.1})
+    assert str(refused.value) == (
+        "shift: is active only when flip == True, which fixing augment to False rules out (flip is"
+        " then never active); leave shift unfixed, or fix augment to a value that activates it"
+    )
 
 
 def test_a_stored_space_whose_condition_names_a_later_entry_is_a_space_error() -> None:
