@@ -642,3 +642,18 @@ def test_a_negative_or_zero_search_time_is_one_line_naming_the_option(
     assert err.startswith(f"error: {message}") and len(err.splitlines()) == 1
     assert "90s, 10m" in err or "10m, or none" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_run_copied_beside_the_experiments_folders_leaves_the_results_root_listed(
+    tmp_path: Path, capsys
+) -> None:
+    """A run folder copied into the results root (a backup beside fashion/) made list refuse
+    the root as 'an experiment's folder, not a results root; pass' its parent, where no run
+    is; the root's runs are listed."""
+    for path in (tmp_path / "res" / "fashion" / "r1", tmp_path / "res" / "r1-backup"):
+        run = RunFolder(path)
+        run.path.mkdir(parents=True)
+        run.write_meta({"experiment": "fashion", "tuner": "random"})
+    assert main(["list", "--results", str(tmp_path / "res")]) == 0
+    out = capsys.readouterr().out
+    assert "r1" in out.split("runs under")[1], out
