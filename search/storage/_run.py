@@ -309,7 +309,7 @@ def _read_json(path: Path, what: str) -> Any:
         raise RunFolderError(
             f"{path}: {what} cannot be read ({exc.strerror or exc}); check the file and its disk"
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested past Python's depth
         raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc}); {damaged_file()}") from None
 
 

@@ -78,3 +78,19 @@ def test_a_trial_record_without_its_hyperparameters_is_named(
         with pytest.raises(RunFolderError) as caught:
             read()
         assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("name", ["run.json", "trials.json"])
+def test_a_run_file_nested_deeper_than_python_decodes_is_corrupt_not_unexpected(
+    name: str, tmp_path: Path
+) -> None:
+    """A run.json or trials.json of arrays nested past Python's recursion limit raised a bare
+    RecursionError (`status` said 'unexpected RecursionError', exit 1; `list` stopped at
+    it); it is named as unreadable or corrupt, as other damage is."""
+    folder = RunFolder(tmp_path / "fashion" / "r")
+    folder.path.mkdir(parents=True)
+    folder.write_meta({"experiment": "fashion", "tuner": "random"})
+    (folder.path / name).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(RunFolderError, match=rf"{name} is unreadable or corrupt \(maximum recursion depth"):
+        folder.read_meta()
+        folder.read_trials()
