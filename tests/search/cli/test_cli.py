@@ -657,3 +657,20 @@ def test_a_run_copied_beside_the_experiments_folders_leaves_the_results_root_lis
     assert main(["list", "--results", str(tmp_path / "res")]) == 0
     out = capsys.readouterr().out
     assert "r1" in out.split("runs under")[1], out
+
+
+@pytest.mark.parametrize("args", [
+    ["status", ""], ["status", "--results", ""], ["list", "--results", ""], ["report", ""],
+    ["report", "r1", "--output", ""], ["export", ""], ["export", "r1", "--output", ""],
+    ["predict", "", "a.png"], ["predict", "m.keras", ""],
+])  # fmt: skip
+def test_an_empty_path_is_refused_as_itself_not_taken_as_the_current_folder(
+    args: list[str], tmp_path: Path, capsys
+) -> None:
+    """An empty path (an unset shell variable: `search status "$RUN"`) was the current
+    folder: ': is a results root; give one of its runs', '--output .: is a folder', '.: is a
+    folder, not a model file'; it is refused by name before any work."""
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "'' is an empty path (an unset shell variable?); give a path" in err, err
+    assert err.count("\n") == 2 and "Traceback" not in err, err
