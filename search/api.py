@@ -572,6 +572,12 @@ def _fixed(fix: Any) -> dict[str, Any]:
             f"fix: {fix!r} ({type(fix).__name__}) is not a mapping; give a dict such as"
             " fix={'learning_rate': 0.001}"
         )
+    for name in fix:
+        if not isinstance(name, str):
+            raise SearchError(
+                f"fix: the key {name!r} ({type(name).__name__}) is not a hyperparameter's name;"
+                " give names as str, e.g. fix={'learning_rate': 0.001}"
+            )
     return dict(fix)
 
 
