@@ -91,16 +91,16 @@ class Run:
         """The chosen trial's hyperparameters (of a run still going or stopped: the trial the
         rule chooses so far, as the report and ``status`` show); None before any trial
         completed."""
-        best = self.meta.get("best")
-        if best:
+        best = self.meta.get("best") or {}
+        if isinstance(best.get("hyperparameters"), dict):
             return dict(best["hyperparameters"])
-        if not self._folder.read_trials():
+        trials = {t["id"]: t for t in self._folder.read_trials()}
+        if best.get("trial") in trials:  # run.json's choice, its copy of the values lost
+            return dict(trials[best["trial"]]["hyperparameters"])
+        if not trials:
             return None
         choice = load_report(self._folder).choice
-        if choice is None:
-            return None
-        trials = {t["id"]: t for t in self._folder.read_trials()}
-        return dict(trials[choice.trial]["hyperparameters"])
+        return None if choice is None else dict(trials[choice.trial]["hyperparameters"])
 
     @property
     def best_hp(self) -> kt.HyperParameters | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from search.cli._parser import add_common, add_model_options
+from search.cli._parser import add_common, add_model_options, path_value, path_word
 from search.cli._runs import resolve_run
 from search.errors import SearchError
 
@@ -25,9 +25,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " class names; another model is saved as it trained."
         " --retrain-data, --retrain-max-epochs and --retrain-from default to the run's own.",
     )
-    p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
-    p.add_argument("--output", help="the model file (default: RUN/export.keras)")
+    p.add_argument("run", nargs="?", type=path_word, help="run folder or name (default: the newest run)")
+    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
+    p.add_argument("--output", type=path_word, help="the model file (default: RUN/export.keras)")
     p.add_argument(
         "--overwrite", action="store_true",
         help="replace a Keras model at --output that this run did not export",

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from search.cli._parser import add_common
+from search.cli._parser import add_common, path_value
 from search.cli._runs import check_results, summarize
 from search.errors import RunFolderError
 from search.storage import find_runs
@@ -17,7 +17,7 @@ from search.storage import find_runs
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("list", help="list experiments, tuners and runs")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
     add_common(p)
     p.set_defaults(handler=handle)
 

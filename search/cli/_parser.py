@@ -7,6 +7,7 @@ import argparse
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from search.compat.argparse import take_as_values
@@ -69,6 +70,19 @@ def refuse_stray_word(parser: argparse.ArgumentParser, error: Callable[[str], st
     with ``error(word)``, not argparse's "invalid choice"."""
     if isinstance(parser, Parser):
         parser.stray_word = error
+
+
+def path_word(text: str) -> str:
+    """A path as typed; ArgumentTypeError for an empty one (``""``: an unset shell
+    variable), which Path would take as the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is an empty path (an unset shell variable?); give a path")
+    return text
+
+
+def path_value(text: str) -> Path:
+    """:func:`path_word` as a Path."""
+    return Path(path_word(text))
 
 
 BACKENDS = ("tensorflow", "jax")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 
-from search.cli._parser import add_backend, add_common
+from search.cli._parser import add_backend, add_common, path_value
 from search.errors import SearchError
 
 
@@ -18,8 +17,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Print the most probable classes of each image, with probabilities,"
         " using a model written by `search export`.",
     )
-    p.add_argument("model", type=Path, help="a .keras file written by `search export`")
-    p.add_argument("images", nargs="+", type=Path, help="image files (JPEG, PNG, ...)")
+    p.add_argument("model", type=path_value, help="a .keras file written by `search export`")
+    p.add_argument("images", nargs="+", type=path_value, help="image files (JPEG, PNG, ...)")
     p.add_argument("--top", type=int, default=3, help="classes shown per image (default 3)")
     add_backend(p)
     add_common(p)

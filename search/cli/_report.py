@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from search.cli._parser import add_common
+from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import missing_model, resolve_run
 from search.errors import SearchError
 from search.storage import ENDED, STOPPED, RunFolder, check_writable
@@ -27,9 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " trials by converged validation accuracy and train/validation gap. Several runs:"
         " a comparison.",
     )
-    p.add_argument("runs", nargs="*", help="run folders or names (default: the newest run)")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
-    p.add_argument("--output", type=Path, help="HTML file (default: RUN/report.html; several"
+    p.add_argument("runs", nargs="*", type=path_word, help="run folders or names (default: the newest run)")
+    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
+    p.add_argument("--output", type=path_value, help="HTML file (default: RUN/report.html; several"
                    " runs: compare-RUN1-RUN2.html next to the first run)")  # fmt: skip
     p.add_argument("--open", action="store_true", help="open the report in a browser")
     p.add_argument("--converged-epochs", type=int,

@@ -49,7 +49,8 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
 
 def check_results(results: Path, missing_ok: bool = False) -> None:
     """RunFolderError where the results root ``results`` is missing (unless ``missing_ok``),
-    a file, a run folder or an experiment's folder."""
+    a file, a run folder or an experiment's folder (runs in it, none in folders of it: a run
+    copied beside the experiments' folders of a results root leaves it a root)."""
     label = f"{option('results')} {results}"
     if not results.exists():
         if missing_ok:
@@ -59,7 +60,7 @@ def check_results(results: Path, missing_ok: bool = False) -> None:
         raise RunFolderError(f"{label}: is a file, not a folder of runs")
     if (results / RUN_FILE).is_file():
         raise RunFolderError(f"{label}: is a run folder, not a results root; pass {results.parent.parent}")
-    if any(results.glob(f"*/{RUN_FILE}")):
+    if any(results.glob(f"*/{RUN_FILE}")) and not find_runs(results):
         raise RunFolderError(f"{label}: is an experiment's folder, not a results root; pass {results.parent}")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from search._text import plural, running_trials, stopped_because
-from search.cli._parser import add_common
+from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import missing_model, resolve_run, summarize
 from search.storage import STOPPED, FinalistFiles, RunFolder, trained_epochs, trained_seconds
 
@@ -21,8 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="trials done/running/failed, best so far and time of a run",
         description="Show a run's state. RUN is a run folder or a run name (default: newest).",
     )
-    p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("run", nargs="?", type=path_word, help="run folder or name (default: the newest run)")
+    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
     add_common(p)
     p.set_defaults(handler=handle)
 

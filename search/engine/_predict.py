@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -15,7 +16,8 @@ from hypermodels import class_names_of  # importing hypermodels registers the la
 from search._text import one_line
 from search.engine._export import EXPORT_FILE
 from search.engine._saved import check_archive
-from search.errors import SearchError
+from search.errors import RunFolderError, SearchError
+from search.storage import RunFolder
 
 BATCH = 64
 """Images read, and those of one size predicted together, at most at a time."""
@@ -51,6 +53,7 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
         )
     if not path.is_file():
         raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
+    _refuse_run_model(path)
     check_archive(path, str(path), EXPORTED)
     try:
         model = keras.models.load_model(path, compile=False)
@@ -64,6 +67,25 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
     except ValueError as exc:
         raise SearchError(f"{path}: {exc}") from None
     return model, names
+
+
+def _refuse_run_model(path: Path) -> None:
+    """SearchError when ``path`` is an image run's own model (``best_model.keras``), which
+    holds no class names: it names the export that writes the model predict takes."""
+    run = RunFolder(path.parent)
+    if not (run.exists() and path.resolve() == run.model_file.resolve()):
+        return
+    try:
+        unit = (run.read_meta().get("data") or {}).get("unit", "images")
+    except RunFolderError:  # a damaged run.json: the model's own check speaks
+        return
+    if unit != "images":  # export saves a model of rows as it trained: predict takes none
+        return
+    export = shlex.quote(str(run.path))
+    raise SearchError(
+        f"{path}: the run's own model, saved as it trained (no class names, no resizing);"
+        f" predict takes the model `python -m search export {export}` writes from the run"
+    )
 
 
 IMAGE_FILES = "give image files Pillow reads: PNG, JPEG, BMP, GIF, TIFF, WebP, ..."

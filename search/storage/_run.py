@@ -201,13 +201,20 @@ class RunFolder:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
 
 
+def _is_number_or_null(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+
+
 RECORD_TEXT_FIELDS = ("id", "status")
 """The fields every trial record of trials.json has, as text."""
 RECORD_OBJECT_FIELDS = ("hyperparameters",)
 """The fields every trial record of trials.json has, as objects (never null)."""
 _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("hyperparameters", "an object", lambda v: isinstance(v, dict)),
-    ("epochs", "a list", lambda v: isinstance(v, list)),
+    ("epochs", "a list of epoch objects, each with its number", lambda v: isinstance(v, list) and all(
+        isinstance(e, dict) and e.get("epoch") is not None and _is_number_or_null(e["epoch"]) for e in v)),
+    ("seconds", "a number or null", _is_number_or_null),
+    ("best_epoch", "a number or null", _is_number_or_null),
     ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(
         isinstance(x, str) for x in v.values())),  # a restored epoch's flag is a bool
 )  # fmt: skip
@@ -290,10 +297,6 @@ def _field(meta: dict[str, Any], field: str) -> Any:
     return meta[outer][inner] if inner else meta[outer]
 
 
-def _is_number_or_null(value: Any) -> bool:
-    return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
-
-
 def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -309,7 +312,7 @@ def _read_json(path: Path, what: str) -> Any:
         raise RunFolderError(
             f"{path}: {what} cannot be read ({exc.strerror or exc}); check the file and its disk"
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:  # nested past Python's depth
         raise RunFolderError(f"{path}: {what} is unreadable or corrupt ({exc}); {damaged_file()}") from None
 
 

@@ -1152,3 +1152,34 @@ def test_numpy_numbers_are_taken_as_pythons(tmp_path: Path) -> None:
     budget = run.meta["budget"]
     assert (budget["factor"], budget["max_epochs"], budget["max_trials"]) == (2, 2, 1)
     assert run.meta["request"]["tolerance"] == pytest.approx(0.01)
+
+
+@pytest.mark.parametrize("kept", ["null", "missing"])
+def test_best_hyperparameters_of_a_run_json_without_its_copy_of_them_come_from_the_trial(
+    kept: str, tmp_path: Path
+) -> None:
+    """run.json's ``best`` whose ``hyperparameters`` are null (which its schema allows) or
+    gone raised TypeError or KeyError; they are the chosen trial's record's."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    hp = {"units": 64}
+    folder = write_run(tmp_path, "r", [trial("0", epochs((0.9, 0.8, 1, 1)), hp={"units": 32}),
+                                       trial("1", epochs((0.9, 0.7, 1, 1)), hp=hp)])  # fmt: skip
+    best = {"trial": "1", "hyperparameters": None}
+    if kept == "missing":
+        del best["hyperparameters"]
+    folder.update_meta(best=best)
+    assert search.load(folder.path).best_hyperparameters == hp
+
+
+def test_an_empty_run_folder_or_report_path_is_refused_as_itself(tmp_path: Path) -> None:
+    """search.load('') was the current folder (': is a results root; give one of its runs'),
+    run.report('') wrote 'path .: is a folder'; an empty path is refused as itself."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    for call in (search.load, search.resume):
+        with pytest.raises(SearchError, match=r"^folder \(''\): an empty path; give a run's folder"):
+            call("")
+    with pytest.raises(SearchError, match=r"^path \(' '\): an empty path; give a file name"):
+        search.load(folder.path).report(" ")

@@ -651,3 +651,35 @@ def test_a_negative_or_zero_search_time_is_one_line_naming_the_option(
     assert err.startswith(f"error: {message}") and len(err.splitlines()) == 1
     assert "90s, 10m" in err or "10m, or none" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_run_copied_beside_the_experiments_folders_leaves_the_results_root_listed(
+    tmp_path: Path, capsys
+) -> None:
+    """A run folder copied into the results root (a backup beside fashion/) made list refuse
+    the root as 'an experiment's folder, not a results root; pass' its parent, where no run
+    is; the root's runs are listed."""
+    for path in (tmp_path / "res" / "fashion" / "r1", tmp_path / "res" / "r1-backup"):
+        run = RunFolder(path)
+        run.path.mkdir(parents=True)
+        run.write_meta({"experiment": "fashion", "tuner": "random"})
+    assert main(["list", "--results", str(tmp_path / "res")]) == 0
+    out = capsys.readouterr().out
+    assert "r1" in out.split("runs under")[1], out
+
+
+@pytest.mark.parametrize("args", [
+    ["status", ""], ["status", "--results", ""], ["list", "--results", ""], ["report", ""],
+    ["report", "r1", "--output", ""], ["export", ""], ["export", "r1", "--output", ""],
+    ["predict", "", "a.png"], ["predict", "m.keras", ""],
+])  # fmt: skip
+def test_an_empty_path_is_refused_as_itself_not_taken_as_the_current_folder(
+    args: list[str], tmp_path: Path, capsys
+) -> None:
+    """An empty path (an unset shell variable: `search status "$RUN"`) was the current
+    folder: ': is a results root; give one of its runs', '--output .: is a folder', '.: is a
+    folder, not a model file'; it is refused by name before any work."""
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "'' is an empty path (an unset shell variable?); give a path" in err, err
+    assert err.count("\n") == 2 and "Traceback" not in err, err

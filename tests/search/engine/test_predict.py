@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from search.engine import classify_all
+from search.engine import classify_all, load_exported
 from search.errors import SearchError
+from tests.helpers.runs import write_run
 
 
 class _Counting:
@@ -55,3 +58,15 @@ def test_a_file_that_is_no_image_is_named_once_with_what_predict_takes(tmp_path:
         "not an image (Pillow knows no image format in it); give image files Pillow reads: PNG, JPEG,"
         " BMP, GIF, TIFF, WebP, ..."
     )
+
+
+def test_a_runs_own_model_given_to_predict_names_the_export_that_writes_one(tmp_path: Path) -> None:
+    """A run's best_model.keras (kept as it trained, without class names) was loaded, then
+    refused as one of the 'other models' export saves as they trained; it is refused before
+    loading, with the export command that writes the model predict takes."""
+    folder = write_run(tmp_path / "my results", "r", [])
+    folder.model_file.write_bytes(b"not read")
+    command = f"`python -m search export '{folder.path}'`"
+    with pytest.raises(SearchError, match=rf"^{re.escape(str(folder.model_file))}: the run's own model,.*"
+                                          rf"{re.escape(command)} writes from the run$"):  # fmt: skip
+        load_exported(folder.model_file)

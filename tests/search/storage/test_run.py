@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,42 @@ def test_a_trial_record_without_its_hyperparameters_is_named(
         with pytest.raises(RunFolderError) as caught:
             read()
         assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("name", ["run.json", "trials.json"])
+def test_a_run_file_nested_deeper_than_python_decodes_is_corrupt_not_unexpected(
+    name: str, tmp_path: Path
+) -> None:
+    """A run.json or trials.json of arrays nested past Python's recursion limit raised a bare
+    RecursionError (`status` said 'unexpected RecursionError', exit 1; `list` stopped at
+    it); it is named as unreadable or corrupt, as other damage is."""
+    folder = RunFolder(tmp_path / "fashion" / "r")
+    folder.path.mkdir(parents=True)
+    folder.write_meta({"experiment": "fashion", "tuner": "random"})
+    (folder.path / name).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(RunFolderError, match=rf"{name} is unreadable or corrupt \(maximum recursion depth"):
+        folder.read_meta()
+        folder.read_trials()
+
+
+@pytest.mark.parametrize(("field", "value", "kind"), [
+    ("seconds", "x", "a number or null"),
+    ("best_epoch", "x", "a number or null"),
+    ("epochs", [1, 2], "a list of epoch objects, each with its number"),
+    ("epochs", [{}], "a list of epoch objects, each with its number"),
+])  # fmt: skip
+def test_a_trial_records_seconds_best_epoch_or_epochs_of_the_wrong_kind_are_named(
+    tmp_path: Path, field: str, value: object, kind: str
+) -> None:
+    """A record's seconds or best_epoch that is not a number, or an epoch that is not an
+    object with its number, passed the check: status and list failed with 'unexpected
+    TypeError', report with KeyError 'epoch' (exit 1), status printed 'at epoch x'; each is
+    named in one line, as the record's other fields are."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    record = trial("1", epochs((0.5, 0.4, 1.0, 1.1)), best_epoch=1)
+    record[field] = value
+    folder = write_run(tmp_path, "edited", [trial("0", epochs((0.5, 0.4, 1.0, 1.1))), record])
+    found = re.escape(json.dumps(value))
+    with pytest.raises(RunFolderError, match=rf"trial record 2's field '{field}' is {found}, not {kind};"):
+        folder.read_trials()
