@@ -224,9 +224,12 @@ class Run:
 
 
 def _as_path(given: Any, keyword: str, wanted: str) -> Path:
-    """``given`` as a Path; SearchError naming ``keyword`` unless it is a str or os.PathLike."""
+    """``given`` as a Path; SearchError naming ``keyword`` unless it is a str or os.PathLike,
+    or where it is an empty str (Path would take it as the current folder)."""
     if not isinstance(given, str | os.PathLike):
         raise SearchError(f"{keyword} ({given!r}): give {wanted}, as a str or pathlib.Path")
+    if isinstance(given, str) and not given.strip():
+        raise SearchError(f"{keyword} ({given!r}): an empty path; give {wanted}")
     return Path(given)
 
 
