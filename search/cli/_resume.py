@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.console import Console
 
-from search.cli._parser import add_backend, add_common
+from search.cli._parser import add_backend, add_common, path_value, path_word
 from search.cli._run import add_process_options
 from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
@@ -24,8 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " running continues from its last completed epoch. Running the same"
         " `search run ... --name RUN` does the same.",
     )
-    p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("run", nargs="?", type=path_word, help="run folder or name (default: the newest run)")
+    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
     p.add_argument("--storage", help="the run's database URL with its password, if it has one")
     p.add_argument(
         "--gpus",

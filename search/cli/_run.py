@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from search._text import parse_duration
-from search.cli._parser import add_common, add_model_options
+from search.cli._parser import add_common, add_model_options, path_value
 from search.cli._runs import resolve_run
 from search.errors import RunFolderError, SearchError
 from search.storage import masked_url
@@ -71,12 +71,12 @@ def _add_budget_options(p: argparse.ArgumentParser) -> None:
         " every training image as N unless --train-size is given); validation always uses all",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of splits, search and models")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
     p.add_argument("--name", help="run name (default: TUNER-DATE-TIME)")
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, help="folder with the data files")
+    p.add_argument("--data-dir", type=path_value, help="folder with the data files")
     p.add_argument(
         "--train-size",
         help="stratified subset of training images for the search, or 'all'"
@@ -103,7 +103,7 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_space_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--space", type=Path, help="a TOML search-space file (default: the built-in)")
+    p.add_argument("--space", type=path_value, help="a TOML search-space file (default: the built-in)")
     p.add_argument(
         "--fix",
         action="append",
@@ -115,7 +115,7 @@ def _add_space_options(p: argparse.ArgumentParser) -> None:
         "--warm-start",
         action="extend",  # repeated, it adds runs: the last one does not replace the others
         nargs="+",
-        type=Path,
+        type=path_value,
         default=[],
         metavar="RUN",
         help="runs of this experiment (folders, or names under --results) whose finished trials"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from search.cli._parser import add_common
+from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import resolve_run
 from search.errors import SearchError, option
 from search.storage import lock_holder
@@ -21,8 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " parent run, one nested run per trial with its per-epoch metrics, and, for a finished"
         " run, its outcome, report and model. What the store already has is not sent twice.",
     )
-    p.add_argument("run", nargs="?", help="run folder or name (default: the newest run)")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("run", nargs="?", type=path_word, help="run folder or name (default: the newest run)")
+    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
     p.add_argument(
         "--to",
         metavar="URI",

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from search._text import plural
-from search.cli._parser import add_backend, add_common
+from search.cli._parser import add_backend, add_common, path_value, path_word
 from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
 
@@ -22,8 +22,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " one more worker: it rebuilds the run's data and space from run.json and runs"
         " trials of the shared study until the study holds --max-trials trials.",
     )
-    p.add_argument("run", help="run folder or name")
-    p.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    p.add_argument("run", type=path_word, help="run folder or name")
+    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
     p.add_argument("--index", type=int, help="worker number (default: from the process id)")
     p.add_argument("--storage", help="the run's database URL with its password, if it has one")
     add_backend(p)

@@ -672,6 +672,10 @@ def test_a_run_copied_beside_the_experiments_folders_leaves_the_results_root_lis
     ["status", ""], ["status", "--results", ""], ["list", "--results", ""], ["report", ""],
     ["report", "r1", "--output", ""], ["export", ""], ["export", "r1", "--output", ""],
     ["predict", "", "a.png"], ["predict", "m.keras", ""],
+    ["run", "fashion", "--results", ""], ["run", "fashion", "--space", ""],
+    ["run", "fashion", "--data-dir", ""], ["run", "fashion", "--warm-start", ""], ["resume", ""],
+    ["resume", "--results", ""], ["worker", ""],
+    ["worker", "r1", "--results", ""], ["track", ""], ["track", "--results", ""],
 ])  # fmt: skip
 def test_an_empty_path_is_refused_as_itself_not_taken_as_the_current_folder(
     args: list[str], tmp_path: Path, capsys
