@@ -54,8 +54,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         raise SearchError(
             f"--retrain-from {args.retrain_from!r}: choose one of {', '.join(RETRAIN_FROM)}"
         )
-    if args.output is not None and not args.output.strip():
-        raise SearchError(f"--output {args.output!r}: give a file name ending in .keras, e.g. model.keras")
     folder = resolve_run(args.run, args.results)
     output = Path(args.output) if args.output is not None else folder.path / EXPORT_FILE
     done = export_run(

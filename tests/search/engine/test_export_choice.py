@@ -100,7 +100,6 @@ def test_a_run_without_a_completed_trial_says_whether_one_may_come(
     "output, message",
     [
         ("best_model.keras", "is the run's own model, which run.json's final describes; give another file"),
-        ("", "--output '': give a file name ending in .keras, e.g. model.keras"),
         (".keras", "give a file name ending in .keras, e.g. model.keras"),
         ("model.h5", "give a file name ending in .keras, e.g. model.keras"),
     ],
@@ -108,7 +107,7 @@ def test_a_run_without_a_completed_trial_says_whether_one_may_come(
 def test_a_bad_output_is_refused_before_any_work(output: str, message: str, tmp_path: Path, capsys) -> None:
     folder, _ = _run(tmp_path, "1")
     folder.model_file.write_bytes(b"the run's model")
-    target = str(folder.path / output) if output else output
+    target = str(folder.path / output)
     assert main(["export", str(folder.path), "--output", target]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
