@@ -1,8 +1,9 @@
 """How the final model's accuracy grows with retrain epochs, to size the retrain.
 
 Run: ``python bench/retrain_curve.py [--epochs N] [--fix name=value ...] [--reduce-lr FACTOR]
-[--mirrored]``. Trains one
-``fashion`` configuration (the space's defaults unless fixed) on the training images left
+[--mirrored] [--space FILE] [--data-dir DIR]``. Trains one
+``fashion`` configuration (the space's defaults unless fixed; ``spaces/fashion.toml`` unless
+``--space`` names another, e.g. ``spaces/fashion-gpu.toml``) on the training images left
 after the 10,000-image validation split and prints, after every epoch, the train,
 validation and test accuracy and the time; with ``--mirrored`` also the test accuracy
 when each image's probabilities are averaged with its left-right mirror's (test-time
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 import _quiet  # noqa: F401  (first: TensorFlow's start-up lines stay out)
@@ -51,7 +53,8 @@ class _Curve(keras.callbacks.Callback):
         if self.mirrored:
             both = f"  with mirrored {mirrored_accuracy(self.model, self.x_test, self.y_test):.4f}"
         print(
-            f"epoch {epoch + 1:2d}: train {logs.get('accuracy', float('nan')):.4f}"
+            f"epoch {epoch + 1:2d}: loss {logs.get('loss', float('nan')):.4f}"
+            f"  train {logs.get('accuracy', float('nan')):.4f}"
             f"  val {logs.get('val_accuracy', float('nan')):.4f}  test {test:.4f}"
             f"{both}"
             f"  learning rate {rate:.2g}"
@@ -68,13 +71,16 @@ def main() -> None:
                         help="also the test accuracy with each image averaged with its mirror")
     parser.add_argument("--reduce-lr", type=float, default=None, metavar="FACTOR",
                         help="multiply the learning rate by FACTOR when val accuracy stalls")
+    parser.add_argument("--space", type=Path, default=None, help="a fashion space file")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="the folder with Fashion-MNIST's IDX files")
     args = parser.parse_args()
     experiment = get("fashion")
-    space = experiment.load_space()
+    space = experiment.load_space(args.space)
     if args.fix:
         space = space.fix(parse_fix(args.fix))
     values = space.defaults()
-    splits = experiment.load(DataOptions(train_size=None))
+    splits = experiment.load(DataOptions(data_dir=args.data_dir, train_size=None))
     print(f"backend {keras.backend.backend()}, {len(splits.x_train):,} training images,"
           f" {len(splits.x_val):,} validation, configuration {values}")  # fmt: skip
     hypermodel = experiment.hypermodel(space, splits, ModelOptions())
