@@ -12,10 +12,11 @@
 #   setup   the wheels (skipped without --wheels: the current environment)
 #   device  nvidia-smi, jax.devices() and the versions, in OUTDIR/device.txt
 #   main    python -m search run fashion --backend jax --tuner hyperband at a GPU budget
-#   loop    bench/loop_vs_fit.py on JAX, without and with augmentation
-#   memory  bench/memory.py: RSS and device memory after every trial
 #   gain    bench/search_gain.py --runs on the main step's run: its chosen configuration's test
 #           accuracy over the baseline's (the baseline retrained as the run retrained its choice)
+#   memory  bench/memory.py: RSS and device memory after every trial
+#   loop    bench/loop_vs_fit.py on JAX, without and with augmentation (last: its case with
+#           augmentation compiles Keras' augmentation layers in model.fit for a minute or more)
 # Every step's log, JSON and CSV lands in OUTDIR, the figures in OUTDIR/summary.md.
 # --smoke runs every step at tiny sizes (on an idle 2-core CPU, about two minutes); the tests
 # use it.
@@ -63,11 +64,11 @@ set_limits() {
         LOOP_ARGS=(--images 128 --filters 4 --batch-size 64 --repeats 1)
         MEMORY_ARGS=(--trials 3)
     else
-        # Sized from an H200's figures (bench/RESULTS.md): the main step is most of the time;
-        # setup and device take seconds, not their limits, and gain gets at most what is left.
-        # The loop's case with augmentation may run out of time (Keras' augmentation layers
-        # compile slowly on JAX): the case without it is written first.
-        TOTAL=540; SETUP=60; DEVICE=20; MAIN=330; LOOP=60; MEMORY=50; GAIN=80
+        # Sized from an H200's figures (bench/RESULTS.md, 2026-12-04): setup 2 s, device
+        # 10 s, main 226 s, gain 25 s, memory's 8 trials 30 s; the loop gets what is left.
+        # Its case with augmentation ran out of 60 s (Keras' augmentation layers compile
+        # slowly in model.fit on JAX): the case without it is written first.
+        TOTAL=540; SETUP=60; DEVICE=20; MAIN=330; LOOP=150; MEMORY=70; GAIN=60
         # The gpu budget as `--budget gpu` gives it (every image, fashion-gpu.toml, 3
         # finalists), its search cut from 6 minutes to 170 s so that the finalists fit too.
         MAIN_ARGS=(--budget gpu --max-search-time 170s)
@@ -103,10 +104,13 @@ step() {
 }
 
 # install_wheels SITE WHEELS PYTHON: the wheels in WHEELS (the packages the machine lacks)
-# into the folder SITE, which PYTHONPATH puts before PYTHON's own packages (JAX, CUDA).
+# into the folder SITE, which PYTHONPATH puts before PYTHON's own packages (JAX, CUDA), then
+# compiled on every core: a step importing plotly's thousands of modules uncompiled ran out
+# of time compiling them.
 install_wheels() {
     "$3" -m pip install --quiet --no-index --no-deps --no-compile --no-cache-dir --target "$1" \
         "$2"/*.whl
+    "$3" -m compileall -q -j 0 "$1" >/dev/null
 }
 export -f install_wheels
 
@@ -166,11 +170,11 @@ run_steps() {
     step device "$DEVICE" bash -c 'device_info "$1" >device.txt' _ "$python"
     step main "$MAIN" "$python" -m search run fashion --backend jax --tuner hyperband \
         --data-dir "$data" --results "$out/results" --name main "${MAIN_ARGS[@]}"
-    step loop "$LOOP" "$python" "$root/bench/loop_vs_fit.py" --json loop_vs_fit.json "${LOOP_ARGS[@]}"
-    step memory "$MEMORY" "$python" "$root/bench/memory.py" --data-dir "$data" --json memory.json \
-        "${MEMORY_ARGS[@]}"
     step gain "$GAIN" "$python" "$root/bench/search_gain.py" --runs "$out/results/fashion/main" \
         --csv search_gain.csv
+    step memory "$MEMORY" "$python" "$root/bench/memory.py" --data-dir "$data" --json memory.json \
+        "${MEMORY_ARGS[@]}"
+    step loop "$LOOP" "$python" "$root/bench/loop_vs_fit.py" --json loop_vs_fit.json "${LOOP_ARGS[@]}"
 
     "${PYTHON:-python3}" "$root/bench/gpu_summary.py" "$out" --seconds "$((SECONDS - begun))"
     echo "summary: $out/summary.md"

@@ -17,7 +17,7 @@ from tests.conftest import ROOT, import_or_missing, missing, real_fashion_dir
 
 SMOKE_TIMEOUT = 1800
 """Seconds the smoke check may take here (it sets tighter limits on each of its steps)."""
-STEPS = ("device", "main", "loop", "memory", "gain")
+STEPS = ("device", "main", "gain", "memory", "loop")
 
 
 @pytest.fixture(scope="module")
