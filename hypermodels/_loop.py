@@ -112,6 +112,7 @@ def fit_loop(
                 steps.close()
                 steps = make_steps(model, config.augmentation)  # other trainable variables
             callback_list.on_epoch_begin(epoch)
+            steps.reload()  # e.g. LearningRateScheduler's rate for this epoch
             logs = train_epoch(steps, train_data, callback_list, config.seed, epoch, config.fidelity)
             if val_data is not None:
                 logs.update(zip(("val_loss", "val_accuracy"), val_data.evaluate(steps)))

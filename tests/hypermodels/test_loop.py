@@ -112,6 +112,20 @@ def test_what_callbacks_assign_is_what_the_next_epoch_trains_from(seed: int) -> 
         np.testing.assert_array_equal(np.array(variable), value)  # epochs 2-3 at rate 0
 
 
+def test_a_rate_set_when_an_epoch_begins_is_the_one_it_trains_at(seed: int) -> None:
+    """Keras' LearningRateScheduler sets the rate in ``on_epoch_begin``: a rate of 0 from the
+    first epoch leaves the weights as they were (JAX's steps keep their own copy of the
+    state, which must be read again after those callbacks too)."""
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()
+    start = [np.array(v) for v in model.trainable_variables]
+    rates = keras.callbacks.LearningRateScheduler(lambda epoch, rate: 0.0)
+    hypermodel.fit(hp, model, x, y, None, epochs=2, callbacks=[rates])
+    assert float(ops.convert_to_numpy(model.optimizer.learning_rate)) == 0.0
+    for variable, value in zip(model.trainable_variables, start):
+        np.testing.assert_array_equal(np.array(variable), value)
+
+
 def test_weights_change_and_checkpoint_callbacks_see_them(seed: int, tmp_path) -> None:
     hypermodel, hp, model = tiny_model()
     x, y = tiny_data()
