@@ -14,11 +14,14 @@
 #   main    python -m search run fashion --backend jax --tuner hyperband at a GPU budget
 #   gain    bench/search_gain.py --runs on the main step's run: its chosen configuration's test
 #           accuracy over the baseline's (the baseline retrained as the run retrained its choice)
+#   schedule  bench/retrain_curve.py: the gpu space's baseline trained for a fixed number of
+#           epochs with the learning rate decayed to zero (cosine), test accuracy per epoch:
+#           does a longer, slower schedule than the validated retrain's cuts reach 0.945?
 #   memory  bench/memory.py: RSS and device memory after every trial
 #   loop    bench/loop_vs_fit.py on JAX, without and with augmentation (last: its case with
 #           augmentation compiles Keras' augmentation layers in model.fit for a minute or more)
 # Every step's log, JSON and CSV lands in OUTDIR, the figures in OUTDIR/summary.md.
-# --smoke runs every step at tiny sizes (on an idle 2-core CPU, about two minutes); the tests
+# --smoke runs every step at tiny sizes (on an idle 2-core CPU, about three minutes); the tests
 # use it.
 set -euo pipefail
 
@@ -57,23 +60,26 @@ parse_args() {
 # its start-up included). --smoke: generous limits, for a loaded CI machine.
 set_limits() {
     if ((smoke)); then
-        TOTAL=600; SETUP=120; DEVICE=60; MAIN=240; LOOP=120; MEMORY=120; GAIN=120
+        TOTAL=600; SETUP=120; DEVICE=60; MAIN=240; LOOP=120; MEMORY=120; GAIN=120; SCHEDULE=120
         # The gpu budget's path (finalists included) on the cpu space's small networks.
         MAIN_ARGS=(--budget gpu --space "$root/spaces/fashion.toml" --train-size 300
                    --val-size 200 --max-epochs 2 --finalists 2 --retrain-max-epochs 1)
         LOOP_ARGS=(--images 128 --filters 4 --batch-size 64 --repeats 1)
         MEMORY_ARGS=(--trials 3)
+        SCHEDULE_ARGS=(--epochs 2 --train-size 300 --val-size 200)
     else
         # Sized from an H200's figures (bench/RESULTS.md, 2026-12-04): setup 2 s, device
-        # 10 s, main 226 s, gain 25 s, memory's 8 trials 30 s; the loop gets what is left.
+        # 10 s, main 226 s, gain 25 s, schedule about 45 s (1 s an epoch after 10 s of
+        # compiling), memory's 8 trials 30 s; the loop gets what is left.
         # Its case with augmentation ran out of 60 s (Keras' augmentation layers compile
         # slowly in model.fit on JAX): the case without it is written first.
-        TOTAL=540; SETUP=60; DEVICE=20; MAIN=330; LOOP=150; MEMORY=70; GAIN=60
+        TOTAL=540; SETUP=60; DEVICE=20; MAIN=330; LOOP=150; MEMORY=70; GAIN=60; SCHEDULE=70
         # The gpu budget as `--budget gpu` gives it (every image, fashion-gpu.toml, 3
         # finalists), its search cut from 6 minutes to 170 s so that the finalists fit too.
         MAIN_ARGS=(--budget gpu --max-search-time 170s)
         LOOP_ARGS=(--images 32768 --filters 32 --batch-size 128 --repeats 1)
         MEMORY_ARGS=(--trials 8)
+        SCHEDULE_ARGS=(--epochs 30)
     fi
 }
 KILL_AFTER=10  # seconds between the interrupt and the kill of a step out of time
@@ -172,6 +178,9 @@ run_steps() {
         --data-dir "$data" --results "$out/results" --name main "${MAIN_ARGS[@]}"
     step gain "$GAIN" "$python" "$root/bench/search_gain.py" --runs "$out/results/fashion/main" \
         --csv search_gain.csv
+    step schedule "$SCHEDULE" "$python" "$root/bench/retrain_curve.py" --space \
+        "$root/spaces/fashion-gpu.toml" --data-dir "$data" --cosine --json schedule.json \
+        "${SCHEDULE_ARGS[@]}"
     step memory "$MEMORY" "$python" "$root/bench/memory.py" --data-dir "$data" --json memory.json \
         "${MEMORY_ARGS[@]}"
     step loop "$LOOP" "$python" "$root/bench/loop_vs_fit.py" --json loop_vs_fit.json "${LOOP_ARGS[@]}"

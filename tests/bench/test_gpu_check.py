@@ -17,7 +17,7 @@ from tests.conftest import ROOT, import_or_missing, missing, real_fashion_dir
 
 SMOKE_TIMEOUT = 1800
 """Seconds the smoke check may take here (it sets tighter limits on each of its steps)."""
-STEPS = ("device", "main", "gain", "memory", "loop")
+STEPS = ("device", "main", "gain", "schedule", "memory", "loop")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +59,10 @@ def test_step_outputs_hold_numbers(smoke_out: Path) -> None:
     rows = list(csv.DictReader((smoke_out / "search_gain.csv").open()))
     assert len(rows) == 1 and 0.0 < float(rows[0]["test_chosen"]) <= 1.0
     assert rows[0]["budget"] == "run" and rows[0]["tuner"] == meta["tuner"]  # the main run's gain
+    schedule = json.loads((smoke_out / "schedule.json").read_text())
+    assert schedule["schedule"] == "cosine" and [e["epoch"] for e in schedule["epochs"]] == [1, 2]
+    assert schedule["configuration"]["filters"] == 64  # the gpu space's baseline
+    assert schedule["epochs"][1]["rate"] < schedule["epochs"][0]["rate"]  # decayed
 
 
 def test_summary_carries_the_figures(smoke_out: Path) -> None:
@@ -69,6 +73,8 @@ def test_summary_carries_the_figures(smoke_out: Path) -> None:
     assert f"ratio {loop['augment']['ratio']}x" in text
     gain = next(csv.DictReader((smoke_out / "search_gain.csv").open()))["gain"]
     assert f"gain {gain}" in text
+    best = max(json.loads((smoke_out / "schedule.json").read_text())["epochs"], key=lambda e: e["val"])
+    assert f"best val epoch {best['epoch']:.0f}: val {best['val']:.4f}" in text
     assert re.search(r"\| main \| ok \| \d+ \|", text)
     assert "could not read" not in text and "no finished run" not in text
 
