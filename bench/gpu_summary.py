@@ -18,7 +18,7 @@ USE_COLUMNS = 3
 """gpu_use.csv: timestamp, utilization.gpu [%], memory.used [MiB]."""
 SCHEDULE_MARK = 10
 """schedule.json: the summary gives the test accuracy every this many epochs."""
-AGAINST_BASELINE = re.compile(r"Against the baseline.*?: val acc ([+-][\d.]+)")
+AGAINST_BASELINE = re.compile(r"(?:Against|ranked above) the baseline.*?: val acc ([+-][\d.]+)")
 
 
 def _json(path: Path) -> Any:
@@ -101,8 +101,9 @@ def gain_lines(out: Path) -> list[str]:
 
 
 def schedule_lines(out: Path) -> list[str]:
-    """The baseline's curve under a fixed schedule: test accuracy every 10 epochs and at the
-    end, and the epoch a validated retrain would keep (the best validation accuracy)."""
+    """The baseline's curve under a fixed schedule: test accuracy every ``SCHEDULE_MARK``
+    epochs and at the end, and the epoch a validated retrain would keep (the best validation
+    accuracy)."""
     figures = _json(out / "schedule.json")
     if not figures or not figures["epochs"]:
         return ["- no schedule.json (or no epoch in it): see schedule.log"]
@@ -110,8 +111,10 @@ def schedule_lines(out: Path) -> list[str]:
     marks = [e for e in epochs if e["epoch"] % SCHEDULE_MARK == 0 or e is epochs[-1]]
     best = max(epochs, key=lambda e: e["val"])
     return [
-        f"- {figures['schedule']} over {len(epochs)} epochs on {figures['train_images']} images,"
-        f" {epochs[-1]['seconds']} s: {figures['configuration']}",
+        f"- {figures['schedule']} planned over {figures['epochs_planned']} epochs, {len(epochs)}"
+        f" trained{'' if len(epochs) == figures['epochs_planned'] else ' (stopped early)'}, on"
+        f" {figures['train_images']} images, {figures['precision']}, {epochs[-1]['seconds']} s:"
+        f" {figures['configuration']}",
         "- test accuracy " + ", ".join(f"after {e['epoch']:.0f}: {e['test']:.4f}" for e in marks),
         f"- **best val epoch {best['epoch']:.0f}: val {best['val']:.4f}, test {best['test']:.4f}**;"
         f" train accuracy at the end {epochs[-1]['train']:.4f}",
@@ -152,11 +155,11 @@ def summary(out: Path, seconds: int) -> str:
         ("Device", _readable(device_lines, out)),
         ("Main command (`python -m search run fashion --backend jax --tuner hyperband`)",
          _readable(main_lines, out, took.get("main", "?"))),
-        ("Custom loop against model.fit (`bench/loop_vs_fit.py`)", _readable(loop_lines, out)),
-        ("Memory per trial (`bench/memory.py`)", _readable(memory_lines, out)),
         ("Search gain (`bench/search_gain.py`)", _readable(gain_lines, out)),
         ("The baseline under a fixed schedule (`bench/retrain_curve.py --cosine`)",
          _readable(schedule_lines, out)),
+        ("Memory per trial (`bench/memory.py`)", _readable(memory_lines, out)),
+        ("Custom loop against model.fit (`bench/loop_vs_fit.py`)", _readable(loop_lines, out)),
         ("GPU use (`nvidia-smi`, every few seconds)", _readable(use_lines, out)),
     )  # fmt: skip
     for title, body in sections:

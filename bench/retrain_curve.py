@@ -4,16 +4,17 @@ Run: ``python bench/retrain_curve.py [--epochs N] [--fix name=value ...] [--redu
 --cosine] [--mirrored] [--space FILE] [--data-dir DIR] [--train-size N] [--val-size N]
 [--json FILE]``. Trains one ``fashion`` configuration (the space's defaults unless fixed;
 ``spaces/fashion.toml`` unless ``--space`` names another, e.g. ``spaces/fashion-gpu.toml``)
-with the project's training loop on the training images left after the validation split
+with the project's training loop, in the dtype policy a run would use (``--precision``,
+``auto``: mixed bfloat16 on a GPU, float32 on a CPU), on the training images left after the validation split
 (all of them unless ``--train-size``) and prints, after every epoch, the training loss, the
 train, validation and test accuracy, the learning rate and the time; with ``--mirrored``
 also the test accuracy when each image's probabilities are averaged with its left-right
 mirror's (test-time augmentation). The learning rate stays the configuration's, is cut by
 ``--reduce-lr``'s factor after every epoch without a better validation accuracy (as the
 validated retrain cuts it), or with ``--cosine`` decays from it to zero over the epochs
-(one step per epoch). ``--json`` writes the figures after every epoch, so that a run
-stopped early keeps the epochs it trained. The test columns are for this measurement
-only: the search never looks at them.
+(one step per epoch; the last epoch's rate is near zero, not zero). ``--json`` writes the
+figures after every epoch, so that a run stopped early keeps the epochs it trained. The
+test columns are for this measurement only: the search never looks at them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import keras_tuner as kt
 import numpy as np
 
 from search.data import DEFAULT_VAL_SIZE
+from search.engine._precision import policy_for  # the rule a run applies
 from search.experiments import DataOptions, ModelOptions, get
 from search.space import parse_fix
 
@@ -55,16 +57,19 @@ class _Curve(keras.callbacks.Callback):
         self.json_path, self.figures = json_path, {**(head or {}), "epochs": []}
         self.start = time.perf_counter()
 
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        # The rate this epoch trains at (after a scheduler set it; before a plateau cuts it).
+        self.rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         from hypermodels import evaluate_model
 
         logs = logs or {}
-        _, test = evaluate_model(self.model, self.x_test, self.y_test, 1024)
+        _, test = evaluate_model(self.model, self.x_test, self.y_test, PREDICT_BATCH_SIZE)
         row = {
             "epoch": epoch + 1, "loss": logs.get("loss", math.nan),
             "train": logs.get("accuracy", math.nan), "val": logs.get("val_accuracy", math.nan),
-            "test": test, "rate": float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)),
-            "seconds": round(time.perf_counter() - self.start, 1),
+            "test": test, "rate": self.rate, "seconds": round(time.perf_counter() - self.start, 1),
         }  # fmt: skip
         both = ""
         if self.mirrored:
@@ -78,7 +83,9 @@ class _Curve(keras.callbacks.Callback):
         )
         if self.json_path is not None:
             self.figures["epochs"].append({k: float(v) for k, v in row.items()})
-            self.json_path.write_text(json.dumps(self.figures, indent=1) + "\n")
+            staged = self.json_path.with_name(self.json_path.name + ".tmp")
+            staged.write_text(json.dumps(self.figures, indent=1) + "\n")
+            staged.replace(self.json_path)  # whole, even when a signal stops the run
 
 
 def cosine(rate: float, epochs: int) -> keras.callbacks.LearningRateScheduler:
@@ -89,6 +96,7 @@ def cosine(rate: float, epochs: int) -> keras.callbacks.LearningRateScheduler:
 
 
 def _schedule(args: argparse.Namespace, rate: float) -> list[keras.callbacks.Callback]:
+    """The callbacks that set the learning rate: ``--cosine``, ``--reduce-lr``, or none."""
     if args.cosine:
         return [cosine(rate, args.epochs)]
     if args.reduce_lr:
@@ -98,6 +106,7 @@ def _schedule(args: argparse.Namespace, rate: float) -> list[keras.callbacks.Cal
 
 
 def _args() -> argparse.Namespace:
+    """The command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--fix", action="append", default=[], help="name=value (repeatable)")
@@ -113,6 +122,9 @@ def _args() -> argparse.Namespace:
                         help="the folder with Fashion-MNIST's IDX files")
     parser.add_argument("--train-size", type=int, default=None, help="default: every image")
     parser.add_argument("--val-size", type=int, default=DEFAULT_VAL_SIZE)
+    parser.add_argument("--test-size", type=int, default=None,
+                        help="test on the first N test images only (default: all)")
+    parser.add_argument("--precision", choices=("auto", "float32", "mixed"), default="auto")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     return parser.parse_args()
 
@@ -128,14 +140,17 @@ def main() -> None:
     splits = experiment.load(data)
     print(f"backend {keras.backend.backend()}, {len(splits.x_train):,} training images,"
           f" {len(splits.x_val):,} validation, configuration {values}")  # fmt: skip
-    hypermodel = experiment.hypermodel(space, splits, ModelOptions())
+    x_test, y_test = splits.x_test[: args.test_size], splits.y_test[: args.test_size]
+    policy = policy_for(args.precision)
+    hypermodel = experiment.hypermodel(space, splits, ModelOptions(dtype_policy=policy))
     hp = kt.HyperParameters()
     hp.values = dict(values)
     model = hypermodel.build(hp)
     schedule = "cosine" if args.cosine else f"reduce-lr {args.reduce_lr}" if args.reduce_lr else "constant"
     head = {"backend": keras.backend.backend(), "train_images": len(splits.x_train),
-            "configuration": values, "schedule": schedule}  # fmt: skip
-    curve = _Curve(splits.x_test, splits.y_test, args.mirrored, args.json, head)
+            "test_images": len(x_test), "precision": policy, "configuration": values,
+            "schedule": schedule, "epochs_planned": args.epochs}  # fmt: skip
+    curve = _Curve(x_test, y_test, args.mirrored, args.json, head)
     hypermodel.fit(
         hp, model, splits.x_train, splits.y_train, (splits.x_val, splits.y_val),
         epochs=args.epochs, callbacks=[*_schedule(args, float(values["learning_rate"])), curve],
