@@ -75,7 +75,7 @@ def test_summary_carries_the_figures(smoke_out: Path) -> None:
     assert f"gain {gain}" in text
     best = max(json.loads((smoke_out / "schedule.json").read_text())["epochs"], key=lambda e: e["val"])
     assert f"best val epoch {best['epoch']:.0f}: val {best['val']:.4f}" in text
-    assert "cosine planned over 2 epochs, 2 trained on 300 images, float32" in text  # not cut short
+    assert "cosine planned over 2 epochs, 2 trained, on 300 images, float32" in text  # not cut short
     assert re.search(r"\| main \| ok \| \d+ \|", text)
     assert "could not read" not in text and "no finished run" not in text
 
