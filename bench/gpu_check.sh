@@ -71,10 +71,12 @@ set_limits() {
         # Sized from an H200's figures (bench/RESULTS.md, 2026-12-04; setup then had no
         # compileall, a few seconds on 16 cores): setup 2 s, device
         # 10 s, main 226 s, gain 25 s, schedule about 45 s (1 s an epoch after 10 s of
-        # compiling), memory's 8 trials 30 s; the loop gets what is left.
+        # compiling), memory's 8 trials 30 s; the loop gets what is left. The main run's
+        # finalists then stopped on plateaus after 9-14 s each; on the gpu budget's cosine
+        # they train all 20 epochs, about 25 s each: main gets 30 s more.
         # Its case with augmentation ran out of 60 s (Keras' augmentation layers compile
         # slowly in model.fit on JAX): the case without it is written first.
-        TOTAL=540; SETUP=60; DEVICE=20; MAIN=330; LOOP=150; MEMORY=70; GAIN=60; SCHEDULE=70
+        TOTAL=540; SETUP=60; DEVICE=20; MAIN=360; LOOP=150; MEMORY=70; GAIN=60; SCHEDULE=70
         # The gpu budget as `--budget gpu` gives it (every image, fashion-gpu.toml, 3
         # finalists), its search cut from 6 minutes to 170 s so that the finalists fit too.
         MAIN_ARGS=(--budget gpu --max-search-time 170s)

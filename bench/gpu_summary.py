@@ -49,7 +49,8 @@ def main_lines(out: Path, seconds: str) -> list[str]:
     return [
         f"- wall time {seconds} s (the run's own: {meta.get('seconds', '?')} s);"
         f" {len(trials)} trials; retrain {final.get('seconds', '?')} s,"
-        f" {final.get('epochs', '?')} epochs on {final.get('train_images', '?')} images",
+        f" {final.get('epochs', '?')} epochs on {final.get('train_images', '?')} images,"
+        f" schedule {final.get('schedule', 'plateau')}",
         f"- **test accuracy {final['test_accuracy']:.4f}**; chosen trial {final['trial']}"
         f" ({'the baseline' if chosen.get('baseline') else 'sampled'}):"
         f" {final['hyperparameters']}",

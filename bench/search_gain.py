@@ -3,7 +3,7 @@ against the baseline's (the space's defaults), after the same retrain.
 
 Run: ``python bench/search_gain.py [--tuners hyperband,optuna] [--budgets 1x,3x]
 [--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--retrain-data validated]
-[--retrain-from auto|scratch|checkpoint]
+[--retrain-from auto|scratch|checkpoint] [--retrain-schedule auto|plateau|cosine]
 [--retrain-max-epochs 20] [--finalists K] [--budget cpu|gpu] [--fidelity epochs|data|both] [--smoke]``,
 or ``python bench/search_gain.py --runs RUN [RUN ...]`` for runs already finished.
 
@@ -83,7 +83,7 @@ def measure(tuner: str, budget: str, seed: int, args: argparse.Namespace, root: 
         "fashion", tuner=tuner, seed=seed, results=root, name=f"{tuner}-{budget}-{seed}",
         data_dir=args.data_dir, quiet=True, **budget_of(tuner, factor, args.smoke, args.budget),
         retrain_data=args.retrain_data, retrain_max_epochs=retrain_epochs,
-        retrain_from=args.retrain_from,
+        retrain_from=args.retrain_from, retrain_schedule=args.retrain_schedule,
         budget=args.budget, finalists=args.finalists, fidelity=args.fidelity,
         max_search_time=math.inf,  # a budget of Kx is its trials and epochs, whatever they take
         **(SMOKE if args.smoke else {}),
@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrain-data", default="validated", help="as `search run`'s")
     parser.add_argument("--retrain-max-epochs", type=int, default=20, help="as `search run`'s")
     parser.add_argument("--retrain-from", default="auto", help="as `search run`'s")
+    parser.add_argument("--retrain-schedule", default="auto", help="as `search run`'s")
     parser.add_argument(
         "--finalists", type=int, default=None,
         help="as `search run`'s: the K best configurations trained at full fidelity before"

@@ -262,7 +262,7 @@ def run(
     experiment: str | None = None, space: str | Path | None = None,
     fix: Mapping[str, Any] | None = None, factor: int = 3, baseline: bool = True,
     retrain: bool = True, retrain_data: str = "validated",
-    retrain_max_epochs: int = RETRAIN_MAX_EPOCHS, retrain_from: str = "auto",
+    retrain_max_epochs: int = RETRAIN_MAX_EPOCHS, retrain_from: str = "auto", retrain_schedule: str = "auto",
     converged_epochs: int = CONVERGED_EPOCHS, tolerance: float = TOLERANCE,
     sampler: str | None = None, pruner: str | None = None, storage: str | None = None,
     workers: int = 1, isolate: bool = False, keep_best: int | str | None = 3,
@@ -310,9 +310,10 @@ def run(
         experiment: the experiment name of a run on arrays; None: the hypermodel's name.
         space: a TOML space file; its hyperparameters replace the code's own.
         fix: hyperparameters fixed at a value (tuning in stages).
-        factor, baseline, retrain, retrain_data, retrain_max_epochs, retrain_from, converged_epochs,
-        tolerance, sampler, pruner, storage, workers, isolate, keep_best, precision,
-        train_size, val_size, data_dir, image_size, weights, model: as the CLI's
+        factor, baseline, retrain, retrain_data, retrain_max_epochs, retrain_from,
+        retrain_schedule, converged_epochs, tolerance, sampler, pruner, storage, workers,
+        isolate, keep_best, precision, train_size, val_size, data_dir, image_size, weights,
+        model: as the CLI's
             options of the same names (``python -m search run --help``); keep_best:
             a number, or ``"all"`` or None (every checkpoint kept).
         track: ``"mlflow"``, ``"mlflow=URI"``, ``"tensorboard"``, or several of these:
@@ -352,6 +353,7 @@ def run(
         fix=_fixed(fix), results=_as_path(results, "results", "the results root, e.g. 'results'"),
         space=_space_path(space), factor=_plain(factor), baseline=baseline, retrain=retrain,
         retrain_data=retrain_data, retrain_max_epochs=_plain(retrain_max_epochs), retrain_from=retrain_from,
+        retrain_schedule=retrain_schedule,
         converged_epochs=_plain(converged_epochs), tolerance=_plain(tolerance), sampler=sampler,
         pruner=pruner, storage=storage, workers=_plain(workers), isolate=isolate,
         keep_best=_kept(_plain(keep_best)), precision=precision,

@@ -23,7 +23,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " once on the test set; save one .keras model: an image classifier's takes uint8"
         " images of any size (resized inside), outputs class probabilities and stores the"
         " class names; another model is saved as it trained."
-        " --retrain-data, --retrain-max-epochs and --retrain-from default to the run's own.",
+        " --retrain-data, --retrain-max-epochs, --retrain-from and --retrain-schedule default"
+        " to the run's own.",
     )
     p.add_argument("run", nargs="?", type=path_word, help="run folder or name (default: the newest run)")
     p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
@@ -43,22 +44,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.engine import EXPORT_FILE, RETRAIN_DATA, RETRAIN_FROM, export_run
+    from search.engine import EXPORT_FILE, RETRAIN_DATA, RETRAIN_FROM, RETRAIN_SCHEDULES, export_run
     from search.report import describe_test, describe_training
 
     if args.retrain_data is not None and args.retrain_data not in RETRAIN_DATA:
         raise SearchError(
             f"--retrain-data {args.retrain_data!r}: choose one of {', '.join(RETRAIN_DATA)}"
         )
-    if args.retrain_from is not None and args.retrain_from not in RETRAIN_FROM:
-        raise SearchError(
-            f"--retrain-from {args.retrain_from!r}: choose one of {', '.join(RETRAIN_FROM)}"
-        )
+    choosing = (("--retrain-from", args.retrain_from, RETRAIN_FROM),
+                ("--retrain-schedule", args.retrain_schedule, RETRAIN_SCHEDULES))  # fmt: skip
+    for name, value, choices in choosing:
+        if value is not None and value not in choices:
+            raise SearchError(f"{name} {value!r}: choose one of {', '.join(choices)}")
     folder = resolve_run(args.run, args.results)
     output = Path(args.output) if args.output is not None else folder.path / EXPORT_FILE
     done = export_run(
         folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet,
         trial=args.trial, retrain_from=args.retrain_from, overwrite=args.overwrite,
+        retrain_schedule=args.retrain_schedule,
     )
     shape = "x".join(str(d) for d in done.image_shape)
     tested, unit = done.final.get("test_images") or 0, done.final.get("train_unit", "images")

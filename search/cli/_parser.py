@@ -105,10 +105,11 @@ def add_backend(parser: argparse.ArgumentParser) -> None:
 
 
 def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -> None:
-    """``--retrain-data``, ``--retrain-max-epochs``, ``--retrain-from`` and ``--backend``: how
-    the final model trains (``run``; ``export``, where ``runs_own``: each defaults to what
-    the run used, None until read from it)."""
-    defaults: dict[str, object] = {"data": "validated", "epochs": 20, "start": "auto"}
+    """``--retrain-data``, ``--retrain-max-epochs``, ``--retrain-from``,
+    ``--retrain-schedule`` and ``--backend``: how the final model trains (``run``;
+    ``export``, where ``runs_own``: each defaults to what the run used, None until read
+    from it)."""
+    defaults: dict[str, object] = {"data": "validated", "epochs": 20, "start": "auto", "schedule": "auto"}
     shown = {key: f"default {value}" for key, value in defaults.items()}
     if runs_own:
         defaults = dict.fromkeys(defaults)
@@ -138,5 +139,13 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
         " checkpoint fits the final model; refused where it was removed), or auto: checkpoint"
         " where the search trained on every example the retrain trains on (your own arrays,"
         " --train-size all), else scratch",
+    )
+    parser.add_argument(
+        "--retrain-schedule",
+        default=defaults["schedule"],
+        help=f"how the learning rate moves in the finalists and the retrain ({shown['schedule']}):"
+        " plateau (cut after every epoch without a better validation score; stop once none"
+        " comes), cosine (every epoch up to --retrain-max-epochs, the rate decayed along a half"
+        " cosine, the best epoch by validation kept), or auto: cosine on the gpu budget, else plateau",
     )
     add_backend(parser)

@@ -313,6 +313,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         retrain_data=args.retrain_data,
         retrain_max_epochs=args.retrain_max_epochs,
         retrain_from=args.retrain_from,
+        retrain_schedule=args.retrain_schedule,
         converged_epochs=args.converged_epochs,
         tolerance=args.tolerance,
         sampler=args.sampler,

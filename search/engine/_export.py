@@ -20,7 +20,7 @@ from search._text import plural
 from search.data import Splits, class_names, missing_arrays, row_shape, single
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
-from search.engine._plan import final_setup, plan
+from search.engine._plan import final_setup, plan, schedule_of
 from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best, retrain_start
@@ -70,6 +70,7 @@ def export_run(
     trial: str | None = None,
     retrain_from: str | None = None,
     overwrite: bool = False,
+    retrain_schedule: str | None = None,
 ) -> Export:
     """Retrain the run's chosen trial, evaluate it once on the test set, and write it to
     ``output``: an image classifier as a model that takes uint8 images of any size and stores
@@ -87,6 +88,7 @@ def export_run(
         retrain_from: ``auto``, ``checkpoint`` or ``scratch``; None: as the run retrained.
         overwrite: replace a Keras model at ``output`` that this run did not export (one it
             exported is replaced by a new export of it anyway).
+        retrain_schedule: ``auto``, ``plateau`` or ``cosine``; None: as the run retrained.
 
     Returns:
         What was written: the file, the trial, the retrain's results, image shape and class names.
@@ -101,7 +103,9 @@ def export_run(
     _check_output(output, folder)
     if not overwrite:
         _check_not_foreign(output, folder)
-    request, space = _stored(folder, retrain_data, retrain_max_epochs, retrain_from)
+    given = {"retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
+             "retrain_from": retrain_from, "retrain_schedule": retrain_schedule}  # fmt: skip
+    request, space = _stored(folder, {k: v for k, v in given.items() if v is not None})
     if request.arrays:
         _check_arrays(folder)
     p = plan(request, space)
@@ -124,7 +128,7 @@ def export_run(
                     start=retrain_start(
                         request, folder, best, (splits, final_hypermodel is hypermodel), Say(console, quiet)
                     ),
-                    stop=stop,
+                    stop=stop, schedule=schedule_of(request, p.profile),
                 )  # fmt: skip
                 model = _load_trained(trained, final_hypermodel)
                 wrapped, names = for_use(model, final_splits)
@@ -265,18 +269,14 @@ def _check_arrays(folder: RunFolder) -> None:
     )
 
 
-def _stored(
-    folder: RunFolder, retrain_data: str | None, retrain_max_epochs: int | None, retrain_from: str | None
-) -> tuple[RunRequest, Space]:
-    """The run's request, with the export's retrain options where given (else the run's
-    own), and its space."""
+def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space]:
+    """The run's request, with the export's retrain options ``given`` (else the run's own:
+    ``plateau`` for a run from before the schedule was an option), and its space."""
     meta = folder.read_meta()
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
-    given = {"retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
-             "retrain_from": retrain_from}  # fmt: skip
-    stored = {**meta["request"], "results": str(folder.path.parent.parent), "name": folder.name,
-              **{key: value for key, value in given.items() if value is not None},
+    stored = {"retrain_schedule": "plateau", **meta["request"], "results": str(folder.path.parent.parent),
+              "name": folder.name, **given,
               "retrain": True, "finalists": None,  # an export retrains its one choice, whatever the run did
               "workers": 1, "isolate": False, "warm_start": []}  # fmt: skip
     if is_masked(stored.get("storage")):

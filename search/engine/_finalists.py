@@ -27,7 +27,7 @@ from search._text import plural
 from search.data import Splits
 from search.engine._choose import best_summary, pick_finalists, ranked_ids
 from search.engine._context import RunContext, Say
-from search.engine._plan import final_setup
+from search.engine._plan import final_setup, schedule_of
 from search.engine._retrain import (
     EpochLine,
     fit_configuration,
@@ -70,10 +70,10 @@ def run_finalists(
     monitor = request.kt_objective()
     files = FinalistFiles(ctx.folder.path)
     names = ", ".join(f"{r['id']}{' (baseline)' if r.get('baseline') else ''}" for r in finalists)
+    how = _how_long(schedule_of(request, ctx.plan.profile), monitor, request.retrain_max_epochs)
     say(
         f"{plural(len(finalists), 'finalist')}{fewer_finalists(len(finalists), count)} at full fidelity"
-        f" (trials {names}): each trains while {monitor.name.replace('_', ' ')} improves, at most"
-        f" {plural(request.retrain_max_epochs, 'epoch')}"
+        f" (trials {names}): {how}"
     )
     started = time.perf_counter()
     rank = {trial: place for place, trial in enumerate(ranked, 1)}
@@ -147,6 +147,17 @@ def _setup(
     return setups[key]
 
 
+def _how_long(schedule: str, monitor: kt.Objective, epochs: int) -> str:
+    """How long each finalist trains, in words."""
+    watched = monitor.name.replace("_", " ")
+    if schedule == "cosine":
+        return (
+            f"each trains {plural(epochs, 'epoch')}, the learning rate decayed along a cosine,"
+            f" keeping its epoch with the best {watched}"
+        )
+    return f"each trains while {watched} improves, at most {plural(epochs, 'epoch')}"
+
+
 def _train(
     ctx: RunContext,
     setup: tuple[Splits, Any],
@@ -167,13 +178,14 @@ def _train(
     done = trained_epochs(state)
     say(f"{label}: trial {record['id']}'s configuration{start_words(record, start)} on"
         f" {len(y):,} {splits.unit}" + (f", continued after epoch {done}" if done else ""))  # fmt: skip
-    line = None if ctx.quiet else EpochLine(ctx.console, epochs, True, label, monitor.name)
+    schedule = schedule_of(ctx.request, ctx.plan.profile)
+    line = None if ctx.quiet else EpochLine(ctx.console, epochs, schedule == "plateau", label, monitor.name)
     started = time.perf_counter()
     try:
         fitted = fit_configuration(
             final_hypermodel, _hyperparameters(record), x, y, splits.validation_data(),
             epochs, monitor, line, state=state, start=start, say=say, stop=ctx.stopper,
-            sample_weight=weights,
+            sample_weight=weights, schedule=schedule,
         )  # fmt: skip
     except SearchStopped:
         raise  # a signal, not the finalist's failure: it goes on after its last epoch on resume

@@ -24,7 +24,7 @@ from search.engine._choose import choose_trial
 from search.engine._context import RunContext, Say
 from search.engine._finalists import chosen_summary, run_finalists
 from search.engine._open import WRITABLE_FIX, OpenRun, open_run, record_start
-from search.engine._plan import Plan, own_retrain_from, plan
+from search.engine._plan import Plan, own_final_step, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import final_model
@@ -93,7 +93,7 @@ def run_search(
         folder = RunFolder(request.results / p.experiment.name / p.name)
         check_stores(request.track, request.results, folder, p.experiment.name)
     opened = open_run(request, p, say)
-    request = own_retrain_from(request, opened.previous)
+    request = own_final_step(request, opened.previous)
     with RunLock(opened.folder.path) as lock, precision(request.precision) as policy:
         if lock.taken_over is not None:
             say(f"took over the lock of PID {lock.taken_over}, which is not running")

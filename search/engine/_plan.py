@@ -21,6 +21,7 @@ from search.engine._request import (
     GPU_SEARCH_SECONDS,
     RETRAIN_DEFAULTS,
     RETRAIN_FROM,
+    RETRAIN_SCHEDULES,
     RunRequest,
     refuse_finished,
 )
@@ -165,6 +166,15 @@ def _default_finalists(request: RunRequest, profile: str) -> int:
     if profile != "gpu" or not request.retrain or request.retrain_data != "validated":
         return CPU_FINALISTS
     return GPU_FINALISTS
+
+
+def schedule_of(request: RunRequest, profile: str) -> str:
+    """The final trainings' learning-rate schedule, ``plateau`` or ``cosine``: the
+    request's, or ``auto``'s for the named budget ``profile`` (a GPU trains every epoch of a
+    cosine in the time a CPU stops early on a plateau)."""
+    if request.retrain_schedule != "auto":
+        return request.retrain_schedule
+    return "cosine" if profile == "gpu" else "plateau"
 
 
 def _space_of(
@@ -358,11 +368,15 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     unused = () if stored_request.get("retrain", True) or request.retrain else tuple(RETRAIN_DEFAULTS)
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
         if key == "retrain_from" and request.retrain_from == "auto":
-            continue  # the default: a run from before it existed goes on as it began (own_retrain_from)
+            continue  # the default: a run from before it existed goes on as it began (own_final_step)
         if key in stored_request and key not in unused and stored_request[key] != getattr(request, key):
             differences.append(_change(key, stored_request[key], getattr(request, key)))
     if stored_request.get("finalists", p.finalists) != p.finalists:  # stored as the plan resolved it
         differences.append(f"{option('finalists')} {stored_request['finalists']} -> {p.finalists}")
+    schedule = stored_request.get("retrain_schedule", "plateau")  # runs from before the option: plateau
+    asked = request.retrain_schedule  # auto: the run goes on as it began (own_final_step)
+    if request.retrain and asked != "auto" and schedule in RETRAIN_SCHEDULES and schedule != asked:
+        differences.append(_change("retrain_schedule", schedule, asked))
     if stored_request.get("budget", p.profile) != p.profile:
         differences.append(f"{option('budget')} {stored_request['budget']} -> {p.profile}")
     fidelity = stored_request.get("fidelity", "epochs")  # runs from before the option: epochs
@@ -402,14 +416,20 @@ def _change(key: str, old: Any, new: Any) -> str:
     return f"{option(key)} {old} -> {new}"
 
 
-def own_retrain_from(request: RunRequest, meta: dict[str, Any] | None) -> RunRequest:
+def own_final_step(request: RunRequest, meta: dict[str, Any] | None) -> RunRequest:
     """``request`` continuing the run ``meta`` describes (None: a new run) with that run's
-    own ``retrain_from`` where it asks for ``auto``, the default: a run stored with
-    ``scratch`` before ``auto`` existed keeps starting its retrain from new weights."""
-    stored = ((meta or {}).get("request") or {}).get("retrain_from")
-    if request.retrain_from != "auto" or stored not in RETRAIN_FROM:
+    own ``retrain_from`` and ``retrain_schedule`` where it asks for ``auto``, the default: a
+    run stored with ``scratch`` before ``auto`` existed keeps starting its retrain from new
+    weights, and one stored before the schedule was an option keeps its ``plateau``."""
+    if meta is None:
         return request
-    return replace(request, retrain_from=stored)
+    stored = meta.get("request") or {}
+    if request.retrain_from == "auto" and stored.get("retrain_from") in RETRAIN_FROM:
+        request = replace(request, retrain_from=stored["retrain_from"])
+    schedule = stored.get("retrain_schedule", "plateau")
+    if request.retrain and request.retrain_schedule == "auto" and schedule in RETRAIN_SCHEDULES:
+        request = replace(request, retrain_schedule=schedule)
+    return request
 
 
 def _seconds(limit: float | None) -> str:
@@ -461,4 +481,6 @@ __all__ = [
     "DEFAULT_BUDGET",
     "GPU_FINALISTS",
     "Plan",
-    "budget_profile", "check_resumable", "check_same_data", "final_setup", "own_retrain_from", "plan"]
+    "budget_profile", "check_resumable", "check_same_data", "final_setup", "own_final_step", "plan",
+    "schedule_of",
+]

@@ -42,12 +42,19 @@ RETRAIN_DATA = ("validated", "full", "search")
 RETRAIN_MAX_EPOCHS = 20
 """The most epochs a retrain trains unless ``--retrain-max-epochs`` says."""
 RETRAIN_DEFAULTS: dict[str, Any] = {
-    "retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS, "retrain_from": "auto"}
+    "retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS, "retrain_from": "auto",
+    "retrain_schedule": "auto"}
 """The options of a retrain that a run without one leaves as they are."""
 RETRAIN_FROM = ("auto", "checkpoint", "scratch")
 """Where a validated retrain or finalist starts: its trial's best search checkpoint (when
 one is on disk and fits the final model), or new weights; ``auto``: the checkpoint where the
 search trained on every example the retrain trains on (:func:`starts_from_checkpoint`)."""
+RETRAIN_SCHEDULES = ("auto", "plateau", "cosine")
+"""How the learning rate moves in the final trainings (the finalists', the retrain's):
+``plateau`` cuts it after every epoch without a better validation score and stops once
+none comes; ``cosine`` trains every epoch up to ``--retrain-max-epochs``, the rate decayed
+along a half cosine, keeping the best epoch by validation; ``auto``: ``cosine`` on the
+``gpu`` budget, ``plateau`` on the ``cpu`` one."""
 BUDGETS = ("auto", "cpu", "gpu")
 FIDELITIES = ("epochs", "data", "both")
 """What a trial's budget grows in: ``epochs`` (every epoch sees all the search's training
@@ -101,6 +108,8 @@ class RunRequest:
     accuracy stops improving)."""
     retrain_from: str = "auto"
     """One of :data:`RETRAIN_FROM` (``--retrain-from``)."""
+    retrain_schedule: str = "auto"
+    """One of :data:`RETRAIN_SCHEDULES` (``--retrain-schedule``)."""
     converged_epochs: int = CONVERGED_EPOCHS
     tolerance: float = TOLERANCE
     sampler: str | None = None
@@ -264,7 +273,8 @@ class RunRequest:
         """The options that name one of a few values."""
         for name, choices in (("budget", BUDGETS), ("fidelity", FIDELITIES),
                               ("precision", PRECISIONS), ("retrain_data", RETRAIN_DATA),
-                              ("retrain_from", RETRAIN_FROM)):  # fmt: skip
+                              ("retrain_from", RETRAIN_FROM),
+                              ("retrain_schedule", RETRAIN_SCHEDULES)):  # fmt: skip
             value = getattr(self, name)
             if value not in choices:
                 raise SearchError(f"{option(name)} {value!r}: choose one of {', '.join(choices)}")

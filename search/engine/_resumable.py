@@ -3,9 +3,9 @@ whole state after every epoch, so that a resumed run continues after the last ep
 
 The state is what the next epoch depends on: every model and optimizer variable (the
 learning rate, as cut, among them), the best epoch's weights that EarlyStopping restores at
-the end, the counters of EarlyStopping and ReduceLROnPlateau, the learning rate of each
-epoch and the curve. Shuffling and augmentation are functions of (seed, epoch), so the
-continued training is the one that was interrupted.
+the end, the counters of EarlyStopping and ReduceLROnPlateau (or the cosine schedule's),
+the learning rate of each epoch and the curve. Shuffling and augmentation are functions of
+(seed, epoch), so the continued training is the one that was interrupted.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from hypermodels import assign_variables, read_arrays, variable_arrays, write_ar
 
 _STOP_FIELDS = ("wait", "stopped_epoch", "best", "best_epoch")
 _CUT_FIELDS = ("wait", "best", "cooldown_counter")
-_STOPPER, _CUTS = "EarlyStopping", "ReduceLROnPlateau"
-"""The names the counters are kept under: Keras' classes, whatever subclass is used."""
+_STOPPER, _CUTS, _COSINE = "EarlyStopping", "ReduceLROnPlateau", "CosineRates"
+"""The names the counters are kept under: Keras' classes, whatever subclass is used, and
+the cosine schedule's."""
 
 
 class TrainingState(keras.callbacks.Callback):
@@ -31,7 +32,8 @@ class TrainingState(keras.callbacks.Callback):
     the learning-rate ``cuts`` and the ``stopper`` in the callbacks, so that it keeps what
     they made of the epoch (None for both: a training of a planned number of epochs).
     ``rates``: the callback recording each epoch's learning rate (a ``rates`` list
-    attribute)."""
+    attribute); ``cosine``: the callback setting each epoch's rate, where one does (its
+    ``STATE_FIELDS`` are kept)."""
 
     def __init__(
         self,
@@ -39,9 +41,11 @@ class TrainingState(keras.callbacks.Callback):
         rates: Any,
         cuts: keras.callbacks.ReduceLROnPlateau | None = None,
         stopper: keras.callbacks.EarlyStopping | None = None,
+        cosine: keras.callbacks.Callback | None = None,
     ) -> None:
         super().__init__()
         self.path, self.rates, self.cuts, self.stopper = path, rates, cuts, stopper
+        self.cosine = cosine
         self.curve: dict[str, list[float]] = {}
         self.epochs_done = 0
         self.stopped = False
@@ -109,7 +113,8 @@ class TrainingState(keras.callbacks.Callback):
         """The callbacks whose counters the state keeps: the name they are kept under, the
         callback, and its counters' names (Keras' own, and any its class lists in
         ``STATE_FIELDS``)."""
-        pairs = ((_STOPPER, self.stopper, _STOP_FIELDS), (_CUTS, self.cuts, _CUT_FIELDS))
+        pairs = ((_STOPPER, self.stopper, _STOP_FIELDS), (_CUTS, self.cuts, _CUT_FIELDS),
+                 (_COSINE, self.cosine, ()))  # fmt: skip
         return [
             (name, callback, fields + tuple(getattr(callback, "STATE_FIELDS", ())))
             for name, callback, fields in pairs if callback is not None

@@ -19,9 +19,10 @@ from search._text import UNREADABLE, plural
 from search.data import Inputs, Splits, join, rows, single
 from search.engine._checkpoints import search_checkpoint
 from search.engine._context import RunContext, Say
-from search.engine._plan import final_setup
+from search.engine._plan import final_setup, schedule_of
 from search.engine._request import RunRequest, starts_from_checkpoint
 from search.engine._resumable import TrainingState
+from search.engine._schedule import MIN_LEARNING_RATE, CosineRates, keep_best
 from search.engine._signals import StopOnSignal
 from search.errors import RunFolderError, SearchError, option
 from search.experiments import UserHyperModel
@@ -141,8 +142,6 @@ def _accuracy_scored(record: dict[str, Any]) -> bool:
 
 
 VAL_ACCURACY = kt.Objective("val_accuracy", "max")
-MIN_LEARNING_RATE = 1e-7
-"""Validated retrains never cut the learning rate below this."""
 _TRAIN_KEYS = (("train_loss", "loss"), ("train_accuracy", "accuracy"))
 TEST_NOTE = "test set evaluated once, after the search; never used to choose"
 
@@ -206,16 +205,19 @@ def retrain_best(
     state: Path | None = None,
     start: Path | None = None,
     stop: StopOnSignal | None = None,
+    schedule: str = "plateau",
 ) -> dict[str, Any]:
     """Train trial ``best``'s configuration on more data; test it once; save it (to the
     run's best_model.keras, or ``save_to``). ``state``: where the training keeps its state
     after every epoch, and continues from after an interruption. ``start``: the weights it
     starts from (:func:`retrain_start`); None: new ones. ``stop``: the run's stop on a
-    signal, checked at every batch boundary and before the test.
+    signal, checked at every batch boundary and before the test. ``schedule``: how the
+    learning rate moves (:func:`fit_configuration`).
 
-    ``validated`` trains on the images outside the validation split for as long as
-    validation accuracy improves (at most ``max_epochs``), the learning rate cut after
-    every epoch without a better one, and keeps the best epoch's weights. ``full`` and
+    ``validated`` trains on the images outside the validation split and keeps the best
+    epoch's weights: with ``plateau``, for as long as validation accuracy improves (at most
+    ``max_epochs``), the learning rate cut after every epoch without a better one; with
+    ``cosine``, for ``max_epochs``, the rate decayed along a half cosine. ``full`` and
     ``search`` train on their images for the end of the trial's plateau in the search
     (:func:`retrain_epochs`), at most ``max_epochs``. The test set is touched here only,
     after every choice has been made on validation. ``monitor``: the validation metric a
@@ -231,17 +233,18 @@ def retrain_best(
     x, y, weights = retrain_data(splits, which)
     if not quiet:
         how = _how_long(best, monitor, (epochs, plateau), f"{rows(splits.x_val):,} validation {splits.unit}",
-                        tolerance, validated)
+                        tolerance, schedule if validated else None)
         done = trained_epochs(state) if state is not None else 0
         console.print(f"retraining trial {best['id']}'s configuration{start_words(best, start)} on"
                       f" {len(y):,} {splits.unit} {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
-    line = None if quiet else EpochLine(console, epochs, validated, monitor=monitor.name)
+    stops = validated and schedule == "plateau"  # the line says "at most" the epochs
+    line = None if quiet else EpochLine(console, epochs, stops, monitor=monitor.name)
     validation = splits.validation_data() if validated else None
     fitted = fit_configuration(
         hypermodel, hp, x, y, validation, epochs, monitor, line, state, start,
-        say=None if quiet else console.print, stop=stop, sample_weight=weights,
+        say=None if quiet else console.print, stop=stop, sample_weight=weights, schedule=schedule,
     )  # fmt: skip
     train_seconds = fitted.earlier_seconds + time.perf_counter() - started
     if stop is not None:
@@ -283,6 +286,7 @@ def trained_record(
         "train_unit": trained[1],
         "retrain_data": which,
         "started_from": fitted.started_from,
+        "schedule": fitted.schedule,
     }
     if fitted.start_problem is not None:
         out["start_problem"] = fitted.start_problem
@@ -316,6 +320,9 @@ class Fitted:
     """``checkpoint`` (a search checkpoint's weights) or ``scratch`` (new weights)."""
     start_problem: str | None = None
     """Why the search checkpoint it was to start from was not used (it did not fit)."""
+    schedule: str = "plateau"
+    """How the learning rate moved: ``plateau`` (cut when validation stalled), ``cosine``
+    (decayed over the planned epochs) or ``constant`` (neither)."""
 
 
 def _tell_damaged(state: Path, say: Callable[[str], None] | None) -> None:
@@ -340,28 +347,29 @@ def fit_configuration(
     say: Callable[[str], None] | None = None,
     stop: StopOnSignal | None = None,
     sample_weight: np.ndarray | None = None,
+    schedule: str = "plateau",
 ) -> Fitted:
-    """Build and train one configuration; with ``validation``, while ``monitor`` improves
-    (the learning rate cut after each epoch without a better one), keeping the best
-    epoch's weights; without, for ``epochs`` epochs. ``state``: where the training keeps
-    its state after every epoch, and continues from if it is there; else ``start``: a
-    weights file of this configuration (its search checkpoint) to start from. ``say``:
-    where to print that ``start`` did not fit (the training then starts anew). ``stop``:
-    the run's stop on a signal, checked at every batch boundary (after the epoch's state is
-    saved). ``sample_weight``: a weight per row of ``x`` (None: rows weigh alike)."""
+    """Build and train one configuration; with ``validation``, keeping the best epoch's
+    weights by ``monitor``: while it improves, the learning rate cut after each epoch
+    without a better one (``schedule`` ``plateau``), or for all ``epochs``, the rate decayed
+    along a half cosine (``cosine``, which decays it without ``validation`` too); without
+    ``validation`` and with ``plateau``, for ``epochs`` epochs at the model's rate.
+    ``state``: where the training keeps its state after every epoch, and continues from if
+    it is there; else ``start``: a weights file of this configuration (its search
+    checkpoint) to start from. ``say``: where to print that ``start`` did not fit (the
+    training then starts anew). ``stop``: the run's stop on a signal, checked at every
+    batch boundary (after the epoch's state is saved). ``sample_weight``: a weight per row
+    of ``x`` (None: rows weigh alike)."""
     keras.backend.clear_session()
     model = hypermodel.build(hp)
     rates = _LearningRates()
-    stopper = ValidatedStop(monitor) if validation is not None else None
-    cuts = _validated_cuts(monitor) if validation is not None else None
-    callbacks: list[keras.callbacks.Callback] = [c for c in (rates, cuts, stopper) if c is not None]
-    keeper = None if state is None else TrainingState(state, rates, cuts, stopper)
-    if keeper is not None:
-        callbacks.append(keeper)
-    if line is not None:
-        callbacks.append(line)
-    if stop is not None:
-        callbacks.append(stop.callback())
+    cosine, cuts, stopper = _schedule_callbacks(schedule, monitor, epochs, validation is not None)
+    # The cosine sets the epoch's rate before it is recorded; the cuts act at its end.
+    callbacks: list[keras.callbacks.Callback] = [
+        c for c in (cosine, rates, cuts, stopper) if c is not None
+    ]  # fmt: skip
+    keeper = None if state is None else TrainingState(state, rates, cuts, stopper, cosine)
+    callbacks += [c for c in (keeper, line, None if stop is None else stop.callback()) if c is not None]
     done = keeper.restore(model) if keeper is not None else 0
     if state is not None and not done:
         _tell_damaged(state, say)
@@ -389,7 +397,26 @@ def fit_configuration(
     best = getattr(stopper, "best_epoch", None) if curve.get(monitor.name) else None
     kept = trained if best is None else int(best) + 1  # whose weights EarlyStopping restored
     return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=best is not None,
-                  earlier_seconds=earlier, started_from=started_from, start_problem=problem)  # fmt: skip
+                  earlier_seconds=earlier, started_from=started_from, start_problem=problem,
+                  schedule=schedule if validation is not None or cosine else "constant")  # fmt: skip
+
+
+_ScheduleCallbacks = tuple[
+    CosineRates | None, keras.callbacks.ReduceLROnPlateau | None, keras.callbacks.EarlyStopping | None
+]
+
+
+def _schedule_callbacks(
+    schedule: str, monitor: kt.Objective, epochs: int, validated: bool
+) -> _ScheduleCallbacks:
+    """The callbacks that set a final training's learning rate and keep its best epoch:
+    the cosine's rates, the plateau's cuts, the stopper (each None where not used)."""
+    cosine = CosineRates(epochs) if schedule == "cosine" else None
+    if not validated:
+        return cosine, None, None
+    if cosine is not None:
+        return cosine, None, keep_best(monitor, epochs)
+    return None, _validated_cuts(monitor), ValidatedStop(monitor)
 
 
 def retrain_start(
@@ -481,17 +508,21 @@ def _how_long(
     epochs: tuple[int, int | None],
     held_out: str,
     tolerance: float,
-    validated: bool,
+    validated: str | None,
 ) -> str:
     """How long the retrain trains, in words. ``epochs``: the most it trains, and the end
     of the trial's plateau it goes by (None: by validation, or no epochs logged);
-    ``held_out``: the validation split in words."""
+    ``held_out``: the validation split in words; ``validated``: the schedule of a validated
+    retrain (None: a retrain without validation)."""
     most, plateau = epochs
-    if validated:
+    watched = monitor.name.replace("_", " ")
+    if validated == "cosine":
         return (
-            f"while {monitor.name.replace('_', ' ')} improves (at most {plural(most, 'epoch')};"
-            f" the {held_out} are held out)"
+            f"for {plural(most, 'epoch')}, the learning rate decayed along a cosine, keeping the"
+            f" epoch with the best {watched} (the {held_out} are held out)"
         )
+    if validated is not None:
+        return f"while {watched} improves (at most {plural(most, 'epoch')}; the {held_out} are held out)"
     if plateau is None:
         return f"for {plural(most, 'epoch')} (its trials logged no epochs to go by)"
     end = (
@@ -567,7 +598,7 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
             request, ctx.folder, best, (ctx.splits, final_hypermodel is hypermodel),
             Say(ctx.console, ctx.quiet),
         ),
-        stop=ctx.stopper,
+        stop=ctx.stopper, schedule=schedule_of(ctx.request, ctx.plan.profile),
     )  # fmt: skip
 
 

@@ -634,7 +634,8 @@ def space_spent_words(meta: dict[str, Any]) -> str:
 
 def describe_training(final: dict[str, Any]) -> str:
     """How the final model was trained, e.g. "12 epochs on 50,000 images from its search
-    checkpoint, kept epoch 9 (val accuracy 0.9235)" or "6 epochs on 60,000 images".
+    checkpoint, kept epoch 9 (val accuracy 0.9235)", "6 epochs on 60,000 images" or "20
+    epochs on 50,000 images, the learning rate along a cosine, kept epoch 19 (...)".
 
     Args:
         final: run.json's ``final`` of a retrained model (it must hold ``train_images``).
@@ -651,6 +652,8 @@ def describe_training(final: dict[str, Any]) -> str:
     elif final.get("start_problem"):
         problem = "cannot be read" if final["start_problem"].startswith(UNREADABLE) else "did not fit"
         text += f" from new weights (its search checkpoint {problem})"
+    if final.get("schedule") == "cosine":
+        text += ", the learning rate along a cosine"
     if final.get("kept_epoch") is not None:
         watched = final.get("monitor", "val_accuracy").replace("_", " ")
         score = final.get("val_score", final.get("val_accuracy"))

@@ -69,6 +69,7 @@ def test_summary_carries_the_figures(smoke_out: Path) -> None:
     text = (smoke_out / "summary.md").read_text()
     meta = json.loads((smoke_out / "results" / "fashion" / "main" / "run.json").read_text())
     assert f"test accuracy {meta['final']['test_accuracy']:.4f}" in text
+    assert meta["final"]["schedule"] == "cosine" and "images, schedule cosine" in text  # the gpu budget's
     loop = json.loads((smoke_out / "loop_vs_fit.json").read_text())
     assert f"ratio {loop['augment']['ratio']}x" in text
     gain = next(csv.DictReader((smoke_out / "search_gain.csv").open()))["gain"]

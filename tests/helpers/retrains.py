@@ -39,13 +39,17 @@ class Retrains(Finalists):
         return model.fit(*args, callbacks=callbacks, shuffle=False, **kwargs)
 
 
-def run_retrain(hypermodel: Retrains, results: Path, name: str, data: str = "validated") -> search.Run:
-    """A seeded random search of 2 trials on ``um.tiny_data``, then its retrain on ``data``."""
+def run_retrain(
+    hypermodel: Retrains, results: Path, name: str, data: str = "validated", schedule: str = "auto"
+) -> search.Run:
+    """A seeded random search of 2 trials on ``um.tiny_data``, then its retrain on ``data``
+    with the learning-rate ``schedule``."""
     x, y = um.tiny_data()
     rng = np.random.default_rng(1)
     test = rng.normal(size=(30, x.shape[1])).astype("float32"), rng.integers(0, 3, 30)
     return search.run(
         hypermodel, x, y, test_data=test, tuner="random", max_trials=2, max_epochs=EPOCHS,
-        finalists=1, retrain_data=data, retrain_max_epochs=EPOCHS, tolerance=EVERY_EPOCH,
+        finalists=1, retrain_data=data, retrain_max_epochs=EPOCHS, retrain_schedule=schedule,
+        tolerance=EVERY_EPOCH,
         results=results, name=name, quiet=True, seed=3,
     )  # fmt: skip

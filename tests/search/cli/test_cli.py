@@ -30,7 +30,7 @@ def test_unknown_experiment_lists_valid_ones(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(
     ("keyword", "value"),
     [("retrain_data", "full"), ("retrain_data", "search"), ("retrain_max_epochs", 5),
-     ("retrain_from", "scratch")],
+     ("retrain_from", "scratch"), ("retrain_schedule", "cosine")],
 )
 def test_retrain_options_without_the_retrain_are_refused(
     tmp_path: Path, capsys, keyword: str, value: object
@@ -48,11 +48,11 @@ def test_retrain_options_without_the_retrain_are_refused(
 def test_the_retrain_defaults_are_the_requests(tmp_path: Path) -> None:
     """What ``--no-retrain`` alone is checked against: the options' defaults."""
     args = build_parser().parse_args(run_args(tmp_path, "--no-retrain"))
-    assert (args.retrain_data, args.retrain_max_epochs, args.retrain_from) == (
-        "validated", RETRAIN_MAX_EPOCHS, "auto")
+    assert (args.retrain_data, args.retrain_max_epochs, args.retrain_from, args.retrain_schedule) == (
+        "validated", RETRAIN_MAX_EPOCHS, "auto", "auto")
     RunRequest(experiment="fashion", tuner="random", retrain=False, retrain_data=args.retrain_data,
-               retrain_max_epochs=args.retrain_max_epochs,
-               retrain_from=args.retrain_from).check()  # fmt: skip
+               retrain_max_epochs=args.retrain_max_epochs, retrain_from=args.retrain_from,
+               retrain_schedule=args.retrain_schedule).check()  # fmt: skip
 
 
 def test_a_run_from_before_the_refusal_with_unused_retrain_options_resumes(tmp_path: Path) -> None:

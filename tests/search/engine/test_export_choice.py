@@ -302,25 +302,37 @@ def test_a_signal_once_the_model_is_written_waits_for_its_record(tmp_path: Path,
     assert (run.folder / "export.keras").is_file()
 
 
+_KEYS = ("retrain_data", "retrain_max_epochs", "retrain_from", "retrain_schedule")
+
+
 @pytest.mark.parametrize(
     "given, expected",
     [
-        ((None, None, None), ("full", 3, "checkpoint")),  # as the run retrained
-        (("validated", 7, "scratch"), ("validated", 7, "scratch")),  # what the export says
-        ((None, 5, None), ("full", 5, "checkpoint")),
+        ({}, ("full", 3, "checkpoint", "cosine")),  # as the run retrained
+        ({"retrain_data": "validated", "retrain_max_epochs": 7, "retrain_from": "scratch",
+          "retrain_schedule": "plateau"}, ("validated", 7, "scratch", "plateau")),  # what the export says
+        ({"retrain_max_epochs": 5}, ("full", 5, "checkpoint", "cosine")),
     ],
-)
+)  # fmt: skip
 def test_an_export_retrains_as_its_run_did_unless_told_otherwise(
-    given: tuple[Any, Any, Any], expected: tuple[Any, Any, Any], tmp_path: Path
+    given: dict[str, Any], expected: tuple[Any, ...], tmp_path: Path
 ) -> None:
     folder, _ = _run(tmp_path, "0")
     request = RunRequest(
         experiment="fashion", tuner="random", retrain_data="full", retrain_max_epochs=3,
-        retrain_from="checkpoint",
+        retrain_from="checkpoint", retrain_schedule="cosine",
     )  # fmt: skip
     folder.update_meta(request=request.to_json("run"), space={"params": {}})
-    stored, _ = export_engine._stored(folder, *given)
-    assert (stored.retrain_data, stored.retrain_max_epochs, stored.retrain_from) == expected
+    stored, _ = export_engine._stored(folder, given)
+    assert tuple(getattr(stored, key) for key in _KEYS) == expected
+
+
+def test_an_export_of_a_run_from_before_the_schedule_option_keeps_its_plateau(tmp_path: Path) -> None:
+    folder, _ = _run(tmp_path, "0")
+    stored = RunRequest(experiment="fashion", tuner="random", budget="gpu").to_json("run")
+    del stored["retrain_schedule"]
+    folder.update_meta(request=stored, space={"params": {}})
+    assert export_engine._stored(folder, {})[0].retrain_schedule == "plateau"
 
 
 @pytest.mark.parametrize("gone", ["folder", "x_train.npy"])

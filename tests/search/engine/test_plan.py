@@ -13,7 +13,7 @@ import pytest
 import search
 from search.data import array_splits
 from search.engine import RunRequest
-from search.engine._plan import check_resumable, check_same_data, plan
+from search.engine._plan import check_resumable, check_same_data, own_final_step, plan, schedule_of
 from search.errors import SearchError
 from search.storage import RunFolder
 from tests import user_models as um
@@ -133,3 +133,41 @@ def test_a_run_stored_with_an_unused_tolerance_continues() -> None:
     kept = RunRequest.from_json({**stored, "tolerance": 0.02, "retrain_data": "full"})
     assert kept.tolerance == 0.02
     kept.check()
+
+
+@pytest.mark.parametrize(("asked", "profile", "schedule"), [
+    ("auto", "cpu", "plateau"), ("auto", "gpu", "cosine"),
+    ("cosine", "cpu", "cosine"), ("plateau", "gpu", "plateau"),
+])  # fmt: skip
+def test_auto_decays_along_a_cosine_on_the_gpu_budget_alone(asked: str, profile: str, schedule: str) -> None:
+    request = RunRequest(experiment="fashion", tuner="random", retrain_schedule=asked)
+    assert schedule_of(request, profile) == schedule
+
+
+def test_an_unknown_schedule_or_one_with_nothing_to_retrain_is_refused() -> None:
+    with pytest.raises(SearchError, match=r"^retrain_schedule 'fast': choose one of auto, plateau, cosine$"):
+        RunRequest(experiment="fashion", tuner="random", retrain_schedule="fast").check()
+    with pytest.raises(SearchError, match=r"^retrain_schedule cosine says how the final model retrains;"
+                       r" with the retrain skipped nothing would use it"):  # fmt: skip
+        RunRequest(experiment="fashion", tuner="random", retrain=False, retrain_schedule="cosine").check()
+
+
+def test_a_run_goes_on_with_its_own_schedule_unless_another_is_asked_for(tmp_path: Path) -> None:
+    """``auto`` continues a run as it began (``plateau`` for a run from before the option);
+    another schedule named is refused, naming both."""
+    request = RunRequest(experiment="fashion", tuner="random", max_trials=2, max_epochs=1, budget="cpu",
+                         finalists=1, results=tmp_path, name="r1")  # fmt: skip
+    p = plan(request)
+    stored = {**request.to_json("r1"), "retrain_schedule": "cosine"}
+    meta = {"experiment": "fashion", "tuner": "random", "status": "interrupted",
+            "space": {"fingerprint": p.space.fingerprint(), "params": p.space.to_dict()},
+            "budget": {"max_trials": 2, "max_epochs": 1, "factor": 3}, "request": stored}  # fmt: skip
+    folder = RunFolder(tmp_path / "fashion" / "r1")
+    check_resumable(folder, meta, p, request)
+    assert own_final_step(request, meta).retrain_schedule == "cosine"
+    older = {**meta, "request": {k: v for k, v in stored.items() if k != "retrain_schedule"}}
+    assert own_final_step(request, older).retrain_schedule == "plateau"
+    assert own_final_step(request, None).retrain_schedule == "auto"
+    asked = replace(request, retrain_schedule="plateau")
+    with pytest.raises(SearchError, match=r"other settings \(retrain_schedule cosine -> plateau\)"):
+        check_resumable(folder, meta, p, asked)

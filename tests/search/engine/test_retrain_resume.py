@@ -24,7 +24,7 @@ from tests.helpers.retrains import EPOCHS, INTERRUPTED_AT, Retrains, run_retrain
 def _training(final: dict[str, Any], close: bool = False) -> tuple[Any, ...]:
     """What the retrain came to (``close``: its figures to within float noise)."""
     near = (lambda v: pytest.approx(v, abs=1e-6)) if close else (lambda v: v)
-    keys = ("trial", "epochs", "kept_epoch", "learning_rates", "retrain_data", "train_images")
+    keys = ("trial", "epochs", "kept_epoch", "learning_rates", "retrain_data", "train_images", "schedule")
     figures = ("val_accuracy_per_epoch", "val_score", "val_loss", "train_loss", "train_accuracy",
                "test_accuracy", "test_loss")  # fmt: skip
     return (*(final.get(k) for k in keys), *(near(final.get(k)) for k in figures))
@@ -40,17 +40,19 @@ def _seconds(state: Path) -> float:
         return float(json.loads(bytes(arrays["meta"]).decode())["seconds"])
 
 
-@pytest.mark.parametrize("data", ["validated", "search"])
+@pytest.mark.parametrize(("data", "schedule"), [("validated", "plateau"), ("search", "plateau"),
+                                                ("validated", "cosine")])  # fmt: skip
 def test_an_interrupted_retrain_continues_after_its_last_epoch(
-    data: str, tmp_path: Path, capsys: pytest.CaptureFixture
+    data: str, schedule: str, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     whole = Retrains()
-    reference = run_retrain(whole, tmp_path / "whole", "w", data).meta["final"]
+    reference = run_retrain(whole, tmp_path / "whole", "w", data, schedule).meta["final"]
+    assert reference["schedule"] == (schedule if data == "validated" else "constant")
     ((_, trained),) = whole.fits
     assert len(trained) > INTERRUPTED_AT  # the interruption lands inside the retrain
 
     with pytest.raises(SearchInterrupted):  # a second Ctrl-C, as in the search
-        run_retrain(Retrains(interrupt=1), tmp_path / "cut", "c", data)
+        run_retrain(Retrains(interrupt=1), tmp_path / "cut", "c", data, schedule)
     folder = next((tmp_path / "cut").glob("*/c"))
     assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
     state = _state(folder)

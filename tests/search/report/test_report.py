@@ -370,6 +370,10 @@ def test_describe_training_names_the_kept_epoch_of_a_validated_retrain() -> None
     )
     rows = {**plateau, "train_images": 800, "train_unit": "rows"}  # a user's arrays
     assert describe_training(rows) == "6 epochs on 800 rows"
+    cosine = {**validated, "epochs": 20, "kept_epoch": 19, "schedule": "cosine"}
+    assert describe_training(cosine) == (
+        "20 epochs on 50,000 images, the learning rate along a cosine, kept epoch 19 (val accuracy 0.9235)"
+    )
 
 
 def test_retrain_curve_of_a_validated_retrain_only() -> None:
