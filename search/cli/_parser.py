@@ -118,8 +118,9 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
         "--retrain-data",
         default=defaults["data"],
         help=f"validated, full or search ({shown['data']}). validated: every training image"
-        " outside the validation split, for as long as the objective improves on validation"
-        " (the learning rate cut when it stalls, the best epoch kept); full: every labelled training"
+        " outside the validation split, the best epoch on validation kept, for as long as the"
+        " objective improves (the learning rate cut when it stalls) or, with --retrain-schedule"
+        " cosine, for --retrain-max-epochs; full: every labelled training"
         " image, for the end of the chosen trial's plateau in the search; search: the search's"
         " train+validation, likewise",
     )
