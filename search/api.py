@@ -319,8 +319,8 @@ def run(
         track: ``"mlflow"``, ``"mlflow=URI"``, ``"tensorboard"``, or several of these:
             where the search is tracked besides its folder.
         budget: ``"cpu"``, ``"gpu"`` (more trials and epochs, every training image, 3
-            finalists) or ``"auto"`` (``gpu`` where Keras sees a GPU): the defaults of
-            what is not given.
+            finalists on a cosine schedule) or ``"auto"`` (``gpu`` where Keras sees a GPU):
+            the defaults of what is not given.
         finalists: train the K best distinct configurations (the baseline among them) on
             all the training data, validated, and keep the best at that fidelity; None:
             the budget's (1: the chosen one retrained alone; 3 on ``gpu``).

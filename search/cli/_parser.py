@@ -129,8 +129,8 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
         type=int,
         default=defaults["epochs"],
         help=f"the most epochs the retrain trains ({shown['epochs']}): a validated one stops"
-        " sooner when validation stalls; full and search train to the end of the chosen"
-        " trial's plateau, at most this",
+        " sooner when validation stalls (a cosine one trains them all); full and search train"
+        " to the end of the chosen trial's plateau, at most this",
     )
     parser.add_argument(
         "--retrain-from",

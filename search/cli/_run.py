@@ -46,9 +46,10 @@ def _add_budget_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--budget",
         default="auto",
-        help="the defaults of trials, epochs, train size and finalists: cpu, gpu (every"
-        " training image, 3 finalists, and more trials, epochs and a wider space where the"
-        " experiment defines them: fashion), or auto (default: gpu where Keras sees a GPU)",
+        help="the defaults of trials, epochs, train size, finalists and their schedule: cpu, gpu"
+        " (every training image, 3 finalists on a cosine schedule, and more trials, epochs and"
+        " a wider space where the experiment defines them: fashion), or auto (default: gpu"
+        " where Keras sees a GPU)",
     )
     p.add_argument("--max-trials", type=int, help="trials to run (Hyperband: a cap)")
     p.add_argument("--max-epochs", type=int, help="epochs per trial (Hyperband: the longest)")

@@ -88,7 +88,8 @@ def export_run(
         retrain_from: ``auto``, ``checkpoint`` or ``scratch``; None: as the run retrained.
         overwrite: replace a Keras model at ``output`` that this run did not export (one it
             exported is replaced by a new export of it anyway).
-        retrain_schedule: ``auto``, ``plateau`` or ``cosine``; None: as the run retrained.
+        retrain_schedule: ``auto``, ``plateau`` or ``cosine``; None: as the run retrained
+            (``auto`` where its retrain was skipped: by the run's budget).
 
     Returns:
         What was written: the file, the trial, the retrain's results, image shape and class names.
@@ -333,6 +334,7 @@ def _record_export(
         "epochs": final["epochs"],
         "kept_epoch": final.get("kept_epoch"),
         "started_from": final.get("started_from", "scratch"),
+        "schedule": final.get("schedule"),
         "created": utc_now(),
     }
     folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])

@@ -5,8 +5,9 @@ final model.
 A search judges configurations on a share of the images and a few epochs; what pays off
 over a long run on all of them (a wider network, more dropout, augmentation) can lose
 there. The top K distinct configurations by the ranking rule, the baseline among them,
-each train as the validated retrain does (the learning rate cut on plateaus, stopped
-when the validation metric stops improving, at most ``--retrain-max-epochs``). The one
+each train as the validated retrain does (``--retrain-schedule``: the learning rate cut
+on plateaus, stopped when the validation metric stops improving, at most
+``--retrain-max-epochs``; or every one of those epochs along a cosine). The one
 with the best validation score at its kept epoch wins; its weights are the final model,
 tested once. The test set still decides nothing.
 """

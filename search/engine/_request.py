@@ -104,8 +104,8 @@ class RunRequest:
     retrain: bool = True
     retrain_data: str = "validated"
     retrain_max_epochs: int = RETRAIN_MAX_EPOCHS
-    """The most epochs a ``validated`` retrain trains (it stops earlier when validation
-    accuracy stops improving)."""
+    """The most epochs a ``validated`` retrain trains (on ``plateau`` it stops earlier when
+    validation accuracy stops improving; a ``cosine`` trains them all)."""
     retrain_from: str = "auto"
     """One of :data:`RETRAIN_FROM` (``--retrain-from``)."""
     retrain_schedule: str = "auto"

@@ -32,14 +32,15 @@ from search.storage import RunFolder, damaged_file, trained_epochs
 
 class EpochLine(keras.callbacks.Callback):
     """One printed line per epoch of a final training (``label``: what trains): its loss,
-    its accuracy where the model logs one, and the validation ``monitor`` it watches."""
+    its accuracy where the model logs one, and the validation ``monitor`` it watches;
+    ``stops``: the training may stop before its ``epochs`` (it says "at most")."""
 
     def __init__(
-        self, console: Console, epochs: int, validated: bool, label: str = "retrain",
+        self, console: Console, epochs: int, stops: bool, label: str = "retrain",
         monitor: str = "val_accuracy",
     ) -> None:  # fmt: skip
         super().__init__()
-        self.console, self.epochs, self.validated = console, epochs, validated
+        self.console, self.epochs, self.stops = console, epochs, stops
         self.label, self.monitor = label, monitor
         self._start = 0.0
 
@@ -48,7 +49,7 @@ class EpochLine(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         logs = logs or {}
-        of = f"at most {self.epochs}" if self.validated else str(self.epochs)
+        of = f"at most {self.epochs}" if self.stops else str(self.epochs)
         shown = [name for name in ("loss", "accuracy", "val_accuracy") if name in logs]
         shown += [self.monitor] if self.monitor in logs and self.monitor not in shown else []
         words = ", ".join(f"{name.replace('_', ' ')} {float(logs[name]):.4f}" for name in shown)
@@ -233,13 +234,13 @@ def retrain_best(
     x, y, weights = retrain_data(splits, which)
     if not quiet:
         how = _how_long(best, monitor, (epochs, plateau), f"{rows(splits.x_val):,} validation {splits.unit}",
-                        tolerance, schedule if validated else None)
+                        tolerance, (validated, schedule))
         done = trained_epochs(state) if state is not None else 0
         console.print(f"retraining trial {best['id']}'s configuration{start_words(best, start)} on"
                       f" {len(y):,} {splits.unit} {how}"
                       + (f", continued after epoch {done}" if done else ""))  # fmt: skip
     started = time.perf_counter()
-    stops = validated and schedule == "plateau"  # the line says "at most" the epochs
+    stops = validated and schedule == "plateau"
     line = None if quiet else EpochLine(console, epochs, stops, monitor=monitor.name)
     validation = splits.validation_data() if validated else None
     fitted = fit_configuration(
@@ -322,7 +323,9 @@ class Fitted:
     """Why the search checkpoint it was to start from was not used (it did not fit)."""
     schedule: str = "plateau"
     """How the learning rate moved: ``plateau`` (cut when validation stalled), ``cosine``
-    (decayed over the planned epochs) or ``constant`` (neither)."""
+    (decayed over the planned epochs), ``constant`` (neither: a fixed-length training on
+    ``plateau``) or ``own`` (the optimizer's own ``LearningRateSchedule``, which a cosine
+    leaves alone)."""
 
 
 def _tell_damaged(state: Path, say: Callable[[str], None] | None) -> None:
@@ -398,7 +401,14 @@ def fit_configuration(
     kept = trained if best is None else int(best) + 1  # whose weights EarlyStopping restored
     return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=best is not None,
                   earlier_seconds=earlier, started_from=started_from, start_problem=problem,
-                  schedule=schedule if validation is not None or cosine else "constant")  # fmt: skip
+                  schedule=_schedule_name(schedule, cosine, validation is not None))  # fmt: skip
+
+
+def _schedule_name(asked: str, cosine: CosineRates | None, validated: bool) -> str:
+    """What the learning rate did (:attr:`Fitted.schedule`)."""
+    if cosine is not None:
+        return "cosine" if cosine.last_set is not None else "own"
+    return asked if validated else "constant"
 
 
 _ScheduleCallbacks = tuple[
@@ -508,21 +518,30 @@ def _how_long(
     epochs: tuple[int, int | None],
     held_out: str,
     tolerance: float,
-    validated: str | None,
+    how: tuple[bool, str],
 ) -> str:
     """How long the retrain trains, in words. ``epochs``: the most it trains, and the end
     of the trial's plateau it goes by (None: by validation, or no epochs logged);
-    ``held_out``: the validation split in words; ``validated``: the schedule of a validated
-    retrain (None: a retrain without validation)."""
-    most, plateau = epochs
+    ``held_out``: the validation split in words; ``how``: whether it is validated, and its
+    schedule."""
+    validated, schedule = how
     watched = monitor.name.replace("_", " ")
-    if validated == "cosine":
+    if validated and schedule == "cosine":
         return (
-            f"for {plural(most, 'epoch')}, the learning rate decayed along a cosine, keeping the"
-            f" epoch with the best {watched} (the {held_out} are held out)"
+            f"for {plural(epochs[0], 'epoch')}, the learning rate decayed along a cosine, keeping"
+            f" the epoch with the best {watched} (the {held_out} are held out)"
         )
-    if validated is not None:
-        return f"while {watched} improves (at most {plural(most, 'epoch')}; the {held_out} are held out)"
+    if validated:
+        return f"while {watched} improves (at most {plural(epochs[0], 'epoch')}; the {held_out} are held out)"
+    decayed = ", the learning rate decayed along a cosine" if schedule == "cosine" else ""
+    return _planned_words(best, monitor, epochs, tolerance) + decayed
+
+
+def _planned_words(
+    best: dict[str, Any], monitor: kt.Objective, epochs: tuple[int, int | None], tolerance: float
+) -> str:
+    """How long a retrain without validation trains, in words (:func:`_how_long`)."""
+    most, plateau = epochs
     if plateau is None:
         return f"for {plural(most, 'epoch')} (its trials logged no epochs to go by)"
     end = (

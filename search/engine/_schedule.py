@@ -28,13 +28,14 @@ def cosine_factor(epoch: int, epochs: int) -> float:
 
 class CosineRates(keras.callbacks.Callback):
     """Set each epoch's learning rate along a half cosine over ``epochs`` epochs, from the
-    rate the training starts at down towards :data:`MIN_LEARNING_RATE`.
+    rate the training starts at down towards :data:`MIN_LEARNING_RATE`, which it would reach
+    after the last epoch (and keeps, should a training run longer).
 
     The rate decayed is the optimizer's own at the first epoch, or whatever another part of
     the training set since this callback last did (a fine-tuning phase's new optimizer): the
-    decay goes on from that rate, so that it still reaches the floor at the last epoch. An
-    optimizer whose rate is a ``LearningRateSchedule`` keeps its own schedule. The fields in
-    ``STATE_FIELDS`` are what a resumed training needs to go on as it began.
+    decay goes on from that rate, along the same curve to the same end. An optimizer whose
+    rate is a ``LearningRateSchedule`` keeps its own schedule (``last_set`` stays None). The
+    fields in ``STATE_FIELDS`` are what a resumed training needs to go on as it began.
     """
 
     STATE_FIELDS = ("reference", "reference_epoch", "last_set")
@@ -52,6 +53,7 @@ class CosineRates(keras.callbacks.Callback):
         assert self.reference is not None
         if self.reference <= MIN_LEARNING_RATE:
             return self.reference
+        epoch = min(epoch, self.epochs)  # past the planned end: the floor, not a rise
         share = cosine_factor(epoch, self.epochs) / cosine_factor(self.reference_epoch, self.epochs)
         return MIN_LEARNING_RATE + (self.reference - MIN_LEARNING_RATE) * share
 

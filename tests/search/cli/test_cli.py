@@ -87,6 +87,7 @@ def test_unknown_tuner_lists_valid_ones(capsys) -> None:
         (["--name", "../escape"], "--name '../escape'"),
         (["--retrain-max-epochs", "0"], "--retrain-max-epochs (0) must be at least 1"),
         (["--retrain-data", "all"], "--retrain-data 'all': choose one of validated, full, search"),
+        (["--retrain-schedule", "fast"], "--retrain-schedule 'fast': choose one of auto, plateau, cosine"),
         (["--seed", str(2**32)], "--seed (4294967296) must be at most 4294967295 (2**32 - 1)"),
         (["--max-trials", "9" * 20], f"--max-trials ({'9' * 20}) must be at most 1000000; give"
          " --max-search-time"),

@@ -357,3 +357,17 @@ def test_an_arrays_run_whose_saved_arrays_are_gone_says_export_cannot_retrain_it
     assert "restore" in err and "search.run" in err and "best_model()" in err
     assert "resume" not in err and "another process" not in err
     assert not (Path(run.folder) / "export.keras").exists()
+
+
+def test_an_export_says_and_records_its_schedule(tmp_path: Path, capsys) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="rows", retrain=False, quiet=True,
+                     test_data=um.tiny_data(n=30, seed=1))  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-schedule", "fast"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "error: --retrain-schedule 'fast': choose one of auto, plateau, cosine"
+    args = ["export", str(run.folder), "--retrain-max-epochs", "2", "--retrain-schedule", "cosine", "--quiet"]
+    assert main(args) == 0
+    assert "2 epochs on " in (out := capsys.readouterr().out) and "the learning rate along a cosine" in out
+    assert [e["schedule"] for e in RunFolder(run.folder).read_meta()["exports"]] == ["cosine"]

@@ -46,10 +46,10 @@ def test_a_retrain_by_the_best_epoch_says_which_metric_chose_it() -> None:
     epoch, and says so, not "within 0.005 of its best validation accuracy"."""
     losses = [{"epoch": 1, "val_loss": 3.0}, {"epoch": 2, "val_loss": 1.5}]
     regression = {"id": "1", "best_epoch": 2, "epochs": losses}
-    words = _how_long(regression, kt.Objective("val_loss", "min"), (2, 2), "", 0.005, False)
+    words = _how_long(regression, kt.Objective("val_loss", "min"), (2, 2), "", 0.005, (False, "plateau"))
     assert words == "for 2 epochs (its best epoch by val_loss, epoch 2)"
     accuracy = kt.Objective("val_accuracy", "max")
-    classifier = _how_long(record(2, [0.8, 0.9]), accuracy, (2, 2), "", 0.005, False)
+    classifier = _how_long(record(2, [0.8, 0.9]), accuracy, (2, 2), "", 0.005, (False, "plateau"))
     assert classifier == "for 2 epochs (its last epoch within 0.005 of its best validation accuracy, epoch 2)"
 
 

@@ -40,14 +40,17 @@ def _seconds(state: Path) -> float:
         return float(json.loads(bytes(arrays["meta"]).decode())["seconds"])
 
 
-@pytest.mark.parametrize(("data", "schedule"), [("validated", "plateau"), ("search", "plateau"),
-                                                ("validated", "cosine")])  # fmt: skip
+@pytest.mark.parametrize(("data", "schedule"), [("validated", "auto"), ("search", "plateau"),
+                                                ("validated", "cosine"), ("search", "cosine")])  # fmt: skip
 def test_an_interrupted_retrain_continues_after_its_last_epoch(
     data: str, schedule: str, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     whole = Retrains()
-    reference = run_retrain(whole, tmp_path / "whole", "w", data, schedule).meta["final"]
-    assert reference["schedule"] == (schedule if data == "validated" else "constant")
+    done = run_retrain(whole, tmp_path / "whole", "w", data, schedule)
+    resolved = "plateau" if schedule == "auto" else schedule  # the cpu budget's
+    assert done.meta["request"]["retrain_schedule"] == resolved
+    reference = done.meta["final"]
+    assert reference["schedule"] == ("constant" if (data, resolved) == ("search", "plateau") else resolved)
     ((_, trained),) = whole.fits
     assert len(trained) > INTERRUPTED_AT  # the interruption lands inside the retrain
 

@@ -92,6 +92,12 @@ def test_a_new_rate_set_mid_training_decays_from_there_to_the_floor(tmp_path: Pa
     assert replay(RISING_THEN_FALLING, state)[2] == pytest.approx(rates, rel=1e-6)
 
 
+def test_past_its_planned_end_the_rate_stays_at_the_floor() -> None:
+    cosine = CosineRates(4)
+    cosine.reference = FIRST_RATE
+    assert [cosine.rate(e) for e in (4, 5, 7)] == [MIN_LEARNING_RATE] * 3
+
+
 def test_an_optimizer_with_its_own_schedule_keeps_it() -> None:
     own = keras.optimizers.schedules.ExponentialDecay(FIRST_RATE, decay_steps=1, decay_rate=0.5)
     model = _model(own)
@@ -128,3 +134,20 @@ def test_a_plateau_without_validation_is_recorded_as_a_constant_rate() -> None:
     x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 3, 64)
     fitted = fit_configuration(_Dense(), kt.HyperParameters(), x, y, None, 3, VAL_ACCURACY, None)
     assert (fitted.schedule, fitted.rates) == ("constant", [FIRST_RATE] * 3)
+
+
+class _OwnSchedule(_Dense):
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        model = super().build(hp)
+        own = keras.optimizers.schedules.ExponentialDecay(FIRST_RATE, decay_steps=1, decay_rate=0.5)
+        model.compile(optimizer=keras.optimizers.Adam(own), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])  # fmt: skip
+        return model
+
+
+def test_a_training_whose_optimizer_has_its_own_schedule_records_it_as_its_own() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 3, 64)
+    fitted = fit_configuration(_OwnSchedule(), kt.HyperParameters(), x, y, (x[:16], y[:16]), 2, VAL_ACCURACY,
+                               None, schedule="cosine")  # fmt: skip
+    assert (fitted.epochs, fitted.schedule) == (2, "own")
