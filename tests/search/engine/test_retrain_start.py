@@ -430,7 +430,8 @@ def test_an_export_retrains_its_choice_whatever_the_run_did(retrain: dict[str, A
     run.check()
     folder.write_meta({"request": run.to_json("run"), "space": {"params": {}}})
     for data, start in (("full", "scratch"), ("search", "scratch"), ("validated", "checkpoint")):
-        request, _ = stored_request(folder, data, 5, start)
+        given = {"retrain_data": data, "retrain_max_epochs": 5, "retrain_from": start}
+        request, _ = stored_request(folder, given)
         request.check()
         assert (request.retrain, request.retrain_data, request.retrain_from) == (True, data, start)
 
