@@ -15,17 +15,11 @@ import pytest
 from search.engine._resumable import TrainingState
 from search.engine._retrain import VAL_ACCURACY, _LearningRates, fit_configuration
 from search.engine._schedule import MIN_LEARNING_RATE, CosineRates, cosine_factor, keep_best
+from tests.helpers.rates import feed, tiny_model
 
 FIRST_RATE = 1e-2
 EPOCHS = 6
 RISING_THEN_FALLING = [0.80, 0.85, 0.88, 0.90, 0.89, 0.87]
-
-
-def _model(rate: float | keras.optimizers.schedules.LearningRateSchedule = FIRST_RATE) -> keras.Model:
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.Adam(rate), loss="mse")
-    model.optimizer.build(model.trainable_variables)
-    return model
 
 
 def replay(
@@ -35,21 +29,14 @@ def replay(
     """Feed ``curve`` (val accuracy per epoch) to a cosine training's callbacks as a fit
     would: (epochs trained, kept epoch, each epoch's rate). ``state``, ``until`` and
     ``rate_at`` as in ``test_validated_stop.replay``."""
-    model = _model()
+    model = tiny_model(FIRST_RATE)
     cosine, rates, stopper = CosineRates(len(curve)), _LearningRates(), keep_best(VAL_ACCURACY, len(curve))
     keeper = None if state is None else TrainingState(state, rates, None, stopper, cosine)
     callbacks = keras.callbacks.CallbackList(
         [c for c in (cosine, rates, stopper, keeper) if c is not None], model=model
     )
     first = keeper.restore(model) if keeper is not None else 0
-    model.stop_training = False
-    callbacks.on_train_begin()
-    for epoch in range(first, len(curve) if until is None else until):
-        if epoch in (rate_at or {}):
-            model.optimizer.learning_rate.assign(rate_at[epoch])
-        callbacks.on_epoch_begin(epoch)
-        callbacks.on_epoch_end(epoch, {"val_accuracy": curve[epoch], "loss": 0.0})
-        assert not model.stop_training, f"stopped after epoch {epoch + 1}"
+    assert feed(callbacks, model, curve, first, until, rate_at) is None  # no early stop
     return len(rates.rates), stopper.best_epoch + 1, rates.rates
 
 
@@ -100,7 +87,7 @@ def test_past_its_planned_end_the_rate_stays_at_the_floor() -> None:
 
 def test_an_optimizer_with_its_own_schedule_keeps_it() -> None:
     own = keras.optimizers.schedules.ExponentialDecay(FIRST_RATE, decay_steps=1, decay_rate=0.5)
-    model = _model(own)
+    model = tiny_model(own)
     cosine = CosineRates(EPOCHS)
     cosine.set_model(model)
     cosine.on_epoch_begin(0)

@@ -25,6 +25,7 @@ from search.engine._retrain import (
     _validated_cuts,
 )
 from tests.conftest import ROOT
+from tests.helpers.rates import feed, tiny_model
 
 FIRST_RATE = 1e-2
 
@@ -38,10 +39,7 @@ def _callbacks(model: keras.Model, state: Path | None) -> tuple[keras.callbacks.
 
 
 def _model() -> keras.Model:
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.Adam(FIRST_RATE), loss="mse")
-    model.optimizer.build(model.trainable_variables)
-    return model
+    return tiny_model(FIRST_RATE)
 
 
 def replay(
@@ -56,15 +54,9 @@ def replay(
     model = _model()
     callbacks, (rates, stopper, keeper) = _callbacks(model, state)
     first = keeper.restore(model) if keeper is not None else 0
-    model.stop_training = False
-    callbacks.on_train_begin()
-    for epoch in range(first, len(curve) if until is None else until):
-        if epoch in (rate_at or {}):
-            model.optimizer.learning_rate.assign(rate_at[epoch])
-        callbacks.on_epoch_begin(epoch)
-        callbacks.on_epoch_end(epoch, {"val_accuracy": curve[epoch], "loss": 0.0})
-        if model.stop_training:
-            return epoch + 1, stopper.best_epoch + 1, rates.rates
+    stopped = feed(callbacks, model, curve, first, until, rate_at)
+    if stopped is not None:
+        return stopped, stopper.best_epoch + 1, rates.rates
     return len(rates.rates), stopper.best_epoch + 1, rates.rates
 
 
