@@ -13,6 +13,7 @@ from hypermodels._loop import (
     replay_epochs,
 )
 from hypermodels._state import (
+    assign_optimizer_variables,
     assign_variables,
     load_state,
     read_arrays,
@@ -37,6 +38,7 @@ __all__ = [
     "LoopConfig",
     "NonFiniteLossError",
     "TransferModel",
+    "assign_optimizer_variables",
     "assign_variables",
     "class_names_of",
     "deployable",

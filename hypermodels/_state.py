@@ -93,33 +93,71 @@ def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
-def assign_variables(model: keras.Model, arrays: dict[str, np.ndarray]) -> bool:
+def assign_variables(
+    model: keras.Model, arrays: dict[str, np.ndarray], optimizer: bool = True
+) -> bool:
     """Give ``model`` and its optimizer the values of :func:`variable_arrays` (building the
     optimizer first if it is not yet).
 
     Args:
         model: a compiled model.
         arrays: what :func:`variable_arrays` returned (or :func:`read_arrays` read).
+        optimizer: False: the model's variables alone, the optimizer's left for
+            :func:`assign_optimizer_variables` (once a fit has reconfigured the optimizer
+            they were saved from, e.g. fine-tuning's).
 
     Returns:
         True if every variable was assigned; False (nothing assigned) if the arrays do not
         fit: missing, of other shapes or other in number (another architecture).
     """
+    if not _fits(model.variables, arrays, "m"):
+        return False
+    if optimizer and not _fits(_optimizer_variables(model), arrays, "o"):
+        return False
+    _assign(model.variables, arrays, "m")
+    if optimizer:
+        _assign(_optimizer_variables(model), arrays, "o")
+    return True
+
+
+def assign_optimizer_variables(model: keras.Model, arrays: dict[str, np.ndarray]) -> bool:
+    """Give ``model``'s optimizer (built first if it is not yet) the values of
+    :func:`variable_arrays`.
+
+    Args:
+        model: a compiled model.
+        arrays: what :func:`variable_arrays` returned (or :func:`read_arrays` read).
+
+    Returns:
+        True if every optimizer variable was assigned; False (nothing assigned) if the
+        arrays do not fit (another optimizer, or one over other trainable variables).
+    """
+    variables = _optimizer_variables(model)
+    if not _fits(variables, arrays, "o"):
+        return False
+    _assign(variables, arrays, "o")
+    return True
+
+
+def _optimizer_variables(model: keras.Model) -> list[keras.Variable]:
     optimizer = model.optimizer
     if not optimizer.built:  # a user's model builds it on the first step
         optimizer.build(model.trainable_variables)
-    targets = [*model.variables, *optimizer.variables]
-    values = [
-        *(arrays.get(f"m{i}") for i in range(len(model.variables))),
-        *(arrays.get(f"o{i}") for i in range(len(optimizer.variables))),
-    ]
-    if any(v is None or tuple(t.shape) != v.shape for t, v in zip(targets, values)):
+    return list(optimizer.variables)
+
+
+def _fits(targets: list[keras.Variable], arrays: dict[str, np.ndarray], prefix: str) -> bool:
+    """Whether ``arrays`` hold one value of each target's shape under ``prefix``0, 1... and
+    no more."""
+    shapes = [getattr(arrays.get(f"{prefix}{i}"), "shape", None) for i in range(len(targets))]
+    if any(tuple(t.shape) != shape for t, shape in zip(targets, shapes)):
         return False
-    if sum(name[0] in "mo" and name[1:].isdigit() for name in arrays) != len(targets):
-        return False
-    for target, value in zip(targets, values):
-        target.assign(value)
-    return True
+    return sum(name[:1] == prefix and name[1:].isdigit() for name in arrays) == len(targets)
+
+
+def _assign(targets: list[keras.Variable], arrays: dict[str, np.ndarray], prefix: str) -> None:
+    for i, target in enumerate(targets):
+        target.assign(arrays[f"{prefix}{i}"])
 
 
 class StateWriter:

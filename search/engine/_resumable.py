@@ -18,13 +18,25 @@ from typing import Any
 import keras
 import numpy as np
 
-from hypermodels import assign_variables, read_arrays, variable_arrays, write_arrays
+from hypermodels import (
+    assign_optimizer_variables,
+    assign_variables,
+    read_arrays,
+    variable_arrays,
+    write_arrays,
+)
 
 _STOP_FIELDS = ("wait", "stopped_epoch", "best", "best_epoch")
 _CUT_FIELDS = ("wait", "best", "cooldown_counter")
 _STOPPER, _CUTS, _COSINE = "EarlyStopping", "ReduceLROnPlateau", "CosineRates"
 """The names the counters are kept under: Keras' classes, whatever subclass is used, and
 the cosine schedule's."""
+
+
+class SavedOptimizerMismatch(RuntimeError):
+    """The saved optimizer's variables fit neither the model's optimizer when the state was
+    restored nor the one its fit trains with: the training cannot continue from the state,
+    which is removed."""
 
 
 class TrainingState(keras.callbacks.Callback):
@@ -55,18 +67,28 @@ class TrainingState(keras.callbacks.Callback):
         """Where the training started (``checkpoint``: a search checkpoint's weights)."""
         self._counters: dict[str, dict[str, Any]] | None = None
         self._best_weights: list[np.ndarray] | None = None
+        self._optimizer_arrays: dict[str, np.ndarray] | None = None
+        """The saved optimizer's variables, while a fit has yet to reconfigure the optimizer
+        they fit (a fine-tuning phase's)."""
         self._started = time.perf_counter()
 
     def restore(self, model: keras.Model) -> int:
         """Load the saved state into ``model`` and the callbacks; the number of epochs it
-        says are done (0: none, or a state that does not fit this model and callbacks)."""
+        says are done (0: none, or a state that does not fit this model and callbacks).
+
+        The saved optimizer's variables that do not fit ``model``'s optimizer (fine-tuning's
+        has more) are assigned when the fit begins, after it has reconfigured the optimizer
+        for the epoch it continues from; :class:`SavedOptimizerMismatch` if they fit then
+        neither (the state file is then removed)."""
         arrays = read_arrays(self.path)
         if arrays is None or "meta" not in arrays:
             return 0
         meta = json.loads(bytes(arrays["meta"]).decode())
         watched = {name for name, _, _ in self._watched()}
-        if set(meta["counters"]) != watched or not assign_variables(model, arrays):
+        if set(meta["counters"]) != watched or not assign_variables(model, arrays, optimizer=False):
             return 0
+        if not assign_optimizer_variables(model, arrays):
+            self._optimizer_arrays = arrays
         self.curve = {k: [float(v) for v in values] for k, values in meta["curve"].items()}
         self.epochs_done, self.stopped = int(meta["epochs"]), bool(meta["stopped"])
         self.seconds = float(meta["seconds"])
@@ -87,6 +109,14 @@ class TrainingState(keras.callbacks.Callback):
         return self.seconds + time.perf_counter() - self._started
 
     def on_train_begin(self, logs: Any = None) -> None:
+        if self._optimizer_arrays is not None:
+            arrays, self._optimizer_arrays = self._optimizer_arrays, None
+            if not assign_optimizer_variables(self.model, arrays):
+                self.path.unlink(missing_ok=True)
+                raise SavedOptimizerMismatch(
+                    f"{self.path}: the saved optimizer fits neither the model's nor the one its"
+                    " fit trains with; the training restarts from epoch 1"
+                )
         # The cuts and the stopper have just reset their counters: give them back.
         self._started = time.perf_counter()
         self._give_back()
@@ -141,4 +171,4 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-__all__ = ["TrainingState"]
+__all__ = ["SavedOptimizerMismatch", "TrainingState"]

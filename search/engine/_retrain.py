@@ -21,7 +21,7 @@ from search.engine._checkpoints import search_checkpoint
 from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup, schedule_of
 from search.engine._request import RunRequest, starts_from_checkpoint
-from search.engine._resumable import TrainingState
+from search.engine._resumable import SavedOptimizerMismatch, TrainingState
 from search.engine._schedule import MIN_LEARNING_RATE, CosineRates, keep_best
 from search.engine._signals import StopOnSignal
 from search.errors import RunFolderError, SearchError, option
@@ -359,8 +359,8 @@ def fit_configuration(
     ``validation`` and with ``plateau``, for ``epochs`` epochs at the model's rate.
     ``state``: where the training keeps its state after every epoch, and continues from if
     it is there; else ``start``: a weights file of this configuration (its search
-    checkpoint) to start from. ``say``: where to print that ``start`` did not fit (the
-    training then starts anew). ``stop``: the run's stop on a signal, checked at every
+    checkpoint) to start from. ``say``: where to print that ``start`` or ``state`` did not
+    fit (the training then starts anew). ``stop``: the run's stop on a signal, checked at every
     batch boundary (after the epoch's state is saved). ``sample_weight``: a weight per row
     of ``x`` (None: rows weigh alike)."""
     keras.backend.clear_session()
@@ -384,10 +384,14 @@ def fit_configuration(
         more: dict[str, Any] = {"initial_epoch": done} if done else {}  # a fit of its own may not take it
         if sample_weight is not None:
             more["sample_weight"] = sample_weight
-        history = hypermodel.fit(
-            hp, model, x, y, validation_data=validation, epochs=epochs, callbacks=callbacks,
-            **more,
-        )  # fmt: skip
+        try:
+            history = hypermodel.fit(hp, model, x, y, validation_data=validation, epochs=epochs,
+                                     callbacks=callbacks, **more)  # fmt: skip
+        except SavedOptimizerMismatch as mismatch:  # the state is gone: train anew
+            if say is not None:
+                say(str(mismatch))
+            return fit_configuration(hypermodel, hp, x, y, validation, epochs, monitor, line, state,
+                                     start, say, stop, sample_weight, schedule)  # fmt: skip
         curve = history.history if isinstance(history, keras.callbacks.History) else {}
     elif stopper is not None and stopper.best_weights is not None:
         model.set_weights(stopper.best_weights)  # what EarlyStopping did at the end

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ import search
 from search.cli import main
 from search.errors import SearchInterrupted
 from search.storage import trained_epochs
+from tests import user_models as um
 from tests.helpers.callbacks import Trains
 from tests.helpers.processes import run_killed
 from tests.helpers.retrains import EPOCHS, INTERRUPTED_AT, Retrains, run_retrain
@@ -141,7 +143,6 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
 def test_a_damaged_state_of_a_final_training_is_told_and_the_training_starts_anew(tmp_path: Path) -> None:
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.experiments import UserHyperModel
-    from tests import user_models as um
 
     x, y = um.tiny_data()
     hypermodel, hp = UserHyperModel(um.build, seed=0), kt.HyperParameters()
@@ -160,3 +161,83 @@ def test_a_damaged_state_of_a_final_training_is_told_and_the_training_starts_ane
     assert rest.epochs[0] == 0
     assert len(said) == 1 and said[0].startswith(f"{state}: this training's saved state is damaged (")
     assert said[0].endswith("); it restarts from epoch 1")
+
+
+def test_a_fine_tuning_retrain_interrupted_after_its_switch_continues_after_its_last_epoch(
+    tmp_path: Path,
+) -> None:
+    """The transfer model's optimizer after the fine-tuning switch has variables a new build
+    lacks: the saved training still continues, on the fine-tuning rates, to the same end."""
+    from search.engine._retrain import VAL_ACCURACY, fit_configuration
+    from tests.hypermodels.test_transfer import FINE_TUNE, data, model
+
+    x, y = data()
+
+    def fit(line: Trains, state: Path | None) -> Any:
+        hypermodel, hp, _ = model(FINE_TUNE)
+        return fit_configuration(hypermodel, hp, x, y, (x, y), EPOCHS, VAL_ACCURACY, line, state,
+                                 say=pytest.fail)  # fmt: skip
+
+    whole = fit(Trains(), None)
+    assert whole.rates[:2] == pytest.approx([1e-2, FINE_TUNE["fine_tune_learning_rate"]])
+    state = tmp_path / "retrain.state.npz"
+    with pytest.raises(KeyboardInterrupt):
+        fit(Trains(stop_at=INTERRUPTED_AT), state)  # the switch came after epoch 1
+    rest = Trains()
+    again = fit(rest, state)
+    assert rest.epochs == list(range(INTERRUPTED_AT, whole.epochs or 0))
+    assert (again.epochs, again.kept) == (whole.epochs, whole.kept)
+    assert again.rates == pytest.approx(whole.rates)
+    assert again.curve["val_loss"] == pytest.approx(whole.curve["val_loss"], rel=1e-3)
+    for mine, theirs in zip(again.model.get_weights(), whole.model.get_weights()):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-3, atol=1e-4)
+
+
+class _TwoPhases(kt.HyperModel):
+    """A user's fine-tuning in its own ``fit``: a first ``model.fit`` with the first layer
+    frozen, then a second with it trainable under a new optimizer."""
+
+    SWITCH = 1
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(8, trainable=False),
+                                  keras.layers.Dense(um.CLASSES, activation="softmax")])  # fmt: skip
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, x: Any, y: Any, epochs: int = 1,
+            initial_epoch: int = 0, **kwargs: Any) -> Any:  # fmt: skip
+        model.fit(x, y, epochs=self.SWITCH, initial_epoch=initial_epoch, verbose=0, **kwargs)
+        model.layers[0].trainable = True
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model.fit(x, y, epochs=epochs, initial_epoch=max(initial_epoch, self.SWITCH),
+                         verbose=0, **kwargs)  # fmt: skip
+
+
+def test_a_saved_optimizer_that_fits_no_phase_of_a_users_fit_restarts_the_training(
+    tmp_path: Path,
+) -> None:
+    """A fit of the user's own reconfigures the optimizer only after its first ``model.fit``
+    began: the state saved after that switch cannot be continued, which is said, and the
+    training starts anew (as a damaged state's does)."""
+    from search.engine._retrain import VAL_ACCURACY, fit_configuration
+
+    x, y = um.tiny_data()
+    hypermodel, hp, state, said = _TwoPhases(), kt.HyperParameters(), tmp_path / "retrain.state.npz", []
+
+    def fit(line: Trains) -> Any:
+        return fit_configuration(hypermodel, hp, x, y, (x, y), EPOCHS, VAL_ACCURACY, line, state,
+                                 say=said.append)  # fmt: skip
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(Trains(stop_at=INTERRUPTED_AT))
+    assert said == [] and state.is_file()
+    rest = Trains()
+    again = fit(rest)
+    assert rest.epochs == list(range(EPOCHS))
+    assert said == [f"{state}: the saved optimizer fits neither the model's nor the one its fit trains"
+                    " with; the training restarts from epoch 1"]  # fmt: skip
+    assert again.epochs == EPOCHS and trained_epochs(state) == EPOCHS  # the new training's state
