@@ -96,8 +96,8 @@ def read_arrays(path: Path) -> dict[str, np.ndarray] | None:
 def assign_variables(
     model: keras.Model, arrays: dict[str, np.ndarray], optimizer: bool = True
 ) -> bool:
-    """Give ``model`` and its optimizer the values of :func:`variable_arrays` (building the
-    optimizer first if it is not yet).
+    """Give ``model`` and (unless ``optimizer`` is False) its optimizer the values of
+    :func:`variable_arrays`, building the optimizer first if it is not yet.
 
     Args:
         model: a compiled model.
@@ -223,7 +223,7 @@ def state_damage(path: Path) -> str | None:
     return None
 
 
-def load_state(path: Path, model: keras.Model) -> EpochState | None:
+def load_state(path: Path, model: keras.Model, optimizer: bool = True) -> EpochState | None:
     """Restore ``model`` (and its optimizer) from ``path``.
 
     A state that does not match the model (another architecture) or cannot be read is
@@ -232,12 +232,14 @@ def load_state(path: Path, model: keras.Model) -> EpochState | None:
     Args:
         path: the state file :func:`save_state` wrote.
         model: a compiled model of the architecture that saved it.
+        optimizer: False: the model's variables alone (a model that is only evaluated,
+            whose optimizer may not be the one that trained it, e.g. before fine-tuning's).
 
     Returns:
         The epochs done and their logs; None if there is no usable state (nothing restored).
     """
     arrays = read_arrays(path)
-    if arrays is None or "meta" not in arrays or not assign_variables(model, arrays):
+    if arrays is None or "meta" not in arrays or not assign_variables(model, arrays, optimizer):
         return None
     meta = json.loads(bytes(arrays["meta"]).decode())
     return EpochState(epochs=list(meta["epochs"]), logs=list(meta["logs"]))

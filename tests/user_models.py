@@ -298,3 +298,37 @@ class LossOnlyAccuracyFit(kt.HyperModel):
         model.fit(x, y, epochs=epochs, verbose=0)
         x_val, y_val = validation_data
         return float(np.mean(model.predict(x_val, verbose=0).argmax(axis=1) == y_val))
+
+
+class TwoPhases(kt.HyperModel):
+    """A user's fine-tuning in its own ``fit``: a first ``model.fit`` with the first layer
+    frozen, then (from epoch ``SWITCH``) a second with it trainable under a new optimizer."""
+
+    SWITCH = 1
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([
+            keras.Input((FEATURES,)),
+            keras.layers.Dense(hp.Choice("units", [4, 8]), trainable=False),
+            keras.layers.Dense(CLASSES, activation="softmax"),
+        ])  # fmt: skip
+        self._compile(model, 1e-2)
+        return model
+
+    @staticmethod
+    def _compile(model: keras.Model, learning_rate: float) -> None:
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, x: Any, y: Any, epochs: int = 1,
+            initial_epoch: int = 0, **kwargs: Any) -> Any:  # fmt: skip
+        kwargs.setdefault("verbose", 0)
+        first = model.fit(x, y, epochs=min(epochs, self.SWITCH), initial_epoch=initial_epoch,
+                          **kwargs)  # fmt: skip
+        if epochs <= self.SWITCH:
+            return first
+        model.layers[0].trainable = True
+        self._compile(model, 1e-3)
+        return model.fit(x, y, epochs=epochs, initial_epoch=max(initial_epoch, self.SWITCH),
+                         **kwargs)  # fmt: skip

@@ -227,9 +227,8 @@ def _test_and_save(
     keras.backend.clear_session()
     model = final_hypermodel.build(_hyperparameters(leader))
     weights = FinalistFiles(ctx.folder.path).weights_file(leader["trial"])
-    if not model.optimizer.built:  # as it was saved: trained
-        model.optimizer.build(model.trainable_variables)
-    if load_state(weights, model) is None:
+    # Evaluated only: the optimizer that trained it may be another (fine-tuning's).
+    if load_state(weights, model, optimizer=False) is None:
         raise RunFolderError(f"{weights}: the chosen finalist's weights are unreadable;"
                              f" remove {weights.with_suffix('').with_suffix('.json')} and resume"
                              " to train it again")  # fmt: skip

@@ -34,9 +34,9 @@ the cosine schedule's."""
 
 
 class SavedOptimizerMismatch(RuntimeError):
-    """The saved optimizer's variables fit neither the model's optimizer when the state was
-    restored nor the one its fit trains with: the training cannot continue from the state,
-    which is removed."""
+    """The saved optimizer's variables do not fit the model's optimizer when its fit begins
+    (a fit that recompiles later): the training cannot continue from the state, which is
+    removed."""
 
 
 class TrainingState(keras.callbacks.Callback):
@@ -68,18 +68,20 @@ class TrainingState(keras.callbacks.Callback):
         self._counters: dict[str, dict[str, Any]] | None = None
         self._best_weights: list[np.ndarray] | None = None
         self._optimizer_arrays: dict[str, np.ndarray] | None = None
-        """The saved optimizer's variables, while a fit has yet to reconfigure the optimizer
-        they fit (a fine-tuning phase's)."""
+        """The saved optimizer's variables, until the fit begins and may have reconfigured
+        the optimizer they fit (a fine-tuning phase's)."""
         self._started = time.perf_counter()
 
     def restore(self, model: keras.Model) -> int:
         """Load the saved state into ``model`` and the callbacks; the number of epochs it
         says are done (0: none, or a state that does not fit this model and callbacks).
 
-        The saved optimizer's variables that do not fit ``model``'s optimizer (fine-tuning's
-        has more) are assigned when the fit begins, after it has reconfigured the optimizer
-        for the epoch it continues from; :class:`SavedOptimizerMismatch` if they fit then
-        neither (the state file is then removed)."""
+        The saved optimizer's variables are assigned again when the fit begins, after it has
+        reconfigured the optimizer for the epoch it continues from (fine-tuning's has more
+        variables, or the same shapes in a new optimizer); :class:`SavedOptimizerMismatch` if
+        they do not fit it then (the state file is then removed). A training already over
+        is not fitted again: its model keeps the configuration of its first epoch (the kept
+        epoch's weights, the optimizer as built, or as saved where that fits)."""
         arrays = read_arrays(self.path)
         if arrays is None or "meta" not in arrays:
             return 0
@@ -87,8 +89,8 @@ class TrainingState(keras.callbacks.Callback):
         watched = {name for name, _, _ in self._watched()}
         if set(meta["counters"]) != watched or not assign_variables(model, arrays, optimizer=False):
             return 0
-        if not assign_optimizer_variables(model, arrays):
-            self._optimizer_arrays = arrays
+        assign_optimizer_variables(model, arrays)  # for a training already over; a fit's again
+        self._optimizer_arrays = {name: v for name, v in arrays.items() if name.startswith("o")}
         self.curve = {k: [float(v) for v in values] for k, values in meta["curve"].items()}
         self.epochs_done, self.stopped = int(meta["epochs"]), bool(meta["stopped"])
         self.seconds = float(meta["seconds"])
@@ -114,8 +116,9 @@ class TrainingState(keras.callbacks.Callback):
             if not assign_optimizer_variables(self.model, arrays):
                 self.path.unlink(missing_ok=True)
                 raise SavedOptimizerMismatch(
-                    f"{self.path}: the saved optimizer fits neither the model's nor the one its"
-                    " fit trains with; the training restarts from epoch 1"
+                    f"{self.path}: the saved optimizer does not fit the model's when its fit"
+                    " begins (a fit that recompiles after it began cannot be continued); the"
+                    " training restarts from epoch 1"
                 )
         # The cuts and the stopper have just reset their counters: give them back.
         self._started = time.perf_counter()

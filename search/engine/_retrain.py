@@ -359,8 +359,9 @@ def fit_configuration(
     ``validation`` and with ``plateau``, for ``epochs`` epochs at the model's rate.
     ``state``: where the training keeps its state after every epoch, and continues from if
     it is there; else ``start``: a weights file of this configuration (its search
-    checkpoint) to start from. ``say``: where to print that ``start`` or ``state`` did not
-    fit (the training then starts anew). ``stop``: the run's stop on a signal, checked at every
+    checkpoint) to start from. ``say``: where to print that ``start`` did not fit, or that
+    ``state`` was damaged or its optimizer fit no phase of the fit (the training then starts
+    anew). ``stop``: the run's stop on a signal, checked at every
     batch boundary (after the epoch's state is saved). ``sample_weight``: a weight per row
     of ``x`` (None: rows weigh alike)."""
     keras.backend.clear_session()

@@ -220,3 +220,17 @@ def test_finalists_without_scores_are_said_to_be_chosen_by_rank(tmp_path: Path) 
     final, best = run.meta["final"], run.meta["best"]
     assert final["chosen_by"] == "the search's rank: no finalist logged its validation score"
     assert "by the search's rank" in best["rule"] and "by validation" not in best["rule"]
+
+
+def test_the_chosen_finalist_of_a_fit_that_recompiles_is_tested(tmp_path: Path) -> None:
+    """A finalist saved with the optimizer of its fit's second phase (fine-tuning's, with
+    more variables than a new build's) is loaded for its one test all the same."""
+    x, y = um.tiny_data()
+    run = search.run(
+        um.TwoPhases(), x, y, test_data=(x[:30], y[:30]), tuner="random", max_trials=2,
+        max_epochs=3, finalists=2, retrain_max_epochs=3, results=tmp_path, name="two", quiet=True,
+        seed=3,
+    )  # fmt: skip
+    assert run.status == "finished"
+    assert len(run.meta["final"]["finalists"]) == 2
+    assert run.test_metrics is not None and 0 <= run.test_metrics["accuracy"] <= 1

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
@@ -193,30 +192,6 @@ def test_a_fine_tuning_retrain_interrupted_after_its_switch_continues_after_its_
         np.testing.assert_allclose(mine, theirs, rtol=1e-3, atol=1e-4)
 
 
-class _TwoPhases(kt.HyperModel):
-    """A user's fine-tuning in its own ``fit``: a first ``model.fit`` with the first layer
-    frozen, then a second with it trainable under a new optimizer."""
-
-    SWITCH = 1
-
-    def build(self, hp: kt.HyperParameters) -> keras.Model:
-        keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(8, trainable=False),
-                                  keras.layers.Dense(um.CLASSES, activation="softmax")])  # fmt: skip
-        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        return model
-
-    def fit(self, hp: kt.HyperParameters, model: keras.Model, x: Any, y: Any, epochs: int = 1,
-            initial_epoch: int = 0, **kwargs: Any) -> Any:  # fmt: skip
-        model.fit(x, y, epochs=self.SWITCH, initial_epoch=initial_epoch, verbose=0, **kwargs)
-        model.layers[0].trainable = True
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
-        return model.fit(x, y, epochs=epochs, initial_epoch=max(initial_epoch, self.SWITCH),
-                         verbose=0, **kwargs)  # fmt: skip
-
-
 def test_a_saved_optimizer_that_fits_no_phase_of_a_users_fit_restarts_the_training(
     tmp_path: Path,
 ) -> None:
@@ -226,7 +201,7 @@ def test_a_saved_optimizer_that_fits_no_phase_of_a_users_fit_restarts_the_traini
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
 
     x, y = um.tiny_data()
-    hypermodel, hp, state, said = _TwoPhases(), kt.HyperParameters(), tmp_path / "retrain.state.npz", []
+    hypermodel, hp, state, said = um.TwoPhases(), kt.HyperParameters(), tmp_path / "retrain.state.npz", []
 
     def fit(line: Trains) -> Any:
         return fit_configuration(hypermodel, hp, x, y, (x, y), EPOCHS, VAL_ACCURACY, line, state,
@@ -238,6 +213,7 @@ def test_a_saved_optimizer_that_fits_no_phase_of_a_users_fit_restarts_the_traini
     rest = Trains()
     again = fit(rest)
     assert rest.epochs == list(range(EPOCHS))
-    assert said == [f"{state}: the saved optimizer fits neither the model's nor the one its fit trains"
-                    " with; the training restarts from epoch 1"]  # fmt: skip
+    assert said == [f"{state}: the saved optimizer does not fit the model's when its fit begins (a fit"
+                    " that recompiles after it began cannot be continued); the training restarts"
+                    " from epoch 1"]  # fmt: skip
     assert again.epochs == EPOCHS and trained_epochs(state) == EPOCHS  # the new training's state
