@@ -1,10 +1,12 @@
 """Our default search against two hand-written KerasTuner searches of Fashion-MNIST.
 
 Run: ``python bench/vs_keras_tuner.py [--data-dir /usr/share/datasets/fashion-mnist]
-[--peers ours,tutorial,same-space] [--seeds 0,1,2] [--smoke]``. One after the other on the
-same machine, for each seed (of the splits, the searches and the models' weights):
+[--peers ours,tutorial,same-space] [--seeds 0,1,2] [--ours-args "--retrain-schedule cosine"]
+[--smoke]``. One after the other on the same machine, for each seed (of the splits, the
+searches and the models' weights):
 
-- ``ours``: ``python -m search run fashion --tuner hyperband`` with its defaults;
+- ``ours``: ``python -m search run fashion --tuner hyperband`` with its defaults, or with
+  the options ``--ours-args`` adds (to measure a candidate default against the peers);
 - ``tutorial``: the script of TensorFlow's tutorial ("Introduction to the Keras Tuner":
   Flatten-Dense(units)-Dense(10), learning rate in {1e-2, 1e-3, 1e-4}, Hyperband
   max_epochs=10, factor=3, early stopping, then a 50-epoch fit to find the best epoch and a
@@ -29,8 +31,10 @@ its figures mean nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import json
+import shlex
 import statistics
 import subprocess
 import sys
@@ -239,9 +243,11 @@ def same_space(data_dir: Path | None, workdir: Path, budget: Budget, seed: int) 
     return seconds, float(test_acc)
 
 
-def ours(data_dir: Path | None, results: Path, budget: Budget, seed: int) -> tuple[float, float]:
+def ours(data_dir: Path | None, results: Path, budget: Budget, seed: int,
+         options: tuple[str, ...] = ()) -> tuple[float, float]:  # fmt: skip
     command = [sys.executable, "-m", "search", "run", "fashion", "--tuner", "hyperband",
-               "--results", str(results), "--name", "bench", "--seed", str(seed), "--quiet"]  # fmt: skip
+               "--results", str(results), "--name", "bench", "--seed", str(seed), "--quiet",
+               *options]  # fmt: skip
     if budget.smoke:  # the defaults otherwise; a tiny retrain on the search's images
         command += ["--train-size", str(budget.train_size), "--val-size", str(budget.val_size),
                     "--max-epochs", str(budget.max_epochs), "--retrain-data", "search"]  # fmt: skip
@@ -259,7 +265,8 @@ def ours(data_dir: Path | None, results: Path, budget: Budget, seed: int) -> tup
           f" {chosen['hyperparameters']}", flush=True)  # fmt: skip
     retrain = float(meta["final"]["seconds"])
     print(f"ours: data and search {seconds - retrain:.1f} s, retrain and test {retrain:.1f} s"
-          f" ({meta['final']['epochs']} epochs)", flush=True)  # fmt: skip
+          f" ({meta['final']['epochs']} epochs, {meta['final'].get('schedule')} schedule)",
+          flush=True)  # fmt: skip
     return seconds, float(meta["final"]["test_accuracy"])
 
 
@@ -305,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--peers", type=peers, default=PEERS, help=f"default: {','.join(PEERS)}")
     parser.add_argument("--seeds", type=counts, default=(0,), help="default: 0")
+    parser.add_argument("--ours-args", type=shlex.split, default=[],
+                        help="options added to our command, e.g. \"--retrain-schedule cosine\"")  # fmt: skip
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (for the tests)")
     args = parser.parse_args(argv)
     if importlib.util.find_spec("search") is None:  # the KerasTuner peers import our loader
@@ -313,12 +322,13 @@ def main(argv: list[str] | None = None) -> int:
     import _quiet  # noqa: F401  (before the peers load Keras: TensorFlow's start-up lines stay out)
 
     budget = SMOKE if args.smoke else DEFAULT
+    runners = {**PEER_RUNS, "ours": functools.partial(ours, options=tuple(args.ours_args))}
     runs: dict[int, dict[str, tuple[float, float]]] = {}
     for seed in args.seeds:
         figures = runs.setdefault(seed, {})
         with tempfile.TemporaryDirectory() as tmp:
             for peer in args.peers:
-                figures[peer] = PEER_RUNS[peer](args.data_dir, Path(tmp) / peer, budget, seed)
+                figures[peer] = runners[peer](args.data_dir, Path(tmp) / peer, budget, seed)
                 seconds, accuracy = figures[peer]
                 print(f"{peer}: seed {seed}: {seconds:.1f} s, test accuracy {accuracy:.4f}", flush=True)
         heading = [f"seed {seed}:"] if len(args.seeds) > 1 else []

@@ -66,7 +66,7 @@ def test_search_gain_refuses_a_bad_list_before_searching(tmp_path: Path, option:
 
 def test_vs_keras_tuner_smoke(fashion_dir: Path) -> None:
     done = _bench("vs_keras_tuner.py", "--smoke", "--peers", "ours,tutorial,same-space", "--data-dir",
-                           str(fashion_dir))  # fmt: skip
+                  str(fashion_dir), "--ours-args", "--retrain-schedule cosine")  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert "absl" not in done.stderr and "oneDNN" not in done.stderr  # TensorFlow's start-up lines
     lines = done.stdout.splitlines()
@@ -80,6 +80,7 @@ def test_vs_keras_tuner_smoke(fashion_dir: Path) -> None:
         # Seconds print with one decimal, ratios with two: both are rounded.
         assert float(ratio.rstrip("x")) == pytest.approx(float(seconds) / ours_seconds, rel=0.03, abs=0.006)
         assert abs(float(delta) - (float(accuracy) - ours_accuracy)) < 1e-3
+    assert any(line.startswith("ours: ") and "cosine schedule" in line for line in lines)
     same_space = next(line for line in lines if line.startswith("same-space: ") and "trials" in line)
     assert "'filters': " in same_space and "'batch_size': " in same_space
 
