@@ -22,6 +22,7 @@ from hypermodels._augment import Augmentation
 from hypermodels._fidelity import DataFidelity
 from hypermodels._state import EpochState, StateWriter, load_state, saved_epochs
 from hypermodels._steps import make_steps
+from search.compat import keras_tuner as kt_compat
 
 EVAL_BATCH_SIZE = 1024
 """Images per evaluation step: no gradients are kept, so far more fit than in training."""
@@ -76,7 +77,9 @@ def fit_loop(
         validation_data: (images, labels) evaluated after every epoch; None: no ``val_`` logs.
         epochs: the epoch to stop before, as ``model.fit``'s (not a count from ``initial_epoch``).
         initial_epoch: the first epoch to train (KerasTuner's continuation).
-        callbacks: called as ``model.fit`` calls them, a ``History`` added.
+        callbacks: called as ``model.fit`` calls them, a ``History`` added; per-batch
+            methods see the step's variables and running logs, unless the class says
+            ``reads_model_per_batch = False`` (cheaper: nothing syncs per step).
         config: batch sizes, augmentation, seed, fine-tuning switch and data fidelity.
         state_path: saved to after every epoch, removed at the end; one found at the start is
             continued after its last epoch. None: nothing is saved.
@@ -227,12 +230,13 @@ def train_epoch(
     steps_per_epoch = len(order) // train_data.batch_size
     seed_base = steps.put(np.array([seed, epoch * steps_per_epoch], dtype="int32"))
     carry = steps.train_carry()
+    hooks = _BatchHooks(steps, callback_list, train_data.batch_size)
     for xs, ys, rows, first, count in train_data.parts(steps, order):
         carry = (*carry[:4], steps.put(np.int32(0)))  # rows count within the part
         for step in range(first, first + count):
-            callback_list.on_train_batch_begin(step)
+            hooks.begin(step)
             carry = steps.train(xs, ys, rows, seed_base, carry)
-            callback_list.on_train_batch_end(step)
+            hooks.end(step, carry)
     loss_sum, correct, first_bad = (ops.convert_to_numpy(v) for v in carry[:3])
     seen = steps_per_epoch * train_data.batch_size
     logs = {"loss": float(loss_sum) / seen, "accuracy": float(correct) / seen}
@@ -243,6 +247,52 @@ def train_epoch(
             f"loss became {logs['loss']} in epoch {epoch + 1}{at}; lower the learning rate"
         )
     return logs
+
+
+BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+"""The ``keras.callbacks.Callback`` methods called around every training step."""
+
+
+def reads_model_per_batch(callback: keras.callbacks.Callback) -> bool:
+    """Whether ``callback`` has per-batch methods that may read or assign the model's
+    variables: any it overrides, unless its class says ``reads_model_per_batch = False``
+    (a stop signal's check) or it is KerasTuner's trial callback (its batch hooks call the
+    tuner's, which receive no state)."""
+    if getattr(callback, "reads_model_per_batch", True) is False or kt_compat.is_tuner_callback(callback):
+        return False
+    base = keras.callbacks.Callback
+    return any(getattr(type(callback), name) is not getattr(base, name) for name in BATCH_HOOKS)
+
+
+class _BatchHooks:
+    """The callbacks' per-batch methods, called around every step as ``model.fit`` calls
+    them. When one of them may read or assign the model's variables (a warm-up schedule, a
+    per-batch logger: :func:`reads_model_per_batch`), the variables hold the step's state
+    while they run (JAX's steps keep their own copy), what they assign is what the next
+    step uses, and the end of a batch gets the epoch's running loss and accuracy; otherwise
+    nothing leaves the device per step."""
+
+    def __init__(self, steps: Any, callback_list: keras.callbacks.CallbackList, batch_size: int) -> None:
+        self.steps, self.callback_list, self.batch_size = steps, callback_list, batch_size
+        self.synced = any(reads_model_per_batch(c) for c in callback_list.callbacks)
+
+    def begin(self, step: int) -> None:
+        if not self.synced:
+            self.callback_list.on_train_batch_begin(step)
+            return
+        self.steps.sync()
+        self.callback_list.on_train_batch_begin(step)
+        self.steps.reload()
+
+    def end(self, step: int, carry: Any) -> None:
+        if not self.synced:
+            self.callback_list.on_train_batch_end(step)
+            return
+        loss_sum, correct = (float(ops.convert_to_numpy(v)) for v in carry[:2])
+        seen = (step + 1) * self.batch_size
+        self.steps.sync()
+        self.callback_list.on_train_batch_end(step, {"loss": loss_sum / seen, "accuracy": correct / seen})
+        self.steps.reload()
 
 
 def replay_epochs(

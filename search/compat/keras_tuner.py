@@ -29,6 +29,12 @@ def check_version() -> None:
     require("KerasTuner", DISTRIBUTIONS, KERAS_TUNER_TESTED)
 
 
+def is_tuner_callback(callback: Any) -> bool:
+    """Whether ``callback`` is the one KerasTuner adds to every trial's fit to call its
+    tuner's ``on_epoch_*`` and ``on_batch_*`` hooks (``tuner_utils.TunerCallback``)."""
+    return isinstance(callback, tuner_utils.TunerCallback)
+
+
 def set_debug(show: bool) -> None:
     """KerasTuner's ``DEBUG`` flag: whether a failed trial's traceback is printed as it
     fails (on by default, with no public switch)."""

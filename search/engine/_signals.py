@@ -117,6 +117,9 @@ class StopCheck(keras.callbacks.Callback):
     """Raises :class:`SearchStopped` at the batch boundary after a stop signal, in training
     and in its validation; placed last, so that an epoch's state is saved before it stops."""
 
+    reads_model_per_batch = False
+    """Its batch checks touch no variable: the training loop need not sync them per step."""
+
     def __init__(self, stopper: StopOnSignal) -> None:
         super().__init__()
         self.stopper = stopper

@@ -9,6 +9,7 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 from keras import ops
+from keras_tuner.src.engine.tuner_utils import TunerCallback
 
 from hypermodels import (
     Augmentation,
@@ -19,6 +20,7 @@ from hypermodels import (
     evaluate_model,
     fit_loop,
 )
+from hypermodels._loop import reads_model_per_batch
 from search.space import Fixed, Space
 from tests.helpers.images import tiny_data, tiny_model
 
@@ -124,6 +126,56 @@ def test_a_rate_set_when_an_epoch_begins_is_the_one_it_trains_at(seed: int) -> N
     assert float(ops.convert_to_numpy(model.optimizer.learning_rate)) == 0.0
     for variable, value in zip(model.trainable_variables, start):
         np.testing.assert_array_equal(np.array(variable), value)
+
+
+class WarmUp(keras.callbacks.Callback):
+    """A per-batch schedule: rate 0 from the second step on; keeps the weights the first
+    step left and the running logs of every step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.after_first: list[np.ndarray] = []
+        self.logs: list[dict[str, float]] = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 1:
+            self.model.optimizer.learning_rate = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.logs.append(dict(logs))
+        if batch == 0:
+            self.after_first = [np.array(v) for v in self.model.trainable_variables]
+
+
+def test_per_batch_callbacks_see_the_steps_weights_and_set_the_next_steps_rate(seed: int) -> None:
+    """As in ``model.fit`` (on JAX too, whose steps keep their own copy of the state): a
+    callback's batch methods read the weights the step left, a rate they set is the next
+    step's, and the end of a batch gets the epoch's running loss and accuracy."""
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()  # 96 images in batches of 32: 3 steps
+    start = [np.array(v) for v in model.trainable_variables]
+    warm = WarmUp()
+    history = hypermodel.fit(hp, model, x, y, None, epochs=1, callbacks=[warm])
+    assert any(not np.array_equal(a, b) for a, b in zip(start, warm.after_first))
+    for variable, value in zip(model.trainable_variables, warm.after_first):
+        np.testing.assert_array_equal(np.array(variable), value)  # steps 2-3 at rate 0
+    assert [sorted(logs) for logs in warm.logs] == [["accuracy", "loss"]] * 3
+    assert warm.logs[-1]["loss"] == pytest.approx(history.history["loss"][0], rel=1e-5)
+    assert warm.logs[-1]["accuracy"] == pytest.approx(history.history["accuracy"][0])
+
+
+def test_only_callbacks_that_may_touch_the_model_per_batch_are_synced() -> None:
+    class Check(keras.callbacks.Callback):
+        reads_model_per_batch = False
+
+        def on_train_batch_end(self, batch, logs=None):
+            pass
+
+    assert reads_model_per_batch(WarmUp())
+    assert not reads_model_per_batch(Check())
+    assert not reads_model_per_batch(keras.callbacks.History())
+    assert not reads_model_per_batch(keras.callbacks.EarlyStopping())
+    assert not reads_model_per_batch(TunerCallback(None, None))  # KerasTuner's, in every trial
 
 
 def test_weights_change_and_checkpoint_callbacks_see_them(seed: int, tmp_path) -> None:
