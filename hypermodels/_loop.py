@@ -216,7 +216,8 @@ def train_epoch(
     fidelity: DataFidelity | None = None,
 ) -> dict[str, float]:
     """One epoch over ``train_data`` (the subset ``fidelity`` names for the epoch, when
-    given) in a seeded order: the epoch's mean loss and accuracy.
+    given) in a seeded order: the epoch's mean loss and accuracy. A callback that sets the
+    model's ``stop_training`` ends the epoch after that batch, as in ``model.fit``.
 
     Raises:
         NonFiniteLossError: The loss became NaN or infinite (the step it first did named).
@@ -230,15 +231,20 @@ def train_epoch(
     steps_per_epoch = len(order) // train_data.batch_size
     seed_base = steps.put(np.array([seed, epoch * steps_per_epoch], dtype="int32"))
     carry = steps.train_carry()
-    hooks = _BatchHooks(steps, callback_list, train_data.batch_size)
+    hooks, watched, done = _BatchHooks(steps, callback_list, train_data.batch_size), callback_list.model, 0
     for xs, ys, rows, first, count in train_data.parts(steps, order):
         carry = (*carry[:4], steps.put(np.int32(0)))  # rows count within the part
         for step in range(first, first + count):
             hooks.begin(step)
             carry = steps.train(xs, ys, rows, seed_base, carry)
             hooks.end(step, carry)
+            done = step + 1
+            if watched.stop_training:  # as model.fit: the epoch ends after this batch
+                break
+        if watched.stop_training:
+            break
     loss_sum, correct, first_bad = (ops.convert_to_numpy(v) for v in carry[:3])
-    seen = steps_per_epoch * train_data.batch_size
+    seen = done * train_data.batch_size
     logs = {"loss": float(loss_sum) / seen, "accuracy": float(correct) / seen}
     if not math.isfinite(logs["loss"]):
         bad_step = int(first_bad) + 1

@@ -164,6 +164,24 @@ def test_per_batch_callbacks_see_the_steps_weights_and_set_the_next_steps_rate(s
     assert warm.logs[-1]["accuracy"] == pytest.approx(history.history["accuracy"][0])
 
 
+def test_a_callback_that_stops_within_an_epoch_ends_it_after_that_batch(seed: int) -> None:
+    """As in ``model.fit``: the epoch ends after the batch whose callback set
+    ``stop_training`` (its logs are over the batches trained), and no other epoch begins."""
+
+    class StopAfterTwo(WarmUp):
+        def on_train_batch_end(self, batch, logs=None):
+            super().on_train_batch_end(batch, logs)
+            self.model.stop_training = batch == 1
+
+    hypermodel, hp, model = tiny_model()
+    x, y = tiny_data()  # 96 images in batches of 32: 3 steps an epoch
+    stop = StopAfterTwo()
+    history = hypermodel.fit(hp, model, x, y, (x, y), epochs=3, callbacks=[stop])
+    assert history.epoch == [0] and len(stop.logs) == 2
+    assert history.history["loss"][0] == pytest.approx(stop.logs[-1]["loss"], rel=1e-5)
+    assert "val_accuracy" in history.history
+
+
 def test_only_callbacks_that_may_touch_the_model_per_batch_are_synced() -> None:
     class Check(keras.callbacks.Callback):
         reads_model_per_batch = False
