@@ -4,7 +4,7 @@ against the baseline's (the space's defaults), after the same retrain.
 Run: ``python bench/search_gain.py [--tuners hyperband,optuna] [--budgets 1x,3x]
 [--seeds 0,1,2] [--csv gain.csv] [--data-dir DIR] [--retrain-data validated]
 [--retrain-from auto|scratch|checkpoint] [--retrain-schedule auto|plateau|cosine]
-[--retrain-max-epochs 20] [--finalists K] [--budget cpu|gpu] [--fidelity epochs|data|both] [--smoke]``,
+[--retrain-max-epochs N] [--finalists K] [--budget cpu|gpu] [--fidelity epochs|data|both] [--smoke]``,
 or ``python bench/search_gain.py --runs RUN [RUN ...]`` for runs already finished.
 
 For each tuner, budget and seed: the fashion search with its default validated retrain
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, default=Path("search_gain.csv"))
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--retrain-data", default="validated", help="as `search run`'s")
-    parser.add_argument("--retrain-max-epochs", type=int, default=20, help="as `search run`'s")
+    parser.add_argument("--retrain-max-epochs", type=int, default=None, help="as `search run`'s")
     parser.add_argument("--retrain-from", default="auto", help="as `search run`'s")
     parser.add_argument("--retrain-schedule", default="auto", help="as `search run`'s")
     parser.add_argument(

@@ -25,7 +25,6 @@ from rich.console import Console
 from search._text import a_kind, parse_duration
 from search.data import array_splits, load_arrays, refuse_streams
 from search.engine import (
-    RETRAIN_MAX_EPOCHS,
     RunRequest,
     drive_isolated,
     load_saved,
@@ -262,7 +261,7 @@ def run(
     experiment: str | None = None, space: str | Path | None = None,
     fix: Mapping[str, Any] | None = None, factor: int = 3, baseline: bool = True,
     retrain: bool = True, retrain_data: str = "validated",
-    retrain_max_epochs: int = RETRAIN_MAX_EPOCHS, retrain_from: str = "auto", retrain_schedule: str = "auto",
+    retrain_max_epochs: int | None = None, retrain_from: str = "auto", retrain_schedule: str = "auto",
     converged_epochs: int = CONVERGED_EPOCHS, tolerance: float = TOLERANCE,
     sampler: str | None = None, pruner: str | None = None, storage: str | None = None,
     workers: int = 1, isolate: bool = False, keep_best: int | str | None = 3,

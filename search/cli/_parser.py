@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from search.compat.argparse import take_as_values
+from search.engine import RETRAIN_MAX_EPOCHS
 
 
 class UsageError(Exception):
@@ -109,8 +110,9 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
     ``--retrain-schedule`` and ``--backend``: how the final model trains (``run``;
     ``export``, where ``runs_own``: each defaults to what the run used, None until read
     from it)."""
-    defaults: dict[str, object] = {"data": "validated", "epochs": 20, "start": "auto", "schedule": "auto"}
+    defaults: dict[str, object] = {"data": "validated", "epochs": None, "start": "auto", "schedule": "auto"}
     shown = {key: f"default {value}" for key, value in defaults.items()}
+    shown["epochs"] = f"default {RETRAIN_MAX_EPOCHS}, or the experiment's own cosine length on the cpu budget"
     if runs_own:
         defaults = dict.fromkeys(defaults)
         shown = dict.fromkeys(shown, "default: the run's own")
@@ -147,6 +149,7 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
         help=f"how the learning rate moves in the finalists and the retrain ({shown['schedule']}):"
         " plateau (cut after every epoch without a better validation score; stop once none"
         " comes), cosine (every epoch up to --retrain-max-epochs, the rate decayed along a half"
-        " cosine, the best epoch by validation kept), or auto: cosine on the gpu budget, else plateau",
+        " cosine, the best epoch by validation kept), or auto: cosine on the gpu budget and where"
+        " the experiment measured one on the cpu budget (fashion: 10 epochs), else plateau",
     )
     add_backend(parser)

@@ -20,7 +20,7 @@ from search._text import plural
 from search.data import Splits, class_names, missing_arrays, row_shape, single
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
-from search.engine._plan import final_setup, plan, schedule_of
+from search.engine._plan import final_setup, final_training, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
 from search.engine._retrain import retrain_best, retrain_start
@@ -119,17 +119,18 @@ def export_run(
             splits = p.experiment.load(p.data)
             hypermodel = p.experiment.hypermodel(space, splits, p.model)
             final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
+            schedule, epochs = final_training(request, p.experiment, p.profile)
             output.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=output.parent) as tmp:  # removed on a stop too
                 trained = Path(tmp) / "trained.keras"
                 final = retrain_best(
                     final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
-                    request.tolerance, request.retrain_max_epochs, save_to=trained,
+                    request.tolerance, epochs, save_to=trained,
                     monitor=request.kt_objective(),
                     start=retrain_start(
                         request, folder, best, (splits, final_hypermodel is hypermodel), Say(console, quiet)
                     ),
-                    stop=stop, schedule=schedule_of(request, p.profile),
+                    stop=stop, schedule=schedule,
                 )  # fmt: skip
                 model = _load_trained(trained, final_hypermodel)
                 wrapped, names = for_use(model, final_splits)

@@ -28,7 +28,7 @@ from search._text import plural
 from search.data import Splits
 from search.engine._choose import best_summary, pick_finalists, ranked_ids
 from search.engine._context import RunContext, Say
-from search.engine._plan import final_setup, schedule_of
+from search.engine._plan import final_setup, final_training
 from search.engine._retrain import (
     EpochLine,
     fit_configuration,
@@ -71,7 +71,7 @@ def run_finalists(
     monitor = request.kt_objective()
     files = FinalistFiles(ctx.folder.path)
     names = ", ".join(f"{r['id']}{' (baseline)' if r.get('baseline') else ''}" for r in finalists)
-    how = _how_long(schedule_of(request, ctx.plan.profile), monitor, request.retrain_max_epochs)
+    how = _how_long(*final_training(request, ctx.plan.experiment, ctx.plan.profile), monitor)
     say(
         f"{plural(len(finalists), 'finalist')}{fewer_finalists(len(finalists), count)} at full fidelity"
         f" (trials {names}): {how}"
@@ -148,7 +148,7 @@ def _setup(
     return setups[key]
 
 
-def _how_long(schedule: str, monitor: kt.Objective, epochs: int) -> str:
+def _how_long(schedule: str, epochs: int, monitor: kt.Objective) -> str:
     """How long each finalist trains, in words."""
     watched = monitor.name.replace("_", " ")
     if schedule == "cosine":
@@ -174,12 +174,12 @@ def _train(
     splits, final_hypermodel = setup
     files = FinalistFiles(ctx.folder.path)
     x, y, weights = retrain_data(splits, "validated")
-    epochs, monitor = ctx.request.retrain_max_epochs, ctx.request.kt_objective()
+    schedule, epochs = final_training(ctx.request, ctx.plan.experiment, ctx.plan.profile)
+    monitor = ctx.request.kt_objective()
     state = files.state_file(record["id"])
     done = trained_epochs(state)
     say(f"{label}: trial {record['id']}'s configuration{start_words(record, start)} on"
         f" {len(y):,} {splits.unit}" + (f", continued after epoch {done}" if done else ""))  # fmt: skip
-    schedule = schedule_of(ctx.request, ctx.plan.profile)
     line = None if ctx.quiet else EpochLine(ctx.console, epochs, schedule == "plateau", label, monitor.name)
     started = time.perf_counter()
     try:

@@ -10,7 +10,7 @@ from typing import Any
 from search import tuners
 from search.data import Inputs, Splits, row_shape, row_shapes, rows, save_arrays
 from search.engine._context import Say
-from search.engine._plan import Plan, check_resumable, check_same_data, schedule_of
+from search.engine._plan import Plan, check_resumable, check_same_data, final_training
 from search.engine._request import RunRequest
 from search.engine._versions import package_versions
 from search.errors import SearchError, option
@@ -145,11 +145,19 @@ def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMe
         model={"weights": p.model.weights},
         precision=policy,
         command=list(request.command),
-        request=replace(request, budget=p.profile, finalists=p.finalists, retrain_schedule=(
-            schedule_of(request, p.profile) if request.retrain else request.retrain_schedule
-        )).to_json(p.name),
+        request=_as_planned(request, p).to_json(p.name),
         versions=package_versions(),
     )
+
+
+def _as_planned(request: RunRequest, p: Plan) -> RunRequest:
+    """``request`` with the defaults its plan resolved (budget, finalists and, with a
+    retrain, its schedule and length), so that the run goes on with them."""
+    request = replace(request, budget=p.profile, finalists=p.finalists)
+    if not request.retrain:
+        return request
+    schedule, epochs = final_training(request, p.experiment, p.profile)
+    return replace(request, retrain_schedule=schedule, retrain_max_epochs=epochs)
 
 
 def _optuna_meta(request: RunRequest, p: Plan) -> OptunaMeta:

@@ -21,6 +21,7 @@ from search.engine._request import (
     GPU_SEARCH_SECONDS,
     RETRAIN_DEFAULTS,
     RETRAIN_FROM,
+    RETRAIN_MAX_EPOCHS,
     RETRAIN_SCHEDULES,
     RunRequest,
     refuse_finished,
@@ -168,13 +169,25 @@ def _default_finalists(request: RunRequest, profile: str) -> int:
     return GPU_FINALISTS
 
 
-def schedule_of(request: RunRequest, profile: str) -> str:
-    """The final trainings' learning-rate schedule, ``plateau`` or ``cosine``: the
-    request's, or ``auto``'s for the named budget ``profile`` (a GPU trains every epoch of a
-    cosine in the time a CPU stops early on a plateau)."""
-    if request.retrain_schedule != "auto":
-        return request.retrain_schedule
-    return "cosine" if profile == "gpu" else "plateau"
+def final_training(
+    request: RunRequest, experiment: experiments.Experiment, profile: str
+) -> tuple[str, int]:
+    """The final trainings' learning-rate schedule (``plateau`` or ``cosine``) and most
+    epochs: the request's, else those of ``auto`` and of the named budget ``profile``.
+
+    ``auto`` is ``cosine`` on the ``gpu`` budget (a GPU trains every epoch of a cosine in
+    the time a CPU stops early on a plateau) and, for a validated retrain on the ``cpu`` one,
+    where the experiment has a measured ``cpu_cosine_epochs``, which is then the length of a
+    cosine; else ``plateau``, within :data:`RETRAIN_MAX_EPOCHS`.
+    """
+    validated = request.retrain_data == "validated"
+    own = experiment.cpu_cosine_epochs if profile == "cpu" and validated else None
+    schedule = request.retrain_schedule
+    if schedule == "auto":
+        schedule = "cosine" if profile == "gpu" or own else "plateau"
+    if request.retrain_max_epochs is not None:
+        return schedule, request.retrain_max_epochs
+    return schedule, own if own and schedule == "cosine" else RETRAIN_MAX_EPOCHS
 
 
 def _space_of(
@@ -367,8 +380,8 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     stored_request = meta.get("request") or {}
     unused = () if stored_request.get("retrain", True) or request.retrain else tuple(RETRAIN_DEFAULTS)
     for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
-        if key == "retrain_from" and request.retrain_from == "auto":
-            continue  # the default: a run from before it existed goes on as it began (own_final_step)
+        if (key, getattr(request, key)) in (("retrain_from", "auto"), ("retrain_max_epochs", None)):
+            continue  # the default: the run goes on as it began (own_final_step)
         if key in stored_request and key not in unused and stored_request[key] != getattr(request, key):
             differences.append(_change(key, stored_request[key], getattr(request, key)))
     if stored_request.get("finalists", p.finalists) != p.finalists:  # stored as the plan resolved it
@@ -418,12 +431,16 @@ def _change(key: str, old: Any, new: Any) -> str:
 
 def own_final_step(request: RunRequest, meta: dict[str, Any] | None) -> RunRequest:
     """``request`` continuing the run ``meta`` describes (None: a new run) with that run's
-    own ``retrain_from`` and ``retrain_schedule`` where it asks for ``auto``, the default: a
-    run stored with ``scratch`` before ``auto`` existed keeps starting its retrain from new
-    weights, and one stored before the schedule was an option keeps its ``plateau``."""
+    own ``retrain_from``, ``retrain_schedule`` and ``retrain_max_epochs`` where it asks for
+    the default (``auto``, None): a run stored with ``scratch`` before ``auto`` existed keeps
+    starting its retrain from new weights, one stored before the schedule was an option
+    keeps its ``plateau``, and each keeps the length its plan gave its final trainings."""
     if meta is None:
         return request
     stored = meta.get("request") or {}
+    epochs = stored.get("retrain_max_epochs")
+    if request.retrain_max_epochs is None and isinstance(epochs, int) and epochs >= 1:
+        request = replace(request, retrain_max_epochs=epochs)
     if request.retrain_from == "auto" and stored.get("retrain_from") in RETRAIN_FROM:
         request = replace(request, retrain_from=stored["retrain_from"])
     schedule = stored.get("retrain_schedule", "plateau")
@@ -481,6 +498,6 @@ __all__ = [
     "DEFAULT_BUDGET",
     "GPU_FINALISTS",
     "Plan",
-    "budget_profile", "check_resumable", "check_same_data", "final_setup", "own_final_step", "plan",
-    "schedule_of",
+    "budget_profile", "check_resumable", "check_same_data", "final_setup", "final_training",
+    "own_final_step", "plan",
 ]

@@ -40,9 +40,10 @@ _NEGATED = ("neg_", "negative_")
 _METRIC = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]{0,99}$")
 RETRAIN_DATA = ("validated", "full", "search")
 RETRAIN_MAX_EPOCHS = 20
-"""The most epochs a retrain trains unless ``--retrain-max-epochs`` says."""
+"""The most epochs a retrain trains unless ``--retrain-max-epochs`` says (or, for a
+validated one along a cosine on the ``cpu`` budget, the experiment's ``cpu_cosine_epochs``)."""
 RETRAIN_DEFAULTS: dict[str, Any] = {
-    "retrain_data": "validated", "retrain_max_epochs": RETRAIN_MAX_EPOCHS, "retrain_from": "auto",
+    "retrain_data": "validated", "retrain_max_epochs": None, "retrain_from": "auto",
     "retrain_schedule": "auto"}
 """The options of a retrain that a run without one leaves as they are."""
 RETRAIN_FROM = ("auto", "checkpoint", "scratch")
@@ -54,7 +55,8 @@ RETRAIN_SCHEDULES = ("auto", "plateau", "cosine")
 ``plateau`` cuts it after every epoch without a better validation score and stops once
 none comes; ``cosine`` trains every epoch up to ``--retrain-max-epochs``, the rate decayed
 along a half cosine, keeping the best epoch by validation; ``auto``: ``cosine`` on the
-``gpu`` budget, ``plateau`` on the ``cpu`` one."""
+``gpu`` budget, and on the ``cpu`` one for an experiment with ``cpu_cosine_epochs``,
+else ``plateau``."""
 BUDGETS = ("auto", "cpu", "gpu")
 FIDELITIES = ("epochs", "data", "both")
 """What a trial's budget grows in: ``epochs`` (every epoch sees all the search's training
@@ -103,9 +105,10 @@ class RunRequest:
     data_dir: Path | None = None
     retrain: bool = True
     retrain_data: str = "validated"
-    retrain_max_epochs: int = RETRAIN_MAX_EPOCHS
+    retrain_max_epochs: int | None = None
     """The most epochs a ``validated`` retrain trains (on ``plateau`` it stops earlier when
-    validation accuracy stops improving; a ``cosine`` trains them all)."""
+    validation accuracy stops improving; a ``cosine`` trains them all); None: the plan's
+    (:data:`RETRAIN_MAX_EPOCHS`, or the experiment's ``cpu_cosine_epochs``)."""
     retrain_from: str = "auto"
     """One of :data:`RETRAIN_FROM` (``--retrain-from``)."""
     retrain_schedule: str = "auto"
@@ -214,10 +217,10 @@ class RunRequest:
         """Whole numbers in range (those without a default of None given), and yes/no
         options given as True or False."""
         for name, low in (("max_trials", 1), ("max_epochs", 1), ("train_size", 1), ("val_size", 1),
-                          ("keep_best", 1), ("image_size", 16), ("finalists", 1)):  # fmt: skip
-            _at_least(option(name), getattr(self, name), low)
-        for name, low in (("factor", 2), ("seed", 0), ("converged_epochs", 1), ("workers", 1),
+                          ("keep_best", 1), ("image_size", 16), ("finalists", 1),
                           ("retrain_max_epochs", 1)):  # fmt: skip
+            _at_least(option(name), getattr(self, name), low)
+        for name, low in (("factor", 2), ("seed", 0), ("converged_epochs", 1), ("workers", 1)):
             _at_least(option(name), getattr(self, name), low, required=True)
         if self.seed > MAX_SEED:
             raise SearchError(f"{option('seed')} ({self.seed}) must be at most {MAX_SEED} (2**32 - 1)")

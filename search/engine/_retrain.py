@@ -19,7 +19,7 @@ from search._text import UNREADABLE, plural
 from search.data import Inputs, Splits, join, rows, single
 from search.engine._checkpoints import search_checkpoint
 from search.engine._context import RunContext, Say
-from search.engine._plan import final_setup, schedule_of
+from search.engine._plan import final_setup, final_training
 from search.engine._request import RunRequest, starts_from_checkpoint
 from search.engine._resumable import SavedOptimizerMismatch, TrainingState
 from search.engine._schedule import MIN_LEARNING_RATE, CosineRates, keep_best
@@ -614,15 +614,16 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
     final_splits, final_hypermodel = final_setup(
         ctx.plan, ctx.splits, hypermodel, best, ctx.console, ctx.quiet
     )
+    schedule, epochs = final_training(request, ctx.plan.experiment, ctx.plan.profile)
     return retrain_best(
         final_hypermodel, best, final_splits, request.retrain_data, ctx.folder, ctx.console,
-        ctx.quiet, request.tolerance, request.retrain_max_epochs, monitor=request.kt_objective(),
+        ctx.quiet, request.tolerance, epochs, monitor=request.kt_objective(),
         state=ctx.folder.retrain_state(best["id"], request.retrain_data),
         start=retrain_start(
             request, ctx.folder, best, (ctx.splits, final_hypermodel is hypermodel),
             Say(ctx.console, ctx.quiet),
         ),
-        stop=ctx.stopper, schedule=schedule_of(ctx.request, ctx.plan.profile),
+        stop=ctx.stopper, schedule=schedule,
     )  # fmt: skip
 
 

@@ -120,6 +120,9 @@ class Experiment:
     """The same on the ``gpu`` budget (which also trains on every image); empty: ``budgets``."""
     gpu_space_file: str | None = None
     """The default space on the ``gpu`` budget (wider networks); None: ``space_file``."""
+    cpu_cosine_epochs: int | None = None
+    """On the ``cpu`` budget, the validated final trainings' ``auto`` schedule: a cosine of
+    this many epochs (a length measured for the experiment); None: the plateau."""
     default_image_size: int | None = None
     """None: the images have one size (``--image-size`` is refused)."""
     default_weights: str | None = None

@@ -13,8 +13,9 @@ import pytest
 import search
 from search.data import array_splits
 from search.engine import RunRequest
-from search.engine._plan import check_resumable, check_same_data, own_final_step, plan, schedule_of
+from search.engine._plan import check_resumable, check_same_data, final_training, own_final_step, plan
 from search.errors import SearchError
+from search.experiments import get
 from search.storage import RunFolder
 from tests import user_models as um
 
@@ -135,13 +136,24 @@ def test_a_run_stored_with_an_unused_tolerance_continues() -> None:
     kept.check()
 
 
-@pytest.mark.parametrize(("asked", "profile", "schedule"), [
-    ("auto", "cpu", "plateau"), ("auto", "gpu", "cosine"),
-    ("cosine", "cpu", "cosine"), ("plateau", "gpu", "plateau"),
+@pytest.mark.parametrize(("experiment", "asked", "profile", "data", "given", "planned"), [
+    ("fashion", "auto", "cpu", "validated", None, ("cosine", 10)),  # its measured length
+    ("fashion", "auto", "cpu", "validated", 14, ("cosine", 14)),
+    ("fashion", "cosine", "cpu", "validated", None, ("cosine", 10)),
+    ("fashion", "plateau", "cpu", "validated", None, ("plateau", 20)),
+    ("fashion", "auto", "cpu", "full", None, ("plateau", 20)),  # a fixed length: not measured
+    ("fashion", "auto", "gpu", "validated", None, ("cosine", 20)),
+    ("fashion", "plateau", "gpu", "validated", 6, ("plateau", 6)),
+    ("clothing", "auto", "cpu", "validated", None, ("plateau", 20)),  # none measured
+    ("clothing", "cosine", "cpu", "validated", None, ("cosine", 20)),
+    ("clothing", "auto", "gpu", "validated", None, ("cosine", 20)),
 ])  # fmt: skip
-def test_auto_decays_along_a_cosine_on_the_gpu_budget_alone(asked: str, profile: str, schedule: str) -> None:
-    request = RunRequest(experiment="fashion", tuner="random", retrain_schedule=asked)
-    assert schedule_of(request, profile) == schedule
+def test_auto_decays_along_a_cosine_on_the_gpu_and_where_the_cpu_has_a_measured_length(
+    experiment: str, asked: str, profile: str, data: str, given: int | None, planned: tuple[str, int]
+) -> None:
+    request = RunRequest(experiment=experiment, tuner="random", retrain_schedule=asked, retrain_data=data,
+                         retrain_max_epochs=given)  # fmt: skip
+    assert final_training(request, get(experiment), profile) == planned
 
 
 def test_an_unknown_schedule_or_one_with_nothing_to_retrain_is_refused() -> None:
@@ -171,3 +183,22 @@ def test_a_run_goes_on_with_its_own_schedule_unless_another_is_asked_for(tmp_pat
     asked = replace(request, retrain_schedule="plateau")
     with pytest.raises(SearchError, match=r"other settings \(retrain_schedule cosine -> plateau\)"):
         check_resumable(folder, meta, p, asked)
+
+
+def test_a_run_goes_on_with_the_length_its_plan_gave_its_final_trainings(tmp_path: Path) -> None:
+    """A run stores its final trainings' length as planned (fashion on the cpu: a cosine
+    of 10): continued without ``retrain_max_epochs``, it keeps it, whatever the default
+    has become; another length given is refused, naming both."""
+    request = RunRequest(experiment="fashion", tuner="random", max_trials=2, max_epochs=1, budget="cpu",
+                         finalists=1, results=tmp_path, name="r1")  # fmt: skip
+    p = plan(request)
+    stored = {**request.to_json("r1"), "retrain_schedule": "plateau", "retrain_max_epochs": 20}
+    meta = {"experiment": "fashion", "tuner": "random", "status": "interrupted",
+            "space": {"fingerprint": p.space.fingerprint(), "params": p.space.to_dict()},
+            "budget": {"max_trials": 2, "max_epochs": 1, "factor": 3}, "request": stored}  # fmt: skip
+    folder = RunFolder(tmp_path / "fashion" / "r1")
+    check_resumable(folder, meta, p, request)
+    going_on = own_final_step(request, meta)
+    assert final_training(going_on, p.experiment, p.profile) == ("plateau", 20)
+    with pytest.raises(SearchError, match=r"other settings \(retrain_max_epochs 20 -> 12\)"):
+        check_resumable(folder, meta, p, replace(request, retrain_max_epochs=12))
