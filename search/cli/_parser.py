@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from search.compat.argparse import take_as_values
-from search.engine import RETRAIN_MAX_EPOCHS
 
 
 class UsageError(Exception):
@@ -112,7 +111,7 @@ def add_model_options(parser: argparse.ArgumentParser, runs_own: bool = False) -
     from it)."""
     defaults: dict[str, object] = {"data": "validated", "epochs": None, "start": "auto", "schedule": "auto"}
     shown = {key: f"default {value}" for key, value in defaults.items()}
-    shown["epochs"] = f"default {RETRAIN_MAX_EPOCHS}, or the experiment's own cosine length on the cpu budget"
+    shown["epochs"] = "default 20, or the experiment's own cosine length on the cpu budget"
     if runs_own:
         defaults = dict.fromkeys(defaults)
         shown = dict.fromkeys(shown, "default: the run's own")

@@ -372,8 +372,8 @@ def test_a_space_without_the_condition_the_build_declares_says_which(tmp_path: P
 
 
 def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Path) -> None:
-    _refused(tmp_path, SearchError, r"^retrain_max_epochs \(None\) must be a whole number",
-             retrain_max_epochs=None)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^retrain_max_epochs \('20'\) must be a whole number",
+             retrain_max_epochs="20")  # fmt: skip
     _refused(tmp_path, SearchError, r"^converged_epochs \(None\) must be a whole number",
              converged_epochs=None)  # fmt: skip
     _refused(tmp_path, SearchError, r"^retrain \('no'\): give True or False", retrain="no")

@@ -11,7 +11,7 @@ import pytest
 
 import search
 from search.cli import build_parser, main
-from search.engine import RETRAIN_MAX_EPOCHS, RunRequest
+from search.engine import RunRequest
 from search.errors import RunFolderError, SearchError
 from search.storage import RunFolder
 
@@ -49,7 +49,7 @@ def test_the_retrain_defaults_are_the_requests(tmp_path: Path) -> None:
     """What ``--no-retrain`` alone is checked against: the options' defaults."""
     args = build_parser().parse_args(run_args(tmp_path, "--no-retrain"))
     assert (args.retrain_data, args.retrain_max_epochs, args.retrain_from, args.retrain_schedule) == (
-        "validated", RETRAIN_MAX_EPOCHS, "auto", "auto")
+        "validated", None, "auto", "auto")  # None: the plan's length
     RunRequest(experiment="fashion", tuner="random", retrain=False, retrain_data=args.retrain_data,
                retrain_max_epochs=args.retrain_max_epochs, retrain_from=args.retrain_from,
                retrain_schedule=args.retrain_schedule).check()  # fmt: skip
