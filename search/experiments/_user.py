@@ -543,6 +543,25 @@ def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
     )
 
 
+def _check_class_indices(name: str, model: keras.Model, splits: Any) -> None:
+    """SearchError where a sparse loss (class indices) is given float labels with fractions:
+    Keras truncates them and trains, while its accuracy never matches one (every trial at 0)."""
+    loss = getattr(model, "loss", None)
+    loss_name = str(getattr(loss, "name", None) or getattr(loss, "__name__", None) or loss)
+    if "sparse" not in loss_name.lower():
+        return
+    for what, y in (("y", splits.y_train), ("validation_data", splits.y_val), ("test_data", splits.y_test)):
+        if not np.issubdtype(y.dtype, np.floating) or not len(y):
+            continue
+        fractions = y[np.isfinite(y) & (y != np.floor(y))]
+        if len(fractions):
+            raise SearchError(
+                f"{what}: labels with fractions (e.g. {float(fractions.flat[0]):g}) for {name}'s"
+                f" {loss_name}, which takes class indices; pass integer class labels (0, 1, ...),"
+                " or compile the model with a loss for values (e.g. 'mse')"
+            )
+
+
 def _check_rows(y: np.ndarray) -> np.ndarray:
     """The rows a model is tried on: the first few, and those holding the smallest and the
     largest target (a label out of the model's range shows before the search)."""
@@ -573,6 +592,7 @@ def check_on_data(
             " the loss, or a model of its own per target)"
         )
     _check_inputs(hypermodel.name, model, splits.x_train)
+    _check_class_indices(hypermodel.name, model, splits)
     metrics = model_metrics(hypermodel, model, splits.x_train, splits.y_train, "x, y")
     model_metrics(hypermodel, model, splits.x_val, splits.y_val, "validation_data")
     if len(splits.y_test):

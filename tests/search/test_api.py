@@ -371,6 +371,16 @@ def test_a_space_without_the_condition_the_build_declares_says_which(tmp_path: P
              hypermodel=um.build_with_branch, space=space)  # fmt: skip
 
 
+def test_labels_with_fractions_for_a_sparse_loss_are_refused_before_the_search(tmp_path: Path) -> None:
+    """Keras truncates them and trains; its accuracy would be 0 in every trial."""
+    x, y = um.tiny_data()
+    _refused(tmp_path, SearchError, r"^y: labels with fractions \(e\.g\. 0\.5\) for build's"
+             r" sparse_categorical_crossentropy, which takes class indices; pass integer class labels",
+             y=y.astype("float32") + 0.5)  # fmt: skip
+    search.run(um.build, x, y.astype("float32"), tuner="random", max_trials=1, max_epochs=1,
+               results=tmp_path / "whole", retrain=False, quiet=True)  # whole floats: class indices
+
+
 def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^retrain_max_epochs \('20'\) must be a whole number",
              retrain_max_epochs="20")  # fmt: skip
