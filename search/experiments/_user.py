@@ -521,8 +521,9 @@ def model_metrics(
 def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
     """SearchError where the arrays of ``x`` do not match the inputs of ``name``'s model:
     their count, or their form (a dict for a model called on a dict of inputs, with its
-    keys). Keras would feed them anyway, in another order or without some, with a
-    warning. Not checked for a model whose inputs are unknown before a call (a subclass)."""
+    keys; a list, or a dict by the inputs' names, for one called on a list). Keras would
+    feed them anyway, in another order or without some, with a warning. Not checked for a
+    model whose inputs are unknown before a call (a subclass)."""
     known = getattr(model, "inputs", None) or []
     if not known:
         return
@@ -530,14 +531,17 @@ def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
         keyed = isinstance(model.input, dict)  # a model called on a dict of inputs
     except (AttributeError, ValueError):
         keyed = False
-    names = list(model.input) if keyed else []
+    names = list(model.input) if keyed else [tensor.name for tensor in known]
     given = parts(x)
-    if len(known) == len(given) and isinstance(x, dict) == keyed and sorted(given) == sorted(names or given):
-        return
-    if keyed:
-        form = f"a dict of arrays {', '.join(map(repr, names))}"
+    if isinstance(x, dict):  # a model on a list of inputs maps a dict by their names too
+        fits = (keyed or len(known) > 1) and sorted(given) == sorted(names)
     else:
-        form = "one array" if len(known) == 1 else f"a list of {len(known)} arrays, in its inputs' order"
+        fits = not keyed and len(given) == len(known)
+    if fits:
+        return
+    listed = "one array" if len(known) == 1 else f"a list of {len(known)} arrays, in its inputs' order"
+    named = f"a dict of arrays {', '.join(map(repr, names))}"
+    form = named if keyed else listed if len(known) == 1 else f"{listed}, or {named}"
     raise SearchError(
         f"x: {form_words(x)}, but {name}'s model takes {plural(len(known), 'input')}; pass x as {form}"
     )

@@ -662,6 +662,10 @@ def test_targets_of_several_arrays_are_refused_and_inputs_of_several_must_fit(tm
              x=[x[:, :5], x[:, 5:]])  # fmt: skip
     _refused(tmp_path, SearchError, r"^x: a dict of arrays 'a', 'c', " + two, hypermodel=um.build_two_inputs,
              x={"a": x[:, :5], "c": x[:, 5:]})  # fmt: skip
+    listed = r"but build_two_listed_inputs's model takes 2 inputs; pass x as a list of 2 arrays, in its"
+    _refused(tmp_path, SearchError, r"^x: a dict of arrays 'a', 'c', " + listed + r" inputs' order, or a dict"
+             r" of arrays 'a', 'b'$", hypermodel=um.build_two_listed_inputs,
+             x={"a": x[:, :5], "c": x[:, 5:]})  # fmt: skip
     _refused(tmp_path, DataError, r"^validation_data: a list of 2 arrays as inputs, but x is one array;",
              validation_data=([x[:30], x[:30]], y[:30]))  # fmt: skip
     rows = [row for row in x]  # a list of rows, each an array, is rows: no refusal
@@ -1138,16 +1142,18 @@ def test_class_weight_weighs_each_training_row_by_its_class_as_model_fit_does(tm
     assert run.meta["data"]["weighted"] == ["classes"]
 
 
-@pytest.mark.parametrize("form", ["dict", "list"])
+@pytest.mark.parametrize("form", ["dict", "list", "list by name"])
 def test_a_multi_input_model_is_searched_retrained_and_exported(form: str, tmp_path: Path) -> None:
+    """"list by name": a model on a list of inputs given a dict keyed by their names, as
+    ``model.fit`` takes it."""
     x, y = um.tiny_data()
     inputs = {"a": x[:, :5], "b": x[:, 5:]}
-    given = inputs if form == "dict" else list(inputs.values())
+    given = list(inputs.values()) if form == "list" else inputs
     run = search.run(um.build_two_inputs if form == "dict" else um.build_two_listed_inputs, given, y,
                      test_data=(given, y), tuner="random", max_trials=2, max_epochs=2, finalists=2,
                      results=tmp_path, quiet=True)  # fmt: skip
     assert run.status == "finished" and run.test_metrics["accuracy"] > 0
-    names = ["a", "b"] if form == "dict" else ["0", "1"]
+    names = ["0", "1"] if form == "list" else ["a", "b"]
     assert run.meta["data"]["inputs"] == dict(zip(names, [[5], [3]], strict=True))
     assert run.best_model().predict(given, verbose=0).shape == (90, um.CLASSES)
     assert main(["export", str(run.folder), "--quiet"]) == 0  # retrained from the arrays in RUN/data
