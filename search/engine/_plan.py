@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -396,10 +397,30 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
     if fidelity != request.fidelity:
         differences.append(f"{option('fidelity')} {fidelity} -> {request.fidelity}")
     differences.extend(_optuna_differences(stored_request, request))
+    differences.extend(_hypermodel_differences(meta.get("hypermodel"), p.experiment.reference))
     warm = [str(Path(folder).resolve()) for folder in request.warm_start]
     if "warm_start" in stored_request and stored_request["warm_start"] != warm:
         differences.append(f"{option('warm_start')} {stored_request['warm_start']} -> {warm}")
     return differences
+
+
+def _hypermodel_differences(stored: Any, now: Mapping[str, Any] | None) -> list[str]:
+    """Another build function or HyperModel, or one built with other arguments, than the
+    user's run started with: its trials so far would be mixed with the new model's, while
+    run.json names the first (resume, export and workers would rebuild that one)."""
+    old, new = (stored or {}).get("hypermodel"), (now or {}).get("hypermodel")
+    if not old or not new or (old.get("target"), old.get("args")) == (new.get("target"), new.get("args")):
+        return []  # one that cannot be imported again keeps no reference to compare
+    return [f"hypermodel {_call(old)} -> {_call(new)}"]
+
+
+def _call(reference: dict[str, Any]) -> str:
+    """A hypermodel reference as the call that makes it: ``Sized(units=8)``, ``build``."""
+    name = str(reference.get("target", "")).rpartition(":")[2]
+    args = reference.get("args")
+    if args is None:
+        return name
+    return f"{name}({', '.join(f'{key}={value!r}' for key, value in args.items())})"
 
 
 _OPTUNA_DEFAULTS = {"sampler": "tpe", "pruner": "median"}

@@ -464,6 +464,17 @@ def test_the_same_name_with_other_data_is_refused(tmp_path: Path) -> None:
     assert search.load(first.folder).status == "interrupted"
 
 
+def test_the_same_name_with_a_hypermodel_of_other_arguments_is_refused(tmp_path: Path) -> None:
+    """Its trials would mix with the first model's, and resume would rebuild the first."""
+    first = _run(um.Sized(units=8), tmp_path, "random", max_trials=1, max_epochs=1)
+    first._folder.update_meta(status="interrupted")  # as if stopped, to be continued
+    with pytest.raises(SearchError, match=r"other settings \(hypermodel Sized\(units=8, name=None\) ->"
+                       r" Sized\(units=16, name=None\)\); start a new run with another name"):  # fmt: skip
+        _run(um.Sized(units=16), tmp_path, "random", max_trials=1, max_epochs=1)
+    assert first.meta["hypermodel"]["hypermodel"]["args"]["units"] == 8
+    assert _run(um.Sized(units=8), tmp_path, "random", max_trials=1, max_epochs=1).status == "finished"
+
+
 class _Counter(search.Observer):
     """Counts the hooks it is told of; overrides two of them only."""
 
