@@ -409,9 +409,9 @@ def _hypermodel_differences(stored: Any, now: Mapping[str, Any] | None) -> list[
     user's run started with: its trials so far would be mixed with the new model's, while
     run.json names the first (resume, export and workers would rebuild that one)."""
     old, new = (stored or {}).get("hypermodel"), (now or {}).get("hypermodel")
-    if not old or not new or (old.get("target"), old.get("args")) == (new.get("target"), new.get("args")):
-        return []  # one that cannot be imported again keeps no reference to compare
-    return [f"hypermodel {_call(old)} -> {_call(new)}"]
+    if not old or (new and (old.get("target"), old.get("args")) == (new.get("target"), new.get("args"))):
+        return []  # a run whose hypermodel cannot be imported again keeps none to compare
+    return [f"hypermodel {_call(old)} -> {_call(new) if new else 'one that cannot be imported again'}"]
 
 
 def _call(reference: dict[str, Any]) -> str:

@@ -472,6 +472,9 @@ def test_the_same_name_with_a_hypermodel_of_other_arguments_is_refused(tmp_path:
                        r" Sized\(units=16, name=None\)\); start a new run with another name"):  # fmt: skip
         _run(um.Sized(units=16), tmp_path, "random", max_trials=1, max_epochs=1)
     assert first.meta["hypermodel"]["hypermodel"]["args"]["units"] == 8
+    with pytest.raises(SearchError, match=r"\(hypermodel Sized\(units=8, name=None\) -> one that cannot be"):
+        _run(lambda hp: um.Sized(units=8).build(hp), tmp_path, "random", max_trials=1, max_epochs=1,
+             experiment="Sized")  # fmt: skip
     assert _run(um.Sized(units=8), tmp_path, "random", max_trials=1, max_epochs=1).status == "finished"
 
 
