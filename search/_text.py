@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 UNREADABLE = "unreadable: "
@@ -145,3 +147,11 @@ def stopped_because(meta: Mapping[str, Any], state: str) -> str | None:
     or was interrupted; None otherwise."""
     reason = meta.get("reason")
     return str(reason) if reason and state in ("failed", "interrupted") else None
+
+
+def resume_call(folder: Path, request: Mapping[str, Any]) -> str:
+    """How a stopped run goes on: ``python -m search resume FOLDER``, or from Python for a
+    run on arrays whose hypermodel cannot be imported again (``request``: run.json's)."""
+    if request.get("arrays") and not request.get("hypermodel"):
+        return f"search.resume({str(folder)!r}, hypermodel=...)"
+    return f"python -m search resume {shlex.quote(str(folder))}"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from search._text import plural, running_trials, stopped_because
+from search._text import plural, resume_call, running_trials, stopped_because
 from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import missing_model, resolve_run, summarize
 from search.storage import STOPPED, FinalistFiles, RunFolder, trained_epochs, trained_seconds
@@ -53,7 +52,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if reason:
         console.print(f"  {info['status']}: {reason}")
     elif info["status"] == STOPPED:
-        command = f"python -m search resume {shlex.quote(str(folder.path))}"
+        command = resume_call(folder.path, meta.get("request") or {})
         console.print(f"  its process ended unannounced; resume with: {command}")
     live = info["status"] == "running"
     running = running_trials(counts.get("running", 0), live)

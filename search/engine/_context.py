@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
+from search._text import resume_call
 from search.data import Splits
 from search.engine._plan import Plan
 from search.engine._request import RunRequest
@@ -59,6 +60,12 @@ class RunContext:
     def shows_progress(self) -> bool:
         """The live progress display: not when quiet, nor where no trial runs here."""
         return not self.quiet and self.trials_per_process != 0
+
+    @property
+    def resume(self) -> str:
+        """How the run goes on once stopped (:func:`resume_call`)."""
+        request = {"arrays": self.request.arrays, "hypermodel": self.request.hypermodel}
+        return resume_call(self.folder.path, request)
 
 
 __all__ = ["RunContext", "Say"]

@@ -200,7 +200,7 @@ def _stops(ctx: RunContext, final: bool) -> Iterator[None]:
         yield
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
-        raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum, final=final) from None
+        raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum, final, ctx.resume) from None
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,7 +13,7 @@ from rich.console import Console
 
 from hypermodels import DataFidelity
 from search import experiments, tuners
-from search._text import duration_words
+from search._text import duration_words, resume_call
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
 from search.engine._request import (
@@ -344,7 +343,7 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
         raise SearchError(
             f"{folder.path}: run {folder.name!r} exists with other settings"
             f" ({'; '.join(differences)}); start a new run with another {option('name')}, or"
-            f" `python -m search resume {shlex.quote(str(folder.path))}`"
+            f" `{resume_call(folder.path, meta.get('request') or {})}`"
         )
 
 

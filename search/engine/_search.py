@@ -300,7 +300,7 @@ def _run(
         raise EnvironmentFailure(exc.error, ctx.folder.path) from None
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
-        raise interrupted(recorder.records.values(), ctx.folder.path, signum) from None
+        raise interrupted(recorder.records.values(), ctx.folder.path, signum, command=ctx.resume) from None
     except RuntimeError as exc:
         # KerasTuner's oracle ends the search after too many consecutive failed trials;
         # the trials are recorded, and the next step reports what completed.

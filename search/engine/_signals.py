@@ -3,7 +3,6 @@ boundary, leaving it resumable."""
 
 from __future__ import annotations
 
-import shlex
 import signal
 import threading
 from collections.abc import Iterable, Mapping
@@ -14,7 +13,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from search._text import plural
+from search._text import plural, resume_call
 from search.errors import SearchInterrupted
 from search.failures import exception_line
 from search.tuners import Observer
@@ -24,13 +23,15 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def interrupted(
-    trials: Iterable[Mapping[str, Any]], folder: Path, signum: int, final: bool = False
+    trials: Iterable[Mapping[str, Any]], folder: Path, signum: int, final: bool = False,
+    command: str | None = None,
 ) -> SearchInterrupted:
     """What a search stopped by ``signum`` ends with: the trials it completed, whether it
-    stopped in its ``final`` training (a finalist, the retrain), and how to resume it (the
-    command line turns the signal into its exit code)."""
+    stopped in its ``final`` training (a finalist, the retrain), and how to resume it
+    (``command``; None: ``python -m search resume FOLDER``). The command line turns the
+    signal into its exit code."""
     done = plural(sum(t["status"] == "completed" for t in trials), "trial")
-    command = f"python -m search resume {shlex.quote(str(folder))}"
+    command = command or resume_call(folder, {})
     if final:
         said = f"stopped in the final training, after {done}; resume continues it: {command}"
         return SearchInterrupted(said, signum)

@@ -4,7 +4,7 @@ interrupted: for the tests that a run resumes among its finalists."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import keras
 import keras_tuner as kt
@@ -23,16 +23,28 @@ better epoch, 5 in all), so every one trains all."""
 INTERRUPTED_FIT, INTERRUPTED_EPOCH = 2, 2
 """Ctrl-C as the second finalist begins its third epoch (two epochs done)."""
 
+_F = TypeVar("_F", bound="Finalists")
+
 
 class Finalists(kt.HyperModel):
     """``um.build``'s models, seeded and trained unshuffled (reproducible); every training
     at full fidelity (EarlyStopping given) is recorded: its configuration and the epochs it
-    trains. ``interrupt``: the fit (from 1) that a Ctrl-C (``kill``: a kill -9) interrupts."""
+    trains. ``interrupting`` makes one whose given fit is interrupted."""
 
-    def __init__(self, interrupt: int | None = None, kill: bool = False) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.interrupt, self.kill = interrupt, kill
+        self.interrupt: int | None = None
+        self.kill = False
         self.fits: list[tuple[dict[str, Any], list[int]]] = []
+
+    @classmethod
+    def interrupting(cls: type[_F], fit: int, kill: bool = False) -> _F:
+        """One whose ``fit`` (from 1) a Ctrl-C (``kill``: a kill -9) interrupts. Set after
+        construction: the run goes on with a plain one, and a run refuses to go on with a
+        HyperModel made with other arguments than the one it began with."""
+        hypermodel = cls()
+        hypermodel.interrupt, hypermodel.kill = fit, kill
+        return hypermodel
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         keras.utils.set_random_seed(0)

@@ -26,7 +26,7 @@ EVERY_EPOCH = 0.99
 
 class Retrains(Finalists):
     """``Finalists``' models; the retrain's fits (the ones recording learning rates) are
-    recorded, validated or not; ``interrupt`` 1: the first of them is interrupted."""
+    recorded, validated or not; ``interrupting(1)``: the first of them is interrupted."""
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> Any:
         callbacks = list(kwargs.pop("callbacks", []))

@@ -288,7 +288,9 @@ def test_bad_data_is_refused(tmp_path: Path) -> None:
              um.build_subclassed_cnn)  # fmt: skip
 
 
-def test_a_lambda_works_in_process_but_not_across_processes(tmp_path: Path) -> None:
+def test_a_lambda_works_in_process_but_not_across_processes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     x, y = um.tiny_data()
     run = search.run(lambda hp: um.build(hp), x, y, tuner="random", max_trials=1, max_epochs=1,
                      results=tmp_path, name="ok", retrain=False, quiet=True)  # fmt: skip
@@ -303,6 +305,13 @@ def test_a_lambda_works_in_process_but_not_across_processes(tmp_path: Path) -> N
     (run.folder / "run.json").write_text(json.dumps({**meta, "status": "interrupted"}))
     with pytest.raises(SearchError, match="cannot be imported again.*hypermodel="):
         search.resume(run.folder)
+    resume = re.escape(f"search.resume({str(run.folder)!r}, hypermodel=...)")
+    with pytest.raises(SearchError, match=rf"other settings \(seed 0 -> 1\); .*, or `{resume}`$"):
+        search.run(lambda hp: um.build(hp), x, y, tuner="random", max_trials=1, max_epochs=1,
+                   results=tmp_path, name="ok", retrain=False, quiet=True, seed=1)  # fmt: skip
+    (run.folder / "run.json").write_text(json.dumps({**meta, "status": "running", "pid": 2**22 + 1}))
+    assert main(["status", str(run.folder)]) == 0
+    assert f"unannounced; resume with: search.resume({str(run.folder)!r}, hypermodel=...)" in capsys.readouterr().out
 
 
 def test_an_api_run_is_tracked_in_tensorboard_and_mlflow(tmp_path: Path) -> None:
@@ -740,10 +749,18 @@ def test_the_trial_a_run_stopped_by_its_fit_left_is_shown_as_interrupted(tmp_pat
 
 @pytest.mark.parametrize("tuner", ["optuna", "random"])
 def test_a_run_stopped_by_its_fit_goes_on_with_its_first_trial_once_fit_is_fixed(
-    tuner: str, tmp_path: Path
+    tuner: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(SearchError, match=r"^ReturnsFit's fit returned None"):
-        _run(um.ReturnsFit(None), tmp_path, tuner)
+    fixed = um.ReturnsFit.fit
+
+    def broken(self: um.ReturnsFit, *args: Any, **kwargs: Any) -> Any:
+        fixed(self, *args, **kwargs)
+        return None
+
+    with monkeypatch.context() as patched:  # the user's code: fit forgets its return
+        patched.setattr(um.ReturnsFit, "fit", broken)
+        with pytest.raises(SearchError, match=r"^ReturnsFit's fit returned None"):
+            _run(um.ReturnsFit(0.5), tmp_path, tuner)
     started = time.monotonic()
     run = _run(um.ReturnsFit(0.5), tmp_path, tuner)  # the user fixed fit: the same run goes on
     assert run.meta["status"] == "finished" and run.meta["reason"] is None  # the failure's, cleared

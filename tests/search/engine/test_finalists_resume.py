@@ -32,7 +32,7 @@ def test_a_finalist_killed_with_9_continues_in_the_next_process(
 ) -> None:
     code = (
         "from pathlib import Path; from tests.helpers.finalists import Finalists, run_finalists;"
-        f" run_finalists(Finalists({INTERRUPTED_FIT}, kill=True), Path({str(tmp_path)!r}), 'k')"
+        f" run_finalists(Finalists.interrupting({INTERRUPTED_FIT}, kill=True), Path({str(tmp_path)!r}), 'k')"
     )
     run_killed(code)
     folder = next(tmp_path.glob("*/k"))
@@ -80,7 +80,7 @@ def test_an_interrupted_finalist_continues_and_finished_ones_are_kept(
     reference = run_finalists(whole, tmp_path / "whole", "w").meta["final"]
     assert len(whole.fits) == FINALISTS and all(e == list(range(EPOCHS)) for _, e in whole.fits)
 
-    first = Finalists(interrupt=INTERRUPTED_FIT)
+    first = Finalists.interrupting(INTERRUPTED_FIT)
     with pytest.raises(SearchInterrupted):  # a second Ctrl-C, as in the search
         run_finalists(first, tmp_path / "cut", "c")
     folder = next((tmp_path / "cut").glob("*/c"))

@@ -56,7 +56,7 @@ def test_an_interrupted_retrain_continues_after_its_last_epoch(
     assert len(trained) > INTERRUPTED_AT  # the interruption lands inside the retrain
 
     with pytest.raises(SearchInterrupted):  # a second Ctrl-C, as in the search
-        run_retrain(Retrains(interrupt=1), tmp_path / "cut", "c", data, schedule)
+        run_retrain(Retrains.interrupting(1), tmp_path / "cut", "c", data, schedule)
     folder = next((tmp_path / "cut").glob("*/c"))
     assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
     state = _state(folder)
@@ -87,7 +87,7 @@ def test_a_retrain_killed_with_9_continues_when_the_run_is_run_again(
 
     code = (
         "from pathlib import Path; from tests.helpers.retrains import Retrains, run_retrain;"
-        f" run_retrain(Retrains(1, kill=True), Path({str(tmp_path / 'cut')!r}), 'k')"
+        f" run_retrain(Retrains.interrupting(1, kill=True), Path({str(tmp_path / 'cut')!r}), 'k')"
     )
     run_killed(code)
     folder = next((tmp_path / "cut").glob("*/k"))

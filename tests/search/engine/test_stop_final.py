@@ -155,7 +155,7 @@ def test_a_run_killed_with_9_counts_at_least_its_trials_and_final_training(tmp_p
     """Nothing recorded the killed process's time: the run's own records are its floor."""
     code = (
         "from pathlib import Path; from tests.helpers.retrains import Retrains, run_retrain;"
-        f" run_retrain(Retrains(1, kill=True), Path({str(tmp_path)!r}), 'k')"
+        f" run_retrain(Retrains.interrupting(1, kill=True), Path({str(tmp_path)!r}), 'k')"
     )
     run_killed(code)
     folder = next(tmp_path.glob("*/k"))
