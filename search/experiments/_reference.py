@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from search.errors import SearchError
 
 MOVE_IT = "define it at the top level of a module or script (not a lambda, a closure or a notebook cell)"
@@ -175,7 +177,7 @@ def _import_file(path: Path) -> Any:
 def reference_of(obj: Any) -> tuple[Reference | None, str]:
     """How to find ``obj`` again in another process. Functions and classes by their name; an
     instance by its class and the constructor arguments it keeps as attributes of the same
-    name (plain data only; an optional one that is not is left to its default).
+    name, each plain data (an optional one too: its default may not be what it was given).
 
     Args:
         obj: a function, class or instance of the user's.
@@ -225,21 +227,18 @@ def _constructor_args(obj: Any) -> tuple[dict[str, Any] | None, str]:
     for param in list(signature.parameters.values())[1:]:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
+        # An optional one too: its default may not be what this instance was given.
         if not hasattr(obj, param.name):
-            if param.default is param.empty:
-                return None, (
-                    f"{cls_name}() takes {param.name!r} but keeps no attribute of that name;"
-                    f" store it as self.{param.name} so that other processes can rebuild it"
-                )
-            continue
+            return None, (
+                f"{cls_name}() takes {param.name!r} but keeps no attribute of that name;"
+                f" store it as self.{param.name} so that other processes can rebuild it"
+            )
         value = _plain(getattr(obj, param.name))
         if value is _NOT_PLAIN:
-            if param.default is param.empty:
-                return None, (
-                    f"{cls_name}(): {param.name} is not plain data (numbers, strings, lists,"
-                    " dicts); other processes cannot rebuild it"
-                )
-            continue
+            return None, (
+                f"{cls_name}(): {param.name} is not plain data (numbers, strings, lists,"
+                " dicts); other processes cannot rebuild it"
+            )
         args[param.name] = value
     return args, ""
 
@@ -251,6 +250,8 @@ def _plain(value: Any) -> Any:
     """``value`` as JSON data (tuples as lists), or _NOT_PLAIN."""
     if isinstance(value, tuple):
         value = list(value)
+    if isinstance(value, np.generic):  # a NumPy scalar: its Python number
+        value = value.item()
     try:
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):

@@ -311,7 +311,8 @@ def test_a_lambda_works_in_process_but_not_across_processes(
                    results=tmp_path, name="ok", retrain=False, quiet=True, seed=1)  # fmt: skip
     (run.folder / "run.json").write_text(json.dumps({**meta, "status": "running", "pid": 2**22 + 1}))
     assert main(["status", str(run.folder)]) == 0
-    assert f"unannounced; resume with: search.resume({str(run.folder)!r}, hypermodel=...)" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert f"unannounced; resume with: search.resume({str(run.folder)!r}, hypermodel=...)" in said
 
 
 def test_an_api_run_is_tracked_in_tensorboard_and_mlflow(tmp_path: Path) -> None:

@@ -198,7 +198,7 @@ def test_a_stop_outside_the_final_training_is_not_said_to_be_in_it(tmp_path: Pat
     folder = RunFolder(tmp_path / "r")
     folder.path.mkdir()
     folder.write_trials([])
-    ctx = cast(RunContext, SimpleNamespace(folder=folder))
+    ctx = cast(RunContext, SimpleNamespace(folder=folder, resume=f"python -m search resume {folder.path}"))
     with pytest.raises(SearchInterrupted, match=r"^stopped after 0 trials; resume with: python -m search"):
         with _stops(ctx, final=False):
             raise KeyboardInterrupt

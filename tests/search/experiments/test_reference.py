@@ -6,10 +6,12 @@ import sys
 import types
 from pathlib import Path
 
+import keras_tuner as kt
+import numpy as np
 import pytest
 
 from search.errors import SearchError
-from search.experiments._reference import resolve
+from search.experiments._reference import reference_of, resolve
 
 SCRIPT = '''
 import keras
@@ -69,3 +71,51 @@ def test_a_target_with_two_colons_is_told_to_name_one_object(tmp_path: Path) -> 
     script.write_text("def build(hp):\n    return None\n")
     with pytest.raises(SearchError, match=r"exp.py:build:extra'.*one ':'.*path/to/file.py:NAME"):
         resolve(f"{script}:build:extra")
+
+
+class _Kept(kt.HyperModel):
+    """Keeps its optional argument as an attribute of the same name, a NumPy scalar."""
+
+    def __init__(self, rate: float = 0.1) -> None:
+        super().__init__()
+        self.rate = np.float32(rate)
+
+
+class _Hidden(kt.HyperModel):
+    """Keeps its optional argument under another name."""
+
+    def __init__(self, width: int = 8) -> None:
+        super().__init__()
+        self._width = width
+
+
+class _Opaque(kt.HyperModel):
+    """Keeps its optional argument, an object that is not plain data."""
+
+    def __init__(self, layer: object = None) -> None:
+        super().__init__()
+        self.layer = layer
+
+
+def test_an_instance_is_found_again_by_its_class_and_the_arguments_it_keeps() -> None:
+    reference, why = reference_of(_Kept(0.5))
+    assert why == "" and reference is not None
+    assert reference.args == {"rate": 0.5}
+    rebuilt = reference.load()
+    assert type(rebuilt) is _Kept and rebuilt.rate == np.float32(0.5)
+
+
+@pytest.mark.parametrize(
+    ("hypermodel", "why"),
+    [
+        (_Hidden(16), "_Hidden() takes 'width' but keeps no attribute of that name; store it as self.width"),
+        (_Opaque(object()), "_Opaque(): layer is not plain data (numbers, strings, lists, dicts)"),
+    ],
+    ids=["under another name", "not plain data"],
+)
+def test_an_optional_argument_that_cannot_be_rebuilt_is_not_left_to_its_default(
+    hypermodel: kt.HyperModel, why: str
+) -> None:
+    """Rebuilt with its default, another process would search another model than this one."""
+    reference, said = reference_of(hypermodel)
+    assert reference is None and said.startswith(why), said
