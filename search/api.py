@@ -454,7 +454,10 @@ RENAMED = {
 
 
 def _shown(value: Any) -> str:
-    """``value`` in a message: an array as such, callbacks by their class."""
+    """``value`` in a message: an array as such (a NumPy scalar as its number), callbacks
+    by their class."""
+    if isinstance(value, np.generic):
+        return repr(value.item())
     if hasattr(value, "shape"):
         return "an array"
     if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float, str)) for v in value):

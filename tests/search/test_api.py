@@ -341,6 +341,7 @@ def test_keras_tuners_search_keywords_are_refused_with_what_to_give_instead(tmp_
         _refused(tmp_path, SearchError, rf"^{keyword} \({re.escape(repr(value))}\): search\.run calls"
                  r" model\.fit itself; pass it to model\.fit in a keras_tuner\.HyperModel's"
                  r" fit\(self, hp, model, \*args, \*\*kwargs\)", **{keyword: value})  # fmt: skip
+    _refused(tmp_path, SearchError, r"^batch_size \(32\): search\.run calls", batch_size=np.int64(32))
     _refused(tmp_path, SearchError, r"^callbacks \(\[EarlyStopping\]\): .*observers=", callbacks=[
         keras.callbacks.EarlyStopping()])  # fmt: skip
     _refused(tmp_path, DataError, r"^sample_weight: 3 weights for 90 rows; pass one weight a row$",
