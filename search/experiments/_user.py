@@ -539,12 +539,21 @@ def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
         fits = not keyed and len(given) == len(known)
     if fits:
         return
-    listed = "one array" if len(known) == 1 else f"a list of {len(known)} arrays, in its inputs' order"
+    takes = plural(len(known), "input")
     named = f"a dict of arrays {', '.join(map(repr, names))}"
-    form = named if keyed else listed if len(known) == 1 else f"{listed}, or {named}"
-    raise SearchError(
-        f"x: {form_words(x)}, but {name}'s model takes {plural(len(known), 'input')}; pass x as {form}"
-    )
+    listed = f"a list of {len(known)} arrays, in its inputs' order, or {named}"
+    if keyed:
+        takes, form = f"a dict of {takes}", named
+        if not isinstance(x, dict):
+            takes += " (Keras would match a list to them by position, not by name)"
+    elif len(known) > 1:
+        form = listed
+    else:
+        form = "one array"
+        if isinstance(x, dict):
+            takes += ", not a dict"
+            form += f" (x[{next(iter(given))!r}])" if len(given) == 1 else ""
+    raise SearchError(f"x: {form_words(x)}, but {name}'s model takes {takes}; pass x as {form}")
 
 
 def _check_class_indices(name: str, model: keras.Model, splits: Any) -> None:

@@ -681,10 +681,12 @@ def test_targets_of_several_arrays_are_refused_and_inputs_of_several_must_fit(tm
     _refused(tmp_path, DataError, r"^y: a dict of 1 arrays \('out'\)" + several, y={"out": y})
     one = r"but build's model takes 1 input; pass x as one array$"
     _refused(tmp_path, SearchError, r"^x: a list of 2 arrays, " + one, x=[x, x[:, :3]])
-    _refused(tmp_path, SearchError, r"^x: a dict of arrays 'a', " + one, x={"a": x})
-    two = r"but build_two_inputs's model takes 2 inputs; pass x as a dict of arrays 'a', 'b'$"
-    _refused(tmp_path, SearchError, r"^x: a list of 2 arrays, " + two, hypermodel=um.build_two_inputs,
-             x=[x[:, :5], x[:, 5:]])  # fmt: skip
+    _refused(tmp_path, SearchError, r"^x: a dict of arrays 'a', but build's model takes 1 input, not a dict;"
+             r" pass x as one array \(x\['a'\]\)$", x={"a": x})  # fmt: skip
+    two = r"but build_two_inputs's model takes a dict of 2 inputs; pass x as a dict of arrays 'a', 'b'$"
+    _refused(tmp_path, SearchError, r"^x: a list of 2 arrays, but build_two_inputs's model takes a dict of 2"
+             r" inputs \(Keras would match a list to them by position, not by name\); pass x as a dict",
+             hypermodel=um.build_two_inputs, x=[x[:, :5], x[:, 5:]])  # fmt: skip
     _refused(tmp_path, SearchError, r"^x: a dict of arrays 'a', 'c', " + two, hypermodel=um.build_two_inputs,
              x={"a": x[:, :5], "c": x[:, 5:]})  # fmt: skip
     listed = r"but build_two_listed_inputs's model takes 2 inputs; pass x as a list of 2 arrays, in its"
