@@ -64,6 +64,16 @@ def build_two_listed_inputs(hp: kt.HyperParameters) -> keras.Model:
     return _two_inputs(hp, listed=True)
 
 
+def build_one_listed_input(hp: kt.HyperParameters) -> keras.Model:
+    """A functional model of one input ``a`` given as a list of one: Keras takes it as one
+    array, a list of one, or a dict by its name."""
+    features = keras.Input((FEATURES,), name="a")
+    hidden = keras.layers.Dense(hp.Int("units", 4, 16, step=4), activation="relu")(features)
+    model = keras.Model([features], keras.layers.Dense(CLASSES, activation="softmax")(hidden))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def build_with_branch(hp: kt.HyperParameters) -> keras.Model:
     """A conditional scope: ``width`` only matters for the ``wide`` architecture."""
     arch = hp.Choice("arch", ["narrow", "wide"])

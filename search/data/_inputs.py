@@ -12,6 +12,8 @@ from typing import TypeAlias
 
 import numpy as np
 
+from search._text import plural
+
 Inputs: TypeAlias = "np.ndarray | list[np.ndarray] | dict[str, np.ndarray]"
 """One array, or a list or dict of arrays of as many rows."""
 
@@ -107,7 +109,7 @@ def form_words(x: Inputs) -> str:
     """
     if isinstance(x, dict):
         return f"a dict of arrays {', '.join(map(repr, x))}"
-    return f"a list of {len(x)} arrays" if isinstance(x, list) else "one array"
+    return f"a list of {plural(len(x), 'array')}" if isinstance(x, list) else "one array"
 
 
 def single(x: Inputs, what: str) -> np.ndarray:

@@ -528,15 +528,19 @@ def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
     if not known:
         return
     try:
-        keyed = isinstance(model.input, dict)  # a model called on a dict of inputs
-    except (AttributeError, ValueError):
-        keyed = False
+        structure = model.input  # a dict for a model called on a dict of inputs
+    except (AttributeError, ValueError):  # a Sequential model never called
+        structure = None
+    keyed = isinstance(structure, dict)
     names = list(model.input) if keyed else [tensor.name for tensor in known]
+    # A model of one input not given in a list: Keras takes that input in a list or a dict
+    # too, with a warning about their structure.
+    lone = not keyed and len(known) == 1 and not isinstance(structure, (list, tuple))
     given = parts(x)
     if isinstance(x, dict):  # a model on a list of inputs maps a dict by their names too
-        fits = (keyed or len(known) > 1) and sorted(given) == sorted(names)
+        fits = not lone and sorted(given) == sorted(names)
     else:
-        fits = not keyed and len(given) == len(known)
+        fits = not keyed and len(given) == len(known) and not (lone and isinstance(x, list))
     if fits:
         return
     takes = plural(len(known), "input")
@@ -550,9 +554,9 @@ def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
         form = listed
     else:
         form = "one array"
-        if isinstance(x, dict):
-            takes += ", not a dict"
-            form += f" (x[{next(iter(given))!r}])" if len(given) == 1 else ""
+        if isinstance(x, (dict, list)):
+            takes += f", not a {type(x).__name__}"
+            form += f" (x[{next(iter(given)) if isinstance(x, dict) else 0!r}])" if len(given) == 1 else ""
     raise SearchError(f"x: {form_words(x)}, but {name}'s model takes {takes}; pass x as {form}")
 
 

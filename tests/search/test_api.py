@@ -679,10 +679,12 @@ def test_targets_of_several_arrays_are_refused_and_inputs_of_several_must_fit(tm
     several = r" \(a multi-output model's targets\); search.run takes one array for y, .*: give the model"
     _refused(tmp_path, DataError, r"^y: a tuple of 2 arrays of 90 rows each" + several, y=(y, y))
     _refused(tmp_path, DataError, r"^y: a dict of 1 arrays \('out'\)" + several, y={"out": y})
-    one = r"but build's model takes 1 input; pass x as one array$"
+    one = r"but build's model takes 1 input, not a list; pass x as one array$"
     _refused(tmp_path, SearchError, r"^x: a list of 2 arrays, " + one, x=[x, x[:, :3]])
     _refused(tmp_path, SearchError, r"^x: a dict of arrays 'a', but build's model takes 1 input, not a dict;"
              r" pass x as one array \(x\['a'\]\)$", x={"a": x})  # fmt: skip
+    _refused(tmp_path, SearchError, r"^x: a list of 1 array, but build's model takes 1 input, not a list;"
+             r" pass x as one array \(x\[0\]\)$", x=[x])  # fmt: skip
     two = r"but build_two_inputs's model takes a dict of 2 inputs; pass x as a dict of arrays 'a', 'b'$"
     _refused(tmp_path, SearchError, r"^x: a list of 2 arrays, but build_two_inputs's model takes a dict of 2"
              r" inputs \(Keras would match a list to them by position, not by name\); pass x as a dict",
@@ -695,6 +697,10 @@ def test_targets_of_several_arrays_are_refused_and_inputs_of_several_must_fit(tm
              x={"a": x[:, :5], "c": x[:, 5:]})  # fmt: skip
     _refused(tmp_path, DataError, r"^validation_data: a list of 2 arrays as inputs, but x is one array;",
              validation_data=([x[:30], x[:30]], y[:30]))  # fmt: skip
+    for given in ([x], {"a": x}):  # a model of one input in a list takes it as Keras does
+        run = search.run(um.build_one_listed_input, given, y, tuner="random", max_trials=1, max_epochs=1,
+                         results=tmp_path, name=type(given).__name__, retrain=False, quiet=True)  # fmt: skip
+        assert run.status == "finished"
     rows = [row for row in x]  # a list of rows, each an array, is rows: no refusal
     run = search.run(um.build, rows, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
                      retrain=False, quiet=True)  # fmt: skip
