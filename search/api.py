@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from search._text import a_kind, parse_duration
+from search._text import a_kind, parse_duration, resume_call
 from search.data import array_splits, load_arrays, refuse_streams
 from search.engine import (
     RunRequest,
@@ -147,8 +147,8 @@ class Run:
             )
         if not file.is_file():
             raise SearchError(
-                f"{file}: no model saved (the run is {self.status});"
-                " resume it with search.resume(folder) to finish it"
+                f"{file}: no model saved (the run is {self.status}); resume it to finish it:"
+                f" {resume_call(self._folder.path, self.meta.get('request') or {})}"
             )
         fix = (
             "pass your own classes and functions: run.best_model(custom_objects={'Name': Name}), or"
@@ -477,7 +477,8 @@ def _refuse_keras_tuner_options(given: Mapping[str, Any]) -> None:
                 " (or tune it there with hp.*)"
             )
         if keyword in RENAMED:
-            raise SearchError(f"{keyword} ({_shown(value)}): " + RENAMED[keyword].format(value=value))
+            plain = value.item() if isinstance(value, np.generic) else value
+            raise SearchError(f"{keyword} ({_shown(value)}): " + RENAMED[keyword].format(value=plain))
         raise TypeError(f"run() got an unexpected keyword argument {keyword!r}")
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import errno
 import re
-import shlex
 from pathlib import Path
 
+from search._text import resume_call
 from search.errors import SearchError
 
 FIXES = {
@@ -51,11 +51,13 @@ def error_path(error: OSError) -> str | None:
 class EnvironmentFailure(SearchError, RuntimeError):
     """The search stopped because the machine could not write a file; resumable."""
 
-    def __init__(self, error: OSError, run: Path | None = None) -> None:
+    def __init__(self, error: OSError, run: Path | None = None, command: str | None = None) -> None:
+        """``run``: the run folder to resume, ``command`` how (None: :func:`resume_call`'s
+        command line)."""
         where = error_path(error) or (str(run) if run is not None else "a file")
         message = f"{where}: {FIXES.get(error.errno or 0, error.strerror)}"
         if run is not None:
-            message += f"; then resume with: python -m search resume {shlex.quote(str(run))}"
+            message += f"; then resume with: {command or resume_call(run, {})}"
         super().__init__(message)
         self.error = error
 

@@ -297,7 +297,7 @@ def _run(
     except TrialQuotaReached:
         raise RunContinues(ctx.folder) from None
     except EnvironmentStop as exc:  # the running trial is run again on resume
-        raise EnvironmentFailure(exc.error, ctx.folder.path) from None
+        raise EnvironmentFailure(exc.error, ctx.folder.path, ctx.resume) from None
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         raise interrupted(recorder.records.values(), ctx.folder.path, signum, command=ctx.resume) from None

@@ -228,7 +228,7 @@ def _constructor_args(obj: Any) -> tuple[dict[str, Any] | None, str]:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
         # An optional one too: its default may not be what this instance was given.
-        if not hasattr(obj, param.name):
+        if not _kept(obj, param.name):
             return None, (
                 f"{cls_name}() takes {param.name!r} but keeps no attribute of that name;"
                 f" store it as self.{param.name} so that other processes can rebuild it"
@@ -243,16 +243,26 @@ def _constructor_args(obj: Any) -> tuple[dict[str, Any] | None, str]:
     return args, ""
 
 
+def _kept(obj: Any, name: str) -> bool:
+    """``obj`` keeps ``name`` itself (an attribute of its own, or a property), not as its
+    class's attribute, which would stand for any value it was given."""
+    own = name in getattr(obj, "__dict__", {}) or (hasattr(type(obj), "__slots__") and hasattr(obj, name))
+    return own or isinstance(getattr(type(obj), name, None), property)
+
+
 _NOT_PLAIN = object()
 
 
 def _plain(value: Any) -> Any:
     """``value`` as JSON data (tuples as lists), or _NOT_PLAIN."""
-    if isinstance(value, tuple):
-        value = list(value)
-    if isinstance(value, np.generic):  # a NumPy scalar: its Python number
-        value = value.item()
     try:
-        return json.loads(json.dumps(value))
+        return json.loads(json.dumps(value, default=_number))
     except (TypeError, ValueError):
         return _NOT_PLAIN
+
+
+def _number(value: Any) -> Any:
+    """A NumPy scalar as its Python number, for ``json.dumps``; TypeError for anything else."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not plain data")

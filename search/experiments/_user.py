@@ -532,7 +532,7 @@ def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
     except (AttributeError, ValueError):  # a Sequential model never called
         structure = None
     keyed = isinstance(structure, dict)
-    names = list(model.input) if keyed else [tensor.name for tensor in known]
+    names = list(structure) if keyed else [tensor.name for tensor in known]
     # A model of one input not given in a list: Keras takes that input in a list or a dict
     # too, with a warning about their structure.
     lone = not keyed and len(known) == 1 and not isinstance(structure, (list, tuple))
@@ -548,10 +548,10 @@ def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
     listed = f"a list of {len(known)} arrays, in its inputs' order, or {named}"
     if keyed:
         takes, form = f"a dict of {takes}", named
-        if not isinstance(x, dict):
+        if isinstance(x, list):
             takes += " (Keras would match a list to them by position, not by name)"
-    elif len(known) > 1:
-        form = listed
+    elif not lone:  # built on a list: Keras takes it listed, or by its inputs' names
+        form = listed if len(known) > 1 else f"one array, a list of 1, or {named}"
     else:
         form = "one array"
         if isinstance(x, (dict, list)):

@@ -17,9 +17,9 @@ import pytest
 
 import search
 from search.cli import main
-from search.data import array_splits
+from search.data import array_splits, form_words
 from search.engine import RunRequest
-from search.errors import DataError, SearchError
+from search.errors import DataError, SearchError, SearchInterrupted
 from tests import user_models as um
 from tests.conftest import ROOT, import_or_missing
 
@@ -315,6 +315,23 @@ def test_a_lambda_works_in_process_but_not_across_processes(
     assert f"unannounced; resume with: search.resume({str(run.folder)!r}, hypermodel=...)" in said
 
 
+class _CtrlC(search.Observer):
+    """Ctrl-C as the first epoch ends."""
+
+    def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
+        raise KeyboardInterrupt
+
+
+def test_a_stopped_run_that_only_python_can_continue_says_so(tmp_path: Path) -> None:
+    x, y = um.tiny_data()
+    with pytest.raises(SearchInterrupted) as stopped:
+        search.run(lambda hp: um.build(hp), x, y, tuner="random", max_trials=2, max_epochs=2,
+                   results=tmp_path, name="l", retrain=False, quiet=True, observers=[_CtrlC()])  # fmt: skip
+    folder = tmp_path / "lambda" / "l"
+    assert str(stopped.value).endswith(f"; resume with: search.resume({str(folder)!r}, hypermodel=...)")
+    assert search.resume(folder, hypermodel=lambda hp: um.build(hp), quiet=True).status == "finished"
+
+
 def test_an_api_run_is_tracked_in_tensorboard_and_mlflow(tmp_path: Path) -> None:
     mlflow = import_or_missing("mlflow")
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -342,6 +359,7 @@ def test_keras_tuners_search_keywords_are_refused_with_what_to_give_instead(tmp_
                  r" model\.fit itself; pass it to model\.fit in a keras_tuner\.HyperModel's"
                  r" fit\(self, hp, model, \*args, \*\*kwargs\)", **{keyword: value})  # fmt: skip
     _refused(tmp_path, SearchError, r"^batch_size \(32\): search\.run calls", batch_size=np.int64(32))
+    _refused(tmp_path, SearchError, r"^epochs \(3\): .*; give max_epochs=3$", epochs=np.int64(3))
     _refused(tmp_path, SearchError, r"^callbacks \(\[EarlyStopping\]\): .*observers=", callbacks=[
         keras.callbacks.EarlyStopping()])  # fmt: skip
     _refused(tmp_path, DataError, r"^sample_weight: 3 weights for 90 rows; pass one weight a row$",
@@ -697,6 +715,10 @@ def test_targets_of_several_arrays_are_refused_and_inputs_of_several_must_fit(tm
              x={"a": x[:, :5], "c": x[:, 5:]})  # fmt: skip
     _refused(tmp_path, DataError, r"^validation_data: a list of 2 arrays as inputs, but x is one array;",
              validation_data=([x[:30], x[:30]], y[:30]))  # fmt: skip
+    one_listed = r"build_one_listed_input's model takes 1 input; pass x as one array, a list of 1, or a dict"
+    for wrong in ([x, x], {"b": x}):
+        _refused(tmp_path, SearchError, rf"^x: {form_words(wrong)}, but {one_listed} of arrays 'a'$",
+                 hypermodel=um.build_one_listed_input, x=wrong)  # fmt: skip
     for given in ([x], {"a": x}):  # a model of one input in a list takes it as Keras does
         run = search.run(um.build_one_listed_input, given, y, tuner="random", max_trials=1, max_epochs=1,
                          results=tmp_path, name=type(given).__name__, retrain=False, quiet=True)  # fmt: skip

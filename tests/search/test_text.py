@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from search._text import ELLIPSIS, a_kind, article, one_line
+from search._text import ELLIPSIS, a_kind, article, one_line, resume_call
 
 
 def test_a_short_text_is_folded_onto_one_line_whole() -> None:
@@ -39,3 +41,16 @@ def test_a_words_article_follows_its_first_sound_not_its_first_letter(phrase: st
 def test_a_numpy_scalars_kind_reads_a_uint8() -> None:
     assert (a_kind(np.uint8(1)), a_kind(np.int64(1)), a_kind(np.zeros(1))) == (
         "a uint8", "an int64", "an ndarray")
+
+
+@pytest.mark.parametrize(
+    ("request_", "said"),
+    [
+        ({}, "python -m search resume '/r/my run'"),  # a built-in experiment's
+        ({"arrays": True, "hypermodel": {"target": "m:build"}}, "python -m search resume '/r/my run'"),
+        ({"arrays": True, "hypermodel": None}, "search.resume('/r/my run', hypermodel=...)"),
+    ],
+    ids=["by name", "importable", "python only"],
+)
+def test_a_stopped_run_is_resumed_where_its_hypermodel_can_be_found(request_: dict, said: str) -> None:
+    assert resume_call(Path("/r/my run"), request_) == said

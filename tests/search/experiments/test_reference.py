@@ -74,11 +74,21 @@ def test_a_target_with_two_colons_is_told_to_name_one_object(tmp_path: Path) -> 
 
 
 class _Kept(kt.HyperModel):
-    """Keeps its optional argument as an attribute of the same name, a NumPy scalar."""
+    """Keeps its optional arguments as attributes of the same names, in NumPy numbers."""
 
-    def __init__(self, rate: float = 0.1) -> None:
+    def __init__(self, rate: float = 0.1, sizes: tuple[int, ...] = (8, 16)) -> None:
         super().__init__()
         self.rate = np.float32(rate)
+        self.sizes = [np.int64(size) for size in sizes]
+
+
+class _ClassLevel(kt.HyperModel):
+    """Its class has an attribute of its optional argument's name, which stands for any value."""
+
+    width = 8
+
+    def __init__(self, width: int = 8) -> None:
+        super().__init__()
 
 
 class _Hidden(kt.HyperModel):
@@ -98,20 +108,21 @@ class _Opaque(kt.HyperModel):
 
 
 def test_an_instance_is_found_again_by_its_class_and_the_arguments_it_keeps() -> None:
-    reference, why = reference_of(_Kept(0.5))
+    reference, why = reference_of(_Kept(0.5, (4, 32)))
     assert why == "" and reference is not None
-    assert reference.args == {"rate": 0.5}
+    assert reference.args == {"rate": 0.5, "sizes": [4, 32]}
     rebuilt = reference.load()
-    assert type(rebuilt) is _Kept and rebuilt.rate == np.float32(0.5)
+    assert type(rebuilt) is _Kept and (rebuilt.rate, rebuilt.sizes) == (np.float32(0.5), [4, 32])
 
 
 @pytest.mark.parametrize(
     ("hypermodel", "why"),
     [
         (_Hidden(16), "_Hidden() takes 'width' but keeps no attribute of that name; store it as self.width"),
+        (_ClassLevel(16), "_ClassLevel() takes 'width' but keeps no attribute of that name"),
         (_Opaque(object()), "_Opaque(): layer is not plain data (numbers, strings, lists, dicts)"),
     ],
-    ids=["under another name", "not plain data"],
+    ids=["under another name", "a class attribute", "not plain data"],
 )
 def test_an_optional_argument_that_cannot_be_rebuilt_is_not_left_to_its_default(
     hypermodel: kt.HyperModel, why: str
