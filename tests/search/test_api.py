@@ -20,6 +20,7 @@ from search.cli import main
 from search.data import array_splits, form_words
 from search.engine import RunRequest
 from search.errors import DataError, SearchError, SearchInterrupted
+from search.storage import RunFolder
 from tests import user_models as um
 from tests.conftest import ROOT, import_or_missing
 
@@ -306,6 +307,9 @@ def test_a_lambda_works_in_process_but_not_across_processes(
     with pytest.raises(SearchError, match="cannot be imported again.*hypermodel="):
         search.resume(run.folder)
     resume = re.escape(f"search.resume({str(run.folder)!r}, hypermodel=...)")
+    RunFolder(run.folder).model_file.unlink(missing_ok=True)  # as a run interrupted before it
+    with pytest.raises(SearchError, match=rf"no model saved \(the run is interrupted\); .*: {resume}$"):
+        search.load(run.folder).best_model()
     with pytest.raises(SearchError, match=rf"other settings \(seed 0 -> 1\); .*, or `{resume}`$"):
         search.run(lambda hp: um.build(hp), x, y, tuner="random", max_trials=1, max_epochs=1,
                    results=tmp_path, name="ok", retrain=False, quiet=True, seed=1)  # fmt: skip
