@@ -123,7 +123,7 @@ def _array(value: Any, what: str, targets: bool = False) -> np.ndarray:
     if array.ndim == 0:
         raise DataError(f"{what}: a single value ({type(value).__name__}), not rows; pass an array of rows")
     if array.dtype.kind not in "biuf":
-        raise DataError(f"{what}: {_not_numbers(array.dtype, targets)}")
+        raise DataError(f"{what}: {_not_numbers(array, targets)}")
     if len(array) == 0:
         raise DataError(f"{what}: is empty; pass at least one row")
     if array.size == 0:
@@ -188,19 +188,21 @@ def _from_pandas(value: Any, what: str, targets: bool) -> Any:
     return value.to_numpy(dtype=dtype)
 
 
-def _not_numbers(dtype: np.dtype, targets: bool) -> str:
-    """What an array of ``dtype`` holds instead of real numbers, and the fix."""
-    if dtype.kind in "US" and targets:
+def _not_numbers(array: np.ndarray, targets: bool) -> str:
+    """What ``array`` holds instead of real numbers, and the fix."""
+    dtype, first = array.dtype, next(iter(array.flat), None)
+    strings = dtype.kind in "US" or (dtype.kind == "O" and isinstance(first, (str, bytes)))
+    if strings and targets:
         return (
             f"holds strings ({dtype}); encode the labels as integers first, e.g."
             " classes, y = np.unique(y, return_inverse=True)"
         )
-    if dtype.kind in "US":
+    if strings:
         return f"holds strings ({dtype}); pass numbers (encode text or categories first)"
     if dtype.kind == "c":
         return f"holds complex numbers ({dtype}); pass real numbers (e.g. np.real(x), np.abs(x))"
     if dtype.kind == "O":
-        return f"holds Python objects ({dtype}); pass numeric NumPy arrays"
+        return f"holds Python objects ({dtype}, e.g. {type(first).__name__}); pass numeric NumPy arrays"
     return f"holds {dtype} values; pass numbers"
 
 

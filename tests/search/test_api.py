@@ -670,7 +670,10 @@ def test_streams_are_looked_for_once_per_run_and_refused_by_data_too(
 
 def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
     x, y = um.tiny_data()
-    _refused(tmp_path, DataError, r"^x: holds Python objects", x=np.array([object()] * len(y)))
+    _refused(tmp_path, DataError, r"^x: holds Python objects \(object, e.g. object\); pass numeric",
+             x=np.array([object()] * len(y)))  # fmt: skip
+    _refused(tmp_path, DataError, r"^y: holds strings \(object\); encode the labels as integers first",
+             y=np.array(["a", "b", "c"], dtype=object)[y])  # a pandas column of text gives these
     _refused(tmp_path, DataError, r"^y: holds strings \(<U1\); encode the labels as integers first,"
              r" e.g. classes, y = np.unique\(y, return_inverse=True\)",
              y=np.array(["a", "b", "c"])[y])  # fmt: skip
