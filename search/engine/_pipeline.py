@@ -159,7 +159,7 @@ def _search_and_finish(ctx: RunContext, clock: RunClock) -> RunOutcome:
     """Search, choose, retrain and test, then mark the run finished; a stop signal stops
     the search or the final training at its next batch boundary (one that comes during
     the test lets the run finish)."""
-    with run_status(ctx.folder, clock), ctx.stopper:
+    with ctx.stopper, run_status(ctx.folder, clock):  # recorded while the stop's handler holds
         with _stops(ctx, final=False):
             searched = search_trials(ctx)
         with _stops(ctx, final=True):

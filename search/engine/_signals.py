@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -20,6 +21,10 @@ from search.tuners import Observer
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """The signals that stop a search at the next batch boundary."""
+STOPPING_GRACE = 2.0
+"""Seconds after a stop began (at a batch boundary, or a second Ctrl-C) during which more
+signals are let pass: the run records its state in milliseconds, and a KeyboardInterrupt
+raised inside that recording would lose its resume message. A later one still stops at once."""
 
 
 def interrupted(
@@ -60,13 +65,16 @@ class StopOnSignal(Observer):
     """An observer (and context manager) that turns SIGINT/SIGTERM into a clean stop.
 
     The first signal asks to stop at the next batch boundary; a second Ctrl-C stops at once
-    (KeyboardInterrupt). Either way the run stays resumable: finished trials are on disk,
-    the interrupted trial is run again on resume, and a final training (:meth:`callback`)
-    continues after its last epoch.
+    (KeyboardInterrupt), unless the stop began less than :data:`STOPPING_GRACE` ago (it is
+    being recorded, which a KeyboardInterrupt would cut short). Either way the run stays
+    resumable: finished trials are on disk, the interrupted trial is run again on resume,
+    and a final training (:meth:`callback`) continues after its last epoch.
     """
 
     def __init__(self) -> None:
         self.requested: int | None = None
+        self.stopping_since: float | None = None
+        """When the stop began (``time.monotonic()``); None: it has not."""
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopOnSignal:
@@ -86,12 +94,19 @@ class StopOnSignal(Observer):
         self._previous.clear()
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested is not None:
-            raise KeyboardInterrupt
-        self.requested = signum
+        if self.requested is None:
+            self.requested = signum
+            return
+        now = time.monotonic()
+        if self.stopping_since is not None and now - self.stopping_since < STOPPING_GRACE:
+            return  # the stop is being recorded
+        self.stopping_since = now
+        raise KeyboardInterrupt
 
     def check(self) -> None:
         if self.requested is not None:
+            if self.stopping_since is None:
+                self.stopping_since = time.monotonic()
             raise SearchStopped(self.requested)
 
     def trial_wanted(self) -> None:

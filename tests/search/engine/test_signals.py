@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import search
-from search.engine._signals import SearchStopped, StopOnSignal
+from search.engine import _signals
+from search.engine._signals import STOPPING_GRACE, SearchStopped, StopOnSignal
 from search.errors import SearchInterrupted
 from search.storage import RunFolder
 from tests import user_models as um
@@ -24,6 +25,32 @@ def test_a_stop_asked_while_the_search_waits_for_a_trial_stops_it_there() -> Non
     stop.requested = signal.SIGTERM
     with pytest.raises(SearchStopped):
         stop.trial_wanted()
+
+
+def test_a_signal_while_a_stop_is_recorded_lets_it_finish_and_a_later_one_stops_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run writes run.json and its resume message in milliseconds after the batch
+    boundary: an impatient second Ctrl-C landing there would lose both."""
+    clock = [100.0]
+    monkeypatch.setattr(_signals.time, "monotonic", lambda: clock[0])
+    stop = StopOnSignal()
+    stop._handle(signal.SIGINT, None)  # asks to stop at the next batch boundary
+    with pytest.raises(SearchStopped):
+        stop.check()  # the boundary: the stop begins
+    clock[0] += STOPPING_GRACE / 2
+    stop._handle(signal.SIGINT, None)  # let pass: the stop is being recorded
+    clock[0] += STOPPING_GRACE
+    with pytest.raises(KeyboardInterrupt):  # the recording hangs: stop at once
+        stop._handle(signal.SIGINT, None)
+
+
+def test_a_second_signal_before_the_batch_boundary_stops_at_once() -> None:
+    stop = StopOnSignal()
+    stop._handle(signal.SIGINT, None)
+    with pytest.raises(KeyboardInterrupt):  # a long batch: the user will not wait for it
+        stop._handle(signal.SIGINT, None)
+    stop._handle(signal.SIGINT, None)  # a third, as that KeyboardInterrupt is recorded
 
 
 class _TermAfterFirst(search.Observer):
