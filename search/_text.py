@@ -151,7 +151,10 @@ def stopped_because(meta: Mapping[str, Any], state: str) -> str | None:
 
 def resume_call(folder: Path, request: Mapping[str, Any]) -> str:
     """How a stopped run goes on: ``python -m search resume FOLDER``, or from Python for a
-    run on arrays whose hypermodel cannot be imported again (``request``: run.json's)."""
+    run on arrays whose hypermodel cannot be imported again, or started with an Experiment
+    object that no name finds (``request``: run.json's)."""
+    if request.get("from_object"):
+        return f"search.resume({str(folder)!r}, hypermodel=experiment)"
     if request.get("arrays") and not request.get("hypermodel"):
         return f"search.resume({str(folder)!r}, hypermodel=...)"
     return f"python -m search resume {shlex.quote(str(folder))}"

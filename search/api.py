@@ -39,6 +39,7 @@ from search.experiments import (
     describe,
     folder_name,
     is_hypermodel,
+    names,
     own_objects,
     refuse_search_on_import,
     user_experiment,
@@ -661,7 +662,8 @@ def _run_experiment(
             " name: pass it as 'file.py:NAME' or 'package.module:NAME', not as an object"
         )
     target = str(found or experiment.name)
-    request = replace(options, experiment=target, command=(ARRAY_COMMAND, target))
+    unnamed = found is None and experiment.name not in names()
+    request = replace(options, experiment=target, command=(ARRAY_COMMAND, target), from_object=unnamed)
     return _execute(request, experiment, quiet, observers)
 
 

@@ -64,7 +64,7 @@ class RunContext:
     @property
     def resume(self) -> str:
         """How the run goes on once stopped (:func:`resume_call`)."""
-        request = {"arrays": self.request.arrays, "hypermodel": self.request.hypermodel}
+        request = {key: getattr(self.request, key) for key in ("arrays", "hypermodel", "from_object")}
         return resume_call(self.folder.path, request)
 
 

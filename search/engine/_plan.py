@@ -66,6 +66,12 @@ class Plan:
 def experiment_of(request: RunRequest) -> experiments.Experiment:
     """The experiment a request names: a registered one, ``file.py:NAME`` /
     ``module:NAME``, or a run from Python on arrays kept in its folder."""
+    if request.from_object:
+        folder = request.results / request.experiment / str(request.name)
+        raise SearchError(
+            f"{folder}: was started from Python with an Experiment object, which no name finds"
+            f" again; continue it from Python: search.resume({str(folder)!r}, hypermodel=experiment)"
+        )
     if not request.arrays:
         return experiments.get(request.experiment, request.model)
     if request.name is None:

@@ -102,6 +102,9 @@ class RunRequest:
     RUN/data); None for experiments found by name."""
     arrays: bool = False
     """The data are arrays given from Python, kept in the run folder's ``data/``."""
+    from_object: bool = False
+    """Started from Python with an Experiment object that no name finds again: only
+    ``search.resume(folder, hypermodel=experiment)`` continues it."""
     data_dir: Path | None = None
     retrain: bool = True
     retrain_data: str = "validated"

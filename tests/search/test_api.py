@@ -465,10 +465,23 @@ def test_none_warm_start_is_no_warm_start(tmp_path: Path) -> None:
     assert run.meta["request"]["warm_start"] == []
 
 
-def test_an_experiment_object_stays_in_this_process(tmp_path: Path) -> None:
+def test_an_experiment_object_stays_in_this_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     experiment = search.Experiment.from_hypermodel("obj", um.build, lambda: search.Data(*um.tiny_data()))
     with pytest.raises(SearchError, match="pass it as 'file.py:NAME'"):
         search.run(experiment, tuner="optuna", workers=2, results=tmp_path, quiet=True)
+    folder = tmp_path / "obj" / "o"
+    resume = f"search.resume({str(folder)!r}, hypermodel=experiment)"
+    with pytest.raises(SearchInterrupted) as stopped:
+        search.run(experiment, tuner="random", max_trials=2, max_epochs=2, results=tmp_path, name="o",
+                   retrain=False, quiet=True, observers=[_CtrlC()])  # fmt: skip
+    assert str(stopped.value).endswith(f"; resume with: {resume}")
+    assert main(["resume", str(folder)]) == 2
+    assert capsys.readouterr().err.rstrip().endswith(f"continue it from Python: {resume}")
+    with pytest.raises(SearchError, match=re.escape(f"continue it from Python: {resume}")):
+        search.resume(folder)
+    assert search.resume(folder, hypermodel=experiment, quiet=True).status == "finished"
     with pytest.raises(SearchError, match="returned a tuple"):
         search.run(search.Experiment.from_hypermodel("bad", um.build, um.tiny_data),
                    tuner="random", results=tmp_path, quiet=True)  # fmt: skip
