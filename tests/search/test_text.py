@@ -49,8 +49,9 @@ def test_a_numpy_scalars_kind_reads_a_uint8() -> None:
         ({}, "python -m search resume '/r/my run'"),  # a built-in experiment's
         ({"arrays": True, "hypermodel": {"target": "m:build"}}, "python -m search resume '/r/my run'"),
         ({"arrays": True, "hypermodel": None}, "search.resume('/r/my run', hypermodel=...)"),
+        ({"from_object": True}, "search.resume('/r/my run', hypermodel=experiment)"),
     ],
-    ids=["by name", "importable", "python only"],
+    ids=["by name", "importable", "python only", "an experiment object"],
 )
 def test_a_stopped_run_is_resumed_where_its_hypermodel_can_be_found(request_: dict, said: str) -> None:
     assert resume_call(Path("/r/my run"), request_) == said
