@@ -39,9 +39,9 @@ from search.experiments import (
     describe,
     folder_name,
     is_hypermodel,
-    names,
     own_objects,
     refuse_search_on_import,
+    registered_as,
     user_experiment,
 )
 from search.quiet import quiet_libraries
@@ -656,14 +656,22 @@ def _run_experiment(
         request = replace(options, experiment=target, command=(ARRAY_COMMAND, target))
         return _execute(request, None, quiet, observers)
     found = (experiment.reference or {}).get("experiment")
-    if found is None and (options.workers > 1 or options.isolate):
+    registered = registered_as(experiment)  # a built-in's very object: other processes find it
+    if options.model is not None:
+        raise SearchError(
+            f"model {options.model!r}: an Experiment object is one model already; leave model out,"
+            f" or name the experiment instead: search.run({experiment.name!r}, model={options.model!r})"
+        )
+    if found is None and registered is None and (options.workers > 1 or options.isolate):
         raise SearchError(
             "workers and isolate run trials in other processes, which find an experiment by"
             " name: pass it as 'file.py:NAME' or 'package.module:NAME', not as an object"
         )
-    target = str(found or experiment.name)
-    unnamed = found is None and experiment.name not in names()
-    request = replace(options, experiment=target, command=(ARRAY_COMMAND, target), from_object=unnamed)
+    target, model = (str(found), None) if found is not None else registered or (experiment.name, None)
+    request = replace(
+        options, experiment=target, model=model, command=(ARRAY_COMMAND, target),
+        from_object=found is None and registered is None,
+    )
     return _execute(request, experiment, quiet, observers)
 
 

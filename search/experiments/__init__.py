@@ -22,6 +22,7 @@ from search.experiments._registry import (
     models,
     names,
     register,
+    registered_as,
     user_experiment,
 )
 from search.experiments._user import (
@@ -53,6 +54,7 @@ __all__ = [
     "reference_of",
     "refuse_search_on_import",
     "register",
+    "registered_as",
     "resolve",
     "user_experiment",
 ]

@@ -240,6 +240,24 @@ def models(name: str) -> list[str]:
     return list(_VARIANTS.get(name, {}))
 
 
+def registered_as(experiment: Experiment) -> tuple[str, str | None] | None:
+    """The name (and model, ``--model``) :func:`get` finds this very object by.
+
+    Args:
+        experiment: an experiment object.
+
+    Returns:
+        ``(name, model)``, model None for an experiment of one model; None when the object is
+        not a registered one (another object of a built-in's name included).
+    """
+    for model, variant in _VARIANTS.get(experiment.name, {}).items():
+        if variant is experiment:
+            return experiment.name, model
+    if _EXPERIMENTS.get(experiment.name) is experiment:
+        return experiment.name, None
+    return None
+
+
 def names() -> list[str]:
     """The built-in experiments' names.
 

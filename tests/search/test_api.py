@@ -465,13 +465,16 @@ def test_none_warm_start_is_no_warm_start(tmp_path: Path) -> None:
     assert run.meta["request"]["warm_start"] == []
 
 
+@pytest.mark.parametrize("name", ["obj", "fashion"])  # a built-in's name finds the built-in
 def test_an_experiment_object_stays_in_this_process(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
-    experiment = search.Experiment.from_hypermodel("obj", um.build, lambda: search.Data(*um.tiny_data()))
+    experiment = search.Experiment.from_hypermodel(name, um.build, lambda: search.Data(*um.tiny_data()))
     with pytest.raises(SearchError, match="pass it as 'file.py:NAME'"):
         search.run(experiment, tuner="optuna", workers=2, results=tmp_path, quiet=True)
-    folder = tmp_path / "obj" / "o"
+    with pytest.raises(SearchError, match=f"is one model already; .*search.run[(]'{name}', model='cnn'[)]$"):
+        search.run(experiment, tuner="random", model="cnn", results=tmp_path, quiet=True)
+    folder = tmp_path / name / "o"
     resume = f"search.resume({str(folder)!r}, hypermodel=experiment)"
     with pytest.raises(SearchInterrupted) as stopped:
         search.run(experiment, tuner="random", max_trials=2, max_epochs=2, results=tmp_path, name="o",
@@ -485,6 +488,18 @@ def test_an_experiment_object_stays_in_this_process(
     with pytest.raises(SearchError, match="returned a tuple"):
         search.run(search.Experiment.from_hypermodel("bad", um.build, um.tiny_data),
                    tuner="random", results=tmp_path, quiet=True)  # fmt: skip
+
+
+def test_a_built_in_experiment_object_is_found_by_its_name_and_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests: list[RunRequest] = []
+    monkeypatch.setattr(search.api, "_execute", lambda request, *args: requests.append(request))
+    for experiment in (search.experiments.get("fashion"), search.experiments.get("images", "transfer")):
+        search.run(experiment, tuner="optuna", workers=2, results=tmp_path, quiet=True)
+    assert [(r.experiment, r.model, r.from_object) for r in requests] == [
+        ("fashion", None, False), ("images", "transfer", False)
+    ]
 
 
 def test_probed_inputs_are_refused(tmp_path: Path) -> None:

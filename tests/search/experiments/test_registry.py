@@ -42,3 +42,12 @@ def test_from_hypermodel_refuses_what_a_run_could_not_take_at_once(
 def test_from_hypermodel_takes_numpy_numbers() -> None:
     experiment = search.Experiment.from_hypermodel("mine", um.build, _data, max_trials=np.int64(2))
     assert experiment.budgets["random"] == (2, 6)
+
+
+def test_registered_as_finds_the_very_object_only() -> None:
+    get, registered_as = search.experiments.get, search.experiments.registered_as
+    assert registered_as(get("fashion")) == ("fashion", None)
+    assert registered_as(get("images", "transfer")) == ("images", "transfer")
+    assert registered_as(get("images")) == ("images", "cnn")
+    look_alike = search.Experiment.from_hypermodel("fashion", um.build, lambda: search.Data(*um.tiny_data()))
+    assert registered_as(look_alike) is None
