@@ -36,14 +36,16 @@ from search.experiments import (
     Experiment,
     Reference,
     absolute_reference,
+    built_in_as,
     describe,
     folder_name,
     is_hypermodel,
+    names,
     own_objects,
     refuse_search_on_import,
-    registered_as,
     user_experiment,
 )
+from search.experiments import get as get_experiment
 from search.quiet import quiet_libraries
 from search.ranking import CONVERGED_EPOCHS, TOLERANCE, trials_table
 from search.report import empty_rule_columns, load_report, write_report
@@ -653,10 +655,12 @@ def _run_experiment(
     its name or reference (``"file.py:NAME"``) only."""
     if isinstance(experiment, str):
         target = absolute_reference(experiment)
-        request = replace(options, experiment=target, command=(ARRAY_COMMAND, target))
-        return _execute(request, None, quiet, observers)
+        if target not in names() or built_in_as(get_experiment(target)) is not None:
+            request = replace(options, experiment=target, command=(ARRAY_COMMAND, target))
+            return _execute(request, None, quiet, observers)
+        experiment = get_experiment(target, options.model)  # registered in this process only
     found = (experiment.reference or {}).get("experiment")
-    registered = registered_as(experiment)  # a built-in's very object: other processes find it
+    registered = built_in_as(experiment)  # a built-in's very object: other processes find it
     if options.model is not None:
         raise SearchError(
             f"model {options.model!r}: an Experiment object is one model already; leave model out,"
@@ -664,8 +668,9 @@ def _run_experiment(
         )
     if found is None and registered is None and (options.workers > 1 or options.isolate):
         raise SearchError(
-            "workers and isolate run trials in other processes, which find an experiment by"
-            " name: pass it as 'file.py:NAME' or 'package.module:NAME', not as an object"
+            f"experiment {experiment.name!r}: workers and isolate run trials in other processes,"
+            " which do not find an experiment made in this one; pass it as 'file.py:NAME' or"
+            " 'package.module:NAME'"
         )
     target, model = (str(found), None) if found is not None else registered or (experiment.name, None)
     request = replace(

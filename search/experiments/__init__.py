@@ -16,13 +16,14 @@ from search.experiments._registry import (
     DataOptions,
     Experiment,
     ModelOptions,
+    built_in_as,
     folder_name,
     from_run,
     get,
     models,
     names,
     register,
-    registered_as,
+    seal_built_ins,
     user_experiment,
 )
 from search.experiments._user import (
@@ -34,6 +35,8 @@ from search.experiments._user import (
     own_objects,
 )
 
+seal_built_ins()  # what register() adds after this lives in the caller's process only
+
 __all__ = [
     "KERAS_BATCH_SIZE",
     "DataOptions",
@@ -42,6 +45,7 @@ __all__ = [
     "Reference",
     "UserHyperModel",
     "absolute_reference",
+    "built_in_as",
     "describe",
     "folder_name",
     "from_run",
@@ -54,7 +58,6 @@ __all__ = [
     "reference_of",
     "refuse_search_on_import",
     "register",
-    "registered_as",
     "resolve",
     "user_experiment",
 ]

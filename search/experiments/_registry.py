@@ -210,6 +210,8 @@ class Experiment:
 _EXPERIMENTS: dict[str, Experiment] = {}
 _VARIANTS: dict[str, dict[str, Experiment]] = {}
 """Experiments with a choice of model (``--model``): name -> model -> experiment."""
+_BUILT_IN: list[Experiment] = []
+"""The experiments every process registers (:func:`seal_built_ins`)."""
 
 
 def register(experiment: Experiment) -> None:
@@ -240,22 +242,28 @@ def models(name: str) -> list[str]:
     return list(_VARIANTS.get(name, {}))
 
 
-def registered_as(experiment: Experiment) -> tuple[str, str | None] | None:
-    """The name (and model, ``--model``) :func:`get` finds this very object by.
+def seal_built_ins() -> None:
+    """Mark the experiments registered so far (by importing ``search.experiments``) as
+    built-in: any process finds them by name; ones registered later live in their process."""
+    _BUILT_IN.extend([*_EXPERIMENTS.values(), *(e for v in _VARIANTS.values() for e in v.values())])
+
+
+def built_in_as(experiment: Experiment) -> tuple[str, str | None] | None:
+    """The name (and model, ``--model``) any process finds this very object by.
 
     Args:
         experiment: an experiment object.
 
     Returns:
         ``(name, model)``, model None for an experiment of one model; None when the object is
-        not a registered one (another object of a built-in's name included).
+        not a built-in one (another object of a built-in's name, one registered by the caller).
     """
+    if not any(experiment is known for known in _BUILT_IN):
+        return None
     for model, variant in _VARIANTS.get(experiment.name, {}).items():
         if variant is experiment:
             return experiment.name, model
-    if _EXPERIMENTS.get(experiment.name) is experiment:
-        return experiment.name, None
-    return None
+    return experiment.name, None
 
 
 def names() -> list[str]:

@@ -497,8 +497,13 @@ def test_a_built_in_experiment_object_is_found_by_its_name_and_model(
     monkeypatch.setattr(search.api, "_execute", lambda request, *args: requests.append(request))
     for experiment in (search.experiments.get("fashion"), search.experiments.get("images", "transfer")):
         search.run(experiment, tuner="optuna", workers=2, results=tmp_path, quiet=True)
+    mine = search.Experiment.from_hypermodel("mine", um.build, lambda: search.Data(*um.tiny_data()))
+    monkeypatch.setitem(search.experiments._registry._EXPERIMENTS, "mine", mine)
+    search.run("mine", tuner="random", results=tmp_path, quiet=True)  # registered in this process
+    with pytest.raises(SearchError, match="^experiment 'mine': workers and isolate .* do not find"):
+        search.run("mine", tuner="random", isolate=True, results=tmp_path, quiet=True)
     assert [(r.experiment, r.model, r.from_object) for r in requests] == [
-        ("fashion", None, False), ("images", "transfer", False)
+        ("fashion", None, False), ("images", "transfer", False), ("mine", None, True)
     ]
 
 

@@ -44,10 +44,14 @@ def test_from_hypermodel_takes_numpy_numbers() -> None:
     assert experiment.budgets["random"] == (2, 6)
 
 
-def test_registered_as_finds_the_very_object_only() -> None:
-    get, registered_as = search.experiments.get, search.experiments.registered_as
-    assert registered_as(get("fashion")) == ("fashion", None)
-    assert registered_as(get("images", "transfer")) == ("images", "transfer")
-    assert registered_as(get("images")) == ("images", "cnn")
+def test_built_in_as_finds_the_very_object_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    get, built_in_as = search.experiments.get, search.experiments.built_in_as
+    assert built_in_as(get("fashion")) == ("fashion", None)
+    assert built_in_as(get("images", "transfer")) == ("images", "transfer")
+    assert built_in_as(get("images")) == ("images", "cnn")
     look_alike = search.Experiment.from_hypermodel("fashion", um.build, lambda: search.Data(*um.tiny_data()))
-    assert registered_as(look_alike) is None
+    assert built_in_as(look_alike) is None
+    monkeypatch.setattr(search.experiments._registry, "_EXPERIMENTS", {})
+    search.experiments.register(look_alike)  # in this process only
+    assert get("fashion") is look_alike
+    assert built_in_as(look_alike) is None
