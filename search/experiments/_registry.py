@@ -215,10 +215,11 @@ _BUILT_IN: list[Experiment] = []
 
 
 def register(experiment: Experiment) -> None:
-    """Make ``experiment`` a built-in experiment, under its name (replacing one of that name).
+    """Make ``experiment`` findable by its name (replacing one of that name) in this process:
+    the package's own at import are built-in, found by every process; yours stay in yours.
 
     Args:
-        experiment: the experiment; ``python -m search run`` and :func:`get` find it by its name.
+        experiment: the experiment; :func:`get` and ``search.run(NAME)`` find it by its name.
     """
     _EXPERIMENTS[experiment.name] = experiment
 
