@@ -39,18 +39,23 @@ _RENAMED = {"Data": "ArrayData"}
 __all__ = sorted(_EXPORTS)
 
 
+_MODULES = ("experiments",)
+"""Subpackages the API names (``search.experiments.get("fashion")``), imported on first use too."""
+
+
 def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
+    if name not in _EXPORTS and name not in _MODULES:
         raise AttributeError(f"module 'search' has no attribute {name!r}")
-    module = _EXPORTS[name]
+    module = f"search.{name}" if name in _MODULES else _EXPORTS[name]
     if module in sys.modules or "tensorflow" in sys.modules:
-        value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
+        loaded = importlib.import_module(module)
     else:  # the API is what loads Keras (and TensorFlow): without their loading notices
         with stderr_kept_back():
-            value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
+            loaded = importlib.import_module(module)
+    value = loaded if name in _MODULES else getattr(loaded, _RENAMED.get(name, name))
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted([*globals(), *_EXPORTS, *_MODULES])

@@ -267,3 +267,9 @@ def test_the_command_line_loads_no_keras_before_it_chooses_the_backend() -> None
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_experiments_package_is_there_after_import_search_quietly() -> None:
+    code = "import search; print(search.experiments.get('images', 'transfer').name)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (done.stdout, done.stderr) == ("images\n", "")
