@@ -40,6 +40,7 @@ from search.experiments import (
     describe,
     folder_name,
     is_hypermodel,
+    models,
     names,
     own_objects,
     refuse_search_on_import,
@@ -659,25 +660,51 @@ def _run_experiment(
             request = replace(options, experiment=target, command=(ARRAY_COMMAND, target))
             return _execute(request, None, quiet, observers)
         experiment = get_experiment(target, options.model)  # registered in this process only
-    found = (experiment.reference or {}).get("experiment")
-    registered = built_in_as(experiment)  # a built-in's very object: other processes find it
     if options.model is not None:
         raise SearchError(
             f"model {options.model!r}: an Experiment object is one model already; leave model out,"
             f" or name the experiment instead: search.run({experiment.name!r}, model={options.model!r})"
         )
-    if found is None and registered is None and (options.workers > 1 or options.isolate):
+    target, model, in_process = _recorded_as(experiment)
+    if in_process and (options.workers > 1 or options.isolate):
         raise SearchError(
             f"experiment {experiment.name!r}: workers and isolate run trials in other processes,"
             " which do not find an experiment made in this one; pass it as 'file.py:NAME' or"
             " 'package.module:NAME'"
         )
-    target, model = (str(found), None) if found is not None else registered or (experiment.name, None)
     request = replace(
-        options, experiment=target, model=model, command=(ARRAY_COMMAND, target),
-        from_object=found is None and registered is None,
+        options, experiment=target, model=model, command=(ARRAY_COMMAND, target), from_object=in_process
     )
     return _execute(request, experiment, quiet, observers)
+
+
+def _recorded_as(experiment: Experiment) -> tuple[str, str | None, bool]:
+    """How run.json names an Experiment object's run: the experiment, its model, and whether
+    only this process finds it (neither a reference nor a built-in's very object)."""
+    found = (experiment.reference or {}).get("experiment")
+    if found is not None:
+        return str(found), None, False
+    built_in = built_in_as(experiment)
+    return (experiment.name, None, True) if built_in is None else (*built_in, False)
+
+
+def _started_as(name: str, model: str | None, in_process: bool) -> str:
+    """An experiment and its model as a run started with them, for a message and to compare
+    (``--model`` left out: the default one of several)."""
+    model = model if in_process else model or next(iter(models(name)), None)
+    return repr(name) + ("" if model is None else f" (model {model!r})")
+
+
+def _check_resumed_with(folder: Path, request: RunRequest, experiment: Experiment) -> None:
+    """The Experiment object given to resume a run is the one it was started with (by name
+    and model), not one that would start a new run elsewhere."""
+    given = _started_as(*_recorded_as(experiment))
+    started = _started_as(request.experiment, request.model, request.from_object)
+    if given != started:
+        raise SearchError(
+            f"hypermodel: the Experiment given is {given}, but {folder} is a run of {started};"
+            " pass the Experiment it was started with"
+        )
 
 
 def _execute(
@@ -767,7 +794,13 @@ def resume(
     if hypermodel is None:
         return _execute(request, None, quiet, observers)
     if isinstance(hypermodel, Experiment):
+        _check_resumed_with(run_folder.path, request, hypermodel)
         return _execute(request, hypermodel, quiet, observers)
+    if request.from_object:
+        raise SearchError(
+            f"hypermodel ({a_kind(hypermodel)}): {run_folder.path} was started with an Experiment"
+            f" object; pass it: search.resume({str(run_folder.path)!r}, hypermodel=experiment)"
+        )
     if not request.arrays:
         raise SearchError(
             f"{run_folder.path}: a run of experiment {request.experiment!r} rebuilds its own"

@@ -7,6 +7,7 @@ import os
 import re
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 import search
+import search.api
 from search.cli import main
 from search.data import array_splits, form_words
 from search.engine import RunRequest
@@ -484,7 +486,13 @@ def test_an_experiment_object_stays_in_this_process(
     assert capsys.readouterr().err.rstrip().endswith(f"continue it from Python: {resume}")
     with pytest.raises(SearchError, match=re.escape(f"continue it from Python: {resume}")):
         search.resume(folder)
+    with pytest.raises(SearchError, match=re.escape(f"started with an Experiment object; pass it: {resume}")):
+        search.resume(folder, hypermodel=um.build)
+    other = search.Experiment.from_hypermodel("other", um.build, lambda: search.Data(*um.tiny_data()))
+    with pytest.raises(SearchError, match=f"is 'other', but {re.escape(str(folder))} is a run of '{name}';"):
+        search.resume(folder, hypermodel=other)
     assert search.resume(folder, hypermodel=experiment, quiet=True).status == "finished"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [name]
     with pytest.raises(SearchError, match="returned a tuple"):
         search.run(search.Experiment.from_hypermodel("bad", um.build, um.tiny_data),
                    tuner="random", results=tmp_path, quiet=True)  # fmt: skip
@@ -505,6 +513,16 @@ def test_a_built_in_experiment_object_is_found_by_its_name_and_model(
     assert [(r.experiment, r.model, r.from_object) for r in requests] == [
         ("fashion", None, False), ("images", "transfer", False), ("mine", None, True)
     ]
+
+
+def test_a_run_resumes_with_the_experiment_and_model_it_started_with(tmp_path: Path) -> None:
+    get = search.experiments.get
+    cli_run = RunRequest(experiment="images", tuner="random")  # --model left out: cnn
+    search.api._check_resumed_with(tmp_path, cli_run, get("images", "cnn"))
+    search.api._check_resumed_with(tmp_path, replace(cli_run, model="transfer"), get("images", "transfer"))
+    wrong = r"is 'images' \(model 'transfer'\), but .* of 'images' \(model 'cnn'\)"
+    with pytest.raises(SearchError, match=wrong):
+        search.api._check_resumed_with(tmp_path, cli_run, get("images", "transfer"))
 
 
 def test_probed_inputs_are_refused(tmp_path: Path) -> None:
@@ -681,7 +699,6 @@ def test_streams_are_looked_for_once_per_run_and_refused_by_data_too(
 ) -> None:
     """search.run looks for a stream once, before any work; an experiment's search.Data
     still refuses one when it splits."""
-    import search.api
     import search.data._arrays as arrays
 
     calls: list[tuple[Any, ...]] = []
