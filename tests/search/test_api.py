@@ -432,6 +432,7 @@ def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Pa
         ("experiment", 5, r"^experiment \(5\): give the experiment's name as a str"),
         ("results", 5, r"^results \(5\): give the results root, e.g. 'results', as a str or pathlib.Path$"),
         ("results", None, r"^results \(None\): give the results root"),
+        ("data_dir", 123, r"^data_dir \(123\): give the data's folder, as a str or pathlib.Path$"),
         ("track", 5, r"^track \(5\): give 'mlflow', 'mlflow=URI', 'tensorboard', or a list of these$"),
         ("track", [5], r"^track \(\[5\]\): give 'mlflow'"),
         ("tolerance", "x", r"^tolerance \('x'\) must be a number in \[0, 1\)$"),
