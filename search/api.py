@@ -371,7 +371,7 @@ def run(
     data = {"x": x, "y": y, "validation_data": validation_data, "test_data": test_data,
             "sample_weight": sample_weight, "class_weight": class_weight}  # fmt: skip
     if isinstance(hypermodel, (str, Experiment)) and all(value is None for value in data.values()):
-        return _run_experiment(hypermodel, options, quiet, observers)
+        return _run_experiment(hypermodel, options, quiet, observers, experiment)
     _check_given(hypermodel, data, options)
     splits = array_splits(
         x, y, validation_data, validation_split, test_data, seed, sample_weight, class_weight
@@ -651,10 +651,18 @@ def _run_experiment(
     options: RunRequest,
     quiet: bool,
     observers: Sequence[Observer] = (),
+    filed_as: str | None = None,
 ) -> Run:
     """``search.run("fashion", ...)``: the main command from Python. An Experiment object
     runs in this process; other processes (workers, isolate, resume) find an experiment by
-    its name or reference (``"file.py:NAME"``) only."""
+    its name or reference (``"file.py:NAME"``) only. ``filed_as``: ``search.run``'s
+    ``experiment``, which names runs on arrays only."""
+    if filed_as is not None:
+        named = experiment if isinstance(experiment, str) else experiment.name
+        raise SearchError(
+            f"experiment ({filed_as!r}): names a run on arrays; a run of experiment {named!r} is"
+            " filed under that name: leave experiment out (name= names the run)"
+        )
     if isinstance(experiment, str):
         target = absolute_reference(experiment)
         if target not in names() or built_in_as(get_experiment(target)) is not None:

@@ -514,6 +514,9 @@ def test_a_built_in_experiment_object_is_found_by_its_name_and_model(
     assert [(r.experiment, r.model, r.from_object) for r in requests] == [
         ("fashion", None, False), ("images", "transfer", False), ("mine", None, True)
     ]
+    for given in ("fashion", search.experiments.get("fashion")):
+        with pytest.raises(SearchError, match=r"^experiment \('foo'\): names a run on arrays; "):
+            search.run(given, experiment="foo", results=tmp_path, quiet=True)
 
 
 def test_a_run_resumes_with_the_experiment_and_model_it_started_with(tmp_path: Path) -> None:
