@@ -194,8 +194,9 @@ def _not_numbers(array: np.ndarray, targets: bool) -> str:
     strings = dtype.kind in "US" or (dtype.kind == "O" and isinstance(first, (str, bytes)))
     if strings and targets:
         return (
-            f"holds strings ({dtype}); encode the labels as integers first, e.g."
-            " classes, y = np.unique(y, return_inverse=True)"
+            f"holds strings ({dtype}); encode the labels as integers first, by one mapping for"
+            " every split, e.g. classes = np.unique(y), then np.searchsorted(classes, labels) for"
+            " y and for the validation and test labels"
         )
     if strings:
         return f"holds strings ({dtype}); pass numbers (encode text or categories first)"

@@ -729,8 +729,11 @@ def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
     _refused(tmp_path, DataError, r"^y: holds strings \(object\); encode the labels as integers first",
              y=np.array(["a", "b", "c"], dtype=object)[y])  # a pandas column of text gives these
     _refused(tmp_path, DataError, r"^y: holds strings \(<U1\); encode the labels as integers first,"
-             r" e.g. classes, y = np.unique\(y, return_inverse=True\)",
+             r" by one mapping for every split, e.g. classes = np.unique\(y\), then"
+             r" np.searchsorted\(classes, labels\) for y and for the validation and test labels$",
              y=np.array(["a", "b", "c"])[y])  # fmt: skip
+    _refused(tmp_path, DataError, r"^validation_data\[1\] \(y\): holds strings .* by one mapping",
+             validation_data=(x, np.array(["a", "b", "c"])[y]))  # fmt: skip
     _refused(tmp_path, DataError, r"^x: holds strings \(<U\d+\); pass numbers", x=x.astype(str))
     _refused(tmp_path, DataError, r"^x: holds complex numbers \(complex128\); pass real", x=x.astype(complex))
     _refused(tmp_path, DataError, r"^x: a single value \(int\), not rows; pass an array", x=5)
