@@ -354,11 +354,11 @@ def run(
         experiment="check", tuner=tuner, objective=objective, direction=direction,
         max_trials=_plain(max_trials), max_epochs=_plain(max_epochs), name=name, seed=_plain(seed),
         fix=_fixed(fix), results=_as_path(results, "results", "the results root, e.g. 'results'"),
-        space=_space_path(space), factor=_plain(factor), baseline=baseline, retrain=retrain,
+        space=_space_path(space), factor=_plain(factor), baseline=_plain(baseline), retrain=_plain(retrain),
         retrain_data=retrain_data, retrain_max_epochs=_plain(retrain_max_epochs), retrain_from=retrain_from,
         retrain_schedule=retrain_schedule,
         converged_epochs=_plain(converged_epochs), tolerance=_plain(tolerance), sampler=sampler,
-        pruner=pruner, storage=storage, workers=_plain(workers), isolate=isolate,
+        pruner=pruner, storage=storage, workers=_plain(workers), isolate=_plain(isolate),
         keep_best=_kept(_plain(keep_best)), precision=precision,
         train_size=_train_size(_plain(train_size)), full_train=train_size == "all",
         val_size=_plain(val_size),
@@ -374,7 +374,7 @@ def run(
         return _run_experiment(hypermodel, options, quiet, observers, experiment)
     _check_given(hypermodel, data, options)
     splits = array_splits(
-        x, y, validation_data, validation_split, test_data, seed, sample_weight, class_weight
+        x, y, validation_data, _plain(validation_split), test_data, seed, sample_weight, _plain(class_weight)
     )
     user = experiment_for(hypermodel, experiment, options.space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
@@ -386,20 +386,26 @@ def run(
 
 
 def _plain(value: Any) -> Any:
-    """A NumPy number (``run.trials["epochs"].max()``, ``np.int64(3)``) as Python's, as Keras
-    takes it: KerasTuner's state files are JSON, which has no NumPy types; anything else as
-    it is (the request's check names what is wrong with it).
+    """A NumPy scalar (``run.trials["epochs"].max()``, ``np.int64(3)``) as the Python value
+    it shows as, as Keras takes it: KerasTuner's state files are JSON, which has no NumPy
+    types; a mapping's keys and values likewise; anything else as it is (the request's
+    check names what is wrong with it).
 
     Args:
         value: a keyword's value.
 
     Returns:
-        ``value``, a NumPy integer as an int and a NumPy float as a float.
+        ``value``: a NumPy bool as a bool, integer as an int, float as the float it prints
+        as (``np.float32(0.2)``: 0.2, not 0.20000000298023224).
     """
+    if isinstance(value, np.bool_):
+        return bool(value)
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
-        return float(value)
+        return float(str(value))
+    if isinstance(value, Mapping):
+        return {_plain(key): _plain(item) for key, item in value.items()}
     return value
 
 
@@ -462,7 +468,7 @@ def _shown(value: Any) -> str:
     """``value`` in a message: an array as such (a NumPy scalar as its number), callbacks
     by their class."""
     if isinstance(value, np.generic):
-        return repr(value.item())
+        return repr(_plain(value))
     if hasattr(value, "shape"):
         return "an array"
     if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float, str)) for v in value):
@@ -482,8 +488,7 @@ def _refuse_keras_tuner_options(given: Mapping[str, Any]) -> None:
                 " (or tune it there with hp.*)"
             )
         if keyword in RENAMED:
-            plain = value.item() if isinstance(value, np.generic) else value
-            raise SearchError(f"{keyword} ({_shown(value)}): " + RENAMED[keyword].format(value=plain))
+            raise SearchError(f"{keyword} ({_shown(value)}): " + RENAMED[keyword].format(value=_plain(value)))
         raise TypeError(f"run() got an unexpected keyword argument {keyword!r}")
 
 
@@ -591,7 +596,7 @@ def _fixed(fix: Any) -> dict[str, Any]:
                 f"fix: the key {name!r} ({type(name).__name__}) is not a hyperparameter's name;"
                 " give names as str, e.g. fix={'learning_rate': 0.001}"
             )
-    return dict(fix)
+    return _plain(fix)
 
 
 def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run] | None) -> tuple[Path, ...]:
@@ -722,6 +727,7 @@ def _execute(
     quiet: bool,
     observers: Sequence[Observer] = (),
 ) -> Run:
+    quiet = _plain(quiet)
     if not isinstance(quiet, bool):
         raise SearchError(f"quiet ({quiet!r}): give True or False")
     console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)

@@ -1290,11 +1290,18 @@ def test_numpy_numbers_are_taken_as_pythons(tmp_path: Path) -> None:
     """Values read off a DataFrame or an array (``np.int64``) reached KerasTuner's oracle,
     whose JSON state file cannot hold them: a TypeError after the run folder was made."""
     run = _run(um.build, tmp_path, "hyperband", factor=np.int64(2), max_epochs=np.int64(2),
-               max_trials=np.int64(1), seed=np.uint32(3), tolerance=np.float32(0.01))  # fmt: skip
+               max_trials=np.int64(1), seed=np.uint32(3), tolerance=np.float32(0.01),
+               quiet=np.bool_(True), baseline=np.bool_(True), validation_split=np.float32(0.3),
+               class_weight={np.int64(0): np.float32(2.0)})  # fmt: skip
     assert run.status == "finished"
     budget = run.meta["budget"]
     assert (budget["factor"], budget["max_epochs"], budget["max_trials"]) == (2, 2, 1)
-    assert run.meta["request"]["tolerance"] == pytest.approx(0.01)
+    assert run.meta["request"]["tolerance"] == 0.01  # as it prints, not float32's 0.009999999776...
+    assert run.meta["request"]["baseline"] is True
+    _refused(tmp_path, SearchError, r"^tolerance \(-0.1\) must be", tolerance=np.float32(-0.1))
+    _refused(tmp_path, DataError, r"^class_weight\[0\]: -1.0; give",
+             class_weight={np.int64(0): np.float32(-1)})  # fmt: skip
+    _refused(tmp_path, SearchError, r"^validation_split \(1.5\) must be", validation_split=np.float32(1.5))
 
 
 @pytest.mark.parametrize("kept", ["null", "missing"])
