@@ -374,7 +374,8 @@ def run(
         return _run_experiment(hypermodel, options, quiet, observers, experiment)
     _check_given(hypermodel, data, options)
     splits = array_splits(
-        x, y, validation_data, _plain(validation_split), test_data, seed, sample_weight, _plain(class_weight)
+        x, y, validation_data, _plain(validation_split), test_data, seed, sample_weight,
+        _plain_mapping(class_weight),
     )
     user = experiment_for(hypermodel, experiment, options.space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
@@ -388,8 +389,7 @@ def run(
 def _plain(value: Any) -> Any:
     """A NumPy scalar (``run.trials["epochs"].max()``, ``np.int64(3)``) as the Python value
     it shows as, as Keras takes it: KerasTuner's state files are JSON, which has no NumPy
-    types; a mapping's keys and values likewise; anything else as it is (the request's
-    check names what is wrong with it).
+    types; anything else as it is (the request's check names what is wrong with it).
 
     Args:
         value: a keyword's value.
@@ -402,8 +402,16 @@ def _plain(value: Any) -> Any:
         return bool(value)
     if isinstance(value, np.integer):
         return int(value)
-    if isinstance(value, np.floating):
-        return float(str(value))
+    if isinstance(value, np.float64):
+        return float(value)
+    if isinstance(value, np.floating):  # the shortest digits that read back as this value
+        return float(np.format_float_positional(value, unique=True))
+    return value
+
+
+def _plain_mapping(value: Any) -> Any:
+    """A mapping (``fix``, ``class_weight``) with its NumPy keys and values as Python's
+    (:func:`_plain`); anything else as it is."""
     if isinstance(value, Mapping):
         return {_plain(key): _plain(item) for key, item in value.items()}
     return value
@@ -467,8 +475,10 @@ RENAMED = {
 def _shown(value: Any) -> str:
     """``value`` in a message: an array as such (a NumPy scalar as its number), callbacks
     by their class."""
-    if isinstance(value, np.generic):
+    if isinstance(value, np.number | np.bool_):
         return repr(_plain(value))
+    if isinstance(value, np.generic):
+        return repr(value.item())
     if hasattr(value, "shape"):
         return "an array"
     if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float, str)) for v in value):
@@ -596,7 +606,7 @@ def _fixed(fix: Any) -> dict[str, Any]:
                 f"fix: the key {name!r} ({type(name).__name__}) is not a hyperparameter's name;"
                 " give names as str, e.g. fix={'learning_rate': 0.001}"
             )
-    return _plain(fix)
+    return _plain_mapping(fix)
 
 
 def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run] | None) -> tuple[Path, ...]:
@@ -673,12 +683,9 @@ def _run_experiment(
         if target not in names() or built_in_as(get_experiment(target)) is not None:
             request = replace(options, experiment=target, command=(ARRAY_COMMAND, target))
             return _execute(request, None, quiet, observers)
-        experiment = get_experiment(target, options.model)  # registered in this process only
+        experiment = get_experiment(target)  # registered in this process only
     if options.model is not None:
-        raise SearchError(
-            f"model {options.model!r}: an Experiment object is one model already; leave model out,"
-            f" or name the experiment instead: search.run({experiment.name!r}, model={options.model!r})"
-        )
+        raise SearchError(_model_refusal(experiment, options.model))
     target, model, in_process = _recorded_as(experiment)
     if in_process and (options.workers > 1 or options.isolate):
         raise SearchError(
@@ -692,32 +699,54 @@ def _run_experiment(
     return _execute(request, experiment, quiet, observers)
 
 
+def _model_refusal(experiment: Experiment, model: str) -> str:
+    """Why ``model=`` does not go with an Experiment object, and the call that picks it
+    where a built-in experiment has that model."""
+    built_in = built_in_as(experiment)
+    if built_in is not None and model in models(built_in[0]):
+        instead = f", or name the experiment instead: search.run({built_in[0]!r}, model={model!r})"
+    else:
+        instead = ""
+    named = f"experiment {experiment.name!r}"
+    return f"model {model!r}: {named} is given as one model already; leave model out{instead}"
+
+
 def _recorded_as(experiment: Experiment) -> tuple[str, str | None, bool]:
     """How run.json names an Experiment object's run: the experiment, its model, and whether
     only this process finds it (neither a reference nor a built-in's very object)."""
     found = (experiment.reference or {}).get("experiment")
     if found is not None:
-        return str(found), None, False
+        return absolute_reference(str(found)), None, False
     built_in = built_in_as(experiment)
     return (experiment.name, None, True) if built_in is None else (*built_in, False)
 
 
 def _started_as(name: str, model: str | None, in_process: bool) -> str:
-    """An experiment and its model as a run started with them, for a message and to compare
-    (``--model`` left out: the default one of several)."""
+    """An experiment as a run names it, for a message and to compare: its model (the
+    default one of several where ``--model`` was left out), and whether it was made in its
+    process."""
     model = model if in_process else model or next(iter(models(name)), None)
-    return repr(name) + ("" if model is None else f" (model {model!r})")
+    shown = repr(name) + ("" if model is None else f" (model {model!r})")
+    return f"{shown}, made in its process" if in_process else shown
 
 
 def _check_resumed_with(folder: Path, request: RunRequest, experiment: Experiment) -> None:
-    """The Experiment object given to resume a run is the one it was started with (by name
-    and model), not one that would start a new run elsewhere."""
-    given = _started_as(*_recorded_as(experiment))
-    started = _started_as(request.experiment, request.model, request.from_object)
-    if given != started:
+    """The Experiment object given to resume a run is the one it was started with (by name,
+    model, and where it was made), not one that would go on with other data or start a new
+    run elsewhere."""
+    if request.arrays:
         raise SearchError(
-            f"hypermodel: the Experiment given is {given}, but {folder} is a run of {started};"
-            " pass the Experiment it was started with"
+            f"hypermodel: {folder} is a run on arrays, which resumes with the hypermodel it ran"
+            f" (search.resume({str(folder)!r}, hypermodel=...)), not an Experiment"
+        )
+    given = _started_as(*_recorded_as(experiment))
+    started = _started_as(absolute_reference(request.experiment), request.model, request.from_object)
+    if given != started:
+        fix = "pass the Experiment it was started with" if request.from_object else (
+            "resume it without hypermodel= (its experiment is found by name)"
+        )
+        raise SearchError(
+            f"hypermodel: the Experiment given is {given}, but {folder}'s run.json names {started}; {fix}"
         )
 
 

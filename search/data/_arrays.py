@@ -195,8 +195,8 @@ def _not_numbers(array: np.ndarray, targets: bool) -> str:
     if strings and targets:
         return (
             f"holds strings ({dtype}); encode the labels as integers first, by one mapping for"
-            " every split, e.g. classes = np.unique(y), then np.searchsorted(classes, labels) for"
-            " y and for the validation and test labels"
+            " every split, e.g. classes = np.unique(np.concatenate([y, y_val, y_test])), then"
+            " np.searchsorted(classes, labels) for each split's labels"
         )
     if strings:
         return f"holds strings ({dtype}); pass numbers (encode text or categories first)"

@@ -235,7 +235,7 @@ def models(name: str) -> list[str]:
     """The models experiment ``name`` can use (``--model``).
 
     Args:
-        name: a built-in experiment's name.
+        name: a registered experiment's name (a built-in's, or one this process registered).
 
     Returns:
         The models' names, the default first; empty when it has one model (or is unknown).
@@ -268,7 +268,7 @@ def built_in_as(experiment: Experiment) -> tuple[str, str | None] | None:
 
 
 def names() -> list[str]:
-    """The built-in experiments' names.
+    """The registered experiments' names: the built-ins', and those this process registered.
 
     Returns:
         The names :func:`register` was given, sorted.
@@ -280,7 +280,8 @@ def get(name: str, model: str | None = None) -> Experiment:
     """The experiment called ``name``, or the one a reference names.
 
     Args:
-        name: a built-in experiment's name, or ``file.py:NAME`` or ``package.module:NAME``.
+        name: a registered experiment's name (see :func:`names`), or ``file.py:NAME`` or
+            ``package.module:NAME``.
         model: one of the experiment's models (``--model``); None: its default.
 
     Returns:

@@ -475,7 +475,8 @@ def test_an_experiment_object_stays_in_this_process(
     experiment = search.Experiment.from_hypermodel(name, um.build, lambda: search.Data(*um.tiny_data()))
     with pytest.raises(SearchError, match="pass it as 'file.py:NAME'"):
         search.run(experiment, tuner="optuna", workers=2, results=tmp_path, quiet=True)
-    with pytest.raises(SearchError, match=f"is one model already; .*search.run[(]'{name}', model='cnn'[)]$"):
+    one_model = f"^model 'cnn': experiment '{name}' is given as one model already; leave model out$"
+    with pytest.raises(SearchError, match=one_model):
         search.run(experiment, tuner="random", model="cnn", results=tmp_path, quiet=True)
     folder = tmp_path / name / "o"
     resume = f"search.resume({str(folder)!r}, hypermodel=experiment)"
@@ -490,7 +491,9 @@ def test_an_experiment_object_stays_in_this_process(
     with pytest.raises(SearchError, match=re.escape(f"started with an Experiment object; pass it: {resume}")):
         search.resume(folder, hypermodel=um.build)
     other = search.Experiment.from_hypermodel("other", um.build, lambda: search.Data(*um.tiny_data()))
-    with pytest.raises(SearchError, match=f"is 'other', but {re.escape(str(folder))} is a run of '{name}';"):
+    other_one = (f"is 'other', made in its process, but {re.escape(str(folder))}'s run.json names"
+                 f" '{name}', made in its process; pass the Experiment")
+    with pytest.raises(SearchError, match=other_one):
         search.resume(folder, hypermodel=other)
     assert search.resume(folder, hypermodel=experiment, quiet=True).status == "finished"
     assert sorted(path.name for path in tmp_path.iterdir()) == [name]
@@ -519,14 +522,31 @@ def test_a_built_in_experiment_object_is_found_by_its_name_and_model(
             search.run(given, experiment="foo", results=tmp_path, quiet=True)
 
 
-def test_a_run_resumes_with_the_experiment_and_model_it_started_with(tmp_path: Path) -> None:
-    get = search.experiments.get
+def test_a_run_resumes_with_the_experiment_and_model_it_started_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    get, check = search.experiments.get, search.api._check_resumed_with
     cli_run = RunRequest(experiment="images", tuner="random")  # --model left out: cnn
-    search.api._check_resumed_with(tmp_path, cli_run, get("images", "cnn"))
-    search.api._check_resumed_with(tmp_path, replace(cli_run, model="transfer"), get("images", "transfer"))
-    wrong = r"is 'images' \(model 'transfer'\), but .* of 'images' \(model 'cnn'\)"
+    check(tmp_path, cli_run, get("images", "cnn"))
+    check(tmp_path, replace(cli_run, model="transfer"), get("images", "transfer"))
+    wrong = r"is 'images' \(model 'transfer'\), but .*'s run.json names 'images' \(model 'cnn'\); resume it"
     with pytest.raises(SearchError, match=wrong):
-        search.api._check_resumed_with(tmp_path, cli_run, get("images", "transfer"))
+        check(tmp_path, cli_run, get("images", "transfer"))
+    look_alike = search.Experiment.from_hypermodel("fashion", um.build, lambda: search.Data(*um.tiny_data()))
+    built_in_run = RunRequest(experiment="fashion", tuner="random")
+    with pytest.raises(SearchError, match="'fashion', made in its process, but .* names 'fashion'; resume"):
+        check(tmp_path, built_in_run, look_alike)
+    with pytest.raises(SearchError, match="is 'fashion', but .* names 'fashion', made in its process; pass"):
+        check(tmp_path, replace(built_in_run, from_object=True), get("fashion"))
+    with pytest.raises(SearchError, match=r"is a run on arrays, which resumes with the hypermodel it ran"):
+        check(tmp_path, replace(built_in_run, arrays=True), look_alike)
+    monkeypatch.chdir(tmp_path)  # a reference as typed, against run.json's absolute one
+    referenced = replace(look_alike, reference={"experiment": "exp.py:E"})
+    check(tmp_path, RunRequest(experiment=f"{tmp_path / 'exp.py'}:E", tuner="random"), referenced)
+    by_name = (r"^model 'transfer': experiment 'images' is given as one model already; leave model out, or"
+               r" name the experiment instead: search.run\('images', model='transfer'\)$")
+    with pytest.raises(SearchError, match=by_name):
+        search.run(get("images"), model="transfer", results=tmp_path, quiet=True)
 
 
 def test_probed_inputs_are_refused(tmp_path: Path) -> None:
@@ -729,8 +749,8 @@ def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
     _refused(tmp_path, DataError, r"^y: holds strings \(object\); encode the labels as integers first",
              y=np.array(["a", "b", "c"], dtype=object)[y])  # a pandas column of text gives these
     _refused(tmp_path, DataError, r"^y: holds strings \(<U1\); encode the labels as integers first,"
-             r" by one mapping for every split, e.g. classes = np.unique\(y\), then"
-             r" np.searchsorted\(classes, labels\) for y and for the validation and test labels$",
+             r" by one mapping for every split, e.g. classes = np.unique\(np.concatenate\(\[y, y_val,"
+             r" y_test\]\)\), then np.searchsorted\(classes, labels\) for each split's labels$",
              y=np.array(["a", "b", "c"])[y])  # fmt: skip
     _refused(tmp_path, DataError, r"^validation_data\[1\] \(y\): holds strings .* by one mapping",
              validation_data=(x, np.array(["a", "b", "c"])[y]))  # fmt: skip
