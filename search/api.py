@@ -843,7 +843,7 @@ def resume(
     if request.from_object:
         raise SearchError(
             f"hypermodel ({a_kind(hypermodel)}): {run_folder.path} was started with an Experiment"
-            f" object; pass it: search.resume({str(run_folder.path)!r}, hypermodel=experiment)"
+            f" object; pass it: {resume_call(run_folder.path, {'from_object': True})}"
         )
     if not request.arrays:
         raise SearchError(

@@ -70,7 +70,7 @@ def experiment_of(request: RunRequest) -> experiments.Experiment:
         folder = request.results / request.experiment / str(request.name)
         raise SearchError(
             f"{folder}: was started from Python with an Experiment object, which no name finds"
-            f" again; continue it from Python: search.resume({str(folder)!r}, hypermodel=experiment)"
+            f" again; continue it from Python: {resume_call(folder, {'from_object': True})}"
         )
     if not request.arrays:
         return experiments.get(request.experiment, request.model)
