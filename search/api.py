@@ -375,7 +375,7 @@ def run(
     _check_given(hypermodel, data, options)
     splits = array_splits(
         x, y, validation_data, _plain(validation_split), test_data, seed, sample_weight,
-        _plain_mapping(class_weight),
+        _plain_mapping("class_weight", class_weight),
     )
     user = experiment_for(hypermodel, experiment, options.space, lambda options_: splits)
     reference = (user.reference or {}).get("hypermodel")
@@ -409,12 +409,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _plain_mapping(value: Any) -> Any:
-    """A mapping (``fix``, ``class_weight``) with its NumPy keys and values as Python's
-    (:func:`_plain`); anything else as it is."""
-    if isinstance(value, Mapping):
-        return {_plain(key): _plain(item) for key, item in value.items()}
-    return value
+def _plain_mapping(name: str, value: Any) -> Any:
+    """The mapping ``name`` (``fix``, ``class_weight``) with its NumPy keys and values as
+    Python's (:func:`_plain`); anything else as it is. SearchError where two keys become one
+    (``np.float32(0.1)`` and ``0.1``)."""
+    if not isinstance(value, Mapping):
+        return value
+    plain: dict[Any, Any] = {}
+    given: dict[Any, Any] = {}
+    for key, item in value.items():
+        if _plain(key) in plain:
+            raise SearchError(
+                f"{name}: the keys {given[_plain(key)]!r} and {key!r} are the same key once"
+                " read as Python numbers; give each key once"
+            )
+        plain[_plain(key)], given[_plain(key)] = _plain(item), key
+    return plain
 
 
 def _kept(keep_best: int | str | None) -> int | None:
@@ -606,7 +616,7 @@ def _fixed(fix: Any) -> dict[str, Any]:
                 f"fix: the key {name!r} ({type(name).__name__}) is not a hyperparameter's name;"
                 " give names as str, e.g. fix={'learning_rate': 0.001}"
             )
-    return _plain_mapping(fix)
+    return _plain_mapping("fix", fix)
 
 
 def _run_folders(runs: str | Path | Run | Sequence[str | Path | Run] | None) -> tuple[Path, ...]:

@@ -1322,6 +1322,8 @@ def test_numpy_numbers_are_taken_as_pythons(tmp_path: Path) -> None:
     _refused(tmp_path, DataError, r"^class_weight\[0\]: -1.0; give",
              class_weight={np.int64(0): np.float32(-1)})  # fmt: skip
     _refused(tmp_path, SearchError, r"^validation_split \(1.5\) must be", validation_split=np.float32(1.5))
+    _refused(tmp_path, SearchError, r"^class_weight: the keys np.float32\(0.1\) and 0.1 are the same",
+             class_weight={np.float32(0.1): 1.0, 0.1: 2.0})  # fmt: skip
 
 
 @pytest.mark.parametrize("kept", ["null", "missing"])
