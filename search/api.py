@@ -554,7 +554,7 @@ def _refuse_loading_options(options: RunRequest) -> None:
     if options.model is not None:
         raise SearchError(
             f"model {options.model!r}: a run on arrays searches the hypermodel given; the option"
-            " applies to experiments of several models (clothing): leave it out"
+            " applies to experiments of several models (images): leave it out"
         )
 
 

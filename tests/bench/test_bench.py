@@ -239,3 +239,13 @@ def test_loop_vs_fit_builds_both_sides_under_its_precision(precision: str, compu
         assert loop_model.get_layer("classes").compute_dtype == "float32"  # probabilities
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+def test_caches_smoke(tmp_path: Path, fashion_dir: Path, clothing_dir: Path) -> None:
+    done = _bench("caches.py", "--smoke", "--data-dir", str(clothing_dir),
+                  "--fashion-dir", str(fashion_dir))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["clothing images loaded", "JAX trial's first epoch"]
+    assert all(" s with an empty cache, " in line and line.endswith("x)") for line in lines)
+    assert done.stderr == ""

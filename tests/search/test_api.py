@@ -1047,7 +1047,7 @@ def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(t
     _refused(tmp_path, SearchError, r"^val_size 20" + own, val_size=20)
     _refused(tmp_path, SearchError, r"^data_dir '/tmp'" + own, data_dir="/tmp")
     _refused(tmp_path, SearchError, r"^model 'resnet50': a run on arrays searches the hypermodel given;"
-             r" the option applies to experiments of several models \(clothing\): leave it out$",
+             r" the option applies to experiments of several models \(images\): leave it out$",
              model="resnet50")  # fmt: skip
 
 
