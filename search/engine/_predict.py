@@ -66,6 +66,12 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
         names = class_names_of(model)
     except ValueError as exc:
         raise SearchError(f"{path}: {exc}") from None
+    channels = model.input.shape[-1]
+    if channels not in IMAGE_MODES:
+        raise SearchError(
+            f"{path}: the model takes images of {channels} channels; predict reads image files"
+            " of 1 to 4 (gray, gray and alpha, RGB, RGBA): call the model from Python on your arrays"
+        )
     return model, names
 
 
@@ -92,8 +98,14 @@ IMAGE_FILES = "give image files Pillow reads: PNG, JPEG, BMP, GIF, TIFF, WebP, .
 """What ``predict`` takes, for its errors."""
 
 
+IMAGE_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+OPAQUE = 255
+"""Pillow's mode for an image of each number of channels a model may take."""
+
+
 def read_image(path: Path, channels: int) -> np.ndarray:
-    """The image as uint8 (height, width, channels): grayscale or RGB as the model takes."""
+    """The image as uint8 (height, width, channels): grayscale, with alpha, RGB or RGBA, as
+    the model takes (``channels``: a key of :data:`IMAGE_MODES`)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -102,7 +114,7 @@ def read_image(path: Path, channels: int) -> np.ndarray:
             with Image.open(path) as image:
                 if image.mode.startswith("I") or image.mode == "F":
                     return _deep_gray(np.asarray(image), image.mode, channels)
-                return np.asarray(image.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+                return np.asarray(image.convert(IMAGE_MODES[channels]), dtype=np.uint8)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         size = re.search(r"\((\d+) pixels\)", str(exc))
         raise SearchError(
@@ -136,7 +148,8 @@ def _not_an_image(path: Path) -> str:
 def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
     """A grayscale image of 16-bit pixels (Pillow's ``I;16`` modes, or ``I`` holding values
     past 255) or of floats in [0, 1] (``F``) as 8-bit pixels, scaled (Pillow's own
-    conversion clips them: nearly all white, or all black), repeated into ``channels``."""
+    conversion clips them: nearly all white, or all black), as ``channels`` take it (RGB
+    repeats the gray; an alpha channel is opaque)."""
     values = np.nan_to_num(pixels.astype(np.float64))
     high = float(values.max()) if values.size else 0.0
     if mode == "F":
@@ -144,7 +157,13 @@ def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
     else:
         scale = 257 if mode.startswith("I;16") or high > 255 else 1
     gray = np.clip(np.round(values / scale), 0, 255).astype(np.uint8)
-    return gray if channels == 1 else np.repeat(gray[..., None], channels, axis=-1)
+    if channels == 1:
+        return gray
+    alpha = IMAGE_MODES[channels].endswith("A")
+    color = np.repeat(gray[..., None], channels - alpha, axis=-1)
+    if alpha:
+        color = np.concatenate([color, np.full_like(color[..., :1], OPAQUE)], axis=-1)
+    return color
 
 
 def classify(model: Any, class_names: list[str], path: Path, top: int) -> list[tuple[str, float]]:

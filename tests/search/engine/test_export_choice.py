@@ -12,6 +12,7 @@ import keras
 import keras_tuner
 import numpy as np
 import pytest
+from PIL import Image
 
 import search
 from hypermodels import class_names_of
@@ -371,3 +372,52 @@ def test_an_export_says_and_records_its_schedule(tmp_path: Path, capsys) -> None
     assert main(args) == 0
     assert "2 epochs on " in (out := capsys.readouterr().out) and "the learning rate along a cosine" in out
     assert [e["schedule"] for e in RunFolder(run.folder).read_meta()["exports"]] == ["cosine"]
+
+
+def _channels_model(hp: Any, channels: int) -> keras.Model:
+    model = keras.Sequential([keras.Input((8, 8, channels)), keras.layers.Rescaling(1 / 255),
+                              keras.layers.Conv2D(hp.Int("filters", 2, 4, step=2), 3),
+                              keras.layers.Flatten(),
+                              keras.layers.Dense(3, activation="softmax")])  # fmt: skip
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _build_2(hp: Any) -> keras.Model:
+    return _channels_model(hp, 2)
+
+
+def _build_4(hp: Any) -> keras.Model:
+    return _channels_model(hp, 4)
+
+
+def _build_5(hp: Any) -> keras.Model:
+    return _channels_model(hp, 5)
+
+
+@pytest.mark.parametrize(("channels", "mode"), [(2, "LA"), (4, "RGBA"), (5, None)])
+def test_an_export_of_images_of_other_channels_than_gray_or_rgb_predicts_or_says_why(
+    channels: int, mode: str | None, tmp_path: Path, capsys
+) -> None:
+    """An export of a model of RGBA (or gray and alpha) images was written, then predict fed
+    it RGB: 'unexpected ValueError', exit 1. Other channel counts are refused by name."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 255, size=(60, 8, 8, channels)).astype("uint8")
+    y = np.arange(60) % 3
+    run = search.run(globals()[f"_build_{channels}"], x, y, tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, name="channels", retrain=False, quiet=True)  # fmt: skip
+    assert main(["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]) == 0
+    image = tmp_path / "photo.png"
+    Image.fromarray(rng.integers(0, 255, size=(12, 10, 3)).astype("uint8")).save(image)
+    capsys.readouterr()
+    exported = run.folder / "export.keras"
+    if mode is None:
+        assert main(["predict", str(exported), str(image)]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"error: {exported}: the model takes images of 5 channels; predict reads image files of"
+            " 1 to 4 (gray, gray and alpha, RGB, RGBA): call the model from Python on your arrays"
+        )
+        return
+    assert main(["predict", str(exported), str(image)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{image}: ") and out.count(" 0.") + out.count(" 1.") == 3

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from search.engine import classify_all, load_exported
+from search.engine._predict import read_image
 from search.errors import SearchError
 from tests.helpers.runs import write_run
 
@@ -70,3 +71,16 @@ def test_a_runs_own_model_given_to_predict_names_the_export_that_writes_one(tmp_
     with pytest.raises(SearchError, match=rf"^{re.escape(str(folder.model_file))}: the run's own model,.*"
                                           rf"{re.escape(command)} writes from the run$"):  # fmt: skip
         load_exported(folder.model_file)
+
+
+def test_an_image_is_read_with_the_channels_the_model_takes_an_alpha_opaque(tmp_path: Path) -> None:
+    """Models of 2 or 4 channels were fed RGB. A 16-bit gray image repeated its gray into the
+    alpha channel too."""
+    deep = tmp_path / "deep.png"
+    Image.fromarray(np.full((3, 5), 257 * 100, np.uint16)).save(deep)
+    rgb = tmp_path / "rgb.png"
+    Image.fromarray(np.full((3, 5, 3), 40, np.uint8)).save(rgb)
+    assert read_image(deep, 4).shape == (3, 5, 4) and (read_image(deep, 4)[..., :3] == 100).all()
+    assert (read_image(deep, 4)[..., 3] == 255).all() and (read_image(deep, 2)[..., 1] == 255).all()
+    assert read_image(rgb, 4).shape == (3, 5, 4) and (read_image(rgb, 4)[..., 3] == 255).all()
+    assert read_image(rgb, 2).shape == (3, 5, 2) and read_image(rgb, 1).shape == (3, 5)
