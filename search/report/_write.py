@@ -53,7 +53,8 @@ def report_files(output: Path, reports: Sequence[RunReport]) -> dict[Path, tuple
 
 def _check_targets(output: Path, targets: Sequence[Path]) -> None:
     """SearchError, before anything is written, where a file the report would write is one
-    of a run's own (``--output RUN/run.html`` would write its table over RUN/run.json)."""
+    of a run's own (``--output RUN/run.html`` would write its table over RUN/run.json), or
+    the page itself (``--output t.csv``: the table would replace it)."""
     for target in targets:
         run = owning_run(target)
         if run is not None:
@@ -61,6 +62,11 @@ def _check_targets(output: Path, targets: Sequence[Path]) -> None:
                 f"{option('output')} {output}: would write {target}, a file of run {run.path};"
                 f" give another file name, e.g. {run.path / 'report.html'}"
             )
+    if targets.count(output) > 1:
+        raise SearchError(
+            f"{option('output')} {output}: the report's ranked table is written beside its page,"
+            f" as .csv and .json; give the page's file name, e.g. {output.with_suffix('.html')}"
+        )
 
 
 HEAD_CHARS = 4096

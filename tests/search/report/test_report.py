@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import search
 import search.storage._writable as writable
 from search.cli import main
+from search.errors import SearchError
 from search.ranking import ValueChoice
 from search.report import (
     against_baseline,
@@ -622,6 +624,22 @@ def test_output_never_replaces_a_users_own_files(name: str, tmp_path: Path, caps
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--output" in err and "not a report's" in err
     assert {p: p.read_bytes() for p in mine.iterdir()} == before
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_output_named_like_the_table_is_refused_not_overwritten_by_it(suffix: str, tmp_path: Path,
+                                                                     capsys) -> None:  # fmt: skip
+    """``--output t.csv`` wrote the page, then the table over it, and said ``report: t.csv``."""
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    for output in (tmp_path / f"t{suffix}", folder.path / f"report{suffix}"):
+        assert main(["report", str(folder.path), "--output", str(output)]) == 2
+        assert capsys.readouterr().err == (
+            f"error: --output {output}: the report's ranked table is written beside its page, as"
+            f" .csv and .json; give the page's file name, e.g. {output.with_suffix('.html')}\n"
+        )
+        assert not output.exists()
+    with pytest.raises(SearchError, match=r"t\.csv: the report's ranked table"):
+        search.load(folder.path).report(tmp_path / "t.csv")
 
 
 def test_output_replaces_an_earlier_report(tmp_path: Path) -> None:
