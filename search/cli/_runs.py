@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
     pid = lock_holder(folder)
     objective = tracked_objective(meta)
     direction = meta.get("objective", {}).get("direction", "max")
-    scored = [t for t in trials if t.get("status") == "completed" and objective in (t.get("best") or {})]
+    scored = [t for t in trials if t.get("status") == "completed" and _scored(t.get("best"), objective)]
     best = None
     if scored:
         sign = 1 if direction == "max" else -1
@@ -89,6 +90,13 @@ def summarize(folder: RunFolder) -> dict[str, Any]:
         "objective": objective,
         "trial_seconds": seconds,
     }
+
+
+def _scored(best: Any, objective: str) -> bool:
+    """Whether a trial's ``best`` holds a number for ``objective`` (a damaged or hand-edited
+    trials.json may hold null there)."""
+    value = best.get(objective) if isinstance(best, dict) else None
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
 
 
 def missing_model(folder: RunFolder, meta: dict[str, Any]) -> str | None:

@@ -56,6 +56,20 @@ def test_best_so_far_counts_completed_trials_only(
     assert "best so far: trial 0, val_accuracy 0.6000" in out, out
 
 
+def test_a_trial_whose_best_score_is_null_is_not_the_best_and_status_and_list_go_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A trials.json with ``"val_accuracy": null`` in a trial's best (which its check lets
+    through) crashed ``status`` and ``list`` with "unexpected TypeError", exit 1."""
+    done = trial("0", epochs((0.7, 0.6, 1, 1)), best={"val_accuracy": 0.6}, best_epoch=1)
+    null = trial("1", epochs((0.95, 0.9, 1, 1)), best={"val_accuracy": None}, best_epoch=1)
+    folder = write_run(tmp_path, "nulls", [null, done])
+    assert main(["status", str(folder.path)]) == 0
+    assert "best so far: trial 0, val_accuracy 0.6000" in capsys.readouterr().out
+    assert main(["list", "--results", str(tmp_path)]) == 0
+    assert "nulls" in capsys.readouterr().out
+
+
 def test_the_commands_status_and_run_print_are_quoted_for_the_shell(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
