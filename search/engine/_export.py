@@ -22,7 +22,7 @@ from search.engine._choose import ranked_ids
 from search.engine._context import Say
 from search.engine._plan import final_setup, final_training, plan
 from search.engine._precision import precision
-from search.engine._request import RunRequest
+from search.engine._request import RunRequest, refuse_moved
 from search.engine._retrain import retrain_best, retrain_start
 from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
@@ -275,6 +275,7 @@ def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space
     """The run's request, with the export's retrain options ``given`` (else the run's own:
     ``plateau`` for a run from before the schedule was an option), and its space."""
     meta = folder.read_meta()
+    refuse_moved(folder, meta)
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
     stored = {"retrain_schedule": "plateau", **meta["request"], "results": str(folder.path.parent.parent),

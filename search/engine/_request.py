@@ -399,7 +399,7 @@ def stored_request(
     folder = RunFolder(folder.path.resolve())  # `resume .` or a link too: its name and results root
     meta = folder.read_meta()
     refuse_finished(folder, meta)  # before the checks of a request that nothing will run
-    _refuse_moved(folder, meta)
+    refuse_moved(folder, meta)
     _refuse_read_only(folder, meta)
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
@@ -443,15 +443,20 @@ def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:
         )
 
 
-def _refuse_moved(folder: RunFolder, meta: Mapping[str, Any]) -> None:
-    """SearchError for a run folder not in a folder named after its experiment: continued,
-    the run would be RESULTS/EXPERIMENT/NAME beside it, a new one."""
+def refuse_moved(folder: RunFolder, meta: Mapping[str, Any]) -> None:
+    """SearchError for a run folder not in a folder named after its experiment: continued
+    or exported, the run would be RESULTS/EXPERIMENT/NAME beside it, a new one.
+
+    Args:
+        folder: the run's folder.
+        meta: its run.json.
+    """
     experiment = meta.get("experiment")
     if isinstance(experiment, str) and folder.path.parent.name != experiment:
         place = folder.path.parent / experiment / folder.name
         raise SearchError(
-            f"{folder.path}: a run of experiment {experiment!r} resumes only in a folder named"
-            f" {experiment}; move it to {place}"
+            f"{folder.path}: a run of experiment {experiment!r} is resumed and exported only in a"
+            f" folder named {experiment}; move it to {place}"
         )
 
 

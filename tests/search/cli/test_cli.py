@@ -608,13 +608,16 @@ def test_resume_of_a_run_moved_out_of_its_experiment_folder_is_refused(tmp_path:
     moved = tmp_path / "elsewhere" / "r1"
     moved.parent.mkdir()
     folder.path.rename(moved)
-    words = (f"{moved}: a run of experiment 'fashion' resumes only in a folder named fashion;"
+    words = (f"{moved}: a run of experiment 'fashion' is resumed and exported only in a folder named fashion;"
              f" move it to {tmp_path / 'elsewhere' / 'fashion' / 'r1'}")  # fmt: skip
     assert main(["resume", str(moved)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and words in err, err
     with pytest.raises(SearchError, match=re.escape(words)):
         search.resume(moved)
+    assert main(["export", str(moved)]) == 2  # it named RESULTS/fashion/r1's arrays as missing
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err, err
     assert not (tmp_path / "fashion" / "r1").exists()
 
 
