@@ -66,9 +66,14 @@ class Run:
         _refuse_run_file(folder, "search.load")
         if not self._folder.exists():
             raise RunFolderError(f"{folder}: not a run folder (no run.json); give a run's folder")
+        self._folder.read_meta(require=("experiment", "tuner"))  # a damaged run.json: said now
 
     def __repr__(self) -> str:
-        return f"Run({str(self.folder)!r}, status={self.status!r})"
+        try:
+            status = self.status
+        except RunFolderError:  # run.json damaged since: a repr never raises
+            status = "unreadable"
+        return f"Run({str(self.folder)!r}, status={status!r})"
 
     @property
     def folder(self) -> Path:
@@ -875,6 +880,9 @@ def load(folder: str | Path) -> Run:
 
     Returns:
         The :class:`Run`.
+
+    Raises:
+        RunFolderError: ``folder`` is not a run's, or its run.json cannot be read.
     """
     return Run(folder)
 

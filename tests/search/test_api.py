@@ -1036,6 +1036,22 @@ def test_load_of_no_run_says_so(tmp_path: Path) -> None:
         search.load(tmp_path / "nope")
 
 
+def test_load_of_a_damaged_run_json_says_so_and_a_runs_repr_never_raises(tmp_path: Path) -> None:
+    """``search.load`` of a corrupt run.json succeeded, then ``print(run)`` raised."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "r", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    run = search.load(folder.path)
+    good = folder.run_file.read_text()
+    folder.run_file.write_text("{not json")
+    assert repr(run) == f"Run({str(folder.path)!r}, status='unreadable')"
+    with pytest.raises(search.RunFolderError, match=r"run.json"):
+        search.load(folder.path)
+    folder.run_file.write_text(good.replace('"experiment"', '"was"'))
+    with pytest.raises(search.RunFolderError, match=r"'experiment' is missing"):
+        search.load(folder.path)
+
+
 def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(tmp_path: Path) -> None:
     """train_size, val_size, data_dir and model choose what an experiment loads; a run on
     arrays would ignore them."""
