@@ -239,7 +239,7 @@ def load_report(
     Raises:
         RunFolderError: run.json or trials.json is missing or damaged, or no trial was recorded.
     """
-    meta = folder.read_meta()
+    meta = folder.read_meta(require=("experiment", "tuner"))  # as status and export need them
     trials = folder.read_trials()
     if not trials:
         raise RunFolderError(

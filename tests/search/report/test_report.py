@@ -642,6 +642,20 @@ def test_output_named_like_the_table_is_refused_not_overwritten_by_it(suffix: st
         search.load(folder.path).report(tmp_path / "t.csv")
 
 
+def test_a_run_json_without_its_experiment_or_tuner_is_named_as_status_names_it(tmp_path: Path,
+                                                                                capsys) -> None:  # fmt: skip
+    """The report wrote "None/r1 (None): Chose trial 0" where status refused the run."""
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    meta = folder.read_meta()
+    del meta["experiment"]
+    folder.write_meta(meta)
+    for command in ("report", "status"):
+        assert main([command, str(folder.path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{folder.run_file}" in err and "'experiment' is missing" in err
+    assert not (folder.path / "report.html").exists()
+
+
 def test_output_replaces_an_earlier_report(tmp_path: Path) -> None:
     """A report written again to the same file replaces the first, tables included."""
     folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
