@@ -154,6 +154,12 @@ class Run:
                 f"{file}: no model saved: the run failed (see the reason column of run.trials);"
                 " fix the cause and search again"
             )
+        pid = lock_holder(self._folder)
+        if not file.is_file() and pid is not None:
+            raise SearchError(
+                f"{file}: no model saved yet: process {pid} is running the search; wait for it"
+                " to finish (search.load(folder).status says 'finished')"
+            )
         if not file.is_file():
             raise SearchError(
                 f"{file}: no model saved (the run is {self.status}); resume it to finish it:"

@@ -1207,6 +1207,20 @@ def test_the_model_of_a_failed_run_is_refused_in_words_that_fit(tmp_path: Path) 
 
 
 
+def test_the_model_of_a_live_run_says_to_wait_for_its_process_not_to_resume(tmp_path: Path) -> None:
+    """'resume it to finish it', which is refused while the process holds the run."""
+    from search.storage import RunLock
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "live", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    with RunLock(folder.path), pytest.raises(SearchError, match=(
+            rf"best_model.keras: no model saved yet: process {os.getpid()} is running the search;"
+            r" wait for it to finish \(search.load\(folder\).status says 'finished'\)$")):  # fmt: skip
+        search.load(folder.path).best_model()
+    with pytest.raises(SearchError, match=r"no model saved \(the run is interrupted\); resume it"):
+        search.load(folder.path).best_model()
+
+
 def _contradicted(n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row of a learnable rule twice, the second time with the other label and weight 0."""
     x, y = um.tiny_data(n)
