@@ -20,8 +20,8 @@ from search.data._dataset import Splits
 from search.data._inputs import Inputs, form_words, parts, row_shapes, rows, take
 from search.data._split import split_off
 from search.errors import DataError
+from search.storage import ARRAYS_DIR
 
-ARRAYS_DIR = "data"
 PARTS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 WEIGHTS = ("w_train", "w_val", "w_test")
 """The row weights a run keeps beside ``PARTS`` when they were given."""

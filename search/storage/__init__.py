@@ -4,6 +4,7 @@ from search.storage._atomic import utc_now, write_atomic, write_json
 from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs, trained_seconds
 from search.storage._lock import ENDED, LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
 from search.storage._run import (
+    ARRAYS_DIR,
     EXPORT_FILE,
     FORMAT_VERSION,
     RUN_FILE,
@@ -28,6 +29,7 @@ from search.storage._urls import MASK, is_masked, masked_url
 from search.storage._writable import check_writable
 
 __all__ = [
+    "ARRAYS_DIR",
     "ENDED",
     "EXPORT_FILE",
     "FINALISTS_DIR",

@@ -36,6 +36,8 @@ MODEL_FILE = "best_model.keras"
 EXPORT_FILE = "export.keras"
 """Where ``export`` writes its model in the run folder unless given ``--output``."""
 TUNER_DIR = "tuner"
+ARRAYS_DIR = "data"
+"""Where a run on arrays keeps its splits (``search.data`` writes them)."""
 _RETRAIN_PREFIX, _STATE_SUFFIX = "retrain.", ".state.npz"
 RETRAIN_STATE = _RETRAIN_PREFIX + "{trial}.{data}" + _STATE_SUFFIX
 LOCK_FILES = frozenset({".lock", ".trials.lock"})
@@ -388,7 +390,7 @@ def owning_run(path: Path) -> RunFolder | None:
         if (parent / RUN_FILE).is_file():
             inside = resolved.relative_to(parent).parts
             own = (
-                inside[0] in {TUNER_DIR, FINALISTS_DIR}
+                inside[0] in {TUNER_DIR, FINALISTS_DIR, ARRAYS_DIR}
                 if len(inside) > 1
                 else resolved.name in {RUN_FILE, TRIALS_FILE, *LOCK_FILES} or resolved.suffix in OWN_SUFFIXES
             )

@@ -128,7 +128,8 @@ def test_an_output_that_is_not_a_model_is_never_replaced(tmp_path: Path, capsys)
     assert len(err.strip().splitlines()) == 1 and mine.read_text() == "my notes"
 
 
-@pytest.mark.parametrize("name", ["best_model.keras", "tuner/trial_0/model.keras", "export.keras"])
+@pytest.mark.parametrize("name", ["best_model.keras", "tuner/trial_0/model.keras", "export.keras",
+                                  "data/x.keras"])
 def test_an_output_over_another_runs_files_is_refused(name: str, tmp_path: Path, capsys) -> None:
     """Another run's model or export (which its run.json describes) or a file in its tuner state."""
     folder, _ = _run(tmp_path, "1")

@@ -594,7 +594,7 @@ def test_a_comparison_ranks_each_run_by_its_own_rule_and_says_they_differ(tmp_pa
 
 
 @pytest.mark.parametrize("name", ["run.json", "run.html", "trials.html", "run", "best_model.keras",
-                                  "tuner/x.html"])
+                                  "tuner/x.html", "data/x.html"])
 def test_output_never_replaces_the_runs_own_files(name: str, tmp_path: Path, capsys) -> None:
     """``--output RUN/run.html`` would write its JSON table over RUN/run.json."""
     folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
