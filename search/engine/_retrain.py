@@ -24,6 +24,7 @@ from search.engine._request import RunRequest, starts_from_checkpoint
 from search.engine._resumable import SavedOptimizerMismatch, TrainingState
 from search.engine._schedule import MIN_LEARNING_RATE, CosineRates, keep_best
 from search.engine._signals import StopOnSignal
+from search.environment import named
 from search.errors import RunFolderError, SearchError, option
 from search.experiments import UserHyperModel
 from search.failures import exception_line
@@ -261,7 +262,10 @@ def tested(hypermodel: kt.HyperModel, model: keras.Model, splits: Splits, target
     """The final model evaluated once on the test set and saved to ``target``: what
     run.json's ``final`` says of it."""
     test = test_metrics(hypermodel, model, splits.x_test, splits.y_test, splits.w_test)
-    model.save(target)
+    try:
+        model.save(target)
+    except OSError as exc:  # Keras' zip writer names no file: a full disk names the model's
+        raise named(exc, target) from exc
     return {
         "test_metrics": test,
         "test_loss": (test or {}).get("loss"),

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras_tuner as kt
 import pytest
@@ -170,6 +171,27 @@ def test_environment_errors_name_the_path_and_the_fix(code: int, fix: str, tmp_p
     message = str(EnvironmentFailure(OSError(code, os.strerror(code), str(target)), tmp_path))
     assert message.startswith(f"{target}: ") and fix in message
     assert message.endswith(f"resume with: python -m search resume {tmp_path}")
+
+
+def test_a_final_model_that_a_full_disk_cannot_save_names_its_file(tmp_path: Path, monkeypatch) -> None:
+    """Keras' zip writer raised ENOSPC naming no file: ``error: a file: no space left``."""
+    import keras
+
+    from search.engine import _retrain
+    from search.environment import EnvironmentFailure
+
+    def full(self: keras.Model, path: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_retrain, "test_metrics", lambda *args: None)
+    monkeypatch.setattr(keras.Model, "save", full)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    splits = SimpleNamespace(x_test=None, y_test=None, w_test=None)
+    target = tmp_path / "export.keras"
+    with pytest.raises(OSError) as caught:
+        _retrain.tested(kt.HyperModel(), model, splits, target)  # type: ignore[arg-type]
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert str(EnvironmentFailure(caught.value)).startswith(f"{target}: no space left on the device")
 
 
 def test_configuration_errors_are_not_environment_errors() -> None:
