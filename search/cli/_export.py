@@ -68,7 +68,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     size = f"trained at {shape}, " if done.takes_images else ""
     console.print(
         f"exported trial {done.trial} ({size}{describe_training(done.final)}):"
-        f" TEST {describe_test(done.final)}" + (f" on {tested:,} {unit}" if tested else "")
+        + (f" TEST {describe_test(done.final)} on {tested:,} {unit}" if tested else " no test data")
     )
     if not done.takes_images:
         inputs = f"inputs of shape {shape}" if shape else "several inputs"
