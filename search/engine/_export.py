@@ -275,7 +275,7 @@ def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space
     """The run's request, with the export's retrain options ``given`` (else the run's own:
     ``plateau`` for a run from before the schedule was an option), and its space."""
     meta = folder.read_meta()
-    refuse_moved(folder, meta)
+    refuse_moved(RunFolder(folder.path.resolve()), meta)  # `export .` too: the folder's real parent
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
     stored = {"retrain_schedule": "plateau", **meta["request"], "results": str(folder.path.parent.parent),
