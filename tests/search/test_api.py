@@ -1098,8 +1098,9 @@ def test_a_best_model_of_the_users_own_layers_loads_with_them(tmp_path: Path) ->
 
 
 def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
-    (tmp_path / "run.json").write_text("{}")
-    run = search.load(tmp_path)
+    from tests.helpers.runs import epochs, trial, write_run
+
+    run = search.load(write_run(tmp_path, "r", [trial("0", epochs((0.9, 0.8, 1, 1)))]).path)
     folder = re.escape(str(tmp_path))
     with pytest.raises(SearchError, match=rf"^path {folder}: is a folder; give a file name, e.g."
                        rf" {folder}/report.html$"):  # fmt: skip
