@@ -4,6 +4,7 @@ boundary, leaving it resumable."""
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -66,7 +67,9 @@ class StopOnSignal(Observer):
 
     The first signal asks to stop at the next batch boundary; a second Ctrl-C stops at once
     (KeyboardInterrupt), unless the stop began less than :data:`STOPPING_GRACE` ago (it is
-    being recorded, which a KeyboardInterrupt would cut short). Either way the run stays
+    being recorded, which a KeyboardInterrupt would cut short). A KeyboardInterrupt that
+    lands in a finalizer (a library's ``__del__``), where Python would print it and go on,
+    is kept quiet and raised at the next batch boundary instead. Either way the run stays
     resumable: finished trials are on disk, the interrupted trial is run again on resume,
     and a final training (:meth:`callback`) continues after its last epoch.
     """
@@ -75,12 +78,17 @@ class StopOnSignal(Observer):
         self.requested: int | None = None
         self.stopping_since: float | None = None
         """When the stop began (``time.monotonic()``); None: it has not."""
+        self.swallowed = False
+        """Whether a KeyboardInterrupt was raised where Python ignores it (a finalizer)."""
         self._previous: dict[int, Any] = {}
+        self._previous_hook: Any = None
 
     def __enter__(self) -> StopOnSignal:
         if threading.current_thread() is threading.main_thread():
             for signum in STOP_SIGNALS:
                 self._previous[signum] = signal.signal(signum, self._handle)
+            self._previous_hook = sys.unraisablehook
+            sys.unraisablehook = self._unraisable
         return self
 
     def __exit__(
@@ -92,6 +100,16 @@ class StopOnSignal(Observer):
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
+        if self._previous_hook is not None:
+            sys.unraisablehook = self._previous_hook
+            self._previous_hook = None
+
+    def _unraisable(self, unraisable: Any) -> None:
+        """Keeps an ignored KeyboardInterrupt for :meth:`check`; passes on anything else."""
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            self.swallowed = True
+            return
+        (self._previous_hook or sys.__unraisablehook__)(unraisable)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.requested is None:
@@ -104,6 +122,9 @@ class StopOnSignal(Observer):
         raise KeyboardInterrupt
 
     def check(self) -> None:
+        if self.swallowed:
+            self.swallowed = False
+            raise KeyboardInterrupt
         if self.requested is not None:
             if self.stopping_since is None:
                 self.stopping_since = time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,46 @@ def test_a_second_signal_before_the_batch_boundary_stops_at_once() -> None:
     with pytest.raises(KeyboardInterrupt):  # a long batch: the user will not wait for it
         stop._handle(signal.SIGINT, None)
     stop._handle(signal.SIGINT, None)  # a third, as that KeyboardInterrupt is recorded
+
+
+class _Finalized:
+    """A library object whose finalizer runs when the second Ctrl-C arrives."""
+
+    def __init__(self, stop: StopOnSignal) -> None:
+        self.stop = stop
+
+    def __del__(self) -> None:
+        self.stop._handle(signal.SIGINT, None)
+
+
+def test_a_second_signal_inside_a_finalizer_is_quiet_and_stops_at_the_next_check(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Python prints 'Exception ignored in ... KeyboardInterrupt' with a traceback and goes
+    on when the interrupt lands in a ``__del__`` (TensorFlow's, during garbage collection)."""
+    with StopOnSignal() as stop:
+        stop._handle(signal.SIGINT, None)
+        _Finalized(stop)  # dropped at once: its __del__ raises KeyboardInterrupt
+        assert capfd.readouterr().err == ""
+        with pytest.raises(KeyboardInterrupt):
+            stop.check()
+    with pytest.raises(SearchStopped):
+        stop.check()  # the first signal's stop still stands
+
+
+def test_an_ignored_error_other_than_an_interrupt_goes_to_the_previous_hook(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Broken:
+        def __del__(self) -> None:
+            raise ValueError("finalizer failed")
+
+    seen: list[BaseException | None] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda unraisable: seen.append(unraisable.exc_value))
+    with StopOnSignal() as stop:
+        Broken()
+    assert [str(e) for e in seen] == ["finalizer failed"] and not stop.swallowed
+    assert sys.unraisablehook is not stop._unraisable  # given back on exit
 
 
 class _TermAfterFirst(search.Observer):
