@@ -14,10 +14,16 @@ from search.cli._runs import check_results, summarize
 from search.errors import RunFolderError
 from search.storage import find_runs
 
+DEFAULT_RESULTS = Path("results")
+"""The results root when none is given: before the first run it does not exist yet."""
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("list", help="list experiments, tuners and runs")
-    p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
+    p.add_argument(
+        "--results", type=path_value, default=None,
+        help=f"results root (default: {DEFAULT_RESULTS}; when given, it must exist)",
+    )  # fmt: skip
     add_common(p)
     p.set_defaults(handler=handle)
 
@@ -25,7 +31,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search import experiments, tuners
 
-    check_results(args.results, missing_ok=True)
+    results = DEFAULT_RESULTS if args.results is None else args.results
+    check_results(results, missing_ok=args.results is None)
     table = Table(title="experiments")
     table.add_column("name")
     table.add_column("description")
@@ -38,11 +45,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     for name in tuners.names():
         table.add_row(name, tuners.get(name).description)
     console.print(table)
-    runs = find_runs(args.results)
+    runs = find_runs(results)
     if not runs:
-        console.print(f"no runs under {args.results}")
+        console.print(f"no runs under {results}")
         return 0
-    table = Table(title=f"runs under {args.results}")
+    table = Table(title=f"runs under {results}")
     for column in ("run", "experiment", "tuner", "status", "trials", "best", "test"):
         table.add_column(column)
     for run in runs:

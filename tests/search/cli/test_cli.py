@@ -528,7 +528,16 @@ def test_list_and_status_name_a_results_root_that_is_not_one(tmp_path: Path, cap
             assert main([*command, "--results", str(results)]) == 2
             err = capsys.readouterr().err
             assert err.count("\n") == 1 and f"--results {results}: {message}" in err, err
-    assert main(["list", "--results", str(tmp_path / "nowhere")]) == 0  # no runs yet
+    assert main(["list", "--results", str(tmp_path / "nowhere")]) == 2  # a typo, not "no runs"
+    assert f"--results {tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
+
+
+def test_list_before_the_first_run_says_there_are_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no results/ yet: the default root is not an error
+    assert main(["list"]) == 0
+    assert "no runs under results" in capsys.readouterr().out
 
 
 def _stored_run(tmp_path: Path, **request: object) -> RunFolder:
