@@ -26,6 +26,7 @@ from search.engine._request import RunRequest, refuse_moved
 from search.engine._retrain import retrain_best, retrain_start
 from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
+from search.environment import FIXES, environment_error, error_path
 from search.errors import DataError, RunFolderError, SearchError, SearchInterrupted, option
 from search.experiments import own_objects
 from search.space import Space, space_from_dict
@@ -339,5 +340,16 @@ def _record_export(
         "schedule": final.get("schedule"),
         "created": utc_now(),
     }
-    folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])
+    try:
+        folder.update_meta(exports=[*folder.read_meta().get("exports", []), record])
+    except OSError as exc:
+        failure = environment_error(exc)
+        if failure is None:
+            raise
+        where = error_path(failure) or str(folder.run_file)
+        raise SearchError(
+            f"{output}: exported and usable, but {where} could not record it:"
+            f" {FIXES[failure.errno or 0]}; until it is recorded, a new export replaces this file"
+            f" only with {option('overwrite')}"
+        ) from exc
 

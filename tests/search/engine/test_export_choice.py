@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -17,9 +18,10 @@ from PIL import Image
 import search
 from hypermodels import class_names_of
 from search.cli import main
+from search.data import Splits
 from search.engine import RunRequest
 from search.engine import _export as export_engine
-from search.errors import SearchError
+from search.errors import SearchError, render
 from search.storage import RunFolder
 from tests import user_models as um
 
@@ -422,3 +424,27 @@ def test_an_export_of_images_of_other_channels_than_gray_or_rgb_predicts_or_says
     assert main(["predict", str(exported), str(image)]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"{image}: ") and out.count(" 0.") + out.count(" 1.") == 3
+
+
+def test_an_export_that_run_json_cannot_record_says_the_file_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk after the model was written: the user keeps a usable file and learns why
+    the next export to it is refused without --overwrite."""
+    folder, trials = _run(tmp_path, "0")
+    output = tmp_path / "model.keras"
+
+    def full(**fields: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder.run_file))
+
+    monkeypatch.setattr(folder, "update_meta", full)
+    final = {"test_accuracy": 0.9, "test_images": 10, "train_images": 20, "epochs": 3}
+    rows = np.zeros((4, 2), "float32")
+    splits = Splits(rows, rows[:, 0], rows, rows[:, 0], rows, rows[:, 0], (), "test")
+    with pytest.raises(SearchError) as caught:
+        export_engine._record_export(folder, output, trials[0], final, splits)
+    assert render(caught.value.template, lambda name: f"--{name}") == (
+        f"{output}: exported and usable, but {folder.run_file} could not record it: no space left"
+        " on the device; free some space or move the run to a larger disk; until it is"
+        " recorded, a new export replaces this file only with --overwrite"
+    )
