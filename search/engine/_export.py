@@ -102,6 +102,7 @@ def export_run(
         DataError: the run's saved arrays are gone.
         SearchInterrupted: Ctrl-C or SIGTERM stopped it; nothing was written.
     """
+    folder = RunFolder(folder.path.resolve())  # `export .`, `export r1`: the request needs its parents
     _check_output(output, folder)
     if not overwrite:
         _check_not_foreign(output, folder)
@@ -276,7 +277,7 @@ def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space
     """The run's request, with the export's retrain options ``given`` (else the run's own:
     ``plateau`` for a run from before the schedule was an option), and its space."""
     meta = folder.read_meta()
-    refuse_moved(RunFolder(folder.path.resolve()), meta)  # `export .` too: the folder's real parent
+    refuse_moved(folder, meta)
     if "request" not in meta or "space" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
     stored = {"retrain_schedule": "plateau", **meta["request"], "results": str(folder.path.parent.parent),
@@ -347,9 +348,10 @@ def _record_export(
         if failure is None:
             raise
         where = error_path(failure) or str(folder.run_file)
-        raise SearchError(
-            f"{output}: exported and usable, but {where} could not record it:"
-            f" {FIXES[failure.errno or 0]}; until it is recorded, a new export replaces this file"
-            f" only with {option('overwrite')}"
-        ) from exc
+        fix = FIXES[failure.errno or 0]
+        message = f"{output}: exported and usable, but {where} could not record it: {fix}"
+        if output.parent.resolve() != folder.path.resolve():  # see _check_not_foreign
+            overwrite = option("overwrite")
+            message += f"; until it is recorded, a new export replaces this file only with {overwrite}"
+        raise SearchError(message) from exc
 

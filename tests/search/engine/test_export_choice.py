@@ -306,6 +306,22 @@ def test_a_signal_once_the_model_is_written_waits_for_its_record(tmp_path: Path,
     assert (run.folder / "export.keras").is_file()
 
 
+@pytest.mark.parametrize("where", ["run", "experiment"])
+def test_a_run_given_relative_to_where_the_user_stands_is_exported(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`export .` inside the run folder, `export rows` in its experiment's folder: the request
+    rebuilt from the run (its results root, its name) comes from the folder's real parents."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+    monkeypatch.chdir(run.folder if where == "run" else run.folder.parent)
+    given = "." if where == "run" else "rows"
+    assert main(["export", given, "--retrain-max-epochs", "1", "--quiet"]) == 0
+    (listed,) = run.meta["exports"]
+    assert Path(listed["output"]) == (run.folder / "export.keras").resolve()
+
+
 _KEYS = ("retrain_data", "retrain_max_epochs", "retrain_from", "retrain_schedule")
 
 
@@ -432,7 +448,6 @@ def test_an_export_that_run_json_cannot_record_says_the_file_is_written(
     """A full disk after the model was written: the user keeps a usable file and learns why
     the next export to it is refused without --overwrite."""
     folder, trials = _run(tmp_path, "0")
-    output = tmp_path / "model.keras"
 
     def full(**fields: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(folder.run_file))
@@ -441,10 +456,12 @@ def test_an_export_that_run_json_cannot_record_says_the_file_is_written(
     final = {"test_accuracy": 0.9, "test_images": 10, "train_images": 20, "epochs": 3}
     rows = np.zeros((4, 2), "float32")
     splits = Splits(rows, rows[:, 0], rows, rows[:, 0], rows, rows[:, 0], (), "test")
-    with pytest.raises(SearchError) as caught:
-        export_engine._record_export(folder, output, trials[0], final, splits)
-    assert render(caught.value.template, lambda name: f"--{name}") == (
-        f"{output}: exported and usable, but {folder.run_file} could not record it: no space left"
-        " on the device; free some space or move the run to a larger disk; until it is"
-        " recorded, a new export replaces this file only with --overwrite"
-    )
+    fix = "no space left on the device; free some space or move the run to a larger disk"
+    outside, inside = tmp_path / "model.keras", folder.path / "export.keras"
+    for output, after in ((outside, "; until it is recorded, a new export replaces this file only"
+                           " with --overwrite"), (inside, "")):  # fmt: skip
+        with pytest.raises(SearchError) as caught:
+            export_engine._record_export(folder, output, trials[0], final, splits)
+        assert render(caught.value.template, lambda name: f"--{name}") == (
+            f"{output}: exported and usable, but {folder.run_file} could not record it: {fix}{after}"
+        )
