@@ -143,28 +143,8 @@ class Run:
                 " classes and functions, e.g. {'Name': Name}"
             )
         file = self._folder.model_file
-        if not file.is_file() and self.status == "finished":
-            raise SearchError(
-                f"{file}: missing, though the run finished (the file was deleted or moved); restore it,"
-                f" or retrain the chosen configuration with `python -m search export {self._folder.path}`"
-                " and load the file it writes with keras.saving.load_model"
-            )
-        if not file.is_file() and self.status == "failed":
-            raise SearchError(
-                f"{file}: no model saved: the run failed (see the reason column of run.trials);"
-                " fix the cause and search again"
-            )
-        pid = lock_holder(self._folder)
-        if not file.is_file() and pid is not None:
-            raise SearchError(
-                f"{file}: no model saved yet: process {pid} is running the search; wait for it"
-                " to finish (search.load(folder).status says 'finished')"
-            )
         if not file.is_file():
-            raise SearchError(
-                f"{file}: no model saved (the run is {self.status}); resume it to finish it:"
-                f" {resume_call(self._folder.path, self.meta.get('request') or {})}"
-            )
+            raise self._no_model(file)
         fix = (
             "pass your own classes and functions: run.best_model(custom_objects={'Name': Name}), or"
             " register them with @keras.saving.register_keras_serializable(); a Lambda layer you"
@@ -177,6 +157,35 @@ class Run:
             if not found:
                 raise
         return load_saved(file, str(file), fix, found, safe_mode)
+
+    def _no_model(self, file: Path) -> SearchError:
+        """Why :meth:`best_model` finds no ``file`` to load, and what gets one."""
+        status = self.status
+        if status == "finished":
+            return SearchError(
+                f"{file}: missing, though the run finished (the file was deleted or moved); restore it,"
+                f" or retrain the chosen configuration with `python -m search export {self._folder.path}`"
+                " and load the file it writes with keras.saving.load_model"
+            )
+        if status == "failed":
+            return SearchError(
+                f"{file}: no model saved: the run failed (see the reason column of run.trials);"
+                " fix the cause and search again"
+            )
+        pid = lock_holder(self._folder)
+        who = "another process" if pid == -1 else f"process {pid}"
+        if pid is not None and status == "running":
+            return SearchError(
+                f"{file}: no model saved yet: {who} is running the search; wait for it to finish"
+                " (search.load(folder).status says 'finished')"
+            )
+        resume = resume_call(self._folder.path, self.meta.get("request") or {})
+        if pid is not None:  # an export of the stopped run, say
+            return SearchError(
+                f"{file}: no model saved (the run is {status}); {who} is working on the run now"
+                f" (an export?); once it ends, resume the run to finish it: {resume}"
+            )
+        return SearchError(f"{file}: no model saved (the run is {status}); resume it to finish it: {resume}")
 
     def _own_objects(self) -> dict[str, Any]:
         """The classes and functions of the module that defines the run's build or

@@ -1222,6 +1222,21 @@ def test_the_model_of_a_live_run_says_to_wait_for_its_process_not_to_resume(tmp_
         search.load(folder.path).best_model()
 
 
+def test_the_model_of_a_stopped_run_another_process_holds_does_not_say_it_searches(tmp_path: Path) -> None:
+    """An export of an interrupted run holds its lock: it never writes best_model.keras, so
+    'wait for it to finish' would wait for nothing."""
+    from search.storage import RunLock
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "stopped", [trial("0", epochs((0.9, 0.8, 1, 1)))], "interrupted")
+    with RunLock(folder.path), pytest.raises(SearchError) as caught:
+        search.load(folder.path).best_model()
+    assert str(caught.value).startswith(
+        f"{folder.model_file}: no model saved (the run is interrupted); process {os.getpid()} is"
+        " working on the run now (an export?); once it ends, resume the run to finish it:"
+    ), caught.value
+
+
 def _contradicted(n: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each row of a learnable rule twice, the second time with the other label and weight 0."""
     x, y = um.tiny_data(n)
