@@ -808,10 +808,10 @@ def _execute(
         if code != 0 and handed:  # the trial process's own error, in Python's words
             raise SearchError(handed)
         if code != 0:
-            raise SearchError(
-                f"the last trial process exited with code {code}; the run is kept:"
-                f" search.resume({str(folder.path)!r})"
-            )
+            call = f"search.resume({str(folder.path)!r})"
+            if request.from_object:
+                call = resume_call(folder.path, {"from_object": True})
+            raise SearchError(f"the last trial process exited with code {code}; the run is kept: {call}")
         return Run(folder.path)
     outcome = run_search(request, console, quiet, experiment=experiment, observers=observers)
     for line in outcome.report:

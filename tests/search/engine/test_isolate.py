@@ -15,6 +15,7 @@ import pytest
 import search
 from search.cli import main
 from search.errors import SearchError
+from search.storage import RunFolder
 from tests import user_models as um
 
 
@@ -102,3 +103,18 @@ def test_quiet_isolated_search_run_prints_nothing(tmp_path: Path, capfd) -> None
     assert run.status == "finished"
     out = capfd.readouterr().out
     assert out == "", out  # quiet=True silences the trial processes too (their results lines)
+
+
+def test_a_trial_process_killed_without_a_word_leaves_the_resume_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed by the kernel's out-of-memory killer, say: no error file, only an exit code."""
+    killed = RunFolder(tmp_path / "build" / "r")
+    monkeypatch.setattr("search.api.drive_isolated", lambda *args, **kwargs: (137, killed))
+    x, y = um.tiny_data()
+    with pytest.raises(SearchError) as refused:
+        search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                   name="r", retrain=False, quiet=True, isolate=True)  # fmt: skip
+    assert str(refused.value) == (
+        f"the last trial process exited with code 137; the run is kept: search.resume({str(killed.path)!r})"
+    )
