@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import re
 from pathlib import Path
+from typing import NoReturn
 
 from search._text import resume_call
 from search.errors import SearchError
@@ -62,9 +63,10 @@ class EnvironmentFailure(SearchError, RuntimeError):
         self.error = error
 
 
-def named(exc: OSError, path: Path) -> OSError:
-    """``exc`` naming ``path``, the file being written, rather than nothing (a failed
-    ``write``) or the temporary file it was written through."""
+def raise_naming(exc: OSError, path: Path) -> NoReturn:
+    """Raise ``exc`` naming ``path``, the file being written, rather than nothing (a failed
+    ``write``) or the temporary file it was written through: a new OSError caused by
+    ``exc``, or ``exc`` itself where it names ``path`` already (or has no errno)."""
     if exc.errno is None or exc.filename == str(path):
-        return exc
-    return OSError(exc.errno, exc.strerror or str(exc), str(path))
+        raise exc
+    raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc

@@ -85,6 +85,8 @@ def exception_line(exc: BaseException) -> str:
 def innermost_cause(exc: BaseException) -> BaseException:
     """The exception that caused ``exc`` first (Keras wraps the one that names a class it
     could not find in others that print its whole config)."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    seen = {id(exc)}
+    while (earlier := exc.__cause__ or exc.__context__) is not None and id(earlier) not in seen:
+        seen.add(id(earlier))
+        exc = earlier
     return exc

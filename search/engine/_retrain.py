@@ -24,7 +24,7 @@ from search.engine._request import RunRequest, starts_from_checkpoint
 from search.engine._resumable import SavedOptimizerMismatch, TrainingState
 from search.engine._schedule import MIN_LEARNING_RATE, CosineRates, keep_best
 from search.engine._signals import StopOnSignal
-from search.environment import named
+from search.environment import raise_naming
 from search.errors import RunFolderError, SearchError, option
 from search.experiments import UserHyperModel
 from search.failures import exception_line
@@ -265,7 +265,7 @@ def tested(hypermodel: kt.HyperModel, model: keras.Model, splits: Splits, target
     try:
         model.save(target)
     except OSError as exc:  # Keras' zip writer names no file: a full disk names the model's
-        raise named(exc, target) from exc
+        raise_naming(exc, target)
     return {
         "test_metrics": test,
         "test_loss": (test or {}).get("loss"),

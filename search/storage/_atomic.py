@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from search.environment import named
+from search.environment import raise_naming
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -25,7 +25,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:  # no folder, or not writable: name the file, not a temporary one
-        raise named(exc, path) from exc
+        raise_naming(exc, path)
     try:
         os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as handle:
@@ -35,7 +35,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as exc:  # name the file being replaced, not none or the temporary one
         Path(tmp).unlink(missing_ok=True)
-        raise named(exc, path) from exc
+        raise_naming(exc, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

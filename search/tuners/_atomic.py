@@ -20,7 +20,7 @@ from typing import Any
 import h5py
 
 from search.compat import keras_tuner as compat_kt
-from search.environment import named
+from search.environment import raise_naming
 from search.errors import RunFolderError, option
 from search.storage import write_atomic
 
@@ -46,7 +46,7 @@ def save_weights_atomic(model: Any, target: str) -> None:
     except OSError as exc:  # name the checkpoint, not the temporary file
         _close_h5_files(before)
         tmp.unlink(missing_ok=True)
-        raise named(exc, path) from exc
+        raise_naming(exc, path)
     except BaseException:
         _close_h5_files(before)
         tmp.unlink(missing_ok=True)

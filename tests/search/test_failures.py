@@ -3,7 +3,13 @@ library's message, then the hint."""
 
 from __future__ import annotations
 
-from search.failures import OOM_REASON_WIDTH, exception_line, failure_reason
+import errno
+from pathlib import Path
+
+import pytest
+
+from search.environment import raise_naming
+from search.failures import OOM_REASON_WIDTH, exception_line, failure_reason, innermost_cause
 
 
 def test_an_out_of_memory_reason_keeps_a_bounded_part_of_the_message() -> None:
@@ -55,3 +61,25 @@ def test_a_key_error_is_told_by_its_key_not_its_escaped_repr() -> None:
     assert exception_line(wrapped) == "KeyError: b"
     assert exception_line(KeyError("b")) == "KeyError: b"
     assert exception_line(KeyError(3)) == "3"
+
+
+def test_the_innermost_cause_of_a_chain_that_loops_is_found() -> None:
+    """``raise exc from exc`` makes an exception its own cause: the walk must end."""
+    first, second = ValueError("first"), ValueError("second")
+    first.__cause__, second.__cause__ = second, first
+    assert innermost_cause(first) is second
+    alone = ValueError("alone")
+    alone.__cause__ = alone
+    assert innermost_cause(alone) is alone
+
+
+def test_an_error_naming_its_file_already_is_raised_as_it_is(tmp_path: Path) -> None:
+    target = tmp_path / "model.keras"
+    full = OSError(errno.ENOSPC, "No space left on device", str(target))
+    with pytest.raises(OSError) as caught:
+        raise_naming(full, target)
+    assert caught.value is full and full.__cause__ is None
+    with pytest.raises(OSError) as caught:
+        raise_naming(OSError(errno.ENOSPC, "No space left on device"), target)  # a write names none
+    assert caught.value.filename == str(target) and caught.value.errno == errno.ENOSPC
+    assert caught.value.__cause__ is not None
