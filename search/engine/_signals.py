@@ -69,7 +69,8 @@ class StopOnSignal(Observer):
     (KeyboardInterrupt), unless the stop began less than :data:`STOPPING_GRACE` ago (it is
     being recorded, which a KeyboardInterrupt would cut short). A KeyboardInterrupt that
     lands in a finalizer (a library's ``__del__``), where Python would print it and go on,
-    is kept quiet and raised at the next batch boundary instead. Either way the run stays
+    is kept quiet and raised at the next batch boundary instead (none comes once the last
+    epoch ended: the work then finishes as the first signal left it). Either way the run stays
     resumable: finished trials are on disk, the interrupted trial is run again on resume,
     and a final training (:meth:`callback`) continues after its last epoch.
     """
@@ -100,9 +101,9 @@ class StopOnSignal(Observer):
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
-        if self._previous_hook is not None:
-            sys.unraisablehook = self._previous_hook
-            self._previous_hook = None
+        if self._previous_hook is not None and sys.unraisablehook == self._unraisable:
+            sys.unraisablehook = self._previous_hook  # not over a hook set since
+        self._previous_hook = None
 
     def _unraisable(self, unraisable: Any) -> None:
         """Keeps an ignored KeyboardInterrupt for :meth:`check`; passes on anything else."""

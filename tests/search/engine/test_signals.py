@@ -91,7 +91,19 @@ def test_an_ignored_error_other_than_an_interrupt_goes_to_the_previous_hook(
     with StopOnSignal() as stop:
         Broken()
     assert [str(e) for e in seen] == ["finalizer failed"] and not stop.swallowed
-    assert sys.unraisablehook is not stop._unraisable  # given back on exit
+    assert sys.unraisablehook != stop._unraisable  # given back on exit
+
+
+def test_a_hook_set_while_the_stop_was_held_is_left_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another library's hook, set inside the block, is not replaced by the one before it."""
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+
+    def theirs(unraisable: object) -> None:
+        pass
+
+    with StopOnSignal():
+        sys.unraisablehook = theirs
+    assert sys.unraisablehook is theirs
 
 
 class _TermAfterFirst(search.Observer):
