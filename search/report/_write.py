@@ -11,7 +11,7 @@ import pandas as pd
 from search.errors import SearchError, option
 from search.report._data import RunReport, choice_lines, load_report
 from search.report._html import is_report_page, render_compare, render_run
-from search.storage import RunFolder, owning_run, write_atomic
+from search.storage import RunFolder, enclosing_run, owning_run, write_atomic
 
 
 def default_output(folders: Sequence[RunFolder]) -> Path:
@@ -51,16 +51,25 @@ def report_files(output: Path, reports: Sequence[RunReport]) -> dict[Path, tuple
     return files
 
 
-def _check_targets(output: Path, targets: Sequence[Path]) -> None:
+def _check_targets(output: Path, targets: Sequence[Path], reported: Sequence[RunFolder]) -> None:
     """SearchError, before anything is written, where a file the report would write is one
-    of a run's own (``--output RUN/run.html`` would write its table over RUN/run.json), or
-    the page itself (``--output t.csv``: the table would replace it)."""
+    of a run's own (``--output RUN/run.html`` would write its table over RUN/run.json), lies
+    in the folder of a run not ``reported`` (its own report would be replaced), or is the
+    page itself (``--output t.csv``: the table would replace it)."""
+    ours = {folder.path.resolve() for folder in reported}
     for target in targets:
         run = owning_run(target)
         if run is not None:
             raise SearchError(
                 f"{option('output')} {output}: would write {target}, a file of run {run.path};"
                 f" give another file name, e.g. {run.path / 'report.html'}"
+            )
+        other = enclosing_run(target)
+        if other is not None and other.path not in ours:
+            raise SearchError(
+                f"{option('output')} {output}: would write {target} in the folder of run {other.path},"
+                f" which this report is not of; give a file outside it, e.g."
+                f" {reported[0].path / 'report.html'}"
             )
     if targets.count(output) > 1:
         raise SearchError(
@@ -136,7 +145,7 @@ def write_report(
     output = Path(output) if output is not None else default_output(folders)
     files = report_files(output, reports)
     targets = [output, *(path for pair in files.values() for path in pair)]
-    _check_targets(output, targets)
+    _check_targets(output, targets, folders)
     _check_replaced(output, targets)
     output.parent.mkdir(parents=True, exist_ok=True)
     page = render_run(reports[0], top_k) if len(reports) == 1 else render_compare(reports)

@@ -386,15 +386,31 @@ def owning_run(path: Path) -> RunFolder | None:
         where it is not, or where no folder above it holds a run.json.
     """
     resolved = path.resolve()
-    for parent in resolved.parents:
+    run = enclosing_run(resolved)
+    if run is None:
+        return None
+    inside = resolved.relative_to(run.path).parts
+    own = (
+        inside[0] in {TUNER_DIR, FINALISTS_DIR, ARRAYS_DIR}
+        if len(inside) > 1
+        else resolved.name in {RUN_FILE, TRIALS_FILE, *LOCK_FILES} or resolved.suffix in OWN_SUFFIXES
+    )
+    return run if own else None
+
+
+def enclosing_run(path: Path) -> RunFolder | None:
+    """The nearest run folder (one holding a run.json) above ``path``, resolved; None where
+    no folder above it holds a run.
+
+    Args:
+        path: a file, which need not exist.
+
+    Returns:
+        The run folder, or None.
+    """
+    for parent in path.resolve().parents:
         if (parent / RUN_FILE).is_file():
-            inside = resolved.relative_to(parent).parts
-            own = (
-                inside[0] in {TUNER_DIR, FINALISTS_DIR, ARRAYS_DIR}
-                if len(inside) > 1
-                else resolved.name in {RUN_FILE, TRIALS_FILE, *LOCK_FILES} or resolved.suffix in OWN_SUFFIXES
-            )
-            return RunFolder(parent) if own else None
+            return RunFolder(parent)
     return None
 
 

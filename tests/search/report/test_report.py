@@ -608,6 +608,24 @@ def test_output_never_replaces_the_runs_own_files(name: str, tmp_path: Path, cap
     assert {p: p.read_bytes() for p in folder.path.rglob("*") if p.is_file()} == before
 
 
+def test_output_never_writes_into_another_runs_folder(tmp_path: Path, capsys) -> None:
+    """r1's report at r2/report.html replaced r2's page and tables with r1's trials."""
+    r1 = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    r2 = write_run(tmp_path, "r2", [trial("0", epochs((0.7, 0.6, 1, 1)))])
+    assert main(["report", str(r2.path)]) == 0
+    capsys.readouterr()
+    before = {p: p.read_bytes() for p in r2.path.rglob("*") if p.is_file()}
+    assert main(["report", str(r1.path), "--output", str(r2.path / "report.html")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: --output {r2.path / 'report.html'}: would write {r2.path.resolve() / 'report.html'}"
+        f" in the folder of run {r2.path.resolve()}, which this report is not of; give a file"
+        f" outside it, e.g. {r1.path / 'report.html'}\n"
+    ), err
+    assert {p: p.read_bytes() for p in r2.path.rglob("*") if p.is_file()} == before
+    assert main(["report", str(r1.path), str(r2.path), "--output", str(r2.path / "both.html")]) == 0
+
+
 @pytest.mark.parametrize("name", ["data.npy", "notes.html", "results.html", "results.json.html"])
 def test_output_never_replaces_a_users_own_files(name: str, tmp_path: Path, capsys) -> None:
     """``--output data.npy`` wrote HTML over data.npy; ``--output results.html`` wrote its
