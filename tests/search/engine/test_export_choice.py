@@ -184,6 +184,7 @@ def test_a_run_on_arrays_exports_its_own_model(tmp_path: Path, capsys) -> None:
     assert "(inputs of shape 8, as it trained; load it with keras.saving.load_model)" in out
     model = keras.saving.load_model(run.folder / "export.keras")
     assert model.predict(x[:4], verbose=0).shape == (4, um.CLASSES)
+    Image.fromarray(np.zeros((8, 8, 3), "uint8")).save(tmp_path / "any.png")
     assert main(["predict", str(run.folder / "export.keras"), str(tmp_path / "any.png")]) == 2
     err = capsys.readouterr().err
     assert "predict takes only the image classifiers that `python -m search export RUN` writes" in err

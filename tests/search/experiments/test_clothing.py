@@ -77,8 +77,18 @@ def test_search_export_predict_round_trip(clothing_dir: Path, tmp_path: Path, ca
     assert main(["predict", str(output), str(image)]) == 0
     line = capsys.readouterr().out.strip()
     assert line.startswith(f"{image}: {top[0][0]} {top[0][1]:.3f}, ")
-    assert main(["predict", str(output), str(tmp_path / "missing.jpg"), str(image)]) == 2
-    assert "missing.jpg: error: no such file" in capsys.readouterr().out
+    missing = tmp_path / "missing.jpg"
+    assert main(["predict", str(output), str(missing), str(image), str(tmp_path / "gone.png")]) == 2
+    said = capsys.readouterr()  # refused before the model loads: a typo, not an unreadable image
+    assert said.out == "" and said.err == (
+        f"error: image {missing}: no such file (nor 1 other image given); check the path, nothing"
+        " was classified\n"
+    )
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    assert main(["predict", str(output), str(tmp_path / "broken.png"), str(image)]) == 2
+    said = capsys.readouterr()  # named on stderr; the other image still classified on stdout
+    assert said.out.startswith(f"{image}: {top[0][0]} ") and said.out.count("\n") == 1, said.out
+    assert said.err.startswith(f"{tmp_path / 'broken.png'}: error: not an image"), said.err
 
 
 def test_export_works_for_fashion(fashion_dir: Path, tmp_path: Path, capsys) -> None:
@@ -108,35 +118,48 @@ def test_export_works_for_fashion(fashion_dir: Path, tmp_path: Path, capsys) -> 
     assert [e["started_from"] for e in exports] == ["scratch", "checkpoint"]
 
 
+def _photo(folder: Path) -> Path:
+    """A small real image, for the commands that refuse the model before reading it."""
+    image = folder / "x.jpg"
+    Image.fromarray(np.zeros((4, 4, 3), "uint8")).save(image)
+    return image
+
+
 def test_predict_refuses_a_file_that_is_not_an_export(tmp_path: Path, capsys) -> None:
+    image = _photo(tmp_path)
     bogus = tmp_path / "model.keras"
     bogus.write_bytes(b"not a zip")
-    assert main(["predict", str(bogus), "x.jpg"]) == 2
+    assert main(["predict", str(bogus), str(image)]) == 2
     err = capsys.readouterr().err
     assert f"{bogus}: not a Keras model file (not a .keras zip archive)" in err and "not found" not in err
     text = tmp_path / "model.txt"  # Keras' reason runs to a paragraph: cut and marked
     text.write_text("not a model")
-    assert main(["predict", str(text), "x.jpg"]) == 2
+    assert main(["predict", str(text), str(image)]) == 2
     err = capsys.readouterr().err.strip()
     assert f"{text}: not a readable Keras model (ValueError: " in err
     assert err.endswith("…); give the .keras file that `python -m search export RUN` wrote"), err
     assert len(err.splitlines()) == 1
-    assert main(["predict", str(tmp_path / "none.keras"), "x.jpg"]) == 2
+    assert main(["predict", str(tmp_path / "none.keras"), str(image)]) == 2
     assert "no such model file" in capsys.readouterr().err
 
 
 def test_predict_names_a_folder_given_as_the_model_or_an_image(tmp_path: Path, capsys) -> None:
     """A folder is not "no such model file" nor an IsADirectoryError: say what to give."""
+    image = _photo(tmp_path)
     run = tmp_path / "fashion" / "r1"
     run.mkdir(parents=True)
-    assert main(["predict", str(run), "x.jpg"]) == 2
+    assert main(["predict", str(run), str(image)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"{run}: is a folder, not a model file; give the .keras file" in err
     (run / "export.keras").write_bytes(b"zip")
-    assert main(["predict", str(run), "x.jpg"]) == 2
+    assert main(["predict", str(run), str(image)]) == 2
     assert f"{run}: is a folder; give its model file, e.g. {run / 'export.keras'}" in capsys.readouterr().err
     with pytest.raises(SearchError, match=r"is a folder; give the image files in it, e.g. .*\*\.png"):
         read_image(tmp_path, 1)
+    assert main(["predict", str(run / "export.keras"), str(image), str(run)]) == 2  # before the model
+    assert capsys.readouterr().err == (
+        f"error: image {run}: is a folder; give the image files in it, e.g. {run / '*.png'}\n"
+    )
 
 
 def test_an_image_deleted_while_pillow_reads_it_is_named_gone(tmp_path: Path, monkeypatch) -> None:
