@@ -27,7 +27,7 @@ from search.cli import (
     _worker,
 )
 from search.cli._imports import guard_heavy_imports
-from search.cli._parser import Parser, UsageError
+from search.cli._parser import BACKENDS, Parser, UsageError
 from search.environment import EnvironmentFailure, environment_error
 from search.errors import ERROR_FILE_ENV, SearchError, SearchInterrupted, render
 from search.quiet import quiet_libraries
@@ -69,6 +69,17 @@ def use_backend(name: str) -> None:
                 f" this process; start a new one (or set KERAS_BACKEND={name})"
             )
     os.environ["KERAS_BACKEND"] = name
+
+
+def check_backend_variable() -> None:
+    """SearchError, before any work, where ``$KERAS_BACKEND`` names a backend this tool does
+    not run on (``torch``, a typo): Keras would fail on import, or train nothing."""
+    name = os.environ.get("KERAS_BACKEND", "")
+    if name and name not in BACKENDS:
+        raise SearchError(
+            f"KERAS_BACKEND={name}: this tool runs Keras on {' or '.join(BACKENDS)}; unset it, set"
+            f" it to one of them, or pass --backend {'|'.join(BACKENDS)}"
+        )
 
 
 def flags(parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -134,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if backend is not None:
             use_backend(backend)
+        elif hasattr(args, "backend"):
+            check_backend_variable()
         return args.handler(args, console)
     except SearchError as exc:
         if args.debug:

@@ -700,3 +700,24 @@ def test_an_empty_path_is_refused_as_itself_not_taken_as_the_current_folder(
     err = capsys.readouterr().err
     assert "'' is an empty path (an unset shell variable?); give a path" in err, err
     assert err.count("\n") == 2 and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "fashion", "--tuner", "random"], ["predict", "m.keras", "a.png"], ["export", "r1"],
+])  # fmt: skip
+def test_a_keras_backend_variable_this_tool_does_not_run_on_is_named_first(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """KERAS_BACKEND=torch: 'unexpected ModuleNotFoundError: No module named torch', exit 1;
+    numpy: an export that loaded its data and began to train."""
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    assert capsys.readouterr().err == (
+        "error: KERAS_BACKEND=torch: this tool runs Keras on tensorflow or jax; unset it, set it to"
+        " one of them, or pass --backend tensorflow|jax\n"
+    )
+    assert not any(tmp_path.iterdir())
+    monkeypatch.setenv("KERAS_BACKEND", "")  # as unset
+    assert main(["export", "r1"]) == 2  # refused for the run it cannot find, not the variable
+    assert "KERAS_BACKEND" not in capsys.readouterr().err
