@@ -21,6 +21,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,8 @@ NUMBER_FIELDS = ("seconds", "search_seconds", "final.epochs", "final.train_image
                  "final.kept_epoch", "final.test_accuracy", "final.test_loss", "final.val_accuracy",
                  "final.seconds")  # fmt: skip
 """run.json's fields (``outer.inner`` inside its objects) that are numbers or null where present."""
+TIME_FIELDS = ("created", "finished")
+"""run.json's fields that are times (with their offset) or null where present."""
 OWN_SUFFIXES = frozenset({".keras", ".npz", ".h5"})
 """Models, weights and training states: a run's own files wherever they lie in its folder."""
 
@@ -207,6 +210,22 @@ def _is_number_or_null(value: Any) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
+TIME_KIND = "a time with its offset (ISO 8601, e.g. 2026-01-31T12:00:00+00:00) or null"
+"""What a time field of run.json or trials.json holds, in messages."""
+
+
+def _is_time_or_null(value: Any) -> bool:
+    """Whether ``value`` is null or a time as :func:`utc_now` writes it."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
 RECORD_TEXT_FIELDS = ("id", "status")
 """The fields every trial record of trials.json has, as text."""
 RECORD_OBJECT_FIELDS = ("hyperparameters",)
@@ -216,6 +235,7 @@ _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("epochs", "a list of epoch objects, each with its number", lambda v: isinstance(v, list) and all(
         isinstance(e, dict) and e.get("epoch") is not None and _is_number_or_null(e["epoch"]) for e in v)),
     ("seconds", "a number or null", _is_number_or_null),
+    ("finished", TIME_KIND, _is_time_or_null),
     ("best_epoch", "a number or null", _is_number_or_null),
     ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(
         isinstance(x, str) for x in v.values())),  # a restored epoch's flag is a bool
@@ -272,13 +292,15 @@ def damaged_file(how: str = "damaged") -> str:
 def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) -> None:
     """RunFolderError naming the first field of run.json ``meta`` that is of the wrong type
     where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS`` and ``INNER_OBJECT_FIELDS``;
-    objects or null: ``OPTIONAL_OBJECT_FIELDS``; numbers or null: ``NUMBER_FIELDS``), or
+    objects or null: ``OPTIONAL_OBJECT_FIELDS``; numbers or null: ``NUMBER_FIELDS``; times
+    or null: ``TIME_FIELDS``), or
     missing though in ``require``."""
     wrong = [(f, "present") for f in require if not _has(meta, f)]
     kinds = [(TEXT_FIELDS, "text", lambda v: isinstance(v, str)),
              (OBJECT_FIELDS + INNER_OBJECT_FIELDS, "an object", lambda v: isinstance(v, dict)),
              (OPTIONAL_OBJECT_FIELDS, "an object or null", lambda v: v is None or isinstance(v, dict)),
-             (NUMBER_FIELDS, "a number or null", _is_number_or_null)]  # fmt: skip
+             (NUMBER_FIELDS, "a number or null", _is_number_or_null),
+             (TIME_FIELDS, TIME_KIND, _is_time_or_null)]  # fmt: skip
     for fields, kind, fits in kinds:
         wrong += [(f, kind) for f in fields if _has(meta, f) and not fits(_field(meta, f))]
     if wrong:
