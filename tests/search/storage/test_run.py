@@ -102,7 +102,8 @@ def test_a_run_file_nested_deeper_than_python_decodes_is_corrupt_not_unexpected(
     ("best_epoch", "x", "a number or null"),
     ("epochs", [1, 2], "a list of epoch objects, each with its number"),
     ("epochs", [{}], "a list of epoch objects, each with its number"),
-    ("finished", "soon", re.escape("a time with its offset (ISO 8601, e.g. 2026-01-31T12:00:00+00:00)")),
+    ("finished", "soon", re.escape("a time with its offset (ISO 8601, e.g. 2026-01-31T12:00:00+00:00)"
+                                   " or null")),
 ])  # fmt: skip
 def test_a_trial_records_seconds_best_epoch_or_epochs_of_the_wrong_kind_are_named(
     tmp_path: Path, field: str, value: object, kind: str
