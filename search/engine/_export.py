@@ -22,7 +22,7 @@ from search.engine._choose import ranked_ids
 from search.engine._context import Say
 from search.engine._plan import final_setup, final_training, plan
 from search.engine._precision import precision
-from search.engine._request import RunRequest, refuse_moved
+from search.engine._request import RunRequest, check_stored, refuse_gone_data, refuse_moved
 from search.engine._retrain import retrain_best, retrain_start
 from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
@@ -283,10 +283,12 @@ def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space
     stored = {"retrain_schedule": "plateau", **meta["request"], "results": str(folder.path.parent.parent),
               "name": folder.name, **given,
               "retrain": True, "finalists": None,  # an export retrains its one choice, whatever the run did
-              "workers": 1, "isolate": False, "warm_start": []}  # fmt: skip
+              "workers": 1, "gpus": [], "isolate": False, "warm_start": [], "track": []}  # fmt: skip
     if is_masked(stored.get("storage")):
         stored["storage"] = None  # the study is not needed to export
     request = RunRequest.from_json(stored)
+    check_stored(folder, request, given)
+    refuse_gone_data(folder, request)
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
 
 

@@ -420,7 +420,25 @@ def stored_request(
             f"{folder.path}: its space file {request.space} is gone; put it back there (the run"
             f" goes on searching the space it defines), or start a new run with another {option('name')}"
         )
+    refuse_gone_data(folder, request)
     return request
+
+
+def refuse_gone_data(folder: RunFolder, request: RunRequest) -> None:
+    """SearchError where the data folder the run in ``folder`` was started with
+    (``--data-dir``) is no longer a folder: continued or exported, the run needs the same
+    data, and no option of those commands gives another.
+
+    Args:
+        folder: the run folder, named in the error.
+        request: its stored request.
+    """
+    if request.data_dir is not None and not request.data_dir.is_dir():
+        raise SearchError(
+            f"{folder.path}: its data folder {request.data_dir} is gone; put the data back there"
+            f" (the run goes on with the data it began with), or start a new run with another"
+            f" {option('name')}"
+        )
 
 
 def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:

@@ -577,6 +577,17 @@ def test_resume_names_run_json_for_damaged_workers(tmp_path: Path, capsys) -> No
     assert err.count("\n") == 1 and f"{folder.run_file}: the request stored there is not valid" in err
 
 
+def test_resume_of_a_run_whose_data_folder_is_gone_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    """It said '--data-dir is not a folder; pass --data-dir', an option resume does not take."""
+    gone = tmp_path / "fashion-mnist"
+    folder = _stored_run(tmp_path, data_dir=str(gone))
+    assert main(["resume", str(folder.path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder.path}: its data folder {gone} is gone; put the data back there (the run goes"
+        " on with the data it began with), or start a new run with another --name\n"
+    )
+
+
 def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path: Path, capsys) -> None:
     """Not "choose another --name", an option resume does not have."""
     from tests import user_models as um

@@ -21,7 +21,7 @@ from search.cli import main
 from search.data import Splits
 from search.engine import RunRequest
 from search.engine import _export as export_engine
-from search.errors import SearchError, render
+from search.errors import RunFolderError, SearchError, render
 from search.storage import RunFolder
 from tests import user_models as um
 
@@ -323,16 +323,46 @@ def test_a_run_given_relative_to_where_the_user_stands_is_exported(
     assert Path(listed["output"]) == (run.folder / "export.keras").resolve()
 
 
+def test_an_invalid_value_stored_in_run_json_is_named_there_not_as_an_option(tmp_path: Path) -> None:
+    """run.json edited to retrain_max_epochs -4: '--retrain-max-epochs (-4) must be at least
+    1' named an option the user never gave; a value given to the export keeps its name."""
+    folder, _ = _run(tmp_path, "0")
+    request = RunRequest(experiment="fashion", tuner="random").to_json("run")
+    folder.update_meta(request={**request, "retrain_max_epochs": -4}, space={"params": {}})
+    with pytest.raises(RunFolderError) as caught:
+        export_engine._stored(folder, {})
+    said = str(caught.value)
+    assert said.startswith(f"{folder.run_file}: the request stored there is not valid ("), said
+    folder.update_meta(request=request)
+    with pytest.raises(SearchError) as caught:
+        export_engine._stored(folder, {"retrain_max_epochs": 0})
+    assert caught.value.template.startswith("{opt:retrain_max_epochs} (0) must be at least 1"), caught.value
+
+
+def test_a_run_whose_data_folder_is_gone_is_refused_before_its_data_loads(tmp_path: Path) -> None:
+    """It said '--data-dir is not a folder; pass --data-dir', which export does not take."""
+    folder, _ = _run(tmp_path, "0")
+    gone = tmp_path / "fashion-mnist"
+    request = RunRequest(experiment="fashion", tuner="random", data_dir=gone).to_json("run")
+    folder.update_meta(request=request, space={"params": {}})
+    with pytest.raises(SearchError) as caught:
+        export_engine._stored(folder, {})
+    assert str(caught.value) == (
+        f"{folder.path}: its data folder {gone} is gone; put the data back there (the run goes on"
+        " with the data it began with), or start a new run with another name"
+    )
+
+
 _KEYS = ("retrain_data", "retrain_max_epochs", "retrain_from", "retrain_schedule")
 
 
 @pytest.mark.parametrize(
     "given, expected",
     [
-        ({}, ("full", 3, "checkpoint", "cosine")),  # as the run retrained
-        ({"retrain_data": "validated", "retrain_max_epochs": 7, "retrain_from": "scratch",
-          "retrain_schedule": "plateau"}, ("validated", 7, "scratch", "plateau")),  # what the export says
-        ({"retrain_max_epochs": 5}, ("full", 5, "checkpoint", "cosine")),
+        ({}, ("full", 3, "scratch", "cosine")),  # as the run retrained
+        ({"retrain_data": "validated", "retrain_max_epochs": 7, "retrain_from": "checkpoint",
+          "retrain_schedule": "plateau"}, ("validated", 7, "checkpoint", "plateau")),  # what the export says
+        ({"retrain_max_epochs": 5}, ("full", 5, "scratch", "cosine")),
     ],
 )  # fmt: skip
 def test_an_export_retrains_as_its_run_did_unless_told_otherwise(
@@ -341,7 +371,7 @@ def test_an_export_retrains_as_its_run_did_unless_told_otherwise(
     folder, _ = _run(tmp_path, "0")
     request = RunRequest(
         experiment="fashion", tuner="random", retrain_data="full", retrain_max_epochs=3,
-        retrain_from="checkpoint", retrain_schedule="cosine",
+        retrain_from="scratch", retrain_schedule="cosine",
     )  # fmt: skip
     folder.update_meta(request=request.to_json("run"), space={"params": {}})
     stored, _ = export_engine._stored(folder, given)
