@@ -455,9 +455,20 @@ def find_runs(results: Path) -> list[RunFolder]:
         results: the results root; one that is missing or not a folder holds no run.
 
     Returns:
-        The run folders, by the time their run.json was last written: the latest last.
+        The run folders, by the time each was created (run.json's ``created``; where it
+        cannot be read, the time run.json was last written): the newest last.
     """
     if not results.is_dir():
         return []
     runs = [RunFolder(p.parent) for p in results.glob(f"*/*/{RUN_FILE}")]
-    return sorted(runs, key=lambda r: r.run_file.stat().st_mtime)
+    return sorted(runs, key=_created)
+
+
+def _created(run: RunFolder) -> float:
+    """When ``run`` was created, as a timestamp: an export or a resume of an older run,
+    which writes its run.json, does not make it the newest."""
+    try:
+        created = json.loads(run.run_file.read_text(encoding="utf-8")).get("created")
+        return datetime.fromisoformat(created).timestamp()
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError):
+        return run.run_file.stat().st_mtime

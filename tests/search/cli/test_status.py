@@ -115,3 +115,16 @@ def test_a_finished_runs_deleted_model_is_named_with_the_fix(
         f" chosen configuration into {folder.path / 'export.keras'} with"
         f" `python -m search export {folder.path}`"
     ) in out, out
+
+
+def test_the_newest_run_is_the_last_created_not_the_last_written(tmp_path: Path, capsys) -> None:
+    """An export of an older run writes its run.json: status, report, resume and export
+    without a run then took that run for the newest."""
+    older = write_run(tmp_path, "older", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    newer = write_run(tmp_path, "newer", [trial("0", epochs((0.9, 0.8, 1, 1)))], "interrupted")
+    older.update_meta(created="2026-01-01T00:00:00+00:00")
+    newer.update_meta(created="2026-01-02T00:00:00+00:00")
+    older.update_meta(exports=[])  # written last, as an export writes it
+    assert main(["status", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "newer" in out and "older" not in out, out
