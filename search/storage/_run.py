@@ -119,7 +119,7 @@ class RunFolder:
         version = meta["format_version"]
         if version != FORMAT_VERSION:
             raise RunFolderError(
-                f"{self.run_file}: format version {version!r}, this version of the tool reads"
+                f"{self.run_file}: format version {json.dumps(version)[:20]}, this version of the tool reads"
                 f" {FORMAT_VERSION}; use a matching version of the tool to read it"
             )
         _check_fields(self.run_file, meta, require)
@@ -152,8 +152,14 @@ class RunFolder:
                     f"{self.trials_file}: trial record {number} is {json.dumps(record)[:40]}, not an"
                     f" object; {damaged_file()}"
                 )
+        if doc.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
+            raise RunFolderError(
+                f"{self.trials_file}: format version {json.dumps(doc['format_version'])[:20]}, this"
+                f" version of the tool reads {FORMAT_VERSION}; use a matching version of the tool to read it"
+            )
         for number, record in enumerate(doc["trials"], 1):
             self._check_record(number, record)
+        _check_ids(self.trials_file, doc["trials"])
         if not doc["trials"]:
             self._check_none_chosen("holds no trial", "damaged")
         return doc["trials"]
@@ -204,6 +210,19 @@ class RunFolder:
 
     def write_trials(self, trials: list[dict[str, Any]]) -> None:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
+
+
+def _check_ids(path: Path, records: list[dict[str, Any]]) -> None:
+    """RunFolderError where two trial records of trials.json ``path`` share an id: the
+    ranking, the report and an export would take one for the other."""
+    seen: dict[str, int] = {}
+    for number, record in enumerate(records, 1):
+        first = seen.setdefault(record["id"], number)
+        if first != number:
+            raise RunFolderError(
+                f"{path}: trial records {first} and {number} share the id {record['id']!r};"
+                f" {damaged_file('damaged or was edited')}"
+            )
 
 
 def _is_number_or_null(value: Any) -> bool:

@@ -120,3 +120,32 @@ def test_a_trial_records_seconds_best_epoch_or_epochs_of_the_wrong_kind_are_name
     found = re.escape(json.dumps(value))
     with pytest.raises(RunFolderError, match=rf"trial record 2's field '{field}' is {found}, not {kind};"):
         folder.read_trials()
+
+
+def test_two_trial_records_of_one_id_are_named(tmp_path: Path) -> None:
+    """trials.json edited to hold trial 0 twice: the report chose one and named the other's
+    score, and an export retrained either."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "twice", [trial("0", epochs((0.9, 0.8, 1, 1))),
+                                           trial("1", epochs((0.5, 0.4, 1, 1))),
+                                           trial("0", epochs((0.3, 0.2, 1, 1)))])  # fmt: skip
+    with pytest.raises(RunFolderError, match=r"trials\.json: trial records 1 and 3 share the id '0';"
+                       " the file is damaged or was edited"):  # fmt: skip
+        folder.read_trials()
+
+
+def test_a_format_version_the_tool_does_not_read_is_named_in_either_file(tmp_path: Path) -> None:
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "versions", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    doc = json.loads(folder.trials_file.read_text())
+    folder.trials_file.write_text(json.dumps({**doc, "format_version": 42}))
+    with pytest.raises(RunFolderError, match=r"trials\.json: format version 42, this version of the tool"
+                       " reads 1; use a matching version"):  # fmt: skip
+        folder.read_trials()
+    meta = json.loads(folder.run_file.read_text())
+    folder.run_file.write_text(json.dumps({**meta, "format_version": "1"}))
+    with pytest.raises(RunFolderError, match=r'run\.json: format version "1", this version of the tool'
+                       " reads 1;"):  # fmt: skip
+        folder.read_meta()
