@@ -56,6 +56,9 @@ NUMBER_FIELDS = ("seconds", "search_seconds", "final.epochs", "final.train_image
                  "final.kept_epoch", "final.test_accuracy", "final.test_loss", "final.val_accuracy",
                  "final.seconds")  # fmt: skip
 """run.json's fields (``outer.inner`` inside its objects) that are numbers or null where present."""
+CHOICE_FIELDS = {"status": ("running", "finished", "interrupted", "failed"),
+                 "objective.direction": ("max", "min")}  # fmt: skip
+"""run.json's fields that hold one of a few words where present."""
 TIME_FIELDS = ("created", "finished")
 """run.json's fields that are times (with their offset) or null where present."""
 OWN_SUFFIXES = frozenset({".keras", ".npz", ".h5"})
@@ -312,7 +315,7 @@ def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) ->
     """RunFolderError naming the first field of run.json ``meta`` that is of the wrong type
     where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS`` and ``INNER_OBJECT_FIELDS``;
     objects or null: ``OPTIONAL_OBJECT_FIELDS``; numbers or null: ``NUMBER_FIELDS``; times
-    or null: ``TIME_FIELDS``), or
+    or null: ``TIME_FIELDS``; one of its words: ``CHOICE_FIELDS``), or
     missing though in ``require``."""
     wrong = [(f, "present") for f in require if not _has(meta, f)]
     kinds = [(TEXT_FIELDS, "text", lambda v: isinstance(v, str)),
@@ -322,6 +325,8 @@ def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) ->
              (TIME_FIELDS, TIME_KIND, _is_time_or_null)]  # fmt: skip
     for fields, kind, fits in kinds:
         wrong += [(f, kind) for f in fields if _has(meta, f) and not fits(_field(meta, f))]
+    wrong += [(f, f"one of {', '.join(words)}") for f, words in CHOICE_FIELDS.items()
+              if _has(meta, f) and _field(meta, f) not in words]  # fmt: skip
     if wrong:
         field, kind = wrong[0]
         found = "missing" if not _has(meta, field) else f"{json.dumps(_field(meta, field))[:40]}"

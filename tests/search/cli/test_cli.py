@@ -320,7 +320,10 @@ def test_run_json_with_missing_or_mistyped_fields_is_named(
     [("seconds", {"seconds": "long"}), ("space.params", {"space": {"params": []}}),
      ("final.test_accuracy", {"final": {"trial": "0", "test_accuracy": "high"}}),
      ("final.test_metrics", {"final": {"trial": "0", "test_metrics": [1]}}),
-     ("created", {"created": "yesterday"}), ("finished", {"finished": "2026-12-06T03:00:00"})],
+     ("created", {"created": "yesterday"}), ("finished", {"finished": "2026-12-06T03:00:00"}),
+     ("status", {"status": "exploded"}),
+     ("objective.direction", {"objective": {"name": "val_loss", "direction": "sideways",
+                                            "tracked": "val_loss"}})],
 )  # fmt: skip
 def test_run_json_with_mistyped_numbers_or_inner_fields_is_named(
     field: str, change: dict, tmp_path: Path, capsys
