@@ -119,12 +119,7 @@ class RunFolder:
         if not isinstance(meta, dict) or "format_version" not in meta:
             fix = damaged_file("damaged or not this tool's")
             raise RunFolderError(f"{self.run_file}: not a run file of this tool (no format_version); {fix}")
-        version = meta["format_version"]
-        if version != FORMAT_VERSION:
-            raise RunFolderError(
-                f"{self.run_file}: format version {json.dumps(version)[:20]}, this version of the tool reads"
-                f" {FORMAT_VERSION}; use a matching version of the tool to read it"
-            )
+        _check_version(self.run_file, meta["format_version"])
         _check_fields(self.run_file, meta, require)
         return meta
 
@@ -155,11 +150,7 @@ class RunFolder:
                     f"{self.trials_file}: trial record {number} is {json.dumps(record)[:40]}, not an"
                     f" object; {damaged_file()}"
                 )
-        if doc.get("format_version", FORMAT_VERSION) != FORMAT_VERSION:
-            raise RunFolderError(
-                f"{self.trials_file}: format version {json.dumps(doc['format_version'])[:20]}, this"
-                f" version of the tool reads {FORMAT_VERSION}; use a matching version of the tool to read it"
-            )
+        _check_version(self.trials_file, doc.get("format_version", FORMAT_VERSION))
         for number, record in enumerate(doc["trials"], 1):
             self._check_record(number, record)
         _check_ids(self.trials_file, doc["trials"])
@@ -213,6 +204,15 @@ class RunFolder:
 
     def write_trials(self, trials: list[dict[str, Any]]) -> None:
         write_json(self.trials_file, {"format_version": FORMAT_VERSION, "trials": trials})
+
+
+def _check_version(path: Path, version: Any) -> None:
+    """RunFolderError where the file ``path`` holds a format version this tool does not read."""
+    if version != FORMAT_VERSION:
+        raise RunFolderError(
+            f"{path}: format version {json.dumps(version)[:20]}, this version of the tool reads"
+            f" {FORMAT_VERSION}; use a matching version of the tool to read it"
+        )
 
 
 def _check_ids(path: Path, records: list[dict[str, Any]]) -> None:
