@@ -108,6 +108,8 @@ def read_image(path: Path, channels: int) -> np.ndarray:
     the model takes (``channels``: a key of :data:`IMAGE_MODES`)."""
     from PIL import Image, UnidentifiedImageError
 
+    if path.exists() and not path.is_dir() and not path.is_file():  # read, a pipe would block
+        raise SearchError(f"not a regular file (a device, pipe or socket); {IMAGE_FILES}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -52,10 +53,11 @@ OPTIONAL_OBJECT_FIELDS = ("best", "final", "hypermodel", "optuna", "best.hyperpa
 """run.json's fields that are objects or null where present."""
 INNER_OBJECT_FIELDS = ("space.params",)
 """run.json's fields inside its objects that are objects where present."""
-NUMBER_FIELDS = ("seconds", "search_seconds", "final.epochs", "final.train_images", "final.test_images",
-                 "final.kept_epoch", "final.test_accuracy", "final.test_loss", "final.val_accuracy",
-                 "final.seconds")  # fmt: skip
-"""run.json's fields (``outer.inner`` inside its objects) that are numbers or null where present."""
+COUNT_FIELDS = ("seconds", "search_seconds", "final.epochs", "final.train_images", "final.test_images",
+                "final.kept_epoch", "final.seconds")  # fmt: skip
+"""run.json's fields (``outer.inner`` inside its objects) that are finite numbers or null where present."""
+METRIC_FIELDS = ("final.test_accuracy", "final.test_loss", "final.val_accuracy")
+"""run.json's fields that are numbers (NaN where a model diverged) or null where present."""
 CHOICE_FIELDS = {"status": ("running", "finished", "interrupted", "failed"),
                  "objective.direction": ("max", "min")}  # fmt: skip
 """run.json's fields that hold one of a few words where present."""
@@ -232,6 +234,15 @@ def _is_number_or_null(value: Any) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
+FINITE_KIND = "a finite number or null"
+
+
+def _is_finite_or_null(value: Any) -> bool:
+    """Whether ``value`` is null or a number other than NaN and infinity (which Python's
+    json reads): a count or seconds."""
+    return _is_number_or_null(value) and (value is None or math.isfinite(value))
+
+
 TIME_KIND = "a time with its offset (ISO 8601, e.g. 2026-01-31T12:00:00+00:00) or null"
 """What a time field of run.json or trials.json holds, in messages."""
 
@@ -255,10 +266,10 @@ RECORD_OBJECT_FIELDS = ("hyperparameters",)
 _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("hyperparameters", "an object", lambda v: isinstance(v, dict)),
     ("epochs", "a list of epoch objects, each with its number", lambda v: isinstance(v, list) and all(
-        isinstance(e, dict) and e.get("epoch") is not None and _is_number_or_null(e["epoch"]) for e in v)),
-    ("seconds", "a number or null", _is_number_or_null),
+        isinstance(e, dict) and e.get("epoch") is not None and _is_finite_or_null(e["epoch"]) for e in v)),
+    ("seconds", FINITE_KIND, _is_finite_or_null),
     ("finished", TIME_KIND, _is_time_or_null),
-    ("best_epoch", "a number or null", _is_number_or_null),
+    ("best_epoch", FINITE_KIND, _is_finite_or_null),
     ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(
         isinstance(x, str) for x in v.values())),  # a restored epoch's flag is a bool
 )  # fmt: skip
@@ -314,14 +325,15 @@ def damaged_file(how: str = "damaged") -> str:
 def _check_fields(path: Path, meta: dict[str, Any], require: tuple[str, ...]) -> None:
     """RunFolderError naming the first field of run.json ``meta`` that is of the wrong type
     where present (text: ``TEXT_FIELDS``; objects: ``OBJECT_FIELDS`` and ``INNER_OBJECT_FIELDS``;
-    objects or null: ``OPTIONAL_OBJECT_FIELDS``; numbers or null: ``NUMBER_FIELDS``; times
-    or null: ``TIME_FIELDS``; one of its words: ``CHOICE_FIELDS``), or
-    missing though in ``require``."""
+    objects or null: ``OPTIONAL_OBJECT_FIELDS``; numbers or null: ``COUNT_FIELDS`` (finite)
+    and ``METRIC_FIELDS``; times or null: ``TIME_FIELDS``; one of its words:
+    ``CHOICE_FIELDS``), or missing though in ``require``."""
     wrong = [(f, "present") for f in require if not _has(meta, f)]
     kinds = [(TEXT_FIELDS, "text", lambda v: isinstance(v, str)),
              (OBJECT_FIELDS + INNER_OBJECT_FIELDS, "an object", lambda v: isinstance(v, dict)),
              (OPTIONAL_OBJECT_FIELDS, "an object or null", lambda v: v is None or isinstance(v, dict)),
-             (NUMBER_FIELDS, "a number or null", _is_number_or_null),
+             (COUNT_FIELDS, FINITE_KIND, _is_finite_or_null),
+             (METRIC_FIELDS, "a number or null", _is_number_or_null),
              (TIME_FIELDS, TIME_KIND, _is_time_or_null)]  # fmt: skip
     for fields, kind, fits in kinds:
         wrong += [(f, kind) for f in fields if _has(meta, f) and not fits(_field(meta, f))]

@@ -317,7 +317,9 @@ def test_run_json_with_missing_or_mistyped_fields_is_named(
 
 @pytest.mark.parametrize(
     ("field", "change"),
-    [("seconds", {"seconds": "long"}), ("space.params", {"space": {"params": []}}),
+    [("seconds", {"seconds": "long"}), ("seconds", {"seconds": float("nan")}),
+     ("final.epochs", {"final": {"trial": "0", "epochs": float("-inf")}}),
+     ("space.params", {"space": {"params": []}}),
      ("final.test_accuracy", {"final": {"trial": "0", "test_accuracy": "high"}}),
      ("final.test_metrics", {"final": {"trial": "0", "test_metrics": [1]}}),
      ("created", {"created": "yesterday"}), ("finished", {"finished": "2026-12-06T03:00:00"}),
@@ -328,8 +330,9 @@ def test_run_json_with_missing_or_mistyped_fields_is_named(
 def test_run_json_with_mistyped_numbers_or_inner_fields_is_named(
     field: str, change: dict, tmp_path: Path, capsys
 ) -> None:
-    """A finished run whose run.json holds text for a number, or a list for an object,
-    deeper than its top level: status and report say which field, in one line."""
+    """A finished run whose run.json holds text for a number, NaN or infinity for seconds
+    or a count (status printed 'nan min'), or a list for an object, deeper than its top
+    level: status and report say which field, in one line."""
     from tests.helpers.runs import epochs, trial, write_run
 
     folder = write_run(tmp_path, "odd", [trial("0", epochs((0.9, 0.8, 1, 1)))])

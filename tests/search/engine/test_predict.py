@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -59,6 +60,19 @@ def test_a_file_that_is_no_image_is_named_once_with_what_predict_takes(tmp_path:
         "not an image (Pillow knows no image format in it); give image files Pillow reads: PNG, JPEG,"
         " BMP, GIF, TIFF, WebP, ..."
     )
+
+
+def test_a_device_or_pipe_given_as_an_image_is_named_as_one_not_read(tmp_path: Path) -> None:
+    """/dev/zero was reported as 'an empty file (0 bytes)'; a named pipe blocked predict
+    until something wrote to it."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    model: Any = _Counting()
+    results = list(classify_all(model, ["dark", "bright"], [Path("/dev/zero"), pipe], 1))
+    for _, error in results:
+        assert isinstance(error, SearchError)
+        assert str(error).startswith("not a regular file (a device, pipe or socket); give image files")
+    assert model.batches == []
 
 
 def test_a_runs_own_model_given_to_predict_names_the_export_that_writes_one(tmp_path: Path) -> None:
