@@ -185,6 +185,8 @@ class Run:
                 f"{file}: no model saved (the run is {status}); {who} is working on the run now"
                 f" (an export?); once it ends, resume the run to finish it: {resume}"
             )
+        if resume.startswith("python"):  # asked from Python: its call too
+            resume += f" (search.resume({str(self._folder.path)!r}) from Python)"
         return SearchError(f"{file}: no model saved (the run is {status}); resume it to finish it: {resume}")
 
     def _own_objects(self) -> dict[str, Any]:

@@ -561,16 +561,23 @@ def _check_inputs(name: str, model: keras.Model, x: Inputs) -> None:
 
 
 def _check_class_indices(name: str, model: keras.Model, splits: Any) -> None:
-    """SearchError where a sparse loss (class indices) is given float labels with fractions:
-    Keras truncates them and trains, while its accuracy never matches one (every trial at 0)."""
+    """SearchError where a sparse loss (class indices) is given float labels with fractions
+    (Keras truncates them and trains, while its accuracy never matches one: every trial at
+    0), or one-hot rows (Keras names only the ranks)."""
     loss = getattr(model, "loss", None)
     loss_name = str(getattr(loss, "name", None) or getattr(loss, "__name__", None) or loss)
     if "sparse" not in loss_name.lower():
         return
     for what, y in (("y", splits.y_train), ("validation_data", splits.y_val), ("test_data", splits.y_test)):
-        if not np.issubdtype(y.dtype, np.floating) or not len(y):
+        if not len(y):
             continue
-        fractions = y[np.isfinite(y) & (y != np.floor(y))]
+        if y.ndim == 2 and y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
+            raise SearchError(
+                f"{what}: one-hot rows ({y.shape[1]} columns) for {name}'s {loss_name}, which takes"
+                " class indices; pass the indices (y.argmax(axis=1)), or compile the model with"
+                " 'categorical_crossentropy'"
+            )
+        fractions = y[np.isfinite(y) & (y != np.floor(y))] if np.issubdtype(y.dtype, np.floating) else []
         if len(fractions):
             raise SearchError(
                 f"{what}: labels with fractions (e.g. {float(fractions.flat[0]):g}) for {name}'s"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from search._text import a_kind, article
-from search.space._params import Bool, Choice, Fixed, Param
+from search.space._params import Bool, Choice, Fixed, Float, Int, Param
 
 
 @dataclass(frozen=True)
@@ -156,13 +157,18 @@ def _holds_ints(param: Param) -> bool:
 
 
 def _misfit(param: Param, value: Any) -> str:
-    """Why ``value`` cannot fix ``param``: of another type, or outside its range."""
+    """Why ``value`` cannot fix ``param``: of another type, outside its range, or off its step."""
     numbers = {"float": (int, float), "int": (int,)}.get(param.kind)
     if numbers is not None and (isinstance(value, bool) or not isinstance(value, numbers)):
         given, wanted = a_kind(value), article(param.kind)
         return f"{param.name}: {value!r} is {given}, not {wanted} in {param.describe()}"
     if param.kind == "bool" and not isinstance(value, bool):
         return f"{param.name}: {value!r} is {a_kind(value)}, not true or false"
+    if isinstance(param, Int | Float) and param.step is not None and param.low <= value <= param.high:
+        below = param.low + math.floor((value - param.low) / param.step) * param.step
+        shown = " and ".join(f"{v:g}" for v in (below, below + param.step) if param.contains(v))
+        off = f"{param.name}: {value!r} is off its step, {param.describe()}"
+        return off + f"; the nearest values on it are {shown}"
     return f"{param.name}: {value!r} is outside its range, {param.describe()}"
 
 

@@ -81,8 +81,8 @@ class Guarded(Observer):
             getattr(self.observer, hook)(*args)
         except Exception as exc:
             raise ObserverError(
-                f"observers: {type(self.observer).__name__}.{hook} raised {type(exc).__name__}:"
-                f" {exception_line(exc)}; fix it, or leave it out of observers="
+                f"observers: {type(self.observer).__name__}.{hook} raised {_named(exc)}; fix it,"
+                " or leave it out of observers="
             ) from exc
 
     def trial_wanted(self) -> None:
@@ -271,3 +271,9 @@ class ObservedTuner(compat_kt.TunerHooks):
         finally:  # the oracle raises here after too many consecutive failures
             for observer in self.observers:
                 observer.trial_end(trial)
+
+
+def _named(exc: Exception) -> str:
+    """``exc`` as "Type: message", its type once (a KeyError's line already starts with it)."""
+    line, kind = exception_line(exc), type(exc).__name__
+    return line if line.startswith(f"{kind}:") or line == kind else f"{kind}: {line}"

@@ -416,6 +416,15 @@ def test_labels_with_fractions_for_a_sparse_loss_are_refused_before_the_search(t
                results=tmp_path / "whole", retrain=False, quiet=True)  # whole floats: class indices
 
 
+def test_one_hot_labels_for_a_sparse_loss_name_the_fix_not_keras_ranks(tmp_path: Path) -> None:
+    """Keras said "Argument `output` must have rank (ndim) `target.ndim - 1`", no fix."""
+    _, y = um.tiny_data()
+    _refused(tmp_path, SearchError, rf"^y: one-hot rows \({y.max() + 1} columns\) for build's"
+             r" sparse_categorical_crossentropy, which takes class indices; pass the indices"
+             r" \(y.argmax\(axis=1\)\), or compile the model with 'categorical_crossentropy'$",
+             y=np.eye(y.max() + 1, dtype="float32")[y])  # fmt: skip
+
+
 def test_none_where_a_number_is_needed_is_refused_before_the_search(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^retrain_max_epochs \('20'\) must be a whole number",
              retrain_max_epochs="20")  # fmt: skip
@@ -623,13 +632,19 @@ class _Broken(search.Observer):
         if self.hook == "epoch_end":
             raise ValueError("bad epoch")
 
+    def trial_end(self, trial: Any) -> None:
+        if self.hook == "trial_end":
+            raise KeyError("oops")
+
 
 @pytest.mark.parametrize(("hook", "raised"), [("trial_begin", "RuntimeError: no trials today"),
-                                              ("epoch_end", "ValueError: bad epoch")])  # fmt: skip
+                                              ("epoch_end", "ValueError: bad epoch"),
+                                              ("trial_end", "KeyError: oops")])  # fmt: skip
 def test_an_observer_that_raises_stops_the_search_at_once_naming_itself(
     tmp_path: Path, hook: str, raised: str
 ) -> None:
-    """Wherever it raises: not trials recorded failed one after another for its fault."""
+    """Wherever it raises: not trials recorded failed one after another for its fault. Its
+    type once ('raised KeyError: KeyError: oops' named it twice)."""
     with pytest.raises(SearchError, match=rf"^observers: _Broken.{hook} raised {raised}; fix it, or leave"
                        r" it out of observers=$"):  # fmt: skip
         _run(um.build, tmp_path, "random", max_trials=2, max_epochs=1, observers=[_Broken(hook)], name="b")
@@ -1218,8 +1233,12 @@ def test_the_model_of_a_live_run_says_to_wait_for_its_process_not_to_resume(tmp_
             rf"best_model.keras: no model saved yet: process {os.getpid()} is running the search;"
             r" wait for it to finish \(search.load\(folder\).status says 'finished'\)$")):  # fmt: skip
         search.load(folder.path).best_model()
-    with pytest.raises(SearchError, match=r"no model saved \(the run is interrupted\); resume it"):
+    with pytest.raises(SearchError) as caught:
         search.load(folder.path).best_model()
+    assert str(caught.value).endswith(  # asked from Python: the call there too
+        f"no model saved (the run is interrupted); resume it to finish it: python -m search resume"
+        f" {folder.path} (search.resume({str(folder.path)!r}) from Python)"
+    ), caught.value
 
 
 def test_the_model_of_a_stopped_run_another_process_holds_does_not_say_it_searches(tmp_path: Path) -> None:

@@ -284,8 +284,15 @@ def test_fix_replaces_with_fixed_and_checks_range() -> None:
 def test_fix_off_a_floats_step_is_refused() -> None:
     dropout = parse_space('[dropout]\ntype = "float"\nlow = 0.0\nhigh = 0.8\nstep = 0.1\ndefault = 0.3\n')
     assert dropout.fix({"dropout": 0.7})["dropout"].default == 0.7
-    with pytest.raises(ValueError, match=r"dropout: 0.35 is outside its range, \[0, 0.8\] \(linear, step"):
+    with pytest.raises(ValueError, match=r"^dropout: 0.35 is off its step, \[0, 0.8\] \(linear, step 0.1\);"
+                       r" the nearest values on it are 0.3 and 0.4$"):  # not 'outside its range'
         dropout.fix({"dropout": 0.35})
+    with pytest.raises(ValueError, match=r"^dropout: 0.85 is outside its range"):
+        dropout.fix({"dropout": 0.85})
+    units = parse_space('[units]\ntype = "int"\nlow = 4\nhigh = 16\nstep = 4\ndefault = 8\n')
+    with pytest.raises(ValueError, match=r"^units: 15 is off its step, 4..16 \(step 4, linear\); the nearest"
+                       r" values on it are 12 and 16$"):  # fmt: skip
+        units.fix({"units": 15})
 
 
 def test_keras_tuner_samples_the_top_of_a_stepped_float_and_the_space_holds_it() -> None:
