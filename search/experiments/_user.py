@@ -577,7 +577,9 @@ def _check_class_indices(name: str, model: keras.Model, splits: Any) -> None:
                 " class indices; pass the indices (y.argmax(axis=1)), or compile the model with"
                 " 'categorical_crossentropy'"
             )
-        fractions = y[np.isfinite(y) & (y != np.floor(y))] if np.issubdtype(y.dtype, np.floating) else []
+        if not np.issubdtype(y.dtype, np.floating):
+            continue
+        fractions = y[np.isfinite(y) & (y != np.floor(y))]
         if len(fractions):
             raise SearchError(
                 f"{what}: labels with fractions (e.g. {float(fractions.flat[0]):g}) for {name}'s"
