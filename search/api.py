@@ -147,8 +147,8 @@ class Run:
             raise self._no_model(file)
         fix = (
             "pass your own classes and functions: run.best_model(custom_objects={'Name': Name}), or"
-            " register them with @keras.saving.register_keras_serializable(); a Lambda layer you"
-            " trust: safe_mode=False"
+            " register them with @keras.saving.register_keras_serializable(); a lambda (a Lambda"
+            " layer, a loss) you trust: safe_mode=False"
         )
         try:
             return load_saved(file, str(file), fix, custom_objects, safe_mode)

@@ -16,6 +16,9 @@ LIBRARY_WARNINGS = (
     "Skipping variable loading for optimizer",
     # scikit-learn, fitting BayesianOptimization's Gaussian process on few trials.
     "The optimal value found for dimension",
+    # Keras, saving a model compiled with a lambda (its loss, say): loading it is what needs
+    # safe_mode=False, which best_model's refusal names.
+    "The object being serialized includes a `lambda`",
 )
 STDERR_FD = 2
 NAN_WARNINGS = "All-NaN (axis|slice) encountered"

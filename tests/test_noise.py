@@ -13,6 +13,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,6 +105,40 @@ def test_keras_optimizer_loading_warning_is_silenced(tmp_path: Path) -> None:
         assert main(["list", "--results", str(tmp_path)]) == 0
         model().load_weights(path)  # a fresh model: its optimizer is not built yet
     assert [str(w.message) for w in caught] == []
+
+
+def _lambda_loss_build(hp: Any) -> Any:
+    import keras
+
+    from tests import user_models as um
+
+    model = um.build(hp)
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    model.compile(optimizer="adam", loss=lambda y, p: loss(y, p), metrics=["accuracy"])
+    return model
+
+
+def test_a_model_compiled_with_a_lambda_saves_without_a_warning_and_loads_as_told(
+    tmp_path: Path, capfd
+) -> None:
+    """Keras warned "The object being serialized includes a `lambda`. This is unsafe ..."
+    with its source line as each model was saved, under quiet=True; loading is what needs
+    safe_mode=False, and best_model's refusal names it."""
+    import search
+    from search.errors import SearchError
+    from tests import user_models as um
+
+    x, y = um.tiny_data()
+    capfd.readouterr()  # TensorFlow's start-up lines, as the test imported Keras
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = search.run(_lambda_loss_build, x, y, tuner="random", max_trials=1, max_epochs=1,
+                         retrain_max_epochs=1, results=tmp_path, quiet=True)  # fmt: skip
+    assert capfd.readouterr().err == ""
+    assert not [str(w.message) for w in caught if "lambda" in str(w.message)]
+    with pytest.raises(SearchError, match=r"a lambda \(a Lambda layer, a loss\) you trust: safe_mode=False$"):
+        run.best_model()
+    assert run.best_model(safe_mode=False).predict(x[:2], verbose=0).shape == (2, 3)
 
 
 def test_ctrl_c_is_held_while_a_heavy_package_loads() -> None:
