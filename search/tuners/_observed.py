@@ -6,6 +6,7 @@ KerasTuner deep-copies callbacks for every trial.
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from hypermodels import DataFidelity, state_damage
+from hypermodels import DataFidelity, NonFiniteLossError, state_damage
 from search.compat import keras_tuner as compat_kt
 from search.environment import environment_error
 from search.errors import SearchError
@@ -183,10 +184,13 @@ class ObservedTuner(compat_kt.TunerHooks):
             budget = trial.hyperparameters.values.get("tuner/epochs")
             kwargs["fidelity"] = replace(self.fidelity, budget=budget)
         try:
-            return super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
+            results = super().run_trial(trial, *args, **kwargs)  # type: ignore[misc]
         except Exception as exc:
             _stop_if_environment(exc)
             raise
+        for result in results if isinstance(results, list) else [results]:
+            _check_loss(_final_loss(result), "at the end of the trial's fit")
+        return results
 
     def _tell_damaged_state(self, trial: Any, path: Path) -> None:
         """Say that the epoch state a resumed trial left cannot be read: the fit ignores it,
@@ -264,6 +268,9 @@ class ObservedTuner(compat_kt.TunerHooks):
                 observer.epoch_restored(trial, epoch, dict(logs or {}))
             else:
                 observer.epoch_end(trial, epoch, dict(logs or {}))
+        # A model trained by model.fit goes on after its weights turn NaN (this package's
+        # loop stops itself): the trial fails, not chosen for the majority class it predicts.
+        _check_loss((logs or {}).get("loss"), f"in epoch {epoch + 1}")
 
     def on_trial_end(self, trial: Any) -> None:
         try:
@@ -277,3 +284,22 @@ def _named(exc: Exception) -> str:
     """``exc`` as "Type: message", its type once (a KeyError's line already starts with it)."""
     line, kind = exception_line(exc), type(exc).__name__
     return line if line.startswith(f"{kind}:") or line == kind else f"{kind}: {line}"
+
+
+def _final_loss(result: Any) -> Any:
+    """The training loss a trial's fit reported last: a History's, or a dict's; None for
+    anything else (a float is the objective, which KerasTuner checks)."""
+    if isinstance(result, keras.callbacks.History):
+        losses = result.history.get("loss") or [None]
+        return losses[-1]
+    return result.get("loss") if isinstance(result, dict) else None
+
+
+def _check_loss(loss: Any, when: str) -> None:
+    """NonFiniteLossError, which fails the trial, where ``loss`` is NaN or infinite."""
+    try:
+        value = float(loss)
+    except (TypeError, ValueError):  # none reported, or not one number
+        return
+    if not math.isfinite(value):
+        raise NonFiniteLossError(f"loss became {value} {when}; lower the learning rate")

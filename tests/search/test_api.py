@@ -652,6 +652,45 @@ def test_an_observer_that_raises_stops_the_search_at_once_naming_itself(
     assert not [t for t in _trials(search.load(folder)) if t["status"] == "failed"]
 
 
+def _diverging_build(hp: kt.HyperParameters) -> keras.Model:
+    """A model of two configurations: plain SGD at a learning rate that makes its weights
+    NaN at once, or at one that trains."""
+    model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])  # fmt: skip
+    rate = hp.Choice("sgd_rate", [1e-2, 1e30])
+    model.compile(optimizer=keras.optimizers.SGD(rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])  # fmt: skip
+    return model
+
+
+@pytest.mark.parametrize("tuner", ["random", "optuna"])
+def test_a_trial_whose_model_fit_loss_turns_nan_fails_and_is_not_chosen(tmp_path: Path, tuner: str) -> None:
+    """model.fit trained on with NaN weights: the trial completed at the majority class's
+    validation accuracy, could be chosen and its NaN model saved as the run's."""
+    run = _run(_diverging_build, tmp_path, tuner, retrain=True, retrain_max_epochs=1)
+    trials = {t["hyperparameters"]["sgd_rate"]: t for t in _trials(run)}
+    assert trials[1e30]["status"] in ("failed", "invalid"), trials[1e30]
+    assert trials[1e30]["failure"] == "loss became nan in epoch 1; lower the learning rate"
+    assert trials[1e30]["epochs"][0]["loss"] != trials[1e30]["epochs"][0]["loss"]  # NaN, recorded
+    assert (run.best_hyperparameters or {})["sgd_rate"] == 1e-2
+    assert all(np.isfinite(w).all() for w in run.best_model().get_weights())
+
+
+class _NaNLossReported(kt.HyperModel):
+    """A fit of its own that reports its metrics in a dict, its loss NaN."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        return um.build(hp)
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any) -> dict[str, float]:
+        return {"val_accuracy": 0.5, "loss": float("nan")}
+
+
+def test_a_fit_of_its_own_reporting_a_nan_loss_fails_its_trial(tmp_path: Path) -> None:
+    with pytest.raises(SearchError, match=r"loss became nan at the end of the trial's fit; lower the"):
+        _run(_NaNLossReported(), tmp_path, "random", max_trials=1)
+
+
 def test_observers_with_isolate_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SearchError, match="observers: isolate=True"):
         _run(um.build, tmp_path, "random", observers=[_Counter()], isolate=True)
