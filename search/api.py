@@ -29,6 +29,7 @@ from search.engine import (
     drive_isolated,
     load_saved,
     run_search,
+    search_checkpoint,
     stored_request,
 )
 from search.errors import RunFolderError, SearchError, named_options, render
@@ -161,10 +162,18 @@ class Run:
     def _no_model(self, file: Path) -> SearchError:
         """Why :meth:`best_model` finds no ``file`` to load, and what gets one."""
         status = self.status
+        export = f"`python -m search export {self._folder.path}`"
+        if status == "finished" and not self._checkpoint_kept():
+            return SearchError(
+                f"{file}: no model saved: without a retrain the run saves its chosen trial's"
+                " checkpoint, and the trial kept none (a fit of its own that calls none of the"
+                f" callbacks it is given keeps none); retrain the chosen configuration with {export}"
+                " and load the file it writes with keras.saving.load_model"
+            )
         if status == "finished":
             return SearchError(
                 f"{file}: missing, though the run finished (the file was deleted or moved); restore it,"
-                f" or retrain the chosen configuration with `python -m search export {self._folder.path}`"
+                f" or retrain the chosen configuration with {export}"
                 " and load the file it writes with keras.saving.load_model"
             )
         if status == "failed":
@@ -188,6 +197,14 @@ class Run:
         if resume.startswith("python"):  # asked from Python: its call too
             resume += f" (search.resume({str(self._folder.path)!r}) from Python)"
         return SearchError(f"{file}: no model saved (the run is {status}); resume it to finish it: {resume}")
+
+    def _checkpoint_kept(self) -> bool:
+        """Whether the run saved, or could have saved, a model: its final one is retrained,
+        or the chosen trial's search checkpoint is there to save (without a retrain)."""
+        chosen = (self.meta.get("best") or {}).get("trial")
+        if (self.meta.get("request") or {}).get("retrain") is not False or chosen is None:
+            return True
+        return search_checkpoint(self._folder, str(chosen)) is not None
 
     def _own_objects(self) -> dict[str, Any]:
         """The classes and functions of the module that defines the run's build or

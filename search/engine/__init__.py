@@ -1,5 +1,6 @@
 """The search engine: a request in, a finished run folder out."""
 
+from search.engine._checkpoints import search_checkpoint
 from search.engine._export import EXPORT_FILE, Export, export_run
 from search.engine._isolate import CHILD_ENV, LAUNCHED_ENV, MORE_TRIALS, drive_isolated
 from search.engine._pipeline import RunContinues, RunOutcome, run_search
@@ -52,6 +53,7 @@ __all__ = [
     "plan",
     "run_search",
     "run_worker",
+    "search_checkpoint",
     "spawn_workers",
     "stored_request",
     "wait_workers",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -613,7 +614,7 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
     chosen trial's best-epoch checkpoint is saved as the run's model instead)."""
     request = ctx.request
     if not request.retrain:
-        save_search_model(hypermodel, best, ctx.folder)
+        _say_untested(ctx, best, save_search_model(hypermodel, best, ctx.folder))
         return None
     final_splits, final_hypermodel = final_setup(
         ctx.plan, ctx.splits, hypermodel, best, ctx.console, ctx.quiet
@@ -631,8 +632,28 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
     )  # fmt: skip
 
 
-def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) -> None:
+def _say_untested(ctx: RunContext, best: dict[str, Any], saved: bool) -> None:
+    """Say what a run without a retrain leaves: no model where the chosen trial kept no
+    checkpoint, else one the test split has not touched; and what retrains and tests one."""
+    export = f"`python -m search export {shlex.quote(str(ctx.folder.path))}`"
+    if not saved:
+        Say(ctx.console, ctx.quiet)(
+            f"no model saved: trial {best['id']}'s fit kept no checkpoint (a fit of its own that"
+            f" calls none of the callbacks it is given keeps none); {export} retrains its"
+            " configuration into a model and tests it"
+        )
+    elif rows(ctx.splits.y_test):
+        Say(ctx.console, ctx.quiet)(
+            f"model: trial {best['id']}'s checkpoint, untested (no retrain); {export} retrains"
+            f" its configuration and tests it on the {rows(ctx.splits.y_test):,} test examples"
+        )
+
+
+def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) -> bool:
     """Save the chosen trial's best-epoch checkpoint (whichever worker wrote it) as .keras.
+
+    Returns:
+        Whether there was one to save (a fit of its own that calls no callback keeps none).
 
     Raises:
         SearchError: The checkpoint does not load into a new build of the trial's model (a
@@ -641,7 +662,7 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
     """
     found = search_checkpoint(folder, best["id"])
     if found is None:
-        return
+        return False
     hp = kt.HyperParameters()
     hp.values = dict(best["hyperparameters"])
     keras.backend.clear_session()
@@ -663,3 +684,4 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)  # else loading it warns of its variables
     model.save(folder.model_file)
+    return True

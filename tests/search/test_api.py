@@ -96,6 +96,27 @@ def test_retrain_and_one_test_evaluation_use_the_models_own_metrics(tmp_path: Pa
     assert final["kept_epoch"] in (1, 2) and final["monitor"] == "val_accuracy"
 
 
+def test_a_run_without_retrain_whose_fit_kept_no_checkpoint_says_so_not_deleted(tmp_path: Path, capsys) -> None:
+    """It finished in silence; best_model() then said the model 'was deleted or moved'."""
+    run = _run(um.FloatFit(), tmp_path, "random", quiet=False)
+    export = f"`python -m search export {run.folder}`"
+    out = " ".join(capsys.readouterr().out.split())
+    assert re.search(r"no model saved: trial \d+'s fit kept no checkpoint \(a fit of its own that calls none"
+                     rf" of the callbacks it is given keeps none\); {re.escape(export)} retrains", out), out
+    with pytest.raises(SearchError, match=r"best_model.keras: no model saved: without a retrain the run saves"
+                       rf" its chosen trial's checkpoint, and the trial kept none .* {re.escape(export)}"):
+        run.best_model()
+
+
+def test_a_run_without_retrain_says_its_model_is_untested(tmp_path: Path, capsys) -> None:
+    """test_data was split off and kept, but nothing said that no model was tested on it."""
+    run = _run(um.build, tmp_path, "random", quiet=False, test_data=um.tiny_data(30, seed=9))
+    out = " ".join(capsys.readouterr().out.split())
+    assert re.search(r"model: trial \d+'s checkpoint, untested \(no retrain\); `python -m search export"
+                     r" .*` retrains its configuration and tests it on the 30 test examples", out), out
+    assert run.test_metrics is None and run.best_model() is not None
+
+
 def test_the_best_model_of_a_run_without_retrain_loads_without_warnings(tmp_path: Path) -> None:
     run = _run(um.build, tmp_path, "random", max_trials=1)
     with warnings.catch_warnings():
