@@ -191,7 +191,8 @@ class UserHyperModel(kt.HyperModel):
     ) -> Any:
         kwargs.setdefault("verbose", 0)
         objective = self.objective
-        if kwargs.get("validation_data", ()) is None:
+        held_out = kwargs.get("validation_data", ()) is not None
+        if not held_out:
             del kwargs["validation_data"]  # a retrain on every image: nothing held out
             objective = None  # nor an objective to log: the retrain reads the curves
         if has_own_fit(self.user):
@@ -203,10 +204,30 @@ class UserHyperModel(kt.HyperModel):
             if "epochs" in kwargs:
                 cap = _EpochCap(self.name, int(kwargs["epochs"]))
                 kwargs["callbacks"] = [cap, *(kwargs.get("callbacks") or [])]  # before the recorder
-            result = fit_result(_call_fit(fit, self.name, hp, model, args, kwargs), self.name, objective)
+            returned = self._call_own(fit, (hp, model, args, kwargs), held_out)
+            result = fit_result(returned, self.name, objective)
             _check_float(result, model, self.name, objective)
             return result
         return _fit_resumable(model, args, kwargs, state_path, fidelity)
+
+    def _call_own(self, fit: Callable[..., Any], call: tuple[Any, Any, tuple, dict[str, Any]],
+                  held_out: bool) -> Any:  # fmt: skip
+        """The user's own ``fit`` called with ``call`` (hp, model, args, kwargs); where the
+        retrain on every row (not ``held_out``: no ``validation_data``) makes it raise,
+        SearchError saying so (a trial's error fails the trial as it is)."""
+        try:
+            return _call_fit(fit, self.name, *call)
+        except (SearchError, kt.errors.FatalError, OSError):  # told, a stop, the disk
+            raise
+        except Exception as exc:
+            if held_out:
+                raise
+            raise SearchError(
+                f"{self.name}'s fit raised {type(exc).__name__} ({exception_line(exc)}) in the"
+                " retrain, which calls it without validation_data (retrain_data='full' trains on"
+                " every row, none held out); let fit train without it, or retrain with"
+                " retrain_data='validated' (the default), then resume the run"
+            ) from exc
 
 
 class FitCallError(SearchError, kt.errors.FatalError):

@@ -96,7 +96,7 @@ def test_retrain_and_one_test_evaluation_use_the_models_own_metrics(tmp_path: Pa
     assert final["kept_epoch"] in (1, 2) and final["monitor"] == "val_accuracy"
 
 
-def test_a_run_without_retrain_whose_fit_kept_no_checkpoint_says_so_not_deleted(tmp_path: Path, capsys) -> None:
+def test_a_run_without_retrain_whose_fit_kept_no_checkpoint_says_so(tmp_path: Path, capsys) -> None:
     """It finished in silence; best_model() then said the model 'was deleted or moved'."""
     run = _run(um.FloatFit(), tmp_path, "random", quiet=False)
     export = f"`python -m search export {run.folder}`"
@@ -106,6 +106,19 @@ def test_a_run_without_retrain_whose_fit_kept_no_checkpoint_says_so_not_deleted(
     with pytest.raises(SearchError, match=r"best_model.keras: no model saved: without a retrain the run saves"
                        rf" its chosen trial's checkpoint, and the trial kept none .* {re.escape(export)}"):
         run.best_model()
+
+
+def test_a_fit_of_its_own_that_needs_validation_data_in_a_full_retrain_is_told_why(tmp_path: Path) -> None:
+    """FloatFit evaluates on validation_data, which the retrain on every row does not give:
+    'builtins.TypeError: ... evaluate() argument after * must be an iterable, not NoneType'
+    after the whole search, no word of why."""
+    with pytest.raises(SearchError, match=r"^FloatFit's fit raised TypeError \(.*NoneType\) in the retrain,"
+                       r" which calls it without validation_data \(retrain_data='full' trains on every"
+                       r" row, none held out\); .* then resume the run$") as caught:  # fmt: skip
+        _run(um.FloatFit(), tmp_path, "random", retrain=True, retrain_data="full", retrain_max_epochs=1)
+    assert isinstance(caught.value.__cause__, TypeError)
+    (folder,) = (tmp_path / "results").glob("*/r")
+    assert [t["status"] for t in _trials(search.load(folder))] == ["completed", "completed"]
 
 
 def test_a_run_without_retrain_says_its_model_is_untested(tmp_path: Path, capsys) -> None:
