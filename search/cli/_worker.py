@@ -12,6 +12,7 @@ from search._text import plural
 from search.cli._parser import add_backend, add_common, path_value, path_word
 from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
+from search.errors import SearchError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -39,6 +40,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     show_trial_tracebacks(args.debug)
     refuse_run_settings(args, "worker")
 
+    if args.index is not None and args.index < 0:
+        raise SearchError(f"--index ({args.index}) must be at least 0; give each worker its own number")
     folder = resolve_run(args.run, args.results)
     index = args.index if args.index is not None else os.getpid()
     from search.gpus import PINNED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -13,7 +14,7 @@ from rich.console import Console
 
 from hypermodels import DataFidelity
 from search import experiments, tuners
-from search._text import duration_words, resume_call
+from search._text import duration_words, plural, resume_call
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
 from search.engine._request import (
@@ -124,7 +125,7 @@ def plan(
         fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
     )  # fmt: skip
     backend.check(options, budget)
-    _check_workers(request, backend)
+    _check_workers(request, backend, budget)
     _check_factor(request, backend)
     _check_model_options(request, experiment)
     data, model = _data_options(request, experiment, profile), _model_options(request, experiment)
@@ -274,7 +275,8 @@ def _check_importable(request: RunRequest, experiment: experiments.Experiment) -
         )
 
 
-def _check_workers(request: RunRequest, backend: tuners.Backend) -> None:
+def _check_workers(request: RunRequest, backend: tuners.Backend, budget: tuners.Budget) -> None:
+    """Several workers share an Optuna study, each a process of this machine with trials to run."""
     if request.workers > 1 and backend.name != "optuna":
         given = (
             f"{option('gpus')} {','.join(request.gpus)}" if request.gpus
@@ -283,6 +285,20 @@ def _check_workers(request: RunRequest, backend: tuners.Backend) -> None:
         raise SearchError(
             f"{given} needs {option('tuner')} optuna (several workers share an Optuna study),"
             f" not {backend.name}; one GPU (e.g. {option('gpus')} 0) works with any tuner"
+        )
+    if request.workers > 1 and budget.max_trials is not None and request.workers > budget.max_trials:
+        raise SearchError(
+            f"{option('workers')} {request.workers}: the search runs {budget.max_trials} trials, so"
+            f" {request.workers - budget.max_trials} of the workers would have none; give at most"
+            f" {option('workers')} {budget.max_trials}, or more {option('max_trials')}"
+        )
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if request.workers > max(cores, len(request.gpus)):
+        raise SearchError(
+            f"{option('workers')} {request.workers}: each worker is a process training its own model"
+            f" on this machine's {plural(cores, 'CPU core')}; give at most {option('workers')} {cores}"
+            " (more only share them, and each loads TensorFlow's memory), or start more with"
+            " `python -m search worker RUN` on other machines"
         )
 
 

@@ -167,9 +167,13 @@ class RunRequest:
             )
         self._check_choices()
         if (self.finalists or 1) > 1 and (not self.retrain or self.retrain_data != "validated"):
+            instead = (
+                f"which {self._retrain_words()} does not" if self.retrain
+                else "as the retrain would, and the retrain is skipped"
+            )  # fmt: skip
             raise SearchError(
                 f"{option('finalists')} {self.finalists} trains the finalists validated on the full"
-                f" training data, which {self._retrain_words()} does not: leave out"
+                f" training data, {instead}: leave out"
                 f" {option('finalists')}, or retrain with {option('retrain_data')} validated (the default)"
             )
         self._check_retrain_from()

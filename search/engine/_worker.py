@@ -29,7 +29,7 @@ from search.gpus import worker_env
 from search.space import space_from_dict
 from search.storage import RunFolder, is_masked
 from search.tracking import tracking_observers
-from search.tuners import Observer, SearchTimeUp
+from search.tuners import Observer, SearchTimeUp, offset_seed
 
 WORKER_SEED_STRIDE = 1000
 
@@ -148,7 +148,7 @@ def run_worker(
     recorder = TrialRecorder(folder, objective, baseline)
     hypermodel = p.experiment.hypermodel(space, splits, p.model)
     # Each worker samples with its own seed, or all would propose the same first trials.
-    sampler_seed = request.seed + WORKER_SEED_STRIDE * index
+    sampler_seed = offset_seed(request.seed, WORKER_SEED_STRIDE * index)
     keeper = checkpoint_keeper(folder, request, p.finalists, starts_from_checkpoint(request, splits))
     observers: list[Observer] = [recorder] + ([] if keeper is None else [keeper])
     if request.track:

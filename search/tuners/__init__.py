@@ -16,6 +16,7 @@ from search.tuners._observed import (
     TrialQuotaReached,
 )
 from search.tuners._registry import Backend, Budget, TunerOptions, WarmTrials, get, names, register
+from search.tuners._seeds import offset_seed
 from search.tuners._state import check_state_present
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "get",
     "hyperband_schedule",
     "names",
+    "offset_seed",
     "register",
     "show_trial_tracebacks",
 ]

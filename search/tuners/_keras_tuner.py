@@ -18,6 +18,7 @@ from search.space import comparable, cross_product
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, MAX_LISTED, Budget, TunerOptions, register
+from search.tuners._seeds import SEEDS
 
 WARM_ID = "warm-"
 """Prefix of the ids warm-start trials have while an oracle sees them (never a run's id)."""
@@ -52,8 +53,9 @@ show_trial_tracebacks(False)
 
 def oracle_seed(seed: int) -> int:
     """The seed for a KerasTuner oracle: they take 0 as no seed at all (a random one each
-    run), so ``--seed 0``, the default, would not repeat; every seed is shifted by one."""
-    return seed + 1
+    run), so ``--seed 0``, the default, would not repeat; every seed is shifted by one
+    (the largest, 2**32 - 1, to 1, as 0: the oracles take no larger)."""
+    return seed % (SEEDS - 1) + 1
 
 
 def default_values(space: kt.HyperParameters) -> dict[str, Any]:

@@ -78,6 +78,16 @@ def test_training_learns(seed: int) -> None:
     assert history.history["val_accuracy"][-1] > 0.5
 
 
+def test_a_seed_past_int32_trains(seed: int) -> None:
+    """--seed 2147483648 (the run's seeds go to 2**32 - 1) failed every trial: 'Python
+    integer 2147483648 out of bounds for int32', the step's augmentation seed."""
+    _, _, model = tiny_model()
+    x, y = tiny_data()
+    config = LoopConfig(batch_size=16, seed=2**32 - 1, augmentation=Augmentation(flip=True))
+    history = fit_loop(model, x, y, None, epochs=1, config=config)
+    assert np.isfinite(history.history["loss"][0])
+
+
 def test_stop_training_is_honoured(seed: int) -> None:
     class StopAfterFirst(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):

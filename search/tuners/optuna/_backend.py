@@ -15,6 +15,7 @@ from search.errors import SearchError
 from search.tuners._libraries import prepare
 from search.tuners._observed import ObservedTuner, Observer
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
+from search.tuners._seeds import offset_seed
 from search.tuners.optuna._choices import make_pruner, make_sampler, make_storage
 from search.tuners.optuna._oracle import OptunaOracle, warm_trials
 from search.tuners.optuna._translate import distributions
@@ -70,7 +71,8 @@ def _study(
             f" search {len(directions)}; use another run name"
         )
     if fingerprint is not None and study.trials:  # resumed: seeded as new, it would repeat them
-        study.sampler = make_sampler(options.sampler or "tpe", seed + len(study.trials), options.pareto)
+        resumed = offset_seed(seed, len(study.trials))
+        study.sampler = make_sampler(options.sampler or "tpe", resumed, options.pareto)
     return study
 
 

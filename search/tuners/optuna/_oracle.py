@@ -18,6 +18,7 @@ from search.compat import optuna as compat_optuna
 from search.ranking import converged_metrics, overfitting
 from search.space import Fixed, Space, comparable, space_from_hyperparameters
 from search.tuners._registry import MAX_CONSECUTIVE_FAILURES
+from search.tuners._seeds import offset_seed
 from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import distributions, grid, sample, unconditional
 
@@ -189,10 +190,11 @@ class OptunaOracle(kt.Oracle):
         left), else random values."""
         untried = self._untried()
         if untried is None:
-            self.study.sampler = optuna.samplers.RandomSampler(seed=self.seed + number)
+            self.study.sampler = optuna.samplers.RandomSampler(seed=offset_seed(self.seed, number))
             return True
         if untried:
-            self.study.enqueue_trial(random.Random(self.seed + number).choice(untried), skip_if_exists=False)
+            chosen = random.Random(offset_seed(self.seed, number)).choice(untried)
+            self.study.enqueue_trial(chosen, skip_if_exists=False)
         return bool(untried)
 
     def _untried(self) -> list[dict[str, Any]] | None:

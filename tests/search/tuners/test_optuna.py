@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from pathlib import Path
 
@@ -509,6 +510,26 @@ def test_worker_needs_an_optuna_run(tmp_path: Path, capsys) -> None:
     assert "a hyperband run cannot take workers" in capsys.readouterr().err
     assert main(["run", "fashion", "--tuner", "random", "--workers", "2"]) == 2
     assert "--workers 2 needs --tuner optuna" in capsys.readouterr().err
+
+
+def test_more_workers_than_trials_or_cores_are_refused_before_any_work(tmp_path: Path, capsys) -> None:
+    """--workers 1000 started 943 processes, each loading TensorFlow, on a 2-core machine."""
+    cores = len(os.sched_getaffinity(0))
+    assert main(["run", "fashion", "--tuner", "optuna", "--workers", "3", "--max-trials", "2"]) == 2
+    assert "--workers 3: the search runs 2 trials, so 1 of the workers would have none; give at most" \
+        " --workers 2, or more --max-trials" in capsys.readouterr().err
+    assert main(["run", "fashion", "--tuner", "optuna", "--workers", str(cores + 1),
+                 "--max-trials", "100"]) == 2  # fmt: skip
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"on this machine's {cores} CPU core" in err, err
+    assert f"give at most --workers {cores} (more only share them" in err
+    assert not list(tmp_path.rglob("run.json"))
+
+
+def test_a_worker_of_a_negative_index_is_refused(tmp_path: Path, capsys) -> None:
+    """It failed with 'unexpected ValueError: Seed must be between 0 and 2**32 - 1'."""
+    assert main(["worker", "anything", "--index", "-1"]) == 2
+    assert capsys.readouterr().err.startswith("error: --index (-1) must be at least 0;")
 
 
 def test_killed_worker_trial_is_failed_and_retried(tmp_path: Path, fashion_dir: Path) -> None:
