@@ -118,6 +118,12 @@ class Int(Param):
                 raise ValueError(f"{key} ({value!r}) must be an integer")
         if not self.low < self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        for key in ("low", "high"):
+            if abs(getattr(self, key)) > INT_LIMIT:
+                raise ValueError(
+                    f"{key} ({getattr(self, key)}) must be within ±{INT_LIMIT} (2**31 - 1):"
+                    " TensorFlow holds integers as int32"
+                )
         if self.step < 1:
             raise ValueError(f"step ({self.step}) must be at least 1")
         if self.log and self.low <= 0:
@@ -222,6 +228,8 @@ def _toml(value: Any) -> str:
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
+INT_LIMIT = 2**31 - 1
+"""The largest integer hyperparameter, either side of 0: TensorFlow holds Python ints as int32."""
 ROUNDING = 1e-9
 """Relative error of float arithmetic a grid check forgives: 0.8 / 0.1 is
 8.000000000000002, and 0 + 3 * 0.05 is 0.15000000000000002."""

@@ -107,13 +107,19 @@ def sample(trial: optuna.Trial, space: Space) -> dict[str, Any]:
 
 
 def _grid_values(dist: BaseDistribution | None) -> list[Any] | None:
-    """Every value a distribution takes, as Optuna's params hold them; None for a continuous one."""
+    """Every value a distribution takes, as Optuna's params hold them; None for a continuous
+    one, and for one of more values than a grid lists (counted, not listed: 1..10**20 is a
+    range too)."""
     if isinstance(dist, CategoricalDistribution):
         return list(dist.choices)
     if isinstance(dist, IntDistribution):
+        if (dist.high - dist.low) // dist.step >= MAX_LISTED:
+            return None
         return list(range(dist.low, dist.high + 1, dist.step))
     if isinstance(dist, FloatDistribution) and dist.step is not None:
         count = round((dist.high - dist.low) / dist.step)
+        if count >= MAX_LISTED:
+            return None
         return [min(dist.low + i * dist.step, dist.high) for i in range(count + 1)]
     return None
 

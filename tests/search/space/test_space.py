@@ -98,6 +98,12 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
         ('[x]\ntype = "bool"\ndefault = 1', "x: default (1) must be true or false"),
         ('[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nlog = true\ndefault = 0.5', "above 0"),
         ('[x]\ntype = "int"\nlow = 1\nhigh = 10\nstep = 4\ndefault = 1', "multiple of step"),
+        (  # passed, then Optuna listed every value and each trial's tensor overflowed
+            '[x]\ntype = "int"\nlow = 1\nhigh = 100000000000000000000\ndefault = 1',
+            "x: high (100000000000000000000) must be within ±2147483647 (2**31 - 1): TensorFlow holds"
+            " integers as int32",
+        ),
+        ('[x]\ntype = "int"\nlow = -3000000000\nhigh = 1\ndefault = 1', "low (-3000000000) must be within"),
         (
             '[x]\ntype = "float"\nlow = 0.0\nhigh = 1.0\nstep = 0.3\ndefault = 0.3',
             "x: high - low (1) must be a multiple of step (0.3)",
