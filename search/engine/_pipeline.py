@@ -206,14 +206,15 @@ def _stops(ctx: RunContext, final: bool) -> Iterator[None]:
 @contextlib.contextmanager
 def run_status(folder: RunFolder, clock: RunClock | None = None) -> Iterator[None]:
     """Record in run.json how a run's steps stopped, if they did not finish: ``interrupted``
-    (a signal, a file that could not be written: resumable), ``running`` (other processes
-    go on with it), else ``failed``; with its ``reason`` (the error's line) and the run's
-    ``seconds`` so far (``clock``), which a resumed run goes on from."""
+    (a signal, a file that could not be written, an exit (a broken pipe): resumable),
+    ``running`` (other processes go on with it), else ``failed``; with its ``reason`` (the
+    error's line) and the run's ``seconds`` so far (``clock``), which a resumed run goes on
+    from."""
     try:
         yield
     except RunContinues:
         raise
-    except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt) as exc:
+    except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt, SystemExit) as exc:
         folder.update_meta(
             status="interrupted", finished=utc_now(), reason=stop_reason(exc), **_seconds(clock)
         )

@@ -51,6 +51,11 @@ def stop_reason(error: BaseException) -> str:
         return f"{signal.Signals(error.signum).name}: {error}"
     if isinstance(error, KeyboardInterrupt):
         return "Ctrl-C (KeyboardInterrupt)"
+    if isinstance(error, SystemExit):  # rich exits so where its output pipe closed (`| head`)
+        return (
+            f"the process was made to exit (SystemExit {error.code}): its output closed (a broken"
+            " pipe, as `| head` leaves), or a call of sys.exit"
+        )
     return exception_line(error)
 
 

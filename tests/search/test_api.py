@@ -725,6 +725,25 @@ def test_a_fit_of_its_own_reporting_a_nan_loss_fails_its_trial(tmp_path: Path) -
         _run(_NaNLossReported(), tmp_path, "random", max_trials=1)
 
 
+class _Exits(search.Observer):
+    """Exits as rich does where its output pipe closed (``| head``)."""
+
+    def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
+        raise SystemExit(1)
+
+
+def test_a_run_made_to_exit_is_interrupted_and_resumable_not_failed_with_reason_1(tmp_path: Path) -> None:
+    """`python -m search run ... | head -4` left run.json 'failed' with the reason '1'."""
+    with pytest.raises(SystemExit):
+        _run(um.build, tmp_path, "random", max_trials=2, max_epochs=1, observers=[_Exits()], name="piped")
+    (folder,) = (tmp_path / "results").glob("*/piped")
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["status"] == "interrupted"
+    assert meta["reason"].startswith("the process was made to exit (SystemExit 1): its output closed")
+    run = search.resume(folder, quiet=True)
+    assert run.status == "finished"
+
+
 def test_observers_with_isolate_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SearchError, match="observers: isolate=True"):
         _run(um.build, tmp_path, "random", observers=[_Counter()], isolate=True)
