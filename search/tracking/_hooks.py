@@ -87,12 +87,15 @@ def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experim
         uri = _run_uri(spec.uri, results, stored) if spec.tracker == "mlflow" else None
         if uri is None or uri == f"sqlite:///{(results / DEFAULT_STORE).resolve()}":
             continue  # the default store lives in the results root, already checked writable
+        from_env = spec.uri is None and not (stored or {}).get("uri")  # the default one, else
+        env = (f"{option('track')} mlflow (${URI_ENV})", f"${URI_ENV} (or unset it)")
+        given = env if from_env else RUN_GIVEN
         with _removed_if_failed(uri):
-            sink = MlflowSink(uri, _masked(uri), lambda line: None, "")
+            sink = MlflowSink(uri, _masked(uri), lambda line: None, "", given)
             sink.silent = True
             if not sink.reach(experiment):
-                raise SearchError(f"{option('track')} mlflow: cannot log to {_masked(uri)} ({sink.failed});"
-                                  " start the tracking server or fix the URI")  # fmt: skip
+                raise SearchError(f"{given[0]}: cannot log to {_masked(uri)} ({sink.failed});"
+                                  f" start the tracking server or fix {given[1]}")  # fmt: skip
 
 
 def tracking_observers(

@@ -73,7 +73,10 @@ def _refused_store(text: str, shown: str, given: tuple[str, str] = RUN_GIVEN) ->
     ``given``: the option that gave the URI, and what to fix)."""
     reason = one_line(text.strip().split(". ")[0].splitlines()[0], 200) if text.strip() else "no reason given"
     if "MLFLOW_ALLOW_FILE_STORE" in text:
-        fix = "use a database, e.g. sqlite:///results/mlflow.db, or set MLFLOW_ALLOW_FILE_STORE=true"
+        fix = (
+            f"fix {given[1]}: a database, e.g. sqlite:///results/mlflow.db, or set"
+            " MLFLOW_ALLOW_FILE_STORE=true to use the folder"
+        )
     else:
         fix = f"fix {given[1]}, or use a database, e.g. sqlite:///results/mlflow.db"
     return f"{given[0]}: MLflow cannot use {shown} ({reason}); {fix}"

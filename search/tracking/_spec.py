@@ -104,11 +104,12 @@ def check_mlflow(uri: str | None, given: str | None = None) -> None:
     check_uri(uri)
 
 
-def check_uri(uri: str) -> None:
+def check_uri(uri: str, named: str = "tracking URI") -> None:
     """Raise SearchError naming a malformed URI or one whose scheme MLflow does not know.
 
     Args:
         uri: the tracking URI; messages show it with its password hidden.
+        named: what messages call it (where it came from: ``$MLFLOW_TRACKING_URI``).
 
     Raises:
         SearchError: Malformed, a scheme MLflow does not know, no host or file, port 0, or an
@@ -120,22 +121,22 @@ def check_uri(uri: str) -> None:
         port = parts.port
     except ValueError as exc:
         raise SearchError(
-            f"tracking URI {shown!r} is malformed ({exc}); e.g. http://127.0.0.1:5000"
+            f"{named} {shown!r} is malformed ({exc}); e.g. http://127.0.0.1:5000"
         ) from None
     scheme = parts.scheme.split("+")[0]
     compat_mlflow.check_version()
     known = compat_mlflow.tracking_schemes()
     if scheme not in known:
         raise SearchError(
-            f"tracking URI {shown!r}: MLflow does not know the scheme {parts.scheme!r}; use one of"
+            f"{named} {shown!r}: MLflow does not know the scheme {parts.scheme!r}; use one of"
             f" {', '.join(s + '://' for s in known if s)} or a folder path"
         )
     if scheme in _HOST_SCHEMES and not parts.hostname:
-        raise SearchError(f"tracking URI {shown!r} names no host; e.g. http://127.0.0.1:5000")
+        raise SearchError(f"{named} {shown!r} names no host; e.g. http://127.0.0.1:5000")
     if scheme in _PATH_SCHEMES and not (parts.path or parts.netloc):
-        raise SearchError(f"tracking URI {shown!r} names no file; e.g. sqlite:///results/mlflow.db")
+        raise SearchError(f"{named} {shown!r} names no file; e.g. sqlite:///results/mlflow.db")
     if port == 0:
-        raise SearchError(f"tracking URI {shown!r}: port 0 is not a server's port")
+        raise SearchError(f"{named} {shown!r}: port 0 is not a server's port")
 
 
 def resolve_uri(spec_uri: str | None, results: Path) -> str:
@@ -156,7 +157,7 @@ def resolve_uri(spec_uri: str | None, results: Path) -> str:
         return spec_uri
     from_env = os.environ.get(URI_ENV)
     if from_env:
-        check_uri(from_env)
+        check_uri(from_env, f"${URI_ENV}")
         return from_env
     return f"sqlite:///{(results / DEFAULT_STORE).resolve()}"
 

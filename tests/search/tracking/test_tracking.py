@@ -229,6 +229,24 @@ def test_bad_track_values_stop_before_any_work(
     assert not (tmp_path / "fashion").exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("foo://bar", "$MLFLOW_TRACKING_URI 'foo://bar': MLflow does not know the scheme 'foo'"),
+     ("nonsense", "--track mlflow ($MLFLOW_TRACKING_URI): MLflow cannot use nonsense (")],
+)  # fmt: skip
+def test_a_bad_mlflow_tracking_uri_variable_is_named_as_the_source(
+    value: str, message: str, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """A bare --track mlflow said "tracking URI 'foo://bar': ...", a URI from nowhere."""
+    need_mlflow()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", value)
+    code = main(tiny_run(tmp_path / "no-data", tmp_path, "bad", "--track", "mlflow"))
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.strip().count("\n") == 0, err
+    if value == "nonsense":  # a folder to MLflow, whose file store is retired
+        assert "fix $MLFLOW_TRACKING_URI (or unset it): a database, e.g. sqlite:///" in err, err
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
