@@ -314,11 +314,13 @@ def _check_factor(request: RunRequest, backend: tuners.Backend) -> None:
 
 def _check_fidelity(request: RunRequest, budget: tuners.Budget) -> None:
     """``--fidelity data`` grows a trial's images with its epochs: one epoch has no smaller
-    budget to grow from (``both`` still searches on every image, which is used)."""
-    if request.fidelity != "data" or budget.max_epochs > 1:
+    budget to grow from (``both`` still searches on every image, which is used, unless a
+    train size is given)."""
+    sized = request.fidelity == "both" and request.train_size is not None
+    if (request.fidelity != "data" and not sized) or budget.max_epochs > 1:
         return
     raise SearchError(
-        f"{option('fidelity')} data grows a trial's training images with its epochs, up to all"
+        f"{option('fidelity')} {request.fidelity} grows a trial's training images with its epochs, up to all"
         f" of them at {option('max_epochs')}; with {option('max_epochs')} 1 every trial trains"
         f" one epoch on all of them, so nothing would grow: leave out {option('fidelity')}, or"
         f" give {option('max_epochs')} 2 or more"

@@ -187,6 +187,8 @@ def test_data_fidelity_with_one_epoch_is_refused_before_any_work(tmp_path: Path,
     assert not list(tmp_path.rglob("run.json"))
     both = plan(RunRequest(experiment="fashion", tuner="random", max_epochs=1, fidelity="both"))
     assert both.data.train_size is None  # still searches on every image
+    assert main([*args, "--fidelity", "both", "--train-size", "256"]) == 2  # then as data
+    assert capsys.readouterr().err.startswith("error: --fidelity both grows a trial's training images")
 
 
 class OwnFit(kt.HyperModel):
