@@ -213,20 +213,21 @@ class UserHyperModel(kt.HyperModel):
     def _call_own(self, fit: Callable[..., Any], call: tuple[Any, Any, tuple, dict[str, Any]],
                   held_out: bool) -> Any:  # fmt: skip
         """The user's own ``fit`` called with ``call`` (hp, model, args, kwargs); where the
-        retrain on every row (not ``held_out``: no ``validation_data``) makes it raise,
-        SearchError saying so (a trial's error fails the trial as it is)."""
+        retrain on every row (not ``held_out``: no ``validation_data``) makes it raise what
+        reading a missing one raises, SearchError saying so (a trial's error, and any other,
+        goes through as it is)."""
         try:
             return _call_fit(fit, self.name, *call)
-        except (SearchError, kt.errors.FatalError, OSError):  # told, a stop, the disk
+        except (SearchError, kt.errors.FatalError):  # told already, or a stop
             raise
-        except Exception as exc:
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
             if held_out:
                 raise
             raise SearchError(
                 f"{self.name}'s fit raised {type(exc).__name__} ({exception_line(exc)}) in the"
-                " retrain, which calls it without validation_data (retrain_data='full' trains on"
-                " every row, none held out); let fit train without it, or retrain with"
-                " retrain_data='validated' (the default), then resume the run"
+                " final retrain, which calls it without validation_data (every row trains, none"
+                " is held out); let fit train without it and resume the run, or retrain on the"
+                " validated split: `python -m search export RUN --retrain-data validated`"
             ) from exc
 
 

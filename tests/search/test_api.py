@@ -108,17 +108,30 @@ def test_a_run_without_retrain_whose_fit_kept_no_checkpoint_says_so(tmp_path: Pa
         run.best_model()
 
 
-def test_a_fit_of_its_own_that_needs_validation_data_in_a_full_retrain_is_told_why(tmp_path: Path) -> None:
+def test_a_fit_of_its_own_that_needs_validation_data_in_a_full_retrain_is_told_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """FloatFit evaluates on validation_data, which the retrain on every row does not give:
     'builtins.TypeError: ... evaluate() argument after * must be an iterable, not NoneType'
     after the whole search, no word of why."""
-    with pytest.raises(SearchError, match=r"^FloatFit's fit raised TypeError \(.*NoneType\) in the retrain,"
-                       r" which calls it without validation_data \(retrain_data='full' trains on every"
-                       r" row, none held out\); .* then resume the run$") as caught:  # fmt: skip
+    with pytest.raises(SearchError, match=r"^FloatFit's fit raised TypeError \(.*NoneType\) in the final"
+                       r" retrain, which calls it without validation_data \(every row trains, none is"
+                       r" held out\); let fit train without it and resume the run, or retrain on the"
+                       r" validated split: `python -m search export RUN --retrain-data validated`$"
+                       ) as caught:  # fmt: skip
         _run(um.FloatFit(), tmp_path, "random", retrain=True, retrain_data="full", retrain_max_epochs=1)
     assert isinstance(caught.value.__cause__, TypeError)
     (folder,) = (tmp_path / "results").glob("*/r")
     assert [t["status"] for t in _trials(search.load(folder))] == ["completed", "completed"]
+
+    def trains_without(self: Any, hp: Any, model: keras.Model, x: Any, y: Any, validation_data: Any = None,
+                       epochs: int = 1, **kwargs: Any) -> float:  # fmt: skip
+        um._own_loop(model, x, y, epochs)
+        return float(model.evaluate(*(validation_data or (x, y)), return_dict=True, verbose=0)["accuracy"])
+
+    monkeypatch.setattr(um.FloatFit, "fit", trains_without)  # the user's fix
+    run = search.resume(folder, hypermodel=um.FloatFit(), quiet=True)
+    assert run.status == "finished" and run.best_model() is not None
 
 
 def test_a_run_without_retrain_says_its_model_is_untested(tmp_path: Path, capsys) -> None:
