@@ -189,7 +189,9 @@ class ObservedTuner(compat_kt.TunerHooks):
             _stop_if_environment(exc)
             raise
         for result in results if isinstance(results, list) else [results]:
-            _check_loss(_final_loss(result), "at the end of the trial's fit")
+            diverged = _non_finite(_final_loss(result))
+            if diverged is not None:
+                raise _diverged(diverged, "at the end of the trial's fit")
         return results
 
     def _tell_damaged_state(self, trial: Any, path: Path) -> None:
@@ -258,9 +260,13 @@ class ObservedTuner(compat_kt.TunerHooks):
 
     def on_epoch_end(self, trial: Any, model: keras.Model, epoch: int, logs: Any = None) -> None:
         super().on_epoch_end(trial, model, epoch, logs)  # type: ignore[misc]
+        # A model trained by model.fit goes on after its weights turn NaN (this package's
+        # loop stops itself): the trial fails once the epoch is recorded, not pruned first,
+        # nor chosen for the majority class it predicts.
+        diverged = _non_finite((logs or {}).get("loss"))
         # Oracles that judge trials per epoch (Optuna's pruners) say when to stop one.
         report = getattr(self.oracle, "report_epoch", None)  # type: ignore[attr-defined]
-        if report is not None and report(trial.trial_id, epoch, dict(logs or {})):
+        if diverged is None and report is not None and report(trial.trial_id, epoch, dict(logs or {})):
             model.stop_training = True
         restored = bool(getattr(model, "restored_epochs", False))
         for observer in self.observers:
@@ -268,9 +274,8 @@ class ObservedTuner(compat_kt.TunerHooks):
                 observer.epoch_restored(trial, epoch, dict(logs or {}))
             else:
                 observer.epoch_end(trial, epoch, dict(logs or {}))
-        # A model trained by model.fit goes on after its weights turn NaN (this package's
-        # loop stops itself): the trial fails, not chosen for the majority class it predicts.
-        _check_loss((logs or {}).get("loss"), f"in epoch {epoch + 1}")
+        if diverged is not None:
+            raise _diverged(diverged, f"in epoch {epoch + 1}")
 
     def on_trial_end(self, trial: Any) -> None:
         try:
@@ -295,11 +300,16 @@ def _final_loss(result: Any) -> Any:
     return result.get("loss") if isinstance(result, dict) else None
 
 
-def _check_loss(loss: Any, when: str) -> None:
-    """NonFiniteLossError, which fails the trial, where ``loss`` is NaN or infinite."""
+def _diverged(loss: float, when: str) -> NonFiniteLossError:
+    """The error that fails a trial whose training ``loss`` became NaN or infinite ``when``."""
+    return NonFiniteLossError(f"loss became {loss} {when}; lower the learning rate")
+
+
+def _non_finite(loss: Any) -> float | None:
+    """``loss`` where it is NaN or infinite (a diverged model's); None for a number, or for
+    none reported."""
     try:
         value = float(loss)
     except (TypeError, ValueError):  # none reported, or not one number
-        return
-    if not math.isfinite(value):
-        raise NonFiniteLossError(f"loss became {value} {when}; lower the learning rate")
+        return None
+    return None if math.isfinite(value) else value
