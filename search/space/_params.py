@@ -121,8 +121,8 @@ class Int(Param):
         for key in ("low", "high"):
             if abs(getattr(self, key)) > INT_LIMIT:
                 raise ValueError(
-                    f"{key} ({getattr(self, key)}) must be within ±{INT_LIMIT} (2**31 - 1):"
-                    " TensorFlow holds integers as int32"
+                    f"{key} ({getattr(self, key)}) must be within ±{INT_LIMIT} (2**63 - 1): a"
+                    " 64-bit integer, as NumPy and the backends hold one"
                 )
         if self.step < 1:
             raise ValueError(f"step ({self.step}) must be at least 1")
@@ -228,8 +228,8 @@ def _toml(value: Any) -> str:
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
-INT_LIMIT = 2**31 - 1
-"""The largest integer hyperparameter, either side of 0: TensorFlow holds Python ints as int32."""
+INT_LIMIT = 2**63 - 1
+"""The largest integer hyperparameter, either side of 0: larger ones fit no array or tensor."""
 ROUNDING = 1e-9
 """Relative error of float arithmetic a grid check forgives: 0.8 / 0.1 is
 8.000000000000002, and 0 + 3 * 0.05 is 0.15000000000000002."""

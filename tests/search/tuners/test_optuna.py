@@ -210,8 +210,8 @@ def test_the_grid_lists_a_finite_space_only() -> None:
     assert {"augment": False} in configs and {"augment": True, "shift": 10} in configs
     assert grid(parse_space(SPACE)) is None  # learning_rate is continuous
     assert grid(parse_space(CONDITIONAL), limit=10) is None
-    wide = parse_space('[units]\ntype = "int"\nlow = 1\nhigh = 2147483647\ndefault = 1\n')
-    assert grid(wide) is None  # counted, not listed (a list of 2**31 values, for every trial)
+    wide = parse_space('[seed]\ntype = "int"\nlow = 0\nhigh = 9223372036854775807\ndefault = 1\n')
+    assert grid(wide) is None  # counted, not listed: len(range(...)) overflowed, for every trial
 
 
 @pytest.mark.parametrize("seed", range(4))
