@@ -149,6 +149,15 @@ def stopped_because(meta: Mapping[str, Any], state: str) -> str | None:
     return str(reason) if reason and state in ("failed", "interrupted") else None
 
 
+def retrain_call(folder: Path, request: Mapping[str, Any]) -> str:
+    """What retrains a finished run's chosen configuration into a model, as a sentence's
+    subject: its ``export`` command, or a new search with a retrain where the hypermodel
+    cannot be imported again (``request``: run.json's, as :func:`resume_call` reads it)."""
+    if request.get("from_object") or (request.get("arrays") and not request.get("hypermodel")):
+        return "a new search with retrain=True (the default; export cannot import this run's hypermodel)"
+    return f"`python -m search export {shlex.quote(str(folder))}`"
+
+
 def resume_call(folder: Path, request: Mapping[str, Any]) -> str:
     """How a stopped run goes on: ``python -m search resume FOLDER``, or from Python for a
     run on arrays whose hypermodel cannot be imported again, or started with an Experiment

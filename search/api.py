@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import shlex
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from search._text import a_kind, parse_duration, resume_call
+from search._text import a_kind, parse_duration, resume_call, retrain_call
 from search.data import array_splits, load_arrays, refuse_streams
 from search.engine import (
     RunRequest,
@@ -162,13 +163,13 @@ class Run:
     def _no_model(self, file: Path) -> SearchError:
         """Why :meth:`best_model` finds no ``file`` to load, and what gets one."""
         status = self.status
-        export = f"`python -m search export {self._folder.path}`"
+        export = f"`python -m search export {shlex.quote(str(self._folder.path))}`"
         if status == "finished" and not self._checkpoint_kept():
+            retrain = retrain_call(self._folder.path, self.meta.get("request") or {})
             return SearchError(
                 f"{file}: no model saved: without a retrain the run saves its chosen trial's"
-                " checkpoint, and the trial kept none (a fit of its own that calls none of the"
-                f" callbacks it is given keeps none); retrain the chosen configuration with {export}"
-                " and load the file it writes with keras.saving.load_model"
+                " checkpoint, and the trial kept none (e.g. a fit of its own that calls none of"
+                f" the callbacks it is given); {retrain} retrains its configuration into a model"
             )
         if status == "finished":
             return SearchError(

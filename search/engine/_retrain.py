@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import numpy as np
 from rich.console import Console
 
 from hypermodels import EVAL_BATCH_SIZE, evaluate_model, state_damage
-from search._text import UNREADABLE, plural
+from search._text import UNREADABLE, plural, retrain_call
 from search.data import Inputs, Splits, join, rows, single
 from search.engine._checkpoints import search_checkpoint
 from search.engine._context import RunContext, Say
@@ -635,17 +634,17 @@ def final_model(ctx: RunContext, hypermodel: Any, best: dict[str, Any]) -> dict[
 def _say_untested(ctx: RunContext, best: dict[str, Any], saved: bool) -> None:
     """Say what a run without a retrain leaves: no model where the chosen trial kept no
     checkpoint, else one the test split has not touched; and what retrains and tests one."""
-    export = f"`python -m search export {shlex.quote(str(ctx.folder.path))}`"
+    retrain = retrain_call(ctx.folder.path, ctx.folder.read_meta().get("request") or {})
     if not saved:
         Say(ctx.console, ctx.quiet)(
-            f"no model saved: trial {best['id']}'s fit kept no checkpoint (a fit of its own that"
-            f" calls none of the callbacks it is given keeps none); {export} retrains its"
-            " configuration into a model and tests it"
+            f"no model saved: trial {best['id']}'s fit kept no checkpoint (e.g. a fit of its own"
+            f" that calls none of the callbacks it is given); {retrain} retrains its configuration"
+            " into a model and tests it"
         )
     elif rows(ctx.splits.y_test):
         Say(ctx.console, ctx.quiet)(
-            f"model: trial {best['id']}'s checkpoint, untested (no retrain); {export} retrains"
-            f" its configuration and tests it on the {rows(ctx.splits.y_test):,} test examples"
+            f"model: trial {best['id']}'s checkpoint, untested (no retrain); {retrain} retrains its"
+            f" configuration and tests it on the {rows(ctx.splits.y_test):,} test examples"
         )
 
 

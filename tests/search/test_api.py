@@ -101,11 +101,21 @@ def test_a_run_without_retrain_whose_fit_kept_no_checkpoint_says_so(tmp_path: Pa
     run = _run(um.FloatFit(), tmp_path, "random", quiet=False)
     export = f"`python -m search export {run.folder}`"
     out = " ".join(capsys.readouterr().out.split())
-    assert re.search(r"no model saved: trial \d+'s fit kept no checkpoint \(a fit of its own that calls none"
-                     rf" of the callbacks it is given keeps none\); {re.escape(export)} retrains", out), out
+    assert re.search(r"no model saved: trial \d+'s fit kept no checkpoint \(e.g. a fit of its own that calls"
+                     rf" none of the callbacks it is given\); {re.escape(export)} retrains its configuration"
+                     r" into a model and tests it", out), out
     with pytest.raises(SearchError, match=r"best_model.keras: no model saved: without a retrain the run saves"
-                       rf" its chosen trial's checkpoint, and the trial kept none .* {re.escape(export)}"):
+                       r" its chosen trial's checkpoint, and the trial kept none \(e.g. .*\);"
+                       rf" {re.escape(export)} retrains its configuration into a model$"):  # fmt: skip
         run.best_model()
+
+    class Local(um.FloatFit):
+        """Defined here: no import finds it, so export cannot retrain its run."""
+
+    local = _run(Local(), tmp_path, "random", name="local")
+    with pytest.raises(SearchError, match=r"; a new search with retrain=True \(the default; export cannot"
+                       r" import this run's hypermodel\) retrains its configuration into a model$"):
+        local.best_model()
 
 
 def test_a_fit_of_its_own_that_needs_validation_data_in_a_full_retrain_is_told_why(
