@@ -26,8 +26,8 @@ from search.compat import keras_tuner as kt_compat
 
 EVAL_BATCH_SIZE = 1024
 """Images per evaluation step: no gradients are kept, so far more fit than in training."""
-INT32_SEEDS = 2**31
-"""Seeds an int32 holds, as the training step's random transforms take them."""
+UINT32_SEEDS = 2**32
+"""The run's seeds (0 to 2**32 - 1), which the training step reads as int32s of the same bits."""
 DEVICE_DATA_BYTES = 2 * 2**30
 """Images up to this size (2 GiB) stay on the device for a whole fit or evaluation; larger
 sets go there in parts of this size, a part at a time."""
@@ -231,8 +231,10 @@ def train_epoch(
         subset = fidelity.rows(epoch, len(train_data.x), train_data.batch_size)
         order = subset[rng.permutation(len(subset))]
     steps_per_epoch = len(order) // train_data.batch_size
-    # The step's random transforms take int32 seeds: a larger seed is folded into them.
-    seed_base = steps.put(np.array([seed % INT32_SEEDS, epoch * steps_per_epoch], dtype="int32"))
+    # The step's random transforms take int32 seeds: a seed past them (up to 2**32 - 1) is
+    # read as the int32 of its bits, negative, so that no two seeds share one.
+    folded = int(np.array(seed % UINT32_SEEDS, dtype=np.uint32).view(np.int32))
+    seed_base = steps.put(np.array([folded, epoch * steps_per_epoch], dtype="int32"))
     carry = steps.train_carry()
     hooks, watched, done = _BatchHooks(steps, callback_list, train_data.batch_size), callback_list.model, 0
     for xs, ys, rows, first, count in train_data.parts(steps, order):

@@ -125,7 +125,7 @@ def plan(
         fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
     )  # fmt: skip
     backend.check(options, budget)
-    _check_workers(request, backend, budget)
+    _check_workers(request, backend, budget, resumed=RunFolder(run_dir).exists())
     _check_factor(request, backend)
     _check_model_options(request, experiment)
     data, model = _data_options(request, experiment, profile), _model_options(request, experiment)
@@ -275,8 +275,11 @@ def _check_importable(request: RunRequest, experiment: experiments.Experiment) -
         )
 
 
-def _check_workers(request: RunRequest, backend: tuners.Backend, budget: tuners.Budget) -> None:
-    """Several workers share an Optuna study, each a process of this machine with trials to run."""
+def _check_workers(
+    request: RunRequest, backend: tuners.Backend, budget: tuners.Budget, resumed: bool
+) -> None:
+    """Several workers share an Optuna study, each a process of this machine with trials to
+    run (a new run's: a ``resumed`` one goes on as it began, on whatever machine)."""
     if request.workers > 1 and backend.name != "optuna":
         given = (
             f"{option('gpus')} {','.join(request.gpus)}" if request.gpus
@@ -286,6 +289,8 @@ def _check_workers(request: RunRequest, backend: tuners.Backend, budget: tuners.
             f"{given} needs {option('tuner')} optuna (several workers share an Optuna study),"
             f" not {backend.name}; one GPU (e.g. {option('gpus')} 0) works with any tuner"
         )
+    if resumed:
+        return
     if request.workers > 1 and budget.max_trials is not None and request.workers > budget.max_trials:
         raise SearchError(
             f"{option('workers')} {request.workers}: the search runs {budget.max_trials} trials, so"
@@ -297,8 +302,8 @@ def _check_workers(request: RunRequest, backend: tuners.Backend, budget: tuners.
         raise SearchError(
             f"{option('workers')} {request.workers}: each worker is a process training its own model"
             f" on this machine's {plural(cores, 'CPU core')}; give at most {option('workers')} {cores}"
-            " (more only share them, and each loads TensorFlow's memory), or start more with"
-            " `python -m search worker RUN` on other machines"
+            " (more only share them, and each holds Keras and its backend in memory), or start"
+            " more with `python -m search worker RUN` on other machines"
         )
 
 
