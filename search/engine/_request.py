@@ -166,16 +166,7 @@ class RunRequest:
                 f" give e.g. 10m, or {NO_LIMIT} for no limit"
             )
         self._check_choices()
-        if (self.finalists or 1) > 1 and (not self.retrain or self.retrain_data != "validated"):
-            instead = (
-                f"which {self._retrain_words()} does not" if self.retrain
-                else "as the retrain would, and the retrain is skipped"
-            )  # fmt: skip
-            raise SearchError(
-                f"{option('finalists')} {self.finalists} trains the finalists validated on the full"
-                f" training data, {instead}: leave out"
-                f" {option('finalists')}, or retrain with {option('retrain_data')} validated (the default)"
-            )
+        self._check_finalists()
         self._check_retrain_from()
         self._check_retrain_options()
         if self.gpus and self.workers != len(self.gpus):
@@ -273,6 +264,21 @@ class RunRequest:
             f" {option('objective')} {self.objective} ranks trials by its value alone and {final},"
             f" so nothing would use it: leave out {option('tolerance')}, or search with"
             f" {option('objective')} val_accuracy"
+        )
+
+    def _check_finalists(self) -> None:
+        """More than one finalist train as the validated retrain does: refused without one."""
+        if (self.finalists or 1) <= 1 or (self.retrain and self.retrain_data == "validated"):
+            return
+        given = f"{option('finalists')} {self.finalists} trains the finalists validated on the full data"
+        if not self.retrain:
+            raise SearchError(
+                f"{given}, as the retrain does, which this run skips: leave out {option('finalists')},"
+                " or let the run retrain (the default)"
+            )
+        raise SearchError(
+            f"{given}, which {self._retrain_words()} does not: leave out {option('finalists')}, or"
+            f" retrain with {option('retrain_data')} validated (the default)"
         )
 
     def _retrain_words(self) -> str:

@@ -593,7 +593,7 @@ def _check_class_indices(name: str, model: keras.Model, splits: Any) -> None:
     for what, y in (("y", splits.y_train), ("validation_data", splits.y_val), ("test_data", splits.y_test)):
         if not len(y):
             continue
-        if y.ndim == 2 and y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all():
+        if _one_hot(y, model):
             raise SearchError(
                 f"{what}: one-hot rows ({y.shape[1]} columns) for {name}'s {loss_name}, which takes"
                 " class indices; pass the indices (y.argmax(axis=1)), or compile the model with"
@@ -608,6 +608,16 @@ def _check_class_indices(name: str, model: keras.Model, splits: Any) -> None:
                 f" {loss_name}, which takes class indices; pass integer class labels (0, 1, ...),"
                 " or compile the model with a loss for values (e.g. 'mse')"
             )
+
+
+def _one_hot(y: np.ndarray, model: keras.Model) -> bool:
+    """Whether ``y``'s rows are one-hot for ``model``'s one output of as many classes (not
+    a sequence model's class indices per step, which may be 0s and 1s too)."""
+    if y.ndim != 2 or y.shape[1] < 2 or not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
+        return False
+    outputs = getattr(model, "outputs", None) or []
+    shape = tuple(outputs[0].shape) if len(outputs) == 1 else ()
+    return len(shape) == 2 and shape[1] == y.shape[1]
 
 
 def _check_rows(y: np.ndarray) -> np.ndarray:

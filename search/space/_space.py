@@ -166,7 +166,8 @@ def _misfit(param: Param, value: Any) -> str:
         return f"{param.name}: {value!r} is {a_kind(value)}, not true or false"
     if isinstance(param, Int | Float) and param.step is not None and param.low <= value <= param.high:
         below = param.low + math.floor((value - param.low) / param.step) * param.step
-        shown = " and ".join(f"{v:g}" for v in (below, below + param.step) if param.contains(v))
+        nearest = [v for v in (below, below + param.step) if param.contains(v)]
+        shown = " and ".join(str(v) if isinstance(param, Int) else f"{v:g}" for v in nearest)
         off = f"{param.name}: {value!r} is off its step, {param.describe()}"
         return off + f"; the nearest values on it are {shown}"
     return f"{param.name}: {value!r} is outside its range, {param.describe()}"

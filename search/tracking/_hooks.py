@@ -87,7 +87,7 @@ def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experim
         uri = _run_uri(spec.uri, results, stored) if spec.tracker == "mlflow" else None
         if uri is None or uri == f"sqlite:///{(results / DEFAULT_STORE).resolve()}":
             continue  # the default store lives in the results root, already checked writable
-        from_env = spec.uri is None and not (stored or {}).get("uri")  # the default one, else
+        from_env = spec.uri is None and not (stored or {}).get("uri")  # $MLFLOW_TRACKING_URI's
         env = (f"{option('track')} mlflow (${URI_ENV})", f"${URI_ENV} (or unset it)")
         given = env if from_env else RUN_GIVEN
         with _removed_if_failed(uri):

@@ -53,8 +53,8 @@ show_trial_tracebacks(False)
 
 def oracle_seed(seed: int) -> int:
     """The seed for a KerasTuner oracle: they take 0 as no seed at all (a random one each
-    run), so ``--seed 0``, the default, would not repeat; every seed is shifted by one
-    (the largest, 2**32 - 1, to 1, as 0: the oracles take no larger)."""
+    run), so ``--seed 0``, the default, would not repeat; every seed is shifted by one. The
+    largest, 2**32 - 1, has no seed above it that the oracles take: it gives 1, as 0 does."""
     return seed % (SEEDS - 1) + 1
 
 

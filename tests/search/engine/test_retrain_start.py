@@ -274,9 +274,9 @@ def test_retrain_from_checkpoint_or_finalists_without_a_validated_retrain_are_re
     with pytest.raises(SearchError, match=f"with {used} nothing would use it: leave out retrain_from"):
         request.check()
     request = RunRequest(experiment="fashion", tuner="random", finalists=2, **options)
-    skipped = "as the retrain would, and the retrain is skipped"  # not 'which the retrain skipped does not'
+    skipped = "as the retrain does, which this run skips"  # not 'which the retrain skipped does not'
     instead = skipped if used.endswith("skipped") else f"which {used} does not"
-    with pytest.raises(SearchError, match=f"training data, {instead}: leave out finalists"):
+    with pytest.raises(SearchError, match=f"full data, {instead}: leave out finalists"):
         request.check()
 
 

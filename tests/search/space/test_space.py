@@ -299,6 +299,9 @@ def test_fix_off_a_floats_step_is_refused() -> None:
     with pytest.raises(ValueError, match=r"^units: 15 is off its step, 4..16 \(step 4, linear\); the nearest"
                        r" values on it are 12 and 16$"):  # fmt: skip
         units.fix({"units": 15})
+    big = parse_space('[rows]\ntype = "int"\nlow = 0\nhigh = 3000000\nstep = 1000000\ndefault = 0\n')
+    with pytest.raises(ValueError, match=r"are 1000000 and 2000000$"):  # not 1e+06 and 2e+06
+        big.fix({"rows": 1500000})
 
 
 def test_keras_tuner_samples_the_top_of_a_stepped_float_and_the_space_holds_it() -> None:
