@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -67,6 +68,9 @@ def test_a_device_or_pipe_given_as_an_image_is_named_as_one_not_read(tmp_path: P
     until something wrote to it."""
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
+    # Were predict to open the pipe, this writer would let it read an empty stream (a wrong
+    # message) rather than wait forever.
+    threading.Thread(target=lambda: open(pipe, "wb").close(), daemon=True).start()
     model: Any = _Counting()
     results = list(classify_all(model, ["dark", "bright"], [Path("/dev/zero"), pipe], 1))
     for _, error in results:
