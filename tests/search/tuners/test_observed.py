@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 import search
+from hypermodels import NonFiniteLossError
+from search.tuners import ObservedTuner
 from tests import user_models as um
 
 
@@ -73,3 +77,45 @@ def test_a_missing_epoch_state_is_not_said(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     search.resume(folder)
     assert "epoch state" not in capsys.readouterr().out
+
+
+class _Hooks:
+    """KerasTuner's epoch hook, as the tuner below ObservedTuner has it."""
+
+    def on_epoch_end(self, trial: Any, model: Any, epoch: int, logs: Any = None) -> None:
+        """Nothing to save here."""
+
+
+class _Judging:
+    """An oracle that judges each epoch as Optuna's pruners do: every one it is told of is cut."""
+
+    def __init__(self) -> None:
+        self.judged: list[int] = []
+
+    def report_epoch(self, trial_id: str, epoch: int, logs: dict[str, float]) -> bool:
+        self.judged.append(epoch)
+        return True
+
+
+class _Epochs(search.Observer):
+    def __init__(self) -> None:
+        self.ended: list[int] = []
+
+    def epoch_end(self, trial: Any, epoch: int, logs: dict[str, float]) -> None:
+        self.ended.append(epoch)
+
+
+def test_a_diverged_epoch_is_recorded_and_fails_its_trial_before_a_pruner_judges_it() -> None:
+    """A NaN model's val_accuracy (its majority class) is a number: the pruner cut the trial
+    first, which was then recorded pruned, and why it stopped was lost."""
+
+    class Tuner(ObservedTuner, _Hooks):
+        def __init__(self) -> None:
+            self.oracle, self.observers = _Judging(), [_Epochs()]
+
+    tuner, trial, model = Tuner(), SimpleNamespace(trial_id="0"), SimpleNamespace(stop_training=False)
+    tuner.on_epoch_end(trial, model, 0, {"loss": 0.5, "val_accuracy": 0.6})
+    assert model.stop_training and tuner.oracle.judged == [0]
+    with pytest.raises(NonFiniteLossError, match=r"^loss became nan in epoch 2; lower the learning rate$"):
+        tuner.on_epoch_end(trial, model, 1, {"loss": float("nan"), "val_accuracy": 0.5})
+    assert tuner.oracle.judged == [0] and tuner.observers[0].ended == [0, 1]
