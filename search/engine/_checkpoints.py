@@ -19,8 +19,16 @@ FINISHED = ("completed", "pruned", "failed", "invalid")
 
 
 def search_checkpoint(folder: RunFolder, trial: str) -> Path | None:
-    """Trial ``trial``'s best-epoch checkpoint from the search (whichever worker wrote it);
-    None once ``--keep-best`` removed it."""
+    """Trial ``trial``'s best-epoch checkpoint from the search (whichever worker wrote it).
+
+    Args:
+        folder: the run folder.
+        trial: the trial's id.
+
+    Returns:
+        The checkpoint's path; None once ``--keep-best`` removed it, or where the trial kept
+        none (a fit of its own that calls no callback).
+    """
     found = sorted(folder.tuner_dir.glob(f"**/trial_{trial}/{CHECKPOINT}"))
     return found[0] if found else None
 
