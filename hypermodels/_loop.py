@@ -56,6 +56,11 @@ class LoopConfig:
 class NonFiniteLossError(FloatingPointError):
     """Training diverged: the loss is NaN or infinite."""
 
+    @classmethod
+    def at(cls, loss: float, when: str) -> NonFiniteLossError:
+        """The error for a training ``loss`` that became NaN or infinite ``when`` ("in epoch 3")."""
+        return cls(f"loss became {loss} {when}; lower the learning rate")
+
 
 def fit_loop(
     model: keras.Model,
@@ -254,9 +259,7 @@ def train_epoch(
     if not math.isfinite(logs["loss"]):
         bad_step = int(first_bad) + 1
         at = f" at step {bad_step} of {steps_per_epoch}" if bad_step > 0 else ""
-        raise NonFiniteLossError(
-            f"loss became {logs['loss']} in epoch {epoch + 1}{at}; lower the learning rate"
-        )
+        raise NonFiniteLossError.at(logs["loss"], f"in epoch {epoch + 1}{at}")
     return logs
 
 

@@ -191,7 +191,7 @@ class ObservedTuner(compat_kt.TunerHooks):
         for result in results if isinstance(results, list) else [results]:
             diverged = _non_finite(_final_loss(result))
             if diverged is not None:
-                raise _diverged(diverged, "at the end of the trial's fit")
+                raise NonFiniteLossError.at(diverged, "at the end of the trial's fit")
         return results
 
     def _tell_damaged_state(self, trial: Any, path: Path) -> None:
@@ -275,7 +275,7 @@ class ObservedTuner(compat_kt.TunerHooks):
             else:
                 observer.epoch_end(trial, epoch, dict(logs or {}))
         if diverged is not None:
-            raise _diverged(diverged, f"in epoch {epoch + 1}")
+            raise NonFiniteLossError.at(diverged, f"in epoch {epoch + 1}")
 
     def on_trial_end(self, trial: Any) -> None:
         try:
@@ -298,11 +298,6 @@ def _final_loss(result: Any) -> Any:
         losses = result.history.get("loss") or [None]
         return losses[-1]
     return result.get("loss") if isinstance(result, dict) else None
-
-
-def _diverged(loss: float, when: str) -> NonFiniteLossError:
-    """The error that fails a trial whose training ``loss`` became NaN or infinite ``when``."""
-    return NonFiniteLossError(f"loss became {loss} {when}; lower the learning rate")
 
 
 def _non_finite(loss: Any) -> float | None:
