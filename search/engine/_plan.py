@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,7 +13,7 @@ from rich.console import Console
 
 from hypermodels import DataFidelity
 from search import experiments, tuners
-from search._text import duration_words, plural, resume_call
+from search._text import duration_words, resume_call
 from search.data import Splits
 from search.engine._precision import has_gpu, policy_for
 from search.engine._request import (
@@ -25,6 +24,7 @@ from search.engine._request import (
     RETRAIN_MAX_EPOCHS,
     RETRAIN_SCHEDULES,
     RunRequest,
+    check_cores,
     refuse_finished,
 )
 from search.engine._warm import load_warm_start
@@ -297,14 +297,7 @@ def _check_workers(
             f" {request.workers - budget.max_trials} of the workers would have none; give at most"
             f" {option('workers')} {budget.max_trials}, or more {option('max_trials')}"
         )
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if request.workers > max(cores, len(request.gpus)):
-        raise SearchError(
-            f"{option('workers')} {request.workers}: each worker is a process training its own model"
-            f" on this machine's {plural(cores, 'CPU core')}; give at most {option('workers')} {cores}"
-            " (more only share them, and each holds Keras and its backend in memory), or start"
-            " more with `python -m search worker RUN` on other machines"
-        )
+    check_cores(request)
 
 
 def _check_factor(request: RunRequest, backend: tuners.Backend) -> None:

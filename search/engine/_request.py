@@ -14,7 +14,7 @@ from typing import Any
 
 import keras_tuner as kt
 
-from search._text import NO_LIMIT
+from search._text import NO_LIMIT, plural
 from search.compat import keras_tuner as compat_kt
 from search.data import Splits, rows
 from search.engine._precision import PRECISIONS
@@ -361,6 +361,13 @@ class RunRequest:
         """What KerasTuner tracks; a Pareto search ranks its trials by val accuracy there."""
         name = "val_accuracy" if self.objective == "pareto" else self.objective
         direction = self.direction or OBJECTIVES.get(name) or infer_direction(name)
+        lower = name.lower()
+        if direction is None and lower != name and (OBJECTIVES.get(lower) or infer_direction(lower)):
+            raise SearchError(
+                f"{option('objective')} {name!r}: Keras' metric names are case-sensitive; give"
+                f" {option('objective')} {lower}, or {name}:max or {name}:min for a metric of"
+                " your own so named"
+            )
         if direction is None:
             raise SearchError(
                 f"{option('objective')} {name!r}: cannot tell whether to maximize or minimize it; say so"
@@ -431,7 +438,26 @@ def stored_request(
             f" goes on searching the space it defines), or start a new run with another {option('name')}"
         )
     refuse_gone_data(folder, request)
+    if "workers" in (given or {}) and request.workers != meta["request"].get("workers"):
+        check_cores(request)
     return request
+
+
+def check_cores(request: RunRequest) -> None:
+    """SearchError where ``request`` starts more workers than this machine has CPU cores
+    (or GPUs to pin them to): each is a process training its own model.
+
+    Args:
+        request: a new run's, or a continued one's with ``workers`` given again.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if request.workers > max(cores, len(request.gpus)):
+        raise SearchError(
+            f"{option('workers')} {request.workers}: each worker is a process training its own model"
+            f" on this machine's {plural(cores, 'CPU core')}; give at most {option('workers')} {cores}"
+            " (more only share them, and each holds Keras and its backend in memory), or start"
+            " more with `python -m search worker RUN` on other machines"
+        )
 
 
 def refuse_gone_data(folder: RunFolder, request: RunRequest) -> None:

@@ -210,9 +210,22 @@ def _typed(entry: dict[str, Any], key: str, kind: type, default: Any) -> Any:
     return value
 
 
+NON_FINITE = frozenset({"nan", "inf", "infinity"})
+"""How Python spells the floats JSON has no word for, sign aside (any case)."""
+
+
+def _fix_value(raw: str) -> object:
+    """One ``--fix`` VALUE: JSON, a non-finite float, or the string itself."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return float(raw) if raw.strip().lstrip("+-").lower() in NON_FINITE else raw
+
+
 def parse_fix(items: list[str]) -> dict[str, object]:
     """``--fix NAME=VALUE`` items as a mapping; a VALUE is read as JSON when it is JSON
-    (``0.001``, ``true``, ``"relu"``), else kept as the string given.
+    (``0.001``, ``true``, ``"relu"``), as a float when Python spells one so (``nan``,
+    ``inf``, ``-inf``: JSON has no such words), else kept as the string given.
 
     Args:
         items: the ``--fix`` values as given, in order.
@@ -228,10 +241,7 @@ def parse_fix(items: list[str]) -> dict[str, object]:
         name, sep, raw = item.partition("=")
         if not sep or not name:
             raise SpaceError(f"{option('fix')} {item!r}: expected NAME=VALUE, e.g. learning_rate=0.001")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            value = raw
+        value = _fix_value(raw)
         if name in fixed:
             raise SpaceError(
                 f"{option('fix')}: {name!r} given twice ({fixed[name]!r}, then {value!r}); fix it once"

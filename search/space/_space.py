@@ -162,6 +162,8 @@ def _misfit(param: Param, value: Any) -> str:
     if numbers is not None and (isinstance(value, bool) or not isinstance(value, numbers)):
         given, wanted = a_kind(value), article(param.kind)
         return f"{param.name}: {value!r} is {given}, not {wanted} in {param.describe()}"
+    if param.kind == "float" and math.isnan(value):
+        return f"{param.name}: nan is not a number; give a float in {param.describe()}"
     if param.kind == "bool" and not isinstance(value, bool):
         return f"{param.name}: {value!r} is {a_kind(value)}, not true or false"
     if isinstance(param, Int | Float) and param.step is not None and param.low <= value <= param.high:

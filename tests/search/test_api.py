@@ -322,6 +322,8 @@ def test_an_objective_of_unknown_direction_is_told_the_form_python_takes(tmp_pat
     _refused(tmp_path, SearchError, r"^objective 'val_rmse': cannot tell whether to maximize or minimize"
              r" it; say so with objective val_rmse:min or val_rmse:max \(from Python also"
              r" keras_tuner.Objective\('val_rmse', 'min'\)\)$", objective="val_rmse")  # fmt: skip
+    _refused(tmp_path, SearchError, r"^objective 'VAL_ACCURACY': Keras' metric names are case-sensitive; give"
+             r" objective val_accuracy, or VAL_ACCURACY:max", objective="VAL_ACCURACY")  # fmt: skip
     _refused(tmp_path, SearchError, r"^objective direction 'low': choose", objective="val_rmse:low")
     _refused(tmp_path, SearchError, r"'val_fancy' is not among .*val_accuracy", objective="val_fancy:min")
 

@@ -355,6 +355,18 @@ def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
         parse_space(VALID).fix({"augment": 1})
 
 
+def test_fix_reads_python_spellings_of_nan_and_inf_as_floats_and_names_nan() -> None:
+    fixed = parse_fix(["a=nan", "b=-inf", "c=Infinity", "d=+INF", "e=nano"])
+    assert math.isnan(fixed["a"]) and fixed["b"] == fixed["c"] * -1 == -math.inf == -fixed["d"]
+    assert fixed["e"] == "nano"
+    with pytest.raises(ValueError, match=r"^learning_rate: nan is not a number; give a float in \[0.0001,"):
+        parse_space(VALID).fix({"learning_rate": float("nan")})
+    with pytest.raises(ValueError, match=r"^learning_rate: inf is outside its range"):
+        parse_space(VALID).fix({"learning_rate": math.inf})
+    with pytest.raises(ValueError, match=r"^augment: nan is a float, not true or false$"):
+        parse_space(VALID).fix({"augment": float("nan")})
+
+
 def test_fingerprint_ignores_help_but_not_ranges() -> None:
     a = parse_space(VALID)
     b = parse_space(VALID.replace('default = 64', 'default = 64\nhelp = "doc"'))

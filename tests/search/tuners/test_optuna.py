@@ -528,6 +528,28 @@ def test_more_workers_than_trials_or_cores_are_refused_before_any_work(tmp_path:
     assert not list(tmp_path.rglob("run.json"))
 
 
+def test_more_workers_than_cores_given_again_to_a_resume_are_refused(tmp_path: Path, capsys) -> None:
+    """A resume keeps the workers it was started with on any machine; more given again are
+    held to this machine's cores, as a new run's are."""
+    from search.engine import RunRequest, stored_request
+    from search.storage import RunFolder
+
+    cores = len(os.sched_getaffinity(0))
+    folder = RunFolder(tmp_path / "fashion" / "r")
+    folder.path.mkdir(parents=True)
+    request = RunRequest(experiment="fashion", tuner="optuna", workers=cores + 2, results=tmp_path)
+    folder.write_meta({"experiment": "fashion", "tuner": "optuna", "status": "interrupted",
+                       "request": request.to_json("r")})  # fmt: skip
+    assert stored_request(folder).workers == cores + 2  # as it was started, elsewhere maybe
+    assert stored_request(folder, given={"workers": cores + 2}).workers == cores + 2
+    assert stored_request(folder, given={"workers": cores}).workers == cores
+    before = folder.run_file.read_bytes()
+    assert main(["resume", str(folder.path), "--workers", str(cores + 1)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: --workers {cores + 1}: each worker is"), err
+    assert folder.run_file.read_bytes() == before
+
+
 def test_a_worker_of_a_negative_index_is_refused(tmp_path: Path, capsys) -> None:
     """It failed with 'unexpected ValueError: Seed must be between 0 and 2**32 - 1'."""
     assert main(["worker", "anything", "--index", "-1"]) == 2
