@@ -75,9 +75,10 @@ def pareto_front(study: Any) -> list[dict[str, Any]]:
     ]
 
 
-def failure_summary(recorder: TrialRecorder) -> str:
-    """Why the trials failed, counted by reason (``2x out of memory; 1x ...``)."""
-    records = recorder.records.values()
+def failure_summary(recorder: TrialRecorder, trial_ids: list[str] | None = None) -> str:
+    """Why the trials (those of ``trial_ids``, else all) failed, counted by reason
+    (``2x out of memory; 1x ...``)."""
+    records = recorder.records.values() if trial_ids is None else [recorder.records[t] for t in trial_ids]
     reasons = Counter(r["failure"] for r in records if r.get("failure"))
     if not reasons:
         return f"{plural(len(records), 'trial')} ran, none to the end" if records else "no trial ran"

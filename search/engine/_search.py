@@ -18,6 +18,7 @@ from hypermodels import DataFidelity
 from search._text import duration_words, plural
 from search.data import rows
 from search.engine._checkpoints import CheckpointKeeper, checkpoint_keeper
+from search.engine._choose import failure_summary
 from search.engine._context import RunContext, Say
 from search.engine._progress import SearchProgress
 from search.engine._records import TrialRecorder
@@ -25,13 +26,18 @@ from search.engine._request import starts_from_checkpoint
 from search.engine._signals import SearchStopped, StopOnSignal, interrupted
 from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
+from search.errors import SearchError
 from search.experiments import KERAS_BATCH_SIZE, UserHyperModel
 from search.storage import RunFolder
 from search.tracking import tracking_observers
-from search.tuners import EnvironmentStop, Guarded, Observer, SearchTimeUp, TrialQuotaReached
-
-KT_TOO_MANY_FAILURES = "Number of consecutive failures"
-"""How KerasTuner's oracle begins the error that ends a search after too many failed trials."""
+from search.tuners import (
+    EnvironmentStop,
+    Guarded,
+    Observer,
+    SearchTimeUp,
+    TrialQuotaReached,
+    TrialsKeepFailing,
+)
 
 
 class RunContinues(Exception):
@@ -301,12 +307,21 @@ def _run(
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         raise interrupted(recorder.records.values(), ctx.folder.path, signum, command=ctx.resume) from None
-    except RuntimeError as exc:
-        # KerasTuner's oracle ends the search after too many consecutive failed trials;
-        # the trials are recorded, and the next step reports what completed.
-        if not str(exc).startswith(KT_TOO_MANY_FAILURES):
-            raise
+    except TrialsKeepFailing as exc:
+        if not any(r["status"] == "completed" for r in recorder.records.values()):
+            return False  # the next step names the failures: no trial completed
+        raise SearchError(_keeps_failing(ctx, recorder, exc.trial_ids)) from None
     return False
+
+
+def _keeps_failing(ctx: RunContext, recorder: TrialRecorder, failed: list[str]) -> str:
+    """Why the search stopped before its budget: trials ``failed`` in a row, and how to go on."""
+    completed = sum(r["status"] == "completed" for r in recorder.records.values())
+    return (
+        f"trials {', '.join(failed)} failed in a row ({failure_summary(recorder, failed)}), so"
+        f" the search stopped after {plural(completed, 'completed trial')} of {_asked(ctx)};"
+        f" fix the cause, then resume with: {ctx.resume}"
+    )
 
 
 __all__ = ["RunContinues", "Searched", "search_trials"]

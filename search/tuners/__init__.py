@@ -14,6 +14,7 @@ from search.tuners._observed import (
     ObserverError,
     SearchTimeUp,
     TrialQuotaReached,
+    TrialsKeepFailing,
 )
 from search.tuners._registry import Backend, Budget, TunerOptions, WarmTrials, get, names, register
 from search.tuners._seeds import offset_seed
@@ -29,6 +30,7 @@ __all__ = [
     "ObserverError",
     "SearchTimeUp",
     "TrialQuotaReached",
+    "TrialsKeepFailing",
     "TunerOptions",
     "WarmTrials",
     "check_state_present",

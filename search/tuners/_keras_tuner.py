@@ -16,8 +16,8 @@ from search.errors import SearchError, option
 from search.failures import exception_line
 from search.space import comparable, cross_product
 from search.tuners._libraries import prepare
-from search.tuners._observed import ObservedTuner, Observer
-from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, MAX_LISTED, Budget, TunerOptions, register
+from search.tuners._observed import ORACLE_FAILURE_LIMIT, ObservedTuner, Observer
+from search.tuners._registry import MAX_LISTED, Budget, TunerOptions, register
 from search.tuners._seeds import SEEDS
 
 WARM_ID = "warm-"
@@ -275,7 +275,7 @@ def _random(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget, 
             directory: Path, baseline: bool) -> kt.Tuner:  # fmt: skip
     oracle = RandomOracle(
         objective=objective, max_trials=budget.max_trials or 1, seed=oracle_seed(seed),
-        max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+        max_consecutive_failed_trials=ORACLE_FAILURE_LIMIT,
     )  # fmt: skip
     oracle.baseline = baseline
     return _tuner(RandomTuner, hypermodel, oracle, directory)
@@ -291,7 +291,7 @@ def _bayesian(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budget
     trials = budget.max_trials or 1
     oracle = BayesianOracle(
         objective=objective, max_trials=trials, num_initial_points=initial_points(trials),
-        seed=oracle_seed(seed), max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+        seed=oracle_seed(seed), max_consecutive_failed_trials=ORACLE_FAILURE_LIMIT,
     )  # fmt: skip
     oracle.baseline = baseline
     return _tuner(BayesianTuner, hypermodel, oracle, directory)
@@ -302,7 +302,7 @@ def _hyperband(hypermodel: kt.HyperModel, objective: kt.Objective, budget: Budge
     oracle = HyperbandOracle(
         objective=objective, max_epochs=budget.max_epochs, factor=budget.factor,
         seed=oracle_seed(seed),
-        max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+        max_consecutive_failed_trials=ORACLE_FAILURE_LIMIT,
     )  # fmt: skip
     oracle.baseline = baseline
     # Hyperband runs its whole schedule; --max-trials caps it (the oracle honours it).

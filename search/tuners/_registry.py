@@ -17,8 +17,6 @@ from search.tuners._observed import Observer
 
 MAX_LISTED = 10_000
 """Configurations of a space beyond which a tuner does not list them to find the untried ones."""
-MAX_CONSECUTIVE_FAILURES = 3
-"""Trials failing in a row before a search stops: the configuration, not the trial, is wrong."""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import optuna
 from search.compat import optuna as compat_optuna
 from search.errors import SearchError
 from search.tuners._libraries import prepare
-from search.tuners._observed import ObservedTuner, Observer
-from search.tuners._registry import MAX_CONSECUTIVE_FAILURES, Budget, TunerOptions, register
+from search.tuners._observed import ORACLE_FAILURE_LIMIT, ObservedTuner, Observer
+from search.tuners._registry import Budget, TunerOptions, register
 from search.tuners._seeds import offset_seed
 from search.tuners.optuna._choices import make_pruner, make_sampler, make_storage
 from search.tuners.optuna._oracle import OptunaOracle, warm_trials
@@ -114,7 +114,7 @@ class OptunaBackend:
             seed=seed,
             pareto=options.pareto,
             converged_epochs=options.converged_epochs,
-            max_consecutive_failed_trials=MAX_CONSECUTIVE_FAILURES,
+            max_consecutive_failed_trials=ORACLE_FAILURE_LIMIT,
             max_epochs=budget.max_epochs,
         )
         tuner = OptunaTuner(

@@ -17,7 +17,7 @@ from search.compat import keras_tuner as compat_kt
 from search.compat import optuna as compat_optuna
 from search.ranking import converged_metrics, overfitting
 from search.space import Fixed, Space, comparable, space_from_hyperparameters
-from search.tuners._registry import MAX_CONSECUTIVE_FAILURES
+from search.tuners._observed import ORACLE_FAILURE_LIMIT
 from search.tuners._seeds import offset_seed
 from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials
 from search.tuners.optuna._translate import distributions, grid, sample, unconditional
@@ -69,7 +69,7 @@ class OptunaOracle(kt.Oracle):
         seed: int = 0,
         pareto: bool = False,
         converged_epochs: int = 3,
-        max_consecutive_failed_trials: int = MAX_CONSECUTIVE_FAILURES,
+        max_consecutive_failed_trials: int | None = ORACLE_FAILURE_LIMIT,
         max_epochs: int | None = None,
     ) -> None:
         self.max_trials_given = max_trials

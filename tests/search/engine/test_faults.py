@@ -297,6 +297,33 @@ def test_three_failed_trials_in_a_row_stop_the_search(
     (line,) = _error_lines(capsys.readouterr().err)
     assert "no trial completed (3x" in line and "loss became" in line
     assert json.loads((tmp_path / "fashion" / "f" / "run.json").read_text())["status"] == "failed"
+    # KerasTuner's own stop left the third trial running in its saved state: a resume
+    # started it again ("the tuner started trial 2 again, which is already failed").
+    assert main(["resume", str(tmp_path / "fashion" / "f"), "--quiet"]) == 2
+    assert [t["status"] for t in records(tmp_path / "fashion" / "f")] == ["failed"] * 4
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert "no trial completed (4x" in line, line
+
+
+def test_failures_in_a_row_after_a_completed_trial_stop_the_search_resumably(
+    tmp_path: Path, synthetic_fashion: Path, capsys
+) -> None:
+    """The search went on to the retrain in silence, with 1 of 6 trials completed."""
+    rates = "[1e-3, 1e9, 2e9, 5e9, 1e10, 2e10]"  # the default trains; the others overflow
+    space = (f'[learning_rate]\ntype = "choice"\nvalues = {rates}\ndefault = 1e-3\n'
+             '[batch_norm]\ntype = "fixed"\nvalue = false\n')  # fmt: skip
+    assert _search(tmp_path, synthetic_fashion, space, trials=6) == 2
+    folder = tmp_path / "fashion" / "f"
+    assert [t["status"] for t in records(folder)] == ["completed"] + ["failed"] * 3
+    (line,) = _error_lines(capsys.readouterr().err)
+    assert line.startswith("error: trials 1, 2, 3 failed in a row (") and "loss became" in line, line
+    assert line.endswith(f"so the search stopped after 1 completed trial of 6; fix the cause, then"
+                         f" resume with: python -m search resume {folder}")  # fmt: skip
+    meta = json.loads((folder / "run.json").read_text())
+    assert meta["status"] == "failed" and meta["reason"] == line.removeprefix("error: ")
+    assert main(["resume", str(folder), "--quiet"]) == 2  # a new trial runs, and fails too
+    assert [t["status"] for t in records(folder)] == ["completed"] + ["failed"] * 4
+    assert _error_lines(capsys.readouterr().err)[0].startswith("error: trials 1, 2, 3, 4 failed in a row")
 
 
 DENSE_UNITS_BEYOND_MEMORY = 10**9
