@@ -11,6 +11,7 @@ the interrupted one continues after its last epoch.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,7 @@ def _state_meta(path: Path) -> dict[str, Any]:
     try:
         with np.load(path) as data:
             meta = json.loads(bytes(data["meta"]).decode())
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # cut short
         return {}
     return meta if isinstance(meta, dict) else {}
 

@@ -162,6 +162,24 @@ def test_a_damaged_state_of_a_final_training_is_told_and_the_training_starts_ane
     assert said[0].endswith("); it restarts from epoch 1")
 
 
+def test_a_state_file_cut_short_anywhere_counts_no_epochs(tmp_path: Path) -> None:
+    """A cut inside the zip's entries raised BadZipFile: `resume` ended in 'unexpected'."""
+    import json
+
+    import numpy as np
+
+    from search.storage import trained_seconds
+
+    state = tmp_path / "retrain.0.validated.state.npz"
+    meta = json.dumps({"epochs": 3, "seconds": 12.5}).encode()
+    np.savez(state, meta=np.frombuffer(meta, dtype=np.uint8), weights=np.zeros(4096))
+    whole = state.read_bytes()
+    assert trained_epochs(state) == 3 and trained_seconds(state) == 12.5
+    for size in (0, 10, 100, 1000, len(whole) // 2, len(whole) - 1):
+        state.write_bytes(whole[:size])
+        assert (trained_epochs(state), trained_seconds(state)) == (0, 0.0), size
+
+
 def test_a_fine_tuning_retrain_interrupted_after_its_switch_continues_after_its_last_epoch(
     tmp_path: Path,
 ) -> None:
