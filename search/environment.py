@@ -8,6 +8,7 @@ path and the fix, the trial stays resumable, and ``resume`` runs it again.
 from __future__ import annotations
 
 import errno
+import os
 import re
 from pathlib import Path
 from typing import NoReturn
@@ -27,6 +28,8 @@ FIXES = {
 
 _H5_FILENAME = re.compile(r"filename = '([^']+)'")
 """Where h5py (Keras' weights files) names the file in its error message."""
+_H5_ERRNO = re.compile(r"\berrno = (\d+)")
+"""Where h5py names the system's error in a RuntimeError (a write failed as a file closed)."""
 
 
 def environment_error(exc: BaseException) -> OSError | None:
@@ -37,8 +40,20 @@ def environment_error(exc: BaseException) -> OSError | None:
         seen.add(id(current))
         if isinstance(current, OSError) and current.errno in FIXES:
             return current
+        if isinstance(current, RuntimeError) and (error := _h5_os_error(current)) is not None:
+            return error
         current = current.__cause__ or current.__context__
     return None
+
+
+def _h5_os_error(exc: RuntimeError) -> OSError | None:
+    """The environment's OSError an h5py RuntimeError reports (``errno = 28`` in its text:
+    the disk filled as Keras closed a weights file), naming the file it names."""
+    found = _H5_ERRNO.search(str(exc))
+    if found is None or int(found.group(1)) not in FIXES:
+        return None
+    number, named = int(found.group(1)), _H5_FILENAME.search(str(exc))
+    return OSError(number, os.strerror(number), named.group(1) if named else None)
 
 
 def error_path(error: OSError) -> str | None:

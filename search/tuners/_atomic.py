@@ -20,7 +20,7 @@ from typing import Any
 import h5py
 
 from search.compat import keras_tuner as compat_kt
-from search.environment import raise_naming
+from search.environment import environment_error, raise_naming
 from search.errors import RunFolderError, option
 from search.storage import write_atomic
 
@@ -47,9 +47,12 @@ def save_weights_atomic(model: Any, target: str) -> None:
         _close_h5_files(before)
         tmp.unlink(missing_ok=True)
         raise_naming(exc, path)
-    except BaseException:
+    except BaseException as exc:
         _close_h5_files(before)
         tmp.unlink(missing_ok=True)
+        error = environment_error(exc)  # h5py says a full disk in a RuntimeError
+        if error is not None:
+            raise_naming(error, path)
         raise
 
 

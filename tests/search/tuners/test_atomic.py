@@ -45,3 +45,37 @@ def test_a_checkpoint_on_a_full_disk_leaves_no_file_open(tmp_path: Path) -> None
     assert result.stdout.splitlines() == [f"{errno.ENOSPC} {target}", "open 0"]
     assert "Exception ignored" not in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+H5_CLOSE_ERROR = (
+    "Can't decrement id ref count (file write failed: time = Sun Dec  6 09:00:00 2026\n,"
+    " filename = '{tmp}', file descriptor = 7, errno = 28, error message = 'No space left on"
+    " device', buf = 0x1, total write size = 4096, bytes this sub-write = 4096, bytes actually"
+    " written = 18446744073709551615, offset = 0)"
+)
+"""What h5py raises where the disk fills as Keras closes the weights file: a RuntimeError."""
+
+
+class _ClosesOnAFullDisk:
+    """A model whose ``save_weights`` writes part of the file, then fails as h5py does."""
+
+    def save_weights(self, name: str) -> None:
+        Path(name).write_bytes(b"\0" * 4096)
+        raise RuntimeError(H5_CLOSE_ERROR.format(tmp=name))
+
+
+def test_a_full_disk_h5py_reports_as_a_runtime_error_is_the_environments(tmp_path: Path) -> None:
+    """It was a trial's failure (or an unexpected error), not a resumable stop."""
+    from search.environment import EnvironmentFailure, environment_error
+    from search.tuners._atomic import save_weights_atomic
+
+    target = tmp_path / "checkpoint.weights.h5"
+    try:
+        save_weights_atomic(_ClosesOnAFullDisk(), str(target))
+    except OSError as exc:
+        error = environment_error(exc)
+    assert error is not None and (error.errno, error.filename) == (errno.ENOSPC, str(target))
+    assert list(tmp_path.iterdir()) == []
+    said = str(EnvironmentFailure(error, tmp_path))
+    assert said.startswith(f"{target}: no space left on the device; free some space"), said
+    assert environment_error(RuntimeError("Can't decrement id ref count (errno = 2)")) is None
