@@ -42,5 +42,9 @@ def fail_trial(study: optuna.Study, frozen: FrozenTrial, user_attrs: dict[str, A
 
 
 def contains(distribution: BaseDistribution, value: Any) -> bool:
-    """Whether ``value`` (external representation) lies in ``distribution``."""
-    return bool(distribution._contains(distribution.to_internal_repr(value)))
+    """Whether ``value`` (external representation) lies in ``distribution``: False for a
+    value it cannot even represent (a choice it lacks, an int past 64 bits, a list)."""
+    try:
+        return bool(distribution._contains(distribution.to_internal_repr(value)))
+    except (ValueError, TypeError, OverflowError):
+        return False

@@ -36,6 +36,7 @@ from search.storage import (
     RunFolder,
     RunLock,
     check_writable,
+    damaged_file,
     is_masked,
     owning_run,
     utc_now,
@@ -116,9 +117,11 @@ def export_run(
         with _stops(output) as stop:
             trials = folder.read_trials()
             best = _chosen(folder, trials, request, trial)
+            _check_values(folder, best, space)
             if not quiet:
                 console.print(f"loading {p.experiment.name} data…")
             splits = p.experiment.load(p.data)
+            _check_same_data(folder, splits)
             hypermodel = p.experiment.hypermodel(space, splits, p.model)
             final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
             schedule, epochs = final_training(request, p.experiment, p.profile)
@@ -314,6 +317,29 @@ def _chosen(
         )
     chosen = (folder.read_meta().get("best") or {}).get("trial")
     return next(t for t in trials if t["id"] == (trial or (chosen if chosen in ranked else ranked[0])))
+
+
+def _check_values(folder: RunFolder, best: dict[str, Any], space: Space) -> None:
+    """RunFolderError where a value of the trial to export lies outside the run's space
+    (trials.json was edited): the retrain would build another model, or fail after loading."""
+    for name, value in best["hyperparameters"].items():
+        if name in space and not space[name].contains(value):
+            raise RunFolderError(
+                f"{folder.trials_file}: trial {best['id']}'s {name} is {value!r}, outside the run's"
+                f" space ({space[name].describe()}); {damaged_file('damaged or was edited')}"
+            )
+
+
+def _check_same_data(folder: RunFolder, splits: Splits) -> None:
+    """DataError where the data differ from the ones the run searched on (its saved arrays
+    or data folder changed since): the export would retrain on other data."""
+    stored = (folder.read_meta().get("data") or {}).get("fingerprint")
+    if stored is not None and stored != splits.fingerprint():
+        raise DataError(
+            f"{folder.path}: the data ({splits.source}) differ from the ones this run searched on;"
+            " export retrains on the run's own data: restore them, or search again in a run of"
+            " another name"
+        )
 
 
 def _same_number(trial: str, ids: list[str]) -> str:

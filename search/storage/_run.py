@@ -176,6 +176,13 @@ class RunFolder:
                 f"{self.trials_file}: trial record {number}'s field {field!r} is {found}, not {kind};"
                 f" {damaged_file('damaged or was edited')}"
             )
+        for name, value in record["hyperparameters"].items():
+            if not _is_value(value):
+                raise RunFolderError(
+                    f"{self.trials_file}: trial record {number}'s hyperparameter {name!r} is"
+                    f" {json.dumps(value)[:40]}, not a value (text, a finite number within 64 bits,"
+                    f" true or false); {damaged_file('damaged or was edited')}"
+                )
 
     def _check_none_chosen(self, found: str, how: str) -> None:
         """RunFolderError where run.json records a chosen trial, though trials.json is
@@ -273,6 +280,16 @@ _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(
         isinstance(x, str) for x in v.values())),  # a restored epoch's flag is a bool
 )  # fmt: skip
+
+
+def _is_value(value: Any) -> bool:
+    """Whether ``value`` can be a hyperparameter's: text, a bool, a finite number of 64 bits
+    at most, or null (a conditional one, inactive)."""
+    if value is None or isinstance(value, (str, bool)):
+        return True
+    if isinstance(value, int):
+        return abs(value) < 2**63
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def not_a_run(path: Path, by_name: bool = True) -> str:

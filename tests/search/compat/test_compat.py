@@ -163,3 +163,14 @@ def test_this_python_s_argparse_is_a_tested_one_with_the_pattern() -> None:
     parser.add_argument("--limit")
     compat_argparse.take_as_values(parser, re.compile(r"^-\.?\d"))
     assert parser.parse_args(["--limit", "-5s"]).limit == "-5s"
+
+
+def test_a_value_a_distribution_cannot_represent_is_not_in_it() -> None:
+    """An edited trials.json's 'bogus' choice or 10**30 failed the report ('unexpected')."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    assert compat_optuna.contains(CategoricalDistribution(("scale", "standardize")), "scale")
+    assert not compat_optuna.contains(CategoricalDistribution(("scale", "standardize")), "bogus")
+    assert compat_optuna.contains(IntDistribution(32, 512, step=32), 128)
+    assert not compat_optuna.contains(IntDistribution(32, 512, step=32), 10**30)
+    assert not compat_optuna.contains(FloatDistribution(0.0, 1.0), "abc")

@@ -410,6 +410,36 @@ def test_an_arrays_run_whose_saved_arrays_are_gone_says_export_cannot_retrain_it
     assert not (Path(run.folder) / "export.keras").exists()
 
 
+def test_an_export_of_edited_values_or_changed_arrays_is_refused_before_it_retrains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An edited value failed the retrain after the data loaded ('unexpected ValueError'),
+    arrays of another row shape after it began (Keras' multi-line error)."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="arrays", retrain=False, quiet=True)  # fmt: skip
+    folder = RunFolder(Path(run.folder))
+    trials = folder.read_trials()
+    name = next(iter(trials[0]["hyperparameters"]))
+    edited = [{**trials[0], "hyperparameters": {**trials[0]["hyperparameters"], name: "bogus"}}]
+    folder.write_trials(edited)
+    capsys.readouterr()
+    assert main(["export", str(folder.path)]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"error: {folder.trials_file}: trial {trials[0]['id']}'s {name} is 'bogus',"
+                          " outside the run's space (") and err.count("\n") == 1, err  # fmt: skip
+    assert "loading" not in out
+    folder.write_trials(trials)
+    saved = folder.path / "data" / "x_train.npy"
+    np.save(saved, np.load(saved)[:, :3])
+    assert main(["export", str(folder.path)]) == 2
+    out, err = capsys.readouterr()
+    assert err == (f"error: {folder.path}: the data (arrays in {folder.path / 'data'}) differ from the"
+                   " ones this run searched on; export retrains on the run's own data: restore them,"
+                   " or search again in a run of another name\n")  # fmt: skip
+    assert "retraining" not in out and not (folder.path / "export.keras").exists()
+
+
 def test_an_export_says_and_records_its_schedule(tmp_path: Path, capsys) -> None:
     x, y = um.tiny_data()
     run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,

@@ -81,6 +81,29 @@ def test_a_trial_record_without_its_hyperparameters_is_named(
         assert str(caught.value) == expected
 
 
+@pytest.mark.parametrize(("value", "found"), [([1, 2], "[1, 2]"), (10**30, str(10**30)),
+                                              (float("nan"), "NaN"), ({"a": 1}, '{"a": 1}')])  # fmt: skip
+def test_a_hyperparameter_that_no_space_holds_is_named(tmp_path: Path, value: object, found: str) -> None:
+    """A list crashed the report's figures, a 10**30 its importances ('unexpected')."""
+    import search
+    from tests.helpers.runs import epochs, trial, write_run
+
+    record = trial("1", epochs((0.5, 0.4, 1.0, 1.1)))
+    record["hyperparameters"] = {**record["hyperparameters"], "units": value}
+    folder = write_run(tmp_path, "edited", [trial("0", epochs((0.5, 0.4, 1.0, 1.1))), record])
+    expected = (
+        f"{folder.trials_file}: trial record 2's hyperparameter 'units' is {found}, not a value (text,"
+        " a finite number within 64 bits, true or false); the file is damaged or was edited"
+    )
+    for read in (folder.read_trials, lambda: search.load(folder.path).trials):
+        with pytest.raises(RunFolderError) as caught:
+            read()
+        assert str(caught.value).startswith(expected), caught.value
+    record["hyperparameters"] = {"units": 2**63 - 1, "name": "relu", "on": True, "off": None, "lr": 1e-3}
+    kept = write_run(tmp_path, "kept", [record])  # values a search can hold are read
+    assert kept.read_trials()[0]["hyperparameters"]["units"] == 2**63 - 1
+
+
 @pytest.mark.parametrize("name", ["run.json", "trials.json"])
 def test_a_run_file_nested_deeper_than_python_decodes_is_corrupt_not_unexpected(
     name: str, tmp_path: Path
