@@ -256,6 +256,9 @@ class Run:
         if path is not None:
             path = _as_path(path, "path", "a file name, e.g. 'report.html'")
             _check_report_path(path)
+        else:
+            check_writable(self._folder.path, f"run folder {self._folder.path}",
+                           "pass path= a file in a folder you can write to")  # fmt: skip
         try:
             output, _ = write_report([self._folder], None if path is None else path)
         except SearchError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -1241,6 +1242,29 @@ def test_a_report_path_that_cannot_be_written_is_one_line(tmp_path: Path) -> Non
     with pytest.raises(SearchError, match=rf"^path {folder}/file/r.html: {folder}/file is a file, not a"
                        " folder; give a file in a folder you can write to$"):  # fmt: skip
         run.report(tmp_path / "file" / "r.html")
+
+
+def test_the_report_of_a_read_only_run_names_the_folder_and_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It raised OSError: [Errno 30] Read-only file system: '.../report.html'."""
+    from search.storage import _writable as writable
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "r", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    real = writable.tempfile.TemporaryFile
+
+    def read_only(*args: Any, dir: Path, **kwargs: Any) -> Any:
+        if folder.path.is_relative_to(dir):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    with pytest.raises(SearchError) as caught:
+        search.load(folder.path).report()
+    assert str(caught.value).startswith(f"run folder {folder.path}: cannot write in {folder.path}")
+    assert str(caught.value).endswith("pass path= a file in a folder you can write to"), caught.value
+    assert not (folder.path / "report.html").exists()
 
 
 def test_best_model_of_a_finished_run_whose_model_file_is_gone_says_how_to_get_one(tmp_path: Path) -> None:
