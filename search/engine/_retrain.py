@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -262,10 +263,7 @@ def tested(hypermodel: kt.HyperModel, model: keras.Model, splits: Splits, target
     """The final model evaluated once on the test set and saved to ``target``: what
     run.json's ``final`` says of it."""
     test = test_metrics(hypermodel, model, splits.x_test, splits.y_test, splits.w_test)
-    try:
-        model.save(target)
-    except OSError as exc:  # Keras' zip writer names no file: a full disk names the model's
-        raise_naming(exc, target)
+    save_model(model, target)
     return {
         "test_metrics": test,
         "test_loss": (test or {}).get("loss"),
@@ -274,6 +272,24 @@ def tested(hypermodel: kt.HyperModel, model: keras.Model, splits: Splits, target
         "model": target.name,
         "note": TEST_NOTE,
     }
+
+
+def save_model(model: keras.Model, target: Path) -> None:
+    """``model`` saved whole to ``target``, or not at all: written beside it (Keras wants
+    the ``.keras`` ending), synced, then renamed over it; a kill mid-save leaves the model
+    that was there, not a cut-short file where the run's model is read."""
+    staged = target.with_name(f".{target.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(staged)
+        with open(staged, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staged, target)
+    except OSError as exc:  # Keras' zip writer names no file: a full disk names the model's
+        staged.unlink(missing_ok=True)
+        raise_naming(exc, target)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
 
 
 def trained_record(
@@ -682,5 +698,5 @@ def save_search_model(hypermodel: Any, best: dict[str, Any], folder: RunFolder) 
         ) from None
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)  # else loading it warns of its variables
-    model.save(folder.model_file)
+    save_model(model, folder.model_file)
     return True

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
@@ -164,10 +165,6 @@ def test_a_damaged_state_of_a_final_training_is_told_and_the_training_starts_ane
 
 def test_a_state_file_cut_short_anywhere_counts_no_epochs(tmp_path: Path) -> None:
     """A cut inside the zip's entries raised BadZipFile: `resume` ended in 'unexpected'."""
-    import json
-
-    import numpy as np
-
     from search.storage import trained_seconds
 
     state = tmp_path / "retrain.0.validated.state.npz"
@@ -178,6 +175,36 @@ def test_a_state_file_cut_short_anywhere_counts_no_epochs(tmp_path: Path) -> Non
     for size in (0, 10, 100, 1000, len(whole) // 2, len(whole) - 1):
         state.write_bytes(whole[:size])
         assert (trained_epochs(state), trained_seconds(state)) == (0, 0.0), size
+
+
+class _CutShort:
+    """A model whose save is stopped midway, as a kill or a full disk stops it."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def save(self, path: Path) -> None:
+        Path(path).write_bytes(b"PK\x03\x04 cut short")
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), OSError(28, "No space left on device")])
+def test_a_model_save_cut_short_leaves_the_model_that_was_there(tmp_path: Path, error: BaseException) -> None:
+    """best_model.keras was written in place: a kill mid-save left a cut-short file that
+    best_model() called damaged."""
+    from search.engine._retrain import save_model
+
+    target = tmp_path / "best_model.keras"
+    target.write_bytes(b"the model before")
+    with pytest.raises(type(error)) as caught:
+        save_model(_CutShort(error), target)
+    assert target.read_bytes() == b"the model before"
+    assert [p.name for p in tmp_path.iterdir()] == ["best_model.keras"]
+    if isinstance(error, OSError):
+        assert caught.value.filename == str(target)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    save_model(model, target)
+    assert keras.models.load_model(target).count_params() == 3
 
 
 def test_a_fine_tuning_retrain_interrupted_after_its_switch_continues_after_its_last_epoch(
