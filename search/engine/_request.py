@@ -207,7 +207,7 @@ class RunRequest:
             raise SearchError(f"name ({self.name!r}): give the run's name as a str, e.g. name='lr-stage'")
         if self.name is not None and not _NAME.match(self.name):
             raise SearchError(
-                f"{option('name')} {self.name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
+                f"{option('name')} {self.name!r}: use ASCII letters, digits, '.', '_' and '-' (at most 100),"
                 " starting with a letter or digit"
             )
 

@@ -350,7 +350,7 @@ def user_experiment(
         )
     if not EXPERIMENT_NAME.match(name):
         raise SearchError(
-            f"experiment name {name!r}: use letters, digits, '.', '_' and '-' (at most 100),"
+            f"experiment name {name!r}: use ASCII letters, digits, '.', '_' and '-' (at most 100),"
             " starting with a letter or digit; it names the results folder"
         )
     reference, why = reference_of(user)

@@ -85,6 +85,10 @@ def test_unknown_tuner_lists_valid_ones(capsys) -> None:
         (["--fix", "learning_rate"], "expected NAME=VALUE"),
         (["--fix", "learning_rate=9"], "learning_rate: 9 is outside its range"),
         (["--name", "../escape"], "--name '../escape'"),
+        (["--name", "ürun"], "--name 'ürun': use ASCII letters, digits,"),
+        (["--fix", "learning_rate=nan"], "learning_rate: nan is not a number; give a float in"),
+        (["--objective", "VAL_ACCURACY"], "--objective 'VAL_ACCURACY': Keras' metric names are"
+         " case-sensitive; give --objective val_accuracy"),
         (["--retrain-max-epochs", "0"], "--retrain-max-epochs (0) must be at least 1"),
         (["--retrain-data", "all"], "--retrain-data 'all': choose one of validated, full, search"),
         (["--retrain-schedule", "fast"], "--retrain-schedule 'fast': choose one of auto, plateau, cosine"),
