@@ -16,7 +16,7 @@ import numpy as np
 from rich.console import Console
 
 from hypermodels import deployable
-from search._text import plural
+from search._text import plural, resume_call
 from search.data import Splits, class_names, missing_arrays, row_shape, single
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
@@ -307,7 +307,8 @@ def _chosen(
         status = folder.read_meta().get("status")
         failed = sum(t.get("status") == "failed" for t in trials)
         said = f": the run {status} with {plural(failed, 'failed trial')}" if status in ENDED else " yet"
-        raise SearchError(f"{folder.path}: no trial completed{said}; nothing to export")
+        then = f"; resume it first: {resume_call(folder.path, {})}" if status == "interrupted" else ""
+        raise SearchError(f"{folder.path}: no trial completed{said}; nothing to export{then}")
     if trial is not None and trial not in ranked:
         trial = _same_number(trial, ranked)
     if trial is not None and trial not in ranked:

@@ -99,6 +99,17 @@ def test_a_run_without_a_completed_trial_says_whether_one_may_come(
         export_engine._chosen(folder, trials, RunRequest(experiment="fashion", tuner="random"), None)
 
 
+def test_an_interrupted_run_without_a_completed_trial_is_told_to_resume_first(tmp_path: Path) -> None:
+    folder = RunFolder(tmp_path / "fashion" / "run")
+    folder.path.mkdir(parents=True)
+    folder.write_trials([])
+    folder.write_meta({"status": "interrupted"})
+    with pytest.raises(SearchError) as caught:
+        export_engine._chosen(folder, [], RunRequest(experiment="fashion", tuner="random"), None)
+    assert str(caught.value) == (f"{folder.path}: no trial completed yet; nothing to export; resume it"
+                                 f" first: python -m search resume {folder.path}")  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "output, message",
     [
