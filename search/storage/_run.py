@@ -272,9 +272,10 @@ RECORD_OBJECT_FIELDS = ("hyperparameters",)
 """The fields every trial record of trials.json has, as objects (never null)."""
 _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
     ("hyperparameters", "an object", lambda v: isinstance(v, dict)),
-    ("epochs", "a list of epoch objects, each with its number", lambda v: isinstance(v, list) and all(
-        isinstance(e, dict) and e.get("epoch") is not None and _is_finite_or_null(e["epoch"]) for e in v)),
-    ("seconds", FINITE_KIND, _is_finite_or_null),
+    ("epochs", "a list of epoch objects, each with its number and metrics (numbers)", lambda v: isinstance(
+        v, list) and all(isinstance(e, dict) and e.get("epoch") is not None and _is_finite_or_null(e["epoch"])
+                         and not any(isinstance(x, str) for x in e.values()) for e in v)),
+    ("seconds", "a finite number of at least 0, or null", lambda v: _is_finite_or_null(v) and (v or 0) >= 0),
     ("finished", TIME_KIND, _is_time_or_null),
     ("best_epoch", FINITE_KIND, _is_finite_or_null),
     ("best", "an object of metrics (numbers) or null", lambda v: isinstance(v, dict) and not any(

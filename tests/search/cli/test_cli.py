@@ -382,7 +382,13 @@ def test_an_emptied_trials_json_of_a_run_that_chose_a_trial_is_named(tmp_path: P
      ({"id": "0", "status": "completed", "epochs": []}, "field 'hyperparameters' is missing"),
      ({"id": "0", "status": "completed", "hyperparameters": {}, "best": {"val_accuracy": "x"}},
       "field 'best' is {\"val_accuracy\": \"x\"}"),
-     ({"id": "0", "status": "completed", "hyperparameters": {}, "epochs": 3}, "field 'epochs' is 3")],
+     ({"id": "0", "status": "completed", "hyperparameters": {}, "epochs": 3}, "field 'epochs' is 3"),
+     ({"id": "0", "status": "completed", "hyperparameters": {},
+       "epochs": [{"epoch": 1, "val_accuracy": "high"}]},
+      "field 'epochs' is [{\"epoch\": 1, \"val_accuracy\": \"high\"}], not a list of epoch objects, each with"
+      " its number and metrics (numbers)"),
+     ({"id": "0", "status": "completed", "hyperparameters": {}, "seconds": -0.1},
+      "field 'seconds' is -0.1, not a finite number of at least 0, or null")],
 )  # fmt: skip
 def test_trials_json_with_a_record_missing_or_mistyping_a_field_is_named(
     tmp_path: Path, capsys, record: dict, named: str
