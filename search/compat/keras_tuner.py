@@ -233,12 +233,14 @@ def trials_shown(oracle: kt.Oracle, trials: list[kt.engine.trial.Trial]) -> Iter
 
 MAXIMIZED = frozenset({
     "r2_score", "f1_score", "fbeta_score", "iou", "mean_iou", "binary_iou", "one_hot_iou",
-    "one_hot_mean_iou", "cosine_similarity", "pearson_correlation", "concordance_correlation",
+    "one_hot_mean_iou", "io_u", "mean_io_u", "binary_io_u", "one_hot_io_u", "one_hot_mean_io_u",
+    "cosine_similarity", "pearson_correlation", "concordance_correlation",
     "precision_at_recall", "recall_at_precision", "sensitivity_at_specificity",
     "specificity_at_sensitivity",
 })  # fmt: skip
 """Keras metrics that grow as the model improves, which KerasTuner 1.4 would minimize (any
-metric Keras knows but its list does not) or fails on (one that needs an argument)."""
+metric Keras knows but its list does not) or fails on (one that needs an argument); the
+IoUs both as their classes log them (``binary_io_u``) and as they are spelled."""
 
 
 def infer_metric_direction(metric: str) -> str | None:

@@ -17,7 +17,8 @@ from tests.helpers.runs import epochs, trial, write_run
 
 HIGHER_IS_BETTER = (
     "val_r2_score", "val_f1_score", "val_fbeta_score", "val_iou", "val_mean_iou", "val_binary_iou",
-    "val_one_hot_iou", "val_one_hot_mean_iou", "val_cosine_similarity", "val_pearson_correlation",
+    "val_one_hot_iou", "val_one_hot_mean_iou", "val_io_u", "val_mean_io_u", "val_binary_io_u",
+    "val_one_hot_io_u", "val_one_hot_mean_io_u", "val_cosine_similarity", "val_pearson_correlation",
     "val_concordance_correlation", "val_precision_at_recall", "val_recall_at_precision",
     "val_sensitivity_at_specificity", "val_specificity_at_sensitivity",
 )  # fmt: skip
