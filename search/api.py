@@ -517,6 +517,18 @@ RENAMED = {
     "project_name": "a run's folder is named by name=; give name={value!r}",
     "overwrite": "a run of an existing name= is continued, never overwritten; give another name=,"
     " or delete its folder",
+    "hyperparameters": "the search space is space= (a TOML file) or what build declares; fix values"
+    " with fix={{name: value}}",
+    "tune_new_entries": "search.run tunes every hyperparameter build declares; fix the others with"
+    " fix={{name: value}}",
+    "allow_new_entries": "search.run takes every hyperparameter build declares; fix the others with"
+    " fix={{name: value}}",
+    "executions_per_trial": "search.run trains each configuration once; give seed= and compare"
+    " runs, or more max_trials=",
+    "max_retries_per_trial": "search.run records a failing trial as failed, with its reason, and"
+    " goes on; leave it out",
+    "max_consecutive_failed_trials": "search.run stops after 3 trials in a row failed (resume it"
+    " once the cause is fixed); leave it out",
     "callbacks": "search.run stops trials itself (Hyperband, Optuna's pruner, the retrain's early"
     " stop); follow the epochs with observers=[...] (search.Observer subclasses), or pass them to"
     " model.fit, with the callbacks it is given, in a keras_tuner.HyperModel's"
@@ -537,6 +549,8 @@ def _shown(value: Any) -> str:
     if isinstance(value, (list, tuple)) and not all(isinstance(v, (int, float, str)) for v in value):
         return "[" + ", ".join(type(v).__name__ for v in value) + "]"
     text = repr(value)
+    if text.startswith("<"):  # an object's default repr: its class says more
+        return f"a {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 

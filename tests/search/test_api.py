@@ -420,6 +420,11 @@ def test_keras_tuners_search_keywords_are_refused_with_what_to_give_instead(tmp_
     _refused(tmp_path, SearchError, r"^verbose \(0\): .*give quiet=True", verbose=0)
     _refused(tmp_path, SearchError, r"^directory \('d'\): .*give results='d'", directory="d")
     _refused(tmp_path, SearchError, r"^project_name \('p'\): .*give name='p'", project_name="p")
+    _refused(tmp_path, SearchError, r"^hyperparameters \(a HyperParameters\): the search space is space="
+             r" .*fix=\{name: value\}$", hyperparameters=kt.HyperParameters())  # fmt: skip
+    for keyword in ("tune_new_entries", "allow_new_entries", "executions_per_trial",
+                    "max_retries_per_trial", "max_consecutive_failed_trials"):  # fmt: skip
+        _refused(tmp_path, SearchError, rf"^{keyword} \(2\): search\.run ", **{keyword: 2})
     for keyword, value in (("batch_size", 16), ("steps_per_epoch", 3), ("shuffle", False)):
         _refused(tmp_path, SearchError, rf"^{keyword} \({re.escape(repr(value))}\): search\.run calls"
                  r" model\.fit itself; pass it to model\.fit in a keras_tuner\.HyperModel's"
