@@ -113,7 +113,7 @@ def plan(
         unfixed = space.all_defaults()  # a worker's, or an export's: fixed already
     budget = _budget_of(request, experiment, profile)
     _check_fidelity(request, budget)
-    name = request.name or f"{request.tuner}-{datetime.now():%Y%m%d-%H%M%S}"
+    name = request.name or _new_name(request.results / experiment.name, request.tuner)
     run_dir = request.results / experiment.name / name
     options = tuners.TunerOptions(
         space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
@@ -273,6 +273,17 @@ def _check_importable(request: RunRequest, experiment: experiments.Experiment) -
             f"{given} runs trials in other processes, which cannot import the hypermodel:"
             f" {experiment.not_importable}"
         )
+
+
+def _new_name(runs: Path, tuner: str) -> str:
+    """A name for a run not given one: the tuner and the time, to the second, then ``-2``,
+    ``-3``... where a run of that second exists (one stopped at once, or started beside)."""
+    base = f"{tuner}-{datetime.now():%Y%m%d-%H%M%S}"
+    name, number = base, 1
+    while (runs / name).exists():
+        number += 1
+        name = f"{base}-{number}"
+    return name
 
 
 def _check_workers(

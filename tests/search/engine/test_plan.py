@@ -202,3 +202,25 @@ def test_a_run_goes_on_with_the_length_its_plan_gave_its_final_trainings(tmp_pat
     assert final_training(going_on, p.experiment, p.profile) == ("plateau", 20)
     with pytest.raises(SearchError, match=r"other settings \(retrain_max_epochs 20 -> 12\)"):
         check_resumable(folder, meta, p, replace(request, retrain_max_epochs=12))
+
+
+def test_runs_not_given_a_name_in_the_same_second_get_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped at once, then another: 'a run named random-... already exists'."""
+    from datetime import datetime
+
+    from search.engine import _plan
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> Frozen:
+            return cls(2026, 12, 6, 9, 15, 5)
+
+    monkeypatch.setattr(_plan, "datetime", Frozen)
+    request = RunRequest(experiment="fashion", tuner="random", results=tmp_path)
+    assert plan(request).name == "random-20261206-091505"
+    (tmp_path / "fashion" / "random-20261206-091505").mkdir(parents=True)
+    assert plan(request).name == "random-20261206-091505-2"
+    (tmp_path / "fashion" / "random-20261206-091505-2").mkdir()
+    assert plan(request).name == "random-20261206-091505-3"
