@@ -23,7 +23,7 @@ from search.engine._context import RunContext, Say
 from search.engine._plan import final_setup, final_training
 from search.engine._request import RunRequest, starts_from_checkpoint
 from search.engine._resumable import SavedOptimizerMismatch, TrainingState
-from search.engine._schedule import MIN_LEARNING_RATE, CosineRates, keep_best
+from search.engine._schedule import MIN_LEARNING_RATE, CosineRates, PlateauCuts, keep_best
 from search.engine._signals import StopOnSignal
 from search.environment import raise_naming
 from search.errors import RunFolderError, SearchError, option
@@ -426,18 +426,22 @@ def fit_configuration(
     kept = trained if best is None else int(best) + 1  # whose weights EarlyStopping restored
     return Fitted(model, curve, trained, kept, rates.rates, chosen_by_validation=best is not None,
                   earlier_seconds=earlier, started_from=started_from, start_problem=problem,
-                  schedule=_schedule_name(schedule, cosine, validation is not None))  # fmt: skip
+                  schedule=_schedule_name(schedule, cosine, cuts, validation is not None))  # fmt: skip
 
 
-def _schedule_name(asked: str, cosine: CosineRates | None, validated: bool) -> str:
+def _schedule_name(
+    asked: str, cosine: CosineRates | None, cuts: PlateauCuts | None, validated: bool
+) -> str:
     """What the learning rate did (:attr:`Fitted.schedule`)."""
     if cosine is not None:
         return "cosine" if cosine.last_set is not None else "own"
+    if cuts is not None and cuts.owned:
+        return "own"
     return asked if validated else "constant"
 
 
 _ScheduleCallbacks = tuple[
-    CosineRates | None, keras.callbacks.ReduceLROnPlateau | None, keras.callbacks.EarlyStopping | None
+    CosineRates | None, PlateauCuts | None, keras.callbacks.EarlyStopping | None
 ]
 
 
@@ -615,9 +619,9 @@ class ValidatedStop(keras.callbacks.EarlyStopping):
             self.misses += 1
 
 
-def _validated_cuts(monitor: kt.Objective) -> keras.callbacks.ReduceLROnPlateau:
+def _validated_cuts(monitor: kt.Objective) -> PlateauCuts:
     """Cut the learning rate after every epoch that does not improve ``monitor``."""
-    return keras.callbacks.ReduceLROnPlateau(
+    return PlateauCuts(
         monitor.name, factor=VALIDATED_FACTOR, patience=1, mode=monitor.direction,
         min_delta=validated_min_delta(monitor), min_lr=MIN_LEARNING_RATE,
     )  # fmt: skip

@@ -70,6 +70,32 @@ class CosineRates(keras.callbacks.Callback):
         self.last_set = rate
 
 
+class PlateauCuts(keras.callbacks.ReduceLROnPlateau):
+    """Keras' ReduceLROnPlateau, except for an optimizer whose rate is a
+    ``LearningRateSchedule``: Keras refuses to set its rate, so the schedule stays in charge
+    (``owned``), and the early stop beside it still ends the training."""
+
+    owned = False
+    """Whether the optimizer kept its own schedule: no cut was made, nor will be."""
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        if self.owned:
+            return
+        try:
+            super().on_epoch_end(epoch, logs)
+        except TypeError:  # "its learning rate is not settable": a LearningRateSchedule
+            if not _schedule_owned(self.model.optimizer):
+                raise
+            self.owned = True
+
+
+def _schedule_owned(optimizer: keras.optimizers.Optimizer) -> bool:
+    """Whether ``optimizer``'s rate is a ``LearningRateSchedule``, which Keras does not
+    let a callback replace (its public ``learning_rate`` is then the schedule's value)."""
+    return any(isinstance(value, keras.optimizers.schedules.LearningRateSchedule)
+               for value in vars(optimizer).values())  # fmt: skip
+
+
 def keep_best(monitor: kt.Objective, epochs: int) -> keras.callbacks.EarlyStopping:
     """Keep the epoch with the best ``monitor`` of a training that runs all its ``epochs``
     (a patience it never reaches), its weights restored at the end."""
@@ -78,4 +104,4 @@ def keep_best(monitor: kt.Objective, epochs: int) -> keras.callbacks.EarlyStoppi
     )
 
 
-__all__ = ["MIN_LEARNING_RATE", "CosineRates", "cosine_factor", "keep_best"]
+__all__ = ["MIN_LEARNING_RATE", "CosineRates", "PlateauCuts", "cosine_factor", "keep_best"]

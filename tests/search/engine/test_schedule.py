@@ -138,3 +138,12 @@ def test_a_training_whose_optimizer_has_its_own_schedule_records_it_as_its_own()
     fitted = fit_configuration(_OwnSchedule(), kt.HyperParameters(), x, y, (x[:16], y[:16]), 2, VAL_ACCURACY,
                                None, schedule="cosine")  # fmt: skip
     assert (fitted.epochs, fitted.schedule) == (2, "own")
+
+
+def test_a_plateau_leaves_an_optimizers_own_schedule_in_charge() -> None:
+    """The plateau's first cut raised Keras' TypeError ("not settable") after the whole search."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 3, 64)
+    fitted = fit_configuration(_OwnSchedule(), kt.HyperParameters(), x, y, (x[:16], y[:16]), 6, VAL_ACCURACY,
+                               None, schedule="plateau")  # fmt: skip
+    assert fitted.schedule == "own" and fitted.epochs is not None and fitted.epochs >= 2
