@@ -121,12 +121,12 @@ def test_a_run_file_nested_deeper_than_python_decodes_is_corrupt_not_unexpected(
 
 
 @pytest.mark.parametrize(("field", "value", "kind"), [
-    ("seconds", "x", "a finite number or null"),
-    ("seconds", float("nan"), "a finite number or null"),
+    ("seconds", "x", "a finite number of at least 0, or null"),
+    ("seconds", float("nan"), "a finite number of at least 0, or null"),
     ("best_epoch", "x", "a finite number or null"),
     ("best_epoch", float("inf"), "a finite number or null"),
-    ("epochs", [1, 2], "a list of epoch objects, each with its number"),
-    ("epochs", [{}], "a list of epoch objects, each with its number"),
+    ("epochs", [1, 2], "a list of epoch objects, each with its number and metrics \\(numbers\\)"),
+    ("epochs", [{}], "a list of epoch objects, each with its number and metrics \\(numbers\\)"),
     ("finished", "soon", re.escape("a time with its offset (ISO 8601, e.g. 2026-01-31T12:00:00+00:00)"
                                    " or null")),
 ])  # fmt: skip
