@@ -184,7 +184,9 @@ class TrialRecorder(Observer):
             record["failure"] = f"pruned by the Optuna pruner after epoch {pruned_at}"
         if record["epochs"]:
             self._set_best(record)
-        elif record["status"] == "completed":  # a fit of its own that reported final values
+        if record["best"] is None and record["status"] == "completed":
+            # A fit of its own that reported final values: with no epochs, or with epochs
+            # that log no objective (it returned its own, as KerasTuner takes it).
             record["best"] = reported_metrics(trial) or None
         self._save()
 

@@ -130,3 +130,23 @@ def test_the_epoch_past_the_given_ones_is_not_recorded(tmp_path: Path) -> None:
                    results=tmp_path, quiet=True, retrain=False)  # fmt: skip
     (trials,) = tmp_path.glob("*/*/trials.json")
     assert [len(t["epochs"]) for t in json.loads(trials.read_text())["trials"]] == [1]
+
+
+class ScoresItself(um.BuildOnly):
+    """A fit that trains with the callbacks it is given, then returns a score the model
+    does not log: KerasTuner ranks by it."""
+
+    def fit(self, hp: kt.HyperParameters, model: object, x: object, y: object, **kwargs: object) -> object:
+        model.fit(x, y, **kwargs)  # type: ignore[attr-defined]
+        return {"val_score": float(hp.get("units"))}  # the larger network scores higher
+
+
+def test_a_fit_that_calls_back_and_returns_its_own_objective_is_ranked_by_it(tmp_path: Path) -> None:
+    """Every trial was 'completed' with no best value: 'no trial completed'."""
+    x, y = um.tiny_data()
+    run = search.run(ScoresItself(), x, y, tuner="random", objective=kt.Objective("val_score", "max"),
+                     max_trials=3, max_epochs=1, results=tmp_path, retrain=False, quiet=True)  # fmt: skip
+    trials = json.loads((Path(run.folder) / "trials.json").read_text())["trials"]
+    scores = {t["id"]: t["best"]["val_score"] for t in trials}
+    assert len(scores) == 3 and all(t["epochs"] for t in trials)
+    assert scores[run.meta["best"]["trial"]] == max(scores.values())
