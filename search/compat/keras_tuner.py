@@ -212,6 +212,11 @@ class TunerHooks:
         trial's checkpoint, :func:`checkpoint_file`)."""
         return super()._build_hypermodel(hp)  # type: ignore[misc]
 
+    def build_new_model(self, hp: kt.HyperParameters) -> Any:
+        """The trial's model with new weights: a Hyperband continuation's parent checkpoint
+        is not loaded."""
+        return kt.Tuner._build_hypermodel(self, hp)
+
 
 def checkpoint_file(tuner: kt.Tuner, trial_id: str) -> str:
     """Where ``tuner`` keeps trial ``trial_id``'s best-epoch checkpoint."""

@@ -245,15 +245,25 @@ class HyperbandTuner(ObservedTuner, kt.Hyperband):
 
     def build_model(self, hp: kt.HyperParameters) -> Any:
         """The trial's model; a continuation's parent checkpoint that cannot be read fails
-        the trial with an OSError naming that trial and its file."""
+        the trial with an OSError naming that trial and its file, one that was never written
+        (a fit of its own that calls no callbacks) gives new weights."""
         try:
             return super().build_model(hp)
         except OSError as exc:
             parent = hp.values.get(PARENT)
             if parent is None:
                 raise
+            file = compat_kt.checkpoint_file(self, parent)
+            if not Path(file).exists():
+                if self.say is not None:
+                    self.say(
+                        f"Hyperband continues trial {parent}, which kept no checkpoint ({file}:"
+                        " missing; a fit of its own that calls no callbacks saves none): from new"
+                        " weights"
+                    )
+                return self.build_new_model(hp)
             raise OSError(
-                f"trial {parent}'s checkpoint {compat_kt.checkpoint_file(self, parent)} cannot be"
+                f"trial {parent}'s checkpoint {file} cannot be"
                 f" read ({exception_line(exc)}); Hyperband continues this trial from it: restore"
                 " the file, or search on in a new run"
             ) from None

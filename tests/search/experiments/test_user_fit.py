@@ -150,3 +150,19 @@ def test_a_fit_that_calls_back_and_returns_its_own_objective_is_ranked_by_it(tmp
     scores = {t["id"]: t["best"]["val_score"] for t in trials}
     assert len(scores) == 3 and all(t["epochs"] for t in trials)
     assert scores[run.meta["best"]["trial"]] == max(scores.values())
+
+
+def test_hyperband_continues_a_trial_of_a_fit_that_calls_no_callbacks_from_new_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Such a fit saves no checkpoint: every continued trial failed with 'trial N's
+    checkpoint ... cannot be read (No such file); restore the file'."""
+    x, y = um.tiny_data()
+    run = search.run(um.DictFit(), x, y, tuner="hyperband", max_trials=6, max_epochs=4, results=tmp_path,
+                     retrain=False)  # fmt: skip
+    trials = json.loads((Path(run.folder) / "trials.json").read_text())["trials"]
+    continued = [t for t in trials if t["continues"] is not None]
+    assert continued and all(t["status"] == "completed" for t in trials), [t["failure"] for t in trials]
+    out = capsys.readouterr().out
+    assert f"Hyperband continues trial {continued[0]['continues']}, which kept no checkpoint (" in out
+    assert "a fit of its own that calls no callbacks saves none): from new weights" in out
