@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import json
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Union
@@ -142,6 +143,20 @@ class _EpochStates(keras.callbacks.Callback):
         save_state(self.path, self.model, self.epochs, self.logs)
 
 
+_SHOWN: set[tuple[str, str]] = set()
+"""The warnings of users' builds shown in this process, by category and message."""
+
+
+def _show_once(caught: list[warnings.WarningMessage]) -> None:
+    """Show the warnings a user's build raised, each the first time this process sees it:
+    Keras warns of a layer given ``input_shape`` in every build (the space's, each trial's)."""
+    for warning in caught:
+        key = (warning.category.__name__, str(warning.message))
+        if key not in _SHOWN:
+            _SHOWN.add(key)
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+
+
 class UserHyperModel(kt.HyperModel):
     """The user's hypermodel as the engine's tuners drive it.
 
@@ -174,7 +189,9 @@ class UserHyperModel(kt.HyperModel):
             keras.utils.set_random_seed(self.seed)
         if self.space is not None:
             define(hp, self.space)
-        model = self.user.build(hp) if isinstance(self.user, kt.HyperModel) else self.user(hp)
+        with warnings.catch_warnings(record=True) as caught:
+            model = self.user.build(hp) if isinstance(self.user, kt.HyperModel) else self.user(hp)
+        _show_once(caught)
         check_model(model, describe(self.user))
         if not model.built and self.sample is not None and not has_own_fit(self.user):
             model(self.sample, training=False)  # its variables exist from here on

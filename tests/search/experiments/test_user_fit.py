@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import keras_tuner as kt
@@ -166,3 +167,20 @@ def test_hyperband_continues_a_trial_of_a_fit_that_calls_no_callbacks_from_new_w
     out = capsys.readouterr().out
     assert f"Hyperband continues trial {continued[0]['continues']}, which kept no checkpoint (" in out
     assert "a fit of its own that calls no callbacks saves none): from new weights" in out
+
+
+def _warns(hp: kt.HyperParameters) -> object:
+    warnings.warn("a layer given input_shape, in this test's build", UserWarning, stacklevel=1)
+    return um.build(hp)
+
+
+def test_a_warning_of_the_users_build_is_shown_once_not_in_every_build(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    """Keras' input_shape warning was printed four times: the space's build, the data
+    check's, the initial space's and each trial's."""
+    x, y = um.tiny_data()
+    search.run(_warns, x, y, tuner="random", max_trials=3, max_epochs=1, results=tmp_path, retrain=False,
+               quiet=True)  # fmt: skip
+    shown = [w for w in recwarn if "in this test's build" in str(w.message)]
+    assert len(shown) == 1 and shown[0].category is UserWarning, [str(w.message) for w in recwarn]
