@@ -3,9 +3,14 @@ for tests of the report and of the commands that read a run."""
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from search.storage import RunFolder
+from search.storage import _writable as writable
 
 SPACE = {
     "learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True, "default": 1e-3},
@@ -43,3 +48,16 @@ def write_run(root: Path, name: str, trials: list[dict], status: str = "finished
                        "space": {"params": SPACE}, "final": None})  # fmt: skip
     folder.write_trials(trials)
     return folder
+
+
+def read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` (and what it holds) read-only to the writability checks, as a
+    read-only mount is: the tests run as root, whom ``chmod`` does not stop."""
+    real = writable.tempfile.TemporaryFile
+
+    def refuse(*args: Any, dir: Path, **kwargs: Any) -> Any:
+        if folder.is_relative_to(dir):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(writable.tempfile, "TemporaryFile", refuse)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
@@ -1253,18 +1252,10 @@ def test_the_report_of_a_read_only_run_names_the_folder_and_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """It raised OSError: [Errno 30] Read-only file system: '.../report.html'."""
-    from search.storage import _writable as writable
-    from tests.helpers.runs import epochs, trial, write_run
+    from tests.helpers.runs import epochs, read_only, trial, write_run
 
     folder = write_run(tmp_path, "r", [trial("0", epochs((0.9, 0.8, 1, 1)))])
-    real = writable.tempfile.TemporaryFile
-
-    def read_only(*args: Any, dir: Path, **kwargs: Any) -> Any:
-        if folder.path.is_relative_to(dir):
-            raise OSError(errno.EROFS, "Read-only file system")
-        return real(*args, dir=dir, **kwargs)
-
-    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    read_only(monkeypatch, folder.path)
     with pytest.raises(SearchError) as caught:
         search.load(folder.path).report()
     assert str(caught.value).startswith(f"run folder {folder.path}: cannot write in {folder.path}")

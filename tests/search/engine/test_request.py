@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,8 +10,7 @@ from search.cli import main
 from search.engine import RunRequest
 from search.engine._request import infer_direction
 from search.errors import SearchError
-from search.storage import _writable as writable
-from tests.helpers.runs import epochs, trial, write_run
+from tests.helpers.runs import epochs, read_only, trial, write_run
 
 HIGHER_IS_BETTER = (
     "val_r2_score", "val_f1_score", "val_fbeta_score", "val_iou", "val_mean_iou", "val_binary_iou",
@@ -105,14 +102,7 @@ def test_resuming_a_read_only_run_names_the_run_folder_not_the_results_root(
     """Not '--results ROOT: cannot write ...; give a --results folder': resume is given the
     run, which is what to make writable or copy elsewhere."""
     folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
-    real = writable.tempfile.TemporaryFile
-
-    def read_only(*args: Any, dir: Path, **kwargs: Any) -> Any:
-        if folder.path.is_relative_to(dir):
-            raise OSError(errno.EROFS, "Read-only file system")
-        return real(*args, dir=dir, **kwargs)
-
-    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    read_only(monkeypatch, folder.path)
     assert main(["resume", str(folder.path)]) == 2
     err = capsys.readouterr().err
     assert err == (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import math
 from pathlib import Path
@@ -13,7 +12,6 @@ import pandas as pd
 import pytest
 
 import search
-import search.storage._writable as writable
 from search.cli import main
 from search.errors import SearchError
 from search.ranking import ValueChoice
@@ -44,7 +42,7 @@ from search.report._figures import (
     slice_plot,
 )
 from search.storage import RunFolder
-from tests.helpers.runs import SPACE, epochs, trial, write_run
+from tests.helpers.runs import SPACE, epochs, read_only, trial, write_run
 
 
 def test_converged_metrics_average_up_to_the_best_epoch() -> None:
@@ -691,14 +689,7 @@ def test_a_read_only_run_folder_is_named_with_output_as_the_fix(
 ) -> None:
     """Before any work: the run folder, why, and --output; not a temporary file's name."""
     folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
-    real = writable.tempfile.TemporaryFile
-
-    def read_only(*args: Any, dir: Path, **kwargs: Any) -> Any:
-        if Path(dir) == folder.path:
-            raise OSError(errno.EROFS, "Read-only file system")
-        return real(*args, dir=dir, **kwargs)
-
-    monkeypatch.setattr(writable.tempfile, "TemporaryFile", read_only)
+    read_only(monkeypatch, folder.path)
     assert main(["report", str(folder.path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"run folder {folder.path}: cannot write in {folder.path}" in err

@@ -63,7 +63,6 @@ def test_a_trial_record_without_its_hyperparameters_is_named(
 ) -> None:
     """Every record holds its configuration: one missing or not an object is named in one
     line (the file, the record, the fix), for the run's every reader."""
-    import search
     from tests.helpers.runs import epochs, trial, write_run
 
     record = trial("1", epochs((0.5, 0.4, 1.0, 1.1)))
@@ -75,17 +74,26 @@ def test_a_trial_record_without_its_hyperparameters_is_named(
         f"{folder.trials_file}: trial record 2's field 'hyperparameters' is {found}, not an object;"
         " the file is damaged or was edited: restore it, or start a new run with another name"
     )
+    assert _refusal_of_every_reader(folder) == expected
+
+
+def _refusal_of_every_reader(folder: RunFolder) -> str:
+    """The one message that reading ``folder``'s trials raises, from storage and from the API."""
+    import search
+
+    said = []
     for read in (folder.read_trials, lambda: search.load(folder.path).trials):
         with pytest.raises(RunFolderError) as caught:
             read()
-        assert str(caught.value) == expected
+        said.append(str(caught.value))
+    assert said[0] == said[1], said
+    return said[0]
 
 
 @pytest.mark.parametrize(("value", "found"), [([1, 2], "[1, 2]"), (10**30, str(10**30)),
                                               (float("nan"), "NaN"), ({"a": 1}, '{"a": 1}')])  # fmt: skip
 def test_a_hyperparameter_that_no_space_holds_is_named(tmp_path: Path, value: object, found: str) -> None:
     """A list crashed the report's figures, a 10**30 its importances ('unexpected')."""
-    import search
     from tests.helpers.runs import epochs, trial, write_run
 
     record = trial("1", epochs((0.5, 0.4, 1.0, 1.1)))
@@ -95,10 +103,7 @@ def test_a_hyperparameter_that_no_space_holds_is_named(tmp_path: Path, value: ob
         f"{folder.trials_file}: trial record 2's hyperparameter 'units' is {found}, not a value (text,"
         " a finite number within 64 bits, true or false); the file is damaged or was edited"
     )
-    for read in (folder.read_trials, lambda: search.load(folder.path).trials):
-        with pytest.raises(RunFolderError) as caught:
-            read()
-        assert str(caught.value).startswith(expected), caught.value
+    assert _refusal_of_every_reader(folder).startswith(expected)
     record["hyperparameters"] = {"units": 2**63 - 1, "name": "relu", "on": True, "off": None, "lr": 1e-3}
     kept = write_run(tmp_path, "kept", [record])  # values a search can hold are read
     assert kept.read_trials()[0]["hyperparameters"]["units"] == 2**63 - 1
