@@ -6,6 +6,7 @@ KerasTuner deep-copies callbacks for every trial.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import traceback
@@ -196,6 +197,7 @@ class ObservedTuner(compat_kt.TunerHooks):
     def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         # The trial's per-epoch state lives in its own KerasTuner folder (see hypermodels).
         kwargs["state_path"] = Path(self.get_trial_dir(trial.trial_id)) / "epoch_state.npz"  # type: ignore[attr-defined]
+        _remove_partial_writes(kwargs["state_path"].parent)
         self._tell_damaged_state(trial, kwargs["state_path"])
         if self.fidelity is not None:  # Hyperband's round: its epochs; others: each epoch's
             budget = trial.hyperparameters.values.get("tuner/epochs")
@@ -301,6 +303,19 @@ class ObservedTuner(compat_kt.TunerHooks):
         failed = _failed_in_a_row(self.oracle)  # type: ignore[attr-defined]
         if len(failed) >= MAX_CONSECUTIVE_FAILURES:
             raise TrialsKeepFailing(failed)
+
+
+PARTIAL_WRITES = (".*.tmp", ".*.tmp.weights.h5")
+"""The temporary files a trial's state and checkpoint are written through, then renamed."""
+
+
+def _remove_partial_writes(trial_dir: Path) -> None:
+    """Remove what a process that died mid-write (a full disk, a kill) left in the folder of
+    a trial about to run: only the process running a trial writes there, so none is live."""
+    for pattern in PARTIAL_WRITES:
+        for path in trial_dir.glob(pattern):
+            with contextlib.suppress(OSError):  # left there, it costs space, not the trial
+                path.unlink(missing_ok=True)
 
 
 def _failed_in_a_row(oracle: kt.Oracle) -> list[str]:

@@ -119,3 +119,16 @@ def test_a_diverged_epoch_is_recorded_and_fails_its_trial_before_a_pruner_judges
     with pytest.raises(NonFiniteLossError, match=r"^loss became nan in epoch 2; lower the learning rate$"):
         tuner.on_epoch_end(trial, model, 1, {"loss": float("nan"), "val_accuracy": 0.5})
     assert tuner.oracle.judged == [0] and tuner.observers[0].ended == [0, 1]
+
+
+def test_a_trial_about_to_run_drops_what_a_dead_process_half_wrote_in_its_folder(tmp_path: Path) -> None:
+    """A full disk left a 19.6 MB checkpoint and a 17.6 MB epoch state, half written, for
+    good: a resumed run that finished still held them."""
+    from search.tuners._observed import _remove_partial_writes
+
+    kept = ["checkpoint.weights.h5", "epoch_state.npz", "trial.json"]
+    partial = [".checkpoint.4242.tmp.weights.h5", ".epoch_state.npz.k2j4h1.tmp", ".trial.json.x.tmp"]
+    for name in kept + partial:
+        (tmp_path / name).write_bytes(b"x")
+    _remove_partial_writes(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
