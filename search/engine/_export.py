@@ -22,6 +22,7 @@ from search.engine._choose import ranked_ids
 from search.engine._context import Say
 from search.engine._plan import final_setup, final_training, plan
 from search.engine._precision import precision
+from search.engine._records import tidy
 from search.engine._request import RunRequest, check_stored, refuse_gone_data, refuse_moved
 from search.engine._retrain import retrain_best, retrain_start
 from search.engine._saved import load_saved
@@ -29,7 +30,7 @@ from search.engine._signals import SearchStopped, StopOnSignal
 from search.environment import FIXES, environment_error, error_path
 from search.errors import DataError, RunFolderError, SearchError, SearchInterrupted, option
 from search.experiments import own_objects
-from search.space import Space, space_from_dict
+from search.space import Choice, Fixed, Param, Space, space_from_dict
 from search.storage import (
     ENDED,
     EXPORT_FILE,
@@ -324,11 +325,19 @@ def _check_values(folder: RunFolder, best: dict[str, Any], space: Space) -> None
     """RunFolderError where a value of the trial to export lies outside the run's space
     (trials.json was edited): the retrain would build another model, or fail after loading."""
     for name, value in best["hyperparameters"].items():
-        if name in space and not space[name].contains(value):
+        if name in space and not _recorded(space[name], value):
             raise RunFolderError(
                 f"{folder.trials_file}: trial {best['id']}'s {name} is {value!r}, outside the run's"
                 f" space ({space[name].describe()}); {damaged_file('damaged or was edited')}"
             )
+
+
+def _recorded(param: Param, value: Any) -> bool:
+    """Whether ``value``, as trials.json records it (a float to 12 digits), is ``param``'s."""
+    if param.contains(value):
+        return True
+    held = param.values if isinstance(param, Choice) else (param.default,) if isinstance(param, Fixed) else ()
+    return any(isinstance(v, float) and tidy(v) == value for v in held)
 
 
 def _check_same_data(folder: RunFolder, splits: Splits) -> None:

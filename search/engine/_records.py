@@ -31,13 +31,14 @@ def active_values(hps: kt.HyperParameters) -> dict[str, Any]:
         Each active hyperparameter's value by name, KerasTuner's own (``tuner/...``) left out.
     """
     return {
-        hp.name: _tidy(hps.values[hp.name])
+        hp.name: tidy(hps.values[hp.name])
         for hp in hps.space
         if hps.is_active(hp) and not hp.name.startswith(_TUNER_PREFIX) and hp.name in hps.values
     }
 
 
-def _tidy(value: Any) -> Any:
+def tidy(value: Any) -> Any:
+    """A hyperparameter's value as trials.json records it: a float to 12 significant digits."""
     if isinstance(value, float) and math.isfinite(value):
         return float(f"{value:.12g}")
     return value
@@ -85,7 +86,7 @@ class TrialRecorder(Observer):
         these values is marked ``"baseline": true``."""
         self.folder = folder
         self.objective = objective
-        self.baseline = None if baseline is None else {k: _tidy(v) for k, v in baseline.items()}
+        self.baseline = None if baseline is None else {k: tidy(v) for k, v in baseline.items()}
         self.records: dict[str, dict[str, Any]] = {
             r["id"]: r for r in folder.read_trials()
         }

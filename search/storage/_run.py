@@ -180,8 +180,8 @@ class RunFolder:
             if not _is_value(value):
                 raise RunFolderError(
                     f"{self.trials_file}: trial record {number}'s hyperparameter {name!r} is"
-                    f" {json.dumps(value)[:40]}, not a value (text, a finite number within 64 bits,"
-                    f" true or false); {damaged_file('damaged or was edited')}"
+                    f" {json.dumps(value)[:40]}, not a value (text, an int within 64 bits, a float"
+                    f" other than NaN, true, false or null); {damaged_file('damaged or was edited')}"
                 )
 
     def _check_none_chosen(self, found: str, how: str) -> None:
@@ -284,13 +284,13 @@ _RECORD_KINDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
 
 
 def _is_value(value: Any) -> bool:
-    """Whether ``value`` can be a hyperparameter's: text, a bool, a finite number of 64 bits
-    at most, or null (a conditional one, inactive)."""
+    """Whether ``value`` can be a hyperparameter's: text, a bool, an int of 64 bits at
+    most, a float other than NaN (a choice may hold infinity), or null."""
     if value is None or isinstance(value, (str, bool)):
         return True
     if isinstance(value, int):
         return abs(value) < 2**63
-    return isinstance(value, float) and math.isfinite(value)
+    return isinstance(value, float) and not math.isnan(value)
 
 
 def not_a_run(path: Path, by_name: bool = True) -> str:

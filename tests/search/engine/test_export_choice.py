@@ -537,3 +537,16 @@ def test_an_export_that_run_json_cannot_record_says_the_file_is_written(
         assert render(caught.value.template, lambda name: f"--{name}") == (
             f"{output}: exported and usable, but {folder.run_file} could not record it: {fix}{after}"
         )
+
+
+def test_an_export_takes_a_float_as_trials_json_rounds_it(tmp_path: Path) -> None:
+    """trials.json keeps 12 digits: 1/3 is 0.333333333333, which no choice of 1/3 equals."""
+    from search.space import Choice, Fixed, Space
+
+    space = Space((Choice("rate", 1 / 3, (1 / 3, 0.5)), Fixed("clip", 0.1 + 0.2)))
+    folder = RunFolder(tmp_path / "fashion" / "run")
+    best = {"id": "0", "hyperparameters": {"rate": 0.333333333333, "clip": 0.3}}
+    export_engine._check_values(folder, best, space)
+    best["hyperparameters"]["rate"] = 0.3333
+    with pytest.raises(RunFolderError, match=r"trial 0's rate is 0\.3333, outside the run's space"):
+        export_engine._check_values(folder, best, space)

@@ -101,10 +101,12 @@ def test_a_hyperparameter_that_no_space_holds_is_named(tmp_path: Path, value: ob
     folder = write_run(tmp_path, "edited", [trial("0", epochs((0.5, 0.4, 1.0, 1.1))), record])
     expected = (
         f"{folder.trials_file}: trial record 2's hyperparameter 'units' is {found}, not a value (text,"
-        " a finite number within 64 bits, true or false); the file is damaged or was edited"
+        " an int within 64 bits, a float other than NaN, true, false or null); the file is damaged or"
+        " was edited"
     )
     assert _refusal_of_every_reader(folder).startswith(expected)
-    record["hyperparameters"] = {"units": 2**63 - 1, "name": "relu", "on": True, "off": None, "lr": 1e-3}
+    record["hyperparameters"] = {"units": 2**63 - 1, "name": "relu", "on": True, "off": None, "lr": 1e-3,
+                                 "clip": float("inf")}  # a choice may hold infinity
     kept = write_run(tmp_path, "kept", [record])  # values a search can hold are read
     assert kept.read_trials()[0]["hyperparameters"]["units"] == 2**63 - 1
 
