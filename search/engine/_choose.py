@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from search._text import plural
-from search.engine._records import TrialRecorder
+from search.engine._records import TrialRecorder, failure_summary
 from search.engine._request import RunRequest
 from search.errors import SearchError, option
 from search.ranking import Ranking, rank_run, trials_table
@@ -73,16 +72,6 @@ def pareto_front(study: Any) -> list[dict[str, Any]]:
         }
         for t in study.best_trials
     ]
-
-
-def failure_summary(recorder: TrialRecorder, trial_ids: list[str] | None = None) -> str:
-    """Why the trials (those of ``trial_ids``, else all) failed, counted by reason
-    (``2x out of memory; 1x ...``)."""
-    records = recorder.records.values() if trial_ids is None else [recorder.records[t] for t in trial_ids]
-    reasons = Counter(r["failure"] for r in records if r.get("failure"))
-    if not reasons:
-        return f"{plural(len(records), 'trial')} ran, none to the end" if records else "no trial ran"
-    return "; ".join(f"{n}x {reason}" for reason, n in reasons.items())
 
 
 def best_summary(best: dict[str, Any], objective: str) -> dict[str, Any]:

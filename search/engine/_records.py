@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import keras_tuner as kt
 
-from search.errors import RunFolderError, option
+from search._text import plural
+from search.errors import RunFolderError, SearchError, option
 from search.failures import failure_reason
 from search.gpus import PINNED
 from search.storage import RunFolder, utc_now
-from search.tuners import Observer
+from search.tuners import MAX_CONSECUTIVE_FAILURES, Observer, TrialsKeepFailing
 
 _TUNER_PREFIX = "tuner/"
 
@@ -228,6 +232,19 @@ class TrialRecorder(Observer):
             {k: v for k, v in best.items() if k not in ("epoch", "seconds")} if best else None
         )
 
+    def failed_in_a_row(self) -> list[str]:
+        """The trials that ended last and failed, in the order they ended, every process's
+        (trials.json's ``finished``); none unless this process ran the last of them."""
+        self.refresh()
+        ended = [r for r in self.records.values() if r["status"] != "running" and r.get("finished")]
+        ended.sort(key=lambda r: (str(r["finished"]), _order_key(r["id"])))
+        failed: list[str] = []
+        for record in reversed(ended):
+            if record["status"] != "failed":
+                break
+            failed.insert(0, record["id"])
+        return failed if failed and failed[-1] in self._mine else []
+
     @property
     def own_trials(self) -> set[str]:
         """Ids of the trials this process ran."""
@@ -250,3 +267,41 @@ class TrialRecorder(Observer):
 
 def _order_key(trial_id: str) -> tuple[int, str]:
     return (int(trial_id), "") if trial_id.isdigit() else (1 << 62, trial_id)
+
+
+def failure_summary(recorder: TrialRecorder, trial_ids: list[str] | None = None) -> str:
+    """Why the trials (those of ``trial_ids``, else all) failed, counted by reason
+    (``2x out of memory; 1x ...``)."""
+    records = recorder.records.values() if trial_ids is None else [recorder.records[t] for t in trial_ids]
+    reasons = Counter(r["failure"] for r in records if r.get("failure"))
+    if not reasons:
+        return f"{plural(len(records), 'trial')} ran, none to the end" if records else "no trial ran"
+    return "; ".join(f"{n}x {reason}" for reason, n in reasons.items())
+
+
+class FailureStreak(Observer):
+    """Stop the search as a trial begins once :data:`MAX_CONSECUTIVE_FAILURES` trials in a
+    row failed (:meth:`TrialRecorder.failed_in_a_row`): a search whose budget is spent ends
+    as it would, with no trial begun; a resumed run, and each worker, tries once more first.
+    Placed before the recorder, it stops before the trial is recorded."""
+
+    def __init__(self, recorder: TrialRecorder) -> None:
+        self.recorder = recorder
+
+    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
+        failed = self.recorder.failed_in_a_row()
+        if len(failed) >= MAX_CONSECUTIVE_FAILURES:
+            raise TrialsKeepFailing(failed)
+
+
+@contextlib.contextmanager
+def failures_stop(recorder: TrialRecorder, then: str) -> Iterator[None]:
+    """Turn :class:`FailureStreak`'s stop into a SearchError: the failed trials' reasons,
+    and ``then``, what this process did and what to do (e.g. how to resume)."""
+    try:
+        yield
+    except TrialsKeepFailing as exc:
+        summary = failure_summary(recorder, exc.trial_ids)
+        raise SearchError(
+            f"trials {', '.join(exc.trial_ids)} failed in a row ({summary}), so {then}"
+        ) from None

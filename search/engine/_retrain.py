@@ -278,7 +278,7 @@ def save_model(model: keras.Model, target: Path) -> None:
     """``model`` saved whole to ``target``, or not at all: written beside it (Keras wants
     the ``.keras`` ending), synced, then renamed over it; a kill mid-save leaves the model
     that was there, not a cut-short file where the run's model is read."""
-    staged = target.with_name(f".{target.stem}.{os.getpid()}.tmp.keras")
+    staged = target.with_name(f".{target.stem}.tmp.keras")  # the run's lock: one writer
     try:
         model.save(staged)
         with open(staged, "rb+") as handle:

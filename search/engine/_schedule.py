@@ -72,26 +72,26 @@ class CosineRates(keras.callbacks.Callback):
 
 class PlateauCuts(keras.callbacks.ReduceLROnPlateau):
     """Keras' ReduceLROnPlateau, except for an optimizer whose rate is a
-    ``LearningRateSchedule``: Keras refuses to set its rate, so the schedule stays in charge
-    (``owned``), and the early stop beside it still ends the training."""
+    ``LearningRateSchedule``, whose rate Keras lets no callback set: the schedule stays in
+    charge (``owned``), and the early stop beside it still ends the training."""
 
     owned = False
-    """Whether the optimizer kept its own schedule: no cut was made, nor will be."""
+    """Whether the optimizer keeps its own schedule: no cut is made."""
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        super().on_train_begin(logs)
+        self.owned = schedule_owned(self.model.optimizer)
 
     def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-        if self.owned:
-            return
-        try:
+        if not self.owned:
             super().on_epoch_end(epoch, logs)
-        except TypeError:  # "its learning rate is not settable": a LearningRateSchedule
-            if not _schedule_owned(self.model.optimizer):
-                raise
-            self.owned = True
 
 
-def _schedule_owned(optimizer: keras.optimizers.Optimizer) -> bool:
-    """Whether ``optimizer``'s rate is a ``LearningRateSchedule``, which Keras does not
-    let a callback replace (its public ``learning_rate`` is then the schedule's value)."""
+def schedule_owned(optimizer: Any) -> bool:
+    """Whether ``optimizer``'s rate is a ``LearningRateSchedule`` (within a mixed precision's
+    ``LossScaleOptimizer`` too), which Keras does not let a callback replace."""
+    while getattr(optimizer, "inner_optimizer", None) is not None:
+        optimizer = optimizer.inner_optimizer
     return any(isinstance(value, keras.optimizers.schedules.LearningRateSchedule)
                for value in vars(optimizer).values())  # fmt: skip
 
@@ -104,4 +104,4 @@ def keep_best(monitor: kt.Objective, epochs: int) -> keras.callbacks.EarlyStoppi
     )
 
 
-__all__ = ["MIN_LEARNING_RATE", "CosineRates", "PlateauCuts", "cosine_factor", "keep_best"]
+__all__ = ["MIN_LEARNING_RATE", "CosineRates", "PlateauCuts", "cosine_factor", "keep_best", "schedule_owned"]

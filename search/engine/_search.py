@@ -18,15 +18,13 @@ from hypermodels import DataFidelity
 from search._text import duration_words, plural
 from search.data import rows
 from search.engine._checkpoints import CheckpointKeeper, checkpoint_keeper
-from search.engine._choose import failure_summary
 from search.engine._context import RunContext, Say
 from search.engine._progress import SearchProgress
-from search.engine._records import TrialRecorder
+from search.engine._records import FailureStreak, TrialRecorder, failures_stop
 from search.engine._request import starts_from_checkpoint
 from search.engine._signals import SearchStopped, StopOnSignal, interrupted
 from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
-from search.errors import SearchError
 from search.experiments import KERAS_BATCH_SIZE, UserHyperModel
 from search.storage import RunFolder
 from search.tracking import tracking_observers
@@ -196,10 +194,10 @@ def _observers(
     keeper: CheckpointKeeper | None,
     progress: SearchProgress | None,
 ) -> list[Observer]:
-    """The recorder first (the others read its records), the keeper after it (it ranks
-    what was just recorded), then the stop handler, progress, trackers, the caller's
-    (each :class:`~search.tuners.Guarded`: its errors stop the search, naming it)."""
-    observers: list[Observer] = [recorder, *([keeper] if keeper else []), stopper]
+    """The failure streak's stop, the recorder (the others read its records), the keeper
+    after it (it ranks what was just recorded), then the stop handler, progress, trackers,
+    the caller's (each :class:`~search.tuners.Guarded`: its errors stop the search, naming it)."""
+    observers: list[Observer] = [FailureStreak(recorder), recorder, *([keeper] if keeper else []), stopper]
     if progress is not None:
         observers.append(progress)
     if ctx.request.track:
@@ -307,21 +305,15 @@ def _run(
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         raise interrupted(recorder.records.values(), ctx.folder.path, signum, command=ctx.resume) from None
-    except TrialsKeepFailing as exc:
-        if not any(r["status"] == "completed" for r in recorder.records.values()):
+    except TrialsKeepFailing:
+        completed = sum(r["status"] == "completed" for r in recorder.records.values())
+        if not completed:
             return False  # the next step names the failures: no trial completed
-        raise SearchError(_keeps_failing(ctx, recorder, exc.trial_ids)) from None
+        then = (f"the search stopped after {plural(completed, 'completed trial')} of {_asked(ctx)};"
+                f" fix the cause, then resume with: {ctx.resume}")  # fmt: skip
+        with failures_stop(recorder, then):
+            raise
     return False
-
-
-def _keeps_failing(ctx: RunContext, recorder: TrialRecorder, failed: list[str]) -> str:
-    """Why the search stopped before its budget: trials ``failed`` in a row, and how to go on."""
-    completed = sum(r["status"] == "completed" for r in recorder.records.values())
-    return (
-        f"trials {', '.join(failed)} failed in a row ({failure_summary(recorder, failed)}), so"
-        f" the search stopped after {plural(completed, 'completed trial')} of {_asked(ctx)};"
-        f" fix the cause, then resume with: {ctx.resume}"
-    )
 
 
 __all__ = ["RunContinues", "Searched", "search_trials"]

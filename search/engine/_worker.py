@@ -22,7 +22,7 @@ from search.engine._checkpoints import checkpoint_keeper
 from search.engine._context import Say
 from search.engine._plan import plan
 from search.engine._precision import precision
-from search.engine._records import TrialRecorder
+from search.engine._records import FailureStreak, TrialRecorder, failures_stop
 from search.engine._request import STORAGE_ENV, RunRequest, starts_from_checkpoint
 from search.errors import RunFolderError, SearchError, option
 from search.gpus import worker_env
@@ -150,7 +150,7 @@ def run_worker(
     # Each worker samples with its own seed, or all would propose the same first trials.
     sampler_seed = offset_seed(request.seed, WORKER_SEED_STRIDE * index)
     keeper = checkpoint_keeper(folder, request, p.finalists, starts_from_checkpoint(request, splits))
-    observers: list[Observer] = [recorder] + ([] if keeper is None else [keeper])
+    observers: list[Observer] = [FailureStreak(recorder), recorder] + ([] if keeper is None else [keeper])
     if request.track:
         observers += tracking_observers(request.track, request.results, folder, recorder, console)
     tuner = p.backend.create(
@@ -161,7 +161,8 @@ def run_worker(
     tuner.search_ends_at = float(ends_at) if isinstance(ends_at, (int, float)) else None
     tuner.say = Say(console, quiet)
     before = len(recorder.own_trials)
-    with precision(request.precision), contextlib.suppress(SearchTimeUp):
+    stopped = f"worker {index} stopped; fix the cause, then resume the run"
+    with precision(request.precision), contextlib.suppress(SearchTimeUp), failures_stop(recorder, stopped):
         tuner.search(
             splits.x_train, splits.y_train, validation_data=splits.validation_data(),
             epochs=p.budget.max_epochs, verbose=0, **splits.weight_keyword(),

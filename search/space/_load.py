@@ -210,8 +210,8 @@ def _typed(entry: dict[str, Any], key: str, kind: type, default: Any) -> Any:
     return value
 
 
-NON_FINITE = frozenset({"nan", "inf", "infinity"})
-"""How Python spells the floats JSON has no word for, sign aside (any case)."""
+NON_FINITE = re.compile(r"\s*[+-]?(nan|inf|infinity)\s*", re.IGNORECASE)
+"""How Python spells the floats JSON has no word for."""
 
 
 def _fix_value(raw: str) -> object:
@@ -219,7 +219,7 @@ def _fix_value(raw: str) -> object:
     try:
         return json.loads(raw)
     except json.JSONDecodeError:
-        return float(raw) if raw.strip().lstrip("+-").lower() in NON_FINITE else raw
+        return float(raw) if NON_FINITE.fullmatch(raw) else raw
 
 
 def parse_fix(items: list[str]) -> dict[str, object]:

@@ -7,6 +7,7 @@ from search.tuners import (
 from search.tuners._atomic import check_tuner_state
 from search.tuners._keras_tuner import hyperband_schedule, show_trial_tracebacks
 from search.tuners._observed import (
+    MAX_CONSECUTIVE_FAILURES,
     EnvironmentStop,
     Guarded,
     ObservedTuner,
@@ -21,6 +22,7 @@ from search.tuners._seeds import offset_seed
 from search.tuners._state import check_state_present
 
 __all__ = [
+    "MAX_CONSECUTIVE_FAILURES",
     "Backend",
     "Budget",
     "EnvironmentStop",

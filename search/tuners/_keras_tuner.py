@@ -245,8 +245,8 @@ class HyperbandTuner(ObservedTuner, kt.Hyperband):
 
     def build_model(self, hp: kt.HyperParameters) -> Any:
         """The trial's model; a continuation's parent checkpoint that cannot be read fails
-        the trial with an OSError naming that trial and its file, one that was never written
-        (a fit of its own that calls no callbacks) gives new weights."""
+        the trial with an OSError naming that trial and its file; a missing one (never
+        written by a fit of its own that calls no callbacks, or removed) gives new weights."""
         try:
             return super().build_model(hp)
         except OSError as exc:
@@ -258,8 +258,8 @@ class HyperbandTuner(ObservedTuner, kt.Hyperband):
                 if self.say is not None:
                     self.say(
                         f"Hyperband continues trial {parent}, which kept no checkpoint ({file}:"
-                        " missing; a fit of its own that calls no callbacks saves none): from new"
-                        " weights"
+                        " missing; a fit of its own that calls no callbacks saves none, or it was"
+                        " removed): from new weights"
                     )
                 return self.build_new_model(hp)
             raise OSError(

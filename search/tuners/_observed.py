@@ -116,13 +116,14 @@ MAX_CONSECUTIVE_FAILURES = 3
 """Trials failing in a row before a search stops: the configuration, not the trial, is wrong."""
 ORACLE_FAILURE_LIMIT = None
 """The oracles' own limit on failures in a row, off: KerasTuner raises inside ``end_trial``
-before it saves the trial's end, and a resumed search started that trial again.
-:class:`ObservedTuner` stops the search once the oracle has saved it."""
+before it saves the trial's end, and a resumed search started that trial again. The engine
+stops the search as the next trial begins instead."""
 
 
 class TrialsKeepFailing(Exception):
     """:data:`MAX_CONSECUTIVE_FAILURES` trials failed in a row (``trial_ids``, their ends
-    saved): the search stops, and a resume goes on with new trials."""
+    saved), and another was about to begin: the search stops, and a resume goes on with new
+    trials."""
 
     def __init__(self, trial_ids: list[str]) -> None:
         super().__init__(f"trials {', '.join(trial_ids)} failed in a row")
@@ -300,9 +301,6 @@ class ObservedTuner(compat_kt.TunerHooks):
         super().on_trial_end(trial)  # type: ignore[misc]
         for observer in self.observers:
             observer.trial_end(trial)
-        failed = _failed_in_a_row(self.oracle)  # type: ignore[attr-defined]
-        if len(failed) >= MAX_CONSECUTIVE_FAILURES:
-            raise TrialsKeepFailing(failed)
 
 
 PARTIAL_WRITES = (".*.tmp", ".*.tmp.weights.h5")
@@ -316,16 +314,6 @@ def _remove_partial_writes(trial_dir: Path) -> None:
         for path in trial_dir.glob(pattern):
             with contextlib.suppress(OSError):  # left there, it costs space, not the trial
                 path.unlink(missing_ok=True)
-
-
-def _failed_in_a_row(oracle: kt.Oracle) -> list[str]:
-    """The trials that ended last and failed, in the order they ended."""
-    failed: list[str] = []
-    for trial_id in reversed(oracle.end_order):
-        if oracle.trials[trial_id].status != kt.engine.trial.TrialStatus.FAILED:
-            break
-        failed.insert(0, trial_id)
-    return failed
 
 
 def _named(exc: Exception) -> str:

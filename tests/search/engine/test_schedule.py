@@ -140,10 +140,22 @@ def test_a_training_whose_optimizer_has_its_own_schedule_records_it_as_its_own()
     assert (fitted.epochs, fitted.schedule) == (2, "own")
 
 
-def test_a_plateau_leaves_an_optimizers_own_schedule_in_charge() -> None:
+class _OwnScheduleScaled(_Dense):
+    """Its schedule within a LossScaleOptimizer, as a mixed precision wraps it."""
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        model = super().build(hp)
+        own = keras.optimizers.schedules.ExponentialDecay(FIRST_RATE, decay_steps=1, decay_rate=0.5)
+        model.compile(optimizer=keras.optimizers.LossScaleOptimizer(keras.optimizers.Adam(own)),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+        return model
+
+
+@pytest.mark.parametrize("hypermodel", [_OwnSchedule(), _OwnScheduleScaled()])
+def test_a_plateau_leaves_an_optimizers_own_schedule_in_charge(hypermodel: kt.HyperModel) -> None:
     """The plateau's first cut raised Keras' TypeError ("not settable") after the whole search."""
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 3, 64)
-    fitted = fit_configuration(_OwnSchedule(), kt.HyperParameters(), x, y, (x[:16], y[:16]), 6, VAL_ACCURACY,
+    fitted = fit_configuration(hypermodel, kt.HyperParameters(), x, y, (x[:16], y[:16]), 6, VAL_ACCURACY,
                                None, schedule="plateau")  # fmt: skip
     assert fitted.schedule == "own" and fitted.epochs is not None and fitted.epochs >= 2

@@ -166,7 +166,7 @@ def test_hyperband_continues_a_trial_of_a_fit_that_calls_no_callbacks_from_new_w
     assert continued and all(t["status"] == "completed" for t in trials), [t["failure"] for t in trials]
     out = capsys.readouterr().out
     assert f"Hyperband continues trial {continued[0]['continues']}, which kept no checkpoint (" in out
-    assert "a fit of its own that calls no callbacks saves none): from new weights" in out
+    assert "a fit of its own that calls no callbacks saves none, or it was removed): from new weights" in out
 
 
 def _warns(hp: kt.HyperParameters) -> object:
@@ -184,3 +184,38 @@ def test_a_warning_of_the_users_build_is_shown_once_not_in_every_build(
                quiet=True)  # fmt: skip
     shown = [w for w in recwarn if "in this test's build" in str(w.message)]
     assert len(shown) == 1 and shown[0].category is UserWarning, [str(w.message) for w in recwarn]
+
+
+class FailsFromTheFourth(um.BuildOnly):
+    """A fit that trains the first three trials, then fails every one."""
+
+    fits = 0
+
+    def fit(self, hp: kt.HyperParameters, model: object, x: object, y: object, **kwargs: object) -> object:
+        type(self).fits += 1
+        if type(self).fits > 3:
+            raise RuntimeError("the data server went away")
+        return model.fit(x, y, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_failures_in_a_row_at_the_end_of_the_budget_end_the_search_as_it_would(tmp_path: Path) -> None:
+    """The last three trials of six failed: the run was 'failed' (resume it), though no
+    trial was left to run; now it chooses among the three that completed."""
+    x, y = um.tiny_data()
+    run = search.run(FailsFromTheFourth(), x, y, tuner="random", max_trials=6, max_epochs=1,
+                     results=tmp_path, retrain=False, quiet=True)  # fmt: skip
+    trials = json.loads((Path(run.folder) / "trials.json").read_text())["trials"]
+    assert [t["status"] for t in trials] == ["completed"] * 3 + ["failed"] * 3
+    assert run.meta["status"] == "finished" and run.meta["best"]["trial"] in {"0", "1", "2"}
+
+
+def _warns_then_fails(hp: kt.HyperParameters) -> object:
+    warnings.warn("this test's layer cannot take that shape", UserWarning, stacklevel=1)
+    raise ValueError("shapes do not match")
+
+
+def test_the_warning_of_a_build_that_fails_is_shown(tmp_path: Path, recwarn: pytest.WarningsRecorder) -> None:
+    x, y = um.tiny_data()
+    with pytest.raises(SearchError, match="does not build with its default hyperparameters: ValueError"):
+        search.run(_warns_then_fails, x, y, tuner="random", max_trials=1, results=tmp_path, quiet=True)
+    assert any("this test's layer cannot take that shape" in str(w.message) for w in recwarn)

@@ -356,9 +356,9 @@ def test_fix_of_the_wrong_type_says_so_not_that_it_is_out_of_range() -> None:
 
 
 def test_fix_reads_python_spellings_of_nan_and_inf_as_floats_and_names_nan() -> None:
-    fixed = parse_fix(["a=nan", "b=-inf", "c=Infinity", "d=+INF", "e=nano"])
+    fixed = parse_fix(["a=nan", "b=-inf", "c=Infinity", "d=+INF", "e=nano", "f=--inf", "g=+-nan"])
     assert math.isnan(fixed["a"]) and fixed["b"] == fixed["c"] * -1 == -math.inf == -fixed["d"]
-    assert fixed["e"] == "nano"
+    assert (fixed["e"], fixed["f"], fixed["g"]) == ("nano", "--inf", "+-nan")  # text, not an error
     with pytest.raises(ValueError, match=r"^learning_rate: nan is not a number; give a float in \[0.0001,"):
         parse_space(VALID).fix({"learning_rate": float("nan")})
     with pytest.raises(ValueError, match=r"^learning_rate: inf is outside its range"):
