@@ -189,11 +189,12 @@ class UserHyperModel(kt.HyperModel):
             keras.utils.set_random_seed(self.seed)
         if self.space is not None:
             define(hp, self.space)
-        with warnings.catch_warnings(record=True) as caught:
-            try:
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
                 model = self.user.build(hp) if isinstance(self.user, kt.HyperModel) else self.user(hp)
-            finally:  # a build that fails: its warnings may say why
-                _show_once(caught)
+        finally:  # a build that fails too: its warnings may say why
+            _show_once(caught)
         check_model(model, describe(self.user))
         if not model.built and self.sample is not None and not has_own_fit(self.user):
             model(self.sample, training=False)  # its variables exist from here on
