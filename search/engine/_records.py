@@ -132,9 +132,11 @@ class TrialRecorder(Observer):
         self._save()
 
     def _refuse_rerun(self, trial_id: str) -> None:
-        """RunFolderError if trial ``trial_id`` already ended: its record is never replaced."""
+        """RunFolderError if trial ``trial_id`` already ended, but failed: a failed trial
+        KerasTuner's own limit on failures in a row left running in its saved state (runs
+        stopped by it before this project's own limit) runs again on resume."""
         record = self.records.get(trial_id)
-        if record is None or record["status"] == "running":
+        if record is None or record["status"] in ("running", "failed"):
             return
         raise RunFolderError(
             f"{self.folder.trials_file}: the tuner started trial {trial_id} again, which is"

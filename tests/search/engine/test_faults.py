@@ -118,6 +118,24 @@ def test_recorder_never_overwrites_an_ended_trial(tmp_path: Path) -> None:
     assert [r["id"] for r in folder.read_trials()] == ["0", "1"]
 
 
+def test_a_failed_trial_the_tuner_starts_again_is_run_again(tmp_path: Path) -> None:
+    """KerasTuner's own stop after three failures left the third running in the oracle's
+    saved state: a resume after the fix started it again and was refused."""
+    from search.engine._records import TrialRecorder
+    from search.storage import RunFolder
+
+    folder = RunFolder(tmp_path)
+    objective = kt.Objective("val_accuracy", "max")
+    first = TrialRecorder(folder, objective)
+    trial = _trial("2")
+    first.trial_begin(trial)
+    trial.status = kt.engine.trial.TrialStatus.FAILED
+    first.trial_end(trial)
+    again = TrialRecorder(folder, objective)
+    again.trial_begin(_trial("2"))
+    assert [(r["id"], r["status"]) for r in folder.read_trials()] == [("2", "running")]
+
+
 FILE_SIZE_LIMIT = 100_000
 """Bytes: room for run.json and trials.json, not for a trial's epoch state or checkpoint."""
 
