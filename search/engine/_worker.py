@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from typing import Any
 
 from rich.console import Console
 
@@ -118,26 +119,7 @@ def run_worker(
             the password and none was given.
         RunFolderError: run.json holds no request to rebuild the search from.
     """
-    meta = folder.read_meta()
-    if meta.get("tuner") != "optuna":
-        raise SearchError(
-            f"{folder.path}: a {meta.get('tuner')} run cannot take workers; only {option('tuner')} optuna"
-            " runs share their search"
-        )
-    if meta.get("status") != "running":
-        raise SearchError(f"{folder.path}: the run is {meta.get('status')}; nothing to join")
-    if "request" not in meta:
-        raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
-    stored = meta["request"].get("storage")
-    url = storage or os.environ.get(STORAGE_ENV) or stored
-    if is_masked(url):
-        raise SearchError(
-            f"{folder.run_file} keeps the storage URL without its password ({stored});"
-            f" pass the full URL with {option('storage')}"
-        )
-    request = RunRequest.from_json(
-        {**meta["request"], "workers": 1, "gpus": [], "storage": url}
-    )
+    meta, request = _joined(folder, storage)
     space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
     p = plan(request, space)
     # The run folder is where this worker found it, whatever --results said at the start.
@@ -171,6 +153,33 @@ def run_worker(
     if not quiet:
         console.print(f"worker {index} ran {plural(ran, 'trial')} on {folder.path}")
     return ran
+
+
+def _joined(folder: RunFolder, storage: str | None) -> tuple[dict[str, Any], RunRequest]:
+    """The run.json of the run a worker joins, and its request as this worker runs it (one
+    process, no GPU pinned, the storage URL with its password); SearchError or
+    RunFolderError where the run cannot be joined."""
+    meta = folder.read_meta()
+    if meta.get("tuner") != "optuna":
+        raise SearchError(
+            f"{folder.path}: a {meta.get('tuner')} run cannot take workers; only {option('tuner')} optuna"
+            " runs share their search"
+        )
+    if meta.get("status") != "running":
+        raise SearchError(f"{folder.path}: the run is {meta.get('status')}; nothing to join")
+    if "request" not in meta:
+        raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
+    stored = meta["request"].get("storage")
+    url = storage or os.environ.get(STORAGE_ENV) or stored
+    if is_masked(url):
+        raise SearchError(
+            f"{folder.run_file} keeps the storage URL without its password ({stored});"
+            f" pass the full URL with {option('storage')}"
+        )
+    request = RunRequest.from_json(
+        {**meta["request"], "workers": 1, "gpus": [], "storage": url}
+    )
+    return meta, request
 
 
 __all__ = ["run_worker", "spawn_workers", "wait_workers"]
