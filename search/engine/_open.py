@@ -13,7 +13,7 @@ from search.engine._context import Say
 from search.engine._plan import Plan, check_resumable, check_same_data, final_training
 from search.engine._request import RunRequest
 from search.engine._versions import package_versions
-from search.errors import SearchError, option
+from search.errors import option
 from search.storage import (
     BudgetMeta,
     DataMeta,
@@ -30,6 +30,10 @@ from search.storage import (
 )
 
 WRITABLE_FIX = f"give a {option('results')} folder you can write to (or make this one writable)"
+
+
+class NameTaken(Exception):
+    """Another process made the folder of the name a run not given one was to take."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ def open_run(request: RunRequest, p: Plan, say: Say) -> OpenRun:
         folder = existing
     else:
         folder = prepare_run_folder(request.results, p.experiment.name, p.name)
+        if request.name is None:
+            _claim(folder)
     say(f"loading {p.experiment.name} data…")
     splits = _load_checked(p, request, folder, resuming=previous is not None)
     if previous is not None:
@@ -74,6 +80,19 @@ def open_run(request: RunRequest, p: Plan, say: Say) -> OpenRun:
     return OpenRun(folder, splits, previous)
 
 
+def _claim(folder: RunFolder) -> None:
+    """Make the folder of a run not given a name before its data loads, so that a process
+    starting in the same second takes the next name.
+
+    Raises:
+        NameTaken: Another process made it first.
+    """
+    try:
+        folder.path.mkdir(parents=True)
+    except FileExistsError:
+        raise NameTaken(folder.path.name) from None
+
+
 def _load_checked(p: Plan, request: RunRequest, folder: RunFolder, resuming: bool) -> Splits:
     """The experiment's data, checked against its model before any trial; a new run on
     arrays keeps them in its folder for other processes."""
@@ -81,7 +100,7 @@ def _load_checked(p: Plan, request: RunRequest, folder: RunFolder, resuming: boo
         splits = p.experiment.load(p.data)
         if p.experiment.check_data is not None:
             p.experiment.check_data(splits, request.kt_objective())
-    except SearchError:
+    except BaseException:  # a refusal, an interrupt: a new run leaves no folder
         if not resuming:
             with contextlib.suppress(OSError):
                 folder.path.rmdir()  # only when empty: nothing of a run is lost

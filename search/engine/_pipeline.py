@@ -23,7 +23,7 @@ from search._text import plural
 from search.engine._choose import choose_trial
 from search.engine._context import RunContext, Say
 from search.engine._finalists import chosen_summary, run_finalists
-from search.engine._open import WRITABLE_FIX, OpenRun, open_run, record_start
+from search.engine._open import WRITABLE_FIX, NameTaken, OpenRun, open_run, record_start
 from search.engine._plan import Plan, own_final_step, plan
 from search.engine._precision import precision
 from search.engine._request import RunRequest
@@ -31,12 +31,15 @@ from search.engine._retrain import final_model
 from search.engine._search import RunContinues, Searched, search_trials
 from search.engine._signals import SearchStopped, interrupted, stop_reason
 from search.environment import EnvironmentFailure
-from search.errors import SearchInterrupted, option
+from search.errors import SearchError, SearchInterrupted, option
 from search.report import report_lines
 from search.storage import FinalistFiles, RunFolder, RunLock, check_writable, utc_now
 from search.tracking import check_stores, finish_tracking
 from search.tuners import Observer
 from search.tuners.optuna import PARETO_NOTE
+
+NAME_TRIES = 20
+"""How many times a run not given a name is planned again when others take its name."""
 
 
 @dataclass(frozen=True)
@@ -86,13 +89,7 @@ def run_search(
     started = time.perf_counter() - (0.0 if started_at is None else time.time() - started_at)
     say = Say(console, quiet or trials_per_process == 1)
     check_writable(request.results, f"{option('results')} {request.results}", WRITABLE_FIX)
-    p = plan(request, experiment=experiment)
-    if p.options.pareto and request.pruner not in (None, "none"):
-        say(PARETO_NOTE)
-    if request.track and trials_per_process != 1:
-        folder = RunFolder(request.results / p.experiment.name / p.name)
-        check_stores(request.track, request.results, folder, p.experiment.name)
-    opened = open_run(request, p, say)
+    p, opened = _plan_and_open(request, experiment, say, tracked=trials_per_process != 1)
     request = own_final_step(request, opened.previous)
     with RunLock(opened.folder.path) as lock, precision(request.precision) as policy:
         if lock.taken_over is not None:
@@ -106,6 +103,31 @@ def run_search(
             ctx = replace(ctx, launched_at=launched_at)
         outcome = _search_and_finish(ctx, RunClock(started, earlier_seconds(opened.previous)))
     return _with_report(outcome, request, console)
+
+
+def _plan_and_open(
+    request: RunRequest, experiment: experiments.Experiment | None, say: Say, tracked: bool
+) -> tuple[Plan, OpenRun]:
+    """Plan the run and open its folder (``tracked``: check the tracking stores between).
+
+    A run not given a name whose name another process took in the same second is planned
+    again, under the next free name.
+    """
+    for _ in range(NAME_TRIES):
+        p = plan(request, experiment=experiment)
+        if p.options.pareto and request.pruner not in (None, "none"):
+            say(PARETO_NOTE)
+        if request.track and tracked:
+            folder = RunFolder(request.results / p.experiment.name / p.name)
+            check_stores(request.track, request.results, folder, p.experiment.name)
+        try:
+            return p, open_run(request, p, say)
+        except NameTaken:
+            continue
+    raise SearchError(
+        f"{request.results}: other processes took {NAME_TRIES} run names in a row;"
+        f" give the run a name with {option('name')}"
+    )
 
 
 def _context(

@@ -277,8 +277,8 @@ def _check_importable(request: RunRequest, experiment: experiments.Experiment) -
 
 def _new_name(runs: Path, tuner: str) -> str:
     """A name for a run not given one: the tuner and the time, to the second, then ``-2``,
-    ``-3``... where a run of that second exists (one stopped at once; two processes that
-    start in the same second may still pick one name, and the second is refused)."""
+    ``-3``... where a folder of that name exists (the run opening it makes it at once, so
+    a process starting in the same second plans again and takes the next)."""
     base = f"{tuner}-{datetime.now():%Y%m%d-%H%M%S}"
     name, number = base, 1
     while (runs / name).exists():

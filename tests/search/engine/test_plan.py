@@ -224,3 +224,36 @@ def test_runs_not_given_a_name_in_the_same_second_get_their_own(
     assert plan(request).name == "random-20261206-091505-2"
     (tmp_path / "fashion" / "random-20261206-091505-2").mkdir()
     assert plan(request).name == "random-20261206-091505-3"
+
+
+def test_a_run_whose_name_another_process_takes_meanwhile_takes_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes that start a run without a name in the same second plan one name; the
+    one that opens its folder second plans again rather than being refused."""
+    from datetime import datetime
+
+    from search.engine import _open, _plan
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: object = None) -> Frozen:
+            return cls(2026, 12, 6, 9, 15, 5)
+
+    prepare = _open.prepare_run_folder
+    taken: list[Path] = []
+
+    def other_process_first(results: Path, experiment: str, run: str) -> RunFolder:
+        folder = prepare(results, experiment, run)
+        if not taken:  # the other process makes it between this one's check and its own
+            folder.path.mkdir(parents=True)
+            taken.append(folder.path)
+        return folder
+
+    monkeypatch.setattr(_plan, "datetime", Frozen)
+    monkeypatch.setattr(_open, "prepare_run_folder", other_process_first)
+    run = search.run(um.build, *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, quiet=True)  # fmt: skip
+    assert [p.name for p in taken] == ["random-20261206-091505"]
+    assert run.folder.name == "random-20261206-091505-2"
+    assert list(taken[0].iterdir()) == []  # the other process's, untouched
