@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from search.environment import raise_naming
 from search.errors import RunFolderError, SearchError, option
 from search.experiments import UserHyperModel
 from search.failures import exception_line
-from search.storage import RunFolder, damaged_file, trained_epochs
+from search.storage import RunFolder, damaged_file, replace_synced, trained_epochs
 
 
 class EpochLine(keras.callbacks.Callback):
@@ -281,9 +280,7 @@ def save_model(model: keras.Model, target: Path) -> None:
     staged = target.with_name(f".{target.stem}.tmp.keras")  # the run's lock: one writer
     try:
         model.save(staged)
-        with open(staged, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(staged, target)
+        replace_synced(staged, target)
     except OSError as exc:  # Keras' zip writer names no file: a full disk names the model's
         staged.unlink(missing_ok=True)
         raise_naming(exc, target)

@@ -1,6 +1,6 @@
 """The on-disk results format shared by every backend."""
 
-from search.storage._atomic import utc_now, write_atomic, write_json
+from search.storage._atomic import replace_synced, utc_now, write_atomic, write_json
 from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs, trained_seconds
 from search.storage._lock import ENDED, LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
 from search.storage._run import (
@@ -58,6 +58,7 @@ __all__ = [
     "not_a_run",
     "owning_run",
     "prepare_run_folder",
+    "replace_synced",
     "run_state",
     "status_counts",
     "tracked_objective",

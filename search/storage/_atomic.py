@@ -39,7 +39,29 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    _sync_folder(path.parent)
+
+
+def replace_synced(staged: Path, target: Path) -> None:
+    """Move a file written whole beside ``target`` over it, durably: ``staged`` synced,
+    renamed, then the folder synced, so that a crash leaves the old file or the new one.
+
+    Args:
+        staged: the new content, in ``target``'s folder.
+        target: the file it replaces.
+
+    Raises:
+        OSError: A sync or the rename failed; ``staged`` is left for the caller to remove.
+    """
+    with open(staged, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(staged, target)
+    _sync_folder(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable."""
+    dir_fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:

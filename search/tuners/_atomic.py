@@ -22,7 +22,7 @@ import h5py
 from search.compat import keras_tuner as compat_kt
 from search.environment import environment_error, raise_naming
 from search.errors import RunFolderError, option
-from search.storage import write_atomic
+from search.storage import replace_synced, write_atomic
 
 
 def save_json_atomic(path: str, obj: Any) -> str:
@@ -40,9 +40,7 @@ def save_weights_atomic(model: Any, target: str) -> None:
     before = _open_h5_files()
     try:
         model.save_weights(str(tmp))
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        replace_synced(tmp, path)
     except OSError as exc:  # name the checkpoint, not the temporary file
         _close_h5_files(before)
         tmp.unlink(missing_ok=True)
