@@ -306,7 +306,7 @@ def run(
     max_trials: int | None = None, max_epochs: int | None = None,
     results: str | Path = "results", name: str | None = None, seed: int = 0,
     experiment: str | None = None, space: str | Path | None = None,
-    fix: Mapping[str, Any] | None = None, factor: int = 3, baseline: bool = True,
+    fix: Mapping[str, Any] | None = None, factor: int | None = None, baseline: bool = True,
     retrain: bool = True, retrain_data: str = "validated",
     retrain_max_epochs: int | None = None, retrain_from: str = "auto", retrain_schedule: str = "auto",
     converged_epochs: int = CONVERGED_EPOCHS, tolerance: float = TOLERANCE,

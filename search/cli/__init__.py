@@ -45,7 +45,10 @@ INTERRUPTED_EXIT = SIGNAL_EXIT_BASE + signal.SIGINT
 def build_parser() -> Parser:
     parser = Parser(
         prog="search",
-        description="Hyperparameter search for Keras models, on KerasTuner: built-in image experiments or your own.",
+        description=(
+            "Hyperparameter search for Keras models, on KerasTuner: built-in image experiments"
+            " or your own."
+        ),
     )
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for module in (

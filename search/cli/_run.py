@@ -53,7 +53,7 @@ def _add_budget_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-trials", type=int, help="trials to run (Hyperband: a cap)")
     p.add_argument("--max-epochs", type=int, help="epochs per trial (Hyperband: the longest)")
-    p.add_argument("--factor", type=int, default=3, help="Hyperband's reduction factor")
+    p.add_argument("--factor", type=int, help="Hyperband's reduction factor (default 3)")
     p.add_argument(
         "--max-search-time",
         metavar="DURATION",

@@ -149,7 +149,8 @@ def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMe
         hypermodel=p.experiment.reference,
         optuna=_optuna_meta(request, p) if p.backend.name == "optuna" else None,
         budget=BudgetMeta(
-            p.budget.max_trials, p.budget.max_epochs, p.budget.factor, p.profile, p.finalists,
+            p.budget.max_trials, p.budget.max_epochs,
+            p.budget.factor if p.backend.name == "hyperband" else None, p.profile, p.finalists,
             request.fidelity, p.budget.max_search_seconds,
         ),
         space=SpaceMeta(space.source, space.fingerprint(), space.to_dict()),

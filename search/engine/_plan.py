@@ -232,7 +232,7 @@ def _budget_of(
     return tuners.Budget(
         max_trials=request.max_trials if request.max_trials is not None else default_trials,
         max_epochs=request.max_epochs or default_epochs,
-        factor=request.factor,
+        factor=request.factor or FACTOR,
         max_search_seconds=limit,
     )
 
@@ -314,7 +314,7 @@ def _check_workers(
 
 def _check_factor(request: RunRequest, backend: tuners.Backend) -> None:
     """``--factor`` shapes Hyperband's brackets; another tuner would ignore it."""
-    if request.factor != FACTOR and backend.name != "hyperband":
+    if request.factor is not None and backend.name != "hyperband":
         raise SearchError(
             f"{option('factor')} {request.factor} is Hyperband's reduction factor;"
             f" {option('tuner')} {backend.name} has none and would ignore it: leave out"

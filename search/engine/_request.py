@@ -82,8 +82,9 @@ class RunRequest:
     tuner: str
     max_trials: int | None = None
     max_epochs: int | None = None
-    factor: int = FACTOR
-    """Hyperband's reduction factor (``--factor``); refused with another tuner."""
+    factor: int | None = None
+    """Hyperband's reduction factor (``--factor``; None: :data:`FACTOR`); refused with
+    another tuner."""
     seed: int = 0
     results: Path = Path("results")
     name: str | None = None
@@ -216,9 +217,9 @@ class RunRequest:
         options given as True or False."""
         for name, low in (("max_trials", 1), ("max_epochs", 1), ("train_size", 1), ("val_size", 1),
                           ("keep_best", 1), ("image_size", 16), ("finalists", 1),
-                          ("retrain_max_epochs", 1)):  # fmt: skip
+                          ("retrain_max_epochs", 1), ("factor", 2)):  # fmt: skip
             _at_least(option(name), getattr(self, name), low)
-        for name, low in (("factor", 2), ("seed", 0), ("converged_epochs", 1), ("workers", 1)):
+        for name, low in (("seed", 0), ("converged_epochs", 1), ("workers", 1)):
             _at_least(option(name), getattr(self, name), low, required=True)
         if self.seed > MAX_SEED:
             raise SearchError(f"{option('seed')} ({self.seed}) must be at most {MAX_SEED} (2**32 - 1)")
@@ -349,8 +350,8 @@ class RunRequest:
             values["max_search_time"] = math.inf
         if values.get("retrain") is False:  # runs stored before unused retrain options were refused
             values.update(RETRAIN_DEFAULTS)
-        if values.get("tuner") != "hyperband":  # runs stored before an unused factor was refused
-            values["factor"] = FACTOR
+        if values.get("tuner") != "hyperband":  # runs stored when an unused factor was 3
+            values["factor"] = None
         retrain_data = values.get("retrain_data", RETRAIN_DEFAULTS["retrain_data"])
         if _tolerance_unused(values.get("objective", "val_accuracy"), retrain_data):
             values["tolerance"] = TOLERANCE  # runs stored before an unused tolerance was refused

@@ -44,7 +44,8 @@ class OptunaMeta:
 
 @dataclass(frozen=True)
 class BudgetMeta:
-    """The tuner's budget: trials, epochs per trial, Hyperband's reduction factor, the
+    """The tuner's budget: trials, epochs per trial, Hyperband's reduction factor (None
+    with another tuner), the
     named budget the defaults came from (``cpu``, ``gpu``), the finalists trained
     on the full training data before the final choice, what a trial's budget grows
     in (``--fidelity``: ``epochs``, ``data`` or ``both``; the request keeps it too), and
@@ -52,7 +53,7 @@ class BudgetMeta:
 
     max_trials: int | None
     max_epochs: int
-    factor: int
+    factor: int | None
     profile: str = "cpu"
     finalists: int = 1
     fidelity: str = "epochs"

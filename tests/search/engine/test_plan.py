@@ -81,14 +81,22 @@ def test_a_run_continued_with_other_weights_says_which_weights(tmp_path: Path) -
                                                                  class_weight={0: 2.0}))  # fmt: skip
 
 
-@pytest.mark.parametrize("tuner", ["random", "bayesian", "optuna"])
-def test_a_factor_given_to_a_tuner_without_brackets_is_refused(tmp_path: Path, tuner: str) -> None:
-    """``factor`` shapes Hyperband's brackets alone: another tuner ran as if it were not given."""
-    with pytest.raises(SearchError, match=rf"^factor 5 is Hyperband's reduction factor; tuner {tuner} has"
-                       r" none and would ignore it: leave out factor, or search with tuner hyperband$"):
-        search.run(um.build, *um.tiny_data(), tuner=tuner, factor=5, max_trials=1, max_epochs=1,
+@pytest.mark.parametrize(("tuner", "factor"), [("random", 5), ("bayesian", 5), ("optuna", 5), ("random", 3)])
+def test_a_factor_given_to_a_tuner_without_brackets_is_refused(tmp_path: Path, tuner: str, factor: int) -> None:
+    """``factor`` shapes Hyperband's brackets alone: another tuner ran as if it were not
+    given, Hyperband's own 3 too."""
+    with pytest.raises(SearchError, match=rf"^factor {factor} is Hyperband's reduction factor; tuner {tuner}"
+                       r" has none and would ignore it: leave out factor, or search with tuner hyperband$"):
+        search.run(um.build, *um.tiny_data(), tuner=tuner, factor=factor, max_trials=1, max_epochs=1,
                    results=tmp_path, quiet=True)  # fmt: skip
     assert not any(tmp_path.iterdir())  # refused before any work
+
+
+def test_a_tuner_without_brackets_records_no_factor(tmp_path: Path) -> None:
+    run = search.run(um.build, *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1,
+                     results=tmp_path, quiet=True, retrain=False)  # fmt: skip
+    assert run.meta["budget"]["factor"] is None
+    assert run.meta["request"]["factor"] is None
 
 
 def test_a_run_stored_with_an_unused_factor_continues(tmp_path: Path) -> None:
@@ -96,7 +104,7 @@ def test_a_run_stored_with_an_unused_factor_continues(tmp_path: Path) -> None:
     stored = RunRequest(experiment="fashion", tuner="random", max_trials=2, max_epochs=1, budget="cpu",
                         finalists=1, results=tmp_path, name="r1").to_json("r1")  # fmt: skip
     request = RunRequest.from_json({**stored, "factor": 5})
-    assert request.factor == 3
+    assert request.factor is None
     p = plan(request)
     meta = {"experiment": "fashion", "tuner": "random", "status": "interrupted",
             "space": {"fingerprint": p.space.fingerprint(), "params": p.space.to_dict()},
