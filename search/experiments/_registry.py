@@ -26,6 +26,7 @@ from search.experiments._user import (
     has_own_fit,
     is_hypermodel,
 )
+from search.failures import exception_line
 from search.space import Space, load_space
 
 
@@ -37,8 +38,19 @@ class ExperimentReference(TypedDict, total=False):
     hypermodel: dict[str, Any]
 
 
-def _data_of(load: Callable[[], ArrayData]) -> ArrayData:
-    data = load()
+def _data_of(name: str, load: Callable[[], ArrayData]) -> ArrayData:
+    """What the data function of the user's experiment ``name`` returns, checked; an error
+    it raises (a missing file) is the experiment's, in one line."""
+    try:
+        data = load()
+    except SearchError:
+        raise
+    except Exception as exc:
+        function = getattr(load, "__qualname__", "data")
+        raise SearchError(
+            f"experiment {name!r}: its data function {function}() raised {type(exc).__name__}:"
+            f" {exception_line(exc)}; fix it (run again with --debug for the traceback)"
+        ) from exc
     if not isinstance(data, ArrayData):
         raise SearchError(
             f"the experiment's data function returned {a_kind(data)}; return"
@@ -178,7 +190,7 @@ class Experiment:
         """
         _check_user_experiment(name, data, max_trials, max_epochs)
         return user_experiment(
-            name, hypermodel, lambda options: _data_of(data).splits(options.seed),
+            name, hypermodel, lambda options: _data_of(name, data).splits(options.seed),
             space_file=None if space is None else str(Path(space).resolve()),
             budget=(max_trials, max_epochs), description=description,
         )  # fmt: skip

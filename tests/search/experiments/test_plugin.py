@@ -92,6 +92,19 @@ def test_bad_experiment_references(target: str, message: str, plugin: Path, tmp_
     assert not (tmp_path / "r").exists()
 
 
+def test_a_data_function_that_raises_is_named_in_one_line(plugin: Path, tmp_path: Path, capsys) -> None:
+    """A missing file in the user's own ``load``: the experiment's fault, not "unexpected"."""
+    plugin.write_text(EXPERIMENT.replace("    rng = np.random", "    open('/no/such/mine.npz')\n    rng = np.random"))
+    code = main(["run", f"{plugin}:experiment", "--tuner", "random", "--results", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.splitlines()[-1] == (
+        "error: experiment 'mine': its data function load() raised FileNotFoundError: [Errno 2] No such"
+        " file or directory: '/no/such/mine.npz'; fix it (run again with --debug for the traceback)"
+    )
+    assert not (tmp_path / "r" / "mine").exists() or not any((tmp_path / "r" / "mine").iterdir())
+
+
 SCRIPT = '''
 import sys
 import search
