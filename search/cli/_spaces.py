@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from search.cli._parser import add_common, refuse_stray_word
+from search.errors import SearchError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +31,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     show = actions.add_parser(
         "show", help="print a space", description="Print an experiment's space or a space file."
     )
-    show.add_argument("space", help="an experiment name (its default space) or a TOML file")
+    show.add_argument(
+        "space",
+        help="an experiment name (its default space), a space file of `search spaces`, or a TOML file",
+    )
     add_common(show)
     show.set_defaults(handler=handle_show)
     add_common(p)
@@ -53,8 +57,16 @@ def handle_show(args: argparse.Namespace, console: Console) -> int:
     path = _shipped(args.space)
     if path.suffix == ".toml" or path.exists():
         space = load_space(path)
-    else:
+    elif args.space in experiments.names() or ":" in args.space:
         space = experiments.get(args.space).load_space()
+    elif args.space in _shipped_names():  # a space file as `spaces` lists it, without .toml
+        space = load_space(_shipped(f"{args.space}.toml"))
+    else:
+        raise SearchError(
+            f"spaces show {args.space!r}: no experiment, space file or TOML file of that name;"
+            f" give an experiment ({', '.join(experiments.names())}), a space file of `search"
+            f" spaces` ({', '.join(sorted(_shipped_names()))}) or a TOML file's path"
+        )
     console.print(format_space(space))
     return 0
 
@@ -67,6 +79,12 @@ def _shipped(given: str) -> Path:
     if path.exists() or path.name != given or not given.endswith(".toml") or not shipped.is_file():
         return path
     return shipped
+
+
+def _shipped_names() -> list[str]:
+    """The package's space files, without their ending."""
+    files = resources.files("spaces").iterdir()
+    return [Path(file.name).stem for file in files if file.name.endswith(".toml")]
 
 
 def handle_list(args: argparse.Namespace, console: Console) -> int:

@@ -229,6 +229,14 @@ def test_spaces_show_takes_a_file_name_that_spaces_list_shows(tmp_path: Path, mo
     assert "convs_per_block" in capsys.readouterr().out
     assert main(["spaces", "show", "nope.toml"]) == 2
     assert capsys.readouterr().err == "error: nope.toml: no such space file; give an existing TOML file\n"
+    assert main(["spaces", "show", "fashion-gpu"]) == 0  # as `spaces` lists it, without .toml
+    assert "convs_per_block" in capsys.readouterr().out
+    assert main(["spaces", "show", "nosuch"]) == 2
+    assert capsys.readouterr().err == (
+        "error: spaces show 'nosuch': no experiment, space file or TOML file of that name; give an"
+        " experiment (clothing, fashion, images), a space file of `search spaces` (clothing, fashion,"
+        " fashion-gpu, images) or a TOML file's path\n"
+    )
 
 
 @pytest.mark.parametrize("word", ["fashion", "spaces/fashion.toml"])
