@@ -31,6 +31,10 @@ SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
 CACHE_VERSION = 1
 
 
+SKIPPED_SHOWN = 3
+"""How many skipped images a warning names."""
+
+
 class SkippedImagesWarning(UserWarning):
     """Some image files could not be read and were left out."""
 
@@ -163,6 +167,20 @@ def _write_npz(path: Path, split: DecodedSplit) -> None:
     write_atomic(path, buffer.getvalue())
 
 
+def warn_skipped(root: Path, skipped: list[tuple[str, str]], total: int) -> None:
+    """A :class:`SkippedImagesWarning` that counts the unreadable images of ``root`` (of
+    ``total``) and names the first ones with their reasons; none when none was skipped."""
+    if not skipped:
+        return
+    shown = "; ".join(f"{path} ({reason})" for path, reason in skipped[:SKIPPED_SHOWN])
+    more = f" and {len(skipped) - SKIPPED_SHOWN} more" if len(skipped) > SKIPPED_SHOWN else ""
+    warnings.warn(
+        f"skipped {len(skipped)} unreadable image(s) of {total} in {root}: {shown}{more}",
+        SkippedImagesWarning,
+        stacklevel=3,
+    )
+
+
 def load_image_folders(
     root: Path, size: int, fix: str
 ) -> tuple[ImageFolders, dict[str, DecodedSplit]]:
@@ -183,15 +201,7 @@ def load_image_folders(
     folders = scan(root, fix)
     splits = {split: decode_split(folders, split, size) for split in SPLITS}
     skipped = [item for split in SPLITS for item in splits[split].skipped]
-    if skipped:
-        total = sum(len(folders.files[s]) for s in SPLITS)
-        shown = "; ".join(f"{path} ({reason})" for path, reason in skipped[:3])
-        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        warnings.warn(
-            f"skipped {len(skipped)} unreadable image(s) of {total} in {root}: {shown}{more}",
-            SkippedImagesWarning,
-            stacklevel=2,
-        )
+    warn_skipped(root, skipped, sum(len(folders.files[s]) for s in SPLITS))
     present = set(splits["train"].y.tolist())
     empty = [name for i, name in enumerate(folders.class_names) if i not in present]
     if empty:

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
+from search._text import plural
 from search.data._dataset import Splits
-from search.data._folders import SPLITS, SUFFIXES, ImageFolders, decode_split, load_image_folders
+from search.data._folders import (
+    SPLITS,
+    SUFFIXES,
+    ImageFolders,
+    decode_split,
+    load_image_folders,
+    warn_skipped,
+)
 from search.data._split import check_size, split_off, stratified_indices
 from search.errors import DataError, option
 
@@ -59,11 +67,12 @@ def load_images(
     else:
         folders = _scan_flat(root, fix)
         flat = decode_split(folders, FLAT, image_size)
+        warn_skipped(root, flat.skipped, len(folders.files[FLAT]))
         parts = _split_flat(flat.x, flat.y, seed)
         skipped = len(flat.skipped)
     x_train, y_train = subset(parts[0], parts[1], train_size, seed, option("train_size"))
     x_val, y_val = subset(parts[2], parts[3], val_size, seed + 1, option("val_size"))
-    note = f" ({skipped} unreadable images skipped)" if skipped else ""
+    note = f" ({plural(skipped, 'unreadable image')} skipped)" if skipped else ""
     return Splits(
         x_train, y_train, x_val, y_val, parts[4], parts[5],
         class_names=folders.class_names,

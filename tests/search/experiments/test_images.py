@@ -65,6 +65,20 @@ def test_run_images_with_split_folders(tmp_path: Path, monkeypatch: pytest.Monke
     assert meta["data"]["image_shape"] == [32, 32, 3]
 
 
+def test_unreadable_images_of_one_folder_are_named_in_a_line(flat_dir: Path, tmp_path: Path, capsys) -> None:
+    """Split here or given split, a skipped image is named as a line of the run's progress
+    (not Python's warning with its source line) and counted in the data line."""
+    (flat_dir / CLOTHES[0] / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated jpeg")
+    code = main(["run", "images", "--data-dir", str(flat_dir), "--results", str(tmp_path / "r"),
+                 *TINY[:-1]])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0 and err == "", err
+    warning = next(line for line in out.splitlines() if line.startswith("warning:"))
+    assert warning.startswith(f"warning: skipped 1 unreadable image(s) of 37 in {flat_dir}: {flat_dir}/")
+    assert "broken.jpg (" in warning
+    assert "(1 unreadable image skipped)" in out
+
+
 def test_images_bad_input(tmp_path: Path, flat_dir: Path, capsys) -> None:
     assert main(["run", "images", "--tuner", "random", "--results", str(tmp_path / "r")]) == 2
     assert "no data folder; pass --data-dir FOLDER" in capsys.readouterr().err
