@@ -9,7 +9,7 @@ from search.data._arrays import (
     refuse_streams,
     save_arrays,
 )
-from search.data._clothing import load_clothing
+from search.data._clothing import check_clothing_dir, load_clothing
 from search.data._dataset import Splits
 from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
 from search.data._folders import ImageFolders, SkippedImagesWarning, load_image_folders, scan
@@ -27,6 +27,7 @@ __all__ = [
     "SkippedImagesWarning",
     "Splits",
     "array_splits",
+    "check_clothing_dir",
     "class_names",
     "form_words",
     "join",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from search.data._dataset import Splits
 from search.data._images import load_images
-from search.errors import option
+from search.errors import DataError, option
 
 DEFAULT_DIR = Path("data/clothing-dataset-small")
 FIX = (
@@ -38,3 +38,17 @@ def load_clothing(
         DataError: the folder is missing or malformed, or a size does not fit (naming how to get the set).
     """
     return load_images(data_dir or DEFAULT_DIR, image_size, FIX, train_size, val_size, seed)
+
+
+def check_clothing_dir(data_dir: Path | None) -> None:
+    """Refuse a missing clothing folder now, before slower checks (the pretrained weights).
+
+    Args:
+        data_dir: the set's folder; None: ``data/clothing-dataset-small``.
+
+    Raises:
+        DataError: the folder is missing, naming how to get the set.
+    """
+    root = data_dir or DEFAULT_DIR
+    if not root.is_dir():
+        raise DataError(f"{root}: no such folder; {FIX}")

@@ -8,7 +8,7 @@ import keras_tuner as kt
 
 from hypermodels import BASES, TransferModel
 from hypermodels.transfer import DEFAULTS, base_names
-from search.data import Splits, load_clothing, single
+from search.data import Splits, check_clothing_dir, load_clothing, single
 from search.errors import SearchError, option
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.space import Space
@@ -42,7 +42,9 @@ def weights_argument(weights: str | None) -> str | Path | None:
 
 def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None:
     """Every base the space may pick can be built at the search size with these weights:
-    the ImageNet download (or the local file) is tried now, not in the first trial."""
+    the ImageNet download (or the local file) is tried now, not in the first trial, and
+    after the data folder's presence."""
+    check_clothing_dir(data.data_dir)
     size = data.image_size or SEARCH_SIZE
     bases = base_names(space)
     weights = weights_argument(model.weights)

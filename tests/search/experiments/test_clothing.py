@@ -238,6 +238,16 @@ def test_imagenet_download_failure_names_both_other_options(clothing_dir: Path, 
     assert "Traceback" not in err and not results.exists()
 
 
+def test_a_missing_data_folder_is_said_before_the_weights_are_fetched(tmp_path: Path) -> None:
+    """Without the set and without internet, the first error names the folder, not the
+    weights: the data is the first thing to get."""
+    args = ["run", "clothing", "--tuner", "random", "--data-dir", str(tmp_path / "nope"),
+            "--results", str(tmp_path / "r")]  # fmt: skip
+    done = _run_without_internet(args, tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: {tmp_path / 'nope'}: no such folder; get the data with `git clone")
+    assert "Downloading" not in done.stdout + done.stderr
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

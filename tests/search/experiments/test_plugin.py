@@ -94,7 +94,8 @@ def test_bad_experiment_references(target: str, message: str, plugin: Path, tmp_
 
 def test_a_data_function_that_raises_is_named_in_one_line(plugin: Path, tmp_path: Path, capsys) -> None:
     """A missing file in the user's own ``load``: the experiment's fault, not "unexpected"."""
-    plugin.write_text(EXPERIMENT.replace("    rng = np.random", "    open('/no/such/mine.npz')\n    rng = np.random"))
+    missing = "    open('/no/such/mine.npz')\n    rng = np.random"
+    plugin.write_text(EXPERIMENT.replace("    rng = np.random", missing))
     code = main(["run", f"{plugin}:experiment", "--tuner", "random", "--results", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert code == 2, err
