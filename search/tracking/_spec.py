@@ -128,8 +128,9 @@ def check_uri(uri: str, named: str = "tracking URI") -> None:
     known = compat_mlflow.tracking_schemes()
     if scheme not in known:
         raise SearchError(
-            f"{named} {shown!r}: MLflow does not know the scheme {parts.scheme!r}; use one of"
-            f" {', '.join(s + '://' for s in known if s)} or a folder path"
+            f"{named} {shown!r}: MLflow does not know the scheme {parts.scheme!r}; give a database"
+            " (e.g. sqlite:///results/mlflow.db) or a server (e.g. http://127.0.0.1:5000); the"
+            f" schemes it knows: {', '.join(s + '://' for s in known if s)}"
         )
     if scheme in _HOST_SCHEMES and not parts.hostname:
         raise SearchError(f"{named} {shown!r} names no host; e.g. http://127.0.0.1:5000")
