@@ -9,6 +9,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+PIPE_WIDTH = 160
+"""The width of progress and results written to a log or a pipe: wide lines rather than
+rich's 80-column default, which cuts the search's progress line short."""
+
+
+def output_width(stream: Any) -> int | None:
+    """The width to print ``stream`` at: None (the terminal's own, or a notebook's) where it
+    is one, else :data:`PIPE_WIDTH`."""
+    interactive = stream.isatty() or type(stream).__module__.startswith("ipykernel")
+    return None if interactive else PIPE_WIDTH
+
+
 UNREADABLE = "unreadable: "
 """How a final training's ``start_problem`` starts where its search checkpoint could not be
 read at all (a zero-byte or truncated file), not merely did not fit the model."""

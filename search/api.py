@@ -11,6 +11,7 @@ import math
 import numbers
 import os
 import shlex
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from search._text import a_kind, parse_duration, resume_call, retrain_call
+from search._text import a_kind, output_width, parse_duration, resume_call, retrain_call
 from search.data import array_splits, load_arrays, refuse_streams
 from search.engine import (
     RunRequest,
@@ -826,7 +827,8 @@ def _execute(
     quiet = _plain(quiet)
     if not isinstance(quiet, bool):
         raise SearchError(f"quiet ({quiet!r}): give True or False")
-    console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
+    width = output_width(sys.stdout)
+    console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False, width=width)
     quiet_libraries()
     observers = _observer_list(observers)
     if request.isolate and observers:

@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
+from search._text import output_width
 from search.cli import (
     _export,
     _list,
@@ -140,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet_libraries()
     guard_heavy_imports(quiet=not args.debug)
     backend = getattr(args, "backend", None)
-    # Logs and pipes get wide lines rather than rich's 80-column default.
-    width = None if sys.stdout.isatty() else 160
+    width = output_width(sys.stdout)
     # No markup: paths, run names, class names and reasons are printed as they are.
     console = Console(highlight=False, markup=False, soft_wrap=True, width=width)
     err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from search._text import ELLIPSIS, a_kind, article, one_line, resume_call
+from search._text import ELLIPSIS, PIPE_WIDTH, a_kind, article, one_line, output_width, resume_call
 
 
 def test_a_short_text_is_folded_onto_one_line_whole() -> None:
@@ -55,3 +56,14 @@ def test_a_numpy_scalars_kind_reads_a_uint8() -> None:
 )
 def test_a_stopped_run_is_resumed_where_its_hypermodel_can_be_found(request_: dict, said: str) -> None:
     assert resume_call(Path("/r/my run"), request_) == said
+
+
+def test_a_log_or_pipe_gets_wide_lines_and_a_terminal_its_own() -> None:
+    """rich's 80 columns cut the search's progress line short in a log: ``0:00… left 0:00…``."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert output_width(io.StringIO()) == PIPE_WIDTH == 160
+    assert output_width(Terminal()) is None
