@@ -48,5 +48,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     ran = run_worker(folder, index, console, quiet=args.quiet, storage=args.storage)
     gpu = os.environ.get(PINNED)
-    console.print(f"worker {index}" + (f" (GPU {gpu})" if gpu else "") + f": {plural(ran, 'trial')}")
+    pinned = f" (GPU {gpu})" if gpu else ""
+    console.print(f"worker {index}{pinned}: {plural(ran, 'trial')} run on {folder.path}")
     return 0

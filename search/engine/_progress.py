@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import keras_tuner as kt
@@ -19,8 +21,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from hypermodels import DataFidelity
 from search._text import SECONDS_PER_MINUTE
-from search.engine._records import failure_reason
+from search.engine._plan import Plan
+from search.engine._records import TrialRecorder, failure_reason
+from search.experiments import KERAS_BATCH_SIZE
 from search.tuners import Observer
 
 
@@ -199,3 +204,47 @@ class SearchProgress(Observer):
         """Whether ``value`` beats ``than`` (default: the best completed trial's)."""
         than = self.best if than is None else than
         return than is None or self.objective.better_than(value, than[0])
+
+
+def batches_per_epoch(
+    n_train: int, fidelity: DataFidelity | None, model_fit: bool
+) -> Callable[[dict[str, Any], int], int]:
+    """How many batches a trial's epoch trains, from its hyperparameters and the epoch: of
+    its ``batch_size``, else ``model.fit``'s default (a user's model that declares none), on
+    the ``n_train`` images or the share ``fidelity`` gives that epoch. ``model_fit``: the
+    trials train with ``model.fit``, whose last batch may be partial; else with the
+    custom loop, which trains whole batches only."""
+    count = math.ceil if model_fit else math.floor
+
+    def steps(values: dict[str, Any], epoch: int) -> int:
+        batch = min(int(values.get("batch_size", KERAS_BATCH_SIZE)), n_train)
+        if fidelity is None:
+            return max(1, count(n_train / batch))
+        at = replace(fidelity, budget=values.get("tuner/epochs"))  # as the tuner tells fit
+        return max(1, count(at.images(epoch, n_train, batch) / batch))
+
+    return steps
+
+
+def search_progress(
+    p: Plan, objective: kt.Objective, n_train: int, console: Console, recorder: TrialRecorder,
+    model_fit: bool,
+) -> SearchProgress:
+    """The progress of ``p``'s search, counting what the run's processes did so far.
+
+    Args:
+        p: the run's plan: its budget, backend and fidelity.
+        objective: what the best-so-far is.
+        n_train: the training rows a trial's epoch goes over (before a data fidelity).
+        console: where it is drawn.
+        recorder: the run's trials.
+        model_fit: the trials train with ``model.fit`` (see :func:`batches_per_epoch`).
+
+    Returns:
+        The observer, to be entered while the search runs.
+    """
+    planned_trials, planned_epochs = p.backend.plan(p.budget)
+    steps = batches_per_epoch(n_train, p.options.fidelity, model_fit)
+    progress = SearchProgress(console, planned_trials, planned_epochs, objective, steps, p.budget.max_epochs)
+    progress.start_from(recorder.records.values())
+    return progress

@@ -9,23 +9,22 @@ import math
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hypermodels import DataFidelity
 from search._text import duration_words, plural
 from search.data import rows
 from search.engine._checkpoints import CheckpointKeeper, checkpoint_keeper
 from search.engine._context import RunContext, Say
-from search.engine._progress import SearchProgress
+from search.engine._progress import SearchProgress, search_progress
 from search.engine._records import FailureStreak, TrialRecorder, failures_stop
 from search.engine._request import starts_from_checkpoint
 from search.engine._signals import SearchStopped, StopOnSignal, interrupted
 from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
-from search.experiments import KERAS_BATCH_SIZE, UserHyperModel
+from search.experiments import UserHyperModel
 from search.storage import RunFolder
 from search.tracking import tracking_observers
 from search.tuners import (
@@ -207,35 +206,9 @@ def _observers(
     return [*observers, *(Guarded(observer) for observer in ctx.observers)]
 
 
-def batches_per_epoch(
-    n_train: int, fidelity: DataFidelity | None, model_fit: bool
-) -> Callable[[dict[str, Any], int], int]:
-    """How many batches a trial's epoch trains, from its hyperparameters and the epoch: of
-    its ``batch_size``, else ``model.fit``'s default (a user's model that declares none), on
-    the ``n_train`` images or the share ``fidelity`` gives that epoch. ``model_fit``: the
-    trials train with ``model.fit``, whose last batch may be partial; else with the
-    custom loop, which trains whole batches only."""
-    count = math.ceil if model_fit else math.floor
-
-    def steps(values: dict[str, Any], epoch: int) -> int:
-        batch = min(int(values.get("batch_size", KERAS_BATCH_SIZE)), n_train)
-        if fidelity is None:
-            return max(1, count(n_train / batch))
-        at = replace(fidelity, budget=values.get("tuner/epochs"))  # as the tuner tells fit
-        return max(1, count(at.images(epoch, n_train, batch) / batch))
-
-    return steps
-
-
 def _progress(ctx: RunContext, recorder: TrialRecorder, model_fit: bool) -> SearchProgress:
-    planned_trials, planned_epochs = ctx.plan.backend.plan(ctx.plan.budget)
-    steps = batches_per_epoch(rows(ctx.splits.x_train), ctx.plan.options.fidelity, model_fit)
-    progress = SearchProgress(
-        ctx.console, planned_trials, planned_epochs, ctx.request.kt_objective(), steps,
-        ctx.plan.budget.max_epochs,
-    )  # fmt: skip
-    progress.start_from(recorder.records.values())
-    return progress
+    return search_progress(ctx.plan, ctx.request.kt_objective(), rows(ctx.splits.x_train), ctx.console,
+                           recorder, model_fit)  # fmt: skip
 
 
 def _announce(ctx: RunContext, searched: float) -> None:

@@ -9,6 +9,7 @@ trials.json is merged under a lock; each worker keeps its tuner state in
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -16,16 +17,19 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import keras_tuner as kt
 from rich.console import Console
 
-from search._text import plural
+from search.data import Splits, rows
 from search.engine._checkpoints import checkpoint_keeper
 from search.engine._context import Say
-from search.engine._plan import plan
+from search.engine._plan import Plan, plan
 from search.engine._precision import precision
+from search.engine._progress import SearchProgress, search_progress
 from search.engine._records import FailureStreak, TrialRecorder, failures_stop
 from search.engine._request import STORAGE_ENV, RunRequest, starts_from_checkpoint
 from search.errors import RunFolderError, SearchError, option
+from search.experiments import UserHyperModel
 from search.gpus import worker_env
 from search.space import space_from_dict
 from search.storage import RunFolder, is_masked
@@ -107,7 +111,7 @@ def run_worker(
     Args:
         folder: a running ``--tuner optuna`` run.
         index: this worker's index: it seeds its sampler and names its tuner folder.
-        console: where the closing line is printed.
+        console: where the search's lines are printed (the caller prints the closing one).
         quiet: print nothing.
         storage: the database URL with its password; None: $SEARCH_OPTUNA_STORAGE, else run.json's.
 
@@ -135,24 +139,36 @@ def run_worker(
     observers: list[Observer] = [FailureStreak(recorder), recorder] + ([] if keeper is None else [keeper])
     if request.track:
         observers += tracking_observers(request.track, request.results, folder, recorder, console)
-    tuner = p.backend.create(
-        hypermodel, objective, p.budget, sampler_seed,
-        folder.tuner_dir / f"worker-{index}", observers, options,
-    )  # fmt: skip
+    progress = None if quiet else _progress(p, objective, splits, hypermodel, recorder, console)
+    observers += [] if progress is None else [progress]
+    with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner"
+        tuner = p.backend.create(
+            hypermodel, objective, p.budget, sampler_seed,
+            folder.tuner_dir / f"worker-{index}", observers, options,
+        )  # fmt: skip
     ends_at = meta.get("search_ends_at")  # the run's time limit, as its process set it
     tuner.search_ends_at = float(ends_at) if isinstance(ends_at, (int, float)) else None
+    if progress is not None:
+        progress.ends_at = tuner.search_ends_at
     tuner.say = Say(console, quiet)
     before = len(recorder.own_trials)
     stopped = f"worker {index} stopped; fix the cause, then resume the run"
-    with precision(request.precision), contextlib.suppress(SearchTimeUp), failures_stop(recorder, stopped):
+    with precision(request.precision), contextlib.suppress(SearchTimeUp), failures_stop(recorder, stopped), \
+            progress or contextlib.nullcontext():
         tuner.search(
             splits.x_train, splits.y_train, validation_data=splits.validation_data(),
             epochs=p.budget.max_epochs, verbose=0, **splits.weight_keyword(),
         )  # fmt: skip
-    ran = len(recorder.own_trials) - before
-    if not quiet:
-        console.print(f"worker {index} ran {plural(ran, 'trial')} on {folder.path}")
-    return ran
+    return len(recorder.own_trials) - before
+
+
+def _progress(
+    p: Plan, objective: kt.Objective, splits: Splits, hypermodel: kt.HyperModel, recorder: TrialRecorder,
+    console: Console,
+) -> SearchProgress:
+    """The progress a worker started by hand draws (those ``--workers`` starts log quietly)."""
+    model_fit = isinstance(hypermodel, UserHyperModel)  # else the custom loop
+    return search_progress(p, objective, rows(splits.x_train), console, recorder, model_fit)
 
 
 def _joined(folder: RunFolder, storage: str | None) -> tuple[dict[str, Any], RunRequest]:

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from hypermodels import DataFidelity
 from search.engine._progress import SearchProgress
-from search.engine._search import batches_per_epoch
+from search.engine._progress import batches_per_epoch
 from search.experiments import KERAS_BATCH_SIZE
 
 BATCHES = 18
