@@ -117,8 +117,9 @@ def _load_checked(p: Plan, request: RunRequest, folder: RunFolder, resuming: boo
             p.experiment.check_data(splits, request.kt_objective())
     except BaseException:  # a refusal, an interrupt: a new run leaves no folder
         if not resuming:
-            with contextlib.suppress(OSError):
-                folder.path.rmdir()  # only when empty: nothing of a run is lost
+            for made in (folder.path, folder.path.parent):  # the experiment's folder too
+                with contextlib.suppress(OSError):
+                    made.rmdir()  # only when empty: nothing of a run is lost
         raise
     if request.arrays and not resuming:
         save_arrays(splits, folder.path)
