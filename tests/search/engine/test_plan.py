@@ -82,7 +82,9 @@ def test_a_run_continued_with_other_weights_says_which_weights(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("tuner", "factor"), [("random", 5), ("bayesian", 5), ("optuna", 5), ("random", 3)])
-def test_a_factor_given_to_a_tuner_without_brackets_is_refused(tmp_path: Path, tuner: str, factor: int) -> None:
+def test_a_factor_given_to_a_tuner_without_brackets_is_refused(
+    tmp_path: Path, tuner: str, factor: int
+) -> None:
     """``factor`` shapes Hyperband's brackets alone: another tuner ran as if it were not
     given, Hyperband's own 3 too."""
     with pytest.raises(SearchError, match=rf"^factor {factor} is Hyperband's reduction factor; tuner {tuner}"
