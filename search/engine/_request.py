@@ -30,7 +30,7 @@ from search.storage import (
     same_storage,
 )
 from search.tracking import parse_track
-from search.tuners.optuna import JOURNAL_FILE
+from search.tuners.optuna import JOURNAL_FILE, check_url
 
 STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
 """The storage URL handed to spawned workers (run.json keeps it without its password)."""
@@ -464,6 +464,7 @@ def refuse_other_storage(folder: RunFolder, stored: str | None, url: str | None,
         url: the storage given to continue the run (with its password); None: none.
         given: ``url`` came from ``storage`` (else from $SEARCH_OPTUNA_STORAGE).
     """
+    check_url(url)  # its port a number: compared with the run's, and shown, password hidden
     if same_storage(stored, url):
         return
     source = option("storage") if given else f"${STORAGE_ENV}"

@@ -156,6 +156,13 @@ def connect(url: str) -> optuna.storages.BaseStorage:
         ) from None
 
 
+def check_url(url: str | None) -> None:
+    """SearchError where ``url`` (a ``--storage`` value; None: none) is not a database URL or
+    its port is no number: checked before it is compared with the storage a run keeps."""
+    if url is not None:
+        _parsed(url)
+
+
 def _parsed(url: str) -> URL:
     """``url`` parsed; SearchError where it is not a database URL or its port is no number."""
     try:

@@ -47,3 +47,14 @@ def test_a_worker_given_another_database_than_the_runs_journal_is_refused(
         " new run with another --name to search in another storage)\n"
     )
     assert not (folder.path / "worker").exists() and not (folder.path / "tuner").exists()
+
+
+def test_a_worker_given_a_url_whose_port_is_no_number_is_told_so_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _optuna_run(tmp_path, "running", "postgresql+psycopg://u:secret@127.0.0.1:9/pk")
+    assert main(["worker", str(folder.path), "--storage", "postgresql+psycopg://u:secret@h:x/pk"]) == 2
+    assert capsys.readouterr().err == (
+        "error: --storage '...@h:x/pk': its port is not a number; give host:PORT (an IPv6 host in"
+        " brackets: [::1]:5432), e.g. postgresql+psycopg://user:password@host:5432/dbname\n"
+    )
