@@ -117,6 +117,8 @@ def _child_env(started_at: float, storage: str | None, error_file: Path | None) 
         env[ERROR_FILE_ENV] = str(error_file)
     if storage:
         env[STORAGE_ENV] = storage
+    else:  # the run's journal: not a database the user's environment names
+        env.pop(STORAGE_ENV, None)
     return env
 
 

@@ -31,7 +31,8 @@ from search.engine._warm import load_warm_start
 from search.errors import RunFolderError, SearchError, option
 from search.experiments import DataOptions, ModelOptions
 from search.space import Space
-from search.storage import RunFolder
+from search.storage import RunFolder, masked_url, same_storage
+from search.tuners.optuna import JOURNAL_FILE
 
 DEFAULT_BUDGET = (10, 6)
 """(max trials, max epochs) of a tuner the experiment names no budget for."""
@@ -472,6 +473,9 @@ def _optuna_differences(stored_request: dict[str, Any], request: RunRequest) -> 
         old, new = stored_request.get(key) or default, getattr(request, key) or default
         if old != new:
             changes.append(_change(key, old, new))
+    if not same_storage(stored_request.get("storage"), request.storage):  # a new study there
+        old, new = stored_request.get("storage"), masked_url(request.storage)
+        changes.append(f"{option('storage')} {old or JOURNAL_FILE} -> {new or JOURNAL_FILE}")
     return changes
 
 

@@ -21,8 +21,16 @@ from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
 from search.ranking import ACCURACY_OBJECTIVES, CONVERGED_EPOCHS, TOLERANCE
-from search.storage import RunFolder, check_writable, damaged_file, is_masked, masked_url
+from search.storage import (
+    RunFolder,
+    check_writable,
+    damaged_file,
+    is_masked,
+    masked_url,
+    same_storage,
+)
 from search.tracking import parse_track
+from search.tuners.optuna import JOURNAL_FILE, check_url
 
 STORAGE_ENV = "SEARCH_OPTUNA_STORAGE"
 """The storage URL handed to spawned workers (run.json keeps it without its password)."""
@@ -423,6 +431,8 @@ def stored_request(
         raise RunFolderError(f"{folder.run_file}: holds no request to resume the search from")
     stored = dict(meta["request"])
     url = storage or os.environ.get(STORAGE_ENV) or stored.get("storage")
+    if stored.get("tuner") == "optuna":  # the others keep no study (their check refuses a URL)
+        refuse_other_storage(folder, stored.get("storage"), url, given=storage is not None)
     if is_masked(url):
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password; pass it"
@@ -442,6 +452,32 @@ def stored_request(
     if "workers" in (given or {}) and request.workers != meta["request"].get("workers"):
         check_cores(request)
     return request
+
+
+def refuse_other_storage(folder: RunFolder, stored: str | None, url: str | None, given: bool) -> None:
+    """SearchError where ``url`` is not the storage of the Optuna run in ``folder``: the
+    search would go on in another study, its own left behind, before failing or finishing.
+
+    Args:
+        folder: the run folder, named in the error.
+        stored: the storage run.json keeps (password hidden); None: the run's journal file.
+        url: the storage given to continue the run (with its password); None: none.
+        given: ``url`` came from ``storage`` (else from $SEARCH_OPTUNA_STORAGE).
+    """
+    check_url(url)  # its port a number: compared with the run's, and shown, password hidden
+    if same_storage(stored, url):
+        return
+    source = option("storage") if given else f"${STORAGE_ENV}"
+    if stored is None:
+        own = f"its journal file {folder.path / JOURNAL_FILE}"
+        fix = f"leave out {source}" if given else f"unset {source}"
+    else:
+        own, fix = stored, f"give {source} that URL, with its password"
+    raise SearchError(
+        f"{source} {masked_url(url)}: the run {folder.path} keeps its Optuna study in {own},"
+        f" not there; {fix} to continue it (start a new run with another {option('name')} to"
+        " search in another storage)"
+    )
 
 
 def check_cores(request: RunRequest) -> None:

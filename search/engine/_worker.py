@@ -20,6 +20,7 @@ from typing import Any
 import keras_tuner as kt
 from rich.console import Console
 
+from search._text import resume_call
 from search.data import Splits, rows
 from search.engine._checkpoints import checkpoint_keeper
 from search.engine._context import Say
@@ -27,7 +28,12 @@ from search.engine._plan import Plan, plan
 from search.engine._precision import precision
 from search.engine._progress import SearchProgress, search_progress
 from search.engine._records import FailureStreak, TrialRecorder, failures_stop
-from search.engine._request import STORAGE_ENV, RunRequest, starts_from_checkpoint
+from search.engine._request import (
+    STORAGE_ENV,
+    RunRequest,
+    refuse_other_storage,
+    starts_from_checkpoint,
+)
 from search.errors import RunFolderError, SearchError, option
 from search.experiments import UserHyperModel
 from search.gpus import worker_env
@@ -181,12 +187,20 @@ def _joined(folder: RunFolder, storage: str | None) -> tuple[dict[str, Any], Run
             f"{folder.path}: a {meta.get('tuner')} run cannot take workers; only {option('tuner')} optuna"
             " runs share their search"
         )
+    if meta.get("status") == "interrupted":
+        call = resume_call(folder.path, meta.get("request") or {})
+        more = " --workers N" if call.startswith("python") else ""
+        raise SearchError(
+            f"{folder.path}: the run is interrupted; nothing to join; resume it with its workers"
+            f" (N processes in all): `{call}{more}`"
+        )
     if meta.get("status") != "running":
         raise SearchError(f"{folder.path}: the run is {meta.get('status')}; nothing to join")
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
     stored = meta["request"].get("storage")
     url = storage or os.environ.get(STORAGE_ENV) or stored
+    refuse_other_storage(folder, stored, url, given=storage is not None)
     if is_masked(url):
         raise SearchError(
             f"{folder.run_file} keeps the storage URL without its password ({stored});"

@@ -26,7 +26,7 @@ from search.storage._schema import (
     SpaceMeta,
     tracked_objective,
 )
-from search.storage._urls import MASK, is_masked, masked_url
+from search.storage._urls import MASK, is_masked, masked_url, same_storage
 from search.storage._writable import check_writable
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "prepare_run_folder",
     "replace_synced",
     "run_state",
+    "same_storage",
     "status_counts",
     "tracked_objective",
     "trained_epochs",

@@ -36,3 +36,17 @@ def masked_url(url: str | None) -> str | None:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):  # not a URL (ValueError: a port that is not a number)
         return url  # the storage check refuses it anyway
+
+
+def same_storage(stored: str | None, url: str | None) -> bool:
+    """Whether ``url`` names the storage run.json keeps as ``stored``: compared with their
+    passwords hidden (run.json holds none to compare).
+
+    Args:
+        stored: the storage as run.json keeps it (masked); None: the run's journal file.
+        url: the storage given to continue the run, with its password; None: none given.
+
+    Returns:
+        True where both are None, or both name the same database.
+    """
+    return masked_url(stored) == masked_url(url)

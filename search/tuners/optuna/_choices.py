@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 from pathlib import Path
 
 import optuna
+import sqlalchemy.exc
+from sqlalchemy.engine import URL, make_url
 
 from search.errors import SearchError, option
+from search.storage import masked_url
 
 SAMPLERS = ("tpe", "random", "gp", "cmaes", "qmc", "nsga2")
 PRUNERS = ("median", "successive-halving", "hyperband", "none")
@@ -119,18 +123,21 @@ def make_storage(url: str | None, run_dir: Path) -> optuna.storages.BaseStorage:
     return connect(url)
 
 
+SCHEMES = ("postgresql+psycopg://", "mysql+pymysql://", "sqlite:////ABSOLUTE/PATH")
+"""Storage URL schemes to suggest: databases Optuna keeps studies in, each with its driver."""
+_PACKAGES = {"psycopg": "'psycopg[binary]'", "psycopg2": "psycopg2-binary", "pymysql": "pymysql",
+             "MySQLdb": "mysqlclient", "mysql": "mysql-connector-python", "pg8000": "pg8000",
+             "asyncpg": "asyncpg", "cx_Oracle": "cx_Oracle", "oracledb": "oracledb",
+             "pyodbc": "pyodbc", "pymssql": "pymssql"}  # fmt: skip
+"""The pip package that installs each database driver module."""
+
+
 def connect(url: str) -> optuna.storages.BaseStorage:
     """An RDB storage, checked now: an unreachable or wrong URL is one clear line."""
-    import sqlalchemy.exc
-    from sqlalchemy.engine import make_url
-
-    try:
-        parsed = make_url(url)
-    except sqlalchemy.exc.ArgumentError:
-        raise SearchError(
-            f"{option('storage')} {url!r} is not a database URL; e.g."
-            " postgresql+psycopg://user:password@host:5432/dbname"
-        ) from None
+    parsed = _parsed(url)
+    shown = masked_url(url)
+    _check_driver(parsed, shown)
+    path = _sqlite_file(parsed, shown)
     where = f"{parsed.host or 'localhost'}:{parsed.port or 'default port'}"
     try:
         return optuna.storages.RDBStorage(url)  # heartbeats: our own, see _heartbeat.py
@@ -138,7 +145,78 @@ def connect(url: str) -> optuna.storages.BaseStorage:
         raise SearchError(f"{option('storage')}: the database driver is missing ({exc})") from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        if path is not None:
+            raise SearchError(
+                f"{option('storage')} {shown}: cannot open the SQLite file {path} ({reason});"
+                " check that its folder is writable"
+            ) from None
         raise SearchError(
             f"{option('storage')}: cannot reach the database at {where} ({reason}); check that the"
             " server runs and the host, port, user and password are right"
         ) from None
+
+
+def check_url(url: str | None) -> None:
+    """SearchError where ``url`` (a ``--storage`` value; None: none) is not a database URL or
+    its port is no number: checked before it is compared with the storage a run keeps."""
+    if url is not None:
+        _parsed(url)
+
+
+def _parsed(url: str) -> URL:
+    """``url`` parsed; SearchError where it is not a database URL or its port is no number."""
+    try:
+        return make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        raise SearchError(
+            f"{option('storage')} {url!r} is not a database URL; e.g."
+            " postgresql+psycopg://user:password@host:5432/dbname"
+        ) from None
+    except ValueError:  # SQLAlchemy's int() of the port: "host:notaport", "[::1:5432"
+        shown = url if "@" not in url else f"...@{url.rpartition('@')[2]}"  # no password
+        raise SearchError(
+            f"{option('storage')} {shown!r}: its port is not a number; give"
+            " host:PORT (an IPv6 host in brackets: [::1]:5432), e.g."
+            " postgresql+psycopg://user:password@host:5432/dbname"
+        ) from None
+
+
+def _check_driver(parsed: URL, shown: str | None) -> None:
+    """SearchError where SQLAlchemy knows no such database, or its driver is not installed."""
+    try:
+        dialect = parsed.get_dialect()
+    except sqlalchemy.exc.NoSuchModuleError:
+        raise SearchError(
+            f"{option('storage')} {shown}: {parsed.drivername}:// is not a database Optuna can"
+            f" keep a study in; use one of: {', '.join(SCHEMES)}"
+        ) from None
+    try:
+        dialect.import_dbapi()
+    except ImportError as exc:
+        module = (exc.name or parsed.get_driver_name()).partition(".")[0]
+        fix = f"pip install {_PACKAGES.get(module, module)}"
+        if parsed.get_backend_name() == "postgresql" and importlib.util.find_spec("psycopg"):
+            fix += ", or use postgresql+psycopg://, whose driver is installed"
+        raise SearchError(
+            f"{option('storage')} {shown}: its database driver, the {module!r} module, is not"
+            f" installed; {fix}"
+        ) from None
+
+
+def _sqlite_file(parsed: URL, shown: str | None) -> Path | None:
+    """A SQLite URL's file (None: not SQLite, or in memory); SearchError where its folder
+    is missing: three slashes take a path relative to the current folder, four an absolute one."""
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    given = Path(parsed.database)
+    path = given if given.is_absolute() else Path.cwd() / given
+    if path.parent.is_dir():
+        return path
+    hint = "" if given.is_absolute() else (
+        f" (three slashes take a path relative to the current folder; for /{given} give"
+        f" four: sqlite:////{given})"
+    )
+    raise SearchError(
+        f"{option('storage')} {shown}: no folder {path.parent} for the SQLite file {path}{hint};"
+        " create the folder first"
+    )

@@ -267,3 +267,26 @@ def test_a_run_whose_name_another_process_takes_meanwhile_takes_the_next(
     assert [p.name for p in taken] == ["random-20261206-091505"]
     assert run.folder.name == "random-20261206-091505-2"
     assert list(taken[0].iterdir()) == []  # the other process's, untouched
+
+
+def test_the_same_name_with_another_optuna_storage_is_refused(tmp_path: Path) -> None:
+    """It went on in a new study there, the run's own left behind (run.json naming it)."""
+    kept, other = f"sqlite:///{tmp_path}/pk.db", f"sqlite:///{tmp_path}/other.db"
+    request = RunRequest(experiment="fashion", tuner="optuna", max_trials=2, max_epochs=1, budget="cpu",
+                         finalists=1, results=tmp_path, name="o", storage=kept)  # fmt: skip
+    p = plan(request)
+    meta = {"experiment": "fashion", "tuner": "optuna", "status": "interrupted",
+            "space": {"fingerprint": p.space.fingerprint(), "params": p.space.to_dict()},
+            "budget": {"max_trials": 2, "max_epochs": 1}, "request": request.to_json("o")}  # fmt: skip
+    folder = RunFolder(tmp_path / "fashion" / "o")
+    check_resumable(folder, meta, p, request)
+    with pytest.raises(SearchError) as caught:
+        check_resumable(folder, meta, p, replace(request, storage=other))
+    assert f"other settings (storage {kept} -> {other});" in str(caught.value)
+    with pytest.raises(SearchError) as caught:
+        check_resumable(folder, meta, p, replace(request, storage=None))
+    assert f"other settings (storage {kept} -> optuna.journal);" in str(caught.value)
+    journal = {**meta, "request": {**meta["request"], "storage": None}}
+    with pytest.raises(SearchError) as caught:
+        check_resumable(folder, journal, p, request)
+    assert f"other settings (storage optuna.journal -> {kept});" in str(caught.value)

@@ -9,8 +9,7 @@ import keras_tuner as kt
 from rich.console import Console
 
 from hypermodels import DataFidelity
-from search.engine._progress import SearchProgress
-from search.engine._progress import batches_per_epoch
+from search.engine._progress import SearchProgress, batches_per_epoch
 from search.experiments import KERAS_BATCH_SIZE
 
 BATCHES = 18

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from search.cli import main
-from search.engine import RunRequest
+from search.engine import STORAGE_ENV, RunRequest, stored_request
 from search.engine._request import infer_direction
 from search.errors import SearchError
+from search.storage import RunFolder
 from tests.helpers.runs import epochs, read_only, trial, write_run
 
 HIGHER_IS_BETTER = (
@@ -125,3 +126,56 @@ def test_resuming_a_run_whose_space_file_is_gone_says_to_put_it_back(
         f"error: {folder.path}: its space file {gone} is gone; put it back there (the run goes"
         " on searching the space it defines), or start a new run with another --name\n"
     )
+
+
+def _optuna_run(root: Path, storage: str | None, status: str = "interrupted") -> RunFolder:
+    """An interrupted Optuna run whose run.json keeps ``storage`` (None: its journal)."""
+    folder = RunFolder(root / "fashion" / "o")
+    folder.path.mkdir(parents=True)
+    request = RunRequest(experiment="fashion", tuner="optuna", results=root, storage=storage)
+    folder.write_meta({"experiment": "fashion", "tuner": "optuna", "status": status,
+                       "request": request.to_json("o")})  # fmt: skip
+    return folder
+
+
+def test_resuming_a_journal_run_in_a_database_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It exited 0, the search moved into a new study there, the journal's trial left running."""
+    folder = _optuna_run(tmp_path, None)
+    before = folder.run_file.read_bytes()
+    url = "postgresql+psycopg://u:secret@127.0.0.1:9/study"
+    assert main(["resume", str(folder.path), "--storage", url]) == 2
+    assert capsys.readouterr().err == (
+        "error: --storage postgresql+psycopg://u:***@127.0.0.1:9/study: the run"
+        f" {folder.path} keeps its Optuna study in its journal file {folder.path}/optuna.journal,"
+        " not there; leave out --storage to continue it (start a new run with another --name to"
+        " search in another storage)\n"
+    )
+    assert folder.run_file.read_bytes() == before
+
+
+def test_resuming_a_database_run_in_another_database_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It trained, then failed the run advising a new --name (trial 0 'already completed')."""
+    folder = _optuna_run(tmp_path, "postgresql+psycopg://u:secret@127.0.0.1:9/pk")
+    other = "postgresql+psycopg://u:secret@127.0.0.1:9/other"
+    assert main(["resume", str(folder.path), "--storage", other]) == 2
+    assert capsys.readouterr().err == (
+        "error: --storage postgresql+psycopg://u:***@127.0.0.1:9/other: the run"
+        f" {folder.path} keeps its Optuna study in postgresql+psycopg://u:***@127.0.0.1:9/pk,"
+        " not there; give --storage that URL, with its password to continue it (start a new run"
+        " with another --name to search in another storage)\n"
+    )
+    same = "postgresql+psycopg://u:secret@127.0.0.1:9/pk"
+    assert stored_request(folder, same).storage == same  # the password run.json does not keep
+
+
+def test_a_database_in_the_environment_for_a_journal_run_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _optuna_run(tmp_path, None)
+    monkeypatch.setenv(STORAGE_ENV, "sqlite:////tmp/x.db")
+    with pytest.raises(SearchError, match=r"^\$SEARCH_OPTUNA_STORAGE sqlite:////tmp/x.db: .*; unset"):
+        stored_request(folder)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy.engine
 
-from search.storage import is_masked, masked_url
+from search.storage import is_masked, masked_url, same_storage
 
 
 @pytest.mark.parametrize(
@@ -30,3 +30,11 @@ def test_an_unexpected_error_is_not_taken_for_a_value_that_is_not_a_url(
     monkeypatch.setattr(sqlalchemy.engine, "make_url", broken)
     with pytest.raises(RuntimeError, match="a bug in the parser"):
         masked_url("postgresql://user:secret@db/search")
+
+
+def test_a_storage_given_again_with_its_password_is_the_one_run_json_keeps() -> None:
+    kept = masked_url("postgresql+psycopg://user:secret@db:5432/search")
+    assert same_storage(kept, "postgresql+psycopg://user:secret@db:5432/search")
+    assert not same_storage(kept, "postgresql+psycopg://user:secret@db:5432/other")
+    assert not same_storage(None, "postgresql+psycopg://user:secret@db:5432/search")
+    assert same_storage(None, None)

@@ -19,6 +19,7 @@ from search.space import parse_space
 from search.tuners import Budget, TunerOptions
 from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
 from search.tuners.optuna._backend import _study
+from search.tuners.optuna._choices import connect
 from search.tuners.optuna._oracle import OptunaOracle
 from search.tuners.optuna._translate import grid
 
@@ -630,3 +631,49 @@ def test_a_slow_live_worker_is_not_stale_a_dead_one_is() -> None:
     assert [t.user_attrs["pid"] for t in failed] == [int(dead.stdout)]
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert states[:2] == [optuna.trial.TrialState.RUNNING, optuna.trial.TrialState.FAIL]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql+psycopg://u:secret@127.0.0.1:notaport/study",
+         "storage '...@127.0.0.1:notaport/study': its port is not a number; give host:PORT (an IPv6"
+         " host in brackets: [::1]:5432), e.g. postgresql+psycopg://user:password@host:5432/dbname"),
+        ("postgresql+psycopg://u:secret@[::1:55432/study",
+         "storage '...@[::1:55432/study': its port is not a number; give host:PORT (an IPv6"
+         " host in brackets: [::1]:5432), e.g. postgresql+psycopg://user:password@host:5432/dbname"),
+        ("redis://localhost",
+         "storage redis://localhost: redis:// is not a database Optuna can keep a study in; use one"
+         " of: postgresql+psycopg://, mysql+pymysql://, sqlite:////ABSOLUTE/PATH"),
+        ("mysql://u:secret@h/db",
+         "storage mysql://u:***@h/db: its database driver, the 'MySQLdb' module, is not"
+         " installed; pip install mysqlclient"),
+        ("postgresql+psycopg2://u:secret@h/db",
+         "storage postgresql+psycopg2://u:***@h/db: its database driver, the 'psycopg2' module, is"
+         " not installed; pip install psycopg2-binary, or use postgresql+psycopg://, whose driver"
+         " is installed"),
+        ("sqlite:////no-such-folder/x.db",
+         "storage sqlite:////no-such-folder/x.db: no folder /no-such-folder for the SQLite file"
+         " /no-such-folder/x.db; create the folder first"),
+    ],
+)
+def test_a_storage_url_that_cannot_work_is_named_with_its_fix(url: str, message: str) -> None:
+    """They said 'unexpected ValueError', 'cannot reach the database at localhost:default port
+    (Can't load plugin...)' or 'the database driver is missing (Failed to import...)'."""
+    with pytest.raises(SearchError) as caught:
+        connect(url)
+    assert str(caught.value) == message
+
+
+def test_a_relative_sqlite_path_names_the_file_tried_and_four_slashes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = "sqlite:///tmp/x.db"
+    assert main(["run", "fashion", "--tuner", "optuna", "--storage", url, "--results", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --storage sqlite:///tmp/x.db: no folder {tmp_path}/tmp for the SQLite file"
+        f" {tmp_path}/tmp/x.db (three slashes take a path relative to the current folder; for"
+        " /tmp/x.db give four: sqlite:////tmp/x.db); create the folder first\n"
+    )
+    assert not (tmp_path / "fashion").exists()
