@@ -6,7 +6,9 @@ records a ``heartbeat`` user attribute every ``interval`` seconds from a daemon 
 on any storage. A trial whose heartbeat is older than ``grace`` seconds belonged to a
 dead worker: it is marked FAIL (``stale``) and its configuration is enqueued once. A worker
 on this machine whose process still runs is only slow (a loaded machine can delay its
-heartbeat thread past any grace): its trials are left running.
+heartbeat thread past any grace): its trials are left running. A resume holds the run's
+lock, so none of its processes runs: the trials they left running were interrupted, not
+lost, and :func:`hand_over` gives them to the resumed processes that take them back.
 """
 
 from __future__ import annotations
@@ -96,3 +98,23 @@ def fail_stale_trials(study: optuna.Study, grace: float) -> list[optuna.trial.Fr
                 trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False
             )
     return failed
+
+
+def hand_over(study: optuna.Study, owners: dict[Path, int]) -> list[int]:
+    """Give each running trial whose folder (``trial_N``) lies in one of ``owners``' tuner
+    folders to that folder's process (its PID, this host, a new beat): a resume's start,
+    whose stopped processes left their trials interrupted. While that process runs, the
+    trial is not a dead worker's (:func:`_runs_here`); it takes the trial back and continues
+    it from its last saved epoch. Returns the numbers of the trials handed over.
+    """
+    handed = []
+    host, now = socket.gethostname(), time.time()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        trial_id = trial.user_attrs.get("keras_tuner_trial_id", str(trial.number))
+        pid = next((p for d, p in owners.items() if (d / f"trial_{trial_id}").is_dir()), None)
+        attrs = {"pid": pid, "host": host, "heartbeat": now}
+        if pid is not None and all(
+            compat_optuna.set_running_attr(study, trial, key, value) for key, value in attrs.items()
+        ):
+            handed.append(trial.number)
+    return handed
