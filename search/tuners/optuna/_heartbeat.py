@@ -31,6 +31,9 @@ INTERVAL = float(os.environ.get("SEARCH_HEARTBEAT_SECONDS", "20"))
 STALE_AFTER = 3 * INTERVAL
 """Seconds without a heartbeat after which a running trial's worker is taken for dead."""
 
+HANDED = "handed_to"
+"""User attribute of a trial :func:`hand_over` gave to a process: that process's PID."""
+
 
 class Heartbeat:
     """Beats for one running trial until :meth:`stop`."""
@@ -79,16 +82,28 @@ def _runs_here(attrs: dict[str, Any]) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] not in _GONE
 
 
-def fail_stale_trials(study: optuna.Study, grace: float) -> list[optuna.trial.FrozenTrial]:
+def _left(trial: optuna.trial.FrozenTrial, taken: frozenset[int]) -> bool:
+    """Whether :func:`hand_over` gave ``trial`` to this process, which did not take it back
+    (its tuner folder's state did not list it): no other process will."""
+    return trial.user_attrs.get(HANDED) == os.getpid() and trial.number not in taken
+
+
+def fail_stale_trials(
+    study: optuna.Study, grace: float, taken: frozenset[int] | None = None
+) -> list[optuna.trial.FrozenTrial]:
     """Mark FAIL the running trials without a heartbeat for ``grace`` seconds, and enqueue
     each one's configuration once (a retry is not retried again). Returns the failed ones.
+    With ``taken`` (the trials this process runs), a trial handed to this process that it
+    did not take back is failed too, however recent its beat.
     """
     now = time.time()
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         beat = trial.user_attrs.get("heartbeat")
         started = trial.datetime_start.timestamp() if trial.datetime_start else now
-        if now - (beat if beat is not None else started) <= grace or _runs_here(trial.user_attrs):
+        silent = now - (beat if beat is not None else started) > grace
+        left = taken is not None and _left(trial, taken)
+        if not left and (not silent or _runs_here(trial.user_attrs)):
             continue
         if not compat_optuna.fail_trial(study, trial, {"stale": True}):
             continue  # another worker failed it first
@@ -112,7 +127,7 @@ def hand_over(study: optuna.Study, owners: dict[Path, int]) -> list[int]:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         trial_id = trial.user_attrs.get("keras_tuner_trial_id", str(trial.number))
         pid = next((p for d, p in owners.items() if (d / f"trial_{trial_id}").is_dir()), None)
-        attrs = {"pid": pid, "host": host, "heartbeat": now}
+        attrs = {"pid": pid, HANDED: pid, "host": host, "heartbeat": now}
         if pid is not None and all(
             compat_optuna.set_running_attr(study, trial, key, value) for key, value in attrs.items()
         ):

@@ -141,7 +141,8 @@ class OptunaOracle(kt.Oracle):
         hand_over(self.study, owners)
 
     def _recover_stale(self) -> None:
-        for trial in fail_stale_trials(self.study, grace=STALE_AFTER):
+        taken = frozenset(ask.number for ask in self._asked.values())
+        for trial in fail_stale_trials(self.study, grace=STALE_AFTER, taken=taken):
             self.stale.append({
                 "number": trial.number,
                 "id": trial.user_attrs.get("keras_tuner_trial_id", str(trial.number)),

@@ -72,3 +72,19 @@ def test_a_resume_hands_its_interrupted_trials_to_the_processes_that_continue_th
     assert [t.number for t in fail_stale_trials(study, grace=1.0)] == [2]
     states = [t.state.name for t in study.get_trials(deepcopy=False)]
     assert states[:3] == ["RUNNING", "RUNNING", "FAIL"]
+
+
+def test_a_trial_handed_to_a_process_that_does_not_take_it_back_is_failed(tmp_path: Path) -> None:
+    """Its tuner folder's state did not list it (lost, or killed before it was written): the
+    process it went to would never run it, and the search would wait for it forever."""
+    import optuna
+
+    from search.tuners.optuna._heartbeat import fail_stale_trials, hand_over
+
+    study = optuna.create_study(storage=optuna.storages.InMemoryStorage())
+    for number in range(2):
+        study.ask().set_user_attr("keras_tuner_trial_id", str(number))
+        (tmp_path / f"trial_{number}").mkdir()
+    assert hand_over(study, {tmp_path: os.getpid()}) == [0, 1]
+    assert fail_stale_trials(study, grace=60.0) == []  # not its process: it is someone's
+    assert [t.number for t in fail_stale_trials(study, grace=60.0, taken=frozenset({0}))] == [1]
