@@ -1,5 +1,5 @@
-"""Optuna's private internals, in one place: failing another process's trial, taking up
-a running trial again, and whether a value lies in a distribution."""
+"""Optuna's private internals, in one place: failing or marking another process's trial,
+taking up a running trial again, and whether a value lies in a distribution."""
 
 from __future__ import annotations
 
@@ -39,6 +39,16 @@ def fail_trial(study: optuna.Study, frozen: FrozenTrial, user_attrs: dict[str, A
         return bool(storage.set_trial_state_values(frozen._trial_id, TrialState.FAIL))
     except RuntimeError:  # UpdateFinishedTrialError
         return False
+
+
+def set_running_attr(study: optuna.Study, frozen: FrozenTrial, key: str, value: Any) -> bool:
+    """Set a user attribute of a running trial of another process (Optuna offers no public
+    way); False when it is not running any more."""
+    try:
+        study._storage.set_trial_user_attr(frozen._trial_id, key, value)
+    except RuntimeError:  # UpdateFinishedTrialError
+        return False
+    return True
 
 
 def contains(distribution: BaseDistribution, value: Any) -> bool:

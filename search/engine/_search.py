@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
 import signal
 import subprocess
 import time
@@ -90,7 +91,12 @@ def search_trials(ctx: RunContext) -> Searched:
         progress.ends_at = tuner.search_ends_at
     _announce(ctx, clock.earlier)
     try:
-        with _workers(ctx):
+        with _workers(ctx) as workers:
+            # This process holds the run's lock: the trials the run's stopped processes left
+            # running were interrupted, and each goes to the process that continues it.
+            owners = {folder.tuner_dir: os.getpid()}
+            owners.update({folder.tuner_dir / f"worker-{k}": w.pid for k, w in enumerate(workers, 1)})
+            tuner.keep_interrupted(owners)
             time_up = _run(ctx, tuner, progress, recorder)
     except BaseException:
         with contextlib.suppress(OSError):  # the error on its way is the one to report

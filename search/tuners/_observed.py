@@ -247,6 +247,14 @@ class ObservedTuner(compat_kt.TunerHooks):
             if stop is not None:
                 stop()
 
+    def keep_interrupted(self, owners: dict[Path, int]) -> None:
+        """Called by a run's own process as it starts or resumes the search: the trials its
+        stopped processes left running go to the processes (PIDs) that take back their tuner
+        folders' trials, not failed as dead workers' (Optuna)."""
+        keep = getattr(self.oracle, "keep_interrupted", None)  # type: ignore[attr-defined]
+        if keep is not None:
+            keep(owners)
+
     def space_spent(self) -> bool:
         """Whether the oracle stopped the search for want of an untried configuration."""
         return bool(getattr(self.oracle, "space_spent", False))  # type: ignore[attr-defined]

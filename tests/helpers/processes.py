@@ -17,6 +17,12 @@ POLL_SECONDS = 0.05
 
 def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict:
     """Wait until ``done`` trials completed and another has finished an epoch, not its last."""
+    return wait_mid_trials(proc, trials_file, done)[0]
+
+
+def wait_mid_trials(proc: subprocess.Popen, trials_file: Path, done: int, processes: int = 1) -> list[dict]:
+    """Wait until ``done`` trials completed and trials of ``processes`` processes (workers)
+    have each finished an epoch, not their last; those trials."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(POLL_SECONDS)
@@ -34,8 +40,9 @@ def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict
         # Epoch states are written in the background after the epoch is recorded: kill only
         # once the file holds the recorded epoch (a kill before that redoes the epoch).
         saved = [t for t in running if t["epochs"][-1]["epoch"] - 1 in _saved(trials_file.parent, t)]
-        if sum(t["status"] == "completed" for t in trials) >= done and saved:
-            return saved[0]
+        done_now = sum(t["status"] == "completed" for t in trials) >= done
+        if done_now and len({t.get("pid") for t in saved}) >= processes:
+            return saved
     raise AssertionError(f"never saw a trial mid-way; output: {proc.communicate()[0][-2000:]}")
 
 

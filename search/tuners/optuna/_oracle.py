@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Sequence
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 import keras_tuner as kt
@@ -19,7 +20,7 @@ from search.ranking import converged_metrics, overfitting
 from search.space import Fixed, Space, comparable, space_from_hyperparameters
 from search.tuners._observed import ORACLE_FAILURE_LIMIT
 from search.tuners._seeds import offset_seed
-from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials
+from search.tuners.optuna._heartbeat import STALE_AFTER, Heartbeat, fail_stale_trials, hand_over
 from search.tuners.optuna._translate import distributions, grid, sample, unconditional
 
 IDLE_SECONDS = 1.0
@@ -133,8 +134,15 @@ class OptunaOracle(kt.Oracle):
             beat.stop()
         self._beats.clear()
 
+    def keep_interrupted(self, owners: dict[Path, int]) -> None:
+        """At a run's start or resume (not a worker's joining): the trials its stopped
+        processes left running are interrupted; each goes to the process (PID) that takes
+        back its tuner folder's trials (:func:`hand_over`), not failed as a dead worker's."""
+        hand_over(self.study, owners)
+
     def _recover_stale(self) -> None:
-        for trial in fail_stale_trials(self.study, grace=STALE_AFTER):
+        taken = frozenset(ask.number for ask in self._asked.values())
+        for trial in fail_stale_trials(self.study, grace=STALE_AFTER, taken=taken):
             self.stale.append({
                 "number": trial.number,
                 "id": trial.user_attrs.get("keras_tuner_trial_id", str(trial.number)),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from search.cli import main
-from tests.helpers.processes import wait_mid_trial
+from tests.helpers.processes import wait_mid_trial, wait_mid_trials
 
 TRAIN_SIZE = "4000"
 """Training images of these searches: epochs long enough (about two seconds) for the tests to
@@ -21,13 +21,16 @@ slow on a busy disk) and before the next ends. At 2,400 (about a second) a loade
 missed every such moment of a search about once in fifteen runs."""
 
 
-def start(tmp_path: Path, fashion_dir: Path, tuner: str, *extra: str) -> subprocess.Popen:
+def start(
+    tmp_path: Path, fashion_dir: Path, tuner: str, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "search", "run", "fashion", "--tuner", tuner,
          "--train-size", TRAIN_SIZE, "--val-size", "300", "--max-epochs", "3",
          "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
          "--results", str(tmp_path), "--name", "r", "--seed", "1", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        start_new_session=env is not None,
     )  # fmt: skip
 
 
@@ -92,6 +95,34 @@ def test_kill_9_mid_trial_then_resume(tuner: str, tmp_path: Path, fashion_dir: P
         )
         study = optuna.load_study(study_name="fashion-r", storage=storage)
         assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL])
+def test_a_resume_after_the_heartbeat_grace_continues_every_workers_trial(
+    stop: signal.Signals, tmp_path: Path, fashion_dir: Path
+) -> None:
+    """Resumed after the grace (3 s here, 60 s by default), the trials the run's worker
+    processes were training are continued from their last epochs; they were recorded failed
+    ("worker died: no heartbeat") and trained again from scratch."""
+    import time
+
+    env = {**os.environ, "SEARCH_HEARTBEAT_SECONDS": "1"}
+    extra = ("--max-trials", "6", "--pruner", "none", "--sampler", "random", "--workers", "2")
+    proc = start(tmp_path, fashion_dir, "optuna", *extra, env=env)  # a session of its own
+    folder = tmp_path / "fashion" / "r"
+    victims = wait_mid_trials(proc, folder / "trials.json", done=0, processes=2)
+    os.killpg(proc.pid, stop)  # the run's process and its worker, as Ctrl-C in a terminal
+    proc.communicate(timeout=120)
+    time.sleep(5)  # past the grace of every trial's last heartbeat
+    resumed = subprocess.run(
+        [sys.executable, "-m", "search", "resume", str(folder), "--quiet"],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    trials = {t["id"]: t for t in check_complete(folder, expected=6)}
+    for victim in victims:
+        restored = [e["epoch"] for e in trials[victim["id"]]["epochs"] if e.get("restored")]
+        assert len(restored) >= len(victim["epochs"]), trials[victim["id"]]
 
 
 def test_changed_settings_are_refused(tmp_path: Path, fashion_dir: Path, capsys) -> None:
