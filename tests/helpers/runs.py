@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from search.engine import RunRequest
 from search.storage import RunFolder
 from search.storage import _writable as writable
 
@@ -61,3 +62,14 @@ def read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
         return real(*args, dir=dir, **kwargs)
 
     monkeypatch.setattr(writable.tempfile, "TemporaryFile", refuse)
+
+
+def optuna_run(root: Path, name: str, status: str, storage: str | None = None) -> RunFolder:
+    """An Optuna run of fashion named ``name``, of ``status``, whose run.json keeps
+    ``storage`` (None: its journal) and no trial."""
+    folder = RunFolder(root / "fashion" / name)
+    folder.path.mkdir(parents=True)
+    request = RunRequest(experiment="fashion", tuner="optuna", results=root, storage=storage)
+    folder.write_meta({"experiment": "fashion", "tuner": "optuna", "status": status,
+                       "request": request.to_json(name)})  # fmt: skip
+    return folder

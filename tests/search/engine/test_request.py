@@ -11,7 +11,7 @@ from search.engine import STORAGE_ENV, RunRequest, stored_request
 from search.engine._request import infer_direction
 from search.errors import SearchError
 from search.storage import RunFolder
-from tests.helpers.runs import epochs, read_only, trial, write_run
+from tests.helpers.runs import epochs, optuna_run, read_only, trial, write_run
 
 HIGHER_IS_BETTER = (
     "val_r2_score", "val_f1_score", "val_fbeta_score", "val_iou", "val_mean_iou", "val_binary_iou",
@@ -129,13 +129,7 @@ def test_resuming_a_run_whose_space_file_is_gone_says_to_put_it_back(
 
 
 def _optuna_run(root: Path, storage: str | None, status: str = "interrupted") -> RunFolder:
-    """An interrupted Optuna run whose run.json keeps ``storage`` (None: its journal)."""
-    folder = RunFolder(root / "fashion" / "o")
-    folder.path.mkdir(parents=True)
-    request = RunRequest(experiment="fashion", tuner="optuna", results=root, storage=storage)
-    folder.write_meta({"experiment": "fashion", "tuner": "optuna", "status": status,
-                       "request": request.to_json("o")})  # fmt: skip
-    return folder
+    return optuna_run(root, "o", status, storage)
 
 
 def test_resuming_a_journal_run_in_a_database_is_refused_before_any_work(

@@ -8,18 +8,12 @@ from pathlib import Path
 import pytest
 
 from search.cli import main
-from search.engine import RunRequest
 from search.storage import RunFolder
+from tests.helpers.runs import optuna_run
 
 
 def _optuna_run(root: Path, status: str, storage: str | None = None) -> RunFolder:
-    """An Optuna run of ``status`` whose run.json keeps ``storage`` (None: its journal)."""
-    folder = RunFolder(root / "fashion" / "my run")
-    folder.path.mkdir(parents=True)
-    request = RunRequest(experiment="fashion", tuner="optuna", results=root, storage=storage)
-    folder.write_meta({"experiment": "fashion", "tuner": "optuna", "status": status,
-                       "request": request.to_json("my run")})  # fmt: skip
-    return folder
+    return optuna_run(root, "my run", status, storage)
 
 
 def test_joining_an_interrupted_run_says_how_to_resume_it_with_workers(
