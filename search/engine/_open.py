@@ -117,7 +117,7 @@ def _load_checked(p: Plan, request: RunRequest, folder: RunFolder, resuming: boo
             p.experiment.check_data(splits, request.kt_objective())
     except BaseException:  # a refusal, an interrupt: a new run leaves no folder
         if not resuming:
-            for made in (folder.path, folder.path.parent):  # the experiment's folder too
+            for made in (folder.path, *folder.path.parents[:2]):  # the experiment's, the root
                 with contextlib.suppress(OSError):
                     made.rmdir()  # only when empty: nothing of a run is lost
         raise
