@@ -28,7 +28,8 @@ def test_search_end_to_end(tuner: str, tmp_path: Path, fashion_dir: Path, capsys
     assert meta["format_version"] == 1
     assert (meta["experiment"], meta["tuner"], meta["status"]) == ("fashion", tuner, "finished")
     assert meta["budget"] == {
-        "max_trials": 2, "max_epochs": 2, "factor": 3, "profile": "cpu", "finalists": 1,
+        "max_trials": 2, "max_epochs": 2, "factor": 3 if tuner == "hyperband" else None,
+        "profile": "cpu", "finalists": 1,
         "fidelity": "epochs", "max_search_seconds": None,
     }  # fmt: skip
     assert meta["data"]["train"] == 1000 and meta["data"]["validation"] == 500

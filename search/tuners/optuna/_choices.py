@@ -157,8 +157,14 @@ def connect(url: str) -> optuna.storages.BaseStorage:
 
 
 def check_url(url: str | None) -> None:
-    """SearchError where ``url`` (a ``--storage`` value; None: none) is not a database URL or
-    its port is no number: checked before it is compared with the storage a run keeps."""
+    """Refuse a ``--storage`` value before it is compared with the storage a run keeps.
+
+    Args:
+        url: a ``--storage`` value; None: none given.
+
+    Raises:
+        SearchError: ``url`` is not a database URL, or its port is no number.
+    """
     if url is not None:
         _parsed(url)
 
