@@ -23,6 +23,7 @@ from search.experiments import refuse_search_on_import
 from search.ranking import ACCURACY_OBJECTIVES, CONVERGED_EPOCHS, TOLERANCE
 from search.storage import (
     RunFolder,
+    absolute_url,
     check_writable,
     damaged_file,
     is_masked,
@@ -163,6 +164,10 @@ class RunRequest:
     ``math.inf``: no limit; None: the budget's (``gpu``: :data:`GPU_SEARCH_SECONDS` unless
     ``max_trials`` is given; ``cpu``: no limit)."""
     command: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A relative SQLite path names a file from the current folder: the run records which.
+        object.__setattr__(self, "storage", absolute_url(self.storage))
 
     def check(self) -> None:
         """Raise SearchError for any out-of-range value, naming the option and the fix (and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 MASK = "***"
 """What stands for the password in a URL run.json keeps."""
 
@@ -47,6 +49,31 @@ def same_storage(stored: str | None, url: str | None) -> bool:
         url: the storage given to continue the run, with its password; None: none given.
 
     Returns:
-        True where both are None, or both name the same database.
+        True where both are None, or both name the same database (a relative SQLite path
+        taken from the current folder).
     """
-    return masked_url(stored) == masked_url(url)
+    return masked_url(absolute_url(stored)) == masked_url(absolute_url(url))
+
+
+def absolute_url(url: str | None) -> str | None:
+    """``url`` with a SQLite file's relative path made absolute (from the current folder), so
+    that the run records the file it opened, whatever folder it is resumed or joined from.
+
+    Args:
+        url: a database URL; None: none was given.
+
+    Returns:
+        The URL as given where it is not a SQLite file's on a relative path (or not a URL).
+    """
+    if url is None or not url.startswith("sqlite"):
+        return url
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url
+    if parsed.database in (None, "", ":memory:") or Path(parsed.database).is_absolute():
+        return url
+    return parsed.set(database=str(Path.cwd() / parsed.database)).render_as_string(hide_password=False)

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+import search
 from search.cli import main
 from search.engine import STORAGE_ENV, RunRequest, stored_request
 from search.engine._request import infer_direction
 from search.errors import SearchError
 from search.storage import RunFolder
+from tests import user_models as um
 from tests.helpers.runs import epochs, optuna_run, read_only, trial, write_run
 
 HIGHER_IS_BETTER = (
@@ -173,3 +175,23 @@ def test_a_database_in_the_environment_for_a_journal_run_is_named(
     monkeypatch.setenv(STORAGE_ENV, "sqlite:////tmp/x.db")
     with pytest.raises(SearchError, match=r"^\$SEARCH_OPTUNA_STORAGE sqlite:////tmp/x.db: .*; unset"):
         stored_request(folder)
+
+
+def test_a_relative_sqlite_storage_is_the_file_the_run_began_with_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run.json kept `sqlite:///study.db`: a resume from another folder opened a new, empty
+    study there and searched again from the start."""
+    began, elsewhere = tmp_path / "began", tmp_path / "elsewhere"
+    began.mkdir(), elsewhere.mkdir()
+    monkeypatch.chdir(began)
+    run = search.run(um.build, *um.tiny_data(), tuner="optuna", max_trials=1, max_epochs=1,
+                     storage="sqlite:///study.db", results=tmp_path, name="s", quiet=True)  # fmt: skip
+    kept = f"sqlite:///{began}/study.db"
+    assert run.meta["request"]["storage"] == kept
+    folder = RunFolder(run.folder)
+    folder.update_meta(status="interrupted")
+    monkeypatch.chdir(elsewhere)
+    assert stored_request(folder).storage == kept
+    with pytest.raises(SearchError, match="keeps its Optuna study in sqlite:///"):
+        stored_request(folder, storage="sqlite:///study.db")  # the same words, another file

@@ -3,10 +3,12 @@ and any other error let through."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import sqlalchemy.engine
 
-from search.storage import is_masked, masked_url, same_storage
+from search.storage import absolute_url, is_masked, masked_url, same_storage
 
 
 @pytest.mark.parametrize(
@@ -38,3 +40,15 @@ def test_a_storage_given_again_with_its_password_is_the_one_run_json_keeps() -> 
     assert not same_storage(kept, "postgresql+psycopg://user:secret@db:5432/other")
     assert not same_storage(None, "postgresql+psycopg://user:secret@db:5432/search")
     assert same_storage(None, None)
+
+
+def test_a_relative_sqlite_path_is_made_absolute_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert absolute_url("sqlite:///runs/study.db?timeout=5") == f"sqlite:///{tmp_path}/runs/study.db?timeout=5"
+    for kept in ("sqlite:////abs/study.db", "sqlite://", "sqlite:///:memory:", "postgresql://u:p@h/db", None):
+        assert absolute_url(kept) == kept
+    assert same_storage("sqlite:///study.db", f"sqlite:///{tmp_path}/study.db")
+    monkeypatch.chdir(tmp_path.parent)  # the same words from another folder: another file
+    assert not same_storage(f"sqlite:///{tmp_path}/study.db", "sqlite:///study.db")
