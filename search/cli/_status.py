@@ -11,7 +11,14 @@ from rich.console import Console
 from search._text import plural, resume_call, running_trials, stopped_because
 from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import missing_model, resolve_run, summarize
-from search.storage import STOPPED, FinalistFiles, RunFolder, trained_epochs, trained_seconds
+from search.storage import (
+    STOPPED,
+    FinalistFiles,
+    RunFolder,
+    live_workers,
+    trained_epochs,
+    trained_seconds,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,7 +60,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         console.print(f"  {info['status']}: {reason}")
     elif info["status"] == STOPPED:
         command = resume_call(folder.path, meta.get("request") or {})
-        console.print(f"  its process ended unannounced; resume with: {command}")
+        after = "once its workers end (or you stop them), " if live_workers(folder.path) else ""
+        console.print(f"  its process ended unannounced; {after}resume with: {command}")
     live = info["status"] == "running"
     running = running_trials(counts.get("running", 0), live)
     console.print(
@@ -69,6 +77,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             + (f", GPU {t['gpu']}" if t.get("gpu") is not None else "") + ")"
             for t in still_running
         ))  # fmt: skip
+    workers = live_workers(folder.path)
+    if workers:
+        console.print("  workers running: " + ", ".join(f"{k} (PID {pid})" for k, pid in workers.items()))
     best = info["best"]
     objective = info["objective"]
     if best is None:

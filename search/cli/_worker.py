@@ -25,7 +25,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("run", type=path_word, help="run folder or name")
     p.add_argument("--results", type=path_value, default=Path("results"), help="results root")
-    p.add_argument("--index", type=int, help="worker number (default: from the process id)")
+    p.add_argument(
+        "--index",
+        type=int,
+        help="worker number: it names the worker's tuner folder (default: the lowest free one;"
+        " a worker started again within 60 s takes back the trial it left)",
+    )
     p.add_argument("--storage", help="the run's database URL with its password, if it has one")
     add_backend(p)
     add_common(p)
@@ -43,10 +48,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if args.index is not None and args.index < 0:
         raise SearchError(f"--index ({args.index}) must be at least 0; give each worker its own number")
     folder = resolve_run(args.run, args.results)
-    index = args.index if args.index is not None else os.getpid()
     from search.gpus import PINNED
 
-    ran = run_worker(folder, index, console, quiet=args.quiet, storage=args.storage)
+    index, ran = run_worker(folder, args.index, console, quiet=args.quiet, storage=args.storage)
     gpu = os.environ.get(PINNED)
     pinned = f" (GPU {gpu})" if gpu else ""
     console.print(f"worker {index}{pinned}: {plural(ran, 'trial')} run on {folder.path}")

@@ -17,6 +17,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
+import keras
 import keras_tuner as kt
 from rich.console import Console
 
@@ -38,7 +39,7 @@ from search.errors import RunFolderError, SearchError, option
 from search.experiments import UserHyperModel
 from search.gpus import worker_env
 from search.space import space_from_dict
-from search.storage import RunFolder, is_masked
+from search.storage import SPAWNED_LOG, RunFolder, WorkerSlot, is_masked
 from search.tracking import tracking_observers
 from search.tuners import Observer, SearchTimeUp, offset_seed
 
@@ -76,7 +77,7 @@ def spawn_workers(
     env = {**os.environ, **({STORAGE_ENV: storage} if storage else {})}
     procs = []
     for offset, index in enumerate(range(first_index, first_index + count)):
-        log = open(folder.path / f"worker-{index}.log", "ab")
+        log = open(folder.path / SPAWNED_LOG.format(index), "ab")
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "search", "worker", str(folder.path), "--index", str(index),
              "--quiet"],
@@ -109,27 +110,38 @@ def wait_workers(procs: list[subprocess.Popen], stop: bool = False, timeout: flo
 
 
 def run_worker(
-    folder: RunFolder, index: int, console: Console, quiet: bool = True,
+    folder: RunFolder, index: int | None, console: Console, quiet: bool = True,
     storage: str | None = None,
-) -> int:
-    """Join the search of ``folder`` as worker ``index`` until its budget or time limit is spent.
+) -> tuple[int, int]:
+    """Join the search of ``folder`` as a worker until its budget or time limit is spent.
 
     Args:
         folder: a running ``--tuner optuna`` run.
-        index: this worker's index: it seeds its sampler and names its tuner folder.
+        index: this worker's index: it seeds its sampler and names its tuner folder; None: the
+            lowest free one (:class:`~search.storage.WorkerSlot`), the same after a restart.
         console: where the search's lines are printed (the caller prints the closing one).
         quiet: print nothing.
         storage: the database URL with its password; None: $SEARCH_OPTUNA_STORAGE, else run.json's.
 
     Returns:
-        How many trials this worker ran.
+        This worker's index, and how many trials it ran.
 
     Raises:
-        SearchError: the run is not an Optuna one, not running, or keeps its storage URL without
-            the password and none was given.
-        RunFolderError: run.json holds no request to rebuild the search from.
+        SearchError: the run is not an Optuna one, not running, trains on another Keras
+            backend, or keeps its storage URL without the password and none was given.
+        RunFolderError: run.json holds no request to rebuild the search from, or another
+            running worker holds ``index``.
     """
     meta, request = _joined(folder, storage)
+    with WorkerSlot(folder.path, index) as held:
+        return held, _work(folder, held, meta, request, console, quiet)
+
+
+def _work(
+    folder: RunFolder, index: int, meta: dict[str, Any], request: RunRequest, console: Console,
+    quiet: bool,
+) -> int:
+    """Run trials of the joined search as worker ``index``; how many it ran."""
     space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
     p = plan(request, space)
     # The run folder is where this worker found it, whatever --results said at the start.
@@ -198,6 +210,12 @@ def _joined(folder: RunFolder, storage: str | None) -> tuple[dict[str, Any], Run
         raise SearchError(f"{folder.path}: the run is {meta.get('status')}; nothing to join")
     if "request" not in meta:
         raise RunFolderError(f"{folder.run_file}: holds no request to rebuild the search from")
+    trained_on = meta.get("versions", {}).get("keras_backend")
+    if trained_on is not None and trained_on != keras.backend.backend():
+        raise SearchError(
+            f"{folder.path}: the run trains on Keras' {trained_on} backend, this worker on"
+            f" {keras.backend.backend()}; start it with {option('backend')} {trained_on}"
+        )
     stored = meta["request"].get("storage")
     url = storage or os.environ.get(STORAGE_ENV) or stored
     refuse_other_storage(folder, stored, url, given=storage is not None)

@@ -2,7 +2,17 @@
 
 from search.storage._atomic import replace_synced, utc_now, write_atomic, write_json
 from search.storage._finalists import FINALISTS_DIR, FinalistFiles, trained_epochs, trained_seconds
-from search.storage._lock import ENDED, LOCK_FD_ENV, STOPPED, RunLock, lock_holder, run_state
+from search.storage._lock import (
+    ENDED,
+    LOCK_FD_ENV,
+    SPAWNED_LOG,
+    STOPPED,
+    RunLock,
+    WorkerSlot,
+    live_workers,
+    lock_holder,
+    run_state,
+)
 from search.storage._run import (
     ARRAYS_DIR,
     EXPORT_FILE,
@@ -26,7 +36,7 @@ from search.storage._schema import (
     SpaceMeta,
     tracked_objective,
 )
-from search.storage._urls import MASK, is_masked, masked_url, same_storage
+from search.storage._urls import MASK, absolute_url, is_masked, masked_url, same_storage
 from search.storage._writable import check_writable
 
 __all__ = [
@@ -38,6 +48,7 @@ __all__ = [
     "LOCK_FD_ENV",
     "MASK",
     "RUN_FILE",
+    "SPAWNED_LOG",
     "STOPPED",
     "BudgetMeta",
     "DataMeta",
@@ -48,11 +59,14 @@ __all__ = [
     "RunLock",
     "RunMeta",
     "SpaceMeta",
+    "WorkerSlot",
+    "absolute_url",
     "check_writable",
     "damaged_file",
     "enclosing_run",
     "find_runs",
     "is_masked",
+    "live_workers",
     "lock_holder",
     "masked_url",
     "not_a_run",

@@ -58,13 +58,20 @@ class RunLock:
         self._fd = fd
 
     def check_free(self) -> None:
-        """Raise RunFolderError now if another process holds the lock: before slow work
-        (loading data) that the lock's holder makes pointless. Takes nothing."""
+        """Raise RunFolderError now if another process holds the lock, or a worker still runs
+        on the run: before slow work (loading data) that they make pointless. Takes nothing."""
         if self._inherited_fd() is not None:
             return
         holder = _probe(self.path)
         if holder is not None:
             raise self._held_by(holder)
+        workers = live_workers(self.path.parent)
+        if workers:
+            index, pid = next(iter(workers.items()))
+            raise RunFolderError(
+                f"{self.path.parent}: worker {index} (PID {pid}) still runs on this run; wait for"
+                " it to finish or stop it first"
+            )
 
     def _take(self, fd: int) -> None:
         """Lock ``fd`` or close it and raise RunFolderError naming the holder's PID."""
@@ -118,6 +125,95 @@ class RunLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+WORKER_LOCK = ".worker-{}.lock"
+"""A worker's lock file in the run folder, by its index: held while the worker runs."""
+SPAWNED_LOG = "worker-{}.log"
+"""The log of a worker that ``run --workers`` started, by its index: its index is that run's."""
+
+
+class WorkerSlot:
+    """A worker's index on a run, held with an exclusive ``flock`` on ``<run>/.worker-K.lock``
+    while the worker runs: no two live processes share an index, hence a tuner folder.
+
+    Without an index given, the lowest free one from 1 is taken, skipping those of the
+    workers ``run --workers`` starts (they have a ``worker-K.log``); a worker restarted after
+    Ctrl-C so takes its old index back, and with it the trial it left in its tuner folder.
+    """
+
+    def __init__(self, run_dir: Path, index: int | None = None) -> None:
+        self.run_dir = run_dir
+        self.given = index
+        self.index = -1
+        """The index held (after :meth:`acquire`)."""
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self.given is not None:
+            if not self._try(self.given):
+                holder = _probe(self._path(self.given)) or "unknown"
+                raise RunFolderError(
+                    f"{self.run_dir}: worker index {self.given} is taken by a running worker (PID"
+                    f" {holder}); give another --index, or leave --index out to take a free one"
+                )
+            return
+        index = 1
+        while (self.run_dir / SPAWNED_LOG.format(index)).exists() or not self._try(index):
+            index += 1
+
+    def _path(self, index: int) -> Path:
+        return self.run_dir / WORKER_LOCK.format(index)
+
+    def _try(self, index: int) -> bool:
+        """Take index ``index`` if no live process holds it; whether it was taken."""
+        fd = open_lock_file(self._path(index))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd, self.index = fd, index
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> int:
+        self.acquire()
+        return self.index
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
+
+
+def live_workers(run_dir: Path) -> dict[int, int]:
+    """The workers running on the run on any machine that shares its folder's locks.
+
+    Args:
+        run_dir: the run folder; nothing is locked.
+
+    Returns:
+        Each live worker's index and PID (-1 where its lock file names none).
+    """
+    live = {}
+    for path in run_dir.glob(WORKER_LOCK.format("*")):
+        index = path.name.removeprefix(".worker-").removesuffix(".lock")
+        holder = _probe(path) if index.isdigit() else None
+        if holder is not None:
+            live[int(index)] = int(holder) if holder.isdigit() else -1
+    return dict(sorted(live.items()))
 
 
 def check_lock_file(path: Path) -> None:

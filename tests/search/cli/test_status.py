@@ -1,15 +1,17 @@
-"""``search status`` on a run whose final step (a retrain, a finalist) is in training."""
+"""``search status`` on a run whose final step (a retrain, a finalist) is in training, or
+whose workers run on."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from search.cli import main
-from search.storage import FinalistFiles, RunLock
+from search.storage import FinalistFiles, RunLock, WorkerSlot
 from tests.helpers.runs import epochs, trial, write_run
 
 
@@ -128,3 +130,19 @@ def test_the_newest_run_is_the_last_created_not_the_last_written(tmp_path: Path,
     assert main(["status", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "newer" in out and "older" not in out, out
+
+
+def test_status_lists_the_live_workers_and_waits_for_them_before_a_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """After a kill -9 of the run's process a worker it started trains on; status said only
+    "stopped" and advised a resume, which would have started a worker on its folder."""
+    folder = write_run(tmp_path, "orphans", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    with WorkerSlot(folder.path, 2):
+        assert main(["status", str(folder.path)]) == 0
+        out = capsys.readouterr().out
+    assert f"  workers running: 2 (PID {os.getpid()})\n" in out
+    assert "ended unannounced; once its workers end (or you stop them), resume with:" in out
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "workers running" not in out and "ended unannounced; resume with:" in out

@@ -1,14 +1,22 @@
-"""Joining a run as a worker: refused, before any work, where there is nothing to join or
-the storage given is not the run's."""
+"""Joining a run as a worker: refused, before any work, where there is nothing to join, the
+storage or backend given is not the run's, or the index is a live worker's; and joining again."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import keras
 import pytest
 
 from search.cli import main
-from search.storage import RunFolder
+from search.storage import RunFolder, WorkerSlot
+from tests.helpers.processes import wait_mid_trials
 from tests.helpers.runs import optuna_run
 
 
@@ -52,3 +60,74 @@ def test_a_worker_given_a_url_whose_port_is_no_number_is_told_so_without_its_pas
         "error: --storage '...@h:x/pk': its port is not a number; give host:PORT (an IPv6 host in"
         " brackets: [::1]:5432), e.g. postgresql+psycopg://user:password@host:5432/dbname\n"
     )
+
+
+def test_a_worker_on_another_keras_backend_than_the_runs_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Its trials would have trained on another backend than the run's others."""
+    folder = _optuna_run(tmp_path, "running")
+    other = "jax" if keras.backend.backend() == "tensorflow" else "tensorflow"
+    folder.update_meta(versions={"keras_backend": other})
+    assert main(["worker", str(folder.path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder.path}: the run trains on Keras' {other} backend, this worker on"
+        f" {keras.backend.backend()}; start it with --backend {other}\n"
+    )
+    assert not list(folder.path.glob(".worker-*"))
+
+
+def test_a_worker_given_the_index_of_a_live_one_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two workers of one index would write one tuner folder."""
+    folder = _optuna_run(tmp_path, "running")
+    with WorkerSlot(folder.path, 1):
+        assert main(["worker", str(folder.path), "--index", "1"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder.path}: worker index 1 is taken by a running worker (PID {os.getpid()});"
+        " give another --index, or leave --index out to take a free one\n"
+    )
+    assert not (folder.path / "tuner").exists()
+
+
+def test_a_worker_started_again_after_ctrl_c_takes_back_its_trial(
+    tmp_path: Path, fashion_dir: Path
+) -> None:
+    """Its default index was its PID: started again, it used a new tuner folder, and its trial
+    was failed as a dead worker's a minute later and trained again from scratch."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "search", "run", "fashion", "--tuner", "optuna", "--max-trials", "6",
+         "--sampler", "random", "--pruner", "none", "--train-size", "4000", "--val-size", "300",
+         "--max-epochs", "3", "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
+         "--results", str(tmp_path), "--name", "w", "--seed", "1", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    folder = tmp_path / "fashion" / "w"
+    deadline = time.monotonic() + 120
+    while run.poll() is None and time.monotonic() < deadline and not _says_running(folder):
+        time.sleep(0.1)
+    join = [sys.executable, "-m", "search", "worker", str(folder), "--quiet"]
+    worker = subprocess.Popen(join, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    mid = wait_mid_trials(worker, folder / "trials.json", done=0, processes=2)
+    victim = next(t for t in mid if t["pid"] == worker.pid)
+    worker.send_signal(signal.SIGINT)
+    out, _ = worker.communicate(timeout=120)
+    assert worker.returncode == 130, out
+    again = subprocess.run(join, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.startswith("worker 1: "), again.stdout
+    out, _ = run.communicate(timeout=300)
+    assert run.returncode == 0, out
+    trials = {t["id"]: t for t in json.loads((folder / "trials.json").read_text())["trials"]}
+    assert len(trials) == 6 and {t["status"] for t in trials.values()} == {"completed"}
+    restored = [e["epoch"] for e in trials[victim["id"]]["epochs"] if e.get("restored")]
+    assert len(restored) >= len(victim["epochs"]), trials[victim["id"]]
+
+
+def _says_running(folder: Path) -> bool:
+    """Whether the run.json in ``folder`` says the run is running (a worker may join)."""
+    try:
+        return json.loads((folder / "run.json").read_text())["status"] == "running"
+    except (OSError, ValueError, KeyError):
+        return False
