@@ -165,10 +165,6 @@ class RunRequest:
     ``max_trials`` is given; ``cpu``: no limit)."""
     command: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        # A relative SQLite path names a file from the current folder: the run records which.
-        object.__setattr__(self, "storage", absolute_url(self.storage))
-
     def check(self) -> None:
         """Raise SearchError for any out-of-range value, naming the option and the fix (and
         for a search started by a script imported for its objects)."""
@@ -341,7 +337,7 @@ class RunRequest:
         for key in ("space", "data_dir"):  # absolute: a resume may start in another folder
             out[key] = None if out[key] is None else str(Path(out[key]).resolve())
         out["warm_start"] = [str(Path(folder).resolve()) for folder in self.warm_start]
-        out["storage"] = masked_url(self.storage)
+        out["storage"] = masked_url(absolute_url(self.storage))  # the file a relative SQLite path names
         out["track"] = [_masked_track(value) for value in self.track]
         if self.max_search_time == math.inf:  # JSON has no infinity
             out["max_search_time"] = NO_LIMIT
