@@ -109,9 +109,7 @@ class RunLock:
             self._fd, self._inherited = None, False
             return
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)  # a clean exit leaves no PID to "take over"
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            _let_go(self._fd)
             self._fd = None
 
     def __enter__(self) -> RunLock:
@@ -180,9 +178,7 @@ class WorkerSlot:
 
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            _let_go(self._fd)
             self._fd = None
 
     def __enter__(self) -> int:
@@ -262,6 +258,14 @@ def _probe(path: Path) -> str | None:
         return None
     finally:
         os.close(fd)
+
+
+def _let_go(fd: int) -> None:
+    """Unlock and close the lock file open at ``fd``, emptied first: a clean exit leaves no
+    PID to "take over"."""
+    os.ftruncate(fd, 0)
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
 
 
 def _read_pid(fd: int) -> str:
