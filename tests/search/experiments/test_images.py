@@ -129,3 +129,24 @@ def test_a_class_left_with_too_few_readable_images_is_refused(flat_dir: Path) ->
         " (train, validation and test take one each): replace or remove the damaged files"
     )
 
+
+def test_data_warnings_are_lines_in_run_and_export(
+    flat_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A cache folder that cannot be written and a skipped image: one line each, in the run
+    and in export (which loads the data again), never Python's warning with its source line."""
+    monkeypatch.setenv("SEARCH_CACHE_DIR", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("not a folder")
+    (flat_dir / CLOTHES[0] / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated jpeg")
+    results = tmp_path / "r"
+    args = [*TINY[:8], "--image-size", "32", "--no-retrain"]
+    assert main(["run", "images", "--data-dir", str(flat_dir), "--results", str(results),
+                 "--name", "w", *args]) == 0  # fmt: skip
+    assert main(["export", str(results / "images" / "w"), "--retrain-max-epochs", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "", err
+    warned = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 4, out  # the run's two, the export's two
+    cache = f"warning: could not cache the decoded images in {tmp_path / 'a-file' / 'images'} (NotADir"
+    assert sum(line.startswith(cache) for line in warned) == 2, warned
+    assert sum(line.startswith("warning: skipped 1 unreadable image(s)") for line in warned) == 2, warned
