@@ -12,24 +12,37 @@ from search.data._arrays import (
 from search.data._clothing import check_clothing_dir, load_clothing
 from search.data._dataset import Splits
 from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
-from search.data._folders import ImageFolders, SkippedImagesWarning, load_image_folders, scan
+from search.data._folders import (
+    DataWarning,
+    ImageFolders,
+    SkippedImagesWarning,
+    UncachedImagesWarning,
+    load_image_folders,
+    scan,
+)
 from search.data._idx import read_idx
 from search.data._images import load_images
 from search.data._inputs import Inputs, form_words, join, parts, row_shape, row_shapes, rows, single, take
+from search.data._pixels import IMAGE_MODES, deep_gray, is_deep_gray
 from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
 
 __all__ = [
     "CLASS_NAMES",
     "DEFAULT_VAL_SIZE",
+    "IMAGE_MODES",
     "ArrayData",
+    "DataWarning",
     "ImageFolders",
     "Inputs",
     "SkippedImagesWarning",
     "Splits",
+    "UncachedImagesWarning",
     "array_splits",
     "check_clothing_dir",
     "class_names",
+    "deep_gray",
     "form_words",
+    "is_deep_gray",
     "join",
     "load_arrays",
     "load_clothing",

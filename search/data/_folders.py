@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -22,21 +23,32 @@ from pathlib import Path
 
 import numpy as np
 
-from search.cache import cache_dir
-from search.errors import DataError
+from search._text import plural
+from search.cache import CACHE_ENV, cache_dir
+from search.data._pixels import deep_gray, is_deep_gray
+from search.errors import DataError, option
 from search.storage import write_atomic
 
 SPLITS = ("train", "validation", "test")
 SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 SKIPPED_SHOWN = 3
 """How many skipped images a warning names."""
 
 
-class SkippedImagesWarning(UserWarning):
+class DataWarning(UserWarning):
+    """Something about the data that does not stop the run: the engine says it in a line of
+    its progress (``warning: ...``), not as Python's warning with its source line."""
+
+
+class SkippedImagesWarning(DataWarning):
     """Some image files could not be read and were left out."""
+
+
+class UncachedImagesWarning(DataWarning):
+    """The decoded images could not be cached: every run decodes them again."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +81,13 @@ def scan(root: Path, fix: str) -> ImageFolders:
         The class names (train's folders, sorted) and each split's (file, label) list.
 
     Raises:
-        DataError: ``root`` or a split is missing, there are fewer than 2 classes, the class
-            lists differ between splits, or a class has no images in train.
+        DataError: ``root`` or a split is missing, it holds other folders beside the splits,
+            there are fewer than 2 classes, the class lists differ between splits, or a class
+            has no images in train.
     """
     if not root.is_dir():
         raise DataError(f"{root}: no such folder; {fix}")
+    _refuse_other_folders(root)
     missing = [s for s in SPLITS if not (root / s).is_dir()]
     if missing:
         raise DataError(
@@ -107,16 +121,79 @@ def scan(root: Path, fix: str) -> ImageFolders:
     return ImageFolders(root, tuple(names), files)
 
 
+def _refuse_other_folders(root: Path) -> None:
+    """DataError where ``root`` holds, beside split folders, other folders (not hidden ones,
+    such as ``.git``): class folders there would be left out of every split."""
+    others = sorted(
+        p.name for p in root.iterdir()
+        if p.is_dir() and p.name not in SPLITS and not p.name.startswith(".")
+    )  # fmt: skip
+    if others:
+        present = [s for s in SPLITS if (root / s).is_dir()]
+        raise DataError(
+            f"{root}: holds the split folder(s) {', '.join(present)} and other folders"
+            f" ({', '.join(others[:SKIPPED_SHOWN])}{', ...' if len(others) > SKIPPED_SHOWN else ''}),"
+            f" whose images no split would use; move them into {'/, '.join(SPLITS)}/, or, for one"
+            f" folder of class folders, rename the classes named {', '.join(present)}"
+        )
+
+
+def check_memory(root: Path, count: int, size: int) -> None:
+    """DataError where ``count`` images decoded at ``size`` x ``size`` (RGB, uint8) would
+    not fit in this machine's memory: decoding holds them twice (the images, then their
+    array), so more than half of it is refused now, not by the system killing the process.
+
+    Args:
+        root: the data folder, for the message.
+        count: how many images will be decoded.
+        size: the side, in pixels, of each.
+
+    Raises:
+        DataError: naming the size, the memory needed and the machine's, and the fix.
+    """
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no such figure on this system: not checked
+        return
+    needed = count * size * size * 3
+    if memory > 0 and needed * 2 > memory:
+        raise DataError(
+            f"{option('image_size')} {size}: the {count} images of {root} would take"
+            f" {needed / 2**30:,.1f} GiB decoded at {size}x{size}, more than half of this machine's"
+            f" {memory / 2**30:,.1f} GiB of memory (decoding holds them twice); use a smaller"
+            f" {option('image_size')}"
+        )
+
+
 def _decode(path: Path, size: int) -> np.ndarray | str:
-    """The image as (size, size, 3) uint8, or the reason it cannot be read."""
+    """The image as (size, size, 3) uint8, or the reason it cannot be read: 16-bit gray
+    scaled to 8 bits (Pillow's own conversion clips it, nearly all white), an image of more
+    pixels than Pillow's limit against decompression bombs refused as ``predict`` refuses it."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as opened:
-            image = opened.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
-            return np.asarray(image, dtype=np.uint8)
+            limit = Image.MAX_IMAGE_PIXELS
+            if limit and opened.width * opened.height > limit:
+                return _too_large(opened.width * opened.height, limit)
+            if is_deep_gray(opened.mode):
+                image = Image.fromarray(deep_gray(np.asarray(opened), opened.mode, 3))
+            else:
+                image = opened.convert("RGB")
+            return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        return _too_large(int(found[1]) if found else None, Image.MAX_IMAGE_PIXELS)
     except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
         return f"{type(exc).__name__}: {exc}"
+
+
+def _too_large(pixels: int | None, limit: int | None) -> str:
+    """Why an image of ``pixels`` is skipped, over Pillow's ``limit``."""
+    return (
+        f"{f'{pixels:,}' if pixels else 'more'} pixels, more than {limit or 0:,} (Pillow's limit,"
+        " against decompression bombs): resize it"
+    )
 
 
 def _cache_file(folders: ImageFolders, split: str, size: int) -> Path:
@@ -145,8 +222,7 @@ def decode_split(folders: ImageFolders, split: str, size: int, workers: int | No
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # a damaged cache is rebuilt below
     entries = folders.files[split]
-    with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 2) * 2)) as pool:
-        decoded = list(pool.map(lambda entry: _decode(entry[0], size), entries))
+    decoded = _decode_all(entries, size, workers)
     keep = [i for i, image in enumerate(decoded) if isinstance(image, np.ndarray)]
     kept = set(keep)
     skipped = [(str(entries[i][0]), str(decoded[i])) for i in range(len(entries)) if i not in kept]
@@ -157,8 +233,25 @@ def decode_split(folders: ImageFolders, split: str, size: int, workers: int | No
         cache.parent.mkdir(parents=True, exist_ok=True)
         _write_npz(cache, result)
     except OSError as exc:  # a read-only home: work on without the cache
-        warnings.warn(f"could not cache decoded images in {cache.parent}: {exc}", stacklevel=2)
+        warnings.warn(
+            f"could not cache the decoded images in {cache.parent} ({type(exc).__name__}:"
+            f" {exc.strerror or exc}), so every run decodes them again; set ${CACHE_ENV} to a"
+            " folder you can write",
+            UncachedImagesWarning,
+            stacklevel=2,
+        )
     return result
+
+
+def _decode_all(entries: list[tuple[Path, int]], size: int, workers: int | None) -> list[np.ndarray | str]:
+    """:func:`_decode` of every entry, in threads; Pillow's warning of an image past its
+    limit kept out (:func:`_decode` skips it, saying why)."""
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 2) * 2)) as pool:
+            return list(pool.map(lambda entry: _decode(entry[0], size), entries))
 
 
 def _write_npz(path: Path, split: DecodedSplit) -> None:
@@ -196,9 +289,11 @@ def load_image_folders(
         The folders :func:`scan` found, and each split's decoded images by split name.
 
     Raises:
-        DataError: :func:`scan`'s, or a class has no readable image left in train.
+        DataError: :func:`scan`'s, a class has no readable image left in train, validation
+            has no readable image, or the images would not fit in memory at ``size``.
     """
     folders = scan(root, fix)
+    check_memory(root, sum(len(folders.files[s]) for s in SPLITS), size)
     splits = {split: decode_split(folders, split, size) for split in SPLITS}
     skipped = [item for split in SPLITS for item in splits[split].skipped]
     warn_skipped(root, skipped, sum(len(folders.files[s]) for s in SPLITS))
@@ -208,5 +303,12 @@ def load_image_folders(
         raise DataError(
             f"{root / 'train' / empty[0]}: none of its images could be read; replace or"
             " remove the damaged files"
+        )
+    validation = splits["validation"]
+    if not len(validation.y):
+        unread = f" ({plural(len(validation.skipped), 'unreadable file')})" if validation.skipped else ""
+        raise DataError(
+            f"{root / 'validation'}: no images{unread}; every trial is scored on them: put images"
+            " of each class in its class folders"
         )
     return folders, splits

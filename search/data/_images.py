@@ -13,6 +13,7 @@ from search.data._folders import (
     SPLITS,
     SUFFIXES,
     ImageFolders,
+    check_memory,
     decode_split,
     load_image_folders,
     warn_skipped,
@@ -24,6 +25,8 @@ TEST_SHARE = 0.15
 VAL_SHARE = 0.15
 """A folder without splits of its own: these shares of each class are held out."""
 FLAT = "all"
+MIN_PER_CLASS = 3
+"""Images a class of one folder needs: train, validation and test take one each."""
 
 
 def has_splits(root: Path) -> bool:
@@ -66,8 +69,10 @@ def load_images(
         skipped = sum(len(s.skipped) for s in decoded.values())
     else:
         folders = _scan_flat(root, fix)
+        check_memory(root, len(folders.files[FLAT]), image_size)
         flat = decode_split(folders, FLAT, image_size)
         warn_skipped(root, flat.skipped, len(folders.files[FLAT]))
+        _check_readable(folders, flat.y)
         parts = _split_flat(flat.x, flat.y, seed)
         skipped = len(flat.skipped)
     x_train, y_train = subset(parts[0], parts[1], train_size, seed, option("train_size"))
@@ -96,24 +101,39 @@ def _scan_flat(root: Path, fix: str) -> ImageFolders:
         found = sorted(
             p for p in (root / name).iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
         )  # fmt: skip
-        if len(found) < 3:
+        if len(found) < MIN_PER_CLASS:
             raise DataError(
-                f"{root / name}: {len(found)} images; a class needs at least 3 (train,"
+                f"{root / name}: {len(found)} images; a class needs at least {MIN_PER_CLASS} (train,"
                 " validation and test take one each)"
             )
         files.extend((p, label) for p in found)
     return ImageFolders(root, tuple(names), {FLAT: files})
 
 
+def _check_readable(folders: ImageFolders, labels: np.ndarray) -> None:
+    """DataError where unreadable images left a class fewer than the 3 images a split of
+    one folder gives train, validation and test one each."""
+    found = np.bincount(labels, minlength=len(folders.class_names))
+    files = np.bincount([label for _, label in folders.files[FLAT]], minlength=len(folders.class_names))
+    for name, readable, total in zip(folders.class_names, found, files):
+        if readable < MIN_PER_CLASS:
+            raise DataError(
+                f"{folders.root / name}: {readable} of its {total} images could be read; a class needs"
+                f" at least {MIN_PER_CLASS} (train, validation and test take one each): replace or"
+                " remove the damaged files"
+            )
+
+
 def _split_flat(
     x: np.ndarray, y: np.ndarray, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Train, validation and test of one folder's images, each class in proportion."""
+    """Train, validation and test of one folder's images, each class in proportion and in
+    each of them (a class of few images among large ones would round to none)."""
     classes = len(np.unique(y))
     test_n = max(classes, round(len(y) * TEST_SHARE))
-    rest, test = split_off(y, test_n, seed)
+    rest, test = split_off(y, test_n, seed, at_least=1)
     val_n = max(classes, round(len(y) * VAL_SHARE))
-    train, val = split_off(y[rest], val_n, seed + 1)
+    train, val = split_off(y[rest], val_n, seed + 1, at_least=1)
     train, val = rest[train], rest[val]
     return x[train], y[train], x[val], y[val], x[test], y[test]
 
@@ -121,9 +141,9 @@ def _split_flat(
 def subset(
     x: np.ndarray, y: np.ndarray, size: int | None, seed: int, option: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A stratified, seeded subset of ``size`` rows (all of them when None)."""
+    """A stratified, seeded subset of ``size`` rows (all of them when None), every class in it."""
     if size is None or size == len(x):
         return x, y
     check_size(size, y, option, ", the images there")
-    index = np.sort(stratified_indices(y, size, seed))
+    index = np.sort(stratified_indices(y, size, seed, at_least=1))
     return x[index], y[index]

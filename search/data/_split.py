@@ -15,16 +15,19 @@ DEFAULT_VAL_SIZE = 10000
 (Fashion-MNIST's: as many as its test set)."""
 
 
-def stratified_indices(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
+def stratified_indices(labels: np.ndarray, size: int, seed: int, at_least: int = 0) -> np.ndarray:
     """Indices of ``size`` items with class proportions as in ``labels``, in random order.
 
-    Each class gets its proportional share rounded down; the remainder goes to the classes
-    with the largest fractional shares (ties to the smaller label), so counts are exact.
+    Each class gets its proportional share rounded down, at least ``at_least`` items (those
+    it has, if fewer); the remainder goes to the classes with the largest fractional shares
+    (ties to the smaller label), and what a small class's minimum took over ``size`` comes
+    off the largest shares, so counts are exact.
 
     Args:
         labels: the class label of each item.
-        size: how many items to choose.
+        size: how many items to choose (at least ``at_least`` per class).
         seed: the seed of the choice and its order.
+        at_least: the fewest items of each class chosen (a small class's share would round to 0).
 
     Returns:
         ``size`` distinct indices into ``labels``, shuffled.
@@ -38,11 +41,13 @@ def stratified_indices(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     classes, counts = np.unique(labels, return_counts=True)
     quotas = counts * size / n
-    take = np.floor(quotas).astype(int)
+    take = np.maximum(np.floor(quotas).astype(int), np.minimum(at_least, counts))
     remainder = size - take.sum()
     order = sorted(range(len(classes)), key=lambda i: (-(quotas[i] - take[i]), classes[i]))
-    for i in order[:remainder]:
+    for i in order[: max(remainder, 0)]:
         take[i] += 1
+    while take.sum() > size:  # the minimum of small classes: the largest shares give it back
+        take[int(np.argmax(take))] -= 1
     chosen = [
         rng.permutation(np.flatnonzero(labels == cls))[:k]
         for cls, k in zip(classes, take)
@@ -72,7 +77,7 @@ def check_size(size: int, labels: np.ndarray, option: str, where: str = "", *, s
 
 
 def split_off(
-    labels: np.ndarray, size: int, seed: int
+    labels: np.ndarray, size: int, seed: int, at_least: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hold out a stratified ``size``-item split (:func:`stratified_indices`).
 
@@ -80,11 +85,12 @@ def split_off(
         labels: the class label of each item.
         size: how many items to hold out.
         seed: the seed of the split (``seed + 1`` shuffles the rest).
+        at_least: the fewest items of each class held out.
 
     Returns:
         (rest, held_out): the indices of the remaining items, shuffled, and of those held out.
     """
-    held = stratified_indices(labels, size, seed)
+    held = stratified_indices(labels, size, seed, at_least)
     mask = np.ones(len(labels), dtype=bool)
     mask[held] = False
     rest = np.flatnonzero(mask)

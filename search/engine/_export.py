@@ -20,7 +20,7 @@ from search._text import plural, resume_call
 from search.data import Splits, class_names, missing_arrays, row_shape, single
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
-from search.engine._plan import final_setup, final_training, plan
+from search.engine._plan import final_setup, final_training, load_data, plan
 from search.engine._precision import precision
 from search.engine._records import tidy
 from search.engine._request import RunRequest, check_stored, refuse_gone_data, refuse_moved
@@ -121,7 +121,7 @@ def export_run(
             _check_values(folder, best, space)
             if not quiet:
                 console.print(f"loading {p.experiment.name} data…")
-            splits = p.experiment.load(p.data)
+            splits = load_data(p, p.data, Say(console, quiet))
             _check_same_data(folder, splits)
             hypermodel = p.experiment.hypermodel(space, splits, p.model)
             final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)

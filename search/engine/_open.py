@@ -4,14 +4,13 @@ and run.json written (or updated) once the run's lock is held."""
 from __future__ import annotations
 
 import contextlib
-import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
 from search import tuners
-from search.data import Inputs, SkippedImagesWarning, Splits, row_shape, row_shapes, rows, save_arrays
+from search.data import Inputs, Splits, row_shape, row_shapes, rows, save_arrays
 from search.engine._context import Say
-from search.engine._plan import Plan, check_resumable, check_same_data, final_training
+from search.engine._plan import Plan, check_resumable, check_same_data, final_training, load_data
 from search.engine._request import RunRequest
 from search.engine._versions import package_versions
 from search.errors import option
@@ -94,25 +93,11 @@ def _claim(folder: RunFolder) -> None:
         raise NameTaken(folder.path.name) from None
 
 
-def _load_saying_skipped(p: Plan, say: Say) -> Splits:
-    """The experiment's data; the images it skipped as unreadable said in a line of
-    progress (``warning: skipped ...``), not as Python's warning with its source line."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SkippedImagesWarning)
-        splits = p.experiment.load(p.data)
-    for warning in caught:
-        if issubclass(warning.category, SkippedImagesWarning):
-            say(f"warning: {warning.message}")
-        else:  # not this project's: shown as it would have been
-            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
-    return splits
-
-
 def _load_checked(p: Plan, request: RunRequest, folder: RunFolder, resuming: bool, say: Say) -> Splits:
     """The experiment's data, checked against its model before any trial; a new run on
     arrays keeps them in its folder for other processes."""
     try:
-        splits = _load_saying_skipped(p, say)
+        splits = load_data(p, p.data, say)
         if p.experiment.check_data is not None:
             p.experiment.check_data(splits, request.kt_objective())
     except BaseException:  # a refusal, an interrupt: a new run leaves no folder

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from rich.console import Console
 from hypermodels import DataFidelity
 from search import experiments, tuners
 from search._text import duration_words, resume_call
-from search.data import Splits
+from search.data import DataWarning, Splits
 from search.engine._precision import has_gpu, policy_for
 from search.engine._request import (
     FACTOR,
@@ -534,6 +535,27 @@ def check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> 
         )
 
 
+def load_data(p: Plan, data: DataOptions, say: Callable[[str], object]) -> Splits:
+    """The experiment's data; what it warns about them (images skipped as unreadable, a
+    cache it could not write) said once each in a line of progress (``warning: ...``), not
+    as Python's warning with its source line."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        splits = p.experiment.load(data)
+    said: set[str] = set()
+    for warning in caught:
+        if not issubclass(warning.category, DataWarning):  # not this project's: shown as it would have been
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        elif str(warning.message) not in said:
+            said.add(str(warning.message))
+            say(f"warning: {warning.message}")
+    return splits
+
+
+def _silent(line: str) -> None:
+    """Say nothing: a quiet run."""
+
+
 def final_setup(
     p: Plan, splits: Splits, hypermodel: Any, best: dict[str, Any], console: Console, quiet: bool
 ) -> tuple[Splits, Any]:
@@ -547,7 +569,7 @@ def final_setup(
         return splits, hypermodel
     if not quiet:
         console.print(f"loading the images at {size}x{size} for the final model…")
-    final_splits = p.experiment.load(replace(p.data, image_size=size))
+    final_splits = load_data(p, replace(p.data, image_size=size), _silent if quiet else console.print)
     return final_splits, p.experiment.hypermodel(p.space, final_splits, p.model)
 
 
@@ -556,6 +578,6 @@ __all__ = [
     "DEFAULT_BUDGET",
     "GPU_FINALISTS",
     "Plan",
-    "budget_profile", "check_resumable", "check_same_data", "final_setup", "final_training",
+    "budget_profile", "check_resumable", "check_same_data", "final_setup", "final_training", "load_data",
     "own_final_step", "plan",
 ]

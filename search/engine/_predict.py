@@ -14,6 +14,7 @@ import numpy as np
 
 from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
 from search._text import one_line
+from search.data import IMAGE_MODES, deep_gray, is_deep_gray
 from search.engine._export import EXPORT_FILE
 from search.engine._saved import check_archive
 from search.errors import RunFolderError, SearchError
@@ -98,11 +99,6 @@ IMAGE_FILES = "give image files Pillow reads: PNG, JPEG, BMP, GIF, TIFF, WebP, .
 """What ``predict`` takes, for its errors."""
 
 
-IMAGE_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
-OPAQUE = 255
-"""Pillow's mode for an image of each number of channels a model may take."""
-
-
 def read_image(path: Path, channels: int) -> np.ndarray:
     """The image as uint8 (height, width, channels): grayscale, with alpha, RGB or RGBA, as
     the model takes (``channels``: a key of :data:`IMAGE_MODES`)."""
@@ -114,8 +110,8 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
-                if image.mode.startswith("I") or image.mode == "F":
-                    return _deep_gray(np.asarray(image), image.mode, channels)
+                if is_deep_gray(image.mode):
+                    return deep_gray(np.asarray(image), image.mode, channels)
                 return np.asarray(image.convert(IMAGE_MODES[channels]), dtype=np.uint8)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         size = re.search(r"\((\d+) pixels\)", str(exc))
@@ -145,27 +141,6 @@ def _not_an_image(path: Path) -> str:
         return "no such file"
     what = "an empty file (0 bytes)" if empty else "not an image (Pillow knows no image format in it)"
     return f"{what}; {IMAGE_FILES}"
-
-
-def _deep_gray(pixels: np.ndarray, mode: str, channels: int) -> np.ndarray:
-    """A grayscale image of 16-bit pixels (Pillow's ``I;16`` modes, or ``I`` holding values
-    past 255) or of floats in [0, 1] (``F``) as 8-bit pixels, scaled (Pillow's own
-    conversion clips them: nearly all white, or all black), as ``channels`` take it (RGB
-    repeats the gray; an alpha channel is opaque)."""
-    values = np.nan_to_num(pixels.astype(np.float64))
-    high = float(values.max()) if values.size else 0.0
-    if mode == "F":
-        scale = 1 / 255 if high <= 1 else 1
-    else:
-        scale = 257 if mode.startswith("I;16") or high > 255 else 1
-    gray = np.clip(np.round(values / scale), 0, 255).astype(np.uint8)
-    if channels == 1:
-        return gray
-    alpha = IMAGE_MODES[channels].endswith("A")
-    color = np.repeat(gray[..., None], channels - alpha, axis=-1)
-    if alpha:
-        color = np.concatenate([color, np.full_like(color[..., :1], OPAQUE)], axis=-1)
-    return color
 
 
 def classify(model: Any, class_names: list[str], path: Path, top: int) -> list[tuple[str, float]]:

@@ -61,8 +61,9 @@ def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None
                 f" among {', '.join(bases)}; fix the base with {option('fix')} base=NAME"
             )
         if not weights.is_file():
+            what = "a folder, not a weights file" if weights.is_dir() else "no such file"
             raise SearchError(
-                f"{option('weights')} {weights}: no such file; give a weights file of {bases[0]} without"
+                f"{option('weights')} {weights}: {what}; give a weights file of {bases[0]} without"
                 f" its top (e.g. saved with base.save_weights), {option('weights')} imagenet, or"
                 f" {option('weights')} none"
             )

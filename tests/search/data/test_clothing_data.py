@@ -108,3 +108,89 @@ def test_subsets_are_stratified_and_the_full_set_kept(clothing_dir: Path) -> Non
         load_clothing(clothing_dir, 32, train_size=99)
     with pytest.raises(DataError, match=rf"^val_size \(2\) {each}"):
         load_clothing(clothing_dir, 32, val_size=2)
+
+
+def test_a_16_bit_grayscale_image_keeps_its_shades(clothing_dir: Path) -> None:
+    """Pillow's own conversion of 16-bit gray to RGB clips it (nearly all white): the search
+    must train on the shades that ``predict`` reads from the same file."""
+    from PIL import Image
+
+    from search.data._folders import decode_split
+
+    ramp = np.linspace(0, 65535, 24 * 24).reshape(24, 24).astype(np.uint16)
+    Image.fromarray(ramp).save(clothing_dir / "train" / "hat" / "deep.png")
+    folders = scan(clothing_dir, FIX)
+    index = [path.name for path, _ in folders.files["train"]].index("deep.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        decoded = decode_split(folders, "train", 24)
+    row = index - sum(1 for path, _ in folders.files["train"][:index] if path.name == "broken.jpg")
+    image = decoded.x[row]
+    assert image.shape == (24, 24, 3)
+    np.testing.assert_allclose(image[..., 0], np.round(ramp / 257), atol=2)
+
+
+def test_an_image_past_pillows_pixel_limit_is_skipped_saying_its_size(
+    clothing_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past Pillow's limit it warns (printed with its source line), past twice that it raises
+    its own error (a traceback): either way the image is skipped, its size the reason."""
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3000)
+    Image.new("RGB", (60, 60)).save(clothing_dir / "train" / "hat" / "warned.png")  # 3,600 pixels
+    Image.new("RGB", (80, 80)).save(clothing_dir / "train" / "pants" / "raised.png")  # 6,400
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, splits = load_image_folders(clothing_dir, 24, FIX)
+    assert [w.category for w in caught] == [SkippedImagesWarning], [str(w.message) for w in caught]
+    reasons = {Path(path).name: reason for path, reason in splits["train"].skipped}
+    assert reasons["warned.png"] == (
+        "3,600 pixels, more than 3,000 (Pillow's limit, against decompression bombs): resize it"
+    )
+    assert reasons["raised.png"].startswith("6,400 pixels, more than 3,000")
+    assert len(splits["train"].y) == 30
+
+
+def test_other_folders_beside_the_splits_are_refused(clothing_dir: Path) -> None:
+    """Class folders beside train/ validation/ test/ would be left out of every split;
+    hidden folders (a git clone's .git) are not data."""
+    (clothing_dir / ".git").mkdir()
+    assert scan(clothing_dir, FIX).class_names == ("hat", "pants", "shoes")
+    (clothing_dir / "socks").mkdir()
+    with pytest.raises(DataError) as caught:
+        scan(clothing_dir, FIX)
+    assert str(caught.value) == (
+        f"{clothing_dir}: holds the split folder(s) train, validation, test and other folders"
+        " (socks), whose images no split would use; move them into train/, validation/, test/,"
+        " or, for one folder of class folders, rename the classes named train, validation, test"
+    )
+
+
+def test_a_validation_split_without_images_is_refused(clothing_dir: Path) -> None:
+    """Every trial is scored on validation: none there is refused before the search, not
+    failed trial by trial."""
+    for image in (clothing_dir / "validation").glob("*/*"):
+        image.write_bytes(b"not an image")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        with pytest.raises(DataError, match=r"validation: no images \(12 unreadable files\); every trial"):
+            load_image_folders(clothing_dir, 24, FIX)
+
+
+def test_images_that_would_not_fit_in_memory_are_refused_before_decoding(
+    clothing_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A huge --image-size: refused in one line, not killed by the system mid-decoding."""
+    from search.data import _folders
+
+    pages = {"SC_PHYS_PAGES": 2**18, "SC_PAGE_SIZE": 4096}  # a machine of 1 GiB
+    monkeypatch.setattr(_folders.os, "sysconf", pages.__getitem__)
+    monkeypatch.setattr(_folders, "decode_split", lambda *a: pytest.fail("decoded"))
+    with pytest.raises(DataError) as caught:
+        load_image_folders(clothing_dir, 2048, FIX)
+    assert str(caught.value) == (
+        f"image_size 2048: the 55 images of {clothing_dir} would take 0.6 GiB decoded at"
+        " 2048x2048, more than half of this machine's 1.0 GiB of memory (decoding holds them"
+        " twice); use a smaller image_size"
+    )

@@ -252,6 +252,7 @@ def test_a_missing_data_folder_is_said_before_the_weights_are_fetched(tmp_path: 
     ("extra", "message"),
     [
         (["--fix", "base=mobilenet_v2", "--weights", "/no/such.weights.h5"], "no such file"),
+        (["--fix", "base=mobilenet_v2", "--weights", "__DIR__"], "__DIR__: a folder, not a weights file"),
         (["--weights", "__FILE__"], "one weights file fits one base"),
         (["--fix", "base=efficientnet_b0", "--weights", "__FILE__"], "not loadable into efficientnet_b0"),
         (["--fix", "base=xception", "--weights", "none", "--image-size", "40"], "xception needs at least 71"),
@@ -264,7 +265,8 @@ def test_weights_and_size_errors(
 
     weights = tmp_path / "mobilenet_v2_notop.weights.h5"
     BASES["mobilenet_v2"].create(32, None).save_weights(weights)
-    extra = [str(weights) if e == "__FILE__" else e for e in extra]
+    extra = [str(weights) if e == "__FILE__" else str(tmp_path) if e == "__DIR__" else e for e in extra]
+    message = message.replace("__DIR__", str(tmp_path))
     results = tmp_path / "results"
     assert main(["run", "clothing", "--tuner", "random", *extra, "--data-dir", str(clothing_dir),
                  "--results", str(results)]) == 2  # fmt: skip

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
 
 from search.cli import main
-from search.data import load_images
+from search.data import SkippedImagesWarning, load_images
 from search.errors import DataError
 from tests.conftest import CLOTHES, write_image_folders
 
@@ -99,3 +100,53 @@ def test_transfer_options_refused_name_where_they_apply(flat_dir: Path, tmp_path
     assert "images with --model transfer" in err, err
     assert main(["run", "fashion", "--image-size", "32", "--tuner", "random", "--results", results]) == 2
     assert "image-folder experiments (clothing, images)" in capsys.readouterr().err
+
+
+def test_a_small_class_gets_images_in_every_split(flat_dir: Path) -> None:
+    """A class of 3 images beside classes of 12 (its share of the held-out 15 % rounds to 0):
+    train, validation and test each get one, as the refusal of fewer than 3 says; a
+    --train-size subset keeps it too."""
+    small = flat_dir / CLOTHES[2]
+    for image in sorted(small.iterdir())[3:]:
+        image.unlink()
+    splits = load_images(flat_dir, 16, "fix", seed=0)
+    for labels in (splits.y_train, splits.y_val, splits.y_test):
+        assert (labels == 2).sum() >= 1, labels
+    assert sorted(set(load_images(flat_dir, 16, "fix", train_size=5).y_train.tolist())) == [0, 1, 2]
+
+
+def test_a_class_left_with_too_few_readable_images_is_refused(flat_dir: Path) -> None:
+    """Files enough, images not: a class whose images are (nearly) all damaged would have no
+    image in some split, the model an output it never learns."""
+    for image in sorted((flat_dir / CLOTHES[1]).iterdir())[2:]:
+        image.write_bytes(b"not an image")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        with pytest.raises(DataError) as caught:
+            load_images(flat_dir, 16, "fix")
+    assert str(caught.value) == (
+        f"{flat_dir / CLOTHES[1]}: 2 of its 12 images could be read; a class needs at least 3"
+        " (train, validation and test take one each): replace or remove the damaged files"
+    )
+
+
+def test_data_warnings_are_lines_in_run_and_export(
+    flat_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A cache folder that cannot be written and a skipped image: one line each, in the run
+    and in export (which loads the data again), never Python's warning with its source line."""
+    monkeypatch.setenv("SEARCH_CACHE_DIR", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("not a folder")
+    (flat_dir / CLOTHES[0] / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated jpeg")
+    results = tmp_path / "r"
+    args = [*TINY[:8], "--image-size", "32", "--no-retrain"]
+    assert main(["run", "images", "--data-dir", str(flat_dir), "--results", str(results),
+                 "--name", "w", *args]) == 0  # fmt: skip
+    assert main(["export", str(results / "images" / "w"), "--retrain-max-epochs", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert err == "", err
+    warned = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert len(warned) == 4, out  # the run's two, the export's two
+    cache = f"warning: could not cache the decoded images in {tmp_path / 'a-file' / 'images'} (NotADir"
+    assert sum(line.startswith(cache) for line in warned) == 2, warned
+    assert sum(line.startswith("warning: skipped 1 unreadable image(s)") for line in warned) == 2, warned
