@@ -60,7 +60,8 @@ def drive_isolated(
 
     Raises:
         SearchError: a trial process was killed by a signal (the run is kept, resumable).
-        SearchInterrupted: a signal came between two trial processes (recorded in run.json).
+        SearchInterrupted: a signal came between two trial processes, or while one started
+            (recorded in run.json).
     """
     started_at = time.time()
     try:
@@ -88,6 +89,9 @@ def drive_isolated(
                 )
             if signals:  # the trial ended before its process saw the signal: stop here
                 raise _stopped_between(folder, signals[0], started_at)
+    if signals and folder.read_meta().get("status") == "running":
+        # The process stopped while it was starting (importing Keras): it recorded nothing.
+        raise _stopped_between(folder, signals[0], started_at)
     if code < 0:
         name = signal.Signals(-code).name
         hint = " (out of memory?)" if -code == signal.SIGKILL else ""

@@ -415,7 +415,8 @@ def _differences(meta: dict[str, Any], p: Plan, request: RunRequest) -> list[str
         differences.append(f"{option('max_search_time')} {_limits(old_budget['max_search_seconds'], limit)}")
     stored_request = meta.get("request") or {}
     unused = () if stored_request.get("retrain", True) or request.retrain else tuple(RETRAIN_DEFAULTS)
-    for key in ("seed", "objective", "train_size", "val_size", "image_size", "weights", *_FINAL_STEP):
+    kept = ("seed", "objective", "train_size", "val_size", "image_size", "weights", "precision")
+    for key in (*kept, *_FINAL_STEP):
         if (key, getattr(request, key)) in (("retrain_from", "auto"), ("retrain_max_epochs", None)):
             continue  # the default: the run goes on as it began (own_final_step)
         if key in stored_request and key not in unused and stored_request[key] != getattr(request, key):

@@ -76,6 +76,21 @@ def test_sigint_stops_an_isolated_search_which_resumes(tmp_path: Path, fashion_d
     assert len({t["pid"] for t in trials}) == 4
 
 
+def test_sigint_while_a_trial_process_starts_is_recorded(
+    tmp_path: Path, fashion_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A Ctrl-C while the trial process imports Keras ends it before it records anything
+    (it prints "interrupted", exit 130): the run is still recorded as interrupted, with the
+    resume call, not left "running" as if its process had died unannounced."""
+    stopped = (130, 0.5, 100.0, [signal.SIGINT])
+    monkeypatch.setattr("search.engine._isolate._run_child", lambda *args, **kwargs: stopped)
+    assert main(_args(fashion_dir, tmp_path)) == 130
+    assert "resume with: python -m search resume" in capsys.readouterr().err
+    meta = json.loads((tmp_path / "fashion" / "iso" / "run.json").read_text())
+    assert meta["status"] == "interrupted", meta
+    assert meta["reason"].startswith("SIGINT: stopped after 0 trials"), meta
+
+
 def test_isolate_refuses_workers(tmp_path: Path, capsys) -> None:
     code = main(["run", "fashion", "--tuner", "optuna", "--isolate", "--workers", "2",
                  "--results", str(tmp_path)])  # fmt: skip

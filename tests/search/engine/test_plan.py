@@ -195,6 +195,23 @@ def test_a_run_goes_on_with_its_own_schedule_unless_another_is_asked_for(tmp_pat
         check_resumable(folder, meta, p, asked)
 
 
+def test_a_run_continued_with_another_precision_is_refused(tmp_path: Path) -> None:
+    """Its trials so far trained under the policy it began with (run.json's request keeps
+    it, and ``resume`` takes it from there): another one given to the same name is named,
+    not taken for the trials left while run.json's request goes on saying the first."""
+    request = RunRequest(experiment="fashion", tuner="random", max_trials=2, max_epochs=1, budget="cpu",
+                         finalists=1, results=tmp_path, name="r1")  # fmt: skip
+    p = plan(request)
+    meta = {"experiment": "fashion", "tuner": "random", "status": "interrupted",
+            "space": {"fingerprint": p.space.fingerprint(), "params": p.space.to_dict()},
+            "budget": {"max_trials": 2, "max_epochs": 1, "factor": 3},
+            "request": request.to_json("r1")}  # fmt: skip
+    folder = RunFolder(tmp_path / "fashion" / "r1")
+    check_resumable(folder, meta, p, request)
+    with pytest.raises(SearchError, match=r"other settings \(precision auto -> mixed\)"):
+        check_resumable(folder, meta, p, replace(request, precision="mixed"))
+
+
 def test_a_run_goes_on_with_the_length_its_plan_gave_its_final_trainings(tmp_path: Path) -> None:
     """A run stores its final trainings' length as planned (fashion on the cpu: a cosine
     of 10): continued without ``retrain_max_epochs``, it keeps it, whatever the default
