@@ -55,12 +55,13 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     state = info["status"] + (f" (PID {info['pid']})" if info["pid"] else "")
     console.print(f"run {folder.path}")
     console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
+    workers = live_workers(folder.path)
     reason = stopped_because(meta, info["status"])
     if reason:
         console.print(f"  {info['status']}: {reason}")
     elif info["status"] == STOPPED:
         command = resume_call(folder.path, meta.get("request") or {})
-        after = "once its workers end (or you stop them), " if live_workers(folder.path) else ""
+        after = "once its workers end (or you stop them), " if workers else ""
         console.print(f"  its process ended unannounced; {after}resume with: {command}")
     live = info["status"] == "running"
     running = running_trials(counts.get("running", 0), live)
@@ -77,7 +78,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             + (f", GPU {t['gpu']}" if t.get("gpu") is not None else "") + ")"
             for t in still_running
         ))  # fmt: skip
-    workers = live_workers(folder.path)
     if workers:
         console.print("  workers running: " + ", ".join(f"{k} (PID {pid})" for k, pid in workers.items()))
     best = info["best"]
