@@ -102,7 +102,8 @@ def run_finalists(
     baseline = next((f for f in summaries if f.get("baseline") and "failure" not in f), None)
     if baseline is not None and math.isfinite(leader["val_score"]) and math.isfinite(baseline["val_score"]):
         sign = 1 if monitor.direction == "max" else -1
-        final["gain_over_baseline"] = round(sign * (leader["val_score"] - baseline["val_score"]), 5)
+        gain = round(sign * (leader["val_score"] - baseline["val_score"]), 5)
+        final["gain_over_baseline"] = gain + 0.0  # a minimized objective's tie: 0.0, not -0.0
     return chosen, final
 
 

@@ -31,6 +31,7 @@ from search.engine._request import (
 from search.engine._warm import load_warm_start
 from search.errors import RunFolderError, SearchError, option
 from search.experiments import DataOptions, ModelOptions
+from search.ranking import CONVERGED_EPOCHS
 from search.space import Space
 from search.storage import RunFolder, masked_url, same_storage
 from search.tuners.optuna import JOURNAL_FILE
@@ -127,7 +128,11 @@ def plan(
         fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
     )  # fmt: skip
     backend.check(options, budget)
-    _check_workers(request, backend, budget, resumed=RunFolder(run_dir).exists())
+    resumed = RunFolder(run_dir).exists()
+    _check_workers(request, backend, budget, resumed)
+    if not resumed:  # a run already on disk goes on as it began
+        _check_converged(request, budget)
+        _check_precision(request)
     _check_factor(request, backend)
     _check_model_options(request, experiment)
     data, model = _data_options(request, experiment, profile), _model_options(request, experiment)
@@ -312,6 +317,32 @@ def _check_workers(
             f" {option('workers')} {budget.max_trials}, or more {option('max_trials')}"
         )
     check_cores(request)
+
+
+def _check_converged(request: RunRequest, budget: tuners.Budget) -> None:
+    """The rule averages a trial's last ``--converged-epochs``: more than a trial trains
+    would average every epoch, the first ones included (the default, 3, holds for short
+    budgets too: a trial of fewer epochs averages them all)."""
+    if request.converged_epochs <= max(budget.max_epochs, CONVERGED_EPOCHS):
+        return
+    given = "" if request.max_epochs else " (the budget's)"
+    raise SearchError(
+        f"{option('converged_epochs')} {request.converged_epochs} averages each trial's last"
+        f" {request.converged_epochs} epochs, but a trial trains at most {option('max_epochs')}"
+        f" {budget.max_epochs}{given}: give {option('converged_epochs')} {budget.max_epochs} or less,"
+        f" or more {option('max_epochs')}"
+    )
+
+
+def _check_precision(request: RunRequest) -> None:
+    """float16 is computed in software on a CPU: measured 50x slower than float32 there."""
+    if request.precision != "float16" or has_gpu():
+        return
+    raise SearchError(
+        f"{option('precision')} float16 is for GPUs without bfloat16, and Keras sees no GPU here:"
+        f" on a CPU float16 trains about 50x slower than float32; leave out {option('precision')}"
+        " (float32 on a CPU)"
+    )
 
 
 def _check_factor(request: RunRequest, backend: tuners.Backend) -> None:

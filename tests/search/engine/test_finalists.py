@@ -208,6 +208,16 @@ def test_no_gain_is_stated_over_a_baseline_without_a_score(tmp_path: Path) -> No
     assert line is not None and "nan" not in line, line
 
 
+def test_a_baseline_chosen_on_a_loss_gains_zero_not_minus_zero(tmp_path: Path) -> None:
+    """A minimized objective's tie was negated into -0.0, written so in run.json."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, finalists=2,
+                     objective="val_loss", retrain_max_epochs=1, results=tmp_path, quiet=True)  # fmt: skip
+    final = run.meta["final"]
+    assert [f["baseline"] for f in final["finalists"]] == [True]
+    assert '"gain_over_baseline": 0.0' in (run.folder / "run.json").read_text()
+
+
 class NoneScoredAtFullFidelity(BaselineUnscoredAtFullFidelity):
     every = True
 

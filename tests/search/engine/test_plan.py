@@ -307,3 +307,39 @@ def test_the_same_name_with_another_optuna_storage_is_refused(tmp_path: Path) ->
     with pytest.raises(SearchError) as caught:
         check_resumable(folder, journal, p, request)
     assert f"other settings (storage optuna.journal -> {kept});" in str(caught.value)
+
+
+@pytest.mark.parametrize(("given", "trains"), [({"max_epochs": 4}, "max_epochs 4"),
+                                               ({}, "max_epochs 6 \\(the budget's\\)")])  # fmt: skip
+def test_converged_epochs_beyond_a_trials_epochs_are_refused(
+    tmp_path: Path, given: dict, trains: str
+) -> None:
+    """Averaging more epochs than a trial trains averages the first, unconverged ones too:
+    the run went on with a rule other than the one asked for."""
+    request = RunRequest(experiment="fashion", tuner="random", converged_epochs=9, results=tmp_path, **given)
+    with pytest.raises(SearchError, match=rf"^converged_epochs 9 averages each trial's last 9 epochs, but a"
+                       rf" trial trains at most {trains}: give converged_epochs [46] or less, or more"
+                       r" max_epochs$"):  # fmt: skip
+        plan(request)
+    assert plan(replace(request, converged_epochs=given.get("max_epochs", 6))).budget.max_epochs >= 4
+    assert plan(replace(request, converged_epochs=3, max_epochs=1)).budget.max_epochs == 1  # the default
+
+
+def test_float16_without_a_gpu_is_refused(tmp_path: Path) -> None:
+    """float16 is emulated on a CPU (50x float32's time on this machine's TensorFlow): a run
+    asked for it trained for hours; the machines of these tests have no GPU."""
+    request = RunRequest(experiment="fashion", tuner="random", precision="float16", results=tmp_path)
+    with pytest.raises(SearchError, match=r"^precision float16 is for GPUs without bfloat16, and Keras sees"
+                       r" no GPU here: on a CPU float16 trains about 50x slower than float32; leave out"
+                       r" precision \(float32 on a CPU\)$"):  # fmt: skip
+        plan(request)
+    plan(replace(request, precision="mixed"))
+
+
+def test_a_run_on_disk_keeps_its_converged_epochs_and_precision(tmp_path: Path) -> None:
+    """The checks are a new run's: one already on disk (begun on a GPU, or before them) goes on."""
+    request = RunRequest(experiment="fashion", tuner="random", converged_epochs=9, max_epochs=4,
+                         precision="float16", results=tmp_path, name="r1")  # fmt: skip
+    (tmp_path / "fashion" / "r1").mkdir(parents=True)
+    RunFolder(tmp_path / "fashion" / "r1").write_meta({"experiment": "fashion", "status": "interrupted"})
+    assert plan(request).budget.max_epochs == 4
