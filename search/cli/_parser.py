@@ -4,6 +4,8 @@ exiting."""
 from __future__ import annotations
 
 import argparse
+import difflib
+import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -39,11 +41,27 @@ class Parser(argparse.ArgumentParser):
     ) -> tuple[Any, list[str]]:
         """argparse's parse, but a first word that names no subcommand is refused in
         :attr:`stray_word`'s words where it is set."""
-        words = [a for a in (sys.argv[1:] if args is None else args) if not a.startswith("-")]
+        given = list(sys.argv[1:] if args is None else args)
+        words = [a for a in given if not a.startswith("-")]
         commands = [a.choices for a in self._actions if a.nargs == argparse.PARSER]
         if self.stray_word is not None and words and commands and words[0] not in (commands[0] or {}):
             self.error(self.stray_word(words[0]))
+        if not commands:  # a subcommand's own parser: every option given is one of its own
+            self._refuse_unknown_options(given)
         return super().parse_known_args(args, namespace)
+
+    def _refuse_unknown_options(self, given: list[str]) -> None:
+        """A ``--word`` this command lacks, named with the closest one it has. argparse named
+        none (``unrecognized arguments``, under the top command's usage), or a required one
+        it then missed (``--tunr random``: "required: --tuner")."""
+        options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+        for word in itertools.takewhile(lambda w: w != "--", given):
+            name = word.split("=", 1)[0]
+            if not name.startswith("--") or any(o.startswith(name) for o in options):
+                continue  # a value, an option, or argparse's abbreviation of one
+            close = difflib.get_close_matches(name, options, n=1)
+            fix = f"did you mean {close[0]}?" if close else f"see {self.prog} --help"
+            self.error(f"unknown option {name}: {fix}")
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.short_usage()}\n{self.prog}: error: {message}\n")

@@ -216,6 +216,25 @@ def test_usage_error_prints_the_usage_line_and_the_error(capsys) -> None:
     assert error == "search run: error: the following arguments are required: --tuner"
 
 
+@pytest.mark.parametrize(("argv", "error"), [
+    (["run", "fashion", "--tunr", "random"],
+     "search run: error: unknown option --tunr: did you mean --tuner?"),
+    (["run", "fashion", "--tuner", "random", "--max-trails=3"],
+     "search run: error: unknown option --max-trails: did you mean --max-trials?"),
+    (["status", "--zzz"], "search status: error: unknown option --zzz: see search status --help"),
+    (["spaces", "show", "fashion", "--quite"],
+     "search spaces show: error: unknown option --quite: did you mean --quiet?"),
+])  # fmt: skip
+def test_an_unknown_option_is_named_with_the_closest_one(argv: list[str], error: str, capsys) -> None:
+    """argparse said "required: --tuner" for a misspelt --tuner, and "unrecognized
+    arguments" under the top command's usage for another, naming no option to use."""
+    assert main(argv) == 2
+    usage, said = capsys.readouterr().err.splitlines()
+    assert usage.startswith(f"usage: search {argv[0]}") and said == error
+    assert main(["run", "fashion", "--tuner", "random", "--max-tri", "x"]) == 2  # an abbreviation
+    assert "argument --max-trials: invalid" in capsys.readouterr().err
+
+
 def test_spaces_show(capsys) -> None:
     assert main(["spaces", "show", "fashion"]) == 0
     out = capsys.readouterr().out
