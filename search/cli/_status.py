@@ -11,6 +11,7 @@ from rich.console import Console
 from search._text import plural, resume_call, running_trials, stopped_because
 from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import missing_model, resolve_run, summarize
+from search.ranking import CHOSE
 from search.storage import (
     STOPPED,
     FinalistFiles,
@@ -92,7 +93,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         )
     chosen = (meta.get("best") or {}).get("rule")
     if chosen:
-        console.print(f"  {chosen}")
+        console.print(f"  {_choice_words(chosen, meta)}")
     for line in (_finalists_line(folder, meta, live), _retrain_line(folder, meta, live)):
         if line:
             console.print(line)
@@ -107,6 +108,19 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if gone:
         console.print(f"  {gone}")
     return 0
+
+
+def _choice_words(rule: str, meta: dict[str, Any]) -> str:
+    """The rule's sentence; while finalists are still to choose, it is the search's first,
+    not the run's choice."""
+    finalists = (meta.get("budget") or {}).get("finalists") or 1
+    if finalists <= 1 or meta.get("final") or not rule.startswith(CHOSE):
+        return rule
+    trial, _, details = rule.removeprefix(CHOSE).partition(": ")
+    return (
+        f"In the search, trial {trial} ranked first: {details.rstrip('.')}; the finalists choose"
+        " at full fidelity."
+    )
 
 
 def _disk_line(folder: RunFolder, meta: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ overfits least comes first. Any other objective ranks by its own best value.
 
 from search.ranking._rule import (
     ACCURACY_OBJECTIVES,
+    CHOSE,
     RULE,
     TOLERANCE,
     Choice,
@@ -33,6 +34,7 @@ from search.ranking._table import (
 
 __all__ = [
     "ACCURACY_OBJECTIVES",
+    "CHOSE",
     "CONVERGED_EPOCHS",
     "HP_PREFIX",
     "METRIC_COLUMNS",

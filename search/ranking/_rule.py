@@ -9,6 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+CHOSE = "Chose trial "
+"""How a choice's sentence begins (``Chose trial 3: ...``), before the trial's id."""
+
+
 TOLERANCE = 0.005
 """The rule's default tolerance (``--tolerance``): a converged validation accuracy this
 close to the best one counts as accurate enough."""
@@ -105,7 +109,7 @@ class Choice:
     def sentence(self) -> str:
         """The choice in a line; its accuracies are converged ones (the mean of the epochs
         up to the best), not the best epoch's."""
-        return f"Chose trial {self.trial}: {self.details()}"
+        return f"{CHOSE}{self.trial}: {self.details()}"
 
     def details(self) -> str:
         """The chosen trial's scores, e.g. "converged val acc 0.921 (best 0.924), gap 0.012
@@ -254,7 +258,7 @@ class ValueChoice:
         return math.nan
 
     def sentence(self) -> str:
-        return f"Chose trial {self.trial}: {self.details()}"
+        return f"{CHOSE}{self.trial}: {self.details()}"
 
     def details(self) -> str:
         return f"{self.objective} {self.value:.4g} (the best; {self.why})"

@@ -146,3 +146,23 @@ def test_status_lists_the_live_workers_and_waits_for_them_before_a_resume(
     assert main(["status", str(folder.path)]) == 0
     out = capsys.readouterr().out
     assert "workers running" not in out and "ended unannounced; resume with:" in out
+
+
+def test_the_searchs_first_is_not_called_the_choice_while_finalists_train(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Status printed "Chose trial 1" before the finalists had chosen, which may be another."""
+    folder = write_run(tmp_path, "f", [trial("0", epochs((0.9, 0.8, 1, 1))),
+                                       trial("1", epochs((0.95, 0.9, 1, 1)))], "interrupted")  # fmt: skip
+    meta = folder.read_meta()
+    rule = "Chose trial 1: converged val acc 0.900 (best 0.900), gap 0.050."
+    budget = {**meta["budget"], "finalists": 2}
+    folder.write_meta({**meta, "budget": budget, "best": {"trial": "1", "rule": rule}})
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "Chose" not in out, out
+    assert ("In the search, trial 1 ranked first: converged val acc 0.900 (best 0.900), gap 0.050; the"
+            " finalists choose at full fidelity.") in " ".join(out.split()), out  # fmt: skip
+    folder.write_meta({**folder.read_meta(), "budget": {**meta["budget"], "finalists": 1}})
+    assert main(["status", str(folder.path)]) == 0
+    assert rule in " ".join(capsys.readouterr().out.split())  # one finalist: the search's choice is the run's
