@@ -20,7 +20,7 @@ from search._text import plural, resume_call
 from search.data import Splits, class_names, missing_arrays, row_shape, single
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
-from search.engine._plan import final_setup, final_training, load_data, plan
+from search.engine._plan import Plan, code_edited, final_setup, final_training, load_data, plan
 from search.engine._precision import precision
 from search.engine._records import tidy
 from search.engine._request import RunRequest, check_stored, refuse_gone_data, refuse_moved
@@ -119,6 +119,7 @@ def export_run(
             trials = folder.read_trials()
             best = _chosen(folder, trials, request, trial)
             _check_values(folder, best, space)
+            _say_edited(folder, p, best["id"], Say(console, quiet))
             if not quiet:
                 console.print(f"loading {p.experiment.name} data…")
             splits = load_data(p, p.data, Say(console, quiet))
@@ -150,6 +151,13 @@ def export_run(
         output, best["id"], final, row_shape(final_splits.x_train), names,
         takes_images=bool(names),
     )  # fmt: skip
+
+
+def _say_edited(folder: RunFolder, p: Plan, trial: str, say: Say) -> None:
+    """Where the user's file was edited since the run: the export builds from it as it is."""
+    edited = code_edited(folder.read_meta(), p.experiment)
+    if edited:
+        say(f"warning: {edited}: the export builds trial {trial}'s model from the file as it is now")
 
 
 def _load_trained(file: Path, hypermodel: Any) -> keras.Model:

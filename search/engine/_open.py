@@ -7,10 +7,17 @@ import contextlib
 from dataclasses import dataclass, replace
 from typing import Any
 
-from search import tuners
+from search import experiments, tuners
 from search.data import Inputs, Splits, row_shape, row_shapes, rows, save_arrays
 from search.engine._context import Say
-from search.engine._plan import Plan, check_resumable, check_same_data, final_training, load_data
+from search.engine._plan import (
+    Plan,
+    check_resumable,
+    check_same_data,
+    code_edited,
+    final_training,
+    load_data,
+)
 from search.engine._request import RunRequest
 from search.engine._versions import package_versions
 from search.errors import option
@@ -63,6 +70,10 @@ def open_run(request: RunRequest, p: Plan, say: Say) -> OpenRun:
         RunLock(existing.path).check_free()  # before the data loads: the lock is taken after
         previous = existing.read_meta()
         check_resumable(existing, previous, p, request)
+        edited = code_edited(previous, p.experiment)
+        if edited:
+            say(f"warning: {edited}: its trials so far trained the earlier code, the next ones train this;"
+                " restore the file, or start a new run under another name to compare like with like")
         tuners.check_tuner_state(existing.tuner_dir)
         tuners.check_state_present(existing, p.backend.name, request.storage)
         check_writable(existing.path, f"run folder {existing.path}", WRITABLE_FIX)
@@ -132,7 +143,7 @@ def record_start(opened: OpenRun, request: RunRequest, p: Plan, policy: str, chi
     budget = {**previous.get("budget", {}), "max_search_seconds": p.budget.max_search_seconds}
     folder.update_meta(
         status="running", finished=None, reason=None, request=stored, precision=policy, budget=budget,
-        resumed=resumed if child else [*resumed, utc_now()],
+        resumed=resumed if child else [*resumed, utc_now()], code=experiments.code_of(p.experiment.reference),
     )  # fmt: skip
 
 
@@ -148,6 +159,7 @@ def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMe
         seed=request.seed,
         objective=ObjectiveMeta(request.objective, objective.direction, objective.name),
         hypermodel=p.experiment.reference,
+        code=experiments.code_of(p.experiment.reference),
         optuna=_optuna_meta(request, p) if p.backend.name == "optuna" else None,
         budget=BudgetMeta(
             p.budget.max_trials, p.budget.max_epochs,

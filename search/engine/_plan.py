@@ -584,6 +584,20 @@ def load_data(p: Plan, data: DataOptions, say: Callable[[str], object]) -> Split
     return splits
 
 
+def code_edited(meta: Mapping[str, Any], experiment: experiments.Experiment) -> str | None:
+    """Where the user's file that the run imports (its build, HyperModel or experiment)
+    differs from the one run.json recorded when the run last started: so much said, for the
+    caller to tell what follows from it. Not refused: fixing one's build and going on is common.
+
+    Returns:
+        E.g. "/home/me/model.py changed since this run last started"; None where it did not.
+    """
+    recorded, now = meta.get("code") or {}, experiments.code_of(experiment.reference)
+    if not recorded or now is None or recorded.get("sha256") == now["sha256"]:
+        return None
+    return f"{now['file']} changed since this run last started"
+
+
 def _silent(line: str) -> None:
     """Say nothing: a quiet run."""
 

@@ -25,7 +25,7 @@ from search._text import resume_call
 from search.data import Splits, rows
 from search.engine._checkpoints import checkpoint_keeper
 from search.engine._context import Say
-from search.engine._plan import Plan, load_data, plan
+from search.engine._plan import Plan, code_edited, load_data, plan
 from search.engine._precision import precision
 from search.engine._progress import SearchProgress, search_progress
 from search.engine._records import FailureStreak, TrialRecorder, failures_stop
@@ -146,6 +146,10 @@ def _work(
     p = plan(request, space)
     # The run folder is where this worker found it, whatever --results said at the start.
     options = replace(p.options, run_dir=folder.path)
+    edited = code_edited(meta, p.experiment)
+    if edited:
+        Say(console, quiet)(f"warning: {edited}: this worker's trials train the code as it is now,"
+                            " the run's others the code it started with")
     splits = load_data(p, p.data, Say(console, quiet))
     objective = request.kt_objective()
     baseline = space.defaults() if request.baseline else None

@@ -8,6 +8,7 @@ from search.experiments import (
 from search.experiments._reference import (
     Reference,
     absolute_reference,
+    code_of,
     reference_of,
     refuse_search_on_import,
     resolve,
@@ -46,6 +47,7 @@ __all__ = [
     "UserHyperModel",
     "absolute_reference",
     "built_in_as",
+    "code_of",
     "describe",
     "folder_name",
     "from_run",

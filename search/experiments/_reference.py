@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,36 @@ def absolute_reference(target: str) -> str:
     if sep and where.endswith(".py"):
         return f"{Path(where).resolve()}:{qualname}"
     return target
+
+
+def code_of(reference: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The file of the user's code a run imports again (its build, HyperModel or experiment)
+    and that file's SHA-256, so that a resumed run can tell it was edited.
+
+    Args:
+        reference: an experiment's reference as run.json keeps it (``{"experiment": NAME}``
+            or ``{"hypermodel": {"target": ..., "args": ...}}``).
+
+    Returns:
+        ``{"file": ABSOLUTE_PATH, "sha256": HEX}``; None for the built-in experiments, for code
+        that cannot be imported again, and for a module that is not a ``.py`` file.
+    """
+    reference = reference or {}
+    target = (reference.get("hypermodel") or {}).get("target") or reference.get("experiment")
+    where = str(target or "").rpartition(":")[0]
+    if not where:
+        return None  # a built-in experiment, or none to import
+    if where.endswith(".py"):
+        file = Path(where).resolve()
+    else:
+        try:
+            spec = importlib.util.find_spec(where)
+        except (ImportError, ValueError):
+            return None
+        file = Path(spec.origin) if spec is not None and spec.origin else Path()
+    if file.suffix != ".py" or not file.is_file():
+        return None
+    return {"file": str(file), "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
 
 
 def _import_module(name: str) -> Any:

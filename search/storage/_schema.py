@@ -108,6 +108,8 @@ class RunMeta:
     seed: int
     objective: ObjectiveMeta
     hypermodel: Mapping[str, Any] | None
+    code: Mapping[str, str] | None
+    """The user's file that ``hypermodel`` imports, and its SHA-256 (``experiments.code_of``)."""
     optuna: OptunaMeta | None
     budget: BudgetMeta
     space: SpaceMeta

@@ -659,6 +659,43 @@ def test_the_same_name_with_a_hypermodel_of_other_arguments_is_refused(tmp_path:
     assert _run(um.Sized(units=8), tmp_path, "random", max_trials=1, max_epochs=1).status == "finished"
 
 
+_MINE = """
+import keras
+
+
+def build(hp):
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(hp.Int("units", 2, 4), activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+"""
+
+
+def test_a_run_continued_after_its_build_file_was_edited_says_so(tmp_path: Path, capsys) -> None:
+    """Its trials would mix two versions of the model unannounced: run.json kept the build's
+    name only."""
+    mine = tmp_path / "mine.py"
+    mine.write_text(_MINE)
+    build = search.experiments.resolve(f"{mine}:build")
+    first = _run(build, tmp_path, "random", max_trials=1, max_epochs=1)
+    assert first.meta["code"]["file"] == str(mine.resolve())
+    first._folder.update_meta(status="interrupted")  # as if stopped, to be continued
+    mine.write_text(_MINE.replace('"relu"', '"tanh"'))  # the same space, another model
+    capsys.readouterr()
+    _run(build, tmp_path, "random", max_trials=1, max_epochs=1, quiet=False)
+    said = " ".join(capsys.readouterr().out.split())
+    assert (f"warning: {mine.resolve()} changed since this run last started: its trials so far"
+            " trained the earlier code, the next ones train this; restore the file, or start a new run"
+            " under another name to compare like with like") in said, said  # fmt: skip
+    search.load(first.folder)._folder.update_meta(status="interrupted")
+    _run(build, tmp_path, "random", max_trials=1, max_epochs=1, quiet=False)
+    assert "warning" not in capsys.readouterr().out  # run.json now holds the edited file's digest
+    mine.write_text(_MINE.replace('"relu"', '"elu"'))
+    assert main(["export", str(first.folder), "--output", str(tmp_path / "m.keras")]) == 0
+    assert (f"warning: {mine.resolve()} changed since this run last started: the export builds trial 0's"
+            " model from the file as it is now") in " ".join(capsys.readouterr().out.split())  # fmt: skip
+
+
 class _Counter(search.Observer):
     """Counts the hooks it is told of; overrides two of them only."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import types
 from pathlib import Path
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 
 from search.errors import SearchError
-from search.experiments._reference import reference_of, resolve
+from search.experiments._reference import code_of, reference_of, resolve
+from tests import user_models
 
 SCRIPT = '''
 import keras
@@ -130,3 +132,16 @@ def test_an_optional_argument_that_cannot_be_rebuilt_is_not_left_to_its_default(
     """Rebuilt with its default, another process would search another model than this one."""
     reference, said = reference_of(hypermodel)
     assert reference is None and said.startswith(why), said
+
+
+def test_the_code_a_run_imports_is_its_file_and_digest(tmp_path: Path) -> None:
+    """What a resumed run compares to tell an edited build: the file, whichever way named."""
+    module = Path(user_models.__file__).resolve()
+    digest = hashlib.sha256(module.read_bytes()).hexdigest()
+    assert code_of({"hypermodel": {"target": "tests.user_models:build", "args": None}}) == {
+        "file": str(module), "sha256": digest}
+    assert code_of({"experiment": f"{module}:build"}) == {"file": str(module), "sha256": digest}
+    assert code_of({"experiment": "fashion"}) is None  # built in: the package's versions say it
+    assert code_of(None) is None
+    assert code_of({"experiment": f"{tmp_path / 'gone.py'}:E"}) is None
+    assert code_of({"hypermodel": {"target": "no_such_module_here:build"}}) is None
