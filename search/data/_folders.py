@@ -94,7 +94,7 @@ def scan(root: Path, fix: str) -> ImageFolders:
             f"{root}: missing the split folder(s) {', '.join(missing)} (expected"
             f" {'/, '.join(SPLITS)}/, each with one folder per class); {fix}"
         )
-    classes = {s: sorted(p.name for p in (root / s).iterdir() if p.is_dir()) for s in SPLITS}
+    classes = {s: class_folders(root / s) for s in SPLITS}
     names = classes["train"]
     if len(names) < 2:
         raise DataError(f"{root / 'train'}: found {len(names)} class folders, need at least 2; {fix}")
@@ -111,23 +111,35 @@ def scan(root: Path, fix: str) -> ImageFolders:
     for split in SPLITS:
         files[split] = []
         for label, name in enumerate(names):
-            found = sorted(
-                p for p in (root / split / name).iterdir()
-                if p.is_file() and p.suffix.lower() in SUFFIXES
-            )  # fmt: skip
+            found = image_files(root / split / name)
             if not found and split == "train":
                 raise DataError(f"{root / split / name}: no images (.jpg, .png, ...) in this class")
             files[split].extend((p, label) for p in found)
     return ImageFolders(root, tuple(names), files)
 
 
+def is_hidden(path: Path) -> bool:
+    """Whether ``path`` is hidden (its name starts with a dot: ``.git``, Jupyter's
+    ``.ipynb_checkpoints``, macOS's ``._photo.jpg``): no class, split or image."""
+    return path.name.startswith(".")
+
+
+def class_folders(folder: Path) -> list[str]:
+    """The names of ``folder``'s sub-folders, hidden ones left out, sorted."""
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not is_hidden(p))
+
+
+def image_files(folder: Path) -> list[Path]:
+    """``folder``'s image files (by their suffix), hidden ones left out, sorted."""
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES and not is_hidden(p)
+    )  # fmt: skip
+
+
 def _refuse_other_folders(root: Path) -> None:
     """DataError where ``root`` holds, beside split folders, other folders (not hidden ones,
     such as ``.git``): class folders there would be left out of every split."""
-    others = sorted(
-        p.name for p in root.iterdir()
-        if p.is_dir() and p.name not in SPLITS and not p.name.startswith(".")
-    )  # fmt: skip
+    others = [name for name in class_folders(root) if name not in SPLITS]
     if others:
         present = [s for s in SPLITS if (root / s).is_dir()]
         raise DataError(

@@ -11,10 +11,11 @@ from search._text import plural
 from search.data._dataset import Splits
 from search.data._folders import (
     SPLITS,
-    SUFFIXES,
     ImageFolders,
     check_memory,
+    class_folders,
     decode_split,
+    image_files,
     load_image_folders,
     warn_skipped,
 )
@@ -90,7 +91,7 @@ def load_images(
 
 
 def _scan_flat(root: Path, fix: str) -> ImageFolders:
-    names = sorted(p.name for p in root.iterdir() if p.is_dir())
+    names = class_folders(root)
     if len(names) < 2:
         raise DataError(
             f"{root}: found {len(names)} class folders, need at least 2 (one folder of images"
@@ -98,9 +99,7 @@ def _scan_flat(root: Path, fix: str) -> ImageFolders:
         )
     files: list[tuple[Path, int]] = []
     for label, name in enumerate(names):
-        found = sorted(
-            p for p in (root / name).iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
-        )  # fmt: skip
+        found = image_files(root / name)
         if len(found) < MIN_PER_CLASS:
             raise DataError(
                 f"{root / name}: {len(found)} images; a class needs at least {MIN_PER_CLASS} (train,"

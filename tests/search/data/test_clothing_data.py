@@ -194,3 +194,15 @@ def test_images_that_would_not_fit_in_memory_are_refused_before_decoding(
         " 2048x2048, more than half of this machine's 1.0 GiB of memory (decoding holds them"
         " twice); use a smaller image_size"
     )
+
+
+def test_hidden_folders_and_files_in_the_splits_are_no_classes_nor_images(clothing_dir: Path) -> None:
+    """Jupyter's .ipynb_checkpoints in a split was a class of its own (then a class without
+    images, or classes differing between splits); macOS's ._photo.jpg an unreadable image."""
+    (clothing_dir / "train" / ".ipynb_checkpoints").mkdir()
+    (clothing_dir / "test" / ".DS_Store.d").mkdir()
+    (clothing_dir / "train" / "hat" / "._train-0.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    folders = scan(clothing_dir, FIX)
+    assert folders.class_names == ("hat", "pants", "shoes")
+    assert not [path for path, _ in folders.files["train"] if path.name.startswith(".")]
+    assert len(folders.files["train"]) == 31

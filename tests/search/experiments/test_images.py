@@ -150,3 +150,16 @@ def test_data_warnings_are_lines_in_run_and_export(
     cache = f"warning: could not cache the decoded images in {tmp_path / 'a-file' / 'images'} (NotADir"
     assert sum(line.startswith(cache) for line in warned) == 2, warned
     assert sum(line.startswith("warning: skipped 1 unreadable image(s)") for line in warned) == 2, warned
+
+
+def test_hidden_folders_of_one_folder_are_no_classes(flat_dir: Path) -> None:
+    """Jupyter's .ipynb_checkpoints beside the class folders was a class of its own."""
+    checkpoints = flat_dir / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    for image in list((flat_dir / CLOTHES[0]).iterdir())[:3]:
+        shutil.copy(image, checkpoints / image.name)
+    (flat_dir / CLOTHES[1] / ".hidden.jpg").write_bytes(b"not an image")
+    splits = load_images(flat_dir, 16, "fix", seed=4)
+    assert splits.class_names == CLOTHES
+    assert len(splits.y_train) + len(splits.y_val) + len(splits.y_test) == 36
+    assert "unreadable" not in splits.source
