@@ -25,13 +25,13 @@ import numpy as np
 
 from search._text import plural
 from search.cache import CACHE_ENV, cache_dir
-from search.data._pixels import deep_gray, is_deep_gray
+from search.data._pixels import CORRUPT_EXIF, deep_gray, is_deep_gray, upright
 from search.errors import DataError, option
 from search.storage import write_atomic
 
 SPLITS = ("train", "validation", "test")
 SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 SKIPPED_SHOWN = 3
@@ -178,9 +178,10 @@ def check_memory(root: Path, count: int, size: int) -> None:
 
 
 def _decode(path: Path, size: int) -> np.ndarray | str:
-    """The image as (size, size, 3) uint8, or the reason it cannot be read: 16-bit gray
-    scaled to 8 bits (Pillow's own conversion clips it, nearly all white), an image of more
-    pixels than Pillow's limit against decompression bombs refused as ``predict`` refuses it."""
+    """The image as (size, size, 3) uint8, turned upright as its EXIF orientation says, or the
+    reason it cannot be read: 16-bit gray scaled to 8 bits (Pillow's own conversion clips it,
+    nearly all white), an image of more pixels than Pillow's limit against decompression bombs
+    refused as ``predict`` refuses it."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -188,10 +189,11 @@ def _decode(path: Path, size: int) -> np.ndarray | str:
             limit = Image.MAX_IMAGE_PIXELS
             if limit and opened.width * opened.height > limit:
                 return _too_large(opened.width * opened.height, limit)
-            if is_deep_gray(opened.mode):
-                image = Image.fromarray(deep_gray(np.asarray(opened), opened.mode, 3))
+            turned = upright(opened)
+            if is_deep_gray(turned.mode):
+                image = Image.fromarray(deep_gray(np.asarray(turned), turned.mode, 3))
             else:
-                image = opened.convert("RGB")
+                image = turned.convert("RGB")
             return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
     except Image.DecompressionBombError as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
@@ -256,12 +258,13 @@ def decode_split(folders: ImageFolders, split: str, size: int, workers: int | No
 
 
 def _decode_all(entries: list[tuple[Path, int]], size: int, workers: int | None) -> list[np.ndarray | str]:
-    """:func:`_decode` of every entry, in threads; Pillow's warning of an image past its
-    limit kept out (:func:`_decode` skips it, saying why)."""
+    """:func:`_decode` of every entry, in threads; Pillow's warnings of an image past its
+    limit (:func:`_decode` skips it, saying why) and of damaged EXIF data kept out."""
     from PIL import Image
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", CORRUPT_EXIF, UserWarning)
         with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 2) * 2)) as pool:
             return list(pool.map(lambda entry: _decode(entry[0], size), entries))
 

@@ -206,3 +206,25 @@ def test_hidden_folders_and_files_in_the_splits_are_no_classes_nor_images(clothi
     assert folders.class_names == ("hat", "pants", "shoes")
     assert not [path for path, _ in folders.files["train"] if path.name.startswith(".")]
     assert len(folders.files["train"]) == 31
+
+
+@pytest.mark.parametrize(("orientation", "bright"), [(6, "right"), (8, "left")])
+def test_a_photo_taken_turned_is_decoded_upright(orientation: int, bright: str, clothing_dir: Path) -> None:
+    """A JPEG whose EXIF orientation turns it (a phone held sideways) was decoded as stored:
+    sideways. Stored with its top half white, it is seen with that half to the right (6) or
+    to the left (8)."""
+    from PIL import Image
+
+    pixels = np.zeros((32, 48, 3), np.uint8)
+    pixels[:16] = 255
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    Image.fromarray(pixels).save(clothing_dir / "train" / "hat" / "train-0.jpg", exif=exif.tobytes())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)
+        folders, splits = load_image_folders(clothing_dir, 16, FIX)
+    index = [path.name for path, _ in folders.files["train"]].index("train-0.jpg") - 1  # broken.jpg skipped
+    image = splits["train"].x[index].mean(axis=-1)
+    left, right = image[:, :6].mean(), image[:, -6:].mean()
+    assert (left, right) == pytest.approx((0, 255) if bright == "right" else (255, 0), abs=10)
+    assert image[:6].mean() == pytest.approx(image[-6:].mean(), abs=10)
