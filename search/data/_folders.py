@@ -97,7 +97,8 @@ def scan(root: Path, fix: str) -> ImageFolders:
     classes = {s: class_folders(root / s) for s in SPLITS}
     names = classes["train"]
     if len(names) < 2:
-        raise DataError(f"{root / 'train'}: found {len(names)} class folders, need at least 2; {fix}")
+        counted = plural(len(names), "class folder")
+        raise DataError(f"{root / 'train'}: found {counted}, need at least 2; {fix}")
     for split in SPLITS[1:]:
         if classes[split] != names:
             only_train = sorted(set(names) - set(classes[split]))
@@ -170,7 +171,7 @@ def check_memory(root: Path, count: int, size: int) -> None:
     needed = count * size * size * 3
     if memory > 0 and needed * 2 > memory:
         raise DataError(
-            f"{option('image_size')} {size}: the {count} images of {root} would take"
+            f"{option('image_size')} {size}: the {plural(count, 'image')} of {root} would take"
             f" {needed / 2**30:,.1f} GiB decoded at {size}x{size}, more than half of this machine's"
             f" {memory / 2**30:,.1f} GiB of memory (decoding holds them twice); use a smaller"
             f" {option('image_size')}"
@@ -283,7 +284,7 @@ def warn_skipped(root: Path, skipped: list[tuple[str, str]], total: int) -> None
     shown = "; ".join(f"{path} ({reason})" for path, reason in skipped[:SKIPPED_SHOWN])
     more = f" and {len(skipped) - SKIPPED_SHOWN} more" if len(skipped) > SKIPPED_SHOWN else ""
     warnings.warn(
-        f"skipped {len(skipped)} unreadable image(s) of {total} in {root}: {shown}{more}",
+        f"skipped {plural(len(skipped), 'unreadable image')} of {total} in {root}: {shown}{more}",
         SkippedImagesWarning,
         stacklevel=3,
     )

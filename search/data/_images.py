@@ -94,7 +94,7 @@ def _scan_flat(root: Path, fix: str) -> ImageFolders:
     names = class_folders(root)
     if len(names) < 2:
         raise DataError(
-            f"{root}: found {len(names)} class folders, need at least 2 (one folder of images"
+            f"{root}: found {plural(len(names), 'class folder')}, need at least 2 (one folder of images"
             f" per class, or {'/, '.join(SPLITS)}/ folders holding them); {fix}"
         )
     files: list[tuple[Path, int]] = []
@@ -102,8 +102,8 @@ def _scan_flat(root: Path, fix: str) -> ImageFolders:
         found = image_files(root / name)
         if len(found) < MIN_PER_CLASS:
             raise DataError(
-                f"{root / name}: {len(found)} images; a class needs at least {MIN_PER_CLASS} (train,"
-                " validation and test take one each)"
+                f"{root / name}: {plural(len(found), 'image')}; a class needs at least {MIN_PER_CLASS}"
+                " (train, validation and test take one each)"
             )
         files.extend((p, label) for p in found)
     return ImageFolders(root, tuple(names), {FLAT: files})
