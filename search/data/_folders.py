@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import tarfile
 import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -85,8 +86,7 @@ def scan(root: Path, fix: str) -> ImageFolders:
             there are fewer than 2 classes, the class lists differ between splits, or a class
             has no images in train.
     """
-    if not root.is_dir():
-        raise DataError(f"{root}: no such folder; {fix}")
+    check_folder(root, fix)
     _refuse_other_folders(root)
     missing = [s for s in SPLITS if not (root / s).is_dir()]
     if missing:
@@ -117,6 +117,27 @@ def scan(root: Path, fix: str) -> ImageFolders:
                 raise DataError(f"{root / split / name}: no images (.jpg, .png, ...) in this class")
             files[split].extend((p, label) for p in found)
     return ImageFolders(root, tuple(names), files)
+
+
+def check_folder(root: Path, fix: str) -> None:
+    """Refuse a data folder that is none.
+
+    Args:
+        root: the data folder given.
+        fix: what the user can do, ending the message.
+
+    Raises:
+        DataError: ``root`` is missing, or a file (an archive named as one to unpack).
+    """
+    if root.is_dir():
+        return
+    if not root.exists():
+        raise DataError(f"{root}: no such folder; {fix}")
+    try:
+        archive = zipfile.is_zipfile(root) or tarfile.is_tarfile(root)
+    except OSError:  # unreadable: a file all the same
+        archive = False
+    raise DataError(f"{root}: a file{' (an archive: unpack it)' if archive else ''}, not a folder; {fix}")
 
 
 def is_hidden(path: Path) -> bool:

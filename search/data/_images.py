@@ -12,6 +12,7 @@ from search.data._dataset import Splits
 from search.data._folders import (
     SPLITS,
     ImageFolders,
+    check_folder,
     check_memory,
     class_folders,
     decode_split,
@@ -61,8 +62,7 @@ def load_images(
         DataError: the folder is missing or malformed, a class has too few images, or a size
             does not fit.
     """
-    if not root.is_dir():
-        raise DataError(f"{root}: no such folder; {fix}")
+    check_folder(root, fix)
     if has_splits(root):
         folders, decoded = load_image_folders(root, image_size, fix)
         train, val, test = decoded["train"], decoded["validation"], decoded["test"]

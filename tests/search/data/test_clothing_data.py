@@ -237,3 +237,21 @@ def test_one_class_folder_is_counted_in_the_singular(clothing_dir: Path) -> None
     with pytest.raises(DataError) as caught:
         scan(clothing_dir, FIX)
     assert str(caught.value) == f"{clothing_dir / 'train'}: found 1 class folder, need at least 2; the fix"
+
+
+def test_a_file_given_as_the_data_folder_is_named_as_a_file(tmp_path: Path) -> None:
+    """A file given as the data folder was said to be no such folder; an archive is named as
+    one to unpack."""
+    import zipfile
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a folder")
+    with pytest.raises(DataError) as caught:
+        scan(notes, FIX)
+    assert str(caught.value) == f"{notes}: a file, not a folder; the fix"
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as opened:
+        opened.writestr("train/hat/0.jpg", b"")
+    with pytest.raises(DataError) as caught:
+        scan(archive, FIX)
+    assert str(caught.value) == f"{archive}: a file (an archive: unpack it), not a folder; the fix"

@@ -175,3 +175,15 @@ def test_counts_of_one_are_in_the_singular(flat_dir: Path) -> None:
     shutil.rmtree(flat_dir / "shoes")
     with pytest.raises(DataError, match=r": found 1 class folder, need at least 2 \(one folder"):
         load_images(flat_dir, 16, "fix")
+
+
+def test_a_file_given_as_data_dir_is_named_a_file_with_the_folder_to_give(tmp_path: Path, capsys) -> None:
+    """--data-dir naming a file said "no such folder", though the file is there."""
+    given = tmp_path / "labels.csv"
+    given.write_text("file,label\n")
+    assert main(["run", "images", "--data-dir", str(given), "--results", str(tmp_path / "r"), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"error: {given}: a file, not a folder; pass --data-dir FOLDER: a folder with one sub-folder"
+        " of images per class, or train/, validation/ and test/ folders holding such sub-folders"
+    ), err
