@@ -23,11 +23,12 @@ from search.data._folders import (
 from search.data._idx import read_idx
 from search.data._images import load_images
 from search.data._inputs import Inputs, form_words, join, parts, row_shape, row_shapes, rows, single, take
-from search.data._pixels import IMAGE_MODES, deep_gray, is_deep_gray
+from search.data._pixels import CORRUPT_EXIF, IMAGE_MODES, deep_gray, is_deep_gray, upright
 from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
 
 __all__ = [
     "CLASS_NAMES",
+    "CORRUPT_EXIF",
     "DEFAULT_VAL_SIZE",
     "IMAGE_MODES",
     "ArrayData",
@@ -64,4 +65,5 @@ __all__ = [
     "split_off",
     "stratified_indices",
     "take",
+    "upright",
 ]

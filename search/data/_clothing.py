@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from search.data._dataset import Splits
+from search.data._folders import check_folder
 from search.data._images import load_images
-from search.errors import DataError, option
+from search.errors import option
 
 DEFAULT_DIR = Path("data/clothing-dataset-small")
 FIX = (
@@ -47,8 +48,7 @@ def check_clothing_dir(data_dir: Path | None) -> None:
         data_dir: the set's folder; None: ``data/clothing-dataset-small``.
 
     Raises:
-        DataError: the folder is missing, naming how to get the set.
+        DataError: the folder is missing or a file, naming how to get the set.
     """
     root = data_dir or DEFAULT_DIR
-    if not root.is_dir():
-        raise DataError(f"{root}: no such folder; {FIX}")
+    check_folder(root, FIX)

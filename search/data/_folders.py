@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import tarfile
 import warnings
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -25,13 +26,13 @@ import numpy as np
 
 from search._text import plural
 from search.cache import CACHE_ENV, cache_dir
-from search.data._pixels import deep_gray, is_deep_gray
+from search.data._pixels import CORRUPT_EXIF, deep_gray, is_deep_gray, upright
 from search.errors import DataError, option
 from search.storage import write_atomic
 
 SPLITS = ("train", "validation", "test")
 SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"})
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 SKIPPED_SHOWN = 3
@@ -85,8 +86,7 @@ def scan(root: Path, fix: str) -> ImageFolders:
             there are fewer than 2 classes, the class lists differ between splits, or a class
             has no images in train.
     """
-    if not root.is_dir():
-        raise DataError(f"{root}: no such folder; {fix}")
+    check_folder(root, fix)
     _refuse_other_folders(root)
     missing = [s for s in SPLITS if not (root / s).is_dir()]
     if missing:
@@ -94,10 +94,11 @@ def scan(root: Path, fix: str) -> ImageFolders:
             f"{root}: missing the split folder(s) {', '.join(missing)} (expected"
             f" {'/, '.join(SPLITS)}/, each with one folder per class); {fix}"
         )
-    classes = {s: sorted(p.name for p in (root / s).iterdir() if p.is_dir()) for s in SPLITS}
+    classes = {s: class_folders(root / s) for s in SPLITS}
     names = classes["train"]
     if len(names) < 2:
-        raise DataError(f"{root / 'train'}: found {len(names)} class folders, need at least 2; {fix}")
+        counted = plural(len(names), "class folder")
+        raise DataError(f"{root / 'train'}: found {counted}, need at least 2; {fix}")
     for split in SPLITS[1:]:
         if classes[split] != names:
             only_train = sorted(set(names) - set(classes[split]))
@@ -111,23 +112,56 @@ def scan(root: Path, fix: str) -> ImageFolders:
     for split in SPLITS:
         files[split] = []
         for label, name in enumerate(names):
-            found = sorted(
-                p for p in (root / split / name).iterdir()
-                if p.is_file() and p.suffix.lower() in SUFFIXES
-            )  # fmt: skip
+            found = image_files(root / split / name)
             if not found and split == "train":
                 raise DataError(f"{root / split / name}: no images (.jpg, .png, ...) in this class")
             files[split].extend((p, label) for p in found)
     return ImageFolders(root, tuple(names), files)
 
 
+def check_folder(root: Path, fix: str) -> None:
+    """Refuse a data folder that is none.
+
+    Args:
+        root: the data folder given.
+        fix: what the user can do, ending the message.
+
+    Raises:
+        DataError: ``root`` is missing, or a file (an archive named as one to unpack).
+    """
+    if root.is_dir():
+        return
+    if not root.exists():
+        raise DataError(f"{root}: no such folder; {fix}")
+    try:
+        archive = zipfile.is_zipfile(root) or tarfile.is_tarfile(root)
+    except OSError:  # unreadable: a file all the same
+        archive = False
+    raise DataError(f"{root}: a file{' (an archive: unpack it)' if archive else ''}, not a folder; {fix}")
+
+
+def is_hidden(path: Path) -> bool:
+    """Whether ``path`` is hidden (its name starts with a dot: ``.git``, Jupyter's
+    ``.ipynb_checkpoints``, macOS's ``._photo.jpg``): no class, split or image."""
+    return path.name.startswith(".")
+
+
+def class_folders(folder: Path) -> list[str]:
+    """The names of ``folder``'s sub-folders, hidden ones left out, sorted."""
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not is_hidden(p))
+
+
+def image_files(folder: Path) -> list[Path]:
+    """``folder``'s image files (by their suffix), hidden ones left out, sorted."""
+    return sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES and not is_hidden(p)
+    )  # fmt: skip
+
+
 def _refuse_other_folders(root: Path) -> None:
     """DataError where ``root`` holds, beside split folders, other folders (not hidden ones,
     such as ``.git``): class folders there would be left out of every split."""
-    others = sorted(
-        p.name for p in root.iterdir()
-        if p.is_dir() and p.name not in SPLITS and not p.name.startswith(".")
-    )  # fmt: skip
+    others = [name for name in class_folders(root) if name not in SPLITS]
     if others:
         present = [s for s in SPLITS if (root / s).is_dir()]
         raise DataError(
@@ -158,7 +192,7 @@ def check_memory(root: Path, count: int, size: int) -> None:
     needed = count * size * size * 3
     if memory > 0 and needed * 2 > memory:
         raise DataError(
-            f"{option('image_size')} {size}: the {count} images of {root} would take"
+            f"{option('image_size')} {size}: the {plural(count, 'image')} of {root} would take"
             f" {needed / 2**30:,.1f} GiB decoded at {size}x{size}, more than half of this machine's"
             f" {memory / 2**30:,.1f} GiB of memory (decoding holds them twice); use a smaller"
             f" {option('image_size')}"
@@ -166,9 +200,10 @@ def check_memory(root: Path, count: int, size: int) -> None:
 
 
 def _decode(path: Path, size: int) -> np.ndarray | str:
-    """The image as (size, size, 3) uint8, or the reason it cannot be read: 16-bit gray
-    scaled to 8 bits (Pillow's own conversion clips it, nearly all white), an image of more
-    pixels than Pillow's limit against decompression bombs refused as ``predict`` refuses it."""
+    """The image as (size, size, 3) uint8, turned upright as its EXIF orientation says, or the
+    reason it cannot be read: 16-bit gray scaled to 8 bits (Pillow's own conversion clips it,
+    nearly all white), an image of more pixels than Pillow's limit against decompression bombs
+    refused as ``predict`` refuses it."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -176,10 +211,11 @@ def _decode(path: Path, size: int) -> np.ndarray | str:
             limit = Image.MAX_IMAGE_PIXELS
             if limit and opened.width * opened.height > limit:
                 return _too_large(opened.width * opened.height, limit)
-            if is_deep_gray(opened.mode):
-                image = Image.fromarray(deep_gray(np.asarray(opened), opened.mode, 3))
+            turned = upright(opened)
+            if is_deep_gray(turned.mode):
+                image = Image.fromarray(deep_gray(np.asarray(turned), turned.mode, 3))
             else:
-                image = opened.convert("RGB")
+                image = turned.convert("RGB")
             return np.asarray(image.resize((size, size), Image.Resampling.BILINEAR), dtype=np.uint8)
     except Image.DecompressionBombError as exc:
         found = re.search(r"\((\d+) pixels\)", str(exc))
@@ -244,12 +280,13 @@ def decode_split(folders: ImageFolders, split: str, size: int, workers: int | No
 
 
 def _decode_all(entries: list[tuple[Path, int]], size: int, workers: int | None) -> list[np.ndarray | str]:
-    """:func:`_decode` of every entry, in threads; Pillow's warning of an image past its
-    limit kept out (:func:`_decode` skips it, saying why)."""
+    """:func:`_decode` of every entry, in threads; Pillow's warnings of an image past its
+    limit (:func:`_decode` skips it, saying why) and of damaged EXIF data kept out."""
     from PIL import Image
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", CORRUPT_EXIF, UserWarning)
         with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 2) * 2)) as pool:
             return list(pool.map(lambda entry: _decode(entry[0], size), entries))
 
@@ -268,7 +305,7 @@ def warn_skipped(root: Path, skipped: list[tuple[str, str]], total: int) -> None
     shown = "; ".join(f"{path} ({reason})" for path, reason in skipped[:SKIPPED_SHOWN])
     more = f" and {len(skipped) - SKIPPED_SHOWN} more" if len(skipped) > SKIPPED_SHOWN else ""
     warnings.warn(
-        f"skipped {len(skipped)} unreadable image(s) of {total} in {root}: {shown}{more}",
+        f"skipped {plural(len(skipped), 'unreadable image')} of {total} in {root}: {shown}{more}",
         SkippedImagesWarning,
         stacklevel=3,
     )

@@ -11,10 +11,12 @@ from search._text import plural
 from search.data._dataset import Splits
 from search.data._folders import (
     SPLITS,
-    SUFFIXES,
     ImageFolders,
+    check_folder,
     check_memory,
+    class_folders,
     decode_split,
+    image_files,
     load_image_folders,
     warn_skipped,
 )
@@ -60,8 +62,7 @@ def load_images(
         DataError: the folder is missing or malformed, a class has too few images, or a size
             does not fit.
     """
-    if not root.is_dir():
-        raise DataError(f"{root}: no such folder; {fix}")
+    check_folder(root, fix)
     if has_splits(root):
         folders, decoded = load_image_folders(root, image_size, fix)
         train, val, test = decoded["train"], decoded["validation"], decoded["test"]
@@ -90,21 +91,19 @@ def load_images(
 
 
 def _scan_flat(root: Path, fix: str) -> ImageFolders:
-    names = sorted(p.name for p in root.iterdir() if p.is_dir())
+    names = class_folders(root)
     if len(names) < 2:
         raise DataError(
-            f"{root}: found {len(names)} class folders, need at least 2 (one folder of images"
+            f"{root}: found {plural(len(names), 'class folder')}, need at least 2 (one folder of images"
             f" per class, or {'/, '.join(SPLITS)}/ folders holding them); {fix}"
         )
     files: list[tuple[Path, int]] = []
     for label, name in enumerate(names):
-        found = sorted(
-            p for p in (root / name).iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
-        )  # fmt: skip
+        found = image_files(root / name)
         if len(found) < MIN_PER_CLASS:
             raise DataError(
-                f"{root / name}: {len(found)} images; a class needs at least {MIN_PER_CLASS} (train,"
-                " validation and test take one each)"
+                f"{root / name}: {plural(len(found), 'image')}; a class needs at least {MIN_PER_CLASS}"
+                " (train, validation and test take one each)"
             )
         files.extend((p, label) for p in found)
     return ImageFolders(root, tuple(names), {FLAT: files})

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from PIL import Image
+
+CORRUPT_EXIF = r".*[Cc]orrupt EXIF"
+"""Pillow's warnings of damaged EXIF data (a regular expression): the pixels still read, so
+:func:`upright` is kept from printing one per file."""
 IMAGE_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 OPAQUE = 255
 """Pillow's mode for an image of each number of channels a model may take."""
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """``image`` turned as its EXIF orientation says (a photo taken with the camera turned
+    stores its pixels sideways); training and ``predict`` read every image through it, with
+    :data:`CORRUPT_EXIF` warnings ignored.
+
+    Args:
+        image: an image Pillow opened.
+
+    Returns:
+        The image as it is meant to be seen: a new one where the orientation turns it.
+    """
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(image)
 
 
 def is_deep_gray(mode: str) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
 from search._text import one_line
-from search.data import IMAGE_MODES, deep_gray, is_deep_gray
+from search.data import CORRUPT_EXIF, IMAGE_MODES, deep_gray, is_deep_gray, upright
 from search.engine._export import EXPORT_FILE
 from search.engine._saved import check_archive
 from search.errors import RunFolderError, SearchError
@@ -100,8 +100,9 @@ IMAGE_FILES = "give image files Pillow reads: PNG, JPEG, BMP, GIF, TIFF, WebP, .
 
 
 def read_image(path: Path, channels: int) -> np.ndarray:
-    """The image as uint8 (height, width, channels): grayscale, with alpha, RGB or RGBA, as
-    the model takes (``channels``: a key of :data:`IMAGE_MODES`)."""
+    """The image as uint8 (height, width, channels), turned upright as training turns it:
+    grayscale, with alpha, RGB or RGBA, as the model takes (``channels``: a key of
+    :data:`IMAGE_MODES`)."""
     from PIL import Image, UnidentifiedImageError
 
     if path.exists() and not path.is_dir() and not path.is_file():  # read, a pipe would block
@@ -109,7 +110,9 @@ def read_image(path: Path, channels: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            warnings.filterwarnings("ignore", CORRUPT_EXIF, UserWarning)
+            with Image.open(path) as opened:
+                image = upright(opened)
                 if is_deep_gray(image.mode):
                     return deep_gray(np.asarray(image), image.mode, channels)
                 return np.asarray(image.convert(IMAGE_MODES[channels]), dtype=np.uint8)

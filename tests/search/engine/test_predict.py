@@ -102,3 +102,22 @@ def test_an_image_is_read_with_the_channels_the_model_takes_an_alpha_opaque(tmp_
     assert (read_image(deep, 4)[..., 3] == 255).all() and (read_image(deep, 2)[..., 1] == 255).all()
     assert read_image(rgb, 4).shape == (3, 5, 4) and (read_image(rgb, 4)[..., 3] == 255).all()
     assert read_image(rgb, 2).shape == (3, 5, 2) and read_image(rgb, 1).shape == (3, 5)
+
+
+def test_a_photo_taken_turned_is_read_upright_as_training_reads_it(tmp_path: Path) -> None:
+    """predict read a JPEG whose EXIF orientation turns it as stored (sideways), unlike the
+    images the model learned from."""
+    from search.data._folders import _decode
+
+    pixels = np.zeros((32, 48, 3), np.uint8)
+    pixels[:16] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turned 90 degrees clockwise to be seen
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(pixels).save(photo, exif=exif.tobytes())
+    image = read_image(photo, 1)
+    assert image.shape == (48, 32)
+    assert image[:, :12].mean() < 10 and image[:, -12:].mean() > 245
+    trained = _decode(photo, 16)
+    assert isinstance(trained, np.ndarray)
+    assert trained[:, :6].mean() < 10 and trained[:, -6:].mean() > 245

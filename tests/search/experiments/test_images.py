@@ -75,7 +75,7 @@ def test_unreadable_images_of_one_folder_are_named_in_a_line(flat_dir: Path, tmp
     out, err = capsys.readouterr()
     assert code == 0 and err == "", err
     warning = next(line for line in out.splitlines() if line.startswith("warning:"))
-    assert warning.startswith(f"warning: skipped 1 unreadable image(s) of 37 in {flat_dir}: {flat_dir}/")
+    assert warning.startswith(f"warning: skipped 1 unreadable image of 37 in {flat_dir}: {flat_dir}/")
     assert "broken.jpg (" in warning
     assert "(1 unreadable image skipped)" in out
 
@@ -149,4 +149,41 @@ def test_data_warnings_are_lines_in_run_and_export(
     assert len(warned) == 4, out  # the run's two, the export's two
     cache = f"warning: could not cache the decoded images in {tmp_path / 'a-file' / 'images'} (NotADir"
     assert sum(line.startswith(cache) for line in warned) == 2, warned
-    assert sum(line.startswith("warning: skipped 1 unreadable image(s)") for line in warned) == 2, warned
+    assert sum(line.startswith("warning: skipped 1 unreadable image of") for line in warned) == 2, warned
+
+
+def test_hidden_folders_of_one_folder_are_no_classes(flat_dir: Path) -> None:
+    """Jupyter's .ipynb_checkpoints beside the class folders was a class of its own."""
+    checkpoints = flat_dir / ".ipynb_checkpoints"
+    checkpoints.mkdir()
+    for image in list((flat_dir / CLOTHES[0]).iterdir())[:3]:
+        shutil.copy(image, checkpoints / image.name)
+    (flat_dir / CLOTHES[1] / ".hidden.jpg").write_bytes(b"not an image")
+    splits = load_images(flat_dir, 16, "fix", seed=4)
+    assert splits.class_names == CLOTHES
+    assert len(splits.y_train) + len(splits.y_val) + len(splits.y_test) == 36
+    assert "unreadable" not in splits.source
+
+
+def test_counts_of_one_are_in_the_singular(flat_dir: Path) -> None:
+    """A count of one was in the plural: "found 1 class folders", "1 images"."""
+    for image in sorted((flat_dir / "hat").iterdir())[1:]:
+        image.unlink()
+    with pytest.raises(DataError, match=r"hat: 1 image; a class needs at least 3 \(train,"):
+        load_images(flat_dir, 16, "fix")
+    shutil.rmtree(flat_dir / "pants")
+    shutil.rmtree(flat_dir / "shoes")
+    with pytest.raises(DataError, match=r": found 1 class folder, need at least 2 \(one folder"):
+        load_images(flat_dir, 16, "fix")
+
+
+def test_a_file_given_as_data_dir_is_named_a_file_with_the_folder_to_give(tmp_path: Path, capsys) -> None:
+    """--data-dir naming a file said "no such folder", though the file is there."""
+    given = tmp_path / "labels.csv"
+    given.write_text("file,label\n")
+    assert main(["run", "images", "--data-dir", str(given), "--results", str(tmp_path / "r"), *TINY]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"error: {given}: a file, not a folder; pass --data-dir FOLDER: a folder with one sub-folder"
+        " of images per class, or train/, validation/ and test/ folders holding such sub-folders"
+    ), err
