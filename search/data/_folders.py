@@ -140,10 +140,16 @@ def check_folder(root: Path, fix: str) -> None:
     raise DataError(f"{root}: a file{' (an archive: unpack it)' if archive else ''}, not a folder; {fix}")
 
 
+SYSTEM_FOLDERS = frozenset({"__MACOSX"})
+"""Folders an operating system adds beside one's own: macOS's zip archives hold the
+resource forks of their files in ``__MACOSX``."""
+
+
 def is_hidden(path: Path) -> bool:
     """Whether ``path`` is hidden (its name starts with a dot: ``.git``, Jupyter's
-    ``.ipynb_checkpoints``, macOS's ``._photo.jpg``): no class, split or image."""
-    return path.name.startswith(".")
+    ``.ipynb_checkpoints``, macOS's ``._photo.jpg``) or a system's (:data:`SYSTEM_FOLDERS`):
+    no class, split or image."""
+    return path.name.startswith(".") or path.name in SYSTEM_FOLDERS
 
 
 def class_folders(folder: Path) -> list[str]:

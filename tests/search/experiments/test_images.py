@@ -153,12 +153,14 @@ def test_data_warnings_are_lines_in_run_and_export(
 
 
 def test_hidden_folders_of_one_folder_are_no_classes(flat_dir: Path) -> None:
-    """Jupyter's .ipynb_checkpoints beside the class folders was a class of its own."""
+    """Jupyter's .ipynb_checkpoints (and macOS's __MACOSX) beside the class folders was a
+    class of its own."""
     checkpoints = flat_dir / ".ipynb_checkpoints"
     checkpoints.mkdir()
     for image in list((flat_dir / CLOTHES[0]).iterdir())[:3]:
         shutil.copy(image, checkpoints / image.name)
     (flat_dir / CLOTHES[1] / ".hidden.jpg").write_bytes(b"not an image")
+    shutil.copytree(checkpoints, flat_dir / "__MACOSX")  # a zip made on macOS holds one
     splits = load_images(flat_dir, 16, "fix", seed=4)
     assert splits.class_names == CLOTHES
     assert len(splits.y_train) + len(splits.y_val) + len(splits.y_test) == 36
