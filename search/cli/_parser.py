@@ -57,8 +57,8 @@ class Parser(argparse.ArgumentParser):
         options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
         for word in itertools.takewhile(lambda w: w != "--", given):
             name = word.split("=", 1)[0]
-            if not name.startswith("--") or any(o.startswith(name) for o in options):
-                continue  # a value, an option, or argparse's abbreviation of one
+            if not name.startswith("--") or " " in word or any(o.startswith(name) for o in options):
+                continue  # a value (a word with a space is one to argparse), an option, its abbreviation
             close = difflib.get_close_matches(name, options, n=1)
             fix = f"did you mean {close[0]}?" if close else f"see {self.prog} --help"
             self.error(f"unknown option {name}: {fix}")

@@ -23,14 +23,14 @@ from search.data._folders import (
 from search.data._idx import read_idx
 from search.data._images import load_images
 from search.data._inputs import Inputs, form_words, join, parts, row_shape, row_shapes, rows, single, take
-from search.data._pixels import CORRUPT_EXIF, IMAGE_MODES, deep_gray, is_deep_gray, upright
+from search.data._pixels import IMAGE_MODES, PILLOW_MODULES, deep_gray, is_deep_gray, upright
 from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
 
 __all__ = [
     "CLASS_NAMES",
-    "CORRUPT_EXIF",
     "DEFAULT_VAL_SIZE",
     "IMAGE_MODES",
+    "PILLOW_MODULES",
     "ArrayData",
     "DataWarning",
     "ImageFolders",

@@ -26,7 +26,7 @@ import numpy as np
 
 from search._text import plural
 from search.cache import CACHE_ENV, cache_dir
-from search.data._pixels import CORRUPT_EXIF, deep_gray, is_deep_gray, upright
+from search.data._pixels import PILLOW_MODULES, deep_gray, is_deep_gray, upright
 from search.errors import DataError, option
 from search.storage import write_atomic
 
@@ -133,10 +133,12 @@ def check_folder(root: Path, fix: str) -> None:
         return
     if not root.exists():
         raise DataError(f"{root}: no such folder; {fix}")
-    try:
-        archive = zipfile.is_zipfile(root) or tarfile.is_tarfile(root)
-    except OSError:  # unreadable: a file all the same
-        archive = False
+    archive = False
+    if root.is_file():  # read: a pipe or a device would block
+        try:
+            archive = zipfile.is_zipfile(root) or tarfile.is_tarfile(root)
+        except OSError:  # unreadable: a file all the same
+            pass
     raise DataError(f"{root}: a file{' (an archive: unpack it)' if archive else ''}, not a folder; {fix}")
 
 
@@ -292,7 +294,7 @@ def _decode_all(entries: list[tuple[Path, int]], size: int, workers: int | None)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        warnings.filterwarnings("ignore", CORRUPT_EXIF, UserWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=PILLOW_MODULES)
         with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 2) * 2)) as pool:
             return list(pool.map(lambda entry: _decode(entry[0], size), entries))
 

@@ -9,9 +9,12 @@ import numpy as np
 if TYPE_CHECKING:
     from PIL import Image
 
-CORRUPT_EXIF = r".*[Cc]orrupt EXIF"
-"""Pillow's warnings of damaged EXIF data (a regular expression): the pixels still read, so
-:func:`upright` is kept from printing one per file."""
+PILLOW_MODULES = r"PIL\."
+"""Pillow's modules (a regular expression for ``warnings``' ``module``): their UserWarnings of
+damaged metadata ("Corrupt EXIF data", "Truncated File Read", a tag of too many entries),
+which :func:`upright` reads, say nothing of the pixels; training and ``predict`` ignore them."""
+ORIENTATION = 0x0112
+"""The EXIF tag of a photo's orientation (1 to 8)."""
 IMAGE_MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 OPAQUE = 255
 """Pillow's mode for an image of each number of channels a model may take."""
@@ -20,17 +23,29 @@ OPAQUE = 255
 def upright(image: Image.Image) -> Image.Image:
     """``image`` turned as its EXIF orientation says (a photo taken with the camera turned
     stores its pixels sideways); training and ``predict`` read every image through it, with
-    :data:`CORRUPT_EXIF` warnings ignored.
+    the warnings of :data:`PILLOW_MODULES` ignored. Pillow's ``ImageOps.exif_transpose`` also
+    rewrites the EXIF data, which raises on damaged tags: only the pixels are wanted here.
 
     Args:
         image: an image Pillow opened.
 
     Returns:
-        The image as it is meant to be seen: a new one where the orientation turns it.
+        The image as it is meant to be seen: a new one where the orientation turns it; the
+        image itself where it has none, or EXIF data too damaged to read.
     """
-    from PIL import ImageOps
+    from PIL import Image
 
-    return ImageOps.exif_transpose(image)
+    try:
+        orientation = image.getexif().get(ORIENTATION)
+    except Exception:  # struct.error, TypeError, ... of damaged EXIF: the pixels read all the same
+        return image
+    turns = {
+        2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+        4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270,
+        7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90,
+    }  # fmt: skip
+    turn = turns.get(orientation) if isinstance(orientation, int) else None
+    return image if turn is None else image.transpose(turn)
 
 
 def is_deep_gray(mode: str) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 
 from hypermodels import class_names_of  # importing hypermodels registers the layers exported models use
 from search._text import one_line
-from search.data import CORRUPT_EXIF, IMAGE_MODES, deep_gray, is_deep_gray, upright
+from search.data import IMAGE_MODES, PILLOW_MODULES, deep_gray, is_deep_gray, upright
 from search.engine._export import EXPORT_FILE
 from search.engine._saved import check_archive
 from search.errors import RunFolderError, SearchError
@@ -110,7 +110,7 @@ def read_image(path: Path, channels: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            warnings.filterwarnings("ignore", CORRUPT_EXIF, UserWarning)
+            warnings.filterwarnings("ignore", category=UserWarning, module=PILLOW_MODULES)
             with Image.open(path) as opened:
                 image = upright(opened)
                 if is_deep_gray(image.mode):

@@ -233,6 +233,8 @@ def test_an_unknown_option_is_named_with_the_closest_one(argv: list[str], error:
     assert usage.startswith(f"usage: search {argv[0]}") and said == error
     assert main(["run", "fashion", "--tuner", "random", "--max-tri", "x"]) == 2  # an abbreviation
     assert "argument --max-trials: invalid" in capsys.readouterr().err
+    spaced = build_parser().parse_args(["run", "fashion", "--tuner", "random", "--name", "--my run"])
+    assert spaced.name == "--my run"  # argparse takes a word with a space as a value
 
 
 def test_spaces_show(capsys) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import threading
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -239,11 +242,20 @@ def test_one_class_folder_is_counted_in_the_singular(clothing_dir: Path) -> None
     assert str(caught.value) == f"{clothing_dir / 'train'}: found 1 class folder, need at least 2; the fix"
 
 
+HANG = 60
+"""Seconds after which a scan that should take none is taken to hang."""
+
+
+def _refusal(root: Path) -> str:
+    """What :func:`scan` refuses ``root`` with."""
+    with pytest.raises(DataError) as caught:
+        scan(root, FIX)
+    return str(caught.value)
+
+
 def test_a_file_given_as_the_data_folder_is_named_as_a_file(tmp_path: Path) -> None:
     """A file given as the data folder was said to be no such folder; an archive is named as
     one to unpack."""
-    import zipfile
-
     notes = tmp_path / "notes.txt"
     notes.write_text("not a folder")
     with pytest.raises(DataError) as caught:
@@ -255,3 +267,10 @@ def test_a_file_given_as_the_data_folder_is_named_as_a_file(tmp_path: Path) -> N
     with pytest.raises(DataError) as caught:
         scan(archive, FIX)
     assert str(caught.value) == f"{archive}: a file (an archive: unpack it), not a folder; the fix"
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # reading it to tell an archive blocked for ever: a thread, so a hang fails
+    refused: list[str] = []
+    scanning = threading.Thread(target=lambda: refused.append(_refusal(pipe)), daemon=True)
+    scanning.start()
+    scanning.join(HANG)
+    assert refused == [f"{pipe}: a file, not a folder; the fix"]

@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image, TiffImagePlugin
 
+from search.data._folders import _decode
 from search.engine import classify_all, load_exported
 from search.engine._predict import read_image
 from search.errors import SearchError
@@ -107,8 +108,6 @@ def test_an_image_is_read_with_the_channels_the_model_takes_an_alpha_opaque(tmp_
 def test_a_photo_taken_turned_is_read_upright_as_training_reads_it(tmp_path: Path) -> None:
     """predict read a JPEG whose EXIF orientation turns it as stored (sideways), unlike the
     images the model learned from."""
-    from search.data._folders import _decode
-
     pixels = np.zeros((32, 48, 3), np.uint8)
     pixels[:16] = 255
     exif = Image.Exif()
@@ -121,3 +120,38 @@ def test_a_photo_taken_turned_is_read_upright_as_training_reads_it(tmp_path: Pat
     trained = _decode(photo, 16)
     assert isinstance(trained, np.ndarray)
     assert trained[:, :6].mean() < 10 and trained[:, -6:].mean() > 245
+
+
+def _damaged_exif_photo(path: Path) -> None:
+    """A JPEG turned by its EXIF orientation whose other tags are damaged (four bytes of the
+    EXIF block changed, as a random damage a review found did): Pillow 13's
+    ``ImageOps.exif_transpose`` raised AttributeError rewriting them."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    exif[ExifTags.Base.Make] = "Canon"
+    exif[ExifTags.Base.DateTime] = "2020:01:01 00:00:00"
+    exif[ExifTags.Base.XResolution] = TiffImagePlugin.IFDRational(72, 1)
+    exif[ExifTags.Base.Software] = "x" * 40
+    inner = exif.get_ifd(ExifTags.IFD.Exif)
+    inner[ExifTags.Base.ExposureTime] = TiffImagePlugin.IFDRational(1, 100)
+    inner[ExifTags.Base.MakerNote] = b"\x00\x01abcdefgh" * 4
+    inner[ExifTags.Base.UserComment] = b"ASCII\x00\x00\x00hello"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[1], gps[2] = "N", (TiffImagePlugin.IFDRational(1, 1),) * 3
+    Image.new("RGB", (16, 8), (10, 200, 30)).save(path, "JPEG", exif=exif.tobytes())
+    data = bytearray(path.read_bytes())
+    start = data.index(b"Exif\x00\x00")
+    for offset, value in ((19, 12), (179, 98), (215, 175), (324, 30)):
+        data[start + offset] = value
+    path.write_bytes(bytes(data))
+
+
+def test_a_photo_with_damaged_exif_is_read_as_before(tmp_path: Path) -> None:
+    """Its pixels read; only its metadata is damaged. Turning it upright stopped the run
+    ("unexpected error") and predict."""
+    photo = tmp_path / "photo.jpg"
+    _damaged_exif_photo(photo)
+    image = read_image(photo, 3)
+    assert image.shape in ((8, 16, 3), (16, 8, 3)) and abs(int(image[..., 1].mean()) - 200) < 10
+    trained = _decode(photo, 16)
+    assert isinstance(trained, np.ndarray) and abs(int(trained[..., 1].mean()) - 200) < 10
