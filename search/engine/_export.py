@@ -105,52 +105,64 @@ def export_run(
         SearchInterrupted: Ctrl-C or SIGTERM stopped it; nothing was written.
     """
     folder = RunFolder(folder.path.resolve())  # `export .`, `export r1`: the request needs its parents
-    _check_output(output, folder)
-    if not overwrite:
-        _check_not_foreign(output, folder)
     given = {"retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
              "retrain_from": retrain_from, "retrain_schedule": retrain_schedule}  # fmt: skip
-    request, space = _stored(folder, {k: v for k, v in given.items() if v is not None})
-    if request.arrays:
-        _check_arrays(folder)
-    p = plan(request, space)
-    with RunLock(folder.path), precision(request.precision):
-        with _stops(output) as stop:
-            trials = folder.read_trials()
-            best = _chosen(folder, trials, request, trial)
-            _check_values(folder, best, space)
-            _say_edited(folder, p, best["id"], Say(console, quiet))
-            if not quiet:
-                console.print(f"loading {p.experiment.name} data…")
-            splits = load_data(p, p.data, Say(console, quiet))
-            _check_same_data(folder, splits)
-            hypermodel = p.experiment.hypermodel(space, splits, p.model)
-            final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
-            schedule, epochs = final_training(request, p.experiment, p.profile)
-            output.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=output.parent) as tmp:  # removed on a stop too
-                trained = Path(tmp) / "trained.keras"
-                final = retrain_best(
-                    final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
-                    request.tolerance, epochs, save_to=trained,
-                    monitor=request.kt_objective(),
-                    start=retrain_start(
-                        request, folder, best, (splits, final_hypermodel is hypermodel), Say(console, quiet)
-                    ),
-                    stop=stop, schedule=schedule,
-                )  # fmt: skip
-                model = _load_trained(trained, final_hypermodel)
-                wrapped, names = for_use(model, final_splits)
-                staged = Path(tmp) / "export.keras"
-                wrapped.save(staged)
-                stop.check()  # a signal while it tested and saved: still nothing written
-                staged.replace(output)  # whole or not at all
-                # Still under the stop: a first signal from here on waits for the record.
-                _record_export(folder, output, best, final, final_splits)
+    request, space, p = _planned(folder, output, overwrite, given)
+    say = Say(console, quiet)
+    with RunLock(folder.path), precision(request.precision), _stops(output) as stop:
+        best = _chosen(folder, folder.read_trials(), request, trial)
+        _check_values(folder, best, space)
+        _say_edited(folder, p, best["id"], say)
+        say(f"loading {p.experiment.name} data…")
+        splits = load_data(p, p.data, say)
+        _check_same_data(folder, splits)
+        hypermodel = p.experiment.hypermodel(space, splits, p.model)
+        final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
+        schedule, epochs = final_training(request, p.experiment, p.profile)
+        start = retrain_start(request, folder, best, (splits, final_hypermodel is hypermodel), say)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=output.parent) as tmp:  # removed on a stop too
+            trained = Path(tmp) / "trained.keras"
+            final = retrain_best(
+                final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
+                request.tolerance, epochs, save_to=trained, monitor=request.kt_objective(), start=start,
+                stop=stop, schedule=schedule,
+            )  # fmt: skip
+            model = _load_trained(trained, final_hypermodel)
+            names = _write(model, final_splits, output, Path(tmp), stop)
+            # Still under the stop: a first signal from here on waits for the record.
+            _record_export(folder, output, best, final, final_splits)
     return Export(
         output, best["id"], final, row_shape(final_splits.x_train), names,
         takes_images=bool(names),
     )  # fmt: skip
+
+
+def _planned(
+    folder: RunFolder, output: Path, overwrite: bool, given: dict[str, Any]
+) -> tuple[RunRequest, Space, Plan]:
+    """The checks before any work (``output`` a file of its own to write, the run's request
+    and arrays there), then the run's request with ``given``'s retrain options, its space and plan."""
+    _check_output(output, folder)
+    if not overwrite:
+        _check_not_foreign(output, folder)
+    request, space = _stored(folder, {k: v for k, v in given.items() if v is not None})
+    if request.arrays:
+        _check_arrays(folder)
+    return request, space, plan(request, space)
+
+
+def _write(
+    model: keras.Model, splits: Splits, output: Path, tmp: Path, stop: StopOnSignal
+) -> tuple[str, ...]:
+    """Write ``model``, wrapped for use, to ``output``: staged in ``tmp``, then moved whole (a
+    signal meanwhile: nothing written). Returns the class names the wrapper stores."""
+    wrapped, names = for_use(model, splits)
+    staged = tmp / "export.keras"
+    wrapped.save(staged)
+    stop.check()  # a signal while it tested and saved: still nothing written
+    staged.replace(output)  # whole or not at all
+    return names
 
 
 def _say_edited(folder: RunFolder, p: Plan, trial: str, say: Say) -> None:
