@@ -212,7 +212,7 @@ def _space_of(
     path = request.space
     if profile == "gpu" and path is None and experiment.gpu_space_file is not None:
         path = experiment.default_space_path(experiment.gpu_space_file)
-    space = experiment.load_space(path)
+    space = experiment.load_space(path, request.fix)
     if not request.fix:
         return space, space.all_defaults()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -15,11 +15,11 @@ import keras_tuner as kt
 from search._text import a_kind, article
 from search.data import DEFAULT_VAL_SIZE, ArrayData, Splits, load_arrays
 from search.errors import SearchError, SpaceError, option
+from search.experiments._declared import declared_with
 from search.experiments._reference import Reference, reference_of, resolve
 from search.experiments._user import (
     UserHyperModel,
     check_on_data,
-    declared_with,
     describe,
     fidelity_refusal,
     first_row,
@@ -143,8 +143,9 @@ class Experiment:
     """Checks that need the space (e.g. that weights exist for every base); before any work."""
     final_image_size: Callable[[dict[str, object]], int] | None = None
     """The image size the final model is trained at, from the chosen hyperparameters."""
-    declare_space: Callable[[Space | None], Space] | None = None
-    """The space the hypermodel's own code declares (given a space file's, which wins)."""
+    declare_space: Callable[[Space | None, Mapping[str, Any]], Space] | None = None
+    """The space the hypermodel's own code declares (given a space file's, which wins, and
+    the values ``--fix`` gives, whose names a build is made to reach)."""
     check_data: Callable[[Splits, kt.Objective], None] | None = None
     """Checks that need the data and the objective (a user's model on its data)."""
     metrics: tuple[str, ...] = ()
@@ -204,13 +205,22 @@ class Experiment:
         path = Path(name)
         return path if path.is_absolute() else Path(str(resources.files("spaces") / name))
 
-    def load_space(self, path: Path | None = None) -> Space:
-        """The user's space file (or the default), checked against the hypermodel."""
+    def load_space(self, path: Path | None = None, fix: Mapping[str, Any] | None = None) -> Space:
+        """The user's space file (or the default), checked against the hypermodel.
+
+        Args:
+            path: a space file; None: the experiment's own (or what its code declares).
+            fix: the values the search fixes: a hypermodel's code is built to reach their
+                names where a plain ``if`` declares them.
+
+        Returns:
+            The space, before ``fix`` is applied.
+        """
         if self.declare_space is not None:
             given = load_space(path) if path is not None else None
             if given is None and self.space_file is not None:
                 given = load_space(self.default_space_path())
-            return self.declare_space(given)
+            return self.declare_space(given, fix or {})
         space = load_space(path or self.default_space_path())
         try:
             self.check_space(space)
@@ -383,7 +393,7 @@ def user_experiment(
             "hyperband": (trials, epochs),
             **{tuner: (other, epochs) for tuner in ("random", "bayesian", "optuna")},
         },
-        declare_space=lambda given: declared_with(user, given),
+        declare_space=lambda given, fix: declared_with(user, given, fix),
         check_data=lambda splits, objective: check_on_data(user, splits, objective),
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,

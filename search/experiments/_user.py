@@ -10,7 +10,6 @@ interrupted trial continues from its last epoch.
 from __future__ import annotations
 
 import inspect
-import json
 import re
 import warnings
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from search.data import Inputs, form_words, parts, take
 from search.errors import SearchError, option
 from search.failures import exception_line
 from search.quiet import stderr_kept_back
-from search.space import Condition, Space, define, space_from_hyperparameters
+from search.space import Space, define
 
 BuildFunction = Callable[[kt.HyperParameters], keras.Model]
 HyperModelLike = Union[BuildFunction, kt.HyperModel]
@@ -453,93 +452,6 @@ def check_model(model: Any, name: str) -> None:
             f"{name} returned a model that is not compiled; call model.compile(optimizer=...,"
             " loss=..., metrics=[...]) in build"
         )
-
-
-def declared_space(hypermodel: UserHyperModel) -> Space:
-    """The space the user's code declares: KerasTuner's hyperparameters after one build
-    with every default (plus a TOML space's, when given)."""
-    hp = kt.HyperParameters()
-    tried: list[Any] = []
-    for _ in range(MAX_DECLARING_BUILDS):  # as KerasTuner does: open every conditional scope
-        _build_once(hypermodel, hp)
-        closed = [scope for scope in hp.inactive_scopes if scope not in tried]
-        if not closed:
-            break
-        tried.append(closed[0])
-        for condition in closed[0]:
-            hp.values[condition.name] = condition.values[0]
-        hp.ensure_active_values()
-    try:
-        return space_from_hyperparameters(hp, source=f"<{hypermodel.name}>")
-    except ValueError as exc:
-        raise SearchError(f"{hypermodel.name}: {exc}") from None
-
-
-def declared_with(user: HyperModelLike, given: Space | None) -> Space:
-    """The space ``user`` declares, ``given`` (a TOML space) replacing its definitions of
-    the same names; SearchError naming a hyperparameter of ``given`` that its build never
-    declares (searched, it would change nothing), unless a ``fit`` of its own may."""
-    if given is None:
-        return declared_space(UserHyperModel(user))
-    code = declared_space(UserHyperModel(user))
-    for param in given:
-        if param.name in code and not _same(code[param.name].condition, param.condition):
-            raise SearchError(_condition_clash(given, param.name, code[param.name].condition, describe(user)))
-    space = declared_space(UserHyperModel(user, given))
-    if has_own_fit(user):
-        return space
-    unknown = [name for name in given.names if name not in code]
-    if unknown:
-        raise SearchError(
-            f"{given.source}: {', '.join(unknown)}: not a hyperparameter {describe(user)} declares"
-            f" (it declares {', '.join(code.names) or 'none'}); remove it from the space file, or read it"
-            " in build with hp.*"
-        )
-    return space
-
-
-def _same(a: Condition | None, b: Condition | None) -> bool:
-    """Whether two conditions activate on the same parent's same values, in any order."""
-    if a is None or b is None:
-        return a is b
-    return a.parent == b.parent and set(a.values) == set(b.values)
-
-
-def _condition_clash(given: Space, name: str, declared: Condition | None, who: str) -> str:
-    """Why ``given``'s ``name`` cannot replace the one ``who`` declares under ``declared``."""
-    def when(cond: Condition | None) -> str:
-        return f"active only when {cond.describe()}" if cond is not None else "always"
-
-    if declared is None:
-        fix = f"remove the condition of [{name}]"
-    else:
-        shown = [json.dumps(v) for v in declared.values]
-        values = shown[0] if len(shown) == 1 else f"[{', '.join(shown)}]"
-        inline = f"condition = {{ {declared.parent} = {values} }}"
-        fix = f"make it {inline} in [{name}]" if given[name].condition else f"add {inline} to [{name}]"
-    return (
-        f"{given.source}: {name}: {who} declares it {when(declared)}, the space file"
-        f" {when(given[name].condition).removeprefix('active ')}; {fix}"
-    )
-
-
-MAX_DECLARING_BUILDS = 20
-"""Builds tried to find the hyperparameters of every conditional scope."""
-
-
-def _build_once(hypermodel: UserHyperModel, hp: kt.HyperParameters) -> None:
-    keras.backend.clear_session()
-    try:
-        hypermodel.build(hp)
-    except SearchError:
-        raise
-    except Exception as exc:
-        raise SearchError(
-            f"{hypermodel.name} does not build with its default hyperparameters:"
-            f" {type(exc).__name__}: {exc}"
-        ) from None
-    finally:
-        keras.backend.clear_session()
 
 
 def model_metrics(
