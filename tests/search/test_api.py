@@ -1594,3 +1594,16 @@ def test_an_empty_run_folder_or_report_path_is_refused_as_itself(tmp_path: Path)
             call("")
     with pytest.raises(SearchError, match=r"^path \(' '\): an empty path; give a file name"):
         search.load(folder.path).report(" ")
+
+
+def test_a_worker_joining_a_run_whose_build_file_was_edited_says_so(tmp_path: Path, capsys) -> None:
+    mine = tmp_path / "mine.py"
+    mine.write_text(_MINE)
+    first = _run(search.experiments.resolve(f"{mine}:build"), tmp_path, "optuna", max_trials=1, max_epochs=1)
+    first._folder.update_meta(status="running")  # as if a worker joined while it ran
+    mine.write_text(_MINE.replace('"relu"', '"tanh"'))
+    capsys.readouterr()
+    assert main(["worker", str(first.folder)]) == 0
+    assert (f"warning: {mine.resolve()} changed since this run last started: this worker's trials"
+            " train the code as it is now, the run's others the code it started with"
+            ) in " ".join(capsys.readouterr().out.split())  # fmt: skip
