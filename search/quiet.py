@@ -9,6 +9,7 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Iterator
+from typing import Any, TextIO
 
 LIBRARY_WARNINGS = (
     # Keras, loading a checkpoint into a model whose optimizer is not built yet (the chosen
@@ -63,3 +64,42 @@ def stderr_kept_back(shown_if_raised: bool = True) -> Iterator[None]:
             capture.seek(0)
             sys.stderr.write(capture.read().decode(errors="replace"))
         capture.close()
+
+
+class _HeldLine:
+    """A stdout that holds back what is written until a second line starts (see
+    :func:`first_line_held`)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream, self.held, self.passing = stream, "", False
+
+    def write(self, text: str) -> int:
+        if self.passing:
+            return self.stream.write(text)
+        self.held += text
+        _, newline, rest = self.held.partition("\n")
+        if newline and rest:
+            self.release()
+        return len(text)
+
+    def release(self) -> None:
+        self.stream.write(self.held)
+        self.held, self.passing = "", True
+
+    def flush(self) -> None:
+        if self.passing:
+            self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def first_line_held() -> Iterator[None]:
+    """A line written to ``sys.stdout`` meanwhile held back until more follows it, and
+    dropped if the block raises first: Keras' "Downloading data from URL" shows once its
+    progress bar starts, not above the error of a download that failed (the caller's)."""
+    held = _HeldLine(sys.stdout)
+    with contextlib.redirect_stdout(held):
+        yield
+    held.release()

@@ -11,6 +11,7 @@ from hypermodels.transfer import DEFAULTS, base_names
 from search.data import Splits, check_clothing_dir, load_clothing, single
 from search.errors import SearchError, option
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
+from search.quiet import first_line_held
 from search.space import Space
 
 SEARCH_SIZE = 150
@@ -71,7 +72,8 @@ def _check_options(space: Space, data: DataOptions, model: ModelOptions) -> None
         return
     for name in bases:
         try:
-            BASES[name].create(max(BASES[name].min_size, 75), weights)
+            with first_line_held():
+                BASES[name].create(max(BASES[name].min_size, 75), weights)
         except Exception as exc:  # Keras raises a bare Exception for a failed download
             reason = " ".join(str(exc).split())[:300]
             if isinstance(weights, Path):

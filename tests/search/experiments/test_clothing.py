@@ -236,6 +236,7 @@ def test_imagenet_download_failure_names_both_other_options(clothing_dir: Path, 
     assert "--weights imagenet: could not get the ImageNet weights of mobilenet_v2" in err
     assert "--weights PATH" in err and "--weights none" in err
     assert "Traceback" not in err and not results.exists()
+    assert done.stdout == ""  # not Keras' "Downloading data from ..." above the error
 
 
 def test_a_missing_data_folder_is_said_before_the_weights_are_fetched(tmp_path: Path) -> None:
