@@ -73,7 +73,7 @@ def open_run(request: RunRequest, p: Plan, say: Say) -> OpenRun:
         edited = code_edited(previous, p.experiment)
         if edited:
             say(f"warning: {edited}: its trials so far trained the earlier code, the next ones train this;"
-                " restore the file, or start a new run under another name to compare like with like")
+                " restore the code, or start a new run under another name to compare like with like")
         tuners.check_tuner_state(existing.tuner_dir)
         tuners.check_state_present(existing, p.backend.name, request.storage)
         check_writable(existing.path, f"run folder {existing.path}", WRITABLE_FIX)

@@ -592,10 +592,14 @@ def code_edited(meta: Mapping[str, Any], experiment: experiments.Experiment) -> 
     Returns:
         E.g. "/home/me/model.py changed since this run last started"; None where it did not.
     """
-    recorded, now = meta.get("code") or {}, experiments.code_of(experiment.reference)
-    if not recorded or now is None or recorded.get("sha256") == now["sha256"]:
+    recorded = meta.get("code") or {}
+    if not recorded or experiments.code_of(experiment.reference) is None:
         return None
-    return f"{now['file']} changed since this run last started"
+    edited = experiments.edited_files(recorded)
+    if not edited:
+        return None
+    files = edited[0] if len(edited) == 1 else f"{', '.join(edited[:-1])} and {edited[-1]}"
+    return f"{files} changed since this run last started"
 
 
 def _silent(line: str) -> None:

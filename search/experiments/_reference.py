@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import json
 import sys
+import sysconfig
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,19 +128,35 @@ def absolute_reference(target: str) -> str:
     return target
 
 
-def code_of(reference: Mapping[str, Any] | None) -> dict[str, str] | None:
+def code_of(reference: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """The file of the user's code a run imports again (its build, HyperModel or experiment)
-    and that file's SHA-256, so that a resumed run can tell it was edited.
+    and that file's SHA-256, so that a resumed run can tell it was edited; with those of the
+    user's other modules this process imported from its folder (``from layers import ...``).
 
     Args:
         reference: an experiment's reference as run.json keeps it (``{"experiment": NAME}``
             or ``{"hypermodel": {"target": ..., "args": ...}}``).
 
     Returns:
-        ``{"file": ABSOLUTE_PATH, "sha256": HEX}``; None for the built-in experiments, for code
-        that cannot be imported again, and for a module that is not a ``.py`` file.
+        ``{"file": ABSOLUTE_PATH, "sha256": HEX, "imports": {ABSOLUTE_PATH: HEX}}``; None for
+        the built-in experiments, for code that cannot be imported again, and for a module
+        that is not a ``.py`` file.
     """
-    reference = reference or {}
+    file = _code_file(reference or {})
+    if file is None:
+        return None
+    imports = {str(path): _sha256(path) for path in _imported_beside(file)}
+    return {"file": str(file), "sha256": _sha256(file), "imports": imports}
+
+
+def edited_files(recorded: Mapping[str, Any]) -> list[str]:
+    """The files of ``recorded`` (what :func:`code_of` gave) whose content differs now, or
+    that are gone; the run's own file first."""
+    files = {recorded.get("file", ""): recorded.get("sha256"), **(recorded.get("imports") or {})}
+    return [path for path, digest in files.items() if path and _sha256_or_none(Path(path)) != digest]
+
+
+def _code_file(reference: Mapping[str, Any]) -> Path | None:
     target = (reference.get("hypermodel") or {}).get("target") or reference.get("experiment")
     where = str(target or "").rpartition(":")[0]
     if not where:
@@ -152,9 +169,55 @@ def code_of(reference: Mapping[str, Any] | None) -> dict[str, str] | None:
         except (ImportError, ValueError):
             return None
         file = Path(spec.origin) if spec is not None and spec.origin else Path()
-    if file.suffix != ".py" or not file.is_file():
+    return file if file.suffix == ".py" and file.is_file() else None
+
+
+def _imported_beside(file: Path) -> list[Path]:
+    """The ``.py`` files of the modules imported so far from ``file``'s folder or below it,
+    but ``file``, installed packages (a virtual environment inside the project) and this
+    package's own."""
+    folder, found, installed = file.parent, set(), _installed()
+    for module in list(sys.modules.values()):
+        path = Path(str(getattr(module, "__file__", None) or ""))
+        if path.suffix != ".py" or not path.is_absolute():
+            continue
+        path = path.resolve()
+        inside = path.relative_to(folder).parts if path.is_relative_to(folder) else None
+        if not inside or path == file or any(_not_users(part) for part in inside[:-1]):
+            continue
+        if path.is_relative_to(_OWN_ROOT) and path.relative_to(_OWN_ROOT).parts[0] in _OWN_PACKAGES:
+            continue
+        if not any(path.is_relative_to(place) for place in installed):
+            found.add(path)
+    return sorted(found)
+
+
+def _installed() -> list[Path]:
+    """Where Python's own modules and installed packages live (a Python installed inside the
+    user's folder, say ~/miniconda3 beside ~/model.py)."""
+    paths = sysconfig.get_paths()
+    keys = ("stdlib", "platstdlib", "purelib", "platlib")
+    return [Path(paths[key]).resolve() for key in keys if key in paths]
+
+
+def _not_users(folder: str) -> bool:
+    """Whether a folder's name says it holds installed or hidden code, not the user's."""
+    return folder in ("site-packages", "dist-packages", "__pycache__") or folder.startswith(".")
+
+
+_OWN_ROOT = Path(__file__).resolve().parents[2]
+_OWN_PACKAGES = ("search", "hypermodels", "spaces")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return _sha256(path)
+    except OSError:
         return None
-    return {"file": str(file), "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
 
 
 def _import_module(name: str) -> Any:

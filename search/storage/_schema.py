@@ -108,8 +108,9 @@ class RunMeta:
     seed: int
     objective: ObjectiveMeta
     hypermodel: Mapping[str, Any] | None
-    code: Mapping[str, str] | None
-    """The user's file that ``hypermodel`` imports, and its SHA-256 (``experiments.code_of``)."""
+    code: Mapping[str, Any] | None
+    """The user's file that ``hypermodel`` imports, its SHA-256, and those of the user's
+    modules it imports from its folder (``experiments.code_of``)."""
     optuna: OptunaMeta | None
     budget: BudgetMeta
     space: SpaceMeta

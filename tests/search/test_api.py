@@ -685,7 +685,7 @@ def test_a_run_continued_after_its_build_file_was_edited_says_so(tmp_path: Path,
     _run(build, tmp_path, "random", max_trials=1, max_epochs=1, quiet=False)
     said = " ".join(capsys.readouterr().out.split())
     assert (f"warning: {mine.resolve()} changed since this run last started: its trials so far"
-            " trained the earlier code, the next ones train this; restore the file, or start a new run"
+            " trained the earlier code, the next ones train this; restore the code, or start a new run"
             " under another name to compare like with like") in said, said  # fmt: skip
     search.load(first.folder)._folder.update_meta(status="interrupted")
     _run(build, tmp_path, "random", max_trials=1, max_epochs=1, quiet=False)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from search.errors import SearchError
-from search.experiments._reference import code_of, reference_of, resolve
+from search.experiments._reference import code_of, edited_files, reference_of, resolve
 from tests import user_models
 
 SCRIPT = '''
@@ -138,10 +138,33 @@ def test_the_code_a_run_imports_is_its_file_and_digest(tmp_path: Path) -> None:
     """What a resumed run compares to tell an edited build: the file, whichever way named."""
     module = Path(user_models.__file__).resolve()
     digest = hashlib.sha256(module.read_bytes()).hexdigest()
-    assert code_of({"hypermodel": {"target": "tests.user_models:build", "args": None}}) == {
-        "file": str(module), "sha256": digest}
-    assert code_of({"experiment": f"{module}:build"}) == {"file": str(module), "sha256": digest}
+    code = code_of({"hypermodel": {"target": "tests.user_models:build", "args": None}})
+    assert code is not None and (code["file"], code["sha256"]) == (str(module), digest)
+    assert code_of({"experiment": f"{module}:build"}) == code
     assert code_of({"experiment": "fashion"}) is None  # built in: the package's versions say it
     assert code_of(None) is None
     assert code_of({"experiment": f"{tmp_path / 'gone.py'}:E"}) is None
     assert code_of({"hypermodel": {"target": "no_such_module_here:build"}}) is None
+
+
+def test_the_code_a_run_imports_holds_the_users_modules_it_imports_from_its_folder(tmp_path: Path) -> None:
+    """A build in one file, its layers in another beside it: an edit of either is told."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "blocks.py").write_text("WIDTH = 4\n")
+    (tmp_path / "layers_of_mine.py").write_text("from pkg.blocks import WIDTH\nUNITS = WIDTH\n")
+    (tmp_path / "model_of_mine.py").write_text("from layers_of_mine import UNITS\nbuild = UNITS\n")
+    target = f"{tmp_path / 'model_of_mine.py'}:build"
+    try:
+        resolve(target)
+        code = code_of({"experiment": target})
+    finally:
+        for name in ("layers_of_mine", "pkg", "pkg.blocks"):
+            sys.modules.pop(name, None)
+    files = ["layers_of_mine.py", "pkg/__init__.py", "pkg/blocks.py"]
+    assert code is not None and sorted(code["imports"]) == [str((tmp_path / f).resolve()) for f in files]
+    assert edited_files(code) == []
+    (tmp_path / "pkg" / "blocks.py").write_text("WIDTH = 8\n")
+    (tmp_path / "model_of_mine.py").unlink()
+    assert edited_files(code) == [code["file"], str((tmp_path / "pkg" / "blocks.py").resolve())]
+    assert edited_files({"file": code["file"], "sha256": code["sha256"]}) == [code["file"]]  # before imports
