@@ -55,11 +55,13 @@ class Parser(argparse.ArgumentParser):
         none (``unrecognized arguments``, under the top command's usage), or a required one
         it then missed (``--tunr random``: "required: --tuner")."""
         options = [o for a in self._actions for o in a.option_strings if o.startswith("--")]
+        shown = [o for a in self._actions if a.help != argparse.SUPPRESS for o in a.option_strings
+                 if o.startswith("--")]  # not `run`'s settings that `resume` takes only to refuse
         for word in itertools.takewhile(lambda w: w != "--", given):
             name = word.split("=", 1)[0]
             if not name.startswith("--") or " " in word or any(o.startswith(name) for o in options):
                 continue  # a value (a word with a space is one to argparse), an option, its abbreviation
-            close = difflib.get_close_matches(name, options, n=1)
+            close = difflib.get_close_matches(name, shown, n=1)
             fix = f"did you mean {close[0]}?" if close else f"see {self.prog} --help"
             self.error(f"unknown option {name}: {fix}")
 

@@ -222,6 +222,10 @@ def test_usage_error_prints_the_usage_line_and_the_error(capsys) -> None:
     (["run", "fashion", "--tuner", "random", "--max-trails=3"],
      "search run: error: unknown option --max-trails: did you mean --max-trials?"),
     (["status", "--zzz"], "search status: error: unknown option --zzz: see search status --help"),
+    (["resume", "r", "--max-trails", "3"],  # not run's --max-trials, which resume refuses
+     "search resume: error: unknown option --max-trails: see search resume --help"),
+    (["worker", "r", "--storge", "x"],
+     "search worker: error: unknown option --storge: did you mean --storage?"),
     (["spaces", "show", "fashion", "--quite"],
      "search spaces show: error: unknown option --quite: did you mean --quiet?"),
 ])  # fmt: skip
