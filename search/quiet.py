@@ -74,6 +74,7 @@ class _HeldLine:
         self.stream, self.held, self.passing = stream, "", False
 
     def write(self, text: str) -> int:
+        """Hold ``text`` back while it is the first line, else pass it on."""
         if self.passing:
             return self.stream.write(text)
         self.held += text
@@ -83,10 +84,13 @@ class _HeldLine:
         return len(text)
 
     def release(self) -> None:
-        self.stream.write(self.held)
+        """Write what was held back, and from now on pass what is written straight on."""
+        if self.held:
+            self.stream.write(self.held)
         self.held, self.passing = "", True
 
     def flush(self) -> None:
+        """Flush the stream, once what is written passes on."""
         if self.passing:
             self.stream.flush()
 
@@ -99,6 +103,9 @@ def first_line_held() -> Iterator[None]:
     """A line written to ``sys.stdout`` meanwhile held back until more follows it, and
     dropped if the block raises first: Keras' "Downloading data from URL" shows once its
     progress bar starts, not above the error of a download that failed (the caller's)."""
+    if sys.stdout is None:  # pythonw, or no stdout: nothing is shown anyway
+        yield
+        return
     held = _HeldLine(sys.stdout)
     with contextlib.redirect_stdout(held):
         yield

@@ -592,10 +592,10 @@ def code_edited(meta: Mapping[str, Any], experiment: experiments.Experiment) -> 
     Returns:
         E.g. "/home/me/model.py changed since this run last started"; None where it did not.
     """
-    recorded = meta.get("code") or {}
-    if not recorded or experiments.code_of(experiment.reference) is None:
+    recorded, now = meta.get("code") or {}, experiments.code_of(experiment.reference)
+    if not recorded or now is None:
         return None
-    edited = experiments.edited_files(recorded)
+    edited = experiments.edited_files(recorded, now)
     if not edited:
         return None
     files = edited[0] if len(edited) == 1 else f"{', '.join(edited[:-1])} and {edited[-1]}"

@@ -55,13 +55,12 @@ def declared_space(
     hp = kt.HyperParameters()
     builds = _open_scopes(hypermodel, hp)
     wanted = _Reach(frozenset(reach), fix or {})
-    for values in _branches(hp, wanted):
-        if builds >= MAX_DECLARING_BUILDS:
-            break
+    while builds < MAX_DECLARING_BUILDS and (values := _next_values(hp, wanted)) is not None:
         builds += 1
-        known = {h.name for h in hp.space}
-        if _build_at(hypermodel, hp, values):
-            wanted.reached |= {h.name for h in hp.space} - known
+        built = _built_at(hypermodel, hp, values)
+        if built is not None:
+            wanted.reached |= {h.name for h in built.space} - {h.name for h in hp.space}
+            hp = built
     return _space_of(hp, hypermodel), wanted.reached & wanted.names
 
 
@@ -81,22 +80,23 @@ def _open_scopes(hypermodel: UserHyperModel, hp: kt.HyperParameters) -> int:
     return MAX_DECLARING_BUILDS
 
 
-def _branches(hp: kt.HyperParameters, wanted: _Reach) -> Iterator[dict[str, Any]]:
+def _next_values(hp: kt.HyperParameters, wanted: _Reach) -> dict[str, Any] | None:
     """The values to build at next while a wanted name is missing: ``fix``'s values of the
-    names declared so far, then, on top of them, one other value of one hyperparameter."""
-    while wanted.names - {h.name for h in hp.space}:
-        space = _space_of(hp, None)
-        base = _fixed_values(space, wanted.fix)
-        key = ("fix", repr(sorted(base.items())))
-        if key not in wanted.tried:
-            wanted.tried.add(key)
-            yield base
-            continue
-        step = next(_other_values(space, wanted), None)
-        if step is None:
-            return
-        wanted.tried.add((step[0], repr(step[1])))
-        yield {**base, step[0]: step[1]}
+    names declared so far, then, on top of them, one other value of one hyperparameter;
+    None when every name is declared or every value was tried."""
+    if not wanted.names - {h.name for h in hp.space}:
+        return None
+    space = _space_of(hp, None)
+    base = _fixed_values(space, wanted.fix)
+    key = ("fix", repr(sorted(base.items())))
+    if key not in wanted.tried:
+        wanted.tried.add(key)
+        return base
+    step = next(_other_values(space, wanted), None)
+    if step is None:
+        return None
+    wanted.tried.add((step[0], repr(step[1])))
+    return {**base, step[0]: step[1]}
 
 
 def _fixed_values(space: Space, fix: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,18 +133,20 @@ def _branch_values(param: Param) -> tuple[Any, ...]:
     return ()
 
 
-def _build_at(hypermodel: UserHyperModel, hp: kt.HyperParameters, values: dict[str, Any]) -> bool:
-    """Build with ``values`` in place of the ones before; False where that build fails (a
-    branch the search may never take: its trials would say why), the values as before."""
-    before = dict(hp.values)
-    hp.values.update(values)
-    hp.ensure_active_values()
+def _built_at(
+    hypermodel: UserHyperModel, hp: kt.HyperParameters, values: dict[str, Any]
+) -> kt.HyperParameters | None:
+    """A copy of ``hp`` built with ``values`` in place of the ones before; None where that
+    build fails (a branch the search may never take: its trials would say why), and what it
+    declared before failing with it."""
+    built = hp.copy()
+    built.values.update(values)
+    built.ensure_active_values()
     try:
-        _build_once(hypermodel, hp)
+        _build_once(hypermodel, built)
     except SearchError:
-        hp.values = before
-        return False
-    return True
+        return None
+    return built
 
 
 def _space_of(hp: kt.HyperParameters, hypermodel: UserHyperModel | None) -> Space:
@@ -172,16 +174,17 @@ def declared_with(
     Returns:
         The space to search (before ``fix`` is applied).
     """
-    names = set(fix or {}) | set(given.names if given is not None else ())
-    code, reached = declared_space(UserHyperModel(user), names, fix)
+    named = given.names if given is not None and not has_own_fit(user) else ()  # fit may declare them
+    code, reached = declared_space(UserHyperModel(user), {*(fix or {}), *named}, fix)
     if given is None:
         return code
     for param in given:
         if param.name in code and not _same(code[param.name].condition, param.condition):
             raise SearchError(_condition_clash(
-                given, param.name, code[param.name].condition, describe(user), param.name in reached
+                given, param.name, code[param.name].condition, describe(user),
+                param.name in reached and code[param.name].condition is None,
             ))  # fmt: skip
-    space, _ = declared_space(UserHyperModel(user, given), set(fix or {}), fix)
+    space, _ = declared_space(UserHyperModel(user, given), {n for n in fix or {} if n in code.names}, fix)
     if has_own_fit(user):
         return space
     unknown = [name for name in given.names if name not in code]

@@ -145,15 +145,29 @@ def code_of(reference: Mapping[str, Any] | None) -> dict[str, Any] | None:
     file = _code_file(reference or {})
     if file is None:
         return None
-    imports = {str(path): _sha256(path) for path in _imported_beside(file)}
+    imports = {str(path): digest for path in _imported_beside(file) if (digest := _sha256_or_none(path))}
     return {"file": str(file), "sha256": _sha256(file), "imports": imports}
 
 
-def edited_files(recorded: Mapping[str, Any]) -> list[str]:
-    """The files of ``recorded`` (what :func:`code_of` gave) whose content differs now, or
-    that are gone; the run's own file first."""
-    files = {recorded.get("file", ""): recorded.get("sha256"), **(recorded.get("imports") or {})}
-    return [path for path, digest in files.items() if path and _sha256_or_none(Path(path)) != digest]
+def edited_files(recorded: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """The files of the user's code that differ between ``recorded`` (what :func:`code_of`
+    gave when the run last started) and ``now`` (what it gives now).
+
+    Args:
+        recorded: run.json's ``code``.
+        now: :func:`code_of` now.
+
+    Returns:
+        ``now``'s file first where it differs, then each module recorded that differs or is
+        gone, looked for where it lies now beside that file (a project moved, another checkout).
+    """
+    edited = [now["file"]] if recorded.get("sha256") != now["sha256"] else []
+    was, lies = Path(str(recorded.get("file", ""))).parent, Path(now["file"]).parent
+    for path, digest in (recorded.get("imports") or {}).items():
+        current = lies / Path(path).relative_to(was) if Path(path).is_relative_to(was) else Path(path)
+        if _sha256_or_none(current) != digest:
+            edited.append(str(current))
+    return edited
 
 
 def _code_file(reference: Mapping[str, Any]) -> Path | None:
@@ -168,19 +182,19 @@ def _code_file(reference: Mapping[str, Any]) -> Path | None:
             spec = importlib.util.find_spec(where)
         except (ImportError, ValueError):
             return None
-        file = Path(spec.origin) if spec is not None and spec.origin else Path()
+        file = Path(spec.origin).resolve() if spec is not None and spec.origin else Path()
     return file if file.suffix == ".py" and file.is_file() else None
 
 
 def _imported_beside(file: Path) -> list[Path]:
     """The ``.py`` files of the modules imported so far from ``file``'s folder or below it,
-    but ``file``, installed packages (a virtual environment inside the project) and this
-    package's own."""
+    but ``file``, the script running, installed packages (a virtual environment inside the
+    project) and this package's own."""
     folder, found, installed = file.parent, set(), _installed()
-    for module in list(sys.modules.values()):
+    for name, module in list(sys.modules.items()):
         path = Path(str(getattr(module, "__file__", None) or ""))
-        if path.suffix != ".py" or not path.is_absolute():
-            continue
+        if name == "__main__" or path.suffix != ".py" or not path.is_absolute():
+            continue  # the script that started the search is not the model's code
         path = path.resolve()
         inside = path.relative_to(folder).parts if path.is_relative_to(folder) else None
         if not inside or path == file or any(_not_users(part) for part in inside[:-1]):
@@ -210,10 +224,12 @@ _OWN_PACKAGES = ("search", "hypermodels", "spaces")
 
 
 def _sha256(path: Path) -> str:
+    """The SHA-256 of the file ``path``, in hex."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _sha256_or_none(path: Path) -> str | None:
+    """:func:`_sha256`; None for a file that cannot be read (gone, or in a zip archive)."""
     try:
         return _sha256(path)
     except OSError:

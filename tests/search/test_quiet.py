@@ -32,3 +32,11 @@ def test_a_line_alone_of_a_block_that_ends_well_is_shown(capsys: pytest.CaptureF
         print("done", end="")
     assert capsys.readouterr().out == "done"
     assert sys.stdout is not None and "HeldLine" not in type(sys.stdout).__name__
+
+
+def test_without_a_stdout_nothing_is_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pythonw: ``sys.stdout`` is None, and ``print`` writes nowhere."""
+    monkeypatch.setattr(sys, "stdout", None)
+    with first_line_held():
+        print("Downloading data from https://x/w.h5")
+    assert sys.stdout is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import keras
@@ -31,7 +32,7 @@ def layered(hp: kt.HyperParameters) -> keras.Model:
 class Counted:
     """``build`` with the builds it was asked for counted."""
 
-    def __init__(self, build=layered) -> None:
+    def __init__(self, build: Callable[[kt.HyperParameters], keras.Model] = layered) -> None:
         self.build, self.calls = build, 0
 
     def __call__(self, hp: kt.HyperParameters) -> keras.Model:
@@ -79,6 +80,17 @@ def test_a_branch_whose_build_fails_is_passed_over_for_the_next(tmp_path: Path) 
     assert "head_units" in space.names
 
 
+def test_a_name_only_failing_builds_declare_stays_unknown() -> None:
+    """Trials that reach it would fail: a value fixed for it would be fixed for nothing."""
+    def failing(hp: kt.HyperParameters) -> keras.Model:
+        model = layered(hp)
+        if hp.get("layers") == 3:
+            raise ValueError("three layers do not fit")
+        return model
+
+    assert "units_2" not in declared_with(failing, None, {"units_2": 8}).names
+
+
 def test_a_space_file_may_redefine_a_hyperparameter_a_plain_if_declares(tmp_path: Path) -> None:
     toml = tmp_path / "mine.toml"
     toml.write_text('[units_2]\ntype = "int"\nlow = 8\nhigh = 32\nstep = 8\ndefault = 16\n')
@@ -100,3 +112,20 @@ def test_a_space_file_giving_a_plain_if_name_a_condition_is_told_what_keras_tune
                        r" layers == 3; remove the condition of \[units_2\], or declare it in build"
                        r" inside `with hp.conditional_scope\(...\)`$"):  # fmt: skip
         declared_with(layered, load_space(toml), {})
+
+
+def scoped_under_if(hp: kt.HyperParameters) -> keras.Model:
+    """A conditional scope inside a plain ``if``: KerasTuner sees that scope's condition."""
+    hp.Choice("kind", ["a", "b"])
+    if hp.Boolean("extra"):
+        with hp.conditional_scope("kind", ["b"]):
+            hp.Int("z", 1, 3)
+    return layered(hp)
+
+
+def test_a_scope_under_a_plain_if_is_named_as_the_condition_keras_tuner_sees(tmp_path: Path) -> None:
+    toml = tmp_path / "mine.toml"
+    toml.write_text('[kind]\ntype = "choice"\nvalues = ["a", "b"]\ndefault = "a"\n\n'
+                    '[z]\ntype = "int"\nlow = 1\nhigh = 3\ndefault = 1\ncondition = { kind = ["a"] }\n')
+    with pytest.raises(SearchError, match=r'make it condition = \{ kind = "b" \} in \[z\]$'):
+        declared_with(scoped_under_if, load_space(toml), {})

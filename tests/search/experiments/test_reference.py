@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 import types
 from pathlib import Path
@@ -148,23 +149,33 @@ def test_the_code_a_run_imports_is_its_file_and_digest(tmp_path: Path) -> None:
 
 
 def test_the_code_a_run_imports_holds_the_users_modules_it_imports_from_its_folder(tmp_path: Path) -> None:
-    """A build in one file, its layers in another beside it: an edit of either is told."""
-    (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg" / "__init__.py").write_text("")
-    (tmp_path / "pkg" / "blocks.py").write_text("WIDTH = 4\n")
-    (tmp_path / "layers_of_mine.py").write_text("from pkg.blocks import WIDTH\nUNITS = WIDTH\n")
-    (tmp_path / "model_of_mine.py").write_text("from layers_of_mine import UNITS\nbuild = UNITS\n")
-    target = f"{tmp_path / 'model_of_mine.py'}:build"
+    """A build in one file, its layers in others beside it: an edit of any is told, where
+    the project lies now; a module whose file is gone by then is left out, not a crash."""
+    project = tmp_path / "project"
+    (project / "pkg").mkdir(parents=True)
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "blocks.py").write_text("WIDTH = 4\n")
+    (project / "gone_helper.py").write_text("")
+    (project / "layers_of_mine.py").write_text("from pkg.blocks import WIDTH\nUNITS = WIDTH\n")
+    (project / "model_of_mine.py").write_text("import gone_helper\nimport layers_of_mine\nbuild = 1\n")
+    target = f"{project / 'model_of_mine.py'}:build"
     try:
         resolve(target)
+        (project / "gone_helper.py").unlink()
         code = code_of({"experiment": target})
     finally:
-        for name in ("layers_of_mine", "pkg", "pkg.blocks"):
+        for name in [n for n in sys.modules if n.startswith(("search_user_model_of_mine", "pkg"))]:
+            sys.modules.pop(name)
+        for name in ("layers_of_mine", "gone_helper"):
             sys.modules.pop(name, None)
     files = ["layers_of_mine.py", "pkg/__init__.py", "pkg/blocks.py"]
-    assert code is not None and sorted(code["imports"]) == [str((tmp_path / f).resolve()) for f in files]
-    assert edited_files(code) == []
-    (tmp_path / "pkg" / "blocks.py").write_text("WIDTH = 8\n")
-    (tmp_path / "model_of_mine.py").unlink()
-    assert edited_files(code) == [code["file"], str((tmp_path / "pkg" / "blocks.py").resolve())]
-    assert edited_files({"file": code["file"], "sha256": code["sha256"]}) == [code["file"]]  # before imports
+    assert code is not None and sorted(code["imports"]) == [str((project / f).resolve()) for f in files]
+    assert edited_files(code, code) == []
+    moved = shutil.copytree(project, tmp_path / "moved")
+    now = {"file": str((moved / "model_of_mine.py").resolve()), "sha256": code["sha256"]}
+    assert edited_files(code, now) == []
+    (moved / "pkg" / "blocks.py").write_text("WIDTH = 8\n")
+    blocks = str((moved / "pkg" / "blocks.py").resolve())
+    assert edited_files(code, now) == [blocks]
+    assert edited_files(code, {**now, "sha256": "0" * 64}) == [now["file"], blocks]
+    assert edited_files({"file": code["file"], "sha256": code["sha256"]}, code) == []  # a run from before
