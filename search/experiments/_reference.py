@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import os
 import sys
 import sysconfig
 from collections.abc import Mapping
@@ -191,11 +192,15 @@ def _imported_beside(file: Path) -> list[Path]:
     but ``file``, the script running, installed packages (a virtual environment inside the
     project) and this package's own."""
     folder, found, installed = file.parent, set(), _installed()
+    own = [_OWN_ROOT / package for package in _OWN_PACKAGES]
+    skipped = tuple(os.path.join(place, "") for place in map(str, [*installed, *own]))
     for name, module in list(sys.modules.items()):
-        path = Path(str(getattr(module, "__file__", None) or ""))
-        if name == "__main__" or path.suffix != ".py" or not path.is_absolute():
+        raw = getattr(module, "__file__", None)
+        if name == "__main__" or not isinstance(raw, str) or not raw.endswith(".py"):
             continue  # the script that started the search is not the model's code
-        path = path.resolve()
+        if raw.startswith(skipped) or not os.path.isabs(raw):
+            continue  # most modules: told without resolving each path (thousands of them)
+        path = Path(raw).resolve()
         inside = path.relative_to(folder).parts if path.is_relative_to(folder) else None
         if not inside or path == file or any(_not_users(part) for part in inside[:-1]):
             continue
