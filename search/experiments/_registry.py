@@ -365,16 +365,7 @@ def user_experiment(
     Raises:
         SearchError: ``user`` is neither a build function nor a HyperModel, or ``name`` is invalid.
     """
-    if not is_hypermodel(user):
-        raise SearchError(
-            f"hypermodel: {a_kind(user)} is neither a build(hp) function nor a"
-            " keras_tuner.HyperModel instance; pass one of these"
-        )
-    if not EXPERIMENT_NAME.match(name):
-        raise SearchError(
-            f"experiment name {name!r}: use ASCII letters, digits, '.', '_' and '-' (at most 100),"
-            " starting with a letter or digit; it names the results folder"
-        )
+    _check_user(user, name)
     reference, why = reference_of(user)
     trials, epochs = budget
     other = trials if trials is not None else DEFAULT_TRIALS
@@ -400,6 +391,20 @@ def user_experiment(
         fidelity_refused=fidelity_refusal(user),
         own_fit=f"{describe(user)}.fit" if has_own_fit(user) else "",
     )
+
+
+def _check_user(user: Any, name: str) -> None:
+    """SearchError unless ``user`` is a hypermodel and ``name`` may name its results folder."""
+    if not is_hypermodel(user):
+        raise SearchError(
+            f"hypermodel: {a_kind(user)} is neither a build(hp) function nor a"
+            " keras_tuner.HyperModel instance; pass one of these"
+        )
+    if not EXPERIMENT_NAME.match(name):
+        raise SearchError(
+            f"experiment name {name!r}: use ASCII letters, digits, '.', '_' and '-' (at most 100),"
+            " starting with a letter or digit; it names the results folder"
+        )
 
 
 EXPERIMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
