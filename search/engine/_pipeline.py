@@ -23,6 +23,7 @@ from search._text import plural
 from search.engine._choose import choose_trial
 from search.engine._context import RunContext, Say
 from search.engine._finalists import chosen_summary, run_finalists
+from search.engine._heap import heap_frozen
 from search.engine._open import WRITABLE_FIX, NameTaken, OpenRun, open_run, record_start
 from search.engine._plan import Plan, own_final_step, plan
 from search.engine._precision import precision
@@ -87,22 +88,23 @@ def run_search(
         The finished run.
     """
     started = time.perf_counter() - (0.0 if started_at is None else time.time() - started_at)
-    say = Say(console, quiet or trials_per_process == 1)
-    check_writable(request.results, f"{option('results')} {request.results}", WRITABLE_FIX)
-    p, opened = _plan_and_open(request, experiment, say, tracked=trials_per_process != 1)
-    request = own_final_step(request, opened.previous)
-    with RunLock(opened.folder.path) as lock, precision(request.precision) as policy:
-        if lock.taken_over is not None:
-            say(f"took over the lock of PID {lock.taken_over}, which is not running")
-        record_start(opened, request, p, policy, child=trials_per_process == 1)
-        if opened.resuming:
-            done = sum(t["status"] == "completed" for t in opened.folder.read_trials())
-            say(f"resuming run {p.name}: {plural(done, 'trial')} already completed")
-        ctx = _context(request, p, opened, console, quiet, trials_per_process, devices, observers)
-        if launched_at is not None:
-            ctx = replace(ctx, launched_at=launched_at)
-        outcome = _search_and_finish(ctx, RunClock(started, earlier_seconds(opened.previous)))
-    return _with_report(outcome, request, console)
+    with heap_frozen():
+        say = Say(console, quiet or trials_per_process == 1)
+        check_writable(request.results, f"{option('results')} {request.results}", WRITABLE_FIX)
+        p, opened = _plan_and_open(request, experiment, say, tracked=trials_per_process != 1)
+        request = own_final_step(request, opened.previous)
+        with RunLock(opened.folder.path) as lock, precision(request.precision) as policy:
+            if lock.taken_over is not None:
+                say(f"took over the lock of PID {lock.taken_over}, which is not running")
+            record_start(opened, request, p, policy, child=trials_per_process == 1)
+            if opened.resuming:
+                done = sum(t["status"] == "completed" for t in opened.folder.read_trials())
+                say(f"resuming run {p.name}: {plural(done, 'trial')} already completed")
+            ctx = _context(request, p, opened, console, quiet, trials_per_process, devices, observers)
+            if launched_at is not None:
+                ctx = replace(ctx, launched_at=launched_at)
+            outcome = _search_and_finish(ctx, RunClock(started, earlier_seconds(opened.previous)))
+        return _with_report(outcome, request, console)
 
 
 def _plan_and_open(

@@ -25,6 +25,7 @@ from search._text import resume_call
 from search.data import Splits, rows
 from search.engine._checkpoints import checkpoint_keeper
 from search.engine._context import Say
+from search.engine._heap import heap_frozen
 from search.engine._plan import Plan, code_edited, load_data, plan
 from search.engine._precision import precision
 from search.engine._progress import SearchProgress, search_progress
@@ -133,7 +134,7 @@ def run_worker(
             running worker holds ``index``.
     """
     meta, request = _joined(folder, storage)
-    with WorkerSlot(folder.path, index) as held:
+    with WorkerSlot(folder.path, index) as held, heap_frozen():
         return held, _work(folder, held, meta, request, console, quiet)
 
 

@@ -1,0 +1,67 @@
+"""A run keeps the heap it started with out of its garbage collections."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import search
+from search.engine._heap import heap_frozen
+from tests import user_models as um
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def thawed() -> Iterator[None]:
+    """The collector as the test found it, whatever the test froze."""
+    yield
+    gc.unfreeze()
+
+
+class _FreezeSeen(search.Observer):
+    def __init__(self) -> None:
+        self.counts: list[int] = []
+
+    def trial_begin(self, trial: Any) -> None:
+        self.counts.append(gc.get_freeze_count())
+
+
+def test_a_run_freezes_the_heap_it_found_and_gives_it_back_after(tmp_path: Path, thawed: None) -> None:
+    seen = _FreezeSeen()
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=2, max_epochs=1, results=tmp_path,
+                     retrain=False, quiet=True, observers=[seen])  # fmt: skip
+    assert run.status == "finished"
+    assert seen.counts and all(count > 0 for count in seen.counts)
+    assert gc.get_freeze_count() == 0
+
+
+def test_garbage_from_before_is_collected_on_entry_and_the_frozen_heap_is_thawed_on_exit(
+    thawed: None,
+) -> None:
+    garbage = weakref.ref(_Cycle())
+    assert garbage() is not None  # a cycle: only a collection frees it
+    with heap_frozen():
+        assert garbage() is None
+        assert gc.get_freeze_count() > 0
+        made = weakref.ref(_Cycle())
+        gc.collect()
+        assert made() is None  # what the block makes is collected as before
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_heap_the_caller_froze_stays_frozen(thawed: None) -> None:
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    with heap_frozen():
+        assert gc.get_freeze_count() == frozen
+    assert gc.get_freeze_count() == frozen
