@@ -19,11 +19,11 @@ from typing import Any
 from rich.console import Console
 
 from search import experiments
+from search._heap import heap_frozen
 from search._text import plural
 from search.engine._choose import choose_trial
 from search.engine._context import RunContext, Say
 from search.engine._finalists import chosen_summary, run_finalists
-from search.engine._heap import heap_frozen
 from search.engine._open import WRITABLE_FIX, NameTaken, OpenRun, open_run, record_start
 from search.engine._plan import Plan, own_final_step, plan
 from search.engine._precision import precision

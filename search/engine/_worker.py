@@ -21,11 +21,11 @@ import keras
 import keras_tuner as kt
 from rich.console import Console
 
+from search._heap import heap_frozen
 from search._text import resume_call
 from search.data import Splits, rows
 from search.engine._checkpoints import checkpoint_keeper
 from search.engine._context import Say
-from search.engine._heap import heap_frozen
 from search.engine._plan import Plan, code_edited, load_data, plan
 from search.engine._precision import precision
 from search.engine._progress import SearchProgress, search_progress

@@ -18,6 +18,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
+from search._heap import heap_frozen
 from search.errors import SearchError
 from search.experiments._user import HyperModelLike, UserHyperModel, describe, has_own_fit
 from search.space import Bool, Choice, Condition, Int, Param, Space, space_from_hyperparameters
@@ -53,14 +54,15 @@ def declared_space(
         The space, and the names of ``reach`` found only behind a branch taken.
     """
     hp = kt.HyperParameters()
-    builds = _open_scopes(hypermodel, hp)
     wanted = _Reach(frozenset(reach), fix or {})
-    while builds < MAX_DECLARING_BUILDS and (values := _next_values(hp, wanted)) is not None:
-        builds += 1
-        built = _built_at(hypermodel, hp, values)
-        if built is not None:
-            wanted.reached |= {h.name for h in built.space} - {h.name for h in hp.space}
-            hp = built
+    with heap_frozen():  # each build clears Keras' session, a full garbage collection
+        builds = _open_scopes(hypermodel, hp)
+        while builds < MAX_DECLARING_BUILDS and (values := _next_values(hp, wanted)) is not None:
+            builds += 1
+            built = _built_at(hypermodel, hp, values)
+            if built is not None:
+                wanted.reached |= {h.name for h in built.space} - {h.name for h in hp.space}
+                hp = built
     return _space_of(hp, hypermodel), wanted.reached & wanted.names
 
 

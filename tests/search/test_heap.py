@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import search
-from search.engine._heap import heap_frozen
+from search._heap import heap_frozen
 from tests import user_models as um
 
 
