@@ -27,6 +27,14 @@ def thawed() -> Iterator[None]:
     gc.unfreeze()
 
 
+@pytest.fixture
+def collected_by_hand(thawed: None) -> Iterator[None]:
+    """No automatic collection: only the ones the test and the block make free a cycle."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
 class _FreezeSeen(search.Observer):
     def __init__(self) -> None:
         self.counts: list[int] = []
@@ -46,7 +54,7 @@ def test_a_run_freezes_the_heap_it_found_and_gives_it_back_after(tmp_path: Path,
 
 
 def test_garbage_from_before_is_collected_on_entry_and_the_frozen_heap_is_thawed_on_exit(
-    thawed: None,
+    collected_by_hand: None,
 ) -> None:
     garbage = weakref.ref(_Cycle())
     assert garbage() is not None  # a cycle: only a collection frees it
