@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,3 +74,25 @@ def test_a_heap_the_caller_froze_stays_frozen(thawed: None) -> None:
     with heap_frozen():
         assert gc.get_freeze_count() == frozen
     assert gc.get_freeze_count() == frozen
+
+
+def test_blocks_in_two_threads_keep_the_heap_frozen_until_the_last_one_ends(thawed: None) -> None:
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def second() -> None:
+        first_in.wait()
+        with heap_frozen():
+            second_in.set()
+            first_out.wait()
+            seen.append(gc.get_freeze_count())
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with heap_frozen():
+        first_in.set()
+        second_in.wait()
+    first_out.set()
+    thread.join()
+    assert seen and seen[0] > 0  # the first block's end did not thaw the second's heap
+    assert gc.get_freeze_count() == 0
