@@ -177,6 +177,10 @@ class Choice(Param):
             )
         if len(set(self.values)) != len(self.values):
             raise ValueError(f"values ({list(self.values)!r}) must not repeat")
+        if self.ordered and kinds == {"str"}:  # KerasTuner orders numbers only
+            raise ValueError(
+                f"ordered (true) applies to numbers, not the strings {list(self.values)!r}; drop ordered"
+            )
         self._check_default()
 
     def contains(self, value: Any) -> bool:

@@ -139,6 +139,10 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             '[x]\ntype = "choice"\nvalues = [0.001, 1]\ndefault = 1',
             "x: values ([0.001, 1]) mix integers and floats; write the integers as floats (1.0)",
         ),
+        (  # passed, then every backend's first build failed with KerasTuner's ValueError
+            '[x]\ntype = "choice"\nvalues = ["a", "b"]\nordered = true\ndefault = "a"',
+            "x: ordered (true) applies to numbers, not the strings ['a', 'b']; drop ordered",
+        ),
         ('x = 3', "x: expected a table"),
         ('[x]\ntype = "bool"\ndefault = true\ncondition = { y = true }', "must be defined above"),
         (
