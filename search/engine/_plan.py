@@ -124,7 +124,8 @@ def plan(
         study_name=_study_name(run_dir, f"{experiment.name}-{name}"), run_dir=run_dir,
         baseline=request.baseline,
         warm=load_warm_start(request.warm_start, run_dir, experiment.name, request.objective,
-                             request.kt_objective().direction, space, unfixed),
+                             request.kt_objective().direction, space, unfixed,
+                             experiment.model_defaults),
         fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
     )  # fmt: skip
     backend.check(options, budget)
