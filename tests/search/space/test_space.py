@@ -143,6 +143,11 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             '[x]\ntype = "choice"\nvalues = ["a", "b"]\nordered = true\ndefault = "a"',
             "x: ordered (true) applies to numbers, not the strings ['a', 'b']; drop ordered",
         ),
+        (  # passed, then a trial's value made the run's own trials.json unreadable ("damaged")
+            '[x]\ntype = "choice"\nvalues = [1, 100000000000000000000]\ndefault = 1',
+            "x: values: 100000000000000000000 must be within ±9223372036854775807 (2**63 - 1)",
+        ),
+        ('[x]\ntype = "fixed"\nvalue = -10000000000000000000', "x: value (-10000000000000000000) must be"),
         ('x = 3', "x: expected a table"),
         ('[x]\ntype = "bool"\ndefault = true\ncondition = { y = true }', "must be defined above"),
         (
