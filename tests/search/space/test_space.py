@@ -155,6 +155,12 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             'condition = { y = "yes" }',
             "condition value 'yes' is not a value of 'y'",
         ),
+        (  # fashion.toml with augment made fixed at false: the children's error said no fix
+            '[augment]\ntype = "fixed"\nvalue = false\n[flip]\ntype = "bool"\ndefault = true\n'
+            'condition = { augment = true }',
+            "flip: condition value True is not a value of 'augment' (fixed at False), so flip is never"
+            " active; remove flip from the space, or fix augment at True",
+        ),
         ("[x\n", "s.toml: not valid TOML"),
         ('description = "only"', "defines no hyperparameters"),
     ],
