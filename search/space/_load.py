@@ -88,7 +88,7 @@ def parse_space(text: str, source: str = "<string>") -> Space:
             continue
         if not _NAME.fullmatch(name):
             raise SpaceError(
-                f"{source}: {name!r}: a hyperparameter's name is letters, digits and '_',"
+                f"{source}: {name!r}: a hyperparameter's name is ASCII letters, digits and '_',"
                 " not starting with a digit; rename it"
             )
         if not isinstance(entry, dict):

@@ -161,6 +161,10 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             "flip: condition value True is not a value of 'augment' (fixed at False), so flip is never"
             " active; remove flip from the space, or fix augment at True",
         ),
+        (  # 'é' is a letter: the message said letters are allowed
+            '["lérning"]\ntype = "bool"\ndefault = true',
+            "s.toml: 'lérning': a hyperparameter's name is ASCII letters, digits and '_'",
+        ),
         ("[x\n", "s.toml: not valid TOML"),
         ('description = "only"', "defines no hyperparameters"),
     ],
