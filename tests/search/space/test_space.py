@@ -338,6 +338,15 @@ def test_keras_tuner_samples_the_top_of_a_stepped_float_and_the_space_holds_it()
     assert not any(shift["shift"].contains(value) for value in (math.inf, -math.inf, math.nan))
 
 
+def test_a_whole_number_default_of_a_choice_of_floats_is_its_float() -> None:
+    """``default = 1`` for values [0.5, 1.0], as a float's default and ``--fix x=1`` are taken:
+    it was refused as not one of 0.5, 1.0."""
+    param = parse_space('[x]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = 1')["x"]
+    assert param.default == 1.0 and isinstance(param.default, float)
+    with pytest.raises(SpaceError, match=r"default \(True\) must be one of"):
+        parse_space('[x]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = true')
+
+
 def test_a_name_fixed_twice_is_refused_not_silently_the_last() -> None:
     assert parse_fix(["units=64", "augment=true"]) == {"units": 64, "augment": True}
     with pytest.raises(SpaceError) as info:
