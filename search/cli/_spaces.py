@@ -55,7 +55,7 @@ def handle_show(args: argparse.Namespace, console: Console) -> int:
     from search.space import format_space, load_space
 
     path = _shipped(args.space)
-    if path.suffix == ".toml" or path.exists():
+    if path.suffix == ".toml" or path.is_file():  # a folder named as an experiment is not its space
         space = load_space(path)
     elif args.space in experiments.names() or ":" in args.space:
         space = experiments.get(args.space).load_space()

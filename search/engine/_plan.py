@@ -124,7 +124,8 @@ def plan(
         study_name=_study_name(run_dir, f"{experiment.name}-{name}"), run_dir=run_dir,
         baseline=request.baseline,
         warm=load_warm_start(request.warm_start, run_dir, experiment.name, request.objective,
-                             request.kt_objective().direction, space, unfixed),
+                             request.kt_objective().direction, space, unfixed,
+                             experiment.model_defaults),
         fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
     )  # fmt: skip
     backend.check(options, budget)
@@ -407,10 +408,12 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
     refuse_finished(folder, meta)
     differences = _differences(meta, p, request)
     if differences:
+        changed = (meta.get("space") or {}).get("fingerprint") != p.space.fingerprint()
+        resume = f", or `{resume_call(folder.path, meta.get('request') or {})}`"
+        again = "" if changed and _edited(meta, request) else resume  # resume reads the edited file too
         raise SearchError(
             f"{folder.path}: run {folder.name!r} exists with other settings"
-            f" ({'; '.join(differences)}); start a new run with another {option('name')}, or"
-            f" `{resume_call(folder.path, meta.get('request') or {})}`"
+            f" ({'; '.join(differences)}); start a new run with another {option('name')}{again}"
         )
 
 

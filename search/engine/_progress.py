@@ -217,13 +217,22 @@ def batches_per_epoch(
     count = math.ceil if model_fit else math.floor
 
     def steps(values: dict[str, Any], epoch: int) -> int:
-        batch = min(int(values.get("batch_size", KERAS_BATCH_SIZE)), n_train)
+        batch = min(_batch_size(values), n_train)
         if fidelity is None:
             return max(1, count(n_train / batch))
         at = replace(fidelity, budget=values.get("tuner/epochs"))  # as the tuner tells fit
         return max(1, count(at.images(epoch, n_train, batch) / batch))
 
     return steps
+
+
+def _batch_size(values: dict[str, Any]) -> int:
+    """A trial's ``batch_size`` where it is a number of at least 1 (its whole part), else ``model.fit``'s
+    default: a model of one's own may tune a ``batch_size`` of another meaning."""
+    value = values.get("batch_size")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return KERAS_BATCH_SIZE
+    return int(value) if math.isfinite(value) and value >= 1 else KERAS_BATCH_SIZE
 
 
 def search_progress(

@@ -24,13 +24,15 @@ def load_warm_start(
     direction: str,
     space: Space,
     unfixed: Mapping[str, Any] | None = None,
+    model_defaults: Mapping[str, Any] | None = None,
 ) -> WarmTrials | None:
     """The completed trials of ``folders`` whose values lie in ``space``, for the run in
     ``run_dir``; SearchError, naming the folder and the fix, for a folder that is that run,
     no run of this experiment and objective, one whose space has parameters this one lacks,
     or one that holds no finished trial. None when no folder is given. A parameter an
-    earlier run did not have counts at its default in ``unfixed`` (the space's defaults
-    before ``--fix``: what that run's models were built with), else in ``space``."""
+    earlier run did not have counts at its value in ``model_defaults`` (what the model gives
+    a parameter its space leaves out), else at its default in ``unfixed`` (the space's
+    defaults before ``--fix``: what that run's models were built with), else in ``space``."""
     if not folders:
         return None
     if objective == "pareto":
@@ -53,7 +55,9 @@ def load_warm_start(
                 f"{OPTION} {path}: holds no completed trial with a {objective} value;"
                 " give a run with finished trials"
             )
+        implicit = _implicit(folder, space, model_defaults or {})
         for record in finished:
+            record = {**record, "hyperparameters": {**implicit, **record["hyperparameters"]}}
             if _inside(_ran_with(record["hyperparameters"], unfixed or {}, space), space):
                 records.append(record)
             else:
@@ -120,6 +124,13 @@ def _finished(folder: RunFolder, objective: str) -> list[dict[str, Any]]:
             continue
         out.append({**trial, "epochs": full_history(trial, by_id), "run": str(folder.path)})
     return out
+
+
+def _implicit(folder: RunFolder, space: Space, model_defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The values ``folder``'s trials trained with for the parameters of ``space`` its own
+    space lacked: the model's defaults, where ``model_defaults`` knows them."""
+    had = (folder.read_meta().get("space") or {}).get("params") or {}
+    return {name: model_defaults[name] for name in space.names if name not in had and name in model_defaults}
 
 
 def _ran_with(values: dict[str, Any], unfixed: Mapping[str, Any], space: Space) -> dict[str, Any]:

@@ -121,5 +121,6 @@ CLOTHING = Experiment(
     check_options=_check_options,
     final_image_size=_final_image_size,
     metrics=("accuracy", "loss"),
+    model_defaults=DEFAULTS,
 )
 register(CLOTHING)

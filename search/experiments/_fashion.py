@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras_tuner as kt
 
-from hypermodels import ImageCNN, ImageStats
+from hypermodels import DEFAULTS, ImageCNN, ImageStats
 from search.data import DEFAULT_VAL_SIZE, Splits, load_fashion, single
 from search.errors import SpaceError
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
@@ -71,5 +71,6 @@ FASHION = Experiment(
     gpu_space_file="fashion-gpu.toml",
     cpu_cosine_epochs=CPU_COSINE_EPOCHS,
     metrics=("accuracy", "loss"),
+    model_defaults=DEFAULTS,
 )
 register(FASHION)

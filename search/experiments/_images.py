@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from hypermodels import ImageCNN
+from hypermodels import DEFAULTS, ImageCNN
 from search.data import Splits, load_images
 from search.errors import DataError, SpaceError, option
 from search.experiments._clothing import CLOTHING, SEARCH_SIZE
@@ -56,6 +56,7 @@ IMAGES_CNN = Experiment(
     default_val_size=None,
     default_image_size=CNN_SIZE,
     metrics=("accuracy", "loss"),
+    model_defaults=DEFAULTS,
 )
 IMAGES_TRANSFER = replace(CLOTHING, name="images", description=IMAGES_CNN.description,
                           load=_loader(SEARCH_SIZE))  # fmt: skip

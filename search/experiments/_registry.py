@@ -161,6 +161,9 @@ class Experiment:
     own_fit: str = ""
     """The user's HyperModel's own ``fit`` (``Name.fit``), whose hyperparameters join the
     space only once a trial runs; empty: it has none."""
+    model_defaults: Mapping[str, Any] = field(default_factory=dict)
+    """The value the hypermodel gives each hyperparameter a space leaves out: what an
+    earlier run whose space lacked it trained with (``--warm-start``); empty: unknown."""
 
     @classmethod
     def from_hypermodel(

@@ -88,7 +88,7 @@ def parse_space(text: str, source: str = "<string>") -> Space:
             continue
         if not _NAME.fullmatch(name):
             raise SpaceError(
-                f"{source}: {name!r}: a hyperparameter's name is letters, digits and '_',"
+                f"{source}: {name!r}: a hyperparameter's name is ASCII letters, digits and '_',"
                 " not starting with a digit; rename it"
             )
         if not isinstance(entry, dict):
@@ -171,6 +171,8 @@ def _param(name: str, entry: dict[str, Any]) -> Param:
         if not isinstance(values, list):
             raise ValueError(f"values ({values!r}) must be a list")
         ordered = _typed(entry, "ordered", bool, None)
+        if _whole_for_floats(default, values):
+            default = float(default)  # as a float's default is: 1 is the 1.0 the values hold
         return Choice(name, default, values=tuple(values), ordered=ordered, **common)
     for key in ("low", "high"):
         if key not in entry:
@@ -187,6 +189,12 @@ def _param(name: str, entry: dict[str, Any]) -> Param:
         name, default, low=entry["low"], high=entry["high"], step=entry.get("step", 1),
         log=log, **common,
     )
+
+
+def _whole_for_floats(default: Any, values: list[Any]) -> bool:
+    """Whether ``default`` is an int (not a bool) and ``values`` are all floats."""
+    is_int = isinstance(default, int) and not isinstance(default, bool)
+    return is_int and all(isinstance(v, float) for v in values)
 
 
 def _condition(raw: Any) -> Condition | None:

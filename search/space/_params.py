@@ -169,6 +169,9 @@ class Choice(Param):
             raise ValueError(f"values ({list(self.values)!r}) must all have one type")
         if any(_is_nan(v) for v in self.values):
             raise ValueError(f"values ({list(self.values)!r}) must be numbers, not nan; remove nan")
+        big = [v for v in self.values if _beyond_64_bits(v)]
+        if big:
+            raise ValueError(f"values: {big[0]} must be within ±{INT_LIMIT} (2**63 - 1){_HELD}; remove it")
         ints = [v for v in self.values if isinstance(v, int) and not isinstance(v, bool)]
         if ints and len(ints) < len(self.values) and kinds == {"number"}:
             raise ValueError(
@@ -177,6 +180,10 @@ class Choice(Param):
             )
         if len(set(self.values)) != len(self.values):
             raise ValueError(f"values ({list(self.values)!r}) must not repeat")
+        if self.ordered and kinds == {"str"}:  # KerasTuner orders numbers only
+            raise ValueError(
+                f"ordered (true) applies to numbers, not the strings {list(self.values)!r}; drop ordered"
+            )
         self._check_default()
 
     def contains(self, value: Any) -> bool:
@@ -213,6 +220,10 @@ class Fixed(Param):
             raise ValueError(f"value ({self.default!r}) must be a number, string or boolean")
         if _is_nan(self.default):
             raise ValueError("value (nan) must be a number, not nan; give the value to use")
+        if _beyond_64_bits(self.default):
+            raise ValueError(
+                f"value ({self.default}) must be within ±{INT_LIMIT} (2**63 - 1){_HELD}; give a smaller one"
+            )
 
     def contains(self, value: Any) -> bool:
         return value == self.default and type(value) is type(self.default)
@@ -230,6 +241,7 @@ def _toml(value: Any) -> str:
 
 INT_LIMIT = 2**63 - 1
 """The largest integer hyperparameter, either side of 0: larger ones fit no array or tensor."""
+_HELD = ": a 64-bit integer, as NumPy, the backends and trials.json hold one"
 ROUNDING = 1e-9
 """Relative error of float arithmetic a grid check forgives: 0.8 / 0.1 is
 8.000000000000002, and 0 + 3 * 0.05 is 0.15000000000000002."""
@@ -238,6 +250,11 @@ ROUNDING = 1e-9
 def _whole(ratio: float) -> bool:
     """Whether ``ratio`` is a whole number, up to float rounding (:data:`ROUNDING`)."""
     return abs(ratio - round(ratio)) <= ROUNDING * max(1.0, abs(ratio))
+
+
+def _beyond_64_bits(value: Any) -> bool:
+    """Whether ``value`` is an int beyond :data:`INT_LIMIT`, which no 64-bit integer holds."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT_LIMIT
 
 
 def _is_nan(value: Any) -> bool:

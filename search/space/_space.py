@@ -216,5 +216,17 @@ def _check_condition(param: Param, earlier: Mapping[str, Param]) -> None:
         if not parent.contains(value):
             raise ValueError(
                 f"{param.name}: condition value {value!r} is not a value of"
-                f" {cond.parent!r} ({parent.describe()})"
+                f" {cond.parent!r} ({parent.describe()}){_never(param, parent)}"
             )
+
+
+def _never(param: Param, parent: Param) -> str:
+    """The fix where ``param``'s condition names none of a fixed parent's value: it is never active."""
+    cond = param.condition
+    if cond is None or not isinstance(parent, Fixed) or any(parent.contains(v) for v in cond.values):
+        return ""
+    shown = " or ".join(repr(v) for v in cond.values)
+    return (
+        f", so {param.name} is never active; remove {param.name} from the space, or fix"
+        f" {cond.parent} at {shown}"
+    )

@@ -264,6 +264,17 @@ def test_spaces_show_takes_a_file_name_that_spaces_list_shows(tmp_path: Path, mo
     )
 
 
+def test_spaces_show_takes_an_experiment_where_a_folder_has_its_name(tmp_path: Path, monkeypatch,
+                                                                      capsys) -> None:  # fmt: skip
+    """An ``images`` folder of photos (or ``results/``' ``fashion``) where the command runs:
+    the name was read as that folder, "a folder, not a space file"."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("images", "fashion-gpu"):
+        (tmp_path / name).mkdir()
+        assert main(["spaces", "show", name]) == 0
+        assert "learning_rate" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("word", ["fashion", "spaces/fashion.toml"])
 def test_spaces_given_a_space_says_to_show_it(word: str, capsys) -> None:
     """``spaces`` takes an action, not a space: the error says what to run instead."""

@@ -68,6 +68,27 @@ def test_a_run_whose_space_file_changed_names_the_file(tmp_path: Path) -> None:
         check_resumable(folder, meta, p, other)
 
 
+def test_a_run_whose_space_file_was_edited_is_not_told_to_resume(tmp_path: Path) -> None:
+    """``resume`` reads the edited file too and fails the same way: the message offers
+    restoring the file or another name, not ``resume``; another difference still offers it."""
+    space = tmp_path / "my.toml"
+    space.write_text((Path(__file__).parents[3] / "spaces" / "fashion.toml").read_text())
+    request = RunRequest(experiment="fashion", tuner="random", max_trials=2, max_epochs=1, space=space,
+                         results=tmp_path / "results", name="r1")  # fmt: skip
+    p = plan(request)
+    folder = RunFolder(tmp_path / "results" / "fashion" / "r1")
+    meta = {"experiment": "fashion", "tuner": "random", "status": "interrupted",
+            "space": {"fingerprint": "other", "params": p.space.to_dict()},
+            "budget": {"max_trials": 2, "max_epochs": 1, "factor": 3},
+            "request": {"space": str(space.resolve())}}  # fmt: skip
+    with pytest.raises(SearchError, match="restore it to continue") as edited:
+        check_resumable(folder, meta, p, request)
+    assert "resume" not in str(edited.value)
+    meta["space"]["fingerprint"] = p.space.fingerprint()
+    with pytest.raises(SearchError, match=r"3 -> 2\); start a new run .*, or `python -m search resume "):
+        check_resumable(folder, {**meta, "budget": {"max_trials": 3, "max_epochs": 1}}, p, request)
+
+
 def test_a_run_continued_with_other_weights_says_which_weights(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     started = array_splits(x, y, sample_weight=np.ones(len(y)), class_weight={0: 2.0})

@@ -118,6 +118,15 @@ def test_batches_per_epoch_follow_how_the_trials_train() -> None:
     assert growing({"batch_size": 10, "tuner/epochs": 1}, 2) == growing({"batch_size": 10}, 0)  # Hyperband's
 
 
+def test_a_batch_size_hyperparameter_that_is_no_batch_size_counts_at_fits_default() -> None:
+    """A model of one's own may tune a ``batch_size`` of another meaning (a name, a fraction):
+    its every trial failed (int('small'); 1000 / 0) before it trained."""
+    fit = batches_per_epoch(1000, None, model_fit=True)
+    for value in ("small", 0.5, True, float("nan"), -64):
+        assert fit({"batch_size": value}, 0) == -(-1000 // KERAS_BATCH_SIZE)
+    assert fit({"batch_size": 64.0}, 0) == 16
+
+
 def test_a_completed_trial_that_logged_no_epochs_counts_its_planned_epochs_done() -> None:
     """A fit returning a float tells no epochs: the bar (in epochs) would stay at 0 and its
     time left unknown to the end."""

@@ -322,3 +322,41 @@ def test_a_warm_start_path_that_is_no_folder_says_what_it_is(
     gone = tmp_path / "gone"
     _one_line_error(capsys, f"{gone}: not a run folder (no such folder)", "results/EXPERIMENT/RUN")
     assert not (tmp_path / "new").exists()
+
+
+def _fashion_lr_run(results: Path) -> Path:
+    """A finished fashion run whose space had only the learning rate: its one trial trained
+    with the CNN's own defaults for the rest (32 filters, 128 dense units)."""
+    run = RunFolder(results / "fashion" / "lr")
+    run.path.mkdir(parents=True)
+    run.write_meta({
+        "experiment": "fashion", "tuner": "random", "status": "finished",
+        "objective": {"name": "val_accuracy", "direction": "max"},
+        "space": {"params": {"learning_rate": {"type": "float", "low": 1e-4, "high": 0.1, "log": True,
+                                               "default": 0.001}}},
+    })  # fmt: skip
+    run.write_trials([{
+        "id": "0", "status": "completed", "hyperparameters": {"learning_rate": 0.002},
+        "best": {"val_accuracy": 0.8}, "epochs": [{"epoch": 1, "val_accuracy": 0.8}],
+    }])  # fmt: skip
+    return run.path
+
+
+@pytest.mark.parametrize(("filters", "kept"), [("[16, 32]", 1), ("[8, 16]", 0)])
+def test_a_parameter_the_earlier_run_lacked_counts_at_the_models_default_not_this_spaces(
+    tmp_path: Path, filters: str, kept: int
+) -> None:
+    """The fashion CNN builds 32 filters where a space leaves them out: the earlier trial is
+    told to the new search at 32 (not at this space's default, 16), or skipped where 32 is
+    outside this space."""
+    earlier = _fashion_lr_run(tmp_path / "results")
+    space = tmp_path / "wide.toml"
+    space.write_text(
+        '[learning_rate]\ntype = "float"\nlow = 1e-4\nhigh = 0.1\nlog = true\ndefault = 0.001\n'
+        f'[filters]\ntype = "choice"\nvalues = {filters}\ndefault = 16\n'
+    )
+    request = RunRequest(experiment="fashion", tuner="bayesian", max_trials=2, max_epochs=1, space=space,
+                         results=tmp_path / "results", name="two", warm_start=(earlier,))  # fmt: skip
+    warm = plan(request).options.warm
+    assert warm is not None and (len(warm.records), warm.skipped) == (kept, 1 - kept)
+    assert [r["hyperparameters"]["filters"] for r in warm.records] == [32] * kept

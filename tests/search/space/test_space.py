@@ -139,12 +139,31 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             '[x]\ntype = "choice"\nvalues = [0.001, 1]\ndefault = 1',
             "x: values ([0.001, 1]) mix integers and floats; write the integers as floats (1.0)",
         ),
+        (  # passed, then every backend's first build failed with KerasTuner's ValueError
+            '[x]\ntype = "choice"\nvalues = ["a", "b"]\nordered = true\ndefault = "a"',
+            "x: ordered (true) applies to numbers, not the strings ['a', 'b']; drop ordered",
+        ),
+        (  # passed, then a trial's value made the run's own trials.json unreadable ("damaged")
+            '[x]\ntype = "choice"\nvalues = [1, 100000000000000000000]\ndefault = 1',
+            "x: values: 100000000000000000000 must be within ±9223372036854775807 (2**63 - 1)",
+        ),
+        ('[x]\ntype = "fixed"\nvalue = -10000000000000000000', "x: value (-10000000000000000000) must be"),
         ('x = 3', "x: expected a table"),
         ('[x]\ntype = "bool"\ndefault = true\ncondition = { y = true }', "must be defined above"),
         (
             '[y]\ntype = "bool"\ndefault = true\n[x]\ntype = "bool"\ndefault = true\n'
             'condition = { y = "yes" }',
             "condition value 'yes' is not a value of 'y'",
+        ),
+        (  # fashion.toml with augment made fixed at false: the children's error said no fix
+            '[augment]\ntype = "fixed"\nvalue = false\n[flip]\ntype = "bool"\ndefault = true\n'
+            'condition = { augment = true }',
+            "flip: condition value True is not a value of 'augment' (fixed at False), so flip is never"
+            " active; remove flip from the space, or fix augment at True",
+        ),
+        (  # 'é' is a letter: the message said letters are allowed
+            '["lérning"]\ntype = "bool"\ndefault = true',
+            "s.toml: 'lérning': a hyperparameter's name is ASCII letters, digits and '_'",
         ),
         ("[x\n", "s.toml: not valid TOML"),
         ('description = "only"', "defines no hyperparameters"),
@@ -317,6 +336,15 @@ def test_keras_tuner_samples_the_top_of_a_stepped_float_and_the_space_holds_it()
     assert all(shift["shift"].contains(value) for value in grid)
     assert not shift["shift"].contains(0.15 + 1e-6) and not shift["shift"].contains(-1e-6)
     assert not any(shift["shift"].contains(value) for value in (math.inf, -math.inf, math.nan))
+
+
+def test_a_whole_number_default_of_a_choice_of_floats_is_its_float() -> None:
+    """``default = 1`` for values [0.5, 1.0], as a float's default and ``--fix x=1`` are taken:
+    it was refused as not one of 0.5, 1.0."""
+    param = parse_space('[x]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = 1')["x"]
+    assert param.default == 1.0 and isinstance(param.default, float)
+    with pytest.raises(SpaceError, match=r"default \(True\) must be one of"):
+        parse_space('[x]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = true')
 
 
 def test_a_name_fixed_twice_is_refused_not_silently_the_last() -> None:
