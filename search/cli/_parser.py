@@ -9,6 +9,7 @@ import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -98,6 +99,22 @@ def path_word(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is an empty path (an unset shell variable?); give a path")
     return text
+
+
+def shipped_space(given: str) -> Path:
+    """``given`` as a path; a bare file name that names no file here but a space file of the
+    package (as ``spaces`` lists it: ``fashion-gpu.toml``) as that file: ``--space``'s and
+    ``spaces show``'s argument."""
+    path = Path(given)
+    shipped = Path(str(resources.files("spaces") / given))
+    if path.exists() or path.name != given or not given.endswith(".toml") or not shipped.is_file():
+        return path
+    return shipped
+
+
+def space_value(text: str) -> Path:
+    """:func:`path_word` as :func:`shipped_space` reads it."""
+    return shipped_space(path_word(text))
 
 
 def path_value(text: str) -> Path:

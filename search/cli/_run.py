@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from search._text import parse_duration
-from search.cli._parser import add_common, add_model_options, path_value
+from search.cli._parser import add_common, add_model_options, path_value, space_value
 from search.cli._runs import resolve_run
 from search.errors import RunFolderError, SearchError
 from search.storage import masked_url
@@ -104,7 +104,10 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_space_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--space", type=path_value, help="a TOML search-space file (default: the built-in)")
+    p.add_argument(
+        "--space", type=space_value,
+        help="a TOML search-space file, or one `search spaces` lists (default: the built-in)",
+    )  # fmt: skip
     p.add_argument(
         "--fix",
         action="append",

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from search.cli._parser import add_common, refuse_stray_word
+from search.cli._parser import add_common, refuse_stray_word, shipped_space
 from search.errors import SearchError
 
 
@@ -54,13 +54,13 @@ def handle_show(args: argparse.Namespace, console: Console) -> int:
     from search import experiments
     from search.space import format_space, load_space
 
-    path = _shipped(args.space)
+    path = shipped_space(args.space)
     if path.suffix == ".toml" or path.is_file():  # a folder named as an experiment is not its space
         space = load_space(path)
     elif args.space in experiments.names() or ":" in args.space:
         space = experiments.get(args.space).load_space()
     elif args.space in _shipped_names():  # a space file as `spaces` lists it, without .toml
-        space = load_space(_shipped(f"{args.space}.toml"))
+        space = load_space(shipped_space(f"{args.space}.toml"))
     else:
         raise SearchError(
             f"spaces show {args.space!r}: no experiment, space file or TOML file of that name;"
@@ -69,16 +69,6 @@ def handle_show(args: argparse.Namespace, console: Console) -> int:
         )
     console.print(format_space(space))
     return 0
-
-
-def _shipped(given: str) -> Path:
-    """``given`` as a path; a bare file name that names no file here but a space file of the
-    package (as ``spaces list`` shows it: ``fashion-gpu.toml``) as that file."""
-    path = Path(given)
-    shipped = Path(str(resources.files("spaces") / given))
-    if path.exists() or path.name != given or not given.endswith(".toml") or not shipped.is_file():
-        return path
-    return shipped
 
 
 def _shipped_names() -> list[str]:

@@ -121,6 +121,21 @@ def test_malformed_space_file(tmp_path: Path, capsys) -> None:
     assert f"{space}: learning_rate: low (0.5) must be below high (0.1)" in capsys.readouterr().err
 
 
+def test_run_takes_a_space_file_that_spaces_lists_by_its_name(tmp_path: Path, monkeypatch,
+                                                               capsys) -> None:  # fmt: skip
+    """``--space fashion-gpu.toml`` from any folder: the package's file, as ``spaces show``
+    reads it (a --fix of a name only that space has shows which space was read); a file of
+    that name where the command runs wins."""
+    monkeypatch.chdir(tmp_path)
+    assert main(run_args(tmp_path, "--space", "fashion-gpu.toml", "--fix", "nosuch=1")) == 2
+    err = capsys.readouterr().err
+    assert "'nosuch': not in the space" in err and "'convs_per_block'" in err  # fashion-gpu.toml's
+    (tmp_path / "fashion-gpu.toml").write_text('[learning_rate]\ntype = "fixed"\nvalue = 0.01\n')
+    assert main(run_args(tmp_path, "--space", "fashion-gpu.toml", "--fix", "convs_per_block=1")) == 2
+    assert "'convs_per_block': not in the space (it has ['learning_rate'])" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
+
+
 def test_missing_data_names_path_and_fix(tmp_path: Path, capsys) -> None:
     empty = tmp_path / "data"
     empty.mkdir()
