@@ -220,11 +220,28 @@ def _space_of(
         return space.fix(request.fix), space.all_defaults()
     except ValueError as exc:
         unknown = [name for name in request.fix if name not in space.names]
-        hint = (
+        hint = _fix_hint(experiment, unknown) if unknown and "not in the space" in str(exc) else ""
+        raise SearchError(f"{option('fix')}: {exc}{hint}") from None
+
+
+def _fix_hint(experiment: experiments.Experiment, unknown: list[str]) -> str:
+    """The fix for ``--fix`` of names the space lacks where the model has them: one its
+    own ``fit`` declares as a trial runs, or one the built-in model sets where a space
+    leaves it out; empty otherwise (a typo)."""
+    if experiment.own_fit:
+        return (
             f"; one that {experiment.own_fit} declares joins the space only once a trial runs: declare"
             f" it in a space= TOML file too ([{unknown[0]}] with its type and values), then fix it"
-        ) if experiment.own_fit and unknown and "not in the space" in str(exc) else ""  # fmt: skip
-        raise SearchError(f"{option('fix')}: {exc}{hint}") from None
+        )
+    known = [name for name in unknown if name in experiment.model_defaults]
+    if not known:
+        return ""
+    name = known[0]
+    return (
+        f"; the {experiment.name} model has {name!r}, at {experiment.model_defaults[name]!r} where a"
+        f" space leaves it out as this one does: pass {option('space')}=FILE.toml declaring [{name}]"
+        " (`search spaces` lists the package's), then fix it"
+    )
 
 
 def _budget_of(

@@ -33,6 +33,17 @@ def test_fixing_what_a_hypermodels_own_fit_declares_says_how(tmp_path: Path) -> 
                    results=tmp_path, quiet=True, fix={"batch_sise": 32})  # fmt: skip
 
 
+def test_fixing_what_the_built_in_model_has_but_the_space_leaves_out_says_how(tmp_path: Path) -> None:
+    """fashion.toml leaves out convs_per_block, which the model sets at 1: "not in the
+    space" alone reads as a typo. Refused before any data loads or folder is made."""
+    with pytest.raises(SearchError, match=r"^fix: 'convs_per_block': not in the space \(it has .*\); the"
+                       r" fashion model has 'convs_per_block', at 1 where a space leaves it out as this"
+                       r" one does: pass space=FILE.toml declaring \[convs_per_block\] \(`search spaces`"
+                       r" lists the package's\), then fix it$"):
+        search.run("fashion", tuner="random", results=tmp_path, quiet=True, fix={"convs_per_block": 2})
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_renamed_optuna_run_keeps_the_study_its_run_json_names(tmp_path: Path) -> None:
     """A run folder copied or moved under another name resumes its own study (run.json's
     ``optuna.study``), not a new empty one named after the folder, which would train trial 0
