@@ -192,6 +192,18 @@ class OracleHooks(kt.Oracle):
         return bool(super()._duplicate(values))
 
 
+class HyperbandHooks(kt.oracles.HyperbandOracle):
+    """A Hyperband oracle whose private round size (``_get_size``) a subclass overrides as
+    :meth:`round_target`."""
+
+    def _get_size(self, bracket_num: int, round_num: int) -> int:
+        return self.round_target(bracket_num, round_num)
+
+    def round_target(self, bracket: int, round_: int) -> int:
+        """How many trials round ``round_`` of ``bracket`` holds, by Hyperband's rule."""
+        return int(super()._get_size(bracket, round_))
+
+
 class TunerHooks:
     """A Tuner mixin whose private hooks a subclass overrides under public names:
     :meth:`populate_initial_space` (``_populate_initial_space``) and :meth:`build_model`

@@ -207,8 +207,41 @@ class RandomOracle(WarmStarted, kt.oracles.RandomSearchOracle):
     """RandomSearch's oracle, baseline first; it does not repeat warm-start trials."""
 
 
-class HyperbandOracle(BaselineFirst, kt.oracles.HyperbandOracle):
-    """Hyperband's oracle; the baseline opens the first bracket."""
+SHRUNK = "first_round_trials"
+"""The key of a Hyperband bracket (kept with the oracle's state) that holds how many trials
+its first round got before the space ran out."""
+
+
+class HyperbandOracle(BaselineFirst, compat_kt.HyperbandHooks):
+    """Hyperband's oracle; the baseline opens the first bracket. Where the space has no
+    untried configuration left before a bracket's first round is full, that bracket's rounds
+    shrink in proportion to the trials its first round got, so that its best still train on
+    to the longer rounds (KerasTuner's own stopped there: every configuration at the first
+    round's epochs)."""
+
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
+        response: dict[str, Any] = super().populate_space(trial_id)
+        if response["status"] == TrialStatus.STOPPED and self.space_spent and self._shrink_brackets():
+            response = super().populate_space(trial_id)
+        return response
+
+    def _shrink_brackets(self) -> bool:
+        """Mark the brackets whose first round the space could not fill; whether any was."""
+        shrunk = False
+        for bracket in compat_kt.brackets(self):
+            got = len(bracket["rounds"][0])
+            if SHRUNK not in bracket and 0 < got < self.round_target(bracket["bracket_num"], 0):
+                bracket[SHRUNK] = got
+                shrunk = True
+        return shrunk
+
+    def round_target(self, bracket: int, round_: int) -> int:
+        """Hyperband's size, or for a shrunk bracket that size scaled to its first round's
+        trials (at least one a round)."""
+        size = super().round_target(bracket, round_)
+        shrunk = [b[SHRUNK] for b in compat_kt.brackets(self) if b["bracket_num"] == bracket and SHRUNK in b]
+        got = shrunk[0] if shrunk else None
+        return size if got is None else max(1, got * size // super().round_target(bracket, 0))
 
 
 class BayesianOracle(WarmStarted, kt.oracles.BayesianOptimizationOracle):

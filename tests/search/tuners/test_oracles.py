@@ -197,3 +197,38 @@ def test_a_listed_space_holds_each_active_configuration_once() -> None:
     assert {"augment": False, "filters": 32, "blocks": 2} in listed
     assert all(isinstance(v["filters"], int) for v in listed)
     assert sum(1 for v in listed if "shift" in v) == 9
+
+
+def _completed(search: kt.Oracle, trial: kt.engine.trial.Trial, score: float) -> None:
+    search.update_trial(trial.trial_id, {"val_accuracy": score})
+    trial.status = "COMPLETED"
+    search.end_trial(trial)
+
+
+def test_hyperband_trains_on_the_best_of_a_space_spent_before_its_first_round_is_full(tmp_path: Path) -> None:
+    """Two configurations where the first bracket's first round wants three: KerasTuner's
+    own oracle stopped after both ran 1 epoch; the best now trains on to max_epochs."""
+    search = HyperbandOracle(objective=OBJECTIVE, max_epochs=3, factor=3, seed=3)
+    hp = kt.HyperParameters()
+    hp.Choice("dropout", [0.2, 0.3], default=0.3)
+    search.hyperparameters = hp
+    search._set_project_dir(str(tmp_path), "search")
+    first = search.create_trial("tuner0")
+    _completed(search, first, 0.5)
+    second = search.create_trial("tuner0")
+    _completed(search, second, 0.7)
+    assert [t.hyperparameters.values["tuner/epochs"] for t in (first, second)] == [1, 1]
+    third = search.create_trial("tuner0")
+    assert third.status == "RUNNING"
+    assert third.hyperparameters.values == {
+        **second.hyperparameters.values, "tuner/trial_id": second.trial_id, "tuner/epochs": 3,
+        "tuner/initial_epoch": 1, "tuner/round": 1,
+    }
+    _completed(search, third, 0.8)
+    assert search.create_trial("tuner0").status == "STOPPED"
+    search.save()
+    again = HyperbandOracle(objective=OBJECTIVE, max_epochs=3, factor=3, seed=3)
+    again.hyperparameters = hp.copy()
+    again._set_project_dir(str(tmp_path), "search")
+    again.reload()
+    assert again.create_trial("tuner0").status == "STOPPED"
