@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,19 +80,19 @@ def filled_values(space: kt.HyperParameters, given: dict[str, Any]) -> dict[str,
 
 
 def _hp_values(hp: Any) -> list[Any] | None:
-    """Every value a KerasTuner hyperparameter draws; None for a number without a step (or a
-    type of its own)."""
+    """Every value a KerasTuner hyperparameter draws; None for a number without a step, one of
+    more values than :data:`MAX_LISTED` (or a type of its own)."""
     if isinstance(hp, kt.engine.hyperparameters.Fixed):
         return [hp.value]
     numerical = (kt.engine.hyperparameters.Float, kt.engine.hyperparameters.Int)
     if isinstance(hp, numerical) and hp.step is None:  # a log-scale int has no step either
         return None
-    if isinstance(hp, kt.engine.hyperparameters.Int):
-        return [int(value) for value in hp.values]
-    if isinstance(hp, (kt.engine.hyperparameters.Float, kt.engine.hyperparameters.Choice,
-                       kt.engine.hyperparameters.Boolean)):  # fmt: skip
-        return list(hp.values)
-    return None
+    if not isinstance(hp, (*numerical, kt.engine.hyperparameters.Choice, kt.engine.hyperparameters.Boolean)):
+        return None
+    values = list(itertools.islice(hp.values, MAX_LISTED + 1))  # a stepped number's is a generator
+    if len(values) > MAX_LISTED:
+        return None  # more than a listed space holds: not listed whole (1e12 steps would hang)
+    return [int(value) for value in values] if isinstance(hp, kt.engine.hyperparameters.Int) else values
 
 
 def listed_values(space: kt.HyperParameters, limit: int = MAX_LISTED) -> list[dict[str, Any]] | None:

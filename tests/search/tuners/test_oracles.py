@@ -183,6 +183,9 @@ def test_a_continuous_space_is_not_listed() -> None:
     hp = kt.HyperParameters()
     hp.Int("units", 16, 512, sampling="log")  # any int between, not 10 of them
     assert listed_values(hp) is None
+    hp = kt.HyperParameters()
+    hp.Int("units", 1, 10**12, step=1)  # listed whole, its values would take hours and terabytes
+    assert listed_values(hp) is None
 
 
 def test_a_listed_space_holds_each_active_configuration_once() -> None:
