@@ -436,9 +436,12 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
 
 def _edited(meta: dict[str, Any], request: RunRequest) -> str:
     """Where the run's own space file was edited since it started: that file, to restore."""
-    stored = (meta.get("request") or {}).get("space")
-    if request.space is None or stored is None or Path(stored) != request.space.resolve():
-        return ""
+    stored = meta.get("request") or {}
+    same_file = request.space is not None and stored.get("space") is not None and (
+        Path(stored["space"]) == request.space.resolve()
+    )  # fmt: skip
+    if not same_file or dict(stored.get("fix") or {}) != dict(request.fix):
+        return ""  # another --fix changes the fingerprint too, not the file
     return f": its space file {request.space} is not the one the run started with; restore it to continue"
 
 

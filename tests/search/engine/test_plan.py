@@ -98,6 +98,10 @@ def test_a_run_whose_space_file_was_edited_is_not_told_to_resume(tmp_path: Path)
     meta["space"]["fingerprint"] = p.space.fingerprint()
     with pytest.raises(SearchError, match=r"3 -> 2\); start a new run .*, or `python -m search resume "):
         check_resumable(folder, {**meta, "budget": {"max_trials": 3, "max_epochs": 1}}, p, request)
+    fixed = replace(request, fix={"dropout": 0.2})  # the file as it was, another --fix: resume goes on
+    with pytest.raises(SearchError, match=r"\(space differs in dropout\); start a new run .*, or"
+                       r" `python -m search resume "):  # fmt: skip
+        check_resumable(folder, meta, plan(fixed), fixed)
 
 
 def test_a_run_continued_with_other_weights_says_which_weights(tmp_path: Path) -> None:
