@@ -13,7 +13,7 @@ class _Holders:
     freeze (not one their caller made)."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()  # a finalizer the entry collection runs may enter too
         self.count = 0
         self.froze = False
 

@@ -192,9 +192,15 @@ class OracleHooks(kt.Oracle):
         return bool(super()._duplicate(values))
 
 
+SHRUNK = "first_round_trials"
+"""The key of a Hyperband bracket that holds how many of its first round's trials completed
+before the space ran out (kept with the oracle's state: KerasTuner saves its brackets as
+they are)."""
+
+
 class HyperbandHooks(kt.oracles.HyperbandOracle):
     """A Hyperband oracle whose private round size (``_get_size``) a subclass overrides as
-    :meth:`round_target`."""
+    :meth:`round_target`, and whose short brackets it marks (:meth:`mark_short_brackets`)."""
 
     def _get_size(self, bracket_num: int, round_num: int) -> int:
         return self.round_target(bracket_num, round_num)
@@ -202,6 +208,25 @@ class HyperbandHooks(kt.oracles.HyperbandOracle):
     def round_target(self, bracket: int, round_: int) -> int:
         """How many trials round ``round_`` of ``bracket`` holds, by Hyperband's rule."""
         return int(super()._get_size(bracket, round_))
+
+    def mark_short_brackets(self) -> bool:
+        """Mark each bracket whose first round holds fewer trials than Hyperband's rule asks
+        with the number of them that completed (none: left as it is); whether any was."""
+        marked = False
+        for bracket in self._brackets:
+            first = bracket["rounds"][0]
+            statuses = [getattr(self.trials.get(entry["id"]), "status", None) for entry in first]
+            done = statuses.count("COMPLETED")
+            if SHRUNK not in bracket and done and len(first) < self.round_target(bracket["bracket_num"], 0):
+                bracket[SHRUNK] = done
+                marked = True
+        return marked
+
+    def first_round_done(self, bracket: int) -> int | None:
+        """The mark of ``bracket`` (its number: one bracket of a number at a time, as the
+        backends run one Hyperband iteration); None where it has none."""
+        marks = [b[SHRUNK] for b in self._brackets if b["bracket_num"] == bracket and SHRUNK in b]
+        return int(marks[0]) if marks else None
 
 
 class TunerHooks:

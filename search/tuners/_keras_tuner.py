@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -79,9 +80,9 @@ def filled_values(space: kt.HyperParameters, given: dict[str, Any]) -> dict[str,
     return hps.values
 
 
-def _hp_values(hp: Any) -> list[Any] | None:
+def _hp_values(hp: Any, limit: int) -> list[Any] | None:
     """Every value a KerasTuner hyperparameter draws; None for a number without a step, one of
-    more values than :data:`MAX_LISTED` (or a type of its own)."""
+    more values than ``limit`` (or a type of its own)."""
     if isinstance(hp, kt.engine.hyperparameters.Fixed):
         return [hp.value]
     numerical = (kt.engine.hyperparameters.Float, kt.engine.hyperparameters.Int)
@@ -89,8 +90,8 @@ def _hp_values(hp: Any) -> list[Any] | None:
         return None
     if not isinstance(hp, (*numerical, kt.engine.hyperparameters.Choice, kt.engine.hyperparameters.Boolean)):
         return None
-    values = list(itertools.islice(hp.values, MAX_LISTED + 1))  # a stepped number's is a generator
-    if len(values) > MAX_LISTED:
+    values = list(itertools.islice(hp.values, limit + 1))  # a stepped number's is a generator
+    if len(values) > limit:
         return None  # more than a listed space holds: not listed whole (1e12 steps would hang)
     return [int(value) for value in values] if isinstance(hp, kt.engine.hyperparameters.Int) else values
 
@@ -103,10 +104,11 @@ def listed_values(space: kt.HyperParameters, limit: int = MAX_LISTED) -> list[di
         limit: the most configurations listed.
 
     Returns:
-        The configurations; None where a number has no step or they are more than ``limit``.
+        The configurations; None where a number has no step, or they (or one
+        hyperparameter's values) are more than ``limit``.
     """
     return cross_product(
-        space.space, _hp_values, lambda hp: hp.name,
+        space.space, lambda hp: _hp_values(hp, limit), lambda hp: hp.name,
         lambda hp, config: all(condition.is_active(config) for condition in hp.conditions), limit,
     )  # fmt: skip
 
@@ -208,41 +210,25 @@ class RandomOracle(WarmStarted, kt.oracles.RandomSearchOracle):
     """RandomSearch's oracle, baseline first; it does not repeat warm-start trials."""
 
 
-SHRUNK = "first_round_trials"
-"""The key of a Hyperband bracket (kept with the oracle's state) that holds how many trials
-its first round got before the space ran out."""
-
-
 class HyperbandOracle(BaselineFirst, compat_kt.HyperbandHooks):
     """Hyperband's oracle; the baseline opens the first bracket. Where the space has no
     untried configuration left before a bracket's first round is full, that bracket's rounds
-    shrink in proportion to the trials its first round got, so that its best still train on
-    to the longer rounds (KerasTuner's own stopped there: every configuration at the first
-    round's epochs)."""
+    shrink in proportion to the trials of its first round that completed, so that the best
+    of them still train on to the longer rounds (KerasTuner's own stopped there: every
+    configuration at the first round's epochs)."""
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         response: dict[str, Any] = super().populate_space(trial_id)
-        if response["status"] == TrialStatus.STOPPED and self.space_spent and self._shrink_brackets():
+        if response["status"] == TrialStatus.STOPPED and self.space_spent and self.mark_short_brackets():
             response = super().populate_space(trial_id)
         return response
 
-    def _shrink_brackets(self) -> bool:
-        """Mark the brackets whose first round the space could not fill; whether any was."""
-        shrunk = False
-        for bracket in compat_kt.brackets(self):
-            got = len(bracket["rounds"][0])
-            if SHRUNK not in bracket and 0 < got < self.round_target(bracket["bracket_num"], 0):
-                bracket[SHRUNK] = got
-                shrunk = True
-        return shrunk
-
     def round_target(self, bracket: int, round_: int) -> int:
         """Hyperband's size, or for a shrunk bracket that size scaled to its first round's
-        trials (at least one a round)."""
+        completed trials, rounded up as Hyperband rounds (at least one a round)."""
         size = super().round_target(bracket, round_)
-        shrunk = [b[SHRUNK] for b in compat_kt.brackets(self) if b["bracket_num"] == bracket and SHRUNK in b]
-        got = shrunk[0] if shrunk else None
-        return size if got is None else max(1, got * size // super().round_target(bracket, 0))
+        done = self.first_round_done(bracket)
+        return size if done is None else max(1, math.ceil(done * size / super().round_target(bracket, 0)))
 
 
 class BayesianOracle(WarmStarted, kt.oracles.BayesianOptimizationOracle):

@@ -15,6 +15,9 @@ import search
 from search._heap import heap_frozen
 from tests import user_models as um
 
+WAIT = 60.0
+"""Seconds a thread of the test waits for the other: a bug fails the test, not hangs it."""
+
 
 class _Cycle:
     def __init__(self) -> None:
@@ -81,17 +84,17 @@ def test_blocks_in_two_threads_keep_the_heap_frozen_until_the_last_one_ends(thaw
     seen: list[int] = []
 
     def second() -> None:
-        first_in.wait()
+        first_in.wait(WAIT)
         with heap_frozen():
             second_in.set()
-            first_out.wait()
+            first_out.wait(WAIT)
             seen.append(gc.get_freeze_count())
 
     thread = threading.Thread(target=second)
     thread.start()
     with heap_frozen():
         first_in.set()
-        second_in.wait()
+        assert second_in.wait(WAIT)
     first_out.set()
     thread.join()
     assert seen and seen[0] > 0  # the first block's end did not thaw the second's heap

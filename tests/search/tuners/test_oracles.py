@@ -202,36 +202,42 @@ def test_a_listed_space_holds_each_active_configuration_once() -> None:
     assert sum(1 for v in listed if "shift" in v) == 9
 
 
-def _completed(search: kt.Oracle, trial: kt.engine.trial.Trial, score: float) -> None:
-    search.update_trial(trial.trial_id, {"val_accuracy": score})
-    trial.status = "COMPLETED"
+def _ended(search: kt.Oracle, trial: kt.engine.trial.Trial, score: float | None) -> None:
+    """The trial completed with ``score``, or failed (None)."""
+    if score is not None:
+        search.update_trial(trial.trial_id, {"val_accuracy": score})
+    trial.status = "COMPLETED" if score is not None else "FAILED"
     search.end_trial(trial)
 
 
-def test_hyperband_trains_on_the_best_of_a_space_spent_before_its_first_round_is_full(tmp_path: Path) -> None:
-    """Two configurations where the first bracket's first round wants three: KerasTuner's
-    own oracle stopped after both ran 1 epoch; the best now trains on to max_epochs."""
-    search = HyperbandOracle(objective=OBJECTIVE, max_epochs=3, factor=3, seed=3)
+def _choice_oracle(folder: Path, values: list[float]) -> HyperbandOracle:
+    search = HyperbandOracle(objective=OBJECTIVE, max_epochs=9, factor=3, seed=3)
     hp = kt.HyperParameters()
-    hp.Choice("dropout", [0.2, 0.3], default=0.3)
+    hp.Choice("dropout", values, default=values[0])
     search.hyperparameters = hp
-    search._set_project_dir(str(tmp_path), "search")
-    first = search.create_trial("tuner0")
-    _completed(search, first, 0.5)
-    second = search.create_trial("tuner0")
-    _completed(search, second, 0.7)
-    assert [t.hyperparameters.values["tuner/epochs"] for t in (first, second)] == [1, 1]
-    third = search.create_trial("tuner0")
-    assert third.status == "RUNNING"
-    assert third.hyperparameters.values == {
-        **second.hyperparameters.values, "tuner/trial_id": second.trial_id, "tuner/epochs": 3,
-        "tuner/initial_epoch": 1, "tuner/round": 1,
-    }
-    _completed(search, third, 0.8)
+    search._set_project_dir(str(folder), "search")
+    return search
+
+
+def test_hyperband_trains_on_the_best_of_a_space_spent_before_its_first_round_is_full(tmp_path: Path) -> None:
+    """Three configurations (one fails) where the first bracket's first round wants nine:
+    KerasTuner's own oracle stopped with each at 1 epoch; the best now trains on to 9."""
+    search = _choice_oracle(tmp_path, [0.1, 0.2, 0.3])
+    first = []
+    for score in (0.5, None, 0.7):
+        first.append(search.create_trial("tuner0"))
+        _ended(search, first[-1], score)
+    assert [t.hyperparameters.values["tuner/epochs"] for t in first] == [1, 1, 1]
+    best = first[2]
+    for epochs, initial in ((3, 1), (9, 3)):
+        trial = search.create_trial("tuner0")
+        assert trial.status == "RUNNING"
+        assert trial.hyperparameters.values["dropout"] == best.hyperparameters.values["dropout"]
+        assert trial.hyperparameters.values["tuner/epochs"] == epochs
+        assert trial.hyperparameters.values["tuner/initial_epoch"] == initial
+        _ended(search, trial, 0.8)
     assert search.create_trial("tuner0").status == "STOPPED"
     search.save()
-    again = HyperbandOracle(objective=OBJECTIVE, max_epochs=3, factor=3, seed=3)
-    again.hyperparameters = hp.copy()
-    again._set_project_dir(str(tmp_path), "search")
+    again = _choice_oracle(tmp_path, [0.1, 0.2, 0.3])
     again.reload()
     assert again.create_trial("tuner0").status == "STOPPED"
