@@ -207,17 +207,18 @@ class SearchProgress(Observer):
 
 
 def batches_per_epoch(
-    n_train: int, fidelity: DataFidelity | None, model_fit: bool
+    n_train: int, fidelity: DataFidelity | None, model_fit: bool, default: int = KERAS_BATCH_SIZE
 ) -> Callable[[dict[str, Any], int], int]:
     """How many batches a trial's epoch trains, from its hyperparameters and the epoch: of
-    its ``batch_size``, else ``model.fit``'s default (a user's model that declares none), on
-    the ``n_train`` images or the share ``fidelity`` gives that epoch. ``model_fit``: the
-    trials train with ``model.fit``, whose last batch may be partial; else with the
-    custom loop, which trains whole batches only."""
+    its ``batch_size``, else ``default`` (``model.fit``'s, for a user's model that declares
+    none; the built-in model's where its space leaves it out), on the ``n_train`` images or
+    the share ``fidelity`` gives that epoch. ``model_fit``: the trials train with
+    ``model.fit``, whose last batch may be partial; else with the custom loop, which
+    trains whole batches only."""
     count = math.ceil if model_fit else math.floor
 
     def steps(values: dict[str, Any], epoch: int) -> int:
-        batch = min(_batch_size(values), n_train)
+        batch = min(_batch_size(values, default), n_train)
         if fidelity is None:
             return max(1, count(n_train / batch))
         at = replace(fidelity, budget=values.get("tuner/epochs"))  # as the tuner tells fit
@@ -226,13 +227,13 @@ def batches_per_epoch(
     return steps
 
 
-def _batch_size(values: dict[str, Any]) -> int:
-    """A trial's ``batch_size`` where it is a number of at least 1 (its whole part), else ``model.fit``'s
-    default: a model of one's own may tune a ``batch_size`` of another meaning."""
+def _batch_size(values: dict[str, Any], default: int) -> int:
+    """A trial's ``batch_size`` where it is a number of at least 1 (its whole part), else
+    ``default``: a model of one's own may tune a ``batch_size`` of another meaning."""
     value = values.get("batch_size")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return KERAS_BATCH_SIZE
-    return int(value) if math.isfinite(value) and value >= 1 else KERAS_BATCH_SIZE
+        return default
+    return int(value) if math.isfinite(value) and value >= 1 else default
 
 
 def search_progress(
@@ -253,7 +254,8 @@ def search_progress(
         The observer, to be entered while the search runs.
     """
     planned_trials, planned_epochs = p.backend.plan(p.budget)
-    steps = batches_per_epoch(n_train, p.options.fidelity, model_fit)
+    default = p.experiment.model_defaults.get("batch_size", KERAS_BATCH_SIZE)
+    steps = batches_per_epoch(n_train, p.options.fidelity, model_fit, int(default))
     progress = SearchProgress(console, planned_trials, planned_epochs, objective, steps, p.budget.max_epochs)
     progress.start_from(recorder.records.values())
     return progress

@@ -158,7 +158,7 @@ class Choice(Param):
     def __post_init__(self) -> None:
         if len(self.values) < 2:
             one = (
-                f"; for one, write type = \"fixed\" and value = {_toml(self.values[0])}"
+                f"; for one, write type = \"fixed\" and value = {toml_value(self.values[0])}"
                 if self.values else ""
             )
             raise ValueError(f"values ({list(self.values)!r}) must hold at least two values{one}")
@@ -232,7 +232,7 @@ class Fixed(Param):
         return f"fixed at {self.default!r}"
 
 
-def _toml(value: Any) -> str:
+def toml_value(value: Any) -> str:
     """``value`` as a TOML file writes it (true, 1, "relu")."""
     if isinstance(value, bool):
         return "true" if value else "false"

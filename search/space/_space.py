@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from search._text import a_kind, article
-from search.space._params import Bool, Choice, Fixed, Float, Int, Param
+from search.space._params import Bool, Choice, Fixed, Float, Int, Param, toml_value
 
 
 @dataclass(frozen=True)
@@ -225,8 +225,7 @@ def _never(param: Param, parent: Param) -> str:
     cond = param.condition
     if cond is None or not isinstance(parent, Fixed) or any(parent.contains(v) for v in cond.values):
         return ""
-    shown = " or ".join(repr(v) for v in cond.values)
     return (
-        f", so {param.name} is never active; remove {param.name} from the space, or fix"
-        f" {cond.parent} at {shown}"
+        f", so {param.name} is never active; remove {param.name} from the space, or write"
+        f" value = {toml_value(cond.values[0])} in [{cond.parent}]"
     )

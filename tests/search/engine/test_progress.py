@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from types import SimpleNamespace
 
 import keras_tuner as kt
 from rich.console import Console
 
 from hypermodels import DataFidelity
-from search.engine._progress import SearchProgress, batches_per_epoch
+from search.engine._plan import plan
+from search.engine._progress import SearchProgress, batches_per_epoch, search_progress
+from search.engine._records import TrialRecorder
+from search.engine._request import RunRequest
 from search.experiments import KERAS_BATCH_SIZE
+from search.storage import RunFolder
 
 BATCHES = 18
 """The batches an epoch is planned to train."""
@@ -139,3 +144,18 @@ def test_a_completed_trial_that_logged_no_epochs_counts_its_planned_epochs_done(
     progress.trial_end(_trial("0001"))
     bar = next(task for task in progress._progress.tasks if task.id == progress._search)
     assert bar.completed == 3 + 2  # the first trial's planned max_epochs (3), the second's 2
+
+
+def test_the_built_in_models_batch_counts_at_its_own_default_where_the_space_leaves_it_out(
+    tmp_path: Path,
+) -> None:
+    """fashion's CNN trains at 64 a batch where a space has no batch_size: the bar counted 32."""
+    space = tmp_path / "lr.toml"
+    space.write_text('[learning_rate]\ntype = "float"\nlow = 1e-4\nhigh = 1e-2\nlog = true\ndefault = 1e-3\n')
+    p = plan(RunRequest(experiment="fashion", tuner="random", space=space, results=tmp_path))
+    folder = RunFolder(tmp_path / "run")
+    folder.path.mkdir()
+    objective = kt.Objective("val_accuracy", "max")
+    recorder = TrialRecorder(folder, objective)
+    progress = search_progress(p, objective, 1000, Console(file=io.StringIO()), recorder, model_fit=False)
+    assert progress.steps_per_epoch({}, 0) == 1000 // 64

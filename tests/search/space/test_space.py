@@ -159,7 +159,7 @@ def test_defaults_leave_out_inactive_conditionals() -> None:
             '[augment]\ntype = "fixed"\nvalue = false\n[flip]\ntype = "bool"\ndefault = true\n'
             'condition = { augment = true }',
             "flip: condition value True is not a value of 'augment' (fixed at False), so flip is never"
-            " active; remove flip from the space, or fix augment at True",
+            " active; remove flip from the space, or write value = true in [augment]",
         ),
         (  # 'é' is a letter: the message said letters are allowed
             '["lérning"]\ntype = "bool"\ndefault = true',
