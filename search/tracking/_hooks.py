@@ -55,9 +55,7 @@ def _sink(
 def _run_uri(spec_uri: str | None, results: Path, stored: dict[str, Any] | None) -> str:
     """The run's tracking URI with its password: the one run.json keeps, else the one
     ``--track`` gives or resolves to; a masked password is taken from the environment."""
-    candidate = (stored or {}).get("uri") or spec_uri
-    if candidate is None:
-        return resolve_uri(None, results)
+    candidate = (stored or {}).get("uri") or resolve_uri(spec_uri, results)
     if not is_masked(candidate):
         return candidate
     for full in (os.environ.get(FULL_URI_ENV), os.environ.get(URI_ENV)):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from search.compat import mlflow as compat_mlflow
 from search.errors import SearchError, option
-from search.storage import masked_url
+from search.storage import absolute_url, masked_url
 
 TRACKERS = ("mlflow", "tensorboard")
 URI_ENV = "MLFLOW_TRACKING_URI"
@@ -142,7 +142,8 @@ def check_uri(uri: str, named: str = "tracking URI") -> None:
 
 def resolve_uri(spec_uri: str | None, results: Path) -> str:
     """The tracking URI a run uses: the one given, else $MLFLOW_TRACKING_URI, else a
-    SQLite store in the results root (absolute, so every process finds the same).
+    SQLite store in the results root; a local store's path absolute, so that every process
+    (a resume started elsewhere too) finds the same store.
 
     Args:
         spec_uri: the URI ``--track mlflow=URI`` gave (unchecked here); None or empty: none.
@@ -155,11 +156,11 @@ def resolve_uri(spec_uri: str | None, results: Path) -> str:
         SearchError: ``$MLFLOW_TRACKING_URI`` is used and :func:`check_uri` refuses it.
     """
     if spec_uri:
-        return spec_uri
+        return absolute_url(spec_uri) or spec_uri
     from_env = os.environ.get(URI_ENV)
     if from_env:
         check_uri(from_env, f"${URI_ENV}")
-        return from_env
+        return absolute_url(from_env) or from_env
     return f"sqlite:///{(results / DEFAULT_STORE).resolve()}"
 
 

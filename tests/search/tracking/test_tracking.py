@@ -418,7 +418,25 @@ def test_default_store_is_sqlite_in_the_results_root(tmp_path: Path, monkeypatch
     assert resolve_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert resolve_uri(None, tmp_path) == "http://127.0.0.1:5000"
-    assert resolve_uri("sqlite:///x.db", tmp_path) == "sqlite:///x.db"
+    assert resolve_uri("sqlite:////x.db", tmp_path) == "sqlite:////x.db"
+
+
+def test_a_relative_sqlite_store_is_kept_absolute_so_a_resume_elsewhere_finds_it(
+    synthetic_fashion: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run.json kept sqlite:///rel.db: a resume (or `search track`) started in another
+    folder logged to a new store there, the run split between two stores."""
+    need_mlflow()
+    from search.tracking import resolve_uri
+
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///env.db?timeout=5")
+    assert resolve_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve() / 'here' / 'env.db'}?timeout=5"
+    argv = tiny_run(synthetic_fashion, tmp_path, "rel", "--no-retrain", "--track", "mlflow=sqlite:///rel.db")
+    assert main(argv) == 0
+    meta = json.loads((tmp_path / "fashion" / "rel" / "run.json").read_text())
+    assert meta["tracking"]["mlflow"]["uri"] == f"sqlite:///{tmp_path.resolve() / 'here' / 'rel.db'}"
 
 
 def test_trial_tags_name_hyperband_pruning_and_failure() -> None:
