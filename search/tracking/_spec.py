@@ -112,8 +112,8 @@ def check_uri(uri: str, named: str = "tracking URI") -> None:
         named: what messages call it (where it came from: ``$MLFLOW_TRACKING_URI``).
 
     Raises:
-        SearchError: Malformed, a scheme MLflow does not know, no host or file, port 0, or an
-            MLflow version that was not tested.
+        SearchError: Malformed, a scheme MLflow does not know, no host or file (a SQLite
+            folder too), port 0, or an MLflow version that was not tested.
     """
     shown = masked_url(uri)
     try:
@@ -136,6 +136,8 @@ def check_uri(uri: str, named: str = "tracking URI") -> None:
         raise SearchError(f"{named} {shown!r} names no host; e.g. http://127.0.0.1:5000")
     if scheme in _PATH_SCHEMES and not (parts.path or parts.netloc):
         raise SearchError(f"{named} {shown!r} names no file; e.g. sqlite:///results/mlflow.db")
+    if scheme == "sqlite" and parts.path.endswith("/"):
+        raise SearchError(f"{named} {shown!r} names a folder, not a database file; e.g. sqlite:///results/mlflow.db")
     if port == 0:
         raise SearchError(f"{named} {shown!r}: port 0 is not a server's port")
 

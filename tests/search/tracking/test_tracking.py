@@ -214,6 +214,8 @@ def test_tensorboard_tracker_does_not_import_tensorflow_on_jax(tmp_path: Path) -
         ("mlflow=", "give the tracking URI after '='"),
         ("mlflow=http://", "tracking URI 'http://' names no host"),
         ("mlflow=http://127.0.0.1:99999", "tracking URI 'http://127.0.0.1:99999' is malformed"),
+        ("mlflow=sqlite:///", "tracking URI 'sqlite:///' names a folder, not a database file; e.g. sqlite:///"),
+        ("mlflow=sqlite:////tmp/", "tracking URI 'sqlite:////tmp/' names a folder, not a database file"),
         ("mlflow=nosuch://host/x", "MLflow does not know the scheme 'nosuch'; give a database (e.g."
          " sqlite:///results/mlflow.db) or a server (e.g. http://127.0.0.1:5000); the schemes it knows:"),
     ],
