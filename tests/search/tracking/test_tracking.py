@@ -285,6 +285,27 @@ def test_a_store_mlflow_refuses_stops_a_new_run_with_one_line_and_exit_2(
     assert not (tmp_path / "fashion" / "files").exists()
 
 
+def test_an_experiment_deleted_in_mlflow_is_named_with_its_fix_before_any_work(
+    tmp_path: Path, capsys
+) -> None:
+    """The parent run failed 3 times with backoff, after the data was loaded, and the
+    error said to start the tracking server."""
+    need_mlflow()
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("fashion")
+    client.delete_experiment(experiment_id)
+    capsys.readouterr()  # MLflow's own lines, making the store here
+    code = main(tiny_run(tmp_path / "no-data", tmp_path, "gone", "--track", f"mlflow={uri}"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip().count("\n") == 0, err
+    assert f"the experiment 'fashion' (id {experiment_id}) is deleted" in err, err
+    assert f"mlflow experiments restore -x {experiment_id}" in err and "tracking server" not in err
+    assert not (tmp_path / "fashion").exists()
+
+
 @pytest.fixture
 def mlflow_server(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A real `mlflow server` on a free localhost port, over a SQLite store; ``start()``
