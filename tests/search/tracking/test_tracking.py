@@ -460,6 +460,30 @@ def test_a_relative_sqlite_store_is_kept_absolute_so_a_resume_elsewhere_finds_it
     assert main(argv) == 0
     meta = json.loads((tmp_path / "fashion" / "rel" / "run.json").read_text())
     assert meta["tracking"]["mlflow"]["uri"] == f"sqlite:///{tmp_path.resolve() / 'here' / 'rel.db'}"
+    assert meta["request"]["track"] == [f"mlflow=sqlite:///{tmp_path.resolve() / 'here' / 'rel.db'}"]
+
+
+def test_another_store_given_to_a_tracked_run_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun given --track mlflow=OTHER went on logging to the run's first store, silently."""
+    need_mlflow()
+    from search.errors import SearchError
+    from search.storage import RunFolder
+    from search.tracking import check_stores
+
+    monkeypatch.chdir(tmp_path)
+    folder = RunFolder(tmp_path / "fashion" / "r")
+    folder.path.mkdir(parents=True)
+    first = f"sqlite:///{tmp_path.resolve() / 'first.db'}"
+    folder.write_meta({"tracking": {"mlflow": {"uri": first, "experiment_id": "1", "run_id": "x"}}})
+    check_stores([f"mlflow={first}"], tmp_path, folder, "fashion")
+    check_stores(["mlflow=sqlite:///first.db"], tmp_path, folder, "fashion")  # the same file
+    with pytest.raises(SearchError) as refused:
+        check_stores(["mlflow=sqlite:///other.db"], tmp_path, folder, "fashion")
+    message = f"mlflow=sqlite:///other.db: run 'r' logs to {first} (its run.json); leave the URI out"
+    assert message in str(refused.value)
+    assert not (tmp_path / "other.db").exists()
 
 
 def test_trial_tags_name_hyperband_pruning_and_failure() -> None:
