@@ -86,13 +86,14 @@ def parse_track(values: Sequence[str]) -> list[TrackSpec]:
     return specs
 
 
-def check_mlflow(uri: str | None, given: str | None = None) -> None:
+def check_mlflow(uri: str | None, given: str | None = None, named: str | None = None) -> None:
     """MLflow installed and ``uri`` (if given) well formed, with a scheme MLflow knows
     (``given``: the option that names MLflow in errors; ``--track mlflow`` by default).
 
     Args:
         uri: the tracking URI given; None: none, so only the install is checked.
         given: what the not-installed error starts with; None: ``--track mlflow``.
+        named: what the URI's errors start with; None: ``--track mlflow=URI: tracking URI``.
 
     Raises:
         SearchError: MLflow is not installed, or :func:`check_uri` refuses ``uri``.
@@ -101,7 +102,7 @@ def check_mlflow(uri: str | None, given: str | None = None) -> None:
         raise SearchError(f"{given or option('track') + ' mlflow'}: MLflow is not installed; {_INSTALL}")
     if uri is None:
         return
-    check_uri(uri)
+    check_uri(uri, named or f"{option('track')} mlflow=URI: tracking URI")
 
 
 def check_uri(uri: str, named: str = "tracking URI") -> None:

@@ -212,8 +212,9 @@ def test_tensorboard_tracker_does_not_import_tensorflow_on_jax(tmp_path: Path) -
         ("nosuch", "--track 'nosuch': unknown tracker 'nosuch'; choose mlflow, mlflow=URI or tensorboard"),
         ("tensorboard=x", "--track 'tensorboard=x': tensorboard takes no URI"),
         ("mlflow=", "give the tracking URI after '='"),
-        ("mlflow=http://", "tracking URI 'http://' names no host"),
-        ("mlflow=http://127.0.0.1:99999", "tracking URI 'http://127.0.0.1:99999' is malformed"),
+        ("mlflow=http://", "--track mlflow=URI: tracking URI 'http://' names no host"),
+        ("mlflow=http://127.0.0.1:99999",
+         "--track mlflow=URI: tracking URI 'http://127.0.0.1:99999' is malformed"),
         ("mlflow=sqlite:///", "tracking URI 'sqlite:///' names a folder, not a database file; e.g. sqlite:///"),
         ("mlflow=sqlite:////tmp/", "tracking URI 'sqlite:////tmp/' names a folder, not a database file"),
         ("mlflow=nosuch://host/x", "MLflow does not know the scheme 'nosuch'; give a database (e.g."
@@ -585,6 +586,7 @@ def test_tensorboard_hparams_show_the_objective_and_its_training_counterpart(tmp
     ("to", "message", "fix"),
     [
         ("", "--to '': give a tracking URI", "leave --to out"),
+        ("http://", "--to: tracking URI 'http://' names no host", "e.g. http://127.0.0.1:5000"),
         ("file:{tmp}/mlruns", "--to file:{tmp}/mlruns: MLflow cannot use file:{tmp}/mlruns (",
          "MLFLOW_ALLOW_FILE_STORE=true"),
         ("sqlite:///{tmp}/afile/m.db", "--to sqlite:///{tmp}/afile/m.db: MLflow cannot use", "fix --to"),
