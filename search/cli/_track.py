@@ -41,7 +41,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             f"{option('to')} {args.to!r}: give a tracking URI, e.g. sqlite:///results/mlflow.db"
             " or http://127.0.0.1:5000 (or leave --to out for the run's own store)"
         )
-    check_mlflow(args.to, given=f"{option('to')} {args.to}" if args.to else option("to"))
+    given = f"{option('to')} {args.to}" if args.to else option("to")
+    check_mlflow(args.to, given, f"{option('to')}: tracking URI")
     folder = resolve_run(args.run, args.results)
     pid = lock_holder(folder)
     if pid:

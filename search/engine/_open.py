@@ -137,6 +137,7 @@ def record_start(opened: OpenRun, request: RunRequest, p: Plan, policy: str, chi
         "workers": request.workers,
         "gpus": list(request.gpus),
         "hypermodel": request.hypermodel,  # given again from Python, maybe
+        "track": request.to_json(p.name)["track"],  # as given again: a later resume tracks it too
     }
     resumed = previous.get("resumed", [])
     # A run from before the time limit goes on with the one planned now: run.json says it.

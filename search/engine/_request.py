@@ -638,9 +638,10 @@ def infer_direction(metric: str) -> str | None:
 
 
 def _masked_track(value: str) -> str:
-    """A ``--track`` value with the password of its URI hidden."""
+    """A ``--track`` value with the password of its URI hidden, a relative SQLite file's path
+    made absolute (a resume may start in another folder)."""
     name, sep, uri = value.partition("=")
-    return f"{name}={masked_url(uri)}" if sep and uri else value
+    return f"{name}={masked_url(absolute_url(uri))}" if sep and uri else value
 
 
 def _at_least(option: str, value: int | None, low: int, required: bool = False) -> None:

@@ -55,9 +55,7 @@ def _sink(
 def _run_uri(spec_uri: str | None, results: Path, stored: dict[str, Any] | None) -> str:
     """The run's tracking URI with its password: the one run.json keeps, else the one
     ``--track`` gives or resolves to; a masked password is taken from the environment."""
-    candidate = (stored or {}).get("uri") or spec_uri
-    if candidate is None:
-        return resolve_uri(None, results)
+    candidate = (stored or {}).get("uri") or resolve_uri(spec_uri, results)
     if not is_masked(candidate):
         return candidate
     for full in (os.environ.get(FULL_URI_ENV), os.environ.get(URI_ENV)):
@@ -84,6 +82,8 @@ def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experim
     """
     stored = (folder.read_meta().get("tracking") or {}).get("mlflow") if folder.exists() else None
     for spec in parse_track(track):
+        if spec.tracker == "mlflow" and spec.uri is not None:
+            _check_same_store(spec.uri, results, (stored or {}).get("uri"), folder)
         uri = _run_uri(spec.uri, results, stored) if spec.tracker == "mlflow" else None
         if uri is None or uri == f"sqlite:///{(results / DEFAULT_STORE).resolve()}":
             continue  # the default store lives in the results root, already checked writable
@@ -96,6 +96,18 @@ def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experim
             if not sink.reach(experiment):
                 raise SearchError(f"{given[0]}: cannot log to {_masked(uri)} ({sink.failed});"
                                   f" start the tracking server or fix {given[1]}")  # fmt: skip
+
+
+def _check_same_store(spec_uri: str, results: Path, stored_uri: str | None, folder: RunFolder) -> None:
+    """SearchError where ``--track mlflow=URI`` names another store than the one the run
+    being continued logs to (``stored_uri``, masked as run.json keeps it; None: none yet)."""
+    if stored_uri is None or stored_uri in (_masked(spec_uri), _masked(resolve_uri(spec_uri, results))):
+        return
+    raise SearchError(
+        f"{option('track')} mlflow={_masked(spec_uri)}: run {folder.name!r} logs to {stored_uri}"
+        f" (its run.json); leave the URI out to go on there, or start a new run with another"
+        f" {option('name')} (`python -m search track RUN --to URI` sends a run to another store)"
+    )
 
 
 def tracking_observers(

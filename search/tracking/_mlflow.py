@@ -82,6 +82,16 @@ def _refused_store(text: str, shown: str, given: tuple[str, str] = RUN_GIVEN) ->
     return f"{given[0]}: MLflow cannot use {shown} ({reason}); {fix}"
 
 
+def _deleted_experiment(name: str, experiment_id: str, shown: str) -> str:
+    """The one-line error for an experiment deleted in MLflow (where runs cannot be made),
+    with the commands that restore it or remove it for good."""
+    return (
+        f"MLflow at {shown}: the experiment {name!r} (id {experiment_id}) is deleted; restore it"
+        f" or delete it for good, then run again: export MLFLOW_TRACKING_URI={shown}, then"
+        f" mlflow experiments restore -x {experiment_id} or mlflow gc --experiment-ids {experiment_id}"
+    )
+
+
 def run_key(meta: dict[str, Any]) -> str:
     """What identifies a search run in MLflow whatever its folder is called now."""
     return f"{meta['experiment']}/{meta['name']}/{meta['created']}"
@@ -172,6 +182,8 @@ class MlflowSink:
 
     def _experiment(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)
+        if found is not None and found.lifecycle_stage == "deleted":
+            raise SearchError(_deleted_experiment(name, found.experiment_id, self.shown))
         if found is not None:
             return found.experiment_id
         root = local_artifact_root(self.uri)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from search.compat import mlflow as compat_mlflow
 from search.errors import SearchError, option
-from search.storage import masked_url
+from search.storage import absolute_url, masked_url
 
 TRACKERS = ("mlflow", "tensorboard")
 URI_ENV = "MLFLOW_TRACKING_URI"
@@ -86,13 +86,14 @@ def parse_track(values: Sequence[str]) -> list[TrackSpec]:
     return specs
 
 
-def check_mlflow(uri: str | None, given: str | None = None) -> None:
+def check_mlflow(uri: str | None, given: str | None = None, named: str | None = None) -> None:
     """MLflow installed and ``uri`` (if given) well formed, with a scheme MLflow knows
     (``given``: the option that names MLflow in errors; ``--track mlflow`` by default).
 
     Args:
         uri: the tracking URI given; None: none, so only the install is checked.
         given: what the not-installed error starts with; None: ``--track mlflow``.
+        named: what the URI's errors start with; None: ``--track mlflow=URI: tracking URI``.
 
     Raises:
         SearchError: MLflow is not installed, or :func:`check_uri` refuses ``uri``.
@@ -101,7 +102,7 @@ def check_mlflow(uri: str | None, given: str | None = None) -> None:
         raise SearchError(f"{given or option('track') + ' mlflow'}: MLflow is not installed; {_INSTALL}")
     if uri is None:
         return
-    check_uri(uri)
+    check_uri(uri, named or f"{option('track')} mlflow=URI: tracking URI")
 
 
 def check_uri(uri: str, named: str = "tracking URI") -> None:
@@ -112,8 +113,8 @@ def check_uri(uri: str, named: str = "tracking URI") -> None:
         named: what messages call it (where it came from: ``$MLFLOW_TRACKING_URI``).
 
     Raises:
-        SearchError: Malformed, a scheme MLflow does not know, no host or file, port 0, or an
-            MLflow version that was not tested.
+        SearchError: Malformed, a scheme MLflow does not know, no host or file (a SQLite
+            folder too), port 0, or an MLflow version that was not tested.
     """
     shown = masked_url(uri)
     try:
@@ -136,13 +137,16 @@ def check_uri(uri: str, named: str = "tracking URI") -> None:
         raise SearchError(f"{named} {shown!r} names no host; e.g. http://127.0.0.1:5000")
     if scheme in _PATH_SCHEMES and not (parts.path or parts.netloc):
         raise SearchError(f"{named} {shown!r} names no file; e.g. sqlite:///results/mlflow.db")
+    if scheme == "sqlite" and parts.path.endswith("/"):
+        raise SearchError(f"{named} {shown!r} names a folder, not a database file; e.g. sqlite:///results/mlflow.db")
     if port == 0:
         raise SearchError(f"{named} {shown!r}: port 0 is not a server's port")
 
 
 def resolve_uri(spec_uri: str | None, results: Path) -> str:
     """The tracking URI a run uses: the one given, else $MLFLOW_TRACKING_URI, else a
-    SQLite store in the results root (absolute, so every process finds the same).
+    SQLite store in the results root; a local store's path absolute, so that every process
+    (a resume started elsewhere too) finds the same store.
 
     Args:
         spec_uri: the URI ``--track mlflow=URI`` gave (unchecked here); None or empty: none.
@@ -155,11 +159,11 @@ def resolve_uri(spec_uri: str | None, results: Path) -> str:
         SearchError: ``$MLFLOW_TRACKING_URI`` is used and :func:`check_uri` refuses it.
     """
     if spec_uri:
-        return spec_uri
+        return absolute_url(spec_uri) or spec_uri
     from_env = os.environ.get(URI_ENV)
     if from_env:
         check_uri(from_env, f"${URI_ENV}")
-        return from_env
+        return absolute_url(from_env) or from_env
     return f"sqlite:///{(results / DEFAULT_STORE).resolve()}"
 
 

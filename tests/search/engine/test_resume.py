@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,24 @@ def test_a_resume_after_the_heartbeat_grace_continues_every_workers_trial(
     for victim in victims:
         restored = [e["epoch"] for e in trials[victim["id"]]["epochs"] if e.get("restored")]
         assert len(restored) >= len(victim["epochs"]), trials[victim["id"]]
+
+
+def test_trackers_given_on_a_rerun_stay_for_its_resume(tmp_path: Path, synthetic_fashion: Path) -> None:
+    """run.json kept the first command's --track: a run given --track tensorboard on its
+    rerun (as after a forgotten flag) was no longer tracked after a later `search resume`."""
+    proc = start(tmp_path, synthetic_fashion, "random", "--max-trials", "2")
+    folder = tmp_path / "fashion" / "r"
+    while proc.poll() is None and not (folder / "trials.json").exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    again = ["run", "fashion", "--tuner", "random", "--train-size", TRAIN_SIZE, "--val-size", "300",
+             "--max-epochs", "3", "--fix", "filters=16", "--no-retrain", "--data-dir", str(synthetic_fashion),
+             "--results", str(tmp_path), "--name", "r", "--seed", "1", "--max-trials", "2",
+             "--track", "tensorboard"]  # fmt: skip
+    assert main(again) == 0
+    assert json.loads((folder / "run.json").read_text())["request"]["track"] == ["tensorboard"]
 
 
 def test_changed_settings_are_refused(tmp_path: Path, fashion_dir: Path, capsys) -> None:

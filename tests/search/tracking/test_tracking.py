@@ -212,8 +212,11 @@ def test_tensorboard_tracker_does_not_import_tensorflow_on_jax(tmp_path: Path) -
         ("nosuch", "--track 'nosuch': unknown tracker 'nosuch'; choose mlflow, mlflow=URI or tensorboard"),
         ("tensorboard=x", "--track 'tensorboard=x': tensorboard takes no URI"),
         ("mlflow=", "give the tracking URI after '='"),
-        ("mlflow=http://", "tracking URI 'http://' names no host"),
-        ("mlflow=http://127.0.0.1:99999", "tracking URI 'http://127.0.0.1:99999' is malformed"),
+        ("mlflow=http://", "--track mlflow=URI: tracking URI 'http://' names no host"),
+        ("mlflow=http://127.0.0.1:99999",
+         "--track mlflow=URI: tracking URI 'http://127.0.0.1:99999' is malformed"),
+        ("mlflow=sqlite:///", "tracking URI 'sqlite:///' names a folder, not a database file; e.g. sqlite:///"),
+        ("mlflow=sqlite:////tmp/", "tracking URI 'sqlite:////tmp/' names a folder, not a database file"),
         ("mlflow=nosuch://host/x", "MLflow does not know the scheme 'nosuch'; give a database (e.g."
          " sqlite:///results/mlflow.db) or a server (e.g. http://127.0.0.1:5000); the schemes it knows:"),
     ],
@@ -281,6 +284,27 @@ def test_a_store_mlflow_refuses_stops_a_new_run_with_one_line_and_exit_2(
     assert "sqlite:///" in err and "MLFLOW_ALLOW_FILE_STORE=true" in err  # the fixes
     assert err.strip().count("\n") == 0, err
     assert not (tmp_path / "fashion" / "files").exists()
+
+
+def test_an_experiment_deleted_in_mlflow_is_named_with_its_fix_before_any_work(
+    tmp_path: Path, capsys
+) -> None:
+    """The parent run failed 3 times with backoff, after the data was loaded, and the
+    error said to start the tracking server."""
+    need_mlflow()
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment("fashion")
+    client.delete_experiment(experiment_id)
+    capsys.readouterr()  # MLflow's own lines, making the store here
+    code = main(tiny_run(tmp_path / "no-data", tmp_path, "gone", "--track", f"mlflow={uri}"))
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip().count("\n") == 0, err
+    assert f"the experiment 'fashion' (id {experiment_id}) is deleted" in err, err
+    assert f"mlflow experiments restore -x {experiment_id}" in err and "tracking server" not in err
+    assert not (tmp_path / "fashion").exists()
 
 
 @pytest.fixture
@@ -418,7 +442,49 @@ def test_default_store_is_sqlite_in_the_results_root(tmp_path: Path, monkeypatch
     assert resolve_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert resolve_uri(None, tmp_path) == "http://127.0.0.1:5000"
-    assert resolve_uri("sqlite:///x.db", tmp_path) == "sqlite:///x.db"
+    assert resolve_uri("sqlite:////x.db", tmp_path) == "sqlite:////x.db"
+
+
+def test_a_relative_sqlite_store_is_kept_absolute_so_a_resume_elsewhere_finds_it(
+    synthetic_fashion: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run.json kept sqlite:///rel.db: a resume (or `search track`) started in another
+    folder logged to a new store there, the run split between two stores."""
+    need_mlflow()
+    from search.tracking import resolve_uri
+
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///env.db?timeout=5")
+    assert resolve_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve() / 'here' / 'env.db'}?timeout=5"
+    argv = tiny_run(synthetic_fashion, tmp_path, "rel", "--no-retrain", "--track", "mlflow=sqlite:///rel.db")
+    assert main(argv) == 0
+    meta = json.loads((tmp_path / "fashion" / "rel" / "run.json").read_text())
+    assert meta["tracking"]["mlflow"]["uri"] == f"sqlite:///{tmp_path.resolve() / 'here' / 'rel.db'}"
+    assert meta["request"]["track"] == [f"mlflow=sqlite:///{tmp_path.resolve() / 'here' / 'rel.db'}"]
+
+
+def test_another_store_given_to_a_tracked_run_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun given --track mlflow=OTHER went on logging to the run's first store, silently."""
+    need_mlflow()
+    from search.errors import SearchError
+    from search.storage import RunFolder
+    from search.tracking import check_stores
+
+    monkeypatch.chdir(tmp_path)
+    folder = RunFolder(tmp_path / "fashion" / "r")
+    folder.path.mkdir(parents=True)
+    first = f"sqlite:///{tmp_path.resolve() / 'first.db'}"
+    folder.write_meta({"tracking": {"mlflow": {"uri": first, "experiment_id": "1", "run_id": "x"}}})
+    check_stores([f"mlflow={first}"], tmp_path, folder, "fashion")
+    check_stores(["mlflow=sqlite:///first.db"], tmp_path, folder, "fashion")  # the same file
+    with pytest.raises(SearchError) as refused:
+        check_stores(["mlflow=sqlite:///other.db"], tmp_path, folder, "fashion")
+    message = f"mlflow=sqlite:///other.db: run 'r' logs to {first} (its run.json); leave the URI out"
+    assert message in str(refused.value)
+    assert not (tmp_path / "other.db").exists()
 
 
 def test_trial_tags_name_hyperband_pruning_and_failure() -> None:
@@ -520,6 +586,7 @@ def test_tensorboard_hparams_show_the_objective_and_its_training_counterpart(tmp
     ("to", "message", "fix"),
     [
         ("", "--to '': give a tracking URI", "leave --to out"),
+        ("http://", "--to: tracking URI 'http://' names no host", "e.g. http://127.0.0.1:5000"),
         ("file:{tmp}/mlruns", "--to file:{tmp}/mlruns: MLflow cannot use file:{tmp}/mlruns (",
          "MLFLOW_ALLOW_FILE_STORE=true"),
         ("sqlite:///{tmp}/afile/m.db", "--to sqlite:///{tmp}/afile/m.db: MLflow cannot use", "fix --to"),
