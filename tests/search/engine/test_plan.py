@@ -13,7 +13,7 @@ import pytest
 import search
 from search.data import array_splits
 from search.engine import RunRequest
-from search.engine._plan import check_resumable, check_same_data, final_training, own_final_step, plan
+from search.engine._plan import Plan, check_resumable, check_same_data, final_training, own_final_step, plan
 from search.errors import SearchError
 from search.experiments import get
 from search.storage import RunFolder
@@ -58,15 +58,21 @@ def test_a_renamed_optuna_run_keeps_the_study_its_run_json_names(tmp_path: Path)
     assert plan(fresh).options.study_name == "fashion-new"
 
 
-def test_a_run_whose_space_file_changed_names_the_file(tmp_path: Path) -> None:
-    """Resumed, the run reads its --space file again: where that file was edited, the
-    message says so, rather than only that the space differs."""
+def _run_on_a_space_file(tmp_path: Path) -> tuple[Path, RunRequest, Plan, RunFolder]:
+    """A copy of fashion.toml, a request of a run on it, its plan and its folder."""
     space = tmp_path / "my.toml"
     space.write_text((Path(__file__).parents[3] / "spaces" / "fashion.toml").read_text())
     request = RunRequest(experiment="fashion", tuner="random", max_trials=2, max_epochs=1, space=space,
                          results=tmp_path / "results", name="r1")  # fmt: skip
     p = plan(request)
     folder = RunFolder(tmp_path / "results" / "fashion" / "r1")
+    return space, request, p, folder
+
+
+def test_a_run_whose_space_file_changed_names_the_file(tmp_path: Path) -> None:
+    """Resumed, the run reads its --space file again: where that file was edited, the
+    message says so, rather than only that the space differs."""
+    space, request, p, folder = _run_on_a_space_file(tmp_path)
     meta = {"experiment": "fashion", "tuner": "random", "status": "interrupted",
             "space": {"fingerprint": "other", "params": {**p.space.to_dict(), "dropout": {}}},
             "budget": {"max_trials": 2, "max_epochs": 1, "factor": 3},
@@ -82,12 +88,7 @@ def test_a_run_whose_space_file_changed_names_the_file(tmp_path: Path) -> None:
 def test_a_run_whose_space_file_was_edited_is_not_told_to_resume(tmp_path: Path) -> None:
     """``resume`` reads the edited file too and fails the same way: the message offers
     restoring the file or another name, not ``resume``; another difference still offers it."""
-    space = tmp_path / "my.toml"
-    space.write_text((Path(__file__).parents[3] / "spaces" / "fashion.toml").read_text())
-    request = RunRequest(experiment="fashion", tuner="random", max_trials=2, max_epochs=1, space=space,
-                         results=tmp_path / "results", name="r1")  # fmt: skip
-    p = plan(request)
-    folder = RunFolder(tmp_path / "results" / "fashion" / "r1")
+    space, request, p, folder = _run_on_a_space_file(tmp_path)
     meta = {"experiment": "fashion", "tuner": "random", "status": "interrupted",
             "space": {"fingerprint": "other", "params": p.space.to_dict()},
             "budget": {"max_trials": 2, "max_epochs": 1, "factor": 3},
