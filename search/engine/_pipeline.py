@@ -35,7 +35,7 @@ from search.environment import EnvironmentFailure
 from search.errors import SearchError, SearchInterrupted, option
 from search.report import report_lines
 from search.storage import FinalistFiles, RunFolder, RunLock, check_writable, utc_now
-from search.tracking import check_stores, finish_tracking
+from search.tracking import check_stores, finish_tracking, stop_tracking
 from search.tuners import Observer
 from search.tuners.optuna import PARETO_NOTE
 
@@ -103,7 +103,8 @@ def run_search(
             ctx = _context(request, p, opened, console, quiet, trials_per_process, devices, observers)
             if launched_at is not None:
                 ctx = replace(ctx, launched_at=launched_at)
-            outcome = _search_and_finish(ctx, RunClock(started, earlier_seconds(opened.previous)))
+            with _trackers_told(ctx):
+                outcome = _search_and_finish(ctx, RunClock(started, earlier_seconds(opened.previous)))
         return _with_report(outcome, request, console)
 
 
@@ -225,6 +226,20 @@ def _stops(ctx: RunContext, final: bool) -> Iterator[None]:
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum, final, ctx.resume) from None
+
+
+@contextlib.contextmanager
+def _trackers_told(ctx: RunContext) -> Iterator[None]:
+    """A run that stops early: the trackers this process opened told how (MLflow's runs
+    ended as killed or failed), after run.json recorded it."""
+    try:
+        yield
+    except RunContinues:
+        raise
+    except BaseException:
+        if ctx.request.track and ctx.trials_per_process != 1:
+            stop_tracking(ctx.folder, ctx.request.track, ctx.request.results)
+        raise
 
 
 @contextlib.contextmanager

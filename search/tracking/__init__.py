@@ -5,6 +5,7 @@ from search.tracking._hooks import (
     check_stores,
     finish_tracking,
     send_run,
+    stop_tracking,
     tracking_observers,
     tracking_uri,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "replay",
     "resolve_uri",
     "send_run",
+    "stop_tracking",
     "tracking_observers",
     "tracking_uri",
     "trial_tags",

@@ -156,6 +156,7 @@ def tracking_observers(
             raise SearchError(f"{option('track')} mlflow: cannot log to {_masked(uri)} ({sink.failed});"
                               " start the tracking server or fix the URI")  # fmt: skip
         if opened:
+            sink.reopen()
             tracking["mlflow"] = {"uri": _masked(uri), "experiment_id": sink.experiment_id,
                                   "run_id": sink.parent_id}  # fmt: skip
         observers.append(MlflowTracker(sink, recorder))
@@ -186,6 +187,36 @@ def finish_tracking(
             continue
         replay(sink, folder.read_trials())
         sink.finish(meta, folder)
+
+
+STOPPED_STATUS = {"interrupted": "KILLED", "failed": "FAILED"}
+"""A stopped run's status in run.json, and its MLflow runs' status."""
+
+
+def stop_tracking(folder: RunFolder, track: Sequence[str], results: Path) -> None:
+    """A run that stopped early (run.json says interrupted or failed, not running on in
+    other processes): the MLflow runs this process opened ended as such (``KILLED``,
+    ``FAILED``), the parent and the trials left running; a resume opens them again. A store
+    that failed is not tried again, and a second Ctrl-C stops the ending, not the exit.
+
+    Args:
+        folder: the run's folder.
+        track: the ``--track`` values; only MLflow's are ended.
+        results: the results root.
+    """
+    meta = folder.read_meta()
+    status = STOPPED_STATUS.get(str(meta.get("status")))
+    stored = (meta.get("tracking") or {}).get("mlflow")
+    if status is None or stored is None:
+        return
+    trials = folder.read_trials()
+    try:
+        for spec in parse_track(track):
+            sink = _SINKS.get((_run_uri(spec.uri, results, stored), folder.path.resolve()))
+            if spec.tracker == "mlflow" and sink is not None:
+                sink.stop(status, trials)
+    except KeyboardInterrupt:
+        return
 
 
 def tracking_uri(folder: RunFolder) -> str:

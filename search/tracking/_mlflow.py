@@ -290,8 +290,11 @@ class MlflowSink:
         return steps
 
     def _count_attempt(self, run_id: str) -> None:
-        before = self.client.get_run(run_id).data.tags.get("attempts", "0")
-        self.client.set_tag(run_id, "attempts", str(int(before) + 1))
+        """One more ``attempts``; a run a stopped search ended marked running again."""
+        run = self.client.get_run(run_id)
+        self.client.set_tag(run_id, "attempts", str(int(run.data.tags.get("attempts", "0")) + 1))
+        if run.info.status != "RUNNING":
+            self.client.update_run(run_id, status="RUNNING")
 
     def log_epochs(self, run_id: str, epochs: list[dict[str, Any]]) -> None:
         """Each epoch's metrics at ``step=epoch``, skipping the steps the run already has."""
@@ -338,6 +341,27 @@ class MlflowSink:
                 self.call(f"uploading {name}", self.client.log_artifact, run_id, str(path))
         if meta.get("status") == "finished":
             self.call("ending the parent run", self.client.set_terminated, run_id, "FINISHED")
+
+    def stop(self, status: str, trials: list[dict[str, Any]]) -> None:
+        """The parent run, and the runs of the trials left running, ended as ``status``
+        (``KILLED``: the search was interrupted; ``FAILED``); a resume opens them again."""
+        if self.parent_id is None:
+            return
+        for record in trials:
+            run_id = self._trials.get(record["id"])
+            if run_id is not None and record["status"] == "running":
+                what = f"ending the run of trial {record['id']}"
+                self.call(what, self.client.set_terminated, run_id, status)
+        self.call("ending the parent run", self.client.set_terminated, self.parent_id, status)
+
+    def reopen(self) -> None:
+        """The parent run marked running again, where a stopped search ended it."""
+        if self.parent_id is not None:
+            self.call("reopening the parent run", self._running, self.parent_id)
+
+    def _running(self, run_id: str) -> None:
+        if self.client.get_run(run_id).info.status != "RUNNING":
+            self.client.update_run(run_id, status="RUNNING")
 
     def _log_outcome(self, run_id: str, meta: dict[str, Any]) -> None:
         from mlflow.entities import Metric, RunTag

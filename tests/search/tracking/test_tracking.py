@@ -435,6 +435,41 @@ def test_kill_9_then_resume_logs_each_run_and_step_once(synthetic_fashion: Path,
     assert attempts[-1] == "2"  # the trial that was running, begun again
 
 
+def test_ctrl_c_ends_the_mlflow_runs_as_killed_and_resume_finishes_them(
+    synthetic_fashion: Path, tmp_path: Path
+) -> None:
+    """An interrupted search left its parent run and its running trial's run RUNNING in
+    MLflow until resumed to the end; they are ended KILLED, and a resume opens them again."""
+    need_mlflow()
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    argv = tiny_run(synthetic_fashion, tmp_path, "c", "--track", f"mlflow={uri}", "--no-retrain")
+    argv[argv.index("--max-epochs") + 1] = "3"
+    argv[argv.index("--train-size") + 1] = "2000"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "search", *argv], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    folder = tmp_path / "fashion" / "c"
+    trained = lambda ts: any(t["status"] == "running" and t["epochs"] for t in ts)  # noqa: E731
+    wait_for(folder / "trials.json", proc, trained)
+    os.kill(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=SEARCH_TIMEOUT_S)
+    assert json.loads((folder / "run.json").read_text())["status"] == "interrupted", out[-3000:]
+    parent, nested = mlflow_runs(uri)
+    assert parent.info.status == "KILLED"
+    trials = json.loads((folder / "trials.json").read_text())["trials"]
+    running = [t["id"] for t in trials if t["status"] == "running"]
+    assert running and {r.data.tags["search.trial"]: r.info.status for r in nested}[running[0]] == "KILLED"
+    result = subprocess.run(
+        [sys.executable, "-m", "search", "resume", str(folder)], cwd=ROOT, capture_output=True,
+        text=True, timeout=SEARCH_TIMEOUT_S,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    parent, nested = mlflow_runs(uri)
+    assert parent.info.status == "FINISHED"
+    assert [r.info.status for r in nested] == ["FINISHED", "FINISHED"]
+
+
 def test_default_store_is_sqlite_in_the_results_root(tmp_path: Path, monkeypatch) -> None:
     from search.tracking import resolve_uri
 
