@@ -401,17 +401,32 @@ def test_server_killed_mid_search_then_track_fills_in(
     check_no_duplicates(uri, trials)
 
 
-def test_kill_9_then_resume_logs_each_run_and_step_once(synthetic_fashion: Path, tmp_path: Path) -> None:
+def tracked_search(data: Path, tmp_path: Path, name: str) -> tuple[str, subprocess.Popen, Path]:
+    """A tiny search tracked in a SQLite store, started in another process: long enough
+    (3 epochs on 2,000 images) to be stopped mid-trial. Its URI, process and folder."""
     need_mlflow()
     uri = f"sqlite:///{tmp_path / 'store.db'}"
-    argv = tiny_run(synthetic_fashion, tmp_path, "k", "--track", f"mlflow={uri}", "--no-retrain")
+    argv = tiny_run(data, tmp_path, name, "--track", f"mlflow={uri}", "--no-retrain")
     argv[argv.index("--max-epochs") + 1] = "3"
     argv[argv.index("--train-size") + 1] = "2000"
     proc = subprocess.Popen(
         [sys.executable, "-m", "search", *argv], cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    folder = tmp_path / "fashion" / "k"
+    return uri, proc, tmp_path / "fashion" / name
+
+
+def resume(folder: Path) -> None:
+    """``search resume`` of ``folder``, to the end."""
+    result = subprocess.run(
+        [sys.executable, "-m", "search", "resume", str(folder)], cwd=ROOT, capture_output=True,
+        text=True, timeout=SEARCH_TIMEOUT_S,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_kill_9_then_resume_logs_each_run_and_step_once(synthetic_fashion: Path, tmp_path: Path) -> None:
+    uri, proc, folder = tracked_search(synthetic_fashion, tmp_path, "k")
 
     def mid_second_trial(trials: list[dict[str, Any]]) -> bool:
         return any(t["status"] == "running" and t["epochs"] for t in trials) and any(
@@ -421,11 +436,7 @@ def test_kill_9_then_resume_logs_each_run_and_step_once(synthetic_fashion: Path,
     wait_for(folder / "trials.json", proc, mid_second_trial)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
-    result = subprocess.run(
-        [sys.executable, "-m", "search", "resume", str(folder)], cwd=ROOT, capture_output=True,
-        text=True, timeout=SEARCH_TIMEOUT_S,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    resume(folder)
     trials = json.loads((folder / "trials.json").read_text())["trials"]
     assert len(trials) == 2 and all(t["status"] == "completed" for t in trials)
     check_no_duplicates(uri, trials)
@@ -440,16 +451,7 @@ def test_ctrl_c_ends_the_mlflow_runs_as_killed_and_resume_finishes_them(
 ) -> None:
     """An interrupted search left its parent run and its running trial's run RUNNING in
     MLflow until resumed to the end; they are ended KILLED, and a resume opens them again."""
-    need_mlflow()
-    uri = f"sqlite:///{tmp_path / 'store.db'}"
-    argv = tiny_run(synthetic_fashion, tmp_path, "c", "--track", f"mlflow={uri}", "--no-retrain")
-    argv[argv.index("--max-epochs") + 1] = "3"
-    argv[argv.index("--train-size") + 1] = "2000"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "search", *argv], cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    folder = tmp_path / "fashion" / "c"
+    uri, proc, folder = tracked_search(synthetic_fashion, tmp_path, "c")
     trained = lambda ts: any(t["status"] == "running" and t["epochs"] for t in ts)  # noqa: E731
     wait_for(folder / "trials.json", proc, trained)
     os.kill(proc.pid, signal.SIGINT)
@@ -460,11 +462,7 @@ def test_ctrl_c_ends_the_mlflow_runs_as_killed_and_resume_finishes_them(
     trials = json.loads((folder / "trials.json").read_text())["trials"]
     running = [t["id"] for t in trials if t["status"] == "running"]
     assert running and {r.data.tags["search.trial"]: r.info.status for r in nested}[running[0]] == "KILLED"
-    result = subprocess.run(
-        [sys.executable, "-m", "search", "resume", str(folder)], cwd=ROOT, capture_output=True,
-        text=True, timeout=SEARCH_TIMEOUT_S,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    resume(folder)
     parent, nested = mlflow_runs(uri)
     assert parent.info.status == "FINISHED"
     assert [r.info.status for r in nested] == ["FINISHED", "FINISHED"]
