@@ -17,7 +17,10 @@ from typing import Any
 
 import pytest
 
+import search
 from search.cli import main
+from search.engine import _pipeline
+from tests import user_models as um
 from tests.conftest import ROOT
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -466,6 +469,30 @@ def test_ctrl_c_ends_the_mlflow_runs_as_killed_and_resume_finishes_them(
     parent, nested = mlflow_runs(uri)
     assert parent.info.status == "FINISHED"
     assert [r.info.status for r in nested] == ["FINISHED", "FINISHED"]
+
+
+def test_a_failed_search_ends_its_mlflow_parent_run_as_failed(tmp_path: Path, monkeypatch) -> None:
+    """A run that failed after its search (here: choosing raised) left its parent run RUNNING."""
+    need_mlflow()
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("the choice broke")
+
+    monkeypatch.setattr(_pipeline, "choose_trial", broken)
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    with pytest.raises(RuntimeError, match="the choice broke"):
+        search.run(um.build, *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                   retrain=False, quiet=True, track=[f"mlflow={uri}"], experiment="rows")  # fmt: skip
+    folder = tmp_path / "rows"
+    run_dirs = [p for p in folder.iterdir() if (p / "run.json").is_file()]
+    assert json.loads((run_dirs[0] / "run.json").read_text())["status"] == "failed"
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    runs = mlflow.search_runs(experiment_names=["rows"], output_format="list")
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert [r.info.status for r in parents] == ["FAILED"]
+    assert [r.info.status for r in runs if r not in parents] == ["FINISHED"]  # its trial had ended
 
 
 def test_default_store_is_sqlite_in_the_results_root(tmp_path: Path, monkeypatch) -> None:
