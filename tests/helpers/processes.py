@@ -9,10 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+from hypermodels._state import saved_epochs
 from tests.conftest import ROOT
 
 POLL_SECONDS = 0.05
-"""How often ``wait_mid_trial`` reads the trials file."""
+"""How often ``wait_mid_trial`` reads the trials file. Keras is imported above, not in the
+loop: its first import took the poll 14 to 49 s, past every window where both workers of a
+run were mid-trial."""
 
 
 def wait_mid_trial(proc: subprocess.Popen, trials_file: Path, done: int) -> dict:
@@ -35,7 +38,7 @@ def wait_mid_trials(proc: subprocess.Popen, trials_file: Path, done: int, proces
         running = [
             t for t in trials
             if t["status"] == "running" and t["epochs"]
-            and t["epochs"][-1]["epoch"] < t["schedule"].get("epochs", 3)
+            and t["epochs"][-1]["epoch"] < _last_epoch(trials_file.parent, t)
         ]  # fmt: skip
         # Epoch states are written in the background after the epoch is recorded: kill only
         # once the file holds the recorded epoch (a kill before that redoes the epoch).
@@ -46,10 +49,14 @@ def wait_mid_trials(proc: subprocess.Popen, trials_file: Path, done: int, proces
     raise AssertionError(f"never saw a trial mid-way; output: {proc.communicate()[0][-2000:]}")
 
 
+def _last_epoch(folder: Path, trial: dict) -> int:
+    """The epoch the trial trains to: its schedule's (Hyperband's), else the run's maximum."""
+    scheduled = trial["schedule"].get("epochs")
+    return scheduled or json.loads((folder / "run.json").read_text())["request"]["max_epochs"]
+
+
 def _saved(folder: Path, trial: dict) -> list[int]:
     """The epochs (from 0) the trial's epoch-state file holds."""
-    from hypermodels._state import saved_epochs
-
     files = list(folder.rglob(f"trial_{trial['id']}/epoch_state.npz"))
     return saved_epochs(files[0]) if files else []
 
