@@ -35,6 +35,8 @@ MAX_TAG_CHARS = 5000
 SEARCH_PAGE = 1000
 TRIAL_TAG = "search.trial"
 RUN_KEY_TAG = "search.run_key"
+CHOSEN_TAG = "chosen"
+"""Tag of the trial's run the search chose (``true``); the parent names it in ``chosen_trial``."""
 PARENT_TAG = "mlflow.parentRunId"
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
@@ -334,6 +336,7 @@ class MlflowSink:
         if self.parent_id is None:
             return
         run_id = self.parent_id
+        self.call("marking the chosen trial's run", self._mark_chosen, run_id, meta)
         self.call("logging the outcome", self._log_outcome, run_id, meta)
         for name in _ARTIFACTS:
             path = folder.path / name
@@ -362,6 +365,18 @@ class MlflowSink:
     def _running(self, run_id: str) -> None:
         if self.client.get_run(run_id).info.status != "RUNNING":
             self.client.update_run(run_id, status="RUNNING")
+
+    def _mark_chosen(self, parent_id: str, meta: dict[str, Any]) -> None:
+        """The chosen trial's run tagged ``chosen = true``; the mark taken from the run an
+        earlier finish chose (a rerun with more trials may choose another)."""
+        chosen = str((meta.get("best") or {}).get("trial", ""))
+        before = self.client.get_run(parent_id).data.tags.get("chosen_trial")
+        if before and before != chosen and before in self._trials:
+            earlier = self._trials[before]
+            if CHOSEN_TAG in self.client.get_run(earlier).data.tags:
+                self.client.delete_tag(earlier, CHOSEN_TAG)
+        if chosen in self._trials:
+            self.client.set_tag(self._trials[chosen], CHOSEN_TAG, "true")
 
     def _log_outcome(self, run_id: str, meta: dict[str, Any]) -> None:
         from mlflow.entities import Metric, RunTag

@@ -120,6 +120,8 @@ def test_mlflow_holds_one_parent_and_a_nested_run_per_trial(tracked: dict[str, A
         assert run.data.tags["status"] == "completed" and run.info.status == "FINISHED"
         assert run.data.tags["baseline"] == str(trial["baseline"]).lower()
         assert histories(uri, run.info.run_id) == expected(trial)
+    chosen = [t for t, run in by_trial.items() if run.data.tags.get("chosen") == "true"]
+    assert chosen == [meta["best"]["trial"]]
     assert "INFO" not in tracked["out"] and "alembic" not in tracked["out"]
 
 
@@ -624,6 +626,32 @@ def test_the_outcome_logs_a_regression_s_own_test_metrics_and_watched_curve(tmp_
     older = client.create_run(client.get_run(run_id).info.experiment_id).info.run_id
     sink._log_outcome(older, {"final": {"test_accuracy": 0.9, "test_loss": 0.3}})  # no test_metrics
     assert client.get_run(older).data.metrics == {"test_accuracy": 0.9, "test_loss": 0.3}
+
+
+def test_the_chosen_trials_run_is_tagged_and_a_later_choice_moves_the_tag(tmp_path: Path) -> None:
+    """The chosen trial's own run carried no mark (only the parent's ``chosen_trial``); a
+    rerun with more trials that chooses another moves it."""
+    need_mlflow()
+    from mlflow import MlflowClient
+
+    from search.storage import RunFolder
+    from search.tracking._mlflow import MlflowSink
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    sink = MlflowSink(uri, uri, print, "")
+    client = MlflowClient(uri)
+    experiment = sink.client.create_experiment("chosen")
+    sink.parent_id = client.create_run(experiment).info.run_id
+    sink._trials = {trial: client.create_run(experiment).info.run_id for trial in ("0", "1")}
+
+    def marked() -> list[str]:
+        return [t for t, run in sink._trials.items() if client.get_run(run).data.tags.get("chosen") == "true"]
+
+    sink.finish({"status": "finished", "best": {"trial": "0"}}, RunFolder(tmp_path / "run"))
+    assert marked() == ["0"]
+    sink.finish({"status": "finished", "best": {"trial": "1"}}, RunFolder(tmp_path / "run"))
+    assert marked() == ["1"]
+    assert client.get_run(sink.parent_id).data.tags["chosen_trial"] == "1"
 
 
 def test_tensorboard_hparams_show_the_objective_and_its_training_counterpart(tmp_path: Path) -> None:
