@@ -20,6 +20,7 @@ from search.tracking._spec import (
     FULL_URI_ENV,
     URI_ENV,
     RecordSource,
+    experiment_name,
     local_store_paths,
     parse_track,
     resolve_uri,
@@ -93,7 +94,7 @@ def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experim
         with _removed_if_failed(uri):
             sink = MlflowSink(uri, _masked(uri), lambda line: None, "", given)
             sink.silent = True
-            if not sink.reach(experiment):
+            if not sink.reach(experiment_name(experiment, stored)):
                 raise SearchError(f"{given[0]}: cannot log to {_masked(uri)} ({sink.failed});"
                                   f" start the tracking server or fix {given[1]}")  # fmt: skip
 
@@ -157,8 +158,8 @@ def tracking_observers(
                               " start the tracking server or fix the URI")  # fmt: skip
         if opened:
             sink.reopen()
-            tracking["mlflow"] = {"uri": _masked(uri), "experiment_id": sink.experiment_id,
-                                  "run_id": sink.parent_id}  # fmt: skip
+            tracking["mlflow"] = {"uri": _masked(uri), "experiment": sink.experiment_name,
+                                  "experiment_id": sink.experiment_id, "run_id": sink.parent_id}  # fmt: skip
         observers.append(MlflowTracker(sink, recorder))
     if tracking != (meta.get("tracking") or {}):
         folder.update_meta(tracking=tracking)

@@ -21,7 +21,7 @@ import keras_tuner as kt
 from search._text import one_line
 from search.errors import SearchError, option
 from search.storage import MASK, RunFolder
-from search.tracking._spec import RecordSource, local_artifact_root
+from search.tracking._spec import RecordSource, experiment_name, local_artifact_root
 from search.tuners import Observer
 
 ATTEMPTS = 3
@@ -118,6 +118,7 @@ class MlflowSink:
         self.silent = False
         self._say = say
         self.experiment_id: str | None = None
+        self.experiment_name: str | None = None
         self.parent_id: str | None = None
         self._trials: dict[str, str] = {}
         self._steps: dict[str, set[int]] = {}
@@ -154,7 +155,7 @@ class MlflowSink:
     def open_parent(self, meta: dict[str, Any], folder: RunFolder, stored: dict[str, Any] | None) -> bool:
         """Find or create the experiment and the run's parent run; True when both are there."""
         self.parent_id = None
-        if not self.reach(meta["experiment"]):
+        if not self.reach(experiment_name(meta["experiment"], stored)):
             return False
         if stored and stored.get("experiment_id") == self.experiment_id:
             self.parent_id = self.call("reading the parent run", self._stored_parent, stored["run_id"])
@@ -169,6 +170,7 @@ class MlflowSink:
 
     def reach(self, experiment: str) -> bool:
         """Find or make ``experiment``: True when the store answers and takes writes."""
+        self.experiment_name = experiment
         self.experiment_id = self.call("finding the experiment", self._experiment, experiment)
         return self.experiment_id is not None
 

@@ -20,6 +20,8 @@ URI_ENV = "MLFLOW_TRACKING_URI"
 FULL_URI_ENV = "SEARCH_MLFLOW_TRACKING_URI"
 """The tracking URI with its password, handed to the run's other processes (run.json
 keeps it masked)."""
+EXPERIMENT_ENV = "MLFLOW_EXPERIMENT_NAME"
+"""MLflow's own variable: the experiment a new run logs to, instead of the search experiment's name."""
 DEFAULT_STORE = "mlflow.db"
 """The SQLite store next to the results when no URI is given."""
 _PATH_SCHEMES = ("", "file", "sqlite")
@@ -27,6 +29,21 @@ _HOST_SCHEMES = ("http", "https", "postgresql", "mysql", "mssql")
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 """What SQLite keeps beside a database while it writes."""
 _INSTALL = 'install the mlflow extra: pip install -e ".[mlflow]"'
+
+
+def experiment_name(search_experiment: str, stored: dict[str, Any] | None) -> str:
+    """The MLflow experiment a run logs to: the one its run.json names (``stored``, its
+    ``tracking.mlflow`` entry), else ``$MLFLOW_EXPERIMENT_NAME``, else ``search_experiment``.
+
+    Args:
+        search_experiment: the search experiment's name (``fashion``).
+        stored: run.json's MLflow entry (None: not tracked yet, or in another store).
+
+    Returns:
+        The experiment's name; a resume keeps the first one, as it keeps the store.
+    """
+    kept = (stored or {}).get("experiment")
+    return kept or os.environ.get(EXPERIMENT_ENV, "").strip() or search_experiment
 
 
 class RecordSource(Protocol):

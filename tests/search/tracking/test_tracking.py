@@ -526,6 +526,30 @@ def test_a_relative_sqlite_store_is_kept_absolute_so_a_resume_elsewhere_finds_it
     assert meta["request"]["track"] == [f"mlflow=sqlite:///{tmp_path.resolve() / 'here' / 'rel.db'}"]
 
 
+def test_mlflow_experiment_name_variable_names_a_new_runs_experiment_and_is_kept_for_the_run(
+    synthetic_fashion: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$MLFLOW_EXPERIMENT_NAME was ignored (runs went to the search experiment's name). A
+    run keeps the experiment it began in, as it keeps its store."""
+    need_mlflow()
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path.resolve() / 'store.db'}"
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "team")
+    assert main(tiny_run(synthetic_fashion, tmp_path, "e", "--no-retrain", "--track", f"mlflow={uri}")) == 0
+    folder = tmp_path / "fashion" / "e"
+    stored = json.loads((folder / "run.json").read_text())["tracking"]["mlflow"]
+    client = MlflowClient(uri)
+    team = client.get_experiment_by_name("team")
+    assert stored["experiment"] == "team" and stored["experiment_id"] == team.experiment_id
+    assert client.get_experiment_by_name("fashion") is None
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "other")
+    assert main(["track", str(folder)]) == 0
+    assert client.get_experiment_by_name("other") is None
+    runs = client.search_runs([team.experiment_id])
+    assert [r.info.run_id for r in runs if "mlflow.parentRunId" not in r.data.tags] == [stored["run_id"]]
+
+
 def test_another_store_given_to_a_tracked_run_is_refused_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
