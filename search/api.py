@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from search._shipped import shipped_space
 from search._text import a_kind, output_width, parse_duration, resume_call, retrain_call
 from search.data import array_splits, load_arrays, refuse_streams
 from search.engine import (
@@ -656,7 +657,7 @@ def _space_path(space: Any) -> Path | None:
             f"space: {space!r} ({type(space).__name__}) is not a path; give a TOML space file"
             " (str or Path), e.g. space='spaces/fashion.toml'"
         )
-    return Path(space)
+    return shipped_space(os.fspath(space))
 
 
 def _fixed(fix: Any) -> dict[str, Any]:

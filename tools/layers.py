@@ -30,7 +30,7 @@ LAYERS = [
     {"search.tuners", "search.experiments", "search.report", "search.tracking"},
     {"hypermodels", "search.data", "search.ranking", "search.space", "search.storage",
      "search.gpus", "search.cache", "search.environment", "search.quiet", "search._text", "search._heap",
-     "search.failures"},
+     "search._shipped", "search.failures"},
     {"search.errors", "search.compat"},
 ]
 

@@ -9,10 +9,10 @@ import itertools
 import re
 import sys
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
+from search._shipped import shipped_space
 from search.compat.argparse import take_as_values
 
 
@@ -99,17 +99,6 @@ def path_word(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError(f"{text!r} is an empty path (an unset shell variable?); give a path")
     return text
-
-
-def shipped_space(given: str) -> Path:
-    """``given`` as a path; a bare file name that names no file here but a space file of the
-    package (as ``spaces`` lists it: ``fashion-gpu.toml``) as that file: ``--space``'s and
-    ``spaces show``'s argument."""
-    path = Path(given)
-    shipped = Path(str(resources.files("spaces") / given))
-    if path.exists() or path.name != given or not given.endswith(".toml") or not shipped.is_file():
-        return path
-    return shipped
 
 
 def space_value(text: str) -> Path:

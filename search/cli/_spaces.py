@@ -11,7 +11,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from search.cli._parser import add_common, refuse_stray_word, shipped_space
+from search._shipped import shipped_space
+from search.cli._parser import add_common, refuse_stray_word
 from search.errors import SearchError
 
 

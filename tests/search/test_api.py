@@ -446,6 +446,18 @@ def test_bad_warm_start_values_are_one_line_errors(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^warm_start: ' ' is an empty path; give", warm_start=[" "])
 
 
+def test_a_space_file_that_spaces_lists_is_found_by_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, synthetic_fashion: Path
+) -> None:
+    """``space="fashion-gpu.toml"`` from any folder is the package's file, as ``--space``
+    reads it (a fix of a name only that space has shows which space was read)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SearchError, match="'nosuch': not in the space .*'convs_per_block'"):
+        search.run("fashion", space="fashion-gpu.toml", fix={"nosuch": 1}, data_dir=synthetic_fashion,
+                   results=tmp_path / "r", quiet=True)  # fmt: skip
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_space_that_is_not_a_path_is_one_line(tmp_path: Path) -> None:
     _refused(tmp_path, SearchError, r"^space: 12 \(int\) is not a path; give a TOML space file", space=12)
     _refused(tmp_path, SearchError, r"^space: \{'lr': 1\} \(dict\) is not a path", space={"lr": 1})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,17 @@ def test_run_takes_a_space_file_that_spaces_lists_by_its_name(tmp_path: Path, mo
     assert main(run_args(tmp_path, "--space", "fashion-gpu.toml", "--fix", "convs_per_block=1")) == 2
     assert "'convs_per_block': not in the space (it has ['learning_rate'])" in capsys.readouterr().err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_run_names_the_space_file_it_read(tmp_path: Path, monkeypatch, synthetic_fashion: Path,
+                                            capsys) -> None:  # fmt: skip
+    """A bare ``--space`` name may be the package's file: the run says which file it read."""
+    monkeypatch.chdir(tmp_path)
+    tiny = ["--max-trials", "1", "--max-epochs", "1", "--train-size", "100", "--val-size", "50",
+            "--no-retrain", "--data-dir", str(synthetic_fashion)]  # fmt: skip
+    assert main(run_args(tmp_path, "--space", "fashion-gpu.toml", *tiny)) == 0
+    shipped = Path(str(resources.files("spaces") / "fashion-gpu.toml"))
+    assert f"space: {shipped}\n" in capsys.readouterr().out
 
 
 def test_missing_data_names_path_and_fix(tmp_path: Path, capsys) -> None:
