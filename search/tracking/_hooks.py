@@ -139,7 +139,9 @@ def tracking_observers(
     for spec in parse_track(track):
         if spec.tracker == "tensorboard":
             objective = tracked_objective(meta)
-            observers.append(TensorBoardTracker(folder, recorder, meta["space"]["params"], objective))
+            board = TensorBoardTracker(folder, recorder, meta["space"]["params"], objective)
+            board.catch_up(folder.read_trials())  # trials of earlier processes it did not track
+            observers.append(board)
             tracking["tensorboard"] = LOGDIR
             continue
         stored = tracking.get("mlflow")

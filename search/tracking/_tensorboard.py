@@ -110,46 +110,82 @@ class TensorBoardTracker(Observer):
         self.root = folder.path / LOGDIR
         self.recorder = recorder
         self._open: dict[str, _Events] = {}
+        self._fresh: set[str] = set()  # trials whose events began in this process
         if not any(self.root.glob(_EVENTS)):
             write_config(self.root, space, objective)
 
-    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
-        from tensorboard.plugins.hparams import summary_v2 as hp
+    def catch_up(self, trials: list[dict[str, Any]]) -> int:
+        """Write the trials that ended before TensorBoard tracked the run (a rerun or resume
+        given ``--track tensorboard``) whole: hyperparameters, epochs and end.
 
+        Args:
+            trials: trials.json's records; running ones and those already written are skipped.
+
+        Returns:
+            How many trials were written.
+        """
+        written = 0
+        for record in trials:
+            folder = trial_dir(self.root, record["id"])
+            if record["status"] == "running" or any(folder.glob(_EVENTS)):
+                continue
+            events = _Events(folder)
+            events.add(_session_start(record, folder.name))
+            for entry in record["epochs"]:
+                _add_scalars(events, entry)
+            events.add(_session_end(record["status"]))
+            events.close()
+            written += 1
+        return written
+
+    def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         record = self.recorder.records[trial.trial_id]
         folder = trial_dir(self.root, trial.trial_id)
         fresh = not any(folder.glob(_EVENTS))  # else: run again after an interruption
         events = _Events(folder)
         if fresh:
-            values = {
-                k: v for k, v in record["hyperparameters"].items() if isinstance(v, (bool, int, float, str))
-            }
-            events.add(hp.hparams_pb(values, trial_id=folder.name, start_time_secs=time.time()))
+            events.add(_session_start(record, folder.name))
+            self._fresh.add(trial.trial_id)
         self._open[trial.trial_id] = events
 
-
     def epoch_end(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
-        from tensorboard.plugins.scalar.summary_v2 import scalar_pb
-
         events = self._open.get(trial.trial_id)
-        if events is None:
-            return
-        entry = self.recorder.records[trial.trial_id]["epochs"][-1]
-        for key, value in entry.items():
-            if key not in _NOT_SCALARS and isinstance(value, (int, float)):
-                events.add(scalar_pb(key, float(value)), step=int(entry["epoch"]))
+        if events is not None:
+            _add_scalars(events, self.recorder.records[trial.trial_id]["epochs"][-1])
 
     def epoch_restored(self, trial: kt.engine.trial.Trial, epoch: int, logs: dict[str, float]) -> None:
-        """An epoch taken back after a resume: its scalars were written before."""
+        """An epoch taken back after a resume: its scalars were written before, unless the
+        trial's earlier process did not track TensorBoard."""
+        events = self._open.get(trial.trial_id)
+        if events is not None and trial.trial_id in self._fresh:
+            _add_scalars(events, self.recorder.records[trial.trial_id]["epochs"][-1])
 
     def trial_end(self, trial: kt.engine.trial.Trial) -> None:
         events = self._open.pop(trial.trial_id, None)
+        self._fresh.discard(trial.trial_id)
         record = self.recorder.records.get(trial.trial_id)
         if events is None:
             return
         if record is not None:
             events.add(_session_end(record["status"]))
         events.close()
+
+
+def _session_start(record: dict[str, Any], name: str) -> Any:
+    """The summary opening a trial's HParams session: its hyperparameters of plain types."""
+    from tensorboard.plugins.hparams import summary_v2 as hp
+
+    values = {k: v for k, v in record["hyperparameters"].items() if isinstance(v, (bool, int, float, str))}
+    return hp.hparams_pb(values, trial_id=name, start_time_secs=time.time())
+
+
+def _add_scalars(events: _Events, entry: dict[str, Any]) -> None:
+    """One epoch's metrics of trials.json, each a scalar at ``step`` = the epoch."""
+    from tensorboard.plugins.scalar.summary_v2 import scalar_pb
+
+    for key, value in entry.items():
+        if key not in _NOT_SCALARS and isinstance(value, (int, float)):
+            events.add(scalar_pb(key, float(value)), step=int(entry["epoch"]))
 
 
 def write_config(root: Path, space: dict[str, Any], objective: str = "val_accuracy") -> None:

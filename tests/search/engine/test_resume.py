@@ -138,12 +138,38 @@ def test_trackers_given_on_a_rerun_stay_for_its_resume(tmp_path: Path, synthetic
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, out
-    again = ["run", "fashion", "--tuner", "random", "--train-size", TRAIN_SIZE, "--val-size", "300",
-             "--max-epochs", "3", "--fix", "filters=16", "--no-retrain", "--data-dir", str(synthetic_fashion),
-             "--results", str(tmp_path), "--name", "r", "--seed", "1", "--max-trials", "2",
-             "--track", "tensorboard"]  # fmt: skip
-    assert main(again) == 0
+    assert main(rerun_args(tmp_path, synthetic_fashion, "--max-trials", "2", "--track", "tensorboard")) == 0
     assert json.loads((folder / "run.json").read_text())["request"]["track"] == ["tensorboard"]
+
+
+def rerun_args(tmp_path: Path, fashion_dir: Path, *extra: str) -> list[str]:
+    """:func:`start`'s command for ``main``: the run started again."""
+    return ["run", "fashion", "--tuner", "random", "--train-size", TRAIN_SIZE, "--val-size", "300",
+            "--max-epochs", "3", "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
+            "--results", str(tmp_path), "--name", "r", "--seed", "1", *extra]  # fmt: skip
+
+
+def test_tensorboard_given_on_a_rerun_shows_every_epoch_of_the_earlier_process(
+    tmp_path: Path, synthetic_fashion: Path
+) -> None:
+    """Trials that ended before ``--track tensorboard`` was given never appeared in
+    TensorBoard, and a continued trial lacked the scalars of its epochs from before."""
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    proc = start(tmp_path, synthetic_fashion, "random", "--max-trials", "3")
+    folder = tmp_path / "fashion" / "r"
+    wait_mid_trial(proc, folder / "trials.json", done=1)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    assert main(rerun_args(tmp_path, synthetic_fashion, "--max-trials", "3", "--track", "tensorboard")) == 0
+    trials = check_complete(folder, expected=3)
+    assert any(e.get("restored") for t in trials for e in t["epochs"])
+    for trial in trials:
+        board = ea.EventAccumulator(str(folder / "tensorboard" / f"trial_{trial['id']}"),
+                                    size_guidance={ea.TENSORS: 0})  # fmt: skip
+        board.Reload()
+        assert [e.step for e in board.Tensors("val_accuracy")] == [e["epoch"] for e in trial["epochs"]]
 
 
 def test_changed_settings_are_refused(tmp_path: Path, fashion_dir: Path, capsys) -> None:
