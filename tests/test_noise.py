@@ -67,6 +67,8 @@ def test_failed_trial_prints_one_readable_line(
 
 REPO = Path(__file__).resolve().parents[1]
 POLL_SECONDS = 0.01
+RUN_TIMEOUT_S = 300
+"""A bound on a run the test stopped: a lost signal fails the test instead of hanging the suite."""
 
 
 def test_commands_that_load_tensorflow_print_nothing_to_stderr(tmp_path: Path) -> None:
@@ -179,7 +181,7 @@ def test_ctrl_c_while_tensorflow_loads_ends_cleanly(
     while proc.poll() is None and not mapped(proc.pid, library):
         time.sleep(POLL_SECONDS)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate()
+    out, err = proc.communicate(timeout=RUN_TIMEOUT_S)
     assert (proc.returncode, err) == (130, "interrupted\n"), out
     assert not (tmp_path / "fashion").exists()
 

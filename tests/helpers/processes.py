@@ -46,7 +46,7 @@ def wait_mid_trials(proc: subprocess.Popen, trials_file: Path, done: int, proces
         done_now = sum(t["status"] == "completed" for t in trials) >= done
         if done_now and len({t.get("pid") for t in saved}) >= processes:
             return saved
-    raise AssertionError(f"never saw a trial mid-way; output: {proc.communicate()[0][-2000:]}")
+    raise AssertionError(f"never saw a trial mid-way; output: {(proc.communicate()[0] or '')[-2000:]}")
 
 
 def _last_epoch(folder: Path, trial: dict) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -1063,12 +1062,10 @@ def test_a_run_stopped_by_its_fit_goes_on_with_its_first_trial_once_fit_is_fixed
         patched.setattr(um.ReturnsFit, "fit", broken)
         with pytest.raises(SearchError, match=r"^ReturnsFit's fit returned None"):
             _run(um.ReturnsFit(0.5), tmp_path, tuner)
-    started = time.monotonic()
     run = _run(um.ReturnsFit(0.5), tmp_path, tuner)  # the user fixed fit: the same run goes on
     assert run.meta["status"] == "finished" and run.meta["reason"] is None  # the failure's, cleared
     # The stopped first trial is run again as itself (the baseline, Optuna's study trial 0):
-    # not left to a dead worker's 60 s heartbeat grace, then failed as "worker died".
-    assert time.monotonic() - started < 40
+    # not left to a dead worker's heartbeat grace, then failed as "worker died" (a third trial).
     trials = _trials(run)
     assert [(t["id"], t["status"]) for t in trials] == [("0", "completed"), ("1", "completed")], trials
     assert trials[0]["baseline"]

@@ -374,13 +374,18 @@ def test_defaults_beyond_memory_are_one_line_with_the_hint(
     assert line.endswith("hint: a smaller batch_size or model")
 
 
-PAYLOAD_CHARS = 100_000_000
-"""A file large enough that a kill lands while it is being written."""
+PAYLOAD_CHARS = 1_000_000
+"""The new content's size: the temporary file holds it all once the writer stalls in fsync."""
+WRITE_WAIT_S = 120
+POLL_S = 0.01
 
 _WRITER = """
+import os
 import sys
+import time
 from pathlib import Path
 from search.storage import RunFolder
+os.fsync = lambda fd: time.sleep(600)  # the content written, not yet in place: the kill lands here
 folder = RunFolder(Path(sys.argv[1]))
 blob = "y" * int(sys.argv[3])
 if sys.argv[2] == "run.json":
@@ -402,14 +407,17 @@ def test_kill_during_an_atomic_write_leaves_the_previous_file_whole(
     before = (tmp_path / name).read_bytes()
     proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(tmp_path), name,
                              str(PAYLOAD_CHARS)])  # fmt: skip
-    while proc.poll() is None:  # until the temporary file holds part of the new content
-        partial = [p for p in tmp_path.glob(f".{name}.*.tmp") if p.stat().st_size > 0]
-        if partial:
+    deadline, killed = time.monotonic() + WRITE_WAIT_S, False
+    while not killed and proc.poll() is None and time.monotonic() < deadline:
+        killed = any(p.stat().st_size >= PAYLOAD_CHARS for p in tmp_path.glob(f".{name}.*.tmp"))
+        if killed:  # all written to the temporary file, the writer held in fsync, before the rename
             os.kill(proc.pid, signal.SIGKILL)
-            break
-    assert proc.wait(timeout=60) == -signal.SIGKILL, "the write ended before the kill"
-    after = (tmp_path / name).read_bytes()
-    assert after == before or json.loads(after)  # the old file, or the whole new one
+        time.sleep(POLL_S)
+    if not killed:
+        proc.kill()
+        pytest.fail(f"the writer never filled its temporary file (exit {proc.wait(timeout=60)})")
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    assert (tmp_path / name).read_bytes() == before  # the old file, whole
     assert folder.read_meta()["blob"] in ("x", "y" * PAYLOAD_CHARS)
     assert folder.read_trials()[0]["blob"] in ("x", "y" * PAYLOAD_CHARS)
 

@@ -96,25 +96,29 @@ def test_a_worker_started_again_after_ctrl_c_takes_back_its_trial(
 ) -> None:
     """Its default index was its PID: started again, it used a new tuner folder, and its trial
     was failed as a dead worker's a minute later and trained again from scratch."""
+    # A long heartbeat: the run must not fail the trial while the worker starts again (its
+    # Keras import alone takes up to a minute on a loaded machine); six epochs a trial give
+    # the joining worker time to be mid-trial while the run is.
+    env = {**os.environ, "SEARCH_HEARTBEAT_SECONDS": "600"}
     run = subprocess.Popen(
         [sys.executable, "-m", "search", "run", "fashion", "--tuner", "optuna", "--max-trials", "6",
          "--sampler", "random", "--pruner", "none", "--train-size", "4000", "--val-size", "300",
-         "--max-epochs", "3", "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
+         "--max-epochs", "6", "--fix", "filters=16", "--no-retrain", "--data-dir", str(fashion_dir),
          "--results", str(tmp_path), "--name", "w", "--seed", "1", "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )  # fmt: skip
     folder = tmp_path / "fashion" / "w"
     deadline = time.monotonic() + 120
     while run.poll() is None and time.monotonic() < deadline and not _says_running(folder):
         time.sleep(0.1)
     join = [sys.executable, "-m", "search", "worker", str(folder), "--quiet"]
-    worker = subprocess.Popen(join, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    worker = subprocess.Popen(join, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     mid = wait_mid_trials(worker, folder / "trials.json", done=0, processes=2)
     victim = next(t for t in mid if t["pid"] == worker.pid)
     worker.send_signal(signal.SIGINT)
     out, _ = worker.communicate(timeout=120)
     assert worker.returncode == 130, out
-    again = subprocess.run(join, capture_output=True, text=True, timeout=300)
+    again = subprocess.run(join, capture_output=True, text=True, timeout=300, env=env)
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.startswith("worker 1: "), again.stdout
     out, _ = run.communicate(timeout=300)

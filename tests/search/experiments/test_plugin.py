@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 import search
 from search.cli import main
 from tests.conftest import ROOT
+from tests.helpers.processes import wait_mid_trial
 
 EXPERIMENT = '''
 import keras
@@ -111,17 +111,10 @@ import sys
 import search
 from tests import user_models as um
 
-x, y = um.tiny_data(200)
-search.run(um.build, x, y, tuner="optuna", max_trials=3, max_epochs=4, results=sys.argv[1],
+x, y = um.tiny_data(1000)
+search.run(um.build, x, y, tuner="optuna", max_trials=3, max_epochs=6, results=sys.argv[1],
            name="k", retrain=False, quiet=True)
 '''
-
-
-def _wait_for(predicate, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
 
 
 def test_an_api_run_resumes_in_a_new_process_after_sigkill(tmp_path: Path) -> None:
@@ -130,16 +123,7 @@ def test_an_api_run_resumes_in_a_new_process_after_sigkill(tmp_path: Path) -> No
                             env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
     folder = results / "build" / "k"
 
-    def second_trial_has_an_epoch() -> bool:
-        trials_file = folder / "trials.json"
-        if proc.poll() is not None or not trials_file.is_file():
-            return proc.poll() is not None
-        trials = json.loads(trials_file.read_text())["trials"]
-        running = [t for t in trials if t["status"] == "running" and t["epochs"]]
-        states = list((folder / "tuner").rglob("epoch_state.npz"))
-        return any(t["status"] == "completed" for t in trials) and bool(running) and bool(states)
-
-    _wait_for(second_trial_has_an_epoch)
+    wait_mid_trial(proc, folder / "trials.json", done=1)  # mid-way, its epoch state saved
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = json.loads((folder / "trials.json").read_text())["trials"]

@@ -22,6 +22,7 @@ from search.cli import main
 from search.engine import _pipeline
 from tests import user_models as um
 from tests.conftest import ROOT
+from tests.helpers.processes import wait_mid_trial
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 SERVER_START_S = 120
@@ -382,6 +383,7 @@ def test_server_killed_mid_search_then_track_fills_in(
     uri = f"http://user:secret@127.0.0.1:{mlflow_server['port']}"
     argv = tiny_run(synthetic_fashion, tmp_path, "s", "--track", f"mlflow={uri}", "--no-retrain")
     argv[argv.index("--max-trials") + 1] = "4"
+    argv[argv.index("--train-size") + 1] = "2000"  # trials long enough to outlast the server's stop
     proc = subprocess.Popen(
         [sys.executable, "-m", "search", *argv], cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,
@@ -432,13 +434,7 @@ def resume(folder: Path) -> None:
 
 def test_kill_9_then_resume_logs_each_run_and_step_once(synthetic_fashion: Path, tmp_path: Path) -> None:
     uri, proc, folder = tracked_search(synthetic_fashion, tmp_path, "k")
-
-    def mid_second_trial(trials: list[dict[str, Any]]) -> bool:
-        return any(t["status"] == "running" and t["epochs"] for t in trials) and any(
-            t["status"] == "completed" for t in trials
-        )
-
-    wait_for(folder / "trials.json", proc, mid_second_trial)
+    wait_mid_trial(proc, folder / "trials.json", done=1)  # the second trial mid-way
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
     resume(folder)
@@ -457,8 +453,7 @@ def test_ctrl_c_ends_the_mlflow_runs_as_killed_and_resume_finishes_them(
     """An interrupted search left its parent run and its running trial's run RUNNING in
     MLflow until resumed to the end; they are ended KILLED, and a resume opens them again."""
     uri, proc, folder = tracked_search(synthetic_fashion, tmp_path, "c")
-    trained = lambda ts: any(t["status"] == "running" and t["epochs"] for t in ts)  # noqa: E731
-    wait_for(folder / "trials.json", proc, trained)
+    wait_mid_trial(proc, folder / "trials.json", done=0)
     os.kill(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=SEARCH_TIMEOUT_S)
     assert json.loads((folder / "run.json").read_text())["status"] == "interrupted", out[-3000:]
