@@ -657,7 +657,7 @@ def _space_path(space: Any) -> Path | None:
             f"space: {space!r} ({type(space).__name__}) is not a path; give a TOML space file"
             " (str or Path), e.g. space='spaces/fashion.toml'"
         )
-    return shipped_space(os.fspath(space))
+    return shipped_space(os.fsdecode(space))
 
 
 def _fixed(fix: Any) -> dict[str, Any]:

@@ -26,6 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
 
 
+MLFLOW_SETTINGS = ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME")
+"""MLflow's variables in the developer's shell, which would send the tests' runs elsewhere."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' runs log where each test says, whatever the shell's MLflow settings."""
+    for name in MLFLOW_SETTINGS:
+        os.environ.pop(name, None)
+
+
 def missing(reason: str) -> NoReturn:
     """Skip a test whose real component is not installed; under CI=true, fail it."""
     if CI:

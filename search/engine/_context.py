@@ -23,8 +23,8 @@ class Say:
         self.console, self.quiet = console, quiet
 
     def __call__(self, line: str) -> None:
-        if not self.quiet:
-            self.console.print(line)
+        if not self.quiet:  # paths and values as they are: no markup, colours or wrapping
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,8 @@ def _observers(
         observers.append(progress)
     if ctx.request.track:
         observers += tracking_observers(
-            ctx.request.track, ctx.request.results, ctx.folder, recorder, ctx.console
+            ctx.request.track, ctx.request.results, ctx.folder, recorder, ctx.console,
+            catch_up=ctx.trials_per_process != 1,  # not in each trial process of --isolate
         )
     return [*observers, *(Guarded(observer) for observer in ctx.observers)]
 

@@ -161,7 +161,9 @@ def _work(
     keeper = checkpoint_keeper(folder, request, p.finalists, starts_from_checkpoint(request, splits))
     observers: list[Observer] = [FailureStreak(recorder), recorder] + ([] if keeper is None else [keeper])
     if request.track:
-        observers += tracking_observers(request.track, request.results, folder, recorder, console)
+        observers += tracking_observers(
+            request.track, request.results, folder, recorder, console, catch_up=False
+        )
     progress = None if quiet else _progress(p, objective, splits, hypermodel, recorder, console)
     observers += [] if progress is None else [progress]
     with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner"

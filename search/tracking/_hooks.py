@@ -112,7 +112,8 @@ def _check_same_store(spec_uri: str, results: Path, stored_uri: str | None, fold
 
 
 def tracking_observers(
-    track: Sequence[str], results: Path, folder: RunFolder, recorder: RecordSource, console: Console
+    track: Sequence[str], results: Path, folder: RunFolder, recorder: RecordSource, console: Console,
+    catch_up: bool = True,
 ) -> list[Any]:
     """The observers ``track`` (``--track`` values) asks for, after ``recorder`` in the list
     (``results``: the results root, where the default MLflow store lives); the MLflow
@@ -125,6 +126,8 @@ def tracking_observers(
         folder: the run folder; run.json gets the trackers' ``tracking`` entry.
         recorder: the trial recorder whose records the trackers log.
         console: where MLflow's failures are printed (once per store).
+        catch_up: write to TensorBoard the trials earlier processes ended untracked (the
+            run's own process only: workers and trial processes would write them again).
 
     Returns:
         A :class:`TensorBoardTracker` and/or :class:`MlflowTracker`, in ``track``'s order.
@@ -140,7 +143,8 @@ def tracking_observers(
         if spec.tracker == "tensorboard":
             objective = tracked_objective(meta)
             board = TensorBoardTracker(folder, recorder, meta["space"]["params"], objective)
-            board.catch_up(folder.read_trials())  # trials of earlier processes it did not track
+            if catch_up:
+                board.catch_up(folder.read_trials())
             observers.append(board)
             tracking["tensorboard"] = LOGDIR
             continue
@@ -291,7 +295,7 @@ def send_run(folder: RunFolder, uri: str, console: Console) -> tuple[MlflowSink,
     trials = folder.read_trials()  # a damaged run is refused before the store is made
     stored = (meta.get("tracking") or {}).get("mlflow")
     if stored and stored.get("uri") != _masked(uri):
-        stored = None  # ids of another store
+        stored = {"experiment": experiment_name(meta["experiment"], stored)}  # the ids are another store's
     given = f"{option('to')} {_masked(uri)}"
     with _removed_if_failed(uri):
         sink = _sink(uri, folder, console, fresh=True, given=(given, option("to")))

@@ -338,7 +338,6 @@ class MlflowSink:
         if self.parent_id is None:
             return
         run_id = self.parent_id
-        self.call("marking the chosen trial's run", self._mark_chosen, run_id, meta)
         self.call("logging the outcome", self._log_outcome, run_id, meta)
         for name in _ARTIFACTS:
             path = folder.path / name
@@ -346,6 +345,7 @@ class MlflowSink:
                 self.call(f"uploading {name}", self.client.log_artifact, run_id, str(path))
         if meta.get("status") == "finished":
             self.call("ending the parent run", self.client.set_terminated, run_id, "FINISHED")
+        self.call("marking the chosen trial's run", self._mark_chosen, run_id, meta)
 
     def stop(self, status: str, trials: list[dict[str, Any]]) -> None:
         """The parent run, and the runs of the trials left running, ended as ``status``
@@ -369,14 +369,13 @@ class MlflowSink:
             self.client.update_run(run_id, status="RUNNING")
 
     def _mark_chosen(self, parent_id: str, meta: dict[str, Any]) -> None:
-        """The chosen trial's run tagged ``chosen = true``; the mark taken from the run an
-        earlier finish chose (a rerun with more trials may choose another)."""
+        """The chosen trial's run tagged ``chosen = true``, the mark taken from every other
+        trial run of the parent (an earlier finish may have chosen another)."""
         chosen = str((meta.get("best") or {}).get("trial", ""))
-        before = self.client.get_run(parent_id).data.tags.get("chosen_trial")
-        if before and before != chosen and before in self._trials:
-            earlier = self._trials[before]
-            if CHOSEN_TAG in self.client.get_run(earlier).data.tags:
-                self.client.delete_tag(earlier, CHOSEN_TAG)
+        marked = f"tags.`{PARENT_TAG}` = '{parent_id}' and tags.`{CHOSEN_TAG}` = 'true'"
+        for run in self.client.search_runs([self._experiment_found()], marked, max_results=SEARCH_PAGE):
+            if run.data.tags.get(TRIAL_TAG) != chosen:
+                self.client.delete_tag(run.info.run_id, CHOSEN_TAG)
         if chosen in self._trials:
             self.client.set_tag(self._trials[chosen], CHOSEN_TAG, "true")
 

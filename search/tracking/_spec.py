@@ -40,10 +40,12 @@ def experiment_name(search_experiment: str, stored: dict[str, Any] | None) -> st
         stored: run.json's MLflow entry (None: not tracked yet, or in another store).
 
     Returns:
-        The experiment's name; a resume keeps the first one, as it keeps the store.
+        The experiment's name; a resume keeps the first one, as it keeps the store (a run
+        tracked before run.json kept the name logged to ``search_experiment``).
     """
-    kept = (stored or {}).get("experiment")
-    return kept or os.environ.get(EXPERIMENT_ENV, "").strip() or search_experiment
+    if stored:
+        return str(stored.get("experiment") or search_experiment)
+    return os.environ.get(EXPERIMENT_ENV, "").strip() or search_experiment
 
 
 class RecordSource(Protocol):

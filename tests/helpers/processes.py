@@ -46,13 +46,16 @@ def wait_mid_trials(proc: subprocess.Popen, trials_file: Path, done: int, proces
         done_now = sum(t["status"] == "completed" for t in trials) >= done
         if done_now and len({t.get("pid") for t in saved}) >= processes:
             return saved
-    raise AssertionError(f"never saw a trial mid-way; output: {(proc.communicate()[0] or '')[-2000:]}")
+    if proc.poll() is None:
+        proc.kill()
+    output = proc.communicate(timeout=60)[0] or ""
+    raise AssertionError(f"never saw a trial mid-way; output: {output[-2000:]}")
 
 
 def _last_epoch(folder: Path, trial: dict) -> int:
     """The epoch the trial trains to: its schedule's (Hyperband's), else the run's maximum."""
     scheduled = trial["schedule"].get("epochs")
-    return scheduled or json.loads((folder / "run.json").read_text())["request"]["max_epochs"]
+    return scheduled or json.loads((folder / "run.json").read_text())["budget"]["max_epochs"]
 
 
 def _saved(folder: Path, trial: dict) -> list[int]:

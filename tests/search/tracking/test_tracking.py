@@ -543,6 +543,20 @@ def test_mlflow_experiment_name_variable_names_a_new_runs_experiment_and_is_kept
     assert client.get_experiment_by_name("other") is None
     runs = client.search_runs([team.experiment_id])
     assert [r.info.run_id for r in runs if "mlflow.parentRunId" not in r.data.tags] == [stored["run_id"]]
+    other = f"sqlite:///{tmp_path.resolve() / 'other.db'}"
+    assert main(["track", str(folder), "--to", other]) == 0  # sent elsewhere: the same experiment name
+    assert {e.name for e in MlflowClient(other).search_experiments()} == {"team", "Default"}
+
+
+def test_a_run_tracked_before_run_json_kept_the_experiment_name_stays_in_the_search_experiment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from search.tracking._spec import experiment_name
+
+    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "team")
+    assert experiment_name("fashion", None) == "team"  # a new run
+    assert experiment_name("fashion", {"uri": "sqlite:///x.db", "experiment_id": "1"}) == "fashion"
+    assert experiment_name("fashion", {"experiment": "mine", "experiment_id": "1"}) == "mine"
 
 
 def test_another_store_given_to_a_tracked_run_is_refused_before_any_work(
@@ -659,15 +673,17 @@ def test_the_chosen_trials_run_is_tagged_and_a_later_choice_moves_the_tag(tmp_pa
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     sink = MlflowSink(uri, uri, print, "")
     client = MlflowClient(uri)
-    experiment = sink.client.create_experiment("chosen")
-    sink.parent_id = client.create_run(experiment).info.run_id
-    sink._trials = {trial: client.create_run(experiment).info.run_id for trial in ("0", "1")}
+    sink.experiment_id = experiment = sink.client.create_experiment("chosen")
+    sink.parent_id = parent = client.create_run(experiment).info.run_id
+    tags = {trial: {"mlflow.parentRunId": parent, "search.trial": trial} for trial in ("0", "1", "2")}
+    sink._trials = {trial: client.create_run(experiment, tags=tag).info.run_id for trial, tag in tags.items()}
+    client.set_tag(sink._trials["2"], "chosen", "true")  # a mark whose parent tag was never written
 
     def marked() -> list[str]:
         return [t for t, run in sink._trials.items() if client.get_run(run).data.tags.get("chosen") == "true"]
 
     sink.finish({"status": "finished", "best": {"trial": "0"}}, RunFolder(tmp_path / "run"))
-    assert marked() == ["0"]
+    assert marked() == ["0"]  # trial 2's mark taken too
     sink.finish({"status": "finished", "best": {"trial": "1"}}, RunFolder(tmp_path / "run"))
     assert marked() == ["1"]
     assert client.get_run(sink.parent_id).data.tags["chosen_trial"] == "1"
