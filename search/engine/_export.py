@@ -16,6 +16,7 @@ import numpy as np
 from rich.console import Console
 
 from hypermodels import deployable
+from search._heap import heap_frozen
 from search._text import plural, resume_call
 from search.data import Splits, class_names, missing_arrays, row_shape, single
 from search.engine._choose import ranked_ids
@@ -109,7 +110,7 @@ def export_run(
              "retrain_from": retrain_from, "retrain_schedule": retrain_schedule}  # fmt: skip
     request, space, p = _planned(folder, output, overwrite, given)
     say = Say(console, quiet)
-    with RunLock(folder.path), precision(request.precision), _stops(output) as stop:
+    with RunLock(folder.path), heap_frozen(), precision(request.precision), _stops(output) as stop:
         best = _chosen(folder, folder.read_trials(), request, trial)
         _check_values(folder, best, space)
         _say_edited(folder, p, best["id"], say)

@@ -13,6 +13,8 @@ import pytest
 
 import search
 from search._heap import heap_frozen
+from search.cli import main
+from search.engine import _export
 from tests import user_models as um
 
 WAIT = 60.0
@@ -57,6 +59,25 @@ def test_a_run_freezes_the_heap_it_found_and_gives_it_back_after(tmp_path: Path,
                      retrain=False, quiet=True, observers=[seen])  # fmt: skip
     assert run.status == "finished"
     assert seen.counts and all(count > 0 for count in seen.counts)
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_export_retrains_with_the_heap_frozen(
+    tmp_path: Path, thawed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     retrain=False, quiet=True)  # fmt: skip
+    seen: list[int] = []
+    retrain = _export.retrain_best
+
+    def counted(*args: Any, **named: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        return retrain(*args, **named)
+
+    monkeypatch.setattr(_export, "retrain_best", counted)
+    assert main(["export", str(run.folder), "--quiet"]) == 0
+    assert seen and seen[0] > 0
     assert gc.get_freeze_count() == 0
 
 
