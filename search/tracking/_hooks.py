@@ -86,8 +86,9 @@ def check_stores(track: Sequence[str], results: Path, folder: RunFolder, experim
         if spec.tracker == "mlflow" and spec.uri is not None:
             _check_same_store(spec.uri, results, (stored or {}).get("uri"), folder)
         uri = _run_uri(spec.uri, results, stored) if spec.tracker == "mlflow" else None
-        if uri is None or uri == f"sqlite:///{(results / DEFAULT_STORE).resolve()}":
-            continue  # the default store lives in the results root, already checked writable
+        default = results / DEFAULT_STORE
+        if uri is None or (uri == f"sqlite:///{default.resolve()}" and not default.exists()):
+            continue  # a new default store, in the results root already checked writable
         from_env = spec.uri is None and not (stored or {}).get("uri")  # $MLFLOW_TRACKING_URI's
         env = (f"{option('track')} mlflow (${URI_ENV})", f"${URI_ENV} (or unset it)")
         given = env if from_env else RUN_GIVEN

@@ -292,20 +292,24 @@ def test_a_store_mlflow_refuses_stops_a_new_run_with_one_line_and_exit_2(
     assert not (tmp_path / "fashion" / "files").exists()
 
 
+@pytest.mark.parametrize("default_store", [False, True])
 def test_an_experiment_deleted_in_mlflow_is_named_with_its_fix_before_any_work(
-    tmp_path: Path, capsys
+    default_store: bool, tmp_path: Path, capsys
 ) -> None:
     """The parent run failed 3 times with backoff, after the data was loaded, and the
-    error said to start the tracking server."""
+    error said to start the tracking server; in the default store (the results root's),
+    it was found only after the data loaded."""
     need_mlflow()
     from mlflow import MlflowClient
 
-    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    store = tmp_path / ("mlflow.db" if default_store else "store.db")
+    uri = f"sqlite:///{store.resolve()}"
     client = MlflowClient(uri)
     experiment_id = client.create_experiment("fashion")
     client.delete_experiment(experiment_id)
     capsys.readouterr()  # MLflow's own lines, making the store here
-    code = main(tiny_run(tmp_path / "no-data", tmp_path, "gone", "--track", f"mlflow={uri}"))
+    track = "mlflow" if default_store else f"mlflow={uri}"
+    code = main(tiny_run(tmp_path / "no-data", tmp_path, "gone", "--track", track))
     err = capsys.readouterr().err
     assert code == 2 and err.strip().count("\n") == 0, err
     assert f"the experiment 'fashion' (id {experiment_id}) is deleted" in err, err
