@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -103,7 +104,7 @@ def parse_space(text: str, source: str = "<string>") -> Space:
     if not params:
         raise SpaceError(f"{source}: defines no hyperparameters; add a table per hyperparameter")
     try:
-        return Space(tuple(params), source=source, description=description)
+        return Space(tuple(_whole_conditions(params)), source=source, description=description)
     except ValueError as exc:
         raise SpaceError(f"{source}: {exc}") from None
 
@@ -189,6 +190,23 @@ def _param(name: str, entry: dict[str, Any]) -> Param:
         name, default, low=entry["low"], high=entry["high"], step=entry.get("step", 1),
         log=log, **common,
     )
+
+
+def _whole_conditions(params: list[Param]) -> list[Param]:
+    """``params``, a condition's whole numbers taken as floats where its parent's values are
+    floats (``condition = { scale = 1 }`` for a choice of 1.0 and 2.5), as a default is."""
+    by_name = {param.name: param for param in params}
+    out = []
+    for param in params:
+        cond = param.condition
+        parent = by_name.get(cond.parent) if cond is not None else None
+        values = parent.values if isinstance(parent, Choice) else ()
+        values = (parent.default,) if isinstance(parent, Fixed) else values
+        if cond is not None and values and all(isinstance(v, float) for v in values):
+            whole = tuple(float(v) if type(v) is int and float(v) in values else v for v in cond.values)
+            param = dataclasses.replace(param, condition=Condition(cond.parent, whole))
+        out.append(param)
+    return out
 
 
 def _whole_for_floats(default: Any, values: list[Any]) -> bool:

@@ -347,6 +347,23 @@ def test_a_whole_number_default_of_a_choice_of_floats_is_its_float() -> None:
         parse_space('[x]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = true')
 
 
+def test_a_condition_naming_a_whole_number_of_a_choice_of_floats_is_its_float() -> None:
+    """``condition = { scale = 1 }`` for values [0.5, 1.0] was refused as not one of them,
+    although ``default = 1`` was taken as 1.0; a fixed float parent likewise."""
+    child = '[extra]\ntype = "bool"\ndefault = false\ncondition = { scale = 1 }\n'
+    space = parse_space('[scale]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = 0.5\n' + child)
+    assert space["extra"].condition.values == (1.0,) and isinstance(space["extra"].condition.values[0], float)
+    assert space.defaults() == {"scale": 0.5} and "extra" in space.fix({"scale": 1.0}).defaults()
+    fixed = parse_space('[scale]\ntype = "fixed"\nvalue = 1.0\n' + child)
+    assert fixed["extra"].condition.values == (1.0,)
+    with pytest.raises(SpaceError, match=r"condition value 2 is not a value of 'scale'"):
+        parse_space('[scale]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = 0.5\n'
+                    + child.replace("scale = 1", "scale = 2"))  # fmt: skip
+    with pytest.raises(SpaceError, match=r"condition value True is not a value of 'scale'"):
+        parse_space('[scale]\ntype = "choice"\nvalues = [0.5, 1.0]\ndefault = 0.5\n'
+                    + child.replace("scale = 1", "scale = true"))  # fmt: skip
+
+
 def test_a_name_fixed_twice_is_refused_not_silently_the_last() -> None:
     assert parse_fix(["units=64", "augment=true"]) == {"units": 64, "augment": True}
     with pytest.raises(SpaceError) as info:
