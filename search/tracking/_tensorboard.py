@@ -8,6 +8,7 @@ import itertools
 import os
 import socket
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,13 @@ def _hparam(name: str, spec: dict[str, Any]) -> Any:
     return hp.HParam(name)
 
 
-def _session_end(status: str) -> Any:
+def _session_end(record: dict[str, Any]) -> Any:
     """The summary closing a trial's HParams session."""
     from tensorboard.compat.proto import summary_pb2
     from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 
-    code = api_pb2.STATUS_SUCCESS if status in ("completed", "pruned") else api_pb2.STATUS_FAILURE
-    info = plugin_data_pb2.SessionEndInfo(status=code, end_time_secs=time.time())
+    code = api_pb2.STATUS_SUCCESS if record["status"] in ("completed", "pruned") else api_pb2.STATUS_FAILURE
+    info = plugin_data_pb2.SessionEndInfo(status=code, end_time_secs=_seconds(record.get("finished")))
     summary = summary_pb2.Summary()
     summary.value.add(
         tag=metadata.SESSION_END_INFO_TAG,
@@ -133,7 +134,7 @@ class TensorBoardTracker(Observer):
             events.add(_session_start(record, folder.name))
             for entry in record["epochs"]:
                 _add_scalars(events, entry)
-            events.add(_session_end(record["status"]))
+            events.add(_session_end(record))
             events.close()
             written += 1
         return written
@@ -167,7 +168,7 @@ class TensorBoardTracker(Observer):
         if events is None:
             return
         if record is not None:
-            events.add(_session_end(record["status"]))
+            events.add(_session_end(record))
         events.close()
 
 
@@ -176,7 +177,15 @@ def _session_start(record: dict[str, Any], name: str) -> Any:
     from tensorboard.plugins.hparams import summary_v2 as hp
 
     values = {k: v for k, v in record["hyperparameters"].items() if isinstance(v, (bool, int, float, str))}
-    return hp.hparams_pb(values, trial_id=name, start_time_secs=time.time())
+    return hp.hparams_pb(values, trial_id=name, start_time_secs=_seconds(record.get("started")))
+
+
+def _seconds(stamp: str | None) -> float:
+    """An ISO time of trials.json in seconds since the epoch (now where it has none)."""
+    try:
+        return datetime.fromisoformat(stamp).timestamp() if stamp else time.time()
+    except ValueError:
+        return time.time()
 
 
 def _add_scalars(events: _Events, entry: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,7 @@ def test_tensorboard_given_on_a_rerun_shows_every_epoch_of_the_earlier_process(
     """Trials that ended before ``--track tensorboard`` was given never appeared in
     TensorBoard, and a continued trial lacked the scalars of its epochs from before."""
     from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.plugins.hparams import metadata
 
     proc = start(tmp_path, synthetic_fashion, "random", "--max-trials", "3")
     folder = tmp_path / "fashion" / "r"
@@ -170,6 +172,9 @@ def test_tensorboard_given_on_a_rerun_shows_every_epoch_of_the_earlier_process(
                                     size_guidance={ea.TENSORS: 0})  # fmt: skip
         board.Reload()
         assert [e.step for e in board.Tensors("val_accuracy")] == [e["epoch"] for e in trial["epochs"]]
+        session = board.PluginTagToContent(metadata.PLUGIN_NAME)
+        began = metadata.parse_session_start_info_plugin_data(session[metadata.SESSION_START_INFO_TAG])
+        assert began.start_time_secs == pytest.approx(datetime.fromisoformat(trial["started"]).timestamp())
 
 
 def test_changed_settings_are_refused(tmp_path: Path, fashion_dir: Path, capsys) -> None:
