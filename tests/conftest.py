@@ -53,8 +53,11 @@ def import_or_missing(name: str) -> ModuleType:
 
 @pytest.fixture(autouse=True)
 def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run in ``tmp_path``; ``python -m search`` subprocesses import this checkout."""
+    """Run in ``tmp_path``; ``python -m search`` subprocesses import this checkout; MLflow's
+    variables are unset again after each test (``mlflow.set_tracking_uri`` sets one)."""
     monkeypatch.chdir(tmp_path)
+    for name in MLFLOW_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     yield
 
