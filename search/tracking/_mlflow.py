@@ -12,7 +12,6 @@ import shlex
 import time
 import warnings
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +20,7 @@ import keras_tuner as kt
 from search._text import one_line
 from search.errors import SearchError, option
 from search.storage import MASK, RunFolder
-from search.tracking._spec import RecordSource, experiment_name, local_artifact_root
+from search.tracking._spec import RecordSource, experiment_name, local_artifact_root, stamp_seconds
 from search.tuners import Observer
 
 ATTEMPTS = 3
@@ -415,16 +414,6 @@ def _tested(final: dict[str, Any]) -> dict[str, float]:
     return {name: float(value) for name, value in named.items() if value is not None}
 
 
-def _millis(stamp: str | None) -> int | None:
-    """An ISO time of run.json or trials.json in milliseconds since the epoch (None: now)."""
-    if not stamp:
-        return None
-    try:
-        return int(datetime.fromisoformat(stamp).timestamp() * 1000)
-    except ValueError:
-        return None
-
-
 def trial_tags(record: dict[str, Any]) -> dict[str, str]:
     """A trial record's tags: status, baseline, pruning, failure, Hyperband's schedule.
 
@@ -497,3 +486,9 @@ def replay(sink: MlflowSink, trials: list[dict[str, Any]]) -> int:
         sink.end_trial(run_id, record)
         sent += sink.failed is None
     return sent
+
+
+def _millis(stamp: str | None) -> int | None:
+    """:func:`stamp_seconds` in milliseconds, as MLflow takes times (None: now)."""
+    seconds = stamp_seconds(stamp)
+    return None if seconds is None else int(seconds * 1000)

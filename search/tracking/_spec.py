@@ -6,6 +6,7 @@ import importlib.util
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -29,6 +30,14 @@ _HOST_SCHEMES = ("http", "https", "postgresql", "mysql", "mssql")
 _SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 """What SQLite keeps beside a database while it writes."""
 _INSTALL = 'install the mlflow extra: pip install -e ".[mlflow]"'
+
+
+def stamp_seconds(stamp: str | None) -> float | None:
+    """An ISO time of run.json or trials.json in seconds since the epoch (None: none, or unreadable)."""
+    try:
+        return datetime.fromisoformat(stamp).timestamp() if stamp else None
+    except ValueError:
+        return None
 
 
 def experiment_name(search_experiment: str, stored: dict[str, Any] | None) -> str:

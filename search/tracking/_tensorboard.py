@@ -8,14 +8,13 @@ import itertools
 import os
 import socket
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import keras_tuner as kt
 
 from search.storage import RunFolder
-from search.tracking._spec import RecordSource
+from search.tracking._spec import RecordSource, stamp_seconds
 from search.tuners import Observer
 
 LOGDIR = "tensorboard"
@@ -181,11 +180,9 @@ def _session_start(record: dict[str, Any], name: str) -> Any:
 
 
 def _seconds(stamp: str | None) -> float:
-    """An ISO time of trials.json in seconds since the epoch (now where it has none)."""
-    try:
-        return datetime.fromisoformat(stamp).timestamp() if stamp else time.time()
-    except ValueError:
-        return time.time()
+    """:func:`stamp_seconds`, now where the record has no time."""
+    seconds = stamp_seconds(stamp)
+    return time.time() if seconds is None else seconds
 
 
 def _add_scalars(events: _Events, entry: dict[str, Any]) -> None:
