@@ -32,7 +32,7 @@ from search.engine._warm import load_warm_start
 from search.errors import RunFolderError, SearchError, option
 from search.experiments import DataOptions, ModelOptions
 from search.ranking import CONVERGED_EPOCHS
-from search.space import Space
+from search.space import Space, space_from_dict
 from search.storage import RunFolder, masked_url, same_storage
 from search.tuners.optuna import JOURNAL_FILE
 
@@ -110,14 +110,17 @@ def plan(
     if request.fidelity != "epochs" and experiment.fidelity_refused:
         raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
     profile = budget_profile(request.budget)
+    name = request.name or _new_name(request.results / experiment.name, request.tuner)
+    run_dir = request.results / experiment.name / name
+    kept = kept_space(RunFolder(run_dir), request) if space is None else None
+    if kept is not None:
+        space = kept
     if space is None:
         space, unfixed = _space_of(request, experiment, profile)
     else:
-        unfixed = space.all_defaults()  # a worker's, or an export's: fixed already
+        unfixed = space.all_defaults()  # a worker's, an export's, run.json's: fixed already
     budget = _budget_of(request, experiment, profile)
     _check_fidelity(request, budget)
-    name = request.name or _new_name(request.results / experiment.name, request.tuner)
-    run_dir = request.results / experiment.name / name
     options = tuners.TunerOptions(
         space=space, sampler=request.sampler, pruner=request.pruner, storage=request.storage,
         pareto=request.objective == "pareto", converged_epochs=request.converged_epochs,
@@ -222,6 +225,29 @@ def _space_of(
         unknown = [name for name in request.fix if name not in space.names]
         hint = _fix_hint(experiment, unknown) if unknown and "not in the space" in str(exc) else ""
         raise SearchError(f"{option('fix')}: {exc}{hint}") from None
+
+
+def kept_space(folder: RunFolder, request: RunRequest) -> Space | None:
+    """The space run.json keeps, where the run in ``folder`` goes on with the space file it
+    started with and that file is gone; None otherwise (the file is read).
+
+    Args:
+        folder: the run's folder (it may not exist yet).
+        request: the request continuing it.
+
+    Returns:
+        The searched space, ``--fix`` applied as the run started, or None.
+    """
+    path = request.space
+    if path is None or path.exists() or not folder.run_file.exists():
+        return None
+    meta = folder.read_meta()
+    stored = meta.get("request") or {}
+    params = (meta.get("space") or {}).get("params")
+    same = stored.get("space") is not None and Path(stored["space"]) == path.resolve()
+    if not same or not params or dict(stored.get("fix") or {}) != dict(request.fix):
+        return None  # another file, or another --fix: the file named is read (and refused)
+    return space_from_dict(params, source=str(folder.run_file))
 
 
 def _fix_hint(experiment: experiments.Experiment, unknown: list[str]) -> str:

@@ -444,11 +444,6 @@ def stored_request(
     request = RunRequest.from_json(stored)
     check_warm_sources(folder, request.warm_start)  # first: its message says where to put it
     check_stored(folder, request, [*(given or {}), *(["storage"] if storage else [])])
-    if request.space is not None and not request.space.exists():
-        raise SearchError(
-            f"{folder.path}: its space file {request.space} is gone; put it back there (the run"
-            f" goes on searching the space it defines), or start a new run with another {option('name')}"
-        )
     refuse_gone_data(folder, request)
     if "workers" in (given or {}) and request.workers != meta["request"].get("workers"):
         check_cores(request)

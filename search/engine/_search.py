@@ -228,7 +228,8 @@ def _announce(ctx: RunContext, searched: float) -> None:
     if limit is not None and searched > 0:
         within += f" ({duration_words(max(0.0, limit - searched))} left)"
     if ctx.request.space is not None:  # a bare name may have been the package's file
-        ctx.say(f"space: {ctx.request.space}")
+        gone = "" if ctx.request.space.exists() else f" (gone: searching the copy in {ctx.plan.space.source})"
+        ctx.say(f"space: {ctx.request.space}{gone}")
     ctx.say(
         f"searching with {ctx.plan.backend.name}: up to {plural(planned_trials, 'trial')},"
         f" {plural(planned_epochs, 'epoch')} in all{within}{isolated}; results in {ctx.folder.path}"

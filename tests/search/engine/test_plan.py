@@ -105,6 +105,25 @@ def test_a_run_whose_space_file_was_edited_is_not_told_to_resume(tmp_path: Path)
         check_resumable(folder, meta, plan(fixed), fixed)
 
 
+def test_a_run_whose_space_file_is_gone_searches_the_space_its_run_json_keeps(tmp_path: Path) -> None:
+    """Not 'its space file is gone; put it back': run.json keeps the space, ``--fix``
+    applied, so the run goes on with it. Another file, or another ``--fix``, is still read."""
+    space, request, _, folder = _run_on_a_space_file(tmp_path)
+    fixed = replace(request, fix={"dropout": 0.3})
+    started = plan(fixed).space
+    folder.path.mkdir(parents=True)
+    folder.write_meta({"experiment": "fashion", "tuner": "random", "status": "interrupted",
+                       "space": {"fingerprint": started.fingerprint(), "params": started.to_dict()},
+                       "request": fixed.to_json("r1")})  # fmt: skip
+    space.unlink()
+    kept = plan(fixed).space
+    assert kept.fingerprint() == started.fingerprint()
+    assert kept.source == str(folder.run_file)
+    for other in (replace(fixed, fix={"dropout": 0.2}), replace(fixed, space=tmp_path / "gone.toml")):
+        with pytest.raises(search.errors.SpaceError, match="no such space file"):
+            plan(other)
+
+
 def test_a_run_continued_with_other_weights_says_which_weights(tmp_path: Path) -> None:
     x, y = um.tiny_data()
     started = array_splits(x, y, sample_weight=np.ones(len(y)), class_weight={0: 2.0})

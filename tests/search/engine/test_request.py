@@ -115,21 +115,6 @@ def test_resuming_a_read_only_run_names_the_run_folder_not_the_results_root(
     )
 
 
-def test_resuming_a_run_whose_space_file_is_gone_says_to_put_it_back(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Not 'no such space file; give an existing TOML file': resume takes no space to give."""
-    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
-    gone = tmp_path / "gone.toml"
-    request = RunRequest(experiment="fashion", tuner="random", space=gone).to_json("r1")
-    folder.update_meta(request=request)
-    assert main(["resume", str(folder.path)]) == 2
-    assert capsys.readouterr().err == (
-        f"error: {folder.path}: its space file {gone} is gone; put it back there (the run goes"
-        " on searching the space it defines), or start a new run with another --name\n"
-    )
-
-
 def _optuna_run(root: Path, storage: str | None, status: str = "interrupted") -> RunFolder:
     return optuna_run(root, "o", status, storage)
 

@@ -143,6 +143,26 @@ def test_trackers_given_on_a_rerun_stay_for_its_resume(tmp_path: Path, synthetic
     assert json.loads((folder / "run.json").read_text())["request"]["track"] == ["tensorboard"]
 
 
+def test_a_run_whose_space_file_is_gone_resumes_on_the_space_its_run_json_keeps(
+    tmp_path: Path, synthetic_fashion: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run given ``--space`` in a folder since cleaned was refused on resume, its space
+    being in run.json all along."""
+    space = tmp_path / "mine.toml"
+    space.write_text((Path(__file__).parents[3] / "spaces" / "fashion.toml").read_text())
+    proc = start(tmp_path, synthetic_fashion, "random", "--max-trials", "2", "--space", str(space))
+    folder = tmp_path / "fashion" / "r"
+    wait_mid_trial(proc, folder / "trials.json", done=1)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out
+    space.unlink()
+    assert main(["resume", str(folder)]) == 0
+    assert f"space: {space} (gone: searching the copy in {folder / 'run.json'})" in capsys.readouterr().out
+    trials = check_complete(folder, expected=2)
+    assert {t["hyperparameters"]["filters"] for t in trials} == {16}  # the run's --fix too
+
+
 def rerun_args(tmp_path: Path, fashion_dir: Path, *extra: str) -> list[str]:
     """:func:`start`'s command for ``main``: the run started again."""
     return ["run", "fashion", "--tuner", "random", "--train-size", TRAIN_SIZE, "--val-size", "300",
