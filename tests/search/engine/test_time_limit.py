@@ -270,7 +270,9 @@ def test_finalists_cut_to_one_by_the_limit_are_said_so(tmp_path: Path) -> None:
     assert "chosen among 1 finalist trained on" in run.meta["best"]["rule"]
 
 
-def test_the_progress_caps_the_searchs_time_left_at_its_limit() -> None:
+def test_the_progress_caps_the_searchs_time_left_at_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)  # the clock the cap reads, held still
     progress = SearchProgress(
         Console(file=io.StringIO()), 10, 100, kt.Objective("val_accuracy", "max"),
         lambda values, epoch: 1, 3,
@@ -278,7 +280,7 @@ def test_the_progress_caps_the_searchs_time_left_at_its_limit() -> None:
     column = TimeLeftColumn(progress._time_cap)
     search_task, epoch_task = progress._progress.tasks
     assert column.render(search_task).plain == "-:--:--"  # no limit, no estimate yet
-    progress.ends_at = time.time() + 90.9
+    progress.ends_at = now + 90.9
     assert column.render(search_task).plain == "0:01:30"
     assert column.render(epoch_task).plain == "-:--:--"  # the running epoch ends past it
 
