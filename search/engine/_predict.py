@@ -29,6 +29,8 @@ paragraphs), cut between words."""
 
 EXPORTED = "give the .keras file that `python -m search export RUN` wrote"
 """What ``predict`` takes as its model, for its errors."""
+UNREADABLE = "cannot be read: permission denied; make it readable for this user"
+"""A file ``predict`` may not open (``chmod``), for its errors."""
 
 
 def load_exported(path: Path) -> tuple[Any, list[str]]:
@@ -54,6 +56,11 @@ def load_exported(path: Path) -> tuple[Any, list[str]]:
         )
     if not path.is_file():
         raise SearchError(f"{path}: no such model file; write one with `python -m search export RUN`")
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:  # else named "not a Keras model file", as zipfile cannot open it
+        raise SearchError(f"{path}: {UNREADABLE}") from None
     _refuse_run_model(path)
     check_archive(path, str(path), EXPORTED)
     try:
@@ -129,6 +136,8 @@ def read_image(path: Path, channels: int) -> np.ndarray:
         raise SearchError(f"is a folder; give the image files in it, e.g. {path / '*.png'}") from None
     except UnidentifiedImageError:
         raise SearchError(_not_an_image(path)) from None
+    except PermissionError:  # an OSError, but no damage: a file of another user
+        raise SearchError(UNREADABLE) from None
     except (OSError, ValueError, SyntaxError) as exc:
         raise SearchError(
             f"not a readable image ({type(exc).__name__}: {exc}): damaged or cut short; give the"

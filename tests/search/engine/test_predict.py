@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import os
 import re
 import threading
@@ -78,6 +79,38 @@ def test_a_device_or_pipe_given_as_an_image_is_named_as_one_not_read(tmp_path: P
         assert isinstance(error, SearchError)
         assert str(error).startswith("not a regular file (a device, pipe or socket); give image files")
     assert model.batches == []
+
+
+def _denied(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    """``open`` of ``denied`` fails as a file of another user does (tests may run as root)."""
+    real = builtins.open
+
+    def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, (str, os.PathLike)) and Path(file) == denied:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+
+
+def test_an_image_that_may_not_be_read_says_so_not_damaged(tmp_path: Path, monkeypatch) -> None:
+    """A file of another user said 'not a readable image (PermissionError: ...): damaged or
+    cut short; give the whole file', the wrong fix."""
+    image = tmp_path / "theirs.png"
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(image)
+    _denied(monkeypatch, image)
+    [(_, error)] = list(classify_all(_Counting(), ["dark", "bright"], [image], 1))
+    assert str(error) == "cannot be read: permission denied; make it readable for this user"
+
+
+def test_a_model_that_may_not_be_read_says_so_not_that_it_is_no_model(tmp_path: Path, monkeypatch) -> None:
+    """It said 'not a Keras model file (not a .keras zip archive)': zipfile could not open it."""
+    model = tmp_path / "theirs.keras"
+    model.write_bytes(b"PK")
+    _denied(monkeypatch, model)
+    with pytest.raises(SearchError) as caught:
+        load_exported(model)
+    assert str(caught.value) == f"{model}: cannot be read: permission denied; make it readable for this user"
 
 
 def test_a_runs_own_model_given_to_predict_names_the_export_that_writes_one(tmp_path: Path) -> None:
