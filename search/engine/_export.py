@@ -314,7 +314,22 @@ def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space
     request = RunRequest.from_json(stored)
     check_stored(folder, request, given)
     refuse_gone_data(folder, request)
+    _refuse_gone_code(folder, request)
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
+
+
+def _refuse_gone_code(folder: RunFolder, request: RunRequest) -> None:
+    """SearchError where the script the run imports again (a ``file.py:NAME`` experiment or
+    hypermodel) is no longer a file: the export builds the model with it, and none of its
+    options gives another (it said "give the path of a Python file", which export does not take)."""
+    hypermodel = request.hypermodel if isinstance(request.hypermodel, dict) else {}
+    for target in (request.experiment, hypermodel.get("target")):
+        script = str(target or "").rpartition(":")[0]
+        if script.endswith(".py") and not Path(script).is_file():
+            raise SearchError(
+                f"{folder.path}: its code {script} is gone (run.json imports {target} from it);"
+                " put the file back there: export builds the run's model with it"
+            )
 
 
 

@@ -364,6 +364,26 @@ def test_a_run_whose_data_folder_is_gone_is_refused_before_its_data_loads(tmp_pa
     )
 
 
+
+def test_a_run_whose_script_is_gone_is_refused_naming_it(tmp_path: Path, capsys) -> None:
+    """A run on arrays whose build's script was moved away: it said 'SCRIPT: no such file;
+    give the path of a Python file (file.py:NAME)', which export does not take."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+    script = tmp_path / "mymod.py"
+    target = f"{script}:build"
+    request = run.meta["request"]
+    RunFolder(run.folder).update_meta(request={**request, "hypermodel": {"target": target, "args": None}})
+    capsys.readouterr()
+    assert main(["export", str(run.folder)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {run.folder}: its code {script} is gone (run.json imports {target} from it);"
+        " put the file back there: export builds the run's model with it\n"
+    )
+    assert "exports" not in run.meta
+
+
 _KEYS = ("retrain_data", "retrain_max_epochs", "retrain_from", "retrain_schedule")
 
 
