@@ -154,11 +154,39 @@ def running_trials(count: int, live: bool) -> str:
     return f"{count} interrupted (resume continues {'it' if count == 1 else 'them'})"
 
 
-def stopped_because(meta: Mapping[str, Any], state: str) -> str | None:
+def stopped_because(meta: Mapping[str, Any], state: str, folder: Path | None = None) -> str | None:
     """Why a run whose state is ``state`` stopped (run.json's ``reason``), where it failed
-    or was interrupted; None otherwise."""
+    or was interrupted; None otherwise.
+
+    Args:
+        meta: the run's run.json.
+        state: its state now.
+        folder: where the run lies now, as the user named it: the resume command the reason
+            holds names it (a run moved or copied since it stopped, or read from another
+            working folder, was told to resume where it was); None: the reason as stored.
+
+    Returns:
+        The reason, or None.
+    """
     reason = meta.get("reason")
-    return str(reason) if reason and state in ("failed", "interrupted") else None
+    if not reason or state not in ("failed", "interrupted"):
+        return None
+    return str(reason) if folder is None else _resumed_here(str(reason), meta, folder)
+
+
+def _resumed_here(reason: str, meta: Mapping[str, Any], folder: Path) -> str:
+    """``reason`` with its resume command for the folder the run stopped in (run.json's
+    request: results root, experiment, name) naming ``folder`` instead."""
+    request = meta.get("request") if isinstance(meta.get("request"), Mapping) else {}
+    parts = (request.get("results"), meta.get("experiment"), meta.get("name"))
+    if not all(isinstance(part, str) and part for part in parts):
+        return reason
+    was = Path(*parts)
+    if was == folder:
+        return reason
+    for asked in (request, {}):  # the context's command, or the plain one
+        reason = reason.replace(resume_call(was, asked), resume_call(folder, asked))
+    return reason
 
 
 def retrain_call(folder: Path, request: Mapping[str, Any]) -> str:

@@ -57,7 +57,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     console.print(f"run {folder.path}")
     console.print(f"  experiment {meta['experiment']} · tuner {meta['tuner']} · {state}")
     workers = live_workers(folder.path)
-    reason = stopped_because(meta, info["status"])
+    reason = stopped_because(meta, info["status"], folder.path)
     if reason:
         console.print(f"  {info['status']}: {reason}")
     elif info["status"] == STOPPED:

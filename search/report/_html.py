@@ -6,6 +6,7 @@ import html
 import math
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -175,9 +176,10 @@ def _figure_div(fig: go.Figure) -> str:
     )
 
 
-def _state(state: str, meta: dict[str, Any]) -> str:
-    """The run's state, with why it stopped where it failed or was interrupted."""
-    reason = stopped_because(meta, state)
+def _state(state: str, meta: dict[str, Any], folder: Path) -> str:
+    """The run's state, with why it stopped where it failed or was interrupted (its resume
+    command naming ``folder``, where the run lies now)."""
+    reason = stopped_because(meta, state, folder)
     return f"{state}: {reason}" if reason else state
 
 
@@ -205,7 +207,7 @@ def _summary(report: RunReport) -> str:
     items = {
         "experiment": meta.get("experiment"),
         "backend": meta.get("tuner"),
-        "status": "RUNNING" if report.running else _state(report.state, meta),
+        "status": "RUNNING" if report.running else _state(report.state, meta, report.folder.path),
         "budget": describe_budget(meta),
         "wall time": f"{minutes:.1f} min" if minutes is not None else "?",
         "trials": f"{counts.get('completed', 0)} completed, {counts.get('pruned', 0)} pruned,"

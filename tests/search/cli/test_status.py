@@ -166,3 +166,22 @@ def test_the_searchs_first_is_not_called_the_choice_while_finalists_train(
     folder.write_meta({**folder.read_meta(), "budget": {**meta["budget"], "finalists": 1}})
     assert main(["status", str(folder.path)]) == 0
     assert rule in " ".join(capsys.readouterr().out.split())  # one finalist: the search's choice is the run's
+
+
+def test_a_moved_runs_stop_reason_names_where_it_lies_now(tmp_path: Path, capsys) -> None:
+    """A run copied or moved after Ctrl-C (which the README says resumes where it lies) was
+    told, by status and its report, to resume the folder it stopped in: the old place, gone
+    or another run."""
+    was = write_run(tmp_path / "was", "r", [trial("0", epochs((0.9, 0.8, 1, 1)))], "interrupted")
+    stopped = "SIGINT: stopped after 1 trial; resume with: python -m search resume"
+    was.update_meta(name="r", request={"results": str(tmp_path / "was")},
+                    reason=f"{stopped} {was.path}")  # fmt: skip
+    now = tmp_path / "now 1" / "fashion" / "r"
+    now.parent.mkdir(parents=True)
+    was.path.rename(now)
+    assert main(["status", str(now)]) == 0
+    out = capsys.readouterr().out
+    assert f"  interrupted: {stopped} '{now}'\n" in out, out
+    assert main(["report", str(now), "--quiet"]) == 0
+    page = (now / "report.html").read_text()
+    assert f"{stopped} &#x27;{now}&#x27;" in page and str(was.path) not in page
