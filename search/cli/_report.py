@@ -74,8 +74,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if gone:
             console.print(gone)
     console.print(f"report: {output}")
-    if args.open:
-        webbrowser.open(output.resolve().as_uri())
+    if args.open and not webbrowser.open(output.resolve().as_uri()):  # False: no browser found
+        err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+        err.print(f"--open: no browser found to open {output}; open the file yourself, or set $BROWSER")
     return 0
 
 

@@ -36,3 +36,17 @@ def test_a_run_still_going_without_a_score_says_yet(tmp_path: Path, capsys: pyte
     folder = write_run(tmp_path, "a", [trial("0", [], "failed", failure="boom")], "interrupted")
     assert main(["report", str(folder.path)]) == 0
     assert "no trial scored yet" in capsys.readouterr().out
+
+
+def test_open_without_a_browser_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a machine without a browser (a server, SSH) --open did nothing and said nothing."""
+    folder = write_run(tmp_path, "a", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    monkeypatch.setattr("webbrowser.open", lambda url: False)
+    assert main(["report", str(folder.path), "--open", "--quiet"]) == 0
+    output = folder.path / "report.html"
+    assert capsys.readouterr().err == (
+        f"--open: no browser found to open {output}; open the file yourself, or set $BROWSER\n"
+    )
+    assert output.is_file()
