@@ -9,6 +9,7 @@ from search.data._arrays import (
     refuse_streams,
     save_arrays,
 )
+from search.data._clothing import DEFAULT_DIR as CLOTHING_DIR
 from search.data._clothing import check_clothing_dir, load_clothing
 from search.data._dataset import Splits
 from search.data._fashion import CLASS_NAMES, load_fashion, locate, read_folder
@@ -28,6 +29,7 @@ from search.data._split import DEFAULT_VAL_SIZE, split_off, stratified_indices
 
 __all__ = [
     "CLASS_NAMES",
+    "CLOTHING_DIR",
     "DEFAULT_VAL_SIZE",
     "IMAGE_MODES",
     "PILLOW_MODULES",

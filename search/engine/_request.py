@@ -16,7 +16,7 @@ import keras_tuner as kt
 
 from search._text import NO_LIMIT, plural
 from search.compat import keras_tuner as compat_kt
-from search.data import Splits, rows
+from search.data import CLOTHING_DIR, Splits, rows
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
@@ -495,8 +495,9 @@ def check_cores(request: RunRequest) -> None:
 
 def refuse_gone_data(folder: RunFolder, request: RunRequest) -> None:
     """SearchError where the data folder the run in ``folder`` was started with
-    (``--data-dir``) is no longer a folder: continued or exported, the run needs the same
-    data, and no option of those commands gives another.
+    (``--data-dir``, or clothing's default, relative to where it started) is no longer a
+    folder: continued or exported, the run needs the same data, and no option of those
+    commands gives another.
 
     Args:
         folder: the run folder, named in the error.
@@ -507,6 +508,11 @@ def refuse_gone_data(folder: RunFolder, request: RunRequest) -> None:
             f"{folder.path}: its data folder {request.data_dir} is gone; put the data back there"
             f" (the run goes on with the data it began with), or start a new run with another"
             f" {option('name')}"
+        )
+    if request.data_dir is None and request.experiment == "clothing" and not CLOTHING_DIR.is_dir():
+        raise SearchError(  # the loader's own message says to pass --data-dir, which these do not take
+            f"{folder.path}: its data folder is the default {CLOTHING_DIR}, relative to the folder"
+            f" the run was started in, and {Path.cwd()} holds none; run this command from that folder"
         )
 
 

@@ -384,6 +384,26 @@ def test_a_run_whose_script_is_gone_is_refused_naming_it(tmp_path: Path, capsys)
     assert "exports" not in run.meta
 
 
+def test_a_clothing_run_on_its_default_data_exported_from_elsewhere_says_where_to_run_it(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clothing's default data folder is relative; exported from another working folder it
+    said 'data/clothing-dataset-small: no such folder; ... or pass --data-dir FOLDER', which
+    export does not take."""
+    folder = RunFolder(tmp_path / "results" / "clothing" / "run")
+    folder.path.mkdir(parents=True)
+    folder.write_trials([_trial("0", 0.9)])
+    request = RunRequest(experiment="clothing", tuner="random", weights="none").to_json("run")
+    folder.write_meta({"experiment": "clothing", "tuner": "random", "status": "finished",
+                       "request": request, "space": {"params": {}}})  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(folder.path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder.path}: its data folder is the default data/clothing-dataset-small, relative"
+        f" to the folder the run was started in, and {tmp_path} holds none; run this command from"
+        " that folder\n"
+    )
+
 _KEYS = ("retrain_data", "retrain_max_epochs", "retrain_from", "retrain_schedule")
 
 
