@@ -40,6 +40,8 @@ def resolve_run(ref: str | None, results: Path) -> RunFolder:
         raise RunFolderError(f"run name {ref!r} is ambiguous ({shown}); give its folder")
     if path.exists():
         raise RunFolderError(f"{ref}: {not_a_run(path)}")
+    if results.is_dir():
+        check_results(results)  # an experiment's or a run's folder given as the root: said so
     what = "a file, not a folder" if results.exists() else "no such folder"
     where = "" if results.is_dir() else f" ({what}: give the results root with {option('results')})"
     raise RunFolderError(

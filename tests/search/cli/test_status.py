@@ -185,3 +185,16 @@ def test_a_moved_runs_stop_reason_names_where_it_lies_now(tmp_path: Path, capsys
     assert main(["report", str(now), "--quiet"]) == 0
     page = (now / "report.html").read_text()
     assert f"{stopped} &#x27;{now}&#x27;" in page and str(was.path) not in page
+
+
+def test_a_run_named_under_an_experiments_folder_given_as_results_says_which_root(
+    tmp_path: Path, capsys
+) -> None:
+    """`status r --results RESULTS/fashion` said 'r: no such run folder, nor a run of that
+    name under RESULTS/fashion', though r is there: the root was one level too deep."""
+    write_run(tmp_path, "r", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    experiment = tmp_path / "fashion"
+    assert main(["status", "r", "--results", str(experiment)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --results {experiment}: is an experiment's folder, not a results root; pass {tmp_path}\n"
+    )
