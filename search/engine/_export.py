@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import signal
 import tempfile
 import zipfile
@@ -122,15 +123,15 @@ def export_run(
         schedule, epochs = final_training(request, p.experiment, p.profile)
         start = retrain_start(request, folder, best, (splits, final_hypermodel is hypermodel), say)
         output.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=output.parent) as tmp:  # removed on a stop too
-            trained = Path(tmp) / "trained.keras"
+        with _staged(output) as tmp:  # removed on a stop too
+            trained = tmp / "trained.keras"
             final = retrain_best(
                 final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
                 request.tolerance, epochs, save_to=trained, monitor=request.kt_objective(), start=start,
                 stop=stop, schedule=schedule,
             )  # fmt: skip
             model = _load_trained(trained, final_hypermodel)
-            names = _write(model, final_splits, output, Path(tmp), stop)
+            names = _write(model, final_splits, output, tmp, stop)
             # Still under the stop: a first signal from here on waits for the record.
             _record_export(folder, output, best, final, final_splits)
     return Export(
@@ -218,6 +219,41 @@ def pixel_scale(x: np.ndarray) -> float | None:
     if low < 0 or high > MAX_PIXEL:
         return None
     return 1.0 / MAX_PIXEL if np.issubdtype(x.dtype, np.floating) and high <= 1 else 1.0
+
+
+_OUTPUT_FIXES = {
+    errno.ENOSPC: "free some space there, or give a file on another disk",
+    errno.EDQUOT: "free some space there, or give a file on another disk",
+    errno.EFBIG: "raise the file-size limit (`ulimit -f`), or give a file on another disk",
+}
+"""What to do where the model could not be written beside ``--output``, by errno (else: a
+folder that cannot be written)."""
+
+
+@contextlib.contextmanager
+def _staged(output: Path) -> Iterator[Path]:
+    """A temporary folder beside ``output``, where the model is written first (removed on
+    any exit). A full disk (or a folder that cannot be written) there or at ``output`` is
+    named as ``--output``'s, with its fix: it named the temporary file, gone since, and said
+    to move the run, whose disk it need not be."""
+    staging: list[Path] = []
+    try:
+        with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
+            staging.append(Path(tmp).resolve())
+            yield Path(tmp)
+    except (OSError, RuntimeError) as exc:
+        failure = environment_error(exc)
+        where = None if failure is None else error_path(failure)
+        if failure is None or where is None:
+            raise
+        if not any(Path(where).resolve().is_relative_to(place) for place in (output.resolve(), *staging)):
+            raise  # the run folder's (the retrain's state): the engine's own message
+        reason = FIXES[failure.errno or 0].partition(";")[0]
+        fix = _OUTPUT_FIXES.get(failure.errno or 0, "give a file in a folder you can write to")
+        raise SearchError(
+            f"{option('output')} {output}: the model could not be written there ({reason}); {fix};"
+            " nothing was written, and the run is unchanged"
+        ) from None
 
 
 @contextlib.contextmanager

@@ -579,6 +579,31 @@ def test_an_export_that_run_json_cannot_record_says_the_file_is_written(
         )
 
 
+def test_a_full_disk_where_the_model_is_written_names_output_not_a_temporary_file(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said 'OUTPUT_DIR/tmpXXXX/trained.keras: no space left on the device; free some space or
+    move the run to a larger disk': a file gone since, and a run whose disk was not full."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path / "runs",
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+
+    def full(model: Any, splits: Splits, output: Path, tmp: Path, stop: Any) -> tuple[str, ...]:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "export.keras"))
+
+    monkeypatch.setattr(export_engine, "_write", full)
+    output = tmp_path / "usb" / "model.keras"
+    capsys.readouterr()
+    argv = ["export", str(run.folder), "--output", str(output), "--retrain-max-epochs", "1", "--quiet"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: --output {output}: the model could not be written there (no space left on the device);"
+        " free some space there, or give a file on another disk; nothing was written, and the run is"
+        " unchanged\n"
+    )
+    assert list(output.parent.iterdir()) == [] and "exports" not in run.meta
+
+
 def test_an_export_takes_a_float_as_trials_json_rounds_it(tmp_path: Path) -> None:
     """trials.json keeps 12 digits: 1/3 is 0.333333333333, which no choice of 1/3 equals."""
     from search.space import Choice, Fixed, Space
