@@ -26,7 +26,7 @@ from search.engine._plan import Plan, code_edited, final_setup, final_training, 
 from search.engine._precision import precision
 from search.engine._records import tidy
 from search.engine._request import RunRequest, check_stored, refuse_gone_data, refuse_moved
-from search.engine._retrain import retrain_best, retrain_start
+from search.engine._retrain import refuse_missing_checkpoint, retrain_best, retrain_start
 from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
 from search.environment import FIXES, environment_error, error_path
@@ -115,6 +115,7 @@ def export_run(
         best = _chosen(folder, folder.read_trials(), request, trial)
         _check_values(folder, best, space)
         _say_edited(folder, p, best["id"], say)
+        refuse_missing_checkpoint(request, folder, best, _same_model(p, best))
         say(f"loading {p.experiment.name} data…")
         splits = load_data(p, p.data, say)
         _check_same_data(folder, splits)
@@ -165,6 +166,13 @@ def _write(
     stop.check()  # a signal while it tested and saved: still nothing written
     staged.replace(output)  # whole or not at all
     return names
+
+
+def _same_model(p: Plan, best: dict[str, Any]) -> bool:
+    """Whether ``best``'s final model is built at the search's image size (as
+    :func:`final_setup` builds it), so that its search checkpoint fits it."""
+    size_of = p.experiment.final_image_size
+    return size_of is None or size_of(best["hyperparameters"]) == p.data.image_size
 
 
 def _say_edited(folder: RunFolder, p: Plan, trial: str, say: Say) -> None:

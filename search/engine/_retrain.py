@@ -497,6 +497,26 @@ def retrain_start(
     return None
 
 
+def refuse_missing_checkpoint(
+    request: RunRequest, folder: RunFolder, record: dict[str, Any], same_model: bool
+) -> None:
+    """SearchError, before any data loads, where ``--retrain-from checkpoint`` would start
+    ``record``'s validated training from a search checkpoint that is gone (what
+    :func:`retrain_start` refuses once the data are loaded).
+
+    Args:
+        request: the run's request, with the retrain options in force.
+        folder: the run folder.
+        record: the trial to retrain.
+        same_model: whether the final model is built as the search's (not at another image
+            size, where no checkpoint is used).
+    """
+    if request.retrain_data != "validated" or request.retrain_from != "checkpoint" or not same_model:
+        return
+    if record.get("best_epoch") is not None and search_checkpoint(folder, record["id"]) is None:
+        raise SearchError(_missing_checkpoint(folder, record))
+
+
 def _missing_checkpoint(folder: RunFolder, record: dict[str, Any]) -> str:
     """Why ``--retrain-from checkpoint`` cannot start ``record``'s training, with the fixes."""
     return (

@@ -604,6 +604,25 @@ def test_a_full_disk_where_the_model_is_written_names_output_not_a_temporary_fil
     assert list(output.parent.iterdir()) == [] and "exports" not in run.meta
 
 
+def test_a_checkpoint_asked_for_and_gone_is_refused_before_the_data_load(tmp_path: Path, capsys) -> None:
+    """It was refused after 'loading ... data…' (images decoded, for an image folder): the
+    checkpoint's absence is known from the run folder alone."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+    (checkpoint,) = (run.folder / "tuner").glob("trial_*/checkpoint.weights.h5")
+    checkpoint.unlink()
+    capsys.readouterr()
+    assert main(["export", str(run.folder), "--retrain-from", "checkpoint"]) == 2
+    said = capsys.readouterr()
+    assert said.out == ""
+    assert said.err == (
+        f"error: trial 0: its search checkpoint is not in {run.folder / 'tuner'} (removed by --keep-best,"
+        " or deleted), so --retrain-from checkpoint cannot start from it: retrain from new weights with"
+        " --retrain-from scratch, or search again keeping the checkpoints with --keep-best all\n"
+    )
+
+
 def test_an_export_takes_a_float_as_trials_json_rounds_it(tmp_path: Path) -> None:
     """trials.json keeps 12 digits: 1/3 is 0.333333333333, which no choice of 1/3 equals."""
     from search.space import Choice, Fixed, Space
