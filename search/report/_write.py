@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from search.environment import FIXES, environment_error
 from search.errors import SearchError, option
 from search.report._data import RunReport, choice_lines, load_report
 from search.report._html import is_report_page, render_compare, render_run
@@ -142,19 +144,40 @@ def write_report(
         SearchError: A file the report would write is one of a run's own (nothing is written).
     """
     reports = [load_report(f, converged_epochs, tolerance) for f in folders]
+    given = output is not None
     output = Path(output) if output is not None else default_output(folders)
     files = report_files(output, reports)
     targets = [output, *(path for pair in files.values() for path in pair)]
     _check_targets(output, targets, folders)
     _check_replaced(output, targets)
-    output.parent.mkdir(parents=True, exist_ok=True)
     page = render_run(reports[0], top_k) if len(reports) == 1 else render_compare(reports)
-    write_atomic(output, page.encode("utf-8"))
-    for report in reports:
-        csv, table = files[report.folder.path]
-        write_atomic(csv, report.table.to_csv(index=False).encode())
-        write_atomic(table, _table_json(report.table).encode())
+    _write_files(output, page, [(files[r.folder.path], r.table) for r in reports], given)
     return output, reports
+
+
+def _write_files(
+    output: Path, page: str, tables: list[tuple[tuple[Path, Path], pd.DataFrame]], given: bool
+) -> None:
+    """Write the page to ``output`` and each ranked table to its CSV and JSON files. A full
+    disk (or a folder that cannot be written) at an ``output`` the user ``given`` is named
+    as ``--output``'s, with its fix: it said to move the run, whose disk it need not be."""
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(output, page.encode("utf-8"))
+        for (csv, table_json), table in tables:
+            write_atomic(csv, table.to_csv(index=False).encode())
+            write_atomic(table_json, _table_json(table).encode())
+    except OSError as exc:
+        failure = environment_error(exc)
+        if not given or failure is None:
+            raise  # in the run's folder: the run's disk, as the message says
+        reason = FIXES[failure.errno or 0].partition(";")[0]
+        fix = "free some space there, or give a file on another disk"
+        if failure.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            fix = "give a file in a folder you can write to"
+        raise SearchError(
+            f"{option('output')} {output}: the report could not be written there ({reason}); {fix}"
+        ) from None
 
 
 def report_lines(folder: RunFolder) -> list[str]:

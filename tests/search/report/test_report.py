@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 from pathlib import Path
@@ -929,3 +930,22 @@ def test_by_another_objective_with_finalists_the_baseline_line_says_what_they_ch
         " 0.33; the finalists chose the baseline (trial 0) at full fidelity."
     )
     assert baseline_line(ranked, choice, None).startswith("Against the baseline")
+
+
+def test_a_full_disk_at_output_names_output_and_its_fix_not_the_run(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`report RUN --output /usb/r.html` on a full USB stick said 'free some space or move the
+    run to a larger disk': the run's disk had room."""
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+
+    def full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr("search.report._write.write_atomic", full)
+    output = tmp_path / "usb" / "r.html"
+    assert main(["report", str(folder.path), "--output", str(output), "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --output {output}: the report could not be written there (no space left on the"
+        " device); free some space there, or give a file on another disk\n"
+    )
