@@ -308,6 +308,9 @@ def not_a_run(path: Path, by_name: bool = True) -> str:
     if path.is_file():
         if path.name == RUN_FILE:
             return f"is a run's run.json; give its folder, {path.parent}"
+        inside = enclosing_run(path)
+        if inside is not None:
+            return f"is a file of run {inside.path}; give the run's folder, {inside.path}"
         name = " or its name" if by_name else ""
         return f"is a file, not a run folder; give a run's folder (the one holding run.json){name}"
     if (path / RUN_FILE).is_dir():
@@ -322,6 +325,9 @@ def not_a_run(path: Path, by_name: bool = True) -> str:
     if runs:
         also = f", or pass it as {option('results')}" if by_name else ""
         return f"is a results root; give one of its runs, e.g. {runs[-1]}{also}"
+    inside = enclosing_run(path)
+    if inside is not None:
+        return f"is a folder inside run {inside.path}; give the run's folder, {inside.path}"
     return (
         "holds no run.json, so it is not a run folder (a run's run.json was lost if this was"
         f" one: nothing can read it without one); give {folder}"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from search.cli import main
 from search.errors import RunFolderError
 from search.storage import RunFolder
 
@@ -181,3 +182,17 @@ def test_a_format_version_the_tool_does_not_read_is_named_in_either_file(tmp_pat
     with pytest.raises(RunFolderError, match=r'run\.json: format version "1", this version of the tool'
                        " reads 1;"):  # fmt: skip
         folder.read_meta()
+
+
+def test_a_folder_or_file_inside_a_run_names_the_run(tmp_path: Path, capsys) -> None:
+    """`status .` in RUN/tuner said 'holds no run.json, so it is not a run folder (a run's
+    run.json was lost if this was one ...)', and RUN/trials.json 'is a file, not a run folder'."""
+    run = RunFolder(tmp_path / "fashion" / "r1")
+    (run.path / "tuner" / "trial_0").mkdir(parents=True)
+    run.write_meta({"experiment": "fashion", "tuner": "random"})
+    run.write_trials([])
+    for inside, what in ((run.path / "tuner" / "trial_0", "a folder inside"), (run.trials_file, "a file of")):
+        assert main(["status", str(inside), "--results", str(tmp_path)]) == 2
+        assert capsys.readouterr().err == (
+            f"error: {inside}: is {what} run {run.path}; give the run's folder, {run.path}\n"
+        )
