@@ -21,7 +21,7 @@ import keras_tuner as kt
 from search._heap import heap_frozen
 from search.errors import SearchError
 from search.experiments._user import HyperModelLike, UserHyperModel, describe, has_own_fit
-from search.space import Bool, Choice, Condition, Int, Param, Space, space_from_hyperparameters
+from search.space import TUNER_PREFIX, Bool, Choice, Condition, Int, Param, Space, space_from_hyperparameters
 
 MAX_DECLARING_BUILDS = 20
 """Builds tried to find the hyperparameters of every conditional scope, and again those of
@@ -152,12 +152,27 @@ def _built_at(
 
 
 def _space_of(hp: kt.HyperParameters, hypermodel: UserHyperModel | None) -> Space:
+    if hypermodel is not None:
+        _refuse_tuner_names(hp, hypermodel)
     try:
         return space_from_hyperparameters(hp, source=f"<{hypermodel.name if hypermodel else 'build'}>")
     except ValueError as exc:
         if hypermodel is None:
             raise
         raise SearchError(f"{hypermodel.name}: {exc}") from None
+
+
+def _refuse_tuner_names(hp: kt.HyperParameters, hypermodel: UserHyperModel) -> None:
+    """SearchError for a hyperparameter the user named as KerasTuner names its own
+    (``tuner/epochs``): the tuner would overwrite it, and the records leave it out."""
+    own = [h.name for h in hp.space if h.name.startswith(TUNER_PREFIX)]
+    if own:
+        raise SearchError(
+            f"{hypermodel.name}: hyperparameter {own[0]!r}: names starting with"
+            f" {TUNER_PREFIX!r} are KerasTuner's own (Hyperband's epochs and rounds), which"
+            f" the tuner sets and the results leave out; rename it,"
+            f" e.g. {own[0].removeprefix(TUNER_PREFIX)!r}"
+        )
 
 
 def declared_with(

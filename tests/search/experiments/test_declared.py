@@ -129,3 +129,22 @@ def test_a_scope_under_a_plain_if_is_named_as_the_condition_keras_tuner_sees(tmp
                     '[z]\ntype = "int"\nlow = 1\nhigh = 3\ndefault = 1\ncondition = { kind = ["a"] }\n')
     with pytest.raises(SearchError, match=r'make it condition = \{ kind = "b" \} in \[z\]$'):
         declared_with(scoped_under_if, load_space(toml), {})
+
+
+def test_a_hyperparameter_named_as_keras_tuner_names_its_own_is_refused(tmp_path: Path) -> None:
+    """``hp.Int("tuner/epochs", ...)`` ran, Hyperband overwriting it and the results leaving
+    it out: ``best_hyperparameters`` was {} for a model built with it."""
+    def clashing(hp: kt.HyperParameters) -> keras.Model:
+        model = keras.Sequential([
+            keras.Input((um.FEATURES,)),
+            keras.layers.Dense(hp.Int("tuner/epochs", 4, 8, step=4), activation="relu"),
+            keras.layers.Dense(3, activation="softmax"),
+        ])  # fmt: skip
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    refused = r"^clashing: hyperparameter 'tuner/epochs': .* rename it, e\.g\. 'epochs'$"
+    with pytest.raises(SearchError, match=refused):
+        search.run(clashing, *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1,
+                   retrain=False, results=tmp_path / "r", quiet=True)  # fmt: skip
+    assert not (tmp_path / "r").exists()
