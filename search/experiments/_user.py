@@ -83,13 +83,30 @@ def weights_refusal(user: HyperModelLike) -> str:
     ``sample_weight`` parameter nor ``**kwargs``), with the fix; empty when they can."""
     if not has_own_fit(user):
         return ""
-    parameters = inspect.signature(user.fit).parameters.values()  # type: ignore[union-attr]
-    if any(p.name == "sample_weight" or p.kind is p.VAR_KEYWORD for p in parameters):
+    if takes_keyword(user.fit, "sample_weight"):  # type: ignore[union-attr]
         return ""
     return (
         f"sample_weight: {describe(user)}'s own fit takes no sample_weight, which brings the rows'"
         " weights (class_weight's too); give it a sample_weight parameter (passed on to"
         " model.fit), or search without sample_weight and class_weight in a new run"
+    )
+
+
+def takes_keyword(fit: Callable[..., Any], name: str) -> bool:
+    """Whether ``fit`` takes the keyword argument ``name``: a parameter of that name, or
+    ``**kwargs``.
+
+    Args:
+        fit: a user's own ``fit`` (bound).
+        name: the keyword.
+
+    Returns:
+        True where ``fit(..., name=value)`` binds.
+    """
+    parameters = inspect.signature(fit).parameters.values()
+    return any(
+        p.kind is p.VAR_KEYWORD or (p.name == name and p.kind is not p.POSITIONAL_ONLY)
+        for p in parameters
     )
 
 
@@ -216,6 +233,8 @@ class UserHyperModel(kt.HyperModel):
             objective = None  # nor an objective to log: the retrain reads the curves
         if has_own_fit(self.user):
             fit = self.user.fit  # type: ignore[union-attr]
+            if not takes_keyword(fit, "verbose"):  # KerasTuner passes none: a fit may not take it
+                kwargs.pop("verbose")
             if state_path is not None and "state_path" in inspect.signature(fit).parameters:
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search

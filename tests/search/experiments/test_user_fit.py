@@ -96,6 +96,21 @@ def test_a_fit_may_train_fewer_epochs_than_it_is_given() -> None:
     assert history.epoch == [0]
 
 
+class NamedArgumentsFit(um.BuildOnly):
+    """A fit without ``**kwargs``, naming what KerasTuner passes it: x, y, validation_data,
+    epochs, callbacks (and no ``verbose``)."""
+
+    def fit(self, hp, model, x, y, validation_data=None, epochs=1, callbacks=None):  # type: ignore[no-untyped-def]
+        return model.fit(x, y, validation_data=validation_data, epochs=epochs, callbacks=callbacks,
+                         verbose=0)  # fmt: skip
+
+
+def test_a_fit_without_kwargs_is_not_passed_the_verbose_keras_tuner_never_passes() -> None:
+    """Every trial failed: ``TypeError: fit() got an unexpected keyword argument 'verbose'``."""
+    history = _fit(NamedArgumentsFit(), "val_accuracy")
+    assert "val_accuracy" in history.history
+
+
 def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:
     assert isinstance(_fit(um.LossFloatFit(), "val_loss"), float)
     assert np.isfinite(_fit(um.FloatFit(), "val_accuracy"))
