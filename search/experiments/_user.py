@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any, Union
 
@@ -89,6 +89,40 @@ def weights_refusal(user: HyperModelLike) -> str:
         f"sample_weight: {describe(user)}'s own fit takes no sample_weight, which brings the rows'"
         " weights (class_weight's too); give it a sample_weight parameter (passed on to"
         " model.fit), or search without sample_weight and class_weight in a new run"
+    )
+
+
+def fit_call_refusal(user: HyperModelLike) -> str:
+    """Why ``user``'s own ``fit`` cannot take the call each trial makes, KerasTuner's
+    ``fit(hp, model, x, y, validation_data=..., epochs=..., callbacks=[...])``, with the
+    fix; empty when it can (or ``user`` has no ``fit`` of its own)."""
+    if not has_own_fit(user):
+        return ""
+    keywords = {"validation_data": None, "epochs": 1, "callbacks": []}
+    try:
+        inspect.signature(user.fit).bind(None, None, None, None, **keywords)  # type: ignore[union-attr]
+    except TypeError as exc:
+        return call_refusal(describe(user), keywords, str(exc))
+    return ""
+
+
+def call_refusal(name: str, keywords: Collection[str], why: str) -> str:
+    """The message for a HyperModel ``name``'s own ``fit`` that cannot take the call with
+    ``keywords`` that each trial makes (``why``: Python's reason).
+
+    Args:
+        name: the HyperModel's class name.
+        keywords: the keyword arguments of the call.
+        why: the TypeError's message.
+
+    Returns:
+        One line: the call, why it fails, the fix.
+    """
+    call = ", ".join(["hp", "model", "x", "y", *(f"{k}=..." for k in keywords)])
+    return (
+        f"{name}.fit cannot take the call each trial makes, as KerasTuner does, fit({call})"
+        f" ({why}); give it the parameters (self, hp, model, *args, **kwargs), passing them on"
+        " to model.fit, or a parameter of each of these names"
     )
 
 
@@ -254,6 +288,8 @@ class UserHyperModel(kt.HyperModel):
         retrain on every row (not ``held_out``: no ``validation_data``) makes it raise what
         reading a missing one raises, SearchError saying so (a trial's error, and any other,
         goes through as it is)."""
+        if held_out:  # without validation_data, the retrain's message below says more
+            _check_call(fit, self.name, call)
         try:
             return _call_fit(fit, self.name, *call)
         except (SearchError, kt.errors.FatalError):  # told already, or a stop
@@ -294,6 +330,16 @@ class _EpochCap(keras.callbacks.Callback):
                 f"{self.name}'s fit trains epoch {epoch + 1} where the search gave it"
                 f" {self.epochs}: {EPOCHS_SET}; leave kwargs['epochs'] as given, and {TRAIN_LONGER}"
             )
+
+
+def _check_call(fit: Callable[..., Any], name: str, call: tuple[Any, Any, tuple, dict[str, Any]]) -> None:
+    """FitCallError where ``fit`` cannot take ``call`` (hp, model, args, kwargs) at all, as
+    Hyperband's ``initial_epoch=`` to a fit naming its parameters: every trial would fail alike."""
+    hp, model, args, kwargs = call
+    try:
+        inspect.signature(fit).bind(hp, model, *args, **kwargs)
+    except TypeError as exc:
+        raise FitCallError(call_refusal(name, [k for k in kwargs if k != "verbose"], str(exc))) from None
 
 
 _REPEATED = re.compile(r"got multiple values for keyword argument '(\w+)'")
@@ -586,6 +632,8 @@ def check_on_data(
     (unless the user's own ``fit`` reports it). SearchError naming the fix otherwise."""
     if splits.weighted() and weights_refusal(user):
         raise SearchError(weights_refusal(user))
+    if fit_call_refusal(user):
+        raise SearchError(fit_call_refusal(user))
     hypermodel = UserHyperModel(user, space)  # no sample: model_metrics' call names a misfit
     keras.backend.clear_session()
     model = hypermodel.build(kt.HyperParameters())

@@ -111,6 +111,38 @@ def test_a_fit_without_kwargs_is_not_passed_the_verbose_keras_tuner_never_passes
     assert "val_accuracy" in history.history
 
 
+class NoDataFit(um.BuildOnly):
+    """A fit that takes no data: every trial failed with a TypeError, and the search ended
+    only after all of them with 'no trial completed'."""
+
+    def fit(self, hp, model):  # type: ignore[no-untyped-def]
+        return 1.0
+
+
+def test_a_fit_that_cannot_take_the_call_of_a_trial_is_refused_before_any_work(tmp_path: Path) -> None:
+    x, y = um.tiny_data(40)
+    refused = (r"^NoDataFit.fit cannot take the call each trial makes, as KerasTuner does, fit\(hp,"
+               r" model, x, y, validation_data=\.\.\., epochs=\.\.\., callbacks=\.\.\.\) \(too many"
+               r" positional arguments\); give it .*\*\*kwargs")  # fmt: skip
+    with pytest.raises(SearchError, match=refused):
+        search.run(NoDataFit(), x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
+                   results=tmp_path / "r", quiet=True)  # fmt: skip
+    assert not (tmp_path / "r").exists()
+
+
+def test_hyperbands_initial_epoch_to_a_fit_without_it_stops_at_the_first_trial() -> None:
+    """KerasTuner's Hyperband passes initial_epoch=: a fit naming its parameters without it
+    failed every trial with a TypeError, one by one, as if each configuration were at fault."""
+    x, y = um.tiny_data(40)
+    hypermodel = UserHyperModel(NamedArgumentsFit(), objective="val_accuracy")
+    hp = kt.HyperParameters()
+    refused = (r"^NamedArgumentsFit.fit cannot take .* initial_epoch=\.\.\., callbacks=\.\.\.\)"
+               r" \(got an unexpected keyword argument 'initial_epoch'\)")  # fmt: skip
+    with pytest.raises(FitCallError, match=refused):
+        hypermodel.fit(hp, hypermodel.build(hp), x, y, validation_data=(x, y), epochs=2,
+                       initial_epoch=1, callbacks=[])  # fmt: skip
+
+
 def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:
     assert isinstance(_fit(um.LossFloatFit(), "val_loss"), float)
     assert np.isfinite(_fit(um.FloatFit(), "val_accuracy"))
