@@ -527,12 +527,17 @@ def _hypermodel_differences(stored: Any, now: Mapping[str, Any] | None) -> list[
     old, new = (stored or {}).get("hypermodel"), (now or {}).get("hypermodel")
     if not old or (new and (old.get("target"), old.get("args")) == (new.get("target"), new.get("args"))):
         return []  # a run whose hypermodel cannot be imported again keeps none to compare
-    return [f"hypermodel {_call(old)} -> {_call(new) if new else 'one that cannot be imported again'}"]
+    if not new:
+        return [f"hypermodel {_call(old)} -> one that cannot be imported again"]
+    where = _call(old) == _call(new)  # the same name, from another module or script: say which
+    return [f"hypermodel {_call(old, where)} -> {_call(new, where)}"]
 
 
-def _call(reference: dict[str, Any]) -> str:
-    """A hypermodel reference as the call that makes it: ``Sized(units=8)``, ``build``."""
-    name = str(reference.get("target", "")).rpartition(":")[2]
+def _call(reference: dict[str, Any], where: bool = False) -> str:
+    """A hypermodel reference as the call that makes it: ``Sized(units=8)``, ``build``
+    (``where``: with its module or script, ``models:Sized(units=8)``)."""
+    target = str(reference.get("target", ""))
+    name = target if where else target.rpartition(":")[2]
     args = reference.get("args")
     if args is None:
         return name

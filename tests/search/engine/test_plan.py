@@ -13,7 +13,15 @@ import pytest
 import search
 from search.data import array_splits
 from search.engine import RunRequest
-from search.engine._plan import Plan, check_resumable, check_same_data, final_training, own_final_step, plan
+from search.engine._plan import (
+    Plan,
+    _hypermodel_differences,
+    check_resumable,
+    check_same_data,
+    final_training,
+    own_final_step,
+    plan,
+)
 from search.errors import SearchError
 from search.experiments import get
 from search.storage import RunFolder
@@ -399,3 +407,15 @@ def test_a_run_on_disk_keeps_its_converged_epochs_and_precision(tmp_path: Path) 
     (tmp_path / "fashion" / "r1").mkdir(parents=True)
     RunFolder(tmp_path / "fashion" / "r1").write_meta({"experiment": "fashion", "status": "interrupted"})
     assert plan(request).budget.max_epochs == 4
+
+
+def test_a_hypermodel_of_the_same_name_from_another_module_is_shown_with_where_it_is() -> None:
+    """A class moved from a module to a script read the same on both sides:
+    ``hypermodel StrictFit(name=None) -> StrictFit(name=None)``."""
+    stored = {"hypermodel": {"target": "models:Fit", "args": {"name": None}}}
+    now = {"hypermodel": {"target": "/work/train.py:Fit", "args": {"name": None}}}
+    assert _hypermodel_differences(stored, now) == [
+        "hypermodel models:Fit(name=None) -> /work/train.py:Fit(name=None)"
+    ]
+    now["hypermodel"]["args"] = {"name": "b"}  # the arguments tell them apart
+    assert _hypermodel_differences(stored, now) == ["hypermodel Fit(name=None) -> Fit(name='b')"]
