@@ -412,6 +412,8 @@ def array_splits(
             labels are of one class, a weight is negative or not one a row (or class), or
             ``validation_split`` is not in (0, 1) or leaves no rows.
     """
+    _refuse_other_columns(x, validation_data, "validation_data")
+    _refuse_other_columns(x, test_data, "test_data")
     x_all, y_all = _rows(x, y, ("x", "y", "x and y"))
     w_all = None if sample_weight is None else _weights(sample_weight, len(y_all), "sample_weight")
     classes = None if class_weight is None else _class_weight(class_weight, y_all)
@@ -434,6 +436,39 @@ def array_splits(
     )  # fmt: skip
     _refuse_weightless(splits)
     return splits
+
+
+def _columns(value: Any) -> list[Any] | None:
+    """A pandas DataFrame's column names; None for anything else (duck-typed)."""
+    if type(value).__module__.startswith("pandas") and hasattr(value, "columns"):
+        return list(value.columns)
+    return None
+
+
+def _refuse_other_columns(x: Any, pair: Any, what: str) -> None:
+    """DataError where ``x`` and the inputs of ``pair`` (``what``'s) are DataFrames of other
+    columns, or of the same in another order: Keras reads columns by position, so the model
+    would take one feature for another."""
+    mine = _columns(x)
+    theirs = _columns(pair[0]) if isinstance(pair, (tuple, list)) and pair else None
+    if mine is None or theirs is None or mine == theirs:
+        return
+    name, listed = PARTS_NAMED[what][0], f"{_shown_columns(theirs)}; x has {_shown_columns(mine)}"
+    if sorted(map(str, mine)) == sorted(map(str, theirs)):
+        raise DataError(
+            f"{what}: a DataFrame of x's columns in another order ({listed}), which the model"
+            f" reads by position, one feature as another; pass {name}[x.columns]"
+        )
+    raise DataError(
+        f"{what}: a DataFrame of other columns than x's ({listed}), which the model reads by"
+        f" position; pass the columns x has, in x's order (or {name}.to_numpy() to feed these"
+        " by position)"
+    )
+
+
+def _shown_columns(names: list[Any]) -> str:
+    """The first few column names, for a message."""
+    return ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
 
 
 def _train_and_validation(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse
 
@@ -280,3 +281,20 @@ def test_a_split_that_leaves_one_side_weighing_nothing_is_refused() -> None:
     with pytest.raises(DataError, match=r"^class_weight: every training row with a sample_weight above 0 is"
                        r" of a class that weighs 0, so no row counts"):  # fmt: skip
         array_splits(X, Y, validation_data=(X, Y), sample_weight=Y, class_weight={1: 0.0})
+
+
+def test_dataframes_of_other_columns_than_xs_are_refused() -> None:
+    """Keras reads a DataFrame's columns by position: validation rows of x's columns in
+    another order were validated with one feature read as another, silently."""
+    x = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    reordered = (r"^validation_data: a DataFrame of x's columns in another order \('d', 'c', 'b', 'a';"
+                 r" x has 'a', 'b', 'c', 'd'\), .*; pass x_val\[x.columns\]$")  # fmt: skip
+    with pytest.raises(DataError, match=reordered):
+        array_splits(x, Y, validation_data=(x[["d", "c", "b", "a"]], Y))
+    renamed = x.set_axis(["w", "x", "y", "z"], axis=1)
+    other = (r"^test_data: a DataFrame of other columns than x's \('w', 'x', 'y', 'z'; x has 'a', .*"
+             r"x_test.to_numpy\(\) to feed these by position\)$")  # fmt: skip
+    with pytest.raises(DataError, match=other):
+        array_splits(x, Y, test_data=(renamed, Y))
+    splits = array_splits(x, Y, validation_data=(x[::-1], Y[::-1]), test_data=(renamed.to_numpy(), Y))
+    np.testing.assert_array_equal(splits.x_val, X[::-1])
