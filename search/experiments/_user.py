@@ -607,6 +607,31 @@ def _check_class_indices(name: str, model: keras.Model, splits: Any) -> None:
             )
 
 
+_MATCHED = ("accuracy", "acc", "binary_accuracy", "sparse_categorical_accuracy")
+"""Accuracies that count the rows whose target equals a predicted label (Keras' "accuracy"
+is the binary or sparse one for one target a row)."""
+
+
+def _check_accuracy_of_values(name: str, objective: str, y: np.ndarray) -> None:
+    """SearchError where the objective is an accuracy that counts targets equal to a
+    predicted label, and ``y`` holds values with fractions (a regression's): no row ever
+    matches, every trial scores about 0, and the choice among them is arbitrary."""
+    metric = objective.removeprefix("val_")
+    if metric not in _MATCHED or not np.issubdtype(y.dtype, np.floating):
+        return
+    if metric in ("accuracy", "acc") and y.ndim > 1 and y.shape[-1] > 1:
+        return  # rows of class probabilities: Keras' categorical accuracy takes their likeliest
+    fractions = y[np.isfinite(y) & (y != np.floor(y))]
+    if len(fractions):
+        raise SearchError(
+            f"objective {objective!r}: y holds values with fractions (e.g. {float(fractions.flat[0]):g}),"
+            f" which {name}'s {metric} never matches (it counts rows whose predicted label equals y):"
+            " every trial would score about 0, the choice among them arbitrary; for a regression"
+            f" set {option('objective')} to 'val_loss' (or an error compiled in metrics=, e.g."
+            " 'val_mae'); for classes pass integer labels"
+        )
+
+
 def _one_hot(y: np.ndarray, model: keras.Model) -> bool:
     """Whether ``y``'s rows are one-hot for ``model``'s one output of as many classes (not
     a sequence model's class indices per step, which may be 0s and 1s too)."""
@@ -665,6 +690,7 @@ def check_on_data(
             f" model ({', '.join(logged)}); set {option('objective')} to one of these, e.g."
             f" {example!r}, or compile the model with {objective.name.removeprefix('val_')!r}"
         )
+    _check_accuracy_of_values(hypermodel.name, objective.name, splits.y_train)
 
 
 def _is_number(value: Any) -> bool:

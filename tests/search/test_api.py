@@ -491,6 +491,27 @@ def test_labels_with_fractions_for_a_sparse_loss_are_refused_before_the_search(t
                results=tmp_path / "whole", retrain=False, quiet=True)  # whole floats: class indices
 
 
+def regression_scored_by_accuracy(hp: kt.HyperParameters) -> keras.Model:
+    """A regression compiled with metrics=["accuracy"]: Keras' binary accuracy, one output."""
+    model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(hp.Int("units", 2, 4)),
+                              keras.layers.Dense(1)])  # fmt: skip
+    model.compile("adam", "mse", metrics=["accuracy"])
+    return model
+
+
+def test_an_accuracy_objective_of_values_with_fractions_is_refused(tmp_path: Path) -> None:
+    """A regression's targets never equal a predicted label: every trial scored 0.0 and the
+    search chose among them at random, silently."""
+    x, _ = um.tiny_data()
+    _refused(tmp_path, SearchError, r"^objective 'val_accuracy': y holds values with fractions \(e\.g\. .*\),"
+             r" which regression_scored_by_accuracy's accuracy never matches .* set objective to 'val_loss'",
+             hypermodel=regression_scored_by_accuracy, y=x[:, 0] * 3 + 1)  # fmt: skip
+    run = search.run(regression_scored_by_accuracy, x, x[:, 0] * 3 + 1, objective="val_loss",
+                     tuner="random", max_trials=1, max_epochs=1, results=tmp_path / "loss",
+                     retrain=False, quiet=True)  # fmt: skip
+    assert run.trials["status"].tolist() == ["completed"]
+
+
 def test_one_hot_labels_for_a_sparse_loss_name_the_fix_not_keras_ranks(tmp_path: Path) -> None:
     """Keras said "Argument `output` must have rank (ndim) `target.ndim - 1`", no fix."""
     _, y = um.tiny_data()
