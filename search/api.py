@@ -26,7 +26,7 @@ from rich.console import Console
 
 from search._shipped import shipped_space
 from search._text import a_kind, output_width, parse_duration, resume_call, retrain_call
-from search.data import array_splits, load_arrays, refuse_streams
+from search.data import VALIDATION_SPLIT, array_splits, load_arrays, refuse_streams
 from search.engine import (
     RunRequest,
     drive_isolated,
@@ -303,7 +303,7 @@ def _check_report_path(path: Path) -> None:
 def run(
     hypermodel: Any, x: Any = None, y: Any = None, *, sample_weight: Any = None,
     class_weight: Mapping[int, float] | None = None,
-    validation_data: Any = None, validation_split: float = 0.2, test_data: Any = None,
+    validation_data: Any = None, validation_split: float = VALIDATION_SPLIT, test_data: Any = None,
     tuner: str = "hyperband", objective: str | kt.Objective = "val_accuracy",
     max_trials: int | None = None, max_epochs: int | None = None,
     results: str | Path = "results", name: str | None = None, seed: int = 0,
@@ -416,6 +416,7 @@ def run(
     data = {"x": x, "y": y, "validation_data": validation_data, "test_data": test_data,
             "sample_weight": sample_weight, "class_weight": class_weight}  # fmt: skip
     if isinstance(hypermodel, (str, Experiment)) and all(value is None for value in data.values()):
+        _refuse_split_of_experiment(hypermodel, _plain(validation_split))
         return _run_experiment(hypermodel, options, quiet, observers, experiment)
     _check_given(hypermodel, data, options)
     splits = array_splits(
@@ -593,6 +594,19 @@ def _check_given(hypermodel: Any, data: dict[str, Any], options: RunRequest) -> 
         what, role = ("x", "inputs") if x is None else ("y", "targets")
         raise SearchError(f"{what}: missing; pass the {role} too: {usage}")
     _refuse_loading_options(options)
+
+
+def _refuse_split_of_experiment(experiment: str | Experiment, validation_split: Any) -> None:
+    """SearchError for ``validation_split`` given with an experiment: it holds out rows of
+    the arrays given to ``search.run``, and an experiment loads its own validation rows."""
+    if validation_split == VALIDATION_SPLIT:
+        return
+    name = experiment if isinstance(experiment, str) else experiment.name
+    raise SearchError(
+        f"validation_split ({validation_split!r}): holds out rows of the arrays given to"
+        f" search.run; experiment {name!r} loads its own validation rows (its search.Data's"
+        " validation_split or validation_data; val_size= where it takes one): leave out validation_split"
+    )
 
 
 def _refuse_loading_options(options: RunRequest) -> None:

@@ -1,6 +1,7 @@
 """Data loading and splitting for the experiments."""
 
 from search.data._arrays import (
+    VALIDATION_SPLIT,
     ArrayData,
     array_splits,
     class_names,
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_VAL_SIZE",
     "IMAGE_MODES",
     "PILLOW_MODULES",
+    "VALIDATION_SPLIT",
     "ArrayData",
     "DataWarning",
     "ImageFolders",

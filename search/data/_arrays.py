@@ -36,6 +36,8 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 FLOAT32_BYTES = 4
 MIN_CLASSES = 2
 """The fewest outputs of a model that gives one probability per class."""
+VALIDATION_SPLIT = 0.2
+"""The share of x held out for validation where no ``validation_data`` is given."""
 PROBABILITY_SUM = 1e-3
 """How far from 1 a row of class probabilities (soft labels) may sum, for rounding."""
 
@@ -381,7 +383,7 @@ def array_splits(
     x: Any,
     y: Any,
     validation_data: Any = None,
-    validation_split: float = 0.2,
+    validation_split: float = VALIDATION_SPLIT,
     test_data: Any = None,
     seed: int = 0,
     sample_weight: Any = None,
@@ -477,6 +479,12 @@ def _train_and_validation(
     """The training and validation rows: all of ``given`` and ``validation_data``'s, or a
     seeded ``validation_split`` of ``given``'s rows held out (their weights with them)."""
     x_all, y_all, w_all = given
+    if validation_data is not None and validation_split != VALIDATION_SPLIT:
+        raise DataError(
+            f"validation_split ({validation_split!r}) is the share of x held out where no"
+            " validation_data is given; with validation_data every row of x trains, so it would"
+            " change nothing: leave out validation_split, or validation_data"
+        )
     if validation_data is not None:
         return given, _pair(validation_data, "validation_data")
     rest, held = _held_out(y_all, validation_split, seed)
@@ -652,7 +660,7 @@ class ArrayData:
     y: Any
     validation_data: Any = None
     test_data: Any = None
-    validation_split: float = 0.2
+    validation_split: float = VALIDATION_SPLIT
     sample_weight: Any = None
     class_weight: Any = None
 

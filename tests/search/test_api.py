@@ -974,6 +974,19 @@ def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
              "fashion", x=None, y=None, test_data=(x, y))  # fmt: skip
 
 
+def test_a_validation_split_that_would_change_nothing_is_refused(tmp_path: Path) -> None:
+    """With validation_data, or with an experiment (which loads its own), validation_split
+    was ignored: the run held out no 30 % of x."""
+    x, y = um.tiny_data()
+    _refused(tmp_path, DataError, r"^validation_split \(0\.3\) is the share of x held out where no"
+             r" validation_data is given; .* leave out validation_split, or validation_data$",
+             validation_data=(x, y), validation_split=0.3)  # fmt: skip
+    _refused(tmp_path, SearchError, r"^validation_split \(0\.3\): holds out rows of the arrays given"
+             r" to search.run; experiment 'fashion' loads its own validation rows .*: leave out"
+             r" validation_split$",
+             "fashion", x=None, y=None, validation_split=0.3)  # fmt: skip
+
+
 def test_a_validation_split_that_is_not_a_number_is_one_line(tmp_path: Path) -> None:
     for bad in ("0.2", None, True):
         _refused(tmp_path, DataError, rf"^validation_split \({bad!r}\) must be a number between 0 and 1",
