@@ -109,6 +109,8 @@ def plan(
     _check_objective_logged(request, experiment)
     if request.fidelity != "epochs" and experiment.fidelity_refused:
         raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
+    if backend.name == "hyperband" and experiment.hyperband_refused:
+        raise SearchError(f"{option('tuner')} hyperband: {experiment.hyperband_refused}")
     profile = budget_profile(request.budget)
     name = request.name or _new_name(request.results / experiment.name, request.tuner)
     run_dir = request.results / experiment.name / name

@@ -23,6 +23,7 @@ from search.experiments._user import (
     describe,
     fidelity_refusal,
     first_row,
+    fit_call_refusal,
     has_own_fit,
     is_hypermodel,
 )
@@ -158,6 +159,9 @@ class Experiment:
     """Why ``reference`` is None, with the fix."""
     fidelity_refused: str = ""
     """Why ``--fidelity data`` cannot apply to the hypermodel, with the fix; empty: it can."""
+    hyperband_refused: str = ""
+    """Why Hyperband's trials cannot call the hypermodel's own ``fit`` (it passes
+    ``initial_epoch=`` too), with the fix; empty: they can."""
     own_fit: str = ""
     """The user's HyperModel's own ``fit`` (``Name.fit``), whose hyperparameters join the
     space only once a trial runs; empty: it has none."""
@@ -392,6 +396,7 @@ def user_experiment(
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,
         fidelity_refused=fidelity_refusal(user),
+        hyperband_refused=fit_call_refusal(user, hyperband=True),
         own_fit=f"{describe(user)}.fit" if has_own_fit(user) else "",
     )
 

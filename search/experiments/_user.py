@@ -92,13 +92,16 @@ def weights_refusal(user: HyperModelLike) -> str:
     )
 
 
-def fit_call_refusal(user: HyperModelLike) -> str:
+def fit_call_refusal(user: HyperModelLike, hyperband: bool = False) -> str:
     """Why ``user``'s own ``fit`` cannot take the call each trial makes, KerasTuner's
-    ``fit(hp, model, x, y, validation_data=..., epochs=..., callbacks=[...])``, with the
-    fix; empty when it can (or ``user`` has no ``fit`` of its own)."""
+    ``fit(hp, model, x, y, validation_data=..., epochs=..., callbacks=[...])`` (Hyperband's
+    with ``initial_epoch=`` too), with the fix; empty when it can (or ``user`` has no
+    ``fit`` of its own)."""
     if not has_own_fit(user):
         return ""
-    keywords = {"validation_data": None, "epochs": 1, "callbacks": []}
+    keywords: dict[str, Any] = {"validation_data": None, "epochs": 1, "callbacks": []}
+    if hyperband:
+        keywords = {"validation_data": None, "epochs": 1, "initial_epoch": 0, "callbacks": []}
     try:
         inspect.signature(user.fit).bind(None, None, None, None, **keywords)  # type: ignore[union-attr]
     except TypeError as exc:

@@ -143,6 +143,15 @@ def test_hyperbands_initial_epoch_to_a_fit_without_it_stops_at_the_first_trial()
                        initial_epoch=1, callbacks=[])  # fmt: skip
 
 
+def test_hyperbands_initial_epoch_to_a_fit_without_it_is_refused_before_any_work(tmp_path: Path) -> None:
+    x, y = um.tiny_data(40)
+    with pytest.raises(SearchError, match=r"^tuner hyperband: NamedArgumentsFit.fit cannot take the call"
+                       r" .* \(got an unexpected keyword argument 'initial_epoch'\)"):  # fmt: skip
+        search.run(NamedArgumentsFit(), x, y, tuner="hyperband", max_epochs=2, retrain=False,
+                   results=tmp_path / "r", quiet=True)  # fmt: skip
+    assert not (tmp_path / "r").exists()
+
+
 def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:
     assert isinstance(_fit(um.LossFloatFit(), "val_loss"), float)
     assert np.isfinite(_fit(um.FloatFit(), "val_accuracy"))
