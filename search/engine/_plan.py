@@ -350,9 +350,12 @@ def _check_workers(
             f"{option('gpus')} {','.join(request.gpus)}" if request.gpus
             else f"{option('workers')} {request.workers}"
         )  # fmt: skip
+        other = (
+            f"one GPU (e.g. {option('gpus')} 0)" if request.gpus else f"{option('workers')} 1"
+        )  # gpus: the command line's alone
         raise SearchError(
             f"{given} needs {option('tuner')} optuna (several workers share an Optuna study),"
-            f" not {backend.name}; one GPU (e.g. {option('gpus')} 0) works with any tuner"
+            f" not {backend.name}; {other} works with any tuner"
         )
     if resumed:
         return

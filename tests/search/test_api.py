@@ -974,6 +974,12 @@ def test_x_and_y_are_named_as_the_user_passed_them(tmp_path: Path) -> None:
              "fashion", x=None, y=None, test_data=(x, y))  # fmt: skip
 
 
+def test_workers_with_another_tuner_than_optuna_name_no_command_line_option(tmp_path: Path) -> None:
+    """The fix named "gpus 0", which search.run does not take (``--gpus`` is the command line's)."""
+    _refused(tmp_path, SearchError, r"^workers 2 needs tuner optuna \(several workers share an Optuna"
+             r" study\), not random; workers 1 works with any tuner$", workers=2)  # fmt: skip
+
+
 def test_a_validation_split_that_would_change_nothing_is_refused(tmp_path: Path) -> None:
     """With validation_data, or with an experiment (which loads its own), validation_split
     was ignored: the run held out no 30 % of x."""
