@@ -352,13 +352,16 @@ def _call_fit(fit: Callable[..., Any], name: str, hp: kt.HyperParameters, model:
               args: tuple, kwargs: dict[str, Any]) -> Any:  # fmt: skip
     """``fit(hp, model, *args, **kwargs)``; FitCallError, with the fix, where it passed
     ``model.fit`` one of ``kwargs`` a second time (``epochs=hp.Int(...)``, as KerasTuner
-    users do when ``tuner.search`` is given no epochs)."""
+    users do when ``tuner.search`` is given no epochs). A fit that sets ``verbose=`` itself
+    is called again without the search's own (KerasTuner passes none)."""
     try:
         return fit(hp, model, *args, **kwargs)
     except TypeError as exc:
         repeated = _REPEATED.search(str(exc))
         if repeated is None or repeated[1] not in kwargs:
             raise
+        if repeated[1] == "verbose":  # model.fit raised binding its arguments: nothing trained
+            return _call_fit(fit, name, hp, model, args, {k: v for k, v in kwargs.items() if k != "verbose"})
         if repeated[1] == "epochs":
             raise FitCallError(
                 f"{name}'s fit passes epochs= to model.fit besides the **kwargs it is given, which"
