@@ -618,15 +618,17 @@ _MATCHED = ("accuracy", "acc", "binary_accuracy", "sparse_categorical_accuracy")
 is the binary or sparse one for one target a row)."""
 
 
-def _check_accuracy_of_values(name: str, objective: str, y: np.ndarray) -> None:
+def _check_accuracy_of_values(name: str, objective: str, y: np.ndarray, model: keras.Model) -> None:
     """SearchError where the objective is an accuracy that counts targets equal to a
     predicted label, and ``y`` holds values with fractions (a regression's): no row ever
     matches, every trial scores about 0, and the choice among them is arbitrary."""
     metric = objective.removeprefix("val_")
+    if metric in ("accuracy", "acc") and y.ndim == 2 and y.shape[1] > 1:
+        if _rows_for(y, model):  # not a sequence model's class indices per step
+            _check_accuracy_of_labels(name, objective, y)
+        return  # rows of class probabilities: Keras' categorical accuracy takes their likeliest
     if metric not in _MATCHED or not np.issubdtype(y.dtype, np.floating):
         return
-    if metric in ("accuracy", "acc") and y.ndim > 1 and y.shape[-1] > 1:
-        return  # rows of class probabilities: Keras' categorical accuracy takes their likeliest
     fractions = y[np.isfinite(y) & (y != np.floor(y))]
     if len(fractions):
         raise SearchError(
@@ -638,14 +640,34 @@ def _check_accuracy_of_values(name: str, objective: str, y: np.ndarray) -> None:
         )
 
 
+def _check_accuracy_of_labels(name: str, objective: str, y: np.ndarray) -> None:
+    """SearchError where Keras' "accuracy" of rows of several labels is the objective: for
+    rows of 0s and 1s that are not one-hot (multi-label), it is the categorical accuracy,
+    which compares each row's likeliest label alone."""
+    if not np.isin(y, (0, 1)).all() or (y.sum(axis=1) == 1).all():
+        return
+    raise SearchError(
+        f"objective {objective!r}: y holds rows of several labels, or none (multi-label), for which"
+        f" {name}'s {objective.removeprefix('val_')} is Keras' categorical accuracy, comparing only"
+        " the likeliest label of each row; compile metrics=['binary_accuracy'] (or an AUC) and set"
+        f" {option('objective')} to 'val_binary_accuracy'"
+    )
+
+
 def _one_hot(y: np.ndarray, model: keras.Model) -> bool:
     """Whether ``y``'s rows are one-hot for ``model``'s one output of as many classes (not
     a sequence model's class indices per step, which may be 0s and 1s too)."""
     if y.ndim != 2 or y.shape[1] < 2 or not (np.isin(y, (0, 1)).all() and (y.sum(axis=1) == 1).all()):
         return False
+    return _rows_for(y, model)
+
+
+def _rows_for(y: np.ndarray, model: keras.Model) -> bool:
+    """Whether ``model`` has one output of rows as long as ``y``'s (one value per class or
+    label, not a sequence model's per step)."""
     outputs = getattr(model, "outputs", None) or []
     shape = tuple(outputs[0].shape) if len(outputs) == 1 else ()
-    return len(shape) == 2 and shape[1] == y.shape[1]
+    return y.ndim == 2 and len(shape) == 2 and shape[1] == y.shape[1]
 
 
 def _check_rows(y: np.ndarray) -> np.ndarray:
@@ -696,7 +718,7 @@ def check_on_data(
             f" model ({', '.join(logged)}); set {option('objective')} to one of these, e.g."
             f" {example!r}, or compile the model with {objective.name.removeprefix('val_')!r}"
         )
-    _check_accuracy_of_values(hypermodel.name, objective.name, splits.y_train)
+    _check_accuracy_of_values(hypermodel.name, objective.name, splits.y_train, model)
 
 
 def _is_number(value: Any) -> bool:

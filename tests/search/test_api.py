@@ -512,6 +512,22 @@ def test_an_accuracy_objective_of_values_with_fractions_is_refused(tmp_path: Pat
     assert run.trials["status"].tolist() == ["completed"]
 
 
+def multi_label_scored_by_accuracy(hp: kt.HyperParameters) -> keras.Model:
+    """Three sigmoid labels compiled with metrics=["accuracy"]: Keras' categorical accuracy."""
+    model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(hp.Int("units", 2, 4)),
+                              keras.layers.Dense(3, activation="sigmoid")])  # fmt: skip
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_keras_accuracy_of_multi_label_rows_is_refused_as_the_objective(tmp_path: Path) -> None:
+    """It compares each row's likeliest label alone: the search ranked by it, silently."""
+    x, _ = um.tiny_data()
+    _refused(tmp_path, SearchError, r"^objective 'val_accuracy': y holds rows of several labels, or none"
+             r" \(multi-label\), .* Keras' categorical accuracy, .* set objective to 'val_binary_accuracy'$",
+             hypermodel=multi_label_scored_by_accuracy, y=(x[:, :3] > 0).astype("int64"))  # fmt: skip
+
+
 def test_one_hot_labels_for_a_sparse_loss_name_the_fix_not_keras_ranks(tmp_path: Path) -> None:
     """Keras said "Argument `output` must have rank (ndim) `target.ndim - 1`", no fix."""
     _, y = um.tiny_data()
