@@ -177,11 +177,12 @@ def stopped_because(meta: Mapping[str, Any], state: str, folder: Path | None = N
 def _resumed_here(reason: str, meta: Mapping[str, Any], folder: Path) -> str:
     """``reason`` with its resume command for the folder the run stopped in (run.json's
     request: results root, experiment, name) naming ``folder`` instead."""
-    request = meta.get("request") if isinstance(meta.get("request"), Mapping) else {}
-    parts = (request.get("results"), meta.get("experiment"), meta.get("name"))
+    stored = meta.get("request")
+    request: Mapping[str, Any] = stored if isinstance(stored, Mapping) else {}
+    parts = [request.get("results"), meta.get("experiment"), meta.get("name")]
     if not all(isinstance(part, str) and part for part in parts):
         return reason
-    was = Path(*parts)
+    was = Path(*(str(part) for part in parts))
     if was == folder:
         return reason
     for asked in (request, {}):  # the context's command, or the plain one
