@@ -602,15 +602,22 @@ def _check_class_indices(name: str, model: keras.Model, splits: Any) -> None:
                 " class indices; pass the indices (y.argmax(axis=1)), or compile the model with"
                 " 'categorical_crossentropy'"
             )
-        if not np.issubdtype(y.dtype, np.floating):
-            continue
-        fractions = y[np.isfinite(y) & (y != np.floor(y))]
-        if len(fractions):
+        fraction = _first_fraction(y)
+        if fraction is not None:
             raise SearchError(
-                f"{what}: labels with fractions (e.g. {float(fractions.flat[0]):g}) for {name}'s"
+                f"{what}: labels with fractions (e.g. {fraction:g}) for {name}'s"
                 f" {loss_name}, which takes class indices; pass integer class labels (0, 1, ...),"
                 " or compile the model with a loss for values (e.g. 'mse')"
             )
+
+
+def _first_fraction(y: np.ndarray) -> float | None:
+    """The first finite value of ``y`` that is not a whole number; None: there is none
+    (integer dtypes hold none)."""
+    if not np.issubdtype(y.dtype, np.floating):
+        return None
+    fractions = y[np.isfinite(y) & (y != np.floor(y))]
+    return float(fractions.flat[0]) if len(fractions) else None
 
 
 _MATCHED = ("accuracy", "acc", "binary_accuracy", "sparse_categorical_accuracy")
@@ -627,12 +634,10 @@ def _check_accuracy_of_values(name: str, objective: str, y: np.ndarray, model: k
         if _rows_for(y, model):  # not a sequence model's class indices per step
             _check_accuracy_of_labels(name, objective, y)
         return  # rows of class probabilities: Keras' categorical accuracy takes their likeliest
-    if metric not in _MATCHED or not np.issubdtype(y.dtype, np.floating):
-        return
-    fractions = y[np.isfinite(y) & (y != np.floor(y))]
-    if len(fractions):
+    fraction = _first_fraction(y) if metric in _MATCHED else None
+    if fraction is not None:
         raise SearchError(
-            f"objective {objective!r}: y holds values with fractions (e.g. {float(fractions.flat[0]):g}),"
+            f"objective {objective!r}: y holds values with fractions (e.g. {fraction:g}),"
             f" which {name}'s {metric} never matches (it counts rows whose predicted label equals y):"
             " every trial would score about 0, the choice among them arbitrary; for a regression"
             f" set {option('objective')} to 'val_loss' (or an error compiled in metrics=, e.g."
