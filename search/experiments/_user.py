@@ -201,8 +201,9 @@ _SHOWN: set[tuple[str, str]] = set()
 
 
 def _show_once(caught: list[warnings.WarningMessage]) -> None:
-    """Show the warnings a user's build raised, each the first time this process sees it:
-    Keras warns of a layer given ``input_shape`` in every build (the space's, each trial's)."""
+    """Show the warnings a user's build or training raised, each the first time this process
+    sees it: Keras warns of a layer given ``input_shape`` in every build (the space's, each
+    trial's), a layer's own warning comes again as each trial's model traces it."""
     for warning in caught:
         key = (warning.category.__name__, str(warning.message))
         if key not in _SHOWN:
@@ -261,6 +262,22 @@ class UserHyperModel(kt.HyperModel):
         state_path: Path | None = None,
         fidelity: DataFidelity | None = None,
         **kwargs: Any,
+    ) -> Any:
+        caught: list[warnings.WarningMessage] = []
+        try:  # a warning of the training (a layer's, as each trial traces it) shown once too
+            with warnings.catch_warnings(record=True) as caught:
+                return self._fit(hp, model, args, kwargs, state_path, fidelity)
+        finally:
+            _show_once(caught)
+
+    def _fit(
+        self,
+        hp: kt.HyperParameters,
+        model: keras.Model,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        state_path: Path | None,
+        fidelity: DataFidelity | None,
     ) -> Any:
         kwargs.setdefault("verbose", 0)
         objective = self.objective
@@ -530,16 +547,20 @@ def model_metrics(
 ) -> list[str]:
     """The metric names ``model`` logs, tried on a few rows of ``(x, y)``; SearchError
     naming ``what`` (e.g. "test_data") when the data do not fit the model. What the try
-    writes to stderr (TensorFlow's log of a failed op, a layer's warnings) is not shown."""
+    writes to stderr (TensorFlow's log of a failed op) is not shown; a layer's warnings
+    are, once, as a build's are."""
+    caught: list[warnings.WarningMessage] = []
     try:
         rows = _check_rows(y)
-        with stderr_kept_back(shown_if_raised=False):  # TensorFlow logs the failed op: told below
+        with stderr_kept_back(shown_if_raised=False), warnings.catch_warnings(record=True) as caught:
             results = model.evaluate(take(x, rows), y[rows], return_dict=True, verbose=0)
     except Exception as exc:
         raise SearchError(
             f"{what} does not fit {hypermodel.name}'s model (its input shape, or labels its"
             f" loss takes): {exception_line(exc)[:300]}"
         ) from None
+    finally:
+        _show_once(caught)
     return [name for name, value in results.items() if _is_number(value)]
 
 

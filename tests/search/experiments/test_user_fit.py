@@ -6,6 +6,7 @@ import json
 import warnings
 from pathlib import Path
 
+import keras
 import keras_tuner as kt
 import numpy as np
 import pytest
@@ -255,6 +256,34 @@ def test_a_warning_of_the_users_build_is_shown_once_not_in_every_build(
                quiet=True)  # fmt: skip
     shown = [w for w in recwarn if "in this test's build" in str(w.message)]
     assert len(shown) == 1 and shown[0].category is UserWarning, [str(w.message) for w in recwarn]
+
+
+class _WarnsInTraining(keras.layers.Layer):
+    """A layer warning as its call is traced: once per trial's model, in its training."""
+
+    def call(self, inputs: object) -> object:
+        warnings.warn("this test's layer, traced in a training", UserWarning, stacklevel=1)
+        return inputs
+
+
+def _warns_in_training(hp: kt.HyperParameters) -> keras.Model:
+    model = keras.Sequential([keras.Input((um.FEATURES,)), _WarnsInTraining(),
+                              keras.layers.Dense(hp.Int("units", 2, 8)),
+                              keras.layers.Dense(3, activation="softmax")])  # fmt: skip
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_warning_of_the_users_training_is_shown_once_not_in_every_trial(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    """A layer's warning came again in every trial: each build's ``catch_warnings`` reset
+    Python's record of the warnings it had shown."""
+    x, y = um.tiny_data()
+    search.run(_warns_in_training, x, y, tuner="random", max_trials=3, max_epochs=1, results=tmp_path,
+               retrain=False, quiet=True)  # fmt: skip
+    shown = [w for w in recwarn if "traced in a training" in str(w.message)]
+    assert len(shown) == 1, [str(w.message) for w in recwarn]
 
 
 class FailsFromTheFourth(um.BuildOnly):
