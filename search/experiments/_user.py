@@ -9,10 +9,11 @@ interrupted trial continues from its last epoch.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any, Union
 
@@ -287,8 +288,8 @@ class UserHyperModel(kt.HyperModel):
             objective = None  # nor an objective to log: the retrain reads the curves
         if has_own_fit(self.user):
             fit = self.user.fit  # type: ignore[union-attr]
-            if not takes_keyword(fit, "verbose"):  # KerasTuner passes none: a fit may not take it
-                kwargs.pop("verbose")
+            if "verbose" not in inspect.signature(fit).parameters:  # a fit's **kwargs: model.fit's
+                kwargs.pop("verbose")  # verbose= it may pass itself besides (Keras' bar: silenced)
             if state_path is not None and "state_path" in inspect.signature(fit).parameters:
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search
@@ -311,7 +312,8 @@ class UserHyperModel(kt.HyperModel):
         if held_out:  # without validation_data, the retrain's message below says more
             _check_call(fit, self.name, call)
         try:
-            return _call_fit(fit, self.name, *call)
+            with _progress_bars_silenced():
+                return _call_fit(fit, self.name, *call)
         except (SearchError, kt.errors.FatalError):  # told already, or a stop
             raise
         except (TypeError, AttributeError, KeyError, ValueError) as exc:
@@ -365,20 +367,30 @@ def _check_call(fit: Callable[..., Any], name: str, call: tuple[Any, Any, tuple,
 _REPEATED = re.compile(r"got multiple values for keyword argument '(\w+)'")
 
 
+@contextlib.contextmanager
+def _progress_bars_silenced() -> Iterator[None]:
+    """Keras' progress bars kept off the terminal meanwhile (sent to its logger, which shows
+    none): a fit of its own calls ``model.fit`` without the search's ``verbose=0``."""
+    interactive = keras.config.is_interactive_logging_enabled()
+    keras.config.disable_interactive_logging()
+    try:
+        yield
+    finally:
+        if interactive:
+            keras.config.enable_interactive_logging()
+
+
 def _call_fit(fit: Callable[..., Any], name: str, hp: kt.HyperParameters, model: keras.Model,
               args: tuple, kwargs: dict[str, Any]) -> Any:  # fmt: skip
     """``fit(hp, model, *args, **kwargs)``; FitCallError, with the fix, where it passed
     ``model.fit`` one of ``kwargs`` a second time (``epochs=hp.Int(...)``, as KerasTuner
-    users do when ``tuner.search`` is given no epochs). A fit that sets ``verbose=`` itself
-    is called again without the search's own (KerasTuner passes none)."""
+    users do when ``tuner.search`` is given no epochs)."""
     try:
         return fit(hp, model, *args, **kwargs)
     except TypeError as exc:
         repeated = _REPEATED.search(str(exc))
         if repeated is None or repeated[1] not in kwargs:
             raise
-        if repeated[1] == "verbose":  # model.fit raised binding its arguments: nothing trained
-            return _call_fit(fit, name, hp, model, args, {k: v for k, v in kwargs.items() if k != "verbose"})
         if repeated[1] == "epochs":
             raise FitCallError(
                 f"{name}'s fit passes epochs= to model.fit besides the **kwargs it is given, which"
