@@ -653,28 +653,41 @@ def _first_fraction(y: np.ndarray) -> float | None:
     return float(fractions.flat[0]) if len(fractions) else None
 
 
-_MATCHED = ("accuracy", "acc", "binary_accuracy", "sparse_categorical_accuracy")
+_MATCHED = (keras.metrics.BinaryAccuracy, keras.metrics.SparseCategoricalAccuracy)
 """Accuracies that count the rows whose target equals a predicted label (Keras' "accuracy"
-is the binary or sparse one for one target a row)."""
+is one of them for one target a row)."""
 
 
-def _check_accuracy_of_values(name: str, objective: str, y: np.ndarray, model: keras.Model) -> None:
+def _compiled_metric(model: keras.Model, name: str) -> keras.metrics.Metric | None:
+    """The metric ``model`` was compiled with that logs ``name`` (as Keras resolved it: its
+    "accuracy" is a binary, sparse or categorical accuracy by the data's shapes), once the
+    model has been evaluated; None: none, or a metric of its own loss."""
+    for metric in model.metrics:
+        for inner in getattr(metric, "metrics", None) or [metric]:
+            if inner.name == name:
+                return inner
+    return None
+
+
+def _check_accuracy_of_values(
+    name: str, objective: str, y: np.ndarray, model: keras.Model, metric: keras.metrics.Metric | None
+) -> None:
     """SearchError where the objective is an accuracy that counts targets equal to a
     predicted label, and ``y`` holds values with fractions (a regression's): no row ever
-    matches, every trial scores about 0, and the choice among them is arbitrary."""
-    metric = objective.removeprefix("val_")
-    if metric in ("accuracy", "acc") and y.ndim == 2 and y.shape[1] > 1:
-        if _rows_for(y, model):  # not a sequence model's class indices per step
-            _check_accuracy_of_labels(name, objective, y)
-        return  # rows of class probabilities: Keras' categorical accuracy takes their likeliest
-    fraction = _first_fraction(y) if metric in _MATCHED else None
+    matches, every trial scores about 0, and the choice among them is arbitrary; or where it
+    is Keras' categorical accuracy of multi-label rows. ``metric``: the objective's compiled
+    metric (another, a user's own named so, is the user's word)."""
+    if isinstance(metric, keras.metrics.CategoricalAccuracy) and _rows_for(y, model):
+        _check_accuracy_of_labels(name, objective, y)  # not a sequence model's class indices per step
+        return  # rows of class probabilities: their likeliest class is compared
+    fraction = _first_fraction(y) if isinstance(metric, _MATCHED) else None
     if fraction is not None:
         raise SearchError(
             f"objective {objective!r}: y holds values with fractions (e.g. {fraction:g}),"
-            f" which {name}'s {metric} never matches (it counts rows whose predicted label equals y):"
-            " every trial would score about 0, the choice among them arbitrary; for a regression"
-            f" set {option('objective')} to 'val_loss' (or an error compiled in metrics=, e.g."
-            " 'val_mae'); for classes pass integer labels"
+            f" which {name}'s {objective.removeprefix('val_')} never matches (it counts rows whose"
+            " predicted label equals y): every trial would score about 0, the choice among them"
+            f" arbitrary; for a regression set {option('objective')} to 'val_loss' (or an error"
+            " compiled in metrics=, e.g. 'val_mae'); for classes pass integer labels"
         )
 
 
@@ -745,6 +758,7 @@ def check_on_data(
     model_metrics(hypermodel, model, splits.x_val, splits.y_val, "validation_data")
     if len(splits.y_test):
         model_metrics(hypermodel, model, splits.x_test, splits.y_test, "test_data")
+    compiled = _compiled_metric(model, objective.name.removeprefix("val_"))
     keras.backend.clear_session()
     logged = [f"val_{name}" for name in metrics] + metrics
     if objective.name not in logged:
@@ -756,7 +770,7 @@ def check_on_data(
             f" model ({', '.join(logged)}); set {option('objective')} to one of these, e.g."
             f" {example!r}, or compile the model with {objective.name.removeprefix('val_')!r}"
         )
-    _check_accuracy_of_values(hypermodel.name, objective.name, splits.y_train, model)
+    _check_accuracy_of_values(hypermodel.name, objective.name, splits.y_train, model, compiled)
 
 
 def _is_number(value: Any) -> bool:

@@ -528,6 +528,38 @@ def test_keras_accuracy_of_multi_label_rows_is_refused_as_the_objective(tmp_path
              hypermodel=multi_label_scored_by_accuracy, y=(x[:, :3] > 0).astype("int64"))  # fmt: skip
 
 
+def accuracy(y_true: Any, y_pred: Any) -> Any:
+    """A regression's own accuracy: the share of predictions within 0.5 of the target."""
+    return keras.ops.mean(keras.ops.cast(keras.ops.abs(y_true - y_pred) < 0.5, "float32"))
+
+
+def regression_of_its_own_accuracy(hp: kt.HyperParameters) -> keras.Model:
+    model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(hp.Int("units", 2, 4)),
+                              keras.layers.Dense(1)])  # fmt: skip
+    model.compile("adam", "mse", metrics=[accuracy])
+    return model
+
+
+def multi_label_of_binary_accuracy(hp: kt.HyperParameters) -> keras.Model:
+    model = keras.Sequential([keras.Input((um.FEATURES,)), keras.layers.Dense(hp.Int("units", 2, 4)),
+                              keras.layers.Dense(3, activation="sigmoid")])  # fmt: skip
+    model.compile("adam", "binary_crossentropy", metrics=[keras.metrics.BinaryAccuracy(name="accuracy")])
+    return model
+
+
+def test_an_accuracy_of_the_users_own_is_taken_as_the_objective(tmp_path: Path) -> None:
+    """Metrics the user compiled under the name "accuracy" were refused by that name alone:
+    a regression's own as values with fractions, a multi-label binary accuracy as Keras'
+    categorical one."""
+    x, _ = um.tiny_data()
+    cases = ((regression_of_its_own_accuracy, x[:, 0] * 3 + 1),
+             (multi_label_of_binary_accuracy, (x[:, :3] > 0).astype("float32")))  # fmt: skip
+    for build, y in cases:
+        run = search.run(build, x, y, tuner="random", max_trials=1, max_epochs=1,
+                         results=tmp_path / build.__name__, retrain=False, quiet=True)  # fmt: skip
+        assert run.trials["status"].tolist() == ["completed"]
+
+
 def test_one_hot_labels_for_a_sparse_loss_name_the_fix_not_keras_ranks(tmp_path: Path) -> None:
     """Keras said "Argument `output` must have rank (ndim) `target.ndim - 1`", no fix."""
     _, y = um.tiny_data()
