@@ -105,22 +105,11 @@ def plan(
     request.check()
     experiment = experiment or experiment_of(request)
     backend = tuners.get(request.tuner)
-    _check_importable(request, experiment)
-    _check_objective_logged(request, experiment)
-    if request.fidelity != "epochs" and experiment.fidelity_refused:
-        raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
-    if backend.name == "hyperband" and experiment.hyperband_refused:
-        raise SearchError(f"{option('tuner')} hyperband: {experiment.hyperband_refused}")
+    _check_experiment(request, experiment, backend)
     profile = budget_profile(request.budget)
     name = request.name or _new_name(request.results / experiment.name, request.tuner)
     run_dir = request.results / experiment.name / name
-    kept = kept_space(RunFolder(run_dir), request) if space is None else None
-    if kept is not None:
-        space = kept
-    if space is None:
-        space, unfixed = _space_of(request, experiment, profile)
-    else:
-        unfixed = space.all_defaults()  # a worker's, an export's, run.json's: fixed already
+    space, unfixed = _space_and_defaults(request, experiment, profile, RunFolder(run_dir), space)
     budget = _budget_of(request, experiment, profile)
     _check_fidelity(request, budget)
     options = tuners.TunerOptions(
@@ -229,6 +218,46 @@ def _space_of(
         raise SearchError(f"{option('fix')}: {exc}{hint}") from None
 
 
+def _check_experiment(
+    request: RunRequest, experiment: experiments.Experiment, backend: tuners.Backend
+) -> None:
+    """SearchError where the experiment cannot run as asked: its hypermodel not importable
+    where another process needs it, the objective not logged, a fit of its own that the
+    trials (Hyperband's, or ``--fidelity``'s) cannot call."""
+    _check_importable(request, experiment)
+    _check_objective_logged(request, experiment)
+    if experiment.fit_refused:  # every tuner's trials: not Hyperband's alone
+        raise SearchError(experiment.fit_refused)
+    if request.fidelity != "epochs" and experiment.fidelity_refused:
+        raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
+    if backend.name == "hyperband" and experiment.hyperband_refused:
+        raise SearchError(f"{option('tuner')} hyperband: {experiment.hyperband_refused}")
+
+
+def _space_and_defaults(
+    request: RunRequest, experiment: experiments.Experiment, profile: str, folder: RunFolder,
+    given: Space | None,
+) -> tuple[Space, dict[str, Any]]:  # fmt: skip
+    """The space to search and its parameters' defaults before ``--fix``: ``given`` (a
+    worker's, an export's: fixed already), else run.json's where the run's space file is
+    gone, else the experiment's, ``--fix`` applied."""
+    space = given or kept_space(folder, request)
+    if space is not None:  # run.json's: the defaults of the parameters --fix fixed are not kept
+        return space, space.all_defaults()
+    return _space_of(request, experiment, profile)
+
+
+def _started_on(stored: Any, request: RunRequest) -> bool:
+    """Whether run.json's request ``stored`` started the run on ``request``'s space file,
+    with its ``--fix`` (a damaged value: not)."""
+    if not isinstance(stored, Mapping):
+        return False
+    space, fix = stored.get("space"), stored.get("fix") or {}
+    if request.space is None or not isinstance(space, str) or not isinstance(fix, dict):
+        return False
+    return Path(space) == request.space.resolve() and fix == dict(request.fix)
+
+
 def kept_space(folder: RunFolder, request: RunRequest) -> Space | None:
     """The space run.json keeps, where the run in ``folder`` goes on with the space file it
     started with and that file is gone; None otherwise (the file is read).
@@ -244,10 +273,9 @@ def kept_space(folder: RunFolder, request: RunRequest) -> Space | None:
     if path is None or path.exists() or not folder.run_file.exists():
         return None
     meta = folder.read_meta()
-    stored = meta.get("request") or {}
-    params = (meta.get("space") or {}).get("params")
-    same = stored.get("space") is not None and Path(stored["space"]) == path.resolve()
-    if not same or not params or dict(stored.get("fix") or {}) != dict(request.fix):
+    stored, space = meta.get("request") or {}, meta.get("space")
+    params = space.get("params") if isinstance(space, dict) else None
+    if not _started_on(stored, request) or not isinstance(params, dict) or not params:
         return None  # another file, or another --fix: the file named is read (and refused)
     return space_from_dict(params, source=str(folder.run_file))
 
@@ -467,12 +495,8 @@ def check_resumable(folder: RunFolder, meta: dict[str, Any], p: Plan, request: R
 
 def _edited(meta: dict[str, Any], request: RunRequest) -> str:
     """Where the run's own space file was edited since it started: that file, to restore."""
-    stored = meta.get("request") or {}
-    same_file = request.space is not None and stored.get("space") is not None and (
-        Path(stored["space"]) == request.space.resolve()
-    )  # fmt: skip
-    if not same_file or dict(stored.get("fix") or {}) != dict(request.fix):
-        return ""  # another --fix changes the fingerprint too, not the file
+    if not _started_on(meta.get("request") or {}, request):
+        return ""  # another file; another --fix changes the fingerprint too, not the file
     return f": its space file {request.space} is not the one the run started with; restore it to continue"
 
 

@@ -159,9 +159,11 @@ class Experiment:
     """Why ``reference`` is None, with the fix."""
     fidelity_refused: str = ""
     """Why ``--fidelity data`` cannot apply to the hypermodel, with the fix; empty: it can."""
+    fit_refused: str = ""
+    """Why no tuner's trials can call the hypermodel's own ``fit``, with the fix; empty: they can."""
     hyperband_refused: str = ""
     """Why Hyperband's trials cannot call the hypermodel's own ``fit`` (it passes
-    ``initial_epoch=`` too), with the fix; empty: they can."""
+    ``initial_epoch=`` too) where the others' can, with the fix; empty: they can."""
     own_fit: str = ""
     """The user's HyperModel's own ``fit`` (``Name.fit``), whose hyperparameters join the
     space only once a trial runs; empty: it has none."""
@@ -396,7 +398,8 @@ def user_experiment(
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,
         fidelity_refused=fidelity_refusal(user),
-        hyperband_refused=fit_call_refusal(user, hyperband=True),
+        fit_refused=fit_call_refusal(user),
+        hyperband_refused="" if fit_call_refusal(user) else fit_call_refusal(user, hyperband=True),
         own_fit=f"{describe(user)}.fit" if has_own_fit(user) else "",
     )
 

@@ -130,6 +130,10 @@ def test_a_run_whose_space_file_is_gone_searches_the_space_its_run_json_keeps(tm
     for other in (replace(fixed, fix={"dropout": 0.2}), replace(fixed, space=tmp_path / "gone.toml")):
         with pytest.raises(search.errors.SpaceError, match="no such space file"):
             plan(other)
+    for damaged in ({"space": 5}, {"space": str(space), "fix": [["dropout", 0.3]]}):  # read, not a traceback
+        folder.update_meta(request={**fixed.to_json("r1"), **damaged})
+        with pytest.raises(search.errors.SpaceError, match="no such space file"):
+            plan(fixed)
 
 
 def test_a_run_continued_with_other_weights_says_which_weights(tmp_path: Path) -> None:

@@ -126,9 +126,10 @@ def test_a_fit_that_cannot_take_the_call_of_a_trial_is_refused_before_any_work(t
     refused = (r"^NoDataFit.fit cannot take the call each trial makes, as KerasTuner does, fit\(hp,"
                r" model, x, y, validation_data=\.\.\., epochs=\.\.\., callbacks=\.\.\.\) \(too many"
                r" positional arguments\); give it .*\*\*kwargs")  # fmt: skip
-    with pytest.raises(SearchError, match=refused):
-        search.run(NoDataFit(), x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
-                   results=tmp_path / "r", quiet=True)  # fmt: skip
+    for tuner in ("random", "hyperband"):  # not "tuner hyperband: ...", as if another tuner would do
+        with pytest.raises(SearchError, match=refused):
+            search.run(NoDataFit(), x, y, tuner=tuner, max_trials=1, max_epochs=1, retrain=False,
+                       results=tmp_path / "r", quiet=True)  # fmt: skip
     assert not (tmp_path / "r").exists()
 
 
