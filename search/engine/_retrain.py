@@ -353,6 +353,26 @@ def _tell_damaged(state: Path, say: Callable[[str], None] | None) -> None:
         say(f"{state}: this training's saved state is damaged ({damage}); it restarts from epoch 1")
 
 
+def _restored(
+    keeper: TrainingState | None, model: keras.Model, hypermodel: kt.HyperModel,
+    say: Callable[[str], None] | None,
+) -> int:  # fmt: skip
+    """The epochs a training interrupted earlier had done, its state loaded into ``model``
+    and ``keeper``; 0: none (no state, a damaged one, or a fit of the model's own that takes
+    no ``initial_epoch``, which trains from its first epoch again), said so."""
+    if keeper is None:
+        return 0
+    if isinstance(hypermodel, UserHyperModel) and not hypermodel.continues_epochs():
+        if keeper.path.exists() and say is not None:
+            say(f"{keeper.path}: {hypermodel.name}.fit takes no initial_epoch to continue this training"
+                " after its saved epochs; it restarts from epoch 1")  # fmt: skip
+        return 0
+    done = keeper.restore(model)
+    if not done:
+        _tell_damaged(keeper.path, say)
+    return done
+
+
 def fit_configuration(
     hypermodel: kt.HyperModel,
     hp: kt.HyperParameters,
@@ -391,9 +411,7 @@ def fit_configuration(
     ]  # fmt: skip
     keeper = None if state is None else TrainingState(state, rates, cuts, stopper, cosine)
     callbacks += [c for c in (keeper, line, None if stop is None else stop.callback()) if c is not None]
-    done = keeper.restore(model) if keeper is not None else 0
-    if state is not None and not done:
-        _tell_damaged(state, say)
+    done = _restored(keeper, model, hypermodel, say)
     model, started_from, problem = _started(hypermodel, hp, model, None if done else start, say)
     if keeper is not None:  # a resumed training began as its state says
         keeper.started_from = started_from = keeper.started_from if done else started_from

@@ -271,6 +271,15 @@ class UserHyperModel(kt.HyperModel):
         finally:
             _show_once(caught)
 
+    def continues_epochs(self) -> bool:
+        """Whether a training can go on after the epochs it saved: a fit of its own takes
+        ``initial_epoch`` (or has none: ``model.fit`` does).
+
+        Returns:
+            False where the fit of its own cannot be given ``initial_epoch``.
+        """
+        return not has_own_fit(self.user) or takes_keyword(self.user.fit, "initial_epoch")  # type: ignore[union-attr]
+
     def _fit(
         self,
         hp: kt.HyperParameters,

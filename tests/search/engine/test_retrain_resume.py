@@ -262,3 +262,36 @@ def test_a_saved_optimizer_that_fits_no_phase_of_a_users_fit_restarts_the_traini
                     " that recompiles after it began cannot be continued); the training restarts"
                     " from epoch 1"]  # fmt: skip
     assert again.epochs == EPOCHS and trained_epochs(state) == EPOCHS  # the new training's state
+
+
+class NamedArgumentsFit(um.BuildOnly):
+    """A fit naming what KerasTuner's trials pass it, without Hyperband's ``initial_epoch``."""
+
+    def fit(self, hp, model, x, y, validation_data=None, epochs=1, callbacks=None):  # type: ignore[no-untyped-def]
+        return model.fit(x, y, validation_data=validation_data, epochs=epochs, callbacks=callbacks,
+                         verbose=0)  # fmt: skip
+
+
+def test_a_users_fit_without_initial_epoch_restarts_an_interrupted_retrain_said_so(tmp_path: Path) -> None:
+    """Continued, the retrain passed initial_epoch= to a fit that takes none, which was
+    refused as a fit that "cannot take the call each trial makes" (in a random search)."""
+    from search.engine._retrain import VAL_ACCURACY, fit_configuration
+    from search.experiments import UserHyperModel
+
+    x, y = um.tiny_data()
+    hypermodel, hp = UserHyperModel(NamedArgumentsFit(), objective="val_accuracy"), kt.HyperParameters()
+    state, said = tmp_path / "retrain.state.npz", []
+
+    def fit(line: Trains) -> Any:
+        return fit_configuration(hypermodel, hp, x, y, (x, y), EPOCHS, VAL_ACCURACY, line, state,
+                                 say=said.append)  # fmt: skip
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(Trains(stop_at=INTERRUPTED_AT))
+    assert state.is_file()
+    rest = Trains()
+    again = fit(rest)
+    assert rest.epochs == list(range(len(rest.epochs))) and len(rest.epochs) > INTERRUPTED_AT  # from epoch 1
+    assert said == [f"{state}: NamedArgumentsFit.fit takes no initial_epoch to continue this training"
+                    " after its saved epochs; it restarts from epoch 1"]  # fmt: skip
+    assert again.epochs == len(rest.epochs)
