@@ -16,10 +16,9 @@ from search._text import plural
 from search.errors import RunFolderError, SearchError, option
 from search.failures import failure_reason
 from search.gpus import PINNED
+from search.space import TUNER_PREFIX
 from search.storage import RunFolder, utc_now
 from search.tuners import MAX_CONSECUTIVE_FAILURES, Observer, TrialsKeepFailing
-
-_TUNER_PREFIX = "tuner/"
 
 
 def active_values(hps: kt.HyperParameters) -> dict[str, Any]:
@@ -37,7 +36,7 @@ def active_values(hps: kt.HyperParameters) -> dict[str, Any]:
     return {
         hp.name: tidy(hps.values[hp.name])
         for hp in hps.space
-        if hps.is_active(hp) and not hp.name.startswith(_TUNER_PREFIX) and hp.name in hps.values
+        if hps.is_active(hp) and not hp.name.startswith(TUNER_PREFIX) and hp.name in hps.values
     }
 
 
@@ -102,9 +101,9 @@ class TrialRecorder(Observer):
     def trial_begin(self, trial: kt.engine.trial.Trial) -> None:
         values = trial.hyperparameters.values
         schedule = {
-            key[len(_TUNER_PREFIX) :]: value
+            key[len(TUNER_PREFIX) :]: value
             for key, value in values.items()
-            if key.startswith(_TUNER_PREFIX)
+            if key.startswith(TUNER_PREFIX)
         }
         self._refuse_rerun(trial.trial_id)
         self._started[trial.trial_id] = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import errno
 import os
 import re
 import threading
@@ -87,7 +88,7 @@ def _denied(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
 
     def guarded(file: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(file, (str, os.PathLike)) and Path(file) == denied:
-            raise PermissionError(13, "Permission denied", str(file))
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
         return real(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", guarded)
