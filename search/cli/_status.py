@@ -84,7 +84,8 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     best = info["best"]
     objective = info["objective"]
     if best is None:
-        console.print("  best so far: none yet")
+        ended = info["status"] in ("finished", "failed")  # not to be resumed: no trial will complete
+        console.print("  best: none, no trial completed" if ended else "  best so far: none yet")
     else:
         epoch = "" if best.get("best_epoch") is None else f" at epoch {best['best_epoch']}"
         console.print(
