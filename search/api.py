@@ -146,6 +146,8 @@ class Run:
                 f"custom_objects ({custom_objects!r}): give a dict of the names Keras looks up to your"
                 " classes and functions, e.g. {'Name': Name}"
             )
+        if not isinstance(safe_mode, bool):  # 'no' is truthy: it would load safely, unasked
+            raise SearchError(f"safe_mode ({safe_mode!r}): give True or False")
         file = self._folder.model_file
         if not file.is_file():
             raise self._no_model(file)

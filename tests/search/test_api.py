@@ -1458,6 +1458,16 @@ def test_best_model_given_custom_objects_that_are_not_a_mapping_says_so(given: A
         search.load(folder.path).best_model(custom_objects=given)
 
 
+def test_best_model_given_a_safe_mode_that_is_not_a_bool_says_so(tmp_path: Path) -> None:
+    """Not safe_mode='no' loading in safe mode silently: a str is always true."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.model_file.write_bytes(b"PK")
+    with pytest.raises(SearchError, match=r"^safe_mode \('no'\): give True or False$"):
+        search.load(folder.path).best_model(safe_mode="no")  # type: ignore[arg-type]
+
+
 def test_quiet_that_is_not_a_bool_is_refused(tmp_path: Path) -> None:
     """Not quiet='no' silencing the run: a str is always true."""
     from tests.helpers.runs import epochs, trial, write_run
