@@ -34,6 +34,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle)
 
 
+def _best_line(info: dict[str, Any]) -> str:
+    """The status's line on the best trial so far (a run that ended without one: none)."""
+    best, objective = info["best"], info["objective"]
+    if best is None:
+        ended = info["status"] in ("finished", "failed")  # not to be resumed: no trial will complete
+        return "  best: none, no trial completed" if ended else "  best so far: none yet"
+    epoch = "" if best.get("best_epoch") is None else f" at epoch {best['best_epoch']}"
+    return (
+        f"  best so far: trial {best['id']}, {objective} {best['best'][objective]:.4f}"
+        f"{epoch}: {best['hyperparameters']}"
+    )
+
+
 def _budget_words(meta: dict[str, Any]) -> str:
     """``max_trials 30, max_epochs 6``, with ``, fidelity data`` when a trial's images grew
     with its epochs and the search's time limit when it had one."""
@@ -81,17 +94,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         ))  # fmt: skip
     if workers:
         console.print("  workers running: " + ", ".join(f"{k} (PID {pid})" for k, pid in workers.items()))
-    best = info["best"]
-    objective = info["objective"]
-    if best is None:
-        ended = info["status"] in ("finished", "failed")  # not to be resumed: no trial will complete
-        console.print("  best: none, no trial completed" if ended else "  best so far: none yet")
-    else:
-        epoch = "" if best.get("best_epoch") is None else f" at epoch {best['best_epoch']}"
-        console.print(
-            f"  best so far: trial {best['id']}, {objective} {best['best'][objective]:.4f}"
-            f"{epoch}: {best['hyperparameters']}"
-        )
+    console.print(_best_line(info))
     chosen = (meta.get("best") or {}).get("rule")
     if chosen:
         console.print(f"  {_choice_words(chosen, meta)}")
