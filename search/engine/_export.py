@@ -123,7 +123,6 @@ def export_run(
         final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
         schedule, epochs = final_training(request, p.experiment, p.profile)
         start = retrain_start(request, folder, best, (splits, final_hypermodel is hypermodel), say)
-        output.parent.mkdir(parents=True, exist_ok=True)
         with _staged(output) as tmp:  # removed on a stop too
             trained = tmp / "trained.keras"
             final = retrain_best(
@@ -240,21 +239,23 @@ folder that cannot be written)."""
 
 @contextlib.contextmanager
 def _staged(output: Path) -> Iterator[Path]:
-    """A temporary folder beside ``output``, where the model is written first (removed on
-    any exit). A full disk (or a folder that cannot be written) there or at ``output`` is
-    named as ``--output``'s, with its fix: it named the temporary file, gone since, and said
-    to move the run, whose disk it need not be."""
+    """A temporary folder beside ``output`` (its folder made if missing), where the model is
+    written first (removed on any exit). A full disk (or a folder that cannot be written)
+    there or at ``output`` is named as ``--output``'s, with its fix: it named the temporary
+    file, gone since (or never made), and said to move the run, whose disk it need not be."""
     staging: list[Path] = []
     try:
+        output.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=output.parent) as tmp:
             staging.append(Path(tmp).resolve())
             yield Path(tmp)
     except (OSError, RuntimeError) as exc:
         failure = environment_error(exc)
         where = None if failure is None else error_path(failure)
-        if failure is None or where is None:
+        if failure is None or (staging and where is None):
             raise
-        if not any(Path(where).resolve().is_relative_to(place) for place in (output.resolve(), *staging)):
+        places = (output.resolve(), *staging)
+        if staging and not any(Path(str(where)).resolve().is_relative_to(place) for place in places):
             raise  # the run folder's (the retrain's state): the engine's own message
         reason = FIXES[failure.errno or 0].partition(";")[0]
         fix = _OUTPUT_FIXES.get(failure.errno or 0, "give a file in a folder you can write to")

@@ -604,6 +604,45 @@ def test_a_full_disk_where_the_model_is_written_names_output_not_a_temporary_fil
     assert list(output.parent.iterdir()) == [] and "exports" not in run.meta
 
 
+@pytest.mark.parametrize(
+    "number, made, reason, fix",
+    [
+        (errno.EACCES, False, "permission denied", "give a file in a folder you can write to"),
+        (errno.ENOSPC, True, "no space left on the device",
+         "free some space there, or give a file on another disk"),
+    ],
+)
+def test_output_s_folder_that_cannot_be_made_or_staged_in_names_output(
+    number: int, made: bool, reason: str, fix: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Making --output's folder, or the temporary folder beside it, failed outside the
+    handling: it named 'OUT_DIR/tmpXXXX', never made, and for a full disk said to move the run."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path / "runs",
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    output = (usb if made else usb / "new") / "model.keras"
+    mkdir = os.mkdir
+
+    def refused(path: Any, *args: Any, **kwargs: Any) -> None:
+        if Path(path).is_relative_to(usb):
+            raise OSError(number, os.strerror(number), str(path))
+        mkdir(path, *args, **kwargs)
+
+    before = {p: p.read_bytes() for p in run.folder.rglob("*") if p.is_file()}
+    monkeypatch.setattr(os, "mkdir", refused)
+    capsys.readouterr()
+    argv = ["export", str(run.folder), "--output", str(output), "--retrain-max-epochs", "1", "--quiet"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: --output {output}: the model could not be written there ({reason}); {fix};"
+        " nothing was written, and the run is unchanged\n"
+    )
+    assert list(usb.iterdir()) == []
+    assert {p: p.read_bytes() for p in run.folder.rglob("*") if p.is_file()} == before
+
+
 def test_a_checkpoint_asked_for_and_gone_is_refused_before_the_data_load(tmp_path: Path, capsys) -> None:
     """It was refused after 'loading ... data…' (images decoded, for an image folder): the
     checkpoint's absence is known from the run folder alone."""
