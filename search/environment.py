@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from search._text import resume_call
-from search.errors import SearchError
+from search.errors import SearchError, option
 
 FIXES = {
     errno.ENOSPC: "no space left on the device; free some space or move the run to a larger disk",
@@ -25,6 +25,14 @@ FIXES = {
     errno.EROFS: "read-only file system; remount it writable or move the run to a writable disk",
 }
 """What each environment errno means for the user, and the fix."""
+
+_OUTPUT_FIXES = {
+    errno.ENOSPC: "free some space there, or give a file on another disk",
+    errno.EDQUOT: "free some space there, or give a file on another disk",
+    errno.EFBIG: "raise the limit",
+}
+"""What to do where a file at the user's ``--output`` could not be written, by errno (else:
+a folder that cannot be written)."""
 
 _H5_FILENAME = re.compile(r"filename = '([^']+)'")
 """Where h5py (Keras' weights files) names the file in its error message."""
@@ -85,3 +93,37 @@ def raise_naming(exc: OSError, path: Path) -> NoReturn:
     if exc.errno is None or exc.filename == str(path):
         raise exc
     raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+
+
+def output_failure(
+    exc: BaseException, output: Path, what: str, given: bool, then: str = ""
+) -> SearchError | None:
+    """The error to raise for ``exc``, caught while ``what`` was written at ``output``: a
+    full disk, a file-size limit or a folder that cannot be written there, said one way by
+    every command that writes a file the user may name with ``--output``.
+
+    Args:
+        exc: the error caught (or one it led to).
+        output: the file being written.
+        what: what was written, e.g. "the report".
+        given: the user gave ``output`` with ``--output``; else it is the run folder's own
+            file, and the failure the environment's (named as a run's disk is).
+        then: what the message ends with where ``given``, e.g. that nothing was written.
+
+    Returns:
+        A SearchError naming ``--output``, its value and the fix where ``given``; else an
+        EnvironmentFailure naming ``output`` and the environment's fix; None where ``exc``
+        is no failure of the environment (raise it as it is).
+    """
+    failure = environment_error(exc)
+    if failure is None:
+        return None
+    number = failure.errno or 0
+    if not given:
+        return EnvironmentFailure(OSError(number, failure.strerror or os.strerror(number), str(output)))
+    reason = FIXES[number].partition(";")[0]
+    fix = _OUTPUT_FIXES.get(number, "give a file in a folder you can write to")
+    return SearchError(
+        f"{option('output')} {output}: {what} could not be written there ({reason}); {fix}"
+        + (f"; {then}" if then else "")
+    )

@@ -44,7 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.engine import EXPORT_FILE, RETRAIN_DATA, RETRAIN_FROM, RETRAIN_SCHEDULES, export_run
+    from search.engine import RETRAIN_DATA, RETRAIN_FROM, RETRAIN_SCHEDULES, export_run
     from search.report import describe_test, describe_training
 
     if args.retrain_data is not None and args.retrain_data not in RETRAIN_DATA:
@@ -57,7 +57,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         if value is not None and value not in choices:
             raise SearchError(f"{name} {value!r}: choose one of {', '.join(choices)}")
     folder = resolve_run(args.run, args.results)
-    output = Path(args.output) if args.output is not None else folder.path / EXPORT_FILE
+    output = Path(args.output) if args.output is not None else None  # None: RUN/export.keras
     done = export_run(
         folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet,
         trial=args.trial, retrain_from=args.retrain_from, overwrite=args.overwrite,

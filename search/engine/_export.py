@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import signal
 import tempfile
 import zipfile
@@ -29,7 +28,7 @@ from search.engine._request import RunRequest, check_stored, refuse_gone_data, r
 from search.engine._retrain import refuse_missing_checkpoint, retrain_best, retrain_start
 from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
-from search.environment import FIXES, environment_error, error_path
+from search.environment import FIXES, environment_error, error_path, output_failure
 from search.errors import DataError, RunFolderError, SearchError, SearchInterrupted, option
 from search.experiments import own_objects
 from search.space import Choice, Fixed, Param, Space, space_from_dict
@@ -67,7 +66,7 @@ class Export:
 
 def export_run(
     folder: RunFolder,
-    output: Path,
+    output: Path | None,
     retrain_data: str | None,
     retrain_max_epochs: int | None,
     console: Console,
@@ -83,7 +82,8 @@ def export_run(
 
     Args:
         folder: the run folder.
-        output: the ``.keras`` file to write (replaced whole, or not at all).
+        output: the ``.keras`` file to write (replaced whole, or not at all); None: the run
+            folder's ``export.keras``.
         retrain_data: ``validated``, ``full`` or ``search``; None: as the run retrained.
         retrain_max_epochs: the most epochs of the retrain; None: as the run retrained.
         console: where progress is printed.
@@ -107,6 +107,7 @@ def export_run(
         SearchInterrupted: Ctrl-C or SIGTERM stopped it; nothing was written.
     """
     folder = RunFolder(folder.path.resolve())  # `export .`, `export r1`: the request needs its parents
+    given_output, output = output is not None, output or folder.path / EXPORT_FILE
     given = {"retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
              "retrain_from": retrain_from, "retrain_schedule": retrain_schedule}  # fmt: skip
     request, space, p = _planned(folder, output, overwrite, given)
@@ -123,7 +124,7 @@ def export_run(
         final_splits, final_hypermodel = final_setup(p, splits, hypermodel, best, console, quiet)
         schedule, epochs = final_training(request, p.experiment, p.profile)
         start = retrain_start(request, folder, best, (splits, final_hypermodel is hypermodel), say)
-        with _staged(output) as tmp:  # removed on a stop too
+        with _staged(output, given_output) as tmp:  # removed on a stop too
             trained = tmp / "trained.keras"
             final = retrain_best(
                 final_hypermodel, best, final_splits, request.retrain_data, folder, console, quiet,
@@ -228,21 +229,13 @@ def pixel_scale(x: np.ndarray) -> float | None:
     return 1.0 / MAX_PIXEL if np.issubdtype(x.dtype, np.floating) and high <= 1 else 1.0
 
 
-_OUTPUT_FIXES = {
-    errno.ENOSPC: "free some space there, or give a file on another disk",
-    errno.EDQUOT: "free some space there, or give a file on another disk",
-    errno.EFBIG: "raise the file-size limit (`ulimit -f`), or give a file on another disk",
-}
-"""What to do where the model could not be written beside ``--output``, by errno (else: a
-folder that cannot be written)."""
-
-
 @contextlib.contextmanager
-def _staged(output: Path) -> Iterator[Path]:
+def _staged(output: Path, given: bool) -> Iterator[Path]:
     """A temporary folder beside ``output`` (its folder made if missing), where the model is
     written first (removed on any exit). A full disk (or a folder that cannot be written)
-    there or at ``output`` is named as ``--output``'s, with its fix: it named the temporary
-    file, gone since (or never made), and said to move the run, whose disk it need not be."""
+    there or at ``output`` is named as ``--output``'s where the user ``given`` it, with its
+    fix (:func:`output_failure`): it named the temporary file, gone since (or never made),
+    and said to move the run, whose disk it need not be."""
     staging: list[Path] = []
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
@@ -257,12 +250,12 @@ def _staged(output: Path) -> Iterator[Path]:
         places = (output.resolve(), *staging)
         if staging and not any(Path(str(where)).resolve().is_relative_to(place) for place in places):
             raise  # the run folder's (the retrain's state): the engine's own message
-        reason = FIXES[failure.errno or 0].partition(";")[0]
-        fix = _OUTPUT_FIXES.get(failure.errno or 0, "give a file in a folder you can write to")
-        raise SearchError(
-            f"{option('output')} {output}: the model could not be written there ({reason}); {fix};"
-            " nothing was written, and the run is unchanged"
-        ) from None
+        error = output_failure(
+            exc, output, "the model", given, "nothing was written, and the run is unchanged"
+        )
+        if error is None:
+            raise
+        raise error from None
 
 
 @contextlib.contextmanager

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import errno
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from search.environment import FIXES, environment_error
+from search.environment import output_failure
 from search.errors import SearchError, option
 from search.report._data import RunReport, choice_lines, load_report
 from search.report._html import is_report_page, render_compare, render_run
@@ -160,7 +159,8 @@ def _write_files(
 ) -> None:
     """Write the page to ``output`` and each ranked table to its CSV and JSON files. A full
     disk (or a folder that cannot be written) at an ``output`` the user ``given`` is named
-    as ``--output``'s, with its fix: it said to move the run, whose disk it need not be."""
+    as ``--output``'s, with its fix (:func:`output_failure`): it said to move the run, whose
+    disk it need not be."""
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(output, page.encode("utf-8"))
@@ -168,16 +168,10 @@ def _write_files(
             write_atomic(csv, table.to_csv(index=False).encode())
             write_atomic(table_json, _table_json(table).encode())
     except OSError as exc:
-        failure = environment_error(exc)
-        if not given or failure is None:
-            raise  # in the run's folder: the run's disk, as the message says
-        reason = FIXES[failure.errno or 0].partition(";")[0]
-        fix = "free some space there, or give a file on another disk"
-        if failure.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            fix = "give a file in a folder you can write to"
-        raise SearchError(
-            f"{option('output')} {output}: the report could not be written there ({reason}); {fix}"
-        ) from None
+        error = output_failure(exc, output, "the report", given)
+        if error is None:
+            raise
+        raise error from None
 
 
 def report_lines(folder: RunFolder) -> list[str]:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from search.environment import raise_naming
+from search.environment import FIXES, EnvironmentFailure, output_failure, raise_naming
+from search.errors import render
 from search.failures import OOM_REASON_WIDTH, exception_line, failure_reason, innermost_cause
 
 
@@ -83,3 +84,20 @@ def test_an_error_naming_its_file_already_is_raised_as_it_is(tmp_path: Path) -> 
         raise_naming(OSError(errno.ENOSPC, "No space left on device"), target)  # a write names none
     assert caught.value.filename == str(target) and caught.value.errno == errno.ENOSPC
     assert caught.value.__cause__ is not None
+
+
+@pytest.mark.parametrize("number", sorted(FIXES))
+def test_a_failure_at_output_is_said_one_way(number: int, tmp_path: Path) -> None:
+    """Export and report said a file-size limit two ways; no --output given: the run folder's
+    own file, as a run's disk is named."""
+    output = tmp_path / "out" / "model.keras"
+    caught = OSError(number, "failed", str(tmp_path / "out" / "tmp1" / "model.keras"))
+    given = output_failure(caught, output, "the model", True, "nothing was written")
+    assert given is not None and not isinstance(given, EnvironmentFailure)
+    said = render(given.template, lambda name: f"--{name}")
+    reason = FIXES[number].partition(";")[0]
+    assert said.startswith(f"--output {output}: the model could not be written there ({reason}); ")
+    assert said.endswith("; nothing was written")
+    own = output_failure(caught, output, "the model", False)
+    assert isinstance(own, EnvironmentFailure) and str(own) == f"{output}: {FIXES[number]}"
+    assert output_failure(ValueError("no"), output, "the model", True) is None

@@ -604,6 +604,34 @@ def test_a_full_disk_where_the_model_is_written_names_output_not_a_temporary_fil
     assert list(output.parent.iterdir()) == [] and "exports" not in run.meta
 
 
+@pytest.mark.parametrize("number, given", [(errno.EFBIG, True), (errno.ENOSPC, False)])
+def test_a_failed_write_of_the_model_is_said_as_the_report_says_it(
+    number: int, given: bool, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One wording with the report's: a file-size limit said 'or give a file on another disk'
+    (the limit is the process's, on every disk); with no --output it named '--output
+    RUN/export.keras', an option never given, where the run folder's disk failed."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path / "runs",
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+
+    def failed(model: Any, splits: Splits, output: Path, tmp: Path, stop: Any) -> tuple[str, ...]:
+        raise OSError(number, os.strerror(number), str(tmp / "export.keras"))
+
+    monkeypatch.setattr(export_engine, "_write", failed)
+    output = tmp_path / "usb" / "model.keras" if given else run.folder.resolve() / "export.keras"
+    capsys.readouterr()
+    argv = ["export", str(run.folder), "--retrain-max-epochs", "1", "--quiet"]
+    assert main([*argv, "--output", str(output)] if given else argv) == 2
+    assert capsys.readouterr().err == (
+        f"error: --output {output}: the model could not be written there (file too large for the"
+        " file-size limit (`ulimit -f`)); raise the limit; nothing was written, and the run is unchanged\n"
+        if given else
+        f"error: {output}: no space left on the device; free some space or move the run to a larger disk\n"
+    )  # fmt: skip
+    assert not output.exists() and "exports" not in run.meta
+
+
 @pytest.mark.parametrize(
     "number, made, reason, fix",
     [

@@ -949,3 +949,25 @@ def test_a_full_disk_at_output_names_output_and_its_fix_not_the_run(
         f"error: --output {output}: the report could not be written there (no space left on the"
         " device); free some space there, or give a file on another disk\n"
     )
+
+
+@pytest.mark.parametrize("given", [True, False])
+def test_a_file_size_limit_at_output_is_said_as_export_says_it(
+    given: bool, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said 'free some space there, or give a file on another disk' where export said to
+    raise `ulimit -f`; with no --output, the run folder's file and the environment's fix."""
+    folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+
+    def limited(path: Path, data: bytes) -> None:
+        raise OSError(errno.EFBIG, "File too large", str(path))
+
+    monkeypatch.setattr("search.report._write.write_atomic", limited)
+    output = tmp_path / "usb" / "r.html" if given else folder.path / "report.html"
+    argv = ["report", str(folder.path), "--quiet"]
+    assert main([*argv, "--output", str(output)] if given else argv) == 2
+    reason = "file too large for the file-size limit (`ulimit -f`)"
+    assert capsys.readouterr().err == (
+        f"error: --output {output}: the report could not be written there ({reason}); raise the limit\n"
+        if given else f"error: {output}: {reason}; raise the limit\n"
+    )
