@@ -920,7 +920,7 @@ def resume(
         )
     _refuse_run_file(folder, "search.resume")
     run_folder = RunFolder(Path(folder))
-    request = stored_request(run_folder, storage)
+    request = stored_request(run_folder, storage, imports=hypermodel is None)  # else: not imported
     if hypermodel is None:
         return _execute(request, None, quiet, observers)
     if isinstance(hypermodel, Experiment):

@@ -24,7 +24,7 @@ from search.engine._context import Say
 from search.engine._plan import Plan, code_edited, final_setup, final_training, load_data, plan
 from search.engine._precision import precision
 from search.engine._records import tidy
-from search.engine._request import RunRequest, check_stored, refuse_gone_data, refuse_moved
+from search.engine._request import RunRequest, check_stored, refuse_gone_code, refuse_gone_data, refuse_moved
 from search.engine._retrain import refuse_missing_checkpoint, retrain_best, retrain_start
 from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
@@ -352,24 +352,8 @@ def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space
     request = RunRequest.from_json(stored)
     check_stored(folder, request, given)
     refuse_gone_data(folder, request)
-    _refuse_gone_code(folder, request)
+    refuse_gone_code(folder, request, "export")
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
-
-
-def _refuse_gone_code(folder: RunFolder, request: RunRequest) -> None:
-    """SearchError where the script the run imports again (a ``file.py:NAME`` experiment or
-    hypermodel) is no longer a file: the export builds the model with it, and none of its
-    options gives another (it said "give the path of a Python file", which export does not take)."""
-    hypermodel = request.hypermodel if isinstance(request.hypermodel, dict) else {}
-    for target in (request.experiment, hypermodel.get("target")):
-        script = str(target or "").rpartition(":")[0]
-        if script.endswith(".py") and not Path(script).is_file():
-            raise SearchError(
-                f"{folder.path}: its code {script} is gone (run.json imports {target} from it);"
-                " put the file back there: export builds the run's model with it"
-            )
-
-
 
 
 def _chosen(

@@ -404,6 +404,7 @@ def stored_request(
     folder: RunFolder,
     storage: str | None = None,
     given: Mapping[str, Any] | None = None,
+    imports: bool = True,
 ) -> RunRequest:
     """The request a run was started with, to continue it where its folder is now, checked.
 
@@ -414,14 +415,16 @@ def stored_request(
         given: options given again to continue the run (``workers``, ``gpus``,
             ``keep_best``, ``isolate``), replacing the run's own; a value of these that
             fails the check is the user's, any other run.json's (RunFolderError).
+        imports: the run imports its script again (``file.py:NAME``), which must be there;
+            False where the caller passes the hypermodel instead.
 
     Returns:
         The request, its results folder and name where the folder is now.
 
     Raises:
         RunFolderError: run.json holds no request, or an invalid value the user did not give.
-        SearchError: the storage URL's password is needed, a run it was warm-started from is
-            gone, or a value given again is invalid.
+        SearchError: the storage URL's password is needed, a run it was warm-started from,
+            its data folder or its script is gone, or a value given again is invalid.
     """
     folder = RunFolder(folder.path.resolve())  # `resume .` or a link too: its name and results root
     meta = folder.read_meta()
@@ -445,6 +448,8 @@ def stored_request(
     check_warm_sources(folder, request.warm_start)  # first: its message says where to put it
     check_stored(folder, request, [*(given or {}), *(["storage"] if storage else [])])
     refuse_gone_data(folder, request)
+    if imports:
+        refuse_gone_code(folder, request, "resume")
     if "workers" in (given or {}) and request.workers != meta["request"].get("workers"):
         check_cores(request)
     return request
@@ -514,6 +519,27 @@ def refuse_gone_data(folder: RunFolder, request: RunRequest) -> None:
             f"{folder.path}: its data folder is the default {CLOTHING_DIR}, relative to the folder"
             f" the run was started in, and {Path.cwd()} holds none; run this command from that folder"
         )
+
+
+def refuse_gone_code(folder: RunFolder, request: RunRequest, command: str) -> None:
+    """SearchError where the script the run in ``folder`` imports again (a ``file.py:NAME``
+    experiment or hypermodel) is no longer a file: ``command`` builds the model with it, and
+    none of its options gives another (it said "give the path of a Python file (file.py:NAME)",
+    which neither ``export`` nor ``resume`` takes).
+
+    Args:
+        folder: the run folder, named in the error.
+        request: its stored request.
+        command: what needs the script, e.g. "export".
+    """
+    hypermodel = request.hypermodel if isinstance(request.hypermodel, dict) else {}
+    for target in (request.experiment, hypermodel.get("target")):
+        script = str(target or "").rpartition(":")[0]
+        if script.endswith(".py") and not Path(script).is_file():
+            raise SearchError(
+                f"{folder.path}: its code {script} is gone (run.json imports {target} from it);"
+                f" put the file back there: {command} builds the run's model with it"
+            )
 
 
 def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:

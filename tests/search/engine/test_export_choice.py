@@ -364,7 +364,6 @@ def test_a_run_whose_data_folder_is_gone_is_refused_before_its_data_loads(tmp_pa
     )
 
 
-
 def test_a_run_whose_script_is_gone_is_refused_naming_it(tmp_path: Path, capsys) -> None:
     """A run on arrays whose build's script was moved away: it said 'SCRIPT: no such file;
     give the path of a Python file (file.py:NAME)', which export does not take."""
@@ -403,6 +402,7 @@ def test_a_clothing_run_on_its_default_data_exported_from_elsewhere_says_where_t
         f" to the folder the run was started in, and {tmp_path} holds none; run this command from"
         " that folder\n"
     )
+
 
 _KEYS = ("retrain_data", "retrain_max_epochs", "retrain_from", "retrain_schedule")
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import search
+import search.api
 from search.cli import main
 from search.engine import STORAGE_ENV, RunRequest, stored_request
 from search.engine._request import infer_direction
@@ -180,3 +181,41 @@ def test_a_relative_sqlite_storage_is_the_file_the_run_began_with_from_any_folde
     assert stored_request(folder).storage == kept
     with pytest.raises(SearchError, match="keeps its Optuna study in sqlite:///"):
         stored_request(folder, storage="sqlite:///study.db")  # the same words, another file
+
+
+def _script_gone(tmp_path: Path) -> tuple[Path, Path, str]:
+    """An interrupted run on arrays whose build's script was moved away: its folder, the
+    script and what run.json imports from it."""
+    x, y = um.tiny_data()
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, results=tmp_path,
+                     name="rows", retrain=False, quiet=True)  # fmt: skip
+    script = tmp_path / "mymod.py"
+    target = f"{script}:build"
+    request = {**run.meta["request"], "hypermodel": {"target": target, "args": None}}
+    RunFolder(run.folder).update_meta(request=request, status="interrupted")
+    return run.folder, script, target
+
+
+def test_resuming_a_run_whose_script_is_gone_names_it_not_an_option(tmp_path: Path, capsys) -> None:
+    """It said 'SCRIPT: no such file; give the path of a Python file (file.py:NAME)', which
+    resume does not take."""
+    folder, script, target = _script_gone(tmp_path)
+    capsys.readouterr()
+    assert main(["resume", str(folder)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder}: its code {script} is gone (run.json imports {target} from it);"
+        " put the file back there: resume builds the run's model with it\n"
+    )
+
+
+def test_resuming_from_python_with_the_hypermodel_needs_no_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hypermodel passed is used, not the script: its absence is not refused."""
+    folder, _, _ = _script_gone(tmp_path)
+    continued: list[RunRequest] = []
+    monkeypatch.setattr(search.api, "_execute", lambda request, *args: continued.append(request))
+    search.resume(folder, hypermodel=um.build, quiet=True)
+    assert [request.name for request in continued] == ["rows"]
+    with pytest.raises(SearchError, match="its code .* is gone"):
+        search.resume(folder, quiet=True)
