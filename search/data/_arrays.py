@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ MIN_CLASSES = 2
 """The fewest outputs of a model that gives one probability per class."""
 VALIDATION_SPLIT = 0.2
 """The share of x held out for validation where no ``validation_data`` is given."""
+SHOWN_COLUMNS = 5
+"""How many column names a message about a DataFrame's columns shows."""
 PROBABILITY_SUM = 1e-3
 """How far from 1 a row of class probabilities (soft labels) may sum, for rounding."""
 
@@ -456,7 +459,7 @@ def _refuse_other_columns(x: Any, pair: Any, what: str) -> None:
     if mine is None or theirs is None or mine == theirs:
         return
     name, listed = PARTS_NAMED[what][0], f"{_shown_columns(theirs)}; x has {_shown_columns(mine)}"
-    if sorted(map(str, mine)) == sorted(map(str, theirs)):
+    if _same_names(mine, theirs):
         raise DataError(
             f"{what}: a DataFrame of x's columns in another order ({listed}), which the model"
             f" reads by position, one feature as another; pass {name}[x.columns]"
@@ -468,9 +471,20 @@ def _refuse_other_columns(x: Any, pair: Any, what: str) -> None:
     )
 
 
+def _same_names(mine: list[Any], theirs: list[Any]) -> bool:
+    """Whether two lists hold the same column names, each as often, in any order; compared
+    as they are, so the column 0 is not the column '0' (``x_val[x.columns]`` would not find
+    it)."""
+    try:
+        return Counter(mine) == Counter(theirs)
+    except TypeError:  # a name that cannot be hashed: only the same list in order is the same
+        return False
+
+
 def _shown_columns(names: list[Any]) -> str:
-    """The first few column names, for a message."""
-    return ", ".join(repr(name) for name in names[:5]) + (", ..." if len(names) > 5 else "")
+    """The first ``SHOWN_COLUMNS`` column names, for a message."""
+    shown = ", ".join(repr(name) for name in names[:SHOWN_COLUMNS])
+    return shown + (", ..." if len(names) > SHOWN_COLUMNS else "")
 
 
 def _train_and_validation(

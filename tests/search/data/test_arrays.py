@@ -298,3 +298,14 @@ def test_dataframes_of_other_columns_than_xs_are_refused() -> None:
         array_splits(x, Y, test_data=(renamed, Y))
     splits = array_splits(x, Y, validation_data=(x[::-1], Y[::-1]), test_data=(renamed.to_numpy(), Y))
     np.testing.assert_array_equal(splits.x_val, X[::-1])
+
+
+def test_columns_named_alike_but_of_another_type_are_other_columns() -> None:
+    """Columns 0, 1, 2, 3 against '0', '1', '2', '3' are other columns, not x's in another
+    order: ``x_val[x.columns]``, the fix for a reordering, would raise a KeyError."""
+    x = pd.DataFrame(X)
+    texts = x.set_axis(["0", "1", "2", "3"], axis=1)
+    other = (r"^validation_data: a DataFrame of other columns than x's"
+             r" \('0', '1', '2', '3'; x has 0, 1, 2, 3\)")  # fmt: skip
+    with pytest.raises(DataError, match=other):
+        array_splits(x, Y, validation_data=(texts, Y))
