@@ -176,13 +176,17 @@ def stopped_because(meta: Mapping[str, Any], state: str, folder: Path | None = N
 
 def _resumed_here(reason: str, meta: Mapping[str, Any], folder: Path) -> str:
     """``reason`` with its resume command for the folder the run stopped in (run.json's
-    request: results root, experiment, name) naming ``folder`` instead."""
+    ``stopped_in``; in a run.json from before it, its first start's: the request's results
+    root, experiment, name) naming ``folder`` instead."""
     stored = meta.get("request")
     request: Mapping[str, Any] = stored if isinstance(stored, Mapping) else {}
     parts = [request.get("results"), meta.get("experiment"), meta.get("name")]
-    if not all(isinstance(part, str) and part for part in parts):
+    if isinstance(meta.get("stopped_in"), str) and meta["stopped_in"]:
+        was = Path(meta["stopped_in"])
+    elif all(isinstance(part, str) and part for part in parts):
+        was = Path(*(str(part) for part in parts))
+    else:
         return reason
-    was = Path(*(str(part) for part in parts))
     if was == folder:
         return reason
     for asked in (request, {}):  # the context's command, or the plain one

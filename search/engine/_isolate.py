@@ -108,8 +108,9 @@ def _stopped_between(folder: RunFolder, signum: int, started_at: float) -> Searc
     seconds = earlier_seconds(folder.read_meta()) + time.time() - started_at
     stop = interrupted(folder.read_trials(), folder.path, signum)
     folder.update_meta(
-        status="interrupted", finished=utc_now(), reason=stop_reason(stop), seconds=round(seconds, 1)
-    )
+        status="interrupted", finished=utc_now(), reason=stop_reason(stop),
+        stopped_in=str(folder.path), seconds=round(seconds, 1),
+    )  # fmt: skip
     return stop
 
 

@@ -143,7 +143,8 @@ def record_start(opened: OpenRun, request: RunRequest, p: Plan, policy: str, chi
     # A run from before the time limit goes on with the one planned now: run.json says it.
     budget = {**previous.get("budget", {}), "max_search_seconds": p.budget.max_search_seconds}
     folder.update_meta(
-        status="running", finished=None, reason=None, request=stored, precision=policy, budget=budget,
+        status="running", finished=None, reason=None, stopped_in=None, request=stored, precision=policy,
+        budget=budget,
         resumed=resumed if child else [*resumed, utc_now()], code=experiments.code_of(p.experiment.reference),
     )  # fmt: skip
 

@@ -247,21 +247,24 @@ def run_status(folder: RunFolder, clock: RunClock | None = None) -> Iterator[Non
     """Record in run.json how a run's steps stopped, if they did not finish: ``interrupted``
     (a signal, a file that could not be written, an exit (a broken pipe): resumable),
     ``running`` (other processes go on with it), else ``failed``; with its ``reason`` (the
-    error's line) and the run's ``seconds`` so far (``clock``), which a resumed run goes on
-    from."""
+    error's line), the folder it stopped in as its commands name it (``stopped_in``: status
+    finds the resume command in the reason by it) and the run's ``seconds`` so far
+    (``clock``), which a resumed run goes on from."""
     try:
         yield
     except RunContinues:
         raise
     except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt, SystemExit) as exc:
         folder.update_meta(
-            status="interrupted", finished=utc_now(), reason=stop_reason(exc), **_seconds(clock)
-        )
+            status="interrupted", finished=utc_now(), reason=stop_reason(exc),
+            stopped_in=str(folder.path), **_seconds(clock),
+        )  # fmt: skip
         raise
     except BaseException as exc:
         folder.update_meta(
-            status="failed", finished=utc_now(), reason=stop_reason(exc), **_seconds(clock)
-        )
+            status="failed", finished=utc_now(), reason=stop_reason(exc),
+            stopped_in=str(folder.path), **_seconds(clock),
+        )  # fmt: skip
         raise
 
 

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from search.cli import main
+from search.engine._pipeline import run_status
+from search.errors import SearchInterrupted
 from search.storage import FinalistFiles, RunLock, WorkerSlot
 from tests.helpers.runs import epochs, trial, write_run
 
@@ -198,6 +200,24 @@ def test_a_moved_runs_stop_reason_names_where_it_lies_now(tmp_path: Path, capsys
     assert main(["report", str(now), "--quiet"]) == 0
     page = (now / "report.html").read_text()
     assert f"{stopped} &#x27;{now}&#x27;" in page and str(was.path) not in page
+
+
+def test_a_moved_runs_stop_reason_is_found_by_the_folder_it_stopped_in(tmp_path: Path, capsys) -> None:
+    """A run started with `--results results` and resumed as `/abs/results/fashion/r` (its
+    reason names that folder; run.json's request keeps the first start's `results`) was
+    rebuilt at the relative path once moved: status named the old folder."""
+    was = write_run(tmp_path / "was", "r", [trial("0", epochs((0.9, 0.8, 1, 1)))], "interrupted")
+    with pytest.raises(SearchInterrupted), run_status(was):
+        raise SearchInterrupted(f"stopped after 1 trial; resume with: python -m search resume {was.path}", 2)
+    assert was.read_meta()["stopped_in"] == str(was.path)
+    was.update_meta(name="r", request={"results": "results"})
+    now = tmp_path / "now" / "fashion" / "r"
+    now.parent.mkdir(parents=True)
+    was.path.rename(now)
+    assert main(["status", str(now)]) == 0
+    out = capsys.readouterr().out
+    said = "SIGINT: stopped after 1 trial; resume with: python -m search resume"
+    assert f"  interrupted: {said} {now}\n" in out, out
 
 
 def test_a_run_named_under_an_experiments_folder_given_as_results_says_which_root(
