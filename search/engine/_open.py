@@ -186,9 +186,11 @@ def new_meta(request: RunRequest, p: Plan, splits: Splits, policy: str) -> RunMe
 
 
 def _as_planned(request: RunRequest, p: Plan) -> RunRequest:
-    """``request`` with the defaults its plan resolved (budget, finalists and, with a
-    retrain, its schedule and length), so that the run goes on with them."""
-    request = replace(request, budget=p.profile, finalists=p.finalists)
+    """``request`` with the defaults its plan resolved (budget, finalists, the experiment's
+    default data folder, absolute, and, with a retrain, its schedule and length), so that
+    the run goes on with them, a resume or an export from any working folder too."""
+    data_dir = request.data_dir or p.experiment.default_data_dir
+    request = replace(request, budget=p.profile, finalists=p.finalists, data_dir=data_dir)
     if not request.retrain:
         return request
     schedule, epochs = final_training(request, p.experiment, p.profile)

@@ -14,9 +14,10 @@ from typing import Any
 
 import keras_tuner as kt
 
+from search import experiments
 from search._text import NO_LIMIT, plural
 from search.compat import keras_tuner as compat_kt
-from search.data import CLOTHING_DIR, Splits, rows
+from search.data import Splits, rows
 from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
@@ -500,9 +501,10 @@ def check_cores(request: RunRequest) -> None:
 
 def refuse_gone_data(folder: RunFolder, request: RunRequest) -> None:
     """SearchError where the data folder the run in ``folder`` was started with
-    (``--data-dir``, or clothing's default, relative to where it started) is no longer a
-    folder: continued or exported, the run needs the same data, and no option of those
-    commands gives another.
+    (``--data-dir``, or its experiment's default, both kept absolute) is no longer a folder:
+    continued or exported, the run needs the same data, and no option of those commands
+    gives another (the loader's own message says to pass ``--data-dir``). A run.json from
+    before the default was kept holds none: the default is read from the working folder.
 
     Args:
         folder: the run folder, named in the error.
@@ -514,10 +516,12 @@ def refuse_gone_data(folder: RunFolder, request: RunRequest) -> None:
             f" (the run goes on with the data it began with), or start a new run with another"
             f" {option('name')}"
         )
-    if request.data_dir is None and request.experiment == "clothing" and not CLOTHING_DIR.is_dir():
-        raise SearchError(  # the loader's own message says to pass --data-dir, which these do not take
-            f"{folder.path}: its data folder is the default {CLOTHING_DIR}, relative to the folder"
-            f" the run was started in, and {Path.cwd()} holds none; run this command from that folder"
+    default = _default_data_dir(request.experiment) if request.data_dir is None else None
+    if default is not None and not default.is_dir():
+        raise SearchError(
+            f"{folder.path}: its data folder is the default {default}, read from the working folder"
+            f" (its run.json predates keeping it absolute), and {default.resolve()} is none; run this"
+            " command in the folder the run started in, or put the data there"
         )
 
 
@@ -540,6 +544,14 @@ def refuse_gone_code(folder: RunFolder, request: RunRequest, command: str) -> No
                 f"{folder.path}: its code {script} is gone (run.json imports {target} from it);"
                 f" put the file back there: {command} builds the run's model with it"
             )
+
+
+def _default_data_dir(name: str) -> Path | None:
+    """The data folder built-in experiment ``name`` reads where no ``--data-dir`` is given
+    (relative); None for one that has none, or a user's (not imported for this)."""
+    if name not in experiments.names():
+        return None
+    return experiments.get(name).default_data_dir
 
 
 def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:

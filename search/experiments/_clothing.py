@@ -8,7 +8,7 @@ import keras_tuner as kt
 
 from hypermodels import BASES, TransferModel
 from hypermodels.transfer import DEFAULTS, base_names
-from search.data import Splits, check_clothing_dir, load_clothing, single
+from search.data import CLOTHING_DIR, Splits, check_clothing_dir, load_clothing, single
 from search.errors import SearchError, option
 from search.experiments._registry import DataOptions, Experiment, ModelOptions, register
 from search.quiet import first_line_held
@@ -118,6 +118,7 @@ CLOTHING = Experiment(
     budgets={"hyperband": (None, 6), "random": (8, 6), "bayesian": (8, 6), "optuna": (12, 6)},
     default_image_size=SEARCH_SIZE,
     default_weights="imagenet",
+    default_data_dir=CLOTHING_DIR,
     check_options=_check_options,
     final_image_size=_final_image_size,
     metrics=("accuracy", "loss"),

@@ -140,6 +140,9 @@ class Experiment:
     """None: the images have one size (``--image-size`` is refused)."""
     default_weights: str | None = None
     """None: models start from random weights (``--weights`` is refused)."""
+    default_data_dir: Path | None = None
+    """The data folder read where no ``--data-dir`` is given, relative to the working folder
+    (a new run's run.json keeps it absolute); None: none (the data is found otherwise)."""
     check_options: Callable[[Space, DataOptions, ModelOptions], None] | None = None
     """Checks that need the space (e.g. that weights exist for every base); before any work."""
     final_image_size: Callable[[dict[str, object]], int] | None = None

@@ -386,8 +386,9 @@ def test_a_run_whose_script_is_gone_is_refused_naming_it(tmp_path: Path, capsys)
 def test_a_clothing_run_on_its_default_data_exported_from_elsewhere_says_where_to_run_it(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Clothing's default data folder is relative; exported from another working folder it
-    said 'data/clothing-dataset-small: no such folder; ... or pass --data-dir FOLDER', which
+    """Clothing's default data folder is relative, and a run.json from before it was kept
+    absolute holds none; exported from another working folder it said
+    'data/clothing-dataset-small: no such folder; ... or pass --data-dir FOLDER', which
     export does not take."""
     folder = RunFolder(tmp_path / "results" / "clothing" / "run")
     folder.path.mkdir(parents=True)
@@ -398,9 +399,10 @@ def test_a_clothing_run_on_its_default_data_exported_from_elsewhere_says_where_t
     monkeypatch.chdir(tmp_path)
     assert main(["export", str(folder.path)]) == 2
     assert capsys.readouterr().err == (
-        f"error: {folder.path}: its data folder is the default data/clothing-dataset-small, relative"
-        f" to the folder the run was started in, and {tmp_path} holds none; run this command from"
-        " that folder\n"
+        f"error: {folder.path}: its data folder is the default data/clothing-dataset-small, read"
+        " from the working folder (its run.json predates keeping it absolute), and"
+        f" {tmp_path / 'data' / 'clothing-dataset-small'} is none; run this command in the folder"
+        " the run started in, or put the data there\n"
     )
 
 

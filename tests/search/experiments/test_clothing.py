@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import warnings
@@ -18,6 +19,7 @@ from search.cli import main
 from search.data import SkippedImagesWarning
 from search.engine._predict import read_image
 from search.errors import SearchError
+from search.storage import RunFolder
 
 SEARCH = ["--tuner", "random", "--weights", "none", "--fix", "base=mobilenet_v2", "--image-size",
           "32", "--max-trials", "2", "--max-epochs", "2", "--no-retrain", "--seed", "1"]  # fmt: skip
@@ -304,3 +306,38 @@ def test_a_truncated_image_is_named_with_the_fix(tmp_path: Path) -> None:
     damaged = r"^not a readable image \(.*\): damaged or cut short; give the whole file"
     with pytest.raises(SearchError, match=damaged):
         read_image(cut, 1)
+
+
+def test_a_run_on_the_default_data_folder_goes_on_from_another_working_folder(
+    clothing_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Clothing's default data folder is relative: resumed or exported from another working
+    folder, the run was refused (or read other data). run.json keeps it absolute, which a
+    resume with `run --name` and no --data-dir still takes; a deleted folder is named."""
+    started = tmp_path / "started"
+    data = started / "data" / "clothing-dataset-small"
+    data.parent.mkdir(parents=True)
+    clothing_dir.rename(data)
+    monkeypatch.chdir(started)
+    again = ["run", "clothing", *SEARCH[:8], "--max-trials", "1", "--max-epochs", "1", "--no-retrain",
+             "--results", "results", "--name", "c"]  # fmt: skip
+    assert main(again) == 0
+    folder = RunFolder(started / "results" / "clothing" / "c")
+    assert folder.read_meta()["request"]["data_dir"] == str(data)
+    folder.update_meta(status="interrupted")
+    assert main(again) == 0  # the same run, without --data-dir: not another data option
+    monkeypatch.chdir(tmp_path)
+    folder.update_meta(status="interrupted")
+    assert main(["resume", str(folder.path)]) == 0
+    output = tmp_path / "model.keras"
+    assert main(["export", str(folder.path), "--output", str(output), "--retrain-max-epochs", "1",
+                 "--quiet"]) == 0  # fmt: skip
+    assert output.is_file()
+    shutil.rmtree(data)
+    folder.update_meta(status="interrupted")
+    capsys.readouterr()
+    assert main(["resume", str(folder.path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder.path}: its data folder {data} is gone; put the data back there (the run"
+        " goes on with the data it began with), or start a new run with another --name\n"
+    )
