@@ -140,18 +140,25 @@ def test_the_custom_loop_continues_a_planned_retrain_as_if_never_stopped(tmp_pat
         np.testing.assert_allclose(mine, theirs, atol=1e-6)
 
 
-def test_a_damaged_state_of_a_final_training_is_told_and_the_training_starts_anew(tmp_path: Path) -> None:
+def _validated_fit(hypermodel: kt.HyperModel, tmp_path: Path) -> tuple[Any, Path, list[str]]:
+    """A validated final training of ``hypermodel``'s defaults on tiny data, keeping its state
+    in ``tmp_path``: the call training it (given the line callback), the state, what it said."""
     from search.engine._retrain import VAL_ACCURACY, fit_configuration
-    from search.experiments import UserHyperModel
 
     x, y = um.tiny_data()
-    hypermodel, hp = UserHyperModel(um.build, seed=0), kt.HyperParameters()
-    state, said = tmp_path / "retrain.state.npz", []
+    state, said, hp = tmp_path / "retrain.state.npz", [], kt.HyperParameters()
 
     def fit(line: Trains) -> Any:
         return fit_configuration(hypermodel, hp, x, y, (x, y), EPOCHS, VAL_ACCURACY, line, state,
                                  say=said.append)  # fmt: skip
 
+    return fit, state, said
+
+
+def test_a_damaged_state_of_a_final_training_is_told_and_the_training_starts_anew(tmp_path: Path) -> None:
+    from search.experiments import UserHyperModel
+
+    fit, state, said = _validated_fit(UserHyperModel(um.build, seed=0), tmp_path)
     with pytest.raises(KeyboardInterrupt):
         fit(Trains(stop_at=INTERRUPTED_AT))
     assert said == [] and state.is_file()
@@ -275,17 +282,9 @@ class NamedArgumentsFit(um.BuildOnly):
 def test_a_users_fit_without_initial_epoch_restarts_an_interrupted_retrain_said_so(tmp_path: Path) -> None:
     """Continued, the retrain passed initial_epoch= to a fit that takes none, which was
     refused as a fit that "cannot take the call each trial makes" (in a random search)."""
-    from search.engine._retrain import VAL_ACCURACY, fit_configuration
     from search.experiments import UserHyperModel
 
-    x, y = um.tiny_data()
-    hypermodel, hp = UserHyperModel(NamedArgumentsFit(), objective="val_accuracy"), kt.HyperParameters()
-    state, said = tmp_path / "retrain.state.npz", []
-
-    def fit(line: Trains) -> Any:
-        return fit_configuration(hypermodel, hp, x, y, (x, y), EPOCHS, VAL_ACCURACY, line, state,
-                                 say=said.append)  # fmt: skip
-
+    fit, state, said = _validated_fit(UserHyperModel(NamedArgumentsFit(), objective="val_accuracy"), tmp_path)
     with pytest.raises(KeyboardInterrupt):
         fit(Trains(stop_at=INTERRUPTED_AT))
     assert state.is_file()
