@@ -24,7 +24,7 @@ from search.engine._context import Say
 from search.engine._plan import Plan, code_edited, final_setup, final_training, load_data, plan
 from search.engine._precision import precision
 from search.engine._records import tidy
-from search.engine._request import RunRequest, check_stored, refuse_gone_code, refuse_gone_data, refuse_moved
+from search.engine._request import RunRequest, check_stored, data_found, refuse_gone_code, refuse_moved
 from search.engine._retrain import refuse_missing_checkpoint, retrain_best, retrain_start
 from search.engine._saved import load_saved
 from search.engine._signals import SearchStopped, StopOnSignal
@@ -351,7 +351,7 @@ def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space
         stored["storage"] = None  # the study is not needed to export
     request = RunRequest.from_json(stored)
     check_stored(folder, request, given)
-    refuse_gone_data(folder, request)
+    request = data_found(folder, request)
     refuse_gone_code(folder, request, "export")
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
 

@@ -139,6 +139,8 @@ def record_start(opened: OpenRun, request: RunRequest, p: Plan, policy: str, chi
         "hypermodel": request.hypermodel,  # given again from Python, maybe
         "track": request.to_json(p.name)["track"],  # as given again: a later resume tracks it too
     }
+    if request.data_dir is not None:  # where it is now: a project moved whole (workers read it here)
+        stored["data_dir"] = str(request.data_dir.resolve())
     resumed = previous.get("resumed", [])
     # A run from before the time limit goes on with the one planned now: run.json says it.
     budget = {**previous.get("budget", {}), "max_search_seconds": p.budget.max_search_seconds}

@@ -8,7 +8,7 @@ import os
 import re
 import shlex
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -448,7 +448,7 @@ def stored_request(
     request = RunRequest.from_json(stored)
     check_warm_sources(folder, request.warm_start)  # first: its message says where to put it
     check_stored(folder, request, [*(given or {}), *(["storage"] if storage else [])])
-    refuse_gone_data(folder, request)
+    request = data_found(folder, request)
     if imports:
         refuse_gone_code(folder, request, "resume")
     if "workers" in (given or {}) and request.workers != meta["request"].get("workers"):
@@ -499,30 +499,43 @@ def check_cores(request: RunRequest) -> None:
         )
 
 
-def refuse_gone_data(folder: RunFolder, request: RunRequest) -> None:
-    """SearchError where the data folder the run in ``folder`` was started with
-    (``--data-dir``, or its experiment's default, both kept absolute) is no longer a folder:
-    continued or exported, the run needs the same data, and no option of those commands
-    gives another (the loader's own message says to pass ``--data-dir``). A run.json from
-    before the default was kept holds none: the default is read from the working folder.
+def data_found(folder: RunFolder, request: RunRequest) -> RunRequest:
+    """``request`` with the data folder the run in ``folder`` reads now: its own (``--data-dir``,
+    or its experiment's default, both kept absolute); where that is gone and was the default,
+    the default under the working folder (a project moved whole: the data's fingerprint is
+    checked as it loads). A run.json from before the default was kept holds none: the default
+    is read from the working folder.
 
     Args:
         folder: the run folder, named in the error.
         request: its stored request.
+
+    Returns:
+        The request, its data folder where the run reads it.
+
+    Raises:
+        SearchError: that folder is gone: continued or exported, the run needs the same data,
+            and no option of those commands gives another.
     """
-    if request.data_dir is not None and not request.data_dir.is_dir():
-        raise SearchError(
-            f"{folder.path}: its data folder {request.data_dir} is gone; put the data back there"
-            f" (the run goes on with the data it began with), or start a new run with another"
-            f" {option('name')}"
-        )
-    default = _default_data_dir(request.experiment) if request.data_dir is None else None
-    if default is not None and not default.is_dir():
-        raise SearchError(
-            f"{folder.path}: its data folder is the default {default}, read from the working folder"
-            f" (its run.json predates keeping it absolute), and {default.resolve()} is none; run this"
-            " command in the folder the run started in, or put the data there"
-        )
+    default = _default_data_dir(request.experiment)
+    if request.data_dir is None:
+        if default is not None and not default.is_dir():
+            raise SearchError(
+                f"{folder.path}: its data folder is the default {default}, read from the working"
+                f" folder (its run.json predates keeping it absolute), and {default.resolve()} does"
+                " not exist; run this command in the folder the run started in, or put the data there"
+            )
+        return request
+    if request.data_dir.is_dir():
+        return request
+    moved = default is not None and request.data_dir.parts[-len(default.parts):] == default.parts
+    if moved and default is not None and default.is_dir():
+        return replace(request, data_dir=default.resolve())
+    here = f", or run this command in a folder holding {default}" if moved else ""
+    raise SearchError(
+        f"{folder.path}: its data folder {request.data_dir} is gone; put the data back there (the"
+        f" run goes on with the data it began with){here}, or start a new run with another {option('name')}"
+    )
 
 
 def refuse_gone_code(folder: RunFolder, request: RunRequest, command: str) -> None:

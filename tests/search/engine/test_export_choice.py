@@ -401,7 +401,7 @@ def test_a_clothing_run_on_its_default_data_exported_from_elsewhere_says_where_t
     assert capsys.readouterr().err == (
         f"error: {folder.path}: its data folder is the default data/clothing-dataset-small, read"
         " from the working folder (its run.json predates keeping it absolute), and"
-        f" {tmp_path / 'data' / 'clothing-dataset-small'} is none; run this command in the folder"
+        f" {tmp_path / 'data' / 'clothing-dataset-small'} does not exist; run this command in the folder"
         " the run started in, or put the data there\n"
     )
 

@@ -333,11 +333,20 @@ def test_a_run_on_the_default_data_folder_goes_on_from_another_working_folder(
     assert main(["export", str(folder.path), "--output", str(output), "--retrain-max-epochs", "1",
                  "--quiet"]) == 0  # fmt: skip
     assert output.is_file()
+    moved = tmp_path / "moved"  # the project, data and results, moved whole
+    started.rename(moved)
+    monkeypatch.chdir(moved)
+    folder = RunFolder(moved / "results" / "clothing" / "c")
+    folder.update_meta(status="interrupted")
+    assert main(["resume", str(folder.path)]) == 0  # the default here: run.json now says so
+    data = moved / "data" / "clothing-dataset-small"
+    assert folder.read_meta()["request"]["data_dir"] == str(data)
     shutil.rmtree(data)
     folder.update_meta(status="interrupted")
     capsys.readouterr()
     assert main(["resume", str(folder.path)]) == 2
     assert capsys.readouterr().err == (
         f"error: {folder.path}: its data folder {data} is gone; put the data back there (the run"
-        " goes on with the data it began with), or start a new run with another --name\n"
+        " goes on with the data it began with), or run this command in a folder holding"
+        " data/clothing-dataset-small, or start a new run with another --name\n"
     )
