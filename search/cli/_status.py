@@ -38,8 +38,10 @@ def _best_line(info: dict[str, Any]) -> str:
     """The status's line on the best trial so far (a run that ended without one: none)."""
     best, objective = info["best"], info["objective"]
     if best is None:
-        ended = info["status"] in ("finished", "failed")  # not to be resumed: no trial will complete
-        return "  best: none, no trial completed" if ended else "  best so far: none yet"
+        if info["status"] == "finished":  # never resumed: no trial will complete
+            return "  best: none, no trial completed"
+        ended = info["status"] == "failed"  # resumed once its fit is fixed
+        return "  best so far: none yet" + (" (no trial completed)" if ended else "")
     epoch = "" if best.get("best_epoch") is None else f" at epoch {best['best_epoch']}"
     return (
         f"  best so far: trial {best['id']}, {objective} {best['best'][objective]:.4f}"

@@ -110,7 +110,9 @@ def export_run(
     given_output, output = output is not None, output or folder.path / EXPORT_FILE
     given = {"retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
              "retrain_from": retrain_from, "retrain_schedule": retrain_schedule}  # fmt: skip
-    request, space, p = _planned(folder, output, overwrite, given)
+    default = f"{output} (export's default; {option('output')} names another)"
+    named = f"{option('output')} {output}" if given_output else default
+    request, space, p = _planned(folder, (output, named), overwrite, given)
     say = Say(console, quiet)
     with RunLock(folder.path), heap_frozen(), precision(request.precision), _stops(output) as stop:
         best = _chosen(folder, folder.read_trials(), request, trial)
@@ -142,11 +144,13 @@ def export_run(
 
 
 def _planned(
-    folder: RunFolder, output: Path, overwrite: bool, given: dict[str, Any]
+    folder: RunFolder, written: tuple[Path, str], overwrite: bool, given: dict[str, Any]
 ) -> tuple[RunRequest, Space, Plan]:
-    """The checks before any work (``output`` a file of its own to write, the run's request
-    and arrays there), then the run's request with ``given``'s retrain options, its space and plan."""
-    _check_output(output, folder)
+    """The checks before any work (``written``: the output file, a file of its own to write,
+    and its name in messages; the run's request and arrays there), then the run's request
+    with ``given``'s retrain options, its space and plan."""
+    output, named = written
+    _check_output(output, folder, named)
     if not overwrite:
         _check_not_foreign(output, folder)
     request, space = _stored(folder, {k: v for k, v in given.items() if v is not None})
@@ -274,32 +278,32 @@ def _stops(output: Path) -> Iterator[StopOnSignal]:
             ) from None
 
 
-def _check_output(output: Path, folder: RunFolder) -> None:
+def _check_output(output: Path, folder: RunFolder, named: str) -> None:
     """``output`` a .keras file that can be written and is not the run's own model, nor a
     file of another run (or in this run's subfolders); the run folder writable (the export
-    is recorded in its run.json)."""
+    is recorded in its run.json). ``named``: how messages name it (``--output FILE``, or the default)."""
     if output.suffix != ".keras":
-        raise SearchError(f"{option('output')} {output}: give a file name ending in .keras, e.g. model.keras")
+        raise SearchError(f"{named}: give a file name ending in .keras, e.g. model.keras")
     if output.exists() and output.is_dir():
-        raise SearchError(f"{option('output')} {output}: is a folder; give a file name ending in .keras")
+        raise SearchError(f"{named}: is a folder; give a file name ending in .keras")
     if output.resolve() == folder.model_file.resolve():
         raise SearchError(
-            f"{option('output')} {output}: is the run's own model, which run.json's final describes;"
+            f"{named}: is the run's own model, which run.json's final describes;"
             f" give another file, e.g. {folder.path / EXPORT_FILE}"
         )
     owner = owning_run(output)
     if owner is not None and (owner.path.resolve(), output.parent.resolve()) != (folder.path.resolve(),) * 2:
         raise SearchError(
-            f"{option('output')} {output}: {'would replace' if output.exists() else 'would be'} a file"
+            f"{named}: {'would replace' if output.exists() else 'would be'} a file"
             f" of run {owner.path}; give another file,"
             f" e.g. {folder.path / EXPORT_FILE}"
         )
     if output.exists() and not zipfile.is_zipfile(output):
         raise SearchError(
-            f"{option('output')} {output}: would replace a file that is not a Keras model (not a"
+            f"{named}: would replace a file that is not a Keras model (not a"
             " .keras zip archive); give another file name, or move that file away"
         )
-    check_writable(output.parent, f"{option('output')} {output}", "give a file in a folder you can write to")
+    check_writable(output.parent, named, "give a file in a folder you can write to")
     check_writable(
         folder.path, f"run folder {folder.path}", "an export is recorded in its run.json: make it writable"
     )

@@ -241,7 +241,7 @@ def _space_and_defaults(
     """The space to search and its parameters' defaults before ``--fix``: ``given`` (a
     worker's, an export's: fixed already), else run.json's where the run's space file is
     gone, else the experiment's, ``--fix`` applied."""
-    space = given or kept_space(folder, request)
+    space = given if given is not None else kept_space(folder, request)  # an empty Space is falsy
     if space is not None:  # run.json's: the defaults of the parameters --fix fixed are not kept
         return space, space.all_defaults()
     return _space_of(request, experiment, profile)

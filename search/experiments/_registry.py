@@ -379,6 +379,7 @@ def user_experiment(
     """
     _check_user(user, name)
     reference, why = reference_of(user)
+    refused = fit_call_refusal(user)
     trials, epochs = budget
     other = trials if trials is not None else DEFAULT_TRIALS
     return Experiment(
@@ -401,8 +402,8 @@ def user_experiment(
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,
         fidelity_refused=fidelity_refusal(user),
-        fit_refused=fit_call_refusal(user),
-        hyperband_refused="" if fit_call_refusal(user) else fit_call_refusal(user, hyperband=True),
+        fit_refused=refused,
+        hyperband_refused="" if refused else fit_call_refusal(user, hyperband=True),
         own_fit=f"{describe(user)}.fit" if has_own_fit(user) else "",
     )
 

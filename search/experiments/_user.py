@@ -297,8 +297,9 @@ class UserHyperModel(kt.HyperModel):
             objective = None  # nor an objective to log: the retrain reads the curves
         if has_own_fit(self.user):
             fit = self.user.fit  # type: ignore[union-attr]
-            if "verbose" not in inspect.signature(fit).parameters:  # a fit's **kwargs: model.fit's
-                kwargs.pop("verbose")  # verbose= it may pass itself besides (Keras' bar: silenced)
+            silenced = "verbose" not in inspect.signature(fit).parameters  # a fit's **kwargs: model.fit's
+            if silenced:  # verbose= it may pass itself besides: Keras' bars kept off the terminal
+                kwargs.pop("verbose")
             if state_path is not None and "state_path" in inspect.signature(fit).parameters:
                 kwargs["state_path"] = state_path  # it resumes epochs itself (ImageCNN)
             if fidelity is not None:  # a fit without the parameter is refused before the search
@@ -306,22 +307,22 @@ class UserHyperModel(kt.HyperModel):
             if "epochs" in kwargs:
                 cap = _EpochCap(self.name, int(kwargs["epochs"]))
                 kwargs["callbacks"] = [cap, *(kwargs.get("callbacks") or [])]  # before the recorder
-            returned = self._call_own(fit, (hp, model, args, kwargs), held_out)
+            returned = self._call_own(fit, (hp, model, args, kwargs), held_out, silenced)
             result = fit_result(returned, self.name, objective)
             _check_float(result, model, self.name, objective)
             return result
         return _fit_resumable(model, args, kwargs, state_path, fidelity)
 
     def _call_own(self, fit: Callable[..., Any], call: tuple[Any, Any, tuple, dict[str, Any]],
-                  held_out: bool) -> Any:  # fmt: skip
-        """The user's own ``fit`` called with ``call`` (hp, model, args, kwargs); where the
-        retrain on every row (not ``held_out``: no ``validation_data``) makes it raise what
-        reading a missing one raises, SearchError saying so (a trial's error, and any other,
-        goes through as it is)."""
+                  held_out: bool, silenced: bool) -> Any:  # fmt: skip
+        """The user's own ``fit`` called with ``call`` (hp, model, args, kwargs), Keras'
+        interactive output ``silenced`` or not; where the retrain on every row (not
+        ``held_out``: no ``validation_data``) makes it raise what reading a missing one
+        raises, SearchError saying so (a trial's error, and any other, goes through as it is)."""
         if held_out:  # without validation_data, the retrain's message below says more
             _check_call(fit, self.name, call)
         try:
-            with _progress_bars_silenced():
+            with _progress_bars_silenced() if silenced else contextlib.nullcontext():
                 return _call_fit(fit, self.name, *call)
         except (SearchError, kt.errors.FatalError):  # told already, or a stop
             raise
@@ -378,8 +379,9 @@ _REPEATED = re.compile(r"got multiple values for keyword argument '(\w+)'")
 
 @contextlib.contextmanager
 def _progress_bars_silenced() -> Iterator[None]:
-    """Keras' progress bars kept off the terminal meanwhile (sent to its logger, which shows
-    none): a fit of its own calls ``model.fit`` without the search's ``verbose=0``."""
+    """Keras' progress bars kept off the terminal meanwhile, with the rest of its interactive
+    output (``model.summary()``, callbacks' ``verbose`` lines: sent to its absl log, which
+    shows none): a fit of its own calls ``model.fit`` without the search's ``verbose=0``."""
     interactive = keras.config.is_interactive_logging_enabled()
     keras.config.disable_interactive_logging()
     try:
@@ -745,8 +747,6 @@ def check_on_data(
     (unless the user's own ``fit`` reports it). SearchError naming the fix otherwise."""
     if splits.weighted() and weights_refusal(user):
         raise SearchError(weights_refusal(user))
-    if fit_call_refusal(user):
-        raise SearchError(fit_call_refusal(user))
     hypermodel = UserHyperModel(user, space)  # no sample: model_metrics' call names a misfit
     keras.backend.clear_session()
     model = hypermodel.build(kt.HyperParameters())

@@ -60,14 +60,17 @@ def test_best_so_far_counts_completed_trials_only(
     assert "best so far: trial 0, val_accuracy 0.6000" in out, out
 
 
-def test_a_failed_run_whose_trials_all_failed_has_no_best_not_none_yet(
+def test_a_run_whose_trials_all_failed_has_no_best_not_none_yet(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    """"best so far: none yet" promised a best to a run that will have none."""
+    """"best so far: none yet" promised a best to a finished run that will have none."""
     failed = [trial(str(i), epochs((0.5, 0.4, 1, 1)), "failed", failure="ValueError: bad") for i in range(3)]
-    write_run(tmp_path, "ended", failed, "failed")
+    write_run(tmp_path, "ended", failed, "finished")
+    write_run(tmp_path, "stopped", failed, "failed")  # resumed once its fit is fixed
     write_run(tmp_path, "going", failed[:1], "interrupted")
-    said_of = {"ended": "  best: none, no trial completed\n", "going": "  best so far: none yet\n"}
+    said_of = {"ended": "  best: none, no trial completed\n",
+               "stopped": "  best so far: none yet (no trial completed)\n",
+               "going": "  best so far: none yet\n"}  # fmt: skip
     for name, said in said_of.items():
         assert main(["status", str(tmp_path / "fashion" / name)]) == 0
         assert said in capsys.readouterr().out

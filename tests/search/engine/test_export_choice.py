@@ -139,6 +139,12 @@ def test_an_output_that_is_not_a_model_is_never_replaced(tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert f"--output {mine}: would replace a file that is not a Keras model" in err
     assert len(err.strip().splitlines()) == 1 and mine.read_text() == "my notes"
+    default = folder.path / "export.keras"  # no --output given: not named as one
+    default.write_text("my notes")
+    assert main(["export", str(folder.path)]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: {default} (export's default; --output names another): would replace a file that is not"
+    )
 
 
 @pytest.mark.parametrize("name", ["best_model.keras", "tuner/trial_0/model.keras", "export.keras",

@@ -179,6 +179,18 @@ def test_a_fit_setting_verbose_itself_is_called_once_and_prints_nothing(
     assert "val_accuracy" in history.history
     assert user.stages == 1
     assert capsys.readouterr().out == ""
+    assert keras.config.is_interactive_logging_enabled()  # given back after the fit
+
+
+class RaisingFit(um.BuildOnly):
+    def fit(self, hp, model, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("this test's fit fails")
+
+
+def test_keras_output_is_given_back_after_a_fit_that_raises() -> None:
+    with pytest.raises(RuntimeError, match="this test's fit fails"):
+        _fit(RaisingFit(), "val_accuracy")
+    assert keras.config.is_interactive_logging_enabled()
 
 
 def test_a_float_is_taken_as_an_objective_the_model_logs() -> None:
