@@ -475,10 +475,7 @@ def _same_names(mine: list[Any], theirs: list[Any]) -> bool:
     """Whether two lists hold the same column names, each as often, in any order; compared
     as they are, so the column 0 is not the column '0' (``x_val[x.columns]`` would not find
     it)."""
-    try:
-        return Counter(mine) == Counter(theirs)
-    except TypeError:  # a name that cannot be hashed: only the same list in order is the same
-        return False
+    return Counter(mine) == Counter(theirs)  # pandas' labels are hashable
 
 
 def _shown_columns(names: list[Any]) -> str:

@@ -687,7 +687,8 @@ def _check_accuracy_of_values(
     predicted label, and ``y`` holds values with fractions (a regression's): no row ever
     matches, every trial scores about 0, and the choice among them is arbitrary; or where it
     is Keras' categorical accuracy of multi-label rows. ``metric``: the objective's compiled
-    metric (another, a user's own named so, is the user's word)."""
+    metric (another, a user's own named so or a function such as
+    ``keras.metrics.binary_accuracy`` that Keras wraps, is the user's word)."""
     if isinstance(metric, keras.metrics.CategoricalAccuracy) and _rows_for(y, model):
         _check_accuracy_of_labels(name, objective, y)  # not a sequence model's class indices per step
         return  # rows of class probabilities: their likeliest class is compared
