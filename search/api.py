@@ -894,6 +894,7 @@ def resume(
     hypermodel: Any = None,
     *,
     storage: str | None = None,
+    data_dir: str | Path | None = None,
     observers: Sequence[Observer] = (),
     quiet: bool = False,
 ) -> Run:
@@ -905,6 +906,8 @@ def resume(
             imported again (a lambda, a notebook's function), or the Experiment object a
             run was started with; None: import what run.json names.
         storage: the Optuna database URL with its password (run.json keeps it masked).
+        data_dir: the folder the run's data moved to (the same data: checked as they load;
+            the run reads them there from now on); None: where the run read them.
         observers: your own :class:`search.Observer` subclasses (see :func:`run`).
         quiet: print nothing.
 
@@ -919,8 +922,9 @@ def resume(
             " 'postgresql+psycopg://user:password@host:5432/dbname'"
         )
     _refuse_run_file(folder, "search.resume")
+    given = {} if data_dir is None else {"data_dir": _as_path(data_dir, "data_dir", "the data's folder")}
     run_folder = RunFolder(Path(folder))
-    request = stored_request(run_folder, storage, imports=hypermodel is None)  # else: not imported
+    request = stored_request(run_folder, storage, given, imports=hypermodel is None)  # else: not imported
     if hypermodel is None:
         return _execute(request, None, quiet, observers)
     if isinstance(hypermodel, Experiment):

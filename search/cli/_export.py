@@ -38,6 +38,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="export this completed trial's configuration instead of the chosen one"
         " (e.g. the baseline, to compare)",
     )
+    p.add_argument(
+        "--data-dir",
+        type=path_value,
+        help="the folder the run's data moved to (the same data: checked as they load)",
+    )
     add_model_options(p, runs_own=True)
     add_common(p)
     p.set_defaults(handler=handle)
@@ -61,7 +66,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     done = export_run(
         folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet,
         trial=args.trial, retrain_from=args.retrain_from, overwrite=args.overwrite,
-        retrain_schedule=args.retrain_schedule,
+        retrain_schedule=args.retrain_schedule, data_dir=args.data_dir,
     )
     shape = "x".join(str(d) for d in done.image_shape)
     tested, unit = done.final.get("test_images") or 0, done.final.get("train_unit", "images")

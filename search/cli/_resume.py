@@ -39,6 +39,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=argparse.SUPPRESS,
         help="processes sharing its Optuna search from now on (default: as it was started)",
     )
+    p.add_argument(
+        "--data-dir",
+        type=path_value,
+        default=argparse.SUPPRESS,
+        help="the folder the run's data moved to (the same data: checked as they load; the run"
+        " reads them there from now on)",
+    )
     add_process_options(p, resume=True)
     add_backend(p)
     add_common(p)
@@ -66,7 +73,8 @@ def _given_again(args: argparse.Namespace, stored: dict[str, Any]) -> dict[str, 
     """The options given again, which replace the run's own; ``--gpus`` moves the run to
     those GPUs, one worker each unless ``--workers`` says otherwise."""
     given: dict[str, Any] = {
-        name: getattr(args, name) for name in ("keep_best", "isolate", "workers") if name in vars(args)
+        name: getattr(args, name) for name in ("keep_best", "isolate", "workers", "data_dir")
+        if name in vars(args)
     }
     if "gpus" in vars(args):
         gpus = () if args.gpus.strip() == "none" else parse_gpus(args.gpus)

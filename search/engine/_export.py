@@ -75,6 +75,7 @@ def export_run(
     retrain_from: str | None = None,
     overwrite: bool = False,
     retrain_schedule: str | None = None,
+    data_dir: Path | None = None,
 ) -> Export:
     """Retrain the run's chosen trial, evaluate it once on the test set, and write it to
     ``output``: an image classifier as a model that takes uint8 images of any size and stores
@@ -95,6 +96,8 @@ def export_run(
             exported is replaced by a new export of it anyway).
         retrain_schedule: ``auto``, ``plateau`` or ``cosine``; None: as the run retrained
             (``auto`` where its retrain was skipped: by the run's budget).
+        data_dir: the folder the run's data moved to (the same data: checked as they load);
+            None: where the run read them.
 
     Returns:
         What was written: the file, the trial, the retrain's results, image shape and class names.
@@ -109,7 +112,8 @@ def export_run(
     folder = RunFolder(folder.path.resolve())  # `export .`, `export r1`: the request needs its parents
     given_output, output = output is not None, output or folder.path / EXPORT_FILE
     given = {"retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
-             "retrain_from": retrain_from, "retrain_schedule": retrain_schedule}  # fmt: skip
+             "retrain_from": retrain_from, "retrain_schedule": retrain_schedule,
+             "data_dir": data_dir}  # fmt: skip
     default = f"{output} (export's default; {option('output')} names another)"
     named = f"{option('output')} {output}" if given_output else default
     request, space, p = _planned(folder, (output, named), overwrite, given)
@@ -341,8 +345,8 @@ def _check_arrays(folder: RunFolder) -> None:
 
 
 def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space]:
-    """The run's request, with the export's retrain options ``given`` (else the run's own:
-    ``plateau`` for a run from before the schedule was an option), and its space."""
+    """The run's request, with the export's retrain options and data folder ``given`` (else
+    the run's own: ``plateau`` for a run from before the schedule was an option), and its space."""
     meta = folder.read_meta()
     refuse_moved(folder, meta)
     if "request" not in meta or "space" not in meta:
@@ -355,7 +359,7 @@ def _stored(folder: RunFolder, given: dict[str, Any]) -> tuple[RunRequest, Space
         stored["storage"] = None  # the study is not needed to export
     request = RunRequest.from_json(stored)
     check_stored(folder, request, given)
-    request = data_found(folder, request)
+    request = data_found(folder, request, given="data_dir" in given)
     refuse_gone_code(folder, request, "export")
     return request, space_from_dict(meta["space"]["params"], source=str(folder.run_file))
 

@@ -414,7 +414,7 @@ def stored_request(
         storage: the Optuna database URL with its password (else $SEARCH_OPTUNA_STORAGE,
             else run.json's, which must then have none).
         given: options given again to continue the run (``workers``, ``gpus``,
-            ``keep_best``, ``isolate``), replacing the run's own; a value of these that
+            ``keep_best``, ``isolate``, ``data_dir``), replacing the run's own; a value of these that
             fails the check is the user's, any other run.json's (RunFolderError).
         imports: the run imports its script again (``file.py:NAME``), which must be there;
             False where the caller passes the hypermodel instead.
@@ -448,7 +448,7 @@ def stored_request(
     request = RunRequest.from_json(stored)
     check_warm_sources(folder, request.warm_start)  # first: its message says where to put it
     check_stored(folder, request, [*(given or {}), *(["storage"] if storage else [])])
-    request = data_found(folder, request)
+    request = data_found(folder, request, given="data_dir" in (given or {}))
     if imports:
         refuse_gone_code(folder, request, "resume")
     if "workers" in (given or {}) and request.workers != meta["request"].get("workers"):
@@ -499,31 +499,36 @@ def check_cores(request: RunRequest) -> None:
         )
 
 
-def data_found(folder: RunFolder, request: RunRequest) -> RunRequest:
-    """``request`` with the data folder the run in ``folder`` reads now: its own (``--data-dir``,
-    or its experiment's default, both kept absolute); where that is gone and was the default,
-    the default under the working folder (a project moved whole: the data's fingerprint is
-    checked as it loads). A run.json from before the default was kept holds none: the default
-    is read from the working folder.
+def data_found(folder: RunFolder, request: RunRequest, given: bool = False) -> RunRequest:
+    """``request`` with the data folder the run in ``folder`` reads now: the one given again
+    (``given``: where the data moved), else its own (``--data-dir``, or its experiment's
+    default, both kept absolute); where that is gone and was the default, the default under
+    the working folder (a project moved whole). Either way the data's fingerprint is checked
+    as they load. A run.json from before the default was kept holds none: the default is read
+    from the working folder.
 
     Args:
         folder: the run folder, named in the error.
-        request: its stored request.
+        request: its stored request, with ``data_dir`` given again where ``given``.
+        given: ``request.data_dir`` is the user's, given to this command.
 
     Returns:
         The request, its data folder where the run reads it.
 
     Raises:
-        SearchError: that folder is gone: continued or exported, the run needs the same data,
-            and no option of those commands gives another.
+        SearchError: the folder given is not one, or the run reads its own arrays; or the
+            run's own folder is gone and none was given.
     """
+    if given:
+        return _given_data(request)
     default = _default_data_dir(request.experiment)
     if request.data_dir is None:
         if default is not None and not default.is_dir():
             raise SearchError(
                 f"{folder.path}: its data folder is the default {default}, read from the working"
                 f" folder (its run.json predates keeping it absolute), and {default.resolve()} does"
-                " not exist; run this command in the folder the run started in, or put the data there"
+                f" not exist; run this command in the folder the run started in, put the data there,"
+                f" or give their new place with {option('data_dir')}"
             )
         return request
     if request.data_dir.is_dir():
@@ -531,11 +536,35 @@ def data_found(folder: RunFolder, request: RunRequest) -> RunRequest:
     moved = default is not None and request.data_dir.parts[-len(default.parts):] == default.parts
     if moved and default is not None and default.is_dir():
         return replace(request, data_dir=default.resolve())
-    here = f", or run this command in a folder holding {default}" if moved else ""
+    fixes = [
+        "put the data back there (the run goes on with the data it began with)",
+        f"give their new place with {option('data_dir')}",
+        *([f"run this command in a folder holding {default}"] if moved else []),
+    ]
     raise SearchError(
-        f"{folder.path}: its data folder {request.data_dir} is gone; put the data back there (the"
-        f" run goes on with the data it began with){here}, or start a new run with another {option('name')}"
+        f"{folder.path}: its data folder {request.data_dir} is gone; {', '.join(fixes)}, or start"
+        f" a new run with another {option('name')}"
     )
+
+
+def _given_data(request: RunRequest) -> RunRequest:
+    """``request`` with the data folder given to continue or export its run, made absolute
+    (run.json keeps it for later processes); SearchError where it is no folder, or where
+    the run reads the arrays it saved, which no folder replaces."""
+    given = request.data_dir
+    if given is None:
+        return request
+    if request.arrays:
+        raise SearchError(
+            f"{option('data_dir')} {given}: this run reads the arrays it saved in its own folder,"
+            f" not a data folder; leave out {option('data_dir')}"
+        )
+    if not given.is_dir():
+        raise SearchError(
+            f"{option('data_dir')} {given}: is not a folder; give the folder the run's data moved"
+            " to (the same data it began with: they are checked as they load)"
+        )
+    return replace(request, data_dir=given.resolve())
 
 
 def refuse_gone_code(folder: RunFolder, request: RunRequest, command: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -665,13 +666,15 @@ def test_resume_names_run_json_for_damaged_workers(tmp_path: Path, capsys) -> No
 
 
 def test_resume_of_a_run_whose_data_folder_is_gone_is_refused_before_any_work(tmp_path: Path, capsys) -> None:
-    """It said '--data-dir is not a folder; pass --data-dir', an option resume does not take."""
+    """Named as the run's folder that is gone, with the fixes, before the data load (the
+    loader said '--data-dir is not a folder', though the user gave none)."""
     gone = tmp_path / "fashion-mnist"
     folder = _stored_run(tmp_path, data_dir=str(gone))
     assert main(["resume", str(folder.path)]) == 2
     assert capsys.readouterr().err == (
         f"error: {folder.path}: its data folder {gone} is gone; put the data back there (the run goes"
-        " on with the data it began with), or start a new run with another --name\n"
+        " on with the data it began with), give their new place with --data-dir, or start a new run"
+        " with another --name\n"
     )
 
 
@@ -820,3 +823,76 @@ def test_a_keras_backend_variable_this_tool_does_not_run_on_is_named_first(
     monkeypatch.setenv("KERAS_BACKEND", "")  # as unset
     assert main(["export", "r1"]) == 2  # refused for the run it cannot find, not the variable
     assert "KERAS_BACKEND" not in capsys.readouterr().err
+
+
+def _linked_fashion(fashion_dir: Path, folder: Path, relabelled: bool = False) -> Path:
+    """A folder of links to Fashion-MNIST's four files (``relabelled``: its training labels
+    written shifted by one class instead: other data, of the same shape, under the same names)."""
+    folder.mkdir(parents=True)
+    for source in sorted(fashion_dir.glob("*-ubyte.gz")):
+        (folder / source.name).symlink_to(source)
+    if relabelled:
+        labels = folder / "train-labels-idx1-ubyte.gz"
+        raw = gzip.decompress(labels.read_bytes())
+        labels.unlink()
+        labels.write_bytes(gzip.compress(raw[:8] + bytes((b + 1) % 10 for b in raw[8:])))
+    return folder
+
+
+def test_resume_and_export_read_moved_data_from_data_dir(tmp_path: Path, fashion_dir: Path, capsys) -> None:
+    """A run whose --data-dir moved could only be continued with the data put back there:
+    resume and export take --data-dir (checked to be the same data), and run.json then
+    keeps the new place for later resumes."""
+    first = _linked_fashion(fashion_dir, tmp_path / "first")
+    assert main(["run", "fashion", "--tuner", "random", "--train-size", "256", "--val-size", "128",
+                 "--max-trials", "1", "--max-epochs", "1", "--fix", "filters=16", "--no-retrain",
+                 "--data-dir", str(first), "--results", str(tmp_path / "results"), "--name", "r",
+                 "--quiet"]) == 0  # fmt: skip
+    folder = RunFolder(tmp_path / "results" / "fashion" / "r")
+    moved = first.rename(tmp_path / "moved")
+    folder.update_meta(status="interrupted")
+    capsys.readouterr()
+    assert main(["resume", str(folder.path), "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder.path}: its data folder {first} is gone; put the data back there (the run goes"
+        " on with the data it began with), give their new place with --data-dir, or start a new run"
+        " with another --name\n"
+    )
+    assert main(["resume", str(folder.path), "--data-dir", str(tmp_path / "nowhere"), "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --data-dir {tmp_path / 'nowhere'}: is not a folder; give the folder the run's data"
+        " moved to (the same data it began with: they are checked as they load)\n"
+    )
+    other = _linked_fashion(fashion_dir, tmp_path / "other", relabelled=True)
+    assert main(["resume", str(folder.path), "--data-dir", str(other), "--quiet"]) == 2
+    assert "the data differ from the ones this run started with" in capsys.readouterr().err
+    assert folder.read_meta()["request"]["data_dir"] == str(first)  # refused: run.json unchanged
+    output = tmp_path / "model.keras"
+    assert main(["export", str(folder.path), "--data-dir", str(moved), "--output", str(output),
+                 "--retrain-max-epochs", "1", "--quiet"]) == 0  # fmt: skip
+    assert output.is_file()
+    assert main(["resume", str(folder.path), "--data-dir", str(moved), "--quiet"]) == 0
+    assert folder.read_meta()["request"]["data_dir"] == str(moved)
+    folder.update_meta(status="interrupted")
+    assert main(["resume", str(folder.path), "--quiet"]) == 0  # the new place, kept
+
+
+def test_data_dir_given_to_resume_a_run_on_arrays_is_refused(tmp_path: Path, capsys) -> None:
+    """A run on arrays reads the ones it saved; a data folder would have been ignored."""
+    from tests import user_models as um
+
+    x, y = um.tiny_data(40)
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
+                     results=tmp_path, name="r1", quiet=True)  # fmt: skip
+    RunFolder(run.folder).update_meta(status="interrupted")
+    with pytest.raises(SearchError) as caught:
+        search.resume(run.folder, um.build, data_dir=tmp_path, quiet=True)
+    assert str(caught.value) == (
+        f"data_dir {tmp_path}: this run reads the arrays it saved in its own folder, not a data"
+        " folder; leave out data_dir"
+    )
+    with pytest.raises(SearchError, match=r"^data_dir \(5\): give the data's folder, as a str or pathlib"):
+        search.resume(run.folder, data_dir=5)  # type: ignore[arg-type]
+    capsys.readouterr()
+    assert main(["resume", str(run.folder), "--data-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(f"error: --data-dir {tmp_path}: this run reads the arrays")

@@ -357,7 +357,8 @@ def test_an_invalid_value_stored_in_run_json_is_named_there_not_as_an_option(tmp
 
 
 def test_a_run_whose_data_folder_is_gone_is_refused_before_its_data_loads(tmp_path: Path) -> None:
-    """It said '--data-dir is not a folder; pass --data-dir', which export does not take."""
+    """Named as the run's folder that is gone, with the fixes, before the data load (the
+    loader said '--data-dir is not a folder', though the user gave none)."""
     folder, _ = _run(tmp_path, "0")
     gone = tmp_path / "fashion-mnist"
     request = RunRequest(experiment="fashion", tuner="random", data_dir=gone).to_json("run")
@@ -366,7 +367,8 @@ def test_a_run_whose_data_folder_is_gone_is_refused_before_its_data_loads(tmp_pa
         export_engine._stored(folder, {})
     assert str(caught.value) == (
         f"{folder.path}: its data folder {gone} is gone; put the data back there (the run goes on"
-        " with the data it began with), or start a new run with another name"
+        " with the data it began with), give their new place with data_dir, or start a new run with"
+        " another name"
     )
 
 

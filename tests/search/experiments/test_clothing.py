@@ -347,6 +347,7 @@ def test_a_run_on_the_default_data_folder_goes_on_from_another_working_folder(
     assert main(["resume", str(folder.path)]) == 2
     assert capsys.readouterr().err == (
         f"error: {folder.path}: its data folder {data} is gone; put the data back there (the run"
-        " goes on with the data it began with), or run this command in a folder holding"
+        " goes on with the data it began with), give their new place with --data-dir, run this"
+        " command in a folder holding"
         " data/clothing-dataset-small, or start a new run with another --name\n"
     )
