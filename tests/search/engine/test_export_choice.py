@@ -396,8 +396,8 @@ def test_a_clothing_run_on_its_default_data_exported_from_elsewhere_says_where_t
 ) -> None:
     """Clothing's default data folder is relative, and a run.json from before it was kept
     absolute holds none; exported from another working folder it said
-    'data/clothing-dataset-small: no such folder; ... or pass --data-dir FOLDER', which
-    export does not take."""
+    'data/clothing-dataset-small: no such folder; ... or pass --data-dir FOLDER', without
+    saying which folder the run began with."""
     folder = RunFolder(tmp_path / "results" / "clothing" / "run")
     folder.path.mkdir(parents=True)
     folder.write_trials([_trial("0", 0.9)])
@@ -410,7 +410,7 @@ def test_a_clothing_run_on_its_default_data_exported_from_elsewhere_says_where_t
         f"error: {folder.path}: its data folder is the default data/clothing-dataset-small, read"
         " from the working folder (its run.json predates keeping it absolute), and"
         f" {tmp_path / 'data' / 'clothing-dataset-small'} does not exist; run this command in the folder"
-        " the run started in, or put the data there\n"
+        " the run started in, put the data there, or give their new place with --data-dir\n"
     )
 
 
