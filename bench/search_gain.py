@@ -37,7 +37,7 @@ from _args import counts, multiples, names
 from rich.console import Console
 
 import search
-from search.engine import export_run, stored_request
+from search.engine import ExportOptions, export_run, stored_request
 from search.engine._choose import ranked_ids
 from search.experiments import get as get_experiment
 from search.storage import RunFolder
@@ -106,11 +106,12 @@ def gain(folder: RunFolder, budget: str, total: float, root: Path) -> Row:
         test_baseline = math.nan
     elif not baseline_chosen:
         begun = time.perf_counter()
-        done = export_run(
-            folder, root / f"baseline-{folder.path.name}.keras", request["retrain_data"],
-            request["retrain_max_epochs"], Console(quiet=True), True, trial=baseline,
-            retrain_from=request.get("retrain_from", "scratch"),
+        options = ExportOptions(
+            baseline, request["retrain_data"], request["retrain_max_epochs"],
+            request.get("retrain_from", "scratch"),
         )  # fmt: skip
+        output = root / f"baseline-{folder.path.name}.keras"
+        done = export_run(folder, output, Console(quiet=True), True, options)
         test_baseline = float(done.final["test_accuracy"])
         baseline_seconds = time.perf_counter() - begun
     test_chosen = float(final["test_accuracy"])

@@ -49,7 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.engine import RETRAIN_DATA, RETRAIN_FROM, RETRAIN_SCHEDULES, export_run
+    from search.engine import RETRAIN_DATA, RETRAIN_FROM, RETRAIN_SCHEDULES, ExportOptions, export_run
     from search.report import describe_test, describe_training
 
     if args.retrain_data is not None and args.retrain_data not in RETRAIN_DATA:
@@ -63,11 +63,11 @@ def handle(args: argparse.Namespace, console: Console) -> int:
             raise SearchError(f"{name} {value!r}: choose one of {', '.join(choices)}")
     folder = resolve_run(args.run, args.results)
     output = Path(args.output) if args.output is not None else None  # None: RUN/export.keras
-    done = export_run(
-        folder, output, args.retrain_data, args.retrain_max_epochs, console, args.quiet,
-        trial=args.trial, retrain_from=args.retrain_from, overwrite=args.overwrite,
-        retrain_schedule=args.retrain_schedule, data_dir=args.data_dir,
-    )
+    options = ExportOptions(
+        args.trial, args.retrain_data, args.retrain_max_epochs, args.retrain_from, args.retrain_schedule,
+        args.data_dir, args.overwrite,
+    )  # fmt: skip
+    done = export_run(folder, output, console, args.quiet, options)
     shape = "x".join(str(d) for d in done.image_shape)
     tested, unit = done.final.get("test_images") or 0, done.final.get("train_unit", "images")
     size = f"trained at {shape}, " if done.takes_images else ""

@@ -1,7 +1,7 @@
 """The search engine: a request in, a finished run folder out."""
 
 from search.engine._checkpoints import search_checkpoint
-from search.engine._export import EXPORT_FILE, Export, export_run
+from search.engine._export import EXPORT_FILE, Export, ExportOptions, export_run
 from search.engine._isolate import CHILD_ENV, LAUNCHED_ENV, MORE_TRIALS, drive_isolated
 from search.engine._pipeline import RunContinues, RunOutcome, run_search
 from search.engine._plan import Plan, plan
@@ -34,6 +34,7 @@ __all__ = [
     "RETRAIN_SCHEDULES",
     "STORAGE_ENV",
     "Export",
+    "ExportOptions",
     "Plan",
     "RunContinues",
     "RunOutcome",

@@ -64,18 +64,40 @@ class Export:
     False: a model of other inputs or outputs, saved as it trained."""
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """Which trial an export retrains, and how: each None is as the run did."""
+
+    trial: str | None = None
+    """A completed trial's id; None: the run's choice (the finalists' winner where they
+    chose, else the rule's first)."""
+    retrain_data: str | None = None
+    """``validated``, ``full`` or ``search``."""
+    retrain_max_epochs: int | None = None
+    """The most epochs of the retrain."""
+    retrain_from: str | None = None
+    """``auto``, ``checkpoint`` or ``scratch``."""
+    retrain_schedule: str | None = None
+    """``auto``, ``plateau`` or ``cosine`` (``auto`` where the run's retrain was skipped:
+    by the run's budget)."""
+    data_dir: Path | None = None
+    """The folder the run's data moved to (the same data: checked as they load)."""
+    overwrite: bool = False
+    """Replace a Keras model at the output that this run did not export (one it exported is
+    replaced by a new export of it anyway)."""
+
+    def given(self) -> dict[str, Any]:
+        """The options of the run's request given to replace its own."""
+        replacing = ("retrain_data", "retrain_max_epochs", "retrain_from", "retrain_schedule", "data_dir")
+        return {key: getattr(self, key) for key in replacing if getattr(self, key) is not None}
+
+
 def export_run(
     folder: RunFolder,
     output: Path | None,
-    retrain_data: str | None,
-    retrain_max_epochs: int | None,
     console: Console,
     quiet: bool,
-    trial: str | None = None,
-    retrain_from: str | None = None,
-    overwrite: bool = False,
-    retrain_schedule: str | None = None,
-    data_dir: Path | None = None,
+    options: ExportOptions = ExportOptions(),
 ) -> Export:
     """Retrain the run's chosen trial, evaluate it once on the test set, and write it to
     ``output``: an image classifier as a model that takes uint8 images of any size and stores
@@ -85,19 +107,9 @@ def export_run(
         folder: the run folder.
         output: the ``.keras`` file to write (replaced whole, or not at all); None: the run
             folder's ``export.keras``.
-        retrain_data: ``validated``, ``full`` or ``search``; None: as the run retrained.
-        retrain_max_epochs: the most epochs of the retrain; None: as the run retrained.
         console: where progress is printed.
         quiet: print no progress.
-        trial: a completed trial's id to export; None: the run's choice (the finalists'
-            winner where they chose, else the rule's first).
-        retrain_from: ``auto``, ``checkpoint`` or ``scratch``; None: as the run retrained.
-        overwrite: replace a Keras model at ``output`` that this run did not export (one it
-            exported is replaced by a new export of it anyway).
-        retrain_schedule: ``auto``, ``plateau`` or ``cosine``; None: as the run retrained
-            (``auto`` where its retrain was skipped: by the run's budget).
-        data_dir: the folder the run's data moved to (the same data: checked as they load);
-            None: where the run read them.
+        options: the trial to export and how to retrain it (by default, as the run did).
 
     Returns:
         What was written: the file, the trial, the retrain's results, image shape and class names.
@@ -111,15 +123,12 @@ def export_run(
     """
     folder = RunFolder(folder.path.resolve())  # `export .`, `export r1`: the request needs its parents
     given_output, output = output is not None, output or folder.path / EXPORT_FILE
-    given = {"retrain_data": retrain_data, "retrain_max_epochs": retrain_max_epochs,
-             "retrain_from": retrain_from, "retrain_schedule": retrain_schedule,
-             "data_dir": data_dir}  # fmt: skip
     default = f"{output} (export's default; {option('output')} names another)"
     named = f"{option('output')} {output}" if given_output else default
-    request, space, p = _planned(folder, (output, named), overwrite, given)
+    request, space, p = _planned(folder, (output, named), options)
     say = Say(console, quiet)
     with RunLock(folder.path), heap_frozen(), precision(request.precision), _stops(output) as stop:
-        best = _chosen(folder, folder.read_trials(), request, trial)
+        best = _chosen(folder, folder.read_trials(), request, options.trial)
         _check_values(folder, best, space)
         _say_edited(folder, p, best["id"], say)
         refuse_missing_checkpoint(request, folder, best, _same_model(p, best))
@@ -148,16 +157,16 @@ def export_run(
 
 
 def _planned(
-    folder: RunFolder, written: tuple[Path, str], overwrite: bool, given: dict[str, Any]
+    folder: RunFolder, written: tuple[Path, str], options: ExportOptions
 ) -> tuple[RunRequest, Space, Plan]:
     """The checks before any work (``written``: the output file, a file of its own to write,
     and its name in messages; the run's request and arrays there), then the run's request
-    with ``given``'s retrain options, its space and plan."""
+    with the options given, its space and plan."""
     output, named = written
     _check_output(output, folder, named)
-    if not overwrite:
+    if not options.overwrite:
         _check_not_foreign(output, folder)
-    request, space = _stored(folder, {k: v for k, v in given.items() if v is not None})
+    request, space = _stored(folder, options.given())
     if request.arrays:
         _check_arrays(folder)
     return request, space, plan(request, space)

@@ -90,8 +90,8 @@ def test_the_baseline_retrained_is_the_best_ranked_one(
     folder = _run(tmp_path / "r", trials, final)
     asked = []
 
-    def export_run(*args: Any, trial: str, **kwargs: Any) -> Any:
-        asked.append(trial)
+    def export_run(*args: Any) -> Any:
+        asked.append(args[-1].trial)
         return SimpleNamespace(final={"test_accuracy": 0.88})
 
     monkeypatch.setattr(bench, "export_run", export_run)
