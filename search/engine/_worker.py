@@ -231,8 +231,10 @@ def _joined(folder: RunFolder, storage: str | None) -> tuple[dict[str, Any], Run
             f"{folder.run_file} keeps the storage URL without its password ({stored});"
             f" pass the full URL with {option('storage')}"
         )
+    # No warm start: the study already holds the earlier runs' trials, so a worker needs
+    # neither them nor their folders (gone or moved since, they must not stop it joining).
     request = RunRequest.from_json(
-        {**meta["request"], "workers": 1, "gpus": [], "storage": url}
+        {**meta["request"], "workers": 1, "gpus": [], "storage": url, "warm_start": []}
     )
     return meta, request
 

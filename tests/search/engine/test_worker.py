@@ -15,6 +15,8 @@ import keras
 import pytest
 
 from search.cli import main
+from search.engine import plan
+from search.engine._worker import _joined
 from search.storage import RunFolder, WorkerSlot
 from tests.helpers.processes import wait_mid_trials
 from tests.helpers.runs import optuna_run
@@ -33,6 +35,18 @@ def test_joining_an_interrupted_run_says_how_to_resume_it_with_workers(
         f"error: {folder.path}: the run is interrupted; nothing to join; resume it with its"
         f" workers (N processes in all): `python -m search resume '{folder.path}' --workers N`\n"
     )
+
+
+def test_a_worker_joins_a_warm_started_run_whose_earlier_run_is_gone(tmp_path: Path) -> None:
+    """The study holds the earlier run's trials: a worker needs neither them nor that run's
+    folder, and is not refused for a --warm-start it was never given."""
+    folder = optuna_run(tmp_path, "stage-two", "running")  # a name a run may have
+    meta = folder.read_meta()
+    meta["request"]["warm_start"] = [str(tmp_path / "fashion" / "gone")]
+    folder.write_meta(meta)
+    _, request = _joined(folder, None)
+    assert request.warm_start == ()
+    assert plan(request).options.warm is None  # no SearchError naming --warm-start
 
 
 def test_a_worker_given_another_database_than_the_runs_journal_is_refused(
