@@ -119,7 +119,7 @@ def plan(
         baseline=request.baseline,
         warm=load_warm_start(request.warm_start, run_dir, experiment.name, request.objective,
                              request.kt_objective().direction, space, unfixed,
-                             experiment.model_defaults),
+                             experiment.model_defaults, (request.fidelity, budget.max_epochs)),
         fidelity=None if request.fidelity == "epochs" else DataFidelity(budget.max_epochs, request.seed),
     )  # fmt: skip
     backend.check(options, budget)

@@ -25,6 +25,7 @@ def load_warm_start(
     space: Space,
     unfixed: Mapping[str, Any] | None = None,
     model_defaults: Mapping[str, Any] | None = None,
+    fidelity: tuple[str, int] = ("epochs", 1),
 ) -> WarmTrials | None:
     """The completed trials of ``folders`` whose values lie in ``space``, for the run in
     ``run_dir``; SearchError, naming the folder and the fix, for a folder that is that run,
@@ -32,7 +33,11 @@ def load_warm_start(
     or one that holds no finished trial. None when no folder is given. A parameter an
     earlier run did not have counts at its value in ``model_defaults`` (what the model gives
     a parameter its space leaves out), else at its default in ``unfixed`` (the space's
-    defaults before ``--fix``: what that run's models were built with), else in ``space``."""
+    defaults before ``--fix``: what that run's models were built with), else in ``space``.
+    ``fidelity``: this search's ``--fidelity`` and most epochs; a run whose epochs trained
+    on other shares of the images (another fidelity, or data's over other epochs) gives
+    its trials without their learning curves (a pruner would compare an epoch on all the
+    images with one on a share of them)."""
     if not folders:
         return None
     if objective == "pareto":
@@ -56,8 +61,11 @@ def load_warm_start(
                 " give a run with finished trials"
             )
         implicit = _implicit(folder, space, model_defaults or {})
+        curves = _same_epochs(folder, fidelity)
         for record in finished:
             record = {**record, "hyperparameters": {**implicit, **record["hyperparameters"]}}
+            if not curves:
+                record["epochs"] = []
             if _inside(_ran_with(record["hyperparameters"], unfixed or {}, space), space):
                 records.append(record)
             else:
@@ -124,6 +132,20 @@ def _finished(folder: RunFolder, objective: str) -> list[dict[str, Any]]:
             continue
         out.append({**trial, "epochs": full_history(trial, by_id), "run": str(folder.path)})
     return out
+
+
+def _same_epochs(folder: RunFolder, fidelity: tuple[str, int]) -> bool:
+    """Whether ``folder``'s trials trained each epoch on the share of the images this
+    search's do (``fidelity``: its ``--fidelity`` and most epochs): every image (epochs), or
+    a share growing alike epoch by epoch (data and both, over as many epochs; a Hyperband
+    trial's share is its round's, whatever its epoch)."""
+    meta = folder.read_meta()
+    budget = meta.get("budget") or {}
+    theirs = budget.get("fidelity") or (meta.get("request") or {}).get("fidelity") or "epochs"
+    ours, max_epochs = fidelity
+    if (theirs == "epochs") != (ours == "epochs"):
+        return False
+    return ours == "epochs" or (budget.get("max_epochs") == max_epochs and meta.get("tuner") != "hyperband")
 
 
 def _implicit(folder: RunFolder, space: Space, model_defaults: Mapping[str, Any]) -> dict[str, Any]:

@@ -389,7 +389,8 @@ def warm_trials(
     """Earlier runs' finished trials (``--warm-start``) as completed Optuna trials: the
     values of this space's searched parameters they had (the sampler, TPE by default, takes
     trials with some parameters missing), their objective value, and one intermediate value
-    per epoch for the pruner. Marked with :data:`WARM_ATTR`: not counted against
+    per epoch for the pruner (none where their run's epochs saw other shares of the images:
+    ``load_warm_start``). Marked with :data:`WARM_ATTR`: not counted against
     ``max_trials``, never run or recorded by this run."""
     searched = distributions(space)
     out = []

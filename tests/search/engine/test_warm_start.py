@@ -100,6 +100,19 @@ def test_optuna_study_holds_the_earlier_trials_and_the_run_only_its_own(
     ]
 
 
+def test_an_earlier_run_whose_epochs_saw_other_shares_of_the_images_gives_no_curves_to_prune_by(
+    stage_one: search.Run, tmp_path: Path
+) -> None:
+    """Stage one's epochs each trained on every image; under --fidelity data this search's
+    first epoch trains on half of them: the pruner must not judge it by stage one's."""
+    run = _run(tmp_path, "optuna", "stage2", fidelity="data", warm_start=[stage_one])
+    warm = _warm(_study(run))
+    assert len(warm) == STAGE_ONE_TRIALS  # the sampler still learns from their scores
+    assert all(t.intermediate_values == {} for t in warm)
+    scores = sorted(t["best"]["val_accuracy"] for t in _trials(stage_one))
+    assert sorted(t.value for t in warm) == pytest.approx(scores)
+
+
 @pytest.mark.parametrize("tuner", ["bayesian", "random"])
 def test_keras_tuner_oracles_see_the_earlier_trials(
     tuner: str, stage_one: search.Run, tmp_path: Path
