@@ -17,7 +17,7 @@ from search.tuners._observed import ORACLE_FAILURE_LIMIT, ObservedTuner, Observe
 from search.tuners._registry import Budget, TunerOptions, register
 from search.tuners._seeds import offset_seed
 from search.tuners.optuna._choices import make_pruner, make_sampler, make_storage
-from search.tuners.optuna._oracle import OptunaOracle, warm_trials
+from search.tuners.optuna._oracle import WARM_ATTR, OptunaOracle, warm_trials
 from search.tuners.optuna._translate import distributions
 
 StudyGoal = Literal["maximize", "minimize"]
@@ -52,14 +52,10 @@ def _study(
     )  # fmt: skip
     fingerprint = study.user_attrs.get("space_fingerprint")
     if fingerprint is None:
-        study.set_user_attr("space_fingerprint", space.fingerprint())
+        _first_trials(study, options, objective)
+        # Last: a study with its space recorded is a resumed one, which has its first trials.
         study.set_user_attr("space", space.to_dict())
-        if options.warm is not None:  # a new study only: a resumed one has them already
-            study.add_trials(warm_trials(options.warm.records, space, objective))
-        if options.baseline:  # the space's defaults are the first trial, as with KerasTuner's
-            searched = distributions(space)
-            defaults = {k: v for k, v in space.defaults().items() if k in searched}
-            study.enqueue_trial(defaults, user_attrs={"baseline": True})
+        study.set_user_attr("space_fingerprint", space.fingerprint())
     elif fingerprint != space.fingerprint():
         raise SearchError(
             f"study {options.study_name!r} in {options.storage or run_dir} belongs to another"
@@ -74,6 +70,22 @@ def _study(
         resumed = offset_seed(seed, len(study.trials))
         study.sampler = make_sampler(options.sampler or "tpe", resumed, options.pareto)
     return study
+
+
+def _first_trials(study: optuna.Study, options: TunerOptions, objective: kt.Objective) -> None:
+    """A new study's first trials: the earlier runs' finished ones (``--warm-start``) and
+    the baseline (the space's defaults) queued to run first, as with KerasTuner's; those a
+    process killed while adding them had already added are not added again."""
+    space = options.space
+    assert space is not None
+    trials = study.get_trials(deepcopy=False)
+    if options.warm is not None:
+        added = sum(WARM_ATTR in t.user_attrs for t in trials)
+        study.add_trials(warm_trials(options.warm.records, space, objective)[added:])
+    if options.baseline and not any(t.user_attrs.get("baseline") for t in trials):
+        searched = distributions(space)
+        defaults = {k: v for k, v in space.defaults().items() if k in searched}
+        study.enqueue_trial(defaults, user_attrs={"baseline": True})
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from search.cli import main
 from search.errors import SearchError
 from search.report import trials_table
 from search.space import parse_space
-from search.tuners import Budget, TunerOptions
+from search.tuners import Budget, TunerOptions, WarmTrials
 from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
 from search.tuners.optuna._backend import _study
 from search.tuners.optuna._choices import connect
@@ -350,6 +350,32 @@ def test_study_of_another_space_is_refused(tmp_path: Path) -> None:
         ),
     )
     assert loaded.user_attrs["space_fingerprint"] == parse_space(SPACE).fingerprint()
+
+
+def test_a_study_killed_while_adding_its_first_trials_gets_them_on_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed after the study began, before its baseline was queued: the resumed
+    run still runs the baseline first and holds the earlier run's trials, each once."""
+    budget = Budget(max_trials=2, max_epochs=2)
+    earlier = {"hyperparameters": {"learning_rate": 0.01, "dropout": 0.1, "units": 96, "blocks": 2},
+               "best": {"val_accuracy": 0.8}, "epochs": [], "run": "stage-one"}  # fmt: skip
+    options = TunerOptions(space=parse_space(SPACE), study_name="s",
+                           warm=WarmTrials(records=(earlier,), sources=("stage-one",)))  # fmt: skip
+    objective = kt.Objective("val_accuracy", "max")
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise SystemExit("killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(optuna.Study, "enqueue_trial", killed)
+        with pytest.raises(SystemExit):
+            _study(options, budget, 0, tmp_path, objective)
+    study = _study(options, budget, 0, tmp_path, objective)
+    trials = study.get_trials()
+    assert [t.state for t in trials if t.user_attrs.get("baseline")] == [optuna.trial.TrialState.WAITING]
+    assert len([t for t in trials if "warm_start" in t.user_attrs]) == 1
+    assert study.user_attrs["space_fingerprint"] == parse_space(SPACE).fingerprint()
 
 
 @pytest.mark.parametrize("sampler", ["tpe", "random"])
