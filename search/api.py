@@ -224,9 +224,10 @@ class Run:
 
     @property
     def trials(self) -> pd.DataFrame:
-        """The report's ranked table: one row per trial, the chosen one first (a run of
-        another objective than val_accuracy without the accuracy rule's empty columns); no
-        rows before the first trial."""
+        """The report's ranked table: one row per trial in the ranking rule's order, its
+        ``chosen`` column marking the final model's trial (the finalists may have kept one
+        ranked below the first); a run of another objective than val_accuracy without the
+        accuracy rule's empty columns; no rows before the first trial."""
         if not self._folder.read_trials():
             empty = trials_table([], CONVERGED_EPOCHS, None)
             if (self.meta.get("objective") or {}).get("name", "val_accuracy") == "val_accuracy":
