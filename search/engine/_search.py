@@ -23,6 +23,7 @@ from search.engine._progress import SearchProgress, search_progress
 from search.engine._records import FailureStreak, TrialRecorder, failures_stop
 from search.engine._request import starts_from_checkpoint
 from search.engine._signals import SearchStopped, StopOnSignal, interrupted
+from search.engine._warm import other_data
 from search.engine._worker import spawn_workers, wait_workers
 from search.environment import EnvironmentFailure
 from search.experiments import UserHyperModel
@@ -234,8 +235,9 @@ def _announce(ctx: RunContext, searched: float) -> None:
         f"searching with {ctx.plan.backend.name}: up to {plural(planned_trials, 'trial')},"
         f" {plural(planned_epochs, 'epoch')} in all{within}{isolated}; results in {ctx.folder.path}"
     )
-    if ctx.plan.options.warm is not None:
-        ctx.say(ctx.plan.options.warm.describe())
+    warm = ctx.plan.options.warm
+    if warm is not None:
+        ctx.say(warm.describe() + other_data(warm.sources, ctx.folder.read_meta().get("data") or {}))
 
 
 @contextlib.contextmanager

@@ -74,6 +74,44 @@ def load_warm_start(
     return WarmTrials(records=tuple(records), sources=sources, skipped=skipped)
 
 
+def other_data(sources: Sequence[str], data: Mapping[str, Any]) -> str:
+    """Words on the earlier runs (``--warm-start``) whose trials were scored on other data
+    than this run's (another train size, validation split or seed, or other files): their
+    values guide the search as they are, not comparable to this run's own to the digit.
+
+    Args:
+        sources: the earlier runs' folders.
+        data: this run's run.json ``data``.
+
+    Returns:
+        E.g. "; scored on other data than this run's (train 10,000 images, validation
+        2,000, seed 0): results/fashion/lr (train 5,000 images, ...)"; "" where every run
+        used the same data (or keeps no fingerprint of them).
+    """
+    differ = []
+    for source in sources:
+        theirs = RunFolder(Path(source)).read_meta().get("data") or {}
+        if theirs.get("fingerprint") not in (None, data.get("fingerprint")):
+            differ.append(f"{source} ({_data_words(theirs, data)})")
+    if not differ:
+        return ""
+    return (
+        f"; scored on other data than this run's ({_data_words(data, {})}): {', '.join(differ)};"
+        " their values guide the search as they are"
+    )
+
+
+def _data_words(data: Mapping[str, Any], other: Mapping[str, Any]) -> str:
+    """``data``'s split sizes and seed, and its source where ``other`` (when given) has
+    another; the same words for splits alike in size but of other contents."""
+    unit = data.get("unit") or "rows"
+    words = f"train {data.get('train', 0):,} {unit}, validation {data.get('validation', 0):,}"
+    words += f", seed {data.get('seed')}"
+    if other and data.get("source") != other.get("source"):
+        words += f", from {data.get('source')}"
+    return words
+
+
 def _run_folder(path: Path) -> RunFolder:
     folder = RunFolder(Path(path))
     if not folder.exists():

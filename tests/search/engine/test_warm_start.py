@@ -373,3 +373,23 @@ def test_a_parameter_the_earlier_run_lacked_counts_at_the_models_default_not_thi
     warm = plan(request).options.warm
     assert warm is not None and (len(warm.records), warm.skipped) == (kept, 1 - kept)
     assert [r["hyperparameters"]["filters"] for r in warm.records] == [32] * kept
+
+
+def test_the_warm_start_line_names_the_earlier_runs_scored_on_other_data(
+    stage_one: search.Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An earlier stage on another validation split (another seed) or subset gave its
+    scores to the sampler as if they were this run's, without a word."""
+    _run(tmp_path, "random", "same", warm_start=[stage_one.folder], quiet=False, max_trials=1)
+    same = " ".join(capsys.readouterr().out.split())
+    assert f"warm start: 3 trials from {stage_one.folder}" in same and "other data" not in same
+    run = _run(tmp_path, "random", "other", warm_start=[stage_one.folder], quiet=False, max_trials=1,
+               seed=SEED + 1)  # fmt: skip
+    other = " ".join(capsys.readouterr().out.split())
+    theirs, ours = stage_one.meta["data"], run.meta["data"]
+    assert f"warm start: 3 trials from {stage_one.folder}; scored on other data than this run's" in other
+    assert (
+        f"(train {ours['train']:,} rows, validation {ours['validation']:,}, seed {SEED + 1}):"
+        f" {stage_one.folder} (train {theirs['train']:,} rows, validation {theirs['validation']:,},"
+        f" seed {SEED}); their values guide the search as they are" in other
+    ), other
