@@ -434,12 +434,15 @@ def best_so_far(
     Columns: ``n`` (trials finished), ``minutes`` (since the run was created), ``best``.
 
     Args:
-        table: a report's ranked table (``finished`` and the metric's converged column).
+        table: a report's ranked table (``finished``, ``status`` and the metric's converged
+            column).
         created: run.json's ``created`` time; None: minutes count from the first trial's end.
         metric: the metric and its direction; None: validation accuracy.
 
     Returns:
         One row per finished trial, in order of finishing; ``best`` is NaN until one scored.
+        Only completed trials set it, as only they are ranked: a pruned or failed trial's
+        partial epochs never make the best (the chosen trial would fall short of it).
     """
     done = table[table["finished"].notna()].copy()
     if done.empty:
@@ -449,7 +452,8 @@ def best_so_far(
     start = pd.to_datetime(created, utc=True) if created else done["_t"].iloc[0]
     metric = metric or ReportMetric()
     sign = 1.0 if metric.direction == "max" else -1.0
-    acc = (sign * done[metric.column].astype(float)).fillna(-math.inf).cummax()
+    value = done[metric.column].astype(float).where(done["status"] == "completed")
+    acc = (sign * value).fillna(-math.inf).cummax()
     return pd.DataFrame({
         "n": range(1, len(done) + 1),
         "minutes": ((done["_t"] - start).dt.total_seconds() / 60).to_numpy(),

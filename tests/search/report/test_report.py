@@ -224,6 +224,18 @@ def test_best_so_far_by_trials_and_minutes() -> None:
     assert frame["best"].tolist() == [0.80, 0.80, 0.85]
 
 
+def test_best_so_far_counts_only_completed_trials() -> None:
+    trials = [
+        trial("0", epochs((0.9, 0.80, 1, 1)), finished="2026-01-01T00:02:00+00:00"),
+        trial("1", epochs((0.95, 0.90, 1, 1)), status="pruned", finished="2026-01-01T00:03:00+00:00"),
+        trial("2", epochs((0.9, 0.88, 1, 1)), status="failed", finished="2026-01-01T00:04:00+00:00"),
+        trial("3", epochs((0.9, 0.85, 1, 1)), finished="2026-01-01T00:05:00+00:00"),
+    ]  # fmt: skip
+    frame = best_so_far(rank_trials(trials_table(trials)), "2026-01-01T00:00:00+00:00")
+    assert frame["n"].tolist() == [1, 2, 3, 4]  # every finished trial counts as one
+    assert frame["best"].tolist() == [0.80, 0.80, 0.80, 0.85]  # never above the ranked best
+
+
 def test_importance_inputs_translate_the_space() -> None:
     dists = distributions(SPACE)
     assert set(dists) == {"learning_rate", "units", "augment", "mode"}
