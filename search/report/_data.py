@@ -352,7 +352,7 @@ def choice_lines(report: RunReport) -> list[str]:
     by = (
         "validation at full fidelity" if math.isfinite(float(final.get("val_score", math.nan)))
         else "the search's rank (no finalist logged its validation score)"
-    )
+    ) + tie_words(final)
     after = (
         "the search had ranked it first too" if first == final["trial"]
         else f"the search had ranked trial {first} first"
@@ -366,6 +366,29 @@ def choice_lines(report: RunReport) -> list[str]:
     if choice is not None:
         lines.append(f"In the search, trial {choice.trial} ranked first: {choice.details()}.")
     return lines
+
+
+def tie_words(final: Mapping[str, Any]) -> str:
+    """Words after how the finalists chose where the chosen one's validation score equals
+    another finalist's: the finalists' order (the search's rank) broke the tie; "" otherwise.
+
+    Args:
+        final: run.json's ``final`` with its ``finalists``.
+
+    Returns:
+        E.g. " (tied with trial 0; the search's rank broke the tie)".
+    """
+    score = final.get("val_score")
+    if not isinstance(score, (int, float)) or not math.isfinite(score):
+        return ""
+    tied = [
+        str(f["trial"]) for f in final.get("finalists") or []
+        if f["trial"] != final["trial"] and "failure" not in f and f.get("val_score") == score
+    ]  # fmt: skip
+    if not tied:
+        return ""
+    who = "trial" if len(tied) == 1 else "trials"
+    return f" (tied with {who} {', '.join(tied)}; the search's rank broke the tie)"
 
 
 def baseline_line(
@@ -421,8 +444,11 @@ def finalists_verdict(final: Mapping[str, Any]) -> str:
 
 def versus(gain: float, watched: str) -> str:
     """A gain over the baseline in words, for either direction of the objective (``gain``
-    is positive where the chosen one is better: higher accuracy, lower loss)."""
-    return f"{abs(gain):.4f} {'better' if gain >= 0 else 'worse'} in {watched} than"
+    is positive where the chosen one is better: higher accuracy, lower loss); a tie (a gain
+    of 0, as run.json rounds it) reads as one, not as "0.0000 better"."""
+    if gain == 0:
+        return f"equal in {watched} to"
+    return f"{abs(gain):.4f} {'better' if gain > 0 else 'worse'} in {watched} than"
 
 
 def best_so_far(

@@ -21,6 +21,7 @@ from search.report._data import (
     finalist_curves,
     finalists_table,
     finalists_verdict,
+    tie_words,
 )
 from search.report._html import render_run, run_figures
 from search.storage import RunFolder
@@ -126,6 +127,21 @@ def test_a_gain_on_a_loss_reads_as_better_or_worse(gain: float, words: str) -> N
     assert f"({words} the baseline's finalist, trial 0)" in finalists_verdict(final)
     said = describe_finalists(final)
     assert said is not None and f"{words} the baseline (trial 0)" in said
+
+
+def test_a_tie_with_the_baseline_reads_as_one() -> None:
+    """Finalists of equal validation scores: the search's rank chose, and the report says
+    so, not that the chosen one was "0.0000 better" by its validation."""
+    finalists = [{"trial": "1", "val_score": 0.9140625, "train_images": 800},
+                 {"trial": "0", "baseline": True, "val_score": 0.9140625, "train_images": 800}]  # fmt: skip
+    final = {"trial": "1", "monitor": "val_accuracy", "val_score": 0.9140625, "train_images": 800,
+             "finalists": finalists, "gain_over_baseline": 0.0}  # fmt: skip
+    assert "(equal in val accuracy to the baseline's finalist, trial 0)" in finalists_verdict(final)
+    said = describe_finalists(final)
+    assert said is not None and "equal in val accuracy to the baseline (trial 0)" in said
+    assert "better" not in said
+    assert tie_words(final) == " (tied with trial 0; the search's rank broke the tie)"
+    assert tie_words({**final, "finalists": [finalists[0], {**finalists[1], "val_score": 0.9}]}) == ""
 
 
 def test_the_report_shows_the_finalists(tmp_path: Path) -> None:
