@@ -488,15 +488,16 @@ def best_so_far(
 
 
 def best_title(metrics: Sequence[ReportMetric]) -> str:
-    """The best-so-far axis title for runs of these metrics: "best val accuracy", "best
-    val_loss (lowest)", or, for runs of different objectives, each run's own."""
+    """The best-so-far axis title for runs of these metrics: "best converged val accuracy",
+    "best converged val_loss (lowest)", or, for runs of different objectives, each run's
+    own. Converged, as :func:`best_so_far` plots it: not the table's best epoch."""
     names = {(m.name, m.direction) for m in metrics} or {("val_accuracy", "max")}
     if len(names) > 1:
-        return "best objective (each run's own)"
+        return "best converged objective (each run's own)"
     name, direction = names.pop()
     if name == "val_accuracy":
-        return "best val accuracy"
-    return f"best {name} ({'lowest' if direction == 'min' else 'highest'})"
+        return "best converged val accuracy"
+    return f"best converged {name} ({'lowest' if direction == 'min' else 'highest'})"
 
 
 def best_objective_words(report: RunReport) -> str | None:

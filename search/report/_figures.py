@@ -281,7 +281,7 @@ def slice_plot(
 
 
 def best_so_far_plot(
-    series: Mapping[str, pd.DataFrame], x: str, y_title: str = "best val accuracy"
+    series: Mapping[str, pd.DataFrame], x: str, y_title: str = "best converged val accuracy"
 ) -> go.Figure:
     """Best converged objective so far (its :func:`best_so_far`) against ``x`` (``minutes``
     or ``n``), a line per run; ``y_title`` names the objective."""

@@ -368,7 +368,7 @@ def render_compare(reports: Sequence[RunReport]) -> str:
             "wall minutes": round(minutes, 1) if minutes is not None else None,
             "chosen": " ".join(choice_lines(r)) or "none",
             "ranking rule": _rule_words(r) + (" (given to the report)" if r.rule_note else ""),
-            "best val acc": r.choice.best_val_accuracy if r.choice else None,
+            "best converged val acc": r.choice.best_val_accuracy if r.choice else None,
             "TEST acc": final.get("test_accuracy"),
         })  # fmt: skip
         if others:  # runs of another objective: each one's own, and its model's test metrics
