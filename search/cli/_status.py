@@ -49,6 +49,30 @@ def _best_line(info: dict[str, Any]) -> str:
     )
 
 
+def _kept_line(info: dict[str, Any]) -> str | None:
+    """The configuration the run keeps (run.json's ``best``: the rule's choice, or the
+    finalists') where it is not the trial of the best single epoch the line above names:
+    the rule judges converged epochs, so that trial's configuration is not the one to keep.
+
+    Args:
+        info: :func:`summarize`'s summary of the run.
+
+    Returns:
+        The line; None where the run has not chosen yet, or chose that same trial.
+    """
+    meta = info["meta"]
+    kept, best = meta.get("best") or {}, info["best"]
+    if not kept.get("trial") or best is None or str(kept["trial"]) == str(best["id"]):
+        return None
+    pending = ((meta.get("budget") or {}).get("finalists") or 1) > 1 and not meta.get("final")
+    trial = kept["trial"]
+    who = f"the search ranks trial {trial} first" if pending else f"the run keeps trial {trial}"
+    return (
+        f"  {who}, not trial {best['id']} (judged on converged epochs, not one epoch):"
+        f" {kept.get('hyperparameters')}"
+    )
+
+
 def _budget_words(meta: dict[str, Any]) -> str:
     """``max_trials 30, max_epochs 6``, with ``, fidelity data`` when a trial's images grew
     with its epochs and the search's time limit when it had one."""
@@ -97,6 +121,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     if workers:
         console.print("  workers running: " + ", ".join(f"{k} (PID {pid})" for k, pid in workers.items()))
     console.print(_best_line(info))
+    kept = _kept_line(info)
+    if kept:
+        console.print(kept)
     chosen = (meta.get("best") or {}).get("rule")
     if chosen:
         console.print(f"  {_choice_words(chosen, meta)}")

@@ -60,6 +60,31 @@ def test_best_so_far_counts_completed_trials_only(
     assert "best so far: trial 0, val_accuracy 0.6000" in out, out
 
 
+def test_status_names_the_kept_configuration_where_another_trial_had_the_best_epoch(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Trial 0 spiked to the highest single epoch; the rule keeps trial 1 (converged). Status
+    named only trial 0's configuration, as "best", and never the one to keep."""
+    spike = trial("0", epochs((0.9, 0.80, 1, 1), (1.0, 0.90, 1, 1)), best={"val_accuracy": 0.9},
+                  best_epoch=2, hp={"units": 64})  # fmt: skip
+    steady = trial("1", epochs((0.88, 0.88, 1, 1), (0.89, 0.89, 1, 1)), best={"val_accuracy": 0.89},
+                   best_epoch=2, hp={"units": 32})  # fmt: skip
+    folder = write_run(tmp_path, "r", [spike, steady])
+    rule = "Chose trial 1: converged val acc 0.885 (the best), gap 0.000"
+    folder.update_meta(best={"trial": "1", "hyperparameters": {"units": 32}, "rule": rule})
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "best so far: trial 0, val_accuracy 0.9000" in out, out
+    assert "the run keeps trial 1, not trial 0" in out and "{'units': 32}" in out, out
+    folder.update_meta(budget={"max_trials": 2, "max_epochs": 2, "finalists": 2}, status="interrupted")
+    assert main(["status", str(folder.path)]) == 0  # the finalists have yet to choose
+    assert "the search ranks trial 1 first, not trial 0" in capsys.readouterr().out
+    folder.update_meta(best={"trial": "0", "hyperparameters": {"units": 64}, "rule": "Chose trial 0"})
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "the run keeps" not in out and "the search ranks" not in out
+
+
 def test_a_run_whose_trials_all_failed_has_no_best_not_none_yet(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
