@@ -12,7 +12,7 @@ from rich.console import Console
 from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import missing_model, resolve_run
 from search.errors import SearchError
-from search.storage import ENDED, STOPPED, RunFolder, check_writable
+from search.storage import ENDED, RunFolder, check_writable
 
 if TYPE_CHECKING:
     from search.report import RunReport
@@ -44,6 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.report import choice_lines, default_output, write_report
+    from search.report._data import unfinished_note
 
     if args.converged_epochs is not None and args.converged_epochs < 1:
         raise SearchError(f"--converged-epochs ({args.converged_epochs}) must be at least 1")
@@ -64,9 +65,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     )
     for report in reports:
         lines = choice_lines(report) or [nothing_scored(report)]
-        state = " (still running)" if report.running else f" ({STOPPED})" if report.state == STOPPED else ""
+        state = " (still running)" if report.running else f" ({report.state})" * (report.state != "finished")
         console.print(f"{report.label}{state}: {lines[0]}")
-        for line in [*lines[1:], report.baseline, report.rule_note]:
+        for line in [*lines[1:], report.baseline, report.rule_note, unfinished_note(report)]:
             if line is not None:
                 console.print(f"  {line}")
     for folder in folders:

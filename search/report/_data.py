@@ -273,6 +273,28 @@ def load_report(
     )  # fmt: skip
 
 
+UNFINISHED = (
+    "its choice is only the best of the trials so far, not the run's (resuming it continues"
+    " the search)."
+)
+"""What a report says of a run that stopped unfinished (interrupted, failed, its process gone)."""
+
+
+def unfinished_note(report: RunReport) -> str | None:
+    """:data:`UNFINISHED` for a run that stopped before it finished; None for a finished or
+    running one (the latter is said to be still running).
+
+    Args:
+        report: the run's analysis.
+
+    Returns:
+        The note, or None.
+    """
+    if report.running or report.state == "finished":
+        return None
+    return f"The run did not finish ({report.state}): {UNFINISHED}"
+
+
 LEFT_RUNNING = "the run stopped in it; resume continues it"
 LEFT_BY_WORKER = "its worker stopped in it; the run finished without it"
 

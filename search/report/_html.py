@@ -31,6 +31,7 @@ from search.report._data import (
     finalist_curves,
     retrain_curve,
     slice_categories,
+    unfinished_note,
     wall_minutes,
     watched_curve,
 )
@@ -202,7 +203,7 @@ def _summary(report: RunReport) -> str:
     test = (
         f"{describe_test(final)} (trial {final['trial']}, retrained"
         f" {describe_training(final)}; test set used once, never to choose)"
-        if final else "not retrained"
+        if final else _not_tested(report)
     )  # fmt: skip
     items = {
         "experiment": meta.get("experiment"),
@@ -216,7 +217,7 @@ def _summary(report: RunReport) -> str:
         "chosen configuration": f"trial {chosen}: {config}",
         "baseline": report.baseline or "not run (--no-baseline, or it did not complete)",
         "finalists": describe_finalists(final)
-        or ("none (the chosen configuration retrained alone)" if final else "none"),
+        or ("none (the chosen configuration retrained alone)" if final else _no_finalists(report)),
         "test": test,
         "data": f"{data.get('train')} train / {data.get('validation')} validation"
         f" {data.get('unit', 'images')}" + _weighted(data),
@@ -231,6 +232,22 @@ def _summary(report: RunReport) -> str:
         f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items.items()
     )
     return f'<dl class="summary">{body}</dl>'
+
+
+def _not_tested(report: RunReport) -> str:
+    """The summary's test for a run without a final model: not retrained (``--no-retrain``,
+    or a finished run), or not yet where the run stopped before its retrain."""
+    retrain = (report.meta.get("request") or {}).get("retrain", True)
+    return "not yet (the run did not finish)" if retrain and report.state != "finished" else "not retrained"
+
+
+def _no_finalists(report: RunReport) -> str:
+    """The summary's finalists for a run without a final model: none, or, where the run
+    stopped before its ``--finalists`` trained, not yet."""
+    asked = int((report.meta.get("budget") or {}).get("finalists") or 1)
+    if asked > 1 and report.state != "finished":
+        return f"not yet ({asked} asked; the run did not finish)"
+    return "none"
 
 
 def _weighted(data: dict[str, Any]) -> str:
@@ -331,6 +348,8 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
     if report.running:
         parts.append('<p class="running">This run is still RUNNING: the report shows the'
                      " trials finished so far.</p>")  # fmt: skip
+    elif (note := unfinished_note(report)) is not None:
+        parts.append(f'<p class="running">{html.escape(note)}</p>')
     parts += [
         f'<p class="choice">{headline}</p>',
         f"<p>{html.escape(rule)}</p>",

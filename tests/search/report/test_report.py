@@ -357,6 +357,29 @@ def test_a_killed_run_is_shown_as_stopped(tmp_path: Path, capsys) -> None:
     assert "stopped (no process is running it)" in page and "still RUNNING" not in page
 
 
+@pytest.mark.parametrize("status", ["interrupted", "failed"])
+def test_an_unfinished_run_says_its_choice_is_of_the_trials_so_far(
+    tmp_path: Path, status: str, capsys
+) -> None:
+    """An interrupted run's report said "Chose trial 0" and "finalists: none", "test: not
+    retrained" as a finished run's would, though the run chose nothing yet."""
+    folder = write_run(tmp_path, "cut", [trial("0", epochs((0.9, 0.8, 1, 1)))], status)
+    folder.update_meta(budget={"max_trials": 30, "max_epochs": 2, "finalists": 2},
+                       request={"retrain": True})  # fmt: skip
+    assert main(["report", str(folder.path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"fashion/cut (random) ({status}): Chose trial 0" in out
+    said = f"The run did not finish ({status}): its choice is only the best of the trials so far"
+    assert said in out
+    page = (folder.path / "report.html").read_text()
+    assert said in page and "not yet (2 asked; the run did not finish)" in page
+    assert "<dd>not yet (the run did not finish)</dd>" in page
+    done = write_run(tmp_path, "done", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    assert main(["report", str(done.path)]) == 0
+    assert "did not finish" not in capsys.readouterr().out
+    assert "did not finish" not in (done.path / "report.html").read_text()
+
+
 @pytest.mark.parametrize("status", ["running", "interrupted"])
 def test_a_trial_a_stopped_run_left_running_is_shown_interrupted(tmp_path: Path, status: str) -> None:
     """The table, report.csv and Run.trials say what status says: nothing runs it."""
