@@ -160,15 +160,26 @@ def objective_vs_gap_plot(table: pd.DataFrame, metric: ReportMetric) -> go.Figur
     fig = _fig(f"{metric.label} vs train-validation gap",
                xaxis_title=f"gap ({order} {train}; > 0: overfitting)",
                yaxis_title=f"converged {metric.name}")  # fmt: skip
-    scored = table[table[metric.column].notna()]
-    fig.add_trace(go.Scatter(
-        x=scored[metric.gap_column], y=scored[metric.column], mode="markers",
-        text=[f"trial {t}" for t in scored["trial"]], name="trials",
-        marker={"color": "#1f77b4", "size": 8, "opacity": 0.7},
-    ))  # fmt: skip
+    _gap_points(fig, table[table[metric.column].notna()], metric.column, metric.gap_column)
     fig.add_vline(x=0.0, line={"color": "#888", "dash": "dot"},
                   annotation_text="below 0: no overfitting")  # fmt: skip
     return fig
+
+
+def _gap_points(fig: go.Figure, scored: pd.DataFrame, value: str, gap: str) -> None:
+    """The ranked trials in blue; the others (pruned, failed after some epochs: their
+    values are of partial epochs, not converged, and the ranking and the Pareto front leave
+    them out) in grey, named as such."""
+    ranked = scored["rank"].notna() if "rank" in scored else scored["status"] == "completed"
+    for rows, name, color in ((scored[ranked], "trials", "#1f77b4"),
+                              (scored[~ranked], "not ranked (pruned or failed)", _GREY)):  # fmt: skip
+        if name == "trials" or not rows.empty:
+            fig.add_trace(go.Scatter(
+                x=rows[gap], y=rows[value], mode="markers",
+                text=[f"trial {t} ({s})" if name != "trials" else f"trial {t}"
+                      for t, s in zip(rows["trial"], rows["status"], strict=True)],
+                name=name, marker={"color": color, "size": 8, "opacity": 0.7},
+            ))  # fmt: skip
 
 
 def accuracy_vs_gap_plot(table: pd.DataFrame, metric: ReportMetric | None = None) -> go.Figure:
@@ -184,11 +195,7 @@ def accuracy_vs_gap_plot(table: pd.DataFrame, metric: ReportMetric | None = None
                xaxis_title="gap (train - validation accuracy)",
                yaxis_title="converged validation accuracy")  # fmt: skip
     scored = table[table["converged_val_accuracy"].notna()]
-    fig.add_trace(go.Scatter(
-        x=scored["gap_accuracy"], y=scored["converged_val_accuracy"], mode="markers",
-        text=[f"trial {t}" for t in scored["trial"]], name="trials",
-        marker={"color": "#1f77b4", "size": 8, "opacity": 0.7},
-    ))  # fmt: skip
+    _gap_points(fig, scored, "converged_val_accuracy", "gap_accuracy")
     fig.add_vline(x=0.0, line={"color": "#888", "dash": "dot"},
                   annotation_text="below 0: no overfitting (counted as 0)")  # fmt: skip
     front = scored[scored["pareto"]].sort_values("gap_accuracy")

@@ -236,6 +236,22 @@ def test_best_so_far_counts_only_completed_trials() -> None:
     assert frame["best"].tolist() == [0.80, 0.80, 0.80, 0.85]  # never above the ranked best
 
 
+def test_accuracy_vs_gap_shows_unranked_trials_apart_from_the_front() -> None:
+    """A pruned trial's partial epochs plotted as one of the "trials" sat above the Pareto
+    front (which leaves it out), as if the front were wrong."""
+    trials = [
+        trial("0", epochs((0.9, 0.80, 1, 1))),
+        trial("1", epochs((0.95, 0.95, 1, 1)), status="pruned"),
+    ]
+    fig = accuracy_vs_gap_plot(rank_trials(trials_table(trials)))
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["trials"].text) == ["trial 0"]
+    assert list(by_name["not ranked (pruned or failed)"].text) == ["trial 1 (pruned)"]
+    assert list(by_name["Pareto front"].text) == ["trial 0"]
+    only = accuracy_vs_gap_plot(rank_trials(trials_table(trials[:1])))
+    assert [t.name for t in only.data] == ["trials", "Pareto front"]
+
+
 def test_importance_inputs_translate_the_space() -> None:
     dists = distributions(SPACE)
     assert set(dists) == {"learning_rate", "units", "augment", "mode"}
