@@ -74,17 +74,23 @@ def _kept_line(info: dict[str, Any]) -> str | None:
 
 
 def _budget_words(meta: dict[str, Any]) -> str:
-    """``max_trials 30, max_epochs 6``, with ``, fidelity data`` when a trial's images grew
-    with its epochs and the search's time limit when it had one."""
+    """``max_trials 30, max_epochs 6`` (Hyperband: its schedule, not "max_trials None"),
+    with ``, fidelity data`` when a trial's images grew with its epochs and the search's
+    time limit when it had one."""
     from search.report import space_spent_words, time_limit_words
 
     budget = meta.get("budget", {})
     fidelity = budget.get("fidelity", "epochs")
     grows = "" if fidelity == "epochs" else f", fidelity {fidelity}"
-    return (
-        f"max_trials {budget.get('max_trials')}, max_epochs {budget.get('max_epochs')}{grows}"
-        f"{time_limit_words(meta)}{space_spent_words(meta)}"
-    )
+    trials = budget.get("max_trials")
+    if meta.get("tuner") == "hyperband":  # its schedule sets the trials; max_trials only caps them
+        cap = "" if trials is None else f", capped at {trials} trials"
+        epochs, factor = budget.get("max_epochs"), budget.get("factor")
+        shown = f"Hyperband schedule, max_epochs {epochs}, factor {factor}{cap}"
+    else:
+        count = "the backend's default" if trials is None else trials
+        shown = f"max_trials {count}, max_epochs {budget.get('max_epochs')}"
+    return f"{shown}{grows}{time_limit_words(meta)}{space_spent_words(meta)}"
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:

@@ -85,6 +85,20 @@ def test_status_names_the_kept_configuration_where_another_trial_had_the_best_ep
     assert "the run keeps" not in out and "the search ranks" not in out
 
 
+def test_status_gives_hyperbands_budget_as_its_schedule(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A Hyperband run's budget read "max_trials None, max_epochs 4"."""
+    folder = write_run(tmp_path, "hb", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    folder.update_meta(tuner="hyperband", budget={"max_trials": None, "max_epochs": 4, "factor": 2})
+    assert main(["status", str(folder.path)]) == 0
+    out = capsys.readouterr().out
+    assert "(budget: Hyperband schedule, max_epochs 4, factor 2)" in out and "None" not in out, out
+    folder.update_meta(tuner="random", budget={"max_trials": None, "max_epochs": 4})
+    assert main(["status", str(folder.path)]) == 0
+    assert "(budget: max_trials the backend's default, max_epochs 4)" in capsys.readouterr().out
+
+
 def test_a_run_whose_trials_all_failed_has_no_best_not_none_yet(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
