@@ -278,6 +278,8 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
     metric = report.metric
     ranked = table[table["rank"].notna()]
     top = list(ranked["trial"].head(top_k))
+    # The kept trial is drawn in colour even where the finalists chose it from below the top.
+    top += [t for t in table.loc[table["chosen"].astype(bool), "trial"] if t not in top]
     figures: list[tuple[str, go.Figure]] = [
         ("Learning curves", learning_curves_plot(report.curves, top, metric)),
         ("Accuracy vs gap" if metric.is_accuracy else f"{metric.name} vs gap",

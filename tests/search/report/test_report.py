@@ -493,6 +493,21 @@ def test_slices_of_discrete_hyperparameters_show_exactly_their_values(tmp_path: 
     assert axes["learning_rate"].type == "log" and axes["dense_units"].type is None
 
 
+def test_the_learning_curves_colour_the_finalists_choice_below_the_top(tmp_path: Path) -> None:
+    """The finalists kept the baseline, ranked 3rd in the search: with --top-k 2 its curve
+    was one of the grey "other trials"."""
+    from search.report import load_report
+    from search.report._html import run_figures
+
+    trials = [trial(str(i), epochs((0.9, 0.8 - 0.05 * i, 1, 1)), baseline=i == 2) for i in range(4)]
+    folder = write_run(tmp_path, "kept", trials)
+    finalists = [{"trial": "0", "val_score": 0.8}, {"trial": "2", "baseline": True, "val_score": 0.9}]
+    folder.update_meta(final={"trial": "2", "val_score": 0.9, "train_images": 100, "finalists": finalists})
+    figures = dict(run_figures(load_report(folder), top_k=2))
+    names = {t.name for t in figures["Learning curves"].data}
+    assert {"trial 0 val", "trial 1 val", "trial 2 val"} <= names and "trial 3 val" not in names
+
+
 def test_slice_titles_sit_below_the_modebar() -> None:
     from search.report._figures import MODEBAR_PX
 
