@@ -58,18 +58,40 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         except RunFolderError as exc:
             table.add_row(str(run.path), "?", "?", f"unreadable: {exc}", "", "", "")
             continue
-        meta, best, final = info["meta"], info["best"], info["meta"].get("final")
+        meta, final = info["meta"], info["meta"].get("final")
         table.add_row(
             run.name,
             meta["experiment"],
             meta["tuner"],
             info["status"],
             str(info["trials"]),
-            f"{info['objective']} {best['best'][info['objective']]:.4f}" if best else "-",
+            _best_cell(info),
             _first_test(final),
         )
     console.print(table)
     return 0
+
+
+def _best_cell(info: dict[str, Any]) -> str:
+    """The run's "best" cell: the trial the run keeps (run.json's ``best``, whose model the
+    test column scores) where it chose, else the best trial so far, each with its id; the
+    highest single epoch may be another trial's, which the rule did not keep.
+
+    Args:
+        info: :func:`summarize`'s summary of the run.
+
+    Returns:
+        E.g. "val_accuracy 0.9100 (trial 7, kept)"; "-" without a scored trial.
+    """
+    objective, kept = info["objective"], info["meta"].get("best") or {}
+    value = kept.get(objective)
+    if kept.get("trial") is not None and isinstance(value, (int, float)):
+        ended = info["status"] == "finished"  # else the finalists, or a resume, may choose again
+        return f"{objective} {value:.4f} (trial {kept['trial']}, {'kept' if ended else 'so far'})"
+    best = info["best"]
+    if best is None:
+        return "-"
+    return f"{objective} {best['best'][objective]:.4f} (trial {best['id']}, so far)"
 
 
 def _first_test(final: dict[str, Any] | None) -> str:

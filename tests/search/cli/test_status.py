@@ -85,6 +85,26 @@ def test_status_names_the_kept_configuration_where_another_trial_had_the_best_ep
     assert "the run keeps" not in out and "the search ranks" not in out
 
 
+def test_list_shows_the_kept_trials_score_not_another_trials_best_epoch(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """list's "best" was the highest single epoch of any trial (trial 0's 0.9), beside the
+    test score of the model of another trial, the one the run kept."""
+    monkeypatch.setenv("COLUMNS", "250")
+    spike = trial("0", epochs((1.0, 0.90, 1, 1)), best={"val_accuracy": 0.9}, best_epoch=1)
+    steady = trial("1", epochs((0.89, 0.89, 1, 1)), best={"val_accuracy": 0.89}, best_epoch=1)
+    write_run(tmp_path, "going", [spike, steady], "interrupted")
+    kept = write_run(tmp_path, "kept", [spike, steady])
+    kept.update_meta(best={"trial": "1", "val_accuracy": 0.89, "rule": "Chose trial 1"})
+    cut = write_run(tmp_path, "cut", [spike, steady], "interrupted")  # in its finalists
+    cut.update_meta(best={"trial": "1", "val_accuracy": 0.89, "rule": "Chose trial 1"})
+    assert main(["list", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "val_accuracy 0.8900 (trial 1, kept)" in out, out
+    assert "val_accuracy 0.9000 (trial 0, so far)" in out, out
+    assert "val_accuracy 0.8900 (trial 1, so far)" in out, out
+
+
 def test_status_gives_hyperbands_budget_as_its_schedule(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
