@@ -108,7 +108,7 @@ SECONDS_DECIMALS = 1
 CONTINUES_NOTE = (
     "continues: Hyperband trains a promising configuration further in its next round as a"
     " new trial, which resumes the named trial's checkpoint; its epochs and learning curve"
-    " include those of the trial it continues."
+    " include those of the trial it continues, its seconds are its own."
 )
 
 

@@ -566,6 +566,7 @@ def test_table_says_which_trial_a_continuation_continues() -> None:
         ['<td class="text" data-v="0002">0002 (baseline)', '<td class="text" data-v="0000">0000'],
     ]
     assert CONTINUES_NOTE in page
+    assert "its seconds are its own" in CONTINUES_NOTE  # 2 epochs, but the seconds of one
     assert CONTINUES_NOTE not in table_html(rank_trials(trials_table(trials[:2])), chosen=None)
 
 
