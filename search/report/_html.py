@@ -386,7 +386,7 @@ def render_compare(reports: Sequence[RunReport]) -> str:
         rows.append({
             "run": r.label, "backend": r.meta.get("tuner"),
             "trials": int(r.counts.get("completed", 0)),
-            "wall minutes": round(minutes, 1) if minutes is not None else None,
+            "wall minutes": f"{minutes:.1f}" if minutes is not None else None,  # not "3.6000"
             "chosen": " ".join(choice_lines(r)) or "none",
             "ranking rule": _rule_words(r) + (" (given to the report)" if r.rule_note else ""),
             "best converged val acc": r.choice.best_val_accuracy if r.choice else None,

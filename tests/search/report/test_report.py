@@ -321,6 +321,9 @@ def test_compare_runs(tmp_path: Path) -> None:
     assert "Comparison of runs" in page and "fashion/a" in page and "fashion/b" in page
     assert (tmp_path / "cmp-a.csv").exists() and (tmp_path / "cmp-b.json").exists()
     assert "<th>best converged val acc</th>" in page  # the choice's converged best, not an epoch's
+    b.update_meta(seconds=216)
+    page = write_report([a, b], tmp_path / "cmp2.html")[0].read_text()
+    assert '<td class="text" data-v="3.6">3.6</td>' in page and "3.6000" not in page
     assert "<th>best val acc</th>" not in page
 
 
