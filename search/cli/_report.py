@@ -5,18 +5,13 @@ from __future__ import annotations
 import argparse
 import webbrowser
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import missing_model, resolve_run
 from search.errors import SearchError
-from search.storage import ENDED, RunFolder, check_writable
-
-if TYPE_CHECKING:
-    from search.report import RunReport
-
+from search.storage import RunFolder, check_writable
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace, console: Console) -> int:
     from search.report import choice_lines, default_output, write_report
-    from search.report._data import unfinished_note
+    from search.report._data import nothing_scored, unfinished_note
 
     if args.converged_epochs is not None and args.converged_epochs < 1:
         raise SearchError(f"--converged-epochs ({args.converged_epochs}) must be at least 1")
@@ -79,19 +74,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
         err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
         err.print(f"--open: no browser found to open {output}; open the file yourself, or set $BROWSER")
     return 0
-
-
-def nothing_scored(report: RunReport) -> str:
-    """Why a run has no choice: no trial scored yet, or, in a run that ended, how many
-    failed and the first one's reason."""
-    if report.running or report.state not in ENDED:
-        return "no trial scored yet"
-    failed = report.table[report.table["status"] == "failed"]
-    if failed.empty:
-        return "no trial scored"
-    first = failed.iloc[0]
-    why = f"trial {first['trial']}: {first['reason']}"
-    return f"no trial scored: {len(failed)} of {len(report.table)} failed ({why})"
 
 
 def check_distinct(refs: list[str], folders: list[RunFolder]) -> None:

@@ -27,7 +27,7 @@ from search.ranking import (
     trials_table,
 )
 from search.report._importance import param_importances
-from search.storage import RunFolder, run_state, status_counts, tracked_objective
+from search.storage import ENDED, RunFolder, run_state, status_counts, tracked_objective
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
@@ -293,6 +293,19 @@ def unfinished_note(report: RunReport) -> str | None:
     if report.running or report.state == "finished":
         return None
     return f"The run did not finish ({report.state}): {UNFINISHED}"
+
+
+def nothing_scored(report: RunReport) -> str:
+    """Why a run has no choice: no trial scored yet, or, in a run that ended, how many
+    failed and the first one's reason."""
+    if report.running or report.state not in ENDED:
+        return "no trial scored yet"
+    failed = report.table[report.table["status"] == "failed"]
+    if failed.empty:
+        return "no trial scored"
+    first = failed.iloc[0]
+    why = f"trial {first['trial']}: {first['reason']}"
+    return f"no trial scored: {len(failed)} of {len(report.table)} failed ({why})"
 
 
 LEFT_RUNNING = "the run stopped in it; resume continues it"

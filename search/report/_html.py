@@ -29,6 +29,7 @@ from search.report._data import (
     empty_rule_columns,
     final_curve_note,
     finalist_curves,
+    nothing_scored,
     retrain_curve,
     slice_categories,
     unfinished_note,
@@ -47,6 +48,7 @@ from search.report._figures import (
     retrain_plot,
     slice_plot,
 )
+from search.storage import ENDED
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 24px; color: #222; max-width: 1400px; }
@@ -343,7 +345,12 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
         rule += f" {report.rule_note}"
     said = choice_lines(report)
     scored = "validation accuracy" if report.metric.is_accuracy else f"{report.metric.name} value"
-    headline = html.escape(" ".join(said)) if said else f"No trial has a {scored} yet."
+    if not said and (report.running or report.state not in ENDED):
+        said = [f"No trial has a {scored} yet."]
+    elif not said:  # an ended run: as `search report` prints it, with why none scored
+        words = nothing_scored(report)
+        said = [f"{words[0].upper()}{words[1:]}."]
+    headline = html.escape(" ".join(said))
     chosen = report.table.loc[report.table["chosen"].astype(bool), "trial"]
     ranked_by = report.choice.objective if isinstance(report.choice, ValueChoice) else None
     parts = [f"<h1>Search report: {html.escape(report.label)}</h1>"]

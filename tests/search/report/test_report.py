@@ -399,6 +399,20 @@ def test_an_unfinished_run_says_its_choice_is_of_the_trials_so_far(
     assert "did not finish" not in (done.path / "report.html").read_text()
 
 
+def test_a_finished_run_whose_trials_all_failed_says_why_in_the_page_too(tmp_path: Path, capsys) -> None:
+    """The page said "No trial has a validation accuracy yet." of a finished run, in which
+    none ever will, where `search report` printed the failures."""
+    failed = [trial(str(i), [], "failed", failure="ValueError: bad") for i in range(2)]
+    folder = write_run(tmp_path, "failed", failed)
+    assert main(["report", str(folder.path)]) == 0
+    said = "no trial scored: 2 of 2 failed (trial 0: ValueError: bad)"
+    assert said in capsys.readouterr().out
+    page = (folder.path / "report.html").read_text()
+    assert f'<p class="choice">N{said[1:]}.</p>' in page and "yet" not in page.split("Summary")[0]
+    going = write_run(tmp_path, "going", failed[:1], "running")
+    assert "No trial has a validation accuracy yet." in write_report([going])[0].read_text()
+
+
 @pytest.mark.parametrize("status", ["running", "interrupted"])
 def test_a_trial_a_stopped_run_left_running_is_shown_interrupted(tmp_path: Path, status: str) -> None:
     """The table, report.csv and Run.trials say what status says: nothing runs it."""
