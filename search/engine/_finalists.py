@@ -42,7 +42,7 @@ from search.engine._signals import SearchStopped
 from search.environment import environment_error
 from search.errors import RunFolderError, SearchError
 from search.failures import failure_reason
-from search.report import fewer_finalists
+from search.report import fewer_finalists, tie_words
 from search.storage import FinalistFiles, trained_epochs
 
 
@@ -248,13 +248,15 @@ def _test_and_save(
 
 
 def chosen_summary(
-    record: dict[str, Any], objective: str, count: int, search_choice: str, scored: bool = True
+    record: dict[str, Any], objective: str, count: int, search_choice: str, scored: bool = True,
+    final: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """run.json's ``best`` when the finalists chose: the trial, and why (``scored``: by
-    their validation scores; False: no finalist logged one, so by the search's rank)."""
+    their validation scores; False: no finalist logged one, so by the search's rank; a tie
+    of scores among the ``final`` step's finalists is said to be broken by that rank)."""
     changed = record["id"] != search_choice
     how = (
-        f"by validation {objective} at its kept epoch" if scored
+        f"by validation {objective} at its kept epoch{tie_words(final or {})}" if scored
         else "by the search's rank (no finalist logged its validation score)"
     )
     rule = (

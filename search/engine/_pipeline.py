@@ -211,7 +211,8 @@ def _finalists(
     best, final = run_finalists(ctx, searched.hypermodel, records, ctx.plan.finalists)
     count = len(final["finalists"])
     scored = math.isfinite(float(final.get("val_score", math.nan)))
-    summary = chosen_summary(best, ctx.request.kt_objective().name, count, search_choice["id"], scored)
+    objective = ctx.request.kt_objective().name
+    summary = chosen_summary(best, objective, count, search_choice["id"], scored, final)
     ctx.folder.update_meta(best=summary)
     return best, final
 

@@ -27,6 +27,7 @@ from search.report._data import (
     load_report,
     space_spent_words,
     tested_line,
+    tie_words,
     time_limit_words,
 )
 from search.report._importance import distributions, importance_inputs, param_importances
@@ -61,6 +62,7 @@ __all__ = [
     "report_lines",
     "space_spent_words",
     "tested_line",
+    "tie_words",
     "time_limit_words",
     "trials_table",
     "write_report",

@@ -15,6 +15,7 @@ import search
 from search.cli import main
 from search.engine import RunRequest, plan
 from search.engine._choose import pick_finalists
+from search.engine._finalists import chosen_summary
 from search.report import choice_lines, fewer_finalists, load_report
 from search.report._data import (
     describe_finalists,
@@ -142,6 +143,9 @@ def test_a_tie_with_the_baseline_reads_as_one() -> None:
     assert "better" not in said
     assert tie_words(final) == " (tied with trial 0; the search's rank broke the tie)"
     assert tie_words({**final, "finalists": [finalists[0], {**finalists[1], "val_score": 0.9}]}) == ""
+    record = {"id": "1", "hyperparameters": {}, "best_epoch": 1, "best": {"val_accuracy": 0.6}}
+    rule = chosen_summary(record, "val_accuracy", 2, "1", True, final)["rule"]  # what status prints
+    assert rule.endswith("at its kept epoch (tied with trial 0; the search's rank broke the tie).")
 
 
 def test_the_report_shows_the_finalists(tmp_path: Path) -> None:
