@@ -337,10 +337,14 @@ def mark_final(
     table: pd.DataFrame, final: Mapping[str, Any] | None, choice: Choice | ValueChoice | None
 ) -> pd.DataFrame:
     """The ranked table with ``chosen`` (the final model's trial: the finalists' choice
-    where they chose, else the rule's) and ``finalist_val_score`` (each finalist's
-    validation score at full fidelity; NaN for the others)."""
+    where they chose, else the retrained one, the run's rule's choice, which a report given
+    other ranking options may not rank first; without a final model, the rule's) and
+    ``finalist_val_score`` (each finalist's validation score at full fidelity; NaN for the
+    others)."""
     finalists = (final or {}).get("finalists") or []
-    chosen = (final or {}).get("trial") if finalists else (choice.trial if choice else None)
+    chosen = (final or {}).get("trial")
+    if chosen is None:
+        chosen = choice.trial if choice else None
     scores = {str(f["trial"]): f.get("val_score", math.nan) for f in finalists}
     table = table.copy()
     table["chosen"] = table["trial"] == chosen

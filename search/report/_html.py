@@ -192,16 +192,6 @@ def _summary(report: RunReport) -> str:
     minutes = wall_minutes(meta)
     final = meta.get("final") or {}
     data = meta.get("data") or {}
-    chosen = report.choice.trial if report.choice else "none"
-    if final.get("finalists"):
-        chosen = final["trial"]  # the finalists' choice, at full fidelity
-    chosen_row = report.table[report.table["trial"] == chosen]
-    config = ""
-    if not chosen_row.empty:
-        values = {c[len(HP_PREFIX):]: chosen_row.iloc[0][c] for c in hp_columns(report.table)}
-        config = ", ".join(
-            f"{k}={_fmt(v)[0]}" for k, v in values.items() if _fmt(v)[0] != ""
-        )
     test = (
         f"{describe_test(final)} (trial {final['trial']}, retrained"
         f" {describe_training(final)}; test set used once, never to choose)"
@@ -216,7 +206,7 @@ def _summary(report: RunReport) -> str:
         "trials": f"{counts.get('completed', 0)} completed, {counts.get('pruned', 0)} pruned,"
         f" {counts.get('failed', 0) + counts.get('invalid', 0)} failed,"
         f" {running_trials(counts.get('running', 0), report.running)}",
-        "chosen configuration": f"trial {chosen}: {config}",
+        "chosen configuration": _chosen_words(report),
         "baseline": report.baseline or "not run (--no-baseline, or it did not complete)",
         "finalists": describe_finalists(final)
         or ("none (the chosen configuration retrained alone)" if final else _no_finalists(report)),
@@ -241,6 +231,25 @@ def _not_tested(report: RunReport) -> str:
     or a finished run), or not yet where the run stopped before its retrain."""
     retrain = (report.meta.get("request") or {}).get("retrain", True)
     return "not yet (the run did not finish)" if retrain and report.state != "finished" else "not retrained"
+
+
+def _chosen_words(report: RunReport) -> str:
+    """The summary's chosen configuration: the final model's trial (the finalists' choice,
+    or the retrained one) and its values; without a final model, the rule's choice. A
+    report given other ranking options than the run's says which trial they rank first."""
+    final = report.meta.get("final") or {}
+    chosen = report.choice.trial if report.choice else "none"
+    if final.get("trial") is not None:
+        chosen = final["trial"]
+    row = report.table[report.table["trial"] == chosen]
+    config = ""
+    if not row.empty:
+        values = {c[len(HP_PREFIX):]: row.iloc[0][c] for c in hp_columns(report.table)}
+        config = ", ".join(f"{k}={_fmt(v)[0]}" for k, v in values.items() if _fmt(v)[0] != "")
+    other = report.choice.trial if report.choice else chosen
+    if report.rule_note and other != chosen and not final.get("finalists"):
+        config += f" (the run's final model; by the report's ranking options trial {other} ranks first)"
+    return f"trial {chosen}: {config}"
 
 
 def _no_finalists(report: RunReport) -> str:

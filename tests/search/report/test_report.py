@@ -399,6 +399,22 @@ def test_an_unfinished_run_says_its_choice_is_of_the_trials_so_far(
     assert "did not finish" not in (done.path / "report.html").read_text()
 
 
+def test_other_ranking_options_do_not_move_the_final_model(tmp_path: Path) -> None:
+    """Given --tolerance 0.5, the report ranked trial 0 first and called it the chosen
+    configuration, "retrained alone", beside the test of trial 1's retrained model."""
+    trials = [trial("0", epochs((0.80, 0.80, 1, 1)), hp={"units": 32}, baseline=True),
+              trial("1", epochs((0.95, 0.90, 1, 1)), hp={"units": 64})]  # fmt: skip
+    folder = write_run(tmp_path, "r", trials)
+    folder.update_meta(final={"trial": "1", "epochs": 1, "train_images": 100, "test_accuracy": 0.85})
+    page = write_report([folder], tolerance=0.5)[0].read_text().replace("&#x27;", "'")
+    assert "Chose trial 0" in page  # the ranking under the given options, as its note says
+    assert ("<dd>trial 1: units=64 (the run's final model; by the report's ranking options"
+            " trial 0 ranks first)</dd>") in page  # fmt: skip
+    assert '<tr class="chosen"><td data-v="2">2</td><td class="text" data-v="1">1<' in page
+    own = write_report([folder])[0].read_text()
+    assert "<dd>trial 1: units=64</dd>" in own
+
+
 def test_a_finished_run_whose_trials_all_failed_says_why_in_the_page_too(tmp_path: Path, capsys) -> None:
     """The page said "No trial has a validation accuracy yet." of a finished run, in which
     none ever will, where `search report` printed the failures."""
