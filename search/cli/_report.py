@@ -38,8 +38,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace, console: Console) -> int:
-    from search.report import choice_lines, default_output, write_report
-    from search.report._data import nothing_scored, unfinished_note
+    from search.report import (
+        choice_lines,
+        default_output,
+        nothing_scored,
+        unfinished_note,
+        write_report,
+    )
 
     if args.converged_epochs is not None and args.converged_epochs < 1:
         raise SearchError(f"--converged-epochs ({args.converged_epochs}) must be at least 1")

@@ -25,10 +25,12 @@ from search.report._data import (
     fewer_finalists,
     first_test,
     load_report,
+    nothing_scored,
     space_spent_words,
     tested_line,
     tie_words,
     time_limit_words,
+    unfinished_note,
 )
 from search.report._importance import distributions, importance_inputs, param_importances
 from search.report._write import default_output, report_lines, write_report
@@ -54,6 +56,7 @@ __all__ = [
     "full_history",
     "importance_inputs",
     "load_report",
+    "nothing_scored",
     "overfitting",
     "param_importances",
     "pareto_mask",
@@ -65,5 +68,6 @@ __all__ = [
     "tie_words",
     "time_limit_words",
     "trials_table",
+    "unfinished_note",
     "write_report",
 ]

@@ -297,7 +297,14 @@ def unfinished_note(report: RunReport) -> str | None:
 
 def nothing_scored(report: RunReport) -> str:
     """Why a run has no choice: no trial scored yet, or, in a run that ended, how many
-    failed and the first one's reason."""
+    failed and the first one's reason.
+
+    Args:
+        report: the run's analysis, with no choice.
+
+    Returns:
+        E.g. "no trial scored: 2 of 2 failed (trial 0: ValueError: bad)".
+    """
     if report.running or report.state not in ENDED:
         return "no trial scored yet"
     failed = report.table[report.table["status"] == "failed"]
