@@ -27,7 +27,7 @@ from search.ranking import (
     trials_table,
 )
 from search.report._importance import param_importances
-from search.storage import ENDED, RunFolder, run_state, status_counts, tracked_objective
+from search.storage import ENDED, STOPPED, RunFolder, run_state, status_counts, tracked_objective
 
 MAX_CATEGORIES = 10
 """An int hyperparameter with at most this many values is plotted on a category axis."""
@@ -277,22 +277,52 @@ UNFINISHED = (
     "its choice is only the best of the trials so far, not the run's (resuming it continues"
     " the search)."
 )
-"""What a report says of a run that stopped unfinished (interrupted, failed, its process gone)."""
+"""What a report says of a run that stopped in its search (interrupted, failed, its process gone)."""
+
+_HOW_STOPPED = {
+    "interrupted": "it was interrupted",
+    "failed": "it failed",
+    STOPPED: "its process ended and none is running it",
+}
+"""How a run that did not finish stopped, by its state, in words without brackets."""
 
 
 def unfinished_note(report: RunReport) -> str | None:
-    """:data:`UNFINISHED` for a run that stopped before it finished; None for a finished or
-    running one (the latter is said to be still running).
+    """What the report says of a run that stopped before it finished: in its search, that
+    its choice is only the best of the trials so far (:data:`UNFINISHED`); after the search
+    chose (run.json's ``best``), in its finalists or retrain, that the choice is the run's
+    and resuming continues that final training, not the search.
 
     Args:
         report: the run's analysis.
 
     Returns:
-        The note, or None.
+        The note; None for a finished or running run (the latter is said to be still
+        running), and for a failed one with no scored trial (nothing was chosen; the page
+        says why no trial scored).
     """
     if report.running or report.state == "finished":
         return None
-    return f"The run did not finish ({report.state}): {UNFINISHED}"
+    how = _HOW_STOPPED.get(report.state, report.state)
+    searched = (report.meta.get("best") or {}).get("trial")
+    if searched is not None:
+        pending = int((report.meta.get("budget") or {}).get("finalists") or 1) > 1
+        if pending and not (report.meta.get("best") or {}).get("search_choice"):
+            return (
+                f"The run did not finish: {how} in its finalists. Its search is over and ranked"
+                f" trial {searched} first; resuming it continues the finalists, which choose at"
+                " full fidelity, not the search."
+            )
+        return (
+            f"The run did not finish: {how} in its final training. Its search is over and"
+            f" trial {searched} is the run's choice; resuming it continues the final training,"
+            " not the search."
+        )
+    if report.choice is None:
+        return None if report.state == "failed" else (
+            f"The run did not finish: {how}; resuming it continues the search."
+        )
+    return f"The run did not finish: {how}; {UNFINISHED}"
 
 
 def nothing_scored(report: RunReport) -> str:

@@ -371,9 +371,13 @@ def test_a_killed_run_is_shown_as_stopped(tmp_path: Path, capsys) -> None:
     """run.json still says running, but no live process holds the run's lock."""
     folder = write_run(tmp_path, "killed", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
     assert main(["report", str(folder.path)]) == 0
-    assert "fashion/killed (random) (stopped (no process is running it)): " in capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())
+    assert "fashion/killed (random) (stopped (no process is running it)): " in out
+    said = "The run did not finish: its process ended and none is running it; its choice is only"
+    assert said in out  # not "(stopped (no process is running it))" in brackets in brackets
     page = (folder.path / "report.html").read_text()
     assert "stopped (no process is running it)" in page and "still RUNNING" not in page
+    assert said in page
 
 
 @pytest.mark.parametrize("status", ["interrupted", "failed"])
@@ -388,7 +392,8 @@ def test_an_unfinished_run_says_its_choice_is_of_the_trials_so_far(
     assert main(["report", str(folder.path)]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert f"fashion/cut (random) ({status}): Chose trial 0" in out
-    said = f"The run did not finish ({status}): its choice is only the best of the trials so far"
+    how = {"interrupted": "it was interrupted", "failed": "it failed"}[status]
+    said = f"The run did not finish: {how}; its choice is only the best of the trials so far"
     assert said in out
     page = (folder.path / "report.html").read_text()
     assert said in page and "not yet (2 asked; the run did not finish)" in page
@@ -397,6 +402,27 @@ def test_an_unfinished_run_says_its_choice_is_of_the_trials_so_far(
     assert main(["report", str(done.path)]) == 0
     assert "did not finish" not in capsys.readouterr().out
     assert "did not finish" not in (done.path / "report.html").read_text()
+
+
+@pytest.mark.parametrize("finalists", [1, 2])
+def test_a_run_stopped_after_its_search_chose_says_resume_continues_the_final_training(
+    tmp_path: Path, finalists: int, capsys
+) -> None:
+    """A run interrupted in its retrain (or its finalists), run.json's ``best`` set, was said
+    to have a choice "only the best of the trials so far" and resuming to continue "the
+    search", which is over."""
+    trials = [trial("0", epochs((0.9, 0.8, 1, 1))), trial("1", epochs((0.8, 0.7, 1, 1)))]
+    folder = write_run(tmp_path, "cut", trials, "interrupted")
+    folder.update_meta(budget={"max_trials": 2, "max_epochs": 2, "finalists": finalists},
+                       best={"id": "0", "trial": "0", "rule": "Chose trial 0: x."})  # fmt: skip
+    assert main(["report", str(folder.path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    page = " ".join((folder.path / "report.html").read_text().replace("&#x27;", "'").split())
+    step = "finalists" if finalists > 1 else "final training"
+    said = f"The run did not finish: it was interrupted in its {step}. Its search is over"
+    for text in (out, page):
+        assert said in text and f"resuming it continues the {step}" in text
+        assert "only the best of the trials so far" not in text
 
 
 def test_other_ranking_options_do_not_move_the_final_model(tmp_path: Path) -> None:
@@ -415,16 +441,20 @@ def test_other_ranking_options_do_not_move_the_final_model(tmp_path: Path) -> No
     assert "<dd>trial 1: units=64</dd>" in own
 
 
-def test_a_finished_run_whose_trials_all_failed_says_why_in_the_page_too(tmp_path: Path, capsys) -> None:
-    """The page said "No trial has a validation accuracy yet." of a finished run, in which
-    none ever will, where `search report` printed the failures."""
+def test_a_run_whose_trials_all_failed_says_why_in_the_page_too(tmp_path: Path, capsys) -> None:
+    """The page said "No trial has a validation accuracy yet." of an ended run, in which
+    none ever will, where `search report` printed the failures; the engine records such a
+    run as failed (no trial to choose), and the report said its "choice is only the best of
+    the trials so far", of a run with no choice."""
     failed = [trial(str(i), [], "failed", failure="ValueError: bad") for i in range(2)]
-    folder = write_run(tmp_path, "failed", failed)
+    folder = write_run(tmp_path, "failed", failed, "failed")
     assert main(["report", str(folder.path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
     said = "no trial scored: 2 of 2 failed (trial 0: ValueError: bad)"
-    assert said in capsys.readouterr().out
+    assert said in out and "choice" not in out and "The run did not finish" not in out
     page = (folder.path / "report.html").read_text()
     assert f'<p class="choice">N{said[1:]}.</p>' in page and "yet" not in page.split("Summary")[0]
+    assert "its choice is only" not in page and "The run did not finish" not in page
     going = write_run(tmp_path, "going", failed[:1], "running")
     assert "No trial has a validation accuracy yet." in write_report([going])[0].read_text()
 
