@@ -51,8 +51,9 @@ def _best_line(info: dict[str, Any]) -> str:
 
 def _kept_line(info: dict[str, Any]) -> str | None:
     """The configuration the run keeps (run.json's ``best``: the rule's choice, or the
-    finalists') where it is not the trial of the best single epoch the line above names:
-    the rule judges converged epochs, so that trial's configuration is not the one to keep.
+    finalists') where it is not the trial of the best single epoch the line above names,
+    with what chose it: the finalists at full fidelity, or the ranking rule (converged
+    epochs, not one epoch).
 
     Args:
         info: :func:`summarize`'s summary of the run.
@@ -64,13 +65,19 @@ def _kept_line(info: dict[str, Any]) -> str | None:
     kept, best = meta.get("best") or {}, info["best"]
     if not kept.get("trial") or best is None or str(kept["trial"]) == str(best["id"]):
         return None
+    final = meta.get("final") or {}
     pending = ((meta.get("budget") or {}).get("finalists") or 1) > 1 and not meta.get("final")
     trial = kept["trial"]
-    who = f"the search ranks trial {trial} first" if pending else f"the run keeps trial {trial}"
-    return (
-        f"  {who}, not trial {best['id']} (judged on converged epochs, not one epoch):"
-        f" {kept.get('hyperparameters')}"
-    )
+    if kept.get("search_choice") or final.get("finalists"):
+        who, by = f"the run keeps trial {trial}", "chosen by the finalists at full fidelity"
+    else:
+        who = f"the search ranks trial {trial} first" if pending else f"the run keeps trial {trial}"
+        by = (
+            "by the ranking rule: converged validation accuracy, then the smaller"
+            " train/validation gap" if info["objective"] == "val_accuracy"
+            else "by the ranking rule below, not by one epoch"
+        )  # fmt: skip
+    return f"  {who}, not trial {best['id']} ({by}): {kept.get('hyperparameters')}"
 
 
 def _budget_words(meta: dict[str, Any]) -> str:

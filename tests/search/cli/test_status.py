@@ -75,7 +75,8 @@ def test_status_names_the_kept_configuration_where_another_trial_had_the_best_ep
     assert main(["status", str(folder.path)]) == 0
     out = capsys.readouterr().out
     assert "best so far: trial 0, val_accuracy 0.9000" in out, out
-    assert "the run keeps trial 1, not trial 0" in out and "{'units': 32}" in out, out
+    assert "the run keeps trial 1, not trial 0 (by the ranking rule: converged validation" in out, out
+    assert "{'units': 32}" in out, out
     folder.update_meta(budget={"max_trials": 2, "max_epochs": 2, "finalists": 2}, status="interrupted")
     assert main(["status", str(folder.path)]) == 0  # the finalists have yet to choose
     assert "the search ranks trial 1 first, not trial 0" in capsys.readouterr().out
@@ -293,3 +294,26 @@ def test_a_run_named_under_an_experiments_folder_given_as_results_says_which_roo
     assert capsys.readouterr().err == (
         f"error: --results {experiment}: is an experiment's folder, not a results root; pass {tmp_path}\n"
     )
+
+
+def test_status_says_the_finalists_chose_the_kept_configuration(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Where the finalists chose trial 1 at full fidelity, status said it was "judged on
+    converged epochs, not one epoch", which is how the search ranks, not how they chose."""
+    spike = trial("0", epochs((0.9, 0.80, 1, 1), (1.0, 0.90, 1, 1)), best={"val_accuracy": 0.9},
+                  best_epoch=2, hp={"units": 64})  # fmt: skip
+    steady = trial("1", epochs((0.88, 0.88, 1, 1), (0.89, 0.89, 1, 1)), best={"val_accuracy": 0.89},
+                   best_epoch=2, hp={"units": 32})  # fmt: skip
+    folder = write_run(tmp_path, "r", [spike, steady])
+    folder.update_meta(
+        budget={"max_trials": 2, "max_epochs": 2, "finalists": 2},
+        best={"trial": "1", "hyperparameters": {"units": 32}, "search_choice": "0",
+              "rule": "Chose trial 1 among 2 finalists."},
+        final={"trial": "1", "epochs": 2, "train_images": 100, "test_accuracy": 0.9,
+               "finalists": [{"trial": "0"}, {"trial": "1"}]},
+    )  # fmt: skip
+    assert main(["status", str(folder.path)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "the run keeps trial 1, not trial 0 (chosen by the finalists at full fidelity)" in out, out
+    assert "converged" not in out.split("the run keeps")[1].split(":")[0]
