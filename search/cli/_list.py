@@ -83,11 +83,14 @@ def _best_cell(info: dict[str, Any]) -> str:
     Returns:
         E.g. "val_accuracy 0.9100 (trial 7, kept)"; "-" without a scored trial.
     """
-    objective, kept = info["objective"], info["meta"].get("best") or {}
+    from search.report import kept_trial
+
+    objective, meta = info["objective"], info["meta"]
+    trial, kept = kept_trial(meta, None), meta.get("best") or {}
     value = kept.get(objective)
-    if kept.get("trial") is not None and isinstance(value, (int, float)):
+    if trial is not None and str(kept.get("trial")) == trial and isinstance(value, (int, float)):
         ended = info["status"] == "finished"  # else the finalists, or a resume, may choose again
-        return f"{objective} {value:.4f} (trial {kept['trial']}, {'kept' if ended else 'so far'})"
+        return f"{objective} {value:.4f} (trial {trial}, {'kept' if ended else 'so far'})"
     best = info["best"]
     if best is None:
         return "-"

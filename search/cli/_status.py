@@ -61,13 +61,14 @@ def _kept_line(info: dict[str, Any]) -> str | None:
     Returns:
         The line; None where the run has not chosen yet, or chose that same trial.
     """
+    from search.report import kept_trial
+
     meta = info["meta"]
-    kept, best = meta.get("best") or {}, info["best"]
-    if not kept.get("trial") or best is None or str(kept["trial"]) == str(best["id"]):
+    kept, best, trial = meta.get("best") or {}, info["best"], kept_trial(meta, None)
+    if trial is None or best is None or trial == str(best["id"]):
         return None
     final = meta.get("final") or {}
     pending = ((meta.get("budget") or {}).get("finalists") or 1) > 1 and not meta.get("final")
-    trial = kept["trial"]
     if kept.get("search_choice") or final.get("finalists"):
         who, by = f"the run keeps trial {trial}", "chosen by the finalists at full fidelity"
     else:

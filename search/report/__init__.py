@@ -33,6 +33,7 @@ from search.report._data import (
     unfinished_note,
 )
 from search.report._importance import distributions, importance_inputs, param_importances
+from search.report._kept import kept_trial
 from search.report._write import default_output, report_lines, write_report
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "first_test",
     "full_history",
     "importance_inputs",
+    "kept_trial",
     "load_report",
     "nothing_scored",
     "overfitting",

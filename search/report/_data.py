@@ -27,6 +27,7 @@ from search.ranking import (
     trials_table,
 )
 from search.report._importance import param_importances
+from search.report._kept import kept_trial
 from search.storage import ENDED, STOPPED, RunFolder, run_state, status_counts, tracked_objective
 
 MAX_CATEGORIES = 10
@@ -257,7 +258,7 @@ def load_report(
     curves = {t["id"]: full_history(t, by_id) for t in trials}
     metric = report_metric(meta, curves)
     table = objective_columns(ranking.table, curves, metric, rule.converged_epochs)
-    table, choice = mark_final(table, final, ranking.choice), ranking.choice
+    table, choice = mark_final(table, meta, ranking.choice), ranking.choice
     importances = param_importances(
         table, meta.get("space", {}).get("params", {}), metric.column, direction=metric.direction
     )
@@ -371,20 +372,17 @@ def _note(given: str | None, by_value: str | None) -> str | None:
 
 
 def mark_final(
-    table: pd.DataFrame, final: Mapping[str, Any] | None, choice: Choice | ValueChoice | None
+    table: pd.DataFrame, meta: Mapping[str, Any], choice: Choice | ValueChoice | None
 ) -> pd.DataFrame:
-    """The ranked table with ``chosen`` (the final model's trial: the finalists' choice
-    where they chose, else the retrained one, the run's rule's choice, which a report given
-    other ranking options may not rank first; without a final model, the rule's) and
+    """The ranked table with ``chosen`` (the trial the run keeps, :func:`kept_trial`: its
+    final model's, else run.json's ``best`` once the search chose, which a report given
+    other ranking options may not rank first; else the rule's choice) and
     ``finalist_val_score`` (each finalist's validation score at full fidelity; NaN for the
     others)."""
-    finalists = (final or {}).get("finalists") or []
-    chosen = (final or {}).get("trial")
-    if chosen is None:
-        chosen = choice.trial if choice else None
+    finalists = (meta.get("final") or {}).get("finalists") or []
     scores = {str(f["trial"]): f.get("val_score", math.nan) for f in finalists}
     table = table.copy()
-    table["chosen"] = table["trial"] == chosen
+    table["chosen"] = table["trial"] == kept_trial(meta, choice)
     table["finalist_val_score"] = [float(scores.get(t, math.nan)) for t in table["trial"]]
     return table
 

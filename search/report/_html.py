@@ -234,21 +234,19 @@ def _not_tested(report: RunReport) -> str:
 
 
 def _chosen_words(report: RunReport) -> str:
-    """The summary's chosen configuration: the final model's trial (the finalists' choice,
-    or the retrained one) and its values; without a final model, the rule's choice. A
-    report given other ranking options than the run's says which trial they rank first."""
-    final = report.meta.get("final") or {}
-    chosen = report.choice.trial if report.choice else "none"
-    if final.get("trial") is not None:
-        chosen = final["trial"]
-    row = report.table[report.table["trial"] == chosen]
-    config = ""
-    if not row.empty:
-        values = {c[len(HP_PREFIX):]: row.iloc[0][c] for c in hp_columns(report.table)}
-        config = ", ".join(f"{k}={_fmt(v)[0]}" for k, v in values.items() if _fmt(v)[0] != "")
+    """The summary's chosen configuration: the trial :func:`mark_final` marked ``chosen``
+    (the one the run keeps) and its values. A report given other ranking options than the
+    run's says which trial they rank first."""
+    row = report.table[report.table["chosen"].astype(bool)]
+    if row.empty:
+        return "none (no trial scored)"
+    chosen = row.iloc[0]["trial"]
+    values = {c[len(HP_PREFIX):]: row.iloc[0][c] for c in hp_columns(report.table)}
+    config = ", ".join(f"{k}={_fmt(v)[0]}" for k, v in values.items() if _fmt(v)[0] != "")
     other = report.choice.trial if report.choice else chosen
-    if report.rule_note and other != chosen and not final.get("finalists"):
-        config += f" (the run's final model; by the report's ranking options trial {other} ranks first)"
+    if report.rule_note and other != chosen and not (report.meta.get("final") or {}).get("finalists"):
+        kept = "final model" if report.meta.get("final") or report.state == "finished" else "choice"
+        config += f" (the run's {kept}; by the report's ranking options trial {other} ranks first)"
     return f"trial {chosen}: {config}"
 
 

@@ -24,6 +24,7 @@ from search.report import (
     distributions,
     full_history,
     importance_inputs,
+    kept_trial,
     load_report,
     overfitting,
     pareto_mask,
@@ -439,6 +440,24 @@ def test_other_ranking_options_do_not_move_the_final_model(tmp_path: Path) -> No
     assert '<tr class="chosen"><td data-v="2">2</td><td class="text" data-v="1">1<' in page
     own = write_report([folder])[0].read_text()
     assert "<dd>trial 1: units=64</dd>" in own
+
+
+def test_other_ranking_options_do_not_move_a_no_retrain_runs_kept_trial(tmp_path: Path) -> None:
+    """A --no-retrain run has no ``final``: given --tolerance 0.5, the report called its own
+    rank-1 trial 0 the chosen configuration, while the run's model.keras holds run.json's
+    ``best.trial`` 1."""
+    trials = [trial("0", epochs((0.80, 0.80, 1, 1)), hp={"units": 32}, baseline=True),
+              trial("1", epochs((0.95, 0.90, 1, 1)), hp={"units": 64})]  # fmt: skip
+    folder = write_run(tmp_path, "r", trials)
+    folder.update_meta(request={"retrain": False}, best={"trial": "1", "hyperparameters": {"units": 64}})
+    output, (report,) = write_report([folder], tolerance=0.5)
+    page = output.read_text().replace("&#x27;", "'")
+    assert report.choice is not None and report.choice.trial == "0"
+    assert list(report.table.loc[report.table["chosen"], "trial"]) == ["1"]
+    assert ("<dd>trial 1: units=64 (the run's final model; by the report's ranking options"
+            " trial 0 ranks first)</dd>") in page  # fmt: skip
+    assert kept_trial(folder.read_meta(), report.choice) == "1"
+    assert kept_trial({"best": None, "final": None}, report.choice) == "0"
 
 
 def test_a_run_whose_trials_all_failed_says_why_in_the_page_too(tmp_path: Path, capsys) -> None:
