@@ -61,14 +61,14 @@ def _kept_line(info: dict[str, Any]) -> str | None:
     Returns:
         The line; None where the run has not chosen yet, or chose that same trial.
     """
-    from search.report import kept_trial
+    from search.report import finalists_pending, kept_trial
 
     meta = info["meta"]
     kept, best, trial = meta.get("best") or {}, info["best"], kept_trial(meta, None)
     if trial is None or best is None or trial == str(best["id"]):
         return None
     final = meta.get("final") or {}
-    pending = ((meta.get("budget") or {}).get("finalists") or 1) > 1 and not meta.get("final")
+    pending = finalists_pending(meta)
     if kept.get("search_choice") or final.get("finalists"):
         who, by = f"the run keeps trial {trial}", "chosen by the finalists at full fidelity"
     else:
@@ -160,8 +160,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 def _choice_words(rule: str, meta: dict[str, Any]) -> str:
     """The rule's sentence; while finalists are still to choose, it is the search's first,
     not the run's choice."""
-    finalists = (meta.get("budget") or {}).get("finalists") or 1
-    if finalists <= 1 or meta.get("final") or not rule.startswith(CHOSE):
+    from search.report import finalists_pending
+
+    if not finalists_pending(meta) or not rule.startswith(CHOSE):
         return rule
     trial, _, details = rule.removeprefix(CHOSE).partition(": ")
     return (

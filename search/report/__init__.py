@@ -33,7 +33,7 @@ from search.report._data import (
     unfinished_note,
 )
 from search.report._importance import distributions, importance_inputs, param_importances
-from search.report._kept import kept_trial
+from search.report._kept import finalists_pending, kept_trial
 from search.report._write import default_output, report_lines, write_report
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "distributions",
     "empty_rule_columns",
     "fewer_finalists",
+    "finalists_pending",
     "first_test",
     "full_history",
     "importance_inputs",

@@ -27,7 +27,7 @@ from search.ranking import (
     trials_table,
 )
 from search.report._importance import param_importances
-from search.report._kept import kept_trial
+from search.report._kept import finalists_pending, kept_trial
 from search.storage import ENDED, STOPPED, RunFolder, run_state, status_counts, tracked_objective
 
 MAX_CATEGORIES = 10
@@ -307,8 +307,7 @@ def unfinished_note(report: RunReport) -> str | None:
     how = _HOW_STOPPED.get(report.state, report.state)
     searched = (report.meta.get("best") or {}).get("trial")
     if searched is not None:
-        pending = int((report.meta.get("budget") or {}).get("finalists") or 1) > 1
-        if pending and not (report.meta.get("best") or {}).get("search_choice"):
+        if finalists_pending(report.meta) and not (report.meta.get("best") or {}).get("search_choice"):
             return (
                 f"The run did not finish: {how} in its finalists. Its search is over and ranked"
                 f" trial {searched} first; resuming it continues the finalists, which choose at"

@@ -48,6 +48,7 @@ from search.report._figures import (
     retrain_plot,
     slice_plot,
 )
+from search.report._kept import finalists_pending
 from search.storage import ENDED
 
 _STYLE = """
@@ -253,8 +254,8 @@ def _chosen_words(report: RunReport) -> str:
 def _no_finalists(report: RunReport) -> str:
     """The summary's finalists for a run without a final model: none, or, where the run
     stopped before its ``--finalists`` trained, not yet."""
-    asked = int((report.meta.get("budget") or {}).get("finalists") or 1)
-    if asked > 1 and report.state != "finished":
+    if finalists_pending(report.meta) and report.state != "finished":
+        asked = int(report.meta["budget"]["finalists"])
         return f"not yet ({asked} asked; the run did not finish)"
     return "none"
 

@@ -26,3 +26,18 @@ def kept_trial(meta: Mapping[str, Any], choice: Choice | ValueChoice | None) -> 
         if trial is not None:
             return str(trial)
     return choice.trial if choice is not None else None
+
+
+def finalists_pending(meta: Mapping[str, Any]) -> bool:
+    """Whether a run's finalists are still to choose: it asked for more than one
+    (``--finalists``) and has no final model yet; until then its search's first choice is
+    not the run's.
+
+    Args:
+        meta: the run's run.json.
+
+    Returns:
+        True while the finalists have yet to choose.
+    """
+    asked = int((meta.get("budget") or {}).get("finalists") or 1)
+    return asked > 1 and not meta.get("final")

@@ -22,6 +22,7 @@ from search.report import (
     choose,
     converged_metrics,
     distributions,
+    finalists_pending,
     full_history,
     importance_inputs,
     kept_trial,
@@ -424,6 +425,15 @@ def test_a_run_stopped_after_its_search_chose_says_resume_continues_the_final_tr
     for text in (out, page):
         assert said in text and f"resuming it continues the {step}" in text
         assert "only the best of the trials so far" not in text
+
+
+def test_finalists_pending_while_more_than_one_was_asked_and_no_final_model() -> None:
+    """One check of "the finalists are still to choose", where status and the report
+    wrote it three ways."""
+    asked = {"budget": {"finalists": 2}, "final": None}
+    assert finalists_pending(asked)
+    assert not finalists_pending({**asked, "final": {"trial": "1"}})
+    assert not finalists_pending({"budget": {"finalists": 1}}) and not finalists_pending({})
 
 
 def test_other_ranking_options_do_not_move_the_final_model(tmp_path: Path) -> None:
