@@ -402,13 +402,13 @@ def render_compare(reports: Sequence[RunReport]) -> str:
             "run": r.label, "backend": r.meta.get("tuner"),
             "trials": int(r.counts.get("completed", 0)),
             "wall minutes": f"{minutes:.1f}" if minutes is not None else None,  # not "3.6000"
-            "chosen": " ".join(choice_lines(r)) or "none",
+            "chosen": _compare_chosen(r),
             "ranking rule": _rule_words(r) + (" (given to the report)" if r.rule_note else ""),
             "best converged val acc": r.choice.best_val_accuracy if r.choice else None,
             "TEST acc": final.get("test_accuracy"),
         })  # fmt: skip
         if others:  # runs of another objective: each one's own, and its model's test metrics
-            test = describe_test(final) if final else "not retrained"
+            test = describe_test(final) if final else _not_tested(r)
             rows[-1].update({"best objective": best_objective_words(r), "test": test})
     head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
     body = "".join(
@@ -425,6 +425,16 @@ def render_compare(reports: Sequence[RunReport]) -> str:
         "<h2>Best so far vs trials</h2>", _figure_div(best_so_far_plot(progress, "n", title)),
     ]  # fmt: skip
     return _page("Comparison of runs", "".join(parts))
+
+
+def _compare_chosen(report: RunReport) -> str:
+    """A comparison's chosen cell: what the run chose, as the run's own page says it, with
+    the same note where the run is still running or did not finish."""
+    said = " ".join(choice_lines(report)) or nothing_scored(report)
+    if report.running:
+        return f"{said} (the run is still running: the trials finished so far)"
+    note = unfinished_note(report)
+    return said if note is None else f"{said} {note}"
 
 
 def compare_note(reports: Sequence[RunReport]) -> str:

@@ -1056,6 +1056,21 @@ def test_a_comparison_says_how_each_run_ranked_and_which_was_not_retrained(tmp_p
     assert "the same for all" in compare_note([accuracy, accuracy])
 
 
+def test_a_comparison_says_a_run_did_not_finish_as_its_own_page_does(tmp_path: Path) -> None:
+    """The comparison said "Chose trial 0" of an interrupted run without the note its own
+    page gives, and "not retrained" for its test, which is only not yet."""
+    from search.report._html import render_compare
+
+    loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
+    report = load_report(_objective_run(tmp_path / "loss", loss, "loss"))
+    cut = write_run(tmp_path, "cut", [trial("0", epochs((0.9, 0.8, 1, 1)))], "interrupted")
+    cut.update_meta(request={"retrain": True})
+    page = render_compare([load_report(cut), report]).replace("&#x27;", "'")
+    assert "Chose trial 0" in page
+    assert "The run did not finish: it was interrupted; its choice is only the best of" in page
+    assert page.count(">not retrained<") == 1 and ">not yet (the run did not finish)<" in page
+
+
 def test_the_final_curves_plot_the_metric_the_trainings_watched() -> None:
     """A retrain (or finalists) ranked by val_loss keeps the epoch val_loss chose: its
     curve is val_loss's, named so, not validation accuracy's."""
