@@ -172,7 +172,7 @@ def _gap_points(fig: go.Figure, scored: pd.DataFrame, value: str, gap: str) -> N
     them out) in grey, named as such."""
     ranked = scored["rank"].notna() if "rank" in scored else scored["status"] == "completed"
     for rows, name, color in ((scored[ranked], "trials", "#1f77b4"),
-                              (scored[~ranked], "not ranked (pruned or failed)", _GREY)):  # fmt: skip
+                              (scored[~ranked], "not ranked (not completed)", _GREY)):  # fmt: skip
         if name == "trials" or not rows.empty:
             fig.add_trace(go.Scatter(
                 x=rows[gap], y=rows[value], mode="markers",

@@ -231,7 +231,15 @@ def _not_tested(report: RunReport) -> str:
     """The summary's test for a run without a final model: not retrained (``--no-retrain``,
     or a finished run), or not yet where the run stopped before its retrain."""
     retrain = (report.meta.get("request") or {}).get("retrain", True)
-    return "not yet (the run did not finish)" if retrain and report.state != "finished" else "not retrained"
+    if not retrain or report.state == "finished":
+        return "not retrained"
+    return f"not yet ({_not_finished(report)})"
+
+
+def _not_finished(report: RunReport) -> str:
+    """That a run has no final model yet: it has not finished yet (it runs), or it did not
+    finish (it stopped)."""
+    return "the run has not finished yet" if report.running else "the run did not finish"
 
 
 def _chosen_words(report: RunReport) -> str:
@@ -256,7 +264,7 @@ def _no_finalists(report: RunReport) -> str:
     stopped before its ``--finalists`` trained, not yet."""
     if finalists_pending(report.meta) and report.state != "finished":
         asked = int(report.meta["budget"]["finalists"])
-        return f"not yet ({asked} asked; the run did not finish)"
+        return f"not yet ({asked} asked; {_not_finished(report)})"
     return "none"
 
 

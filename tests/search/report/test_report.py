@@ -248,7 +248,7 @@ def test_accuracy_vs_gap_shows_unranked_trials_apart_from_the_front() -> None:
     fig = accuracy_vs_gap_plot(rank_trials(trials_table(trials)))
     by_name = {t.name: t for t in fig.data}
     assert list(by_name["trials"].text) == ["trial 0"]
-    assert list(by_name["not ranked (pruned or failed)"].text) == ["trial 1 (pruned)"]
+    assert list(by_name["not ranked (not completed)"].text) == ["trial 1 (pruned)"]
     assert list(by_name["Pareto front"].text) == ["trial 0"]
     only = accuracy_vs_gap_plot(rank_trials(trials_table(trials[:1])))
     assert [t.name for t in only.data] == ["trials", "Pareto front"]
@@ -363,10 +363,14 @@ def test_running_run_is_shown_as_running(tmp_path: Path) -> None:
     from search.storage import RunLock
 
     folder = write_run(tmp_path, "live", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
+    folder.update_meta(budget={"max_trials": 3, "max_epochs": 2, "finalists": 2}, request={"retrain": True})
     with RunLock(folder.path):
         output, reports = write_report([folder])
     assert reports[0].running
-    assert "still RUNNING" in output.read_text()
+    page = output.read_text()
+    assert "still RUNNING" in page and "did not finish" not in page  # it has not, yet
+    assert "<dd>not yet (2 asked; the run has not finished yet)</dd>" in page
+    assert "<dd>not yet (the run has not finished yet)</dd>" in page
 
 
 def test_a_killed_run_is_shown_as_stopped(tmp_path: Path, capsys) -> None:
