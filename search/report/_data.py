@@ -274,6 +274,9 @@ def load_report(
     )  # fmt: skip
 
 
+DISPLAY_DECIMALS = 4
+"""The decimals a score or a gain is shown to; scores equal to them are a tie."""
+
 UNFINISHED = (
     "its choice is only the best of the trials so far, not the run's (resuming it continues"
     " the search)."
@@ -443,7 +446,8 @@ def choice_lines(report: RunReport) -> list[str]:
 
 def tie_words(final: Mapping[str, Any]) -> str:
     """Words after how the finalists chose where the chosen one's validation score equals
-    another finalist's: the finalists' order (the search's rank) broke the tie; "" otherwise.
+    another finalist's at the decimals shown (:data:`DISPLAY_DECIMALS`), as :func:`versus`
+    reads a tie: the finalists' order (the search's rank) broke the tie; "" otherwise.
 
     Args:
         final: run.json's ``final`` with its ``finalists``.
@@ -456,7 +460,9 @@ def tie_words(final: Mapping[str, Any]) -> str:
         return ""
     tied = [
         str(f["trial"]) for f in final.get("finalists") or []
-        if f["trial"] != final["trial"] and "failure" not in f and f.get("val_score") == score
+        if f["trial"] != final["trial"] and "failure" not in f
+        and isinstance(f.get("val_score"), (int, float))
+        and round(f["val_score"] - score, DISPLAY_DECIMALS) == 0
     ]  # fmt: skip
     if not tied:
         return ""
@@ -517,9 +523,9 @@ def finalists_verdict(final: Mapping[str, Any]) -> str:
 
 def versus(gain: float, watched: str) -> str:
     """A gain over the baseline in words, for either direction of the objective (``gain``
-    is positive where the chosen one is better: higher accuracy, lower loss); a tie (a gain
-    of 0, as run.json rounds it) reads as one, not as "0.0000 better"."""
-    if gain == 0:
+    is positive where the chosen one is better: higher accuracy, lower loss); a tie at the
+    four decimals shown (:data:`DISPLAY_DECIMALS`) reads as one, not as "0.0000 better"."""
+    if round(gain, DISPLAY_DECIMALS) == 0:
         return f"equal in {watched} to"
     return f"{abs(gain):.4f} {'better' if gain > 0 else 'worse'} in {watched} than"
 

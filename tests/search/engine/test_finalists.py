@@ -264,3 +264,16 @@ def test_the_chosen_finalist_of_a_fit_that_recompiles_is_tested(tmp_path: Path) 
     assert run.status == "finished"
     assert len(run.meta["final"]["finalists"]) == 2
     assert run.test_metrics is not None and 0 <= run.test_metrics["accuracy"] <= 1
+
+
+def test_a_gain_below_the_shown_decimals_reads_as_a_tie() -> None:
+    """A gain of 0.00003 read "0.0000 better", and the headline did not say the search's
+    rank broke what reads as a tie."""
+    finalists = [{"trial": "1", "val_score": 0.91409, "train_images": 800},
+                 {"trial": "0", "baseline": True, "val_score": 0.91406, "train_images": 800}]  # fmt: skip
+    final = {"trial": "1", "monitor": "val_accuracy", "val_score": 0.91409, "train_images": 800,
+             "finalists": finalists, "gain_over_baseline": 0.00003}  # fmt: skip
+    said = describe_finalists(final)
+    assert said is not None and "equal in val accuracy to the baseline (trial 0)" in said, said
+    assert "0.0000" not in said and "better" not in said
+    assert tie_words(final) == " (tied with trial 0; the search's rank broke the tie)"
