@@ -65,7 +65,12 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     )
     for report in reports:
         lines = choice_lines(report) or [nothing_scored(report)]
-        state = " (still running)" if report.running else f" ({report.state})" * (report.state != "finished")
+        if report.running:
+            state = " (still running)"
+        elif report.state != "finished":
+            state = f" ({report.state})"
+        else:
+            state = ""
         console.print(f"{report.label}{state}: {lines[0]}")
         for line in [*lines[1:], report.baseline, report.rule_note, unfinished_note(report)]:
             if line is not None:
