@@ -233,8 +233,8 @@ def against_baseline_by_value(ranked: pd.DataFrame, choice: ValueChoice) -> str 
 
 
 RULE = (
-    "Ranking rule: among trials whose converged validation accuracy (mean of the last {k}"
-    " epochs up to the best one) is within {tol} of the best, the least overfitting wins"
+    "Ranking rule: among trials whose converged validation accuracy (mean of the last"
+    " {epochs} up to the best one) is within {tol} of the best, the least overfitting wins"
     " (train minus validation accuracy, counted as 0 when train is not above validation),"
     " then the higher accuracy; the other trials follow by accuracy."
 )

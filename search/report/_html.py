@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from search._text import running_trials, stopped_because
+from search._text import plural, running_trials, stopped_because
 from search.ranking import HP_PREFIX, RULE, ValueChoice, hp_columns
 from search.report._data import (
     ReportMetric,
@@ -354,7 +354,7 @@ def _page(title: str, body: str) -> str:
 
 def render_run(report: RunReport, top_k: int = 5) -> str:
     """The whole HTML page for one run."""
-    rule = RULE.format(k=report.converged_epochs, tol=report.tolerance)
+    rule = RULE.format(epochs=plural(report.converged_epochs, "epoch"), tol=report.tolerance)
     if report.by_value is not None:
         rule = f"Ranking: {report.by_value}."
     if report.rule_note is not None:

@@ -737,8 +737,10 @@ def test_the_runs_own_converged_epochs(tmp_path: Path) -> None:
     folder = write_run(tmp_path, "conv", trials)
     folder.update_meta(request={"tolerance": 0.005, "converged_epochs": 1})
     assert load_report(folder).choice.trial == "0"
+    assert "(mean of the last 1 epoch up to the best one)" in render_run(load_report(folder))
     given = load_report(folder, converged_epochs=3)
     assert given.choice.trial == "1"
+    assert "(mean of the last 3 epochs up to the best one)" in render_run(given)
     assert given.rule_note.startswith("Ranked with --converged-epochs 3 (the run chose with 1)")
 
 
