@@ -44,6 +44,7 @@ from search.report._figures import (
     retrain_plot,
     slice_plot,
 )
+from search.report._html import render_run
 from search.storage import RunFolder
 from tests.helpers.runs import SPACE, epochs, read_only, trial, write_run
 
@@ -988,7 +989,7 @@ def test_the_best_so_far_axis_names_the_objective() -> None:
 
 
 def test_figures_of_another_objective_smoke(tmp_path: Path) -> None:
-    from search.report._html import render_run, run_figures
+    from search.report._html import run_figures
 
     loss = {"name": "val_loss", "direction": "min", "tracked": "val_loss"}
     report = load_report(_objective_run(tmp_path / "loss", loss, "loss"))
