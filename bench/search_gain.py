@@ -107,8 +107,9 @@ def gain(folder: RunFolder, budget: str, total: float, root: Path) -> Row:
     elif not baseline_chosen:
         begun = time.perf_counter()
         options = ExportOptions(
-            baseline, request["retrain_data"], request["retrain_max_epochs"],
-            request.get("retrain_from", "scratch"),
+            trial=baseline, retrain_data=request["retrain_data"],
+            retrain_max_epochs=request["retrain_max_epochs"],
+            retrain_from=request.get("retrain_from", "scratch"),
         )  # fmt: skip
         output = root / f"baseline-{folder.path.name}.keras"
         done = export_run(folder, output, Console(quiet=True), True, options)

@@ -41,7 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--data-dir",
         type=path_value,
-        help="the folder the run's data moved to (the same data: checked as they load)",
+        help="the folder the run's data moved to (the same data: checked as they load; not"
+        " recorded: a resume of the run needs it given too)",
     )
     add_model_options(p, runs_own=True)
     add_common(p)
@@ -64,8 +65,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     folder = resolve_run(args.run, args.results)
     output = Path(args.output) if args.output is not None else None  # None: RUN/export.keras
     options = ExportOptions(
-        args.trial, args.retrain_data, args.retrain_max_epochs, args.retrain_from, args.retrain_schedule,
-        args.data_dir, args.overwrite,
+        trial=args.trial, retrain_data=args.retrain_data, retrain_max_epochs=args.retrain_max_epochs,
+        retrain_from=args.retrain_from, retrain_schedule=args.retrain_schedule, data_dir=args.data_dir,
+        overwrite=args.overwrite,
     )  # fmt: skip
     done = export_run(folder, output, console, args.quiet, options)
     shape = "x".join(str(d) for d in done.image_shape)

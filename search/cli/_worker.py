@@ -32,6 +32,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         " a worker started again within 60 s takes back the trial it left)",
     )
     p.add_argument("--storage", help="the run's database URL with its password, if it has one")
+    p.add_argument(
+        "--data-dir",
+        type=path_value,
+        help="where the run's data are on this machine (the same data: checked as they load;"
+        " default: where run.json says)",
+    )
     add_backend(p)
     add_common(p)
     add_run_settings(p)
@@ -50,7 +56,9 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     folder = resolve_run(args.run, args.results)
     from search.gpus import PINNED
 
-    index, ran = run_worker(folder, args.index, console, quiet=args.quiet, storage=args.storage)
+    index, ran = run_worker(
+        folder, args.index, console, quiet=args.quiet, storage=args.storage, data_dir=args.data_dir
+    )
     gpu = os.environ.get(PINNED)
     pinned = f" (GPU {gpu})" if gpu else ""
     console.print(f"worker {index}{pinned}: {plural(ran, 'trial')} run on {folder.path}")

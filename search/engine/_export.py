@@ -78,10 +78,11 @@ class ExportOptions:
     retrain_from: str | None = None
     """``auto``, ``checkpoint`` or ``scratch``."""
     retrain_schedule: str | None = None
-    """``auto``, ``plateau`` or ``cosine`` (``auto`` where the run's retrain was skipped:
-    by the run's budget)."""
+    """``auto``, ``plateau`` or ``cosine``; a run whose retrain was skipped: as its budget
+    schedules one."""
     data_dir: Path | None = None
-    """The folder the run's data moved to (the same data: checked as they load)."""
+    """The folder the run's data moved to (the same data: checked as they load; not
+    recorded in run.json)."""
     overwrite: bool = False
     """Replace a Keras model at the output that this run did not export (one it exported is
     replaced by a new export of it anyway)."""

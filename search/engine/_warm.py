@@ -35,7 +35,8 @@ def load_warm_start(
     a parameter its space leaves out), else at its default in ``unfixed`` (the space's
     defaults before ``--fix``: what that run's models were built with), else in ``space``.
     ``fidelity``: this search's ``--fidelity`` and most epochs; a run whose epochs trained
-    on other shares of the images (another fidelity, or data's over other epochs) gives
+    on other shares of the images (``epochs`` against ``data`` or ``both``, or those over
+    other epochs, or a Hyperband run's rounds) gives
     its trials without their learning curves (a pruner would compare an epoch on all the
     images with one on a share of them)."""
     if not folders:

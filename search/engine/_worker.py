@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -26,13 +27,14 @@ from search._text import resume_call
 from search.data import Splits, rows
 from search.engine._checkpoints import checkpoint_keeper
 from search.engine._context import Say
-from search.engine._plan import Plan, code_edited, load_data, plan
+from search.engine._plan import Plan, check_same_data, code_edited, load_data, plan
 from search.engine._precision import precision
 from search.engine._progress import SearchProgress, search_progress
 from search.engine._records import FailureStreak, TrialRecorder, failures_stop
 from search.engine._request import (
     STORAGE_ENV,
     RunRequest,
+    data_found,
     refuse_other_storage,
     starts_from_checkpoint,
 )
@@ -112,7 +114,7 @@ def wait_workers(procs: list[subprocess.Popen], stop: bool = False, timeout: flo
 
 def run_worker(
     folder: RunFolder, index: int | None, console: Console, quiet: bool = True,
-    storage: str | None = None,
+    storage: str | None = None, data_dir: Path | None = None,
 ) -> tuple[int, int]:
     """Join the search of ``folder`` as a worker until its budget or time limit is spent.
 
@@ -123,6 +125,8 @@ def run_worker(
         console: where the search's lines are printed (the caller prints the closing one).
         quiet: print nothing.
         storage: the database URL with its password; None: $SEARCH_OPTUNA_STORAGE, else run.json's.
+        data_dir: where the run's data are on this machine (the same data: checked as they
+            load; not recorded); None: run.json's.
 
     Returns:
         This worker's index, and how many trials it ran.
@@ -133,7 +137,7 @@ def run_worker(
         RunFolderError: run.json holds no request to rebuild the search from, or another
             running worker holds ``index``.
     """
-    meta, request = _joined(folder, storage)
+    meta, request = _joined(folder, storage, data_dir)
     with WorkerSlot(folder.path, index) as held, heap_frozen():
         return held, _work(folder, held, meta, request, console, quiet)
 
@@ -146,12 +150,13 @@ def _work(
     space = space_from_dict(meta["space"]["params"], source=str(folder.run_file))
     p = plan(request, space)
     # The run folder is where this worker found it, whatever --results said at the start.
-    options = replace(p.options, run_dir=folder.path)
+    options = replace(p.options, run_dir=folder.path, joining=True)
     edited = code_edited(meta, p.experiment)
     if edited:
         Say(console, quiet)(f"warning: {edited}: this worker's trials train the code as it is now,"
                             " the run's others the code it started with")
     splits = load_data(p, p.data, Say(console, quiet))
+    check_same_data(folder, meta, splits)  # another machine's files at that path, maybe
     objective = request.kt_objective()
     baseline = space.defaults() if request.baseline else None
     recorder = TrialRecorder(folder, objective, baseline)
@@ -196,10 +201,12 @@ def _progress(
     return search_progress(p, objective, rows(splits.x_train), console, recorder, model_fit)
 
 
-def _joined(folder: RunFolder, storage: str | None) -> tuple[dict[str, Any], RunRequest]:
+def _joined(
+    folder: RunFolder, storage: str | None, data_dir: Path | None = None
+) -> tuple[dict[str, Any], RunRequest]:
     """The run.json of the run a worker joins, and its request as this worker runs it (one
-    process, no GPU pinned, the storage URL with its password); SearchError or
-    RunFolderError where the run cannot be joined."""
+    process, no GPU pinned, the storage URL with its password, ``data_dir`` where given);
+    SearchError or RunFolderError where the run cannot be joined."""
     meta = folder.read_meta()
     if meta.get("tuner") != "optuna":
         raise SearchError(
@@ -233,10 +240,11 @@ def _joined(folder: RunFolder, storage: str | None) -> tuple[dict[str, Any], Run
         )
     # No warm start: the study already holds the earlier runs' trials, so a worker needs
     # neither them nor their folders (gone or moved since, they must not stop it joining).
+    given = {} if data_dir is None else {"data_dir": str(data_dir)}
     request = RunRequest.from_json(
-        {**meta["request"], "workers": 1, "gpus": [], "storage": url, "warm_start": []}
+        {**meta["request"], "workers": 1, "gpus": [], "storage": url, "warm_start": [], **given}
     )
-    return meta, request
+    return meta, data_found(folder, request, given=data_dir is not None)
 
 
 __all__ = ["run_worker", "spawn_workers", "wait_workers"]

@@ -56,6 +56,9 @@ class TunerOptions:
     fidelity: DataFidelity | None = None
     """``--fidelity data``/``both``: each trial's training images grow with its epoch
     budget (the tuner tells its hypermodel's ``fit``); None: every epoch sees all of them."""
+    joining: bool = False
+    """A worker joining the run's shared search, which the run's own process sets up (its
+    baseline, its earlier runs' trials): refused where that is not done yet."""
 
     def refuse_optuna_only(self, tuner: str) -> None:
         """SearchError if an Optuna-only option was given to another backend."""

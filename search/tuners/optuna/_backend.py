@@ -51,6 +51,12 @@ def _study(
         directions=directions, load_if_exists=True,
     )  # fmt: skip
     fingerprint = study.user_attrs.get("space_fingerprint")
+    if fingerprint is None and options.joining:  # its first trials are the run's to add
+        raise SearchError(
+            f"study {options.study_name!r} in {options.storage or run_dir}: the run has not set it up"
+            " yet (its baseline, its earlier runs' trials); start the worker again once the run's"
+            " search has begun (a run stopped before that: resume it first)"
+        )
     if fingerprint is None:
         _first_trials(study, options, objective)
         # Last: a study with its space recorded is a resumed one, which has its first trials.

@@ -149,3 +149,30 @@ def _says_running(folder: Path) -> bool:
         return json.loads((folder / "run.json").read_text())["status"] == "running"
     except (OSError, ValueError, KeyError):
         return False
+
+
+def test_a_worker_reads_the_data_where_run_json_says_or_where_given_and_checks_them(
+    tmp_path: Path, fashion_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A worker loaded whatever lay at run.json's data folder (another machine's files there
+    trained its trials unchecked), and a folder gone was refused with "pass --data-dir",
+    which worker did not take."""
+    folder = optuna_run(tmp_path, "r", "running")
+    meta = folder.read_meta()
+    gone = tmp_path / "gone"
+    meta["request"]["data_dir"] = str(gone)
+    meta["data"] = {"source": "Fashion-MNIST elsewhere", "fingerprint": "0" * 16}
+    meta["space"] = {"params": plan(_joined(folder, None)[1]).space.to_dict()}
+    folder.write_meta(meta)
+    assert main(["worker", str(folder.path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {folder.path}: its data folder {gone} is gone; put the data back there (the run goes"
+        " on with the data it began with), give their new place with --data-dir, or start a new run"
+        " with another --name\n"
+    )
+    _, request = _joined(folder, None, fashion_dir)
+    assert request.data_dir == fashion_dir.resolve()
+    assert main(["worker", str(folder.path), "--data-dir", str(fashion_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {folder.path}: the data differ from the ones this run started with"), err
+    assert folder.read_meta()["request"]["data_dir"] == str(gone)  # a worker's --data-dir is its own

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import keras_tuner as kt
@@ -376,6 +377,50 @@ def test_a_study_killed_while_adding_its_first_trials_gets_them_on_resume(
     assert [t.state for t in trials if t.user_attrs.get("baseline")] == [optuna.trial.TrialState.WAITING]
     assert len([t for t in trials if "warm_start" in t.user_attrs]) == 1
     assert study.user_attrs["space_fingerprint"] == parse_space(SPACE).fingerprint()
+
+
+def test_a_study_killed_between_two_warm_trials_adds_only_the_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed after the first of two earlier trials was added: the resumed study adds the
+    second alone, and the baseline."""
+    budget = Budget(max_trials=2, max_epochs=2)
+    records = tuple(
+        {"hyperparameters": {"learning_rate": rate, "dropout": 0.1, "units": 96, "blocks": 2},
+         "best": {"val_accuracy": 0.8}, "epochs": [], "run": "stage-one"}
+        for rate in (0.01, 0.001)
+    )  # fmt: skip
+    options = TunerOptions(space=parse_space(SPACE), study_name="s",
+                           warm=WarmTrials(records=records, sources=("stage-one",)))  # fmt: skip
+    objective = kt.Objective("val_accuracy", "max")
+    add_trial = optuna.Study.add_trial
+
+    def killed_at_the_second(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if study.get_trials(deepcopy=False):
+            raise SystemExit("killed")
+        add_trial(study, trial)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(optuna.Study, "add_trial", killed_at_the_second)
+        with pytest.raises(SystemExit):
+            _study(options, budget, 0, tmp_path, objective)
+    trials = _study(options, budget, 0, tmp_path, objective).get_trials()
+    rates = sorted(t.params["learning_rate"] for t in trials if "warm_start" in t.user_attrs)
+    assert rates == [0.001, 0.01]
+    assert len([t for t in trials if t.user_attrs.get("baseline")]) == 1
+
+
+def test_a_worker_does_not_set_up_a_study_the_run_has_not(tmp_path: Path) -> None:
+    """A worker joining before the run's process added its first trials (or after it was
+    killed doing so) set the study up itself without the earlier runs' trials, and a resume
+    then took it as complete."""
+    options = TunerOptions(space=parse_space(SPACE), study_name="s", joining=True)
+    with pytest.raises(SearchError, match=r"^study 's' in .*: the run has not set it up yet"):
+        _study(options, Budget(max_trials=2, max_epochs=2), 0, tmp_path, kt.Objective("val_accuracy", "max"))
+    study = _study(replace(options, joining=False), Budget(max_trials=2, max_epochs=2), 0, tmp_path,
+                   kt.Objective("val_accuracy", "max"))  # fmt: skip
+    assert _study(options, Budget(max_trials=2, max_epochs=2), 0, tmp_path,
+                  kt.Objective("val_accuracy", "max")).study_name == study.study_name  # fmt: skip
 
 
 @pytest.mark.parametrize("sampler", ["tpe", "random"])
