@@ -180,7 +180,8 @@ def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
         choice: what :func:`choose` returned.
 
     Returns:
-        One sentence: the differences in converged validation accuracy and gap, or that the
+        One sentence: the differences in converged validation accuracy and gap in the
+        search (not the final model's: the retrain or finalists may move both), or that the
         baseline itself was chosen; None when the run has no ranked baseline trial or nothing
         was chosen.
     """
@@ -196,8 +197,8 @@ def against_baseline(ranked: pd.DataFrame, choice: Choice | None) -> str | None:
             f" sampled configuration {why} (val acc {acc:.3f}, gap {gap:.3f})."
         )
     return (
-        f"Against the baseline (the space's defaults, trial {base['trial']}): val acc"
-        f" {choice.val_accuracy - acc:+.3f} ({acc:.3f} -> {choice.val_accuracy:.3f}),"
+        f"Against the baseline in the search (the space's defaults, trial {base['trial']}):"
+        f" converged val acc {choice.val_accuracy - acc:+.3f} ({acc:.3f} -> {choice.val_accuracy:.3f}),"
         f" gap {choice.gap - gap:+.3f} ({gap:.3f} -> {choice.gap:.3f})."
     )
 
@@ -229,7 +230,10 @@ def against_baseline_by_value(ranked: pd.DataFrame, choice: ValueChoice) -> str 
             f" {choice.objective} ({float(base['objective']):.4g})."
         )
     value = float(base["objective"])
-    return f"Against the baseline ({where}): {choice.objective} {value:.4g} -> {choice.value:.4g}."
+    return (
+        f"Against the baseline in the search ({where}): {choice.objective}"
+        f" {value:.4g} -> {choice.value:.4g}."
+    )
 
 
 RULE = (

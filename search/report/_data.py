@@ -479,7 +479,7 @@ def baseline_line(
         line = against_baseline_by_value(table, choice)
         if line is None or not (final or {}).get("finalists"):
             return line
-        return f"In the search, {line[0].lower()}{line[1:].rstrip('.')}; {finalists_verdict(final or {})}."
+        return f"{line.rstrip('.')}; {finalists_verdict(final or {})}."
     if not isinstance(choice, Choice):
         return None
     base = baseline_row(table, choice.trial)
@@ -494,7 +494,7 @@ def baseline_line(
     else:
         search = (
             f"In the search, trial {choice.trial} ranked above the baseline (the space's"
-            f" defaults, trial {base['trial']}): val acc"
+            f" defaults, trial {base['trial']}): converged val acc"
             f" {choice.val_accuracy - acc:+.3f} ({acc:.3f} -> {choice.val_accuracy:.3f}),"
             f" gap {choice.gap - gap:+.3f} ({gap:.3f} -> {choice.gap:.3f})"
         )

@@ -30,7 +30,7 @@ def test_a_sampled_choice_is_compared_with_the_baseline_s_value() -> None:
     choice = ValueChoice("1", "val_mae", 0.33, "lowest val_mae")
     ranked = _ranked(("1", False, 0.33), ("0", True, 0.41))
     assert against_baseline_by_value(ranked, choice) == (
-        "Against the baseline (the space's defaults, trial 0): val_mae 0.41 -> 0.33."
+        "Against the baseline in the search (the space's defaults, trial 0): val_mae 0.41 -> 0.33."
     )
     assert against_baseline_by_value(_ranked(("1", False, 0.33)), choice) is None  # no baseline
 

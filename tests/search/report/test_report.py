@@ -135,8 +135,8 @@ def test_choice_against_the_baseline() -> None:
     choice = choose(ranked, 0.005)
     assert choice is not None and choice.trial == "1"
     assert against_baseline(ranked, choice) == (
-        "Against the baseline (the space's defaults, trial 2): val acc +0.037 (0.880 -> 0.917),"
-        " gap -0.017 (0.030 -> 0.013)."
+        "Against the baseline in the search (the space's defaults, trial 2): converged val acc"
+        " +0.037 (0.880 -> 0.917), gap -0.017 (0.030 -> 0.013)."
     )
     won = rank_trials(trials_table(trials[:1] + trials[2:], converged_epochs=1), 0.005)
     assert against_baseline(won, choose(won, 0.005)).startswith(
@@ -305,7 +305,7 @@ def test_report_files_and_cli(tmp_path: Path, capsys) -> None:
     assert main(["report", str(folder.path)]) == 0
     out = capsys.readouterr().out
     assert "Chose trial 2" in out
-    assert "Against the baseline (the space's defaults, trial 0): val acc +0.020" in out
+    assert "Against the baseline in the search (the space's defaults, trial 0): converged val acc +0.020" in out
     page = (folder.path / "report.html").read_text()
     assert "0 (baseline)" in page and "Against the baseline" in page
     assert "<script src=" not in page and "<link" not in page  # nothing loaded from outside
@@ -886,7 +886,7 @@ def test_a_run_ranked_by_another_objective_names_its_baseline_and_shows_the_obje
     table, choice = _regression_run(chosen_is_baseline=False)
     assert choice.trial == "1"
     assert baseline_line(table, choice, None) == (
-        "Against the baseline (the space's defaults, trial 0): val_mae 1.5 -> 0.6."
+        "Against the baseline in the search (the space's defaults, trial 0): val_mae 1.5 -> 0.6."
     )
     shown = table_html(table, choice.trial, "val_mae")
     assert "<th>val_mae</th>" in shown and 'data-v="0.6"' in shown
@@ -1110,7 +1110,7 @@ def test_by_another_objective_with_finalists_the_baseline_line_says_what_they_ch
     final = {"trial": "0", "monitor": "val_mae", "finalists": [
         {"trial": "1", "baseline": False}, {"trial": "0", "baseline": True}]}  # fmt: skip
     assert baseline_line(ranked, choice, final) == (
-        "In the search, against the baseline (the space's defaults, trial 0): val_mae 0.41 ->"
+        "Against the baseline in the search (the space's defaults, trial 0): val_mae 0.41 ->"
         " 0.33; the finalists chose the baseline (trial 0) at full fidelity."
     )
     assert baseline_line(ranked, choice, None).startswith("Against the baseline")
