@@ -11,7 +11,7 @@ from rich.console import Console
 from search.cli._parser import add_common, path_value, path_word
 from search.cli._runs import missing_model, resolve_run
 from search.errors import SearchError
-from search.storage import RunFolder, check_writable
+from search.storage import STOPPED, RunFolder, check_writable
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,13 +65,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     )
     for report in reports:
         lines = choice_lines(report) or [nothing_scored(report)]
-        if report.running:
-            state = " (still running)"
-        elif report.state != "finished":
-            state = f" ({report.state})"
-        else:
-            state = ""
-        console.print(f"{report.label}{state}: {lines[0]}")
+        console.print(f"{report.label}{_state_words(report.running, report.state)}: {lines[0]}")
         for line in [*lines[1:], report.baseline, report.rule_note, unfinished_note(report)]:
             if line is not None:
                 console.print(f"  {line}")
@@ -102,3 +96,14 @@ def check_output(output: Path) -> None:
     if output.is_dir():
         raise SearchError(f"--output {output}: is a folder; give a file name, e.g. {output / 'report.html'}")
     check_writable(output.parent, f"--output {output}", "give a file in a folder you can write to")
+
+
+def _state_words(running: bool, state: str) -> str:
+    """A run's state after its label (``running``: a live process holds it; ``state``: its
+    status), none for a finished run; a run that no process is running reads "stopped"
+    (the note under it says why)."""
+    if running:
+        return " (still running)"
+    if state == "finished":
+        return ""
+    return " (stopped)" if state == STOPPED else f" ({state})"

@@ -379,7 +379,7 @@ def test_a_killed_run_is_shown_as_stopped(tmp_path: Path, capsys) -> None:
     folder = write_run(tmp_path, "killed", [trial("0", epochs((0.9, 0.8, 1, 1)))], "running")
     assert main(["report", str(folder.path)]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "fashion/killed (random) (stopped (no process is running it)): " in out
+    assert "fashion/killed (random) (stopped): " in out
     said = "The run did not finish: its process ended and none is running it; its choice is only"
     assert said in out  # not "(stopped (no process is running it))" in brackets in brackets
     page = (folder.path / "report.html").read_text()
