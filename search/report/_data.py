@@ -531,18 +531,24 @@ def versus(gain: float, watched: str) -> str:
 
 
 def best_so_far(
-    table: pd.DataFrame, created: str | None, metric: ReportMetric | None = None
+    table: pd.DataFrame, created: str | None, metric: ReportMetric | None = None,
+    resumed: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Best converged value of ``metric`` (validation accuracy by default) after each
-    finished trial, by trial and wall time: the running max, or min for a minimized one.
+    finished trial, by trial and by the run's time: the running max, or min for a minimized
+    one.
 
-    Columns: ``n`` (trials finished), ``minutes`` (since the run was created), ``best``.
+    Columns: ``n`` (trials finished), ``minutes`` (since the run was created, less the time
+    between each stop and its resume), ``best``.
 
     Args:
         table: a report's ranked table (``finished``, ``status`` and the metric's converged
             column).
         created: run.json's ``created`` time; None: minutes count from the first trial's end.
         metric: the metric and its direction; None: validation accuracy.
+        resumed: run.json's ``resumed`` times. The time from the last trial that finished
+            before each to the resume is left out (a stopped run may wait days; the part of
+            the interrupted trial trained before the stop is left out with it).
 
     Returns:
         One row per finished trial, in order of finishing; ``best`` is NaN until one scored.
@@ -559,11 +565,26 @@ def best_so_far(
     sign = 1.0 if metric.direction == "max" else -1.0
     value = done[metric.column].astype(float).where(done["status"] == "completed")
     acc = (sign * value).fillna(-math.inf).cummax()
+    elapsed = (done["_t"] - start).dt.total_seconds() - _idle_seconds(done["_t"], start, resumed)
     return pd.DataFrame({
         "n": range(1, len(done) + 1),
-        "minutes": ((done["_t"] - start).dt.total_seconds() / 60).to_numpy(),
+        "minutes": (elapsed / 60).to_numpy(),
         "best": (sign * acc.replace(-math.inf, math.nan)).to_numpy(),
     })  # fmt: skip
+
+
+def _idle_seconds(finished: pd.Series, start: pd.Timestamp, resumed: Sequence[str]) -> pd.Series:
+    """For each time in ``finished`` (sorted), the seconds of the gaps before it between a
+    stop and a resume: from the last finish (or the previous process's start) before each
+    time in ``resumed`` to it."""
+    idle = pd.Series(0.0, index=finished.index)
+    since = start
+    for resume in sorted(pd.to_datetime(list(resumed), utc=True)):
+        before = finished[finished < resume]
+        last = max(since, before.iloc[-1]) if not before.empty else since
+        idle[finished >= resume] += max(0.0, (resume - last).total_seconds())
+        since = resume
+    return idle
 
 
 def best_title(metrics: Sequence[ReportMetric]) -> str:

@@ -292,8 +292,9 @@ def best_so_far_plot(
 ) -> go.Figure:
     """Best converged objective so far (its :func:`best_so_far`) against ``x`` (``minutes``
     or ``n``), a line per run; ``y_title`` names the objective."""
-    label = "wall time (minutes)" if x == "minutes" else "trials finished"
-    fig = _fig(f"Best so far vs {label}", xaxis_title=label, yaxis_title=y_title)
+    label = "wall time" if x == "minutes" else "trials finished"
+    axis = "wall time (minutes; a wait between a stop and its resume left out)" if x == "minutes" else label
+    fig = _fig(f"Best so far vs {label}", xaxis_title=axis, yaxis_title=y_title)
     if x == "n":
         fig.update_xaxes(**integer_axis(max((len(f) for f in series.values()), default=1)))
     for i, (name, frame) in enumerate(series.items()):

@@ -323,7 +323,9 @@ def run_figures(report: RunReport, top_k: int) -> list[tuple[str, go.Figure]]:
         figures.append(("Final retrain", retrain_plot(curve, int(final["kept_epoch"]), watched)))
     elif (note := final_curve_note(final)) is not None:
         figures.append(("Final retrain", note_plot("Final retrain: no curve recorded", note)))
-    progress = {report.folder.name: best_so_far(table, report.meta.get("created"), metric)}
+    progress = {report.folder.name: best_so_far(
+        table, report.meta.get("created"), metric, report.meta.get("resumed") or ()
+    )}
     title = best_title([metric])
     figures.append(("Best so far vs wall time", best_so_far_plot(progress, "minutes", title)))
     figures.append(("Best so far vs trials", best_so_far_plot(progress, "n", title)))
@@ -399,7 +401,10 @@ def render_run(report: RunReport, top_k: int = 5) -> str:
 
 def render_compare(reports: Sequence[RunReport]) -> str:
     """One page comparing runs: best so far against wall time and trials, side by side."""
-    progress = {r.label: best_so_far(r.table, r.meta.get("created"), r.metric) for r in reports}
+    progress = {
+        r.label: best_so_far(r.table, r.meta.get("created"), r.metric, r.meta.get("resumed") or ())
+        for r in reports
+    }
     title = best_title([r.metric for r in reports])
     others = any(not r.metric.is_accuracy for r in reports)
     rows = []

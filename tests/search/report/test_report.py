@@ -305,7 +305,8 @@ def test_report_files_and_cli(tmp_path: Path, capsys) -> None:
     assert main(["report", str(folder.path)]) == 0
     out = capsys.readouterr().out
     assert "Chose trial 2" in out
-    assert "Against the baseline in the search (the space's defaults, trial 0): converged val acc +0.020" in out
+    said = "Against the baseline in the search (the space's defaults, trial 0): converged val acc +0.020"
+    assert said in out
     page = (folder.path / "report.html").read_text()
     assert "0 (baseline)" in page and "Against the baseline" in page
     assert "<script src=" not in page and "<link" not in page  # nothing loaded from outside
@@ -1155,3 +1156,24 @@ def test_a_file_size_limit_at_output_is_said_as_export_says_it(
         f"error: --output {output}: the report could not be written there ({reason}); raise the limit\n"
         if given else f"error: {output}: {reason}; raise the limit\n"
     )
+
+
+def test_best_so_far_leaves_out_the_wait_before_a_resume() -> None:
+    """A run stopped after 5 minutes and resumed a day later: its later trials are plotted
+    at the minutes the run spent, not a day on (which squashed the curve against the axis)."""
+    trials = [
+        trial("0", epochs((0.9, 0.80, 1, 1)), finished="2026-01-01T00:02:00+00:00"),
+        trial("1", epochs((0.9, 0.70, 1, 1)), finished="2026-01-01T00:05:00+00:00"),
+        # stopped at 00:06 in trial 2; resumed the next day at 00:00, trial 2 ran again
+        trial("2", epochs((0.9, 0.85, 1, 1)), finished="2026-01-02T00:04:00+00:00"),
+        trial("3", epochs((0.9, 0.86, 1, 1)), finished="2026-01-02T00:07:00+00:00"),
+    ]
+    created = "2026-01-01T00:00:00+00:00"
+    frame = best_so_far(trials_table(trials), created, resumed=["2026-01-02T00:00:00+00:00"])
+    assert frame["minutes"].tolist() == [2.0, 5.0, 9.0, 12.0]
+    twice = best_so_far(
+        trials_table(trials[:2] + trials[3:]), created,
+        resumed=["2026-01-01T12:00:00+00:00", "2026-01-02T00:05:00+00:00"],  # no trial ended between
+    )
+    assert twice["minutes"].tolist() == [2.0, 5.0, 7.0]
+    assert best_so_far(trials_table(trials), created)["minutes"].tolist()[-1] == 1447.0  # no resumes given
