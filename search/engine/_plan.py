@@ -228,10 +228,29 @@ def _check_experiment(
     _check_objective_logged(request, experiment)
     if experiment.fit_refused:  # every tuner's trials: not Hyperband's alone
         raise SearchError(experiment.fit_refused)
+    _check_data_options(request, experiment)
     if request.fidelity != "epochs" and experiment.fidelity_refused:
         raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
     if backend.name == "hyperband" and experiment.hyperband_refused:
         raise SearchError(f"{option('tuner')} hyperband: {experiment.hyperband_refused}")
+
+
+def _check_data_options(request: RunRequest, experiment: experiments.Experiment) -> None:
+    """SearchError for a data option (``--data-dir``, ``--train-size``, ``--val-size``) given
+    to an experiment whose data come from the user's own code: it would be ignored."""
+    if not experiment.data_options_refused:
+        return
+    given = {
+        "data_dir": request.data_dir,
+        "train_size": "all" if request.full_train else request.train_size,
+        "val_size": request.val_size,
+    }
+    for name, value in given.items():
+        if value is not None:
+            raise SearchError(
+                f"{option(name)} {value}: {experiment.data_options_refused}: leave out"
+                f" {option(name)}, or choose the data's rows (and their folder) in that code"
+            )
 
 
 def _space_and_defaults(

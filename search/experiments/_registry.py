@@ -162,6 +162,9 @@ class Experiment:
     """Why ``reference`` is None, with the fix."""
     fidelity_refused: str = ""
     """Why ``--fidelity data`` cannot apply to the hypermodel, with the fix; empty: it can."""
+    data_options_refused: str = ""
+    """Why ``--data-dir``, ``--train-size`` and ``--val-size`` cannot apply (the data come
+    from the user's own code, which takes none of them), with the fix; empty: they can."""
     fit_refused: str = ""
     """Why no tuner's trials can call the hypermodel's own ``fit``, with the fix; empty: they can."""
     hyperband_refused: str = ""
@@ -402,6 +405,10 @@ def user_experiment(
         reference=None if reference is None else {"hypermodel": reference.to_json()},
         not_importable=why,
         fidelity_refused=fidelity_refusal(user),
+        data_options_refused=(
+            f"experiment {name!r} gets its data from your own code (its search.Data or arrays),"
+            " which reads no folder and takes no sizes"
+        ),
         fit_refused=refused,
         hyperband_refused="" if refused else fit_call_refusal(user, hyperband=True),
         own_fit=f"{describe(user)}.fit" if has_own_fit(user) else "",

@@ -92,6 +92,24 @@ def test_bad_experiment_references(target: str, message: str, plugin: Path, tmp_
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize(
+    "given", [["--data-dir", "."], ["--train-size", "40"], ["--train-size", "all"], ["--val-size", "10"]]
+)
+def test_data_options_an_own_data_function_would_ignore_are_refused(
+    given: list[str], plugin: Path, tmp_path: Path, capsys
+) -> None:
+    """The data function takes no arguments: the run searched all its rows, silently."""
+    code = main(["run", f"{plugin.name}:experiment", "--tuner", "random", *given,
+                 "--results", str(tmp_path / "r")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert f"{given[0]} {given[1]}: experiment 'mine' gets its data from your own code" in err
+    assert f"leave out {given[0]}" in err
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(search.SearchError, match="^data_dir .*: experiment 'mine' gets its data"):
+        search.run(f"{plugin.name}:experiment", data_dir=".", results=tmp_path / "r")
+
+
 def test_a_data_function_that_raises_is_named_in_one_line(plugin: Path, tmp_path: Path, capsys) -> None:
     """A missing file in the user's own ``load``: the experiment's fault, not "unexpected"."""
     missing = "    open('/no/such/mine.npz')\n    rng = np.random"
