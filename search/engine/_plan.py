@@ -125,6 +125,7 @@ def plan(
     backend.check(options, budget)
     resumed = RunFolder(run_dir).exists()
     _check_workers(request, backend, budget, resumed)
+    _check_data_options(request, experiment, resumed)
     if not resumed:  # a run already on disk goes on as it began
         _check_converged(request, budget)
         _check_precision(request)
@@ -228,23 +229,23 @@ def _check_experiment(
     _check_objective_logged(request, experiment)
     if experiment.fit_refused:  # every tuner's trials: not Hyperband's alone
         raise SearchError(experiment.fit_refused)
-    _check_data_options(request, experiment)
     if request.fidelity != "epochs" and experiment.fidelity_refused:
         raise SearchError(f"{option('fidelity')} {request.fidelity}: {experiment.fidelity_refused}")
     if backend.name == "hyperband" and experiment.hyperband_refused:
         raise SearchError(f"{option('tuner')} hyperband: {experiment.hyperband_refused}")
 
 
-def _check_data_options(request: RunRequest, experiment: experiments.Experiment) -> None:
+def _check_data_options(request: RunRequest, experiment: experiments.Experiment, resumed: bool) -> None:
     """SearchError for a data option (``--data-dir``, ``--train-size``, ``--val-size``) given
-    to an experiment whose data come from the user's own code: it would be ignored."""
+    to an experiment whose data come from the user's own code: it would be ignored. A run
+    already on disk (``resumed``) keeps the sizes it began with (ignored as they were then);
+    only a data folder can be given to it again."""
     if not experiment.data_options_refused:
         return
-    given = {
-        "data_dir": request.data_dir,
-        "train_size": "all" if request.full_train else request.train_size,
-        "val_size": request.val_size,
-    }
+    given: dict[str, object] = {"data_dir": request.data_dir}
+    if not resumed:
+        given["train_size"] = "all" if request.full_train else request.train_size
+        given["val_size"] = request.val_size
     for name, value in given.items():
         if value is not None:
             raise SearchError(
