@@ -419,10 +419,12 @@ def _recorded(param: Param, value: Any) -> bool:
 def _check_same_data(folder: RunFolder, splits: Splits) -> None:
     """DataError where the data differ from the ones the run searched on (its saved arrays
     or data folder changed since): the export would retrain on other data."""
-    stored = (folder.read_meta().get("data") or {}).get("fingerprint")
+    data = folder.read_meta().get("data") or {}
+    stored = data.get("fingerprint")
     if stored is not None and stored != splits.fingerprint():
+        searched = f" ({data['source']})" if data.get("source") not in (None, splits.source) else ""
         raise DataError(
-            f"{folder.path}: the data ({splits.source}) differ from the ones this run searched on;"
+            f"{folder.path}: the data ({splits.source}) differ from the ones this run searched on{searched};"
             " export retrains on the run's own data: restore them, or search again in a run of"
             " another name"
         )

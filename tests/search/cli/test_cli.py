@@ -865,9 +865,13 @@ def test_resume_and_export_read_moved_data_from_data_dir(tmp_path: Path, fashion
     )
     other = _linked_fashion(fashion_dir, tmp_path / "other", relabelled=True)
     assert main(["resume", str(folder.path), "--data-dir", str(other), "--quiet"]) == 2
-    assert "the data differ from the ones this run started with" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert f"the data differ from the ones this run started with ({first}; read now from {other})" in said
     assert folder.read_meta()["request"]["data_dir"] == str(first)  # refused: run.json unchanged
     output = tmp_path / "model.keras"
+    assert main(["export", str(folder.path), "--data-dir", str(other), "--output", str(output)]) == 2
+    said = capsys.readouterr().err
+    assert f"the data ({other}) differ from the ones this run searched on ({first});" in said
     assert main(["export", str(folder.path), "--data-dir", str(moved), "--output", str(output),
                  "--retrain-max-epochs", "1", "--quiet"]) == 0  # fmt: skip
     assert output.is_file()
