@@ -125,7 +125,7 @@ def plan(
     backend.check(options, budget)
     resumed = RunFolder(run_dir).exists()
     _check_workers(request, backend, budget, resumed)
-    _check_data_options(request, experiment, resumed)
+    _check_data_options(request, experiment, RunFolder(run_dir))
     if not resumed:  # a run already on disk goes on as it began
         _check_converged(request, budget)
         _check_precision(request)
@@ -235,15 +235,18 @@ def _check_experiment(
         raise SearchError(f"{option('tuner')} hyperband: {experiment.hyperband_refused}")
 
 
-def _check_data_options(request: RunRequest, experiment: experiments.Experiment, resumed: bool) -> None:
+def _check_data_options(request: RunRequest, experiment: experiments.Experiment, folder: RunFolder) -> None:
     """SearchError for a data option (``--data-dir``, ``--train-size``, ``--val-size``) given
     to an experiment whose data come from the user's own code: it would be ignored. A run
-    already on disk (``resumed``) keeps the sizes it began with (ignored as they were then);
-    only a data folder can be given to it again."""
+    already on disk in ``folder`` goes on with the options it began with (ignored as they
+    were then); only another data folder given to it now is refused."""
     if not experiment.data_options_refused:
         return
     given: dict[str, object] = {"data_dir": request.data_dir}
-    if not resumed:
+    if folder.exists():
+        if request.data_dir is not None and request.data_dir.resolve() == _stored_data_dir(folder):
+            return
+    else:
         given["train_size"] = "all" if request.full_train else request.train_size
         given["val_size"] = request.val_size
     for name, value in given.items():
@@ -252,6 +255,12 @@ def _check_data_options(request: RunRequest, experiment: experiments.Experiment,
                 f"{option(name)} {value}: {experiment.data_options_refused}: leave out"
                 f" {option(name)}, or choose the data's rows (and their folder) in that code"
             )
+
+
+def _stored_data_dir(folder: RunFolder) -> Path | None:
+    """The data folder run.json's request holds (absolute), None where it holds none."""
+    stored = (folder.read_meta().get("request") or {}).get("data_dir")
+    return Path(stored).resolve() if isinstance(stored, str) else None
 
 
 def _space_and_defaults(

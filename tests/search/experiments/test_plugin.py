@@ -13,6 +13,7 @@ import pytest
 
 import search
 from search.cli import main
+from search.storage import RunFolder
 from tests.conftest import ROOT
 from tests.helpers.processes import wait_mid_trial
 
@@ -108,6 +109,25 @@ def test_data_options_an_own_data_function_would_ignore_are_refused(
     assert not (tmp_path / "r").exists()
     with pytest.raises(search.SearchError, match="^data_dir .*: experiment 'mine' gets its data"):
         search.run(f"{plugin.name}:experiment", data_dir=".", results=tmp_path / "r")
+
+
+def test_a_run_that_kept_an_ignored_data_folder_still_resumes(plugin: Path, tmp_path: Path, capsys) -> None:
+    """A run from before the refusal kept the --data-dir it ignored: it resumes as it began
+    (its own folder given again too); another folder given now is refused."""
+    results = tmp_path / "r"
+    assert main(["run", f"{plugin.name}:experiment", "--tuner", "random", "--results", str(results),
+                 "--name", "p", "--no-retrain", "--quiet"]) == 0  # fmt: skip
+    folder = RunFolder(results / "mine" / "p")
+    request = folder.read_meta()["request"]
+    folder.update_meta(status="interrupted", request={**request, "data_dir": str(tmp_path)})
+    assert main(["resume", str(folder.path), "--data-dir", str(tmp_path), "--quiet"]) == 0
+    folder.update_meta(status="interrupted")
+    assert main(["resume", str(folder.path), "--quiet"]) == 0
+    folder.update_meta(status="interrupted")
+    capsys.readouterr()
+    assert main(["resume", str(folder.path), "--data-dir", str(results), "--quiet"]) == 2
+    said = capsys.readouterr().err
+    assert f"--data-dir {results}: experiment 'mine' gets its data from your own code" in said
 
 
 def test_a_data_function_that_raises_is_named_in_one_line(plugin: Path, tmp_path: Path, capsys) -> None:
