@@ -129,6 +129,7 @@ def plan(
     if not resumed:  # a run already on disk goes on as it began
         _check_converged(request, budget)
         _check_precision(request)
+        _check_lone_finalist(request)
     _check_factor(request, backend)
     _check_model_options(request, experiment)
     data, model = _data_options(request, experiment, profile), _model_options(request, experiment)
@@ -423,6 +424,16 @@ def _check_workers(
             f" {option('workers')} {budget.max_trials}, or more {option('max_trials')}"
         )
     check_cores(request)
+
+
+def _check_lone_finalist(request: RunRequest) -> None:
+    """``--finalists 1`` is the chosen configuration retrained alone: without a retrain it
+    would do nothing (more finalists are refused by the request's own check)."""
+    if request.finalists == 1 and not request.retrain:
+        raise SearchError(
+            f"{option('finalists')} 1 retrains the chosen configuration alone, which this run"
+            f" skips: leave out {option('finalists')}, or let the run retrain (the default)"
+        )
 
 
 def _check_converged(request: RunRequest, budget: tuners.Budget) -> None:

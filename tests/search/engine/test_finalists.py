@@ -91,6 +91,14 @@ def test_finalists_need_the_validated_retrain(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert "--finalists 2" in err and "validated" in err and "Traceback" not in err
     assert not any(tmp_path.iterdir())
+    code = main(["run", "fashion", "--tuner", "random", "--finalists", "1", "--no-retrain",
+                 "--results", str(tmp_path)])  # fmt: skip
+    assert code == 2  # it would do nothing
+    assert capsys.readouterr().err == (
+        "error: --finalists 1 retrains the chosen configuration alone, which this run skips:"
+        " leave out --finalists, or let the run retrain (the default)\n"
+    )
+    assert not any(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize("bad", [["--finalists", "0"], ["--budget", "huge"]])
