@@ -19,6 +19,7 @@ from typing import Any
 
 import h5py
 
+from search.compat import keras as compat_keras
 from search.compat import keras_tuner as compat_kt
 from search.environment import environment_error, raise_naming
 from search.errors import RunFolderError, option
@@ -33,9 +34,14 @@ def save_json_atomic(path: str, obj: Any) -> str:
 
 
 def save_weights_atomic(model: Any, target: str) -> None:
-    """A best-epoch checkpoint, written to a temporary file in the same folder (Keras wants
-    the ``.weights.h5`` ending) that then replaces the checkpoint."""
+    """A best-epoch checkpoint, built in memory and written atomically (HDF5 never writes
+    the disk: one it cannot write can crash it); through a temporary file in the same
+    folder (Keras wants the ``.weights.h5`` ending) where Keras' internals moved."""
     path = Path(target)
+    data = compat_keras.weights_file(model)
+    if data is not None:
+        write_atomic(path, data)  # a failed write names the checkpoint
+        return
     tmp = path.with_name(f".{path.name.removesuffix('.weights.h5')}.{os.getpid()}.tmp.weights.h5")
     before = _open_h5_files()
     try:

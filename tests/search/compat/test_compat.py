@@ -44,8 +44,10 @@ PRIVATE_NAMES = {
     "_tracking_store_registry", "_registry",
     # argparse
     "_negative_number_matcher",
+    # Keras
+    "_save_state",
 }  # fmt: skip
-PRIVATE_MODULES = ("keras_tuner.src", "tensorflow.python", "optuna._", "mlflow.tracking._")
+PRIVATE_MODULES = ("keras_tuner.src", "keras.src", "tensorflow.python", "optuna._", "mlflow.tracking._")
 
 
 def private_uses(path: Path) -> list[str]:
