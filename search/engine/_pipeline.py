@@ -31,7 +31,7 @@ from search.engine._request import RunRequest
 from search.engine._retrain import final_model
 from search.engine._search import RunContinues, Searched, search_trials
 from search.engine._signals import SearchStopped, interrupted, stop_reason
-from search.environment import EnvironmentFailure
+from search.environment import EnvironmentFailure, environment_error
 from search.errors import SearchError, SearchInterrupted, option
 from search.report import report_lines
 from search.storage import FinalistFiles, RunFolder, RunLock, check_writable, utc_now
@@ -221,12 +221,19 @@ def _finalists(
 def _stops(ctx: RunContext, final: bool) -> Iterator[None]:
     """A stop signal the search's own handling did not turn into its message (one while it
     sets up or waits for other workers; in the ``final`` training: the retrain, a
-    finalist): the run's resumable :func:`interrupted`, saying in which step it stopped."""
+    finalist): the run's resumable :func:`interrupted`, saying in which step it stopped. A
+    file the machine would not let it write (the final model past a file-size limit): the
+    resumable :class:`EnvironmentFailure` naming it, not a failed run."""
     try:
         yield
     except (SearchStopped, KeyboardInterrupt) as exc:
         signum = getattr(exc, "signum", signal.SIGINT)
         raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum, final, ctx.resume) from None
+    except Exception as exc:
+        error = None if isinstance(exc, SearchError) else environment_error(exc)
+        if error is None:
+            raise
+        raise EnvironmentFailure(error, ctx.folder.path, ctx.resume) from exc
 
 
 @contextlib.contextmanager

@@ -212,6 +212,37 @@ def test_a_final_model_that_a_full_disk_cannot_save_names_its_file(tmp_path: Pat
     assert str(EnvironmentFailure(caught.value)).startswith(f"{target}: no space left on the device")
 
 
+def test_a_final_model_past_the_file_size_limit_stops_the_run_resumably(
+    tmp_path: Path, synthetic_fashion: Path, capsys, monkeypatch
+) -> None:
+    """The retrain's model that cannot be written: one line naming it and how to resume, the
+    run interrupted (it was failed, its reason Python's ``[Errno 27] File too large``, and
+    the line said nothing of resuming); resume then writes it."""
+    import keras
+
+    save = keras.Model.save
+
+    def too_large(self: keras.Model, *args: object, **kwargs: object) -> None:
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG))
+
+    monkeypatch.setattr(keras.Model, "save", too_large)
+    args = ["run", "fashion", "--tuner", "random", "--train-size", "600", "--val-size", "100",
+            "--max-trials", "1", "--max-epochs", "1", "--fix", "filters=16", "--retrain-data",
+            "search", "--retrain-max-epochs", "1", "--data-dir", str(synthetic_fashion),
+            "--results", str(tmp_path), "--name", "r", "--seed", "1", "--quiet"]  # fmt: skip
+    assert main(args) == 2
+    folder = tmp_path / "fashion" / "r"
+    model = folder / "best_model.keras"
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {model}: file too large for the file-size limit (`ulimit -f`); raise the limit;"
+        f" then resume with: python -m search resume {folder}"
+    ]
+    assert json.loads((folder / "run.json").read_text())["status"] == "interrupted"
+    monkeypatch.setattr(keras.Model, "save", save)
+    assert main(["resume", str(folder), "--quiet"]) == 0
+    assert [t["status"] for t in records(folder)] == ["completed"] and model.is_file()
+
+
 def test_configuration_errors_are_not_environment_errors() -> None:
     from search.environment import environment_error
 
