@@ -34,6 +34,14 @@ _OUTPUT_FIXES = {
 """What to do where a file at the user's ``--output`` could not be written, by errno (else:
 a folder that cannot be written)."""
 
+SQLITE_DISK_REASONS = ("disk I/O error", "database or disk is full", "readonly database")
+"""What SQLite says where the disk refused its write (a file-size limit, a full disk, a
+read-only one): its reason names no errno."""
+SQLITE_DISK_FIX = (
+    "make its folder writable and free some space there, or raise the file-size limit (`ulimit -f`)"
+)
+"""The fix where SQLite says :data:`SQLITE_DISK_REASONS`."""
+
 _H5_FILENAME = re.compile(r"filename = '([^']+)'")
 """Where h5py (Keras' weights files) names the file in its error message."""
 _H5_ERRNO = re.compile(r"\berrno = (\d+)")
@@ -62,6 +70,12 @@ def _h5_os_error(exc: RuntimeError) -> OSError | None:
         return None
     number, named = int(found.group(1)), _H5_FILENAME.search(str(exc))
     return OSError(number, os.strerror(number), named.group(1) if named else None)
+
+
+def sqlite_disk_error(reason: str) -> bool:
+    """Whether SQLite's ``reason`` is the disk refusing a write (:data:`SQLITE_DISK_REASONS`),
+    not a URL or a file that is no database."""
+    return any(said in reason for said in SQLITE_DISK_REASONS)
 
 
 def error_path(error: OSError) -> str | None:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import keras_tuner as kt
 
 from search._text import one_line
+from search.environment import SQLITE_DISK_FIX, sqlite_disk_error
 from search.errors import SearchError, option
 from search.storage import MASK, RunFolder
 from search.tracking._spec import RecordSource, experiment_name, local_artifact_root, stamp_seconds
@@ -78,6 +79,8 @@ def _refused_store(text: str, shown: str, given: tuple[str, str] = RUN_GIVEN) ->
             f"fix {given[1]}: a database, e.g. sqlite:///results/mlflow.db, or set"
             " MLFLOW_ALLOW_FILE_STORE=true to use the folder"
         )
+    elif sqlite_disk_error(text):  # the database's disk refused the write, not the URI
+        fix = SQLITE_DISK_FIX
     else:
         fix = f"fix {given[1]}, or use a database, e.g. sqlite:///results/mlflow.db"
     return f"{given[0]}: MLflow cannot use {shown} ({reason}); {fix}"

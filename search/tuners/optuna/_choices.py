@@ -10,6 +10,7 @@ import optuna
 import sqlalchemy.exc
 from sqlalchemy.engine import URL, make_url
 
+from search.environment import SQLITE_DISK_FIX, sqlite_disk_error
 from search.errors import SearchError, option
 from search.storage import masked_url
 
@@ -146,9 +147,9 @@ def connect(url: str) -> optuna.storages.BaseStorage:
     except Exception as exc:  # SQLAlchemy's OperationalError and friends
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         if path is not None:
+            fix = SQLITE_DISK_FIX if sqlite_disk_error(reason) else "check that its folder is writable"
             raise SearchError(
-                f"{option('storage')} {shown}: cannot open the SQLite file {path} ({reason});"
-                " check that its folder is writable"
+                f"{option('storage')} {shown}: cannot open the SQLite file {path} ({reason}); {fix}"
             ) from None
         raise SearchError(
             f"{option('storage')}: cannot reach the database at {where} ({reason}); check that the"

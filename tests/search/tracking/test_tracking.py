@@ -638,6 +638,23 @@ def test_a_failed_stores_long_reason_is_cut_at_a_word_and_marked(
     assert first_line.startswith(reason.removesuffix("…").rstrip())
 
 
+def test_a_tracking_database_its_disk_refuses_is_not_a_wrong_uri() -> None:
+    """SQLite's 'disk I/O error' (its file past a file-size limit, a full disk): the fix was
+    to fix the URI or use a database, which it was."""
+    need_mlflow()
+    from search.tracking import _mlflow
+
+    refused = _mlflow._refused_store(
+        "(sqlite3.OperationalError) disk I/O error\n(Background on this error at: ...)",
+        "sqlite:////results/mlflow.db",
+    )
+    assert refused == (
+        "{opt:track} mlflow: MLflow cannot use sqlite:////results/mlflow.db ((sqlite3.OperationalError)"
+        " disk I/O error); make its folder writable and free some space there, or raise the"
+        " file-size limit (`ulimit -f`)"
+    )
+
+
 def test_the_outcome_logs_a_regression_s_own_test_metrics_and_watched_curve(tmp_path: Path) -> None:
     """A run ranked by val_loss: MLflow gets test_mean_absolute_error (not only accuracy,
     which it has none of) and the retrain's val_loss per epoch."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -734,6 +736,34 @@ def test_a_storage_url_that_cannot_work_is_named_with_its_fix(url: str, message:
     with pytest.raises(SearchError) as caught:
         connect(url)
     assert str(caught.value) == message
+
+
+_SQLITE_PAST_THE_LIMIT = """
+import resource, signal, sys
+from search.errors import SearchError
+from search.tuners.optuna._choices import connect
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails (EFBIG)
+resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
+try:
+    connect(sys.argv[1])
+except SearchError as exc:
+    print(exc)
+"""
+
+
+def test_a_sqlite_file_past_the_file_size_limit_names_the_limit(tmp_path: Path) -> None:
+    """SQLite says 'disk I/O error' where the file-size limit stops its file: the fix said
+    only to make the folder writable, which it was."""
+    url = f"sqlite:///{tmp_path}/study.db"
+    said = subprocess.run(
+        [sys.executable, "-c", _SQLITE_PAST_THE_LIMIT, url], capture_output=True, text=True, timeout=120
+    )
+    assert said.returncode == 0, said.stderr[-2000:]
+    assert said.stdout == (
+        f"storage {url}: cannot open the SQLite file {tmp_path}/study.db (disk I/O error); make"
+        " its folder writable and free some space there, or raise the file-size limit (`ulimit -f`)\n"
+    )
 
 
 def test_a_relative_sqlite_path_names_the_file_tried_and_four_slashes(
