@@ -637,11 +637,12 @@ def _refuse_read_only(folder: RunFolder, meta: Mapping[str, Any]) -> None:
     """SearchError naming the run folder, before its results root is checked, where files
     cannot be written in it: what to make writable, or where a copy resumes."""
     where, chmod = f"a folder named {meta.get('experiment')}", shlex.quote(str(folder.path))
+    copy = f"copy it into {where} that you can write to and resume it there"
     check_writable(
         folder.path,
         f"run folder {folder.path}",
-        f"make it writable (chmod -R u+w {chmod}), or copy it into {where} that you can write"
-        " to and resume it there",
+        f"make it writable (chmod -R u+w {chmod}), or {copy}",
+        read_only_fix=f"remount its file system writable, or {copy}",
     )
 
 

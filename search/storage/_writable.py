@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import tempfile
 from pathlib import Path
 
 from search.errors import SearchError
 
 
-def check_writable(path: Path, label: str, fix: str) -> None:
+def check_writable(path: Path, label: str, fix: str, read_only_fix: str | None = None) -> None:
     """Raise SearchError unless files can be created in the folder ``path`` (made if missing).
 
     The nearest existing folder at or above ``path`` is tried with a temporary file, so a
@@ -19,6 +20,8 @@ def check_writable(path: Path, label: str, fix: str) -> None:
         path: the folder files will be written in; it need not exist (nothing is made here).
         label: what the user gave, starting the message.
         fix: what to do instead, ending the message.
+        read_only_fix: what to do where the folder is on a read-only file system (a fix
+            that changes permissions cannot work there); None: ``fix``.
 
     Raises:
         SearchError: The nearest existing folder is a file, or no file can be created in it.
@@ -30,6 +33,7 @@ def check_writable(path: Path, label: str, fix: str) -> None:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as exc:
+        told = read_only_fix if exc.errno == errno.EROFS and read_only_fix is not None else fix
         raise SearchError(
-            f"{label}: cannot write in {existing} ({exc.strerror or exc}); {fix}"
+            f"{label}: cannot write in {existing} ({exc.strerror or exc}); {told}"
         ) from None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,7 @@ from search.engine import STORAGE_ENV, RunRequest, stored_request
 from search.engine._request import infer_direction
 from search.errors import SearchError
 from search.storage import RunFolder
+from search.storage import _writable as writable
 from tests import user_models as um
 from tests.helpers.runs import epochs, optuna_run, read_only, trial, write_run
 
@@ -104,16 +107,28 @@ def test_resuming_a_read_only_run_names_the_run_folder_not_the_results_root(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Not '--results ROOT: cannot write ...; give a --results folder': resume is given the
-    run, which is what to make writable or copy elsewhere."""
+    run, which is what to make writable or copy elsewhere; on a read-only file system, where
+    chmod cannot help (it was told to chmod), by remounting it."""
     folder = write_run(tmp_path, "r1", [trial("0", epochs((0.9, 0.8, 1, 1)))], status="interrupted")
     read_only(monkeypatch, folder.path)
     assert main(["resume", str(folder.path)]) == 2
     err = capsys.readouterr().err
     assert err == (
         f"error: run folder {folder.path}: cannot write in {folder.path} (Read-only file system);"
+        " remount its file system writable, or copy it into a folder named fashion"
+        " that you can write to and resume it there\n"
+    )
+    monkeypatch.setattr(writable.tempfile, "TemporaryFile", _denied)
+    assert main(["resume", str(folder.path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: run folder {folder.path}: cannot write in {folder.path} (Permission denied);"
         f" make it writable (chmod -R u+w {folder.path}), or copy it into a folder named fashion"
         " that you can write to and resume it there\n"
     )
+
+
+def _denied(*args: Any, **kwargs: Any) -> Any:
+    raise OSError(errno.EACCES, "Permission denied")
 
 
 def _optuna_run(root: Path, storage: str | None, status: str = "interrupted") -> RunFolder:
