@@ -263,17 +263,28 @@ def run_status(folder: RunFolder, clock: RunClock | None = None) -> Iterator[Non
     except RunContinues:
         raise
     except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt, SystemExit) as exc:
-        folder.update_meta(
-            status="interrupted", finished=utc_now(), reason=stop_reason(exc),
-            stopped_in=str(folder.path), **_seconds(clock),
-        )  # fmt: skip
+        _record_stop(folder, "interrupted", exc, clock)
         raise
     except BaseException as exc:
+        _record_stop(folder, "failed", exc, clock)
+        raise
+
+
+def _record_stop(folder: RunFolder, status: str, exc: BaseException, clock: RunClock | None) -> None:
+    """run.json's record of how the run stopped (``status``, ``exc``'s reason); where the
+    machine will not let run.json be written (the file-size limit that stopped the run
+    stops its longer run.json too), the resumable EnvironmentFailure naming run.json and
+    the resume command, not the bare OSError."""
+    try:
         folder.update_meta(
-            status="failed", finished=utc_now(), reason=stop_reason(exc),
+            status=status, finished=utc_now(), reason=stop_reason(exc),
             stopped_in=str(folder.path), **_seconds(clock),
         )  # fmt: skip
-        raise
+    except OSError as written:
+        error = environment_error(written)
+        if error is None:
+            raise
+        raise EnvironmentFailure(error, folder.path) from exc
 
 
 def _seconds(clock: RunClock | None) -> dict[str, float]:

@@ -243,6 +243,36 @@ def test_a_final_model_past_the_file_size_limit_stops_the_run_resumably(
     assert [t["status"] for t in records(folder)] == ["completed"] and model.is_file()
 
 
+def test_a_stop_run_json_cannot_record_is_still_resumable_in_one_line(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The file-size limit that stopped the search stops run.json's longer record of it
+    too: the error names run.json and how to resume (it was the bare OSError, said without
+    the resume), and run.json is left as it was."""
+    from search.engine._pipeline import run_status
+    from search.environment import EnvironmentFailure
+    from search.storage import RunFolder
+    from tests.helpers.runs import write_run
+
+    folder = write_run(tmp_path, "r", [], status="running")
+    before = folder.run_file.read_bytes()
+
+    def too_large(self: RunFolder, **fields: object) -> None:
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(self.run_file))
+
+    monkeypatch.setattr(RunFolder, "update_meta", too_large)
+    state = folder.path / "epoch_state.npz"
+    stopped = EnvironmentFailure(OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(state)), folder.path)
+    with pytest.raises(EnvironmentFailure) as caught:
+        with run_status(folder):
+            raise stopped
+    assert str(caught.value) == (
+        f"{folder.run_file}: file too large for the file-size limit (`ulimit -f`); raise the"
+        f" limit; then resume with: python -m search resume {folder.path}"
+    )
+    assert caught.value.__cause__ is stopped and folder.run_file.read_bytes() == before
+
+
 def test_configuration_errors_are_not_environment_errors() -> None:
     from search.environment import environment_error
 
