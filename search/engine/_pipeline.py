@@ -230,7 +230,7 @@ def _stops(ctx: RunContext, final: bool) -> Iterator[None]:
         signum = getattr(exc, "signum", signal.SIGINT)
         raise interrupted(ctx.folder.read_trials(), ctx.folder.path, signum, final, ctx.resume) from None
     except Exception as exc:
-        error = None if isinstance(exc, SearchError) else environment_error(exc)
+        error = None if isinstance(exc, (SearchError, RunContinues)) else environment_error(exc)
         if error is None:
             raise
         raise EnvironmentFailure(error, ctx.folder.path, ctx.resume) from exc
