@@ -66,7 +66,8 @@ class Run:
     :func:`load` opens one from disk (finished or interrupted)."""
 
     def __init__(self, folder: str | Path) -> None:
-        self._folder = RunFolder(_as_path(folder, "folder", "a run's folder, e.g. 'results/fashion/NAME'"))
+        given = _as_path(folder, "folder", "a run's folder, e.g. 'results/fashion/NAME'")
+        self._folder = RunFolder(given.absolute())  # the same run after os.chdir (a notebook's %cd)
         _refuse_run_file(folder, "search.load")
         if not self._folder.exists():
             raise RunFolderError(f"{folder}: not a run folder (no run.json); give a run's folder")

@@ -1323,6 +1323,21 @@ def test_load_of_a_damaged_run_json_says_so_and_a_runs_repr_never_raises(tmp_pat
         search.load(folder.path)
 
 
+def test_a_run_of_a_relative_folder_stays_itself_after_a_change_of_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook's ``%cd`` after ``run = search.run(..., results="results")``: the Run
+    read ``results/...`` from the new folder ('run.json: missing; this is not a run folder')."""
+    from tests.helpers.runs import epochs, trial, write_run
+
+    folder = write_run(tmp_path, "r", [trial("0", epochs((0.9, 0.8, 1, 1)))])
+    monkeypatch.chdir(tmp_path)
+    run = search.load(Path("fashion") / "r")
+    monkeypatch.chdir(tmp_path / "fashion")
+    assert run.folder == folder.path and run.status == "finished"
+    assert list(run.trials["trial"]) == ["0"] and run.report() == folder.path / "report.html"
+
+
 def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(tmp_path: Path) -> None:
     """train_size, val_size, data_dir and model choose what an experiment loads; a run on
     arrays would ignore them."""
