@@ -51,7 +51,7 @@ from search.experiments import (
     user_experiment,
 )
 from search.experiments import get as get_experiment
-from search.quiet import quiet_libraries
+from search.quiet import library_logs_kept, quiet_libraries
 from search.ranking import CONVERGED_EPOCHS, TOLERANCE, trials_table
 from search.report import empty_rule_columns, load_report, write_report
 from search.storage import RunFolder, check_writable, lock_holder, not_a_run
@@ -846,9 +846,17 @@ def _execute(
     quiet = _plain(quiet)
     if not isinstance(quiet, bool):
         raise SearchError(f"quiet ({quiet!r}): give True or False")
+    with library_logs_kept():  # quieted for the run only: the caller's process goes on
+        quiet_libraries()
+        return _execute_quietly(request, experiment, quiet, observers)
+
+
+def _execute_quietly(
+    request: RunRequest, experiment: Experiment | None, quiet: bool, observers: Sequence[Observer]
+) -> Run:
+    """The run itself (in this process, or ``isolate``'s trial processes), its libraries quieted."""
     width = output_width(sys.stdout)
     console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False, width=width)
-    quiet_libraries()
     observers = _observer_list(observers)
     if request.isolate and observers:
         raise SearchError(

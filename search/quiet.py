@@ -27,6 +27,22 @@ NAN_WARNINGS = "All-NaN (axis|slice) encountered"
 is recorded failed with why, which the progress line says."""
 
 
+QUIETED_LOGGERS = ("tensorflow", "optuna")
+"""The libraries' loggers a run quiets (TensorFlow's Python log, Optuna's per-trial lines)."""
+
+
+@contextlib.contextmanager
+def library_logs_kept() -> Iterator[None]:
+    """The levels of :data:`QUIETED_LOGGERS` as they were before the block, once it ends: a
+    notebook's own TensorFlow and Optuna log as before after a search or a report."""
+    levels = {name: logging.getLogger(name).level for name in QUIETED_LOGGERS}
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
 def quiet_libraries() -> None:
     """Keep TensorFlow's C++ and Python logs (e.g. per-trial retracing notes) and the
     libraries' housekeeping warnings out of the way."""

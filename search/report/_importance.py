@@ -15,6 +15,7 @@ import optuna
 import pandas as pd
 
 from search.compat import optuna as compat_optuna
+from search.quiet import library_logs_kept
 from search.ranking import HP_PREFIX
 
 MIN_TRIALS = 4
@@ -107,12 +108,13 @@ def param_importances(
     trials = importance_inputs(frame, space, target)
     if len(trials) < MIN_TRIALS:
         return {}
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    study = optuna.create_study(direction="maximize" if direction == "max" else "minimize")
-    study.add_trials(trials)
-    try:
-        return optuna.importance.get_param_importances(
-            study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed)
-        )
-    except (ValueError, RuntimeError):
-        return {}
+    with library_logs_kept():  # Optuna logs as the caller had it, after
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        study = optuna.create_study(direction="maximize" if direction == "max" else "minimize")
+        study.add_trials(trials)
+        try:
+            return optuna.importance.get_param_importances(
+                study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed)
+            )
+        except (ValueError, RuntimeError):
+            return {}

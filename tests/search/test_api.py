@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import warnings
@@ -1336,6 +1337,25 @@ def test_a_run_of_a_relative_folder_stays_itself_after_a_change_of_folder(
     monkeypatch.chdir(tmp_path / "fashion")
     assert run.folder == folder.path and run.status == "finished"
     assert list(run.trials["trial"]) == ["0"] and run.report() == folder.path / "report.html"
+
+
+def test_a_run_and_its_report_leave_the_libraries_logs_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook's own TensorFlow warnings and Optuna trial lines were silenced for good
+    by a search (TensorFlow's at ERROR, Optuna's at WARNING) and by its report's fANOVA
+    (Optuna's at ERROR)."""
+    for name, level in (("tensorflow", logging.INFO), ("optuna", logging.DEBUG)):
+        monkeypatch.setattr(logging.getLogger(name), "level", level)
+    run = _run(um.build, tmp_path, "optuna", max_trials=1, max_epochs=1)
+    assert (logging.getLogger("tensorflow").level, logging.getLogger("optuna").level) == (20, 10)
+    from tests.helpers.runs import epochs, trial, write_run
+
+    hps = [{"learning_rate": 10.0**-i, "units": 32 * i, "augment": i > 2, "mode": "a"} for i in range(1, 5)]
+    many = write_run(tmp_path, "many", [trial(str(i), epochs((0.9, 0.5 + i / 20, 1, 1)), hp=hp)
+                                        for i, hp in enumerate(hps)])  # fANOVA's 4 trials at least
+    assert search.load(many.path).report().is_file() and run.report().is_file()
+    assert (logging.getLogger("tensorflow").level, logging.getLogger("optuna").level) == (20, 10)
 
 
 def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(tmp_path: Path) -> None:
