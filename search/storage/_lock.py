@@ -84,7 +84,13 @@ class RunLock:
 
     def _held_by(self, holder: str) -> RunFolderError:
         """The error of a run whose lock another process holds (``holder``: its PID, as the
-        lock file says)."""
+        lock file says): this very process where it holds it already (a search of the run
+        in another thread, or one that a search's own observer asks for)."""
+        if holder == str(os.getpid()):
+            return RunFolderError(
+                f"{self.path.parent}: this process (PID {holder}) is working on this run already (in"
+                " another thread, or the search whose observer asks); wait for that search to end"
+            )
         return RunFolderError(
             f"{self.path.parent}: another process (PID {holder or 'unknown'}) is working on this"
             " run; wait for it to finish or stop it first"

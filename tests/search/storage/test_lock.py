@@ -50,3 +50,16 @@ def test_a_run_is_not_free_while_a_worker_runs_on_it(tmp_path: Path) -> None:
         " finish or stop it first"
     )
     lock.check_free()  # the worker ended
+
+
+def test_a_run_this_process_holds_already_is_refused_as_this_processs(tmp_path: Path) -> None:
+    """A notebook's search in a thread, or an observer that resumes its own run: the lock
+    is flock's, which this process's second open does not share, and the refusal named this
+    very process 'another process'."""
+    said = (f"{tmp_path}: this process (PID {os.getpid()}) is working on this run already (in"
+            " another thread, or the search whose observer asks); wait for that search to end")  # fmt: skip
+    with RunLock(tmp_path):
+        for attempt in (RunLock(tmp_path).check_free, RunLock(tmp_path).acquire):
+            with pytest.raises(RunFolderError) as caught:
+                attempt()
+            assert str(caught.value) == said
