@@ -55,7 +55,7 @@ from search.quiet import library_logs_kept, quiet_libraries
 from search.ranking import CONVERGED_EPOCHS, TOLERANCE, trials_table
 from search.report import empty_rule_columns, load_report, write_report
 from search.storage import RunFolder, check_writable, lock_holder, not_a_run
-from search.tuners import Observer
+from search.tuners import Observer, global_randomness_kept
 
 ARRAY_COMMAND = "search.run"
 """What run.json records as the command of a run started from Python."""
@@ -846,7 +846,7 @@ def _execute(
     quiet = _plain(quiet)
     if not isinstance(quiet, bool):
         raise SearchError(f"quiet ({quiet!r}): give True or False")
-    with library_logs_kept():  # quieted for the run only: the caller's process goes on
+    with library_logs_kept(), global_randomness_kept():  # the caller's process goes on as it was
         quiet_libraries()
         return _execute_quietly(request, experiment, quiet, observers)
 

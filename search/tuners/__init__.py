@@ -18,7 +18,7 @@ from search.tuners._observed import (
     TrialsKeepFailing,
 )
 from search.tuners._registry import Backend, Budget, TunerOptions, WarmTrials, get, names, register
-from search.tuners._seeds import offset_seed
+from search.tuners._seeds import global_randomness_kept, offset_seed
 from search.tuners._state import check_state_present
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "check_state_present",
     "check_tuner_state",
     "get",
+    "global_randomness_kept",
     "hyperband_schedule",
     "names",
     "offset_seed",

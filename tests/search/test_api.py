@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import re
 import warnings
 from dataclasses import replace
@@ -1356,6 +1357,16 @@ def test_a_run_and_its_report_leave_the_libraries_logs_as_they_were(
                                         for i, hp in enumerate(hps)])  # fANOVA's 4 trials at least
     assert search.load(many.path).report().is_file() and run.report().is_file()
     assert (logging.getLogger("tensorflow").level, logging.getLogger("optuna").level) == (20, 10)
+
+
+def test_a_run_leaves_pythons_and_numpys_global_generators_as_they_were(tmp_path: Path) -> None:
+    """Each build seeds them (keras.utils.set_random_seed): a notebook's own draws after a
+    search were the same after every search, whatever it had drawn or seeded before."""
+    random.seed(123)
+    np.random.seed(123)
+    expected = (random.Random(123).random(), np.random.RandomState(123).random_sample())
+    _run(um.build, tmp_path, "random", max_trials=1, max_epochs=1)
+    assert (random.random(), np.random.random_sample()) == expected
 
 
 def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(tmp_path: Path) -> None:
