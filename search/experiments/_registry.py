@@ -392,7 +392,7 @@ def user_experiment(
         load=load,
         check_space=_no_check,
         hypermodel=lambda space, splits, options: UserHyperModel(
-            user, space, first_row(splits.x_train), options.objective, options.seed
+            user, space, first_row(splits.x_train), options.objective, options.seed, options.dtype_policy
         ),
         default_train_size=None,
         default_val_size=None,

@@ -228,20 +228,27 @@ class UserHyperModel(kt.HyperModel):
         seed: seeds Keras, TensorFlow, NumPy and Python before each build, so that a
             configuration trains the same way each time (its initial weights, dropout,
             shuffling); None: not seeded.
+        dtype_policy: Keras' global dtype policy for each build (``precision``), set before
+            it: KerasTuner and the engine clear the Keras session, and with it the policy,
+            before every build; None: left as it is.
     """
 
     def __init__(self, user: HyperModelLike, space: Space | None = None, sample: Any = None,
-                 objective: str | None = None, seed: int | None = None) -> None:  # fmt: skip
+                 objective: str | None = None, seed: int | None = None,
+                 dtype_policy: str | None = None) -> None:  # fmt: skip
         super().__init__(name=describe(user))
         self.user = user
         self.space = space
         self.sample = sample
         self.objective = objective
         self.seed = seed
+        self.dtype_policy = dtype_policy
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
+        if self.dtype_policy is not None:
+            keras.mixed_precision.set_global_policy(self.dtype_policy)
         if self.space is not None:
             define(hp, self.space)
         caught: list[warnings.WarningMessage] = []

@@ -1369,6 +1369,26 @@ def test_a_run_leaves_pythons_and_numpys_global_generators_as_they_were(tmp_path
     assert (random.random(), np.random.random_sample()) == expected
 
 
+_POLICIES: list[str] = []
+
+
+def _build_noting_the_policy(hp: kt.HyperParameters) -> keras.Model:
+    _POLICIES.append(keras.mixed_precision.global_policy().name)
+    return um.build(hp)
+
+
+def test_a_users_trials_and_final_model_are_built_in_the_precision_asked(tmp_path: Path) -> None:
+    """KerasTuner clears the Keras session before every build, and with it the global
+    policy: precision='mixed' (and 'auto' on a GPU) built every trial and the final model in
+    float32, while run.json said mixed_bfloat16."""
+    _POLICIES.clear()
+    run = _run(_build_noting_the_policy, tmp_path, "random", max_trials=1, max_epochs=1, precision="mixed",
+               retrain=True, retrain_max_epochs=1)  # fmt: skip
+    assert run.meta["precision"] == "mixed_bfloat16"
+    assert _POLICIES[-2:] == ["mixed_bfloat16"] * 2  # the trial's build, the retrain's
+    assert run.best_model().layers[0].dtype_policy.name == "mixed_bfloat16"
+
+
 def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(tmp_path: Path) -> None:
     """train_size, val_size, data_dir and model choose what an experiment loads; a run on
     arrays would ignore them."""
