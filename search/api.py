@@ -31,6 +31,7 @@ from search.engine import (
     RunRequest,
     drive_isolated,
     load_saved,
+    policy_kept,
     run_search,
     search_checkpoint,
     stored_request,
@@ -846,7 +847,7 @@ def _execute(
     quiet = _plain(quiet)
     if not isinstance(quiet, bool):
         raise SearchError(f"quiet ({quiet!r}): give True or False")
-    with library_logs_kept(), global_randomness_kept():  # the caller's process goes on as it was
+    with library_logs_kept(), global_randomness_kept(), policy_kept():  # the caller's goes on as it was
         quiet_libraries()
         return _execute_quietly(request, experiment, quiet, observers)
 

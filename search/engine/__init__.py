@@ -5,6 +5,7 @@ from search.engine._export import EXPORT_FILE, Export, ExportOptions, export_run
 from search.engine._isolate import CHILD_ENV, LAUNCHED_ENV, MORE_TRIALS, drive_isolated
 from search.engine._pipeline import RunContinues, RunOutcome, run_search
 from search.engine._plan import Plan, plan
+from search.engine._precision import policy_kept
 from search.engine._predict import classify, classify_all, load_exported
 from search.engine._records import TrialRecorder, active_values, best_epoch, failure_reason
 from search.engine._request import (
@@ -52,6 +53,7 @@ __all__ = [
     "load_exported",
     "load_saved",
     "plan",
+    "policy_kept",
     "run_search",
     "run_worker",
     "search_checkpoint",

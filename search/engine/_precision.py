@@ -39,12 +39,20 @@ def policy_for(choice: str) -> str:
 
 
 @contextlib.contextmanager
-def precision(choice: str) -> Iterator[str]:
-    """Set Keras' global dtype policy for the block (the previous one comes back after)."""
+def policy_kept() -> Iterator[None]:
+    """Keras' global dtype policy as it was before the block, once it ends: each Keras
+    session the block clears resets it (to float32), a caller's own policy too."""
     previous = keras.mixed_precision.global_policy()
-    name = policy_for(choice)
-    keras.mixed_precision.set_global_policy(name)
     try:
-        yield name
+        yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+@contextlib.contextmanager
+def precision(choice: str) -> Iterator[str]:
+    """Set Keras' global dtype policy for the block (the previous one comes back after)."""
+    with policy_kept():
+        name = policy_for(choice)
+        keras.mixed_precision.set_global_policy(name)
+        yield name

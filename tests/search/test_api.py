@@ -1389,6 +1389,18 @@ def test_a_users_trials_and_final_model_are_built_in_the_precision_asked(tmp_pat
     assert run.best_model().layers[0].dtype_policy.name == "mixed_bfloat16"
 
 
+def test_a_run_leaves_the_callers_own_dtype_policy_as_it_was(tmp_path: Path) -> None:
+    """The session its checks clear before the run's precision is set reset a notebook's
+    own mixed_bfloat16 to float32 for good."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        run = _run(um.build, tmp_path, "random", max_trials=1, max_epochs=1, precision="float32")
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert run.meta["precision"] == "float32"
+
+
 def test_options_of_experiments_that_load_their_own_data_are_refused_on_arrays(tmp_path: Path) -> None:
     """train_size, val_size, data_dir and model choose what an experiment loads; a run on
     arrays would ignore them."""
