@@ -41,7 +41,11 @@ def policy_for(choice: str) -> str:
 @contextlib.contextmanager
 def policy_kept() -> Iterator[None]:
     """Keras' global dtype policy as it was before the block, once it ends: each Keras
-    session the block clears resets it (to float32), a caller's own policy too."""
+    session the block clears resets it (to float32), a caller's own policy too.
+
+    Returns:
+        A context manager that yields nothing.
+    """
     previous = keras.mixed_precision.global_policy()
     try:
         yield

@@ -31,7 +31,11 @@ def offset_seed(seed: int, offset: int) -> int:
 def global_randomness_kept() -> Iterator[None]:
     """Python's and NumPy's global generators as they were before the block, once it ends:
     a search seeds them before each build (``keras.utils.set_random_seed``), and a
-    notebook's own draws after it were the same after every search."""
+    notebook's own draws after it were the same after every search.
+
+    Returns:
+        A context manager that yields nothing.
+    """
     python, numpy = random.getstate(), np.random.get_state()
     try:
         yield
