@@ -422,7 +422,8 @@ def _check_same_data(folder: RunFolder, splits: Splits) -> None:
     data = folder.read_meta().get("data") or {}
     stored = data.get("fingerprint")
     if stored is not None and stored != splits.fingerprint():
-        searched = f" ({data['source']})" if data.get("source") not in (None, splits.source) else ""
+        source = str(data.get("source") or splits.source)  # "arrays": its saved "arrays in FOLDER"
+        searched = "" if source in splits.source else f" ({source})"
         raise DataError(
             f"{folder.path}: the data ({splits.source}) differ from the ones this run searched on{searched};"
             " export retrains on the run's own data: restore them, or search again in a run of"

@@ -683,7 +683,7 @@ def check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> 
     if stored is not None and stored != splits.fingerprint():
         then, now = (", ".join(kinds) or "none" for kinds in (data.get("weighted") or [], splits.weighted()))
         weights = "" if then == now else f"; weighted rows: {then} then, {now} now"
-        read = "" if splits.source == data.get("source") else f"; read now from {splits.source}"
+        read = "" if str(data.get("source")) in splits.source else f"; read now from {splits.source}"
         raise SearchError(
             f"{folder.path}: the data differ from the ones this run started with"
             f" ({data.get('source')}{read}{weights}); continue it on the same data (and weights),"
