@@ -21,7 +21,7 @@ from search._text import plural, resume_call
 from search.data import Splits, class_names, missing_arrays, row_shape, single
 from search.engine._choose import ranked_ids
 from search.engine._context import Say
-from search.engine._plan import Plan, code_edited, final_setup, final_training, load_data, plan
+from search.engine._plan import Plan, code_edited, final_setup, final_training, load_data, plan, same_source
 from search.engine._precision import precision
 from search.engine._records import tidy
 from search.engine._request import RunRequest, check_stored, data_found, refuse_gone_code, refuse_moved
@@ -422,8 +422,7 @@ def _check_same_data(folder: RunFolder, splits: Splits) -> None:
     data = folder.read_meta().get("data") or {}
     stored = data.get("fingerprint")
     if stored is not None and stored != splits.fingerprint():
-        source = str(data.get("source") or splits.source)  # "arrays": its saved "arrays in FOLDER"
-        searched = "" if source in splits.source else f" ({source})"
+        searched = "" if same_source(data.get("source"), splits.source) else f" ({data['source']})"
         raise DataError(
             f"{folder.path}: the data ({splits.source}) differ from the ones this run searched on{searched};"
             " export retrains on the run's own data: restore them, or search again in a run of"

@@ -675,6 +675,13 @@ def _limits(old: float | None, new: float | None) -> str:
     return f"{words[0]} -> {words[1]}"
 
 
+def same_source(stored: Any, now: str) -> bool:
+    """Whether run.json's data ``source`` (``stored``) names where the data were read
+    ``now``: the same, or its saved arrays ("arrays" then, "arrays in FOLDER" now); True
+    where run.json names none (nothing to compare)."""
+    return stored is None or now == stored or now.startswith(f"{stored} in ")
+
+
 def check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> None:
     """Refuse to continue a run on other data than it started with (another folder, other
     arrays under the same name): its trials would mix two data sets."""
@@ -683,7 +690,7 @@ def check_same_data(folder: RunFolder, meta: dict[str, Any], splits: Splits) -> 
     if stored is not None and stored != splits.fingerprint():
         then, now = (", ".join(kinds) or "none" for kinds in (data.get("weighted") or [], splits.weighted()))
         weights = "" if then == now else f"; weighted rows: {then} then, {now} now"
-        read = "" if str(data.get("source")) in splits.source else f"; read now from {splits.source}"
+        read = "" if same_source(data.get("source"), splits.source) else f"; read now from {splits.source}"
         raise SearchError(
             f"{folder.path}: the data differ from the ones this run started with"
             f" ({data.get('source')}{read}{weights}); continue it on the same data (and weights),"
@@ -753,5 +760,5 @@ __all__ = [
     "GPU_FINALISTS",
     "Plan",
     "budget_profile", "check_resumable", "check_same_data", "final_setup", "final_training", "load_data",
-    "own_final_step", "plan",
+    "own_final_step", "plan", "same_source",
 ]
