@@ -529,15 +529,16 @@ def test_second_process_on_a_run_is_refused(tmp_path: Path) -> None:
 
 
 def test_check_free_and_lock_holder_name_the_same_holder(tmp_path: Path) -> None:
-    """Both probe the lock without taking it: free, held (its PID), held by a silent file."""
+    """Both probe the lock without taking it: free, held (its PID), held by a silent file
+    (a holder in another process is named "another process": test_second_process_on_a_run_is_refused)."""
     from search.errors import RunFolderError
     from search.storage import RunLock, lock_holder
 
     probe = RunLock(tmp_path)
     probe.check_free()  # no lock file
     assert lock_holder(tmp_path) is None
-    with RunLock(tmp_path):  # held through another open file, as by another process
-        with pytest.raises(RunFolderError, match=rf"another process \(PID {os.getpid()}\) is working"):
+    with RunLock(tmp_path):  # held through another open file of this same process
+        with pytest.raises(RunFolderError, match=rf"this process \(PID {os.getpid()}\) is working"):
             probe.check_free()
         assert lock_holder(tmp_path) == os.getpid()
         (tmp_path / ".lock").write_text("")

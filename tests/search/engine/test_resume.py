@@ -272,14 +272,18 @@ def test_kerastuner_state_files_are_written_atomically(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["oracle.json"]  # no temporary left
 
 
+@pytest.mark.parametrize("writer", ["in_memory", "save_weights"])
 def test_best_epoch_checkpoints_are_written_atomically(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
 ) -> None:
+    """A checkpoint write that dies halfway leaves the last whole checkpoint and no temporary
+    file, whether it is built in memory or (where Keras' internals moved) by save_weights."""
     import keras
     import keras_tuner as kt
     import numpy as np
     from keras_tuner.src.engine import tuner_utils
 
+    from search.compat import keras as compat_keras
     from search.tuners._atomic import install
 
     install()  # what the backends do before they create a tuner
@@ -292,14 +296,23 @@ def test_best_epoch_checkpoints_are_written_atomically(
     model.set_weights([w + 0.5 for w in saved])
     saver.on_epoch_end(1, {"val_accuracy": 0.4})  # not better: nothing written (checked below)
 
-    def cut_short(filepath: str) -> None:  # a write that dies halfway, as a kill -9 would
+    def cut_short(filepath: str) -> None:  # a write that dies halfway, as a full disk would
         Path(filepath).write_bytes(b"\x89HDF\r\n")
         raise OSError("disk full")
 
+    def sync_fails(fd: int) -> None:  # the bytes are in the temporary file; the disk refuses them
+        raise OSError("disk full")
+
     model.set_weights([w + 1.0 for w in saved])
-    monkeypatch.setattr(model, "save_weights", cut_short)
+    if writer == "in_memory":
+        assert compat_keras.weights_file(model) is not None  # this Keras has the internals
+        monkeypatch.setattr("search.storage._atomic.os.fsync", sync_fails)
+    else:
+        monkeypatch.setattr(compat_keras, "weights_file", lambda model: None)
+        monkeypatch.setattr(model, "save_weights", cut_short)
     with pytest.raises(OSError, match="disk full"):
         saver.on_epoch_end(2, {"val_accuracy": 0.9})
+    monkeypatch.undo()
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left
     fresh = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     fresh.load_weights(str(path))  # the last whole checkpoint, untouched
