@@ -184,7 +184,7 @@ def _search_and_finish(ctx: RunContext, clock: RunClock) -> RunOutcome:
     """Search, choose, retrain and test, then mark the run finished; a stop signal stops
     the search or the final training at its next batch boundary (one that comes during
     the test lets the run finish)."""
-    with ctx.stopper, run_status(ctx.folder, clock):  # recorded while the stop's handler holds
+    with ctx.stopper, run_status(ctx.folder, clock, ctx.resume):  # recorded while the stop's handler holds
         with _stops(ctx, final=False):
             searched = search_trials(ctx)
         with _stops(ctx, final=True):
@@ -251,30 +251,35 @@ def _trackers_told(ctx: RunContext) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def run_status(folder: RunFolder, clock: RunClock | None = None) -> Iterator[None]:
+def run_status(
+    folder: RunFolder, clock: RunClock | None = None, resume: str | None = None
+) -> Iterator[None]:
     """Record in run.json how a run's steps stopped, if they did not finish: ``interrupted``
     (a signal, a file that could not be written, an exit (a broken pipe): resumable),
     ``running`` (other processes go on with it), else ``failed``; with its ``reason`` (the
     error's line), the folder it stopped in as its commands name it (``stopped_in``: status
     finds the resume command in the reason by it) and the run's ``seconds`` so far
-    (``clock``), which a resumed run goes on from."""
+    (``clock``), which a resumed run goes on from; ``resume``: how the run goes on, said
+    where run.json cannot record the stop (None: ``python -m search resume``)."""
     try:
         yield
     except RunContinues:
         raise
     except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt, SystemExit) as exc:
-        _record_stop(folder, "interrupted", exc, clock)
+        _record_stop(folder, "interrupted", exc, clock, resume)
         raise
     except BaseException as exc:
-        _record_stop(folder, "failed", exc, clock)
+        _record_stop(folder, "failed", exc, clock, resume)
         raise
 
 
-def _record_stop(folder: RunFolder, status: str, exc: BaseException, clock: RunClock | None) -> None:
+def _record_stop(
+    folder: RunFolder, status: str, exc: BaseException, clock: RunClock | None, resume: str | None
+) -> None:
     """run.json's record of how the run stopped (``status``, ``exc``'s reason); where the
     machine will not let run.json be written (the file-size limit that stopped the run
     stops its longer run.json too), the resumable EnvironmentFailure naming run.json and
-    the resume command, not the bare OSError."""
+    the ``resume`` command, not the bare OSError."""
     try:
         folder.update_meta(
             status=status, finished=utc_now(), reason=stop_reason(exc),
@@ -284,7 +289,7 @@ def _record_stop(folder: RunFolder, status: str, exc: BaseException, clock: RunC
         error = environment_error(written)
         if error is None:
             raise
-        raise EnvironmentFailure(error, folder.path) from exc
+        raise EnvironmentFailure(error, folder.path, resume) from exc
 
 
 def _seconds(clock: RunClock | None) -> dict[str, float]:

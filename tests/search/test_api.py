@@ -398,6 +398,34 @@ def test_a_stopped_run_that_only_python_can_continue_says_so(tmp_path: Path) -> 
     assert search.resume(folder, hypermodel=lambda hp: um.build(hp), quiet=True).status == "finished"
 
 
+def test_a_stop_run_json_cannot_record_names_the_python_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file-size limit that stops run.json's record of a stop: the one line named
+    ``python -m search resume``, which cannot import this run's hypermodel."""
+    import errno
+
+    from search.environment import EnvironmentFailure
+
+    update = RunFolder.update_meta
+
+    def too_large(self: RunFolder, **fields: Any) -> None:
+        if fields.get("status") == "interrupted":
+            raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(self.run_file))
+        update(self, **fields)
+
+    monkeypatch.setattr(RunFolder, "update_meta", too_large)
+    x, y = um.tiny_data()
+    with pytest.raises(EnvironmentFailure) as stopped:
+        search.run(lambda hp: um.build(hp), x, y, tuner="random", max_trials=2, max_epochs=2,
+                   results=tmp_path, name="l", retrain=False, quiet=True, observers=[_CtrlC()])  # fmt: skip
+    folder = tmp_path / "lambda" / "l"
+    assert str(stopped.value) == (
+        f"{folder / 'run.json'}: file too large for the file-size limit (`ulimit -f`); raise the"
+        f" limit; then resume with: search.resume({str(folder)!r}, hypermodel=...)"
+    )
+
+
 def test_an_api_run_is_tracked_in_tensorboard_and_mlflow(tmp_path: Path) -> None:
     mlflow = import_or_missing("mlflow")
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
