@@ -479,6 +479,8 @@ def baseline_line(
         line = against_baseline_by_value(table, choice)
         if line is None or not (final or {}).get("finalists"):
             return line
+        if bool(table.loc[table["trial"] == choice.trial, "baseline"].astype(bool).any()):
+            line = f"In the search, {line[0].lower()}{line[1:]}"  # the finalists may choose another
         return f"{line.rstrip('.')}; {finalists_verdict(final or {})}."
     if not isinstance(choice, Choice):
         return None

@@ -1117,6 +1117,22 @@ def test_by_another_objective_with_finalists_the_baseline_line_says_what_they_ch
     assert baseline_line(ranked, choice, None).startswith("Against the baseline")
 
 
+def test_by_another_objective_a_baseline_the_finalists_passed_over_is_said_chosen_in_the_search() -> None:
+    """The search chose the baseline and the finalists another trial: the line said 'The
+    baseline ... was chosen' and then 'the finalists chose trial 1'."""
+    choice = ValueChoice("0", "val_mae", 0.33, "lowest val_mae")
+    ranked = pd.DataFrame({"trial": ["0", "1"], "baseline": [True, False], "objective": [0.33, 0.41],
+                           "rank": [1, 2]})  # fmt: skip
+    final = {"trial": "1", "monitor": "val_mae", "gain_over_baseline": 0.02, "finalists": [
+        {"trial": "0", "baseline": True}, {"trial": "1", "baseline": False}]}  # fmt: skip
+    assert baseline_line(ranked, choice, final) == (
+        "In the search, the baseline (the space's defaults, trial 0) was chosen: no sampled"
+        " configuration beat its val_mae (0.33); the finalists chose trial 1 (0.0200 better in"
+        " val mae than the baseline's finalist, trial 0)."
+    )
+    assert baseline_line(ranked, choice, None).startswith("The baseline (the space's defaults, trial 0) was")
+
+
 def test_a_full_disk_at_output_names_output_and_its_fix_not_the_run(
     tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
