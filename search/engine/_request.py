@@ -505,7 +505,8 @@ def data_found(folder: RunFolder, request: RunRequest, given: bool = False) -> R
     default, both kept absolute); where that is gone and was the default, the default under
     the working folder (a project moved whole). Either way the data's fingerprint is checked
     as they load. A run.json from before the default was kept holds none: the default is read
-    from the working folder.
+    from the working folder. A gone folder that a user's experiment ignored (its own code
+    reads the data) is dropped.
 
     Args:
         folder: the run folder, named in the error.
@@ -533,6 +534,8 @@ def data_found(folder: RunFolder, request: RunRequest, given: bool = False) -> R
         return request
     if request.data_dir.is_dir():
         return request
+    if _reads_no_folder(request):  # kept from before data options were refused: never read
+        return replace(request, data_dir=None)
     moved = default is not None and request.data_dir.parts[-len(default.parts):] == default.parts
     if moved and default is not None and default.is_dir():
         return replace(request, data_dir=default.resolve())
@@ -545,6 +548,17 @@ def data_found(folder: RunFolder, request: RunRequest, given: bool = False) -> R
         f"{folder.path}: its data folder {request.data_dir} is gone; {', '.join(fixes)}, or start"
         f" a new run with another {option('name')}"
     )
+
+
+def _reads_no_folder(request: RunRequest) -> bool:
+    """Whether the request's experiment (``file.py:NAME``, ``module:NAME``) gets its data from
+    the user's own code, which takes no data folder: one run.json kept for it was ignored."""
+    if request.arrays or request.from_object or ":" not in request.experiment:
+        return False
+    try:
+        return bool(experiments.get(request.experiment).data_options_refused)
+    except SearchError:  # its code is gone or broken: the checks that name it say so
+        return False
 
 
 def _given_data(request: RunRequest) -> RunRequest:

@@ -130,6 +130,21 @@ def test_a_run_that_kept_an_ignored_data_folder_still_resumes(plugin: Path, tmp_
     assert f"--data-dir {results}: experiment 'mine' gets its data from your own code" in said
 
 
+def test_a_run_that_kept_an_ignored_data_folder_now_gone_still_resumes(
+    plugin: Path, tmp_path: Path, capsys
+) -> None:
+    """Its data come from its own code, not that folder: the resume said the folder is gone
+    and to give its new place with --data-dir, which it then refused."""
+    results = tmp_path / "r"
+    assert main(["run", f"{plugin.name}:experiment", "--tuner", "random", "--results", str(results),
+                 "--name", "p", "--no-retrain", "--quiet"]) == 0  # fmt: skip
+    folder = RunFolder(results / "mine" / "p")
+    request = folder.read_meta()["request"]
+    folder.update_meta(status="interrupted", request={**request, "data_dir": str(tmp_path / "gone")})
+    capsys.readouterr()
+    assert main(["resume", str(folder.path), "--quiet"]) == 0, capsys.readouterr().err
+
+
 def test_a_data_function_that_raises_is_named_in_one_line(plugin: Path, tmp_path: Path, capsys) -> None:
     """A missing file in the user's own ``load``: the experiment's fault, not "unexpected"."""
     missing = "    open('/no/such/mine.npz')\n    rng = np.random"
