@@ -36,9 +36,10 @@ a folder that cannot be written)."""
 
 SQLITE_DISK_REASONS = ("disk I/O error", "database or disk is full", "readonly database")
 """What SQLite says where the disk refused its write (a file-size limit, a full disk, a
-read-only one): its reason names no errno."""
+read-only one, or a file or folder without write permission): its reason names no errno."""
 SQLITE_DISK_FIX = (
-    "make its folder writable and free some space there, or raise the file-size limit (`ulimit -f`)"
+    "make the file and its folder writable, free some space there, or raise the file-size limit"
+    " (`ulimit -f`)"
 )
 """The fix where SQLite says :data:`SQLITE_DISK_REASONS`."""
 

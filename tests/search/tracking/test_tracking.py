@@ -650,8 +650,23 @@ def test_a_tracking_database_its_disk_refuses_is_not_a_wrong_uri() -> None:
     )
     assert refused == (
         "{opt:track} mlflow: MLflow cannot use sqlite:////results/mlflow.db ((sqlite3.OperationalError)"
-        " disk I/O error); make its folder writable and free some space there, or raise the"
-        " file-size limit (`ulimit -f`)"
+        " disk I/O error); make the file and its folder writable, free some space there, or"
+        " raise the file-size limit (`ulimit -f`)"
+    )
+
+
+def test_a_read_only_tracking_database_is_told_to_be_made_writable_itself() -> None:
+    """SQLite says 'attempt to write a readonly database' for a file without write
+    permission in a writable folder too: the fix named only the folder."""
+    need_mlflow()
+    from search.tracking import _mlflow
+
+    refused = _mlflow._refused_store(
+        "(sqlite3.OperationalError) attempt to write a readonly database", "sqlite:////results/mlflow.db"
+    )
+    assert refused.endswith(
+        "; make the file and its folder writable, free some space there, or raise the file-size"
+        " limit (`ulimit -f`)"
     )
 
 

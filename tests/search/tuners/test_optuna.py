@@ -762,7 +762,8 @@ def test_a_sqlite_file_past_the_file_size_limit_names_the_limit(tmp_path: Path) 
     assert said.returncode == 0, said.stderr[-2000:]
     assert said.stdout == (
         f"storage {url}: cannot open the SQLite file {tmp_path}/study.db (disk I/O error); make"
-        " its folder writable and free some space there, or raise the file-size limit (`ulimit -f`)\n"
+        " the file and its folder writable, free some space there, or raise the file-size limit"
+        " (`ulimit -f`)\n"
     )
 
 
