@@ -20,20 +20,26 @@ def installed(distributions: tuple[str, ...]) -> str | None:
     return None
 
 
+def within(distributions: tuple[str, ...], tested: tuple[str, ...]) -> bool:
+    """Whether the installed version of the first of ``distributions`` is within ``tested``
+    (specifiers such as ``">=1.4.7", "<1.5"``); one not installed as a distribution is."""
+    version = installed(distributions)
+    if version is None:
+        return True
+    try:
+        return SpecifierSet(",".join(tested)).contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
 def require(library: str, distributions: tuple[str, ...], tested: tuple[str, ...]) -> None:
     """Raise SearchError unless the installed ``library`` is within ``tested`` (specifiers
     such as ``">=1.4.7", "<1.5"``); a library not installed as a distribution passes."""
-    version = installed(distributions)
-    if version is None:
+    if within(distributions, tested):
         return
-    try:
-        ok = SpecifierSet(",".join(tested)).contains(Version(version), prereleases=True)
-    except InvalidVersion:
-        ok = False
-    if not ok:
-        wanted = ",".join(tested)
-        raise SearchError(
-            f"{library} {version} is installed, but this program is tested with {library}"
-            f" {wanted} only (it relies on {library} internals that change between"
-            f" versions); install a tested version: pip install '{distributions[0]}{wanted}'"
-        )
+    wanted = ",".join(tested)
+    raise SearchError(
+        f"{library} {installed(distributions)} is installed, but this program is tested with"
+        f" {library} {wanted} only (it relies on {library} internals that change between"
+        f" versions); install a tested version: pip install '{distributions[0]}{wanted}'"
+    )

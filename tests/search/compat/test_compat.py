@@ -17,6 +17,7 @@ import pytest
 
 from search.compat import _versions
 from search.compat import argparse as compat_argparse
+from search.compat import keras as compat_keras
 from search.compat import keras_tuner as compat_kt
 from search.compat import mlflow as compat_mlflow
 from search.compat import optuna as compat_optuna
@@ -59,6 +60,8 @@ def private_uses(path: Path) -> list[str]:
             found.append((node.lineno, node.attr))
         elif isinstance(node, ast.Constant) and node.value in PRIVATE_NAMES:  # getattr(x, "_y")
             found.append((node.lineno, node.value))
+        elif isinstance(node, ast.Constant) and str(node.value).startswith(PRIVATE_MODULES):
+            found.append((node.lineno, node.value))  # importlib.import_module("x.src.y")
         elif isinstance(node, ast.FunctionDef) and node.name in PRIVATE_NAMES:  # an override
             found.append((node.lineno, node.name))
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -93,6 +96,22 @@ def test_an_untested_version_is_refused_with_the_fix(
     for part in (f"{library} 99.0 is installed", f"tested with {library} {wanted}",
                  f"pip install '{distribution}{wanted}'"):  # fmt: skip
         assert part in message
+
+
+def test_checkpoints_use_keras_internals_on_a_tested_keras_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the installed (tested) Keras a checkpoint is built in memory; on an untested
+    Keras, or one that moved its saving internals, ``save_weights`` writes it instead."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    assert compat_keras.check_version()  # the installed Keras is within KERAS_TESTED
+    assert compat_keras.weights_file(model) is not None
+    monkeypatch.setattr(_versions, "installed", lambda distributions: "3.16.0")
+    assert not compat_keras.check_version()
+    assert compat_keras.weights_file(model) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(compat_keras, "SAVING_LIB", "keras.src.saving.moved_away")
+    monkeypatch.setattr(compat_keras, "saving_lib", compat_keras._import_saving_lib())
+    assert compat_keras.saving_lib is None
+    assert compat_keras.weights_file(model) is None
 
 
 @pytest.mark.parametrize("version", ["1.5.0", "1.5.0rc1", "1.4.6", "not-a-version"])
