@@ -617,12 +617,7 @@ def _refuse_split_of_experiment(experiment: str | Experiment, validation_split: 
 def _refuse_loading_options(options: RunRequest) -> None:
     """SearchError for an option that chooses what an experiment loads (its data, its
     model), given with arrays: a run on them would ignore it."""
-    data = {
-        "train_size": "all" if options.full_train else options.train_size,
-        "val_size": options.val_size,
-        "data_dir": None if options.data_dir is None else str(options.data_dir),
-    }
-    for name, value in data.items():
+    for name, value in options.data_options().items():
         if value is not None:
             raise SearchError(
                 f"{name} {value!r}: a run on arrays searches the x, y (and validation_data) given; the"

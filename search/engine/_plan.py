@@ -243,13 +243,11 @@ def _check_data_options(request: RunRequest, experiment: experiments.Experiment,
     were then); only another data folder given to it now is refused."""
     if not experiment.data_options_refused:
         return
-    given: dict[str, object] = {"data_dir": request.data_dir}
-    if folder.exists():
+    given = request.data_options()
+    if folder.exists():  # only another folder
         if request.data_dir is not None and request.data_dir.resolve() == _stored_data_dir(folder):
             return
-    else:
-        given["train_size"] = "all" if request.full_train else request.train_size
-        given["val_size"] = request.val_size
+        given = {"data_dir": given["data_dir"]}
     for name, value in given.items():
         if value is not None:
             raise SearchError(

@@ -330,6 +330,15 @@ class RunRequest:
         if objective.direction == "min" and infer_direction(objective.name) == "max":
             _refuse_direction(objective.name, "min")
 
+    def data_options(self) -> dict[str, object]:
+        """The options that choose what an experiment loads, by name, None where not given:
+        ``train_size`` (``"all"`` for ``--train-size all``), ``val_size``, ``data_dir`` (a str)."""
+        return {
+            "train_size": "all" if self.full_train else self.train_size,
+            "val_size": self.val_size,
+            "data_dir": None if self.data_dir is None else str(self.data_dir),
+        }
+
     def to_json(self, name: str) -> dict[str, object]:
         """The request as stored in run.json, for workers (and resumes) to rebuild it."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
