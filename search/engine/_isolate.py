@@ -13,12 +13,12 @@ from types import FrameType
 
 from rich.console import Console
 
-from search.engine._pipeline import RunContinues, earlier_seconds, run_search
+from search.engine._pipeline import RunContinues, earlier_seconds, record_stop, run_search
 from search.engine._request import STORAGE_ENV, RunRequest
-from search.engine._signals import interrupted, stop_reason
+from search.engine._signals import interrupted
 from search.errors import ERROR_FILE_ENV, SearchError, SearchInterrupted
 from search.experiments import Experiment
-from search.storage import LOCK_FD_ENV, RunFolder, RunLock, utc_now
+from search.storage import LOCK_FD_ENV, RunFolder, RunLock
 
 CHILD_ENV = "SEARCH_ISOLATED_TRIAL"
 """Set in the processes that ``--isolate`` starts (to the run's start, ``time.time()``):
@@ -104,13 +104,11 @@ def drive_isolated(
 
 def _stopped_between(folder: RunFolder, signum: int, started_at: float) -> SearchInterrupted:
     """A run stopped by ``signum`` between two trial processes, recorded as interrupted
-    in run.json (with its reason and time so far): the error to raise."""
+    in run.json (with its reason and time so far): the error to raise (or EnvironmentFailure,
+    resumable, where run.json cannot be written)."""
     seconds = earlier_seconds(folder.read_meta()) + time.time() - started_at
     stop = interrupted(folder.read_trials(), folder.path, signum)
-    folder.update_meta(
-        status="interrupted", finished=utc_now(), reason=stop_reason(stop),
-        stopped_in=str(folder.path), seconds=round(seconds, 1),
-    )  # fmt: skip
+    record_stop(folder, "interrupted", stop, round(seconds, 1))
     return stop
 
 

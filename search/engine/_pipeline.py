@@ -266,34 +266,36 @@ def run_status(
     except RunContinues:
         raise
     except (SearchInterrupted, EnvironmentFailure, KeyboardInterrupt, SystemExit) as exc:
-        _record_stop(folder, "interrupted", exc, clock, resume)
+        record_stop(folder, "interrupted", exc, None if clock is None else clock.seconds(), resume)
         raise
     except BaseException as exc:
-        _record_stop(folder, "failed", exc, clock, resume)
+        record_stop(folder, "failed", exc, None if clock is None else clock.seconds(), resume)
         raise
 
 
-def _record_stop(
-    folder: RunFolder, status: str, exc: BaseException, clock: RunClock | None, resume: str | None
-) -> None:
-    """run.json's record of how the run stopped (``status``, ``exc``'s reason); where the
-    machine will not let run.json be written (the file-size limit that stopped the run
-    stops its longer run.json too), the resumable EnvironmentFailure naming run.json and
-    the ``resume`` command, not the bare OSError."""
+def record_stop(
+    folder: RunFolder, status: str, exc: BaseException, seconds: float | None = None,
+    resume: str | None = None,
+) -> None:  # fmt: skip
+    """Record in run.json how the run stopped: ``status``, ``exc``'s reason, the folder and
+    the run's ``seconds`` so far (None: left as recorded).
+
+    Raises:
+        EnvironmentFailure: The machine will not let run.json be written (the file-size limit
+            that stopped the run stops its longer run.json too): it names run.json and the
+            ``resume`` command (None: ``python -m search resume``), not the bare OSError.
+    """
+    times = {} if seconds is None else {"seconds": seconds}
     try:
         folder.update_meta(
             status=status, finished=utc_now(), reason=stop_reason(exc),
-            stopped_in=str(folder.path), **_seconds(clock),
+            stopped_in=str(folder.path), **times,
         )  # fmt: skip
     except OSError as written:
         error = environment_error(written)
         if error is None:
             raise
         raise EnvironmentFailure(error, folder.path, resume) from exc
-
-
-def _seconds(clock: RunClock | None) -> dict[str, float]:
-    return {} if clock is None else {"seconds": clock.seconds()}
 
 
 def _with_report(outcome: RunOutcome, request: RunRequest, console: Console) -> RunOutcome:

@@ -273,6 +273,33 @@ def test_a_stop_run_json_cannot_record_is_still_resumable_in_one_line(
     assert caught.value.__cause__ is stopped and folder.run_file.read_bytes() == before
 
 
+def test_a_stop_between_trial_processes_run_json_cannot_record_is_resumable(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """An ``--isolate`` run stopped between two trial processes, on a machine that will not
+    let run.json be written: the resumable one line naming run.json and the resume (it was
+    the bare OSError)."""
+    from search.engine._isolate import _stopped_between
+    from search.environment import EnvironmentFailure
+    from search.storage import RunFolder
+    from tests.helpers.runs import write_run
+
+    folder = write_run(tmp_path, "r", [], status="running")
+    stopped = _stopped_between(folder, signal.SIGINT, time.time())  # recorded where it can be
+    assert folder.read_meta()["status"] == "interrupted" and stopped.signum == signal.SIGINT
+
+    def too_large(self: RunFolder, **fields: object) -> None:
+        raise OSError(errno.EFBIG, os.strerror(errno.EFBIG), str(self.run_file))
+
+    monkeypatch.setattr(RunFolder, "update_meta", too_large)
+    with pytest.raises(EnvironmentFailure) as caught:
+        _stopped_between(folder, signal.SIGTERM, time.time())
+    assert str(caught.value) == (
+        f"{folder.run_file}: file too large for the file-size limit (`ulimit -f`); raise the"
+        f" limit; then resume with: python -m search resume {folder.path}"
+    )
+
+
 def test_configuration_errors_are_not_environment_errors() -> None:
     from search.environment import environment_error
 
