@@ -30,6 +30,7 @@ from search.data import VALIDATION_SPLIT, array_splits, load_arrays, refuse_stre
 from search.engine import (
     RunRequest,
     drive_isolated,
+    finish_cut_short,
     load_saved,
     policy_kept,
     run_search,
@@ -930,6 +931,8 @@ def resume(
     _refuse_run_file(folder, "search.resume")
     given = {} if data_dir is None else {"data_dir": _as_path(data_dir, "data_dir", "the data's folder")}
     run_folder = RunFolder(Path(folder))
+    if finish_cut_short(run_folder) is not None:  # stopped after it finished: its report written now
+        return load(run_folder.path)
     request = stored_request(run_folder, storage, given, imports=hypermodel is None)  # else: not imported
     if hypermodel is None:
         return _execute(request, None, quiet, observers)

@@ -13,6 +13,7 @@ from search.cli._run import add_process_options
 from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
 from search.gpus import claim, parse_gpus
+from search.storage import RunFolder
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -56,6 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace, console: Console) -> int:
     refuse_run_settings(args, "resume")
     folder = resolve_run(args.run, args.results)
+    if _report_written(folder, console):
+        return 0
     stored = folder.read_meta().get("request")
     given = _given_again(args, stored if isinstance(stored, dict) else {})
     gpus, workers = _processes(given, stored if isinstance(stored, dict) else {})
@@ -67,6 +70,20 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
     request = stored_request(folder, args.storage, given)
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)
+
+
+def _report_written(folder: RunFolder, console: Console) -> bool:
+    """Whether ``folder`` held a run stopped after it finished, before its report: the
+    report is then written now and its lines printed."""
+    from search.engine import finish_cut_short
+
+    lines = finish_cut_short(folder)
+    if lines is None:
+        return False
+    console.print(f"run {folder.name} had finished; it was stopped before its report, written now")
+    for line in lines:
+        console.print(line)
+    return True
 
 
 def _given_again(args: argparse.Namespace, stored: dict[str, Any]) -> dict[str, Any]:

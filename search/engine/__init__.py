@@ -3,7 +3,7 @@
 from search.engine._checkpoints import search_checkpoint
 from search.engine._export import EXPORT_FILE, Export, ExportOptions, export_run
 from search.engine._isolate import CHILD_ENV, LAUNCHED_ENV, MORE_TRIALS, drive_isolated
-from search.engine._pipeline import RunContinues, RunOutcome, run_search
+from search.engine._pipeline import RunContinues, RunOutcome, finish_cut_short, run_search
 from search.engine._plan import Plan, plan
 from search.engine._precision import policy_kept
 from search.engine._predict import classify, classify_all, load_exported
@@ -50,6 +50,7 @@ __all__ = [
     "drive_isolated",
     "export_run",
     "failure_reason",
+    "finish_cut_short",
     "load_exported",
     "load_saved",
     "plan",

@@ -298,6 +298,23 @@ def record_stop(
         raise EnvironmentFailure(error, folder.path, resume) from exc
 
 
+REPORT_DONE = "report.json"
+"""The report's file written last: a finished run without it was stopped before its report."""
+
+
+def finish_cut_short(folder: RunFolder) -> list[str] | None:
+    """The steps after run.json says "finished" (the final training's files removed, the
+    report written), done now for a run stopped between (a kill): the report's lines; None
+    where the run is not finished, or its report was written."""
+    meta = folder.read_meta()
+    if meta.get("status") != "finished" or (folder.path / REPORT_DONE).is_file():
+        return None
+    with RunLock(folder.path):
+        FinalistFiles(folder.path).remove_weights()
+        folder.remove_retrain_states()
+        return report_lines(folder)
+
+
 def _with_report(outcome: RunOutcome, request: RunRequest, console: Console) -> RunOutcome:
     """The last step: the report written (its lines kept for the caller to print), the
     trackers given the run's outcome."""
@@ -307,4 +324,4 @@ def _with_report(outcome: RunOutcome, request: RunRequest, console: Console) -> 
     return RunOutcome(outcome.folder, outcome.best, outcome.final, outcome.seconds, lines)
 
 
-__all__ = ["RunContinues", "RunOutcome", "run_search", "run_status"]
+__all__ = ["RunContinues", "RunOutcome", "finish_cut_short", "run_search", "run_status"]

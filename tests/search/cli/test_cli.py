@@ -695,6 +695,30 @@ def test_resume_of_a_finished_run_says_there_is_nothing_to_resume(tmp_path: Path
         search.resume(run.folder)
 
 
+def test_resume_of_a_run_killed_before_its_report_writes_the_report(tmp_path: Path, capsys) -> None:
+    """A kill after run.json said "finished", before the report was written: resume writes it
+    (and removes the final training's files), not "nothing to resume" with no report."""
+    from tests import user_models as um
+
+    x, y = um.tiny_data(40)
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
+                     results=tmp_path, name="r1", quiet=True)  # fmt: skip
+    for name in ("report.html", "report.csv", "report.json"):  # as the kill left it
+        (run.folder / name).unlink()
+    (run.folder / "finalists").mkdir()
+    (run.folder / "finalists" / "0.weights.npz").write_bytes(b"")
+    capsys.readouterr()
+    assert main(["resume", str(run.folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"report: {run.folder / 'report.html'}" in out
+    assert all((run.folder / name).is_file() for name in ("report.html", "report.csv", "report.json"))
+    assert not (run.folder / "finalists" / "0.weights.npz").exists()
+    assert main(["resume", str(run.folder)]) == 2  # now whole: nothing to resume
+    (run.folder / "report.json").unlink()
+    assert search.resume(run.folder).folder == run.folder  # from Python too
+    assert (run.folder / "report.json").is_file()
+
+
 
 @pytest.mark.parametrize(
     ("extra", "named"),
