@@ -22,6 +22,9 @@ from search.storage._atomic import write_json
 FINALISTS_DIR = "finalists"
 WEIGHTS_SUFFIX = ".weights.npz"
 STATE_SUFFIX = ".state.npz"
+PARTIAL_WRITE = ".*.tmp"
+"""What a process killed mid-write left in the folder (``write_atomic``'s temporary file):
+only the run's own process writes there, under its lock."""
 
 
 class FinalistFiles:
@@ -86,9 +89,9 @@ class FinalistFiles:
         return done + sum(trained_seconds(path) for path in self.path.glob(f"*{STATE_SUFFIX}"))
 
     def remove_weights(self) -> None:
-        """The run is finished (its model saved): the weights and states go, the
-        summaries stay."""
-        for pattern in (f"*{WEIGHTS_SUFFIX}", f"*{STATE_SUFFIX}"):
+        """The run is finished (its model saved): the weights and states go, with what a
+        killed process left of writing them; the summaries stay."""
+        for pattern in (f"*{WEIGHTS_SUFFIX}", f"*{STATE_SUFFIX}", PARTIAL_WRITE):
             for path in self.path.glob(pattern):
                 path.unlink(missing_ok=True)
 

@@ -107,8 +107,10 @@ class RunFolder:
         ]  # fmt: skip
 
     def remove_retrain_states(self) -> None:
-        """The run is finished (its model saved): the retrain's state goes."""
-        for _, path in self.retrain_states():
+        """The run is finished (its model saved): the retrain's state goes, with what a
+        killed process left of writing it (``write_atomic``'s temporary files)."""
+        partial = self.path.glob(f".{_RETRAIN_PREFIX}*{_STATE_SUFFIX}.*.tmp")
+        for path in [*(path for _, path in self.retrain_states()), *partial]:
             path.unlink(missing_ok=True)
 
     def exists(self) -> bool:

@@ -196,3 +196,25 @@ def test_a_folder_or_file_inside_a_run_names_the_run(tmp_path: Path, capsys) -> 
         assert capsys.readouterr().err == (
             f"error: {inside}: is {what} run {run.path}; give the run's folder, {run.path}\n"
         )
+
+
+def test_a_finished_run_removes_what_a_kill_left_of_its_final_trainings_writes(tmp_path: Path) -> None:
+    """kill -9 during a finalist's or the retrain's state write leaves write_atomic's
+    temporary file (megabytes, a model's variables); the finished run removes it with the
+    states, and keeps what other processes may still be writing (trials.json's)."""
+    from search.storage import FinalistFiles
+
+    folder, finalists = RunFolder(tmp_path), FinalistFiles(tmp_path)
+    left = [finalists.path / ".2.state.npz.vpk1wytp.tmp", finalists.path / ".2.json.a1b2c3.tmp",
+            tmp_path / ".retrain.0.validated.state.npz.x9y8z7.tmp"]  # fmt: skip
+    finalists.state_file("2").write_bytes(b"")
+    folder.retrain_state("0", "validated").write_bytes(b"")
+    for path in left:
+        path.write_bytes(b"cut short")
+    other = tmp_path / ".trials.json.q1w2e3.tmp"
+    other.write_bytes(b"")
+    finalists.remove_weights()
+    folder.remove_retrain_states()
+    assert not [path for path in left if path.exists()]
+    assert not finalists.state_file("2").exists() and not folder.retrain_state("0", "validated").exists()
+    assert other.exists()
