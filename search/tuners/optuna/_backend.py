@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -134,6 +135,7 @@ class OptunaBackend:
             converged_epochs=options.converged_epochs,
             max_consecutive_failed_trials=ORACLE_FAILURE_LIMIT,
             max_epochs=budget.max_epochs,
+            sampler_for=partial(make_sampler, options.sampler or "tpe", multi_objective=options.pareto),
         )
         tuner = OptunaTuner(
             oracle=oracle, hypermodel=hypermodel, directory=str(directory.parent),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import reduce
 from pathlib import Path
 from typing import Any
@@ -72,8 +72,13 @@ class OptunaOracle(kt.Oracle):
         converged_epochs: int = 3,
         max_consecutive_failed_trials: int | None = ORACLE_FAILURE_LIMIT,
         max_epochs: int | None = None,
+        sampler_for: Callable[[int], optuna.samplers.BaseSampler] | None = None,
     ) -> None:
         self.max_trials_given = max_trials
+        self.sampler_for = sampler_for
+        """The study's sampler seeded with a given seed: each new trial is asked of one seeded
+        for its place in the study, so that a resumed run samples what an unstopped one does
+        (one generator per process would start afresh at a resume); None: the study's own."""
         self.total_trials = _trials_for(space, max_trials)
         super().__init__(
             objective=objective,
@@ -176,6 +181,9 @@ class OptunaOracle(kt.Oracle):
         (:meth:`_instead`). None once none is left, or after :data:`MAX_COLLISIONS` such
         proposals in a row."""
         sampler = self.study.sampler
+        if self.sampler_for is not None:
+            asked = len(self.study.get_trials(deepcopy=False))
+            self.study.sampler = self.sampler_for(offset_seed(self.seed, asked))
         try:
             for _ in range(MAX_COLLISIONS):
                 ask = self.study.ask(self._fixed)

@@ -9,6 +9,7 @@ import sys
 import warnings
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import keras_tuner as kt
 import optuna
@@ -16,10 +17,10 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from search.cli import main
-from search.errors import SearchError
+from search.errors import SearchError, SearchInterrupted
 from search.report import trials_table
 from search.space import parse_space
-from search.tuners import Budget, TunerOptions, WarmTrials
+from search.tuners import Budget, Observer, TunerOptions, WarmTrials
 from search.tuners.optuna import distributions, make_pruner, make_sampler, sample, unconditional
 from search.tuners.optuna._backend import _study
 from search.tuners.optuna._choices import connect
@@ -779,3 +780,36 @@ def test_a_relative_sqlite_path_names_the_file_tried_and_four_slashes(
         " /tmp/x.db give four: sqlite:////tmp/x.db); create the folder first\n"
     )
     assert not (tmp_path / "fashion").exists()
+
+
+class _CtrlCAfterSecondTrial(Observer):
+    """Ctrl-C as the second trial ends: the run stops between trials."""
+
+    def __init__(self) -> None:
+        self.ended = 0
+
+    def trial_end(self, trial: Any) -> None:
+        self.ended += 1
+        if self.ended == 2:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random"])
+def test_a_stopped_and_resumed_study_samples_what_an_unstopped_one_does(sampler: str, tmp_path: Path) -> None:
+    """A seeded run stopped and resumed tries the configurations the same run never stopped
+    tries: the sampler is seeded for each trial, not once per process."""
+    import search
+    from tests import user_models as um
+
+    x, y = um.tiny_data()
+    common = {"tuner": "optuna", "sampler": sampler, "pruner": "none", "max_trials": 5, "max_epochs": 1,
+              "seed": 3, "results": tmp_path, "retrain": False, "quiet": True}  # fmt: skip
+    whole = search.run(um.build, x, y, name="whole", **common)
+    with pytest.raises(SearchInterrupted):
+        search.run(um.build, x, y, name="stopped", observers=[_CtrlCAfterSecondTrial()], **common)
+    resumed = search.resume(tmp_path / "build" / "stopped", quiet=True)
+
+    def tried(run: Any) -> list[dict]:
+        return [t["hyperparameters"] for t in json.loads((run.folder / "trials.json").read_text())["trials"]]
+
+    assert tried(resumed) == tried(whole)
