@@ -12,6 +12,7 @@ from search.cli._parser import add_backend, add_common, path_value, path_word
 from search.cli._run import add_process_options
 from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
+from search.engine import finish_cut_short
 from search.gpus import claim, parse_gpus
 from search.storage import RunFolder
 
@@ -75,8 +76,6 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 def _report_written(folder: RunFolder, console: Console) -> bool:
     """Whether ``folder`` held a run stopped after it finished, before its report: the
     report is then written now and its lines printed."""
-    from search.engine import finish_cut_short
-
     lines = finish_cut_short(folder)
     if lines is None:
         return False

@@ -33,7 +33,7 @@ from search.engine._search import RunContinues, Searched, search_trials
 from search.engine._signals import SearchStopped, interrupted, stop_reason
 from search.environment import EnvironmentFailure, environment_error
 from search.errors import SearchError, SearchInterrupted, option
-from search.report import report_lines
+from search.report import report_lines, report_written
 from search.storage import FinalistFiles, RunFolder, RunLock, check_writable, utc_now
 from search.tracking import check_stores, finish_tracking, stop_tracking
 from search.tuners import Observer
@@ -298,16 +298,12 @@ def record_stop(
         raise EnvironmentFailure(error, folder.path, resume) from exc
 
 
-REPORT_DONE = "report.json"
-"""The report's file written last: a finished run without it was stopped before its report."""
-
-
 def finish_cut_short(folder: RunFolder) -> list[str] | None:
     """The steps after run.json says "finished" (the final training's files removed, the
     report written), done now for a run stopped between (a kill): the report's lines; None
     where the run is not finished, or its report was written."""
     meta = folder.read_meta()
-    if meta.get("status") != "finished" or (folder.path / REPORT_DONE).is_file():
+    if meta.get("status") != "finished" or report_written(folder):
         return None
     with RunLock(folder.path):
         FinalistFiles(folder.path).remove_weights()

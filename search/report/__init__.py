@@ -34,7 +34,7 @@ from search.report._data import (
 )
 from search.report._importance import distributions, importance_inputs, param_importances
 from search.report._kept import finalists_pending, kept_trial
-from search.report._write import default_output, report_lines, write_report
+from search.report._write import default_output, report_lines, report_written, write_report
 
 __all__ = [
     "Choice",
@@ -66,6 +66,7 @@ __all__ = [
     "rank_run",
     "rank_trials",
     "report_lines",
+    "report_written",
     "space_spent_words",
     "tested_line",
     "tie_words",

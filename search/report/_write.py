@@ -174,6 +174,19 @@ def _write_files(
         raise error from None
 
 
+def report_written(folder: RunFolder) -> bool:
+    """Whether a run's own report (``RUN/report.html`` and its ranked table) was written
+    whole: its table's JSON file, which is written last, is there.
+
+    Args:
+        folder: the run folder.
+
+    Returns:
+        True where ``RUN/report.json`` exists.
+    """
+    return default_output([folder]).with_suffix(".json").is_file()
+
+
 def report_lines(folder: RunFolder) -> list[str]:
     """Write a finished run's report; the lines that say what it chose, against the
     baseline, and where the report is. A report that cannot be written never fails the
