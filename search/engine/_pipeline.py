@@ -300,8 +300,15 @@ def record_stop(
 
 def finish_cut_short(folder: RunFolder) -> list[str] | None:
     """The steps after run.json says "finished" (the final training's files removed, the
-    report written), done now for a run stopped between (a kill): the report's lines; None
-    where the run is not finished, or its report was written."""
+    report written), done now for a run stopped between them (a kill).
+
+    Args:
+        folder: the run folder.
+
+    Returns:
+        The report's lines (:func:`report_lines`); None where the run is not finished, or its
+        report was written.
+    """
     meta = folder.read_meta()
     if meta.get("status") != "finished" or report_written(folder):
         return None
