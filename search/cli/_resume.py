@@ -12,7 +12,6 @@ from search.cli._parser import add_backend, add_common, path_value, path_word
 from search.cli._run import add_process_options
 from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
-from search.engine import finish_cut_short
 from search.gpus import claim, parse_gpus
 from search.storage import RunFolder
 
@@ -58,8 +57,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace, console: Console) -> int:
     refuse_run_settings(args, "resume")
     folder = resolve_run(args.run, args.results)
-    if _report_written(folder, console):
-        return 0
     stored = folder.read_meta().get("request")
     given = _given_again(args, stored if isinstance(stored, dict) else {})
     gpus, workers = _processes(given, stored if isinstance(stored, dict) else {})
@@ -67,22 +64,22 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     devices = claim(gpus) if gpus and workers == len(gpus) else ()
 
     from search.cli._execute import execute
-    from search.engine import stored_request
+    from search.engine import finish_cut_short, stored_request
 
+    lines = finish_cut_short(folder)
+    if lines is not None:
+        _say_report_written(folder, lines, console)
+        return 0
     request = stored_request(folder, args.storage, given)
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)
 
 
-def _report_written(folder: RunFolder, console: Console) -> bool:
-    """Whether ``folder`` held a run stopped after it finished, before its report: the
-    report is then written now and its lines printed."""
-    lines = finish_cut_short(folder)
-    if lines is None:
-        return False
+def _say_report_written(folder: RunFolder, lines: list[str], console: Console) -> None:
+    """Say that ``folder``'s run, stopped after it finished and before its report, has its
+    report now (``lines``: the report's)."""
     console.print(f"run {folder.name} had finished; it was stopped before its report, written now")
     for line in lines:
         console.print(line)
-    return True
 
 
 def _given_again(args: argparse.Namespace, stored: dict[str, Any]) -> dict[str, Any]:
