@@ -203,10 +203,11 @@ class OptunaOracle(kt.Oracle):
         """Prepare the next ask after trial ``number`` proposed a tried configuration (a
         sampler such as TPE, which learns nothing from a FAIL, proposes it again): one of the
         untried configurations enqueued, where :func:`grid` lists the space's (False: none is
-        left), else random values."""
+        left), else random values, seeded for the next trial's place: seeded for ``number``'s,
+        as its sampler was (:attr:`sampler_for`), they would propose the same one again."""
         untried = self._untried()
         if untried is None:
-            self.study.sampler = optuna.samplers.RandomSampler(seed=offset_seed(self.seed, number))
+            self.study.sampler = optuna.samplers.RandomSampler(seed=offset_seed(self.seed, number + 1))
             return True
         if untried:
             chosen = random.Random(offset_seed(self.seed, number)).choice(untried)

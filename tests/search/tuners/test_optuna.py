@@ -813,3 +813,22 @@ def test_a_stopped_and_resumed_study_samples_what_an_unstopped_one_does(sampler:
         return [t["hyperparameters"] for t in json.loads((run.folder / "trials.json").read_text())["trials"]]
 
     assert tried(resumed) == tried(whole)
+
+
+def test_a_proposal_of_a_tried_configuration_is_followed_by_another(tmp_path: Path) -> None:
+    """Trial 1's sampler (seeded for place 1) proposes trial 0's configuration: the random
+    draw asked instead is seeded apart from it, not the same draw told FAIL a second time."""
+    from functools import partial
+
+    space = parse_space(SPACE)
+    scratch = optuna.create_study(sampler=make_sampler("random", 8, False))
+    drawn = scratch.ask(unconditional(space))
+    sample(drawn, space)  # what the sampler seeded 7 + 1 proposes at place 1
+    study = optuna.create_study(direction="maximize")
+    tried = optuna.trial.create_trial(params=drawn.params, distributions=drawn.distributions, value=0.5)
+    study.add_trial(tried)
+    oracle = OptunaOracle(kt.Objective("val_accuracy", "max"), 3, space, study, seed=7,
+                          sampler_for=partial(make_sampler, "random", multi_objective=False))  # fmt: skip
+    oracle._set_project_dir(str(tmp_path), "p")
+    assert oracle.create_trial("a").status == "RUNNING"
+    assert [t.user_attrs.get("duplicate_of") for t in study.trials[1:]] == [0, None]
