@@ -931,7 +931,8 @@ def resume(
     _refuse_run_file(folder, "search.resume")
     given = {} if data_dir is None else {"data_dir": _as_path(data_dir, "data_dir", "the data's folder")}
     run_folder = RunFolder(Path(folder))
-    if finish_cut_short(run_folder) is not None:  # stopped after it finished: its report written now
+    console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
+    if finish_cut_short(run_folder, console) is not None:  # stopped after it finished: its report now
         return load(run_folder.path)
     request = stored_request(run_folder, storage, given, imports=hypermodel is None)  # else: not imported
     if hypermodel is None:

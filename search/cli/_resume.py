@@ -66,7 +66,7 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     from search.cli._execute import execute
     from search.engine import finish_cut_short, stored_request
 
-    lines = finish_cut_short(folder)
+    lines = finish_cut_short(folder, console)
     if lines is not None:
         _say_report_written(folder, lines, console)
         return 0

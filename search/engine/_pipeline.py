@@ -298,12 +298,14 @@ def record_stop(
         raise EnvironmentFailure(error, folder.path, resume) from exc
 
 
-def finish_cut_short(folder: RunFolder) -> list[str] | None:
+def finish_cut_short(folder: RunFolder, console: Console) -> list[str] | None:
     """The steps after run.json says "finished" (the final training's files removed, the
-    report written), done now for a run stopped between them (a kill).
+    report written, the trackers given the outcome), done now for a run stopped between
+    them (a kill).
 
     Args:
         folder: the run folder.
+        console: where a tracking store's failure is printed.
 
     Returns:
         The report's lines (:func:`report_lines`); None where the run is not finished, or its
@@ -315,7 +317,11 @@ def finish_cut_short(folder: RunFolder) -> list[str] | None:
     with RunLock(folder.path):
         FinalistFiles(folder.path).remove_weights()
         folder.remove_retrain_states()
-        return report_lines(folder)
+        lines = report_lines(folder)
+    track = (meta.get("request") or {}).get("track") or []
+    if track:  # its MLflow run, left running by the kill, ended with the report
+        finish_tracking(folder, track, folder.path.resolve().parent.parent, console)
+    return lines
 
 
 def _with_report(outcome: RunOutcome, request: RunRequest, console: Console) -> RunOutcome:

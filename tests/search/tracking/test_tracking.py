@@ -865,3 +865,31 @@ def test_a_new_run_whose_store_fails_removes_the_store_it_made(
     err = capsys.readouterr().err
     assert code == 2 and "finding the experiment failed 3 times" in err and err.count("\n") == 1, err
     assert not (tmp_path / "deep").exists()
+
+
+def test_a_run_killed_before_its_report_has_its_mlflow_parent_run_finished_by_resume(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A kill after run.json said finished, before the report (and the trackers' outcome):
+    the resume that writes the report ends the MLflow parent run too, with the report."""
+    need_mlflow()
+    from mlflow import MlflowClient
+
+    def killed(*args: Any) -> None:
+        raise SystemExit(137)
+
+    monkeypatch.setattr(_pipeline, "report_lines", killed)
+    uri = f"sqlite:///{tmp_path / 'store.db'}"
+    with pytest.raises(SystemExit):
+        search.run(um.build, *um.tiny_data(), tuner="random", max_trials=1, max_epochs=1, name="k",
+                   results=tmp_path, retrain=False, quiet=True, track=[f"mlflow={uri}"],
+                   experiment="rows")  # fmt: skip
+    monkeypatch.undo()
+    folder = tmp_path / "rows" / "k"
+    assert json.loads((folder / "run.json").read_text())["status"] == "finished"
+    assert main(["resume", str(folder)]) == 0
+    client = MlflowClient(uri)
+    runs = client.search_runs([client.get_experiment_by_name("rows").experiment_id])
+    [parent] = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert parent.info.status == "FINISHED"
+    assert "report.html" in {a.path for a in client.list_artifacts(parent.info.run_id)}
