@@ -13,6 +13,7 @@ from search.cli._run import add_process_options
 from search.cli._run_settings import add_run_settings, refuse_run_settings
 from search.cli._runs import resolve_run
 from search.gpus import claim, parse_gpus
+from search.report import report_written
 from search.storage import RunFolder
 
 
@@ -75,9 +76,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
 
 
 def _say_report_written(folder: RunFolder, lines: list[str], console: Console) -> None:
-    """Say that ``folder``'s run, stopped after it finished and before its report, has its
-    report now (``lines``: the report's)."""
-    console.print(f"run {folder.name} had finished; it was stopped before its report, written now")
+    """Say that ``folder``'s run was stopped after it finished and before its report, and
+    whether that is written now (``lines``: the report's, or why it is not)."""
+    now = ", written now" if report_written(folder) else ""
+    console.print(f"run {folder.name} had finished; it was stopped before its report{now}")
     for line in lines:
         console.print(line)
 

@@ -720,6 +720,26 @@ def test_resume_of_a_run_killed_before_its_report_writes_the_report(tmp_path: Pa
 
 
 
+
+def test_resume_of_a_run_killed_before_its_report_says_when_the_report_cannot_be_written(
+    tmp_path: Path, capsys
+) -> None:
+    """A report the resume cannot write either is not said to be "written now"."""
+    from tests import user_models as um
+
+    x, y = um.tiny_data(40)
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
+                     results=tmp_path, name="r1", quiet=True)  # fmt: skip
+    for name in ("report.html", "report.csv", "report.json"):  # as the kill left it
+        (run.folder / name).unlink()
+    (run.folder / "report.html").mkdir()  # in the way of the report
+    capsys.readouterr()
+    main(["resume", str(run.folder)])
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == "run r1 had finished; it was stopped before its report"
+    assert said[1].startswith("report not written (") and len(said) == 2
+
+
 @pytest.mark.parametrize(
     ("extra", "named"),
     [(["--max-trials", "5"], "--max-trials 5"), (["--fix", "learning_rate=0.1"], "--fix learning_rate=0.1"),
