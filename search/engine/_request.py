@@ -22,6 +22,7 @@ from search.engine._precision import PRECISIONS
 from search.errors import RunFolderError, SearchError, named_options, option
 from search.experiments import refuse_search_on_import
 from search.ranking import ACCURACY_OBJECTIVES, CONVERGED_EPOCHS, TOLERANCE
+from search.report import report_written
 from search.storage import (
     RunFolder,
     absolute_url,
@@ -621,7 +622,8 @@ def _default_data_dir(name: str) -> Path | None:
 
 def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:
     """SearchError for continuing the run in ``folder`` (run.json's ``meta``) once it has
-    finished, saying where to read it instead.
+    finished, saying where to read it instead (or, where a kill stopped it before its
+    report, that resume writes it).
 
     Args:
         folder: the run folder.
@@ -630,6 +632,12 @@ def refuse_finished(folder: RunFolder, meta: Mapping[str, Any]) -> None:
     Raises:
         SearchError: the run is finished.
     """
+    if meta.get("status") == "finished" and not report_written(folder):  # a kill came between
+        raise SearchError(
+            f"{folder.path}: run {folder.name!r} finished, but was stopped before its report; write"
+            f" it with `python -m search resume {shlex.quote(str(folder.path))}` (search.resume(folder)"
+            " from Python), or search again in a run of another name"
+        )
     if meta.get("status") == "finished":
         command = f"python -m search status {shlex.quote(str(folder.path))}"
         raise SearchError(

@@ -740,6 +740,26 @@ def test_resume_of_a_run_killed_before_its_report_says_when_the_report_cannot_be
     assert said[1].startswith("report not written (") and len(said) == 2
 
 
+
+def test_a_run_of_the_name_of_one_killed_before_its_report_says_resume_writes_it(tmp_path: Path) -> None:
+    """Not "already finished: nothing to resume; read it with status": its report is missing,
+    and resume writes it."""
+    from tests import user_models as um
+
+    x, y = um.tiny_data(40)
+    common = {"tuner": "random", "max_trials": 1, "max_epochs": 1, "retrain": False, "results": tmp_path,
+              "name": "r1", "quiet": True}  # fmt: skip
+    run = search.run(um.build, x, y, **common)
+    (run.folder / "report.json").unlink()  # as the kill left it
+    with pytest.raises(SearchError) as refused:
+        search.run(um.build, x, y, **common)
+    assert str(refused.value) == (
+        f"{run.folder}: run 'r1' finished, but was stopped before its report; write it with"
+        f" `python -m search resume {run.folder}` (search.resume(folder) from Python), or search"
+        " again in a run of another name"
+    )
+
+
 @pytest.mark.parametrize(
     ("extra", "named"),
     [(["--max-trials", "5"], "--max-trials 5"), (["--fix", "learning_rate=0.1"], "--fix learning_rate=0.1"),
