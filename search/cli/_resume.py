@@ -67,9 +67,10 @@ def handle(args: argparse.Namespace, console: Console) -> int:
     from search.cli._execute import execute
     from search.engine import finish_cut_short, stored_request
 
-    lines = finish_cut_short(folder, console)
+    whole = RunFolder(folder.path.resolve())  # `resume .`: the run's own name
+    lines = finish_cut_short(whole, console)
     if lines is not None:
-        _say_report_written(folder, lines, console)
+        _say_report_written(whole, lines, console)
         return 0
     request = stored_request(folder, args.storage, given)
     return execute(request, console, quiet=args.quiet, debug=args.debug, devices=devices)

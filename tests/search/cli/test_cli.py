@@ -760,6 +760,24 @@ def test_a_run_of_the_name_of_one_killed_before_its_report_says_resume_writes_it
     )
 
 
+
+def test_resume_dot_of_a_run_killed_before_its_report_names_the_run(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``resume .`` in the run's folder: the run is named (Path('.').name is '')."""
+    from tests import user_models as um
+
+    x, y = um.tiny_data(40)
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
+                     results=tmp_path, name="r1", quiet=True)  # fmt: skip
+    (run.folder / "report.json").unlink()  # as the kill left it
+    monkeypatch.chdir(run.folder)
+    capsys.readouterr()
+    assert main(["resume", "."]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == "run r1 had finished; it was stopped before its report, written now"
+
+
 @pytest.mark.parametrize(
     ("extra", "named"),
     [(["--max-trials", "5"], "--max-trials 5"), (["--fix", "learning_rate=0.1"], "--fix learning_rate=0.1"),
