@@ -105,7 +105,9 @@ def run_search(
                 ctx = replace(ctx, launched_at=launched_at)
             with _trackers_told(ctx):
                 outcome = _search_and_finish(ctx, RunClock(started, earlier_seconds(opened.previous)))
-        return _with_report(outcome, request, console)
+            # Under the lock: a resume would take a finished run without its report for one
+            # killed before it (finish_cut_short), and write it beside this process.
+            return _with_report(outcome, request, console)
 
 
 def _plan_and_open(

@@ -547,3 +547,25 @@ def test_a_missing_component_fails_under_ci(ci: str, outcome: str, tmp_path: Pat
     )  # fmt: skip
     assert outcome in result.stdout, result.stdout
     assert result.returncode == (1 if ci else 0)
+
+
+def test_a_run_writes_its_report_holding_its_lock(tmp_path: Path, monkeypatch) -> None:
+    """run.json says finished before the report is written: a resume (or a run of that
+    name) arriving then would take the run for one killed before its report, and write
+    the report and end its MLflow run too, beside this process."""
+    import search
+    from search.engine import _pipeline
+    from search.storage import lock_holder
+    from tests import user_models as um
+
+    holders = []
+    write = _pipeline.report_lines
+
+    def probed(folder: object) -> list[str]:
+        holders.append(lock_holder(folder))  # type: ignore[arg-type]
+        return write(folder)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_pipeline, "report_lines", probed)
+    search.run(um.build, *um.tiny_data(40), tuner="random", max_trials=1, max_epochs=1, retrain=False,
+               results=tmp_path, name="r", quiet=True)  # fmt: skip
+    assert holders == [os.getpid()]
