@@ -896,6 +896,18 @@ def _observer_list(observers: Any) -> list[Observer]:
     return many
 
 
+def _finished_now(folder: RunFolder, quiet: bool) -> Run | None:
+    """A run killed after it finished, before its report: finished now, its report's lines
+    printed as a run's (None: any other run)."""
+    console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
+    lines = finish_cut_short(folder, console)
+    if lines is None:
+        return None
+    for line in lines:
+        console.print(line)
+    return load(folder.path)
+
+
 def resume(
     folder: str | Path,
     hypermodel: Any = None,
@@ -931,9 +943,9 @@ def resume(
     _refuse_run_file(folder, "search.resume")
     given = {} if data_dir is None else {"data_dir": _as_path(data_dir, "data_dir", "the data's folder")}
     run_folder = RunFolder(Path(folder))
-    console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
-    if finish_cut_short(run_folder, console) is not None:  # stopped after it finished: its report now
-        return load(run_folder.path)
+    finished = _finished_now(run_folder, quiet)
+    if finished is not None:
+        return finished
     request = stored_request(run_folder, storage, given, imports=hypermodel is None)  # else: not imported
     if hypermodel is None:
         return _execute(request, None, quiet, observers)

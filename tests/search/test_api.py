@@ -1820,3 +1820,17 @@ def test_a_worker_joining_a_run_whose_build_file_was_edited_says_so(tmp_path: Pa
     assert (f"warning: {mine.resolve()} changed since this run last started: this worker's trials"
             " train the code as it is now, the run's others the code it started with"
             ) in " ".join(capsys.readouterr().out.split())  # fmt: skip
+
+
+def test_resume_of_a_run_killed_before_its_report_prints_the_report_lines(tmp_path: Path, capsys) -> None:
+    """As a run does (quiet=False): what it chose and where its report is, now written."""
+    x, y = um.tiny_data(40)
+    run = search.run(um.build, x, y, tuner="random", max_trials=1, max_epochs=1, retrain=False,
+                     results=tmp_path, name="r1", quiet=True)  # fmt: skip
+    (run.folder / "report.json").unlink()  # as the kill left it
+    capsys.readouterr()
+    search.resume(run.folder, quiet=True)
+    assert capsys.readouterr().out == ""
+    (run.folder / "report.json").unlink()
+    search.resume(run.folder)
+    assert f"report: {run.folder / 'report.html'}" in capsys.readouterr().out.splitlines()
