@@ -317,6 +317,8 @@ def finish_cut_short(folder: RunFolder, console: Console) -> list[str] | None:
     if meta.get("status") != "finished" or report_written(folder):
         return None
     with RunLock(folder.path):
+        if report_written(folder):  # by the run's own process, which held the lock until then
+            return None
         FinalistFiles(folder.path).remove_weights()
         folder.remove_retrain_states()
         lines = report_lines(folder)

@@ -569,3 +569,20 @@ def test_a_run_writes_its_report_holding_its_lock(tmp_path: Path, monkeypatch) -
     search.run(um.build, *um.tiny_data(40), tuner="random", max_trials=1, max_epochs=1, retrain=False,
                results=tmp_path, name="r", quiet=True)  # fmt: skip
     assert holders == [os.getpid()]
+
+
+def test_a_report_written_before_the_resume_took_the_lock_is_not_written_again(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The run's own process wrote its report between the resume's look and its taking the
+    lock: the resume writes nothing (nor ends its MLflow run again)."""
+    from rich.console import Console
+
+    from search.engine import _pipeline
+    from tests.helpers.runs import write_run
+
+    folder = write_run(tmp_path, "r", [], status="finished")
+    looks = iter([False, True])  # not written yet; written once the lock is free
+    monkeypatch.setattr(_pipeline, "report_written", lambda folder: next(looks))
+    monkeypatch.setattr(_pipeline, "report_lines", lambda folder: pytest.fail("written again"))
+    assert _pipeline.finish_cut_short(folder, Console()) is None
