@@ -163,7 +163,10 @@ def test_the_commands_status_and_run_print_are_quoted_for_the_shell(
     args = ["run", "fashion", "--tuner", "random", "--results", str(root), "--name", "cut", "--quiet"]
     assert main([*args, "--max-trials", "5"]) == 2
     assert f"`python -m search resume {quoted}`" in capsys.readouterr().err
-    folder.update_meta(status="finished")
+    folder.update_meta(status="finished")  # a kill before its report: resume writes it
+    assert main(args) == 2
+    assert f"`python -m search resume {quoted}`" in capsys.readouterr().err
+    (folder.path / "report.json").write_text("[]")  # the report's last file: finished whole
     assert main(args) == 2
     assert f"`python -m search status {quoted}`" in capsys.readouterr().err
 
