@@ -840,9 +840,7 @@ def _execute(
     quiet: bool,
     observers: Sequence[Observer] = (),
 ) -> Run:
-    quiet = _plain(quiet)
-    if not isinstance(quiet, bool):
-        raise SearchError(f"quiet ({quiet!r}): give True or False")
+    quiet = _quiet_flag(quiet)
     with library_logs_kept(), global_randomness_kept(), policy_kept():  # the caller's goes on as it was
         quiet_libraries()
         return _execute_quietly(request, experiment, quiet, observers)
@@ -852,8 +850,7 @@ def _execute_quietly(
     request: RunRequest, experiment: Experiment | None, quiet: bool, observers: Sequence[Observer]
 ) -> Run:
     """The run itself (in this process, or ``isolate``'s trial processes), its libraries quieted."""
-    width = output_width(sys.stdout)
-    console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False, width=width)
+    console = _console(quiet)
     observers = _observer_list(observers)
     if request.isolate and observers:
         raise SearchError(
@@ -896,11 +893,27 @@ def _observer_list(observers: Any) -> list[Observer]:
     return many
 
 
-def _finished_now(folder: RunFolder, quiet: bool) -> Run | None:
+def _quiet_flag(quiet: Any) -> bool:
+    """``quiet`` as a bool (a NumPy bool too); SearchError for anything else."""
+    quiet = _plain(quiet)
+    if not isinstance(quiet, bool):
+        raise SearchError(f"quiet ({quiet!r}): give True or False")
+    return quiet
+
+
+def _console(quiet: bool) -> Console:
+    """Where a run from Python prints: stdout, plain text, as wide as it is."""
+    width = output_width(sys.stdout)
+    return Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False, width=width)
+
+
+def _finished_now(folder: RunFolder, quiet: Any) -> Run | None:
     """A run killed after it finished, before its report: finished now, its report's lines
     printed as a run's (None: any other run)."""
-    console = Console(quiet=quiet, highlight=False, soft_wrap=True, markup=False)
-    lines = finish_cut_short(folder, console)
+    console = _console(_quiet_flag(quiet))
+    with library_logs_kept():  # the trackers' libraries say nothing, as in a run
+        quiet_libraries()
+        lines = finish_cut_short(folder, console)
     if lines is None:
         return None
     for line in lines:
